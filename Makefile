@@ -1,0 +1,28 @@
+# Thin wrapper over scripts/ and CMake; see README.md.
+BUILD_TYPE ?= Release
+BUILD_DIR  ?= build/$(shell echo $(BUILD_TYPE) | tr A-Z a-z)
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX     ?= /usr/local
+
+.PHONY: all deps build test run install clean
+
+all: build
+
+deps:
+	@sh scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+run: build
+	@BIN_DIR=$(BUILD_DIR)/tools sh scripts/run.sh
+
+install: build
+	@cmake --install $(BUILD_DIR)
+
+clean:
+	rm -rf build

@@ -1,0 +1,188 @@
+#pragma once
+// Store: everything courier keeps durably. One interface so the same
+// programs can run on SQLite (one machine) or, later, PostgreSQL.
+//
+// Contract:
+// - Every method is one transaction: it commits completely or not at all.
+// - Every data change that others may want to react to also inserts an event
+//   row (topic + JSON payload) in the same transaction, numbered by `seq`,
+//   so consumers catch up from the store (ZeroMQ only notifies).
+// - Failures come back as Status: Unavailable/Busy/IOError mean "the store
+//   cannot take this now" (callers spool or retry); NotFound and
+//   InvalidArgument are about the request.
+// - Thread-safety: a Store object is used by one thread at a time. Open one
+//   per thread; several processes may share the database file.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/channel.h"
+#include "core/channel_log.h"
+#include "core/clock.h"
+#include "core/msg.h"
+#include "core/status.h"
+
+namespace courier {
+
+struct Contact {
+  int64_t id = 0;
+  std::string uuid;
+  std::string name;
+  bool stopped = false;
+  std::vector<std::string> urns;
+  Micros created_on = 0;
+};
+
+struct Event {
+  int64_t seq = 0;
+  std::string topic;    // msg.received, status.updated, contact.stopped, msg.queued ...
+  std::string payload;  // JSON object text; includes "seq" once stored
+  Micros created_on = 0;
+};
+
+// The result of writing one incoming msg.
+struct IncomingResult {
+  int64_t msg_id = 0;
+  std::string msg_uuid;
+  bool duplicate = false;  // same channel + external id seen before
+};
+
+// A status update from a provider callback or from the sender.
+struct StatusUpdate {
+  std::string channel_uuid;
+  std::optional<int64_t> msg_id;  // by our id, or else by
+  std::string external_id;        // the provider's id (channel + external id)
+  MsgStatus status = MsgStatus::kWired;
+  std::string new_external_id;    // set the msg's external id (the sender learns it)
+  std::string error_reason;       // kept on E/F
+  std::optional<Micros> next_attempt_on;  // for E: when to retry
+  bool count_error = false;       // E/F from a send attempt: error_count += 1
+  std::vector<ChannelLog> logs;   // written in the same transaction
+};
+
+enum class StatusOutcome {
+  kUpdated,     // written
+  kUnchanged,   // same status again
+  kIgnored,     // transition not allowed (e.g. W after D)
+  kNotFound,    // no such msg on that channel
+};
+
+struct StatusResult {
+  StatusOutcome outcome = StatusOutcome::kNotFound;
+  int64_t msg_id = 0;
+  MsgStatus status = MsgStatus::kPending;  // the msg's status afterwards
+};
+
+// Filters for listing msgs; newest first unless after_id is set.
+struct MsgFilter {
+  std::optional<Direction> direction;
+  std::optional<MsgStatus> status;
+  std::string channel_uuid;
+  std::optional<int64_t> after_id;  // ascending from this id (for paging and tails)
+  int limit = 100;
+};
+
+// Per-channel queue counts for `courier-ctl queue`.
+struct QueueSummary {
+  std::string channel_uuid;
+  std::string channel_type;
+  int64_t queued_high = 0;
+  int64_t queued_bulk = 0;
+  int64_t in_flight = 0;
+  int64_t retrying = 0;     // E with a next attempt
+  int64_t failed = 0;       // F
+  int64_t interrupted = 0;  // E whose attempt's outcome is unknown
+};
+
+struct ClaimRequest {
+  std::string worker;  // who claims (host:pid), recorded on the attempt
+  Micros now = 0;
+  int limit = 1;       // most msgs to claim in this call
+  // Per-channel cap on top of max_workers - in_flight (the sender's TPS
+  // budget); channels absent here are capped by max_workers only.
+  std::map<int64_t, int> channel_caps;
+  int default_max_workers = 32;  // for channels with max_workers 0
+};
+
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Schema
+  virtual Status Migrate() = 0;  // create or upgrade; idempotent
+  virtual Result<int> SchemaVersion() = 0;
+  virtual Status Ping() = 0;
+
+  // Channels
+  virtual Result<Channel> AddChannel(const Channel& channel) = 0;  // fills id, uuid if empty
+  virtual Result<Channel> GetChannel(const std::string& uuid) = 0;  // NotFound: channel not found
+  virtual Result<Channel> GetChannelById(int64_t id) = 0;
+  virtual Result<std::vector<Channel>> ListChannels() = 0;
+  virtual Status RemoveChannel(const std::string& uuid) = 0;  // deactivates; msgs stay
+
+  // Contacts
+  virtual Result<Contact> GetContactByURN(const std::string& urn) = 0;
+  virtual Result<std::vector<Contact>> ListContacts(bool stopped_only) = 0;
+  // Stops or unstops the contact owning the URN (creating it if needed);
+  // writes a contact.stopped / contact.unstopped event.
+  virtual Result<Contact> SetContactStopped(const std::string& urn, bool stopped,
+                                            const std::string& channel_uuid) = 0;
+
+  // Incoming: msg, contact/URN, channel logs and a msg.received event in one
+  // transaction. A msg with an external id already stored for the channel
+  // is a duplicate: nothing is written and the first msg's uuid comes back.
+  // msg.uuid is kept when set (spool replay), else generated.
+  virtual Result<IncomingResult> WriteIncoming(Msg msg, const std::vector<ChannelLog>& logs) = 0;
+
+  // Outgoing: queue msgs (status Q) in one transaction; fills ids and uuids.
+  virtual Result<std::vector<Msg>> QueueOutgoing(std::vector<Msg> msgs) = 0;
+  // Inserts msgs as they are (any direction and status), keeping their
+  // uuids; a msg whose uuid exists is skipped. Returns how many were new.
+  virtual Result<int64_t> ImportMsgs(const std::vector<Msg>& msgs) = 0;
+
+  // Claims up to req.limit queued msgs (status Q, next_attempt_on <= now,
+  // not claimed), round-robin across channels, high priority first and
+  // FIFO within a channel, and journals an open attempt for each. Atomic
+  // across processes: no msg is claimed twice.
+  virtual Result<std::vector<Msg>> ClaimQueued(const ClaimRequest& req) = 0;
+
+  // Applies a status (and its logs) to a msg, closing its open attempt.
+  virtual Result<StatusResult> WriteStatus(const StatusUpdate& update) = 0;
+
+  // Open attempts (claimed, never finished) of `worker` or of everyone when
+  // empty: marks their msgs E "interrupted, outcome unknown" without a next
+  // attempt. Returns the msg ids.
+  virtual Result<std::vector<int64_t>> FailInterruptedAttempts(const std::string& worker) = 0;
+
+  // Operator actions. Retry re-queues E/F msgs now; Fail marks them F.
+  virtual Result<std::vector<int64_t>> RetryMsgs(const std::vector<int64_t>& ids) = 0;
+  virtual Result<std::vector<int64_t>> RetryAllErrored() = 0;
+  virtual Result<std::vector<int64_t>> FailMsgs(const std::vector<int64_t>& ids) = 0;
+
+  // Reading
+  virtual Result<Msg> GetMsg(int64_t id) = 0;
+  virtual Result<Msg> GetMsgByUUID(const std::string& uuid) = 0;
+  virtual Result<std::vector<Msg>> ListMsgs(const MsgFilter& filter) = 0;
+  virtual Result<std::vector<QueueSummary>> Queue() = 0;
+
+  // Channel logs
+  virtual Status WriteChannelLogs(const std::vector<ChannelLog>& logs) = 0;
+  virtual Result<std::vector<ChannelLog>> ListChannelLogs(std::optional<int64_t> msg_id,
+                                                          const std::string& channel_uuid,
+                                                          int limit) = 0;
+
+  // Events
+  virtual Result<std::vector<Event>> EventsAfter(int64_t seq, int limit) = 0;
+  virtual Result<int64_t> LastEventSeq() = 0;
+};
+
+// Opens the store named by `url`: a file path or sqlite:PATH (SQLite).
+// Other schemes fail with InvalidArgument until they are implemented.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Clock& clock = Clock::System());
+
+}  // namespace courier

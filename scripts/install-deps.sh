@@ -1,0 +1,38 @@
+#!/bin/sh
+# Installs the Debian packages courier builds, tests and runs with.
+# Idempotent and quiet when everything is present, so `make` can call it
+# on every build: apt is touched only when a package is missing.
+set -eu
+
+PACKAGES="
+cmake g++ make pkg-config
+libpoco-dev
+libzmq3-dev cppzmq-dev
+libsqlite3-dev sqlite3
+libcli11-dev
+libgtest-dev
+libphonenumber-dev
+curl
+"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "install-deps: need root or sudo to install:$missing" >&2
+    exit 69
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
