@@ -13,6 +13,7 @@ libcli11-dev
 libgtest-dev
 libphonenumber-dev
 curl
+man-db groff-base
 "
 
 missing=""

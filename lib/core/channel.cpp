@@ -1,0 +1,37 @@
+#include "core/channel.h"
+
+#include <cctype>
+
+namespace courier {
+
+std::string Channel::ConfigOr(const std::string& key, const std::string& fallback) const {
+  auto it = config.find(key);
+  if (it == config.end() || it->second.empty()) return fallback;
+  return it->second;
+}
+
+std::vector<std::string> Channel::SecretValues() const {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : config) {
+    if (!value.empty() && IsSecretConfigKey(key)) out.push_back(value);
+  }
+  return out;
+}
+
+// Errs on the side of redaction: any key naming a token, password, secret or
+// key counts (api_key, auth_token, ACCOUNT_TOKEN, private_key, ...). URLs are
+// configuration an operator needs to see, so they are never treated as
+// secrets by name; a credential embedded in one is still redacted because
+// its value is also listed under its own key.
+bool IsSecretConfigKey(const std::string& key) {
+  std::string lower;
+  lower.reserve(key.size());
+  for (char c : key) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (lower == config_keys::kSendUrl || lower == config_keys::kBaseUrl) return false;
+  for (const char* word : {"token", "password", "secret", "key"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace courier

@@ -1,0 +1,142 @@
+#include "core/clock.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace courier {
+
+namespace {
+
+class SystemClock : public Clock {
+ public:
+  Micros Now() const override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Reads exactly `n` digits at `pos`; advances `pos` on success.
+bool ReadDigits(std::string_view s, size_t& pos, size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char c = s[pos + i];
+    if (!IsDigit(c)) return false;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  pos += n;
+  return true;
+}
+
+bool Expect(std::string_view s, size_t& pos, char c) {
+  if (pos >= s.size() || s[pos] != c) return false;
+  ++pos;
+  return true;
+}
+
+bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(int y, int m) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
+}
+
+}  // namespace
+
+Clock& Clock::System() {
+  static SystemClock clock;
+  return clock;
+}
+
+std::string FormatRfc3339(Micros t) {
+  // Floor division so times before 1970 still get a fraction in [0, 1e6).
+  Micros secs = t / kMicrosPerSecond;
+  Micros frac = t % kMicrosPerSecond;
+  if (frac < 0) {
+    frac += kMicrosPerSecond;
+    secs -= 1;
+  }
+  std::time_t tt = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(frac));
+  return buf;
+}
+
+// Grammar (RFC 3339 section 5.6):
+//   YYYY-MM-DD ("T"|"t") hh:mm:ss [ "." 1*9DIGIT ] ("Z"|"z"|("+"|"-") hh:mm)
+// Fractions beyond microseconds are truncated. Leap seconds (ss = 60) are
+// rejected: nothing we talk to sends them and timegm cannot represent them.
+std::optional<Micros> ParseRfc3339(std::string_view s) {
+  size_t pos = 0;
+  int year, mon, day, hour, min, sec;
+  if (!ReadDigits(s, pos, 4, year) || !Expect(s, pos, '-') || !ReadDigits(s, pos, 2, mon) ||
+      !Expect(s, pos, '-') || !ReadDigits(s, pos, 2, day)) {
+    return std::nullopt;
+  }
+  if (pos >= s.size() || (s[pos] != 'T' && s[pos] != 't')) return std::nullopt;
+  ++pos;
+  if (!ReadDigits(s, pos, 2, hour) || !Expect(s, pos, ':') || !ReadDigits(s, pos, 2, min) ||
+      !Expect(s, pos, ':') || !ReadDigits(s, pos, 2, sec)) {
+    return std::nullopt;
+  }
+  if (mon < 1 || mon > 12 || day < 1 || day > DaysInMonth(year, mon) || hour > 23 || min > 59 ||
+      sec > 59) {
+    return std::nullopt;
+  }
+
+  Micros frac = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    size_t start = pos;
+    Micros scale = 100000;
+    while (pos < s.size() && IsDigit(s[pos])) {
+      if (scale > 0) {
+        frac += (s[pos] - '0') * scale;
+        scale /= 10;
+      }
+      ++pos;
+    }
+    size_t n = pos - start;
+    if (n < 1 || n > 9) return std::nullopt;
+  }
+
+  if (pos >= s.size()) return std::nullopt;
+  Micros offset_secs = 0;
+  char z = s[pos];
+  if (z == 'Z' || z == 'z') {
+    ++pos;
+  } else if (z == '+' || z == '-') {
+    ++pos;
+    int oh, om;
+    if (!ReadDigits(s, pos, 2, oh) || !Expect(s, pos, ':') || !ReadDigits(s, pos, 2, om)) {
+      return std::nullopt;
+    }
+    if (oh > 23 || om > 59) return std::nullopt;
+    offset_secs = (oh * 3600 + om * 60) * (z == '-' ? -1 : 1);
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = min;
+  tm.tm_sec = sec;
+  std::time_t secs = timegm(&tm);
+  // Local time = UTC + offset, so UTC = local - offset.
+  return (static_cast<Micros>(secs) - offset_secs) * kMicrosPerSecond + frac;
+}
+
+}  // namespace courier

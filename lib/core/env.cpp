@@ -1,0 +1,128 @@
+#include "core/env.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace courier {
+namespace {
+
+Status Errno(const std::string& what, const std::string& path) {
+  return Status::IOError(what + " " + path + ": " + std::strerror(errno));
+}
+
+class PosixEnv : public Env {
+ public:
+  Status WriteFileSynced(const std::string& path, const std::string& data) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0) return Errno("open", path);
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        Status s = Errno("write", path);
+        ::close(fd);
+        return s;
+      }
+      done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+      Status s = Errno("fsync", path);
+      ::close(fd);
+      return s;
+    }
+    if (::close(fd) != 0) return Errno("close", path);
+    return Status::OK();
+  }
+
+  Result<std::string> ReadFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return Status::NotFound(path + ": no such file");
+      return Errno("open", path);
+    }
+    std::string data;
+    char buf[65536];
+    while (true) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        Status s = Errno("read", path);
+        ::close(fd);
+        return s;
+      }
+      if (n == 0) break;
+      data.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return data;
+  }
+
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return Errno("rename " + from + " to", to);
+    return Status::OK();
+  }
+
+  Status SyncDir(const std::string& dir) override {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Errno("open", dir);
+    int rc = ::fsync(fd);
+    Status s = rc == 0 ? Status::OK() : Errno("fsync", dir);
+    ::close(fd);
+    return s;
+  }
+
+  Status Remove(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("unlink", path);
+    return Status::OK();
+  }
+
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+      if (errno == ENOENT) return Status::NotFound(dir + ": no such directory");
+      return Errno("opendir", dir);
+    }
+    std::vector<std::string> names;
+    while (struct dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      std::string path = dir + "/" + e->d_name;
+      struct stat st;
+      if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) names.emplace_back(e->d_name);
+    }
+    ::closedir(d);
+    return names;
+  }
+
+  bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+};
+
+}  // namespace
+
+Env& Env::Default() {
+  static PosixEnv env;
+  return env;
+}
+
+Status WriteFileAtomically(Env& env, const std::string& tmp_dir, const std::string& dir,
+                           const std::string& name, const std::string& data) {
+  std::string tmp = tmp_dir + "/" + name;
+  Status s = env.WriteFileSynced(tmp, data);
+  if (!s.ok()) {
+    (void)env.Remove(tmp);  // a partial tmp file is garbage; the caller gets the error
+    return s;
+  }
+  s = env.Rename(tmp, dir + "/" + name);
+  if (!s.ok()) {
+    (void)env.Remove(tmp);
+    return s;
+  }
+  return env.SyncDir(dir);
+}
+
+}  // namespace courier

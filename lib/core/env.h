@@ -1,0 +1,46 @@
+#pragma once
+// Env: the filesystem operations courier's durability rests on, behind one
+// seam (as LevelDB's Env), so tests can inject faults: a failing fsync, a
+// full disk, a crash between two steps.
+//
+// PosixEnv is the real one. Every method reports errors as Status::IOError
+// with the path and errno text; none throws. Thread-safe.
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace courier {
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // Creates (or truncates) `path`, writes `data`, fsyncs and closes it.
+  virtual Status WriteFileSynced(const std::string& path, const std::string& data) = 0;
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  // rename(2): atomic within one filesystem.
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // fsync of a directory, making renames and unlinks in it durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+  virtual Status Remove(const std::string& path) = 0;
+  // Regular file names in `dir` (not paths), unsorted; NotFound if missing.
+  virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
+  virtual bool FileExists(const std::string& path) = 0;
+
+  static Env& Default();
+};
+
+// WriteFileAtomically puts `data` at dir/new_name so that a reader of
+// `dir` sees the complete file or nothing, and the file survives a crash
+// once this returns OK:
+//   1. write tmp_dir/name and fsync it (data durable, invisible to readers)
+//   2. rename into dir (atomic: readers see all or nothing)
+//   3. fsync dir (the rename itself durable)
+// A crash before 3 leaves at worst a stray file in tmp_dir, never a torn
+// file in dir. tmp_dir and dir must be on one filesystem.
+Status WriteFileAtomically(Env& env, const std::string& tmp_dir, const std::string& dir,
+                           const std::string& name, const std::string& data);
+
+}  // namespace courier

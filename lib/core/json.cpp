@@ -1,0 +1,93 @@
+#include "core/json.h"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+
+#include <sstream>
+
+namespace courier::json {
+
+ObjectPtr NewObject() { return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER); }
+ArrayPtr NewArray() { return new Poco::JSON::Array(); }
+
+std::string Stringify(const ObjectPtr& object) {
+  std::ostringstream out;
+  object->stringify(out);
+  return out.str();
+}
+
+std::string Stringify(const ArrayPtr& array) {
+  std::ostringstream out;
+  array->stringify(out);
+  return out.str();
+}
+
+Result<ObjectPtr> ParseObject(const std::string& text) {
+  try {
+    Poco::JSON::Parser parser;
+    Poco::Dynamic::Var v = parser.parse(text);
+    if (v.type() != typeid(ObjectPtr)) return Status::InvalidArgument("expected a JSON object");
+    return v.extract<ObjectPtr>();
+  } catch (const Poco::Exception& e) {
+    return Status::InvalidArgument("invalid JSON: " + e.message());
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("invalid JSON: ") + e.what());
+  }
+}
+
+std::optional<std::string> GetString(const ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
+  Poco::Dynamic::Var v = o->get(key);
+  if (!v.isString()) return std::nullopt;
+  return v.extract<std::string>();
+}
+
+std::optional<int64_t> GetInt(const ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
+  Poco::Dynamic::Var v = o->get(key);
+  if (!v.isInteger()) return std::nullopt;
+  try {
+    return v.convert<int64_t>();
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<bool> GetBool(const ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
+  Poco::Dynamic::Var v = o->get(key);
+  if (!v.isBoolean()) return std::nullopt;
+  return v.extract<bool>();
+}
+
+Result<std::vector<std::string>> GetStringArray(const ObjectPtr& o, const std::string& key) {
+  std::vector<std::string> out;
+  if (!o || !o->has(key) || o->isNull(key)) return out;
+  ArrayPtr arr = o->getArray(key);
+  if (!arr) return Status::InvalidArgument("field '" + key + "' must be an array of strings");
+  for (size_t i = 0; i < arr->size(); ++i) {
+    Poco::Dynamic::Var v = arr->get(static_cast<unsigned>(i));
+    if (!v.isString()) return Status::InvalidArgument("field '" + key + "' must be an array of strings");
+    out.push_back(v.extract<std::string>());
+  }
+  return out;
+}
+
+void SetTime(ObjectPtr o, const std::string& key, std::optional<Micros> t) {
+  if (t) o->set(key, FormatRfc3339(*t));
+  else o->set(key, Poco::Dynamic::Var());
+}
+
+void SetNullableString(ObjectPtr o, const std::string& key, const std::string& value) {
+  if (value.empty()) o->set(key, Poco::Dynamic::Var());
+  else o->set(key, value);
+}
+
+ArrayPtr StringArray(const std::vector<std::string>& values) {
+  ArrayPtr arr = NewArray();
+  for (const auto& v : values) arr->add(v);
+  return arr;
+}
+
+}  // namespace courier::json

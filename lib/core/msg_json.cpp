@@ -1,0 +1,94 @@
+#include "core/msg_json.h"
+
+namespace courier {
+
+json::ObjectPtr MsgToJson(const Msg& m) {
+  auto o = json::NewObject();
+  if (m.id) o->set("id", m.id);
+  else o->set("id", Poco::Dynamic::Var());
+  o->set("uuid", m.uuid);
+  o->set("channel_uuid", m.channel_uuid);
+  o->set("channel_type", m.channel_type);
+  o->set("direction", DirectionName(m.direction));
+  o->set("status", MsgStatusString(m.status));
+  o->set("urn", m.urn);
+  o->set("text", m.text);
+  o->set("attachments", json::StringArray(m.attachments));
+  json::SetNullableString(o, "external_id", m.external_id);
+  json::SetNullableString(o, "contact_name", m.contact_name);
+  o->set("priority", PriorityName(m.priority));
+  o->set("error_count", m.error_count);
+  json::SetNullableString(o, "error_reason", m.error_reason);
+  json::SetTime(o, "created_on", m.created_on ? std::optional<Micros>(m.created_on) : std::nullopt);
+  json::SetTime(o, "modified_on", m.modified_on ? std::optional<Micros>(m.modified_on) : std::nullopt);
+  json::SetTime(o, "received_on", m.received_on);
+  json::SetTime(o, "sent_on", m.sent_on);
+  json::SetTime(o, "next_attempt_on", m.next_attempt_on);
+  return o;
+}
+
+namespace {
+
+Status ReadTime(const json::ObjectPtr& o, const std::string& key, std::optional<Micros>& out) {
+  if (!o->has(key) || o->isNull(key)) return Status::OK();
+  auto text = json::GetString(o, key);
+  if (!text) return Status::InvalidArgument("field '" + key + "' must be an RFC 3339 time");
+  auto t = ParseRfc3339(*text);
+  if (!t) return Status::InvalidArgument("field '" + key + "' is not an RFC 3339 time: '" + *text + "'");
+  out = *t;
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Msg> MsgFromJson(const json::ObjectPtr& o) {
+  Msg m;
+  if (auto id = json::GetInt(o, "id")) m.id = *id;
+  m.uuid = json::GetString(o, "uuid").value_or("");
+  auto channel = json::GetString(o, "channel_uuid");
+  if (!channel || channel->empty()) return Status::InvalidArgument("field 'channel_uuid' required");
+  m.channel_uuid = *channel;
+  m.channel_type = json::GetString(o, "channel_type").value_or("");
+
+  auto direction = json::GetString(o, "direction");
+  if (!direction) return Status::InvalidArgument("field 'direction' required");
+  if (*direction == "in") m.direction = Direction::kIn;
+  else if (*direction == "out") m.direction = Direction::kOut;
+  else return Status::InvalidArgument("field 'direction' must be \"in\" or \"out\"");
+
+  auto status = json::GetString(o, "status");
+  if (!status) return Status::InvalidArgument("field 'status' required");
+  auto parsed = ParseMsgStatus(*status);
+  if (!parsed) return Status::InvalidArgument("field 'status' is not a status: '" + *status + "'");
+  m.status = *parsed;
+
+  auto urn = json::GetString(o, "urn");
+  if (!urn || urn->empty()) return Status::InvalidArgument("field 'urn' required");
+  m.urn = *urn;
+  m.text = json::GetString(o, "text").value_or("");
+  auto attachments = json::GetStringArray(o, "attachments");
+  if (!attachments.ok()) return attachments.status();
+  m.attachments = *attachments;
+  m.external_id = json::GetString(o, "external_id").value_or("");
+  m.contact_name = json::GetString(o, "contact_name").value_or("");
+  m.error_reason = json::GetString(o, "error_reason").value_or("");
+  if (auto p = json::GetString(o, "priority")) {
+    auto prio = ParsePriority(*p);
+    if (!prio) return Status::InvalidArgument("field 'priority' must be \"high\" or \"bulk\"");
+    m.priority = *prio;
+  }
+  if (auto n = json::GetInt(o, "error_count")) m.error_count = static_cast<int>(*n);
+
+  std::optional<Micros> created, modified;
+  for (auto [key, slot] : {std::pair{"created_on", &created}, {"modified_on", &modified},
+                           {"received_on", &m.received_on}, {"sent_on", &m.sent_on},
+                           {"next_attempt_on", &m.next_attempt_on}}) {
+    Status s = ReadTime(o, key, *slot);
+    if (!s.ok()) return s;
+  }
+  m.created_on = created.value_or(0);
+  m.modified_on = modified.value_or(0);
+  return m;
+}
+
+}  // namespace courier

@@ -1,0 +1,147 @@
+#include "core/urn.h"
+
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace courier {
+
+namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool HasSpace(std::string_view s) {
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+}
+
+Status InvalidPath(std::string_view scheme, std::string_view path, const char* why) {
+  return Status::InvalidArgument("invalid path for scheme '" + std::string(scheme) + "': '" +
+                                 std::string(path) + "' " + why);
+}
+
+// Returns the normalised path for `scheme`, or why it is not acceptable.
+// `scheme` is already lower-cased and known.
+Result<std::string> NormalizePath(const std::string& scheme, std::string_view path,
+                                  std::string_view country) {
+  if (path.empty()) return InvalidPath(scheme, path, "is empty");
+  if (scheme == "tel") {
+    std::string n = NormalizeTelNumber(path, country);
+    if (n.empty()) return InvalidPath(scheme, path, "has no digits or letters");
+    return n;
+  }
+  if (scheme == "telegram") {
+    // Group and channel chats have negative ids.
+    std::string_view digits = path.size() > 1 && path[0] == '-' ? path.substr(1) : path;
+    if (!AllDigits(digits)) return InvalidPath(scheme, path, "is not numeric");
+    return std::string(path);
+  }
+  if (scheme == "twitterid" || scheme == "whatsapp") {
+    if (!AllDigits(path)) return InvalidPath(scheme, path, "is not numeric");
+    return std::string(path);
+  }
+  if (scheme == "facebook") {
+    // Page-scoped user ids are numeric; "ref:<referrer>" identifies a
+    // contact known only through a referral link (no whitespace in it).
+    constexpr std::string_view kRef = "ref:";
+    if (path.substr(0, kRef.size()) == kRef) {
+      std::string_view ref = path.substr(kRef.size());
+      if (ref.empty() || HasSpace(ref)) return InvalidPath(scheme, path, "is not a valid referral");
+      return std::string(path);
+    }
+    if (!AllDigits(path)) return InvalidPath(scheme, path, "is not numeric");
+    return std::string(path);
+  }
+  if (HasSpace(path)) return InvalidPath(scheme, path, "contains whitespace");
+  return std::string(path);
+}
+
+}  // namespace
+
+std::string NormalizeTelNumber(std::string_view number, std::string_view country) {
+  // 1. Lower-case and keep only [0-9a-z]; this also drops '+', spaces,
+  //    brackets and dashes (trimming is implied).
+  std::string cleaned;
+  cleaned.reserve(number.size());
+  for (char ch : number) {
+    char c = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) cleaned.push_back(c);
+  }
+  if (cleaned.empty()) return cleaned;
+
+  // 2. Long numbers not starting with 0 already carry a country code (the
+  //    '+' was dropped above or never sent); others are read in the
+  //    channel's country.
+  std::string to_parse = cleaned;
+  std::string region = Upper(country);
+  if (cleaned.size() >= 11 && cleaned[0] != '0') to_parse = "+" + cleaned;
+  // libphonenumber's name for "no default region" is "ZZ".
+  if (region.empty()) region = "ZZ";
+
+  // 3. Valid numbers become E.164; anything else (short codes, alphanumeric
+  //    senders, numbers without a usable region) stays as cleaned.
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  PhoneNumber parsed;
+  if (util.Parse(to_parse, region, &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) return cleaned;
+  if (!util.IsValidNumber(parsed)) return cleaned;
+  std::string e164;
+  util.Format(parsed, PhoneNumberUtil::E164, &e164);
+  return e164;
+}
+
+const std::vector<std::string>& URN::KnownSchemes() {
+  static const std::vector<std::string> kSchemes = {
+      "tel",       "facebook", "telegram", "twitter",   "twitterid", "whatsapp", "viber",
+      "line",      "instagram", "fcm",     "ext",       "mailto",    "slack",    "discord",
+      "vk",        "wechat",   "jiochat",  "webchat",   "freshchat", "rocketchat",
+  };
+  return kSchemes;
+}
+
+bool URN::IsKnownScheme(std::string_view scheme) {
+  const auto& known = KnownSchemes();
+  return std::find(known.begin(), known.end(), scheme) != known.end();
+}
+
+Result<URN> URN::FromParts(std::string_view scheme, std::string_view path,
+                           std::string_view country) {
+  std::string s = Lower(scheme);
+  if (!IsKnownScheme(s)) return Status::InvalidArgument("invalid scheme '" + s + "'");
+  Result<std::string> p = NormalizePath(s, path, country);
+  if (!p.ok()) return p.status();
+  return URN(std::move(s), std::move(p).value());
+}
+
+Result<URN> URN::Parse(std::string_view urn, std::string_view country) {
+  auto colon = urn.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Status::InvalidArgument("invalid urn '" + std::string(urn) + "': missing scheme");
+  }
+  return FromParts(urn.substr(0, colon), urn.substr(colon + 1), country);
+}
+
+Result<URN> URN::ForTel(std::string_view number, std::string_view country) {
+  return FromParts("tel", number, country);
+}
+
+}  // namespace courier

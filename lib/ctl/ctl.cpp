@@ -1,0 +1,169 @@
+#include "ctl/ctl.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "bus/endpoints.h"
+#include "bus/wake.h"
+#include "core/json.h"
+#include "ctl/table.h"
+#include "spool/spool.h"
+
+namespace courier {
+
+Ctl::Ctl(Options options, std::ostream& out, std::ostream& err, std::istream& in, Clock& clock)
+    : options_(std::move(options)), out_(out), err_(err), in_(in), clock_(clock) {}
+
+Ctl::~Ctl() = default;
+
+int Ctl::Report(const Status& status) {
+  err_ << "courier-ctl: " << status.message() << '\n';
+  return status.ExitCode();
+}
+
+namespace {
+
+// The path of a sqlite store URL, or "" for other schemes.
+std::string SqlitePath(const std::string& db) {
+  if (db.rfind("sqlite://", 0) == 0) return db.substr(9);
+  if (db.rfind("sqlite:", 0) == 0) return db.substr(7);
+  if (db.find("://") != std::string::npos) return "";
+  return db;
+}
+
+Status MakeParents(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos || slash == 0) return Status::OK();
+  std::string dir = path.substr(0, slash);
+  std::string partial = dir[0] == '/' ? "/" : "";
+  size_t start = 0;
+  while (start <= dir.size()) {
+    size_t end = dir.find('/', start);
+    if (end == std::string::npos) end = dir.size();
+    std::string part = dir.substr(start, end - start);
+    if (!part.empty()) {
+      partial += part;
+      if (::mkdir(partial.c_str(), 0750) != 0 && errno != EEXIST)
+        return Status::IOError(partial + ": " + std::strerror(errno));
+      partial += "/";
+    }
+    start = end + 1;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Store*> Ctl::OpenExisting() {
+  if (store_) return store_.get();
+  std::string path = SqlitePath(options_.db);
+  if (!path.empty() && ::access(path.c_str(), F_OK) != 0)
+    return Status::Unavailable("store " + path + " does not exist: run courier-ctl init");
+  auto store = OpenStore(options_.db, clock_);
+  if (!store.ok()) return store.status();
+  store_ = std::move(store.value());
+  return store_.get();
+}
+
+void Ctl::WakeSender() { PushWake(EndpointFor(options_.run_dir, kSendWake), "queued"); }
+
+int Ctl::Init() {
+  std::string path = SqlitePath(options_.db);
+  if (!path.empty()) {
+    Status s = MakeParents(path);
+    if (!s.ok()) return Report(s);
+  }
+  auto store = OpenStore(options_.db, clock_);
+  if (!store.ok()) return Report(store.status());
+  Status s = store.value()->Migrate();
+  if (!s.ok()) return Report(s);
+  auto version = store.value()->SchemaVersion();
+  if (!version.ok()) return Report(version.status());
+  s = SpoolDir(options_.spool_dir).Ensure();
+  if (!s.ok()) return Report(s);
+  s = MakeParents(options_.run_dir + "/x");
+  if (!s.ok()) return Report(s);
+  out_ << "store " << options_.db << " ready (schema " << *version << "), spool " << options_.spool_dir
+       << ", run dir " << options_.run_dir << '\n';
+  return exit_code::kOk;
+}
+
+int Ctl::Spool(bool json) {
+  SpoolDir spool(options_.spool_dir);
+  std::vector<SpoolFile> all;
+  for (const char* state : {"new", "cur", "bad"}) {
+    auto files = spool.List(state);
+    if (!files.ok()) return Report(files.status());
+    all.insert(all.end(), files->begin(), files->end());
+  }
+  if (json) {
+    for (const auto& f : all) {
+      auto o = json::NewObject();
+      o->set("name", f.name);
+      o->set("state", f.state == "bad" ? "bad" : "pending");
+      o->set("dir", f.state);
+      o->set("path", f.path);
+      o->set("size", f.size);
+      json::SetTime(o, "modified_on", f.modified_on);
+      json::SetNullableString(o, "reason", f.reason);
+      out_ << json::Stringify(o) << '\n';
+    }
+    return exit_code::kOk;
+  }
+  Table table({"STATE", "FILE", "SIZE", "AGE", "REASON"});
+  Micros now = clock_.Now();
+  size_t pending = 0, bad = 0;
+  for (const auto& f : all) {
+    (f.state == "bad" ? bad : pending)++;
+    table.Add({f.state == "bad" ? "bad" : "pending", f.name, std::to_string(f.size),
+               std::to_string((now - f.modified_on) / kMicrosPerSecond) + "s", CellText(f.reason, 60)});
+  }
+  if (!table.empty()) table.Print(out_);
+  out_ << pending << " pending, " << bad << " bad in " << options_.spool_dir << '\n';
+  return exit_code::kOk;
+}
+
+void Ctl::StopFollowing() { stop_following_ = true; }
+
+int Ctl::Events(int64_t after, bool follow, bool json) {
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  int64_t last = after;
+  bool header_printed = false;
+  while (true) {
+    auto events = (*store)->EventsAfter(last, 1000);
+    if (!events.ok()) {
+      if (!follow) return Report(events.status());
+      // A following watcher outlives a store hiccup; it reports and retries.
+      err_ << "courier-ctl: " << events.status().message() << " (retrying)\n";
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    for (const auto& e : *events) {
+      if (json) {
+        out_ << e.payload << '\n';
+      } else {
+        if (!header_printed) {
+          out_ << "SEQ\tTIME\tTOPIC\tEVENT\n";
+          header_printed = true;
+        }
+        out_ << e.seq << '\t' << FormatRfc3339(e.created_on) << '\t' << e.topic << '\t'
+             << CellText(e.payload, 120) << '\n';
+      }
+      last = e.seq;
+    }
+    out_.flush();
+    if (events->size() == 1000) continue;
+    if (!follow || stop_following_ || !out_) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    if (stop_following_) break;
+  }
+  return exit_code::kOk;
+}
+
+}  // namespace courier

@@ -1,0 +1,201 @@
+// courier-ctl channel and contact commands.
+#include <algorithm>
+#include <cctype>
+#include <iostream>
+
+#include "core/json.h"
+#include "core/urn.h"
+#include "core/uuid.h"
+#include "ctl/ctl.h"
+#include "ctl/table.h"
+#include "handlers/channel_types.h"
+
+namespace courier {
+namespace {
+
+std::string JoinList(const std::vector<std::string>& items, const char* sep = ",") {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
+// Secrets are shown only as their length, so a `channel show` pasted into
+// a ticket does not leak credentials (invariant 6).
+std::string ShownConfigValue(const std::string& key, const std::string& value) {
+  if (!IsSecretConfigKey(key) || value.empty()) return value;
+  return "****(" + std::to_string(value.size()) + ")";
+}
+
+json::ObjectPtr ChannelJson(const Channel& c) {
+  auto o = json::NewObject();
+  o->set("uuid", c.uuid);
+  o->set("type", c.type);
+  o->set("name", c.name);
+  o->set("address", c.address);
+  json::SetNullableString(o, "country", c.country);
+  o->set("schemes", json::StringArray(c.schemes));
+  auto config = json::NewObject();
+  for (const auto& [k, v] : c.config) config->set(k, ShownConfigValue(k, v));
+  o->set("config", config);
+  o->set("max_workers", c.max_workers);
+  o->set("tps", c.tps);
+  json::SetTime(o, "created_on", c.created_on ? std::optional<Micros>(c.created_on) : std::nullopt);
+  return o;
+}
+
+json::ObjectPtr ContactJson(const Contact& c) {
+  auto o = json::NewObject();
+  o->set("uuid", c.uuid);
+  json::SetNullableString(o, "name", c.name);
+  o->set("stopped", c.stopped);
+  o->set("urns", json::StringArray(c.urns));
+  json::SetTime(o, "created_on", c.created_on ? std::optional<Micros>(c.created_on) : std::nullopt);
+  return o;
+}
+
+}  // namespace
+
+int Ctl::ChannelAdd(const ChannelAddArgs& args) {
+  const ChannelTypeInfo* type = FindChannelType(args.type);
+  if (type == nullptr)
+    return Report(Status::Usage("unknown channel type '" + args.type + "' (see courier-ctl channel types)"));
+  if (args.address.empty()) return Report(Status::Usage("--address is required"));
+  Channel channel;
+  channel.type = type->code;
+  channel.address = args.address;
+  channel.name = args.name.empty() ? type->name + " " + args.address : args.name;
+  if (!args.country.empty()) {
+    if (args.country.size() != 2 || !std::isalpha(static_cast<unsigned char>(args.country[0])) ||
+        !std::isalpha(static_cast<unsigned char>(args.country[1])))
+      return Report(Status::Usage("--country must be a two-letter ISO 3166 code, not '" + args.country + "'"));
+    channel.country = args.country;
+    std::transform(channel.country.begin(), channel.country.end(), channel.country.begin(),
+                   [](unsigned char c) { return std::toupper(c); });
+  }
+  if (!args.uuid.empty()) {
+    auto uuid = NormalizeUUID(args.uuid);
+    if (!uuid) return Report(Status::Usage("--uuid is not a UUID: '" + args.uuid + "'"));
+    channel.uuid = *uuid;
+  }
+  for (const auto& kv : args.config) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return Report(Status::Usage("--config takes KEY=VALUE, not '" + kv + "'"));
+    channel.config[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  channel.schemes = args.schemes.empty() ? type->schemes : args.schemes;
+  for (const auto& s : channel.schemes)
+    if (!URN::IsKnownScheme(s)) return Report(Status::Usage("unknown URN scheme '" + s + "'"));
+  if (args.max_workers < 0) return Report(Status::Usage("--max-workers must not be negative"));
+  if (args.tps < 0) return Report(Status::Usage("--tps must not be negative"));
+  channel.max_workers = args.max_workers;
+  channel.tps = args.tps;
+
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  auto added = (*store)->AddChannel(channel);
+  if (!added.ok()) return Report(added.status());
+  if (args.json) out_ << json::Stringify(ChannelJson(*added)) << '\n';
+  else out_ << added->uuid << '\n';
+  return exit_code::kOk;
+}
+
+int Ctl::ChannelList(bool json) {
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  auto channels = (*store)->ListChannels();
+  if (!channels.ok()) return Report(channels.status());
+  if (json) {
+    for (const auto& c : *channels) out_ << json::Stringify(ChannelJson(c)) << '\n';
+    return exit_code::kOk;
+  }
+  Table table({"UUID", "TYPE", "ADDRESS", "COUNTRY", "NAME", "WORKERS", "TPS"});
+  for (const auto& c : *channels)
+    table.Add({c.uuid, c.type, c.address, c.country, CellText(c.name, 30),
+               c.max_workers ? std::to_string(c.max_workers) : "-", c.tps ? std::to_string(c.tps) : "-"});
+  table.Print(out_);
+  return exit_code::kOk;
+}
+
+int Ctl::ChannelShow(const std::string& uuid_text, bool json) {
+  auto uuid = NormalizeUUID(uuid_text);
+  if (!uuid) return Report(Status::Usage("not a channel UUID: '" + uuid_text + "'"));
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  auto channel = (*store)->GetChannel(*uuid);
+  if (!channel.ok()) return Report(channel.status());
+  if (json) {
+    out_ << json::Stringify(ChannelJson(*channel)) << '\n';
+    return exit_code::kOk;
+  }
+  const Channel& c = *channel;
+  out_ << "uuid:        " << c.uuid << '\n'
+       << "type:        " << c.type << '\n'
+       << "name:        " << c.name << '\n'
+       << "address:     " << c.address << '\n'
+       << "country:     " << c.country << '\n'
+       << "schemes:     " << JoinList(c.schemes) << '\n'
+       << "max_workers: " << (c.max_workers ? std::to_string(c.max_workers) : "default") << '\n'
+       << "tps:         " << (c.tps ? std::to_string(c.tps) : "unlimited") << '\n'
+       << "created_on:  " << FormatRfc3339(c.created_on) << '\n';
+  for (const auto& [k, v] : c.config) out_ << "config:      " << k << "=" << ShownConfigValue(k, v) << '\n';
+  return exit_code::kOk;
+}
+
+int Ctl::ChannelRemove(const std::string& uuid_text) {
+  auto uuid = NormalizeUUID(uuid_text);
+  if (!uuid) return Report(Status::Usage("not a channel UUID: '" + uuid_text + "'"));
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  Status s = (*store)->RemoveChannel(*uuid);
+  if (!s.ok()) return Report(s);
+  out_ << "removed " << *uuid << '\n';
+  return exit_code::kOk;
+}
+
+int Ctl::ChannelTypes(bool json) {
+  if (json) {
+    for (const auto& t : courier::ChannelTypes()) {
+      auto o = json::NewObject();
+      o->set("code", t.code);
+      o->set("name", t.name);
+      o->set("schemes", json::StringArray(t.schemes));
+      o->set("config", t.notes);
+      out_ << json::Stringify(o) << '\n';
+    }
+    return exit_code::kOk;
+  }
+  Table table({"CODE", "NAME", "SCHEMES", "CONFIG"});
+  for (const auto& t : courier::ChannelTypes()) table.Add({t.code, t.name, JoinList(t.schemes), t.notes});
+  table.Print(out_);
+  return exit_code::kOk;
+}
+
+int Ctl::ContactStop(const std::string& urn_text, bool stop) {
+  auto urn = URN::Parse(urn_text);
+  if (!urn.ok()) return Report(urn.status());
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  auto contact = (*store)->SetContactStopped(urn->ToString(), stop, "");
+  if (!contact.ok()) return Report(contact.status());
+  out_ << (stop ? "stopped " : "unstopped ") << urn->ToString() << '\n';
+  return exit_code::kOk;
+}
+
+int Ctl::ContactList(bool stopped_only, bool json) {
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  auto contacts = (*store)->ListContacts(stopped_only);
+  if (!contacts.ok()) return Report(contacts.status());
+  if (json) {
+    for (const auto& c : *contacts) out_ << json::Stringify(ContactJson(c)) << '\n';
+    return exit_code::kOk;
+  }
+  Table table({"UUID", "NAME", "STOPPED", "URNS"});
+  for (const auto& c : *contacts)
+    table.Add({c.uuid, CellText(c.name, 30), c.stopped ? "yes" : "no", JoinList(c.urns, " ")});
+  table.Print(out_);
+  return exit_code::kOk;
+}
+
+}  // namespace courier

@@ -1,0 +1,399 @@
+// courier-ctl commands about msgs: send, msgs, queue, logs, retry, fail.
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "core/json.h"
+#include "core/msg_json.h"
+#include "core/urn.h"
+#include "core/uuid.h"
+#include "ctl/ctl.h"
+#include "ctl/table.h"
+
+namespace courier {
+namespace {
+
+Status ValidateAttachment(const std::string& a) {
+  auto [mime, url] = SplitAttachment(a);
+  if (mime.find('/') == std::string::npos || mime.find(' ') != std::string::npos)
+    return Status::InvalidArgument("attachment must be MIME:URL, e.g. image/jpeg:https://example.com/a.jpg, not '" + a + "'");
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    return Status::InvalidArgument("attachment URL must start with http:// or https://: '" + a + "'");
+  return Status::OK();
+}
+
+std::string TimeOrDash(std::optional<Micros> t) { return t ? FormatRfc3339(*t).substr(0, 19) + "Z" : "-"; }
+
+// "42" or a uuid; nullopt id means "look up by uuid".
+bool ParseId(const std::string& text, int64_t& id) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (*end != '\0' || v <= 0) return false;
+  id = v;
+  return true;
+}
+
+json::ObjectPtr LogJson(const ChannelLog& l) {
+  auto o = json::NewObject();
+  o->set("id", l.id);
+  o->set("channel_uuid", l.channel_uuid);
+  if (l.msg_id) o->set("msg_id", *l.msg_id);
+  else o->set("msg_id", Poco::Dynamic::Var());
+  o->set("description", l.description);
+  o->set("method", l.method);
+  o->set("url", l.url);
+  o->set("status_code", l.status_code);
+  json::SetNullableString(o, "error", l.error);
+  o->set("request", l.request);
+  o->set("response", l.response);
+  o->set("elapsed_ms", l.elapsed_ms);
+  json::SetTime(o, "created_on", l.created_on);
+  return o;
+}
+
+}  // namespace
+
+Result<Msg> Ctl::BuildOutgoing(const std::string& channel_text, const std::string& urn_text,
+                               const std::string& text, const std::vector<std::string>& attachments,
+                               const std::string& priority_text) {
+  auto uuid = NormalizeUUID(channel_text);
+  if (!uuid) return Status::InvalidArgument("not a channel UUID: '" + channel_text + "'");
+  auto store = OpenExisting();
+  if (!store.ok()) return store.status();
+  auto channel = (*store)->GetChannel(*uuid);
+  if (!channel.ok()) return channel.status();
+  auto urn = URN::Parse(urn_text, channel->country);
+  if (!urn.ok()) return urn.status();
+  bool scheme_ok = channel->schemes.empty();
+  for (const auto& s : channel->schemes) scheme_ok = scheme_ok || s == urn->scheme();
+  if (!scheme_ok)
+    return Status::InvalidArgument("channel " + channel->uuid + " (" + channel->type + ") cannot send to " +
+                                   urn->scheme() + ": URNs");
+  if (text.empty() && attachments.empty()) return Status::InvalidArgument("a msg needs text or an attachment");
+  for (const auto& a : attachments) {
+    Status s = ValidateAttachment(a);
+    if (!s.ok()) return s;
+  }
+  auto priority = ParsePriority(priority_text);
+  if (!priority) return Status::InvalidArgument("priority must be high or bulk, not '" + priority_text + "'");
+  Msg msg;
+  msg.channel_id = channel->id;
+  msg.channel_uuid = channel->uuid;
+  msg.channel_type = channel->type;
+  msg.direction = Direction::kOut;
+  msg.status = MsgStatus::kQueued;
+  msg.urn = urn->ToString();
+  msg.text = text;
+  msg.attachments = attachments;
+  msg.priority = *priority;
+  return msg;
+}
+
+int Ctl::Send(const SendArgs& args) {
+  if (!NormalizeUUID(args.channel)) return Report(Status::Usage("not a channel UUID: '" + args.channel + "'"));
+  auto msg = BuildOutgoing(args.channel, args.urn, args.text, args.attachments, args.priority);
+  if (!msg.ok()) return Report(msg.status());
+  auto queued = (*OpenExisting())->QueueOutgoing({*msg});
+  if (!queued.ok()) return Report(queued.status());
+  WakeSender();
+  const Msg& m = queued->front();
+  if (args.json) out_ << json::Stringify(MsgToJson(m)) << '\n';
+  else out_ << m.id << ' ' << m.uuid << '\n';
+  return exit_code::kOk;
+}
+
+Result<std::vector<Msg>> Ctl::ReadSendLines(std::istream& in) {
+  std::vector<Msg> msgs;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto fail = [number](const Status& s) {
+      return Status(s.code() == Status::Code::kNotFound || s.IsUnavailable()
+                        ? s
+                        : Status::InvalidArgument("line " + std::to_string(number) + ": " + s.message()));
+    };
+    auto object = json::ParseObject(line);
+    if (!object.ok()) return fail(object.status());
+    auto channel = json::GetString(*object, "channel");
+    if (!channel) channel = json::GetString(*object, "channel_uuid");
+    if (!channel) return fail(Status::InvalidArgument("field 'channel' required"));
+    auto urn = json::GetString(*object, "urn");
+    if (!urn) return fail(Status::InvalidArgument("field 'urn' required"));
+    auto attachments = json::GetStringArray(*object, "attachments");
+    if (!attachments.ok()) return fail(attachments.status());
+    auto msg = BuildOutgoing(*channel, *urn, json::GetString(*object, "text").value_or(""), *attachments,
+                             json::GetString(*object, "priority").value_or("high"));
+    if (!msg.ok()) {
+      if (msg.status().IsNotFound())
+        return Status::NotFound("line " + std::to_string(number) + ": " + msg.status().message());
+      return fail(msg.status());
+    }
+    msgs.push_back(std::move(*msg));
+  }
+  if (in.bad()) return Status::IOError("reading input failed");
+  return msgs;
+}
+
+int Ctl::SendJsonl(const std::string& path, bool json) {
+  std::ifstream file;
+  std::istream* in = &in_;
+  if (path != "-") {
+    file.open(path);
+    if (!file) return Report(Status::NotFound("cannot read " + path));
+    in = &file;
+  }
+  auto msgs = ReadSendLines(*in);
+  if (!msgs.ok()) return Report(msgs.status());
+  if (msgs->empty()) {
+    out_ << "nothing to send\n";
+    return exit_code::kOk;
+  }
+  auto queued = (*OpenExisting())->QueueOutgoing(std::move(*msgs));
+  if (!queued.ok()) return Report(queued.status());
+  WakeSender();
+  if (json) {
+    for (const auto& m : *queued) out_ << json::Stringify(MsgToJson(m)) << '\n';
+  } else {
+    out_ << "queued " << queued->size() << " msgs\n";
+  }
+  return exit_code::kOk;
+}
+
+int Ctl::MsgsList(const MsgFilter& filter_in, bool json) {
+  MsgFilter filter = filter_in;
+  if (!filter.channel_uuid.empty()) {
+    auto uuid = NormalizeUUID(filter.channel_uuid);
+    if (!uuid) return Report(Status::Usage("not a channel UUID: '" + filter.channel_uuid + "'"));
+    filter.channel_uuid = *uuid;
+  }
+  if (filter.limit < 1) return Report(Status::Usage("--limit must be at least 1"));
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  auto msgs = (*store)->ListMsgs(filter);
+  if (!msgs.ok()) return Report(msgs.status());
+  if (json) {
+    for (const auto& m : *msgs) out_ << json::Stringify(MsgToJson(m)) << '\n';
+    return exit_code::kOk;
+  }
+  Table table({"ID", "DIR", "ST", "CHANNEL", "URN", "TEXT", "CREATED"});
+  for (const auto& m : *msgs)
+    table.Add({std::to_string(m.id), DirectionName(m.direction), MsgStatusString(m.status),
+               m.channel_uuid.substr(0, 8), m.urn, CellText(m.text, 40), TimeOrDash(m.created_on)});
+  table.Print(out_);
+  return exit_code::kOk;
+}
+
+int Ctl::MsgsShow(const std::string& id_or_uuid, bool json) {
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  int64_t id = 0;
+  Result<Msg> msg = Status::NotFound("message not found");
+  if (ParseId(id_or_uuid, id)) {
+    msg = (*store)->GetMsg(id);
+  } else {
+    auto uuid = NormalizeUUID(id_or_uuid);
+    if (!uuid) return Report(Status::Usage("not a msg id or UUID: '" + id_or_uuid + "'"));
+    msg = (*store)->GetMsgByUUID(*uuid);
+  }
+  if (!msg.ok()) return Report(msg.status());
+  if (json) {
+    out_ << json::Stringify(MsgToJson(*msg)) << '\n';
+    return exit_code::kOk;
+  }
+  const Msg& m = *msg;
+  out_ << "id:              " << m.id << '\n'
+       << "uuid:            " << m.uuid << '\n'
+       << "channel:         " << m.channel_uuid << " (" << m.channel_type << ")\n"
+       << "direction:       " << DirectionName(m.direction) << '\n'
+       << "status:          " << MsgStatusString(m.status) << " (" << MsgStatusName(m.status) << ")\n"
+       << "urn:             " << m.urn << '\n'
+       << "text:            " << m.text << '\n';
+  for (const auto& a : m.attachments) out_ << "attachment:      " << a << '\n';
+  if (!m.external_id.empty()) out_ << "external_id:     " << m.external_id << '\n';
+  if (!m.contact_name.empty()) out_ << "contact_name:    " << m.contact_name << '\n';
+  out_ << "priority:        " << PriorityName(m.priority) << '\n'
+       << "error_count:     " << m.error_count << '\n';
+  if (!m.error_reason.empty()) out_ << "error_reason:    " << m.error_reason << '\n';
+  out_ << "created_on:      " << TimeOrDash(m.created_on) << '\n'
+       << "modified_on:     " << TimeOrDash(m.modified_on) << '\n'
+       << "received_on:     " << TimeOrDash(m.received_on) << '\n'
+       << "sent_on:         " << TimeOrDash(m.sent_on) << '\n'
+       << "next_attempt_on: " << TimeOrDash(m.next_attempt_on) << '\n';
+  return exit_code::kOk;
+}
+
+int Ctl::MsgsImport(const std::string& path, bool json) {
+  std::ifstream file;
+  std::istream* in = &in_;
+  if (path != "-") {
+    file.open(path);
+    if (!file) return Report(Status::NotFound("cannot read " + path));
+    in = &file;
+  }
+  std::vector<Msg> msgs;
+  std::string line;
+  int number = 0;
+  while (std::getline(*in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto object = json::ParseObject(line);
+    Result<Msg> msg = object.ok() ? MsgFromJson(*object) : Result<Msg>(object.status());
+    if (!msg.ok()) return Report(Status::InvalidArgument("line " + std::to_string(number) + ": " + msg.status().message()));
+    if (msg->uuid.empty()) msg->uuid = NewUUID();
+    else if (auto u = NormalizeUUID(msg->uuid)) msg->uuid = *u;
+    else return Report(Status::InvalidArgument("line " + std::to_string(number) + ": field 'uuid' is not a UUID"));
+    msgs.push_back(std::move(*msg));
+  }
+  // Ids are the importing store's own; keep the exporter's order so the
+  // msgs get ids in the order they were created (list --json prints newest
+  // first).
+  std::stable_sort(msgs.begin(), msgs.end(), [](const Msg& a, const Msg& b) {
+    return a.created_on != b.created_on ? a.created_on < b.created_on : a.id < b.id;
+  });
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  auto added = (*store)->ImportMsgs(msgs);
+  if (!added.ok()) return Report(added.status());
+  if (json) {
+    auto o = json::NewObject();
+    o->set("read", static_cast<int64_t>(msgs.size()));
+    o->set("imported", *added);
+    o->set("skipped", static_cast<int64_t>(msgs.size()) - *added);
+    out_ << json::Stringify(o) << '\n';
+  } else {
+    out_ << "imported " << *added << " msgs, skipped " << (static_cast<int64_t>(msgs.size()) - *added)
+         << " already present\n";
+  }
+  return exit_code::kOk;
+}
+
+int Ctl::Queue(bool json) {
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  auto rows = (*store)->Queue();
+  if (!rows.ok()) return Report(rows.status());
+  if (json) {
+    for (const auto& q : *rows) {
+      auto o = json::NewObject();
+      o->set("channel_uuid", q.channel_uuid);
+      o->set("channel_type", q.channel_type);
+      o->set("queued_high", q.queued_high);
+      o->set("queued_bulk", q.queued_bulk);
+      o->set("in_flight", q.in_flight);
+      o->set("retrying", q.retrying);
+      o->set("failed", q.failed);
+      o->set("interrupted", q.interrupted);
+      out_ << json::Stringify(o) << '\n';
+    }
+    return exit_code::kOk;
+  }
+  Table table({"CHANNEL", "TYPE", "HIGH", "BULK", "IN_FLIGHT", "RETRYING", "FAILED", "INTERRUPTED"});
+  for (const auto& q : *rows)
+    table.Add({q.channel_uuid, q.channel_type, std::to_string(q.queued_high), std::to_string(q.queued_bulk),
+               std::to_string(q.in_flight), std::to_string(q.retrying), std::to_string(q.failed),
+               std::to_string(q.interrupted)});
+  table.Print(out_);
+  return exit_code::kOk;
+}
+
+int Ctl::Logs(std::optional<int64_t> msg_id, const std::string& channel, int limit, bool json) {
+  std::string channel_uuid;
+  if (!channel.empty()) {
+    auto uuid = NormalizeUUID(channel);
+    if (!uuid) return Report(Status::Usage("not a channel UUID: '" + channel + "'"));
+    channel_uuid = *uuid;
+  }
+  if (limit < 1) return Report(Status::Usage("--limit must be at least 1"));
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  auto logs = (*store)->ListChannelLogs(msg_id, channel_uuid, limit);
+  if (!logs.ok()) return Report(logs.status());
+  if (json) {
+    for (const auto& l : *logs) out_ << json::Stringify(LogJson(l)) << '\n';
+    return exit_code::kOk;
+  }
+  Table table({"ID", "TIME", "CHANNEL", "MSG", "METHOD", "STATUS", "MS", "URL", "DESCRIPTION"});
+  for (const auto& l : *logs)
+    table.Add({std::to_string(l.id), TimeOrDash(l.created_on), l.channel_uuid.substr(0, 8),
+               l.msg_id ? std::to_string(*l.msg_id) : "-", l.method, std::to_string(l.status_code),
+               std::to_string(l.elapsed_ms), CellText(l.url, 50),
+               CellText(l.error.empty() ? l.description : l.description + ": " + l.error, 50)});
+  table.Print(out_);
+  return exit_code::kOk;
+}
+
+namespace {
+
+Result<std::vector<int64_t>> ParseIds(const std::vector<std::string>& texts) {
+  std::vector<int64_t> ids;
+  for (const auto& t : texts) {
+    int64_t id = 0;
+    if (!ParseId(t, id)) return Status::Usage("not a msg id: '" + t + "'");
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+void PrintChanged(std::ostream& out, const char* verb, const std::vector<int64_t>& requested,
+                  const std::vector<int64_t>& changed) {
+  out << verb << ' ' << changed.size() << " msgs";
+  if (!changed.empty()) {
+    out << ':';
+    for (auto id : changed) out << ' ' << id;
+  }
+  out << '\n';
+}
+
+}  // namespace
+
+int Ctl::Retry(const std::vector<std::string>& id_texts, const std::string& status) {
+  if (id_texts.empty() == status.empty())
+    return Report(Status::Usage("retry takes msg ids or --status E, not both"));
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  Result<std::vector<int64_t>> changed = std::vector<int64_t>{};
+  std::vector<int64_t> ids;
+  if (!status.empty()) {
+    if (ParseMsgStatus(status) != MsgStatus::kErrored)
+      return Report(Status::Usage("retry --status takes E (errored msgs), not '" + status + "'"));
+    changed = (*store)->RetryAllErrored();
+  } else {
+    auto parsed = ParseIds(id_texts);
+    if (!parsed.ok()) return Report(parsed.status());
+    ids = *parsed;
+    changed = (*store)->RetryMsgs(ids);
+  }
+  if (!changed.ok()) return Report(changed.status());
+  PrintChanged(out_, "requeued", ids, *changed);
+  if (!changed->empty()) WakeSender();
+  if (!ids.empty() && changed->size() < ids.size()) {
+    err_ << "courier-ctl: " << ids.size() - changed->size()
+         << " msgs not requeued (unknown, incoming, or not errored/failed)\n";
+    return exit_code::kDataErr;
+  }
+  return exit_code::kOk;
+}
+
+int Ctl::FailMsgs(const std::vector<std::string>& id_texts) {
+  if (id_texts.empty()) return Report(Status::Usage("fail takes one or more msg ids"));
+  auto ids = ParseIds(id_texts);
+  if (!ids.ok()) return Report(ids.status());
+  auto store = OpenExisting();
+  if (!store.ok()) return Report(store.status());
+  auto changed = (*store)->FailMsgs(*ids);
+  if (!changed.ok()) return Report(changed.status());
+  PrintChanged(out_, "failed", *ids, *changed);
+  if (changed->size() < ids->size()) {
+    err_ << "courier-ctl: " << ids->size() - changed->size()
+         << " msgs not failed (unknown, incoming, or already final)\n";
+    return exit_code::kDataErr;
+  }
+  return exit_code::kOk;
+}
+
+}  // namespace courier

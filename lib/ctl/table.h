@@ -1,0 +1,26 @@
+#pragma once
+// Aligned text tables for courier-ctl's human output. Column widths count
+// UTF-8 code points, so non-ASCII text still lines up.
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace courier {
+
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
+  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  bool empty() const { return rows_.empty(); }
+  void Print(std::ostream& out) const;
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// Shortens text for a table cell: newlines shown as a space, at most
+// `width` code points with "…" when cut.
+std::string CellText(const std::string& text, size_t width);
+
+}  // namespace courier

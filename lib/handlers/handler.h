@@ -1,0 +1,110 @@
+#pragma once
+// ChannelHandler: everything particular to one provider. A handler turns
+// a provider's webhook into msgs, statuses and stops (receive side) and a
+// queued msg into provider requests (send side). It owns no state between
+// calls and never touches the store: courier-recv writes what Receive()
+// returns, courier-send writes what Send() returns.
+//
+// Thread-safety: Receive and Send are called concurrently from many
+// threads; handlers must be stateless or lock what they keep.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/channel.h"
+#include "core/channel_log.h"
+#include "core/clock.h"
+#include "core/msg.h"
+#include "core/status.h"
+#include "http/http_client.h"
+#include "store/store.h"
+
+namespace courier {
+
+enum class RouteKind {
+  kReceive,  // yields msgs (one channel log per msg)
+  kStatus,   // yields statuses (one channel log per status)
+  kEvent,    // yields stops and other events
+};
+
+struct Route {
+  std::string method;  // "GET" or "POST"
+  std::string action;  // "receive", "status", "delivered" ...
+  RouteKind kind;
+};
+
+// A webhook as a handler sees it.
+struct WebhookRequest {
+  std::string method;
+  std::string uri;   // path and query as received
+  std::string url;   // base_url + uri: what the provider called (signatures)
+  std::string action;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  std::vector<std::pair<std::string, std::string>> form;   // decoded url-encoded body, in order
+
+  std::string Header(const std::string& lower_name) const;
+  // The first value of `name` in the form body, then the query string
+  // (the reference's r.Form order); nullopt when absent.
+  std::optional<std::string> Param(const std::string& name) const;
+  std::optional<std::string> QueryParam(const std::string& name) const;
+  std::optional<std::string> FormParam(const std::string& name) const;
+};
+
+// What a webhook produced. The server answers:
+//   error set      -> 400 (401 when unauthorized) {"message":"Error"|"Unauthorized",...}
+//   ignored set    -> 200 {"message":"Ignored","data":[{"type":"info",...}]}
+//   otherwise      -> 200 with one data item per msg/status/stop,
+// unless `response_body` is set, which is then sent instead of the JSON on
+// success (TwiML, plain text, a challenge echo).
+struct WebhookResult {
+  std::vector<Msg> msgs;
+  std::vector<StatusUpdate> statuses;
+  std::vector<std::string> stop_urns;
+  std::string error;       // "field 'text' required"
+  bool unauthorized = false;
+  std::string ignored;     // why nothing was produced
+  std::optional<std::string> response_body;
+  std::string response_content_type;
+  std::vector<ChannelLog> extra_logs;  // outgoing requests made while receiving (media lookups)
+
+  static WebhookResult Error(std::string message);
+  static WebhookResult Unauthorized(std::string message);
+  static WebhookResult Ignored(std::string reason);
+};
+
+// What sending one msg produced: the status to write (W on acceptance,
+// S/D if the provider says so, E retryable, F permanent) and a log per
+// HTTP request made.
+struct SendResult {
+  MsgStatus status = MsgStatus::kErrored;
+  std::string external_id;
+  std::string error;            // for E/F: why
+  bool stop_contact = false;    // the provider says the contact opted out
+  std::optional<int> throttled_for_seconds;  // provider throttled us: re-queue without counting an error
+  std::vector<ChannelLog> logs;
+};
+
+// What a handler may use while working.
+struct HandlerContext {
+  HttpClient& http;
+  Clock& clock;
+  std::string base_url;  // where providers reach courier-recv (callback URLs)
+};
+
+class ChannelHandler {
+ public:
+  virtual ~ChannelHandler() = default;
+  virtual std::string Code() const = 0;  // "KN"
+  virtual std::string Name() const = 0;  // "Kannel"
+  virtual std::vector<Route> Routes() const = 0;
+  virtual WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
+                                HandlerContext& ctx) const = 0;
+  virtual SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const = 0;
+};
+
+}  // namespace courier

@@ -1,0 +1,67 @@
+#pragma once
+// HttpClient: how courier calls providers. One seam so handlers are tested
+// against a local mock provider and sender tests can inject failures.
+//
+// Do() never throws: a connection failure, timeout or TLS error comes back
+// as an exchange with status_code 0 and `error` set. Every exchange keeps
+// the request and response as sent and received (headers and body) for the
+// channel log; callers redact secrets before storing them.
+//
+// PocoHttpClient reuses one keep-alive connection per host and thread;
+// distinct threads never share a connection. Thread-safe.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace courier {
+
+struct HttpRequestSpec {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool verify_tls = true;
+  // Basic auth, sent as an Authorization header.
+  std::string basic_user;
+  std::string basic_password;
+};
+
+struct HttpExchange {
+  std::string method;
+  std::string url;
+  int status_code = 0;  // 0: no response
+  std::string error;    // transport error text; "" when a response came
+  std::map<std::string, std::string> headers;  // response headers, lower-case names
+  std::string body;     // response body
+  std::string request_dump;   // request line, headers, blank line, body
+  std::string response_dump;  // status line, headers, blank line, body
+  int64_t elapsed_ms = 0;
+
+  bool ok() const { return error.empty() && status_code >= 200 && status_code < 300; }
+  std::string Header(const std::string& lower_name) const;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  virtual HttpExchange Do(const HttpRequestSpec& request) = 0;
+};
+
+struct HttpClientOptions {
+  int timeout_seconds = 30;     // connect, send and receive each
+  int max_response_bytes = 10 << 20;
+  std::string user_agent = "Courier/0.1";
+};
+
+std::unique_ptr<HttpClient> NewPocoHttpClient(const HttpClientOptions& options = {});
+
+// application/x-www-form-urlencoded encoding of pairs, in order.
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);
+// Percent-encodes for a query component (space as %20).
+std::string UrlEscape(const std::string& text);
+
+}  // namespace courier

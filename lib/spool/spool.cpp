@@ -1,0 +1,151 @@
+#include "spool/spool.h"
+
+#include "spool/spool_file.h"
+
+#include <dirent.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace courier {
+namespace {
+
+Status MakeDir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0750) == 0 || errno == EEXIST) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::OK();
+    return Status::IOError(path + ": exists and is not a directory");
+  }
+  return Status::IOError(path + ": " + std::strerror(errno));
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+Status SpoolDir::Ensure() const {
+  // Parents first: a spool under a fresh ./var is normal.
+  std::string partial;
+  std::stringstream ss(root_);
+  std::string part;
+  if (!root_.empty() && root_[0] == '/') partial = "/";
+  while (std::getline(ss, part, '/')) {
+    if (part.empty()) continue;
+    partial += part;
+    Status s = MakeDir(partial);
+    if (!s.ok()) return s;
+    partial += "/";
+  }
+  for (const char* state : {"tmp", "new", "cur", "bad"}) {
+    Status s = MakeDir(Path(state));
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+Result<std::vector<SpoolFile>> SpoolDir::List(const std::string& state) const {
+  std::vector<SpoolFile> files;
+  std::string dir = Path(state);
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return files;
+    return Status::IOError(dir + ": " + std::strerror(errno));
+  }
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == ".." || EndsWith(name, ".reason")) continue;
+    SpoolFile f;
+    f.name = name;
+    f.path = dir + "/" + name;
+    f.state = state;
+    struct stat st;
+    if (::stat(f.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    f.size = st.st_size;
+    f.modified_on = static_cast<Micros>(st.st_mtim.tv_sec) * kMicrosPerSecond + st.st_mtim.tv_nsec / 1000;
+    if (state == "bad") {
+      std::ifstream in(f.path + ".reason");
+      std::stringstream text;
+      text << in.rdbuf();
+      f.reason = text.str();
+      while (!f.reason.empty() && (f.reason.back() == '\n' || f.reason.back() == '\r')) f.reason.pop_back();
+    }
+    files.push_back(std::move(f));
+  }
+  ::closedir(d);
+  std::sort(files.begin(), files.end(), [](const SpoolFile& a, const SpoolFile& b) { return a.name < b.name; });
+  return files;
+}
+
+}  // namespace courier
+
+// Spool operations on top of Env; each names its crash-safety argument.
+namespace courier {
+
+Result<std::string> SpoolDir::Write(const std::string& body, Micros now) const {
+  // Name: time in ns, zero-padded so names sort by time, then pid and a
+  // per-process counter so concurrent writers never collide.
+  static std::atomic<uint64_t> counter{0};
+  char name[96];
+  std::snprintf(name, sizeof name, "%020lld-%d-%06llu.json", static_cast<long long>(now) * 1000,
+                static_cast<int>(::getpid()), static_cast<unsigned long long>(counter++ % 1000000));
+  Status s = WriteFileAtomically(env_, Path("tmp"), Path("new"), name, EncodeSpoolFile(body));
+  if (!s.ok()) return s;
+  return std::string(name);
+}
+
+Status SpoolDir::Claim(const std::string& name) const {
+  // rename is atomic: of two flushers racing, one gets NotFound-like error.
+  return env_.Rename(Path("new") + "/" + name, Path("cur") + "/" + name);
+}
+
+Status SpoolDir::Done(const std::string& name) const {
+  // Called only after the store committed; a crash before the unlink
+  // leaves the file in cur/, replayed again at restart, which the store's
+  // idempotent replay (msg uuids) turns into a no-op.
+  Status s = env_.Remove(Path("cur") + "/" + name);
+  if (!s.ok()) return s;
+  return env_.SyncDir(Path("cur"));
+}
+
+Status SpoolDir::Reject(const std::string& name, const std::string& from_state, const std::string& reason) const {
+  // The reason is written first: a crash between the two steps leaves a
+  // stray .reason in bad/, never a bad file without its reason.
+  Status s = env_.WriteFileSynced(Path("bad") + "/" + name + ".reason", reason + "\n");
+  if (!s.ok()) return s;
+  s = env_.Rename(Path(from_state) + "/" + name, Path("bad") + "/" + name);
+  if (!s.ok()) return s;
+  return env_.SyncDir(Path("bad"));
+}
+
+Result<int> SpoolDir::RecoverClaimed() const {
+  auto names = env_.ListDir(Path("cur"));
+  if (!names.ok()) return names.status().IsNotFound() ? Result<int>(0) : Result<int>(names.status());
+  int moved = 0;
+  for (const auto& name : *names) {
+    Status s = env_.Rename(Path("cur") + "/" + name, Path("new") + "/" + name);
+    if (!s.ok()) return s;
+    ++moved;
+  }
+  if (moved) {
+    Status s = env_.SyncDir(Path("new"));
+    if (!s.ok()) return s;
+  }
+  return moved;
+}
+
+Result<std::string> SpoolDir::Read(const std::string& state, const std::string& name) const {
+  auto contents = env_.ReadFile(Path(state) + "/" + name);
+  if (!contents.ok()) return contents.status();
+  return DecodeSpoolFile(*contents);
+}
+
+}  // namespace courier

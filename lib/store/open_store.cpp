@@ -1,0 +1,50 @@
+// OpenStore: from a --db value to a connected Store.
+//
+//   var/courier.db            a SQLite file (relative to the working dir)
+//   sqlite:var/courier.db     the same, explicitly
+//   sqlite:///srv/courier.db  SQLite, absolute path (sqlite://PATH form)
+//   postgresql://...          reserved: InvalidArgument until implemented
+//
+// The store is connected but not migrated: a tool that needs the schema
+// calls Migrate() (courier-ctl init, daemon start) and otherwise gets
+// Unavailable "store not initialised" from the first method it calls.
+#include <memory>
+#include <string>
+
+#include "store/sqlite_store.h"
+#include "store/store.h"
+
+namespace courier {
+
+namespace {
+
+bool StartsWith(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Clock& clock) {
+  std::string path;
+  if (StartsWith(url, "postgresql://") || StartsWith(url, "postgres://")) {
+    return Status::InvalidArgument("postgresql store not built yet");
+  } else if (StartsWith(url, "sqlite://")) {
+    path = url.substr(9);
+  } else if (StartsWith(url, "sqlite:")) {
+    path = url.substr(7);
+  } else if (auto scheme_end = url.find("://"); scheme_end != std::string::npos &&
+             url.find('/') > scheme_end) {
+    return Status::InvalidArgument("unknown store url scheme: '" + url.substr(0, scheme_end) +
+                                   "' (use a file path, sqlite:PATH or postgresql://)");
+  } else {
+    path = url;
+  }
+  if (path.empty()) return Status::InvalidArgument("store url names no file: '" + url + "'");
+
+  auto store = std::make_unique<SqliteStore>(path, clock);
+  Status st = store->Open();
+  if (!st.ok()) return st;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace courier

@@ -1,0 +1,43 @@
+#pragma once
+// The store's schema: every table and index courier keeps, as numbered
+// migrations applied in order and recorded in `schema_version`.
+//
+// The DDL is written once for both databases the Store is meant to run on.
+// The only dialect differences are the two id column types below; they are
+// substituted from fixed strings (never from input), so everything else in
+// the statements is plain SQL that SQLite and PostgreSQL both accept.
+//
+// Rules for changing the schema:
+// - Never edit a migration that has shipped; append a new one with the next
+//   version number. Migrate() applies every missing version in one
+//   transaction, so a half-applied upgrade is never visible.
+// - A program refuses to use a store whose version is not CurrentVersion()
+//   (older: "run courier-ctl init"; newer: upgrade the program).
+//
+// Thread-safety: pure functions over constant data.
+
+#include <string>
+#include <vector>
+
+namespace courier {
+namespace schema {
+
+enum class Dialect { kSQLite, kPostgreSQL };
+
+struct Migration {
+  int version = 0;
+  std::string description;
+  std::vector<std::string> statements;  // DDL, executed in order
+};
+
+// Every migration, oldest first, with the dialect's id types filled in.
+std::vector<Migration> Migrations(Dialect dialect);
+
+// The version this program's code reads and writes.
+int CurrentVersion();
+
+// DDL for the version table itself (created before any migration runs).
+std::string VersionTableDDL();
+
+}  // namespace schema
+}  // namespace courier

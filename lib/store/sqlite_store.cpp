@@ -1,0 +1,1769 @@
+#include "store/sqlite_store.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include <Poco/Data/DataException.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Data/TypeHandler.h>
+#include <Poco/Dynamic/Var.h>
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSONString.h>
+#include <Poco/Nullable.h>
+
+#include "core/json.h"
+#include "core/msg_json.h"
+#include "core/msg_status.h"
+#include "core/uuid.h"
+#include "store/schema.h"
+
+// ---------------------------------------------------------------------------
+// Row types read with typed into() extraction. Each lists its columns once
+// (Fields) in SELECT order; the TypeHandler below walks that list, so a row
+// is read with sqlite3_column_int64/text per column and never through POCO's
+// type guessing from declared column types.
+namespace courier {
+namespace sqlite_rows {
+
+using Poco::Int64;
+using NInt = Poco::Nullable<Poco::Int64>;
+
+struct MsgRow {
+  Int64 id = 0;
+  std::string uuid;
+  Int64 channel_id = 0;
+  std::string channel_uuid;
+  std::string channel_type;
+  std::string direction;
+  std::string status;
+  std::string urn;
+  std::string text;
+  std::string attachments;
+  std::string external_id;
+  std::string contact_name;
+  Int64 priority = 0;
+  Int64 error_count = 0;
+  std::string error_reason;
+  Int64 created_on = 0;
+  Int64 modified_on = 0;
+  NInt received_on;
+  NInt sent_on;
+  NInt next_attempt_on;
+  std::string claimed_by;
+
+  template <typename Self, typename F>
+  static void Fields(Self& r, F&& f) {
+    f(r.id); f(r.uuid); f(r.channel_id); f(r.channel_uuid); f(r.channel_type);
+    f(r.direction); f(r.status); f(r.urn); f(r.text); f(r.attachments);
+    f(r.external_id); f(r.contact_name); f(r.priority); f(r.error_count);
+    f(r.error_reason); f(r.created_on); f(r.modified_on); f(r.received_on);
+    f(r.sent_on); f(r.next_attempt_on); f(r.claimed_by);
+  }
+};
+
+struct ChannelRow {
+  Int64 id = 0;
+  std::string uuid;
+  std::string type;
+  std::string name;
+  std::string address;
+  std::string country;
+  std::string schemes;
+  std::string config;
+  Int64 max_workers = 0;
+  Int64 tps = 0;
+  bool is_active = false;
+  Int64 created_on = 0;
+
+  template <typename Self, typename F>
+  static void Fields(Self& r, F&& f) {
+    f(r.id); f(r.uuid); f(r.type); f(r.name); f(r.address); f(r.country);
+    f(r.schemes); f(r.config); f(r.max_workers); f(r.tps); f(r.is_active);
+    f(r.created_on);
+  }
+};
+
+struct LogRow {
+  Int64 id = 0;
+  Int64 channel_id = 0;
+  std::string channel_uuid;
+  NInt msg_id;
+  std::string description;
+  std::string error;
+  std::string method;
+  std::string url;
+  std::string request;
+  std::string response;
+  Int64 response_status = 0;
+  Int64 elapsed_ms = 0;
+  Int64 created_on = 0;
+
+  template <typename Self, typename F>
+  static void Fields(Self& r, F&& f) {
+    f(r.id); f(r.channel_id); f(r.channel_uuid); f(r.msg_id); f(r.description);
+    f(r.error); f(r.method); f(r.url); f(r.request); f(r.response);
+    f(r.response_status); f(r.elapsed_ms); f(r.created_on);
+  }
+};
+
+struct EventRow {
+  Int64 seq = 0;
+  std::string topic;
+  std::string payload;
+  Int64 created_on = 0;
+
+  template <typename Self, typename F>
+  static void Fields(Self& r, F&& f) {
+    f(r.seq); f(r.topic); f(r.payload); f(r.created_on);
+  }
+};
+
+struct ContactRow {
+  Int64 id = 0;
+  std::string uuid;
+  std::string name;
+  bool is_stopped = false;
+  Int64 created_on = 0;
+
+  template <typename Self, typename F>
+  static void Fields(Self& r, F&& f) {
+    f(r.id); f(r.uuid); f(r.name); f(r.is_stopped); f(r.created_on);
+  }
+};
+
+struct UrnRow {
+  Int64 contact_id = 0;
+  std::string urn;
+
+  template <typename Self, typename F>
+  static void Fields(Self& r, F&& f) {
+    f(r.contact_id); f(r.urn);
+  }
+};
+
+}  // namespace sqlite_rows
+}  // namespace courier
+
+namespace Poco {
+namespace Data {
+
+// A TypeHandler for any row type with a static Fields(row, f) listing.
+template <typename Row>
+class FieldListTypeHandler {
+ public:
+  static std::size_t size() {
+    std::size_t n = 0;
+    Row row;
+    Row::Fields(row, [&n](auto& v) { n += TypeHandler<std::decay_t<decltype(v)>>::size(); });
+    return n;
+  }
+
+  static void bind(std::size_t pos, const Row& obj, AbstractBinder::Ptr binder,
+                   AbstractBinder::Direction dir) {
+    Row::Fields(obj, [&](const auto& v) {
+      using V = std::decay_t<decltype(v)>;
+      TypeHandler<V>::bind(pos, v, binder, dir);
+      pos += TypeHandler<V>::size();
+    });
+  }
+
+  static void prepare(std::size_t pos, const Row& obj, AbstractPreparator::Ptr preparator) {
+    Row::Fields(obj, [&](const auto& v) {
+      using V = std::decay_t<decltype(v)>;
+      TypeHandler<V>::prepare(pos, v, preparator);
+      pos += TypeHandler<V>::size();
+    });
+  }
+
+  static void extract(std::size_t pos, Row& obj, const Row&, AbstractExtractor::Ptr extractor) {
+    Row::Fields(obj, [&](auto& v) {
+      using V = std::decay_t<decltype(v)>;
+      TypeHandler<V>::extract(pos, v, V(), extractor);
+      pos += TypeHandler<V>::size();
+    });
+  }
+};
+
+template <>
+class TypeHandler<courier::sqlite_rows::MsgRow>
+    : public FieldListTypeHandler<courier::sqlite_rows::MsgRow> {};
+template <>
+class TypeHandler<courier::sqlite_rows::ChannelRow>
+    : public FieldListTypeHandler<courier::sqlite_rows::ChannelRow> {};
+template <>
+class TypeHandler<courier::sqlite_rows::LogRow>
+    : public FieldListTypeHandler<courier::sqlite_rows::LogRow> {};
+template <>
+class TypeHandler<courier::sqlite_rows::EventRow>
+    : public FieldListTypeHandler<courier::sqlite_rows::EventRow> {};
+template <>
+class TypeHandler<courier::sqlite_rows::ContactRow>
+    : public FieldListTypeHandler<courier::sqlite_rows::ContactRow> {};
+template <>
+class TypeHandler<courier::sqlite_rows::UrnRow>
+    : public FieldListTypeHandler<courier::sqlite_rows::UrnRow> {};
+
+}  // namespace Data
+}  // namespace Poco
+
+namespace courier {
+
+namespace {
+
+using namespace Poco::Data::Keywords;  // use, useRef, into, now
+using Poco::Int64;
+using sqlite_rows::ChannelRow;
+using sqlite_rows::ContactRow;
+using sqlite_rows::EventRow;
+using sqlite_rows::LogRow;
+using sqlite_rows::MsgRow;
+using sqlite_rows::NInt;
+using sqlite_rows::UrnRow;
+using NString = Poco::Nullable<std::string>;
+
+// ---------------------------------------------------------------------------
+// SQLite-only. Everything below in this block is specific to SQLite; the
+// rest of the file is SQL that PostgreSQL accepts too. A PostgreSQL store
+// replaces these: BEGIN ISOLATION LEVEL SERIALIZABLE (or row locks with
+// SELECT ... FOR UPDATE SKIP LOCKED in the claim), information_schema for
+// the version-table check, and connection parameters instead of pragmas.
+namespace sqlite_only {
+
+// Takes the database's write lock at BEGIN, so a writer waits (up to the
+// busy timeout) for others to finish instead of failing later when a
+// deferred transaction tries to upgrade from read to write, which in WAL
+// mode returns SQLITE_BUSY without waiting.
+constexpr const char* kBeginWrite = "BEGIN IMMEDIATE";
+constexpr const char* kBeginRead = "BEGIN";
+constexpr const char* kHasVersionTable =
+    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'";
+
+// Per-connection settings. PRAGMA takes no bound parameters; the only value
+// formatted into one is our own integer timeout.
+std::string BusyTimeoutPragma(int ms) { return "PRAGMA busy_timeout = " + std::to_string(ms); }
+constexpr const char* kJournalWal = "PRAGMA journal_mode = WAL";
+constexpr const char* kSynchronousFull = "PRAGMA synchronous = FULL";
+constexpr const char* kForeignKeysOn = "PRAGMA foreign_keys = ON";
+
+void RegisterConnector() {
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+}
+
+}  // namespace sqlite_only
+// ---------------------------------------------------------------------------
+
+constexpr const char* kNotInitialised = "store not initialised: run courier-ctl init";
+constexpr const char* kInterruptedReason = "interrupted, outcome unknown";
+constexpr const char* kOperatorFailedReason = "failed by operator";
+
+constexpr const char* kMsgSelect =
+    "SELECT m.id, m.uuid, m.channel_id, c.uuid, c.channel_type, m.direction, m.status, m.urn, "
+    "m.text, m.attachments, m.external_id, m.contact_name, m.priority, m.error_count, "
+    "m.error_reason, m.created_on, m.modified_on, m.received_on, m.sent_on, m.next_attempt_on, "
+    "m.claimed_by "
+    "FROM msgs m JOIN channels c ON c.id = m.channel_id";
+
+constexpr const char* kChannelSelect =
+    "SELECT id, uuid, channel_type, name, address, country, schemes, config, max_workers, tps, "
+    "is_active, created_on FROM channels";
+
+constexpr const char* kLogSelect =
+    "SELECT l.id, l.channel_id, c.uuid, l.msg_id, l.description, l.error, l.method, l.url, "
+    "l.request, l.response, l.response_status, l.elapsed_ms, l.created_on "
+    "FROM channel_logs l JOIN channels c ON c.id = l.channel_id";
+
+// Stored data that cannot be turned back into a value (bad JSON, an
+// unknown status letter): reported as Corruption.
+struct CorruptData : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A request error found inside a transaction body; rolls it back.
+struct RequestError {
+  Status status;
+};
+
+// An empty value for methods that return only a Status.
+struct Unit {};
+
+NInt ToNullable(const std::optional<Micros>& v) { return v ? NInt(*v) : NInt(); }
+std::optional<Micros> FromNullable(const NInt& v) {
+  return v.isNull() ? std::nullopt : std::optional<Micros>(v.value());
+}
+NString NullIfEmpty(const std::string& s) { return s.empty() ? NString() : NString(s); }
+std::string Letter(MsgStatus s) { return std::string(1, static_cast<char>(s)); }
+std::string Letter(Direction d) { return std::string(1, static_cast<char>(d)); }
+
+// --- JSON columns ----------------------------------------------------------
+
+std::string Stringify(const Poco::JSON::Array& array) {
+  std::ostringstream out;
+  array.stringify(out);
+  return out.str();
+}
+
+std::string AttachmentsToJson(const std::vector<std::string>& attachments) {
+  Poco::JSON::Array array;
+  for (const auto& a : attachments) array.add(a);
+  return Stringify(array);
+}
+
+std::vector<std::string> AttachmentsFromJson(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  try {
+    Poco::JSON::Parser parser;
+    auto array = parser.parse(text).extract<Poco::JSON::Array::Ptr>();
+    for (std::size_t i = 0; i < array->size(); ++i) out.push_back(array->get(i).toString());
+  } catch (const Poco::Exception& e) {
+    throw CorruptData("msg attachments are not a JSON array: " + e.displayText());
+  }
+  return out;
+}
+
+std::string ConfigToJson(const std::map<std::string, std::string>& config) {
+  Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
+  for (const auto& [k, v] : config) object.set(k, v);
+  std::ostringstream out;
+  object.stringify(out);
+  return out.str();
+}
+
+std::map<std::string, std::string> ConfigFromJson(const std::string& text) {
+  std::map<std::string, std::string> out;
+  if (text.empty()) return out;
+  try {
+    Poco::JSON::Parser parser;
+    auto object = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+    for (const auto& [k, v] : *object) out[k] = v.isEmpty() ? std::string() : v.toString();
+  } catch (const Poco::Exception& e) {
+    throw CorruptData("channel config is not a JSON object: " + e.displayText());
+  }
+  return out;
+}
+
+std::string JoinSchemes(const std::vector<std::string>& schemes) {
+  std::string out;
+  for (const auto& s : schemes) {
+    if (s.empty()) continue;
+    if (!out.empty()) out += ',';
+    out += s;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitSchemes(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text) {
+    if (c == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+// --- Row conversion ----------------------------------------------------------
+
+Msg ToMsg(const MsgRow& r) {
+  Msg m;
+  m.id = r.id;
+  m.uuid = r.uuid;
+  m.channel_id = r.channel_id;
+  m.channel_uuid = r.channel_uuid;
+  m.channel_type = r.channel_type;
+  if (r.direction == "I") {
+    m.direction = Direction::kIn;
+  } else if (r.direction == "O") {
+    m.direction = Direction::kOut;
+  } else {
+    throw CorruptData("msg " + std::to_string(r.id) + " has direction '" + r.direction + "'");
+  }
+  auto status = ParseMsgStatus(r.status);
+  if (r.status.size() != 1 || !status) {
+    throw CorruptData("msg " + std::to_string(r.id) + " has status '" + r.status + "'");
+  }
+  m.status = *status;
+  m.urn = r.urn;
+  m.text = r.text;
+  m.attachments = AttachmentsFromJson(r.attachments);
+  m.external_id = r.external_id;
+  m.contact_name = r.contact_name;
+  m.priority = r.priority > 0 ? Priority::kHigh : Priority::kBulk;
+  m.error_count = static_cast<int>(r.error_count);
+  m.error_reason = r.error_reason;
+  m.created_on = r.created_on;
+  m.modified_on = r.modified_on;
+  m.received_on = FromNullable(r.received_on);
+  m.sent_on = FromNullable(r.sent_on);
+  m.next_attempt_on = FromNullable(r.next_attempt_on);
+  return m;
+}
+
+Channel ToChannel(const ChannelRow& r) {
+  Channel c;
+  c.id = r.id;
+  c.uuid = r.uuid;
+  c.type = r.type;
+  c.name = r.name;
+  c.address = r.address;
+  c.country = r.country;
+  c.schemes = SplitSchemes(r.schemes);
+  c.config = ConfigFromJson(r.config);
+  c.max_workers = static_cast<int>(r.max_workers);
+  c.tps = static_cast<int>(r.tps);
+  c.created_on = r.created_on;
+  return c;
+}
+
+ChannelLog ToLog(const LogRow& r) {
+  ChannelLog l;
+  l.id = r.id;
+  l.channel_id = r.channel_id;
+  l.channel_uuid = r.channel_uuid;
+  if (!r.msg_id.isNull()) l.msg_id = r.msg_id.value();
+  l.description = r.description;
+  l.error = r.error;
+  l.method = r.method;
+  l.url = r.url;
+  l.request = r.request;
+  l.response = r.response;
+  l.status_code = static_cast<int>(r.response_status);
+  l.elapsed_ms = r.elapsed_ms;
+  l.created_on = r.created_on;
+  return l;
+}
+
+// "scheme:path" with both parts non-empty.
+Status CheckUrn(const std::string& urn) {
+  auto colon = urn.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == urn.size()) {
+    return Status::InvalidArgument("invalid urn: '" + urn + "'");
+  }
+  return Status::OK();
+}
+
+// --- Event payloads ------------------------------------------------------------
+
+using EventFields = std::vector<std::pair<std::string, Poco::Dynamic::Var>>;
+
+Poco::Dynamic::Var TimeOrNull(const std::optional<Micros>& t) {
+  return t ? Poco::Dynamic::Var(FormatRfc3339(*t)) : Poco::Dynamic::Var();
+}
+
+Poco::Dynamic::Var StringOrNull(const std::string& s) {
+  return s.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(s);
+}
+
+// A msg event carries the msg in the shape scripts see from `msgs list
+// --json` (MsgToJson), with its id and uuid named msg_id and msg_uuid.
+EventFields MsgEventFields(const Msg& m) {
+  json::ObjectPtr object = MsgToJson(m);
+  EventFields fields = {{"msg_id", Poco::Dynamic::Var(static_cast<Int64>(m.id))},
+                        {"msg_uuid", m.uuid}};
+  std::vector<std::string> names;
+  object->getNames(names);
+  for (const auto& name : names) {
+    if (name == "id" || name == "uuid") continue;
+    fields.emplace_back(name, object->get(name));
+  }
+  return fields;
+}
+
+EventFields StatusEventFields(const Msg& m) {
+  return {
+      {"msg_id", Poco::Dynamic::Var(static_cast<Int64>(m.id))},
+      {"msg_uuid", m.uuid},
+      {"channel_uuid", m.channel_uuid},
+      {"channel_type", m.channel_type},
+      {"urn", m.urn},
+      {"status", Letter(m.status)},
+      {"external_id", StringOrNull(m.external_id)},
+      {"error_reason", StringOrNull(m.error_reason)},
+      {"error_count", Poco::Dynamic::Var(static_cast<Int64>(m.error_count))},
+      {"sent_on", TimeOrNull(m.sent_on)},
+      {"next_attempt_on", TimeOrNull(m.next_attempt_on)},
+      {"modified_on", FormatRfc3339(m.modified_on)},
+  };
+}
+
+// --- Exceptions to Status --------------------------------------------------------
+
+// Call only from inside a catch block: rethrows the current exception and
+// names it as a Status.
+Status CurrentExceptionStatus(const std::string& op) {
+  namespace sq = Poco::Data::SQLite;
+  const std::string prefix = op + ": ";
+  try {
+    throw;
+  } catch (const RequestError& e) {
+    return e.status;
+  } catch (const CorruptData& e) {
+    return Status::Corruption(prefix + e.what());
+  } catch (const sq::DBLockedException& e) {
+    return Status::Busy(prefix + e.displayText());
+  } catch (const sq::TableLockedException& e) {
+    return Status::Busy(prefix + e.displayText());
+  } catch (const sq::LockProtocolException& e) {
+    return Status::Busy(prefix + e.displayText());
+  } catch (const sq::ReadOnlyException& e) {
+    return Status::Unavailable(prefix + e.displayText());
+  } catch (const sq::IOErrorException& e) {
+    return Status::Unavailable(prefix + e.displayText());
+  } catch (const sq::CantOpenDBFileException& e) {
+    return Status::Unavailable(prefix + e.displayText());
+  } catch (const sq::DatabaseFullException& e) {
+    return Status::Unavailable(prefix + e.displayText());
+  } catch (const sq::DBAccessDeniedException& e) {
+    return Status::Unavailable(prefix + e.displayText());
+  } catch (const sq::AuthorizationDeniedException& e) {
+    return Status::Unavailable(prefix + e.displayText());
+  } catch (const sq::NoMemoryException& e) {
+    return Status::Unavailable(prefix + e.displayText());
+  } catch (const sq::InterruptException& e) {
+    return Status::Unavailable(prefix + e.displayText());
+  } catch (const sq::CorruptImageException& e) {
+    return Status::Corruption(prefix + e.displayText());
+  } catch (const sq::ConstraintViolationException& e) {
+    // UNIQUE and PRIMARY KEY: the thing exists already. NOT NULL, CHECK and
+    // FOREIGN KEY: the request names or carries something it should not.
+    const std::string text = e.displayText();
+    if (text.find("UNIQUE") != std::string::npos || text.find("PRIMARY KEY") != std::string::npos) {
+      return Status::Conflict(prefix + text);
+    }
+    return Status::InvalidArgument(prefix + text);
+  } catch (const Poco::Data::ConnectionFailedException& e) {
+    return Status::Unavailable(prefix + e.displayText());
+  } catch (const Poco::Data::NotConnectedException& e) {
+    return Status::Unavailable(prefix + e.displayText());
+  } catch (const Poco::JSON::JSONException& e) {
+    return Status::Corruption(prefix + e.displayText());
+  } catch (const Poco::Exception& e) {
+    return Status::Internal(prefix + e.displayText());
+  } catch (const std::exception& e) {
+    return Status::Internal(prefix + e.what());
+  } catch (...) {
+    return Status::Internal(prefix + "unknown exception");
+  }
+}
+
+enum class Txn { kNone, kRead, kWrite };
+
+}  // namespace
+
+// ===========================================================================
+
+struct SqliteStore::Impl {
+  Impl(std::string p, Clock& c, int busy) : path(std::move(p)), clock(c), busy_timeout_ms(busy) {}
+
+  std::string path;
+  Clock& clock;
+  int busy_timeout_ms;
+  std::unique_ptr<Poco::Data::Session> session;
+  bool schema_ready = false;
+  // The channel whose msg came first in the last claim: the next claim's
+  // rotation starts after it.
+  Int64 last_first_channel = 0;
+
+  Poco::Data::Session& S() { return *session; }
+
+  // --- connection and schema -------------------------------------------------
+
+  Status Connect() {
+    if (session) return Status::OK();
+    if (path.empty()) return Status::InvalidArgument("no store path given");
+    if (path != ":memory:") {
+      std::filesystem::path dir = std::filesystem::path(path).parent_path();
+      if (dir.empty()) dir = ".";
+      std::error_code ec;
+      if (!std::filesystem::is_directory(dir, ec)) {
+        return Status::Unavailable("store directory does not exist: " + dir.string());
+      }
+    }
+    sqlite_only::RegisterConnector();
+    try {
+      session = std::make_unique<Poco::Data::Session>(Poco::Data::SQLite::Connector::KEY, path);
+      int timeout = 0;
+      S() << sqlite_only::BusyTimeoutPragma(busy_timeout_ms), into(timeout), now;
+      std::string mode;
+      S() << sqlite_only::kJournalWal, into(mode), now;
+      if (mode != "wal" && path != ":memory:") {
+        session.reset();
+        return Status::Unavailable("store " + path + ": cannot use WAL journal (journal_mode is '" +
+                                   mode + "'; read-only file or directory?)");
+      }
+      S() << sqlite_only::kSynchronousFull, now;
+      S() << sqlite_only::kForeignKeysOn, now;
+    } catch (...) {
+      Status st = CurrentExceptionStatus("open " + path);
+      session.reset();
+      return st;
+    }
+    return Status::OK();
+  }
+
+  // The stored schema version; 0 when the version table is absent.
+  Int64 ReadVersion() {
+    Int64 has_table = 0;
+    S() << sqlite_only::kHasVersionTable, into(has_table), now;
+    if (has_table == 0) return 0;
+    NInt version;
+    S() << "SELECT MAX(version) FROM schema_version", into(version), now;
+    return version.isNull() ? 0 : version.value();
+  }
+
+  static Status VersionStatus(Int64 version) {
+    const int current = schema::CurrentVersion();
+    if (version == 0) return Status::Unavailable(kNotInitialised);
+    if (version < current) {
+      return Status::Unavailable("store schema is version " + std::to_string(version) +
+                                 ", this program needs " + std::to_string(current) +
+                                 ": run courier-ctl init");
+    }
+    if (version > current) {
+      return Status::Unavailable("store schema is version " + std::to_string(version) +
+                                 ", newer than this program's " + std::to_string(current) +
+                                 ": upgrade courier");
+    }
+    return Status::OK();
+  }
+
+  Status CheckSchema() {
+    if (schema_ready) return Status::OK();
+    try {
+      Status st = VersionStatus(ReadVersion());
+      if (st.ok()) schema_ready = true;
+      return st;
+    } catch (...) {
+      return CurrentExceptionStatus("schema check");
+    }
+  }
+
+  void Rollback() {
+    try {
+      S() << "ROLLBACK", now;
+    } catch (...) {
+      // Nothing to roll back (BEGIN failed, or SQLite already rolled back
+      // after an I/O or full-disk error): the transaction is gone either way.
+    }
+  }
+
+  // Runs `body` (returning Result<T>) after connecting and checking the
+  // schema, inside a transaction of the given kind. An error Status from
+  // the body, or any exception, rolls the transaction back.
+  template <typename T, typename Body>
+  Result<T> Run(const char* op, Txn txn, Body&& body, bool need_schema = true) {
+    Status st = Connect();
+    if (!st.ok()) return st;
+    if (need_schema) {
+      st = CheckSchema();
+      if (!st.ok()) return st;
+    }
+    bool in_txn = false;
+    try {
+      if (txn != Txn::kNone) {
+        S() << (txn == Txn::kWrite ? sqlite_only::kBeginWrite : sqlite_only::kBeginRead), now;
+        in_txn = true;
+      }
+      Result<T> result = body();
+      if (in_txn) {
+        if (result.ok()) {
+          S() << "COMMIT", now;
+        } else {
+          Rollback();
+        }
+        in_txn = false;
+      }
+      return result;
+    } catch (...) {
+      Status failed = CurrentExceptionStatus(op);
+      if (in_txn) Rollback();
+      return failed;
+    }
+  }
+
+  template <typename Body>
+  Status RunStatus(const char* op, Txn txn, Body&& body) {
+    Result<Unit> r = Run<Unit>(op, txn, [&]() -> Result<Unit> {
+      Status st = body();
+      if (!st.ok()) return st;
+      return Unit{};
+    });
+    return r.status();
+  }
+
+  Micros Now() const { return clock.Now(); }
+
+  // --- channels --------------------------------------------------------------
+
+  std::optional<ChannelRow> FindChannelByUUID(const std::string& uuid, bool active_only) {
+    std::vector<ChannelRow> rows;
+    std::string u = uuid;
+    S() << std::string(kChannelSelect) + " WHERE uuid = ?", use(u), into(rows), now;
+    if (rows.empty() || (active_only && !rows[0].is_active)) return std::nullopt;
+    return rows[0];
+  }
+
+  std::optional<ChannelRow> FindChannelById(Int64 id, bool active_only) {
+    std::vector<ChannelRow> rows;
+    S() << std::string(kChannelSelect) + " WHERE id = ?", use(id), into(rows), now;
+    if (rows.empty() || (active_only && !rows[0].is_active)) return std::nullopt;
+    return rows[0];
+  }
+
+  // The channel a msg names: by uuid when set, else by id.
+  std::optional<ChannelRow> ChannelOfMsg(const Msg& m, bool active_only) {
+    if (!m.channel_uuid.empty()) return FindChannelByUUID(m.channel_uuid, active_only);
+    if (m.channel_id != 0) return FindChannelById(m.channel_id, active_only);
+    return std::nullopt;
+  }
+
+  // --- contacts --------------------------------------------------------------
+
+  struct ContactRef {
+    Int64 contact_id = 0;
+    Int64 urn_id = 0;
+  };
+
+  // The contact owning `urn`, created (with `name`) on first sight. The
+  // URN's channel becomes `channel_id` when one is given (the channel the
+  // contact was last seen on).
+  ContactRef EnsureContact(const std::string& urn, const std::string& name, NInt channel_id,
+                           Micros ts) {
+    std::string u = urn;
+    std::vector<Int64> urn_ids, contact_ids;
+    S() << "SELECT id, contact_id FROM contact_urns WHERE urn = ?", use(u), into(urn_ids),
+        into(contact_ids), now;
+    if (!urn_ids.empty()) {
+      ContactRef ref{contact_ids[0], urn_ids[0]};
+      if (!channel_id.isNull()) {
+        Int64 ch = channel_id.value();
+        S() << "UPDATE contact_urns SET channel_id = ? "
+               "WHERE id = ? AND (channel_id IS NULL OR channel_id <> ?)",
+            use(ch), use(ref.urn_id), use(ch), now;
+      }
+      return ref;
+    }
+    ContactRef ref;
+    std::string contact_uuid = NewUUID();
+    std::string n = name;
+    Int64 t = ts;
+    S() << "INSERT INTO contacts (uuid, name, is_stopped, created_on, modified_on) "
+           "VALUES (?, ?, FALSE, ?, ?) RETURNING id",
+        use(contact_uuid), use(n), use(t), use(t), into(ref.contact_id), now;
+    auto colon = u.find(':');
+    std::string scheme = u.substr(0, colon);
+    std::string path_part = u.substr(colon + 1);
+    S() << "INSERT INTO contact_urns (urn, scheme, path, contact_id, channel_id) "
+           "VALUES (?, ?, ?, ?, ?) RETURNING id",
+        use(u), use(scheme), use(path_part), use(ref.contact_id), use(channel_id),
+        into(ref.urn_id), now;
+    return ref;
+  }
+
+  Contact LoadContact(Int64 contact_id) {
+    std::vector<ContactRow> rows;
+    S() << "SELECT id, uuid, name, is_stopped, created_on FROM contacts WHERE id = ?",
+        use(contact_id), into(rows), now;
+    if (rows.empty()) throw CorruptData("contact " + std::to_string(contact_id) + " vanished");
+    Contact c;
+    c.id = rows[0].id;
+    c.uuid = rows[0].uuid;
+    c.name = rows[0].name;
+    c.stopped = rows[0].is_stopped;
+    c.created_on = rows[0].created_on;
+    S() << "SELECT urn FROM contact_urns WHERE contact_id = ? ORDER BY id", use(contact_id),
+        into(c.urns), now;
+    return c;
+  }
+
+  // --- msgs ------------------------------------------------------------------
+
+  std::optional<Msg> LoadMsg(Int64 id) {
+    std::vector<MsgRow> rows;
+    S() << std::string(kMsgSelect) + " WHERE m.id = ?", use(id), into(rows), now;
+    if (rows.empty()) return std::nullopt;
+    return ToMsg(rows[0]);
+  }
+
+  Msg MustLoadMsg(Int64 id) {
+    auto m = LoadMsg(id);
+    if (!m) throw CorruptData("msg " + std::to_string(id) + " vanished inside its transaction");
+    return *m;
+  }
+
+  bool MsgUuidExists(const std::string& uuid) {
+    std::string u = uuid;
+    std::vector<Int64> ids;
+    S() << "SELECT id FROM msgs WHERE uuid = ?", use(u), into(ids), now;
+    return !ids.empty();
+  }
+
+  // Inserts `m` as given (uuid, status, times...) on channel `ch` for the
+  // contact `ref`; returns the new id.
+  Int64 InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id) {
+    std::string uuid = m.uuid;
+    std::string direction = Letter(m.direction);
+    std::string status = Letter(m.status);
+    std::string urn = m.urn;
+    std::string text = m.text;
+    std::string attachments = AttachmentsToJson(m.attachments);
+    NString external_id = NullIfEmpty(m.external_id);
+    std::string contact_name = m.contact_name;
+    Int64 priority = static_cast<Int64>(m.priority);
+    Int64 error_count = m.error_count;
+    std::string error_reason = m.error_reason;
+    NInt next_attempt_on = ToNullable(m.next_attempt_on);
+    Int64 created_on = m.created_on;
+    Int64 modified_on = m.modified_on;
+    NInt received_on = ToNullable(m.received_on);
+    NInt sent_on = ToNullable(m.sent_on);
+    Int64 contact_id = ref.contact_id;
+    Int64 urn_id = ref.urn_id;
+    Int64 ch = channel_id;
+    Int64 id = 0;
+    S() << "INSERT INTO msgs (uuid, channel_id, contact_id, contact_urn_id, direction, status, "
+           "urn, text, attachments, external_id, contact_name, priority, error_count, "
+           "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        use(uuid), use(ch), use(contact_id), use(urn_id), use(direction), use(status), use(urn),
+        use(text), use(attachments), use(external_id), use(contact_name), use(priority),
+        use(error_count), use(error_reason), use(next_attempt_on), use(created_on),
+        use(modified_on), use(received_on), use(sent_on), into(id), now;
+    return id;
+  }
+
+  // An incoming msg already stored for this channel and provider id.
+  std::optional<std::pair<Int64, std::string>> FindIncomingByExternalId(Int64 channel_id,
+                                                                        const std::string& ext) {
+    if (ext.empty()) return std::nullopt;
+    std::string e = ext;
+    std::vector<Int64> ids;
+    std::vector<std::string> uuids;
+    S() << "SELECT id, uuid FROM msgs WHERE channel_id = ? AND external_id = ? "
+           "AND direction = 'I' ORDER BY id",
+        use(channel_id), use(e), into(ids), into(uuids), now;
+    if (ids.empty()) return std::nullopt;
+    return std::make_pair(ids[0], uuids[0]);
+  }
+
+  void CloseAttempts(Int64 msg_id, const std::string& outcome, Micros ts) {
+    std::string o = outcome;
+    Int64 t = ts;
+    S() << "UPDATE attempts SET finished_on = ?, outcome = ? "
+           "WHERE msg_id = ? AND finished_on IS NULL",
+        use(t), use(o), use(msg_id), now;
+  }
+
+  // --- logs and events -----------------------------------------------------
+
+  // Writes one log; the channel is `default_channel` unless the log names
+  // its own; the msg is `msg_id` when given, else the log's.
+  void InsertLog(const ChannelLog& log, Int64 default_channel, const NInt& msg_id, Micros ts) {
+    Int64 channel_id = default_channel;
+    if (log.channel_id != 0) {
+      channel_id = log.channel_id;
+    } else if (!log.channel_uuid.empty()) {
+      auto ch = FindChannelByUUID(log.channel_uuid, false);
+      if (!ch) throw RequestError{errors::ChannelNotFound()};
+      channel_id = ch->id;
+    }
+    if (channel_id == 0) {
+      throw RequestError{Status::InvalidArgument("channel log names no channel")};
+    }
+    NInt m = msg_id;
+    if (m.isNull() && log.msg_id) m = *log.msg_id;
+    std::string description = log.description;
+    if (description.empty()) description = log.is_error() ? "Error: " + log.error : "Success";
+    bool is_error = log.is_error();
+    std::string error = log.error, method = log.method, url = log.url, request = log.request,
+                response = log.response;
+    Int64 status_code = log.status_code;
+    Int64 elapsed = log.elapsed_ms;
+    Int64 created_on = log.created_on != 0 ? log.created_on : ts;
+    S() << "INSERT INTO channel_logs (channel_id, msg_id, description, is_error, error, method, "
+           "url, request, response, response_status, elapsed_ms, created_on) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        use(channel_id), use(m), use(description), use(is_error), use(error), use(method),
+        use(url), use(request), use(response), use(status_code), use(elapsed), use(created_on),
+        now;
+  }
+
+  // Inserts an event and then stores its payload with its own seq in it:
+  // {"seq": N, "topic": T, ...fields}. Both happen inside the caller's
+  // transaction, so no reader ever sees the placeholder.
+  Int64 AppendEvent(const std::string& topic, const EventFields& fields, Micros ts) {
+    std::string t = topic;
+    std::string placeholder = "{}";
+    Int64 created_on = ts;
+    Int64 seq = 0;
+    S() << "INSERT INTO events (topic, payload, created_on) VALUES (?, ?, ?) RETURNING seq",
+        use(t), use(placeholder), use(created_on), into(seq), now;
+    Poco::JSON::Object payload(Poco::JSON_PRESERVE_KEY_ORDER);
+    payload.set("seq", seq);
+    payload.set("topic", topic);
+    for (const auto& [key, value] : fields) payload.set(key, value);
+    std::ostringstream out;
+    payload.stringify(out);
+    std::string text = out.str();
+    S() << "UPDATE events SET payload = ? WHERE seq = ?", use(text), use(seq), now;
+    return seq;
+  }
+
+  // --- the claim -----------------------------------------------------------
+
+  std::vector<Msg> Claim(const ClaimRequest& req) {
+    std::vector<Msg> claimed;
+    const Micros ts = req.now != 0 ? req.now : Now();
+
+    std::vector<Int64> channel_ids, max_workers;
+    S() << "SELECT id, max_workers FROM channels WHERE is_active = TRUE ORDER BY id",
+        into(channel_ids), into(max_workers), now;
+    if (channel_ids.empty()) return claimed;
+
+    std::vector<Int64> busy_channels, busy_counts;
+    S() << "SELECT channel_id, COUNT(*) FROM msgs WHERE claimed_by IS NOT NULL "
+           "GROUP BY channel_id",
+        into(busy_channels), into(busy_counts), now;
+    std::map<Int64, Int64> in_flight;
+    for (std::size_t i = 0; i < busy_channels.size(); ++i) in_flight[busy_channels[i]] = busy_counts[i];
+
+    // Rotation: start with the first channel after the one served first
+    // last time, so with a small limit every channel gets its turn.
+    std::size_t start = 0;
+    while (start < channel_ids.size() && channel_ids[start] <= last_first_channel) ++start;
+    if (start == channel_ids.size()) start = 0;
+
+    // Candidates per channel, in rotation order: highest priority first,
+    // then oldest (lowest id). The WHERE repeats idx_msgs_queue's predicate.
+    std::vector<std::pair<Int64, std::vector<Int64>>> candidates;
+    Int64 due = ts;
+    for (std::size_t k = 0; k < channel_ids.size(); ++k) {
+      std::size_t i = (start + k) % channel_ids.size();
+      Int64 channel_id = channel_ids[i];
+      Int64 workers = max_workers[i] > 0 ? max_workers[i] : req.default_max_workers;
+      Int64 capacity = workers - in_flight[channel_id];
+      auto cap = req.channel_caps.find(channel_id);
+      if (cap != req.channel_caps.end()) capacity = std::min<Int64>(capacity, cap->second);
+      capacity = std::min<Int64>(capacity, req.limit);
+      if (capacity <= 0) continue;
+      std::vector<Int64> ids;
+      S() << "SELECT id FROM msgs WHERE channel_id = ? AND status IN ('Q', 'E') "
+             "AND direction = 'O' AND claimed_by IS NULL AND next_attempt_on <= ? "
+             "ORDER BY priority DESC, id LIMIT ?",
+          use(channel_id), use(due), use(capacity), into(ids), now;
+      if (!ids.empty()) candidates.emplace_back(channel_id, std::move(ids));
+    }
+
+    // Interleave: one from each channel per round, until the limit.
+    std::vector<Int64> picked;
+    for (std::size_t round = 0; picked.size() < static_cast<std::size_t>(req.limit); ++round) {
+      bool any = false;
+      for (const auto& [channel_id, ids] : candidates) {
+        if (round >= ids.size()) continue;
+        any = true;
+        picked.push_back(ids[round]);
+        if (picked.size() == static_cast<std::size_t>(req.limit)) break;
+      }
+      if (!any) break;
+    }
+
+    std::string worker = req.worker;
+    Int64 claimed_on = ts;
+    for (Int64 id : picked) {
+      std::vector<Int64> updated;
+      S() << "UPDATE msgs SET claimed_by = ?, claimed_on = ?, status = 'Q', modified_on = ? "
+             "WHERE id = ? AND claimed_by IS NULL AND status IN ('Q', 'E') RETURNING id",
+          use(worker), use(claimed_on), use(claimed_on), use(id), into(updated), now;
+      if (updated.empty()) continue;  // cannot happen under the write lock; be safe
+      S() << "INSERT INTO attempts (msg_id, worker, started_on) VALUES (?, ?, ?)", use(id),
+          use(worker), use(claimed_on), now;
+      claimed.push_back(MustLoadMsg(id));
+    }
+    return claimed;
+  }
+};
+
+// ===========================================================================
+
+SqliteStore::SqliteStore(std::string path, Clock& clock, int busy_timeout_ms)
+    : impl_(std::make_unique<Impl>(path, clock, busy_timeout_ms)), path_(std::move(path)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+Status SqliteStore::Open() { return impl_->Connect(); }
+
+// --- Schema --------------------------------------------------------------------
+
+Status SqliteStore::Migrate() {
+  Impl& d = *impl_;
+  Result<Unit> r = d.Run<Unit>(
+      "migrate", Txn::kWrite,
+      [&]() -> Result<Unit> {
+        d.S() << schema::VersionTableDDL(), now;
+        Int64 current = d.ReadVersion();
+        if (current > schema::CurrentVersion()) return Impl::VersionStatus(current);
+        for (const auto& m : schema::Migrations(schema::Dialect::kSQLite)) {
+          if (m.version <= current) continue;
+          for (const auto& ddl : m.statements) d.S() << ddl, now;
+          Int64 version = m.version;
+          std::string description = m.description;
+          Int64 applied_on = d.Now();
+          d.S() << "INSERT INTO schema_version (version, description, applied_on) "
+                   "VALUES (?, ?, ?)",
+              use(version), use(description), use(applied_on), now;
+        }
+        return Unit{};
+      },
+      /*need_schema=*/false);
+  if (r.ok()) d.schema_ready = true;
+  return r.status();
+}
+
+Result<int> SqliteStore::SchemaVersion() {
+  Impl& d = *impl_;
+  return d.Run<int>(
+      "schema version", Txn::kNone,
+      [&]() -> Result<int> { return static_cast<int>(d.ReadVersion()); },
+      /*need_schema=*/false);
+}
+
+Status SqliteStore::Ping() {
+  Impl& d = *impl_;
+  return d.RunStatus("ping", Txn::kNone, [&]() {
+    Int64 one = 0;
+    d.S() << "SELECT 1", into(one), now;
+    return Status::OK();
+  });
+}
+
+// --- Channels ------------------------------------------------------------------
+
+Result<Channel> SqliteStore::AddChannel(const Channel& channel) {
+  Impl& d = *impl_;
+  return d.Run<Channel>("add channel", Txn::kWrite, [&]() -> Result<Channel> {
+    if (channel.type.empty()) return Status::InvalidArgument("channel type is required");
+    Channel c = channel;
+    if (c.uuid.empty()) {
+      c.uuid = NewUUID();
+    } else {
+      auto normal = NormalizeUUID(c.uuid);
+      if (!normal) return Status::InvalidArgument("invalid channel uuid: '" + c.uuid + "'");
+      c.uuid = *normal;
+    }
+    if (d.FindChannelByUUID(c.uuid, false)) {
+      return Status::Conflict("channel " + c.uuid + " exists already");
+    }
+    if (c.max_workers < 0) return Status::InvalidArgument("max_workers must be 0 or more");
+    if (c.tps < 0) return Status::InvalidArgument("tps must be 0 or more");
+    c.created_on = d.Now();
+    std::string schemes = JoinSchemes(c.schemes);
+    std::string config = ConfigToJson(c.config);
+    Int64 max_workers = c.max_workers, tps = c.tps, created_on = c.created_on;
+    Int64 id = 0;
+    d.S() << "INSERT INTO channels (uuid, channel_type, name, address, country, schemes, config, "
+             "max_workers, tps, is_active, created_on, modified_on) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?) RETURNING id",
+        use(c.uuid), use(c.type), use(c.name), use(c.address), use(c.country), use(schemes),
+        use(config), use(max_workers), use(tps), use(created_on), use(created_on), into(id), now;
+    c.id = id;
+    return c;
+  });
+}
+
+Result<Channel> SqliteStore::GetChannel(const std::string& uuid) {
+  Impl& d = *impl_;
+  return d.Run<Channel>("get channel", Txn::kNone, [&]() -> Result<Channel> {
+    auto row = d.FindChannelByUUID(uuid, true);
+    if (!row) return errors::ChannelNotFound();
+    return ToChannel(*row);
+  });
+}
+
+Result<Channel> SqliteStore::GetChannelById(int64_t id) {
+  Impl& d = *impl_;
+  return d.Run<Channel>("get channel", Txn::kNone, [&]() -> Result<Channel> {
+    auto row = d.FindChannelById(id, true);
+    if (!row) return errors::ChannelNotFound();
+    return ToChannel(*row);
+  });
+}
+
+Result<std::vector<Channel>> SqliteStore::ListChannels() {
+  Impl& d = *impl_;
+  return d.Run<std::vector<Channel>>(
+      "list channels", Txn::kNone, [&]() -> Result<std::vector<Channel>> {
+        std::vector<ChannelRow> rows;
+        d.S() << std::string(kChannelSelect) + " WHERE is_active = TRUE ORDER BY id", into(rows),
+            now;
+        std::vector<Channel> out;
+        for (const auto& r : rows) out.push_back(ToChannel(r));
+        return out;
+      });
+}
+
+Status SqliteStore::RemoveChannel(const std::string& uuid) {
+  Impl& d = *impl_;
+  return d.RunStatus("remove channel", Txn::kWrite, [&]() {
+    std::string u = uuid;
+    Int64 ts = d.Now();
+    Poco::Data::Statement st(d.S());
+    st << "UPDATE channels SET is_active = FALSE, modified_on = ? "
+          "WHERE uuid = ? AND is_active = TRUE",
+        use(ts), use(u);
+    if (st.execute() == 0) return errors::ChannelNotFound();
+    return Status::OK();
+  });
+}
+
+// --- Contacts ------------------------------------------------------------------
+
+Result<Contact> SqliteStore::GetContactByURN(const std::string& urn) {
+  Impl& d = *impl_;
+  return d.Run<Contact>("get contact", Txn::kRead, [&]() -> Result<Contact> {
+    std::string u = urn;
+    std::vector<Int64> ids;
+    d.S() << "SELECT contact_id FROM contact_urns WHERE urn = ?", use(u), into(ids), now;
+    if (ids.empty()) return Status::NotFound("contact not found");
+    return d.LoadContact(ids[0]);
+  });
+}
+
+Result<std::vector<Contact>> SqliteStore::ListContacts(bool stopped_only) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<Contact>>(
+      "list contacts", Txn::kRead, [&]() -> Result<std::vector<Contact>> {
+        std::vector<ContactRow> rows;
+        std::vector<UrnRow> urns;
+        if (stopped_only) {
+          d.S() << "SELECT id, uuid, name, is_stopped, created_on FROM contacts "
+                   "WHERE is_stopped = TRUE ORDER BY id",
+              into(rows), now;
+          d.S() << "SELECT u.contact_id, u.urn FROM contact_urns u "
+                   "JOIN contacts c ON c.id = u.contact_id WHERE c.is_stopped = TRUE "
+                   "ORDER BY u.id",
+              into(urns), now;
+        } else {
+          d.S() << "SELECT id, uuid, name, is_stopped, created_on FROM contacts ORDER BY id",
+              into(rows), now;
+          d.S() << "SELECT contact_id, urn FROM contact_urns ORDER BY id", into(urns), now;
+        }
+        std::map<Int64, std::vector<std::string>> by_contact;
+        for (const auto& u : urns) by_contact[u.contact_id].push_back(u.urn);
+        std::vector<Contact> out;
+        for (const auto& r : rows) {
+          Contact c;
+          c.id = r.id;
+          c.uuid = r.uuid;
+          c.name = r.name;
+          c.stopped = r.is_stopped;
+          c.created_on = r.created_on;
+          c.urns = by_contact[r.id];
+          out.push_back(std::move(c));
+        }
+        return out;
+      });
+}
+
+Result<Contact> SqliteStore::SetContactStopped(const std::string& urn, bool stopped,
+                                               const std::string& channel_uuid) {
+  Impl& d = *impl_;
+  return d.Run<Contact>("set contact stopped", Txn::kWrite, [&]() -> Result<Contact> {
+    Status st = CheckUrn(urn);
+    if (!st.ok()) return st;
+    NInt channel_id;
+    if (!channel_uuid.empty()) {
+      auto ch = d.FindChannelByUUID(channel_uuid, false);
+      if (!ch) return errors::ChannelNotFound();
+      channel_id = ch->id;
+    }
+    const Micros ts = d.Now();
+    auto ref = d.EnsureContact(urn, "", channel_id, ts);
+    bool s = stopped;
+    Int64 t = ts;
+    d.S() << "UPDATE contacts SET is_stopped = ?, modified_on = ? WHERE id = ?", use(s), use(t),
+        use(ref.contact_id), now;
+    Contact contact = d.LoadContact(ref.contact_id);
+    d.AppendEvent(stopped ? "contact.stopped" : "contact.unstopped",
+                  {{"contact_id", Poco::Dynamic::Var(contact.id)},
+                   {"contact_uuid", contact.uuid},
+                   {"urn", urn},
+                   {"channel_uuid", StringOrNull(channel_uuid)},
+                   {"stopped", stopped}},
+                  ts);
+    return contact;
+  });
+}
+
+// --- Incoming ------------------------------------------------------------------
+
+Result<IncomingResult> SqliteStore::WriteIncoming(Msg msg, const std::vector<ChannelLog>& logs) {
+  Impl& d = *impl_;
+  return d.Run<IncomingResult>("write incoming", Txn::kWrite, [&]() -> Result<IncomingResult> {
+    auto ch = d.ChannelOfMsg(msg, false);
+    if (!ch) return errors::ChannelNotFound();
+    Status st = CheckUrn(msg.urn);
+    if (!st.ok()) return st;
+
+    // Already stored: the same provider id on this channel, or the same
+    // uuid (a spool file replayed after its first commit).
+    if (auto dup = d.FindIncomingByExternalId(ch->id, msg.external_id)) {
+      return IncomingResult{dup->first, dup->second, true};
+    }
+    if (!msg.uuid.empty()) {
+      std::string u = msg.uuid;
+      std::vector<Int64> ids;
+      d.S() << "SELECT id FROM msgs WHERE uuid = ?", use(u), into(ids), now;
+      if (!ids.empty()) return IncomingResult{ids[0], msg.uuid, true};
+    } else {
+      msg.uuid = NewUUID();
+    }
+
+    const Micros ts = d.Now();
+    msg.channel_id = ch->id;
+    msg.channel_uuid = ch->uuid;
+    msg.channel_type = ch->type;
+    msg.direction = Direction::kIn;
+    msg.status = MsgStatus::kPending;
+    msg.error_count = 0;
+    msg.error_reason.clear();
+    msg.next_attempt_on.reset();
+    msg.sent_on.reset();
+    msg.created_on = ts;
+    msg.modified_on = ts;
+    if (!msg.received_on) msg.received_on = ts;
+
+    auto ref = d.EnsureContact(msg.urn, msg.contact_name, NInt(ch->id), ts);
+    msg.id = d.InsertMsg(msg, ref, ch->id);
+    for (const auto& log : logs) d.InsertLog(log, ch->id, NInt(msg.id), ts);
+    d.AppendEvent("msg.received", MsgEventFields(msg), ts);
+    return IncomingResult{msg.id, msg.uuid, false};
+  });
+}
+
+// --- Outgoing ------------------------------------------------------------------
+
+Result<std::vector<Msg>> SqliteStore::QueueOutgoing(std::vector<Msg> msgs) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<Msg>>("queue outgoing", Txn::kWrite, [&]() -> Result<std::vector<Msg>> {
+    const Micros ts = d.Now();
+    std::map<std::string, ChannelRow> by_uuid;
+    std::map<Int64, ChannelRow> by_id;
+    for (std::size_t i = 0; i < msgs.size(); ++i) {
+      Msg& m = msgs[i];
+      std::optional<ChannelRow> ch;
+      if (!m.channel_uuid.empty() && by_uuid.count(m.channel_uuid)) {
+        ch = by_uuid[m.channel_uuid];
+      } else if (m.channel_uuid.empty() && by_id.count(m.channel_id)) {
+        ch = by_id[m.channel_id];
+      } else {
+        ch = d.ChannelOfMsg(m, true);
+        if (!ch) return errors::ChannelNotFound();
+        by_uuid[ch->uuid] = *ch;
+        by_id[ch->id] = *ch;
+      }
+      Status st = CheckUrn(m.urn);
+      if (!st.ok()) return st;
+      if (m.uuid.empty()) {
+        m.uuid = NewUUID();
+      } else if (d.MsgUuidExists(m.uuid)) {
+        return Status::Conflict("msg " + m.uuid + " exists already");
+      }
+      m.channel_id = ch->id;
+      m.channel_uuid = ch->uuid;
+      m.channel_type = ch->type;
+      m.direction = Direction::kOut;
+      m.status = MsgStatus::kQueued;
+      m.error_count = 0;
+      m.error_reason.clear();
+      m.created_on = ts;
+      m.modified_on = ts;
+      m.received_on.reset();
+      m.sent_on.reset();
+      if (!m.next_attempt_on) m.next_attempt_on = ts;
+      auto ref = d.EnsureContact(m.urn, m.contact_name, NInt(ch->id), ts);
+      m.id = d.InsertMsg(m, ref, ch->id);
+      d.AppendEvent("msg.queued", MsgEventFields(m), ts);
+    }
+    return std::move(msgs);
+  });
+}
+
+Result<int64_t> SqliteStore::ImportMsgs(const std::vector<Msg>& msgs) {
+  Impl& d = *impl_;
+  return d.Run<int64_t>("import msgs", Txn::kWrite, [&]() -> Result<int64_t> {
+    const Micros ts = d.Now();
+    std::map<std::string, ChannelRow> channels;
+    int64_t added = 0;
+    for (const Msg& original : msgs) {
+      Msg m = original;
+      if (m.channel_uuid.empty()) {
+        return Status::InvalidArgument("msg " + m.uuid + " names no channel_uuid");
+      }
+      auto found = channels.find(m.channel_uuid);
+      if (found == channels.end()) {
+        auto ch = d.FindChannelByUUID(m.channel_uuid, false);
+        if (!ch) return Status::InvalidArgument("channel not found: " + m.channel_uuid);
+        found = channels.emplace(m.channel_uuid, *ch).first;
+      }
+      const ChannelRow& ch = found->second;
+      Status st = CheckUrn(m.urn);
+      if (!st.ok()) return Status::InvalidArgument("msg " + m.uuid + ": " + st.message());
+      if (m.uuid.empty()) {
+        m.uuid = NewUUID();
+      } else if (d.MsgUuidExists(m.uuid)) {
+        continue;
+      }
+      if (m.direction == Direction::kIn && d.FindIncomingByExternalId(ch.id, m.external_id)) {
+        continue;  // the same provider msg under another uuid
+      }
+      if (m.created_on == 0) m.created_on = ts;
+      if (m.modified_on == 0) m.modified_on = m.created_on;
+      auto ref = d.EnsureContact(m.urn, m.contact_name, NInt(ch.id), ts);
+      d.InsertMsg(m, ref, ch.id);
+      ++added;
+    }
+    return added;
+  });
+}
+
+Result<std::vector<Msg>> SqliteStore::ClaimQueued(const ClaimRequest& req) {
+  Impl& d = *impl_;
+  if (req.worker.empty()) return Status::InvalidArgument("claim needs a worker name");
+  if (req.limit <= 0) return std::vector<Msg>{};
+  Result<std::vector<Msg>> r = d.Run<std::vector<Msg>>(
+      "claim queued", Txn::kWrite, [&]() -> Result<std::vector<Msg>> { return d.Claim(req); });
+  // Only a committed claim moves the rotation.
+  if (r.ok() && !r->empty()) d.last_first_channel = r->front().channel_id;
+  return r;
+}
+
+Result<StatusResult> SqliteStore::WriteStatus(const StatusUpdate& update) {
+  Impl& d = *impl_;
+  return d.Run<StatusResult>("write status", Txn::kWrite, [&]() -> Result<StatusResult> {
+    auto ch = d.FindChannelByUUID(update.channel_uuid, false);
+    if (!ch) return errors::ChannelNotFound();
+    if (!update.msg_id && update.external_id.empty()) {
+      return Status::InvalidArgument("attempt to update msg status without id or external id");
+    }
+    const Micros ts = d.Now();
+
+    std::vector<MsgRow> rows;
+    Int64 channel_id = ch->id;
+    if (update.msg_id) {
+      Int64 id = *update.msg_id;
+      d.S() << std::string(kMsgSelect) + " WHERE m.id = ? AND m.channel_id = ? AND m.direction = 'O'",
+          use(id), use(channel_id), into(rows), now;
+    } else {
+      std::string ext = update.external_id;
+      d.S() << std::string(kMsgSelect) +
+                   " WHERE m.channel_id = ? AND m.external_id = ? AND m.direction = 'O' "
+                   "ORDER BY m.id DESC LIMIT 1",
+          use(channel_id), use(ext), into(rows), now;
+    }
+
+    StatusResult result;
+    if (rows.empty()) {
+      for (const auto& log : update.logs) d.InsertLog(log, ch->id, NInt(), ts);
+      result.outcome = StatusOutcome::kNotFound;
+      result.status = update.status;
+      return result;
+    }
+
+    const MsgRow row = rows[0];
+    Msg msg = ToMsg(row);
+    const MsgStatus from = msg.status;
+    const MsgStatus to = update.status;
+    const bool in_flight = !row.claimed_by.empty();
+    Int64 id = row.id;
+
+    std::string external_id = msg.external_id;
+    if (!update.new_external_id.empty()) external_id = update.new_external_id;
+
+    bool release = false;  // the claim ends and the attempt closes
+    if (from == to) {
+      result.outcome = StatusOutcome::kUnchanged;
+      if (to == MsgStatus::kQueued && in_flight) {
+        // A send that goes back to the queue (throttled): release the
+        // claim and wait for the next attempt.
+        release = true;
+        NInt next = update.next_attempt_on ? NInt(*update.next_attempt_on) : NInt(ts);
+        Int64 errors_added = update.count_error ? 1 : 0;
+        Int64 t = ts;
+        d.S() << "UPDATE msgs SET claimed_by = NULL, claimed_on = NULL, next_attempt_on = ?, "
+                 "error_count = error_count + ?, modified_on = ? WHERE id = ?",
+            use(next), use(errors_added), use(t), use(id), now;
+      }
+    } else if (!TransitionAllowed(from, to)) {
+      result.outcome = StatusOutcome::kIgnored;
+    } else {
+      result.outcome = StatusOutcome::kUpdated;
+      release = true;
+      std::string status = Letter(to);
+      Int64 t = ts;
+      const bool sent = to == MsgStatus::kWired || to == MsgStatus::kSent ||
+                        to == MsgStatus::kDelivered || to == MsgStatus::kRead;
+      NInt sent_on = ToNullable(msg.sent_on);
+      if (sent && sent_on.isNull()) sent_on = ts;
+      const bool failed = to == MsgStatus::kErrored || to == MsgStatus::kFailed;
+      std::string error_reason = failed ? update.error_reason : std::string();
+      NInt next_attempt_on;
+      if (to == MsgStatus::kErrored) next_attempt_on = ToNullable(update.next_attempt_on);
+      if (to == MsgStatus::kQueued) {
+        next_attempt_on = update.next_attempt_on ? NInt(*update.next_attempt_on) : NInt(ts);
+      }
+      Int64 error_count = msg.error_count + (update.count_error ? 1 : 0);
+      NString ext = NullIfEmpty(external_id);
+      d.S() << "UPDATE msgs SET status = ?, modified_on = ?, sent_on = ?, external_id = ?, "
+               "error_reason = ?, next_attempt_on = ?, error_count = ?, claimed_by = NULL, "
+               "claimed_on = NULL WHERE id = ?",
+          use(status), use(t), use(sent_on), use(ext), use(error_reason), use(next_attempt_on),
+          use(error_count), use(id), now;
+    }
+
+    if (result.outcome != StatusOutcome::kUpdated && external_id != msg.external_id) {
+      NString ext = NullIfEmpty(external_id);
+      d.S() << "UPDATE msgs SET external_id = ? WHERE id = ?", use(ext), use(id), now;
+    }
+    // An attempt stays open exactly while its msg is claimed.
+    if (release || !in_flight) d.CloseAttempts(id, Letter(to), ts);
+    for (const auto& log : update.logs) d.InsertLog(log, ch->id, NInt(id), ts);
+
+    Msg after = d.MustLoadMsg(id);
+    if (result.outcome == StatusOutcome::kUpdated) {
+      d.AppendEvent("status.updated", StatusEventFields(after), ts);
+    }
+    result.msg_id = id;
+    result.status = after.status;
+    return result;
+  });
+}
+
+Result<std::vector<int64_t>> SqliteStore::FailInterruptedAttempts(const std::string& worker) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<int64_t>>(
+      "fail interrupted attempts", Txn::kWrite, [&]() -> Result<std::vector<int64_t>> {
+        const Micros ts = d.Now();
+        std::vector<Int64> attempt_ids, msg_ids;
+        std::vector<std::string> workers;
+        if (worker.empty()) {
+          d.S() << "SELECT id, msg_id, worker FROM attempts WHERE finished_on IS NULL ORDER BY id",
+              into(attempt_ids), into(msg_ids), into(workers), now;
+        } else {
+          std::string w = worker;
+          d.S() << "SELECT id, msg_id, worker FROM attempts "
+                   "WHERE finished_on IS NULL AND worker = ? ORDER BY id",
+              use(w), into(attempt_ids), into(msg_ids), into(workers), now;
+        }
+        std::vector<int64_t> failed;
+        std::string reason = kInterruptedReason;
+        std::string outcome = "interrupted";
+        Int64 t = ts;
+        for (std::size_t i = 0; i < attempt_ids.size(); ++i) {
+          Int64 attempt_id = attempt_ids[i];
+          Int64 msg_id = msg_ids[i];
+          d.S() << "UPDATE attempts SET finished_on = ?, outcome = ? WHERE id = ?", use(t),
+              use(outcome), use(attempt_id), now;
+          // Only a msg still claimed by that worker is still in doubt; one
+          // that has since had a status keeps it.
+          std::vector<Int64> updated;
+          d.S() << "UPDATE msgs SET status = 'E', error_reason = ?, next_attempt_on = NULL, "
+                   "claimed_by = NULL, claimed_on = NULL, modified_on = ? "
+                   "WHERE id = ? AND status = 'Q' AND claimed_by = ? RETURNING id",
+              use(reason), use(t), use(msg_id), use(workers[i]), into(updated), now;
+          if (updated.empty()) continue;
+          failed.push_back(msg_id);
+          d.AppendEvent("status.updated", StatusEventFields(d.MustLoadMsg(msg_id)), ts);
+        }
+        return failed;
+      });
+}
+
+namespace {
+
+// Re-queues one outgoing E/F msg now; true when it changed.
+bool RequeueOne(Poco::Data::Session& s, Int64 id, Micros ts) {
+  Int64 t = ts;
+  std::vector<Int64> updated;
+  s << "UPDATE msgs SET status = 'Q', next_attempt_on = ?, error_reason = '', error_count = 0, "
+       "claimed_by = NULL, claimed_on = NULL, modified_on = ? "
+       "WHERE id = ? AND direction = 'O' AND status IN ('E', 'F') RETURNING id",
+      use(t), use(t), use(id), into(updated), now;
+  return !updated.empty();
+}
+
+}  // namespace
+
+Result<std::vector<int64_t>> SqliteStore::RetryMsgs(const std::vector<int64_t>& ids) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<int64_t>>("retry msgs", Txn::kWrite,
+                                     [&]() -> Result<std::vector<int64_t>> {
+    const Micros ts = d.Now();
+    std::vector<int64_t> changed;
+    std::set<int64_t> seen;
+    for (int64_t id : ids) {
+      if (!seen.insert(id).second) continue;
+      if (!RequeueOne(d.S(), id, ts)) continue;
+      changed.push_back(id);
+      d.AppendEvent("msg.retried", MsgEventFields(d.MustLoadMsg(id)), ts);
+    }
+    return changed;
+  });
+}
+
+Result<std::vector<int64_t>> SqliteStore::RetryAllErrored() {
+  Impl& d = *impl_;
+  return d.Run<std::vector<int64_t>>("retry errored", Txn::kWrite,
+                                     [&]() -> Result<std::vector<int64_t>> {
+    const Micros ts = d.Now();
+    std::vector<Int64> ids;
+    d.S() << "SELECT id FROM msgs WHERE status = 'E' AND direction = 'O' ORDER BY id", into(ids),
+        now;
+    std::vector<int64_t> changed;
+    for (Int64 id : ids) {
+      if (!RequeueOne(d.S(), id, ts)) continue;
+      changed.push_back(id);
+      d.AppendEvent("msg.retried", MsgEventFields(d.MustLoadMsg(id)), ts);
+    }
+    return changed;
+  });
+}
+
+Result<std::vector<int64_t>> SqliteStore::FailMsgs(const std::vector<int64_t>& ids) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<int64_t>>("fail msgs", Txn::kWrite,
+                                     [&]() -> Result<std::vector<int64_t>> {
+    const Micros ts = d.Now();
+    std::vector<int64_t> changed;
+    std::set<int64_t> seen;
+    std::string reason = kOperatorFailedReason;
+    Int64 t = ts;
+    for (int64_t one : ids) {
+      if (!seen.insert(one).second) continue;
+      Int64 id = one;
+      std::vector<Int64> updated;
+      d.S() << "UPDATE msgs SET status = 'F', error_reason = ?, next_attempt_on = NULL, "
+               "claimed_by = NULL, claimed_on = NULL, modified_on = ? "
+               "WHERE id = ? AND direction = 'O' AND status NOT IN ('D', 'R', 'F') RETURNING id",
+          use(reason), use(t), use(id), into(updated), now;
+      if (updated.empty()) continue;
+      d.CloseAttempts(id, "F", ts);
+      changed.push_back(id);
+      d.AppendEvent("msg.failed", MsgEventFields(d.MustLoadMsg(id)), ts);
+    }
+    return changed;
+  });
+}
+
+// --- Reading -------------------------------------------------------------------
+
+Result<Msg> SqliteStore::GetMsg(int64_t id) {
+  Impl& d = *impl_;
+  return d.Run<Msg>("get msg", Txn::kNone, [&]() -> Result<Msg> {
+    auto m = d.LoadMsg(id);
+    if (!m) return errors::MsgNotFound();
+    return *m;
+  });
+}
+
+Result<Msg> SqliteStore::GetMsgByUUID(const std::string& uuid) {
+  Impl& d = *impl_;
+  return d.Run<Msg>("get msg", Txn::kNone, [&]() -> Result<Msg> {
+    std::vector<MsgRow> rows;
+    std::string u = uuid;
+    d.S() << std::string(kMsgSelect) + " WHERE m.uuid = ?", use(u), into(rows), now;
+    if (rows.empty()) return errors::MsgNotFound();
+    return ToMsg(rows[0]);
+  });
+}
+
+Result<std::vector<Msg>> SqliteStore::ListMsgs(const MsgFilter& filter) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<Msg>>("list msgs", Txn::kRead, [&]() -> Result<std::vector<Msg>> {
+    // The SQL grows by fixed fragments; every value is a bound parameter.
+    std::string sql = std::string(kMsgSelect) + " WHERE 1 = 1";
+    std::string direction, status;
+    Int64 channel_id = 0, after_id = 0, limit = filter.limit;
+    Poco::Data::Statement st(d.S());
+    std::vector<Poco::Data::AbstractBinding::Ptr> binds;
+    if (filter.direction) {
+      direction = Letter(*filter.direction);
+      sql += " AND m.direction = ?";
+      binds.push_back(use(direction));
+    }
+    if (filter.status) {
+      status = Letter(*filter.status);
+      sql += " AND m.status = ?";
+      binds.push_back(use(status));
+    }
+    if (!filter.channel_uuid.empty()) {
+      auto ch = d.FindChannelByUUID(filter.channel_uuid, false);
+      if (!ch) return errors::ChannelNotFound();
+      channel_id = ch->id;
+      sql += " AND m.channel_id = ?";
+      binds.push_back(use(channel_id));
+    }
+    if (filter.after_id) {
+      after_id = *filter.after_id;
+      sql += " AND m.id > ? ORDER BY m.id ASC";
+      binds.push_back(use(after_id));
+    } else {
+      sql += " ORDER BY m.id DESC";
+    }
+    if (limit > 0) {
+      sql += " LIMIT ?";
+      binds.push_back(use(limit));
+    }
+    std::vector<MsgRow> rows;
+    st << sql;
+    for (auto& b : binds) st.addBind(b);
+    st, into(rows);
+    st.execute();
+    std::vector<Msg> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) out.push_back(ToMsg(r));
+    return out;
+  });
+}
+
+Result<std::vector<QueueSummary>> SqliteStore::Queue() {
+  Impl& d = *impl_;
+  return d.Run<std::vector<QueueSummary>>(
+      "queue summary", Txn::kRead, [&]() -> Result<std::vector<QueueSummary>> {
+        std::vector<Int64> ids;
+        std::vector<std::string> uuids, types;
+        d.S() << "SELECT id, uuid, channel_type FROM channels WHERE is_active = TRUE ORDER BY id",
+            into(ids), into(uuids), into(types), now;
+        std::vector<QueueSummary> out;
+        std::string interrupted = kInterruptedReason;
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+          QueueSummary q;
+          q.channel_uuid = uuids[i];
+          q.channel_type = types[i];
+          Int64 id = ids[i];
+          Int64 high = 0, bulk = 0, in_flight = 0, retrying = 0, intr = 0, failed = 0;
+          // The queue from the covering idx_msgs_queue; F and interrupted
+          // through idx_msgs_channel_status. No query reads every msg row.
+          d.S() << "SELECT "
+                   "COALESCE(SUM(CASE WHEN status = 'Q' AND claimed_by IS NULL AND priority > 0 "
+                   "THEN 1 ELSE 0 END), 0), "
+                   "COALESCE(SUM(CASE WHEN status = 'Q' AND claimed_by IS NULL AND priority <= 0 "
+                   "THEN 1 ELSE 0 END), 0), "
+                   "COALESCE(SUM(CASE WHEN claimed_by IS NOT NULL THEN 1 ELSE 0 END), 0), "
+                   "COALESCE(SUM(CASE WHEN status = 'E' AND next_attempt_on IS NOT NULL "
+                   "THEN 1 ELSE 0 END), 0) "
+                   "FROM msgs WHERE channel_id = ? AND status IN ('Q', 'E') AND direction = 'O'",
+              use(id), into(high), into(bulk), into(in_flight), into(retrying), now;
+          d.S() << "SELECT COUNT(*) FROM msgs "
+                   "WHERE channel_id = ? AND status = 'E' AND direction = 'O' AND error_reason = ?",
+              use(id), use(interrupted), into(intr), now;
+          d.S() << "SELECT COUNT(*) FROM msgs WHERE channel_id = ? AND status = 'F'", use(id),
+              into(failed), now;
+          q.queued_high = high;
+          q.queued_bulk = bulk;
+          q.in_flight = in_flight;
+          q.retrying = retrying;
+          q.interrupted = intr;
+          q.failed = failed;
+          out.push_back(std::move(q));
+        }
+        return out;
+      });
+}
+
+// --- Channel logs --------------------------------------------------------------
+
+Status SqliteStore::WriteChannelLogs(const std::vector<ChannelLog>& logs) {
+  Impl& d = *impl_;
+  return d.RunStatus("write channel logs", Txn::kWrite, [&]() {
+    const Micros ts = d.Now();
+    for (const auto& log : logs) d.InsertLog(log, 0, NInt(), ts);
+    return Status::OK();
+  });
+}
+
+Result<std::vector<ChannelLog>> SqliteStore::ListChannelLogs(std::optional<int64_t> msg_id,
+                                                             const std::string& channel_uuid,
+                                                             int limit) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<ChannelLog>>(
+      "list channel logs", Txn::kRead, [&]() -> Result<std::vector<ChannelLog>> {
+        std::string sql = std::string(kLogSelect) + " WHERE 1 = 1";
+        Int64 m = 0, channel_id = 0, lim = limit;
+        std::vector<Poco::Data::AbstractBinding::Ptr> binds;
+        if (msg_id) {
+          m = *msg_id;
+          sql += " AND l.msg_id = ?";
+          binds.push_back(use(m));
+        }
+        if (!channel_uuid.empty()) {
+          auto ch = d.FindChannelByUUID(channel_uuid, false);
+          if (!ch) return errors::ChannelNotFound();
+          channel_id = ch->id;
+          sql += " AND l.channel_id = ?";
+          binds.push_back(use(channel_id));
+        }
+        sql += " ORDER BY l.id DESC";
+        if (lim > 0) {
+          sql += " LIMIT ?";
+          binds.push_back(use(lim));
+        }
+        std::vector<LogRow> rows;
+        Poco::Data::Statement st(d.S());
+        st << sql;
+        for (auto& b : binds) st.addBind(b);
+        st, into(rows);
+        st.execute();
+        std::vector<ChannelLog> out;
+        for (const auto& r : rows) out.push_back(ToLog(r));
+        return out;
+      });
+}
+
+// --- Events --------------------------------------------------------------------
+
+Result<std::vector<Event>> SqliteStore::EventsAfter(int64_t seq, int limit) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<Event>>("events", Txn::kNone, [&]() -> Result<std::vector<Event>> {
+    Int64 after = seq;
+    Int64 lim = limit > 0 ? limit : 1000;
+    std::vector<EventRow> rows;
+    d.S() << "SELECT seq, topic, payload, created_on FROM events WHERE seq > ? "
+             "ORDER BY seq LIMIT ?",
+        use(after), use(lim), into(rows), now;
+    std::vector<Event> out;
+    for (const auto& r : rows) out.push_back(Event{r.seq, r.topic, r.payload, r.created_on});
+    return out;
+  });
+}
+
+Result<int64_t> SqliteStore::LastEventSeq() {
+  Impl& d = *impl_;
+  return d.Run<int64_t>("last event", Txn::kNone, [&]() -> Result<int64_t> {
+    NInt seq;
+    d.S() << "SELECT MAX(seq) FROM events", into(seq), now;
+    return seq.isNull() ? int64_t{0} : seq.value();
+  });
+}
+
+}  // namespace courier

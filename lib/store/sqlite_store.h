@@ -1,0 +1,138 @@
+#pragma once
+// SqliteStore: the Store on one SQLite file, through POCO Data.
+//
+// Owns: one POCO session (one SQLite connection) on the database file. The
+// file runs in WAL mode with synchronous=FULL, so a method that returned OK
+// has its transaction on disk (invariant 1: a 2xx is durable). Several
+// processes may open the same file; every writing method runs in one
+// `BEGIN IMMEDIATE` transaction, so writers serialise on the database's
+// write lock and wait up to the busy timeout for it, then fail with Busy.
+//
+// Thread-safety: none inside. One object per thread (Store's contract).
+// The claim's round-robin position is kept in the object, so each sender
+// process rotates fairly over its own calls.
+//
+// Opening does not create or upgrade the schema: Migrate() does (courier-ctl
+// init, daemon start). Until then every other method but SchemaVersion()
+// (which returns 0) fails with Unavailable "store not initialised: run
+// courier-ctl init"; a schema older or newer than this program's is
+// Unavailable too, naming both versions. Ping() checks the schema as well,
+// so a health check reports an uninitialised store as unhealthy.
+//
+// Errors: no exception leaves a method. SQLite's busy/locked become Busy;
+// read-only, I/O, cannot-open and disk-full become Unavailable with
+// SQLite's text; constraint violations become Conflict (unique) or
+// InvalidArgument (others); anything unexpected is Internal.
+//
+// Choices the Store interface leaves open, made here:
+// - ClaimQueued claims outgoing msgs in Q, and msgs in E whose
+//   next_attempt_on has passed (a scheduled retry); a claimed E msg goes
+//   back to Q while in flight. An E with no next attempt (interrupted, or
+//   given none) waits for an operator's retry.
+// - Only active channels are claimed from. WriteIncoming, WriteStatus,
+//   ListMsgs and ImportMsgs find a channel whether or not it was removed
+//   (spooled data and history outlive a channel); AddChannel, GetChannel*,
+//   ListChannels and QueueOutgoing see active channels only.
+// - WriteStatus of Q on a msg in flight (a throttled send going back to the
+//   queue) releases the claim, sets next_attempt_on (given, else now) and
+//   closes the attempt; the outcome is kUnchanged and no event is written.
+// - Queue() returns one row for every active channel, zeros included.
+// - Operator retry resets error_count to 0: a fresh set of attempts.
+// - An attempt stays open exactly while its msg is claimed. A status that
+//   is ignored (W after D) leaves a claimed msg claimed; any other status
+//   write releases it. FailInterruptedAttempts only turns msgs that are
+//   still claimed into E; an open attempt whose msg has moved on is just
+//   closed.
+// - WriteIncoming and QueueOutgoing keep a given uuid. WriteIncoming treats
+//   a known uuid as a duplicate (a spool file replayed after its commit);
+//   QueueOutgoing answers Conflict. ImportMsgs skips known uuids and, for
+//   incoming msgs, a provider id already stored for the channel.
+// - EventsAfter with limit <= 0 returns at most 1000 events; ListMsgs and
+//   ListChannelLogs with limit <= 0 have no limit.
+// - Channel logs keep the error text in their own column (and in the
+//   description "Error: ..." when none was given).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace Poco {
+namespace Data {
+class Session;
+}
+}  // namespace Poco
+
+namespace courier {
+
+class SqliteStore : public Store {
+ public:
+  static constexpr int kDefaultBusyTimeoutMs = 5000;
+
+  // Does no I/O; Open() (or the first call of any method) connects.
+  SqliteStore(std::string path, Clock& clock, int busy_timeout_ms = kDefaultBusyTimeoutMs);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // Connects and sets the connection's pragmas. Unavailable when the
+  // file's directory does not exist or the file cannot be opened for
+  // writing in WAL mode. Calling it again after success does nothing.
+  Status Open();
+
+  const std::string& path() const { return path_; }
+
+  // Schema
+  Status Migrate() override;
+  Result<int> SchemaVersion() override;
+  Status Ping() override;
+
+  // Channels
+  Result<Channel> AddChannel(const Channel& channel) override;
+  Result<Channel> GetChannel(const std::string& uuid) override;
+  Result<Channel> GetChannelById(int64_t id) override;
+  Result<std::vector<Channel>> ListChannels() override;
+  Status RemoveChannel(const std::string& uuid) override;
+
+  // Contacts
+  Result<Contact> GetContactByURN(const std::string& urn) override;
+  Result<std::vector<Contact>> ListContacts(bool stopped_only) override;
+  Result<Contact> SetContactStopped(const std::string& urn, bool stopped,
+                                    const std::string& channel_uuid) override;
+
+  // Msgs
+  Result<IncomingResult> WriteIncoming(Msg msg, const std::vector<ChannelLog>& logs) override;
+  Result<std::vector<Msg>> QueueOutgoing(std::vector<Msg> msgs) override;
+  Result<int64_t> ImportMsgs(const std::vector<Msg>& msgs) override;
+  Result<std::vector<Msg>> ClaimQueued(const ClaimRequest& req) override;
+  Result<StatusResult> WriteStatus(const StatusUpdate& update) override;
+  Result<std::vector<int64_t>> FailInterruptedAttempts(const std::string& worker) override;
+  Result<std::vector<int64_t>> RetryMsgs(const std::vector<int64_t>& ids) override;
+  Result<std::vector<int64_t>> RetryAllErrored() override;
+  Result<std::vector<int64_t>> FailMsgs(const std::vector<int64_t>& ids) override;
+
+  // Reading
+  Result<Msg> GetMsg(int64_t id) override;
+  Result<Msg> GetMsgByUUID(const std::string& uuid) override;
+  Result<std::vector<Msg>> ListMsgs(const MsgFilter& filter) override;
+  Result<std::vector<QueueSummary>> Queue() override;
+
+  // Channel logs
+  Status WriteChannelLogs(const std::vector<ChannelLog>& logs) override;
+  Result<std::vector<ChannelLog>> ListChannelLogs(std::optional<int64_t> msg_id,
+                                                  const std::string& channel_uuid,
+                                                  int limit) override;
+
+  // Events
+  Result<std::vector<Event>> EventsAfter(int64_t seq, int limit) override;
+  Result<int64_t> LastEventSeq() override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string path_;
+};
+
+}  // namespace courier

@@ -1,0 +1,256 @@
+// courier-ctl end to end, as a script would use it: a real binary, a real
+// SQLite file in a temporary directory, exit codes and --json output.
+#include <gtest/gtest.h>
+
+#include "core/json.h"
+#include "harness.h"
+
+using namespace courier;
+using namespace courier::testing;
+
+namespace {
+
+class CtlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_ = {{"COURIER_DB", dir_.File("courier.db")},
+            {"COURIER_SPOOL_DIR", dir_.File("spool")},
+            {"COURIER_RUN_DIR", dir_.File("run")}};
+  }
+
+  RunResult Ctl(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), Bin("courier-ctl"));
+    return RunProgram(args, input, env_);
+  }
+
+  std::string Init() {
+    auto r = Ctl({"init"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+
+  std::string AddChannel(const std::string& type = "EX", const std::string& country = "RW") {
+    auto r = Ctl({"channel", "add", "--type", type, "--address", "+250788000001", "--country", country,
+                  "--config", "send_url=http://127.0.0.1:9/send", "--config", "password=sekret"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto lines = Lines(r.out);
+    return lines.empty() ? "" : lines[0];
+  }
+
+  std::vector<json::ObjectPtr> JsonLines(const std::string& out) {
+    std::vector<json::ObjectPtr> objects;
+    for (const auto& line : Lines(out)) {
+      auto o = json::ParseObject(line);
+      EXPECT_TRUE(o.ok()) << line;
+      if (o.ok()) objects.push_back(*o);
+    }
+    return objects;
+  }
+
+  TempDir dir_;
+  std::map<std::string, std::string> env_;
+};
+
+TEST_F(CtlTest, InitSendListQueue) {
+  EXPECT_NE(Init().find("ready"), std::string::npos);
+  std::string channel = AddChannel();
+  ASSERT_EQ(channel.size(), 36u);
+
+  auto sent = Ctl({"send", "--channel", channel, "--urn", "tel:0788383383", "--text", "Muraho"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  auto id_uuid = Lines(sent.out);
+  ASSERT_EQ(id_uuid.size(), 1u);
+  EXPECT_EQ(id_uuid[0].rfind("1 ", 0), 0u) << id_uuid[0];
+
+  auto bulk = Ctl({"send", "--channel", channel, "--urn", "tel:+250788383384", "--text", "bulk one",
+                   "--priority", "bulk", "--attachment", "image/jpeg:https://example.com/a.jpg"});
+  ASSERT_EQ(bulk.exit_code, 0) << bulk.err;
+
+  auto list = Ctl({"msgs", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto msgs = JsonLines(list.out);
+  ASSERT_EQ(msgs.size(), 2u);
+  // newest first
+  EXPECT_EQ(json::GetString(msgs[0], "text"), "bulk one");
+  EXPECT_EQ(json::GetString(msgs[0], "priority"), "bulk");
+  EXPECT_EQ(msgs[0]->getArray("attachments")->getElement<std::string>(0), "image/jpeg:https://example.com/a.jpg");
+  EXPECT_EQ(json::GetString(msgs[1], "urn"), "tel:+250788383383");  // normalised with the channel's country
+  EXPECT_EQ(json::GetString(msgs[1], "status"), "Q");
+  EXPECT_EQ(json::GetString(msgs[1], "direction"), "out");
+  EXPECT_EQ(json::GetString(msgs[1], "channel_uuid"), channel);
+  EXPECT_EQ(json::GetString(msgs[1], "channel_type"), "EX");
+  EXPECT_TRUE(msgs[1]->isNull("sent_on"));
+  EXPECT_TRUE(json::GetString(msgs[1], "created_on").has_value());
+
+  auto queue = Ctl({"queue", "--json"});
+  ASSERT_EQ(queue.exit_code, 0) << queue.err;
+  auto rows = JsonLines(queue.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(json::GetString(rows[0], "channel_uuid"), channel);
+  EXPECT_EQ(json::GetInt(rows[0], "queued_high"), 1);
+  EXPECT_EQ(json::GetInt(rows[0], "queued_bulk"), 1);
+  EXPECT_EQ(json::GetInt(rows[0], "in_flight"), 0);
+
+  auto human = Ctl({"queue"});
+  EXPECT_NE(human.out.find("HIGH"), std::string::npos);
+  EXPECT_NE(human.out.find(channel), std::string::npos);
+
+  auto events = Ctl({"events", "--json"});
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  auto evs = JsonLines(events.out);
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(json::GetString(evs[0], "topic"), "msg.queued");
+  EXPECT_EQ(json::GetInt(evs[0], "seq"), 1);
+  EXPECT_EQ(json::GetInt(evs[1], "seq"), 2);
+  auto later = Ctl({"events", "--after", "1", "--json"});
+  EXPECT_EQ(JsonLines(later.out).size(), 1u);
+}
+
+TEST_F(CtlTest, CommandsBeforeInitSayHowToFixIt) {
+  auto r = Ctl({"channel", "list"});
+  EXPECT_EQ(r.exit_code, 69);
+  EXPECT_NE(r.err.find("courier-ctl init"), std::string::npos);
+}
+
+TEST_F(CtlTest, BadInputGetsClearErrorsAndExitCodes) {
+  Init();
+  std::string channel = AddChannel();
+
+  auto type = Ctl({"channel", "add", "--type", "ZZ", "--address", "1"});
+  EXPECT_EQ(type.exit_code, 64);
+  EXPECT_NE(type.err.find("unknown channel type 'ZZ'"), std::string::npos);
+
+  auto unknown = Ctl({"send", "--channel", "0d8d1c5e-7b3a-4a51-9f3e-2b1c9a7e4d10", "--urn", "tel:+250788383383",
+                      "--text", "hi"});
+  EXPECT_EQ(unknown.exit_code, 66);
+  EXPECT_NE(unknown.err.find("channel not found"), std::string::npos);
+
+  auto urn = Ctl({"send", "--channel", channel, "--urn", "bogus:123", "--text", "hi"});
+  EXPECT_EQ(urn.exit_code, 65);
+  EXPECT_NE(urn.err.find("invalid scheme"), std::string::npos);
+
+  auto scheme = Ctl({"send", "--channel", channel, "--urn", "telegram:1234", "--text", "hi"});
+  EXPECT_EQ(scheme.exit_code, 65);
+
+  auto usage = Ctl({"send", "--channel", channel});
+  EXPECT_EQ(usage.exit_code, 64);
+
+  auto nothing = Ctl({"frobnicate"});
+  EXPECT_EQ(nothing.exit_code, 64);
+
+  EXPECT_EQ(Ctl({"msgs", "list", "--json"}).out, "");  // nothing was queued by the failures
+}
+
+TEST_F(CtlTest, BulkSendIsAllOrNothingWithLineNumbers) {
+  Init();
+  std::string channel = AddChannel();
+  std::string good = "{\"channel\":\"" + channel + "\",\"urn\":\"tel:+250788383383\",\"text\":\"one\"}\n";
+  std::string bad = "{\"channel\":\"" + channel + "\",\"urn\":\"tel:+250788383383\",\"text\":\"two\"\n";
+
+  auto r = Ctl({"send", "--jsonl", "-"}, good + "\n" + bad + good);
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("line 3"), std::string::npos) << r.err;
+  EXPECT_EQ(Ctl({"msgs", "list", "--json"}).out, "");
+
+  std::string many;
+  for (int i = 0; i < 250; ++i)
+    many += "{\"channel\":\"" + channel + "\",\"urn\":\"tel:+25078838" + std::to_string(3000 + i) +
+            "\",\"text\":\"msg " + std::to_string(i) + "\",\"priority\":\"bulk\"}\n";
+  WriteFile(dir_.File("bulk.jsonl"), many);
+  auto ok = Ctl({"send", "--jsonl", dir_.File("bulk.jsonl")});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("queued 250"), std::string::npos);
+  auto list = Ctl({"msgs", "list", "--limit", "1000", "--json"});
+  EXPECT_EQ(Lines(list.out).size(), 250u);
+}
+
+TEST_F(CtlTest, ListJsonImportsIntoAnotherStore) {
+  Init();
+  std::string channel = AddChannel();
+  ASSERT_EQ(Ctl({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", "Amakuru? ✓"}).exit_code, 0);
+  ASSERT_EQ(Ctl({"send", "--channel", channel, "--urn", "tel:+250788383384", "--text", "two"}).exit_code, 0);
+  auto exported = Ctl({"msgs", "list", "--json"});
+  ASSERT_EQ(exported.exit_code, 0);
+
+  TempDir other;
+  std::map<std::string, std::string> other_env = {{"COURIER_DB", other.File("courier.db")},
+                                                  {"COURIER_SPOOL_DIR", other.File("spool")},
+                                                  {"COURIER_RUN_DIR", other.File("run")}};
+  ASSERT_EQ(RunProgram({Bin("courier-ctl"), "init"}, "", other_env).exit_code, 0);
+  // Without the channel the import refuses, and writes nothing.
+  auto refused = RunProgram({Bin("courier-ctl"), "msgs", "import", "--jsonl", "-"}, exported.out, other_env);
+  EXPECT_NE(refused.exit_code, 0);
+  ASSERT_EQ(RunProgram({Bin("courier-ctl"), "channel", "add", "--type", "EX", "--address", "1", "--uuid", channel}, "",
+                other_env).exit_code, 0);
+  auto imported = RunProgram({Bin("courier-ctl"), "msgs", "import", "--jsonl", "-"}, exported.out, other_env);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.out.find("imported 2"), std::string::npos);
+  auto again = RunProgram({Bin("courier-ctl"), "msgs", "import", "--jsonl", "-"}, exported.out, other_env);
+  EXPECT_NE(again.out.find("imported 0"), std::string::npos);
+
+  auto relisted = RunProgram({Bin("courier-ctl"), "msgs", "list", "--json"}, "", other_env);
+  EXPECT_EQ(relisted.out, exported.out);
+}
+
+TEST_F(CtlTest, RetryAndFail) {
+  Init();
+  std::string channel = AddChannel();
+  ASSERT_EQ(Ctl({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", "x"}).exit_code, 0);
+  auto fail = Ctl({"fail", "1"});
+  EXPECT_EQ(fail.exit_code, 0) << fail.err;
+  auto shown = Ctl({"msgs", "show", "1", "--json"});
+  EXPECT_NE(shown.out.find("\"status\":\"F\""), std::string::npos) << shown.out;
+  auto retry = Ctl({"retry", "1"});
+  EXPECT_EQ(retry.exit_code, 0) << retry.err;
+  shown = Ctl({"msgs", "show", "1", "--json"});
+  EXPECT_NE(shown.out.find("\"status\":\"Q\""), std::string::npos) << shown.out;
+  EXPECT_EQ(Ctl({"retry", "99"}).exit_code, 65);
+  EXPECT_EQ(Ctl({"msgs", "show", "99"}).exit_code, 66);
+}
+
+TEST_F(CtlTest, ChannelsAndContacts) {
+  Init();
+  std::string channel = AddChannel();
+  auto show = Ctl({"channel", "show", channel});
+  EXPECT_EQ(show.exit_code, 0);
+  EXPECT_EQ(show.out.find("sekret"), std::string::npos) << "secrets must be masked";
+  EXPECT_NE(show.out.find("send_url=http://127.0.0.1:9/send"), std::string::npos);
+  auto types = Ctl({"channel", "types"});
+  EXPECT_NE(types.out.find("Kannel"), std::string::npos);
+
+  EXPECT_EQ(Ctl({"contact", "stop", "tel:+250788383383"}).exit_code, 0);
+  auto stopped = Ctl({"contact", "list", "--stopped", "--json"});
+  EXPECT_NE(stopped.out.find("tel:+250788383383"), std::string::npos);
+  EXPECT_EQ(Ctl({"contact", "unstop", "tel:+250788383383"}).exit_code, 0);
+  EXPECT_EQ(Ctl({"contact", "list", "--stopped", "--json"}).out, "");
+
+  EXPECT_EQ(Ctl({"channel", "rm", channel}).exit_code, 0);
+  EXPECT_EQ(Ctl({"channel", "list", "--json"}).out, "");
+  EXPECT_EQ(Ctl({"channel", "show", channel}).exit_code, 66);
+}
+
+TEST_F(CtlTest, SpoolListsPendingAndBad) {
+  Init();
+  WriteFile(dir_.File("spool/new/0000001.json"), "{}");
+  WriteFile(dir_.File("spool/bad/0000000.json"), "garbage");
+  WriteFile(dir_.File("spool/bad/0000000.json.reason"), "not JSON\n");
+  auto r = Ctl({"spool", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(json::GetString(lines[0], "state"), "pending");
+  EXPECT_EQ(json::GetString(lines[1], "state"), "bad");
+  EXPECT_EQ(json::GetString(lines[1], "reason"), "not JSON");
+  EXPECT_NE(Ctl({"spool"}).out.find("1 pending, 1 bad"), std::string::npos);
+}
+
+TEST_F(CtlTest, VersionAndHelp) {
+  auto v = Ctl({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_NE(v.out.find("courier-ctl"), std::string::npos);
+  auto h = Ctl({"--help"});
+  EXPECT_EQ(h.exit_code, 0);
+  EXPECT_NE(h.out.find("channel"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,145 @@
+// The spool's durability steps, with real files and with injected faults.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "spool/spool.h"
+#include "spool/spool_file.h"
+
+using namespace courier;
+
+namespace {
+
+// Passes everything through to the real Env, failing the operations a
+// test names.
+class FaultEnv : public Env {
+ public:
+  bool fail_write = false;
+  bool fail_rename = false;
+  int renames = 0;
+  Status WriteFileSynced(const std::string& p, const std::string& d) override {
+    if (fail_write) {
+      std::ofstream(p) << d.substr(0, d.size() / 2);  // a torn tmp file, as a crash would leave
+      return Status::IOError("injected: fsync failed");
+    }
+    return Env::Default().WriteFileSynced(p, d);
+  }
+  Result<std::string> ReadFile(const std::string& p) override { return Env::Default().ReadFile(p); }
+  Status Rename(const std::string& a, const std::string& b) override {
+    ++renames;
+    if (fail_rename) return Status::IOError("injected: rename failed");
+    return Env::Default().Rename(a, b);
+  }
+  Status SyncDir(const std::string& d) override { return Env::Default().SyncDir(d); }
+  Status Remove(const std::string& p) override { return Env::Default().Remove(p); }
+  Result<std::vector<std::string>> ListDir(const std::string& d) override { return Env::Default().ListDir(d); }
+  bool FileExists(const std::string& p) override { return Env::Default().FileExists(p); }
+};
+
+class SpoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/courier-spool-XXXXXX";
+    root_ = std::string(mkdtemp(tmpl)) + "/spool";
+    ASSERT_TRUE(SpoolDir(root_).Ensure().ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(std::filesystem::path(root_).parent_path()); }
+  size_t Count(const std::string& state) {
+    auto files = SpoolDir(root_).List(state);
+    return files.ok() ? files->size() : 0;
+  }
+  std::string root_;
+};
+
+TEST(SpoolFileTest, RoundTripAndCorruption) {
+  std::string body = "{\"msgs\":[{\"text\":\"Muraho ✓\"}]}";
+  std::string file = EncodeSpoolFile(body);
+  auto decoded = DecodeSpoolFile(file);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(*decoded, body);
+
+  auto torn = DecodeSpoolFile(file.substr(0, file.size() - 5));
+  ASSERT_FALSE(torn.ok());
+  EXPECT_EQ(torn.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(torn.status().message().find("torn"), std::string::npos);
+
+  std::string flipped = file;
+  flipped[flipped.size() - 3] ^= 0x01;
+  EXPECT_NE(DecodeSpoolFile(flipped).status().message().find("checksum"), std::string::npos);
+  EXPECT_FALSE(DecodeSpoolFile("garbage\x01\x02").ok());
+  EXPECT_FALSE(DecodeSpoolFile("").ok());
+  EXPECT_FALSE(DecodeSpoolFile("courier-spool 9 2 00000000\n{}").ok());
+}
+
+TEST_F(SpoolTest, WriteClaimDoneInTimeOrder) {
+  SpoolDir spool(root_);
+  auto first = spool.Write("{\"n\":1}", 1000);
+  auto second = spool.Write("{\"n\":2}", 2000);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_LT(*first, *second);
+  auto pending = spool.List("new");
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].name, *first);
+  EXPECT_EQ(Count("tmp"), 0u);
+
+  ASSERT_TRUE(spool.Claim(*first).ok());
+  EXPECT_FALSE(spool.Claim(*first).ok());  // a second flusher loses the race
+  EXPECT_EQ(*spool.Read("cur", *first), "{\"n\":1}");
+  ASSERT_TRUE(spool.Done(*first).ok());
+  EXPECT_EQ(Count("cur"), 0u);
+  EXPECT_EQ(Count("new"), 1u);
+}
+
+TEST_F(SpoolTest, RecoverPutsClaimedFilesBack) {
+  SpoolDir spool(root_);
+  auto name = spool.Write("{}", 5);
+  ASSERT_TRUE(spool.Claim(*name).ok());
+  // the flusher dies here; a new one starts
+  auto moved = spool.RecoverClaimed();
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(*moved, 1);
+  EXPECT_EQ(Count("new"), 1u);
+  EXPECT_EQ(Count("cur"), 0u);
+}
+
+TEST_F(SpoolTest, RejectKeepsFileWithReason) {
+  SpoolDir spool(root_);
+  auto name = spool.Write("{}", 5);
+  ASSERT_TRUE(spool.Claim(*name).ok());
+  ASSERT_TRUE(spool.Reject(*name, "cur", "unknown channel 1234").ok());
+  auto bad = spool.List("bad");
+  ASSERT_EQ(bad->size(), 1u);
+  EXPECT_EQ((*bad)[0].reason, "unknown channel 1234");
+  EXPECT_EQ(Count("cur"), 0u);
+}
+
+TEST_F(SpoolTest, FailedWriteLeavesNothingVisible) {
+  FaultEnv env;
+  env.fail_write = true;
+  SpoolDir spool(root_, env);
+  auto name = spool.Write("{\"important\":true}", 7);
+  EXPECT_FALSE(name.ok());
+  EXPECT_EQ(env.renames, 0);
+  EXPECT_EQ(Count("new"), 0u);
+  EXPECT_EQ(Count("tmp"), 0u);  // the torn tmp file was cleaned up
+
+  env.fail_write = false;
+  env.fail_rename = true;
+  EXPECT_FALSE(spool.Write("{}", 8).ok());
+  EXPECT_EQ(Count("new"), 0u);
+  EXPECT_EQ(Count("tmp"), 0u);
+}
+
+TEST_F(SpoolTest, TornFileInNewIsCorruption) {
+  SpoolDir spool(root_);
+  std::ofstream(root_ + "/new/00000000000000000001-1-000000.json") << "courier-spool 1 100 deadbeef\n{\"a\":";
+  auto read = spool.Read("new", "00000000000000000001-1-000000.json");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), Status::Code::kCorruption);
+}
+
+}  // namespace

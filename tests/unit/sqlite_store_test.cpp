@@ -1,0 +1,1211 @@
+// The SQLite store against real database files in a temporary directory:
+// every Store method, the fair claim, status transitions, events, and the
+// failure mapping (locked database, read-only file).
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "store/schema.h"
+#include "store/sqlite_store.h"
+#include "store/store.h"
+
+using namespace courier;
+using namespace Poco::Data::Keywords;
+
+namespace {
+
+constexpr Micros kStart = 1'500'000'000LL * kMicrosPerSecond;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = "/tmp/courier-store-test-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+Poco::JSON::Object::Ptr ParseObject(const std::string& text) {
+  Poco::JSON::Parser parser;
+  return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  SqliteStoreTest() : clock_(kStart), db_path_(dir_.path() + "/courier.db") {}
+
+  void SetUp() override {
+    store_ = std::make_unique<SqliteStore>(db_path_, clock_);
+    ASSERT_TRUE(store_->Open().ok());
+    Status s = store_->Migrate();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  Channel AddChannel(const std::string& type = "EX", int max_workers = 0) {
+    Channel c;
+    c.type = type;
+    c.name = "test " + type;
+    c.address = "+250788000001";
+    c.country = "RW";
+    c.schemes = {"tel"};
+    c.max_workers = max_workers;
+    auto added = store_->AddChannel(c);
+    EXPECT_TRUE(added.ok()) << added.status().ToString();
+    return *added;
+  }
+
+  Msg Incoming(const Channel& ch, const std::string& urn, const std::string& text,
+               const std::string& external_id = "") {
+    Msg m;
+    m.channel_uuid = ch.uuid;
+    m.urn = urn;
+    m.text = text;
+    m.external_id = external_id;
+    return m;
+  }
+
+  Msg Outgoing(const Channel& ch, const std::string& urn, const std::string& text,
+               Priority priority = Priority::kHigh) {
+    Msg m;
+    m.channel_uuid = ch.uuid;
+    m.direction = Direction::kOut;
+    m.urn = urn;
+    m.text = text;
+    m.priority = priority;
+    return m;
+  }
+
+  // Queues `n` msgs on `ch`, returning their ids in order.
+  std::vector<int64_t> Queue(const Channel& ch, int n, Priority priority = Priority::kBulk) {
+    std::vector<Msg> msgs;
+    for (int i = 0; i < n; ++i) {
+      msgs.push_back(Outgoing(ch, "tel:+25078800" + std::to_string(1000 + i % 100),
+                              "msg " + std::to_string(i), priority));
+    }
+    auto queued = store_->QueueOutgoing(msgs);
+    EXPECT_TRUE(queued.ok()) << queued.status().ToString();
+    std::vector<int64_t> ids;
+    for (const auto& m : *queued) ids.push_back(m.id);
+    return ids;
+  }
+
+  std::vector<Msg> Claim(int limit, const std::string& worker = "host:1",
+                         std::map<int64_t, int> caps = {}, int default_max_workers = 32) {
+    ClaimRequest req;
+    req.worker = worker;
+    req.now = clock_.Now();
+    req.limit = limit;
+    req.channel_caps = std::move(caps);
+    req.default_max_workers = default_max_workers;
+    auto claimed = store_->ClaimQueued(req);
+    EXPECT_TRUE(claimed.ok()) << claimed.status().ToString();
+    return claimed.ok() ? *claimed : std::vector<Msg>{};
+  }
+
+  StatusResult WriteStatus(const Channel& ch, int64_t id, MsgStatus status,
+                           const std::string& new_external_id = "") {
+    StatusUpdate u;
+    u.channel_uuid = ch.uuid;
+    u.msg_id = id;
+    u.status = status;
+    u.new_external_id = new_external_id;
+    auto r = store_->WriteStatus(u);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : StatusResult{};
+  }
+
+  int64_t CountRows(const std::string& sql) {
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session s(Poco::Data::SQLite::Connector::KEY, db_path_);
+    int64_t n = 0;
+    s << sql, into(n), now;
+    return n;
+  }
+
+  std::vector<Event> AllEvents() {
+    auto events = store_->EventsAfter(0, 100000);
+    EXPECT_TRUE(events.ok());
+    return events.ok() ? *events : std::vector<Event>{};
+  }
+
+  TempDir dir_;
+  ManualClock clock_;
+  std::string db_path_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+// --- Opening and schema --------------------------------------------------------
+
+TEST(SqliteStoreOpenTest, MissingDirectoryIsUnavailable) {
+  TempDir dir;
+  ManualClock clock(kStart);
+  SqliteStore store(dir.path() + "/no/such/dir/courier.db", clock);
+  Status s = store.Open();
+  EXPECT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
+  EXPECT_NE(s.message().find("does not exist"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/no"));
+  // And every method says the same instead of throwing.
+  EXPECT_EQ(store.GetChannel("x").status().code(), Status::Code::kUnavailable);
+}
+
+TEST(SqliteStoreOpenTest, UnmigratedStoreSaysRunInit) {
+  TempDir dir;
+  ManualClock clock(kStart);
+  SqliteStore store(dir.path() + "/courier.db", clock);
+  ASSERT_TRUE(store.Open().ok());
+  auto version = store.SchemaVersion();
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, 0);
+  for (const Status& s : {store.GetChannel("x").status(), store.ListChannels().status(),
+                          store.Ping(), store.Queue().status(),
+                          store.LastEventSeq().status()}) {
+    EXPECT_EQ(s.code(), Status::Code::kUnavailable);
+    EXPECT_EQ(s.message(), "store not initialised: run courier-ctl init");
+  }
+  ASSERT_TRUE(store.Migrate().ok());
+  ASSERT_TRUE(store.Migrate().ok());  // idempotent
+  EXPECT_EQ(*store.SchemaVersion(), schema::CurrentVersion());
+  EXPECT_TRUE(store.Ping().ok());
+  EXPECT_TRUE(store.ListChannels().ok());
+}
+
+TEST(SqliteStoreOpenTest, ConnectionUsesWalAndFullSync) {
+  TempDir dir;
+  ManualClock clock(kStart);
+  std::string path = dir.path() + "/courier.db";
+  {
+    SqliteStore store(path, clock);
+    ASSERT_TRUE(store.Open().ok());
+    ASSERT_TRUE(store.Migrate().ok());
+  }
+  Poco::Data::SQLite::Connector::registerConnector();
+  Poco::Data::Session s(Poco::Data::SQLite::Connector::KEY, path);
+  std::string mode;
+  s << "PRAGMA journal_mode", into(mode), now;
+  EXPECT_EQ(mode, "wal");  // WAL is a property of the file once set
+  int64_t version = 0;
+  s << "SELECT MAX(version) FROM schema_version", into(version), now;
+  EXPECT_EQ(version, schema::CurrentVersion());
+}
+
+TEST(SqliteStoreOpenTest, OpenStoreUrls) {
+  TempDir dir;
+  ManualClock clock(kStart);
+  for (const std::string& url : {dir.path() + "/a.db", "sqlite:" + dir.path() + "/b.db",
+                                 "sqlite://" + dir.path() + "/c.db"}) {
+    auto store = OpenStore(url, clock);
+    ASSERT_TRUE(store.ok()) << url << ": " << store.status().ToString();
+    EXPECT_TRUE((*store)->Migrate().ok());
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/a.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/b.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/c.db"));
+
+  auto pg = OpenStore("postgresql://user@localhost/courier", clock);
+  EXPECT_EQ(pg.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(pg.status().message(), "postgresql store not built yet");
+  EXPECT_EQ(OpenStore("mysql://x/y", clock).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(OpenStore(dir.path() + "/missing/x.db", clock).status().code(),
+            Status::Code::kUnavailable);
+}
+
+// --- Channels ------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, ChannelsAddGetListRemove) {
+  Channel c;
+  c.type = "TG";
+  c.name = "bot";
+  c.address = "courierbot";
+  c.schemes = {"telegram", "tel"};
+  c.config = {{"auth_token", "secret-token"}, {"base_url", "http://127.0.0.1:9/"}};
+  c.max_workers = 4;
+  c.tps = 10;
+  auto added = store_->AddChannel(c);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_GT(added->id, 0);
+  EXPECT_EQ(added->uuid.size(), 36u);
+  EXPECT_EQ(added->created_on, kStart);
+
+  auto got = store_->GetChannel(added->uuid);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->id, added->id);
+  EXPECT_EQ(got->type, "TG");
+  EXPECT_EQ(got->name, "bot");
+  EXPECT_EQ(got->address, "courierbot");
+  EXPECT_EQ(got->schemes, (std::vector<std::string>{"telegram", "tel"}));
+  EXPECT_EQ(got->config, c.config);
+  EXPECT_EQ(got->max_workers, 4);
+  EXPECT_EQ(got->tps, 10);
+  EXPECT_EQ(store_->GetChannelById(added->id)->uuid, added->uuid);
+
+  Channel fixed;
+  fixed.type = "EX";
+  fixed.uuid = "DBC126ED-66BC-4E28-B67B-81DC3327C95D";
+  auto second = store_->AddChannel(fixed);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->uuid, "dbc126ed-66bc-4e28-b67b-81dc3327c95d");
+  EXPECT_EQ(store_->AddChannel(fixed).status().code(), Status::Code::kConflict);
+  fixed.uuid = "not-a-uuid";
+  EXPECT_EQ(store_->AddChannel(fixed).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->AddChannel(Channel{}).status().code(), Status::Code::kInvalidArgument);
+
+  EXPECT_EQ(store_->ListChannels()->size(), 2u);
+  ASSERT_TRUE(store_->RemoveChannel(added->uuid).ok());
+  auto gone = store_->GetChannel(added->uuid);
+  EXPECT_TRUE(gone.status().IsNotFound());
+  EXPECT_EQ(gone.status().message(), "channel not found");
+  EXPECT_TRUE(store_->GetChannelById(added->id).status().IsNotFound());
+  ASSERT_EQ(store_->ListChannels()->size(), 1u);
+  EXPECT_EQ(store_->ListChannels()->front().uuid, second->uuid);
+  EXPECT_TRUE(store_->RemoveChannel(added->uuid).IsNotFound());
+  EXPECT_TRUE(store_->GetChannel("6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f").status().IsNotFound());
+}
+
+// --- Incoming ------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, WriteIncomingCreatesContactAndReusesIt) {
+  Channel ch = AddChannel();
+  Msg m = Incoming(ch, "tel:+250788383383", "hello", "ext-1");
+  m.contact_name = "Ann";
+  m.attachments = {"image/jpeg:https://x/y.jpg", "audio/mp3:https://x/z.mp3"};
+  ChannelLog log;
+  log.description = "Message Received";
+  log.method = "POST";
+  log.url = "/c/ex/" + ch.uuid + "/receive";
+  log.status_code = 200;
+  log.request = "POST ...";
+  log.response = "{}";
+  log.elapsed_ms = 3;
+  auto r = store_->WriteIncoming(m, {log});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->duplicate);
+  EXPECT_GT(r->msg_id, 0);
+
+  auto stored = store_->GetMsg(r->msg_id);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->uuid, r->msg_uuid);
+  EXPECT_EQ(stored->channel_uuid, ch.uuid);
+  EXPECT_EQ(stored->channel_type, "EX");
+  EXPECT_EQ(stored->direction, Direction::kIn);
+  EXPECT_EQ(stored->status, MsgStatus::kPending);
+  EXPECT_EQ(stored->text, "hello");
+  EXPECT_EQ(stored->attachments, m.attachments);
+  EXPECT_EQ(stored->external_id, "ext-1");
+  EXPECT_EQ(stored->contact_name, "Ann");
+  ASSERT_TRUE(stored->received_on.has_value());
+  EXPECT_EQ(*stored->received_on, kStart);  // defaults to now
+  EXPECT_EQ(stored->created_on, kStart);
+
+  auto contact = store_->GetContactByURN("tel:+250788383383");
+  ASSERT_TRUE(contact.ok());
+  EXPECT_EQ(contact->name, "Ann");
+  EXPECT_EQ(contact->urns, (std::vector<std::string>{"tel:+250788383383"}));
+  EXPECT_FALSE(contact->stopped);
+
+  // A second msg from the same URN: same contact, no new one.
+  clock_.Advance(kMicrosPerSecond);
+  Msg again = Incoming(ch, "tel:+250788383383", "again", "ext-2");
+  again.received_on = kStart - 5;
+  auto r2 = store_->WriteIncoming(again, {});
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(*store_->GetMsg(r2->msg_id)->received_on, kStart - 5);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM contacts"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM contact_urns"), 1);
+
+  auto logs = store_->ListChannelLogs(r->msg_id, "", 10);
+  ASSERT_TRUE(logs.ok());
+  ASSERT_EQ(logs->size(), 1u);
+  EXPECT_EQ((*logs)[0].msg_id, r->msg_id);
+  EXPECT_EQ((*logs)[0].channel_uuid, ch.uuid);
+  EXPECT_EQ((*logs)[0].description, "Message Received");
+  EXPECT_EQ((*logs)[0].status_code, 200);
+  EXPECT_EQ((*logs)[0].created_on, kStart);
+
+  auto events = AllEvents();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].topic, "msg.received");
+  auto payload = ParseObject(events[0].payload);
+  EXPECT_EQ(payload->getValue<int64_t>("seq"), events[0].seq);
+  EXPECT_EQ(payload->getValue<std::string>("topic"), "msg.received");
+  EXPECT_EQ(payload->getValue<int64_t>("msg_id"), r->msg_id);
+  EXPECT_EQ(payload->getValue<std::string>("msg_uuid"), r->msg_uuid);
+  EXPECT_EQ(payload->getValue<std::string>("channel_uuid"), ch.uuid);
+  EXPECT_EQ(payload->getValue<std::string>("urn"), "tel:+250788383383");
+  EXPECT_EQ(payload->getValue<std::string>("text"), "hello");
+  EXPECT_EQ(payload->getValue<std::string>("external_id"), "ext-1");
+  EXPECT_EQ(payload->getArray("attachments")->size(), 2u);
+  EXPECT_TRUE(payload->isNull("sent_on"));
+}
+
+TEST_F(SqliteStoreTest, WriteIncomingDedupsByExternalIdAndUuid) {
+  Channel ch = AddChannel();
+  Channel other = AddChannel("KN");
+  auto first = store_->WriteIncoming(Incoming(ch, "tel:+250788383383", "hi", "ext-9"), {});
+  ASSERT_TRUE(first.ok());
+  const int64_t events_before = *store_->LastEventSeq();
+
+  ChannelLog log;
+  log.description = "Message Received";
+  auto dup = store_->WriteIncoming(Incoming(ch, "tel:+250788383383", "hi again", "ext-9"), {log});
+  ASSERT_TRUE(dup.ok());
+  EXPECT_TRUE(dup->duplicate);
+  EXPECT_EQ(dup->msg_id, first->msg_id);
+  EXPECT_EQ(dup->msg_uuid, first->msg_uuid);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_logs"), 0);
+  EXPECT_EQ(*store_->LastEventSeq(), events_before);
+
+  // The same provider id on another channel is another msg.
+  auto elsewhere = store_->WriteIncoming(Incoming(other, "tel:+250788383383", "hi", "ext-9"), {});
+  ASSERT_TRUE(elsewhere.ok());
+  EXPECT_FALSE(elsewhere->duplicate);
+
+  // No external id: never a duplicate.
+  EXPECT_FALSE(store_->WriteIncoming(Incoming(ch, "tel:+250788383383", "x"), {})->duplicate);
+  EXPECT_FALSE(store_->WriteIncoming(Incoming(ch, "tel:+250788383383", "x"), {})->duplicate);
+
+  // A spool replay carries the uuid it was given the first time.
+  Msg replay = Incoming(ch, "tel:+250788383384", "replayed");
+  replay.uuid = "0b9bba8c-5b6f-4d55-9cf5-1b1c2a3d4e5f";
+  auto once = store_->WriteIncoming(replay, {});
+  ASSERT_TRUE(once.ok());
+  EXPECT_EQ(once->msg_uuid, replay.uuid);
+  auto twice = store_->WriteIncoming(replay, {});
+  ASSERT_TRUE(twice.ok());
+  EXPECT_TRUE(twice->duplicate);
+  EXPECT_EQ(twice->msg_id, once->msg_id);
+}
+
+TEST_F(SqliteStoreTest, WriteIncomingRejectsUnknownChannelAndBadUrn) {
+  Channel ch = AddChannel();
+  Msg m = Incoming(ch, "tel:+250788383383", "hi");
+  m.channel_uuid = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
+  auto r = store_->WriteIncoming(m, {});
+  EXPECT_TRUE(r.status().IsNotFound());
+  EXPECT_EQ(r.status().message(), "channel not found");
+
+  Msg by_id = Incoming(ch, "tel:+250788383383", "by id");
+  by_id.channel_uuid.clear();
+  by_id.channel_id = ch.id;
+  ASSERT_TRUE(store_->WriteIncoming(by_id, {}).ok());
+
+  EXPECT_TRUE(store_->WriteIncoming(Incoming(ch, "nourn", "x"), {}).status().IsInvalidArgument());
+  // A log naming an unknown channel fails the whole write.
+  ChannelLog bad;
+  bad.channel_uuid = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
+  EXPECT_TRUE(store_->WriteIncoming(Incoming(ch, "tel:+1", "x", "e"), {bad}).status().IsNotFound());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 1);
+}
+
+// --- Outgoing ------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, QueueOutgoingFillsMsgsAndIsAllOrNothing) {
+  Channel ch = AddChannel();
+  Channel removed = AddChannel("KN");
+  ASSERT_TRUE(store_->RemoveChannel(removed.uuid).ok());
+
+  std::vector<Msg> batch = {Outgoing(ch, "tel:+250788000001", "one"),
+                            Outgoing(removed, "tel:+250788000002", "two")};
+  auto failed = store_->QueueOutgoing(batch);
+  EXPECT_TRUE(failed.status().IsNotFound());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM contacts"), 0);
+  EXPECT_EQ(*store_->LastEventSeq(), 0);
+
+  Msg later = Outgoing(ch, "tel:+250788000003", "later", Priority::kBulk);
+  later.next_attempt_on = kStart + 60 * kMicrosPerSecond;
+  later.attachments = {"image/png:https://x/p.png"};
+  auto queued = store_->QueueOutgoing({Outgoing(ch, "tel:+250788000001", "one"), later});
+  ASSERT_TRUE(queued.ok()) << queued.status().ToString();
+  ASSERT_EQ(queued->size(), 2u);
+  const Msg& q = (*queued)[0];
+  EXPECT_GT(q.id, 0);
+  EXPECT_EQ(q.uuid.size(), 36u);
+  EXPECT_EQ(q.status, MsgStatus::kQueued);
+  EXPECT_EQ(q.direction, Direction::kOut);
+  EXPECT_EQ(q.channel_id, ch.id);
+  EXPECT_EQ(q.channel_type, "EX");
+  EXPECT_EQ(q.next_attempt_on, kStart);
+  EXPECT_EQ((*queued)[1].next_attempt_on, kStart + 60 * kMicrosPerSecond);
+
+  auto stored = store_->GetMsgByUUID((*queued)[1].uuid);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->id, (*queued)[1].id);
+  EXPECT_EQ(stored->priority, Priority::kBulk);
+  EXPECT_EQ(stored->attachments, later.attachments);
+  EXPECT_EQ(stored->status, MsgStatus::kQueued);
+
+  auto events = AllEvents();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].topic, "msg.queued");
+  auto payload = ParseObject(events[1].payload);
+  EXPECT_EQ(payload->getValue<std::string>("msg_uuid"), stored->uuid);
+  EXPECT_EQ(payload->getValue<std::string>("direction"), "out");
+  EXPECT_EQ(payload->getValue<std::string>("priority"), "bulk");
+  EXPECT_TRUE(payload->isNull("external_id"));  // as in `msgs list --json`
+  EXPECT_FALSE(payload->has("id"));
+  EXPECT_TRUE(store_->GetContactByURN("tel:+250788000003").ok());
+
+  // A uuid that exists already is a conflict, and nothing of the batch stays.
+  Msg same = Outgoing(ch, "tel:+250788000009", "dupe");
+  same.uuid = q.uuid;
+  EXPECT_EQ(store_->QueueOutgoing({Outgoing(ch, "tel:+250788000008", "ok"), same}).status().code(),
+            Status::Code::kConflict);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 2);
+}
+
+// --- The claim -------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, ClaimIsFairAcrossChannels) {
+  Channel a = AddChannel("EX");
+  Channel b = AddChannel("KN");
+  Channel c = AddChannel("TG");
+  Queue(a, 1000, Priority::kBulk);
+  auto b_bulk = Queue(b, 1, Priority::kBulk);
+  auto b_high = Queue(b, 1, Priority::kHigh);
+  auto c_ids = Queue(c, 1, Priority::kBulk);
+
+  auto claimed = Claim(3);
+  ASSERT_EQ(claimed.size(), 3u);
+  std::set<std::string> channels;
+  for (const auto& m : claimed) channels.insert(m.channel_uuid);
+  EXPECT_EQ(channels, (std::set<std::string>{a.uuid, b.uuid, c.uuid}));
+  for (const auto& m : claimed) {
+    if (m.channel_uuid == b.uuid) {
+      EXPECT_EQ(m.id, b_high[0]);  // high before bulk
+    }
+    if (m.channel_uuid == c.uuid) {
+      EXPECT_EQ(m.id, c_ids[0]);
+    }
+    EXPECT_EQ(m.status, MsgStatus::kQueued);
+    EXPECT_FALSE(m.channel_type.empty());
+  }
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE finished_on IS NULL"), 3);
+
+  // Next: b's bulk msg and more of a, c has none left.
+  auto next = Claim(3);
+  ASSERT_EQ(next.size(), 3u);
+  int from_a = 0, from_b = 0;
+  for (const auto& m : next) {
+    from_a += m.channel_uuid == a.uuid;
+    if (m.channel_uuid == b.uuid) {
+      ++from_b;
+      EXPECT_EQ(m.id, b_bulk[0]);
+    }
+  }
+  EXPECT_EQ(from_a, 2);
+  EXPECT_EQ(from_b, 1);
+}
+
+TEST_F(SqliteStoreTest, ClaimRotatesChannelsAcrossCalls) {
+  std::vector<Channel> channels = {AddChannel("EX"), AddChannel("KN"), AddChannel("TG")};
+  for (const auto& ch : channels) Queue(ch, 3);
+  std::vector<std::string> order;
+  for (int i = 0; i < 6; ++i) {
+    auto claimed = Claim(1);
+    ASSERT_EQ(claimed.size(), 1u);
+    order.push_back(claimed[0].channel_uuid);
+  }
+  // With a limit of one, each channel gets a turn in rotation.
+  EXPECT_EQ(order, (std::vector<std::string>{channels[0].uuid, channels[1].uuid,
+                                             channels[2].uuid, channels[0].uuid,
+                                             channels[1].uuid, channels[2].uuid}));
+}
+
+TEST_F(SqliteStoreTest, ClaimIsHighFirstThenFifo) {
+  Channel ch = AddChannel();
+  auto bulk = Queue(ch, 3, Priority::kBulk);
+  auto high = Queue(ch, 2, Priority::kHigh);
+  auto claimed = Claim(5);
+  ASSERT_EQ(claimed.size(), 5u);
+  std::vector<int64_t> ids;
+  for (const auto& m : claimed) ids.push_back(m.id);
+  EXPECT_EQ(ids, (std::vector<int64_t>{high[0], high[1], bulk[0], bulk[1], bulk[2]}));
+}
+
+TEST_F(SqliteStoreTest, ClaimRespectsMaxWorkersWithInFlightMsgs) {
+  Channel ch = AddChannel("EX", /*max_workers=*/2);
+  auto ids = Queue(ch, 5);
+  auto first = Claim(10);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_TRUE(Claim(10).empty());  // two in flight = max_workers
+
+  // One finishes: one slot opens.
+  EXPECT_EQ(WriteStatus(ch, first[0].id, MsgStatus::kWired).outcome, StatusOutcome::kUpdated);
+  auto second = Claim(10);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].id, ids[2]);
+
+  // Channels with max_workers 0 use the request's default.
+  Channel dflt = AddChannel("KN", 0);
+  Queue(dflt, 5);
+  auto claimed = Claim(10, "host:1", {}, /*default_max_workers=*/3);
+  int from_default = 0;
+  for (const auto& m : claimed) from_default += m.channel_uuid == dflt.uuid;
+  EXPECT_EQ(from_default, 3);
+}
+
+TEST_F(SqliteStoreTest, ClaimRespectsChannelCaps) {
+  Channel a = AddChannel("EX");
+  Channel b = AddChannel("KN");
+  Queue(a, 10);
+  Queue(b, 10);
+  auto claimed = Claim(10, "host:1", {{a.id, 1}, {b.id, 0}});
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].channel_uuid, a.uuid);
+  auto rest = Claim(10, "host:1", {{a.id, 2}});
+  int from_a = 0, from_b = 0;
+  for (const auto& m : rest) {
+    from_a += m.channel_uuid == a.uuid;
+    from_b += m.channel_uuid == b.uuid;
+  }
+  EXPECT_EQ(from_a, 2);
+  EXPECT_EQ(from_b, 8);
+}
+
+TEST_F(SqliteStoreTest, ClaimWaitsUntilDueAndNeverClaimsTwice) {
+  Channel ch = AddChannel();
+  Msg later = Outgoing(ch, "tel:+250788000001", "later");
+  later.next_attempt_on = kStart + 10 * kMicrosPerSecond;
+  ASSERT_TRUE(store_->QueueOutgoing({later}).ok());
+  auto now_ids = Queue(ch, 2);
+
+  auto claimed = Claim(10);
+  ASSERT_EQ(claimed.size(), 2u);
+  EXPECT_EQ(claimed[0].id, now_ids[0]);
+  EXPECT_TRUE(Claim(10).empty());  // claimed ones stay claimed; later is not due
+
+  clock_.Advance(10 * kMicrosPerSecond);
+  auto due = Claim(10);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].text, "later");
+  EXPECT_TRUE(Claim(10).empty());
+
+  ClaimRequest no_worker;
+  no_worker.limit = 1;
+  EXPECT_TRUE(store_->ClaimQueued(no_worker).status().IsInvalidArgument());
+}
+
+TEST_F(SqliteStoreTest, ClaimSkipsRemovedChannels) {
+  Channel ch = AddChannel();
+  Queue(ch, 2);
+  ASSERT_TRUE(store_->RemoveChannel(ch.uuid).ok());
+  EXPECT_TRUE(Claim(10).empty());
+}
+
+// --- Statuses --------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, StatusTransitionsAppliedAndIgnored) {
+  Channel ch = AddChannel();
+  auto ids = Queue(ch, 1);
+  auto claimed = Claim(1);
+  ASSERT_EQ(claimed.size(), 1u);
+  const int64_t id = ids[0];
+
+  clock_.Advance(kMicrosPerSecond);
+  ChannelLog sent_log;
+  sent_log.description = "Message Sent";
+  sent_log.status_code = 201;
+  StatusUpdate wired;
+  wired.channel_uuid = ch.uuid;
+  wired.msg_id = id;
+  wired.status = MsgStatus::kWired;
+  wired.new_external_id = "SM123";
+  wired.logs = {sent_log};
+  auto r = store_->WriteStatus(wired);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->outcome, StatusOutcome::kUpdated);
+  EXPECT_EQ(r->msg_id, id);
+  EXPECT_EQ(r->status, MsgStatus::kWired);
+
+  auto m = store_->GetMsg(id);
+  EXPECT_EQ(m->status, MsgStatus::kWired);
+  EXPECT_EQ(m->external_id, "SM123");
+  EXPECT_EQ(m->sent_on, kStart + kMicrosPerSecond);
+  EXPECT_EQ(m->modified_on, kStart + kMicrosPerSecond);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs WHERE claimed_by IS NOT NULL"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE finished_on IS NOT NULL "
+                      "AND outcome = 'W'"),
+            1);
+  EXPECT_EQ(store_->ListChannelLogs(id, "", 10)->size(), 1u);
+
+  // Callbacks by the provider's id.
+  clock_.Advance(kMicrosPerSecond);
+  StatusUpdate delivered;
+  delivered.channel_uuid = ch.uuid;
+  delivered.external_id = "SM123";
+  delivered.status = MsgStatus::kDelivered;
+  r = store_->WriteStatus(delivered);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, StatusOutcome::kUpdated);
+  EXPECT_EQ(r->msg_id, id);
+  EXPECT_EQ(store_->GetMsg(id)->sent_on, kStart + kMicrosPerSecond);  // kept, not moved
+
+  // Repeated: unchanged. Backwards (W after D): ignored, logs still kept.
+  EXPECT_EQ(store_->WriteStatus(delivered)->outcome, StatusOutcome::kUnchanged);
+  StatusUpdate late = wired;
+  late.new_external_id.clear();
+  r = store_->WriteStatus(late);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, StatusOutcome::kIgnored);
+  EXPECT_EQ(r->status, MsgStatus::kDelivered);
+  EXPECT_EQ(store_->GetMsg(id)->status, MsgStatus::kDelivered);
+  EXPECT_EQ(store_->ListChannelLogs(id, "", 10)->size(), 2u);
+
+  // Unknown msgs: a NotFound outcome, not an error; the log is kept anyway.
+  StatusUpdate unknown = delivered;
+  unknown.external_id = "nope";
+  unknown.logs = {sent_log};
+  r = store_->WriteStatus(unknown);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, StatusOutcome::kNotFound);
+  StatusUpdate wrong_channel = wired;
+  wrong_channel.channel_uuid = AddChannel("KN").uuid;
+  EXPECT_EQ(store_->WriteStatus(wrong_channel)->outcome, StatusOutcome::kNotFound);
+  StatusUpdate neither;
+  neither.channel_uuid = ch.uuid;
+  EXPECT_TRUE(store_->WriteStatus(neither).status().IsInvalidArgument());
+  StatusUpdate no_channel = wired;
+  no_channel.channel_uuid = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
+  EXPECT_TRUE(store_->WriteStatus(no_channel).status().IsNotFound());
+
+  // Events: W and D only.
+  std::vector<std::string> statuses;
+  for (const auto& e : AllEvents()) {
+    if (e.topic != "status.updated") continue;
+    auto p = ParseObject(e.payload);
+    EXPECT_EQ(p->getValue<int64_t>("msg_id"), id);
+    EXPECT_EQ(p->getValue<std::string>("channel_uuid"), ch.uuid);
+    EXPECT_EQ(p->getValue<std::string>("external_id"), "SM123");
+    statuses.push_back(p->getValue<std::string>("status"));
+  }
+  EXPECT_EQ(statuses, (std::vector<std::string>{"W", "D"}));
+}
+
+TEST_F(SqliteStoreTest, ErroredMsgIsRetriedWhenDue) {
+  Channel ch = AddChannel();
+  auto ids = Queue(ch, 1);
+  ASSERT_EQ(Claim(1).size(), 1u);
+
+  StatusUpdate err;
+  err.channel_uuid = ch.uuid;
+  err.msg_id = ids[0];
+  err.status = MsgStatus::kErrored;
+  err.error_reason = "received non 200 status: 500";
+  err.next_attempt_on = kStart + 60 * kMicrosPerSecond;
+  err.count_error = true;
+  ASSERT_EQ(store_->WriteStatus(err)->outcome, StatusOutcome::kUpdated);
+  auto m = store_->GetMsg(ids[0]);
+  EXPECT_EQ(m->status, MsgStatus::kErrored);
+  EXPECT_EQ(m->error_count, 1);
+  EXPECT_EQ(m->error_reason, "received non 200 status: 500");
+  EXPECT_FALSE(m->sent_on.has_value());
+  EXPECT_EQ(store_->Queue()->front().retrying, 1);
+
+  EXPECT_TRUE(Claim(1).empty());
+  clock_.Advance(60 * kMicrosPerSecond);
+  auto again = Claim(1);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, ids[0]);
+  EXPECT_EQ(again[0].status, MsgStatus::kQueued);  // back in the queue while in flight
+  EXPECT_EQ(again[0].error_count, 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts"), 2);
+  EXPECT_EQ(store_->Queue()->front().in_flight, 1);
+
+  err.status = MsgStatus::kFailed;
+  err.next_attempt_on.reset();
+  ASSERT_EQ(store_->WriteStatus(err)->outcome, StatusOutcome::kUpdated);
+  m = store_->GetMsg(ids[0]);
+  EXPECT_EQ(m->status, MsgStatus::kFailed);
+  EXPECT_EQ(m->error_count, 2);
+  EXPECT_FALSE(m->next_attempt_on.has_value());
+}
+
+TEST_F(SqliteStoreTest, RequeueReleasesTheClaim) {
+  Channel ch = AddChannel("EX", 1);
+  auto ids = Queue(ch, 1);
+  ASSERT_EQ(Claim(1).size(), 1u);
+  StatusUpdate requeue;
+  requeue.channel_uuid = ch.uuid;
+  requeue.msg_id = ids[0];
+  requeue.status = MsgStatus::kQueued;
+  requeue.next_attempt_on = kStart + 5 * kMicrosPerSecond;
+  auto r = store_->WriteStatus(requeue);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, StatusOutcome::kUnchanged);
+  EXPECT_EQ(store_->Queue()->front().in_flight, 0);
+  EXPECT_EQ(store_->Queue()->front().queued_bulk, 1);
+  EXPECT_EQ(store_->GetMsg(ids[0])->error_count, 0);
+  EXPECT_TRUE(Claim(1).empty());
+  clock_.Advance(5 * kMicrosPerSecond);
+  EXPECT_EQ(Claim(1).size(), 1u);
+}
+
+// --- Interrupted attempts, retry, fail ---------------------------------------------
+
+TEST_F(SqliteStoreTest, InterruptedAttemptsBecomeErroredWithoutRetry) {
+  Channel ch = AddChannel();
+  Queue(ch, 4);
+  auto w1 = Claim(2, "host:1");
+  auto w2 = Claim(1, "host:2");
+  ASSERT_EQ(w1.size(), 2u);
+  ASSERT_EQ(w2.size(), 1u);
+
+  // One of w1's was answered before the crash: it keeps its status.
+  EXPECT_EQ(WriteStatus(ch, w1[1].id, MsgStatus::kWired).outcome, StatusOutcome::kUpdated);
+
+  auto failed = store_->FailInterruptedAttempts("host:1");
+  ASSERT_TRUE(failed.ok()) << failed.status().ToString();
+  EXPECT_EQ(*failed, (std::vector<int64_t>{w1[0].id}));
+  auto m = store_->GetMsg(w1[0].id);
+  EXPECT_EQ(m->status, MsgStatus::kErrored);
+  EXPECT_EQ(m->error_reason, "interrupted, outcome unknown");
+  EXPECT_FALSE(m->next_attempt_on.has_value());
+  EXPECT_EQ(store_->GetMsg(w1[1].id)->status, MsgStatus::kWired);
+
+  auto q = store_->Queue();
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->size(), 1u);
+  EXPECT_EQ((*q)[0].interrupted, 1);
+  EXPECT_EQ((*q)[0].retrying, 0);
+  EXPECT_EQ((*q)[0].in_flight, 1);  // w2's
+  EXPECT_EQ((*q)[0].queued_bulk, 1);
+
+  // Not retried automatically, however late it gets.
+  clock_.Advance(3600 * kMicrosPerSecond);
+  auto next = Claim(10, "host:3");
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_NE(next[0].id, w1[0].id);
+
+  auto all = store_->FailInterruptedAttempts("");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);  // w2's and host:3's
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE finished_on IS NULL"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE outcome = 'interrupted'"), 3);
+  EXPECT_EQ(store_->Queue()->front().interrupted, 3);
+  EXPECT_TRUE(store_->FailInterruptedAttempts("")->empty());
+}
+
+TEST_F(SqliteStoreTest, OperatorRetryAndFail) {
+  Channel ch = AddChannel();
+  auto ids = Queue(ch, 4);
+  auto incoming = store_->WriteIncoming(Incoming(ch, "tel:+250788383383", "in"), {});
+  ASSERT_EQ(Claim(4).size(), 4u);
+  StatusUpdate err;
+  err.channel_uuid = ch.uuid;
+  err.status = MsgStatus::kErrored;
+  err.error_reason = "boom";
+  err.count_error = true;
+  err.msg_id = ids[0];
+  ASSERT_TRUE(store_->WriteStatus(err).ok());
+  err.msg_id = ids[1];
+  err.status = MsgStatus::kFailed;
+  ASSERT_TRUE(store_->WriteStatus(err).ok());
+  WriteStatus(ch, ids[2], MsgStatus::kDelivered);
+  // ids[3] stays in flight.
+
+  auto retried = store_->RetryMsgs({ids[0], ids[1], ids[2], incoming->msg_id, 999999, ids[0]});
+  ASSERT_TRUE(retried.ok()) << retried.status().ToString();
+  EXPECT_EQ(*retried, (std::vector<int64_t>{ids[0], ids[1]}));
+  auto m = store_->GetMsg(ids[1]);
+  EXPECT_EQ(m->status, MsgStatus::kQueued);
+  EXPECT_EQ(m->error_reason, "");
+  EXPECT_EQ(m->error_count, 0);
+  EXPECT_EQ(m->next_attempt_on, kStart);
+
+  auto failed = store_->FailMsgs({ids[0], ids[2], ids[3], incoming->msg_id});
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(*failed, (std::vector<int64_t>{ids[0], ids[3]}));
+  EXPECT_EQ(store_->GetMsg(ids[3])->error_reason, "failed by operator");
+  EXPECT_EQ(store_->GetMsg(ids[2])->status, MsgStatus::kDelivered);
+  EXPECT_EQ(store_->GetMsg(incoming->msg_id)->status, MsgStatus::kPending);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE finished_on IS NULL"), 0);
+  // The sender's late answer for a msg an operator failed is ignored.
+  EXPECT_EQ(WriteStatus(ch, ids[3], MsgStatus::kWired).outcome, StatusOutcome::kIgnored);
+
+  // RetryAllErrored: every outgoing E.
+  auto claimed = Claim(1);
+  ASSERT_EQ(claimed.size(), 1u);
+  err.msg_id = claimed[0].id;
+  err.status = MsgStatus::kErrored;
+  ASSERT_TRUE(store_->WriteStatus(err).ok());
+  auto all = store_->RetryAllErrored();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, (std::vector<int64_t>{claimed[0].id}));
+
+  int retried_events = 0, failed_events = 0;
+  for (const auto& e : AllEvents()) {
+    retried_events += e.topic == "msg.retried";
+    failed_events += e.topic == "msg.failed";
+  }
+  EXPECT_EQ(retried_events, 3);
+  EXPECT_EQ(failed_events, 2);
+}
+
+// --- Reading -------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, ListMsgsNewestFirstOrAfterId) {
+  Channel a = AddChannel("EX");
+  Channel b = AddChannel("KN");
+  auto out_a = Queue(a, 3);
+  auto in_b = store_->WriteIncoming(Incoming(b, "tel:+250788383383", "in"), {});
+  ASSERT_TRUE(in_b.ok());
+
+  MsgFilter all;
+  auto listed = store_->ListMsgs(all);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 4u);
+  EXPECT_EQ((*listed)[0].id, in_b->msg_id);
+  EXPECT_EQ((*listed)[3].id, out_a[0]);
+  EXPECT_EQ((*listed)[0].channel_uuid, b.uuid);
+  EXPECT_EQ((*listed)[0].channel_type, "KN");
+
+  MsgFilter limited;
+  limited.limit = 2;
+  EXPECT_EQ(store_->ListMsgs(limited)->size(), 2u);
+
+  MsgFilter after;
+  after.after_id = out_a[0];
+  after.limit = 2;
+  auto tail = store_->ListMsgs(after);
+  ASSERT_EQ(tail->size(), 2u);
+  EXPECT_EQ((*tail)[0].id, out_a[1]);
+  EXPECT_EQ((*tail)[1].id, out_a[2]);
+
+  MsgFilter in_only;
+  in_only.direction = Direction::kIn;
+  ASSERT_EQ(store_->ListMsgs(in_only)->size(), 1u);
+  MsgFilter queued_on_a;
+  queued_on_a.status = MsgStatus::kQueued;
+  queued_on_a.channel_uuid = a.uuid;
+  EXPECT_EQ(store_->ListMsgs(queued_on_a)->size(), 3u);
+  queued_on_a.channel_uuid = b.uuid;
+  EXPECT_EQ(store_->ListMsgs(queued_on_a)->size(), 0u);
+  MsgFilter bad_channel;
+  bad_channel.channel_uuid = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
+  EXPECT_TRUE(store_->ListMsgs(bad_channel).status().IsNotFound());
+
+  EXPECT_EQ(store_->GetMsg(424242).status().message(), "message not found");
+  EXPECT_TRUE(store_->GetMsgByUUID("nope").status().IsNotFound());
+}
+
+TEST_F(SqliteStoreTest, QueueSummaryCountsPerActiveChannel) {
+  Channel a = AddChannel("EX");
+  Channel b = AddChannel("KN");
+  Channel gone = AddChannel("TG");
+  ASSERT_TRUE(store_->RemoveChannel(gone.uuid).ok());
+  Queue(a, 3, Priority::kHigh);
+  Queue(a, 2, Priority::kBulk);
+  auto claimed = Claim(2, "host:1", {{b.id, 0}});
+  ASSERT_EQ(claimed.size(), 2u);  // the two high ones
+  StatusUpdate fail;
+  fail.channel_uuid = a.uuid;
+  fail.msg_id = claimed[0].id;
+  fail.status = MsgStatus::kFailed;
+  ASSERT_TRUE(store_->WriteStatus(fail).ok());
+
+  auto q = store_->Queue();
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_EQ(q->size(), 2u);
+  EXPECT_EQ((*q)[0].channel_uuid, a.uuid);
+  EXPECT_EQ((*q)[0].channel_type, "EX");
+  EXPECT_EQ((*q)[0].queued_high, 1);
+  EXPECT_EQ((*q)[0].queued_bulk, 2);
+  EXPECT_EQ((*q)[0].in_flight, 1);
+  EXPECT_EQ((*q)[0].failed, 1);
+  EXPECT_EQ((*q)[0].retrying, 0);
+  EXPECT_EQ((*q)[1].channel_uuid, b.uuid);
+  EXPECT_EQ((*q)[1].queued_high + (*q)[1].queued_bulk + (*q)[1].failed, 0);
+}
+
+// --- Import ----------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, ImportKeepsFieldsAndSkipsKnownUuids) {
+  Channel ch = AddChannel();
+  Msg m;
+  m.uuid = "11111111-2222-4333-8444-555555555555";
+  m.channel_uuid = ch.uuid;
+  m.direction = Direction::kOut;
+  m.status = MsgStatus::kDelivered;
+  m.urn = "tel:+250788000001";
+  m.text = "old";
+  m.external_id = "ext-1";
+  m.error_count = 1;
+  m.created_on = kStart - 1000;
+  m.modified_on = kStart - 500;
+  m.sent_on = kStart - 700;
+  Msg in = m;
+  in.uuid = "11111111-2222-4333-8444-666666666666";
+  in.direction = Direction::kIn;
+  in.status = MsgStatus::kPending;
+  in.received_on = kStart - 900;
+
+  Msg unknown = m;
+  unknown.uuid = "11111111-2222-4333-8444-777777777777";
+  unknown.channel_uuid = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
+  auto bad = store_->ImportMsgs({m, unknown});
+  EXPECT_TRUE(bad.status().IsInvalidArgument());
+  EXPECT_NE(bad.status().message().find(unknown.channel_uuid), std::string::npos);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 0);
+
+  auto added = store_->ImportMsgs({m, in});
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(*added, 2);
+  auto stored = store_->GetMsgByUUID(m.uuid);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->status, MsgStatus::kDelivered);
+  EXPECT_EQ(stored->created_on, kStart - 1000);
+  EXPECT_EQ(stored->modified_on, kStart - 500);
+  EXPECT_EQ(stored->sent_on, kStart - 700);
+  EXPECT_EQ(stored->error_count, 1);
+  EXPECT_EQ(stored->external_id, "ext-1");
+  EXPECT_EQ(store_->GetMsgByUUID(in.uuid)->received_on, kStart - 900);
+
+  EXPECT_EQ(*store_->ImportMsgs({m, in}), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 2);
+  EXPECT_EQ(*store_->LastEventSeq(), 0);  // imports write no events
+}
+
+// --- Contacts ----------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, StopAndUnstopContacts) {
+  Channel ch = AddChannel();
+  EXPECT_TRUE(store_->GetContactByURN("tel:+250788000001").status().IsNotFound());
+  auto stopped = store_->SetContactStopped("tel:+250788000001", true, "");
+  ASSERT_TRUE(stopped.ok()) << stopped.status().ToString();
+  EXPECT_TRUE(stopped->stopped);
+  EXPECT_EQ(stopped->urns, (std::vector<std::string>{"tel:+250788000001"}));
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM contact_urns WHERE channel_id IS NULL"), 1);
+
+  ASSERT_TRUE(store_->SetContactStopped("tel:+250788000002", false, ch.uuid).ok());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM contact_urns WHERE channel_id IS NOT NULL"), 1);
+  EXPECT_EQ(store_->ListContacts(false)->size(), 2u);
+  auto only_stopped = store_->ListContacts(true);
+  ASSERT_EQ(only_stopped->size(), 1u);
+  EXPECT_EQ(only_stopped->front().uuid, stopped->uuid);
+  EXPECT_EQ(only_stopped->front().urns.size(), 1u);
+
+  auto unstopped = store_->SetContactStopped("tel:+250788000001", false, "");
+  ASSERT_TRUE(unstopped.ok());
+  EXPECT_EQ(unstopped->id, stopped->id);
+  EXPECT_FALSE(store_->GetContactByURN("tel:+250788000001")->stopped);
+  EXPECT_TRUE(store_->ListContacts(true)->empty());
+
+  auto events = AllEvents();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].topic, "contact.stopped");
+  EXPECT_EQ(events[2].topic, "contact.unstopped");
+  auto p = ParseObject(events[0].payload);
+  EXPECT_EQ(p->getValue<std::string>("urn"), "tel:+250788000001");
+  EXPECT_EQ(p->getValue<std::string>("contact_uuid"), stopped->uuid);
+
+  EXPECT_TRUE(store_->SetContactStopped("bad", true, "").status().IsInvalidArgument());
+  EXPECT_TRUE(store_->SetContactStopped("tel:+1", true, "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f")
+                  .status()
+                  .IsNotFound());
+}
+
+// --- Channel logs and events ---------------------------------------------------------
+
+TEST_F(SqliteStoreTest, ChannelLogsNewestFirst) {
+  Channel a = AddChannel("EX");
+  Channel b = AddChannel("KN");
+  std::vector<ChannelLog> logs;
+  for (int i = 0; i < 3; ++i) {
+    ChannelLog l;
+    l.channel_uuid = a.uuid;
+    l.method = "POST";
+    l.url = "https://provider/send/" + std::to_string(i);
+    l.status_code = 500;
+    l.error = "received non 200 status: 500";
+    l.elapsed_ms = 10 + i;
+    logs.push_back(l);
+  }
+  ChannelLog other;
+  other.channel_id = b.id;
+  other.description = "Channel Error";
+  logs.push_back(other);
+  ASSERT_TRUE(store_->WriteChannelLogs(logs).ok());
+
+  auto listed = store_->ListChannelLogs(std::nullopt, a.uuid, 2);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].url, "https://provider/send/2");
+  EXPECT_EQ((*listed)[0].error, "received non 200 status: 500");
+  EXPECT_EQ((*listed)[0].description, "Error: received non 200 status: 500");
+  EXPECT_TRUE((*listed)[0].is_error());
+  EXPECT_EQ((*listed)[0].elapsed_ms, 12);
+  EXPECT_FALSE((*listed)[0].msg_id.has_value());
+  EXPECT_EQ(store_->ListChannelLogs(std::nullopt, "", 0)->size(), 4u);
+  EXPECT_EQ(store_->ListChannelLogs(std::nullopt, b.uuid, 10)->front().description,
+            "Channel Error");
+
+  EXPECT_TRUE(store_->WriteChannelLogs({ChannelLog{}}).IsInvalidArgument());
+  ChannelLog unknown_msg;
+  unknown_msg.channel_id = a.id;
+  unknown_msg.msg_id = 987654;
+  EXPECT_FALSE(store_->WriteChannelLogs({unknown_msg}).ok());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_logs"), 4);
+}
+
+TEST_F(SqliteStoreTest, EventsHaveIncreasingSeqInTheirPayload) {
+  Channel ch = AddChannel();
+  EXPECT_EQ(*store_->LastEventSeq(), 0);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store_->WriteIncoming(Incoming(ch, "tel:+25078800000" + std::to_string(i), "x"), {})
+                    .ok());
+  }
+  Queue(ch, 3);
+  auto events = AllEvents();
+  ASSERT_EQ(events.size(), 8u);
+  int64_t last = 0;
+  for (const auto& e : events) {
+    EXPECT_GT(e.seq, last);
+    last = e.seq;
+    auto p = ParseObject(e.payload);
+    EXPECT_EQ(p->getValue<int64_t>("seq"), e.seq);
+    EXPECT_EQ(p->getValue<std::string>("topic"), e.topic);
+    EXPECT_EQ(e.created_on, kStart);
+  }
+  EXPECT_EQ(*store_->LastEventSeq(), last);
+  auto after = store_->EventsAfter(events[5].seq, 10);
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*after)[0].seq, events[6].seq);
+  EXPECT_EQ(store_->EventsAfter(0, 3)->size(), 3u);
+}
+
+// --- Failures ----------------------------------------------------------------------
+
+TEST(SqliteStoreFailureTest, LockedDatabaseIsBusyWithinTheTimeout) {
+  TempDir dir;
+  ManualClock clock(kStart);
+  std::string path = dir.path() + "/courier.db";
+  Channel ch;
+  {
+    SqliteStore setup(path, clock);
+    ASSERT_TRUE(setup.Migrate().ok());
+    Channel c;
+    c.type = "EX";
+    ch = *setup.AddChannel(c);
+  }
+  SqliteStore store(path, clock, /*busy_timeout_ms=*/100);
+  ASSERT_TRUE(store.Open().ok());
+  ASSERT_TRUE(store.Ping().ok());
+
+  Poco::Data::SQLite::Connector::registerConnector();
+  Poco::Data::Session locker(Poco::Data::SQLite::Connector::KEY, path);
+  locker << "BEGIN EXCLUSIVE", now;
+
+  Msg m;
+  m.channel_uuid = ch.uuid;
+  m.urn = "tel:+250788383383";
+  m.text = "hi";
+  auto started = std::chrono::steady_clock::now();
+  auto r = store.WriteIncoming(m, {});
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kBusy) << r.status().ToString();
+  EXPECT_TRUE(r.status().IsUnavailable());
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+  EXPECT_GE(elapsed, std::chrono::milliseconds(80));
+
+  // Readers still read (WAL), a new connection still opens, and once the
+  // lock goes the write works.
+  EXPECT_TRUE(store.GetChannel(ch.uuid).ok());
+  SqliteStore late(path, clock, 100);
+  Status opened = late.Open();
+  EXPECT_TRUE(opened.ok()) << opened.ToString();
+  EXPECT_TRUE(late.ListChannels().ok());
+  locker << "ROLLBACK", now;
+  auto ok = store.WriteIncoming(m, {});
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+}
+
+// Runs in a child process: opens the store at `path` (as an unprivileged
+// user when the tests run as root, since root writes through file modes)
+// and returns 0 when writes fail with Unavailable. With `must_open`, the
+// store must also open and serve reads.
+int CheckReadOnlyStore(const std::string& path, const std::string& channel_uuid, bool must_open) {
+  if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) return 3;
+  ManualClock clock(kStart);
+  SqliteStore store(path, clock);
+  Status opened = store.Open();
+  if (!opened.ok()) {
+    std::fprintf(stderr, "open read-only store: %s\n", opened.ToString().c_str());
+    return !must_open && opened.code() == Status::Code::kUnavailable ? 0 : 4;
+  }
+  if (must_open && !store.GetChannel(channel_uuid).ok()) return 5;
+  Msg m;
+  m.channel_uuid = channel_uuid;
+  m.urn = "tel:+250788383383";
+  auto r = store.WriteIncoming(m, {});
+  if (r.ok() || r.status().code() != Status::Code::kUnavailable) {
+    std::fprintf(stderr, "write to read-only store: %s\n", r.status().ToString().c_str());
+    return 6;
+  }
+  if (r.status().message().find("readonly") == std::string::npos) return 7;  // sqlite's text
+  Channel c;
+  c.type = "EX";
+  return store.AddChannel(c).status().code() == Status::Code::kUnavailable ? 0 : 8;
+}
+
+int RunInChild(const std::function<int()>& body) {
+  pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) ::_exit(body());
+  int wstatus = 0;
+  if (::waitpid(pid, &wstatus, 0) != pid || !WIFEXITED(wstatus)) return -2;
+  return WEXITSTATUS(wstatus);
+}
+
+TEST(SqliteStoreFailureTest, ReadOnlyFileIsUnavailable) {
+  TempDir dir;
+  ManualClock clock(kStart);
+  std::string path = dir.path() + "/courier.db";
+  Channel ch;
+  {
+    SqliteStore setup(path, clock);
+    ASSERT_TRUE(setup.Migrate().ok());
+    Channel c;
+    c.type = "EX";
+    ch = *setup.AddChannel(c);
+  }
+  // The file read-only in a writable directory: reads work, writes fail.
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0777), 0);
+  ASSERT_EQ(::chmod(path.c_str(), 0444), 0);
+  EXPECT_EQ(RunInChild([&] { return CheckReadOnlyStore(path, ch.uuid, true); }), 0);
+
+  // The directory read-only too (no -shm can be made): open or write fails.
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0555), 0);
+  EXPECT_EQ(RunInChild([&] { return CheckReadOnlyStore(path, ch.uuid, false); }), 0);
+  ::chmod(dir.path().c_str(), 0755);
+  ::chmod(path.c_str(), 0644);
+}
+
+}  // namespace
