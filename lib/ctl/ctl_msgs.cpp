@@ -5,6 +5,7 @@
 #include <iostream>
 #include <map>
 
+#include "core/channel_log_json.h"
 #include "core/json.h"
 #include "core/msg_json.h"
 #include "core/urn.h"
@@ -36,23 +37,6 @@ bool ParseId(const std::string& text, int64_t& id) {
   return true;
 }
 
-json::ObjectPtr LogJson(const ChannelLog& l) {
-  auto o = json::NewObject();
-  o->set("id", l.id);
-  o->set("channel_uuid", l.channel_uuid);
-  if (l.msg_id) o->set("msg_id", *l.msg_id);
-  else o->set("msg_id", Poco::Dynamic::Var());
-  o->set("description", l.description);
-  o->set("method", l.method);
-  o->set("url", l.url);
-  o->set("status_code", l.status_code);
-  json::SetNullableString(o, "error", l.error);
-  o->set("request", l.request);
-  o->set("response", l.response);
-  o->set("elapsed_ms", l.elapsed_ms);
-  json::SetTime(o, "created_on", l.created_on);
-  return o;
-}
 
 }  // namespace
 
@@ -314,7 +298,7 @@ int Ctl::Logs(std::optional<int64_t> msg_id, const std::string& channel, int lim
   auto logs = (*store)->ListChannelLogs(msg_id, channel_uuid, limit);
   if (!logs.ok()) return Report(logs.status());
   if (json) {
-    for (const auto& l : *logs) out_ << json::Stringify(LogJson(l)) << '\n';
+    for (const auto& l : *logs) out_ << json::Stringify(ChannelLogToJson(l)) << '\n';
     return exit_code::kOk;
   }
   Table table({"ID", "TIME", "CHANNEL", "MSG", "METHOD", "STATUS", "MS", "URL", "DESCRIPTION"});

@@ -47,6 +47,13 @@ struct WebhookRequest {
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::vector<std::pair<std::string, std::string>> form;   // decoded url-encoded body, in order
 
+  // Builds the request as the server sees it: decodes the query string and,
+  // for application/x-www-form-urlencoded bodies, the form. `headers` keys
+  // must be lower-case.
+  static WebhookRequest Build(const std::string& method, const std::string& uri,
+                              const std::map<std::string, std::string>& headers, const std::string& body,
+                              const std::string& base_url, const std::string& action);
+
   std::string Header(const std::string& lower_name) const;
   // The first value of `name` in the form body, then the query string
   // (the reference's r.Form order); nullopt when absent.

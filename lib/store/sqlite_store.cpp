@@ -584,6 +584,9 @@ struct SqliteStore::Impl {
   // The channel whose msg came first in the last claim: the next claim's
   // rotation starts after it.
   Int64 last_first_channel = 0;
+  // When set, AppendEvent also records each event here (for publishing
+  // after the commit).
+  std::vector<Event>* collect_events = nullptr;
 
   Poco::Data::Session& S() { return *session; }
 
@@ -927,6 +930,7 @@ struct SqliteStore::Impl {
     payload.stringify(out);
     std::string text = out.str();
     S() << "UPDATE events SET payload = ? WHERE seq = ?", use(text), use(seq), now;
+    if (collect_events) collect_events->push_back(Event{seq, topic, text, ts});
     return seq;
   }
 
@@ -1185,80 +1189,148 @@ Result<std::vector<Contact>> SqliteStore::ListContacts(bool stopped_only) {
       });
 }
 
+Result<Contact> SqliteStore::StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid) {
+  Status st = CheckUrn(urn);
+  if (!st.ok()) return st;
+  NInt channel_id;
+  if (!channel_uuid.empty()) {
+    auto ch = d.FindChannelByUUID(channel_uuid, false);
+    if (!ch) return errors::ChannelNotFound();
+    channel_id = ch->id;
+  }
+  const Micros ts = d.Now();
+  auto ref = d.EnsureContact(urn, "", channel_id, ts);
+  bool s = stopped;
+  Int64 t = ts;
+  d.S() << "UPDATE contacts SET is_stopped = ?, modified_on = ? WHERE id = ?", use(s), use(t),
+      use(ref.contact_id), now;
+  Contact contact = d.LoadContact(ref.contact_id);
+  d.AppendEvent(stopped ? "contact.stopped" : "contact.unstopped",
+                {{"contact_id", Poco::Dynamic::Var(contact.id)},
+                 {"contact_uuid", contact.uuid},
+                 {"urn", urn},
+                 {"channel_uuid", StringOrNull(channel_uuid)},
+                 {"stopped", stopped}},
+                ts);
+  return contact;
+}
+
 Result<Contact> SqliteStore::SetContactStopped(const std::string& urn, bool stopped,
                                                const std::string& channel_uuid) {
   Impl& d = *impl_;
-  return d.Run<Contact>("set contact stopped", Txn::kWrite, [&]() -> Result<Contact> {
-    Status st = CheckUrn(urn);
-    if (!st.ok()) return st;
-    NInt channel_id;
-    if (!channel_uuid.empty()) {
-      auto ch = d.FindChannelByUUID(channel_uuid, false);
-      if (!ch) return errors::ChannelNotFound();
-      channel_id = ch->id;
-    }
-    const Micros ts = d.Now();
-    auto ref = d.EnsureContact(urn, "", channel_id, ts);
-    bool s = stopped;
-    Int64 t = ts;
-    d.S() << "UPDATE contacts SET is_stopped = ?, modified_on = ? WHERE id = ?", use(s), use(t),
-        use(ref.contact_id), now;
-    Contact contact = d.LoadContact(ref.contact_id);
-    d.AppendEvent(stopped ? "contact.stopped" : "contact.unstopped",
-                  {{"contact_id", Poco::Dynamic::Var(contact.id)},
-                   {"contact_uuid", contact.uuid},
-                   {"urn", urn},
-                   {"channel_uuid", StringOrNull(channel_uuid)},
-                   {"stopped", stopped}},
-                  ts);
-    return contact;
-  });
+  return d.Run<Contact>("set contact stopped", Txn::kWrite, [&]() -> Result<Contact> { return StopInTxn(d, urn, stopped, channel_uuid); });
 }
 
 // --- Incoming ------------------------------------------------------------------
 
+Result<IncomingResult> SqliteStore::IncomingInTxn(Impl& d, Msg msg, const std::vector<ChannelLog>& logs) {
+  auto ch = d.ChannelOfMsg(msg, false);
+  if (!ch) return errors::ChannelNotFound();
+  Status st = CheckUrn(msg.urn);
+  if (!st.ok()) return st;
+
+  // Already stored: the same provider id on this channel, or the same
+  // uuid (a spool file replayed after its first commit).
+  if (auto dup = d.FindIncomingByExternalId(ch->id, msg.external_id)) {
+    return IncomingResult{dup->first, dup->second, true};
+  }
+  if (!msg.uuid.empty()) {
+    std::string u = msg.uuid;
+    std::vector<Int64> ids;
+    d.S() << "SELECT id FROM msgs WHERE uuid = ?", use(u), into(ids), now;
+    if (!ids.empty()) return IncomingResult{ids[0], msg.uuid, true};
+  } else {
+    msg.uuid = NewUUID();
+  }
+
+  const Micros ts = d.Now();
+  msg.channel_id = ch->id;
+  msg.channel_uuid = ch->uuid;
+  msg.channel_type = ch->type;
+  msg.direction = Direction::kIn;
+  msg.status = MsgStatus::kPending;
+  msg.error_count = 0;
+  msg.error_reason.clear();
+  msg.next_attempt_on.reset();
+  msg.sent_on.reset();
+  msg.created_on = ts;
+  msg.modified_on = ts;
+  if (!msg.received_on) msg.received_on = ts;
+
+  auto ref = d.EnsureContact(msg.urn, msg.contact_name, NInt(ch->id), ts);
+  msg.id = d.InsertMsg(msg, ref, ch->id);
+  for (const auto& log : logs) d.InsertLog(log, ch->id, NInt(msg.id), ts);
+  d.AppendEvent("msg.received", MsgEventFields(msg), ts);
+  return IncomingResult{msg.id, msg.uuid, false};
+}
+
 Result<IncomingResult> SqliteStore::WriteIncoming(Msg msg, const std::vector<ChannelLog>& logs) {
   Impl& d = *impl_;
-  return d.Run<IncomingResult>("write incoming", Txn::kWrite, [&]() -> Result<IncomingResult> {
-    auto ch = d.ChannelOfMsg(msg, false);
+  return d.Run<IncomingResult>("write incoming", Txn::kWrite, [&]() -> Result<IncomingResult> { return IncomingInTxn(d, std::move(msg), logs); });
+}
+
+Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakes(const std::vector<Intake>& intakes,
+                                                            std::vector<Event>* events) {
+  Impl& d = *impl_;
+  std::vector<Event> collected;
+  d.collect_events = &collected;
+  auto result = d.Run<std::vector<IntakeOutcome>>(
+      "write intakes", Txn::kWrite, [&]() -> Result<std::vector<IntakeOutcome>> {
+        std::vector<IntakeOutcome> outcomes;
+        outcomes.reserve(intakes.size());
+        for (const auto& intake : intakes) {
+          IntakeOutcome out;
+          const size_t events_before = collected.size();
+          d.S() << "SAVEPOINT intake", now;
+          Status st;
+          try {
+            st = WriteOneIntake(d, intake, out);
+          } catch (...) {
+            st = CurrentExceptionStatus("write intake");
+          }
+          // The store itself failing sinks the whole batch (the caller
+          // spools it); a fault in one intake's data sinks that intake only.
+          if (!st.ok() && st.IsUnavailable()) return st;
+          if (!st.ok()) {
+            d.S() << "ROLLBACK TO SAVEPOINT intake", now;
+            collected.resize(events_before);
+            out = IntakeOutcome{};
+            out.status = st;
+          }
+          d.S() << "RELEASE SAVEPOINT intake", now;
+          outcomes.push_back(std::move(out));
+        }
+        return outcomes;
+      });
+  d.collect_events = nullptr;
+  if (result.ok() && events) events->insert(events->end(), collected.begin(), collected.end());
+  return result;
+}
+
+Status SqliteStore::WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& out) {
+  for (size_t i = 0; i < intake.msgs.size(); ++i) {
+    std::vector<ChannelLog> logs;
+    if (i < intake.msg_logs.size()) logs.push_back(intake.msg_logs[i]);
+    auto r = IncomingInTxn(d, intake.msgs[i], logs);
+    if (!r.ok()) return r.status();
+    out.msgs.push_back(*r);
+  }
+  for (const auto& update : intake.statuses) {
+    auto r = StatusInTxn(d, update);
+    if (!r.ok()) return r.status();
+    out.statuses.push_back(*r);
+  }
+  for (const auto& urn : intake.stop_urns) {
+    auto r = StopInTxn(d, urn, true, intake.channel_uuid);
+    if (!r.ok()) return r.status();
+  }
+  if (!intake.logs.empty()) {
+    auto ch = d.FindChannelByUUID(intake.channel_uuid, false);
     if (!ch) return errors::ChannelNotFound();
-    Status st = CheckUrn(msg.urn);
-    if (!st.ok()) return st;
-
-    // Already stored: the same provider id on this channel, or the same
-    // uuid (a spool file replayed after its first commit).
-    if (auto dup = d.FindIncomingByExternalId(ch->id, msg.external_id)) {
-      return IncomingResult{dup->first, dup->second, true};
-    }
-    if (!msg.uuid.empty()) {
-      std::string u = msg.uuid;
-      std::vector<Int64> ids;
-      d.S() << "SELECT id FROM msgs WHERE uuid = ?", use(u), into(ids), now;
-      if (!ids.empty()) return IncomingResult{ids[0], msg.uuid, true};
-    } else {
-      msg.uuid = NewUUID();
-    }
-
     const Micros ts = d.Now();
-    msg.channel_id = ch->id;
-    msg.channel_uuid = ch->uuid;
-    msg.channel_type = ch->type;
-    msg.direction = Direction::kIn;
-    msg.status = MsgStatus::kPending;
-    msg.error_count = 0;
-    msg.error_reason.clear();
-    msg.next_attempt_on.reset();
-    msg.sent_on.reset();
-    msg.created_on = ts;
-    msg.modified_on = ts;
-    if (!msg.received_on) msg.received_on = ts;
-
-    auto ref = d.EnsureContact(msg.urn, msg.contact_name, NInt(ch->id), ts);
-    msg.id = d.InsertMsg(msg, ref, ch->id);
-    for (const auto& log : logs) d.InsertLog(log, ch->id, NInt(msg.id), ts);
-    d.AppendEvent("msg.received", MsgEventFields(msg), ts);
-    return IncomingResult{msg.id, msg.uuid, false};
-  });
+    for (const auto& log : intake.logs) d.InsertLog(log, ch->id, NInt(), ts);
+  }
+  return Status::OK();
 }
 
 // --- Outgoing ------------------------------------------------------------------
@@ -1358,105 +1430,107 @@ Result<std::vector<Msg>> SqliteStore::ClaimQueued(const ClaimRequest& req) {
   return r;
 }
 
+Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& update) {
+  auto ch = d.FindChannelByUUID(update.channel_uuid, false);
+  if (!ch) return errors::ChannelNotFound();
+  if (!update.msg_id && update.external_id.empty()) {
+    return Status::InvalidArgument("attempt to update msg status without id or external id");
+  }
+  const Micros ts = d.Now();
+
+  std::vector<MsgRow> rows;
+  Int64 channel_id = ch->id;
+  if (update.msg_id) {
+    Int64 id = *update.msg_id;
+    d.S() << std::string(kMsgSelect) + " WHERE m.id = ? AND m.channel_id = ? AND m.direction = 'O'",
+        use(id), use(channel_id), into(rows), now;
+  } else {
+    std::string ext = update.external_id;
+    d.S() << std::string(kMsgSelect) +
+                 " WHERE m.channel_id = ? AND m.external_id = ? AND m.direction = 'O' "
+                 "ORDER BY m.id DESC LIMIT 1",
+        use(channel_id), use(ext), into(rows), now;
+  }
+
+  StatusResult result;
+  if (rows.empty()) {
+    for (const auto& log : update.logs) d.InsertLog(log, ch->id, NInt(), ts);
+    result.outcome = StatusOutcome::kNotFound;
+    result.status = update.status;
+    return result;
+  }
+
+  const MsgRow row = rows[0];
+  Msg msg = ToMsg(row);
+  const MsgStatus from = msg.status;
+  const MsgStatus to = update.status;
+  const bool in_flight = !row.claimed_by.empty();
+  Int64 id = row.id;
+
+  std::string external_id = msg.external_id;
+  if (!update.new_external_id.empty()) external_id = update.new_external_id;
+
+  bool release = false;  // the claim ends and the attempt closes
+  if (from == to) {
+    result.outcome = StatusOutcome::kUnchanged;
+    if (to == MsgStatus::kQueued && in_flight) {
+      // A send that goes back to the queue (throttled): release the
+      // claim and wait for the next attempt.
+      release = true;
+      NInt next = update.next_attempt_on ? NInt(*update.next_attempt_on) : NInt(ts);
+      Int64 errors_added = update.count_error ? 1 : 0;
+      Int64 t = ts;
+      d.S() << "UPDATE msgs SET claimed_by = NULL, claimed_on = NULL, next_attempt_on = ?, "
+               "error_count = error_count + ?, modified_on = ? WHERE id = ?",
+          use(next), use(errors_added), use(t), use(id), now;
+    }
+  } else if (!TransitionAllowed(from, to)) {
+    result.outcome = StatusOutcome::kIgnored;
+  } else {
+    result.outcome = StatusOutcome::kUpdated;
+    release = true;
+    std::string status = Letter(to);
+    Int64 t = ts;
+    const bool sent = to == MsgStatus::kWired || to == MsgStatus::kSent ||
+                      to == MsgStatus::kDelivered || to == MsgStatus::kRead;
+    NInt sent_on = ToNullable(msg.sent_on);
+    if (sent && sent_on.isNull()) sent_on = ts;
+    const bool failed = to == MsgStatus::kErrored || to == MsgStatus::kFailed;
+    std::string error_reason = failed ? update.error_reason : std::string();
+    NInt next_attempt_on;
+    if (to == MsgStatus::kErrored) next_attempt_on = ToNullable(update.next_attempt_on);
+    if (to == MsgStatus::kQueued) {
+      next_attempt_on = update.next_attempt_on ? NInt(*update.next_attempt_on) : NInt(ts);
+    }
+    Int64 error_count = msg.error_count + (update.count_error ? 1 : 0);
+    NString ext = NullIfEmpty(external_id);
+    d.S() << "UPDATE msgs SET status = ?, modified_on = ?, sent_on = ?, external_id = ?, "
+             "error_reason = ?, next_attempt_on = ?, error_count = ?, claimed_by = NULL, "
+             "claimed_on = NULL WHERE id = ?",
+        use(status), use(t), use(sent_on), use(ext), use(error_reason), use(next_attempt_on),
+        use(error_count), use(id), now;
+  }
+
+  if (result.outcome != StatusOutcome::kUpdated && external_id != msg.external_id) {
+    NString ext = NullIfEmpty(external_id);
+    d.S() << "UPDATE msgs SET external_id = ? WHERE id = ?", use(ext), use(id), now;
+  }
+  // An attempt stays open exactly while its msg is claimed.
+  if (release || !in_flight) d.CloseAttempts(id, Letter(to), ts);
+  for (const auto& log : update.logs) d.InsertLog(log, ch->id, NInt(id), ts);
+
+  Msg after = d.MustLoadMsg(id);
+  if (result.outcome == StatusOutcome::kUpdated) {
+    d.AppendEvent("status.updated", StatusEventFields(after), ts);
+  }
+  result.msg_id = id;
+  result.status = after.status;
+  return result;
+}
+
 Result<StatusResult> SqliteStore::WriteStatus(const StatusUpdate& update) {
   Impl& d = *impl_;
-  return d.Run<StatusResult>("write status", Txn::kWrite, [&]() -> Result<StatusResult> {
-    auto ch = d.FindChannelByUUID(update.channel_uuid, false);
-    if (!ch) return errors::ChannelNotFound();
-    if (!update.msg_id && update.external_id.empty()) {
-      return Status::InvalidArgument("attempt to update msg status without id or external id");
-    }
-    const Micros ts = d.Now();
-
-    std::vector<MsgRow> rows;
-    Int64 channel_id = ch->id;
-    if (update.msg_id) {
-      Int64 id = *update.msg_id;
-      d.S() << std::string(kMsgSelect) + " WHERE m.id = ? AND m.channel_id = ? AND m.direction = 'O'",
-          use(id), use(channel_id), into(rows), now;
-    } else {
-      std::string ext = update.external_id;
-      d.S() << std::string(kMsgSelect) +
-                   " WHERE m.channel_id = ? AND m.external_id = ? AND m.direction = 'O' "
-                   "ORDER BY m.id DESC LIMIT 1",
-          use(channel_id), use(ext), into(rows), now;
-    }
-
-    StatusResult result;
-    if (rows.empty()) {
-      for (const auto& log : update.logs) d.InsertLog(log, ch->id, NInt(), ts);
-      result.outcome = StatusOutcome::kNotFound;
-      result.status = update.status;
-      return result;
-    }
-
-    const MsgRow row = rows[0];
-    Msg msg = ToMsg(row);
-    const MsgStatus from = msg.status;
-    const MsgStatus to = update.status;
-    const bool in_flight = !row.claimed_by.empty();
-    Int64 id = row.id;
-
-    std::string external_id = msg.external_id;
-    if (!update.new_external_id.empty()) external_id = update.new_external_id;
-
-    bool release = false;  // the claim ends and the attempt closes
-    if (from == to) {
-      result.outcome = StatusOutcome::kUnchanged;
-      if (to == MsgStatus::kQueued && in_flight) {
-        // A send that goes back to the queue (throttled): release the
-        // claim and wait for the next attempt.
-        release = true;
-        NInt next = update.next_attempt_on ? NInt(*update.next_attempt_on) : NInt(ts);
-        Int64 errors_added = update.count_error ? 1 : 0;
-        Int64 t = ts;
-        d.S() << "UPDATE msgs SET claimed_by = NULL, claimed_on = NULL, next_attempt_on = ?, "
-                 "error_count = error_count + ?, modified_on = ? WHERE id = ?",
-            use(next), use(errors_added), use(t), use(id), now;
-      }
-    } else if (!TransitionAllowed(from, to)) {
-      result.outcome = StatusOutcome::kIgnored;
-    } else {
-      result.outcome = StatusOutcome::kUpdated;
-      release = true;
-      std::string status = Letter(to);
-      Int64 t = ts;
-      const bool sent = to == MsgStatus::kWired || to == MsgStatus::kSent ||
-                        to == MsgStatus::kDelivered || to == MsgStatus::kRead;
-      NInt sent_on = ToNullable(msg.sent_on);
-      if (sent && sent_on.isNull()) sent_on = ts;
-      const bool failed = to == MsgStatus::kErrored || to == MsgStatus::kFailed;
-      std::string error_reason = failed ? update.error_reason : std::string();
-      NInt next_attempt_on;
-      if (to == MsgStatus::kErrored) next_attempt_on = ToNullable(update.next_attempt_on);
-      if (to == MsgStatus::kQueued) {
-        next_attempt_on = update.next_attempt_on ? NInt(*update.next_attempt_on) : NInt(ts);
-      }
-      Int64 error_count = msg.error_count + (update.count_error ? 1 : 0);
-      NString ext = NullIfEmpty(external_id);
-      d.S() << "UPDATE msgs SET status = ?, modified_on = ?, sent_on = ?, external_id = ?, "
-               "error_reason = ?, next_attempt_on = ?, error_count = ?, claimed_by = NULL, "
-               "claimed_on = NULL WHERE id = ?",
-          use(status), use(t), use(sent_on), use(ext), use(error_reason), use(next_attempt_on),
-          use(error_count), use(id), now;
-    }
-
-    if (result.outcome != StatusOutcome::kUpdated && external_id != msg.external_id) {
-      NString ext = NullIfEmpty(external_id);
-      d.S() << "UPDATE msgs SET external_id = ? WHERE id = ?", use(ext), use(id), now;
-    }
-    // An attempt stays open exactly while its msg is claimed.
-    if (release || !in_flight) d.CloseAttempts(id, Letter(to), ts);
-    for (const auto& log : update.logs) d.InsertLog(log, ch->id, NInt(id), ts);
-
-    Msg after = d.MustLoadMsg(id);
-    if (result.outcome == StatusOutcome::kUpdated) {
-      d.AppendEvent("status.updated", StatusEventFields(after), ts);
-    }
-    result.msg_id = id;
-    result.status = after.status;
-    return result;
-  });
+  return d.Run<StatusResult>("write status", Txn::kWrite, [&]() -> Result<StatusResult> { return StatusInTxn(d, update); });
 }
 
 Result<std::vector<int64_t>> SqliteStore::FailInterruptedAttempts(const std::string& worker) {

@@ -104,6 +104,8 @@ class SqliteStore : public Store {
 
   // Msgs
   Result<IncomingResult> WriteIncoming(Msg msg, const std::vector<ChannelLog>& logs) override;
+  Result<std::vector<IntakeOutcome>> WriteIntakes(const std::vector<Intake>& intakes,
+                                                  std::vector<Event>* events) override;
   Result<std::vector<Msg>> QueueOutgoing(std::vector<Msg> msgs) override;
   Result<int64_t> ImportMsgs(const std::vector<Msg>& msgs) override;
   Result<std::vector<Msg>> ClaimQueued(const ClaimRequest& req) override;
@@ -131,6 +133,13 @@ class SqliteStore : public Store {
 
  private:
   struct Impl;
+  // Bodies of the writing methods, run inside a transaction the caller
+  // owns, so WriteIntakes can put many of them in one commit.
+  static Result<IncomingResult> IncomingInTxn(Impl& d, Msg msg, const std::vector<ChannelLog>& logs);
+  static Result<StatusResult> StatusInTxn(Impl& d, const StatusUpdate& update);
+  static Result<Contact> StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid);
+  static Status WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& out);
+
   std::unique_ptr<Impl> impl_;
   std::string path_;
 };

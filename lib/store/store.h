@@ -77,6 +77,24 @@ struct StatusResult {
   MsgStatus status = MsgStatus::kPending;  // the msg's status afterwards
 };
 
+// Everything one webhook produced: courier-recv's unit of durability, and
+// the content of one spool file. Msgs carry the uuids the receiver already
+// promised the provider.
+struct Intake {
+  std::string channel_uuid;
+  std::vector<Msg> msgs;
+  std::vector<ChannelLog> msg_logs;    // msg_logs[i] belongs to msgs[i]; may be shorter
+  std::vector<StatusUpdate> statuses;  // each with its own logs
+  std::vector<std::string> stop_urns;  // contacts that opted out
+  std::vector<ChannelLog> logs;        // logs of the request not tied to a msg
+};
+
+struct IntakeOutcome {
+  Status status;  // not ok: this intake's data was refused and nothing of it written
+  std::vector<IncomingResult> msgs;
+  std::vector<StatusResult> statuses;
+};
+
 // Filters for listing msgs; newest first unless after_id is set.
 struct MsgFilter {
   std::optional<Direction> direction;
@@ -138,6 +156,15 @@ class Store {
   // is a duplicate: nothing is written and the first msg's uuid comes back.
   // msg.uuid is kept when set (spool replay), else generated.
   virtual Result<IncomingResult> WriteIncoming(Msg msg, const std::vector<ChannelLog>& logs) = 0;
+
+  // Writes many intakes in one transaction (group commit), each under its
+  // own savepoint so one intake's bad data does not sink the others (its
+  // outcome carries the error). The whole call fails, with nothing
+  // written, only when the store cannot take writes (Busy, Unavailable,
+  // IOError): callers spool. Replaying an intake is idempotent (msg uuids,
+  // external ids). Events written are appended to *events when given.
+  virtual Result<std::vector<IntakeOutcome>> WriteIntakes(const std::vector<Intake>& intakes,
+                                                          std::vector<Event>* events) = 0;
 
   // Outgoing: queue msgs (status Q) in one transaction; fills ids and uuids.
   virtual Result<std::vector<Msg>> QueueOutgoing(std::vector<Msg> msgs) = 0;

@@ -1,0 +1,160 @@
+#include "bus/bus.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+
+namespace courier {
+
+zmq::context_t& BusContext() {
+  static zmq::context_t context(1);
+  return context;
+}
+
+Status PrepareEndpoint(const std::string& endpoint) {
+  if (endpoint.rfind("ipc://", 0) != 0) return Status::OK();
+  std::string path = endpoint.substr(6);
+  auto slash = path.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    std::string dir = path.substr(0, slash);
+    std::string partial = dir[0] == '/' ? "/" : "";
+    size_t start = 0;
+    while (start <= dir.size()) {
+      size_t end = dir.find('/', start);
+      if (end == std::string::npos) end = dir.size();
+      std::string part = dir.substr(start, end - start);
+      if (!part.empty()) {
+        partial += part;
+        if (::mkdir(partial.c_str(), 0750) != 0 && errno != EEXIST)
+          return Status::IOError(partial + ": " + std::strerror(errno));
+        partial += "/";
+      }
+      start = end + 1;
+    }
+  }
+  // A socket file left by a killed daemon; binding over it is what we want
+  // (two live daemons of one kind on one run_dir is an operator error that
+  // the control socket's pid makes visible).
+  ::unlink(path.c_str());
+  return Status::OK();
+}
+
+Status Publisher::Bind(const std::string& endpoint) {
+  try {
+    Status s = PrepareEndpoint(endpoint);
+    if (!s.ok()) return s;
+    auto socket = std::make_unique<zmq::socket_t>(BusContext(), zmq::socket_type::pub);
+    socket->set(zmq::sockopt::linger, 0);
+    socket->set(zmq::sockopt::sndhwm, 100000);
+    socket->bind(endpoint);
+    std::lock_guard<std::mutex> lock(mu_);
+    socket_ = std::move(socket);
+    return Status::OK();
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("bind " + endpoint + ": " + e.what());
+  }
+}
+
+void Publisher::Publish(const std::string& topic, const std::string& json) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!socket_) return;
+  try {
+    socket_->send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    socket_->send(zmq::buffer(json), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t& e) {
+    Log::Warn("event not published", {{"topic", topic}, {"error", e.what()}});
+  }
+}
+
+ControlServer::~ControlServer() { Stop(); }
+
+Status ControlServer::Start(const std::string& endpoint, Answer answer) {
+  auto socket = std::make_shared<zmq::socket_t>(BusContext(), zmq::socket_type::rep);
+  try {
+    Status s = PrepareEndpoint(endpoint);
+    if (!s.ok()) return s;
+    socket->set(zmq::sockopt::linger, 0);
+    socket->bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("bind " + endpoint + ": " + e.what());
+  }
+  thread_ = std::thread([this, socket, answer = std::move(answer)] {
+    while (!stop_) {
+      try {
+        zmq::pollitem_t items[] = {{static_cast<void*>(*socket), 0, ZMQ_POLLIN, 0}};
+        zmq::poll(items, 1, std::chrono::milliseconds(200));
+        if (!(items[0].revents & ZMQ_POLLIN)) continue;
+        zmq::message_t request;
+        if (!socket->recv(request, zmq::recv_flags::dontwait)) continue;
+        std::string reply;
+        try {
+          reply = answer(request.to_string());
+        } catch (const std::exception& e) {
+          reply = std::string("{\"error\":\"") + e.what() + "\"}";
+        }
+        socket->send(zmq::buffer(reply), zmq::send_flags::none);
+      } catch (const zmq::error_t& e) {
+        if (e.num() == ETERM) return;
+        Log::Warn("control socket error", {{"error", e.what()}});
+      }
+    }
+  });
+  return Status::OK();
+}
+
+void ControlServer::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+Status WakeReceiver::Bind(const std::string& endpoint) {
+  try {
+    Status s = PrepareEndpoint(endpoint);
+    if (!s.ok()) return s;
+    socket_ = std::make_unique<zmq::socket_t>(BusContext(), zmq::socket_type::pull);
+    socket_->set(zmq::sockopt::linger, 0);
+    socket_->bind(endpoint);
+    return Status::OK();
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("bind " + endpoint + ": " + e.what());
+  }
+}
+
+bool WakeReceiver::Wait(int timeout_ms) {
+  if (!socket_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+    return false;
+  }
+  try {
+    zmq::pollitem_t items[] = {{static_cast<void*>(*socket_), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 1, std::chrono::milliseconds(timeout_ms));
+    bool woke = false;
+    zmq::message_t m;
+    while (socket_->recv(m, zmq::recv_flags::dontwait)) woke = true;
+    return woke;
+  } catch (const zmq::error_t&) {
+    return false;
+  }
+}
+
+Result<std::string> AskDaemon(const std::string& endpoint, const std::string& request, int timeout_ms) {
+  try {
+    zmq::socket_t socket(BusContext(), zmq::socket_type::req);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::rcvtimeo, timeout_ms);
+    socket.set(zmq::sockopt::sndtimeo, timeout_ms);
+    socket.connect(endpoint);
+    if (!socket.send(zmq::buffer(request), zmq::send_flags::none)) return Status::Unavailable("no answer from " + endpoint);
+    zmq::message_t reply;
+    if (!socket.recv(reply)) return Status::Unavailable("no answer from " + endpoint);
+    return reply.to_string();
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable(endpoint + ": " + e.what());
+  }
+}
+
+}  // namespace courier

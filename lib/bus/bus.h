@@ -1,0 +1,66 @@
+#pragma once
+// ZeroMQ pieces the daemons share: the process's context, an event
+// publisher and a control (REP) server. ZeroMQ only notifies: every event
+// published here is already a row in the store (invariant 4), so a
+// subscriber that misses one catches up from the store.
+#include <zmq.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/status.h"
+
+namespace courier {
+
+zmq::context_t& BusContext();
+
+// Creates the directory of an ipc:// endpoint and removes a stale socket
+// file, so a daemon restarted after kill -9 can bind again.
+Status PrepareEndpoint(const std::string& endpoint);
+
+// PUB socket: two frames, topic then the event JSON. Publish never blocks
+// (slow subscribers drop, as PUB does). Thread-safe.
+class Publisher {
+ public:
+  Status Bind(const std::string& endpoint);
+  void Publish(const std::string& topic, const std::string& json);
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<zmq::socket_t> socket_;
+};
+
+// REP socket answering control requests on its own thread: a request frame
+// ("status") in, one JSON frame out from `answer`.
+class ControlServer {
+ public:
+  using Answer = std::function<std::string(const std::string& request)>;
+  ~ControlServer();
+  Status Start(const std::string& endpoint, Answer answer);
+  void Stop();
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// PULL socket for wakes; Wait returns true when a wake arrived within the
+// timeout (draining any others queued behind it).
+class WakeReceiver {
+ public:
+  Status Bind(const std::string& endpoint);
+  bool Wait(int timeout_ms);
+
+ private:
+  std::unique_ptr<zmq::socket_t> socket_;
+};
+
+// Sends `request` to a daemon's control endpoint and returns the answer,
+// or Unavailable when nobody answers within timeout_ms.
+Result<std::string> AskDaemon(const std::string& endpoint, const std::string& request, int timeout_ms);
+
+}  // namespace courier

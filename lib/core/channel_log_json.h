@@ -1,0 +1,12 @@
+#pragma once
+// JSON form of a channel log, shared by `courier-ctl logs --json` and spool
+// files (which carry a request's logs until the store takes them).
+#include "core/channel_log.h"
+#include "core/json.h"
+
+namespace courier {
+
+json::ObjectPtr ChannelLogToJson(const ChannelLog& log);
+Result<ChannelLog> ChannelLogFromJson(const json::ObjectPtr& object);
+
+}  // namespace courier

@@ -1,0 +1,97 @@
+#pragma once
+// What handlers share, so that a provider file says only what is
+// particular to it: field decoding with the reference's error texts,
+// status tables, tel URNs in the channel's country, signatures, and
+// outgoing requests that come back as channel logs with secrets redacted.
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/json.h"
+#include "core/urn.h"
+#include "handlers/handler.h"
+
+namespace courier::handlers {
+
+// Reads named fields from a request, collecting "field 'x' required"
+// errors for missing required ones (the reference's wording).
+//
+//   Fields f(request, Fields::kForm);
+//   std::string from = f.Required("from"), text = f.Required("text");
+//   if (!f.ok()) return WebhookResult::Error(f.error());
+class Fields {
+ public:
+  enum Source { kForm, kQuery, kFormOrQuery };
+  Fields(const WebhookRequest& request, Source source) : request_(request), source_(source) {}
+  std::string Required(const std::string& name);
+  std::optional<std::string> Optional(const std::string& name) const;
+  // A required integer field: missing or not a number is an error.
+  int64_t RequiredInt(const std::string& name);
+  bool ok() const { return errors_.empty(); }
+  std::string error() const;  // errors joined with "; "
+
+ private:
+  std::optional<std::string> Get(const std::string& name) const;
+  const WebhookRequest& request_;
+  Source source_;
+  std::vector<std::string> errors_;
+};
+
+// The body as a JSON object, or the reference's error text.
+Result<json::ObjectPtr> ParseJsonBody(const WebhookRequest& request);
+
+// A provider's status word to ours; nullopt for unknown words.
+std::optional<MsgStatus> MapStatus(const std::map<std::string, MsgStatus>& table, const std::string& value);
+// "unknown status 'x', must be one of 'a', 'b'" in the table's order
+std::string UnknownStatusError(const std::string& value, const std::vector<std::string>& allowed);
+
+// tel: URN for a number in the channel's country.
+Result<URN> TelURN(const std::string& number, const Channel& channel);
+
+// A status update for a msg by our id or by the provider's id.
+StatusUpdate StatusForId(const Channel& channel, int64_t msg_id, MsgStatus status);
+StatusUpdate StatusForExternalId(const Channel& channel, const std::string& external_id, MsgStatus status);
+
+// A new incoming msg on `channel` (the server assigns uuid and times).
+Msg IncomingMsg(const Channel& channel, const URN& urn, const std::string& text);
+
+// base64(HMAC-SHA1(key, data)), hex(HMAC-SHA256(key, data)).
+std::string HmacSha1Base64(const std::string& key, const std::string& data);
+std::string HmacSha256Hex(const std::string& key, const std::string& data);
+// Comparison whose time does not depend on where the strings differ.
+bool ConstantTimeEquals(const std::string& a, const std::string& b);
+
+// The provider endpoint: the channel's base_url config when set (tests,
+// proxies, on-prem providers), else the provider's default.
+std::string BaseUrl(const Channel& channel, const std::string& default_url);
+
+// Makes an outgoing request and turns the exchange into a channel log for
+// `msg` with every channel secret (and any Authorization header)
+// redacted. The log's error is set for transport errors and non-2xx.
+struct Call {
+  HttpExchange exchange;
+  ChannelLog log;
+  bool ok() const { return exchange.ok(); }
+};
+Call MakeCall(HandlerContext& ctx, const Channel& channel, const Msg& msg, const HttpRequestSpec& request,
+              const std::string& description = "Message Sent");
+
+// A log for a failure before any request was made (status 417).
+ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& error, Micros now);
+
+// SendResult helpers.
+SendResult Wired(std::string external_id, std::vector<ChannelLog> logs);
+SendResult Errored(std::string error, std::vector<ChannelLog> logs);
+SendResult Failed(std::string error, std::vector<ChannelLog> logs);
+
+// Splits text into parts of at most `max` characters (code points),
+// breaking at whitespace near the end of a part when there is one.
+std::vector<std::string> SplitText(const std::string& text, size_t max);
+
+// "first last", else first, else last, else username, else "".
+std::string NameFromParts(const std::string& first, const std::string& last, const std::string& username);
+
+}  // namespace courier::handlers

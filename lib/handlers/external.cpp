@@ -1,0 +1,151 @@
+#include "handlers/external.h"
+
+#include "handlers/common.h"
+
+namespace courier {
+namespace {
+
+using handlers::Fields;
+
+const char* kDefaultSendBody =
+    "id={{id}}&text={{text}}&to={{to}}&to_no_plus={{to_no_plus}}&from={{from}}&from_no_plus={{from_no_plus}}"
+    "&channel={{channel}}";
+const char* kFormContentType = "application/x-www-form-urlencoded";
+
+std::string JsonQuote(const std::string& s) {
+  auto arr = json::NewArray();
+  arr->add(s);
+  std::string text = json::Stringify(arr);  // ["..."]
+  return text.substr(1, text.size() - 2);
+}
+
+std::string XmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string Expand(std::string tmpl, const std::vector<std::pair<std::string, std::string>>& vars,
+                   std::string (*escape)(const std::string&)) {
+  for (const auto& [name, value] : vars) {
+    const std::string key = "{{" + name + "}}";
+    const std::string escaped = escape(value);
+    size_t pos = 0;
+    while ((pos = tmpl.find(key, pos)) != std::string::npos) {
+      tmpl.replace(pos, key.size(), escaped);
+      pos += escaped.size();
+    }
+  }
+  return tmpl;
+}
+
+std::string StripPlus(const std::string& s) { return !s.empty() && s[0] == '+' ? s.substr(1) : s; }
+
+}  // namespace
+
+std::vector<Route> ExternalHandler::Routes() const {
+  std::vector<Route> routes;
+  for (const char* method : {"GET", "POST"}) {
+    routes.push_back({method, "receive", RouteKind::kReceive});
+    routes.push_back({method, "sent", RouteKind::kStatus});
+    routes.push_back({method, "delivered", RouteKind::kStatus});
+    routes.push_back({method, "failed", RouteKind::kStatus});
+    routes.push_back({method, "stopped", RouteKind::kEvent});
+  }
+  return routes;
+}
+
+WebhookResult ExternalHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
+                                       HandlerContext& ctx) const {
+  Fields f(request, Fields::kFormOrQuery);
+  const std::string scheme = channel.schemes.empty() ? "tel" : channel.schemes.front();
+
+  if (route.kind == RouteKind::kStatus) {
+    int64_t id = f.RequiredInt("id");
+    if (!f.ok()) return WebhookResult::Error(f.error());
+    MsgStatus status = route.action == "sent" ? MsgStatus::kSent
+                       : route.action == "delivered" ? MsgStatus::kDelivered
+                                                     : MsgStatus::kFailed;
+    WebhookResult r;
+    r.statuses.push_back(handlers::StatusForId(channel, id, status));
+    return r;
+  }
+
+  std::string sender = f.Optional("sender").value_or("");
+  if (sender.empty()) sender = f.Optional("from").value_or("");
+  if (sender.empty()) return WebhookResult::Error("must have one of 'sender' or 'from' set");
+  auto urn = URN::FromParts(scheme, sender, channel.country);
+  if (!urn.ok()) return WebhookResult::Error(urn.status().message());
+
+  if (route.kind == RouteKind::kEvent) {
+    WebhookResult r;
+    r.stop_urns.push_back(urn->ToString());
+    return r;
+  }
+
+  std::string text = f.Required("text");
+  if (!f.ok()) return WebhookResult::Error(f.error());
+  Msg msg = handlers::IncomingMsg(channel, *urn, text);
+  std::string date = f.Optional("date").value_or("");
+  if (date.empty()) date = f.Optional("time").value_or("");
+  if (!date.empty()) {
+    auto t = ParseRfc3339(date);
+    if (!t) return WebhookResult::Error("invalid date format, must be RFC 3339");
+    msg.received_on = *t;
+  }
+  WebhookResult r;
+  r.msgs.push_back(std::move(msg));
+  return r;
+}
+
+SendResult ExternalHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  const std::string send_url = channel.ConfigOr(config_keys::kSendUrl);
+  if (send_url.empty()) {
+    return handlers::Errored("no send_url set for EX channel",
+                             {handlers::ErrorLog(channel, msg, "no send_url set for EX channel", ctx.clock.Now())});
+  }
+  const std::string method = channel.ConfigOr(config_keys::kSendMethod, "POST");
+  const std::string content_type = channel.ConfigOr(config_keys::kContentType, kFormContentType);
+  const std::string body_template = channel.ConfigOr(config_keys::kSendBody, kDefaultSendBody);
+  const std::string response_check = channel.ConfigOr("mt_response_check");
+  int max_length = std::atoi(channel.ConfigOr("max_length", "160").c_str());
+  const std::string to = msg.urn.substr(msg.urn.find(':') + 1);
+
+  std::string (*body_escape)(const std::string&) = UrlEscape;
+  if (content_type.find("json") != std::string::npos) body_escape = JsonQuote;
+  else if (content_type.find("xml") != std::string::npos) body_escape = XmlEscape;
+
+  std::vector<ChannelLog> logs;
+  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), max_length > 0 ? max_length : 160)) {
+    std::vector<std::pair<std::string, std::string>> vars = {
+        {"id", std::to_string(msg.id)}, {"text", part},
+        {"to", to}, {"to_no_plus", StripPlus(to)},
+        {"from", channel.address}, {"from_no_plus", StripPlus(channel.address)},
+        {"channel", channel.uuid}};
+    HttpRequestSpec req;
+    req.method = method;
+    req.url = Expand(send_url, vars, UrlEscape);
+    if (method == "POST" || method == "PUT") {
+      req.body = Expand(body_template, vars, body_escape);
+      req.headers.push_back({"Content-Type", content_type});
+    }
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+    if (call.ok() && !response_check.empty() && call.exchange.body.find(response_check) == std::string::npos)
+      call.log.error = "response did not contain '" + response_check + "'";
+    std::string error = call.log.error;
+    logs.push_back(std::move(call.log));
+    if (!error.empty()) return handlers::Errored(error, std::move(logs));
+  }
+  return handlers::Wired("", std::move(logs));
+}
+
+}  // namespace courier

@@ -1,0 +1,43 @@
+#include "handlers/registry.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "handlers/external.h"
+
+namespace courier {
+namespace {
+
+std::string Upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+  return s;
+}
+
+std::vector<std::shared_ptr<const ChannelHandler>> AllHandlers() {
+  return {
+      std::make_shared<ExternalHandler>(),
+  };
+}
+
+}  // namespace
+
+HandlerRegistry HandlerRegistry::Build(const std::vector<std::string>& include, const std::vector<std::string>& exclude) {
+  HandlerRegistry r;
+  for (auto& h : AllHandlers()) {
+    const std::string code = h->Code();
+    bool included = include.empty() ||
+                    std::any_of(include.begin(), include.end(), [&](const std::string& c) { return Upper(c) == code; });
+    bool excluded = std::any_of(exclude.begin(), exclude.end(), [&](const std::string& c) { return Upper(c) == code; });
+    if (included && !excluded) r.handlers_.push_back(h);
+  }
+  return r;
+}
+
+const ChannelHandler* HandlerRegistry::Find(const std::string& code) const {
+  const std::string upper = Upper(code);
+  for (const auto& h : handlers_)
+    if (h->Code() == upper) return h.get();
+  return nullptr;
+}
+
+}  // namespace courier

@@ -1,0 +1,113 @@
+#include "spool/intake_codec.h"
+
+#include "core/channel_log_json.h"
+#include "core/json.h"
+#include "core/msg_json.h"
+
+namespace courier {
+namespace {
+
+json::ArrayPtr LogsArray(const std::vector<ChannelLog>& logs) {
+  auto arr = json::NewArray();
+  for (const auto& l : logs) arr->add(ChannelLogToJson(l));
+  return arr;
+}
+
+// Reads an array of objects under `key`, calling `each` on every element.
+template <typename F>
+Status ForEachObject(const json::ObjectPtr& o, const std::string& key, F each) {
+  if (!o->has(key) || o->isNull(key)) return Status::OK();
+  auto arr = o->getArray(key);
+  if (!arr) return Status::InvalidArgument("'" + key + "' must be an array");
+  for (unsigned i = 0; i < arr->size(); ++i) {
+    auto item = arr->getObject(i);
+    if (!item) return Status::InvalidArgument("'" + key + "' must hold objects");
+    Status s = each(item);
+    if (!s.ok()) return Status::InvalidArgument(key + "[" + std::to_string(i) + "]: " + s.message());
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string EncodeIntake(const Intake& in) {
+  auto o = json::NewObject();
+  o->set("kind", "intake");
+  o->set("channel_uuid", in.channel_uuid);
+  auto msgs = json::NewArray();
+  for (const auto& m : in.msgs) msgs->add(MsgToJson(m));
+  o->set("msgs", msgs);
+  o->set("msg_logs", LogsArray(in.msg_logs));
+  auto statuses = json::NewArray();
+  for (const auto& s : in.statuses) {
+    auto so = json::NewObject();
+    so->set("channel_uuid", s.channel_uuid);
+    if (s.msg_id) so->set("msg_id", *s.msg_id);
+    else so->set("msg_id", Poco::Dynamic::Var());
+    json::SetNullableString(so, "external_id", s.external_id);
+    so->set("status", MsgStatusString(s.status));
+    json::SetNullableString(so, "new_external_id", s.new_external_id);
+    json::SetNullableString(so, "error_reason", s.error_reason);
+    so->set("logs", LogsArray(s.logs));
+    statuses->add(so);
+  }
+  o->set("statuses", statuses);
+  o->set("stop_urns", json::StringArray(in.stop_urns));
+  o->set("logs", LogsArray(in.logs));
+  return json::Stringify(o);
+}
+
+Result<Intake> DecodeIntake(const std::string& body) {
+  auto parsed = json::ParseObject(body);
+  if (!parsed.ok()) return parsed.status();
+  const json::ObjectPtr& o = *parsed;
+  if (json::GetString(o, "kind") != "intake") return Status::InvalidArgument("not an intake (kind must be \"intake\")");
+  Intake in;
+  auto channel = json::GetString(o, "channel_uuid");
+  if (!channel || channel->empty()) return Status::InvalidArgument("field 'channel_uuid' required");
+  in.channel_uuid = *channel;
+
+  Status s = ForEachObject(o, "msgs", [&](const json::ObjectPtr& item) -> Status {
+    auto m = MsgFromJson(item);
+    if (!m.ok()) return m.status();
+    if (m->uuid.empty()) return Status::InvalidArgument("field 'uuid' required");
+    in.msgs.push_back(std::move(*m));
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  auto read_logs = [](std::vector<ChannelLog>& into) {
+    return [&into](const json::ObjectPtr& item) -> Status {
+      auto l = ChannelLogFromJson(item);
+      if (!l.ok()) return l.status();
+      into.push_back(std::move(*l));
+      return Status::OK();
+    };
+  };
+  s = ForEachObject(o, "msg_logs", read_logs(in.msg_logs));
+  if (!s.ok()) return s;
+  s = ForEachObject(o, "statuses", [&](const json::ObjectPtr& item) -> Status {
+    StatusUpdate u;
+    u.channel_uuid = json::GetString(item, "channel_uuid").value_or(in.channel_uuid);
+    if (auto id = json::GetInt(item, "msg_id")) u.msg_id = *id;
+    u.external_id = json::GetString(item, "external_id").value_or("");
+    auto status = ParseMsgStatus(json::GetString(item, "status").value_or(""));
+    if (!status) return Status::InvalidArgument("field 'status' required");
+    u.status = *status;
+    u.new_external_id = json::GetString(item, "new_external_id").value_or("");
+    u.error_reason = json::GetString(item, "error_reason").value_or("");
+    if (!u.msg_id && u.external_id.empty()) return Status::InvalidArgument("status needs msg_id or external_id");
+    Status ls = ForEachObject(item, "logs", read_logs(u.logs));
+    if (!ls.ok()) return ls;
+    in.statuses.push_back(std::move(u));
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  auto stops = json::GetStringArray(o, "stop_urns");
+  if (!stops.ok()) return stops.status();
+  in.stop_urns = *stops;
+  s = ForEachObject(o, "logs", read_logs(in.logs));
+  if (!s.ok()) return s;
+  return in;
+}
+
+}  // namespace courier

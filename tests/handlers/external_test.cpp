@@ -1,0 +1,115 @@
+// EX — External: receive, status, stop and send tables.
+#include "handlers/external.h"
+
+#include "handler_harness.h"
+
+using namespace courier;
+using namespace courier::testing;
+
+namespace {
+
+Channel ExChannel(std::map<std::string, std::string> config = {}) {
+  return TestChannel("EX", "+2020", "US", std::move(config));
+}
+
+TEST(ExternalHandler, Receive) {
+  ExternalHandler h;
+  RunReceiveCases(h, ExChannel(), {
+      {.label = "form post", .action = "receive", .body = "from=%2B2349067554729&text=Join",
+       .msgs = {{.urn = "tel:+2349067554729", .text = "Join"}}},
+      {.label = "query get", .method = "GET", .action = "receive", .query = "sender=%2B2349067554729&text=Join",
+       .content_type = "", .msgs = {{.urn = "tel:+2349067554729", .text = "Join"}}},
+      {.label = "sender wins over from", .action = "receive",
+       .body = "from=%2B2349067554729&sender=%2B2349067554730&text=hi",
+       .msgs = {{.urn = "tel:+2349067554730", .text = "hi"}}},
+      {.label = "national number in channel country", .action = "receive", .body = "from=2012345678&text=hi",
+       .msgs = {{.urn = "tel:+12012345678", .text = "hi"}}},
+      {.label = "unicode and control characters", .action = "receive",
+       .body = "from=%2B2349067554729&text=Mwaramutse%20%E2%9C%93%01",
+       .msgs = {{.urn = "tel:+2349067554729", .text = "Mwaramutse ✓"}}},
+      {.label = "date", .action = "receive", .body = "from=%2B2349067554729&text=hi&date=2017-06-23T12:30:00.500Z",
+       .msgs = {{.urn = "tel:+2349067554729", .text = "hi", .received_on = ParseRfc3339("2017-06-23T12:30:00.5Z")}}},
+      {.label = "time alias", .action = "receive", .body = "from=%2B2349067554729&text=hi&time=2017-06-23T12:30:00Z",
+       .msgs = {{.urn = "tel:+2349067554729", .text = "hi", .received_on = ParseRfc3339("2017-06-23T12:30:00Z")}}},
+      {.label = "bad date", .action = "receive", .body = "from=%2B2349067554729&text=hi&date=yesterday",
+       .error = "invalid date format, must be RFC 3339"},
+      {.label = "no sender", .action = "receive", .body = "text=hi", .error = "must have one of 'sender' or 'from' set"},
+      {.label = "no text", .action = "receive", .body = "from=%2B2349067554729", .error = "field 'text' required"},
+  });
+}
+
+TEST(ExternalHandler, ReceiveOnTelegramScheme) {
+  ExternalHandler h;
+  RunReceiveCases(h, TestChannel("EX", "bot", "", {}, {"telegram"}), {
+      {.label = "scheme from channel", .action = "receive", .body = "from=12345&text=hi",
+       .msgs = {{.urn = "telegram:12345", .text = "hi"}}},
+      {.label = "invalid path for scheme", .action = "receive", .body = "from=abc&text=hi", .error = "telegram"},
+  });
+}
+
+TEST(ExternalHandler, StatusAndStop) {
+  ExternalHandler h;
+  RunReceiveCases(h, ExChannel(), {
+      {.label = "delivered", .action = "delivered", .body = "id=12345",
+       .statuses = {{.status = MsgStatus::kDelivered, .msg_id = 12345}}},
+      {.label = "sent by GET", .method = "GET", .action = "sent", .query = "id=12", .content_type = "",
+       .statuses = {{.status = MsgStatus::kSent, .msg_id = 12}}},
+      {.label = "failed", .action = "failed", .body = "id=12", .statuses = {{.status = MsgStatus::kFailed, .msg_id = 12}}},
+      {.label = "missing id", .action = "delivered", .body = "", .error = "field 'id' required"},
+      {.label = "non-numeric id", .action = "delivered", .body = "id=abc", .error = "field 'id' must be an integer"},
+      {.label = "stopped", .action = "stopped", .body = "from=%2B2349067554729",
+       .stop_urns = {"tel:+2349067554729"}},
+      {.label = "stopped without sender", .action = "stopped", .body = "", .error = "must have one of"},
+  });
+}
+
+TEST(ExternalHandler, Send) {
+  ExternalHandler h;
+  Channel form = ExChannel({{"send_url", "{{mock}}/send?to={{to}}"}, {"password", "s3cr3tpw"}});
+  RunSendCases(h, form, {
+      {.label = "default form body",
+       .requests = {{.path = "/send", .form = {{"id", "10"}, {"text", "Simple Message"}, {"to", "+250788383383"},
+                                               {"to_no_plus", "250788383383"}, {"from", "+2020"},
+                                               {"from_no_plus", "2020"}, {"channel", kTestChannelUUID}},
+                     .params = {{"to", "+250788383383"}}}}},
+      {.label = "unicode and attachment as link", .text = "☺",
+       .attachments = {"image/jpeg:https://foo.bar/image.jpg"},
+       .requests = {{.path = "/send", .form = {{"text", "☺\nhttps://foo.bar/image.jpg"}}}}},
+      {.label = "provider error", .responses = {{"/send", {.status = 500, .body = "oops"}}},
+       .status = MsgStatus::kErrored, .error = "received non 200 status: 500", .requests = {{.path = "/send"}}},
+      {.label = "long text is split at whitespace", .text = std::string(150, 'a') + " " + std::string(20, 'b'),
+       .requests = {{.path = "/send", .form = {{"text", std::string(150, 'a')}}},
+                    {.path = "/send", .form = {{"text", std::string(20, 'b')}}}}},
+  });
+
+  Channel json = ExChannel({{"send_url", "{{mock}}/json"}, {"content_type", "application/json"},
+                            {"send_body", "{\"to\":{{to}},\"text\":{{text}}}"}, {"send_method", "PUT"}});
+  RunSendCases(h, json, {
+      {.label = "json body, quoted", .text = "say \"hi\"",
+       .requests = {{.method = "PUT", .path = "/json", .headers = {{"content-type", "application/json"}},
+                     .body = "{\"to\":\"+250788383383\",\"text\":\"say \\\"hi\\\"\"}"}}},
+  });
+
+  Channel xml = ExChannel({{"send_url", "{{mock}}/xml"}, {"content_type", "text/xml; charset=utf-8"},
+                           {"send_body", "<msg><text>{{text}}</text></msg>"}});
+  RunSendCases(h, xml, {
+      {.label = "xml body, escaped", .text = "a < b & c",
+       .requests = {{.path = "/xml", .body = "<msg><text>a &lt; b &amp; c</text></msg>"}}},
+  });
+
+  Channel get = ExChannel({{"send_url", "{{mock}}/get?text={{text}}&to={{to_no_plus}}"}, {"send_method", "GET"},
+                           {"mt_response_check", "SENT"}});
+  RunSendCases(h, get, {
+      {.label = "GET with query and response check",
+       .responses = {{"/get", {.body = "SENT ok"}}},
+       .requests = {{.method = "GET", .path = "/get", .params = {{"text", "Simple Message"}, {"to", "250788383383"}}}}},
+      {.label = "response check fails", .responses = {{"/get", {.body = "nope"}}}, .status = MsgStatus::kErrored,
+       .error = "response did not contain 'SENT'", .requests = {{.method = "GET", .path = "/get"}}},
+  });
+
+  RunSendCases(h, ExChannel(), {
+      {.label = "no send_url", .status = MsgStatus::kErrored, .error = "no send_url", .requests = {}, .logs = 1},
+  });
+}
+
+}  // namespace

@@ -1,0 +1,172 @@
+#include "handler_harness.h"
+
+#include <memory>
+
+#include "core/clock.h"
+
+namespace courier::testing {
+
+Channel TestChannel(const std::string& type, const std::string& address, const std::string& country,
+                    std::map<std::string, std::string> config, std::vector<std::string> schemes) {
+  Channel c;
+  c.id = 1;
+  c.uuid = kTestChannelUUID;
+  c.type = type;
+  c.address = address;
+  c.country = country;
+  c.config = std::move(config);
+  c.schemes = std::move(schemes);
+  return c;
+}
+
+void RunReceiveCases(const ChannelHandler& handler, const Channel& base_channel, const std::vector<ReceiveCase>& cases) {
+  for (const auto& c : cases) {
+    SCOPED_TRACE(handler.Code() + " receive: " + c.label);
+    // Only cases that script outgoing calls made while receiving (media
+    // lookups) need a provider; starting one costs a quarter second.
+    std::unique_ptr<MockProvider> provider;
+    Channel channel = base_channel;
+    if (c.setup) {
+      provider = std::make_unique<MockProvider>();
+      channel.config["base_url"] = provider->url();
+      c.setup(channel, *provider);
+    }
+
+    const Route* route = nullptr;
+    auto routes = handler.Routes();
+    for (const auto& r : routes)
+      if (r.action == c.action && r.method == c.method) route = &r;
+    ASSERT_NE(route, nullptr) << "no route " << c.method << " " << c.action;
+
+    std::map<std::string, std::string> headers = c.headers;
+    if (!c.content_type.empty()) headers["content-type"] = c.content_type;
+    std::string uri = "/c/" + handler.Code() + "/" + channel.uuid + "/" + c.action + "/" + (c.query.empty() ? "" : "?" + c.query);
+    auto request = WebhookRequest::Build(c.method, uri, headers, c.body, kTestBaseUrl, c.action);
+    auto http = NewPocoHttpClient();
+    HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+    WebhookResult result = handler.Receive(*route, channel, request, ctx);
+
+    if (!c.error.empty()) {
+      EXPECT_NE(result.error.find(c.error), std::string::npos) << "error was: '" << result.error << "'";
+      EXPECT_EQ(result.unauthorized, c.unauthorized);
+      EXPECT_TRUE(result.msgs.empty());
+      EXPECT_TRUE(result.statuses.empty());
+      continue;
+    }
+    ASSERT_EQ(result.error, "") << "unexpected error";
+    if (!c.ignored.empty()) {
+      EXPECT_NE(result.ignored.find(c.ignored), std::string::npos) << "ignored was: '" << result.ignored << "'";
+      continue;
+    }
+    EXPECT_EQ(result.ignored, "");
+    ASSERT_EQ(result.msgs.size(), c.msgs.size());
+    for (size_t i = 0; i < c.msgs.size(); ++i) {
+      const Msg& m = result.msgs[i];
+      const ExpectedMsg& e = c.msgs[i];
+      EXPECT_EQ(m.urn, e.urn);
+      EXPECT_EQ(m.text, e.text);
+      EXPECT_EQ(m.external_id, e.external_id);
+      EXPECT_EQ(m.contact_name, e.contact_name);
+      EXPECT_EQ(m.attachments, e.attachments);
+      if (e.received_on) {
+        EXPECT_EQ(m.received_on, e.received_on);
+      }
+      EXPECT_EQ(m.channel_uuid, channel.uuid);
+      EXPECT_EQ(m.direction, Direction::kIn);
+    }
+    ASSERT_EQ(result.statuses.size(), c.statuses.size());
+    for (size_t i = 0; i < c.statuses.size(); ++i) {
+      EXPECT_EQ(MsgStatusString(result.statuses[i].status), MsgStatusString(c.statuses[i].status));
+      EXPECT_EQ(result.statuses[i].msg_id, c.statuses[i].msg_id);
+      EXPECT_EQ(result.statuses[i].external_id, c.statuses[i].external_id);
+      EXPECT_EQ(result.statuses[i].channel_uuid, channel.uuid);
+    }
+    EXPECT_EQ(result.stop_urns, c.stop_urns);
+    if (!c.response_body.empty()) {
+      ASSERT_TRUE(result.response_body.has_value());
+      EXPECT_EQ(*result.response_body, c.response_body);
+    }
+  }
+}
+
+void RunSendCases(const ChannelHandler& handler, const Channel& base_channel, const std::vector<SendCase>& cases) {
+  for (const auto& c : cases) {
+    SCOPED_TRACE(handler.Code() + " send: " + c.label);
+    MockProvider provider;
+    for (const auto& [prefix, response] : c.responses) provider.On(prefix, response);
+    Channel channel = base_channel;
+    channel.config["base_url"] = provider.url();
+    if (c.setup) c.setup(channel);
+    // A send_url that names the provider's host follows the mock too.
+    for (auto& [k, v] : channel.config) {
+      auto pos = v.find("{{mock}}");
+      if (pos != std::string::npos) v.replace(pos, 8, provider.url());
+    }
+
+    Msg msg;
+    msg.id = c.msg_id;
+    msg.uuid = "0191e180-7d60-7000-aded-7d8b151cbd5b";
+    msg.channel_id = channel.id;
+    msg.channel_uuid = channel.uuid;
+    msg.channel_type = channel.type;
+    msg.direction = Direction::kOut;
+    msg.status = MsgStatus::kQueued;
+    msg.urn = c.urn;
+    msg.text = c.text;
+    msg.attachments = c.attachments;
+
+    auto http = NewPocoHttpClient();
+    HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+    SendResult result = handler.Send(channel, msg, ctx);
+
+    EXPECT_EQ(MsgStatusString(result.status), MsgStatusString(c.status)) << "error: " << result.error;
+    EXPECT_EQ(result.external_id, c.external_id);
+    if (!c.error.empty()) {
+      EXPECT_NE(result.error.find(c.error), std::string::npos) << "error was: " << result.error;
+    }
+    EXPECT_EQ(result.stop_contact, c.stop_contact);
+
+    auto requests = provider.requests();
+    ASSERT_EQ(requests.size(), c.requests.size());
+    for (size_t i = 0; i < c.requests.size(); ++i) {
+      const auto& got = requests[i];
+      const auto& want = c.requests[i];
+      EXPECT_EQ(got.method, want.method) << "request " << i;
+      if (!want.path.empty()) {
+        EXPECT_EQ(got.path, want.path) << "request " << i;
+      }
+      for (const auto& [k, v] : want.form) {
+        auto it = got.form.find(k);
+        ASSERT_NE(it, got.form.end()) << "form field " << k << " missing in request " << i << ": " << got.body;
+        EXPECT_EQ(it->second, v) << "form field " << k;
+      }
+      for (const auto& [k, v] : want.params) {
+        auto it = got.params.find(k);
+        ASSERT_NE(it, got.params.end()) << "query param " << k << " missing in request " << i << ": " << got.uri;
+        EXPECT_EQ(it->second, v) << "query param " << k;
+      }
+      for (const auto& [k, v] : want.headers) {
+        auto it = got.headers.find(k);
+        ASSERT_NE(it, got.headers.end()) << "header " << k << " missing in request " << i;
+        EXPECT_EQ(it->second, v) << "header " << k;
+      }
+      if (!want.body.empty()) {
+        EXPECT_EQ(got.body, want.body) << "request " << i;
+      }
+      for (const auto& part : want.body_contains)
+        EXPECT_NE(got.body.find(part), std::string::npos) << "body lacks '" << part << "': " << got.body;
+    }
+    size_t want_logs = c.logs ? c.logs : c.requests.size();
+    EXPECT_EQ(result.logs.size(), want_logs);
+    // Invariant 6: no secret of the channel in any log.
+    for (const auto& log : result.logs)
+      for (const auto& secret : channel.SecretValues())
+        if (secret.size() >= 3) {
+          EXPECT_EQ(log.request.find(secret), std::string::npos) << "secret in log request";
+          EXPECT_EQ(log.url.find(secret), std::string::npos) << "secret in log url";
+          EXPECT_EQ(log.error.find(secret), std::string::npos) << "secret in log error";
+        }
+  }
+}
+
+}  // namespace courier::testing

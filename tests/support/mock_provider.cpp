@@ -1,0 +1,110 @@
+#include "mock_provider.h"
+
+#include <Poco/URI.h>
+
+#include <stdexcept>
+
+namespace courier::testing {
+
+std::map<std::string, std::string> DecodeForm(const std::string& text) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('&', start);
+    if (end == std::string::npos) end = text.size();
+    std::string pair = text.substr(start, end - start);
+    if (!pair.empty()) {
+      auto eq = pair.find('=');
+      std::string k = pair.substr(0, eq), v = eq == std::string::npos ? "" : pair.substr(eq + 1);
+      for (auto* s : {&k, &v})
+        for (auto& c : *s)
+          if (c == '+') c = ' ';
+      std::string dk, dv;
+      Poco::URI::decode(k, dk);
+      Poco::URI::decode(v, dv);
+      out[dk] = dv;
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+MockProvider::MockProvider() {
+  HttpServerOptions options;
+  options.address = "127.0.0.1";
+  options.port = 0;
+  options.max_threads = 16;
+  server_ = std::make_unique<HttpServer>(*this, options);
+  Status s = server_->Start();
+  if (!s.ok()) throw std::runtime_error("mock provider: " + s.ToString());
+}
+
+MockProvider::~MockProvider() { server_->Stop(); }
+
+std::string MockProvider::url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+
+void MockProvider::On(const std::string& prefix, MockResponse response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [p, queue] : scripted_) {
+    if (p == prefix) {
+      queue.push_back(std::move(response));
+      return;
+    }
+  }
+  scripted_.push_back({prefix, {std::move(response)}});
+}
+
+void MockProvider::SetDefault(MockResponse response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  default_ = std::move(response);
+}
+
+std::vector<RecordedRequest> MockProvider::requests() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return requests_;
+}
+
+size_t MockProvider::count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return requests_.size();
+}
+
+void MockProvider::Clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  requests_.clear();
+  scripted_.clear();
+  default_ = MockResponse{};
+}
+
+HttpOut MockProvider::Handle(const HttpIn& in) {
+  RecordedRequest r;
+  r.method = in.method;
+  r.uri = in.uri;
+  auto q = in.uri.find('?');
+  r.path = in.uri.substr(0, q);
+  r.query = q == std::string::npos ? "" : in.uri.substr(q + 1);
+  r.headers = in.headers;
+  r.body = in.body;
+  r.params = DecodeForm(r.query);
+  auto ct = in.headers.find("content-type");
+  if (ct != in.headers.end() && ct->second.find("x-www-form-urlencoded") != std::string::npos) r.form = DecodeForm(in.body);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  requests_.push_back(r);
+  MockResponse response = default_;
+  for (auto& [prefix, queue] : scripted_) {
+    if (r.path.rfind(prefix, 0) == 0 && !queue.empty()) {
+      response = queue.front();
+      queue.pop_front();
+      break;
+    }
+  }
+  HttpOut out;
+  out.status = response.status;
+  out.body = response.body;
+  out.content_type = response.content_type;
+  out.headers = response.headers;
+  return out;
+}
+
+}  // namespace courier::testing
