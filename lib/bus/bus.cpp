@@ -141,6 +141,20 @@ bool WakeReceiver::Wait(int timeout_ms) {
   }
 }
 
+void WakeSender::Wake(const std::string& reason) {
+  try {
+    if (!socket_) {
+      socket_ = std::make_unique<zmq::socket_t>(BusContext(), zmq::socket_type::push);
+      socket_->set(zmq::sockopt::linger, 0);
+      socket_->set(zmq::sockopt::sndhwm, 4);
+      socket_->connect(endpoint_);
+    }
+    (void)socket_->send(zmq::buffer(reason), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t&) {
+    socket_.reset();
+  }
+}
+
 Result<std::string> AskDaemon(const std::string& endpoint, const std::string& request, int timeout_ms) {
   try {
     zmq::socket_t socket(BusContext(), zmq::socket_type::req);

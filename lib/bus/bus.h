@@ -59,6 +59,18 @@ class WakeReceiver {
   std::unique_ptr<zmq::socket_t> socket_;
 };
 
+// A long-lived PUSH socket for wakes from a daemon's hot path: never blocks,
+// drops the wake when the peer is absent or slow. One thread only.
+class WakeSender {
+ public:
+  explicit WakeSender(std::string endpoint) : endpoint_(std::move(endpoint)) {}
+  void Wake(const std::string& reason = "wake");
+
+ private:
+  std::string endpoint_;
+  std::unique_ptr<zmq::socket_t> socket_;
+};
+
 // Sends `request` to a daemon's control endpoint and returns the answer,
 // or Unavailable when nobody answers within timeout_ms.
 Result<std::string> AskDaemon(const std::string& endpoint, const std::string& request, int timeout_ms);

@@ -12,6 +12,9 @@ const std::vector<ChannelTypeInfo>& ChannelTypes() {
       {"TG", "Telegram", {"telegram"}, "auth_token"},
       {"TW", "Twilio", {"tel"}, "account_sid, auth_token"},
       {"T", "Twilio", {"tel"}, "account_sid, auth_token"},
+      {"TMS", "Twilio Messaging Service", {"tel"}, "account_sid, auth_token, messaging_service_sid"},
+      {"TWA", "Twilio WhatsApp", {"whatsapp"}, "account_sid, auth_token"},
+      {"SW", "SignalWire", {"tel"}, "account_sid, auth_token, base_url or space"},
   };
   return types;
 }

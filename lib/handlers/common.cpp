@@ -5,6 +5,7 @@
 #include <Poco/SHA1Engine.h>
 #include <Poco/SHA2Engine.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <sstream>
@@ -269,6 +270,145 @@ std::string NameFromParts(const std::string& first, const std::string& last, con
   if (!first.empty()) return first;
   if (!last.empty()) return last;
   return username;
+}
+
+namespace {
+
+int Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+// Strict standard base64: whole quanta, '=' only as final padding, pad
+// bits zero.
+std::optional<std::string> DecodeStrictBase64(const std::string& s) {
+  if (s.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < s.size(); i += 4) {
+    const bool last = i + 4 == s.size();
+    int pad = 0;
+    if (last) pad = s[i + 3] == '=' ? (s[i + 2] == '=' ? 2 : 1) : 0;
+    int v[4] = {0, 0, 0, 0};
+    for (int k = 0; k < 4 - pad; ++k)
+      if ((v[k] = Base64Value(s[i + k])) < 0) return std::nullopt;
+    uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+    if (pad == 2 && (n & 0xFFFF) != 0) return std::nullopt;
+    if (pad == 1 && (n & 0xFF) != 0) return std::nullopt;
+    out += static_cast<char>(n >> 16);
+    if (pad < 2) out += static_cast<char>((n >> 8) & 0xFF);
+    if (pad < 1) out += static_cast<char>(n & 0xFF);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string DecodePossibleBase64(const std::string& text) {
+  std::string s;
+  for (char c : text)
+    if (c != '\r') s += c;
+  const char* ws = " \t\n\v\f";
+  size_t b = s.find_first_not_of(ws), e = s.find_last_not_of(ws);
+  s = b == std::string::npos ? "" : s.substr(b, e - b + 1);
+  if (s.size() < 60 || s.size() % 4 != 0) return text;
+  for (size_t i = 0; i + 4 < s.size(); ++i)
+    if (Base64Value(s[i]) < 0 && s[i] != '=') return text;
+  auto decoded = DecodeStrictBase64(s);
+  if (!decoded) return text;
+  // Count characters as Go ranges over a string: a malformed byte is one
+  // (non-ASCII) character.
+  size_t total = 0, ascii = 0;
+  const std::string& d = *decoded;
+  for (size_t i = 0; i < d.size();) {
+    unsigned char c = static_cast<unsigned char>(d[i]);
+    ++total;
+    if (c < 0x80) {
+      ++ascii;
+      ++i;
+      continue;
+    }
+    size_t n = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+    bool ok = n > 1 && i + n <= d.size();
+    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(d[i + k]) & 0xC0) == 0x80;
+    i += ok ? n : 1;
+  }
+  if (ascii * 2 < total) return text;
+  return d;
+}
+
+namespace {
+
+// Decodes UTF-8 to code points; false on malformed input.
+bool DecodeUtf8(const std::string& text, std::u32string& out) {
+  out.clear();
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > text.size()) return false;
+    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; k < n; ++k) {
+      unsigned char cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    out.push_back(cp);
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsGsm7(const std::string& text) {
+  // The default alphabet (less ESC) and the extension table.
+  static const std::u32string kGsm7 =
+      U"@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+      U"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+      U"^{}\\[~]|€\f";
+  std::u32string cps;
+  if (!DecodeUtf8(text, cps)) return false;
+  for (char32_t cp : cps)
+    if (kGsm7.find(cp) == std::u32string::npos) return false;
+  return true;
+}
+
+std::string ReplaceGsm7Substitutions(const std::string& text) {
+  static const std::vector<std::pair<std::string, std::string>> kSubs = {
+      {"\u2018", "'"}, {"\u2019", "'"}, {"\u201A", "'"}, {"\u201B", "'"}, {"\u2032", "'"},
+      {"\u201C", "\""}, {"\u201D", "\""}, {"\u201E", "\""}, {"\u201F", "\""}, {"\u2033", "\""},
+      {"\u00AB", "\""}, {"\u00BB", "\""},
+      {"\u2010", "-"}, {"\u2011", "-"}, {"\u2012", "-"}, {"\u2013", "-"}, {"\u2014", "-"}, {"\u2015", "-"},
+      {"\u2026", "..."}, {"\u00A0", " "}, {"\u2002", " "}, {"\u2003", " "}, {"\u2009", " "},
+  };
+  std::string out = text;
+  for (const auto& [from, to] : kSubs) {
+    size_t pos = 0;
+    while ((pos = out.find(from, pos)) != std::string::npos) {
+      out.replace(pos, from.size(), to);
+      pos += to.size();
+    }
+  }
+  return out;
+}
+
+std::string MimeTypeFromPath(const std::string& path) {
+  static const std::map<std::string, std::string> kTypes = {
+      {"jpg", "image/jpeg"},  {"jpeg", "image/jpeg"}, {"png", "image/png"},       {"gif", "image/gif"},
+      {"webp", "image/webp"}, {"mp4", "video/mp4"},   {"3gp", "video/3gpp"},      {"oga", "audio/ogg"},
+      {"ogg", "audio/ogg"},   {"opus", "audio/ogg"},  {"mp3", "audio/mpeg"},      {"m4a", "audio/mp4"},
+      {"amr", "audio/amr"},   {"wav", "audio/wav"},   {"pdf", "application/pdf"}, {"txt", "text/plain"},
+  };
+  std::string p = path.substr(0, path.find_first_of("?#"));
+  size_t slash = p.rfind('/'), dot = p.rfind('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
+  std::string ext = p.substr(dot + 1);
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto it = kTypes.find(ext);
+  return it == kTypes.end() ? "" : it->second;
 }
 
 }  // namespace courier::handlers

@@ -94,4 +94,28 @@ std::vector<std::string> SplitText(const std::string& text, size_t max);
 // "first last", else first, else last, else username, else "".
 std::string NameFromParts(const std::string& first, const std::string& last, const std::string& username);
 
+// The reference's auto-detected base64 MO text (Twilio, handlers.md 0):
+// `text` with CR removed and trimmed is decoded when it is at least 60
+// characters and a multiple of 4 long, all but its last 4 characters are
+// in [A-Za-z0-9+/=], it is strict standard base64 (padding, zero pad
+// bits), and at least half of the decoded characters (UTF-8, an invalid
+// byte counting as one non-ASCII character) are ASCII. Otherwise `text`
+// comes back unchanged.
+std::string DecodePossibleBase64(const std::string& text);
+
+// GSM 03.38 (GSM7): true when every character of the UTF-8 `text` is in
+// the default alphabet or its extension table (^ { } \ [ ] ~ | € and form
+// feed), i.e. it can go as a 7-bit SMS. Invalid UTF-8 is not GSM7.
+bool IsGsm7(const std::string& text);
+// Replaces common characters outside GSM7 with look-alikes that are in it
+// (smart quotes -> ' and ", dashes -> -, ellipsis -> ..., no-break space
+// -> space), for "smart" encoding: try this, then check IsGsm7.
+std::string ReplaceGsm7Substitutions(const std::string& text);
+
+// The MIME type for a file path or URL by its extension (case-insensitive;
+// query and fragment ignored): jpg/jpeg, png, gif, webp, mp4, 3gp, oga/ogg,
+// opus, mp3, m4a, amr, wav, pdf, txt. "" when unknown; callers pick their
+// own fallback (usually application/octet-stream).
+std::string MimeTypeFromPath(const std::string& path);
+
 }  // namespace courier::handlers

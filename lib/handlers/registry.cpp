@@ -4,6 +4,9 @@
 #include <cctype>
 
 #include "handlers/external.h"
+#include "handlers/kannel.h"
+#include "handlers/telegram.h"
+#include "handlers/twilio.h"
 
 namespace courier {
 namespace {
@@ -16,6 +19,13 @@ std::string Upper(std::string s) {
 std::vector<std::shared_ptr<const ChannelHandler>> AllHandlers() {
   return {
       std::make_shared<ExternalHandler>(),
+      std::make_shared<KannelHandler>(),
+      std::make_shared<TelegramHandler>(),
+      std::make_shared<TwilioHandler>("TW", "Twilio"),
+      std::make_shared<TwilioHandler>("T", "Twilio"),
+      std::make_shared<TwilioHandler>("TMS", "Twilio Messaging Service", TwilioHandler::Flavor::kMessagingService),
+      std::make_shared<TwilioHandler>("TWA", "Twilio WhatsApp", TwilioHandler::Flavor::kWhatsApp),
+      std::make_shared<TwilioHandler>("SW", "SignalWire", TwilioHandler::Flavor::kSignalWire),
   };
 }
 

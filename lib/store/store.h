@@ -14,6 +14,7 @@
 //   per thread; several processes may share the database file.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -208,8 +209,15 @@ class Store {
   virtual Result<int64_t> LastEventSeq() = 0;
 };
 
+// Makes a new connection to the store; components that run on their own
+// thread hold one each (a Store is single-threaded).
+using StoreOpener = std::function<Result<std::unique_ptr<Store>>()>;
+
 // Opens the store named by `url`: a file path or sqlite:PATH (SQLite).
 // Other schemes fail with InvalidArgument until they are implemented.
-Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Clock& clock = Clock::System());
+// busy_timeout_ms bounds how long a write waits for another process's lock
+// before failing with Busy.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Clock& clock = Clock::System(),
+                                         int busy_timeout_ms = 5000);
 
 }  // namespace courier

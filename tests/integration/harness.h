@@ -43,3 +43,33 @@ void WriteFile(const std::string& path, const std::string& contents);
 std::string ReadFile(const std::string& path);
 
 }  // namespace courier::testing
+
+namespace courier::testing {
+
+// A free TCP port on 127.0.0.1 (bound and released; racy only against
+// other processes picking ports at the same instant).
+int FreePort();
+
+// A courier daemon run as a child process for the length of a test.
+class Daemon {
+ public:
+  Daemon(std::vector<std::string> argv, std::map<std::string, std::string> env, std::string log_path);
+  ~Daemon();  // SIGKILL if still running
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Polls until GET http://127.0.0.1:port/ answers (true) or timeout.
+  bool WaitForHttp(int port, int timeout_ms = 10000);
+  // Sends `sig` and waits for the exit; returns the exit code (128+N if
+  // killed by signal N).
+  int Stop(int sig = 15, int timeout_ms = 20000);
+  bool running();
+  int pid() const { return pid_; }
+  std::string log() const;
+
+ private:
+  int pid_ = -1;
+  std::string log_path_;
+};
+
+}  // namespace courier::testing

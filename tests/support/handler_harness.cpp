@@ -46,6 +46,18 @@ void RunReceiveCases(const ChannelHandler& handler, const Channel& base_channel,
     HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
     WebhookResult result = handler.Receive(*route, channel, request, ctx);
 
+    // Invariant 6 for requests made while receiving, also on errors.
+    for (const auto& log : result.extra_logs)
+      for (const auto& secret : channel.SecretValues())
+        if (secret.size() >= 3) {
+          EXPECT_EQ(log.request.find(secret), std::string::npos) << "secret in extra log request";
+          EXPECT_EQ(log.url.find(secret), std::string::npos) << "secret in extra log url";
+          EXPECT_EQ(log.error.find(secret), std::string::npos) << "secret in extra log error";
+        }
+    if (c.extra_logs) {
+      EXPECT_EQ(result.extra_logs.size(), *c.extra_logs);
+    }
+
     if (!c.error.empty()) {
       EXPECT_NE(result.error.find(c.error), std::string::npos) << "error was: '" << result.error << "'";
       EXPECT_EQ(result.unauthorized, c.unauthorized);
@@ -67,7 +79,12 @@ void RunReceiveCases(const ChannelHandler& handler, const Channel& base_channel,
       EXPECT_EQ(m.text, e.text);
       EXPECT_EQ(m.external_id, e.external_id);
       EXPECT_EQ(m.contact_name, e.contact_name);
-      EXPECT_EQ(m.attachments, e.attachments);
+      std::vector<std::string> want_attachments = e.attachments;
+      for (auto& a : want_attachments) {
+        auto pos = a.find("{{mock}}");
+        if (pos != std::string::npos && provider) a.replace(pos, 8, provider->url());
+      }
+      EXPECT_EQ(m.attachments, want_attachments);
       if (e.received_on) {
         EXPECT_EQ(m.received_on, e.received_on);
       }
@@ -125,6 +142,9 @@ void RunSendCases(const ChannelHandler& handler, const Channel& base_channel, co
       EXPECT_NE(result.error.find(c.error), std::string::npos) << "error was: " << result.error;
     }
     EXPECT_EQ(result.stop_contact, c.stop_contact);
+    if (c.throttled_for_seconds) {
+      EXPECT_EQ(result.throttled_for_seconds, c.throttled_for_seconds);
+    }
 
     auto requests = provider.requests();
     ASSERT_EQ(requests.size(), c.requests.size());

@@ -55,6 +55,9 @@ struct ReceiveCase {
   std::string response_body;  // exact custom body, when the handler writes one
   // Optional hook to prepare the channel or the mock provider.
   std::function<void(Channel&, MockProvider&)> setup;
+  // Expected count of requests made while receiving (media lookups), when set.
+  // In expected attachments "{{mock}}" stands for the provider's URL.
+  std::optional<size_t> extra_logs;
 };
 
 // Finds the route for (method, action) and runs the handler; fails the
@@ -87,6 +90,7 @@ struct SendCase {
   std::vector<ExpectedRequest> requests;  // exactly these, in order
   size_t logs = 0;                        // 0: one per request
   std::function<void(Channel&)> setup;
+  std::optional<int> throttled_for_seconds;  // checked when set
 };
 
 // Points the channel's base_url at a fresh MockProvider per case.

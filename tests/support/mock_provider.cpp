@@ -2,7 +2,9 @@
 
 #include <Poco/URI.h>
 
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 namespace courier::testing {
 
@@ -33,7 +35,7 @@ MockProvider::MockProvider() {
   HttpServerOptions options;
   options.address = "127.0.0.1";
   options.port = 0;
-  options.max_threads = 16;
+  options.max_threads = 128;  // one per keep-alive connection: senders hold many
   server_ = std::make_unique<HttpServer>(*this, options);
   Status s = server_->Start();
   if (!s.ok()) throw std::runtime_error("mock provider: " + s.ToString());
@@ -89,16 +91,20 @@ HttpOut MockProvider::Handle(const HttpIn& in) {
   auto ct = in.headers.find("content-type");
   if (ct != in.headers.end() && ct->second.find("x-www-form-urlencoded") != std::string::npos) r.form = DecodeForm(in.body);
 
-  std::lock_guard<std::mutex> lock(mu_);
-  requests_.push_back(r);
-  MockResponse response = default_;
-  for (auto& [prefix, queue] : scripted_) {
-    if (r.path.rfind(prefix, 0) == 0 && !queue.empty()) {
-      response = queue.front();
-      queue.pop_front();
-      break;
+  MockResponse response;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    requests_.push_back(r);
+    response = default_;
+    for (auto& [prefix, queue] : scripted_) {
+      if (r.path.rfind(prefix, 0) == 0 && !queue.empty()) {
+        response = queue.front();
+        queue.pop_front();
+        break;
+      }
     }
   }
+  if (response.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(response.delay_ms));
   HttpOut out;
   out.status = response.status;
   out.body = response.body;

@@ -31,6 +31,7 @@ struct MockResponse {
   std::string body = "{}";
   std::string content_type = "application/json";
   std::map<std::string, std::string> headers;
+  int delay_ms = 0;  // answer this late (a slow provider)
 };
 
 class MockProvider : public HttpService {

@@ -304,3 +304,14 @@ TEST(CoreChannel, SecretValues) {
 
 }  // namespace
 }  // namespace courier
+
+#include "handlers/channel_types.h"
+#include "handlers/registry.h"
+
+// `channel add` validates against ChannelTypes(); courier-recv and
+// courier-send serve what the registry holds: the two lists must agree.
+TEST(ChannelTypesTest, EveryRegisteredHandlerHasATypeEntryAndBack) {
+  auto registry = courier::HandlerRegistry::Build();
+  for (const auto& h : registry.handlers()) EXPECT_NE(courier::FindChannelType(h->Code()), nullptr) << h->Code();
+  for (const auto& t : courier::ChannelTypes()) EXPECT_NE(registry.Find(t.code), nullptr) << t.code;
+}

@@ -1,0 +1,20 @@
+#pragma once
+// KN — Kannel: an open-source SMS gateway (SMPP and others) run by the
+// operator. Kannel calls our receive URL for incoming msgs (its get-url)
+// and our status URL for delivery reports (the dlr-url we hand it); we
+// send through its sendsms CGI (reference handlers.md A.1 "KN").
+#include "handlers/handler.h"
+
+namespace courier {
+
+class KannelHandler : public ChannelHandler {
+ public:
+  std::string Code() const override { return "KN"; }
+  std::string Name() const override { return "Kannel"; }
+  std::vector<Route> Routes() const override;
+  WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
+                        HandlerContext& ctx) const override;
+  SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;
+};
+
+}  // namespace courier

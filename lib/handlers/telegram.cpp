@@ -1,0 +1,324 @@
+#include "handlers/telegram.h"
+
+#include <Poco/Exception.h>
+
+#include <cstdio>
+
+#include "core/redact.h"
+#include "handlers/common.h"
+
+namespace courier {
+namespace {
+
+const char* kDefaultApiUrl = "https://api.telegram.org";
+const char* kFormContentType = "application/x-www-form-urlencoded";
+const char* kDefaultMime = "application/octet-stream";
+
+// sendMessage takes 1-4096 characters of text; media captions 0-1024.
+constexpr size_t kMaxTextLength = 4096;
+constexpr size_t kMaxCaptionLength = 1024;
+// Of a photo's sizes we keep the largest that is at most this many bytes.
+constexpr int64_t kMaxPhotoBytes = 100000;
+
+std::string GetStr(const json::ObjectPtr& o, const std::string& key) { return json::GetString(o, key).value_or(""); }
+
+json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
+  return o->getObject(key);  // null when the value is not an object
+}
+
+std::optional<double> GetNumber(const json::ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
+  Poco::Dynamic::Var v = o->get(key);
+  if (!v.isNumeric()) return std::nullopt;
+  try {
+    return v.convert<double>();
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
+size_t CodePoints(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+// A Location object as "lat,lng" (%f, as the reference); nullopt when it
+// lacks either coordinate.
+std::optional<std::string> LatLng(const json::ObjectPtr& location) {
+  auto lat = GetNumber(location, "latitude"), lng = GetNumber(location, "longitude");
+  if (!lat || !lng) return std::nullopt;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%f,%f", *lat, *lng);
+  return std::string(buf);
+}
+
+// A file to look up with getFile, with the MIME type the message gave for
+// it (Video, Voice, Audio and Document carry mime_type; PhotoSize does not).
+struct FileRef {
+  std::string file_id;
+  std::string mime;
+};
+
+// photo is an array of PhotoSize, smallest first. We walk up from the
+// smallest and keep the largest whose file_size is known and fits; when none
+// fits, the smallest.
+std::optional<FileRef> PickPhoto(const json::ArrayPtr& sizes) {
+  if (!sizes || sizes->size() == 0) return std::nullopt;
+  json::ObjectPtr best;
+  for (size_t i = 0; i < sizes->size(); ++i) {
+    json::ObjectPtr size = sizes->getObject(static_cast<unsigned>(i));
+    auto bytes = json::GetInt(size, "file_size");
+    if (size && bytes && *bytes <= kMaxPhotoBytes) best = size;
+  }
+  if (!best) best = sizes->getObject(0);
+  std::string id = GetStr(best, "file_id");
+  if (id.empty()) return std::nullopt;
+  return FileRef{id, ""};
+}
+
+std::optional<FileRef> FileOf(const json::ObjectPtr& file) {
+  std::string id = GetStr(file, "file_id");
+  if (id.empty()) return std::nullopt;
+  return FileRef{id, GetStr(file, "mime_type")};
+}
+
+// Resolves a file id to "<mime>:<base>/file/bot<token>/<file_path>"
+// through getFile. The URL has to carry the token (that is how Telegram
+// serves files); the channel log of the lookup is redacted by MakeCall.
+Result<std::string> ResolveFile(HandlerContext& ctx, const Channel& channel, const std::string& api,
+                                const std::string& token, const FileRef& file, std::vector<ChannelLog>& logs) {
+  HttpRequestSpec req;
+  req.method = "POST";
+  req.url = api + "/bot" + token + "/getFile";
+  req.headers.push_back({"Content-Type", kFormContentType});
+  req.body = FormEncode({{"file_id", file.file_id}});
+  Msg none;  // id 0: the log belongs to the channel, not to a msg
+  auto call = handlers::MakeCall(ctx, channel, none, req, "Media Lookup");
+  std::string transport_error = call.exchange.error.empty() ? "" : call.log.error;
+  logs.push_back(call.log);
+  if (!transport_error.empty()) return Status::Unavailable(transport_error);
+
+  // Telegram answers a bad file id with a non-2xx and ok:false, so the body
+  // decides, not the HTTP status.
+  auto body = json::ParseObject(call.exchange.body);
+  std::optional<bool> ok = body.ok() ? json::GetBool(*body, "ok") : std::nullopt;
+  if (!ok) return Status::InvalidArgument("no 'ok' in response");
+  if (!*ok) return Status::InvalidArgument("file id '" + file.file_id + "' not present");
+  std::string path = GetStr(GetObj(*body, "result"), "file_path");
+  if (path.empty()) return Status::InvalidArgument("no 'result.file_path' in response");
+
+  std::string mime = file.mime;
+  if (mime.empty()) mime = handlers::MimeTypeFromPath(path);
+  if (mime.empty()) mime = kDefaultMime;
+  return mime + ":" + api + "/file/bot" + token + "/" + path;
+}
+
+WebhookResult ErrorWithLogs(const std::string& error, std::vector<ChannelLog> logs) {
+  WebhookResult r = WebhookResult::Error(error);
+  r.extra_logs = std::move(logs);
+  return r;
+}
+
+// One request of a send: a Bot API method and its form.
+struct Part {
+  std::string method;
+  std::vector<std::pair<std::string, std::string>> form;
+};
+
+// The Bot API method and form field for an attachment's MIME type.
+// The reference sends only image/video/audio and errors on the rest
+// ("unknown media type"); Telegram's sendDocument takes any file, so every
+// other type (application/*, text/*, ...) goes as a document.
+std::pair<std::string, std::string> MethodFor(const std::string& mime) {
+  const std::string major = mime.substr(0, mime.find('/'));
+  if (major == "image") return {"sendPhoto", "photo"};
+  if (major == "video") return {"sendVideo", "video"};
+  if (major == "audio") return {"sendAudio", "audio"};
+  return {"sendDocument", "document"};
+}
+
+}  // namespace
+
+std::vector<Route> TelegramHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
+
+WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
+                                       HandlerContext& ctx) const {
+  auto parsed = handlers::ParseJsonBody(request);
+  if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
+  const json::ObjectPtr& update = *parsed;
+
+  // update_id is required (a zero counts as missing, as the reference's
+  // validation does).
+  if (json::GetInt(update, "update_id").value_or(0) == 0) return WebhookResult::Error("field 'update_id' required");
+
+  json::ObjectPtr message = GetObj(update, "message");
+  int64_t message_id = json::GetInt(message, "message_id").value_or(0);
+  if (!message || message_id == 0) return WebhookResult::Ignored("Ignoring request, no message");
+
+  json::ObjectPtr from = GetObj(message, "from");
+  auto from_id = json::GetInt(from, "id");
+  if (!from_id) return WebhookResult::Error("field 'message.from.id' required");
+  auto urn = URN::FromParts("telegram", std::to_string(*from_id));
+  if (!urn.ok()) return WebhookResult::Error(urn.status().message());
+
+  std::string text = GetStr(message, "text");
+  if (text.empty()) text = GetStr(message, "caption");
+
+  std::optional<FileRef> file;
+  std::vector<std::string> attachments;
+  json::ObjectPtr sticker = GetObj(message, "sticker");
+  json::ObjectPtr venue = GetObj(message, "venue");
+  json::ObjectPtr location = GetObj(message, "location");
+  json::ObjectPtr contact = GetObj(message, "contact");
+  if (message->has("photo") && !message->isNull("photo")) {
+    file = PickPhoto(message->getArray("photo"));
+  } else if (json::ObjectPtr video = GetObj(message, "video")) {
+    file = FileOf(video);
+  } else if (json::ObjectPtr voice = GetObj(message, "voice")) {
+    file = FileOf(voice);
+  } else if (json::ObjectPtr document = GetObj(message, "document")) {
+    file = FileOf(document);
+  } else if (json::ObjectPtr audio = GetObj(message, "audio")) {
+    file = FileOf(audio);
+  } else if (sticker) {
+    // Bot API 6.6 renamed Sticker.thumb to thumbnail; accept both.
+    json::ObjectPtr thumb = GetObj(sticker, "thumbnail");
+    if (!thumb) thumb = GetObj(sticker, "thumb");
+    file = FileOf(thumb);
+  } else if (venue) {
+    // The reference reads message.location; the API puts the venue's own
+    // location in venue.location (message.location is also set, kept for
+    // older clients), so venue.location first.
+    text = GetStr(venue, "title") + ", " + GetStr(venue, "address");
+    json::ObjectPtr where = GetObj(venue, "location");
+    if (!where) where = location;
+    if (auto geo = LatLng(where)) attachments.push_back("geo:" + *geo);
+  } else if (location) {
+    if (auto geo = LatLng(location)) {
+      text = *geo;
+      attachments.push_back("geo:" + *geo);
+    }
+  } else if (contact) {
+    std::string name = handlers::NameFromParts(GetStr(contact, "first_name"), GetStr(contact, "last_name"), "");
+    std::string phone = GetStr(contact, "phone_number");
+    text = name.empty() ? phone : phone.empty() ? name : name + " (" + phone + ")";
+  }
+
+  std::vector<ChannelLog> logs;
+  if (file) {
+    const std::string token = channel.ConfigOr(config_keys::kAuthToken);
+    if (token.empty()) return WebhookResult::Error("error retrieving media: no auth_token set for TG channel");
+    auto media = ResolveFile(ctx, channel, handlers::BaseUrl(channel, kDefaultApiUrl), token, *file, logs);
+    if (!media.ok()) return ErrorWithLogs("error retrieving media: " + media.status().message(), std::move(logs));
+    attachments.push_back(*media);
+  }
+
+  Msg msg = handlers::IncomingMsg(channel, *urn, text);
+  msg.external_id = std::to_string(message_id);
+  msg.contact_name = handlers::NameFromParts(GetStr(from, "first_name"), GetStr(from, "last_name"),
+                                             GetStr(from, "username"));
+  if (auto date = json::GetInt(message, "date"); date && *date > 0) msg.received_on = *date * kMicrosPerSecond;
+  msg.attachments = std::move(attachments);
+
+  WebhookResult r;
+  r.msgs.push_back(std::move(msg));
+  r.extra_logs = std::move(logs);
+  return r;
+}
+
+SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  const std::string token = channel.ConfigOr(config_keys::kAuthToken);
+  if (token.empty()) {
+    const std::string error = "no auth_token set for TG channel";
+    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+  }
+  const std::string api = handlers::BaseUrl(channel, kDefaultApiUrl);
+  const std::string chat_id = msg.urn.substr(msg.urn.find(':') + 1);
+
+  // The text rides as the caption when there is exactly one attachment and
+  // it fits; captions are limited to 1024 characters by the API (the
+  // reference does not check), so a longer text goes as its own messages.
+  const bool as_caption =
+      msg.attachments.size() == 1 && !msg.text.empty() && CodePoints(msg.text) <= kMaxCaptionLength;
+  std::vector<Part> parts;
+  if (!as_caption && (!msg.text.empty() || msg.attachments.empty())) {
+    for (const auto& text : handlers::SplitText(msg.text, kMaxTextLength))
+      parts.push_back({"sendMessage", {{"chat_id", chat_id}, {"text", text}}});
+  }
+  for (const auto& attachment : msg.attachments) {
+    auto [mime, url] = SplitAttachment(attachment);
+    auto [method, field] = MethodFor(mime);
+    Part part{method, {{"chat_id", chat_id}, {field, url}}};
+    if (as_caption) part.form.push_back({"caption", msg.text});
+    parts.push_back(std::move(part));
+  }
+
+  // Fixes the reference's [bug]: every part must succeed, the first part's
+  // message_id is the external id, and we stop at the first failure.
+  const auto secrets = channel.SecretValues();
+  std::vector<ChannelLog> logs;
+  std::string external_id;
+  for (const auto& part : parts) {
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = api + "/bot" + token + "/" + part.method;
+    req.headers.push_back({"Content-Type", kFormContentType});
+    req.body = FormEncode(part.form);
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+
+    if (!call.exchange.error.empty()) {  // no response at all
+      std::string error = call.log.error;
+      logs.push_back(std::move(call.log));
+      return handlers::Errored(error, std::move(logs));
+    }
+    auto body = json::ParseObject(call.exchange.body);
+    std::optional<bool> ok = body.ok() ? json::GetBool(*body, "ok") : std::nullopt;
+    if (ok && *ok && call.ok()) {
+      auto message_id = json::GetInt(GetObj(*body, "result"), "message_id");
+      if (!message_id) {
+        call.log.error = "no 'result.message_id' in response";
+        std::string error = call.log.error;
+        logs.push_back(std::move(call.log));
+        return handlers::Errored(error, std::move(logs));
+      }
+      if (external_id.empty()) external_id = std::to_string(*message_id);
+      logs.push_back(std::move(call.log));
+      continue;
+    }
+
+    // A failure: {"ok":false,"error_code":N,"description":"..."} with the
+    // same HTTP status, or something else entirely.
+    if (!ok) {
+      std::string error = call.log.error.empty() ? "no 'ok' in response" : call.log.error;
+      call.log.error = error;
+      logs.push_back(std::move(call.log));
+      return handlers::Errored(error, std::move(logs));
+    }
+    int64_t code = json::GetInt(*body, "error_code").value_or(call.exchange.status_code);
+    std::string description = Redact(GetStr(*body, "description"), secrets);
+    std::string error = "received error from telegram: " + description;
+    call.log.error = error;
+    logs.push_back(std::move(call.log));
+    // The contact blocked the bot or deleted their account: permanent, and
+    // the contact is stopped (the reference's [later] behaviour).
+    if (code == 403 && (description.find("bot was blocked by the user") != std::string::npos ||
+                        description.find("user is deactivated") != std::string::npos)) {
+      SendResult r = handlers::Failed(error, std::move(logs));
+      r.stop_contact = true;
+      return r;
+    }
+    SendResult r = handlers::Errored(error, std::move(logs));
+    if (code == 429) {
+      // Flood control: parameters.retry_after is the wait in seconds.
+      int64_t wait = json::GetInt(GetObj(*body, "parameters"), "retry_after").value_or(1);
+      r.throttled_for_seconds = static_cast<int>(wait > 0 ? wait : 1);
+    }
+    return r;
+  }
+  return handlers::Wired(external_id, std::move(logs));
+}
+
+}  // namespace courier

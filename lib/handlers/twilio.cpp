@@ -1,0 +1,316 @@
+#include "handlers/twilio.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include "handlers/common.h"
+
+namespace courier {
+namespace {
+
+const char* kFormContentType = "application/x-www-form-urlencoded";
+const char* kTwiMLResponse = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+const char* kDefaultApiUrl = "https://api.twilio.com";
+const char* kApiVersionPath = "/2010-04-01/Accounts/";
+
+// Twilio's Body limit is 1600 characters; longer texts go as several
+// messages (reference [later] maxMsgLength).
+constexpr size_t kMaxMsgLength = 1600;
+// Twilio error codes with a meaning for us.
+constexpr int64_t kErrorStopped = 21610;    // recipient replied STOP: permanent, stop the contact
+constexpr int64_t kErrorThrottled = 20429;  // too many requests (HTTP 429): safe to retry later
+// At most this many MediaUrlN fields are read (Twilio sends at most 10).
+constexpr int64_t kMaxMedia = 100;
+
+// Twilio's MessageStatus values for outbound messages, to ours. The
+// reference (v0.2.0) knows queued/sent -> S, delivered -> D, failed and
+// undelivered -> F, and later read -> R; we keep those and, following
+// Twilio's docs ("Outbound Message Status in Status Callbacks", Message
+// resource status values), also accept:
+//   accepted, scheduled -> W  (a Messaging Service holds it; not yet queued)
+//   sending             -> S  (between queued and sent, which both are S)
+//   canceled            -> F  (a scheduled message that will never be sent)
+// receiving/received are inbound-only and, with partially_delivered (whose
+// meaning for a single recipient is unclear), stay unknown: 400.
+const std::map<std::string, MsgStatus>& StatusTable() {
+  static const std::map<std::string, MsgStatus> table = {
+      {"queued", MsgStatus::kSent},        {"failed", MsgStatus::kFailed},    {"sent", MsgStatus::kSent},
+      {"delivered", MsgStatus::kDelivered}, {"undelivered", MsgStatus::kFailed}, {"read", MsgStatus::kRead},
+      {"accepted", MsgStatus::kWired},     {"scheduled", MsgStatus::kWired},  {"sending", MsgStatus::kSent},
+      {"canceled", MsgStatus::kFailed},
+  };
+  return table;
+}
+const std::vector<std::string>& StatusNames() {
+  static const std::vector<std::string> names = {"queued", "failed", "sent",     "delivered", "undelivered",
+                                                 "read",   "accepted", "scheduled", "sending", "canceled"};
+  return names;
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Required form fields with the reference's error text, which names the
+// field in lower case ("field 'messagesid' required").
+class FormFields {
+ public:
+  explicit FormFields(const WebhookRequest& request) : request_(request) {}
+  std::string Required(const std::string& name) {
+    auto v = request_.FormParam(name);
+    if (!v || v->empty()) {
+      if (!error_.empty()) error_ += "; ";
+      error_ += "field '" + Lower(name) + "' required";
+      return "";
+    }
+    return *v;
+  }
+  std::string Optional(const std::string& name) const { return request_.FormParam(name).value_or(""); }
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  const WebhookRequest& request_;
+  std::string error_;
+};
+
+// X-Twilio-Signature: base64(HMAC-SHA1(auth_token, url + key1 + value1 +
+// key2 + value2 ...)) over the POST form keys in sorted order. Twilio's
+// validators also sort the values of a repeated key, so we order pairs by
+// key, then value. The url is the one Twilio called (base_url + uri,
+// query string included). Answers nullopt when the request is genuine.
+//
+// The reference answers 400 on every failure; a missing or wrong
+// signature is 401 here (DESIGN.md), a missing token stays a 400 since
+// it is our configuration that is wrong.
+std::optional<WebhookResult> CheckSignature(const Channel& channel, const WebhookRequest& request) {
+  const std::string token = channel.ConfigOr(config_keys::kAuthToken);
+  if (token.empty()) return WebhookResult::Error("invalid or missing auth token in config");
+  const std::string signature = request.Header("x-twilio-signature");
+  if (signature.empty()) return WebhookResult::Unauthorized("missing request signature");
+
+  auto pairs = request.form;
+  std::stable_sort(pairs.begin(), pairs.end());
+  std::string data = request.url;
+  for (const auto& [k, v] : pairs) data += k + v;
+  if (!handlers::ConstantTimeEquals(handlers::HmacSha1Base64(token, data), signature))
+    return WebhookResult::Unauthorized("invalid request signature");
+  return std::nullopt;
+}
+
+// The contact's URN from a Twilio address: "whatsapp:+2348..." is a
+// whatsapp URN (digits only), as is any number on a WhatsApp channel;
+// anything else is a phone number in `country`.
+Result<URN> ContactURN(const std::string& address, const std::string& country, bool whatsapp_channel) {
+  std::string number = address;
+  bool whatsapp = whatsapp_channel;
+  if (StartsWith(number, "whatsapp:")) {
+    number = number.substr(9);
+    whatsapp = true;
+  }
+  if (whatsapp) {
+    if (StartsWith(number, "+")) number = number.substr(1);
+    return URN::FromParts("whatsapp", number);
+  }
+  return URN::ForTel(number, country);
+}
+
+// A Twilio address for WhatsApp: "whatsapp:+<number>".
+std::string WhatsAppAddress(std::string number) {
+  if (StartsWith(number, "whatsapp:")) return number;
+  if (!StartsWith(number, "+")) number = "+" + number;
+  return "whatsapp:" + number;
+}
+
+std::optional<int64_t> IntField(const json::ObjectPtr& o, const std::string& key) {
+  if (auto n = json::GetInt(o, key)) return n;
+  if (auto s = json::GetString(o, key)) {  // tolerate "21610"
+    char* end = nullptr;
+    long long n = std::strtoll(s->c_str(), &end, 10);
+    if (!s->empty() && *end == '\0') return n;
+  }
+  return std::nullopt;
+}
+
+int RetryAfterSeconds(const HttpExchange& exchange) {
+  const std::string value = exchange.Header("retry-after");
+  char* end = nullptr;
+  long n = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || n <= 0) return 1;  // absent or an HTTP date
+  return static_cast<int>(std::min<long>(n, 3600));
+}
+
+}  // namespace
+
+std::vector<Route> TwilioHandler::Routes() const {
+  return {
+      {"POST", "receive", RouteKind::kReceive},
+      {"POST", "status", RouteKind::kStatus},
+  };
+}
+
+WebhookResult TwilioHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
+                                     HandlerContext& ctx) const {
+  // SignalWire signs with its own scheme; the reference does not check it.
+  if (flavor_ != Flavor::kSignalWire) {
+    if (auto failure = CheckSignature(channel, request)) return *failure;
+  }
+  const bool whatsapp = flavor_ == Flavor::kWhatsApp;
+  FormFields f(request);
+
+  if (route.kind == RouteKind::kStatus) {
+    const std::string sid = f.Required("MessageSid");
+    const std::string value = f.Required("MessageStatus");
+    if (!f.ok()) return WebhookResult::Error(f.error());
+    auto status = handlers::MapStatus(StatusTable(), value);
+    if (!status) return WebhookResult::Error(handlers::UnknownStatusError(value, StatusNames()));
+    WebhookResult r;
+    r.statuses.push_back(handlers::StatusForExternalId(channel, sid, *status));
+    // 21610: the recipient (To, in a status callback) has opted out, so
+    // stop the contact as a send would (reference [later]).
+    const std::string to = f.Optional("To");
+    if (f.Optional("ErrorCode") == std::to_string(kErrorStopped) && !to.empty()) {
+      auto urn = ContactURN(to, channel.country, whatsapp);
+      if (urn.ok()) r.stop_urns.push_back(urn->ToString());
+    }
+    return r;
+  }
+
+  // Body is required by the reference but Twilio sends it empty for a
+  // media-only MMS/WhatsApp message: require text or media instead.
+  const std::string sid = f.Required("MessageSid");
+  f.Required("AccountSid");
+  const std::string from = f.Required("From");
+  f.Required("To");
+  if (!f.ok()) return WebhookResult::Error(f.error());
+
+  std::string country = f.Optional("FromCountry");
+  if (country.empty()) country = channel.country;
+  auto urn = ContactURN(from, country, whatsapp);
+  if (!urn.ok()) return WebhookResult::Error(urn.status().message());
+
+  std::vector<std::string> attachments;
+  const int64_t num_media = std::min<int64_t>(std::strtoll(f.Optional("NumMedia").c_str(), nullptr, 10), kMaxMedia);
+  for (int64_t i = 0; i < num_media; ++i) {
+    const std::string url = f.Optional("MediaUrl" + std::to_string(i));
+    if (url.empty()) continue;
+    const std::string type = f.Optional("MediaContentType" + std::to_string(i));
+    // "mime:url"; without a type, the bare URL as the reference stores it.
+    attachments.push_back(type.empty() ? url : type + ":" + url);
+  }
+  const std::string body = f.Optional("Body");
+  if (body.empty() && attachments.empty()) return WebhookResult::Error("field 'body' required");
+
+  Msg msg = handlers::IncomingMsg(channel, *urn, handlers::DecodePossibleBase64(body));
+  msg.external_id = sid;
+  msg.attachments = std::move(attachments);
+  WebhookResult r;
+  r.msgs.push_back(std::move(msg));
+  r.response_body = kTwiMLResponse;
+  r.response_content_type = "text/xml";
+  return r;
+}
+
+SendResult TwilioHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  auto fail_early = [&](const std::string& error) {
+    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+  };
+  // account_sid is the later name of v0.2.0's ACCOUNT_SID; both work.
+  const std::string account_sid = channel.ConfigOr("account_sid", channel.ConfigOr("ACCOUNT_SID"));
+  const std::string auth_token = channel.ConfigOr(config_keys::kAuthToken);
+  if (account_sid.empty() || auth_token.empty()) return fail_early("missing account_sid or auth_token in config");
+  const std::string service_sid = channel.ConfigOr("messaging_service_sid");
+  if (flavor_ == Flavor::kMessagingService && service_sid.empty())
+    return fail_early("missing messaging_service_sid in config");
+
+  std::string api;
+  if (flavor_ == Flavor::kSignalWire) {
+    // SignalWire's Twilio-compatible API lives under /api/laml of the
+    // customer's space: https://<space>.signalwire.com/api/laml/2010-04-01.
+    const std::string space = channel.ConfigOr("space");
+    const std::string fallback =
+        space.empty() ? ""
+                      : "https://" + (space.find('.') == std::string::npos ? space + ".signalwire.com" : space) +
+                            "/api/laml";
+    api = handlers::BaseUrl(channel, fallback);
+    if (api.empty()) return fail_early("missing base_url or space in config");
+  } else {
+    api = handlers::BaseUrl(channel, kDefaultApiUrl);
+  }
+  const std::string url = api + kApiVersionPath + UrlEscape(account_sid) + "/Messages.json";
+  // [bug] fixed: v0.2.0 put "kn" where the channel's type belongs.
+  const std::string callback = ctx.base_url + "/c/" + Lower(code_) + "/" + channel.uuid + "/status";
+
+  const auto colon = msg.urn.find(':');
+  const std::string scheme = colon == std::string::npos ? "" : msg.urn.substr(0, colon);
+  std::string to = colon == std::string::npos ? msg.urn : msg.urn.substr(colon + 1);
+  std::string from = channel.address;
+  if (scheme == "whatsapp" || flavor_ == Flavor::kWhatsApp) {
+    to = WhatsAppAddress(to);
+    from = WhatsAppAddress(from);
+  }
+
+  std::vector<ChannelLog> logs;
+  std::string external_id;
+  const auto parts = handlers::SplitText(msg.text, kMaxMsgLength);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const bool with_media = i == 0 && !msg.attachments.empty();
+    std::vector<std::pair<std::string, std::string>> form = {{"To", to}};
+    if (!service_sid.empty()) form.push_back({"MessagingServiceSid", service_sid});
+    else form.push_back({"From", from});
+    if (!parts[i].empty() || !with_media) form.push_back({"Body", parts[i]});
+    // [bug] fixed: Twilio's parameter is MediaUrl (not MediaURL), repeated
+    // once per attachment; the attachments go with the first part.
+    if (with_media)
+      for (const auto& attachment : msg.attachments) form.push_back({"MediaUrl", SplitAttachment(attachment).second});
+    form.push_back({"StatusCallback", callback});
+
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = url;
+    req.headers = {{"Content-Type", kFormContentType}, {"Accept", "application/json"}};
+    req.body = FormEncode(form);
+    // [bug] fixed: v0.2.0 sent no credentials; Twilio needs basic auth.
+    req.basic_user = account_sid;
+    req.basic_password = auth_token;
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+
+    // A 2xx body is the Message resource (error_code null or a number);
+    // a 4xx body is Twilio's error object {"code": 21610, "message": ...}.
+    int64_t code = 0;
+    std::string sid;
+    if (auto body = json::ParseObject(call.exchange.body); body.ok()) {
+      code = IntField(*body, "error_code").value_or(0);
+      if (code == 0) code = IntField(*body, "code").value_or(0);
+      sid = json::GetString(*body, "sid").value_or("");
+    }
+    std::string error;
+    if (code != 0) error = "received error code from twilio '" + std::to_string(code) + "'";
+    else if (!call.ok()) error = call.log.error;
+    else if (sid.empty()) error = "unable to get sid from body";
+    if (!error.empty() && call.log.error.empty()) call.log.error = error;
+    const bool throttled = call.exchange.status_code == 429 || code == kErrorThrottled;
+    const int retry_after = RetryAfterSeconds(call.exchange);
+    logs.push_back(std::move(call.log));
+
+    if (!error.empty()) {
+      if (code == kErrorStopped) {
+        SendResult r = handlers::Failed(error, std::move(logs));
+        r.stop_contact = true;
+        return r;
+      }
+      SendResult r = handlers::Errored(error, std::move(logs));
+      // Twilio: a 429 request was never processed and is safe to retry.
+      if (throttled) r.throttled_for_seconds = retry_after;
+      return r;
+    }
+    if (i == 0) external_id = sid;
+  }
+  return handlers::Wired(external_id, std::move(logs));
+}
+
+}  // namespace courier

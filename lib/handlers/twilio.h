@@ -1,0 +1,36 @@
+#pragma once
+// Twilio and the providers that speak its API (reference handlers.md A.1
+// "TW"), one implementation parameterised by type:
+//   TW, T  Twilio: From = channel address, or messaging_service_sid when set
+//   TMS    Twilio Messaging Service: always MessagingServiceSid
+//   TWA    Twilio WhatsApp: whatsapp URNs, "whatsapp:+<number>" on the wire
+//   SW     SignalWire (Twilio-compatible "LaML" API): no signature check,
+//          endpoint from config base_url or https://<space>.signalwire.com
+//
+// Routes: POST receive (answers TwiML), POST status. Config: account_sid
+// (legacy ACCOUNT_SID), auth_token, messaging_service_sid, base_url, space.
+#include "handlers/handler.h"
+
+namespace courier {
+
+class TwilioHandler : public ChannelHandler {
+ public:
+  enum class Flavor { kTwilio, kMessagingService, kWhatsApp, kSignalWire };
+
+  TwilioHandler(std::string code, std::string name, Flavor flavor = Flavor::kTwilio)
+      : code_(std::move(code)), name_(std::move(name)), flavor_(flavor) {}
+
+  std::string Code() const override { return code_; }
+  std::string Name() const override { return name_; }
+  std::vector<Route> Routes() const override;
+  WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
+                        HandlerContext& ctx) const override;
+  SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;
+
+ private:
+  std::string code_;
+  std::string name_;
+  Flavor flavor_;
+};
+
+}  // namespace courier

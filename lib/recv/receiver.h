@@ -1,0 +1,69 @@
+#pragma once
+// Receiver: courier-recv's request handling. It routes
+// /c/{type}/{uuid}/{action}[/] to the channel type's handler, writes what
+// the handler yields through the IntakeWriter, and answers with the JSON
+// envelope of DESIGN.md (or the handler's own body: TwiML, plain text).
+// GET / lists version and routes; GET /status reports health.
+//
+// Answers: unknown route 404, wrong method 405, body over the limit 413,
+// malformed uuid / unknown channel / wrong type / bad request 400, failed
+// signature 401, store and spool both unavailable 503 (the provider
+// retries). Every 2xx is durable before it is written (IntakeWriter).
+//
+// Thread-safety: Handle() is called concurrently by the HTTP server.
+#include <atomic>
+#include <map>
+#include <string>
+
+#include "handlers/registry.h"
+#include "http/http_server.h"
+#include "recv/channel_cache.h"
+#include "store/intake_writer.h"
+
+namespace courier {
+
+struct ReceiverOptions {
+  std::string base_url;          // what providers call, for signatures and logs
+  std::string spool_dir;
+  int spool_backlog_limit = 10000;
+};
+
+struct ReceiverCounters {
+  std::atomic<int64_t> accepted{0};     // msgs/statuses/events written or spooled
+  std::atomic<int64_t> ignored{0};
+  std::atomic<int64_t> errors{0};       // 400
+  std::atomic<int64_t> unauthorized{0}; // 401
+  std::atomic<int64_t> not_found{0};    // 404/405
+  std::atomic<int64_t> too_large{0};    // 413
+  std::atomic<int64_t> unavailable{0};  // 503
+  std::atomic<int64_t> spooled{0};      // requests answered from the spool
+};
+
+class Receiver : public HttpService {
+ public:
+  Receiver(const HandlerRegistry& handlers, ChannelCache& channels, IntakeWriter& writer, HttpClient& http,
+           Clock& clock, ReceiverOptions options);
+
+  HttpOut Handle(const HttpIn& request) override;
+
+  const ReceiverCounters& counters() const { return counters_; }
+
+ private:
+  HttpOut Index() const;
+  HttpOut Health();
+  HttpOut ChannelRequest(const HttpIn& in, const std::string& type, const std::string& uuid,
+                         const std::string& action);
+
+  const HandlerRegistry& handlers_;
+  ChannelCache& channels_;
+  IntakeWriter& writer_;
+  HttpClient& http_;
+  Clock& clock_;
+  ReceiverOptions options_;
+  ReceiverCounters counters_;
+};
+
+// {"message": M, "data": [{"type":"error","error": E}]}
+std::string ErrorEnvelope(const std::string& message, const std::string& error);
+
+}  // namespace courier

@@ -1,0 +1,331 @@
+#include "send/sender.h"
+
+#include <random>
+
+#include "core/log.h"
+#include "handlers/common.h"
+
+namespace courier {
+namespace {
+
+constexpr Micros kChannelRefresh = 10 * kMicrosPerSecond;
+
+}  // namespace
+
+Micros RetryDelay(int retry_backoff_s, int error_count, uint32_t random) {
+  int shift = std::min(std::max(error_count - 1, 0), 16);
+  double seconds = static_cast<double>(retry_backoff_s) * static_cast<double>(1 << shift);
+  double jitter = ((random % 2001) / 1000.0 - 1.0) * 0.1;  // -10% .. +10%
+  return static_cast<Micros>(seconds * (1.0 + jitter) * kMicrosPerSecond);
+}
+
+Sender::Sender(StoreOpener open, const HandlerRegistry& handlers, IntakeWriter& writer, HttpClient& http, Clock& clock,
+               SenderOptions options)
+    : open_(std::move(open)), handlers_(handlers), writer_(writer), http_(http), clock_(clock), options_(std::move(options)) {}
+
+Sender::~Sender() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+}
+
+SenderSnapshot Sender::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  SenderSnapshot s = counters_;
+  for (const auto& [id, state] : channels_)
+    if (state.in_flight) s.in_flight[state.channel.uuid] = state.in_flight;
+  return s;
+}
+
+Status Sender::RefreshChannels(Store& store) {
+  auto channels = store.ListChannels();
+  if (!channels.ok()) return channels.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& c : *channels) channels_[c.id].channel = c;
+  channels_loaded_ = clock_.Now();
+  return Status::OK();
+}
+
+std::map<int64_t, int> Sender::ChannelCaps(Micros now, bool* tps_limited) {
+  std::map<int64_t, int> caps;
+  const Micros second = now / kMicrosPerSecond;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [id, state] : channels_) {
+    if (state.paused_until > now) {
+      caps[id] = 0;
+      continue;
+    }
+    if (state.channel.tps > 0) {
+      if (state.second != second) {
+        state.second = second;
+        state.sent_in_second = 0;
+      }
+      int left = state.channel.tps - state.sent_in_second;
+      caps[id] = std::max(left, 0);
+      if (left <= 0) *tps_limited = true;
+    }
+  }
+  return caps;
+}
+
+Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
+  std::unique_ptr<Store> store;
+  bool outage_logged = false;
+  bool recovered = false;
+  for (int i = 0; i < options_.max_workers; ++i) threads_.emplace_back([this] { Work(); });
+
+  while (!stop.stop_requested()) {
+    if (!store) {
+      auto opened = open_();
+      if (!opened.ok()) {
+        if (!outage_logged) Log::Warn("store unavailable", {{"error", opened.status().message()}});
+        outage_logged = true;
+        stop.WaitFor(std::chrono::seconds(1));
+        continue;
+      }
+      store = std::move(opened.value());
+    }
+    // Before the first claim: attempts this sender left open when it died
+    // are not resent; an operator decides (courier-ctl retry / fail).
+    if (!recovered) {
+      auto interrupted = store->FailInterruptedAttempts(options_.worker);
+      if (!interrupted.ok()) {
+        if (!outage_logged) Log::Warn("store unavailable", {{"error", interrupted.status().message()}});
+        outage_logged = true;
+        store.reset();
+        stop.WaitFor(std::chrono::seconds(1));
+        continue;
+      }
+      recovered = true;
+      if (!interrupted->empty()) {
+        Log::Warn("interrupted sends marked errored, not resent", {{"count", std::to_string(interrupted->size())}});
+        std::lock_guard<std::mutex> lock(mu_);
+        counters_.interrupted += static_cast<int64_t>(interrupted->size());
+      }
+    }
+
+    Micros now = clock_.Now();
+    if (now - channels_loaded_ > kChannelRefresh) (void)RefreshChannels(*store);
+    int free = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      free = options_.max_workers - busy_;
+    }
+    bool tps_limited = false;
+    bool full = false;
+    if (free > 0) {
+      ClaimRequest req;
+      req.worker = options_.worker;
+      req.now = now;
+      req.limit = free;
+      req.channel_caps = ChannelCaps(now, &tps_limited);
+      req.default_max_workers = options_.max_workers;
+      auto claimed = store->ClaimQueued(req);
+      if (!claimed.ok()) {
+        if (!outage_logged) Log::Warn("store unavailable", {{"error", claimed.status().message()}});
+        outage_logged = true;
+        store.reset();
+        stop.WaitFor(std::chrono::seconds(1));
+        continue;
+      }
+      if (outage_logged) {
+        Log::Info("store available again");
+        outage_logged = false;
+      }
+      for (auto& msg : *claimed) {
+        bool known;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          known = channels_.count(msg.channel_id) > 0;
+        }
+        if (!known) (void)RefreshChannels(*store);
+        // A stopped contact is not sent to: F, and no request is made.
+        auto contact = store->GetContactByURN(msg.urn);
+        if (contact.ok() && contact->stopped) {
+          StatusUpdate u;
+          u.channel_uuid = msg.channel_uuid;
+          u.msg_id = msg.id;
+          u.status = MsgStatus::kFailed;
+          u.error_reason = "contact stopped";
+          Intake intake;
+          intake.channel_uuid = msg.channel_uuid;
+          intake.statuses.push_back(std::move(u));
+          (void)writer_.Write(std::move(intake));
+          Log::Info("not sent: contact stopped", {{"msg_id", std::to_string(msg.id)}, {"urn", msg.urn}});
+          std::lock_guard<std::mutex> lock(mu_);
+          counters_.failed++;
+          continue;
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          busy_++;
+          auto& state = channels_[msg.channel_id];
+          state.in_flight++;
+          state.sent_in_second++;
+          work_.push_back(std::move(msg));
+        }
+        work_cv_.notify_one();
+      }
+      full = static_cast<int>(claimed->size()) == free;
+    }
+    if (full) continue;  // there may be more waiting right now
+    if (free <= 0) {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return busy_ < options_.max_workers; });
+      continue;
+    }
+    // Idle: a wake (courier-ctl send) or the one-second poll, whichever
+    // comes first; a TPS-capped channel is looked at again next second.
+    const int slices = tps_limited ? 1 : 4;
+    for (int i = 0; i < slices && !stop.stop_requested(); ++i)
+      if (wake.Wait(tps_limited ? static_cast<int>(1000 - (clock_.Now() / 1000) % 1000) : 250)) break;
+  }
+
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+  ReleaseUnstarted();
+  return Status::OK();
+}
+
+void Sender::ReleaseUnstarted() {
+  std::deque<Msg> left;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    left.swap(work_);
+  }
+  if (left.empty()) return;
+  // Claimed but never handed to a provider: back to the queue, no error.
+  Intake intake;
+  for (const auto& msg : left) {
+    StatusUpdate u;
+    u.channel_uuid = msg.channel_uuid;
+    u.msg_id = msg.id;
+    u.status = MsgStatus::kQueued;
+    u.next_attempt_on = clock_.Now();
+    intake.channel_uuid = msg.channel_uuid;
+    intake.statuses.push_back(std::move(u));
+  }
+  auto w = writer_.Write(std::move(intake));
+  Log::Info("released unstarted msgs", {{"count", std::to_string(left.size())},
+                                        {"written", w.kind == IntakeWrite::kFailed ? "no" : "yes"}});
+}
+
+void Sender::Work() {
+  while (true) {
+    Msg msg;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [this] { return stopping_ || !work_.empty(); });
+      if (stopping_) return;
+      msg = std::move(work_.front());
+      work_.pop_front();
+    }
+    try {
+      SendOne(msg);
+    } catch (const std::exception& e) {
+      Log::Error("send failed unexpectedly", {{"msg_id", std::to_string(msg.id)}, {"error", e.what()}});
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      busy_--;
+      auto it = channels_.find(msg.channel_id);
+      if (it != channels_.end() && it->second.in_flight > 0) it->second.in_flight--;
+    }
+    done_cv_.notify_all();
+  }
+}
+
+void Sender::SendOne(const Msg& msg) {
+  Channel channel;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = channels_.find(msg.channel_id);
+    if (it != channels_.end()) channel = it->second.channel;
+  }
+  const Micros started = clock_.Now();
+  SendResult result;
+  const ChannelHandler* handler = channel.id ? handlers_.Find(channel.type) : nullptr;
+  if (handler == nullptr) {
+    std::string error = channel.id ? "no handler for channel type " + channel.type : "channel not found";
+    result = handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, started)});
+  } else {
+    try {
+      HandlerContext ctx{http_, clock_, options_.base_url};
+      result = handler->Send(channel, msg, ctx);
+    } catch (const std::exception& e) {
+      result = handlers::Errored(std::string("handler error: ") + e.what(),
+                                 {handlers::ErrorLog(channel, msg, e.what(), clock_.Now())});
+    }
+  }
+
+  const Micros now = clock_.Now();
+  StatusUpdate u;
+  u.channel_uuid = msg.channel_uuid;
+  u.msg_id = msg.id;
+  u.new_external_id = result.external_id;
+  u.logs = std::move(result.logs);
+  const char* outcome = "sent";
+  if (result.throttled_for_seconds) {
+    // The provider asked us to slow down: back to the queue without
+    // counting an error, and the channel pauses as long as asked.
+    int wait = std::max(*result.throttled_for_seconds, 1);
+    u.status = MsgStatus::kQueued;
+    u.next_attempt_on = now + static_cast<Micros>(wait) * kMicrosPerSecond;
+    outcome = "throttled";
+    std::lock_guard<std::mutex> lock(mu_);
+    channels_[msg.channel_id].paused_until = *u.next_attempt_on;
+    counters_.throttled++;
+  } else if (result.status == MsgStatus::kErrored) {
+    const int errors = msg.error_count + 1;
+    u.count_error = true;
+    u.error_reason = result.error;
+    if (errors >= options_.max_retries) {
+      u.status = MsgStatus::kFailed;
+      u.error_reason = result.error + " (gave up after " + std::to_string(errors) + " attempts)";
+      outcome = "failed";
+    } else {
+      u.status = MsgStatus::kErrored;
+      static thread_local std::mt19937 rng(std::random_device{}());
+      u.next_attempt_on = now + RetryDelay(options_.retry_backoff_s, errors, rng());
+      outcome = "errored";
+    }
+  } else if (result.status == MsgStatus::kFailed) {
+    u.status = MsgStatus::kFailed;
+    u.count_error = true;
+    u.error_reason = result.error;
+    outcome = "failed";
+  } else {
+    u.status = result.status;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (u.status == MsgStatus::kFailed) counters_.failed++;
+    else if (u.status == MsgStatus::kErrored) counters_.errored++;
+    else if (u.status != MsgStatus::kQueued) counters_.sent++;
+  }
+
+  Intake intake;
+  intake.channel_uuid = msg.channel_uuid;
+  intake.statuses.push_back(std::move(u));
+  if (result.stop_contact) intake.stop_urns.push_back(msg.urn);
+  IntakeWrite written = writer_.Write(std::move(intake));
+  if (written.kind == IntakeWrite::kFailed) {
+    // The attempt stays open: the next start reports it as interrupted.
+    Log::Error("status not written", {{"msg_id", std::to_string(msg.id)}, {"error", written.error.message()}});
+  }
+  Log::Info("msg " + std::string(outcome),
+            {{"msg_id", std::to_string(msg.id)}, {"channel", msg.channel_uuid}, {"status", MsgStatusString(result.status)},
+             {"elapsed_ms", std::to_string((now - started) / 1000)}, {"error", result.error}});
+}
+
+}  // namespace courier

@@ -1,0 +1,106 @@
+#pragma once
+// Sender: courier-send's foreman and its pool of sender threads.
+//
+// The foreman claims queued msgs from the store (ClaimQueued: round-robin
+// across channels, high priority first, FIFO within, at most a channel's
+// max_workers in flight) and hands them to sender threads; it keeps each
+// channel under its `tps` by capping what it claims per second, and holds
+// back a channel the provider throttled until the provider's Retry-After.
+//
+// At most once (invariant 3): the claim commits an open attempt before any
+// provider is called; the status write closes it. A process that dies in
+// between leaves the attempt open, and the next start marks the msg E
+// "interrupted, outcome unknown" instead of sending it again.
+//
+// Statuses and channel logs go through an IntakeWriter, so the writes of
+// all sender threads share commits, and fall back to the spool when the
+// store cannot take them (courier-flush replays them).
+//
+// Thread-safety: Run() on one thread; Snapshot() from any.
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bus/bus.h"
+#include "core/clock.h"
+#include "daemon/daemon.h"
+#include "handlers/registry.h"
+#include "http/http_client.h"
+#include "store/intake_writer.h"
+#include "store/store.h"
+
+namespace courier {
+
+struct SenderOptions {
+  std::string worker;   // names this sender on its attempts (host name)
+  int max_workers = 32;
+  int max_retries = 3;
+  int retry_backoff_s = 60;
+  std::string base_url;  // where providers reach courier-recv (callbacks)
+};
+
+struct SenderSnapshot {
+  std::map<std::string, int> in_flight;  // channel uuid -> sends in progress
+  int64_t sent = 0;       // W, S or D
+  int64_t errored = 0;    // E, will be retried
+  int64_t failed = 0;     // F
+  int64_t throttled = 0;  // re-queued after the provider throttled
+  int64_t interrupted = 0;  // found unfinished at start
+};
+
+class Sender {
+ public:
+  Sender(StoreOpener open, const HandlerRegistry& handlers, IntakeWriter& writer, HttpClient& http, Clock& clock,
+         SenderOptions options);
+  ~Sender();
+
+  // Claims and sends until `stop`; then claims nothing more, lets sends in
+  // progress finish, releases msgs claimed but not started, and returns.
+  // Fails only when the store cannot be opened at all at start.
+  Status Run(StopToken& stop, WakeReceiver& wake);
+
+  SenderSnapshot Snapshot() const;
+
+ private:
+  struct ChannelState {
+    Channel channel;
+    int in_flight = 0;
+    Micros second = 0;   // the second `sent_in_second` counts
+    int sent_in_second = 0;
+    Micros paused_until = 0;  // throttled by the provider
+  };
+
+  void Work();
+  void SendOne(const Msg& msg);
+  Status RefreshChannels(Store& store);
+  std::map<int64_t, int> ChannelCaps(Micros now, bool* tps_limited);
+  void ReleaseUnstarted();
+
+  StoreOpener open_;
+  const HandlerRegistry& handlers_;
+  IntakeWriter& writer_;
+  HttpClient& http_;
+  Clock& clock_;
+  SenderOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;  // work queued or stopping
+  std::condition_variable done_cv_;  // a send finished
+  std::deque<Msg> work_;
+  bool stopping_ = false;
+  int busy_ = 0;  // claimed and not finished, across channels
+  std::map<int64_t, ChannelState> channels_;
+  Micros channels_loaded_ = 0;
+  SenderSnapshot counters_;
+  std::vector<std::thread> threads_;
+};
+
+// Exponential backoff with ±10% jitter: base * 2^(errors-1) seconds.
+Micros RetryDelay(int retry_backoff_s, int error_count, uint32_t random);
+
+}  // namespace courier

@@ -1,0 +1,169 @@
+#include "store/intake_writer.h"
+
+#include "core/log.h"
+#include "spool/intake_codec.h"
+
+namespace courier {
+
+IntakeWriter::IntakeWriter(StoreOpener open, SpoolDir spool, Clock& clock,
+                           std::function<void(const std::vector<Event>&)> on_events, std::function<void()> on_spooled,
+                           int max_batch, Micros outage_backoff)
+    : open_(std::move(open)),
+      spool_(std::move(spool)),
+      clock_(clock),
+      on_events_(std::move(on_events)),
+      on_spooled_(std::move(on_spooled)),
+      max_batch_(static_cast<size_t>(max_batch > 0 ? max_batch : 1)),
+      outage_backoff_(outage_backoff) {}
+
+IntakeWriter::~IntakeWriter() { Stop(); }
+
+void IntakeWriter::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+void IntakeWriter::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+IntakeWrite IntakeWriter::Write(Intake intake) {
+  auto pending = std::make_unique<Pending>();
+  pending->intake = std::move(intake);
+  auto future = pending->done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !thread_.joinable()) {
+      IntakeWrite w;
+      w.error = Status::Unavailable("shutting down");
+      return w;
+    }
+    queue_.push_back(std::move(pending));
+  }
+  cv_.notify_one();
+  return future.get();
+}
+
+void IntakeWriter::WriteAsync(Intake intake) {
+  auto pending = std::make_unique<Pending>();
+  pending->intake = std::move(intake);
+  pending->wait = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(pending));
+  }
+  cv_.notify_one();
+}
+
+IntakeWriterStats IntakeWriter::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+void IntakeWriter::Loop() {
+  while (true) {
+    std::vector<std::unique_ptr<Pending>> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    try {
+      Flush(batch);
+    } catch (const std::exception& e) {
+      // Never leave a request thread waiting forever.
+      for (auto& p : batch) {
+        IntakeWrite w;
+        w.error = Status::Internal(e.what());
+        p->done.set_value(w);
+      }
+    }
+  }
+}
+
+void IntakeWriter::Flush(std::vector<std::unique_ptr<Pending>>& batch) {
+  const Micros now = clock_.Now();
+  if (now < store_down_until_) {
+    Spool(batch, Status::Unavailable("store unavailable (backing off)"));
+    return;
+  }
+  Status failure;
+  if (!store_) {
+    auto opened = open_();
+    if (opened.ok()) store_ = std::move(opened.value());
+    else failure = opened.status();
+  }
+  if (store_) {
+    std::vector<Intake> intakes;
+    intakes.reserve(batch.size());
+    for (auto& p : batch) intakes.push_back(p->intake);
+    std::vector<Event> events;
+    auto written = store_->WriteIntakes(intakes, &events);
+    if (written.ok()) {
+      if (outage_logged_) {
+        Log::Info("store available again");
+        outage_logged_ = false;
+      }
+      int64_t committed = 0, failed = 0;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        IntakeWrite w;
+        w.outcome = std::move((*written)[i]);
+        w.error = w.outcome.status;
+        w.kind = w.error.ok() ? IntakeWrite::kCommitted : IntakeWrite::kFailed;
+        (w.kind == IntakeWrite::kCommitted ? committed : failed)++;
+        batch[i]->done.set_value(std::move(w));
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stats_.committed += committed;
+        stats_.failed += failed;
+        stats_.batches++;
+      }
+      if (on_events_ && !events.empty()) on_events_(events);
+      return;
+    }
+    failure = written.status();
+    // A broken connection is reopened on the next attempt.
+    store_.reset();
+  }
+  store_down_until_ = clock_.Now() + outage_backoff_;
+  Spool(batch, failure);
+}
+
+void IntakeWriter::Spool(std::vector<std::unique_ptr<Pending>>& batch, const Status& why) {
+  if (!outage_logged_) {
+    Log::Warn("store unavailable, spooling", {{"error", why.message()}});
+    outage_logged_ = true;
+  }
+  int64_t spooled = 0, failed = 0;
+  for (auto& p : batch) {
+    IntakeWrite w;
+    auto name = spool_.Write(EncodeIntake(p->intake), clock_.Now());
+    if (name.ok()) {
+      w.kind = IntakeWrite::kSpooled;
+      ++spooled;
+    } else {
+      w.kind = IntakeWrite::kFailed;
+      w.error = Status::Unavailable("store unavailable (" + why.message() + ") and spool write failed (" +
+                                    name.status().message() + ")");
+      Log::Error("spool write failed", {{"error", name.status().message()}});
+      ++failed;
+    }
+    p->done.set_value(std::move(w));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.spooled += spooled;
+    stats_.failed += failed;
+    stats_.batches++;
+  }
+  if (spooled && on_spooled_) on_spooled_();
+}
+
+}  // namespace courier

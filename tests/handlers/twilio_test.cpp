@@ -1,0 +1,431 @@
+// TW/T/TMS/TWA/SW — Twilio and Twilio-compatible: signature, receive,
+// status and send tables.
+#include "handlers/twilio.h"
+
+#include <algorithm>
+
+#include "core/clock.h"
+#include "handler_harness.h"
+#include "handlers/common.h"
+
+using namespace courier;
+using namespace courier::testing;
+
+namespace {
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+const char* kAccountSid = "AC9b5f6c8a";
+const char* kAuthToken = "authtoken6789";
+const char* kBasicAuth = "Basic QUM5YjVmNmM4YTphdXRodG9rZW42Nzg5";  // base64("AC9b5f6c8a:authtoken6789")
+const char* kTwiML = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+const char* kMessagesPath = "/2010-04-01/Accounts/AC9b5f6c8a/Messages.json";
+
+Channel TwChannel(const std::string& code = "TW", std::map<std::string, std::string> config = {
+                                                      {"account_sid", kAccountSid}, {"auth_token", kAuthToken}}) {
+  return TestChannel(code, "+12065551212", "US", std::move(config));
+}
+
+Channel TwaChannel() {
+  return TestChannel("TWA", "+12065551212", "US", {{"account_sid", kAccountSid}, {"auth_token", kAuthToken}},
+                     {"whatsapp"});
+}
+
+// What Twilio would put in X-Twilio-Signature for a POST of `params` to
+// the harness's URL (kTestBaseUrl + "/c/<code>/<uuid>/<action>/"):
+// base64(HMAC-SHA1(token, url + key1 + value1 + ...)), keys sorted.
+std::string Signature(const std::string& code, const std::string& action, Params params,
+                      const std::string& token = kAuthToken) {
+  std::string data = std::string(kTestBaseUrl) + "/c/" + code + "/" + kTestChannelUUID + "/" + action + "/";
+  std::sort(params.begin(), params.end());
+  for (const auto& [k, v] : params) data += k + v;
+  return handlers::HmacSha1Base64(token, data);
+}
+
+// A case whose body is `params`, signed as Twilio would sign it.
+ReceiveCase Signed(const std::string& code, ReceiveCase c, const Params& params) {
+  c.body = FormEncode(params);
+  c.headers["x-twilio-signature"] = Signature(code, c.action, params);
+  return c;
+}
+
+// `p` with `extra` values replacing or adding fields and `drop` removed.
+Params Merge(Params p, const Params& extra, const std::vector<std::string>& drop = {}) {
+  for (const auto& name : drop)
+    p.erase(std::remove_if(p.begin(), p.end(), [&](const auto& kv) { return kv.first == name; }), p.end());
+  for (const auto& [k, v] : extra) {
+    auto it = std::find_if(p.begin(), p.end(), [&](const auto& kv) { return kv.first == k; });
+    if (it != p.end()) it->second = v;
+    else p.push_back({k, v});
+  }
+  return p;
+}
+
+// An incoming SMS as Twilio posts it.
+Params Incoming(const Params& extra = {}, const std::vector<std::string>& drop = {}) {
+  return Merge({{"ToCountry", "US"}, {"MessageSid", "SMe287d7109a5a925f182f0e07fe5b223b"},
+                {"AccountSid", kAccountSid}, {"From", "+14133881111"}, {"To", "+12065551212"},
+                {"Body", "Hello World"}, {"FromCountry", "US"}, {"NumMedia", "0"}},
+               extra, drop);
+}
+
+// A status callback for an outgoing msg to +250788383383.
+Params StatusParams(const std::string& status, const Params& extra = {}) {
+  return Merge({{"MessageSid", "SMe287d7109a5a925f182f0e07fe5b223b"}, {"MessageStatus", status},
+                {"AccountSid", kAccountSid}, {"To", "+250788383383"}, {"From", "+12065551212"}},
+               extra);
+}
+
+const char* kBase64Body =
+    "QmFubm9uIEV4cGxhaW5zIFRoZSBXb3JsZCDigKYg4oCcVGhlIENhbXAgb2YgdGhlIFNhaW50c+KAnSBpcyBhIG5vdmVsIGFib3V0IG1pZ3JhbnRz";
+const char* kBinaryBase64 =
+    "gIGCg4SFhoeIiYqLjI2Oj5CRkpOUlZaXmJmam5ydnp+goaKjpKWmp6ipqqusra6vsLGys7S1tre4ubq7vL2+vw==";
+const char* kPlainLong = "This is a plain text message of more than sixty characters, not base64.";
+
+TEST(TwilioHandler, Receive) {
+  TwilioHandler h("TW", "Twilio");
+  const std::string sid = "SMe287d7109a5a925f182f0e07fe5b223b";
+  RunReceiveCases(h, TwChannel(), {
+      Signed("TW", {.label = "valid", .action = "receive",
+                    .msgs = {{.urn = "tel:+14133881111", .text = "Hello World", .external_id = sid}},
+                    .response_body = kTwiML}, Incoming()),
+      Signed("TW", {.label = "national number in FromCountry", .action = "receive",
+                    .msgs = {{.urn = "tel:+250788383383", .text = "Hello World", .external_id = sid}}},
+             Incoming({{"From", "0788383383"}, {"FromCountry", "RW"}})),
+      Signed("TW", {.label = "no FromCountry: channel country", .action = "receive",
+                    .msgs = {{.urn = "tel:+12012345678", .text = "Hello World", .external_id = sid}}},
+             Incoming({{"From", "2012345678"}}, {"FromCountry"})),
+      Signed("TW", {.label = "base64 body decoded", .action = "receive",
+                    .msgs = {{.urn = "tel:+14133881111",
+                              .text = "Bannon Explains The World \u2026 \u201cThe Camp of the Saints\u201d is a novel about migrants",
+                              .external_id = sid}}},
+             Incoming({{"Body", kBase64Body}})),
+      Signed("TW", {.label = "plain long body kept", .action = "receive",
+                    .msgs = {{.urn = "tel:+14133881111", .text = kPlainLong, .external_id = sid}}},
+             Incoming({{"Body", kPlainLong}})),
+      Signed("TW", {.label = "base64 of mostly non-ASCII kept", .action = "receive",
+                    .msgs = {{.urn = "tel:+14133881111", .text = kBinaryBase64, .external_id = sid}}},
+             Incoming({{"Body", kBinaryBase64}})),
+      Signed("TW", {.label = "media, no body", .action = "receive",
+                    .msgs = {{.urn = "tel:+14133881111", .text = "", .external_id = sid,
+                              .attachments = {"image/jpeg:https://api.twilio.com/Media/ME1",
+                                              "audio/ogg:https://api.twilio.com/Media/ME2"}}},
+                    .response_body = kTwiML},
+             Incoming({{"Body", ""}, {"NumMedia", "2"}, {"MediaUrl0", "https://api.twilio.com/Media/ME1"},
+                       {"MediaContentType0", "image/jpeg"}, {"MediaUrl1", "https://api.twilio.com/Media/ME2"},
+                       {"MediaContentType1", "audio/ogg"}})),
+      Signed("TW", {.label = "media with caption", .action = "receive",
+                    .msgs = {{.urn = "tel:+14133881111", .text = "look", .external_id = sid,
+                              .attachments = {"image/png:https://api.twilio.com/Media/ME1"}}}},
+             Incoming({{"Body", "look"}, {"NumMedia", "1"}, {"MediaUrl0", "https://api.twilio.com/Media/ME1"},
+                       {"MediaContentType0", "image/png"}})),
+      Signed("TW", {.label = "no body, no media", .action = "receive", .error = "field 'body' required"},
+             Incoming({{"Body", ""}})),
+      Signed("TW", {.label = "missing MessageSid", .action = "receive", .error = "field 'messagesid' required"},
+             Incoming({}, {"MessageSid"})),
+      Signed("TW", {.label = "missing AccountSid", .action = "receive", .error = "field 'accountsid' required"},
+             Incoming({}, {"AccountSid"})),
+      Signed("TW", {.label = "missing From", .action = "receive", .error = "field 'from' required"},
+             Incoming({}, {"From"})),
+      Signed("TW", {.label = "missing To", .action = "receive", .error = "field 'to' required"}, Incoming({}, {"To"})),
+      {.label = "missing signature", .action = "receive", .body = FormEncode(Incoming()),
+       .error = "missing request signature", .unauthorized = true},
+      {.label = "signed with another token", .action = "receive", .body = FormEncode(Incoming()),
+       .headers = {{"x-twilio-signature", Signature("TW", "receive", Incoming(), "othertoken")}},
+       .error = "invalid request signature", .unauthorized = true},
+      {.label = "body changed after signing", .action = "receive", .body = FormEncode(Incoming({{"Body", "Goodbye"}})),
+       .headers = {{"x-twilio-signature", Signature("TW", "receive", Incoming())}},
+       .error = "invalid request signature", .unauthorized = true},
+      {.label = "signature over another URL", .action = "receive", .body = FormEncode(Incoming()),
+       .headers = {{"x-twilio-signature", Signature("TW", "status", Incoming())}},
+       .error = "invalid request signature", .unauthorized = true},
+  });
+}
+
+TEST(TwilioHandler, ReceiveWithoutAuthToken) {
+  TwilioHandler h("TW", "Twilio");
+  RunReceiveCases(h, TwChannel("TW", {{"account_sid", kAccountSid}}), {
+      Signed("TW", {.label = "receive", .action = "receive", .error = "invalid or missing auth token in config",
+                    .unauthorized = false}, Incoming()),
+      Signed("TW", {.label = "status", .action = "status", .error = "invalid or missing auth token in config",
+                    .unauthorized = false}, StatusParams("sent")),
+  });
+}
+
+TEST(TwilioHandler, Status) {
+  TwilioHandler h("TW", "Twilio");
+  const std::string sid = "SMe287d7109a5a925f182f0e07fe5b223b";
+  std::vector<ReceiveCase> cases;
+  const std::vector<std::pair<std::string, MsgStatus>> table = {
+      {"queued", MsgStatus::kSent},       {"sending", MsgStatus::kSent},       {"sent", MsgStatus::kSent},
+      {"delivered", MsgStatus::kDelivered}, {"undelivered", MsgStatus::kFailed}, {"failed", MsgStatus::kFailed},
+      {"read", MsgStatus::kRead},         {"accepted", MsgStatus::kWired},     {"scheduled", MsgStatus::kWired},
+      {"canceled", MsgStatus::kFailed},
+  };
+  for (const auto& [word, status] : table)
+    cases.push_back(Signed("TW", {.label = "status " + word, .action = "status",
+                                  .statuses = {{.status = status, .external_id = sid}}},
+                           StatusParams(word)));
+  cases.push_back(Signed("TW", {.label = "unknown status", .action = "status",
+                                .error = "unknown status 'blah', must be one of 'queued', 'failed', 'sent'"},
+                         StatusParams("blah")));
+  cases.push_back(Signed("TW", {.label = "inbound-only status", .action = "status", .error = "unknown status 'received'"},
+                         StatusParams("received")));
+  cases.push_back(Signed("TW", {.label = "missing status", .action = "status", .error = "field 'messagestatus' required"},
+                         Params{{"MessageSid", sid}}));
+  cases.push_back(Signed("TW", {.label = "missing sid", .action = "status", .error = "field 'messagesid' required"},
+                         Params{{"MessageStatus", "sent"}}));
+  cases.push_back(Signed("TW", {.label = "21610 stops the contact", .action = "status",
+                                .statuses = {{.status = MsgStatus::kFailed, .external_id = sid}},
+                                .stop_urns = {"tel:+250788383383"}},
+                         StatusParams("undelivered", {{"ErrorCode", "21610"}})));
+  cases.push_back(Signed("TW", {.label = "other error code does not stop", .action = "status",
+                                .statuses = {{.status = MsgStatus::kFailed, .external_id = sid}}},
+                         StatusParams("undelivered", {{"ErrorCode", "30003"}})));
+  cases.push_back({.label = "unsigned status", .action = "status", .body = FormEncode(StatusParams("sent")),
+                   .error = "missing request signature", .unauthorized = true});
+  RunReceiveCases(h, TwChannel(), cases);
+}
+
+// Twilio's own documented example: token 12345 over
+// https://mycompany.com/myapp.php?foo=1&bar=2 and five POST params.
+TEST(TwilioHandler, SignatureKnownAnswer) {
+  TwilioHandler h("TW", "Twilio");
+  Channel channel = TwChannel("TW", {{"auth_token", "12345"}});
+  const std::string body = FormEncode({{"CallSid", "CA1234567890ABCDE"}, {"Caller", "+14158675310"},
+                                       {"Digits", "1234"}, {"From", "+14158675310"}, {"To", "+18005551212"}});
+  Route route{"POST", "receive", RouteKind::kReceive};
+  auto http = NewPocoHttpClient();
+  HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+  for (const auto& [signature, valid] :
+       std::vector<std::pair<std::string, bool>>{{"GvWf1cFY/Q7PnoempGyD5oXAezc=", true},
+                                                 {"GvWf1cFY/Q7PnoempGyD5oXAezd=", false}}) {
+    auto request = WebhookRequest::Build(
+        "POST", "/myapp.php?foo=1&bar=2",
+        {{"content-type", "application/x-www-form-urlencoded"}, {"x-twilio-signature", signature}}, body,
+        "https://mycompany.com", "receive");
+    WebhookResult r = h.Receive(route, channel, request, ctx);
+    EXPECT_EQ(r.unauthorized, !valid) << signature;
+    // A genuine request gets past the signature to field validation.
+    EXPECT_EQ(r.error.rfind(valid ? "field 'messagesid' required" : "invalid request signature", 0), 0u) << r.error;
+  }
+}
+
+TEST(TwilioHandler, DecodePossibleBase64) {
+  using handlers::DecodePossibleBase64;
+  const std::string padded = "SGVsbG8gZnJvbSBjb3VyaWVyOiB0aGlzIGJhc2U2NCB0ZXh0IGlzIGxvbmcgZW5vdWdoIHRvIGJlIGRlY29kZWQ=";
+  EXPECT_EQ(DecodePossibleBase64(padded), "Hello from courier: this base64 text is long enough to be decoded");
+  EXPECT_EQ(DecodePossibleBase64(" " + padded.substr(0, 40) + "\r" + padded.substr(40) + "\r\n"),
+            "Hello from courier: this base64 text is long enough to be decoded");
+  std::string bad_pad_bits = padded;
+  bad_pad_bits[bad_pad_bits.size() - 2] = 'R';  // ...ZWR=: non-zero padding bits, not strict
+  EXPECT_EQ(DecodePossibleBase64(bad_pad_bits), bad_pad_bits);
+  EXPECT_EQ(DecodePossibleBase64("SGVsbG8gV29ybGQ="), "SGVsbG8gV29ybGQ=");  // under 60 characters
+  EXPECT_EQ(DecodePossibleBase64(padded.substr(0, 87)), padded.substr(0, 87));  // not a multiple of 4
+  std::string inner_newline = padded;
+  inner_newline[20] = '\n';
+  EXPECT_EQ(DecodePossibleBase64(inner_newline), inner_newline);
+  EXPECT_EQ(DecodePossibleBase64(kBinaryBase64), kBinaryBase64);
+  EXPECT_EQ(DecodePossibleBase64(""), "");
+}
+
+TEST(TwilioHandler, ReceiveWhatsAppAndSignalWire) {
+  const std::string sid = "SMe287d7109a5a925f182f0e07fe5b223b";
+  TwilioHandler twa("TWA", "Twilio WhatsApp", TwilioHandler::Flavor::kWhatsApp);
+  RunReceiveCases(twa, TwaChannel(), {
+      Signed("TWA", {.label = "whatsapp sender", .action = "receive",
+                     .msgs = {{.urn = "whatsapp:14133881111", .text = "Hello World", .external_id = sid}},
+                     .response_body = kTwiML},
+             Incoming({{"From", "whatsapp:+14133881111"}, {"To", "whatsapp:+12065551212"}})),
+      Signed("TWA", {.label = "whatsapp 21610 stop", .action = "status",
+                     .statuses = {{.status = MsgStatus::kFailed, .external_id = sid}},
+                     .stop_urns = {"whatsapp:250788383383"}},
+             StatusParams("failed", {{"ErrorCode", "21610"}, {"To", "whatsapp:+250788383383"}})),
+      {.label = "whatsapp unsigned", .action = "receive", .body = FormEncode(Incoming()),
+       .error = "missing request signature", .unauthorized = true},
+  });
+
+  // A whatsapp: sender on a plain Twilio channel is still a whatsapp URN.
+  TwilioHandler tw("T", "Twilio");
+  RunReceiveCases(tw, TwChannel("T"), {
+      Signed("T", {.label = "T type, whatsapp sender", .action = "receive",
+                   .msgs = {{.urn = "whatsapp:14133881111", .text = "Hello World", .external_id = sid}}},
+             Incoming({{"From", "whatsapp:+14133881111"}})),
+  });
+
+  TwilioHandler sw("SW", "SignalWire", TwilioHandler::Flavor::kSignalWire);
+  RunReceiveCases(sw, TwChannel("SW", {{"account_sid", kAccountSid}}), {
+      {.label = "no signature needed", .action = "receive", .body = FormEncode(Incoming()),
+       .msgs = {{.urn = "tel:+14133881111", .text = "Hello World", .external_id = sid}}, .response_body = kTwiML},
+      {.label = "status", .action = "status", .body = FormEncode(StatusParams("delivered")),
+       .statuses = {{.status = MsgStatus::kDelivered, .external_id = sid}}},
+      {.label = "missing field", .action = "receive", .body = FormEncode(Incoming({}, {"From"})),
+       .error = "field 'from' required"},
+  });
+}
+
+std::string Callback(const std::string& code) {
+  return std::string(kTestBaseUrl) + "/c/" + code + "/" + kTestChannelUUID + "/status";
+}
+
+MockResponse Created(const std::string& sid) {
+  return {.status = 201, .body = "{\"sid\":\"" + sid + "\",\"status\":\"queued\",\"error_code\":null}"};
+}
+
+TEST(TwilioHandler, Send) {
+  TwilioHandler h("TW", "Twilio");
+  const std::string long_a(1590, 'a'), long_b(20, 'b');
+  RunSendCases(h, TwChannel(), {
+      {.label = "plain", .responses = {{kMessagesPath, Created("SM1234")}}, .external_id = "SM1234",
+       .requests = {{.path = kMessagesPath,
+                     .form = {{"To", "+250788383383"}, {"From", "+12065551212"}, {"Body", "Simple Message"},
+                              {"StatusCallback", Callback("tw")}},
+                     .headers = {{"authorization", kBasicAuth}, {"accept", "application/json"}},
+                     .body = FormEncode({{"To", "+250788383383"}, {"From", "+12065551212"},
+                                         {"Body", "Simple Message"}, {"StatusCallback", Callback("tw")}})}}},
+      {.label = "unicode", .text = "☺ Mwaramutse", .responses = {{kMessagesPath, Created("SM1")}},
+       .external_id = "SM1", .requests = {{.path = kMessagesPath, .form = {{"Body", "☺ Mwaramutse"}}}}},
+      {.label = "messaging service sid", .responses = {{kMessagesPath, Created("SM2")}}, .external_id = "SM2",
+       .requests = {{.path = kMessagesPath,
+                     .body = FormEncode({{"To", "+250788383383"}, {"MessagingServiceSid", "MG0001"},
+                                         {"Body", "Simple Message"}, {"StatusCallback", Callback("tw")}})}},
+       .setup = [](Channel& c) { c.config["messaging_service_sid"] = "MG0001"; }},
+      {.label = "media, repeated MediaUrl", .text = "Caption",
+       .attachments = {"image/jpeg:https://foo.bar/image.jpg", "audio/ogg:https://foo.bar/audio.ogg"},
+       .responses = {{kMessagesPath, Created("SM3")}}, .external_id = "SM3",
+       .requests = {{.path = kMessagesPath,
+                     .form = {{"Body", "Caption"}, {"MediaUrl", "https://foo.bar/audio.ogg"}},
+                     .body_contains = {FormEncode({{"MediaUrl", "https://foo.bar/image.jpg"}}),
+                                       FormEncode({{"MediaUrl", "https://foo.bar/audio.ogg"}})}}}},
+      {.label = "media only: no Body", .text = "", .attachments = {"image/jpeg:https://foo.bar/image.jpg"},
+       .responses = {{kMessagesPath, Created("SM4")}}, .external_id = "SM4",
+       .requests = {{.path = kMessagesPath,
+                     .body = FormEncode({{"To", "+250788383383"}, {"From", "+12065551212"},
+                                         {"MediaUrl", "https://foo.bar/image.jpg"},
+                                         {"StatusCallback", Callback("tw")}})}}},
+      {.label = "long text split in two, media with the first",
+       .text = long_a + " " + long_b, .attachments = {"image/jpeg:https://foo.bar/image.jpg"},
+       .responses = {{kMessagesPath, Created("SM5")}, {kMessagesPath, Created("SM6")}}, .external_id = "SM5",
+       .requests = {{.path = kMessagesPath, .form = {{"Body", long_a}, {"MediaUrl", "https://foo.bar/image.jpg"}}},
+                    {.path = kMessagesPath,
+                     .body = FormEncode({{"To", "+250788383383"}, {"From", "+12065551212"}, {"Body", long_b},
+                                         {"StatusCallback", Callback("tw")}})}}},
+      {.label = "second part fails",
+       .text = long_a + " " + long_b,
+       .responses = {{kMessagesPath, Created("SM7")}, {kMessagesPath, {.status = 500, .body = "oops"}}},
+       .status = MsgStatus::kErrored, .error = "received non 200 status: 500",
+       .requests = {{.path = kMessagesPath}, {.path = kMessagesPath}}},
+      {.label = "21610: failed and stopped",
+       .responses = {{kMessagesPath, {.status = 400, .body = "{\"code\":21610,\"message\":\"Attempt to send to "
+                                                           "unsubscribed recipient\",\"status\":400}"}}},
+       .status = MsgStatus::kFailed, .error = "received error code from twilio '21610'", .stop_contact = true,
+       .requests = {{.path = kMessagesPath}}},
+      {.label = "error_code in a 2xx body",
+       .responses = {{kMessagesPath, {.status = 201, .body = "{\"sid\":\"SM8\",\"error_code\":30001}"}}},
+       .status = MsgStatus::kErrored, .error = "received error code from twilio '30001'",
+       .requests = {{.path = kMessagesPath}}},
+      {.label = "other 4xx code",
+       .responses = {{kMessagesPath, {.status = 400, .body = "{\"code\":21211,\"message\":\"Invalid 'To'\"}"}}},
+       .status = MsgStatus::kErrored, .error = "received error code from twilio '21211'",
+       .requests = {{.path = kMessagesPath}}},
+      {.label = "429", .responses = {{kMessagesPath, {.status = 429, .body = "{\"code\":20429}"}}},
+       .status = MsgStatus::kErrored, .error = "received error code from twilio '20429'",
+       .requests = {{.path = kMessagesPath}}, .throttled_for_seconds = 1},
+      {.label = "no sid", .responses = {{kMessagesPath, {.status = 200, .body = "{\"status\":\"queued\"}"}}},
+       .status = MsgStatus::kErrored, .error = "unable to get sid from body", .requests = {{.path = kMessagesPath}}},
+      {.label = "not json", .responses = {{kMessagesPath, {.status = 200, .body = "ok", .content_type = "text/plain"}}},
+       .status = MsgStatus::kErrored, .error = "unable to get sid from body", .requests = {{.path = kMessagesPath}}},
+      {.label = "500", .responses = {{kMessagesPath, {.status = 500, .body = "oops", .content_type = "text/plain"}}},
+       .status = MsgStatus::kErrored, .error = "received non 200 status: 500", .requests = {{.path = kMessagesPath}}},
+  });
+
+  RunSendCases(h, TwChannel("TW", {{"ACCOUNT_SID", kAccountSid}, {"auth_token", kAuthToken}}), {
+      {.label = "legacy ACCOUNT_SID", .responses = {{kMessagesPath, Created("SM9")}}, .external_id = "SM9",
+       .requests = {{.path = kMessagesPath, .headers = {{"authorization", kBasicAuth}}}}},
+  });
+  RunSendCases(h, TwChannel("TW", {{"account_sid", kAccountSid}}), {
+      {.label = "no auth_token", .status = MsgStatus::kErrored, .error = "missing account_sid or auth_token",
+       .requests = {}, .logs = 1},
+  });
+  RunSendCases(h, TwChannel("TW", {{"auth_token", kAuthToken}}), {
+      {.label = "no account_sid", .status = MsgStatus::kErrored, .error = "missing account_sid or auth_token",
+       .requests = {}, .logs = 1},
+  });
+}
+
+// Sends once against a mock answering `response`; for what the table
+// harness does not check (throttling).
+SendResult SendOnce(const ChannelHandler& h, Channel channel, MockResponse response) {
+  MockProvider provider;
+  provider.On(kMessagesPath, std::move(response));
+  channel.config["base_url"] = provider.url();
+  Msg msg;
+  msg.id = 10;
+  msg.channel_uuid = channel.uuid;
+  msg.direction = Direction::kOut;
+  msg.urn = "tel:+250788383383";
+  msg.text = "hi";
+  auto http = NewPocoHttpClient();
+  HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+  return h.Send(channel, msg, ctx);
+}
+
+TEST(TwilioHandler, SendThrottled) {
+  TwilioHandler h("TW", "Twilio");
+  auto r = SendOnce(h, TwChannel(), {.status = 429, .body = "{\"code\":20429,\"message\":\"Too Many Requests\"}",
+                                     .headers = {{"Retry-After", "7"}}});
+  EXPECT_EQ(r.status, MsgStatus::kErrored);
+  EXPECT_EQ(r.throttled_for_seconds.value_or(-1), 7);
+  EXPECT_FALSE(r.stop_contact);
+
+  r = SendOnce(h, TwChannel(), {.status = 429, .body = "Too Many Requests", .content_type = "text/plain"});
+  EXPECT_EQ(r.status, MsgStatus::kErrored);
+  EXPECT_EQ(r.throttled_for_seconds.value_or(-1), 1);  // no Retry-After
+
+  r = SendOnce(h, TwChannel(), {.status = 400, .body = "{\"code\":20429}"});
+  EXPECT_EQ(r.throttled_for_seconds.value_or(-1), 1);  // Twilio's code without HTTP 429
+
+  r = SendOnce(h, TwChannel(), {.status = 400, .body = "{\"code\":21211}"});
+  EXPECT_FALSE(r.throttled_for_seconds.has_value());
+  r = SendOnce(h, TwChannel(), Created("SM1"));
+  EXPECT_EQ(r.status, MsgStatus::kWired);
+  EXPECT_FALSE(r.throttled_for_seconds.has_value());
+}
+
+TEST(TwilioHandler, SendOtherTypes) {
+  TwilioHandler tms("TMS", "Twilio Messaging Service", TwilioHandler::Flavor::kMessagingService);
+  RunSendCases(tms, TwChannel("TMS", {{"account_sid", kAccountSid}, {"auth_token", kAuthToken},
+                                      {"messaging_service_sid", "MG0002"}}), {
+      {.label = "TMS uses the service", .responses = {{kMessagesPath, Created("SM1")}}, .external_id = "SM1",
+       .requests = {{.path = kMessagesPath,
+                     .body = FormEncode({{"To", "+250788383383"}, {"MessagingServiceSid", "MG0002"},
+                                         {"Body", "Simple Message"}, {"StatusCallback", Callback("tms")}})}}},
+  });
+  RunSendCases(tms, TwChannel("TMS"), {
+      {.label = "TMS without a service sid", .status = MsgStatus::kErrored,
+       .error = "missing messaging_service_sid", .requests = {}, .logs = 1},
+  });
+
+  TwilioHandler twa("TWA", "Twilio WhatsApp", TwilioHandler::Flavor::kWhatsApp);
+  RunSendCases(twa, TwaChannel(), {
+      {.label = "TWA whatsapp addresses", .urn = "whatsapp:250788383383",
+       .responses = {{kMessagesPath, Created("SM2")}}, .external_id = "SM2",
+       .requests = {{.path = kMessagesPath,
+                     .form = {{"To", "whatsapp:+250788383383"}, {"From", "whatsapp:+12065551212"},
+                              {"Body", "Simple Message"}, {"StatusCallback", Callback("twa")}},
+                     .headers = {{"authorization", kBasicAuth}}}}},
+  });
+
+  TwilioHandler sw("SW", "SignalWire", TwilioHandler::Flavor::kSignalWire);
+  RunSendCases(sw, TwChannel("SW"), {
+      {.label = "SW at its base_url", .responses = {{kMessagesPath, Created("SM3")}}, .external_id = "SM3",
+       .requests = {{.path = kMessagesPath,
+                     .form = {{"To", "+250788383383"}, {"From", "+12065551212"}, {"StatusCallback", Callback("sw")}},
+                     .headers = {{"authorization", kBasicAuth}}}}},
+      {.label = "SW without base_url or space", .status = MsgStatus::kErrored,
+       .error = "missing base_url or space", .requests = {}, .logs = 1,
+       .setup = [](Channel& c) { c.config.erase("base_url"); }},
+  });
+}
+
+}  // namespace

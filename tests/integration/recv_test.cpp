@@ -1,0 +1,264 @@
+// courier-recv end to end: the real daemon on a free loopback port, a real
+// SQLite file, real HTTP and ZeroMQ.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <zmq.hpp>
+
+#include "bus/bus.h"
+#include "core/json.h"
+#include "harness.h"
+#include "http/http_client.h"
+
+using namespace courier;
+using namespace courier::testing;
+
+namespace {
+
+// Holds an exclusive transaction on the store from another process, as a
+// long-running writer or a backup tool would.
+class StoreLock {
+ public:
+  explicit StoreLock(const std::string& db) {
+    int ready[2];
+    if (::pipe(ready) != 0) throw std::runtime_error("pipe");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      sqlite3* conn = nullptr;
+      char ok = 'x';
+      if (sqlite3_open(db.c_str(), &conn) == SQLITE_OK &&
+          sqlite3_exec(conn, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK)
+        ok = 'y';
+      ssize_t w = ::write(ready[1], &ok, 1);
+      (void)w;
+      ::pause();
+      ::_exit(0);
+    }
+    char c = 0;
+    ssize_t r = ::read(ready[0], &c, 1);
+    ::close(ready[0]);
+    ::close(ready[1]);
+    locked_ = r == 1 && c == 'y';
+  }
+  ~StoreLock() { Release(); }
+  void Release() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int status;
+      ::waitpid(pid_, &status, 0);
+      pid_ = -1;
+    }
+  }
+  bool locked() const { return locked_; }
+
+ private:
+  pid_t pid_ = -1;
+  bool locked_ = false;
+};
+
+class RecvTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = FreePort();
+    env_ = {{"COURIER_DB", dir_.File("courier.db")},
+            {"COURIER_SPOOL_DIR", dir_.File("spool")},
+            {"COURIER_RUN_DIR", dir_.File("run")},
+            {"COURIER_PORT", std::to_string(port_)},
+            {"COURIER_ADDRESS", "127.0.0.1"},
+            {"COURIER_LOG_LEVEL", "warn"}};
+    ASSERT_EQ(Ctl({"init"}).exit_code, 0);
+    ex_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW"}).out;
+    ex_.pop_back();
+    kn_ = Ctl({"channel", "add", "--type", "KN", "--address", "1234", "--country", "RW"}).out;
+    kn_.pop_back();
+  }
+
+  void StartRecv(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {Bin("courier-recv")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    recv_ = std::make_unique<Daemon>(argv, env_, dir_.File("recv.log"));
+    ASSERT_TRUE(recv_->WaitForHttp(port_)) << recv_->log();
+  }
+
+  RunResult Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), Bin("courier-ctl"));
+    return RunProgram(args, "", env_);
+  }
+
+  HttpExchange Post(const std::string& path, const std::string& body,
+                    const std::string& content_type = "application/x-www-form-urlencoded",
+                    const std::string& method = "POST") {
+    HttpRequestSpec req;
+    req.method = method;
+    req.url = "http://127.0.0.1:" + std::to_string(port_) + path;
+    req.body = body;
+    req.headers.push_back({"Content-Type", content_type});
+    return http_->Do(req);
+  }
+
+  json::ObjectPtr Body(const HttpExchange& ex) {
+    auto o = json::ParseObject(ex.body);
+    EXPECT_TRUE(o.ok()) << ex.body;
+    return o.ok() ? *o : json::NewObject();
+  }
+
+  size_t CountMsgs() { return Lines(Ctl({"msgs", "list", "--limit", "100000", "--json"}).out).size(); }
+
+  TempDir dir_;
+  int port_ = 0;
+  std::map<std::string, std::string> env_;
+  std::string ex_, kn_;
+  std::unique_ptr<Daemon> recv_;
+  std::unique_ptr<HttpClient> http_ = NewPocoHttpClient();
+};
+
+TEST_F(RecvTest, ReceivesStoresAndAnswersWithTheMsgUuid) {
+  StartRecv();
+  auto r = Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=Muraho%20%E2%9C%93");
+  ASSERT_EQ(r.status_code, 200) << r.body;
+  auto body = Body(r);
+  EXPECT_EQ(json::GetString(body, "message"), "Message Accepted");
+  auto item = body->getArray("data")->getObject(0);
+  EXPECT_EQ(json::GetString(item, "type"), "msg");
+  EXPECT_EQ(json::GetString(item, "urn"), "tel:+250788383383");
+  std::string uuid = json::GetString(item, "msg_uuid").value_or("");
+
+  auto shown = Ctl({"msgs", "show", uuid, "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("\"text\":\"Muraho ✓\""), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("\"status\":\"P\""), std::string::npos);
+  // One channel log for the msg, with request and response.
+  auto logs = Ctl({"logs", "--json"});
+  EXPECT_NE(logs.out.find("Message Received"), std::string::npos) << logs.out;
+  EXPECT_NE(logs.out.find("text=Muraho"), std::string::npos);
+  // The trailing slash form (the reference's) works too.
+  EXPECT_EQ(Post("/c/ex/" + ex_ + "/receive/", "from=0788383383&text=again").status_code, 200);
+  EXPECT_EQ(CountMsgs(), 2u);
+  EXPECT_EQ(recv_->Stop(), 0);
+}
+
+TEST_F(RecvTest, ProviderRetryWithSameExternalIdIsStoredOnce) {
+  StartRecv();
+  std::string uri = "/c/kn/" + kn_ + "/receive?id=abc123&ts=1500000000&message=hi&sender=0788383383";
+  auto first = Post(uri, "");
+  auto second = Post(uri, "");
+  ASSERT_EQ(first.status_code, 200) << first.body;
+  ASSERT_EQ(second.status_code, 200) << second.body;
+  auto uuid1 = json::GetString(Body(first)->getArray("data")->getObject(0), "msg_uuid");
+  auto uuid2 = json::GetString(Body(second)->getArray("data")->getObject(0), "msg_uuid");
+  EXPECT_EQ(uuid1, uuid2);
+  EXPECT_EQ(CountMsgs(), 1u);
+}
+
+TEST_F(RecvTest, ErrorsAreClearJsonWithTheRightCodes) {
+  StartRecv({"--max-body-bytes", "1000"});
+  auto unknown = Post("/c/ex/0d8d1c5e-7b3a-4a51-9f3e-2b1c9a7e4d10/receive", "from=1&text=x");
+  EXPECT_EQ(unknown.status_code, 400);
+  EXPECT_NE(unknown.body.find("channel not found"), std::string::npos);
+  auto wrong = Post("/c/ex/" + kn_ + "/receive", "from=1&text=x");
+  EXPECT_EQ(wrong.status_code, 400);
+  EXPECT_NE(wrong.body.find("channel type wrong"), std::string::npos);
+  auto malformed = Post("/c/ex/not-a-uuid/receive", "from=1&text=x");
+  EXPECT_EQ(malformed.status_code, 400);
+  EXPECT_EQ(Post("/c/zz/" + ex_ + "/receive", "").status_code, 404);
+  EXPECT_EQ(Post("/c/ex/" + ex_ + "/frobnicate", "").status_code, 404);
+  EXPECT_EQ(Post("/nowhere", "").status_code, 404);
+  auto put = Post("/c/ex/" + ex_ + "/receive", "", "text/plain", "PUT");
+  EXPECT_EQ(put.status_code, 405);
+  EXPECT_EQ(Post("/c/ex/" + ex_ + "/receive", "text=" + std::string(2000, 'a') + "&from=1").status_code, 413);
+  auto missing = Post("/c/ex/" + ex_ + "/receive", "from=0788383383");
+  EXPECT_EQ(missing.status_code, 400);
+  EXPECT_EQ(json::GetString(Body(missing), "message"), "Error");
+  EXPECT_NE(missing.body.find("field 'text' required"), std::string::npos);
+  // A status for a msg we do not have is acknowledged, not refused.
+  auto status = Post("/c/ex/" + ex_ + "/delivered", "id=999");
+  EXPECT_EQ(status.status_code, 200);
+  EXPECT_EQ(json::GetString(Body(status), "message"), "Ignored");
+  EXPECT_EQ(CountMsgs(), 0u);
+  // The process survived all of it.
+  EXPECT_TRUE(recv_->running());
+  EXPECT_EQ(recv_->Stop(), 0);
+}
+
+TEST_F(RecvTest, IndexAndHealth) {
+  StartRecv();
+  HttpRequestSpec req;
+  req.url = "http://127.0.0.1:" + std::to_string(port_) + "/";
+  auto index = http_->Do(req);
+  EXPECT_EQ(index.status_code, 200);
+  EXPECT_NE(index.body.find("POST /c/ex/{uuid}/receive"), std::string::npos);
+  EXPECT_NE(index.body.find("/c/kn/{uuid}/status"), std::string::npos);
+  req.url += "status";
+  auto health = http_->Do(req);
+  EXPECT_EQ(health.status_code, 200) << health.body;
+  EXPECT_NE(health.body.find("\"healthy\":true"), std::string::npos);
+}
+
+TEST_F(RecvTest, LockedStoreSpoolsAndStillAnswers200) {
+  StartRecv();
+  // Warm the channel cache, then lock the store from another process.
+  ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=before").status_code, 200);
+  StoreLock lock(dir_.File("courier.db"));
+  ASSERT_TRUE(lock.locked());
+  std::vector<std::string> uuids;
+  for (int i = 0; i < 20; ++i) {
+    auto r = Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=during%20" + std::to_string(i));
+    ASSERT_EQ(r.status_code, 200) << r.body;
+    uuids.push_back(json::GetString(Body(r)->getArray("data")->getObject(0), "msg_uuid").value_or(""));
+  }
+  lock.Release();
+  auto spool = Ctl({"spool", "--json"});
+  EXPECT_EQ(Lines(spool.out).size(), 20u) << spool.out;
+  // Health reflects the backlog only above the limit; the store is back.
+  auto status = AskDaemon("ipc://" + dir_.File("run") + "/recv-ctl.sock", "status", 2000);
+  ASSERT_TRUE(status.ok());
+  EXPECT_NE(status->find("\"spooled\":20"), std::string::npos) << *status;
+  EXPECT_EQ(CountMsgs(), 1u);
+  EXPECT_EQ(recv_->Stop(), 0);
+}
+
+TEST_F(RecvTest, StoreUnavailableAtStartSpools) {
+  // The store file's directory vanishes: recv starts anyway and spools.
+  env_["COURIER_DB"] = dir_.File("missing/courier.db");
+  std::vector<std::string> argv = {Bin("courier-recv")};
+  recv_ = std::make_unique<Daemon>(argv, env_, dir_.File("recv.log"));
+  ASSERT_TRUE(recv_->WaitForHttp(port_)) << recv_->log();
+  // Without the store no channel can be looked up: the provider is asked
+  // to retry rather than told the channel does not exist.
+  auto r = Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=x");
+  EXPECT_EQ(r.status_code, 503) << r.body;
+  HttpRequestSpec req;
+  req.url = "http://127.0.0.1:" + std::to_string(port_) + "/status";
+  EXPECT_EQ(http_->Do(req).status_code, 503);
+}
+
+TEST_F(RecvTest, PublishesStoredEventsOnZeroMQ) {
+  StartRecv();
+  zmq::socket_t sub(BusContext(), zmq::socket_type::sub);
+  sub.set(zmq::sockopt::subscribe, "");
+  sub.set(zmq::sockopt::rcvtimeo, 5000);
+  sub.connect("ipc://" + dir_.File("run") + "/recv-events.sock");
+  // PUB drops until the subscription has propagated; post until one arrives.
+  zmq::message_t topic, payload;
+  bool got = false;
+  for (int i = 0; i < 20 && !got; ++i) {
+    ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=evt").status_code, 200);
+    sub.set(zmq::sockopt::rcvtimeo, 250);
+    got = sub.recv(topic).has_value();
+  }
+  ASSERT_TRUE(got);
+  ASSERT_TRUE(sub.recv(payload).has_value());
+  EXPECT_EQ(topic.to_string(), "msg.received");
+  auto event = json::ParseObject(payload.to_string());
+  ASSERT_TRUE(event.ok());
+  EXPECT_GT(json::GetInt(*event, "seq").value_or(0), 0);
+  // The same event is in the store (invariant 4).
+  auto stored = Ctl({"events", "--json"});
+  EXPECT_NE(stored.out.find(payload.to_string()), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,190 @@
+// courier-send end to end: the real daemon, a real SQLite file, a local
+// mock provider that records every request.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "bus/bus.h"
+#include "core/json.h"
+#include "harness.h"
+#include "mock_provider.h"
+
+using namespace courier;
+using namespace courier::testing;
+
+namespace {
+
+class SendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_ = {{"COURIER_DB", dir_.File("courier.db")},
+            {"COURIER_SPOOL_DIR", dir_.File("spool")},
+            {"COURIER_RUN_DIR", dir_.File("run")},
+            {"COURIER_LOG_LEVEL", "warn"},
+            {"COURIER_RETRY_BACKOFF", "1"}};
+    ASSERT_EQ(Ctl({"init"}).exit_code, 0);
+  }
+
+  std::string AddExChannel(const std::string& path, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW",
+                                     "--config", "send_url=" + provider_.url() + path};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = Ctl(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.substr(0, 36);
+  }
+
+  RunResult Ctl(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), Bin("courier-ctl"));
+    return RunProgram(args, input, env_);
+  }
+
+  void StartSend(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {Bin("courier-send")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    send_ = std::make_unique<Daemon>(argv, env_, dir_.File("send.log"));
+  }
+
+  // Polls until `pred` holds or 30 s pass (a deadline, not a timing claim).
+  template <typename Pred>
+  bool Eventually(Pred pred) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return pred();
+  }
+
+  std::vector<json::ObjectPtr> Msgs(const std::string& status = "") {
+    std::vector<std::string> args = {"msgs", "list", "--direction", "out", "--limit", "100000", "--json"};
+    if (!status.empty()) args.insert(args.end(), {"--status", status});
+    std::vector<json::ObjectPtr> out;
+    for (const auto& line : Lines(Ctl(args).out)) out.push_back(*json::ParseObject(line));
+    return out;
+  }
+
+  TempDir dir_;
+  std::map<std::string, std::string> env_;
+  MockProvider provider_;
+  std::unique_ptr<Daemon> send_;
+};
+
+TEST_F(SendTest, SendsQueuedMsgsOnceAndWritesStatusAndLogs) {
+  std::string ch = AddExChannel("/send");
+  StartSend();
+  for (int i = 0; i < 20; ++i)
+    ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+25078838" + std::to_string(3000 + i), "--text",
+                   "msg " + std::to_string(i)}).exit_code, 0);
+  ASSERT_TRUE(Eventually([&] { return Msgs("W").size() == 20; })) << send_->log();
+  EXPECT_EQ(provider_.count(), 20u);
+  std::set<std::string> texts;
+  for (const auto& r : provider_.requests()) texts.insert(r.form.at("text"));
+  EXPECT_EQ(texts.size(), 20u);  // each msg exactly once
+  auto w = Msgs("W");
+  EXPECT_FALSE(w[0]->isNull("sent_on"));
+  auto logs = Ctl({"logs", "--msg", std::to_string(*json::GetInt(w[0], "id")), "--json"});
+  EXPECT_NE(logs.out.find("Message Sent"), std::string::npos) << logs.out;
+  EXPECT_EQ(send_->Stop(), 0) << send_->log();
+}
+
+TEST_F(SendTest, ErrorsAreRetriedWithBackoffThenFailed) {
+  std::string ch = AddExChannel("/flaky");
+  provider_.SetDefault({.status = 500, .body = "down"});
+  StartSend({"--max-retries", "3"});
+  ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+250788383383", "--text", "hi"}).exit_code, 0);
+  ASSERT_TRUE(Eventually([&] { return Msgs("F").size() == 1; })) << send_->log();
+  EXPECT_EQ(provider_.count(), 3u);  // max_retries attempts, then F
+  auto f = Msgs("F")[0];
+  EXPECT_EQ(json::GetInt(f, "error_count"), 3);
+  EXPECT_NE(json::GetString(f, "error_reason").value_or("").find("gave up after 3"), std::string::npos);
+  // An operator retry sends again, and this time the provider is back.
+  provider_.SetDefault({.status = 200, .body = "ok"});
+  ASSERT_EQ(Ctl({"retry", std::to_string(*json::GetInt(f, "id"))}).exit_code, 0);
+  ASSERT_TRUE(Eventually([&] { return Msgs("W").size() == 1; })) << send_->log();
+  EXPECT_EQ(provider_.count(), 4u);
+}
+
+TEST_F(SendTest, StoppedContactIsNotSentTo) {
+  std::string ch = AddExChannel("/send");
+  ASSERT_EQ(Ctl({"contact", "stop", "tel:+250788383383"}).exit_code, 0);
+  ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+250788383383", "--text", "hi"}).exit_code, 0);
+  StartSend();
+  ASSERT_TRUE(Eventually([&] { return Msgs("F").size() == 1; })) << send_->log();
+  EXPECT_EQ(provider_.count(), 0u);
+  EXPECT_EQ(json::GetString(Msgs("F")[0], "error_reason"), "contact stopped");
+}
+
+TEST_F(SendTest, OneBusyChannelDoesNotDelayAnother) {
+  std::string bulk = AddExChannel("/bulk", {"--tps", "20"});
+  std::string other = AddExChannel("/other");
+  std::string lines;
+  for (int i = 0; i < 200; ++i)
+    lines += "{\"channel\":\"" + bulk + "\",\"urn\":\"tel:+250788383383\",\"text\":\"bulk " + std::to_string(i) +
+             "\",\"priority\":\"bulk\"}\n";
+  ASSERT_EQ(Ctl({"send", "--jsonl", "-"}, lines).exit_code, 0);
+  StartSend();
+  ASSERT_TRUE(Eventually([&] { return provider_.count() >= 20; }));
+  ASSERT_EQ(Ctl({"send", "--channel", other, "--urn", "tel:+250788383384", "--text", "urgent"}).exit_code, 0);
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& r : provider_.requests())
+      if (r.path == "/other") return true;
+    return false;
+  }));
+  // The single msg went out while the TPS-limited bulk was still draining.
+  size_t bulk_sent = 0;
+  for (const auto& r : provider_.requests()) bulk_sent += r.path == "/bulk";
+  EXPECT_LT(bulk_sent, 200u);
+  EXPECT_EQ(send_->Stop(), 0) << send_->log();
+  // Nothing claimed is left in flight after a graceful stop.
+  auto queue = Ctl({"queue", "--json"});
+  EXPECT_EQ(queue.out.find("\"in_flight\":1"), std::string::npos) << queue.out;
+  EXPECT_NE(queue.out.find("\"in_flight\":0"), std::string::npos);
+}
+
+TEST_F(SendTest, KilledMidRequestIsInterruptedNotResent) {
+  std::string ch = AddExChannel("/slow");
+  // The provider answers after 3 s: the sender is killed while it waits,
+  // after the provider has the msg and before courier knows the outcome.
+  provider_.SetDefault({.status = 200, .body = "ok", .delay_ms = 3000});
+  ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+250788383383", "--text", "once"}).exit_code, 0);
+  StartSend();
+  ASSERT_TRUE(Eventually([&] { return provider_.count() == 1; }));
+  EXPECT_EQ(send_->Stop(9), 128 + 9);
+  auto queue = Ctl({"queue", "--json"});
+  EXPECT_NE(queue.out.find("\"in_flight\":1"), std::string::npos) << queue.out;
+
+  StartSend();
+  ASSERT_TRUE(Eventually([&] { return Msgs("E").size() == 1; })) << send_->log();
+  auto msg = Msgs("E")[0];
+  EXPECT_EQ(json::GetString(msg, "error_reason"), "interrupted, outcome unknown");
+  EXPECT_TRUE(msg->isNull("next_attempt_on"));  // not retried automatically
+  queue = Ctl({"queue", "--json"});
+  EXPECT_NE(queue.out.find("\"interrupted\":1"), std::string::npos) << queue.out;
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(provider_.count(), 1u);  // never sent twice
+
+  // The operator decides: retry sends it again, once.
+  provider_.SetDefault({.status = 200, .body = "ok"});
+  ASSERT_EQ(Ctl({"retry", std::to_string(*json::GetInt(msg, "id"))}).exit_code, 0);
+  ASSERT_TRUE(Eventually([&] { return Msgs("W").size() == 1; })) << send_->log();
+  EXPECT_EQ(provider_.count(), 2u);
+}
+
+TEST_F(SendTest, ControlSocketReportsCounters) {
+  std::string ch = AddExChannel("/send");
+  StartSend();
+  ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+250788383383", "--text", "hi"}).exit_code, 0);
+  ASSERT_TRUE(Eventually([&] { return Msgs("W").size() == 1; }));
+  std::string endpoint = "ipc://" + dir_.File("run") + "/send-ctl.sock";
+  Result<std::string> status = Status::Unavailable("");
+  ASSERT_TRUE(Eventually([&] {
+    status = AskDaemon(endpoint, "status", 1000);
+    return status.ok() && status->find("\"sent\":1") != std::string::npos;
+  })) << (status.ok() ? *status : status.status().message());
+  EXPECT_NE(status->find("\"pid\""), std::string::npos);
+}
+
+}  // namespace
