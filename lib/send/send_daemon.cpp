@@ -58,7 +58,7 @@ int RunSend(const Options& options, StopToken& stop) {
   http_options.timeout_seconds = options.http_timeout;
   auto http = NewPocoHttpClient(http_options);
   SenderOptions sender_options;
-  sender_options.worker = HostName();
+  sender_options.worker = HostName() + ":" + std::to_string(::getpid());
   sender_options.max_workers = options.max_workers;
   sender_options.max_retries = options.max_retries;
   sender_options.retry_backoff_s = options.retry_backoff;

@@ -1,5 +1,9 @@
 #include "send/sender.h"
 
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdlib>
 #include <random>
 
 #include "core/log.h"
@@ -9,6 +13,18 @@ namespace courier {
 namespace {
 
 constexpr Micros kChannelRefresh = 10 * kMicrosPerSecond;
+constexpr Micros kRecoveryInterval = 30 * kMicrosPerSecond;
+
+// "host:pid" of a worker on this host whose process is gone.
+bool IsDeadLocalWorker(const std::string& worker, const std::string& self) {
+  auto colon = worker.rfind(':');
+  if (colon == std::string::npos || worker == self) return false;
+  if (worker.substr(0, colon) != self.substr(0, self.rfind(':'))) return false;  // another host's
+  char* end = nullptr;
+  long pid = std::strtol(worker.c_str() + colon + 1, &end, 10);
+  if (*end != '\0' || pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
 
 }  // namespace
 
@@ -76,6 +92,7 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
   std::unique_ptr<Store> store;
   bool outage_logged = false;
   bool recovered = false;
+  Micros last_recovery = 0;
   for (int i = 0; i < options_.max_workers; ++i) threads_.emplace_back([this] { Work(); });
 
   while (!stop.stop_requested()) {
@@ -89,26 +106,23 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
       }
       store = std::move(opened.value());
     }
-    // Before the first claim: attempts this sender left open when it died
-    // are not resent; an operator decides (courier-ctl retry / fail).
-    if (!recovered) {
-      auto interrupted = store->FailInterruptedAttempts(options_.worker);
-      if (!interrupted.ok()) {
-        if (!outage_logged) Log::Warn("store unavailable", {{"error", interrupted.status().message()}});
+    // Before the first claim, and now and then after: attempts a dead
+    // sender left open are not resent; an operator decides (courier-ctl
+    // retry / fail).
+    Micros now = clock_.Now();
+    if (!recovered || now - last_recovery > kRecoveryInterval) {
+      Status r = RecoverDeadWorkers(*store);
+      if (!r.ok()) {
+        if (!outage_logged) Log::Warn("store unavailable", {{"error", r.message()}});
         outage_logged = true;
         store.reset();
         stop.WaitFor(std::chrono::seconds(1));
         continue;
       }
       recovered = true;
-      if (!interrupted->empty()) {
-        Log::Warn("interrupted sends marked errored, not resent", {{"count", std::to_string(interrupted->size())}});
-        std::lock_guard<std::mutex> lock(mu_);
-        counters_.interrupted += static_cast<int64_t>(interrupted->size());
-      }
+      last_recovery = now;
     }
 
-    Micros now = clock_.Now();
     if (now - channels_loaded_ > kChannelRefresh) (void)RefreshChannels(*store);
     int free = 0;
     {
@@ -194,6 +208,22 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
     if (t.joinable()) t.join();
   threads_.clear();
   ReleaseUnstarted();
+  return Status::OK();
+}
+
+Status Sender::RecoverDeadWorkers(Store& store) {
+  auto workers = store.OpenAttemptWorkers();
+  if (!workers.ok()) return workers.status();
+  for (const auto& worker : *workers) {
+    if (!IsDeadLocalWorker(worker, options_.worker)) continue;
+    auto interrupted = store.FailInterruptedAttempts(worker);
+    if (!interrupted.ok()) return interrupted.status();
+    if (interrupted->empty()) continue;
+    Log::Warn("interrupted sends marked errored, not resent",
+              {{"worker", worker}, {"count", std::to_string(interrupted->size())}});
+    std::lock_guard<std::mutex> lock(mu_);
+    counters_.interrupted += static_cast<int64_t>(interrupted->size());
+  }
   return Status::OK();
 }
 

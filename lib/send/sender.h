@@ -37,7 +37,7 @@
 namespace courier {
 
 struct SenderOptions {
-  std::string worker;   // names this sender on its attempts (host name)
+  std::string worker;   // names this sender on its attempts: "host:pid"
   int max_workers = 32;
   int max_retries = 3;
   int retry_backoff_s = 60;
@@ -80,6 +80,10 @@ class Sender {
   Status RefreshChannels(Store& store);
   std::map<int64_t, int> ChannelCaps(Micros now, bool* tps_limited);
   void ReleaseUnstarted();
+  // Marks interrupted the open attempts of senders on this host that are
+  // no longer running (this process's predecessors after a crash, or a
+  // sibling that died). Attempts of live processes are left alone.
+  Status RecoverDeadWorkers(Store& store);
 
   StoreOpener open_;
   const HandlerRegistry& handlers_;

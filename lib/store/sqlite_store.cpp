@@ -1533,6 +1533,15 @@ Result<StatusResult> SqliteStore::WriteStatus(const StatusUpdate& update) {
   return d.Run<StatusResult>("write status", Txn::kWrite, [&]() -> Result<StatusResult> { return StatusInTxn(d, update); });
 }
 
+Result<std::vector<std::string>> SqliteStore::OpenAttemptWorkers() {
+  Impl& d = *impl_;
+  return d.Run<std::vector<std::string>>("open attempt workers", Txn::kNone, [&]() -> Result<std::vector<std::string>> {
+    std::vector<std::string> workers;
+    d.S() << "SELECT DISTINCT worker FROM attempts WHERE finished_on IS NULL ORDER BY worker", into(workers), now;
+    return workers;
+  });
+}
+
 Result<std::vector<int64_t>> SqliteStore::FailInterruptedAttempts(const std::string& worker) {
   Impl& d = *impl_;
   return d.Run<std::vector<int64_t>>(

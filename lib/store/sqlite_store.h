@@ -111,6 +111,7 @@ class SqliteStore : public Store {
   Result<std::vector<Msg>> ClaimQueued(const ClaimRequest& req) override;
   Result<StatusResult> WriteStatus(const StatusUpdate& update) override;
   Result<std::vector<int64_t>> FailInterruptedAttempts(const std::string& worker) override;
+  Result<std::vector<std::string>> OpenAttemptWorkers() override;
   Result<std::vector<int64_t>> RetryMsgs(const std::vector<int64_t>& ids) override;
   Result<std::vector<int64_t>> RetryAllErrored() override;
   Result<std::vector<int64_t>> FailMsgs(const std::vector<int64_t>& ids) override;

@@ -187,6 +187,9 @@ class Store {
   // attempt. Returns the msg ids.
   virtual Result<std::vector<int64_t>> FailInterruptedAttempts(const std::string& worker) = 0;
 
+  // The distinct workers that have attempts open (claimed, unfinished).
+  virtual Result<std::vector<std::string>> OpenAttemptWorkers() = 0;
+
   // Operator actions. Retry re-queues E/F msgs now; Fail marks them F.
   virtual Result<std::vector<int64_t>> RetryMsgs(const std::vector<int64_t>& ids) = 0;
   virtual Result<std::vector<int64_t>> RetryAllErrored() = 0;

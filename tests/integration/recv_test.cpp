@@ -7,6 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include <zmq.hpp>
 
 #include "bus/bus.h"
@@ -182,6 +185,29 @@ TEST_F(RecvTest, ErrorsAreClearJsonWithTheRightCodes) {
   // The process survived all of it.
   EXPECT_TRUE(recv_->running());
   EXPECT_EQ(recv_->Stop(), 0);
+}
+
+TEST_F(RecvTest, BadSignatureIs401AndStoresNothing) {
+  std::string tw = Ctl({"channel", "add", "--type", "T", "--address", "+12065551212", "--country", "US", "--config",
+                        "account_sid=AC123", "--config", "auth_token=sekrit-token"}).out.substr(0, 36);
+  StartRecv();
+  HttpRequestSpec req;
+  req.method = "POST";
+  req.url = "http://127.0.0.1:" + std::to_string(port_) + "/c/t/" + tw + "/receive";
+  req.body = "MessageSid=SM1&AccountSid=AC123&From=%2B12065551213&To=%2B12065551212&Body=hi";
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-Twilio-Signature", "forged"}};
+  auto r = http_->Do(req);
+  EXPECT_EQ(r.status_code, 401) << r.body;
+  EXPECT_EQ(json::GetString(Body(r), "message"), "Unauthorized");
+  EXPECT_EQ(CountMsgs(), 0u);
+  // The attempt is logged for the operator, without the token.
+  std::string logs;
+  for (int i = 0; i < 50 && logs.find("Channel Error") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    logs = Ctl({"logs", "--json"}).out;
+  }
+  EXPECT_NE(logs.find("invalid request signature"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find("sekrit-token"), std::string::npos);
 }
 
 TEST_F(RecvTest, IndexAndHealth) {

@@ -173,6 +173,30 @@ TEST_F(SendTest, KilledMidRequestIsInterruptedNotResent) {
   EXPECT_EQ(provider_.count(), 2u);
 }
 
+TEST_F(SendTest, TwoSendersOnOneStoreSendEachMsgOnce) {
+  std::string a = AddExChannel("/a");
+  std::string b = AddExChannel("/b");
+  std::string lines;
+  for (int i = 0; i < 150; ++i)
+    for (const auto& ch : {a, b})
+      lines += "{\"channel\":\"" + ch + "\",\"urn\":\"tel:+250788383383\",\"text\":\"" + ch.substr(0, 4) +
+               std::to_string(i) + "\"}\n";
+  ASSERT_EQ(Ctl({"send", "--jsonl", "-"}, lines).exit_code, 0);
+  // Two senders with their own control sockets, on one store.
+  StartSend({"--max-workers", "8"});
+  auto env2 = env_;
+  env2["COURIER_RUN_DIR"] = dir_.File("run2");
+  Daemon second({Bin("courier-send"), "--max-workers", "8"}, env2, dir_.File("send2.log"));
+  ASSERT_TRUE(Eventually([&] { return Msgs("W").size() == 300; })) << send_->log() << second.log();
+  auto requests = provider_.requests();
+  EXPECT_EQ(requests.size(), 300u);
+  std::set<std::string> texts;
+  for (const auto& r : requests) texts.insert(r.form.at("text"));
+  EXPECT_EQ(texts.size(), 300u);
+  EXPECT_EQ(second.Stop(), 0);
+  EXPECT_EQ(send_->Stop(), 0);
+}
+
 TEST_F(SendTest, ControlSocketReportsCounters) {
   std::string ch = AddExChannel("/send");
   StartSend();
