@@ -16,8 +16,8 @@ void SetUpApp(CLI::App& app, const std::string& description) {
   app.description(description);
   app.add_flag("--print-config", print_config, "print the effective options and exit");
   app.set_version_flag("--version", std::string(app.get_name()) + " " + kVersion);
-  app.footer("Exit status: 0 ok, 64 usage, 65 bad data, 66 not found, 69 unavailable, 70 internal error,\n"
-             "74 I/O error, 75 try again, 78 bad configuration.");
+  app.footer("Exit status: 0 ok, 64 usage (options and configuration), 65 bad data, 66 not found,\n"
+             "69 unavailable, 70 internal error, 74 I/O error, 75 try again.");
 }
 
 std::variant<Options, int> ParseCommandLine(CLI::App& app, const OptionLoader& loader, int argc, char** argv) {

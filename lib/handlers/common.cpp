@@ -196,6 +196,19 @@ Call MakeCall(HandlerContext& ctx, const Channel& channel, const Msg& msg, const
   return call;
 }
 
+int RetryAfterSeconds(const HttpExchange& exchange) {
+  const std::string value = exchange.Header("retry-after");
+  char* end = nullptr;
+  long n = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || n <= 0) return 1;  // absent or an HTTP date
+  return static_cast<int>(std::min<long>(n, 3600));
+}
+
+SendResult ThrottledIf429(SendResult result, const HttpExchange& exchange) {
+  if (exchange.status_code == 429) result.throttled_for_seconds = RetryAfterSeconds(exchange);
+  return result;
+}
+
 ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& error, Micros now) {
   ChannelLog log;
   log.channel_id = channel.id;

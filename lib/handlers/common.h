@@ -79,6 +79,13 @@ struct Call {
 Call MakeCall(HandlerContext& ctx, const Channel& channel, const Msg& msg, const HttpRequestSpec& request,
               const std::string& description = "Message Sent");
 
+// Seconds a provider asked us to wait (Retry-After in seconds, capped at an
+// hour); 1 when absent or given as an HTTP date.
+int RetryAfterSeconds(const HttpExchange& exchange);
+// An E result marked throttled when the provider answered 429, so the
+// sender re-queues it without counting an error (DESIGN: throttling).
+SendResult ThrottledIf429(SendResult result, const HttpExchange& exchange);
+
 // A log for a failure before any request was made (status 417).
 ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& error, Micros now);
 

@@ -143,7 +143,7 @@ SendResult ExternalHandler::Send(const Channel& channel, const Msg& msg, Handler
       call.log.error = "response did not contain '" + response_check + "'";
     std::string error = call.log.error;
     logs.push_back(std::move(call.log));
-    if (!error.empty()) return handlers::Errored(error, std::move(logs));
+    if (!error.empty()) return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), call.exchange);
   }
   return handlers::Wired("", std::move(logs));
 }

@@ -171,7 +171,7 @@ SendResult KannelHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   const bool ok = call.ok();
   std::vector<ChannelLog> logs;
   logs.push_back(std::move(call.log));
-  if (!ok) return handlers::Errored(kSendError, std::move(logs));
+  if (!ok) return handlers::ThrottledIf429(handlers::Errored(kSendError, std::move(logs)), call.exchange);
   return handlers::Wired("", std::move(logs));
 }
 

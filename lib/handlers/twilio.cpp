@@ -136,14 +136,6 @@ std::optional<int64_t> IntField(const json::ObjectPtr& o, const std::string& key
   return std::nullopt;
 }
 
-int RetryAfterSeconds(const HttpExchange& exchange) {
-  const std::string value = exchange.Header("retry-after");
-  char* end = nullptr;
-  long n = std::strtol(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || n <= 0) return 1;  // absent or an HTTP date
-  return static_cast<int>(std::min<long>(n, 3600));
-}
-
 }  // namespace
 
 std::vector<Route> TwilioHandler::Routes() const {
@@ -294,7 +286,7 @@ SendResult TwilioHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     else if (sid.empty()) error = "unable to get sid from body";
     if (!error.empty() && call.log.error.empty()) call.log.error = error;
     const bool throttled = call.exchange.status_code == 429 || code == kErrorThrottled;
-    const int retry_after = RetryAfterSeconds(call.exchange);
+    const int retry_after = handlers::RetryAfterSeconds(call.exchange);
     logs.push_back(std::move(call.log));
 
     if (!error.empty()) {

@@ -13,6 +13,7 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <sstream>
@@ -79,6 +80,11 @@ Poco::Net::Context::Ptr TlsContext(bool verify) {
   static Poco::Net::Context::Ptr unverified = new Poco::Net::Context(
       Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_NONE, 9, false);
   return verify ? verified : unverified;
+}
+
+uint64_t NextClientId() {
+  static std::atomic<uint64_t> next{1};
+  return next++;
 }
 
 class PocoHttpClient : public HttpClient {
@@ -178,8 +184,10 @@ class PocoHttpClient : public HttpClient {
   Poco::Net::HTTPClientSession& Session(const Poco::URI& uri, bool verify) {
     std::string key = uri.getScheme() + "://" + uri.getHost() + ":" + std::to_string(uri.getPort()) +
                       (verify ? "" : "#insecure");
-    thread_local std::unordered_map<const void*, std::unordered_map<std::string, std::unique_ptr<Poco::Net::HTTPClientSession>>> per_client;
-    auto& sessions = per_client[this];
+    // Keyed by a per-instance id, never by address: a client created
+    // where a dead one lived must not inherit its sessions.
+    thread_local std::unordered_map<uint64_t, std::unordered_map<std::string, std::unique_ptr<Poco::Net::HTTPClientSession>>> per_client;
+    auto& sessions = per_client[id_];
     auto& slot = sessions[key];
     if (!slot) {
       if (uri.getScheme() == "https")
@@ -195,6 +203,7 @@ class PocoHttpClient : public HttpClient {
   }
 
   HttpClientOptions options_;
+  const uint64_t id_ = NextClientId();
 };
 
 }  // namespace

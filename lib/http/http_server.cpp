@@ -32,7 +32,11 @@ class Adapter : public Poco::Net::HTTPRequestHandler {
       in.uri = request.getURI();
       in.remote_address = request.clientAddress().toString();
       for (const auto& [k, v] : request) in.headers[Lower(k)] = v;
-      if (request.hasContentLength() && request.getContentLength64() > max_body_) {
+      const bool has_body = request.hasContentLength() || request.getChunkedTransferEncoding();
+      if (!has_body) {
+        // No length and not chunked: no body (reading would wait for the
+        // client to close the connection).
+      } else if (request.hasContentLength() && request.getContentLength64() > max_body_) {
         in.body_too_large = true;
         response.setKeepAlive(false);  // the unread body makes the connection unusable
       } else {
@@ -56,7 +60,8 @@ class Adapter : public Poco::Net::HTTPRequestHandler {
       out.body = "{\"message\":\"Error\",\"data\":[{\"type\":\"error\",\"error\":\"internal error\"}]}";
     }
     try {
-      response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
+      auto status = static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status);
+      response.setStatusAndReason(status, Poco::Net::HTTPResponse::getReasonForStatus(status));
       response.setContentType(out.content_type);
       for (const auto& [k, v] : out.headers) response.set(k, v);
       response.setContentLength64(static_cast<Poco::Int64>(out.body.size()));

@@ -198,7 +198,8 @@ HttpOut Receiver::ChannelRequest(const HttpIn& in, const std::string& type, cons
     result = handler->Receive(*route, *channel, request, ctx);
   } catch (const std::exception& e) {
     Log::Error("handler failed", {{"channel", channel->uuid}, {"type", handler->Code()}, {"error", e.what()}});
-    result = WebhookResult::Error("internal error handling request");
+    counters_.errors++;
+    return JsonOut(500, ErrorEnvelope("Error", "internal error handling request"));
   }
 
   const auto secrets = channel->SecretValues();

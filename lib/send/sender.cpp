@@ -71,6 +71,12 @@ std::map<int64_t, int> Sender::ChannelCaps(Micros now, bool* tps_limited) {
   const Micros second = now / kMicrosPerSecond;
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [id, state] : channels_) {
+    // Types this sender does not handle (exclude_channels) stay queued for
+    // a sender that does.
+    if (handlers_.Find(state.channel.type) == nullptr) {
+      caps[id] = 0;
+      continue;
+    }
     if (state.paused_until > now) {
       caps[id] = 0;
       continue;

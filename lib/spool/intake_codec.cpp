@@ -48,6 +48,8 @@ std::string EncodeIntake(const Intake& in) {
     so->set("status", MsgStatusString(s.status));
     json::SetNullableString(so, "new_external_id", s.new_external_id);
     json::SetNullableString(so, "error_reason", s.error_reason);
+    json::SetTime(so, "next_attempt_on", s.next_attempt_on);
+    so->set("count_error", s.count_error);
     so->set("logs", LogsArray(s.logs));
     statuses->add(so);
   }
@@ -95,6 +97,12 @@ Result<Intake> DecodeIntake(const std::string& body) {
     u.status = *status;
     u.new_external_id = json::GetString(item, "new_external_id").value_or("");
     u.error_reason = json::GetString(item, "error_reason").value_or("");
+    if (auto t = json::GetString(item, "next_attempt_on")) {
+      auto parsed = ParseRfc3339(*t);
+      if (!parsed) return Status::InvalidArgument("field 'next_attempt_on' is not an RFC 3339 time");
+      u.next_attempt_on = *parsed;
+    }
+    u.count_error = json::GetBool(item, "count_error").value_or(false);
     if (!u.msg_id && u.external_id.empty()) return Status::InvalidArgument("status needs msg_id or external_id");
     Status ls = ForEachObject(item, "logs", read_logs(u.logs));
     if (!ls.ok()) return ls;

@@ -77,6 +77,8 @@ TEST(ExternalHandler, Send) {
        .requests = {{.path = "/send", .form = {{"text", "☺\nhttps://foo.bar/image.jpg"}}}}},
       {.label = "provider error", .responses = {{"/send", {.status = 500, .body = "oops"}}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 500", .requests = {{.path = "/send"}}},
+      {.label = "throttled", .responses = {{"/send", {.status = 429, .body = "slow down", .headers = {{"Retry-After", "7"}}}}},
+       .status = MsgStatus::kErrored, .requests = {{.path = "/send"}}, .throttled_for_seconds = 7},
       {.label = "long text is split at whitespace", .text = std::string(150, 'a') + " " + std::string(20, 'b'),
        .requests = {{.path = "/send", .form = {{"text", std::string(150, 'a')}}},
                     {.path = "/send", .form = {{"text", std::string(20, 'b')}}}}},

@@ -123,6 +123,9 @@ TEST(KannelHandler, Send) {
       {.label = "provider 500", .responses = {{"/cgi-bin/sendsms", {.status = 500, .body = "oops"}}},
        .status = MsgStatus::kErrored, .error = "received error sending message",
        .requests = {SendRequest({{"text", "Simple Message"}})}},
+      {.label = "provider throttles", .responses = {{"/cgi-bin/sendsms", {.status = 429, .body = "busy"}}},
+       .status = MsgStatus::kErrored, .error = "received error sending message",
+       .requests = {SendRequest({{"text", "Simple Message"}})}, .throttled_for_seconds = 1},
       {.label = "provider 202 is fine", .responses = {{"/cgi-bin/sendsms", {.status = 202, .body = "Accepted"}}},
        .requests = {SendRequest({{"text", "Simple Message"}})}},
   });

@@ -1,0 +1,297 @@
+#include "flush/flusher.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "core/log.h"
+#include "spool/intake_codec.h"
+#include "spool/spool_file.h"
+
+namespace courier {
+namespace {
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string ParentDir(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// The intake in a file named on the command line: a spool file (its
+// header checked), or, when there is no header at all, the bare JSON body.
+Result<Intake> DecodeNamedFile(const std::string& contents) {
+  static const std::string kMagic = "courier-spool ";
+  if (contents.compare(0, kMagic.size(), kMagic) == 0) {
+    auto body = DecodeSpoolFile(contents);
+    if (!body.ok()) return body.status();
+    return DecodeIntake(*body);
+  }
+  return DecodeIntake(contents);
+}
+
+}  // namespace
+
+FlusherOptions FlusherOptionsFromEnvironment() {
+  FlusherOptions options;
+  // TEST ONLY: see FlusherOptions::crash_after_commit.
+  const char* crash = std::getenv("COURIER_TEST_CRASH_AFTER_COMMIT");
+  options.crash_after_commit = crash != nullptr && std::strcmp(crash, "1") == 0;
+  return options;
+}
+
+int64_t ReplayReport::Count(FileReplay::Result r) const {
+  int64_t n = 0;
+  for (const auto& f : files) n += f.result == r ? 1 : 0;
+  return n;
+}
+
+Flusher::Flusher(StoreOpener open, SpoolDir spool, Env& env, FlusherOptions options)
+    : open_(std::move(open)), spool_(std::move(spool)), env_(env), options_(options) {
+  if (options_.batch_size == 0) options_.batch_size = 1;
+}
+
+Result<int> Flusher::RecoverClaimed() { return spool_.RecoverClaimed(); }
+
+Status Flusher::EnsureStore() {
+  if (store_) return Status::OK();
+  auto opened = open_();
+  if (!opened.ok()) return opened.status();
+  store_ = std::move(opened.value());
+  return Status::OK();
+}
+
+void Flusher::MaybeCrashAfterCommit() {
+  // TEST ONLY: simulates kill -9 between the commit and the unlinks, so
+  // the integration test can check that the files left in cur/ are
+  // recovered and replayed as no-ops.
+  if (!options_.crash_after_commit) return;
+  Log::Error("COURIER_TEST_CRASH_AFTER_COMMIT set: aborting after commit, before unlink (test only)");
+  std::abort();
+}
+
+void Flusher::RejectFile(const std::string& name, const std::string& reason, FlushReport& report) {
+  Status s = spool_.Reject(name, "cur", reason);
+  if (!s.ok()) {
+    // It stays in cur/; the next start moves it back to new/ and it is
+    // rejected again then.
+    Log::Error("cannot move spool file to bad/", {{"file", name}, {"reason", reason}, {"error", s.message()}});
+    report.spool_error = s;
+    return;
+  }
+  Log::Warn("spool file rejected", {{"file", name}, {"reason", reason}});
+  ++report.rejected;
+}
+
+void Flusher::Unclaim(const std::string& name, FlushReport& report) {
+  // No directory fsync: if this rename is lost in a crash the file is in
+  // cur/, which the next start moves back to new/ anyway.
+  Status s = env_.Rename(spool_.Path("cur") + "/" + name, spool_.Path("new") + "/" + name);
+  if (!s.ok()) {
+    Log::Error("cannot put spool file back in new/", {{"file", name}, {"error", s.message()}});
+    report.spool_error = s;
+  }
+}
+
+void Flusher::Settle(const std::string& name, const Status& outcome, FlushReport& report) {
+  if (!outcome.ok()) {
+    // The store refused this intake's data (and wrote none of it).
+    RejectFile(name, outcome.ToString(), report);
+    return;
+  }
+  Status s = spool_.Done(name);
+  if (!s.ok()) {
+    // The data is committed; a file left in cur/ is replayed as a no-op
+    // after the next start.
+    Log::Error("committed but cannot remove spool file", {{"file", name}, {"error", s.message()}});
+    report.spool_error = s;
+  }
+  ++report.flushed;
+}
+
+bool Flusher::Commit(std::vector<Claimed>& batch, FlushReport& report) {
+  if (batch.empty()) return true;
+  std::vector<Intake> intakes;
+  intakes.reserve(batch.size());
+  for (const auto& c : batch) intakes.push_back(c.intake);
+  // Events are rows in the store (invariant 4); courier-flush does not
+  // publish them: consumers catch up with `courier-ctl events --after`.
+  auto written = store_->WriteIntakes(intakes, nullptr);
+  if (!written.ok()) {
+    const Status& why = written.status();
+    if (why.IsUnavailable()) {
+      store_.reset();  // reconnect next time
+      for (const auto& c : batch) Unclaim(c.name, report);
+      report.store_error = why;
+      return false;
+    }
+    // The contract says a whole batch fails only when the store is down;
+    // should another error come back, find the intake that causes it one
+    // by one instead of retrying the batch forever.
+    if (batch.size() > 1) {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        std::vector<Claimed> one{std::move(batch[i])};
+        if (!Commit(one, report)) {
+          for (size_t j = i + 1; j < batch.size(); ++j) Unclaim(batch[j].name, report);
+          return false;
+        }
+      }
+      return true;
+    }
+    RejectFile(batch[0].name, why.ToString(), report);
+    return true;
+  }
+  MaybeCrashAfterCommit();
+  for (size_t i = 0; i < batch.size(); ++i) Settle(batch[i].name, (*written)[i].status, report);
+  return true;
+}
+
+Result<FlushReport> Flusher::FlushOnce(const std::function<bool()>& stop, const FlushProgress& progress) {
+  FlushReport report;
+  auto listed = spool_.List("new");
+  if (!listed.ok()) return listed.status();
+  const std::vector<SpoolFile>& files = *listed;
+
+  if (!files.empty()) {
+    Status s = EnsureStore();
+    if (!s.ok()) {
+      report.store_error = s;
+      report.left = static_cast<int64_t>(files.size());
+      return report;
+    }
+  }
+
+  size_t next = 0;
+  while (next < files.size()) {
+    if (stop && stop()) break;
+    const size_t end = std::min(files.size(), next + options_.batch_size);
+    std::vector<Claimed> batch;
+    for (; next < end; ++next) {
+      const std::string& name = files[next].name;
+      Status claimed = spool_.Claim(name);
+      if (!claimed.ok()) {
+        // Gone from new/: another flusher claimed it (or an operator
+        // moved it). Otherwise the spool itself is failing.
+        if (env_.FileExists(spool_.Path("new") + "/" + name)) {
+          Log::Error("cannot claim spool file", {{"file", name}, {"error", claimed.message()}});
+          report.spool_error = claimed;
+        }
+        ++report.skipped;
+        continue;
+      }
+      auto body = spool_.Read("cur", name);
+      if (!body.ok()) {
+        const Status& why = body.status();
+        if (why.code() == Status::Code::kCorruption) {
+          RejectFile(name, why.ToString(), report);
+        } else if (why.IsNotFound()) {
+          ++report.skipped;  // taken from cur/ by another flusher's recovery
+        } else {
+          // Unreadable (an I/O error, not bad data): put it back and try
+          // again next pass rather than calling good data bad.
+          Log::Warn("cannot read spool file, will retry", {{"file", name}, {"error", why.message()}});
+          Unclaim(name, report);
+          ++report.skipped;
+        }
+        continue;
+      }
+      auto intake = DecodeIntake(*body);
+      if (!intake.ok()) {
+        RejectFile(name, intake.status().ToString(), report);
+        continue;
+      }
+      batch.push_back(Claimed{name, std::move(*intake)});
+    }
+    if (!Commit(batch, report)) {
+      break;  // store unavailable: everything from here on stays in new/
+    }
+    Log::Debug("spool batch flushed", {{"flushed", std::to_string(report.flushed)},
+                                      {"rejected", std::to_string(report.rejected)}});
+    if (progress) progress(report, files.size());
+  }
+
+  auto remaining = env_.ListDir(spool_.Path("new"));
+  report.left = remaining.ok() ? static_cast<int64_t>(remaining->size()) : 0;
+  return report;
+}
+
+ReplayReport Flusher::FlushFiles(const std::vector<std::string>& paths) {
+  ReplayReport report;
+  report.files.resize(paths.size());
+  struct Decoded {
+    size_t index;
+    Intake intake;
+  };
+  std::vector<Decoded> decoded;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    FileReplay& f = report.files[i];
+    f.path = paths[i];
+    if (EndsWith(f.path, ".reason")) {
+      f.result = FileReplay::Result::kSkipped;
+      continue;
+    }
+    auto contents = env_.ReadFile(f.path);
+    if (!contents.ok()) {
+      f.status = contents.status();
+      f.result = contents.status().IsNotFound() ? FileReplay::Result::kMissing : FileReplay::Result::kError;
+      continue;
+    }
+    auto intake = DecodeNamedFile(*contents);
+    if (!intake.ok()) {
+      f.status = intake.status();
+      f.result = FileReplay::Result::kBad;
+      continue;
+    }
+    decoded.push_back(Decoded{i, std::move(*intake)});
+  }
+  if (decoded.empty()) return report;
+
+  Status s = EnsureStore();
+  if (!s.ok()) {
+    report.store_error = s;
+    return report;  // every decoded file stays kPending
+  }
+  std::set<std::string> dirs;
+  for (size_t start = 0; start < decoded.size(); start += options_.batch_size) {
+    const size_t end = std::min(decoded.size(), start + options_.batch_size);
+    std::vector<Intake> intakes;
+    for (size_t k = start; k < end; ++k) intakes.push_back(decoded[k].intake);
+    auto written = store_->WriteIntakes(intakes, nullptr);
+    if (!written.ok()) {
+      // Unavailable or not, nothing of this batch was written; the files
+      // stay where they are and the caller reports them.
+      report.store_error = written.status();
+      if (written.status().IsUnavailable()) store_.reset();
+      for (size_t k = start; k < decoded.size(); ++k) report.files[decoded[k].index].status = written.status();
+      break;
+    }
+    for (size_t k = start; k < end; ++k) {
+      FileReplay& f = report.files[decoded[k].index];
+      const Status& outcome = (*written)[k - start].status;
+      if (!outcome.ok()) {
+        f.result = FileReplay::Result::kBad;
+        f.status = outcome;
+        continue;
+      }
+      Status removed = env_.Remove(f.path);
+      if (removed.ok() && env_.FileExists(f.path + ".reason")) removed = env_.Remove(f.path + ".reason");
+      if (!removed.ok()) {
+        // Committed; replaying it again later is a no-op.
+        f.result = FileReplay::Result::kError;
+        f.status = Status::IOError("replayed but not removed: " + removed.message());
+        continue;
+      }
+      f.result = FileReplay::Result::kReplayed;
+      dirs.insert(ParentDir(f.path));
+    }
+  }
+  // Durable removals; losing one in a crash costs only a no-op replay.
+  for (const auto& dir : dirs) (void)env_.SyncDir(dir);
+  return report;
+}
+
+}  // namespace courier

@@ -1,0 +1,162 @@
+#pragma once
+// Flusher: replays spool files into the store (courier-flush's work; the
+// daemon loop, `--once` and manual replay are built on it).
+//
+// A pass over spool/new/ (FlushOnce) takes the files oldest first (names
+// sort by time) in batches of up to `batch_size`:
+//   1. Claim each file: rename new/NAME -> cur/NAME. A failed claim of a
+//      file that is gone means another flusher took it: skipped.
+//   2. Read and decode each claimed file. A torn or foreign file
+//      (Corruption) or one whose JSON is not an intake goes to bad/ with
+//      NAME.reason beside it: never deleted, never retried.
+//   3. Write the decoded intakes with ONE Store::WriteIntakes call (one
+//      transaction, one savepoint per intake).
+//   4. After the commit: Done (unlink cur/NAME) for every intake whose
+//      outcome is ok; Reject to bad/ every intake the store refused for its
+//      data (e.g. "not found: channel not found"), with that reason.
+//   If the store cannot take writes (Busy, Unavailable, IOError), the
+//   batch's claimed files go back to new/ (same names, so the same order)
+//   and the pass stops with FlushReport::store_error set.
+//
+// Crash safety, step by step: a crash after 1 leaves files in cur/, which
+// RecoverClaimed() moves back to new/ at the next start; a crash after the
+// commit in 3 and before the unlink in 4 replays committed files once
+// more, which the store turns into no-ops (msg uuids and external ids are
+// checked: WriteIntakes is idempotent). So a file is deleted only after its
+// data is durable, and its data is never stored twice.
+//
+// Order ("msgs before the statuses that may refer to them"): files are
+// replayed oldest first across every writer (names are zero-padded
+// nanoseconds, so courier-recv's and courier-send's files interleave in
+// time order), one batch is written intake by intake in that order, and
+// within an intake the store writes msgs before statuses. So a status is
+// applied after every msg and every earlier status spooled before it; and
+// since the store refuses backward transitions (W after D is ignored), a
+// late replay cannot undo a newer status. The order is broken only around
+// a file that cannot be read (an I/O error, not bad data): it is put back
+// in new/ and retried next pass while later files go on. A status whose
+// msg is not in the store is not an error: the store reports it not found
+// and the file is done (the reference's fix for status files that blocked
+// a spool directory forever).
+//
+// Known, benign race: RecoverClaimed() assumes no other flusher is running
+// on the same spool. If one is, files it has claimed are moved back and
+// may be replayed by both; the store's idempotence makes the second replay
+// a no-op and the loser's unlink fails with a logged error. Run one
+// courier-flush daemon per spool.
+//
+// Thread-safety: a Flusher is used by one thread (it holds one store
+// connection).
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/env.h"
+#include "core/status.h"
+#include "spool/spool.h"
+#include "store/store.h"
+
+namespace courier {
+
+struct FlusherOptions {
+  // Most files claimed and committed in one transaction.
+  size_t batch_size = 256;
+  // TEST ONLY (issue 5, fault test 4: "kill -9 between commit and
+  // unlink"): abort() right after the first successful commit and before
+  // any Done(), leaving the committed files in cur/. Set from the
+  // environment variable COURIER_TEST_CRASH_AFTER_COMMIT=1 by
+  // FlusherOptionsFromEnvironment(); never set it in production.
+  bool crash_after_commit = false;
+};
+
+// Default options plus the test-only switches read from the environment.
+FlusherOptions FlusherOptionsFromEnvironment();
+
+// What one pass over spool/new/ did.
+struct FlushReport {
+  int64_t flushed = 0;   // committed (or found already stored) and removed from the spool
+  int64_t rejected = 0;  // moved to bad/ with a reason
+  int64_t skipped = 0;   // claimed by another flusher, or unreadable and put back
+  int64_t left = 0;      // files in new/ when the pass ended
+  // Not ok: the pass stopped because the store cannot take writes now;
+  // the files of the failed batch are back in new/.
+  Status store_error;
+  // Not ok: a spool operation failed (a rename, unlink or reason file);
+  // the file stays where it is and the next start or pass retries it.
+  Status spool_error;
+};
+
+// Called after each batch of a pass, with the totals so far and the
+// number of files the pass started with (for progress lines).
+using FlushProgress = std::function<void(const FlushReport& so_far, size_t total)>;
+
+// What manual replay (FlushFiles) did with one named file.
+struct FileReplay {
+  enum class Result {
+    kReplayed,  // committed (or already stored) and the file removed
+    kBad,       // cannot be parsed, or the store refused its data: left as is
+    kMissing,   // no such file
+    kSkipped,   // a NAME.reason file (named by a glob such as bad/*)
+    kPending,   // not replayed: the store became unavailable first
+    kError,     // replayed but not removed, or unreadable: see status
+  };
+  std::string path;
+  Result result = Result::kPending;
+  Status status;  // why, when not replayed
+};
+
+struct ReplayReport {
+  std::vector<FileReplay> files;  // in the order given
+  Status store_error;             // not ok: the store could not take writes
+  int64_t Count(FileReplay::Result r) const;
+};
+
+class Flusher {
+ public:
+  // `open` makes the store connection (lazily, and again after the store
+  // failed); `spool` and `env` must use the same Env.
+  Flusher(StoreOpener open, SpoolDir spool, Env& env = Env::Default(), FlusherOptions options = {});
+
+  // At start: moves whatever a dead flusher left in cur/ back to new/.
+  // Returns how many files moved.
+  Result<int> RecoverClaimed();
+
+  // One pass over the files in new/ when it starts (see the header
+  // comment). Stops early, between batches, when `stop` returns true. Not
+  // ok only when new/ cannot be listed; store failures are in the report.
+  Result<FlushReport> FlushOnce(const std::function<bool()>& stop = {}, const FlushProgress& progress = {});
+
+  // Manual replay of the named files, wherever they are (bad/NAME after an
+  // operator fixed it, new/NAME, a copy elsewhere). A file may be a spool
+  // file (header checked) or the bare JSON body of one: an operator who
+  // edits a bad file removes its header line, whose checksum no longer
+  // matches. A file replayed is removed, with its NAME.reason if any;
+  // one that fails is left where it is. Files named NAME.reason are
+  // skipped. Intakes are written in the order given, in batches.
+  ReplayReport FlushFiles(const std::vector<std::string>& paths);
+
+ private:
+  struct Claimed {
+    std::string name;
+    Intake intake;
+  };
+  Status EnsureStore();
+  // Writes `batch` and settles each file; false when the store is
+  // unavailable (the batch is back in new/).
+  bool Commit(std::vector<Claimed>& batch, FlushReport& report);
+  void Settle(const std::string& name, const Status& outcome, FlushReport& report);
+  void RejectFile(const std::string& name, const std::string& reason, FlushReport& report);
+  void Unclaim(const std::string& name, FlushReport& report);
+  void MaybeCrashAfterCommit();
+
+  StoreOpener open_;
+  SpoolDir spool_;
+  Env& env_;
+  FlusherOptions options_;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace courier

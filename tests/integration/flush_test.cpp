@@ -1,0 +1,423 @@
+// courier-flush end to end: the real program against a real SQLite file
+// and a real spool in a temporary directory. Spool files are written with
+// SpoolDir::Write + EncodeIntake, exactly as courier-recv writes them.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "bus/bus.h"
+#include "bus/wake.h"
+#include "core/json.h"
+#include "core/uuid.h"
+#include "harness.h"
+#include "http/http_client.h"
+#include "spool/intake_codec.h"
+#include "spool/spool.h"
+#include "spool/spool_file.h"
+
+using namespace courier;
+using namespace courier::testing;
+
+namespace {
+
+// Holds an exclusive transaction on the store from another process (as in
+// recv_test.cpp), so that writers get SQLITE_BUSY.
+class StoreLock {
+ public:
+  explicit StoreLock(const std::string& db) {
+    int ready[2];
+    if (::pipe(ready) != 0) throw std::runtime_error("pipe");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      sqlite3* conn = nullptr;
+      char ok = 'x';
+      if (sqlite3_open(db.c_str(), &conn) == SQLITE_OK &&
+          sqlite3_exec(conn, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK)
+        ok = 'y';
+      ssize_t w = ::write(ready[1], &ok, 1);
+      (void)w;
+      ::pause();
+      ::_exit(0);
+    }
+    char c = 0;
+    ssize_t r = ::read(ready[0], &c, 1);
+    ::close(ready[0]);
+    ::close(ready[1]);
+    locked_ = r == 1 && c == 'y';
+  }
+  ~StoreLock() { Release(); }
+  void Release() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int status;
+      ::waitpid(pid_, &status, 0);
+      pid_ = -1;
+    }
+  }
+  bool locked() const { return locked_; }
+
+ private:
+  pid_t pid_ = -1;
+  bool locked_ = false;
+};
+
+// Polls `done` until it holds or `timeout` passes.
+template <typename F>
+bool Eventually(F done, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return done();
+}
+
+size_t CountOccurrences(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
+  return n;
+}
+
+class FlushTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_ = {{"COURIER_DB", dir_.File("courier.db")},
+            {"COURIER_SPOOL_DIR", dir_.File("spool")},
+            {"COURIER_RUN_DIR", dir_.File("run")},
+            {"COURIER_LOG_LEVEL", "info"}};
+    auto init = Ctl({"init"});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    auto added = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW"});
+    ASSERT_EQ(added.exit_code, 0) << added.err;
+    channel_ = Lines(added.out).at(0);
+  }
+
+  RunResult Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), Bin("courier-ctl"));
+    return RunProgram(args, "", env_);
+  }
+
+  RunResult Flush(std::vector<std::string> args, std::map<std::string, std::string> extra_env = {}) {
+    args.insert(args.begin(), Bin("courier-flush"));
+    auto env = env_;
+    for (const auto& [k, v] : extra_env) env[k] = v;
+    return RunProgram(args, "", env);
+  }
+
+  // An intake of one incoming msg, as courier-recv would spool it.
+  Intake MsgIntake(const std::string& text, const std::string& channel = "") {
+    Intake in;
+    in.channel_uuid = channel.empty() ? channel_ : channel;
+    Msg m;
+    m.uuid = NewUUID();
+    m.channel_uuid = in.channel_uuid;
+    m.channel_type = "EX";
+    m.direction = Direction::kIn;
+    m.status = MsgStatus::kPending;
+    m.urn = "tel:+250788383383";
+    m.text = text;
+    m.received_on = 1500000000 * kMicrosPerSecond;
+    in.msgs.push_back(m);
+    return in;
+  }
+
+  // Writes a spool file; names sort by `now`, so successive calls keep order.
+  std::string Spool(const Intake& intake) {
+    auto name = spool_.Write(EncodeIntake(intake), ++now_);
+    EXPECT_TRUE(name.ok()) << name.status().ToString();
+    return name.ok() ? *name : "";
+  }
+
+  size_t Count(const std::string& state) {
+    auto names = Env::Default().ListDir(dir_.File("spool/" + state));
+    if (!names.ok()) return 0;
+    size_t n = 0;
+    for (const auto& name : *names) n += name.find(".reason") == std::string::npos ? 1 : 0;
+    return n;
+  }
+
+  std::vector<std::string> MsgLines() { return Lines(Ctl({"msgs", "list", "--limit", "100000", "--json"}).out); }
+
+  std::string Endpoint(const std::string& name) { return "ipc://" + dir_.File("run") + "/" + name + ".sock"; }
+
+  TempDir dir_;
+  std::map<std::string, std::string> env_;
+  std::string channel_;
+  SpoolDir spool_{dir_.File("spool")};
+  Micros now_ = 1700000000 * kMicrosPerSecond;
+};
+
+TEST_F(FlushTest, OnceFlushesEverySpooledIntake) {
+  for (int i = 0; i < 50; ++i) Spool(MsgIntake("spooled " + std::to_string(i)));
+  ASSERT_EQ(Count("new"), 50u);
+  auto r = Flush({"--once"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("50 flushed"), std::string::npos) << r.err;
+  EXPECT_EQ(MsgLines().size(), 50u);
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+  // Replayed oldest first: ids ascend with the file names.
+  auto listed = Ctl({"msgs", "list", "--after-id", "0", "--limit", "100", "--json"});
+  auto lines = Lines(listed.out);
+  ASSERT_EQ(lines.size(), 50u);
+  EXPECT_NE(lines.front().find("\"text\":\"spooled 0\""), std::string::npos) << lines.front();
+  EXPECT_NE(lines.back().find("\"text\":\"spooled 49\""), std::string::npos) << lines.back();
+  // Nothing to do is success too.
+  EXPECT_EQ(Flush({"--once"}).exit_code, 0);
+}
+
+TEST_F(FlushTest, ReplayingTheSameFileTwiceStoresOneMsg) {
+  Intake intake = MsgIntake("only once");
+  std::string name = Spool(intake);
+  std::string contents = ReadFile(dir_.File("spool/new/" + name));
+  ASSERT_EQ(Flush({"--once"}).exit_code, 0);
+  ASSERT_EQ(Count("new"), 0u);
+  WriteFile(dir_.File("spool/new/" + name), contents);
+  auto again = Flush({"--once"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(Count("new") + Count("bad"), 0u);
+  auto msgs = MsgLines();
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_NE(msgs[0].find(intake.msgs[0].uuid), std::string::npos);
+}
+
+TEST_F(FlushTest, TornAndGarbageFilesGoToBadWithReasons) {
+  Spool(MsgIntake("good 1"));
+  std::string torn = Spool(MsgIntake("torn"));
+  Spool(MsgIntake("good 2"));
+  std::string garbage = Spool(MsgIntake("garbage"));
+  Spool(MsgIntake("good 3"));
+  // A crash-torn file (cut short) and a foreign one.
+  std::string torn_path = dir_.File("spool/new/" + torn);
+  std::string full = ReadFile(torn_path);
+  WriteFile(torn_path, full.substr(0, full.size() / 2));
+  WriteFile(dir_.File("spool/new/" + garbage), "this is not a spool file\n\x01\x02");
+
+  auto r = Flush({"--once"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("3 flushed, 2 moved to"), std::string::npos) << r.err;
+  EXPECT_EQ(MsgLines().size(), 3u);
+  EXPECT_EQ(Count("new") + Count("cur"), 0u);
+  ASSERT_EQ(Count("bad"), 2u);
+  EXPECT_NE(ReadFile(dir_.File("spool/bad/" + torn + ".reason")).find("torn"), std::string::npos);
+  EXPECT_NE(ReadFile(dir_.File("spool/bad/" + garbage + ".reason")).find("header"), std::string::npos);
+
+  auto listed = Ctl({"spool", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  auto lines = Lines(listed.out);
+  ASSERT_EQ(lines.size(), 2u) << listed.out;
+  for (const auto& line : lines) {
+    EXPECT_NE(line.find("\"state\":\"bad\""), std::string::npos) << line;
+    EXPECT_NE(line.find("\"reason\":\"corruption: "), std::string::npos) << line;
+  }
+  EXPECT_NE(listed.out.find(torn), std::string::npos);
+  EXPECT_NE(listed.out.find(garbage), std::string::npos);
+
+  // The operator fixes the torn file and replays just it: it is stored and
+  // removed with its reason; the other bad file is untouched.
+  WriteFile(dir_.File("spool/bad/" + torn), EncodeSpoolFile(EncodeIntake(MsgIntake("torn, fixed"))));
+  auto replay = Flush({dir_.File("spool/bad/" + torn)});
+  EXPECT_EQ(replay.exit_code, 0) << replay.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("spool/bad/" + torn)));
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("spool/bad/" + torn + ".reason")));
+  EXPECT_EQ(Count("bad"), 1u);
+  EXPECT_EQ(MsgLines().size(), 4u);
+
+  // The garbage one can't be replayed as it is: 65, left in place.
+  auto still_bad = Flush({dir_.File("spool/bad/" + garbage)});
+  EXPECT_EQ(still_bad.exit_code, 65) << still_bad.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_.File("spool/bad/" + garbage)));
+  // Fixed by hand as bare JSON (no header, whose checksum an editor can't
+  // keep), and named with a glob that also matches the .reason file.
+  WriteFile(dir_.File("spool/bad/" + garbage), EncodeIntake(MsgIntake("garbage, fixed by hand")));
+  auto by_hand = Flush({dir_.File("spool/bad/" + garbage), dir_.File("spool/bad/" + garbage + ".reason")});
+  EXPECT_EQ(by_hand.exit_code, 0) << by_hand.err;
+  EXPECT_EQ(Count("bad"), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("spool/bad/" + garbage + ".reason")));
+  EXPECT_EQ(MsgLines().size(), 5u);
+  // A file that is not there: 66.
+  EXPECT_EQ(Flush({dir_.File("spool/bad/nope.json")}).exit_code, 66);
+}
+
+TEST_F(FlushTest, StoreInMissingDirectoryExits75AndKeepsFiles) {
+  for (int i = 0; i < 3; ++i) Spool(MsgIntake("waiting " + std::to_string(i)));
+  auto r = Flush({"--once", "--db", dir_.File("missing/courier.db")});
+  EXPECT_EQ(r.exit_code, 75) << r.err;
+  EXPECT_NE(r.err.find("3 files left"), std::string::npos) << r.err;
+  EXPECT_EQ(Count("new"), 3u);
+  EXPECT_EQ(Count("cur"), 0u);
+  // Named files: the same answer, and the file stays.
+  auto names = spool_.List("new");
+  ASSERT_TRUE(names.ok());
+  auto named = Flush({"--db", dir_.File("missing/courier.db"), names->at(0).path});
+  EXPECT_EQ(named.exit_code, 75) << named.err;
+  EXPECT_TRUE(std::filesystem::exists(names->at(0).path));
+}
+
+TEST_F(FlushTest, LockedStoreExits75AndPutsClaimedFilesBack) {
+  for (int i = 0; i < 3; ++i) Spool(MsgIntake("waiting " + std::to_string(i)));
+  {
+    StoreLock lock(dir_.File("courier.db"));
+    ASSERT_TRUE(lock.locked());
+    auto r = Flush({"--once"});
+    EXPECT_EQ(r.exit_code, 75) << r.err;
+    EXPECT_NE(r.err.find("3 files left"), std::string::npos) << r.err;
+    EXPECT_EQ(Count("new"), 3u);
+    EXPECT_EQ(Count("cur"), 0u);
+  }
+  auto r = Flush({"--once"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(MsgLines().size(), 3u);
+}
+
+TEST_F(FlushTest, UnknownChannelGoesToBadAndLaterFilesStillFlush) {
+  Spool(MsgIntake("before"));
+  std::string orphan = Spool(MsgIntake("orphan", "0d8d1c5e-7b3a-4a51-9f3e-2b1c9a7e4d10"));
+  Spool(MsgIntake("after 1"));
+  Spool(MsgIntake("after 2"));
+  auto r = Flush({"--once"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(MsgLines().size(), 3u);
+  EXPECT_EQ(Count("new") + Count("cur"), 0u);
+  ASSERT_TRUE(std::filesystem::exists(dir_.File("spool/bad/" + orphan)));
+  EXPECT_NE(ReadFile(dir_.File("spool/bad/" + orphan + ".reason")).find("channel not found"), std::string::npos);
+  // Replaying it by name still fails the same way: 65, left in bad/.
+  auto again = Flush({dir_.File("spool/bad/" + orphan)});
+  EXPECT_EQ(again.exit_code, 65) << again.err;
+  EXPECT_NE(again.err.find("channel not found"), std::string::npos) << again.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_.File("spool/bad/" + orphan)));
+}
+
+TEST_F(FlushTest, DaemonFlushesOnWakeAnswersStatusAndStopsOnSigterm) {
+  // A long interval, so what flushes the files within the deadline is the wake.
+  Daemon flush({Bin("courier-flush"), "--interval", "600"}, env_, dir_.File("flush.log"));
+  ASSERT_TRUE(Eventually([&] { return AskDaemon(Endpoint("flush-ctl"), "status", 500).ok(); })) << flush.log();
+  for (int i = 0; i < 10; ++i) Spool(MsgIntake("woken " + std::to_string(i)));
+  ASSERT_TRUE(Eventually([&] {
+    PushWake(Endpoint("flush-wake"), "spooled");
+    return Count("new") == 0 && MsgLines().size() == 10u;
+  })) << flush.log();
+  EXPECT_EQ(Count("cur") + Count("bad"), 0u);
+
+  auto status = AskDaemon(Endpoint("flush-ctl"), "status", 2000);
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  auto o = json::ParseObject(*status);
+  ASSERT_TRUE(o.ok()) << *status;
+  EXPECT_EQ(json::GetString(*o, "program"), "courier-flush");
+  EXPECT_EQ(json::GetInt(*o, "pid"), flush.pid());
+  EXPECT_EQ(json::GetInt(*o, "flushed"), 10);
+  EXPECT_EQ(json::GetInt(*o, "rejected"), 0);
+  EXPECT_EQ(json::GetInt(*o, "pending"), 0);
+  EXPECT_EQ(json::GetInt(*o, "interval_s"), 600);
+  EXPECT_EQ(json::GetString(*o, "store"), "ok");
+  EXPECT_EQ(flush.Stop(SIGTERM), 0) << flush.log();
+}
+
+TEST_F(FlushTest, DaemonLogsAnOutageOnceAndFlushesWhenTheStoreIsBack) {
+  Daemon flush({Bin("courier-flush"), "--interval", "1"}, env_, dir_.File("flush.log"));
+  ASSERT_TRUE(Eventually([&] { return AskDaemon(Endpoint("flush-ctl"), "status", 500).ok(); })) << flush.log();
+  {
+    StoreLock lock(dir_.File("courier.db"));
+    ASSERT_TRUE(lock.locked());
+    for (int i = 0; i < 5; ++i) Spool(MsgIntake("during outage " + std::to_string(i)));
+    auto passes = [&]() -> int64_t {
+      auto s = AskDaemon(Endpoint("flush-ctl"), "status", 500);
+      if (!s.ok()) return -1;
+      auto o = json::ParseObject(*s);
+      if (!o.ok() || json::GetString(*o, "store") != "unavailable") return -1;
+      return json::GetInt(*o, "passes").value_or(-1);
+    };
+    int64_t first = -1;
+    ASSERT_TRUE(Eventually([&] { return (first = passes()) >= 0; }, std::chrono::seconds(30))) << flush.log();
+    // A second failed pass, with wakes pushed all along: still one log line.
+    ASSERT_TRUE(Eventually([&] {
+      PushWake(Endpoint("flush-wake"), "spooled");
+      return passes() >= first + 1;
+    }, std::chrono::seconds(30))) << flush.log();
+    // Claimed files go back to new/ after each failed try (a try in
+    // progress holds them in cur/).
+    EXPECT_EQ(Count("new") + Count("cur"), 5u);
+  }
+  ASSERT_TRUE(Eventually([&] { return Count("new") == 0 && MsgLines().size() == 5u; }, std::chrono::seconds(40)))
+      << flush.log();
+  EXPECT_EQ(flush.Stop(SIGTERM), 0);
+  std::string log = flush.log();
+  EXPECT_EQ(CountOccurrences(log, "msg=\"store unavailable\""), 1u) << log;
+  EXPECT_EQ(CountOccurrences(log, "msg=\"store available again\""), 1u) << log;
+}
+
+TEST_F(FlushTest, WhatRecvSpoolsTheDaemonReplaysWhenTheStoreIsBack) {
+  // The whole path: courier-recv spools while the store is locked and
+  // wakes courier-flush, which replays once the lock is gone.
+  int port = FreePort();
+  auto env = env_;
+  env["COURIER_PORT"] = std::to_string(port);
+  env["COURIER_ADDRESS"] = "127.0.0.1";
+  // Made before WaitForHttp's client: HttpClient keeps its sessions in a
+  // thread_local map keyed by the client's address, so a client allocated
+  // where that short-lived one was would inherit its 2 s timeout.
+  auto http = NewPocoHttpClient();
+  Daemon flush({Bin("courier-flush"), "--interval", "1"}, env, dir_.File("flush.log"));
+  Daemon recv({Bin("courier-recv")}, env, dir_.File("recv.log"));
+  ASSERT_TRUE(recv.WaitForHttp(port)) << recv.log();
+  auto post = [&](const std::string& text) {
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = "http://127.0.0.1:" + std::to_string(port) + "/c/ex/" + channel_ + "/receive";
+    req.body = "from=0788383383&text=" + text;
+    req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+    return http->Do(req);
+  };
+  ASSERT_EQ(post("warm").status_code, 200);  // the channel is cached from now on
+  std::vector<std::string> uuids;
+  {
+    StoreLock lock(dir_.File("courier.db"));
+    ASSERT_TRUE(lock.locked());
+    for (int i = 0; i < 5; ++i) {
+      auto r = post("spooled" + std::to_string(i));
+      ASSERT_EQ(r.status_code, 200) << r.body << r.error << "\n" << recv.log();
+      auto body = json::ParseObject(r.body);
+      ASSERT_TRUE(body.ok());
+      uuids.push_back(json::GetString((*body)->getArray("data")->getObject(0), "msg_uuid").value_or(""));
+    }
+    EXPECT_EQ(Count("new") + Count("cur"), 5u);
+  }
+  ASSERT_TRUE(Eventually([&] { return Count("new") + Count("cur") == 0 && MsgLines().size() == 6u; },
+                         std::chrono::seconds(60)))
+      << flush.log();
+  EXPECT_EQ(Count("bad"), 0u);
+  // The msgs carry the uuids recv promised the provider.
+  for (const auto& uuid : uuids) EXPECT_EQ(Ctl({"msgs", "show", uuid}).exit_code, 0) << uuid;
+  EXPECT_EQ(recv.Stop(SIGTERM), 0);
+  EXPECT_EQ(flush.Stop(SIGTERM), 0);
+}
+
+TEST_F(FlushTest, CrashBetweenCommitAndUnlinkReplaysAsNoOp) {
+  Intake intake = MsgIntake("committed, not unlinked");
+  std::string name = Spool(intake);
+  auto crashed = Flush({"--once"}, {{"COURIER_TEST_CRASH_AFTER_COMMIT", "1"}});
+  EXPECT_NE(crashed.exit_code, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir_.File("spool/cur/" + name))) << crashed.err;
+  EXPECT_EQ(MsgLines().size(), 1u);  // the commit happened
+
+  auto r = Flush({"--once"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+  auto msgs = MsgLines();
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_NE(msgs[0].find(intake.msgs[0].uuid), std::string::npos);
+}
+
+TEST_F(FlushTest, UsageErrors) {
+  EXPECT_EQ(Flush({"--once", "some-file"}).exit_code, 64);
+  EXPECT_EQ(Flush({"--interval", "0"}).exit_code, 64);
+  EXPECT_EQ(Flush({"--version"}).exit_code, 0);
+}
+
+}  // namespace

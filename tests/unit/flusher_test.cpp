@@ -1,0 +1,337 @@
+// Flusher against a real SQLite file and a real spool, with faults
+// injected in the store (WriteIntakes failing on a chosen call) and in the
+// filesystem (a claim lost to another flusher, an unreadable file).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "core/uuid.h"
+#include "flush/flusher.h"
+#include "spool/intake_codec.h"
+#include "spool/spool_file.h"
+#include "store/sqlite_store.h"
+
+using namespace courier;
+
+namespace {
+
+constexpr Micros kStart = 1'700'000'000LL * kMicrosPerSecond;
+
+// A real SQLite store whose WriteIntakes can be made to fail.
+class FlakyStore : public SqliteStore {
+ public:
+  struct Faults {
+    int calls = 0;
+    std::set<int> fail_calls;  // 1-based call numbers that fail
+    Status failure = Status::Busy("injected: database is locked");
+    std::vector<size_t> batch_sizes;
+  };
+  FlakyStore(const std::string& path, Clock& clock, Faults& faults) : SqliteStore(path, clock), faults_(faults) {}
+  Result<std::vector<IntakeOutcome>> WriteIntakes(const std::vector<Intake>& intakes, std::vector<Event>* events) override {
+    ++faults_.calls;
+    faults_.batch_sizes.push_back(intakes.size());
+    if (faults_.fail_calls.count(faults_.calls)) return faults_.failure;
+    return SqliteStore::WriteIntakes(intakes, events);
+  }
+
+ private:
+  Faults& faults_;
+};
+
+// The real Env, with a hook on renames and reads.
+class HookEnv : public Env {
+ public:
+  std::function<void(const std::string& from, const std::string& to)> before_rename;
+  std::set<std::string> unreadable;  // file names whose read fails with EIO
+  Status WriteFileSynced(const std::string& p, const std::string& d) override { return Env::Default().WriteFileSynced(p, d); }
+  Result<std::string> ReadFile(const std::string& p) override {
+    for (const auto& name : unreadable)
+      if (p.size() >= name.size() && p.compare(p.size() - name.size(), name.size(), name) == 0)
+        return Status::IOError("injected: read " + p + ": Input/output error");
+    return Env::Default().ReadFile(p);
+  }
+  Status Rename(const std::string& a, const std::string& b) override {
+    if (before_rename) before_rename(a, b);
+    return Env::Default().Rename(a, b);
+  }
+  Status SyncDir(const std::string& d) override { return Env::Default().SyncDir(d); }
+  Status Remove(const std::string& p) override { return Env::Default().Remove(p); }
+  Result<std::vector<std::string>> ListDir(const std::string& d) override { return Env::Default().ListDir(d); }
+  bool FileExists(const std::string& p) override { return Env::Default().FileExists(p); }
+};
+
+class FlusherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/courier-flusher-XXXXXX";
+    root_ = mkdtemp(tmpl);
+    db_ = root_ + "/courier.db";
+    SqliteStore setup(db_, clock_);
+    ASSERT_TRUE(setup.Migrate().ok());
+    Channel ch;
+    ch.type = "EX";
+    ch.address = "1234";
+    ch.country = "RW";
+    auto added = setup.AddChannel(ch);
+    ASSERT_TRUE(added.ok()) << added.status().ToString();
+    channel_ = added->uuid;
+    ASSERT_TRUE(spool().Ensure().ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  SpoolDir spool() { return SpoolDir(root_ + "/spool", env_); }
+
+  Flusher MakeFlusher(size_t batch_size = 256) {
+    FlusherOptions options;
+    options.batch_size = batch_size;
+    StoreOpener open = [this]() -> Result<std::unique_ptr<Store>> {
+      ++opens_;
+      if (store_down_) return Status::Unavailable("injected: store directory does not exist");
+      auto store = std::make_unique<FlakyStore>(db_, clock_, faults_);
+      Status s = store->Open();
+      if (!s.ok()) return s;
+      return std::unique_ptr<Store>(std::move(store));
+    };
+    return Flusher(open, spool(), env_, options);
+  }
+
+  std::string Spool(const std::string& text, const std::string& channel = "") {
+    Intake in;
+    in.channel_uuid = channel.empty() ? channel_ : channel;
+    Msg m;
+    m.uuid = NewUUID();
+    m.channel_uuid = in.channel_uuid;
+    m.urn = "tel:+250788383383";
+    m.text = text;
+    in.msgs.push_back(m);
+    auto name = spool().Write(EncodeIntake(in), ++now_);
+    EXPECT_TRUE(name.ok());
+    return name.ok() ? *name : "";
+  }
+
+  size_t Count(const std::string& state) {
+    auto files = spool().List(state);
+    return files.ok() ? files->size() : 0;
+  }
+
+  std::vector<std::string> Texts() {
+    SqliteStore store(db_, clock_);
+    MsgFilter filter;
+    filter.after_id = 0;
+    filter.limit = 1000;
+    auto msgs = store.ListMsgs(filter);
+    std::vector<std::string> texts;
+    if (msgs.ok())
+      for (const auto& m : *msgs) texts.push_back(m.text);
+    return texts;
+  }
+
+  std::string root_, db_, channel_;
+  ManualClock clock_{kStart};
+  Micros now_ = kStart;
+  HookEnv env_;
+  FlakyStore::Faults faults_;
+  bool store_down_ = false;
+  int opens_ = 0;
+};
+
+TEST_F(FlusherTest, FlushesInBatchesOldestFirst) {
+  for (int i = 0; i < 5; ++i) Spool("m" + std::to_string(i));
+  Flusher flusher = MakeFlusher(2);
+  std::vector<int64_t> progress;
+  auto r = flusher.FlushOnce({}, [&](const FlushReport& so_far, size_t total) {
+    EXPECT_EQ(total, 5u);
+    progress.push_back(so_far.flushed);
+  });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 5);
+  EXPECT_EQ(r->rejected, 0);
+  EXPECT_EQ(r->left, 0);
+  EXPECT_TRUE(r->store_error.ok());
+  EXPECT_EQ(faults_.batch_sizes, (std::vector<size_t>{2, 2, 1}));
+  EXPECT_EQ(progress, (std::vector<int64_t>{2, 4, 5}));
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+}
+
+TEST_F(FlusherTest, StoreFailingMidPassPutsTheBatchBackAndStops) {
+  for (int i = 0; i < 5; ++i) Spool("m" + std::to_string(i));
+  faults_.fail_calls = {2};
+  Flusher flusher = MakeFlusher(2);
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 2);
+  EXPECT_EQ(r->left, 3);
+  EXPECT_EQ(r->store_error.code(), Status::Code::kBusy);
+  EXPECT_EQ(faults_.calls, 2);  // the third batch was never tried
+  EXPECT_EQ(Count("new"), 3u);
+  EXPECT_EQ(Count("cur"), 0u);
+  // The next pass reconnects and goes on in order.
+  auto again = flusher.FlushOnce();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->flushed, 3);
+  EXPECT_EQ(opens_, 2);
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
+}
+
+TEST_F(FlusherTest, StoreThatCannotBeOpenedLeavesEverythingInNew) {
+  Spool("a");
+  Spool("b");
+  store_down_ = true;
+  Flusher flusher = MakeFlusher();
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->store_error.IsUnavailable());
+  EXPECT_EQ(r->left, 2);
+  EXPECT_EQ(Count("new"), 2u);
+  store_down_ = false;
+  auto again = flusher.FlushOnce();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->flushed, 2);
+  // An empty spool does not even open the store.
+  Flusher idle = MakeFlusher();
+  int before = opens_;
+  ASSERT_TRUE(idle.FlushOnce().ok());
+  EXPECT_EQ(opens_, before);
+}
+
+TEST_F(FlusherTest, DataErrorsAreRejectedAndTheRestCommitted) {
+  Spool("good 1");
+  std::string orphan = Spool("orphan", "0d8d1c5e-7b3a-4a51-9f3e-2b1c9a7e4d10");
+  std::string garbage = Spool("garbage");
+  Spool("good 2");
+  std::ofstream(root_ + "/spool/new/" + garbage) << EncodeSpoolFile("{\"kind\":\"something else\"}");
+  Flusher flusher = MakeFlusher();
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 2);
+  EXPECT_EQ(r->rejected, 2);
+  EXPECT_EQ(faults_.calls, 1);  // one transaction for the batch
+  auto bad = spool().List("bad");
+  ASSERT_TRUE(bad.ok());
+  ASSERT_EQ(bad->size(), 2u);
+  EXPECT_EQ((*bad)[0].name, orphan);
+  EXPECT_EQ((*bad)[0].reason, "not found: channel not found");
+  EXPECT_EQ((*bad)[1].name, garbage);
+  EXPECT_NE((*bad)[1].reason.find("not an intake"), std::string::npos) << (*bad)[1].reason;
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"good 1", "good 2"}));
+}
+
+TEST_F(FlusherTest, UnexpectedBatchErrorIsNarrowedToTheFileThatCausesIt) {
+  for (int i = 0; i < 3; ++i) Spool("m" + std::to_string(i));
+  // Call 1 is the batch of 3; then one by one: calls 2, 3 (fails), 4.
+  faults_.fail_calls = {1, 3};
+  faults_.failure = Status::Internal("injected: unexpected");
+  Flusher flusher = MakeFlusher();
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 2);
+  EXPECT_EQ(r->rejected, 1);
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"m0", "m2"}));
+  auto bad = spool().List("bad");
+  ASSERT_TRUE(bad.ok());
+  ASSERT_EQ(bad->size(), 1u);
+  EXPECT_EQ((*bad)[0].reason, "internal error: injected: unexpected");
+}
+
+TEST_F(FlusherTest, LostClaimIsSkippedAndUnreadableFileRetried) {
+  std::string a = Spool("a");
+  std::string b = Spool("b");
+  std::string c = Spool("c");
+  // Another flusher takes b between our listing and our claim.
+  env_.before_rename = [&](const std::string& from, const std::string&) {
+    if (from == root_ + "/spool/new/" + b) std::filesystem::remove(from);
+  };
+  env_.unreadable = {c};
+  Flusher flusher = MakeFlusher();
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 1);
+  EXPECT_EQ(r->skipped, 2);
+  EXPECT_TRUE(r->spool_error.ok());
+  EXPECT_EQ(r->left, 1);  // c, back in new/
+  EXPECT_EQ(Count("new"), 1u);
+  env_.unreadable.clear();
+  auto again = flusher.FlushOnce();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->flushed, 1);
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"a", "c"}));
+}
+
+TEST_F(FlusherTest, StopBetweenBatches) {
+  for (int i = 0; i < 4; ++i) Spool("m" + std::to_string(i));
+  Flusher flusher = MakeFlusher(2);
+  int batches = 0;
+  auto r = flusher.FlushOnce([&] { return batches >= 1; }, [&](const FlushReport&, size_t) { ++batches; });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 2);
+  EXPECT_EQ(r->left, 2);
+  EXPECT_EQ(Count("cur"), 0u);
+}
+
+TEST_F(FlusherTest, RecoverClaimedThenReplayIsANoOp) {
+  std::string name = Spool("once");
+  std::string contents = Env::Default().ReadFile(root_ + "/spool/new/" + name).value();
+  Flusher flusher = MakeFlusher();
+  ASSERT_TRUE(flusher.FlushOnce().ok());
+  // As if a flusher died after its commit and before the unlink.
+  std::ofstream(root_ + "/spool/cur/" + name) << contents;
+  Flusher restarted = MakeFlusher();
+  auto recovered = restarted.RecoverClaimed();
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ(*recovered, 1);
+  auto r = restarted.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 1);
+  EXPECT_EQ(Count("new") + Count("cur"), 0u);
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"once"}));
+}
+
+TEST_F(FlusherTest, FlushFilesReplaysNamedFilesWherever) {
+  std::string good = root_ + "/elsewhere.json";
+  Intake in;
+  in.channel_uuid = channel_;
+  Msg m;
+  m.uuid = NewUUID();
+  m.channel_uuid = channel_;
+  m.urn = "tel:+250788383383";
+  m.text = "named";
+  in.msgs.push_back(m);
+  std::ofstream(good) << EncodeSpoolFile(EncodeIntake(in));
+  std::string bare = root_ + "/bare.json";
+  m.uuid = NewUUID();
+  m.text = "bare";
+  in.msgs = {m};
+  std::ofstream(bare) << EncodeIntake(in);
+  std::ofstream(bare + ".reason") << "corruption: checksum mismatch\n";
+  std::string torn = root_ + "/torn.json";
+  std::ofstream(torn) << EncodeSpoolFile(EncodeIntake(in)).substr(0, 40);
+
+  Flusher flusher = MakeFlusher();
+  ReplayReport r = flusher.FlushFiles({good, bare, bare + ".reason", torn, root_ + "/missing.json"});
+  ASSERT_EQ(r.files.size(), 5u);
+  EXPECT_EQ(r.files[0].result, FileReplay::Result::kReplayed);
+  EXPECT_EQ(r.files[1].result, FileReplay::Result::kReplayed);
+  EXPECT_EQ(r.files[2].result, FileReplay::Result::kSkipped);
+  EXPECT_EQ(r.files[3].result, FileReplay::Result::kBad);
+  EXPECT_EQ(r.files[3].status.code(), Status::Code::kCorruption);
+  EXPECT_EQ(r.files[4].result, FileReplay::Result::kMissing);
+  EXPECT_FALSE(std::filesystem::exists(good));
+  EXPECT_FALSE(std::filesystem::exists(bare));
+  EXPECT_FALSE(std::filesystem::exists(bare + ".reason"));
+  EXPECT_TRUE(std::filesystem::exists(torn));
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"named", "bare"}));
+
+  // Store down: decodable files stay pending and in place.
+  std::ofstream(good) << EncodeSpoolFile(EncodeIntake(in));
+  store_down_ = true;
+  Flusher down = MakeFlusher();
+  ReplayReport d = down.FlushFiles({good});
+  EXPECT_TRUE(d.store_error.IsUnavailable());
+  EXPECT_EQ(d.files[0].result, FileReplay::Result::kPending);
+  EXPECT_TRUE(std::filesystem::exists(good));
+}
+
+}  // namespace
