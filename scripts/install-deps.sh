@@ -14,6 +14,7 @@ libgtest-dev
 libphonenumber-dev
 curl
 man-db groff-base
+python3 e2fsprogs
 "
 
 missing=""
