@@ -77,7 +77,7 @@ std::string FormatRfc3339(Micros t) {
 // rejected: nothing we talk to sends them and timegm cannot represent them.
 std::optional<Micros> ParseRfc3339(std::string_view s) {
   size_t pos = 0;
-  int year, mon, day, hour, min, sec;
+  int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
   if (!ReadDigits(s, pos, 4, year) || !Expect(s, pos, '-') || !ReadDigits(s, pos, 2, mon) ||
       !Expect(s, pos, '-') || !ReadDigits(s, pos, 2, day)) {
     return std::nullopt;

@@ -6,6 +6,8 @@
 #include <set>
 #include <thread>
 
+#include <zmq.hpp>
+
 #include "bus/bus.h"
 #include "core/json.h"
 #include "harness.h"
@@ -195,6 +197,30 @@ TEST_F(SendTest, TwoSendersOnOneStoreSendEachMsgOnce) {
   EXPECT_EQ(texts.size(), 300u);
   EXPECT_EQ(second.Stop(), 0);
   EXPECT_EQ(send_->Stop(), 0);
+}
+
+TEST_F(SendTest, PublishesStatusChangesOnSendEvents) {
+  std::string ch = AddExChannel("/send");
+  StartSend();
+  zmq::socket_t sub(BusContext(), zmq::socket_type::sub);
+  sub.set(zmq::sockopt::subscribe, "status.");
+  sub.set(zmq::sockopt::rcvtimeo, 250);
+  sub.connect("ipc://" + dir_.File("run") + "/send-events.sock");
+  // PUB drops until the subscription has propagated: send until one arrives.
+  zmq::message_t topic, payload;
+  bool got = false;
+  for (int i = 0; i < 40 && !got; ++i) {
+    ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+250788383383", "--text", "e" + std::to_string(i)}).exit_code, 0);
+    got = sub.recv(topic).has_value();
+  }
+  ASSERT_TRUE(got) << send_->log();
+  ASSERT_TRUE(sub.recv(payload).has_value());
+  EXPECT_EQ(topic.to_string(), "status.updated");
+  auto event = json::ParseObject(payload.to_string());
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(json::GetString(*event, "status"), "W");
+  // The same event, with its seq, is in the store (invariant 4).
+  EXPECT_NE(Ctl({"events", "--json"}).out.find(payload.to_string()), std::string::npos);
 }
 
 TEST_F(SendTest, ControlSocketReportsCounters) {
