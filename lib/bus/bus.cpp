@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/env.h"
 #include "core/log.h"
 
 namespace courier {
@@ -20,21 +21,8 @@ Status PrepareEndpoint(const std::string& endpoint) {
   std::string path = endpoint.substr(6);
   auto slash = path.find_last_of('/');
   if (slash != std::string::npos && slash > 0) {
-    std::string dir = path.substr(0, slash);
-    std::string partial = dir[0] == '/' ? "/" : "";
-    size_t start = 0;
-    while (start <= dir.size()) {
-      size_t end = dir.find('/', start);
-      if (end == std::string::npos) end = dir.size();
-      std::string part = dir.substr(start, end - start);
-      if (!part.empty()) {
-        partial += part;
-        if (::mkdir(partial.c_str(), 0750) != 0 && errno != EEXIST)
-          return Status::IOError(partial + ": " + std::strerror(errno));
-        partial += "/";
-      }
-      start = end + 1;
-    }
+    Status s = MakeDirs(path.substr(0, slash));
+    if (!s.ok()) return s;
   }
   // A socket file left by a killed daemon; binding over it is what we want
   // (two live daemons of one kind on one run_dir is an operator error that

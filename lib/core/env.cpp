@@ -109,6 +109,26 @@ Env& Env::Default() {
   return env;
 }
 
+Status MakeDirs(const std::string& dir) {
+  std::string partial = !dir.empty() && dir[0] == '/' ? "/" : "";
+  size_t start = 0;
+  while (start <= dir.size()) {
+    size_t end = dir.find('/', start);
+    if (end == std::string::npos) end = dir.size();
+    std::string part = dir.substr(start, end - start);
+    if (!part.empty()) {
+      partial += part;
+      if (::mkdir(partial.c_str(), 0750) != 0 && errno != EEXIST) return Errno("mkdir", partial);
+      struct stat st;
+      if (::stat(partial.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return Status::IOError(partial + ": exists and is not a directory");
+      partial += "/";
+    }
+    start = end + 1;
+  }
+  return Status::OK();
+}
+
 Status WriteFileAtomically(Env& env, const std::string& tmp_dir, const std::string& dir,
                            const std::string& name, const std::string& data) {
   std::string tmp = tmp_dir + "/" + name;

@@ -32,6 +32,9 @@ class Env {
   static Env& Default();
 };
 
+// Creates `dir` and its missing parents (mode 0750), like mkdir -p.
+Status MakeDirs(const std::string& dir);
+
 // WriteFileAtomically puts `data` at dir/new_name so that a reader of
 // `dir` sees the complete file or nothing, and the file survives a crash
 // once this returns OK:

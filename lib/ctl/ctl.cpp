@@ -10,6 +10,7 @@
 
 #include "bus/endpoints.h"
 #include "bus/wake.h"
+#include "core/env.h"
 #include "core/json.h"
 #include "ctl/table.h"
 #include "spool/spool.h"
@@ -36,25 +37,10 @@ std::string SqlitePath(const std::string& db) {
   return db;
 }
 
-Status MakeParents(const std::string& path) {
+// The directory part of a file path ("" when there is none).
+std::string DirOf(const std::string& path) {
   auto slash = path.find_last_of('/');
-  if (slash == std::string::npos || slash == 0) return Status::OK();
-  std::string dir = path.substr(0, slash);
-  std::string partial = dir[0] == '/' ? "/" : "";
-  size_t start = 0;
-  while (start <= dir.size()) {
-    size_t end = dir.find('/', start);
-    if (end == std::string::npos) end = dir.size();
-    std::string part = dir.substr(start, end - start);
-    if (!part.empty()) {
-      partial += part;
-      if (::mkdir(partial.c_str(), 0750) != 0 && errno != EEXIST)
-        return Status::IOError(partial + ": " + std::strerror(errno));
-      partial += "/";
-    }
-    start = end + 1;
-  }
-  return Status::OK();
+  return slash == std::string::npos || slash == 0 ? "" : path.substr(0, slash);
 }
 
 }  // namespace
@@ -75,7 +61,7 @@ void Ctl::WakeSender() { PushWake(EndpointFor(options_.run_dir, kSendWake), "que
 int Ctl::Init() {
   std::string path = SqlitePath(options_.db);
   if (!path.empty()) {
-    Status s = MakeParents(path);
+    Status s = DirOf(path).empty() ? Status::OK() : MakeDirs(DirOf(path));
     if (!s.ok()) return Report(s);
   }
   auto store = OpenStore(options_.db, clock_);
@@ -86,7 +72,7 @@ int Ctl::Init() {
   if (!version.ok()) return Report(version.status());
   s = SpoolDir(options_.spool_dir).Ensure();
   if (!s.ok()) return Report(s);
-  s = MakeParents(options_.run_dir + "/x");
+  s = MakeDirs(options_.run_dir);
   if (!s.ok()) return Report(s);
   out_ << "store " << options_.db << " ready (schema " << *version << "), spool " << options_.spool_dir
        << ", run dir " << options_.run_dir << '\n';

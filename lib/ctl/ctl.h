@@ -69,6 +69,10 @@ class Ctl {
   int ContactStop(const std::string& urn, bool stop);
   int ContactList(bool stopped_only, bool json);
   int Spool(bool json);
+  // One screen: whether each daemon answers (and its counters), the store,
+  // the spool and the queue. Exit 69 when a daemon does not answer or the
+  // store is unavailable.
+  int StatusReport(bool json);
 
   // Asks a following Events() to return after its current poll.
   void StopFollowing();

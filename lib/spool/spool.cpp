@@ -17,15 +17,6 @@
 namespace courier {
 namespace {
 
-Status MakeDir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0750) == 0 || errno == EEXIST) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::OK();
-    return Status::IOError(path + ": exists and is not a directory");
-  }
-  return Status::IOError(path + ": " + std::strerror(errno));
-}
-
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -33,20 +24,8 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 }  // namespace
 
 Status SpoolDir::Ensure() const {
-  // Parents first: a spool under a fresh ./var is normal.
-  std::string partial;
-  std::stringstream ss(root_);
-  std::string part;
-  if (!root_.empty() && root_[0] == '/') partial = "/";
-  while (std::getline(ss, part, '/')) {
-    if (part.empty()) continue;
-    partial += part;
-    Status s = MakeDir(partial);
-    if (!s.ok()) return s;
-    partial += "/";
-  }
   for (const char* state : {"tmp", "new", "cur", "bad"}) {
-    Status s = MakeDir(Path(state));
+    Status s = MakeDirs(Path(state));
     if (!s.ok()) return s;
   }
   return Status::OK();

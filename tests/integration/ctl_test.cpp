@@ -244,6 +244,37 @@ TEST_F(CtlTest, SpoolListsPendingAndBad) {
   EXPECT_NE(Ctl({"spool"}).out.find("1 pending, 1 bad"), std::string::npos);
 }
 
+TEST_F(CtlTest, StatusSaysWhatIsDown) {
+  Init();
+  AddChannel();
+  WriteFile(dir_.File("spool/new/00000000000000000001-1-000000.json"), "x");
+  auto r = Ctl({"status", "--json"});
+  EXPECT_EQ(r.exit_code, 69);  // no daemon answers
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u);
+  auto daemons = lines[0]->getObject("daemons");
+  EXPECT_TRUE(daemons->isNull("courier-recv"));
+  EXPECT_TRUE(daemons->isNull("courier-send"));
+  EXPECT_EQ(json::GetString(lines[0]->getObject("store"), "state"), "ok");
+  EXPECT_EQ(json::GetInt(lines[0]->getObject("store"), "schema_version"), 1);
+  EXPECT_EQ(json::GetInt(lines[0]->getObject("spool"), "pending"), 1);
+  EXPECT_EQ(lines[0]->getArray("queue")->size(), 1u);
+  auto human = Ctl({"status"});
+  EXPECT_NE(human.out.find("not answering"), std::string::npos);
+
+  // With courier-recv running it answers with its pid.
+  int port = FreePort();
+  auto env = env_;
+  env["COURIER_PORT"] = std::to_string(port);
+  Daemon recv({Bin("courier-recv")}, env, dir_.File("recv.log"));
+  ASSERT_TRUE(recv.WaitForHttp(port)) << recv.log();
+  auto up = JsonLines(Ctl({"status", "--json"}).out);
+  ASSERT_EQ(up.size(), 1u);
+  auto answer = up[0]->getObject("daemons")->getObject("courier-recv");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(json::GetInt(answer, "pid"), recv.pid());
+}
+
 TEST_F(CtlTest, VersionAndHelp) {
   auto v = Ctl({"--version"});
   EXPECT_EQ(v.exit_code, 0);

@@ -73,3 +73,25 @@ class Daemon {
 };
 
 }  // namespace courier::testing
+
+namespace courier::testing {
+
+// Holds an exclusive transaction on a SQLite store from another process
+// (as a long-running writer or a backup tool would) until Release() or
+// destruction, so the store's writers get SQLITE_BUSY: a real lock, not a
+// simulated one.
+class StoreLock {
+ public:
+  explicit StoreLock(const std::string& db);
+  ~StoreLock() { Release(); }
+  StoreLock(const StoreLock&) = delete;
+  StoreLock& operator=(const StoreLock&) = delete;
+  void Release();
+  bool locked() const { return locked_; }
+
+ private:
+  int pid_ = -1;
+  bool locked_ = false;
+};
+
+}  // namespace courier::testing

@@ -22,47 +22,6 @@ using namespace courier::testing;
 
 namespace {
 
-// Holds an exclusive transaction on the store from another process, as a
-// long-running writer or a backup tool would.
-class StoreLock {
- public:
-  explicit StoreLock(const std::string& db) {
-    int ready[2];
-    if (::pipe(ready) != 0) throw std::runtime_error("pipe");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      sqlite3* conn = nullptr;
-      char ok = 'x';
-      if (sqlite3_open(db.c_str(), &conn) == SQLITE_OK &&
-          sqlite3_exec(conn, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK)
-        ok = 'y';
-      ssize_t w = ::write(ready[1], &ok, 1);
-      (void)w;
-      ::pause();
-      ::_exit(0);
-    }
-    char c = 0;
-    ssize_t r = ::read(ready[0], &c, 1);
-    ::close(ready[0]);
-    ::close(ready[1]);
-    locked_ = r == 1 && c == 'y';
-  }
-  ~StoreLock() { Release(); }
-  void Release() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status;
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
-    }
-  }
-  bool locked() const { return locked_; }
-
- private:
-  pid_t pid_ = -1;
-  bool locked_ = false;
-};
-
 class RecvTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -170,6 +170,10 @@ int main(int argc, char** argv) {
   json_flag(spool);
   spool->callback([&] { command = [&](Ctl& c) { return c.Spool(json); }; });
 
+  auto* status_cmd = app.add_subcommand("status", "daemons, store, spool and queue at a glance; 69 if a daemon is down");
+  json_flag(status_cmd);
+  status_cmd->callback([&] { command = [&](Ctl& c) { return c.StatusReport(json); }; });
+
   auto parsed = ParseCommandLine(app, loader, argc, argv);
   if (auto* rc = std::get_if<int>(&parsed)) return *rc;
   Ctl ctl(std::get<Options>(parsed), std::cout, std::cerr, std::cin);

@@ -1,0 +1,132 @@
+// courier-ctl status: the operator's one screen.
+#include <sys/stat.h>
+
+#include <iostream>
+
+#include "bus/bus.h"
+#include "bus/endpoints.h"
+#include "core/json.h"
+#include "ctl/ctl.h"
+#include "ctl/table.h"
+#include "spool/spool.h"
+
+namespace courier {
+namespace {
+
+int64_t FileSize(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
+}
+
+std::string StorePath(const std::string& db) {
+  if (db.rfind("sqlite://", 0) == 0) return db.substr(9);
+  if (db.rfind("sqlite:", 0) == 0) return db.substr(7);
+  return db;
+}
+
+}  // namespace
+
+int Ctl::StatusReport(bool json_out) {
+  auto report = json::NewObject();
+  bool healthy = true;
+
+  auto daemons = json::NewObject();
+  Table daemon_table({"DAEMON", "STATE", "PID", "UPTIME", "DETAILS"});
+  for (const auto& [program, endpoint] : {std::pair{"courier-recv", kRecvCtl}, {"courier-send", kSendCtl},
+                                          {"courier-flush", kFlushCtl}}) {
+    auto answer = AskDaemon(EndpointFor(options_.run_dir, endpoint), "status", 1000);
+    Result<json::ObjectPtr> parsed = answer.ok() ? json::ParseObject(*answer) : Result<json::ObjectPtr>(answer.status());
+    if (!parsed.ok()) {
+      healthy = false;
+      daemons->set(program, Poco::Dynamic::Var());
+      daemon_table.Add({program, "not answering", "-", "-", ""});
+      continue;
+    }
+    daemons->set(program, *parsed);
+    std::string details;
+    for (const auto& key : {"committed", "spooled", "sent", "errored", "failed", "throttled", "interrupted", "flushed",
+                            "rejected", "pending"}) {
+      if (auto v = json::GetInt(*parsed, key)) details += std::string(details.empty() ? "" : " ") + key + "=" + std::to_string(*v);
+    }
+    daemon_table.Add({program, "running", std::to_string(json::GetInt(*parsed, "pid").value_or(0)),
+                      std::to_string(json::GetInt(*parsed, "uptime_s").value_or(0)) + "s", details});
+  }
+  report->set("daemons", daemons);
+
+  auto store_info = json::NewObject();
+  const std::string path = StorePath(options_.db);
+  store_info->set("path", path);
+  store_info->set("size", FileSize(path));
+  store_info->set("wal_size", FileSize(path + "-wal"));
+  std::vector<QueueSummary> queue;
+  auto store = OpenExisting();
+  if (store.ok()) {
+    auto version = (*store)->SchemaVersion();
+    store_info->set("schema_version", version.ok() ? *version : 0);
+    auto q = (*store)->Queue();
+    if (q.ok()) queue = *q;
+    store_info->set("state", q.ok() ? std::string("ok") : q.status().message());
+    healthy = healthy && q.ok();
+  } else {
+    store_info->set("state", store.status().message());
+    healthy = false;
+  }
+  report->set("store", store_info);
+
+  auto spool_info = json::NewObject();
+  SpoolDir spool(options_.spool_dir);
+  int64_t pending = 0, bad = 0;
+  Micros oldest = 0;
+  for (const char* state : {"new", "cur", "bad"}) {
+    auto files = spool.List(state);
+    if (!files.ok()) continue;
+    for (const auto& f : *files) {
+      if (std::string(state) == "bad") {
+        ++bad;
+      } else {
+        ++pending;
+        if (!oldest || f.modified_on < oldest) oldest = f.modified_on;
+      }
+    }
+  }
+  spool_info->set("dir", options_.spool_dir);
+  spool_info->set("pending", pending);
+  spool_info->set("bad", bad);
+  spool_info->set("oldest_age_s", oldest ? (clock_.Now() - oldest) / kMicrosPerSecond : 0);
+  report->set("spool", spool_info);
+
+  auto queue_arr = json::NewArray();
+  Table queue_table({"CHANNEL", "TYPE", "HIGH", "BULK", "IN_FLIGHT", "RETRYING", "FAILED", "INTERRUPTED"});
+  for (const auto& q : queue) {
+    auto o = json::NewObject();
+    o->set("channel_uuid", q.channel_uuid);
+    o->set("channel_type", q.channel_type);
+    o->set("queued_high", q.queued_high);
+    o->set("queued_bulk", q.queued_bulk);
+    o->set("in_flight", q.in_flight);
+    o->set("retrying", q.retrying);
+    o->set("failed", q.failed);
+    o->set("interrupted", q.interrupted);
+    queue_arr->add(o);
+    queue_table.Add({q.channel_uuid, q.channel_type, std::to_string(q.queued_high), std::to_string(q.queued_bulk),
+                     std::to_string(q.in_flight), std::to_string(q.retrying), std::to_string(q.failed),
+                     std::to_string(q.interrupted)});
+  }
+  report->set("queue", queue_arr);
+  report->set("healthy", healthy);
+
+  if (json_out) {
+    out_ << json::Stringify(report) << '\n';
+  } else {
+    daemon_table.Print(out_);
+    out_ << "\nstore  " << path << "  " << json::GetString(store_info, "state").value_or("") << "  size "
+         << FileSize(path) << "  wal " << FileSize(path + "-wal") << "  schema "
+         << json::GetInt(store_info, "schema_version").value_or(0) << '\n';
+    out_ << "spool  " << options_.spool_dir << "  pending " << pending << "  bad " << bad << "  oldest "
+         << (oldest ? (clock_.Now() - oldest) / kMicrosPerSecond : 0) << "s\n\n";
+    queue_table.Print(out_);
+  }
+  return healthy ? exit_code::kOk : exit_code::kUnavailable;
+}
+
+}  // namespace courier
