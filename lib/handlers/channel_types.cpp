@@ -15,6 +15,17 @@ const std::vector<ChannelTypeInfo>& ChannelTypes() {
       {"TMS", "Twilio Messaging Service", {"tel"}, "account_sid, auth_token, messaging_service_sid"},
       {"TWA", "Twilio WhatsApp", {"whatsapp"}, "account_sid, auth_token"},
       {"SW", "SignalWire", {"tel"}, "account_sid, auth_token, base_url or space"},
+      {"AT", "Africas Talking", {"tel"}, "username, api_key, is_shared"},
+      {"BM", "Blackmyna", {"tel"}, "username, password, api_key"},
+      {"SQ", "Shaqodoon", {"tel"}, "send_url, username, password"},
+      {"YO", "YO!", {"tel"}, "username, password, base_url (hosts, comma-separated)"},
+      {"NX", "Nexmo", {"tel"}, "nexmo_api_key, nexmo_api_secret, signature_secret, signature_method"},
+      {"WAC", "WhatsApp Cloud", {"whatsapp"}, "access_token, app_secret, verify_token, phone_number_id (else address), api_version"},
+      {"FBA", "Facebook", {"facebook"}, "access_token, app_secret, verify_token, address = page id (or page_id), api_version"},
+      {"IG", "Instagram", {"instagram"}, "access_token (page token), app_secret, verify_token, address = Instagram account id, page_id, api_version"},
+      {"PL", "Plivo", {"tel"}, "auth_id, auth_token (or PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN)"},
+      {"CT", "Clickatell", {"tel"}, "api_key, api (\"platform\" for an SMS Platform HTTP key)"},
+      {"SC", "SMS Central", {"tel"}, "username, password"},
   };
   return types;
 }

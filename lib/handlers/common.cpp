@@ -1,6 +1,7 @@
 #include "handlers/common.h"
 
 #include <Poco/Base64Encoder.h>
+#include <Poco/Exception.h>
 #include <Poco/HMACEngine.h>
 #include <Poco/SHA1Engine.h>
 #include <Poco/SHA2Engine.h>
@@ -422,6 +423,41 @@ std::string MimeTypeFromPath(const std::string& path) {
   for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   auto it = kTypes.find(ext);
   return it == kTypes.end() ? "" : it->second;
+}
+
+std::string HmacSha256Base64(const std::string& key, const std::string& data) {
+  std::string digest = HmacDigest<Sha256Engine>(key, data);
+  std::ostringstream out;
+  Poco::Base64Encoder enc(out);
+  enc.rdbuf()->setLineLength(0);
+  enc << digest;
+  enc.close();
+  return out.str();
+}
+
+std::optional<std::string> JsonScalarText(const Poco::Dynamic::Var& value) {
+  try {
+    if (value.isEmpty()) return std::nullopt;
+    if (value.isString()) return value.extract<std::string>();
+    if (value.isNumeric() || value.isBoolean()) return value.convert<std::string>();
+  } catch (const Poco::Exception&) {
+  }
+  return std::nullopt;
+}
+
+Result<std::map<std::string, std::string>> FlatParams(const WebhookRequest& request) {
+  std::map<std::string, std::string> out;
+  std::string type = request.Header("content-type");
+  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (type.find("json") != std::string::npos) {
+    auto body = ParseJsonBody(request);
+    if (!body.ok()) return body.status();
+    for (const auto& [name, value] : **body)
+      if (auto text = JsonScalarText(value)) out.emplace(name, *text);
+  }
+  for (const auto& [k, v] : request.form) out.emplace(k, v);
+  for (const auto& [k, v] : request.query) out.emplace(k, v);
+  return out;
 }
 
 }  // namespace courier::handlers

@@ -125,4 +125,17 @@ std::string ReplaceGsm7Substitutions(const std::string& text);
 // own fallback (usually application/octet-stream).
 std::string MimeTypeFromPath(const std::string& path);
 
+// base64(HMAC-SHA256(key, data)) (Plivo's X-Plivo-Signature-V2).
+std::string HmacSha256Base64(const std::string& key, const std::string& data);
+
+// A webhook's fields by name, wherever the provider put them: the
+// top-level scalars of a JSON body (when Content-Type names JSON; numbers
+// and booleans as their text), then the form body, then the query string;
+// the first value of a name wins. A malformed JSON body is ParseJsonBody's
+// error. For providers that send the same fields by GET, POST or POST-JSON.
+Result<std::map<std::string, std::string>> FlatParams(const WebhookRequest& request);
+// A JSON scalar as text (numbers and booleans converted); nullopt for
+// null, objects and arrays.
+std::optional<std::string> JsonScalarText(const Poco::Dynamic::Var& value);
+
 }  // namespace courier::handlers

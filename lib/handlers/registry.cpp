@@ -3,10 +3,19 @@
 #include <algorithm>
 #include <cctype>
 
+#include "handlers/africastalking.h"
+#include "handlers/blackmyna.h"
+#include "handlers/clickatell.h"
 #include "handlers/external.h"
 #include "handlers/kannel.h"
+#include "handlers/meta.h"
+#include "handlers/nexmo.h"
+#include "handlers/plivo.h"
+#include "handlers/shaqodoon.h"
+#include "handlers/smscentral.h"
 #include "handlers/telegram.h"
 #include "handlers/twilio.h"
+#include "handlers/yo.h"
 
 namespace courier {
 namespace {
@@ -26,6 +35,17 @@ std::vector<std::shared_ptr<const ChannelHandler>> AllHandlers() {
       std::make_shared<TwilioHandler>("TMS", "Twilio Messaging Service", TwilioHandler::Flavor::kMessagingService),
       std::make_shared<TwilioHandler>("TWA", "Twilio WhatsApp", TwilioHandler::Flavor::kWhatsApp),
       std::make_shared<TwilioHandler>("SW", "SignalWire", TwilioHandler::Flavor::kSignalWire),
+      std::make_shared<AfricasTalkingHandler>(),
+      std::make_shared<BlackmynaHandler>(),
+      std::make_shared<ShaqodoonHandler>(),
+      std::make_shared<YoHandler>(),
+      std::make_shared<NexmoHandler>(),
+      std::make_shared<MetaHandler>(MetaHandler::Kind::kWhatsApp),
+      std::make_shared<MetaHandler>(MetaHandler::Kind::kMessenger),
+      std::make_shared<MetaHandler>(MetaHandler::Kind::kInstagram),
+      std::make_shared<PlivoHandler>(),
+      std::make_shared<ClickatellHandler>(),
+      std::make_shared<SmsCentralHandler>(),
   };
 }
 

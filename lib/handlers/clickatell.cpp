@@ -1,0 +1,439 @@
+#include "handlers/clickatell.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+
+#include "handlers/common.h"
+
+namespace courier {
+namespace {
+
+const char* kDefaultApiUrl = "https://platform.clickatell.com";
+// Longer texts go as several messages (reference v1.1.13: 640).
+constexpr size_t kMaxMsgLength = 640;
+// Config: "platform" when the API key is an SMS Platform (HTTP) one.
+const char* kApiConfig = "api";
+
+// One API error codes with a meaning for us (Clickatell "One API: Errors
+// table").
+constexpr int64_t kErrorRecipientOptedOut = 26;
+constexpr int64_t kErrorRateLimit = 43;
+// Recipient errors that retrying will not fix: invalid recipient address,
+// recipient not available on the channel.
+const std::vector<int64_t> kPermanentErrors = {25, 27};
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+std::string Upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+  return s;
+}
+
+std::string StripPlus(const std::string& s) { return !s.empty() && s[0] == '+' ? s.substr(1) : s; }
+
+std::optional<int64_t> ParseInt(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  long long n = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0') return std::nullopt;
+  return n;
+}
+
+// ---- status codes ----------------------------------------------------
+
+// What a status code means: a status, or nothing to record.
+struct StatusMeaning {
+  std::optional<MsgStatus> status;
+  bool known = true;
+};
+
+// SMS Platform API status codes (Clickatell "Message status codes"). The
+// reference: 2, 8, 11 -> W; 3, 4 -> S; 1, 5, 6, 7, 9, 10, 12, 14 -> F.
+// Following Clickatell, 4 is "received by recipient" (D), 13 ("cancelled
+// by Clickatell") is F, and 1 ("message unknown: the id is wrong or
+// reporting is delayed") says nothing about delivery, so it is ignored.
+StatusMeaning PlatformStatus(int64_t code) {
+  switch (code) {
+    case 1: return {std::nullopt};
+    case 2: case 8: case 11: return {MsgStatus::kWired};
+    case 3: return {MsgStatus::kSent};
+    case 4: return {MsgStatus::kDelivered};
+    case 5: case 6: case 7: case 9: case 10: case 12: case 13: case 14: return {MsgStatus::kFailed};
+    default: return {std::nullopt, false};
+  }
+}
+const std::vector<std::string> kPlatformCodes = {"1", "2", "3", "4", "5", "6", "7",
+                                                 "8", "9", "10", "11", "12", "13", "14"};
+
+// One API status codes (Clickatell "One API: Message status table"):
+// 1 UNKNOWN (message not found: ignored), 2 QUEUED and 3 SCHEDULED (W),
+// 4 SENT_TO_SUPPLIER (S), 5 DEVICE_ACK (D), 6 READ (R); every code from
+// 20 on is an error (expired, delivery failure, routing error ...): F.
+StatusMeaning OneApiStatus(int64_t code) {
+  switch (code) {
+    case 1: return {std::nullopt};
+    case 2: case 3: return {MsgStatus::kWired};
+    case 4: return {MsgStatus::kSent};
+    case 5: return {MsgStatus::kDelivered};
+    case 6: return {MsgStatus::kRead};
+    default: return code >= 20 ? StatusMeaning{MsgStatus::kFailed} : StatusMeaning{std::nullopt, false};
+  }
+}
+const std::vector<std::string> kOneApiCodes = {"1", "2", "3", "4", "5", "6", "20 or more"};
+
+// ---- text decoding ---------------------------------------------------
+
+bool DecodeUtf8(const std::string& text, std::u32string& out) {
+  out.clear();
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > text.size()) return false;
+    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; k < n; ++k) {
+      unsigned char cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    out.push_back(cp);
+    i += n;
+  }
+  return true;
+}
+
+void AppendUtf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// The bytes Clickatell meant: a text whose characters are all below 256
+// carries one byte per character (how raw bytes survive JSON); anything
+// else is taken as it came.
+std::string RawBytes(const std::string& text) {
+  std::u32string cps;
+  if (!DecodeUtf8(text, cps)) return text;
+  std::string bytes;
+  for (char32_t cp : cps) {
+    if (cp > 0xFF) return text;
+    bytes += static_cast<char>(cp);
+  }
+  return bytes;
+}
+
+// Reply text in the charset Clickatell names (reference: UTF-16BE and
+// ISO-8859-1 are decoded); anything else is kept.
+std::string DecodeText(const std::string& text, const std::string& charset) {
+  const std::string cs = Upper(charset);
+  if (cs == "UTF-16BE" || cs == "UCS-2" || cs == "UCS2") {
+    std::u32string cps;
+    if (DecodeUtf8(text, cps) &&
+        std::any_of(cps.begin(), cps.end(), [](char32_t cp) { return cp > 0xFF; }))
+      return text;  // already decoded
+    const std::string bytes = RawBytes(text);
+    if (bytes.size() % 2 != 0) return text;
+    std::string out;
+    for (size_t i = 0; i < bytes.size(); i += 2) {
+      char32_t unit = (static_cast<unsigned char>(bytes[i]) << 8) | static_cast<unsigned char>(bytes[i + 1]);
+      if (unit >= 0xD800 && unit <= 0xDBFF && i + 3 < bytes.size()) {
+        char32_t low = (static_cast<unsigned char>(bytes[i + 2]) << 8) | static_cast<unsigned char>(bytes[i + 3]);
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          AppendUtf8(out, 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00));
+          i += 2;
+          continue;
+        }
+      }
+      if (unit >= 0xD800 && unit <= 0xDFFF) unit = 0xFFFD;  // lone surrogate
+      AppendUtf8(out, unit);
+    }
+    return out;
+  }
+  if (cs == "ISO-8859-1" || cs == "LATIN1") {
+    std::u32string cps;
+    if (DecodeUtf8(text, cps)) return text;  // already UTF-8
+    std::string out;
+    for (unsigned char c : text) AppendUtf8(out, c);
+    return out;
+  }
+  return text;
+}
+
+// ---- receiving -------------------------------------------------------
+
+std::string Str(const json::ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key)) return "";
+  return handlers::JsonScalarText(o->get(key)).value_or("");
+}
+
+void AddError(std::string& errors, const std::string& error) { errors += (errors.empty() ? "" : "; ") + error; }
+
+// A reply from `from` with Clickatell's id, text and time (ms).
+Result<Msg> ReplyMsg(const Channel& channel, const std::string& from, const std::string& id, const std::string& text,
+                     const std::string& charset, const std::string& timestamp) {
+  auto urn = handlers::TelURN(from, channel);
+  if (!urn.ok()) return urn.status();
+  Msg msg = handlers::IncomingMsg(channel, *urn, DecodeText(text, charset));
+  msg.external_id = id;
+  if (!timestamp.empty()) {
+    auto ms = ParseInt(timestamp);
+    if (!ms || *ms < 0 || *ms > 253402300799999LL) return Status::InvalidArgument("invalid timestamp '" + timestamp + "'");
+    msg.received_on = *ms * 1000;
+  }
+  return msg;
+}
+
+// The status for a code, added to `r`; false (with `error`) when the code
+// is not one of Clickatell's.
+bool AddStatus(WebhookResult& r, const Channel& channel, const std::string& id, const std::string& code_text,
+               bool one_api, std::string& error) {
+  auto code = ParseInt(code_text);
+  if (!code) {
+    error = "field 'statusCode' must be an integer";
+    return false;
+  }
+  StatusMeaning m = one_api ? OneApiStatus(*code) : PlatformStatus(*code);
+  if (!m.known) {
+    error = handlers::UnknownStatusError(code_text, one_api ? kOneApiCodes : kPlatformCodes);
+    return false;
+  }
+  if (m.status) r.statuses.push_back(handlers::StatusForExternalId(channel, id, *m.status));
+  return true;
+}
+
+// One API: {"integrationId", "integrationName", "event": {"moText": [...]}}
+// or {"event": {"messageStatusUpdate": [...]}}; a callback may carry
+// several items.
+WebhookResult ReceiveOneApi(const Route& route, const Channel& channel, const json::ObjectPtr& event) {
+  WebhookResult r;
+  std::string errors;
+  if (route.kind == RouteKind::kStatus) {
+    auto items = event->getArray("messageStatusUpdate");
+    if (!items) return WebhookResult::Ignored("no messageStatusUpdate in event, ignored");
+    for (size_t i = 0; i < items->size(); ++i) {
+      auto item = items->getObject(static_cast<unsigned>(i));
+      const std::string id = Str(item, "messageId"), code = Str(item, "statusCode");
+      if (id.empty()) AddError(errors, "field 'messageId' required");
+      if (code.empty()) AddError(errors, "field 'statusCode' required");
+      if (id.empty() || code.empty()) continue;
+      std::string error;
+      if (!AddStatus(r, channel, id, code, true, error)) AddError(errors, error);
+    }
+    if (!errors.empty()) return WebhookResult::Error(errors);
+    if (r.statuses.empty()) return WebhookResult::Ignored("status unknown to Clickatell, ignored");
+    return r;
+  }
+
+  // moMedia carries the file itself, base64 encoded; with nowhere to keep
+  // it, media replies are not taken (nor other events).
+  auto items = event->getArray("moText");
+  if (!items) return WebhookResult::Ignored("no moText in event, ignored");
+  for (size_t i = 0; i < items->size(); ++i) {
+    auto item = items->getObject(static_cast<unsigned>(i));
+    const std::string from = Str(item, "from"), id = Str(item, "messageId");
+    const bool has_content = item && item->has("content") && !item->isNull("content");
+    if (from.empty()) AddError(errors, "field 'from' required");
+    if (id.empty()) AddError(errors, "field 'messageId' required");
+    if (!has_content) AddError(errors, "field 'content' required");
+    if (from.empty() || id.empty() || !has_content) continue;
+    auto msg = ReplyMsg(channel, from, id, Str(item, "content"), Str(item, "charset"), Str(item, "timestamp"));
+    if (!msg.ok()) {
+      AddError(errors, msg.status().message());
+      continue;
+    }
+    r.msgs.push_back(std::move(*msg));
+  }
+  if (!errors.empty()) return WebhookResult::Error(errors);
+  if (r.msgs.empty()) return WebhookResult::Ignored("no messages in event, ignored");
+  return r;
+}
+
+// SMS Platform API: flat fields (reference): reply messageId, fromNumber,
+// toNumber, timestamp (ms), text, charset; status messageId, statusCode.
+WebhookResult ReceivePlatform(const Route& route, const Channel& channel,
+                              const std::map<std::string, std::string>& params) {
+  auto get = [&](const std::string& name) {
+    auto it = params.find(name);
+    return it == params.end() ? std::string() : it->second;
+  };
+  std::string errors;
+  WebhookResult r;
+  if (route.kind == RouteKind::kStatus) {
+    const std::string id = get("messageId"), code = get("statusCode");
+    if (id.empty()) AddError(errors, "field 'messageId' required");
+    if (code.empty()) AddError(errors, "field 'statusCode' required");
+    if (!errors.empty()) return WebhookResult::Error(errors);
+    std::string error;
+    if (!AddStatus(r, channel, id, code, false, error)) return WebhookResult::Error(error);
+    if (r.statuses.empty()) return WebhookResult::Ignored("status 1 (message unknown), ignored");
+    return r;
+  }
+  const std::string from = get("fromNumber"), id = get("messageId");
+  if (from.empty()) AddError(errors, "field 'fromNumber' required");
+  if (id.empty()) AddError(errors, "field 'messageId' required");
+  if (params.find("text") == params.end()) AddError(errors, "field 'text' required");
+  if (!errors.empty()) return WebhookResult::Error(errors);
+  auto msg = ReplyMsg(channel, from, id, get("text"), get("charset"), get("timestamp"));
+  if (!msg.ok()) return WebhookResult::Error(msg.status().message());
+  r.msgs.push_back(std::move(*msg));
+  return r;
+}
+
+// ---- sending ---------------------------------------------------------
+
+// What Clickatell answered about the message: messages[0], with the
+// request-level error when there is no message-level one.
+struct SendAnswer {
+  std::string api_message_id;
+  bool accepted = false;
+  std::string error_code;
+  std::string error_description;
+};
+
+void ReadError(const json::ObjectPtr& o, SendAnswer& a) {
+  if (!o) return;
+  if (a.error_code.empty() && a.error_description.empty() && o->has("error") && !o->isNull("error")) {
+    if (auto e = o->getObject("error")) {  // One API: {"code", "description", "documentation"}
+      a.error_code = Str(e, "code");
+      a.error_description = Str(e, "description");
+    } else {
+      a.error_description = Str(o, "error");
+    }
+  }
+  if (a.error_code.empty()) a.error_code = Str(o, "errorCode");
+  if (a.error_description.empty()) a.error_description = Str(o, "errorDescription");
+}
+
+SendAnswer ParseAnswer(const std::string& body) {
+  SendAnswer a;
+  auto o = json::ParseObject(body);
+  if (!o.ok()) return a;
+  if ((*o)->has("messages")) {
+    auto arr = (*o)->getArray("messages");
+    if (arr && arr->size() > 0) {
+      auto m = arr->getObject(0);
+      a.api_message_id = Str(m, "apiMessageId");
+      a.accepted = m && json::GetBool(m, "accepted").value_or(false);
+      ReadError(m, a);
+    }
+  }
+  ReadError(*o, a);
+  return a;
+}
+
+}  // namespace
+
+std::vector<Route> ClickatellHandler::Routes() const {
+  return {
+      {"POST", "receive", RouteKind::kReceive},
+      {"GET", "receive", RouteKind::kReceive},
+      {"POST", "status", RouteKind::kStatus},
+      {"GET", "status", RouteKind::kStatus},
+  };
+}
+
+WebhookResult ClickatellHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
+                                         HandlerContext&) const {
+  // Clickatell signs nothing; its callbacks are told apart by shape.
+  auto params = handlers::FlatParams(request);
+  if (!params.ok()) return WebhookResult::Error(params.status().message());
+  if (Lower(request.Header("content-type")).find("json") != std::string::npos) {
+    auto body = json::ParseObject(request.body);
+    if (body.ok() && (*body)->has("event")) {
+      auto event = (*body)->getObject("event");
+      if (!event) return WebhookResult::Error("field 'event' must be an object");
+      return ReceiveOneApi(route, channel, event);
+    }
+  }
+  return ReceivePlatform(route, channel, *params);
+}
+
+SendResult ClickatellHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  const std::string api_key = channel.ConfigOr(config_keys::kApiKey);
+  if (api_key.empty()) {
+    const std::string error = "missing api_key in config";
+    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+  }
+  const bool platform = Lower(channel.ConfigOr(kApiConfig)) == "platform";
+  const std::string base = handlers::BaseUrl(channel, kDefaultApiUrl);
+  // International format without '+' (Clickatell: "no leading 00 or +").
+  const std::string to = StripPlus(msg.urn.substr(msg.urn.find(':') + 1));
+  const std::string from = StripPlus(channel.address);
+
+  std::vector<ChannelLog> logs;
+  std::string external_id;
+  // SMS only: attachments go as links in the text.
+  const auto parts = handlers::SplitText(TextAndAttachments(msg), kMaxMsgLength);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    HttpRequestSpec req;
+    req.headers = {{"Accept", "application/json"}};
+    if (platform) {
+      req.method = "GET";
+      req.url = base + "/messages/http/send?" +
+                FormEncode({{"apiKey", api_key}, {"from", from}, {"to", to}, {"content", parts[i]}});
+    } else {
+      // One API: POST /v1/message, the key as the Authorization header.
+      auto message = json::NewObject();
+      message->set("channel", "sms");
+      message->set("to", to);
+      message->set("content", parts[i]);
+      if (!from.empty()) message->set("from", from);
+      auto messages = json::NewArray();
+      messages->add(message);
+      auto body = json::NewObject();
+      body->set("messages", messages);
+      req.method = "POST";
+      req.url = base + "/v1/message";
+      req.headers.push_back({"Content-Type", "application/json"});
+      req.headers.push_back({"Authorization", api_key});
+      req.body = json::Stringify(body);
+    }
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+    const SendAnswer answer = ParseAnswer(call.exchange.body);
+
+    std::string error;
+    if (!answer.error_code.empty() || !answer.error_description.empty())
+      error = "received error from clickatell: " + answer.error_code +
+              (answer.error_code.empty() || answer.error_description.empty() ? "" : " ") + answer.error_description;
+    else if (!call.ok()) error = call.log.error;
+    else if (!answer.accepted || answer.api_message_id.empty()) error = "unable to get apiMessageId from body";
+    if (!error.empty() && call.log.error.empty()) call.log.error = error;
+    const HttpExchange exchange = call.exchange;
+    logs.push_back(std::move(call.log));
+
+    if (!error.empty()) {
+      const auto code = ParseInt(answer.error_code);
+      if (!platform && code == kErrorRecipientOptedOut) {
+        SendResult r = handlers::Failed(error, std::move(logs));
+        r.stop_contact = true;
+        return r;
+      }
+      if (!platform && code &&
+          std::find(kPermanentErrors.begin(), kPermanentErrors.end(), *code) != kPermanentErrors.end())
+        return handlers::Failed(error, std::move(logs));
+      SendResult r = handlers::Errored(error, std::move(logs));
+      if (!platform && code == kErrorRateLimit) r.throttled_for_seconds = handlers::RetryAfterSeconds(exchange);
+      return handlers::ThrottledIf429(std::move(r), exchange);
+    }
+    if (i == 0) external_id = answer.api_message_id;
+  }
+  return handlers::Wired(external_id, std::move(logs));
+}
+
+}  // namespace courier

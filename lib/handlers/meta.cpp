@@ -1,0 +1,876 @@
+#include "handlers/meta.h"
+
+#include <Poco/Exception.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
+
+#include "core/redact.h"
+#include "handlers/common.h"
+
+namespace courier {
+namespace {
+
+const char* kDefaultGraphUrl = "https://graph.facebook.com";
+const char* kDefaultApiVersion = "v21.0";
+const char* kJsonContentType = "application/json";
+const char* kDefaultMime = "application/octet-stream";
+
+// Config keys particular to these types.
+const char* kAccessToken = "access_token";
+const char* kAppSecret = "app_secret";
+const char* kVerifyToken = "verify_token";
+const char* kWebhookSecret = "webhook_secret";
+const char* kApiVersion = "api_version";
+const char* kPhoneNumberId = "phone_number_id";
+const char* kPageId = "page_id";
+
+// Limits from the providers' docs: WhatsApp text bodies up to 4096
+// characters, media captions and interactive bodies up to 1024, reply
+// button titles 20 and list row titles 24 characters, at most 3 buttons
+// and 10 rows; Messenger text up to 2000 characters; Instagram text under
+// 1000 bytes of UTF-8; Messenger and Instagram quick replies at most 13,
+// titles truncated at 20 characters.
+constexpr size_t kWhatsAppTextMax = 4096;
+constexpr size_t kWhatsAppCaptionMax = 1024;
+constexpr size_t kWhatsAppButtonTitleMax = 20;
+constexpr size_t kWhatsAppRowTitleMax = 24;
+constexpr size_t kWhatsAppMaxButtons = 3;
+constexpr size_t kWhatsAppMaxRows = 10;
+constexpr size_t kMessengerTextMax = 2000;
+constexpr size_t kInstagramTextBytes = 1000;
+constexpr size_t kQuickReplyTitleMax = 20;
+constexpr size_t kMaxQuickReplies = 13;
+
+// ---- JSON reading -------------------------------------------------------
+
+std::string GetStr(const json::ObjectPtr& o, const std::string& key) { return json::GetString(o, key).value_or(""); }
+
+json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
+  return o->getObject(key);  // null when not an object
+}
+
+json::ArrayPtr GetArr(const json::ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
+  return o->getArray(key);  // null when not an array
+}
+
+std::vector<json::ObjectPtr> Objects(const json::ArrayPtr& a) {
+  std::vector<json::ObjectPtr> out;
+  if (!a) return out;
+  for (unsigned i = 0; i < a->size(); ++i)
+    if (json::ObjectPtr o = a->getObject(i)) out.push_back(o);
+  return out;
+}
+
+std::optional<double> GetNumber(const json::ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
+  Poco::Dynamic::Var v = o->get(key);
+  try {
+    if (v.isNumeric()) return v.convert<double>();
+    if (v.isString()) {  // WhatsApp sends some numbers as strings
+      const std::string s = v.extract<std::string>();
+      char* end = nullptr;
+      double d = std::strtod(s.c_str(), &end);
+      if (!s.empty() && *end == '\0') return d;
+    }
+  } catch (const Poco::Exception&) {
+  }
+  return std::nullopt;
+}
+
+// An id or a timestamp given as a JSON integer or as a string of digits.
+std::optional<int64_t> GetIntLoose(const json::ObjectPtr& o, const std::string& key) {
+  if (auto n = json::GetInt(o, key)) return n;
+  if (auto s = json::GetString(o, key)) {
+    char* end = nullptr;
+    long long n = std::strtoll(s->c_str(), &end, 10);
+    if (!s->empty() && *end == '\0') return n;
+  }
+  return std::nullopt;
+}
+
+// An id that should be a string but may come as a number.
+std::string GetId(const json::ObjectPtr& o, const std::string& key) {
+  if (auto s = json::GetString(o, key)) return *s;
+  if (auto n = json::GetInt(o, key)) return std::to_string(*n);
+  return "";
+}
+
+// A coordinate as the shortest text that reads back the same (15
+// significant digits keep what the provider sent).
+std::string Coordinate(double d) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15g", d);
+  return buf;
+}
+
+// ---- text helpers -------------------------------------------------------
+
+size_t CodePoints(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+// The first `max` code points of `s`.
+std::string Truncate(const std::string& s, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (n == max) return s.substr(0, i);
+      ++n;
+    }
+  }
+  return s;
+}
+
+// SplitText, then parts still over `max_bytes` of UTF-8 split again at
+// proportionally fewer characters (Instagram counts bytes, not characters).
+std::vector<std::string> SplitBytes(const std::string& text, size_t max_bytes) {
+  std::vector<std::string> out;
+  for (const auto& part : handlers::SplitText(text, max_bytes)) {
+    if (part.size() <= max_bytes) {
+      out.push_back(part);
+      continue;
+    }
+    size_t chars = CodePoints(part);
+    size_t max_chars = std::max<size_t>(1, chars * max_bytes / part.size());
+    for (;;) {
+      auto pieces = handlers::SplitText(part, max_chars);
+      bool fits = true;
+      for (const auto& p : pieces) fits = fits && p.size() <= max_bytes;
+      if (fits || max_chars == 1) {
+        out.insert(out.end(), pieces.begin(), pieces.end());
+        break;
+      }
+      max_chars = std::max<size_t>(1, max_chars * 9 / 10);
+    }
+  }
+  return out;
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// "audio/ogg; codecs=opus" -> "audio/ogg"
+std::string BareMime(const std::string& mime) {
+  std::string m = mime.substr(0, mime.find(';'));
+  while (!m.empty() && m.back() == ' ') m.pop_back();
+  return Lower(m);
+}
+
+bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+// The MIME type of a Messenger/Instagram attachment, which comes with a
+// kind (image, video, audio, file...) and a URL but no type: the URL's
+// extension when it agrees with the kind, else the kind's usual type
+// (Messenger voice clips are AAC in MP4).
+std::string TypedMime(const std::string& kind, const std::string& url) {
+  const std::string guess = handlers::MimeTypeFromPath(url);
+  if (kind != "image" && kind != "video" && kind != "audio") return guess.empty() ? kDefaultMime : guess;
+  if (StartsWith(guess, kind + "/")) return guess;
+  if (guess.size() > 4 && guess.substr(guess.size() - 4) == "/mp4") return kind + "/mp4";
+  if (kind == "image") return "image/jpeg";
+  if (kind == "video") return "video/mp4";
+  return "audio/mp4";
+}
+
+// The last segment of a URL's path: a document's file name.
+std::string FileName(const std::string& url) {
+  std::string p = url.substr(0, url.find_first_of("?#"));
+  auto slash = p.rfind('/');
+  std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
+  return name;
+}
+
+// ---- webhook checks -----------------------------------------------------
+
+std::string VerifyToken(const Channel& channel) {
+  return channel.ConfigOr(kVerifyToken, channel.ConfigOr(kWebhookSecret));
+}
+
+// Meta's verification request: GET with hub.mode=subscribe, the verify
+// token we gave Meta, and a challenge to echo as the plain-text body.
+// The reference (FB, v1.1.3) compares with config `secret` and then POSTs
+// subscribed_apps; app-level webhooks are subscribed in Meta's app
+// dashboard, so we only answer the challenge.
+WebhookResult Verify(const Channel& channel, const WebhookRequest& request, const std::string& code) {
+  const std::string want = VerifyToken(channel);
+  if (want.empty()) return WebhookResult::Error("no verify_token set for " + code + " channel");
+  handlers::Fields f(request, handlers::Fields::kQuery);
+  const std::string mode = f.Required("hub.mode");
+  if (!f.ok()) return WebhookResult::Error(f.error());
+  if (mode != "subscribe") return WebhookResult::Error("unknown hub.mode '" + mode + "', must be 'subscribe'");
+  const std::string token = request.QueryParam("hub.verify_token").value_or("");
+  if (token.empty() || !handlers::ConstantTimeEquals(token, want))
+    return WebhookResult::Unauthorized("token does not match verify token");
+  const std::string challenge = f.Required("hub.challenge");
+  if (!f.ok()) return WebhookResult::Error(f.error());
+  WebhookResult r;
+  r.response_body = challenge;
+  r.response_content_type = "text/plain";
+  return r;
+}
+
+// X-Hub-Signature-256: "sha256=" + hex(HMAC-SHA256(app secret, raw body)).
+// Meta documents no answer for a bad signature; DESIGN.md's 401 it is.
+// A missing app secret is our configuration's fault: 400.
+std::optional<WebhookResult> CheckSignature(const Channel& channel, const WebhookRequest& request,
+                                            const std::string& code) {
+  const std::string secret = channel.ConfigOr(kAppSecret);
+  if (secret.empty()) return WebhookResult::Error("no app_secret set for " + code + " channel");
+  const std::string header = Lower(request.Header("x-hub-signature-256"));
+  if (header.empty()) return WebhookResult::Unauthorized("missing request signature");
+  const std::string prefix = "sha256=";
+  if (!StartsWith(header, prefix) ||
+      !handlers::ConstantTimeEquals(header.substr(prefix.size()), handlers::HmacSha256Hex(secret, request.body)))
+    return WebhookResult::Unauthorized("invalid request signature");
+  return std::nullopt;
+}
+
+// What a webhook yields, and why the events that yielded nothing were
+// skipped.
+struct Collector {
+  WebhookResult result;
+  std::vector<std::string> skipped;
+
+  WebhookResult Finish() {
+    if (result.msgs.empty() && result.statuses.empty()) {
+      std::string reason;
+      for (const auto& s : skipped)
+        if (reason.find(s) == std::string::npos) reason += (reason.empty() ? "" : "; ") + s;
+      WebhookResult r = WebhookResult::Ignored(reason.empty() ? "no messages or statuses" : reason);
+      r.extra_logs = std::move(result.extra_logs);
+      return r;
+    }
+    return std::move(result);
+  }
+  WebhookResult Fail(const std::string& error) {
+    WebhookResult r = WebhookResult::Error(error);
+    r.extra_logs = std::move(result.extra_logs);
+    return r;
+  }
+};
+
+std::string GraphBase(const Channel& channel) {
+  std::string version = channel.ConfigOr(kApiVersion, kDefaultApiVersion);
+  if (!StartsWith(version, "v")) version = "v" + version;
+  return handlers::BaseUrl(channel, kDefaultGraphUrl) + "/" + version;
+}
+
+std::string AccessToken(const Channel& channel) {
+  return channel.ConfigOr(kAccessToken, channel.ConfigOr(config_keys::kAuthToken));
+}
+
+// ---- WhatsApp Cloud API receive -----------------------------------------
+
+// WhatsApp statuses to ours. Meta's docs list sent, delivered, read and
+// failed for the Cloud API.
+const std::map<std::string, MsgStatus>& WhatsAppStatuses() {
+  static const std::map<std::string, MsgStatus> table = {
+      {"sent", MsgStatus::kSent},
+      {"delivered", MsgStatus::kDelivered},
+      {"read", MsgStatus::kRead},
+      {"failed", MsgStatus::kFailed},
+  };
+  return table;
+}
+
+// Media arrive as ids: GET /<version>/<media id> with the access token
+// answers {"url", "mime_type", ...}. The URL is Meta's (it needs the same
+// token to download and expires after minutes), kept as the API gives it.
+Result<std::string> ResolveMedia(HandlerContext& ctx, const Channel& channel, const std::string& media_id,
+                                 const std::string& mime_hint, std::vector<ChannelLog>& logs) {
+  const std::string token = AccessToken(channel);
+  if (token.empty()) return Status::InvalidArgument("no access_token set for WAC channel");
+  HttpRequestSpec req;
+  req.method = "GET";
+  req.url = GraphBase(channel) + "/" + UrlEscape(media_id);
+  req.headers.push_back({"Authorization", "Bearer " + token});
+  Msg none;  // the log belongs to the channel, not to a msg
+  auto call = handlers::MakeCall(ctx, channel, none, req, "Media Lookup");
+  std::string error = call.log.error;
+  logs.push_back(call.log);
+  if (!call.ok()) return Status::Unavailable(error);
+  auto body = json::ParseObject(call.exchange.body);
+  std::string url = body.ok() ? GetStr(*body, "url") : "";
+  if (url.empty()) return Status::InvalidArgument("no 'url' in media lookup response");
+  std::string mime = body.ok() ? BareMime(GetStr(*body, "mime_type")) : "";
+  if (mime.empty()) mime = BareMime(mime_hint);
+  if (mime.empty()) mime = kDefaultMime;
+  return mime + ":" + url;
+}
+
+// "Name (phone, phone)" for each shared contact.
+std::string ContactsText(const json::ArrayPtr& contacts) {
+  std::string out;
+  for (const auto& c : Objects(contacts)) {
+    std::string name = GetStr(GetObj(c, "name"), "formatted_name");
+    std::string phones;
+    for (const auto& p : Objects(GetArr(c, "phones"))) {
+      std::string phone = GetStr(p, "phone");
+      if (phone.empty()) phone = GetStr(p, "wa_id");
+      if (!phone.empty()) phones += (phones.empty() ? "" : ", ") + phone;
+    }
+    std::string one = name.empty() ? phones : phones.empty() ? name : name + " (" + phones + ")";
+    if (!one.empty()) out += (out.empty() ? "" : "\n") + one;
+  }
+  return out;
+}
+
+WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entries, HandlerContext& ctx) {
+  Collector c;
+  const std::string phone_number_id = channel.ConfigOr(kPhoneNumberId, channel.address);
+  for (const auto& entry : Objects(entries)) {
+    for (const auto& change : Objects(GetArr(entry, "changes"))) {
+      const std::string field = GetStr(change, "field");
+      if (field != "messages") {
+        c.skipped.push_back("ignoring change of field '" + field + "'");
+        continue;
+      }
+      json::ObjectPtr value = GetObj(change, "value");
+      const std::string pid = GetId(GetObj(value, "metadata"), "phone_number_id");
+      if (!pid.empty() && pid != phone_number_id) {
+        c.skipped.push_back("ignoring change for phone number id '" + pid + "'");
+        continue;
+      }
+      std::map<std::string, std::string> names;
+      for (const auto& contact : Objects(GetArr(value, "contacts")))
+        names[GetStr(contact, "wa_id")] = GetStr(GetObj(contact, "profile"), "name");
+
+      for (const auto& m : Objects(GetArr(value, "messages"))) {
+        const std::string from = GetStr(m, "from"), id = GetStr(m, "id"), type = GetStr(m, "type");
+        if (from.empty()) return c.Fail("field 'messages.from' required");
+        if (id.empty()) return c.Fail("field 'messages.id' required");
+        auto urn = URN::FromParts("whatsapp", from);
+        if (!urn.ok()) return c.Fail(urn.status().message());
+
+        std::string text;
+        std::vector<std::string> attachments;
+        std::string media_id, media_mime;
+        if (type == "text") {
+          text = GetStr(GetObj(m, "text"), "body");
+        } else if (type == "image" || type == "video" || type == "audio" || type == "document" ||
+                   type == "sticker") {
+          json::ObjectPtr media = GetObj(m, type);
+          media_id = GetId(media, "id");
+          if (media_id.empty()) return c.Fail("field 'messages." + type + ".id' required");
+          media_mime = GetStr(media, "mime_type");
+          text = GetStr(media, "caption");
+        } else if (type == "location") {
+          json::ObjectPtr where = GetObj(m, "location");
+          auto lat = GetNumber(where, "latitude"), lng = GetNumber(where, "longitude");
+          if (!lat || !lng) return c.Fail("field 'messages.location.latitude' required");
+          const std::string geo = Coordinate(*lat) + "," + Coordinate(*lng);
+          const std::string name = GetStr(where, "name"), address = GetStr(where, "address");
+          text = name.empty() ? address : address.empty() ? name : name + ", " + address;
+          if (text.empty()) text = geo;
+          attachments.push_back("geo:" + geo);
+        } else if (type == "button") {  // a template's quick reply button
+          text = GetStr(GetObj(m, "button"), "text");
+          if (text.empty()) text = GetStr(GetObj(m, "button"), "payload");
+        } else if (type == "interactive") {  // a reply button or list row of ours
+          json::ObjectPtr interactive = GetObj(m, "interactive");
+          const std::string itype = GetStr(interactive, "type");
+          if (itype != "button_reply" && itype != "list_reply") {
+            c.skipped.push_back("ignoring interactive reply of type '" + itype + "'");
+            continue;
+          }
+          text = GetStr(GetObj(interactive, itype), "title");
+        } else if (type == "contacts") {
+          text = ContactsText(GetArr(m, "contacts"));
+        } else {  // reaction, system, order, unsupported, unknown ...
+          c.skipped.push_back("ignoring message of type '" + type + "'");
+          continue;
+        }
+
+        if (!media_id.empty()) {
+          auto media = ResolveMedia(ctx, channel, media_id, media_mime, c.result.extra_logs);
+          if (!media.ok()) return c.Fail("error retrieving media: " + media.status().message());
+          attachments.push_back(*media);
+        }
+        Msg msg = handlers::IncomingMsg(channel, *urn, text);
+        msg.external_id = id;
+        msg.attachments = std::move(attachments);
+        if (auto it = names.find(from); it != names.end()) msg.contact_name = it->second;
+        if (auto ts = GetIntLoose(m, "timestamp"); ts && *ts > 0) msg.received_on = *ts * kMicrosPerSecond;
+        c.result.msgs.push_back(std::move(msg));
+      }
+
+      for (const auto& s : Objects(GetArr(value, "statuses"))) {
+        const std::string id = GetStr(s, "id"), status = GetStr(s, "status");
+        if (id.empty()) return c.Fail("field 'statuses.id' required");
+        if (status.empty()) return c.Fail("field 'statuses.status' required");
+        auto mapped = handlers::MapStatus(WhatsAppStatuses(), status);
+        if (!mapped) return c.Fail(handlers::UnknownStatusError(status, {"sent", "delivered", "read", "failed"}));
+        c.result.statuses.push_back(handlers::StatusForExternalId(channel, id, *mapped));
+      }
+    }
+  }
+  return c.Finish();
+}
+
+// ---- Messenger and Instagram receive --------------------------------------
+
+// The reference (FB) skips events whose recipient is not the channel
+// address; app-level webhooks name the page (Instagram account) in
+// entry.id, which is what we filter on. Postbacks, referrals and opt-ins
+// were channel events in the reference; this system has none, so a
+// postback becomes a msg with its title as text and referrals and opt-ins
+// are ignored with a reason.
+WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& entries, bool instagram) {
+  Collector c;
+  const std::string scheme = instagram ? "instagram" : "facebook";
+  for (const auto& entry : Objects(entries)) {
+    // The app's webhook names the page (Instagram account) in entry.id.
+    const std::string entry_id = GetId(entry, "id");
+    if (!entry_id.empty() && entry_id != channel.address) {
+      c.skipped.push_back("ignoring entry for '" + entry_id + "'");
+      continue;
+    }
+    json::ArrayPtr messaging = GetArr(entry, "messaging");
+    if (!messaging) {  // standby (handover protocol), changes (feed) ...
+      c.skipped.push_back("ignoring entry without messaging events");
+      continue;
+    }
+    for (const auto& event : Objects(messaging)) {
+      const std::string sender = GetId(GetObj(event, "sender"), "id");
+      const std::optional<int64_t> timestamp = GetIntLoose(event, "timestamp");  // milliseconds
+      auto sender_urn = [&]() { return URN::FromParts(scheme, sender); };
+
+      if (json::ObjectPtr message = GetObj(event, "message")) {
+        if (json::GetBool(message, "is_echo").value_or(false)) {
+          c.skipped.push_back("ignoring echo");
+          continue;
+        }
+        if (json::GetBool(message, "is_deleted").value_or(false)) {
+          c.skipped.push_back("ignoring deleted message");
+          continue;
+        }
+        if (sender.empty()) return c.Fail("field 'sender.id' required");
+        const std::string mid = GetStr(message, "mid");
+        if (mid.empty()) return c.Fail("field 'message.mid' required");
+        auto urn = sender_urn();
+        if (!urn.ok()) return c.Fail(urn.status().message());
+
+        // A quick reply comes as a text message whose text is the title
+        // (message.quick_reply.payload carries our payload): kept as text.
+        std::string text = GetStr(message, "text");
+        std::vector<std::string> attachments;
+        for (const auto& a : Objects(GetArr(message, "attachments"))) {
+          const std::string kind = GetStr(a, "type");
+          json::ObjectPtr payload = GetObj(a, "payload");
+          if (kind == "location") {
+            json::ObjectPtr where = GetObj(payload, "coordinates");
+            auto lat = GetNumber(where, "lat"), lng = GetNumber(where, "long");
+            if (lat && lng) attachments.push_back("geo:" + Coordinate(*lat) + "," + Coordinate(*lng));
+            continue;
+          }
+          const std::string url = GetStr(payload, "url");
+          if (url.empty() || kind == "fallback" || kind == "template") continue;  // links and cards: no media
+          attachments.push_back(TypedMime(kind, url) + ":" + url);
+        }
+        if (text.empty() && attachments.empty()) {
+          c.skipped.push_back("ignoring message without text or attachments");
+          continue;
+        }
+        Msg msg = handlers::IncomingMsg(channel, *urn, text);
+        msg.external_id = mid;
+        msg.attachments = std::move(attachments);
+        if (timestamp && *timestamp > 0) msg.received_on = *timestamp * 1000;
+        c.result.msgs.push_back(std::move(msg));
+      } else if (json::ObjectPtr postback = GetObj(event, "postback")) {
+        // A button of ours was tapped (or "Get Started"): its title is what
+        // the user saw, kept as the text; the payload when there is none.
+        if (sender.empty()) return c.Fail("field 'sender.id' required");
+        auto urn = sender_urn();
+        if (!urn.ok()) return c.Fail(urn.status().message());
+        std::string text = GetStr(postback, "title");
+        if (text.empty()) text = GetStr(postback, "payload");
+        if (text.empty()) {
+          c.skipped.push_back("ignoring postback without title or payload");
+          continue;
+        }
+        Msg msg = handlers::IncomingMsg(channel, *urn, text);
+        msg.external_id = GetStr(postback, "mid");
+        if (timestamp && *timestamp > 0) msg.received_on = *timestamp * 1000;
+        c.result.msgs.push_back(std::move(msg));
+      } else if (json::ObjectPtr delivery = GetObj(event, "delivery")) {
+        json::ArrayPtr mids = GetArr(delivery, "mids");
+        size_t before = c.result.statuses.size();
+        for (unsigned i = 0; mids && i < mids->size(); ++i) {
+          Poco::Dynamic::Var v = mids->get(i);
+          if (v.isString())
+            c.result.statuses.push_back(
+                handlers::StatusForExternalId(channel, v.extract<std::string>(), MsgStatus::kDelivered));
+        }
+        if (c.result.statuses.size() == before) c.skipped.push_back("ignoring delivery without message ids");
+      } else if (json::ObjectPtr read = GetObj(event, "read")) {
+        // Instagram names the message read; Messenger gives only a
+        // watermark (everything before it was read), which names no msg.
+        const std::string mid = GetStr(read, "mid");
+        if (mid.empty()) {
+          c.skipped.push_back("ignoring read receipt without message id");
+          continue;
+        }
+        c.result.statuses.push_back(handlers::StatusForExternalId(channel, mid, MsgStatus::kRead));
+      } else if (GetObj(event, "referral")) {
+        c.skipped.push_back("ignoring referral");
+      } else if (GetObj(event, "optin")) {
+        c.skipped.push_back("ignoring opt-in");
+      } else if (GetObj(event, "reaction")) {
+        c.skipped.push_back("ignoring reaction");
+      } else {
+        c.skipped.push_back("ignoring unknown messaging event");
+      }
+    }
+  }
+  return c.Finish();
+}
+
+// ---- send -----------------------------------------------------------------
+
+json::ObjectPtr Obj(std::initializer_list<std::pair<std::string, Poco::Dynamic::Var>> fields) {
+  json::ObjectPtr o = json::NewObject();
+  for (const auto& [k, v] : fields) o->set(k, v);
+  return o;
+}
+
+json::ObjectPtr WhatsAppBase(const std::string& to, const std::string& type) {
+  return Obj({{"messaging_product", "whatsapp"}, {"recipient_type", "individual"}, {"to", to}, {"type", type}});
+}
+
+json::ObjectPtr WhatsAppText(const std::string& to, const std::string& text) {
+  json::ObjectPtr o = WhatsAppBase(to, "text");
+  const bool link = text.find("http://") != std::string::npos || text.find("https://") != std::string::npos;
+  o->set("text", Obj({{"body", text}, {"preview_url", link}}));
+  return o;
+}
+
+// Reply buttons (up to 3) or a list (up to 10 rows) under `text`.
+json::ObjectPtr WhatsAppInteractive(const std::string& to, const std::string& text,
+                                    const std::vector<std::string>& quick_replies) {
+  json::ObjectPtr interactive = json::NewObject();
+  json::ObjectPtr action = json::NewObject();
+  if (quick_replies.size() <= kWhatsAppMaxButtons) {
+    interactive->set("type", "button");
+    json::ArrayPtr buttons = json::NewArray();
+    for (size_t i = 0; i < quick_replies.size(); ++i)
+      buttons->add(Obj({{"type", "reply"},
+                        {"reply", Obj({{"id", std::to_string(i)},
+                                       {"title", Truncate(quick_replies[i], kWhatsAppButtonTitleMax)}})}}));
+    action->set("buttons", buttons);
+  } else {
+    interactive->set("type", "list");
+    json::ArrayPtr rows = json::NewArray();
+    for (size_t i = 0; i < quick_replies.size() && i < kWhatsAppMaxRows; ++i)
+      rows->add(Obj({{"id", std::to_string(i)}, {"title", Truncate(quick_replies[i], kWhatsAppRowTitleMax)}}));
+    json::ArrayPtr sections = json::NewArray();
+    sections->add(Obj({{"rows", rows}}));
+    action->set("button", "Menu");
+    action->set("sections", sections);
+  }
+  interactive->set("body", Obj({{"text", text}}));
+  interactive->set("action", action);
+  json::ObjectPtr o = WhatsAppBase(to, "interactive");
+  o->set("interactive", interactive);
+  return o;
+}
+
+// WhatsApp's media kind for a MIME type: image, video, audio, else a
+// document (which takes any file).
+std::string WhatsAppMediaKind(const std::string& mime) {
+  const std::string major = mime.substr(0, mime.find('/'));
+  if (major == "image" || major == "video" || major == "audio") return major;
+  return "document";
+}
+
+std::vector<std::string> WhatsAppPayloads(const std::string& to, const std::string& text,
+                                          const std::vector<std::string>& attachments,
+                                          const std::vector<std::string>& quick_replies) {
+  std::vector<json::ObjectPtr> parts;
+  // One image, video or document carries the text as its caption when it
+  // fits and there are no quick replies (audio takes no caption).
+  bool captioned = false;
+  for (size_t i = 0; i < attachments.size(); ++i) {
+    auto [mime, url] = SplitAttachment(attachments[i]);
+    const std::string kind = WhatsAppMediaKind(mime);
+    json::ObjectPtr media = Obj({{"link", url}});
+    if (attachments.size() == 1 && kind != "audio" && quick_replies.empty() && !text.empty() &&
+        CodePoints(text) <= kWhatsAppCaptionMax) {
+      media->set("caption", text);
+      captioned = true;
+    }
+    if (kind == "document") {
+      const std::string name = FileName(url);
+      if (!name.empty()) media->set("filename", name);
+    }
+    json::ObjectPtr o = WhatsAppBase(to, kind);
+    o->set(kind, media);
+    parts.push_back(o);
+  }
+  if (!captioned && !text.empty()) {
+    if (quick_replies.empty()) {
+      for (const auto& t : handlers::SplitText(text, kWhatsAppTextMax)) parts.push_back(WhatsAppText(to, t));
+    } else {
+      // The buttons ride on the last part, whose body is limited to 1024.
+      auto texts = handlers::SplitText(text, kWhatsAppCaptionMax);
+      for (size_t i = 0; i + 1 < texts.size(); ++i) parts.push_back(WhatsAppText(to, texts[i]));
+      parts.push_back(WhatsAppInteractive(to, texts.back(), quick_replies));
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& p : parts) out.push_back(json::Stringify(p));
+  return out;
+}
+
+json::ObjectPtr MessengerEnvelope(const std::string& recipient, json::ObjectPtr message) {
+  // RESPONSE: a message inside the 24 hour standard messaging window (the
+  // Send API's and Instagram's documented default for replies).
+  return Obj({{"recipient", Obj({{"id", recipient}})}, {"messaging_type", "RESPONSE"}, {"message", message}});
+}
+
+std::vector<std::string> MessengerPayloads(bool instagram, const std::string& recipient, std::string text,
+                                           const std::vector<std::string>& attachments,
+                                           const std::vector<std::string>& quick_replies) {
+  std::vector<json::ObjectPtr> messages;
+  for (const auto& attachment : attachments) {
+    auto [mime, url] = SplitAttachment(attachment);
+    std::string kind = mime.substr(0, mime.find('/'));
+    if (kind != "image" && kind != "video" && kind != "audio") {
+      // Messenger takes any other file; Instagram documents only image,
+      // video and audio, so other files go to Instagram as links.
+      if (instagram) {
+        text += (text.empty() ? "" : "\n") + url;
+        continue;
+      }
+      kind = "file";
+    }
+    messages.push_back(
+        Obj({{"attachment", Obj({{"type", kind}, {"payload", Obj({{"url", url}, {"is_reusable", true}})}})}}));
+  }
+  // The reference's later Messenger send split at 640 characters; the Send
+  // API takes 2000.
+  if (!text.empty()) {
+    auto texts = instagram ? SplitBytes(text, kInstagramTextBytes) : handlers::SplitText(text, kMessengerTextMax);
+    for (const auto& t : texts) messages.push_back(Obj({{"text", t}}));
+  }
+  // Quick replies on the last message, where they stay visible; Instagram
+  // supports them on text only.
+  if (!quick_replies.empty() && !messages.empty() && (!instagram || messages.back()->has("text"))) {
+    json::ArrayPtr qrs = json::NewArray();
+    for (size_t i = 0; i < quick_replies.size() && i < kMaxQuickReplies; ++i)
+      qrs->add(Obj({{"content_type", "text"},
+                    {"title", Truncate(quick_replies[i], kQuickReplyTitleMax)},
+                    {"payload", quick_replies[i]}}));
+    messages.back()->set("quick_replies", qrs);
+  }
+  std::vector<std::string> out;
+  for (const auto& m : messages) out.push_back(json::Stringify(MessengerEnvelope(recipient, m)));
+  return out;
+}
+
+// What a Graph API error answer means for the msg.
+enum class Outcome { kRetry, kFail, kFailAndStop, kThrottle };
+
+struct GraphError {
+  int64_t code = 0;
+  int64_t subcode = 0;
+  std::string text;
+};
+
+Outcome Classify(MetaHandler::Kind kind, const GraphError& e, int http_status) {
+  // Graph API rate limits: 4 application, 17 user, 32 page, 613 call rate,
+  // 80001-80007 business use case limits (80006 Messenger, 80002
+  // Instagram, 80007 WhatsApp); the Cloud API's 130429 throughput and
+  // 131056 pair rate limit. Messenger's 4 also covers "too many send
+  // requests".
+  if (http_status == 429 || e.code == 4 || e.code == 17 || e.code == 32 || e.code == 613 ||
+      (e.code >= 80001 && e.code <= 80007))
+    return Outcome::kThrottle;
+  if (kind == MetaHandler::Kind::kWhatsApp) {
+    if (e.code == 130429 || e.code == 131056) return Outcome::kThrottle;
+    // 131050: the user stopped marketing messages from this business.
+    if (e.code == 131050) return Outcome::kFailAndStop;
+    // 131047: more than 24 hours since the user last wrote (only a
+    // template may go); 131026: the message cannot be delivered (not on
+    // WhatsApp, old client, blocked us).
+    if (e.code == 131047 || e.code == 131026) return Outcome::kFail;
+    return Outcome::kRetry;
+  }
+  // 551: the person isn't available (blocked the page or deactivated).
+  if (e.code == 551) return Outcome::kFailAndStop;
+  // 10 with 2018278 (Messenger) or 2534022 (Instagram): sent outside the
+  // allowed window.
+  if (e.code == 10 && (e.subcode == 2018278 || e.subcode == 2534022)) return Outcome::kFail;
+  return Outcome::kRetry;
+}
+
+// How long to wait when throttled: Retry-After when Meta sends one, else
+// the pair rate limit's "one message every 6 seconds", a second for the
+// throughput limit, a minute for the app, page and business limits.
+int ThrottleSeconds(const GraphError& e, const HttpExchange& exchange) {
+  if (!exchange.Header("retry-after").empty()) return handlers::RetryAfterSeconds(exchange);
+  if (e.code == 131056) return 6;
+  if (e.code == 130429 || e.code == 0) return 1;
+  return 60;
+}
+
+}  // namespace
+
+std::string MetaHandler::Code() const {
+  switch (kind_) {
+    case Kind::kWhatsApp: return "WAC";
+    case Kind::kMessenger: return "FBA";
+    case Kind::kInstagram: return "IG";
+  }
+  return "";
+}
+
+std::string MetaHandler::Name() const {
+  switch (kind_) {
+    case Kind::kWhatsApp: return "WhatsApp Cloud";
+    case Kind::kMessenger: return "Facebook";
+    case Kind::kInstagram: return "Instagram";
+  }
+  return "";
+}
+
+std::vector<Route> MetaHandler::Routes() const {
+  return {{"GET", "receive", RouteKind::kReceive}, {"POST", "receive", RouteKind::kReceive}};
+}
+
+WebhookResult MetaHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
+                                   HandlerContext& ctx) const {
+  if (route.method == "GET") return Verify(channel, request, Code());
+  if (auto bad = CheckSignature(channel, request, Code())) return *bad;
+
+  auto parsed = handlers::ParseJsonBody(request);
+  if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
+  const std::string object = GetStr(*parsed, "object");
+  if (object.empty()) return WebhookResult::Error("field 'object' required");
+  const std::string want = kind_ == Kind::kWhatsApp    ? "whatsapp_business_account"
+                           : kind_ == Kind::kMessenger ? "page"
+                                                       : "instagram";
+  if (object != want) return WebhookResult::Ignored("ignoring object '" + object + "', expected '" + want + "'");
+  json::ArrayPtr entries = GetArr(*parsed, "entry");
+  if (!entries) return WebhookResult::Error("field 'entry' required");
+
+  if (kind_ == Kind::kWhatsApp) return ReceiveWhatsApp(channel, entries, ctx);
+  return ReceiveMessaging(channel, entries, kind_ == Kind::kInstagram);
+}
+
+std::vector<std::string> MetaHandler::Payloads(const std::string& recipient, const std::string& text,
+                                               const std::vector<std::string>& attachments,
+                                               const std::vector<std::string>& quick_replies) const {
+  if (kind_ == Kind::kWhatsApp) return WhatsAppPayloads(recipient, text, attachments, quick_replies);
+  return MessengerPayloads(kind_ == Kind::kInstagram, recipient, text, attachments, quick_replies);
+}
+
+SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  auto config_error = [&](const std::string& error) {
+    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+  };
+  const std::string token = AccessToken(channel);
+  if (token.empty()) return config_error("no access_token set for " + Code() + " channel");
+  std::string node;
+  switch (kind_) {
+    case Kind::kWhatsApp: node = channel.ConfigOr(kPhoneNumberId, channel.address); break;
+    case Kind::kMessenger: node = channel.ConfigOr(kPageId, channel.address); break;
+    case Kind::kInstagram: node = channel.ConfigOr(kPageId, "me"); break;
+  }
+  if (node.empty()) return config_error(std::string("no ") + (kind_ == Kind::kWhatsApp ? kPhoneNumberId : kPageId) +
+                                        " set for " + Code() + " channel");
+
+  const std::string recipient = msg.urn.substr(msg.urn.find(':') + 1);
+  const auto payloads = Payloads(recipient, msg.text, msg.attachments, {});
+  if (payloads.empty()) {
+    const std::string error = "msg has no text or attachments";
+    return handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+  }
+
+  const std::string provider = kind_ == Kind::kWhatsApp ? "whatsapp" : kind_ == Kind::kMessenger ? "facebook" : "instagram";
+  const auto secrets = channel.SecretValues();
+  std::vector<ChannelLog> logs;
+  std::string external_id;
+  for (const auto& payload : payloads) {
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = GraphBase(channel) + "/" + node + "/messages";
+    req.headers.push_back({"Content-Type", kJsonContentType});
+    req.headers.push_back({"Authorization", "Bearer " + token});
+    req.body = payload;
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+
+    if (!call.exchange.error.empty()) {  // no answer at all
+      std::string error = call.log.error;
+      logs.push_back(std::move(call.log));
+      return handlers::Errored(error, std::move(logs));
+    }
+    auto body = json::ParseObject(call.exchange.body);
+    json::ObjectPtr answer = body.ok() ? *body : nullptr;
+    if (call.ok()) {
+      // WhatsApp: {"messages":[{"id":"wamid..."}]}; Messenger and
+      // Instagram: {"recipient_id":..., "message_id":"m_..."}.
+      std::string id;
+      if (kind_ == Kind::kWhatsApp) {
+        auto messages = Objects(GetArr(answer, "messages"));
+        if (!messages.empty()) id = GetStr(messages[0], "id");
+      } else {
+        id = GetStr(answer, "message_id");
+      }
+      if (id.empty()) {
+        call.log.error = kind_ == Kind::kWhatsApp ? "no 'messages[0].id' in response" : "no 'message_id' in response";
+        std::string error = call.log.error;
+        logs.push_back(std::move(call.log));
+        return handlers::Errored(error, std::move(logs));
+      }
+      if (external_id.empty()) external_id = id;
+      logs.push_back(std::move(call.log));
+      continue;
+    }
+
+    // {"error":{"message","type","code","error_subcode","error_data":{"details"},"fbtrace_id"}}
+    GraphError e;
+    json::ObjectPtr err = GetObj(answer, "error");
+    std::string error = call.log.error;
+    if (err) {
+      e.code = GetIntLoose(err, "code").value_or(0);
+      e.subcode = GetIntLoose(err, "error_subcode").value_or(0);
+      std::string text = GetStr(err, "message");
+      const std::string details = GetStr(GetObj(err, "error_data"), "details");
+      if (!details.empty()) text += (text.empty() ? "" : ": ") + details;
+      error = Redact("received error from " + provider + ": " + text + " (code " + std::to_string(e.code) +
+                         (e.subcode ? ", subcode " + std::to_string(e.subcode) : "") + ")",
+                     secrets);
+      call.log.error = error;
+    }
+    logs.push_back(std::move(call.log));
+    switch (Classify(kind_, e, call.exchange.status_code)) {
+      case Outcome::kFail: return handlers::Failed(error, std::move(logs));
+      case Outcome::kFailAndStop: {
+        SendResult r = handlers::Failed(error, std::move(logs));
+        r.stop_contact = true;
+        return r;
+      }
+      case Outcome::kThrottle: {
+        SendResult r = handlers::Errored(error, std::move(logs));
+        r.throttled_for_seconds = ThrottleSeconds(e, call.exchange);
+        return r;
+      }
+      case Outcome::kRetry: break;
+    }
+    return handlers::Errored(error, std::move(logs));
+  }
+  return handlers::Wired(external_id, std::move(logs));
+}
+
+}  // namespace courier

@@ -1,0 +1,335 @@
+#include "handlers/nexmo.h"
+
+#include <Poco/DigestEngine.h>
+#include <Poco/HMACEngine.h>
+#include <Poco/MD5Engine.h>
+#include <Poco/SHA1Engine.h>
+#include <Poco/SHA2Engine.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include "handlers/common.h"
+
+namespace courier {
+namespace {
+
+const char* kDefaultApiUrl = "https://rest.nexmo.com";
+const char* kFormContentType = "application/x-www-form-urlencoded";
+
+// Longer texts go as several requests (reference v1.0.28: 1600); Vonage
+// concatenates each request's text itself.
+constexpr size_t kMaxMsgLength = 1600;
+
+// Config keys. The reference's nexmo_api_key / nexmo_api_secret are the
+// names; api_key / api_secret are accepted too.
+const char* kApiKey = "nexmo_api_key";
+const char* kApiSecret = "nexmo_api_secret";
+// Signed webhooks (Vonage "Signing Messages"): the account's signature
+// secret and the algorithm chosen in the dashboard: md5hash (Vonage's
+// default), md5 (HMAC-MD5), sha1, sha256 or sha512 (HMAC).
+const char* kSignatureSecret = "signature_secret";
+const char* kSignatureMethod = "signature_method";
+
+// Delivery receipt `status` values (Vonage "Delivery receipts"). The
+// reference: delivered -> D, accepted/buffered -> S, expired/failed/
+// rejected -> F, unknown -> W.
+const std::map<std::string, MsgStatus> kStatuses = {
+    {"delivered", MsgStatus::kDelivered}, {"accepted", MsgStatus::kSent}, {"buffered", MsgStatus::kSent},
+    {"expired", MsgStatus::kFailed},      {"failed", MsgStatus::kFailed}, {"rejected", MsgStatus::kFailed},
+    {"unknown", MsgStatus::kWired},
+};
+const std::vector<std::string> kStatusNames = {"delivered", "accepted", "buffered", "expired",
+                                               "failed",    "rejected", "unknown"};
+
+// Vonage DLR err-code 9 on a failed/rejected receipt: "the user has
+// requested not to receive messages from the sending number" (Vonage
+// "Messaging Opted-out Numbers"). The reference ignores err-code; we stop
+// the contact.
+const char* kDlrOptedOut = "9";
+
+// SMS API response `status` codes (Vonage "Troubleshooting SMS").
+const char* kStatusOk = "0";
+const char* kStatusThrottled = "1";         // faster than the account's limit
+const char* kStatusTooManyBinds = "10";     // "back-off and retry"
+const char* kStatusNumberBarred = "7";      // recipient blacklisted (opted out): stop
+// Answers that will not change on retry: invalid parameters, invalid
+// message (unroutable number), number barred, message too long, invalid
+// sender address.
+const std::vector<std::string> kPermanentStatuses = {"3", "6", "7", "12", "15"};
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+using ParamMap = std::map<std::string, std::string>;
+
+// Required fields with the reference's error text.
+class ParamFields {
+ public:
+  explicit ParamFields(const ParamMap& params) : params_(params) {}
+  std::string Required(const std::string& name) {
+    std::string v = Optional(name);
+    if (v.empty()) error_ += (error_.empty() ? "" : "; ") + ("field '" + name + "' required");
+    return v;
+  }
+  std::string Optional(const std::string& name) const {
+    auto it = params_.find(name);
+    return it == params_.end() ? "" : it->second;
+  }
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  const ParamMap& params_;
+  std::string error_;
+};
+
+// POCO 1.11's SHA2Engine lacks the block and digest sizes HMACEngine needs.
+struct Sha256Engine : Poco::SHA2Engine {
+  enum { BLOCK_SIZE = 64, DIGEST_SIZE = 32 };
+  Sha256Engine() : Poco::SHA2Engine(Poco::SHA2Engine::SHA_256) {}
+};
+struct Sha512Engine : Poco::SHA2Engine {
+  enum { BLOCK_SIZE = 128, DIGEST_SIZE = 64 };
+  Sha512Engine() : Poco::SHA2Engine(Poco::SHA2Engine::SHA_512) {}
+};
+
+template <typename Engine>
+std::string HmacHex(const std::string& key, const std::string& data) {
+  Poco::HMACEngine<Engine> hmac(key);
+  hmac.update(data);
+  return Poco::DigestEngine::digestToHex(hmac.digest());
+}
+
+// Vonage's signature over a webhook's params (Vonage "Signing Messages",
+// manual generation): every param but `sig`, sorted by name, each as
+// "&name=value" with '&' and '=' in values replaced by '_'; md5hash is
+// md5(that + secret), the others HMAC(secret, that), in hex. nullopt for
+// an unknown method.
+std::optional<std::string> VonageSignature(const std::string& method, const std::string& secret,
+                                           const ParamMap& params) {
+  std::string data;
+  for (const auto& [k, v] : params) {  // std::map: sorted by name
+    if (k == "sig") continue;
+    std::string value = v;
+    std::replace(value.begin(), value.end(), '&', '_');
+    std::replace(value.begin(), value.end(), '=', '_');
+    data += "&" + k + "=" + value;
+  }
+  if (method == "md5hash") {
+    Poco::MD5Engine md5;
+    md5.update(data + secret);
+    return Poco::DigestEngine::digestToHex(md5.digest());
+  }
+  if (method == "md5") return HmacHex<Poco::MD5Engine>(secret, data);
+  if (method == "sha1") return HmacHex<Poco::SHA1Engine>(secret, data);
+  if (method == "sha256") return HmacHex<Sha256Engine>(secret, data);
+  if (method == "sha512") return HmacHex<Sha512Engine>(secret, data);
+  return std::nullopt;
+}
+
+// Checks `sig` when the channel has a signature secret (signed webhooks
+// are opt-in at Vonage; without a secret every webhook is accepted, as in
+// the reference). Answers nullopt when the request may proceed.
+std::optional<WebhookResult> CheckSignature(const Channel& channel, const ParamMap& params) {
+  const std::string secret = channel.ConfigOr(kSignatureSecret);
+  if (secret.empty()) return std::nullopt;
+  const std::string method = Lower(channel.ConfigOr(kSignatureMethod, "md5hash"));
+  auto it = params.find("sig");
+  if (it == params.end() || it->second.empty()) return WebhookResult::Unauthorized("missing request signature");
+  auto expected = VonageSignature(method, secret, params);
+  if (!expected) return WebhookResult::Error("unknown signature_method '" + method + "' in config");
+  // Hex case differs between Vonage's algorithms and libraries.
+  if (!handlers::ConstantTimeEquals(*expected, Lower(it->second)))
+    return WebhookResult::Unauthorized("invalid request signature");
+  return std::nullopt;
+}
+
+// "2020-01-01 12:00:00" (UTC) as a time; nullopt when malformed.
+std::optional<Micros> ParseVonageTime(const std::string& text) {
+  if (text.size() != 19 || text[10] != ' ') return std::nullopt;
+  return ParseRfc3339(text.substr(0, 10) + "T" + text.substr(11) + "Z");
+}
+
+WebhookResult ReceiveMsg(const Channel& channel, const ParamMap& params) {
+  ParamFields f(params);
+  // Binary messages carry `data` and `udh` instead of text.
+  if (f.Optional("type") == "binary") return WebhookResult::Ignored("binary message, ignored");
+  const std::string from = f.Required("msisdn");
+  const std::string id = f.Required("messageId");
+  const std::string text = f.Required("text");
+  if (!f.ok()) return WebhookResult::Error(f.error());
+
+  auto urn = handlers::TelURN(from, channel);
+  if (!urn.ok()) return WebhookResult::Error(urn.status().message());
+  // Parts of a long message arrive as separate webhooks (concat-ref,
+  // concat-part, concat-total); with no state between calls each part is
+  // a msg of its own, as in the reference.
+  Msg msg = handlers::IncomingMsg(channel, *urn, text);
+  msg.external_id = id;
+  const std::string when = f.Optional("message-timestamp");
+  if (!when.empty()) {
+    auto t = ParseVonageTime(when);
+    if (!t) return WebhookResult::Error("invalid message-timestamp '" + when + "', must be YYYY-MM-DD HH:MM:SS");
+    msg.received_on = *t;
+  }
+  WebhookResult r;
+  r.msgs.push_back(std::move(msg));
+  return r;
+}
+
+WebhookResult ReceiveStatus(const Channel& channel, const ParamMap& params) {
+  ParamFields f(params);
+  const std::string id = f.Required("messageId");
+  const std::string value = f.Required("status");
+  if (!f.ok()) return WebhookResult::Error(f.error());
+  auto status = handlers::MapStatus(kStatuses, value);
+  if (!status) return WebhookResult::Error(handlers::UnknownStatusError(value, kStatusNames));
+  WebhookResult r;
+  r.statuses.push_back(handlers::StatusForExternalId(channel, id, *status));
+  // In a receipt, msisdn is the recipient.
+  const std::string recipient = f.Optional("msisdn");
+  if (*status == MsgStatus::kFailed && f.Optional("err-code") == kDlrOptedOut && !recipient.empty()) {
+    auto urn = handlers::TelURN(recipient, channel);
+    if (urn.ok()) r.stop_urns.push_back(urn->ToString());
+  }
+  return r;
+}
+
+std::string StripPlus(const std::string& s) { return !s.empty() && s[0] == '+' ? s.substr(1) : s; }
+
+// messages[0] of a send answer (or the top level of an error answer).
+struct SendAnswer {
+  std::string status;  // "" when the body is not the SMS API's JSON
+  std::string message_id;
+  std::string error_text;
+};
+
+SendAnswer ParseAnswer(const std::string& body) {
+  SendAnswer a;
+  auto o = json::ParseObject(body);
+  if (!o.ok()) return a;
+  json::ObjectPtr m = *o;
+  if ((*o)->has("messages")) {
+    auto arr = (*o)->getArray("messages");
+    if (arr && arr->size() > 0) {
+      auto first = arr->getObject(0);
+      if (first) m = first;
+    }
+  }
+  auto text = [&](const std::string& key) {
+    if (!m->has(key)) return std::string();
+    return handlers::JsonScalarText(m->get(key)).value_or("");
+  };
+  a.status = text("status");
+  a.message_id = text("message-id");
+  a.error_text = text("error-text");
+  return a;
+}
+
+// "Throughput Rate Exceeded - please wait [ 1000 ] and retry": the wait
+// is in milliseconds; rounded up to whole seconds, at least 1.
+int ThrottleSeconds(const std::string& error_text) {
+  size_t open = error_text.find('['), close = error_text.find(']');
+  if (open == std::string::npos || close == std::string::npos || close < open) return 1;
+  long ms = std::strtol(error_text.substr(open + 1, close - open - 1).c_str(), nullptr, 10);
+  if (ms <= 0) return 1;
+  return static_cast<int>(std::min<long>((ms + 999) / 1000, 3600));
+}
+
+}  // namespace
+
+std::vector<Route> NexmoHandler::Routes() const {
+  return {
+      {"GET", "receive", RouteKind::kReceive},
+      {"POST", "receive", RouteKind::kReceive},
+      {"GET", "status", RouteKind::kStatus},
+      {"POST", "status", RouteKind::kStatus},
+  };
+}
+
+WebhookResult NexmoHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
+                                    HandlerContext&) const {
+  // Vonage sends GET query, POST form or POST-JSON as the dashboard says.
+  auto params = handlers::FlatParams(request);
+  if (!params.ok()) return WebhookResult::Error(params.status().message());
+  // Vonage checks a newly set webhook URL with a request that carries no
+  // message; the reference answers any inbound without `to` with Ignored.
+  if (route.kind == RouteKind::kReceive && params->find("to") == params->end())
+    return WebhookResult::Ignored("no to parameter, ignored");
+  if (auto failure = CheckSignature(channel, *params)) return *failure;
+  if (route.kind == RouteKind::kStatus) return ReceiveStatus(channel, *params);
+  return ReceiveMsg(channel, *params);
+}
+
+SendResult NexmoHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  const std::string api_key = channel.ConfigOr(kApiKey, channel.ConfigOr(config_keys::kApiKey));
+  const std::string api_secret = channel.ConfigOr(kApiSecret, channel.ConfigOr("api_secret"));
+  if (api_key.empty() || api_secret.empty()) {
+    const std::string error = "missing nexmo_api_key or nexmo_api_secret in config";
+    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+  }
+
+  const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + "/sms/json";
+  const std::string callback = ctx.base_url + "/c/nx/" + channel.uuid + "/status";
+  // Vonage wants numbers in international format without '+'.
+  const std::string to = StripPlus(msg.urn.substr(msg.urn.find(':') + 1));
+  const std::string from = StripPlus(channel.address);
+  // SMS only: attachments go as links in the text.
+  const std::string text = TextAndAttachments(msg);
+  const std::string type = handlers::IsGsm7(text) ? "text" : "unicode";
+
+  std::vector<ChannelLog> logs;
+  std::string external_id;
+  const auto parts = handlers::SplitText(text, kMaxMsgLength);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = url;
+    req.headers = {{"Content-Type", kFormContentType}, {"Accept", "application/json"}};
+    req.body = FormEncode({{"api_key", api_key},
+                           {"api_secret", api_secret},
+                           {"from", from},
+                           {"to", to},
+                           {"text", parts[i]},
+                           {"type", type},
+                           {"status-report-req", "1"},
+                           {"callback", callback},
+                           {"client-ref", std::to_string(msg.id)}});
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+    const SendAnswer answer = ParseAnswer(call.exchange.body);
+
+    std::string error;
+    if (!answer.status.empty() && answer.status != kStatusOk)
+      error = "received error status '" + answer.status + "' from nexmo" +
+              (answer.error_text.empty() ? "" : ": " + answer.error_text);
+    else if (!call.ok()) error = call.log.error;
+    else if (answer.status.empty() || answer.message_id.empty()) error = "unable to get message-id from body";
+    if (!error.empty() && call.log.error.empty()) call.log.error = error;
+    const HttpExchange exchange = call.exchange;
+    logs.push_back(std::move(call.log));
+
+    if (!error.empty()) {
+      if (answer.status == kStatusNumberBarred) {
+        SendResult r = handlers::Failed(error, std::move(logs));
+        r.stop_contact = true;
+        return r;
+      }
+      if (std::find(kPermanentStatuses.begin(), kPermanentStatuses.end(), answer.status) != kPermanentStatuses.end())
+        return handlers::Failed(error, std::move(logs));
+      SendResult r = handlers::Errored(error, std::move(logs));
+      // The reference waited and retried up to 3 times in the handler; we
+      // hand the wait to the sender, which re-queues without counting.
+      if (answer.status == kStatusThrottled || answer.status == kStatusTooManyBinds)
+        r.throttled_for_seconds = ThrottleSeconds(answer.error_text);
+      return handlers::ThrottledIf429(std::move(r), exchange);
+    }
+    if (i == 0) external_id = answer.message_id;
+  }
+  return handlers::Wired(external_id, std::move(logs));
+}
+
+}  // namespace courier

@@ -1,0 +1,22 @@
+#pragma once
+// NX — Vonage (formerly Nexmo) SMS API (reference handlers.md A.2 "NX").
+// Vonage calls our receive URL for inbound SMS and our status URL for
+// delivery receipts, by GET, POST (form) or POST-JSON as the account's
+// dashboard says; we send through POST https://rest.nexmo.com/sms/json.
+// When the channel has a signature_secret, webhooks must carry Vonage's
+// `sig` (signed webhooks) or they are refused.
+#include "handlers/handler.h"
+
+namespace courier {
+
+class NexmoHandler : public ChannelHandler {
+ public:
+  std::string Code() const override { return "NX"; }
+  std::string Name() const override { return "Nexmo"; }
+  std::vector<Route> Routes() const override;
+  WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
+                        HandlerContext& ctx) const override;
+  SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;
+};
+
+}  // namespace courier

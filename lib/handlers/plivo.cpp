@@ -1,0 +1,247 @@
+#include "handlers/plivo.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include "handlers/common.h"
+
+namespace courier {
+namespace {
+
+const char* kDefaultApiUrl = "https://api.plivo.com";
+const char* kXmlResponse = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
+
+// Plivo's text limit; longer texts go as several messages (reference
+// v1.2.52: 1600).
+constexpr size_t kMaxMsgLength = 1600;
+// Plivo sends at most 10 media; read no further than this.
+constexpr int64_t kMaxMedia = 100;
+
+// Config keys: auth_id / auth_token, or the reference's PLIVO_AUTH_ID /
+// PLIVO_AUTH_TOKEN.
+const char* kAuthId = "auth_id";
+const char* kLegacyAuthId = "PLIVO_AUTH_ID";
+const char* kLegacyAuthToken = "PLIVO_AUTH_TOKEN";
+
+// Status callback values (Plivo "Message object": message_state, and
+// "What are the different SMS statuses"). The reference (v1.2.52) maps
+// queued -> W, sent -> S, delivered -> D, undelivered -> S, rejected -> F
+// and knows no failed or read. Following Plivo: undelivered means the
+// carrier could not deliver it (F), failed means Plivo could not pass it
+// to a carrier (F), read is a WhatsApp read receipt (R).
+const std::map<std::string, MsgStatus> kStatuses = {
+    {"queued", MsgStatus::kWired},        {"sent", MsgStatus::kSent},         {"delivered", MsgStatus::kDelivered},
+    {"undelivered", MsgStatus::kFailed}, {"failed", MsgStatus::kFailed},     {"rejected", MsgStatus::kFailed},
+    {"read", MsgStatus::kRead},
+};
+const std::vector<std::string> kStatusNames = {"queued", "sent",     "delivered", "undelivered",
+                                               "failed", "rejected", "read"};
+
+// Plivo error code 200: the recipient replied STOP and Plivo blocks
+// messages to it (Plivo support, "Can I reply to customers who have
+// opted out?").
+const char* kErrorOptedOut = "200";
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string StripPlus(const std::string& s) { return !s.empty() && s[0] == '+' ? s.substr(1) : s; }
+
+std::string AuthToken(const Channel& channel) {
+  return channel.ConfigOr(config_keys::kAuthToken, channel.ConfigOr(kLegacyAuthToken));
+}
+
+// Form (or query) fields, with the reference's error text naming the
+// field in lower case ("field 'messageuuid' required").
+class PlivoFields {
+ public:
+  explicit PlivoFields(const WebhookRequest& request) : request_(request) {}
+  std::string Required(const std::string& name) {
+    std::string v = Optional(name);
+    if (v.empty()) error_ += (error_.empty() ? "" : "; ") + ("field '" + Lower(name) + "' required");
+    return v;
+  }
+  std::string Optional(const std::string& name) const { return request_.Param(name).value_or(""); }
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  const WebhookRequest& request_;
+  std::string error_;
+};
+
+// X-Plivo-Signature-V2 (Plivo "Signature validation"):
+// base64(HMAC-SHA256(auth_token, url without query + nonce)), the nonce in
+// X-Plivo-Signature-V2-Nonce. X-Plivo-Signature-Ma-V2 is the same with the
+// main account's token; either may match. The reference checks nothing; a
+// missing or wrong signature is 401 here (DESIGN.md), a missing token a
+// 400 since it is our configuration that is wrong.
+std::optional<WebhookResult> CheckSignature(const Channel& channel, const WebhookRequest& request) {
+  const std::string token = AuthToken(channel);
+  if (token.empty()) return WebhookResult::Error("invalid or missing auth token in config");
+  const std::string signature = request.Header("x-plivo-signature-v2");
+  const std::string main_signature = request.Header("x-plivo-signature-ma-v2");
+  const std::string nonce = request.Header("x-plivo-signature-v2-nonce");
+  if ((signature.empty() && main_signature.empty()) || nonce.empty())
+    return WebhookResult::Unauthorized("missing request signature");
+  const std::string url = request.url.substr(0, request.url.find('?'));
+  const std::string expected = handlers::HmacSha256Base64(token, url + nonce);
+  const bool valid = (!signature.empty() && handlers::ConstantTimeEquals(expected, signature)) ||
+                     (!main_signature.empty() && handlers::ConstantTimeEquals(expected, main_signature));
+  if (!valid) return WebhookResult::Unauthorized("invalid request signature");
+  return std::nullopt;
+}
+
+WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) {
+  PlivoFields f(request);
+  const std::string from = f.Required("From");
+  const std::string to = f.Required("To");
+  const std::string id = f.Required("MessageUUID");
+  if (!f.ok()) return WebhookResult::Error(f.error());
+  // The message must be for this channel's number.
+  if (StripPlus(to) != StripPlus(channel.address))
+    return WebhookResult::Error("invalid to number [" + to + "], expecting [" + StripPlus(channel.address) + "]");
+
+  auto urn = handlers::TelURN(from, channel);
+  if (!urn.ok()) return WebhookResult::Error(urn.status().message());
+
+  // MMS (US/CA): Body and Media1..MediaN (older docs: Media0..), no types.
+  std::vector<std::string> attachments;
+  const int64_t count = std::min<int64_t>(std::strtoll(f.Optional("MediaCount").c_str(), nullptr, 10), kMaxMedia);
+  for (int64_t i = 0; i <= count && static_cast<int64_t>(attachments.size()) < count; ++i) {
+    const std::string url = f.Optional("Media" + std::to_string(i));
+    if (url.empty()) continue;
+    const std::string type = handlers::MimeTypeFromPath(url);
+    attachments.push_back(type.empty() ? url : type + ":" + url);
+  }
+  std::string text = f.Optional("Text");
+  if (text.empty()) text = f.Optional("Body");
+  if (text.empty() && attachments.empty()) return WebhookResult::Error("field 'text' required");
+
+  Msg msg = handlers::IncomingMsg(channel, *urn, text);
+  msg.external_id = id;
+  msg.attachments = std::move(attachments);
+  WebhookResult r;
+  r.msgs.push_back(std::move(msg));
+  // Plivo tells us when the text is an opt-out keyword (STOP...); it then
+  // blocks messages to the sender, so the contact is stopped too.
+  if (f.Optional("MessageIntent") == "optout") r.stop_urns.push_back(urn->ToString());
+  // Plivo reads the answer to a message_url as Message XML: an empty
+  // Response sends no reply.
+  r.response_body = kXmlResponse;
+  r.response_content_type = "application/xml";
+  return r;
+}
+
+WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& request) {
+  PlivoFields f(request);
+  const std::string value = f.Required("Status");
+  std::string id = f.Required("MessageUUID");
+  if (!f.ok()) return WebhookResult::Error(f.error());
+  // Each part of a long message reports on its own, naming the first
+  // part (whose uuid the send answered) as ParentMessageUUID.
+  const std::string parent = f.Optional("ParentMessageUUID");
+  if (!parent.empty()) id = parent;
+  auto status = handlers::MapStatus(kStatuses, value);
+  if (!status) return WebhookResult::Error(handlers::UnknownStatusError(value, kStatusNames));
+  WebhookResult r;
+  r.statuses.push_back(handlers::StatusForExternalId(channel, id, *status));
+  const std::string recipient = f.Optional("To");
+  if (*status == MsgStatus::kFailed && f.Optional("ErrorCode") == kErrorOptedOut && !recipient.empty()) {
+    auto urn = handlers::TelURN(recipient, channel);
+    if (urn.ok()) r.stop_urns.push_back(urn->ToString());
+  }
+  return r;
+}
+
+// MMS goes only to US and Canadian numbers (Plivo "MMS"); elsewhere
+// attachments travel as links in the text.
+bool MmsCountry(const Channel& channel) {
+  const std::string country = Lower(channel.country);
+  return country == "us" || country == "ca";
+}
+
+}  // namespace
+
+std::vector<Route> PlivoHandler::Routes() const {
+  return {
+      {"POST", "receive", RouteKind::kReceive},
+      {"GET", "receive", RouteKind::kReceive},
+      {"POST", "status", RouteKind::kStatus},
+      {"GET", "status", RouteKind::kStatus},
+  };
+}
+
+WebhookResult PlivoHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
+                                    HandlerContext&) const {
+  if (auto failure = CheckSignature(channel, request)) return *failure;
+  if (route.kind == RouteKind::kStatus) return ReceiveStatus(channel, request);
+  return ReceiveMsg(channel, request);
+}
+
+SendResult PlivoHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  const std::string auth_id = channel.ConfigOr(kAuthId, channel.ConfigOr(kLegacyAuthId));
+  const std::string auth_token = AuthToken(channel);
+  if (auth_id.empty() || auth_token.empty()) {
+    const std::string error = "missing auth_id or auth_token in config";
+    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+  }
+
+  const std::string url =
+      handlers::BaseUrl(channel, kDefaultApiUrl) + "/v1/Account/" + UrlEscape(auth_id) + "/Message/";
+  const std::string callback = ctx.base_url + "/c/pl/" + channel.uuid + "/status";
+  const std::string dst = StripPlus(msg.urn.substr(msg.urn.find(':') + 1));
+  const std::string src = StripPlus(channel.address);
+  const bool mms = !msg.attachments.empty() && MmsCountry(channel);
+  const std::string text = mms ? msg.text : TextAndAttachments(msg);
+
+  std::vector<ChannelLog> logs;
+  std::string external_id;
+  const auto parts = handlers::SplitText(text, kMaxMsgLength);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    auto body = json::NewObject();
+    body->set("src", src);
+    body->set("dst", dst);
+    body->set("text", parts[i]);
+    body->set("url", callback);
+    body->set("method", "POST");
+    if (mms && i == 0) {
+      std::vector<std::string> media;
+      for (const auto& attachment : msg.attachments) media.push_back(SplitAttachment(attachment).second);
+      body->set("type", "mms");
+      body->set("media_urls", json::StringArray(media));
+    }
+
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = url;
+    req.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+    req.body = json::Stringify(body);
+    req.basic_user = auth_id;
+    req.basic_password = auth_token;
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+
+    // 202 {"message": "message(s) queued", "message_uuid": [...], "api_id"}
+    // or 4xx {"api_id", "error": "..."}.
+    std::string uuid, plivo_error;
+    if (auto o = json::ParseObject(call.exchange.body); o.ok()) {
+      auto uuids = json::GetStringArray(*o, "message_uuid");
+      if (uuids.ok() && !uuids->empty()) uuid = uuids->front();
+      plivo_error = json::GetString(*o, "error").value_or("");
+    }
+    std::string error;
+    if (!call.ok()) error = plivo_error.empty() ? call.log.error : "received error from plivo: " + plivo_error;
+    else if (uuid.empty()) error = "unable to get message_uuid from body";
+    if (!error.empty() && call.log.error.empty()) call.log.error = error;
+    const HttpExchange exchange = call.exchange;
+    logs.push_back(std::move(call.log));
+    if (!error.empty()) return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
+    if (i == 0) external_id = uuid;
+  }
+  return handlers::Wired(external_id, std::move(logs));
+}
+
+}  // namespace courier

@@ -1,0 +1,66 @@
+#include "handlers/smscentral.h"
+
+#include "handlers/common.h"
+
+namespace courier {
+namespace {
+
+using handlers::Fields;
+
+const char* kDefaultSendUrl = "http://smail.smscentral.com.np";
+const char* kSendPath = "/bp/ApiSms.php";
+const char* kFormContentType = "application/x-www-form-urlencoded";
+// SMS Central documents no limit; longer texts go as several requests of
+// at most this many characters, as with other aggregators.
+constexpr size_t kMaxMsgLength = 1600;
+
+std::string StripPlus(const std::string& s) { return !s.empty() && s[0] == '+' ? s.substr(1) : s; }
+
+}  // namespace
+
+std::vector<Route> SmsCentralHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
+
+WebhookResult SmsCentralHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
+                                         HandlerContext&) const {
+  // The reference reads the form or the query string.
+  Fields f(request, Fields::kFormOrQuery);
+  const std::string mobile = f.Required("mobile");
+  const std::string message = f.Required("message");
+  if (!f.ok()) return WebhookResult::Error(f.error());
+  auto urn = handlers::TelURN(mobile, channel);
+  if (!urn.ok()) return WebhookResult::Error(urn.status().message());
+  WebhookResult r;
+  r.msgs.push_back(handlers::IncomingMsg(channel, *urn, message));
+  return r;
+}
+
+SendResult SmsCentralHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  const std::string username = channel.ConfigOr(config_keys::kUsername);
+  const std::string password = channel.ConfigOr(config_keys::kPassword);
+  if (username.empty() || password.empty()) {
+    const std::string error = "missing username or password in config";
+    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+  }
+  const std::string url = handlers::BaseUrl(channel, kDefaultSendUrl) + kSendPath;
+  const std::string mobile = StripPlus(msg.urn.substr(msg.urn.find(':') + 1));
+
+  std::vector<ChannelLog> logs;
+  // SMS only: attachments go as links in the text.
+  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), kMaxMsgLength)) {
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = url;
+    req.headers = {{"Content-Type", kFormContentType}};
+    req.body = FormEncode({{"user", username}, {"pass", password}, {"mobile", mobile}, {"content", part}});
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+    const bool ok = call.ok();
+    const std::string error = call.log.error;
+    const HttpExchange exchange = call.exchange;
+    logs.push_back(std::move(call.log));
+    if (!ok) return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
+  }
+  // SMS Central answers no message id.
+  return handlers::Wired("", std::move(logs));
+}
+
+}  // namespace courier
