@@ -88,23 +88,6 @@ const std::vector<std::string> kOneApiCodes = {"1", "2", "3", "4", "5", "6", "20
 
 // ---- text decoding ---------------------------------------------------
 
-bool DecodeUtf8(const std::string& text, std::u32string& out) {
-  out.clear();
-  for (size_t i = 0; i < text.size();) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > text.size()) return false;
-    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    out.push_back(cp);
-    i += n;
-  }
-  return true;
-}
 
 void AppendUtf8(std::string& out, char32_t cp) {
   if (cp < 0x80) {
@@ -129,7 +112,7 @@ void AppendUtf8(std::string& out, char32_t cp) {
 // else is taken as it came.
 std::string RawBytes(const std::string& text) {
   std::u32string cps;
-  if (!DecodeUtf8(text, cps)) return text;
+  if (!handlers::DecodeUtf8(text, cps)) return text;
   std::string bytes;
   for (char32_t cp : cps) {
     if (cp > 0xFF) return text;
@@ -144,7 +127,7 @@ std::string DecodeText(const std::string& text, const std::string& charset) {
   const std::string cs = Upper(charset);
   if (cs == "UTF-16BE" || cs == "UCS-2" || cs == "UCS2") {
     std::u32string cps;
-    if (DecodeUtf8(text, cps) &&
+    if (handlers::DecodeUtf8(text, cps) &&
         std::any_of(cps.begin(), cps.end(), [](char32_t cp) { return cp > 0xFF; }))
       return text;  // already decoded
     const std::string bytes = RawBytes(text);
@@ -167,7 +150,7 @@ std::string DecodeText(const std::string& text, const std::string& charset) {
   }
   if (cs == "ISO-8859-1" || cs == "LATIN1") {
     std::u32string cps;
-    if (DecodeUtf8(text, cps)) return text;  // already UTF-8
+    if (handlers::DecodeUtf8(text, cps)) return text;  // already UTF-8
     std::string out;
     for (unsigned char c : text) AppendUtf8(out, c);
     return out;

@@ -354,9 +354,6 @@ std::string DecodePossibleBase64(const std::string& text) {
   return d;
 }
 
-namespace {
-
-// Decodes UTF-8 to code points; false on malformed input.
 bool DecodeUtf8(const std::string& text, std::u32string& out) {
   out.clear();
   for (size_t i = 0; i < text.size();) {
@@ -374,8 +371,6 @@ bool DecodeUtf8(const std::string& text, std::u32string& out) {
   }
   return true;
 }
-
-}  // namespace
 
 bool IsGsm7(const std::string& text) {
   // The default alphabet (less ESC) and the extension table.

@@ -98,6 +98,9 @@ SendResult Failed(std::string error, std::vector<ChannelLog> logs);
 // breaking at whitespace near the end of a part when there is one.
 std::vector<std::string> SplitText(const std::string& text, size_t max);
 
+// Decodes UTF-8 into code points; false on malformed input.
+bool DecodeUtf8(const std::string& text, std::u32string& out);
+
 // "first last", else first, else last, else username, else "".
 std::string NameFromParts(const std::string& first, const std::string& last, const std::string& username);
 

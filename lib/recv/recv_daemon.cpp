@@ -6,6 +6,7 @@
 #include "bus/endpoints.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "daemon/daemon_start.h"
 #include "handlers/registry.h"
 #include "http/http_server.h"
 #include "recv/channel_cache.h"
@@ -17,19 +18,9 @@ namespace courier {
 int RunRecv(const Options& options, StopToken& stop) {
   Clock& clock = Clock::System();
   const Micros started = clock.Now();
+  Status s = PrepareSpoolAndStore(options, clock);
+  if (!s.ok()) return exit_code::kIOErr;
   SpoolDir spool(options.spool_dir);
-  Status s = spool.Ensure();
-  if (!s.ok()) {
-    Log::Error("cannot create spool", {{"spool_dir", options.spool_dir}, {"error", s.message()}});
-    return exit_code::kIOErr;
-  }
-  // Migrate at start when the store is there; if it is not, run anyway:
-  // webhooks go to the spool until it is.
-  {
-    auto store = OpenStore(options.db, clock);
-    Status m = store.ok() ? store.value()->Migrate() : store.status();
-    if (!m.ok()) Log::Warn("store unavailable at start, spooling until it is", {{"db", options.db}, {"error", m.message()}});
-  }
   StoreOpener open = [&options, &clock]() { return OpenStore(options.db, clock, 2000); };
 
   Publisher events;

@@ -6,6 +6,7 @@
 #include "bus/endpoints.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "daemon/daemon_start.h"
 #include "handlers/registry.h"
 #include "send/sender.h"
 #include "store/intake_writer.h"
@@ -24,17 +25,9 @@ std::string HostName() {
 int RunSend(const Options& options, StopToken& stop) {
   Clock& clock = Clock::System();
   const Micros started = clock.Now();
+  Status s = PrepareSpoolAndStore(options, clock);
+  if (!s.ok()) return exit_code::kIOErr;
   SpoolDir spool(options.spool_dir);
-  Status s = spool.Ensure();
-  if (!s.ok()) {
-    Log::Error("cannot create spool", {{"spool_dir", options.spool_dir}, {"error", s.message()}});
-    return exit_code::kIOErr;
-  }
-  {
-    auto store = OpenStore(options.db, clock);
-    Status m = store.ok() ? store.value()->Migrate() : store.status();
-    if (!m.ok()) Log::Warn("store unavailable at start", {{"db", options.db}, {"error", m.message()}});
-  }
   StoreOpener open = [&options, &clock]() { return OpenStore(options.db, clock); };
 
   Publisher events;
