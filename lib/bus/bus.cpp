@@ -143,6 +143,34 @@ void WakeSender::Wake(const std::string& reason) {
   }
 }
 
+EventWaiter::EventWaiter(const std::vector<std::string>& endpoints) {
+  try {
+    socket_ = std::make_unique<zmq::socket_t>(BusContext(), zmq::socket_type::sub);
+    socket_->set(zmq::sockopt::linger, 0);
+    socket_->set(zmq::sockopt::subscribe, "");
+    for (const auto& e : endpoints) socket_->connect(e);
+  } catch (const zmq::error_t&) {
+    socket_.reset();  // Wait() falls back to sleeping: the poll still works
+  }
+}
+
+bool EventWaiter::Wait(int timeout_ms) {
+  if (!socket_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+    return false;
+  }
+  try {
+    zmq::pollitem_t items[] = {{static_cast<void*>(*socket_), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 1, std::chrono::milliseconds(timeout_ms));
+    bool any = false;
+    zmq::message_t m;
+    while (socket_->recv(m, zmq::recv_flags::dontwait)) any = true;
+    return any;
+  } catch (const zmq::error_t&) {
+    return false;
+  }
+}
+
 Result<std::string> AskDaemon(const std::string& endpoint, const std::string& request, int timeout_ms) {
   try {
     zmq::socket_t socket(BusContext(), zmq::socket_type::req);

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/status.h"
 
@@ -68,6 +69,19 @@ class WakeSender {
 
  private:
   std::string endpoint_;
+  std::unique_ptr<zmq::socket_t> socket_;
+};
+
+// Subscribes to event PUB sockets and waits for any event: a wake-up for
+// readers that then read the store. Connecting to an endpoint nobody has
+// bound yet is fine (ZeroMQ connects when it appears). One thread only.
+class EventWaiter {
+ public:
+  explicit EventWaiter(const std::vector<std::string>& endpoints);
+  // True when at least one event arrived within timeout_ms (all drained).
+  bool Wait(int timeout_ms);
+
+ private:
   std::unique_ptr<zmq::socket_t> socket_;
 };
 

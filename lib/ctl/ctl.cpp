@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "bus/endpoints.h"
+#include "bus/bus.h"
 #include "bus/wake.h"
 #include "core/env.h"
 #include "core/json.h"
@@ -121,6 +122,11 @@ int Ctl::Events(int64_t after, bool follow, bool json) {
   if (!store.ok()) return Report(store.status());
   int64_t last = after;
   bool header_printed = false;
+  // Live events only say "look now": what is printed always comes from the
+  // store in seq order, so the switch from catch-up to live has no gap and
+  // no duplicate, and events nobody published (courier-ctl's own, the
+  // flusher's) are printed too, within the 1 s poll.
+  EventWaiter live({EndpointFor(options_.run_dir, kRecvEvents), EndpointFor(options_.run_dir, kSendEvents)});
   while (true) {
     auto events = (*store)->EventsAfter(last, 1000);
     if (!events.ok()) {
@@ -146,7 +152,7 @@ int Ctl::Events(int64_t after, bool follow, bool json) {
     out_.flush();
     if (events->size() == 1000) continue;
     if (!follow || stop_following_ || !out_) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    live.Wait(1000);
     if (stop_following_) break;
   }
   return exit_code::kOk;

@@ -169,6 +169,28 @@ TEST_F(RecvTest, BadSignatureIs401AndStoresNothing) {
   EXPECT_EQ(logs.find("sekrit-token"), std::string::npos);
 }
 
+TEST_F(RecvTest, EventsFollowCatchesUpThenGoesLiveWithoutGapOrDuplicate) {
+  StartRecv();
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=before").status_code, 200);
+  Daemon follow({Bin("courier-ctl"), "events", "--after", "2", "--follow", "--json"}, env_, dir_.File("follow.out"));
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=live").status_code, 200);
+  // courier-ctl's own events are not published; follow still prints them.
+  ASSERT_EQ(Ctl({"contact", "stop", "tel:+250788383399"}).exit_code, 0);
+  std::vector<std::string> lines;
+  for (int i = 0; i < 100 && lines.size() < 24; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    lines = Lines(ReadFile(dir_.File("follow.out")));
+  }
+  ASSERT_EQ(lines.size(), 24u);  // seqs 3..26: 3 caught up, 20 live, 1 stop
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto event = json::ParseObject(lines[i]);
+    ASSERT_TRUE(event.ok());
+    EXPECT_EQ(json::GetInt(*event, "seq"), static_cast<int64_t>(i + 3));
+  }
+  EXPECT_EQ(json::GetString(*json::ParseObject(lines.back()), "topic"), "contact.stopped");
+  EXPECT_EQ(follow.Stop(SIGINT), 0);
+}
+
 TEST_F(RecvTest, IndexAndHealth) {
   StartRecv();
   HttpRequestSpec req;
