@@ -14,7 +14,7 @@ libgtest-dev
 libphonenumber-dev
 curl
 man-db groff-base
-python3 e2fsprogs supervisor
+python3 e2fsprogs supervisor jq
 "
 
 missing=""

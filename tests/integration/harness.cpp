@@ -151,6 +151,9 @@ Daemon::Daemon(std::vector<std::string> argv, std::map<std::string, std::string>
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    // Its own process group, so a pipeline (a shell script) is stopped
+    // as a whole.
+    ::setpgid(0, 0);
     int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
@@ -164,11 +167,12 @@ Daemon::Daemon(std::vector<std::string> argv, std::map<std::string, std::string>
     ::execv(args[0], args.data());
     ::_exit(127);
   }
+  ::setpgid(pid_, pid_);  // also here: whichever runs first makes the group
 }
 
 Daemon::~Daemon() {
   if (pid_ > 0 && running()) {
-    ::kill(pid_, SIGKILL);
+    ::kill(-pid_, SIGKILL);
     int status;
     ::waitpid(pid_, &status, 0);
   }
@@ -200,7 +204,7 @@ bool Daemon::WaitForHttp(int port, int timeout_ms) {
 
 int Daemon::Stop(int sig, int timeout_ms) {
   if (pid_ <= 0) return -1;
-  ::kill(pid_, sig);
+  ::kill(-pid_, sig);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
     int status;
@@ -211,7 +215,7 @@ int Daemon::Stop(int sig, int timeout_ms) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ::kill(pid_, SIGKILL);
+  ::kill(-pid_, SIGKILL);
   int status;
   ::waitpid(pid_, &status, 0);
   pid_ = -pid_;
