@@ -26,6 +26,15 @@ const std::vector<ChannelTypeInfo>& ChannelTypes() {
       {"PL", "Plivo", {"tel"}, "auth_id, auth_token (or PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN)"},
       {"CT", "Clickatell", {"tel"}, "api_key, api (\"platform\" for an SMS Platform HTTP key)"},
       {"SC", "SMS Central", {"tel"}, "username, password"},
+      {"IB", "Infobip", {"tel"}, "username, password"},
+      {"JS", "Jasmin", {"tel"}, "send_url, username, password"},
+      {"ZVW", "Zenvia WhatsApp", {"whatsapp"}, "api_key"},
+      {"ZVS", "Zenvia SMS", {"tel"}, "api_key"},
+      {"SL", "Slack", {"slack"}, "bot_token, signing_secret"},
+      {"FCM", "Firebase Cloud Messaging", {"fcm"}, "FCM_PROJECT_ID + FCM_ACCESS_TOKEN (HTTP v1) or FCM_KEY (legacy), FCM_API, FCM_TITLE, FCM_NOTIFICATION"},
+      {"D3C", "360Dialog", {"whatsapp"}, "api_key (or auth_token), base_url"},
+      {"VP", "Viber", {"viber"}, "auth_token, sender_name (else channel name)"},
+      {"LN", "Line", {"line"}, "secret (channel secret), auth_token (channel access token)"},
   };
   return types;
 }

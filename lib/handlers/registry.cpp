@@ -6,8 +6,10 @@
 #include "handlers/africastalking.h"
 #include "handlers/blackmyna.h"
 #include "handlers/clickatell.h"
+#include "handlers/dialog360.h"
 #include "handlers/external.h"
 #include "handlers/kannel.h"
+#include "handlers/line.h"
 #include "handlers/meta.h"
 #include "handlers/nexmo.h"
 #include "handlers/plivo.h"
@@ -15,7 +17,13 @@
 #include "handlers/smscentral.h"
 #include "handlers/telegram.h"
 #include "handlers/twilio.h"
+#include "handlers/viber.h"
 #include "handlers/yo.h"
+#include "handlers/infobip.h"
+#include "handlers/jasmin.h"
+#include "handlers/zenvia.h"
+#include "handlers/slack.h"
+#include "handlers/fcm.h"
 
 namespace courier {
 namespace {
@@ -46,6 +54,15 @@ std::vector<std::shared_ptr<const ChannelHandler>> AllHandlers() {
       std::make_shared<PlivoHandler>(),
       std::make_shared<ClickatellHandler>(),
       std::make_shared<SmsCentralHandler>(),
+      std::make_shared<InfobipHandler>(),
+      std::make_shared<JasminHandler>(),
+      std::make_shared<ZenviaHandler>(ZenviaHandler::Kind::kWhatsApp),
+      std::make_shared<ZenviaHandler>(ZenviaHandler::Kind::kSms),
+      std::make_shared<SlackHandler>(),
+      std::make_shared<FcmHandler>(),
+      std::make_shared<Dialog360Handler>(),
+      std::make_shared<ViberHandler>(),
+      std::make_shared<LineHandler>(),
   };
 }
 

@@ -1,0 +1,42 @@
+#pragma once
+// D3C — 360Dialog, a WhatsApp Business solution provider that relays the
+// WhatsApp Cloud API (reference handlers.md B "dialog360"; the
+// reference has no spec beyond "Cloud-API payloads", so this follows
+// 360Dialog's current docs, docs.360dialog.com "Send And Receive
+// Messages" and "Upload, retrieve or delete media").
+//
+// Routes: POST receive takes the Cloud API webhook as 360Dialog forwards
+// it (object whatsapp_business_account, entry[].changes[].value with
+// contacts, messages and statuses) and yields msgs and statuses by
+// external id. 360Dialog documents no webhook signature (it signs
+// nothing and has no verification challenge), so no signature is
+// checked: the channel UUID in the URL is the only secret.
+//
+// Media arrive as ids: GET <base>/<media id> with the D360-API-KEY header
+// answers Meta's lookaside URL, which 360Dialog says to fetch through its
+// own host (same path and query on waba-v2.360dialog.io, same header);
+// the attachment is that rewritten URL.
+//
+// Send: POST <base>/messages with D360-API-KEY and the Cloud API message
+// body (the same payloads as WAC); external id messages[0].id.
+//
+// Config: api_key (auth_token also accepted); base_url (default
+// https://waba-v2.360dialog.io).
+#include <string>
+#include <vector>
+
+#include "handlers/handler.h"
+
+namespace courier {
+
+class Dialog360Handler : public ChannelHandler {
+ public:
+  std::string Code() const override { return "D3C"; }
+  std::string Name() const override { return "360Dialog"; }
+  std::vector<Route> Routes() const override;
+  WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
+                        HandlerContext& ctx) const override;
+  SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;
+};
+
+}  // namespace courier

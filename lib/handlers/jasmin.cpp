@@ -1,0 +1,316 @@
+#include "handlers/jasmin.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "handlers/common.h"
+
+namespace courier {
+namespace {
+
+using handlers::Fields;
+
+const char* kAck = "ACK/Jasmin";
+// Jasmin concatenates long messages itself (it splits into UDH parts when
+// a text is longer than one SMS); longer than this we send several msgs.
+constexpr size_t kMaxMsgLength = 1600;
+
+// GSM 03.38 default alphabet by septet value (0x1B is the escape to the
+// extension table, never a character itself).
+const std::u32string& Basic() {
+  static const std::u32string table =
+      U"@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1B" U"ÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+      U"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  return table;
+}
+// The extension table: ESC followed by these septets.
+const std::vector<std::pair<char, char32_t>>& Extension() {
+  static const std::vector<std::pair<char, char32_t>> table = {
+      {0x0A, U'\f'}, {0x14, U'^'}, {0x28, U'{'}, {0x29, U'}'}, {0x2F, U'\\'},
+      {0x3C, U'['},  {0x3D, U'~'}, {0x3E, U']'}, {0x40, U'|'}, {0x65, U'€'},
+  };
+  return table;
+}
+
+void AppendUtf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// UTF-16BE in hex (Jasmin's `binary` field for coding 8) to UTF-8.
+std::optional<std::string> DecodeUcs2Hex(const std::string& hex) {
+  if (hex.size() % 4 != 0) return std::nullopt;
+  std::vector<uint16_t> units;
+  for (size_t i = 0; i < hex.size(); i += 4) {
+    uint16_t u = 0;
+    for (size_t k = 0; k < 4; ++k) {
+      int v = HexValue(hex[i + k]);
+      if (v < 0) return std::nullopt;
+      u = static_cast<uint16_t>((u << 4) | v);
+    }
+    units.push_back(u);
+  }
+  std::string out;
+  for (size_t i = 0; i < units.size(); ++i) {
+    char32_t cp = units[i];
+    if (cp >= 0xD800 && cp <= 0xDBFF && i + 1 < units.size() && units[i + 1] >= 0xDC00 && units[i + 1] <= 0xDFFF) {
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (units[i + 1] - 0xDC00);
+      ++i;
+    }
+    AppendUtf8(out, cp);
+  }
+  return out;
+}
+
+// UTF-8 to UTF-16BE in hex (Jasmin's hex-content for coding 8).
+std::string EncodeUcs2Hex(const std::string& utf8) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::u32string cps;
+  handlers::DecodeUtf8(utf8, cps);
+  std::string out;
+  auto unit = [&](uint32_t u) {
+    for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(u >> shift) & 0xF];
+  };
+  for (char32_t cp : cps) {
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      unit(0xD800 + (cp >> 10));
+      unit(0xDC00 + (cp & 0x3FF));
+    } else {
+      unit(cp);
+    }
+  }
+  return out;
+}
+
+// Jasmin's delivery receipt message_status values (its HTTP API docs,
+// "Receiving DLR"): level 1 carries the SMSC's submit_sm_resp status
+// (ESME_ROK on acceptance, another ESME_* on refusal), levels 2 and 3 the
+// handset receipt's stat. The reference reads only dlvrd=1 / err=1; we
+// read message_status when present and fall back to those.
+std::optional<MsgStatus> FromMessageStatus(const std::string& s) {
+  static const std::map<std::string, MsgStatus> table = {
+      {"ESME_ROK", MsgStatus::kSent},     {"ACCEPTD", MsgStatus::kSent},   {"ENROUTE", MsgStatus::kSent},
+      {"UNKNOWN", MsgStatus::kSent},      {"DELIVRD", MsgStatus::kDelivered}, {"EXPIRED", MsgStatus::kFailed},
+      {"DELETED", MsgStatus::kFailed},    {"UNDELIV", MsgStatus::kFailed}, {"REJECTD", MsgStatus::kFailed},
+  };
+  if (auto m = handlers::MapStatus(table, s)) return m;
+  if (s.rfind("ESME_", 0) == 0) return MsgStatus::kFailed;  // the SMSC refused the submit
+  return std::nullopt;
+}
+
+WebhookResult Ack(WebhookResult r) {
+  r.response_body = kAck;
+  r.response_content_type = "text/plain";
+  return r;
+}
+
+WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) {
+  Fields f(request, Fields::kFormOrQuery);
+  // An empty SMS is a message: `content` need only be present.
+  const std::optional<std::string> given = f.Optional("content");
+  const std::string coding = f.Required("coding");
+  const std::string from = f.Required("from");
+  f.Required("to");
+  const std::string id = f.Required("id");
+  std::string error = f.error();
+  if (!given) error = "field 'content' required" + (error.empty() ? "" : "; " + error);
+  if (!error.empty()) return WebhookResult::Error(error);
+  std::string content = *given;
+
+  if (coding == "0") {
+    // SMSC default alphabet: the bytes are GSM7 septets.
+    content = JasminHandler::DecodeGsm7(content);
+  } else if (coding == "8") {
+    // UCS2: the bytes are UTF-16BE, which Jasmin also gives as hex in
+    // `binary`; decode that when it is there.
+    if (auto binary = f.Optional("binary")) {
+      if (auto decoded = DecodeUcs2Hex(*binary)) content = *decoded;
+    }
+  }
+  auto urn = handlers::TelURN(from, channel);
+  if (!urn.ok()) return WebhookResult::Error(urn.status().message());
+  Msg msg = handlers::IncomingMsg(channel, *urn, content);
+  msg.external_id = id;
+  WebhookResult r;
+  r.msgs.push_back(std::move(msg));
+  return Ack(std::move(r));
+}
+
+WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& request) {
+  Fields f(request, Fields::kFormOrQuery);
+  const std::string id = f.Required("id");
+  if (!f.ok()) return WebhookResult::Error(f.error());
+  const std::string message_status = f.Optional("message_status").value_or("");
+  std::optional<MsgStatus> status;
+  if (!message_status.empty()) {
+    status = FromMessageStatus(message_status);
+    if (!status)
+      return WebhookResult::Error(handlers::UnknownStatusError(
+          message_status, {"ESME_ROK", "ACCEPTD", "ENROUTE", "UNKNOWN", "DELIVRD", "EXPIRED", "DELETED", "UNDELIV",
+                           "REJECTD"}));
+  } else if (f.Optional("dlvrd").value_or("") == "1") {
+    status = MsgStatus::kDelivered;
+  } else if (f.Optional("err").value_or("") == "1") {
+    status = MsgStatus::kFailed;
+  } else {
+    return WebhookResult::Error("must have either dlvrd or err set to 1");
+  }
+  WebhookResult r;
+  r.statuses.push_back(handlers::StatusForExternalId(channel, id, *status));
+  return Ack(std::move(r));
+}
+
+// The quoted id in `Success "07033084-5cfd-4812-90a4-e4d24ffb6e3d"`.
+std::optional<std::string> SuccessId(const std::string& body) {
+  if (body.rfind("Success", 0) != 0) return std::nullopt;
+  size_t open = body.find('"');
+  size_t close = open == std::string::npos ? open : body.find('"', open + 1);
+  if (close == std::string::npos) return std::nullopt;
+  return body.substr(open + 1, close - open - 1);
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+}  // namespace
+
+std::string JasminHandler::DecodeGsm7(const std::string& septets) {
+  std::string out;
+  for (size_t i = 0; i < septets.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(septets[i]);
+    if (c == 0x1B && i + 1 < septets.size()) {
+      const char next = septets[++i];
+      char32_t cp = U' ';  // unknown extension: a space, as GSM 03.38 suggests
+      for (const auto& [code, ext] : Extension())
+        if (code == next) cp = ext;
+      AppendUtf8(out, cp);
+    } else if (c < 0x80) {
+      AppendUtf8(out, Basic()[c]);
+    } else {
+      AppendUtf8(out, U'?');
+    }
+  }
+  return out;
+}
+
+std::string JasminHandler::EncodeGsm7(const std::string& utf8) {
+  std::u32string cps;
+  handlers::DecodeUtf8(utf8, cps);
+  std::string out;
+  for (char32_t cp : cps) {
+    if (cp == 0x1B) continue;
+    size_t pos = Basic().find(cp);
+    if (pos != std::u32string::npos) {
+      out += static_cast<char>(pos);
+      continue;
+    }
+    for (const auto& [code, ext] : Extension()) {
+      if (ext == cp) {
+        out += '\x1B';
+        out += code;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<Route> JasminHandler::Routes() const {
+  return {
+      {"POST", "receive", RouteKind::kReceive},
+      {"POST", "status", RouteKind::kStatus},
+  };
+}
+
+WebhookResult JasminHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
+                                     HandlerContext&) const {
+  // Jasmin does not sign its callbacks.
+  if (route.kind == RouteKind::kStatus) return ReceiveStatus(channel, request);
+  return ReceiveMsg(channel, request);
+}
+
+SendResult JasminHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  const std::string send_url = channel.ConfigOr(config_keys::kSendUrl);
+  const std::string username = channel.ConfigOr(config_keys::kUsername);
+  const std::string password = channel.ConfigOr(config_keys::kPassword);
+  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{config_keys::kSendUrl, &send_url},
+                                   {config_keys::kUsername, &username},
+                                   {config_keys::kPassword, &password}}) {
+    if (value->empty()) {
+      const std::string error = std::string("no ") + key + " set for JS channel";
+      return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+    }
+  }
+  const std::string to = msg.urn.substr(msg.urn.find(':') + 1);
+  const std::string dlr_url = ctx.base_url + "/c/js/" + channel.uuid + "/status";
+
+  std::vector<ChannelLog> logs;
+  std::string external_id;
+  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), kMaxMsgLength)) {
+    std::vector<std::pair<std::string, std::string>> params = {
+        {"username", username}, {"password", password}, {"from", channel.address}, {"to", to},
+        {"dlr", "yes"},         {"dlr-url", dlr_url},   {"dlr-level", "2"},        {"dlr-method", "POST"},
+    };
+    // The reference always sends coding=0 with GSM7 bytes, which mangles
+    // anything outside GSM7; such texts go as UCS2 (coding=8) in Jasmin's
+    // hex-content parameter instead.
+    const std::string gsm = handlers::ReplaceGsm7Substitutions(part);
+    if (handlers::IsGsm7(gsm)) {
+      params.push_back({"coding", "0"});
+      params.push_back({"content", EncodeGsm7(gsm)});
+    } else {
+      params.push_back({"coding", "8"});
+      params.push_back({"hex-content", EncodeUcs2Hex(part)});
+    }
+    HttpRequestSpec req;
+    req.method = "GET";
+    req.url = send_url + (send_url.find('?') == std::string::npos ? "?" : "&") + FormEncode(params);
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+    const HttpExchange exchange = call.exchange;
+    const bool ok = call.ok();
+    ChannelLog log = std::move(call.log);
+
+    std::optional<std::string> id = ok ? SuccessId(exchange.body) : std::nullopt;
+    if (!id) {
+      // Jasmin answers `Error "..."` with 400/403/412/500.
+      std::string error = ok ? "unable to read external id from response: " + exchange.body : log.error;
+      if (!ok && !exchange.body.empty()) error += ": " + exchange.body;
+      if (log.error.empty()) log.error = error;
+      logs.push_back(std::move(log));
+      SendResult r = handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
+      // Jasmin's own throttling answer (user quota "throughput exceeded")
+      // comes as 403: re-queue without counting an error.
+      if (Lower(exchange.body).find("throughput") != std::string::npos)
+        r.throttled_for_seconds = handlers::RetryAfterSeconds(exchange);
+      return r;
+    }
+    logs.push_back(std::move(log));
+    if (external_id.empty()) external_id = *id;
+  }
+  return handlers::Wired(external_id, std::move(logs));
+}
+
+}  // namespace courier

@@ -1,0 +1,251 @@
+#include "handlers/line.h"
+
+#include <Poco/Exception.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "core/redact.h"
+#include "handlers/common.h"
+
+namespace courier {
+namespace {
+
+const char* kDefaultUrl = "https://api.line.me";
+const char* kContentUrl = "https://api-data.line.me/v2/bot/message/";
+const char* kSecret = "secret";
+// LINE's limits: text messages up to 5000 characters, 5 message objects
+// per push request.
+constexpr size_t kTextMax = 5000;
+constexpr size_t kMaxPerRequest = 5;
+
+std::string GetStr(const json::ObjectPtr& o, const std::string& key) { return json::GetString(o, key).value_or(""); }
+
+json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
+  return o->getObject(key);
+}
+
+std::vector<json::ObjectPtr> Objects(const json::ObjectPtr& o, const std::string& key) {
+  std::vector<json::ObjectPtr> out;
+  if (!o || !o->has(key) || o->isNull(key)) return out;
+  json::ArrayPtr a = o->getArray(key);
+  for (unsigned i = 0; a && i < a->size(); ++i)
+    if (json::ObjectPtr x = a->getObject(i)) out.push_back(x);
+  return out;
+}
+
+std::optional<double> GetNumber(const json::ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
+  try {
+    Poco::Dynamic::Var v = o->get(key);
+    if (v.isNumeric()) return v.convert<double>();
+  } catch (const Poco::Exception&) {
+  }
+  return std::nullopt;
+}
+
+std::string Coordinate(double d) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15g", d);
+  return buf;
+}
+
+// The attachment for a media message: LINE's content endpoint for media
+// it hosts, the sender's URL for external media.
+std::string MediaAttachment(const json::ObjectPtr& message, const std::string& type, const std::string& id) {
+  json::ObjectPtr provider = GetObj(message, "contentProvider");
+  std::string url = GetStr(provider, "type") == "external" ? GetStr(provider, "originalContentUrl") : "";
+  if (url.empty()) url = kContentUrl + id + "/content";
+  std::string mime = handlers::MimeTypeFromPath(type == "file" ? GetStr(message, "fileName") : url);
+  const std::string major = type == "image" ? "image/" : type == "video" ? "video/" : type == "audio" ? "audio/" : "";
+  if (!major.empty() && mime.rfind(major, 0) != 0) mime = "";
+  if (mime.empty())  // LINE serves images as JPEG, videos as MP4, audio as M4A
+    mime = type == "image" ? "image/jpeg" : type == "video" ? "video/mp4" : type == "audio" ? "audio/mp4"
+                                                                                          : "application/octet-stream";
+  return mime + ":" + url;
+}
+
+json::ObjectPtr TextMessage(const std::string& text) {
+  json::ObjectPtr o = json::NewObject();
+  o->set("type", "text");
+  o->set("text", text);
+  return o;
+}
+
+// A retry key per request: the msg uuid for the first, then the uuid with
+// its last four hex digits replaced by the request's index.
+std::string RetryKey(const std::string& uuid, size_t index) {
+  if (index == 0 || uuid.size() < 4) return uuid;
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04zx", index & 0xffff);
+  return uuid.substr(0, uuid.size() - 4) + buf;
+}
+
+}  // namespace
+
+std::vector<Route> LineHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
+
+WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
+                                   HandlerContext&) const {
+  const std::string secret = channel.ConfigOr(kSecret);
+  if (secret.empty()) return WebhookResult::Error("invalid or missing secret in config");
+  const std::string signature = request.Header("x-line-signature");
+  if (signature.empty()) return WebhookResult::Unauthorized("missing request signature");
+  if (!handlers::ConstantTimeEquals(signature, handlers::HmacSha256Base64(secret, request.body)))
+    return WebhookResult::Unauthorized("invalid request signature");
+
+  auto parsed = handlers::ParseJsonBody(request);
+  if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
+  if (!(*parsed)->has("events") || !(*parsed)->getArray("events")) return WebhookResult::Error("field 'events' required");
+
+  WebhookResult result;
+  std::vector<std::string> skipped;
+  for (const auto& event : Objects(*parsed, "events")) {
+    const std::string type = GetStr(event, "type");
+    if (type != "message" && type != "unfollow") {
+      skipped.push_back("ignoring event '" + type + "'");
+      continue;
+    }
+    const std::string user = GetStr(GetObj(event, "source"), "userId");
+    if (user.empty()) return WebhookResult::Error("field 'source.userId' required");
+    auto urn = URN::FromParts("line", user);
+    if (!urn.ok()) return WebhookResult::Error(urn.status().message());
+    if (type == "unfollow") {
+      result.stop_urns.push_back(urn->ToString());
+      continue;
+    }
+
+    json::ObjectPtr message = GetObj(event, "message");
+    const std::string id = GetStr(message, "id"), mtype = GetStr(message, "type");
+    if (id.empty()) return WebhookResult::Error("field 'message.id' required");
+    if (mtype.empty()) return WebhookResult::Error("field 'message.type' required");
+    std::string text;
+    std::vector<std::string> attachments;
+    if (mtype == "text") {
+      text = GetStr(message, "text");
+      if (text.empty()) return WebhookResult::Error("field 'message.text' required");
+    } else if (mtype == "image" || mtype == "video" || mtype == "audio" || mtype == "file") {
+      attachments.push_back(MediaAttachment(message, mtype, id));
+    } else if (mtype == "location") {
+      auto lat = GetNumber(message, "latitude"), lng = GetNumber(message, "longitude");
+      if (!lat || !lng) return WebhookResult::Error("field 'message.latitude' required");
+      const std::string geo = Coordinate(*lat) + "," + Coordinate(*lng);
+      const std::string title = GetStr(message, "title"), address = GetStr(message, "address");
+      text = title.empty() ? address : address.empty() ? title : title + ", " + address;
+      if (text.empty()) text = geo;
+      attachments.push_back("geo:" + geo);
+    } else {  // sticker and anything newer
+      skipped.push_back("ignoring message of type '" + mtype + "'");
+      continue;
+    }
+    Msg msg = handlers::IncomingMsg(channel, *urn, text);
+    msg.external_id = id;
+    msg.attachments = std::move(attachments);
+    if (auto ts = GetNumber(event, "timestamp"); ts && *ts > 0) msg.received_on = static_cast<int64_t>(*ts) * 1000;
+    result.msgs.push_back(std::move(msg));
+  }
+  if (result.msgs.empty() && result.stop_urns.empty()) {
+    std::string reason;
+    for (const auto& s : skipped)
+      if (reason.find(s) == std::string::npos) reason += (reason.empty() ? "" : "; ") + s;
+    return WebhookResult::Ignored(reason.empty() ? "no events" : reason);
+  }
+  return result;
+}
+
+SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  const std::string token = channel.ConfigOr(config_keys::kAuthToken);
+  if (token.empty()) {
+    const std::string error = "no auth_token set for LN channel";
+    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+  }
+
+  // Image messages need HTTPS JPEG or PNG URLs (previewImageUrl is the
+  // same image); other media need a preview or a duration we don't have,
+  // so they go as links in the text.
+  std::vector<json::ObjectPtr> messages;
+  std::string text = msg.text;
+  for (const auto& a : msg.attachments) {
+    auto [mime, url] = SplitAttachment(a);
+    if ((mime == "image/jpeg" || mime == "image/png") && url.rfind("https://", 0) == 0) {
+      json::ObjectPtr o = json::NewObject();
+      o->set("type", "image");
+      o->set("originalContentUrl", url);
+      o->set("previewImageUrl", url);
+      messages.push_back(o);
+    } else {
+      text += (text.empty() ? "" : "\n") + url;
+    }
+  }
+  if (!text.empty())
+    for (const auto& part : handlers::SplitText(text, kTextMax)) messages.push_back(TextMessage(part));
+  if (messages.empty()) {
+    const std::string error = "msg has no text or attachments";
+    return handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+  }
+
+  const std::string to = msg.urn.substr(msg.urn.find(':') + 1);
+  const auto secrets = channel.SecretValues();
+  std::vector<ChannelLog> logs;
+  std::string external_id;
+  for (size_t start = 0, index = 0; start < messages.size(); start += kMaxPerRequest, ++index) {
+    json::ArrayPtr batch = json::NewArray();
+    for (size_t i = start; i < messages.size() && i < start + kMaxPerRequest; ++i) batch->add(messages[i]);
+    json::ObjectPtr body = json::NewObject();
+    body->set("to", to);
+    body->set("messages", batch);
+
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = handlers::BaseUrl(channel, kDefaultUrl) + "/v2/bot/message/push";
+    req.headers.push_back({"Content-Type", "application/json"});
+    req.headers.push_back({"Authorization", "Bearer " + token});
+    if (!msg.uuid.empty()) req.headers.push_back({"X-Line-Retry-Key", RetryKey(msg.uuid, index)});
+    req.body = json::Stringify(body);
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+    if (!call.exchange.error.empty()) {
+      std::string error = call.log.error;
+      logs.push_back(std::move(call.log));
+      return handlers::Errored(error, std::move(logs));
+    }
+    auto answer = json::ParseObject(call.exchange.body);
+    json::ObjectPtr obj = answer.ok() ? *answer : nullptr;
+    const int status = call.exchange.status_code;
+    // 409: this retry key was already accepted, i.e. a previous attempt
+    // went through (LINE's "Retry failed API requests").
+    if (call.ok() || status == 409) {
+      auto sent = Objects(obj, "sentMessages");
+      const std::string id = sent.empty() ? "" : GetStr(sent[0], "id");
+      if (status == 409) call.log.error = "";
+      if (external_id.empty()) external_id = id;
+      logs.push_back(std::move(call.log));
+      continue;
+    }
+    // {"message": "...", "details": [{"message", "property"}]}
+    std::string error = call.log.error;
+    std::string text = GetStr(obj, "message");
+    for (const auto& d : Objects(obj, "details")) {
+      const std::string m = GetStr(d, "message"), p = GetStr(d, "property");
+      if (!m.empty()) text += (text.empty() ? "" : "; ") + (p.empty() ? m : p + ": " + m);
+    }
+    if (!text.empty()) {
+      error = Redact("received error from line: " + text + " (status " + std::to_string(status) + ")", secrets);
+      call.log.error = error;
+    }
+    const HttpExchange exchange = call.exchange;
+    logs.push_back(std::move(call.log));
+    if (status == 429) {  // rate limit (or the monthly message limit)
+      SendResult r = handlers::Errored(error, std::move(logs));
+      r.throttled_for_seconds = exchange.Header("retry-after").empty() ? 60 : handlers::RetryAfterSeconds(exchange);
+      return r;
+    }
+    // 400: the request is invalid (bad user id, bad message object) and
+    // will not succeed when retried.
+    if (status == 400) return handlers::Failed(error, std::move(logs));
+    return handlers::Errored(error, std::move(logs));
+  }
+  return handlers::Wired(external_id, std::move(logs));
+}
+
+}  // namespace courier

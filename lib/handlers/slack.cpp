@@ -1,0 +1,231 @@
+#include "handlers/slack.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <set>
+
+#include "core/redact.h"
+#include "handlers/common.h"
+
+namespace courier {
+namespace {
+
+const char* kDefaultApiUrl = "https://slack.com";
+const char* kBotToken = "bot_token";
+const char* kSigningSecret = "signing_secret";
+
+// Slack recommends at most 4,000 characters per message (it truncates at
+// 40,000); longer texts are split.
+constexpr size_t kMaxTextLength = 4000;
+// Slack's docs: reject requests whose timestamp is more than five minutes
+// from now (replay protection).
+constexpr int64_t kMaxSkewSeconds = 5 * 60;
+
+std::string GetStr(const json::ObjectPtr& o, const std::string& key) { return json::GetString(o, key).value_or(""); }
+
+json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
+  return o->getObject(key);
+}
+
+bool AllDigits(const std::string& s) {
+  if (s.empty() || s.size() > 12) return false;
+  for (unsigned char c : s)
+    if (!std::isdigit(c)) return false;
+  return true;
+}
+
+// Checks X-Slack-Request-Timestamp and X-Slack-Signature; "" when the
+// request is authentic, else why not.
+std::string CheckSignature(const Channel& channel, const WebhookRequest& request, Micros now) {
+  const std::string secret = channel.ConfigOr(kSigningSecret);
+  if (secret.empty()) return "no signing_secret set for SL channel";
+  const std::string timestamp = request.Header("x-slack-request-timestamp");
+  const std::string signature = request.Header("x-slack-signature");
+  if (timestamp.empty() || signature.empty()) return "missing request signature";
+  if (!AllDigits(timestamp)) return "invalid request timestamp";
+  const int64_t ts = std::stoll(timestamp);
+  if (std::llabs(now / kMicrosPerSecond - ts) > kMaxSkewSeconds) return "stale request timestamp";
+  const std::string expected = "v0=" + handlers::HmacSha256Hex(secret, "v0:" + timestamp + ":" + request.body);
+  if (!handlers::ConstantTimeEquals(expected, signature)) return "invalid request signature";
+  return "";
+}
+
+// Message subtypes that carry something a person wrote; the others
+// (message_changed, message_deleted, channel_join, bot_message, …) are
+// ignored.
+bool IsUserSubtype(const std::string& subtype) {
+  return subtype.empty() || subtype == "file_share" || subtype == "thread_broadcast";
+}
+
+// "1355517523.000005" -> micros; nullopt when not a positive number.
+std::optional<Micros> TsToMicros(const std::string& ts) {
+  if (ts.empty()) return std::nullopt;
+  char* end = nullptr;
+  double seconds = std::strtod(ts.c_str(), &end);
+  if (end == ts.c_str() || *end != '\0' || !(seconds > 0)) return std::nullopt;
+  const size_t dot = ts.find('.');
+  int64_t whole = std::stoll(ts.substr(0, dot));
+  int64_t frac = 0;
+  if (dot != std::string::npos) {
+    std::string f = ts.substr(dot + 1, 6);
+    while (f.size() < 6) f += '0';
+    frac = std::stoll(f);
+  }
+  return whole * kMicrosPerSecond + frac;
+}
+
+// Permanent chat.postMessage errors: retrying cannot help.
+bool IsPermanentError(const std::string& error) {
+  static const std::set<std::string> kPermanent = {"channel_not_found", "is_archived", "msg_too_long",
+                                                   "no_text",           "user_not_found", "cannot_dm_bot",
+                                                   "messages_tab_disabled"};
+  return kPermanent.count(error) > 0;
+}
+
+}  // namespace
+
+std::vector<Route> SlackHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
+
+WebhookResult SlackHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
+                                    HandlerContext& ctx) const {
+  // Every Events API request is signed, url_verification included.
+  if (std::string why = CheckSignature(channel, request, ctx.clock.Now()); !why.empty())
+    return WebhookResult::Unauthorized(why);
+
+  auto parsed = handlers::ParseJsonBody(request);
+  if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
+  const json::ObjectPtr& body = *parsed;
+
+  const std::string type = GetStr(body, "type");
+  if (type.empty()) return WebhookResult::Error("field 'type' required");
+
+  if (type == "url_verification") {
+    const std::string challenge = GetStr(body, "challenge");
+    if (challenge.empty()) return WebhookResult::Error("field 'challenge' required");
+    // Slack accepts the challenge echoed as plain text.
+    WebhookResult r;
+    r.response_body = challenge;
+    r.response_content_type = "text/plain";
+    return r;
+  }
+  if (type != "event_callback") return WebhookResult::Ignored("Ignoring request, unhandled type '" + type + "'");
+
+  json::ObjectPtr event = GetObj(body, "event");
+  if (!event) return WebhookResult::Error("field 'event' required");
+  const std::string event_type = GetStr(event, "type");
+  if (event_type != "message") return WebhookResult::Ignored("Ignoring request, unhandled event '" + event_type + "'");
+  // Messages from bots (our own replies included) are not contacts talking.
+  if (!GetStr(event, "bot_id").empty() || GetStr(event, "subtype") == "bot_message")
+    return WebhookResult::Ignored("Ignoring request, message from a bot");
+  const std::string subtype = GetStr(event, "subtype");
+  if (!IsUserSubtype(subtype)) return WebhookResult::Ignored("Ignoring request, message subtype '" + subtype + "'");
+
+  const std::string user = GetStr(event, "user");
+  if (user.empty()) return WebhookResult::Error("field 'event.user' required");
+  const std::string ts = GetStr(event, "ts");
+  if (ts.empty()) return WebhookResult::Error("field 'event.ts' required");
+  auto urn = URN::FromParts("slack", user);
+  if (!urn.ok()) return WebhookResult::Error(urn.status().message());
+
+  // Files come as their url_private (fetching it needs the bot token as a
+  // bearer header), typed by the file's mimetype.
+  std::vector<std::string> attachments;
+  if (event->has("files") && !event->isNull("files")) {
+    json::ArrayPtr files = event->getArray("files");
+    for (size_t i = 0; files && i < files->size(); ++i) {
+      json::ObjectPtr file = files->getObject(static_cast<unsigned>(i));
+      std::string url = GetStr(file, "url_private");
+      if (url.empty()) continue;
+      std::string mime = GetStr(file, "mimetype");
+      if (mime.empty()) mime = handlers::MimeTypeFromPath(url);
+      if (mime.empty()) mime = "application/octet-stream";
+      attachments.push_back(mime + ":" + url);
+    }
+  }
+
+  Msg msg = handlers::IncomingMsg(channel, *urn, GetStr(event, "text"));
+  msg.external_id = ts;
+  if (auto t = TsToMicros(ts)) msg.received_on = *t;
+  msg.attachments = std::move(attachments);
+  WebhookResult r;
+  r.msgs.push_back(std::move(msg));
+  return r;
+}
+
+SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  const std::string token = channel.ConfigOr(kBotToken);
+  if (token.empty()) {
+    const std::string error = "no bot_token set for SL channel";
+    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+  }
+  const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + "/api/chat.postMessage";
+  // A user id as the channel posts to the bot's DM with that user.
+  const std::string user = msg.urn.substr(msg.urn.find(':') + 1);
+  const auto secrets = channel.SecretValues();
+
+  std::vector<ChannelLog> logs;
+  std::string external_id;
+  std::vector<std::string> parts = handlers::SplitText(TextAndAttachments(msg), kMaxTextLength);
+  if (parts.empty()) parts.push_back("");
+  for (const auto& text : parts) {
+    json::ObjectPtr payload = json::NewObject();
+    payload->set("channel", user);
+    payload->set("text", text);
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = url;
+    req.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
+    req.headers.push_back({"Authorization", "Bearer " + token});
+    req.body = json::Stringify(payload);
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+
+    if (!call.exchange.error.empty()) {
+      std::string error = call.log.error;
+      logs.push_back(std::move(call.log));
+      return handlers::Errored(error, std::move(logs));
+    }
+    // Slack answers HTTP 429 with Retry-After when rate limited; Web API
+    // errors otherwise come as HTTP 200 {"ok":false,"error":"…"}.
+    if (call.exchange.status_code == 429) {
+      std::string error = "received error from slack: ratelimited";
+      call.log.error = error;
+      logs.push_back(std::move(call.log));
+      return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), call.exchange);
+    }
+    auto body = json::ParseObject(call.exchange.body);
+    std::optional<bool> ok = body.ok() ? json::GetBool(*body, "ok") : std::nullopt;
+    if (!ok) {
+      std::string error = call.log.error.empty() ? "no 'ok' in response" : call.log.error;
+      call.log.error = error;
+      logs.push_back(std::move(call.log));
+      return handlers::Errored(error, std::move(logs));
+    }
+    if (!*ok) {
+      const std::string code = Redact(GetStr(*body, "error"), secrets);
+      std::string error = "received error from slack: " + code;
+      call.log.error = error;
+      logs.push_back(std::move(call.log));
+      if (code == "ratelimited" || code == "rate_limited") {
+        SendResult r = handlers::Errored(error, std::move(logs));
+        r.throttled_for_seconds = handlers::RetryAfterSeconds(call.exchange);
+        return r;
+      }
+      if (IsPermanentError(code)) return handlers::Failed(error, std::move(logs));
+      return handlers::Errored(error, std::move(logs));
+    }
+    const std::string ts = GetStr(*body, "ts");
+    if (ts.empty()) {
+      call.log.error = "no 'ts' in response";
+      std::string error = call.log.error;
+      logs.push_back(std::move(call.log));
+      return handlers::Errored(error, std::move(logs));
+    }
+    if (external_id.empty()) external_id = ts;
+    logs.push_back(std::move(call.log));
+  }
+  return handlers::Wired(external_id, std::move(logs));
+}
+
+}  // namespace courier

@@ -1,0 +1,318 @@
+#include "handlers/viber.h"
+
+#include <Poco/Exception.h>
+
+#include <cctype>
+#include <cstdio>
+#include <map>
+#include <optional>
+
+#include "core/redact.h"
+#include "handlers/common.h"
+
+namespace courier {
+namespace {
+
+const char* kDefaultUrl = "https://chatapi.viber.com";
+const char* kSenderName = "sender_name";
+// Viber's limits: text messages up to 7000 characters; a picture's
+// description up to 768; the sender name up to 28.
+constexpr size_t kTextMax = 7000;
+constexpr size_t kCaptionMax = 768;
+constexpr size_t kSenderNameMax = 28;
+
+std::string GetStr(const json::ObjectPtr& o, const std::string& key) { return json::GetString(o, key).value_or(""); }
+
+json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
+  return o->getObject(key);
+}
+
+// Viber's message tokens are 64-bit JSON numbers; accept strings too.
+std::string GetId(const json::ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return "";
+  try {
+    Poco::Dynamic::Var v = o->get(key);
+    if (v.isString()) return v.extract<std::string>();
+    if (v.isInteger()) return v.convert<std::string>();
+    if (v.isNumeric()) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.0f", v.convert<double>());
+      return buf;
+    }
+  } catch (const Poco::Exception&) {
+  }
+  return "";
+}
+
+std::optional<double> GetNumber(const json::ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
+  try {
+    Poco::Dynamic::Var v = o->get(key);
+    if (v.isNumeric()) return v.convert<double>();
+  } catch (const Poco::Exception&) {
+  }
+  return std::nullopt;
+}
+
+std::string Coordinate(double d) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15g", d);
+  return buf;
+}
+
+size_t CodePoints(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+std::string Truncate(const std::string& s, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (n == max) return s.substr(0, i);
+      ++n;
+    }
+  }
+  return s;
+}
+
+// The MIME type of received media: the URL's extension when it agrees
+// with the kind, else the kind's usual type.
+std::string MediaMime(const std::string& type, const std::string& url, const std::string& file_name) {
+  std::string guess = handlers::MimeTypeFromPath(file_name.empty() ? url : file_name);
+  if (guess.empty()) guess = handlers::MimeTypeFromPath(url);
+  if (type == "picture" || type == "sticker")
+    return guess.rfind("image/", 0) == 0 ? guess : type == "sticker" ? "image/png" : "image/jpeg";
+  if (type == "video") return guess.rfind("video/", 0) == 0 ? guess : "video/mp4";
+  return guess.empty() ? "application/octet-stream" : guess;
+}
+
+const std::map<std::string, MsgStatus>& Statuses() {
+  static const std::map<std::string, MsgStatus> table = {
+      {"delivered", MsgStatus::kDelivered},
+      {"seen", MsgStatus::kRead},
+      {"failed", MsgStatus::kFailed},
+  };
+  return table;
+}
+
+// X-Viber-Content-Signature: hex(HMAC-SHA256(auth token, raw body)).
+std::optional<WebhookResult> CheckSignature(const Channel& channel, const WebhookRequest& request) {
+  const std::string token = channel.ConfigOr(config_keys::kAuthToken);
+  if (token.empty()) return WebhookResult::Error("invalid or missing auth token in config");
+  std::string header = request.Header("x-viber-content-signature");
+  for (auto& c : header) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (header.empty()) return WebhookResult::Unauthorized("missing request signature");
+  if (!handlers::ConstantTimeEquals(header, handlers::HmacSha256Hex(token, request.body)))
+    return WebhookResult::Unauthorized("invalid request signature");
+  return std::nullopt;
+}
+
+WebhookResult ReceiveMessage(const Channel& channel, const json::ObjectPtr& event) {
+  json::ObjectPtr sender = GetObj(event, "sender");
+  const std::string sender_id = GetStr(sender, "id");
+  if (sender_id.empty()) return WebhookResult::Error("field 'sender.id' required");
+  const std::string token = GetId(event, "message_token");
+  if (token.empty()) return WebhookResult::Error("field 'message_token' required");
+  json::ObjectPtr message = GetObj(event, "message");
+  const std::string type = GetStr(message, "type");
+  if (type.empty()) return WebhookResult::Error("field 'message.type' required");
+  auto urn = URN::FromParts("viber", sender_id);
+  if (!urn.ok()) return WebhookResult::Error(urn.status().message());
+
+  std::string text = GetStr(message, "text");
+  std::vector<std::string> attachments;
+  if (type == "text") {
+    if (text.empty()) return WebhookResult::Error("field 'message.text' required");
+  } else if (type == "picture" || type == "video" || type == "file" || type == "sticker") {
+    const std::string media = GetStr(message, "media");
+    if (media.empty()) return WebhookResult::Error("field 'message.media' required");
+    attachments.push_back(MediaMime(type, media, GetStr(message, "file_name")) + ":" + media);
+  } else if (type == "contact") {
+    json::ObjectPtr contact = GetObj(message, "contact");
+    const std::string name = GetStr(contact, "name"), phone = GetStr(contact, "phone_number");
+    text = name.empty() ? phone : phone.empty() ? name : name + ": " + phone;
+  } else if (type == "url") {
+    text = GetStr(message, "media");
+    if (text.empty()) return WebhookResult::Error("field 'message.media' required");
+  } else if (type == "location") {
+    json::ObjectPtr where = GetObj(message, "location");
+    auto lat = GetNumber(where, "lat"), lon = GetNumber(where, "lon");
+    if (!lat || !lon) return WebhookResult::Error("field 'message.location.lat' required");
+    const std::string geo = Coordinate(*lat) + "," + Coordinate(*lon);
+    text = GetStr(where, "address");
+    if (text.empty()) text = geo;
+    attachments.push_back("geo:" + geo);
+  } else {
+    return WebhookResult::Ignored("ignoring message of type '" + type + "'");
+  }
+
+  Msg msg = handlers::IncomingMsg(channel, *urn, text);
+  msg.external_id = token;
+  msg.attachments = std::move(attachments);
+  msg.contact_name = GetStr(sender, "name");
+  if (auto ts = GetNumber(event, "timestamp"); ts && *ts > 0) msg.received_on = static_cast<int64_t>(*ts) * 1000;
+  WebhookResult r;
+  r.msgs.push_back(std::move(msg));
+  return r;
+}
+
+std::string ViberUrn(const std::string& urn) { return urn.substr(urn.find(':') + 1); }
+
+json::ObjectPtr Payload(const Channel& channel, const Msg& msg, const std::string& type) {
+  json::ObjectPtr o = json::NewObject();
+  o->set("receiver", ViberUrn(msg.urn));
+  json::ObjectPtr sender = json::NewObject();
+  std::string name = channel.ConfigOr(kSenderName, channel.name.empty() ? channel.address : channel.name);
+  sender->set("name", Truncate(name, kSenderNameMax));
+  o->set("sender", sender);
+  o->set("tracking_data", std::to_string(msg.id));
+  o->set("type", type);
+  return o;
+}
+
+}  // namespace
+
+std::vector<Route> ViberHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
+
+WebhookResult ViberHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
+                                    HandlerContext&) const {
+  if (auto bad = CheckSignature(channel, request)) return *bad;
+  auto parsed = handlers::ParseJsonBody(request);
+  if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
+  const json::ObjectPtr& event = *parsed;
+  const std::string kind = GetStr(event, "event");
+  if (kind.empty()) return WebhookResult::Error("field 'event' required");
+
+  if (kind == "message") return ReceiveMessage(channel, event);
+  if (kind == "delivered" || kind == "seen" || kind == "failed") {
+    const std::string token = GetId(event, "message_token");
+    if (token.empty()) return WebhookResult::Error("field 'message_token' required");
+    WebhookResult r;
+    r.statuses.push_back(handlers::StatusForExternalId(channel, token, *handlers::MapStatus(Statuses(), kind)));
+    return r;
+  }
+  if (kind == "unsubscribed") {
+    const std::string user = GetStr(event, "user_id");
+    if (user.empty()) return WebhookResult::Error("field 'user_id' required");
+    auto urn = URN::FromParts("viber", user);
+    if (!urn.ok()) return WebhookResult::Error(urn.status().message());
+    WebhookResult r;
+    r.stop_urns.push_back(urn->ToString());
+    return r;
+  }
+  if (kind == "webhook") return WebhookResult::Ignored("webhook valid");
+  if (kind == "subscribed" || kind == "conversation_started" || kind == "client_status")
+    return WebhookResult::Ignored("ignoring event '" + kind + "'");
+  return WebhookResult::Error("unknown event '" + kind +
+                              "', must be one of 'message', 'delivered', 'seen', 'failed', 'subscribed', "
+                              "'unsubscribed', 'conversation_started', 'webhook'");
+}
+
+SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  const std::string token = channel.ConfigOr(config_keys::kAuthToken);
+  if (token.empty()) {
+    const std::string error = "no auth_token set for VP channel";
+    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+  }
+
+  // Images go as pictures (one image carries a short text as its
+  // description). Video and file messages need the file's size, which we
+  // do not know without fetching it, so other attachments go as links in
+  // the text.
+  std::vector<json::ObjectPtr> payloads;
+  std::string text = msg.text;
+  std::vector<std::string> images;
+  for (const auto& a : msg.attachments) {
+    auto [mime, url] = SplitAttachment(a);
+    if (mime.rfind("image/", 0) == 0)
+      images.push_back(url);
+    else
+      text += (text.empty() ? "" : "\n") + url;
+  }
+  bool captioned = false;
+  for (const auto& url : images) {
+    json::ObjectPtr p = Payload(channel, msg, "picture");
+    p->set("media", url);
+    if (images.size() == 1 && !text.empty() && CodePoints(text) <= kCaptionMax) {
+      p->set("text", text);
+      captioned = true;
+    } else {
+      p->set("text", "");
+    }
+    payloads.push_back(p);
+  }
+  if (!captioned && !text.empty())
+    for (const auto& part : handlers::SplitText(text, kTextMax)) {
+      json::ObjectPtr p = Payload(channel, msg, "text");
+      p->set("text", part);
+      payloads.push_back(p);
+    }
+  if (payloads.empty()) {
+    const std::string error = "msg has no text or attachments";
+    return handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+  }
+
+  const auto secrets = channel.SecretValues();
+  std::vector<ChannelLog> logs;
+  std::string external_id;
+  for (const auto& payload : payloads) {
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = handlers::BaseUrl(channel, kDefaultUrl) + "/pa/send_message";
+    req.headers.push_back({"Content-Type", "application/json"});
+    req.headers.push_back({"X-Viber-Auth-Token", token});
+    req.body = json::Stringify(payload);
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+    if (!call.ok()) {
+      std::string error = call.log.error;
+      const HttpExchange exchange = call.exchange;
+      logs.push_back(std::move(call.log));
+      return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
+    }
+    auto body = json::ParseObject(call.exchange.body);
+    json::ObjectPtr answer = body.ok() ? *body : nullptr;
+    auto status = answer ? json::GetInt(answer, "status") : std::nullopt;
+    if (!status) {
+      call.log.error = "no 'status' in response";
+      std::string error = call.log.error;
+      logs.push_back(std::move(call.log));
+      return handlers::Errored(error, std::move(logs));
+    }
+    if (*status != 0) {
+      const std::string error = Redact("received error from viber: " + GetStr(answer, "status_message") + " (status " +
+                                           std::to_string(*status) + ")",
+                                       secrets);
+      call.log.error = error;
+      logs.push_back(std::move(call.log));
+      switch (*status) {
+        case 6: {  // receiverNotSubscribed: the user unsubscribed
+          SendResult r = handlers::Failed(error, std::move(logs));
+          r.stop_contact = true;
+          return r;
+        }
+        case 12: {  // tooManyRequests
+          SendResult r = handlers::Errored(error, std::move(logs));
+          r.throttled_for_seconds = 60;
+          return r;
+        }
+        // invalidUrl, badData, missingData, receiverNotRegistered,
+        // receiverNoSuitableDevice, apiVersionNotSupported,
+        // incompatibleWithVersion, unsupportedCountry: retrying won't help.
+        case 1: case 3: case 4: case 5: case 11: case 13: case 14: case 21:
+          return handlers::Failed(error, std::move(logs));
+        default:  // token, account, webhook or balance problems: fixable
+          return handlers::Errored(error, std::move(logs));
+      }
+    }
+    const std::string id = GetId(answer, "message_token");
+    if (external_id.empty()) external_id = id;
+    logs.push_back(std::move(call.log));
+  }
+  return handlers::Wired(external_id, std::move(logs));
+}
+
+}  // namespace courier

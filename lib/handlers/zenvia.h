@@ -1,0 +1,26 @@
+#pragma once
+// ZVW / ZVS — Zenvia (Brazil) on its v2 API: WhatsApp and SMS channels
+// share one webhook format (events of type MESSAGE and MESSAGE_STATUS) and
+// one send endpoint per channel, /v2/channels/<whatsapp|sms>/messages,
+// with the API token in X-API-TOKEN (reference handlers.md A.2 "ZV" and
+// B: at HEAD the v1 handler was split into ZVW and ZVS on the v2 API).
+#include "handlers/handler.h"
+
+namespace courier {
+
+class ZenviaHandler : public ChannelHandler {
+ public:
+  enum class Kind { kWhatsApp, kSms };
+  explicit ZenviaHandler(Kind kind) : kind_(kind) {}
+  std::string Code() const override { return kind_ == Kind::kWhatsApp ? "ZVW" : "ZVS"; }
+  std::string Name() const override { return kind_ == Kind::kWhatsApp ? "Zenvia WhatsApp" : "Zenvia SMS"; }
+  std::vector<Route> Routes() const override;
+  WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
+                        HandlerContext& ctx) const override;
+  SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;
+
+ private:
+  Kind kind_;
+};
+
+}  // namespace courier

@@ -1,0 +1,235 @@
+// D3C — 360Dialog: receive (text, media through 360Dialog's host,
+// interactive replies, statuses, errors) and send (Cloud API bodies with
+// the D360-API-KEY header, split text, media, errors, throttling).
+#include "handlers/dialog360.h"
+
+#include "handler_harness.h"
+#include "handlers/common.h"
+
+using namespace courier;
+using namespace courier::testing;
+
+namespace {
+
+const std::string kKey = "d360-key-7f3c9a1b2e";
+const char* kJson = "application/json";
+const std::string kLookasidePath = "/whatsapp_business/attachments/?mid=1234&ext=99&hash=ATx";
+
+Channel D3cChannel() { return TestChannel("D3C", "250788383383", "", {{"api_key", kKey}}, {"whatsapp"}); }
+
+ReceiveCase Json(ReceiveCase c) {
+  c.action = "receive";
+  c.content_type = kJson;
+  return c;
+}
+
+std::string Value(const std::string& value) {
+  return R"({"object":"whatsapp_business_account","entry":[{"id":"8856996819413533","changes":[{"value":{)"
+         R"("messaging_product":"whatsapp","metadata":{"display_phone_number":"+250 788 383 383","phone_number_id":"8548"},)" +
+         value + R"(},"field":"messages"}]}]})";
+}
+
+std::string MsgBody(const std::string& fields, const std::string& id = "external_id") {
+  return Value(R"("contacts":[{"profile":{"name":"Kerry Fisher"},"wa_id":"5678"}],)"
+               R"("messages":[{"from":"5678","id":")" + id + R"(","timestamp":"1454119029",)" + fields + "}]");
+}
+
+std::string StatusBody(const std::string& status, const std::string& id = "wamid.S1") {
+  return Value(R"("statuses":[{"id":")" + id + R"(","status":")" + status +
+               R"(","timestamp":"1454119029","recipient_id":"5678"}])");
+}
+
+const Micros kDate = 1454119029 * kMicrosPerSecond;
+
+std::function<void(Channel&, MockProvider&)> Media(const std::string& id, MockResponse response) {
+  return [id, response](Channel&, MockProvider& p) { p.On("/" + id, response); };
+}
+
+MockResponse MediaAnswer(const std::string& mime) {
+  return {.body = R"({"messaging_product":"whatsapp","url":"https://lookaside.fbsbx.com)" + kLookasidePath +
+                  R"(","mime_type":")" + mime + R"(","sha256":"abc","file_size":"303833","id":"x"})"};
+}
+
+TEST(Dialog360Handler, Basics) {
+  Dialog360Handler h;
+  EXPECT_EQ(h.Code(), "D3C");
+  EXPECT_EQ(h.Name(), "360Dialog");
+  auto routes = h.Routes();
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes[0].method, "POST");
+  EXPECT_EQ(routes[0].action, "receive");
+}
+
+TEST(Dialog360Handler, Receive) {
+  Dialog360Handler h;
+  const std::string urn = "whatsapp:5678";
+  RunReceiveCases(h, D3cChannel(), {
+      Json({.label = "text", .body = MsgBody(R"("type":"text","text":{"body":"Hello World"})"),
+            .msgs = {{.urn = urn, .text = "Hello World", .external_id = "external_id",
+                      .contact_name = "Kerry Fisher", .received_on = kDate}}}),
+      Json({.label = "unicode", .body = MsgBody(R"("type":"text","text":{"body":"Muraho \u263a \ud83c\uddf7\ud83c\uddfc"})"),
+            .msgs = {{.urn = urn, .text = "Muraho ☺ 🇷🇼", .external_id = "external_id", .contact_name = "Kerry Fisher"}}}),
+      Json({.label = "no contacts: no name",
+            .body = Value(R"("messages":[{"from":"5678","id":"e2","timestamp":"1454119029","type":"text","text":{"body":"hi"}}])"),
+            .msgs = {{.urn = urn, .text = "hi", .external_id = "e2"}}}),
+      Json({.label = "location", .body = MsgBody(R"("type":"location","location":{"latitude":0.3476,"longitude":32.5825,"name":"Kampala"})"),
+            .msgs = {{.urn = urn, .text = "Kampala", .external_id = "external_id", .contact_name = "Kerry Fisher",
+                      .attachments = {"geo:0.3476,32.5825"}}}}),
+      Json({.label = "template button", .body = MsgBody(R"("type":"button","button":{"text":"No","payload":"p"})"),
+            .msgs = {{.urn = urn, .text = "No", .external_id = "external_id", .contact_name = "Kerry Fisher"}}}),
+      Json({.label = "button reply",
+            .body = MsgBody(R"("type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"0","title":"Yes"}})"),
+            .msgs = {{.urn = urn, .text = "Yes", .external_id = "external_id", .contact_name = "Kerry Fisher"}}}),
+      Json({.label = "list reply",
+            .body = MsgBody(R"("type":"interactive","interactive":{"type":"list_reply","list_reply":{"id":"1","title":"Row"}})"),
+            .msgs = {{.urn = urn, .text = "Row", .external_id = "external_id", .contact_name = "Kerry Fisher"}}}),
+      Json({.label = "contacts",
+            .body = MsgBody(R"("type":"contacts","contacts":[{"name":{"formatted_name":"Bob"},"phones":[{"phone":"+1 415"}]}])"),
+            .msgs = {{.urn = urn, .text = "Bob (+1 415)", .external_id = "external_id", .contact_name = "Kerry Fisher"}}}),
+      Json({.label = "image through 360dialog's host",
+            .body = MsgBody(R"("type":"image","image":{"caption":"pic","mime_type":"image/jpeg","id":"id_image"})"),
+            .msgs = {{.urn = urn, .text = "pic", .external_id = "external_id", .contact_name = "Kerry Fisher",
+                      .attachments = {"image/jpeg:{{mock}}" + kLookasidePath}}},
+            .setup = Media("id_image", MediaAnswer("image/jpeg")), .extra_logs = 1}),
+      Json({.label = "voice note: MIME parameters dropped",
+            .body = MsgBody(R"("type":"audio","audio":{"mime_type":"audio/ogg; codecs=opus","id":"id_audio","voice":true})"),
+            .msgs = {{.urn = urn, .text = "", .external_id = "external_id", .contact_name = "Kerry Fisher",
+                      .attachments = {"audio/ogg:{{mock}}" + kLookasidePath}}},
+            .setup = Media("id_audio", MediaAnswer("audio/ogg; codecs=opus")), .extra_logs = 1}),
+      Json({.label = "document", .body = MsgBody(R"("type":"document","document":{"mime_type":"application/pdf","id":"id_doc"})"),
+            .msgs = {{.urn = urn, .text = "", .external_id = "external_id", .contact_name = "Kerry Fisher",
+                      .attachments = {"application/pdf:{{mock}}" + kLookasidePath}}},
+            .setup = Media("id_doc", MediaAnswer("application/pdf")), .extra_logs = 1}),
+      Json({.label = "media lookup refused", .body = MsgBody(R"("type":"image","image":{"id":"gone"})"),
+            .error = "error retrieving media: received non 200 status: 404",
+            .setup = Media("gone", {.status = 404, .body = "{}"}), .extra_logs = 1}),
+      Json({.label = "media lookup without url", .body = MsgBody(R"("type":"image","image":{"id":"odd"})"),
+            .error = "no 'url' in media lookup response", .setup = Media("odd", {.body = R"({"id":"odd"})"}),
+            .extra_logs = 1}),
+      Json({.label = "reaction ignored", .body = MsgBody(R"("type":"reaction","reaction":{"message_id":"x","emoji":"x"})"),
+            .ignored = "ignoring message of type 'reaction'"}),
+      Json({.label = "other field ignored",
+            .body = R"({"object":"whatsapp_business_account","entry":[{"changes":[{"value":{},"field":"account_update"}]}]})",
+            .ignored = "ignoring change of field 'account_update'"}),
+      Json({.label = "other object ignored", .body = R"({"object":"page","entry":[]})", .ignored = "ignoring object 'page'"}),
+      Json({.label = "no object", .body = R"({"entry":[]})", .error = "field 'object' required"}),
+      Json({.label = "no entry", .body = R"({"object":"whatsapp_business_account"})", .error = "field 'entry' required"}),
+      Json({.label = "no from", .body = Value(R"("messages":[{"id":"e","type":"text","text":{"body":"x"}}])"),
+            .error = "field 'messages.from' required"}),
+      Json({.label = "no id", .body = Value(R"("messages":[{"from":"5678","type":"text","text":{"body":"x"}}])"),
+            .error = "field 'messages.id' required"}),
+      Json({.label = "image without id", .body = MsgBody(R"("type":"image","image":{"mime_type":"image/jpeg"})"),
+            .error = "field 'messages.image.id' required"}),
+      Json({.label = "malformed JSON", .body = "{nope", .error = "unable to parse request JSON"}),
+  });
+}
+
+TEST(Dialog360Handler, Statuses) {
+  Dialog360Handler h;
+  RunReceiveCases(h, D3cChannel(), {
+      Json({.label = "sent", .body = StatusBody("sent"), .statuses = {{.status = MsgStatus::kSent, .external_id = "wamid.S1"}}}),
+      Json({.label = "delivered", .body = StatusBody("delivered"),
+            .statuses = {{.status = MsgStatus::kDelivered, .external_id = "wamid.S1"}}}),
+      Json({.label = "read", .body = StatusBody("read"), .statuses = {{.status = MsgStatus::kRead, .external_id = "wamid.S1"}}}),
+      Json({.label = "failed", .body = StatusBody("failed"),
+            .statuses = {{.status = MsgStatus::kFailed, .external_id = "wamid.S1"}}}),
+      Json({.label = "unknown status", .body = StatusBody("bogus"),
+            .error = "unknown status 'bogus', must be one of 'sent', 'delivered', 'read' or 'failed'"}),
+      Json({.label = "no id", .body = Value(R"("statuses":[{"status":"sent"}])"), .error = "field 'statuses.id' required"}),
+      Json({.label = "no status", .body = Value(R"("statuses":[{"id":"x"}])"), .error = "field 'statuses.status' required"}),
+  });
+}
+
+// The lookup itself: GET /<media id> with the API key header, logged
+// without the key.
+TEST(Dialog360Handler, MediaLookupRequest) {
+  MockProvider provider;
+  provider.SetDefault(MediaAnswer("image/jpeg"));
+  Dialog360Handler h;
+  Channel channel = D3cChannel();
+  channel.config["base_url"] = provider.url();
+  const std::string body = MsgBody(R"("type":"image","image":{"mime_type":"image/jpeg","id":"1234567"})");
+  auto request = WebhookRequest::Build("POST", "/c/d3c/" + channel.uuid + "/receive/", {{"content-type", kJson}}, body,
+                                       kTestBaseUrl, "receive");
+  auto http = NewPocoHttpClient();
+  HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+  auto r = h.Receive(h.Routes()[0], channel, request, ctx);
+  ASSERT_EQ(r.error, "");
+  auto requests = provider.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "GET");
+  EXPECT_EQ(requests[0].path, "/1234567");
+  EXPECT_EQ(requests[0].headers["d360-api-key"], kKey);
+  ASSERT_EQ(r.extra_logs.size(), 1u);
+  EXPECT_EQ(r.extra_logs[0].request.find(kKey), std::string::npos);
+}
+
+MockResponse Ok(const std::string& id) {
+  return {.body = R"({"messaging_product":"whatsapp","contacts":[{"input":"250788383383","wa_id":"250788383383"}],"messages":[{"id":")" +
+                  id + R"("}]})"};
+}
+
+MockResponse MetaError(int status, int code, const std::string& message) {
+  return {.status = status,
+          .body = R"({"error":{"message":")" + message + R"(","type":"OAuthException","code":)" + std::to_string(code) + "}}"};
+}
+
+std::string TextBody(const std::string& text) {
+  return R"({"messaging_product":"whatsapp","recipient_type":"individual","to":"250788383383","type":"text","text":{"body":")" +
+         text + R"(","preview_url":false}})";
+}
+
+TEST(Dialog360Handler, Send) {
+  Dialog360Handler h;
+  const std::string urn = "whatsapp:250788383383";
+  const std::map<std::string, std::string> headers = {{"content-type", "application/json"}, {"d360-api-key", kKey}};
+  const std::string long_text = std::string(4000, 'a') + " " + std::string(200, 'b');
+  RunSendCases(h, D3cChannel(), {
+      {.label = "text", .urn = urn, .responses = {{"/messages", Ok("wamid.1")}}, .external_id = "wamid.1",
+       .requests = {{.path = "/messages", .headers = headers, .body = TextBody("Simple Message")}}},
+      {.label = "unicode", .text = "Muraho ☺", .urn = urn, .responses = {{"/messages", Ok("wamid.2")}},
+       .external_id = "wamid.2", .requests = {{.path = "/messages", .body = TextBody("Muraho ☺")}}},
+      {.label = "auth_token accepted as the key", .urn = urn, .responses = {{"/messages", Ok("wamid.3")}},
+       .external_id = "wamid.3", .requests = {{.path = "/messages", .headers = {{"d360-api-key", "tok-abc123"}}}},
+       .setup = [](Channel& c) {
+         c.config.erase("api_key");
+         c.config["auth_token"] = "tok-abc123";
+       }},
+      {.label = "long text split at 4096, first id kept", .text = long_text, .urn = urn,
+       .responses = {{"/messages", Ok("wamid.10")}, {"/messages", Ok("wamid.11")}}, .external_id = "wamid.10",
+       .requests = {{.path = "/messages", .body = TextBody(std::string(4000, 'a'))},
+                    {.path = "/messages", .body = TextBody(std::string(200, 'b'))}}},
+      {.label = "image with caption", .text = "My pic!", .urn = urn, .attachments = {"image/jpeg:https://foo.bar/image.jpg"},
+       .responses = {{"/messages", Ok("wamid.20")}}, .external_id = "wamid.20",
+       .requests = {{.path = "/messages",
+                     .body = R"({"messaging_product":"whatsapp","recipient_type":"individual","to":"250788383383",)"
+                             R"("type":"image","image":{"link":"https://foo.bar/image.jpg","caption":"My pic!"}})"}}},
+      {.label = "audio then text", .text = "listen", .urn = urn, .attachments = {"audio/mpeg:https://foo.bar/a.mp3"},
+       .responses = {{"/messages", Ok("wamid.30")}, {"/messages", Ok("wamid.31")}}, .external_id = "wamid.30",
+       .requests = {{.path = "/messages", .body_contains = {R"("audio":{"link":"https://foo.bar/a.mp3"})"}},
+                    {.path = "/messages", .body = TextBody("listen")}}},
+      {.label = "window closed (131047): failed", .urn = urn,
+       .responses = {{"/messages", MetaError(400, 131047, "Re-engagement message")}}, .status = MsgStatus::kFailed,
+       .error = "Re-engagement message (code 131047)", .requests = {{.path = "/messages"}}},
+      {.label = "stopped marketing (131050): failed and stopped", .urn = urn,
+       .responses = {{"/messages", MetaError(400, 131050, "Unable to deliver")}}, .status = MsgStatus::kFailed,
+       .stop_contact = true, .requests = {{.path = "/messages"}}},
+      {.label = "pair rate limit (131056): throttled 6s", .urn = urn,
+       .responses = {{"/messages", MetaError(400, 131056, "pair rate limit")}}, .status = MsgStatus::kErrored,
+       .requests = {{.path = "/messages"}}, .throttled_for_seconds = 6},
+      {.label = "429 with Retry-After", .urn = urn,
+       .responses = {{"/messages", {.status = 429, .body = "{}", .headers = {{"Retry-After", "12"}}}}},
+       .status = MsgStatus::kErrored, .requests = {{.path = "/messages"}}, .throttled_for_seconds = 12},
+      {.label = "bad key (360dialog's own answer): errored", .urn = urn,
+       .responses = {{"/messages", {.status = 401, .body = R"({"meta":{"success":false,"http_code":401,"developer_message":"Invalid api key"}})"}}},
+       .status = MsgStatus::kErrored, .error = "Invalid api key", .requests = {{.path = "/messages"}}},
+      {.label = "server error: errored", .urn = urn, .responses = {{"/messages", {.status = 500, .body = "oops"}}},
+       .status = MsgStatus::kErrored, .error = "received non 200 status: 500", .requests = {{.path = "/messages"}}},
+      {.label = "no id in answer: errored", .urn = urn, .responses = {{"/messages", {.body = R"({"messages":[]})"}}},
+       .status = MsgStatus::kErrored, .error = "no 'messages[0].id' in response", .requests = {{.path = "/messages"}}},
+      {.label = "no key: errored, no request", .urn = urn, .status = MsgStatus::kErrored, .error = "no api_key set",
+       .logs = 1, .setup = [](Channel& c) { c.config.erase("api_key"); }},
+  });
+}
+
+}  // namespace
