@@ -9,6 +9,7 @@
 #include "ctl/ctl.h"
 #include "ctl/table.h"
 #include "handlers/channel_types.h"
+#include "handlers/registry.h"
 
 namespace courier {
 namespace {
@@ -154,6 +155,14 @@ int Ctl::ChannelRemove(const std::string& uuid_text) {
 }
 
 int Ctl::ChannelTypes(bool json) {
+  const HandlerRegistry registry = HandlerRegistry::Build();
+  // "POST receive", ... as courier-recv serves them for the type.
+  auto routes_of = [&registry](const std::string& code) {
+    std::vector<std::string> routes;
+    if (const ChannelHandler* h = registry.Find(code))
+      for (const auto& r : h->Routes()) routes.push_back(r.method + " " + r.action);
+    return routes;
+  };
   if (json) {
     for (const auto& t : courier::ChannelTypes()) {
       auto o = json::NewObject();
@@ -161,12 +170,14 @@ int Ctl::ChannelTypes(bool json) {
       o->set("name", t.name);
       o->set("schemes", json::StringArray(t.schemes));
       o->set("config", t.notes);
+      o->set("routes", json::StringArray(routes_of(t.code)));
       out_ << json::Stringify(o) << '\n';
     }
     return exit_code::kOk;
   }
-  Table table({"CODE", "NAME", "SCHEMES", "CONFIG"});
-  for (const auto& t : courier::ChannelTypes()) table.Add({t.code, t.name, JoinList(t.schemes), t.notes});
+  Table table({"CODE", "NAME", "SCHEMES", "ROUTES", "CONFIG"});
+  for (const auto& t : courier::ChannelTypes())
+    table.Add({t.code, t.name, JoinList(t.schemes), JoinList(routes_of(t.code), ", "), t.notes});
   table.Print(out_);
   return exit_code::kOk;
 }

@@ -217,6 +217,12 @@ TEST_F(CtlTest, ChannelsAndContacts) {
   EXPECT_NE(show.out.find("send_url=http://127.0.0.1:9/send"), std::string::npos);
   auto types = Ctl({"channel", "types"});
   EXPECT_NE(types.out.find("Kannel"), std::string::npos);
+  // Every type, each with the routes courier-recv serves for it.
+  auto types_json = JsonLines(Ctl({"channel", "types", "--json"}).out);
+  EXPECT_GE(types_json.size(), 28u);  // v0.2.0 six + wave 1
+  for (const auto& t : types_json)
+    EXPECT_GT(t->getArray("routes")->size(), 0u) << json::GetString(t, "code").value_or("");
+  EXPECT_NE(types.out.find("GET receive, POST receive"), std::string::npos) << types.out;
 
   EXPECT_EQ(Ctl({"contact", "stop", "tel:+250788383383"}).exit_code, 0);
   auto stopped = Ctl({"contact", "list", "--stopped", "--json"});
