@@ -35,6 +35,7 @@ struct Msg {
   std::string urn;
   std::string text;
   std::vector<std::string> attachments;
+  std::vector<std::string> quick_replies;  // outgoing: answers offered as buttons where the channel can
   std::string external_id;
   std::string contact_name;
   Priority priority = Priority::kHigh;

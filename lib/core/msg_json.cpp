@@ -14,6 +14,7 @@ json::ObjectPtr MsgToJson(const Msg& m) {
   o->set("urn", m.urn);
   o->set("text", m.text);
   o->set("attachments", json::StringArray(m.attachments));
+  o->set("quick_replies", json::StringArray(m.quick_replies));
   json::SetNullableString(o, "external_id", m.external_id);
   json::SetNullableString(o, "contact_name", m.contact_name);
   o->set("priority", PriorityName(m.priority));
@@ -69,6 +70,9 @@ Result<Msg> MsgFromJson(const json::ObjectPtr& o) {
   auto attachments = json::GetStringArray(o, "attachments");
   if (!attachments.ok()) return attachments.status();
   m.attachments = *attachments;
+  auto quick_replies = json::GetStringArray(o, "quick_replies");
+  if (!quick_replies.ok()) return quick_replies.status();
+  m.quick_replies = *quick_replies;
   m.external_id = json::GetString(o, "external_id").value_or("");
   m.contact_name = json::GetString(o, "contact_name").value_or("");
   m.error_reason = json::GetString(o, "error_reason").value_or("");

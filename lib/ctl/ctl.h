@@ -39,6 +39,7 @@ struct SendArgs {
   std::string urn;
   std::string text;
   std::vector<std::string> attachments;  // MIME:URL
+  std::vector<std::string> quick_replies;
   std::string priority = "high";
   bool json = false;
 };
@@ -83,7 +84,7 @@ class Ctl {
   Result<std::vector<Msg>> ReadSendLines(std::istream& in);
   Result<Msg> BuildOutgoing(const std::string& channel_uuid, const std::string& urn,
                             const std::string& text, const std::vector<std::string>& attachments,
-                            const std::string& priority);
+                            const std::string& priority, const std::vector<std::string>& quick_replies = {});
   void WakeSender();
 
   Options options_;

@@ -42,7 +42,7 @@ bool ParseId(const std::string& text, int64_t& id) {
 
 Result<Msg> Ctl::BuildOutgoing(const std::string& channel_text, const std::string& urn_text,
                                const std::string& text, const std::vector<std::string>& attachments,
-                               const std::string& priority_text) {
+                               const std::string& priority_text, const std::vector<std::string>& quick_replies) {
   auto uuid = NormalizeUUID(channel_text);
   if (!uuid) return Status::InvalidArgument("not a channel UUID: '" + channel_text + "'");
   auto store = OpenExisting();
@@ -72,13 +72,16 @@ Result<Msg> Ctl::BuildOutgoing(const std::string& channel_text, const std::strin
   msg.urn = urn->ToString();
   msg.text = text;
   msg.attachments = attachments;
+  for (const auto& q : quick_replies)
+    if (q.empty()) return Status::InvalidArgument("a quick reply must not be empty");
+  msg.quick_replies = quick_replies;
   msg.priority = *priority;
   return msg;
 }
 
 int Ctl::Send(const SendArgs& args) {
   if (!NormalizeUUID(args.channel)) return Report(Status::Usage("not a channel UUID: '" + args.channel + "'"));
-  auto msg = BuildOutgoing(args.channel, args.urn, args.text, args.attachments, args.priority);
+  auto msg = BuildOutgoing(args.channel, args.urn, args.text, args.attachments, args.priority, args.quick_replies);
   if (!msg.ok()) return Report(msg.status());
   auto queued = (*OpenExisting())->QueueOutgoing({*msg});
   if (!queued.ok()) return Report(queued.status());
@@ -110,8 +113,10 @@ Result<std::vector<Msg>> Ctl::ReadSendLines(std::istream& in) {
     if (!urn) return fail(Status::InvalidArgument("field 'urn' required"));
     auto attachments = json::GetStringArray(*object, "attachments");
     if (!attachments.ok()) return fail(attachments.status());
+    auto quick_replies = json::GetStringArray(*object, "quick_replies");
+    if (!quick_replies.ok()) return fail(quick_replies.status());
     auto msg = BuildOutgoing(*channel, *urn, json::GetString(*object, "text").value_or(""), *attachments,
-                             json::GetString(*object, "priority").value_or("high"));
+                             json::GetString(*object, "priority").value_or("high"), *quick_replies);
     if (!msg.ok()) {
       if (msg.status().IsNotFound())
         return Status::NotFound("line " + std::to_string(number) + ": " + msg.status().message());

@@ -251,7 +251,7 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
   const std::string recipient = msg.urn.substr(msg.urn.find(':') + 1);
   // 360Dialog takes the Cloud API message bodies unchanged.
   static const MetaHandler kCloud(MetaHandler::Kind::kWhatsApp);
-  const auto payloads = kCloud.Payloads(recipient, msg.text, msg.attachments, {});
+  const auto payloads = kCloud.Payloads(recipient, msg.text, msg.attachments, msg.quick_replies);
   if (payloads.empty()) {
     const std::string error = "msg has no text or attachments";
     return handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});

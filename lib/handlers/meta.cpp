@@ -791,7 +791,7 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
                                         " set for " + Code() + " channel");
 
   const std::string recipient = msg.urn.substr(msg.urn.find(':') + 1);
-  const auto payloads = Payloads(recipient, msg.text, msg.attachments, {});
+  const auto payloads = Payloads(recipient, msg.text, msg.attachments, msg.quick_replies);
   if (payloads.empty()) {
     const std::string error = "msg has no text or attachments";
     return handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});

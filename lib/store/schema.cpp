@@ -184,10 +184,16 @@ std::vector<Migration> Migrations(Dialect dialect) {
   for (const char* ddl : kVersion1) v1.statements.push_back(Substitute(ddl, types));
   all.push_back(std::move(v1));
 
+  Migration v2;
+  v2.version = 2;
+  v2.description = "quick replies on msgs";
+  v2.statements.push_back("ALTER TABLE msgs ADD COLUMN quick_replies TEXT NOT NULL DEFAULT '[]'");
+  all.push_back(std::move(v2));
+
   return all;
 }
 
-int CurrentVersion() { return 1; }
+int CurrentVersion() { return 2; }
 
 }  // namespace schema
 }  // namespace courier

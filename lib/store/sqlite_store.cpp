@@ -65,6 +65,7 @@ struct MsgRow {
   NInt sent_on;
   NInt next_attempt_on;
   std::string claimed_by;
+  std::string quick_replies;
 
   template <typename Self, typename F>
   static void Fields(Self& r, F&& f) {
@@ -72,7 +73,7 @@ struct MsgRow {
     f(r.direction); f(r.status); f(r.urn); f(r.text); f(r.attachments);
     f(r.external_id); f(r.contact_name); f(r.priority); f(r.error_count);
     f(r.error_reason); f(r.created_on); f(r.modified_on); f(r.received_on);
-    f(r.sent_on); f(r.next_attempt_on); f(r.claimed_by);
+    f(r.sent_on); f(r.next_attempt_on); f(r.claimed_by); f(r.quick_replies);
   }
 };
 
@@ -276,7 +277,7 @@ constexpr const char* kMsgSelect =
     "SELECT m.id, m.uuid, m.channel_id, c.uuid, c.channel_type, m.direction, m.status, m.urn, "
     "m.text, m.attachments, m.external_id, m.contact_name, m.priority, m.error_count, "
     "m.error_reason, m.created_on, m.modified_on, m.received_on, m.sent_on, m.next_attempt_on, "
-    "m.claimed_by "
+    "m.claimed_by, m.quick_replies "
     "FROM msgs m JOIN channels c ON c.id = m.channel_id";
 
 constexpr const char* kChannelSelect =
@@ -407,6 +408,7 @@ Msg ToMsg(const MsgRow& r) {
   m.urn = r.urn;
   m.text = r.text;
   m.attachments = AttachmentsFromJson(r.attachments);
+  m.quick_replies = AttachmentsFromJson(r.quick_replies);
   m.external_id = r.external_id;
   m.contact_name = r.contact_name;
   m.priority = r.priority > 0 ? Priority::kHigh : Priority::kBulk;
@@ -831,6 +833,7 @@ struct SqliteStore::Impl {
     std::string urn = m.urn;
     std::string text = m.text;
     std::string attachments = AttachmentsToJson(m.attachments);
+    std::string quick_replies = AttachmentsToJson(m.quick_replies);
     NString external_id = NullIfEmpty(m.external_id);
     std::string contact_name = m.contact_name;
     Int64 priority = static_cast<Int64>(m.priority);
@@ -847,12 +850,13 @@ struct SqliteStore::Impl {
     Int64 id = 0;
     S() << "INSERT INTO msgs (uuid, channel_id, contact_id, contact_urn_id, direction, status, "
            "urn, text, attachments, external_id, contact_name, priority, error_count, "
-           "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+           "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on, "
+           "quick_replies) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         use(uuid), use(ch), use(contact_id), use(urn_id), use(direction), use(status), use(urn),
         use(text), use(attachments), use(external_id), use(contact_name), use(priority),
         use(error_count), use(error_reason), use(next_attempt_on), use(created_on),
-        use(modified_on), use(received_on), use(sent_on), into(id), now;
+        use(modified_on), use(received_on), use(sent_on), use(quick_replies), into(id), now;
     return id;
   }
 

@@ -497,6 +497,12 @@ TEST(MetaHandler, WhatsAppSend) {
   const std::string urn = "whatsapp:250788383383";
   const std::string long_text = std::string(4000, 'a') + " " + std::string(200, 'b');
   RunSendCases(h, WacChannel(), {
+      {.label = "quick replies become reply buttons", .text = "Yes or no?", .urn = urn,
+       .responses = {{kWacPath, WacOk("wamid.150")}}, .external_id = "wamid.150",
+       .requests = {{.path = kWacPath,
+                     .body_contains = {R"("type":"interactive")", R"("type":"button")", R"("title":"Yes")",
+                                       R"("title":"No")", R"("text":"Yes or no?")"}}},
+       .quick_replies = {"Yes", "No"}},
       {.label = "text", .urn = urn, .responses = {{kWacPath, WacOk("wamid.133")}}, .external_id = "wamid.133",
        .requests = {{.path = kWacPath, .headers = JsonAuth(), .body = WacTextBody("Simple Message")}}},
       {.label = "unicode", .text = "Muraho ☺", .urn = urn, .responses = {{kWacPath, WacOk("wamid.134")}},
@@ -617,6 +623,12 @@ TEST(MetaHandler, MessengerSend) {
   const std::string path = "/v21.0/12345/messages";
   const std::string long_text = std::string(1990, 'a') + " " + std::string(100, 'b');
   RunSendCases(h, FbaChannel(), {
+      {.label = "quick replies", .text = "Pick one", .urn = urn, .responses = {{path, FbOk("mid.150")}},
+       .external_id = "mid.150",
+       .requests = {{.path = path,
+                     .body_contains = {R"("quick_replies":[)", R"("content_type":"text")", R"("title":"Red")",
+                                       R"("payload":"Blue")"}}},
+       .quick_replies = {"Red", "Blue"}},
       {.label = "text", .urn = urn, .responses = {{path, FbOk("mid.133")}}, .external_id = "mid.133",
        .requests = {{.path = path, .headers = JsonAuth(), .body = FbTextBody("Simple Message")}}},
       {.label = "long text split at 2000", .text = long_text, .urn = urn,

@@ -262,7 +262,7 @@ TEST_F(CtlTest, StatusSaysWhatIsDown) {
   EXPECT_TRUE(daemons->isNull("courier-recv"));
   EXPECT_TRUE(daemons->isNull("courier-send"));
   EXPECT_EQ(json::GetString(lines[0]->getObject("store"), "state"), "ok");
-  EXPECT_EQ(json::GetInt(lines[0]->getObject("store"), "schema_version"), 1);
+  EXPECT_EQ(json::GetInt(lines[0]->getObject("store"), "schema_version"), 2);
   EXPECT_EQ(json::GetInt(lines[0]->getObject("spool"), "pending"), 1);
   EXPECT_EQ(lines[0]->getArray("queue")->size(), 1u);
   auto human = Ctl({"status"});
@@ -279,6 +279,20 @@ TEST_F(CtlTest, StatusSaysWhatIsDown) {
   auto answer = up[0]->getObject("daemons")->getObject("courier-recv");
   ASSERT_TRUE(answer);
   EXPECT_EQ(json::GetInt(answer, "pid"), recv.pid());
+}
+
+TEST_F(CtlTest, QuickRepliesAreStoredWithTheMsg) {
+  Init();
+  std::string channel = AddChannel();
+  auto quick = Ctl({"send", "--channel", channel, "--urn", "tel:+250788383385", "--text", "Coming?",
+                    "--quick-reply", "Yes", "--quick-reply", "No", "--json"});
+  ASSERT_EQ(quick.exit_code, 0) << quick.err;
+  EXPECT_NE(quick.out.find("\"quick_replies\":[\"Yes\",\"No\"]"), std::string::npos) << quick.out;
+  auto shown = Ctl({"msgs", "show", "1", "--json"});
+  EXPECT_NE(shown.out.find("\"quick_replies\":[\"Yes\",\"No\"]"), std::string::npos) << shown.out;
+  std::string line = "{\"channel\":\"" + channel + "\",\"urn\":\"tel:+250788383383\",\"text\":\"?\",\"quick_replies\":[\"A\"]}\n";
+  ASSERT_EQ(Ctl({"send", "--jsonl", "-"}, line).exit_code, 0);
+  EXPECT_NE(Ctl({"msgs", "show", "2", "--json"}).out.find("\"quick_replies\":[\"A\"]"), std::string::npos);
 }
 
 TEST_F(CtlTest, VersionAndHelp) {

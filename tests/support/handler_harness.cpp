@@ -131,6 +131,7 @@ void RunSendCases(const ChannelHandler& handler, const Channel& base_channel, co
     msg.urn = c.urn;
     msg.text = c.text;
     msg.attachments = c.attachments;
+    msg.quick_replies = c.quick_replies;
 
     auto http = NewPocoHttpClient();
     HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};

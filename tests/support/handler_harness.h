@@ -91,6 +91,7 @@ struct SendCase {
   size_t logs = 0;                        // 0: one per request
   std::function<void(Channel&)> setup;
   std::optional<int> throttled_for_seconds;  // checked when set
+  std::vector<std::string> quick_replies;
 };
 
 // Points the channel's base_url at a fresh MockProvider per case.

@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   send_cmd->add_option("--text", send.text, "msg text");
   send_cmd->add_option("--attachment", send.attachments, "MIME:URL (repeatable)");
   send_cmd->add_option("--priority", send.priority, "high (default) or bulk");
+  send_cmd->add_option("--quick-reply", send.quick_replies, "an answer offered as a button where the channel can (repeatable)");
   send_cmd->add_option("--jsonl", jsonl, "queue one msg per JSON line of FILE (- for stdin), all or nothing");
   json_flag(send_cmd);
   send_cmd->callback([&] {
