@@ -61,6 +61,22 @@ std::optional<bool> GetBool(const ObjectPtr& o, const std::string& key) {
   return v.extract<bool>();
 }
 
+std::string GetStringOrEmpty(const ObjectPtr& o, const std::string& key) { return GetString(o, key).value_or(""); }
+
+ObjectPtr GetObject(const ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
+  return o->getObject(key);
+}
+
+std::vector<ObjectPtr> GetObjects(const ObjectPtr& o, const std::string& key) {
+  std::vector<ObjectPtr> out;
+  if (!o || !o->has(key) || o->isNull(key)) return out;
+  ArrayPtr a = o->getArray(key);
+  for (unsigned i = 0; a && i < a->size(); ++i)
+    if (ObjectPtr x = a->getObject(i)) out.push_back(x);
+  return out;
+}
+
 Result<std::vector<std::string>> GetStringArray(const ObjectPtr& o, const std::string& key) {
   std::vector<std::string> out;
   if (!o || !o->has(key) || o->isNull(key)) return out;

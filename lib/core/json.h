@@ -32,6 +32,13 @@ Result<ObjectPtr> ParseObject(const std::string& text);
 std::optional<std::string> GetString(const ObjectPtr& o, const std::string& key);
 std::optional<int64_t> GetInt(const ObjectPtr& o, const std::string& key);
 std::optional<bool> GetBool(const ObjectPtr& o, const std::string& key);
+// The string under `key`, or "" when absent, null or not a string.
+std::string GetStringOrEmpty(const ObjectPtr& o, const std::string& key);
+// The object under `key`, or null when absent, null or not an object.
+ObjectPtr GetObject(const ObjectPtr& o, const std::string& key);
+// The objects in the array under `key` (other elements skipped); empty
+// when absent.
+std::vector<ObjectPtr> GetObjects(const ObjectPtr& o, const std::string& key);
 // An array of strings; nullopt if absent/null, error text if not strings.
 Result<std::vector<std::string>> GetStringArray(const ObjectPtr& o, const std::string& key);
 

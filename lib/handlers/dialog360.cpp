@@ -18,21 +18,8 @@ const char* kDefaultUrl = "https://waba-v2.360dialog.io";
 const char* kApiKeyHeader = "D360-API-KEY";
 const char* kDefaultMime = "application/octet-stream";
 
-std::string GetStr(const json::ObjectPtr& o, const std::string& key) { return json::GetString(o, key).value_or(""); }
 
-json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
-  return o->getObject(key);
-}
 
-std::vector<json::ObjectPtr> Objects(const json::ObjectPtr& o, const std::string& key) {
-  std::vector<json::ObjectPtr> out;
-  if (!o || !o->has(key) || o->isNull(key)) return out;
-  json::ArrayPtr a = o->getArray(key);
-  for (unsigned i = 0; a && i < a->size(); ++i)
-    if (json::ObjectPtr x = a->getObject(i)) out.push_back(x);
-  return out;
-}
 
 // A number given as a JSON number or a numeric string (the Cloud API
 // sends timestamps as strings).
@@ -93,9 +80,9 @@ Result<std::string> ResolveMedia(HandlerContext& ctx, const Channel& channel, co
   logs.push_back(call.log);
   if (!call.ok()) return Status::Unavailable(error);
   auto body = json::ParseObject(call.exchange.body);
-  std::string url = body.ok() ? GetStr(*body, "url") : "";
+  std::string url = body.ok() ? json::GetStringOrEmpty(*body, "url") : "";
   if (url.empty()) return Status::InvalidArgument("no 'url' in media lookup response");
-  std::string mime = body.ok() ? BareMime(GetStr(*body, "mime_type")) : "";
+  std::string mime = body.ok() ? BareMime(json::GetStringOrEmpty(*body, "mime_type")) : "";
   if (mime.empty()) mime = BareMime(mime_hint);
   if (mime.empty()) mime = kDefaultMime;
   return mime + ":" + ThroughDialog(channel, url);
@@ -113,12 +100,12 @@ const std::map<std::string, MsgStatus>& Statuses() {
 
 std::string ContactsText(const json::ObjectPtr& m) {
   std::string out;
-  for (const auto& c : Objects(m, "contacts")) {
-    std::string name = GetStr(GetObj(c, "name"), "formatted_name");
+  for (const auto& c : json::GetObjects(m, "contacts")) {
+    std::string name = json::GetStringOrEmpty(json::GetObject(c, "name"), "formatted_name");
     std::string phones;
-    for (const auto& p : Objects(c, "phones")) {
-      std::string phone = GetStr(p, "phone");
-      if (phone.empty()) phone = GetStr(p, "wa_id");
+    for (const auto& p : json::GetObjects(c, "phones")) {
+      std::string phone = json::GetStringOrEmpty(p, "phone");
+      if (phone.empty()) phone = json::GetStringOrEmpty(p, "wa_id");
       if (!phone.empty()) phones += (phones.empty() ? "" : ", ") + phone;
     }
     std::string one = name.empty() ? phones : phones.empty() ? name : name + " (" + phones + ")";
@@ -141,7 +128,7 @@ WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, co
                                         HandlerContext& ctx) const {
   auto parsed = handlers::ParseJsonBody(request);
   if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
-  const std::string object = GetStr(*parsed, "object");
+  const std::string object = json::GetStringOrEmpty(*parsed, "object");
   if (object.empty()) return WebhookResult::Error("field 'object' required");
   if (object != "whatsapp_business_account")
     return WebhookResult::Ignored("ignoring object '" + object + "', expected 'whatsapp_business_account'");
@@ -149,20 +136,20 @@ WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, co
 
   WebhookResult result;
   std::vector<std::string> skipped;
-  for (const auto& entry : Objects(*parsed, "entry")) {
-    for (const auto& change : Objects(entry, "changes")) {
-      const std::string field = GetStr(change, "field");
+  for (const auto& entry : json::GetObjects(*parsed, "entry")) {
+    for (const auto& change : json::GetObjects(entry, "changes")) {
+      const std::string field = json::GetStringOrEmpty(change, "field");
       if (field != "messages") {
         skipped.push_back("ignoring change of field '" + field + "'");
         continue;
       }
-      json::ObjectPtr value = GetObj(change, "value");
+      json::ObjectPtr value = json::GetObject(change, "value");
       std::map<std::string, std::string> names;
-      for (const auto& contact : Objects(value, "contacts"))
-        names[GetStr(contact, "wa_id")] = GetStr(GetObj(contact, "profile"), "name");
+      for (const auto& contact : json::GetObjects(value, "contacts"))
+        names[json::GetStringOrEmpty(contact, "wa_id")] = json::GetStringOrEmpty(json::GetObject(contact, "profile"), "name");
 
-      for (const auto& m : Objects(value, "messages")) {
-        const std::string from = GetStr(m, "from"), id = GetStr(m, "id"), type = GetStr(m, "type");
+      for (const auto& m : json::GetObjects(value, "messages")) {
+        const std::string from = json::GetStringOrEmpty(m, "from"), id = json::GetStringOrEmpty(m, "id"), type = json::GetStringOrEmpty(m, "type");
         if (from.empty()) return Fail(result.extra_logs, "field 'messages.from' required");
         if (id.empty()) return Fail(result.extra_logs, "field 'messages.id' required");
         auto urn = URN::FromParts("whatsapp", from);
@@ -171,34 +158,34 @@ WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, co
         std::string text, media_id, media_mime;
         std::vector<std::string> attachments;
         if (type == "text") {
-          text = GetStr(GetObj(m, "text"), "body");
+          text = json::GetStringOrEmpty(json::GetObject(m, "text"), "body");
         } else if (type == "image" || type == "video" || type == "audio" || type == "voice" || type == "document" ||
                    type == "sticker") {
-          json::ObjectPtr media = GetObj(m, type);
-          media_id = GetStr(media, "id");
+          json::ObjectPtr media = json::GetObject(m, type);
+          media_id = json::GetStringOrEmpty(media, "id");
           if (media_id.empty()) return Fail(result.extra_logs, "field 'messages." + type + ".id' required");
-          media_mime = GetStr(media, "mime_type");
-          text = GetStr(media, "caption");
+          media_mime = json::GetStringOrEmpty(media, "mime_type");
+          text = json::GetStringOrEmpty(media, "caption");
         } else if (type == "location") {
-          json::ObjectPtr where = GetObj(m, "location");
+          json::ObjectPtr where = json::GetObject(m, "location");
           auto lat = GetNumber(where, "latitude"), lng = GetNumber(where, "longitude");
           if (!lat || !lng) return Fail(result.extra_logs, "field 'messages.location.latitude' required");
           const std::string geo = Coordinate(*lat) + "," + Coordinate(*lng);
-          const std::string name = GetStr(where, "name"), address = GetStr(where, "address");
+          const std::string name = json::GetStringOrEmpty(where, "name"), address = json::GetStringOrEmpty(where, "address");
           text = name.empty() ? address : address.empty() ? name : name + ", " + address;
           if (text.empty()) text = geo;
           attachments.push_back("geo:" + geo);
         } else if (type == "button") {
-          text = GetStr(GetObj(m, "button"), "text");
-          if (text.empty()) text = GetStr(GetObj(m, "button"), "payload");
+          text = json::GetStringOrEmpty(json::GetObject(m, "button"), "text");
+          if (text.empty()) text = json::GetStringOrEmpty(json::GetObject(m, "button"), "payload");
         } else if (type == "interactive") {
-          json::ObjectPtr interactive = GetObj(m, "interactive");
-          const std::string itype = GetStr(interactive, "type");
+          json::ObjectPtr interactive = json::GetObject(m, "interactive");
+          const std::string itype = json::GetStringOrEmpty(interactive, "type");
           if (itype != "button_reply" && itype != "list_reply") {
             skipped.push_back("ignoring interactive reply of type '" + itype + "'");
             continue;
           }
-          text = GetStr(GetObj(interactive, itype), "title");
+          text = json::GetStringOrEmpty(json::GetObject(interactive, itype), "title");
         } else if (type == "contacts") {
           text = ContactsText(m);
         } else {
@@ -219,8 +206,8 @@ WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, co
         result.msgs.push_back(std::move(msg));
       }
 
-      for (const auto& s : Objects(value, "statuses")) {
-        const std::string id = GetStr(s, "id"), status = GetStr(s, "status");
+      for (const auto& s : json::GetObjects(value, "statuses")) {
+        const std::string id = json::GetStringOrEmpty(s, "id"), status = json::GetStringOrEmpty(s, "status");
         if (id.empty()) return Fail(result.extra_logs, "field 'statuses.id' required");
         if (status.empty()) return Fail(result.extra_logs, "field 'statuses.status' required");
         auto mapped = handlers::MapStatus(Statuses(), status);
@@ -276,8 +263,8 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
     auto body = json::ParseObject(call.exchange.body);
     json::ObjectPtr answer = body.ok() ? *body : nullptr;
     if (call.ok()) {
-      auto messages = Objects(answer, "messages");
-      std::string id = messages.empty() ? "" : GetStr(messages[0], "id");
+      auto messages = json::GetObjects(answer, "messages");
+      std::string id = messages.empty() ? "" : json::GetStringOrEmpty(messages[0], "id");
       if (id.empty()) {
         call.log.error = "no 'messages[0].id' in response";
         std::string error = call.log.error;
@@ -294,15 +281,15 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
     // {"meta":{"developer_message",...}}.
     int64_t code = 0;
     std::string error = call.log.error;
-    if (json::ObjectPtr err = GetObj(answer, "error")) {
+    if (json::ObjectPtr err = json::GetObject(answer, "error")) {
       code = static_cast<int64_t>(GetNumber(err, "code").value_or(0));
-      std::string text = GetStr(err, "message");
-      const std::string details = GetStr(GetObj(err, "error_data"), "details");
+      std::string text = json::GetStringOrEmpty(err, "message");
+      const std::string details = json::GetStringOrEmpty(json::GetObject(err, "error_data"), "details");
       if (!details.empty()) text += (text.empty() ? "" : ": ") + details;
       error = Redact("received error from 360dialog: " + text + " (code " + std::to_string(code) + ")", secrets);
       call.log.error = error;
-    } else if (json::ObjectPtr meta = GetObj(answer, "meta")) {
-      const std::string text = GetStr(meta, "developer_message");
+    } else if (json::ObjectPtr meta = json::GetObject(answer, "meta")) {
+      const std::string text = json::GetStringOrEmpty(meta, "developer_message");
       if (!text.empty()) {
         error = Redact("received error from 360dialog: " + text, secrets);
         call.log.error = error;

@@ -25,12 +25,7 @@ std::string Lower(std::string s) {
   return s;
 }
 
-std::string GetStr(const json::ObjectPtr& o, const std::string& key) { return json::GetString(o, key).value_or(""); }
 
-json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
-  return o->getObject(key);
-}
 
 // The app's date, "2006-01-02T15:04:05.000" in UTC; also accepted with a
 // zone or without milliseconds.
@@ -162,16 +157,16 @@ std::string Payload(const Target& target, const Channel& channel, const Msg& msg
 // The FcmError errorCode of a v1 error answer ("UNREGISTERED", …), else
 // error.status.
 std::string V1ErrorCode(const json::ObjectPtr& body) {
-  json::ObjectPtr error = GetObj(body, "error");
+  json::ObjectPtr error = json::GetObject(body, "error");
   if (!error) return "";
   if (error->has("details") && !error->isNull("details")) {
     json::ArrayPtr details = error->getArray("details");
     for (size_t i = 0; details && i < details->size(); ++i) {
-      std::string code = GetStr(details->getObject(static_cast<unsigned>(i)), "errorCode");
+      std::string code = json::GetStringOrEmpty(details->getObject(static_cast<unsigned>(i)), "errorCode");
       if (!code.empty()) return code;
     }
   }
-  return GetStr(error, "status");
+  return json::GetStringOrEmpty(error, "status");
 }
 
 }  // namespace
@@ -217,7 +212,7 @@ SendResult FcmHandler::Send(const Channel& channel, const Msg& msg, HandlerConte
     if (target->api == Api::kV1) {
       if (call.ok()) {
         // {"name":"projects/<p>/messages/<id>"}: the id is the last segment.
-        std::string name = GetStr(answer, "name");
+        std::string name = json::GetStringOrEmpty(answer, "name");
         if (name.empty()) {
           call.log.error = "no 'name' in response";
           std::string error = call.log.error;
@@ -231,7 +226,7 @@ SendResult FcmHandler::Send(const Channel& channel, const Msg& msg, HandlerConte
       const std::string code = V1ErrorCode(answer);
       std::string error = "received error from FCM: " +
                           (code.empty() ? "HTTP " + std::to_string(call.exchange.status_code) : code);
-      if (std::string message = Redact(GetStr(GetObj(answer, "error"), "message"), secrets); !message.empty())
+      if (std::string message = Redact(json::GetStringOrEmpty(json::GetObject(answer, "error"), "message"), secrets); !message.empty())
         error += " (" + message + ")";
       call.log.error = error;
       logs.push_back(std::move(call.log));
@@ -258,7 +253,7 @@ SendResult FcmHandler::Send(const Channel& channel, const Msg& msg, HandlerConte
       std::string result_error;
       if (answer && answer->has("results") && !answer->isNull("results")) {
         json::ArrayPtr results = answer->getArray("results");
-        if (results && results->size() > 0) result_error = GetStr(results->getObject(0), "error");
+        if (results && results->size() > 0) result_error = json::GetStringOrEmpty(results->getObject(0), "error");
       }
       std::string error = "received error from FCM: " + (result_error.empty() ? "no success in response" : result_error);
       call.log.error = error;

@@ -19,21 +19,8 @@ const char* kSecret = "secret";
 constexpr size_t kTextMax = 5000;
 constexpr size_t kMaxPerRequest = 5;
 
-std::string GetStr(const json::ObjectPtr& o, const std::string& key) { return json::GetString(o, key).value_or(""); }
 
-json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
-  return o->getObject(key);
-}
 
-std::vector<json::ObjectPtr> Objects(const json::ObjectPtr& o, const std::string& key) {
-  std::vector<json::ObjectPtr> out;
-  if (!o || !o->has(key) || o->isNull(key)) return out;
-  json::ArrayPtr a = o->getArray(key);
-  for (unsigned i = 0; a && i < a->size(); ++i)
-    if (json::ObjectPtr x = a->getObject(i)) out.push_back(x);
-  return out;
-}
 
 std::optional<double> GetNumber(const json::ObjectPtr& o, const std::string& key) {
   if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
@@ -54,10 +41,10 @@ std::string Coordinate(double d) {
 // The attachment for a media message: LINE's content endpoint for media
 // it hosts, the sender's URL for external media.
 std::string MediaAttachment(const json::ObjectPtr& message, const std::string& type, const std::string& id) {
-  json::ObjectPtr provider = GetObj(message, "contentProvider");
-  std::string url = GetStr(provider, "type") == "external" ? GetStr(provider, "originalContentUrl") : "";
+  json::ObjectPtr provider = json::GetObject(message, "contentProvider");
+  std::string url = json::GetStringOrEmpty(provider, "type") == "external" ? json::GetStringOrEmpty(provider, "originalContentUrl") : "";
   if (url.empty()) url = kContentUrl + id + "/content";
-  std::string mime = handlers::MimeTypeFromPath(type == "file" ? GetStr(message, "fileName") : url);
+  std::string mime = handlers::MimeTypeFromPath(type == "file" ? json::GetStringOrEmpty(message, "fileName") : url);
   const std::string major = type == "image" ? "image/" : type == "video" ? "video/" : type == "audio" ? "audio/" : "";
   if (!major.empty() && mime.rfind(major, 0) != 0) mime = "";
   if (mime.empty())  // LINE serves images as JPEG, videos as MP4, audio as M4A
@@ -101,13 +88,13 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
 
   WebhookResult result;
   std::vector<std::string> skipped;
-  for (const auto& event : Objects(*parsed, "events")) {
-    const std::string type = GetStr(event, "type");
+  for (const auto& event : json::GetObjects(*parsed, "events")) {
+    const std::string type = json::GetStringOrEmpty(event, "type");
     if (type != "message" && type != "unfollow") {
       skipped.push_back("ignoring event '" + type + "'");
       continue;
     }
-    const std::string user = GetStr(GetObj(event, "source"), "userId");
+    const std::string user = json::GetStringOrEmpty(json::GetObject(event, "source"), "userId");
     if (user.empty()) return WebhookResult::Error("field 'source.userId' required");
     auto urn = URN::FromParts("line", user);
     if (!urn.ok()) return WebhookResult::Error(urn.status().message());
@@ -116,14 +103,14 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
       continue;
     }
 
-    json::ObjectPtr message = GetObj(event, "message");
-    const std::string id = GetStr(message, "id"), mtype = GetStr(message, "type");
+    json::ObjectPtr message = json::GetObject(event, "message");
+    const std::string id = json::GetStringOrEmpty(message, "id"), mtype = json::GetStringOrEmpty(message, "type");
     if (id.empty()) return WebhookResult::Error("field 'message.id' required");
     if (mtype.empty()) return WebhookResult::Error("field 'message.type' required");
     std::string text;
     std::vector<std::string> attachments;
     if (mtype == "text") {
-      text = GetStr(message, "text");
+      text = json::GetStringOrEmpty(message, "text");
       if (text.empty()) return WebhookResult::Error("field 'message.text' required");
     } else if (mtype == "image" || mtype == "video" || mtype == "audio" || mtype == "file") {
       attachments.push_back(MediaAttachment(message, mtype, id));
@@ -131,7 +118,7 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
       auto lat = GetNumber(message, "latitude"), lng = GetNumber(message, "longitude");
       if (!lat || !lng) return WebhookResult::Error("field 'message.latitude' required");
       const std::string geo = Coordinate(*lat) + "," + Coordinate(*lng);
-      const std::string title = GetStr(message, "title"), address = GetStr(message, "address");
+      const std::string title = json::GetStringOrEmpty(message, "title"), address = json::GetStringOrEmpty(message, "address");
       text = title.empty() ? address : address.empty() ? title : title + ", " + address;
       if (text.empty()) text = geo;
       attachments.push_back("geo:" + geo);
@@ -215,8 +202,8 @@ SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
     // 409: this retry key was already accepted, i.e. a previous attempt
     // went through (LINE's "Retry failed API requests").
     if (call.ok() || status == 409) {
-      auto sent = Objects(obj, "sentMessages");
-      const std::string id = sent.empty() ? "" : GetStr(sent[0], "id");
+      auto sent = json::GetObjects(obj, "sentMessages");
+      const std::string id = sent.empty() ? "" : json::GetStringOrEmpty(sent[0], "id");
       if (status == 409) call.log.error = "";
       if (external_id.empty()) external_id = id;
       logs.push_back(std::move(call.log));
@@ -224,9 +211,9 @@ SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
     }
     // {"message": "...", "details": [{"message", "property"}]}
     std::string error = call.log.error;
-    std::string text = GetStr(obj, "message");
-    for (const auto& d : Objects(obj, "details")) {
-      const std::string m = GetStr(d, "message"), p = GetStr(d, "property");
+    std::string text = json::GetStringOrEmpty(obj, "message");
+    for (const auto& d : json::GetObjects(obj, "details")) {
+      const std::string m = json::GetStringOrEmpty(d, "message"), p = json::GetStringOrEmpty(d, "property");
       if (!m.empty()) text += (text.empty() ? "" : "; ") + (p.empty() ? m : p + ": " + m);
     }
     if (!text.empty()) {

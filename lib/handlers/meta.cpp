@@ -47,7 +47,6 @@ constexpr size_t kMaxQuickReplies = 13;
 
 // ---- JSON reading -------------------------------------------------------
 
-std::string GetStr(const json::ObjectPtr& o, const std::string& key) { return json::GetString(o, key).value_or(""); }
 
 json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
   if (!o || !o->has(key) || o->isNull(key)) return nullptr;
@@ -301,9 +300,9 @@ Result<std::string> ResolveMedia(HandlerContext& ctx, const Channel& channel, co
   logs.push_back(call.log);
   if (!call.ok()) return Status::Unavailable(error);
   auto body = json::ParseObject(call.exchange.body);
-  std::string url = body.ok() ? GetStr(*body, "url") : "";
+  std::string url = body.ok() ? json::GetStringOrEmpty(*body, "url") : "";
   if (url.empty()) return Status::InvalidArgument("no 'url' in media lookup response");
-  std::string mime = body.ok() ? BareMime(GetStr(*body, "mime_type")) : "";
+  std::string mime = body.ok() ? BareMime(json::GetStringOrEmpty(*body, "mime_type")) : "";
   if (mime.empty()) mime = BareMime(mime_hint);
   if (mime.empty()) mime = kDefaultMime;
   return mime + ":" + url;
@@ -313,11 +312,11 @@ Result<std::string> ResolveMedia(HandlerContext& ctx, const Channel& channel, co
 std::string ContactsText(const json::ArrayPtr& contacts) {
   std::string out;
   for (const auto& c : Objects(contacts)) {
-    std::string name = GetStr(GetObj(c, "name"), "formatted_name");
+    std::string name = json::GetStringOrEmpty(GetObj(c, "name"), "formatted_name");
     std::string phones;
     for (const auto& p : Objects(GetArr(c, "phones"))) {
-      std::string phone = GetStr(p, "phone");
-      if (phone.empty()) phone = GetStr(p, "wa_id");
+      std::string phone = json::GetStringOrEmpty(p, "phone");
+      if (phone.empty()) phone = json::GetStringOrEmpty(p, "wa_id");
       if (!phone.empty()) phones += (phones.empty() ? "" : ", ") + phone;
     }
     std::string one = name.empty() ? phones : phones.empty() ? name : name + " (" + phones + ")";
@@ -331,7 +330,7 @@ WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entr
   const std::string phone_number_id = channel.ConfigOr(kPhoneNumberId, channel.address);
   for (const auto& entry : Objects(entries)) {
     for (const auto& change : Objects(GetArr(entry, "changes"))) {
-      const std::string field = GetStr(change, "field");
+      const std::string field = json::GetStringOrEmpty(change, "field");
       if (field != "messages") {
         c.skipped.push_back("ignoring change of field '" + field + "'");
         continue;
@@ -344,10 +343,10 @@ WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entr
       }
       std::map<std::string, std::string> names;
       for (const auto& contact : Objects(GetArr(value, "contacts")))
-        names[GetStr(contact, "wa_id")] = GetStr(GetObj(contact, "profile"), "name");
+        names[json::GetStringOrEmpty(contact, "wa_id")] = json::GetStringOrEmpty(GetObj(contact, "profile"), "name");
 
       for (const auto& m : Objects(GetArr(value, "messages"))) {
-        const std::string from = GetStr(m, "from"), id = GetStr(m, "id"), type = GetStr(m, "type");
+        const std::string from = json::GetStringOrEmpty(m, "from"), id = json::GetStringOrEmpty(m, "id"), type = json::GetStringOrEmpty(m, "type");
         if (from.empty()) return c.Fail("field 'messages.from' required");
         if (id.empty()) return c.Fail("field 'messages.id' required");
         auto urn = URN::FromParts("whatsapp", from);
@@ -357,34 +356,34 @@ WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entr
         std::vector<std::string> attachments;
         std::string media_id, media_mime;
         if (type == "text") {
-          text = GetStr(GetObj(m, "text"), "body");
+          text = json::GetStringOrEmpty(GetObj(m, "text"), "body");
         } else if (type == "image" || type == "video" || type == "audio" || type == "document" ||
                    type == "sticker") {
           json::ObjectPtr media = GetObj(m, type);
           media_id = GetId(media, "id");
           if (media_id.empty()) return c.Fail("field 'messages." + type + ".id' required");
-          media_mime = GetStr(media, "mime_type");
-          text = GetStr(media, "caption");
+          media_mime = json::GetStringOrEmpty(media, "mime_type");
+          text = json::GetStringOrEmpty(media, "caption");
         } else if (type == "location") {
           json::ObjectPtr where = GetObj(m, "location");
           auto lat = GetNumber(where, "latitude"), lng = GetNumber(where, "longitude");
           if (!lat || !lng) return c.Fail("field 'messages.location.latitude' required");
           const std::string geo = Coordinate(*lat) + "," + Coordinate(*lng);
-          const std::string name = GetStr(where, "name"), address = GetStr(where, "address");
+          const std::string name = json::GetStringOrEmpty(where, "name"), address = json::GetStringOrEmpty(where, "address");
           text = name.empty() ? address : address.empty() ? name : name + ", " + address;
           if (text.empty()) text = geo;
           attachments.push_back("geo:" + geo);
         } else if (type == "button") {  // a template's quick reply button
-          text = GetStr(GetObj(m, "button"), "text");
-          if (text.empty()) text = GetStr(GetObj(m, "button"), "payload");
+          text = json::GetStringOrEmpty(GetObj(m, "button"), "text");
+          if (text.empty()) text = json::GetStringOrEmpty(GetObj(m, "button"), "payload");
         } else if (type == "interactive") {  // a reply button or list row of ours
           json::ObjectPtr interactive = GetObj(m, "interactive");
-          const std::string itype = GetStr(interactive, "type");
+          const std::string itype = json::GetStringOrEmpty(interactive, "type");
           if (itype != "button_reply" && itype != "list_reply") {
             c.skipped.push_back("ignoring interactive reply of type '" + itype + "'");
             continue;
           }
-          text = GetStr(GetObj(interactive, itype), "title");
+          text = json::GetStringOrEmpty(GetObj(interactive, itype), "title");
         } else if (type == "contacts") {
           text = ContactsText(GetArr(m, "contacts"));
         } else {  // reaction, system, order, unsupported, unknown ...
@@ -406,7 +405,7 @@ WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entr
       }
 
       for (const auto& s : Objects(GetArr(value, "statuses"))) {
-        const std::string id = GetStr(s, "id"), status = GetStr(s, "status");
+        const std::string id = json::GetStringOrEmpty(s, "id"), status = json::GetStringOrEmpty(s, "status");
         if (id.empty()) return c.Fail("field 'statuses.id' required");
         if (status.empty()) return c.Fail("field 'statuses.status' required");
         auto mapped = handlers::MapStatus(WhatsAppStatuses(), status);
@@ -456,17 +455,17 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
           continue;
         }
         if (sender.empty()) return c.Fail("field 'sender.id' required");
-        const std::string mid = GetStr(message, "mid");
+        const std::string mid = json::GetStringOrEmpty(message, "mid");
         if (mid.empty()) return c.Fail("field 'message.mid' required");
         auto urn = sender_urn();
         if (!urn.ok()) return c.Fail(urn.status().message());
 
         // A quick reply comes as a text message whose text is the title
         // (message.quick_reply.payload carries our payload): kept as text.
-        std::string text = GetStr(message, "text");
+        std::string text = json::GetStringOrEmpty(message, "text");
         std::vector<std::string> attachments;
         for (const auto& a : Objects(GetArr(message, "attachments"))) {
-          const std::string kind = GetStr(a, "type");
+          const std::string kind = json::GetStringOrEmpty(a, "type");
           json::ObjectPtr payload = GetObj(a, "payload");
           if (kind == "location") {
             json::ObjectPtr where = GetObj(payload, "coordinates");
@@ -474,7 +473,7 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
             if (lat && lng) attachments.push_back("geo:" + Coordinate(*lat) + "," + Coordinate(*lng));
             continue;
           }
-          const std::string url = GetStr(payload, "url");
+          const std::string url = json::GetStringOrEmpty(payload, "url");
           if (url.empty() || kind == "fallback" || kind == "template") continue;  // links and cards: no media
           attachments.push_back(TypedMime(kind, url) + ":" + url);
         }
@@ -493,14 +492,14 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
         if (sender.empty()) return c.Fail("field 'sender.id' required");
         auto urn = sender_urn();
         if (!urn.ok()) return c.Fail(urn.status().message());
-        std::string text = GetStr(postback, "title");
-        if (text.empty()) text = GetStr(postback, "payload");
+        std::string text = json::GetStringOrEmpty(postback, "title");
+        if (text.empty()) text = json::GetStringOrEmpty(postback, "payload");
         if (text.empty()) {
           c.skipped.push_back("ignoring postback without title or payload");
           continue;
         }
         Msg msg = handlers::IncomingMsg(channel, *urn, text);
-        msg.external_id = GetStr(postback, "mid");
+        msg.external_id = json::GetStringOrEmpty(postback, "mid");
         if (timestamp && *timestamp > 0) msg.received_on = *timestamp * 1000;
         c.result.msgs.push_back(std::move(msg));
       } else if (json::ObjectPtr delivery = GetObj(event, "delivery")) {
@@ -516,7 +515,7 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
       } else if (json::ObjectPtr read = GetObj(event, "read")) {
         // Instagram names the message read; Messenger gives only a
         // watermark (everything before it was read), which names no msg.
-        const std::string mid = GetStr(read, "mid");
+        const std::string mid = json::GetStringOrEmpty(read, "mid");
         if (mid.empty()) {
           c.skipped.push_back("ignoring read receipt without message id");
           continue;
@@ -755,7 +754,7 @@ WebhookResult MetaHandler::Receive(const Route& route, const Channel& channel, c
 
   auto parsed = handlers::ParseJsonBody(request);
   if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
-  const std::string object = GetStr(*parsed, "object");
+  const std::string object = json::GetStringOrEmpty(*parsed, "object");
   if (object.empty()) return WebhookResult::Error("field 'object' required");
   const std::string want = kind_ == Kind::kWhatsApp    ? "whatsapp_business_account"
                            : kind_ == Kind::kMessenger ? "page"
@@ -823,9 +822,9 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
       std::string id;
       if (kind_ == Kind::kWhatsApp) {
         auto messages = Objects(GetArr(answer, "messages"));
-        if (!messages.empty()) id = GetStr(messages[0], "id");
+        if (!messages.empty()) id = json::GetStringOrEmpty(messages[0], "id");
       } else {
-        id = GetStr(answer, "message_id");
+        id = json::GetStringOrEmpty(answer, "message_id");
       }
       if (id.empty()) {
         call.log.error = kind_ == Kind::kWhatsApp ? "no 'messages[0].id' in response" : "no 'message_id' in response";
@@ -845,8 +844,8 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
     if (err) {
       e.code = GetIntLoose(err, "code").value_or(0);
       e.subcode = GetIntLoose(err, "error_subcode").value_or(0);
-      std::string text = GetStr(err, "message");
-      const std::string details = GetStr(GetObj(err, "error_data"), "details");
+      std::string text = json::GetStringOrEmpty(err, "message");
+      const std::string details = json::GetStringOrEmpty(GetObj(err, "error_data"), "details");
       if (!details.empty()) text += (text.empty() ? "" : ": ") + details;
       error = Redact("received error from " + provider + ": " + text + " (code " + std::to_string(e.code) +
                          (e.subcode ? ", subcode " + std::to_string(e.subcode) : "") + ")",

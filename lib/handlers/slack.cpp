@@ -22,12 +22,7 @@ constexpr size_t kMaxTextLength = 4000;
 // from now (replay protection).
 constexpr int64_t kMaxSkewSeconds = 5 * 60;
 
-std::string GetStr(const json::ObjectPtr& o, const std::string& key) { return json::GetString(o, key).value_or(""); }
 
-json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
-  return o->getObject(key);
-}
 
 bool AllDigits(const std::string& s) {
   if (s.empty() || s.size() > 12) return false;
@@ -98,11 +93,11 @@ WebhookResult SlackHandler::Receive(const Route&, const Channel& channel, const 
   if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
   const json::ObjectPtr& body = *parsed;
 
-  const std::string type = GetStr(body, "type");
+  const std::string type = json::GetStringOrEmpty(body, "type");
   if (type.empty()) return WebhookResult::Error("field 'type' required");
 
   if (type == "url_verification") {
-    const std::string challenge = GetStr(body, "challenge");
+    const std::string challenge = json::GetStringOrEmpty(body, "challenge");
     if (challenge.empty()) return WebhookResult::Error("field 'challenge' required");
     // Slack accepts the challenge echoed as plain text.
     WebhookResult r;
@@ -112,19 +107,19 @@ WebhookResult SlackHandler::Receive(const Route&, const Channel& channel, const 
   }
   if (type != "event_callback") return WebhookResult::Ignored("Ignoring request, unhandled type '" + type + "'");
 
-  json::ObjectPtr event = GetObj(body, "event");
+  json::ObjectPtr event = json::GetObject(body, "event");
   if (!event) return WebhookResult::Error("field 'event' required");
-  const std::string event_type = GetStr(event, "type");
+  const std::string event_type = json::GetStringOrEmpty(event, "type");
   if (event_type != "message") return WebhookResult::Ignored("Ignoring request, unhandled event '" + event_type + "'");
   // Messages from bots (our own replies included) are not contacts talking.
-  if (!GetStr(event, "bot_id").empty() || GetStr(event, "subtype") == "bot_message")
+  if (!json::GetStringOrEmpty(event, "bot_id").empty() || json::GetStringOrEmpty(event, "subtype") == "bot_message")
     return WebhookResult::Ignored("Ignoring request, message from a bot");
-  const std::string subtype = GetStr(event, "subtype");
+  const std::string subtype = json::GetStringOrEmpty(event, "subtype");
   if (!IsUserSubtype(subtype)) return WebhookResult::Ignored("Ignoring request, message subtype '" + subtype + "'");
 
-  const std::string user = GetStr(event, "user");
+  const std::string user = json::GetStringOrEmpty(event, "user");
   if (user.empty()) return WebhookResult::Error("field 'event.user' required");
-  const std::string ts = GetStr(event, "ts");
+  const std::string ts = json::GetStringOrEmpty(event, "ts");
   if (ts.empty()) return WebhookResult::Error("field 'event.ts' required");
   auto urn = URN::FromParts("slack", user);
   if (!urn.ok()) return WebhookResult::Error(urn.status().message());
@@ -136,16 +131,16 @@ WebhookResult SlackHandler::Receive(const Route&, const Channel& channel, const 
     json::ArrayPtr files = event->getArray("files");
     for (size_t i = 0; files && i < files->size(); ++i) {
       json::ObjectPtr file = files->getObject(static_cast<unsigned>(i));
-      std::string url = GetStr(file, "url_private");
+      std::string url = json::GetStringOrEmpty(file, "url_private");
       if (url.empty()) continue;
-      std::string mime = GetStr(file, "mimetype");
+      std::string mime = json::GetStringOrEmpty(file, "mimetype");
       if (mime.empty()) mime = handlers::MimeTypeFromPath(url);
       if (mime.empty()) mime = "application/octet-stream";
       attachments.push_back(mime + ":" + url);
     }
   }
 
-  Msg msg = handlers::IncomingMsg(channel, *urn, GetStr(event, "text"));
+  Msg msg = handlers::IncomingMsg(channel, *urn, json::GetStringOrEmpty(event, "text"));
   msg.external_id = ts;
   if (auto t = TsToMicros(ts)) msg.received_on = *t;
   msg.attachments = std::move(attachments);
@@ -203,7 +198,7 @@ SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       return handlers::Errored(error, std::move(logs));
     }
     if (!*ok) {
-      const std::string code = Redact(GetStr(*body, "error"), secrets);
+      const std::string code = Redact(json::GetStringOrEmpty(*body, "error"), secrets);
       std::string error = "received error from slack: " + code;
       call.log.error = error;
       logs.push_back(std::move(call.log));
@@ -215,7 +210,7 @@ SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       if (IsPermanentError(code)) return handlers::Failed(error, std::move(logs));
       return handlers::Errored(error, std::move(logs));
     }
-    const std::string ts = GetStr(*body, "ts");
+    const std::string ts = json::GetStringOrEmpty(*body, "ts");
     if (ts.empty()) {
       call.log.error = "no 'ts' in response";
       std::string error = call.log.error;

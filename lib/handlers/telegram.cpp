@@ -20,7 +20,6 @@ constexpr size_t kMaxCaptionLength = 1024;
 // Of a photo's sizes we keep the largest that is at most this many bytes.
 constexpr int64_t kMaxPhotoBytes = 100000;
 
-std::string GetStr(const json::ObjectPtr& o, const std::string& key) { return json::GetString(o, key).value_or(""); }
 
 json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
   if (!o || !o->has(key) || o->isNull(key)) return nullptr;
@@ -74,15 +73,15 @@ std::optional<FileRef> PickPhoto(const json::ArrayPtr& sizes) {
     if (size && bytes && *bytes <= kMaxPhotoBytes) best = size;
   }
   if (!best) best = sizes->getObject(0);
-  std::string id = GetStr(best, "file_id");
+  std::string id = json::GetStringOrEmpty(best, "file_id");
   if (id.empty()) return std::nullopt;
   return FileRef{id, ""};
 }
 
 std::optional<FileRef> FileOf(const json::ObjectPtr& file) {
-  std::string id = GetStr(file, "file_id");
+  std::string id = json::GetStringOrEmpty(file, "file_id");
   if (id.empty()) return std::nullopt;
-  return FileRef{id, GetStr(file, "mime_type")};
+  return FileRef{id, json::GetStringOrEmpty(file, "mime_type")};
 }
 
 // Resolves a file id to "<mime>:<base>/file/bot<token>/<file_path>"
@@ -107,7 +106,7 @@ Result<std::string> ResolveFile(HandlerContext& ctx, const Channel& channel, con
   std::optional<bool> ok = body.ok() ? json::GetBool(*body, "ok") : std::nullopt;
   if (!ok) return Status::InvalidArgument("no 'ok' in response");
   if (!*ok) return Status::InvalidArgument("file id '" + file.file_id + "' not present");
-  std::string path = GetStr(GetObj(*body, "result"), "file_path");
+  std::string path = json::GetStringOrEmpty(GetObj(*body, "result"), "file_path");
   if (path.empty()) return Status::InvalidArgument("no 'result.file_path' in response");
 
   std::string mime = file.mime;
@@ -164,8 +163,8 @@ WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, con
   auto urn = URN::FromParts("telegram", std::to_string(*from_id));
   if (!urn.ok()) return WebhookResult::Error(urn.status().message());
 
-  std::string text = GetStr(message, "text");
-  if (text.empty()) text = GetStr(message, "caption");
+  std::string text = json::GetStringOrEmpty(message, "text");
+  if (text.empty()) text = json::GetStringOrEmpty(message, "caption");
 
   std::optional<FileRef> file;
   std::vector<std::string> attachments;
@@ -192,7 +191,7 @@ WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, con
     // The reference reads message.location; the API puts the venue's own
     // location in venue.location (message.location is also set, kept for
     // older clients), so venue.location first.
-    text = GetStr(venue, "title") + ", " + GetStr(venue, "address");
+    text = json::GetStringOrEmpty(venue, "title") + ", " + json::GetStringOrEmpty(venue, "address");
     json::ObjectPtr where = GetObj(venue, "location");
     if (!where) where = location;
     if (auto geo = LatLng(where)) attachments.push_back("geo:" + *geo);
@@ -202,8 +201,8 @@ WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, con
       attachments.push_back("geo:" + *geo);
     }
   } else if (contact) {
-    std::string name = handlers::NameFromParts(GetStr(contact, "first_name"), GetStr(contact, "last_name"), "");
-    std::string phone = GetStr(contact, "phone_number");
+    std::string name = handlers::NameFromParts(json::GetStringOrEmpty(contact, "first_name"), json::GetStringOrEmpty(contact, "last_name"), "");
+    std::string phone = json::GetStringOrEmpty(contact, "phone_number");
     text = name.empty() ? phone : phone.empty() ? name : name + " (" + phone + ")";
   }
 
@@ -218,8 +217,8 @@ WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, con
 
   Msg msg = handlers::IncomingMsg(channel, *urn, text);
   msg.external_id = std::to_string(message_id);
-  msg.contact_name = handlers::NameFromParts(GetStr(from, "first_name"), GetStr(from, "last_name"),
-                                             GetStr(from, "username"));
+  msg.contact_name = handlers::NameFromParts(json::GetStringOrEmpty(from, "first_name"), json::GetStringOrEmpty(from, "last_name"),
+                                             json::GetStringOrEmpty(from, "username"));
   if (auto date = json::GetInt(message, "date"); date && *date > 0) msg.received_on = *date * kMicrosPerSecond;
   msg.attachments = std::move(attachments);
 
@@ -298,7 +297,7 @@ SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, Handler
       return handlers::Errored(error, std::move(logs));
     }
     int64_t code = json::GetInt(*body, "error_code").value_or(call.exchange.status_code);
-    std::string description = Redact(GetStr(*body, "description"), secrets);
+    std::string description = Redact(json::GetStringOrEmpty(*body, "description"), secrets);
     std::string error = "received error from telegram: " + description;
     call.log.error = error;
     logs.push_back(std::move(call.log));

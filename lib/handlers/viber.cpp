@@ -21,12 +21,7 @@ constexpr size_t kTextMax = 7000;
 constexpr size_t kCaptionMax = 768;
 constexpr size_t kSenderNameMax = 28;
 
-std::string GetStr(const json::ObjectPtr& o, const std::string& key) { return json::GetString(o, key).value_or(""); }
 
-json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
-  return o->getObject(key);
-}
 
 // Viber's message tokens are 64-bit JSON numbers; accept strings too.
 std::string GetId(const json::ObjectPtr& o, const std::string& key) {
@@ -112,38 +107,38 @@ std::optional<WebhookResult> CheckSignature(const Channel& channel, const Webhoo
 }
 
 WebhookResult ReceiveMessage(const Channel& channel, const json::ObjectPtr& event) {
-  json::ObjectPtr sender = GetObj(event, "sender");
-  const std::string sender_id = GetStr(sender, "id");
+  json::ObjectPtr sender = json::GetObject(event, "sender");
+  const std::string sender_id = json::GetStringOrEmpty(sender, "id");
   if (sender_id.empty()) return WebhookResult::Error("field 'sender.id' required");
   const std::string token = GetId(event, "message_token");
   if (token.empty()) return WebhookResult::Error("field 'message_token' required");
-  json::ObjectPtr message = GetObj(event, "message");
-  const std::string type = GetStr(message, "type");
+  json::ObjectPtr message = json::GetObject(event, "message");
+  const std::string type = json::GetStringOrEmpty(message, "type");
   if (type.empty()) return WebhookResult::Error("field 'message.type' required");
   auto urn = URN::FromParts("viber", sender_id);
   if (!urn.ok()) return WebhookResult::Error(urn.status().message());
 
-  std::string text = GetStr(message, "text");
+  std::string text = json::GetStringOrEmpty(message, "text");
   std::vector<std::string> attachments;
   if (type == "text") {
     if (text.empty()) return WebhookResult::Error("field 'message.text' required");
   } else if (type == "picture" || type == "video" || type == "file" || type == "sticker") {
-    const std::string media = GetStr(message, "media");
+    const std::string media = json::GetStringOrEmpty(message, "media");
     if (media.empty()) return WebhookResult::Error("field 'message.media' required");
-    attachments.push_back(MediaMime(type, media, GetStr(message, "file_name")) + ":" + media);
+    attachments.push_back(MediaMime(type, media, json::GetStringOrEmpty(message, "file_name")) + ":" + media);
   } else if (type == "contact") {
-    json::ObjectPtr contact = GetObj(message, "contact");
-    const std::string name = GetStr(contact, "name"), phone = GetStr(contact, "phone_number");
+    json::ObjectPtr contact = json::GetObject(message, "contact");
+    const std::string name = json::GetStringOrEmpty(contact, "name"), phone = json::GetStringOrEmpty(contact, "phone_number");
     text = name.empty() ? phone : phone.empty() ? name : name + ": " + phone;
   } else if (type == "url") {
-    text = GetStr(message, "media");
+    text = json::GetStringOrEmpty(message, "media");
     if (text.empty()) return WebhookResult::Error("field 'message.media' required");
   } else if (type == "location") {
-    json::ObjectPtr where = GetObj(message, "location");
+    json::ObjectPtr where = json::GetObject(message, "location");
     auto lat = GetNumber(where, "lat"), lon = GetNumber(where, "lon");
     if (!lat || !lon) return WebhookResult::Error("field 'message.location.lat' required");
     const std::string geo = Coordinate(*lat) + "," + Coordinate(*lon);
-    text = GetStr(where, "address");
+    text = json::GetStringOrEmpty(where, "address");
     if (text.empty()) text = geo;
     attachments.push_back("geo:" + geo);
   } else {
@@ -153,7 +148,7 @@ WebhookResult ReceiveMessage(const Channel& channel, const json::ObjectPtr& even
   Msg msg = handlers::IncomingMsg(channel, *urn, text);
   msg.external_id = token;
   msg.attachments = std::move(attachments);
-  msg.contact_name = GetStr(sender, "name");
+  msg.contact_name = json::GetStringOrEmpty(sender, "name");
   if (auto ts = GetNumber(event, "timestamp"); ts && *ts > 0) msg.received_on = static_cast<int64_t>(*ts) * 1000;
   WebhookResult r;
   r.msgs.push_back(std::move(msg));
@@ -184,7 +179,7 @@ WebhookResult ViberHandler::Receive(const Route&, const Channel& channel, const 
   auto parsed = handlers::ParseJsonBody(request);
   if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
   const json::ObjectPtr& event = *parsed;
-  const std::string kind = GetStr(event, "event");
+  const std::string kind = json::GetStringOrEmpty(event, "event");
   if (kind.empty()) return WebhookResult::Error("field 'event' required");
 
   if (kind == "message") return ReceiveMessage(channel, event);
@@ -196,7 +191,7 @@ WebhookResult ViberHandler::Receive(const Route&, const Channel& channel, const 
     return r;
   }
   if (kind == "unsubscribed") {
-    const std::string user = GetStr(event, "user_id");
+    const std::string user = json::GetStringOrEmpty(event, "user_id");
     if (user.empty()) return WebhookResult::Error("field 'user_id' required");
     auto urn = URN::FromParts("viber", user);
     if (!urn.ok()) return WebhookResult::Error(urn.status().message());
@@ -283,7 +278,7 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       return handlers::Errored(error, std::move(logs));
     }
     if (*status != 0) {
-      const std::string error = Redact("received error from viber: " + GetStr(answer, "status_message") + " (status " +
+      const std::string error = Redact("received error from viber: " + json::GetStringOrEmpty(answer, "status_message") + " (status " +
                                            std::to_string(*status) + ")",
                                        secrets);
       call.log.error = error;
