@@ -198,13 +198,7 @@ WebhookResult AfricasTalkingHandler::Receive(const Route& route, const Channel& 
 SendResult AfricasTalkingHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string api_key = channel.ConfigOr(config_keys::kApiKey);
-  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{config_keys::kUsername, &username},
-                                   {config_keys::kApiKey, &api_key}}) {
-    if (value->empty()) {
-      const std::string error = std::string("no ") + key + " set for AT channel";
-      return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-    }
-  }
+  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kUsername, config_keys::kApiKey}, ctx.clock.Now())) return *missing;
   const bool shared = IsTrue(channel.ConfigOr(kIsShared));
   const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + kMessagingPath;
   const std::string to = msg.urn.substr(msg.urn.find(':') + 1);

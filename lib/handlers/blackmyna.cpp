@@ -93,14 +93,7 @@ SendResult BlackmynaHandler::Send(const Channel& channel, const Msg& msg, Handle
   const std::string api_key = channel.ConfigOr(config_keys::kApiKey);
   // The reference requires api_key too, though only username and password
   // go on the wire; kept so a half-configured channel is caught early.
-  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{config_keys::kUsername, &username},
-                                   {config_keys::kPassword, &password},
-                                   {config_keys::kApiKey, &api_key}}) {
-    if (value->empty()) {
-      const std::string error = std::string("no ") + key + " set for BM channel";
-      return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-    }
-  }
+  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kUsername, config_keys::kPassword, config_keys::kApiKey}, ctx.clock.Now())) return *missing;
 
   const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + kOutboundPath;
   const std::string address = msg.urn.substr(msg.urn.find(':') + 1);

@@ -222,6 +222,16 @@ ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& e
   return log;
 }
 
+std::optional<SendResult> MissingConfig(const Channel& channel, const Msg& msg,
+                                        std::initializer_list<const char*> keys, Micros now) {
+  for (const char* key : keys) {
+    if (!channel.ConfigOr(key).empty()) continue;
+    const std::string error = std::string("no ") + key + " set for " + channel.type + " channel";
+    return Errored(error, {ErrorLog(channel, msg, error, now)});
+  }
+  return std::nullopt;
+}
+
 SendResult Wired(std::string external_id, std::vector<ChannelLog> logs) {
   SendResult r;
   r.status = MsgStatus::kWired;

@@ -89,6 +89,12 @@ SendResult ThrottledIf429(SendResult result, const HttpExchange& exchange);
 // A log for a failure before any request was made (status 417).
 ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& error, Micros now);
 
+// A send that cannot start because the channel lacks a required config
+// value: E "no <key> set for <TYPE> channel" with a 417 log and no
+// request; nullopt when every key has a value.
+std::optional<SendResult> MissingConfig(const Channel& channel, const Msg& msg,
+                                        std::initializer_list<const char*> keys, Micros now);
+
 // SendResult helpers.
 SendResult Wired(std::string external_id, std::vector<ChannelLog> logs);
 SendResult Errored(std::string error, std::vector<ChannelLog> logs);

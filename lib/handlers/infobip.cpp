@@ -148,13 +148,7 @@ WebhookResult InfobipHandler::Receive(const Route& route, const Channel& channel
 SendResult InfobipHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{config_keys::kUsername, &username},
-                                   {config_keys::kPassword, &password}}) {
-    if (value->empty()) {
-      const std::string error = std::string("no ") + key + " set for IB channel";
-      return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-    }
-  }
+  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kUsername, config_keys::kPassword}, ctx.clock.Now())) return *missing;
   const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + kSendPath;
   const std::string to = msg.urn.substr(msg.urn.find(':') + 1);
   const std::string notify_url = ctx.base_url + "/c/ib/" + channel.uuid + "/delivered";

@@ -122,14 +122,7 @@ SendResult KannelHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   const std::string send_url = channel.ConfigOr(config_keys::kSendUrl);
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{config_keys::kSendUrl, &send_url},
-                                   {config_keys::kUsername, &username},
-                                   {config_keys::kPassword, &password}}) {
-    if (value->empty()) {
-      const std::string error = std::string("no ") + key + " set for KN channel";
-      return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-    }
-  }
+  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kSendUrl, config_keys::kUsername, config_keys::kPassword}, ctx.clock.Now())) return *missing;
 
   // No splitting: Kannel concatenates long texts itself (UDH) and the
   // reference sends one request per msg.

@@ -120,13 +120,7 @@ WebhookResult YoHandler::Receive(const Route&, const Channel& channel, const Web
 SendResult YoHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{config_keys::kUsername, &username},
-                                   {config_keys::kPassword, &password}}) {
-    if (value->empty()) {
-      const std::string error = std::string("no ") + key + " set for YO channel";
-      return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-    }
-  }
+  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kUsername, config_keys::kPassword}, ctx.clock.Now())) return *missing;
 
   const std::vector<std::string> hosts = Hosts(channel);
   const std::string to = StripPlus(msg.urn.substr(msg.urn.find(':') + 1));
