@@ -4,7 +4,7 @@ BUILD_DIR  ?= build/$(shell echo $(BUILD_TYPE) | tr A-Z a-z)
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 
-.PHONY: all deps build test run install clean
+.PHONY: all deps build test run bench install clean
 
 all: build
 
@@ -20,6 +20,11 @@ test: build
 
 run: build
 	@BIN_DIR=$(BUILD_DIR)/tools sh scripts/run.sh
+
+# Benchmarks (bench/README.md): never part of `make test`.
+bench: build
+	@sh scripts/install-deps.sh bench
+	@python3 bench/run.py --bin-dir $(BUILD_DIR)/tools --bench-bin-dir $(BUILD_DIR)/bench $(BENCH_ARGS)
 
 install: build
 	@cmake --install $(BUILD_DIR)

@@ -2,6 +2,8 @@
 # Installs the Debian packages courier builds, tests and runs with.
 # Idempotent and quiet when everything is present, so `make` can call it
 # on every build: apt is touched only when a package is missing.
+#
+# Usage: install-deps.sh [bench]   (bench adds wrk and nginx for `make bench`)
 set -eu
 
 PACKAGES="
@@ -16,6 +18,9 @@ curl
 man-db groff-base
 python3 e2fsprogs supervisor jq
 "
+if [ "${1:-}" = bench ]; then
+    PACKAGES="$PACKAGES wrk nginx procps"
+fi
 
 missing=""
 for p in $PACKAGES; do

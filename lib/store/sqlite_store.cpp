@@ -31,6 +31,9 @@
 #include "core/msg_status.h"
 #include "core/uuid.h"
 #include "store/schema.h"
+#include "store/sqlite_statement.h"
+
+#include <Poco/Data/SQLite/Utility.h>
 
 // ---------------------------------------------------------------------------
 // Row types read with typed into() extraction. Each lists its columns once
@@ -258,8 +261,21 @@ constexpr const char* kHasVersionTable =
 // formatted into one is our own integer timeout.
 std::string BusyTimeoutPragma(int ms) { return "PRAGMA busy_timeout = " + std::to_string(ms); }
 constexpr const char* kJournalWal = "PRAGMA journal_mode = WAL";
+// The highest event seq ever assigned (AUTOINCREMENT keeps it in
+// sqlite_sequence, which has no row until the first event); 0 when none.
+constexpr const char* kLastEventSeq =
+    "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), "
+    "COALESCE((SELECT MAX(seq) FROM events), 0))";
 constexpr const char* kSynchronousFull = "PRAGMA synchronous = FULL";
 constexpr const char* kForeignKeysOn = "PRAGMA foreign_keys = ON";
+// Savepoints and multi-row statements inside a transaction need a
+// statement journal; on disk that is a temp file created and deleted per
+// write batch. It only matters until the transaction ends, so memory.
+constexpr const char* kTempStoreMemory = "PRAGMA temp_store = MEMORY";
+// Up to 32 MiB of page cache per connection (default 2 MiB): the indexes
+// the intake path updates stay in memory instead of being re-read from the
+// WAL or the file on each batch. Grows only as pages are used.
+constexpr const char* kCacheSize = "PRAGMA cache_size = -32768";
 
 void RegisterConnector() {
   static std::once_flag once;
@@ -303,11 +319,9 @@ struct RequestError {
 // An empty value for methods that return only a Status.
 struct Unit {};
 
-NInt ToNullable(const std::optional<Micros>& v) { return v ? NInt(*v) : NInt(); }
 std::optional<Micros> FromNullable(const NInt& v) {
   return v.isNull() ? std::nullopt : std::optional<Micros>(v.value());
 }
-NString NullIfEmpty(const std::string& s) { return s.empty() ? NString() : NString(s); }
 std::string Letter(MsgStatus s) { return std::string(1, static_cast<char>(s)); }
 std::string Letter(Direction d) { return std::string(1, static_cast<char>(d)); }
 
@@ -582,7 +596,12 @@ struct SqliteStore::Impl {
   Clock& clock;
   int busy_timeout_ms;
   std::unique_ptr<Poco::Data::Session> session;
+  // After `session`, so it is destroyed (its statements finalized) first.
+  std::unique_ptr<SqliteStatements> statements;
   bool schema_ready = false;
+  // The next event seq inside the current write transaction; 0 when it
+  // must be read again (a new transaction, or after a rollback).
+  Int64 next_event_seq = 0;
   // The channel whose msg came first in the last claim: the next claim's
   // rotation starts after it.
   Int64 last_first_channel = 0;
@@ -591,6 +610,8 @@ struct SqliteStore::Impl {
   std::vector<Event>* collect_events = nullptr;
 
   Poco::Data::Session& S() { return *session; }
+  // A cached prepared statement (hot paths); see sqlite_statement.h.
+  SqliteQuery Q(const std::string& sql) { return (*statements)(sql); }
 
   // --- connection and schema -------------------------------------------------
 
@@ -619,8 +640,12 @@ struct SqliteStore::Impl {
       }
       S() << sqlite_only::kSynchronousFull, now;
       S() << sqlite_only::kForeignKeysOn, now;
+      S() << sqlite_only::kTempStoreMemory, now;
+      S() << sqlite_only::kCacheSize, now;
+      statements = std::make_unique<SqliteStatements>(Poco::Data::SQLite::Utility::dbHandle(*session));
     } catch (...) {
       Status st = CurrentExceptionStatus("open " + path);
+      statements.reset();
       session.reset();
       return st;
     }
@@ -665,8 +690,9 @@ struct SqliteStore::Impl {
   }
 
   void Rollback() {
+    next_event_seq = 0;
     try {
-      S() << "ROLLBACK", now;
+      statements->Exec("ROLLBACK");
     } catch (...) {
       // Nothing to roll back (BEGIN failed, or SQLite already rolled back
       // after an I/O or full-disk error): the transaction is gone either way.
@@ -687,13 +713,14 @@ struct SqliteStore::Impl {
     bool in_txn = false;
     try {
       if (txn != Txn::kNone) {
-        S() << (txn == Txn::kWrite ? sqlite_only::kBeginWrite : sqlite_only::kBeginRead), now;
+        statements->Exec(txn == Txn::kWrite ? sqlite_only::kBeginWrite : sqlite_only::kBeginRead);
+        next_event_seq = 0;
         in_txn = true;
       }
       Result<T> result = body();
       if (in_txn) {
         if (result.ok()) {
-          S() << "COMMIT", now;
+          statements->Exec("COMMIT");
         } else {
           Rollback();
         }
@@ -721,19 +748,40 @@ struct SqliteStore::Impl {
 
   // --- channels --------------------------------------------------------------
 
+  // Reads one kChannelSelect row from a cached statement.
+  static ChannelRow ReadChannelRow(const SqliteQuery& q) {
+    ChannelRow r;
+    r.id = q.Int(0);
+    r.uuid = q.Text(1);
+    r.type = q.Text(2);
+    r.name = q.Text(3);
+    r.address = q.Text(4);
+    r.country = q.Text(5);
+    r.schemes = q.Text(6);
+    r.config = q.Text(7);
+    r.max_workers = q.Int(8);
+    r.tps = q.Int(9);
+    r.is_active = q.Int(10) != 0;
+    r.created_on = q.Int(11);
+    return r;
+  }
+
   std::optional<ChannelRow> FindChannelByUUID(const std::string& uuid, bool active_only) {
-    std::vector<ChannelRow> rows;
-    std::string u = uuid;
-    S() << std::string(kChannelSelect) + " WHERE uuid = ?", use(u), into(rows), now;
-    if (rows.empty() || (active_only && !rows[0].is_active)) return std::nullopt;
-    return rows[0];
+    auto q = Q(std::string(kChannelSelect) + " WHERE uuid = ?");
+    q.Bind(uuid);
+    if (!q.Step()) return std::nullopt;
+    ChannelRow row = ReadChannelRow(q);
+    if (active_only && !row.is_active) return std::nullopt;
+    return row;
   }
 
   std::optional<ChannelRow> FindChannelById(Int64 id, bool active_only) {
-    std::vector<ChannelRow> rows;
-    S() << std::string(kChannelSelect) + " WHERE id = ?", use(id), into(rows), now;
-    if (rows.empty() || (active_only && !rows[0].is_active)) return std::nullopt;
-    return rows[0];
+    auto q = Q(std::string(kChannelSelect) + " WHERE id = ?");
+    q.Bind(static_cast<int64_t>(id));
+    if (!q.Step()) return std::nullopt;
+    ChannelRow row = ReadChannelRow(q);
+    if (active_only && !row.is_active) return std::nullopt;
+    return row;
   }
 
   // The channel a msg names: by uuid when set, else by id.
@@ -755,34 +803,40 @@ struct SqliteStore::Impl {
   // contact was last seen on).
   ContactRef EnsureContact(const std::string& urn, const std::string& name, NInt channel_id,
                            Micros ts) {
-    std::string u = urn;
-    std::vector<Int64> urn_ids, contact_ids;
-    S() << "SELECT id, contact_id FROM contact_urns WHERE urn = ?", use(u), into(urn_ids),
-        into(contact_ids), now;
-    if (!urn_ids.empty()) {
-      ContactRef ref{contact_ids[0], urn_ids[0]};
+    std::optional<ContactRef> found;
+    {
+      auto q = Q("SELECT id, contact_id FROM contact_urns WHERE urn = ?");
+      q.Bind(urn);
+      if (q.Step()) found = ContactRef{q.Int(1), q.Int(0)};
+    }
+    if (found) {
       if (!channel_id.isNull()) {
-        Int64 ch = channel_id.value();
-        S() << "UPDATE contact_urns SET channel_id = ? "
-               "WHERE id = ? AND (channel_id IS NULL OR channel_id <> ?)",
-            use(ch), use(ref.urn_id), use(ch), now;
+        const int64_t ch = channel_id.value();
+        Q("UPDATE contact_urns SET channel_id = ? "
+          "WHERE id = ? AND (channel_id IS NULL OR channel_id <> ?)")
+            .Bind(ch)
+            .Bind(static_cast<int64_t>(found->urn_id))
+            .Bind(ch)
+            .Run();
       }
-      return ref;
+      return *found;
     }
     ContactRef ref;
-    std::string contact_uuid = NewUUID();
-    std::string n = name;
-    Int64 t = ts;
-    S() << "INSERT INTO contacts (uuid, name, is_stopped, created_on, modified_on) "
-           "VALUES (?, ?, FALSE, ?, ?) RETURNING id",
-        use(contact_uuid), use(n), use(t), use(t), into(ref.contact_id), now;
-    auto colon = u.find(':');
-    std::string scheme = u.substr(0, colon);
-    std::string path_part = u.substr(colon + 1);
-    S() << "INSERT INTO contact_urns (urn, scheme, path, contact_id, channel_id) "
-           "VALUES (?, ?, ?, ?, ?) RETURNING id",
-        use(u), use(scheme), use(path_part), use(ref.contact_id), use(channel_id),
-        into(ref.urn_id), now;
+    const int64_t t = ts;
+    ref.contact_id = *Q("INSERT INTO contacts (uuid, name, is_stopped, created_on, modified_on) "
+                        "VALUES (?, ?, FALSE, ?, ?) RETURNING id")
+                          .Bind(NewUUID())
+                          .Bind(name)
+                          .Bind(t)
+                          .Bind(t)
+                          .OneInt();
+    auto colon = urn.find(':');
+    auto insert_urn = Q("INSERT INTO contact_urns (urn, scheme, path, contact_id, channel_id) "
+                        "VALUES (?, ?, ?, ?, ?) RETURNING id");
+    insert_urn.Bind(urn).Bind(urn.substr(0, colon)).Bind(urn.substr(colon + 1)).Bind(static_cast<int64_t>(ref.contact_id));
+    if (channel_id.isNull()) insert_urn.BindNull();
+    else insert_urn.Bind(static_cast<int64_t>(channel_id.value()));
+    ref.urn_id = *insert_urn.OneInt();
     return ref;
   }
 
@@ -804,11 +858,45 @@ struct SqliteStore::Impl {
 
   // --- msgs ------------------------------------------------------------------
 
+  // Reads one kMsgSelect row from a cached statement.
+  static MsgRow ReadMsgRow(const SqliteQuery& q) {
+    MsgRow r;
+    r.id = q.Int(0);
+    r.uuid = q.Text(1);
+    r.channel_id = q.Int(2);
+    r.channel_uuid = q.Text(3);
+    r.channel_type = q.Text(4);
+    r.direction = q.Text(5);
+    r.status = q.Text(6);
+    r.urn = q.Text(7);
+    r.text = q.Text(8);
+    r.attachments = q.Text(9);
+    r.external_id = q.Text(10);
+    r.contact_name = q.Text(11);
+    r.priority = q.Int(12);
+    r.error_count = q.Int(13);
+    r.error_reason = q.Text(14);
+    r.created_on = q.Int(15);
+    r.modified_on = q.Int(16);
+    if (!q.IsNull(17)) r.received_on = q.Int(17);
+    if (!q.IsNull(18)) r.sent_on = q.Int(18);
+    if (!q.IsNull(19)) r.next_attempt_on = q.Int(19);
+    r.claimed_by = q.Text(20);
+    r.quick_replies = q.Text(21);
+    return r;
+  }
+
+  std::optional<MsgRow> LoadMsgRow(Int64 id) {
+    auto q = Q(std::string(kMsgSelect) + " WHERE m.id = ?");
+    q.Bind(static_cast<int64_t>(id));
+    if (!q.Step()) return std::nullopt;
+    return ReadMsgRow(q);
+  }
+
   std::optional<Msg> LoadMsg(Int64 id) {
-    std::vector<MsgRow> rows;
-    S() << std::string(kMsgSelect) + " WHERE m.id = ?", use(id), into(rows), now;
-    if (rows.empty()) return std::nullopt;
-    return ToMsg(rows[0]);
+    auto row = LoadMsgRow(id);
+    if (!row) return std::nullopt;
+    return ToMsg(*row);
   }
 
   Msg MustLoadMsg(Int64 id) {
@@ -817,69 +905,61 @@ struct SqliteStore::Impl {
     return *m;
   }
 
-  bool MsgUuidExists(const std::string& uuid) {
-    std::string u = uuid;
-    std::vector<Int64> ids;
-    S() << "SELECT id FROM msgs WHERE uuid = ?", use(u), into(ids), now;
-    return !ids.empty();
+  std::optional<int64_t> MsgIdByUuid(const std::string& uuid) {
+    return Q("SELECT id FROM msgs WHERE uuid = ?").Bind(uuid).OneInt();
   }
+
+  bool MsgUuidExists(const std::string& uuid) { return MsgIdByUuid(uuid).has_value(); }
 
   // Inserts `m` as given (uuid, status, times...) on channel `ch` for the
   // contact `ref`; returns the new id.
   Int64 InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id) {
-    std::string uuid = m.uuid;
-    std::string direction = Letter(m.direction);
-    std::string status = Letter(m.status);
-    std::string urn = m.urn;
-    std::string text = m.text;
-    std::string attachments = AttachmentsToJson(m.attachments);
-    std::string quick_replies = AttachmentsToJson(m.quick_replies);
-    NString external_id = NullIfEmpty(m.external_id);
-    std::string contact_name = m.contact_name;
-    Int64 priority = static_cast<Int64>(m.priority);
-    Int64 error_count = m.error_count;
-    std::string error_reason = m.error_reason;
-    NInt next_attempt_on = ToNullable(m.next_attempt_on);
-    Int64 created_on = m.created_on;
-    Int64 modified_on = m.modified_on;
-    NInt received_on = ToNullable(m.received_on);
-    NInt sent_on = ToNullable(m.sent_on);
-    Int64 contact_id = ref.contact_id;
-    Int64 urn_id = ref.urn_id;
-    Int64 ch = channel_id;
-    Int64 id = 0;
-    S() << "INSERT INTO msgs (uuid, channel_id, contact_id, contact_urn_id, direction, status, "
-           "urn, text, attachments, external_id, contact_name, priority, error_count, "
-           "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on, "
-           "quick_replies) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        use(uuid), use(ch), use(contact_id), use(urn_id), use(direction), use(status), use(urn),
-        use(text), use(attachments), use(external_id), use(contact_name), use(priority),
-        use(error_count), use(error_reason), use(next_attempt_on), use(created_on),
-        use(modified_on), use(received_on), use(sent_on), use(quick_replies), into(id), now;
-    return id;
+    auto q = Q("INSERT INTO msgs (uuid, channel_id, contact_id, contact_urn_id, direction, status, "
+               "urn, text, attachments, external_id, contact_name, priority, error_count, "
+               "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on, "
+               "quick_replies) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+    q.Bind(m.uuid)
+        .Bind(static_cast<int64_t>(channel_id))
+        .Bind(static_cast<int64_t>(ref.contact_id))
+        .Bind(static_cast<int64_t>(ref.urn_id))
+        .Bind(Letter(m.direction))
+        .Bind(Letter(m.status))
+        .Bind(m.urn)
+        .Bind(m.text)
+        .Bind(AttachmentsToJson(m.attachments))
+        .BindTextOrNull(m.external_id)
+        .Bind(m.contact_name)
+        .Bind(static_cast<int64_t>(m.priority))
+        .Bind(static_cast<int64_t>(m.error_count))
+        .Bind(m.error_reason)
+        .Bind(m.next_attempt_on)
+        .Bind(m.created_on)
+        .Bind(m.modified_on)
+        .Bind(m.received_on)
+        .Bind(m.sent_on)
+        .Bind(AttachmentsToJson(m.quick_replies));
+    return *q.OneInt();
   }
 
   // An incoming msg already stored for this channel and provider id.
   std::optional<std::pair<Int64, std::string>> FindIncomingByExternalId(Int64 channel_id,
                                                                         const std::string& ext) {
     if (ext.empty()) return std::nullopt;
-    std::string e = ext;
-    std::vector<Int64> ids;
-    std::vector<std::string> uuids;
-    S() << "SELECT id, uuid FROM msgs WHERE channel_id = ? AND external_id = ? "
-           "AND direction = 'I' ORDER BY id",
-        use(channel_id), use(e), into(ids), into(uuids), now;
-    if (ids.empty()) return std::nullopt;
-    return std::make_pair(ids[0], uuids[0]);
+    auto q = Q("SELECT id, uuid FROM msgs WHERE channel_id = ? AND external_id = ? "
+               "AND direction = 'I' ORDER BY id LIMIT 1");
+    q.Bind(static_cast<int64_t>(channel_id)).Bind(ext);
+    if (!q.Step()) return std::nullopt;
+    return std::make_pair(static_cast<Int64>(q.Int(0)), q.Text(1));
   }
 
   void CloseAttempts(Int64 msg_id, const std::string& outcome, Micros ts) {
-    std::string o = outcome;
-    Int64 t = ts;
-    S() << "UPDATE attempts SET finished_on = ?, outcome = ? "
-           "WHERE msg_id = ? AND finished_on IS NULL",
-        use(t), use(o), use(msg_id), now;
+    Q("UPDATE attempts SET finished_on = ?, outcome = ? "
+      "WHERE msg_id = ? AND finished_on IS NULL")
+        .Bind(ts)
+        .Bind(outcome)
+        .Bind(static_cast<int64_t>(msg_id))
+        .Run();
   }
 
   // --- logs and events -----------------------------------------------------
@@ -898,34 +978,40 @@ struct SqliteStore::Impl {
     if (channel_id == 0) {
       throw RequestError{Status::InvalidArgument("channel log names no channel")};
     }
-    NInt m = msg_id;
-    if (m.isNull() && log.msg_id) m = *log.msg_id;
+    std::optional<int64_t> m;
+    if (!msg_id.isNull()) m = msg_id.value();
+    else if (log.msg_id) m = *log.msg_id;
     std::string description = log.description;
     if (description.empty()) description = log.is_error() ? "Error: " + log.error : "Success";
-    bool is_error = log.is_error();
-    std::string error = log.error, method = log.method, url = log.url, request = log.request,
-                response = log.response;
-    Int64 status_code = log.status_code;
-    Int64 elapsed = log.elapsed_ms;
-    Int64 created_on = log.created_on != 0 ? log.created_on : ts;
-    S() << "INSERT INTO channel_logs (channel_id, msg_id, description, is_error, error, method, "
-           "url, request, response, response_status, elapsed_ms, created_on) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        use(channel_id), use(m), use(description), use(is_error), use(error), use(method),
-        use(url), use(request), use(response), use(status_code), use(elapsed), use(created_on),
-        now;
+    Q("INSERT INTO channel_logs (channel_id, msg_id, description, is_error, error, method, "
+      "url, request, response, response_status, elapsed_ms, created_on) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .Bind(static_cast<int64_t>(channel_id))
+        .Bind(m)
+        .Bind(description)
+        .Bind(log.is_error())
+        .Bind(log.error)
+        .Bind(log.method)
+        .Bind(log.url)
+        .Bind(log.request)
+        .Bind(log.response)
+        .Bind(static_cast<int64_t>(log.status_code))
+        .Bind(static_cast<int64_t>(log.elapsed_ms))
+        .Bind(log.created_on != 0 ? log.created_on : ts)
+        .Run();
   }
 
-  // Inserts an event and then stores its payload with its own seq in it:
-  // {"seq": N, "topic": T, ...fields}. Both happen inside the caller's
-  // transaction, so no reader ever sees the placeholder.
+  // Inserts an event whose payload carries its own seq:
+  // {"seq": N, "topic": T, ...fields}. The seq is known before the insert
+  // because the caller's write transaction holds the database's write lock
+  // (BEGIN IMMEDIATE), so one INSERT does what an INSERT and an UPDATE of
+  // the payload did. AUTOINCREMENT's high-water mark still moves with the
+  // explicit seq, so seqs never go back even after deletes.
   Int64 AppendEvent(const std::string& topic, const EventFields& fields, Micros ts) {
-    std::string t = topic;
-    std::string placeholder = "{}";
-    Int64 created_on = ts;
-    Int64 seq = 0;
-    S() << "INSERT INTO events (topic, payload, created_on) VALUES (?, ?, ?) RETURNING seq",
-        use(t), use(placeholder), use(created_on), into(seq), now;
+    if (next_event_seq == 0) {
+      next_event_seq = 1 + *Q(sqlite_only::kLastEventSeq).OneInt();
+    }
+    const Int64 seq = next_event_seq;
     Poco::JSON::Object payload(Poco::JSON_PRESERVE_KEY_ORDER);
     payload.set("seq", seq);
     payload.set("topic", topic);
@@ -933,7 +1019,13 @@ struct SqliteStore::Impl {
     std::ostringstream out;
     payload.stringify(out);
     std::string text = out.str();
-    S() << "UPDATE events SET payload = ? WHERE seq = ?", use(text), use(seq), now;
+    Q("INSERT INTO events (seq, topic, payload, created_on) VALUES (?, ?, ?, ?)")
+        .Bind(static_cast<int64_t>(seq))
+        .Bind(topic)
+        .Bind(text)
+        .Bind(ts)
+        .Run();
+    ++next_event_seq;
     if (collect_events) collect_events->push_back(Event{seq, topic, text, ts});
     return seq;
   }
@@ -945,16 +1037,21 @@ struct SqliteStore::Impl {
     const Micros ts = req.now != 0 ? req.now : Now();
 
     std::vector<Int64> channel_ids, max_workers;
-    S() << "SELECT id, max_workers FROM channels WHERE is_active = TRUE ORDER BY id",
-        into(channel_ids), into(max_workers), now;
+    {
+      auto q = Q("SELECT id, max_workers FROM channels WHERE is_active = TRUE ORDER BY id");
+      while (q.Step()) {
+        channel_ids.push_back(q.Int(0));
+        max_workers.push_back(q.Int(1));
+      }
+    }
     if (channel_ids.empty()) return claimed;
 
-    std::vector<Int64> busy_channels, busy_counts;
-    S() << "SELECT channel_id, COUNT(*) FROM msgs WHERE claimed_by IS NOT NULL "
-           "GROUP BY channel_id",
-        into(busy_channels), into(busy_counts), now;
     std::map<Int64, Int64> in_flight;
-    for (std::size_t i = 0; i < busy_channels.size(); ++i) in_flight[busy_channels[i]] = busy_counts[i];
+    {
+      auto q = Q("SELECT channel_id, COUNT(*) FROM msgs WHERE claimed_by IS NOT NULL "
+                 "GROUP BY channel_id");
+      while (q.Step()) in_flight[q.Int(0)] = q.Int(1);
+    }
 
     // Rotation: start with the first channel after the one served first
     // last time, so with a small limit every channel gets its turn.
@@ -976,10 +1073,11 @@ struct SqliteStore::Impl {
       capacity = std::min<Int64>(capacity, req.limit);
       if (capacity <= 0) continue;
       std::vector<Int64> ids;
-      S() << "SELECT id FROM msgs WHERE channel_id = ? AND status IN ('Q', 'E') "
-             "AND direction = 'O' AND claimed_by IS NULL AND next_attempt_on <= ? "
-             "ORDER BY priority DESC, id LIMIT ?",
-          use(channel_id), use(due), use(capacity), into(ids), now;
+      auto q = Q("SELECT id FROM msgs WHERE channel_id = ? AND status IN ('Q', 'E') "
+                 "AND direction = 'O' AND claimed_by IS NULL AND next_attempt_on <= ? "
+                 "ORDER BY priority DESC, id LIMIT ?");
+      q.Bind(static_cast<int64_t>(channel_id)).Bind(static_cast<int64_t>(due)).Bind(static_cast<int64_t>(capacity));
+      while (q.Step()) ids.push_back(q.Int(0));
       if (!ids.empty()) candidates.emplace_back(channel_id, std::move(ids));
     }
 
@@ -996,16 +1094,21 @@ struct SqliteStore::Impl {
       if (!any) break;
     }
 
-    std::string worker = req.worker;
-    Int64 claimed_on = ts;
+    const int64_t claimed_on = ts;
     for (Int64 id : picked) {
-      std::vector<Int64> updated;
-      S() << "UPDATE msgs SET claimed_by = ?, claimed_on = ?, status = 'Q', modified_on = ? "
-             "WHERE id = ? AND claimed_by IS NULL AND status IN ('Q', 'E') RETURNING id",
-          use(worker), use(claimed_on), use(claimed_on), use(id), into(updated), now;
-      if (updated.empty()) continue;  // cannot happen under the write lock; be safe
-      S() << "INSERT INTO attempts (msg_id, worker, started_on) VALUES (?, ?, ?)", use(id),
-          use(worker), use(claimed_on), now;
+      auto updated = Q("UPDATE msgs SET claimed_by = ?, claimed_on = ?, status = 'Q', modified_on = ? "
+                       "WHERE id = ? AND claimed_by IS NULL AND status IN ('Q', 'E') RETURNING id")
+                         .Bind(req.worker)
+                         .Bind(claimed_on)
+                         .Bind(claimed_on)
+                         .Bind(static_cast<int64_t>(id))
+                         .OneInt();
+      if (!updated) continue;  // cannot happen under the write lock; be safe
+      Q("INSERT INTO attempts (msg_id, worker, started_on) VALUES (?, ?, ?)")
+          .Bind(static_cast<int64_t>(id))
+          .Bind(req.worker)
+          .Bind(claimed_on)
+          .Run();
       claimed.push_back(MustLoadMsg(id));
     }
     return claimed;
@@ -1073,7 +1176,7 @@ Result<Channel> SqliteStore::AddChannel(const Channel& channel) {
     if (channel.type.empty()) return Status::InvalidArgument("channel type is required");
     Channel c = channel;
     if (c.uuid.empty()) {
-      c.uuid = NewUUID();
+      c.uuid = NewRandomUUID();  // operators tell channels apart by its first digits
     } else {
       auto normal = NormalizeUUID(c.uuid);
       if (!normal) return Status::InvalidArgument("invalid channel uuid: '" + c.uuid + "'");
@@ -1239,10 +1342,7 @@ Result<IncomingResult> SqliteStore::IncomingInTxn(Impl& d, Msg msg, const std::v
     return IncomingResult{dup->first, dup->second, true};
   }
   if (!msg.uuid.empty()) {
-    std::string u = msg.uuid;
-    std::vector<Int64> ids;
-    d.S() << "SELECT id FROM msgs WHERE uuid = ?", use(u), into(ids), now;
-    if (!ids.empty()) return IncomingResult{ids[0], msg.uuid, true};
+    if (auto id = d.MsgIdByUuid(msg.uuid)) return IncomingResult{*id, msg.uuid, true};
   } else {
     msg.uuid = NewUUID();
   }
@@ -1285,7 +1385,7 @@ Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakes(const std::vector<I
         for (const auto& intake : intakes) {
           IntakeOutcome out;
           const size_t events_before = collected.size();
-          d.S() << "SAVEPOINT intake", now;
+          d.statements->Exec("SAVEPOINT intake");
           Status st;
           try {
             st = WriteOneIntake(d, intake, out);
@@ -1296,12 +1396,13 @@ Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakes(const std::vector<I
           // spools it); a fault in one intake's data sinks that intake only.
           if (!st.ok() && st.IsUnavailable()) return st;
           if (!st.ok()) {
-            d.S() << "ROLLBACK TO SAVEPOINT intake", now;
+            d.statements->Exec("ROLLBACK TO SAVEPOINT intake");
+            d.next_event_seq = 0;
             collected.resize(events_before);
             out = IntakeOutcome{};
             out.status = st;
           }
-          d.S() << "RELEASE SAVEPOINT intake", now;
+          d.statements->Exec("RELEASE SAVEPOINT intake");
           outcomes.push_back(std::move(out));
         }
         return outcomes;
@@ -1443,17 +1544,17 @@ Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& updat
   const Micros ts = d.Now();
 
   std::vector<MsgRow> rows;
-  Int64 channel_id = ch->id;
+  const int64_t channel_id = ch->id;
   if (update.msg_id) {
-    Int64 id = *update.msg_id;
-    d.S() << std::string(kMsgSelect) + " WHERE m.id = ? AND m.channel_id = ? AND m.direction = 'O'",
-        use(id), use(channel_id), into(rows), now;
+    auto q = d.Q(std::string(kMsgSelect) + " WHERE m.id = ? AND m.channel_id = ? AND m.direction = 'O'");
+    q.Bind(static_cast<int64_t>(*update.msg_id)).Bind(channel_id);
+    if (q.Step()) rows.push_back(Impl::ReadMsgRow(q));
   } else {
-    std::string ext = update.external_id;
-    d.S() << std::string(kMsgSelect) +
+    auto q = d.Q(std::string(kMsgSelect) +
                  " WHERE m.channel_id = ? AND m.external_id = ? AND m.direction = 'O' "
-                 "ORDER BY m.id DESC LIMIT 1",
-        use(channel_id), use(ext), into(rows), now;
+                 "ORDER BY m.id DESC LIMIT 1");
+    q.Bind(channel_id).Bind(update.external_id);
+    if (q.Step()) rows.push_back(Impl::ReadMsgRow(q));
   }
 
   StatusResult result;
@@ -1481,43 +1582,43 @@ Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& updat
       // A send that goes back to the queue (throttled): release the
       // claim and wait for the next attempt.
       release = true;
-      NInt next = update.next_attempt_on ? NInt(*update.next_attempt_on) : NInt(ts);
-      Int64 errors_added = update.count_error ? 1 : 0;
-      Int64 t = ts;
-      d.S() << "UPDATE msgs SET claimed_by = NULL, claimed_on = NULL, next_attempt_on = ?, "
-               "error_count = error_count + ?, modified_on = ? WHERE id = ?",
-          use(next), use(errors_added), use(t), use(id), now;
+      d.Q("UPDATE msgs SET claimed_by = NULL, claimed_on = NULL, next_attempt_on = ?, "
+          "error_count = error_count + ?, modified_on = ? WHERE id = ?")
+          .Bind(update.next_attempt_on ? *update.next_attempt_on : ts)
+          .Bind(static_cast<int64_t>(update.count_error ? 1 : 0))
+          .Bind(ts)
+          .Bind(static_cast<int64_t>(id))
+          .Run();
     }
   } else if (!TransitionAllowed(from, to)) {
     result.outcome = StatusOutcome::kIgnored;
   } else {
     result.outcome = StatusOutcome::kUpdated;
     release = true;
-    std::string status = Letter(to);
-    Int64 t = ts;
     const bool sent = to == MsgStatus::kWired || to == MsgStatus::kSent ||
                       to == MsgStatus::kDelivered || to == MsgStatus::kRead;
-    NInt sent_on = ToNullable(msg.sent_on);
-    if (sent && sent_on.isNull()) sent_on = ts;
+    std::optional<int64_t> sent_on = msg.sent_on;
+    if (sent && !sent_on) sent_on = ts;
     const bool failed = to == MsgStatus::kErrored || to == MsgStatus::kFailed;
-    std::string error_reason = failed ? update.error_reason : std::string();
-    NInt next_attempt_on;
-    if (to == MsgStatus::kErrored) next_attempt_on = ToNullable(update.next_attempt_on);
-    if (to == MsgStatus::kQueued) {
-      next_attempt_on = update.next_attempt_on ? NInt(*update.next_attempt_on) : NInt(ts);
-    }
-    Int64 error_count = msg.error_count + (update.count_error ? 1 : 0);
-    NString ext = NullIfEmpty(external_id);
-    d.S() << "UPDATE msgs SET status = ?, modified_on = ?, sent_on = ?, external_id = ?, "
-             "error_reason = ?, next_attempt_on = ?, error_count = ?, claimed_by = NULL, "
-             "claimed_on = NULL WHERE id = ?",
-        use(status), use(t), use(sent_on), use(ext), use(error_reason), use(next_attempt_on),
-        use(error_count), use(id), now;
+    std::optional<int64_t> next_attempt_on;
+    if (to == MsgStatus::kErrored) next_attempt_on = update.next_attempt_on;
+    if (to == MsgStatus::kQueued) next_attempt_on = update.next_attempt_on ? *update.next_attempt_on : ts;
+    d.Q("UPDATE msgs SET status = ?, modified_on = ?, sent_on = ?, external_id = ?, "
+        "error_reason = ?, next_attempt_on = ?, error_count = ?, claimed_by = NULL, "
+        "claimed_on = NULL WHERE id = ?")
+        .Bind(Letter(to))
+        .Bind(ts)
+        .Bind(sent_on)
+        .BindTextOrNull(external_id)
+        .Bind(failed ? update.error_reason : std::string())
+        .Bind(next_attempt_on)
+        .Bind(static_cast<int64_t>(msg.error_count + (update.count_error ? 1 : 0)))
+        .Bind(static_cast<int64_t>(id))
+        .Run();
   }
 
   if (result.outcome != StatusOutcome::kUpdated && external_id != msg.external_id) {
-    NString ext = NullIfEmpty(external_id);
-    d.S() << "UPDATE msgs SET external_id = ? WHERE id = ?", use(ext), use(id), now;
+    d.Q("UPDATE msgs SET external_id = ? WHERE id = ?").BindTextOrNull(external_id).Bind(static_cast<int64_t>(id)).Run();
   }
   // An attempt stays open exactly while its msg is claimed.
   if (release || !in_flight) d.CloseAttempts(id, Letter(to), ts);

@@ -180,8 +180,8 @@ TEST_F(SendTest, TwoSendersOnOneStoreSendEachMsgOnce) {
   std::string b = AddExChannel("/b");
   std::string lines;
   for (int i = 0; i < 150; ++i)
-    for (const auto& ch : {a, b})
-      lines += "{\"channel\":\"" + ch + "\",\"urn\":\"tel:+250788383383\",\"text\":\"" + ch.substr(0, 4) +
+    for (const auto& [ch, label] : {std::pair{a, "a"}, std::pair{b, "b"}})
+      lines += "{\"channel\":\"" + ch + "\",\"urn\":\"tel:+250788383383\",\"text\":\"" + label +
                std::to_string(i) + "\"}\n";
   ASSERT_EQ(Ctl({"send", "--jsonl", "-"}, lines).exit_code, 0);
   // Two senders with their own control sockets, on one store.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <string>
 #include <thread>
@@ -132,7 +133,7 @@ TEST(CoreClock, SystemClockIsNowAndManualClockMoves) {
 
 // ---------------------------------------------------------------- uuid
 
-bool LooksLikeV4(const std::string& u) {
+bool LooksLikeV7(const std::string& u) {
   if (u.size() != 36) return false;
   for (size_t i = 0; i < u.size(); ++i) {
     char c = u[i];
@@ -142,18 +143,45 @@ bool LooksLikeV4(const std::string& u) {
       return false;
     }
   }
-  return u[14] == '4' && std::string("89ab").find(u[19]) != std::string::npos;
+  return u[14] == '7' && std::string("89ab").find(u[19]) != std::string::npos;
 }
 
-TEST(CoreUuid, NewIsRandomV4LowerCase) {
+TEST(CoreUuid, NewIsV7LowerCase) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
     std::string u = NewUUID();
-    ASSERT_TRUE(LooksLikeV4(u)) << u;
+    ASSERT_TRUE(LooksLikeV7(u)) << u;
     EXPECT_EQ(u, NormalizeUUID(u));
     seen.insert(u);
   }
   EXPECT_EQ(1000u, seen.size());
+}
+
+TEST(CoreUuid, RandomIsV4) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string u = NewRandomUUID();
+    ASSERT_EQ(u[14], '4') << u;
+    ASSERT_NE(std::string("89ab").find(u[19]), std::string::npos) << u;
+    seen.insert(u.substr(0, 8));
+  }
+  EXPECT_GT(seen.size(), 990u);  // the leading digits tell them apart
+}
+
+TEST(CoreUuid, NewSortsByCreationTime) {
+  std::string first = NewUUID();
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  std::string second = NewUUID();
+  EXPECT_LT(first, second);
+  // The leading 48 bits are the Unix time in milliseconds.
+  auto ms_of = [](const std::string& u) {
+    return std::stoull(u.substr(0, 8) + u.substr(9, 4), nullptr, 16);
+  };
+  const auto now_ms = static_cast<unsigned long long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  EXPECT_LE(ms_of(second), now_ms);
+  EXPECT_GT(ms_of(second) + 10000, now_ms);
 }
 
 TEST(CoreUuid, NewIsThreadSafe) {
@@ -168,7 +196,7 @@ TEST(CoreUuid, NewIsThreadSafe) {
   std::set<std::string> all;
   for (const auto& v : per_thread) {
     for (const auto& u : v) {
-      EXPECT_TRUE(LooksLikeV4(u)) << u;
+      EXPECT_TRUE(LooksLikeV7(u)) << u;
       all.insert(u);
     }
   }
