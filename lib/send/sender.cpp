@@ -144,7 +144,9 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
       req.limit = free;
       req.channel_caps = ChannelCaps(now, &tps_limited);
       req.default_max_workers = options_.max_workers;
-      auto claimed = store->ClaimQueued(req);
+      // Through the writer: the claim shares a commit with the statuses
+      // of the sends that just finished.
+      auto claimed = writer_.Claim(req);
       if (!claimed.ok()) {
         if (!outage_logged) Log::Warn("store unavailable", {{"error", claimed.status().message()}});
         outage_logged = true;

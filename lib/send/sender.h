@@ -14,7 +14,9 @@
 //
 // Statuses and channel logs go through an IntakeWriter, so the writes of
 // all sender threads share commits, and fall back to the spool when the
-// store cannot take them (courier-flush replays them).
+// store cannot take them (courier-flush replays them). The foreman's
+// claims go through the same writer (IntakeWriter::Claim), so a claim and
+// the statuses that freed its capacity are one commit, one fsync.
 //
 // Thread-safety: Run() on one thread; Snapshot() from any.
 #include <atomic>

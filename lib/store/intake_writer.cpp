@@ -57,6 +57,19 @@ void IntakeWriter::WriteAsync(Intake intake) {
   cv_.notify_one();
 }
 
+Result<std::vector<Msg>> IntakeWriter::Claim(ClaimRequest request) {
+  auto pending = std::make_unique<PendingClaim>();
+  pending->request = std::move(request);
+  auto future = pending->done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !thread_.joinable()) return Status::Unavailable("shutting down");
+    claims_.push_back(std::move(pending));
+  }
+  cv_.notify_one();
+  return future.get();
+}
+
 IntakeWriterStats IntakeWriter::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;
@@ -65,31 +78,52 @@ IntakeWriterStats IntakeWriter::stats() const {
 void IntakeWriter::Loop() {
   while (true) {
     std::vector<std::unique_ptr<Pending>> batch;
+    std::unique_ptr<PendingClaim> claim;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() && stopping_) return;
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || !claims_.empty(); });
+      if (queue_.empty() && claims_.empty() && stopping_) return;
       while (!queue_.empty() && batch.size() < max_batch_) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      if (!claims_.empty()) {
+        claim = std::move(claims_.front());
+        claims_.pop_front();
+      }
     }
+    // Never leave a waiting thread waiting forever: whatever Flush did not
+    // answer is answered with the error.
     try {
-      Flush(batch);
+      Flush(batch, std::move(claim));
     } catch (const std::exception& e) {
-      // Never leave a request thread waiting forever.
       for (auto& p : batch) {
+        if (!p) continue;
         IntakeWrite w;
         w.error = Status::Internal(e.what());
-        p->done.set_value(w);
+        try {
+          p->done.set_value(w);
+        } catch (const std::future_error&) {
+          // already answered
+        }
       }
     }
   }
 }
 
-void IntakeWriter::Flush(std::vector<std::unique_ptr<Pending>>& batch) {
+void IntakeWriter::Flush(std::vector<std::unique_ptr<Pending>>& batch, std::unique_ptr<PendingClaim> claim) {
+  // The claim is answered exactly once, whatever happens below.
+  struct ClaimAnswer {
+    std::unique_ptr<PendingClaim> claim;
+    Result<std::vector<Msg>> result = Status::Internal("claim not run");
+    ~ClaimAnswer() {
+      if (claim) claim->done.set_value(std::move(result));
+    }
+  } answer{std::move(claim)};
+
   const Micros now = clock_.Now();
   if (now < store_down_until_) {
+    answer.result = Status::Unavailable("store unavailable (backing off)");
     Spool(batch, Status::Unavailable("store unavailable (backing off)"));
     return;
   }
@@ -104,8 +138,12 @@ void IntakeWriter::Flush(std::vector<std::unique_ptr<Pending>>& batch) {
     intakes.reserve(batch.size());
     for (auto& p : batch) intakes.push_back(p->intake);
     std::vector<Event> events;
-    auto written = store_->WriteIntakes(intakes, &events);
+    std::vector<Msg> claimed;
+    auto written = answer.claim
+                       ? store_->WriteIntakesAndClaim(intakes, &answer.claim->request, &claimed, &events)
+                       : store_->WriteIntakes(intakes, &events);
     if (written.ok()) {
+      if (answer.claim) answer.result = std::move(claimed);
       if (outage_logged_) {
         Log::Info("store available again");
         outage_logged_ = false;
@@ -132,6 +170,7 @@ void IntakeWriter::Flush(std::vector<std::unique_ptr<Pending>>& batch) {
     // A broken connection is reopened on the next attempt.
     store_.reset();
   }
+  answer.result = failure;
   store_down_until_ = clock_.Now() + outage_backoff_;
   Spool(batch, failure);
 }

@@ -15,7 +15,8 @@
 // tries the store again, so an outage costs each request one fsync, not a
 // busy timeout.
 //
-// Thread-safety: Write() from any number of threads; Start/Stop from one.
+// Thread-safety: Write() and Claim() from any number of threads;
+// Start/Stop from one.
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -61,6 +62,12 @@ class IntakeWriter {
   IntakeWrite Write(Intake intake);
   // Queues without waiting (for error logs whose loss costs nothing).
   void WriteAsync(Intake intake);
+  // Claims queued msgs (Store::ClaimQueued) inside the next batch's
+  // transaction, after its intakes: courier-send's statuses and its next
+  // claim share one commit. Blocks until that commit. Fails (nothing
+  // claimed) when the store cannot take the batch; the batch's intakes
+  // are spooled as usual. One claim per batch: a second waits for the next.
+  Result<std::vector<Msg>> Claim(ClaimRequest request);
 
   IntakeWriterStats stats() const;
 
@@ -70,8 +77,12 @@ class IntakeWriter {
     std::promise<IntakeWrite> done;
     bool wait = true;
   };
+  struct PendingClaim {
+    ClaimRequest request;
+    std::promise<Result<std::vector<Msg>>> done;
+  };
   void Loop();
-  void Flush(std::vector<std::unique_ptr<Pending>>& batch);
+  void Flush(std::vector<std::unique_ptr<Pending>>& batch, std::unique_ptr<PendingClaim> claim);
   void Spool(std::vector<std::unique_ptr<Pending>>& batch, const Status& why);
 
   StoreOpener open_;
@@ -89,6 +100,7 @@ class IntakeWriter {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Pending>> queue_;
+  std::deque<std::unique_ptr<PendingClaim>> claims_;
   bool stopping_ = false;
   std::thread thread_;
   IntakeWriterStats stats_;

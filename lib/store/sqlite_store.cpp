@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
+#include <tuple>
 #include <utility>
 
 #include <Poco/Data/DataException.h>
@@ -276,6 +277,11 @@ constexpr const char* kTempStoreMemory = "PRAGMA temp_store = MEMORY";
 // the intake path updates stay in memory instead of being re-read from the
 // WAL or the file on each batch. Grows only as pages are used.
 constexpr const char* kCacheSize = "PRAGMA cache_size = -32768";
+// Checkpoint when the WAL holds 8192 pages (32 MiB; default 1000). Under
+// load the same hot pages (index right edges, the events table's tail)
+// are written by commit after commit; a longer interval copies each of
+// them to the database once per checkpoint instead of once per 4 MiB.
+constexpr const char* kWalAutoCheckpoint = "PRAGMA wal_autocheckpoint = 8192";
 
 void RegisterConnector() {
   static std::once_flag once;
@@ -642,6 +648,7 @@ struct SqliteStore::Impl {
       S() << sqlite_only::kForeignKeysOn, now;
       S() << sqlite_only::kTempStoreMemory, now;
       S() << sqlite_only::kCacheSize, now;
+      S() << sqlite_only::kWalAutoCheckpoint, now;
       statements = std::make_unique<SqliteStatements>(Poco::Data::SQLite::Utility::dbHandle(*session));
     } catch (...) {
       Status st = CurrentExceptionStatus("open " + path);
@@ -841,18 +848,20 @@ struct SqliteStore::Impl {
   }
 
   Contact LoadContact(Int64 contact_id) {
-    std::vector<ContactRow> rows;
-    S() << "SELECT id, uuid, name, is_stopped, created_on FROM contacts WHERE id = ?",
-        use(contact_id), into(rows), now;
-    if (rows.empty()) throw CorruptData("contact " + std::to_string(contact_id) + " vanished");
     Contact c;
-    c.id = rows[0].id;
-    c.uuid = rows[0].uuid;
-    c.name = rows[0].name;
-    c.stopped = rows[0].is_stopped;
-    c.created_on = rows[0].created_on;
-    S() << "SELECT urn FROM contact_urns WHERE contact_id = ? ORDER BY id", use(contact_id),
-        into(c.urns), now;
+    {
+      auto q = Q("SELECT id, uuid, name, is_stopped, created_on FROM contacts WHERE id = ?");
+      q.Bind(static_cast<int64_t>(contact_id));
+      if (!q.Step()) throw CorruptData("contact " + std::to_string(contact_id) + " vanished");
+      c.id = q.Int(0);
+      c.uuid = q.Text(1);
+      c.name = q.Text(2);
+      c.stopped = q.Int(3) != 0;
+      c.created_on = q.Int(4);
+    }
+    auto q = Q("SELECT urn FROM contact_urns WHERE contact_id = ? ORDER BY id");
+    q.Bind(static_cast<int64_t>(contact_id));
+    while (q.Step()) c.urns.push_back(q.Text(0));
     return c;
   }
 
@@ -1037,11 +1046,13 @@ struct SqliteStore::Impl {
     const Micros ts = req.now != 0 ? req.now : Now();
 
     std::vector<Int64> channel_ids, max_workers;
+    std::map<Int64, std::pair<std::string, std::string>> channel_names;  // id -> uuid, type
     {
-      auto q = Q("SELECT id, max_workers FROM channels WHERE is_active = TRUE ORDER BY id");
+      auto q = Q("SELECT id, max_workers, uuid, channel_type FROM channels WHERE is_active = TRUE ORDER BY id");
       while (q.Step()) {
         channel_ids.push_back(q.Int(0));
         max_workers.push_back(q.Int(1));
+        channel_names[q.Int(0)] = {q.Text(2), q.Text(3)};
       }
     }
     if (channel_ids.empty()) return claimed;
@@ -1079,6 +1090,10 @@ struct SqliteStore::Impl {
       q.Bind(static_cast<int64_t>(channel_id)).Bind(static_cast<int64_t>(due)).Bind(static_cast<int64_t>(capacity));
       while (q.Step()) ids.push_back(q.Int(0));
       if (!ids.empty()) candidates.emplace_back(channel_id, std::move(ids));
+      // The interleave below takes one msg per channel per round, so once
+      // `limit` channels have msgs the first round fills the claim: the
+      // channels after them would not be used.
+      if (candidates.size() >= static_cast<std::size_t>(req.limit)) break;
     }
 
     // Interleave: one from each channel per round, until the limit.
@@ -1095,21 +1110,36 @@ struct SqliteStore::Impl {
     }
 
     const int64_t claimed_on = ts;
+    // RETURNING gives the claimed row in kMsgSelect's column order (the
+    // channel's uuid and type, blank here, come from channel_names), so
+    // the msg is not read again. A msg in Q keeps its status out of SET:
+    // SQLite rewrites the entries of every index on a column named in SET.
+    constexpr const char* kReturning =
+        " RETURNING id, uuid, channel_id, '', '', direction, status, urn, text, attachments, "
+        "external_id, contact_name, priority, error_count, error_reason, created_on, modified_on, "
+        "received_on, sent_on, next_attempt_on, claimed_by, quick_replies";
     for (Int64 id : picked) {
-      auto updated = Q("UPDATE msgs SET claimed_by = ?, claimed_on = ?, status = 'Q', modified_on = ? "
-                       "WHERE id = ? AND claimed_by IS NULL AND status IN ('Q', 'E') RETURNING id")
-                         .Bind(req.worker)
-                         .Bind(claimed_on)
-                         .Bind(claimed_on)
-                         .Bind(static_cast<int64_t>(id))
-                         .OneInt();
-      if (!updated) continue;  // cannot happen under the write lock; be safe
+      std::optional<MsgRow> row;
+      for (const char* update :
+           {"UPDATE msgs SET claimed_by = ?, claimed_on = ?, modified_on = ? "
+            "WHERE id = ? AND claimed_by IS NULL AND status = 'Q'",
+            "UPDATE msgs SET claimed_by = ?, claimed_on = ?, modified_on = ?, status = 'Q' "
+            "WHERE id = ? AND claimed_by IS NULL AND status = 'E'"}) {
+        auto q = Q(std::string(update) + kReturning);
+        q.Bind(req.worker).Bind(claimed_on).Bind(claimed_on).Bind(static_cast<int64_t>(id));
+        if (q.Step()) {
+          row = ReadMsgRow(q);
+          break;
+        }
+      }
+      if (!row) continue;  // cannot happen under the write lock; be safe
       Q("INSERT INTO attempts (msg_id, worker, started_on) VALUES (?, ?, ?)")
           .Bind(static_cast<int64_t>(id))
           .Bind(req.worker)
           .Bind(claimed_on)
           .Run();
-      claimed.push_back(MustLoadMsg(id));
+      std::tie(row->channel_uuid, row->channel_type) = channel_names[row->channel_id];
+      claimed.push_back(ToMsg(*row));
     }
     return claimed;
   }
@@ -1251,12 +1281,12 @@ Status SqliteStore::RemoveChannel(const std::string& uuid) {
 
 Result<Contact> SqliteStore::GetContactByURN(const std::string& urn) {
   Impl& d = *impl_;
-  return d.Run<Contact>("get contact", Txn::kRead, [&]() -> Result<Contact> {
-    std::string u = urn;
-    std::vector<Int64> ids;
-    d.S() << "SELECT contact_id FROM contact_urns WHERE urn = ?", use(u), into(ids), now;
-    if (ids.empty()) return Status::NotFound("contact not found");
-    return d.LoadContact(ids[0]);
+  // No transaction: the two reads of LoadContact may see different
+  // commits only if a URN is added in between, which callers tolerate.
+  return d.Run<Contact>("get contact", Txn::kNone, [&]() -> Result<Contact> {
+    auto id = d.Q("SELECT contact_id FROM contact_urns WHERE urn = ?").Bind(urn).OneInt();
+    if (!id) return Status::NotFound("contact not found");
+    return d.LoadContact(*id);
   });
 }
 
@@ -1375,8 +1405,17 @@ Result<IncomingResult> SqliteStore::WriteIncoming(Msg msg, const std::vector<Cha
 
 Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakes(const std::vector<Intake>& intakes,
                                                             std::vector<Event>* events) {
+  return WriteIntakesAndClaim(intakes, nullptr, nullptr, events);
+}
+
+Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakesAndClaim(const std::vector<Intake>& intakes,
+                                                                    const ClaimRequest* claim,
+                                                                    std::vector<Msg>* claimed,
+                                                                    std::vector<Event>* events) {
   Impl& d = *impl_;
+  if (claim && claim->worker.empty()) return Status::InvalidArgument("claim needs a worker name");
   std::vector<Event> collected;
+  std::vector<Msg> claimed_here;
   d.collect_events = &collected;
   auto result = d.Run<std::vector<IntakeOutcome>>(
       "write intakes", Txn::kWrite, [&]() -> Result<std::vector<IntakeOutcome>> {
@@ -1405,10 +1444,16 @@ Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakes(const std::vector<I
           d.statements->Exec("RELEASE SAVEPOINT intake");
           outcomes.push_back(std::move(out));
         }
+        // After the statuses, so the claim sees the capacity they freed.
+        if (claim && claim->limit > 0) claimed_here = d.Claim(*claim);
         return outcomes;
       });
   d.collect_events = nullptr;
-  if (result.ok() && events) events->insert(events->end(), collected.begin(), collected.end());
+  if (!result.ok()) return result;
+  if (events) events->insert(events->end(), collected.begin(), collected.end());
+  // Only a committed claim moves the rotation.
+  if (!claimed_here.empty()) d.last_first_channel = claimed_here.front().channel_id;
+  if (claimed) *claimed = std::move(claimed_here);
   return result;
 }
 
@@ -1565,7 +1610,7 @@ Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& updat
     return result;
   }
 
-  const MsgRow row = rows[0];
+  const MsgRow& row = rows[0];
   Msg msg = ToMsg(row);
   const MsgStatus from = msg.status;
   const MsgStatus to = update.status;
@@ -1603,18 +1648,44 @@ Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& updat
     std::optional<int64_t> next_attempt_on;
     if (to == MsgStatus::kErrored) next_attempt_on = update.next_attempt_on;
     if (to == MsgStatus::kQueued) next_attempt_on = update.next_attempt_on ? *update.next_attempt_on : ts;
-    d.Q("UPDATE msgs SET status = ?, modified_on = ?, sent_on = ?, external_id = ?, "
-        "error_reason = ?, next_attempt_on = ?, error_count = ?, claimed_by = NULL, "
-        "claimed_on = NULL WHERE id = ?")
-        .Bind(Letter(to))
-        .Bind(ts)
-        .Bind(sent_on)
-        .BindTextOrNull(external_id)
-        .Bind(failed ? update.error_reason : std::string())
-        .Bind(next_attempt_on)
-        .Bind(static_cast<int64_t>(msg.error_count + (update.count_error ? 1 : 0)))
-        .Bind(static_cast<int64_t>(id))
-        .Run();
+    const int error_count = msg.error_count + (update.count_error ? 1 : 0);
+    const std::string error_reason = failed ? update.error_reason : std::string();
+    // external_id only when it changes: SQLite maintains every index on a
+    // column named in SET, changed or not, and two indexes hold it.
+    if (external_id != msg.external_id) {
+      d.Q("UPDATE msgs SET status = ?, modified_on = ?, sent_on = ?, external_id = ?, "
+          "error_reason = ?, next_attempt_on = ?, error_count = ?, claimed_by = NULL, "
+          "claimed_on = NULL WHERE id = ?")
+          .Bind(Letter(to))
+          .Bind(ts)
+          .Bind(sent_on)
+          .BindTextOrNull(external_id)
+          .Bind(error_reason)
+          .Bind(next_attempt_on)
+          .Bind(static_cast<int64_t>(error_count))
+          .Bind(static_cast<int64_t>(id))
+          .Run();
+    } else {
+      d.Q("UPDATE msgs SET status = ?, modified_on = ?, sent_on = ?, "
+          "error_reason = ?, next_attempt_on = ?, error_count = ?, claimed_by = NULL, "
+          "claimed_on = NULL WHERE id = ?")
+          .Bind(Letter(to))
+          .Bind(ts)
+          .Bind(sent_on)
+          .Bind(error_reason)
+          .Bind(next_attempt_on)
+          .Bind(static_cast<int64_t>(error_count))
+          .Bind(static_cast<int64_t>(id))
+          .Run();
+    }
+    // The msg as it now is, for the event (no need to read it back).
+    msg.status = to;
+    msg.modified_on = ts;
+    msg.sent_on = sent_on;
+    msg.external_id = external_id;
+    msg.error_reason = error_reason;
+    msg.next_attempt_on = next_attempt_on;
+    msg.error_count = error_count;
   }
 
   if (result.outcome != StatusOutcome::kUpdated && external_id != msg.external_id) {
@@ -1624,12 +1695,12 @@ Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& updat
   if (release || !in_flight) d.CloseAttempts(id, Letter(to), ts);
   for (const auto& log : update.logs) d.InsertLog(log, ch->id, NInt(id), ts);
 
-  Msg after = d.MustLoadMsg(id);
   if (result.outcome == StatusOutcome::kUpdated) {
-    d.AppendEvent("status.updated", StatusEventFields(after), ts);
+    d.AppendEvent("status.updated", StatusEventFields(msg), ts);
   }
   result.msg_id = id;
-  result.status = after.status;
+  // Unchanged and ignored updates leave the status as it was.
+  result.status = msg.status;
   return result;
 }
 

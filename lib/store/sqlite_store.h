@@ -106,6 +106,9 @@ class SqliteStore : public Store {
   Result<IncomingResult> WriteIncoming(Msg msg, const std::vector<ChannelLog>& logs) override;
   Result<std::vector<IntakeOutcome>> WriteIntakes(const std::vector<Intake>& intakes,
                                                   std::vector<Event>* events) override;
+  Result<std::vector<IntakeOutcome>> WriteIntakesAndClaim(const std::vector<Intake>& intakes,
+                                                          const ClaimRequest* claim, std::vector<Msg>* claimed,
+                                                          std::vector<Event>* events) override;
   Result<std::vector<Msg>> QueueOutgoing(std::vector<Msg> msgs) override;
   Result<int64_t> ImportMsgs(const std::vector<Msg>& msgs) override;
   Result<std::vector<Msg>> ClaimQueued(const ClaimRequest& req) override;

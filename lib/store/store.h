@@ -167,6 +167,17 @@ class Store {
   virtual Result<std::vector<IntakeOutcome>> WriteIntakes(const std::vector<Intake>& intakes,
                                                           std::vector<Event>* events) = 0;
 
+  // WriteIntakes, then, when `claim` is given, ClaimQueued(*claim) into
+  // *claimed, all in ONE transaction: courier-send's writer commits the
+  // statuses of finished sends and its next claim with one fsync instead
+  // of two commits racing for the write lock. The claim runs after the
+  // intakes, so it sees the capacity their statuses freed. Fails as a
+  // whole like WriteIntakes (nothing written, nothing claimed).
+  virtual Result<std::vector<IntakeOutcome>> WriteIntakesAndClaim(const std::vector<Intake>& intakes,
+                                                                  const ClaimRequest* claim,
+                                                                  std::vector<Msg>* claimed,
+                                                                  std::vector<Event>* events) = 0;
+
   // Outgoing: queue msgs (status Q) in one transaction; fills ids and uuids.
   virtual Result<std::vector<Msg>> QueueOutgoing(std::vector<Msg> msgs) = 0;
   // Inserts msgs as they are (any direction and status), keeping their

@@ -571,6 +571,51 @@ TEST_F(SqliteStoreTest, ClaimRespectsMaxWorkersWithInFlightMsgs) {
   EXPECT_EQ(from_default, 3);
 }
 
+TEST_F(SqliteStoreTest, WriteIntakesAndClaimIsOneCommitThatSeesItsStatuses) {
+  Channel ch = AddChannel("EX", /*max_workers=*/1);
+  auto ids = Queue(ch, 3);
+  auto first = Claim(10);
+  ASSERT_EQ(first.size(), 1u);
+  // The claimed msg comes back whole (no second read of the row).
+  EXPECT_EQ(first[0].channel_uuid, ch.uuid);
+  EXPECT_EQ(first[0].channel_type, "EX");
+  EXPECT_EQ(first[0].text, "msg 0");
+  EXPECT_EQ(first[0].status, MsgStatus::kQueued);
+  const int64_t seq_before = *store_->LastEventSeq();
+
+  // The status of the msg in flight and the next claim, together: the
+  // claim sees the slot the status freed.
+  Intake statuses;
+  statuses.channel_uuid = ch.uuid;
+  StatusUpdate u;
+  u.channel_uuid = ch.uuid;
+  u.msg_id = first[0].id;
+  u.status = MsgStatus::kWired;
+  statuses.statuses.push_back(u);
+  ClaimRequest req;
+  req.worker = "host:1";
+  req.now = clock_.Now();
+  req.limit = 10;
+  std::vector<Msg> claimed;
+  std::vector<Event> events;
+  auto written = store_->WriteIntakesAndClaim({statuses}, &req, &claimed, &events);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_EQ(written->size(), 1u);
+  EXPECT_TRUE((*written)[0].status.ok());
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, ids[1]);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].seq, seq_before + 1);
+  EXPECT_EQ(store_->GetMsg(ids[0])->status, MsgStatus::kWired);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE finished_on IS NULL"), 1);
+
+  // Without a claim it is WriteIntakes.
+  claimed.clear();
+  auto plain = store_->WriteIntakesAndClaim({}, nullptr, &claimed, nullptr);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(claimed.empty());
+}
+
 TEST_F(SqliteStoreTest, ClaimRespectsChannelCaps) {
   Channel a = AddChannel("EX");
   Channel b = AddChannel("KN");
