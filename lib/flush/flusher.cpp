@@ -147,6 +147,11 @@ bool Flusher::Commit(std::vector<Claimed>& batch, FlushReport& report) {
   }
   MaybeCrashAfterCommit();
   for (size_t i = 0; i < batch.size(); ++i) Settle(batch[i].name, (*written)[i].status, report);
+  Status synced = spool_.SyncDone();
+  if (!synced.ok()) {
+    Log::Error("cannot sync spool cur/ after removing flushed files", {{"error", synced.message()}});
+    report.spool_error = synced;
+  }
   return true;
 }
 

@@ -106,7 +106,13 @@ HttpServer::~HttpServer() { Stop(); }
 Status HttpServer::Start() {
   try {
     Poco::Net::SocketAddress address(impl_->options.address, static_cast<Poco::UInt16>(impl_->options.port));
-    Poco::Net::ServerSocket socket(address, 512);
+    // SO_REUSEADDR (restart while old connections linger in TIME_WAIT) but
+    // not SO_REUSEPORT, which Poco's (address, backlog) constructor sets: with
+    // it a second courier-recv on the same port starts "fine" and the
+    // kernel splits webhooks between the two (and their stores).
+    Poco::Net::ServerSocket socket;
+    socket.bind(address, /*reuseAddress=*/true, /*reusePort=*/false);
+    socket.listen(512);
     impl_->port = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(impl_->options.max_threads);

@@ -90,10 +90,10 @@ Status SpoolDir::Done(const std::string& name) const {
   // Called only after the store committed; a crash before the unlink
   // leaves the file in cur/, replayed again at restart, which the store's
   // idempotent replay (msg uuids) turns into a no-op.
-  Status s = env_.Remove(Path("cur") + "/" + name);
-  if (!s.ok()) return s;
-  return env_.SyncDir(Path("cur"));
+  return env_.Remove(Path("cur") + "/" + name);
 }
+
+Status SpoolDir::SyncDone() const { return env_.SyncDir(Path("cur")); }
 
 Status SpoolDir::Reject(const std::string& name, const std::string& from_state, const std::string& reason) const {
   // The reason is written first: a crash between the two steps leaves a

@@ -50,8 +50,12 @@ class SpoolDir {
   // A flusher's steps for one file. Claim moves new/NAME to cur/NAME (so
   // two flushers never replay one file); Done removes cur/NAME after the
   // store committed its data; Reject moves it to bad/ with NAME.reason.
+  // Done does not sync the directory: a flusher calls SyncDone once after
+  // a batch of Dones (one fsync a batch instead of one a file). An unlink
+  // lost in a crash only replays committed data, which the store ignores.
   Status Claim(const std::string& name) const;
   Status Done(const std::string& name) const;
+  Status SyncDone() const;
   Status Reject(const std::string& name, const std::string& from_state, const std::string& reason) const;
   // At flusher start: whatever a dead flusher left in cur/ goes back to new/.
   Result<int> RecoverClaimed() const;

@@ -184,6 +184,7 @@ bool Daemon::running() {
   pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r == pid_) {
     pid_ = -pid_;  // reaped
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return false;
   }
   return true;
@@ -203,7 +204,7 @@ bool Daemon::WaitForHttp(int port, int timeout_ms) {
 }
 
 int Daemon::Stop(int sig, int timeout_ms) {
-  if (pid_ <= 0) return -1;
+  if (pid_ <= 0) return exit_code_;
   ::kill(-pid_, sig);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {

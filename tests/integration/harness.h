@@ -61,7 +61,7 @@ class Daemon {
   // Polls until GET http://127.0.0.1:port/ answers (true) or timeout.
   bool WaitForHttp(int port, int timeout_ms = 10000);
   // Sends `sig` and waits for the exit; returns the exit code (128+N if
-  // killed by signal N).
+  // killed by signal N), or the code it already exited with.
   int Stop(int sig = 15, int timeout_ms = 20000);
   bool running();
   int pid() const { return pid_; }
@@ -69,6 +69,7 @@ class Daemon {
 
  private:
   int pid_ = -1;
+  int exit_code_ = -1;  // once reaped (by running() or Stop())
   std::string log_path_;
 };
 

@@ -243,6 +243,22 @@ TEST_F(RecvTest, StoreUnavailableAtStartSpools) {
   EXPECT_EQ(http_->Do(req).status_code, 503);
 }
 
+TEST_F(RecvTest, SecondRecvOnTheSamePortRefusesToStart) {
+  StartRecv();
+  // Another store and run dir, same port: it must not share the port
+  // (SO_REUSEPORT would let the kernel split webhooks between the two).
+  auto env2 = env_;
+  env2["COURIER_DB"] = dir_.File("other.db");
+  env2["COURIER_RUN_DIR"] = dir_.File("run2");
+  Daemon second({Bin("courier-recv")}, env2, dir_.File("recv2.log"));
+  for (int i = 0; i < 100 && second.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_FALSE(second.running()) << "a second courier-recv listens on the same port";
+  EXPECT_EQ(second.Stop(), 69) << second.log();
+  EXPECT_NE(second.log().find("cannot listen"), std::string::npos) << second.log();
+  // The first still takes every webhook.
+  EXPECT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=x").status_code, 200);
+}
+
 TEST_F(RecvTest, PublishesStoredEventsOnZeroMQ) {
   StartRecv();
   zmq::socket_t sub(BusContext(), zmq::socket_type::sub);
