@@ -130,7 +130,11 @@ void IntakeWriter::Flush(std::vector<std::unique_ptr<Pending>>& batch, std::uniq
   Status failure;
   if (!store_) {
     auto opened = open_();
-    if (opened.ok()) store_ = std::move(opened.value());
+    if (opened.ok()) {
+      store_ = std::move(opened.value());
+      // Webhooks wait for this writer's commits: no checkpoints in them.
+      store_->HousekeepInBackground();
+    }
     else failure = opened.status();
   }
   if (store_) {

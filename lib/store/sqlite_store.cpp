@@ -30,11 +30,13 @@
 #include <Poco/Nullable.h>
 
 #include "core/json.h"
+#include "core/log.h"
 #include "core/msg_json.h"
 #include "core/msg_status.h"
 #include "core/uuid.h"
 #include "store/schema.h"
 #include "store/sqlite_statement.h"
+#include "store/wal_checkpointer.h"
 
 #include <Poco/Data/SQLite/Utility.h>
 #include <sqlite3.h>
@@ -300,11 +302,6 @@ constexpr const char* kTempStoreMemory = "PRAGMA temp_store = MEMORY";
 // the intake path updates stay in memory instead of being re-read from the
 // WAL or the file on each batch. Grows only as pages are used.
 constexpr const char* kCacheSize = "PRAGMA cache_size = -32768";
-// Checkpoint when the WAL holds 8192 pages (32 MiB; default 1000). Under
-// load the same hot pages (index right edges, the events table's tail)
-// are written by commit after commit; a longer interval copies each of
-// them to the database once per checkpoint instead of once per 4 MiB.
-constexpr const char* kWalAutoCheckpoint = "PRAGMA wal_autocheckpoint = 8192";
 
 void RegisterConnector() {
   static std::once_flag once;
@@ -625,6 +622,8 @@ struct SqliteStore::Impl {
   Clock& clock;
   int busy_timeout_ms;
   sqlite_only::BusyWait busy_wait;  // the connection's busy handler state
+  // Before `session`: the connection's wal hook points at it.
+  std::unique_ptr<WalCheckpointer> checkpointer;
   std::unique_ptr<Poco::Data::Session> session;
   // After `session`, so it is destroyed (its statements finalized) first.
   std::unique_ptr<SqliteStatements> statements;
@@ -640,6 +639,17 @@ struct SqliteStore::Impl {
   std::vector<Event>* collect_events = nullptr;
 
   Poco::Data::Session& S() { return *session; }
+
+  void HandCheckpointsTo(WalCheckpointer& to) {
+    sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(*session);
+    sqlite3_wal_hook(
+        db,
+        [](void* target, sqlite3*, const char*, int pages) {
+          static_cast<WalCheckpointer*>(target)->Notify(pages);
+          return SQLITE_OK;
+        },
+        &to);  // replaces the autocheckpoint hook: no checkpoint in commits
+  }
   // A cached prepared statement (hot paths); see sqlite_statement.h.
   SqliteQuery Q(const std::string& sql) { return (*statements)(sql); }
 
@@ -675,8 +685,8 @@ struct SqliteStore::Impl {
       S() << sqlite_only::kForeignKeysOn, now;
       S() << sqlite_only::kTempStoreMemory, now;
       S() << sqlite_only::kCacheSize, now;
-      S() << sqlite_only::kWalAutoCheckpoint, now;
       statements = std::make_unique<SqliteStatements>(Poco::Data::SQLite::Utility::dbHandle(*session));
+      if (checkpointer) HandCheckpointsTo(*checkpointer);
     } catch (...) {
       Status st = CurrentExceptionStatus("open " + path);
       statements.reset();
@@ -2027,6 +2037,20 @@ Result<std::vector<ChannelLog>> SqliteStore::ListChannelLogs(std::optional<int64
 }
 
 // --- Events --------------------------------------------------------------------
+
+void SqliteStore::HousekeepInBackground() {
+  Impl& d = *impl_;
+  if (d.checkpointer || d.path == ":memory:") return;
+  if (!d.Connect().ok()) return;
+  auto checkpointer = std::make_unique<WalCheckpointer>(d.path, 1000);
+  Status started = checkpointer->Start();
+  if (!started.ok()) {
+    Log::Warn("checkpoints stay in the writer's commits", {{"error", started.message()}});
+    return;
+  }
+  d.checkpointer = std::move(checkpointer);
+  d.HandCheckpointsTo(*d.checkpointer);
+}
 
 Result<std::vector<Event>> SqliteStore::EventsAfter(int64_t seq, int limit) {
   Impl& d = *impl_;

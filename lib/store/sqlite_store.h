@@ -133,6 +133,12 @@ class SqliteStore : public Store {
 
   // Events
   Result<std::vector<Event>> EventsAfter(int64_t seq, int limit) override;
+
+  // WAL checkpoints on a WalCheckpointer thread with its own connection,
+  // triggered (wal hook) when this connection's commits take the WAL past
+  // 1000 pages; this connection no longer checkpoints. If the checkpoint
+  // connection cannot be opened, checkpoints stay where they were.
+  void HousekeepInBackground() override;
   Result<int64_t> LastEventSeq() override;
 
  private:

@@ -220,6 +220,12 @@ class Store {
 
   // Events
   virtual Result<std::vector<Event>> EventsAfter(int64_t seq, int limit) = 0;
+
+  // For a connection that writes under load (an IntakeWriter's): move the
+  // store's housekeeping that would otherwise run inside this connection's
+  // commits (SQLite's WAL checkpoints) to a thread of the store's own. A
+  // no-op where there is none. Call once, after opening.
+  virtual void HousekeepInBackground() {}
   virtual Result<int64_t> LastEventSeq() = 0;
 };
 
