@@ -1,0 +1,1213 @@
+#!/usr/bin/env python3
+"""courier's benchmark harness (python3 standard library only).
+
+Runs courier-recv, courier-send and courier-flush the way an operator
+would (their real flags, a fresh store made with courier-ctl), drives them
+with wrk and a local nginx on 127.0.0.1, reads the outcome from the store
+with sqlite3 (read-only), prints one table of figures against the targets,
+and writes the same as JSON to bench/results/. See bench/README.md.
+
+    python3 bench/run.py --bin-dir build/release/tools --bench-bin-dir build/release/bench
+    python3 bench/run.py --quick --rows receive,flush
+
+Exit status: 0 every row ran and every correctness check held (a missed
+performance target does not change it); 1 a row failed or a check did not
+hold (msgs lost, a count wrong); 64 usage; 69 a program is missing.
+"""
+
+import argparse
+import ctypes
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timezone
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE_DIR = os.path.join(REPO, "bench", ".cache")
+# Bump when the scale-store generator changes: cached stores are keyed by
+# schema version, this and the msg count.
+GENERATOR_VERSION = 2
+ROWS = ["receive", "send", "mixed", "flush", "scale", "memory"]
+PORT_LISTEN_STATE = "0A"
+
+
+class BenchError(Exception):
+    """A row cannot go on; the message says why."""
+
+
+# --- processes -----------------------------------------------------------------
+
+
+def _die_with_parent():
+    # Children get SIGTERM if the harness itself dies (kill -9 included),
+    # so no daemon outlives a run. Linux PR_SET_PDEATHSIG = 1.
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+class Procs:
+    """Every process the harness starts in the background, to stop them all."""
+
+    def __init__(self):
+        self.live = []  # [(name, Popen, log file)]
+
+    def start(self, name, argv, log_path):
+        log = open(log_path, "ab")
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True, preexec_fn=_die_with_parent)
+        self.live.append((name, p, log))
+        return p
+
+    def stop(self, p, timeout=40):
+        """SIGTERM, then SIGKILL after `timeout` s; returns the exit status."""
+        for i, (_, q, log) in enumerate(self.live):
+            if q is p:
+                del self.live[i]
+                break
+        else:
+            log = None
+        if p.poll() is None:
+            try:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if log:
+            log.close()
+        return p.returncode
+
+    def stop_all(self, keep=()):
+        for name, p, _ in list(reversed(self.live)):
+            if name not in keep:
+                self.stop(p, timeout=10)
+
+    def pids(self):
+        return {p.pid for _, p, _ in self.live}
+
+
+def proc_status(pid):
+    """VmRSS, VmHWM (kB) of a live process from /proc/PID/status."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "Threads"):
+                out[key] = int(value.split()[0])
+    return out
+
+
+def proc_cpu_s(pid):
+    """CPU seconds (user + system, all threads) a live process has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def other_load(mine=()):
+    """What else runs on the machine: the load average and the processes
+    that compete with a benchmark, other than `mine` and their children."""
+    names = {"courier-recv", "courier-send", "courier-flush", "courier-ctl", "wrk", "nginx", "cc1plus"}
+    mine = set(mine) | {os.getpid()}
+    seen = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) in mine:
+            continue
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+            with open(f"/proc/{pid}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid in mine:
+            continue
+        if comm in names:
+            seen[comm] = seen.get(comm, 0) + 1
+    return {"loadavg": [round(x, 2) for x in os.getloadavg()], "processes": seen}
+
+
+def listeners(port):
+    """How many sockets listen on 127.0.0.1:port (or any address)."""
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    local, state = fields[1], fields[3]
+                    if state == PORT_LISTEN_STATE and int(local.rsplit(":", 1)[1], 16) == port:
+                        n += 1
+        except OSError:
+            pass
+    return n
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url, timeout=1.0):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except (OSError, urllib.error.URLError):
+        return None
+
+
+def percentile(values, q):
+    """Nearest-rank q-quantile (0..1) of values; None when empty."""
+    if not values:
+        return None
+    v = sorted(values)
+    rank = max(1, min(len(v), int(-(-q * len(v) // 1))))
+    return v[rank - 1]
+
+
+def ro(db):
+    """A read-only connection to a store (WAL readers see every commit)."""
+    return sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+
+
+# --- the run -------------------------------------------------------------------
+
+
+class Store:
+    """A store, spool and run dir in the temp dir, made by courier-ctl."""
+
+    def __init__(self, ctx, name, db=None):
+        self.ctx = ctx
+        self.dir = os.path.join(ctx.tmp, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.db = db or os.path.join(self.dir, "courier.db")
+        self.spool = os.path.join(self.dir, "spool")
+        self.run = os.path.join(self.dir, "run")
+
+    def shared(self):
+        return ["--db", self.db, "--spool-dir", self.spool, "--run-dir", self.run]
+
+    def ctl(self, *args, record=True, check=True):
+        return self.ctx.run([self.ctx.bin("courier-ctl")] + self.shared() + list(args), record=record, check=check)
+
+    def init(self):
+        self.ctl("init")
+        return self
+
+    def channel_add(self, type_, address, config=(), record=True):
+        args = ["channel", "add", "--type", type_, "--address", address, "--country", "RW"]
+        for c in config:
+            args += ["--config", c]
+        return self.ctl(*args, record=record).stdout.strip()
+
+    def channel_id(self, uuid):
+        return self.count("SELECT id FROM channels WHERE uuid = ?", (uuid,))
+
+    def count(self, sql, args=()):
+        c = ro(self.db)
+        try:
+            return c.execute(sql, args).fetchone()[0]
+        finally:
+            c.close()
+
+
+class Ctx:
+    def __init__(self, args):
+        self.args = args
+        self.procs = Procs()
+        self.tmp = None
+        self.commands = {}  # row -> [command lines]
+        self.row = None
+        self.shared = {}  # figures one row leaves for another (memory)
+        self.nginx_port = None
+        self.failed_checks = []
+
+    # Paths shown in command lines are shortened to these names.
+    def display(self, argv):
+        text = shlex.join(str(a) for a in argv)
+        for path, name in ((self.tmp, "$TMP"), (self.args.bench_bin_dir, "$BENCH_BIN"),
+                           (self.args.bin_dir, "$BIN"), (CACHE_DIR, "$CACHE")):
+            if path:
+                text = text.replace(path, name)
+        return text
+
+    def record(self, argv, note=""):
+        line = self.display(argv) + (f"   # {note}" if note else "")
+        self.commands.setdefault(self.row or "setup", []).append(line)
+
+    def bin(self, name):
+        return os.path.join(self.args.bin_dir, name)
+
+    def run(self, argv, record=True, check=True, note="", timeout=3600, **kw):
+        if record:
+            self.record(argv, note)
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, preexec_fn=_die_with_parent, **kw)
+        if check and r.returncode != 0:
+            raise BenchError(f"{self.display(argv)} exited {r.returncode}: {r.stderr.strip()[-2000:]}")
+        return r
+
+    def start(self, name, argv, log_name, note=""):
+        self.record(argv, note)
+        return self.procs.start(name, argv, os.path.join(self.tmp, log_name))
+
+    def log_tail(self, log_name, n=15):
+        try:
+            with open(os.path.join(self.tmp, log_name), errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    # --- daemons ---------------------------------------------------------------
+
+    def start_recv(self, store, label):
+        port = free_port()
+        log = f"{label}-recv.log"
+        p = self.start("courier-recv", [self.bin("courier-recv")] + store.shared() + ["--port", str(port)], log)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while http_get(url + "/") != 200:
+            if p.poll() is not None:
+                raise BenchError(f"courier-recv exited {p.returncode}:\n{self.log_tail(log)}")
+            if time.monotonic() > deadline:
+                raise BenchError(f"courier-recv not answering GET / after 30 s:\n{self.log_tail(log)}")
+            time.sleep(0.02)
+        self.check_single_listener(port, "courier-recv")
+        return p, url
+
+    def check_single_listener(self, port, who):
+        # courier-recv's socket allows SO_REUSEPORT: a second process on the
+        # same port would silently take half the requests.
+        n = listeners(port)
+        if n != 1:
+            raise BenchError(f"{n} sockets listen on 127.0.0.1:{port}, expected only {who}'s")
+
+    def wait_daemon(self, store, program, p, log):
+        """Polls courier-ctl status until `program` answers on its control socket."""
+        deadline = time.monotonic() + 30
+        while True:
+            if p.poll() is not None:
+                raise BenchError(f"{program} exited {p.returncode}:\n{self.log_tail(log)}")
+            r = store.ctl("status", "--json", record=False, check=False)
+            try:
+                if json.loads(r.stdout)["daemons"].get(program):
+                    return
+            except (ValueError, KeyError):
+                pass
+            if time.monotonic() > deadline:
+                raise BenchError(f"{program} not answering courier-ctl status after 30 s:\n{self.log_tail(log)}")
+            time.sleep(0.05)
+
+    def start_send(self, store, label, wait=False):
+        log = f"{label}-send.log"
+        argv = [self.bin("courier-send")] + store.shared() + ["--max-workers", str(self.args.send_workers)]
+        p = self.start("courier-send", argv, log,
+                       note=f"--max-workers {self.args.send_workers}: the sink answers in well under 1 ms")
+        if wait:
+            self.wait_daemon(store, "courier-send", p, log)
+        return p
+
+    def nginx(self):
+        """One nginx for the whole run: the reference server and the send sink."""
+        if self.nginx_port:
+            return self.nginx_port
+        d = os.path.join(self.tmp, "nginx")
+        os.makedirs(os.path.join(d, "temp"), exist_ok=True)
+        port = free_port()
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""# courier bench: a reference server that does nothing but answer.
+worker_processes 1;
+pid {d}/nginx.pid;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    # courier-recv keeps connections open forever; so does this nginx.
+    keepalive_requests 1000000;
+    client_body_temp_path {d}/temp/body;
+    proxy_temp_path {d}/temp/proxy;
+    fastcgi_temp_path {d}/temp/fastcgi;
+    uwsgi_temp_path {d}/temp/uwsgi;
+    scgi_temp_path {d}/temp/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ return 200 "ok"; }}
+    }}
+}}
+""")
+        nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+        if not nginx:
+            raise BenchError("nginx not found (scripts/install-deps.sh bench installs it)")
+        p = self.start("nginx", [nginx, "-c", conf, "-p", d, "-e", os.path.join(d, "error.log"),
+                                 "-g", "daemon off;"], "nginx.log")
+        deadline = time.monotonic() + 15
+        while http_get(f"http://127.0.0.1:{port}/") != 200:
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise BenchError(f"nginx did not start:\n{self.log_tail('nginx.log')}")
+            time.sleep(0.02)
+        self.nginx_port = port
+        return port
+
+    # --- wrk -------------------------------------------------------------------
+
+    def wrk_script(self, kind, path, counting):
+        name = os.path.join(self.tmp, f"wrk-{kind}-{'count' if counting else 'plain'}-{abs(hash(path)) % 10**8}.lua")
+        body = WRK_LUA.replace("@PATH@", path).replace("@KIND@", kind)
+        if counting:
+            body += WRK_LUA_RESPONSE
+        with open(name, "w") as f:
+            f.write(body)
+        return name
+
+    def wrk_cmd(self, url, kind, path, duration, counting=False):
+        self.args.salt += 1
+        script = self.wrk_script(kind, path, counting)
+        return ["wrk", "-t2", "-c32", f"-d{duration}s", "--latency", "-s", script, url + path,
+                "--", str(self.args.salt)]
+
+    def wrk_parse(self, argv, out, err):
+        for line in out.splitlines():
+            if line.startswith("BENCH_JSON "):
+                r = json.loads(line[len("BENCH_JSON "):])
+                secs = r["duration_us"] / 1e6
+                r["rps"] = r["requests"] / secs if secs else 0
+                r["socket_errors"] = r["connect"] + r["read"] + r["write"] + r["timeout"]
+                # Without a response() hook wrk still counts status >= 400:
+                # every other answer here is a 2xx.
+                if r["n2xx"] < 0:
+                    r["n2xx"] = r["requests"] - r["status"]
+                    r["nother"] = r["status"]
+                r["errors"] = r["socket_errors"] + r["nother"]
+                r["p50_ms"], r["p99_ms"] = r["p50_us"] / 1000, r["p99_us"] / 1000
+                return r
+        raise BenchError(f"no result from {self.display(argv)}: {err.strip()[-1000:]} {out.strip()[-1000:]}")
+
+    def wrk(self, url, kind, path, duration, counting=False, note=""):
+        argv = self.wrk_cmd(url, kind, path, duration, counting)
+        r = self.run(argv, note=note, timeout=duration + 120)
+        return self.wrk_parse(argv, r.stdout, r.stderr)
+
+
+WRK_LUA = r"""-- generated by bench/run.py: every request a distinct sender and text
+-- (and, for KN, a distinct provider id so dedup never kicks in).
+path = "@PATH@"
+kind = "@KIND@"
+threads = {}
+
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  salt = args[1] or "1"
+  counter = 0
+  n2xx = 0
+  nother = 0
+end
+
+function request()
+  counter = counter + 1
+  local sender = string.format("%%2B2507880%05d", (tid * 49999 + counter) % 100000)
+  local text = "bench+" .. salt .. "+" .. tid .. "+" .. counter
+  if kind == "kn" then
+    local id = salt .. string.format("%02d%09d", tid, counter)
+    return wrk.format("POST", path .. "?id=" .. id .. "&ts=" .. os.time() .. "&message=" .. text ..
+                      "&sender=" .. sender, {}, "")
+  end
+  return wrk.format("POST", path, {["Content-Type"] = "application/x-www-form-urlencoded"},
+                    "sender=" .. sender .. "&text=" .. text)
+end
+
+function done(summary, latency, requests)
+  local ok, other = -1, -1
+  if response then
+    ok, other = 0, 0
+    for _, t in ipairs(threads) do
+      ok = ok + t:get("n2xx")
+      other = other + t:get("nother")
+    end
+  end
+  local e = summary.errors
+  io.write(string.format('BENCH_JSON {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,' ..
+    '"write":%d,"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"mean_us":%.1f,"n2xx":%d,"nother":%d}\n', summary.requests, summary.duration, e.connect,
+    e.read, e.write, e.status, e.timeout, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, latency.mean, ok, other))
+end
+"""
+
+# Appended for the counting run: costs wrk the parsing of every response.
+WRK_LUA_RESPONSE = r"""
+function response(status, headers, body)
+  if status >= 200 and status < 300 then n2xx = n2xx + 1 else nother = nother + 1 end
+end
+"""
+
+
+# --- figures -------------------------------------------------------------------
+
+
+class Figures:
+    def __init__(self):
+        self.items = []
+
+    def add(self, row, name, value, unit="", target=None, ok=None, note=""):
+        """target: text shown; ok: True pass, False miss, None no target."""
+        self.items.append({"row": row, "figure": name, "value": value, "unit": unit,
+                           "target": target or "", "pass": ok, "note": note})
+
+
+def fmt(value, unit=""):
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        if abs(value) >= 100:
+            text = f"{value:,.0f}"
+        elif abs(value) >= 10:
+            text = f"{value:.1f}"
+        else:
+            text = f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
+    elif isinstance(value, int):
+        text = f"{value:,}"
+    else:
+        text = str(value)
+    return f"{text} {unit}".strip()
+
+
+def wait_stable(count, settle=0.3, limit=15.0):
+    """Polls count() until two readings `settle` s apart agree."""
+    last = count()
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        time.sleep(settle)
+        now = count()
+        if now == last:
+            return now
+        last = now
+    return last
+
+
+# --- rows ----------------------------------------------------------------------
+
+
+def row_receive(ctx, fig, details):
+    a = ctx.args
+    st = Store(ctx, "receive").init()
+    ex = st.channel_add("EX", "1234")
+    kn = st.channel_add("KN", "1235", ["send_url=http://127.0.0.1:9/cgi-bin/sendsms", "username=bench",
+                                       "password=bench"])
+    nginx = f"http://127.0.0.1:{ctx.nginx()}"
+    recv, url = ctx.start_recv(st, "receive")
+    port = int(url.rsplit(":", 1)[1])
+    for code, kind, uuid in (("EX", "ex", ex), ("KN", "kn", kn)):
+        path = f"/c/{kind}/{uuid}/receive"
+        cid = st.channel_id(uuid)
+
+        def stored():
+            return st.count("SELECT count(*) FROM msgs WHERE direction = 'I' AND channel_id = ?", (cid,))
+
+        before = stored()
+        cpu0 = proc_cpu_s(recv.pid)
+        r = ctx.wrk(url, kind, path, a.duration, note=f"{code} receive, no response() hook")
+        r["recv_cpu_s"] = proc_cpu_s(recv.pid) - cpu0
+        ctx.check_single_listener(port, "courier-recv")
+        got = wait_stable(stored) - before
+        n = ctx.wrk(nginx, kind, path, a.duration, note="the same load against nginx")
+        # The exact 2xx count, from a response() hook (which slows wrk).
+        before_c = stored()
+        cdur = max(3, a.duration // 4)
+        c = ctx.wrk(url, kind, path, cdur, counting=True, note=f"{code} receive, response() counts 2xx")
+        got_c = wait_stable(stored) - before_c
+        ratio = r["rps"] / n["rps"] if n["rps"] else None
+        row = f"receive {code}"
+        fig.add(row, "courier-recv req/s (c32)", r["rps"], "req/s", ">= 20,000", r["rps"] >= 20000)
+        fig.add(row, "p50 latency", r["p50_ms"], "ms")
+        fig.add(row, "p99 latency", r["p99_ms"], "ms", "<= 20 ms", r["p99_ms"] <= 20)
+        fig.add(row, "errors (socket + non-2xx)", r["errors"], "", "0", r["errors"] == 0)
+        if r["requests"]:
+            fig.add(row, "courier-recv CPU per request", r["recv_cpu_s"] / r["requests"] * 1e6, "us",
+                    note=f"{r['recv_cpu_s'] / (r['duration_us'] / 1e6):.2f} cores busy")
+        fig.add(row, "nginx req/s (same load)", n["rps"], "req/s")
+        fig.add(row, "nginx p99 latency", n["p99_ms"], "ms")
+        fig.add(row, "courier/nginx", ratio, "", ">= 0.33", ratio is not None and ratio >= 1 / 3)
+        for label, res, s in (("", r, got), (" (counted run)", c, got_c)):
+            lost = res["n2xx"] - s
+            # wrk stops reading at its deadline: requests then in flight
+            # are still stored (and not counted), at most one a connection.
+            ok = 0 <= s - res["n2xx"] <= 32
+            fig.add(row, f"2xx answered / msgs stored{label}", f"{res['n2xx']} / {s}", "",
+                    "stored - 2xx in 0..32", ok, note=f"lost {max(lost, 0)}")
+            if not ok:
+                ctx.failed_checks.append(f"{row}: {res['n2xx']} answered 2xx but {s} msgs stored")
+        fig.add(row, "req/s with response() hook", c["rps"], "req/s", note=f"{cdur} s run")
+        details[code] = {"courier": r, "nginx": n, "counted": c, "stored": got, "stored_counted": got_c,
+                         "ratio": ratio}
+    ctx.shared["recv_hwm_kb"] = proc_status(recv.pid)["VmHWM"]
+    details["recv_status_after"] = proc_status(recv.pid)
+    ctx.procs.stop(recv)
+
+
+def make_send_channels(ctx, st, n, sink):
+    argv_note = f"x{n}, addresses 2000..{2000 + n - 1}"
+    uuids = []
+    for i in range(n):
+        uuids.append(st.channel_add("EX", str(2000 + i), [f"send_url={sink}"], record=(i == 0)))
+    ctx.commands[ctx.row][-1] += f"   # {argv_note}"
+    return uuids
+
+
+def queue_msgs(ctx, st, channels, count, name, contacts=None):
+    """One courier-ctl send --jsonl of `count` msgs round-robin over channels;
+    returns the seconds it took."""
+    path = os.path.join(st.dir, name)
+    with open(path, "w") as f:
+        for i in range(count):
+            k = (contacts[i % len(contacts)] if contacts else i % 100000)
+            urn = f"tel:+2507880{k:05d}" if not contacts else f"tel:+25078{k:07d}"
+            f.write(json.dumps({"channel": channels[i % len(channels)], "urn": urn,
+                                "text": f"bench send {i}, a reply of a realistic length for an SMS"}) + "\n")
+    t0 = time.monotonic()
+    st.ctl("send", "--jsonl", path)
+    return time.monotonic() - t0
+
+
+def watch_send(ctx, st, total, start_wall, proc, log, limit):
+    """Polls the store every 0.25 s until no outgoing msg is queued or in
+    flight. Returns the counts by status, the per-channel W counts at the
+    first poll where half were W, the number of polls, and whether `limit`
+    seconds ran out first."""
+    half = None
+    polls = 0
+    deadline = time.monotonic() + limit
+    while True:
+        time.sleep(0.25)
+        polls += 1
+        c = ro(st.db)
+        try:
+            by_status = dict(c.execute("SELECT status, count(*) FROM msgs WHERE direction = 'O' GROUP BY status"))
+            in_flight = c.execute("SELECT count(*) FROM msgs WHERE claimed_by IS NOT NULL").fetchone()[0]
+            if half is None and by_status.get("W", 0) >= total / 2:
+                per = dict(c.execute("SELECT channel_id, count(*) FROM msgs WHERE direction = 'O' "
+                                     "AND status = 'W' GROUP BY channel_id"))
+                ids = [r[0] for r in c.execute("SELECT DISTINCT channel_id FROM msgs WHERE direction = 'O'")]
+                half = {"elapsed_s": time.time() - start_wall, "w": by_status.get("W", 0),
+                        "per_channel": [per.get(i, 0) for i in ids]}
+        finally:
+            c.close()
+        queued = by_status.get("Q", 0)
+        if queued == 0 and in_flight == 0:
+            return by_status, half, polls, False
+        if proc.poll() is not None:
+            raise BenchError(f"courier-send exited {proc.returncode}:\n{ctx.log_tail(log)}")
+        if time.monotonic() > deadline:
+            return by_status, half, polls, True
+
+
+def send_figures(ctx, st, start_wall):
+    """Rate and W latency from the store's own columns (microseconds)."""
+    c = ro(st.db)
+    try:
+        rows = c.execute("SELECT created_on, sent_on FROM msgs WHERE direction = 'O' AND status = 'W'").fetchall()
+    finally:
+        c.close()
+    if not rows:
+        return {"w": 0, "rate": 0, "p50_ms": None, "p99_ms": None, "last_w_s": None}
+    last = max(s for _, s in rows) / 1e6
+    lat = [(s - cr) / 1000 for cr, s in rows]
+    span = last - start_wall
+    return {"w": len(rows), "rate": len(rows) / span if span > 0 else None, "last_w_s": span,
+            "p50_ms": percentile(lat, 0.5), "p99_ms": percentile(lat, 0.99)}
+
+
+def row_send(ctx, fig, details):
+    a = ctx.args
+    total = a.send_msgs
+    st = Store(ctx, "send").init()
+    sink = f"http://127.0.0.1:{ctx.nginx()}/send"
+    channels = make_send_channels(ctx, st, 100, sink)
+    queue_s = queue_msgs(ctx, st, channels, total, "send.jsonl")
+    fig.add("send", f"courier-ctl send --jsonl ({total:,} msgs)", total / queue_s, "msgs/s",
+            note=f"{queue_s:.1f} s")
+    start = time.time()
+    p = ctx.start_send(st, "send")
+    by_status, half, polls, timed_out = watch_send(ctx, st, total, start, p, "send-send.log",
+                                                   limit=max(180, total / 200))
+    f = send_figures(ctx, st, start)
+    send_cpu = proc_cpu_s(p.pid)
+    ctx.shared["send_hwm_kb"] = proc_status(p.pid)["VmHWM"]
+    details["send_status_after"] = proc_status(p.pid)
+    ctx.procs.stop(p)
+    errored, failed = by_status.get("E", 0), by_status.get("F", 0)
+    fig.add("send", f"msgs/s (W {f['w']:,} of {total:,}, start to last W)", f["rate"], "msgs/s", ">= 5,000",
+            f["rate"] is not None and f["rate"] >= 5000, note=f"last W after {fmt(f['last_w_s'], 's')}")
+    if f["w"]:
+        fig.add("send", "courier-send CPU per msg", send_cpu / f["w"] * 1e6, "us",
+                note=f"{send_cpu / f['last_w_s']:.2f} cores busy" if f["last_w_s"] else "")
+    fig.add("send", "created_on -> W p50", f["p50_ms"], "ms")
+    fig.add("send", "created_on -> W p99", f["p99_ms"], "ms")
+    fig.add("send", "errored E / failed F / left Q", f"{errored} / {failed} / {by_status.get('Q', 0)}", "",
+            "0 / 0 / 0", errored == 0 and failed == 0 and not timed_out)
+    if half:
+        per = half["per_channel"]
+        mn, mx = min(per), max(per)
+        fig.add("send", "fairness at half W: per-channel W min/max/mean",
+                f"{mn} / {mx} / {statistics.mean(per):.1f}", "", note=f"at {half['elapsed_s']:.2f} s")
+        fig.add("send", "fairness min/max", mn / mx if mx else None, "")
+    details.update({"figures": f, "by_status": by_status, "half": half, "polls": polls, "timed_out": timed_out,
+                    "queue_s": queue_s, "workers": a.send_workers})
+    if f["w"] + errored + failed != total:
+        ctx.failed_checks.append(f"send: {total} queued, {f['w']} W + {errored} E + {failed} F")
+
+
+def row_mixed(ctx, fig, details):
+    a = ctx.args
+    total = a.mixed_msgs
+    st = Store(ctx, "mixed").init()
+    ex = st.channel_add("EX", "1234")
+    sink = f"http://127.0.0.1:{ctx.nginx()}/send"
+    channels = make_send_channels(ctx, st, 100, sink)
+    queue_msgs(ctx, st, channels, total, "mixed.jsonl")
+    recv, url = ctx.start_recv(st, "mixed")
+    path = f"/c/ex/{ex}/receive"
+    argv = ctx.wrk_cmd(url, "ex", path, a.duration)
+    ctx.record(argv, "in the background, courier-send starts 1 s in")
+    w = ctx.procs.start("wrk", argv, os.path.join(ctx.tmp, "mixed-wrk.out"))
+    time.sleep(1)  # let recv reach its steady state first
+    start = time.time()
+    p = ctx.start_send(st, "mixed")
+    by_status, _, _, timed_out = watch_send(ctx, st, total, start, p, "mixed-send.log",
+                                            limit=max(180, total / 200))
+    f = send_figures(ctx, st, start)
+    try:
+        w.wait(a.duration + 120)
+    except subprocess.TimeoutExpired:
+        raise BenchError("wrk did not finish")
+    ctx.procs.stop(w)
+    with open(os.path.join(ctx.tmp, "mixed-wrk.out")) as out:
+        r = ctx.wrk_parse(argv, out.read(), "")
+    cid = st.channel_id(ex)
+    stored = wait_stable(lambda: st.count("SELECT count(*) FROM msgs WHERE direction='I' AND channel_id=?", (cid,)))
+    # courier-recv's rate while courier-send was sending and wrk loading,
+    # from the store.
+    during = None
+    if f["last_w_s"]:
+        window = min(f["last_w_s"], a.duration - 1)
+        n = st.count("SELECT count(*) FROM msgs WHERE direction='I' AND created_on BETWEEN ? AND ?",
+                     (int(start * 1e6), int((start + window) * 1e6)))
+        during = n / window if window > 0 else None
+    ctx.procs.stop(p)
+    ctx.procs.stop(recv)
+    fig.add("mixed", "courier-recv req/s over the wrk run", r["rps"], "req/s", note=f"errors {r['errors']}")
+    fig.add("mixed", "courier-recv p50 / p90 / p99 latency",
+            f"{r['p50_ms']:.1f} / {r['p90_us'] / 1000:.1f} / {r['p99_ms']:.1f}", "ms")
+    fig.add("mixed", "courier-recv msgs/s while sending", during, "msgs/s", note="from created_on in the store")
+    fig.add("mixed", f"courier-send msgs/s (W {f['w']:,} of {total:,})", f["rate"], "msgs/s",
+            note=f"last W after {fmt(f['last_w_s'], 's')}" + (", send outlasted wrk" if f["last_w_s"] and
+                                                              f["last_w_s"] + 1 > a.duration else ""))
+    for key, solo, mine in (("receive_rps", "receive EX", r["rps"]), ("send_rate", "send", f["rate"])):
+        if ctx.shared.get(key) and mine:
+            fig.add("mixed", f"{solo} mixed/alone", mine / ctx.shared[key], "")
+    ok = 0 <= stored - r["n2xx"] <= 32
+    fig.add("mixed", "2xx answered / msgs stored", f"{r['n2xx']} / {stored}", "", "stored - 2xx in 0..32", ok)
+    if not ok:
+        ctx.failed_checks.append(f"mixed: {r['n2xx']} answered 2xx but {stored} msgs stored")
+    details.update({"wrk": r, "send": f, "by_status": by_status, "recv_during_send": during,
+                    "timed_out": timed_out})
+
+
+def row_flush(ctx, fig, details):
+    a = ctx.args
+    n = a.flush_files
+    st = Store(ctx, "flush").init()
+    ex = st.channel_add("EX", "1234")
+    t0 = time.monotonic()
+    ctx.run([os.path.join(a.bench_bin_dir, "courier-bench"), "spool-fill", "--spool-dir", st.spool,
+             "--channel", ex, "--count", str(n)])
+    fill_s = time.monotonic() - t0
+    new = os.path.join(st.spool, "new")
+    runs = []
+    t0 = time.monotonic()
+    while os.listdir(new) and len(runs) < 10:
+        r = ctx.run([ctx.bin("courier-flush")] + st.shared() + ["--once"], record=not runs, check=False)
+        runs.append({"rc": r.returncode, "stderr": r.stderr.strip()[-300:]})
+        if r.returncode not in (0, 75):
+            raise BenchError(f"courier-flush --once exited {r.returncode}: {r.stderr.strip()}")
+    flush_s = time.monotonic() - t0
+    stored = st.count("SELECT count(*) FROM msgs WHERE direction = 'I'")
+    bad = len([x for x in os.listdir(os.path.join(st.spool, "bad")) if not x.endswith(".reason")])
+    left = len(os.listdir(new)) + len(os.listdir(os.path.join(st.spool, "cur")))
+    fig.add("flush", f"courier-bench spool-fill ({n:,} files, fsynced)", n / fill_s, "files/s",
+            note="courier-recv's spool write path")
+    fig.add("flush", f"courier-flush --once ({len(runs)} run{'s' * (len(runs) > 1)})", n / flush_s, "files/s",
+            ">= 10,000", n / flush_s >= 10000, note=f"{flush_s:.2f} s")
+    ok = stored == n and bad == 0 and left == 0
+    fig.add("flush", "msgs stored / bad / left", f"{stored} / {bad} / {left}", "", f"{n} / 0 / 0", ok)
+    if not ok:
+        ctx.failed_checks.append(f"flush: {n} files, {stored} msgs stored, {bad} bad, {left} left")
+    details.update({"fill_s": fill_s, "flush_s": flush_s, "runs": runs, "stored": stored, "bad": bad})
+
+
+# --- scale: generated history ----------------------------------------------------
+
+
+def schema_version(ctx):
+    if "schema_version" not in ctx.shared:
+        st = Store(ctx, "schema-probe").init()
+        ctx.shared["schema_version"] = st.count("SELECT max(version) FROM schema_version")
+    return ctx.shared["schema_version"]
+
+
+
+
+def uuid7_sql(micros):
+    """SQL for a v7 uuid (as lib/core/uuid NewUUID makes for msgs and
+    contacts) whose time is the SQL expression `micros`."""
+    ms = f"printf('%012x', ({micros}) / 1000)"
+    return (f"substr({ms}, 1, 8) || '-' || substr({ms}, 9, 4) || '-7' || substr(lower(hex(randomblob(2))), 2) "
+            "|| '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' "
+            "|| lower(hex(randomblob(6)))")
+
+
+def generate_store(ctx, path, n):
+    """A store holding n msgs of 90 days' history over 100 EX channels:
+    schema and channels by courier-ctl, contacts, URNs and msgs by SQL."""
+    d = os.path.join(ctx.tmp, f"gen-{n}")
+    st = Store(ctx, f"gen-{n}", db=path)
+    st.init()
+    for i in range(100):
+        st.channel_add("EX", str(3000 + i), ["send_url=http://127.0.0.1:9/send"], record=(i == 0))
+    ctx.commands[ctx.row][-1] += "   # x100"
+    nc = max(100, n // 10)
+    t_end = int((time.time() - 3600) * 1e6)
+    span = 90 * 86400 * 10**6
+    step = span // n
+    t_start = t_end - span
+    c = sqlite3.connect(path, isolation_level=None)
+    c.execute("PRAGMA journal_mode = OFF")  # leaves WAL; set back below
+    c.execute("PRAGMA synchronous = OFF")
+    c.execute("PRAGMA cache_size = -1000000")
+    c.execute("PRAGMA temp_store = MEMORY")
+    c.execute("PRAGMA foreign_keys = OFF")
+    ch = [r[0] for r in c.execute("SELECT id FROM channels ORDER BY id")]
+    if ch != list(range(ch[0], ch[0] + 100)):
+        raise BenchError(f"channel ids not contiguous: {ch[:5]}...")
+    ch0 = ch[0]
+    # Secondary indexes are dropped and rebuilt (sorting beats 5M random
+    # inserts); their exact SQL comes from the schema courier made.
+    indexes = c.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                        "AND tbl_name IN ('msgs', 'contacts', 'contact_urns')").fetchall()
+    c.execute("BEGIN")
+    for name, _ in indexes:
+        c.execute(f"DROP INDEX {name}")
+    c.execute(f"""WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {nc})
+        INSERT INTO contacts (id, uuid, name, is_stopped, created_on, modified_on)
+        SELECT i, {uuid7_sql(f'{t_start} + i * {span // nc}')}, '', FALSE, {t_start} + i * {span // nc},
+               {t_start} + i * {span // nc} FROM k""")
+    c.execute(f"""WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {nc})
+        INSERT INTO contact_urns (id, urn, scheme, path, contact_id, channel_id)
+        SELECT i, 'tel:+25078' || printf('%07d', i), 'tel', '+25078' || printf('%07d', i), i,
+               {ch0} + (i % 100) FROM k""")
+    # r: a pseudo-random 0..999 per msg, from a hash of its id (random()
+    # would be evaluated again at every use). 55% incoming P, 15% W,
+    # 29.9% D, 0.1% F, over a contact's channel; ids follow time.
+    c.execute(f"""WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {n}),
+        m AS (SELECT i, ((i * 2654435761) % 4294967296) % 1000 AS r,
+                     ((i * 2246822519) % {nc}) + 1 AS ck,
+                     {t_start} + (i - 1) * {step} + ((i * 40503) % 1000000) AS t FROM k)
+        INSERT INTO msgs (id, uuid, channel_id, contact_id, contact_urn_id, direction, status, urn, text,
+                          attachments, external_id, contact_name, priority, error_count, error_reason,
+                          next_attempt_on, claimed_by, claimed_on, created_on, modified_on, received_on,
+                          sent_on, quick_replies)
+        SELECT i, {uuid7_sql('t')}, {ch0} + (ck % 100), ck, ck,
+               CASE WHEN r < 550 THEN 'I' ELSE 'O' END,
+               CASE WHEN r < 550 THEN 'P' WHEN r < 700 THEN 'W' WHEN r < 999 THEN 'D' ELSE 'F' END,
+               'tel:+25078' || printf('%07d', ck),
+               'history msg ' || i || ', some words of an ordinary text message',
+               '[]', NULL, '', 1,
+               CASE WHEN r = 999 THEN 3 ELSE 0 END,
+               CASE WHEN r = 999 THEN 'bench: gave up (gave up after 3 attempts)' ELSE '' END,
+               NULL, NULL, NULL, t, t + 2000000,
+               CASE WHEN r < 550 THEN t END,
+               CASE WHEN r >= 550 AND r < 999 THEN t + 1000000 END, '[]'
+        FROM m""")
+    for _, sql in indexes:
+        c.execute(sql)
+    c.execute("COMMIT")
+    c.execute("PRAGMA journal_mode = WAL")
+    c.close()
+    # Re-opened as courier opens it (synchronous FULL, WAL), checked.
+    c = sqlite3.connect(path)
+    c.execute("PRAGMA synchronous = FULL")
+    got = c.execute("SELECT count(*) FROM msgs").fetchone()[0]
+    mode = c.execute("PRAGMA journal_mode").fetchone()[0]
+    c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    c.close()
+    if got != n or mode != "wal":
+        raise BenchError(f"generated store has {got} msgs (wanted {n}), journal_mode {mode}")
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def scale_store(ctx, n):
+    """Path of a working copy of an n-msg store, from bench/.cache/ (made
+    there first when missing). One copy a run; rows may change it."""
+    key = f"copy-{n}"
+    if key in ctx.shared:
+        return ctx.shared[key]
+    name = f"store-v{schema_version(ctx)}-g{GENERATOR_VERSION}-{n}.db"
+    cached = os.path.join(CACHE_DIR, name)
+    if os.path.exists(cached):
+        ctx.shared.setdefault("cache_hits", []).append(name)
+    else:
+        os.makedirs(CACHE_DIR, exist_ok=True)
+        part = cached + ".part"
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(part + suffix):
+                os.unlink(part + suffix)
+        t0 = time.monotonic()
+        print(f"  generating a {n:,}-msg store in {os.path.relpath(cached)} (cached for later runs)...",
+              flush=True)
+        generate_store(ctx, part, n)
+        os.replace(part, cached)
+        ctx.shared.setdefault("generated", {})[name] = round(time.monotonic() - t0, 1)
+    d = os.path.join(ctx.tmp, f"scale-{n}")
+    os.makedirs(d, exist_ok=True)
+    copy = os.path.join(d, "courier.db")
+    ctx.record(["cp", cached, copy], "the cached history store; bench/run.py generate_store() makes it when missing")
+    shutil.copyfile(cached, copy)
+    # Written back now, not by courier's first checkpoint fsync (which
+    # would otherwise stall on a GiB of the copy's dirty pages).
+    fd = os.open(copy, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    ctx.shared[key] = copy
+    ctx.shared[f"size-{n}"] = os.path.getsize(cached)
+    return copy
+
+
+def row_scale(ctx, fig, details):
+    a = ctx.args
+    dur = a.scale_duration
+    res = {}
+    for n in (10000, a.scale_msgs):
+        if n in res:
+            continue
+        db = scale_store(ctx, n)
+        st = Store(ctx, f"scale-{n}", db=db)
+        c = ro(db)
+        try:
+            chans = [r[0] for r in c.execute("SELECT uuid FROM channels ORDER BY id LIMIT 10")]
+        finally:
+            c.close()
+        recv, url = ctx.start_recv(st, f"scale-{n}")
+        r = ctx.wrk(url, "ex", f"/c/ex/{chans[0]}/receive", dur, note=f"{n:,}-msg store")
+        ctx.procs.stop(recv)
+        # 2,000 replies to existing contacts, over 10 channels, then the
+        # claims a sender would make for them.
+        queue_msgs(ctx, st, chans, 2000, "scale.jsonl", contacts=list(range(1, 2001)))
+        out = ctx.run([os.path.join(a.bench_bin_dir, "courier-bench"), "claim", "--db", db, "--limit", "100",
+                       "--rounds", "20"]).stdout
+        claim = json.loads(out)
+        size = ctx.shared[f"size-{n}"]
+        res[n] = {"wrk": r, "claim": claim, "db_bytes": size}
+        label = f"scale {n // 1000:,}k" if n < 10**6 else f"scale {n / 1e6:g}M"
+        fig.add(label, "receive EX req/s", r["rps"], "req/s", note=f"p99 {r['p99_ms']:.1f} ms, {dur} s")
+        fig.add(label, "claim p50 / p99 (limit 100)", f"{claim['claim_p50_ms']:.2f} / {claim['claim_p99_ms']:.2f}",
+                "ms", note=f"{claim['msgs']} msgs in {claim['claims']} claims; W p50 {claim['status_p50_ms']:.2f} ms")
+        fig.add(label, "store size before the row", size / 2**20, "MiB")
+    small, big = res[10000], res[a.scale_msgs]
+    if a.scale_msgs != 10000:
+        lbl = f"{a.scale_msgs / 1e6:g}M/10k"
+        rate = big["wrk"]["rps"] / small["wrk"]["rps"]
+        fig.add("scale", f"receive req/s {lbl}", rate, "", ">= 0.90", rate >= 0.9)
+        cl = big["claim"]["claim_p50_ms"] / small["claim"]["claim_p50_ms"]
+        fig.add("scale", f"claim p50 {lbl}", cl, "", "<= 1.10", cl <= 1.1)
+        cl99 = big["claim"]["claim_p99_ms"] / small["claim"]["claim_p99_ms"]
+        fig.add("scale", f"claim p99 {lbl}", cl99, "")
+    details.update({str(k): v for k, v in res.items()})
+    details["cache"] = {"hits": ctx.shared.get("cache_hits", []), "generated_s": ctx.shared.get("generated", {})}
+
+
+def row_memory(ctx, fig, details):
+    a = ctx.args
+    st = Store(ctx, "memory").init()
+    recv, _ = ctx.start_recv(st, "memory")
+    send = ctx.start_send(st, "memory", wait=True)
+    flush = ctx.start("courier-flush", [ctx.bin("courier-flush")] + st.shared(), "memory-flush.log")
+    ctx.wait_daemon(st, "courier-flush", flush, "memory-flush.log")
+    time.sleep(2)
+    for name, p in (("courier-recv", recv), ("courier-send", send), ("courier-flush", flush)):
+        s = proc_status(p.pid)
+        details[name] = s
+        fig.add("memory", f"{name} idle VmRSS", s["VmRSS"] / 1024, "MiB", "<= 10 MiB", s["VmRSS"] <= 10240,
+                note=f"anon {s['RssAnon'] / 1024:.1f} MiB, file {s['RssFile'] / 1024:.1f} MiB, "
+                     f"{s['Threads']} threads")
+    for p in (flush, send, recv):
+        ctx.procs.stop(p)
+    for key, name, after in (("recv_hwm_kb", "courier-recv", "receive"), ("send_hwm_kb", "courier-send", "send")):
+        v = ctx.shared.get(key)
+        fig.add("memory", f"{name} VmHWM after row {after}", v / 1024 if v else None, "MiB",
+                note="" if v else f"row {after} not run")
+    db = scale_store(ctx, a.scale_msgs)
+    big = Store(ctx, f"scale-{a.scale_msgs}", db=db)
+    for args in (["queue"], ["msgs", "list", "--limit", "100"]):
+        times = []
+        for i in range(5):
+            t0 = time.monotonic()
+            big.ctl(*args, record=(i == 0))
+            times.append(time.monotonic() - t0)
+        ctx.commands[ctx.row][-1] += "   # x5"
+        fig.add("memory", f"courier-ctl {' '.join(args)} on {a.scale_msgs:,} msgs (median of 5)",
+                statistics.median(times) * 1000, "ms")
+        details[" ".join(args)] = times
+
+
+# --- machine -------------------------------------------------------------------
+
+
+def machine_info(tmp):
+    info = {"nproc": os.cpu_count(), "hostname": socket.gethostname(), "kernel": platform.release(),
+            "python": platform.python_version()}
+    try:
+        info["affinity"] = len(os.sched_getaffinity(0))
+    except AttributeError:
+        pass
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                info["ram_mib"] = int(line.split()[1]) // 1024
+    real = os.path.realpath(tmp)
+    best = ("", "?", "?")
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            mount = left.split()[4]
+            fstype, source = right.split()[0], right.split()[1]
+            if (real == mount or real.startswith(mount.rstrip("/") + "/")) and len(mount) >= len(best[0]):
+                best = (mount, fstype, source)
+    info["fs"] = {"dir": real, "mount": best[0], "type": best[1], "device": best[2]}
+    # fdatasync latency where the stores and spools live.
+    path = os.path.join(tmp, "fdatasync.probe")
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    block = os.urandom(4096)
+    lat = []
+    try:
+        for i in range(200):
+            t0 = time.perf_counter()
+            os.pwrite(fd, block, i * 4096)
+            os.fdatasync(fd)
+            lat.append((time.perf_counter() - t0) * 1000)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    info["fdatasync_ms"] = {"n": 200, "p50": round(percentile(lat, 0.5), 3), "p99": round(percentile(lat, 0.99), 3),
+                            "mean": round(statistics.mean(lat), 3)}
+    return info
+
+
+def git_info():
+    def git(*args):
+        r = subprocess.run(["git", "-C", REPO] + list(args), capture_output=True, text=True)
+        return r.stdout.strip() if r.returncode == 0 else None
+
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(changed),
+            "changed": changed.splitlines() if changed else []}
+
+
+# --- main ----------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(64, f"{self.prog}: error: {message}\n")  # sysexits EX_USAGE, as the tools
+
+
+def parse_args(argv):
+    p = _Parser(description="courier benchmarks; see bench/README.md.")
+    p.add_argument("--bin-dir", default=os.path.join(REPO, "build", "release", "tools"),
+                   help="where courier-recv, -send, -flush and -ctl are")
+    p.add_argument("--bench-bin-dir", default=os.path.join(REPO, "build", "release", "bench"),
+                   help="where courier-bench is")
+    p.add_argument("--quick", action="store_true", help="short durations and small counts, for development")
+    p.add_argument("--rows", default=",".join(ROWS), help="comma-separated, from " + ",".join(ROWS))
+    p.add_argument("--scale-msgs", type=int, help="msgs in the big scale store (default 5000000; --quick 50000)")
+    p.add_argument("--duration", type=int, help="seconds of each wrk run (default 20; --quick 3)")
+    p.add_argument("--send-workers", type=int, default=64,
+                   help="courier-send --max-workers (default 64: what one sets for a fast sink)")
+    p.add_argument("--out", default=os.path.join(REPO, "bench", "results"), help="where the JSON result goes")
+    p.add_argument("--keep", action="store_true", help="keep the temp dir (stores, logs) and say where")
+    a = p.parse_args(argv)
+    a.rows = [r.strip() for r in a.rows.split(",") if r.strip()]
+    bad = [r for r in a.rows if r not in ROWS]
+    if bad or not a.rows:
+        p.error(f"unknown row(s) {','.join(bad)}; rows are {','.join(ROWS)}")
+    a.rows = [r for r in ROWS if r in a.rows]
+    if a.duration is None:
+        a.duration = 3 if a.quick else 20
+    if a.scale_msgs is None:
+        a.scale_msgs = 50000 if a.quick else 5000000
+    if a.duration < 1 or a.scale_msgs < 1000 or a.send_workers < 1:
+        p.error("--duration, --send-workers must be positive and --scale-msgs at least 1000")
+    a.send_msgs = 5000 if a.quick else 50000
+    a.mixed_msgs = 2000 if a.quick else 20000
+    a.flush_files = 2000 if a.quick else 20000
+    a.scale_duration = 3 if a.quick else 10
+    a.bin_dir = os.path.abspath(a.bin_dir)
+    a.bench_bin_dir = os.path.abspath(a.bench_bin_dir)
+    a.out = os.path.abspath(a.out)
+    a.salt = int(time.time()) % 10000 * 10  # makes KN ids distinct across runs on one store
+    return a
+
+
+def check_programs(a):
+    missing = [os.path.join(a.bin_dir, t) for t in ("courier-recv", "courier-send", "courier-flush", "courier-ctl")
+               if not os.access(os.path.join(a.bin_dir, t), os.X_OK)]
+    if not os.access(os.path.join(a.bench_bin_dir, "courier-bench"), os.X_OK):
+        missing.append(os.path.join(a.bench_bin_dir, "courier-bench"))
+    if not shutil.which("wrk"):
+        missing.append("wrk")
+    if not (shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")):
+        missing.append("nginx")
+    return missing
+
+
+def print_report(ctx, fig, result):
+    rows = [("row", "figure", "value", "target", "")]
+    for f in fig.items:
+        value = fmt(f["value"], f["unit"]) + (f"  ({f['note']})" if f["note"] else "")
+        mark = {True: "pass", False: "MISS", None: ""}[f["pass"]]
+        rows.append((f["row"], f["figure"], value, f["target"], mark))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    print()
+    for i, r in enumerate(rows):
+        print("  ".join(c.ljust(widths[j]) for j, c in enumerate(r)).rstrip())
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    m = result["machine"]
+    print(f"\nmachine: {m['nproc']} CPUs ({m.get('cpu_model', '?')}), {m['ram_mib']} MiB, kernel {m['kernel']}, "
+          f"{m['fs']['type']} at {m['fs']['mount']}, fdatasync p50 {m['fdatasync_ms']['p50']} ms "
+          f"p99 {m['fdatasync_ms']['p99']} ms; git {result['git']['commit']}"
+          f"{' (dirty)' if result['git']['dirty'] else ''}")
+    load = result["load_at_start"]
+    others = ", ".join(f"{k} x{v}" for k, v in sorted(load["processes"].items())) or "none"
+    print(f"load average at start {' '.join(map(str, load['loadavg']))}; other processes that compete: {others}")
+    if ctx.args.quick:
+        print("--quick: short runs and small counts; figures are not comparable with the targets.")
+    print("\ncommands ($BIN = " + ctx.args.bin_dir + ", $BENCH_BIN = " + ctx.args.bench_bin_dir +
+          ", $TMP = the run's temp dir, $CACHE = bench/.cache):")
+    for row, lines in ctx.commands.items():
+        print(f"  [{row}]")
+        for line in lines:
+            print(f"    {line}")
+    for row, err in result["errors"].items():
+        print(f"\nrow {row} FAILED: {err}")
+    for c in ctx.failed_checks:
+        print(f"check FAILED: {c}")
+
+
+def main(argv):
+    a = parse_args(argv)
+    missing = check_programs(a)
+    if missing:
+        print("bench: missing: " + ", ".join(missing) + " (make build; scripts/install-deps.sh bench)",
+              file=sys.stderr)
+        return 69
+
+    def terminate(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGHUP, terminate)
+
+    ctx = Ctx(a)
+    fig = Figures()
+    started = datetime.now(timezone.utc)
+    result = {"started": started.isoformat(timespec="seconds"), "argv": [sys.executable] + sys.argv,
+              "quick": a.quick, "rows_run": a.rows, "errors": {}}
+    try:
+        ctx.tmp = tempfile.mkdtemp(prefix="courier-bench-")
+        result["load_at_start"] = other_load()
+        result["machine"] = machine_info(ctx.tmp)
+        result["git"] = git_info()
+        v = subprocess.run([ctx.bin("courier-recv"), "--version"], capture_output=True, text=True)
+        result["courier_version"] = v.stdout.strip()
+        result["binaries_mtime"] = {t: datetime.fromtimestamp(os.path.getmtime(ctx.bin(t)), timezone.utc)
+                                    .isoformat(timespec="seconds") for t in ("courier-recv", "courier-send")}
+        result["settings"] = {k: getattr(a, k) for k in ("duration", "scale_msgs", "send_workers", "send_msgs",
+                                                         "mixed_msgs", "flush_files", "scale_duration")}
+        details = result.setdefault("rows", {})
+        funcs = {"receive": row_receive, "send": row_send, "mixed": row_mixed, "flush": row_flush,
+                 "scale": row_scale, "memory": row_memory}
+        for row in a.rows:
+            ctx.row = row
+            d = details.setdefault(row, {})
+            d["load_before"] = other_load(ctx.procs.pids())
+            t0 = time.monotonic()
+            print(f"bench: {row} ...", flush=True)
+            try:
+                funcs[row](ctx, fig, d)
+                if row == "receive" and "EX" in d:
+                    ctx.shared["receive_rps"] = d["EX"]["courier"]["rps"]
+                if row == "send":
+                    ctx.shared["send_rate"] = d["figures"]["rate"]
+            except BenchError as e:
+                result["errors"][row] = str(e)
+                print(f"bench: {row} failed: {e}", file=sys.stderr, flush=True)
+            finally:
+                ctx.procs.stop_all(keep=("nginx",))
+            d["seconds"] = round(time.monotonic() - t0, 1)
+        result["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        result["figures"] = fig.items
+        result["commands"] = ctx.commands
+        result["failed_checks"] = ctx.failed_checks
+        os.makedirs(a.out, exist_ok=True)
+        stamp = started.strftime("%Y%m%dT%H%M%SZ")
+        out = os.path.join(a.out, f"{stamp}-{result['machine']['hostname']}.json")
+        with open(out, "w") as f:
+            json.dump(result, f, indent=1, default=str)
+            f.write("\n")
+        print_report(ctx, fig, result)
+        print(f"\nwritten: {os.path.relpath(out)}")
+        if a.keep:
+            print(f"kept: {ctx.tmp}")
+        return 1 if result["errors"] or ctx.failed_checks else 0
+    finally:
+        ctx.procs.stop_all()
+        if ctx.tmp and not a.keep:
+            shutil.rmtree(ctx.tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; every process it started is stopped", file=sys.stderr)
+        sys.exit(130)
