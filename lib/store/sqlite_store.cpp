@@ -792,21 +792,26 @@ struct SqliteStore::Impl {
 
   // --- channels --------------------------------------------------------------
 
-  // Reads one kChannelSelect row from a cached statement.
-  static ChannelRow ReadChannelRow(const SqliteQuery& q) {
-    ChannelRow r;
-    r.id = q.Int(0);
-    r.uuid = q.Text(1);
-    r.type = q.Text(2);
-    r.name = q.Text(3);
-    r.address = q.Text(4);
-    r.country = q.Text(5);
-    r.schemes = q.Text(6);
-    r.config = q.Text(7);
-    r.max_workers = q.Int(8);
-    r.tps = q.Int(9);
-    r.is_active = q.Int(10) != 0;
-    r.created_on = q.Int(11);
+  // Reads one row of a row type (ChannelRow, MsgRow ...) from a cached
+  // statement, columns in the order the type's Fields() lists them.
+  template <typename Row>
+  static Row ReadRow(const SqliteQuery& q) {
+    Row r;
+    int column = 0;
+    Row::Fields(r, [&](auto& v) {
+      using V = std::decay_t<decltype(v)>;
+      if constexpr (std::is_same_v<V, std::string>) {
+        v = q.Text(column);
+      } else if constexpr (std::is_same_v<V, bool>) {
+        v = q.Int(column) != 0;
+      } else if constexpr (std::is_same_v<V, NInt>) {
+        if (!q.IsNull(column)) v = q.Int(column);
+      } else {
+        static_assert(std::is_same_v<V, Int64>, "a column type ReadRow does not know");
+        v = q.Int(column);
+      }
+      ++column;
+    });
     return r;
   }
 
@@ -814,7 +819,7 @@ struct SqliteStore::Impl {
     auto q = Q(std::string(kChannelSelect) + " WHERE uuid = ?");
     q.Bind(uuid);
     if (!q.Step()) return std::nullopt;
-    ChannelRow row = ReadChannelRow(q);
+    ChannelRow row = ReadRow<ChannelRow>(q);
     if (active_only && !row.is_active) return std::nullopt;
     return row;
   }
@@ -823,7 +828,7 @@ struct SqliteStore::Impl {
     auto q = Q(std::string(kChannelSelect) + " WHERE id = ?");
     q.Bind(static_cast<int64_t>(id));
     if (!q.Step()) return std::nullopt;
-    ChannelRow row = ReadChannelRow(q);
+    ChannelRow row = ReadRow<ChannelRow>(q);
     if (active_only && !row.is_active) return std::nullopt;
     return row;
   }
@@ -904,39 +909,12 @@ struct SqliteStore::Impl {
 
   // --- msgs ------------------------------------------------------------------
 
-  // Reads one kMsgSelect row from a cached statement.
-  static MsgRow ReadMsgRow(const SqliteQuery& q) {
-    MsgRow r;
-    r.id = q.Int(0);
-    r.uuid = q.Text(1);
-    r.channel_id = q.Int(2);
-    r.channel_uuid = q.Text(3);
-    r.channel_type = q.Text(4);
-    r.direction = q.Text(5);
-    r.status = q.Text(6);
-    r.urn = q.Text(7);
-    r.text = q.Text(8);
-    r.attachments = q.Text(9);
-    r.external_id = q.Text(10);
-    r.contact_name = q.Text(11);
-    r.priority = q.Int(12);
-    r.error_count = q.Int(13);
-    r.error_reason = q.Text(14);
-    r.created_on = q.Int(15);
-    r.modified_on = q.Int(16);
-    if (!q.IsNull(17)) r.received_on = q.Int(17);
-    if (!q.IsNull(18)) r.sent_on = q.Int(18);
-    if (!q.IsNull(19)) r.next_attempt_on = q.Int(19);
-    r.claimed_by = q.Text(20);
-    r.quick_replies = q.Text(21);
-    return r;
-  }
 
   std::optional<MsgRow> LoadMsgRow(Int64 id) {
     auto q = Q(std::string(kMsgSelect) + " WHERE m.id = ?");
     q.Bind(static_cast<int64_t>(id));
     if (!q.Step()) return std::nullopt;
-    return ReadMsgRow(q);
+    return ReadRow<MsgRow>(q);
   }
 
   std::optional<Msg> LoadMsg(Int64 id) {
@@ -1165,7 +1143,7 @@ struct SqliteStore::Impl {
         auto q = Q(std::string(update) + kReturning);
         q.Bind(req.worker).Bind(claimed_on).Bind(claimed_on).Bind(static_cast<int64_t>(id));
         if (q.Step()) {
-          row = ReadMsgRow(q);
+          row = ReadRow<MsgRow>(q);
           break;
         }
       }
@@ -1630,13 +1608,13 @@ Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& updat
   if (update.msg_id) {
     auto q = d.Q(std::string(kMsgSelect) + " WHERE m.id = ? AND m.channel_id = ? AND m.direction = 'O'");
     q.Bind(static_cast<int64_t>(*update.msg_id)).Bind(channel_id);
-    if (q.Step()) rows.push_back(Impl::ReadMsgRow(q));
+    if (q.Step()) rows.push_back(Impl::ReadRow<MsgRow>(q));
   } else {
     auto q = d.Q(std::string(kMsgSelect) +
                  " WHERE m.channel_id = ? AND m.external_id = ? AND m.direction = 'O' "
                  "ORDER BY m.id DESC LIMIT 1");
     q.Bind(channel_id).Bind(update.external_id);
-    if (q.Step()) rows.push_back(Impl::ReadMsgRow(q));
+    if (q.Step()) rows.push_back(Impl::ReadRow<MsgRow>(q));
   }
 
   StatusResult result;
@@ -1689,32 +1667,15 @@ Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& updat
     const std::string error_reason = failed ? update.error_reason : std::string();
     // external_id only when it changes: SQLite maintains every index on a
     // column named in SET, changed or not, and two indexes hold it.
-    if (external_id != msg.external_id) {
-      d.Q("UPDATE msgs SET status = ?, modified_on = ?, sent_on = ?, external_id = ?, "
-          "error_reason = ?, next_attempt_on = ?, error_count = ?, claimed_by = NULL, "
-          "claimed_on = NULL WHERE id = ?")
-          .Bind(Letter(to))
-          .Bind(ts)
-          .Bind(sent_on)
-          .BindTextOrNull(external_id)
-          .Bind(error_reason)
-          .Bind(next_attempt_on)
-          .Bind(static_cast<int64_t>(error_count))
-          .Bind(static_cast<int64_t>(id))
-          .Run();
-    } else {
-      d.Q("UPDATE msgs SET status = ?, modified_on = ?, sent_on = ?, "
-          "error_reason = ?, next_attempt_on = ?, error_count = ?, claimed_by = NULL, "
-          "claimed_on = NULL WHERE id = ?")
-          .Bind(Letter(to))
-          .Bind(ts)
-          .Bind(sent_on)
-          .Bind(error_reason)
-          .Bind(next_attempt_on)
-          .Bind(static_cast<int64_t>(error_count))
-          .Bind(static_cast<int64_t>(id))
-          .Run();
-    }
+    const bool new_external_id = external_id != msg.external_id;
+    auto q = d.Q(std::string("UPDATE msgs SET status = ?, modified_on = ?, sent_on = ?, ") +
+                 (new_external_id ? "external_id = ?, " : "") +
+                 "error_reason = ?, next_attempt_on = ?, error_count = ?, claimed_by = NULL, "
+                 "claimed_on = NULL WHERE id = ?");
+    q.Bind(Letter(to)).Bind(ts).Bind(sent_on);
+    if (new_external_id) q.BindTextOrNull(external_id);
+    q.Bind(error_reason).Bind(next_attempt_on).Bind(static_cast<int64_t>(error_count)).Bind(static_cast<int64_t>(id));
+    q.Run();
     // The msg as it now is, for the event (no need to read it back).
     msg.status = to;
     msg.modified_on = ts;

@@ -141,6 +141,23 @@ class SqliteStoreTest : public ::testing::Test {
     return r.ok() ? *r : StatusResult{};
   }
 
+  // `batches` WriteIntakes calls of `per_batch` incoming msgs with 1 KiB
+  // texts, each from its own contact.
+  void WriteKilobyteMsgs(const Channel& ch, int batches, int per_batch) {
+    const std::string text(1024, 'x');
+    for (int batch = 0; batch < batches; ++batch) {
+      std::vector<Intake> intakes;
+      for (int i = 0; i < per_batch; ++i) {
+        Intake in;
+        in.channel_uuid = ch.uuid;
+        in.msgs.push_back(Incoming(ch, "tel:+2507880" + std::to_string(10000 + batch * per_batch + i), text));
+        intakes.push_back(std::move(in));
+      }
+      auto written = store_->WriteIntakes(intakes, nullptr);
+      ASSERT_TRUE(written.ok()) << written.status().ToString();
+    }
+  }
+
   int64_t CountRows(const std::string& sql) {
     Poco::Data::SQLite::Connector::registerConnector();
     Poco::Data::Session s(Poco::Data::SQLite::Connector::KEY, db_path_);
@@ -1263,20 +1280,8 @@ TEST_F(SqliteStoreTest, HousekeepingCheckpointsOffTheWritersConnection) {
   Channel ch = AddChannel("EX");
   const auto db_size = [&] { return std::filesystem::file_size(db_path_); };
   const auto before = db_size();
-  // Enough data for the WAL to pass 1000 pages (4 MiB): 120 batches of 40
-  // msgs with 1 KiB texts.
-  const std::string text(1024, 'x');
-  for (int batch = 0; batch < 120; ++batch) {
-    std::vector<Intake> intakes;
-    for (int i = 0; i < 40; ++i) {
-      Intake in;
-      in.channel_uuid = ch.uuid;
-      in.msgs.push_back(Incoming(ch, "tel:+2507880" + std::to_string(10000 + batch * 40 + i), text));
-      intakes.push_back(std::move(in));
-    }
-    auto written = store_->WriteIntakes(intakes, nullptr);
-    ASSERT_TRUE(written.ok()) << written.status().ToString();
-  }
+  // Enough data for the WAL to pass 1000 pages (4 MiB).
+  WriteKilobyteMsgs(ch, 120, 40);
   // The writer's commits never checkpoint now; only the background thread
   // copies the WAL into the database file, which therefore grows.
   bool grew = false;
@@ -1292,16 +1297,6 @@ TEST_F(SqliteStoreTest, HousekeepingCheckpointsOffTheWritersConnection) {
 TEST_F(SqliteStoreTest, WithoutHousekeepingTheWriterStillCheckpoints) {
   Channel ch = AddChannel("EX");
   const auto before = std::filesystem::file_size(db_path_);
-  const std::string text(1024, 'x');
-  for (int batch = 0; batch < 120; ++batch) {
-    std::vector<Intake> intakes;
-    for (int i = 0; i < 40; ++i) {
-      Intake in;
-      in.channel_uuid = ch.uuid;
-      in.msgs.push_back(Incoming(ch, "tel:+2507880" + std::to_string(10000 + batch * 40 + i), text));
-      intakes.push_back(std::move(in));
-    }
-    ASSERT_TRUE(store_->WriteIntakes(intakes, nullptr).ok());
-  }
+  WriteKilobyteMsgs(ch, 120, 40);
   EXPECT_GT(std::filesystem::file_size(db_path_), before + 2 * 1024 * 1024);
 }
