@@ -4,6 +4,7 @@
 
 #include "core/json.h"
 #include "harness.h"
+#include "store/schema.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -262,7 +263,7 @@ TEST_F(CtlTest, StatusSaysWhatIsDown) {
   EXPECT_TRUE(daemons->isNull("courier-recv"));
   EXPECT_TRUE(daemons->isNull("courier-send"));
   EXPECT_EQ(json::GetString(lines[0]->getObject("store"), "state"), "ok");
-  EXPECT_EQ(json::GetInt(lines[0]->getObject("store"), "schema_version"), 2);
+  EXPECT_EQ(json::GetInt(lines[0]->getObject("store"), "schema_version"), schema::CurrentVersion());
   EXPECT_EQ(json::GetInt(lines[0]->getObject("spool"), "pending"), 1);
   EXPECT_EQ(lines[0]->getArray("queue")->size(), 1u);
   auto human = Ctl({"status"});

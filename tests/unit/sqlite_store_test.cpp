@@ -230,6 +230,10 @@ TEST(SqliteStoreOpenTest, ConnectionUsesWalAndFullSync) {
   int64_t version = 0;
   s << "SELECT MAX(version) FROM schema_version", into(version), now;
   EXPECT_EQ(version, schema::CurrentVersion());
+  // Version 3 dropped an index nothing used.
+  int64_t unused_index = -1;
+  s << "SELECT COUNT(*) FROM sqlite_master WHERE name = 'idx_msgs_created_on'", into(unused_index), now;
+  EXPECT_EQ(unused_index, 0);
 }
 
 TEST(SqliteStoreOpenTest, OpenStoreUrls) {
