@@ -356,11 +356,19 @@ void Sender::SendOne(const Msg& msg) {
   intake.channel_uuid = msg.channel_uuid;
   intake.statuses.push_back(std::move(u));
   if (result.stop_contact) intake.stop_urns.push_back(msg.urn);
-  IntakeWrite written = writer_.Write(std::move(intake));
-  if (written.kind == IntakeWrite::kFailed) {
-    // The attempt stays open: the next start reports it as interrupted.
-    Log::Error("status not written", {{"msg_id", std::to_string(msg.id)}, {"error", written.error.message()}});
-  }
+  // Not waiting for the commit frees this sender for the next msg at once:
+  // the writer, not the senders' count, then bounds the rate. At most once
+  // still holds: the msg's attempt stays open until the status commits, so
+  // a crash before that reports it interrupted instead of sending again;
+  // and the claim, which counts claimed msgs in the store, never gives a
+  // channel more than max_workers msgs whose outcome is not yet written.
+  const int64_t msg_id = msg.id;
+  writer_.WriteAsync(std::move(intake), [msg_id](const IntakeWrite& written) {
+    if (written.kind == IntakeWrite::kFailed) {
+      // The attempt stays open: the next start reports it as interrupted.
+      Log::Error("status not written", {{"msg_id", std::to_string(msg_id)}, {"error", written.error.message()}});
+    }
+  });
   Log::Info("msg " + std::string(outcome),
             {{"msg_id", std::to_string(msg.id)}, {"channel", msg.channel_uuid}, {"status", MsgStatusString(result.status)},
              {"elapsed_ms", std::to_string((now - started) / 1000)}, {"error", result.error}});

@@ -46,10 +46,22 @@ IntakeWrite IntakeWriter::Write(Intake intake) {
   return future.get();
 }
 
-void IntakeWriter::WriteAsync(Intake intake) {
+void IntakeWriter::Pending::Answer(IntakeWrite w) {
+  if (on_done) {
+    try {
+      on_done(w);
+    } catch (const std::exception&) {
+      // A callback's failure is its own; the writer goes on.
+    }
+  }
+  done.set_value(std::move(w));
+}
+
+void IntakeWriter::WriteAsync(Intake intake, std::function<void(const IntakeWrite&)> done) {
   auto pending = std::make_unique<Pending>();
   pending->intake = std::move(intake);
   pending->wait = false;
+  pending->on_done = std::move(done);
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(std::move(pending));
@@ -102,7 +114,7 @@ void IntakeWriter::Loop() {
         IntakeWrite w;
         w.error = Status::Internal(e.what());
         try {
-          p->done.set_value(w);
+          p->Answer(w);
         } catch (const std::future_error&) {
           // already answered
         }
@@ -159,7 +171,7 @@ void IntakeWriter::Flush(std::vector<std::unique_ptr<Pending>>& batch, std::uniq
         w.error = w.outcome.status;
         w.kind = w.error.ok() ? IntakeWrite::kCommitted : IntakeWrite::kFailed;
         (w.kind == IntakeWrite::kCommitted ? committed : failed)++;
-        batch[i]->done.set_value(std::move(w));
+        batch[i]->Answer(std::move(w));
       }
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -198,7 +210,7 @@ void IntakeWriter::Spool(std::vector<std::unique_ptr<Pending>>& batch, const Sta
       Log::Error("spool write failed", {{"error", name.status().message()}});
       ++failed;
     }
-    p->done.set_value(std::move(w));
+    p->Answer(std::move(w));
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -60,8 +60,9 @@ class IntakeWriter {
 
   // Blocks until the intake is committed, spooled or failed.
   IntakeWrite Write(Intake intake);
-  // Queues without waiting (for error logs whose loss costs nothing).
-  void WriteAsync(Intake intake);
+  // Queues without waiting. `done`, when given, is called on the writer
+  // thread with the outcome (committed, spooled or failed), exactly once.
+  void WriteAsync(Intake intake, std::function<void(const IntakeWrite&)> done = nullptr);
   // Claims queued msgs (Store::ClaimQueued) inside the next batch's
   // transaction, after its intakes: courier-send's statuses and its next
   // claim share one commit. Blocks until that commit. Fails (nothing
@@ -76,6 +77,8 @@ class IntakeWriter {
     Intake intake;
     std::promise<IntakeWrite> done;
     bool wait = true;
+    std::function<void(const IntakeWrite&)> on_done;  // WriteAsync's
+    void Answer(IntakeWrite w);
   };
   struct PendingClaim {
     ClaimRequest request;
