@@ -27,6 +27,9 @@
 #include "store/schema.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
+#include "store/wal_checkpointer.h"
+
+#include <sqlite3.h>
 
 using namespace courier;
 using namespace Poco::Data::Keywords;
@@ -1303,4 +1306,30 @@ TEST_F(SqliteStoreTest, WithoutHousekeepingTheWriterStillCheckpoints) {
   const auto before = std::filesystem::file_size(db_path_);
   WriteKilobyteMsgs(ch, 120, 40);
   EXPECT_GT(std::filesystem::file_size(db_path_), before + 2 * 1024 * 1024);
+}
+
+TEST(WalCheckpointerTest, CopiesTheWalIntoTheDatabaseWhenNotified) {
+  TempDir dir;
+  const std::string path = dir.path() + "/wal.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE t (x BLOB)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_wal_autocheckpoint(db, 0);  // only the checkpointer copies the WAL
+  WalCheckpointer checkpointer(path, 100);
+  ASSERT_TRUE(checkpointer.Start().ok());
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO t VALUES (zeroblob(4000))", nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  const auto before = std::filesystem::file_size(path);
+  EXPECT_LT(before, 100u * 1024);  // everything is still in the WAL
+  checkpointer.Notify(50);          // under the threshold: nothing happens
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(checkpointer.checkpoints(), 0);
+  checkpointer.Notify(300);
+  for (int i = 0; i < 200 && checkpointer.checkpoints() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(checkpointer.checkpoints(), 1);
+  EXPECT_GT(std::filesystem::file_size(path), before + 1000u * 1024);
+  sqlite3_close(db);
 }
