@@ -88,25 +88,6 @@ const std::vector<std::string> kOneApiCodes = {"1", "2", "3", "4", "5", "6", "20
 
 // ---- text decoding ---------------------------------------------------
 
-
-void AppendUtf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // The bytes Clickatell meant: a text whose characters are all below 256
 // carries one byte per character (how raw bytes survive JSON); anything
 // else is taken as it came.
@@ -138,13 +119,13 @@ std::string DecodeText(const std::string& text, const std::string& charset) {
       if (unit >= 0xD800 && unit <= 0xDBFF && i + 3 < bytes.size()) {
         char32_t low = (static_cast<unsigned char>(bytes[i + 2]) << 8) | static_cast<unsigned char>(bytes[i + 3]);
         if (low >= 0xDC00 && low <= 0xDFFF) {
-          AppendUtf8(out, 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00));
+          handlers::AppendUtf8(out, 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00));
           i += 2;
           continue;
         }
       }
       if (unit >= 0xD800 && unit <= 0xDFFF) unit = 0xFFFD;  // lone surrogate
-      AppendUtf8(out, unit);
+      handlers::AppendUtf8(out, unit);
     }
     return out;
   }
@@ -152,7 +133,7 @@ std::string DecodeText(const std::string& text, const std::string& charset) {
     std::u32string cps;
     if (handlers::DecodeUtf8(text, cps)) return text;  // already UTF-8
     std::string out;
-    for (unsigned char c : text) AppendUtf8(out, c);
+    for (unsigned char c : text) handlers::AppendUtf8(out, c);
     return out;
   }
   return text;

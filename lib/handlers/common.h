@@ -106,6 +106,8 @@ std::vector<std::string> SplitText(const std::string& text, size_t max);
 
 // Decodes UTF-8 into code points; false on malformed input.
 bool DecodeUtf8(const std::string& text, std::u32string& out);
+// Appends the UTF-8 encoding of one code point.
+void AppendUtf8(std::string& out, char32_t cp);
 
 // "first last", else first, else last, else username, else "".
 std::string NameFromParts(const std::string& first, const std::string& last, const std::string& username);

@@ -32,24 +32,6 @@ const std::vector<std::pair<char, char32_t>>& Extension() {
   return table;
 }
 
-void AppendUtf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -77,7 +59,7 @@ std::optional<std::string> DecodeUcs2Hex(const std::string& hex) {
       cp = 0x10000 + ((cp - 0xD800) << 10) + (units[i + 1] - 0xDC00);
       ++i;
     }
-    AppendUtf8(out, cp);
+    handlers::AppendUtf8(out, cp);
   }
   return out;
 }
@@ -206,11 +188,11 @@ std::string JasminHandler::DecodeGsm7(const std::string& septets) {
       char32_t cp = U' ';  // unknown extension: a space, as GSM 03.38 suggests
       for (const auto& [code, ext] : Extension())
         if (code == next) cp = ext;
-      AppendUtf8(out, cp);
+      handlers::AppendUtf8(out, cp);
     } else if (c < 0x80) {
-      AppendUtf8(out, Basic()[c]);
+      handlers::AppendUtf8(out, Basic()[c]);
     } else {
-      AppendUtf8(out, U'?');
+      handlers::AppendUtf8(out, U'?');
     }
   }
   return out;
