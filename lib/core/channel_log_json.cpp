@@ -2,22 +2,29 @@
 
 namespace courier {
 
-json::ObjectPtr ChannelLogToJson(const ChannelLog& l) {
-  auto o = json::NewObject();
-  if (l.id) o->set("id", l.id);
-  o->set("channel_uuid", l.channel_uuid);
-  if (l.msg_id) o->set("msg_id", *l.msg_id);
-  else o->set("msg_id", Poco::Dynamic::Var());
-  o->set("description", l.description);
-  o->set("method", l.method);
-  o->set("url", l.url);
-  o->set("status_code", l.status_code);
-  json::SetNullableString(o, "error", l.error);
-  o->set("request", l.request);
-  o->set("response", l.response);
-  o->set("elapsed_ms", l.elapsed_ms);
-  json::SetTime(o, "created_on", l.created_on ? std::optional<Micros>(l.created_on) : std::nullopt);
-  return o;
+void WriteChannelLog(JsonWriter& w, const ChannelLog& l) {
+  w.BeginObject();
+  if (l.id) w.Field("id", l.id);
+  w.Field("channel_uuid", l.channel_uuid);
+  w.Key("msg_id");
+  if (l.msg_id) w.Int(*l.msg_id);
+  else w.Null();
+  w.Field("description", l.description);
+  w.Field("method", l.method);
+  w.Field("url", l.url);
+  w.Field("status_code", l.status_code);
+  w.Key("error").StringOrNull(l.error);
+  w.Field("request", l.request);
+  w.Field("response", l.response);
+  w.Field("elapsed_ms", l.elapsed_ms);
+  w.Key("created_on").Time(l.created_on ? std::optional<Micros>(l.created_on) : std::nullopt);
+  w.EndObject();
+}
+
+std::string ChannelLogToJson(const ChannelLog& l) {
+  JsonWriter w;
+  WriteChannelLog(w, l);
+  return w.Take();
 }
 
 Result<ChannelLog> ChannelLogFromJson(const json::ObjectPtr& o) {

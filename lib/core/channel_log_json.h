@@ -3,10 +3,13 @@
 // files (which carry a request's logs until the store takes them).
 #include "core/channel_log.h"
 #include "core/json.h"
+#include "core/json_writer.h"
 
 namespace courier {
 
-json::ObjectPtr ChannelLogToJson(const ChannelLog& log);
+// Writes the log as one JSON object.
+void WriteChannelLog(JsonWriter& w, const ChannelLog& log);
+std::string ChannelLogToJson(const ChannelLog& log);
 Result<ChannelLog> ChannelLogFromJson(const json::ObjectPtr& object);
 
 }  // namespace courier

@@ -2,30 +2,37 @@
 
 namespace courier {
 
-json::ObjectPtr MsgToJson(const Msg& m) {
-  auto o = json::NewObject();
-  if (m.id) o->set("id", m.id);
-  else o->set("id", Poco::Dynamic::Var());
-  o->set("uuid", m.uuid);
-  o->set("channel_uuid", m.channel_uuid);
-  o->set("channel_type", m.channel_type);
-  o->set("direction", DirectionName(m.direction));
-  o->set("status", MsgStatusString(m.status));
-  o->set("urn", m.urn);
-  o->set("text", m.text);
-  o->set("attachments", json::StringArray(m.attachments));
-  o->set("quick_replies", json::StringArray(m.quick_replies));
-  json::SetNullableString(o, "external_id", m.external_id);
-  json::SetNullableString(o, "contact_name", m.contact_name);
-  o->set("priority", PriorityName(m.priority));
-  o->set("error_count", m.error_count);
-  json::SetNullableString(o, "error_reason", m.error_reason);
-  json::SetTime(o, "created_on", m.created_on ? std::optional<Micros>(m.created_on) : std::nullopt);
-  json::SetTime(o, "modified_on", m.modified_on ? std::optional<Micros>(m.modified_on) : std::nullopt);
-  json::SetTime(o, "received_on", m.received_on);
-  json::SetTime(o, "sent_on", m.sent_on);
-  json::SetTime(o, "next_attempt_on", m.next_attempt_on);
-  return o;
+void WriteMsgFields(JsonWriter& w, const Msg& m, std::string_view id_key, std::string_view uuid_key) {
+  w.Key(id_key);
+  if (m.id) w.Int(m.id);
+  else w.Null();
+  w.Field(uuid_key, m.uuid);
+  w.Field("channel_uuid", m.channel_uuid);
+  w.Field("channel_type", m.channel_type);
+  w.Field("direction", DirectionName(m.direction));
+  w.Field("status", MsgStatusString(m.status));
+  w.Field("urn", m.urn);
+  w.Field("text", m.text);
+  w.Field("attachments", m.attachments);
+  w.Field("quick_replies", m.quick_replies);
+  w.Key("external_id").StringOrNull(m.external_id);
+  w.Key("contact_name").StringOrNull(m.contact_name);
+  w.Field("priority", PriorityName(m.priority));
+  w.Field("error_count", m.error_count);
+  w.Key("error_reason").StringOrNull(m.error_reason);
+  w.Key("created_on").Time(m.created_on ? std::optional<Micros>(m.created_on) : std::nullopt);
+  w.Key("modified_on").Time(m.modified_on ? std::optional<Micros>(m.modified_on) : std::nullopt);
+  w.Key("received_on").Time(m.received_on);
+  w.Key("sent_on").Time(m.sent_on);
+  w.Key("next_attempt_on").Time(m.next_attempt_on);
+}
+
+std::string MsgToJson(const Msg& m) {
+  JsonWriter w;
+  w.BeginObject();
+  WriteMsgFields(w, m);
+  w.EndObject();
+  return w.Take();
 }
 
 namespace {

@@ -9,11 +9,17 @@
 // --json` on one store and `msgs import` on another move msgs losslessly.
 
 #include "core/json.h"
+#include "core/json_writer.h"
 #include "core/msg.h"
 
 namespace courier {
 
-json::ObjectPtr MsgToJson(const Msg& msg);
+// Writes the msg's members into the object `w` is in (no braces), the id
+// and uuid under the names given: events name them msg_id and msg_uuid.
+void WriteMsgFields(JsonWriter& w, const Msg& msg, std::string_view id_key = "id",
+                    std::string_view uuid_key = "uuid");
+// The msg as one JSON object's text.
+std::string MsgToJson(const Msg& msg);
 // Requires channel_uuid, direction, status and urn; the rest is optional.
 Result<Msg> MsgFromJson(const json::ObjectPtr& object);
 

@@ -87,7 +87,7 @@ int Ctl::Send(const SendArgs& args) {
   if (!queued.ok()) return Report(queued.status());
   WakeSender();
   const Msg& m = queued->front();
-  if (args.json) out_ << json::Stringify(MsgToJson(m)) << '\n';
+  if (args.json) out_ << (MsgToJson(m)) << '\n';
   else out_ << m.id << ' ' << m.uuid << '\n';
   return exit_code::kOk;
 }
@@ -146,7 +146,7 @@ int Ctl::SendJsonl(const std::string& path, bool json) {
   if (!queued.ok()) return Report(queued.status());
   WakeSender();
   if (json) {
-    for (const auto& m : *queued) out_ << json::Stringify(MsgToJson(m)) << '\n';
+    for (const auto& m : *queued) out_ << (MsgToJson(m)) << '\n';
   } else {
     out_ << "queued " << queued->size() << " msgs\n";
   }
@@ -166,7 +166,7 @@ int Ctl::MsgsList(const MsgFilter& filter_in, bool json) {
   auto msgs = (*store)->ListMsgs(filter);
   if (!msgs.ok()) return Report(msgs.status());
   if (json) {
-    for (const auto& m : *msgs) out_ << json::Stringify(MsgToJson(m)) << '\n';
+    for (const auto& m : *msgs) out_ << (MsgToJson(m)) << '\n';
     return exit_code::kOk;
   }
   Table table({"ID", "DIR", "ST", "CHANNEL", "URN", "TEXT", "CREATED"});
@@ -191,7 +191,7 @@ int Ctl::MsgsShow(const std::string& id_or_uuid, bool json) {
   }
   if (!msg.ok()) return Report(msg.status());
   if (json) {
-    out_ << json::Stringify(MsgToJson(*msg)) << '\n';
+    out_ << (MsgToJson(*msg)) << '\n';
     return exit_code::kOk;
   }
   const Msg& m = *msg;
@@ -303,7 +303,7 @@ int Ctl::Logs(std::optional<int64_t> msg_id, const std::string& channel, int lim
   auto logs = (*store)->ListChannelLogs(msg_id, channel_uuid, limit);
   if (!logs.ok()) return Report(logs.status());
   if (json) {
-    for (const auto& l : *logs) out_ << json::Stringify(ChannelLogToJson(l)) << '\n';
+    for (const auto& l : *logs) out_ << (ChannelLogToJson(l)) << '\n';
     return exit_code::kOk;
   }
   Table table({"ID", "TIME", "CHANNEL", "MSG", "METHOD", "STATUS", "MS", "URL", "DESCRIPTION"});

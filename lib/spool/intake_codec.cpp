@@ -7,10 +7,10 @@
 namespace courier {
 namespace {
 
-json::ArrayPtr LogsArray(const std::vector<ChannelLog>& logs) {
-  auto arr = json::NewArray();
-  for (const auto& l : logs) arr->add(ChannelLogToJson(l));
-  return arr;
+void WriteLogs(JsonWriter& w, std::string_view key, const std::vector<ChannelLog>& logs) {
+  w.Key(key).BeginArray();
+  for (const auto& l : logs) WriteChannelLog(w, l);
+  w.EndArray();
 }
 
 // Reads an array of objects under `key`, calling `each` on every element.
@@ -31,32 +31,39 @@ Status ForEachObject(const json::ObjectPtr& o, const std::string& key, F each) {
 }  // namespace
 
 std::string EncodeIntake(const Intake& in) {
-  auto o = json::NewObject();
-  o->set("kind", "intake");
-  o->set("channel_uuid", in.channel_uuid);
-  auto msgs = json::NewArray();
-  for (const auto& m : in.msgs) msgs->add(MsgToJson(m));
-  o->set("msgs", msgs);
-  o->set("msg_logs", LogsArray(in.msg_logs));
-  auto statuses = json::NewArray();
-  for (const auto& s : in.statuses) {
-    auto so = json::NewObject();
-    so->set("channel_uuid", s.channel_uuid);
-    if (s.msg_id) so->set("msg_id", *s.msg_id);
-    else so->set("msg_id", Poco::Dynamic::Var());
-    json::SetNullableString(so, "external_id", s.external_id);
-    so->set("status", MsgStatusString(s.status));
-    json::SetNullableString(so, "new_external_id", s.new_external_id);
-    json::SetNullableString(so, "error_reason", s.error_reason);
-    json::SetTime(so, "next_attempt_on", s.next_attempt_on);
-    so->set("count_error", s.count_error);
-    so->set("logs", LogsArray(s.logs));
-    statuses->add(so);
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("kind", "intake");
+  w.Field("channel_uuid", in.channel_uuid);
+  w.Key("msgs").BeginArray();
+  for (const auto& m : in.msgs) {
+    w.BeginObject();
+    WriteMsgFields(w, m);
+    w.EndObject();
   }
-  o->set("statuses", statuses);
-  o->set("stop_urns", json::StringArray(in.stop_urns));
-  o->set("logs", LogsArray(in.logs));
-  return json::Stringify(o);
+  w.EndArray();
+  WriteLogs(w, "msg_logs", in.msg_logs);
+  w.Key("statuses").BeginArray();
+  for (const auto& s : in.statuses) {
+    w.BeginObject();
+    w.Field("channel_uuid", s.channel_uuid);
+    w.Key("msg_id");
+    if (s.msg_id) w.Int(*s.msg_id);
+    else w.Null();
+    w.Key("external_id").StringOrNull(s.external_id);
+    w.Field("status", MsgStatusString(s.status));
+    w.Key("new_external_id").StringOrNull(s.new_external_id);
+    w.Key("error_reason").StringOrNull(s.error_reason);
+    w.Key("next_attempt_on").Time(s.next_attempt_on);
+    w.Field("count_error", s.count_error);
+    WriteLogs(w, "logs", s.logs);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Field("stop_urns", in.stop_urns);
+  WriteLogs(w, "logs", in.logs);
+  w.EndObject();
+  return w.Take();
 }
 
 Result<Intake> DecodeIntake(const std::string& body) {

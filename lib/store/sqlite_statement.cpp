@@ -57,6 +57,11 @@ void SqliteQuery::Run() {
   }
 }
 
+int64_t SqliteQuery::Insert() {
+  Run();
+  return sqlite3_last_insert_rowid(db_);
+}
+
 std::optional<int64_t> SqliteQuery::OneInt() {
   if (!Step()) return std::nullopt;
   return Int(0);

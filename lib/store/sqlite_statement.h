@@ -53,6 +53,9 @@ class SqliteQuery {
   // Steps to the end (statements that return nothing, or whose rows are
   // not wanted).
   void Run();
+  // Runs an INSERT and returns the new row's rowid. Cheaper than INSERT ...
+  // RETURNING id, which SQLite serves through a temporary table.
+  int64_t Insert();
   // Steps once and returns column 0 as an integer, if a row came back.
   std::optional<int64_t> OneInt();
 

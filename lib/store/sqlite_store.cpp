@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -12,6 +13,7 @@
 #include <type_traits>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include <Poco/Data/DataException.h>
@@ -30,6 +32,7 @@
 #include <Poco/Nullable.h>
 
 #include "core/json.h"
+#include "core/json_writer.h"
 #include "core/log.h"
 #include "core/msg_json.h"
 #include "core/msg_status.h"
@@ -353,16 +356,11 @@ std::string Letter(Direction d) { return std::string(1, static_cast<char>(d)); }
 
 // --- JSON columns ----------------------------------------------------------
 
-std::string Stringify(const Poco::JSON::Array& array) {
-  std::ostringstream out;
-  array.stringify(out);
-  return out.str();
-}
-
 std::string AttachmentsToJson(const std::vector<std::string>& attachments) {
-  Poco::JSON::Array array;
-  for (const auto& a : attachments) array.add(a);
-  return Stringify(array);
+  if (attachments.empty()) return "[]";
+  JsonWriter w;
+  w.Strings(attachments);
+  return w.Take();
 }
 
 std::vector<std::string> AttachmentsFromJson(const std::string& text) {
@@ -507,45 +505,30 @@ Status CheckUrn(const std::string& urn) {
 
 // --- Event payloads ------------------------------------------------------------
 
-using EventFields = std::vector<std::pair<std::string, Poco::Dynamic::Var>>;
-
-Poco::Dynamic::Var TimeOrNull(const std::optional<Micros>& t) {
-  return t ? Poco::Dynamic::Var(FormatRfc3339(*t)) : Poco::Dynamic::Var();
-}
-
-Poco::Dynamic::Var StringOrNull(const std::string& s) {
-  return s.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(s);
-}
+// An event's fields after its seq and topic, written straight into the
+// payload.
+using EventFields = std::function<void(JsonWriter&)>;
 
 // A msg event carries the msg in the shape scripts see from `msgs list
 // --json` (MsgToJson), with its id and uuid named msg_id and msg_uuid.
 EventFields MsgEventFields(const Msg& m) {
-  json::ObjectPtr object = MsgToJson(m);
-  EventFields fields = {{"msg_id", Poco::Dynamic::Var(static_cast<Int64>(m.id))},
-                        {"msg_uuid", m.uuid}};
-  std::vector<std::string> names;
-  object->getNames(names);
-  for (const auto& name : names) {
-    if (name == "id" || name == "uuid") continue;
-    fields.emplace_back(name, object->get(name));
-  }
-  return fields;
+  return [&m](JsonWriter& w) { WriteMsgFields(w, m, "msg_id", "msg_uuid"); };
 }
 
 EventFields StatusEventFields(const Msg& m) {
-  return {
-      {"msg_id", Poco::Dynamic::Var(static_cast<Int64>(m.id))},
-      {"msg_uuid", m.uuid},
-      {"channel_uuid", m.channel_uuid},
-      {"channel_type", m.channel_type},
-      {"urn", m.urn},
-      {"status", Letter(m.status)},
-      {"external_id", StringOrNull(m.external_id)},
-      {"error_reason", StringOrNull(m.error_reason)},
-      {"error_count", Poco::Dynamic::Var(static_cast<Int64>(m.error_count))},
-      {"sent_on", TimeOrNull(m.sent_on)},
-      {"next_attempt_on", TimeOrNull(m.next_attempt_on)},
-      {"modified_on", FormatRfc3339(m.modified_on)},
+  return [&m](JsonWriter& w) {
+    w.Field("msg_id", m.id);
+    w.Field("msg_uuid", m.uuid);
+    w.Field("channel_uuid", m.channel_uuid);
+    w.Field("channel_type", m.channel_type);
+    w.Field("urn", m.urn);
+    w.Field("status", Letter(m.status));
+    w.Key("external_id").StringOrNull(m.external_id);
+    w.Key("error_reason").StringOrNull(m.error_reason);
+    w.Field("error_count", m.error_count);
+    w.Key("sent_on").Time(m.sent_on);
+    w.Key("next_attempt_on").Time(m.next_attempt_on);
+    w.Key("modified_on").Time(m.modified_on);
   };
 }
 
@@ -637,6 +620,8 @@ struct SqliteStore::Impl {
   // When set, AppendEvent also records each event here (for publishing
   // after the commit).
   std::vector<Event>* collect_events = nullptr;
+  // Channels read during one WriteIntakesAndClaim batch, by uuid.
+  std::unordered_map<std::string, ChannelRow>* batch_channels = nullptr;
 
   Poco::Data::Session& S() { return *session; }
 
@@ -816,10 +801,18 @@ struct SqliteStore::Impl {
   }
 
   std::optional<ChannelRow> FindChannelByUUID(const std::string& uuid, bool active_only) {
+    if (batch_channels) {
+      auto it = batch_channels->find(uuid);
+      if (it != batch_channels->end()) {
+        if (active_only && !it->second.is_active) return std::nullopt;
+        return it->second;
+      }
+    }
     auto q = Q(std::string(kChannelSelect) + " WHERE uuid = ?");
     q.Bind(uuid);
     if (!q.Step()) return std::nullopt;
     ChannelRow row = ReadRow<ChannelRow>(q);
+    if (batch_channels) batch_channels->emplace(uuid, row);
     if (active_only && !row.is_active) return std::nullopt;
     return row;
   }
@@ -872,20 +865,20 @@ struct SqliteStore::Impl {
     }
     ContactRef ref;
     const int64_t t = ts;
-    ref.contact_id = *Q("INSERT INTO contacts (uuid, name, is_stopped, created_on, modified_on) "
-                        "VALUES (?, ?, FALSE, ?, ?) RETURNING id")
-                          .Bind(NewUUID())
-                          .Bind(name)
-                          .Bind(t)
-                          .Bind(t)
-                          .OneInt();
+    ref.contact_id = Q("INSERT INTO contacts (uuid, name, is_stopped, created_on, modified_on) "
+                       "VALUES (?, ?, FALSE, ?, ?)")
+                         .Bind(NewUUID())
+                         .Bind(name)
+                         .Bind(t)
+                         .Bind(t)
+                         .Insert();
     auto colon = urn.find(':');
     auto insert_urn = Q("INSERT INTO contact_urns (urn, scheme, path, contact_id, channel_id) "
-                        "VALUES (?, ?, ?, ?, ?) RETURNING id");
+                        "VALUES (?, ?, ?, ?, ?)");
     insert_urn.Bind(urn).Bind(urn.substr(0, colon)).Bind(urn.substr(colon + 1)).Bind(static_cast<int64_t>(ref.contact_id));
     if (channel_id.isNull()) insert_urn.BindNull();
     else insert_urn.Bind(static_cast<int64_t>(channel_id.value()));
-    ref.urn_id = *insert_urn.OneInt();
+    ref.urn_id = insert_urn.Insert();
     return ref;
   }
 
@@ -942,7 +935,7 @@ struct SqliteStore::Impl {
                "urn, text, attachments, external_id, contact_name, priority, error_count, "
                "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on, "
                "quick_replies) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.Bind(m.uuid)
         .Bind(static_cast<int64_t>(channel_id))
         .Bind(static_cast<int64_t>(ref.contact_id))
@@ -963,7 +956,7 @@ struct SqliteStore::Impl {
         .Bind(m.received_on)
         .Bind(m.sent_on)
         .Bind(AttachmentsToJson(m.quick_replies));
-    return *q.OneInt();
+    return q.Insert();
   }
 
   // An incoming msg already stored for this channel and provider id.
@@ -1036,13 +1029,13 @@ struct SqliteStore::Impl {
       next_event_seq = 1 + *Q(sqlite_only::kLastEventSeq).OneInt();
     }
     const Int64 seq = next_event_seq;
-    Poco::JSON::Object payload(Poco::JSON_PRESERVE_KEY_ORDER);
-    payload.set("seq", seq);
-    payload.set("topic", topic);
-    for (const auto& [key, value] : fields) payload.set(key, value);
-    std::ostringstream out;
-    payload.stringify(out);
-    std::string text = out.str();
+    JsonWriter payload;
+    payload.BeginObject();
+    payload.Field("seq", seq);
+    payload.Field("topic", topic);
+    fields(payload);
+    payload.EndObject();
+    std::string text = payload.Take();
     Q("INSERT INTO events (seq, topic, payload, created_on) VALUES (?, ?, ?, ?)")
         .Bind(static_cast<int64_t>(seq))
         .Bind(topic)
@@ -1358,11 +1351,13 @@ Result<Contact> SqliteStore::StopInTxn(Impl& d, const std::string& urn, bool sto
       use(ref.contact_id), now;
   Contact contact = d.LoadContact(ref.contact_id);
   d.AppendEvent(stopped ? "contact.stopped" : "contact.unstopped",
-                {{"contact_id", Poco::Dynamic::Var(contact.id)},
-                 {"contact_uuid", contact.uuid},
-                 {"urn", urn},
-                 {"channel_uuid", StringOrNull(channel_uuid)},
-                 {"stopped", stopped}},
+                [&](JsonWriter& w) {
+                  w.Field("contact_id", contact.id);
+                  w.Field("contact_uuid", contact.uuid);
+                  w.Field("urn", urn);
+                  w.Key("channel_uuid").StringOrNull(channel_uuid);
+                  w.Field("stopped", stopped);
+                },
                 ts);
   return contact;
 }
@@ -1431,6 +1426,9 @@ Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakesAndClaim(const std::
   if (claim && claim->worker.empty()) return Status::InvalidArgument("claim needs a worker name");
   std::vector<Event> collected;
   std::vector<Msg> claimed_here;
+  // A batch names few channels many times; nothing in it changes them.
+  std::unordered_map<std::string, ChannelRow> channels;
+  d.batch_channels = &channels;
   d.collect_events = &collected;
   auto result = d.Run<std::vector<IntakeOutcome>>(
       "write intakes", Txn::kWrite, [&]() -> Result<std::vector<IntakeOutcome>> {
@@ -1464,6 +1462,7 @@ Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakesAndClaim(const std::
         return outcomes;
       });
   d.collect_events = nullptr;
+  d.batch_channels = nullptr;
   if (!result.ok()) return result;
   if (events) events->insert(events->end(), collected.begin(), collected.end());
   // Only a committed claim moves the rotation.

@@ -1,0 +1,94 @@
+#include "core/json_writer.h"
+
+namespace courier {
+
+void AppendJsonString(std::string& out, std::string_view value) {
+  static const char kHex[] = "0123456789ABCDEF";
+  out.reserve(out.size() + value.size() + 2);
+  out += '"';
+  size_t plain_from = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(value.data() + plain_from, i - plain_from);
+    plain_from = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
+  }
+  out.append(value.data() + plain_from, value.size() - plain_from);
+  out += '"';
+}
+
+JsonWriter& JsonWriter::Open(char c) {
+  BeforeValue();
+  out_ += c;
+  need_comma_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Close(char c) {
+  out_ += c;
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Key(std::string_view key) {
+  BeforeValue();
+  AppendJsonString(out_, key);
+  out_ += ':';
+  need_comma_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::String(std::string_view value) {
+  BeforeValue();
+  AppendJsonString(out_, value);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Int(int64_t value) {
+  BeforeValue();
+  out_ += std::to_string(value);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Bool(bool value) {
+  BeforeValue();
+  out_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonWriter& JsonWriter::Null() {
+  BeforeValue();
+  out_ += "null";
+  return *this;
+}
+
+JsonWriter& JsonWriter::StringOrNull(std::string_view value) { return value.empty() ? Null() : String(value); }
+
+JsonWriter& JsonWriter::Time(std::optional<Micros> t) { return t ? String(FormatRfc3339(*t)) : Null(); }
+
+JsonWriter& JsonWriter::Strings(const std::vector<std::string>& values) {
+  BeginArray();
+  for (const auto& v : values) String(v);
+  return EndArray();
+}
+
+JsonWriter& JsonWriter::Raw(std::string_view json) {
+  BeforeValue();
+  out_.append(json);
+  return *this;
+}
+
+}  // namespace courier
