@@ -14,6 +14,7 @@ libsqlite3-dev sqlite3
 libcli11-dev
 libgtest-dev
 libphonenumber-dev
+libmicrohttpd-dev
 curl
 man-db groff-base
 python3 e2fsprogs supervisor jq

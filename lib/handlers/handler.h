@@ -111,6 +111,9 @@ class ChannelHandler {
   virtual std::vector<Route> Routes() const = 0;
   virtual WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                 HandlerContext& ctx) const = 0;
+  // True when Receive may make HTTP requests of its own (media lookups):
+  // courier-recv then runs it off its event-loop threads.
+  virtual bool ReceiveMayCallOut() const { return false; }
   virtual SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const = 0;
 };
 

@@ -32,6 +32,9 @@ class MetaHandler : public ChannelHandler {
   std::string Code() const override;  // WAC, FBA, IG
   std::string Name() const override;  // WhatsApp Cloud, Facebook, Instagram
   std::vector<Route> Routes() const override;
+  // Media in a webhook is a provider id resolved by a request to the
+  // provider's API.
+  bool ReceiveMayCallOut() const override { return true; }
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;
   SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;

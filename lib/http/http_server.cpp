@@ -1,146 +1,357 @@
 #include "http/http_server.h"
 
-#include <Poco/Exception.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/ThreadPool.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdarg>
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include "core/log.h"
 
 namespace courier {
 namespace {
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
+const char kInternalError[] =
+    "{\"message\":\"Error\",\"data\":[{\"type\":\"error\",\"error\":\"internal error\"}]}";
+
+HttpOut InternalError() {
+  HttpOut out;
+  out.status = 500;
+  out.body = kInternalError;
+  return out;
 }
 
-class Adapter : public Poco::Net::HTTPRequestHandler {
- public:
-  Adapter(HttpService& service, long max_body) : service_(service), max_body_(max_body) {}
+std::string Lower(const char* s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
 
-  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
-    HttpOut out;
-    try {
-      HttpIn in;
-      in.method = request.getMethod();
-      in.uri = request.getURI();
-      in.remote_address = request.clientAddress().toString();
-      for (const auto& [k, v] : request) in.headers[Lower(k)] = v;
-      const bool has_body = request.hasContentLength() || request.getChunkedTransferEncoding();
-      if (!has_body) {
-        // No length and not chunked: no body (reading would wait for the
-        // client to close the connection).
-      } else if (request.hasContentLength() && request.getContentLength64() > max_body_) {
-        in.body_too_large = true;
-        response.setKeepAlive(false);  // the unread body makes the connection unusable
-      } else {
-        std::istream& body = request.stream();
-        char buf[16384];
-        while (body) {
-          body.read(buf, sizeof buf);
-          in.body.append(buf, static_cast<size_t>(body.gcount()));
-          if (static_cast<long>(in.body.size()) > max_body_) {
-            in.body_too_large = true;
-            in.body.clear();
-            response.setKeepAlive(false);
-            break;
-          }
-        }
-      }
-      out = service_.Handle(in);
-    } catch (const std::exception& e) {
-      // Invariant 5: nothing a request contains crashes the process.
-      out.status = 500;
-      out.body = "{\"message\":\"Error\",\"data\":[{\"type\":\"error\",\"error\":\"internal error\"}]}";
-    }
-    try {
-      auto status = static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status);
-      response.setStatusAndReason(status, Poco::Net::HTTPResponse::getReasonForStatus(status));
-      response.setContentType(out.content_type);
-      for (const auto& [k, v] : out.headers) response.set(k, v);
-      response.setContentLength64(static_cast<Poco::Int64>(out.body.size()));
-      response.send().write(out.body.data(), static_cast<std::streamsize>(out.body.size()));
-    } catch (const std::exception&) {
-      // The client went away; its data, if any, is already durable.
-    }
+std::string PeerAddress(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info == nullptr || info->client_addr == nullptr) return "";
+  char host[INET6_ADDRSTRLEN] = "";
+  const sockaddr* sa = info->client_addr;
+  if (sa->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    return std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
   }
-
- private:
-  HttpService& service_;
-  long max_body_;
-};
-
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  Factory(HttpService& service, long max_body) : service_(service), max_body_(max_body) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new Adapter(service_, max_body_);
+  if (sa->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
   }
-
- private:
-  HttpService& service_;
-  long max_body_;
-};
+  return "";
+}
 
 }  // namespace
 
+void SyncHttpService::Handle(const HttpIn& request, HttpRespond respond) {
+  HttpOut out = Serve(request);
+  respond([out = std::move(out)]() { return out; });
+}
+
 struct HttpServer::Impl {
+  struct Request;
   HttpService& service;
   HttpServerOptions options;
-  std::unique_ptr<Poco::ThreadPool> pool;
-  std::unique_ptr<Poco::Net::HTTPServer> server;
+  MHD_Daemon* daemon = nullptr;
+  int listen_fd = -1;
   int port = 0;
+
+  // Requests handed to the service and not yet answered on the wire.
+  std::mutex owed_mu;
+  std::condition_variable owed_cv;
+  std::list<std::shared_ptr<Request>> owed;
+
+  Impl(HttpService& s, HttpServerOptions o) : service(s), options(std::move(o)) {}
+
+  void Owe(const std::shared_ptr<Request>& r);
+  void Paid(Request* r);
+
+  MHD_Result Dispatch(const std::shared_ptr<Request>& self);
+  MHD_Result QueueAnswer(Request& r);
+
+  static void* OnUri(void* cls, const char* uri, MHD_Connection* connection);
+  static MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url, const char* method,
+                              const char* version, const char* upload_data, size_t* upload_data_size,
+                              void** con_cls);
+  static void OnCompleted(void* cls, MHD_Connection* connection, void** con_cls,
+                          MHD_RequestTerminationCode toe);
+  static void OnLog(void* cls, const char* format, va_list ap);
 };
 
+// One request on a connection, from its first line to its answer. MHD
+// holds it (as a heap shared_ptr in the connection's con_cls) until the
+// request completes; the service's HttpRespond holds another reference,
+// so a late respond never touches freed memory.
+struct HttpServer::Impl::Request {
+  Impl* server = nullptr;
+  MHD_Connection* connection = nullptr;
+  HttpIn in;
+  bool headers_read = false;
+  bool dispatched = false;
+  bool owed = false;  // counted in Impl::owed until queued or gone
+
+  std::mutex mu;
+  std::condition_variable answered_cv;  // kThreadPerConnection waits here
+  bool answered = false;
+  bool suspended = false;
+  bool gone = false;
+  std::function<HttpOut()> finish;
+
+  void Respond(std::function<HttpOut()> f);
+};
+
+void HttpServer::Impl::Owe(const std::shared_ptr<Request>& r) {
+  std::lock_guard<std::mutex> lock(owed_mu);
+  owed.push_back(r);
+  r->owed = true;
+}
+
+void HttpServer::Impl::Paid(Request* r) {
+  std::lock_guard<std::mutex> lock(owed_mu);
+  if (!r->owed) return;
+  r->owed = false;
+  owed.remove_if([r](const std::shared_ptr<Request>& p) { return p.get() == r; });
+  owed_cv.notify_all();
+}
+
+void HttpServer::Impl::Request::Respond(std::function<HttpOut()> f) {
+  std::lock_guard<std::mutex> lock(mu);
+  if (answered) return;  // the first answer counts
+  finish = std::move(f);
+  answered = true;
+  if (suspended && !gone) MHD_resume_connection(connection);
+  answered_cv.notify_all();
+}
+
+void* HttpServer::Impl::OnUri(void* cls, const char* uri, MHD_Connection* connection) {
+  auto request = std::make_shared<Request>();
+  request->server = static_cast<Impl*>(cls);
+  request->connection = connection;
+  request->in.uri = uri != nullptr ? uri : "";
+  return new std::shared_ptr<Request>(std::move(request));
+}
+
+MHD_Result HttpServer::Impl::OnRequest(void* cls, MHD_Connection* connection, const char* /*url*/,
+                                       const char* method, const char* /*version*/, const char* upload_data,
+                                       size_t* upload_data_size, void** con_cls) {
+  auto* box = static_cast<std::shared_ptr<Request>*>(*con_cls);
+  if (box == nullptr) return MHD_NO;  // no URI callback ran: nothing sane to answer
+  Impl& server = *static_cast<Impl*>(cls);
+  Request& r = **box;
+  if (!r.headers_read) {
+    r.headers_read = true;
+    r.in.method = method;
+    MHD_get_connection_values(
+        connection, MHD_HEADER_KIND,
+        [](void* headers, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+          (*static_cast<std::map<std::string, std::string>*>(headers))[Lower(key)] = value != nullptr ? value : "";
+          return MHD_YES;
+        },
+        &r.in.headers);
+    r.in.remote_address = PeerAddress(connection);
+    auto length = r.in.headers.find("content-length");
+    if (length != r.in.headers.end() && std::strtoll(length->second.c_str(), nullptr, 10) > server.options.max_body_bytes) {
+      // Answer now, without reading a body we would refuse anyway; MHD
+      // closes the connection after the answer.
+      r.in.body_too_large = true;
+      return server.Dispatch(*box);
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size > 0) {
+    if (!r.in.body_too_large) {
+      if (r.in.body.size() + *upload_data_size > static_cast<size_t>(server.options.max_body_bytes)) {
+        r.in.body_too_large = true;  // chunked, or longer than announced
+        std::string().swap(r.in.body);
+      } else {
+        r.in.body.append(upload_data, *upload_data_size);
+      }
+    }
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  if (r.dispatched) return server.QueueAnswer(r);  // resumed: the answer is in
+  return server.Dispatch(*box);
+}
+
+MHD_Result HttpServer::Impl::Dispatch(const std::shared_ptr<Request>& self) {
+  Request& r = *self;
+  r.dispatched = true;
+  Owe(self);
+  HttpRespond respond = [self](std::function<HttpOut()> finish) { self->Respond(std::move(finish)); };
+  try {
+    service.Handle(r.in, respond);
+  } catch (const std::exception& e) {
+    // Invariant 5: nothing a request contains crashes the process.
+    Log::Error("request handler failed", {{"uri", r.in.uri}, {"error", e.what()}});
+    respond([]() { return InternalError(); });
+  } catch (...) {
+    respond([]() { return InternalError(); });
+  }
+  std::unique_lock<std::mutex> lock(r.mu);
+  if (!r.answered) {
+    if (options.threading == HttpServerOptions::Threading::kThreadPerConnection) {
+      r.answered_cv.wait(lock, [&r]() { return r.answered; });
+    } else {
+      MHD_suspend_connection(r.connection);
+      r.suspended = true;
+      return MHD_YES;
+    }
+  }
+  lock.unlock();
+  return QueueAnswer(r);
+}
+
+MHD_Result HttpServer::Impl::QueueAnswer(Request& r) {
+  HttpOut out;
+  try {
+    out = r.finish ? r.finish() : InternalError();
+  } catch (const std::exception& e) {
+    Log::Error("request handler failed", {{"uri", r.in.uri}, {"error", e.what()}});
+    out = InternalError();
+  }
+  MHD_Response* response =
+      MHD_create_response_from_buffer(out.body.size(), out.body.data(), MHD_RESPMEM_MUST_COPY);
+  MHD_Result queued = MHD_NO;
+  if (response != nullptr) {
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, out.content_type.c_str());
+    for (const auto& [name, value] : out.headers) MHD_add_response_header(response, name.c_str(), value.c_str());
+    if (r.in.body_too_large) MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+    queued = MHD_queue_response(r.connection, static_cast<unsigned>(out.status), response);
+    MHD_destroy_response(response);
+  }
+  Paid(&r);
+  return queued;
+}
+
+void HttpServer::Impl::OnCompleted(void* cls, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
+  auto* box = static_cast<std::shared_ptr<Request>*>(*con_cls);
+  if (box == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock((*box)->mu);
+    (*box)->gone = true;
+  }
+  static_cast<Impl*>(cls)->Paid(box->get());
+  delete box;
+  *con_cls = nullptr;
+}
+
+void HttpServer::Impl::OnLog(void*, const char* format, va_list ap) {
+  char text[512];
+  std::vsnprintf(text, sizeof text, format, ap);
+  std::string message(text);
+  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.pop_back();
+  Log::Debug("http server", {{"detail", message}});
+}
+
 HttpServer::HttpServer(HttpService& service, HttpServerOptions options)
-    : impl_(new Impl{service, std::move(options), nullptr, nullptr, 0}) {}
+    : impl_(std::make_unique<Impl>(service, std::move(options))) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() {
-  try {
-    Poco::Net::SocketAddress address(impl_->options.address, static_cast<Poco::UInt16>(impl_->options.port));
-    // SO_REUSEADDR (restart while old connections linger in TIME_WAIT) but
-    // not SO_REUSEPORT, which Poco's (address, backlog) constructor sets: with
-    // it a second courier-recv on the same port starts "fine" and the
-    // kernel splits webhooks between the two (and their stores).
-    Poco::Net::ServerSocket socket;
-    socket.bind(address, /*reuseAddress=*/true, /*reusePort=*/false);
-    socket.listen(512);
-    impl_->port = socket.address().port();
-    auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(impl_->options.max_threads);
-    params->setMaxQueued(impl_->options.max_queued);
-    params->setKeepAlive(true);
-    params->setMaxKeepAliveRequests(0);
-    params->setTimeout(Poco::Timespan(impl_->options.timeout_seconds, 0));
-    params->setKeepAliveTimeout(Poco::Timespan(impl_->options.timeout_seconds, 0));
-    impl_->pool = std::make_unique<Poco::ThreadPool>(4, impl_->options.max_threads, 60);
-    impl_->server = std::make_unique<Poco::Net::HTTPServer>(
-        new Factory(impl_->service, impl_->options.max_body_bytes), *impl_->pool, socket, params);
-    impl_->server->start();
-    return Status::OK();
-  } catch (const Poco::Exception& e) {
-    return Status::Unavailable("cannot listen on " + impl_->options.address + ":" +
-                               std::to_string(impl_->options.port) + ": " + e.displayText());
+  Impl& s = *impl_;
+  const std::string where = s.options.address + ":" + std::to_string(s.options.port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port_text = std::to_string(s.options.port);
+  int rc = getaddrinfo(s.options.address.empty() ? nullptr : s.options.address.c_str(), port_text.c_str(), &hints,
+                       &found);
+  if (rc != 0) return Status::Unavailable("cannot listen on " + where + ": " + gai_strerror(rc));
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, freeaddrinfo);
+
+  // SO_REUSEADDR (restart while old connections linger in TIME_WAIT) but
+  // never SO_REUSEPORT: with it a second courier-recv on the same port
+  // starts "fine" and the kernel splits webhooks between the two stores.
+  int fd = socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, found->ai_protocol);
+  if (fd < 0) return Status::Unavailable("cannot listen on " + where + ": " + std::strerror(errno));
+  const int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (bind(fd, found->ai_addr, found->ai_addrlen) != 0 || listen(fd, 512) != 0) {
+    const int err = errno;
+    close(fd);
+    return Status::Unavailable("cannot listen on " + where + ": " + std::strerror(err));
   }
+  sockaddr_storage bound{};
+  socklen_t bound_len = sizeof bound;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
+  s.port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+
+  unsigned int flags = MHD_USE_ERROR_LOG | MHD_USE_ITC;
+  unsigned int pool = 1;
+  if (s.options.threading == HttpServerOptions::Threading::kThreadPerConnection) {
+    flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+  } else {
+    flags |= MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+    pool = s.options.threads > 0 ? static_cast<unsigned>(s.options.threads)
+                                 : std::max(1u, std::thread::hardware_concurrency());
+  }
+  // MHD refuses a pool of one; a single loop thread is simply no pool.
+  const unsigned int pool_size = pool > 1 ? pool : 0;
+  s.daemon = MHD_start_daemon(
+      flags, 0, nullptr, nullptr, &Impl::OnRequest, &s,                                 //
+      MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(fd),                           //
+      MHD_OPTION_THREAD_POOL_SIZE, pool_size,                                          //
+      MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(s.options.timeout_seconds),  //
+      MHD_OPTION_URI_LOG_CALLBACK, &Impl::OnUri, &s,                                   //
+      MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompleted, &s,                             //
+      MHD_OPTION_EXTERNAL_LOGGER, &Impl::OnLog, &s,                                    //
+      MHD_OPTION_END);
+  if (s.daemon == nullptr) {
+    close(fd);
+    return Status::Unavailable("cannot serve on " + where + ": libmicrohttpd did not start");
+  }
+  s.listen_fd = fd;
+  return Status::OK();
 }
 
 void HttpServer::Stop() {
-  if (!impl_->server) return;
-  try {
-    impl_->server->stopAll(false);
-    impl_->pool->joinAll();
-  } catch (const std::exception&) {
+  Impl& s = *impl_;
+  if (s.daemon == nullptr) return;
+  const MHD_socket quiesced = MHD_quiesce_daemon(s.daemon);  // no new connections
+  if (quiesced != MHD_INVALID_SOCKET) close(quiesced);
+  {
+    // MHD must not stop with a connection suspended: wait for the answers
+    // the service owes, and after the drain time answer the rest with 503.
+    std::unique_lock<std::mutex> lock(s.owed_mu);
+    if (!s.owed_cv.wait_for(lock, std::chrono::seconds(s.options.drain_seconds), [&s]() { return s.owed.empty(); })) {
+      Log::Warn("http server: answers still owed at shutdown, sending 503", {{"count", std::to_string(s.owed.size())}});
+      auto late = s.owed;
+      lock.unlock();
+      for (const auto& r : late) {
+        r->Respond([]() {
+          HttpOut out;
+          out.status = 503;
+          out.body = "{\"message\":\"Error\",\"data\":[{\"type\":\"error\",\"error\":\"shutting down, try again\"}]}";
+          return out;
+        });
+      }
+      lock.lock();
+      s.owed_cv.wait_for(lock, std::chrono::seconds(5), [&s]() { return s.owed.empty(); });
+    }
   }
-  impl_->server.reset();
-  impl_->pool.reset();
+  MHD_stop_daemon(s.daemon);
+  s.daemon = nullptr;
+  s.listen_fd = -1;
 }
 
 int HttpServer::port() const { return impl_->port; }

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/json.h"
+#include "core/json_writer.h"
 #include "core/log.h"
 #include "core/redact.h"
 #include "core/uuid.h"
@@ -25,13 +26,6 @@ HttpOut JsonOut(int status, const std::string& body) {
   return out;
 }
 
-json::ObjectPtr Envelope(const std::string& message, const json::ArrayPtr& data) {
-  auto o = json::NewObject();
-  o->set("message", message);
-  o->set("data", data);
-  return o;
-}
-
 std::string RequestDump(const HttpIn& in) {
   std::string dump = in.method + " " + in.uri + " HTTP/1.1\r\n";
   for (const auto& [k, v] : in.headers) dump += k + ": " + v + "\r\n";
@@ -43,61 +37,32 @@ std::string ResponseDump(const HttpOut& out) {
   return "HTTP/1.1 " + std::to_string(out.status) + "\r\nContent-Type: " + out.content_type + "\r\n\r\n" + out.body;
 }
 
-json::ObjectPtr MsgItem(const Msg& m) {
-  auto o = json::NewObject();
-  o->set("type", "msg");
-  o->set("channel_uuid", m.channel_uuid);
-  o->set("msg_uuid", m.uuid);
-  o->set("text", m.text);
-  o->set("urn", m.urn);
-  if (!m.attachments.empty()) o->set("attachments", json::StringArray(m.attachments));
-  if (!m.external_id.empty()) o->set("external_id", m.external_id);
-  if (m.received_on) o->set("received_on", FormatRfc3339(*m.received_on));
-  return o;
+void WriteMsgItem(JsonWriter& w, const Msg& m) {
+  w.BeginObject();
+  w.Field("type", "msg");
+  w.Field("channel_uuid", m.channel_uuid);
+  w.Field("msg_uuid", m.uuid);
+  w.Field("text", m.text);
+  w.Field("urn", m.urn);
+  if (!m.attachments.empty()) w.Field("attachments", m.attachments);
+  if (!m.external_id.empty()) w.Field("external_id", m.external_id);
+  if (m.received_on) w.Key("received_on").Time(m.received_on);
+  w.EndObject();
 }
 
-json::ObjectPtr StatusItem(const StatusUpdate& s) {
-  auto o = json::NewObject();
-  o->set("type", "status");
-  o->set("channel_uuid", s.channel_uuid);
-  o->set("status", MsgStatusString(s.status));
-  if (s.msg_id) o->set("msg_id", *s.msg_id);
-  if (!s.external_id.empty()) o->set("external_id", s.external_id);
-  return o;
-}
-
-json::ObjectPtr StopItem(const std::string& channel_uuid, const std::string& urn) {
-  auto o = json::NewObject();
-  o->set("type", "event");
-  o->set("channel_uuid", channel_uuid);
-  o->set("event_type", "stop_contact");
-  o->set("urn", urn);
-  return o;
+void WriteStatusItem(JsonWriter& w, const StatusUpdate& s) {
+  w.BeginObject();
+  w.Field("type", "status");
+  w.Field("channel_uuid", s.channel_uuid);
+  w.Field("status", MsgStatusString(s.status));
+  if (s.msg_id) w.Field("msg_id", *s.msg_id);
+  if (!s.external_id.empty()) w.Field("external_id", s.external_id);
+  w.EndObject();
 }
 
 // The success answer for what a handler produced; `found[i]` false marks
 // statuses for msgs the store does not have.
 HttpOut SuccessOut(const WebhookResult& r, const std::vector<bool>& status_found, const std::string& channel_uuid) {
-  auto data = json::NewArray();
-  for (const auto& m : r.msgs) data->add(MsgItem(m));
-  size_t found = 0;
-  for (size_t i = 0; i < r.statuses.size(); ++i) {
-    if (i < status_found.size() && !status_found[i]) continue;
-    data->add(StatusItem(r.statuses[i]));
-    ++found;
-  }
-  for (const auto& urn : r.stop_urns) data->add(StopItem(channel_uuid, urn));
-  std::string message;
-  if (!r.msgs.empty()) message = "Message Accepted";
-  else if (found) message = "Status Update Accepted";
-  else if (!r.stop_urns.empty()) message = "Event Accepted";
-  else {
-    auto info = json::NewObject();
-    info->set("type", "info");
-    info->set("info", r.statuses.empty() ? "nothing to do" : "msg not found, ignored");
-    data->add(info);
-    message = "Ignored";
-  }
   if (r.response_body) {
     HttpOut out;
     out.status = 200;
@@ -105,28 +70,61 @@ HttpOut SuccessOut(const WebhookResult& r, const std::vector<bool>& status_found
     out.body = *r.response_body;
     return out;
   }
-  return JsonOut(200, json::Stringify(Envelope(message, data)));
+  size_t found = 0;
+  for (size_t i = 0; i < r.statuses.size(); ++i) {
+    if (i >= status_found.size() || status_found[i]) ++found;
+  }
+  std::string message;
+  if (!r.msgs.empty()) message = "Message Accepted";
+  else if (found) message = "Status Update Accepted";
+  else if (!r.stop_urns.empty()) message = "Event Accepted";
+  else message = "Ignored";
+  JsonWriter w;
+  w.BeginObject().Field("message", message).Key("data").BeginArray();
+  for (const auto& m : r.msgs) WriteMsgItem(w, m);
+  for (size_t i = 0; i < r.statuses.size(); ++i) {
+    if (i < status_found.size() && !status_found[i]) continue;
+    WriteStatusItem(w, r.statuses[i]);
+  }
+  for (const auto& urn : r.stop_urns) {
+    w.BeginObject().Field("type", "event").Field("channel_uuid", channel_uuid);
+    w.Field("event_type", "stop_contact").Field("urn", urn).EndObject();
+  }
+  if (message == "Ignored") {
+    w.BeginObject().Field("type", "info");
+    w.Field("info", r.statuses.empty() ? "nothing to do" : "msg not found, ignored").EndObject();
+  }
+  w.EndArray().EndObject();
+  return JsonOut(200, w.Take());
 }
 
 }  // namespace
 
 std::string ErrorEnvelope(const std::string& message, const std::string& error) {
-  auto data = json::NewArray();
-  auto item = json::NewObject();
-  item->set("type", "error");
-  item->set("error", error);
-  data->add(item);
-  return json::Stringify(Envelope(message, data));
+  JsonWriter w;
+  w.BeginObject().Field("message", message).Key("data").BeginArray();
+  w.BeginObject().Field("type", "error").Field("error", error).EndObject();
+  w.EndArray().EndObject();
+  return w.Take();
 }
 
 Receiver::Receiver(const HandlerRegistry& handlers, ChannelCache& channels, IntakeWriter& writer, HttpClient& http,
                    Clock& clock, ReceiverOptions options)
     : handlers_(handlers), channels_(channels), writer_(writer), http_(http), clock_(clock), options_(std::move(options)) {}
 
-HttpOut Receiver::Handle(const HttpIn& in) {
+namespace {
+
+// Answers now (every answer that needs no store write).
+void Answer(const HttpRespond& respond, HttpOut out) {
+  respond([out = std::move(out)]() { return out; });
+}
+
+}  // namespace
+
+void Receiver::Handle(const HttpIn& in, HttpRespond respond) {
   std::string path = in.uri.substr(0, in.uri.find('?'));
-  if (path == "/" && (in.method == "GET" || in.method == "HEAD")) return Index();
-  if (path == "/status" && (in.method == "GET" || in.method == "HEAD")) return Health();
+  if (path == "/" && (in.method == "GET" || in.method == "HEAD")) return Answer(respond, Index());
+  if (path == "/status" && (in.method == "GET" || in.method == "HEAD")) return Answer(respond, Health());
 
   std::vector<std::string> parts;
   size_t start = 1;
@@ -139,74 +137,86 @@ HttpOut Receiver::Handle(const HttpIn& in) {
   if (!parts.empty() && parts.back().empty()) parts.pop_back();  // trailing slash
   if (parts.size() != 4 || parts[0] != "c") {
     counters_.not_found++;
-    return JsonOut(404, ErrorEnvelope("Not Found", "not found: " + in.uri));
+    return Answer(respond, JsonOut(404, ErrorEnvelope("Not Found", "not found: " + in.uri)));
   }
-  return ChannelRequest(in, parts[1], parts[2], parts[3]);
+  ChannelRequest(in, parts[1], parts[2], parts[3], respond);
 }
 
-HttpOut Receiver::ChannelRequest(const HttpIn& in, const std::string& type, const std::string& uuid_text,
-                                 const std::string& action) {
+void Receiver::ChannelRequest(const HttpIn& in, const std::string& type, const std::string& uuid_text,
+                              const std::string& action, const HttpRespond& respond) {
   const auto started = std::chrono::steady_clock::now();
   const ChannelHandler* handler = handlers_.Find(type);
   if (handler == nullptr || Lower(type) != type) {
     counters_.not_found++;
-    return JsonOut(404, ErrorEnvelope("Not Found", "not found: " + in.uri));
+    return Answer(respond, JsonOut(404, ErrorEnvelope("Not Found", "not found: " + in.uri)));
   }
-  const Route* route = nullptr;
+  std::optional<Route> route;
   std::string allowed;
-  const auto routes = handler->Routes();
-  for (const auto& r : routes) {
+  for (const auto& r : handler->Routes()) {
     if (r.action != action) continue;
     allowed += (allowed.empty() ? "" : ", ") + r.method;
-    if (r.method == in.method) route = &r;
+    if (r.method == in.method) route = r;
   }
   if (allowed.empty()) {
     counters_.not_found++;
-    return JsonOut(404, ErrorEnvelope("Not Found", "not found: " + in.uri));
+    return Answer(respond, JsonOut(404, ErrorEnvelope("Not Found", "not found: " + in.uri)));
   }
-  if (route == nullptr) {
+  if (!route) {
     counters_.not_found++;
     HttpOut out = JsonOut(405, ErrorEnvelope("Method Not Allowed", "method not allowed: " + in.method));
     out.headers["Allow"] = allowed;
-    return out;
+    return Answer(respond, std::move(out));
   }
   if (in.body_too_large) {
     counters_.too_large++;
-    return JsonOut(413, ErrorEnvelope("Error", "request body too large"));
+    return Answer(respond, JsonOut(413, ErrorEnvelope("Error", "request body too large")));
   }
   auto uuid = NormalizeUUID(uuid_text);
   if (!uuid) {
     counters_.errors++;
-    return JsonOut(400, ErrorEnvelope("Error", "invalid channel uuid: " + uuid_text));
+    return Answer(respond, JsonOut(400, ErrorEnvelope("Error", "invalid channel uuid: " + uuid_text)));
   }
   auto channel = channels_.Get(handler->Code(), *uuid);
   if (!channel.ok()) {
     if (channel.status().IsUnavailable()) {
       counters_.unavailable++;
       Log::Warn("channel lookup failed", {{"channel", *uuid}, {"error", channel.status().message()}});
-      return JsonOut(503, ErrorEnvelope("Error", "store unavailable, try again"));
+      return Answer(respond, JsonOut(503, ErrorEnvelope("Error", "store unavailable, try again")));
     }
     counters_.errors++;
-    return JsonOut(400, ErrorEnvelope("Error", channel.status().message()));
+    return Answer(respond, JsonOut(400, ErrorEnvelope("Error", channel.status().message())));
   }
+  if (!handler->ReceiveMayCallOut()) return Receive(in, *handler, *route, *channel, started, respond);
+  // Off the event loop: the handler's own requests may take seconds.
+  calling_out_.Submit([this, in, handler, route = *route, channel = std::move(*channel), started, respond]() {
+    try {
+      Receive(in, *handler, route, channel, started, respond);
+    } catch (const std::exception& e) {
+      Log::Error("receive failed", {{"channel", channel.uuid}, {"error", e.what()}});
+      Answer(respond, JsonOut(500, ErrorEnvelope("Error", "internal error handling request")));
+    }
+  });
+}
 
+void Receiver::Receive(const HttpIn& in, const ChannelHandler& handler, const Route& route, const Channel& channel,
+                       std::chrono::steady_clock::time_point started, const HttpRespond& respond) {
   WebhookRequest request =
-      WebhookRequest::Build(in.method, in.uri, in.headers, in.body, options_.base_url, action);
+      WebhookRequest::Build(in.method, in.uri, in.headers, in.body, options_.base_url, route.action);
   HandlerContext ctx{http_, clock_, options_.base_url};
   WebhookResult result;
   try {
-    result = handler->Receive(*route, *channel, request, ctx);
+    result = handler.Receive(route, channel, request, ctx);
   } catch (const std::exception& e) {
-    Log::Error("handler failed", {{"channel", channel->uuid}, {"type", handler->Code()}, {"error", e.what()}});
+    Log::Error("handler failed", {{"channel", channel.uuid}, {"type", handler.Code()}, {"error", e.what()}});
     counters_.errors++;
-    return JsonOut(500, ErrorEnvelope("Error", "internal error handling request"));
+    return Answer(respond, JsonOut(500, ErrorEnvelope("Error", "internal error handling request")));
   }
 
-  const auto secrets = channel->SecretValues();
+  const auto secrets = channel.SecretValues();
   auto make_log = [&](const HttpOut& out, const std::string& description, const std::string& error) {
     ChannelLog log;
-    log.channel_id = channel->id;
-    log.channel_uuid = channel->uuid;
+    log.channel_id = channel.id;
+    log.channel_uuid = channel.uuid;
     log.description = description;
     log.method = in.method;
     log.url = Redact(request.url, secrets);
@@ -224,28 +234,27 @@ HttpOut Receiver::ChannelRequest(const HttpIn& in, const std::string& type, cons
                           ErrorEnvelope(result.unauthorized ? "Unauthorized" : "Error", result.error));
     (result.unauthorized ? counters_.unauthorized : counters_.errors)++;
     Log::Info(result.unauthorized ? "unauthorized request" : "bad request",
-              {{"channel", channel->uuid}, {"type", handler->Code()}, {"error", result.error}});
+              {{"channel", channel.uuid}, {"type", handler.Code()}, {"error", result.error}});
     Intake intake;
-    intake.channel_uuid = channel->uuid;
+    intake.channel_uuid = channel.uuid;
     intake.logs = result.extra_logs;
     intake.logs.push_back(make_log(out, "Channel Error", result.error));
     writer_.WriteAsync(std::move(intake));
-    return out;
+    return Answer(respond, std::move(out));
   }
   if (!result.ignored.empty()) {
-    auto data = json::NewArray();
-    auto info = json::NewObject();
-    info->set("type", "info");
-    info->set("info", result.ignored);
-    data->add(info);
-    HttpOut out = JsonOut(200, json::Stringify(Envelope("Ignored", data)));
+    JsonWriter w;
+    w.BeginObject().Field("message", "Ignored").Key("data").BeginArray();
+    w.BeginObject().Field("type", "info").Field("info", result.ignored).EndObject();
+    w.EndArray().EndObject();
+    HttpOut out = JsonOut(200, w.Take());
     counters_.ignored++;
     Intake intake;
-    intake.channel_uuid = channel->uuid;
+    intake.channel_uuid = channel.uuid;
     intake.logs = result.extra_logs;
     intake.logs.push_back(make_log(out, "Request Ignored", ""));
     writer_.WriteAsync(std::move(intake));
-    return out;
+    return Answer(respond, std::move(out));
   }
 
   // The msgs get their uuids now: the answer promises them even if the
@@ -253,30 +262,41 @@ HttpOut Receiver::ChannelRequest(const HttpIn& in, const std::string& type, cons
   const Micros now = clock_.Now();
   for (auto& m : result.msgs) {
     m.uuid = NewUUID();
-    m.channel_id = channel->id;
-    m.channel_uuid = channel->uuid;
-    m.channel_type = channel->type;
+    m.channel_id = channel.id;
+    m.channel_uuid = channel.uuid;
+    m.channel_type = channel.type;
     if (!m.received_on) m.received_on = now;
   }
-  for (auto& s : result.statuses) s.channel_uuid = channel->uuid;
+  for (auto& s : result.statuses) s.channel_uuid = channel.uuid;
 
-  HttpOut planned = SuccessOut(result, {}, channel->uuid);
+  auto pending = std::make_shared<PendingAnswer>();
+  pending->planned = SuccessOut(result, {}, channel.uuid);
   Intake intake;
-  intake.channel_uuid = channel->uuid;
+  intake.channel_uuid = channel.uuid;
   for (const auto& m : result.msgs) {
     intake.msgs.push_back(m);
-    intake.msg_logs.push_back(make_log(planned, "Message Received", ""));
+    intake.msg_logs.push_back(make_log(pending->planned, "Message Received", ""));
   }
   for (auto s : result.statuses) {
-    s.logs.push_back(make_log(planned, "Status Updated", ""));
+    s.logs.push_back(make_log(pending->planned, "Status Updated", ""));
     intake.statuses.push_back(std::move(s));
   }
   intake.stop_urns = result.stop_urns;
-  intake.logs = result.extra_logs;
+  intake.logs = std::move(result.extra_logs);
   if (!result.stop_urns.empty() && result.msgs.empty() && result.statuses.empty())
-    intake.logs.push_back(make_log(planned, "Event Received", ""));
+    intake.logs.push_back(make_log(pending->planned, "Event Received", ""));
+  pending->result = std::move(result);
+  pending->channel_uuid = channel.uuid;
 
-  IntakeWrite written = writer_.Write(std::move(intake));
+  // The writer thread only hands the outcome over; the answer is built on
+  // the server's thread for this connection.
+  writer_.WriteAsync(std::move(intake), [this, pending, respond](const IntakeWrite& written) {
+    respond([this, pending, written]() { return Finish(*pending, written); });
+  });
+}
+
+HttpOut Receiver::Finish(PendingAnswer& pending, const IntakeWrite& written) {
+  WebhookResult& result = pending.result;
   if (written.kind == IntakeWrite::kFailed) {
     if (written.error.IsUnavailable() || written.error.code() == Status::Code::kInternal) {
       counters_.unavailable++;
@@ -288,7 +308,7 @@ HttpOut Receiver::ChannelRequest(const HttpIn& in, const std::string& type, cons
   counters_.accepted++;
   if (written.kind == IntakeWrite::kSpooled) {
     counters_.spooled++;
-    return planned;
+    return std::move(pending.planned);
   }
   // Committed: duplicates answer with the uuid first given; statuses for
   // unknown msgs are ignored (providers retry anything else forever).
@@ -305,9 +325,9 @@ HttpOut Receiver::ChannelRequest(const HttpIn& in, const std::string& type, cons
     if (!found.back()) changed = true;
   }
   for (const auto& m : result.msgs) {
-    Log::Info("msg received", {{"channel", channel->uuid}, {"msg_uuid", m.uuid}, {"urn", m.urn}});
+    Log::Info("msg received", {{"channel", pending.channel_uuid}, {"msg_uuid", m.uuid}, {"urn", m.urn}});
   }
-  return changed ? SuccessOut(result, found, channel->uuid) : planned;
+  return changed ? SuccessOut(result, found, pending.channel_uuid) : std::move(pending.planned);
 }
 
 HttpOut Receiver::Index() const {

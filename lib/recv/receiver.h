@@ -10,13 +10,18 @@
 // signature 401, store and spool both unavailable 503 (the provider
 // retries). Every 2xx is durable before it is written (IntakeWriter).
 //
-// Thread-safety: Handle() is called concurrently by the HTTP server.
+// Thread-safety: Handle() is called concurrently by the HTTP server's
+// event-loop threads and never blocks on the store: the answer follows
+// the group commit (IntakeWriter::WriteAsync). Handlers that make HTTP
+// requests of their own run on a WorkQueue instead.
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <string>
 
 #include "handlers/registry.h"
 #include "http/http_server.h"
+#include "core/work_queue.h"
 #include "recv/channel_cache.h"
 #include "store/intake_writer.h"
 
@@ -44,15 +49,26 @@ class Receiver : public HttpService {
   Receiver(const HandlerRegistry& handlers, ChannelCache& channels, IntakeWriter& writer, HttpClient& http,
            Clock& clock, ReceiverOptions options);
 
-  HttpOut Handle(const HttpIn& request) override;
+  void Handle(const HttpIn& request, HttpRespond respond) override;
 
   const ReceiverCounters& counters() const { return counters_; }
 
  private:
+  // What a webhook's answer needs once its intake is written.
+  struct PendingAnswer {
+    WebhookResult result;
+    HttpOut planned;  // the answer if nothing changes at the commit
+    std::string channel_uuid;
+  };
+  HttpOut Finish(PendingAnswer& pending, const IntakeWrite& written);
+
   HttpOut Index() const;
   HttpOut Health();
-  HttpOut ChannelRequest(const HttpIn& in, const std::string& type, const std::string& uuid,
-                         const std::string& action);
+  void ChannelRequest(const HttpIn& in, const std::string& type, const std::string& uuid,
+                      const std::string& action, const HttpRespond& respond);
+  // The handler's part and the write, once the route and channel are known.
+  void Receive(const HttpIn& in, const ChannelHandler& handler, const Route& route, const Channel& channel,
+               std::chrono::steady_clock::time_point started, const HttpRespond& respond);
 
   const HandlerRegistry& handlers_;
   ChannelCache& channels_;
@@ -61,6 +77,7 @@ class Receiver : public HttpService {
   Clock& clock_;
   ReceiverOptions options_;
   ReceiverCounters counters_;
+  WorkQueue calling_out_{16};
 };
 
 // {"message": M, "data": [{"type":"error","error": E}]}

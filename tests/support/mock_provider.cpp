@@ -35,7 +35,9 @@ MockProvider::MockProvider() {
   HttpServerOptions options;
   options.address = "127.0.0.1";
   options.port = 0;
-  options.max_threads = 128;  // one per keep-alive connection: senders hold many
+  // Scripted answers may be slow (delay_ms): a thread per connection, so
+  // one slow answer holds up no other.
+  options.threading = HttpServerOptions::Threading::kThreadPerConnection;
   server_ = std::make_unique<HttpServer>(*this, options);
   Status s = server_->Start();
   if (!s.ok()) throw std::runtime_error("mock provider: " + s.ToString());
@@ -78,7 +80,7 @@ void MockProvider::Clear() {
   default_ = MockResponse{};
 }
 
-HttpOut MockProvider::Handle(const HttpIn& in) {
+HttpOut MockProvider::Serve(const HttpIn& in) {
   RecordedRequest r;
   r.method = in.method;
   r.uri = in.uri;

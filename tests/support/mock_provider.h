@@ -34,7 +34,7 @@ struct MockResponse {
   int delay_ms = 0;  // answer this late (a slow provider)
 };
 
-class MockProvider : public HttpService {
+class MockProvider : public SyncHttpService {
  public:
   MockProvider();
   ~MockProvider() override;
@@ -48,7 +48,7 @@ class MockProvider : public HttpService {
   size_t count() const;
   void Clear();
 
-  HttpOut Handle(const HttpIn& in) override;
+  HttpOut Serve(const HttpIn& in) override;
 
  private:
   mutable std::mutex mu_;

@@ -1,0 +1,308 @@
+// HttpServer on real loopback sockets: the raw request reaches the
+// service as sent, answers may come later from another thread without
+// holding up other connections, bodies over the limit are refused, and
+// Stop() never leaves a client without an answer.
+#include "http/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <thread>
+
+namespace courier {
+namespace {
+
+// A client that writes exactly the bytes given and reads one response.
+class RawClient {
+ public:
+  explicit RawClient(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval tv{10, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~RawClient() { close(fd_); }
+  bool connected() const { return connected_; }
+
+  void Send(const std::string& bytes) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      sent += static_cast<size_t>(n);
+    }
+  }
+
+  // One response: status line and headers, then Content-Length bytes.
+  // Empty when the connection closed or timed out first.
+  std::string ReadResponse() {
+    for (;;) {
+      auto end = buffer_.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        std::string head = buffer_.substr(0, end + 4);
+        size_t length = 0;
+        auto cl = Lower(head).find("content-length:");
+        if (cl != std::string::npos) length = std::stoul(head.substr(cl + 15));
+        if (buffer_.size() >= end + 4 + length) {
+          std::string response = buffer_.substr(0, end + 4 + length);
+          buffer_.erase(0, end + 4 + length);
+          return response;
+        }
+      }
+      char chunk[4096];
+      ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) return "";
+      buffer_.append(chunk, static_cast<size_t>(n));
+    }
+  }
+
+  // True when the server closed the connection (read returns 0).
+  bool ClosedByServer() {
+    char c;
+    return recv(fd_, &c, 1, 0) == 0;
+  }
+
+  static std::string Lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string buffer_;
+};
+
+int StatusOf(const std::string& response) {
+  if (response.size() < 12) return 0;
+  return std::stoi(response.substr(9, 3));
+}
+
+std::string BodyOf(const std::string& response) {
+  auto end = response.find("\r\n\r\n");
+  return end == std::string::npos ? "" : response.substr(end + 4);
+}
+
+// Records what it got; answers by path:
+//   /later/N  from another thread after N ms
+//   /never    not until Release()
+//   /throw    by throwing
+//   anything else at once, echoing method, uri, body size and flags.
+class TestService : public HttpService {
+ public:
+  ~TestService() override { Release(); }
+
+  void Handle(const HttpIn& in, HttpRespond respond) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_ = in;
+    }
+    if (in.uri.rfind("/throw", 0) == 0) throw std::runtime_error("boom");
+    if (in.uri.rfind("/later/", 0) == 0) {
+      const int ms = std::stoi(in.uri.substr(7));
+      std::thread([respond, ms]() {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        respond([]() { return Text("late"); });
+      }).detach();
+      return;
+    }
+    if (in.uri == "/never") {
+      std::lock_guard<std::mutex> lock(mu_);
+      parked_.push_back(respond);
+      return;
+    }
+    auto test_header = in.headers.find("x-test");
+    const std::string echo = in.method + " " + in.uri + " " + std::to_string(in.body.size()) +
+                             (in.body_too_large ? " too-large" : "") + " " +
+                             (test_header == in.headers.end() ? "" : test_header->second);
+    respond([echo]() { return Text(echo); });
+  }
+
+  void Release() {
+    std::vector<HttpRespond> parked;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      parked.swap(parked_);
+    }
+    for (auto& r : parked) r([]() { return Text("released"); });
+  }
+
+  HttpIn last() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_;
+  }
+
+  static HttpOut Text(const std::string& body) {
+    HttpOut out;
+    out.content_type = "text/plain";
+    out.body = body;
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  HttpIn last_;
+  std::vector<HttpRespond> parked_;
+};
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void Start(HttpServerOptions options = {}) {
+    options.address = "127.0.0.1";
+    options.port = 0;
+    options.max_body_bytes = 1000;
+    options.threads = 1;  // one loop thread: a blocked loop would show
+    server_ = std::make_unique<HttpServer>(service_, options);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  void TearDown() override {
+    service_.Release();
+    if (server_) server_->Stop();
+  }
+
+  std::string Roundtrip(const std::string& request) {
+    RawClient c(server_->port());
+    c.Send(request);
+    return c.ReadResponse();
+  }
+
+  TestService service_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, TheServiceSeesTheRequestAsSent) {
+  Start();
+  const std::string body = "from=%2B250788&text=hi+there";
+  auto response = Roundtrip("POST /c/ex/abc/receive?x=%41%2F&y=1 HTTP/1.1\r\nHost: h\r\nX-Test: Yes\r\n"
+                            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+                            std::to_string(body.size()) + "\r\n\r\n" + body);
+  EXPECT_EQ(StatusOf(response), 200) << response;
+  EXPECT_NE(RawClient::Lower(response).find("content-type: text/plain"), std::string::npos) << response;
+  EXPECT_EQ(BodyOf(response), "POST /c/ex/abc/receive?x=%41%2F&y=1 " + std::to_string(body.size()) + " Yes");
+  HttpIn in = service_.last();
+  EXPECT_EQ(in.body, body);
+  EXPECT_EQ(in.headers["content-type"], "application/x-www-form-urlencoded");
+  EXPECT_EQ(in.remote_address.rfind("127.0.0.1:", 0), 0u) << in.remote_address;
+}
+
+TEST_F(HttpServerTest, ChunkedBodiesAreReassembled) {
+  Start();
+  auto response = Roundtrip(
+      "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  EXPECT_EQ(StatusOf(response), 200) << response;
+  EXPECT_EQ(service_.last().body, "hello world");
+}
+
+TEST_F(HttpServerTest, KeepAliveServesRequestsInTurn) {
+  Start();
+  RawClient c(server_->port());
+  for (int i = 0; i < 3; ++i) {
+    c.Send("GET /n" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\n\r\n");
+    auto response = c.ReadResponse();
+    EXPECT_EQ(BodyOf(response), "GET /n" + std::to_string(i) + " 0 ") << response;
+  }
+}
+
+TEST_F(HttpServerTest, ALateAnswerHoldsUpNoOtherConnection) {
+  Start();
+  RawClient parked(server_->port());
+  parked.Send("GET /never HTTP/1.1\r\nHost: h\r\n\r\n");
+  // While the first waits for its answer, the one loop thread serves others
+  // (were it blocked, these would time out).
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(StatusOf(Roundtrip("GET /quick HTTP/1.1\r\nHost: h\r\n\r\n")), 200);
+  }
+  service_.Release();
+  auto response = parked.ReadResponse();
+  EXPECT_EQ(BodyOf(response), "released") << response;
+  // The connection stays usable after a suspended request.
+  parked.Send("GET /again HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(BodyOf(parked.ReadResponse()), "GET /again 0 ");
+  // And an answer from another thread, later, arrives too.
+  parked.Send("GET /later/50 HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(BodyOf(parked.ReadResponse()), "late");
+}
+
+TEST_F(HttpServerTest, BodyOverTheLimitIsMarkedAndNotKept) {
+  Start();
+  // Announced too large: answered without reading it, then closed.
+  RawClient c(server_->port());
+  c.Send("POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 5000\r\n\r\n" + std::string(100, 'a'));
+  auto response = c.ReadResponse();
+  EXPECT_EQ(BodyOf(response), "POST /big 0 too-large ") << response;
+  EXPECT_TRUE(c.ClosedByServer());
+  // Chunked past the limit: read, dropped, marked.
+  std::string chunked = "POST /chunks HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 3; ++i) chunked += "1f4\r\n" + std::string(500, 'b') + "\r\n";
+  chunked += "0\r\n\r\n";
+  response = Roundtrip(chunked);
+  EXPECT_EQ(BodyOf(response), "POST /chunks 0 too-large ") << response;
+}
+
+TEST_F(HttpServerTest, AServiceThatThrowsAnswers500) {
+  Start();
+  auto response = Roundtrip("GET /throw HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(StatusOf(response), 500) << response;
+  EXPECT_EQ(StatusOf(Roundtrip("GET /fine HTTP/1.1\r\nHost: h\r\n\r\n")), 200);
+}
+
+TEST_F(HttpServerTest, StopAnswersWhatTheServiceStillOwes) {
+  HttpServerOptions options;
+  options.drain_seconds = 1;
+  Start(options);
+  RawClient c(server_->port());
+  c.Send("GET /never HTTP/1.1\r\nHost: h\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it be parked
+  auto stopped = std::async(std::launch::async, [this]() { server_->Stop(); });
+  auto response = c.ReadResponse();
+  EXPECT_EQ(StatusOf(response), 503) << response;
+  stopped.get();
+  // The port is free again and nothing listens on it.
+  RawClient after(server_->port());
+  EXPECT_FALSE(after.connected());
+}
+
+TEST_F(HttpServerTest, StopWaitsForAnswersOnTheirWay) {
+  Start();
+  RawClient c(server_->port());
+  c.Send("GET /later/300 HTTP/1.1\r\nHost: h\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto stopped = std::async(std::launch::async, [this]() { server_->Stop(); });
+  EXPECT_EQ(BodyOf(c.ReadResponse()), "late");
+  stopped.get();
+}
+
+TEST_F(HttpServerTest, ThreadPerConnectionWaitsForTheAnswer) {
+  HttpServerOptions options;
+  options.threading = HttpServerOptions::Threading::kThreadPerConnection;
+  Start(options);
+  EXPECT_EQ(BodyOf(Roundtrip("GET /later/100 HTTP/1.1\r\nHost: h\r\n\r\n")), "late");
+  EXPECT_EQ(StatusOf(Roundtrip("GET /x HTTP/1.1\r\nHost: h\r\n\r\n")), 200);
+}
+
+TEST(HttpServerPortTest, ASecondServerOnTheSamePortDoesNotStart) {
+  TestService service;
+  HttpServerOptions options;
+  options.port = 0;
+  HttpServer first(service, options);
+  ASSERT_TRUE(first.Start().ok());
+  options.port = first.port();
+  HttpServer second(service, options);
+  Status s = second.Start();
+  EXPECT_TRUE(s.IsUnavailable()) << s.ToString();
+}
+
+}  // namespace
+}  // namespace courier
