@@ -104,6 +104,11 @@ class PosixEnv : public Env {
 
 }  // namespace
 
+Status Env::SyncFileData(int fd, const std::string& path) {
+  if (::fdatasync(fd) != 0) return Errno("fdatasync", path);
+  return Status::OK();
+}
+
 Env& Env::Default() {
   static PosixEnv env;
   return env;

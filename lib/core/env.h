@@ -28,6 +28,9 @@ class Env {
   // Regular file names in `dir` (not paths), unsorted; NotFound if missing.
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   virtual bool FileExists(const std::string& path) = 0;
+  // fdatasync(2) of a file another component writes (the store's WAL),
+  // through an fd the caller keeps open so it sees writeback errors.
+  virtual Status SyncFileData(int fd, const std::string& path);
 
   static Env& Default();
 };

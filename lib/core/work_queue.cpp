@@ -1,5 +1,7 @@
 #include "core/work_queue.h"
 
+#include <pthread.h>
+
 #include "core/log.h"
 
 namespace courier {
@@ -17,7 +19,10 @@ void WorkQueue::Submit(std::function<void()> job) {
   std::lock_guard<std::mutex> lock(mu_);
   jobs_.push_back(std::move(job));
   if (idle_ == 0 && threads_.size() < max_threads_) {
-    threads_.emplace_back([this]() { Run(); });
+    threads_.emplace_back([this]() {
+      pthread_setname_np(pthread_self(), "work-queue");
+      Run();
+    });
   } else {
     cv_.notify_one();
   }

@@ -1,5 +1,13 @@
 #include "store/intake_writer.h"
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
 #include "core/log.h"
 #include "spool/intake_codec.h"
 
@@ -7,18 +15,32 @@ namespace courier {
 
 IntakeWriter::IntakeWriter(StoreOpener open, SpoolDir spool, Clock& clock,
                            std::function<void(const std::vector<Event>&)> on_events, std::function<void()> on_spooled,
-                           int max_batch, Micros outage_backoff)
+                           int max_batch, Micros outage_backoff, Env& env)
     : open_(std::move(open)),
       spool_(std::move(spool)),
       clock_(clock),
       on_events_(std::move(on_events)),
       on_spooled_(std::move(on_spooled)),
       max_batch_(static_cast<size_t>(max_batch > 0 ? max_batch : 1)),
-      outage_backoff_(outage_backoff) {}
+      outage_backoff_(outage_backoff),
+      env_(env) {}
 
 IntakeWriter::~IntakeWriter() { Stop(); }
 
-void IntakeWriter::Start() { thread_ = std::thread([this] { Loop(); }); }
+IntakeWriter::WalFile::~WalFile() {
+  if (fd >= 0) ::close(fd);
+}
+
+void IntakeWriter::Start() {
+  sync_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "intake-sync");
+    SyncLoop();
+  });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "intake-writer");
+    Loop();
+  });
+}
 
 void IntakeWriter::Stop() {
   {
@@ -27,6 +49,13 @@ void IntakeWriter::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // The writer is done: whatever it committed is synced and answered.
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    sync_stopping_ = true;
+  }
+  sync_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
 }
 
 IntakeWrite IntakeWriter::Write(Intake intake) {
@@ -123,8 +152,26 @@ void IntakeWriter::Loop() {
   }
 }
 
+void IntakeWriter::OpenStore(Status& failure) {
+  auto opened = open_();
+  if (!opened.ok()) {
+    failure = opened.status();
+    return;
+  }
+  store_ = std::move(opened.value());
+  // Webhooks wait for this writer's commits: no checkpoints in them.
+  store_->HousekeepInBackground();
+  wal_.reset();
+  wal_path_.clear();
+  if (pipelining_allowed_) {
+    auto wal = store_->LeaveSyncToCaller();
+    if (wal.ok()) wal_path_ = *wal;
+  }
+}
+
 void IntakeWriter::Flush(std::vector<std::unique_ptr<Pending>>& batch, std::unique_ptr<PendingClaim> claim) {
-  // The claim is answered exactly once, whatever happens below.
+  // The claim is answered exactly once, whatever happens below, unless it
+  // is handed on to the sync thread with its batch.
   struct ClaimAnswer {
     std::unique_ptr<PendingClaim> claim;
     Result<std::vector<Msg>> result = Status::Internal("claim not run");
@@ -133,53 +180,67 @@ void IntakeWriter::Flush(std::vector<std::unique_ptr<Pending>>& batch, std::uniq
     }
   } answer{std::move(claim)};
 
+  std::vector<Intake> intakes;
+  intakes.reserve(batch.size());
+  for (auto& p : batch) intakes.push_back(std::move(p->intake));
+
+  if (sync_failed_.exchange(false)) {
+    // The disk refused a sync: what the connection wrote since may not be
+    // there. Start again from a fresh connection.
+    store_.reset();
+  }
   const Micros now = clock_.Now();
   if (now < store_down_until_) {
     answer.result = Status::Unavailable("store unavailable (backing off)");
-    Spool(batch, Status::Unavailable("store unavailable (backing off)"));
+    Spool(batch, intakes, Status::Unavailable("store unavailable (backing off)"));
     return;
   }
   Status failure;
-  if (!store_) {
-    auto opened = open_();
-    if (opened.ok()) {
-      store_ = std::move(opened.value());
-      // Webhooks wait for this writer's commits: no checkpoints in them.
-      store_->HousekeepInBackground();
-    }
-    else failure = opened.status();
-  }
+  if (!store_) OpenStore(failure);
   if (store_) {
-    std::vector<Intake> intakes;
-    intakes.reserve(batch.size());
-    for (auto& p : batch) intakes.push_back(p->intake);
     std::vector<Event> events;
     std::vector<Msg> claimed;
     auto written = answer.claim
                        ? store_->WriteIntakesAndClaim(intakes, &answer.claim->request, &claimed, &events)
                        : store_->WriteIntakes(intakes, &events);
     if (written.ok()) {
-      if (answer.claim) answer.result = std::move(claimed);
       if (outage_logged_) {
         Log::Info("store available again");
         outage_logged_ = false;
       }
-      int64_t committed = 0, failed = 0;
-      for (size_t i = 0; i < batch.size(); ++i) {
-        IntakeWrite w;
-        w.outcome = std::move((*written)[i]);
-        w.error = w.outcome.status;
-        w.kind = w.error.ok() ? IntakeWrite::kCommitted : IntakeWrite::kFailed;
-        (w.kind == IntakeWrite::kCommitted ? committed : failed)++;
-        batch[i]->Answer(std::move(w));
+      Committed c;
+      c.batch = std::move(batch);
+      c.intakes = std::move(intakes);
+      c.outcomes = std::move(*written);
+      c.events = std::move(events);
+      c.claim = std::move(answer.claim);
+      c.claimed = std::move(claimed);
+      // Answers and events all leave from the sync thread, in commit order;
+      // a COMMIT that synced by itself (no wal) skips the fdatasync.
+      if (!wal_path_.empty() && !wal_) {
+        int fd = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+          // Committed but cannot be made durable from here: spool it, and
+          // let the store sync its own commits from now on.
+          Log::Error("cannot open the store's WAL to sync it; commits will sync themselves",
+                     {{"wal", wal_path_}, {"error", std::strerror(errno)}});
+          pipelining_allowed_ = false;
+          store_.reset();
+          answer.claim = std::move(c.claim);
+          answer.result = Status::Unavailable("store WAL cannot be synced");
+          Spool(c.batch, c.intakes, Status::Unavailable("store WAL cannot be synced"));
+          return;
+        }
+        wal_ = std::make_shared<WalFile>();
+        wal_->fd = fd;
+        wal_->path = wal_path_;
       }
+      if (!wal_path_.empty()) c.wal = wal_;
       {
-        std::lock_guard<std::mutex> lock(mu_);
-        stats_.committed += committed;
-        stats_.failed += failed;
-        stats_.batches++;
+        std::lock_guard<std::mutex> lock(sync_mu_);
+        to_sync_.push_back(std::move(c));
       }
-      if (on_events_ && !events.empty()) on_events_(events);
+      sync_cv_.notify_one();
       return;
     }
     failure = written.status();
@@ -188,18 +249,75 @@ void IntakeWriter::Flush(std::vector<std::unique_ptr<Pending>>& batch, std::uniq
   }
   answer.result = failure;
   store_down_until_ = clock_.Now() + outage_backoff_;
-  Spool(batch, failure);
+  Spool(batch, intakes, failure);
 }
 
-void IntakeWriter::Spool(std::vector<std::unique_ptr<Pending>>& batch, const Status& why) {
+void IntakeWriter::Deliver(Committed& c) {
+  if (c.claim) c.claim->done.set_value(std::move(c.claimed));
+  int64_t committed = 0, failed = 0;
+  for (size_t i = 0; i < c.batch.size(); ++i) {
+    IntakeWrite w;
+    w.outcome = std::move(c.outcomes[i]);
+    w.error = w.outcome.status;
+    w.kind = w.error.ok() ? IntakeWrite::kCommitted : IntakeWrite::kFailed;
+    (w.kind == IntakeWrite::kCommitted ? committed : failed)++;
+    c.batch[i]->Answer(std::move(w));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.committed += committed;
+    stats_.failed += failed;
+    stats_.batches++;
+  }
+  if (on_events_ && !c.events.empty()) on_events_(c.events);
+}
+
+void IntakeWriter::SyncLoop() {
+  for (;;) {
+    std::deque<Committed> work;
+    {
+      std::unique_lock<std::mutex> lock(sync_mu_);
+      sync_cv_.wait(lock, [this] { return sync_stopping_ || !to_sync_.empty(); });
+      if (to_sync_.empty()) return;  // stopping, all answered
+      work.swap(to_sync_);
+    }
+    // One fdatasync makes every batch committed so far durable.
+    Status synced;
+    std::set<const WalFile*> done;
+    for (const auto& c : work) {
+      if (!c.wal || !done.insert(c.wal.get()).second) continue;
+      Status s = env_.SyncFileData(c.wal->fd, c.wal->path);
+      if (!s.ok()) synced = s;
+    }
+    for (auto& c : work) {
+      try {
+        if (synced.ok()) {
+          Deliver(c);
+          continue;
+        }
+        Log::Error("store commit not durable, spooling the batch", {{"error", synced.message()}});
+        sync_failed_ = true;
+        if (c.claim) c.claim->done.set_value(Status::Unavailable(synced.message()));
+        c.claim.reset();
+        Spool(c.batch, c.intakes, synced);
+      } catch (const std::exception& e) {
+        Log::Error("answering a committed batch failed", {{"error", e.what()}});
+      }
+    }
+  }
+}
+
+void IntakeWriter::Spool(std::vector<std::unique_ptr<Pending>>& batch, std::vector<Intake>& intakes,
+                         const Status& why) {
   if (!outage_logged_) {
     Log::Warn("store unavailable, spooling", {{"error", why.message()}});
     outage_logged_ = true;
   }
   int64_t spooled = 0, failed = 0;
-  for (auto& p : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& p = batch[i];
     IntakeWrite w;
-    auto name = spool_.Write(EncodeIntake(p->intake), clock_.Now());
+    auto name = spool_.Write(EncodeIntake(intakes[i]), clock_.Now());
     if (name.ok()) {
       w.kind = IntakeWrite::kSpooled;
       ++spooled;
@@ -218,7 +336,10 @@ void IntakeWriter::Spool(std::vector<std::unique_ptr<Pending>>& batch, const Sta
     stats_.failed += failed;
     stats_.batches++;
   }
-  if (spooled && on_spooled_) on_spooled_();
+  if (spooled && on_spooled_) {
+    std::lock_guard<std::mutex> lock(spooled_mu_);  // the writer and the sync thread both spool
+    on_spooled_();
+  }
 }
 
 }  // namespace courier

@@ -6,10 +6,18 @@
 // itself and when idle a batch is a single request.
 //
 // Durability (invariant 1): Write() returns kCommitted only after the
-// store's COMMIT (WAL, synchronous=FULL), kSpooled only after the spool
-// file and its directory entry are fsynced. When neither is possible it
-// returns kFailed and the caller must answer non-2xx so the provider
-// retries.
+// store's COMMIT and the fdatasync of its WAL, kSpooled only after the
+// spool file and its directory entry are fsynced. When neither is
+// possible it returns kFailed and the caller must answer non-2xx so the
+// provider retries.
+//
+// Pipelining: where the store allows it (Store::LeaveSyncToCaller) the
+// writer commits a batch without waiting for the disk and goes on to the
+// next batch while a second thread fdatasyncs the WAL; every batch
+// committed by then is made durable by that one sync and answered after
+// it (outcomes, claims, events, in commit order). If the sync fails, those
+// batches are spooled (replays are deduplicated by msg uuid) and the store
+// is reopened. Otherwise each COMMIT syncs by itself (synchronous=FULL).
 //
 // When the store fails, the writer spools for `outage_backoff` before it
 // tries the store again, so an outage costs each request one fsync, not a
@@ -17,6 +25,7 @@
 //
 // Thread-safety: Write() and Claim() from any number of threads;
 // Start/Stop from one.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -26,6 +35,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/env.h"
 #include "spool/spool.h"
 #include "store/store.h"
 
@@ -47,11 +57,12 @@ struct IntakeWriterStats {
 
 class IntakeWriter {
  public:
-  // `on_events` is called on the writer thread after each commit;
-  // `on_spooled` after intakes were spooled (to wake courier-flush).
+  // `on_events` is called on the writer's sync thread once a batch is
+  // durable; `on_spooled` after intakes were spooled (to wake
+  // courier-flush), from either of the writer's threads, never both at once.
   IntakeWriter(StoreOpener open, SpoolDir spool, Clock& clock, std::function<void(const std::vector<Event>&)> on_events,
                std::function<void()> on_spooled, int max_batch = 512,
-               Micros outage_backoff = 2 * kMicrosPerSecond);
+               Micros outage_backoff = 2 * kMicrosPerSecond, Env& env = Env::Default());
   ~IntakeWriter();
 
   void Start();
@@ -84,9 +95,29 @@ class IntakeWriter {
     ClaimRequest request;
     std::promise<Result<std::vector<Msg>>> done;
   };
+  // The store's WAL, open for syncing.
+  struct WalFile {
+    int fd = -1;
+    std::string path;
+    ~WalFile();
+  };
+  // A batch committed but not yet known durable.
+  struct Committed {
+    std::vector<std::unique_ptr<Pending>> batch;
+    std::vector<Intake> intakes;  // spooled if the sync fails
+    std::vector<IntakeOutcome> outcomes;
+    std::vector<Event> events;
+    std::unique_ptr<PendingClaim> claim;
+    std::vector<Msg> claimed;
+    std::shared_ptr<WalFile> wal;  // to fdatasync; null when the COMMIT synced
+  };
   void Loop();
+  void SyncLoop();
   void Flush(std::vector<std::unique_ptr<Pending>>& batch, std::unique_ptr<PendingClaim> claim);
-  void Spool(std::vector<std::unique_ptr<Pending>>& batch, const Status& why);
+  void OpenStore(Status& failure);
+  // Answers a committed (and durable) batch and publishes its events.
+  void Deliver(Committed& c);
+  void Spool(std::vector<std::unique_ptr<Pending>>& batch, std::vector<Intake>& intakes, const Status& why);
 
   StoreOpener open_;
   SpoolDir spool_;
@@ -95,10 +126,16 @@ class IntakeWriter {
   std::function<void()> on_spooled_;
   const size_t max_batch_;
   const Micros outage_backoff_;
+  Env& env_;
 
   std::unique_ptr<Store> store_;
+  std::string wal_path_;            // set when the store leaves the sync to us
+  std::shared_ptr<WalFile> wal_;    // open on wal_path_ after the first commit
+  bool pipelining_allowed_ = true;  // false after the WAL could not be opened
+  std::atomic<bool> sync_failed_{false};
   Micros store_down_until_ = 0;
-  bool outage_logged_ = false;
+  std::atomic<bool> outage_logged_{false};
+  std::mutex spooled_mu_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -107,6 +144,12 @@ class IntakeWriter {
   bool stopping_ = false;
   std::thread thread_;
   IntakeWriterStats stats_;
+
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<Committed> to_sync_;
+  bool sync_stopping_ = false;
+  std::thread sync_thread_;
 };
 
 }  // namespace courier

@@ -296,6 +296,10 @@ constexpr const char* kLastEventSeq =
     "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), "
     "COALESCE((SELECT MAX(seq) FROM events), 0))";
 constexpr const char* kSynchronousFull = "PRAGMA synchronous = FULL";
+// In WAL mode NORMAL skips only the fsync of the WAL at each commit; the
+// WAL is still synced before every checkpoint copies it into the database.
+// Used only where the caller syncs the WAL itself (LeaveSyncToCaller).
+constexpr const char* kSynchronousNormal = "PRAGMA synchronous = NORMAL";
 constexpr const char* kForeignKeysOn = "PRAGMA foreign_keys = ON";
 // Savepoints and multi-row statements inside a transaction need a
 // statement journal; on disk that is a temp file created and deleted per
@@ -620,6 +624,8 @@ struct SqliteStore::Impl {
   // When set, AppendEvent also records each event here (for publishing
   // after the commit).
   std::vector<Event>* collect_events = nullptr;
+  // LeaveSyncToCaller: commits do not fsync the WAL; the caller does.
+  bool sync_by_caller = false;
   // Channels read during one WriteIntakesAndClaim batch, by uuid.
   std::unordered_map<std::string, ChannelRow>* batch_channels = nullptr;
 
@@ -666,7 +672,7 @@ struct SqliteStore::Impl {
         return Status::Unavailable("store " + path + ": cannot use WAL journal (journal_mode is '" +
                                    mode + "'; read-only file or directory?)");
       }
-      S() << sqlite_only::kSynchronousFull, now;
+      S() << (sync_by_caller ? sqlite_only::kSynchronousNormal : sqlite_only::kSynchronousFull), now;
       S() << sqlite_only::kForeignKeysOn, now;
       S() << sqlite_only::kTempStoreMemory, now;
       S() << sqlite_only::kCacheSize, now;
@@ -1997,6 +2003,22 @@ Result<std::vector<ChannelLog>> SqliteStore::ListChannelLogs(std::optional<int64
 }
 
 // --- Events --------------------------------------------------------------------
+
+Result<std::string> SqliteStore::LeaveSyncToCaller() {
+  Impl& d = *impl_;
+  if (d.path == ":memory:") return Status::Unavailable("an in-memory store has no WAL to sync");
+  Status connected = d.Connect();
+  if (!connected.ok()) return connected;
+  try {
+    d.S() << sqlite_only::kSynchronousNormal, Poco::Data::Keywords::now;
+  } catch (...) {
+    return CurrentExceptionStatus("leave sync to caller");
+  }
+  d.sync_by_caller = true;
+  const char* main_file = sqlite3_db_filename(Poco::Data::SQLite::Utility::dbHandle(*d.session), "main");
+  if (main_file == nullptr || *main_file == '\0') return Status::Unavailable("store has no file");
+  return std::string(main_file) + "-wal";
+}
 
 void SqliteStore::HousekeepInBackground() {
   Impl& d = *impl_;

@@ -139,6 +139,7 @@ class SqliteStore : public Store {
   // 1000 pages; this connection no longer checkpoints. If the checkpoint
   // connection cannot be opened, checkpoints stay where they were.
   void HousekeepInBackground() override;
+  Result<std::string> LeaveSyncToCaller() override;
   Result<int64_t> LastEventSeq() override;
 
  private:

@@ -226,6 +226,15 @@ class Store {
   // commits (SQLite's WAL checkpoints) to a thread of the store's own. A
   // no-op where there is none. Call once, after opening.
   virtual void HousekeepInBackground() {}
+  // For an IntakeWriter that pipelines its batches: from now on a COMMIT on
+  // this connection makes its writes visible to other connections but not
+  // yet durable. The caller makes them durable by fdatasync() of the file
+  // whose path is returned (SQLite's WAL), and must do so before it tells
+  // anyone (a provider, an event subscriber, a sender) that they happened.
+  // What that buys: the next batch is written while the last one syncs.
+  // Unavailable where the store cannot do this; commits then stay durable
+  // by themselves. Call once, after opening; it survives reconnects.
+  virtual Result<std::string> LeaveSyncToCaller() { return Status::Unavailable("not supported"); }
   virtual Result<int64_t> LastEventSeq() = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "store/wal_checkpointer.h"
 
+#include <pthread.h>
+
 #include <sqlite3.h>
 
 #include "core/log.h"
@@ -38,7 +40,10 @@ Status WalCheckpointer::Start() {
     db_ = nullptr;
     return Status::Unavailable("checkpoint connection to " + path_ + ": " + why);
   }
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "wal-checkpoint");
+    Loop();
+  });
   return Status::OK();
 }
 
