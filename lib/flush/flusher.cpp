@@ -1,5 +1,7 @@
 #include "flush/flusher.h"
 
+#include <future>
+
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -74,7 +76,7 @@ void Flusher::MaybeCrashAfterCommit() {
   std::abort();
 }
 
-void Flusher::RejectFile(const std::string& name, const std::string& reason, FlushReport& report) {
+void Flusher::RejectFile(const std::string& name, const std::string& reason, FlushReport& report) const {
   Status s = spool_.Reject(name, "cur", reason);
   if (!s.ok()) {
     // It stays in cur/; the next start moves it back to new/ and it is
@@ -87,7 +89,7 @@ void Flusher::RejectFile(const std::string& name, const std::string& reason, Flu
   ++report.rejected;
 }
 
-void Flusher::Unclaim(const std::string& name, FlushReport& report) {
+void Flusher::Unclaim(const std::string& name, FlushReport& report) const {
   // No directory fsync: if this rename is lost in a crash the file is in
   // cur/, which the next start moves back to new/ anyway.
   Status s = env_.Rename(spool_.Path("cur") + "/" + name, spool_.Path("new") + "/" + name);
@@ -97,7 +99,7 @@ void Flusher::Unclaim(const std::string& name, FlushReport& report) {
   }
 }
 
-void Flusher::Settle(const std::string& name, const Status& outcome, FlushReport& report) {
+void Flusher::Settle(const std::string& name, const Status& outcome, FlushReport& report) const {
   if (!outcome.ok()) {
     // The store refused this intake's data (and wrote none of it).
     RejectFile(name, outcome.ToString(), report);
@@ -113,11 +115,24 @@ void Flusher::Settle(const std::string& name, const Status& outcome, FlushReport
   ++report.flushed;
 }
 
-bool Flusher::Commit(std::vector<Claimed>& batch, FlushReport& report) {
+namespace {
+
+// Adds what one stage of a pass did to the pass's totals.
+void Merge(FlushReport& into, const FlushReport& part) {
+  into.flushed += part.flushed;
+  into.rejected += part.rejected;
+  into.skipped += part.skipped;
+  if (!part.spool_error.ok()) into.spool_error = part.spool_error;
+  if (!part.store_error.ok()) into.store_error = part.store_error;
+}
+
+}  // namespace
+
+bool Flusher::Commit(std::vector<Claimed>& batch, FlushReport& report, std::vector<Status>* settle_later) {
   if (batch.empty()) return true;
   std::vector<Intake> intakes;
   intakes.reserve(batch.size());
-  for (const auto& c : batch) intakes.push_back(c.intake);
+  for (auto& c : batch) intakes.push_back(std::move(c.intake));
   // Events are rows in the store (invariant 4); courier-flush does not
   // publish them: consumers catch up with `courier-ctl events --after`.
   auto written = store_->WriteIntakes(intakes, nullptr);
@@ -129,30 +144,104 @@ bool Flusher::Commit(std::vector<Claimed>& batch, FlushReport& report) {
       report.store_error = why;
       return false;
     }
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].intake = std::move(intakes[i]);
     // The contract says a whole batch fails only when the store is down;
     // should another error come back, find the intake that causes it one
     // by one instead of retrying the batch forever.
     if (batch.size() > 1) {
       for (size_t i = 0; i < batch.size(); ++i) {
         std::vector<Claimed> one{std::move(batch[i])};
-        if (!Commit(one, report)) {
+        if (!Commit(one, report, nullptr)) {
           for (size_t j = i + 1; j < batch.size(); ++j) Unclaim(batch[j].name, report);
           return false;
         }
       }
+      batch.clear();  // settled one by one above
       return true;
     }
     RejectFile(batch[0].name, why.ToString(), report);
+    batch.clear();
     return true;
   }
   MaybeCrashAfterCommit();
-  for (size_t i = 0; i < batch.size(); ++i) Settle(batch[i].name, (*written)[i].status, report);
+  if (settle_later) {
+    settle_later->clear();
+    for (auto& outcome : *written) settle_later->push_back(outcome.status);
+    return true;
+  }
+  SettleAll(batch, *written, report);
+  return true;
+}
+
+void Flusher::SettleAll(const std::vector<Claimed>& batch, const std::vector<IntakeOutcome>& outcomes,
+                        FlushReport& report) const {
+  for (size_t i = 0; i < batch.size(); ++i) Settle(batch[i].name, outcomes[i].status, report);
   Status synced = spool_.SyncDone();
   if (!synced.ok()) {
     Log::Error("cannot sync spool cur/ after removing flushed files", {{"error", synced.message()}});
     report.spool_error = synced;
   }
-  return true;
+}
+
+Status Flusher::RemoveDone(const std::vector<std::string>& names) const {
+  Status failed;
+  for (const auto& name : names) {
+    Status s = spool_.Done(name);
+    if (!s.ok()) {
+      // The data is committed; a file left in cur/ is replayed as a no-op
+      // after the next start.
+      Log::Error("committed but cannot remove spool file", {{"file", name}, {"error", s.message()}});
+      failed = s;
+    }
+  }
+  Status synced = spool_.SyncDone();
+  if (!synced.ok()) {
+    Log::Error("cannot sync spool cur/ after removing flushed files", {{"error", synced.message()}});
+    failed = synced;
+  }
+  return failed;
+}
+
+Flusher::Prepared Flusher::Prepare(const std::vector<SpoolFile>& files, size_t from) const {
+  Prepared p;
+  const size_t end = std::min(files.size(), from + options_.batch_size);
+  for (p.next = from; p.next < end; ++p.next) {
+    const std::string& name = files[p.next].name;
+    Status claimed = spool_.Claim(name);
+    if (!claimed.ok()) {
+      // Gone from new/: another flusher claimed it (or an operator
+      // moved it). Otherwise the spool itself is failing.
+      if (env_.FileExists(spool_.Path("new") + "/" + name)) {
+        Log::Error("cannot claim spool file", {{"file", name}, {"error", claimed.message()}});
+        p.report.spool_error = claimed;
+      }
+      ++p.report.skipped;
+      continue;
+    }
+    auto body = spool_.Read("cur", name);
+    if (!body.ok()) {
+      const Status& why = body.status();
+      if (why.code() == Status::Code::kCorruption) {
+        RejectFile(name, why.ToString(), p.report);
+      } else if (why.IsNotFound()) {
+        ++p.report.skipped;  // taken from cur/ by another flusher's recovery
+      } else {
+        // Unreadable (an I/O error, not bad data): put it back and try
+        // again next pass rather than calling good data bad.
+        Log::Warn("cannot read spool file, will retry", {{"file", name}, {"error", why.message()}});
+        Unclaim(name, p.report);
+        ++p.report.skipped;
+      }
+      continue;
+    }
+    auto intake = DecodeIntake(*body);
+    if (!intake.ok()) {
+      RejectFile(name, intake.status().ToString(), p.report);
+      continue;
+    }
+    p.batch.push_back(Claimed{name, std::move(*intake)});
+  }
+  return p;
 }
 
 Result<FlushReport> Flusher::FlushOnce(const std::function<bool()>& stop, const FlushProgress& progress) {
@@ -170,54 +259,60 @@ Result<FlushReport> Flusher::FlushOnce(const std::function<bool()>& stop, const 
     }
   }
 
-  size_t next = 0;
-  while (next < files.size()) {
-    if (stop && stop()) break;
-    const size_t end = std::min(files.size(), next + options_.batch_size);
-    std::vector<Claimed> batch;
-    for (; next < end; ++next) {
-      const std::string& name = files[next].name;
-      Status claimed = spool_.Claim(name);
-      if (!claimed.ok()) {
-        // Gone from new/: another flusher claimed it (or an operator
-        // moved it). Otherwise the spool itself is failing.
-        if (env_.FileExists(spool_.Path("new") + "/" + name)) {
-          Log::Error("cannot claim spool file", {{"file", name}, {"error", claimed.message()}});
-          report.spool_error = claimed;
-        }
-        ++report.skipped;
-        continue;
-      }
-      auto body = spool_.Read("cur", name);
-      if (!body.ok()) {
-        const Status& why = body.status();
-        if (why.code() == Status::Code::kCorruption) {
-          RejectFile(name, why.ToString(), report);
-        } else if (why.IsNotFound()) {
-          ++report.skipped;  // taken from cur/ by another flusher's recovery
-        } else {
-          // Unreadable (an I/O error, not bad data): put it back and try
-          // again next pass rather than calling good data bad.
-          Log::Warn("cannot read spool file, will retry", {{"file", name}, {"error", why.message()}});
-          Unclaim(name, report);
-          ++report.skipped;
-        }
-        continue;
-      }
-      auto intake = DecodeIntake(*body);
-      if (!intake.ok()) {
-        RejectFile(name, intake.status().ToString(), report);
-        continue;
-      }
-      batch.push_back(Claimed{name, std::move(*intake)});
+  // Three stages on three threads, one batch each: the next batch is
+  // claimed, read and decoded while this one is written, and the last
+  // one's files are removed meanwhile. Each stage keeps the order of its
+  // batches; a file is removed only after the commit that holds its data.
+  std::future<Prepared> ahead;
+  std::future<Status> removing;
+  auto finish_removing = [&]() {
+    if (!removing.valid()) return;
+    Status s = removing.get();
+    if (!s.ok()) report.spool_error = s;
+  };
+  auto put_back_ahead = [&]() {
+    if (!ahead.valid()) return;
+    Prepared rest = ahead.get();
+    Merge(report, rest.report);
+    for (const auto& c : rest.batch) Unclaim(c.name, report);
+  };
+  auto prepare_from = [&](size_t from) {
+    ahead = std::async(std::launch::async, [this, &files, from]() { return Prepare(files, from); });
+  };
+  if (!files.empty() && !(stop && stop())) prepare_from(0);
+  while (ahead.valid()) {
+    Prepared p = ahead.get();
+    Merge(report, p.report);
+    if (p.next < files.size()) prepare_from(p.next);
+    std::vector<Status> outcomes;
+    if (!Commit(p.batch, report, &outcomes)) {
+      put_back_ahead();  // store unavailable: the batch prepared ahead goes back to new/ too
+      break;
     }
-    if (!Commit(batch, report)) {
-      break;  // store unavailable: everything from here on stays in new/
+    // Refusals (rare) are moved to bad/ here; the removals of the files
+    // whose data is committed run beside the next batch.
+    std::vector<std::string> done;
+    for (size_t i = 0; i < p.batch.size() && i < outcomes.size(); ++i) {
+      if (outcomes[i].ok()) {
+        done.push_back(p.batch[i].name);
+        ++report.flushed;
+      } else {
+        RejectFile(p.batch[i].name, outcomes[i].ToString(), report);
+      }
+    }
+    finish_removing();
+    if (!done.empty()) {
+      removing = std::async(std::launch::async, [this, done = std::move(done)]() { return RemoveDone(done); });
     }
     Log::Debug("spool batch flushed", {{"flushed", std::to_string(report.flushed)},
                                       {"rejected", std::to_string(report.rejected)}});
     if (progress) progress(report, files.size());
+    if (stop && stop()) {
+      put_back_ahead();
+      break;
+    }
   }
+  finish_removing();
 
   auto remaining = env_.ListDir(spool_.Path("new"));
   report.left = remaining.ok() ? static_cast<int64_t>(remaining->size()) : 0;

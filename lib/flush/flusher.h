@@ -46,7 +46,9 @@
 // courier-flush daemon per spool.
 //
 // Thread-safety: a Flusher is used by one thread (it holds one store
-// connection).
+// connection). Inside a pass it runs three stages at once: the next batch
+// is claimed, read and decoded on a second thread, and the previous
+// batch's files are removed on a third, while this one is written.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -143,13 +145,30 @@ class Flusher {
     std::string name;
     Intake intake;
   };
+  // One batch claimed, read and decoded; `next` is the index after it.
+  struct Prepared {
+    std::vector<Claimed> batch;
+    FlushReport report;
+    size_t next = 0;
+  };
   Status EnsureStore();
-  // Writes `batch` and settles each file; false when the store is
-  // unavailable (the batch is back in new/).
-  bool Commit(std::vector<Claimed>& batch, FlushReport& report);
-  void Settle(const std::string& name, const Status& outcome, FlushReport& report);
-  void RejectFile(const std::string& name, const std::string& reason, FlushReport& report);
-  void Unclaim(const std::string& name, FlushReport& report);
+  // Claims, reads and decodes files[from...] up to a batch. Runs on a
+  // thread of its own while the previous batch is written.
+  Prepared Prepare(const std::vector<SpoolFile>& files, size_t from) const;
+  // Writes `batch`; false when the store is unavailable (the batch is back
+  // in new/). With `settle_later` the outcomes come back there and the
+  // caller settles the files; without it (and for batches that had to be
+  // split up) the files are settled here.
+  bool Commit(std::vector<Claimed>& batch, FlushReport& report, std::vector<Status>* settle_later);
+  // Removes (or rejects) each committed file, then syncs cur/.
+  void SettleAll(const std::vector<Claimed>& batch, const std::vector<IntakeOutcome>& outcomes,
+                 FlushReport& report) const;
+  void Settle(const std::string& name, const Status& outcome, FlushReport& report) const;
+  // Removes files whose data is committed, then syncs cur/. Runs on a
+  // thread of its own beside the next batch's commit.
+  Status RemoveDone(const std::vector<std::string>& names) const;
+  void RejectFile(const std::string& name, const std::string& reason, FlushReport& report) const;
+  void Unclaim(const std::string& name, FlushReport& report) const;
   void MaybeCrashAfterCommit();
 
   StoreOpener open_;
