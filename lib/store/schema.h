@@ -28,6 +28,12 @@ struct Migration {
   int version = 0;
   std::string description;
   std::vector<std::string> statements;  // DDL, executed in order
+  // SQLite: the statements edit table definitions in sqlite_schema
+  // directly (with writable_schema on), which SQLite documents for changes
+  // that leave the stored rows valid as they are, such as a CHECK rewritten
+  // to an equivalent one. The store then bumps schema_version so every
+  // connection re-reads the schema.
+  bool edits_schema_text = false;
 };
 
 // Every migration, oldest first, with the dialect's id types filled in.

@@ -1181,6 +1181,11 @@ Status SqliteStore::Migrate() {
         for (const auto& m : schema::Migrations(schema::Dialect::kSQLite)) {
           if (m.version <= current) continue;
           for (const auto& ddl : m.statements) d.S() << ddl, now;
+          if (m.edits_schema_text) {
+            Int64 cookie = 0;
+            d.S() << "PRAGMA schema_version", into(cookie), now;
+            d.S() << "PRAGMA schema_version = " + std::to_string(cookie + 1), now;
+          }
           Int64 version = m.version;
           std::string description = m.description;
           Int64 applied_on = d.Now();

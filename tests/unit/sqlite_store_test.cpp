@@ -24,6 +24,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "core/uuid.h"
 #include "store/schema.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
@@ -237,6 +238,37 @@ TEST(SqliteStoreOpenTest, ConnectionUsesWalAndFullSync) {
   int64_t unused_index = -1;
   s << "SELECT COUNT(*) FROM sqlite_master WHERE name = 'idx_msgs_created_on'", into(unused_index), now;
   EXPECT_EQ(unused_index, 0);
+}
+
+TEST(SqliteStoreOpenTest, Version4RewritesTheStatusCheckAndStillRefusesBadStatuses) {
+  TempDir dir;
+  ManualClock clock(kStart);
+  std::string path = dir.path() + "/courier.db";
+  {
+    SqliteStore store(path, clock);
+    ASSERT_TRUE(store.Migrate().ok());
+  }
+  Poco::Data::SQLite::Connector::registerConnector();
+  Poco::Data::Session s(Poco::Data::SQLite::Connector::KEY, path);
+  std::string sql;
+  s << "SELECT sql FROM sqlite_schema WHERE name = 'msgs'", into(sql), now;
+  EXPECT_EQ(sql.find("status IN ("), std::string::npos) << sql;
+  EXPECT_NE(sql.find("instr('PQWSDREF', status)"), std::string::npos) << sql;
+  std::string integrity;
+  s << "PRAGMA integrity_check", into(integrity), now;
+  EXPECT_EQ(integrity, "ok");
+  s << "INSERT INTO channels (uuid, channel_type, created_on, modified_on) VALUES ('c', 'EX', 0, 0)", now;
+  auto insert = [&](const std::string& status) {
+    try {
+      s << "INSERT INTO msgs (uuid, channel_id, direction, status, urn, created_on, modified_on) "
+           "VALUES ('" + NewUUID() + "', 1, 'I', '" + status + "', 'tel:+1', 0, 0)", now;
+      return true;
+    } catch (const Poco::Exception&) {
+      return false;
+    }
+  };
+  for (const char* good : {"P", "Q", "W", "S", "D", "R", "E", "F"}) EXPECT_TRUE(insert(good)) << good;
+  for (const char* bad : {"", "X", "p", "PQ", "QW", "WSD"}) EXPECT_FALSE(insert(bad)) << bad;
 }
 
 TEST(SqliteStoreOpenTest, OpenStoreUrls) {
