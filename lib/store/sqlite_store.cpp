@@ -369,7 +369,7 @@ std::string AttachmentsToJson(const std::vector<std::string>& attachments) {
 
 std::vector<std::string> AttachmentsFromJson(const std::string& text) {
   std::vector<std::string> out;
-  if (text.empty()) return out;
+  if (text.empty() || text == "[]") return out;  // most msgs: no parser needed
   try {
     Poco::JSON::Parser parser;
     auto array = parser.parse(text).extract<Poco::JSON::Array::Ptr>();

@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdio>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace courier {
 namespace {
@@ -24,6 +28,29 @@ void ExpectTel(const TelCase& c) {
   EXPECT_EQ("tel", u->scheme());
   // NormalizeTelNumber is what ForTel puts after "tel:".
   EXPECT_EQ(std::string(c.urn).substr(4), NormalizeTelNumber(c.number, c.country));
+}
+
+// Normalised numbers are cached (bounded, sharded, emptied shard by shard):
+// many threads and more numbers than the cache holds still get the right
+// answer every time.
+TEST(Urn, TelNormalisationIsRightThroughTheCacheFromManyThreads) {
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&wrong, t]() {
+      for (int round = 0; round < 2; ++round) {
+        for (int i = 0; i < 20000; i += 7) {
+          char local[16];
+          std::snprintf(local, sizeof local, "078%07d", (i * 31 + t) % 10000000);
+          const std::string expected = std::string("+25078") + (local + 3);
+          if (NormalizeTelNumber(local, "RW") != expected) wrong++;
+          if (NormalizeTelNumber(expected, "KE") != expected) wrong++;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(Urn, ReferenceTelCases) {
