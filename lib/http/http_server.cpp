@@ -25,6 +25,13 @@ namespace {
 const char kInternalError[] =
     "{\"message\":\"Error\",\"data\":[{\"type\":\"error\",\"error\":\"internal error\"}]}";
 
+HttpOut ShuttingDown() {
+  HttpOut out;
+  out.status = 503;
+  out.body = "{\"message\":\"Error\",\"data\":[{\"type\":\"error\",\"error\":\"shutting down, try again\"}]}";
+  return out;
+}
+
 HttpOut InternalError() {
   HttpOut out;
   out.status = 500;
@@ -71,6 +78,10 @@ struct HttpServer::Impl {
   int listen_fd = -1;
   int port = 0;
 
+  // Set by Stop(): requests that arrive on open connections from then on
+  // are answered 503 at once, so the owed answers can only drain.
+  std::atomic<bool> stopping{false};
+
   // Requests handed to the service and not yet answered on the wire.
   std::mutex owed_mu;
   std::condition_variable owed_cv;
@@ -104,6 +115,7 @@ struct HttpServer::Impl::Request {
   bool headers_read = false;
   bool dispatched = false;
   bool owed = false;  // counted in Impl::owed until queued or gone
+  bool close_after = false;  // answer with Connection: close
 
   std::mutex mu;
   std::condition_variable answered_cv;  // kThreadPerConnection waits here
@@ -193,6 +205,13 @@ MHD_Result HttpServer::Impl::Dispatch(const std::shared_ptr<Request>& self) {
   Request& r = *self;
   r.dispatched = true;
   Owe(self);
+  if (stopping) {
+    // Never suspend once Stop() has begun: MHD must not stop with a
+    // connection suspended. The provider retries elsewhere or later.
+    r.finish = []() { return ShuttingDown(); };
+    r.close_after = true;
+    return QueueAnswer(r);
+  }
   HttpRespond respond = [self](std::function<HttpOut()> finish) { self->Respond(std::move(finish)); };
   try {
     service.Handle(r.in, respond);
@@ -231,7 +250,7 @@ MHD_Result HttpServer::Impl::QueueAnswer(Request& r) {
   if (response != nullptr) {
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, out.content_type.c_str());
     for (const auto& [name, value] : out.headers) MHD_add_response_header(response, name.c_str(), value.c_str());
-    if (r.in.body_too_large) MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (r.in.body_too_large || r.close_after) MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     queued = MHD_queue_response(r.connection, static_cast<unsigned>(out.status), response);
     MHD_destroy_response(response);
   }
@@ -327,6 +346,7 @@ Status HttpServer::Start() {
 void HttpServer::Stop() {
   Impl& s = *impl_;
   if (s.daemon == nullptr) return;
+  s.stopping = true;
   const MHD_socket quiesced = MHD_quiesce_daemon(s.daemon);  // no new connections
   if (quiesced != MHD_INVALID_SOCKET) close(quiesced);
   {
@@ -338,12 +358,7 @@ void HttpServer::Stop() {
       auto late = s.owed;
       lock.unlock();
       for (const auto& r : late) {
-        r->Respond([]() {
-          HttpOut out;
-          out.status = 503;
-          out.body = "{\"message\":\"Error\",\"data\":[{\"type\":\"error\",\"error\":\"shutting down, try again\"}]}";
-          return out;
-        });
+        r->Respond([]() { return ShuttingDown(); });
       }
       lock.lock();
       s.owed_cv.wait_for(lock, std::chrono::seconds(5), [&s]() { return s.owed.empty(); });

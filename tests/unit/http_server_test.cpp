@@ -284,6 +284,37 @@ TEST_F(HttpServerTest, StopWaitsForAnswersOnTheirWay) {
   stopped.get();
 }
 
+// Requests keep arriving on open keep-alive connections while Stop() runs:
+// none may be left suspended when MHD stops (libmicrohttpd aborts the
+// process if one is), and each gets an answer or a closed connection.
+TEST_F(HttpServerTest, StopUnderLoadLeavesNoConnectionSuspended) {
+  Start();
+  std::atomic<bool> done{false};
+  std::atomic<int> answered{0}, refused{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&]() {
+      while (!done) {
+        RawClient c(server_->port());
+        if (!c.connected()) break;
+        for (;;) {
+          c.Send("GET /later/1 HTTP/1.1\r\nHost: h\r\n\r\n");
+          auto response = c.ReadResponse();
+          if (response.empty()) break;
+          if (StatusOf(response) == 200) answered++;
+          else if (StatusOf(response) == 503) refused++;
+          if (RawClient::Lower(response).find("connection: close") != std::string::npos) break;
+        }
+      }
+    });
+  }
+  while (answered < 200) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  server_->Stop();
+  done = true;
+  for (auto& t : clients) t.join();
+  EXPECT_GE(answered.load(), 200);
+}
+
 TEST_F(HttpServerTest, ThreadPerConnectionWaitsForTheAnswer) {
   HttpServerOptions options;
   options.threading = HttpServerOptions::Threading::kThreadPerConnection;
