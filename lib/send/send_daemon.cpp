@@ -75,7 +75,10 @@ int RunSend(const Options& options, StopToken& stop) {
     o->set("failed", snap.failed);
     o->set("throttled", snap.throttled);
     o->set("interrupted", snap.interrupted);
-    o->set("spooled", writer.stats().spooled);
+    auto stats = writer.stats();
+    o->set("spooled", stats.spooled);
+    o->set("committed", stats.committed);
+    o->set("batches", stats.batches);
     return json::Stringify(o);
   });
   if (!s.ok()) Log::Warn("control socket unavailable", {{"error", s.message()}});
