@@ -8,8 +8,10 @@
 
 namespace courier {
 
-WalCheckpointer::WalCheckpointer(std::string path, int threshold_pages)
-    : path_(std::move(path)), threshold_pages_(threshold_pages > 0 ? threshold_pages : 1) {}
+WalCheckpointer::WalCheckpointer(std::string path, int threshold_pages, int restart_pages)
+    : path_(std::move(path)),
+      threshold_pages_(threshold_pages > 0 ? threshold_pages : 1),
+      restart_pages_(restart_pages > 0 ? restart_pages : 16 * threshold_pages_) {}
 
 WalCheckpointer::~WalCheckpointer() {
   {
@@ -31,6 +33,9 @@ Status WalCheckpointer::Start() {
   }
   // Its own checkpoints only: never one triggered by its own (absent) commits.
   sqlite3_wal_autocheckpoint(db_, 0);
+  // A RESTART waits for the writer's transaction and for readers of old
+  // snapshots; past this it gives up until the next notification.
+  sqlite3_busy_timeout(db_, 5000);
   // A connection learns the file is in WAL mode on its first read; until
   // then a checkpoint is a no-op (it reports -1 frames).
   rc = sqlite3_exec(db_, "SELECT COUNT(*) FROM sqlite_master", nullptr, nullptr, nullptr);
@@ -52,8 +57,14 @@ void WalCheckpointer::Notify(int wal_pages) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     due_ = true;
+    wal_pages_ = wal_pages;
   }
   cv_.notify_one();
+}
+
+int WalCheckpointer::restarts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return restarts_;
 }
 
 int WalCheckpointer::checkpoints() const {
@@ -64,14 +75,17 @@ int WalCheckpointer::checkpoints() const {
 void WalCheckpointer::Loop() {
   bool failing = false;
   while (true) {
+    bool restart = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || due_; });
       if (stopping_) return;
       due_ = false;
+      restart = wal_pages_ >= restart_pages_;
     }
     int wal_frames = 0, copied = 0;
-    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied);
+    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
+                                       &wal_frames, &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       // Not fatal: commits stay durable in the WAL; the next notification
       // tries again. Logged once per run of failures.
@@ -82,6 +96,7 @@ void WalCheckpointer::Loop() {
     failing = false;
     std::lock_guard<std::mutex> lock(mu_);
     ++checkpoints_;
+    if (restart && rc == SQLITE_OK) ++restarts_;
   }
 }
 

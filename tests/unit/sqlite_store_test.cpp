@@ -1340,6 +1340,50 @@ TEST_F(SqliteStoreTest, WithoutHousekeepingTheWriterStillCheckpoints) {
   EXPECT_GT(std::filesystem::file_size(db_path_), before + 2 * 1024 * 1024);
 }
 
+// Past restart_pages the checkpoint is a RESTART: it waits for a reader
+// still on an old snapshot, and afterwards the writer starts the WAL over
+// from its beginning (its next commit is frame 1, not frame 301).
+TEST(WalCheckpointerTest, ALongWalIsRestarted) {
+  TempDir dir;
+  const std::string path = dir.path() + "/wal.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE t (x BLOB)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_wal_autocheckpoint(db, 0);
+  int last_wal_pages = 0;
+  sqlite3_wal_hook(
+      db,
+      [](void* out, sqlite3*, const char*, int pages) {
+        *static_cast<int*>(out) = pages;
+        return SQLITE_OK;
+      },
+      &last_wal_pages);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO t VALUES (zeroblob(4000))", nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  ASSERT_GE(last_wal_pages, 300);
+  // A reader in the middle of a read transaction: it uses the WAL.
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &reader), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT COUNT(*) FROM t", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  WalCheckpointer checkpointer(path, 100, 250);
+  ASSERT_TRUE(checkpointer.Start().ok());
+  checkpointer.Notify(last_wal_pages);  // past 250: RESTART, which waits for the reader
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_EQ(checkpointer.checkpoints(), 0) << "the RESTART should still be waiting for the reader";
+  ASSERT_EQ(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  for (int i = 0; i < 300 && checkpointer.checkpoints() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(checkpointer.checkpoints(), 1);
+  EXPECT_EQ(checkpointer.restarts(), 1);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO t VALUES (zeroblob(4000))", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_LT(last_wal_pages, 10) << "the WAL did not start over";
+  sqlite3_close(reader);
+  sqlite3_close(db);
+}
+
 TEST(WalCheckpointerTest, CopiesTheWalIntoTheDatabaseWhenNotified) {
   TempDir dir;
   const std::string path = dir.path() + "/wal.db";
