@@ -15,6 +15,7 @@ libcli11-dev
 libgtest-dev
 libphonenumber-dev
 libmicrohttpd-dev
+libjemalloc-dev
 curl
 man-db groff-base
 python3 e2fsprogs supervisor jq
