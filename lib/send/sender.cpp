@@ -165,9 +165,9 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
           known = channels_.count(msg.channel_id) > 0;
         }
         if (!known) (void)RefreshChannels(*store);
-        // A stopped contact is not sent to: F, and no request is made.
-        auto contact = store->GetContactByURN(msg.urn);
-        if (contact.ok() && contact->stopped) {
+        // A stopped contact is not sent to: F, and no request is made (the
+        // claim read the contact's opt-out in its own transaction).
+        if (msg.contact_stopped) {
           StatusUpdate u;
           u.channel_uuid = msg.channel_uuid;
           u.msg_id = msg.id;

@@ -1131,9 +1131,13 @@ struct SqliteStore::Impl {
     constexpr const char* kReturning =
         " RETURNING id, uuid, channel_id, '', '', direction, status, urn, text, attachments, "
         "external_id, contact_name, priority, error_count, error_reason, created_on, modified_on, "
-        "received_on, sent_on, next_attempt_on, claimed_by, quick_replies";
+        "received_on, sent_on, next_attempt_on, claimed_by, quick_replies, "
+        "(SELECT c.is_stopped FROM contact_urns u JOIN contacts c ON c.id = u.contact_id "
+        "WHERE u.urn = msgs.urn)";
+    constexpr int kStoppedColumn = 22;  // after MsgRow's columns
     for (Int64 id : picked) {
       std::optional<MsgRow> row;
+      bool contact_stopped = false;
       for (const char* update :
            {"UPDATE msgs SET claimed_by = ?, claimed_on = ?, modified_on = ? "
             "WHERE id = ? AND claimed_by IS NULL AND status = 'Q'",
@@ -1143,6 +1147,7 @@ struct SqliteStore::Impl {
         q.Bind(req.worker).Bind(claimed_on).Bind(claimed_on).Bind(static_cast<int64_t>(id));
         if (q.Step()) {
           row = ReadRow<MsgRow>(q);
+          contact_stopped = q.Int(kStoppedColumn) != 0;
           break;
         }
       }
@@ -1154,6 +1159,7 @@ struct SqliteStore::Impl {
           .Run();
       std::tie(row->channel_uuid, row->channel_type) = channel_names[row->channel_id];
       claimed.push_back(ToMsg(*row));
+      claimed.back().contact_stopped = contact_stopped;
     }
     return claimed;
   }

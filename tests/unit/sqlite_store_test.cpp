@@ -606,6 +606,22 @@ TEST_F(SqliteStoreTest, ClaimIsHighFirstThenFifo) {
   EXPECT_EQ(ids, (std::vector<int64_t>{high[0], high[1], bulk[0], bulk[1], bulk[2]}));
 }
 
+TEST_F(SqliteStoreTest, ClaimTellsWhichContactsHaveOptedOut) {
+  Channel ch = AddChannel();
+  ASSERT_TRUE(store_->QueueOutgoing({Outgoing(ch, "tel:+250788000001", "to a stopped contact"),
+                                     Outgoing(ch, "tel:+250788000002", "to a contact"),
+                                     Outgoing(ch, "tel:+250788000003", "stopped, then not")})
+                  .ok());
+  ASSERT_TRUE(store_->SetContactStopped("tel:+250788000001", true, "").ok());
+  ASSERT_TRUE(store_->SetContactStopped("tel:+250788000003", true, "").ok());
+  ASSERT_TRUE(store_->SetContactStopped("tel:+250788000003", false, "").ok());
+  std::map<std::string, bool> stopped;
+  for (const auto& m : Claim(10)) stopped[m.urn] = m.contact_stopped;
+  EXPECT_EQ(stopped, (std::map<std::string, bool>{{"tel:+250788000001", true},
+                                                  {"tel:+250788000002", false},
+                                                  {"tel:+250788000003", false}}));
+}
+
 TEST_F(SqliteStoreTest, ClaimRespectsMaxWorkersWithInFlightMsgs) {
   Channel ch = AddChannel("EX", /*max_workers=*/2);
   auto ids = Queue(ch, 5);
