@@ -38,8 +38,9 @@ struct Msg {
   std::vector<std::string> quick_replies;  // outgoing: answers offered as buttons where the channel can
   std::string external_id;
   std::string contact_name;
-  // Set by a claim (not stored, not in JSON): the contact owning `urn` had
-  // opted out when the msg was claimed, so courier-send fails it unsent.
+  // Set by a claim (not stored, not in JSON): the msg's contact (the owner
+  // of `urn`) had opted out when the msg was claimed, so courier-send
+  // fails it unsent.
   bool contact_stopped = false;
   Priority priority = Priority::kHigh;
   int error_count = 0;

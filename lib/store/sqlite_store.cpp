@@ -1132,8 +1132,11 @@ struct SqliteStore::Impl {
         " RETURNING id, uuid, channel_id, '', '', direction, status, urn, text, attachments, "
         "external_id, contact_name, priority, error_count, error_reason, created_on, modified_on, "
         "received_on, sent_on, next_attempt_on, claimed_by, quick_replies, "
-        "(SELECT c.is_stopped FROM contact_urns u JOIN contacts c ON c.id = u.contact_id "
-        "WHERE u.urn = msgs.urn)";
+        "(SELECT is_stopped FROM contacts WHERE id = msgs.contact_id)";
+    // The msg's contact is its URN's owner (every path that stores a msg
+    // sets contact_id through EnsureContact). By id, not by URN: in a
+    // RETURNING clause SQLite plans `u.urn = msgs.urn` as a scan of
+    // contact_urns, once per claimed msg (EXPLAIN QUERY PLAN).
     constexpr int kStoppedColumn = 22;  // after MsgRow's columns
     for (Int64 id : picked) {
       std::optional<MsgRow> row;
