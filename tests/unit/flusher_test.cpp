@@ -3,6 +3,8 @@
 // filesystem (a claim lost to another flusher, an unreadable file).
 #include <gtest/gtest.h>
 
+#include "pass_through_env.h"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -41,11 +43,10 @@ class FlakyStore : public SqliteStore {
 };
 
 // The real Env, with a hook on renames and reads.
-class HookEnv : public Env {
+class HookEnv : public courier::testing::PassThroughEnv {
  public:
   std::function<void(const std::string& from, const std::string& to)> before_rename;
   std::set<std::string> unreadable;  // file names whose read fails with EIO
-  Status WriteFileSynced(const std::string& p, const std::string& d) override { return Env::Default().WriteFileSynced(p, d); }
   Result<std::string> ReadFile(const std::string& p) override {
     for (const auto& name : unreadable)
       if (p.size() >= name.size() && p.compare(p.size() - name.size(), name.size(), name) == 0)
@@ -56,10 +57,6 @@ class HookEnv : public Env {
     if (before_rename) before_rename(a, b);
     return Env::Default().Rename(a, b);
   }
-  Status SyncDir(const std::string& d) override { return Env::Default().SyncDir(d); }
-  Status Remove(const std::string& p) override { return Env::Default().Remove(p); }
-  Result<std::vector<std::string>> ListDir(const std::string& d) override { return Env::Default().ListDir(d); }
-  bool FileExists(const std::string& p) override { return Env::Default().FileExists(p); }
 };
 
 class FlusherTest : public ::testing::Test {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "pass_through_env.h"
 #include "spool/intake_codec.h"
 #include "core/uuid.h"
 #include "store/store.h"
@@ -19,19 +20,10 @@ namespace courier {
 namespace {
 
 // The real filesystem, with WAL syncs counted and, on request, failed.
-class SyncFaultEnv : public Env {
+class SyncFaultEnv : public courier::testing::PassThroughEnv {
  public:
   std::atomic<int> syncs{0};
   std::atomic<int> fail_next_syncs{0};
-  Status WriteFileSynced(const std::string& p, const std::string& d) override {
-    return Env::Default().WriteFileSynced(p, d);
-  }
-  Result<std::string> ReadFile(const std::string& p) override { return Env::Default().ReadFile(p); }
-  Status Rename(const std::string& a, const std::string& b) override { return Env::Default().Rename(a, b); }
-  Status SyncDir(const std::string& d) override { return Env::Default().SyncDir(d); }
-  Status Remove(const std::string& p) override { return Env::Default().Remove(p); }
-  Result<std::vector<std::string>> ListDir(const std::string& d) override { return Env::Default().ListDir(d); }
-  bool FileExists(const std::string& p) override { return Env::Default().FileExists(p); }
   Status SyncFileData(int fd, const std::string& path) override {
     syncs++;
     if (fail_next_syncs > 0) {

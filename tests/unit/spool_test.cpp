@@ -1,6 +1,8 @@
 // The spool's durability steps, with real files and with injected faults.
 #include <gtest/gtest.h>
 
+#include "pass_through_env.h"
+
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -16,7 +18,7 @@ namespace {
 
 // Passes everything through to the real Env, failing the operations a
 // test names.
-class FaultEnv : public Env {
+class FaultEnv : public courier::testing::PassThroughEnv {
  public:
   bool fail_write = false;
   bool fail_rename = false;
@@ -28,16 +30,11 @@ class FaultEnv : public Env {
     }
     return Env::Default().WriteFileSynced(p, d);
   }
-  Result<std::string> ReadFile(const std::string& p) override { return Env::Default().ReadFile(p); }
   Status Rename(const std::string& a, const std::string& b) override {
     ++renames;
     if (fail_rename) return Status::IOError("injected: rename failed");
     return Env::Default().Rename(a, b);
   }
-  Status SyncDir(const std::string& d) override { return Env::Default().SyncDir(d); }
-  Status Remove(const std::string& p) override { return Env::Default().Remove(p); }
-  Result<std::vector<std::string>> ListDir(const std::string& d) override { return Env::Default().ListDir(d); }
-  bool FileExists(const std::string& p) override { return Env::Default().FileExists(p); }
 };
 
 class SpoolTest : public ::testing::Test {

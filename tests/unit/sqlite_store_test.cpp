@@ -217,17 +217,22 @@ TEST(SqliteStoreOpenTest, UnmigratedStoreSaysRunInit) {
   EXPECT_TRUE(store.ListChannels().ok());
 }
 
+// A store created and migrated at `path`, then a raw POCO session on the
+// file (to read what the store wrote, or to write what it would refuse).
+Poco::Data::Session MigratedSession(const std::string& path, ManualClock& clock) {
+  {
+    SqliteStore store(path, clock);
+    EXPECT_TRUE(store.Open().ok());
+    EXPECT_TRUE(store.Migrate().ok());
+  }
+  Poco::Data::SQLite::Connector::registerConnector();
+  return Poco::Data::Session(Poco::Data::SQLite::Connector::KEY, path);
+}
+
 TEST(SqliteStoreOpenTest, ConnectionUsesWalAndFullSync) {
   TempDir dir;
   ManualClock clock(kStart);
-  std::string path = dir.path() + "/courier.db";
-  {
-    SqliteStore store(path, clock);
-    ASSERT_TRUE(store.Open().ok());
-    ASSERT_TRUE(store.Migrate().ok());
-  }
-  Poco::Data::SQLite::Connector::registerConnector();
-  Poco::Data::Session s(Poco::Data::SQLite::Connector::KEY, path);
+  Poco::Data::Session s = MigratedSession(dir.path() + "/courier.db", clock);
   std::string mode;
   s << "PRAGMA journal_mode", into(mode), now;
   EXPECT_EQ(mode, "wal");  // WAL is a property of the file once set
@@ -243,13 +248,7 @@ TEST(SqliteStoreOpenTest, ConnectionUsesWalAndFullSync) {
 TEST(SqliteStoreOpenTest, Version4RewritesTheStatusCheckAndStillRefusesBadStatuses) {
   TempDir dir;
   ManualClock clock(kStart);
-  std::string path = dir.path() + "/courier.db";
-  {
-    SqliteStore store(path, clock);
-    ASSERT_TRUE(store.Migrate().ok());
-  }
-  Poco::Data::SQLite::Connector::registerConnector();
-  Poco::Data::Session s(Poco::Data::SQLite::Connector::KEY, path);
+  Poco::Data::Session s = MigratedSession(dir.path() + "/courier.db", clock);
   std::string sql;
   s << "SELECT sql FROM sqlite_schema WHERE name = 'msgs'", into(sql), now;
   EXPECT_EQ(sql.find("status IN ("), std::string::npos) << sql;
