@@ -7,14 +7,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include <zmq.hpp>
 
 #include "bus/bus.h"
 #include "core/json.h"
+#include "handlers/common.h"
 #include "harness.h"
+#include "mock_provider.h"
 #include "http/http_client.h"
 
 using namespace courier;
@@ -282,6 +286,75 @@ TEST_F(RecvTest, PublishesStoredEventsOnZeroMQ) {
   // The same event is in the store (invariant 4).
   auto stored = Ctl({"events", "--json"});
   EXPECT_NE(stored.out.find(payload.to_string()), std::string::npos);
+}
+
+// A handler that makes a request of its own while receiving (a WhatsApp
+// media lookup) runs off courier-recv's event loops: while the provider's
+// API is slow, other webhooks are answered, and the media webhook gets its
+// answer with the looked-up attachment once the lookup returns.
+TEST_F(RecvTest, ASlowMediaLookupHoldsUpNoOtherWebhook) {
+  const std::string secret = "app-secret-for-this-test";
+  MockProvider provider;
+  MockResponse media;
+  media.body = R"({"url":"https://lookaside.example/img.jpg","mime_type":"image/jpeg","id":"m1"})";
+  media.delay_ms = 2500;
+  provider.SetDefault(media);
+  std::string wac = Ctl({"channel", "add", "--type", "WAC", "--address", "12345", "--config",
+                         "access_token=token-for-this-test", "--config", "app_secret=" + secret, "--config",
+                         "verify_token=verify", "--config", "phone_number_id=8548", "--config",
+                         "base_url=" + provider.url()})
+                        .out;
+  ASSERT_FALSE(wac.empty());
+  wac.pop_back();
+  StartRecv();
+
+  const std::string body =
+      R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{)"
+      R"("messaging_product":"whatsapp","metadata":{"display_phone_number":"12345","phone_number_id":"8548"},)"
+      R"("contacts":[{"profile":{"name":"Kerry"},"wa_id":"250788383383"}],)"
+      R"("messages":[{"from":"250788383383","id":"wamid.1","timestamp":"1454119029","type":"image",)"
+      R"("image":{"mime_type":"image/jpeg","id":"m1"}}]}}]}]})";
+  // Eight keep-alive connections, opened first, so they are spread over
+  // every event loop, including the one the media webhook will land on.
+  std::vector<std::unique_ptr<HttpClient>> clients;
+  auto post_ex = [&](HttpClient& http, const std::string& text) {
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = "http://127.0.0.1:" + std::to_string(port_) + "/c/ex/" + ex_ + "/receive";
+    req.body = "from=0788383383&text=" + text;
+    req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+    return http.Do(req).status_code;
+  };
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(NewPocoHttpClient());
+    ASSERT_EQ(post_ex(*clients.back(), "before" + std::to_string(i)), 200);
+  }
+  std::atomic<bool> media_answered{false};
+  auto media_webhook = std::async(std::launch::async, [&]() {
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = "http://127.0.0.1:" + std::to_string(port_) + "/c/wac/" + wac + "/receive";
+    req.body = body;
+    req.headers.push_back({"Content-Type", "application/json"});
+    req.headers.push_back({"X-Hub-Signature-256", "sha256=" + handlers::HmacSha256Hex(secret, body)});
+    auto http = NewPocoHttpClient();
+    HttpExchange ex = http->Do(req);
+    media_answered = true;
+    return ex;
+  });
+  // Wait until the lookup has reached the provider (it answers 2.5 s later).
+  for (int i = 0; i < 200 && provider.count() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(provider.count(), 1u);
+  // Each connection is answered while the lookup is still out.
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(post_ex(*clients[i], "meanwhile" + std::to_string(i)), 200);
+    EXPECT_FALSE(media_answered) << "an EX webhook waited for the media lookup";
+  }
+  HttpExchange ex = media_webhook.get();
+  EXPECT_EQ(ex.status_code, 200) << ex.body;
+  EXPECT_NE(ex.body.find("image/jpeg:https://lookaside.example/img.jpg"), std::string::npos) << ex.body;
+  EXPECT_EQ(provider.requests()[0].path.rfind("/m1"), provider.requests()[0].path.size() - 3);
+  EXPECT_EQ(CountMsgs(), 17u);
 }
 
 }  // namespace
