@@ -1355,17 +1355,24 @@ TEST_F(SqliteStoreTest, WithoutHousekeepingTheWriterStillCheckpoints) {
   EXPECT_GT(std::filesystem::file_size(db_path_), before + 2 * 1024 * 1024);
 }
 
+// A WAL-mode database with one table at `path`, whose connection never
+// checkpoints by itself: only the WalCheckpointer under test copies the WAL.
+sqlite3* OpenWalTable(const std::string& path) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE t (x BLOB)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_wal_autocheckpoint(db, 0);
+  return db;
+}
+
 // Past restart_pages the checkpoint is a RESTART: it waits for a reader
 // still on an old snapshot, and afterwards the writer starts the WAL over
 // from its beginning (its next commit is frame 1, not frame 301).
 TEST(WalCheckpointerTest, ALongWalIsRestarted) {
   TempDir dir;
   const std::string path = dir.path() + "/wal.db";
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE t (x BLOB)", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_wal_autocheckpoint(db, 0);
+  sqlite3* db = OpenWalTable(path);
   int last_wal_pages = 0;
   sqlite3_wal_hook(
       db,
@@ -1402,11 +1409,7 @@ TEST(WalCheckpointerTest, ALongWalIsRestarted) {
 TEST(WalCheckpointerTest, CopiesTheWalIntoTheDatabaseWhenNotified) {
   TempDir dir;
   const std::string path = dir.path() + "/wal.db";
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE t (x BLOB)", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_wal_autocheckpoint(db, 0);  // only the checkpointer copies the WAL
+  sqlite3* db = OpenWalTable(path);
   WalCheckpointer checkpointer(path, 100);
   ASSERT_TRUE(checkpointer.Start().ok());
   for (int i = 0; i < 300; ++i) {
