@@ -312,7 +312,16 @@ constexpr const char* kCacheSize = "PRAGMA cache_size = -32768";
 
 void RegisterConnector() {
   static std::once_flag once;
-  std::call_once(once, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+  std::call_once(once, [] {
+    // A Store is used by one thread at a time (store.h), so SQLite's lock
+    // on each connection only costs; and its allocation statistics take a
+    // process-wide lock on every malloc. Both settings are accepted only
+    // before SQLite initialises: if something opened a connection first,
+    // SQLite stays serialised, which is slower but just as correct.
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    Poco::Data::SQLite::Connector::registerConnector();
+  });
 }
 
 }  // namespace sqlite_only

@@ -217,6 +217,27 @@ TEST(SqliteStoreOpenTest, UnmigratedStoreSaysRunInit) {
   EXPECT_TRUE(store.ListChannels().ok());
 }
 
+// CTest runs each test in a process of its own, so this store is the
+// first thing here to touch SQLite, as in the daemons.
+TEST(SqliteStoreOpenTest, FirstStoreTurnsOffSqlitesPerConnectionLocks) {
+  TempDir dir;
+  ManualClock clock(kStart);
+  SqliteStore store(dir.path() + "/courier.db", clock);
+  ASSERT_TRUE(store.Open().ok());
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir.path() + "/courier.db").c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  // Multi-thread mode: a connection has no mutex of its own.
+  EXPECT_EQ(sqlite3_db_mutex(raw), nullptr);
+  // Asked for explicitly, a connection can still have one.
+  sqlite3* serialized = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir.path() + "/courier.db").c_str(), &serialized,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr),
+            SQLITE_OK);
+  EXPECT_NE(sqlite3_db_mutex(serialized), nullptr);
+  sqlite3_close(serialized);
+  sqlite3_close(raw);
+}
+
 // A store created and migrated at `path`, then a raw POCO session on the
 // file (to read what the store wrote, or to write what it would refuse).
 Poco::Data::Session MigratedSession(const std::string& path, ManualClock& clock) {
