@@ -57,6 +57,12 @@ class HookEnv : public courier::testing::PassThroughEnv {
     if (before_rename) before_rename(a, b);
     return Env::Default().Rename(a, b);
   }
+  std::set<std::string> unremovable;  // file names whose unlink fails with EIO
+  Status Remove(const std::string& p) override {
+    if (unremovable.count(std::filesystem::path(p).filename().string()))
+      return Status::IOError("injected: unlink " + p + ": Input/output error");
+    return Env::Default().Remove(p);
+  }
 };
 
 class FlusherTest : public ::testing::Test {
@@ -255,6 +261,38 @@ TEST_F(FlusherTest, LostClaimIsSkippedAndUnreadableFileRetried) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->flushed, 1);
   EXPECT_EQ(Texts(), (std::vector<std::string>{"a", "c"}));
+}
+
+// A full batch is removed by several threads; the files whose unlink
+// fails, and only those, stay in cur/ and replay as no-ops.
+TEST_F(FlusherTest, FilesThatCannotBeRemovedStayInCurAndReplayAsNoOps) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 300; ++i) names.push_back(Spool("m" + std::to_string(i)));
+  const std::set<std::string> stuck = {names[0], names[1], names[77], names[255], names[299]};
+  env_.unremovable = stuck;
+  Flusher flusher = MakeFlusher();
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 300);
+  EXPECT_EQ(r->spool_error.code(), Status::Code::kIOError);
+  EXPECT_EQ(Count("new"), 0u);
+  auto left = spool().List("cur");
+  ASSERT_TRUE(left.ok());
+  std::set<std::string> in_cur;
+  for (const auto& f : *left) in_cur.insert(f.name);
+  EXPECT_EQ(in_cur, stuck);
+  EXPECT_EQ(Texts().size(), 300u);
+
+  env_.unremovable.clear();
+  auto recovered = flusher.RecoverClaimed();
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ(*recovered, 5);
+  auto again = flusher.FlushOnce();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->flushed, 5);
+  EXPECT_TRUE(again->spool_error.ok());
+  EXPECT_EQ(Texts().size(), 300u);  // nothing twice
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
 }
 
 TEST_F(FlusherTest, StopBetweenBatches) {
