@@ -124,6 +124,15 @@ void IntakeWriter::Loop() {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || !claims_.empty(); });
       if (queue_.empty() && claims_.empty() && stopping_) return;
+    }
+    {
+      // One batch ahead of the disk at most (see the header); the sync
+      // thread always empties to_sync_, also while stopping.
+      std::unique_lock<std::mutex> lock(sync_mu_);
+      sync_taken_cv_.wait(lock, [this] { return to_sync_.empty(); });
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
       while (!queue_.empty() && batch.size() < max_batch_) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -281,6 +290,7 @@ void IntakeWriter::SyncLoop() {
       if (to_sync_.empty()) return;  // stopping, all answered
       work.swap(to_sync_);
     }
+    sync_taken_cv_.notify_all();
     // One fdatasync makes every batch committed so far durable.
     Status synced;
     std::set<const WalFile*> done;

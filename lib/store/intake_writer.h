@@ -18,6 +18,12 @@
 // it (outcomes, claims, events, in commit order). If the sync fails, those
 // batches are spooled (replays are deduplicated by msg uuid) and the store
 // is reopened. Otherwise each COMMIT syncs by itself (synchronous=FULL).
+// The writer stays at most one batch ahead of the disk: it does not start
+// a batch while a committed one still waits for the sync thread, and what
+// arrives meanwhile joins the next batch. Without that bound, under load
+// it committed many small batches during each fdatasync (8 intakes each
+// at 32 connections), and each COMMIT writes the same index and table
+// pages to the WAL again.
 //
 // When the store fails, the writer spools for `outage_backoff` before it
 // tries the store again, so an outage costs each request one fsync, not a
@@ -147,6 +153,7 @@ class IntakeWriter {
 
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
+  std::condition_variable sync_taken_cv_;  // to_sync_ emptied by the sync thread
   std::deque<Committed> to_sync_;
   bool sync_stopping_ = false;
   std::thread sync_thread_;

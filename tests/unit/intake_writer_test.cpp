@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -24,7 +26,32 @@ class SyncFaultEnv : public courier::testing::PassThroughEnv {
  public:
   std::atomic<int> syncs{0};
   std::atomic<int> fail_next_syncs{0};
+  // While held, every WAL sync waits for Release().
+  void Hold() {
+    std::lock_guard<std::mutex> lock(gate_mu_);
+    held_ = true;
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(gate_mu_);
+      held_ = false;
+    }
+    gate_cv_.notify_all();
+  }
+  void WaitForAHeldSync() {
+    std::unique_lock<std::mutex> lock(gate_mu_);
+    gate_cv_.wait(lock, [this] { return waiting_ > 0; });
+  }
   Status SyncFileData(int fd, const std::string& path) override {
+    {
+      std::unique_lock<std::mutex> lock(gate_mu_);
+      if (held_) {
+        ++waiting_;
+        gate_cv_.notify_all();
+        gate_cv_.wait(lock, [this] { return !held_; });
+        --waiting_;
+      }
+    }
     syncs++;
     if (fail_next_syncs > 0) {
       fail_next_syncs--;
@@ -32,6 +59,12 @@ class SyncFaultEnv : public courier::testing::PassThroughEnv {
     }
     return Env::Default().SyncFileData(fd, path);
   }
+
+ private:
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  bool held_ = false;
+  int waiting_ = 0;
 };
 
 class IntakeWriterTest : public ::testing::Test {
@@ -151,6 +184,33 @@ TEST_F(IntakeWriterTest, AFailedSyncSpoolsTheBatchAndTheReplayStoresItOnce) {
   ASSERT_TRUE(replayed.ok());
   EXPECT_TRUE((*replayed)[0].msgs[0].duplicate);
   EXPECT_EQ(StoredMsgs(), 3);
+}
+
+// While the disk is slow the writer does not pile up small commits: one
+// batch waits for the sync thread at most, and what arrives meanwhile
+// goes into the next batch together.
+TEST_F(IntakeWriterTest, TheWriterStaysOneBatchAheadOfTheDisk) {
+  StartWriter();
+  env_.Hold();
+  std::atomic<int> committed{0};
+  auto count = [&](const IntakeWrite& w) {
+    if (w.kind == IntakeWrite::kCommitted) committed++;
+  };
+  writer_->WriteAsync(IncomingIntake("a"), count);
+  env_.WaitForAHeldSync();  // a is committed; its sync is stuck
+  writer_->WriteAsync(IncomingIntake("b"), count);
+  for (int i = 0; i < 1000 && StoredMsgs() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(StoredMsgs(), 2);  // b is committed and waits for the sync thread
+  for (const char* text : {"c", "d", "e"}) {
+    writer_->WriteAsync(IncomingIntake(text), count);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // room for a writer that would not wait
+  }
+  EXPECT_EQ(StoredMsgs(), 2) << "committed while a batch still waited for the disk";
+  env_.Release();
+  writer_->Stop();
+  EXPECT_EQ(committed.load(), 5);
+  EXPECT_EQ(StoredMsgs(), 5);
+  EXPECT_EQ(writer_->stats().batches, 3);  // a; b; c, d and e together
 }
 
 TEST_F(IntakeWriterTest, ManyWritersAreAllAnsweredExactlyOnce) {
