@@ -109,6 +109,16 @@ def proc_status(pid):
             key, _, value = line.partition(":")
             if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "Threads"):
                 out[key] = int(value.split()[0])
+    # Pss: shared pages (the ~50 shared libraries) divided among the
+    # processes that map them; private: the pages only this one maps.
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("Pss", "Private_Clean", "Private_Dirty"):
+                    out[key] = int(value.split()[0])
+    except OSError:
+        pass
     return out
 
 
@@ -962,6 +972,13 @@ def row_memory(ctx, fig, details):
         fig.add("memory", f"{name} idle VmRSS", s["VmRSS"] / 1024, "MiB", "<= 10 MiB", s["VmRSS"] <= 10240,
                 note=f"anon {s['RssAnon'] / 1024:.1f} MiB, file {s['RssFile'] / 1024:.1f} MiB, "
                      f"{s['Threads']} threads")
+    if all("Pss" in details[n] for n in ("courier-recv", "courier-send", "courier-flush")):
+        pss = [details[n]["Pss"] / 1024 for n in ("courier-recv", "courier-send", "courier-flush")]
+        private = [(details[n]["Private_Clean"] + details[n]["Private_Dirty"]) / 1024
+                   for n in ("courier-recv", "courier-send", "courier-flush")]
+        fig.add("memory", "idle Pss recv / send / flush (all three running)",
+                " / ".join(f"{v:.1f}" for v in pss), "MiB",
+                note=f"sum {sum(pss):.1f} MiB; private {' / '.join(f'{v:.1f}' for v in private)} MiB")
     for p in (flush, send, recv):
         ctx.procs.stop(p)
     for key, name, after in (("recv_hwm_kb", "courier-recv", "receive"), ("send_hwm_kb", "courier-send", "send")):
