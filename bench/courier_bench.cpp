@@ -1,10 +1,12 @@
 // courier-bench: the two measurements bench/run.py cannot make from the
 // outside. Not installed; see bench/README.md.
 //
-//   courier-bench spool-fill --spool-dir D --channel UUID --count N
+//   courier-bench spool-fill --spool-dir D --channel UUID --count N [--batch B]
 //       writes N spool files as courier-recv does when the store is down,
 //       each an External (EX) webhook's intake: one incoming msg and its
-//       "Message Received" channel log.
+//       "Message Received" channel log; B files at a time (default 32,
+//       the batch courier-recv's writer spools under 32 connections; 1 is
+//       a store outage at a trickle).
 //   courier-bench claim --db PATH --limit L --rounds R
 //       times R ClaimQueued calls (as courier-send's foreman makes them),
 //       each followed by a W status for every msg claimed (as its sender
@@ -91,20 +93,23 @@ Intake ExIntake(const std::string& channel_uuid, int64_t n, Micros now) {
   return intake;
 }
 
-int SpoolFill(const std::string& dir, const std::string& channel_text, int64_t count) {
+int SpoolFill(const std::string& dir, const std::string& channel_text, int64_t count, int64_t batch) {
   auto channel = NormalizeUUID(channel_text);
   if (!channel) return Fail(exit_code::kUsage, "not a channel UUID: '" + channel_text + "'");
   SpoolDir spool(dir);
   Status s = spool.Ensure();
   if (!s.ok()) return Fail(exit_code::kUnavailable, "spool " + dir + ": " + s.message());
   const auto started = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < count; ++i) {
+  for (int64_t i = 0; i < count;) {
     const Micros now = Clock::System().Now();
-    auto name = spool.Write(EncodeIntake(ExIntake(*channel, i, now)), now);
-    if (!name.ok()) return Fail(exit_code::kUnavailable, "spool write: " + name.status().message());
+    std::vector<std::string> bodies;
+    for (; i < count && static_cast<int64_t>(bodies.size()) < batch; ++i)
+      bodies.push_back(EncodeIntake(ExIntake(*channel, i, now)));
+    for (const auto& name : spool.WriteMany(bodies, now))
+      if (!name.ok()) return Fail(exit_code::kUnavailable, "spool write: " + name.status().message());
   }
   const double ms = Millis(std::chrono::steady_clock::now() - started);
-  std::cout << "{\"files\":" << count << ",\"write_ms\":" << ms << "}\n";
+  std::cout << "{\"files\":" << count << ",\"batch\":" << batch << ",\"write_ms\":" << ms << "}\n";
   return exit_code::kOk;
 }
 
@@ -153,6 +158,9 @@ int main(int argc, char** argv) {
   fill->add_option("--spool-dir", spool_dir, "the spool root (tmp/ new/ cur/ bad/ are created)")->required();
   fill->add_option("--channel", channel, "uuid of an EX channel in the store to flush into")->required();
   fill->add_option("--count", count, "number of files")->required()->check(CLI::PositiveNumber);
+  int64_t batch = 32;
+  fill->add_option("--batch", batch, "files written together, one fsync of new/ for each batch")
+      ->check(CLI::PositiveNumber);
 
   std::string db;
   int limit = 100, rounds = 0;
@@ -167,6 +175,6 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : exit_code::kUsage;
   }
-  if (fill->parsed()) return SpoolFill(spool_dir, channel, count);
+  if (fill->parsed()) return SpoolFill(spool_dir, channel, count, batch);
   return Claim(db, limit, rounds);
 }

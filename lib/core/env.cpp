@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 namespace courier {
 namespace {
@@ -148,6 +150,47 @@ Status WriteFileAtomically(Env& env, const std::string& tmp_dir, const std::stri
     return s;
   }
   return env.SyncDir(dir);
+}
+
+std::vector<Status> WriteFilesAtomically(Env& env, const std::string& tmp_dir, const std::string& dir,
+                                         const std::vector<std::string>& names,
+                                         const std::vector<std::string>& datas) {
+  const size_t n = std::min(names.size(), datas.size());
+  std::vector<Status> results(n);
+  // 1. Each file into tmp_dir, fsynced; a partial tmp file is garbage.
+  constexpr size_t kWriters = 4;
+  const size_t writers = std::min(kWriters, n);
+  auto write_every = [&](size_t first) {
+    for (size_t i = first; i < n; i += writers) {
+      const std::string tmp = tmp_dir + "/" + names[i];
+      results[i] = env.WriteFileSynced(tmp, datas[i]);
+      if (!results[i].ok()) (void)env.Remove(tmp);
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t k = 1; k < writers; ++k) helpers.emplace_back(write_every, k);
+  if (n > 0) write_every(0);
+  for (auto& t : helpers) t.join();
+  // 2. Into dir, each atomically.
+  bool renamed_any = false;
+  for (size_t i = 0; i < n; ++i) {
+    if (!results[i].ok()) continue;
+    const std::string tmp = tmp_dir + "/" + names[i];
+    results[i] = env.Rename(tmp, dir + "/" + names[i]);
+    if (!results[i].ok()) {
+      (void)env.Remove(tmp);
+      continue;
+    }
+    renamed_any = true;
+  }
+  // 3. One fsync of dir makes every rename durable.
+  if (renamed_any) {
+    Status synced = env.SyncDir(dir);
+    if (!synced.ok())
+      for (auto& r : results)
+        if (r.ok()) r = synced;
+  }
+  return results;
 }
 
 }  // namespace courier

@@ -69,16 +69,43 @@ Result<std::vector<SpoolFile>> SpoolDir::List(const std::string& state) const {
 // Spool operations on top of Env; each names its crash-safety argument.
 namespace courier {
 
-Result<std::string> SpoolDir::Write(const std::string& body, Micros now) const {
-  // Name: time in ns, zero-padded so names sort by time, then pid and a
-  // per-process counter so concurrent writers never collide.
+namespace {
+
+// Time in ns, zero-padded so names sort by time, then pid and a
+// per-process counter so concurrent writers never collide.
+std::string NewSpoolFileName(Micros now) {
   static std::atomic<uint64_t> counter{0};
   char name[96];
   std::snprintf(name, sizeof name, "%020lld-%d-%06llu.json", static_cast<long long>(now) * 1000,
                 static_cast<int>(::getpid()), static_cast<unsigned long long>(counter++ % 1000000));
+  return name;
+}
+
+}  // namespace
+
+Result<std::string> SpoolDir::Write(const std::string& body, Micros now) const {
+  const std::string name = NewSpoolFileName(now);
   Status s = WriteFileAtomically(env_, Path("tmp"), Path("new"), name, EncodeSpoolFile(body));
   if (!s.ok()) return s;
-  return std::string(name);
+  return name;
+}
+
+std::vector<Result<std::string>> SpoolDir::WriteMany(const std::vector<std::string>& bodies, Micros now) const {
+  std::vector<std::string> names, files;
+  names.reserve(bodies.size());
+  files.reserve(bodies.size());
+  for (const auto& body : bodies) {
+    names.push_back(NewSpoolFileName(now));
+    files.push_back(EncodeSpoolFile(body));
+  }
+  std::vector<Status> written = WriteFilesAtomically(env_, Path("tmp"), Path("new"), names, files);
+  std::vector<Result<std::string>> out;
+  out.reserve(bodies.size());
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    if (written[i].ok()) out.emplace_back(names[i]);
+    else out.emplace_back(written[i]);
+  }
+  return out;
 }
 
 Status SpoolDir::Claim(const std::string& name) const {

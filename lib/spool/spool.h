@@ -46,6 +46,10 @@ class SpoolDir {
   // (tmp/, fsync, rename, fsync new/: see WriteFileAtomically). Returns its
   // name, which sorts after every name this process wrote before.
   Result<std::string> Write(const std::string& body, Micros now) const;
+  // Write for several bodies at once (WriteFilesAtomically: one fsync of
+  // new/ for all): what courier-recv's writer spools of one batch. One
+  // result per body, in order; the names sort in that order.
+  std::vector<Result<std::string>> WriteMany(const std::vector<std::string>& bodies, Micros now) const;
 
   // A flusher's steps for one file. Claim moves new/NAME to cur/NAME (so
   // two flushers never replay one file); Done removes cur/NAME after the

@@ -324,10 +324,16 @@ void IntakeWriter::Spool(std::vector<std::unique_ptr<Pending>>& batch, std::vect
     outage_logged_ = true;
   }
   int64_t spooled = 0, failed = 0;
+  // One file per intake, so a flusher can refuse one without the others,
+  // but one fsync of new/ for the batch.
+  std::vector<std::string> bodies;
+  bodies.reserve(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) bodies.push_back(EncodeIntake(intakes[i]));
+  std::vector<Result<std::string>> names = spool_.WriteMany(bodies, clock_.Now());
   for (size_t i = 0; i < batch.size(); ++i) {
     auto& p = batch[i];
     IntakeWrite w;
-    auto name = spool_.Write(EncodeIntake(intakes[i]), clock_.Now());
+    const Result<std::string>& name = names[i];
     if (name.ok()) {
       w.kind = IntakeWrite::kSpooled;
       ++spooled;

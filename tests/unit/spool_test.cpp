@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -22,9 +23,12 @@ class FaultEnv : public courier::testing::PassThroughEnv {
  public:
   bool fail_write = false;
   bool fail_rename = false;
-  int renames = 0;
+  bool fail_sync_dir = false;
+  std::string fail_write_of;  // a body whose write fails
+  std::atomic<int> renames{0};
+  std::atomic<int> dir_syncs{0};
   Status WriteFileSynced(const std::string& p, const std::string& d) override {
-    if (fail_write) {
+    if (fail_write || (!fail_write_of.empty() && d.find(fail_write_of) != std::string::npos)) {
       std::ofstream(p) << d.substr(0, d.size() / 2);  // a torn tmp file, as a crash would leave
       return Status::IOError("injected: fsync failed");
     }
@@ -34,6 +38,11 @@ class FaultEnv : public courier::testing::PassThroughEnv {
     ++renames;
     if (fail_rename) return Status::IOError("injected: rename failed");
     return Env::Default().Rename(a, b);
+  }
+  Status SyncDir(const std::string& dir) override {
+    ++dir_syncs;
+    if (fail_sync_dir) return Status::IOError("injected: fsync " + dir + " failed");
+    return Env::Default().SyncDir(dir);
   }
 };
 
@@ -129,6 +138,39 @@ TEST_F(SpoolTest, FailedWriteLeavesNothingVisible) {
   EXPECT_FALSE(spool.Write("{}", 8).ok());
   EXPECT_EQ(Count("new"), 0u);
   EXPECT_EQ(Count("tmp"), 0u);
+}
+
+TEST_F(SpoolTest, WriteManyIsOneDirectorySyncAndFailsOnlyWhatFailed) {
+  FaultEnv env;
+  SpoolDir spool(root_, env);
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 10; ++i) bodies.push_back("{\"n\":" + std::to_string(i) + "}");
+  env.fail_write_of = "{\"n\":3}";
+  auto names = spool.WriteMany(bodies, 5000);
+  ASSERT_EQ(names.size(), 10u);
+  EXPECT_EQ(env.dir_syncs.load(), 1);
+  for (int i = 0; i < 10; ++i) {
+    if (i == 3) {
+      EXPECT_EQ(names[i].status().code(), Status::Code::kIOError);
+      continue;
+    }
+    ASSERT_TRUE(names[i].ok()) << i;
+    auto body = spool.Read("new", *names[i]);
+    ASSERT_TRUE(body.ok());
+    EXPECT_EQ(*body, bodies[i]);
+    if (i > 0 && i != 4) EXPECT_LT(*names[i - 1], *names[i]);  // in order
+  }
+  EXPECT_EQ(Count("new"), 9u);
+  EXPECT_EQ(Count("tmp"), 0u);  // the failed one's torn tmp file is gone too
+
+  // Renamed but not known durable: every file of the batch is an error
+  // (the caller answers non-2xx; a replay of what did land is deduplicated).
+  env.fail_write_of.clear();
+  env.fail_sync_dir = true;
+  auto unsynced = spool.WriteMany({"{\"a\":1}", "{\"b\":2}"}, 6000);
+  ASSERT_EQ(unsynced.size(), 2u);
+  for (const auto& r : unsynced) EXPECT_EQ(r.status().code(), Status::Code::kIOError);
+  EXPECT_TRUE(spool.WriteMany({}, 7000).empty());
 }
 
 TEST_F(SpoolTest, TornFileInNewIsCorruption) {
