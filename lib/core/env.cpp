@@ -1,5 +1,7 @@
 #include "core/env.h"
 
+#include "core/parallel_for.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,7 +10,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 namespace courier {
 namespace {
@@ -159,18 +160,11 @@ std::vector<Status> WriteFilesAtomically(Env& env, const std::string& tmp_dir, c
   std::vector<Status> results(n);
   // 1. Each file into tmp_dir, fsynced; a partial tmp file is garbage.
   constexpr size_t kWriters = 4;
-  const size_t writers = std::min(kWriters, n);
-  auto write_every = [&](size_t first) {
-    for (size_t i = first; i < n; i += writers) {
-      const std::string tmp = tmp_dir + "/" + names[i];
-      results[i] = env.WriteFileSynced(tmp, datas[i]);
-      if (!results[i].ok()) (void)env.Remove(tmp);
-    }
-  };
-  std::vector<std::thread> helpers;
-  for (size_t k = 1; k < writers; ++k) helpers.emplace_back(write_every, k);
-  if (n > 0) write_every(0);
-  for (auto& t : helpers) t.join();
+  ParallelFor(n, kWriters, [&](size_t i) {
+    const std::string tmp = tmp_dir + "/" + names[i];
+    results[i] = env.WriteFileSynced(tmp, datas[i]);
+    if (!results[i].ok()) (void)env.Remove(tmp);
+  });
   // 2. Into dir, each atomically.
   bool renamed_any = false;
   for (size_t i = 0; i < n; ++i) {

@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <set>
-#include <thread>
 
 #include "core/log.h"
+#include "core/parallel_for.h"
 #include "spool/intake_codec.h"
 #include "spool/spool_file.h"
 
@@ -191,26 +191,17 @@ Status Flusher::RemoveDone(const std::vector<std::string>& names) const {
   // in flight. So a batch's files are removed by a few threads at once.
   constexpr size_t kRemovers = 4;
   constexpr size_t kPerRemover = 32;  // below this one thread is enough
-  const size_t removers = std::min(kRemovers, std::max<size_t>(1, names.size() / kPerRemover));
-  std::vector<Status> failures(removers);
-  auto remove_every = [&](size_t first) {
-    for (size_t i = first; i < names.size(); i += removers) {
-      Status s = spool_.Done(names[i]);
-      if (!s.ok()) {
-        // The data is committed; a file left in cur/ is replayed as a
-        // no-op after the next start.
-        Log::Error("committed but cannot remove spool file", {{"file", names[i]}, {"error", s.message()}});
-        failures[first] = s;
-      }
-    }
-  };
-  std::vector<std::thread> helpers;
-  for (size_t k = 1; k < removers; ++k) helpers.emplace_back(remove_every, k);
-  remove_every(0);
-  for (auto& t : helpers) t.join();
+  std::vector<Status> removed(names.size());
+  ParallelFor(names.size(), std::min(kRemovers, names.size() / kPerRemover),
+              [&](size_t i) { removed[i] = spool_.Done(names[i]); });
   Status failed;
-  for (const auto& f : failures)
-    if (!f.ok()) failed = f;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (removed[i].ok()) continue;
+    // The data is committed; a file left in cur/ is replayed as a no-op
+    // after the next start.
+    Log::Error("committed but cannot remove spool file", {{"file", names[i]}, {"error", removed[i].message()}});
+    failed = removed[i];
+  }
   Status synced = spool_.SyncDone();
   if (!synced.ok()) {
     Log::Error("cannot sync spool cur/ after removing flushed files", {{"error", synced.message()}});

@@ -343,3 +343,27 @@ TEST(ChannelTypesTest, EveryRegisteredHandlerHasATypeEntryAndBack) {
   for (const auto& h : registry.handlers()) EXPECT_NE(courier::FindChannelType(h->Code()), nullptr) << h->Code();
   for (const auto& t : courier::ChannelTypes()) EXPECT_NE(registry.Find(t.code), nullptr) << t.code;
 }
+
+#include <atomic>
+#include <mutex>
+
+#include "core/parallel_for.h"
+
+TEST(ParallelForTest, RunsEveryIndexOnceOnUpToTheThreadsAsked) {
+  for (size_t n : {0u, 1u, 3u, 64u}) {
+    std::vector<std::atomic<int>> runs(n);
+    std::mutex mu;
+    std::set<std::thread::id> threads;
+    courier::ParallelFor(n, 4, [&](size_t i) {
+      runs[i]++;
+      std::lock_guard<std::mutex> lock(mu);
+      threads.insert(std::this_thread::get_id());
+    });
+    for (size_t i = 0; i < n; ++i) EXPECT_EQ(runs[i].load(), 1) << "n=" << n << " i=" << i;
+    EXPECT_EQ(threads.size(), std::min<size_t>(n, 4)) << "n=" << n;
+  }
+  // Zero threads asked means the caller's alone.
+  int sum = 0;
+  courier::ParallelFor(10, 0, [&](size_t i) { sum += static_cast<int>(i); });
+  EXPECT_EQ(sum, 45);
+}
