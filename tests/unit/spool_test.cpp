@@ -158,7 +158,9 @@ TEST_F(SpoolTest, WriteManyIsOneDirectorySyncAndFailsOnlyWhatFailed) {
     auto body = spool.Read("new", *names[i]);
     ASSERT_TRUE(body.ok());
     EXPECT_EQ(*body, bodies[i]);
-    if (i > 0 && i != 4) EXPECT_LT(*names[i - 1], *names[i]);  // in order
+    if (i > 0 && i != 4) {
+      EXPECT_LT(*names[i - 1], *names[i]);  // in order
+    }
   }
   EXPECT_EQ(Count("new"), 9u);
   EXPECT_EQ(Count("tmp"), 0u);  // the failed one's torn tmp file is gone too
