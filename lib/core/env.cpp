@@ -1,7 +1,5 @@
 #include "core/env.h"
 
-#include "core/parallel_for.h"
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "core/parallel_for.h"
 
 namespace courier {
 namespace {

@@ -1,6 +1,7 @@
 #pragma once
 // ParallelFor: runs body(i) for every i in [0, n) on up to `max_threads`
 // threads (the caller's among them), and returns when all are done.
+// If no thread can be started, the caller runs every body(i) itself.
 //
 // For work that mostly waits for the disk (fsync, unlink), where a few
 // operations in flight take about the time of one. Threads are started
