@@ -137,22 +137,6 @@ Status MakeDirs(const std::string& dir) {
   return Status::OK();
 }
 
-Status WriteFileAtomically(Env& env, const std::string& tmp_dir, const std::string& dir,
-                           const std::string& name, const std::string& data) {
-  std::string tmp = tmp_dir + "/" + name;
-  Status s = env.WriteFileSynced(tmp, data);
-  if (!s.ok()) {
-    (void)env.Remove(tmp);  // a partial tmp file is garbage; the caller gets the error
-    return s;
-  }
-  s = env.Rename(tmp, dir + "/" + name);
-  if (!s.ok()) {
-    (void)env.Remove(tmp);
-    return s;
-  }
-  return env.SyncDir(dir);
-}
-
 std::vector<Status> WriteFilesAtomically(Env& env, const std::string& tmp_dir, const std::string& dir,
                                          const std::vector<std::string>& names,
                                          const std::vector<std::string>& datas) {

@@ -38,23 +38,18 @@ class Env {
 // Creates `dir` and its missing parents (mode 0750), like mkdir -p.
 Status MakeDirs(const std::string& dir);
 
-// WriteFileAtomically puts `data` at dir/new_name so that a reader of
-// `dir` sees the complete file or nothing, and the file survives a crash
-// once this returns OK:
+// WriteFilesAtomically puts each data[i] at dir/names[i] so that a
+// reader of `dir` sees each complete file or nothing, and a file survives
+// a crash once its Status is OK:
 //   1. write tmp_dir/name and fsync it (data durable, invisible to readers)
 //   2. rename into dir (atomic: readers see all or nothing)
-//   3. fsync dir (the rename itself durable)
-// A crash before 3 leaves at worst a stray file in tmp_dir, never a torn
-// file in dir. tmp_dir and dir must be on one filesystem.
-Status WriteFileAtomically(Env& env, const std::string& tmp_dir, const std::string& dir,
-                           const std::string& name, const std::string& data);
-
-// The same for several files, with the same guarantee for each, but one
-// fsync of `dir` for all of them and up to four files written and fsynced
-// at a time (an fsync mostly waits for the disk: four in flight take
-// about the time of one). Returns a Status for each file, in order; OK
-// means that file is durable in `dir`. If the fsync of `dir` fails, every
-// file renamed into it gets that error.
+//   3. fsync dir (the renames themselves durable), once for all files
+// A crash before 3 leaves at worst stray files in tmp_dir, never a torn
+// file in dir. tmp_dir and dir must be on one filesystem. Step 1 runs for
+// up to four files at a time: an fsync mostly waits for the disk, and
+// four in flight take about the time of one. Returns a Status for each
+// file, in order; if the fsync of `dir` fails, every file renamed into it
+// gets that error.
 std::vector<Status> WriteFilesAtomically(Env& env, const std::string& tmp_dir, const std::string& dir,
                                          const std::vector<std::string>& names,
                                          const std::vector<std::string>& datas);

@@ -84,10 +84,7 @@ std::string NewSpoolFileName(Micros now) {
 }  // namespace
 
 Result<std::string> SpoolDir::Write(const std::string& body, Micros now) const {
-  const std::string name = NewSpoolFileName(now);
-  Status s = WriteFileAtomically(env_, Path("tmp"), Path("new"), name, EncodeSpoolFile(body));
-  if (!s.ok()) return s;
-  return name;
+  return WriteMany({body}, now)[0];
 }
 
 std::vector<Result<std::string>> SpoolDir::WriteMany(const std::vector<std::string>& bodies, Micros now) const {

@@ -43,7 +43,7 @@ class SpoolDir {
   Result<std::vector<SpoolFile>> List(const std::string& state) const;
 
   // Durably adds a file to new/ holding `body` in the spool format
-  // (tmp/, fsync, rename, fsync new/: see WriteFileAtomically). Returns its
+  // (tmp/, fsync, rename, fsync new/: see WriteFilesAtomically). Returns its
   // name, which sorts after every name this process wrote before.
   Result<std::string> Write(const std::string& body, Micros now) const;
   // Write for several bodies at once (WriteFilesAtomically: one fsync of
