@@ -110,7 +110,9 @@ std::string ErrorEnvelope(const std::string& message, const std::string& error) 
 
 Receiver::Receiver(const HandlerRegistry& handlers, ChannelCache& channels, IntakeWriter& writer, HttpClient& http,
                    Clock& clock, ReceiverOptions options)
-    : handlers_(handlers), channels_(channels), writer_(writer), http_(http), clock_(clock), options_(std::move(options)) {}
+    : handlers_(handlers), channels_(channels), writer_(writer), http_(http), clock_(clock), options_(std::move(options)) {
+  for (const auto& h : handlers_.handlers()) routes_[h.get()] = h->Routes();
+}
 
 namespace {
 
@@ -152,7 +154,7 @@ void Receiver::ChannelRequest(const HttpIn& in, const std::string& type, const s
   }
   std::optional<Route> route;
   std::string allowed;
-  for (const auto& r : handler->Routes()) {
+  for (const auto& r : routes_.at(handler)) {
     if (r.action != action) continue;
     allowed += (allowed.empty() ? "" : ", ") + r.method;
     if (r.method == in.method) route = r;

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "handlers/registry.h"
 #include "http/http_server.h"
@@ -71,6 +72,8 @@ class Receiver : public HttpService {
                std::chrono::steady_clock::time_point started, const HttpRespond& respond);
 
   const HandlerRegistry& handlers_;
+  // Each handler's routes, read once: Routes() builds a new vector.
+  std::map<const ChannelHandler*, std::vector<Route>> routes_;
   ChannelCache& channels_;
   IntakeWriter& writer_;
   HttpClient& http_;
