@@ -27,14 +27,14 @@ Result<Channel> ChannelCache::Load(const std::string& uuid) {
   return channel;
 }
 
-Result<Channel> ChannelCache::Get(const std::string& type_code, const std::string& uuid) {
+Result<std::shared_ptr<const Channel>> ChannelCache::Get(const std::string& type_code, const std::string& uuid) {
   const Micros now = clock_.Now();
-  std::optional<Channel> stale;
+  std::shared_ptr<const Channel> stale;
   {
     std::shared_lock<std::shared_mutex> lock(mu_);
     auto it = entries_.find(uuid);
     if (it != entries_.end()) {
-      if (!SameType(it->second.channel.type, type_code)) return errors::ChannelWrongType();
+      if (!SameType(it->second.channel->type, type_code)) return errors::ChannelWrongType();
       if (it->second.expires > now) return it->second.channel;
       stale = it->second.channel;
     }
@@ -46,15 +46,16 @@ Result<Channel> ChannelCache::Get(const std::string& type_code, const std::strin
       entries_.erase(uuid);
       return errors::ChannelNotFound();
     }
-    if (stale) return *stale;
+    if (stale) return stale;
     return loaded.status();
   }
+  auto channel = std::make_shared<const Channel>(std::move(*loaded));
   {
     std::unique_lock<std::shared_mutex> lock(mu_);
-    entries_[uuid] = Entry{*loaded, now + ttl_};
+    entries_[uuid] = Entry{channel, now + ttl_};
   }
-  if (!SameType(loaded->type, type_code)) return errors::ChannelWrongType();
-  return loaded;
+  if (!SameType(channel->type, type_code)) return errors::ChannelWrongType();
+  return channel;
 }
 
 Status ChannelCache::Ping() {

@@ -28,14 +28,15 @@ class ChannelCache {
   // The channel with `uuid` (normalised) whose type is `type_code`.
   // NotFound "channel not found", InvalidArgument "channel type wrong",
   // or Unavailable when the store cannot answer and nothing is cached.
-  Result<Channel> Get(const std::string& type_code, const std::string& uuid);
+  // Shared, not copied: a webhook reads its channel, nothing changes it.
+  Result<std::shared_ptr<const Channel>> Get(const std::string& type_code, const std::string& uuid);
 
   // Checks the store is reachable (for /status); Unavailable otherwise.
   Status Ping();
 
  private:
   struct Entry {
-    Channel channel;
+    std::shared_ptr<const Channel> channel;
     Micros expires = 0;
   };
   Result<Channel> Load(const std::string& uuid);

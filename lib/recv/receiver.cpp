@@ -188,13 +188,13 @@ void Receiver::ChannelRequest(const HttpIn& in, const std::string& type, const s
     counters_.errors++;
     return Answer(respond, JsonOut(400, ErrorEnvelope("Error", channel.status().message())));
   }
-  if (!handler->ReceiveMayCallOut()) return Receive(in, *handler, *route, *channel, started, respond);
+  if (!handler->ReceiveMayCallOut()) return Receive(in, *handler, *route, **channel, started, respond);
   // Off the event loop: the handler's own requests may take seconds.
-  calling_out_.Submit([this, in, handler, route = *route, channel = std::move(*channel), started, respond]() {
+  calling_out_.Submit([this, in, handler, route = *route, channel = *channel, started, respond]() {
     try {
-      Receive(in, *handler, route, channel, started, respond);
+      Receive(in, *handler, route, *channel, started, respond);
     } catch (const std::exception& e) {
-      Log::Error("receive failed", {{"channel", channel.uuid}, {"error", e.what()}});
+      Log::Error("receive failed", {{"channel", channel->uuid}, {"error", e.what()}});
       Answer(respond, JsonOut(500, ErrorEnvelope("Error", "internal error handling request")));
     }
   });
