@@ -8,6 +8,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -106,6 +107,28 @@ Msg IncomingMsg(const Channel& channel, const URN& urn, const std::string& text)
   m.urn = urn.ToString();
   m.text = CleanIncomingText(text);
   return m;
+}
+
+std::string SkippedReason(const std::vector<std::string>& skipped, const std::string& none) {
+  std::string reason;
+  for (const auto& s : skipped)
+    if (reason.find(s) == std::string::npos) reason += (reason.empty() ? "" : "; ") + s;
+  return reason.empty() ? none : reason;
+}
+
+WebhookResult Collector::Finish() {
+  if (result.msgs.empty() && result.statuses.empty()) {
+    WebhookResult r = WebhookResult::Ignored(SkippedReason(skipped, "no messages or statuses"));
+    r.extra_logs = std::move(result.extra_logs);
+    return r;
+  }
+  return std::move(result);
+}
+
+WebhookResult Collector::Fail(const std::string& error) {
+  WebhookResult r = WebhookResult::Error(error);
+  r.extra_logs = std::move(result.extra_logs);
+  return r;
 }
 
 namespace {
@@ -254,6 +277,11 @@ SendResult Failed(std::string error, std::vector<ChannelLog> logs) {
   return r;
 }
 
+SendResult NothingToSend(const Channel& channel, const Msg& msg, Micros now) {
+  const std::string error = "msg has no text or attachments";
+  return Failed(error, {ErrorLog(channel, msg, error, now)});
+}
+
 std::vector<std::string> SplitText(const std::string& text, size_t max) {
   std::vector<std::string> parts;
   if (max == 0) return {text};
@@ -400,6 +428,39 @@ bool DecodeUtf8(const std::string& text, std::u32string& out) {
   return true;
 }
 
+size_t CodePoints(const std::string& text) {
+  size_t n = 0;
+  for (unsigned char c : text)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+std::string Truncate(const std::string& text, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      if (n == max) return text.substr(0, i);
+      ++n;
+    }
+  }
+  return text;
+}
+
+std::string Coordinate(double d) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15g", d);
+  return buf;
+}
+
+SharedLocation LocationMsg(double lat, double lng, const std::string& name, const std::string& address) {
+  const std::string geo = Coordinate(lat) + "," + Coordinate(lng);
+  SharedLocation out;
+  out.text = name.empty() ? address : address.empty() ? name : name + ", " + address;
+  if (out.text.empty()) out.text = geo;
+  out.attachment = "geo:" + geo;
+  return out;
+}
+
 bool IsGsm7(const std::string& text) {
   // The default alphabet (less ESC) and the extension table.
   static const std::u32string kGsm7 =
@@ -466,6 +527,26 @@ std::optional<std::string> JsonScalarText(const Poco::Dynamic::Var& value) {
   } catch (const Poco::Exception&) {
   }
   return std::nullopt;
+}
+
+std::optional<double> JsonNumber(const json::ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
+  try {
+    Poco::Dynamic::Var v = o->get(key);
+    if (v.isNumeric()) return v.convert<double>();
+  } catch (const Poco::Exception&) {
+  }
+  return std::nullopt;
+}
+
+std::optional<double> JsonNumberLoose(const json::ObjectPtr& o, const std::string& key) {
+  if (auto n = JsonNumber(o, key)) return n;
+  const auto s = json::GetString(o, key);
+  if (!s || s->empty()) return std::nullopt;
+  char* end = nullptr;
+  double d = std::strtod(s->c_str(), &end);
+  if (*end != '\0') return std::nullopt;
+  return d;
 }
 
 Result<std::map<std::string, std::string>> FlatParams(const WebhookRequest& request) {

@@ -58,6 +58,23 @@ StatusUpdate StatusForExternalId(const Channel& channel, const std::string& exte
 // A new incoming msg on `channel` (the server assigns uuid and times).
 Msg IncomingMsg(const Channel& channel, const URN& urn, const std::string& text);
 
+// Why a webhook yielded nothing: the reasons its events were skipped,
+// joined with "; " (a reason the text already contains is not repeated),
+// or `none` when none was skipped.
+std::string SkippedReason(const std::vector<std::string>& skipped, const std::string& none);
+
+// What a webhook of many events yields, and why the events that yielded
+// nothing were skipped. The logs of requests made while reading it (media
+// lookups) go with every answer, an error included.
+struct Collector {
+  WebhookResult result;
+  std::vector<std::string> skipped;
+  // The result; Ignored with the SkippedReason ("no messages or
+  // statuses" when none) when it holds no msgs and no statuses.
+  WebhookResult Finish();
+  WebhookResult Fail(const std::string& error);
+};
+
 // base64(HMAC-SHA1(key, data)), hex(HMAC-SHA256(key, data)).
 std::string HmacSha1Base64(const std::string& key, const std::string& data);
 std::string HmacSha256Hex(const std::string& key, const std::string& data);
@@ -99,6 +116,9 @@ std::optional<SendResult> MissingConfig(const Channel& channel, const Msg& msg,
 SendResult Wired(std::string external_id, std::vector<ChannelLog> logs);
 SendResult Errored(std::string error, std::vector<ChannelLog> logs);
 SendResult Failed(std::string error, std::vector<ChannelLog> logs);
+// A msg that leaves nothing for the provider to carry: F "msg has no
+// text or attachments" with a 417 log and no request.
+SendResult NothingToSend(const Channel& channel, const Msg& msg, Micros now);
 
 // Splits text into parts of at most `max` characters (code points),
 // breaking at whitespace near the end of a part when there is one.
@@ -108,6 +128,23 @@ std::vector<std::string> SplitText(const std::string& text, size_t max);
 bool DecodeUtf8(const std::string& text, std::u32string& out);
 // Appends the UTF-8 encoding of one code point.
 void AppendUtf8(std::string& out, char32_t cp);
+// How many code points UTF-8 `text` holds (the bytes that do not
+// continue a sequence, so malformed input still gets a count).
+size_t CodePoints(const std::string& text);
+// The first `max` code points of UTF-8 `text`; all of it when shorter.
+std::string Truncate(const std::string& text, size_t max);
+
+// A coordinate as the shortest text that reads back the same: 15
+// significant digits (%.15g) keep what the provider sent.
+std::string Coordinate(double d);
+// A location a user shared, as a msg says it: the text is "name, address"
+// (either alone when the other is empty), else "lat,lng"; the attachment
+// is "geo:lat,lng".
+struct SharedLocation {
+  std::string text;
+  std::string attachment;
+};
+SharedLocation LocationMsg(double lat, double lng, const std::string& name, const std::string& address);
 
 // "first last", else first, else last, else username, else "".
 std::string NameFromParts(const std::string& first, const std::string& last, const std::string& username);
@@ -148,5 +185,11 @@ Result<std::map<std::string, std::string>> FlatParams(const WebhookRequest& requ
 // A JSON scalar as text (numbers and booleans converted); nullopt for
 // null, objects and arrays.
 std::optional<std::string> JsonScalarText(const Poco::Dynamic::Var& value);
+
+// The number under `key`; nullopt when absent, null or not a number.
+std::optional<double> JsonNumber(const json::ObjectPtr& o, const std::string& key);
+// The same, also taking a string that is wholly a number, for providers
+// that send some numbers as strings (WhatsApp: timestamps, coordinates).
+std::optional<double> JsonNumberLoose(const json::ObjectPtr& o, const std::string& key);
 
 }  // namespace courier::handlers

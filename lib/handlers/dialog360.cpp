@@ -1,59 +1,18 @@
 #include "handlers/dialog360.h"
 
-#include <Poco/Exception.h>
-
-#include <cstdio>
-#include <cstdlib>
-#include <map>
-#include <optional>
-
 #include "core/redact.h"
 #include "handlers/common.h"
 #include "handlers/meta.h"
+#include "handlers/whatsapp_cloud.h"
 
 namespace courier {
 namespace {
 
 const char* kDefaultUrl = "https://waba-v2.360dialog.io";
 const char* kApiKeyHeader = "D360-API-KEY";
-const char* kDefaultMime = "application/octet-stream";
-
-
-
-
-// A number given as a JSON number or a numeric string (the Cloud API
-// sends timestamps as strings).
-std::optional<double> GetNumber(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
-  try {
-    Poco::Dynamic::Var v = o->get(key);
-    if (v.isNumeric()) return v.convert<double>();
-    if (v.isString()) {
-      const std::string s = v.extract<std::string>();
-      char* end = nullptr;
-      double d = std::strtod(s.c_str(), &end);
-      if (!s.empty() && *end == '\0') return d;
-    }
-  } catch (const Poco::Exception&) {
-  }
-  return std::nullopt;
-}
-
-std::string Coordinate(double d) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.15g", d);
-  return buf;
-}
 
 std::string ApiKey(const Channel& channel) {
   return channel.ConfigOr(config_keys::kApiKey, channel.ConfigOr(config_keys::kAuthToken));
-}
-
-// "audio/ogg; codecs=opus" -> "audio/ogg"
-std::string BareMime(const std::string& mime) {
-  std::string m = mime.substr(0, mime.find(';'));
-  while (!m.empty() && m.back() == ' ') m.pop_back();
-  return m;
 }
 
 // Meta's media URL fetched through 360Dialog's host: its path and query
@@ -66,58 +25,35 @@ std::string ThroughDialog(const Channel& channel, const std::string& url) {
   return handlers::BaseUrl(channel, kDefaultUrl) + (path == std::string::npos ? "/" : url.substr(path));
 }
 
+// Media arrive as ids, looked up on 360Dialog's host with the API key;
+// the media URL is rewritten to be fetched through that host too.
 Result<std::string> ResolveMedia(HandlerContext& ctx, const Channel& channel, const std::string& media_id,
                                  const std::string& mime_hint, std::vector<ChannelLog>& logs) {
   const std::string key = ApiKey(channel);
   if (key.empty()) return Status::InvalidArgument("no api_key set for D3C channel");
-  HttpRequestSpec req;
-  req.method = "GET";
-  req.url = handlers::BaseUrl(channel, kDefaultUrl) + "/" + UrlEscape(media_id);
-  req.headers.push_back({kApiKeyHeader, key});
-  Msg none;
-  auto call = handlers::MakeCall(ctx, channel, none, req, "Media Lookup");
-  std::string error = call.log.error;
-  logs.push_back(call.log);
-  if (!call.ok()) return Status::Unavailable(error);
-  auto body = json::ParseObject(call.exchange.body);
-  std::string url = body.ok() ? json::GetStringOrEmpty(*body, "url") : "";
-  if (url.empty()) return Status::InvalidArgument("no 'url' in media lookup response");
-  std::string mime = body.ok() ? BareMime(json::GetStringOrEmpty(*body, "mime_type")) : "";
-  if (mime.empty()) mime = BareMime(mime_hint);
-  if (mime.empty()) mime = kDefaultMime;
-  return mime + ":" + ThroughDialog(channel, url);
+  auto media = whatsapp_cloud::LookUpMedia(ctx, channel, handlers::BaseUrl(channel, kDefaultUrl),
+                                           {kApiKeyHeader, key}, media_id, mime_hint, logs);
+  if (!media.ok()) return media.status();
+  return media->mime_type + ":" + ThroughDialog(channel, media->url);
 }
 
-const std::map<std::string, MsgStatus>& Statuses() {
-  static const std::map<std::string, MsgStatus> table = {
-      {"sent", MsgStatus::kSent},
-      {"delivered", MsgStatus::kDelivered},
-      {"read", MsgStatus::kRead},
-      {"failed", MsgStatus::kFailed},
+// Where D3C reads the Cloud API webhook its own way (WAC differs): a
+// "voice" message is media, media ids are strings, timestamps may have
+// fractions (dropped).
+whatsapp_cloud::Dialect WebhookDialect(const Channel& channel, HandlerContext& ctx) {
+  whatsapp_cloud::Dialect d;
+  d.media_types = {"image", "video", "audio", "voice", "document", "sticker"};
+  d.media_id = [](const json::ObjectPtr& media) { return json::GetStringOrEmpty(media, "id"); };
+  d.received_on = [](const json::ObjectPtr& m) -> std::optional<Micros> {
+    if (auto ts = handlers::JsonNumberLoose(m, "timestamp"); ts && *ts > 0)
+      return static_cast<int64_t>(*ts) * kMicrosPerSecond;
+    return std::nullopt;
   };
-  return table;
-}
-
-std::string ContactsText(const json::ObjectPtr& m) {
-  std::string out;
-  for (const auto& c : json::GetObjects(m, "contacts")) {
-    std::string name = json::GetStringOrEmpty(json::GetObject(c, "name"), "formatted_name");
-    std::string phones;
-    for (const auto& p : json::GetObjects(c, "phones")) {
-      std::string phone = json::GetStringOrEmpty(p, "phone");
-      if (phone.empty()) phone = json::GetStringOrEmpty(p, "wa_id");
-      if (!phone.empty()) phones += (phones.empty() ? "" : ", ") + phone;
-    }
-    std::string one = name.empty() ? phones : phones.empty() ? name : name + " (" + phones + ")";
-    if (!one.empty()) out += (out.empty() ? "" : "\n") + one;
-  }
-  return out;
-}
-
-WebhookResult Fail(std::vector<ChannelLog>& logs, const std::string& error) {
-  WebhookResult r = WebhookResult::Error(error);
-  r.extra_logs = std::move(logs);
-  return r;
+  d.resolve_media = [&ctx, &channel](const std::string& media_id, const std::string& mime_hint,
+                                     std::vector<ChannelLog>& logs) {
+    return ResolveMedia(ctx, channel, media_id, mime_hint, logs);
+  };
+  return d;
 }
 
 }  // namespace
@@ -134,99 +70,21 @@ WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, co
     return WebhookResult::Ignored("ignoring object '" + object + "', expected 'whatsapp_business_account'");
   if (!(*parsed)->has("entry") || !(*parsed)->getArray("entry")) return WebhookResult::Error("field 'entry' required");
 
-  WebhookResult result;
-  std::vector<std::string> skipped;
+  handlers::Collector c;
+  const whatsapp_cloud::Dialect dialect = WebhookDialect(channel, ctx);
   for (const auto& entry : json::GetObjects(*parsed, "entry")) {
     for (const auto& change : json::GetObjects(entry, "changes")) {
       const std::string field = json::GetStringOrEmpty(change, "field");
       if (field != "messages") {
-        skipped.push_back("ignoring change of field '" + field + "'");
+        c.skipped.push_back("ignoring change of field '" + field + "'");
         continue;
       }
       json::ObjectPtr value = json::GetObject(change, "value");
-      std::map<std::string, std::string> names;
-      for (const auto& contact : json::GetObjects(value, "contacts"))
-        names[json::GetStringOrEmpty(contact, "wa_id")] = json::GetStringOrEmpty(json::GetObject(contact, "profile"), "name");
-
-      for (const auto& m : json::GetObjects(value, "messages")) {
-        const std::string from = json::GetStringOrEmpty(m, "from"), id = json::GetStringOrEmpty(m, "id"), type = json::GetStringOrEmpty(m, "type");
-        if (from.empty()) return Fail(result.extra_logs, "field 'messages.from' required");
-        if (id.empty()) return Fail(result.extra_logs, "field 'messages.id' required");
-        auto urn = URN::FromParts("whatsapp", from);
-        if (!urn.ok()) return Fail(result.extra_logs, urn.status().message());
-
-        std::string text, media_id, media_mime;
-        std::vector<std::string> attachments;
-        if (type == "text") {
-          text = json::GetStringOrEmpty(json::GetObject(m, "text"), "body");
-        } else if (type == "image" || type == "video" || type == "audio" || type == "voice" || type == "document" ||
-                   type == "sticker") {
-          json::ObjectPtr media = json::GetObject(m, type);
-          media_id = json::GetStringOrEmpty(media, "id");
-          if (media_id.empty()) return Fail(result.extra_logs, "field 'messages." + type + ".id' required");
-          media_mime = json::GetStringOrEmpty(media, "mime_type");
-          text = json::GetStringOrEmpty(media, "caption");
-        } else if (type == "location") {
-          json::ObjectPtr where = json::GetObject(m, "location");
-          auto lat = GetNumber(where, "latitude"), lng = GetNumber(where, "longitude");
-          if (!lat || !lng) return Fail(result.extra_logs, "field 'messages.location.latitude' required");
-          const std::string geo = Coordinate(*lat) + "," + Coordinate(*lng);
-          const std::string name = json::GetStringOrEmpty(where, "name"), address = json::GetStringOrEmpty(where, "address");
-          text = name.empty() ? address : address.empty() ? name : name + ", " + address;
-          if (text.empty()) text = geo;
-          attachments.push_back("geo:" + geo);
-        } else if (type == "button") {
-          text = json::GetStringOrEmpty(json::GetObject(m, "button"), "text");
-          if (text.empty()) text = json::GetStringOrEmpty(json::GetObject(m, "button"), "payload");
-        } else if (type == "interactive") {
-          json::ObjectPtr interactive = json::GetObject(m, "interactive");
-          const std::string itype = json::GetStringOrEmpty(interactive, "type");
-          if (itype != "button_reply" && itype != "list_reply") {
-            skipped.push_back("ignoring interactive reply of type '" + itype + "'");
-            continue;
-          }
-          text = json::GetStringOrEmpty(json::GetObject(interactive, itype), "title");
-        } else if (type == "contacts") {
-          text = ContactsText(m);
-        } else {
-          skipped.push_back("ignoring message of type '" + type + "'");
-          continue;
-        }
-        if (!media_id.empty()) {
-          auto media = ResolveMedia(ctx, channel, media_id, media_mime, result.extra_logs);
-          if (!media.ok()) return Fail(result.extra_logs, "error retrieving media: " + media.status().message());
-          attachments.push_back(*media);
-        }
-        Msg msg = handlers::IncomingMsg(channel, *urn, text);
-        msg.external_id = id;
-        msg.attachments = std::move(attachments);
-        if (auto it = names.find(from); it != names.end()) msg.contact_name = it->second;
-        if (auto ts = GetNumber(m, "timestamp"); ts && *ts > 0)
-          msg.received_on = static_cast<int64_t>(*ts) * kMicrosPerSecond;
-        result.msgs.push_back(std::move(msg));
-      }
-
-      for (const auto& s : json::GetObjects(value, "statuses")) {
-        const std::string id = json::GetStringOrEmpty(s, "id"), status = json::GetStringOrEmpty(s, "status");
-        if (id.empty()) return Fail(result.extra_logs, "field 'statuses.id' required");
-        if (status.empty()) return Fail(result.extra_logs, "field 'statuses.status' required");
-        auto mapped = handlers::MapStatus(Statuses(), status);
-        if (!mapped)
-          return Fail(result.extra_logs,
-                      handlers::UnknownStatusError(status, {"sent", "delivered", "read", "failed"}));
-        result.statuses.push_back(handlers::StatusForExternalId(channel, id, *mapped));
-      }
+      if (Status read = whatsapp_cloud::ReadValue(channel, value, dialect, c); !read.ok())
+        return c.Fail(read.message());
     }
   }
-  if (result.msgs.empty() && result.statuses.empty()) {
-    std::string reason;
-    for (const auto& s : skipped)
-      if (reason.find(s) == std::string::npos) reason += (reason.empty() ? "" : "; ") + s;
-    WebhookResult r = WebhookResult::Ignored(reason.empty() ? "no messages or statuses" : reason);
-    r.extra_logs = std::move(result.extra_logs);
-    return r;
-  }
-  return result;
+  return c.Finish();
 }
 
 SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
@@ -239,10 +97,7 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
   // 360Dialog takes the Cloud API message bodies unchanged.
   static const MetaHandler kCloud(MetaHandler::Kind::kWhatsApp);
   const auto payloads = kCloud.Payloads(recipient, msg.text, msg.attachments, msg.quick_replies);
-  if (payloads.empty()) {
-    const std::string error = "msg has no text or attachments";
-    return handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
+  if (payloads.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
   const auto secrets = channel.SecretValues();
   std::vector<ChannelLog> logs;
@@ -282,7 +137,7 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
     int64_t code = 0;
     std::string error = call.log.error;
     if (json::ObjectPtr err = json::GetObject(answer, "error")) {
-      code = static_cast<int64_t>(GetNumber(err, "code").value_or(0));
+      code = static_cast<int64_t>(handlers::JsonNumberLoose(err, "code").value_or(0));
       std::string text = json::GetStringOrEmpty(err, "message");
       const std::string details = json::GetStringOrEmpty(json::GetObject(err, "error_data"), "details");
       if (!details.empty()) text += (text.empty() ? "" : ": ") + details;

@@ -1,9 +1,6 @@
 #include "handlers/line.h"
 
-#include <Poco/Exception.h>
-
 #include <cstdio>
-#include <optional>
 
 #include "core/redact.h"
 #include "handlers/common.h"
@@ -21,22 +18,6 @@ constexpr size_t kMaxPerRequest = 5;
 
 
 
-
-std::optional<double> GetNumber(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
-  try {
-    Poco::Dynamic::Var v = o->get(key);
-    if (v.isNumeric()) return v.convert<double>();
-  } catch (const Poco::Exception&) {
-  }
-  return std::nullopt;
-}
-
-std::string Coordinate(double d) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.15g", d);
-  return buf;
-}
 
 // The attachment for a media message: LINE's content endpoint for media
 // it hosts, the sender's URL for external media.
@@ -115,13 +96,12 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
     } else if (mtype == "image" || mtype == "video" || mtype == "audio" || mtype == "file") {
       attachments.push_back(MediaAttachment(message, mtype, id));
     } else if (mtype == "location") {
-      auto lat = GetNumber(message, "latitude"), lng = GetNumber(message, "longitude");
+      auto lat = handlers::JsonNumber(message, "latitude"), lng = handlers::JsonNumber(message, "longitude");
       if (!lat || !lng) return WebhookResult::Error("field 'message.latitude' required");
-      const std::string geo = Coordinate(*lat) + "," + Coordinate(*lng);
-      const std::string title = json::GetStringOrEmpty(message, "title"), address = json::GetStringOrEmpty(message, "address");
-      text = title.empty() ? address : address.empty() ? title : title + ", " + address;
-      if (text.empty()) text = geo;
-      attachments.push_back("geo:" + geo);
+      auto location = handlers::LocationMsg(*lat, *lng, json::GetStringOrEmpty(message, "title"),
+                                            json::GetStringOrEmpty(message, "address"));
+      text = location.text;
+      attachments.push_back(location.attachment);
     } else {  // sticker and anything newer
       skipped.push_back("ignoring message of type '" + mtype + "'");
       continue;
@@ -129,15 +109,11 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
     Msg msg = handlers::IncomingMsg(channel, *urn, text);
     msg.external_id = id;
     msg.attachments = std::move(attachments);
-    if (auto ts = GetNumber(event, "timestamp"); ts && *ts > 0) msg.received_on = static_cast<int64_t>(*ts) * 1000;
+    if (auto ts = handlers::JsonNumber(event, "timestamp"); ts && *ts > 0) msg.received_on = static_cast<int64_t>(*ts) * 1000;
     result.msgs.push_back(std::move(msg));
   }
-  if (result.msgs.empty() && result.stop_urns.empty()) {
-    std::string reason;
-    for (const auto& s : skipped)
-      if (reason.find(s) == std::string::npos) reason += (reason.empty() ? "" : "; ") + s;
-    return WebhookResult::Ignored(reason.empty() ? "no events" : reason);
-  }
+  if (result.msgs.empty() && result.stop_urns.empty())
+    return WebhookResult::Ignored(handlers::SkippedReason(skipped, "no events"));
   return result;
 }
 
@@ -167,10 +143,7 @@ SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
   }
   if (!text.empty())
     for (const auto& part : handlers::SplitText(text, kTextMax)) messages.push_back(TextMessage(part));
-  if (messages.empty()) {
-    const std::string error = "msg has no text or attachments";
-    return handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
+  if (messages.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
   const std::string to = msg.urn.substr(msg.urn.find(':') + 1);
   const auto secrets = channel.SecretValues();

@@ -1,15 +1,12 @@
 #include "handlers/meta.h"
 
-#include <Poco/Exception.h>
-
 #include <cctype>
-#include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <optional>
 
 #include "core/redact.h"
 #include "handlers/common.h"
+#include "handlers/whatsapp_cloud.h"
 
 namespace courier {
 namespace {
@@ -66,22 +63,6 @@ std::vector<json::ObjectPtr> Objects(const json::ArrayPtr& a) {
   return out;
 }
 
-std::optional<double> GetNumber(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
-  Poco::Dynamic::Var v = o->get(key);
-  try {
-    if (v.isNumeric()) return v.convert<double>();
-    if (v.isString()) {  // WhatsApp sends some numbers as strings
-      const std::string s = v.extract<std::string>();
-      char* end = nullptr;
-      double d = std::strtod(s.c_str(), &end);
-      if (!s.empty() && *end == '\0') return d;
-    }
-  } catch (const Poco::Exception&) {
-  }
-  return std::nullopt;
-}
-
 // An id or a timestamp given as a JSON integer or as a string of digits.
 std::optional<int64_t> GetIntLoose(const json::ObjectPtr& o, const std::string& key) {
   if (auto n = json::GetInt(o, key)) return n;
@@ -100,34 +81,7 @@ std::string GetId(const json::ObjectPtr& o, const std::string& key) {
   return "";
 }
 
-// A coordinate as the shortest text that reads back the same (15
-// significant digits keep what the provider sent).
-std::string Coordinate(double d) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.15g", d);
-  return buf;
-}
-
 // ---- text helpers -------------------------------------------------------
-
-size_t CodePoints(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
-
-// The first `max` code points of `s`.
-std::string Truncate(const std::string& s, size_t max) {
-  size_t n = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
-      if (n == max) return s.substr(0, i);
-      ++n;
-    }
-  }
-  return s;
-}
 
 // SplitText, then parts still over `max_bytes` of UTF-8 split again at
 // proportionally fewer characters (Instagram counts bytes, not characters).
@@ -138,7 +92,7 @@ std::vector<std::string> SplitBytes(const std::string& text, size_t max_bytes) {
       out.push_back(part);
       continue;
     }
-    size_t chars = CodePoints(part);
+    size_t chars = handlers::CodePoints(part);
     size_t max_chars = std::max<size_t>(1, chars * max_bytes / part.size());
     for (;;) {
       auto pieces = handlers::SplitText(part, max_chars);
@@ -157,13 +111,6 @@ std::vector<std::string> SplitBytes(const std::string& text, size_t max_bytes) {
 std::string Lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-// "audio/ogg; codecs=opus" -> "audio/ogg"
-std::string BareMime(const std::string& mime) {
-  std::string m = mime.substr(0, mime.find(';'));
-  while (!m.empty() && m.back() == ' ') m.pop_back();
-  return Lower(m);
 }
 
 bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
@@ -235,30 +182,6 @@ std::optional<WebhookResult> CheckSignature(const Channel& channel, const Webhoo
   return std::nullopt;
 }
 
-// What a webhook yields, and why the events that yielded nothing were
-// skipped.
-struct Collector {
-  WebhookResult result;
-  std::vector<std::string> skipped;
-
-  WebhookResult Finish() {
-    if (result.msgs.empty() && result.statuses.empty()) {
-      std::string reason;
-      for (const auto& s : skipped)
-        if (reason.find(s) == std::string::npos) reason += (reason.empty() ? "" : "; ") + s;
-      WebhookResult r = WebhookResult::Ignored(reason.empty() ? "no messages or statuses" : reason);
-      r.extra_logs = std::move(result.extra_logs);
-      return r;
-    }
-    return std::move(result);
-  }
-  WebhookResult Fail(const std::string& error) {
-    WebhookResult r = WebhookResult::Error(error);
-    r.extra_logs = std::move(result.extra_logs);
-    return r;
-  }
-};
-
 std::string GraphBase(const Channel& channel) {
   std::string version = channel.ConfigOr(kApiVersion, kDefaultApiVersion);
   if (!StartsWith(version, "v")) version = "v" + version;
@@ -271,62 +194,39 @@ std::string AccessToken(const Channel& channel) {
 
 // ---- WhatsApp Cloud API receive -----------------------------------------
 
-// WhatsApp statuses to ours. Meta's docs list sent, delivered, read and
-// failed for the Cloud API.
-const std::map<std::string, MsgStatus>& WhatsAppStatuses() {
-  static const std::map<std::string, MsgStatus> table = {
-      {"sent", MsgStatus::kSent},
-      {"delivered", MsgStatus::kDelivered},
-      {"read", MsgStatus::kRead},
-      {"failed", MsgStatus::kFailed},
-  };
-  return table;
-}
-
-// Media arrive as ids: GET /<version>/<media id> with the access token
-// answers {"url", "mime_type", ...}. The URL is Meta's (it needs the same
-// token to download and expires after minutes), kept as the API gives it.
+// Media arrive as ids, looked up with the access token. The URL is Meta's
+// (it needs the same token to download and expires after minutes), kept
+// as the API gives it; the type is lowercased.
 Result<std::string> ResolveMedia(HandlerContext& ctx, const Channel& channel, const std::string& media_id,
                                  const std::string& mime_hint, std::vector<ChannelLog>& logs) {
   const std::string token = AccessToken(channel);
   if (token.empty()) return Status::InvalidArgument("no access_token set for WAC channel");
-  HttpRequestSpec req;
-  req.method = "GET";
-  req.url = GraphBase(channel) + "/" + UrlEscape(media_id);
-  req.headers.push_back({"Authorization", "Bearer " + token});
-  Msg none;  // the log belongs to the channel, not to a msg
-  auto call = handlers::MakeCall(ctx, channel, none, req, "Media Lookup");
-  std::string error = call.log.error;
-  logs.push_back(call.log);
-  if (!call.ok()) return Status::Unavailable(error);
-  auto body = json::ParseObject(call.exchange.body);
-  std::string url = body.ok() ? json::GetStringOrEmpty(*body, "url") : "";
-  if (url.empty()) return Status::InvalidArgument("no 'url' in media lookup response");
-  std::string mime = body.ok() ? BareMime(json::GetStringOrEmpty(*body, "mime_type")) : "";
-  if (mime.empty()) mime = BareMime(mime_hint);
-  if (mime.empty()) mime = kDefaultMime;
-  return mime + ":" + url;
+  auto media = whatsapp_cloud::LookUpMedia(ctx, channel, GraphBase(channel), {"Authorization", "Bearer " + token},
+                                           media_id, mime_hint, logs);
+  if (!media.ok()) return media.status();
+  return Lower(media->mime_type) + ":" + media->url;
 }
 
-// "Name (phone, phone)" for each shared contact.
-std::string ContactsText(const json::ArrayPtr& contacts) {
-  std::string out;
-  for (const auto& c : Objects(contacts)) {
-    std::string name = json::GetStringOrEmpty(GetObj(c, "name"), "formatted_name");
-    std::string phones;
-    for (const auto& p : Objects(GetArr(c, "phones"))) {
-      std::string phone = json::GetStringOrEmpty(p, "phone");
-      if (phone.empty()) phone = json::GetStringOrEmpty(p, "wa_id");
-      if (!phone.empty()) phones += (phones.empty() ? "" : ", ") + phone;
-    }
-    std::string one = name.empty() ? phones : phones.empty() ? name : name + " (" + phones + ")";
-    if (!one.empty()) out += (out.empty() ? "" : "\n") + one;
-  }
-  return out;
+// Where WAC reads the Cloud API webhook its own way (D3C differs): media
+// ids may come as numbers, timestamps are whole seconds.
+whatsapp_cloud::Dialect WhatsAppDialect(const Channel& channel, HandlerContext& ctx) {
+  whatsapp_cloud::Dialect d;
+  d.media_types = {"image", "video", "audio", "document", "sticker"};
+  d.media_id = [](const json::ObjectPtr& media) { return GetId(media, "id"); };
+  d.received_on = [](const json::ObjectPtr& m) -> std::optional<Micros> {
+    if (auto ts = GetIntLoose(m, "timestamp"); ts && *ts > 0) return *ts * kMicrosPerSecond;
+    return std::nullopt;
+  };
+  d.resolve_media = [&ctx, &channel](const std::string& media_id, const std::string& mime_hint,
+                                     std::vector<ChannelLog>& logs) {
+    return ResolveMedia(ctx, channel, media_id, mime_hint, logs);
+  };
+  return d;
 }
 
 WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entries, HandlerContext& ctx) {
-  Collector c;
+  handlers::Collector c;
+  const whatsapp_cloud::Dialect dialect = WhatsAppDialect(channel, ctx);
   const std::string phone_number_id = channel.ConfigOr(kPhoneNumberId, channel.address);
   for (const auto& entry : Objects(entries)) {
     for (const auto& change : Objects(GetArr(entry, "changes"))) {
@@ -341,77 +241,8 @@ WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entr
         c.skipped.push_back("ignoring change for phone number id '" + pid + "'");
         continue;
       }
-      std::map<std::string, std::string> names;
-      for (const auto& contact : Objects(GetArr(value, "contacts")))
-        names[json::GetStringOrEmpty(contact, "wa_id")] = json::GetStringOrEmpty(GetObj(contact, "profile"), "name");
-
-      for (const auto& m : Objects(GetArr(value, "messages"))) {
-        const std::string from = json::GetStringOrEmpty(m, "from"), id = json::GetStringOrEmpty(m, "id"), type = json::GetStringOrEmpty(m, "type");
-        if (from.empty()) return c.Fail("field 'messages.from' required");
-        if (id.empty()) return c.Fail("field 'messages.id' required");
-        auto urn = URN::FromParts("whatsapp", from);
-        if (!urn.ok()) return c.Fail(urn.status().message());
-
-        std::string text;
-        std::vector<std::string> attachments;
-        std::string media_id, media_mime;
-        if (type == "text") {
-          text = json::GetStringOrEmpty(GetObj(m, "text"), "body");
-        } else if (type == "image" || type == "video" || type == "audio" || type == "document" ||
-                   type == "sticker") {
-          json::ObjectPtr media = GetObj(m, type);
-          media_id = GetId(media, "id");
-          if (media_id.empty()) return c.Fail("field 'messages." + type + ".id' required");
-          media_mime = json::GetStringOrEmpty(media, "mime_type");
-          text = json::GetStringOrEmpty(media, "caption");
-        } else if (type == "location") {
-          json::ObjectPtr where = GetObj(m, "location");
-          auto lat = GetNumber(where, "latitude"), lng = GetNumber(where, "longitude");
-          if (!lat || !lng) return c.Fail("field 'messages.location.latitude' required");
-          const std::string geo = Coordinate(*lat) + "," + Coordinate(*lng);
-          const std::string name = json::GetStringOrEmpty(where, "name"), address = json::GetStringOrEmpty(where, "address");
-          text = name.empty() ? address : address.empty() ? name : name + ", " + address;
-          if (text.empty()) text = geo;
-          attachments.push_back("geo:" + geo);
-        } else if (type == "button") {  // a template's quick reply button
-          text = json::GetStringOrEmpty(GetObj(m, "button"), "text");
-          if (text.empty()) text = json::GetStringOrEmpty(GetObj(m, "button"), "payload");
-        } else if (type == "interactive") {  // a reply button or list row of ours
-          json::ObjectPtr interactive = GetObj(m, "interactive");
-          const std::string itype = json::GetStringOrEmpty(interactive, "type");
-          if (itype != "button_reply" && itype != "list_reply") {
-            c.skipped.push_back("ignoring interactive reply of type '" + itype + "'");
-            continue;
-          }
-          text = json::GetStringOrEmpty(GetObj(interactive, itype), "title");
-        } else if (type == "contacts") {
-          text = ContactsText(GetArr(m, "contacts"));
-        } else {  // reaction, system, order, unsupported, unknown ...
-          c.skipped.push_back("ignoring message of type '" + type + "'");
-          continue;
-        }
-
-        if (!media_id.empty()) {
-          auto media = ResolveMedia(ctx, channel, media_id, media_mime, c.result.extra_logs);
-          if (!media.ok()) return c.Fail("error retrieving media: " + media.status().message());
-          attachments.push_back(*media);
-        }
-        Msg msg = handlers::IncomingMsg(channel, *urn, text);
-        msg.external_id = id;
-        msg.attachments = std::move(attachments);
-        if (auto it = names.find(from); it != names.end()) msg.contact_name = it->second;
-        if (auto ts = GetIntLoose(m, "timestamp"); ts && *ts > 0) msg.received_on = *ts * kMicrosPerSecond;
-        c.result.msgs.push_back(std::move(msg));
-      }
-
-      for (const auto& s : Objects(GetArr(value, "statuses"))) {
-        const std::string id = json::GetStringOrEmpty(s, "id"), status = json::GetStringOrEmpty(s, "status");
-        if (id.empty()) return c.Fail("field 'statuses.id' required");
-        if (status.empty()) return c.Fail("field 'statuses.status' required");
-        auto mapped = handlers::MapStatus(WhatsAppStatuses(), status);
-        if (!mapped) return c.Fail(handlers::UnknownStatusError(status, {"sent", "delivered", "read", "failed"}));
-        c.result.statuses.push_back(handlers::StatusForExternalId(channel, id, *mapped));
-      }
+      if (Status read = whatsapp_cloud::ReadValue(channel, value, dialect, c); !read.ok())
+        return c.Fail(read.message());
     }
   }
   return c.Finish();
@@ -426,7 +257,7 @@ WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entr
 // postback becomes a msg with its title as text and referrals and opt-ins
 // are ignored with a reason.
 WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& entries, bool instagram) {
-  Collector c;
+  handlers::Collector c;
   const std::string scheme = instagram ? "instagram" : "facebook";
   for (const auto& entry : Objects(entries)) {
     // The app's webhook names the page (Instagram account) in entry.id.
@@ -469,8 +300,8 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
           json::ObjectPtr payload = GetObj(a, "payload");
           if (kind == "location") {
             json::ObjectPtr where = GetObj(payload, "coordinates");
-            auto lat = GetNumber(where, "lat"), lng = GetNumber(where, "long");
-            if (lat && lng) attachments.push_back("geo:" + Coordinate(*lat) + "," + Coordinate(*lng));
+            auto lat = handlers::JsonNumberLoose(where, "lat"), lng = handlers::JsonNumberLoose(where, "long");
+            if (lat && lng) attachments.push_back("geo:" + handlers::Coordinate(*lat) + "," + handlers::Coordinate(*lng));
             continue;
           }
           const std::string url = json::GetStringOrEmpty(payload, "url");
@@ -565,13 +396,13 @@ json::ObjectPtr WhatsAppInteractive(const std::string& to, const std::string& te
     for (size_t i = 0; i < quick_replies.size(); ++i)
       buttons->add(Obj({{"type", "reply"},
                         {"reply", Obj({{"id", std::to_string(i)},
-                                       {"title", Truncate(quick_replies[i], kWhatsAppButtonTitleMax)}})}}));
+                                       {"title", handlers::Truncate(quick_replies[i], kWhatsAppButtonTitleMax)}})}}));
     action->set("buttons", buttons);
   } else {
     interactive->set("type", "list");
     json::ArrayPtr rows = json::NewArray();
     for (size_t i = 0; i < quick_replies.size() && i < kWhatsAppMaxRows; ++i)
-      rows->add(Obj({{"id", std::to_string(i)}, {"title", Truncate(quick_replies[i], kWhatsAppRowTitleMax)}}));
+      rows->add(Obj({{"id", std::to_string(i)}, {"title", handlers::Truncate(quick_replies[i], kWhatsAppRowTitleMax)}}));
     json::ArrayPtr sections = json::NewArray();
     sections->add(Obj({{"rows", rows}}));
     action->set("button", "Menu");
@@ -604,7 +435,7 @@ std::vector<std::string> WhatsAppPayloads(const std::string& to, const std::stri
     const std::string kind = WhatsAppMediaKind(mime);
     json::ObjectPtr media = Obj({{"link", url}});
     if (attachments.size() == 1 && kind != "audio" && quick_replies.empty() && !text.empty() &&
-        CodePoints(text) <= kWhatsAppCaptionMax) {
+        handlers::CodePoints(text) <= kWhatsAppCaptionMax) {
       media->set("caption", text);
       captioned = true;
     }
@@ -668,7 +499,7 @@ std::vector<std::string> MessengerPayloads(bool instagram, const std::string& re
     json::ArrayPtr qrs = json::NewArray();
     for (size_t i = 0; i < quick_replies.size() && i < kMaxQuickReplies; ++i)
       qrs->add(Obj({{"content_type", "text"},
-                    {"title", Truncate(quick_replies[i], kQuickReplyTitleMax)},
+                    {"title", handlers::Truncate(quick_replies[i], kQuickReplyTitleMax)},
                     {"payload", quick_replies[i]}}));
     messages.back()->set("quick_replies", qrs);
   }
@@ -791,10 +622,7 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
 
   const std::string recipient = msg.urn.substr(msg.urn.find(':') + 1);
   const auto payloads = Payloads(recipient, msg.text, msg.attachments, msg.quick_replies);
-  if (payloads.empty()) {
-    const std::string error = "msg has no text or attachments";
-    return handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
+  if (payloads.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
   const std::string provider = kind_ == Kind::kWhatsApp ? "whatsapp" : kind_ == Kind::kMessenger ? "facebook" : "instagram";
   const auto secrets = channel.SecretValues();

@@ -1,8 +1,7 @@
 #include "handlers/telegram.h"
 
-#include <Poco/Exception.h>
-
 #include <cstdio>
+#include <optional>
 
 #include "core/redact.h"
 #include "handlers/common.h"
@@ -26,28 +25,10 @@ json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
   return o->getObject(key);  // null when the value is not an object
 }
 
-std::optional<double> GetNumber(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
-  Poco::Dynamic::Var v = o->get(key);
-  if (!v.isNumeric()) return std::nullopt;
-  try {
-    return v.convert<double>();
-  } catch (const Poco::Exception&) {
-    return std::nullopt;
-  }
-}
-
-size_t CodePoints(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
-
 // A Location object as "lat,lng" (%f, as the reference); nullopt when it
 // lacks either coordinate.
 std::optional<std::string> LatLng(const json::ObjectPtr& location) {
-  auto lat = GetNumber(location, "latitude"), lng = GetNumber(location, "longitude");
+  auto lat = handlers::JsonNumber(location, "latitude"), lng = handlers::JsonNumber(location, "longitude");
   if (!lat || !lng) return std::nullopt;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%f,%f", *lat, *lng);
@@ -241,7 +222,7 @@ SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, Handler
   // it fits; captions are limited to 1024 characters by the API (the
   // reference does not check), so a longer text goes as its own messages.
   const bool as_caption =
-      msg.attachments.size() == 1 && !msg.text.empty() && CodePoints(msg.text) <= kMaxCaptionLength;
+      msg.attachments.size() == 1 && !msg.text.empty() && handlers::CodePoints(msg.text) <= kMaxCaptionLength;
   std::vector<Part> parts;
   if (!as_caption && (!msg.text.empty() || msg.attachments.empty())) {
     for (const auto& text : handlers::SplitText(msg.text, kMaxTextLength))

@@ -40,40 +40,6 @@ std::string GetId(const json::ObjectPtr& o, const std::string& key) {
   return "";
 }
 
-std::optional<double> GetNumber(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
-  try {
-    Poco::Dynamic::Var v = o->get(key);
-    if (v.isNumeric()) return v.convert<double>();
-  } catch (const Poco::Exception&) {
-  }
-  return std::nullopt;
-}
-
-std::string Coordinate(double d) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.15g", d);
-  return buf;
-}
-
-size_t CodePoints(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
-
-std::string Truncate(const std::string& s, size_t max) {
-  size_t n = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
-      if (n == max) return s.substr(0, i);
-      ++n;
-    }
-  }
-  return s;
-}
-
 // The MIME type of received media: the URL's extension when it agrees
 // with the kind, else the kind's usual type.
 std::string MediaMime(const std::string& type, const std::string& url, const std::string& file_name) {
@@ -135,12 +101,11 @@ WebhookResult ReceiveMessage(const Channel& channel, const json::ObjectPtr& even
     if (text.empty()) return WebhookResult::Error("field 'message.media' required");
   } else if (type == "location") {
     json::ObjectPtr where = json::GetObject(message, "location");
-    auto lat = GetNumber(where, "lat"), lon = GetNumber(where, "lon");
+    auto lat = handlers::JsonNumber(where, "lat"), lon = handlers::JsonNumber(where, "lon");
     if (!lat || !lon) return WebhookResult::Error("field 'message.location.lat' required");
-    const std::string geo = Coordinate(*lat) + "," + Coordinate(*lon);
-    text = json::GetStringOrEmpty(where, "address");
-    if (text.empty()) text = geo;
-    attachments.push_back("geo:" + geo);
+    auto location = handlers::LocationMsg(*lat, *lon, "", json::GetStringOrEmpty(where, "address"));
+    text = location.text;
+    attachments.push_back(location.attachment);
   } else {
     return WebhookResult::Ignored("ignoring message of type '" + type + "'");
   }
@@ -149,7 +114,7 @@ WebhookResult ReceiveMessage(const Channel& channel, const json::ObjectPtr& even
   msg.external_id = token;
   msg.attachments = std::move(attachments);
   msg.contact_name = json::GetStringOrEmpty(sender, "name");
-  if (auto ts = GetNumber(event, "timestamp"); ts && *ts > 0) msg.received_on = static_cast<int64_t>(*ts) * 1000;
+  if (auto ts = handlers::JsonNumber(event, "timestamp"); ts && *ts > 0) msg.received_on = static_cast<int64_t>(*ts) * 1000;
   WebhookResult r;
   r.msgs.push_back(std::move(msg));
   return r;
@@ -162,7 +127,7 @@ json::ObjectPtr Payload(const Channel& channel, const Msg& msg, const std::strin
   o->set("receiver", ViberUrn(msg.urn));
   json::ObjectPtr sender = json::NewObject();
   std::string name = channel.ConfigOr(kSenderName, channel.name.empty() ? channel.address : channel.name);
-  sender->set("name", Truncate(name, kSenderNameMax));
+  sender->set("name", handlers::Truncate(name, kSenderNameMax));
   o->set("sender", sender);
   o->set("tracking_data", std::to_string(msg.id));
   o->set("type", type);
@@ -232,7 +197,7 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
   for (const auto& url : images) {
     json::ObjectPtr p = Payload(channel, msg, "picture");
     p->set("media", url);
-    if (images.size() == 1 && !text.empty() && CodePoints(text) <= kCaptionMax) {
+    if (images.size() == 1 && !text.empty() && handlers::CodePoints(text) <= kCaptionMax) {
       p->set("text", text);
       captioned = true;
     } else {
@@ -246,10 +211,7 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       p->set("text", part);
       payloads.push_back(p);
     }
-  if (payloads.empty()) {
-    const std::string error = "msg has no text or attachments";
-    return handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
+  if (payloads.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
   const auto secrets = channel.SecretValues();
   std::vector<ChannelLog> logs;
