@@ -233,6 +233,29 @@ SendResult ThrottledIf429(SendResult result, const HttpExchange& exchange) {
   return result;
 }
 
+bool IsPermanentHttpStatus(int status_code) {
+  if (status_code < 400 || status_code >= 500) return false;
+  return status_code != 408 && status_code != 425 && status_code != 429;
+}
+
+SendResult FailedAnswer(std::string error, std::vector<ChannelLog> logs, const HttpExchange& exchange) {
+  if (exchange.error.empty() && IsPermanentHttpStatus(exchange.status_code))
+    return Failed(std::move(error), std::move(logs));
+  return ThrottledIf429(Errored(std::move(error), std::move(logs)), exchange);
+}
+
+SendResult AcceptedWithoutId(std::string error, std::vector<ChannelLog> logs) {
+  return Failed(std::move(error), std::move(logs));
+}
+
+size_t MaxLength(const Channel& channel, size_t provider_limit) {
+  const std::string value = channel.ConfigOr("max_length");
+  char* end = nullptr;
+  const long long n = std::strtoll(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || n <= 0) return provider_limit;
+  return static_cast<size_t>(n);
+}
+
 ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& error, Micros now) {
   ChannelLog log;
   log.channel_id = channel.id;
@@ -299,7 +322,10 @@ std::vector<std::string> SplitText(const std::string& text, size_t max) {
     // Break after the last whitespace within the limit, if any.
     size_t end = cp + max;  // code point index one past the part
     size_t brk = end;
-    for (size_t j = end; j > cp; --j) {
+    // A part that ends right before a space ends at a word boundary already.
+    const char next = text[starts[end]];
+    const bool boundary_after = next == ' ' || next == '\n' || next == '\t';
+    for (size_t j = end; !boundary_after && j > cp; --j) {
       char c = text[starts[j - 1]];
       if (c == ' ' || c == '\n' || c == '\t') {
         brk = j;

@@ -103,6 +103,27 @@ int RetryAfterSeconds(const HttpExchange& exchange);
 // sender re-queues it without counting an error (DESIGN: throttling).
 SendResult ThrottledIf429(SendResult result, const HttpExchange& exchange);
 
+// What an answer that was not a success means for the msg, by HTTP status:
+// 429 -> E, throttled for Retry-After (no error counted); 408 and 425 (the
+// provider asks us to come back), any 5xx and no answer at all -> E, retried
+// with backoff; every other 4xx -> F at once, since the same request can
+// only be refused again. A handler that knows better (a documented
+// permanent error code inside a 5xx, a transient one inside a 400) decides
+// itself and uses Errored/Failed.
+SendResult FailedAnswer(std::string error, std::vector<ChannelLog> logs, const HttpExchange& exchange);
+// True when an answer with this HTTP status cannot get better on retry
+// (the F branch of FailedAnswer).
+bool IsPermanentHttpStatus(int status_code);
+// A 2xx answer without the id the handler needs to match delivery reports:
+// F, not E, because the provider may have taken the msg and a retry could
+// deliver it twice. The error names what was missing.
+SendResult AcceptedWithoutId(std::string error, std::vector<ChannelLog> logs);
+
+// How many characters a part of a split text may hold on this channel: its
+// `max_length` setting when that is a positive whole number, else the
+// provider's own limit.
+size_t MaxLength(const Channel& channel, size_t provider_limit);
+
 // A log for a failure before any request was made (status 417).
 ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& error, Micros now);
 
