@@ -28,9 +28,12 @@ constexpr size_t kMaxMsgLength = 1600;
 constexpr int64_t kCodeProcessed = 100;
 constexpr int64_t kCodeSent = 101;
 constexpr int64_t kCodeQueued = 102;
+constexpr int64_t kCodeInvalidSenderId = 402;
 constexpr int64_t kCodeInvalidPhoneNumber = 403;
 constexpr int64_t kCodeUnsupportedNumberType = 404;
 constexpr int64_t kCodeUserInBlacklist = 406;  // the contact opted out of our sender
+constexpr int64_t kCodeCouldNotRoute = 407;
+constexpr int64_t kCodeDoNotDisturbRejection = 409;
 
 // Delivery report status values, to ours. The reference (v0.2.0) knows
 // Success -> D, Sent and Buffered -> S, Rejected and Failed -> F, and later
@@ -137,23 +140,38 @@ struct Outcome {
   bool stopped = false;
 };
 
+// Recipient codes that the same request can only meet again. The rest
+// (401 RiskHold, 405 InsufficientBalance, 5xx gateway errors) may clear
+// once the account or the route recovers, so they are retried.
+bool IsPermanentCode(int64_t code) {
+  return code == kCodeInvalidSenderId || code == kCodeInvalidPhoneNumber || code == kCodeUnsupportedNumberType ||
+         code == kCodeCouldNotRoute || code == kCodeDoNotDisturbRejection;
+}
+
 Outcome ReadResponse(const std::string& body) {
   Outcome out;
   auto parsed = json::ParseObject(body);
+  // A 2xx we cannot read may still have been taken: a retry could send
+  // twice, so these fail the msg (AcceptedWithoutId's rule).
   if (!parsed.ok()) {
     out.error = "unable to parse response body";
+    out.permanent = true;
     return out;
   }
   json::ObjectPtr data = (*parsed)->has("SMSMessageData") ? (*parsed)->getObject("SMSMessageData") : nullptr;
   if (!data) {
     out.error = "no SMSMessageData in response body";
+    out.permanent = true;
     return out;
   }
   json::ArrayPtr recipients = data->has("Recipients") ? data->getArray("Recipients") : nullptr;
   json::ObjectPtr recipient = recipients && recipients->size() > 0 ? recipients->getObject(0) : nullptr;
   if (!recipient) {
     // e.g. {"SMSMessageData":{"Message":"InvalidSenderId","Recipients":[]}}
+    // The whole request was refused (sender id, number format): the same
+    // request gets the same answer.
     out.error = "no recipients in response: '" + json::GetString(data, "Message").value_or("") + "'";
+    out.permanent = true;
     return out;
   }
   const std::string status = json::GetString(recipient, "status").value_or("");
@@ -163,13 +181,19 @@ Outcome ReadResponse(const std::string& body) {
   // statusCode the authority (101 Sent comes with status "Success").
   const bool accepted = code == kCodeProcessed || code == kCodeSent || code == kCodeQueued ||
                         (code == 0 && status == "Success");
-  if (accepted) return out;
+  if (accepted) {
+    if (out.external_id.empty() || out.external_id == "None") {
+      out.error = "no messageId in the accepted recipient";
+      out.permanent = true;
+    }
+    return out;
+  }
   out.external_id.clear();
   out.error = "received non-success status '" + status + "'";
   if (code == kCodeUserInBlacklist || status == "UserInBlacklist") {
     out.permanent = true;
     out.stopped = true;
-  } else if (code == kCodeInvalidPhoneNumber || code == kCodeUnsupportedNumberType) {
+  } else if (IsPermanentCode(code)) {
     out.permanent = true;
   }
   return out;
@@ -205,7 +229,7 @@ SendResult AfricasTalkingHandler::Send(const Channel& channel, const Msg& msg, H
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  const auto parts = handlers::SplitText(TextAndAttachments(msg), kMaxMsgLength);
+  const auto parts = handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength));
   for (size_t i = 0; i < parts.size(); ++i) {
     std::vector<std::pair<std::string, std::string>> form = {
         {"username", username}, {"to", to}, {"message", parts[i]}};
@@ -220,9 +244,13 @@ SendResult AfricasTalkingHandler::Send(const Channel& channel, const Msg& msg, H
     req.body = FormEncode(form);
     auto call = handlers::MakeCall(ctx, channel, msg, req);
 
-    Outcome outcome;
-    if (!call.ok()) outcome.error = call.log.error;
-    else outcome = ReadResponse(call.exchange.body);
+    if (!call.ok()) {
+      const std::string error = call.log.error;
+      const HttpExchange exchange = call.exchange;
+      logs.push_back(std::move(call.log));
+      return handlers::FailedAnswer(error, std::move(logs), exchange);
+    }
+    Outcome outcome = ReadResponse(call.exchange.body);
     if (!outcome.error.empty() && call.log.error.empty()) call.log.error = outcome.error;
     const HttpExchange exchange = call.exchange;
     logs.push_back(std::move(call.log));

@@ -99,7 +99,7 @@ SendResult BlackmynaHandler::Send(const Channel& channel, const Msg& msg, Handle
   const std::string address = msg.urn.substr(msg.urn.find(':') + 1);
   std::vector<ChannelLog> logs;
   std::string external_id;
-  const auto parts = handlers::SplitText(TextAndAttachments(msg), kMaxMsgLength);
+  const auto parts = handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength));
   for (size_t i = 0; i < parts.size(); ++i) {
     HttpRequestSpec req;
     req.method = "POST";
@@ -110,13 +110,19 @@ SendResult BlackmynaHandler::Send(const Channel& channel, const Msg& msg, Handle
     req.basic_password = password;
     auto call = handlers::MakeCall(ctx, channel, msg, req);
 
-    std::string error, id;
-    if (!call.ok()) error = call.log.error;
-    else if ((id = FirstId(call.exchange.body)).empty()) error = "no external id returned in body";
-    if (!error.empty() && call.log.error.empty()) call.log.error = error;
     const HttpExchange exchange = call.exchange;
+    if (!call.ok()) {
+      const std::string error = call.log.error;
+      logs.push_back(std::move(call.log));
+      return handlers::FailedAnswer(error, std::move(logs), exchange);
+    }
+    const std::string id = FirstId(exchange.body);
+    if (id.empty()) {
+      call.log.error = "no external id returned in body";
+      logs.push_back(std::move(call.log));
+      return handlers::AcceptedWithoutId("no external id returned in body", std::move(logs));
+    }
     logs.push_back(std::move(call.log));
-    if (!error.empty()) return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
     if (i == 0) external_id = id;
   }
   return handlers::Wired(external_id, std::move(logs));

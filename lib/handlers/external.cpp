@@ -7,6 +7,9 @@ namespace {
 
 using handlers::Fields;
 
+// The reference External default when the channel sets no max_length.
+constexpr size_t kDefaultMaxLength = 160;
+
 const char* kDefaultSendBody =
     "id={{id}}&text={{text}}&to={{to}}&to_no_plus={{to_no_plus}}&from={{from}}&from_no_plus={{from_no_plus}}"
     "&channel={{channel}}";
@@ -117,7 +120,6 @@ SendResult ExternalHandler::Send(const Channel& channel, const Msg& msg, Handler
   const std::string content_type = channel.ConfigOr(config_keys::kContentType, kFormContentType);
   const std::string body_template = channel.ConfigOr(config_keys::kSendBody, kDefaultSendBody);
   const std::string response_check = channel.ConfigOr("mt_response_check");
-  int max_length = std::atoi(channel.ConfigOr("max_length", "160").c_str());
   const std::string to = msg.urn.substr(msg.urn.find(':') + 1);
 
   std::string (*body_escape)(const std::string&) = UrlEscape;
@@ -125,7 +127,7 @@ SendResult ExternalHandler::Send(const Channel& channel, const Msg& msg, Handler
   else if (content_type.find("xml") != std::string::npos) body_escape = XmlEscape;
 
   std::vector<ChannelLog> logs;
-  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), max_length > 0 ? max_length : 160)) {
+  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kDefaultMaxLength))) {
     std::vector<std::pair<std::string, std::string>> vars = {
         {"id", std::to_string(msg.id)}, {"text", part},
         {"to", to}, {"to_no_plus", StripPlus(to)},
@@ -139,11 +141,21 @@ SendResult ExternalHandler::Send(const Channel& channel, const Msg& msg, Handler
       req.headers.push_back({"Content-Type", content_type});
     }
     auto call = handlers::MakeCall(ctx, channel, msg, req);
-    if (call.ok() && !response_check.empty() && call.exchange.body.find(response_check) == std::string::npos)
-      call.log.error = "response did not contain '" + response_check + "'";
-    std::string error = call.log.error;
+    const HttpExchange exchange = call.exchange;
+    if (!call.ok()) {
+      const std::string error = call.log.error;
+      logs.push_back(std::move(call.log));
+      return handlers::FailedAnswer(error, std::move(logs), exchange);
+    }
+    // The gateway answered 2xx but not with the words that say it took
+    // the msg: it may have taken it all the same, so it is not retried.
+    if (!response_check.empty() && exchange.body.find(response_check) == std::string::npos) {
+      const std::string error = "response did not contain '" + response_check + "'";
+      call.log.error = error;
+      logs.push_back(std::move(call.log));
+      return handlers::AcceptedWithoutId(error, std::move(logs));
+    }
     logs.push_back(std::move(call.log));
-    if (!error.empty()) return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), call.exchange);
   }
   return handlers::Wired("", std::move(logs));
 }

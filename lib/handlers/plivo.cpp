@@ -200,7 +200,7 @@ SendResult PlivoHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  const auto parts = handlers::SplitText(text, kMaxMsgLength);
+  const auto parts = handlers::SplitText(text, handlers::MaxLength(channel, kMaxMsgLength));
   for (size_t i = 0; i < parts.size(); ++i) {
     auto body = json::NewObject();
     body->set("src", src);
@@ -232,13 +232,19 @@ SendResult PlivoHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       if (uuids.ok() && !uuids->empty()) uuid = uuids->front();
       plivo_error = json::GetString(*o, "error").value_or("");
     }
-    std::string error;
-    if (!call.ok()) error = plivo_error.empty() ? call.log.error : "received error from plivo: " + plivo_error;
-    else if (uuid.empty()) error = "unable to get message_uuid from body";
-    if (!error.empty() && call.log.error.empty()) call.log.error = error;
     const HttpExchange exchange = call.exchange;
+    if (!call.ok()) {
+      const std::string error = plivo_error.empty() ? call.log.error : "received error from plivo: " + plivo_error;
+      logs.push_back(std::move(call.log));
+      return handlers::FailedAnswer(error, std::move(logs), exchange);
+    }
+    if (uuid.empty()) {
+      const std::string error = "unable to get message_uuid from body";
+      call.log.error = error;
+      logs.push_back(std::move(call.log));
+      return handlers::AcceptedWithoutId(error, std::move(logs));
+    }
     logs.push_back(std::move(call.log));
-    if (!error.empty()) return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
     if (i == 0) external_id = uuid;
   }
   return handlers::Wired(external_id, std::move(logs));

@@ -77,7 +77,7 @@ SendResult ShaqodoonHandler::Send(const Channel& channel, const Msg& msg, Handle
   const std::string to = StripPlus(msg.urn.substr(msg.urn.find(':') + 1));
   const std::string from = StripPlus(channel.address);
   std::vector<ChannelLog> logs;
-  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), kMaxMsgLength)) {
+  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength))) {
     HttpRequestSpec req;
     req.method = "GET";
     req.url = send_url + (send_url.find('?') == std::string::npos ? "?" : "&") +
@@ -87,7 +87,7 @@ SendResult ShaqodoonHandler::Send(const Channel& channel, const Msg& msg, Handle
     const std::string error = call.log.error;
     const HttpExchange exchange = call.exchange;
     logs.push_back(std::move(call.log));
-    if (!ok) return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
+    if (!ok) return handlers::FailedAnswer(error, std::move(logs), exchange);
   }
   // Shaqodoon answers no id: statuses come back by our msg id.
   return handlers::Wired("", std::move(logs));

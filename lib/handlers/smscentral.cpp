@@ -46,7 +46,7 @@ SendResult SmsCentralHandler::Send(const Channel& channel, const Msg& msg, Handl
 
   std::vector<ChannelLog> logs;
   // SMS only: attachments go as links in the text.
-  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), kMaxMsgLength)) {
+  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength))) {
     HttpRequestSpec req;
     req.method = "POST";
     req.url = url;
@@ -57,7 +57,7 @@ SendResult SmsCentralHandler::Send(const Channel& channel, const Msg& msg, Handl
     const std::string error = call.log.error;
     const HttpExchange exchange = call.exchange;
     logs.push_back(std::move(call.log));
-    if (!ok) return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
+    if (!ok) return handlers::FailedAnswer(error, std::move(logs), exchange);
   }
   // SMS Central answers no message id.
   return handlers::Wired("", std::move(logs));

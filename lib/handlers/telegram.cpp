@@ -225,7 +225,7 @@ SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, Handler
       msg.attachments.size() == 1 && !msg.text.empty() && handlers::CodePoints(msg.text) <= kMaxCaptionLength;
   std::vector<Part> parts;
   if (!as_caption && (!msg.text.empty() || msg.attachments.empty())) {
-    for (const auto& text : handlers::SplitText(msg.text, kMaxTextLength))
+    for (const auto& text : handlers::SplitText(msg.text, handlers::MaxLength(channel, kMaxTextLength)))
       parts.push_back({"sendMessage", {{"chat_id", chat_id}, {"text", text}}});
   }
   for (const auto& attachment : msg.attachments) {
@@ -262,7 +262,7 @@ SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, Handler
         call.log.error = "no 'result.message_id' in response";
         std::string error = call.log.error;
         logs.push_back(std::move(call.log));
-        return handlers::Errored(error, std::move(logs));
+        return handlers::AcceptedWithoutId(error, std::move(logs));
       }
       if (external_id.empty()) external_id = std::to_string(*message_id);
       logs.push_back(std::move(call.log));
@@ -274,8 +274,11 @@ SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, Handler
     if (!ok) {
       std::string error = call.log.error.empty() ? "no 'ok' in response" : call.log.error;
       call.log.error = error;
+      const HttpExchange exchange = call.exchange;
       logs.push_back(std::move(call.log));
-      return handlers::Errored(error, std::move(logs));
+      // A 2xx we cannot read may have been taken: not retried.
+      if (exchange.ok()) return handlers::AcceptedWithoutId(error, std::move(logs));
+      return handlers::FailedAnswer(error, std::move(logs), exchange);
     }
     int64_t code = json::GetInt(*body, "error_code").value_or(call.exchange.status_code);
     std::string description = Redact(json::GetStringOrEmpty(*body, "description"), secrets);
@@ -290,6 +293,9 @@ SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, Handler
       r.stop_contact = true;
       return r;
     }
+    // Bot API error codes are HTTP statuses: 400 (chat not found, bad
+    // request), 401 and 403 (bot kicked) never get better; 429 and 5xx do.
+    if (handlers::IsPermanentHttpStatus(static_cast<int>(code))) return handlers::Failed(error, std::move(logs));
     SendResult r = handlers::Errored(error, std::move(logs));
     if (code == 429) {
       // Flood control: parameters.retry_after is the wait in seconds.

@@ -206,7 +206,7 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
     payloads.push_back(p);
   }
   if (!captioned && !text.empty())
-    for (const auto& part : handlers::SplitText(text, kTextMax)) {
+    for (const auto& part : handlers::SplitText(text, handlers::MaxLength(channel, kTextMax))) {
       json::ObjectPtr p = Payload(channel, msg, "text");
       p->set("text", part);
       payloads.push_back(p);
@@ -228,7 +228,7 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       std::string error = call.log.error;
       const HttpExchange exchange = call.exchange;
       logs.push_back(std::move(call.log));
-      return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
+      return handlers::FailedAnswer(error, std::move(logs), exchange);
     }
     auto body = json::ParseObject(call.exchange.body);
     json::ObjectPtr answer = body.ok() ? *body : nullptr;
@@ -237,7 +237,7 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       call.log.error = "no 'status' in response";
       std::string error = call.log.error;
       logs.push_back(std::move(call.log));
-      return handlers::Errored(error, std::move(logs));
+      return handlers::AcceptedWithoutId(error, std::move(logs));
     }
     if (*status != 0) {
       const std::string error = Redact("received error from viber: " + json::GetStringOrEmpty(answer, "status_message") + " (status " +
@@ -266,6 +266,12 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       }
     }
     const std::string id = GetId(answer, "message_token");
+    if (id.empty()) {
+      call.log.error = "no 'message_token' in response";
+      std::string error = call.log.error;
+      logs.push_back(std::move(call.log));
+      return handlers::AcceptedWithoutId(error, std::move(logs));
+    }
     if (external_id.empty()) external_id = id;
     logs.push_back(std::move(call.log));
   }

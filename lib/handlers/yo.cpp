@@ -125,7 +125,7 @@ SendResult YoHandler::Send(const Channel& channel, const Msg& msg, HandlerContex
   const std::vector<std::string> hosts = Hosts(channel);
   const std::string to = StripPlus(msg.urn.substr(msg.urn.find(':') + 1));
   std::vector<ChannelLog> logs;
-  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), kMaxMsgLength)) {
+  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength))) {
     const std::string query = QueryString({{"origin", StripPlus(channel.address)},
                                            {"sms_content", part},
                                            {"destinations", to},
@@ -147,10 +147,11 @@ SendResult YoHandler::Send(const Channel& channel, const Msg& msg, HandlerContex
         logs.push_back(std::move(call.log));
         continue;
       }
-      if (code == 429) {
+      // 429 throttles us; another 4xx refuses this request on any host.
+      if (code == 429 || handlers::IsPermanentHttpStatus(code)) {
         error = call.log.error;
         logs.push_back(std::move(call.log));
-        return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
+        return handlers::FailedAnswer(error, std::move(logs), exchange);
       }
       // Success needs 200/201 and ybs_autocreate_status=OK in the body.
       const std::string status = BodyValue(exchange.body, "ybs_autocreate_status");
@@ -160,8 +161,17 @@ SendResult YoHandler::Send(const Channel& channel, const Msg& msg, HandlerContex
         sent = true;
         break;
       }
+      // A 2xx that says neither OK nor ERROR may have been taken.
+      if (code >= 200 && code < 300 && status.empty()) {
+        error = "no ybs_autocreate_status in the answer";
+        call.log.error = error;
+        logs.push_back(std::move(call.log));
+        return handlers::AcceptedWithoutId(error, std::move(logs));
+      }
       if (code != 200 && code != 201) error = call.log.error;
       else error = "received error from Yo!: " + (message.empty() ? status : message);
+      // Yo! documents no error codes, only messages: apart from a
+      // blacklisted contact (below) an ERROR is retried.
       if (call.log.error.empty()) call.log.error = error;
       logs.push_back(std::move(call.log));
       // The contact has blacklisted our origin: permanent, stop them.

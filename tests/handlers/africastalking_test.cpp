@@ -177,14 +177,23 @@ TEST(AfricasTalkingHandler, Send) {
       {.label = "no recipients",
        .responses = {{kPath, {.status = 201, .body = "{\"SMSMessageData\":{\"Message\":\"InvalidSenderId\","
                                                      "\"Recipients\":[]}}"}}},
-       .status = MsgStatus::kErrored, .error = "no recipients in response: 'InvalidSenderId'",
+       .status = MsgStatus::kFailed, .error = "no recipients in response: 'InvalidSenderId'",
        .requests = {SendRequest({})}},
-      {.label = "unparseable body", .responses = {{kPath, {.status = 201, .body = "not json"}}},
-       .status = MsgStatus::kErrored, .error = "unable to parse response body", .requests = {SendRequest({})}},
+      {.label = "unparseable 2xx body may have been taken: failed, not retried",
+       .responses = {{kPath, {.status = 201, .body = "not json"}}},
+       .status = MsgStatus::kFailed, .error = "unable to parse response body", .requests = {SendRequest({})}},
+      {.label = "accepted without messageId", .responses = {{kPath, Answer(101, "Success", "None")}},
+       .status = MsgStatus::kFailed, .error = "no messageId", .requests = {SendRequest({})}},
+      {.label = "could not route is permanent", .responses = {{kPath, Answer(407, "CouldNotRoute", "None")}},
+       .status = MsgStatus::kFailed, .error = "received non-success status 'CouldNotRoute'",
+       .requests = {SendRequest({})}},
+      {.label = "gateway error is retried", .responses = {{kPath, Answer(501, "GatewayError", "None")}},
+       .status = MsgStatus::kErrored, .error = "received non-success status 'GatewayError'",
+       .requests = {SendRequest({})}},
       {.label = "provider 401",
        .responses = {{kPath, {.status = 401, .body = "The supplied authentication is invalid",
                               .content_type = "text/plain"}}},
-       .status = MsgStatus::kErrored, .error = "received non 200 status: 401", .requests = {SendRequest({})}},
+       .status = MsgStatus::kFailed, .error = "received non 200 status: 401", .requests = {SendRequest({})}},
       {.label = "provider 500", .responses = {{kPath, {.status = 500, .body = "oops"}}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 500", .requests = {SendRequest({})}},
       {.label = "throttled",
@@ -194,6 +203,15 @@ TEST(AfricasTalkingHandler, Send) {
        .responses = {{kPath, Answer(101, "Success", "ATXid_7")}, {kPath, {.status = 500, .body = "oops"}}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 500",
        .requests = {SendRequest({}), SendRequest({})}},
+  });
+
+  RunSendCases(h, AtChannel({{"max_length", "10"}}), {
+      {.label = "channel max_length splits on words", .text = "hello world again",
+       .responses = {{kPath, Answer(101, "Success", "ATXid_9")}, {kPath, Answer(101, "Success", "ATXid_10")},
+                     {kPath, Answer(101, "Success", "ATXid_11")}},
+       .external_id = "ATXid_9",
+       .requests = {SendRequest({{"message", "hello"}}), SendRequest({{"message", "world"}}),
+                    SendRequest({{"message", "again"}})}},
   });
 
   RunSendCases(h, AtChannel({{"is_shared", "true"}}), {

@@ -106,15 +106,23 @@ TEST(BlackmynaHandler, Send) {
        .requests = {SendRequest({{"message", std::string(150, 'a')}}),
                     SendRequest({{"message", std::string(20, 'b')}})}},
       {.label = "no id in body", .responses = {{kPath, {.body = "[{\"status\":\"submitted\"}]"}}},
-       .status = MsgStatus::kErrored, .error = "no external id returned in body", .requests = {SendRequest({})}},
+       .status = MsgStatus::kFailed, .error = "no external id returned in body", .requests = {SendRequest({})}},
       {.label = "object body", .responses = {{kPath, {.body = "{\"id\":\"1008\"}"}}},
-       .status = MsgStatus::kErrored, .error = "no external id returned in body", .requests = {SendRequest({})}},
+       .status = MsgStatus::kFailed, .error = "no external id returned in body", .requests = {SendRequest({})}},
       {.label = "unparseable body", .responses = {{kPath, {.body = "oops", .content_type = "text/plain"}}},
-       .status = MsgStatus::kErrored, .error = "no external id returned in body", .requests = {SendRequest({})}},
+       .status = MsgStatus::kFailed, .error = "no external id returned in body", .requests = {SendRequest({})}},
       {.label = "provider 401", .responses = {{kPath, {.status = 401, .body = "{\"error\":\"bad credentials\"}"}}},
-       .status = MsgStatus::kErrored, .error = "received non 200 status: 401", .requests = {SendRequest({})}},
+       .status = MsgStatus::kFailed, .error = "received non 200 status: 401", .requests = {SendRequest({})}},
+      {.label = "provider 503 is retried", .responses = {{kPath, {.status = 503, .body = "down"}}},
+       .status = MsgStatus::kErrored, .error = "received non 200 status: 503", .requests = {SendRequest({})}},
       {.label = "throttled", .responses = {{kPath, {.status = 429, .body = "[]", .headers = {{"Retry-After", "3"}}}}},
        .status = MsgStatus::kErrored, .requests = {SendRequest({})}, .throttled_for_seconds = 3},
+  });
+
+  RunSendCases(h, BmChannel({{"username", "bmuser"}, {"password", "bmpass-s3cret"}, {"api_key", "bmkey-123"}, {"max_length", "12"}}), {
+      {.label = "channel max_length", .text = "one two three four",
+       .responses = {{kPath, Ids("2001")}, {kPath, Ids("2002")}}, .external_id = "2001",
+       .requests = {SendRequest({{"message", "one two"}}), SendRequest({{"message", "three four"}})}},
   });
 
   RunSendCases(h, BmChannel({{"username", "bmuser"}, {"password", "bmpass-s3cret"}}), {

@@ -77,6 +77,8 @@ TEST(ExternalHandler, Send) {
        .requests = {{.path = "/send", .form = {{"text", "☺\nhttps://foo.bar/image.jpg"}}}}},
       {.label = "provider error", .responses = {{"/send", {.status = 500, .body = "oops"}}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 500", .requests = {{.path = "/send"}}},
+      {.label = "a 400 is permanent", .responses = {{"/send", {.status = 400, .body = "invalid number"}}},
+       .status = MsgStatus::kFailed, .error = "received non 200 status: 400", .requests = {{.path = "/send"}}},
       {.label = "throttled", .responses = {{"/send", {.status = 429, .body = "slow down", .headers = {{"Retry-After", "7"}}}}},
        .status = MsgStatus::kErrored, .requests = {{.path = "/send"}}, .throttled_for_seconds = 7},
       {.label = "long text is split at whitespace", .text = std::string(150, 'a') + " " + std::string(20, 'b'),
@@ -105,7 +107,8 @@ TEST(ExternalHandler, Send) {
       {.label = "GET with query and response check",
        .responses = {{"/get", {.body = "SENT ok"}}},
        .requests = {{.method = "GET", .path = "/get", .params = {{"text", "Simple Message"}, {"to", "250788383383"}}}}},
-      {.label = "response check fails", .responses = {{"/get", {.body = "nope"}}}, .status = MsgStatus::kErrored,
+      {.label = "response check fails on a 2xx: may be taken, so failed", .responses = {{"/get", {.body = "nope"}}},
+       .status = MsgStatus::kFailed,
        .error = "response did not contain 'SENT'", .requests = {{.method = "GET", .path = "/get"}}},
   });
 

@@ -243,15 +243,15 @@ TEST(PlivoHandler, Send) {
        .status = MsgStatus::kErrored, .error = "received non 200 status: 500",
        .requests = {{.path = kPath}, {.path = kPath}}},
       {.label = "provider error", .responses = {{kPath, {.status = 400, .body = R"({"api_id":"x","error":"dst parameter not found"})"}}},
-       .status = MsgStatus::kErrored, .error = "received error from plivo: dst parameter not found",
+       .status = MsgStatus::kFailed, .error = "received error from plivo: dst parameter not found",
        .requests = {{.path = kPath}}},
       {.label = "unauthorized", .responses = {{kPath, {.status = 401, .body = "Could not verify your access level for that URL.", .content_type = "text/plain"}}},
-       .status = MsgStatus::kErrored, .error = "received non 200 status: 401", .requests = {{.path = kPath}}},
+       .status = MsgStatus::kFailed, .error = "received non 200 status: 401", .requests = {{.path = kPath}}},
       {.label = "429 throttled", .responses = {{kPath, {.status = 429, .body = R"({"api_id":"x","error":"too many requests"})", .headers = {{"Retry-After", "3"}}}}},
        .status = MsgStatus::kErrored, .error = "too many requests", .requests = {{.path = kPath}},
        .throttled_for_seconds = 3},
       {.label = "no message_uuid", .responses = {{kPath, {.status = 202, .body = R"({"message":"message(s) queued"})"}}},
-       .status = MsgStatus::kErrored, .error = "unable to get message_uuid from body", .requests = {{.path = kPath}}},
+       .status = MsgStatus::kFailed, .error = "unable to get message_uuid from body", .requests = {{.path = kPath}}},
   });
 
   RunSendCases(h, PlChannel("US"), {
@@ -264,6 +264,12 @@ TEST(PlivoHandler, Send) {
        .responses = {{kPath, Queued("m2")}, {kPath, Queued("m3")}}, .external_id = "m2",
        .requests = {{.path = kPath, .body = Body(long_a, {"https://foo.bar/image.jpg"})},
                     {.path = kPath, .body = Body(long_b)}}},
+  });
+
+  RunSendCases(h, PlChannel("RW", {{"auth_id", kAuthId}, {"auth_token", kAuthToken}, {"max_length", "8"}}), {
+      {.label = "channel max_length", .text = "Hi there Bob",
+       .responses = {{kPath, Queued("x1")}, {kPath, Queued("x2")}}, .external_id = "x1",
+       .requests = {{.path = kPath, .body = Body("Hi there")}, {.path = kPath, .body = Body("Bob")}}},
   });
 
   RunSendCases(h, PlChannel("RW", {{"PLIVO_AUTH_ID", kAuthId}, {"PLIVO_AUTH_TOKEN", kAuthToken}}), {

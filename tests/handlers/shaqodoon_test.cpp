@@ -86,11 +86,17 @@ TEST(ShaqodoonHandler, Send) {
        .status = MsgStatus::kErrored, .error = "received non 200 status: 500", .requests = {SendRequest({})}},
       {.label = "second part fails", .text = std::string(150, 'a') + " " + std::string(20, 'b'),
        .responses = {{"/api/sendsms", {.body = "ok"}}, {"/api/sendsms", {.status = 400, .body = "bad"}}},
-       .status = MsgStatus::kErrored, .error = "received non 200 status: 400",
+       .status = MsgStatus::kFailed, .error = "received non 200 status: 400",
        .requests = {SendRequest({}), SendRequest({})}},
       {.label = "throttled",
        .responses = {{"/api/sendsms", {.status = 429, .body = "slow down", .headers = {{"Retry-After", "5"}}}}},
        .status = MsgStatus::kErrored, .requests = {SendRequest({})}, .throttled_for_seconds = 5},
+  });
+
+  RunSendCases(h, SqChannel({{"send_url", "{{mock}}/api/sendsms"}, {"username", "squser"},
+                             {"password", "sqpass-s3cret"}, {"max_length", "6"}}), {
+      {.label = "channel max_length", .text = "Salaan adiga",
+       .requests = {SendRequest({{"msg", "Salaan"}}), SendRequest({{"msg", "adiga"}})}},
   });
 
   RunSendCases(h, SqChannel({{"send_url", "{{mock}}/api/sendsms?service=bulk"}, {"username", "squser"},

@@ -70,6 +70,14 @@ TEST(SmsCentralHandler, Send) {
        .responses = {{kPath, {.status = 429, .body = "slow down", .headers = {{"Retry-After", "4"}}}}},
        .status = MsgStatus::kErrored, .requests = {{.path = kPath}}, .throttled_for_seconds = 4},
   });
+  RunSendCases(h, ScChannel({{"username", "scuser"}, {"password", "scpass-s3cret"}, {"max_length", "5"}}), {
+      {.label = "channel max_length", .text = "Namaste world", .urn = "tel:+9779841234567",
+       .requests = {{.path = kPath, .form = {{"content", "Namas"}}}, {.path = kPath, .form = {{"content", "te"}}},
+                    {.path = kPath, .form = {{"content", "world"}}}}},
+      {.label = "a 401 is permanent", .urn = "tel:+9779841234567",
+       .responses = {{kPath, {.status = 401, .body = "bad credentials", .content_type = "text/plain"}}},
+       .status = MsgStatus::kFailed, .error = "received non 200 status: 401", .requests = {{.path = kPath}}},
+  });
   RunSendCases(h, ScChannel({{"username", "scuser"}}), {
       {.label = "no password: no request", .status = MsgStatus::kErrored,
        .error = "missing username or password in config", .requests = {}, .logs = 1},

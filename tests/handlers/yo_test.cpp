@@ -90,12 +90,12 @@ TEST(YoHandler, Send) {
        .status = MsgStatus::kErrored,
        .error = "received error from Yo!: YBS AutoCreate Subsystem: Access denied due to wrong authorization code",
        .requests = {SendRequest({})}},
-      {.label = "200 without status", .responses = {{"/sendsms", Answer("")}}, .status = MsgStatus::kErrored,
-       .error = "received error from Yo!", .requests = {SendRequest({})}},
+      {.label = "200 without status may have been taken", .responses = {{"/sendsms", Answer("")}},
+       .status = MsgStatus::kFailed, .error = "no ybs_autocreate_status", .requests = {SendRequest({})}},
       {.label = "blacklisted contact is stopped",
        .responses = {{"/sendsms", Answer("ybs_autocreate_status=ERROR&ybs_autocreate_message=256788383383%3ABLACKLISTED")}},
        .status = MsgStatus::kFailed, .error = "BLACKLISTED", .stop_contact = true, .requests = {SendRequest({})}},
-      {.label = "provider 400", .responses = {{"/sendsms", Answer("bad", 400)}}, .status = MsgStatus::kErrored,
+      {.label = "provider 400", .responses = {{"/sendsms", Answer("bad", 400)}}, .status = MsgStatus::kFailed,
        .error = "received non 200 status: 400", .requests = {SendRequest({})}},
       {.label = "only host down", .responses = {{"/sendsms", Answer("oops", 503)}}, .status = MsgStatus::kErrored,
        .error = "received non 200 status: 503", .requests = {SendRequest({})}},
@@ -119,6 +119,15 @@ TEST(YoHandler, Send) {
       {.label = "all hosts down", .responses = {{"/sendsms", Answer("oops", 500)}, {"/sendsms", Answer("oops", 502)}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 502",
        .requests = {SendRequest({}), SendRequest({})},
+       .setup = [](Channel& c) { c.config["base_url"] += "," + c.config["base_url"]; }},
+  });
+
+  RunSendCases(h, YoChannel({{"username", "yo-acct"}, {"password", "yopass-s3cret"}, {"max_length", "8"}}), {
+      {.label = "channel max_length", .text = "Oli otya nnyo",
+       .responses = {{"/sendsms", Answer(kOk)}, {"/sendsms", Answer(kOk)}},
+       .requests = {SendRequest({{"sms_content", "Oli otya"}}), SendRequest({{"sms_content", "nnyo"}})}},
+      {.label = "a 400 is not retried on the next host", .responses = {{"/sendsms", Answer("bad", 400)}},
+       .status = MsgStatus::kFailed, .requests = {SendRequest({})},
        .setup = [](Channel& c) { c.config["base_url"] += "," + c.config["base_url"]; }},
   });
 
