@@ -103,7 +103,9 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
   const std::string value = f.Required("status");
   if (!f.ok()) return WebhookResult::Error(f.error());
   auto status = handlers::MapStatus(StatusTable(), value);
-  if (!status) return WebhookResult::Error(handlers::UnknownStatusError(value, StatusNames()));
+  // A status outside the table is a well-formed report we cannot use:
+  // answered 200 so the provider does not retry it forever.
+  if (!status) return WebhookResult::Ignored(handlers::UnknownStatusError(value, StatusNames()));
 
   WebhookResult r;
   r.statuses.push_back(handlers::StatusForExternalId(channel, id, *status));

@@ -64,8 +64,10 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
   const int64_t status = f.RequiredInt("status");
   if (!f.ok()) return WebhookResult::Error(f.error());
   auto mapped = handlers::MapStatus(kStatuses, std::to_string(status));
+  // A status outside the table is a well-formed report we cannot use:
+  // answered 200 so the provider does not retry it forever.
   if (!mapped)
-    return WebhookResult::Error("unknown status '" + std::to_string(status) + "', must be one of 1, 2, 8 or 16");
+    return WebhookResult::Ignored("unknown status '" + std::to_string(status) + "', must be one of 1, 2, 8 or 16");
   WebhookResult r;
   r.statuses.push_back(handlers::StatusForExternalId(channel, id, *mapped));
   return r;

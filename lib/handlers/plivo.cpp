@@ -146,7 +146,9 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
   const std::string parent = f.Optional("ParentMessageUUID");
   if (!parent.empty()) id = parent;
   auto status = handlers::MapStatus(kStatuses, value);
-  if (!status) return WebhookResult::Error(handlers::UnknownStatusError(value, kStatusNames));
+  // A status outside the table is a well-formed report we cannot use:
+  // answered 200 so the provider does not retry it forever.
+  if (!status) return WebhookResult::Ignored(handlers::UnknownStatusError(value, kStatusNames));
   WebhookResult r;
   r.statuses.push_back(handlers::StatusForExternalId(channel, id, *status));
   const std::string recipient = f.Optional("To");

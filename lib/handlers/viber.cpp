@@ -167,7 +167,9 @@ WebhookResult ViberHandler::Receive(const Route&, const Channel& channel, const 
   if (kind == "webhook") return WebhookResult::Ignored("webhook valid");
   if (kind == "subscribed" || kind == "conversation_started" || kind == "client_status")
     return WebhookResult::Ignored("ignoring event '" + kind + "'");
-  return WebhookResult::Error("unknown event '" + kind +
+  // Viber adds event types over time (client_status, action): a signed
+  // callback we do not know is answered 200, not refused.
+  return WebhookResult::Ignored("unknown event '" + kind +
                               "', must be one of 'message', 'delivered', 'seen', 'failed', 'subscribed', "
                               "'unsubscribed', 'conversation_started', 'webhook'");
 }

@@ -186,8 +186,8 @@ TEST(PlivoHandler, Status) {
   cases.push_back(Signed({.label = "other error code does not stop", .action = "status",
                           .statuses = {{.status = MsgStatus::kFailed, .external_id = "12345"}}},
                          StatusParams("undelivered", {{"ErrorCode", "30"}})));
-  cases.push_back(Signed({.label = "unknown status", .action = "status",
-                          .error = "unknown status 'blah', must be one of 'queued', 'sent', 'delivered'"},
+  cases.push_back(Signed({.label = "unknown status is answered 200, ignored", .action = "status",
+                          .ignored = "unknown status 'blah', must be one of 'queued', 'sent', 'delivered'"},
                          StatusParams("blah")));
   cases.push_back(Signed({.label = "missing Status", .action = "status", .error = "field 'status' required"},
                          Params{{"MessageUUID", "12345"}}));
