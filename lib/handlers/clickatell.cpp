@@ -11,18 +11,20 @@ namespace courier {
 namespace {
 
 const char* kDefaultApiUrl = "https://platform.clickatell.com";
-// Longer texts go as several messages (reference v1.1.13: 640).
+// Longer texts go as several messages (reference v1.1.13: 640), unless
+// the channel's max_length says otherwise.
 constexpr size_t kMaxMsgLength = 640;
 // Config: "platform" when the API key is an SMS Platform (HTTP) one.
 const char* kApiConfig = "api";
 
-// One API error codes with a meaning for us (Clickatell "One API: Errors
-// table").
-constexpr int64_t kErrorRecipientOptedOut = 26;
-constexpr int64_t kErrorRateLimit = 43;
-// Recipient errors that retrying will not fix: invalid recipient address,
-// recipient not available on the channel.
-const std::vector<int64_t> kPermanentErrors = {25, 27};
+// One API error codes that mean more than their HTTP status (Clickatell
+// "One API: Errors table"; every other code is judged by its HTTP status,
+// 400 for nearly all of them).
+constexpr int64_t kErrorRecipientOptedOut = 26;  // 400: fail and stop the contact
+constexpr int64_t kErrorRateLimit = 43;          // 400: throttled
+// 18 internal error (500), 19 internal error, please retry (503), 20
+// insufficient account balance (402): a later try can succeed.
+const std::vector<int64_t> kTransientErrors = {18, 19, 20};
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -102,8 +104,46 @@ std::string RawBytes(const std::string& text) {
   return bytes;
 }
 
+int HexDigit(char32_t c) {
+  if (c >= '0' && c <= '9') return static_cast<int>(c - '0');
+  if (c >= 'a' && c <= 'f') return static_cast<int>(c - 'a' + 10);
+  if (c >= 'A' && c <= 'F') return static_cast<int>(c - 'A' + 10);
+  return -1;
+}
+
+// An ISO-8859-1 reply text as characters. Clickatell URL-escapes such
+// texts ("caf%E9+ol%E9"), inside a JSON string or a form field alike, so
+// %XX is the Latin-1 byte XX and '+' a space. The text around the escapes
+// came as UTF-8 (JSON, or a form whose bytes are valid UTF-8) or as raw
+// Latin-1 bytes (a form): either way each character below 256 is the
+// Latin-1 one, so the work is done on characters, never on bytes twice.
+// A '%' not followed by two hex digits is kept as it is.
+std::string DecodeLatin1(const std::string& text) {
+  std::u32string cps;
+  if (!handlers::DecodeUtf8(text, cps)) {
+    cps.clear();
+    for (unsigned char c : text) cps += static_cast<char32_t>(c);
+  }
+  std::string out;
+  for (size_t i = 0; i < cps.size(); ++i) {
+    char32_t cp = cps[i];
+    if (cp == U'+') {
+      cp = U' ';
+    } else if (cp == U'%' && i + 2 < cps.size() && HexDigit(cps[i + 1]) >= 0 && HexDigit(cps[i + 2]) >= 0) {
+      cp = static_cast<char32_t>(HexDigit(cps[i + 1]) * 16 + HexDigit(cps[i + 2]));
+      i += 2;
+    }
+    handlers::AppendUtf8(out, cp);
+  }
+  return out;
+}
+
 // Reply text in the charset Clickatell names (reference: UTF-16BE and
-// ISO-8859-1 are decoded); anything else is kept.
+// ISO-8859-1 are decoded); anything else is kept. Clickatell's callback
+// docs say only that `charset` is the reply's character set; how the text
+// arrives in each is what the reference and Clickatell's traffic show:
+// UTF-16BE as its bytes, one character per byte (raw bytes in a form,
+// \u00XX in JSON), ISO-8859-1 URL-escaped (DecodeLatin1).
 std::string DecodeText(const std::string& text, const std::string& charset) {
   const std::string cs = Upper(charset);
   if (cs == "UTF-16BE" || cs == "UCS-2" || cs == "UCS2") {
@@ -129,13 +169,7 @@ std::string DecodeText(const std::string& text, const std::string& charset) {
     }
     return out;
   }
-  if (cs == "ISO-8859-1" || cs == "LATIN1") {
-    std::u32string cps;
-    if (handlers::DecodeUtf8(text, cps)) return text;  // already UTF-8
-    std::string out;
-    for (unsigned char c : text) handlers::AppendUtf8(out, c);
-    return out;
-  }
+  if (cs == "ISO-8859-1" || cs == "LATIN1") return DecodeLatin1(text);
   return text;
 }
 
@@ -163,21 +197,25 @@ Result<Msg> ReplyMsg(const Channel& channel, const std::string& from, const std:
   return msg;
 }
 
-// The status for a code, added to `r`; false (with `error`) when the code
-// is not one of Clickatell's.
-bool AddStatus(WebhookResult& r, const Channel& channel, const std::string& id, const std::string& code_text,
-               bool one_api, std::string& error) {
+// The status for a code, added to `r`; a code that records nothing
+// (unknown to Clickatell's tables, or "message unknown") adds why to
+// `skipped`. False (with `error`) when the code is not a number.
+bool AddStatus(WebhookResult& r, std::vector<std::string>& skipped, const Channel& channel, const std::string& id,
+               const std::string& code_text, bool one_api, std::string& error) {
   auto code = ParseInt(code_text);
   if (!code) {
     error = "field 'statusCode' must be an integer";
     return false;
   }
   StatusMeaning m = one_api ? OneApiStatus(*code) : PlatformStatus(*code);
-  if (!m.known) {
-    error = handlers::UnknownStatusError(code_text, one_api ? kOneApiCodes : kPlatformCodes);
-    return false;
-  }
-  if (m.status) r.statuses.push_back(handlers::StatusForExternalId(channel, id, *m.status));
+  // A code outside the table is Clickatell's to add: the callback is
+  // well-formed, so it is taken and the code ignored, not refused.
+  if (!m.known)
+    skipped.push_back("ignoring " + handlers::UnknownStatusError(code_text, one_api ? kOneApiCodes : kPlatformCodes));
+  else if (!m.status)
+    skipped.push_back(one_api ? "status unknown to Clickatell, ignored" : "status 1 (message unknown), ignored");
+  else
+    r.statuses.push_back(handlers::StatusForExternalId(channel, id, *m.status));
   return true;
 }
 
@@ -190,6 +228,7 @@ WebhookResult ReceiveOneApi(const Route& route, const Channel& channel, const js
   if (route.kind == RouteKind::kStatus) {
     auto items = event->getArray("messageStatusUpdate");
     if (!items) return WebhookResult::Ignored("no messageStatusUpdate in event, ignored");
+    handlers::Collector collected;
     for (size_t i = 0; i < items->size(); ++i) {
       auto item = items->getObject(static_cast<unsigned>(i));
       const std::string id = Str(item, "messageId"), code = Str(item, "statusCode");
@@ -197,11 +236,10 @@ WebhookResult ReceiveOneApi(const Route& route, const Channel& channel, const js
       if (code.empty()) AddError(errors, "field 'statusCode' required");
       if (id.empty() || code.empty()) continue;
       std::string error;
-      if (!AddStatus(r, channel, id, code, true, error)) AddError(errors, error);
+      if (!AddStatus(collected.result, collected.skipped, channel, id, code, true, error)) AddError(errors, error);
     }
     if (!errors.empty()) return WebhookResult::Error(errors);
-    if (r.statuses.empty()) return WebhookResult::Ignored("status unknown to Clickatell, ignored");
-    return r;
+    return collected.Finish();
   }
 
   // moMedia carries the file itself, base64 encoded; with nowhere to keep
@@ -243,10 +281,11 @@ WebhookResult ReceivePlatform(const Route& route, const Channel& channel,
     if (id.empty()) AddError(errors, "field 'messageId' required");
     if (code.empty()) AddError(errors, "field 'statusCode' required");
     if (!errors.empty()) return WebhookResult::Error(errors);
+    handlers::Collector collected;
     std::string error;
-    if (!AddStatus(r, channel, id, code, false, error)) return WebhookResult::Error(error);
-    if (r.statuses.empty()) return WebhookResult::Ignored("status 1 (message unknown), ignored");
-    return r;
+    if (!AddStatus(collected.result, collected.skipped, channel, id, code, false, error))
+      return WebhookResult::Error(error);
+    return collected.Finish();
   }
   const std::string from = get("fromNumber"), id = get("messageId");
   if (from.empty()) AddError(errors, "field 'fromNumber' required");
@@ -343,7 +382,7 @@ SendResult ClickatellHandler::Send(const Channel& channel, const Msg& msg, Handl
   std::vector<ChannelLog> logs;
   std::string external_id;
   // SMS only: attachments go as links in the text.
-  const auto parts = handlers::SplitText(TextAndAttachments(msg), kMaxMsgLength);
+  const auto parts = handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength));
   for (size_t i = 0; i < parts.size(); ++i) {
     HttpRequestSpec req;
     req.headers = {{"Accept", "application/json"}};
@@ -370,31 +409,40 @@ SendResult ClickatellHandler::Send(const Channel& channel, const Msg& msg, Handl
     }
     auto call = handlers::MakeCall(ctx, channel, msg, req);
     const SendAnswer answer = ParseAnswer(call.exchange.body);
+    const bool provider_error = !answer.error_code.empty() || !answer.error_description.empty();
+    const bool taken = call.ok() && answer.accepted && !answer.api_message_id.empty();
 
-    std::string error;
-    if (!answer.error_code.empty() || !answer.error_description.empty())
-      error = "received error from clickatell: " + answer.error_code +
-              (answer.error_code.empty() || answer.error_description.empty() ? "" : " ") + answer.error_description;
-    else if (!call.ok()) error = call.log.error;
-    else if (!answer.accepted || answer.api_message_id.empty()) error = "unable to get apiMessageId from body";
-    if (!error.empty() && call.log.error.empty()) call.log.error = error;
-    const HttpExchange exchange = call.exchange;
-    logs.push_back(std::move(call.log));
+    if (!taken) {
+      std::string error;
+      if (provider_error)
+        error = "received error from clickatell: " + answer.error_code +
+                (answer.error_code.empty() || answer.error_description.empty() ? "" : " ") +
+                answer.error_description;
+      else if (!call.ok()) error = call.log.error;
+      else error = "unable to get apiMessageId from body";
+      if (call.log.error.empty() || provider_error) call.log.error = error;
+      const HttpExchange exchange = call.exchange;
+      logs.push_back(std::move(call.log));
 
-    if (!error.empty()) {
-      const auto code = ParseInt(answer.error_code);
-      if (!platform && code == kErrorRecipientOptedOut) {
+      const std::optional<int64_t> code = platform ? std::nullopt : ParseInt(answer.error_code);
+      if (code == kErrorRecipientOptedOut) {
         SendResult r = handlers::Failed(error, std::move(logs));
         r.stop_contact = true;
         return r;
       }
-      if (!platform && code &&
-          std::find(kPermanentErrors.begin(), kPermanentErrors.end(), *code) != kPermanentErrors.end())
-        return handlers::Failed(error, std::move(logs));
-      SendResult r = handlers::Errored(error, std::move(logs));
-      if (!platform && code == kErrorRateLimit) r.throttled_for_seconds = handlers::RetryAfterSeconds(exchange);
-      return handlers::ThrottledIf429(std::move(r), exchange);
+      if (code == kErrorRateLimit) {
+        SendResult r = handlers::Errored(error, std::move(logs));
+        r.throttled_for_seconds = handlers::RetryAfterSeconds(exchange);
+        return r;
+      }
+      if (code && std::find(kTransientErrors.begin(), kTransientErrors.end(), *code) != kTransientErrors.end())
+        return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
+      // A 2xx that does not give the msg's id: Clickatell may have taken
+      // it, so a retry could deliver it twice.
+      if (exchange.ok()) return handlers::AcceptedWithoutId(error, std::move(logs));
+      return handlers::FailedAnswer(error, std::move(logs), exchange);
     }
+    logs.push_back(std::move(call.log));
     if (i == 0) external_id = answer.api_message_id;
   }
   return handlers::Wired(external_id, std::move(logs));

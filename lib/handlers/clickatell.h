@@ -8,6 +8,16 @@
 // the One API, POST /v1/message with the integration's API key; a channel
 // whose key belongs to an SMS Platform (HTTP) integration sets api=platform
 // to send with GET /messages/http/send as the reference did.
+//
+// Reply texts are decoded from the charset Clickatell names: UTF-16BE
+// given as its bytes, ISO-8859-1 URL-escaped. A status code outside
+// Clickatell's tables is ignored with 200 (the others of a One API batch
+// are still taken); "message unknown" (1) is ignored too. Sending splits
+// at the channel's max_length (else 640); an answer that is not a 2xx
+// fails the msg when it is a 4xx (FailedAnswer), except the One API codes
+// 26 (opted out: F and the contact stopped), 43 (rate limit: throttled),
+// and 18, 19, 20 (internal errors, balance: E); a 2xx without the
+// message's apiMessageId fails it, since Clickatell may have taken it.
 #include "handlers/handler.h"
 
 namespace courier {

@@ -67,7 +67,8 @@ struct WebhookRequest {
 //   ignored set    -> 200 {"message":"Ignored","data":[{"type":"info",...}]}
 //   otherwise      -> 200 with one data item per msg/status/stop,
 // unless `response_body` is set, which is then sent instead of the JSON on
-// success (TwiML, plain text, a challenge echo).
+// success (TwiML, plain text, a challenge echo) and when ignored (the
+// ignore reason then goes in the channel log's description).
 struct WebhookResult {
   std::vector<Msg> msgs;
   std::vector<StatusUpdate> statuses;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/redact.h"
 #include "handlers/common.h"
 
 namespace courier {
@@ -12,7 +13,8 @@ using handlers::Fields;
 
 const char* kAck = "ACK/Jasmin";
 // Jasmin concatenates long messages itself (it splits into UDH parts when
-// a text is longer than one SMS); longer than this we send several msgs.
+// a text is longer than one SMS); longer than this, or than the channel's
+// max_length, we send several msgs.
 constexpr size_t kMaxMsgLength = 1600;
 
 // GSM 03.38 default alphabet by septet value (0x1B is the escape to the
@@ -86,15 +88,24 @@ std::string EncodeUcs2Hex(const std::string& utf8) {
 }
 
 // Jasmin's delivery receipt message_status values (its HTTP API docs,
-// "Receiving DLR"): level 1 carries the SMSC's submit_sm_resp status
-// (ESME_ROK on acceptance, another ESME_* on refusal), levels 2 and 3 the
-// handset receipt's stat. The reference reads only dlvrd=1 / err=1; we
-// read message_status when present and fall back to those.
+// "Receiving DLR"): a level 1 receipt carries the SMSC's submit_sm_resp
+// command status (ESME_ROK on acceptance, another ESME_* on refusal), a
+// level 2 or 3 one the handset receipt's stat (SMPP 3.4 appendix B). The
+// reference reads only dlvrd=1 / err=1; we read message_status when
+// present and fall back to those.
+//   ESME_ROK  the SMSC took the msg                      S
+//   ENROUTE   on its way to the handset                  S
+//   ACCEPTD   read on the subscriber's behalf by the     S
+//             operator's customer service
+//   UNKNOWN   the SMSC itself does not know the state:   W (says nothing
+//             beyond what the send already told us)
+//   DELIVRD   on the handset                             D
+//   EXPIRED, DELETED, UNDELIV, REJECTD, other ESME_*     F
 std::optional<MsgStatus> FromMessageStatus(const std::string& s) {
   static const std::map<std::string, MsgStatus> table = {
-      {"ESME_ROK", MsgStatus::kSent},     {"ACCEPTD", MsgStatus::kSent},   {"ENROUTE", MsgStatus::kSent},
-      {"UNKNOWN", MsgStatus::kSent},      {"DELIVRD", MsgStatus::kDelivered}, {"EXPIRED", MsgStatus::kFailed},
-      {"DELETED", MsgStatus::kFailed},    {"UNDELIV", MsgStatus::kFailed}, {"REJECTD", MsgStatus::kFailed},
+      {"ESME_ROK", MsgStatus::kSent},      {"ENROUTE", MsgStatus::kSent},   {"ACCEPTD", MsgStatus::kSent},
+      {"UNKNOWN", MsgStatus::kWired},      {"DELIVRD", MsgStatus::kDelivered}, {"EXPIRED", MsgStatus::kFailed},
+      {"DELETED", MsgStatus::kFailed},     {"UNDELIV", MsgStatus::kFailed}, {"REJECTD", MsgStatus::kFailed},
   };
   if (auto m = handlers::MapStatus(table, s)) return m;
   if (s.rfind("ESME_", 0) == 0) return MsgStatus::kFailed;  // the SMSC refused the submit
@@ -147,10 +158,14 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
   std::optional<MsgStatus> status;
   if (!message_status.empty()) {
     status = FromMessageStatus(message_status);
+    // A receipt we cannot read is still acknowledged: Jasmin re-sends
+    // every receipt not answered ACK/Jasmin, and the same words would
+    // come back each time.
     if (!status)
-      return WebhookResult::Error(handlers::UnknownStatusError(
-          message_status, {"ESME_ROK", "ACCEPTD", "ENROUTE", "UNKNOWN", "DELIVRD", "EXPIRED", "DELETED", "UNDELIV",
-                           "REJECTD"}));
+      return Ack(WebhookResult::Ignored(
+          "ignoring " + handlers::UnknownStatusError(message_status, {"ESME_ROK", "ENROUTE", "ACCEPTD", "UNKNOWN",
+                                                                      "DELIVRD", "EXPIRED", "DELETED", "UNDELIV",
+                                                                      "REJECTD", "ESME_*"})));
   } else if (f.Optional("dlvrd").value_or("") == "1") {
     status = MsgStatus::kDelivered;
   } else if (f.Optional("err").value_or("") == "1") {
@@ -239,12 +254,15 @@ SendResult JasminHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
   if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kSendUrl, config_keys::kUsername, config_keys::kPassword}, ctx.clock.Now())) return *missing;
-  const std::string to = msg.urn.substr(msg.urn.find(':') + 1);
+  // An SMPP destination_addr is digits: Jasmin passes `to` on as it is,
+  // and SMSCs refuse or misroute a leading '+'.
+  std::string to = msg.urn.substr(msg.urn.find(':') + 1);
+  if (!to.empty() && to[0] == '+') to.erase(0, 1);
   const std::string dlr_url = ctx.base_url + "/c/js/" + channel.uuid + "/status";
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), kMaxMsgLength)) {
+  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength))) {
     std::vector<std::pair<std::string, std::string>> params = {
         {"username", username}, {"password", password}, {"from", channel.address}, {"to", to},
         {"dlr", "yes"},         {"dlr-url", dlr_url},   {"dlr-level", "2"},        {"dlr-method", "POST"},
@@ -265,22 +283,34 @@ SendResult JasminHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     req.url = send_url + (send_url.find('?') == std::string::npos ? "?" : "&") + FormEncode(params);
     auto call = handlers::MakeCall(ctx, channel, msg, req);
     const HttpExchange exchange = call.exchange;
-    const bool ok = call.ok();
     ChannelLog log = std::move(call.log);
 
-    std::optional<std::string> id = ok ? SuccessId(exchange.body) : std::nullopt;
-    if (!id) {
-      // Jasmin answers `Error "..."` with 400/403/412/500.
-      std::string error = ok ? "unable to read external id from response: " + exchange.body : log.error;
-      if (!ok && !exchange.body.empty()) error += ": " + exchange.body;
-      if (log.error.empty()) log.error = error;
+    if (!call.ok()) {
+      // Jasmin answers `Error "..."`: 400 for a request it cannot take,
+      // 403 for bad credentials, 412 when no route leads to the number,
+      // 500 when the SMPP side failed. The first three stay so on retry;
+      // two 403s do not: a user over its throughput quota, and one whose
+      // balance could not be charged (until it is topped up).
+      std::string error = log.error;
+      if (!exchange.body.empty()) error = Redact(error + ": " + exchange.body, channel.SecretValues());
+      log.error = error;
       logs.push_back(std::move(log));
-      SendResult r = handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
-      // Jasmin's own throttling answer (user quota "throughput exceeded")
-      // comes as 403: re-queue without counting an error.
-      if (Lower(exchange.body).find("throughput") != std::string::npos)
+      const std::string body = Lower(exchange.body);
+      if (body.find("throughput") != std::string::npos) {
+        SendResult r = handlers::Errored(error, std::move(logs));
         r.throttled_for_seconds = handlers::RetryAfterSeconds(exchange);
-      return r;
+        return r;
+      }
+      if (body.find("cannot charge") != std::string::npos) return handlers::Errored(error, std::move(logs));
+      return handlers::FailedAnswer(error, std::move(logs), exchange);
+    }
+    std::optional<std::string> id = SuccessId(exchange.body);
+    if (!id || id->empty()) {
+      const std::string error =
+          Redact("unable to read external id from response: " + exchange.body, channel.SecretValues());
+      log.error = error;
+      logs.push_back(std::move(log));
+      return handlers::AcceptedWithoutId(error, std::move(logs));
     }
     logs.push_back(std::move(log));
     if (external_id.empty()) external_id = *id;

@@ -142,7 +142,8 @@ SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
     }
   }
   if (!text.empty())
-    for (const auto& part : handlers::SplitText(text, kTextMax)) messages.push_back(TextMessage(part));
+    for (const auto& part : handlers::SplitText(text, handlers::MaxLength(channel, kTextMax)))
+      messages.push_back(TextMessage(part));
   if (messages.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
   const std::string to = msg.urn.substr(msg.urn.find(':') + 1);
@@ -175,10 +176,15 @@ SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
     // 409: this retry key was already accepted, i.e. a previous attempt
     // went through (LINE's "Retry failed API requests").
     if (call.ok() || status == 409) {
+      // LINE sends no delivery reports, so no id is needed to match one:
+      // the first sent message's id when LINE gives it, else the request's
+      // own id (x-line-request-id, what LINE's support asks for). An
+      // answer without either is still an accepted request.
       auto sent = json::GetObjects(obj, "sentMessages");
-      const std::string id = sent.empty() ? "" : json::GetStringOrEmpty(sent[0], "id");
+      std::string id = sent.empty() ? "" : json::GetStringOrEmpty(sent[0], "id");
+      if (id.empty()) id = call.exchange.Header("x-line-request-id");
       if (status == 409) call.log.error = "";
-      if (external_id.empty()) external_id = id;
+      if (index == 0) external_id = id;
       logs.push_back(std::move(call.log));
       continue;
     }
@@ -200,10 +206,10 @@ SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
       r.throttled_for_seconds = exchange.Header("retry-after").empty() ? 60 : handlers::RetryAfterSeconds(exchange);
       return r;
     }
-    // 400: the request is invalid (bad user id, bad message object) and
-    // will not succeed when retried.
-    if (status == 400) return handlers::Failed(error, std::move(logs));
-    return handlers::Errored(error, std::move(logs));
+    // 400: the request is invalid (bad user id, bad message object), 401
+    // and 403: the token cannot do this; none succeeds when retried. 5xx
+    // is retried.
+    return handlers::FailedAnswer(error, std::move(logs), exchange);
   }
   return handlers::Wired(external_id, std::move(logs));
 }

@@ -19,9 +19,14 @@
 // Send: POST <base>/v2/bot/message/push with Authorization: Bearer
 // <auth_token>, X-Line-Retry-Key (the msg uuid, so that a retry after a
 // timeout is not sent twice) and {to, messages:[...]} of at most 5
-// message objects per request: images as image messages, other
-// attachments as links in the text, text split at LINE's 5000 characters
-// (the reference split at 2000). External id sentMessages[0].id.
+// message objects per request (LINE's limit; more go in further
+// requests): images as image messages, other attachments as links in the
+// text, text split on word boundaries at the channel's max_length, else
+// LINE's 5000 characters (the reference split at 2000). External id: the
+// first request's sentMessages[0].id, else its x-line-request-id. A 409
+// (retry key already accepted) is a success; 429 is throttled (60 s
+// unless Retry-After says otherwise); any other 4xx fails the msg; 5xx and
+// no answer are retried.
 //
 // Config: secret (channel secret), auth_token (channel access token),
 // base_url (default https://api.line.me).

@@ -13,10 +13,12 @@ namespace {
 
 const char* kDefaultApiUrl = "https://slack.com";
 const char* kBotToken = "bot_token";
+const char* kUserToken = "user_token";
 const char* kSigningSecret = "signing_secret";
 
 // Slack recommends at most 4,000 characters per message (it truncates at
-// 40,000); longer texts are split.
+// 40,000); longer texts (or longer than the channel's max_length) are
+// split.
 constexpr size_t kMaxTextLength = 4000;
 // Slack's docs: reject requests whose timestamp is more than five minutes
 // from now (replay protection).
@@ -71,12 +73,84 @@ std::optional<Micros> TsToMicros(const std::string& ts) {
   return whole * kMicrosPerSecond + frac;
 }
 
-// Permanent chat.postMessage errors: retrying cannot help.
+// chat.postMessage errors (Slack's method reference) that the same
+// request meets again on retry: the conversation or user is wrong, gone
+// or closed to the bot, the message is refused as it is, or the token
+// cannot post (revoked, wrong scope: an operator must act first).
+// Anything else (fatal_error, service_unavailable, request_timeout,
+// team_added_to_org ...) is retried; ratelimited is throttled.
 bool IsPermanentError(const std::string& error) {
-  static const std::set<std::string> kPermanent = {"channel_not_found", "is_archived", "msg_too_long",
-                                                   "no_text",           "user_not_found", "cannot_dm_bot",
-                                                   "messages_tab_disabled"};
+  static const std::set<std::string> kPermanent = {
+      "channel_not_found",   "not_in_channel",        "is_archived",        "msg_too_long",
+      "no_text",             "too_many_attachments",  "user_not_found",     "cannot_dm_bot",
+      "messages_tab_disabled", "restricted_action",   "restricted_action_read_only_channel",
+      "restricted_action_thread_only_channel",        "restricted_action_non_threadable_channel",
+      "ekm_access_denied",   "as_user_not_supported", "not_authed",         "invalid_auth",
+      "account_inactive",    "token_revoked",         "token_expired",      "no_permission",
+      "missing_scope",       "not_allowed_token_type", "invalid_arguments", "invalid_arg_name",
+      "invalid_charset",     "invalid_form_data",     "invalid_post_type",  "missing_post_type",
+  };
   return kPermanent.count(error) > 0;
+}
+
+// The pub_secret of a public file: the last '-' part of its
+// permalink_public ("https://slack-files.com/T024BE7LD-F024BERPE-8004f909b1").
+std::string PubSecret(const std::string& permalink_public) {
+  const size_t slash = permalink_public.rfind('/');
+  const size_t dash = permalink_public.rfind('-');
+  if (dash == std::string::npos || (slash != std::string::npos && dash < slash)) return "";
+  return permalink_public.substr(dash + 1);
+}
+
+// Where anyone can fetch a file made public: its url_private with the
+// pub_secret as the query (Slack serves a public file's bytes there; the
+// permalink_public itself is an HTML page).
+std::string PublicFileUrl(const std::string& url_private, const std::string& permalink_public) {
+  const std::string secret = PubSecret(permalink_public);
+  if (url_private.empty() || secret.empty()) return "";
+  return url_private + (url_private.find('?') == std::string::npos ? "?" : "&") + "pub_secret=" + secret;
+}
+
+// Makes a shared file public with files.sharedPublicURL (user token) and
+// gives its public URL; "" (the failure logged in `logs`) when Slack does
+// not.
+std::string ShareFilePublicly(HandlerContext& ctx, const Channel& channel, const std::string& user_token,
+                              const json::ObjectPtr& file, std::vector<ChannelLog>& logs) {
+  const std::string id = json::GetStringOrEmpty(file, "id");
+  HttpRequestSpec req;
+  req.method = "POST";
+  req.url = handlers::BaseUrl(channel, kDefaultApiUrl) + "/api/files.sharedPublicURL";
+  req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+  req.headers.push_back({"Authorization", "Bearer " + user_token});
+  req.body = FormEncode({{"file", id}});
+  Msg none;  // id 0: the log belongs to the channel, not to a msg
+  auto call = handlers::MakeCall(ctx, channel, none, req, "File Shared Publicly");
+
+  std::string error;
+  std::string url;
+  if (!call.exchange.error.empty()) {
+    error = call.log.error;
+  } else {
+    auto body = json::ParseObject(call.exchange.body);
+    std::optional<bool> ok = body.ok() ? json::GetBool(*body, "ok") : std::nullopt;
+    if (!ok) {
+      error = call.log.error.empty() ? "no 'ok' in response" : call.log.error;
+    } else if (!*ok) {
+      error = "received error from slack: " + json::GetStringOrEmpty(*body, "error");
+    } else {
+      json::ObjectPtr shared = json::GetObject(*body, "file");
+      std::string url_private = json::GetStringOrEmpty(shared, "url_private");
+      if (url_private.empty()) url_private = json::GetStringOrEmpty(file, "url_private");
+      url = PublicFileUrl(url_private, json::GetStringOrEmpty(shared, "permalink_public"));
+      if (url.empty()) error = "no 'file.permalink_public' in response";
+    }
+  }
+  if (!error.empty()) {
+    call.log.error = Redact("file " + id + " kept private: " + error, channel.SecretValues());
+    url.clear();
+  }
+  logs.push_back(std::move(call.log));
+  return url;
 }
 
 }  // namespace
@@ -124,17 +198,25 @@ WebhookResult SlackHandler::Receive(const Route&, const Channel& channel, const 
   auto urn = URN::FromParts("slack", user);
   if (!urn.ok()) return WebhookResult::Error(urn.status().message());
 
-  // Files come as their url_private (fetching it needs the bot token as a
-  // bearer header), typed by the file's mimetype.
+  // Files are stored by a URL a consumer can fetch without our tokens:
+  // each is made public (see slack.h), else kept as its url_private.
   std::vector<std::string> attachments;
+  std::vector<ChannelLog> logs;
+  const std::string user_token = channel.ConfigOr(kUserToken);
   if (event->has("files") && !event->isNull("files")) {
     json::ArrayPtr files = event->getArray("files");
     for (size_t i = 0; files && i < files->size(); ++i) {
       json::ObjectPtr file = files->getObject(static_cast<unsigned>(i));
-      std::string url = json::GetStringOrEmpty(file, "url_private");
-      if (url.empty()) continue;
+      const std::string url_private = json::GetStringOrEmpty(file, "url_private");
+      if (url_private.empty()) continue;
+      std::string url;
+      if (json::GetBool(file, "public_url_shared").value_or(false))
+        url = PublicFileUrl(url_private, json::GetStringOrEmpty(file, "permalink_public"));
+      if (url.empty() && !user_token.empty() && !json::GetStringOrEmpty(file, "id").empty())
+        url = ShareFilePublicly(ctx, channel, user_token, file, logs);
+      if (url.empty()) url = url_private;
       std::string mime = json::GetStringOrEmpty(file, "mimetype");
-      if (mime.empty()) mime = handlers::MimeTypeFromPath(url);
+      if (mime.empty()) mime = handlers::MimeTypeFromPath(url_private);
       if (mime.empty()) mime = "application/octet-stream";
       attachments.push_back(mime + ":" + url);
     }
@@ -146,6 +228,7 @@ WebhookResult SlackHandler::Receive(const Route&, const Channel& channel, const 
   msg.attachments = std::move(attachments);
   WebhookResult r;
   r.msgs.push_back(std::move(msg));
+  r.extra_logs = std::move(logs);
   return r;
 }
 
@@ -162,7 +245,7 @@ SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  std::vector<std::string> parts = handlers::SplitText(TextAndAttachments(msg), kMaxTextLength);
+  std::vector<std::string> parts = handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxTextLength));
   if (parts.empty()) parts.push_back("");
   for (const auto& text : parts) {
     json::ObjectPtr payload = json::NewObject();
@@ -189,13 +272,16 @@ SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       logs.push_back(std::move(call.log));
       return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), call.exchange);
     }
-    auto body = json::ParseObject(call.exchange.body);
+    const HttpExchange exchange = call.exchange;
+    auto body = json::ParseObject(exchange.body);
     std::optional<bool> ok = body.ok() ? json::GetBool(*body, "ok") : std::nullopt;
     if (!ok) {
       std::string error = call.log.error.empty() ? "no 'ok' in response" : call.log.error;
       call.log.error = error;
       logs.push_back(std::move(call.log));
-      return handlers::Errored(error, std::move(logs));
+      // A 2xx we cannot read may still have posted the message.
+      if (exchange.ok()) return handlers::AcceptedWithoutId(error, std::move(logs));
+      return handlers::FailedAnswer(error, std::move(logs), exchange);
     }
     if (!*ok) {
       const std::string code = Redact(json::GetStringOrEmpty(*body, "error"), secrets);
@@ -204,18 +290,20 @@ SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       logs.push_back(std::move(call.log));
       if (code == "ratelimited" || code == "rate_limited") {
         SendResult r = handlers::Errored(error, std::move(logs));
-        r.throttled_for_seconds = handlers::RetryAfterSeconds(call.exchange);
+        r.throttled_for_seconds = handlers::RetryAfterSeconds(exchange);
         return r;
       }
-      if (IsPermanentError(code)) return handlers::Failed(error, std::move(logs));
+      if (IsPermanentError(code) || (!exchange.ok() && handlers::IsPermanentHttpStatus(exchange.status_code)))
+        return handlers::Failed(error, std::move(logs));
       return handlers::Errored(error, std::move(logs));
     }
     const std::string ts = json::GetStringOrEmpty(*body, "ts");
     if (ts.empty()) {
+      // ok:true means the message was posted: a retry would post it again.
       call.log.error = "no 'ts' in response";
       std::string error = call.log.error;
       logs.push_back(std::move(call.log));
-      return handlers::Errored(error, std::move(logs));
+      return handlers::AcceptedWithoutId(error, std::move(logs));
     }
     if (external_id.empty()) external_id = ts;
     logs.push_back(std::move(call.log));

@@ -245,16 +245,28 @@ void Receiver::Receive(const HttpIn& in, const ChannelHandler& handler, const Ro
     return Answer(respond, std::move(out));
   }
   if (!result.ignored.empty()) {
-    JsonWriter w;
-    w.BeginObject().Field("message", "Ignored").Key("data").BeginArray();
-    w.BeginObject().Field("type", "info").Field("info", result.ignored).EndObject();
-    w.EndArray().EndObject();
-    HttpOut out = JsonOut(200, w.Take());
+    HttpOut out;
+    std::string description = "Request Ignored";
+    if (result.response_body) {
+      // The provider needs its own answer even for what we ignore (Jasmin
+      // re-sends anything not answered "ACK/Jasmin"); the reason, which
+      // that answer cannot carry, goes in the log's description.
+      out.status = 200;
+      out.content_type = result.response_content_type.empty() ? "text/plain" : result.response_content_type;
+      out.body = *result.response_body;
+      description += ": " + result.ignored;
+    } else {
+      JsonWriter w;
+      w.BeginObject().Field("message", "Ignored").Key("data").BeginArray();
+      w.BeginObject().Field("type", "info").Field("info", result.ignored).EndObject();
+      w.EndArray().EndObject();
+      out = JsonOut(200, w.Take());
+    }
     counters_.ignored++;
     Intake intake;
     intake.channel_uuid = channel.uuid;
     intake.logs = result.extra_logs;
-    intake.logs.push_back(make_log(out, "Request Ignored", ""));
+    intake.logs.push_back(make_log(out, Redact(description, secrets), ""));
     writer_.WriteAsync(std::move(intake));
     return Answer(respond, std::move(out));
   }

@@ -80,6 +80,18 @@ TEST(ClickatellHandler, ReceivePlatform) {
        .msgs = {{.urn = "tel:+250788383383", .text = "café", .external_id = kId}}},
       {.label = "ISO-8859-1 already UTF-8", .action = "receive", .body = PlatformReply("\"café\"", "ISO-8859-1"),
        .content_type = "application/json", .msgs = {{.urn = "tel:+250788383383", .text = "café", .external_id = kId}}},
+      {.label = "ISO-8859-1 URL-escaped in JSON", .action = "receive",
+       .body = PlatformReply("\"%A3irvine+stinta%A5+caf%E9%21\"", "ISO-8859-1"), .content_type = "application/json",
+       .msgs = {{.urn = "tel:+250788383383", .text = "£irvine stinta¥ café!", .external_id = kId}}},
+      {.label = "ISO-8859-1 URL-escaped in a form", .action = "receive",
+       .body = "messageId=" + std::string(kId) + "&fromNumber=250788383383&text=ol%25E9+%25BFqu%25E9%253F&charset=ISO-8859-1",
+       .msgs = {{.urn = "tel:+250788383383", .text = "olé ¿qué?", .external_id = kId}}},
+      {.label = "ISO-8859-1 URL-escaped by GET", .method = "GET", .action = "receive",
+       .query = "messageId=" + std::string(kId) + "&fromNumber=250788383383&text=Gr%25FC%25DFe%2B1&charset=ISO-8859-1",
+       .content_type = "", .msgs = {{.urn = "tel:+250788383383", .text = "Grüße 1", .external_id = kId}}},
+      {.label = "ISO-8859-1: a '%' that escapes nothing is kept", .action = "receive",
+       .body = PlatformReply("\"100%25+sure%2C+50%\"", "ISO-8859-1"), .content_type = "application/json",
+       .msgs = {{.urn = "tel:+250788383383", .text = "100% sure, 50%", .external_id = kId}}},
       {.label = "no timestamp", .action = "receive",
        .body = "messageId=" + std::string(kId) + "&fromNumber=250788383383&text=hi",
        .msgs = {{.urn = "tel:+250788383383", .text = "hi", .external_id = kId}}},
@@ -146,8 +158,11 @@ TEST(ClickatellHandler, StatusPlatform) {
                    .statuses = {{.status = MsgStatus::kDelivered, .external_id = kId}}});
   cases.push_back({.label = "1 message unknown: ignored", .action = "status",
                    .body = "messageId=" + std::string(kId) + "&statusCode=1", .ignored = "status 1"});
-  cases.push_back({.label = "unknown code", .action = "status", .body = "messageId=" + std::string(kId) + "&statusCode=15",
-                   .error = "unknown status '15', must be one of '1', '2', '3'"});
+  cases.push_back({.label = "code outside the table: ignored, not refused", .action = "status",
+                   .body = R"({"integrationName":"Test","messageId":")" + std::string(kId) +
+                           R"(","requestId":"r1","clientMessageId":"","to":"250788383383","from":"250788000000",)"
+                           R"("statusCode":15,"status":"NEW_STATUS","statusDescription":"Something new","timestamp":1506607698000})",
+                   .content_type = "application/json", .ignored = "ignoring unknown status '15', must be one of '1', '2', '3'"});
   cases.push_back({.label = "code not a number", .action = "status",
                    .body = "messageId=" + std::string(kId) + "&statusCode=ok",
                    .error = "field 'statusCode' must be an integer"});
@@ -172,8 +187,14 @@ TEST(ClickatellHandler, StatusOneApi) {
                      .statuses = {{.status = status, .external_id = kId}}});
   cases.push_back({.label = "1 not found: ignored", .action = "status", .body = StatusUpdate("1"),
                    .content_type = "application/json", .ignored = "status unknown"});
-  cases.push_back({.label = "unknown code", .action = "status", .body = StatusUpdate("7"),
-                   .content_type = "application/json", .error = "unknown status '7'"});
+  cases.push_back({.label = "code outside the table: ignored, not refused", .action = "status", .body = StatusUpdate("7"),
+                   .content_type = "application/json", .ignored = "ignoring unknown status '7'"});
+  cases.push_back({.label = "batch: the known code is still taken", .action = "status",
+                   .body = OneApi(R"({"messageStatusUpdate":[{"channel":"sms","messageId":"m1","clientMessageId":null,)"
+                                  R"("timestamp":1506607698000,"status":"NEW","statusCode":7},)"
+                                  R"({"channel":"sms","messageId":"m2","clientMessageId":null,)"
+                                  R"("timestamp":1506607698000,"status":"DELIVERED_TO_GATEWAY","statusCode":5}]})"),
+                   .content_type = "application/json", .statuses = {{.status = MsgStatus::kDelivered, .external_id = "m2"}}});
   cases.push_back({.label = "missing messageId", .action = "status",
                    .body = OneApi(R"({"messageStatusUpdate":[{"statusCode":4}]})"), .content_type = "application/json",
                    .error = "field 'messageId' required"});
@@ -239,18 +260,38 @@ TEST(ClickatellHandler, SendOneApi) {
       {.label = "HTTP 429", .responses = {{kOnePath, {.status = 429, .body = "{}", .headers = {{"Retry-After", "5"}}}}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 429", .requests = {{.path = kOnePath}},
        .throttled_for_seconds = 5},
-      {.label = "insufficient balance: retry later", .responses = {{kOnePath, OneRejected(402, 20, "Insufficient account balance")}},
+      {.label = "insufficient balance (402): retry later", .responses = {{kOnePath, OneRejected(402, 20, "Insufficient account balance")}},
        .status = MsgStatus::kErrored, .error = "20 Insufficient account balance", .requests = {{.path = kOnePath}}},
-      {.label = "bad key: request-level error",
+      {.label = "internal error, please retry (503)",
+       .responses = {{kOnePath, {.status = 503, .body = R"({"messages":[],"error":{"code":19,"description":"Internal error, please retry"}})"}}},
+       .status = MsgStatus::kErrored, .error = "19 Internal error, please retry", .requests = {{.path = kOnePath}}},
+      {.label = "invalid parameter (400): failed", .responses = {{kOnePath, OneRejected(400, 23, "Invalid or missing parameter: to")}},
+       .status = MsgStatus::kFailed, .error = "23 Invalid or missing parameter: to", .requests = {{.path = kOnePath}}},
+      {.label = "bad key (401), request-level error: failed",
        .responses = {{kOnePath, {.status = 401, .body = R"({"messages":[],"error":{"code":1,"description":"Invalid or missing integration API Key"}})"}}},
-       .status = MsgStatus::kErrored, .error = "1 Invalid or missing integration API Key",
+       .status = MsgStatus::kFailed, .error = "1 Invalid or missing integration API Key",
        .requests = {{.path = kOnePath}}},
-      {.label = "not accepted, no error",
+      {.label = "202 not accepted, no error: failed, it may have been taken",
        .responses = {{kOnePath, {.status = 202, .body = R"({"messages":[{"accepted":false,"to":"250788383383"}]})"}}},
-       .status = MsgStatus::kErrored, .error = "unable to get apiMessageId from body",
+       .status = MsgStatus::kFailed, .error = "unable to get apiMessageId from body",
+       .requests = {{.path = kOnePath}}},
+      {.label = "202 accepted without an id: failed",
+       .responses = {{kOnePath, {.status = 202, .body = R"({"messages":[{"apiMessageId":null,"accepted":true,"to":"250788383383","error":null}],"error":null})"}}},
+       .status = MsgStatus::kFailed, .error = "unable to get apiMessageId from body",
        .requests = {{.path = kOnePath}}},
       {.label = "500", .responses = {{kOnePath, {.status = 500, .body = "oops", .content_type = "text/plain"}}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 500", .requests = {{.path = kOnePath}}},
+      {.label = "a failed second part fails the msg", .text = long_a + " " + long_b,
+       .responses = {{kOnePath, OneAccepted("u5")}, {kOnePath, OneRejected(400, 24, "Maximum message content size exceeded")}},
+       .status = MsgStatus::kFailed, .error = "24 Maximum message content size exceeded",
+       .requests = {{.path = kOnePath, .body = OneBody(long_a)}, {.path = kOnePath, .body = OneBody(long_b)}}},
+  });
+  RunSendCases(h, CtChannel({{"api_key", kApiKey}, {"max_length", "12"}}), {
+      {.label = "channel max_length splits on words", .text = "Simple Message for you",
+       .responses = {{kOnePath, OneAccepted("s1")}, {kOnePath, OneAccepted("s2")}, {kOnePath, OneAccepted("s3")}},
+       .external_id = "s1",
+       .requests = {{.path = kOnePath, .body = OneBody("Simple")}, {.path = kOnePath, .body = OneBody("Message for")},
+                    {.path = kOnePath, .body = OneBody("you")}}},
   });
   RunSendCases(h, CtChannel({}), {
       {.label = "no api_key: no request", .status = MsgStatus::kErrored, .error = "missing api_key in config",
@@ -275,8 +316,17 @@ TEST(ClickatellHandler, SendPlatform) {
                                                              R"("to":"250788383383","errorCode":105,)"
                                                              R"("error":"Invalid destination address.",)"
                                                              R"("errorDescription":"Invalid destination"}]})"}}},
-       .status = MsgStatus::kErrored, .error = "received error from clickatell: 105 Invalid destination address.",
+       .status = MsgStatus::kFailed, .error = "received error from clickatell: 105 Invalid destination address.",
        .requests = {{.method = "GET", .path = kPlatformPath}}},
+      {.label = "202 without apiMessageId: failed",
+       .responses = {{kPlatformPath, {.status = 202, .body = R"({"messages":[{"apiMessageId":"","accepted":true,)"
+                                                             R"("to":"250788383383","errorCode":null,"error":null,)"
+                                                             R"("errorDescription":null}],"errorCode":null,"error":null,)"
+                                                             R"("errorDescription":null})"}}},
+       .status = MsgStatus::kFailed, .error = "unable to get apiMessageId from body",
+       .requests = {{.method = "GET", .path = kPlatformPath}}},
+      {.label = "503: retried", .responses = {{kPlatformPath, {.status = 503, .body = "Service Unavailable"}}},
+       .status = MsgStatus::kErrored, .requests = {{.method = "GET", .path = kPlatformPath}}},
       {.label = "429", .responses = {{kPlatformPath, {.status = 429, .body = "{}"}}}, .status = MsgStatus::kErrored,
        .requests = {{.method = "GET", .path = kPlatformPath}}, .throttled_for_seconds = 1},
   });

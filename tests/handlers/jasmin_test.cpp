@@ -67,17 +67,36 @@ TEST(JasminHandler, Status) {
       st("ESME_RINVDSTADR", "id=ext1&message_status=ESME_RINVDSTADR&level=1", MsgStatus::kFailed),
       st("ACCEPTD", "id=ext1&message_status=ACCEPTD", MsgStatus::kSent),
       st("ENROUTE", "id=ext1&message_status=ENROUTE", MsgStatus::kSent),
-      st("UNKNOWN", "id=ext1&message_status=UNKNOWN", MsgStatus::kSent),
+      st("UNKNOWN says nothing new: W", "id=ext1&message_status=UNKNOWN", MsgStatus::kWired),
       st("EXPIRED", "id=ext1&message_status=EXPIRED", MsgStatus::kFailed),
       st("DELETED", "id=ext1&message_status=DELETED", MsgStatus::kFailed),
       st("UNDELIV", "id=ext1&message_status=UNDELIV", MsgStatus::kFailed),
       st("REJECTD", "id=ext1&message_status=REJECTD", MsgStatus::kFailed),
-      {.label = "unknown message_status", .action = "status", .body = "id=ext1&message_status=BORKED",
-       .error = "unknown status 'BORKED'"},
+      {.label = "unknown message_status: ignored", .action = "status",
+       .body = "id=ext1&id_smsc=2567&message_status=BORKED&level=2&subdate=1311022338&donedate=1311022338"
+               "&sub=001&dlvrd=000&err=000&text=Hello+foo+bar",
+       .ignored = "ignoring unknown status 'BORKED'"},
       {.label = "neither", .action = "status", .body = "id=ext1&dlvrd=0&err=0",
        .error = "must have either dlvrd or err set to 1"},
       {.label = "missing id", .action = "status", .body = "dlvrd=1", .error = "field 'id' required"},
   });
+}
+
+// An ignored receipt is still acknowledged, or Jasmin sends it again.
+TEST(JasminHandler, IgnoredReceiptIsAcked) {
+  JasminHandler h;
+  const Route route = {"POST", "status", RouteKind::kStatus};
+  auto request = WebhookRequest::Build("POST", "/c/js/" + std::string(kTestChannelUUID) + "/status",
+                                       {{"content-type", "application/x-www-form-urlencoded"}},
+                                       "id=ext1&message_status=BORKED&level=1", kTestBaseUrl, "status");
+  auto http = NewPocoHttpClient();
+  HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+  WebhookResult r = h.Receive(route, JsChannel(), request, ctx);
+  EXPECT_EQ(r.error, "");
+  EXPECT_NE(r.ignored.find("unknown status 'BORKED'"), std::string::npos) << r.ignored;
+  EXPECT_TRUE(r.statuses.empty());
+  ASSERT_TRUE(r.response_body.has_value());
+  EXPECT_EQ(*r.response_body, "ACK/Jasmin");
 }
 
 TEST(JasminHandler, Gsm7RoundTrip) {
@@ -113,9 +132,11 @@ TEST(JasminHandler, Send) {
   RunSendCases(h, JsChannel(), {
       {.label = "plain", .responses = {{kPath, Ok("07033084-5cfd-4812-90a4-e4d24ffb6e3d")}},
        .external_id = "07033084-5cfd-4812-90a4-e4d24ffb6e3d",
-       .requests = {Req({{"username", "foo"}, {"password", kPassword}, {"from", "2020"}, {"to", "+250788383383"},
+       .requests = {Req({{"username", "foo"}, {"password", kPassword}, {"from", "2020"}, {"to", "250788383383"},
                          {"dlr", "yes"}, {"dlr-url", kDlrUrl}, {"dlr-level", "2"}, {"dlr-method", "POST"},
                          {"coding", "0"}, {"content", "Simple Message"}})}},
+      {.label = "to as SMPP digits, without '+'", .urn = "tel:+2349067554729", .responses = {{kPath, Ok("id1")}},
+       .external_id = "id1", .requests = {Req({{"to", "2349067554729"}})}},
       {.label = "GSM7 encoded", .text = "café € “quoted”", .responses = {{kPath, Ok("id2")}}, .external_id = "id2",
        .requests = {Req({{"coding", "0"}, {"content", "caf\x05 \x1B\x65 \"quoted\""}})}},
       {.label = "unicode as UCS2", .text = "Hi☺", .responses = {{kPath, Ok("id3")}}, .external_id = "id3",
@@ -126,18 +147,41 @@ TEST(JasminHandler, Send) {
       {.label = "long text split, first id kept", .text = a + " " + b,
        .responses = {{kPath, Ok("id5")}, {kPath, Ok("id6")}}, .external_id = "id5",
        .requests = {Req({{"content", a}}), Req({{"content", b}})}},
-      {.label = "no id in answer", .responses = {{kPath, {.status = 200, .body = "Queued"}}},
-       .status = MsgStatus::kErrored, .error = "unable to read external id from response: Queued",
+      {.label = "200 without an id: failed, Jasmin may have queued it",
+       .responses = {{kPath, {.status = 200, .body = "Queued", .content_type = "text/plain"}}},
+       .status = MsgStatus::kFailed, .error = "unable to read external id from response: Queued",
        .requests = {Req({})}},
-      {.label = "provider error",
+      {.label = "bad credentials (403): failed",
        .responses = {{kPath, {.status = 403, .body = "Error \"Authentication failure for username:foo\""}}},
-       .status = MsgStatus::kErrored, .error = "received non 200 status: 403: Error \"Authentication failure",
+       .status = MsgStatus::kFailed, .error = "received non 200 status: 403: Error \"Authentication failure",
        .requests = {Req({})}},
-      {.label = "throughput exceeded is throttling",
+      {.label = "invalid argument (400): failed",
+       .responses = {{kPath, {.status = 400, .body = "Error \"Argument to has an invalid value: 25078.\""}}},
+       .status = MsgStatus::kFailed, .error = "Argument to has an invalid value", .requests = {Req({})}},
+      {.label = "no route (412): failed",
+       .responses = {{kPath, {.status = 412, .body = "Error \"No route found\""}}},
+       .status = MsgStatus::kFailed, .error = "No route found", .requests = {Req({})}},
+      {.label = "SMPP side failed (500): retried",
+       .responses = {{kPath, {.status = 500, .body = "Error \"Cannot send submit_sm, check SMPPClientManagerPB log file for details\""}}},
+       .status = MsgStatus::kErrored, .error = "Cannot send submit_sm", .requests = {Req({})}},
+      {.label = "throughput exceeded (403) is throttling",
        .responses = {{kPath, {.status = 403, .body = "Error \"User throughput exceeded\""}}},
        .status = MsgStatus::kErrored, .requests = {Req({})}, .throttled_for_seconds = 1},
+      {.label = "balance not charged (403): retried",
+       .responses = {{kPath, {.status = 403, .body = "Error \"Cannot charge submit_sm, check RouterPB log file for details\""}}},
+       .status = MsgStatus::kErrored, .error = "Cannot charge submit_sm", .requests = {Req({})}},
       {.label = "429", .responses = {{kPath, {.status = 429, .body = "", .headers = {{"Retry-After", "5"}}}}},
        .status = MsgStatus::kErrored, .requests = {Req({})}, .throttled_for_seconds = 5},
+      {.label = "a failed second part fails the msg", .text = a + " " + b,
+       .responses = {{kPath, Ok("id7")}, {kPath, {.status = 400, .body = "Error \"Mandatory argument content is not found.\""}}},
+       .status = MsgStatus::kFailed, .error = "Mandatory argument content",
+       .requests = {Req({{"content", a}}), Req({{"content", b}})}},
+  });
+  RunSendCases(h, TestChannel("JS", "2020", "US", {{"username", "foo"}, {"password", kPassword},
+                                                  {"send_url", "{{mock}}/send"}, {"max_length", "10"}}), {
+      {.label = "channel max_length splits on words", .text = "Hello there dear world",
+       .responses = {{kPath, Ok("m1")}, {kPath, Ok("m2")}, {kPath, Ok("m3")}}, .external_id = "m1",
+       .requests = {Req({{"content", "Hello"}}), Req({{"content", "there dear"}}), Req({{"content", "world"}})}},
   });
   RunSendCases(h, TestChannel("JS", "2020", "US", {{"username", "foo"}, {"password", kPassword}}), {
       {.label = "no send_url", .status = MsgStatus::kErrored, .error = "no send_url set for JS channel",

@@ -171,13 +171,40 @@ TEST(LineHandler, Send) {
       {.label = "429 with Retry-After", .urn = kUrn,
        .responses = {{path, {.status = 429, .body = "{}", .headers = {{"Retry-After", "7"}}}}},
        .status = MsgStatus::kErrored, .requests = {{.path = path}}, .throttled_for_seconds = 7},
-      {.label = "bad token (401): errored", .urn = kUrn,
-       .responses = {{path, {.status = 401, .body = R"({"message":"Authentication failed"})"}}},
-       .status = MsgStatus::kErrored, .error = "Authentication failed", .requests = {{.path = path}}},
+      {.label = "bad token (401): failed", .urn = kUrn,
+       .responses = {{path, {.status = 401, .body = R"({"message":"Authentication failed. Confirm that the access token in the authorization header is valid."})"}}},
+       .status = MsgStatus::kFailed, .error = "Authentication failed", .requests = {{.path = path}}},
+      {.label = "not allowed (403): failed", .urn = kUrn,
+       .responses = {{path, {.status = 403, .body = R"({"message":"Access to this API is not available for your account"})"}}},
+       .status = MsgStatus::kFailed, .error = "Access to this API is not available", .requests = {{.path = path}}},
       {.label = "server error", .urn = kUrn, .responses = {{path, {.status = 500, .body = "x"}}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 500", .requests = {{.path = path}}},
+      {.label = "503 with LINE's error body: retried", .urn = kUrn,
+       .responses = {{path, {.status = 503, .body = R"({"message":"Service Unavailable"})"}}},
+       .status = MsgStatus::kErrored, .error = "Service Unavailable (status 503)", .requests = {{.path = path}}},
+      {.label = "no sentMessages: the request id", .urn = kUrn,
+       .responses = {{path, {.body = "{}", .headers = {{"x-line-request-id", "fb2a8ae4-b7a8-4f6b-9ec1-6a4c6dbd0e2a"}}}}},
+       .external_id = "fb2a8ae4-b7a8-4f6b-9ec1-6a4c6dbd0e2a", .requests = {{.path = path}}},
+      {.label = "no id at all: still sent (LINE has no receipts to match)", .urn = kUrn,
+       .responses = {{path, {.body = "{}"}}}, .external_id = "", .requests = {{.path = path}}},
+      {.label = "a failed second request fails the msg", .text = "six", .urn = kUrn,
+       .attachments = {"image/png:https://a.b/1.png", "image/png:https://a.b/2.png", "image/png:https://a.b/3.png",
+                       "image/png:https://a.b/4.png", "image/png:https://a.b/5.png"},
+       .responses = {{path, Ok("9")}, {path, {.status = 400, .body = R"x({"message":"The request body has 1 error(s)","details":[{"message":"Length must be between 0 and 5000","property":"messages[0].text"}]})x"}}},
+       .status = MsgStatus::kFailed, .error = "messages[0].text: Length must be between 0 and 5000",
+       .requests = {{.path = path}, {.path = path}}},
       {.label = "no token: errored, no request", .urn = kUrn, .status = MsgStatus::kErrored, .error = "no auth_token set",
        .logs = 1, .setup = [](Channel& c) { c.config.erase("auth_token"); }},
+  });
+  Channel short_parts = LnChannel();
+  short_parts.config["max_length"] = "6";
+  RunSendCases(h, short_parts, {
+      {.label = "channel max_length: words, five parts per request, first request's id", .text = "one two three four five six seven",
+       .urn = kUrn, .responses = {{path, Ok("10")}, {path, Ok("11")}}, .external_id = "10",
+       .requests = {{.path = path, .body = Push(Text("one") + "," + Text("two") + "," + Text("three") + "," +
+                                                Text("four") + "," + Text("five"))},
+                    {.path = path, .headers = {{"x-line-retry-key", "0191e180-7d60-7000-aded-7d8b151c0001"}},
+                     .body = Push(Text("six") + "," + Text("seven"))}}},
   });
 }
 

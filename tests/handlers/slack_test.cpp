@@ -50,6 +50,40 @@ ReceiveCase SignedCase(ReceiveCase c) {
 
 const Micros kTs = 1355517523 * kMicrosPerSecond + 5;
 
+const std::string kUserToken = "xoxp-123456789012-123456789012-1234567890123-0123456789abcdef0123456789abcdef";
+const char* kSharePath = "/api/files.sharedPublicURL";
+
+// A message sharing two files, as the Events API posts it.
+std::string FileShare(bool first_already_public = false) {
+  return Message(R"("subtype":"file_share","text":"my pic","files":[{"id":"F024BERPE","created":1356032811,)"
+                 R"("timestamp":1356032811,"name":"1.png","title":"1.png","mimetype":"image/png","filetype":"png",)"
+                 R"("user":"U2147483697","mode":"hosted","is_external":false,"is_public":false,)"
+                 R"("public_url_shared":)" + std::string(first_already_public ? "true" : "false") +
+                 R"(,"url_private":"https://files.slack.com/files-pri/T024BE7LD-F024BERPE/1.png",)"
+                 R"("url_private_download":"https://files.slack.com/files-pri/T024BE7LD-F024BERPE/download/1.png",)"
+                 R"("permalink":"https://coolkids.slack.com/files/U2147483697/F024BERPE/1.png",)"
+                 R"("permalink_public":"https://slack-files.com/T024BE7LD-F024BERPE-8004f909b1"},)"
+                 R"({"id":"F2","name":"doc","mimetype":"","public_url_shared":false,)"
+                 R"("url_private":"https://files.slack.com/files-pri/T024BE7LD-F2/doc.pdf",)"
+                 R"("permalink_public":"https://slack-files.com/T024BE7LD-F2-c66246aa01"}])");
+}
+
+// files.sharedPublicURL's answer: the file object, now public.
+MockResponse Shared(const std::string& id, const std::string& name, const std::string& secret) {
+  return {.body = R"({"ok":true,"file":{"id":")" + id + R"(","name":")" + name + R"(","mode":"hosted",)"
+                  R"("url_private":"https://files.slack.com/files-pri/T024BE7LD-)" + id + "/" + name + R"(",)"
+                  R"("permalink_public":"https://slack-files.com/T024BE7LD-)" + id + "-" + secret + R"(",)"
+                  R"("is_public":false,"public_url_shared":true}})"};
+}
+
+// Gives the channel a user token and scripts files.sharedPublicURL.
+std::function<void(Channel&, MockProvider&)> WithUserToken(std::vector<MockResponse> answers) {
+  return [answers](Channel& c, MockProvider& p) {
+    c.config["user_token"] = kUserToken;
+    for (const auto& a : answers) p.On(kSharePath, a);
+  };
+}
+
 TEST(SlackHandler, Basics) {
   SlackHandler h;
   EXPECT_EQ(h.Code(), "SL");
@@ -74,13 +108,43 @@ TEST(SlackHandler, Receive) {
                             .received_on = kTs}}}),
       SignedCase({.label = "unicode", .body = Message(R"("text":"Muraho \u263a \ud83c\uddf7\ud83c\uddfc")"),
                   .msgs = {{.urn = "slack:U2147483697", .text = "Muraho ☺ 🇷🇼", .external_id = "1355517523.000005"}}}),
-      SignedCase({.label = "file share", .body = Message(
-                      R"("subtype":"file_share","text":"my pic","files":[{"id":"F1","name":"pic.png","mimetype":"image/png",)"
-                      R"("url_private":"https://files.slack.com/files-pri/T1-F1/pic.png"},)"
-                      R"({"id":"F2","name":"doc","url_private":"https://files.slack.com/files-pri/T1-F2/doc.pdf"}])"),
+      SignedCase({.label = "file share without a user token: private URLs, no call", .body = FileShare(),
                   .msgs = {{.urn = "slack:U2147483697", .text = "my pic", .external_id = "1355517523.000005",
-                            .attachments = {"image/png:https://files.slack.com/files-pri/T1-F1/pic.png",
-                                            "application/pdf:https://files.slack.com/files-pri/T1-F2/doc.pdf"}}}}),
+                            .attachments = {"image/png:https://files.slack.com/files-pri/T024BE7LD-F024BERPE/1.png",
+                                            "application/pdf:https://files.slack.com/files-pri/T024BE7LD-F2/doc.pdf"}}},
+                  .extra_logs = 0}),
+      SignedCase({.label = "file share made public", .body = FileShare(),
+                  .msgs = {{.urn = "slack:U2147483697", .text = "my pic", .external_id = "1355517523.000005",
+                            .attachments = {"image/png:https://files.slack.com/files-pri/T024BE7LD-F024BERPE/1.png?pub_secret=8004f909b1",
+                                            "application/pdf:https://files.slack.com/files-pri/T024BE7LD-F2/doc.pdf?pub_secret=c66246aa01"}}},
+                  .setup = WithUserToken({Shared("F024BERPE", "1.png", "8004f909b1"), Shared("F2", "doc.pdf", "c66246aa01")}),
+                  .extra_logs = 2}),
+      SignedCase({.label = "public sharing not allowed: kept private, msg stored", .body = FileShare(),
+                  .msgs = {{.urn = "slack:U2147483697", .text = "my pic", .external_id = "1355517523.000005",
+                            .attachments = {"image/png:https://files.slack.com/files-pri/T024BE7LD-F024BERPE/1.png",
+                                            "application/pdf:https://files.slack.com/files-pri/T024BE7LD-F2/doc.pdf"}}},
+                  .setup = WithUserToken({{.body = R"({"ok":false,"error":"not_allowed"})"},
+                                          {.body = R"({"ok":false,"error":"not_allowed"})"}}),
+                  .extra_logs = 2}),
+      SignedCase({.label = "one share fails (500), the other is public", .body = FileShare(),
+                  .msgs = {{.urn = "slack:U2147483697", .text = "my pic", .external_id = "1355517523.000005",
+                            .attachments = {"image/png:https://files.slack.com/files-pri/T024BE7LD-F024BERPE/1.png",
+                                            "application/pdf:https://files.slack.com/files-pri/T024BE7LD-F2/doc.pdf?pub_secret=c66246aa01"}}},
+                  .setup = WithUserToken({{.status = 500, .body = "oops", .content_type = "text/plain"},
+                                          Shared("F2", "doc.pdf", "c66246aa01")}),
+                  .extra_logs = 2}),
+      SignedCase({.label = "answer without permalink_public: kept private", .body = FileShare(),
+                  .msgs = {{.urn = "slack:U2147483697", .text = "my pic", .external_id = "1355517523.000005",
+                            .attachments = {"image/png:https://files.slack.com/files-pri/T024BE7LD-F024BERPE/1.png",
+                                            "application/pdf:https://files.slack.com/files-pri/T024BE7LD-F2/doc.pdf?pub_secret=c66246aa01"}}},
+                  .setup = WithUserToken({{.body = R"({"ok":true,"file":{"id":"F024BERPE"}})"},
+                                          Shared("F2", "doc.pdf", "c66246aa01")}),
+                  .extra_logs = 2}),
+      SignedCase({.label = "file already public: no call for it", .body = FileShare(true),
+                  .msgs = {{.urn = "slack:U2147483697", .text = "my pic", .external_id = "1355517523.000005",
+                            .attachments = {"image/png:https://files.slack.com/files-pri/T024BE7LD-F024BERPE/1.png?pub_secret=8004f909b1",
+                                            "application/pdf:https://files.slack.com/files-pri/T024BE7LD-F2/doc.pdf?pub_secret=c66246aa01"}}},
+                  .setup = WithUserToken({Shared("F2", "doc.pdf", "c66246aa01")}), .extra_logs = 1}),
       SignedCase({.label = "thread broadcast", .body = Message(R"("subtype":"thread_broadcast","text":"hi")"),
                   .msgs = {{.urn = "slack:U2147483697", .text = "hi", .external_id = "1355517523.000005"}}}),
       SignedCase({.label = "bot message ignored", .body = Message(R"("bot_id":"B123","text":"from a bot")"),
@@ -168,8 +232,16 @@ TEST(SlackHandler, Send) {
       {.label = "channel_not_found fails", .urn = urn, .responses = {{kPath, Fail("channel_not_found")}},
        .status = MsgStatus::kFailed, .error = "received error from slack: channel_not_found",
        .requests = {{.path = kPath}}},
-      {.label = "invalid_auth errors", .urn = urn, .responses = {{kPath, Fail("invalid_auth")}},
-       .status = MsgStatus::kErrored, .error = "invalid_auth", .requests = {{.path = kPath}}},
+      {.label = "not_in_channel fails", .urn = urn, .responses = {{kPath, Fail("not_in_channel")}},
+       .status = MsgStatus::kFailed, .error = "received error from slack: not_in_channel", .requests = {{.path = kPath}}},
+      {.label = "invalid_auth fails", .urn = urn, .responses = {{kPath, Fail("invalid_auth")}},
+       .status = MsgStatus::kFailed, .error = "invalid_auth", .requests = {{.path = kPath}}},
+      {.label = "token_revoked fails", .urn = urn, .responses = {{kPath, Fail("token_revoked")}},
+       .status = MsgStatus::kFailed, .error = "token_revoked", .requests = {{.path = kPath}}},
+      {.label = "service_unavailable is retried", .urn = urn, .responses = {{kPath, Fail("service_unavailable")}},
+       .status = MsgStatus::kErrored, .error = "service_unavailable", .requests = {{.path = kPath}}},
+      {.label = "an error Slack adds later is retried", .urn = urn, .responses = {{kPath, Fail("brand_new_error")}},
+       .status = MsgStatus::kErrored, .error = "brand_new_error", .requests = {{.path = kPath}}},
       {.label = "HTTP 429 with Retry-After throttles", .urn = urn,
        .responses = {{kPath, {.status = 429, .body = R"({"ok":false,"error":"ratelimited"})",
                               .headers = {{"Retry-After", "30"}}}}},
@@ -181,15 +253,68 @@ TEST(SlackHandler, Send) {
       {.label = "server error", .urn = urn,
        .responses = {{kPath, {.status = 500, .body = "oops", .content_type = "text/plain"}}},
        .status = MsgStatus::kErrored, .requests = {{.path = kPath}}},
-      {.label = "ok without ts", .urn = urn, .responses = {{kPath, {.body = R"({"ok":true})"}}},
-       .status = MsgStatus::kErrored, .error = "no 'ts' in response", .requests = {{.path = kPath}}},
+      {.label = "ok without ts: failed, it was posted", .urn = urn,
+       .responses = {{kPath, {.body = R"({"ok":true,"channel":"D024BE91L"})"}}},
+       .status = MsgStatus::kFailed, .error = "no 'ts' in response", .requests = {{.path = kPath}}},
+      {.label = "unreadable 200: failed, it may have been posted", .urn = urn,
+       .responses = {{kPath, {.body = "<html>ok</html>", .content_type = "text/html"}}},
+       .status = MsgStatus::kFailed, .error = "no 'ok' in response", .requests = {{.path = kPath}}},
+      {.label = "404 without a body: failed", .urn = urn,
+       .responses = {{kPath, {.status = 404, .body = "Not Found", .content_type = "text/plain"}}},
+       .status = MsgStatus::kFailed, .error = "received non 200 status: 404", .requests = {{.path = kPath}}},
       {.label = "a failed second part fails the send", .text = long_text, .urn = urn,
        .responses = {{kPath, Ok("1.1")}, {kPath, Fail("msg_too_long")}}, .status = MsgStatus::kFailed,
        .error = "msg_too_long", .requests = {{.path = kPath}, {.path = kPath}}},
       {.label = "no bot token: no request", .urn = urn, .status = MsgStatus::kErrored,
        .error = "no bot_token set for SL channel", .logs = 1,
        .setup = [](Channel& c) { c.config.erase("bot_token"); }},
+      {.label = "channel max_length splits on words", .text = "Muraho neza cyane", .urn = urn,
+       .responses = {{kPath, Ok("2.1")}, {kPath, Ok("2.2")}}, .external_id = "2.1",
+       .requests = {{.path = kPath, .body = R"({"channel":"U2147483697","text":"Muraho neza"})"},
+                    {.path = kPath, .body = R"({"channel":"U2147483697","text":"cyane"})"}},
+       .setup = [](Channel& c) { c.config["max_length"] = "12"; }},
   });
+}
+
+// What making a file public asks of Slack, and what a failure leaves for
+// the operator.
+TEST(SlackHandler, FileShareRequestAndFailureLog) {
+  SlackHandler h;
+  EXPECT_TRUE(h.ReceiveMayCallOut());
+  MockProvider provider;
+  provider.On(kSharePath, Shared("F024BERPE", "1.png", "8004f909b1"));
+  provider.On(kSharePath, {.body = R"({"ok":false,"error":"public_video_not_allowed"})"});
+  Channel channel = SlChannel();
+  channel.config["base_url"] = provider.url();
+  channel.config["user_token"] = kUserToken;
+  const std::string body = FileShare();
+  std::map<std::string, std::string> headers = Signed(body);
+  headers["content-type"] = kJson;
+  auto request = WebhookRequest::Build("POST", "/c/sl/" + std::string(kTestChannelUUID) + "/receive", headers, body,
+                                       kTestBaseUrl, "receive");
+  auto http = NewPocoHttpClient();
+  HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+  WebhookResult r = h.Receive(h.Routes()[0], channel, request, ctx);
+  ASSERT_EQ(r.error, "");
+  ASSERT_EQ(r.msgs.size(), 1u);
+
+  auto requests = provider.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].path, kSharePath);
+  EXPECT_EQ(requests[0].headers["authorization"], "Bearer " + kUserToken);  // the user's token, not the bot's
+  EXPECT_EQ(requests[0].form["file"], "F024BERPE");
+  EXPECT_EQ(requests[1].form["file"], "F2");
+
+  ASSERT_EQ(r.extra_logs.size(), 2u);
+  EXPECT_EQ(r.extra_logs[0].error, "");
+  EXPECT_NE(r.extra_logs[1].error.find("file F2 kept private: received error from slack: public_video_not_allowed"),
+            std::string::npos)
+      << r.extra_logs[1].error;
+  for (const auto& log : r.extra_logs) {
+    EXPECT_EQ(log.request.find(kUserToken), std::string::npos);
+    EXPECT_FALSE(log.msg_id.has_value());
+  }
 }
 
 }  // namespace

@@ -173,6 +173,27 @@ TEST_F(RecvTest, BadSignatureIs401AndStoresNothing) {
   EXPECT_EQ(logs.find("sekrit-token"), std::string::npos);
 }
 
+// A provider that needs its own answer gets it for what we ignore too:
+// Jasmin re-sends a receipt until it is answered "ACK/Jasmin", so one with
+// a status we do not know is ignored with that answer, and the reason is
+// in the channel log.
+TEST_F(RecvTest, AnIgnoredWebhookStillGetsTheProvidersAnswer) {
+  std::string js = Ctl({"channel", "add", "--type", "JS", "--address", "2020", "--country", "RW", "--config",
+                        "username=foo", "--config", "password=js-s3cret", "--config", "send_url=http://x/send"})
+                       .out.substr(0, 36);
+  StartRecv();
+  auto r = Post("/c/js/" + js + "/status", "id=ext1&message_status=BORKED&level=1");
+  EXPECT_EQ(r.status_code, 200) << r.body;
+  EXPECT_EQ(r.body, "ACK/Jasmin");
+  std::string logs;
+  for (int i = 0; i < 50 && logs.find("Request Ignored") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    logs = Ctl({"logs", "--json"}).out;
+  }
+  EXPECT_NE(logs.find("Request Ignored: ignoring unknown status 'BORKED'"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find("js-s3cret"), std::string::npos);
+}
+
 TEST_F(RecvTest, EventsFollowCatchesUpThenGoesLiveWithoutGapOrDuplicate) {
   StartRecv();
   for (int i = 0; i < 5; ++i) ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=before").status_code, 200);
