@@ -15,6 +15,8 @@ const char* kDefaultApiUrl = "https://api.infobip.com";
 // the same shape with `content.messageSegments`.
 const char* kSmsPath = "/sms/3/messages";
 const char* kMmsPath = "/mms/2/messages";
+// Channel config: "false" sends attachments as links in an SMS.
+const char* kMmsConfig = "mms";
 
 // Infobip concatenates long SMS itself; texts longer than this (or the
 // channel's max_length) go as several messages. Only the first part
@@ -335,13 +337,16 @@ SendResult InfobipHandler::Send(const Channel& channel, const Msg& msg, HandlerC
   const size_t max_length = handlers::MaxLength(channel, kMaxMsgLength);
 
   // One request per part: a msg with attachments is one MMS; a text is one
-  // SMS per part, the first carrying our msg id and the report URL.
+  // SMS per part, the first carrying our msg id and the report URL. Where
+  // MMS does not reach (it is mostly a North American service), mms=false
+  // sends attachments as links in the text, as channels did before.
+  const bool mms = channel.ConfigOr(kMmsConfig, "true") != "false";
   std::vector<std::pair<std::string, json::ObjectPtr>> requests;
-  if (!msg.attachments.empty()) {
+  if (!msg.attachments.empty() && mms) {
     requests.push_back({kMmsPath, Request(channel.address, Destinations(to, std::to_string(msg.id)),
                                           MmsContent(msg, max_length), Webhooks(notify_url))});
   } else {
-    const auto parts = handlers::SplitText(msg.text, max_length);
+    const auto parts = handlers::SplitText(mms ? msg.text : TextAndAttachments(msg), max_length);
     for (size_t i = 0; i < parts.size(); ++i) {
       json::ObjectPtr content = json::NewObject();
       content->set("text", parts[i]);

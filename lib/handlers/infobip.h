@@ -9,7 +9,9 @@
 // recommended scheme) or username and password (basic auth, as channels
 // made for the reference have); base_url, the account's personal base URL
 // ("xyz.api.infobip.com", a scheme is optional; default
-// https://api.infobip.com); max_length (SMS parts, default 1600).
+// https://api.infobip.com); max_length (SMS parts, default 1600); mms
+// ("false": attachments go as links in the SMS text, for destinations MMS
+// does not reach; default true).
 //
 // Outcomes: a send answer whose status group is REJECTED or UNDELIVERABLE,
 // or a 4xx but 429, fails the msg (F) with Infobip's status name as the

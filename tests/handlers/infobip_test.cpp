@@ -299,6 +299,13 @@ TEST(InfobipHandler, Send) {
                         kMmsPath)}},
   });
 
+  RunSendCases(h, TestChannel("IB", "2020", "NG", {{"username", "user1"}, {"password", kPassword}, {"mms", "false"}}), {
+      {.label = "mms=false: attachments as links in the SMS", .text = "My pic!",
+       .attachments = {"image/jpeg:https://foo.bar/image.jpg"},
+       .responses = {{kSmsPath, Answer(1, "PENDING_ACCEPTED")}}, .external_id = "10",
+       .requests = {Req(Body("My pic!\\nhttps://foo.bar/image.jpg"))}},
+  });
+
   // Theme 7: an API key is sent as "App <key>" and wins over a username
   // and password.
   RunSendCases(h, TestChannel("IB", "2020", "NG", {{"api_key", kApiKey}, {"username", "user1"}, {"password", kPassword}}), {
