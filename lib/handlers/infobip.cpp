@@ -9,14 +9,19 @@ namespace courier {
 namespace {
 
 const char* kDefaultApiUrl = "https://api.infobip.com";
-// The reference posts to /sms/1/text/advanced, which Infobip has retired
-// in favour of /sms/2/text/advanced (same body and answer shape, basic
-// auth still accepted); we follow the provider.
-const char* kSendPath = "/sms/2/text/advanced";
+// Infobip's current endpoints. The reference posted to the retired
+// /sms/1/text/advanced; SMS v3 takes the same destinations with the text
+// under `content` and the report settings under `webhooks`, and MMS v2
+// the same shape with `content.messageSegments`.
+const char* kSmsPath = "/sms/3/messages";
+const char* kMmsPath = "/mms/2/messages";
+// Channel config: "false" sends attachments as links in an SMS.
+const char* kMmsConfig = "mms";
 
-// Infobip concatenates long SMS itself; texts longer than this go as
-// several messages. Only the first part carries our msg id and the
-// notifyUrl, so delivery reports are for the msg as a whole.
+// Infobip concatenates long SMS itself; texts longer than this (or the
+// channel's max_length) go as several messages. Only the first part
+// carries our msg id and asks for delivery reports, so reports are for
+// the msg as a whole.
 constexpr size_t kMaxMsgLength = 1600;
 
 // Delivery report status.groupName to ours (Infobip "Message status
@@ -31,11 +36,6 @@ const std::map<std::string, MsgStatus>& StatusTable() {
   };
   return table;
 }
-const std::vector<std::string>& StatusNames() {
-  static const std::vector<std::string> names = {"PENDING", "EXPIRED", "DELIVERED", "REJECTED", "UNDELIVERABLE"};
-  return names;
-}
-
 // Send-answer status groups.
 constexpr int64_t kGroupPending = 1;
 constexpr int64_t kGroupUndeliverable = 2;
@@ -63,6 +63,25 @@ std::optional<std::string> Text(const json::ObjectPtr& o, const std::string& key
   return handlers::JsonScalarText(o->get(key));
 }
 
+// An MMS result (Infobip's MO_MMS_2 inbound format) carries its content
+// as `message[]` segments: text ones ({"contentType": "text/plain",
+// "value": ...}) are joined with a newline into the msg's text, media ones
+// ({"contentType": "image/jpeg", "url": ...}) become attachments.
+void ReadMmsSegments(const json::ArrayPtr& segments, std::string& text, std::vector<std::string>& attachments) {
+  for (size_t i = 0; i < segments->size(); ++i) {
+    json::ObjectPtr segment = segments->getObject(i);
+    if (!segment) continue;
+    const std::string type = Text(segment, "contentType").value_or("");
+    const std::string url = Text(segment, "url").value_or("");
+    if (!url.empty()) {
+      const std::string mime = type.empty() ? handlers::MimeTypeFromPath(url) : type;
+      attachments.push_back(mime.empty() ? url : mime + ":" + url);
+    } else if (auto value = Text(segment, "value")) {
+      if (!value->empty()) text += (text.empty() ? "" : "\n") + *value;
+    }
+  }
+}
+
 WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) {
   auto body = handlers::ParseJsonBody(request);
   if (!body.ok()) return WebhookResult::Error(body.status().message());
@@ -75,6 +94,7 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
   for (size_t i = 0; i < results->size(); ++i) {
     json::ObjectPtr result = results->getObject(i);
     if (!result) return WebhookResult::Error("field 'results' must hold objects");
+    json::ArrayPtr segments = result->getArray("message");
     std::vector<std::string> errors;
     auto need = [&](const char* key) {
       auto v = Text(result, key);
@@ -83,16 +103,20 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
     };
     const std::string id = need("messageId");
     const std::string from = need("from");
-    const std::string text = need("text");
+    // An SMS has `text` (possibly empty); an MMS has `message[]` instead.
+    std::string text = segments ? Text(result, "text").value_or("") : need("text");
     if (!errors.empty()) {
       std::string joined;
       for (const auto& e : errors) joined += (joined.empty() ? "" : "; ") + e;
       return WebhookResult::Error(joined);
     }
+    std::vector<std::string> attachments;
+    if (segments) ReadMmsSegments(segments, text, attachments);
     auto urn = handlers::TelURN(from, channel);
     if (!urn.ok()) return WebhookResult::Error(urn.status().message());
     Msg msg = handlers::IncomingMsg(channel, *urn, text);
     msg.external_id = id;
+    msg.attachments = std::move(attachments);
     const std::string date = Text(result, "receivedAt").value_or("");
     if (!date.empty()) {
       auto received_on = ParseDate(date);
@@ -104,29 +128,178 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
   return r;
 }
 
+// Delivery reports of SMS v3 and MMS v2 (and of the older APIs) share the
+// shape results[{messageId, status{groupId, groupName, id, name,
+// description}, error{...}, ...}]. Each report stands alone: one we cannot
+// use is skipped with the reason, and the others are still written.
 WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& request) {
   auto body = handlers::ParseJsonBody(request);
   if (!body.ok()) return WebhookResult::Error(body.status().message());
   json::ArrayPtr results = (*body)->getArray("results");
   if (!results || results->size() == 0) return WebhookResult::Error("field 'results' required");
-  WebhookResult r;
-  // The reference reads results[0] only; Infobip may batch reports, so
-  // every result is read.
+  handlers::Collector c;
   for (size_t i = 0; i < results->size(); ++i) {
     json::ObjectPtr result = results->getObject(i);
     const std::string id = Text(result, "messageId").value_or("");
     json::ObjectPtr status = result ? result->getObject("status") : nullptr;
     const std::string group = Text(status, "groupName").value_or("");
-    if (id.empty()) return WebhookResult::Error("field 'messageId' required");
-    if (group.empty()) return WebhookResult::Error("field 'status.groupName' required");
+    if (id.empty()) return c.Fail("field 'messageId' required");
+    if (group.empty()) return c.Fail("field 'status.groupName' required");
     // We sent our msg id as messageId; reports for other ids (parts after
     // the first, messages sent elsewhere) cannot be matched.
-    if (!AllDigits(id) || id.size() > 18) return WebhookResult::Error("invalid messageId '" + id + "'");
+    if (!AllDigits(id) || id.size() > 18) {
+      c.skipped.push_back("messageId '" + id + "' is not one of ours, ignored");
+      continue;
+    }
     auto mapped = handlers::MapStatus(StatusTable(), group);
-    if (!mapped) return WebhookResult::Error(handlers::UnknownStatusError(group, StatusNames()));
-    r.statuses.push_back(handlers::StatusForId(channel, std::stoll(id), *mapped));
+    if (!mapped) {
+      c.skipped.push_back("unknown status '" + group + "', ignored");
+      continue;
+    }
+    StatusUpdate update = handlers::StatusForId(channel, std::stoll(id), *mapped);
+    if (*mapped == MsgStatus::kFailed) {
+      const std::string name = Text(status, "name").value_or(group);
+      const std::string description = Text(status, "description").value_or("");
+      update.error_reason = name + (description.empty() ? "" : ": " + description);
+    }
+    c.result.statuses.push_back(std::move(update));
   }
-  return r;
+  return c.Finish();
+}
+
+// The account's API base: base_url as given ("xyz.api.infobip.com" as
+// Infobip's portal shows it gets https://), else Infobip's shared one.
+std::string ApiBase(const Channel& channel) {
+  std::string base = handlers::BaseUrl(channel, kDefaultApiUrl);
+  if (base.find("://") == std::string::npos) base = "https://" + base;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
+// What a send answer says: {"bulkId": ..., "messages": [{"messageId": ...,
+// "status": {"groupId": 1, "groupName": "PENDING", "name":
+// "PENDING_ACCEPTED", ...}, "destination": ...}]}, or for a refused
+// request {"errorCode": "E400", "description": ..., "violations": [...]}
+// (the current APIs) or {"requestError": {"serviceException": {"text":
+// ...}}} (the older ones).
+struct Answer {
+  std::string error;  // "" when accepted
+  bool permanent = false;
+  bool stopped = false;
+  bool without_id = false;
+  std::string message_id;
+};
+
+Answer ReadAnswer(const HttpExchange& exchange, const std::string& transport_error) {
+  Answer a;
+  auto parsed = json::ParseObject(exchange.body);
+  if (!exchange.ok()) {
+    a.error = transport_error;
+    if (parsed.ok() && exchange.status_code != 429) {
+      json::ObjectPtr re = (*parsed)->getObject("requestError");
+      json::ObjectPtr se = re ? re->getObject("serviceException") : nullptr;
+      std::string text = Text(se, "text").value_or("");
+      if (text.empty()) text = Text(*parsed, "description").value_or("");
+      if (!text.empty()) a.error += ": " + text;
+    }
+    return a;
+  }
+  json::ArrayPtr answers = parsed.ok() ? (*parsed)->getArray("messages") : nullptr;
+  json::ObjectPtr answer = answers && answers->size() > 0 ? answers->getObject(0) : nullptr;
+  json::ObjectPtr status = answer ? answer->getObject("status") : nullptr;
+  if (!status) {
+    // A 2xx we cannot read may still be a message Infobip took.
+    a.error = "unable to parse response body";
+    a.without_id = true;
+    return a;
+  }
+  const int64_t group = json::GetInt(status, "groupId").value_or(0);
+  const std::string name = Text(status, "name").value_or("");
+  if (group != kGroupPending && group != kGroupDelivered) {
+    a.error = "received error status: '" + name + "'";
+    const std::string description = Text(status, "description").value_or("");
+    if (!description.empty()) a.error += " (" + description + ")";
+    a.permanent = group == kGroupRejected || group == kGroupUndeliverable;
+    a.stopped = IsOptOut(name);
+    return a;
+  }
+  a.message_id = Text(answer, "messageId").value_or("");
+  if (a.message_id.empty()) {
+    a.error = "unable to get messageId from response body";
+    a.without_id = true;
+  }
+  return a;
+}
+
+// {"to": ..., "messageId": <our id>} as the only destination.
+json::ArrayPtr Destinations(const std::string& to, const std::string& message_id) {
+  json::ObjectPtr destination = json::NewObject();
+  destination->set("to", to);
+  if (!message_id.empty()) destination->set("messageId", message_id);
+  json::ArrayPtr destinations = json::NewArray();
+  destinations->add(destination);
+  return destinations;
+}
+
+// Delivery reports for the msg come to our "delivered" route as JSON with
+// intermediate ones (S) too; `notify_url` empty asks for none (the parts
+// after the first, whose reports could not be matched).
+json::ObjectPtr Webhooks(const std::string& notify_url) {
+  json::ObjectPtr delivery = json::NewObject();
+  if (notify_url.empty()) {
+    delivery->set("notify", false);
+  } else {
+    delivery->set("url", notify_url);
+    delivery->set("intermediateReport", true);
+  }
+  json::ObjectPtr webhooks = json::NewObject();
+  webhooks->set("delivery", delivery);
+  if (!notify_url.empty()) webhooks->set("contentType", "application/json");
+  return webhooks;
+}
+
+json::ObjectPtr Request(const std::string& sender, json::ArrayPtr destinations, json::ObjectPtr content,
+                        json::ObjectPtr webhooks) {
+  json::ObjectPtr message = json::NewObject();
+  message->set("sender", sender);
+  message->set("destinations", destinations);
+  message->set("content", content);
+  message->set("webhooks", webhooks);
+  json::ArrayPtr messages = json::NewArray();
+  messages->add(message);
+  json::ObjectPtr payload = json::NewObject();
+  payload->set("messages", messages);
+  return payload;
+}
+
+// MMS v2 content: the text as TEXT segments (each at most `max_length`),
+// then each attachment as a LINK segment Infobip fetches.
+json::ObjectPtr MmsContent(const Msg& msg, size_t max_length) {
+  json::ArrayPtr segments = json::NewArray();
+  if (!msg.text.empty()) {
+    for (const auto& part : handlers::SplitText(msg.text, max_length)) {
+      json::ObjectPtr segment = json::NewObject();
+      segment->set("type", "TEXT");
+      segment->set("text", part);
+      segments->add(segment);
+    }
+  }
+  for (const auto& attachment : msg.attachments) {
+    auto [mime, url] = SplitAttachment(attachment);
+    if (mime.find('/') == std::string::npos) {  // a bare URL: "https" is no type
+      mime.clear();
+      url = attachment;
+    }
+    if (mime.empty()) mime = handlers::MimeTypeFromPath(url);
+    json::ObjectPtr segment = json::NewObject();
+    segment->set("type", "LINK");
+    segment->set("contentType", mime.empty() ? "application/octet-stream" : mime);
+    segment->set("contentUrl", url);
+    segments->add(segment);
+  }
+  json::ObjectPtr content = json::NewObject();
+  content->set("messageSegments", segments);
+  return content;
 }
 
 }  // namespace
@@ -146,90 +319,73 @@ WebhookResult InfobipHandler::Receive(const Route& route, const Channel& channel
 }
 
 SendResult InfobipHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  const std::string api_key = channel.ConfigOr(config_keys::kApiKey);
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kUsername, config_keys::kPassword}, ctx.clock.Now())) return *missing;
-  const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + kSendPath;
-  const std::string to = msg.urn.substr(msg.urn.find(':') + 1);
+  if (api_key.empty()) {
+    // Without an API key, the reference's username and password.
+    if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kUsername, config_keys::kPassword},
+                                               ctx.clock.Now()))
+      return *missing;
+  }
+  if (msg.text.empty() && msg.attachments.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
+
+  const std::string base = ApiBase(channel);
+  std::string to = msg.urn.substr(msg.urn.find(':') + 1);
+  if (!to.empty() && to[0] == '+') to.erase(0, 1);  // Infobip's numbers are bare: 41793026727
   const std::string notify_url = ctx.base_url + "/c/ib/" + channel.uuid + "/delivered";
+  const size_t max_length = handlers::MaxLength(channel, kMaxMsgLength);
+
+  // One request per part: a msg with attachments is one MMS; a text is one
+  // SMS per part, the first carrying our msg id and the report URL. Where
+  // MMS does not reach (it is mostly a North American service), mms=false
+  // sends attachments as links in the text, as channels did before.
+  const bool mms = channel.ConfigOr(kMmsConfig, "true") != "false";
+  std::vector<std::pair<std::string, json::ObjectPtr>> requests;
+  if (!msg.attachments.empty() && mms) {
+    requests.push_back({kMmsPath, Request(channel.address, Destinations(to, std::to_string(msg.id)),
+                                          MmsContent(msg, max_length), Webhooks(notify_url))});
+  } else {
+    const auto parts = handlers::SplitText(mms ? msg.text : TextAndAttachments(msg), max_length);
+    for (size_t i = 0; i < parts.size(); ++i) {
+      json::ObjectPtr content = json::NewObject();
+      content->set("text", parts[i]);
+      requests.push_back({kSmsPath, Request(channel.address, Destinations(to, i == 0 ? std::to_string(msg.id) : ""),
+                                            content, Webhooks(i == 0 ? notify_url : ""))});
+    }
+  }
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  const auto parts = handlers::SplitText(TextAndAttachments(msg), kMaxMsgLength);
-  for (size_t i = 0; i < parts.size(); ++i) {
-    json::ObjectPtr destination = json::NewObject();
-    destination->set("to", to);
-    if (i == 0) destination->set("messageId", std::to_string(msg.id));
-    json::ArrayPtr destinations = json::NewArray();
-    destinations->add(destination);
-    json::ObjectPtr message = json::NewObject();
-    message->set("from", channel.address);
-    message->set("destinations", destinations);
-    message->set("text", parts[i]);
-    if (i == 0) {
-      message->set("notifyContentType", "application/json");
-      message->set("intermediateReport", true);
-      message->set("notifyUrl", notify_url);
-    }
-    json::ArrayPtr messages = json::NewArray();
-    messages->add(message);
-    json::ObjectPtr payload = json::NewObject();
-    payload->set("messages", messages);
-
+  for (size_t i = 0; i < requests.size(); ++i) {
     HttpRequestSpec req;
     req.method = "POST";
-    req.url = url;
+    req.url = base + requests[i].first;
     req.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
-    req.body = json::Stringify(payload);
-    req.basic_user = username;
-    req.basic_password = password;
+    if (!api_key.empty()) {
+      req.headers.push_back({"Authorization", "App " + api_key});
+    } else {
+      req.basic_user = username;
+      req.basic_password = password;
+    }
+    req.body = json::Stringify(requests[i].second);
     auto call = handlers::MakeCall(ctx, channel, msg, req);
     const HttpExchange exchange = call.exchange;
-    const bool ok = call.ok();
+    const Answer answer = ReadAnswer(exchange, call.log.error);
     ChannelLog log = std::move(call.log);
-
-    std::string error;
-    bool permanent = false, stopped = false;
-    std::string part_id;
-    if (!ok) {
-      error = log.error;
-      // {"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}
-      auto parsed = json::ParseObject(exchange.body);
-      if (parsed.ok()) {
-        json::ObjectPtr re = (*parsed)->getObject("requestError");
-        json::ObjectPtr se = re ? re->getObject("serviceException") : nullptr;
-        const std::string text = Text(se, "text").value_or("");
-        if (!text.empty() && exchange.status_code != 429) error += ": " + text;
-      }
-    } else {
-      auto parsed = json::ParseObject(exchange.body);
-      json::ArrayPtr answers = parsed.ok() ? (*parsed)->getArray("messages") : nullptr;
-      json::ObjectPtr answer = answers && answers->size() > 0 ? answers->getObject(0) : nullptr;
-      json::ObjectPtr status = answer ? answer->getObject("status") : nullptr;
-      if (!status) {
-        error = "unable to parse response body";
-      } else {
-        const int64_t group = json::GetInt(status, "groupId").value_or(0);
-        const std::string name = Text(status, "name").value_or("");
-        part_id = Text(answer, "messageId").value_or("");
-        if (group != kGroupPending && group != kGroupDelivered) {
-          error = "received error status: '" + name + "'";
-          permanent = group == kGroupRejected || group == kGroupUndeliverable;
-          stopped = IsOptOut(name);
-        }
-      }
-    }
-    if (!error.empty() && log.error.empty()) log.error = error;
+    if (!answer.error.empty()) log.error = answer.error;
     logs.push_back(std::move(log));
-    if (!error.empty()) {
-      if (permanent) {
-        SendResult r = handlers::Failed(error, std::move(logs));
-        r.stop_contact = stopped;
+
+    if (!answer.error.empty()) {
+      if (answer.without_id) return handlers::AcceptedWithoutId(answer.error, std::move(logs));
+      if (answer.permanent) {
+        SendResult r = handlers::Failed(answer.error, std::move(logs));
+        r.stop_contact = answer.stopped;
         return r;
       }
-      return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
+      return handlers::FailedAnswer(answer.error, std::move(logs), exchange);
     }
-    if (i == 0) external_id = part_id;
+    if (i == 0) external_id = answer.message_id;
   }
   // Acceptance (PENDING) is W here; the reference wrote S, but the
   // delivery report we asked for brings S/D.

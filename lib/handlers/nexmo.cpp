@@ -18,8 +18,9 @@ namespace {
 const char* kDefaultApiUrl = "https://rest.nexmo.com";
 const char* kFormContentType = "application/x-www-form-urlencoded";
 
-// Longer texts go as several requests (reference v1.0.28: 1600); Vonage
-// concatenates each request's text itself.
+// Longer texts go as several requests (reference v1.0.28: 1600), or
+// shorter ones when the channel's max_length says so; Vonage concatenates
+// each request's text itself.
 constexpr size_t kMaxMsgLength = 1600;
 
 // Config keys. The reference's nexmo_api_key / nexmo_api_secret are the
@@ -34,14 +35,13 @@ const char* kSignatureMethod = "signature_method";
 
 // Delivery receipt `status` values (Vonage "Delivery receipts"). The
 // reference: delivered -> D, accepted/buffered -> S, expired/failed/
-// rejected -> F, unknown -> W.
+// rejected -> F, unknown -> W. Any other value is answered 200 and
+// ignored with an info entry: Vonage resends a refused receipt for a day.
 const std::map<std::string, MsgStatus> kStatuses = {
     {"delivered", MsgStatus::kDelivered}, {"accepted", MsgStatus::kSent}, {"buffered", MsgStatus::kSent},
     {"expired", MsgStatus::kFailed},      {"failed", MsgStatus::kFailed}, {"rejected", MsgStatus::kFailed},
     {"unknown", MsgStatus::kWired},
 };
-const std::vector<std::string> kStatusNames = {"delivered", "accepted", "buffered", "expired",
-                                               "failed",    "rejected", "unknown"};
 
 // Vonage DLR err-code 9 on a failed/rejected receipt: "the user has
 // requested not to receive messages from the sending number" (Vonage
@@ -49,15 +49,25 @@ const std::vector<std::string> kStatusNames = {"delivered", "accepted", "buffere
 // the contact.
 const char* kDlrOptedOut = "9";
 
-// SMS API response `status` codes (Vonage "Troubleshooting SMS").
+// SMS API response `status` codes (Vonage "Troubleshooting SMS", "SMS API
+// errors"): 0 success; 1 throttled and 10 too many binds ("back-off and
+// retry") re-queue the msg; 5 internal error is E. The rest can only be
+// answered the same way again, so the msg fails at once:
+//   2 missing parameters, 3 invalid parameters, 4 invalid credentials,
+//   6 invalid message (unroutable), 7 number barred (the recipient is
+//   blacklisted: the contact is stopped too), 8 partner account barred,
+//   9 partner quota violation (no credit left), 11 account not enabled for
+//   HTTP, 12 message too long, 14 invalid signature, 15 invalid sender
+//   address, 22 invalid network code, 23 invalid callback URL,
+//   29 non-whitelisted destination, 32 signature and API secret
+//   disallowed, 33 number de-activated.
+// A code outside the table is E: it may be one Vonage added since.
 const char* kStatusOk = "0";
-const char* kStatusThrottled = "1";         // faster than the account's limit
-const char* kStatusTooManyBinds = "10";     // "back-off and retry"
-const char* kStatusNumberBarred = "7";      // recipient blacklisted (opted out): stop
-// Answers that will not change on retry: invalid parameters, invalid
-// message (unroutable number), number barred, message too long, invalid
-// sender address.
-const std::vector<std::string> kPermanentStatuses = {"3", "6", "7", "12", "15"};
+const char* kStatusThrottled = "1";
+const char* kStatusTooManyBinds = "10";
+const char* kStatusNumberBarred = "7";
+const std::vector<std::string> kPermanentStatuses = {"2",  "3",  "4",  "6",  "7",  "8",  "9",  "11",
+                                                     "12", "14", "15", "22", "23", "29", "32", "33"};
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -187,7 +197,7 @@ WebhookResult ReceiveStatus(const Channel& channel, const ParamMap& params) {
   const std::string value = f.Required("status");
   if (!f.ok()) return WebhookResult::Error(f.error());
   auto status = handlers::MapStatus(kStatuses, value);
-  if (!status) return WebhookResult::Error(handlers::UnknownStatusError(value, kStatusNames));
+  if (!status) return WebhookResult::Ignored("unknown status '" + value + "', ignored");
   WebhookResult r;
   r.statuses.push_back(handlers::StatusForExternalId(channel, id, *status));
   // In a receipt, msisdn is the recipient.
@@ -284,7 +294,7 @@ SendResult NexmoHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  const auto parts = handlers::SplitText(text, kMaxMsgLength);
+  const auto parts = handlers::SplitText(text, handlers::MaxLength(channel, kMaxMsgLength));
   for (size_t i = 0; i < parts.size(); ++i) {
     HttpRequestSpec req;
     req.method = "POST";
@@ -313,6 +323,9 @@ SendResult NexmoHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
     logs.push_back(std::move(call.log));
 
     if (!error.empty()) {
+      // The SMS API answers 200 with a status code; anything else is an
+      // HTTP-level refusal or outage.
+      if (!exchange.ok()) return handlers::FailedAnswer(error, std::move(logs), exchange);
       if (answer.status == kStatusNumberBarred) {
         SendResult r = handlers::Failed(error, std::move(logs));
         r.stop_contact = true;
@@ -320,12 +333,17 @@ SendResult NexmoHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       }
       if (std::find(kPermanentStatuses.begin(), kPermanentStatuses.end(), answer.status) != kPermanentStatuses.end())
         return handlers::Failed(error, std::move(logs));
-      SendResult r = handlers::Errored(error, std::move(logs));
       // The reference waited and retried up to 3 times in the handler; we
       // hand the wait to the sender, which re-queues without counting.
-      if (answer.status == kStatusThrottled || answer.status == kStatusTooManyBinds)
+      if (answer.status == kStatusThrottled || answer.status == kStatusTooManyBinds) {
+        SendResult r = handlers::Errored(error, std::move(logs));
         r.throttled_for_seconds = ThrottleSeconds(answer.error_text);
-      return handlers::ThrottledIf429(std::move(r), exchange);
+        return r;
+      }
+      if (!answer.status.empty() && answer.status != kStatusOk) return handlers::Errored(error, std::move(logs));
+      // Accepted without the id its receipts will carry: Vonage may send
+      // it, so sending it again could deliver it twice.
+      return handlers::AcceptedWithoutId(error, std::move(logs));
     }
     if (i == 0) external_id = answer.message_id;
   }

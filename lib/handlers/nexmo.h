@@ -5,6 +5,13 @@
 // dashboard says; we send through POST https://rest.nexmo.com/sms/json.
 // When the channel has a signature_secret, webhooks must carry Vonage's
 // `sig` (signed webhooks) or they are refused.
+//
+// Outcomes: a send answer's messages[].status decides (see kPermanentStatuses
+// in nexmo.cpp): codes Vonage documents as unchangeable fail the msg at
+// once, 1 and 10 re-queue it, 5 and unknown codes are E; a 200 without a
+// message-id is F. A delivery receipt with a status outside Vonage's table
+// is answered 200 and ignored with an info entry. Texts are split at the
+// channel's max_length (default 1600).
 #include "handlers/handler.h"
 
 namespace courier {

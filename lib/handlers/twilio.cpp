@@ -15,13 +15,71 @@ const char* kDefaultApiUrl = "https://api.twilio.com";
 const char* kApiVersionPath = "/2010-04-01/Accounts/";
 
 // Twilio's Body limit is 1600 characters; longer texts go as several
-// messages (reference [later] maxMsgLength).
+// messages (reference [later] maxMsgLength), or shorter ones when the
+// channel's max_length says so.
 constexpr size_t kMaxMsgLength = 1600;
-// Twilio error codes with a meaning for us.
-constexpr int64_t kErrorStopped = 21610;    // recipient replied STOP: permanent, stop the contact
-constexpr int64_t kErrorThrottled = 20429;  // too many requests (HTTP 429): safe to retry later
 // At most this many MediaUrlN fields are read (Twilio sends at most 10).
 constexpr int64_t kMaxMedia = 100;
+
+// What a Twilio error code means for the msg (Twilio's error dictionary,
+// https://www.twilio.com/docs/api/errors). A code not listed here is
+// judged by the HTTP status of the answer (a send) or stays a failure (a
+// status callback saying failed/undelivered).
+enum class CodeKind {
+  kStop,       // the recipient opted out: F, and the contact is stopped
+  kThrottled,  // we are too fast: back to the queue after Retry-After, no error counted
+  kTransient,  // the same msg may well go through later: E, sent again after `retry_seconds`
+  kPermanent,  // the same request can only fail again: F at once
+};
+struct TwilioCode {
+  int64_t code;
+  CodeKind kind;
+  int retry_seconds;  // kTransient: how long to wait before sending again
+  const char* meaning;
+};
+// Answers to a send (REST API, mostly HTTP 400) and ErrorCode values of
+// failed/undelivered status callbacks. Transient, from Twilio's own
+// "possible solutions": 30001/21611 (queues full: slow down), 30003 (the
+// handset is off or out of coverage: "retry ... a one-time downstream
+// issue"), 30008 and 30500 ("try sending again"), 30036 (queued past the
+// validity period), 63017/63018 (rate limits). 63016 (outside the WhatsApp
+// session window) is permanent for this msg: a template is needed, and a
+// resend of the same free-form text fails the same way.
+const std::vector<TwilioCode>& CodeTable() {
+  static const std::vector<TwilioCode> table = {
+      {21610, CodeKind::kStop, 0, "unsubscribed recipient"},
+      {20429, CodeKind::kThrottled, 0, "too many requests"},
+      {21611, CodeKind::kTransient, 600, "'From' number has exceeded the maximum number of queued messages"},
+      {30001, CodeKind::kTransient, 300, "queue overflow"},
+      {30003, CodeKind::kTransient, 900, "unreachable destination handset"},
+      {30008, CodeKind::kTransient, 300, "unknown error"},
+      {30036, CodeKind::kTransient, 300, "validity period expired"},
+      {30500, CodeKind::kTransient, 300, "Twilio internal error"},
+      {63017, CodeKind::kTransient, 60, "rate limit exceeded"},
+      {63018, CodeKind::kTransient, 60, "rate limit exceeded for channel"},
+      {21211, CodeKind::kPermanent, 0, "invalid 'To' phone number"},
+      {21212, CodeKind::kPermanent, 0, "invalid 'From' phone number"},
+      {21408, CodeKind::kPermanent, 0, "permission to send to this region is not enabled"},
+      {21602, CodeKind::kPermanent, 0, "message body is required"},
+      {21606, CodeKind::kPermanent, 0, "'From' number is not SMS-capable"},
+      {21608, CodeKind::kPermanent, 0, "unverified 'To' number on a trial account"},
+      {21612, CodeKind::kPermanent, 0, "'To' and 'From' cannot be connected"},
+      {21614, CodeKind::kPermanent, 0, "'To' number is not a mobile number"},
+      {21617, CodeKind::kPermanent, 0, "message body exceeds 1600 characters"},
+      {21635, CodeKind::kPermanent, 0, "'To' number is a landline"},
+      {30004, CodeKind::kPermanent, 0, "message blocked"},
+      {30005, CodeKind::kPermanent, 0, "unknown destination handset"},
+      {30006, CodeKind::kPermanent, 0, "landline or unreachable carrier"},
+      {30007, CodeKind::kPermanent, 0, "message filtered"},
+      {63016, CodeKind::kPermanent, 0, "outside the allowed window, a template is needed"},
+  };
+  return table;
+}
+const TwilioCode* FindCode(int64_t code) {
+  for (const auto& c : CodeTable())
+    if (c.code == code) return &c;
+  return nullptr;
+}
 
 // Twilio's MessageStatus values for outbound messages, to ours. The
 // reference (v0.2.0) knows queued/sent -> S, delivered -> D, failed and
@@ -31,8 +89,10 @@ constexpr int64_t kMaxMedia = 100;
 //   accepted, scheduled -> W  (a Messaging Service holds it; not yet queued)
 //   sending             -> S  (between queued and sent, which both are S)
 //   canceled            -> F  (a scheduled message that will never be sent)
-// receiving/received are inbound-only and, with partially_delivered (whose
-// meaning for a single recipient is unclear), stay unknown: 400.
+// failed/undelivered with a transient ErrorCode (CodeTable) are E instead.
+// Any other value (receiving/received are inbound-only;
+// partially_delivered has no meaning for one recipient) is answered 200
+// and ignored: refusing it would only make Twilio send it again.
 const std::map<std::string, MsgStatus>& StatusTable() {
   static const std::map<std::string, MsgStatus> table = {
       {"queued", MsgStatus::kSent},        {"failed", MsgStatus::kFailed},    {"sent", MsgStatus::kSent},
@@ -41,11 +101,6 @@ const std::map<std::string, MsgStatus>& StatusTable() {
       {"canceled", MsgStatus::kFailed},
   };
   return table;
-}
-const std::vector<std::string>& StatusNames() {
-  static const std::vector<std::string> names = {"queued", "failed", "sent",     "delivered", "undelivered",
-                                                 "read",   "accepted", "scheduled", "sending", "canceled"};
-  return names;
 }
 
 std::string Lower(std::string s) {
@@ -159,13 +214,31 @@ WebhookResult TwilioHandler::Receive(const Route& route, const Channel& channel,
     const std::string value = f.Required("MessageStatus");
     if (!f.ok()) return WebhookResult::Error(f.error());
     auto status = handlers::MapStatus(StatusTable(), value);
-    if (!status) return WebhookResult::Error(handlers::UnknownStatusError(value, StatusNames()));
+    if (!status) return WebhookResult::Ignored("unknown status '" + value + "', ignored");
+    StatusUpdate update = handlers::StatusForExternalId(channel, sid, *status);
+    // ErrorCode says why a message failed or was not delivered.
+    const std::string error_code = f.Optional("ErrorCode");
+    const TwilioCode* known = nullptr;
+    if (*status == MsgStatus::kFailed && !error_code.empty()) {
+      char* end = nullptr;
+      const long long code = std::strtoll(error_code.c_str(), &end, 10);
+      if (*end == '\0') known = FindCode(code);
+      update.error_reason = "twilio error " + error_code + (known ? std::string(": ") + known->meaning : "");
+      if (known && known->kind == CodeKind::kTransient) {
+        // The msg goes back to the queue: E with a time for the next
+        // attempt, which the sender claims when due; counting it as an
+        // error lets max_retries end the retries.
+        update.status = MsgStatus::kErrored;
+        update.count_error = true;
+        update.next_attempt_on = ctx.clock.Now() + static_cast<Micros>(known->retry_seconds) * kMicrosPerSecond;
+      }
+    }
     WebhookResult r;
-    r.statuses.push_back(handlers::StatusForExternalId(channel, sid, *status));
+    r.statuses.push_back(std::move(update));
     // 21610: the recipient (To, in a status callback) has opted out, so
     // stop the contact as a send would (reference [later]).
     const std::string to = f.Optional("To");
-    if (f.Optional("ErrorCode") == std::to_string(kErrorStopped) && !to.empty()) {
+    if (known && known->kind == CodeKind::kStop && !to.empty()) {
       auto urn = ContactURN(to, channel.country, whatsapp);
       if (urn.ok()) r.stop_urns.push_back(urn->ToString());
     }
@@ -248,7 +321,7 @@ SendResult TwilioHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  const auto parts = handlers::SplitText(msg.text, kMaxMsgLength);
+  const auto parts = handlers::SplitText(msg.text, handlers::MaxLength(channel, kMaxMsgLength));
   for (size_t i = 0; i < parts.size(); ++i) {
     const bool with_media = i == 0 && !msg.attachments.empty();
     std::vector<std::pair<std::string, std::string>> form = {{"To", to}};
@@ -272,33 +345,49 @@ SendResult TwilioHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     auto call = handlers::MakeCall(ctx, channel, msg, req);
 
     // A 2xx body is the Message resource (error_code null or a number);
-    // a 4xx body is Twilio's error object {"code": 21610, "message": ...}.
+    // a 4xx body is Twilio's error object {"code": 21211, "message": ...}.
     int64_t code = 0;
-    std::string sid;
+    std::string sid, message;
     if (auto body = json::ParseObject(call.exchange.body); body.ok()) {
       code = IntField(*body, "error_code").value_or(0);
       if (code == 0) code = IntField(*body, "code").value_or(0);
       sid = json::GetString(*body, "sid").value_or("");
+      message = json::GetString(*body, "message").value_or("");
     }
     std::string error;
-    if (code != 0) error = "received error code from twilio '" + std::to_string(code) + "'";
-    else if (!call.ok()) error = call.log.error;
-    else if (sid.empty()) error = "unable to get sid from body";
+    if (code != 0) {
+      error = "received error code from twilio '" + std::to_string(code) + "'";
+      if (!message.empty()) error += ": " + message;
+      else if (const TwilioCode* known = FindCode(code)) error += ": " + std::string(known->meaning);
+    } else if (!call.ok()) {
+      error = call.log.error;
+    } else if (sid.empty()) {
+      error = "unable to get sid from body";
+    }
     if (!error.empty() && call.log.error.empty()) call.log.error = error;
-    const bool throttled = call.exchange.status_code == 429 || code == kErrorThrottled;
-    const int retry_after = handlers::RetryAfterSeconds(call.exchange);
+    const HttpExchange exchange = call.exchange;
     logs.push_back(std::move(call.log));
 
     if (!error.empty()) {
-      if (code == kErrorStopped) {
+      const TwilioCode* known = code != 0 ? FindCode(code) : nullptr;
+      if (known && known->kind == CodeKind::kStop) {
         SendResult r = handlers::Failed(error, std::move(logs));
         r.stop_contact = true;
         return r;
       }
-      SendResult r = handlers::Errored(error, std::move(logs));
-      // Twilio: a 429 request was never processed and is safe to retry.
-      if (throttled) r.throttled_for_seconds = retry_after;
-      return r;
+      // Twilio: a throttled request was never processed and is safe to
+      // retry, also when the code comes without HTTP 429.
+      if ((known && known->kind == CodeKind::kThrottled) || exchange.status_code == 429) {
+        SendResult r = handlers::Errored(error, std::move(logs));
+        r.throttled_for_seconds = handlers::RetryAfterSeconds(exchange);
+        return r;
+      }
+      if (known && known->kind == CodeKind::kTransient) return handlers::Errored(error, std::move(logs));
+      if (known && known->kind == CodeKind::kPermanent) return handlers::Failed(error, std::move(logs));
+      // Twilio may have taken a message it answered without a sid: sending
+      // it again could deliver it twice.
+      if (code == 0 && exchange.ok()) return handlers::AcceptedWithoutId(error, std::move(logs));
+      return handlers::FailedAnswer(error, std::move(logs), exchange);
     }
     if (i == 0) external_id = sid;
   }

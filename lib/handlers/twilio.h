@@ -8,7 +8,19 @@
 //          endpoint from config base_url or https://<space>.signalwire.com
 //
 // Routes: POST receive (answers TwiML), POST status. Config: account_sid
-// (legacy ACCOUNT_SID), auth_token, messaging_service_sid, base_url, space.
+// (legacy ACCOUNT_SID), auth_token, messaging_service_sid, base_url, space,
+// max_length (split texts longer than this; default Twilio's 1600).
+//
+// Outcomes: a send answered with an error code Twilio documents as
+// permanent (21211 invalid 'To', 21614 not a mobile number, ...) or any
+// other 4xx but 429 fails the msg (F) with Twilio's message as the reason;
+// 21610 also stops the contact; 20429/HTTP 429 re-queue it for Retry-After;
+// 5xx, no answer and transient codes (21611, 30001, ...) are E. A status
+// callback failed/undelivered with a transient ErrorCode (30001 queue
+// overflow, 30003 unreachable handset, 30008, 30500, 63017, 63018 rate
+// limits ...) is E with a next attempt after a delay for that code, so the
+// sender sends the msg again; other ErrorCodes are F with the code as the
+// reason. An unknown MessageStatus is answered 200 and ignored.
 #include "handlers/handler.h"
 
 namespace courier {

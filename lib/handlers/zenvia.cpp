@@ -10,25 +10,27 @@ const char* kTokenHeader = "X-API-TOKEN";
 
 // Longest text per content: WhatsApp takes 4096 characters; for SMS we
 // keep the reference's Zenvia limit of 1152 (Zenvia concatenates up to
-// that). Longer texts become several text contents of one request.
+// that); the channel's max_length overrides either. Longer texts become
+// several text contents of one request.
 constexpr size_t kMaxWhatsAppLength = 4096;
 constexpr size_t kMaxSmsLength = 1152;
 
 // messageStatus.code of MESSAGE_STATUS events (Zenvia v2 "Message status
-// event"). The v1 API the reference describes used numeric codes
-// (00-02 S, 03 D, 04-10 E); v2 uses these words. READ is R now that we
-// track reads.
+// event", whose enum is REJECTED, SENT, DELIVERED, NOT_DELIVERED, READ,
+// DELETED, CLICKED, VERIFIED). The v1 API the reference describes used
+// numeric codes (00-02 S, 03 D, 04-10 E); v2 uses these words. READ is R
+// now that we track reads, and so is CLICKED (the recipient opened a link
+// in it). DELETED and VERIFIED say nothing about delivery: answered 200
+// and ignored. Any other code is recorded as E, as Zenvia's codes outside
+// the success ones are errors (reference: 04-10 -> E); see Receive.
 const std::map<std::string, MsgStatus>& StatusTable() {
   static const std::map<std::string, MsgStatus> table = {
       {"SENT", MsgStatus::kSent},         {"DELIVERED", MsgStatus::kDelivered}, {"READ", MsgStatus::kRead},
-      {"NOT_DELIVERED", MsgStatus::kFailed}, {"REJECTED", MsgStatus::kFailed},
+      {"NOT_DELIVERED", MsgStatus::kFailed}, {"REJECTED", MsgStatus::kFailed},  {"CLICKED", MsgStatus::kRead},
   };
   return table;
 }
-const std::vector<std::string>& StatusNames() {
-  static const std::vector<std::string> names = {"SENT", "DELIVERED", "READ", "NOT_DELIVERED", "REJECTED"};
-  return names;
-}
+bool IsIgnoredStatus(const std::string& code) { return code == "DELETED" || code == "VERIFIED"; }
 
 std::string Str(const json::ObjectPtr& o, const std::string& key) {
   if (!o || !o->has(key)) return "";
@@ -38,6 +40,21 @@ std::string Str(const json::ObjectPtr& o, const std::string& key) {
 std::string JoinErrors(const std::vector<std::string>& errors) {
   std::string out;
   for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e;
+  return out;
+}
+
+// "reason (details)" of each messageStatus.causes[] entry, joined with
+// "; "; "" when there are none.
+std::string Causes(const json::ObjectPtr& status) {
+  json::ArrayPtr causes = status ? status->getArray("causes") : nullptr;
+  std::string out;
+  for (size_t i = 0; causes && i < causes->size(); ++i) {
+    json::ObjectPtr cause = causes->getObject(i);
+    std::string text = Str(cause, "reason");
+    const std::string details = Str(cause, "details");
+    if (!details.empty()) text += text.empty() ? details : " (" + details + ")";
+    if (!text.empty()) out += (out.empty() ? "" : "; ") + text;
+  }
   return out;
 }
 
@@ -69,10 +86,20 @@ WebhookResult ZenviaHandler::Receive(const Route& route, const Channel& channel,
     if (id.empty()) errors.push_back("field 'messageId' required");
     if (code.empty()) errors.push_back("field 'messageStatus.code' required");
     if (!errors.empty()) return WebhookResult::Error(JoinErrors(errors));
+    if (IsIgnoredStatus(code)) return WebhookResult::Ignored("status '" + code + "' ignored");
     auto mapped = handlers::MapStatus(StatusTable(), code);
-    if (!mapped) return WebhookResult::Error(handlers::UnknownStatusError(code, StatusNames()));
+    StatusUpdate update = handlers::StatusForExternalId(channel, id, mapped.value_or(MsgStatus::kErrored));
+    const std::string causes = Causes(status);
+    if (!mapped) {
+      // Recorded, not refused: E keeps the reason, with no next attempt,
+      // since the provider may have delivered it after all; an operator
+      // decides (courier-ctl retry).
+      update.error_reason = "unknown status '" + code + "' from zenvia" + (causes.empty() ? "" : ": " + causes);
+    } else if (*mapped == MsgStatus::kFailed) {
+      update.error_reason = code + (causes.empty() ? "" : ": " + causes);
+    }
     WebhookResult r;
-    r.statuses.push_back(handlers::StatusForExternalId(channel, id, *mapped));
+    r.statuses.push_back(std::move(update));
     return r;
   }
 
@@ -143,7 +170,8 @@ SendResult ZenviaHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   json::ArrayPtr contents = json::NewArray();
   // SMS cannot carry files: attachments go as links in the text.
   const std::string text = whatsapp ? msg.text : TextAndAttachments(msg);
-  for (const auto& part : handlers::SplitText(text, whatsapp ? kMaxWhatsAppLength : kMaxSmsLength)) {
+  const size_t max_length = handlers::MaxLength(channel, whatsapp ? kMaxWhatsAppLength : kMaxSmsLength);
+  for (const auto& part : handlers::SplitText(text, max_length)) {
     if (part.empty()) continue;
     json::ObjectPtr c = json::NewObject();
     c->set("type", "text");
@@ -189,19 +217,18 @@ SendResult ZenviaHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     if (!code.empty()) error += ": " + code + (message.empty() ? "" : " " + message);
     log.error = error;
     logs.push_back(std::move(log));
-    // A 4xx other than 429 is a request Zenvia will never take (bad
-    // number, invalid content): permanent.
-    if (exchange.status_code >= 400 && exchange.status_code < 500 && exchange.status_code != 429 &&
-        exchange.status_code != 401 && exchange.status_code != 403 && exchange.status_code != 408)
-      return handlers::Failed(error, std::move(logs));
-    return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
+    // A 4xx but 429 is a request Zenvia will never take (bad number,
+    // invalid content, a token it refuses): permanent.
+    return handlers::FailedAnswer(error, std::move(logs), exchange);
   }
   const std::string id = parsed.ok() ? Str(*parsed, "id") : "";
   if (id.empty()) {
+    // Zenvia may send what it answered without an id: a retry could
+    // deliver it twice.
     const std::string error = "unable to get id from response body";
     log.error = error;
     logs.push_back(std::move(log));
-    return handlers::Errored(error, std::move(logs));
+    return handlers::AcceptedWithoutId(error, std::move(logs));
   }
   logs.push_back(std::move(log));
   return handlers::Wired(id, std::move(logs));

@@ -4,6 +4,13 @@
 // one send endpoint per channel, /v2/channels/<whatsapp|sms>/messages,
 // with the API token in X-API-TOKEN (reference handlers.md A.2 "ZV" and
 // B: at HEAD the v1 handler was split into ZVW and ZVS on the v2 API).
+//
+// A text longer than the channel's max_length (default 4096 WhatsApp,
+// 1152 SMS) goes as several text contents of one request. A send refused
+// with a 4xx but 429, or accepted without an id, fails the msg (F). A
+// status event with a code outside Zenvia's documented ones is recorded as
+// E with the code as the reason (not refused); DELETED and VERIFIED are
+// ignored with an info entry.
 #include "handlers/handler.h"
 
 namespace courier {

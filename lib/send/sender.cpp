@@ -293,7 +293,14 @@ void Sender::SendOne(const Msg& msg) {
   const Micros started = clock_.Now();
   SendResult result;
   const ChannelHandler* handler = channel.id ? handlers_.Find(channel.type) : nullptr;
-  if (handler == nullptr) {
+  // A delivery report may send a msg back for a retry (E with a next
+  // attempt, its error counted: Twilio's transient error codes); those
+  // retries end at max_retries like the sender's own, without sending.
+  const bool exhausted = msg.error_count > 0 && msg.error_count >= options_.max_retries;
+  if (exhausted) {
+    std::string error = msg.error_reason + " (gave up after " + std::to_string(msg.error_count) + " attempts)";
+    result = handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, started)});
+  } else if (handler == nullptr) {
     std::string error = channel.id ? "no handler for channel type " + channel.type : "channel not found";
     result = handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, started)});
   } else {
@@ -339,7 +346,7 @@ void Sender::SendOne(const Msg& msg) {
     }
   } else if (result.status == MsgStatus::kFailed) {
     u.status = MsgStatus::kFailed;
-    u.count_error = true;
+    u.count_error = !exhausted;  // no attempt was made
     u.error_reason = result.error;
     outcome = "failed";
   } else {

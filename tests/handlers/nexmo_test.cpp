@@ -124,10 +124,14 @@ TEST(NexmoHandler, Status) {
                            R"("err-code":"0"})",
                    .content_type = "application/json",
                    .statuses = {{.status = MsgStatus::kDelivered, .external_id = "external1"}}});
-  cases.push_back({.label = "unknown status", .method = "GET", .action = "status", .query = Query(Receipt("blah")),
-                   .content_type = "",
-                   .error = "unknown status 'blah', must be one of 'delivered', 'accepted', 'buffered', 'expired', "
-                            "'failed', 'rejected' or 'unknown'"});
+  // Theme 4: a receipt status outside Vonage's table is answered 200 with
+  // an info entry; refused, Vonage would resend it for a day.
+  cases.push_back({.label = "unknown status ignored", .method = "GET", .action = "status",
+                   .query = Query(Receipt("blah")), .content_type = "", .ignored = "unknown status 'blah', ignored"});
+  cases.push_back({.label = "unknown status in a POST-JSON receipt ignored", .action = "status",
+                   .body = R"({"msisdn":"250788383383","to":"2020","messageId":"external1","status":"deleted",)"
+                           R"("err-code":"0"})",
+                   .content_type = "application/json", .ignored = "unknown status 'deleted', ignored"});
   cases.push_back({.label = "missing messageId", .method = "GET", .action = "status",
                    .query = "status=delivered&msisdn=250788383383", .content_type = "",
                    .error = "field 'messageId' required"});
@@ -245,9 +249,41 @@ TEST(NexmoHandler, Send) {
        .requests = {{.path = kPath}, {.path = kPath}}},
       {.label = "numeric status", .responses = {{kPath, {.body = R"({"messages":[{"message-id":"1009","status":0}]})"}}},
        .external_id = "1009", .requests = {{.path = kPath}}},
-      {.label = "bad credentials", .responses = {{kPath, Rejected("4", "Bad Credentials")}},
-       .status = MsgStatus::kErrored, .error = "received error status '4' from nexmo: Bad Credentials",
+      // Theme 3: the status codes Vonage documents as unchangeable fail at
+      // once, with Vonage's error-text as the reason.
+      {.label = "2 missing parameters", .responses = {{kPath, Rejected("2", "Missing to param")}},
+       .status = MsgStatus::kFailed, .error = "received error status '2' from nexmo: Missing to param",
        .requests = {{.path = kPath}}},
+      {.label = "3 invalid parameters", .responses = {{kPath, Rejected("3", "Invalid to address")}},
+       .status = MsgStatus::kFailed, .error = "received error status '3' from nexmo: Invalid to address",
+       .requests = {{.path = kPath}}},
+      {.label = "4 invalid credentials", .responses = {{kPath, Rejected("4", "Bad Credentials")}},
+       .status = MsgStatus::kFailed, .error = "received error status '4' from nexmo: Bad Credentials",
+       .requests = {{.path = kPath}}},
+      {.label = "8 partner account barred", .responses = {{kPath, Rejected("8", "Partner account barred")}},
+       .status = MsgStatus::kFailed, .error = "received error status '8'", .requests = {{.path = kPath}}},
+      {.label = "9 partner quota exceeded", .responses = {{kPath, Rejected("9", "Partner quota exceeded")}},
+       .status = MsgStatus::kFailed, .error = "received error status '9' from nexmo: Partner quota exceeded",
+       .requests = {{.path = kPath}}},
+      {.label = "12 message too long", .responses = {{kPath, Rejected("12", "Message too long")}},
+       .status = MsgStatus::kFailed, .error = "received error status '12'", .requests = {{.path = kPath}}},
+      {.label = "15 invalid sender", .responses = {{kPath, Rejected("15", "Illegal Sender Address - rejected")}},
+       .status = MsgStatus::kFailed, .error = "received error status '15' from nexmo: Illegal Sender Address",
+       .requests = {{.path = kPath}}},
+      {.label = "29 non-whitelisted destination",
+       .responses = {{kPath, Rejected("29", "Non White-listed Destination - rejected")}},
+       .status = MsgStatus::kFailed, .error = "received error status '29'", .requests = {{.path = kPath}}},
+      {.label = "33 number de-activated", .responses = {{kPath, Rejected("33", "Number de-activated")}},
+       .status = MsgStatus::kFailed, .error = "received error status '33'", .requests = {{.path = kPath}}},
+      {.label = "5 internal error is retried", .responses = {{kPath, Rejected("5", "Internal Error")}},
+       .status = MsgStatus::kErrored, .error = "received error status '5' from nexmo: Internal Error",
+       .requests = {{.path = kPath}}},
+      {.label = "a status code outside the table is retried", .responses = {{kPath, Rejected("99", "Something new")}},
+       .status = MsgStatus::kErrored, .error = "received error status '99'", .requests = {{.path = kPath}}},
+      {.label = "HTTP 401 is permanent",
+       .responses = {{kPath, {.status = 401, .body = R"({"type":"https://developer.nexmo.com/api-errors#unauthorized",)"
+                                                     R"("title":"Invalid credentials supplied"})"}}},
+       .status = MsgStatus::kFailed, .error = "received non 200 status: 401", .requests = {{.path = kPath}}},
       {.label = "throttled: wait from error-text", .responses = {{kPath, Rejected("1", "Throughput Rate Exceeded - please wait [ 1500 ] and retry")}},
        .status = MsgStatus::kErrored, .error = "received error status '1'", .requests = {{.path = kPath}},
        .throttled_for_seconds = 2},
@@ -263,10 +299,21 @@ TEST(NexmoHandler, Send) {
        .requests = {{.path = kPath}}},
       {.label = "invalid message: permanent", .responses = {{kPath, Rejected("6", "Unroutable message")}},
        .status = MsgStatus::kFailed, .error = "received error status '6'", .requests = {{.path = kPath}}},
+      // Accepted without the id receipts carry: a retry could send twice.
       {.label = "no message-id", .responses = {{kPath, {.body = R"({"messages":[{"status":"0"}]})"}}},
-       .status = MsgStatus::kErrored, .error = "unable to get message-id from body", .requests = {{.path = kPath}}},
+       .status = MsgStatus::kFailed, .error = "unable to get message-id from body", .requests = {{.path = kPath}}},
+      {.label = "200 not JSON", .responses = {{kPath, {.status = 200, .body = "ok", .content_type = "text/plain"}}},
+       .status = MsgStatus::kFailed, .error = "unable to get message-id from body", .requests = {{.path = kPath}}},
       {.label = "500 not JSON", .responses = {{kPath, {.status = 500, .body = "oops", .content_type = "text/plain"}}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 500", .requests = {{.path = kPath}}},
+  });
+
+  // Theme 2: the channel's max_length, one request per part, first id kept.
+  RunSendCases(h, NxChannel({{"max_length", "12"}}), {
+      {.label = "max_length 12", .text = "Hello there my friend",
+       .responses = {{kPath, Accepted("3001")}, {kPath, Accepted("3002")}}, .external_id = "3001",
+       .requests = {{.path = kPath, .form = {{"text", "Hello there"}}},
+                    {.path = kPath, .form = {{"text", "my friend"}}}}},
   });
 
   RunSendCases(h, TestChannel("NX", "+12065551212", "US", {{"api_key", "k2"}, {"api_secret", "s2-secret"}}), {

@@ -3,6 +3,8 @@
 #include "handlers/twilio.h"
 
 #include <algorithm>
+#include <optional>
+#include <tuple>
 
 #include "core/clock.h"
 #include "handler_harness.h"
@@ -166,11 +168,16 @@ TEST(TwilioHandler, Status) {
     cases.push_back(Signed("TW", {.label = "status " + word, .action = "status",
                                   .statuses = {{.status = status, .external_id = sid}}},
                            StatusParams(word)));
-  cases.push_back(Signed("TW", {.label = "unknown status", .action = "status",
-                                .error = "unknown status 'blah', must be one of 'queued', 'failed', 'sent'"},
+  // Theme 4: a value courier does not know is answered 200 with an info
+  // entry, not refused (Twilio would only send it again).
+  cases.push_back(Signed("TW", {.label = "unknown status ignored", .action = "status", .ignored = "unknown status 'blah'"},
                          StatusParams("blah")));
-  cases.push_back(Signed("TW", {.label = "inbound-only status", .action = "status", .error = "unknown status 'received'"},
+  cases.push_back(Signed("TW", {.label = "inbound-only status ignored", .action = "status",
+                                .ignored = "unknown status 'received'"},
                          StatusParams("received")));
+  cases.push_back(Signed("TW", {.label = "partially_delivered ignored", .action = "status",
+                                .ignored = "unknown status 'partially_delivered'"},
+                         StatusParams("partially_delivered")));
   cases.push_back(Signed("TW", {.label = "missing status", .action = "status", .error = "field 'messagestatus' required"},
                          Params{{"MessageSid", sid}}));
   cases.push_back(Signed("TW", {.label = "missing sid", .action = "status", .error = "field 'messagesid' required"},
@@ -179,12 +186,90 @@ TEST(TwilioHandler, Status) {
                                 .statuses = {{.status = MsgStatus::kFailed, .external_id = sid}},
                                 .stop_urns = {"tel:+250788383383"}},
                          StatusParams("undelivered", {{"ErrorCode", "21610"}})));
-  cases.push_back(Signed("TW", {.label = "other error code does not stop", .action = "status",
-                                .statuses = {{.status = MsgStatus::kFailed, .external_id = sid}}},
-                         StatusParams("undelivered", {{"ErrorCode", "30003"}})));
+  // Theme 5: a failure Twilio documents as transient goes back for a
+  // retry (E); a permanent one stays F; neither stops the contact.
+  const std::vector<std::tuple<std::string, std::string, MsgStatus>> codes = {
+      {"failed", "63018", MsgStatus::kErrored},      // rate limit exceeded for channel
+      {"undelivered", "63018", MsgStatus::kErrored},
+      {"failed", "63017", MsgStatus::kErrored},      // rate limit exceeded
+      {"failed", "30001", MsgStatus::kErrored},      // queue overflow
+      {"undelivered", "30003", MsgStatus::kErrored}, // unreachable handset
+      {"undelivered", "30008", MsgStatus::kErrored}, // unknown error
+      {"failed", "30500", MsgStatus::kErrored},      // Twilio internal error
+      {"undelivered", "30005", MsgStatus::kFailed},  // unknown destination handset
+      {"undelivered", "30006", MsgStatus::kFailed},  // landline
+      {"undelivered", "30007", MsgStatus::kFailed},  // carrier filtering
+      {"failed", "63016", MsgStatus::kFailed},       // outside the WhatsApp window
+      {"failed", "99999", MsgStatus::kFailed},       // a code we do not know
+      {"failed", "", MsgStatus::kFailed},            // no code at all
+  };
+  for (const auto& [word, code, want] : codes)
+    cases.push_back(Signed("TW", {.label = word + " with ErrorCode '" + code + "'", .action = "status",
+                                  .statuses = {{.status = want, .external_id = sid}}},
+                           StatusParams(word, code.empty() ? Params{} : Params{{"ErrorCode", code}})));
+  cases.push_back(Signed("TW", {.label = "ErrorCode on a delivered status is no failure", .action = "status",
+                                .statuses = {{.status = MsgStatus::kDelivered, .external_id = sid}}},
+                         StatusParams("delivered", {{"ErrorCode", "30003"}})));
   cases.push_back({.label = "unsigned status", .action = "status", .body = FormEncode(StatusParams("sent")),
                    .error = "missing request signature", .unauthorized = true});
   RunReceiveCases(h, TwChannel(), cases);
+}
+
+// The fields the receive table does not check: how a status callback's
+// E sends the msg again, and the reason kept with E and F.
+TEST(TwilioHandler, StatusCallbackRetryTimeAndReason) {
+  TwilioHandler h("TW", "Twilio");
+  const Channel channel = TwChannel();
+  const Route route{"POST", "status", RouteKind::kStatus};
+  auto http = NewPocoHttpClient();
+  const Micros now = 1700000000LL * kMicrosPerSecond;
+  ManualClock clock(now);
+  HandlerContext ctx{*http, clock, kTestBaseUrl};
+  auto post = [&](const Params& params) {
+    const std::string uri = std::string("/c/TW/") + kTestChannelUUID + "/status/";
+    auto request = WebhookRequest::Build("POST", uri,
+                                         {{"content-type", "application/x-www-form-urlencoded"},
+                                          {"x-twilio-signature", Signature("TW", "status", params)}},
+                                         FormEncode(params), kTestBaseUrl, "status");
+    WebhookResult r = h.Receive(route, channel, request, ctx);
+    EXPECT_EQ(r.error, "");
+    EXPECT_EQ(r.statuses.size(), 1u);
+    return r.statuses.empty() ? StatusUpdate{} : r.statuses[0];
+  };
+
+  struct Row {
+    std::string status, code;
+    MsgStatus want;
+    std::optional<int> retry_seconds;  // the next attempt, from now
+    std::string reason;
+  };
+  const std::vector<Row> rows = {
+      {"failed", "63018", MsgStatus::kErrored, 60, "twilio error 63018: rate limit exceeded for channel"},
+      {"failed", "63017", MsgStatus::kErrored, 60, "twilio error 63017: rate limit exceeded"},
+      {"undelivered", "30001", MsgStatus::kErrored, 300, "twilio error 30001: queue overflow"},
+      {"undelivered", "30003", MsgStatus::kErrored, 900, "twilio error 30003: unreachable destination handset"},
+      {"undelivered", "30008", MsgStatus::kErrored, 300, "twilio error 30008: unknown error"},
+      {"undelivered", "30007", MsgStatus::kFailed, std::nullopt, "twilio error 30007: message filtered"},
+      {"failed", "63016", MsgStatus::kFailed, std::nullopt,
+       "twilio error 63016: outside the allowed window, a template is needed"},
+      {"failed", "99999", MsgStatus::kFailed, std::nullopt, "twilio error 99999"},
+      {"failed", "", MsgStatus::kFailed, std::nullopt, ""},
+      {"delivered", "", MsgStatus::kDelivered, std::nullopt, ""},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.status + " " + row.code);
+    StatusUpdate u = post(StatusParams(row.status, row.code.empty() ? Params{} : Params{{"ErrorCode", row.code}}));
+    EXPECT_EQ(MsgStatusString(u.status), MsgStatusString(row.want));
+    EXPECT_EQ(u.error_reason, row.reason);
+    if (row.retry_seconds) {
+      ASSERT_TRUE(u.next_attempt_on.has_value());
+      EXPECT_EQ(*u.next_attempt_on, now + *row.retry_seconds * kMicrosPerSecond);
+    } else {
+      EXPECT_FALSE(u.next_attempt_on.has_value());
+    }
+    // An E counts as an error, so max_retries ends a run of them.
+    EXPECT_EQ(u.count_error, row.want == MsgStatus::kErrored);
+  }
 }
 
 // Twilio's own documented example: token 12345 over
@@ -272,6 +357,14 @@ MockResponse Created(const std::string& sid) {
   return {.status = 201, .body = "{\"sid\":\"" + sid + "\",\"status\":\"queued\",\"error_code\":null}"};
 }
 
+// Twilio's error answer to a send: HTTP 400 with its error object.
+MockResponse TwilioError(int64_t code, const std::string& message) {
+  return {.status = 400,
+          .body = "{\"code\":" + std::to_string(code) + ",\"message\":\"" + message +
+                  "\",\"more_info\":\"https://www.twilio.com/docs/errors/" + std::to_string(code) +
+                  "\",\"status\":400}"};
+}
+
 TEST(TwilioHandler, Send) {
   TwilioHandler h("TW", "Twilio");
   const std::string long_a(1590, 'a'), long_b(20, 'b');
@@ -324,19 +417,70 @@ TEST(TwilioHandler, Send) {
        .responses = {{kMessagesPath, {.status = 201, .body = "{\"sid\":\"SM8\",\"error_code\":30001}"}}},
        .status = MsgStatus::kErrored, .error = "received error code from twilio '30001'",
        .requests = {{.path = kMessagesPath}}},
-      {.label = "other 4xx code",
-       .responses = {{kMessagesPath, {.status = 400, .body = "{\"code\":21211,\"message\":\"Invalid 'To'\"}"}}},
-       .status = MsgStatus::kErrored, .error = "received error code from twilio '21211'",
+      // Theme 3: Twilio's documented permanent codes fail at once, with
+      // Twilio's message as the reason.
+      {.label = "21211 invalid To: failed with the reason",
+       .responses = {{kMessagesPath, TwilioError(21211, "The 'To' number +250788383383 is not a valid phone number.")}},
+       .status = MsgStatus::kFailed,
+       .error = "received error code from twilio '21211': The 'To' number +250788383383 is not a valid phone number.",
        .requests = {{.path = kMessagesPath}}},
+      {.label = "21614 not a mobile number",
+       .responses = {{kMessagesPath, TwilioError(21614, "'To' number is not a valid mobile number")}},
+       .status = MsgStatus::kFailed, .error = "'21614': 'To' number is not a valid mobile number",
+       .requests = {{.path = kMessagesPath}}},
+      {.label = "21612 cannot route",
+       .responses = {{kMessagesPath, TwilioError(21612, "The 'To' phone number is not currently reachable")}},
+       .status = MsgStatus::kFailed, .error = "'21612'", .requests = {{.path = kMessagesPath}}},
+      {.label = "21408 region not enabled",
+       .responses = {{kMessagesPath, TwilioError(21408, "Permission to send an SMS has not been enabled for the region")}},
+       .status = MsgStatus::kFailed, .error = "'21408'", .requests = {{.path = kMessagesPath}}},
+      {.label = "21617 body too long",
+       .responses = {{kMessagesPath, TwilioError(21617, "The concatenated message body exceeds the 1600 character limit")}},
+       .status = MsgStatus::kFailed, .error = "'21617'", .requests = {{.path = kMessagesPath}}},
+      {.label = "permanent code without a message: the meaning from the table",
+       .responses = {{kMessagesPath, {.status = 400, .body = "{\"code\":21212}"}}},
+       .status = MsgStatus::kFailed, .error = "received error code from twilio '21212': invalid 'From' phone number",
+       .requests = {{.path = kMessagesPath}}},
+      {.label = "an unlisted code in a 400 is permanent by its HTTP status",
+       .responses = {{kMessagesPath, TwilioError(21620, "Invalid media URL(s)")}},
+       .status = MsgStatus::kFailed, .error = "'21620': Invalid media URL(s)", .requests = {{.path = kMessagesPath}}},
+      {.label = "401 without a body",
+       .responses = {{kMessagesPath, {.status = 401, .body = "", .content_type = "text/plain"}}},
+       .status = MsgStatus::kFailed, .error = "received non 200 status: 401", .requests = {{.path = kMessagesPath}}},
+      {.label = "21611 queue full: transient although 400",
+       .responses = {{kMessagesPath, TwilioError(21611, "This 'From' number has exceeded the maximum number of queued messages")}},
+       .status = MsgStatus::kErrored, .error = "'21611'", .requests = {{.path = kMessagesPath}}},
       {.label = "429", .responses = {{kMessagesPath, {.status = 429, .body = "{\"code\":20429}"}}},
        .status = MsgStatus::kErrored, .error = "received error code from twilio '20429'",
        .requests = {{.path = kMessagesPath}}, .throttled_for_seconds = 1},
+      // A 2xx without the sid: Twilio may have taken it, a retry could
+      // deliver it twice.
       {.label = "no sid", .responses = {{kMessagesPath, {.status = 200, .body = "{\"status\":\"queued\"}"}}},
-       .status = MsgStatus::kErrored, .error = "unable to get sid from body", .requests = {{.path = kMessagesPath}}},
+       .status = MsgStatus::kFailed, .error = "unable to get sid from body", .requests = {{.path = kMessagesPath}}},
       {.label = "not json", .responses = {{kMessagesPath, {.status = 200, .body = "ok", .content_type = "text/plain"}}},
-       .status = MsgStatus::kErrored, .error = "unable to get sid from body", .requests = {{.path = kMessagesPath}}},
+       .status = MsgStatus::kFailed, .error = "unable to get sid from body", .requests = {{.path = kMessagesPath}}},
       {.label = "500", .responses = {{kMessagesPath, {.status = 500, .body = "oops", .content_type = "text/plain"}}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 500", .requests = {{.path = kMessagesPath}}},
+      {.label = "503 with a JSON error and no code",
+       .responses = {{kMessagesPath, {.status = 503, .body = "{\"message\":\"Service Unavailable\",\"status\":503}"}}},
+       .status = MsgStatus::kErrored, .error = "received non 200 status: 503", .requests = {{.path = kMessagesPath}}},
+      {.label = "no answer at all", .status = MsgStatus::kErrored, .requests = {},  .logs = 1,
+       .setup = [](Channel& c) { c.config["base_url"] = "http://127.0.0.1:1"; }},
+  });
+
+  // Theme 2: the channel's max_length splits on word boundaries, one
+  // request per part, the first part's sid kept.
+  RunSendCases(h, TwChannel("TW", {{"account_sid", kAccountSid}, {"auth_token", kAuthToken}, {"max_length", "20"}}), {
+      {.label = "max_length 20", .text = "This text is split into three parts",
+       .responses = {{kMessagesPath, Created("SM10")}, {kMessagesPath, Created("SM11")}},
+       .external_id = "SM10",
+       .requests = {{.path = kMessagesPath, .form = {{"Body", "This text is split"}}},
+                    {.path = kMessagesPath, .form = {{"Body", "into three parts"}}}}},
+  });
+  RunSendCases(h, TwChannel("TW", {{"account_sid", kAccountSid}, {"auth_token", kAuthToken}, {"max_length", "oops"}}), {
+      {.label = "max_length not a number: Twilio's 1600", .text = std::string(1600, 'a'),
+       .responses = {{kMessagesPath, Created("SM12")}}, .external_id = "SM12",
+       .requests = {{.path = kMessagesPath, .form = {{"Body", std::string(1600, 'a')}}}}},
   });
 
   RunSendCases(h, TwChannel("TW", {{"ACCOUNT_SID", kAccountSid}, {"auth_token", kAuthToken}}), {

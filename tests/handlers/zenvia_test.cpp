@@ -3,6 +3,8 @@
 
 #include <set>
 
+#include "core/clock.h"
+
 #include "handler_harness.h"
 
 using namespace courier;
@@ -101,8 +103,13 @@ TEST(ZenviaHandler, Status) {
       st("READ", MsgStatus::kRead),
       st("NOT_DELIVERED", MsgStatus::kFailed),
       st("REJECTED", MsgStatus::kFailed),
-      {.label = "unknown", .action = "status", .body = StatusEvent("BORKED"), .content_type = kJson,
-       .error = "unknown status 'BORKED', must be one of 'SENT', 'DELIVERED', 'READ', 'NOT_DELIVERED' or 'REJECTED'"},
+      st("CLICKED", MsgStatus::kRead),
+      // Theme 4: an unknown code is recorded as E, not refused.
+      st("BORKED", MsgStatus::kErrored),
+      {.label = "DELETED ignored", .action = "status", .body = StatusEvent("DELETED"), .content_type = kJson,
+       .ignored = "status 'DELETED' ignored"},
+      {.label = "VERIFIED ignored", .action = "status", .body = StatusEvent("VERIFIED"), .content_type = kJson,
+       .ignored = "status 'VERIFIED' ignored"},
       {.label = "message event on status ignored", .action = "status", .body = Event(Message(kText)),
        .content_type = kJson, .ignored = "MESSAGE"},
       {.label = "missing fields", .action = "status", .body = "{\"type\":\"MESSAGE_STATUS\"}", .content_type = kJson,
@@ -112,6 +119,40 @@ TEST(ZenviaHandler, Status) {
   };
   RunReceiveCases(ZenviaHandler(ZenviaHandler::Kind::kWhatsApp), ZvwChannel(), cases);
   RunReceiveCases(ZenviaHandler(ZenviaHandler::Kind::kSms), ZvsChannel(), cases);
+}
+
+// What the table does not check: the reason kept with F and E statuses.
+TEST(ZenviaHandler, StatusReasons) {
+  ZenviaHandler h(ZenviaHandler::Kind::kSms);
+  const Channel channel = ZvsChannel();
+  const Route route{"POST", "status", RouteKind::kStatus};
+  auto http = NewPocoHttpClient();
+  HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+  auto post = [&](const std::string& body) {
+    auto request = WebhookRequest::Build("POST", std::string("/c/zvs/") + kTestChannelUUID + "/status/",
+                                         {{"content-type", kJson}}, body, kTestBaseUrl, "status");
+    WebhookResult r = h.Receive(route, channel, request, ctx);
+    EXPECT_EQ(r.error, "");
+    EXPECT_EQ(r.statuses.size(), 1u);
+    return r.statuses.empty() ? StatusUpdate{} : r.statuses[0];
+  };
+  auto with_causes = [](const std::string& code) {
+    return "{\"id\":\"ev3\",\"timestamp\":\"2021-03-12T12:15:31Z\",\"type\":\"MESSAGE_STATUS\",\"channel\":\"sms\","
+           "\"messageId\":\"hs765939216\",\"contentIndex\":0,\"messageStatus\":{\"timestamp\":\"2021-03-12T12:15:31Z\","
+           "\"code\":\"" + code + "\",\"description\":\"Not delivered\",\"causes\":[{\"channelErrorCode\":\"001\","
+           "\"reason\":\"Message not delivered\",\"details\":\"Number not found\"}]}}";
+  };
+  StatusUpdate u = post(with_causes("NOT_DELIVERED"));
+  EXPECT_EQ(u.status, MsgStatus::kFailed);
+  EXPECT_EQ(u.error_reason, "NOT_DELIVERED: Message not delivered (Number not found)");
+  u = post(with_causes("EXPLODED"));
+  EXPECT_EQ(u.status, MsgStatus::kErrored);
+  EXPECT_EQ(u.error_reason, "unknown status 'EXPLODED' from zenvia: Message not delivered (Number not found)");
+  // No next attempt: the provider may have delivered it after all.
+  EXPECT_FALSE(u.next_attempt_on.has_value());
+  u = post(StatusEvent("DELIVERED"));
+  EXPECT_EQ(u.status, MsgStatus::kDelivered);
+  EXPECT_EQ(u.error_reason, "");
 }
 
 TEST(ZenviaHandler, Routes) {
@@ -149,13 +190,15 @@ std::vector<SendCase> CommonSend(const std::string& path) {
        .responses = {{path, {.status = 400, .body = "{\"code\":\"VALIDATION_ERROR\",\"message\":\"Validation error\"}"}}},
        .status = MsgStatus::kFailed, .error = "received non 200 status: 400: VALIDATION_ERROR Validation error",
        .requests = {Req(path)}},
-      {.label = "unauthorized is retryable",
+      {.label = "unauthorized is permanent",
        .responses = {{path, {.status = 401, .body = "{\"code\":\"UNAUTHORIZED\",\"message\":\"bad token\"}"}}},
-       .status = MsgStatus::kErrored, .error = "UNAUTHORIZED", .requests = {Req(path)}},
+       .status = MsgStatus::kFailed, .error = "UNAUTHORIZED bad token", .requests = {Req(path)}},
       {.label = "provider 500", .responses = {{path, {.status = 500, .body = "oops"}}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 500", .requests = {Req(path)}},
       {.label = "no id in answer", .responses = {{path, {.status = 200, .body = "{}"}}},
-       .status = MsgStatus::kErrored, .error = "unable to get id from response body", .requests = {Req(path)}},
+       .status = MsgStatus::kFailed, .error = "unable to get id from response body", .requests = {Req(path)}},
+      {.label = "provider 503", .responses = {{path, {.status = 503, .body = "{\"code\":\"UNAVAILABLE\"}"}}},
+       .status = MsgStatus::kErrored, .error = "received non 200 status: 503: UNAVAILABLE", .requests = {Req(path)}},
       {.label = "throttled", .responses = {{path, {.status = 429, .body = "{}", .headers = {{"Retry-After", "9"}}}}},
        .status = MsgStatus::kErrored, .requests = {Req(path)}, .throttled_for_seconds = 9},
   };
@@ -184,6 +227,14 @@ TEST(ZenviaHandler, SendWhatsApp) {
                    .responses = {{path, Ok("id5")}}, .external_id = "id5",
                    .requests = {Req(path, Body(Text(a) + "," + Text(b)))}});
   RunSendCases(h, ZvwChannel(), cases);
+  RunSendCases(h, TestChannel("ZVW", "2020", "BR", {{"api_key", kToken}, {"max_length", "12"}}, {"whatsapp"}), {
+      {.label = "max_length 12, contents then the file", .text = "Hello there my friend", .urn = "whatsapp:250788383383",
+       .attachments = {"image/jpeg:https://foo.bar/image.jpg"}, .responses = {{path, Ok("id7")}},
+       .external_id = "id7",
+       .requests = {Req(path, Body(Text("Hello there") + "," + Text("my friend") +
+                                   ",{\"type\":\"file\",\"fileUrl\":\"https://foo.bar/image.jpg\","
+                                   "\"fileMimeType\":\"image/jpeg\"}"))}},
+  });
   RunSendCases(h, TestChannel("ZVW", "2020", "BR", {}, {"whatsapp"}), {
       {.label = "no api_key", .status = MsgStatus::kErrored, .error = "no api_key set for ZVW channel",
        .requests = {}, .logs = 1},
@@ -204,6 +255,11 @@ TEST(ZenviaHandler, SendSms) {
   cases.push_back({.label = "long text split into contents", .text = a + " " + b, .responses = {{path, Ok("id5")}},
                    .external_id = "id5", .requests = {Req(path, Body(Text(a) + "," + Text(b)))}});
   RunSendCases(h, ZvsChannel(), cases);
+  // Theme 2: the channel's max_length, several contents in one request.
+  RunSendCases(h, TestChannel("ZVS", "2020", "BR", {{"api_key", kToken}, {"max_length", "12"}}), {
+      {.label = "max_length 12", .text = "Hello there my friend", .responses = {{path, Ok("id6")}},
+       .external_id = "id6", .requests = {Req(path, Body(Text("Hello there") + "," + Text("my friend")))}},
+  });
   RunSendCases(h, TestChannel("ZVS", "2020", "BR", {}), {
       {.label = "no api_key", .status = MsgStatus::kErrored, .error = "no api_key set for ZVS channel",
        .requests = {}, .logs = 1},

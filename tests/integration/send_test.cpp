@@ -109,6 +109,32 @@ TEST_F(SendTest, ErrorsAreRetriedWithBackoffThenFailed) {
   EXPECT_EQ(provider_.count(), 4u);
 }
 
+// A delivery report can send a msg back for a retry (E, its error counted,
+// a next attempt): the sender sends it again when due, and once its errors
+// have reached max_retries fails it without sending.
+TEST_F(SendTest, MsgsSentBackByADeliveryReportAreRetriedUpToMaxRetries) {
+  std::string ch = AddExChannel("/send");
+  auto line = [&](const std::string& urn, int errors) {
+    return "{\"channel_uuid\":\"" + ch + "\",\"direction\":\"out\",\"status\":\"E\",\"urn\":\"" + urn +
+           "\",\"text\":\"hi\",\"error_count\":" + std::to_string(errors) +
+           ",\"error_reason\":\"twilio error 63018: rate limit exceeded for channel\","
+           "\"next_attempt_on\":\"2020-01-01T00:00:00Z\"}\n";
+  };
+  auto imported = Ctl({"msgs", "import", "--jsonl", "-"}, line("tel:+250788383301", 1) + line("tel:+250788383302", 3));
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  StartSend({"--max-retries", "3"});
+  ASSERT_TRUE(Eventually([&] { return Msgs("W").size() == 1 && Msgs("F").size() == 1; })) << send_->log();
+  EXPECT_EQ(provider_.count(), 1u);
+  auto w = Msgs("W")[0];
+  EXPECT_EQ(json::GetString(w, "urn"), "tel:+250788383301");
+  auto f = Msgs("F")[0];
+  EXPECT_EQ(json::GetString(f, "urn"), "tel:+250788383302");
+  EXPECT_EQ(json::GetString(f, "error_reason"),
+            "twilio error 63018: rate limit exceeded for channel (gave up after 3 attempts)");
+  EXPECT_EQ(json::GetInt(f, "error_count"), 3);
+  EXPECT_EQ(send_->Stop(), 0) << send_->log();
+}
+
 TEST_F(SendTest, StoppedContactIsNotSentTo) {
   std::string ch = AddExChannel("/send");
   ASSERT_EQ(Ctl({"contact", "stop", "tel:+250788383383"}).exit_code, 0);

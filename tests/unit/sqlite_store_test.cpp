@@ -885,6 +885,47 @@ TEST_F(SqliteStoreTest, ErroredMsgIsRetriedWhenDue) {
   EXPECT_FALSE(m->next_attempt_on.has_value());
 }
 
+// A delivery report that says a sent msg failed for a reason that may pass
+// (a Twilio rate limit, an unreachable handset) writes E with a time for
+// the next attempt: the msg, no longer claimed, is claimed again when due.
+TEST_F(SqliteStoreTest, ErroredByADeliveryReportIsClaimedAgainWhenDue) {
+  Channel ch = AddChannel("TW");
+  auto ids = Queue(ch, 1);
+  ASSERT_EQ(Claim(1).size(), 1u);
+  ASSERT_EQ(WriteStatus(ch, ids[0], MsgStatus::kWired, "SM1").outcome, StatusOutcome::kUpdated);
+
+  StatusUpdate report;  // as the handler builds it: by the provider's id
+  report.channel_uuid = ch.uuid;
+  report.external_id = "SM1";
+  report.status = MsgStatus::kErrored;
+  report.error_reason = "twilio error 63018: rate limit exceeded for channel";
+  report.next_attempt_on = kStart + 60 * kMicrosPerSecond;
+  report.count_error = true;
+  ASSERT_EQ(store_->WriteStatus(report)->outcome, StatusOutcome::kUpdated);
+  auto m = store_->GetMsg(ids[0]);
+  EXPECT_EQ(m->status, MsgStatus::kErrored);
+  EXPECT_EQ(m->error_count, 1);
+  EXPECT_EQ(m->error_reason, "twilio error 63018: rate limit exceeded for channel");
+  EXPECT_EQ(m->next_attempt_on, kStart + 60 * kMicrosPerSecond);
+  EXPECT_EQ(store_->Queue()->front().retrying, 1);
+
+  EXPECT_TRUE(Claim(1).empty());
+  clock_.Advance(60 * kMicrosPerSecond);
+  auto again = Claim(1);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, ids[0]);
+  EXPECT_EQ(again[0].status, MsgStatus::kQueued);
+  EXPECT_EQ(again[0].error_count, 1);
+
+  // The resend's new provider id replaces the old one, so a late report
+  // for the first attempt no longer finds the msg.
+  ASSERT_EQ(WriteStatus(ch, ids[0], MsgStatus::kWired, "SM2").outcome, StatusOutcome::kUpdated);
+  report.status = MsgStatus::kDelivered;
+  report.next_attempt_on.reset();
+  report.count_error = false;
+  EXPECT_EQ(store_->WriteStatus(report)->outcome, StatusOutcome::kNotFound);
+}
+
 TEST_F(SqliteStoreTest, RequeueReleasesTheClaim) {
   Channel ch = AddChannel("EX", 1);
   auto ids = Queue(ch, 1);
