@@ -4,6 +4,11 @@
 # on every build: apt is touched only when a package is missing.
 #
 # Usage: install-deps.sh [bench]   (bench adds wrk and nginx for `make bench`)
+#
+# kannel (bearerbox, smsbox) and kannel-extras (its fakesmsc) are for
+# tests/integration/kannel_real_test.cpp, which runs its own boxes on free
+# loopback ports; the package's own service (wapbox and bearerbox on 13000
+# and up, when an init system starts it at all) is left alone.
 set -eu
 
 PACKAGES="
@@ -19,6 +24,7 @@ libjemalloc-dev
 curl
 man-db groff-base
 python3 e2fsprogs supervisor jq
+kannel kannel-extras
 "
 if [ "${1:-}" = bench ]; then
     PACKAGES="$PACKAGES wrk nginx procps"

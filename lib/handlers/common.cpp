@@ -5,7 +5,9 @@
 #include <Poco/HMACEngine.h>
 #include <Poco/SHA1Engine.h>
 #include <Poco/SHA2Engine.h>
+#include <iconv.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -587,6 +589,64 @@ Result<std::map<std::string, std::string>> FlatParams(const WebhookRequest& requ
   }
   for (const auto& [k, v] : request.form) out.emplace(k, v);
   for (const auto& [k, v] : request.query) out.emplace(k, v);
+  return out;
+}
+
+size_t SmsLength(const std::string& text, bool ucs2) {
+  static const std::u32string kExtension = U"^{}\\[~]|€\f";
+  std::u32string cps;
+  if (!DecodeUtf8(text, cps)) return CodePoints(text) * 2;  // not UTF-8: assume the worst
+  size_t n = 0;
+  for (char32_t cp : cps) {
+    if (ucs2) n += cp >= 0x10000 ? 2 : 1;
+    else n += kExtension.find(cp) != std::u32string::npos ? 2 : 1;
+  }
+  return n;
+}
+
+namespace {
+
+std::string Latin1ToUtf8(const std::string& bytes) {
+  std::string out;
+  for (unsigned char c : bytes) AppendUtf8(out, c);
+  return out;
+}
+
+std::string UpperAscii(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::string DecodeCharset(const std::string& bytes, const std::string& charset) {
+  std::string cs = UpperAscii(charset);
+  if (cs == "UCS-2" || cs == "UCS2" || cs == "UCS-2BE") cs = "UTF-16BE";
+  if (bytes.empty()) return bytes;
+  std::u32string ignored;
+  iconv_t cd = cs.empty() ? reinterpret_cast<iconv_t>(-1) : ::iconv_open("UTF-8", cs.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) return DecodeUtf8(bytes, ignored) ? bytes : Latin1ToUtf8(bytes);
+  // Where a malformed sequence is skipped: a whole code unit of the charset.
+  const size_t unit = cs.find("16") != std::string::npos ? 2 : cs.find("32") != std::string::npos ? 4 : 1;
+  std::string out;
+  std::string in = bytes;
+  char* src = in.data();
+  size_t left = in.size();
+  char buf[1024];
+  while (left > 0) {
+    char* dst = buf;
+    size_t room = sizeof buf;
+    const size_t r = ::iconv(cd, &src, &left, &dst, &room);
+    out.append(buf, static_cast<size_t>(dst - buf));
+    if (r != static_cast<size_t>(-1)) break;
+    if (errno == E2BIG) continue;
+    // EILSEQ or EINVAL (cut short at the end): one replacement character.
+    AppendUtf8(out, 0xFFFD);
+    const size_t skip = std::min(unit, left);
+    src += skip;
+    left -= skip;
+  }
+  ::iconv_close(cd);
   return out;
 }
 

@@ -213,4 +213,20 @@ std::optional<double> JsonNumber(const json::ObjectPtr& o, const std::string& ke
 // that send some numbers as strings (WhatsApp: timestamps, coordinates).
 std::optional<double> JsonNumberLoose(const json::ObjectPtr& o, const std::string& key);
 
+// How much room UTF-8 `text` takes in an SMS: GSM7 septets when `ucs2` is
+// false (a character of the extension table, ^ { } \ [ ] ~ | € and form
+// feed, takes two: the escape and itself), else UTF-16 code units (a
+// character outside the BMP, an emoji, takes two). One SMS holds 160
+// septets or 70 units; a part of a concatenated one 153 or 67.
+size_t SmsLength(const std::string& text, bool ucs2);
+
+// Bytes in the named charset as UTF-8, for providers that pass through
+// what the SMSC delivered (Kannel's %C: UTF-16BE for UCS-2, UTF-8,
+// ISO-8859-1, ...). Any charset iconv knows is decoded; UCS-2 is read as
+// UTF-16BE; a sequence that is malformed in the named charset becomes
+// U+FFFD. A charset iconv does not know, or none (Kannel's "8-BIT" for
+// binary SMS): the bytes are kept when they are valid UTF-8, else read as
+// ISO-8859-1, so every byte survives as one character.
+std::string DecodeCharset(const std::string& bytes, const std::string& charset);
+
 }  // namespace courier::handlers

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <limits>
 
 #include "handlers/common.h"
@@ -16,19 +17,31 @@ using handlers::Fields;
 
 // Kannel DLR types (the dlr-mask bits): 1 delivered to phone, 2 not
 // delivered to phone, 4 queued on SMSC, 8 delivered to SMSC, 16 not
-// delivered to SMSC.
+// delivered to SMSC. Later Kannel releases also report 34 (expired) and
+// 66 (unknown): the failure bit with a detail bit above it.
 const std::map<std::string, MsgStatus> kStatuses = {
-    {"1", MsgStatus::kDelivered}, {"2", MsgStatus::kFailed}, {"4", MsgStatus::kSent},
-    {"8", MsgStatus::kSent},      {"16", MsgStatus::kFailed},
+    {"1", MsgStatus::kDelivered}, {"2", MsgStatus::kFailed},  {"4", MsgStatus::kSent},
+    {"8", MsgStatus::kSent},      {"16", MsgStatus::kFailed}, {"34", MsgStatus::kFailed},
+    {"66", MsgStatus::kFailed},
 };
 const char* kDefaultDlrMask = "31";  // every DLR type
+// The DLR types that say a part was not delivered (2 and 16).
+constexpr long kFailureDlrBits = 2 | 16;
 const char* kSendError = "received error sending message";
+
+// One SMS holds 160 GSM7 septets or 70 UCS-2 units; a part of a
+// concatenated SMS loses 6 octets to the UDH, leaving 153 or 67 (Kannel
+// splits exactly so).
+constexpr size_t kSingleGsm7 = 160, kSingleUcs2 = 70, kPartGsm7 = 153, kPartUcs2 = 67;
+// Kannel's concatenation UDH numbers parts in one octet.
+constexpr long kMaxConcatenatedParts = 255;
 
 // Config keys particular to Kannel.
 const char* kEncoding = "encoding";          // "D" default, "U" unicode, "S" smart (the default)
 const char* kUseNational = "use_national";   // "true": `to` in national format
 const char* kVerifySsl = "verify_ssl";       // "false": skip certificate checks
 const char* kDlrMask = "dlr_mask";           // which DLR types Kannel reports
+const char* kMaxMessages = "max_messages";   // the sendsms-user's max-messages (Kannel's default: 1)
 
 bool IsTrue(const std::string& v) { return v == "true" || v == "True" || v == "TRUE" || v == "1"; }
 bool IsFalse(const std::string& v) { return v == "false" || v == "False" || v == "FALSE" || v == "0"; }
@@ -63,6 +76,18 @@ std::string QueryString(const std::vector<std::pair<std::string, std::string>>& 
   return out;
 }
 
+// The text of an incoming SMS as Kannel passed it. Kannel hands on the
+// SMSC's bytes: without `mo-recode` a UCS-2 SMS arrives as UTF-16BE
+// (coding=2, charset=UTF-16BE), a binary one as raw octets (coding=1,
+// charset=8-BIT), a GSM7 one as UTF-8 (coding=0). The get-url passes %c
+// and %C so we can tell; without them, coding=2 alone still means
+// UTF-16BE, and anything else is taken as UTF-8 when it is.
+std::string IncomingText(const std::string& raw, const std::string& coding, const std::string& charset) {
+  if (!charset.empty()) return handlers::DecodeCharset(raw, charset);
+  if (coding == "2") return handlers::DecodeCharset(raw, "UTF-16BE");
+  return handlers::DecodeCharset(raw, "");
+}
+
 WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) {
   // Kannel's get-url carries everything in the query string, whether it
   // calls us with GET or POST.
@@ -80,7 +105,8 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
 
   auto urn = handlers::TelURN(sender, channel);
   if (!urn.ok()) return WebhookResult::Error(urn.status().message());
-  Msg msg = handlers::IncomingMsg(channel, *urn, *message);
+  const std::string text = IncomingText(*message, f.Optional("coding").value_or(""), f.Optional("charset").value_or(""));
+  Msg msg = handlers::IncomingMsg(channel, *urn, text);
   msg.external_id = id;
   msg.received_on = ts * kMicrosPerSecond;
   WebhookResult r;
@@ -95,10 +121,57 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
   const int64_t status = f.RequiredInt("status");
   if (!f.ok()) return WebhookResult::Error(f.error());
   auto mapped = handlers::MapStatus(kStatuses, std::to_string(status));
-  if (!mapped) return WebhookResult::Error("unknown status '" + std::to_string(status) + "', must be one of 1,2,4,8,16");
+  // A DLR type we do not know is still a well-formed report: Kannel
+  // would retry a refusal, and nothing in it tells us the msg's fate.
+  if (!mapped)
+    return WebhookResult::Ignored("unknown status '" + std::to_string(status) +
+                                  "', must be one of 1,2,4,8,16,34,66; ignored");
   WebhookResult r;
   r.statuses.push_back(handlers::StatusForId(channel, id, *mapped));
   return r;
+}
+
+// How many SMS one sendsms request may carry: the sendsms-user's
+// max-messages, which the channel's max_messages must not exceed.
+long MaxMessages(const Channel& channel) {
+  const std::string value = channel.ConfigOr(kMaxMessages);
+  char* end = nullptr;
+  const long n = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || n < 1) return 1;
+  return std::min(n, kMaxConcatenatedParts);
+}
+
+// The texts to hand Kannel, one sendsms request each. Kannel cuts a text
+// that needs more SMS than its sendsms-user's max-messages (1 unless
+// configured) and still answers "0: Accepted for delivery", so no request
+// may need more than the channel's max_messages says Kannel takes: one
+// SMS by default, so a long text goes as separate SMS and nothing is ever
+// cut; with max_messages N (and `concatenation = true` on the
+// sendsms-user) up to N concatenated parts, which Kannel joins on the
+// phone. The channel's max_length (characters) can only make parts
+// shorter. Parts end at word boundaries; when GSM7 extension characters
+// or emoji make a part too long for its SMS, every part is made shorter.
+std::vector<std::string> Parts(const Channel& channel, const std::string& text, bool unicode) {
+  const long messages = MaxMessages(channel);
+  const size_t room = messages == 1 ? (unicode ? kSingleUcs2 : kSingleGsm7)
+                                    : static_cast<size_t>(messages) * (unicode ? kPartUcs2 : kPartGsm7);
+  const size_t chars = std::min(handlers::MaxLength(channel, room), room);
+  for (size_t max = chars; max > 1; --max) {
+    auto parts = handlers::SplitText(text, max);
+    if (std::all_of(parts.begin(), parts.end(),
+                    [&](const std::string& p) { return handlers::SmsLength(p, unicode) <= room; }))
+      return parts;
+  }
+  return handlers::SplitText(text, 1);
+}
+
+// The failure, with Kannel's own answer ("Authorization failed for
+// sendsms", "Missing receiver number, rejected") when it gave one.
+std::string SendError(const HttpExchange& exchange) {
+  std::string answer = exchange.body.substr(0, exchange.body.find('\n'));
+  while (!answer.empty() && std::isspace(static_cast<unsigned char>(answer.back()))) answer.pop_back();
+  if (answer.empty() || !exchange.error.empty()) return kSendError;
+  return std::string(kSendError) + ": " + handlers::Truncate(answer, 200);
 }
 
 }  // namespace
@@ -124,8 +197,6 @@ SendResult KannelHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   const std::string password = channel.ConfigOr(config_keys::kPassword);
   if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kSendUrl, config_keys::kUsername, config_keys::kPassword}, ctx.clock.Now())) return *missing;
 
-  // No splitting: Kannel concatenates long texts itself (UDH) and the
-  // reference sends one request per msg.
   std::string text = TextAndAttachments(msg);
   std::string encoding = channel.ConfigOr(kEncoding, "S");
   std::transform(encoding.begin(), encoding.end(), encoding.begin(), [](unsigned char c) { return std::toupper(c); });
@@ -141,30 +212,47 @@ SendResult KannelHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   const std::string path = msg.urn.substr(msg.urn.find(':') + 1);
   const std::string to = IsTrue(channel.ConfigOr(kUseNational)) ? NationalNumber(path, channel.country) : path;
   std::string dlr_mask = channel.ConfigOr(kDlrMask, kDefaultDlrMask);
-  if (!AllDigits(dlr_mask)) dlr_mask = kDefaultDlrMask;
+  if (!AllDigits(dlr_mask) || dlr_mask.size() > 9) dlr_mask = kDefaultDlrMask;
   // Kannel replaces %d with the DLR type when it calls back.
   const std::string dlr_url =
       ctx.base_url + "/c/kn/" + channel.uuid + "/status?id=" + std::to_string(msg.id) + "&status=%d";
 
-  std::vector<std::pair<std::string, std::string>> params = {
-      {"username", username}, {"password", password}, {"from", channel.address}, {"to", to},
-      {"text", text},         {"dlr-url", dlr_url},   {"dlr-mask", dlr_mask},
-  };
-  if (unicode) {
-    params.push_back({"coding", "2"});
-    params.push_back({"charset", "utf8"});
-  }
-
-  HttpRequestSpec req;
-  req.method = "GET";
-  req.url = send_url + (send_url.find('?') == std::string::npos ? "?" : "&") + QueryString(params);
-  if (IsFalse(channel.ConfigOr(kVerifySsl))) req.verify_tls = false;
-
-  auto call = handlers::MakeCall(ctx, channel, msg, req);
-  const bool ok = call.ok();
+  const auto parts = Parts(channel, text, unicode);
   std::vector<ChannelLog> logs;
-  logs.push_back(std::move(call.log));
-  if (!ok) return handlers::ThrottledIf429(handlers::Errored(kSendError, std::move(logs)), call.exchange);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    // Every part reports to the msg, and D and F are final: the last part
+    // reports every type asked for, the ones before only their failures,
+    // so the msg is D when the last part arrives and F when any did not.
+    const bool last = i + 1 == parts.size();
+    const long mask = last ? std::atol(dlr_mask.c_str()) : std::atol(dlr_mask.c_str()) & kFailureDlrBits;
+    std::vector<std::pair<std::string, std::string>> params = {
+        {"username", username}, {"password", password}, {"from", channel.address}, {"to", to}, {"text", parts[i]},
+    };
+    if (mask != 0) {
+      params.push_back({"dlr-url", dlr_url});
+      params.push_back({"dlr-mask", std::to_string(mask)});
+    }
+    if (unicode) {
+      params.push_back({"coding", "2"});
+      params.push_back({"charset", "utf8"});
+    }
+
+    HttpRequestSpec req;
+    req.method = "GET";
+    req.url = send_url + (send_url.find('?') == std::string::npos ? "?" : "&") + QueryString(params);
+    if (IsFalse(channel.ConfigOr(kVerifySsl))) req.verify_tls = false;
+
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+    const bool ok = call.ok();
+    logs.push_back(std::move(call.log));
+    // Kannel answers 202 "0: Accepted for delivery" or "3: Queued for
+    // later delivery" (its store holds the msg until an SMSC takes it):
+    // both are ours to forget. A 4xx (403 "Authorization failed for
+    // sendsms", 400 "Missing receiver number, rejected") cannot get
+    // better on retry; a 503 "Temporal failure, try again later" or no
+    // answer (smsbox down) can.
+    if (!ok) return handlers::FailedAnswer(SendError(call.exchange), std::move(logs), call.exchange);
+  }
   return handlers::Wired("", std::move(logs));
 }
 

@@ -60,6 +60,41 @@ TEST(KannelHandler, Receive) {
   });
 }
 
+// What Kannel's get-url passes for the SMSC's bytes (%b, with %c coding and
+// %C charset), as Kannel 1.4.5 sends them from its fake SMSC.
+TEST(KannelHandler, ReceiveDecodesByCodingAndCharset) {
+  KannelHandler h;
+  const std::string id = "6dd6d34c-13fd-4073-925f-c402952cca5e";
+  const std::string base = "id=" + id + "&ts=1493735509&sender=250788383383&to=1234&backend=fake&";
+  auto msg = [&](const std::string& text) {
+    return std::vector<ExpectedMsg>{{.urn = "tel:+250788383383", .text = text, .external_id = id, .received_on = kTs}};
+  };
+  auto get = [&](const std::string& label, const std::string& query, const std::string& text) {
+    return ReceiveCase{.label = label, .method = "GET", .action = "receive", .query = base + query,
+                       .content_type = "", .msgs = msg(text)};
+  };
+  RunReceiveCases(h, KnChannel(), {
+      get("UCS-2 without mo-recode: UTF-16BE bytes",
+          "message=%00M%00u%00r%00a%00h%00o%00+%20%13%00+%27%13&coding=2&charset=UTF-16BE", "Muraho – ✓"),
+      get("UCS-2 with an emoji (a surrogate pair)",
+          "message=%04%3F%04%40%048%042%045%04B%00+%D8%3D%DE%00&coding=2&charset=UTF-16BE", "привет 😀"),
+      get("coding=2 without charset is UTF-16BE", "message=%00h%00%E9&coding=2", "hé"),
+      get("charset UCS-2 is read as UTF-16BE", "message=%00h%00i&coding=2&charset=UCS-2", "hi"),
+      get("odd UTF-16BE byte count: the stray byte is U+FFFD", "message=%00h%00&coding=2&charset=UTF-16BE",
+          "h\uFFFD"),
+      get("mo-recode: UTF-8 as coding=0", "message=Muraho%E2%80%93&coding=0&charset=UTF-8", "Muraho–"),
+      get("GSM7 arrives as UTF-8, + and newlines kept (%b)",
+          "message=1%2B1+%3D+2%0Ayes+%E2%82%AC&coding=0&charset=UTF-8", "1+1 = 2\nyes €"),
+      get("ISO-8859-1", "message=caf%E9&coding=0&charset=ISO-8859-1", "café"),
+      get("named UTF-8 that is not: U+FFFD", "message=caf%E9&coding=0&charset=UTF-8", "caf\uFFFD"),
+      get("binary (8-BIT) that is not UTF-8 keeps every byte as ISO-8859-1",
+          "message=caf%E9%FF&coding=1&charset=8-BIT", "caféÿ"),
+      get("binary (8-BIT) that is UTF-8 is kept", "message=caf%C3%A9&coding=1&charset=8-BIT", "café"),
+      get("no coding or charset (an older get-url): UTF-8 as it is", "message=caf%C3%A9", "café"),
+      get("no coding or charset, not UTF-8: ISO-8859-1", "message=caf%E9", "café"),
+  });
+}
+
 TEST(KannelHandler, Status) {
   KannelHandler h;
   RunReceiveCases(h, KnChannel(), {
@@ -77,8 +112,16 @@ TEST(KannelHandler, Status) {
        .statuses = {{.status = MsgStatus::kDelivered, .msg_id = 12}}},
       {.label = "POST with query (our dlr-url)", .action = "status", .query = "id=12&status=8",
        .statuses = {{.status = MsgStatus::kSent, .msg_id = 12}}},
-      {.label = "unknown status", .method = "GET", .action = "status", .query = "id=12345&status=3",
-       .content_type = "", .error = "unknown status '3', must be one of 1,2,4,8,16"},
+      {.label = "34 expired (later Kannel releases) failed", .method = "GET", .action = "status",
+       .query = "id=12345&status=34", .content_type = "",
+       .statuses = {{.status = MsgStatus::kFailed, .msg_id = 12345}}},
+      {.label = "66 unknown (later Kannel releases) failed", .method = "GET", .action = "status",
+       .query = "id=12345&status=66", .content_type = "",
+       .statuses = {{.status = MsgStatus::kFailed, .msg_id = 12345}}},
+      {.label = "unknown DLR type is answered 200 and ignored", .method = "GET", .action = "status",
+       .query = "id=12345&status=3", .content_type = "", .ignored = "unknown status '3'"},
+      {.label = "another unknown DLR type", .method = "GET", .action = "status", .query = "id=12345&status=32",
+       .content_type = "", .ignored = "must be one of 1,2,4,8,16,34,66"},
       {.label = "missing id", .method = "GET", .action = "status", .query = "status=1", .content_type = "",
        .error = "field 'id' required"},
       {.label = "non-numeric id", .method = "GET", .action = "status", .query = "id=abc&status=1",
@@ -103,6 +146,22 @@ ExpectedRequest SendRequest(std::map<std::string, std::string> params) {
   return {.method = "GET", .path = "/cgi-bin/sendsms", .params = std::move(params)};
 }
 
+std::string Repeat(const std::string& s, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+// 312 characters of words, which split at a word boundary into 159 and 152.
+std::string Words(size_t from, size_t to) {
+  std::string out;
+  for (size_t i = from; i < to; ++i) out += (out.empty() ? "" : " ") + std::string("word") + std::to_string(100 + i);
+  return out;
+}
+const std::string kLongText = Words(0, 38) + " and more";  // 38 * 8 - 1 + 9 = 312
+const std::string kLongPart1 = Words(0, 20);                  // 159
+const std::string kLongPart2 = Words(20, 38) + " and more";   // 152
+
 TEST(KannelHandler, Send) {
   KannelHandler h;
   RunSendCases(h, KnChannel(), {
@@ -118,16 +177,78 @@ TEST(KannelHandler, Send) {
        .requests = {SendRequest({{"text", "“Hi” ☺"}, {"coding", "2"}, {"charset", "utf8"}})}},
       {.label = "attachment as link in text", .text = "My pic!", .attachments = {"image/jpeg:https://foo.bar/image.jpg"},
        .requests = {SendRequest({{"text", "My pic!\nhttps://foo.bar/image.jpg"}})}},
-      {.label = "long text is one request", .text = std::string(400, 'a'),
-       .requests = {SendRequest({{"text", std::string(400, 'a')}})}},
+      {.label = "160 characters are one SMS", .text = std::string(160, 'a'),
+       .requests = {SendRequest({{"text", std::string(160, 'a')}, {"dlr-mask", "31"}})}},
+      {.label = "a long text goes as single SMS, one request each, never cut", .text = kLongText,
+       .requests = {SendRequest({{"text", kLongPart1}, {"dlr-mask", "18"}, {"dlr-url", kDlrUrl}}),
+                    SendRequest({{"text", kLongPart2}, {"dlr-mask", "31"}, {"dlr-url", kDlrUrl}})}},
+      {.label = "a long word is cut at 160", .text = std::string(400, 'a'),
+       .requests = {SendRequest({{"text", std::string(160, 'a')}}), SendRequest({{"text", std::string(160, 'a')}}),
+                    SendRequest({{"text", std::string(80, 'a')}})}},
+      {.label = "GSM7 extension characters take two septets", .text = Repeat("€", 81),
+       .requests = {SendRequest({{"text", Repeat("€", 80)}}), SendRequest({{"text", "€"}})}},
+      {.label = "unicode: 70 characters are one SMS", .text = Repeat("ж", 70),
+       .requests = {SendRequest({{"text", Repeat("ж", 70)}, {"coding", "2"}})}},
+      {.label = "unicode: 71 characters are two", .text = Repeat("ж", 71),
+       .requests = {SendRequest({{"text", Repeat("ж", 70)}, {"coding", "2"}, {"charset", "utf8"}}),
+                    SendRequest({{"text", "ж"}, {"coding", "2"}, {"charset", "utf8"}})}},
+      {.label = "an emoji takes two UCS-2 units", .text = Repeat("😀", 36),
+       .requests = {SendRequest({{"text", Repeat("😀", 35)}, {"coding", "2"}}),
+                    SendRequest({{"text", "😀"}, {"coding", "2"}})}},
       {.label = "provider 500", .responses = {{"/cgi-bin/sendsms", {.status = 500, .body = "oops"}}},
-       .status = MsgStatus::kErrored, .error = "received error sending message",
+       .status = MsgStatus::kErrored, .error = "received error sending message: oops",
        .requests = {SendRequest({{"text", "Simple Message"}})}},
+      {.label = "503 try again later is retried",
+       .responses = {{"/cgi-bin/sendsms", {.status = 503, .body = "Temporal failure, try again later.",
+                                           .content_type = "text/html"}}},
+       .status = MsgStatus::kErrored, .error = "try again later", .requests = {SendRequest({})}},
+      {.label = "403 bad credentials fail at once",
+       .responses = {{"/cgi-bin/sendsms", {.status = 403, .body = "Authorization failed for sendsms",
+                                           .content_type = "text/html"}}},
+       .status = MsgStatus::kFailed, .error = "received error sending message: Authorization failed for sendsms",
+       .requests = {SendRequest({})}},
+      {.label = "400 refused number fails at once",
+       .responses = {{"/cgi-bin/sendsms", {.status = 400, .body = "Missing receiver number, rejected",
+                                           .content_type = "text/html"}}},
+       .status = MsgStatus::kFailed, .error = "Missing receiver number, rejected", .requests = {SendRequest({})}},
+      {.label = "202 queued for later delivery is wired",
+       .responses = {{"/cgi-bin/sendsms", {.status = 202, .body = "3: Queued for later delivery",
+                                           .content_type = "text/html"}}},
+       .requests = {SendRequest({})}},
+      {.label = "a later part failing errors the msg",
+       .text = kLongText,
+       .responses = {{"/cgi-bin/sendsms", {.status = 202, .body = "0: Accepted for delivery"}},
+                     {"/cgi-bin/sendsms", {.status = 503, .body = "Temporal failure, try again later."}}},
+       .status = MsgStatus::kErrored,
+       .requests = {SendRequest({{"text", kLongPart1}}), SendRequest({{"text", kLongPart2}})}},
       {.label = "provider throttles", .responses = {{"/cgi-bin/sendsms", {.status = 429, .body = "busy"}}},
        .status = MsgStatus::kErrored, .error = "received error sending message",
        .requests = {SendRequest({{"text", "Simple Message"}})}, .throttled_for_seconds = 1},
-      {.label = "provider 202 is fine", .responses = {{"/cgi-bin/sendsms", {.status = 202, .body = "Accepted"}}},
+      {.label = "provider 202 is fine",
+       .responses = {{"/cgi-bin/sendsms", {.status = 202, .body = "0: Accepted for delivery"}}},
        .requests = {SendRequest({{"text", "Simple Message"}})}},
+  });
+
+  // The sendsms-user concatenates up to max-messages SMS.
+  RunSendCases(h, KnChannel({{"max_messages", "10"}}), {
+      {.label = "max_messages: a long text is one request", .text = kLongText,
+       .requests = {SendRequest({{"text", kLongText}, {"dlr-mask", "31"}})}},
+      {.label = "max_messages: 10 parts of 153 septets", .text = std::string(1531, 'a'),
+       .requests = {SendRequest({{"text", std::string(1530, 'a')}}), SendRequest({{"text", "a"}})}},
+      {.label = "max_messages: 10 parts of 67 units", .text = Repeat("ж", 671),
+       .requests = {SendRequest({{"text", Repeat("ж", 670)}}), SendRequest({{"text", "ж"}})}},
+  });
+  RunSendCases(h, KnChannel({{"max_messages", "10"}, {"max_length", "100"}}), {
+      {.label = "max_length makes parts shorter", .text = std::string(150, 'a'),
+       .requests = {SendRequest({{"text", std::string(100, 'a')}}), SendRequest({{"text", std::string(50, 'a')}})}},
+  });
+  RunSendCases(h, KnChannel({{"max_length", "1000"}}), {
+      {.label = "max_length cannot exceed what max_messages lets through", .text = std::string(161, 'a'),
+       .requests = {SendRequest({{"text", std::string(160, 'a')}}), SendRequest({{"text", "a"}})}},
+  });
+  RunSendCases(h, KnChannel({{"max_messages", "many"}}), {
+      {.label = "max_messages not a number is 1", .text = std::string(161, 'a'),
+       .requests = {SendRequest({{"text", std::string(160, 'a')}}), SendRequest({{"text", "a"}})}},
   });
 
   RunSendCases(h, KnChannel({{"encoding", "U"}}), {
@@ -154,6 +275,8 @@ TEST(KannelHandler, Send) {
        .requests = {SendRequest({{"dlr-mask", "3"},
                                  {"dlr-url", std::string(kTestBaseUrl) + "/c/kn/" + kTestChannelUUID +
                                                  "/status?id=77&status=%d"}})}},
+      {.label = "custom dlr_mask: earlier parts report only failures", .text = kLongText,
+       .requests = {SendRequest({{"dlr-mask", "2"}}), SendRequest({{"dlr-mask", "3"}})}},
   });
 
   RunSendCases(h, TestChannel("KN", "2020", "RW", {{"username", "kuser"}, {"password", "kpass-s3cret"}}), {
@@ -206,11 +329,28 @@ TEST(KannelHandler, PlainSendHasNoCoding) {
 TEST(KannelHandler, ErrorKeepsLogAndRedactsPassword) {
   auto s = SendOne({}, "hi", {.status = 500, .body = "oops"});
   EXPECT_EQ(MsgStatusString(s.result.status), MsgStatusString(MsgStatus::kErrored));
-  EXPECT_EQ(s.result.error, "received error sending message");
+  EXPECT_EQ(s.result.error, "received error sending message: oops");
   ASSERT_EQ(s.result.logs.size(), 1u);
   EXPECT_EQ(s.result.logs[0].error, "received non 200 status: 500");
   EXPECT_EQ(s.result.logs[0].url.find("kpass-s3cret"), std::string::npos);
   EXPECT_NE(s.result.logs[0].url.find("password=********"), std::string::npos) << s.result.logs[0].url;
+}
+
+TEST(KannelHandler, EarlierPartsWithoutFailureBitsAskForNoReport) {
+  auto s = SendOne({{"dlr_mask", "1"}}, kLongText);
+  ASSERT_EQ(s.requests.size(), 2u);
+  EXPECT_EQ(s.requests[0].params.count("dlr-url"), 0u);
+  EXPECT_EQ(s.requests[0].params.count("dlr-mask"), 0u);
+  EXPECT_EQ(s.requests[1].params.at("dlr-mask"), "1");
+  EXPECT_EQ(s.requests[0].params.at("text") + " " + s.requests[1].params.at("text"), kLongText);
+}
+
+TEST(KannelHandler, SmsLength) {
+  EXPECT_EQ(handlers::SmsLength("abc", false), 3u);
+  EXPECT_EQ(handlers::SmsLength("a€{}", false), 7u);  // extension characters: escape + character
+  EXPECT_EQ(handlers::SmsLength("éü", false), 2u);     // in the default alphabet
+  EXPECT_EQ(handlers::SmsLength("жa", true), 2u);
+  EXPECT_EQ(handlers::SmsLength("😀a", true), 3u);     // a surrogate pair
 }
 
 TEST(KannelHandler, Gsm7) {
