@@ -156,11 +156,19 @@ int Ctl::ChannelRemove(const std::string& uuid_text) {
 
 int Ctl::ChannelTypes(bool json) {
   const HandlerRegistry registry = HandlerRegistry::Build();
-  // "POST receive", ... as courier-recv serves them for the type.
+  // "POST receive", ... as courier-recv serves them for the type under
+  // /c/<type>/<uuid>/; then the app-level routes, without a uuid, as
+  // full paths ("POST /c/wac/receive").
   auto routes_of = [&registry](const std::string& code) {
     std::vector<std::string> routes;
-    if (const ChannelHandler* h = registry.Find(code))
+    if (const ChannelHandler* h = registry.Find(code)) {
       for (const auto& r : h->Routes()) routes.push_back(r.method + " " + r.action);
+      if (const AppWebhooks* app = h->AppLevel()) {
+        std::string type = code;
+        for (auto& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        for (const auto& r : app->AppRoutes()) routes.push_back(r.method + " /c/" + type + "/" + r.action);
+      }
+    }
     return routes;
   };
   if (json) {

@@ -37,25 +37,6 @@ Result<std::string> ResolveMedia(HandlerContext& ctx, const Channel& channel, co
   return media->mime_type + ":" + ThroughDialog(channel, media->url);
 }
 
-// Where D3C reads the Cloud API webhook its own way (WAC differs): a
-// "voice" message is media, media ids are strings, timestamps may have
-// fractions (dropped).
-whatsapp_cloud::Dialect WebhookDialect(const Channel& channel, HandlerContext& ctx) {
-  whatsapp_cloud::Dialect d;
-  d.media_types = {"image", "video", "audio", "voice", "document", "sticker"};
-  d.media_id = [](const json::ObjectPtr& media) { return json::GetStringOrEmpty(media, "id"); };
-  d.received_on = [](const json::ObjectPtr& m) -> std::optional<Micros> {
-    if (auto ts = handlers::JsonNumberLoose(m, "timestamp"); ts && *ts > 0)
-      return static_cast<int64_t>(*ts) * kMicrosPerSecond;
-    return std::nullopt;
-  };
-  d.resolve_media = [&ctx, &channel](const std::string& media_id, const std::string& mime_hint,
-                                     std::vector<ChannelLog>& logs) {
-    return ResolveMedia(ctx, channel, media_id, mime_hint, logs);
-  };
-  return d;
-}
-
 }  // namespace
 
 std::vector<Route> Dialog360Handler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
@@ -71,7 +52,11 @@ WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, co
   if (!(*parsed)->has("entry") || !(*parsed)->getArray("entry")) return WebhookResult::Error("field 'entry' required");
 
   handlers::Collector c;
-  const whatsapp_cloud::Dialect dialect = WebhookDialect(channel, ctx);
+  const whatsapp_cloud::MediaResolver resolve = [&ctx, &channel](const std::string& media_id,
+                                                                 const std::string& mime_hint,
+                                                                 std::vector<ChannelLog>& logs) {
+    return ResolveMedia(ctx, channel, media_id, mime_hint, logs);
+  };
   for (const auto& entry : json::GetObjects(*parsed, "entry")) {
     for (const auto& change : json::GetObjects(entry, "changes")) {
       const std::string field = json::GetStringOrEmpty(change, "field");
@@ -80,8 +65,11 @@ WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, co
         continue;
       }
       json::ObjectPtr value = json::GetObject(change, "value");
-      if (Status read = whatsapp_cloud::ReadValue(channel, value, dialect, c); !read.ok())
-        return c.Fail(read.message());
+      if (Status read = whatsapp_cloud::ReadValue(channel, value, resolve, c); !read.ok()) {
+        WebhookResult failed = c.Fail(read.message());
+        failed.temporary = read.IsUnavailable();
+        return failed;
+      }
     }
   }
   return c.Finish();
@@ -96,7 +84,8 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
   const std::string recipient = msg.urn.substr(msg.urn.find(':') + 1);
   // 360Dialog takes the Cloud API message bodies unchanged.
   static const MetaHandler kCloud(MetaHandler::Kind::kWhatsApp);
-  const auto payloads = kCloud.Payloads(recipient, msg.text, msg.attachments, msg.quick_replies);
+  const auto payloads = kCloud.Payloads(recipient, msg.text, msg.attachments, msg.quick_replies,
+                                        handlers::MaxLength(channel, kCloud.ProviderTextMax()));
   if (payloads.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
   const auto secrets = channel.SecretValues();
@@ -117,61 +106,49 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
     }
     auto body = json::ParseObject(call.exchange.body);
     json::ObjectPtr answer = body.ok() ? *body : nullptr;
-    if (call.ok()) {
+    // 360Dialog relays Meta's error shape {"error":{"code","message",
+    // "error_data":{"details"}}}, so Meta's codes mean what they mean for
+    // WAC.
+    const meta::GraphError graph_error = meta::ReadGraphError(answer);
+    if (call.ok() && !graph_error.present) {
       auto messages = json::GetObjects(answer, "messages");
       std::string id = messages.empty() ? "" : json::GetStringOrEmpty(messages[0], "id");
       if (id.empty()) {
         call.log.error = "no 'messages[0].id' in response";
         std::string error = call.log.error;
         logs.push_back(std::move(call.log));
-        return handlers::Errored(error, std::move(logs));
+        return handlers::AcceptedWithoutId(error, std::move(logs));
       }
       if (external_id.empty()) external_id = id;
       logs.push_back(std::move(call.log));
       continue;
     }
 
-    // 360Dialog relays Meta's error shape {"error":{"code","message",
-    // "error_data":{"details"}}}; its own answers (bad key) come as
-    // {"meta":{"developer_message",...}}.
-    int64_t code = 0;
     std::string error = call.log.error;
-    if (json::ObjectPtr err = json::GetObject(answer, "error")) {
-      code = static_cast<int64_t>(handlers::JsonNumberLoose(err, "code").value_or(0));
-      std::string text = json::GetStringOrEmpty(err, "message");
-      const std::string details = json::GetStringOrEmpty(json::GetObject(err, "error_data"), "details");
-      if (!details.empty()) text += (text.empty() ? "" : ": ") + details;
-      error = Redact("received error from 360dialog: " + text + " (code " + std::to_string(code) + ")", secrets);
+    bool own_rate_limit = false;
+    if (graph_error.present) {
+      error = Redact(meta::GraphErrorText("360dialog", graph_error), secrets);
       call.log.error = error;
-    } else if (json::ObjectPtr meta = json::GetObject(answer, "meta")) {
-      const std::string text = json::GetStringOrEmpty(meta, "developer_message");
+    } else if (json::ObjectPtr own = json::GetObject(answer, "meta")) {
+      // 360Dialog's own answers: {"meta":{"success":false,"http_code",
+      // "developer_message"}}. Its error list gives its endpoint rate limit
+      // as a 400 ("You have exceeded the endpoint rate limit ... implement
+      // request throttling or exponential backoff"): throttled, not F.
+      const std::string text = json::GetStringOrEmpty(own, "developer_message");
       if (!text.empty()) {
         error = Redact("received error from 360dialog: " + text, secrets);
         call.log.error = error;
+        own_rate_limit = text.find("rate limit") != std::string::npos;
       }
     }
-    const int http_status = call.exchange.status_code;
+    const HttpExchange exchange = call.exchange;
     logs.push_back(std::move(call.log));
-    // Throttling: HTTP 429, Meta's 130429 (throughput), 131056 (pair rate
-    // limit: one message every 6 seconds) and 4/80007 (app/business limits).
-    if (http_status == 429 || code == 130429 || code == 131056 || code == 4 || code == 80007) {
+    if (own_rate_limit) {
       SendResult r = handlers::Errored(error, std::move(logs));
-      const auto& exchange = call.exchange;
-      r.throttled_for_seconds = !exchange.Header("retry-after").empty() ? handlers::RetryAfterSeconds(exchange)
-                                : code == 131056                        ? 6
-                                : code == 4 || code == 80007            ? 60
-                                                                        : 1;
+      r.throttled_for_seconds = exchange.Header("retry-after").empty() ? 60 : handlers::RetryAfterSeconds(exchange);
       return r;
     }
-    // 131050: the user stopped marketing messages from this business.
-    if (code == 131050) {
-      SendResult r = handlers::Failed(error, std::move(logs));
-      r.stop_contact = true;
-      return r;
-    }
-    // 131047: outside the 24 hour window; 131026: undeliverable.
-    if (code == 131047 || code == 131026) return handlers::Failed(error, std::move(logs));
-    return handlers::Errored(error, std::move(logs));
+    return meta::GraphFailure(MetaHandler::Kind::kWhatsApp, graph_error, error, std::move(logs), exchange);
   }
   return handlers::Wired(external_id, std::move(logs));
 }

@@ -17,11 +17,21 @@
 // own host (same path and query on waba-v2.360dialog.io, same header);
 // the attachment is that rewritten URL.
 //
+// The webhook is read exactly as WAC reads it (whatsapp_cloud.h): the
+// same message types, media ids, timestamps and statuses ("deleted" and
+// unknown statuses are ignored with a reason, 200). A failed media lookup
+// answers 503, so 360Dialog sends the webhook again.
+//
 // Send: POST <base>/messages with D360-API-KEY and the Cloud API message
-// body (the same payloads as WAC); external id messages[0].id.
+// body (the same payloads as WAC, split at the channel's max_length, else
+// 4096); external id messages[0].id. Meta's Graph errors, which 360Dialog
+// relays, mean what they mean for WAC (meta.h: throttling, stop, passing,
+// else F for an error object or a 4xx; F for a 2xx without the id); its
+// own endpoint rate limit, which its error list gives as a 400, re-queues
+// after Retry-After or a minute.
 //
 // Config: api_key (auth_token also accepted); base_url (default
-// https://waba-v2.360dialog.io).
+// https://waba-v2.360dialog.io); max_length.
 #include <string>
 #include <vector>
 

@@ -63,7 +63,8 @@ struct WebhookRequest {
 };
 
 // What a webhook produced. The server answers:
-//   error set      -> 400 (401 when unauthorized) {"message":"Error"|"Unauthorized",...}
+//   error set      -> 400 (401 when unauthorized, 503 when temporary)
+//                     {"message":"Error"|"Unauthorized",...}
 //   ignored set    -> 200 {"message":"Ignored","data":[{"type":"info",...}]}
 //   otherwise      -> 200 with one data item per msg/status/stop,
 // unless `response_body` is set, which is then sent instead of the JSON on
@@ -75,6 +76,9 @@ struct WebhookResult {
   std::vector<std::string> stop_urns;
   std::string error;       // "field 'text' required"
   bool unauthorized = false;
+  // The error is a passing fault, not the request's (a media lookup
+  // failed): answered 503 so the provider sends the webhook again.
+  bool temporary = false;
   std::string ignored;     // why nothing was produced
   std::optional<std::string> response_body;
   std::string response_content_type;
@@ -104,6 +108,52 @@ struct HandlerContext {
   std::string base_url;  // where providers reach courier-recv (callback URLs)
 };
 
+// App-level webhooks: a provider that posts the webhooks of all the
+// channels of an app to one URL per channel type (Meta: every WhatsApp
+// number, page or Instagram account of an app to /c/wac/receive,
+// /c/fba/receive, /c/ig/receive; DESIGN.md "HTTP").
+
+// One channel's share of an app-level webhook.
+struct AppWebhookPart {
+  std::string routing_key;  // names the channel: AppWebhooks::RoutingKey
+  std::string body;         // the webhook as it would be for that channel alone
+};
+
+struct AppWebhookSplit {
+  std::vector<AppWebhookPart> parts;  // one per routing key, in order of appearance
+  std::vector<std::string> skipped;   // what names no channel, with why it is ignored
+  std::string error;                  // set: the webhook is malformed (400, nothing taken)
+  std::string ignored;                // set: nothing in it is for this type (200 Ignored)
+};
+
+// What a handler adds to serve app-level webhooks. courier-recv answers a
+// GET with Verify; a POST it splits, finds each part's channel by routing
+// key among the active channels of the type, authenticates the whole
+// webhook for each of those channels, and hands each authentic part to
+// ReceivePart; each channel's yield is written like a per-uuid webhook's.
+//
+// Thread-safety: as ChannelHandler.
+class AppWebhooks {
+ public:
+  virtual ~AppWebhooks() = default;
+  // The methods and actions served at /c/{type}/{action}, without a uuid.
+  virtual std::vector<Route> AppRoutes() const = 0;
+  // The key a webhook names `channel` by; "" when it has none.
+  virtual std::string RoutingKey(const Channel& channel) const = 0;
+  // A GET: the provider's verification, answered for `channels` (the
+  // active channels of the type): the challenge when the request matches
+  // any of them.
+  virtual WebhookResult Verify(const std::vector<const Channel*>& channels, const WebhookRequest& request) const = 0;
+  virtual AppWebhookSplit Split(const WebhookRequest& request) const = 0;
+  // nullopt when the whole webhook (its raw body) is authentic for
+  // `channel` (Meta: signed with its app secret); else the error to
+  // record for that channel.
+  virtual std::optional<WebhookResult> Authenticate(const Channel& channel, const WebhookRequest& request) const = 0;
+  // One part for its channel; `part` is the request with the part's body,
+  // already authenticated.
+  virtual WebhookResult ReceivePart(const Channel& channel, const WebhookRequest& part, HandlerContext& ctx) const = 0;
+};
+
 class ChannelHandler {
  public:
   virtual ~ChannelHandler() = default;
@@ -115,6 +165,9 @@ class ChannelHandler {
   // True when Receive may make HTTP requests of its own (media lookups):
   // courier-recv then runs it off its event-loop threads.
   virtual bool ReceiveMayCallOut() const { return false; }
+  // The app-level webhooks this type serves besides its per-uuid routes;
+  // null for none (most types).
+  virtual const AppWebhooks* AppLevel() const { return nullptr; }
   virtual SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const = 0;
 };
 

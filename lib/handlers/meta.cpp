@@ -1,5 +1,6 @@
 #include "handlers/meta.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <optional>
@@ -83,11 +84,12 @@ std::string GetId(const json::ObjectPtr& o, const std::string& key) {
 
 // ---- text helpers -------------------------------------------------------
 
-// SplitText, then parts still over `max_bytes` of UTF-8 split again at
-// proportionally fewer characters (Instagram counts bytes, not characters).
-std::vector<std::string> SplitBytes(const std::string& text, size_t max_bytes) {
+// SplitText at `max_chars`, then parts still over `max_bytes` of UTF-8
+// split again at proportionally fewer characters (Instagram counts bytes,
+// not characters).
+std::vector<std::string> SplitBytes(const std::string& text, size_t max_chars, size_t max_bytes) {
   std::vector<std::string> out;
-  for (const auto& part : handlers::SplitText(text, max_bytes)) {
+  for (const auto& part : handlers::SplitText(text, std::min(max_chars, max_bytes))) {
     if (part.size() <= max_bytes) {
       out.push_back(part);
       continue;
@@ -143,29 +145,6 @@ std::string VerifyToken(const Channel& channel) {
   return channel.ConfigOr(kVerifyToken, channel.ConfigOr(kWebhookSecret));
 }
 
-// Meta's verification request: GET with hub.mode=subscribe, the verify
-// token we gave Meta, and a challenge to echo as the plain-text body.
-// The reference (FB, v1.1.3) compares with config `secret` and then POSTs
-// subscribed_apps; app-level webhooks are subscribed in Meta's app
-// dashboard, so we only answer the challenge.
-WebhookResult Verify(const Channel& channel, const WebhookRequest& request, const std::string& code) {
-  const std::string want = VerifyToken(channel);
-  if (want.empty()) return WebhookResult::Error("no verify_token set for " + code + " channel");
-  handlers::Fields f(request, handlers::Fields::kQuery);
-  const std::string mode = f.Required("hub.mode");
-  if (!f.ok()) return WebhookResult::Error(f.error());
-  if (mode != "subscribe") return WebhookResult::Error("unknown hub.mode '" + mode + "', must be 'subscribe'");
-  const std::string token = request.QueryParam("hub.verify_token").value_or("");
-  if (token.empty() || !handlers::ConstantTimeEquals(token, want))
-    return WebhookResult::Unauthorized("token does not match verify token");
-  const std::string challenge = f.Required("hub.challenge");
-  if (!f.ok()) return WebhookResult::Error(f.error());
-  WebhookResult r;
-  r.response_body = challenge;
-  r.response_content_type = "text/plain";
-  return r;
-}
-
 // X-Hub-Signature-256: "sha256=" + hex(HMAC-SHA256(app secret, raw body)).
 // Meta documents no answer for a bad signature; DESIGN.md's 401 it is.
 // A missing app secret is our configuration's fault: 400.
@@ -196,7 +175,7 @@ std::string AccessToken(const Channel& channel) {
 
 // Media arrive as ids, looked up with the access token. The URL is Meta's
 // (it needs the same token to download and expires after minutes), kept
-// as the API gives it; the type is lowercased.
+// as the API gives it.
 Result<std::string> ResolveMedia(HandlerContext& ctx, const Channel& channel, const std::string& media_id,
                                  const std::string& mime_hint, std::vector<ChannelLog>& logs) {
   const std::string token = AccessToken(channel);
@@ -204,30 +183,24 @@ Result<std::string> ResolveMedia(HandlerContext& ctx, const Channel& channel, co
   auto media = whatsapp_cloud::LookUpMedia(ctx, channel, GraphBase(channel), {"Authorization", "Bearer " + token},
                                            media_id, mime_hint, logs);
   if (!media.ok()) return media.status();
-  return Lower(media->mime_type) + ":" + media->url;
+  return media->mime_type + ":" + media->url;
 }
 
-// Where WAC reads the Cloud API webhook its own way (D3C differs): media
-// ids may come as numbers, timestamps are whole seconds.
-whatsapp_cloud::Dialect WhatsAppDialect(const Channel& channel, HandlerContext& ctx) {
-  whatsapp_cloud::Dialect d;
-  d.media_types = {"image", "video", "audio", "document", "sticker"};
-  d.media_id = [](const json::ObjectPtr& media) { return GetId(media, "id"); };
-  d.received_on = [](const json::ObjectPtr& m) -> std::optional<Micros> {
-    if (auto ts = GetIntLoose(m, "timestamp"); ts && *ts > 0) return *ts * kMicrosPerSecond;
-    return std::nullopt;
-  };
-  d.resolve_media = [&ctx, &channel](const std::string& media_id, const std::string& mime_hint,
-                                     std::vector<ChannelLog>& logs) {
-    return ResolveMedia(ctx, channel, media_id, mime_hint, logs);
-  };
-  return d;
+// The phone number id a WhatsApp change names in value.metadata.
+std::string ChangePhoneNumberId(const json::ObjectPtr& change) {
+  return GetId(GetObj(GetObj(change, "value"), "metadata"), "phone_number_id");
 }
+
+std::string WhatsAppPhoneNumberId(const Channel& channel) { return channel.ConfigOr(kPhoneNumberId, channel.address); }
 
 WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entries, HandlerContext& ctx) {
   handlers::Collector c;
-  const whatsapp_cloud::Dialect dialect = WhatsAppDialect(channel, ctx);
-  const std::string phone_number_id = channel.ConfigOr(kPhoneNumberId, channel.address);
+  const whatsapp_cloud::MediaResolver resolve = [&ctx, &channel](const std::string& media_id,
+                                                                 const std::string& mime_hint,
+                                                                 std::vector<ChannelLog>& logs) {
+    return ResolveMedia(ctx, channel, media_id, mime_hint, logs);
+  };
+  const std::string phone_number_id = WhatsAppPhoneNumberId(channel);
   for (const auto& entry : Objects(entries)) {
     for (const auto& change : Objects(GetArr(entry, "changes"))) {
       const std::string field = json::GetStringOrEmpty(change, "field");
@@ -235,14 +208,16 @@ WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entr
         c.skipped.push_back("ignoring change of field '" + field + "'");
         continue;
       }
-      json::ObjectPtr value = GetObj(change, "value");
-      const std::string pid = GetId(GetObj(value, "metadata"), "phone_number_id");
+      const std::string pid = ChangePhoneNumberId(change);
       if (!pid.empty() && pid != phone_number_id) {
         c.skipped.push_back("ignoring change for phone number id '" + pid + "'");
         continue;
       }
-      if (Status read = whatsapp_cloud::ReadValue(channel, value, dialect, c); !read.ok())
-        return c.Fail(read.message());
+      if (Status read = whatsapp_cloud::ReadValue(channel, GetObj(change, "value"), resolve, c); !read.ok()) {
+        WebhookResult failed = c.Fail(read.message());
+        failed.temporary = read.IsUnavailable();
+        return failed;
+      }
     }
   }
   return c.Finish();
@@ -274,7 +249,13 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
     for (const auto& event : Objects(messaging)) {
       const std::string sender = GetId(GetObj(event, "sender"), "id");
       const std::optional<int64_t> timestamp = GetIntLoose(event, "timestamp");  // milliseconds
-      auto sender_urn = [&]() { return URN::FromParts(scheme, sender); };
+      // Instagram-scoped ids are numeric, like Messenger's page-scoped ids
+      // (the URN itself takes any instagram path: usernames too).
+      auto sender_urn = [&]() -> Result<URN> {
+        if (instagram && !std::all_of(sender.begin(), sender.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+          return Status::InvalidArgument("invalid path for scheme 'instagram': '" + sender + "' is not numeric");
+        return URN::FromParts(scheme, sender);
+      };
 
       if (json::ObjectPtr message = GetObj(event, "message")) {
         if (json::GetBool(message, "is_echo").value_or(false)) {
@@ -425,8 +406,11 @@ std::string WhatsAppMediaKind(const std::string& mime) {
 
 std::vector<std::string> WhatsAppPayloads(const std::string& to, const std::string& text,
                                           const std::vector<std::string>& attachments,
-                                          const std::vector<std::string>& quick_replies) {
+                                          const std::vector<std::string>& quick_replies, size_t max_length) {
   std::vector<json::ObjectPtr> parts;
+  // A caption and an interactive body hold at most 1024 characters, and
+  // no more than the channel's max_length either.
+  const size_t short_max = std::min(max_length, kWhatsAppCaptionMax);
   // One image, video or document carries the text as its caption when it
   // fits and there are no quick replies (audio takes no caption).
   bool captioned = false;
@@ -435,7 +419,7 @@ std::vector<std::string> WhatsAppPayloads(const std::string& to, const std::stri
     const std::string kind = WhatsAppMediaKind(mime);
     json::ObjectPtr media = Obj({{"link", url}});
     if (attachments.size() == 1 && kind != "audio" && quick_replies.empty() && !text.empty() &&
-        handlers::CodePoints(text) <= kWhatsAppCaptionMax) {
+        handlers::CodePoints(text) <= short_max) {
       media->set("caption", text);
       captioned = true;
     }
@@ -449,10 +433,10 @@ std::vector<std::string> WhatsAppPayloads(const std::string& to, const std::stri
   }
   if (!captioned && !text.empty()) {
     if (quick_replies.empty()) {
-      for (const auto& t : handlers::SplitText(text, kWhatsAppTextMax)) parts.push_back(WhatsAppText(to, t));
+      for (const auto& t : handlers::SplitText(text, max_length)) parts.push_back(WhatsAppText(to, t));
     } else {
       // The buttons ride on the last part, whose body is limited to 1024.
-      auto texts = handlers::SplitText(text, kWhatsAppCaptionMax);
+      auto texts = handlers::SplitText(text, short_max);
       for (size_t i = 0; i + 1 < texts.size(); ++i) parts.push_back(WhatsAppText(to, texts[i]));
       parts.push_back(WhatsAppInteractive(to, texts.back(), quick_replies));
     }
@@ -470,15 +454,16 @@ json::ObjectPtr MessengerEnvelope(const std::string& recipient, json::ObjectPtr 
 
 std::vector<std::string> MessengerPayloads(bool instagram, const std::string& recipient, std::string text,
                                            const std::vector<std::string>& attachments,
-                                           const std::vector<std::string>& quick_replies) {
+                                           const std::vector<std::string>& quick_replies, size_t max_length) {
   std::vector<json::ObjectPtr> messages;
   for (const auto& attachment : attachments) {
     auto [mime, url] = SplitAttachment(attachment);
     std::string kind = mime.substr(0, mime.find('/'));
     if (kind != "image" && kind != "video" && kind != "audio") {
-      // Messenger takes any other file; Instagram documents only image,
-      // video and audio, so other files go to Instagram as links.
-      if (instagram) {
+      // Messenger takes any other file. Instagram takes a file attachment
+      // only for PDF ("Upload Media for Instagram Messaging": File, pdf,
+      // 25MB); any other document reaches an Instagram user as a link.
+      if (instagram && Lower(mime) != "application/pdf") {
         text += (text.empty() ? "" : "\n") + url;
         continue;
       }
@@ -490,7 +475,7 @@ std::vector<std::string> MessengerPayloads(bool instagram, const std::string& re
   // The reference's later Messenger send split at 640 characters; the Send
   // API takes 2000.
   if (!text.empty()) {
-    auto texts = instagram ? SplitBytes(text, kInstagramTextBytes) : handlers::SplitText(text, kMessengerTextMax);
+    auto texts = instagram ? SplitBytes(text, max_length, kInstagramTextBytes) : handlers::SplitText(text, max_length);
     for (const auto& t : texts) messages.push_back(Obj({{"text", t}}));
   }
   // Quick replies on the last message, where they stay visible; Instagram
@@ -508,45 +493,109 @@ std::vector<std::string> MessengerPayloads(bool instagram, const std::string& re
   return out;
 }
 
-// What a Graph API error answer means for the msg.
-enum class Outcome { kRetry, kFail, kFailAndStop, kThrottle };
+// The webhook's object for each kind.
+std::string WantedObject(MetaHandler::Kind kind) {
+  switch (kind) {
+    case MetaHandler::Kind::kWhatsApp: return "whatsapp_business_account";
+    case MetaHandler::Kind::kMessenger: return "page";
+    case MetaHandler::Kind::kInstagram: return "instagram";
+  }
+  return "";
+}
 
-struct GraphError {
-  int64_t code = 0;
-  int64_t subcode = 0;
-  std::string text;
+// The webhook's entries, once its object is known to be ours: the parsed
+// body, or what to answer instead.
+struct Entries {
+  json::ArrayPtr entries;
+  std::optional<WebhookResult> answer;
 };
 
-Outcome Classify(MetaHandler::Kind kind, const GraphError& e, int http_status) {
-  // Graph API rate limits: 4 application, 17 user, 32 page, 613 call rate,
-  // 80001-80007 business use case limits (80006 Messenger, 80002
-  // Instagram, 80007 WhatsApp); the Cloud API's 130429 throughput and
-  // 131056 pair rate limit. Messenger's 4 also covers "too many send
-  // requests".
-  if (http_status == 429 || e.code == 4 || e.code == 17 || e.code == 32 || e.code == 613 ||
-      (e.code >= 80001 && e.code <= 80007))
-    return Outcome::kThrottle;
-  if (kind == MetaHandler::Kind::kWhatsApp) {
-    if (e.code == 130429 || e.code == 131056) return Outcome::kThrottle;
-    // 131050: the user stopped marketing messages from this business.
-    if (e.code == 131050) return Outcome::kFailAndStop;
-    // 131047: more than 24 hours since the user last wrote (only a
-    // template may go); 131026: the message cannot be delivered (not on
-    // WhatsApp, old client, blocked us).
-    if (e.code == 131047 || e.code == 131026) return Outcome::kFail;
-    return Outcome::kRetry;
+Entries ReadEntries(MetaHandler::Kind kind, const WebhookRequest& request) {
+  Entries out;
+  auto parsed = handlers::ParseJsonBody(request);
+  if (!parsed.ok()) {
+    out.answer = WebhookResult::Error(parsed.status().message());
+    return out;
   }
-  // 551: the person isn't available (blocked the page or deactivated).
-  if (e.code == 551) return Outcome::kFailAndStop;
-  // 10 with 2018278 (Messenger) or 2534022 (Instagram): sent outside the
-  // allowed window.
-  if (e.code == 10 && (e.subcode == 2018278 || e.subcode == 2534022)) return Outcome::kFail;
-  return Outcome::kRetry;
+  const std::string object = json::GetStringOrEmpty(*parsed, "object");
+  if (object.empty()) {
+    out.answer = WebhookResult::Error("field 'object' required");
+    return out;
+  }
+  const std::string want = WantedObject(kind);
+  if (object != want) {
+    out.answer = WebhookResult::Ignored("ignoring object '" + object + "', expected '" + want + "'");
+    return out;
+  }
+  out.entries = GetArr(*parsed, "entry");
+  if (!out.entries) {
+    out.answer = WebhookResult::Error("field 'entry' required");
+    return out;
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---- Graph API errors -----------------------------------------------------
+
+namespace meta {
+
+GraphError ReadGraphError(const json::ObjectPtr& answer) {
+  GraphError e;
+  json::ObjectPtr err = GetObj(answer, "error");
+  if (!err) return e;
+  e.present = true;
+  e.code = GetIntLoose(err, "code").value_or(0);
+  e.subcode = GetIntLoose(err, "error_subcode").value_or(0);
+  e.transient = json::GetBool(err, "is_transient").value_or(false);
+  e.text = json::GetStringOrEmpty(err, "message");
+  const std::string details = json::GetStringOrEmpty(GetObj(err, "error_data"), "details");
+  if (!details.empty()) e.text += (e.text.empty() ? "" : ": ") + details;
+  return e;
+}
+
+std::string GraphErrorText(const std::string& provider, const GraphError& e) {
+  return "received error from " + provider + ": " + e.text + " (code " + std::to_string(e.code) +
+         (e.subcode ? ", subcode " + std::to_string(e.subcode) : "") + ")";
+}
+
+namespace {
+
+// Graph API rate limits (Graph API "Rate Limiting"): 4 application, 17
+// user, 32 page, 613 call rate, 80001-80007 business use case limits
+// (80006 Messenger, 80002 Instagram, 80007 WhatsApp); WhatsApp's
+// "Throttling errors": 130429 throughput, 131048 spam rate limit, 131056
+// pair rate limit, 133016 registration rate limit.
+bool IsThrottling(MetaHandler::Kind kind, int64_t code) {
+  if (code == 4 || code == 17 || code == 32 || code == 613 || (code >= 80001 && code <= 80007)) return true;
+  return kind == MetaHandler::Kind::kWhatsApp &&
+         (code == 130429 || code == 131048 || code == 131056 || code == 133016);
+}
+
+// Errors Meta documents as passing, whatever the HTTP status they come
+// with: 1 "API Unknown" and 2 "API Service" (downtime, overload), 1200
+// Messenger's "Temporary send message failure", WhatsApp's 131000
+// "Something went wrong", 131016 "Service unavailable" and 133004 "Server
+// temporarily unavailable"; and any error the Graph API marks
+// is_transient.
+bool IsTransient(MetaHandler::Kind kind, const GraphError& e) {
+  if (e.transient || e.code == 1 || e.code == 2) return true;
+  if (kind == MetaHandler::Kind::kWhatsApp) return e.code == 131000 || e.code == 131016 || e.code == 133004;
+  return e.code == 1200;
+}
+
+// The contact cannot be reached by this business any more: 131050
+// (WhatsApp: the user stopped marketing messages), 551 (Messenger and
+// Instagram: the person blocked the page or is not available).
+bool StopsContact(MetaHandler::Kind kind, int64_t code) {
+  return kind == MetaHandler::Kind::kWhatsApp ? code == 131050 : code == 551;
 }
 
 // How long to wait when throttled: Retry-After when Meta sends one, else
 // the pair rate limit's "one message every 6 seconds", a second for the
-// throughput limit, a minute for the app, page and business limits.
+// throughput limit (and a bare 429), a minute for the app, page, spam and
+// business limits.
 int ThrottleSeconds(const GraphError& e, const HttpExchange& exchange) {
   if (!exchange.Header("retry-after").empty()) return handlers::RetryAfterSeconds(exchange);
   if (e.code == 131056) return 6;
@@ -555,6 +604,29 @@ int ThrottleSeconds(const GraphError& e, const HttpExchange& exchange) {
 }
 
 }  // namespace
+
+SendResult GraphFailure(MetaHandler::Kind kind, const GraphError& e, std::string error, std::vector<ChannelLog> logs,
+                        const HttpExchange& exchange) {
+  if (exchange.status_code == 429 || IsThrottling(kind, e.code)) {
+    SendResult r = handlers::Errored(std::move(error), std::move(logs));
+    r.throttled_for_seconds = ThrottleSeconds(e, exchange);
+    return r;
+  }
+  if (StopsContact(kind, e.code)) {
+    SendResult r = handlers::Failed(std::move(error), std::move(logs));
+    r.stop_contact = true;
+    return r;
+  }
+  if (IsTransient(kind, e)) return handlers::Errored(std::move(error), std::move(logs));
+  // A 2xx that carries an error object took nothing: nothing suggests a
+  // retry would fare better.
+  if (exchange.ok()) return handlers::Failed(std::move(error), std::move(logs));
+  return handlers::FailedAnswer(std::move(error), std::move(logs), exchange);
+}
+
+}  // namespace meta
+
+// ---- the handler ------------------------------------------------------------
 
 std::string MetaHandler::Code() const {
   switch (kind_) {
@@ -580,29 +652,158 @@ std::vector<Route> MetaHandler::Routes() const {
 
 WebhookResult MetaHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                    HandlerContext& ctx) const {
-  if (route.method == "GET") return Verify(channel, request, Code());
+  if (route.method == "GET") return Verify({&channel}, request);
   if (auto bad = CheckSignature(channel, request, Code())) return *bad;
+  return ReceivePart(channel, request, ctx);
+}
 
-  auto parsed = handlers::ParseJsonBody(request);
-  if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
-  const std::string object = json::GetStringOrEmpty(*parsed, "object");
-  if (object.empty()) return WebhookResult::Error("field 'object' required");
-  const std::string want = kind_ == Kind::kWhatsApp    ? "whatsapp_business_account"
-                           : kind_ == Kind::kMessenger ? "page"
-                                                       : "instagram";
-  if (object != want) return WebhookResult::Ignored("ignoring object '" + object + "', expected '" + want + "'");
-  json::ArrayPtr entries = GetArr(*parsed, "entry");
-  if (!entries) return WebhookResult::Error("field 'entry' required");
+// ---- app-level webhooks -----------------------------------------------------
 
-  if (kind_ == Kind::kWhatsApp) return ReceiveWhatsApp(channel, entries, ctx);
-  return ReceiveMessaging(channel, entries, kind_ == Kind::kInstagram);
+std::vector<Route> MetaHandler::AppRoutes() const { return Routes(); }
+
+// The address of FBA and IG channels is the page id and the Instagram
+// account id that webhooks name in entry[].id; a WhatsApp change names
+// the phone number id.
+std::string MetaHandler::RoutingKey(const Channel& channel) const {
+  return kind_ == Kind::kWhatsApp ? WhatsAppPhoneNumberId(channel) : channel.address;
+}
+
+// Meta's verification request: GET with hub.mode=subscribe, the verify
+// token we gave Meta, and a challenge to echo as the plain-text body. The
+// reference (FB, v1.1.3) compared with config `secret` and then POSTed
+// subscribed_apps; app-level webhooks are subscribed in Meta's app
+// dashboard, so we only answer the challenge. At the app-level URL the
+// token may be any channel's of the type: one host can serve several apps.
+WebhookResult MetaHandler::Verify(const std::vector<const Channel*>& channels, const WebhookRequest& request) const {
+  bool any_token = false;
+  for (const Channel* c : channels) any_token = any_token || !VerifyToken(*c).empty();
+  if (!any_token) return WebhookResult::Error("no verify_token set for " + Code() + " channel");
+  handlers::Fields f(request, handlers::Fields::kQuery);
+  const std::string mode = f.Required("hub.mode");
+  if (!f.ok()) return WebhookResult::Error(f.error());
+  if (mode != "subscribe") return WebhookResult::Error("unknown hub.mode '" + mode + "', must be 'subscribe'");
+  const std::string token = request.QueryParam("hub.verify_token").value_or("");
+  bool matched = false;
+  for (const Channel* c : channels) {
+    const std::string want = VerifyToken(*c);
+    // Every channel compared, so the time taken does not tell which matched.
+    if (!token.empty() && !want.empty() && handlers::ConstantTimeEquals(token, want)) matched = true;
+  }
+  if (!matched) return WebhookResult::Unauthorized("token does not match verify token");
+  const std::string challenge = f.Required("hub.challenge");
+  if (!f.ok()) return WebhookResult::Error(f.error());
+  WebhookResult r;
+  r.response_body = challenge;
+  r.response_content_type = "text/plain";
+  return r;
+}
+
+// WhatsApp routes each change by value.metadata.phone_number_id (an entry
+// is a WhatsApp Business Account, which may hold several numbers);
+// Messenger and Instagram route each entry by its id. A part keeps the
+// webhook's shape with only its channel's entries (and changes), so a
+// channel's log shows only what was for it; a webhook that is all for one
+// channel is its own part, byte for byte.
+AppWebhookSplit MetaHandler::Split(const WebhookRequest& request) const {
+  AppWebhookSplit split;
+  Entries read = ReadEntries(kind_, request);
+  if (read.answer) {
+    if (!read.answer->error.empty()) split.error = read.answer->error;
+    else split.ignored = read.answer->ignored;
+    return split;
+  }
+
+  struct Group {
+    std::string key;
+    json::ArrayPtr entries = json::NewArray();
+    json::ObjectPtr last_entry;   // the copy of the entry being filled (WhatsApp)
+    json::ObjectPtr last_source;  // the entry it copies
+  };
+  std::vector<Group> groups;
+  auto group_for = [&groups](const std::string& key) -> Group& {
+    for (auto& g : groups)
+      if (g.key == key) return g;
+    groups.emplace_back();
+    groups.back().key = key;
+    return groups.back();
+  };
+
+  for (const auto& entry : Objects(read.entries)) {
+    if (kind_ != Kind::kWhatsApp) {
+      const std::string id = GetId(entry, "id");
+      if (id.empty()) {
+        split.skipped.push_back("ignoring entry without id");
+        continue;
+      }
+      group_for(id).entries->add(entry);
+      continue;
+    }
+    for (const auto& change : Objects(GetArr(entry, "changes"))) {
+      const std::string field = json::GetStringOrEmpty(change, "field");
+      if (field != "messages") {  // template and account updates name no number
+        split.skipped.push_back("ignoring change of field '" + field + "'");
+        continue;
+      }
+      const std::string pid = ChangePhoneNumberId(change);
+      if (pid.empty()) {
+        split.skipped.push_back("ignoring change without phone number id");
+        continue;
+      }
+      Group& g = group_for(pid);
+      if (g.last_source != entry) {
+        g.last_entry = json::NewObject();
+        for (const auto& [k, v] : *entry)
+          if (k != "changes") g.last_entry->set(k, v);
+        g.last_entry->set("changes", json::NewArray());
+        g.last_source = entry;
+        g.entries->add(g.last_entry);
+      }
+      g.last_entry->getArray("changes")->add(change);
+    }
+  }
+
+  if (groups.size() == 1 && split.skipped.empty()) {
+    split.parts.push_back({groups[0].key, request.body});
+    return split;
+  }
+  for (const auto& g : groups) {
+    json::ObjectPtr body = json::NewObject();
+    body->set("object", WantedObject(kind_));
+    body->set("entry", g.entries);
+    split.parts.push_back({g.key, json::Stringify(body)});
+  }
+  return split;
+}
+
+std::optional<WebhookResult> MetaHandler::Authenticate(const Channel& channel, const WebhookRequest& request) const {
+  return CheckSignature(channel, request, Code());
+}
+
+WebhookResult MetaHandler::ReceivePart(const Channel& channel, const WebhookRequest& part, HandlerContext& ctx) const {
+  Entries read = ReadEntries(kind_, part);
+  if (read.answer) return *read.answer;
+  if (kind_ == Kind::kWhatsApp) return ReceiveWhatsApp(channel, read.entries, ctx);
+  return ReceiveMessaging(channel, read.entries, kind_ == Kind::kInstagram);
+}
+
+// ---- send -------------------------------------------------------------------
+
+size_t MetaHandler::ProviderTextMax() const {
+  switch (kind_) {
+    case Kind::kWhatsApp: return kWhatsAppTextMax;
+    case Kind::kMessenger: return kMessengerTextMax;
+    case Kind::kInstagram: return kInstagramTextBytes;
+  }
+  return kMessengerTextMax;
 }
 
 std::vector<std::string> MetaHandler::Payloads(const std::string& recipient, const std::string& text,
                                                const std::vector<std::string>& attachments,
-                                               const std::vector<std::string>& quick_replies) const {
-  if (kind_ == Kind::kWhatsApp) return WhatsAppPayloads(recipient, text, attachments, quick_replies);
-  return MessengerPayloads(kind_ == Kind::kInstagram, recipient, text, attachments, quick_replies);
+                                               const std::vector<std::string>& quick_replies,
+                                               size_t max_length) const {
+  if (max_length == 0) max_length = ProviderTextMax();
+  if (kind_ == Kind::kWhatsApp) return WhatsAppPayloads(recipient, text, attachments, quick_replies, max_length);
+  return MessengerPayloads(kind_ == Kind::kInstagram, recipient, text, attachments, quick_replies, max_length);
 }
 
 SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
@@ -613,7 +814,7 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
   if (token.empty()) return config_error("no access_token set for " + Code() + " channel");
   std::string node;
   switch (kind_) {
-    case Kind::kWhatsApp: node = channel.ConfigOr(kPhoneNumberId, channel.address); break;
+    case Kind::kWhatsApp: node = WhatsAppPhoneNumberId(channel); break;
     case Kind::kMessenger: node = channel.ConfigOr(kPageId, channel.address); break;
     case Kind::kInstagram: node = channel.ConfigOr(kPageId, "me"); break;
   }
@@ -621,7 +822,8 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
                                         " set for " + Code() + " channel");
 
   const std::string recipient = msg.urn.substr(msg.urn.find(':') + 1);
-  const auto payloads = Payloads(recipient, msg.text, msg.attachments, msg.quick_replies);
+  const auto payloads = Payloads(recipient, msg.text, msg.attachments, msg.quick_replies,
+                                 handlers::MaxLength(channel, ProviderTextMax()));
   if (payloads.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
   const std::string provider = kind_ == Kind::kWhatsApp ? "whatsapp" : kind_ == Kind::kMessenger ? "facebook" : "instagram";
@@ -644,7 +846,10 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
     }
     auto body = json::ParseObject(call.exchange.body);
     json::ObjectPtr answer = body.ok() ? *body : nullptr;
-    if (call.ok()) {
+    // {"error":{"message","type","code","error_subcode","is_transient",
+    // "error_data":{"details"},"fbtrace_id"}}, with any HTTP status.
+    const meta::GraphError graph_error = meta::ReadGraphError(answer);
+    if (call.ok() && !graph_error.present) {
       // WhatsApp: {"messages":[{"id":"wamid..."}]}; Messenger and
       // Instagram: {"recipient_id":..., "message_id":"m_..."}.
       std::string id;
@@ -658,44 +863,20 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
         call.log.error = kind_ == Kind::kWhatsApp ? "no 'messages[0].id' in response" : "no 'message_id' in response";
         std::string error = call.log.error;
         logs.push_back(std::move(call.log));
-        return handlers::Errored(error, std::move(logs));
+        return handlers::AcceptedWithoutId(error, std::move(logs));
       }
       if (external_id.empty()) external_id = id;
       logs.push_back(std::move(call.log));
       continue;
     }
 
-    // {"error":{"message","type","code","error_subcode","error_data":{"details"},"fbtrace_id"}}
-    GraphError e;
-    json::ObjectPtr err = GetObj(answer, "error");
     std::string error = call.log.error;
-    if (err) {
-      e.code = GetIntLoose(err, "code").value_or(0);
-      e.subcode = GetIntLoose(err, "error_subcode").value_or(0);
-      std::string text = json::GetStringOrEmpty(err, "message");
-      const std::string details = json::GetStringOrEmpty(GetObj(err, "error_data"), "details");
-      if (!details.empty()) text += (text.empty() ? "" : ": ") + details;
-      error = Redact("received error from " + provider + ": " + text + " (code " + std::to_string(e.code) +
-                         (e.subcode ? ", subcode " + std::to_string(e.subcode) : "") + ")",
-                     secrets);
+    if (graph_error.present) {
+      error = Redact(meta::GraphErrorText(provider, graph_error), secrets);
       call.log.error = error;
     }
     logs.push_back(std::move(call.log));
-    switch (Classify(kind_, e, call.exchange.status_code)) {
-      case Outcome::kFail: return handlers::Failed(error, std::move(logs));
-      case Outcome::kFailAndStop: {
-        SendResult r = handlers::Failed(error, std::move(logs));
-        r.stop_contact = true;
-        return r;
-      }
-      case Outcome::kThrottle: {
-        SendResult r = handlers::Errored(error, std::move(logs));
-        r.throttled_for_seconds = ThrottleSeconds(e, call.exchange);
-        return r;
-      }
-      case Outcome::kRetry: break;
-    }
-    return handlers::Errored(error, std::move(logs));
+    return meta::GraphFailure(kind_, graph_error, error, std::move(logs), call.exchange);
   }
   return handlers::Wired(external_id, std::move(logs));
 }

@@ -11,20 +11,43 @@
 // webhook (sha256=hex(HMAC-SHA256(config app_secret, raw body))) and
 // yields msgs and statuses by external id.
 //
+// A Meta app posts the webhooks of all its numbers, pages or accounts to
+// one URL per product, so the same routes are served without a uuid
+// (AppWebhooks): /c/wac/receive routes each change by the phone number id
+// in its value.metadata, /c/fba/receive and /c/ig/receive each entry by
+// its id (the page or Instagram account id) matched against the channel's
+// address. The webhook is authentic for a channel when the signature
+// verifies with that channel's app_secret; the verify token of a GET may
+// be any channel's of the type. The per-uuid routes take the same
+// payloads and skip what is for another number or page.
+//
 // Config: access_token (auth_token also accepted), app_secret,
-// verify_token (or webhook_secret), api_version (default v21.0); WAC:
-// phone_number_id (else the address); FBA: page_id (else the address);
-// IG: page_id (else "me", the page the token belongs to). The address of
-// FBA and IG channels is the page id and the Instagram account id that
-// webhooks name in entry[].id.
+// verify_token (or webhook_secret), api_version (default v21.0),
+// max_length (text split length; default the provider's: WhatsApp 4096
+// characters, Messenger 2000, Instagram 1000 and never over 1000 bytes);
+// WAC: phone_number_id (else the address); FBA: page_id (else the
+// address); IG: page_id (else "me", the page the token belongs to). The
+// address of FBA and IG channels is the page id and the Instagram account
+// id that webhooks name in entry[].id.
+//
+// Send errors (shared with D3C, which relays the same Graph errors): 429
+// and Meta's throttling codes re-queue after Retry-After (else 1 s for
+// throughput, 6 s for the WhatsApp pair limit, 60 s for app, page, spam and
+// business limits); 131050 (WhatsApp) and 551 (Messenger, Instagram) fail
+// the msg and stop the contact; errors Meta calls passing (codes 1, 2,
+// 1200, 131000, 131016, 133004, or is_transient) are E; any other error
+// object, also inside a 2xx, and any other 4xx fail it (F); a 2xx without
+// the message id fails it (the message may have gone).
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "handlers/handler.h"
 
 namespace courier {
 
-class MetaHandler : public ChannelHandler {
+class MetaHandler : public ChannelHandler, public AppWebhooks {
  public:
   enum class Kind { kWhatsApp, kMessenger, kInstagram };
   explicit MetaHandler(Kind kind) : kind_(kind) {}
@@ -39,17 +62,53 @@ class MetaHandler : public ChannelHandler {
                         HandlerContext& ctx) const override;
   SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;
 
+  const AppWebhooks* AppLevel() const override { return this; }
+  std::vector<Route> AppRoutes() const override;
+  std::string RoutingKey(const Channel& channel) const override;
+  WebhookResult Verify(const std::vector<const Channel*>& channels, const WebhookRequest& request) const override;
+  AppWebhookSplit Split(const WebhookRequest& request) const override;
+  std::optional<WebhookResult> Authenticate(const Channel& channel, const WebhookRequest& request) const override;
+  WebhookResult ReceivePart(const Channel& channel, const WebhookRequest& part, HandlerContext& ctx) const override;
+
+  // The provider's text limit: WhatsApp 4096 characters, Messenger 2000,
+  // Instagram 1000 (bytes of UTF-8, which also bound every part).
+  size_t ProviderTextMax() const;
+
   // The JSON bodies one outgoing msg becomes, in sending order: attachments
-  // first, then the text (split at the provider's limit), with the quick
-  // replies on the last part. Msg carries no quick replies yet, so Send
-  // passes none; this is public so that the quick reply payloads can be
-  // tested and wired in when it does.
+  // first, then the text (split at `max_length` characters, 0 for the
+  // provider's limit), with the quick replies on the last part. Public so
+  // that D3C, which relays the Cloud API, sends the same bodies, and so the
+  // quick reply payloads can be tested on their own.
   std::vector<std::string> Payloads(const std::string& recipient, const std::string& text,
                                     const std::vector<std::string>& attachments,
-                                    const std::vector<std::string>& quick_replies) const;
+                                    const std::vector<std::string>& quick_replies, size_t max_length = 0) const;
 
  private:
   Kind kind_;
 };
+
+namespace meta {
+
+// A Graph API error object, {"error":{"message","type","code",
+// "error_subcode","is_transient","error_data":{"details"},"fbtrace_id"}}.
+struct GraphError {
+  bool present = false;  // the answer had one
+  int64_t code = 0;
+  int64_t subcode = 0;
+  bool transient = false;
+  std::string text;  // message, then ": " and error_data.details when given
+};
+GraphError ReadGraphError(const json::ObjectPtr& answer);
+// "received error from <provider>: <text> (code C[, subcode S])"
+std::string GraphErrorText(const std::string& provider, const GraphError& e);
+
+// What an answer that is not a success means for the msg: an answer with
+// an error object (any HTTP status, `e` read from it) or a non-2xx answer
+// without one (`e` empty), by the rules in the header comment; the logs
+// are the msg's so far, `error` its reason.
+SendResult GraphFailure(MetaHandler::Kind kind, const GraphError& e, std::string error, std::vector<ChannelLog> logs,
+                        const HttpExchange& exchange);
+
+}  // namespace meta
 
 }  // namespace courier

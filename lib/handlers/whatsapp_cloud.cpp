@@ -1,6 +1,9 @@
 #include "handlers/whatsapp_cloud.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <iterator>
 #include <map>
 
 namespace courier::whatsapp_cloud {
@@ -34,16 +37,40 @@ std::string ContactsText(const json::ObjectPtr& message) {
   return out;
 }
 
-// "audio/ogg; codecs=opus" -> "audio/ogg"
+// "Audio/OGG; codecs=opus" -> "audio/ogg" (MIME types are
+// case-insensitive; attachments carry them in one form).
 std::string BareMime(const std::string& mime) {
   std::string m = mime.substr(0, mime.find(';'));
   while (!m.empty() && m.back() == ' ') m.pop_back();
+  for (auto& ch : m) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return m;
+}
+
+// Message types whose object holds a media id, a mime_type and a caption.
+bool IsMediaType(const std::string& type) {
+  static const char* const kTypes[] = {"image", "video", "audio", "voice", "document", "sticker"};
+  return std::any_of(std::begin(kTypes), std::end(kTypes), [&](const char* t) { return type == t; });
+}
+
+// Meta documents ids as strings; an integer is taken as its digits.
+std::string MediaId(const json::ObjectPtr& media) {
+  if (auto s = json::GetString(media, "id")) return *s;
+  if (auto n = json::GetInt(media, "id")) return std::to_string(*n);
+  return "";
+}
+
+// Unix seconds as a string ("1454119029", as documented) or a number;
+// a fraction is dropped. Nothing for a value no clock could show.
+std::optional<Micros> ReceivedOn(const json::ObjectPtr& message) {
+  constexpr double kYear3000 = 32503680000.0;
+  auto ts = handlers::JsonNumberLoose(message, "timestamp");
+  if (!ts || !std::isfinite(*ts) || *ts < 1 || *ts >= kYear3000) return std::nullopt;
+  return static_cast<Micros>(*ts) * kMicrosPerSecond;
 }
 
 }  // namespace
 
-Status ReadValue(const Channel& channel, const json::ObjectPtr& value, const Dialect& dialect,
+Status ReadValue(const Channel& channel, const json::ObjectPtr& value, const MediaResolver& resolve_media,
                  handlers::Collector& c) {
   std::map<std::string, std::string> names;
   for (const auto& contact : json::GetObjects(value, "contacts"))
@@ -59,12 +86,11 @@ Status ReadValue(const Channel& channel, const json::ObjectPtr& value, const Dia
     std::string text;
     std::vector<std::string> attachments;
     std::string media_id, media_mime;
-    const auto& media_types = dialect.media_types;
     if (type == "text") {
       text = json::GetStringOrEmpty(json::GetObject(m, "text"), "body");
-    } else if (std::find(media_types.begin(), media_types.end(), type) != media_types.end()) {
+    } else if (IsMediaType(type)) {
       json::ObjectPtr media = json::GetObject(m, type);
-      media_id = dialect.media_id(media);
+      media_id = MediaId(media);
       if (media_id.empty()) return Status::InvalidArgument("field 'messages." + type + ".id' required");
       media_mime = json::GetStringOrEmpty(media, "mime_type");
       text = json::GetStringOrEmpty(media, "caption");
@@ -95,7 +121,7 @@ Status ReadValue(const Channel& channel, const json::ObjectPtr& value, const Dia
     }
 
     if (!media_id.empty()) {
-      auto media = dialect.resolve_media(media_id, media_mime, c.result.extra_logs);
+      auto media = resolve_media(media_id, media_mime, c.result.extra_logs);
       if (!media.ok()) return Status::Unavailable("error retrieving media: " + media.status().message());
       attachments.push_back(*media);
     }
@@ -103,7 +129,7 @@ Status ReadValue(const Channel& channel, const json::ObjectPtr& value, const Dia
     msg.external_id = id;
     msg.attachments = std::move(attachments);
     if (auto it = names.find(from); it != names.end()) msg.contact_name = it->second;
-    msg.received_on = dialect.received_on(m);
+    msg.received_on = ReceivedOn(m);
     c.result.msgs.push_back(std::move(msg));
   }
 
@@ -111,9 +137,14 @@ Status ReadValue(const Channel& channel, const json::ObjectPtr& value, const Dia
     const std::string id = json::GetStringOrEmpty(s, "id"), status = json::GetStringOrEmpty(s, "status");
     if (id.empty()) return Status::InvalidArgument("field 'statuses.id' required");
     if (status.empty()) return Status::InvalidArgument("field 'statuses.status' required");
+    // "deleted" (the user deleted the message) changes nothing we track;
+    // a value Meta adds later must not make it send the webhook, with the
+    // other events in it, again and again.
     auto mapped = handlers::MapStatus(Statuses(), status);
-    if (!mapped)
-      return Status::InvalidArgument(handlers::UnknownStatusError(status, {"sent", "delivered", "read", "failed"}));
+    if (!mapped) {
+      c.skipped.push_back(status == "deleted" ? "ignoring status 'deleted'" : "ignoring unknown status '" + status + "'");
+      continue;
+    }
     c.result.statuses.push_back(handlers::StatusForExternalId(channel, id, *mapped));
   }
   return Status::OK();

@@ -26,10 +26,12 @@ HttpOut JsonOut(int status, const std::string& body) {
   return out;
 }
 
-std::string RequestDump(const HttpIn& in) {
+// The request as a channel log shows it; `body` is the channel's share of
+// it (all of it but for an app-level webhook that spans channels).
+std::string RequestDump(const HttpIn& in, const std::string& body) {
   std::string dump = in.method + " " + in.uri + " HTTP/1.1\r\n";
   for (const auto& [k, v] : in.headers) dump += k + ": " + v + "\r\n";
-  dump += "\r\n" + in.body;
+  dump += "\r\n" + body;
   return dump;
 }
 
@@ -60,27 +62,27 @@ void WriteStatusItem(JsonWriter& w, const StatusUpdate& s) {
   w.EndObject();
 }
 
-// The success answer for what a handler produced; `found[i]` false marks
-// statuses for msgs the store does not have.
-HttpOut SuccessOut(const WebhookResult& r, const std::vector<bool>& status_found, const std::string& channel_uuid) {
-  if (r.response_body) {
-    HttpOut out;
-    out.status = 200;
-    out.content_type = r.response_content_type.empty() ? "text/plain" : r.response_content_type;
-    out.body = *r.response_body;
-    return out;
+// What the answer's message depends on: how many items of each kind
+// a handler's result makes, `found[i]` false marking statuses for msgs the
+// store does not have (they get no item).
+struct ItemCounts {
+  size_t msgs = 0, statuses = 0, events = 0;
+  ItemCounts& operator+=(const ItemCounts& o) {
+    msgs += o.msgs, statuses += o.statuses, events += o.events;
+    return *this;
   }
-  size_t found = 0;
-  for (size_t i = 0; i < r.statuses.size(); ++i) {
-    if (i >= status_found.size() || status_found[i]) ++found;
-  }
-  std::string message;
-  if (!r.msgs.empty()) message = "Message Accepted";
-  else if (found) message = "Status Update Accepted";
-  else if (!r.stop_urns.empty()) message = "Event Accepted";
-  else message = "Ignored";
-  JsonWriter w;
-  w.BeginObject().Field("message", message).Key("data").BeginArray();
+};
+ItemCounts CountItems(const WebhookResult& r, const std::vector<bool>& status_found) {
+  ItemCounts n;
+  n.msgs = r.msgs.size();
+  for (size_t i = 0; i < r.statuses.size(); ++i) n.statuses += i >= status_found.size() || status_found[i];
+  n.events = r.stop_urns.size();
+  return n;
+}
+
+// The data items for what a handler produced on one channel.
+void WriteResultItems(JsonWriter& w, const WebhookResult& r, const std::vector<bool>& status_found,
+                      const std::string& channel_uuid) {
   for (const auto& m : r.msgs) WriteMsgItem(w, m);
   for (size_t i = 0; i < r.statuses.size(); ++i) {
     if (i < status_found.size() && !status_found[i]) continue;
@@ -90,6 +92,28 @@ HttpOut SuccessOut(const WebhookResult& r, const std::vector<bool>& status_found
     w.BeginObject().Field("type", "event").Field("channel_uuid", channel_uuid);
     w.Field("event_type", "stop_contact").Field("urn", urn).EndObject();
   }
+}
+
+std::string AcceptedMessage(const ItemCounts& n) {
+  if (n.msgs) return "Message Accepted";
+  if (n.statuses) return "Status Update Accepted";
+  if (n.events) return "Event Accepted";
+  return "Ignored";
+}
+
+// The success answer for what a handler produced on one channel.
+HttpOut SuccessOut(const WebhookResult& r, const std::vector<bool>& status_found, const std::string& channel_uuid) {
+  if (r.response_body) {
+    HttpOut out;
+    out.status = 200;
+    out.content_type = r.response_content_type.empty() ? "text/plain" : r.response_content_type;
+    out.body = *r.response_body;
+    return out;
+  }
+  const std::string message = AcceptedMessage(CountItems(r, status_found));
+  JsonWriter w;
+  w.BeginObject().Field("message", message).Key("data").BeginArray();
+  WriteResultItems(w, r, status_found, channel_uuid);
   if (message == "Ignored") {
     w.BeginObject().Field("type", "info");
     w.Field("info", r.statuses.empty() ? "nothing to do" : "msg not found, ignored").EndObject();
@@ -111,7 +135,10 @@ std::string ErrorEnvelope(const std::string& message, const std::string& error) 
 Receiver::Receiver(const HandlerRegistry& handlers, ChannelCache& channels, IntakeWriter& writer, HttpClient& http,
                    Clock& clock, ReceiverOptions options)
     : handlers_(handlers), channels_(channels), writer_(writer), http_(http), clock_(clock), options_(std::move(options)) {
-  for (const auto& h : handlers_.handlers()) routes_[h.get()] = h->Routes();
+  for (const auto& h : handlers_.handlers()) {
+    routes_[h.get()] = h->Routes();
+    if (const AppWebhooks* app = h->AppLevel()) app_routes_[h.get()] = app->AppRoutes();
+  }
 }
 
 namespace {
@@ -121,7 +148,102 @@ void Answer(const HttpRespond& respond, HttpOut out) {
   respond([out = std::move(out)]() { return out; });
 }
 
+HttpOut NotFoundOut(const HttpIn& in) { return JsonOut(404, ErrorEnvelope("Not Found", "not found: " + in.uri)); }
+
+// The route for the request's method and `action` among `routes`, or the
+// 404 (no such action) or 405 (not with this method) to answer.
+struct RouteMatch {
+  std::optional<Route> route;
+  HttpOut refusal;
+};
+RouteMatch MatchRoute(const std::vector<Route>& routes, const HttpIn& in, const std::string& action) {
+  RouteMatch match;
+  std::string allowed;
+  for (const auto& r : routes) {
+    if (r.action != action) continue;
+    allowed += (allowed.empty() ? "" : ", ") + r.method;
+    if (r.method == in.method) match.route = r;
+  }
+  if (match.route) return match;
+  if (allowed.empty()) {
+    match.refusal = NotFoundOut(in);
+  } else {
+    match.refusal = JsonOut(405, ErrorEnvelope("Method Not Allowed", "method not allowed: " + in.method));
+    match.refusal.headers["Allow"] = allowed;
+  }
+  return match;
+}
+
+// The answer to a handler's error: 400, 401 when unauthorized, 503 when
+// it may pass (the provider sends the webhook again).
+HttpOut ErrorOut(const WebhookResult& r) {
+  if (r.unauthorized) return JsonOut(401, ErrorEnvelope("Unauthorized", r.error));
+  return JsonOut(r.temporary ? 503 : 400, ErrorEnvelope("Error", r.error));
+}
+
+HttpOut IgnoredOut(const std::string& reason) {
+  JsonWriter w;
+  w.BeginObject().Field("message", "Ignored").Key("data").BeginArray();
+  w.BeginObject().Field("type", "info").Field("info", reason).EndObject();
+  w.EndArray().EndObject();
+  return JsonOut(200, w.Take());
+}
+
+// Applies what the commit said to a result: a duplicate msg keeps the uuid
+// first given; found[i] is false for a status whose msg the store does not
+// have. True when the answer differs from the one planned.
+bool ApplyOutcome(WebhookResult& result, const IntakeOutcome& outcome, std::vector<bool>& found) {
+  bool changed = false;
+  for (size_t i = 0; i < result.msgs.size() && i < outcome.msgs.size(); ++i) {
+    if (outcome.msgs[i].msg_uuid != result.msgs[i].uuid) {
+      result.msgs[i].uuid = outcome.msgs[i].msg_uuid;
+      changed = true;
+    }
+  }
+  for (const auto& s : outcome.statuses) {
+    found.push_back(s.outcome != StatusOutcome::kNotFound);
+    if (!found.back()) changed = true;
+  }
+  return changed;
+}
+
 }  // namespace
+
+// What the channel logs of one channel's share of a webhook have in
+// common, secrets redacted once.
+struct Receiver::LogBase {
+  LogBase(const HttpIn& in, const WebhookRequest& request, const std::string& body, const Channel& channel,
+          std::chrono::steady_clock::time_point started)
+      : method(in.method), channel_id(channel.id), channel_uuid(channel.uuid), started(started) {
+    const auto secrets = channel.SecretValues();
+    url = Redact(request.url, secrets);
+    dump = Redact(RequestDump(in, body), secrets);
+    this->secrets = secrets;
+  }
+  ChannelLog Make(const HttpOut& out, const std::string& description, const std::string& error, Micros now) const {
+    ChannelLog log;
+    log.channel_id = channel_id;
+    log.channel_uuid = channel_uuid;
+    log.description = description;
+    log.method = method;
+    log.url = url;
+    log.status_code = out.status;
+    log.error = Redact(error, secrets);
+    log.request = dump;
+    log.response = Redact(ResponseDump(out), secrets);
+    log.elapsed_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    log.created_on = now;
+    return log;
+  }
+  std::string method;
+  int64_t channel_id;
+  std::string channel_uuid;
+  std::string url;
+  std::string dump;
+  std::vector<std::string> secrets;
+  std::chrono::steady_clock::time_point started;
+};
 
 void Receiver::Handle(const HttpIn& in, HttpRespond respond) {
   std::string path = in.uri.substr(0, in.uri.find('?'));
@@ -137,11 +259,10 @@ void Receiver::Handle(const HttpIn& in, HttpRespond respond) {
     start = end + 1;
   }
   if (!parts.empty() && parts.back().empty()) parts.pop_back();  // trailing slash
-  if (parts.size() != 4 || parts[0] != "c") {
-    counters_.not_found++;
-    return Answer(respond, JsonOut(404, ErrorEnvelope("Not Found", "not found: " + in.uri)));
-  }
-  ChannelRequest(in, parts[1], parts[2], parts[3], respond);
+  if (parts.size() == 4 && parts[0] == "c") return ChannelRequest(in, parts[1], parts[2], parts[3], respond);
+  if (parts.size() == 3 && parts[0] == "c") return AppRequest(in, parts[1], parts[2], respond);
+  counters_.not_found++;
+  return Answer(respond, NotFoundOut(in));
 }
 
 void Receiver::ChannelRequest(const HttpIn& in, const std::string& type, const std::string& uuid_text,
@@ -150,24 +271,12 @@ void Receiver::ChannelRequest(const HttpIn& in, const std::string& type, const s
   const ChannelHandler* handler = handlers_.Find(type);
   if (handler == nullptr || Lower(type) != type) {
     counters_.not_found++;
-    return Answer(respond, JsonOut(404, ErrorEnvelope("Not Found", "not found: " + in.uri)));
+    return Answer(respond, NotFoundOut(in));
   }
-  std::optional<Route> route;
-  std::string allowed;
-  for (const auto& r : routes_.at(handler)) {
-    if (r.action != action) continue;
-    allowed += (allowed.empty() ? "" : ", ") + r.method;
-    if (r.method == in.method) route = r;
-  }
-  if (allowed.empty()) {
+  RouteMatch match = MatchRoute(routes_.at(handler), in, action);
+  if (!match.route) {
     counters_.not_found++;
-    return Answer(respond, JsonOut(404, ErrorEnvelope("Not Found", "not found: " + in.uri)));
-  }
-  if (!route) {
-    counters_.not_found++;
-    HttpOut out = JsonOut(405, ErrorEnvelope("Method Not Allowed", "method not allowed: " + in.method));
-    out.headers["Allow"] = allowed;
-    return Answer(respond, std::move(out));
+    return Answer(respond, std::move(match.refusal));
   }
   if (in.body_too_large) {
     counters_.too_large++;
@@ -188,9 +297,10 @@ void Receiver::ChannelRequest(const HttpIn& in, const std::string& type, const s
     counters_.errors++;
     return Answer(respond, JsonOut(400, ErrorEnvelope("Error", channel.status().message())));
   }
-  if (!handler->ReceiveMayCallOut()) return Receive(in, *handler, *route, **channel, started, respond);
+  const Route route = *match.route;
+  if (!handler->ReceiveMayCallOut()) return Receive(in, *handler, route, **channel, started, respond);
   // Off the event loop: the handler's own requests may take seconds.
-  calling_out_.Submit([this, in, handler, route = *route, channel = *channel, started, respond]() {
+  calling_out_.Submit([this, in, handler, route, channel = *channel, started, respond]() {
     try {
       Receive(in, *handler, route, *channel, started, respond);
     } catch (const std::exception& e) {
@@ -198,6 +308,48 @@ void Receiver::ChannelRequest(const HttpIn& in, const std::string& type, const s
       Answer(respond, JsonOut(500, ErrorEnvelope("Error", "internal error handling request")));
     }
   });
+}
+
+void Receiver::WriteLogsOnly(const std::string& channel_uuid, std::vector<ChannelLog> logs, ChannelLog log) {
+  Intake intake;
+  intake.channel_uuid = channel_uuid;
+  intake.logs = std::move(logs);
+  intake.logs.push_back(std::move(log));
+  writer_.WriteAsync(std::move(intake));
+}
+
+Intake Receiver::Accept(WebhookResult& result, const Channel& channel, const LogBase& logs, HttpOut& planned) {
+  // The msgs get their uuids now: the answer promises them even if the
+  // store is down and the intake goes to the spool.
+  const Micros now = clock_.Now();
+  for (auto& m : result.msgs) {
+    m.uuid = NewUUID();
+    m.channel_id = channel.id;
+    m.channel_uuid = channel.uuid;
+    m.channel_type = channel.type;
+    if (!m.received_on) m.received_on = now;
+  }
+  for (auto& s : result.statuses) s.channel_uuid = channel.uuid;
+
+  planned = SuccessOut(result, {}, channel.uuid);
+  Intake intake;
+  intake.channel_uuid = channel.uuid;
+  if (!result.msgs.empty()) {
+    const ChannelLog received = logs.Make(planned, "Message Received", "", now);
+    for (const auto& m : result.msgs) {
+      intake.msgs.push_back(m);
+      intake.msg_logs.push_back(received);
+    }
+  }
+  for (auto s : result.statuses) {
+    s.logs.push_back(logs.Make(planned, "Status Updated", "", now));
+    intake.statuses.push_back(std::move(s));
+  }
+  intake.stop_urns = result.stop_urns;
+  intake.logs = std::move(result.extra_logs);
+  if (!result.stop_urns.empty() && result.msgs.empty() && result.statuses.empty())
+    intake.logs.push_back(logs.Make(planned, "Event Received", "", now));
+  return intake;
 }
 
 void Receiver::Receive(const HttpIn& in, const ChannelHandler& handler, const Route& route, const Channel& channel,
@@ -213,35 +365,14 @@ void Receiver::Receive(const HttpIn& in, const ChannelHandler& handler, const Ro
     counters_.errors++;
     return Answer(respond, JsonOut(500, ErrorEnvelope("Error", "internal error handling request")));
   }
-
-  const auto secrets = channel.SecretValues();
-  auto make_log = [&](const HttpOut& out, const std::string& description, const std::string& error) {
-    ChannelLog log;
-    log.channel_id = channel.id;
-    log.channel_uuid = channel.uuid;
-    log.description = description;
-    log.method = in.method;
-    log.url = Redact(request.url, secrets);
-    log.status_code = out.status;
-    log.error = Redact(error, secrets);
-    log.request = Redact(RequestDump(in), secrets);
-    log.response = Redact(ResponseDump(out), secrets);
-    log.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    log.created_on = clock_.Now();
-    return log;
-  };
+  const LogBase logs(in, request, in.body, channel, started);
 
   if (!result.error.empty()) {
-    HttpOut out = JsonOut(result.unauthorized ? 401 : 400,
-                          ErrorEnvelope(result.unauthorized ? "Unauthorized" : "Error", result.error));
-    (result.unauthorized ? counters_.unauthorized : counters_.errors)++;
+    HttpOut out = ErrorOut(result);
+    (result.unauthorized ? counters_.unauthorized : result.temporary ? counters_.unavailable : counters_.errors)++;
     Log::Info(result.unauthorized ? "unauthorized request" : "bad request",
               {{"channel", channel.uuid}, {"type", handler.Code()}, {"error", result.error}});
-    Intake intake;
-    intake.channel_uuid = channel.uuid;
-    intake.logs = result.extra_logs;
-    intake.logs.push_back(make_log(out, "Channel Error", result.error));
-    writer_.WriteAsync(std::move(intake));
+    WriteLogsOnly(channel.uuid, std::move(result.extra_logs), logs.Make(out, "Channel Error", result.error, clock_.Now()));
     return Answer(respond, std::move(out));
   }
   if (!result.ignored.empty()) {
@@ -254,54 +385,19 @@ void Receiver::Receive(const HttpIn& in, const ChannelHandler& handler, const Ro
       out.status = 200;
       out.content_type = result.response_content_type.empty() ? "text/plain" : result.response_content_type;
       out.body = *result.response_body;
-      description += ": " + result.ignored;
+      description += ": " + Redact(result.ignored, logs.secrets);
     } else {
-      JsonWriter w;
-      w.BeginObject().Field("message", "Ignored").Key("data").BeginArray();
-      w.BeginObject().Field("type", "info").Field("info", result.ignored).EndObject();
-      w.EndArray().EndObject();
-      out = JsonOut(200, w.Take());
+      out = IgnoredOut(result.ignored);
     }
     counters_.ignored++;
-    Intake intake;
-    intake.channel_uuid = channel.uuid;
-    intake.logs = result.extra_logs;
-    intake.logs.push_back(make_log(out, Redact(description, secrets), ""));
-    writer_.WriteAsync(std::move(intake));
+    WriteLogsOnly(channel.uuid, std::move(result.extra_logs), logs.Make(out, description, "", clock_.Now()));
     return Answer(respond, std::move(out));
   }
 
-  // The msgs get their uuids now: the answer promises them even if the
-  // store is down and the intake goes to the spool.
-  const Micros now = clock_.Now();
-  for (auto& m : result.msgs) {
-    m.uuid = NewUUID();
-    m.channel_id = channel.id;
-    m.channel_uuid = channel.uuid;
-    m.channel_type = channel.type;
-    if (!m.received_on) m.received_on = now;
-  }
-  for (auto& s : result.statuses) s.channel_uuid = channel.uuid;
-
   auto pending = std::make_shared<PendingAnswer>();
-  pending->planned = SuccessOut(result, {}, channel.uuid);
-  Intake intake;
-  intake.channel_uuid = channel.uuid;
-  for (const auto& m : result.msgs) {
-    intake.msgs.push_back(m);
-    intake.msg_logs.push_back(make_log(pending->planned, "Message Received", ""));
-  }
-  for (auto s : result.statuses) {
-    s.logs.push_back(make_log(pending->planned, "Status Updated", ""));
-    intake.statuses.push_back(std::move(s));
-  }
-  intake.stop_urns = result.stop_urns;
-  intake.logs = std::move(result.extra_logs);
-  if (!result.stop_urns.empty() && result.msgs.empty() && result.statuses.empty())
-    intake.logs.push_back(make_log(pending->planned, "Event Received", ""));
+  Intake intake = Accept(result, channel, logs, pending->planned);
   pending->result = std::move(result);
   pending->channel_uuid = channel.uuid;
-
   // The writer thread only hands the outcome over; the answer is built on
   // the server's thread for this connection.
   writer_.WriteAsync(std::move(intake), [this, pending, respond](const IntakeWrite& written) {
@@ -326,22 +422,278 @@ HttpOut Receiver::Finish(PendingAnswer& pending, const IntakeWrite& written) {
   }
   // Committed: duplicates answer with the uuid first given; statuses for
   // unknown msgs are ignored (providers retry anything else forever).
-  bool changed = false;
-  for (size_t i = 0; i < result.msgs.size() && i < written.outcome.msgs.size(); ++i) {
-    if (written.outcome.msgs[i].msg_uuid != result.msgs[i].uuid) {
-      result.msgs[i].uuid = written.outcome.msgs[i].msg_uuid;
-      changed = true;
-    }
-  }
   std::vector<bool> found;
-  for (const auto& s : written.outcome.statuses) {
-    found.push_back(s.outcome != StatusOutcome::kNotFound);
-    if (!found.back()) changed = true;
-  }
+  const bool changed = ApplyOutcome(result, written.outcome, found);
   for (const auto& m : result.msgs) {
     Log::Info("msg received", {{"channel", pending.channel_uuid}, {"msg_uuid", m.uuid}, {"urn", m.urn}});
   }
   return changed ? SuccessOut(result, found, pending.channel_uuid) : std::move(pending.planned);
+}
+
+// ---- app-level webhooks ----------------------------------------------------
+
+// One routing key's share of an app-level webhook.
+struct Receiver::AppShare {
+  std::string key;
+  std::string body;
+  std::shared_ptr<const Channel> channel;  // null: no channel of the type has the key
+  WebhookResult result;                    // the handler's, or why the share was refused
+  bool awaited = false;                    // its intake is being written
+  HttpOut planned;                         // the channel's own answer, for its logs
+  IntakeWrite written;
+};
+
+struct Receiver::AppPending {
+  std::string type;  // the channel type code
+  std::vector<AppShare> shares;
+  std::vector<std::string> skipped;
+  std::atomic<size_t> writing{0};
+};
+
+void Receiver::AppRequest(const HttpIn& in, const std::string& type, const std::string& action,
+                          const HttpRespond& respond) {
+  const auto started = std::chrono::steady_clock::now();
+  const ChannelHandler* handler = handlers_.Find(type);
+  auto routes = handler ? app_routes_.find(handler) : app_routes_.end();
+  if (routes == app_routes_.end() || Lower(type) != type) {
+    counters_.not_found++;
+    return Answer(respond, NotFoundOut(in));
+  }
+  RouteMatch match = MatchRoute(routes->second, in, action);
+  if (!match.route) {
+    counters_.not_found++;
+    return Answer(respond, std::move(match.refusal));
+  }
+  if (in.body_too_large) {
+    counters_.too_large++;
+    return Answer(respond, JsonOut(413, ErrorEnvelope("Error", "request body too large")));
+  }
+  const Route route = *match.route;
+  if (!handler->ReceiveMayCallOut()) return ReceiveApp(in, *handler, route, started, respond);
+  calling_out_.Submit([this, in, handler, route, started, respond]() {
+    try {
+      ReceiveApp(in, *handler, route, started, respond);
+    } catch (const std::exception& e) {
+      Log::Error("receive failed", {{"type", handler->Code()}, {"error", e.what()}});
+      Answer(respond, JsonOut(500, ErrorEnvelope("Error", "internal error handling request")));
+    }
+  });
+}
+
+// A webhook that names several channels is taken channel by channel: a
+// share for an unknown channel, a share whose channel's secret does not
+// verify it and a share its handler refuses are answered with an item of
+// their own while the others are written, one intake per channel, and the
+// answer waits until every one of those is durable (invariant 1). The
+// provider sends the whole webhook again after any non-2xx, so a share
+// whose write failed (store and spool both), or whose refusal may pass (a
+// media lookup), answers 503 for all: what was written is then written
+// again, which the store takes as duplicates (msgs by channel and external
+// id; a status already applied is unchanged). A refusal that cannot pass
+// (bad data) does not hold the others back: the answer is 2xx as long as
+// any share was taken or ignored, 4xx only when all were refused.
+void Receiver::ReceiveApp(const HttpIn& in, const ChannelHandler& handler, const Route& route,
+                          std::chrono::steady_clock::time_point started, const HttpRespond& respond) {
+  const AppWebhooks& app = *handler.AppLevel();
+  const WebhookRequest request =
+      WebhookRequest::Build(in.method, in.uri, in.headers, in.body, options_.base_url, route.action);
+  const ChannelCache::KeyOf key_of = [&app](const Channel& c) { return app.RoutingKey(c); };
+  auto lookup_failed = [&](const Status& status) {
+    if (status.IsUnavailable()) {
+      counters_.unavailable++;
+      Log::Warn("channel lookup failed", {{"type", handler.Code()}, {"error", status.message()}});
+      return JsonOut(503, ErrorEnvelope("Error", "store unavailable, try again"));
+    }
+    counters_.errors++;
+    return JsonOut(400, ErrorEnvelope("Error", status.message()));
+  };
+
+  if (route.method == "GET") {
+    auto index = channels_.OfType(handler.Code(), key_of);
+    if (!index.ok()) return Answer(respond, lookup_failed(index.status()));
+    std::vector<const Channel*> channels;
+    for (const auto& c : (*index)->channels) channels.push_back(c.get());
+    WebhookResult verified = app.Verify(channels, request);
+    if (!verified.error.empty()) {
+      (verified.unauthorized ? counters_.unauthorized : counters_.errors)++;
+      Log::Info("app webhook verification refused", {{"type", handler.Code()}, {"error", verified.error}});
+      return Answer(respond, ErrorOut(verified));
+    }
+    Log::Info("app webhook verified", {{"type", handler.Code()}});
+    return Answer(respond, SuccessOut(verified, {}, ""));
+  }
+
+  AppWebhookSplit split = app.Split(request);
+  if (!split.error.empty()) {
+    counters_.errors++;
+    Log::Info("bad request", {{"type", handler.Code()}, {"error", split.error}});
+    return Answer(respond, JsonOut(400, ErrorEnvelope("Error", split.error)));
+  }
+  if (!split.ignored.empty()) {
+    counters_.ignored++;
+    return Answer(respond, IgnoredOut(split.ignored));
+  }
+  std::vector<std::string> keys;
+  for (const auto& part : split.parts) keys.push_back(part.routing_key);
+  auto index = channels_.OfType(handler.Code(), key_of, keys);
+  if (!index.ok()) return Answer(respond, lookup_failed(index.status()));
+
+  auto pending = std::make_shared<AppPending>();
+  pending->type = handler.Code();
+  pending->skipped = std::move(split.skipped);
+  // The signature covers the whole body: each channel the webhook names
+  // must find it authentic with its own secret.
+  std::optional<WebhookResult> refusal;  // the first, should none be authentic
+  bool routed = false, authentic = false;
+  for (auto& part : split.parts) {
+    AppShare share;
+    share.key = std::move(part.routing_key);
+    share.body = std::move(part.body);
+    if (auto it = (*index)->by_key.find(share.key); it != (*index)->by_key.end()) {
+      share.channel = it->second;
+      routed = true;
+      if (auto failed = app.Authenticate(*share.channel, request)) {
+        share.result = std::move(*failed);
+        if (!refusal) refusal = share.result;
+      } else {
+        authentic = true;
+      }
+    }
+    pending->shares.push_back(std::move(share));
+  }
+  if (!routed) {
+    // Not something a retry fixes (a page or number this host does not
+    // serve): answered 200 Ignored, the reason in the process log.
+    std::string names;
+    for (const auto& k : keys) names += (names.empty() ? "" : ",") + k;
+    Log::Info("app webhook for no channel", {{"type", handler.Code()}, {"keys", names}});
+    return Answer(respond, FinishApp(*pending));
+  }
+  if (!authentic) {
+    for (auto& share : pending->shares) {
+      if (!share.channel) continue;
+      const LogBase logs(in, request, share.body, *share.channel, started);
+      WriteLogsOnly(share.channel->uuid, {}, logs.Make(ErrorOut(share.result), "Channel Error", share.result.error,
+                                                        clock_.Now()));
+    }
+    (refusal->unauthorized ? counters_.unauthorized : counters_.errors)++;
+    Log::Info(refusal->unauthorized ? "unauthorized request" : "bad request",
+              {{"type", handler.Code()}, {"error", refusal->error}});
+    return Answer(respond, ErrorOut(*refusal));
+  }
+
+  HandlerContext ctx{http_, clock_, options_.base_url};
+  std::vector<Intake> intakes;
+  for (auto& share : pending->shares) {
+    if (!share.channel) continue;
+    const Channel& channel = *share.channel;
+    const LogBase logs(in, request, share.body, channel, started);
+    if (share.result.error.empty()) {  // authentic: the handler reads its part
+      WebhookRequest part = request;
+      part.body = share.body;
+      try {
+        share.result = app.ReceivePart(channel, part, ctx);
+      } catch (const std::exception& e) {
+        Log::Error("handler failed", {{"channel", channel.uuid}, {"type", handler.Code()}, {"error", e.what()}});
+        share.result = WebhookResult::Error("internal error handling request");
+      }
+    }
+    if (!share.result.error.empty()) {
+      Log::Info(share.result.unauthorized ? "unauthorized request" : "bad request",
+                {{"channel", channel.uuid}, {"type", handler.Code()}, {"error", share.result.error}});
+      WriteLogsOnly(channel.uuid, std::move(share.result.extra_logs),
+                    logs.Make(ErrorOut(share.result), "Channel Error", share.result.error, clock_.Now()));
+      continue;
+    }
+    if (!share.result.ignored.empty()) {
+      WriteLogsOnly(channel.uuid, std::move(share.result.extra_logs),
+                    logs.Make(IgnoredOut(share.result.ignored), "Request Ignored", "", clock_.Now()));
+      continue;
+    }
+    intakes.push_back(Accept(share.result, channel, logs, share.planned));
+    share.awaited = true;
+  }
+  if (intakes.empty()) return Answer(respond, FinishApp(*pending));
+
+  pending->writing = intakes.size();
+  size_t i = 0;
+  for (auto& share : pending->shares) {
+    if (!share.awaited) continue;
+    AppShare* slot = &share;  // shares do not move from here on
+    writer_.WriteAsync(std::move(intakes[i++]), [this, pending, slot, respond](const IntakeWrite& written) {
+      slot->written = written;
+      if (pending->writing.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        respond([this, pending]() { return FinishApp(*pending); });
+    });
+  }
+}
+
+HttpOut Receiver::FinishApp(AppPending& pending) {
+  for (const auto& share : pending.shares) {
+    if (!share.awaited || share.written.kind != IntakeWrite::kFailed) continue;
+    const Status& error = share.written.error;
+    if (error.IsUnavailable() || error.code() == Status::Code::kInternal) {
+      counters_.unavailable++;
+      return JsonOut(503, ErrorEnvelope("Error", "store and spool unavailable, try again"));
+    }
+  }
+  for (const auto& share : pending.shares) {
+    if (share.channel && share.result.temporary) {
+      counters_.unavailable++;
+      return JsonOut(503, ErrorEnvelope("Error", share.result.error));
+    }
+  }
+
+  // What the store said, and what the answer's message depends on.
+  ItemCounts counts;
+  bool taken = !pending.skipped.empty(), spooled = false;
+  std::vector<std::vector<bool>> found(pending.shares.size());
+  for (size_t i = 0; i < pending.shares.size(); ++i) {
+    AppShare& share = pending.shares[i];
+    if (!share.channel || (share.result.error.empty() && !share.awaited)) {
+      taken = true;  // no channel has the key, or the handler ignored it
+      continue;
+    }
+    if (!share.awaited || share.written.kind == IntakeWrite::kFailed) continue;
+    taken = true;
+    spooled = spooled || share.written.kind == IntakeWrite::kSpooled;
+    if (share.written.kind == IntakeWrite::kCommitted) ApplyOutcome(share.result, share.written.outcome, found[i]);
+    counts += CountItems(share.result, found[i]);
+    for (const auto& m : share.result.msgs)
+      Log::Info("msg received", {{"channel", share.channel->uuid}, {"msg_uuid", m.uuid}, {"urn", m.urn}});
+  }
+
+  const bool any = counts.msgs || counts.statuses || counts.events;
+  (any ? counters_.accepted : taken ? counters_.ignored : counters_.errors)++;
+  if (spooled) counters_.spooled++;
+  JsonWriter w;
+  w.BeginObject().Field("message", taken ? AcceptedMessage(counts) : "Error").Key("data").BeginArray();
+  for (size_t i = 0; i < pending.shares.size(); ++i) {
+    const AppShare& share = pending.shares[i];
+    if (!share.channel) {
+      w.BeginObject().Field("type", "info");
+      w.Field("info", "no " + pending.type + " channel for '" + share.key + "', ignored").EndObject();
+    } else if (share.awaited && share.written.kind == IntakeWrite::kFailed) {
+      w.BeginObject().Field("type", "error").Field("channel_uuid", share.channel->uuid);
+      w.Field("error", share.written.error.message()).EndObject();
+    } else if (!share.result.error.empty()) {
+      w.BeginObject().Field("type", "error").Field("channel_uuid", share.channel->uuid);
+      w.Field("error", share.result.error).EndObject();
+    } else if (!share.awaited) {
+      w.BeginObject().Field("type", "info").Field("channel_uuid", share.channel->uuid);
+      w.Field("info", share.result.ignored).EndObject();
+    } else {
+      WriteResultItems(w, share.result, found[i], share.channel->uuid);
+      const ItemCounts n = CountItems(share.result, found[i]);
+      if (!n.msgs && !n.statuses && !n.events) {
+        w.BeginObject().Field("type", "info").Field("channel_uuid", share.channel->uuid);
+        w.Field("info", "msg not found, ignored").EndObject();
+      }
+    }
+  }
+  for (const auto& reason : pending.skipped) w.BeginObject().Field("type", "info").Field("info", reason).EndObject();
+  w.EndArray().EndObject();
+  return JsonOut(taken ? 200 : 400, w.Take());
 }
 
 HttpOut Receiver::Index() const {
@@ -352,6 +704,12 @@ HttpOut Receiver::Index() const {
   for (const auto& h : handlers_.handlers()) {
     for (const auto& r : h->Routes()) {
       routes->add(r.method + " /c/" + Lower(h->Code()) + "/{uuid}/" + r.action + " - " + h->Name() + " " + r.action);
+    }
+    if (const AppWebhooks* app = h->AppLevel()) {
+      for (const auto& r : app->AppRoutes()) {
+        routes->add(r.method + " /c/" + Lower(h->Code()) + "/" + r.action + " - " + h->Name() + " " + r.action +
+                    ", every channel of the app");
+      }
     }
   }
   o->set("routes", routes);

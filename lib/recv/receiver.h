@@ -3,12 +3,19 @@
 // /c/{type}/{uuid}/{action}[/] to the channel type's handler, writes what
 // the handler yields through the IntakeWriter, and answers with the JSON
 // envelope of DESIGN.md (or the handler's own body: TwiML, plain text).
-// GET / lists version and routes; GET /status reports health.
+// /c/{type}/{action}[/] (no uuid) serves the app-level webhooks of types
+// that have them (ChannelHandler::AppLevel, Meta's): each share of the
+// webhook goes to the channel its routing key names, is written as that
+// channel's intake, and gets its own data items in the one answer (see
+// ReceiveApp). GET / lists version and routes; GET /status reports
+// health.
 //
 // Answers: unknown route 404, wrong method 405, body over the limit 413,
 // malformed uuid / unknown channel / wrong type / bad request 400, failed
-// signature 401, store and spool both unavailable 503 (the provider
-// retries). Every 2xx is durable before it is written (IntakeWriter).
+// signature 401, store and spool both unavailable or a handler's passing
+// failure (a media lookup) 503 (the provider retries). Every 2xx is
+// durable before it is written (IntakeWriter), for every channel an
+// app-level webhook touched.
 //
 // Thread-safety: Handle() is called concurrently by the HTTP server's
 // event-loop threads and never blocks on the store: the answer follows
@@ -62,6 +69,9 @@ class Receiver : public HttpService {
     std::string channel_uuid;
   };
   HttpOut Finish(PendingAnswer& pending, const IntakeWrite& written);
+  struct LogBase;
+  struct AppShare;
+  struct AppPending;
 
   HttpOut Index() const;
   HttpOut Health();
@@ -70,10 +80,22 @@ class Receiver : public HttpService {
   // The handler's part and the write, once the route and channel are known.
   void Receive(const HttpIn& in, const ChannelHandler& handler, const Route& route, const Channel& channel,
                std::chrono::steady_clock::time_point started, const HttpRespond& respond);
+  void AppRequest(const HttpIn& in, const std::string& type, const std::string& action, const HttpRespond& respond);
+  void ReceiveApp(const HttpIn& in, const ChannelHandler& handler, const Route& route,
+                  std::chrono::steady_clock::time_point started, const HttpRespond& respond);
+  // The one answer for every share, once each awaited intake is written.
+  HttpOut FinishApp(AppPending& pending);
+  // A successful result on `channel` made ready to write: msgs stamped
+  // (uuid, channel), the channel's answer planned into `planned`, and the
+  // intake with the logs. Takes result.extra_logs.
+  Intake Accept(WebhookResult& result, const Channel& channel, const LogBase& logs, HttpOut& planned);
+  // Writes logs of a request that yielded no data, without waiting.
+  void WriteLogsOnly(const std::string& channel_uuid, std::vector<ChannelLog> logs, ChannelLog log);
 
   const HandlerRegistry& handlers_;
   // Each handler's routes, read once: Routes() builds a new vector.
   std::map<const ChannelHandler*, std::vector<Route>> routes_;
+  std::map<const ChannelHandler*, std::vector<Route>> app_routes_;  // of types with app-level webhooks
   ChannelCache& channels_;
   IntakeWriter& writer_;
   HttpClient& http_;

@@ -100,6 +100,25 @@ TEST(Dialog360Handler, Receive) {
             .msgs = {{.urn = urn, .text = "", .external_id = "external_id", .contact_name = "Kerry Fisher",
                       .attachments = {"application/pdf:{{mock}}" + kLookasidePath}}},
             .setup = Media("id_doc", MediaAnswer("application/pdf")), .extra_logs = 1}),
+      // Read as WAC reads them (whatsapp_cloud.h): the same rows in meta_test.
+      Json({.label = "voice type (On-Premises shape) is media",
+            .body = MsgBody(R"("type":"voice","voice":{"mime_type":"audio/ogg; codecs=opus","id":"id_voice"})"),
+            .msgs = {{.urn = urn, .text = "", .external_id = "external_id", .contact_name = "Kerry Fisher",
+                      .attachments = {"audio/ogg:{{mock}}" + kLookasidePath}}},
+            .setup = Media("id_voice", MediaAnswer("audio/ogg")), .extra_logs = 1}),
+      Json({.label = "numeric media id",
+            .body = MsgBody(R"("type":"image","image":{"mime_type":"image/jpeg","id":1234567})"),
+            .msgs = {{.urn = urn, .text = "", .external_id = "external_id", .contact_name = "Kerry Fisher",
+                      .attachments = {"image/jpeg:{{mock}}" + kLookasidePath}}},
+            .setup = Media("1234567", MediaAnswer("image/jpeg")), .extra_logs = 1}),
+      Json({.label = "upper-case media type lower-cased",
+            .body = MsgBody(R"("type":"document","document":{"mime_type":"Application/PDF","id":"id_up"})"),
+            .msgs = {{.urn = urn, .text = "", .external_id = "external_id", .contact_name = "Kerry Fisher",
+                      .attachments = {"application/pdf:{{mock}}" + kLookasidePath}}},
+            .setup = Media("id_up", MediaAnswer("Application/PDF")), .extra_logs = 1}),
+      Json({.label = "fractional timestamp: the fraction dropped",
+            .body = Value(R"("messages":[{"from":"5678","id":"e3","timestamp":1454119029.75,"type":"text","text":{"body":"hi"}}])"),
+            .msgs = {{.urn = urn, .text = "hi", .external_id = "e3", .received_on = kDate}}}),
       Json({.label = "media lookup refused", .body = MsgBody(R"("type":"image","image":{"id":"gone"})"),
             .error = "error retrieving media: received non 200 status: 404",
             .setup = Media("gone", {.status = 404, .body = "{}"}), .extra_logs = 1}),
@@ -133,11 +152,40 @@ TEST(Dialog360Handler, Statuses) {
       Json({.label = "read", .body = StatusBody("read"), .statuses = {{.status = MsgStatus::kRead, .external_id = "wamid.S1"}}}),
       Json({.label = "failed", .body = StatusBody("failed"),
             .statuses = {{.status = MsgStatus::kFailed, .external_id = "wamid.S1"}}}),
-      Json({.label = "unknown status", .body = StatusBody("bogus"),
-            .error = "unknown status 'bogus', must be one of 'sent', 'delivered', 'read' or 'failed'"}),
+      Json({.label = "deleted: 200, ignored", .body = StatusBody("deleted"), .ignored = "ignoring status 'deleted'"}),
+      Json({.label = "unknown status: 200, ignored", .body = StatusBody("bogus"),
+            .ignored = "ignoring unknown status 'bogus'"}),
+      Json({.label = "deleted beside others: the others taken",
+            .body = Value(R"("statuses":[{"id":"wamid.A","status":"deleted"},{"id":"wamid.B","status":"read"}],)"
+                          R"("messages":[{"from":"5678","id":"e9","timestamp":"1","type":"text","text":{"body":"x"}}])"),
+            .msgs = {{.urn = "whatsapp:5678", .text = "x", .external_id = "e9"}},
+            .statuses = {{.status = MsgStatus::kRead, .external_id = "wamid.B"}}}),
       Json({.label = "no id", .body = Value(R"("statuses":[{"status":"sent"}])"), .error = "field 'statuses.id' required"}),
       Json({.label = "no status", .body = Value(R"("statuses":[{"id":"x"}])"), .error = "field 'statuses.status' required"}),
   });
+}
+
+// A failed media lookup is a passing fault: answered 503 so 360Dialog
+// sends the webhook again; bad data is not.
+TEST(Dialog360Handler, MediaLookupFailureIsTemporary) {
+  MockProvider provider;
+  provider.SetDefault({.status = 502, .body = "bad gateway"});
+  Dialog360Handler h;
+  Channel channel = D3cChannel();
+  channel.config["base_url"] = provider.url();
+  auto http = NewPocoHttpClient();
+  HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+  auto receive = [&](const std::string& body) {
+    auto request = WebhookRequest::Build("POST", "/c/d3c/" + channel.uuid + "/receive", {{"content-type", kJson}},
+                                         body, kTestBaseUrl, "receive");
+    return h.Receive(h.Routes()[0], channel, request, ctx);
+  };
+  auto media = receive(MsgBody(R"("type":"image","image":{"id":"m1"})"));
+  EXPECT_NE(media.error.find("error retrieving media"), std::string::npos) << media.error;
+  EXPECT_TRUE(media.temporary);
+  auto bad = receive(Value(R"("messages":[{"id":"e","type":"text","text":{"body":"x"}}])"));
+  EXPECT_EQ(bad.error, "field 'messages.from' required");
+  EXPECT_FALSE(bad.temporary);
 }
 
 // The lookup itself: GET /<media id> with the API key header, logged
@@ -220,13 +268,37 @@ TEST(Dialog360Handler, Send) {
       {.label = "429 with Retry-After", .urn = urn,
        .responses = {{"/messages", {.status = 429, .body = "{}", .headers = {{"Retry-After", "12"}}}}},
        .status = MsgStatus::kErrored, .requests = {{.path = "/messages"}}, .throttled_for_seconds = 12},
-      {.label = "bad key (360dialog's own answer): errored", .urn = urn,
+      {.label = "bad key (360dialog's own answer, 401): failed", .urn = urn,
        .responses = {{"/messages", {.status = 401, .body = R"({"meta":{"success":false,"http_code":401,"developer_message":"Invalid api key"}})"}}},
-       .status = MsgStatus::kErrored, .error = "Invalid api key", .requests = {{.path = "/messages"}}},
+       .status = MsgStatus::kFailed, .error = "Invalid api key", .requests = {{.path = "/messages"}}},
+      {.label = "360dialog's endpoint rate limit (a 400): throttled a minute", .urn = urn,
+       .responses = {{"/messages", {.status = 400, .body = R"({"meta":{"success":false,"http_code":400,"developer_message":"You have exceeded the endpoint rate limit."}})"}}},
+       .status = MsgStatus::kErrored, .error = "endpoint rate limit", .requests = {{.path = "/messages"}},
+       .throttled_for_seconds = 60},
+      {.label = "invalid parameter (100, a 400): failed", .urn = urn,
+       .responses = {{"/messages", MetaError(400, 100, "(#100) Invalid parameter")}}, .status = MsgStatus::kFailed,
+       .error = "received error from 360dialog: (#100) Invalid parameter (code 100)", .requests = {{.path = "/messages"}}},
+      {.label = "an error object in a 200: failed", .urn = urn,
+       .responses = {{"/messages", MetaError(200, 131009, "(#131009) Parameter value is not valid")}},
+       .status = MsgStatus::kFailed, .error = "Parameter value is not valid (code 131009)", .requests = {{.path = "/messages"}}},
+      {.label = "something went wrong (131000): errored", .urn = urn,
+       .responses = {{"/messages", MetaError(500, 131000, "Something went wrong")}}, .status = MsgStatus::kErrored,
+       .error = "Something went wrong", .requests = {{.path = "/messages"}}},
+      {.label = "service unavailable (131016) in a 400: errored", .urn = urn,
+       .responses = {{"/messages", MetaError(400, 131016, "Service unavailable")}}, .status = MsgStatus::kErrored,
+       .error = "Service unavailable", .requests = {{.path = "/messages"}}},
+      {.label = "spam rate limit (131048): throttled a minute", .urn = urn,
+       .responses = {{"/messages", MetaError(400, 131048, "Spam rate limit hit")}}, .status = MsgStatus::kErrored,
+       .requests = {{.path = "/messages"}}, .throttled_for_seconds = 60},
       {.label = "server error: errored", .urn = urn, .responses = {{"/messages", {.status = 500, .body = "oops"}}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 500", .requests = {{.path = "/messages"}}},
-      {.label = "no id in answer: errored", .urn = urn, .responses = {{"/messages", {.body = R"({"messages":[]})"}}},
-       .status = MsgStatus::kErrored, .error = "no 'messages[0].id' in response", .requests = {{.path = "/messages"}}},
+      {.label = "no id in answer: failed (it may have gone)", .urn = urn,
+       .responses = {{"/messages", {.body = R"({"messages":[]})"}}}, .status = MsgStatus::kFailed,
+       .error = "no 'messages[0].id' in response", .requests = {{.path = "/messages"}}},
+      {.label = "max_length splits the text", .text = "Hello wide world", .urn = urn,
+       .responses = {{"/messages", Ok("wamid.40")}, {"/messages", Ok("wamid.41")}}, .external_id = "wamid.40",
+       .requests = {{.path = "/messages", .body = TextBody("Hello wide")}, {.path = "/messages", .body = TextBody("world")}},
+       .setup = [](Channel& c) { c.config["max_length"] = "10"; }},
       {.label = "no key: errored, no request", .urn = urn, .status = MsgStatus::kErrored, .error = "no api_key set",
        .logs = 1, .setup = [](Channel& c) { c.config.erase("api_key"); }},
   });

@@ -159,6 +159,9 @@ TEST(MetaHandler, WhatsAppReceive) {
       Signed({.label = "unicode", .body = WacMsg(R"("type":"text","text":{"body":"Muraho \u263a \ud83c\uddf7\ud83c\uddfc"})"),
               .msgs = {{.urn = urn, .text = "Muraho ☺ 🇷🇼", .external_id = "external_id",
                         .contact_name = "Kerry Fisher"}}}),
+      Signed({.label = "fractional timestamp: the fraction dropped", .body = WacValue(
+                  R"("messages":[{"from":"5678","id":"e3","timestamp":1454119029.75,"type":"text","text":{"body":"hi"}}])"),
+              .msgs = {{.urn = urn, .text = "hi", .external_id = "e3", .received_on = kWacDate}}}),
       Signed({.label = "no contacts block: no name", .body = WacValue(
                   R"("messages":[{"from":"5678","id":"e2","timestamp":"1454119029","type":"text","text":{"body":"hi"}}])"),
               .msgs = {{.urn = urn, .text = "hi", .external_id = "e2"}}}),
@@ -264,6 +267,22 @@ TEST(MetaHandler, WhatsAppReceiveMedia) {
               .msgs = {{.urn = urn, .text = "", .external_id = "external_id", .contact_name = "Kerry Fisher",
                         .attachments = {"image/png:" + kLookaside}}},
               .setup = Media("id_png", {.body = R"({"url":")" + kLookaside + R"(","id":"id_png"})"}), .extra_logs = 1}),
+      // Read as D3C reads them (whatsapp_cloud.h): the same rows in dialog360_test.
+      Signed({.label = "voice type (On-Premises shape) is media",
+              .body = WacMsg(R"("type":"voice","voice":{"mime_type":"audio/ogg; codecs=opus","id":"id_voice"})"),
+              .msgs = {{.urn = urn, .text = "", .external_id = "external_id", .contact_name = "Kerry Fisher",
+                        .attachments = {"audio/ogg:" + kLookaside}}},
+              .setup = Media("id_voice", MediaAnswer("audio/ogg")), .extra_logs = 1}),
+      Signed({.label = "numeric media id",
+              .body = WacMsg(R"("type":"image","image":{"mime_type":"image/jpeg","id":1234567})"),
+              .msgs = {{.urn = urn, .text = "", .external_id = "external_id", .contact_name = "Kerry Fisher",
+                        .attachments = {"image/jpeg:" + kLookaside}}},
+              .setup = Media("1234567", MediaAnswer("image/jpeg")), .extra_logs = 1}),
+      Signed({.label = "upper-case media type lower-cased",
+              .body = WacMsg(R"("type":"document","document":{"mime_type":"Application/PDF","id":"id_up"})"),
+              .msgs = {{.urn = urn, .text = "", .external_id = "external_id", .contact_name = "Kerry Fisher",
+                        .attachments = {"application/pdf:" + kLookaside}}},
+              .setup = Media("id_up", MediaAnswer("Application/PDF")), .extra_logs = 1}),
       Signed({.label = "lookup refused", .body = WacMsg(R"("type":"image","image":{"id":"gone"})"),
               .error = "error retrieving media: received non 200 status: 400",
               .setup = Media("gone", {.status = 400, .body = R"({"error":{"message":"Unsupported get request","code":100}})"}),
@@ -316,8 +335,14 @@ TEST(MetaHandler, WhatsAppStatuses) {
                   R"("statuses":[{"id":"wamid.A","status":"delivered"},{"id":"wamid.B","status":"read"}])"),
               .statuses = {{.status = MsgStatus::kDelivered, .external_id = "wamid.A"},
                            {.status = MsgStatus::kRead, .external_id = "wamid.B"}}}),
-      Signed({.label = "unknown status", .body = WacStatus("deleted"),
-              .error = "unknown status 'deleted', must be one of 'sent', 'delivered', 'read' or 'failed'"}),
+      Signed({.label = "deleted: 200, ignored", .body = WacStatus("deleted"), .ignored = "ignoring status 'deleted'"}),
+      Signed({.label = "a status Meta adds later: 200, ignored", .body = WacStatus("warning"),
+              .ignored = "ignoring unknown status 'warning'"}),
+      Signed({.label = "deleted beside others: the others taken", .body = WacValue(
+                  R"("statuses":[{"id":"wamid.A","status":"deleted"},{"id":"wamid.B","status":"delivered"}],)"
+                  R"("messages":[{"from":"5678","id":"e9","timestamp":"1","type":"text","text":{"body":"x"}}])"),
+              .msgs = {{.urn = "whatsapp:5678", .text = "x", .external_id = "e9"}},
+              .statuses = {{.status = MsgStatus::kDelivered, .external_id = "wamid.B"}}}),
       Signed({.label = "status without id", .body = WacValue(R"("statuses":[{"status":"sent"}])"),
               .error = "field 'statuses.id' required"}),
       Signed({.label = "status without status", .body = WacValue(R"("statuses":[{"id":"wamid.X"}])"),
@@ -465,7 +490,215 @@ TEST(MetaHandler, InstagramReceive) {
       Signed({.label = "page object on an Instagram channel", .body = R"({"object":"page","entry":[]})",
               .ignored = "ignoring object 'page', expected 'instagram'"}),
       Signed({.label = "missing mid", .body = Ig(R"("message":{"text":"x"})"), .error = "field 'message.mid' required"}),
+      Signed({.label = "non-numeric sender refused",
+              .body = Messaging("instagram", "17841400000000001",
+                                Event("17841400000000001", R"("message":{"mid":"m","text":"x"})", "ig_user")),
+              .error = "invalid path for scheme 'instagram': 'ig_user' is not numeric"}),
+      Signed({.label = "non-numeric sender of a postback refused",
+              .body = Messaging("instagram", "17841400000000001",
+                                Event("17841400000000001", R"("postback":{"mid":"m","title":"Hi"})", "12ab")),
+              .error = "'12ab' is not numeric"}),
   });
+}
+
+// ---- app-level webhooks (one URL per type, routed by the payload) ----
+
+TEST(MetaHandler, AppRoutesAndRoutingKeys) {
+  MetaHandler wac(MetaHandler::Kind::kWhatsApp), fba(MetaHandler::Kind::kMessenger), ig(MetaHandler::Kind::kInstagram);
+  for (const MetaHandler* h : {&wac, &fba, &ig}) {
+    ASSERT_EQ(h->AppLevel(), h);
+    auto routes = h->AppRoutes();
+    ASSERT_EQ(routes.size(), 2u);
+    EXPECT_EQ(routes[0].method + " " + routes[0].action, "GET receive");
+    EXPECT_EQ(routes[1].method + " " + routes[1].action, "POST receive");
+  }
+  Channel w = WacChannel();
+  EXPECT_EQ(wac.RoutingKey(w), "8548");
+  w.config.erase("phone_number_id");
+  EXPECT_EQ(wac.RoutingKey(w), "12345");
+  EXPECT_EQ(fba.RoutingKey(FbaChannel()), "12345");
+  Channel f = FbaChannel();
+  f.config["page_id"] = "777";  // the send node; webhooks name the page by the address
+  EXPECT_EQ(fba.RoutingKey(f), "12345");
+  EXPECT_EQ(ig.RoutingKey(IgChannel()), "17841400000000001");
+}
+
+TEST(MetaHandler, AppVerifyTakesAnyChannelsToken) {
+  MetaHandler h(MetaHandler::Kind::kWhatsApp);
+  Channel a = WacChannel(), b = WacChannel(), none = WacChannel();
+  b.config.erase("verify_token");
+  b.config["webhook_secret"] = "second-app-token";
+  none.config.erase("verify_token");
+  auto verify = [&](std::vector<const Channel*> channels, const std::string& query) {
+    return h.Verify(channels, WebhookRequest::Build("GET", "/c/wac/receive?" + query, {}, "", kTestBaseUrl, "receive"));
+  };
+  struct Case {
+    std::string label;
+    std::vector<const Channel*> channels;
+    std::string query;
+    std::string challenge;  // "" when refused
+    std::string error;
+    bool unauthorized = false;
+  };
+  const std::vector<Case> cases = {
+      {"first channel's token", {&none, &a, &b}, "hub.mode=subscribe&hub.verify_token=" + kVerifyToken + "&hub.challenge=1158201444",
+       "1158201444"},
+      {"second channel's webhook_secret", {&a, &b}, "hub.mode=subscribe&hub.verify_token=second-app-token&hub.challenge=42", "42"},
+      {"no channel's token", {&a, &b}, "hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1", "",
+       "token does not match verify token", true},
+      {"empty token never matches", {&a, &none}, "hub.mode=subscribe&hub.verify_token=&hub.challenge=1", "",
+       "token does not match verify token", true},
+      {"other mode", {&a}, "hub.mode=unsubscribe&hub.verify_token=" + kVerifyToken + "&hub.challenge=1", "",
+       "unknown hub.mode 'unsubscribe'"},
+      {"no mode", {&a}, "hub.verify_token=" + kVerifyToken + "&hub.challenge=1", "", "field 'hub.mode' required"},
+      {"no challenge", {&a}, "hub.mode=subscribe&hub.verify_token=" + kVerifyToken, "", "field 'hub.challenge' required"},
+      {"no channel has a token", {&none}, "hub.mode=subscribe&hub.verify_token=x&hub.challenge=1", "",
+       "no verify_token set for WAC channel"},
+      {"no channel at all", {}, "hub.mode=subscribe&hub.verify_token=x&hub.challenge=1", "",
+       "no verify_token set for WAC channel"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.label);
+    auto r = verify(c.channels, c.query);
+    if (!c.challenge.empty()) {
+      EXPECT_EQ(r.error, "");
+      EXPECT_EQ(r.response_body.value_or(""), c.challenge);
+      EXPECT_EQ(r.response_content_type, "text/plain");
+    } else {
+      EXPECT_NE(r.error.find(c.error), std::string::npos) << r.error;
+      EXPECT_EQ(r.unauthorized, c.unauthorized);
+      EXPECT_FALSE(r.response_body.has_value());
+    }
+  }
+}
+
+TEST(MetaHandler, AppAuthenticateWithTheChannelsSecret) {
+  MetaHandler h(MetaHandler::Kind::kWhatsApp);
+  const std::string body = WacStatus("read");
+  auto request = [&](const std::string& signature) {
+    return WebhookRequest::Build("POST", "/c/wac/receive", {{"content-type", kJson}, {"x-hub-signature-256", signature}},
+                                 body, kTestBaseUrl, "receive");
+  };
+  Channel mine = WacChannel(), other_app = WacChannel(), unconfigured = WacChannel();
+  other_app.config["app_secret"] = "another-apps-secret";
+  unconfigured.config.erase("app_secret");
+  EXPECT_FALSE(h.Authenticate(mine, request(Signature(body))).has_value());
+  auto refused = h.Authenticate(other_app, request(Signature(body)));
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_TRUE(refused->unauthorized);
+  EXPECT_EQ(refused->error, "invalid request signature");
+  EXPECT_FALSE(h.Authenticate(other_app, request("sha256=" + handlers::HmacSha256Hex("another-apps-secret", body))));
+  auto missing = h.Authenticate(mine, request(""));
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->error, "missing request signature");
+  auto no_secret = h.Authenticate(unconfigured, request(Signature(body)));
+  ASSERT_TRUE(no_secret.has_value());
+  EXPECT_FALSE(no_secret->unauthorized);
+  EXPECT_EQ(no_secret->error, "no app_secret set for WAC channel");
+}
+
+// One WhatsApp Business Account entry may carry changes for several of
+// its numbers, and one webhook several entries: each change goes to the
+// part of its phone number id.
+TEST(MetaHandler, WhatsAppAppSplitByPhoneNumberId) {
+  MetaHandler h(MetaHandler::Kind::kWhatsApp);
+  auto change = [](const std::string& pid, const std::string& value) {
+    return R"({"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":")" +
+           pid + R"("},)" + value + R"(},"field":"messages"})";
+  };
+  auto text = [](const std::string& from, const std::string& id, const std::string& body) {
+    return R"("contacts":[{"profile":{"name":"K"},"wa_id":")" + from + R"("}],"messages":[{"from":")" + from +
+           R"(","id":")" + id + R"(","timestamp":"1454119029","type":"text","text":{"body":")" + body + R"("}}])";
+  };
+  const std::string body =
+      R"({"object":"whatsapp_business_account","entry":[)"
+      R"({"id":"WABA1","changes":[)" + change("8548", text("5678", "wamid.A1", "for A")) + "," +
+      change("9001", R"("statuses":[{"id":"wamid.OUT","status":"delivered","timestamp":"1","recipient_id":"5678"}])") +
+      "," + change("7777", text("5679", "wamid.X", "nobody's")) + "]},"
+      R"({"id":"WABA2","changes":[)" + change("8548", text("5680", "wamid.A2", "again A")) + "," +
+      R"({"value":{"event":"APPROVED","message_template_id":1},"field":"message_template_status_update"},)"
+      R"({"value":{"messages":[]},"field":"messages"}]}]})";
+  auto request = WebhookRequest::Build("POST", "/c/wac/receive", {{"content-type", kJson}}, body, kTestBaseUrl, "receive");
+  AppWebhookSplit split = h.Split(request);
+  ASSERT_EQ(split.error, "");
+  ASSERT_EQ(split.parts.size(), 3u);
+  EXPECT_EQ(split.parts[0].routing_key, "8548");
+  EXPECT_EQ(split.parts[1].routing_key, "9001");
+  EXPECT_EQ(split.parts[2].routing_key, "7777");
+  EXPECT_EQ(split.skipped, (std::vector<std::string>{"ignoring change of field 'message_template_status_update'",
+                                                     "ignoring change without phone number id"}));
+  // A part keeps Meta's shape, with its own changes only, under the
+  // entries they came in.
+  auto a = json::ParseObject(split.parts[0].body);
+  ASSERT_TRUE(a.ok()) << split.parts[0].body;
+  EXPECT_EQ(json::GetString(*a, "object"), "whatsapp_business_account");
+  auto entries = json::GetObjects(*a, "entry");
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(json::GetString(entries[0], "id"), "WABA1");
+  EXPECT_EQ(json::GetObjects(entries[0], "changes").size(), 1u);
+  EXPECT_EQ(json::GetString(entries[1], "id"), "WABA2");
+  EXPECT_EQ(split.parts[0].body.find("9001"), std::string::npos);
+  EXPECT_EQ(split.parts[0].body.find("nobody's"), std::string::npos);
+
+  // Each part read on its channel yields only its own events.
+  auto http = NewPocoHttpClient();
+  HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+  auto part_request = [&](const AppWebhookPart& part) {
+    return WebhookRequest::Build("POST", "/c/wac/receive", {{"content-type", kJson}}, part.body, kTestBaseUrl, "receive");
+  };
+  Channel channel_a = WacChannel();
+  Channel channel_b = TestChannel("WAC", "250788000001", "", Config({{"phone_number_id", "9001"}}), {"whatsapp"});
+  auto ra = h.ReceivePart(channel_a, part_request(split.parts[0]), ctx);
+  ASSERT_EQ(ra.error, "");
+  ASSERT_EQ(ra.msgs.size(), 2u);
+  EXPECT_EQ(ra.msgs[0].external_id, "wamid.A1");
+  EXPECT_EQ(ra.msgs[1].external_id, "wamid.A2");
+  EXPECT_EQ(ra.msgs[1].text, "again A");
+  EXPECT_TRUE(ra.statuses.empty());
+  auto rb = h.ReceivePart(channel_b, part_request(split.parts[1]), ctx);
+  ASSERT_EQ(rb.error, "");
+  EXPECT_TRUE(rb.msgs.empty());
+  ASSERT_EQ(rb.statuses.size(), 1u);
+  EXPECT_EQ(rb.statuses[0].external_id, "wamid.OUT");
+  EXPECT_EQ(rb.statuses[0].status, MsgStatus::kDelivered);
+  // The whole webhook at a channel's own URL takes only that channel's.
+  auto whole = h.ReceivePart(channel_b, request, ctx);
+  EXPECT_TRUE(whole.msgs.empty());
+  EXPECT_EQ(whole.statuses.size(), 1u);
+}
+
+TEST(MetaHandler, AppSplitEdgeCases) {
+  MetaHandler wac(MetaHandler::Kind::kWhatsApp), fba(MetaHandler::Kind::kMessenger);
+  auto split = [](const MetaHandler& h, const std::string& body) {
+    return h.Split(WebhookRequest::Build("POST", "/c/x/receive", {{"content-type", kJson}}, body, kTestBaseUrl, "receive"));
+  };
+  // A webhook all for one number is its own part, byte for byte.
+  const std::string one = WacMsg(R"("type":"text","text":{"body":"hi"})");
+  auto s = split(wac, one);
+  ASSERT_EQ(s.parts.size(), 1u);
+  EXPECT_EQ(s.parts[0].routing_key, "8548");
+  EXPECT_EQ(s.parts[0].body, one);
+  EXPECT_EQ(split(wac, "{").error.rfind("unable to parse request JSON", 0), 0u);
+  EXPECT_EQ(split(wac, R"({"object":"whatsapp_business_account"})").error, "field 'entry' required");
+  EXPECT_EQ(split(wac, R"({"entry":[]})").error, "field 'object' required");
+  EXPECT_EQ(split(wac, R"({"object":"page","entry":[]})").ignored,
+            "ignoring object 'page', expected 'whatsapp_business_account'");
+  auto empty = split(wac, R"({"object":"whatsapp_business_account","entry":[]})");
+  EXPECT_TRUE(empty.parts.empty());
+  EXPECT_EQ(empty.error, "");
+  // Messenger: by entry id; a page's entries are kept together.
+  auto m = split(fba, R"({"object":"page","entry":[)"
+                      R"({"id":"111","time":1,"messaging":[{"sender":{"id":"1"},"recipient":{"id":"111"},"message":{"mid":"a","text":"x"}}]},)"
+                      R"({"id":222,"time":1,"messaging":[]},)"
+                      R"({"time":1,"messaging":[]},)"
+                      R"({"id":"111","time":2,"messaging":[{"sender":{"id":"1"},"recipient":{"id":"111"},"message":{"mid":"b","text":"y"}}]}]})");
+  ASSERT_EQ(m.parts.size(), 2u);
+  EXPECT_EQ(m.parts[0].routing_key, "111");
+  EXPECT_EQ(m.parts[1].routing_key, "222");
+  EXPECT_EQ(m.skipped, std::vector<std::string>{"ignoring entry without id"});
+  auto first = json::ParseObject(m.parts[0].body);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(json::GetObjects(*first, "entry").size(), 2u);
 }
 
 // ---- send ----
@@ -576,21 +809,51 @@ TEST(MetaHandler, WhatsAppSend) {
        .responses = {{kWacPath, {.status = 429, .body = "slow down", .content_type = "text/plain"}}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 429", .requests = {{.path = kWacPath}},
        .throttled_for_seconds = 1},
-      {.label = "invalid parameter: errored, not throttled", .urn = urn,
-       .responses = {{kWacPath, GraphError(400, 100, "(#100) Invalid parameter")}}, .status = MsgStatus::kErrored,
+      {.label = "invalid parameter (a 400): failed, not throttled", .urn = urn,
+       .responses = {{kWacPath, GraphError(400, 100, "(#100) Invalid parameter")}}, .status = MsgStatus::kFailed,
        .error = "received error from whatsapp: (#100) Invalid parameter (code 100)", .requests = {{.path = kWacPath}}},
-      {.label = "an error quoting the token is redacted", .urn = urn,
+      {.label = "an error quoting the token is redacted (a 401: failed)", .urn = urn,
        .responses = {{kWacPath, GraphError(401, 190, "Invalid OAuth access token - Cannot parse access token " + kToken)}},
-       .status = MsgStatus::kErrored, .error = "Cannot parse access token ********", .requests = {{.path = kWacPath}}},
+       .status = MsgStatus::kFailed, .error = "Cannot parse access token ********", .requests = {{.path = kWacPath}}},
+      {.label = "an error object in a 200: failed", .urn = urn,
+       .responses = {{kWacPath, GraphError(200, 131009, "(#131009) Parameter value is not valid")}},
+       .status = MsgStatus::kFailed, .error = "Parameter value is not valid (code 131009)", .requests = {{.path = kWacPath}}},
+      {.label = "something went wrong (131000): errored", .urn = urn,
+       .responses = {{kWacPath, GraphError(500, 131000, "Something went wrong")}}, .status = MsgStatus::kErrored,
+       .error = "Something went wrong", .requests = {{.path = kWacPath}}},
+      {.label = "server temporarily unavailable (133004) in a 400: errored", .urn = urn,
+       .responses = {{kWacPath, GraphError(400, 133004, "Server temporarily unavailable")}}, .status = MsgStatus::kErrored,
+       .requests = {{.path = kWacPath}}},
+      {.label = "API service (2) in a 400: errored", .urn = urn,
+       .responses = {{kWacPath, GraphError(400, 2, "Service temporarily unavailable")}}, .status = MsgStatus::kErrored,
+       .requests = {{.path = kWacPath}}},
+      {.label = "is_transient in a 400: errored", .urn = urn,
+       .responses = {{kWacPath, GraphError(400, 100, "(#100) Try again", R"(,"is_transient":true)")}},
+       .status = MsgStatus::kErrored, .requests = {{.path = kWacPath}}},
+      {.label = "spam rate limit (131048): throttled a minute", .urn = urn,
+       .responses = {{kWacPath, GraphError(400, 131048, "(#131048) Spam rate limit hit")}}, .status = MsgStatus::kErrored,
+       .requests = {{.path = kWacPath}}, .throttled_for_seconds = 60},
+      {.label = "max_length splits the text", .text = "Hello wide world", .urn = urn,
+       .responses = {{kWacPath, WacOk("wamid.50")}, {kWacPath, WacOk("wamid.51")}}, .external_id = "wamid.50",
+       .requests = {{.path = kWacPath, .body = WacTextBody("Hello wide")}, {.path = kWacPath, .body = WacTextBody("world")}},
+       .setup = [](Channel& c) { c.config["max_length"] = "10"; }},
+      {.label = "max_length under the caption limit: text not a caption", .text = "Hello wide world", .urn = urn,
+       .attachments = {"image/jpeg:https://foo.bar/i.jpg"},
+       .responses = {{kWacPath, WacOk("wamid.60")}, {kWacPath, WacOk("wamid.61")}, {kWacPath, WacOk("wamid.62")}},
+       .external_id = "wamid.60",
+       .requests = {{.path = kWacPath, .body_contains = {R"("image":{"link":"https://foo.bar/i.jpg"})"}},
+                    {.path = kWacPath, .body = WacTextBody("Hello wide")}, {.path = kWacPath, .body = WacTextBody("world")}},
+       .setup = [](Channel& c) { c.config["max_length"] = "10"; }},
       {.label = "server error without JSON", .urn = urn,
        .responses = {{kWacPath, {.status = 502, .body = "<html>bad gateway</html>", .content_type = "text/html"}}},
        .status = MsgStatus::kErrored, .error = "received non 200 status: 502", .requests = {{.path = kWacPath}}},
-      {.label = "2xx without a message id", .urn = urn, .responses = {{kWacPath, {.body = R"({"messages":[]})"}}},
-       .status = MsgStatus::kErrored, .error = "no 'messages[0].id' in response", .requests = {{.path = kWacPath}}},
+      {.label = "2xx without a message id: failed (it may have gone)", .urn = urn,
+       .responses = {{kWacPath, {.body = R"({"messages":[]})"}}},
+       .status = MsgStatus::kFailed, .error = "no 'messages[0].id' in response", .requests = {{.path = kWacPath}}},
       {.label = "a failed later part fails the send", .text = "Two", .urn = urn,
        .attachments = {"image/png:https://foo.bar/a.png", "image/png:https://foo.bar/b.png"},
        .responses = {{kWacPath, WacOk("wamid.1")}, {kWacPath, GraphError(400, 131053, "(#131053) Media upload error")}},
-       .status = MsgStatus::kErrored, .error = "Media upload error", .requests = {{.path = kWacPath}, {.path = kWacPath}}},
+       .status = MsgStatus::kFailed, .error = "Media upload error", .requests = {{.path = kWacPath}, {.path = kWacPath}}},
       {.label = "phone number id from the address", .urn = urn, .responses = {{"/v21.0/12345/messages", WacOk("wamid.9")}},
        .external_id = "wamid.9", .requests = {{.path = "/v21.0/12345/messages"}},
        .setup = [](Channel& c) { c.config.erase("phone_number_id"); }},
@@ -654,9 +917,16 @@ TEST(MetaHandler, MessengerSend) {
       {.label = "outside the window (10/2018278): failed", .urn = urn,
        .responses = {{path, GraphError(400, 10, "(#10) This message is sent outside of allowed window.", R"(,"error_subcode":2018278)")}},
        .status = MsgStatus::kFailed, .error = "outside of allowed window", .requests = {{.path = path}}},
-      {.label = "other permission error (10): errored", .urn = urn,
+      {.label = "other permission error (10, a 403): failed", .urn = urn,
        .responses = {{path, GraphError(403, 10, "(#10) Requires pages_messaging permission")}},
-       .status = MsgStatus::kErrored, .error = "pages_messaging", .requests = {{.path = path}}},
+       .status = MsgStatus::kFailed, .error = "pages_messaging", .requests = {{.path = path}}},
+      {.label = "temporary failure (1200) in a 400: errored", .urn = urn,
+       .responses = {{path, GraphError(400, 1200, "Temporary send message failure. Please try again later")}},
+       .status = MsgStatus::kErrored, .error = "Temporary send message failure", .requests = {{.path = path}}},
+      {.label = "max_length splits the text", .text = "Hello wide world", .urn = urn,
+       .responses = {{path, FbOk("mid.20")}, {path, FbOk("mid.21")}}, .external_id = "mid.20",
+       .requests = {{.path = path, .body = FbTextBody("Hello wide")}, {.path = path, .body = FbTextBody("world")}},
+       .setup = [](Channel& c) { c.config["max_length"] = "10"; }},
       {.label = "too many send requests (4): throttled", .urn = urn,
        .responses = {{path, GraphError(400, 4, "(#4) Too many send requests to phone numbers", R"(,"error_subcode":2018022)")}},
        .status = MsgStatus::kErrored, .requests = {{.path = path}}, .throttled_for_seconds = 60},
@@ -666,8 +936,12 @@ TEST(MetaHandler, MessengerSend) {
       {.label = "temporary failure (1200): errored", .urn = urn,
        .responses = {{path, GraphError(500, 1200, "Temporary send message failure. Please try again later")}},
        .status = MsgStatus::kErrored, .error = "Temporary send message failure", .requests = {{.path = path}}},
-      {.label = "2xx without message_id", .urn = urn, .responses = {{path, {.body = R"({"recipient_id":"5678"})"}}},
-       .status = MsgStatus::kErrored, .error = "no 'message_id' in response", .requests = {{.path = path}}},
+      {.label = "2xx without message_id: failed", .urn = urn, .responses = {{path, {.body = R"({"recipient_id":"5678"})"}}},
+       .status = MsgStatus::kFailed, .error = "no 'message_id' in response", .requests = {{.path = path}}},
+      {.label = "an error object in a 200: failed", .urn = urn,
+       .responses = {{path, GraphError(200, 100, "(#100) No matching user found", R"(,"error_subcode":2018001)")}},
+       .status = MsgStatus::kFailed, .error = "No matching user found (code 100, subcode 2018001)",
+       .requests = {{.path = path}}},
       {.label = "page_id config wins over the address", .urn = urn, .responses = {{"/v21.0/777/messages", FbOk("mid.7")}},
        .external_id = "mid.7", .requests = {{.path = "/v21.0/777/messages"}},
        .setup = [](Channel& c) { c.config["page_id"] = "777"; }},
@@ -698,9 +972,25 @@ TEST(MetaHandler, InstagramSend) {
        .responses = {{path, FbOk("ig.4")}, {path, FbOk("ig.5")}}, .external_id = "ig.4",
        .requests = {{.path = path, .body_contains = {R"("attachment":{"type":"image","payload":{"url":"https://foo.bar/a.png")"}},
                     {.path = path, .body = IgTextBody("hi")}}},
-      {.label = "a pdf goes as a link", .text = "the doc", .urn = urn, .attachments = {"application/pdf:https://foo.bar/d.pdf"},
-       .responses = {{path, FbOk("ig.6")}}, .external_id = "ig.6",
-       .requests = {{.path = path, .body = IgTextBody("the doc\\nhttps://foo.bar/d.pdf")}}},
+      {.label = "a pdf goes as a file attachment", .text = "the doc", .urn = urn,
+       .attachments = {"application/pdf:https://foo.bar/d.pdf"},
+       .responses = {{path, FbOk("ig.6")}, {path, FbOk("ig.8")}}, .external_id = "ig.6",
+       .requests = {{.path = path,
+                     .body = R"({"recipient":{"id":"7654321"},"messaging_type":"RESPONSE","message":{"attachment":)"
+                             R"({"type":"file","payload":{"url":"https://foo.bar/d.pdf","is_reusable":true}}}})"},
+                    {.path = path, .body = IgTextBody("the doc")}}},
+      {.label = "a document Instagram does not take goes as a link", .text = "the doc", .urn = urn,
+       .attachments = {"application/vnd.openxmlformats-officedocument.wordprocessingml.document:https://foo.bar/d.docx"},
+       .responses = {{path, FbOk("ig.9")}}, .external_id = "ig.9",
+       .requests = {{.path = path, .body = IgTextBody("the doc\\nhttps://foo.bar/d.docx")}}},
+      {.label = "max_length under the byte limit", .text = "Hello wide world", .urn = urn,
+       .responses = {{path, FbOk("ig.10")}, {path, FbOk("ig.11")}}, .external_id = "ig.10",
+       .requests = {{.path = path, .body = IgTextBody("Hello wide")}, {.path = path, .body = IgTextBody("world")}},
+       .setup = [](Channel& c) { c.config["max_length"] = "10"; }},
+      {.label = "max_length over the byte limit: bytes still bound", .text = e600, .urn = urn,
+       .responses = {{path, FbOk("ig.12")}, {path, FbOk("ig.13")}}, .external_id = "ig.12",
+       .requests = {{.path = path, .body = IgTextBody(e500)}, {.path = path, .body = IgTextBody(e100)}},
+       .setup = [](Channel& c) { c.config["max_length"] = "5000"; }},
       {.label = "outside the window (10/2534022): failed", .urn = urn,
        .responses = {{path, GraphError(400, 10, "This message is sent outside of allowed window.", R"(,"error_subcode":2534022)")}},
        .status = MsgStatus::kFailed, .error = "outside of allowed window", .requests = {{.path = path}}},
