@@ -8,6 +8,7 @@
 // Thread-safety: Receive and Send are called concurrently from many
 // threads; handlers must be stateless or lock what they keep.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -67,16 +68,22 @@ struct WebhookRequest {
 //   ignored set    -> 200 {"message":"Ignored","data":[{"type":"info",...}]}
 //   otherwise      -> 200 with one data item per msg/status/stop,
 // unless `response_body` is set, which is then sent instead of the JSON on
-// success (TwiML, plain text, a challenge echo).
+// success (TwiML, plain text, a challenge echo), or `answer_from_store`,
+// whose answer needs what the store holds (FCM register: the contact's
+// uuid): it builds the body from the committed outcome, and when the store
+// could not take the write and the intake was only spooled the server
+// answers 503 (the data is kept; the provider retries for its answer).
 struct WebhookResult {
   std::vector<Msg> msgs;
   std::vector<StatusUpdate> statuses;
   std::vector<std::string> stop_urns;
+  std::vector<UrnAuthUpdate> urn_auths;  // written with the msgs, before them
   std::string error;       // "field 'text' required"
   bool unauthorized = false;
   std::string ignored;     // why nothing was produced
   std::optional<std::string> response_body;
   std::string response_content_type;
+  std::function<std::string(const IntakeOutcome&)> answer_from_store;  // a JSON body
   std::vector<ChannelLog> extra_logs;  // outgoing requests made while receiving (media lookups)
 
   static WebhookResult Error(std::string message);
@@ -114,6 +121,10 @@ class ChannelHandler {
   // True when Receive may make HTTP requests of its own (media lookups):
   // courier-recv then runs it off its event-loop threads.
   virtual bool ReceiveMayCallOut() const { return false; }
+  // True when Send addresses the device by the URN's auth (Msg::urn_auth,
+  // FCM's registration token): courier-send then has the claim fetch it,
+  // a lookup the msgs of other types are spared.
+  virtual bool SendsToUrnAuth() const { return false; }
   virtual SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const = 0;
 };
 

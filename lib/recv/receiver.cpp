@@ -77,7 +77,7 @@ HttpOut SuccessOut(const WebhookResult& r, const std::vector<bool>& status_found
   std::string message;
   if (!r.msgs.empty()) message = "Message Accepted";
   else if (found) message = "Status Update Accepted";
-  else if (!r.stop_urns.empty()) message = "Event Accepted";
+  else if (!r.stop_urns.empty() || !r.urn_auths.empty()) message = "Event Accepted";
   else message = "Ignored";
   JsonWriter w;
   w.BeginObject().Field("message", message).Key("data").BeginArray();
@@ -284,8 +284,9 @@ void Receiver::Receive(const HttpIn& in, const ChannelHandler& handler, const Ro
     intake.statuses.push_back(std::move(s));
   }
   intake.stop_urns = result.stop_urns;
+  intake.urn_auths = result.urn_auths;
   intake.logs = std::move(result.extra_logs);
-  if (!result.stop_urns.empty() && result.msgs.empty() && result.statuses.empty())
+  if ((!result.stop_urns.empty() || !result.urn_auths.empty()) && result.msgs.empty() && result.statuses.empty())
     intake.logs.push_back(make_log(pending->planned, "Event Received", ""));
   pending->result = std::move(result);
   pending->channel_uuid = channel.uuid;
@@ -306,6 +307,17 @@ HttpOut Receiver::Finish(PendingAnswer& pending, const IntakeWrite& written) {
     }
     counters_.errors++;
     return JsonOut(400, ErrorEnvelope("Error", written.error.message()));
+  }
+  if (result.answer_from_store) {
+    // The answer names what only the store knows; a spooled intake is
+    // kept, but its answer would be a guess.
+    if (written.kind == IntakeWrite::kSpooled) {
+      counters_.spooled++;
+      counters_.unavailable++;
+      return JsonOut(503, ErrorEnvelope("Error", "store unavailable: request saved, try again for its answer"));
+    }
+    counters_.accepted++;
+    return JsonOut(200, result.answer_from_store(written.outcome));
   }
   counters_.accepted++;
   if (written.kind == IntakeWrite::kSpooled) {
