@@ -13,7 +13,7 @@ set -eu
 
 PACKAGES="
 cmake g++ make pkg-config
-libpoco-dev
+libpoco-dev libssl-dev
 libzmq3-dev cppzmq-dev
 libsqlite3-dev sqlite3
 libcli11-dev

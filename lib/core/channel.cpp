@@ -18,8 +18,9 @@ std::vector<std::string> Channel::SecretValues() const {
   return out;
 }
 
-// Errs on the side of redaction: any key naming a token, password, secret or
-// key counts (api_key, auth_token, ACCOUNT_TOKEN, private_key, ...). URLs are
+// Errs on the side of redaction: any key naming a token, password, secret,
+// key or credentials counts (api_key, auth_token, ACCOUNT_TOKEN, private_key,
+// FCM_CREDENTIALS_JSON: a service account's JSON, private key inside). URLs are
 // configuration an operator needs to see, so they are never treated as
 // secrets by name; a credential embedded in one is still redacted because
 // its value is also listed under its own key.
@@ -28,7 +29,7 @@ bool IsSecretConfigKey(const std::string& key) {
   lower.reserve(key.size());
   for (char c : key) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   if (lower == config_keys::kSendUrl || lower == config_keys::kBaseUrl) return false;
-  for (const char* word : {"token", "password", "secret", "key"}) {
+  for (const char* word : {"token", "password", "secret", "key", "credential"}) {
     if (lower.find(word) != std::string::npos) return true;
   }
   return false;

@@ -42,6 +42,10 @@ struct Msg {
   // of `urn`) had opted out when the msg was claimed, so courier-send
   // fails it unsent.
   bool contact_stopped = false;
+  // Set by a claim (not stored with the msg, not in JSON): the auth kept
+  // with the msg's URN (UrnAuthUpdate; FCM: the device's registration
+  // token), "" when it has none.
+  std::string urn_auth;
   Priority priority = Priority::kHigh;
   int error_count = 0;
   std::string error_reason;

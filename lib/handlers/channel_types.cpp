@@ -31,7 +31,7 @@ const std::vector<ChannelTypeInfo>& ChannelTypes() {
       {"ZVW", "Zenvia WhatsApp", {"whatsapp"}, "api_key"},
       {"ZVS", "Zenvia SMS", {"tel"}, "api_key"},
       {"SL", "Slack", {"slack"}, "bot_token, signing_secret"},
-      {"FCM", "Firebase Cloud Messaging", {"fcm"}, "FCM_PROJECT_ID + FCM_ACCESS_TOKEN (HTTP v1) or FCM_KEY (legacy), FCM_API, FCM_TITLE, FCM_NOTIFICATION"},
+      {"FCM", "Firebase Cloud Messaging", {"fcm"}, "FCM_CREDENTIALS_JSON (service account), FCM_PROJECT_ID (else the credentials'), FCM_TITLE, FCM_NOTIFICATION, max_length"},
       {"D3C", "360Dialog", {"whatsapp"}, "api_key (or auth_token), base_url"},
       {"VP", "Viber", {"viber"}, "auth_token, sender_name (else channel name)"},
       {"LN", "Line", {"line"}, "secret (channel secret), auth_token (channel access token)"},

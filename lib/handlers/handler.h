@@ -8,6 +8,7 @@
 // Thread-safety: Receive and Send are called concurrently from many
 // threads; handlers must be stateless or lock what they keep.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -69,11 +70,17 @@ struct WebhookRequest {
 //   otherwise      -> 200 with one data item per msg/status/stop,
 // unless `response_body` is set, which is then sent instead of the JSON on
 // success (TwiML, plain text, a challenge echo) and when ignored (the
-// ignore reason then goes in the channel log's description).
+// ignore reason then goes in the channel log's description), or
+// `answer_from_store`, whose answer needs what the store holds (FCM
+// register: the contact's uuid): it builds the body from the committed
+// outcome, and when the store could not take the write and the intake was
+// only spooled the server answers 503 (the data is kept; the provider
+// retries for its answer).
 struct WebhookResult {
   std::vector<Msg> msgs;
   std::vector<StatusUpdate> statuses;
   std::vector<std::string> stop_urns;
+  std::vector<UrnAuthUpdate> urn_auths;  // written with the msgs, before them
   std::string error;       // "field 'text' required"
   bool unauthorized = false;
   // The error is a passing fault, not the request's (a media lookup
@@ -82,6 +89,7 @@ struct WebhookResult {
   std::string ignored;     // why nothing was produced
   std::optional<std::string> response_body;
   std::string response_content_type;
+  std::function<std::string(const IntakeOutcome&)> answer_from_store;  // a JSON body
   std::vector<ChannelLog> extra_logs;  // outgoing requests made while receiving (media lookups)
 
   static WebhookResult Error(std::string message);
@@ -168,6 +176,10 @@ class ChannelHandler {
   // The app-level webhooks this type serves besides its per-uuid routes;
   // null for none (most types).
   virtual const AppWebhooks* AppLevel() const { return nullptr; }
+  // True when Send addresses the device by the URN's auth (Msg::urn_auth,
+  // FCM's registration token): courier-send then has the claim fetch it,
+  // a lookup the msgs of other types are spared.
+  virtual bool SendsToUrnAuth() const { return false; }
   virtual SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const = 0;
 };
 

@@ -76,7 +76,7 @@ ItemCounts CountItems(const WebhookResult& r, const std::vector<bool>& status_fo
   ItemCounts n;
   n.msgs = r.msgs.size();
   for (size_t i = 0; i < r.statuses.size(); ++i) n.statuses += i >= status_found.size() || status_found[i];
-  n.events = r.stop_urns.size();
+  n.events = r.stop_urns.size() + r.urn_auths.size();
   return n;
 }
 
@@ -346,8 +346,9 @@ Intake Receiver::Accept(WebhookResult& result, const Channel& channel, const Log
     intake.statuses.push_back(std::move(s));
   }
   intake.stop_urns = result.stop_urns;
+  intake.urn_auths = result.urn_auths;
   intake.logs = std::move(result.extra_logs);
-  if (!result.stop_urns.empty() && result.msgs.empty() && result.statuses.empty())
+  if ((!result.stop_urns.empty() || !result.urn_auths.empty()) && result.msgs.empty() && result.statuses.empty())
     intake.logs.push_back(logs.Make(planned, "Event Received", "", now));
   return intake;
 }
@@ -414,6 +415,17 @@ HttpOut Receiver::Finish(PendingAnswer& pending, const IntakeWrite& written) {
     }
     counters_.errors++;
     return JsonOut(400, ErrorEnvelope("Error", written.error.message()));
+  }
+  if (result.answer_from_store) {
+    // The answer names what only the store knows; a spooled intake is
+    // kept, but its answer would be a guess.
+    if (written.kind == IntakeWrite::kSpooled) {
+      counters_.spooled++;
+      counters_.unavailable++;
+      return JsonOut(503, ErrorEnvelope("Error", "store unavailable: request saved, try again for its answer"));
+    }
+    counters_.accepted++;
+    return JsonOut(200, result.answer_from_store(written.outcome));
   }
   counters_.accepted++;
   if (written.kind == IntakeWrite::kSpooled) {

@@ -144,6 +144,8 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
       req.limit = free;
       req.channel_caps = ChannelCaps(now, &tps_limited);
       req.default_max_workers = options_.max_workers;
+      for (const auto& h : handlers_.handlers())
+        if (h->SendsToUrnAuth()) req.urn_auth_types.insert(h->Code());
       // Through the writer: the claim shares a commit with the statuses
       // of the sends that just finished.
       auto claimed = writer_.Claim(req);

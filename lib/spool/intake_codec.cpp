@@ -34,6 +34,7 @@ std::string EncodeIntake(const Intake& in) {
   JsonWriter w;
   w.BeginObject();
   w.Field("kind", "intake");
+  w.Field("version", kIntakeFormatVersion);
   w.Field("channel_uuid", in.channel_uuid);
   w.Key("msgs").BeginArray();
   for (const auto& m : in.msgs) {
@@ -61,6 +62,16 @@ std::string EncodeIntake(const Intake& in) {
   }
   w.EndArray();
   w.Field("stop_urns", in.stop_urns);
+  w.Key("urn_auths").BeginArray();
+  for (const auto& a : in.urn_auths) {
+    w.BeginObject();
+    w.Field("urn", a.urn);
+    w.Field("auth", a.auth);
+    w.Field("contact_name", a.contact_name);
+    w.Key("sent_on").Time(a.sent_on != 0 ? std::optional<Micros>(a.sent_on) : std::nullopt);
+    w.EndObject();
+  }
+  w.EndArray();
   WriteLogs(w, "logs", in.logs);
   w.EndObject();
   return w.Take();
@@ -71,6 +82,16 @@ Result<Intake> DecodeIntake(const std::string& body) {
   if (!parsed.ok()) return parsed.status();
   const json::ObjectPtr& o = *parsed;
   if (json::GetString(o, "kind") != "intake") return Status::InvalidArgument("not an intake (kind must be \"intake\")");
+  int64_t version = 1;
+  if (o->has("version")) {
+    auto v = json::GetInt(o, "version");
+    if (!v || *v < 1) return Status::InvalidArgument("field 'version' must be a positive integer");
+    version = *v;
+  }
+  if (version > kIntakeFormatVersion)
+    return Status::InvalidArgument("intake format version " + std::to_string(version) +
+                                   " is newer than this program reads (" + std::to_string(kIntakeFormatVersion) +
+                                   "): replay it with a newer courier-flush");
   Intake in;
   auto channel = json::GetString(o, "channel_uuid");
   if (!channel || channel->empty()) return Status::InvalidArgument("field 'channel_uuid' required");
@@ -120,6 +141,22 @@ Result<Intake> DecodeIntake(const std::string& body) {
   auto stops = json::GetStringArray(o, "stop_urns");
   if (!stops.ok()) return stops.status();
   in.stop_urns = *stops;
+  s = ForEachObject(o, "urn_auths", [&](const json::ObjectPtr& item) -> Status {
+    UrnAuthUpdate a;
+    a.urn = json::GetString(item, "urn").value_or("");
+    a.auth = json::GetString(item, "auth").value_or("");
+    if (a.urn.empty()) return Status::InvalidArgument("field 'urn' required");
+    if (a.auth.empty()) return Status::InvalidArgument("field 'auth' required");
+    a.contact_name = json::GetString(item, "contact_name").value_or("");
+    if (auto t = json::GetString(item, "sent_on")) {
+      auto parsed = ParseRfc3339(*t);
+      if (!parsed) return Status::InvalidArgument("field 'sent_on' is not an RFC 3339 time");
+      a.sent_on = *parsed;
+    }
+    in.urn_auths.push_back(std::move(a));
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
   s = ForEachObject(o, "logs", read_logs(in.logs));
   if (!s.ok()) return s;
   return in;

@@ -3,11 +3,19 @@
 // exactly what courier-recv would have committed (same msg uuids, same
 // logs). Decoding validates shape and field types; a file that fails is
 // bad data, moved to spool/bad/ with the error as its reason.
+//
+// Versions of the body ("version", absent in version 1): 2 added
+// "urn_auths". Every version up to kIntakeFormatVersion decodes (a field
+// a version lacks reads empty), so files spooled before an upgrade replay
+// after it; a newer version is refused by name rather than replayed
+// without the fields this program does not know.
 #include <string>
 
 #include "store/store.h"
 
 namespace courier {
+
+inline constexpr int kIntakeFormatVersion = 2;
 
 std::string EncodeIntake(const Intake& intake);
 Result<Intake> DecodeIntake(const std::string& body);

@@ -218,10 +218,22 @@ std::vector<Migration> Migrations(Dialect dialect) {
   }
   all.push_back(std::move(v4));
 
+  // A URN's auth: what the contact's app gave to be reached on it (FCM:
+  // the device's registration token), NULL when none; auth_sent_on is when
+  // the app sent it, so an older update (a late spool replay) never
+  // replaces a newer one. Nullable columns added by ALTER: existing rows
+  // read NULL, no table rewrite on either database.
+  Migration v5;
+  v5.version = 5;
+  v5.description = "auth on contact urns";
+  v5.statements.push_back("ALTER TABLE contact_urns ADD COLUMN auth TEXT");
+  v5.statements.push_back("ALTER TABLE contact_urns ADD COLUMN auth_sent_on BIGINT");
+  all.push_back(std::move(v5));
+
   return all;
 }
 
-int CurrentVersion() { return 4; }
+int CurrentVersion() { return 5; }
 
 }  // namespace schema
 }  // namespace courier

@@ -51,6 +51,10 @@
 //   ListChannelLogs with limit <= 0 have no limit.
 // - Channel logs keep the error text in their own column (and in the
 //   description "Error: ..." when none was given).
+// - An intake's URN auths are written before its msgs, each only when its
+//   sent_on is not older than the URN's stored one (equal: applied again,
+//   so a replay is idempotent); no event is written for them (an auth is
+//   the app's credential, not news for event consumers).
 
 #include <cstdint>
 #include <memory>
@@ -149,6 +153,7 @@ class SqliteStore : public Store {
   static Result<IncomingResult> IncomingInTxn(Impl& d, Msg msg, const std::vector<ChannelLog>& logs);
   static Result<StatusResult> StatusInTxn(Impl& d, const StatusUpdate& update);
   static Result<Contact> StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid);
+  static Result<UrnAuthResult> UrnAuthInTxn(Impl& d, const UrnAuthUpdate& update, int64_t channel_id);
   static Status WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& out);
 
   std::unique_ptr<Impl> impl_;

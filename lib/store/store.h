@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,28 @@ struct StatusResult {
   MsgStatus status = MsgStatus::kPending;  // the msg's status afterwards
 };
 
+// A credential the contact's app gave for reaching it on one URN (FCM: the
+// device's registration token), kept with the URN as its auth and handed to
+// the sender with every msg claimed for that URN (Msg::urn_auth). Creates
+// the contact (named `contact_name`) when the URN is new; a non-empty
+// `contact_name` also renames an existing contact.
+struct UrnAuthUpdate {
+  std::string urn;
+  std::string auth;
+  std::string contact_name;
+  // When the app sent it. An update older than the URN's stored auth is
+  // not applied, so a spool file replayed late never brings back a token
+  // the app has since replaced. 0: when it is written.
+  Micros sent_on = 0;
+};
+
+// What an UrnAuthUpdate was applied to.
+struct UrnAuthResult {
+  int64_t contact_id = 0;
+  std::string contact_uuid;
+  bool applied = false;  // false: the URN holds a newer auth, kept
+};
+
 // Everything one webhook produced: courier-recv's unit of durability, and
 // the content of one spool file. Msgs carry the uuids the receiver already
 // promised the provider.
@@ -87,6 +110,7 @@ struct Intake {
   std::vector<ChannelLog> msg_logs;    // msg_logs[i] belongs to msgs[i]; may be shorter
   std::vector<StatusUpdate> statuses;  // each with its own logs
   std::vector<std::string> stop_urns;  // contacts that opted out
+  std::vector<UrnAuthUpdate> urn_auths;  // written before the msgs
   std::vector<ChannelLog> logs;        // logs of the request not tied to a msg
 };
 
@@ -94,6 +118,7 @@ struct IntakeOutcome {
   Status status;  // not ok: this intake's data was refused and nothing of it written
   std::vector<IncomingResult> msgs;
   std::vector<StatusResult> statuses;
+  std::vector<UrnAuthResult> urn_auths;  // urn_auths[i] for intake.urn_auths[i]
 };
 
 // Filters for listing msgs; newest first unless after_id is set.
@@ -125,6 +150,10 @@ struct ClaimRequest {
   // budget); channels absent here are capped by max_workers only.
   std::map<int64_t, int> channel_caps;
   int default_max_workers = 32;  // for channels with max_workers 0
+  // Channel types (codes as stored, e.g. "FCM") whose msgs are sent to
+  // their URN's auth: only their claimed msgs come with Msg::urn_auth, so
+  // the others do not pay for the lookup.
+  std::set<std::string> urn_auth_types;
 };
 
 
@@ -187,7 +216,9 @@ class Store {
   // Claims up to req.limit queued msgs (status Q, next_attempt_on <= now,
   // not claimed), round-robin across channels, high priority first and
   // FIFO within a channel, and journals an open attempt for each. Atomic
-  // across processes: no msg is claimed twice.
+  // across processes: no msg is claimed twice. Each msg comes with its
+  // contact's stop flag (Msg::contact_stopped) and, on channels of
+  // req.urn_auth_types, its URN's auth (Msg::urn_auth).
   virtual Result<std::vector<Msg>> ClaimQueued(const ClaimRequest& req) = 0;
 
   // Applies a status (and its logs) to a msg, closing its open attempt.

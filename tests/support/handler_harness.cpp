@@ -99,6 +99,9 @@ void RunReceiveCases(const ChannelHandler& handler, const Channel& base_channel,
       EXPECT_EQ(result.statuses[i].channel_uuid, channel.uuid);
     }
     EXPECT_EQ(result.stop_urns, c.stop_urns);
+    std::vector<std::pair<std::string, std::string>> urn_auths;
+    for (const auto& a : result.urn_auths) urn_auths.emplace_back(a.urn, a.auth);
+    EXPECT_EQ(urn_auths, c.urn_auths);
     if (!c.response_body.empty()) {
       ASSERT_TRUE(result.response_body.has_value());
       EXPECT_EQ(*result.response_body, c.response_body);
@@ -132,6 +135,7 @@ void RunSendCases(const ChannelHandler& handler, const Channel& base_channel, co
     msg.text = c.text;
     msg.attachments = c.attachments;
     msg.quick_replies = c.quick_replies;
+    msg.urn_auth = c.urn_auth;
 
     auto http = NewPocoHttpClient();
     HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};

@@ -52,6 +52,8 @@ struct ReceiveCase {
   std::vector<ExpectedMsg> msgs;
   std::vector<ExpectedStatus> statuses;
   std::vector<std::string> stop_urns;
+  // (urn, auth) of each URN auth update, in order (FCM tokens).
+  std::vector<std::pair<std::string, std::string>> urn_auths;
   std::string response_body;  // exact custom body, when the handler writes one
   // Optional hook to prepare the channel or the mock provider.
   std::function<void(Channel&, MockProvider&)> setup;
@@ -79,6 +81,7 @@ struct SendCase {
   std::string label;
   std::string text = "Simple Message";
   std::string urn = "tel:+250788383383";
+  std::string urn_auth;  // the msg's URN auth, as a claim gives it (FCM token)
   std::vector<std::string> attachments;
   int64_t msg_id = 10;
   std::vector<std::pair<std::string, MockResponse>> responses;  // path prefix -> answer, in order

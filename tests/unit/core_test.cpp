@@ -303,7 +303,8 @@ TEST(CoreChannel, ConfigOr) {
 TEST(CoreChannel, IsSecretConfigKey) {
   for (const char* k : {"auth_token", "password", "api_key", "secret", "key", "AUTH_TOKEN",
                         "Api_Key", "access_token", "app_secret", "private_key", "webhook_secret",
-                        "bot_token", "ACCOUNT_TOKEN", "encoding_key", "PASSWORD"}) {
+                        "bot_token", "ACCOUNT_TOKEN", "encoding_key", "PASSWORD", "FCM_CREDENTIALS_JSON",
+                        "credentials"}) {
     EXPECT_TRUE(IsSecretConfigKey(k)) << k;
   }
   for (const char* k : {"send_url", "base_url", "SEND_URL", "username", "send_body", "send_method",

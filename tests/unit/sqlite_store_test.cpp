@@ -291,6 +291,75 @@ TEST(SqliteStoreOpenTest, Version4RewritesTheStatusCheckAndStillRefusesBadStatus
   for (const char* bad : {"", "X", "p", "PQ", "QW", "WSD"}) EXPECT_FALSE(insert(bad)) << bad;
 }
 
+// A store made by the version before URN auths (schema 4, built here from
+// its own migrations) with a contact and a queued msg: Migrate() upgrades
+// it in place, the rows stay, and the URN can take an auth.
+TEST(SqliteStoreOpenTest, Version4StoreIsUpgradedWithItsContactsAndMsgs) {
+  TempDir dir;
+  ManualClock clock(kStart);
+  const std::string path = dir.path() + "/courier.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    auto exec = [&](const std::string& sql) {
+      char* error = nullptr;
+      EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << sql << ": " << (error ? error : "");
+      sqlite3_free(error);
+    };
+    exec("PRAGMA journal_mode = WAL");
+    exec(schema::VersionTableDDL());
+    for (const auto& m : schema::Migrations(schema::Dialect::kSQLite)) {
+      if (m.version > 4) break;
+      for (const auto& ddl : m.statements) exec(ddl);
+      if (m.edits_schema_text) {
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &st, nullptr);
+        sqlite3_step(st);
+        const int64_t cookie = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
+      }
+      exec("INSERT INTO schema_version (version, description, applied_on) VALUES (" + std::to_string(m.version) +
+           ", 'test', 0)");
+    }
+    exec("INSERT INTO channels (id, uuid, channel_type, schemes, created_on, modified_on) "
+         "VALUES (1, '8eb23e93-5ecb-45ba-b726-3b064e0c56ab', 'FCM', 'fcm', 0, 0)");
+    exec("INSERT INTO contacts (id, uuid, name, created_on, modified_on) "
+         "VALUES (1, 'b6a6b2a2-3c1e-4c55-9d52-1d2f0c3b4a5e', 'Old', 0, 0)");
+    exec("INSERT INTO contact_urns (id, urn, scheme, path, contact_id, channel_id) "
+         "VALUES (1, 'fcm:12345', 'fcm', '12345', 1, 1)");
+    exec("INSERT INTO msgs (uuid, channel_id, contact_id, contact_urn_id, direction, status, urn, text, "
+         "next_attempt_on, created_on, modified_on) "
+         "VALUES ('0191e180-7d60-7000-aded-7d8b151cbd5b', 1, 1, 1, 'O', 'Q', 'fcm:12345', 'queued before', 0, 0, 0)");
+    sqlite3_close(db);
+  }
+
+  SqliteStore store(path, clock);
+  ASSERT_TRUE(store.Open().ok());
+  EXPECT_EQ(*store.SchemaVersion(), 4);
+  EXPECT_TRUE(store.ListChannels().status().IsUnavailable());  // older schema: run init
+  ASSERT_TRUE(store.Migrate().ok());
+  EXPECT_EQ(*store.SchemaVersion(), 5);
+
+  Intake in;
+  in.channel_uuid = "8eb23e93-5ecb-45ba-b726-3b064e0c56ab";
+  in.urn_auths.push_back({"fcm:12345", "token-after-upgrade", "", kStart});
+  auto written = store.WriteIntakes({in}, nullptr);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_TRUE((*written)[0].status.ok()) << (*written)[0].status.ToString();
+  EXPECT_EQ((*written)[0].urn_auths[0].contact_uuid, "b6a6b2a2-3c1e-4c55-9d52-1d2f0c3b4a5e");
+
+  ClaimRequest req;
+  req.worker = "test:1";
+  req.now = kStart;
+  req.urn_auth_types = {"FCM"};
+  auto claimed = store.ClaimQueued(req);
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ((*claimed)[0].text, "queued before");
+  EXPECT_EQ((*claimed)[0].urn_auth, "token-after-upgrade");
+}
+
 TEST(SqliteStoreOpenTest, OpenStoreUrls) {
   TempDir dir;
   ManualClock clock(kStart);
@@ -640,6 +709,109 @@ TEST_F(SqliteStoreTest, ClaimTellsWhichContactsHaveOptedOut) {
   EXPECT_EQ(stopped, (std::map<std::string, bool>{{"tel:+250788000001", true},
                                                   {"tel:+250788000002", false},
                                                   {"tel:+250788000003", false}}));
+}
+
+// URN auth (FCM tokens): set with the contact it creates, replaced by a
+// newer one only, and handed to the sender with each claimed msg.
+TEST_F(SqliteStoreTest, UrnAuthIsSetReplacedByNewerOnlyAndClaimedWithTheMsg) {
+  Channel ch = AddChannel("FCM");
+  Channel other = AddChannel("EX");
+  auto write = [&](const UrnAuthUpdate& update) {
+    Intake in;
+    in.channel_uuid = ch.uuid;
+    in.urn_auths.push_back(update);
+    auto written = store_->WriteIntakes({in}, nullptr);
+    EXPECT_TRUE(written.ok()) << written.status().ToString();
+    EXPECT_TRUE((*written)[0].status.ok()) << (*written)[0].status.ToString();
+    return (*written)[0].urn_auths.at(0);
+  };
+  // What the sender gets: the auth for the types that send to it only.
+  auto claim_auths = [&](std::set<std::string> types = {"FCM"}) {
+    ClaimRequest req;
+    req.worker = "host:1";
+    req.now = clock_.Now();
+    req.limit = 10;
+    req.urn_auth_types = std::move(types);
+    std::map<std::string, std::string> auths;
+    auto claimed = store_->ClaimQueued(req);
+    EXPECT_TRUE(claimed.ok()) << claimed.status().ToString();
+    for (const auto& m : *claimed) {
+      auths[m.channel_type + " " + m.urn] = m.urn_auth;
+      WriteStatus(m.channel_type == ch.type ? ch : other, m.id, MsgStatus::kWired);
+    }
+    return auths;
+  };
+
+  const int64_t seq_before = *store_->LastEventSeq();
+  UrnAuthResult first = write({"fcm:12345", "token-1", "Jane", kStart});
+  EXPECT_TRUE(first.applied);
+  auto contact = store_->GetContactByURN("fcm:12345");
+  ASSERT_TRUE(contact.ok());
+  EXPECT_EQ(first.contact_uuid, contact->uuid);
+  EXPECT_EQ(first.contact_id, contact->id);
+  EXPECT_EQ(contact->name, "Jane");
+  EXPECT_EQ(*store_->LastEventSeq(), seq_before);  // no event carries an auth
+
+  ASSERT_TRUE(store_->QueueOutgoing({Outgoing(ch, "fcm:12345", "to the device"),
+                                     Outgoing(ch, "fcm:999", "to a URN without a token"),
+                                     Outgoing(other, "fcm:12345", "a type that does not send to it")})
+                  .ok());
+  EXPECT_EQ(claim_auths(), (std::map<std::string, std::string>{
+                               {"FCM fcm:12345", "token-1"}, {"FCM fcm:999", ""}, {"EX fcm:12345", ""}}));
+
+  // A newer token replaces it, the contact stays the same one and is renamed.
+  UrnAuthResult newer = write({"fcm:12345", "token-2", "Janet", kStart + 10 * kMicrosPerSecond});
+  EXPECT_TRUE(newer.applied);
+  EXPECT_EQ(newer.contact_uuid, first.contact_uuid);
+  EXPECT_EQ(store_->GetContactByURN("fcm:12345")->name, "Janet");
+  // An older one (a spool file replayed late) changes nothing.
+  UrnAuthResult older = write({"fcm:12345", "token-1", "Old Name", kStart + 5 * kMicrosPerSecond});
+  EXPECT_FALSE(older.applied);
+  EXPECT_EQ(older.contact_uuid, first.contact_uuid);
+  EXPECT_EQ(store_->GetContactByURN("fcm:12345")->name, "Janet");
+  // The same one again (a replay of what committed) is applied again, harmlessly.
+  EXPECT_TRUE(write({"fcm:12345", "token-2", "", kStart + 10 * kMicrosPerSecond}).applied);
+
+  ASSERT_TRUE(store_->QueueOutgoing({Outgoing(ch, "fcm:12345", "again")}).ok());
+  EXPECT_EQ(claim_auths(), (std::map<std::string, std::string>{{"FCM fcm:12345", "token-2"}}));
+  ASSERT_TRUE(store_->QueueOutgoing({Outgoing(ch, "fcm:12345", "claimed for no type")}).ok());
+  EXPECT_EQ(claim_auths({}), (std::map<std::string, std::string>{{"FCM fcm:12345", ""}}));
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM contacts"), 2);
+}
+
+// A msg and its sender's token from one webhook: one contact, and a bad
+// update sinks its whole intake, msg included.
+TEST_F(SqliteStoreTest, UrnAuthAndMsgOfOneIntakeShareTheContact) {
+  Channel ch = AddChannel("FCM");
+  Intake in;
+  in.channel_uuid = ch.uuid;
+  Msg m = Incoming(ch, "fcm:555", "hello");
+  m.uuid = NewUUID();
+  m.contact_name = "Ann";
+  in.msgs.push_back(m);
+  in.urn_auths.push_back({"fcm:555", "token-555", "Ann", kStart});
+  auto written = store_->WriteIntakes({in}, nullptr);
+  ASSERT_TRUE(written.ok());
+  ASSERT_TRUE((*written)[0].status.ok()) << (*written)[0].status.ToString();
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM contacts"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs m JOIN contact_urns u ON u.id = m.contact_urn_id "
+                      "WHERE u.auth = 'token-555'"),
+            1);
+
+  Intake bad;
+  bad.channel_uuid = ch.uuid;
+  Msg other = Incoming(ch, "fcm:556", "lost with its intake");
+  other.uuid = NewUUID();
+  bad.msgs.push_back(other);
+  bad.urn_auths.push_back({"no-scheme", "t", "", kStart});
+  Intake empty_auth = bad;
+  empty_auth.msgs[0].uuid = NewUUID();
+  empty_auth.urn_auths[0] = {"fcm:556", "", "", kStart};
+  written = store_->WriteIntakes({bad, empty_auth}, nullptr);
+  ASSERT_TRUE(written.ok());
+  EXPECT_NE((*written)[0].status.message().find("invalid urn"), std::string::npos) << (*written)[0].status.ToString();
+  EXPECT_NE((*written)[1].status.message().find("empty auth"), std::string::npos) << (*written)[1].status.ToString();
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 1);
 }
 
 TEST_F(SqliteStoreTest, ClaimRespectsMaxWorkersWithInFlightMsgs) {

@@ -1,0 +1,152 @@
+// The spooled intake: what courier-recv spools is what courier-flush
+// replays, URN auths included; files spooled by the version before URN
+// auths still replay; a newer format is refused, not half read.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "core/uuid.h"
+#include "spool/intake_codec.h"
+#include "spool/spool_file.h"
+#include "store/sqlite_store.h"
+
+using namespace courier;
+
+namespace {
+
+constexpr Micros kStart = 1'700'000'000LL * kMicrosPerSecond;
+constexpr const char* kChannel = "8eb23e93-5ecb-45ba-b726-3b064e0c56ab";
+
+Intake Sample() {
+  Intake in;
+  in.channel_uuid = kChannel;
+  Msg m;
+  m.uuid = "0191e180-7d60-7000-aded-7d8b151cbd5b";
+  m.channel_uuid = kChannel;
+  m.urn = "fcm:12345";
+  m.text = "hi";
+  m.contact_name = "Jane";
+  m.received_on = kStart;
+  in.msgs.push_back(m);
+  in.stop_urns = {"tel:+250788383383"};
+  in.urn_auths.push_back({"fcm:12345", "dQw4w9WgXcQ:APA91bF-token", "Jane", kStart + 123456});
+  in.urn_auths.push_back({"fcm:777", "other-token", "", 0});
+  return in;
+}
+
+TEST(IntakeCodecTest, UrnAuthsRoundTrip) {
+  const Intake in = Sample();
+  auto out = DecodeIntake(DecodeSpoolFile(EncodeSpoolFile(EncodeIntake(in))).value());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->urn_auths.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(out->urn_auths[i].urn, in.urn_auths[i].urn);
+    EXPECT_EQ(out->urn_auths[i].auth, in.urn_auths[i].auth);
+    EXPECT_EQ(out->urn_auths[i].contact_name, in.urn_auths[i].contact_name);
+    EXPECT_EQ(out->urn_auths[i].sent_on, in.urn_auths[i].sent_on);  // to the microsecond; 0 stays 0
+  }
+  ASSERT_EQ(out->msgs.size(), 1u);
+  EXPECT_EQ(out->msgs[0].uuid, in.msgs[0].uuid);
+  EXPECT_EQ(out->stop_urns, in.stop_urns);
+}
+
+// A body as courier-recv spooled it before version 2 (no "version", no
+// "urn_auths"): a file left in spool/new across the upgrade.
+TEST(IntakeCodecTest, VersionOneFilesStillDecode) {
+  const std::string v1 =
+      R"({"kind":"intake","channel_uuid":"8eb23e93-5ecb-45ba-b726-3b064e0c56ab","msgs":[{"id":0,)"
+      R"("uuid":"0191e180-7d60-7000-aded-7d8b151cbd5b","channel_uuid":"8eb23e93-5ecb-45ba-b726-3b064e0c56ab",)"
+      R"("channel_type":"FCM","direction":"in","status":"P","urn":"fcm:12345","text":"hi","attachments":[],)"
+      R"("quick_replies":[],"external_id":null,"contact_name":"Jane","priority":"high","error_count":0,)"
+      R"("error_reason":null,"created_on":null,"modified_on":null,"received_on":"2023-11-14T22:13:20.000000Z",)"
+      R"("sent_on":null,"next_attempt_on":null}],"msg_logs":[],"statuses":[],"stop_urns":[],"logs":[]})";
+  auto out = DecodeIntake(v1);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->msgs.size(), 1u);
+  EXPECT_EQ(out->msgs[0].text, "hi");
+  EXPECT_TRUE(out->urn_auths.empty());
+}
+
+TEST(IntakeCodecTest, NewerOrMalformedVersionsAreRefused) {
+  std::string body = EncodeIntake(Sample());
+  const std::string current = "\"version\":" + std::to_string(kIntakeFormatVersion);
+  ASSERT_NE(body.find(current), std::string::npos) << body;
+
+  struct Case {
+    std::string version;
+    std::string error;
+  };
+  for (const Case& c : std::vector<Case>{{"\"version\":3", "intake format version 3 is newer"},
+                                         {"\"version\":0", "'version' must be a positive integer"},
+                                         {"\"version\":\"2\"", "'version' must be a positive integer"}}) {
+    std::string changed = body;
+    changed.replace(changed.find(current), current.size(), c.version);
+    auto out = DecodeIntake(changed);
+    ASSERT_FALSE(out.ok()) << c.version;
+    EXPECT_NE(out.status().message().find(c.error), std::string::npos) << out.status().message();
+  }
+}
+
+TEST(IntakeCodecTest, UrnAuthsNeedUrnAndAuth) {
+  for (const std::string& item : {std::string(R"({"urn":"fcm:1"})"), std::string(R"({"auth":"t"})"),
+                                  std::string(R"({"urn":"fcm:1","auth":"t","sent_on":"yesterday"})")}) {
+    const std::string body = R"({"kind":"intake","version":2,"channel_uuid":"c","urn_auths":[)" + item + "]}";
+    auto out = DecodeIntake(body);
+    EXPECT_FALSE(out.ok()) << item;
+    EXPECT_NE(out.status().message().find("urn_auths[0]"), std::string::npos) << out.status().message();
+  }
+}
+
+// Spooled while the store was down, replayed after the app registered a
+// newer token: the late file does not bring the old token back.
+TEST(IntakeCodecTest, ASpooledUrnAuthReplaysIntoTheStoreWithoutUndoingANewerOne) {
+  std::string tmpl = "/tmp/courier-codec-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::string dir = tmpl;
+  {
+    ManualClock clock(kStart);
+    SqliteStore store(dir + "/courier.db", clock);
+    ASSERT_TRUE(store.Migrate().ok());
+    Channel ch;
+    ch.uuid = kChannel;
+    ch.type = "FCM";
+    ch.schemes = {"fcm"};
+    ASSERT_TRUE(store.AddChannel(ch).ok());
+
+    Intake spooled;
+    spooled.channel_uuid = kChannel;
+    spooled.urn_auths.push_back({"fcm:12345", "token-spooled", "Jane", kStart + 1 * kMicrosPerSecond});
+    const std::string file = EncodeSpoolFile(EncodeIntake(spooled));
+
+    Intake newer;
+    newer.channel_uuid = kChannel;
+    newer.urn_auths.push_back({"fcm:12345", "token-newer", "", kStart + 2 * kMicrosPerSecond});
+    ASSERT_TRUE(store.WriteIntakes({newer}, nullptr).ok());
+
+    auto replayed = DecodeIntake(DecodeSpoolFile(file).value());
+    ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+    auto outcomes = store.WriteIntakes({*replayed}, nullptr);
+    ASSERT_TRUE(outcomes.ok());
+    ASSERT_EQ((*outcomes)[0].urn_auths.size(), 1u);
+    EXPECT_FALSE((*outcomes)[0].urn_auths[0].applied);
+
+    Msg out;
+    out.channel_uuid = kChannel;
+    out.urn = "fcm:12345";
+    out.text = "reply";
+    ASSERT_TRUE(store.QueueOutgoing({out}).ok());
+    ClaimRequest req;
+    req.worker = "test:1";
+    req.now = kStart;
+    req.urn_auth_types = {"FCM"};
+    auto claimed = store.ClaimQueued(req);
+    ASSERT_TRUE(claimed.ok());
+    ASSERT_EQ(claimed->size(), 1u);
+    EXPECT_EQ((*claimed)[0].urn_auth, "token-newer");
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
