@@ -13,7 +13,9 @@ deps:
 
 build: deps
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
-	@cmake --build $(BUILD_DIR) -j $(JOBS)
+	@# A make under make announces every directory it enters; cmake's
+	@# nested makes would print dozens of such lines around the progress.
+	@MAKEFLAGS=--no-print-directory cmake --build $(BUILD_DIR) -j $(JOBS)
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)

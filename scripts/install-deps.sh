@@ -17,6 +17,7 @@ libpoco-dev libssl-dev
 libzmq3-dev cppzmq-dev
 libsqlite3-dev sqlite3
 libcli11-dev
+libtomlplusplus-dev
 libgtest-dev
 libphonenumber-dev
 libmicrohttpd-dev

@@ -23,6 +23,10 @@ void SetUpApp(CLI::App& app, const std::string& description) {
 std::variant<Options, int> ParseCommandLine(CLI::App& app, const OptionLoader& loader, int argc, char** argv) {
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RequiredError& e) {
+    // `courier-ctl --print-config` names no subcommand, and needs none:
+    // the options are all parsed by the time requirements are checked.
+    if (!print_config) return app.exit(e) == 0 ? exit_code::kOk : exit_code::kUsage;
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? exit_code::kOk : exit_code::kUsage;

@@ -1,49 +1,77 @@
 #include "config/options.h"
 
 #include <CLI/CLI.hpp>
+#include <toml++/toml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <map>
-#include <memory>
 #include <sstream>
+#include <variant>
+
+#include "core/env.h"
 
 namespace courier {
 namespace {
 
+// Kind is the TOML type an option takes in the file, and how its text is
+// read from the environment and flags (kList: comma-separated).
 enum class Kind { kString, kInt, kList };
+
+// Where the value lives in Options; its alternative matches the Kind
+// (kInt: int or long).
+using Field = std::variant<std::string Options::*, int Options::*, long Options::*,
+                           std::vector<std::string> Options::*>;
+
+// What a string value must also be; returns "" when it is fine, else
+// what is wrong with it ("must not be empty").
+using TextCheck = std::string (*)(const std::string&);
+
+std::string NotEmpty(const std::string& v) { return v.empty() ? "must not be empty" : ""; }
+
+std::string LogLevel(const std::string& v) {
+  if (v == "debug" || v == "info" || v == "warn" || v == "error") return "";
+  return "must be debug, info, warn or error, not '" + v + "'";
+}
+
+std::string HttpUrlOrEmpty(const std::string& v) {
+  if (v.empty() || v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0) return "";
+  return "must start with http:// or https://, not '" + v + "'";
+}
 
 struct Spec {
   const char* name;
   Kind kind;
   const char* help;
-  std::function<void*(Options&)> field;  // std::string*, long*/int*, vector<string>*
-  bool is_long = false;
+  Field field;
+  TextCheck check = nullptr;      // kString
+  int64_t min = 0, max = INT_MAX;  // kInt
 };
 
 // One row per option. Order is the order of --help and Describe().
 const std::vector<Spec>& Specs() {
   static const std::vector<Spec> specs = {
-      {"db", Kind::kString, "store: a SQLite file path (or sqlite:PATH)", [](Options& o) -> void* { return &o.db; }},
-      {"spool_dir", Kind::kString, "spool directory for data the store could not take", [](Options& o) -> void* { return &o.spool_dir; }},
-      {"run_dir", Kind::kString, "directory for the ZeroMQ ipc sockets", [](Options& o) -> void* { return &o.run_dir; }},
-      {"log_level", Kind::kString, "debug, info, warn or error", [](Options& o) -> void* { return &o.log_level; }},
-      {"address", Kind::kString, "address courier-recv listens on", [](Options& o) -> void* { return &o.address; }},
-      {"port", Kind::kInt, "port courier-recv listens on", [](Options& o) -> void* { return &o.port; }},
-      {"base_url", Kind::kString, "URL where providers reach courier-recv (callback URLs, logs)", [](Options& o) -> void* { return &o.base_url; }},
-      {"max_body_bytes", Kind::kInt, "largest webhook body accepted (bytes)", [](Options& o) -> void* { return &o.max_body_bytes; }, true},
-      {"channel_cache_ttl", Kind::kInt, "seconds a looked-up channel is cached", [](Options& o) -> void* { return &o.channel_cache_ttl; }},
-      {"spool_backlog_limit", Kind::kInt, "pending spool files above which /status is unhealthy", [](Options& o) -> void* { return &o.spool_backlog_limit; }},
-      {"include_channels", Kind::kList, "channel type codes to enable (comma-separated; empty: all)", [](Options& o) -> void* { return &o.include_channels; }},
-      {"exclude_channels", Kind::kList, "channel type codes to disable (comma-separated)", [](Options& o) -> void* { return &o.exclude_channels; }},
-      {"max_workers", Kind::kInt, "sender threads", [](Options& o) -> void* { return &o.max_workers; }},
-      {"max_retries", Kind::kInt, "send errors before a msg is failed", [](Options& o) -> void* { return &o.max_retries; }},
-      {"retry_backoff", Kind::kInt, "seconds before the first retry; doubles per error", [](Options& o) -> void* { return &o.retry_backoff; }},
-      {"send_grace", Kind::kInt, "seconds SIGTERM waits for in-flight sends", [](Options& o) -> void* { return &o.send_grace; }},
-      {"http_timeout", Kind::kInt, "seconds for a provider request (connect and read)", [](Options& o) -> void* { return &o.http_timeout; }},
-      {"flush_interval", Kind::kInt, "seconds between spool scans", [](Options& o) -> void* { return &o.flush_interval; }},
+      {"db", Kind::kString, "store: a SQLite file path (or sqlite:PATH)", &Options::db, NotEmpty},
+      {"spool_dir", Kind::kString, "spool directory for data the store could not take", &Options::spool_dir, NotEmpty},
+      {"run_dir", Kind::kString, "directory for the ZeroMQ ipc sockets", &Options::run_dir, NotEmpty},
+      {"log_level", Kind::kString, "debug, info, warn or error", &Options::log_level, LogLevel},
+      {"address", Kind::kString, "address courier-recv listens on", &Options::address},
+      {"port", Kind::kInt, "port courier-recv listens on", &Options::port, nullptr, 0, 65535},
+      {"base_url", Kind::kString, "URL where providers reach courier-recv (callback URLs, logs)", &Options::base_url, HttpUrlOrEmpty},
+      {"max_body_bytes", Kind::kInt, "largest webhook body accepted (bytes)", &Options::max_body_bytes, nullptr, 1, LONG_MAX},
+      {"channel_cache_ttl", Kind::kInt, "seconds a looked-up channel is cached", &Options::channel_cache_ttl},
+      {"spool_backlog_limit", Kind::kInt, "pending spool files above which /status is unhealthy", &Options::spool_backlog_limit},
+      {"include_channels", Kind::kList, "channel type codes to enable (comma-separated; empty: all)", &Options::include_channels},
+      {"exclude_channels", Kind::kList, "channel type codes to disable (comma-separated)", &Options::exclude_channels},
+      {"max_workers", Kind::kInt, "sender threads", &Options::max_workers, nullptr, 0, 4096},
+      {"max_retries", Kind::kInt, "send errors before a msg is failed", &Options::max_retries},
+      {"retry_backoff", Kind::kInt, "seconds before the first retry; doubles per error", &Options::retry_backoff},
+      {"send_grace", Kind::kInt, "seconds SIGTERM waits for in-flight sends", &Options::send_grace},
+      {"http_timeout", Kind::kInt, "seconds for a provider request (connect and read)", &Options::http_timeout, nullptr, 1},
+      {"flush_interval", Kind::kInt, "seconds between spool scans", &Options::flush_interval, nullptr, 1},
   };
   return specs;
 }
@@ -61,6 +89,68 @@ std::string EnvName(const std::string& name) {
   return env;
 }
 
+const Spec* FindSpec(const std::string& name) {
+  for (const auto& s : Specs())
+    if (name == s.name) return &s;
+  return nullptr;
+}
+
+// ---- Values, whichever layer they come from ----
+
+// A value read from a layer, before it is checked and stored.
+using Value = std::variant<std::string, int64_t, std::vector<std::string>>;
+
+// A string as TOML writes it: double-quoted, escaped, on one line.
+std::string TomlString(const std::string& text) {
+  std::ostringstream out;
+  out << toml::toml_formatter{toml::value<std::string>(text), toml::format_flags::allow_unicode_strings};
+  return out.str();
+}
+
+// Whether `text` survives being written to a config file and read back.
+// TOML files are UTF-8, so a value from the environment or a flag that is
+// not (a Latin-1 path) could not be printed by --print-config faithfully.
+bool FitsInToml(const std::string& text) {
+  try {
+    auto table = toml::parse("v = " + TomlString(text));
+    return table["v"].value<std::string>() == text;
+  } catch (const toml::parse_error&) {
+    return false;
+  }
+}
+
+// Checks `value` against `spec` and stores it; the error says only what is
+// wrong ("must be 0-65535, not 70000"): the caller says where it came from.
+Status Store(const Spec& spec, const Value& value, Options& options) {
+  if (const auto* text = std::get_if<std::string>(&value)) {
+    if (!FitsInToml(*text)) return Status::Usage("not valid UTF-8");
+    if (spec.check != nullptr) {
+      std::string problem = spec.check(*text);
+      if (!problem.empty()) return Status::Usage(problem);
+    }
+    options.*std::get<std::string Options::*>(spec.field) = *text;
+    return Status::OK();
+  }
+  if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
+    for (const auto& item : *list)
+      if (!FitsInToml(item)) return Status::Usage("not valid UTF-8");
+    options.*std::get<std::vector<std::string> Options::*>(spec.field) = *list;
+    return Status::OK();
+  }
+  int64_t n = std::get<int64_t>(value);
+  if (n < spec.min || n > spec.max) {
+    // An int or long option without a stated maximum is bounded by its type.
+    bool open_ended = spec.max == INT_MAX || spec.max == LONG_MAX;
+    std::string range = !open_ended  ? std::to_string(spec.min) + "-" + std::to_string(spec.max)
+                        : n < spec.min ? "at least " + std::to_string(spec.min)
+                                       : "at most " + std::to_string(spec.max);
+    return Status::Usage("must be " + range + ", not " + std::to_string(n));
+  }
+  if (auto* as_long = std::get_if<long Options::*>(&spec.field)) options.**as_long = static_cast<long>(n);
+  else options.*std::get<int Options::*>(spec.field) = static_cast<int>(n);
+  return Status::OK();
+}
+
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> out;
   std::stringstream ss(text);
@@ -73,85 +163,222 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
-// Sets one option from text; `where` names the layer for the error message.
-Status Apply(const Spec& spec, Options& options, const std::string& value, const std::string& where) {
-  void* field = spec.field(options);
+// Sets one option from the text of an environment variable or a flag;
+// `where` ("COURIER_PORT", "--port") starts the error message.
+Status ApplyText(const Spec& spec, Options& options, const std::string& text, const std::string& where) {
+  Value value;
   switch (spec.kind) {
-    case Kind::kString:
-      *static_cast<std::string*>(field) = value;
-      return Status::OK();
-    case Kind::kList:
-      *static_cast<std::vector<std::string>*>(field) = SplitList(value);
-      return Status::OK();
+    case Kind::kString: value = text; break;
+    case Kind::kList: value = SplitList(text); break;
     case Kind::kInt: {
       errno = 0;
       char* end = nullptr;
-      long n = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || errno != 0 || *end != '\0')
-        return Status::Usage(where + ": not a number: '" + value + "'");
-      if (spec.is_long) {
-        *static_cast<long*>(field) = n;
-      } else {
-        if (n < INT_MIN || n > INT_MAX) return Status::Usage(where + ": out of range: '" + value + "'");
-        *static_cast<int*>(field) = static_cast<int>(n);
-      }
-      return Status::OK();
+      long long n = std::strtoll(text.c_str(), &end, 10);
+      if (text.empty() || errno != 0 || *end != '\0') return Status::Usage(where + ": not a number: '" + text + "'");
+      value = static_cast<int64_t>(n);
+      break;
     }
   }
-  return Status::Internal("unknown option kind");
-}
-
-const Spec* FindSpec(const std::string& name) {
-  for (const auto& s : Specs())
-    if (name == s.name) return &s;
-  return nullptr;
-}
-
-Status Validate(const Options& o) {
-  if (o.db.empty()) return Status::Usage("db: must not be empty");
-  if (o.spool_dir.empty()) return Status::Usage("spool_dir: must not be empty");
-  if (o.run_dir.empty()) return Status::Usage("run_dir: must not be empty");
-  if (o.log_level != "debug" && o.log_level != "info" && o.log_level != "warn" && o.log_level != "error")
-    return Status::Usage("log_level: must be debug, info, warn or error, not '" + o.log_level + "'");
-  if (o.port < 0 || o.port > 65535) return Status::Usage("port: must be 0-65535, not " + std::to_string(o.port));
-  if (o.max_body_bytes < 1) return Status::Usage("max_body_bytes: must be positive");
-  if (o.channel_cache_ttl < 0) return Status::Usage("channel_cache_ttl: must not be negative");
-  if (o.spool_backlog_limit < 0) return Status::Usage("spool_backlog_limit: must not be negative");
-  if (o.max_workers < 0 || o.max_workers > 4096) return Status::Usage("max_workers: must be 0-4096");
-  if (o.max_retries < 0) return Status::Usage("max_retries: must not be negative");
-  if (o.retry_backoff < 0) return Status::Usage("retry_backoff: must not be negative");
-  if (o.send_grace < 0) return Status::Usage("send_grace: must not be negative");
-  if (o.http_timeout < 1) return Status::Usage("http_timeout: must be at least 1");
-  if (o.flush_interval < 1) return Status::Usage("flush_interval: must be at least 1");
-  if (!o.base_url.empty() && o.base_url.rfind("http://", 0) != 0 && o.base_url.rfind("https://", 0) != 0)
-    return Status::Usage("base_url: must start with http:// or https://");
+  Status s = Store(spec, value, options);
+  if (!s.ok()) return Status::Usage(where + ": " + s.message());
   return Status::OK();
 }
 
-// Reads the TOML file through CLI11's TOML reader: flat keys, or keys under
-// a [courier] table. Values are taken as text and typed by Apply().
-Status ApplyFile(const std::string& path, Options& options) {
-  std::ifstream probe(path);
-  if (!probe) return Status::Usage("config file '" + path + "': cannot be read");
-  std::vector<CLI::ConfigItem> items;
-  try {
-    items = CLI::ConfigTOML().from_file(path);
-  } catch (const std::exception& e) {
-    return Status::Usage("config file '" + path + "': " + e.what());
+// ---- The config file ----
+
+// Reads and checks the file with toml++ (a complete TOML 1.0 parser, so a
+// syntax error, a repeated key or table, or a string left open is an error
+// rather than a strange value). Then every setting must be a known option,
+// at the top level or under [courier], of the option's TOML type.
+class ConfigFile {
+ public:
+  explicit ConfigFile(std::string path) : path_(std::move(path)) {}
+
+  Status ApplyTo(Options& options) {
+    auto content = Env::Default().ReadFile(path_);
+    if (!content.ok())
+      return Status::Usage(At(0) + "cannot be read: " +
+                           (content.status().IsNotFound() ? "no such file" : content.status().message()));
+    text_ = *content;
+
+    toml::table root;
+    try {
+      root = toml::parse(text_, path_);
+    } catch (const toml::parse_error& e) {
+      return SyntaxError(e);
+    }
+
+    // Both levels, in file order, so the first problem reported is the
+    // first in the file and a key set twice is caught at its second line.
+    struct Setting {
+      const toml::key* key;
+      const toml::node* node;
+    };
+    std::vector<Setting> settings;
+    for (const auto& [key, node] : root) {
+      if (key.str() != "courier") {
+        if (node.is_table() || node.is_array_of_tables())
+          return Status::Usage(At(Line(key)) + "unknown table [" + std::string(key.str()) + "]");
+        settings.push_back({&key, &node});
+        continue;
+      }
+      const toml::table* courier = node.as_table();
+      if (courier == nullptr)
+        return Status::Usage(At(Line(key)) + "courier: must be a table ([courier]), not " + TypeName(node));
+      for (const auto& [inner_key, inner] : *courier) {
+        if (inner.is_table() || inner.is_array_of_tables())
+          return Status::Usage(At(Line(inner_key)) + "unknown table [courier." + std::string(inner_key.str()) + "]");
+        settings.push_back({&inner_key, &inner});
+      }
+    }
+    std::sort(settings.begin(), settings.end(), [](const Setting& a, const Setting& b) {
+      return a.key->source().begin < b.key->source().begin;
+    });
+
+    std::map<std::string, int> first_line;
+    for (const auto& [key, node] : settings) {
+      std::string name(key->str());
+      int line = Line(*key);
+      const Spec* spec = FindSpec(name);
+      if (spec == nullptr) return Status::Usage(At(line) + "unknown key '" + name + "'");
+      auto [earlier, inserted] = first_line.emplace(name, line);
+      if (!inserted)
+        return Status::Usage(At(line) + "repeated key '" + name + "' (first set on line " +
+                             std::to_string(earlier->second) + ")");
+      auto value = Read(*spec, *node);
+      if (!value.ok()) return Status::Usage(At(line) + name + ": " + value.status().message());
+      Status s = Store(*spec, *value, options);
+      if (!s.ok()) return Status::Usage(At(line) + name + ": " + s.message());
+    }
+    return Status::OK();
   }
-  for (const auto& item : items) {
-    if (item.name == "++" || item.name == "--") continue;  // CLI11's section markers
-    if (!item.parents.empty() && !(item.parents.size() == 1 && item.parents[0] == "courier"))
-      return Status::Usage("config file '" + path + "': unknown section '" + item.parents[0] + "'");
-    const Spec* spec = FindSpec(item.name);
-    if (spec == nullptr) return Status::Usage("config file '" + path + "': unknown option '" + item.name + "'");
-    std::string value;
-    for (size_t i = 0; i < item.inputs.size(); ++i) value += (i ? "," : "") + item.inputs[i];
-    Status s = Apply(*spec, options, value, "config file '" + path + "': " + item.name);
-    if (!s.ok()) return s;
+
+ private:
+  // "config file 'PATH', line N: " (no line when N is 0).
+  std::string At(int line) const {
+    std::string at = "config file '" + path_ + "'";
+    if (line > 0) at += ", line " + std::to_string(line);
+    return at + ": ";
   }
-  return Status::OK();
-}
+
+  template <typename T>
+  static int Line(const T& located) {
+    return static_cast<int>(located.source().begin.line);
+  }
+
+  static std::string TypeName(const toml::node& node) {
+    switch (node.type()) {
+      case toml::node_type::string: return "a string";
+      case toml::node_type::integer: return "an integer";
+      case toml::node_type::floating_point: return "a float";
+      case toml::node_type::boolean: return "a boolean";
+      case toml::node_type::array: return "an array";
+      case toml::node_type::table: return "a table";
+      default: return "a date or time";
+    }
+  }
+
+  // The value of a setting, if it has the option's TOML type.
+  static Result<Value> Read(const Spec& spec, const toml::node& node) {
+    switch (spec.kind) {
+      case Kind::kString:
+        if (const auto* s = node.as_string()) return Value(s->get());
+        return Status::Usage("expected a string (in quotes), not " + TypeName(node));
+      case Kind::kInt:
+        if (const auto* n = node.as_integer()) return Value(n->get());
+        if (node.is_string())
+          return Status::Usage("expected an integer, not a string (write " + std::string(spec.name) + " = " +
+                               node.as_string()->get() + ", without quotes)");
+        return Status::Usage("expected an integer, not " + TypeName(node));
+      case Kind::kList: {
+        const auto* array = node.as_array();
+        if (array == nullptr)
+          return Status::Usage("expected an array of strings such as [\"KN\", \"TG\"], not " + TypeName(node));
+        std::vector<std::string> items;
+        for (size_t i = 0; i < array->size(); ++i) {
+          const auto* item = (*array)[i].as_string();
+          if (item == nullptr)
+            return Status::Usage("item " + std::to_string(i + 1) + " is " + TypeName((*array)[i]) +
+                                 ", expected a string");
+          items.push_back(item->get());
+        }
+        return Value(std::move(items));
+      }
+    }
+    return Status::Internal("unknown option kind");
+  }
+
+  // The text of line `n` (1-based), "" past the end.
+  std::string SourceLine(size_t n) const {
+    std::istringstream lines(text_);
+    std::string line;
+    for (size_t i = 0; i < n && std::getline(lines, line); ++i) {
+      if (i + 1 == n) return line;
+    }
+    return "";
+  }
+
+  // The key a `key = value` line sets, "" when the line is not one.
+  static std::string KeyOf(const std::string& line) {
+    auto eq = line.find('=');
+    if (eq == std::string::npos) return "";
+    std::string key = line.substr(0, eq);
+    auto b = key.find_first_not_of(" \t");
+    auto e = key.find_last_not_of(" \t");
+    if (b == std::string::npos) return "";
+    key = key.substr(b, e - b + 1);
+    bool bare = std::all_of(key.begin(), key.end(),
+                            [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; });
+    return bare ? key : "";
+  }
+
+  // toml++ says "Error while parsing WHAT: PROBLEM"; the operator is told
+  // the line, the key being set there, and the problem, in words that point
+  // at the fix for the common ones ("repeated key", "unterminated string").
+  Status SyntaxError(const toml::parse_error& e) const {
+    const auto& where = e.source().begin;
+    std::string description(e.description());
+    std::string context;
+    const std::string prefix = "Error while parsing ";
+    if (description.rfind(prefix, 0) == 0) {
+      auto colon = description.find(": ");
+      if (colon != std::string::npos) {
+        context = description.substr(prefix.size(), colon - prefix.size());
+        description = description.substr(colon + 2);
+      }
+    }
+    std::string line_text = SourceLine(where.line);
+    std::string key = KeyOf(line_text);
+    // A string left open runs to the end of its line (or, when it is a
+    // multi-line one, of the file): name the key whose value it is.
+    if (context.find("string") != std::string::npos && where.column > line_text.size()) {
+      for (size_t n = where.line; n > 0; --n) {
+        std::string opened = KeyOf(SourceLine(n));
+        if (!opened.empty()) return Status::Usage(At(n) + opened + ": unterminated string (a closing quote is missing)");
+      }
+      return Status::Usage(At(where.line) + "unterminated string (a closing quote is missing)");
+    }
+    if (description.rfind("cannot redefine existing", 0) == 0) {
+      auto open = description.find('\'');
+      auto close = description.rfind('\'');
+      std::string name = open < close ? description.substr(open + 1, close - open - 1) : key;
+      if (context == "table header") return Status::Usage(At(where.line) + "repeated table [" + name + "]");
+      return Status::Usage(At(where.line) + "repeated key '" + name + "'" + FirstSetOn(name, where.line));
+    }
+    return Status::Usage(At(where.line) + (key.empty() ? "" : key + ": ") + "syntax error at column " +
+                         std::to_string(where.column) + ": " + description);
+  }
+
+  // " (first set on line N)" when an earlier line sets `key`.
+  std::string FirstSetOn(const std::string& key, size_t before) const {
+    for (size_t n = 1; n < before; ++n)
+      if (KeyOf(SourceLine(n)) == key) return " (first set on line " + std::to_string(n) + ")";
+    return "";
+  }
+
+  std::string path_;
+  std::string text_;
+};
 
 }  // namespace
 
@@ -161,15 +388,19 @@ struct OptionLoader::Impl {
   std::map<std::string, CLI::Option*> flags;
 };
 
-OptionLoader::OptionLoader(CLI::App& app, const std::vector<std::string>& tool_flags) : impl_(new Impl) {
+OptionLoader::OptionLoader(CLI::App& app, const std::vector<std::string>& tool_flags,
+                           const std::map<std::string, std::string>& aliases)
+    : impl_(new Impl) {
   app.add_option("--config", impl_->config_flag, "TOML config file (also COURIER_CONFIG)");
   std::vector<std::string> names(std::begin(kSharedFlags), std::end(kSharedFlags));
   names.insert(names.end(), tool_flags.begin(), tool_flags.end());
   for (const auto& name : names) {
     const Spec* spec = FindSpec(name);
     if (spec == nullptr) continue;  // a programming error caught by the option tests
-    auto* opt = app.add_option("--" + Kebab(name), impl_->flag_values[name],
-                               std::string(spec->help) + " (" + EnvName(name) + ")");
+    std::string flag = "--" + Kebab(name);
+    auto alias = aliases.find(name);
+    if (alias != aliases.end()) flag += "," + alias->second;
+    auto* opt = app.add_option(flag, impl_->flag_values[name], std::string(spec->help) + " (" + EnvName(name) + ")");
     impl_->flags[name] = opt;
   }
 }
@@ -186,7 +417,7 @@ Result<Options> OptionLoader::Load(const GetEnv& getenv_in) const {
     if (env != nullptr) config = env;
   }
   if (!config.empty()) {
-    Status s = ApplyFile(config, options);
+    Status s = ConfigFile(config).ApplyTo(options);
     if (!s.ok()) return s;
     options.config = config;
   }
@@ -194,39 +425,36 @@ Result<Options> OptionLoader::Load(const GetEnv& getenv_in) const {
     std::string env = EnvName(spec.name);
     const char* value = getenv(env.c_str());
     if (value == nullptr) continue;
-    Status s = Apply(spec, options, value, env);
+    Status s = ApplyText(spec, options, value, env);
     if (!s.ok()) return s;
   }
   for (const auto& [name, opt] : impl_->flags) {
     if (opt->count() == 0) continue;
-    Status s = Apply(*FindSpec(name), options, impl_->flag_values.at(name), "--" + Kebab(name));
+    Status s = ApplyText(*FindSpec(name), options, impl_->flag_values.at(name), "--" + Kebab(name));
     if (!s.ok()) return s;
   }
-  Status s = Validate(options);
-  if (!s.ok()) return s;
   return options;
 }
 
 std::string OptionLoader::Describe(const Options& options) {
-  Options copy = options;
   std::ostringstream out;
   for (const auto& spec : Specs()) {
     out << spec.name << " = ";
-    void* field = spec.field(copy);
-    switch (spec.kind) {
-      case Kind::kString: out << '"' << *static_cast<std::string*>(field) << '"'; break;
-      case Kind::kInt:
-        if (spec.is_long) out << *static_cast<long*>(field);
-        else out << *static_cast<int*>(field);
-        break;
-      case Kind::kList: {
-        out << '[';
-        const auto& list = *static_cast<std::vector<std::string>*>(field);
-        for (size_t i = 0; i < list.size(); ++i) out << (i ? ", " : "") << '"' << list[i] << '"';
-        out << ']';
-        break;
-      }
-    }
+    std::visit(
+        [&](auto member) {
+          const auto& value = options.*member;
+          using T = std::decay_t<decltype(value)>;
+          if constexpr (std::is_same_v<T, std::string>) {
+            out << TomlString(value);
+          } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+            out << '[';
+            for (size_t i = 0; i < value.size(); ++i) out << (i ? ", " : "") << TomlString(value[i]);
+            out << ']';
+          } else {
+            out << value;
+          }
+        },
+        spec.field);
     out << '\n';
   }
   return out.str();

@@ -7,10 +7,17 @@
 //
 // Every program accepts every key in the file and the environment (one file
 // serves the whole pipeline); each program offers as flags the shared ones
-// plus those it uses. Unknown keys in the file are errors, so a typo does
-// not silently leave a default in place.
+// plus those it uses.
+//
+// The file is read strictly (courier.conf(5)): a TOML syntax error, a key
+// set twice, an unknown key or table, a value of the wrong TOML type or out
+// of range stops the program with a message naming the file, the line and
+// the key, so a broken file never runs with values nobody wrote. Every value
+// from any layer is checked where it is given, and must be representable in
+// TOML (valid UTF-8), so that Describe() can always print it back.
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -61,17 +68,25 @@ using GetEnv = std::function<const char*(const char*)>;
 class OptionLoader {
  public:
   // `tool_flags` names options beyond the shared ones that get a flag.
-  OptionLoader(CLI::App& app, const std::vector<std::string>& tool_flags);
+  // `aliases` gives an option's flag a second name: {"flush_interval",
+  // "--interval"}.
+  OptionLoader(CLI::App& app, const std::vector<std::string>& tool_flags,
+               const std::map<std::string, std::string>& aliases = {});
   ~OptionLoader();
   OptionLoader(const OptionLoader&) = delete;
   OptionLoader& operator=(const OptionLoader&) = delete;
 
-  // Applies the layers and validates. Usage errors (bad value, unknown key,
-  // unreadable config file) come back as Status::Usage with a message that
-  // names the layer, e.g. "COURIER_PORT: not a number: 'x'".
+  // Applies the layers, checking each value as it is given. Usage errors
+  // (bad value, unknown key, unreadable or malformed config file) come back
+  // as Status::Usage with a message that starts with where the value came
+  // from: "COURIER_PORT: not a number: 'x'", "--port: must be 0-65535, not
+  // 70000", "config file 'c.toml', line 3: repeated key 'db' (first set on
+  // line 2)".
   Result<Options> Load(const GetEnv& getenv = GetEnv()) const;
 
-  // key = value lines of the effective options, for --print-config.
+  // The effective options as a TOML config file, one `key = value` line
+  // each, for --print-config: read back as --config (with no environment or
+  // flags), it gives the same Options.
   static std::string Describe(const Options& options);
 
  private:

@@ -18,21 +18,16 @@ using namespace courier;
 int main(int argc, char** argv) {
   CLI::App app{"", "courier-flush"};
   SetUpApp(app, "Replay spool files into the courier store: a daemon, --once, or named files.");
-  OptionLoader loader(app, {"flush_interval"});
+  // DESIGN's `--interval SECONDS` is another name of --flush-interval.
+  OptionLoader loader(app, {"flush_interval"}, {{"flush_interval", "--interval"}});
   bool once = false;
-  int interval = 0;
   std::vector<std::string> files;
   app.add_flag("--once", once, "flush what is in the spool now, then exit (75: store unavailable)");
-  // DESIGN's `--interval SECONDS`: an alias of --flush-interval that
-  // OptionLoader cannot register under two names; when given it wins over
-  // every layer (it is a flag). --print-config does not show it.
-  app.add_option("--interval", interval, "same as --flush-interval")->check(CLI::PositiveNumber);
   app.add_option("files", files, "spool files to replay instead of the spool (e.g. spool/bad/NAME)")
       ->excludes(app.get_option("--once"));
   auto parsed = ParseCommandLine(app, loader, argc, argv);
   if (auto* rc = std::get_if<int>(&parsed)) return *rc;
   Options options = std::get<Options>(parsed);
-  if (interval > 0) options.flush_interval = interval;
   Log::Init("courier-flush", options.log_level);
 
   if (!files.empty()) return RunFlushFiles(options, files);
