@@ -8,8 +8,8 @@
 #   - it has NAME, DESCRIPTION and SEE ALSO sections, and SYNOPSIS in
 #     sections 1 and 8.
 # And, so that the pages cannot drift from the code:
-#   - courier-ctl.1 names every subcommand that tools/courier-ctl/main.cpp
-#     registers with add_subcommand("NAME");
+#   - courier-ctl.1 names every subcommand that lib/ctl/ctl_commands.cpp
+#     (courier-ctl's command table) registers with add_subcommand("NAME");
 #   - courier.conf.5 names every option of Specs() in
 #     lib/config/options.cpp, and its COURIER_ environment variable.
 # Exits 0 when all is well, 1 (after listing every problem) otherwise.
@@ -72,7 +72,7 @@ fi
 
 # courier-ctl.1: every registered subcommand.
 ctl_page="$src/man/courier-ctl.1"
-ctl_main="$src/tools/courier-ctl/main.cpp"
+ctl_main="$src/lib/ctl/ctl_commands.cpp"
 if [ ! -f "$ctl_page" ]; then
     fail "courier-ctl.1 is missing"
 elif [ ! -f "$ctl_main" ]; then

@@ -1,5 +1,7 @@
 #include "ctl/ctl.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,8 +15,10 @@
 #include "bus/wake.h"
 #include "core/env.h"
 #include "core/json.h"
+#include "ctl/event_line.h"
 #include "ctl/table.h"
 #include "spool/spool.h"
+#include "store/sqlite_store.h"
 
 namespace courier {
 
@@ -46,14 +50,26 @@ std::string DirOf(const std::string& path) {
 
 }  // namespace
 
-Result<Store*> Ctl::OpenExisting() {
-  if (store_) return store_.get();
+Result<Store*> Ctl::OpenExisting(StoreAccess access) {
+  if (store_ && (store_access_ == access || access == StoreAccess::kReadOnly)) return store_.get();
   std::string path = SqlitePath(options_.db);
-  if (!path.empty() && ::access(path.c_str(), F_OK) != 0)
-    return Status::Unavailable("store " + path + " does not exist: run courier-ctl init");
-  auto store = OpenStore(options_.db, clock_);
+  if (!path.empty()) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) return Status::Unavailable("store " + path + " does not exist: run courier-ctl init");
+      return Status::Unavailable("cannot reach store " + path + ": " + std::strerror(errno));
+    }
+    // SQLite would open the file read-only and fail at the first write with
+    // its own words; say which command is refused and what still works.
+    if (access == StoreAccess::kReadWrite && ::faccessat(AT_FDCWD, path.c_str(), W_OK, AT_EACCESS) != 0)
+      return Status::Unavailable("store " + path + " is not writable by this user (" + std::strerror(errno) +
+                                 "); commands that only read it still work");
+  }
+  store_.reset();
+  auto store = OpenStore(options_.db, clock_, SqliteStore::kDefaultBusyTimeoutMs, access);
   if (!store.ok()) return store.status();
   store_ = std::move(store.value());
+  store_access_ = access;
   return store_.get();
 }
 
@@ -117,43 +133,57 @@ int Ctl::Spool(bool json) {
 
 void Ctl::StopFollowing() { stop_following_ = true; }
 
+void Ctl::StopFollowingWhenUnread(int fd) { watched_fd_ = fd; }
+
+bool Ctl::ReaderGone() const {
+  if (!out_) return true;  // a write failed (EPIPE with SIGPIPE ignored)
+  if (watched_fd_ < 0) return false;
+  // Asking for no events still reports these: POLLERR on a pipe nobody
+  // reads, POLLHUP on a socket or terminal that hung up. A regular file
+  // never has either.
+  pollfd p{watched_fd_, 0, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
 int Ctl::Events(int64_t after, bool follow, bool json) {
-  auto store = OpenExisting();
+  auto store = OpenExisting(StoreAccess::kReadOnly);
   if (!store.ok()) return Report(store.status());
+  constexpr int kBatch = 1000;
+  constexpr int kPollMs = 1000;  // the store is read at least this often
+  constexpr int kSliceMs = 100;  // how soon a stop or a gone reader is seen
   int64_t last = after;
   bool header_printed = false;
   // Live events only say "look now": what is printed always comes from the
   // store in seq order, so the switch from catch-up to live has no gap and
   // no duplicate, and events nobody published (courier-ctl's own, the
-  // flusher's) are printed too, within the 1 s poll.
+  // flusher's) are printed too, within the poll interval.
   EventWaiter live({EndpointFor(options_.run_dir, kRecvEvents), EndpointFor(options_.run_dir, kSendEvents)});
   while (true) {
-    auto events = (*store)->EventsAfter(last, 1000);
+    auto events = (*store)->EventsAfter(last, kBatch);
     if (!events.ok()) {
       if (!follow) return Report(events.status());
       // A following watcher outlives a store hiccup; it reports and retries.
       err_ << "courier-ctl: " << events.status().message() << " (retrying)\n";
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      continue;
-    }
-    for (const auto& e : *events) {
-      if (json) {
-        out_ << e.payload << '\n';
-      } else {
-        if (!header_printed) {
-          out_ << "SEQ\tTIME\tTOPIC\tEVENT\n";
-          header_printed = true;
+    } else {
+      for (const auto& e : *events) {
+        if (json) {
+          out_ << e.payload << '\n';
+        } else {
+          if (!header_printed) {
+            out_ << EventHeader() << '\n';
+            header_printed = true;
+          }
+          out_ << EventLine(e) << '\n';
         }
-        out_ << e.seq << '\t' << FormatRfc3339(e.created_on) << '\t' << e.topic << '\t'
-             << CellText(e.payload, 120) << '\n';
+        last = e.seq;
       }
-      last = e.seq;
+      out_.flush();
+      if (events->size() == static_cast<size_t>(kBatch) && !ReaderGone()) continue;
     }
-    out_.flush();
-    if (events->size() == 1000) continue;
-    if (!follow || stop_following_ || !out_) break;
-    live.Wait(1000);
-    if (stop_following_) break;
+    if (!follow) break;
+    for (int waited = 0; waited < kPollMs && !stop_following_ && !ReaderGone(); waited += kSliceMs)
+      if (live.Wait(kSliceMs)) break;
+    if (stop_following_ || ReaderGone()) break;
   }
   return exit_code::kOk;
 }

@@ -7,6 +7,14 @@
 // Errors go to `err` as "courier-ctl: <what went wrong>"; nothing is
 // written to the store unless the whole command can be (bulk sends and
 // imports are validated completely first, then written in one transaction).
+// Commands that only read open the store read-only (StoreAccess::kReadOnly),
+// so they work for a user who may read the store but not write it.
+//
+// The arguments have been checked by the command line (ctl_commands.h) for
+// their form; the methods check what needs the store.
+//
+// Thread-safety: one thread, except StopFollowing(), which may be called
+// from a signal handler.
 
 #include <atomic>
 #include <iosfwd>
@@ -44,6 +52,9 @@ struct SendArgs {
   bool json = false;
 };
 
+// A msg id as typed: a whole number from 1; nullopt for anything else.
+std::optional<int64_t> ParseMsgId(const std::string& text);
+
 class Ctl {
  public:
   Ctl(Options options, std::ostream& out, std::ostream& err, std::istream& in,
@@ -65,8 +76,11 @@ class Ctl {
   int Logs(std::optional<int64_t> msg_id, const std::string& channel, int limit, bool json);
   // Prints events after `after`; with `follow`, keeps polling the store.
   int Events(int64_t after, bool follow, bool json);
-  int Retry(const std::vector<std::string>& ids, const std::string& status);
-  int FailMsgs(const std::vector<std::string>& ids);
+  // Re-queues the given msgs (exit 65 when some could not be).
+  int RetryMsgs(const std::vector<int64_t>& ids);
+  // Re-queues every errored msg.
+  int RetryErrored();
+  int FailMsgs(const std::vector<int64_t>& ids);
   int ContactStop(const std::string& urn, bool stop);
   int ContactList(bool stopped_only, bool json);
   int Spool(bool json);
@@ -77,9 +91,16 @@ class Ctl {
 
   // Asks a following Events() to return after its current poll.
   void StopFollowing();
+  // Makes a following Events() return, within a fraction of a second, once
+  // nobody reads `fd` any more (a pipe or socket whose reader closed it, a
+  // terminal hung up), even when no new event comes to fail a write.
+  void StopFollowingWhenUnread(int fd);
 
  private:
-  Result<Store*> OpenExisting();
+  // The store, opened once; a command that writes after reading reopens it
+  // for writing.
+  Result<Store*> OpenExisting(StoreAccess access);
+  bool ReaderGone() const;
   int Report(const Status& status);
   Result<std::vector<Msg>> ReadSendLines(std::istream& in);
   Result<Msg> BuildOutgoing(const std::string& channel_uuid, const std::string& urn,
@@ -93,7 +114,9 @@ class Ctl {
   std::istream& in_;
   Clock& clock_;
   std::unique_ptr<Store> store_;
+  StoreAccess store_access_ = StoreAccess::kReadOnly;
   std::atomic<bool> stop_following_{false};
+  int watched_fd_ = -1;
 };
 
 }  // namespace courier

@@ -87,12 +87,10 @@ int Ctl::ChannelAdd(const ChannelAddArgs& args) {
   channel.schemes = args.schemes.empty() ? type->schemes : args.schemes;
   for (const auto& s : channel.schemes)
     if (!URN::IsKnownScheme(s)) return Report(Status::Usage("unknown URN scheme '" + s + "'"));
-  if (args.max_workers < 0) return Report(Status::Usage("--max-workers must not be negative"));
-  if (args.tps < 0) return Report(Status::Usage("--tps must not be negative"));
   channel.max_workers = args.max_workers;
   channel.tps = args.tps;
 
-  auto store = OpenExisting();
+  auto store = OpenExisting(StoreAccess::kReadWrite);
   if (!store.ok()) return Report(store.status());
   auto added = (*store)->AddChannel(channel);
   if (!added.ok()) return Report(added.status());
@@ -102,7 +100,7 @@ int Ctl::ChannelAdd(const ChannelAddArgs& args) {
 }
 
 int Ctl::ChannelList(bool json) {
-  auto store = OpenExisting();
+  auto store = OpenExisting(StoreAccess::kReadOnly);
   if (!store.ok()) return Report(store.status());
   auto channels = (*store)->ListChannels();
   if (!channels.ok()) return Report(channels.status());
@@ -121,7 +119,7 @@ int Ctl::ChannelList(bool json) {
 int Ctl::ChannelShow(const std::string& uuid_text, bool json) {
   auto uuid = NormalizeUUID(uuid_text);
   if (!uuid) return Report(Status::Usage("not a channel UUID: '" + uuid_text + "'"));
-  auto store = OpenExisting();
+  auto store = OpenExisting(StoreAccess::kReadOnly);
   if (!store.ok()) return Report(store.status());
   auto channel = (*store)->GetChannel(*uuid);
   if (!channel.ok()) return Report(channel.status());
@@ -146,7 +144,7 @@ int Ctl::ChannelShow(const std::string& uuid_text, bool json) {
 int Ctl::ChannelRemove(const std::string& uuid_text) {
   auto uuid = NormalizeUUID(uuid_text);
   if (!uuid) return Report(Status::Usage("not a channel UUID: '" + uuid_text + "'"));
-  auto store = OpenExisting();
+  auto store = OpenExisting(StoreAccess::kReadWrite);
   if (!store.ok()) return Report(store.status());
   Status s = (*store)->RemoveChannel(*uuid);
   if (!s.ok()) return Report(s);
@@ -193,7 +191,7 @@ int Ctl::ChannelTypes(bool json) {
 int Ctl::ContactStop(const std::string& urn_text, bool stop) {
   auto urn = URN::Parse(urn_text);
   if (!urn.ok()) return Report(urn.status());
-  auto store = OpenExisting();
+  auto store = OpenExisting(StoreAccess::kReadWrite);
   if (!store.ok()) return Report(store.status());
   auto contact = (*store)->SetContactStopped(urn->ToString(), stop, "");
   if (!contact.ok()) return Report(contact.status());
@@ -202,7 +200,7 @@ int Ctl::ContactStop(const std::string& urn_text, bool stop) {
 }
 
 int Ctl::ContactList(bool stopped_only, bool json) {
-  auto store = OpenExisting();
+  auto store = OpenExisting(StoreAccess::kReadOnly);
   if (!store.ok()) return Report(store.status());
   auto contacts = (*store)->ListContacts(stopped_only);
   if (!contacts.ok()) return Report(contacts.status());

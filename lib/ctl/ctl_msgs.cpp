@@ -1,6 +1,9 @@
 // courier-ctl commands about msgs: send, msgs, queue, logs, retry, fail.
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -25,27 +28,31 @@ Status ValidateAttachment(const std::string& a) {
   return Status::OK();
 }
 
-std::string TimeOrDash(std::optional<Micros> t) { return t ? FormatRfc3339(*t).substr(0, 19) + "Z" : "-"; }
-
-// "42" or a uuid; nullopt id means "look up by uuid".
-bool ParseId(const std::string& text, int64_t& id) {
-  if (text.empty()) return false;
-  char* end = nullptr;
-  long long v = std::strtoll(text.c_str(), &end, 10);
-  if (*end != '\0' || v <= 0) return false;
-  id = v;
-  return true;
+// Opens `path` for reading, or names why it cannot be ("-" is `in`).
+Result<std::istream*> OpenInput(const std::string& path, std::istream& in, std::ifstream& file) {
+  if (path == "-") return &in;
+  file.open(path);
+  if (!file) return Status::NotFound("cannot read " + path + ": " + std::strerror(errno));
+  return static_cast<std::istream*>(&file);
 }
 
-
 }  // namespace
+
+std::optional<int64_t> ParseMsgId(const std::string& text) {
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (*end != '\0' || v <= 0 || errno == ERANGE) return std::nullopt;
+  return v;
+}
 
 Result<Msg> Ctl::BuildOutgoing(const std::string& channel_text, const std::string& urn_text,
                                const std::string& text, const std::vector<std::string>& attachments,
                                const std::string& priority_text, const std::vector<std::string>& quick_replies) {
   auto uuid = NormalizeUUID(channel_text);
   if (!uuid) return Status::InvalidArgument("not a channel UUID: '" + channel_text + "'");
-  auto store = OpenExisting();
+  auto store = OpenExisting(StoreAccess::kReadWrite);
   if (!store.ok()) return store.status();
   auto channel = (*store)->GetChannel(*uuid);
   if (!channel.ok()) return channel.status();
@@ -83,7 +90,7 @@ int Ctl::Send(const SendArgs& args) {
   if (!NormalizeUUID(args.channel)) return Report(Status::Usage("not a channel UUID: '" + args.channel + "'"));
   auto msg = BuildOutgoing(args.channel, args.urn, args.text, args.attachments, args.priority, args.quick_replies);
   if (!msg.ok()) return Report(msg.status());
-  auto queued = (*OpenExisting())->QueueOutgoing({*msg});
+  auto queued = (*OpenExisting(StoreAccess::kReadWrite))->QueueOutgoing({*msg});
   if (!queued.ok()) return Report(queued.status());
   WakeSender();
   const Msg& m = queued->front();
@@ -130,19 +137,15 @@ Result<std::vector<Msg>> Ctl::ReadSendLines(std::istream& in) {
 
 int Ctl::SendJsonl(const std::string& path, bool json) {
   std::ifstream file;
-  std::istream* in = &in_;
-  if (path != "-") {
-    file.open(path);
-    if (!file) return Report(Status::NotFound("cannot read " + path));
-    in = &file;
-  }
-  auto msgs = ReadSendLines(*in);
+  auto in = OpenInput(path, in_, file);
+  if (!in.ok()) return Report(in.status());
+  auto msgs = ReadSendLines(**in);
   if (!msgs.ok()) return Report(msgs.status());
   if (msgs->empty()) {
     out_ << "nothing to send\n";
     return exit_code::kOk;
   }
-  auto queued = (*OpenExisting())->QueueOutgoing(std::move(*msgs));
+  auto queued = (*OpenExisting(StoreAccess::kReadWrite))->QueueOutgoing(std::move(*msgs));
   if (!queued.ok()) return Report(queued.status());
   WakeSender();
   if (json) {
@@ -160,8 +163,7 @@ int Ctl::MsgsList(const MsgFilter& filter_in, bool json) {
     if (!uuid) return Report(Status::Usage("not a channel UUID: '" + filter.channel_uuid + "'"));
     filter.channel_uuid = *uuid;
   }
-  if (filter.limit < 1) return Report(Status::Usage("--limit must be at least 1"));
-  auto store = OpenExisting();
+  auto store = OpenExisting(StoreAccess::kReadOnly);
   if (!store.ok()) return Report(store.status());
   auto msgs = (*store)->ListMsgs(filter);
   if (!msgs.ok()) return Report(msgs.status());
@@ -172,18 +174,17 @@ int Ctl::MsgsList(const MsgFilter& filter_in, bool json) {
   Table table({"ID", "DIR", "ST", "CHANNEL", "URN", "TEXT", "CREATED"});
   for (const auto& m : *msgs)
     table.Add({std::to_string(m.id), DirectionName(m.direction), MsgStatusString(m.status),
-               m.channel_uuid.substr(0, 8), m.urn, CellText(m.text, 40), TimeOrDash(m.created_on)});
+               m.channel_uuid.substr(0, 8), m.urn, CellText(m.text, 40), TableTime(m.created_on)});
   table.Print(out_);
   return exit_code::kOk;
 }
 
 int Ctl::MsgsShow(const std::string& id_or_uuid, bool json) {
-  auto store = OpenExisting();
+  auto store = OpenExisting(StoreAccess::kReadOnly);
   if (!store.ok()) return Report(store.status());
-  int64_t id = 0;
   Result<Msg> msg = Status::NotFound("message not found");
-  if (ParseId(id_or_uuid, id)) {
-    msg = (*store)->GetMsg(id);
+  if (auto id = ParseMsgId(id_or_uuid)) {
+    msg = (*store)->GetMsg(*id);
   } else {
     auto uuid = NormalizeUUID(id_or_uuid);
     if (!uuid) return Report(Status::Usage("not a msg id or UUID: '" + id_or_uuid + "'"));
@@ -208,61 +209,83 @@ int Ctl::MsgsShow(const std::string& id_or_uuid, bool json) {
   out_ << "priority:        " << PriorityName(m.priority) << '\n'
        << "error_count:     " << m.error_count << '\n';
   if (!m.error_reason.empty()) out_ << "error_reason:    " << m.error_reason << '\n';
-  out_ << "created_on:      " << TimeOrDash(m.created_on) << '\n'
-       << "modified_on:     " << TimeOrDash(m.modified_on) << '\n'
-       << "received_on:     " << TimeOrDash(m.received_on) << '\n'
-       << "sent_on:         " << TimeOrDash(m.sent_on) << '\n'
-       << "next_attempt_on: " << TimeOrDash(m.next_attempt_on) << '\n';
+  out_ << "created_on:      " << TableTime(m.created_on) << '\n'
+       << "modified_on:     " << TableTime(m.modified_on) << '\n'
+       << "received_on:     " << TableTime(m.received_on) << '\n'
+       << "sent_on:         " << TableTime(m.sent_on) << '\n'
+       << "next_attempt_on: " << TableTime(m.next_attempt_on) << '\n';
   return exit_code::kOk;
 }
 
 int Ctl::MsgsImport(const std::string& path, bool json) {
   std::ifstream file;
-  std::istream* in = &in_;
-  if (path != "-") {
-    file.open(path);
-    if (!file) return Report(Status::NotFound("cannot read " + path));
-    in = &file;
-  }
+  auto in = OpenInput(path, in_, file);
+  if (!in.ok()) return Report(in.status());
   std::vector<Msg> msgs;
+  std::vector<int> line_of;  // msgs[i] came from line line_of[i]
   std::string line;
   int number = 0;
-  while (std::getline(*in, line)) {
+  while (std::getline(**in, line)) {
     ++number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = "line " + std::to_string(number) + ": ";
     auto object = json::ParseObject(line);
     Result<Msg> msg = object.ok() ? MsgFromJson(*object) : Result<Msg>(object.status());
-    if (!msg.ok()) return Report(Status::InvalidArgument("line " + std::to_string(number) + ": " + msg.status().message()));
+    if (!msg.ok()) return Report(Status::InvalidArgument(where + msg.status().message()));
+    // As send --jsonl judges a channel: malformed is bad data (65), unknown
+    // is not found (66, from the store below).
+    auto channel = NormalizeUUID(msg->channel_uuid);
+    if (!channel) return Report(Status::InvalidArgument(where + "not a channel UUID: '" + msg->channel_uuid + "'"));
+    msg->channel_uuid = *channel;
     if (msg->uuid.empty()) msg->uuid = NewUUID();
     else if (auto u = NormalizeUUID(msg->uuid)) msg->uuid = *u;
-    else return Report(Status::InvalidArgument("line " + std::to_string(number) + ": field 'uuid' is not a UUID"));
+    else return Report(Status::InvalidArgument(where + "field 'uuid' is not a UUID"));
     msgs.push_back(std::move(*msg));
+    line_of.push_back(number);
   }
+  if (in.value()->bad()) return Report(Status::IOError("reading " + path + " failed"));
   // Ids are the importing store's own; keep the exporter's order so the
   // msgs get ids in the order they were created (list --json prints newest
   // first).
-  std::stable_sort(msgs.begin(), msgs.end(), [](const Msg& a, const Msg& b) {
-    return a.created_on != b.created_on ? a.created_on < b.created_on : a.id < b.id;
+  std::vector<size_t> order(msgs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&msgs](size_t a, size_t b) {
+    return msgs[a].created_on != msgs[b].created_on ? msgs[a].created_on < msgs[b].created_on
+                                                    : msgs[a].id < msgs[b].id;
   });
-  auto store = OpenExisting();
+  std::vector<Msg> sorted;
+  sorted.reserve(msgs.size());
+  for (size_t i : order) sorted.push_back(msgs[i]);
+  auto store = OpenExisting(StoreAccess::kReadWrite);
   if (!store.ok()) return Report(store.status());
-  auto added = (*store)->ImportMsgs(msgs);
-  if (!added.ok()) return Report(added.status());
+  auto added = (*store)->ImportMsgs(sorted);
+  if (!added.ok()) {
+    // The store names the msg or the channel it refused; name the line too.
+    const std::string& text = added.status().message();
+    for (size_t i = 0; i < msgs.size(); ++i) {
+      if (text.find(msgs[i].uuid) != std::string::npos || text.find(msgs[i].channel_uuid) != std::string::npos) {
+        std::string where = "line " + std::to_string(line_of[i]) + ": ";
+        return Report(added.status().IsNotFound() ? Status::NotFound(where + text)
+                                                  : Status::InvalidArgument(where + text));
+      }
+    }
+    return Report(added.status());
+  }
+  const int64_t read = static_cast<int64_t>(msgs.size());
   if (json) {
     auto o = json::NewObject();
-    o->set("read", static_cast<int64_t>(msgs.size()));
+    o->set("read", read);
     o->set("imported", *added);
-    o->set("skipped", static_cast<int64_t>(msgs.size()) - *added);
+    o->set("skipped", read - *added);
     out_ << json::Stringify(o) << '\n';
   } else {
-    out_ << "imported " << *added << " msgs, skipped " << (static_cast<int64_t>(msgs.size()) - *added)
-         << " already present\n";
+    out_ << "imported " << *added << " msgs, skipped " << (read - *added) << " already present\n";
   }
   return exit_code::kOk;
 }
 
 int Ctl::Queue(bool json) {
-  auto store = OpenExisting();
+  auto store = OpenExisting(StoreAccess::kReadOnly);
   if (!store.ok()) return Report(store.status());
   auto rows = (*store)->Queue();
   if (!rows.ok()) return Report(rows.status());
@@ -297,8 +320,7 @@ int Ctl::Logs(std::optional<int64_t> msg_id, const std::string& channel, int lim
     if (!uuid) return Report(Status::Usage("not a channel UUID: '" + channel + "'"));
     channel_uuid = *uuid;
   }
-  if (limit < 1) return Report(Status::Usage("--limit must be at least 1"));
-  auto store = OpenExisting();
+  auto store = OpenExisting(StoreAccess::kReadOnly);
   if (!store.ok()) return Report(store.status());
   auto logs = (*store)->ListChannelLogs(msg_id, channel_uuid, limit);
   if (!logs.ok()) return Report(logs.status());
@@ -308,7 +330,7 @@ int Ctl::Logs(std::optional<int64_t> msg_id, const std::string& channel, int lim
   }
   Table table({"ID", "TIME", "CHANNEL", "MSG", "METHOD", "STATUS", "MS", "URL", "DESCRIPTION"});
   for (const auto& l : *logs)
-    table.Add({std::to_string(l.id), TimeOrDash(l.created_on), l.channel_uuid.substr(0, 8),
+    table.Add({std::to_string(l.id), TableTime(l.created_on), l.channel_uuid.substr(0, 8),
                l.msg_id ? std::to_string(*l.msg_id) : "-", l.method, std::to_string(l.status_code),
                std::to_string(l.elapsed_ms), CellText(l.url, 50),
                CellText(l.error.empty() ? l.description : l.description + ": " + l.error, 50)});
@@ -318,18 +340,7 @@ int Ctl::Logs(std::optional<int64_t> msg_id, const std::string& channel, int lim
 
 namespace {
 
-Result<std::vector<int64_t>> ParseIds(const std::vector<std::string>& texts) {
-  std::vector<int64_t> ids;
-  for (const auto& t : texts) {
-    int64_t id = 0;
-    if (!ParseId(t, id)) return Status::Usage("not a msg id: '" + t + "'");
-    ids.push_back(id);
-  }
-  return ids;
-}
-
-void PrintChanged(std::ostream& out, const char* verb, const std::vector<int64_t>& requested,
-                  const std::vector<int64_t>& changed) {
+void PrintChanged(std::ostream& out, const char* verb, const std::vector<int64_t>& changed) {
   out << verb << ' ' << changed.size() << " msgs";
   if (!changed.empty()) {
     out << ':';
@@ -340,27 +351,14 @@ void PrintChanged(std::ostream& out, const char* verb, const std::vector<int64_t
 
 }  // namespace
 
-int Ctl::Retry(const std::vector<std::string>& id_texts, const std::string& status) {
-  if (id_texts.empty() == status.empty())
-    return Report(Status::Usage("retry takes msg ids or --status E, not both"));
-  auto store = OpenExisting();
+int Ctl::RetryMsgs(const std::vector<int64_t>& ids) {
+  auto store = OpenExisting(StoreAccess::kReadWrite);
   if (!store.ok()) return Report(store.status());
-  Result<std::vector<int64_t>> changed = std::vector<int64_t>{};
-  std::vector<int64_t> ids;
-  if (!status.empty()) {
-    if (ParseMsgStatus(status) != MsgStatus::kErrored)
-      return Report(Status::Usage("retry --status takes E (errored msgs), not '" + status + "'"));
-    changed = (*store)->RetryAllErrored();
-  } else {
-    auto parsed = ParseIds(id_texts);
-    if (!parsed.ok()) return Report(parsed.status());
-    ids = *parsed;
-    changed = (*store)->RetryMsgs(ids);
-  }
+  auto changed = (*store)->RetryMsgs(ids);
   if (!changed.ok()) return Report(changed.status());
-  PrintChanged(out_, "requeued", ids, *changed);
+  PrintChanged(out_, "requeued", *changed);
   if (!changed->empty()) WakeSender();
-  if (!ids.empty() && changed->size() < ids.size()) {
+  if (changed->size() < ids.size()) {
     err_ << "courier-ctl: " << ids.size() - changed->size()
          << " msgs not requeued (unknown, incoming, or not errored/failed)\n";
     return exit_code::kDataErr;
@@ -368,17 +366,24 @@ int Ctl::Retry(const std::vector<std::string>& id_texts, const std::string& stat
   return exit_code::kOk;
 }
 
-int Ctl::FailMsgs(const std::vector<std::string>& id_texts) {
-  if (id_texts.empty()) return Report(Status::Usage("fail takes one or more msg ids"));
-  auto ids = ParseIds(id_texts);
-  if (!ids.ok()) return Report(ids.status());
-  auto store = OpenExisting();
+int Ctl::RetryErrored() {
+  auto store = OpenExisting(StoreAccess::kReadWrite);
   if (!store.ok()) return Report(store.status());
-  auto changed = (*store)->FailMsgs(*ids);
+  auto changed = (*store)->RetryAllErrored();
   if (!changed.ok()) return Report(changed.status());
-  PrintChanged(out_, "failed", *ids, *changed);
-  if (changed->size() < ids->size()) {
-    err_ << "courier-ctl: " << ids->size() - changed->size()
+  PrintChanged(out_, "requeued", *changed);
+  if (!changed->empty()) WakeSender();
+  return exit_code::kOk;
+}
+
+int Ctl::FailMsgs(const std::vector<int64_t>& ids) {
+  auto store = OpenExisting(StoreAccess::kReadWrite);
+  if (!store.ok()) return Report(store.status());
+  auto changed = (*store)->FailMsgs(ids);
+  if (!changed.ok()) return Report(changed.status());
+  PrintChanged(out_, "failed", *changed);
+  if (changed->size() < ids.size()) {
+    err_ << "courier-ctl: " << ids.size() - changed->size()
          << " msgs not failed (unknown, incoming, or already final)\n";
     return exit_code::kDataErr;
   }

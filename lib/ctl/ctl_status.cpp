@@ -59,7 +59,7 @@ int Ctl::StatusReport(bool json_out) {
   store_info->set("size", FileSize(path));
   store_info->set("wal_size", FileSize(path + "-wal"));
   std::vector<QueueSummary> queue;
-  auto store = OpenExisting();
+  auto store = OpenExisting(StoreAccess::kReadOnly);
   if (store.ok()) {
     auto version = (*store)->SchemaVersion();
     store_info->set("schema_version", version.ok() ? *version : 0);

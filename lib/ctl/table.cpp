@@ -35,9 +35,14 @@ void Table::Print(std::ostream& out) const {
   for (const auto& r : rows_) print(r);
 }
 
-std::string CellText(const std::string& text, size_t width) {
+std::string OneLine(const std::string& text) {
   std::string flat;
   for (char c : text) flat += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+  return flat;
+}
+
+std::string CellText(const std::string& text, size_t width) {
+  const std::string flat = OneLine(text);
   if (DisplayWidth(flat) <= width) return flat;
   std::string out;
   size_t n = 0;
@@ -51,5 +56,7 @@ std::string CellText(const std::string& text, size_t width) {
   }
   return out + "…";
 }
+
+std::string TableTime(std::optional<Micros> t) { return t ? FormatRfc3339(*t).substr(0, 19) + "Z" : "-"; }
 
 }  // namespace courier

@@ -1,9 +1,12 @@
 #pragma once
 // Aligned text tables for courier-ctl's human output. Column widths count
 // UTF-8 code points, so non-ASCII text still lines up.
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include "core/clock.h"
 
 namespace courier {
 
@@ -19,8 +22,14 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// Shortens text for a table cell: newlines shown as a space, at most
-// `width` code points with "…" when cut.
+// Text on one line: newlines, carriage returns and tabs shown as a space.
+std::string OneLine(const std::string& text);
+
+// Shortens text for a table cell: OneLine(), at most `width` code points
+// with "…" when cut.
 std::string CellText(const std::string& text, size_t width);
+
+// A time for a table: RFC 3339 UTC to the second, or "-" when absent.
+std::string TableTime(std::optional<Micros> t);
 
 }  // namespace courier

@@ -24,7 +24,8 @@ bool StartsWith(const std::string& s, const std::string& prefix) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Clock& clock, int busy_timeout_ms) {
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Clock& clock, int busy_timeout_ms,
+                                         StoreAccess access) {
   std::string path;
   if (StartsWith(url, "postgresql://") || StartsWith(url, "postgres://")) {
     return Status::InvalidArgument("postgresql store not built yet");
@@ -41,7 +42,7 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Clock& clock, i
   }
   if (path.empty()) return Status::InvalidArgument("store url names no file: '" + url + "'");
 
-  auto store = std::make_unique<SqliteStore>(path, clock, busy_timeout_ms);
+  auto store = std::make_unique<SqliteStore>(path, clock, busy_timeout_ms, access);
   Status st = store->Open();
   if (!st.ok()) return st;
   return std::unique_ptr<Store>(std::move(store));

@@ -1,6 +1,11 @@
 #include "store/sqlite_store.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -310,6 +315,42 @@ constexpr const char* kTempStoreMemory = "PRAGMA temp_store = MEMORY";
 // WAL or the file on each batch. Grows only as pages are used.
 constexpr const char* kCacheSize = "PRAGMA cache_size = -32768";
 
+// SQLite's URI for opening `path` read-only (mode=ro), and as an
+// immutable snapshot (no locks, no WAL) when `snapshot`. '%', '?' and '#'
+// are the characters a URI path must escape.
+std::string ReadOnlyUri(const std::string& path, bool snapshot) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      static const char* kHex = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[static_cast<unsigned char>(c) >> 4];
+      uri += kHex[static_cast<unsigned char>(c) & 0xF];
+    } else {
+      uri += c;
+    }
+  }
+  return uri + (snapshot ? "?mode=ro&immutable=1" : "?mode=ro");
+}
+
+// Whether a read-only connection can read `path` through its WAL without
+// leaving behind files that keep a writer out. A read-only connection that
+// has to create the -wal and -shm cannot remove them when it closes, and
+// SQLite makes them with the file's mode, owned by whoever runs (by the
+// file's owner when that is root). So: when the WAL exists already, or
+// when the files made now would be the owner's and writable by the owner,
+// as a writer's are.
+bool CanReadThroughWal(const std::string& path) {
+  if (::access((path + "-wal").c_str(), F_OK) == 0) return true;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return false;
+  const uid_t me = ::geteuid();
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  return (st.st_mode & S_IWUSR) != 0 && (me == st.st_uid || me == 0) &&
+         ::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) == 0;
+}
+
 void RegisterConnector() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -547,6 +588,29 @@ EventFields StatusEventFields(const Msg& m) {
 
 // --- Exceptions to Status --------------------------------------------------------
 
+// An exception's text without the repeats POCO's SQLite connector makes:
+// it appends sqlite3_errmsg() to its own text, which is mostly the same
+// words ("attempt to write a readonly database: attempt to write a readonly
+// database"). A ": "-separated part equal to the one before it is dropped.
+std::string Text(const Poco::Exception& e) {
+  const std::string text = e.displayText();
+  std::string out, previous;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(": ", start);
+    if (end == std::string::npos) end = text.size();
+    std::string part = text.substr(start, end - start);
+    bool repeat = start > 0 && part.size() == previous.size() &&
+                  std::equal(part.begin(), part.end(), previous.begin(), [](char a, char b) {
+                    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+                  });
+    if (!repeat) out += (start > 0 ? ": " : "") + part;
+    previous = std::move(part);
+    start = end + 2;
+  }
+  return out;
+}
+
 // Call only from inside a catch block: rethrows the current exception and
 // names it as a Status.
 Status CurrentExceptionStatus(const std::string& op) {
@@ -559,45 +623,45 @@ Status CurrentExceptionStatus(const std::string& op) {
   } catch (const CorruptData& e) {
     return Status::Corruption(prefix + e.what());
   } catch (const sq::DBLockedException& e) {
-    return Status::Busy(prefix + e.displayText());
+    return Status::Busy(prefix + Text(e));
   } catch (const sq::TableLockedException& e) {
-    return Status::Busy(prefix + e.displayText());
+    return Status::Busy(prefix + Text(e));
   } catch (const sq::LockProtocolException& e) {
-    return Status::Busy(prefix + e.displayText());
+    return Status::Busy(prefix + Text(e));
   } catch (const sq::ReadOnlyException& e) {
-    return Status::Unavailable(prefix + e.displayText());
+    return Status::Unavailable(prefix + Text(e));
   } catch (const sq::IOErrorException& e) {
-    return Status::Unavailable(prefix + e.displayText());
+    return Status::Unavailable(prefix + Text(e));
   } catch (const sq::CantOpenDBFileException& e) {
-    return Status::Unavailable(prefix + e.displayText());
+    return Status::Unavailable(prefix + Text(e));
   } catch (const sq::DatabaseFullException& e) {
-    return Status::Unavailable(prefix + e.displayText());
+    return Status::Unavailable(prefix + Text(e));
   } catch (const sq::DBAccessDeniedException& e) {
-    return Status::Unavailable(prefix + e.displayText());
+    return Status::Unavailable(prefix + Text(e));
   } catch (const sq::AuthorizationDeniedException& e) {
-    return Status::Unavailable(prefix + e.displayText());
+    return Status::Unavailable(prefix + Text(e));
   } catch (const sq::NoMemoryException& e) {
-    return Status::Unavailable(prefix + e.displayText());
+    return Status::Unavailable(prefix + Text(e));
   } catch (const sq::InterruptException& e) {
-    return Status::Unavailable(prefix + e.displayText());
+    return Status::Unavailable(prefix + Text(e));
   } catch (const sq::CorruptImageException& e) {
-    return Status::Corruption(prefix + e.displayText());
+    return Status::Corruption(prefix + Text(e));
   } catch (const sq::ConstraintViolationException& e) {
     // UNIQUE and PRIMARY KEY: the thing exists already. NOT NULL, CHECK and
     // FOREIGN KEY: the request names or carries something it should not.
-    const std::string text = e.displayText();
+    const std::string text = Text(e);
     if (text.find("UNIQUE") != std::string::npos || text.find("PRIMARY KEY") != std::string::npos) {
       return Status::Conflict(prefix + text);
     }
     return Status::InvalidArgument(prefix + text);
   } catch (const Poco::Data::ConnectionFailedException& e) {
-    return Status::Unavailable(prefix + e.displayText());
+    return Status::Unavailable(prefix + Text(e));
   } catch (const Poco::Data::NotConnectedException& e) {
-    return Status::Unavailable(prefix + e.displayText());
+    return Status::Unavailable(prefix + Text(e));
   } catch (const Poco::JSON::JSONException& e) {
-    return Status::Corruption(prefix + e.displayText());
+    return Status::Corruption(prefix + Text(e));
   } catch (const Poco::Exception& e) {
-    return Status::Internal(prefix + e.displayText());
+    return Status::Internal(prefix + Text(e));
   } catch (const std::exception& e) {
     return Status::Internal(prefix + e.what());
   } catch (...) {
@@ -612,11 +676,16 @@ enum class Txn { kNone, kRead, kWrite };
 // ===========================================================================
 
 struct SqliteStore::Impl {
-  Impl(std::string p, Clock& c, int busy) : path(std::move(p)), clock(c), busy_timeout_ms(busy) {}
+  Impl(std::string p, Clock& c, int busy, StoreAccess a)
+      : path(std::move(p)), clock(c), busy_timeout_ms(busy), access(a) {}
 
   std::string path;
   Clock& clock;
   int busy_timeout_ms;
+  StoreAccess access;
+  // Connected as an immutable snapshot (read-only, no WAL reachable): each
+  // call reconnects, so it reads what is committed now.
+  bool snapshot = false;
   sqlite_only::BusyWait busy_wait;  // the connection's busy handler state
   // Before `session`: the connection's wal hook points at it.
   std::unique_ptr<WalCheckpointer> checkpointer;
@@ -667,15 +736,22 @@ struct SqliteStore::Impl {
       }
     }
     sqlite_only::RegisterConnector();
+    const bool read_only = access == StoreAccess::kReadOnly && path != ":memory:";
+    snapshot = read_only && !sqlite_only::CanReadThroughWal(path);
     try {
-      session = std::make_unique<Poco::Data::Session>(Poco::Data::SQLite::Connector::KEY, path);
+      session = std::make_unique<Poco::Data::Session>(Poco::Data::SQLite::Connector::KEY,
+                                                      read_only ? sqlite_only::ReadOnlyUri(path, snapshot) : path);
+      if (read_only && sqlite3_db_readonly(Poco::Data::SQLite::Utility::dbHandle(*session), "main") != 1) {
+        session.reset();
+        return Status::Internal("store " + path + ": SQLite did not open it read-only");
+      }
       int timeout = 0;
       S() << sqlite_only::BusyTimeoutPragma(busy_timeout_ms), into(timeout), now;
       busy_wait.timeout_ms = busy_timeout_ms;
       sqlite3_busy_handler(Poco::Data::SQLite::Utility::dbHandle(*session), &sqlite_only::BusyWait::Handler,
                            &busy_wait);
-      std::string mode;
-      S() << sqlite_only::kJournalWal, into(mode), now;
+      std::string mode = "wal";  // a reader takes the journal mode the file has
+      if (!read_only) S() << sqlite_only::kJournalWal, into(mode), now;
       if (mode != "wal" && path != ":memory:") {
         session.reset();
         return Status::Unavailable("store " + path + ": cannot use WAL journal (journal_mode is '" +
@@ -748,6 +824,10 @@ struct SqliteStore::Impl {
   // the body, or any exception, rolls the transaction back.
   template <typename T, typename Body>
   Result<T> Run(const char* op, Txn txn, Body&& body, bool need_schema = true) {
+    if (snapshot) {
+      statements.reset();
+      session.reset();
+    }
     Status st = Connect();
     if (!st.ok()) return st;
     if (need_schema) {
@@ -1192,8 +1272,8 @@ struct SqliteStore::Impl {
 
 // ===========================================================================
 
-SqliteStore::SqliteStore(std::string path, Clock& clock, int busy_timeout_ms)
-    : impl_(std::make_unique<Impl>(path, clock, busy_timeout_ms)), path_(std::move(path)) {}
+SqliteStore::SqliteStore(std::string path, Clock& clock, int busy_timeout_ms, StoreAccess access)
+    : impl_(std::make_unique<Impl>(path, clock, busy_timeout_ms, access)), path_(std::move(path)) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -1640,7 +1720,7 @@ Result<int64_t> SqliteStore::ImportMsgs(const std::vector<Msg>& msgs) {
       auto found = channels.find(m.channel_uuid);
       if (found == channels.end()) {
         auto ch = d.FindChannelByUUID(m.channel_uuid, false);
-        if (!ch) return Status::InvalidArgument("channel not found: " + m.channel_uuid);
+        if (!ch) return Status::NotFound(std::string(errors::kChannelNotFound) + ": " + m.channel_uuid);
         found = channels.emplace(m.channel_uuid, *ch).first;
       }
       const ChannelRow& ch = found->second;

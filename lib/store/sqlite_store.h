@@ -19,6 +19,21 @@
 // Unavailable too, naming both versions. Ping() checks the schema as well,
 // so a health check reports an uninitialised store as unhealthy.
 //
+// Read-only (StoreAccess::kReadOnly): the file is opened with SQLite's
+// mode=ro and never written. When the WAL exists (the store is open
+// elsewhere, or a crash left it), reads go through it and its
+// shared-memory index with shared locks as usual, read-only when those
+// files are not writable. Without a WAL, a reading connection would have to
+// create the -wal and -shm and could not remove them; it does so only when
+// they come out as a writer's would (the file's owner's, writable by the
+// owner: run as the owner or root, on a file the owner may write, in a
+// directory this process may write). Otherwise each call reads the main file
+// afresh as an immutable snapshot: all that was committed when the last
+// connection closed. The trade-off: a snapshot takes no locks, so a writer
+// that opens, commits and closes (checkpointing into the file) while a call
+// reads may make that call fail with Corruption or see a mix of before and
+// after; the next call reads again.
+//
 // Errors: no exception leaves a method. SQLite's busy/locked become Busy;
 // read-only, I/O, cannot-open and disk-full become Unavailable with
 // SQLite's text; constraint violations become Conflict (unique) or
@@ -76,14 +91,16 @@ class SqliteStore : public Store {
   static constexpr int kDefaultBusyTimeoutMs = 5000;
 
   // Does no I/O; Open() (or the first call of any method) connects.
-  SqliteStore(std::string path, Clock& clock, int busy_timeout_ms = kDefaultBusyTimeoutMs);
+  SqliteStore(std::string path, Clock& clock, int busy_timeout_ms = kDefaultBusyTimeoutMs,
+              StoreAccess access = StoreAccess::kReadWrite);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   // Connects and sets the connection's pragmas. Unavailable when the
   // file's directory does not exist or the file cannot be opened for
-  // writing in WAL mode. Calling it again after success does nothing.
+  // writing in WAL mode (read-only: cannot be opened for reading). Calling
+  // it again after success does nothing.
   Status Open();
 
   const std::string& path() const { return path_; }

@@ -211,6 +211,8 @@ class Store {
   virtual Result<std::vector<Msg>> QueueOutgoing(std::vector<Msg> msgs) = 0;
   // Inserts msgs as they are (any direction and status), keeping their
   // uuids; a msg whose uuid exists is skipped. Returns how many were new.
+  // All or nothing; an error names the msg uuid or the channel uuid it is
+  // about (NotFound "channel not found: UUID" when the channel is unknown).
   virtual Result<int64_t> ImportMsgs(const std::vector<Msg>& msgs) = 0;
 
   // Claims up to req.limit queued msgs (status Q, next_attempt_on <= now,
@@ -273,11 +275,18 @@ class Store {
 // thread hold one each (a Store is single-threaded).
 using StoreOpener = std::function<Result<std::unique_ptr<Store>>()>;
 
+// How a connection may use the store. kReadOnly never writes the store
+// file nor creates files beside it, so it works for a user who can only
+// read the store (and cannot change it by mistake); every writing method
+// then fails with Unavailable.
+enum class StoreAccess { kReadWrite, kReadOnly };
+
 // Opens the store named by `url`: a file path or sqlite:PATH (SQLite).
 // Other schemes fail with InvalidArgument until they are implemented.
 // busy_timeout_ms bounds how long a write waits for another process's lock
 // before failing with Busy.
 Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Clock& clock = Clock::System(),
-                                         int busy_timeout_ms = 5000);
+                                         int busy_timeout_ms = 5000,
+                                         StoreAccess access = StoreAccess::kReadWrite);
 
 }  // namespace courier

@@ -2,6 +2,18 @@
 // SQLite file in a temporary directory, exit codes and --json output.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <set>
+#include <thread>
+
 #include "core/json.h"
 #include "harness.h"
 #include "store/schema.h"
@@ -50,6 +62,109 @@ class CtlTest : public ::testing::Test {
 
   TempDir dir_;
   std::map<std::string, std::string> env_;
+};
+
+// The argv prefix that runs a program as a user who may read the test's
+// store but write neither it nor its directory (see MakeStoreReadOnly):
+// nobody when the tests run as root, since root writes through file modes.
+std::vector<std::string> AsReader() {
+  if (::geteuid() != 0) return {};
+  return {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+}
+
+// Makes the store in `dir` readable but not writable for AsReader().
+void MakeStoreReadOnly(const std::string& dir, const std::string& db) {
+  const bool root = ::geteuid() == 0;
+  ASSERT_EQ(::chmod(db.c_str(), root ? 0644 : 0444), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), root ? 0755 : 0555), 0);
+}
+
+std::set<std::string> FileNames(const std::string& dir) {
+  std::set<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) names.insert(e.path().filename().string());
+  return names;
+}
+
+// courier-ctl with its standard output on a pipe the test reads and may
+// close, as `courier-ctl ... | head -1` does. SIGPIPE is left as a shell
+// leaves it (default), so a write to the closed pipe would kill a program
+// that did not handle it.
+class PipedCtl {
+ public:
+  PipedCtl(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+           const std::string& err_path) {
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::signal(SIGPIPE, SIG_DFL);
+      ::dup2(fds[1], 1);
+      int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(err, 2);
+      int devnull = ::open("/dev/null", O_RDONLY);
+      ::dup2(devnull, 0);
+      for (int fd : {fds[0], fds[1], err, devnull}) ::close(fd);
+      for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    read_fd_ = fds[0];
+  }
+  ~PipedCtl() {
+    CloseReader();
+    if (exit_code_ < 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  // The next line, or "" when none comes within timeout_ms.
+  std::string ReadLine(int timeout_ms = 10000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (buffer_.find('\n') == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{read_fd_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1) return "";
+      char chunk[4096];
+      ssize_t n = ::read(read_fd_, chunk, sizeof chunk);
+      if (n <= 0) return "";
+      buffer_.append(chunk, static_cast<size_t>(n));
+    }
+    std::string line = buffer_.substr(0, buffer_.find('\n'));
+    buffer_.erase(0, line.size() + 1);
+    return line;
+  }
+
+  // The reader goes away, as `head` does after its line.
+  void CloseReader() {
+    if (read_fd_ >= 0) ::close(read_fd_);
+    read_fd_ = -1;
+  }
+
+  // The exit status (128+N when killed by signal N) once the program has
+  // ended within timeout_ms, else -1.
+  int WaitExit(int timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (exit_code_ < 0 && std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_)
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      else
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return exit_code_;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int read_fd_ = -1;
+  int exit_code_ = -1;
+  std::string buffer_;
 };
 
 TEST_F(CtlTest, InitSendListQueue) {
@@ -303,6 +418,181 @@ TEST_F(CtlTest, VersionAndHelp) {
   auto h = Ctl({"--help"});
   EXPECT_EQ(h.exit_code, 0);
   EXPECT_NE(h.out.find("channel"), std::string::npos);
+}
+
+TEST_F(CtlTest, UsageErrorsAreOneLineThatSaysWhatIsWrong) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string err;
+  };
+  const std::vector<Case> cases = {
+      {{"frobnicate"},
+       "courier-ctl: unknown command 'frobnicate'; the commands are init, channel, send, msgs, queue, logs, events, "
+       "retry, fail, contact, spool, status\n"},
+      {{"retry"}, "courier-ctl: retry needs msg ids (courier-ctl retry 12 13) or --status E (every errored msg)\n"},
+      {{"msgs", "list", "--limit", "0"}, "courier-ctl: --limit must be a whole number from 1 to 2147483647, not '0'\n"},
+      {{"msgs", "list", "--bogus"}, "courier-ctl: msgs list has no option --bogus (see courier-ctl msgs list --help)\n"},
+  };
+  for (const auto& c : cases) {
+    auto r = Ctl(c.args);
+    EXPECT_EQ(r.exit_code, 64) << c.args[0];
+    EXPECT_EQ(r.err, c.err);
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+TEST_F(CtlTest, EventsForPeopleSayWhatHappenedInFull) {
+  Init();
+  std::string channel = AddChannel();
+  const std::string text(200, 'm');
+  ASSERT_EQ(Ctl({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", text}).exit_code, 0);
+  ASSERT_EQ(Ctl({"fail", "1"}).exit_code, 0);
+  auto r = Ctl({"events"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  EXPECT_EQ(lines[0].rfind("SEQ", 0), 0u);
+  EXPECT_NE(lines[1].find("msg.queued"), std::string::npos);
+  EXPECT_NE(lines[1].find("tel:+250788383383"), std::string::npos);
+  EXPECT_NE(lines[1].find("text: " + text), std::string::npos) << "cut: " << lines[1];
+  EXPECT_NE(lines[2].find("msg.failed"), std::string::npos);
+  EXPECT_NE(lines[2].find("  F  "), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("error: failed by operator"), std::string::npos) << lines[2];
+}
+
+TEST_F(CtlTest, FollowEndsWhenItsReaderGoesAway) {
+  Init();
+  std::string channel = AddChannel();
+  ASSERT_EQ(Ctl({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", "one"}).exit_code, 0);
+  // Literally `courier-ctl events --follow | head -1`; the timeout only
+  // bounds a failure.
+  const auto started = std::chrono::steady_clock::now();
+  auto piped = RunProgram({"/bin/sh", "-c", "timeout 20 " + Bin("courier-ctl") + " events --follow | head -1"}, "", env_);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.out.rfind("SEQ", 0), 0u) << piped.out;
+
+  // Nothing more to print: the follower notices the closed pipe by itself.
+  {
+    PipedCtl follow({Bin("courier-ctl"), "events", "--follow"}, env_, dir_.File("follow.err"));
+    EXPECT_EQ(follow.ReadLine().rfind("SEQ", 0), 0u);
+    follow.CloseReader();
+    EXPECT_EQ(follow.WaitExit(3000), 0) << ReadFile(dir_.File("follow.err"));
+  }
+  // More events after the reader left: the write fails (EPIPE), and the
+  // follower ends cleanly instead of dying of SIGPIPE.
+  {
+    PipedCtl follow({Bin("courier-ctl"), "events", "--follow", "--json"}, env_, dir_.File("follow.err"));
+    EXPECT_NE(follow.ReadLine().find("\"seq\":1"), std::string::npos);
+    follow.CloseReader();
+    ASSERT_EQ(Ctl({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", "more"}).exit_code, 0);
+    EXPECT_EQ(follow.WaitExit(3000), 0) << ReadFile(dir_.File("follow.err"));
+  }
+}
+
+TEST_F(CtlTest, ReadOnlyStoreServesTheCommandsThatRead) {
+  Init();
+  std::string channel = AddChannel();
+  ASSERT_EQ(Ctl({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", "Muraho"}).exit_code, 0);
+  const std::string db = dir_.File("courier.db");
+  MakeStoreReadOnly(dir_.path(), db);
+  const std::string bytes = ReadFile(db);
+  const std::set<std::string> names = FileNames(dir_.path());
+  auto reader = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = AsReader();
+    argv.push_back(Bin("courier-ctl"));
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProgram(argv, "", env_);
+  };
+
+  auto list = reader({"msgs", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto msgs = JsonLines(list.out);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(json::GetString(msgs[0], "text"), "Muraho");
+  auto shown = reader({"msgs", "show", "1"});
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+  auto queue = reader({"queue", "--json"});
+  ASSERT_EQ(queue.exit_code, 0) << queue.err;
+  ASSERT_EQ(JsonLines(queue.out).size(), 1u);
+  EXPECT_EQ(json::GetInt(JsonLines(queue.out)[0], "queued_high"), 1);
+  auto logs = reader({"logs"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_EQ(logs.out.rfind("ID", 0), 0u);
+  auto events = reader({"events", "--json"});
+  EXPECT_EQ(events.exit_code, 0) << events.err;
+  EXPECT_EQ(Lines(events.out).size(), 1u);
+  auto channels = reader({"channel", "list", "--json"});
+  EXPECT_EQ(channels.exit_code, 0) << channels.err;
+  auto status = reader({"status", "--json"});
+  EXPECT_EQ(status.exit_code, 69);  // no daemon answers; the store itself is fine
+  ASSERT_EQ(JsonLines(status.out).size(), 1u) << status.err;
+  EXPECT_EQ(json::GetString(JsonLines(status.out)[0]->getObject("store"), "state"), "ok");
+
+  // A command that writes is refused, in one line that says why and what
+  // still works.
+  auto send = reader({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", "x"});
+  EXPECT_EQ(send.exit_code, 69);
+  EXPECT_EQ(Lines(send.err).size(), 1u) << send.err;
+  EXPECT_EQ(send.err.rfind("courier-ctl: store " + db + " is not writable by this user", 0), 0u) << send.err;
+
+  // Nothing was written: no -wal or -shm beside the file, its bytes unchanged.
+  EXPECT_EQ(FileNames(dir_.path()), names);
+  EXPECT_EQ(ReadFile(db), bytes);
+
+  // A reader following the events sees what the owner commits later.
+  PipedCtl follow([&] {
+    std::vector<std::string> argv = AsReader();
+    argv.insert(argv.end(), {Bin("courier-ctl"), "events", "--follow", "--after", "1", "--json"});
+    return argv;
+  }(), env_, dir_.File("follow.err"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::chmod(db.c_str(), 0644);
+  ::chmod(dir_.path().c_str(), 0755);
+  ASSERT_EQ(Ctl({"send", "--channel", channel, "--urn", "tel:+250788383384", "--text", "later"}).exit_code, 0);
+  std::string line = follow.ReadLine();
+  EXPECT_NE(line.find("\"text\":\"later\""), std::string::npos) << line << ReadFile(dir_.File("follow.err"));
+}
+
+TEST_F(CtlTest, ImportErrorsNameTheLineAndExitAsSendDoes) {
+  Init();
+  std::string channel = AddChannel();
+  const std::string unknown = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
+  auto msg = [](const std::string& channel_uuid, const std::string& urn) {
+    return "{\"channel_uuid\":\"" + channel_uuid + "\",\"urn\":\"" + urn +
+           "\",\"text\":\"x\",\"direction\":\"out\",\"status\":\"Q\"}\n";
+  };
+  auto send_line = [](const std::string& channel_uuid, const std::string& urn) {
+    return "{\"channel\":\"" + channel_uuid + "\",\"urn\":\"" + urn + "\",\"text\":\"x\"}\n";
+  };
+  struct Case {
+    std::string name;
+    std::string import_line, send_line;
+    int exit_code;
+    std::string err;  // the import's, after "courier-ctl: line 2: "
+  };
+  const std::vector<Case> cases = {
+      {"unknown channel", msg(unknown, "tel:+250788383383"), send_line(unknown, "tel:+250788383383"), 66,
+       "channel not found: " + unknown},
+      {"malformed channel", msg("zz", "tel:+250788383383"), send_line("zz", "tel:+250788383383"), 65,
+       "not a channel UUID: 'zz'"},
+      {"bad URN", msg(channel, "bogus"), send_line(channel, "bogus"), 65, ""},
+      {"not JSON", "{nope\n", "{nope\n", 65, "invalid JSON"},
+  };
+  const std::string good = msg(channel, "tel:+250788383383");
+  const std::string good_send = send_line(channel, "tel:+250788383383");
+  for (const auto& c : cases) {
+    auto imported = Ctl({"msgs", "import", "--jsonl", "-"}, good + c.import_line);
+    auto sent = Ctl({"send", "--jsonl", "-"}, good_send + c.send_line);
+    EXPECT_EQ(imported.exit_code, c.exit_code) << c.name << ": " << imported.err;
+    EXPECT_EQ(sent.exit_code, c.exit_code) << c.name << ": " << sent.err;
+    EXPECT_EQ(imported.err.rfind("courier-ctl: line 2: " + c.err, 0), 0u) << c.name << ": " << imported.err;
+    EXPECT_EQ(Lines(imported.err).size(), 1u) << imported.err;
+  }
+  EXPECT_EQ(Ctl({"msgs", "list", "--json"}).out, "");  // all or nothing
+  auto missing = Ctl({"msgs", "import", "--jsonl", dir_.File("missing.jsonl")});
+  EXPECT_EQ(missing.exit_code, 66);
+  EXPECT_EQ(missing.err, "courier-ctl: cannot read " + dir_.File("missing.jsonl") + ": No such file or directory\n");
 }
 
 }  // namespace

@@ -12,7 +12,9 @@
 #include <cstdlib>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -1321,7 +1323,7 @@ TEST_F(SqliteStoreTest, ImportKeepsFieldsAndSkipsKnownUuids) {
   unknown.uuid = "11111111-2222-4333-8444-777777777777";
   unknown.channel_uuid = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
   auto bad = store_->ImportMsgs({m, unknown});
-  EXPECT_TRUE(bad.status().IsInvalidArgument());
+  EXPECT_TRUE(bad.status().IsNotFound());  // as QueueOutgoing answers for an unknown channel
   EXPECT_NE(bad.status().message().find(unknown.channel_uuid), std::string::npos);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 0);
 
@@ -1557,6 +1559,189 @@ TEST(SqliteStoreFailureTest, ReadOnlyFileIsUnavailable) {
   EXPECT_EQ(RunInChild([&] { return CheckReadOnlyStore(path, ch.uuid, false); }), 0);
   ::chmod(dir.path().c_str(), 0755);
   ::chmod(path.c_str(), 0644);
+}
+
+// --- Read-only access --------------------------------------------------------------
+//
+// "The reader" may read the store but not write it or its directory: nobody
+// when the tests run as root (root writes through file modes), else this
+// user with the file 0444 and the directory 0555.
+
+bool BecomeReader() { return ::geteuid() != 0 || (::setgid(65534) == 0 && ::setuid(65534) == 0); }
+
+void MakeReadOnlyForReader(const std::string& dir, const std::string& path) {
+  const bool root = ::geteuid() == 0;
+  ASSERT_EQ(::chmod(path.c_str(), root ? 0644 : 0444), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), root ? 0755 : 0555), 0);
+}
+
+std::string Bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::set<std::string> FileNames(const std::string& dir) {
+  std::set<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) names.insert(e.path().filename().string());
+  return names;
+}
+
+size_t Count(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+class SqliteStoreReadOnlyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SqliteStore setup(path_, clock_);
+    ASSERT_TRUE(setup.Migrate().ok());
+    channel_ = AddChannel(setup, "1");
+  }  // closing the last connection checkpoints, and removes the -wal and -shm
+
+  void TearDown() override {
+    ::chmod(dir_.path().c_str(), 0755);
+    ::chmod(path_.c_str(), 0644);
+  }
+
+  static Channel AddChannel(Store& store, const std::string& address) {
+    Channel c;
+    c.type = "EX";
+    c.address = address;
+    auto added = store.AddChannel(c);
+    EXPECT_TRUE(added.ok()) << added.status().ToString();
+    return added.ok() ? *added : c;
+  }
+
+  Result<std::unique_ptr<Store>> OpenReadOnly() { return OpenStore(path_, clock_, 1000, StoreAccess::kReadOnly); }
+
+  // The number of channels the reader sees, or a negative step that failed.
+  int ChannelsSeenByReader() {
+    if (!BecomeReader()) return -1;
+    auto store = OpenReadOnly();
+    if (!store.ok()) {
+      std::fprintf(stderr, "open read-only: %s\n", store.status().ToString().c_str());
+      return -2;
+    }
+    auto channels = (*store)->ListChannels();
+    if (!channels.ok()) std::fprintf(stderr, "list: %s\n", channels.status().ToString().c_str());
+    return channels.ok() ? static_cast<int>(channels->size()) : -3;
+  }
+
+  TempDir dir_;
+  ManualClock clock_{kStart};
+  std::string path_ = dir_.path() + "/courier.db";
+  Channel channel_;
+};
+
+TEST_F(SqliteStoreReadOnlyTest, ReadsAStoreTheUserCannotWriteAndLeavesItAsItWas) {
+  MakeReadOnlyForReader(dir_.path(), path_);
+  const std::string before = Bytes(path_);
+  EXPECT_EQ(RunInChild([&] {
+              int seen = ChannelsSeenByReader();
+              if (seen != 1) return seen < 0 ? -seen : 10;
+              auto store = OpenReadOnly();
+              if (!(*store)->Queue().ok() || !(*store)->EventsAfter(0, 10).ok() || !(*store)->SchemaVersion().ok())
+                return 11;
+              Channel c;
+              c.type = "EX";
+              auto added = (*store)->AddChannel(c);
+              return !added.ok() && added.status().code() == Status::Code::kUnavailable ? 0 : 12;
+            }),
+            0);
+  // No -wal or -shm was made (the reader could not have, nor removed them),
+  // and the file is byte for byte what it was.
+  EXPECT_EQ(FileNames(dir_.path()), std::set<std::string>{"courier.db"});
+  EXPECT_EQ(Bytes(path_), before);
+}
+
+TEST_F(SqliteStoreReadOnlyTest, RefusesWritesWhereTheUserCouldWrite) {
+  // Run by the file's owner (or root): SQLite's read-only open, not the
+  // file mode, is what keeps the store as it was.
+  auto store = OpenReadOnly();
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const std::string before = Bytes(path_);
+  Channel c;
+  c.type = "EX";
+  auto added = (*store)->AddChannel(c);
+  ASSERT_FALSE(added.ok());
+  EXPECT_EQ(added.status().code(), Status::Code::kUnavailable);
+  // SQLite's words once, not once from SQLite and again from POCO.
+  EXPECT_EQ(Count(added.status().message(), "attempt to write a readonly database"), 1u) << added.status().message();
+  Msg m;
+  m.channel_uuid = channel_.uuid;
+  m.urn = "tel:+250788383383";
+  EXPECT_EQ((*store)->WriteIncoming(m, {}).status().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(Bytes(path_), before);
+  EXPECT_EQ((*store)->ListChannels()->size(), 1u);
+}
+
+TEST_F(SqliteStoreReadOnlyTest, ReadsCommitsStillInTheWal) {
+  // A daemon has the store open: its latest commit is only in the WAL.
+  SqliteStore writer(path_, clock_);
+  AddChannel(writer, "2");
+  ASSERT_TRUE(std::filesystem::exists(path_ + "-wal"));
+  MakeReadOnlyForReader(dir_.path(), path_);
+  const std::string file = Bytes(path_), wal = Bytes(path_ + "-wal");
+  EXPECT_EQ(RunInChild([&] { return ChannelsSeenByReader(); }), 2);
+  EXPECT_EQ(Bytes(path_), file);
+  EXPECT_EQ(Bytes(path_ + "-wal"), wal);
+}
+
+TEST_F(SqliteStoreReadOnlyTest, ASnapshotReaderSeesEachNewCommit) {
+  // Without a WAL the reader reads the file as a snapshot; a follower
+  // (courier-ctl events --follow) must still see what is committed later.
+  MakeReadOnlyForReader(dir_.path(), path_);
+  int counted[2], go[2];
+  ASSERT_EQ(::pipe(counted), 0);
+  ASSERT_EQ(::pipe(go), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (!BecomeReader()) ::_exit(101);
+    auto store = OpenReadOnly();
+    if (!store.ok()) ::_exit(102);
+    auto first = (*store)->ListChannels();
+    char n = first.ok() ? static_cast<char>(first->size()) : 0;
+    char wait = 0;
+    if (::write(counted[1], &n, 1) != 1 || ::read(go[0], &wait, 1) != 1) ::_exit(103);
+    auto second = (*store)->ListChannels();
+    ::_exit(second.ok() ? static_cast<int>(second->size()) : 104);
+  }
+  char first = 0;
+  ASSERT_EQ(::read(counted[0], &first, 1), 1);
+  EXPECT_EQ(first, 1);
+  // The owner commits and closes (checkpoint, WAL removed) meanwhile.
+  TearDown();
+  {
+    SqliteStore writer(path_, clock_);
+    AddChannel(writer, "2");
+  }
+  MakeReadOnlyForReader(dir_.path(), path_);
+  ASSERT_EQ(::write(go[1], "g", 1), 1);
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 2);
+  for (int fd : {counted[0], counted[1], go[0], go[1]}) ::close(fd);
+}
+
+TEST_F(SqliteStoreReadOnlyTest, LeavesNoFilesThatWouldKeepAWriterOut) {
+  // A file made read-only in a directory the reader may write: a WAL made
+  // now would be 0444 too and outlive the reader, so the owner could not
+  // write again after making the file writable. The reader makes none.
+  ASSERT_EQ(::chmod(path_.c_str(), 0444), 0);
+  {
+    auto store = OpenReadOnly();
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ((*store)->ListChannels()->size(), 1u);
+  }
+  EXPECT_EQ(FileNames(dir_.path()), std::set<std::string>{"courier.db"});
+  ASSERT_EQ(::chmod(path_.c_str(), 0644), 0);
+  SqliteStore writer(path_, clock_);
+  AddChannel(writer, "2");
+  EXPECT_EQ(writer.ListChannels()->size(), 2u);
 }
 
 }  // namespace

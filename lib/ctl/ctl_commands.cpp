@@ -1,0 +1,384 @@
+#include "ctl/ctl_commands.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <limits>
+
+#include "config/command_line.h"
+#include "core/msg_status.h"
+#include "ctl/ctl.h"
+
+namespace courier {
+namespace {
+
+constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+
+// A whole number from `min` to `max`, as the option's type will hold it.
+// Checked before CLI11 converts, so a bad value is named with the range
+// instead of "Could not convert".
+CLI::Validator WholeNumber(int64_t min, int64_t max) {
+  return CLI::Validator(
+      [min, max](std::string& text) -> std::string {
+        const bool digits = !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) ||
+                                              (text[0] == '-' && text.size() > 1 &&
+                                               std::isdigit(static_cast<unsigned char>(text[1]))));
+        errno = 0;
+        char* end = nullptr;
+        const long long value = digits ? std::strtoll(text.c_str(), &end, 10) : 0;
+        if (digits && *end == '\0' && errno != ERANGE && value >= min && value <= max) return "";
+        // Nobody writes 9223372036854775807; a number that large is no id.
+        const std::string range = max == kInt64Max ? "of " + std::to_string(min) + " or more"
+                                                   : "from " + std::to_string(min) + " to " + std::to_string(max);
+        return "must be a whole number " + range + ", not '" + text + "'";
+      },
+      "", "");
+}
+
+CLI::Validator OneOf(std::vector<std::string> allowed, std::string said) {
+  return CLI::Validator(
+      [allowed = std::move(allowed), said = std::move(said)](std::string& text) -> std::string {
+        for (const auto& a : allowed)
+          if (a == text) return "";
+        return "must be " + said + ", not '" + text + "'";
+      },
+      "", "");
+}
+
+CLI::Validator AnyMsgStatus() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (ParseMsgStatus(text)) return "";
+        return "must be a msg status (P Q W S D R E F, or its name), not '" + text + "'";
+      },
+      "", "");
+}
+
+CLI::Validator ErroredStatus() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (ParseMsgStatus(text) == MsgStatus::kErrored) return "";
+        return "must be E (errored msgs), not '" + text + "'";
+      },
+      "", "");
+}
+
+std::string Join(const std::vector<std::string>& words, const char* separator) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : separator) + w;
+  return out;
+}
+
+// The subcommand the parse got deepest into ("msgs list"), and its app.
+const CLI::App* Deepest(const CLI::App& app, std::string& path) {
+  const CLI::App* at = &app;
+  for (auto subs = at->get_subcommands(); !subs.empty(); subs = at->get_subcommands()) {
+    at = subs.front();
+    path += (path.empty() ? "" : " ") + at->get_name();
+  }
+  return at;
+}
+
+std::vector<std::string> CommandNames(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    names.push_back(sub->get_name());
+  return names;
+}
+
+// "Subject: predicate" as "Subject predicate": CLI11 joins an option's name
+// and a validator's message with ": ", and the table's own checks throw
+// (command, "needs ...") the same way.
+std::string Sentence(const std::string& what) {
+  auto colon = what.find(": ");
+  return colon == std::string::npos ? what : what.substr(0, colon) + " " + what.substr(colon + 2);
+}
+
+std::string NoSuchOption(const std::string& path, const std::string& option) {
+  if (path.empty()) return "unknown option " + option + " (see courier-ctl --help)";
+  return path + " has no option " + option + " (see courier-ctl " + path + " --help)";
+}
+
+// A parse error as courier-ctl says it (without "courier-ctl: ").
+std::string UsageText(const CLI::App& app, const CLI::Error& e) {
+  std::string path;
+  const CLI::App* at = Deepest(app, path);
+  const std::string what = e.what();
+  const std::vector<std::string> extra = app.remaining(true);
+  if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+    if (at->get_require_subcommand_min() > 0 && at->get_subcommands().empty()) {
+      if (!extra.empty() && extra.front().rfind("-", 0) == 0) return NoSuchOption(path, extra.front());
+      const std::string commands = Join(CommandNames(*at), ", ");
+      const std::string kind = path.empty() ? "command" : path + " command";
+      if (!extra.empty() && extra.front().rfind("-", 0) != 0)
+        return "unknown " + kind + " '" + extra.front() + "'; the " + kind + "s are " + commands;
+      return (path.empty() ? "no command given" : path + " needs a command") + "; the " + kind + "s are " +
+             commands;
+    }
+    const std::string suffix = " is required";
+    if (what.size() > suffix.size() && what.compare(what.size() - suffix.size(), suffix.size(), suffix) == 0)
+      return (path.empty() ? "" : path + " ") + "needs " + what.substr(0, what.size() - suffix.size());
+    return what;
+  }
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && !extra.empty()) {
+    const std::string& word = extra.front();
+    if (word.rfind("-", 0) == 0) return NoSuchOption(path, word);
+    return (path.empty() ? "courier-ctl" : path) + " takes no argument '" + word + "'";
+  }
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr && what.find("missing") != std::string::npos)
+    return what.substr(0, what.find(':')) + " needs a value";
+  if (dynamic_cast<const CLI::ValidationError*>(&e) != nullptr) return Sentence(what);
+  return what;
+}
+
+}  // namespace
+
+struct CtlCommandLine::Impl {
+  CLI::App app{"", "courier-ctl"};
+  std::unique_ptr<OptionLoader> loader;
+  std::string command;
+  std::function<int(Ctl&)> run;
+  bool follow = false;
+
+  // Every subcommand's arguments, bound by the table below.
+  bool json = false;
+  ChannelAddArgs add;
+  std::string channel_uuid;
+  SendArgs send;
+  std::string jsonl;
+  MsgFilter filter;
+  std::string direction, status;
+  int64_t after_id = -1;
+  std::string msg_ref;
+  std::string import_file;
+  int64_t log_msg = 0;
+  std::string log_channel;
+  int log_limit = 50;
+  int64_t after_seq = 0;
+  std::vector<int64_t> ids;
+  std::string retry_status;
+  std::string urn;
+  bool stopped_only = false;
+
+  Impl();
+  // Makes `sub` the command that runs `body`, once its arguments are parsed
+  // and `check` (which throws CLI::ValidationError) accepts them together.
+  void Runs(CLI::App* sub, std::function<int(Ctl&)> body, std::function<void()> check = nullptr) {
+    sub->callback([this, sub, body = std::move(body), check = std::move(check)] {
+      if (check) check();
+      command = sub->get_parent() == &app ? sub->get_name() : sub->get_parent()->get_name() + " " + sub->get_name();
+      run = body;
+    });
+  }
+  void JsonFlag(CLI::App* sub) { sub->add_flag("--json", json, "one JSON object a line"); }
+};
+
+CtlCommandLine::Impl::Impl() {
+  SetUpApp(app, "Operate a courier store: channels, msgs, queues, logs, events, spool.");
+  loader = std::make_unique<OptionLoader>(app, std::vector<std::string>{});
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.failure_message([](const CLI::App* a, const CLI::Error& e) { return "courier-ctl: " + UsageText(*a, e) + "\n"; });
+  const CLI::Validator id = WholeNumber(1, kInt64Max);
+
+  Runs(app.add_subcommand("init", "create or migrate the store, spool and run directories"),
+       [](Ctl& c) { return c.Init(); });
+
+  auto* channel = app.add_subcommand("channel", "add, list, show and remove channels");
+  channel->require_subcommand(1);
+  auto* channel_add = channel->add_subcommand("add", "add a channel; prints its uuid");
+  channel_add->add_option("--type", add.type, "channel type code (courier-ctl channel types)")->required();
+  channel_add->add_option("--address", add.address, "number, short code or handle")->required();
+  channel_add->add_option("--country", add.country, "ISO 3166 alpha-2 country for tel numbers");
+  channel_add->add_option("--name", add.name, "a name for people");
+  channel_add->add_option("--uuid", add.uuid, "use this uuid instead of a new one");
+  channel_add->add_option("--config", add.config, "KEY=VALUE channel setting (repeatable)");
+  channel_add->add_option("--scheme", add.schemes, "URN scheme the channel speaks (repeatable)");
+  channel_add->add_option("--max-workers", add.max_workers, "most sends in flight (0: sender default)")
+      ->check(WholeNumber(0, 4096));
+  channel_add->add_option("--tps", add.tps, "most sends a second (0: unlimited)")->check(WholeNumber(0, kIntMax));
+  JsonFlag(channel_add);
+  Runs(channel_add, [this](Ctl& c) {
+    add.json = json;
+    return c.ChannelAdd(add);
+  });
+  auto* channel_list = channel->add_subcommand("list", "list active channels");
+  JsonFlag(channel_list);
+  Runs(channel_list, [this](Ctl& c) { return c.ChannelList(json); });
+  auto* channel_show = channel->add_subcommand("show", "show one channel (secrets masked)");
+  channel_show->add_option("UUID", channel_uuid, "channel uuid")->required();
+  JsonFlag(channel_show);
+  Runs(channel_show, [this](Ctl& c) { return c.ChannelShow(channel_uuid, json); });
+  auto* channel_rm = channel->add_subcommand("rm", "deactivate a channel (its msgs stay)");
+  channel_rm->add_option("UUID", channel_uuid, "channel uuid")->required();
+  Runs(channel_rm, [this](Ctl& c) { return c.ChannelRemove(channel_uuid); });
+  auto* channel_types = channel->add_subcommand("types", "list the channel types courier knows");
+  JsonFlag(channel_types);
+  Runs(channel_types, [this](Ctl& c) { return c.ChannelTypes(json); });
+
+  auto* send_cmd = app.add_subcommand("send", "queue an outgoing msg (or many with --jsonl); prints id and uuid");
+  send_cmd->add_option("--channel", send.channel, "channel uuid");
+  send_cmd->add_option("--urn", send.urn, "recipient, e.g. tel:+250788383383");
+  send_cmd->add_option("--text", send.text, "msg text");
+  send_cmd->add_option("--attachment", send.attachments, "MIME:URL (repeatable)");
+  send_cmd->add_option("--priority", send.priority, "high (default) or bulk");
+  send_cmd->add_option("--quick-reply", send.quick_replies,
+                       "an answer offered as a button where the channel can (repeatable)");
+  send_cmd->add_option("--jsonl", jsonl, "queue one msg per JSON line of FILE (- for stdin), all or nothing");
+  JsonFlag(send_cmd);
+  Runs(
+      send_cmd,
+      [this](Ctl& c) {
+        if (!jsonl.empty()) return c.SendJsonl(jsonl, json);
+        send.json = json;
+        return c.Send(send);
+      },
+      [this] {
+        if (!jsonl.empty() && (!send.channel.empty() || !send.urn.empty() || !send.text.empty()))
+          throw CLI::ValidationError("send --jsonl", "cannot be combined with --channel, --urn or --text");
+        if (jsonl.empty() && (send.channel.empty() || send.urn.empty()))
+          throw CLI::ValidationError("send", "needs --channel and --urn (or --jsonl FILE)");
+      });
+
+  auto* msgs = app.add_subcommand("msgs", "list, show and import msgs");
+  msgs->require_subcommand(1);
+  auto* msgs_list = msgs->add_subcommand("list", "list msgs, newest first (ascending with --after-id)");
+  msgs_list->add_option("--direction", direction, "in or out")->check(OneOf({"in", "out"}, "in or out"));
+  msgs_list->add_option("--status", status, "P Q W S D R E F")->check(AnyMsgStatus());
+  msgs_list->add_option("--channel", filter.channel_uuid, "channel uuid");
+  msgs_list->add_option("--after-id", after_id, "msgs with a greater id, oldest first")->check(WholeNumber(0, kInt64Max));
+  msgs_list->add_option("--limit", filter.limit, "most msgs to print (default 100)")->check(WholeNumber(1, kIntMax));
+  JsonFlag(msgs_list);
+  Runs(msgs_list, [this](Ctl& c) {
+    if (!direction.empty()) filter.direction = direction == "in" ? Direction::kIn : Direction::kOut;
+    if (!status.empty()) filter.status = ParseMsgStatus(status);
+    if (after_id >= 0) filter.after_id = after_id;
+    return c.MsgsList(filter, json);
+  });
+  auto* msgs_show = msgs->add_subcommand("show", "show one msg by id or uuid");
+  msgs_show->add_option("ID|UUID", msg_ref, "msg id or uuid")->required();
+  JsonFlag(msgs_show);
+  Runs(msgs_show, [this](Ctl& c) { return c.MsgsShow(msg_ref, json); });
+  auto* msgs_import = msgs->add_subcommand("import", "import msgs in the shape `msgs list --json` prints");
+  msgs_import->add_option("--jsonl", import_file, "FILE or - for stdin")->required();
+  JsonFlag(msgs_import);
+  Runs(msgs_import, [this](Ctl& c) { return c.MsgsImport(import_file, json); });
+
+  auto* queue = app.add_subcommand("queue", "per channel: queued high/bulk, in flight, retrying, failed, interrupted");
+  JsonFlag(queue);
+  Runs(queue, [this](Ctl& c) { return c.Queue(json); });
+
+  auto* logs = app.add_subcommand("logs", "channel logs, newest first");
+  logs->add_option("--msg", log_msg, "only this msg id")->check(id);
+  logs->add_option("--channel", log_channel, "only this channel uuid");
+  logs->add_option("--limit", log_limit, "most logs to print (default 50)")->check(WholeNumber(1, kIntMax));
+  JsonFlag(logs);
+  Runs(logs, [this](Ctl& c) {
+    return c.Logs(log_msg > 0 ? std::optional<int64_t>(log_msg) : std::nullopt, log_channel, log_limit, json);
+  });
+
+  auto* events = app.add_subcommand("events", "events from the store after SEQ; --follow keeps watching");
+  events->add_option("--after", after_seq, "print events with a greater seq")->check(WholeNumber(0, kInt64Max));
+  events->add_flag("--follow", follow, "keep printing new events until interrupted or unread");
+  JsonFlag(events);
+  Runs(events, [this](Ctl& c) { return c.Events(after_seq, follow, json); });
+
+  auto* retry = app.add_subcommand("retry", "re-queue errored or failed outgoing msgs");
+  retry->add_option("ID", ids, "msg ids")->check(id);
+  retry->add_option("--status", retry_status, "E: every errored msg")->check(ErroredStatus());
+  Runs(
+      retry, [this](Ctl& c) { return retry_status.empty() ? c.RetryMsgs(ids) : c.RetryErrored(); },
+      [this] {
+        if (ids.empty() && retry_status.empty())
+          throw CLI::ValidationError("retry", "needs msg ids (courier-ctl retry 12 13) or --status E (every errored msg)");
+        if (!ids.empty() && !retry_status.empty())
+          throw CLI::ValidationError("retry", "takes msg ids or --status E, not both");
+      });
+  auto* fail = app.add_subcommand("fail", "mark outgoing msgs failed");
+  fail->add_option("ID", ids, "msg ids")->check(id);
+  Runs(
+      fail, [this](Ctl& c) { return c.FailMsgs(ids); },
+      [this] {
+        if (ids.empty()) throw CLI::ValidationError("fail", "needs msg ids (courier-ctl fail 12 13)");
+      });
+
+  auto* contact = app.add_subcommand("contact", "stop, unstop and list contacts");
+  contact->require_subcommand(1);
+  auto* stop = contact->add_subcommand("stop", "stop sending to the contact with URN");
+  stop->add_option("URN", urn, "URN")->required();
+  Runs(stop, [this](Ctl& c) { return c.ContactStop(urn, true); });
+  auto* unstop = contact->add_subcommand("unstop", "allow sending to the contact with URN again");
+  unstop->add_option("URN", urn, "URN")->required();
+  Runs(unstop, [this](Ctl& c) { return c.ContactStop(urn, false); });
+  auto* contact_list = contact->add_subcommand("list", "list contacts");
+  contact_list->add_flag("--stopped", stopped_only, "only stopped contacts");
+  JsonFlag(contact_list);
+  Runs(contact_list, [this](Ctl& c) { return c.ContactList(stopped_only, json); });
+
+  auto* spool = app.add_subcommand("spool", "pending and bad spool files");
+  JsonFlag(spool);
+  Runs(spool, [this](Ctl& c) { return c.Spool(json); });
+
+  auto* status_cmd = app.add_subcommand("status", "daemons, store, spool and queue at a glance; 69 if a daemon is down");
+  JsonFlag(status_cmd);
+  Runs(status_cmd, [this](Ctl& c) { return c.StatusReport(json); });
+}
+
+CtlCommandLine::CtlCommandLine() : impl_(std::make_unique<Impl>()) {}
+CtlCommandLine::~CtlCommandLine() = default;
+
+std::variant<Options, int> CtlCommandLine::Parse(int argc, char** argv) {
+  return ParseCommandLine(impl_->app, *impl_->loader, argc, argv);
+}
+
+Status CtlCommandLine::ParseArgs(const std::vector<std::string>& args) {
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+  try {
+    impl_->app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return Status::OK();  // --help, --version
+    return Status::Usage(UsageText(impl_->app, e));
+  }
+  return Status::OK();
+}
+
+const std::string& CtlCommandLine::command() const { return impl_->command; }
+bool CtlCommandLine::following() const { return impl_->follow && impl_->command == "events"; }
+int CtlCommandLine::Run(Ctl& ctl) const { return impl_->run(ctl); }
+
+namespace {
+Ctl* following = nullptr;
+void StopFollowing(int) {
+  if (following) following->StopFollowing();
+}
+}  // namespace
+
+int RunCourierCtl(int argc, char** argv) {
+  CtlCommandLine command_line;
+  auto parsed = command_line.Parse(argc, argv);
+  if (auto* rc = std::get_if<int>(&parsed)) return *rc;
+  Ctl ctl(std::get<Options>(parsed), std::cout, std::cerr, std::cin);
+  // A write to a pipe nobody reads fails (EPIPE) instead of killing the
+  // process, so a command ends as it chooses and a follow notices.
+  std::signal(SIGPIPE, SIG_IGN);
+  if (command_line.following()) {
+    // Ctrl-C, SIGTERM or a reader that went away end a follow cleanly
+    // (exit 0); other commands keep the default: they are short, and
+    // all-or-nothing by transaction.
+    following = &ctl;
+    std::signal(SIGINT, StopFollowing);
+    std::signal(SIGTERM, StopFollowing);
+    ctl.StopFollowingWhenUnread(STDOUT_FILENO);
+  }
+  return command_line.Run(ctl);
+}
+
+}  // namespace courier
