@@ -21,7 +21,9 @@
 #include "core/msg.h"
 #include "core/status.h"
 #include "http/http_client.h"
-#include "store/store.h"
+#include "model/intake.h"
+#include "model/status_update.h"
+#include "model/urn_auth.h"
 
 namespace courier {
 

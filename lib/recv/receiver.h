@@ -31,7 +31,7 @@
 #include "http/http_server.h"
 #include "core/work_queue.h"
 #include "recv/channel_cache.h"
-#include "store/intake_writer.h"
+#include "intake/intake_writer.h"
 
 namespace courier {
 

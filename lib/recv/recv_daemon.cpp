@@ -10,7 +10,7 @@
 #include "handlers/registry.h"
 #include "http/http_server.h"
 #include "recv/channel_cache.h"
-#include "store/intake_writer.h"
+#include "intake/intake_writer.h"
 #include "recv/receiver.h"
 
 namespace courier {

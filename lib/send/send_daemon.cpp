@@ -9,7 +9,7 @@
 #include "daemon/daemon_start.h"
 #include "handlers/registry.h"
 #include "send/sender.h"
-#include "store/intake_writer.h"
+#include "intake/intake_writer.h"
 
 namespace courier {
 namespace {

@@ -33,7 +33,7 @@
 #include "daemon/daemon.h"
 #include "handlers/registry.h"
 #include "http/http_client.h"
-#include "store/intake_writer.h"
+#include "intake/intake_writer.h"
 #include "store/store.h"
 
 namespace courier {

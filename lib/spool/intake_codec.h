@@ -11,7 +11,8 @@
 // without the fields this program does not know.
 #include <string>
 
-#include "store/store.h"
+#include "core/status.h"
+#include "model/intake.h"
 
 namespace courier {
 

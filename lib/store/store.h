@@ -12,6 +12,10 @@
 //   InvalidArgument are about the request.
 // - Thread-safety: a Store object is used by one thread at a time. Open one
 //   per thread; several processes may share the database file.
+//
+// What it writes and returns (Intake, StatusUpdate, Contact, Event ...) is
+// the model's (lib/model/): handlers and the spool use those values
+// without seeing the Store.
 
 #include <cstdint>
 #include <functional>
@@ -27,99 +31,13 @@
 #include "core/clock.h"
 #include "core/msg.h"
 #include "core/status.h"
+#include "model/contact.h"
+#include "model/event.h"
+#include "model/intake.h"
+#include "model/status_update.h"
+#include "model/urn_auth.h"
 
 namespace courier {
-
-struct Contact {
-  int64_t id = 0;
-  std::string uuid;
-  std::string name;
-  bool stopped = false;
-  std::vector<std::string> urns;
-  Micros created_on = 0;
-};
-
-struct Event {
-  int64_t seq = 0;
-  std::string topic;    // msg.received, status.updated, contact.stopped, msg.queued ...
-  std::string payload;  // JSON object text; includes "seq" once stored
-  Micros created_on = 0;
-};
-
-// The result of writing one incoming msg.
-struct IncomingResult {
-  int64_t msg_id = 0;
-  std::string msg_uuid;
-  bool duplicate = false;  // same channel + external id seen before
-};
-
-// A status update from a provider callback or from the sender.
-struct StatusUpdate {
-  std::string channel_uuid;
-  std::optional<int64_t> msg_id;  // by our id, or else by
-  std::string external_id;        // the provider's id (channel + external id)
-  MsgStatus status = MsgStatus::kWired;
-  std::string new_external_id;    // set the msg's external id (the sender learns it)
-  std::string error_reason;       // kept on E/F
-  std::optional<Micros> next_attempt_on;  // for E: when to retry
-  bool count_error = false;       // E/F from a send attempt: error_count += 1
-  std::vector<ChannelLog> logs;   // written in the same transaction
-};
-
-enum class StatusOutcome {
-  kUpdated,     // written
-  kUnchanged,   // same status again
-  kIgnored,     // transition not allowed (e.g. W after D)
-  kNotFound,    // no such msg on that channel
-};
-
-struct StatusResult {
-  StatusOutcome outcome = StatusOutcome::kNotFound;
-  int64_t msg_id = 0;
-  MsgStatus status = MsgStatus::kPending;  // the msg's status afterwards
-};
-
-// A credential the contact's app gave for reaching it on one URN (FCM: the
-// device's registration token), kept with the URN as its auth and handed to
-// the sender with every msg claimed for that URN (Msg::urn_auth). Creates
-// the contact (named `contact_name`) when the URN is new; a non-empty
-// `contact_name` also renames an existing contact.
-struct UrnAuthUpdate {
-  std::string urn;
-  std::string auth;
-  std::string contact_name;
-  // When the app sent it. An update older than the URN's stored auth is
-  // not applied, so a spool file replayed late never brings back a token
-  // the app has since replaced. 0: when it is written.
-  Micros sent_on = 0;
-};
-
-// What an UrnAuthUpdate was applied to.
-struct UrnAuthResult {
-  int64_t contact_id = 0;
-  std::string contact_uuid;
-  bool applied = false;  // false: the URN holds a newer auth, kept
-};
-
-// Everything one webhook produced: courier-recv's unit of durability, and
-// the content of one spool file. Msgs carry the uuids the receiver already
-// promised the provider.
-struct Intake {
-  std::string channel_uuid;
-  std::vector<Msg> msgs;
-  std::vector<ChannelLog> msg_logs;    // msg_logs[i] belongs to msgs[i]; may be shorter
-  std::vector<StatusUpdate> statuses;  // each with its own logs
-  std::vector<std::string> stop_urns;  // contacts that opted out
-  std::vector<UrnAuthUpdate> urn_auths;  // written before the msgs
-  std::vector<ChannelLog> logs;        // logs of the request not tied to a msg
-};
-
-struct IntakeOutcome {
-  Status status;  // not ok: this intake's data was refused and nothing of it written
-  std::vector<IncomingResult> msgs;
-  std::vector<StatusResult> statuses;
-  std::vector<UrnAuthResult> urn_auths;  // urn_auths[i] for intake.urn_auths[i]
-};
 
 // Filters for listing msgs; newest first unless after_id is set.
 struct MsgFilter {
@@ -155,7 +73,6 @@ struct ClaimRequest {
   // the others do not pay for the lookup.
   std::set<std::string> urn_auth_types;
 };
-
 
 class Store {
  public:

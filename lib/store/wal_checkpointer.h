@@ -5,10 +5,10 @@
 // Why: by default SQLite checkpoints inside the COMMIT that takes the WAL
 // past 1000 pages, on the committing connection. For courier-recv that is
 // the intake writer, and every webhook waiting for that commit waits for
-// the checkpoint too: the bench's p99 on a 1.5 GB store was 200 ms. A
-// PASSIVE checkpoint from another connection runs alongside new commits
-// (it copies only frames no reader still needs and never takes the write
-// lock); the writer resets the WAL on its next commit after a complete one.
+// the checkpoint too. A PASSIVE checkpoint from another connection runs
+// alongside new commits (it copies only frames no reader still needs and
+// never takes the write lock); the writer resets the WAL on its next
+// commit after a complete one.
 //
 // Durability is unchanged: commits are durable in the WAL (synchronous=
 // FULL, or the intake writer's own fdatasync) whether or not they have
@@ -33,10 +33,10 @@ class WalCheckpointer {
   // (PASSIVE: alongside the writer). Once it holds `restart_pages` the
   // checkpoint is a RESTART instead: a writer that commits faster than
   // PASSIVE checkpoints copy never lets the WAL start over, and it grows
-  // without bound (200 MB in 20 s of courier-send here). A RESTART makes
-  // the writer wait while it copies the rest, then the WAL starts again
-  // from its beginning: one pause per `restart_pages` of WAL, instead of a
-  // WAL as large as the disk. 0: 16 times `threshold_pages`.
+  // without bound. A RESTART makes the writer wait while it copies the
+  // rest, then the WAL starts again from its beginning: one pause per
+  // `restart_pages` of WAL, instead of a WAL as large as the disk. 0: 16
+  // times `threshold_pages`.
   WalCheckpointer(std::string path, int threshold_pages, int restart_pages = 0);
   ~WalCheckpointer();  // stops the thread
   WalCheckpointer(const WalCheckpointer&) = delete;

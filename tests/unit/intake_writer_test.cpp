@@ -1,7 +1,7 @@
 // IntakeWriter on a real SQLite file: answers come only once the WAL is
 // synced; a failed sync spools the batch instead (and the replay of that
 // spool file does not store the msg twice); events follow durability.
-#include "store/intake_writer.h"
+#include "intake/intake_writer.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

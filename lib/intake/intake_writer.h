@@ -1,9 +1,11 @@
 #pragma once
 // IntakeWriter: the one writer between many threads (courier-recv's
-// request threads, courier-send's senders) and the store. Requests hand it their Intake and block until it is durable;
-// the writer commits every pending intake together (group commit: one
-// transaction and one fsync per batch), so under load a batch forms by
-// itself and when idle a batch is a single request.
+// request threads, courier-send's senders) and the store, spooling what
+// the store cannot take. It is what joins the store and the spool, so it
+// sits above both. Requests hand it their Intake and block until it is
+// durable; the writer commits every pending intake together (group
+// commit: one transaction and one fsync per batch), so under load a batch
+// forms by itself and when idle a batch is a single request.
 //
 // Durability (invariant 1): Write() returns kCommitted only after the
 // store's COMMIT and the fdatasync of its WAL, kSpooled only after the
@@ -20,10 +22,9 @@
 // is reopened. Otherwise each COMMIT syncs by itself (synchronous=FULL).
 // The writer stays at most one batch ahead of the disk: it does not start
 // a batch while a committed one still waits for the sync thread, and what
-// arrives meanwhile joins the next batch. Without that bound, under load
-// it committed many small batches during each fdatasync (8 intakes each
-// at 32 connections), and each COMMIT writes the same index and table
-// pages to the WAL again.
+// arrives meanwhile joins the next batch. Unbounded, it would commit many
+// small batches during each fdatasync, and each COMMIT writes the same
+// index and table pages to the WAL again.
 //
 // When the store fails, the writer spools for `outage_backoff` before it
 // tries the store again, so an outage costs each request one fsync, not a

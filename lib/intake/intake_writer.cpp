@@ -1,4 +1,4 @@
-#include "store/intake_writer.h"
+#include "intake/intake_writer.h"
 
 #include <fcntl.h>
 #include <pthread.h>
