@@ -83,11 +83,6 @@ bool IsTokenChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
 
-std::string LowerCopy(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // What the screen of a connection's first request found.
 struct Screened {
   std::string malformed;  // "" when nothing wrong was seen
@@ -128,7 +123,7 @@ Screened ScreenRequestHead(const std::string& head) {
     start = end + 2;
     const size_t colon = header.find(':');
     if (colon == std::string::npos) continue;  // libmicrohttpd's to judge
-    const std::string name = LowerCopy(header.substr(0, colon));
+    const std::string name = Lower(header.substr(0, colon).c_str());
     std::string value = header.substr(colon + 1);
     value.erase(0, value.find_first_not_of(" \t"));
     value.erase(value.find_last_not_of(" \t") + 1);
