@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "core/redact.h"
+
 namespace courier {
 
 std::string Channel::ConfigOr(const std::string& key, const std::string& fallback) const {
@@ -13,7 +15,13 @@ std::string Channel::ConfigOr(const std::string& key, const std::string& fallbac
 std::vector<std::string> Channel::SecretValues() const {
   std::vector<std::string> out;
   for (const auto& [key, value] : config) {
-    if (!value.empty() && IsSecretConfigKey(key)) out.push_back(value);
+    if (value.empty()) continue;
+    if (IsSecretConfigKey(key)) {
+      out.push_back(value);
+      continue;
+    }
+    // A credential inside a setting: send_url=https://user:pw@host/send?api_key=K.
+    for (auto& credential : UrlCredentials(value)) out.push_back(std::move(credential));
   }
   return out;
 }
@@ -22,8 +30,8 @@ std::vector<std::string> Channel::SecretValues() const {
 // key or credentials counts (api_key, auth_token, ACCOUNT_TOKEN, private_key,
 // FCM_CREDENTIALS_JSON: a service account's JSON, private key inside). URLs are
 // configuration an operator needs to see, so they are never treated as
-// secrets by name; a credential embedded in one is still redacted because
-// its value is also listed under its own key.
+// secrets by name; a credential inside one (userinfo, an api_key
+// parameter) is found by SecretValues and masked by MaskUrlCredentials.
 bool IsSecretConfigKey(const std::string& key) {
   std::string lower;
   lower.reserve(key.size());

@@ -41,7 +41,8 @@ struct Channel {
 
   // The config value or `fallback` when absent or empty.
   std::string ConfigOr(const std::string& key, const std::string& fallback = "") const;
-  // Values of config keys that hold secrets, for redaction in logs.
+  // Values of config keys that hold secrets, and the credentials inside
+  // other settings' URLs (see UrlCredentials), for redaction in logs.
   std::vector<std::string> SecretValues() const;
 };
 

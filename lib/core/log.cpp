@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "core/clock.h"
+#include "core/redact.h"
 
 namespace courier {
 namespace {
@@ -56,12 +57,14 @@ bool Log::Enabled(LogLevel level) { return static_cast<int>(level) >= g_level.lo
 std::string Log::Format(LogLevel level, const std::string& msg, std::initializer_list<Field> fields) {
   std::string line = "ts=" + FormatRfc3339(Clock::System().Now()) + " level=" + LevelName(level) + " prog=" + g_program +
                      " msg=";
-  AppendValue(line, msg);
+  // The last guard of invariant 6: a URL's userinfo password or api_key
+  // parameter never reaches a log, whichever caller forgot it.
+  AppendValue(line, MaskUrlCredentials(msg));
   for (const auto& [k, v] : fields) {
     line += ' ';
     line += k;
     line += '=';
-    AppendValue(line, v);
+    AppendValue(line, MaskUrlCredentials(v));
   }
   line += '\n';
   return line;

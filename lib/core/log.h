@@ -2,7 +2,8 @@
 // Process logs for operators: one logfmt line per event on stderr,
 //   ts=2026-11-27T20:42:13.123456Z level=info prog=courier-recv msg="message received" channel=... 
 // Values are quoted when they contain spaces, quotes or '='. Callers never
-// pass secrets (channel configs are not logged). Thread-safe: each line is
+// pass secrets (channel configs are not logged); credentials inside URLs
+// are masked here too (MaskUrlCredentials), whoever passes them. Thread-safe: each line is
 // written with one write(2).
 #include <initializer_list>
 #include <string>

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "core/json.h"
+#include "core/redact.h"
 #include "core/urn.h"
 #include "core/uuid.h"
 #include "ctl/ctl.h"
@@ -23,7 +24,7 @@ std::string JoinList(const std::vector<std::string>& items, const char* sep = ",
 // Secrets are shown only as their length, so a `channel show` pasted into
 // a ticket does not leak credentials (invariant 6).
 std::string ShownConfigValue(const std::string& key, const std::string& value) {
-  if (!IsSecretConfigKey(key) || value.empty()) return value;
+  if (!IsSecretConfigKey(key) || value.empty()) return MaskUrlCredentials(value);
   return "****(" + std::to_string(value.size()) + ")";
 }
 

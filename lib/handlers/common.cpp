@@ -211,9 +211,9 @@ Call MakeCall(HandlerContext& ctx, const Channel& channel, const Msg& msg, const
   if (msg.id) log.msg_id = msg.id;
   log.description = description;
   log.method = request.method;
-  log.url = Redact(request.url, secrets);
+  log.url = MaskUrlCredentials(Redact(request.url, secrets));
   log.status_code = call.exchange.status_code;
-  log.request = Redact(RedactAuthorization(call.exchange.request_dump), secrets);
+  log.request = MaskUrlCredentials(Redact(RedactAuthorization(call.exchange.request_dump), secrets));
   log.response = Redact(call.exchange.response_dump, secrets);
   log.elapsed_ms = call.exchange.elapsed_ms;
   log.created_on = ctx.clock.Now();

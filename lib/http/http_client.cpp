@@ -108,11 +108,20 @@ class PocoHttpClient : public HttpClient {
       request.setHost(uri.getHost(), uri.getPort());
       request.set("User-Agent", options_.user_agent);
       for (const auto& [k, v] : spec.headers) request.set(k, v);
-      if (!spec.basic_user.empty() || !spec.basic_password.empty()) {
+      std::string user = spec.basic_user, password = spec.basic_password;
+      if (user.empty() && password.empty() && !uri.getUserInfo().empty()) {
+        // https://user:password@host/ means Basic auth, as in curl and Go
+        // (the reference): the userinfo never goes on the wire as such.
+        const std::string info = uri.getUserInfo();
+        const size_t colon = info.find(':');
+        user = info.substr(0, colon);
+        if (colon != std::string::npos) password = info.substr(colon + 1);
+      }
+      if (!user.empty() || !password.empty()) {
         std::ostringstream token;
         Poco::Base64Encoder enc(token);
         enc.rdbuf()->setLineLength(0);
-        enc << spec.basic_user << ':' << spec.basic_password;
+        enc << user << ':' << password;
         enc.close();
         request.set("Authorization", "Basic " + token.str());
       }

@@ -25,7 +25,8 @@ struct HttpRequestSpec {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   bool verify_tls = true;
-  // Basic auth, sent as an Authorization header.
+  // Basic auth, sent as an Authorization header; when both are empty, the
+  // userinfo of `url` (https://user:password@host/) is used instead.
   std::string basic_user;
   std::string basic_password;
 };

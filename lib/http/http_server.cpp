@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include <list>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "core/log.h"
 
@@ -63,6 +66,92 @@ std::string PeerAddress(MHD_Connection* connection) {
   return "";
 }
 
+// libmicrohttpd keeps a request's line and headers (and a header record
+// of ~50 bytes each) in one pool per connection and, when they do not
+// fit, answers 414 or 431 itself with an HTML body no option replaces.
+// The pool is made large enough that every head within our own limits,
+// and one well over them, fits, so the service sees it and answers with
+// its JSON (a 100 kB URI: 414 from the service). Only a head over about
+// 250 kB, or thousands of tiny header lines, still gets libmicrohttpd's
+// HTML. The pool is mapped, not touched: idle connections cost address
+// space, not memory.
+size_t ConnectionMemory(const HttpServerOptions& options) {
+  return std::max<size_t>(256 << 10, 4 * (options.max_uri_bytes + options.max_header_bytes));
+}
+
+bool IsTokenChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+// What the screen of a connection's first request found.
+struct Screened {
+  std::string malformed;  // "" when nothing wrong was seen
+  std::string method, uri;
+};
+
+// Screens the start of a request as peeked from the socket: a request
+// line that is not "METHOD TARGET HTTP/1.x", or (the head being all there)
+// a Content-Length that is not a number without a Transfer-Encoding to
+// make it moot. Only what libmicrohttpd itself would refuse: anything it
+// takes goes on to it and the service unscreened.
+Screened ScreenRequestHead(const std::string& head) {
+  Screened out;
+  const size_t line_end = head.find('\n');
+  if (line_end == std::string::npos) return out;  // the line is not all there
+  std::string line = head.substr(0, line_end);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const size_t sp1 = line.find(' ');
+  const size_t sp2 = sp1 == std::string::npos ? std::string::npos : line.find(' ', sp1 + 1);
+  if (sp1 != std::string::npos) {
+    out.method = line.substr(0, sp1);
+    out.uri = line.substr(sp1 + 1, sp2 == std::string::npos ? std::string::npos : sp2 - sp1 - 1);
+  }
+  const std::string version = sp2 == std::string::npos ? "" : line.substr(sp2 + 1);
+  const bool token = sp1 != 0 && sp1 != std::string::npos &&
+                     std::all_of(line.begin(), line.begin() + static_cast<long>(sp1), IsTokenChar);
+  if (!token || sp2 == sp1 + 1 || (version != "HTTP/1.1" && version != "HTTP/1.0")) {
+    out.malformed = "malformed request line";
+    return out;
+  }
+  const size_t head_end = head.find("\r\n\r\n");
+  if (head_end == std::string::npos) return out;  // the headers are not all there
+  bool chunked = false;
+  std::vector<std::string> lengths;
+  for (size_t start = line_end + 1; start < head_end + 2;) {
+    size_t end = head.find("\r\n", start);
+    const std::string header = head.substr(start, end - start);
+    start = end + 2;
+    const size_t colon = header.find(':');
+    if (colon == std::string::npos) continue;  // libmicrohttpd's to judge
+    const std::string name = Lower(header.substr(0, colon).c_str());
+    std::string value = header.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    value.erase(value.find_last_not_of(" \t") + 1);
+    if (name == "transfer-encoding") chunked = true;
+    if (name == "content-length") lengths.push_back(value);
+  }
+  if (chunked) return out;
+  for (const auto& value : lengths) {
+    // libmicrohttpd reads an unsigned 64-bit number: 19 digits always fit.
+    const bool number = !value.empty() && value.size() <= 19 &&
+                        std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!number) {
+      out.malformed = "invalid Content-Length: " + value.substr(0, 40);
+      return out;
+    }
+  }
+  return out;
+}
+
+// The answer written straight to a socket, outside libmicrohttpd.
+std::string RawResponse(const HttpOut& out) {
+  std::string text = "HTTP/1.1 " + std::to_string(out.status) + " " +
+                     (out.status == 400 ? "Bad Request" : "Error") + "\r\nContent-Type: " + out.content_type +
+                     "\r\nContent-Length: " + std::to_string(out.body.size()) + "\r\nConnection: close\r\n";
+  for (const auto& [name, value] : out.headers) text += name + ": " + value + "\r\n";
+  return text + "\r\n" + out.body;
+}
+
 }  // namespace
 
 void SyncHttpService::Handle(const HttpIn& request, HttpRespond respond) {
@@ -102,6 +191,10 @@ struct HttpServer::Impl {
   static void OnCompleted(void* cls, MHD_Connection* connection, void** con_cls,
                           MHD_RequestTerminationCode toe);
   static void OnLog(void* cls, const char* format, va_list ap);
+  static void OnConnection(void* cls, MHD_Connection* connection, void** socket_context,
+                           MHD_ConnectionNotificationCode code);
+  // Answers a malformed first request before libmicrohttpd reads it.
+  void ScreenFirstRequest(MHD_Connection* connection);
 };
 
 // One request on a connection, from its first line to its answer. MHD
@@ -176,11 +269,23 @@ MHD_Result HttpServer::Impl::OnRequest(void* cls, MHD_Connection* connection, co
         },
         &r.in.headers);
     r.in.remote_address = PeerAddress(connection);
+    size_t header_bytes = 0;
+    for (const auto& [name, value] : r.in.headers) header_bytes += name.size() + value.size() + 4;  // ": ", CRLF
+    if (r.in.uri.size() > server.options.max_uri_bytes) {
+      r.in.uri.resize(server.options.max_uri_bytes);
+      r.in.uri_too_long = true;
+    }
+    if (header_bytes > server.options.max_header_bytes) {
+      r.in.headers.clear();
+      r.in.headers_too_large = true;
+    }
     auto length = r.in.headers.find("content-length");
-    if (length != r.in.headers.end() && std::strtoll(length->second.c_str(), nullptr, 10) > server.options.max_body_bytes) {
-      // Answer now, without reading a body we would refuse anyway; MHD
-      // closes the connection after the answer.
+    if (length != r.in.headers.end() && std::strtoll(length->second.c_str(), nullptr, 10) > server.options.max_body_bytes)
       r.in.body_too_large = true;
+    if (r.in.uri_too_long || r.in.headers_too_large || r.in.body_too_large) {
+      // Answer now, without reading a body we would refuse anyway, and
+      // close the connection after the answer.
+      r.close_after = true;
       return server.Dispatch(*box);
     }
     return MHD_YES;
@@ -189,6 +294,7 @@ MHD_Result HttpServer::Impl::OnRequest(void* cls, MHD_Connection* connection, co
     if (!r.in.body_too_large) {
       if (r.in.body.size() + *upload_data_size > static_cast<size_t>(server.options.max_body_bytes)) {
         r.in.body_too_large = true;  // chunked, or longer than announced
+        r.close_after = true;
         std::string().swap(r.in.body);
       } else {
         r.in.body.append(upload_data, *upload_data_size);
@@ -250,7 +356,7 @@ MHD_Result HttpServer::Impl::QueueAnswer(Request& r) {
   if (response != nullptr) {
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, out.content_type.c_str());
     for (const auto& [name, value] : out.headers) MHD_add_response_header(response, name.c_str(), value.c_str());
-    if (r.in.body_too_large || r.close_after) MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (r.close_after) MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     queued = MHD_queue_response(r.connection, static_cast<unsigned>(out.status), response);
     MHD_destroy_response(response);
   }
@@ -268,6 +374,63 @@ void HttpServer::Impl::OnCompleted(void* cls, MHD_Connection*, void** con_cls, M
   static_cast<Impl*>(cls)->Paid(box->get());
   delete box;
   *con_cls = nullptr;
+}
+
+void HttpServer::Impl::OnConnection(void* cls, MHD_Connection* connection, void**,
+                                    MHD_ConnectionNotificationCode code) {
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) static_cast<Impl*>(cls)->ScreenFirstRequest(connection);
+}
+
+// Runs as libmicrohttpd takes the connection, before it reads from it:
+// the socket holds the first request's bytes (TCP_DEFER_ACCEPT, set on
+// the listening socket, accepts once some have come). A request found
+// malformed is answered here, its bytes are read off the socket so that
+// libmicrohttpd never answers it too, and the connection is shut for
+// writing: libmicrohttpd closes it when the client does. Never blocks.
+void HttpServer::Impl::ScreenFirstRequest(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (info == nullptr) return;
+  const int fd = info->connect_fd;
+  std::string head(16 << 10, '\0');
+  const ssize_t n = recv(fd, head.data(), head.size(), MSG_PEEK | MSG_DONTWAIT);
+  if (n <= 0) return;
+  head.resize(static_cast<size_t>(n));
+  Screened screened = ScreenRequestHead(head);
+  if (screened.malformed.empty()) return;
+
+  HttpIn in;
+  in.method = std::move(screened.method);
+  in.uri = std::move(screened.uri);
+  in.remote_address = PeerAddress(connection);
+  in.malformed = std::move(screened.malformed);
+  std::function<HttpOut()> finish;
+  try {
+    service.Handle(in, [&finish](std::function<HttpOut()> f) {
+      if (!finish) finish = std::move(f);
+    });
+  } catch (...) {
+  }
+  HttpOut out;
+  try {
+    if (finish) out = finish();
+  } catch (...) {
+    finish = nullptr;
+  }
+  if (!finish) {  // the service did not answer at once
+    out.status = 400;
+    out.body = "{\"message\":\"Error\",\"data\":[{\"type\":\"error\",\"error\":\"malformed request\"}]}";
+  }
+  const std::string response = RawResponse(out);
+  // A fresh connection's send buffer takes a short answer whole.
+  const ssize_t sent = send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (sent != static_cast<ssize_t>(response.size())) Log::Debug("http server: malformed request answer cut short");
+  char sink[16 << 10];
+  for (size_t drained = 0; drained < (1u << 20);) {
+    const ssize_t got = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+    if (got <= 0) break;
+    drained += static_cast<size_t>(got);
+  }
+  shutdown(fd, SHUT_WR);
 }
 
 void HttpServer::Impl::OnLog(void*, const char* format, va_list ap) {
@@ -304,6 +467,11 @@ Status HttpServer::Start() {
   if (fd < 0) return Status::Unavailable("cannot listen on " + where + ": " + std::strerror(errno));
   const int on = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  // Accept a connection once its first bytes are in, so the first request
+  // can be screened (ScreenFirstRequest); a client silent for a second is
+  // accepted all the same.
+  const int defer_seconds = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof defer_seconds);
   if (bind(fd, found->ai_addr, found->ai_addrlen) != 0 || listen(fd, 512) != 0) {
     const int err = errno;
     close(fd);
@@ -328,12 +496,15 @@ Status HttpServer::Start() {
   const unsigned int pool_size = pool > 1 ? pool : 0;
   s.daemon = MHD_start_daemon(
       flags, 0, nullptr, nullptr, &Impl::OnRequest, &s,                                 //
+      // First, or MHD prints its own warnings before it knows the logger.
+      MHD_OPTION_EXTERNAL_LOGGER, &Impl::OnLog, &s,                                    //
       MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(fd),                           //
       MHD_OPTION_THREAD_POOL_SIZE, pool_size,                                          //
       MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(s.options.timeout_seconds),  //
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, ConnectionMemory(s.options),                 //
       MHD_OPTION_URI_LOG_CALLBACK, &Impl::OnUri, &s,                                   //
       MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompleted, &s,                             //
-      MHD_OPTION_EXTERNAL_LOGGER, &Impl::OnLog, &s,                                    //
+      MHD_OPTION_NOTIFY_CONNECTION, &Impl::OnConnection, &s,                           //
       MHD_OPTION_END);
   if (s.daemon == nullptr) {
     close(fd);

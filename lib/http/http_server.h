@@ -21,6 +21,13 @@
 // In both, `finish` (see HttpRespond) runs on the connection's server
 // thread, so work done there is spread over the loop threads rather than
 // on whichever thread responded.
+//
+// Malformed requests: libmicrohttpd (0.9.75) answers some by itself,
+// before any callback of ours sees them: a bad Content-Length with its
+// status line and headers twice, a request line it cannot parse with
+// nothing at all. So the first request of each connection is screened
+// before libmicrohttpd reads it (HttpIn::malformed). A later request on a
+// keep-alive connection is not: it gets libmicrohttpd's own answer.
 
 #include <cstdint>
 #include <functional>
@@ -38,7 +45,17 @@ struct HttpIn {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string remote_address;
-  bool body_too_large = false;  // body exceeded the limit; `body` is empty
+  // Set when the request is over a limit of HttpServerOptions; the service
+  // must refuse it (413, 414, 431). The server has not read its body and
+  // closes the connection after the answer.
+  bool body_too_large = false;     // body over max_body_bytes; `body` is empty
+  bool uri_too_long = false;       // `uri` is the first max_uri_bytes bytes
+  bool headers_too_large = false;  // headers over max_header_bytes; `headers` is empty
+  // Set when the request cannot be read as HTTP/1.x (a bad request line, a
+  // bad Content-Length): why. The service must refuse it (400) and answer
+  // before Handle returns; `method` and `uri` hold what could be read,
+  // headers and body are empty, and the connection is closed after.
+  std::string malformed;
 };
 
 struct HttpOut {
@@ -70,6 +87,12 @@ struct HttpServerOptions {
   std::string address = "127.0.0.1";
   int port = 8080;  // 0: any free port (see HttpServer::port())
   long max_body_bytes = 1 << 20;
+  // Request line and header limits, checked here so that the service
+  // answers them (HttpIn::uri_too_long, headers_too_large). libmicrohttpd
+  // answers a head larger than its per-connection memory (kept well above
+  // these) itself, in HTML: see http_server.cpp.
+  size_t max_uri_bytes = 16 << 10;
+  size_t max_header_bytes = 16 << 10;  // names, values and line ends of all headers
   Threading threading = Threading::kEventLoop;
   int threads = 0;  // kEventLoop: loop threads; 0 = one per core
   int timeout_seconds = 15;  // idle keep-alive connections are closed after this

@@ -134,7 +134,13 @@ std::string ErrorEnvelope(const std::string& message, const std::string& error) 
 
 Receiver::Receiver(const HandlerRegistry& handlers, ChannelCache& channels, IntakeWriter& writer, HttpClient& http,
                    Clock& clock, ReceiverOptions options)
-    : handlers_(handlers), channels_(channels), writer_(writer), http_(http), clock_(clock), options_(std::move(options)) {
+    : handlers_(handlers),
+      channels_(channels),
+      writer_(writer),
+      http_(http),
+      clock_(clock),
+      options_(std::move(options)),
+      refusals_(clock, options_.refusal_log) {
   for (const auto& h : handlers_.handlers()) {
     routes_[h.get()] = h->Routes();
     if (const AppWebhooks* app = h->AppLevel()) app_routes_[h.get()] = app->AppRoutes();
@@ -216,8 +222,8 @@ struct Receiver::LogBase {
           std::chrono::steady_clock::time_point started)
       : method(in.method), channel_id(channel.id), channel_uuid(channel.uuid), started(started) {
     const auto secrets = channel.SecretValues();
-    url = Redact(request.url, secrets);
-    dump = Redact(RequestDump(in, body), secrets);
+    url = MaskUrlCredentials(Redact(request.url, secrets));
+    dump = MaskUrlCredentials(Redact(RequestDump(in, body), secrets));
     this->secrets = secrets;
   }
   ChannelLog Make(const HttpOut& out, const std::string& description, const std::string& error, Micros now) const {
@@ -245,7 +251,37 @@ struct Receiver::LogBase {
   std::chrono::steady_clock::time_point started;
 };
 
+void Receiver::Refuse(const HttpIn& in, const HttpRespond& respond, RefusalReason reason, HttpOut out,
+                      const std::string& error, const std::string& channel_uuid) {
+  NoteRefusal(in.uri, in.remote_address, reason, out.status, error, channel_uuid);
+  Answer(respond, std::move(out));
+}
+
+void Receiver::NoteRefusal(const std::string& uri, const std::string& remote, RefusalReason reason, int status,
+                           const std::string& error, const std::string& channel_uuid) {
+  switch (status) {
+    case 401: counters_.unauthorized++; break;
+    case 404: case 405: counters_.not_found++; break;
+    case 413: case 414: case 431: counters_.too_large++; break;
+    default: counters_.errors++; break;
+  }
+  refusals_.Note({reason, status, uri, remote, error, channel_uuid});
+}
+
 void Receiver::Handle(const HttpIn& in, HttpRespond respond) {
+  // Before routing: the server kept only part of such a request.
+  if (!in.malformed.empty()) {
+    return Refuse(in, respond, RefusalReason::kMalformed, JsonOut(400, ErrorEnvelope("Error", in.malformed)),
+                  in.malformed);
+  }
+  if (in.uri_too_long) {
+    return Refuse(in, respond, RefusalReason::kUriTooLong,
+                  JsonOut(414, ErrorEnvelope("Error", "request URI too long")), "request URI too long");
+  }
+  if (in.headers_too_large) {
+    return Refuse(in, respond, RefusalReason::kHeadersTooLarge,
+                  JsonOut(431, ErrorEnvelope("Error", "request headers too large")), "request headers too large");
+  }
   std::string path = in.uri.substr(0, in.uri.find('?'));
   if (path == "/" && (in.method == "GET" || in.method == "HEAD")) return Answer(respond, Index());
   if (path == "/status" && (in.method == "GET" || in.method == "HEAD")) return Answer(respond, Health());
@@ -261,31 +297,40 @@ void Receiver::Handle(const HttpIn& in, HttpRespond respond) {
   if (!parts.empty() && parts.back().empty()) parts.pop_back();  // trailing slash
   if (parts.size() == 4 && parts[0] == "c") return ChannelRequest(in, parts[1], parts[2], parts[3], respond);
   if (parts.size() == 3 && parts[0] == "c") return AppRequest(in, parts[1], parts[2], respond);
-  counters_.not_found++;
-  return Answer(respond, NotFoundOut(in));
+  return Refuse(in, respond, RefusalReason::kNotFound, NotFoundOut(in), "no such route");
 }
+
+// The refusal of a request whose route (type and action) is unknown, or
+// known for other methods.
+namespace {
+RefusalReason RouteRefusalReason(const HttpOut& refusal) {
+  return refusal.status == 405 ? RefusalReason::kMethodNotAllowed : RefusalReason::kNotFound;
+}
+const char* RouteRefusalError(const HttpOut& refusal) {
+  return refusal.status == 405 ? "method not allowed" : "no such route";
+}
+}  // namespace
 
 void Receiver::ChannelRequest(const HttpIn& in, const std::string& type, const std::string& uuid_text,
                               const std::string& action, const HttpRespond& respond) {
   const auto started = std::chrono::steady_clock::now();
   const ChannelHandler* handler = handlers_.Find(type);
-  if (handler == nullptr || Lower(type) != type) {
-    counters_.not_found++;
-    return Answer(respond, NotFoundOut(in));
-  }
+  if (handler == nullptr || Lower(type) != type)
+    return Refuse(in, respond, RefusalReason::kNotFound, NotFoundOut(in), "no such channel type");
   RouteMatch match = MatchRoute(routes_.at(handler), in, action);
   if (!match.route) {
-    counters_.not_found++;
-    return Answer(respond, std::move(match.refusal));
+    const RefusalReason reason = RouteRefusalReason(match.refusal);
+    const char* error = RouteRefusalError(match.refusal);
+    return Refuse(in, respond, reason, std::move(match.refusal), error);
   }
   if (in.body_too_large) {
-    counters_.too_large++;
-    return Answer(respond, JsonOut(413, ErrorEnvelope("Error", "request body too large")));
+    return Refuse(in, respond, RefusalReason::kBodyTooLarge,
+                  JsonOut(413, ErrorEnvelope("Error", "request body too large")), "request body too large");
   }
   auto uuid = NormalizeUUID(uuid_text);
   if (!uuid) {
-    counters_.errors++;
-    return Answer(respond, JsonOut(400, ErrorEnvelope("Error", "invalid channel uuid: " + uuid_text)));
+    return Refuse(in, respond, RefusalReason::kInvalidUuid,
+                  JsonOut(400, ErrorEnvelope("Error", "invalid channel uuid: " + uuid_text)), "invalid channel uuid");
   }
   auto channel = channels_.Get(handler->Code(), *uuid);
   if (!channel.ok()) {
@@ -294,8 +339,11 @@ void Receiver::ChannelRequest(const HttpIn& in, const std::string& type, const s
       Log::Warn("channel lookup failed", {{"channel", *uuid}, {"error", channel.status().message()}});
       return Answer(respond, JsonOut(503, ErrorEnvelope("Error", "store unavailable, try again")));
     }
-    counters_.errors++;
-    return Answer(respond, JsonOut(400, ErrorEnvelope("Error", channel.status().message())));
+    // NotFound "channel not found" or InvalidArgument "channel type wrong".
+    const RefusalReason reason =
+        channel.status().IsNotFound() ? RefusalReason::kUnknownChannel : RefusalReason::kWrongType;
+    return Refuse(in, respond, reason, JsonOut(400, ErrorEnvelope("Error", channel.status().message())),
+                  channel.status().message(), *uuid);
   }
   const Route route = *match.route;
   if (!handler->ReceiveMayCallOut()) return Receive(in, *handler, route, **channel, started, respond);
@@ -370,11 +418,16 @@ void Receiver::Receive(const HttpIn& in, const ChannelHandler& handler, const Ro
 
   if (!result.error.empty()) {
     HttpOut out = ErrorOut(result);
-    (result.unauthorized ? counters_.unauthorized : result.temporary ? counters_.unavailable : counters_.errors)++;
-    Log::Info(result.unauthorized ? "unauthorized request" : "bad request",
-              {{"channel", channel.uuid}, {"type", handler.Code()}, {"error", result.error}});
     WriteLogsOnly(channel.uuid, std::move(result.extra_logs), logs.Make(out, "Channel Error", result.error, clock_.Now()));
-    return Answer(respond, std::move(out));
+    if (result.temporary) {
+      // Not refused: the provider sends it again and it may pass then.
+      counters_.unavailable++;
+      Log::Warn("request not taken, may pass later",
+                {{"channel", channel.uuid}, {"type", handler.Code()}, {"error", Redact(result.error, logs.secrets)}});
+      return Answer(respond, std::move(out));
+    }
+    return Refuse(in, respond, result.unauthorized ? RefusalReason::kUnauthorized : RefusalReason::kBadRequest,
+                  std::move(out), Redact(result.error, logs.secrets), channel.uuid);
   }
   if (!result.ignored.empty()) {
     HttpOut out;
@@ -399,6 +452,8 @@ void Receiver::Receive(const HttpIn& in, const ChannelHandler& handler, const Ro
   Intake intake = Accept(result, channel, logs, pending->planned);
   pending->result = std::move(result);
   pending->channel_uuid = channel.uuid;
+  pending->uri = in.uri;
+  pending->remote = in.remote_address;
   // The writer thread only hands the outcome over; the answer is built on
   // the server's thread for this connection.
   writer_.WriteAsync(std::move(intake), [this, pending, respond](const IntakeWrite& written) {
@@ -413,7 +468,9 @@ HttpOut Receiver::Finish(PendingAnswer& pending, const IntakeWrite& written) {
       counters_.unavailable++;
       return JsonOut(503, ErrorEnvelope("Error", "store and spool unavailable, try again"));
     }
-    counters_.errors++;
+    // The store refused the data (a msg it cannot take).
+    NoteRefusal(pending.uri, pending.remote, RefusalReason::kBadRequest, 400, written.error.message(),
+                pending.channel_uuid);
     return JsonOut(400, ErrorEnvelope("Error", written.error.message()));
   }
   if (result.answer_from_store) {
@@ -457,6 +514,7 @@ struct Receiver::AppShare {
 
 struct Receiver::AppPending {
   std::string type;  // the channel type code
+  std::string uri, remote;  // for the refusal log
   std::vector<AppShare> shares;
   std::vector<std::string> skipped;
   std::atomic<size_t> writing{0};
@@ -467,18 +525,17 @@ void Receiver::AppRequest(const HttpIn& in, const std::string& type, const std::
   const auto started = std::chrono::steady_clock::now();
   const ChannelHandler* handler = handlers_.Find(type);
   auto routes = handler ? app_routes_.find(handler) : app_routes_.end();
-  if (routes == app_routes_.end() || Lower(type) != type) {
-    counters_.not_found++;
-    return Answer(respond, NotFoundOut(in));
-  }
+  if (routes == app_routes_.end() || Lower(type) != type)
+    return Refuse(in, respond, RefusalReason::kNotFound, NotFoundOut(in), "no such route");
   RouteMatch match = MatchRoute(routes->second, in, action);
   if (!match.route) {
-    counters_.not_found++;
-    return Answer(respond, std::move(match.refusal));
+    const RefusalReason reason = RouteRefusalReason(match.refusal);
+    const char* error = RouteRefusalError(match.refusal);
+    return Refuse(in, respond, reason, std::move(match.refusal), error);
   }
   if (in.body_too_large) {
-    counters_.too_large++;
-    return Answer(respond, JsonOut(413, ErrorEnvelope("Error", "request body too large")));
+    return Refuse(in, respond, RefusalReason::kBodyTooLarge,
+                  JsonOut(413, ErrorEnvelope("Error", "request body too large")), "request body too large");
   }
   const Route route = *match.route;
   if (!handler->ReceiveMayCallOut()) return ReceiveApp(in, *handler, route, started, respond);
@@ -516,7 +573,7 @@ void Receiver::ReceiveApp(const HttpIn& in, const ChannelHandler& handler, const
       Log::Warn("channel lookup failed", {{"type", handler.Code()}, {"error", status.message()}});
       return JsonOut(503, ErrorEnvelope("Error", "store unavailable, try again"));
     }
-    counters_.errors++;
+    NoteRefusal(in.uri, in.remote_address, RefusalReason::kBadRequest, 400, status.message());
     return JsonOut(400, ErrorEnvelope("Error", status.message()));
   };
 
@@ -527,9 +584,8 @@ void Receiver::ReceiveApp(const HttpIn& in, const ChannelHandler& handler, const
     for (const auto& c : (*index)->channels) channels.push_back(c.get());
     WebhookResult verified = app.Verify(channels, request);
     if (!verified.error.empty()) {
-      (verified.unauthorized ? counters_.unauthorized : counters_.errors)++;
-      Log::Info("app webhook verification refused", {{"type", handler.Code()}, {"error", verified.error}});
-      return Answer(respond, ErrorOut(verified));
+      return Refuse(in, respond, verified.unauthorized ? RefusalReason::kUnauthorized : RefusalReason::kBadRequest,
+                    ErrorOut(verified), "app webhook verification refused: " + verified.error);
     }
     Log::Info("app webhook verified", {{"type", handler.Code()}});
     return Answer(respond, SuccessOut(verified, {}, ""));
@@ -537,9 +593,8 @@ void Receiver::ReceiveApp(const HttpIn& in, const ChannelHandler& handler, const
 
   AppWebhookSplit split = app.Split(request);
   if (!split.error.empty()) {
-    counters_.errors++;
-    Log::Info("bad request", {{"type", handler.Code()}, {"error", split.error}});
-    return Answer(respond, JsonOut(400, ErrorEnvelope("Error", split.error)));
+    return Refuse(in, respond, RefusalReason::kBadRequest, JsonOut(400, ErrorEnvelope("Error", split.error)),
+                  split.error);
   }
   if (!split.ignored.empty()) {
     counters_.ignored++;
@@ -552,6 +607,8 @@ void Receiver::ReceiveApp(const HttpIn& in, const ChannelHandler& handler, const
 
   auto pending = std::make_shared<AppPending>();
   pending->type = handler.Code();
+  pending->uri = in.uri;
+  pending->remote = in.remote_address;
   pending->skipped = std::move(split.skipped);
   // The signature covers the whole body: each channel the webhook names
   // must find it authentic with its own secret.
@@ -588,10 +645,8 @@ void Receiver::ReceiveApp(const HttpIn& in, const ChannelHandler& handler, const
       WriteLogsOnly(share.channel->uuid, {}, logs.Make(ErrorOut(share.result), "Channel Error", share.result.error,
                                                         clock_.Now()));
     }
-    (refusal->unauthorized ? counters_.unauthorized : counters_.errors)++;
-    Log::Info(refusal->unauthorized ? "unauthorized request" : "bad request",
-              {{"type", handler.Code()}, {"error", refusal->error}});
-    return Answer(respond, ErrorOut(*refusal));
+    return Refuse(in, respond, refusal->unauthorized ? RefusalReason::kUnauthorized : RefusalReason::kBadRequest,
+                  ErrorOut(*refusal), refusal->error);
   }
 
   HandlerContext ctx{http_, clock_, options_.base_url};
@@ -612,7 +667,7 @@ void Receiver::ReceiveApp(const HttpIn& in, const ChannelHandler& handler, const
     }
     if (!share.result.error.empty()) {
       Log::Info(share.result.unauthorized ? "unauthorized request" : "bad request",
-                {{"channel", channel.uuid}, {"type", handler.Code()}, {"error", share.result.error}});
+                {{"channel", channel.uuid}, {"type", handler.Code()}, {"error", Redact(share.result.error, logs.secrets)}});
       WriteLogsOnly(channel.uuid, std::move(share.result.extra_logs),
                     logs.Make(ErrorOut(share.result), "Channel Error", share.result.error, clock_.Now()));
       continue;
@@ -676,7 +731,14 @@ HttpOut Receiver::FinishApp(AppPending& pending) {
   }
 
   const bool any = counts.msgs || counts.statuses || counts.events;
-  (any ? counters_.accepted : taken ? counters_.ignored : counters_.errors)++;
+  if (any) {
+    counters_.accepted++;
+  } else if (taken) {
+    counters_.ignored++;
+  } else {
+    // Every share refused: the whole webhook is.
+    NoteRefusal(pending.uri, pending.remote, RefusalReason::kBadRequest, 400, "every entry refused");
+  }
   if (spooled) counters_.spooled++;
   JsonWriter w;
   w.BeginObject().Field("message", taken ? AcceptedMessage(counts) : "Error").Key("data").BeginArray();

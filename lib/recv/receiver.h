@@ -11,11 +11,13 @@
 // health.
 //
 // Answers: unknown route 404, wrong method 405, body over the limit 413,
-// malformed uuid / unknown channel / wrong type / bad request 400, failed
-// signature 401, store and spool both unavailable or a handler's passing
+// URI over the limit 414, headers over the limit 431, malformed uuid /
+// unknown channel / wrong type / bad request 400, failed signature 401, store and spool both unavailable or a handler's passing
 // failure (a media lookup) 503 (the provider retries). Every 2xx is
 // durable before it is written (IntakeWriter), for every channel an
-// app-level webhook touched.
+// app-level webhook touched. Each of those refusals (4xx) is counted by
+// reason and logged with its path and remote address, rate-limited (see
+// RefusalLog).
 //
 // Thread-safety: Handle() is called concurrently by the HTTP server's
 // event-loop threads and never blocks on the store: the answer follows
@@ -32,6 +34,7 @@
 #include "core/work_queue.h"
 #include "recv/channel_cache.h"
 #include "intake/intake_writer.h"
+#include "recv/refusal_log.h"
 
 namespace courier {
 
@@ -39,6 +42,7 @@ struct ReceiverOptions {
   std::string base_url;          // what providers call, for signatures and logs
   std::string spool_dir;
   int spool_backlog_limit = 10000;
+  RefusalLog::Options refusal_log;
 };
 
 struct ReceiverCounters {
@@ -47,7 +51,7 @@ struct ReceiverCounters {
   std::atomic<int64_t> errors{0};       // 400
   std::atomic<int64_t> unauthorized{0}; // 401
   std::atomic<int64_t> not_found{0};    // 404/405
-  std::atomic<int64_t> too_large{0};    // 413
+  std::atomic<int64_t> too_large{0};    // 413/414/431
   std::atomic<int64_t> unavailable{0};  // 503
   std::atomic<int64_t> spooled{0};      // requests answered from the spool
 };
@@ -60,6 +64,7 @@ class Receiver : public HttpService {
   void Handle(const HttpIn& request, HttpRespond respond) override;
 
   const ReceiverCounters& counters() const { return counters_; }
+  const RefusalLog& refusals() const { return refusals_; }
 
  private:
   // What a webhook's answer needs once its intake is written.
@@ -67,11 +72,19 @@ class Receiver : public HttpService {
     WebhookResult result;
     HttpOut planned;  // the answer if nothing changes at the commit
     std::string channel_uuid;
+    std::string uri, remote;  // for the refusal log
   };
   HttpOut Finish(PendingAnswer& pending, const IntakeWrite& written);
   struct LogBase;
   struct AppShare;
   struct AppPending;
+
+  // Counts and logs a refused request and answers it with `out`.
+  void Refuse(const HttpIn& in, const HttpRespond& respond, RefusalReason reason, HttpOut out,
+              const std::string& error, const std::string& channel_uuid = "");
+  // Counts and logs a refusal whose answer is built elsewhere.
+  void NoteRefusal(const std::string& uri, const std::string& remote, RefusalReason reason, int status,
+                   const std::string& error, const std::string& channel_uuid = "");
 
   HttpOut Index() const;
   HttpOut Health();
@@ -102,6 +115,7 @@ class Receiver : public HttpService {
   Clock& clock_;
   ReceiverOptions options_;
   ReceiverCounters counters_;
+  RefusalLog refusals_;
   WorkQueue calling_out_{16};
 };
 

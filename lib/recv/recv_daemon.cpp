@@ -41,7 +41,10 @@ int RunRecv(const Options& options, StopToken& stop) {
   HttpClientOptions http_options;
   http_options.timeout_seconds = options.http_timeout;
   auto http = NewPocoHttpClient(http_options);
-  ReceiverOptions receiver_options{options.EffectiveBaseUrl(), options.spool_dir, options.spool_backlog_limit};
+  ReceiverOptions receiver_options;
+  receiver_options.base_url = options.EffectiveBaseUrl();
+  receiver_options.spool_dir = options.spool_dir;
+  receiver_options.spool_backlog_limit = options.spool_backlog_limit;
   Receiver receiver(handlers, channels, writer, *http, clock, receiver_options);
 
   HttpServerOptions server_options;
@@ -75,6 +78,15 @@ int RunRecv(const Options& options, StopToken& stop) {
     requests->set("too_large", c.too_large.load());
     requests->set("unavailable", c.unavailable.load());
     o->set("requests", requests);
+    // Every refusal by reason, whether or not its log line was let through.
+    const RefusalLog& refusals = receiver.refusals();
+    auto refused = json::NewObject();
+    for (size_t i = 0; i < kRefusalReasons; ++i) {
+      const auto reason = static_cast<RefusalReason>(i);
+      refused->set(RefusalReasonName(reason), refusals.count(reason));
+    }
+    o->set("refused", refused);
+    o->set("refusals_not_logged", refusals.not_logged());
     o->set("spooled", stats.spooled);
     o->set("committed", stats.committed);
     o->set("batches", stats.batches);
