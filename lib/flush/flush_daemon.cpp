@@ -103,7 +103,7 @@ int RunFlush(const Options& options, StopToken& stop) {
     return store;
   };
 
-  Flusher flusher(open, spool, Env::Default(), FlusherOptionsFromEnvironment());
+  Flusher flusher(open, spool, Env::Default(), FlusherOptions());
   auto recovered = flusher.RecoverClaimed();
   if (!recovered.ok()) {
     Log::Error("cannot recover claimed spool files", {{"spool_dir", options.spool_dir}, {"error", recovered.status().message()}});
@@ -212,7 +212,7 @@ int RunFlushOnce(const Options& options, bool progress) {
   }
   Clock& clock = Clock::System();
   StoreOpener open = [&options, &clock]() { return OpenStore(options.db, clock, kOneOffBusyTimeoutMs); };
-  Flusher flusher(open, spool, Env::Default(), FlusherOptionsFromEnvironment());
+  Flusher flusher(open, spool, Env::Default(), FlusherOptions());
   auto recovered = flusher.RecoverClaimed();
   if (!recovered.ok()) {
     std::cerr << "courier-flush: " << recovered.status().message() << '\n';
@@ -246,7 +246,7 @@ int RunFlushFiles(const Options& options, const std::vector<std::string>& paths)
   StoreOpener open = [&options, &clock]() { return OpenStore(options.db, clock, kOneOffBusyTimeoutMs); };
   // The spool is only used for its Env here: named files are read, replayed
   // and removed where they are.
-  Flusher flusher(open, SpoolDir(options.spool_dir), Env::Default(), FlusherOptionsFromEnvironment());
+  Flusher flusher(open, SpoolDir(options.spool_dir), Env::Default(), FlusherOptions());
   ReplayReport report = flusher.FlushFiles(paths);
 
   for (const auto& f : report.files) {
