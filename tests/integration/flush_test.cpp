@@ -17,6 +17,7 @@
 #include "bus/wake.h"
 #include "core/json.h"
 #include "core/uuid.h"
+#include "count_occurrences.h"
 #include "harness.h"
 #include "http/http_client.h"
 #include "spool/intake_codec.h"
@@ -37,12 +38,6 @@ bool Eventually(F done, std::chrono::milliseconds timeout = std::chrono::seconds
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return done();
-}
-
-size_t CountOccurrences(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
-  return n;
 }
 
 class FlushTest : public ::testing::Test {
