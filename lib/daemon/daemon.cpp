@@ -105,7 +105,7 @@ std::string Daemon::AnswerStatus() {
 Status Daemon::Start() {
   Status s = PrepareSpool(options_.spool_dir);
   if (!s.ok()) return s;
-  TryStoreAtStart(open_store_, options_.db);
+  TryStoreAtStart(open_store_, options_.db, /*spools=*/!spec_.events.empty());
 
   if (!spec_.events.empty()) {
     s = events_.Bind(EndpointFor(options_.run_dir, spec_.events));

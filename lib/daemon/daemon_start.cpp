@@ -28,9 +28,11 @@ StoreOpener MigratingStoreOpener(std::string db, Clock& clock, int busy_timeout_
   };
 }
 
-void TryStoreAtStart(const StoreOpener& open, const std::string& db) {
+void TryStoreAtStart(const StoreOpener& open, const std::string& db, bool spools) {
   auto store = open();
-  if (!store.ok()) Log::Warn("store unavailable at start", {{"db", db}, {"error", store.status().message()}});
+  if (store.ok()) return;
+  Log::Warn(spools ? "store unavailable at start, spooling until it is" : "store unavailable at start",
+            {{"db", db}, {"error", store.status().message()}});
 }
 
 }  // namespace courier

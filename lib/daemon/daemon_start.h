@@ -23,7 +23,8 @@ Status PrepareSpool(const std::string& spool_dir);
 StoreOpener MigratingStoreOpener(std::string db, Clock& clock, int busy_timeout_ms);
 
 // Opens one connection through `open`, so the store is migrated at start
-// when it is reachable, and an operator reads at start that it is not.
-void TryStoreAtStart(const StoreOpener& open, const std::string& db);
+// when it is reachable, and an operator reads at start that it is not
+// (and, for a daemon that `spools`, that it spools meanwhile).
+void TryStoreAtStart(const StoreOpener& open, const std::string& db, bool spools);
 
 }  // namespace courier

@@ -12,7 +12,6 @@
 #include "bus/endpoints.h"
 #include "core/json.h"
 #include "core/log.h"
-#include "daemon/daemon_start.h"
 #include "daemon/store_outage.h"
 #include "flush/flusher.h"
 #include "spool/spool.h"
@@ -28,6 +27,12 @@ constexpr auto kMaxOutageWait = std::chrono::seconds(30);
 // A one-off run waits for another process's lock as long as courier-ctl
 // does; the daemon (its spec) retries soon anyway.
 constexpr int kOneOffBusyTimeoutMs = 5000;
+
+// The one-off runs' store: unlike the daemon's, never migrated here
+// (courier-flush(8): a store never initialised is unavailable, 75).
+StoreOpener OneOffStoreOpener(const Options& options) {
+  return [db = options.db]() { return OpenStore(db, Clock::System(), kOneOffBusyTimeoutMs); };
+}
 
 int64_t CountFiles(const std::string& dir, bool skip_reasons) {
   auto names = Env::Default().ListDir(dir);
@@ -146,7 +151,7 @@ Status RunFlushOnce(const Options& options, bool progress) {
     std::cerr << "courier-flush: " << s.message() << '\n';
     return Status::IOError(s.message());
   }
-  Flusher flusher(MigratingStoreOpener(options.db, Clock::System(), kOneOffBusyTimeoutMs), spool);
+  Flusher flusher(OneOffStoreOpener(options), spool);
   auto recovered = flusher.RecoverClaimed();
   if (!recovered.ok()) {
     std::cerr << "courier-flush: " << recovered.status().message() << '\n';
@@ -179,8 +184,7 @@ Status RunFlushOnce(const Options& options, bool progress) {
 Status RunFlushFiles(const Options& options, const std::vector<std::string>& paths) {
   // The spool is only used for its Env here: named files are read, replayed
   // and removed where they are.
-  Flusher flusher(MigratingStoreOpener(options.db, Clock::System(), kOneOffBusyTimeoutMs),
-                  SpoolDir(options.spool_dir));
+  Flusher flusher(OneOffStoreOpener(options), SpoolDir(options.spool_dir));
   ReplayReport report = flusher.FlushFiles(paths);
 
   for (const auto& f : report.files) {
