@@ -1,21 +1,38 @@
 #include "daemon/daemon_start.h"
 
+#include <atomic>
+#include <memory>
+
 #include "core/log.h"
 #include "spool/spool.h"
-#include "store/store.h"
 
 namespace courier {
 
-Status PrepareSpoolAndStore(const Options& options, Clock& clock) {
-  Status s = SpoolDir(options.spool_dir).Ensure();
-  if (!s.ok()) {
-    Log::Error("cannot create spool", {{"spool_dir", options.spool_dir}, {"error", s.message()}});
-    return s;
-  }
-  auto store = OpenStore(options.db, clock);
-  Status m = store.ok() ? store.value()->Migrate() : store.status();
-  if (!m.ok()) Log::Warn("store unavailable at start, spooling until it is", {{"db", options.db}, {"error", m.message()}});
-  return Status::OK();
+Status PrepareSpool(const std::string& spool_dir) {
+  Status s = SpoolDir(spool_dir).Ensure();
+  if (!s.ok()) Log::Error("cannot create spool", {{"spool_dir", spool_dir}, {"error", s.message()}});
+  return s;
+}
+
+StoreOpener MigratingStoreOpener(std::string db, Clock& clock, int busy_timeout_ms) {
+  // Two threads may both migrate at first; Migrate is idempotent and one
+  // transaction, so the second finds the work done.
+  auto migrated = std::make_shared<std::atomic<bool>>(false);
+  return [db = std::move(db), &clock, busy_timeout_ms, migrated]() -> Result<std::unique_ptr<Store>> {
+    auto store = OpenStore(db, clock, busy_timeout_ms);
+    if (!store.ok() || migrated->load()) return store;
+    Status m = store.value()->Migrate();
+    if (!m.ok()) return m;
+    migrated->store(true);
+    return store;
+  };
+}
+
+void TryStoreAtStart(const StoreOpener& open, const std::string& db, bool spools) {
+  auto store = open();
+  if (store.ok()) return;
+  Log::Warn(spools ? "store unavailable at start, spooling until it is" : "store unavailable at start",
+            {{"db", db}, {"error", store.status().message()}});
 }
 
 }  // namespace courier

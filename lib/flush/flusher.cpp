@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <future>
 
-#include <cstdlib>
-#include <cstring>
 #include <set>
 
 #include "core/log.h"
@@ -40,14 +38,6 @@ Result<Intake> DecodeNamedFile(const std::string& contents) {
 
 }  // namespace
 
-FlusherOptions FlusherOptionsFromEnvironment() {
-  FlusherOptions options;
-  // TEST ONLY: see FlusherOptions::crash_after_commit.
-  const char* crash = std::getenv("COURIER_TEST_CRASH_AFTER_COMMIT");
-  options.crash_after_commit = crash != nullptr && std::strcmp(crash, "1") == 0;
-  return options;
-}
-
 int64_t ReplayReport::Count(FileReplay::Result r) const {
   int64_t n = 0;
   for (const auto& f : files) n += f.result == r ? 1 : 0;
@@ -67,15 +57,6 @@ Status Flusher::EnsureStore() {
   if (!opened.ok()) return opened.status();
   store_ = std::move(opened.value());
   return Status::OK();
-}
-
-void Flusher::MaybeCrashAfterCommit() {
-  // TEST ONLY: simulates kill -9 between the commit and the unlinks, so
-  // the integration test can check that the files left in cur/ are
-  // recovered and replayed as no-ops.
-  if (!options_.crash_after_commit) return;
-  Log::Error("COURIER_TEST_CRASH_AFTER_COMMIT set: aborting after commit, before unlink (test only)");
-  std::abort();
 }
 
 void Flusher::RejectFile(const std::string& name, const std::string& reason, FlushReport& report) const {
@@ -165,7 +146,6 @@ bool Flusher::Commit(std::vector<Claimed>& batch, FlushReport& report, std::vect
     batch.clear();
     return true;
   }
-  MaybeCrashAfterCommit();
   if (settle_later) {
     settle_later->clear();
     for (auto& outcome : *written) settle_later->push_back(outcome.status);

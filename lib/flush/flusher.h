@@ -23,7 +23,10 @@
 // commit in 3 and before the unlink in 4 replays committed files once
 // more, which the store turns into no-ops (msg uuids and external ids are
 // checked: WriteIntakes is idempotent). So a file is deleted only after its
-// data is durable, and its data is never stored twice.
+// data is durable, and its data is never stored twice. The second crash is
+// tested as a real process death at the first unlink after a commit:
+// injected through the Env in the unit test, and at unlink(2) under the
+// real courier-flush in the integration test.
 //
 // Order ("msgs before the statuses that may refer to them"): files are
 // replayed oldest first across every writer (names are zero-padded
@@ -66,16 +69,7 @@ namespace courier {
 struct FlusherOptions {
   // Most files claimed and committed in one transaction.
   size_t batch_size = 256;
-  // TEST ONLY (issue 5, fault test 4: "kill -9 between commit and
-  // unlink"): abort() right after the first successful commit and before
-  // any Done(), leaving the committed files in cur/. Set from the
-  // environment variable COURIER_TEST_CRASH_AFTER_COMMIT=1 by
-  // FlusherOptionsFromEnvironment(); never set it in production.
-  bool crash_after_commit = false;
 };
-
-// Default options plus the test-only switches read from the environment.
-FlusherOptions FlusherOptionsFromEnvironment();
 
 // What one pass over spool/new/ did.
 struct FlushReport {
@@ -169,7 +163,6 @@ class Flusher {
   Status RemoveDone(const std::vector<std::string>& names) const;
   void RejectFile(const std::string& name, const std::string& reason, FlushReport& report) const;
   void Unclaim(const std::string& name, FlushReport& report) const;
-  void MaybeCrashAfterCommit();
 
   StoreOpener open_;
   SpoolDir spool_;

@@ -1,12 +1,20 @@
 #pragma once
-// courier-send's main loop: store, handlers, HTTP client, sender pool,
-// status writer (with spool fallback), events and control socket.
+// courier-send on the daemon skeleton (daemon/daemon.h): its handlers,
+// HTTP client and Sender, and the sender's counters in its status. What
+// every daemon has (spool, store, writer, events, wakes, control socket,
+// signals) is the skeleton's.
 #include "config/options.h"
 #include "daemon/daemon.h"
 
 namespace courier {
 
-// Returns 0 after a clean stop (in-flight sends finished and written).
-int RunSend(const Options& options, StopToken& stop);
+// The command line and what the skeleton sets up for courier-send; its
+// grace is send_grace plus 5 s (RunSend), so in-flight sends can finish.
+extern const DaemonSpec kSendDaemon;
+
+// Runs until stopped. OK after a clean stop (in-flight sends finished and
+// their statuses written, unstarted claims released); IOError (74) when
+// the spool cannot be created.
+Status RunSend(const Options& options);
 
 }  // namespace courier

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "daemon/store_outage.h"
 #include "handlers/common.h"
 
 namespace courier {
@@ -95,23 +96,16 @@ std::map<int64_t, int> Sender::ChannelCaps(Micros now, bool* tps_limited) {
 }
 
 Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
-  std::unique_ptr<Store> store;
-  bool outage_logged = false;
+  // Outages are short and sends wait: the foreman tries again every
+  // second rather than backing off.
+  StoreConnection connection(open_, StoreOutage(options_.db, std::chrono::seconds(1), std::chrono::seconds(1)));
   bool recovered = false;
   Micros last_recovery = 0;
   for (int i = 0; i < options_.max_workers; ++i) threads_.emplace_back([this] { Work(); });
 
   while (!stop.stop_requested()) {
-    if (!store) {
-      auto opened = open_();
-      if (!opened.ok()) {
-        if (!outage_logged) Log::Warn("store unavailable", {{"error", opened.status().message()}});
-        outage_logged = true;
-        stop.WaitFor(std::chrono::seconds(1));
-        continue;
-      }
-      store = std::move(opened.value());
-    }
+    Store* store = connection.Get(stop);
+    if (store == nullptr) continue;
     // Before the first claim, and now and then after: attempts a dead
     // sender left open are not resent; an operator decides (courier-ctl
     // retry / fail).
@@ -119,10 +113,7 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
     if (!recovered || now - last_recovery > kRecoveryInterval) {
       Status r = RecoverDeadWorkers(*store);
       if (!r.ok()) {
-        if (!outage_logged) Log::Warn("store unavailable", {{"error", r.message()}});
-        outage_logged = true;
-        store.reset();
-        stop.WaitFor(std::chrono::seconds(1));
+        connection.Failed(r, stop);
         continue;
       }
       recovered = true;
@@ -150,50 +141,16 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
       // of the sends that just finished.
       auto claimed = writer_.Claim(req);
       if (!claimed.ok()) {
-        if (!outage_logged) Log::Warn("store unavailable", {{"error", claimed.status().message()}});
-        outage_logged = true;
-        store.reset();
-        stop.WaitFor(std::chrono::seconds(1));
+        connection.Failed(claimed.status(), stop);
         continue;
       }
-      if (outage_logged) {
-        Log::Info("store available again");
-        outage_logged = false;
+      connection.Worked();
+      if (stop.stop_requested()) {
+        // Stopped while claiming: nothing new is started after a stop.
+        Release(*claimed);
+        break;
       }
-      for (auto& msg : *claimed) {
-        bool known;
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          known = channels_.count(msg.channel_id) > 0;
-        }
-        if (!known) (void)RefreshChannels(*store);
-        // A stopped contact is not sent to: F, and no request is made (the
-        // claim read the contact's opt-out in its own transaction).
-        if (msg.contact_stopped) {
-          StatusUpdate u;
-          u.channel_uuid = msg.channel_uuid;
-          u.msg_id = msg.id;
-          u.status = MsgStatus::kFailed;
-          u.error_reason = "contact stopped";
-          Intake intake;
-          intake.channel_uuid = msg.channel_uuid;
-          intake.statuses.push_back(std::move(u));
-          (void)writer_.Write(std::move(intake));
-          Log::Info("not sent: contact stopped", {{"msg_id", std::to_string(msg.id)}, {"urn", msg.urn}});
-          std::lock_guard<std::mutex> lock(mu_);
-          counters_.failed++;
-          continue;
-        }
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          busy_++;
-          auto& state = channels_[msg.channel_id];
-          state.in_flight++;
-          state.sent_in_second++;
-          work_.push_back(std::move(msg));
-        }
-        work_cv_.notify_one();
-      }
+      for (auto& msg : *claimed) HandOut(*store, std::move(msg));
       full = static_cast<int>(claimed->size()) == free;
     }
     if (full) continue;  // there may be more waiting right now
@@ -204,9 +161,9 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
     }
     // Idle: a wake (courier-ctl send) or the one-second poll, whichever
     // comes first; a TPS-capped channel is looked at again next second.
-    const int slices = tps_limited ? 1 : 4;
-    for (int i = 0; i < slices && !stop.stop_requested(); ++i)
-      if (wake.Wait(tps_limited ? static_cast<int>(1000 - (clock_.Now() / 1000) % 1000) : 250)) break;
+    const auto idle = tps_limited ? std::chrono::milliseconds(1000 - (clock_.Now() / 1000) % 1000)
+                                  : std::chrono::milliseconds(1000);
+    WaitForWork(wake, stop, idle);
   }
 
   {
@@ -217,8 +174,50 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
-  ReleaseUnstarted();
+  // Handed out but not picked up by a sender thread before the stop.
+  std::vector<Msg> unstarted;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    unstarted.assign(std::make_move_iterator(work_.begin()), std::make_move_iterator(work_.end()));
+    work_.clear();
+  }
+  Release(unstarted);
   return Status::OK();
+}
+
+void Sender::HandOut(Store& store, Msg msg) {
+  bool known;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    known = channels_.count(msg.channel_id) > 0;
+  }
+  if (!known) (void)RefreshChannels(store);
+  // A stopped contact is not sent to: F, and no request is made (the
+  // claim read the contact's opt-out in its own transaction).
+  if (msg.contact_stopped) {
+    StatusUpdate u;
+    u.channel_uuid = msg.channel_uuid;
+    u.msg_id = msg.id;
+    u.status = MsgStatus::kFailed;
+    u.error_reason = "contact stopped";
+    Intake intake;
+    intake.channel_uuid = msg.channel_uuid;
+    intake.statuses.push_back(std::move(u));
+    (void)writer_.Write(std::move(intake));
+    Log::Info("not sent: contact stopped", {{"msg_id", std::to_string(msg.id)}, {"urn", msg.urn}});
+    std::lock_guard<std::mutex> lock(mu_);
+    counters_.failed++;
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    busy_++;
+    auto& state = channels_[msg.channel_id];
+    state.in_flight++;
+    state.sent_in_second++;
+    work_.push_back(std::move(msg));
+  }
+  work_cv_.notify_one();
 }
 
 Status Sender::RecoverDeadWorkers(Store& store) {
@@ -237,16 +236,11 @@ Status Sender::RecoverDeadWorkers(Store& store) {
   return Status::OK();
 }
 
-void Sender::ReleaseUnstarted() {
-  std::deque<Msg> left;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    left.swap(work_);
-  }
-  if (left.empty()) return;
+void Sender::Release(const std::vector<Msg>& msgs) {
+  if (msgs.empty()) return;
   // Claimed but never handed to a provider: back to the queue, no error.
   Intake intake;
-  for (const auto& msg : left) {
+  for (const auto& msg : msgs) {
     StatusUpdate u;
     u.channel_uuid = msg.channel_uuid;
     u.msg_id = msg.id;
@@ -256,7 +250,7 @@ void Sender::ReleaseUnstarted() {
     intake.statuses.push_back(std::move(u));
   }
   auto w = writer_.Write(std::move(intake));
-  Log::Info("released unstarted msgs", {{"count", std::to_string(left.size())},
+  Log::Info("released unstarted msgs", {{"count", std::to_string(msgs.size())},
                                         {"written", w.kind == IntakeWrite::kFailed ? "no" : "yes"}});
 }
 

@@ -30,7 +30,7 @@
 
 #include "bus/bus.h"
 #include "core/clock.h"
-#include "daemon/daemon.h"
+#include "daemon/stop_token.h"
 #include "handlers/registry.h"
 #include "http/http_client.h"
 #include "intake/intake_writer.h"
@@ -44,6 +44,7 @@ struct SenderOptions {
   int max_retries = 3;
   int retry_backoff_s = 60;
   std::string base_url;  // where providers reach courier-recv (callbacks)
+  std::string db;        // names the store in the log lines of an outage
 };
 
 struct SenderSnapshot {
@@ -62,8 +63,10 @@ class Sender {
   ~Sender();
 
   // Claims and sends until `stop`; then claims nothing more, lets sends in
-  // progress finish, releases msgs claimed but not started, and returns.
-  // Fails only when the store cannot be opened at all at start.
+  // progress finish, releases msgs claimed but not started (a claim that
+  // ends after the stop starts nothing: all of it is released), and
+  // returns OK. While the store cannot be reached it logs the outage once
+  // and tries again every second.
   Status Run(StopToken& stop, WakeReceiver& wake);
 
   SenderSnapshot Snapshot() const;
@@ -81,7 +84,12 @@ class Sender {
   void SendOne(const Msg& msg);
   Status RefreshChannels(Store& store);
   std::map<int64_t, int> ChannelCaps(Micros now, bool* tps_limited);
-  void ReleaseUnstarted();
+  // Gives a claimed msg to the sender threads, or, for a stopped
+  // contact, fails it without a request.
+  void HandOut(Store& store, Msg msg);
+  // Puts claimed msgs that no provider was called for back in the queue
+  // (Q, due now, no error counted).
+  void Release(const std::vector<Msg>& msgs);
   // Marks interrupted the open attempts of senders on this host that are
   // no longer running (this process's predecessors after a crash, or a
   // sibling that died). Attempts of live processes are left alone.

@@ -1,9 +1,13 @@
 // Flusher against a real SQLite file and a real spool, with faults
 // injected in the store (WriteIntakes failing on a chosen call) and in the
-// filesystem (a claim lost to another flusher, an unreadable file).
+// filesystem (a claim lost to another flusher, an unreadable file, a kill
+// between commit and unlink).
 #include <gtest/gtest.h>
 
 #include "pass_through_env.h"
+
+#include <signal.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -42,7 +46,7 @@ class FlakyStore : public SqliteStore {
   Faults& faults_;
 };
 
-// The real Env, with a hook on renames and reads.
+// The real Env, with hooks on renames, reads and removals.
 class HookEnv : public courier::testing::PassThroughEnv {
  public:
   std::function<void(const std::string& from, const std::string& to)> before_rename;
@@ -58,7 +62,9 @@ class HookEnv : public courier::testing::PassThroughEnv {
     return Env::Default().Rename(a, b);
   }
   std::set<std::string> unremovable;  // file names whose unlink fails with EIO
+  std::function<void(const std::string& path)> before_remove;
   Status Remove(const std::string& p) override {
+    if (before_remove) before_remove(p);
     if (unremovable.count(std::filesystem::path(p).filename().string()))
       return Status::IOError("injected: unlink " + p + ": Input/output error");
     return Env::Default().Remove(p);
@@ -293,6 +299,32 @@ TEST_F(FlusherTest, FilesThatCannotBeRemovedStayInCurAndReplayAsNoOps) {
   EXPECT_TRUE(again->spool_error.ok());
   EXPECT_EQ(Texts().size(), 300u);  // nothing twice
   EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+}
+
+TEST_F(FlusherTest, KilledBetweenCommitAndUnlinkReplaysAsNoOps) {
+  for (int i = 0; i < 3; ++i) Spool("m" + std::to_string(i));
+  // kill -9, through the Env, at the first unlink in cur/: after the
+  // batch's commit, before any of its files is removed. The flusher runs
+  // in a child process (a death test), so the kill is real: its store
+  // connection and threads die mid-pass.
+  env_.before_remove = [](const std::string& path) {
+    if (path.find("/spool/cur/") != std::string::npos) ::kill(::getpid(), SIGKILL);
+  };
+  EXPECT_EXIT((void)MakeFlusher().FlushOnce(), ::testing::KilledBySignal(SIGKILL), "");
+  env_.before_remove = nullptr;
+  EXPECT_EQ(Count("new"), 0u);
+  EXPECT_EQ(Count("cur"), 3u);     // claimed, committed, not removed
+  EXPECT_EQ(Texts().size(), 3u);   // the commit survived its process
+
+  Flusher restarted = MakeFlusher();
+  auto recovered = restarted.RecoverClaimed();
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ(*recovered, 3);
+  auto r = restarted.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 3);
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"m0", "m1", "m2"}));  // nothing twice
 }
 
 TEST_F(FlusherTest, StopBetweenBatches) {
