@@ -8,7 +8,7 @@ namespace courier {
 const std::vector<ChannelTypeInfo>& ChannelTypes() {
   static const std::vector<ChannelTypeInfo> types = {
       {"EX", "External", {"tel"}, "send_url, send_method, send_body, content_type"},
-      {"KN", "Kannel", {"tel"}, "send_url, username, password, encoding, verify_ssl"},
+      {"KN", "Kannel", {"tel"}, "send_url, username, password, max_messages, dlr_mask, encoding, use_national, verify_ssl"},
       {"TG", "Telegram", {"telegram"}, "auth_token"},
       {"TW", "Twilio", {"tel"}, "account_sid, auth_token"},
       {"T", "Twilio", {"tel"}, "account_sid, auth_token"},
@@ -26,11 +26,11 @@ const std::vector<ChannelTypeInfo>& ChannelTypes() {
       {"PL", "Plivo", {"tel"}, "auth_id, auth_token (or PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN)"},
       {"CT", "Clickatell", {"tel"}, "api_key, api (\"platform\" for an SMS Platform HTTP key)"},
       {"SC", "SMS Central", {"tel"}, "username, password"},
-      {"IB", "Infobip", {"tel"}, "username, password"},
+      {"IB", "Infobip", {"tel"}, "api_key (or username, password), base_url, mms"},
       {"JS", "Jasmin", {"tel"}, "send_url, username, password"},
       {"ZVW", "Zenvia WhatsApp", {"whatsapp"}, "api_key"},
       {"ZVS", "Zenvia SMS", {"tel"}, "api_key"},
-      {"SL", "Slack", {"slack"}, "bot_token, signing_secret"},
+      {"SL", "Slack", {"slack"}, "bot_token, signing_secret, user_token (to make shared files public)"},
       {"FCM", "Firebase Cloud Messaging", {"fcm"}, "FCM_CREDENTIALS_JSON (service account), FCM_PROJECT_ID (else the credentials'), FCM_TITLE, FCM_NOTIFICATION, max_length"},
       {"D3C", "360Dialog", {"whatsapp"}, "api_key (or auth_token), base_url"},
       {"VP", "Viber", {"viber"}, "auth_token, sender_name (else channel name)"},
