@@ -1,6 +1,6 @@
 #include "core/channel.h"
 
-#include <cctype>
+#include "util/text.h"
 
 namespace courier {
 
@@ -25,9 +25,7 @@ std::vector<std::string> Channel::SecretValues() const {
 // secrets by name; a credential embedded in one is still redacted because
 // its value is also listed under its own key.
 bool IsSecretConfigKey(const std::string& key) {
-  std::string lower;
-  lower.reserve(key.size());
-  for (char c : key) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  const std::string lower = ToLower(key);
   if (lower == config_keys::kSendUrl || lower == config_keys::kBaseUrl) return false;
   for (const char* word : {"token", "password", "secret", "key", "credential"}) {
     if (lower.find(word) != std::string::npos) return true;

@@ -1,5 +1,4 @@
 // courier-ctl channel and contact commands.
-#include <algorithm>
 #include <cctype>
 #include <iostream>
 
@@ -10,15 +9,10 @@
 #include "ctl/table.h"
 #include "handlers/channel_types.h"
 #include "handlers/registry.h"
+#include "util/text.h"
 
 namespace courier {
 namespace {
-
-std::string JoinList(const std::vector<std::string>& items, const char* sep = ",") {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
-  return out;
-}
 
 // Secrets are shown only as their length, so a `channel show` pasted into
 // a ticket does not leak credentials (invariant 6).
@@ -69,9 +63,7 @@ int Ctl::ChannelAdd(const ChannelAddArgs& args) {
     if (args.country.size() != 2 || !std::isalpha(static_cast<unsigned char>(args.country[0])) ||
         !std::isalpha(static_cast<unsigned char>(args.country[1])))
       return Report(Status::Usage("--country must be a two-letter ISO 3166 code, not '" + args.country + "'"));
-    channel.country = args.country;
-    std::transform(channel.country.begin(), channel.country.end(), channel.country.begin(),
-                   [](unsigned char c) { return std::toupper(c); });
+    channel.country = ToUpper(args.country);
   }
   if (!args.uuid.empty()) {
     auto uuid = NormalizeUUID(args.uuid);
@@ -135,7 +127,7 @@ int Ctl::ChannelShow(const std::string& uuid_text, bool json) {
        << "name:        " << c.name << '\n'
        << "address:     " << c.address << '\n'
        << "country:     " << c.country << '\n'
-       << "schemes:     " << JoinList(c.schemes) << '\n'
+       << "schemes:     " << Join(c.schemes, ",") << '\n'
        << "max_workers: " << (c.max_workers ? std::to_string(c.max_workers) : "default") << '\n'
        << "tps:         " << (c.tps ? std::to_string(c.tps) : "unlimited") << '\n'
        << "created_on:  " << FormatRfc3339(c.created_on) << '\n';
@@ -164,8 +156,7 @@ int Ctl::ChannelTypes(bool json) {
     if (const ChannelHandler* h = registry.Find(code)) {
       for (const auto& r : h->Routes()) routes.push_back(r.method + " " + r.action);
       if (const AppWebhooks* app = h->AppLevel()) {
-        std::string type = code;
-        for (auto& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        const std::string type = ToLower(code);
         for (const auto& r : app->AppRoutes()) routes.push_back(r.method + " /c/" + type + "/" + r.action);
       }
     }
@@ -185,7 +176,7 @@ int Ctl::ChannelTypes(bool json) {
   }
   Table table({"CODE", "NAME", "SCHEMES", "ROUTES", "CONFIG"});
   for (const auto& t : courier::ChannelTypes())
-    table.Add({t.code, t.name, JoinList(t.schemes), JoinList(routes_of(t.code), ", "), t.notes});
+    table.Add({t.code, t.name, Join(t.schemes, ","), Join(routes_of(t.code), ", "), t.notes});
   table.Print(out_);
   return exit_code::kOk;
 }
@@ -212,7 +203,7 @@ int Ctl::ContactList(bool stopped_only, bool json) {
   }
   Table table({"UUID", "NAME", "STOPPED", "URNS"});
   for (const auto& c : *contacts)
-    table.Add({c.uuid, CellText(c.name, 30), c.stopped ? "yes" : "no", JoinList(c.urns, " ")});
+    table.Add({c.uuid, CellText(c.name, 30), c.stopped ? "yes" : "no", Join(c.urns, " ")});
   table.Print(out_);
   return exit_code::kOk;
 }

@@ -101,7 +101,7 @@ SendResult BlackmynaHandler::Send(const Channel& channel, const Msg& msg, Handle
   const std::string address = msg.urn.substr(msg.urn.find(':') + 1);
   std::vector<ChannelLog> logs;
   std::string external_id;
-  const auto parts = handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength));
+  const auto parts = SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength));
   for (size_t i = 0; i < parts.size(); ++i) {
     HttpRequestSpec req;
     req.method = "POST";
@@ -127,7 +127,7 @@ SendResult BlackmynaHandler::Send(const Channel& channel, const Msg& msg, Handle
     logs.push_back(std::move(call.log));
     if (i == 0) external_id = id;
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

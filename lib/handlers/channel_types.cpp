@@ -1,7 +1,6 @@
 #include "handlers/channel_types.h"
 
-#include <algorithm>
-#include <cctype>
+#include "util/text.h"
 
 namespace courier {
 
@@ -40,8 +39,7 @@ const std::vector<ChannelTypeInfo>& ChannelTypes() {
 }
 
 const ChannelTypeInfo* FindChannelType(const std::string& code) {
-  std::string upper = code;
-  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  const std::string upper = ToUpper(code);
   for (const auto& t : ChannelTypes())
     if (t.code == upper) return &t;
   return nullptr;

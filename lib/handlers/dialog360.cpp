@@ -79,7 +79,7 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
   const std::string key = ApiKey(channel);
   if (key.empty()) {
     const std::string error = "no api_key set for D3C channel";
-    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+    return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
   }
   const std::string recipient = msg.urn.substr(msg.urn.find(':') + 1);
   // 360Dialog takes the Cloud API message bodies unchanged.
@@ -102,7 +102,7 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
     if (!call.exchange.error.empty()) {
       std::string error = call.log.error;
       logs.push_back(std::move(call.log));
-      return handlers::Errored(error, std::move(logs));
+      return SendResult::Errored(error, std::move(logs));
     }
     auto body = json::ParseObject(call.exchange.body);
     json::ObjectPtr answer = body.ok() ? *body : nullptr;
@@ -144,13 +144,13 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
     const HttpExchange exchange = call.exchange;
     logs.push_back(std::move(call.log));
     if (own_rate_limit) {
-      SendResult r = handlers::Errored(error, std::move(logs));
+      SendResult r = SendResult::Errored(error, std::move(logs));
       r.throttled_for_seconds = exchange.Header("retry-after").empty() ? 60 : handlers::RetryAfterSeconds(exchange);
       return r;
     }
     return meta::GraphFailure(MetaHandler::Kind::kWhatsApp, graph_error, error, std::move(logs), exchange);
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

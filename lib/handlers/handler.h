@@ -107,7 +107,19 @@ struct SendResult {
   bool stop_contact = false;    // the provider says the contact opted out
   std::optional<int> throttled_for_seconds;  // provider throttled us: re-queue without counting an error
   std::vector<ChannelLog> logs;
+
+  // W: the provider took the msg.
+  static SendResult Wired(std::string external_id, std::vector<ChannelLog> logs);
+  // E: retried with backoff.
+  static SendResult Errored(std::string error, std::vector<ChannelLog> logs);
+  // F: never retried.
+  static SendResult Failed(std::string error, std::vector<ChannelLog> logs);
 };
+
+// The log of a send that failed before any request was made (a missing
+// setting, no token for the contact): status 417, the error with the
+// channel's secrets redacted.
+ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& error, Micros now);
 
 // What a handler may use while working.
 struct HandlerContext {

@@ -1,8 +1,5 @@
 #include "handlers/infobip.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "handlers/common.h"
 
 namespace courier {
@@ -45,10 +42,6 @@ constexpr int64_t kGroupRejected = 5;
 // list: permanent, and the contact is stopped.
 bool IsOptOut(const std::string& name) { return name == "REJECTED_DND" || name == "REJECTED_OPTOUT"; }
 
-bool AllDigits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-}
-
 // Infobip dates look like "2016-10-06T09:28:39.220+0000" (offset without
 // a colon); RFC 3339 wants "+00:00".
 std::optional<Micros> ParseDate(std::string date) {
@@ -56,11 +49,6 @@ std::optional<Micros> ParseDate(std::string date) {
   if (n > 5 && (date[n - 5] == '+' || date[n - 5] == '-') && AllDigits(date.substr(n - 4)))
     date.insert(n - 2, ":");
   return ParseRfc3339(date);
-}
-
-std::optional<std::string> Text(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key)) return std::nullopt;
-  return handlers::JsonScalarText(o->get(key));
 }
 
 // An MMS result (Infobip's MO_MMS_2 inbound format) carries its content
@@ -71,12 +59,12 @@ void ReadMmsSegments(const json::ArrayPtr& segments, std::string& text, std::vec
   for (size_t i = 0; i < segments->size(); ++i) {
     json::ObjectPtr segment = segments->getObject(i);
     if (!segment) continue;
-    const std::string type = Text(segment, "contentType").value_or("");
-    const std::string url = Text(segment, "url").value_or("");
+    const std::string type = json::GetText(segment, "contentType").value_or("");
+    const std::string url = json::GetText(segment, "url").value_or("");
     if (!url.empty()) {
-      const std::string mime = type.empty() ? handlers::MimeTypeFromPath(url) : type;
+      const std::string mime = type.empty() ? MimeTypeFromPath(url) : type;
       attachments.push_back(mime.empty() ? url : mime + ":" + url);
-    } else if (auto value = Text(segment, "value")) {
+    } else if (auto value = json::GetText(segment, "value")) {
       if (!value->empty()) text += (text.empty() ? "" : "\n") + *value;
     }
   }
@@ -86,7 +74,7 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
   auto body = handlers::ParseJsonBody(request);
   if (!body.ok()) return WebhookResult::Error(body.status().message());
   const json::ObjectPtr& root = *body;
-  if (Text(root, "messageCount").value_or("") == "0") return WebhookResult::Ignored("no messages, ignored");
+  if (json::GetText(root, "messageCount").value_or("") == "0") return WebhookResult::Ignored("no messages, ignored");
   json::ArrayPtr results = root->getArray("results");
   if (!results || results->size() == 0) return WebhookResult::Error("field 'results' required");
 
@@ -97,19 +85,15 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
     json::ArrayPtr segments = result->getArray("message");
     std::vector<std::string> errors;
     auto need = [&](const char* key) {
-      auto v = Text(result, key);
+      auto v = json::GetText(result, key);
       if (!v || (std::string(key) != "text" && v->empty())) errors.push_back(std::string("field '") + key + "' required");
       return v.value_or("");
     };
     const std::string id = need("messageId");
     const std::string from = need("from");
     // An SMS has `text` (possibly empty); an MMS has `message[]` instead.
-    std::string text = segments ? Text(result, "text").value_or("") : need("text");
-    if (!errors.empty()) {
-      std::string joined;
-      for (const auto& e : errors) joined += (joined.empty() ? "" : "; ") + e;
-      return WebhookResult::Error(joined);
-    }
+    std::string text = segments ? json::GetText(result, "text").value_or("") : need("text");
+    if (!errors.empty()) return WebhookResult::Error(Join(errors, "; "));
     std::vector<std::string> attachments;
     if (segments) ReadMmsSegments(segments, text, attachments);
     auto urn = handlers::TelURN(from, channel);
@@ -117,7 +101,7 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
     Msg msg = handlers::IncomingMsg(channel, *urn, text);
     msg.external_id = id;
     msg.attachments = std::move(attachments);
-    const std::string date = Text(result, "receivedAt").value_or("");
+    const std::string date = json::GetText(result, "receivedAt").value_or("");
     if (!date.empty()) {
       auto received_on = ParseDate(date);
       if (!received_on) return WebhookResult::Error("invalid date format: " + date);
@@ -140,9 +124,9 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
   handlers::Collector c;
   for (size_t i = 0; i < results->size(); ++i) {
     json::ObjectPtr result = results->getObject(i);
-    const std::string id = Text(result, "messageId").value_or("");
+    const std::string id = json::GetText(result, "messageId").value_or("");
     json::ObjectPtr status = result ? result->getObject("status") : nullptr;
-    const std::string group = Text(status, "groupName").value_or("");
+    const std::string group = json::GetText(status, "groupName").value_or("");
     if (id.empty()) return c.Fail("field 'messageId' required");
     if (group.empty()) return c.Fail("field 'status.groupName' required");
     // We sent our msg id as messageId; reports for other ids (parts after
@@ -158,8 +142,8 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
     }
     StatusUpdate update = handlers::StatusForId(channel, std::stoll(id), *mapped);
     if (*mapped == MsgStatus::kFailed) {
-      const std::string name = Text(status, "name").value_or(group);
-      const std::string description = Text(status, "description").value_or("");
+      const std::string name = json::GetText(status, "name").value_or(group);
+      const std::string description = json::GetText(status, "description").value_or("");
       update.error_reason = name + (description.empty() ? "" : ": " + description);
     }
     c.result.statuses.push_back(std::move(update));
@@ -198,8 +182,8 @@ Answer ReadAnswer(const HttpExchange& exchange, const std::string& transport_err
     if (parsed.ok() && exchange.status_code != 429) {
       json::ObjectPtr re = (*parsed)->getObject("requestError");
       json::ObjectPtr se = re ? re->getObject("serviceException") : nullptr;
-      std::string text = Text(se, "text").value_or("");
-      if (text.empty()) text = Text(*parsed, "description").value_or("");
+      std::string text = json::GetText(se, "text").value_or("");
+      if (text.empty()) text = json::GetText(*parsed, "description").value_or("");
       if (!text.empty()) a.error += ": " + text;
     }
     return a;
@@ -214,16 +198,16 @@ Answer ReadAnswer(const HttpExchange& exchange, const std::string& transport_err
     return a;
   }
   const int64_t group = json::GetInt(status, "groupId").value_or(0);
-  const std::string name = Text(status, "name").value_or("");
+  const std::string name = json::GetText(status, "name").value_or("");
   if (group != kGroupPending && group != kGroupDelivered) {
     a.error = "received error status: '" + name + "'";
-    const std::string description = Text(status, "description").value_or("");
+    const std::string description = json::GetText(status, "description").value_or("");
     if (!description.empty()) a.error += " (" + description + ")";
     a.permanent = group == kGroupRejected || group == kGroupUndeliverable;
     a.stopped = IsOptOut(name);
     return a;
   }
-  a.message_id = Text(answer, "messageId").value_or("");
+  a.message_id = json::GetText(answer, "messageId").value_or("");
   if (a.message_id.empty()) {
     a.error = "unable to get messageId from response body";
     a.without_id = true;
@@ -277,7 +261,7 @@ json::ObjectPtr Request(const std::string& sender, json::ArrayPtr destinations, 
 json::ObjectPtr MmsContent(const Msg& msg, size_t max_length) {
   json::ArrayPtr segments = json::NewArray();
   if (!msg.text.empty()) {
-    for (const auto& part : handlers::SplitText(msg.text, max_length)) {
+    for (const auto& part : SplitText(msg.text, max_length)) {
       json::ObjectPtr segment = json::NewObject();
       segment->set("type", "TEXT");
       segment->set("text", part);
@@ -290,7 +274,7 @@ json::ObjectPtr MmsContent(const Msg& msg, size_t max_length) {
       mime.clear();
       url = attachment;
     }
-    if (mime.empty()) mime = handlers::MimeTypeFromPath(url);
+    if (mime.empty()) mime = MimeTypeFromPath(url);
     json::ObjectPtr segment = json::NewObject();
     segment->set("type", "LINK");
     segment->set("contentType", mime.empty() ? "application/octet-stream" : mime);
@@ -346,7 +330,7 @@ SendResult InfobipHandler::Send(const Channel& channel, const Msg& msg, HandlerC
     requests.push_back({kMmsPath, Request(channel.address, Destinations(to, std::to_string(msg.id)),
                                           MmsContent(msg, max_length), Webhooks(notify_url))});
   } else {
-    const auto parts = handlers::SplitText(mms ? msg.text : TextAndAttachments(msg), max_length);
+    const auto parts = SplitText(mms ? msg.text : TextAndAttachments(msg), max_length);
     for (size_t i = 0; i < parts.size(); ++i) {
       json::ObjectPtr content = json::NewObject();
       content->set("text", parts[i]);
@@ -379,7 +363,7 @@ SendResult InfobipHandler::Send(const Channel& channel, const Msg& msg, HandlerC
     if (!answer.error.empty()) {
       if (answer.without_id) return handlers::AcceptedWithoutId(answer.error, std::move(logs));
       if (answer.permanent) {
-        SendResult r = handlers::Failed(answer.error, std::move(logs));
+        SendResult r = SendResult::Failed(answer.error, std::move(logs));
         r.stop_contact = answer.stopped;
         return r;
       }
@@ -389,7 +373,7 @@ SendResult InfobipHandler::Send(const Channel& channel, const Msg& msg, HandlerC
   }
   // Acceptance (PENDING) is W here; the reference wrote S, but the
   // delivery report we asked for brings S/D.
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

@@ -1,7 +1,6 @@
 #include "handlers/registry.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "handlers/africastalking.h"
 #include "handlers/blackmyna.h"
@@ -22,16 +21,12 @@
 #include "handlers/infobip.h"
 #include "handlers/jasmin.h"
 #include "handlers/zenvia.h"
+#include "util/text.h"
 #include "handlers/slack.h"
 #include "handlers/fcm.h"
 
 namespace courier {
 namespace {
-
-std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
-  return s;
-}
 
 std::vector<std::shared_ptr<const ChannelHandler>> AllHandlers() {
   return {
@@ -73,15 +68,15 @@ HandlerRegistry HandlerRegistry::Build(const std::vector<std::string>& include, 
   for (auto& h : AllHandlers()) {
     const std::string code = h->Code();
     bool included = include.empty() ||
-                    std::any_of(include.begin(), include.end(), [&](const std::string& c) { return Upper(c) == code; });
-    bool excluded = std::any_of(exclude.begin(), exclude.end(), [&](const std::string& c) { return Upper(c) == code; });
+                    std::any_of(include.begin(), include.end(), [&](const std::string& c) { return ToUpper(c) == code; });
+    bool excluded = std::any_of(exclude.begin(), exclude.end(), [&](const std::string& c) { return ToUpper(c) == code; });
     if (included && !excluded) r.handlers_.push_back(h);
   }
   return r;
 }
 
 const ChannelHandler* HandlerRegistry::Find(const std::string& code) const {
-  const std::string upper = Upper(code);
+  const std::string upper = ToUpper(code);
   for (const auto& h : handlers_)
     if (h->Code() == upper) return h.get();
   return nullptr;

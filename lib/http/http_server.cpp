@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "util/text.h"
 
 namespace courier {
 namespace {
@@ -36,12 +37,6 @@ HttpOut InternalError() {
   HttpOut out;
   out.status = 500;
   out.body = kInternalError;
-  return out;
-}
-
-std::string Lower(const char* s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -171,7 +166,7 @@ MHD_Result HttpServer::Impl::OnRequest(void* cls, MHD_Connection* connection, co
     MHD_get_connection_values(
         connection, MHD_HEADER_KIND,
         [](void* headers, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
-          (*static_cast<std::map<std::string, std::string>*>(headers))[Lower(key)] = value != nullptr ? value : "";
+          (*static_cast<std::map<std::string, std::string>*>(headers))[ToLower(key)] = value != nullptr ? value : "";
           return MHD_YES;
         },
         &r.in.headers);

@@ -41,7 +41,7 @@ std::string Signature(const std::string& code, const std::string& action, Params
   std::string data = std::string(kTestBaseUrl) + "/c/" + code + "/" + kTestChannelUUID + "/" + action + "/";
   std::sort(params.begin(), params.end());
   for (const auto& [k, v] : params) data += k + v;
-  return handlers::HmacSha1Base64(token, data);
+  return courier::HmacSha1Base64(token, data);
 }
 
 // A case whose body is `params`, signed as Twilio would sign it.

@@ -357,7 +357,7 @@ TEST_F(RecvTest, ASlowMediaLookupHoldsUpNoOtherWebhook) {
     req.url = "http://127.0.0.1:" + std::to_string(port_) + "/c/wac/" + wac + "/receive";
     req.body = body;
     req.headers.push_back({"Content-Type", "application/json"});
-    req.headers.push_back({"X-Hub-Signature-256", "sha256=" + handlers::HmacSha256Hex(secret, body)});
+    req.headers.push_back({"X-Hub-Signature-256", "sha256=" + courier::HmacSha256Hex(secret, body)});
     auto http = NewPocoHttpClient();
     HttpExchange ex = http->Do(req);
     media_answered = true;
