@@ -5,6 +5,7 @@
 namespace courier {
 
 std::string Channel::ConfigOr(const std::string& key, const std::string& fallback) const {
+  if (config_reads) config_reads->insert(key);
   auto it = config.find(key);
   if (it == config.end() || it->second.empty()) return fallback;
   return it->second;

@@ -1,13 +1,14 @@
 // courier-ctl channel and contact commands.
+#include <algorithm>
 #include <cctype>
 #include <iostream>
+#include <set>
 
 #include "core/json.h"
 #include "core/urn.h"
 #include "core/uuid.h"
 #include "ctl/ctl.h"
 #include "ctl/table.h"
-#include "handlers/channel_types.h"
 #include "handlers/registry.h"
 #include "util/text.h"
 
@@ -48,10 +49,92 @@ json::ObjectPtr ContactJson(const Contact& c) {
   return o;
 }
 
+// What people see without --wide: fits an 80-column terminal.
+constexpr size_t kTerminalWidth = 80;
+
+// "POST receive", ... as courier-recv serves them for the type under
+// /c/<type>/<uuid>/; then the app-level routes, without a uuid, as full
+// paths ("POST /c/wac/receive").
+std::vector<std::string> RoutesOf(const ChannelHandler& handler) {
+  std::vector<std::string> routes;
+  for (const auto& r : handler.Routes()) routes.push_back(r.method + " " + r.action);
+  if (const AppWebhooks* app = handler.AppLevel())
+    for (const auto& r : app->AppRoutes())
+      routes.push_back(r.method + " /c/" + ToLower(handler.Code()) + "/" + r.action);
+  return routes;
+}
+
+// The routes by action, each with its methods: "GET|POST receive".
+std::vector<std::string> RoutesByAction(const ChannelHandler& handler) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> actions;
+  for (const auto& route : RoutesOf(handler)) {
+    const size_t space = route.find(' ');
+    const std::string method = route.substr(0, space), action = route.substr(space + 1);
+    auto it = std::find_if(actions.begin(), actions.end(), [&](const auto& a) { return a.first == action; });
+    if (it == actions.end()) actions.push_back({action, {method}});
+    else it->second.push_back(method);
+  }
+  std::vector<std::string> out;
+  for (const auto& [action, methods] : actions) out.push_back(Join(methods, "|") + " " + action);
+  return out;
+}
+
+const char* NeedName(ConfigNeed need) {
+  switch (need) {
+    case ConfigNeed::kOptional: return "optional";
+    case ConfigNeed::kToSend: return "send";
+    case ConfigNeed::kToReceive: return "receive";
+  }
+  return "optional";
+}
+
+// "send_url*, username*, password*, encoding, ...": the settings in
+// declaration order, those needed to send marked *, to receive +; one
+// that another may stand in for as "account_sid*|ACCOUNT_SID", the other
+// then not listed again.
+std::string SettingsList(const ChannelTypeInfo& type) {
+  std::set<std::string> alternatives;
+  for (const auto& key : type.config)
+    if (key.needed() && !key.or_key.empty()) alternatives.insert(key.or_key);
+  std::vector<std::string> names;
+  for (const auto& key : type.config) {
+    if (alternatives.count(key.name)) continue;
+    std::string name = key.name;
+    if (key.need == ConfigNeed::kToSend) name += "*";
+    if (key.need == ConfigNeed::kToReceive) name += "+";
+    if (!key.or_key.empty()) name += "|" + key.or_key;
+    names.push_back(name);
+  }
+  return Join(names, ", ");
+}
+
+json::ObjectPtr ChannelTypeJson(const ChannelHandler& handler) {
+  const ChannelTypeInfo& t = handler.Type();
+  auto o = json::NewObject();
+  o->set("code", t.code);
+  o->set("name", t.name);
+  o->set("schemes", json::StringArray(t.schemes));
+  o->set("routes", json::StringArray(RoutesOf(handler)));
+  auto settings = json::NewArray();
+  for (const auto& key : t.config) {
+    auto k = json::NewObject();
+    k->set("name", key.name);
+    k->set("needed", NeedName(key.need));
+    k->set("secret", key.secret);
+    k->set("meaning", key.meaning);
+    json::SetNullableString(k, "default", key.default_value);
+    json::SetNullableString(k, "or", key.or_key);
+    settings->add(k);
+  }
+  o->set("settings", settings);
+  return o;
+}
+
 }  // namespace
 
 int Ctl::ChannelAdd(const ChannelAddArgs& args) {
-  const ChannelTypeInfo* type = FindChannelType(args.type);
+  const HandlerRegistry registry = HandlerRegistry::Build();
+  const ChannelTypeInfo* type = registry.FindType(args.type);
   if (type == nullptr)
     return Report(Status::Usage("unknown channel type '" + args.type + "' (see courier-ctl channel types)"));
   if (args.address.empty()) return Report(Status::Usage("--address is required"));
@@ -76,6 +159,20 @@ int Ctl::ChannelAdd(const ChannelAddArgs& args) {
       return Report(Status::Usage("--config takes KEY=VALUE, not '" + kv + "'"));
     channel.config[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  // A channel that could not send, or whose webhooks would all be
+  // refused, is refused here rather than failing later at every msg.
+  const auto missing = type->MissingKeys(channel.config, true);
+  if (!missing.empty()) {
+    return Report(Status::InvalidArgument(
+        "a " + type->code + " channel needs the setting" + (missing.size() > 1 ? "s " : " ") + Join(missing, ", ") +
+        ": add --config KEY=VALUE for each (courier-ctl channel types lists every type's settings)"));
+  }
+  // A key the type does not read is most likely a misspelt one: said, but
+  // kept, since it does no harm.
+  for (const auto& [key, value] : channel.config)
+    if (type->Key(key) == nullptr)
+      err_ << "courier-ctl: warning: " << type->code << " channels do not read the setting '" << key
+           << "' (see courier-ctl channel types)\n";
   channel.schemes = args.schemes.empty() ? type->schemes : args.schemes;
   for (const auto& s : channel.schemes)
     if (!URN::IsKnownScheme(s)) return Report(Status::Usage("unknown URN scheme '" + s + "'"));
@@ -146,38 +243,24 @@ int Ctl::ChannelRemove(const std::string& uuid_text) {
   return exit_code::kOk;
 }
 
-int Ctl::ChannelTypes(bool json) {
+int Ctl::ChannelTypes(bool json, bool wide) {
   const HandlerRegistry registry = HandlerRegistry::Build();
-  // "POST receive", ... as courier-recv serves them for the type under
-  // /c/<type>/<uuid>/; then the app-level routes, without a uuid, as
-  // full paths ("POST /c/wac/receive").
-  auto routes_of = [&registry](const std::string& code) {
-    std::vector<std::string> routes;
-    if (const ChannelHandler* h = registry.Find(code)) {
-      for (const auto& r : h->Routes()) routes.push_back(r.method + " " + r.action);
-      if (const AppWebhooks* app = h->AppLevel()) {
-        const std::string type = ToLower(code);
-        for (const auto& r : app->AppRoutes()) routes.push_back(r.method + " /c/" + type + "/" + r.action);
-      }
-    }
-    return routes;
-  };
   if (json) {
-    for (const auto& t : courier::ChannelTypes()) {
-      auto o = json::NewObject();
-      o->set("code", t.code);
-      o->set("name", t.name);
-      o->set("schemes", json::StringArray(t.schemes));
-      o->set("config", t.notes);
-      o->set("routes", json::StringArray(routes_of(t.code)));
-      out_ << json::Stringify(o) << '\n';
-    }
+    for (const auto& h : registry.handlers()) out_ << json::Stringify(ChannelTypeJson(*h)) << '\n';
     return exit_code::kOk;
   }
-  Table table({"CODE", "NAME", "SCHEMES", "ROUTES", "CONFIG"});
-  for (const auto& t : courier::ChannelTypes())
-    table.Add({t.code, t.name, Join(t.schemes, ","), Join(routes_of(t.code), ", "), t.notes});
-  table.Print(out_);
+  if (wide) {
+    Table table({"CODE", "NAME", "SCHEMES", "ROUTES", "SETTINGS (*: to send, +: to receive)"});
+    for (const auto& h : registry.handlers()) {
+      const ChannelTypeInfo& t = h->Type();
+      table.Add({t.code, t.name, Join(t.schemes, ","), Join(RoutesByAction(*h), ", "), SettingsList(t)});
+    }
+    table.Print(out_);
+    return exit_code::kOk;
+  }
+  Table table({"CODE", "NAME", "SCHEMES", "SETTINGS (*: to send, +: to receive)"});
+  for (const auto& t : registry.Types()) table.Add({t->code, t->name, Join(t->schemes, ","), SettingsList(*t)});
+  table.PrintWrapped(out_, kTerminalWidth);
   return exit_code::kOk;
 }
 

@@ -193,6 +193,22 @@ Outcome ReadResponse(const std::string& body) {
 
 }  // namespace
 
+const ChannelTypeInfo& AfricasTalkingHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "AT",
+      "Africas Talking",
+      {"tel"},
+      {
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the Africa's Talking app's username"},
+          {config_keys::kApiKey, ConfigNeed::kToSend, true, "the app's API key"},
+          {kIsShared, ConfigNeed::kOptional, false, "true: a shared short code, sent without `from`", "false"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> AfricasTalkingHandler::Routes() const {
   return {
       {"POST", "receive", RouteKind::kReceive},
@@ -214,7 +230,7 @@ WebhookResult AfricasTalkingHandler::Receive(const Route& route, const Channel& 
 SendResult AfricasTalkingHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string api_key = channel.ConfigOr(config_keys::kApiKey);
-  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kUsername, config_keys::kApiKey}, ctx.clock.Now())) return *missing;
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const bool shared = handlers::ConfigFlag(channel, kIsShared, false);
   const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + kMessagingPath;
   const std::string to = msg.urn.substr(msg.urn.find(':') + 1);

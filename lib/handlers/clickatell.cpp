@@ -305,6 +305,22 @@ SendAnswer ParseAnswer(const std::string& body) {
 
 }  // namespace
 
+const ChannelTypeInfo& ClickatellHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "CT",
+      "Clickatell",
+      {"tel"},
+      {
+          {config_keys::kApiKey, ConfigNeed::kToSend, true, "the integration's API key"},
+          {kApiConfig, ConfigNeed::kOptional, false,
+           "platform: the key is an SMS Platform (HTTP) one, sent by GET as the reference did", "One API"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> ClickatellHandler::Routes() const {
   return {
       {"POST", "receive", RouteKind::kReceive},
@@ -332,10 +348,7 @@ WebhookResult ClickatellHandler::Receive(const Route& route, const Channel& chan
 
 SendResult ClickatellHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   const std::string api_key = channel.ConfigOr(config_keys::kApiKey);
-  if (api_key.empty()) {
-    const std::string error = "missing api_key in config";
-    return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const bool platform = ToLower(channel.ConfigOr(kApiConfig)) == "platform";
   const std::string base = handlers::BaseUrl(channel, kDefaultApiUrl);
   // International format without '+' (Clickatell: "no leading 00 or +").

@@ -265,14 +265,22 @@ size_t MaxLength(const Channel& channel, size_t provider_limit) {
   return static_cast<size_t>(n);
 }
 
-std::optional<SendResult> MissingConfig(const Channel& channel, const Msg& msg,
-                                        std::initializer_list<const char*> keys, Micros now) {
-  for (const char* key : keys) {
-    if (!channel.ConfigOr(key).empty()) continue;
-    const std::string error = std::string("no ") + key + " set for " + channel.type + " channel";
-    return SendResult::Errored(error, {ErrorLog(channel, msg, error, now)});
-  }
-  return std::nullopt;
+std::optional<SendResult> MissingConfig(const ChannelTypeInfo& type, const Channel& channel, const Msg& msg,
+                                        Micros now) {
+  const auto missing = type.MissingKeys(channel.config, false);
+  if (missing.empty()) return std::nullopt;
+  const std::string error = "no " + missing.front() + " set for " + channel.type + " channel";
+  return SendResult::Errored(error, {ErrorLog(channel, msg, error, now)});
+}
+
+ConfigKeyInfo BaseUrlKey(const std::string& default_url) {
+  return {config_keys::kBaseUrl, ConfigNeed::kOptional, false,
+          "the provider's API endpoint (a proxy, an on-premise install, a test server)", default_url};
+}
+
+ConfigKeyInfo MaxLengthKey(size_t provider_limit) {
+  return {"max_length", ConfigNeed::kOptional, false, "most characters in one part of a split text",
+          std::to_string(provider_limit)};
 }
 
 SendResult NothingToSend(const Channel& channel, const Msg& msg, Micros now) {

@@ -172,11 +172,18 @@ bool ConfigFlag(const Channel& channel, const std::string& key, bool fallback);
 // provider's own limit.
 size_t MaxLength(const Channel& channel, size_t provider_limit);
 
-// A send that cannot start because the channel lacks a required config
-// value: E "no <key> set for <TYPE> channel" with a 417 log and no
-// request; nullopt when every key has a value.
-std::optional<SendResult> MissingConfig(const Channel& channel, const Msg& msg,
-                                        std::initializer_list<const char*> keys, Micros now);
+// A send that cannot start because the channel lacks a setting its type
+// needs to send (ConfigNeed::kToSend): E "no <key> set for <TYPE> channel"
+// ("no <key> or <other> set ..." when another key may stand in) with a
+// 417 log and no request; nullopt when every such setting has a value.
+std::optional<SendResult> MissingConfig(const ChannelTypeInfo& type, const Channel& channel, const Msg& msg,
+                                        Micros now);
+
+// The declarations of the settings the toolbox reads for a type: base_url
+// (BaseUrl) with the provider's endpoint as its default, and max_length
+// (MaxLength) with the provider's limit.
+ConfigKeyInfo BaseUrlKey(const std::string& default_url);
+ConfigKeyInfo MaxLengthKey(size_t provider_limit);
 
 // A msg that leaves nothing for the provider to carry: F "msg has no
 // text or attachments" with a 417 log and no request.

@@ -39,6 +39,22 @@ Result<std::string> ResolveMedia(HandlerContext& ctx, const Channel& channel, co
 
 }  // namespace
 
+const ChannelTypeInfo& Dialog360Handler::Type() const {
+  static const ChannelTypeInfo type = {
+      "D3C",
+      "360Dialog",
+      {"whatsapp"},
+      {
+          {config_keys::kApiKey, ConfigNeed::kToSend, true, "the channel's API key (D360-API-KEY)", "",
+           config_keys::kAuthToken},
+          {config_keys::kAuthToken, ConfigNeed::kOptional, true, "another name for api_key"},
+          handlers::BaseUrlKey(kDefaultUrl),
+          handlers::MaxLengthKey(MetaHandler(MetaHandler::Kind::kWhatsApp).ProviderTextMax()),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> Dialog360Handler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
 
 WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
@@ -76,11 +92,8 @@ WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, co
 }
 
 SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string key = ApiKey(channel);
-  if (key.empty()) {
-    const std::string error = "no api_key set for D3C channel";
-    return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
   const std::string recipient = msg.urn.substr(msg.urn.find(':') + 1);
   // 360Dialog takes the Cloud API message bodies unchanged.
   static const MetaHandler kCloud(MetaHandler::Kind::kWhatsApp);

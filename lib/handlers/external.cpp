@@ -51,6 +51,28 @@ std::string Expand(std::string tmpl, const std::vector<std::pair<std::string, st
 
 }  // namespace
 
+const ChannelTypeInfo& ExternalHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "EX",
+      "External",
+      {"tel"},
+      {
+          {config_keys::kSendUrl, ConfigNeed::kToSend, false,
+           "URL msgs are sent to; {{text}}, {{to}}, {{from}}, {{id}} ... are replaced, URL-escaped"},
+          {config_keys::kSendMethod, ConfigNeed::kOptional, false, "HTTP method of the send", "POST"},
+          {config_keys::kSendBody, ConfigNeed::kOptional, false,
+           "body of a POST or PUT, with the same variables escaped for content_type",
+           "id={{id}}&text={{text}}&to={{to}}&... (every variable)"},
+          {config_keys::kContentType, ConfigNeed::kOptional, false, "content type of the body (form, JSON or XML)",
+           kFormContentType},
+          {"mt_response_check", ConfigNeed::kOptional, false,
+           "text a 2xx answer must contain, else the msg fails (F)"},
+          handlers::MaxLengthKey(kDefaultMaxLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> ExternalHandler::Routes() const {
   std::vector<Route> routes;
   for (const char* method : {"GET", "POST"}) {
@@ -69,11 +91,8 @@ WebhookResult ExternalHandler::Receive(const Route& route, const Channel& channe
 }
 
 SendResult ExternalHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string send_url = channel.ConfigOr(config_keys::kSendUrl);
-  if (send_url.empty()) {
-    return SendResult::Errored("no send_url set for EX channel",
-                             {ErrorLog(channel, msg, "no send_url set for EX channel", ctx.clock.Now())});
-  }
   const std::string method = channel.ConfigOr(config_keys::kSendMethod, "POST");
   const std::string content_type = channel.ConfigOr(config_keys::kContentType, kFormContentType);
   const std::string body_template = channel.ConfigOr(config_keys::kSendBody, kDefaultSendBody);

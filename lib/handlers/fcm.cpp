@@ -157,6 +157,26 @@ std::optional<Setup> SetupFor(const Channel& channel, std::string& error) {
 
 }  // namespace
 
+const ChannelTypeInfo& FcmHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "FCM",
+      "Firebase Cloud Messaging",
+      {"fcm"},
+      {
+          // Checked by SetupFor, which also explains a leftover FCM_KEY.
+          {kCredentials, ConfigNeed::kToSend, true, "a service account's credentials JSON (FCM HTTP v1)"},
+          {kProjectId, ConfigNeed::kOptional, false, "the Firebase project", "the credentials' project_id"},
+          {kTitle, ConfigNeed::kOptional, false, "the title of the data message (and notification)"},
+          {kNotification, ConfigNeed::kOptional, false, "true: also a visible notification", "false"},
+          {kLegacyKey, ConfigNeed::kOptional, true,
+           "a legacy server key: no longer accepted by FCM, only named in the error"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxTextLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> FcmHandler::Routes() const {
   return {{"POST", "receive", RouteKind::kReceive}, {"POST", "register", RouteKind::kEvent}};
 }

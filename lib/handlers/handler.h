@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/msg.h"
 #include "core/status.h"
+#include "handlers/channel_types.h"
 #include "http/http_client.h"
 #include "store/store.h"
 
@@ -177,8 +178,11 @@ class AppWebhooks {
 class ChannelHandler {
  public:
   virtual ~ChannelHandler() = default;
-  virtual std::string Code() const = 0;  // "KN"
-  virtual std::string Name() const = 0;  // "Kannel"
+  // The type this handler serves, declared beside its code: the code,
+  // the provider's name, the schemes and every setting it reads.
+  virtual const ChannelTypeInfo& Type() const = 0;
+  std::string Code() const { return Type().code; }  // "KN"
+  std::string Name() const { return Type().name; }  // "Kannel"
   virtual std::vector<Route> Routes() const = 0;
   virtual WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                 HandlerContext& ctx) const = 0;

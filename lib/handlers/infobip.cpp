@@ -288,6 +288,28 @@ json::ObjectPtr MmsContent(const Msg& msg, size_t max_length) {
 
 }  // namespace
 
+const ChannelTypeInfo& InfobipHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "IB",
+      "Infobip",
+      {"tel"},
+      {
+          {config_keys::kApiKey, ConfigNeed::kOptional, true,
+           "API key (Authorization: App KEY), in place of username and password"},
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the account's user (basic authentication)",
+           "", config_keys::kApiKey},
+          {config_keys::kPassword, ConfigNeed::kToSend, true, "the account's password", "", config_keys::kApiKey},
+          {kMmsConfig, ConfigNeed::kOptional, false, "false: attachments go as links in an SMS, not as an MMS",
+           "true"},
+          {config_keys::kBaseUrl, ConfigNeed::kOptional, false,
+           "the account's personal API base URL (xyz.api.infobip.com)",
+           kDefaultApiUrl},
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> InfobipHandler::Routes() const {
   return {
       {"POST", "receive", RouteKind::kReceive},
@@ -306,12 +328,7 @@ SendResult InfobipHandler::Send(const Channel& channel, const Msg& msg, HandlerC
   const std::string api_key = channel.ConfigOr(config_keys::kApiKey);
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  if (api_key.empty()) {
-    // Without an API key, the reference's username and password.
-    if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kUsername, config_keys::kPassword},
-                                               ctx.clock.Now()))
-      return *missing;
-  }
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   if (msg.text.empty() && msg.attachments.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
   const std::string base = ApiBase(channel);
@@ -324,7 +341,7 @@ SendResult InfobipHandler::Send(const Channel& channel, const Msg& msg, HandlerC
   // SMS per part, the first carrying our msg id and the report URL. Where
   // MMS does not reach (it is mostly a North American service), mms=false
   // sends attachments as links in the text, as channels did before.
-  const bool mms = channel.ConfigOr(kMmsConfig, "true") != "false";
+  const bool mms = handlers::ConfigFlag(channel, kMmsConfig, true);
   std::vector<std::pair<std::string, json::ObjectPtr>> requests;
   if (!msg.attachments.empty() && mms) {
     requests.push_back({kMmsPath, Request(channel.address, Destinations(to, std::to_string(msg.id)),

@@ -140,6 +140,21 @@ std::optional<std::string> SuccessId(const std::string& body) {
 
 }  // namespace
 
+const ChannelTypeInfo& JasminHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "JS",
+      "Jasmin",
+      {"tel"},
+      {
+          {config_keys::kSendUrl, ConfigNeed::kToSend, false, "Jasmin's HTTP send URL (http://HOST:1401/send)"},
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the Jasmin user"},
+          {config_keys::kPassword, ConfigNeed::kToSend, true, "the Jasmin user's password"},
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> JasminHandler::Routes() const {
   return {
       {"POST", "receive", RouteKind::kReceive},
@@ -158,7 +173,7 @@ SendResult JasminHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   const std::string send_url = channel.ConfigOr(config_keys::kSendUrl);
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kSendUrl, config_keys::kUsername, config_keys::kPassword}, ctx.clock.Now())) return *missing;
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   // An SMPP destination_addr is digits: Jasmin passes `to` on as it is,
   // and SMSCs refuse or misroute a leading '+'.
   const std::string to = WithoutPlus(msg.urn.substr(msg.urn.find(':') + 1));

@@ -20,8 +20,7 @@ namespace courier {
 
 class JasminHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "JS"; }
-  std::string Name() const override { return "Jasmin"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

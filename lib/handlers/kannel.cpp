@@ -158,6 +158,32 @@ std::string SendError(const HttpExchange& exchange) {
 
 }  // namespace
 
+const ChannelTypeInfo& KannelHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "KN",
+      "Kannel",
+      {"tel"},
+      {
+          {config_keys::kSendUrl, ConfigNeed::kToSend, false,
+           "Kannel's sendsms URL (http://HOST:13013/cgi-bin/sendsms)"},
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the sendsms-user's name"},
+          {config_keys::kPassword, ConfigNeed::kToSend, true, "the sendsms-user's password"},
+          {kEncoding, ConfigNeed::kOptional, false,
+           "D (GSM 7-bit), U (unicode) or S (smart: GSM 7-bit when look-alikes make it fit)", "S"},
+          {kMaxMessages, ConfigNeed::kOptional, false,
+           "SMS one request may need: the sendsms-user's max-messages", "1"},
+          {kDlrMask, ConfigNeed::kOptional, false, "the DLR types Kannel reports (a bit mask)", kDefaultDlrMask},
+          {kUseNational, ConfigNeed::kOptional, false, "true: send `to` in the channel country's national format",
+           "false"},
+          {kVerifySsl, ConfigNeed::kOptional, false, "false: do not check send_url's TLS certificate", "true"},
+          {"max_length", ConfigNeed::kOptional, false,
+           "most characters in one part; never more than max_messages SMS hold",
+           "what max_messages SMS hold (160 GSM 7-bit or 70 unicode characters for one)"},
+      },
+  };
+  return type;
+}
+
 std::vector<Route> KannelHandler::Routes() const {
   return {
       {"POST", "receive", RouteKind::kReceive},
@@ -177,7 +203,7 @@ SendResult KannelHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   const std::string send_url = channel.ConfigOr(config_keys::kSendUrl);
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kSendUrl, config_keys::kUsername, config_keys::kPassword}, ctx.clock.Now())) return *missing;
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
 
   std::string text = TextAndAttachments(msg);
   const std::string encoding = ToUpper(channel.ConfigOr(kEncoding, "S"));

@@ -52,6 +52,21 @@ std::string RetryKey(const std::string& uuid, size_t index) {
 
 }  // namespace
 
+const ChannelTypeInfo& LineHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "LN",
+      "Line",
+      {"line"},
+      {
+          {config_keys::kAuthToken, ConfigNeed::kToSend, true, "the channel access token (also for media lookups)"},
+          {kSecret, ConfigNeed::kToReceive, true, "the channel secret, which signs webhooks"},
+          handlers::BaseUrlKey(kDefaultUrl),
+          handlers::MaxLengthKey(kTextMax),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> LineHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
 
 WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
@@ -118,11 +133,8 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
 }
 
 SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string token = channel.ConfigOr(config_keys::kAuthToken);
-  if (token.empty()) {
-    const std::string error = "no auth_token set for LN channel";
-    return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
 
   // Image messages need HTTPS JPEG or PNG URLs (previewImageUrl is the
   // same image); other media need a preview or a duration we don't have,

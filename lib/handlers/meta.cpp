@@ -585,22 +585,44 @@ SendResult GraphFailure(MetaHandler::Kind kind, const GraphError& e, std::string
 
 // ---- the handler ------------------------------------------------------------
 
-std::string MetaHandler::Code() const {
+const ChannelTypeInfo& MetaHandler::Type() const {
+  // What all three read; then the node messages are sent from.
+  auto describe = [](const char* code, const char* name, const char* scheme, size_t max_length,
+                     ConfigKeyInfo node) {
+    return ChannelTypeInfo{
+        code,
+        name,
+        {scheme},
+        {
+            {kAccessToken, ConfigNeed::kToSend, true, "a system user's or page's access token (also for media)",
+             "", config_keys::kAuthToken},
+            {config_keys::kAuthToken, ConfigNeed::kOptional, true, "another name for access_token"},
+            {kAppSecret, ConfigNeed::kToReceive, true, "the Meta app's secret, which signs webhooks"},
+            {kVerifyToken, ConfigNeed::kToReceive, true,
+             "the token Meta's webhook verification must present (hub.verify_token)", "", kWebhookSecret},
+            {kWebhookSecret, ConfigNeed::kOptional, true, "another name for verify_token"},
+            {kApiVersion, ConfigNeed::kOptional, false, "the Graph API version", kDefaultApiVersion},
+            node,
+            handlers::BaseUrlKey(kDefaultGraphUrl),
+            handlers::MaxLengthKey(max_length),
+        }};
+  };
+  static const ChannelTypeInfo whatsapp =
+      describe("WAC", "WhatsApp Cloud", "whatsapp", kWhatsAppTextMax,
+               {kPhoneNumberId, ConfigNeed::kOptional, false, "the WhatsApp number's id at Meta", "the address"});
+  static const ChannelTypeInfo messenger =
+      describe("FBA", "Facebook", "facebook", kMessengerTextMax,
+               {kPageId, ConfigNeed::kOptional, false, "the page messages are sent from", "the address"});
+  static const ChannelTypeInfo instagram =
+      describe("IG", "Instagram", "instagram", kInstagramTextBytes,
+               {kPageId, ConfigNeed::kOptional, false, "the page linked to the Instagram account",
+                "me (the token's page)"});
   switch (kind_) {
-    case Kind::kWhatsApp: return "WAC";
-    case Kind::kMessenger: return "FBA";
-    case Kind::kInstagram: return "IG";
+    case Kind::kWhatsApp: return whatsapp;
+    case Kind::kMessenger: return messenger;
+    case Kind::kInstagram: return instagram;
   }
-  return "";
-}
-
-std::string MetaHandler::Name() const {
-  switch (kind_) {
-    case Kind::kWhatsApp: return "WhatsApp Cloud";
-    case Kind::kMessenger: return "Facebook";
-    case Kind::kInstagram: return "Instagram";
-  }
-  return "";
+  return whatsapp;
 }
 
 std::vector<Route> MetaHandler::Routes() const {
@@ -767,8 +789,8 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
   auto config_error = [&](const std::string& error) {
     return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
   };
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string token = AccessToken(channel);
-  if (token.empty()) return config_error("no access_token set for " + Code() + " channel");
   std::string node;
   switch (kind_) {
     case Kind::kWhatsApp: node = WhatsAppPhoneNumberId(channel); break;

@@ -20,6 +20,7 @@ constexpr size_t kMaxMsgLength = 1600;
 // names; api_key / api_secret are accepted too.
 const char* kApiKey = "nexmo_api_key";
 const char* kApiSecret = "nexmo_api_secret";
+const char* kOtherApiSecret = "api_secret";
 // Signed webhooks (Vonage "Signing Messages"): the account's signature
 // secret and the algorithm chosen in the dashboard: md5hash (Vonage's
 // default), md5 (HMAC-MD5), sha1, sha256 or sha512 (HMAC).
@@ -192,6 +193,25 @@ int ThrottleSeconds(const std::string& error_text) {
 
 }  // namespace
 
+const ChannelTypeInfo& NexmoHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "NX",
+      "Nexmo",
+      {"tel"},
+      {
+          {kApiKey, ConfigNeed::kToSend, true, "the Vonage account's API key", "", config_keys::kApiKey},
+          {config_keys::kApiKey, ConfigNeed::kOptional, true, "another name for nexmo_api_key"},
+          {kApiSecret, ConfigNeed::kToSend, true, "the account's API secret", "", kOtherApiSecret},
+          {kOtherApiSecret, ConfigNeed::kOptional, true, "another name for nexmo_api_secret"},
+          {kSignatureSecret, ConfigNeed::kOptional, true, "set: webhooks must carry Vonage's signature (sig)"},
+          {kSignatureMethod, ConfigNeed::kOptional, false, "md5hash, md5, sha1, sha256 or sha512", "md5hash"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> NexmoHandler::Routes() const {
   return {
       {"GET", "receive", RouteKind::kReceive},
@@ -216,12 +236,9 @@ WebhookResult NexmoHandler::Receive(const Route& route, const Channel& channel, 
 }
 
 SendResult NexmoHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string api_key = channel.ConfigOr(kApiKey, channel.ConfigOr(config_keys::kApiKey));
-  const std::string api_secret = channel.ConfigOr(kApiSecret, channel.ConfigOr("api_secret"));
-  if (api_key.empty() || api_secret.empty()) {
-    const std::string error = "missing nexmo_api_key or nexmo_api_secret in config";
-    return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
+  const std::string api_secret = channel.ConfigOr(kApiSecret, channel.ConfigOr(kOtherApiSecret));
 
   const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + "/sms/json";
   const std::string callback = ctx.base_url + "/c/nx/" + channel.uuid + "/status";

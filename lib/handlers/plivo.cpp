@@ -146,6 +146,24 @@ bool MmsCountry(const Channel& channel) {
 
 }  // namespace
 
+const ChannelTypeInfo& PlivoHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "PL",
+      "Plivo",
+      {"tel"},
+      {
+          {kAuthId, ConfigNeed::kToSend, false, "the account's Auth ID", "", kLegacyAuthId},
+          {kLegacyAuthId, ConfigNeed::kOptional, false, "the reference's name for auth_id"},
+          {config_keys::kAuthToken, ConfigNeed::kToSend, true,
+           "the account's Auth Token (also checks webhook signatures)", "", kLegacyAuthToken},
+          {kLegacyAuthToken, ConfigNeed::kOptional, true, "the reference's name for auth_token"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> PlivoHandler::Routes() const {
   return {
       {"POST", "receive", RouteKind::kReceive},
@@ -163,12 +181,9 @@ WebhookResult PlivoHandler::Receive(const Route& route, const Channel& channel, 
 }
 
 SendResult PlivoHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string auth_id = channel.ConfigOr(kAuthId, channel.ConfigOr(kLegacyAuthId));
   const std::string auth_token = AuthToken(channel);
-  if (auth_id.empty() || auth_token.empty()) {
-    const std::string error = "missing auth_id or auth_token in config";
-    return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
 
   const std::string url =
       handlers::BaseUrl(channel, kDefaultApiUrl) + "/v1/Account/" + UrlEscape(auth_id) + "/Message/";

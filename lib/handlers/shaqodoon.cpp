@@ -11,6 +11,21 @@ constexpr size_t kMaxMsgLength = 160;
 
 }  // namespace
 
+const ChannelTypeInfo& ShaqodoonHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "SQ",
+      "Shaqodoon",
+      {"tel"},
+      {
+          {config_keys::kSendUrl, ConfigNeed::kToSend, false, "the gateway's send URL"},
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the account's user"},
+          {config_keys::kPassword, ConfigNeed::kToSend, true, "the account's password"},
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> ShaqodoonHandler::Routes() const {
   std::vector<Route> routes;
   for (const char* method : {"GET", "POST"}) {
@@ -32,7 +47,7 @@ SendResult ShaqodoonHandler::Send(const Channel& channel, const Msg& msg, Handle
   const std::string send_url = channel.ConfigOr(config_keys::kSendUrl);
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kSendUrl, config_keys::kUsername, config_keys::kPassword}, ctx.clock.Now())) return *missing;
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
 
   const std::string to = WithoutPlus(msg.urn.substr(msg.urn.find(':') + 1));
   const std::string from = WithoutPlus(channel.address);

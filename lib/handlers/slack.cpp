@@ -147,6 +147,23 @@ std::string ShareFilePublicly(HandlerContext& ctx, const Channel& channel, const
 
 }  // namespace
 
+const ChannelTypeInfo& SlackHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "SL",
+      "Slack",
+      {"slack"},
+      {
+          {kBotToken, ConfigNeed::kToSend, true, "the app's bot token (xoxb-...)"},
+          {kSigningSecret, ConfigNeed::kToReceive, true, "the app's signing secret, which signs events"},
+          {kUserToken, ConfigNeed::kOptional, true,
+           "a user token (xoxp-...) to share received files publicly, so their URLs open without a login"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxTextLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> SlackHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
 
 WebhookResult SlackHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
@@ -225,11 +242,8 @@ WebhookResult SlackHandler::Receive(const Route&, const Channel& channel, const 
 }
 
 SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string token = channel.ConfigOr(kBotToken);
-  if (token.empty()) {
-    const std::string error = "no bot_token set for SL channel";
-    return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
   const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + "/api/chat.postMessage";
   // A user id as the channel posts to the bot's DM with that user.
   const std::string user = msg.urn.substr(msg.urn.find(':') + 1);

@@ -16,6 +16,21 @@ constexpr size_t kMaxMsgLength = 1600;
 
 }  // namespace
 
+const ChannelTypeInfo& SmsCentralHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "SC",
+      "SMS Central",
+      {"tel"},
+      {
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the account's user"},
+          {config_keys::kPassword, ConfigNeed::kToSend, true, "the account's password"},
+          handlers::BaseUrlKey(kDefaultSendUrl),
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> SmsCentralHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
 
 WebhookResult SmsCentralHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
@@ -35,10 +50,7 @@ WebhookResult SmsCentralHandler::Receive(const Route&, const Channel& channel, c
 SendResult SmsCentralHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  if (username.empty() || password.empty()) {
-    const std::string error = "missing username or password in config";
-    return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string url = handlers::BaseUrl(channel, kDefaultSendUrl) + kSendPath;
   const std::string mobile = WithoutPlus(msg.urn.substr(msg.urn.find(':') + 1));
 

@@ -117,6 +117,21 @@ std::pair<std::string, std::string> MethodFor(const std::string& mime) {
 
 }  // namespace
 
+const ChannelTypeInfo& TelegramHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "TG",
+      "Telegram",
+      {"telegram"},
+      {
+          {config_keys::kAuthToken, ConfigNeed::kToSend, true,
+           "the bot's token from @BotFather (also for media lookups)"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxTextLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> TelegramHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
 
 WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
@@ -205,11 +220,8 @@ WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, con
 }
 
 SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string token = channel.ConfigOr(config_keys::kAuthToken);
-  if (token.empty()) {
-    const std::string error = "no auth_token set for TG channel";
-    return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
   const std::string api = handlers::BaseUrl(channel, kDefaultApiUrl);
   const std::string chat_id = msg.urn.substr(msg.urn.find(':') + 1);
 

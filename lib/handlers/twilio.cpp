@@ -13,6 +13,13 @@ const char* kTwiMLResponse = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Respons
 const char* kDefaultApiUrl = "https://api.twilio.com";
 const char* kApiVersionPath = "/2010-04-01/Accounts/";
 
+// Config keys particular to Twilio and its kin. account_sid is the later
+// name of v0.2.0's ACCOUNT_SID; both work.
+const char* kAccountSid = "account_sid";
+const char* kLegacyAccountSid = "ACCOUNT_SID";
+const char* kMessagingServiceSid = "messaging_service_sid";
+const char* kSpace = "space";  // SignalWire: the customer's space, <space>.signalwire.com
+
 // Twilio's Body limit is 1600 characters; longer texts go as several
 // messages (reference [later] maxMsgLength), or shorter ones when the
 // channel's max_length says so.
@@ -152,6 +159,29 @@ std::string WhatsAppAddress(std::string number) {
 
 }  // namespace
 
+ChannelTypeInfo TwilioHandler::Describe(std::string code, std::string name, Flavor flavor) {
+  ChannelTypeInfo type{std::move(code), std::move(name), {flavor == Flavor::kWhatsApp ? "whatsapp" : "tel"}, {}};
+  const bool signalwire = flavor == Flavor::kSignalWire;
+  type.config = {
+      {kAccountSid, ConfigNeed::kToSend, false, signalwire ? "the project id" : "the account SID", "",
+       kLegacyAccountSid},
+      {kLegacyAccountSid, ConfigNeed::kOptional, false, "the older name of account_sid"},
+      {config_keys::kAuthToken, ConfigNeed::kToSend, true,
+       signalwire ? "the project's API token" : "the account's auth token (also checks webhook signatures)"},
+      {kMessagingServiceSid, flavor == Flavor::kMessagingService ? ConfigNeed::kToSend : ConfigNeed::kOptional,
+       false, "send through this Messaging Service instead of from the channel's number"},
+  };
+  if (signalwire) {
+    type.config.push_back({config_keys::kBaseUrl, ConfigNeed::kToSend, false,
+                           "the space's LaML API (https://SPACE.signalwire.com/api/laml)", "", kSpace});
+    type.config.push_back({kSpace, ConfigNeed::kOptional, false, "the space's name, when base_url is not set"});
+  } else {
+    type.config.push_back(handlers::BaseUrlKey(kDefaultApiUrl));
+  }
+  type.config.push_back(handlers::MaxLengthKey(kMaxMsgLength));
+  return type;
+}
+
 std::vector<Route> TwilioHandler::Routes() const {
   return {
       {"POST", "receive", RouteKind::kReceive},
@@ -243,34 +273,27 @@ WebhookResult TwilioHandler::Receive(const Route& route, const Channel& channel,
 }
 
 SendResult TwilioHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
-  auto fail_early = [&](const std::string& error) {
-    return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
-  };
-  // account_sid is the later name of v0.2.0's ACCOUNT_SID; both work.
-  const std::string account_sid = channel.ConfigOr("account_sid", channel.ConfigOr("ACCOUNT_SID"));
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
+  const std::string account_sid = channel.ConfigOr(kAccountSid, channel.ConfigOr(kLegacyAccountSid));
   const std::string auth_token = channel.ConfigOr(config_keys::kAuthToken);
-  if (account_sid.empty() || auth_token.empty()) return fail_early("missing account_sid or auth_token in config");
-  const std::string service_sid = channel.ConfigOr("messaging_service_sid");
-  if (flavor_ == Flavor::kMessagingService && service_sid.empty())
-    return fail_early("missing messaging_service_sid in config");
+  const std::string service_sid = channel.ConfigOr(kMessagingServiceSid);
 
   std::string api;
   if (flavor_ == Flavor::kSignalWire) {
     // SignalWire's Twilio-compatible API lives under /api/laml of the
     // customer's space: https://<space>.signalwire.com/api/laml/2010-04-01.
-    const std::string space = channel.ConfigOr("space");
+    const std::string space = channel.ConfigOr(kSpace);
     const std::string fallback =
         space.empty() ? ""
                       : "https://" + (space.find('.') == std::string::npos ? space + ".signalwire.com" : space) +
                             "/api/laml";
     api = handlers::BaseUrl(channel, fallback);
-    if (api.empty()) return fail_early("missing base_url or space in config");
   } else {
     api = handlers::BaseUrl(channel, kDefaultApiUrl);
   }
   const std::string url = api + kApiVersionPath + UrlEscape(account_sid) + "/Messages.json";
   // [bug] fixed: v0.2.0 put "kn" where the channel's type belongs.
-  const std::string callback = ctx.base_url + "/c/" + ToLower(code_) + "/" + channel.uuid + "/status";
+  const std::string callback = ctx.base_url + "/c/" + ToLower(Code()) + "/" + channel.uuid + "/status";
 
   const auto colon = msg.urn.find(':');
   const std::string scheme = colon == std::string::npos ? "" : msg.urn.substr(0, colon);

@@ -118,6 +118,22 @@ json::ObjectPtr Payload(const Channel& channel, const Msg& msg, const std::strin
 
 }  // namespace
 
+const ChannelTypeInfo& ViberHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "VP",
+      "Viber",
+      {"viber"},
+      {
+          {config_keys::kAuthToken, ConfigNeed::kToSend, true, "the bot's token (also checks webhook signatures)"},
+          {kSenderName, ConfigNeed::kOptional, false, "the name messages are sent under (at most 28 characters)",
+           "the channel's name, else its address"},
+          handlers::BaseUrlKey(kDefaultUrl),
+          handlers::MaxLengthKey(kTextMax),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> ViberHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
 
 WebhookResult ViberHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
@@ -157,11 +173,8 @@ WebhookResult ViberHandler::Receive(const Route&, const Channel& channel, const 
 }
 
 SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string token = channel.ConfigOr(config_keys::kAuthToken);
-  if (token.empty()) {
-    const std::string error = "no auth_token set for VP channel";
-    return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
 
   // Images go as pictures (one image carries a short text as its
   // description). Video and file messages need the file's size, which we

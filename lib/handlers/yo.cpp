@@ -45,6 +45,22 @@ std::string BodyValue(const std::string& body, const std::string& name) {
 
 }  // namespace
 
+const ChannelTypeInfo& YoHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "YO",
+      "YO!",
+      {"tel"},
+      {
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the account number (ybsacctno)"},
+          {config_keys::kPassword, ConfigNeed::kToSend, true, "the account's password"},
+          {config_keys::kBaseUrl, ConfigNeed::kOptional, false,
+           "the gateway hosts to try in turn, separated by commas", Join(DefaultHosts(), ",")},
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> YoHandler::Routes() const { return {{"GET", "receive", RouteKind::kReceive}}; }
 
 WebhookResult YoHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
@@ -58,7 +74,7 @@ WebhookResult YoHandler::Receive(const Route& route, const Channel& channel, con
 SendResult YoHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kUsername, config_keys::kPassword}, ctx.clock.Now())) return *missing;
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
 
   const std::vector<std::string> hosts = Hosts(channel);
   const std::string to = WithoutPlus(msg.urn.substr(msg.urn.find(':') + 1));

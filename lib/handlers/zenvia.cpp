@@ -49,6 +49,22 @@ std::string Causes(const json::ObjectPtr& status) {
 
 }  // namespace
 
+const ChannelTypeInfo& ZenviaHandler::Type() const {
+  auto describe = [](const char* code, const char* name, const char* scheme, size_t max_length) {
+    return ChannelTypeInfo{code,
+                           name,
+                           {scheme},
+                           {
+                               {config_keys::kApiKey, ConfigNeed::kToSend, true, "the API token (X-API-TOKEN)"},
+                               handlers::BaseUrlKey(kDefaultApiUrl),
+                               handlers::MaxLengthKey(max_length),
+                           }};
+  };
+  static const ChannelTypeInfo whatsapp = describe("ZVW", "Zenvia WhatsApp", "whatsapp", kMaxWhatsAppLength);
+  static const ChannelTypeInfo sms = describe("ZVS", "Zenvia SMS", "tel", kMaxSmsLength);
+  return kind_ == Kind::kWhatsApp ? whatsapp : sms;
+}
+
 std::vector<Route> ZenviaHandler::Routes() const {
   return {
       {"POST", "receive", RouteKind::kReceive},
@@ -145,11 +161,8 @@ WebhookResult ZenviaHandler::Receive(const Route& route, const Channel& channel,
 }
 
 SendResult ZenviaHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string token = channel.ConfigOr(config_keys::kApiKey);
-  if (token.empty()) {
-    const std::string error = "no api_key set for " + Code() + " channel";
-    return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
   const bool whatsapp = kind_ == Kind::kWhatsApp;
   const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + "/v2/channels/" +
                           (whatsapp ? "whatsapp" : "sms") + "/messages";

@@ -867,7 +867,7 @@ TEST(MetaHandler, WhatsAppSend) {
          c.config["auth_token"] = "other-token-123";
        }},
       {.label = "no access token: errored, one log, no request", .urn = urn, .status = MsgStatus::kErrored,
-       .error = "no access_token set for WAC channel", .requests = {}, .logs = 1,
+       .error = "no access_token or auth_token set for WAC channel", .requests = {}, .logs = 1,
        .setup = [](Channel& c) { c.config.erase("access_token"); }},
       {.label = "nothing to send: failed, no request", .text = "", .urn = urn, .status = MsgStatus::kFailed,
        .error = "msg has no text or attachments", .requests = {}, .logs = 1},
@@ -945,7 +945,8 @@ TEST(MetaHandler, MessengerSend) {
       {.label = "page_id config wins over the address", .urn = urn, .responses = {{"/v21.0/777/messages", FbOk("mid.7")}},
        .external_id = "mid.7", .requests = {{.path = "/v21.0/777/messages"}},
        .setup = [](Channel& c) { c.config["page_id"] = "777"; }},
-      {.label = "no access token", .urn = urn, .status = MsgStatus::kErrored, .error = "no access_token set for FBA channel",
+      {.label = "no access token", .urn = urn, .status = MsgStatus::kErrored,
+       .error = "no access_token or auth_token set for FBA channel",
        .requests = {}, .logs = 1, .setup = [](Channel& c) { c.config.erase("access_token"); }},
   });
 }

@@ -278,7 +278,7 @@ TEST(PlivoHandler, Send) {
   });
   RunSendCases(h, PlChannel("RW", {{"auth_id", kAuthId}}), {
       {.label = "no auth_token: no request", .status = MsgStatus::kErrored,
-       .error = "missing auth_id or auth_token in config", .requests = {}, .logs = 1},
+       .error = "no auth_token or PLIVO_AUTH_TOKEN set for PL channel", .requests = {}, .logs = 1},
   });
 }
 

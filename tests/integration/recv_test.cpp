@@ -37,9 +37,15 @@ class RecvTest : public ::testing::Test {
             {"COURIER_ADDRESS", "127.0.0.1"},
             {"COURIER_LOG_LEVEL", "warn"}};
     ASSERT_EQ(Ctl({"init"}).exit_code, 0);
-    ex_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW"}).out;
+    // Receive-only here; a channel still needs what it would send with.
+    ex_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW", "--config",
+               "send_url=http://127.0.0.1:9/send"})
+              .out;
     ex_.pop_back();
-    kn_ = Ctl({"channel", "add", "--type", "KN", "--address", "1234", "--country", "RW"}).out;
+    kn_ = Ctl({"channel", "add", "--type", "KN", "--address", "1234", "--country", "RW", "--config",
+               "send_url=http://127.0.0.1:9/cgi-bin/sendsms", "--config", "username=courier", "--config",
+               "password=kannel-s3cret"})
+              .out;
     kn_.pop_back();
   }
 

@@ -56,9 +56,11 @@ int main(int argc, char** argv) {
   auto* channel_rm = channel->add_subcommand("rm", "deactivate a channel (its msgs stay)");
   channel_rm->add_option("uuid", channel_uuid, "channel uuid")->required();
   channel_rm->callback([&] { command = [&](Ctl& c) { return c.ChannelRemove(channel_uuid); }; });
-  auto* channel_types = channel->add_subcommand("types", "list the channel types courier knows");
+  auto* channel_types = channel->add_subcommand("types", "list the channel types courier knows, with their settings");
+  bool wide = false;
+  channel_types->add_flag("--wide", wide, "one line a type, with its routes");
   json_flag(channel_types);
-  channel_types->callback([&] { command = [&](Ctl& c) { return c.ChannelTypes(json); }; });
+  channel_types->callback([&] { command = [&](Ctl& c) { return c.ChannelTypes(json, wide); }; });
 
   SendArgs send;
   std::string jsonl;
