@@ -1,5 +1,4 @@
 // courier-ctl channel and contact commands.
-#include <algorithm>
 #include <cctype>
 #include <iostream>
 #include <set>
@@ -52,33 +51,6 @@ json::ObjectPtr ContactJson(const Contact& c) {
 // What people see without --wide: fits an 80-column terminal.
 constexpr size_t kTerminalWidth = 80;
 
-// "POST receive", ... as courier-recv serves them for the type under
-// /c/<type>/<uuid>/; then the app-level routes, without a uuid, as full
-// paths ("POST /c/wac/receive").
-std::vector<std::string> RoutesOf(const ChannelHandler& handler) {
-  std::vector<std::string> routes;
-  for (const auto& r : handler.Routes()) routes.push_back(r.method + " " + r.action);
-  if (const AppWebhooks* app = handler.AppLevel())
-    for (const auto& r : app->AppRoutes())
-      routes.push_back(r.method + " /c/" + ToLower(handler.Code()) + "/" + r.action);
-  return routes;
-}
-
-// The routes by action, each with its methods: "GET|POST receive".
-std::vector<std::string> RoutesByAction(const ChannelHandler& handler) {
-  std::vector<std::pair<std::string, std::vector<std::string>>> actions;
-  for (const auto& route : RoutesOf(handler)) {
-    const size_t space = route.find(' ');
-    const std::string method = route.substr(0, space), action = route.substr(space + 1);
-    auto it = std::find_if(actions.begin(), actions.end(), [&](const auto& a) { return a.first == action; });
-    if (it == actions.end()) actions.push_back({action, {method}});
-    else it->second.push_back(method);
-  }
-  std::vector<std::string> out;
-  for (const auto& [action, methods] : actions) out.push_back(Join(methods, "|") + " " + action);
-  return out;
-}
-
 const char* NeedName(ConfigNeed need) {
   switch (need) {
     case ConfigNeed::kOptional: return "optional";
@@ -114,7 +86,7 @@ json::ObjectPtr ChannelTypeJson(const ChannelHandler& handler) {
   o->set("code", t.code);
   o->set("name", t.name);
   o->set("schemes", json::StringArray(t.schemes));
-  o->set("routes", json::StringArray(RoutesOf(handler)));
+  o->set("routes", json::StringArray(RouteList(handler)));
   auto settings = json::NewArray();
   for (const auto& key : t.config) {
     auto k = json::NewObject();
@@ -253,7 +225,7 @@ int Ctl::ChannelTypes(bool json, bool wide) {
     Table table({"CODE", "NAME", "SCHEMES", "ROUTES", "SETTINGS (*: to send, +: to receive)"});
     for (const auto& h : registry.handlers()) {
       const ChannelTypeInfo& t = h->Type();
-      table.Add({t.code, t.name, Join(t.schemes, ","), Join(RoutesByAction(*h), ", "), SettingsList(t)});
+      table.Add({t.code, t.name, Join(t.schemes, ","), Join(RouteSummary(*h), ", "), SettingsList(t)});
     }
     table.Print(out_);
     return exit_code::kOk;

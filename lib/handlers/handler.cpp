@@ -1,6 +1,9 @@
 #include "handlers/handler.h"
 
+#include <algorithm>
+
 #include "core/redact.h"
+#include "util/text.h"
 
 namespace courier {
 namespace {
@@ -99,6 +102,29 @@ ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& e
   log.error = Redact(error, channel.SecretValues());
   log.created_on = now;
   return log;
+}
+
+std::vector<std::string> RouteList(const ChannelHandler& handler) {
+  std::vector<std::string> routes;
+  for (const auto& r : handler.Routes()) routes.push_back(r.method + " " + r.action);
+  if (const AppWebhooks* app = handler.AppLevel())
+    for (const auto& r : app->AppRoutes())
+      routes.push_back(r.method + " /c/" + ToLower(handler.Code()) + "/" + r.action);
+  return routes;
+}
+
+std::vector<std::string> RouteSummary(const ChannelHandler& handler) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> actions;
+  for (const auto& route : RouteList(handler)) {
+    const size_t space = route.find(' ');
+    const std::string method = route.substr(0, space), action = route.substr(space + 1);
+    auto it = std::find_if(actions.begin(), actions.end(), [&](const auto& a) { return a.first == action; });
+    if (it == actions.end()) actions.push_back({action, {method}});
+    else it->second.push_back(method);
+  }
+  std::vector<std::string> out;
+  for (const auto& [action, methods] : actions) out.push_back(Join(methods, "|") + " " + action);
+  return out;
 }
 
 }  // namespace courier

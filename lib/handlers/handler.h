@@ -199,4 +199,12 @@ class ChannelHandler {
   virtual SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const = 0;
 };
 
+// The routes courier-recv serves for `handler`, each as "METHOD action"
+// (under /c/<type>/<uuid>/), then the app-level ones as full paths ("POST
+// /c/wac/receive"): for scripts (courier-ctl channel types --json).
+std::vector<std::string> RouteList(const ChannelHandler& handler);
+// The same for people: the methods of one action together, in the order
+// the actions first appear ("GET|POST receive").
+std::vector<std::string> RouteSummary(const ChannelHandler& handler);
+
 }  // namespace courier

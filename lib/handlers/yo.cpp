@@ -54,7 +54,7 @@ const ChannelTypeInfo& YoHandler::Type() const {
           {config_keys::kUsername, ConfigNeed::kToSend, false, "the account number (ybsacctno)"},
           {config_keys::kPassword, ConfigNeed::kToSend, true, "the account's password"},
           {config_keys::kBaseUrl, ConfigNeed::kOptional, false,
-           "the gateway hosts to try in turn, separated by commas", Join(DefaultHosts(), ",")},
+           "the gateway hosts to try in turn, separated by commas", Join(DefaultHosts(), ", ")},
           handlers::MaxLengthKey(kMaxMsgLength),
       },
   };
