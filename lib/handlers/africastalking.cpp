@@ -150,13 +150,13 @@ Outcome ReadResponse(const std::string& body) {
     out.permanent = true;
     return out;
   }
-  json::ObjectPtr data = (*parsed)->has("SMSMessageData") ? (*parsed)->getObject("SMSMessageData") : nullptr;
+  json::ObjectPtr data = json::GetObject(*parsed, "SMSMessageData");
   if (!data) {
     out.error = "no SMSMessageData in response body";
     out.permanent = true;
     return out;
   }
-  json::ArrayPtr recipients = data->has("Recipients") ? data->getArray("Recipients") : nullptr;
+  json::ArrayPtr recipients = json::GetArray(data, "Recipients");
   json::ObjectPtr recipient = recipients && recipients->size() > 0 ? recipients->getObject(0) : nullptr;
   if (!recipient) {
     // e.g. {"SMSMessageData":{"Message":"InvalidSenderId","Recipients":[]}}

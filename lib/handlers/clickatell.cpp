@@ -192,7 +192,7 @@ WebhookResult ReceiveOneApi(const Route& route, const Channel& channel, const js
   WebhookResult r;
   std::string errors;
   if (route.kind == RouteKind::kStatus) {
-    auto items = event->getArray("messageStatusUpdate");
+    auto items = json::GetArray(event, "messageStatusUpdate");
     if (!items) return WebhookResult::Ignored("no messageStatusUpdate in event, ignored");
     handlers::Collector collected;
     for (size_t i = 0; i < items->size(); ++i) {
@@ -211,12 +211,12 @@ WebhookResult ReceiveOneApi(const Route& route, const Channel& channel, const js
 
   // moMedia carries the file itself, base64 encoded; with nowhere to keep
   // it, media replies are not taken (nor other events).
-  auto items = event->getArray("moText");
+  auto items = json::GetArray(event, "moText");
   if (!items) return WebhookResult::Ignored("no moText in event, ignored");
   for (size_t i = 0; i < items->size(); ++i) {
     auto item = items->getObject(static_cast<unsigned>(i));
     const std::string from = json::GetTextOrEmpty(item, "from"), id = json::GetTextOrEmpty(item, "messageId");
-    const bool has_content = item && item->has("content") && !item->isNull("content");
+    const bool has_content = json::GetText(item, "content").has_value();
     if (from.empty()) AddError(errors, "field 'from' required");
     if (id.empty()) AddError(errors, "field 'messageId' required");
     if (!has_content) AddError(errors, "field 'content' required");
@@ -274,8 +274,8 @@ struct SendAnswer {
 
 void ReadError(const json::ObjectPtr& o, SendAnswer& a) {
   if (!o) return;
-  if (a.error_code.empty() && a.error_description.empty() && o->has("error") && !o->isNull("error")) {
-    if (auto e = o->getObject("error")) {  // One API: {"code", "description", "documentation"}
+  if (a.error_code.empty() && a.error_description.empty()) {
+    if (auto e = json::GetObject(o, "error")) {  // One API: {"code", "description", "documentation"}
       a.error_code = json::GetTextOrEmpty(e, "code");
       a.error_description = json::GetTextOrEmpty(e, "description");
     } else {
@@ -290,14 +290,12 @@ SendAnswer ParseAnswer(const std::string& body) {
   SendAnswer a;
   auto o = json::ParseObject(body);
   if (!o.ok()) return a;
-  if ((*o)->has("messages")) {
-    auto arr = (*o)->getArray("messages");
-    if (arr && arr->size() > 0) {
-      auto m = arr->getObject(0);
-      a.api_message_id = json::GetTextOrEmpty(m, "apiMessageId");
-      a.accepted = m && json::GetBool(m, "accepted").value_or(false);
-      ReadError(m, a);
-    }
+  auto messages = json::GetArray(*o, "messages");
+  if (messages && messages->size() > 0) {
+    auto m = messages->getObject(0);
+    a.api_message_id = json::GetTextOrEmpty(m, "apiMessageId");
+    a.accepted = m && json::GetBool(m, "accepted").value_or(false);
+    ReadError(m, a);
   }
   ReadError(*o, a);
   return a;

@@ -65,7 +65,7 @@ WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, co
   if (object.empty()) return WebhookResult::Error("field 'object' required");
   if (object != "whatsapp_business_account")
     return WebhookResult::Ignored("ignoring object '" + object + "', expected 'whatsapp_business_account'");
-  if (!(*parsed)->has("entry") || !(*parsed)->getArray("entry")) return WebhookResult::Error("field 'entry' required");
+  if (!json::GetArray(*parsed, "entry")) return WebhookResult::Error("field 'entry' required");
 
   handlers::Collector c;
   const whatsapp_cloud::MediaResolver resolve = [&ctx, &channel](const std::string& media_id,

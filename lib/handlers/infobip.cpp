@@ -75,14 +75,14 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
   if (!body.ok()) return WebhookResult::Error(body.status().message());
   const json::ObjectPtr& root = *body;
   if (json::GetText(root, "messageCount").value_or("") == "0") return WebhookResult::Ignored("no messages, ignored");
-  json::ArrayPtr results = root->getArray("results");
+  json::ArrayPtr results = json::GetArray(root, "results");
   if (!results || results->size() == 0) return WebhookResult::Error("field 'results' required");
 
   WebhookResult r;
   for (size_t i = 0; i < results->size(); ++i) {
     json::ObjectPtr result = results->getObject(i);
     if (!result) return WebhookResult::Error("field 'results' must hold objects");
-    json::ArrayPtr segments = result->getArray("message");
+    json::ArrayPtr segments = json::GetArray(result, "message");
     std::vector<std::string> errors;
     auto need = [&](const char* key) {
       auto v = json::GetText(result, key);
@@ -119,13 +119,13 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
 WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& request) {
   auto body = handlers::ParseJsonBody(request);
   if (!body.ok()) return WebhookResult::Error(body.status().message());
-  json::ArrayPtr results = (*body)->getArray("results");
+  json::ArrayPtr results = json::GetArray(*body, "results");
   if (!results || results->size() == 0) return WebhookResult::Error("field 'results' required");
   handlers::Collector c;
   for (size_t i = 0; i < results->size(); ++i) {
     json::ObjectPtr result = results->getObject(i);
     const std::string id = json::GetText(result, "messageId").value_or("");
-    json::ObjectPtr status = result ? result->getObject("status") : nullptr;
+    json::ObjectPtr status = json::GetObject(result, "status");
     const std::string group = json::GetText(status, "groupName").value_or("");
     if (id.empty()) return c.Fail("field 'messageId' required");
     if (group.empty()) return c.Fail("field 'status.groupName' required");
@@ -180,17 +180,17 @@ Answer ReadAnswer(const HttpExchange& exchange, const std::string& transport_err
   if (!exchange.ok()) {
     a.error = transport_error;
     if (parsed.ok() && exchange.status_code != 429) {
-      json::ObjectPtr re = (*parsed)->getObject("requestError");
-      json::ObjectPtr se = re ? re->getObject("serviceException") : nullptr;
+      json::ObjectPtr re = json::GetObject(*parsed, "requestError");
+      json::ObjectPtr se = json::GetObject(re, "serviceException");
       std::string text = json::GetText(se, "text").value_or("");
       if (text.empty()) text = json::GetText(*parsed, "description").value_or("");
       if (!text.empty()) a.error += ": " + text;
     }
     return a;
   }
-  json::ArrayPtr answers = parsed.ok() ? (*parsed)->getArray("messages") : nullptr;
+  json::ArrayPtr answers = parsed.ok() ? json::GetArray(*parsed, "messages") : nullptr;
   json::ObjectPtr answer = answers && answers->size() > 0 ? answers->getObject(0) : nullptr;
-  json::ObjectPtr status = answer ? answer->getObject("status") : nullptr;
+  json::ObjectPtr status = json::GetObject(answer, "status");
   if (!status) {
     // A 2xx we cannot read may still be a message Infobip took.
     a.error = "unable to parse response body";
@@ -277,7 +277,7 @@ json::ObjectPtr MmsContent(const Msg& msg, size_t max_length) {
     if (mime.empty()) mime = MimeTypeFromPath(url);
     json::ObjectPtr segment = json::NewObject();
     segment->set("type", "LINK");
-    segment->set("contentType", mime.empty() ? "application/octet-stream" : mime);
+    segment->set("contentType", mime.empty() ? kDefaultMimeType : mime);
     segment->set("contentUrl", url);
     segments->add(segment);
   }

@@ -27,10 +27,10 @@ std::string MediaAttachment(const json::ObjectPtr& message, const std::string& t
   if (url.empty()) url = kContentUrl + id + "/content";
   std::string mime = MimeTypeFromPath(type == "file" ? json::GetStringOrEmpty(message, "fileName") : url);
   const std::string major = type == "image" ? "image/" : type == "video" ? "video/" : type == "audio" ? "audio/" : "";
-  if (!major.empty() && mime.rfind(major, 0) != 0) mime = "";
+  if (!major.empty() && !StartsWith(mime, major)) mime = "";
   if (mime.empty())  // LINE serves images as JPEG, videos as MP4, audio as M4A
     mime = type == "image" ? "image/jpeg" : type == "video" ? "video/mp4" : type == "audio" ? "audio/mp4"
-                                                                                          : "application/octet-stream";
+                                                                                          : kDefaultMimeType;
   return mime + ":" + url;
 }
 
@@ -80,7 +80,7 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
 
   auto parsed = handlers::ParseJsonBody(request);
   if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
-  if (!(*parsed)->has("events") || !(*parsed)->getArray("events")) return WebhookResult::Error("field 'events' required");
+  if (!json::GetArray(*parsed, "events")) return WebhookResult::Error("field 'events' required");
 
   WebhookResult result;
   std::vector<std::string> skipped;

@@ -15,7 +15,6 @@ namespace {
 const char* kDefaultGraphUrl = "https://graph.facebook.com";
 const char* kDefaultApiVersion = "v21.0";
 const char* kJsonContentType = "application/json";
-const char* kDefaultMime = "application/octet-stream";
 
 // Config keys particular to these types.
 const char* kAccessToken = "access_token";
@@ -80,7 +79,7 @@ std::vector<std::string> SplitBytes(const std::string& text, size_t max_chars, s
 // (Messenger voice clips are AAC in MP4).
 std::string TypedMime(const std::string& kind, const std::string& url) {
   const std::string guess = MimeTypeFromPath(url);
-  if (kind != "image" && kind != "video" && kind != "audio") return guess.empty() ? kDefaultMime : guess;
+  if (kind != "image" && kind != "video" && kind != "audio") return guess.empty() ? kDefaultMimeType : guess;
   if (StartsWith(guess, kind + "/")) return guess;
   if (guess.size() > 4 && guess.substr(guess.size() - 4) == "/mp4") return kind + "/mp4";
   if (kind == "image") return "image/jpeg";

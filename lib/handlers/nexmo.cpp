@@ -168,12 +168,9 @@ SendAnswer ParseAnswer(const std::string& body) {
   auto o = json::ParseObject(body);
   if (!o.ok()) return a;
   json::ObjectPtr m = *o;
-  if ((*o)->has("messages")) {
-    auto arr = (*o)->getArray("messages");
-    if (arr && arr->size() > 0) {
-      auto first = arr->getObject(0);
-      if (first) m = first;
-    }
+  auto messages = json::GetArray(*o, "messages");
+  if (messages && messages->size() > 0) {
+    if (auto first = messages->getObject(0)) m = first;
   }
   a.status = json::GetTextOrEmpty(m, "status");
   a.message_id = json::GetTextOrEmpty(m, "message-id");

@@ -212,23 +212,19 @@ WebhookResult SlackHandler::Receive(const Route&, const Channel& channel, const 
   std::vector<std::string> attachments;
   std::vector<ChannelLog> logs;
   const std::string user_token = channel.ConfigOr(kUserToken);
-  if (event->has("files") && !event->isNull("files")) {
-    json::ArrayPtr files = event->getArray("files");
-    for (size_t i = 0; files && i < files->size(); ++i) {
-      json::ObjectPtr file = files->getObject(static_cast<unsigned>(i));
-      const std::string url_private = json::GetStringOrEmpty(file, "url_private");
-      if (url_private.empty()) continue;
-      std::string url;
-      if (json::GetBool(file, "public_url_shared").value_or(false))
-        url = PublicFileUrl(url_private, json::GetStringOrEmpty(file, "permalink_public"));
-      if (url.empty() && !user_token.empty() && !json::GetStringOrEmpty(file, "id").empty())
-        url = ShareFilePublicly(ctx, channel, user_token, file, logs);
-      if (url.empty()) url = url_private;
-      std::string mime = json::GetStringOrEmpty(file, "mimetype");
-      if (mime.empty()) mime = MimeTypeFromPath(url_private);
-      if (mime.empty()) mime = "application/octet-stream";
-      attachments.push_back(mime + ":" + url);
-    }
+  for (const json::ObjectPtr& file : json::Objects(json::GetArray(event, "files"))) {
+    const std::string url_private = json::GetStringOrEmpty(file, "url_private");
+    if (url_private.empty()) continue;
+    std::string url;
+    if (json::GetBool(file, "public_url_shared").value_or(false))
+      url = PublicFileUrl(url_private, json::GetStringOrEmpty(file, "permalink_public"));
+    if (url.empty() && !user_token.empty() && !json::GetStringOrEmpty(file, "id").empty())
+      url = ShareFilePublicly(ctx, channel, user_token, file, logs);
+    if (url.empty()) url = url_private;
+    std::string mime = json::GetStringOrEmpty(file, "mimetype");
+    if (mime.empty()) mime = MimeTypeFromPath(url_private);
+    if (mime.empty()) mime = kDefaultMimeType;
+    attachments.push_back(mime + ":" + url);
   }
 
   Msg msg = handlers::IncomingMsg(channel, *urn, json::GetStringOrEmpty(event, "text"));

@@ -11,7 +11,6 @@ namespace {
 
 const char* kDefaultApiUrl = "https://api.telegram.org";
 const char* kFormContentType = "application/x-www-form-urlencoded";
-const char* kDefaultMime = "application/octet-stream";
 
 // sendMessage takes 1-4096 characters of text; media captions 0-1024.
 constexpr size_t kMaxTextLength = 4096;
@@ -87,7 +86,7 @@ Result<std::string> ResolveFile(HandlerContext& ctx, const Channel& channel, con
 
   std::string mime = file.mime;
   if (mime.empty()) mime = MimeTypeFromPath(path);
-  if (mime.empty()) mime = kDefaultMime;
+  if (mime.empty()) mime = kDefaultMimeType;
   return mime + ":" + api + "/file/bot" + token + "/" + path;
 }
 

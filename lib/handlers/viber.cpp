@@ -31,7 +31,7 @@ std::string MediaMime(const std::string& type, const std::string& url, const std
   if (type == "picture" || type == "sticker")
     return StartsWith(guess, "image/") ? guess : type == "sticker" ? "image/png" : "image/jpeg";
   if (type == "video") return StartsWith(guess, "video/") ? guess : "video/mp4";
-  return guess.empty() ? "application/octet-stream" : guess;
+  return guess.empty() ? kDefaultMimeType : guess;
 }
 
 const std::map<std::string, MsgStatus>& Statuses() {

@@ -152,7 +152,7 @@ Result<Media> LookUpMedia(HandlerContext& ctx, const Channel& channel, const std
   if (media.url.empty()) return Status::InvalidArgument("no 'url' in media lookup response");
   media.mime_type = body.ok() ? BareMimeType(json::GetStringOrEmpty(*body, "mime_type")) : "";
   if (media.mime_type.empty()) media.mime_type = BareMimeType(mime_hint);
-  if (media.mime_type.empty()) media.mime_type = "application/octet-stream";
+  if (media.mime_type.empty()) media.mime_type = kDefaultMimeType;
   return media;
 }
 
