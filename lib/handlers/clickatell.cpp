@@ -311,7 +311,7 @@ const ChannelTypeInfo& ClickatellHandler::Type() const {
       {
           {config_keys::kApiKey, ConfigNeed::kToSend, true, "the integration's API key"},
           {kApiConfig, ConfigNeed::kOptional, false,
-           "platform: the key is an SMS Platform (HTTP) one, sent by GET as the reference did", "One API"},
+           "platform: the key is an SMS Platform (HTTP) one, sent by GET as the reference did; unset: the One API"},
           handlers::BaseUrlKey(kDefaultApiUrl),
           handlers::MaxLengthKey(kMaxMsgLength),
       },
