@@ -11,7 +11,11 @@
 #   - courier-ctl.1 names every subcommand that lib/ctl/ctl_commands.cpp
 #     (courier-ctl's command table) registers with add_subcommand("NAME");
 #   - courier.conf.5 names every option of Specs() in
-#     lib/config/options.cpp, and its COURIER_ environment variable.
+#     lib/config/options.cpp, and its COURIER_ environment variable;
+#   - courier-recv.8 has its CHANNEL TYPES section with the generated list
+#     of every type's routes and settings in it (that the list matches the
+#     handlers' declarations, the unit test ManPage.ChannelTypesSectionIsCurrent
+#     checks; `make man-types` writes it), and courier-send.8 points to it.
 # Exits 0 when all is well, 1 (after listing every problem) otherwise.
 set -u
 
@@ -104,6 +108,17 @@ else
         env=COURIER_$(printf '%s' "$option" | tr '[:lower:]' '[:upper:]')
         grep -Eq "$env([^A-Z0-9_]|\$)" "$conf_page" || fail "courier.conf.5 does not name $env"
     done
+fi
+
+# courier-recv.8: the generated CHANNEL TYPES list, not empty.
+recv_page="$src/man/courier-recv.8"
+if [ ! -f "$recv_page" ]; then
+    fail "courier-recv.8 is missing"
+else
+    grep -Eq '^\.SH[[:space:]]+"CHANNEL TYPES"' "$recv_page" || fail "courier-recv.8 has no .SH \"CHANNEL TYPES\" section"
+    listed=$(sed -n '/^\.\\" BEGIN CHANNEL TYPES/,/^\.\\" END CHANNEL TYPES/p' "$recv_page" | grep -c '^\.TP')
+    [ "$listed" -gt 0 ] || fail "courier-recv.8 lists no channel types between its BEGIN and END CHANNEL TYPES lines (make man-types)"
+    grep -q 'CHANNEL TYPES' "$src/man/courier-send.8" || fail "courier-send.8 does not point to courier-recv.8's CHANNEL TYPES"
 fi
 
 if [ "$failed" -ne 0 ]; then

@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "core/env.h"
+#include "util/text.h"
 
 namespace courier {
 namespace {
@@ -38,7 +39,7 @@ std::string LogLevel(const std::string& v) {
 }
 
 std::string HttpUrlOrEmpty(const std::string& v) {
-  if (v.empty() || v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0) return "";
+  if (v.empty() || StartsWith(v, "http://") || StartsWith(v, "https://")) return "";
   return "must start with http:// or https://, not '" + v + "'";
 }
 
@@ -84,9 +85,7 @@ std::string Kebab(std::string name) {
 }
 
 std::string EnvName(const std::string& name) {
-  std::string env = "COURIER_";
-  for (char c : name) env += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return env;
+  return "COURIER_" + ToUpper(name);
 }
 
 const Spec* FindSpec(const std::string& name) {
@@ -358,7 +357,7 @@ class ConfigFile {
       }
       return Status::Usage(At(where.line) + "unterminated string (a closing quote is missing)");
     }
-    if (description.rfind("cannot redefine existing", 0) == 0) {
+    if (StartsWith(description, "cannot redefine existing")) {
       auto open = description.find('\'');
       auto close = description.rfind('\'');
       std::string name = open < close ? description.substr(open + 1, close - open - 1) : key;

@@ -1,12 +1,13 @@
 #include "core/channel.h"
 
-#include <cctype>
+#include "util/text.h"
 
 #include "core/redact.h"
 
 namespace courier {
 
 std::string Channel::ConfigOr(const std::string& key, const std::string& fallback) const {
+  if (config_reads) config_reads->insert(key);
   auto it = config.find(key);
   if (it == config.end() || it->second.empty()) return fallback;
   return it->second;
@@ -33,9 +34,7 @@ std::vector<std::string> Channel::SecretValues() const {
 // secrets by name; a credential inside one (userinfo, an api_key
 // parameter) is found by SecretValues and masked by MaskUrlCredentials.
 bool IsSecretConfigKey(const std::string& key) {
-  std::string lower;
-  lower.reserve(key.size());
-  for (char c : key) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  const std::string lower = ToLower(key);
   if (lower == config_keys::kSendUrl || lower == config_keys::kBaseUrl) return false;
   for (const char* word : {"token", "password", "secret", "key", "credential"}) {
     if (lower.find(word) != std::string::npos) return true;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ struct Channel {
   int max_workers = 0;  // 0: the sender's default
   int tps = 0;          // sends per second; 0: unlimited
   int64_t created_on = 0;
+  // Test seam: when set, ConfigOr adds every key it is asked for here, so
+  // that handler tests can hold a handler to the settings its type
+  // declares. Null in the programs; not stored.
+  std::set<std::string>* config_reads = nullptr;
 
   // The config value or `fallback` when absent or empty.
   std::string ConfigOr(const std::string& key, const std::string& fallback = "") const;

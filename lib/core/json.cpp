@@ -4,6 +4,9 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 namespace courier::json {
@@ -75,6 +78,82 @@ std::vector<ObjectPtr> GetObjects(const ObjectPtr& o, const std::string& key) {
   for (unsigned i = 0; a && i < a->size(); ++i)
     if (ObjectPtr x = a->getObject(i)) out.push_back(x);
   return out;
+}
+
+ArrayPtr GetArray(const ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
+  return o->getArray(key);  // null when not an array
+}
+
+std::vector<ObjectPtr> Objects(const ArrayPtr& a) {
+  std::vector<ObjectPtr> out;
+  for (unsigned i = 0; a && i < a->size(); ++i)
+    if (ObjectPtr x = a->getObject(i)) out.push_back(x);
+  return out;
+}
+
+std::optional<std::string> ScalarText(const Poco::Dynamic::Var& value) {
+  try {
+    if (value.isEmpty()) return std::nullopt;
+    if (value.isString()) return value.extract<std::string>();
+    if (value.isNumeric() || value.isBoolean()) return value.convert<std::string>();
+  } catch (const Poco::Exception&) {
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> GetText(const ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key)) return std::nullopt;
+  return ScalarText(o->get(key));
+}
+
+std::string GetTextOrEmpty(const ObjectPtr& o, const std::string& key) { return GetText(o, key).value_or(""); }
+
+std::optional<double> GetNumber(const ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
+  try {
+    Poco::Dynamic::Var v = o->get(key);
+    if (v.isNumeric()) return v.convert<double>();
+  } catch (const Poco::Exception&) {
+  }
+  return std::nullopt;
+}
+
+std::optional<double> GetNumberLoose(const ObjectPtr& o, const std::string& key) {
+  if (auto n = GetNumber(o, key)) return n;
+  const auto s = GetString(o, key);
+  if (!s || s->empty()) return std::nullopt;
+  char* end = nullptr;
+  const double d = std::strtod(s->c_str(), &end);
+  if (*end != '\0') return std::nullopt;
+  return d;
+}
+
+std::optional<int64_t> GetIntLoose(const ObjectPtr& o, const std::string& key) {
+  if (auto n = GetInt(o, key)) return n;
+  if (auto s = GetString(o, key)) {
+    errno = 0;
+    char* end = nullptr;
+    const long long n = std::strtoll(s->c_str(), &end, 10);
+    if (!s->empty() && *end == '\0' && errno == 0) return n;
+  }
+  return std::nullopt;
+}
+
+std::string GetId(const ObjectPtr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return "";
+  try {
+    Poco::Dynamic::Var v = o->get(key);
+    if (v.isString()) return v.extract<std::string>();
+    if (v.isInteger()) return v.convert<std::string>();
+    if (v.isNumeric()) {  // a whole number written as a double (1.5e20)
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.0f", v.convert<double>());
+      return buf;
+    }
+  } catch (const Poco::Exception&) {
+  }
+  return "";
 }
 
 Result<std::vector<std::string>> GetStringArray(const ObjectPtr& o, const std::string& key) {

@@ -1,6 +1,6 @@
 #include "core/msg.h"
 
-#include <cctype>
+#include "util/text.h"
 
 namespace courier {
 
@@ -21,9 +21,7 @@ const char* PriorityName(Priority p) {
 }
 
 std::optional<Priority> ParsePriority(const std::string& text) {
-  std::string lower;
-  lower.reserve(text.size());
-  for (char c : text) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  const std::string lower = ToLower(text);
   if (lower == "bulk") return Priority::kBulk;
   // A msg an application sends one at a time is "high" (the reference's
   // default priority); "normal" and "default" are accepted as its aliases.

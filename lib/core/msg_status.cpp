@@ -1,6 +1,6 @@
 #include "core/msg_status.h"
 
-#include <cctype>
+#include "util/text.h"
 
 namespace courier {
 
@@ -29,22 +29,11 @@ constexpr MsgStatus kAllStatuses[] = {
     MsgStatus::kDelivered, MsgStatus::kRead, MsgStatus::kErrored, MsgStatus::kFailed,
 };
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 std::optional<MsgStatus> ParseMsgStatus(std::string_view text) {
   if (text.size() == 1) {
-    char c = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+    const char c = ToUpper(text.substr(0, 1))[0];
     for (MsgStatus s : kAllStatuses) {
       if (MsgStatusCode(s) == c) return s;
     }

@@ -8,29 +8,14 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "util/text.h"
+
 namespace courier {
 
 namespace {
 
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool AllDigits(std::string_view s) {
-  return !s.empty() &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 bool HasSpace(std::string_view s) {
   return std::any_of(s.begin(), s.end(),
@@ -142,7 +127,7 @@ std::string NormalizeTelNumberUncached(std::string_view number, std::string_view
   //    '+' was dropped above or never sent); others are read in the
   //    channel's country.
   std::string to_parse = cleaned;
-  std::string region = Upper(country);
+  std::string region = ToUpper(country);
   if (cleaned.size() >= 11 && cleaned[0] != '0') to_parse = "+" + cleaned;
   // libphonenumber's name for "no default region" is "ZZ".
   if (region.empty()) region = "ZZ";
@@ -176,7 +161,7 @@ bool URN::IsKnownScheme(std::string_view scheme) {
 
 Result<URN> URN::FromParts(std::string_view scheme, std::string_view path,
                            std::string_view country) {
-  std::string s = Lower(scheme);
+  std::string s = ToLower(scheme);
   if (!IsKnownScheme(s)) return Status::InvalidArgument("invalid scheme '" + s + "'");
   Result<std::string> p = NormalizePath(s, path, country);
   if (!p.ok()) return p.status();

@@ -66,7 +66,9 @@ class Ctl {
   int ChannelList(bool json);
   int ChannelShow(const std::string& uuid, bool json);
   int ChannelRemove(const std::string& uuid);
-  int ChannelTypes(bool json);
+  // Each type with its settings, in 80 columns; `wide` adds the routes on
+  // one long line a type, `json` everything (meanings, defaults).
+  int ChannelTypes(bool json, bool wide);
   int Send(const SendArgs& args);
   int SendJsonl(const std::string& path, bool json);  // "-" is stdin
   int MsgsList(const MsgFilter& filter, bool json);

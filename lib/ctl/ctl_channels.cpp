@@ -1,7 +1,7 @@
 // courier-ctl channel and contact commands.
-#include <algorithm>
 #include <cctype>
 #include <iostream>
+#include <set>
 
 #include "core/json.h"
 #include "core/redact.h"
@@ -9,17 +9,11 @@
 #include "core/uuid.h"
 #include "ctl/ctl.h"
 #include "ctl/table.h"
-#include "handlers/channel_types.h"
 #include "handlers/registry.h"
+#include "util/text.h"
 
 namespace courier {
 namespace {
-
-std::string JoinList(const std::vector<std::string>& items, const char* sep = ",") {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
-  return out;
-}
 
 // Secrets are shown only as their length, so a `channel show` pasted into
 // a ticket does not leak credentials (invariant 6).
@@ -55,10 +49,65 @@ json::ObjectPtr ContactJson(const Contact& c) {
   return o;
 }
 
+// What people see without --wide: fits an 80-column terminal.
+constexpr size_t kTerminalWidth = 80;
+
+const char* NeedName(ConfigNeed need) {
+  switch (need) {
+    case ConfigNeed::kOptional: return "optional";
+    case ConfigNeed::kToSend: return "send";
+    case ConfigNeed::kToReceive: return "receive";
+  }
+  return "optional";
+}
+
+// "send_url*, username*, password*, encoding, ...": the settings in
+// declaration order, those needed to send marked *, to receive +; one
+// that another may stand in for as "account_sid*|ACCOUNT_SID", the other
+// then not listed again.
+std::string SettingsList(const ChannelTypeInfo& type) {
+  std::set<std::string> alternatives;
+  for (const auto& key : type.config)
+    if (key.needed() && !key.or_key.empty()) alternatives.insert(key.or_key);
+  std::vector<std::string> names;
+  for (const auto& key : type.config) {
+    if (alternatives.count(key.name)) continue;
+    std::string name = key.name;
+    if (key.need == ConfigNeed::kToSend) name += "*";
+    if (key.need == ConfigNeed::kToReceive) name += "+";
+    if (!key.or_key.empty()) name += "|" + key.or_key;
+    names.push_back(name);
+  }
+  return Join(names, ", ");
+}
+
+json::ObjectPtr ChannelTypeJson(const ChannelHandler& handler) {
+  const ChannelTypeInfo& t = handler.Type();
+  auto o = json::NewObject();
+  o->set("code", t.code);
+  o->set("name", t.name);
+  o->set("schemes", json::StringArray(t.schemes));
+  o->set("routes", json::StringArray(RouteList(handler)));
+  auto settings = json::NewArray();
+  for (const auto& key : t.config) {
+    auto k = json::NewObject();
+    k->set("name", key.name);
+    k->set("needed", NeedName(key.need));
+    k->set("secret", key.secret);
+    k->set("meaning", key.meaning);
+    json::SetNullableString(k, "default", key.default_value);
+    json::SetNullableString(k, "or", key.or_key);
+    settings->add(k);
+  }
+  o->set("settings", settings);
+  return o;
+}
+
 }  // namespace
 
 int Ctl::ChannelAdd(const ChannelAddArgs& args) {
-  const ChannelTypeInfo* type = FindChannelType(args.type);
+  const HandlerRegistry registry = HandlerRegistry::Build();
+  const ChannelTypeInfo* type = registry.FindType(args.type);
   if (type == nullptr)
     return Report(Status::Usage("unknown channel type '" + args.type + "' (see courier-ctl channel types)"));
   if (args.address.empty()) return Report(Status::Usage("--address is required"));
@@ -70,9 +119,7 @@ int Ctl::ChannelAdd(const ChannelAddArgs& args) {
     if (args.country.size() != 2 || !std::isalpha(static_cast<unsigned char>(args.country[0])) ||
         !std::isalpha(static_cast<unsigned char>(args.country[1])))
       return Report(Status::Usage("--country must be a two-letter ISO 3166 code, not '" + args.country + "'"));
-    channel.country = args.country;
-    std::transform(channel.country.begin(), channel.country.end(), channel.country.begin(),
-                   [](unsigned char c) { return std::toupper(c); });
+    channel.country = ToUpper(args.country);
   }
   if (!args.uuid.empty()) {
     auto uuid = NormalizeUUID(args.uuid);
@@ -85,6 +132,20 @@ int Ctl::ChannelAdd(const ChannelAddArgs& args) {
       return Report(Status::Usage("--config takes KEY=VALUE, not '" + kv + "'"));
     channel.config[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  // A channel that could not send, or whose webhooks would all be
+  // refused, is refused here rather than failing later at every msg.
+  const auto missing = type->MissingKeys(channel.config, true);
+  if (!missing.empty()) {
+    return Report(Status::InvalidArgument(
+        "a " + type->code + " channel needs the setting" + (missing.size() > 1 ? "s " : " ") + Join(missing, ", ") +
+        ": add --config KEY=VALUE for each (courier-ctl channel types lists every type's settings)"));
+  }
+  // A key the type does not read is most likely a misspelt one: said, but
+  // kept, since it does no harm.
+  for (const auto& [key, value] : channel.config)
+    if (type->Key(key) == nullptr)
+      err_ << "courier-ctl: warning: " << type->code << " channels do not read the setting '" << key
+           << "' (see courier-ctl channel types)\n";
   channel.schemes = args.schemes.empty() ? type->schemes : args.schemes;
   for (const auto& s : channel.schemes)
     if (!URN::IsKnownScheme(s)) return Report(Status::Usage("unknown URN scheme '" + s + "'"));
@@ -134,7 +195,7 @@ int Ctl::ChannelShow(const std::string& uuid_text, bool json) {
        << "name:        " << c.name << '\n'
        << "address:     " << c.address << '\n'
        << "country:     " << c.country << '\n'
-       << "schemes:     " << JoinList(c.schemes) << '\n'
+       << "schemes:     " << Join(c.schemes, ",") << '\n'
        << "max_workers: " << (c.max_workers ? std::to_string(c.max_workers) : "default") << '\n'
        << "tps:         " << (c.tps ? std::to_string(c.tps) : "unlimited") << '\n'
        << "created_on:  " << FormatRfc3339(c.created_on) << '\n';
@@ -153,39 +214,24 @@ int Ctl::ChannelRemove(const std::string& uuid_text) {
   return exit_code::kOk;
 }
 
-int Ctl::ChannelTypes(bool json) {
+int Ctl::ChannelTypes(bool json, bool wide) {
   const HandlerRegistry registry = HandlerRegistry::Build();
-  // "POST receive", ... as courier-recv serves them for the type under
-  // /c/<type>/<uuid>/; then the app-level routes, without a uuid, as
-  // full paths ("POST /c/wac/receive").
-  auto routes_of = [&registry](const std::string& code) {
-    std::vector<std::string> routes;
-    if (const ChannelHandler* h = registry.Find(code)) {
-      for (const auto& r : h->Routes()) routes.push_back(r.method + " " + r.action);
-      if (const AppWebhooks* app = h->AppLevel()) {
-        std::string type = code;
-        for (auto& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        for (const auto& r : app->AppRoutes()) routes.push_back(r.method + " /c/" + type + "/" + r.action);
-      }
-    }
-    return routes;
-  };
   if (json) {
-    for (const auto& t : courier::ChannelTypes()) {
-      auto o = json::NewObject();
-      o->set("code", t.code);
-      o->set("name", t.name);
-      o->set("schemes", json::StringArray(t.schemes));
-      o->set("config", t.notes);
-      o->set("routes", json::StringArray(routes_of(t.code)));
-      out_ << json::Stringify(o) << '\n';
-    }
+    for (const auto& h : registry.handlers()) out_ << json::Stringify(ChannelTypeJson(*h)) << '\n';
     return exit_code::kOk;
   }
-  Table table({"CODE", "NAME", "SCHEMES", "ROUTES", "CONFIG"});
-  for (const auto& t : courier::ChannelTypes())
-    table.Add({t.code, t.name, JoinList(t.schemes), JoinList(routes_of(t.code), ", "), t.notes});
-  table.Print(out_);
+  if (wide) {
+    Table table({"CODE", "NAME", "SCHEMES", "ROUTES", "SETTINGS (*: to send, +: to receive)"});
+    for (const auto& h : registry.handlers()) {
+      const ChannelTypeInfo& t = h->Type();
+      table.Add({t.code, t.name, Join(t.schemes, ","), Join(RouteSummary(*h), ", "), SettingsList(t)});
+    }
+    table.Print(out_);
+    return exit_code::kOk;
+  }
+  Table table({"CODE", "NAME", "SCHEMES", "SETTINGS (*: to send, +: to receive)"});
+  for (const auto& t : registry.Types()) table.Add({t->code, t->name, Join(t->schemes, ","), SettingsList(*t)});
+  table.PrintWrapped(out_, kTerminalWidth);
   return exit_code::kOk;
 }
 
@@ -211,7 +257,7 @@ int Ctl::ContactList(bool stopped_only, bool json) {
   }
   Table table({"UUID", "NAME", "STOPPED", "URNS"});
   for (const auto& c : *contacts)
-    table.Add({c.uuid, CellText(c.name, 30), c.stopped ? "yes" : "no", JoinList(c.urns, " ")});
+    table.Add({c.uuid, CellText(c.name, 30), c.stopped ? "yes" : "no", Join(c.urns, " ")});
   table.Print(out_);
   return exit_code::kOk;
 }

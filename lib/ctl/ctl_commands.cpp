@@ -150,6 +150,7 @@ struct CtlCommandLine::Impl {
 
   // Every subcommand's arguments, bound by the table below.
   bool json = false;
+  bool wide = false;  // channel types: one line a type
   ChannelAddArgs add;
   std::string channel_uuid;
   SendArgs send;
@@ -222,7 +223,8 @@ CtlCommandLine::Impl::Impl() {
   Runs(channel_rm, [this](Ctl& c) { return c.ChannelRemove(channel_uuid); });
   auto* channel_types = channel->add_subcommand("types", "list the channel types courier knows");
   JsonFlag(channel_types);
-  Runs(channel_types, [this](Ctl& c) { return c.ChannelTypes(json); });
+  channel_types->add_flag("--wide", wide, "one line a type, with its routes");
+  Runs(channel_types, [this](Ctl& c) { return c.ChannelTypes(json, wide); });
 
   auto* send_cmd = app.add_subcommand("send", "queue an outgoing msg (or many with --jsonl); prints id and uuid");
   send_cmd->add_option("--channel", send.channel, "channel uuid");

@@ -16,8 +16,13 @@ class Table {
   void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
   bool empty() const { return rows_.empty(); }
   void Print(std::ostream& out) const;
+  // Print within `width` columns: the last column's text is wrapped at
+  // spaces onto lines of its own, under where it starts. A word longer
+  // than the room left stands alone on its line.
+  void PrintWrapped(std::ostream& out, size_t width) const;
 
  private:
+  std::vector<size_t> Widths() const;  // of each column, in code points
   std::vector<std::string> header_;
   std::vector<std::vector<std::string>> rows_;
 };

@@ -9,13 +9,10 @@
 #include "core/parallel_for.h"
 #include "spool/intake_codec.h"
 #include "spool/spool_file.h"
+#include "util/text.h"
 
 namespace courier {
 namespace {
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string ParentDir(const std::string& path) {
   auto slash = path.find_last_of('/');

@@ -1,8 +1,5 @@
 #include "handlers/africastalking.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "handlers/common.h"
 
 namespace courier {
@@ -51,13 +48,6 @@ const std::vector<std::string>& StatusNames() {
   static const std::vector<std::string> names = {"Success",  "Sent",   "Submitted", "Buffered",
                                                  "Rejected", "Failed", "Expired"};
   return names;
-}
-
-bool IsTrue(const std::string& v) { return v == "true" || v == "True" || v == "TRUE" || v == "1"; }
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
 }
 
 // The reference accepts only "2006-01-02T15:04:05Z". Africa's Talking has
@@ -111,7 +101,7 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
   r.statuses.push_back(handlers::StatusForExternalId(channel, id, *status));
   // failureReason UserInBlacklist (docs spell it UserInBlackList): the
   // contact blocked our sender, so stop them as a send answer 406 would.
-  const std::string reason = Lower(f.Optional("failureReason").value_or(""));
+  const std::string reason = ToLower(f.Value("failureReason"));
   const std::string phone = f.Optional("phoneNumber").value_or("");
   if (reason == "userinblacklist" && !phone.empty()) {
     auto urn = handlers::TelURN(phone, channel);
@@ -160,13 +150,13 @@ Outcome ReadResponse(const std::string& body) {
     out.permanent = true;
     return out;
   }
-  json::ObjectPtr data = (*parsed)->has("SMSMessageData") ? (*parsed)->getObject("SMSMessageData") : nullptr;
+  json::ObjectPtr data = json::GetObject(*parsed, "SMSMessageData");
   if (!data) {
     out.error = "no SMSMessageData in response body";
     out.permanent = true;
     return out;
   }
-  json::ArrayPtr recipients = data->has("Recipients") ? data->getArray("Recipients") : nullptr;
+  json::ArrayPtr recipients = json::GetArray(data, "Recipients");
   json::ObjectPtr recipient = recipients && recipients->size() > 0 ? recipients->getObject(0) : nullptr;
   if (!recipient) {
     // e.g. {"SMSMessageData":{"Message":"InvalidSenderId","Recipients":[]}}
@@ -203,6 +193,22 @@ Outcome ReadResponse(const std::string& body) {
 
 }  // namespace
 
+const ChannelTypeInfo& AfricasTalkingHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "AT",
+      "Africas Talking",
+      {"tel"},
+      {
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the Africa's Talking app's username"},
+          {config_keys::kApiKey, ConfigNeed::kToSend, true, "the app's API key"},
+          {kIsShared, ConfigNeed::kOptional, false, "true: a shared short code, sent without `from`", "false"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> AfricasTalkingHandler::Routes() const {
   return {
       {"POST", "receive", RouteKind::kReceive},
@@ -224,14 +230,14 @@ WebhookResult AfricasTalkingHandler::Receive(const Route& route, const Channel& 
 SendResult AfricasTalkingHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string api_key = channel.ConfigOr(config_keys::kApiKey);
-  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kUsername, config_keys::kApiKey}, ctx.clock.Now())) return *missing;
-  const bool shared = IsTrue(channel.ConfigOr(kIsShared));
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
+  const bool shared = handlers::ConfigFlag(channel, kIsShared, false);
   const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + kMessagingPath;
   const std::string to = msg.urn.substr(msg.urn.find(':') + 1);
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  const auto parts = handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength));
+  const auto parts = SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength));
   for (size_t i = 0; i < parts.size(); ++i) {
     std::vector<std::pair<std::string, std::string>> form = {
         {"username", username}, {"to", to}, {"message", parts[i]}};
@@ -259,15 +265,15 @@ SendResult AfricasTalkingHandler::Send(const Channel& channel, const Msg& msg, H
 
     if (!outcome.error.empty()) {
       if (outcome.permanent) {
-        SendResult r = handlers::Failed(outcome.error, std::move(logs));
+        SendResult r = SendResult::Failed(outcome.error, std::move(logs));
         r.stop_contact = outcome.stopped;
         return r;
       }
-      return handlers::ThrottledIf429(handlers::Errored(outcome.error, std::move(logs)), exchange);
+      return handlers::ThrottledIf429(SendResult::Errored(outcome.error, std::move(logs)), exchange);
     }
     if (i == 0) external_id = outcome.external_id;
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

@@ -75,6 +75,24 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
 
 }  // namespace
 
+const ChannelTypeInfo& BlackmynaHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "BM",
+      "Blackmyna",
+      {"tel"},
+      {
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the account's user (HTTP basic authentication)"},
+          {config_keys::kPassword, ConfigNeed::kToSend, true, "the account's password"},
+          // The reference requires it though only username and password go
+          // on the wire; kept so a half-configured channel is caught early.
+          {config_keys::kApiKey, ConfigNeed::kToSend, true, "the account's API key"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> BlackmynaHandler::Routes() const {
   return {
       {"GET", "receive", RouteKind::kReceive},
@@ -92,16 +110,13 @@ WebhookResult BlackmynaHandler::Receive(const Route& route, const Channel& chann
 SendResult BlackmynaHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  const std::string api_key = channel.ConfigOr(config_keys::kApiKey);
-  // The reference requires api_key too, though only username and password
-  // go on the wire; kept so a half-configured channel is caught early.
-  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kUsername, config_keys::kPassword, config_keys::kApiKey}, ctx.clock.Now())) return *missing;
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
 
   const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + kOutboundPath;
   const std::string address = msg.urn.substr(msg.urn.find(':') + 1);
   std::vector<ChannelLog> logs;
   std::string external_id;
-  const auto parts = handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength));
+  const auto parts = SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength));
   for (size_t i = 0; i < parts.size(); ++i) {
     HttpRequestSpec req;
     req.method = "POST";
@@ -127,7 +142,7 @@ SendResult BlackmynaHandler::Send(const Channel& channel, const Msg& msg, Handle
     logs.push_back(std::move(call.log));
     if (i == 0) external_id = id;
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

@@ -9,8 +9,7 @@ namespace courier {
 
 class BlackmynaHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "BM"; }
-  std::string Name() const override { return "Blackmyna"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

@@ -1,22 +1,66 @@
 #pragma once
-// The channel types courier knows: code, provider name and the URN schemes
-// a channel of that type speaks. This is the one list `channel add`
-// validates against and `channel types` prints; courier-recv and
-// courier-send attach each type's handler to its entry.
+// A channel type as its handler declares it, beside its code: the type
+// code, the provider's name, the URN schemes a channel of the type speaks,
+// and every setting (config key) the handler reads, with whether it is a
+// secret, whether a channel needs it, what it means and what applies when
+// it is unset. The handler registry collects the declarations; `courier-ctl
+// channel add` checks a new channel against them, `channel types` prints
+// them, MissingConfig refuses a send by them, and courier-recv(8) lists
+// them (a test keeps the page and the declarations the same). The handler
+// tests hold each handler to its declaration: a setting it reads that it
+// does not declare fails them.
+//
+// Thread-safety: declarations are immutable after construction.
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace courier {
 
-struct ChannelTypeInfo {
-  std::string code;   // upper-case: "KN"
-  std::string name;   // "Kannel"
-  std::vector<std::string> schemes;
-  std::string notes;  // what the type needs in its config
+// Whether a channel needs a setting.
+enum class ConfigNeed {
+  kOptional,
+  kToSend,     // no send starts without it: E "no <key> set for <TYPE> channel"
+  kToReceive,  // webhooks are refused without it (the key their signatures are checked with)
 };
 
-const std::vector<ChannelTypeInfo>& ChannelTypes();
-// Case-insensitive; nullptr when unknown.
-const ChannelTypeInfo* FindChannelType(const std::string& code);
+struct ConfigKeyInfo {
+  ConfigKeyInfo(std::string name, ConfigNeed need, bool secret, std::string meaning, std::string default_value = "",
+                std::string or_key = "")
+      : name(std::move(name)),
+        need(need),
+        secret(secret),
+        meaning(std::move(meaning)),
+        default_value(std::move(default_value)),
+        or_key(std::move(or_key)) {}
+
+  std::string name;
+  ConfigNeed need = ConfigNeed::kOptional;
+  // A credential: shown masked and redacted from logs (IsSecretConfigKey
+  // must agree, since redaction goes by the key's name).
+  bool secret = false;
+  std::string meaning;        // one line, for `channel types` and the man page
+  std::string default_value;  // what applies when it is unset; "" for nothing
+  // Another key that serves in this one's place (an older name, another
+  // credential): a needed key is set when either is.
+  std::string or_key;
+
+  bool needed() const { return need != ConfigNeed::kOptional; }
+};
+
+struct ChannelTypeInfo {
+  std::string code;  // upper-case: "KN"
+  std::string name;  // "Kannel"
+  std::vector<std::string> schemes;
+  std::vector<ConfigKeyInfo> config;
+
+  // The declared key `name` (exact case); nullptr when undeclared.
+  const ConfigKeyInfo* Key(const std::string& name) const;
+  // The needed keys (kToSend, and kToReceive when `receive_too`) that have
+  // no value in `config`, neither under their name nor their or_key, in
+  // declaration order; each as "<key>" or "<key> or <or_key>".
+  std::vector<std::string> MissingKeys(const std::map<std::string, std::string>& config, bool receive_too) const;
+};
 
 }  // namespace courier

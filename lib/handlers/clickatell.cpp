@@ -1,7 +1,6 @@
 #include "handlers/clickatell.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 
@@ -25,17 +24,6 @@ constexpr int64_t kErrorRateLimit = 43;          // 400: throttled
 // 18 internal error (500), 19 internal error, please retry (503), 20
 // insufficient account balance (402): a later try can succeed.
 const std::vector<int64_t> kTransientErrors = {18, 19, 20};
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
-  return s;
-}
-
-std::string StripPlus(const std::string& s) { return !s.empty() && s[0] == '+' ? s.substr(1) : s; }
 
 std::optional<int64_t> ParseInt(const std::string& s) {
   if (s.empty()) return std::nullopt;
@@ -95,20 +83,13 @@ const std::vector<std::string> kOneApiCodes = {"1", "2", "3", "4", "5", "6", "20
 // else is taken as it came.
 std::string RawBytes(const std::string& text) {
   std::u32string cps;
-  if (!handlers::DecodeUtf8(text, cps)) return text;
+  if (!DecodeUtf8(text, cps)) return text;
   std::string bytes;
   for (char32_t cp : cps) {
     if (cp > 0xFF) return text;
     bytes += static_cast<char>(cp);
   }
   return bytes;
-}
-
-int HexDigit(char32_t c) {
-  if (c >= '0' && c <= '9') return static_cast<int>(c - '0');
-  if (c >= 'a' && c <= 'f') return static_cast<int>(c - 'a' + 10);
-  if (c >= 'A' && c <= 'F') return static_cast<int>(c - 'A' + 10);
-  return -1;
 }
 
 // An ISO-8859-1 reply text as characters. Clickatell URL-escapes such
@@ -120,7 +101,7 @@ int HexDigit(char32_t c) {
 // A '%' not followed by two hex digits is kept as it is.
 std::string DecodeLatin1(const std::string& text) {
   std::u32string cps;
-  if (!handlers::DecodeUtf8(text, cps)) {
+  if (!DecodeUtf8(text, cps)) {
     cps.clear();
     for (unsigned char c : text) cps += static_cast<char32_t>(c);
   }
@@ -129,11 +110,11 @@ std::string DecodeLatin1(const std::string& text) {
     char32_t cp = cps[i];
     if (cp == U'+') {
       cp = U' ';
-    } else if (cp == U'%' && i + 2 < cps.size() && HexDigit(cps[i + 1]) >= 0 && HexDigit(cps[i + 2]) >= 0) {
-      cp = static_cast<char32_t>(HexDigit(cps[i + 1]) * 16 + HexDigit(cps[i + 2]));
+    } else if (cp == U'%' && i + 2 < cps.size() && HexDigitValue(cps[i + 1]) >= 0 && HexDigitValue(cps[i + 2]) >= 0) {
+      cp = static_cast<char32_t>(HexDigitValue(cps[i + 1]) * 16 + HexDigitValue(cps[i + 2]));
       i += 2;
     }
-    handlers::AppendUtf8(out, cp);
+    AppendUtf8(out, cp);
   }
   return out;
 }
@@ -145,40 +126,25 @@ std::string DecodeLatin1(const std::string& text) {
 // UTF-16BE as its bytes, one character per byte (raw bytes in a form,
 // \u00XX in JSON), ISO-8859-1 URL-escaped (DecodeLatin1).
 std::string DecodeText(const std::string& text, const std::string& charset) {
-  const std::string cs = Upper(charset);
+  const std::string cs = ToUpper(charset);
   if (cs == "UTF-16BE" || cs == "UCS-2" || cs == "UCS2") {
     std::u32string cps;
-    if (handlers::DecodeUtf8(text, cps) &&
+    if (DecodeUtf8(text, cps) &&
         std::any_of(cps.begin(), cps.end(), [](char32_t cp) { return cp > 0xFF; }))
       return text;  // already decoded
     const std::string bytes = RawBytes(text);
     if (bytes.size() % 2 != 0) return text;
-    std::string out;
-    for (size_t i = 0; i < bytes.size(); i += 2) {
-      char32_t unit = (static_cast<unsigned char>(bytes[i]) << 8) | static_cast<unsigned char>(bytes[i + 1]);
-      if (unit >= 0xD800 && unit <= 0xDBFF && i + 3 < bytes.size()) {
-        char32_t low = (static_cast<unsigned char>(bytes[i + 2]) << 8) | static_cast<unsigned char>(bytes[i + 3]);
-        if (low >= 0xDC00 && low <= 0xDFFF) {
-          handlers::AppendUtf8(out, 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00));
-          i += 2;
-          continue;
-        }
-      }
-      if (unit >= 0xD800 && unit <= 0xDFFF) unit = 0xFFFD;  // lone surrogate
-      handlers::AppendUtf8(out, unit);
-    }
-    return out;
+    std::vector<uint16_t> units;
+    for (size_t i = 0; i < bytes.size(); i += 2)
+      units.push_back(static_cast<uint16_t>((static_cast<unsigned char>(bytes[i]) << 8) |
+                                            static_cast<unsigned char>(bytes[i + 1])));
+    return Utf16ToUtf8(units);
   }
   if (cs == "ISO-8859-1" || cs == "LATIN1") return DecodeLatin1(text);
   return text;
 }
 
 // ---- receiving -------------------------------------------------------
-
-std::string Str(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key)) return "";
-  return handlers::JsonScalarText(o->get(key)).value_or("");
-}
 
 void AddError(std::string& errors, const std::string& error) { errors += (errors.empty() ? "" : "; ") + error; }
 
@@ -226,12 +192,13 @@ WebhookResult ReceiveOneApi(const Route& route, const Channel& channel, const js
   WebhookResult r;
   std::string errors;
   if (route.kind == RouteKind::kStatus) {
-    auto items = event->getArray("messageStatusUpdate");
+    auto items = json::GetArray(event, "messageStatusUpdate");
     if (!items) return WebhookResult::Ignored("no messageStatusUpdate in event, ignored");
     handlers::Collector collected;
     for (size_t i = 0; i < items->size(); ++i) {
       auto item = items->getObject(static_cast<unsigned>(i));
-      const std::string id = Str(item, "messageId"), code = Str(item, "statusCode");
+      const std::string id = json::GetTextOrEmpty(item, "messageId");
+      const std::string code = json::GetTextOrEmpty(item, "statusCode");
       if (id.empty()) AddError(errors, "field 'messageId' required");
       if (code.empty()) AddError(errors, "field 'statusCode' required");
       if (id.empty() || code.empty()) continue;
@@ -244,17 +211,18 @@ WebhookResult ReceiveOneApi(const Route& route, const Channel& channel, const js
 
   // moMedia carries the file itself, base64 encoded; with nowhere to keep
   // it, media replies are not taken (nor other events).
-  auto items = event->getArray("moText");
+  auto items = json::GetArray(event, "moText");
   if (!items) return WebhookResult::Ignored("no moText in event, ignored");
   for (size_t i = 0; i < items->size(); ++i) {
     auto item = items->getObject(static_cast<unsigned>(i));
-    const std::string from = Str(item, "from"), id = Str(item, "messageId");
-    const bool has_content = item && item->has("content") && !item->isNull("content");
+    const std::string from = json::GetTextOrEmpty(item, "from"), id = json::GetTextOrEmpty(item, "messageId");
+    const bool has_content = json::GetText(item, "content").has_value();
     if (from.empty()) AddError(errors, "field 'from' required");
     if (id.empty()) AddError(errors, "field 'messageId' required");
     if (!has_content) AddError(errors, "field 'content' required");
     if (from.empty() || id.empty() || !has_content) continue;
-    auto msg = ReplyMsg(channel, from, id, Str(item, "content"), Str(item, "charset"), Str(item, "timestamp"));
+    auto msg = ReplyMsg(channel, from, id, json::GetTextOrEmpty(item, "content"), json::GetTextOrEmpty(item, "charset"),
+                        json::GetTextOrEmpty(item, "timestamp"));
     if (!msg.ok()) {
       AddError(errors, msg.status().message());
       continue;
@@ -270,30 +238,25 @@ WebhookResult ReceiveOneApi(const Route& route, const Channel& channel, const js
 // toNumber, timestamp (ms), text, charset; status messageId, statusCode.
 WebhookResult ReceivePlatform(const Route& route, const Channel& channel,
                               const std::map<std::string, std::string>& params) {
-  auto get = [&](const std::string& name) {
-    auto it = params.find(name);
-    return it == params.end() ? std::string() : it->second;
-  };
-  std::string errors;
-  WebhookResult r;
+  handlers::Fields f(params);
   if (route.kind == RouteKind::kStatus) {
-    const std::string id = get("messageId"), code = get("statusCode");
-    if (id.empty()) AddError(errors, "field 'messageId' required");
-    if (code.empty()) AddError(errors, "field 'statusCode' required");
-    if (!errors.empty()) return WebhookResult::Error(errors);
+    const std::string id = f.Required("messageId");
+    const std::string code = f.Required("statusCode");
+    if (!f.ok()) return WebhookResult::Error(f.error());
     handlers::Collector collected;
     std::string error;
     if (!AddStatus(collected.result, collected.skipped, channel, id, code, false, error))
       return WebhookResult::Error(error);
     return collected.Finish();
   }
-  const std::string from = get("fromNumber"), id = get("messageId");
-  if (from.empty()) AddError(errors, "field 'fromNumber' required");
-  if (id.empty()) AddError(errors, "field 'messageId' required");
-  if (params.find("text") == params.end()) AddError(errors, "field 'text' required");
-  if (!errors.empty()) return WebhookResult::Error(errors);
-  auto msg = ReplyMsg(channel, from, id, get("text"), get("charset"), get("timestamp"));
+  const std::string from = f.Required("fromNumber");
+  const std::string id = f.Required("messageId");
+  // An empty reply is a reply: `text` need only be present.
+  if (!f.Optional("text")) f.AddError("field 'text' required");
+  if (!f.ok()) return WebhookResult::Error(f.error());
+  auto msg = ReplyMsg(channel, from, id, f.Value("text"), f.Value("charset"), f.Value("timestamp"));
   if (!msg.ok()) return WebhookResult::Error(msg.status().message());
+  WebhookResult r;
   r.msgs.push_back(std::move(*msg));
   return r;
 }
@@ -311,36 +274,50 @@ struct SendAnswer {
 
 void ReadError(const json::ObjectPtr& o, SendAnswer& a) {
   if (!o) return;
-  if (a.error_code.empty() && a.error_description.empty() && o->has("error") && !o->isNull("error")) {
-    if (auto e = o->getObject("error")) {  // One API: {"code", "description", "documentation"}
-      a.error_code = Str(e, "code");
-      a.error_description = Str(e, "description");
+  if (a.error_code.empty() && a.error_description.empty()) {
+    if (auto e = json::GetObject(o, "error")) {  // One API: {"code", "description", "documentation"}
+      a.error_code = json::GetTextOrEmpty(e, "code");
+      a.error_description = json::GetTextOrEmpty(e, "description");
     } else {
-      a.error_description = Str(o, "error");
+      a.error_description = json::GetTextOrEmpty(o, "error");
     }
   }
-  if (a.error_code.empty()) a.error_code = Str(o, "errorCode");
-  if (a.error_description.empty()) a.error_description = Str(o, "errorDescription");
+  if (a.error_code.empty()) a.error_code = json::GetTextOrEmpty(o, "errorCode");
+  if (a.error_description.empty()) a.error_description = json::GetTextOrEmpty(o, "errorDescription");
 }
 
 SendAnswer ParseAnswer(const std::string& body) {
   SendAnswer a;
   auto o = json::ParseObject(body);
   if (!o.ok()) return a;
-  if ((*o)->has("messages")) {
-    auto arr = (*o)->getArray("messages");
-    if (arr && arr->size() > 0) {
-      auto m = arr->getObject(0);
-      a.api_message_id = Str(m, "apiMessageId");
-      a.accepted = m && json::GetBool(m, "accepted").value_or(false);
-      ReadError(m, a);
-    }
+  auto messages = json::GetArray(*o, "messages");
+  if (messages && messages->size() > 0) {
+    auto m = messages->getObject(0);
+    a.api_message_id = json::GetTextOrEmpty(m, "apiMessageId");
+    a.accepted = m && json::GetBool(m, "accepted").value_or(false);
+    ReadError(m, a);
   }
   ReadError(*o, a);
   return a;
 }
 
 }  // namespace
+
+const ChannelTypeInfo& ClickatellHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "CT",
+      "Clickatell",
+      {"tel"},
+      {
+          {config_keys::kApiKey, ConfigNeed::kToSend, true, "the integration's API key"},
+          {kApiConfig, ConfigNeed::kOptional, false,
+           "platform: the key is an SMS Platform (HTTP) one, sent by GET as the reference did; unset: the One API"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
 
 std::vector<Route> ClickatellHandler::Routes() const {
   return {
@@ -356,7 +333,7 @@ WebhookResult ClickatellHandler::Receive(const Route& route, const Channel& chan
   // Clickatell signs nothing; its callbacks are told apart by shape.
   auto params = handlers::FlatParams(request);
   if (!params.ok()) return WebhookResult::Error(params.status().message());
-  if (Lower(request.Header("content-type")).find("json") != std::string::npos) {
+  if (ToLower(request.Header("content-type")).find("json") != std::string::npos) {
     auto body = json::ParseObject(request.body);
     if (body.ok() && (*body)->has("event")) {
       auto event = (*body)->getObject("event");
@@ -369,20 +346,17 @@ WebhookResult ClickatellHandler::Receive(const Route& route, const Channel& chan
 
 SendResult ClickatellHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   const std::string api_key = channel.ConfigOr(config_keys::kApiKey);
-  if (api_key.empty()) {
-    const std::string error = "missing api_key in config";
-    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
-  const bool platform = Lower(channel.ConfigOr(kApiConfig)) == "platform";
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
+  const bool platform = ToLower(channel.ConfigOr(kApiConfig)) == "platform";
   const std::string base = handlers::BaseUrl(channel, kDefaultApiUrl);
   // International format without '+' (Clickatell: "no leading 00 or +").
-  const std::string to = StripPlus(msg.urn.substr(msg.urn.find(':') + 1));
-  const std::string from = StripPlus(channel.address);
+  const std::string to = WithoutPlus(msg.urn.substr(msg.urn.find(':') + 1));
+  const std::string from = WithoutPlus(channel.address);
 
   std::vector<ChannelLog> logs;
   std::string external_id;
   // SMS only: attachments go as links in the text.
-  const auto parts = handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength));
+  const auto parts = SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength));
   for (size_t i = 0; i < parts.size(); ++i) {
     HttpRequestSpec req;
     req.headers = {{"Accept", "application/json"}};
@@ -426,17 +400,17 @@ SendResult ClickatellHandler::Send(const Channel& channel, const Msg& msg, Handl
 
       const std::optional<int64_t> code = platform ? std::nullopt : ParseInt(answer.error_code);
       if (code == kErrorRecipientOptedOut) {
-        SendResult r = handlers::Failed(error, std::move(logs));
+        SendResult r = SendResult::Failed(error, std::move(logs));
         r.stop_contact = true;
         return r;
       }
       if (code == kErrorRateLimit) {
-        SendResult r = handlers::Errored(error, std::move(logs));
+        SendResult r = SendResult::Errored(error, std::move(logs));
         r.throttled_for_seconds = handlers::RetryAfterSeconds(exchange);
         return r;
       }
       if (code && std::find(kTransientErrors.begin(), kTransientErrors.end(), *code) != kTransientErrors.end())
-        return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), exchange);
+        return handlers::ThrottledIf429(SendResult::Errored(error, std::move(logs)), exchange);
       // A 2xx that does not give the msg's id: Clickatell may have taken
       // it, so a retry could deliver it twice.
       if (exchange.ok()) return handlers::AcceptedWithoutId(error, std::move(logs));
@@ -445,7 +419,7 @@ SendResult ClickatellHandler::Send(const Channel& channel, const Msg& msg, Handl
     logs.push_back(std::move(call.log));
     if (i == 0) external_id = answer.api_message_id;
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

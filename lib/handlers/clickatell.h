@@ -24,8 +24,7 @@ namespace courier {
 
 class ClickatellHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "CT"; }
-  std::string Name() const override { return "Clickatell"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

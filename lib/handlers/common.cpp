@@ -1,63 +1,106 @@
 #include "handlers/common.h"
 
-#include <Poco/Base64Encoder.h>
-#include <Poco/Exception.h>
-#include <Poco/HMACEngine.h>
-#include <Poco/SHA1Engine.h>
-#include <Poco/SHA2Engine.h>
-#include <iconv.h>
-
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <sstream>
 
 #include "core/redact.h"
 
 namespace courier::handlers {
 
-std::optional<std::string> Fields::Get(const std::string& name) const {
+std::string Fields::Named(const std::string& name) const { return lower_case_errors_ ? ToLower(name) : name; }
+
+std::optional<std::string> Fields::Optional(const std::string& name) const {
+  if (params_) {
+    auto it = params_->find(name);
+    if (it == params_->end()) return std::nullopt;
+    return it->second;
+  }
   switch (source_) {
-    case kForm: return request_.FormParam(name);
-    case kQuery: return request_.QueryParam(name);
-    case kFormOrQuery: return request_.Param(name);
+    case kForm: return request_->FormParam(name);
+    case kQuery: return request_->QueryParam(name);
+    case kFormOrQuery: return request_->Param(name);
   }
   return std::nullopt;
 }
 
 std::string Fields::Required(const std::string& name) {
-  auto v = Get(name);
+  auto v = Optional(name);
   if (!v || v->empty()) {
-    errors_.push_back("field '" + name + "' required");
+    errors_.push_back("field '" + Named(name) + "' required");
     return "";
   }
   return *v;
 }
 
-std::optional<std::string> Fields::Optional(const std::string& name) const { return Get(name); }
+std::string Fields::FirstOf(std::initializer_list<const char*> names) const {
+  for (const char* name : names) {
+    std::string v = Value(name);
+    if (!v.empty()) return v;
+  }
+  return "";
+}
 
 int64_t Fields::RequiredInt(const std::string& name) {
-  auto v = Get(name);
+  auto v = Optional(name);
   if (!v || v->empty()) {
-    errors_.push_back("field '" + name + "' required");
+    errors_.push_back("field '" + Named(name) + "' required");
     return 0;
   }
   errno = 0;
   char* end = nullptr;
   long long n = std::strtoll(v->c_str(), &end, 10);
   if (errno != 0 || *end != '\0') {
-    errors_.push_back("field '" + name + "' must be an integer");
+    errors_.push_back("field '" + Named(name) + "' must be an integer");
     return 0;
   }
   return n;
 }
 
-std::string Fields::error() const {
-  std::string out;
-  for (size_t i = 0; i < errors_.size(); ++i) out += (i ? "; " : "") + errors_[i];
-  return out;
+std::string Fields::error() const { return Join(errors_, "; "); }
+
+WebhookResult ReceiveExternalStyle(const Route& route, const Channel& channel, const WebhookRequest& request,
+                                   const ExternalStyle& style) {
+  Fields f(request, style.source);
+  if (route.kind == RouteKind::kStatus) {
+    const int64_t id = f.RequiredInt("id");
+    if (!f.ok()) return WebhookResult::Error(f.error());
+    const MsgStatus status = route.action == "sent"        ? MsgStatus::kSent
+                             : route.action == "delivered" ? MsgStatus::kDelivered
+                                                           : MsgStatus::kFailed;
+    WebhookResult r;
+    r.statuses.push_back(StatusForId(channel, id, status));
+    return r;
+  }
+
+  const std::string sender = f.FirstOf({"sender", "from"});
+  if (sender.empty()) return WebhookResult::Error("must have one of 'sender' or 'from' set");
+  const std::string scheme = channel.schemes.empty() ? "tel" : channel.schemes.front();
+  auto urn = URN::FromParts(scheme, sender, channel.country);
+  if (!urn.ok()) return WebhookResult::Error(urn.status().message());
+  if (route.kind == RouteKind::kEvent) {
+    WebhookResult r;
+    r.stop_urns.push_back(urn->ToString());
+    return r;
+  }
+
+  std::string text;
+  for (const auto& name : style.text_fields) {
+    text = f.Value(name);
+    if (!text.empty()) break;
+  }
+  if (text.empty()) return WebhookResult::Error("field '" + style.text_fields.front() + "' required");
+  Msg msg = IncomingMsg(channel, *urn, text);
+  const std::string date = f.FirstOf({"date", "time"});
+  if (!date.empty()) {
+    auto t = ParseRfc3339(date);
+    if (!t) return WebhookResult::Error("invalid date format, must be RFC 3339");
+    msg.received_on = *t;
+  }
+  WebhookResult r;
+  r.msgs.push_back(std::move(msg));
+  return r;
 }
 
 Result<json::ObjectPtr> ParseJsonBody(const WebhookRequest& request) {
@@ -133,49 +176,6 @@ WebhookResult Collector::Fail(const std::string& error) {
   return r;
 }
 
-namespace {
-
-// POCO 1.11's SHA2Engine lacks the block and digest size HMACEngine needs.
-struct Sha256Engine : Poco::SHA2Engine {
-  enum { BLOCK_SIZE = 64, DIGEST_SIZE = 32 };
-  Sha256Engine() : Poco::SHA2Engine(Poco::SHA2Engine::SHA_256) {}
-};
-
-template <typename Engine>
-std::string HmacDigest(const std::string& key, const std::string& data) {
-  Poco::HMACEngine<Engine> hmac(key);
-  hmac.update(data);
-  const auto& d = hmac.digest();
-  return std::string(d.begin(), d.end());
-}
-
-}  // namespace
-
-std::string HmacSha1Base64(const std::string& key, const std::string& data) {
-  std::string digest = HmacDigest<Poco::SHA1Engine>(key, data);
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out);
-  enc.rdbuf()->setLineLength(0);
-  enc << digest;
-  enc.close();
-  return out.str();
-}
-
-std::string HmacSha256Hex(const std::string& key, const std::string& data) {
-  std::string digest = HmacDigest<Sha256Engine>(key, data);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) out += hex[c >> 4], out += hex[c & 15];
-  return out;
-}
-
-bool ConstantTimeEquals(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 std::string BaseUrl(const Channel& channel, const std::string& default_url) {
   std::string url = channel.ConfigOr(config_keys::kBaseUrl, default_url);
   while (url.size() > 1 && url.back() == '/') url.pop_back();
@@ -242,12 +242,19 @@ bool IsPermanentHttpStatus(int status_code) {
 
 SendResult FailedAnswer(std::string error, std::vector<ChannelLog> logs, const HttpExchange& exchange) {
   if (exchange.error.empty() && IsPermanentHttpStatus(exchange.status_code))
-    return Failed(std::move(error), std::move(logs));
-  return ThrottledIf429(Errored(std::move(error), std::move(logs)), exchange);
+    return SendResult::Failed(std::move(error), std::move(logs));
+  return ThrottledIf429(SendResult::Errored(std::move(error), std::move(logs)), exchange);
 }
 
 SendResult AcceptedWithoutId(std::string error, std::vector<ChannelLog> logs) {
-  return Failed(std::move(error), std::move(logs));
+  return SendResult::Failed(std::move(error), std::move(logs));
+}
+
+bool ConfigFlag(const Channel& channel, const std::string& key, bool fallback) {
+  const std::string value = ToLower(channel.ConfigOr(key));
+  if (value == "true" || value == "1") return true;
+  if (value == "false" || value == "0") return false;
+  return fallback;
 }
 
 size_t MaxLength(const Channel& channel, size_t provider_limit) {
@@ -258,91 +265,27 @@ size_t MaxLength(const Channel& channel, size_t provider_limit) {
   return static_cast<size_t>(n);
 }
 
-ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& error, Micros now) {
-  ChannelLog log;
-  log.channel_id = channel.id;
-  log.channel_uuid = channel.uuid;
-  if (msg.id) log.msg_id = msg.id;
-  log.description = "Error";
-  log.status_code = kNilStatusCode;
-  log.error = Redact(error, channel.SecretValues());
-  log.created_on = now;
-  return log;
+std::optional<SendResult> MissingConfig(const ChannelTypeInfo& type, const Channel& channel, const Msg& msg,
+                                        Micros now) {
+  const auto missing = type.MissingKeys(channel.config, false);
+  if (missing.empty()) return std::nullopt;
+  const std::string error = "no " + missing.front() + " set for " + channel.type + " channel";
+  return SendResult::Errored(error, {ErrorLog(channel, msg, error, now)});
 }
 
-std::optional<SendResult> MissingConfig(const Channel& channel, const Msg& msg,
-                                        std::initializer_list<const char*> keys, Micros now) {
-  for (const char* key : keys) {
-    if (!channel.ConfigOr(key).empty()) continue;
-    const std::string error = std::string("no ") + key + " set for " + channel.type + " channel";
-    return Errored(error, {ErrorLog(channel, msg, error, now)});
-  }
-  return std::nullopt;
+ConfigKeyInfo BaseUrlKey(const std::string& default_url) {
+  return {config_keys::kBaseUrl, ConfigNeed::kOptional, false,
+          "the provider's API endpoint (a proxy, an on-premise install, a test server)", default_url};
 }
 
-SendResult Wired(std::string external_id, std::vector<ChannelLog> logs) {
-  SendResult r;
-  r.status = MsgStatus::kWired;
-  r.external_id = std::move(external_id);
-  r.logs = std::move(logs);
-  return r;
-}
-
-SendResult Errored(std::string error, std::vector<ChannelLog> logs) {
-  SendResult r;
-  r.status = MsgStatus::kErrored;
-  r.error = std::move(error);
-  r.logs = std::move(logs);
-  return r;
-}
-
-SendResult Failed(std::string error, std::vector<ChannelLog> logs) {
-  SendResult r = Errored(std::move(error), std::move(logs));
-  r.status = MsgStatus::kFailed;
-  return r;
+ConfigKeyInfo MaxLengthKey(size_t provider_limit) {
+  return {"max_length", ConfigNeed::kOptional, false, "most characters in one part of a split text",
+          std::to_string(provider_limit)};
 }
 
 SendResult NothingToSend(const Channel& channel, const Msg& msg, Micros now) {
   const std::string error = "msg has no text or attachments";
-  return Failed(error, {ErrorLog(channel, msg, error, now)});
-}
-
-std::vector<std::string> SplitText(const std::string& text, size_t max) {
-  std::vector<std::string> parts;
-  if (max == 0) return {text};
-  // Byte offsets of each code point start.
-  std::vector<size_t> starts;
-  for (size_t i = 0; i < text.size(); ++i)
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) starts.push_back(i);
-  size_t cp = 0;
-  while (cp < starts.size()) {
-    size_t remaining = starts.size() - cp;
-    if (remaining <= max) {
-      parts.push_back(text.substr(starts[cp]));
-      break;
-    }
-    // Break after the last whitespace within the limit, if any.
-    size_t end = cp + max;  // code point index one past the part
-    size_t brk = end;
-    // A part that ends right before a space ends at a word boundary already.
-    const char next = text[starts[end]];
-    const bool boundary_after = next == ' ' || next == '\n' || next == '\t';
-    for (size_t j = end; !boundary_after && j > cp; --j) {
-      char c = text[starts[j - 1]];
-      if (c == ' ' || c == '\n' || c == '\t') {
-        brk = j;
-        break;
-      }
-    }
-    if (brk == cp) brk = end;
-    std::string part = text.substr(starts[cp], starts[brk] - starts[cp]);
-    while (!part.empty() && (part.back() == ' ' || part.back() == '\n' || part.back() == '\t')) part.pop_back();
-    if (!part.empty()) parts.push_back(part);
-    cp = brk;
-    while (cp < starts.size() && (text[starts[cp]] == ' ' || text[starts[cp]] == '\n')) ++cp;
-  }
-  if (parts.empty()) parts.push_back("");
-  return parts;
+  return SendResult::Failed(error, {ErrorLog(channel, msg, error, now)});
 }
 
 std::string NameFromParts(const std::string& first, const std::string& last, const std::string& username) {
@@ -388,12 +331,10 @@ std::optional<std::string> DecodeStrictBase64(const std::string& s) {
 }  // namespace
 
 std::string DecodePossibleBase64(const std::string& text) {
-  std::string s;
+  std::string without_cr;
   for (char c : text)
-    if (c != '\r') s += c;
-  const char* ws = " \t\n\v\f";
-  size_t b = s.find_first_not_of(ws), e = s.find_last_not_of(ws);
-  s = b == std::string::npos ? "" : s.substr(b, e - b + 1);
+    if (c != '\r') without_cr += c;
+  const std::string s = Trim(without_cr);
   if (s.size() < 60 || s.size() % 4 != 0) return text;
   for (size_t i = 0; i + 4 < s.size(); ++i)
     if (Base64Value(s[i]) < 0 && s[i] != '=') return text;
@@ -420,60 +361,6 @@ std::string DecodePossibleBase64(const std::string& text) {
   return d;
 }
 
-void AppendUtf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-bool DecodeUtf8(const std::string& text, std::u32string& out) {
-  out.clear();
-  for (size_t i = 0; i < text.size();) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > text.size()) return false;
-    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    out.push_back(cp);
-    i += n;
-  }
-  return true;
-}
-
-size_t CodePoints(const std::string& text) {
-  size_t n = 0;
-  for (unsigned char c : text)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
-
-std::string Truncate(const std::string& text, size_t max) {
-  size_t n = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-      if (n == max) return text.substr(0, i);
-      ++n;
-    }
-  }
-  return text;
-}
-
 std::string Coordinate(double d) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.15g", d);
@@ -489,164 +376,16 @@ SharedLocation LocationMsg(double lat, double lng, const std::string& name, cons
   return out;
 }
 
-bool IsGsm7(const std::string& text) {
-  // The default alphabet (less ESC) and the extension table.
-  static const std::u32string kGsm7 =
-      U"@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-      U"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-      U"^{}\\[~]|€\f";
-  std::u32string cps;
-  if (!DecodeUtf8(text, cps)) return false;
-  for (char32_t cp : cps)
-    if (kGsm7.find(cp) == std::u32string::npos) return false;
-  return true;
-}
-
-std::string ReplaceGsm7Substitutions(const std::string& text) {
-  static const std::vector<std::pair<std::string, std::string>> kSubs = {
-      {"\u2018", "'"}, {"\u2019", "'"}, {"\u201A", "'"}, {"\u201B", "'"}, {"\u2032", "'"},
-      {"\u201C", "\""}, {"\u201D", "\""}, {"\u201E", "\""}, {"\u201F", "\""}, {"\u2033", "\""},
-      {"\u00AB", "\""}, {"\u00BB", "\""},
-      {"\u2010", "-"}, {"\u2011", "-"}, {"\u2012", "-"}, {"\u2013", "-"}, {"\u2014", "-"}, {"\u2015", "-"},
-      {"\u2026", "..."}, {"\u00A0", " "}, {"\u2002", " "}, {"\u2003", " "}, {"\u2009", " "},
-  };
-  std::string out = text;
-  for (const auto& [from, to] : kSubs) {
-    size_t pos = 0;
-    while ((pos = out.find(from, pos)) != std::string::npos) {
-      out.replace(pos, from.size(), to);
-      pos += to.size();
-    }
-  }
-  return out;
-}
-
-std::string MimeTypeFromPath(const std::string& path) {
-  static const std::map<std::string, std::string> kTypes = {
-      {"jpg", "image/jpeg"},  {"jpeg", "image/jpeg"}, {"png", "image/png"},       {"gif", "image/gif"},
-      {"webp", "image/webp"}, {"mp4", "video/mp4"},   {"3gp", "video/3gpp"},      {"oga", "audio/ogg"},
-      {"ogg", "audio/ogg"},   {"opus", "audio/ogg"},  {"mp3", "audio/mpeg"},      {"m4a", "audio/mp4"},
-      {"amr", "audio/amr"},   {"wav", "audio/wav"},   {"pdf", "application/pdf"}, {"txt", "text/plain"},
-  };
-  std::string p = path.substr(0, path.find_first_of("?#"));
-  size_t slash = p.rfind('/'), dot = p.rfind('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
-  std::string ext = p.substr(dot + 1);
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto it = kTypes.find(ext);
-  return it == kTypes.end() ? "" : it->second;
-}
-
-std::string HmacSha256Base64(const std::string& key, const std::string& data) {
-  std::string digest = HmacDigest<Sha256Engine>(key, data);
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out);
-  enc.rdbuf()->setLineLength(0);
-  enc << digest;
-  enc.close();
-  return out.str();
-}
-
-std::optional<std::string> JsonScalarText(const Poco::Dynamic::Var& value) {
-  try {
-    if (value.isEmpty()) return std::nullopt;
-    if (value.isString()) return value.extract<std::string>();
-    if (value.isNumeric() || value.isBoolean()) return value.convert<std::string>();
-  } catch (const Poco::Exception&) {
-  }
-  return std::nullopt;
-}
-
-std::optional<double> JsonNumber(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
-  try {
-    Poco::Dynamic::Var v = o->get(key);
-    if (v.isNumeric()) return v.convert<double>();
-  } catch (const Poco::Exception&) {
-  }
-  return std::nullopt;
-}
-
-std::optional<double> JsonNumberLoose(const json::ObjectPtr& o, const std::string& key) {
-  if (auto n = JsonNumber(o, key)) return n;
-  const auto s = json::GetString(o, key);
-  if (!s || s->empty()) return std::nullopt;
-  char* end = nullptr;
-  double d = std::strtod(s->c_str(), &end);
-  if (*end != '\0') return std::nullopt;
-  return d;
-}
-
 Result<std::map<std::string, std::string>> FlatParams(const WebhookRequest& request) {
   std::map<std::string, std::string> out;
-  std::string type = request.Header("content-type");
-  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (type.find("json") != std::string::npos) {
+  if (ToLower(request.Header("content-type")).find("json") != std::string::npos) {
     auto body = ParseJsonBody(request);
     if (!body.ok()) return body.status();
     for (const auto& [name, value] : **body)
-      if (auto text = JsonScalarText(value)) out.emplace(name, *text);
+      if (auto text = json::ScalarText(value)) out.emplace(name, *text);
   }
   for (const auto& [k, v] : request.form) out.emplace(k, v);
   for (const auto& [k, v] : request.query) out.emplace(k, v);
-  return out;
-}
-
-size_t SmsLength(const std::string& text, bool ucs2) {
-  static const std::u32string kExtension = U"^{}\\[~]|€\f";
-  std::u32string cps;
-  if (!DecodeUtf8(text, cps)) return CodePoints(text) * 2;  // not UTF-8: assume the worst
-  size_t n = 0;
-  for (char32_t cp : cps) {
-    if (ucs2) n += cp >= 0x10000 ? 2 : 1;
-    else n += kExtension.find(cp) != std::u32string::npos ? 2 : 1;
-  }
-  return n;
-}
-
-namespace {
-
-std::string Latin1ToUtf8(const std::string& bytes) {
-  std::string out;
-  for (unsigned char c : bytes) AppendUtf8(out, c);
-  return out;
-}
-
-std::string UpperAscii(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
-}  // namespace
-
-std::string DecodeCharset(const std::string& bytes, const std::string& charset) {
-  std::string cs = UpperAscii(charset);
-  if (cs == "UCS-2" || cs == "UCS2" || cs == "UCS-2BE") cs = "UTF-16BE";
-  if (bytes.empty()) return bytes;
-  std::u32string ignored;
-  iconv_t cd = cs.empty() ? reinterpret_cast<iconv_t>(-1) : ::iconv_open("UTF-8", cs.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) return DecodeUtf8(bytes, ignored) ? bytes : Latin1ToUtf8(bytes);
-  // Where a malformed sequence is skipped: a whole code unit of the charset.
-  const size_t unit = cs.find("16") != std::string::npos ? 2 : cs.find("32") != std::string::npos ? 4 : 1;
-  std::string out;
-  std::string in = bytes;
-  char* src = in.data();
-  size_t left = in.size();
-  char buf[1024];
-  while (left > 0) {
-    char* dst = buf;
-    size_t room = sizeof buf;
-    const size_t r = ::iconv(cd, &src, &left, &dst, &room);
-    out.append(buf, static_cast<size_t>(dst - buf));
-    if (r != static_cast<size_t>(-1)) break;
-    if (errno == E2BIG) continue;
-    // EILSEQ or EINVAL (cut short at the end): one replacement character.
-    AppendUtf8(out, 0xFFFD);
-    const size_t skip = std::min(unit, left);
-    src += skip;
-    left -= skip;
-  }
-  ::iconv_close(cd);
   return out;
 }
 

@@ -1,8 +1,18 @@
 #pragma once
-// What handlers share, so that a provider file says only what is
-// particular to it: field decoding with the reference's error texts,
-// status tables, tel URNs in the channel's country, signatures, and
-// outgoing requests that come back as channel logs with secrets redacted.
+// The handlers' toolbox: what handlers share, so that a provider file
+// says only what is particular to it. Field decoding with the reference's
+// error texts, the External style of webhook that simple gateways copy,
+// status tables, tel URNs in the channel's country, outgoing requests that
+// come back as channel logs with secrets redacted, what an answer means
+// for the msg, and the config checks a send starts with.
+//
+// The generic layer under it comes with it, so that one include is the
+// whole toolbox: util/text.h (ASCII case, affixes), util/utf8.h
+// (characters, splitting), util/gsm7.h, util/hmac.h (webhook signatures),
+// util/mime.h and core/json.h (object accessors).
+//
+// Thread-safety: pure functions, except MakeCall, which is as thread-safe
+// as the HttpClient it is given.
 #include <initializer_list>
 #include <map>
 #include <optional>
@@ -13,6 +23,11 @@
 #include "core/json.h"
 #include "core/urn.h"
 #include "handlers/handler.h"
+#include "util/gsm7.h"
+#include "util/hmac.h"
+#include "util/mime.h"
+#include "util/text.h"
+#include "util/utf8.h"
 
 namespace courier::handlers {
 
@@ -25,20 +40,55 @@ namespace courier::handlers {
 class Fields {
  public:
   enum Source { kForm, kQuery, kFormOrQuery };
-  Fields(const WebhookRequest& request, Source source) : request_(request), source_(source) {}
+  Fields(const WebhookRequest& request, Source source) : request_(&request), source_(source) {}
+  // Fields already gathered by name (FlatParams: JSON, form and query);
+  // `params` must outlive the Fields.
+  explicit Fields(const std::map<std::string, std::string>& params) : params_(&params) {}
+  // Errors name fields in lower case ("field 'messagesid' required"), as
+  // the reference does for providers whose fields are CamelCase.
+  Fields& ErrorsInLowerCase() {
+    lower_case_errors_ = true;
+    return *this;
+  }
+
+  // Present and not empty, else an error and "".
   std::string Required(const std::string& name);
   std::optional<std::string> Optional(const std::string& name) const;
+  // The value, "" when absent.
+  std::string Value(const std::string& name) const { return Optional(name).value_or(""); }
+  // The first of `names` that is present and not empty; "" when none is.
+  std::string FirstOf(std::initializer_list<const char*> names) const;
   // A required integer field: missing or not a number is an error.
   int64_t RequiredInt(const std::string& name);
+  // Adds an error of the handler's own.
+  void AddError(std::string error) { errors_.push_back(std::move(error)); }
   bool ok() const { return errors_.empty(); }
   std::string error() const;  // errors joined with "; "
 
  private:
-  std::optional<std::string> Get(const std::string& name) const;
-  const WebhookRequest& request_;
-  Source source_;
+  std::string Named(const std::string& name) const;
+  const WebhookRequest* request_ = nullptr;
+  const std::map<std::string, std::string>* params_ = nullptr;
+  Source source_ = kFormOrQuery;
+  bool lower_case_errors_ = false;
   std::vector<std::string> errors_;
 };
+
+// The External style of webhook that EX defines and simple gateways copy
+// (Shaqodoon, Yo!), fields read by Fields from `source`:
+//   a kReceive route: the contact in `sender` or `from` (in the channel's
+//     first URN scheme, normalised with its country), the text in the
+//     first of `text_fields` that is present (required), and when it was
+//     received in an optional RFC 3339 `date` or `time`;
+//   a kStatus route: the msg by our `id`, S for the action "sent", D for
+//     "delivered", F for any other ("failed");
+//   a kEvent route: stops the contact in `sender` or `from`.
+struct ExternalStyle {
+  Fields::Source source = Fields::kFormOrQuery;
+  std::vector<std::string> text_fields = {"text"};
+};
+WebhookResult ReceiveExternalStyle(const Route& route, const Channel& channel, const WebhookRequest& request,
+                                   const ExternalStyle& style = {});
 
 // The body as a JSON object, or the reference's error text.
 Result<json::ObjectPtr> ParseJsonBody(const WebhookRequest& request);
@@ -74,12 +124,6 @@ struct Collector {
   WebhookResult Finish();
   WebhookResult Fail(const std::string& error);
 };
-
-// base64(HMAC-SHA1(key, data)), hex(HMAC-SHA256(key, data)).
-std::string HmacSha1Base64(const std::string& key, const std::string& data);
-std::string HmacSha256Hex(const std::string& key, const std::string& data);
-// Comparison whose time does not depend on where the strings differ.
-bool ConstantTimeEquals(const std::string& a, const std::string& b);
 
 // The provider endpoint: the channel's base_url config when set (tests,
 // proxies, on-prem providers), else the provider's default.
@@ -119,41 +163,31 @@ bool IsPermanentHttpStatus(int status_code);
 // deliver it twice. The error names what was missing.
 SendResult AcceptedWithoutId(std::string error, std::vector<ChannelLog> logs);
 
+// A yes/no setting: true for "true" or "1", false for "false" or "0" (in
+// any case); `fallback` when it is unset or anything else.
+bool ConfigFlag(const Channel& channel, const std::string& key, bool fallback);
+
 // How many characters a part of a split text may hold on this channel: its
 // `max_length` setting when that is a positive whole number, else the
 // provider's own limit.
 size_t MaxLength(const Channel& channel, size_t provider_limit);
 
-// A log for a failure before any request was made (status 417).
-ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& error, Micros now);
+// A send that cannot start because the channel lacks a setting its type
+// needs to send (ConfigNeed::kToSend): E "no <key> set for <TYPE> channel"
+// ("no <key> or <other> set ..." when another key may stand in) with a
+// 417 log and no request; nullopt when every such setting has a value.
+std::optional<SendResult> MissingConfig(const ChannelTypeInfo& type, const Channel& channel, const Msg& msg,
+                                        Micros now);
 
-// A send that cannot start because the channel lacks a required config
-// value: E "no <key> set for <TYPE> channel" with a 417 log and no
-// request; nullopt when every key has a value.
-std::optional<SendResult> MissingConfig(const Channel& channel, const Msg& msg,
-                                        std::initializer_list<const char*> keys, Micros now);
+// The declarations of the settings the toolbox reads for a type: base_url
+// (BaseUrl) with the provider's endpoint as its default, and max_length
+// (MaxLength) with the provider's limit.
+ConfigKeyInfo BaseUrlKey(const std::string& default_url);
+ConfigKeyInfo MaxLengthKey(size_t provider_limit);
 
-// SendResult helpers.
-SendResult Wired(std::string external_id, std::vector<ChannelLog> logs);
-SendResult Errored(std::string error, std::vector<ChannelLog> logs);
-SendResult Failed(std::string error, std::vector<ChannelLog> logs);
 // A msg that leaves nothing for the provider to carry: F "msg has no
 // text or attachments" with a 417 log and no request.
 SendResult NothingToSend(const Channel& channel, const Msg& msg, Micros now);
-
-// Splits text into parts of at most `max` characters (code points),
-// breaking at whitespace near the end of a part when there is one.
-std::vector<std::string> SplitText(const std::string& text, size_t max);
-
-// Decodes UTF-8 into code points; false on malformed input.
-bool DecodeUtf8(const std::string& text, std::u32string& out);
-// Appends the UTF-8 encoding of one code point.
-void AppendUtf8(std::string& out, char32_t cp);
-// How many code points UTF-8 `text` holds (the bytes that do not
-// continue a sequence, so malformed input still gets a count).
-size_t CodePoints(const std::string& text);
-// The first `max` code points of UTF-8 `text`; all of it when shorter.
-std::string Truncate(const std::string& text, size_t max);
 
 // A coordinate as the shortest text that reads back the same: 15
 // significant digits (%.15g) keep what the provider sent.
@@ -179,54 +213,10 @@ std::string NameFromParts(const std::string& first, const std::string& last, con
 // comes back unchanged.
 std::string DecodePossibleBase64(const std::string& text);
 
-// GSM 03.38 (GSM7): true when every character of the UTF-8 `text` is in
-// the default alphabet or its extension table (^ { } \ [ ] ~ | € and form
-// feed), i.e. it can go as a 7-bit SMS. Invalid UTF-8 is not GSM7.
-bool IsGsm7(const std::string& text);
-// Replaces common characters outside GSM7 with look-alikes that are in it
-// (smart quotes -> ' and ", dashes -> -, ellipsis -> ..., no-break space
-// -> space), for "smart" encoding: try this, then check IsGsm7.
-std::string ReplaceGsm7Substitutions(const std::string& text);
-
-// The MIME type for a file path or URL by its extension (case-insensitive;
-// query and fragment ignored): jpg/jpeg, png, gif, webp, mp4, 3gp, oga/ogg,
-// opus, mp3, m4a, amr, wav, pdf, txt. "" when unknown; callers pick their
-// own fallback (usually application/octet-stream).
-std::string MimeTypeFromPath(const std::string& path);
-
-// base64(HMAC-SHA256(key, data)) (Plivo's X-Plivo-Signature-V2).
-std::string HmacSha256Base64(const std::string& key, const std::string& data);
-
 // A webhook's fields by name, wherever the provider put them: the
 // top-level scalars of a JSON body (when Content-Type names JSON; numbers
 // and booleans as their text), then the form body, then the query string;
 // the first value of a name wins. A malformed JSON body is ParseJsonBody's
 // error. For providers that send the same fields by GET, POST or POST-JSON.
 Result<std::map<std::string, std::string>> FlatParams(const WebhookRequest& request);
-// A JSON scalar as text (numbers and booleans converted); nullopt for
-// null, objects and arrays.
-std::optional<std::string> JsonScalarText(const Poco::Dynamic::Var& value);
-
-// The number under `key`; nullopt when absent, null or not a number.
-std::optional<double> JsonNumber(const json::ObjectPtr& o, const std::string& key);
-// The same, also taking a string that is wholly a number, for providers
-// that send some numbers as strings (WhatsApp: timestamps, coordinates).
-std::optional<double> JsonNumberLoose(const json::ObjectPtr& o, const std::string& key);
-
-// How much room UTF-8 `text` takes in an SMS: GSM7 septets when `ucs2` is
-// false (a character of the extension table, ^ { } \ [ ] ~ | € and form
-// feed, takes two: the escape and itself), else UTF-16 code units (a
-// character outside the BMP, an emoji, takes two). One SMS holds 160
-// septets or 70 units; a part of a concatenated one 153 or 67.
-size_t SmsLength(const std::string& text, bool ucs2);
-
-// Bytes in the named charset as UTF-8, for providers that pass through
-// what the SMSC delivered (Kannel's %C: UTF-16BE for UCS-2, UTF-8,
-// ISO-8859-1, ...). Any charset iconv knows is decoded; UCS-2 is read as
-// UTF-16BE; a sequence that is malformed in the named charset becomes
-// U+FFFD. A charset iconv does not know, or none (Kannel's "8-BIT" for
-// binary SMS): the bytes are kept when they are valid UTF-8, else read as
-// ISO-8859-1, so every byte survives as one character.
-std::string DecodeCharset(const std::string& bytes, const std::string& charset);
-
 }  // namespace courier::handlers

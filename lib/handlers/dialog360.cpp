@@ -39,6 +39,22 @@ Result<std::string> ResolveMedia(HandlerContext& ctx, const Channel& channel, co
 
 }  // namespace
 
+const ChannelTypeInfo& Dialog360Handler::Type() const {
+  static const ChannelTypeInfo type = {
+      "D3C",
+      "360Dialog",
+      {"whatsapp"},
+      {
+          {config_keys::kApiKey, ConfigNeed::kToSend, true, "the channel's API key (D360-API-KEY)", "",
+           config_keys::kAuthToken},
+          {config_keys::kAuthToken, ConfigNeed::kOptional, true, "another name for api_key"},
+          handlers::BaseUrlKey(kDefaultUrl),
+          handlers::MaxLengthKey(MetaHandler(MetaHandler::Kind::kWhatsApp).ProviderTextMax()),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> Dialog360Handler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
 
 WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
@@ -49,7 +65,7 @@ WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, co
   if (object.empty()) return WebhookResult::Error("field 'object' required");
   if (object != "whatsapp_business_account")
     return WebhookResult::Ignored("ignoring object '" + object + "', expected 'whatsapp_business_account'");
-  if (!(*parsed)->has("entry") || !(*parsed)->getArray("entry")) return WebhookResult::Error("field 'entry' required");
+  if (!json::GetArray(*parsed, "entry")) return WebhookResult::Error("field 'entry' required");
 
   handlers::Collector c;
   const whatsapp_cloud::MediaResolver resolve = [&ctx, &channel](const std::string& media_id,
@@ -76,11 +92,8 @@ WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, co
 }
 
 SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string key = ApiKey(channel);
-  if (key.empty()) {
-    const std::string error = "no api_key set for D3C channel";
-    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
   const std::string recipient = msg.urn.substr(msg.urn.find(':') + 1);
   // 360Dialog takes the Cloud API message bodies unchanged.
   static const MetaHandler kCloud(MetaHandler::Kind::kWhatsApp);
@@ -102,7 +115,7 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
     if (!call.exchange.error.empty()) {
       std::string error = call.log.error;
       logs.push_back(std::move(call.log));
-      return handlers::Errored(error, std::move(logs));
+      return SendResult::Errored(error, std::move(logs));
     }
     auto body = json::ParseObject(call.exchange.body);
     json::ObjectPtr answer = body.ok() ? *body : nullptr;
@@ -144,13 +157,13 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
     const HttpExchange exchange = call.exchange;
     logs.push_back(std::move(call.log));
     if (own_rate_limit) {
-      SendResult r = handlers::Errored(error, std::move(logs));
+      SendResult r = SendResult::Errored(error, std::move(logs));
       r.throttled_for_seconds = exchange.Header("retry-after").empty() ? 60 : handlers::RetryAfterSeconds(exchange);
       return r;
     }
     return meta::GraphFailure(MetaHandler::Kind::kWhatsApp, graph_error, error, std::move(logs), exchange);
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

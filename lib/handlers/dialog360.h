@@ -41,8 +41,7 @@ namespace courier {
 
 class Dialog360Handler : public ChannelHandler {
  public:
-  std::string Code() const override { return "D3C"; }
-  std::string Name() const override { return "360Dialog"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   // Media in a webhook is a provider id resolved by a request to the
   // provider's API.

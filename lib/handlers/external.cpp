@@ -5,8 +5,6 @@
 namespace courier {
 namespace {
 
-using handlers::Fields;
-
 // The reference External default when the channel sets no max_length.
 constexpr size_t kDefaultMaxLength = 160;
 
@@ -51,9 +49,29 @@ std::string Expand(std::string tmpl, const std::vector<std::pair<std::string, st
   return tmpl;
 }
 
-std::string StripPlus(const std::string& s) { return !s.empty() && s[0] == '+' ? s.substr(1) : s; }
-
 }  // namespace
+
+const ChannelTypeInfo& ExternalHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "EX",
+      "External",
+      {"tel"},
+      {
+          {config_keys::kSendUrl, ConfigNeed::kToSend, false,
+           "URL msgs are sent to; {{text}}, {{to}}, {{from}}, {{id}} ... are replaced, URL-escaped"},
+          {config_keys::kSendMethod, ConfigNeed::kOptional, false, "HTTP method of the send", "POST"},
+          {config_keys::kSendBody, ConfigNeed::kOptional, false,
+           "body of a POST or PUT, with the same variables escaped for content_type",
+           "id={{id}}&text={{text}}&to={{to}}&... (every variable)"},
+          {config_keys::kContentType, ConfigNeed::kOptional, false, "content type of the body (form, JSON or XML)",
+           kFormContentType},
+          {"mt_response_check", ConfigNeed::kOptional, false,
+           "text a 2xx answer must contain, else the msg fails (F)"},
+          handlers::MaxLengthKey(kDefaultMaxLength),
+      },
+  };
+  return type;
+}
 
 std::vector<Route> ExternalHandler::Routes() const {
   std::vector<Route> routes;
@@ -68,54 +86,13 @@ std::vector<Route> ExternalHandler::Routes() const {
 }
 
 WebhookResult ExternalHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
-                                       HandlerContext& ctx) const {
-  Fields f(request, Fields::kFormOrQuery);
-  const std::string scheme = channel.schemes.empty() ? "tel" : channel.schemes.front();
-
-  if (route.kind == RouteKind::kStatus) {
-    int64_t id = f.RequiredInt("id");
-    if (!f.ok()) return WebhookResult::Error(f.error());
-    MsgStatus status = route.action == "sent" ? MsgStatus::kSent
-                       : route.action == "delivered" ? MsgStatus::kDelivered
-                                                     : MsgStatus::kFailed;
-    WebhookResult r;
-    r.statuses.push_back(handlers::StatusForId(channel, id, status));
-    return r;
-  }
-
-  std::string sender = f.Optional("sender").value_or("");
-  if (sender.empty()) sender = f.Optional("from").value_or("");
-  if (sender.empty()) return WebhookResult::Error("must have one of 'sender' or 'from' set");
-  auto urn = URN::FromParts(scheme, sender, channel.country);
-  if (!urn.ok()) return WebhookResult::Error(urn.status().message());
-
-  if (route.kind == RouteKind::kEvent) {
-    WebhookResult r;
-    r.stop_urns.push_back(urn->ToString());
-    return r;
-  }
-
-  std::string text = f.Required("text");
-  if (!f.ok()) return WebhookResult::Error(f.error());
-  Msg msg = handlers::IncomingMsg(channel, *urn, text);
-  std::string date = f.Optional("date").value_or("");
-  if (date.empty()) date = f.Optional("time").value_or("");
-  if (!date.empty()) {
-    auto t = ParseRfc3339(date);
-    if (!t) return WebhookResult::Error("invalid date format, must be RFC 3339");
-    msg.received_on = *t;
-  }
-  WebhookResult r;
-  r.msgs.push_back(std::move(msg));
-  return r;
+                                       HandlerContext&) const {
+  return handlers::ReceiveExternalStyle(route, channel, request);
 }
 
 SendResult ExternalHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string send_url = channel.ConfigOr(config_keys::kSendUrl);
-  if (send_url.empty()) {
-    return handlers::Errored("no send_url set for EX channel",
-                             {handlers::ErrorLog(channel, msg, "no send_url set for EX channel", ctx.clock.Now())});
-  }
   const std::string method = channel.ConfigOr(config_keys::kSendMethod, "POST");
   const std::string content_type = channel.ConfigOr(config_keys::kContentType, kFormContentType);
   const std::string body_template = channel.ConfigOr(config_keys::kSendBody, kDefaultSendBody);
@@ -127,11 +104,11 @@ SendResult ExternalHandler::Send(const Channel& channel, const Msg& msg, Handler
   else if (content_type.find("xml") != std::string::npos) body_escape = XmlEscape;
 
   std::vector<ChannelLog> logs;
-  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kDefaultMaxLength))) {
+  for (const auto& part : SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kDefaultMaxLength))) {
     std::vector<std::pair<std::string, std::string>> vars = {
         {"id", std::to_string(msg.id)}, {"text", part},
-        {"to", to}, {"to_no_plus", StripPlus(to)},
-        {"from", channel.address}, {"from_no_plus", StripPlus(channel.address)},
+        {"to", to}, {"to_no_plus", WithoutPlus(to)},
+        {"from", channel.address}, {"from_no_plus", WithoutPlus(channel.address)},
         {"channel", channel.uuid}};
     HttpRequestSpec req;
     req.method = method;
@@ -157,7 +134,7 @@ SendResult ExternalHandler::Send(const Channel& channel, const Msg& msg, Handler
     }
     logs.push_back(std::move(call.log));
   }
-  return handlers::Wired("", std::move(logs));
+  return SendResult::Wired("", std::move(logs));
 }
 
 }  // namespace courier

@@ -7,8 +7,7 @@ namespace courier {
 
 class ExternalHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "EX"; }
-  std::string Name() const override { return "External"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

@@ -1,8 +1,5 @@
 #include "handlers/fcm.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "core/json_writer.h"
 #include "core/redact.h"
 #include "handlers/common.h"
@@ -21,11 +18,6 @@ const char* kScope = "https://www.googleapis.com/auth/firebase.messaging";
 // The reference's split; FCM itself takes 4096 bytes of data.
 constexpr size_t kMaxTextLength = 1024;
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 // The app's date, "2006-01-02T15:04:05.000" in UTC; also accepted with a
 // zone or without milliseconds.
 std::optional<Micros> ParseDate(std::string date) {
@@ -35,7 +27,7 @@ std::optional<Micros> ParseDate(std::string date) {
 }
 
 Result<URN> FcmUrn(std::string path) {
-  if (path.rfind("fcm:", 0) == 0) path = path.substr(4);
+  if (StartsWith(path, "fcm:")) path = path.substr(4);
   return URN::FromParts("fcm", path);
 }
 
@@ -83,7 +75,7 @@ WebhookResult Register(const WebhookRequest& request, Micros now) {
 
 std::string Payload(const Channel& channel, const Msg& msg, const std::string& text, bool last_part) {
   const std::string title = channel.ConfigOr(kTitle);
-  const bool notify = Lower(channel.ConfigOr(kNotification)) == "true";
+  const bool notify = handlers::ConfigFlag(channel, kNotification, false);
   // v1 data values must all be strings.
   JsonWriter w;
   w.BeginObject().Key("message").BeginObject();
@@ -165,6 +157,26 @@ std::optional<Setup> SetupFor(const Channel& channel, std::string& error) {
 
 }  // namespace
 
+const ChannelTypeInfo& FcmHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "FCM",
+      "Firebase Cloud Messaging",
+      {"fcm"},
+      {
+          // Checked by SetupFor, which also explains a leftover FCM_KEY.
+          {kCredentials, ConfigNeed::kToSend, true, "a service account's credentials JSON (FCM HTTP v1)"},
+          {kProjectId, ConfigNeed::kOptional, false, "the Firebase project", "the credentials' project_id"},
+          {kTitle, ConfigNeed::kOptional, false, "the title of the data message (and notification)"},
+          {kNotification, ConfigNeed::kOptional, false, "true: also a visible notification", "false"},
+          {kLegacyKey, ConfigNeed::kOptional, true,
+           "a legacy server key: no longer accepted by FCM, only named in the error"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxTextLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> FcmHandler::Routes() const {
   return {{"POST", "receive", RouteKind::kReceive}, {"POST", "register", RouteKind::kEvent}};
 }
@@ -179,13 +191,13 @@ SendResult FcmHandler::Send(const Channel& channel, const Msg& msg, HandlerConte
   const Micros now = ctx.clock.Now();
   if (msg.urn_auth.empty()) {
     const std::string error = "no fcm token for this contact";
-    return handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, now)});
+    return SendResult::Failed(error, {ErrorLog(channel, msg, error, now)});
   }
   std::string config_error;
   auto setup = SetupFor(channel, config_error);
-  if (!setup) return handlers::Errored(config_error, {handlers::ErrorLog(channel, msg, config_error, now)});
+  if (!setup) return SendResult::Errored(config_error, {ErrorLog(channel, msg, config_error, now)});
 
-  std::vector<std::string> parts = handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxTextLength));
+  std::vector<std::string> parts = SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxTextLength));
   if (parts.empty()) {
     if (msg.quick_replies.empty()) return handlers::NothingToSend(channel, msg, now);
     parts.push_back("");
@@ -206,7 +218,7 @@ SendResult FcmHandler::Send(const Channel& channel, const Msg& msg, HandlerConte
     std::optional<handlers::Call> answered;
     for (int attempt = 0; attempt < 2 && !answered; ++attempt) {
       auto token = tokens_.Get(ctx, channel, msg, credentials, setup->account, kScope, logs);
-      if (!token.ok()) return handlers::Errored(token.status().message(), std::move(logs));
+      if (!token.ok()) return SendResult::Errored(token.status().message(), std::move(logs));
       HttpRequestSpec authorized = req;
       authorized.headers.push_back({"Authorization", "Bearer " + token->value});
       handlers::Call call = handlers::MakeCall(ctx, channel, msg, authorized);
@@ -227,7 +239,7 @@ SendResult FcmHandler::Send(const Channel& channel, const Msg& msg, HandlerConte
     if (!call.exchange.error.empty()) {
       std::string error = call.log.error;
       logs.push_back(std::move(call.log));
-      return handlers::Errored(error, std::move(logs));
+      return SendResult::Errored(error, std::move(logs));
     }
     auto body = json::ParseObject(call.exchange.body);
     const json::ObjectPtr answer = body.ok() ? *body : nullptr;
@@ -248,7 +260,7 @@ SendResult FcmHandler::Send(const Channel& channel, const Msg& msg, HandlerConte
     if (external_id.empty()) external_id = name.substr(name.rfind('/') + 1);
     logs.push_back(std::move(call.log));
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

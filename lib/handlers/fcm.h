@@ -76,8 +76,7 @@ namespace courier {
 
 class FcmHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "FCM"; }
-  std::string Name() const override { return "Firebase Cloud Messaging"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

@@ -1,7 +1,9 @@
 #include "handlers/handler.h"
 
-#include <Poco/Exception.h>
-#include <Poco/URI.h>
+#include <algorithm>
+
+#include "core/redact.h"
+#include "util/text.h"
 
 namespace courier {
 namespace {
@@ -11,36 +13,6 @@ std::optional<std::string> FirstValue(const std::vector<std::pair<std::string, s
   for (const auto& [k, v] : pairs)
     if (k == name) return v;
   return std::nullopt;
-}
-
-// Decodes a=1&b=2 pairs in order; '+' is a space in both query strings and
-// form bodies as browsers and providers send them.
-std::vector<std::pair<std::string, std::string>> DecodePairs(const std::string& text) {
-  std::vector<std::pair<std::string, std::string>> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find('&', start);
-    if (end == std::string::npos) end = text.size();
-    std::string pair = text.substr(start, end - start);
-    if (!pair.empty()) {
-      auto eq = pair.find('=');
-      std::string k = pair.substr(0, eq), v = eq == std::string::npos ? "" : pair.substr(eq + 1);
-      for (auto* s : {&k, &v})
-        for (auto& c : *s)
-          if (c == '+') c = ' ';
-      std::string dk, dv;
-      try {
-        Poco::URI::decode(k, dk);
-        Poco::URI::decode(v, dv);
-      } catch (const Poco::Exception&) {
-        dk = k;  // a malformed escape is kept literally rather than dropped
-        dv = v;
-      }
-      out.emplace_back(std::move(dk), std::move(dv));
-    }
-    start = end + 1;
-  }
-  return out;
 }
 
 }  // namespace
@@ -96,6 +68,63 @@ WebhookResult WebhookResult::Ignored(std::string reason) {
   WebhookResult r;
   r.ignored = std::move(reason);
   return r;
+}
+
+SendResult SendResult::Wired(std::string external_id, std::vector<ChannelLog> logs) {
+  SendResult r;
+  r.status = MsgStatus::kWired;
+  r.external_id = std::move(external_id);
+  r.logs = std::move(logs);
+  return r;
+}
+
+SendResult SendResult::Errored(std::string error, std::vector<ChannelLog> logs) {
+  SendResult r;
+  r.status = MsgStatus::kErrored;
+  r.error = std::move(error);
+  r.logs = std::move(logs);
+  return r;
+}
+
+SendResult SendResult::Failed(std::string error, std::vector<ChannelLog> logs) {
+  SendResult r = Errored(std::move(error), std::move(logs));
+  r.status = MsgStatus::kFailed;
+  return r;
+}
+
+ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& error, Micros now) {
+  ChannelLog log;
+  log.channel_id = channel.id;
+  log.channel_uuid = channel.uuid;
+  if (msg.id) log.msg_id = msg.id;
+  log.description = "Error";
+  log.status_code = kNilStatusCode;
+  log.error = Redact(error, channel.SecretValues());
+  log.created_on = now;
+  return log;
+}
+
+std::vector<std::string> RouteList(const ChannelHandler& handler) {
+  std::vector<std::string> routes;
+  for (const auto& r : handler.Routes()) routes.push_back(r.method + " " + r.action);
+  if (const AppWebhooks* app = handler.AppLevel())
+    for (const auto& r : app->AppRoutes())
+      routes.push_back(r.method + " /c/" + ToLower(handler.Code()) + "/" + r.action);
+  return routes;
+}
+
+std::vector<std::string> RouteSummary(const ChannelHandler& handler) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> actions;
+  for (const auto& route : RouteList(handler)) {
+    const size_t space = route.find(' ');
+    const std::string method = route.substr(0, space), action = route.substr(space + 1);
+    auto it = std::find_if(actions.begin(), actions.end(), [&](const auto& a) { return a.first == action; });
+    if (it == actions.end()) actions.push_back({action, {method}});
+    else it->second.push_back(method);
+  }
+  std::vector<std::string> out;
+  for (const auto& [action, methods] : actions) out.push_back(Join(methods, "|") + " " + action);
+  return out;
 }
 
 }  // namespace courier

@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/msg.h"
 #include "core/status.h"
+#include "handlers/channel_types.h"
 #include "http/http_client.h"
 #include "model/intake.h"
 #include "model/status_update.h"
@@ -109,7 +110,19 @@ struct SendResult {
   bool stop_contact = false;    // the provider says the contact opted out
   std::optional<int> throttled_for_seconds;  // provider throttled us: re-queue without counting an error
   std::vector<ChannelLog> logs;
+
+  // W: the provider took the msg.
+  static SendResult Wired(std::string external_id, std::vector<ChannelLog> logs);
+  // E: retried with backoff.
+  static SendResult Errored(std::string error, std::vector<ChannelLog> logs);
+  // F: never retried.
+  static SendResult Failed(std::string error, std::vector<ChannelLog> logs);
 };
+
+// The log of a send that failed before any request was made (a missing
+// setting, no token for the contact): status 417, the error with the
+// channel's secrets redacted.
+ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& error, Micros now);
 
 // What a handler may use while working.
 struct HandlerContext {
@@ -167,8 +180,11 @@ class AppWebhooks {
 class ChannelHandler {
  public:
   virtual ~ChannelHandler() = default;
-  virtual std::string Code() const = 0;  // "KN"
-  virtual std::string Name() const = 0;  // "Kannel"
+  // The type this handler serves, declared beside its code: the code,
+  // the provider's name, the schemes and every setting it reads.
+  virtual const ChannelTypeInfo& Type() const = 0;
+  std::string Code() const { return Type().code; }  // "KN"
+  std::string Name() const { return Type().name; }  // "Kannel"
   virtual std::vector<Route> Routes() const = 0;
   virtual WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                 HandlerContext& ctx) const = 0;
@@ -184,5 +200,13 @@ class ChannelHandler {
   virtual bool SendsToUrnAuth() const { return false; }
   virtual SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const = 0;
 };
+
+// The routes courier-recv serves for `handler`, each as "METHOD action"
+// (under /c/<type>/<uuid>/), then the app-level ones as full paths ("POST
+// /c/wac/receive"): for scripts (courier-ctl channel types --json).
+std::vector<std::string> RouteList(const ChannelHandler& handler);
+// The same for people: the methods of one action together, in the order
+// the actions first appear ("GET|POST receive").
+std::vector<std::string> RouteSummary(const ChannelHandler& handler);
 
 }  // namespace courier

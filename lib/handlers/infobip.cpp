@@ -1,8 +1,5 @@
 #include "handlers/infobip.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "handlers/common.h"
 
 namespace courier {
@@ -45,10 +42,6 @@ constexpr int64_t kGroupRejected = 5;
 // list: permanent, and the contact is stopped.
 bool IsOptOut(const std::string& name) { return name == "REJECTED_DND" || name == "REJECTED_OPTOUT"; }
 
-bool AllDigits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-}
-
 // Infobip dates look like "2016-10-06T09:28:39.220+0000" (offset without
 // a colon); RFC 3339 wants "+00:00".
 std::optional<Micros> ParseDate(std::string date) {
@@ -56,11 +49,6 @@ std::optional<Micros> ParseDate(std::string date) {
   if (n > 5 && (date[n - 5] == '+' || date[n - 5] == '-') && AllDigits(date.substr(n - 4)))
     date.insert(n - 2, ":");
   return ParseRfc3339(date);
-}
-
-std::optional<std::string> Text(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key)) return std::nullopt;
-  return handlers::JsonScalarText(o->get(key));
 }
 
 // An MMS result (Infobip's MO_MMS_2 inbound format) carries its content
@@ -71,12 +59,12 @@ void ReadMmsSegments(const json::ArrayPtr& segments, std::string& text, std::vec
   for (size_t i = 0; i < segments->size(); ++i) {
     json::ObjectPtr segment = segments->getObject(i);
     if (!segment) continue;
-    const std::string type = Text(segment, "contentType").value_or("");
-    const std::string url = Text(segment, "url").value_or("");
+    const std::string type = json::GetText(segment, "contentType").value_or("");
+    const std::string url = json::GetText(segment, "url").value_or("");
     if (!url.empty()) {
-      const std::string mime = type.empty() ? handlers::MimeTypeFromPath(url) : type;
+      const std::string mime = type.empty() ? MimeTypeFromPath(url) : type;
       attachments.push_back(mime.empty() ? url : mime + ":" + url);
-    } else if (auto value = Text(segment, "value")) {
+    } else if (auto value = json::GetText(segment, "value")) {
       if (!value->empty()) text += (text.empty() ? "" : "\n") + *value;
     }
   }
@@ -86,30 +74,26 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
   auto body = handlers::ParseJsonBody(request);
   if (!body.ok()) return WebhookResult::Error(body.status().message());
   const json::ObjectPtr& root = *body;
-  if (Text(root, "messageCount").value_or("") == "0") return WebhookResult::Ignored("no messages, ignored");
-  json::ArrayPtr results = root->getArray("results");
+  if (json::GetText(root, "messageCount").value_or("") == "0") return WebhookResult::Ignored("no messages, ignored");
+  json::ArrayPtr results = json::GetArray(root, "results");
   if (!results || results->size() == 0) return WebhookResult::Error("field 'results' required");
 
   WebhookResult r;
   for (size_t i = 0; i < results->size(); ++i) {
     json::ObjectPtr result = results->getObject(i);
     if (!result) return WebhookResult::Error("field 'results' must hold objects");
-    json::ArrayPtr segments = result->getArray("message");
+    json::ArrayPtr segments = json::GetArray(result, "message");
     std::vector<std::string> errors;
     auto need = [&](const char* key) {
-      auto v = Text(result, key);
+      auto v = json::GetText(result, key);
       if (!v || (std::string(key) != "text" && v->empty())) errors.push_back(std::string("field '") + key + "' required");
       return v.value_or("");
     };
     const std::string id = need("messageId");
     const std::string from = need("from");
     // An SMS has `text` (possibly empty); an MMS has `message[]` instead.
-    std::string text = segments ? Text(result, "text").value_or("") : need("text");
-    if (!errors.empty()) {
-      std::string joined;
-      for (const auto& e : errors) joined += (joined.empty() ? "" : "; ") + e;
-      return WebhookResult::Error(joined);
-    }
+    std::string text = segments ? json::GetText(result, "text").value_or("") : need("text");
+    if (!errors.empty()) return WebhookResult::Error(Join(errors, "; "));
     std::vector<std::string> attachments;
     if (segments) ReadMmsSegments(segments, text, attachments);
     auto urn = handlers::TelURN(from, channel);
@@ -117,7 +101,7 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
     Msg msg = handlers::IncomingMsg(channel, *urn, text);
     msg.external_id = id;
     msg.attachments = std::move(attachments);
-    const std::string date = Text(result, "receivedAt").value_or("");
+    const std::string date = json::GetText(result, "receivedAt").value_or("");
     if (!date.empty()) {
       auto received_on = ParseDate(date);
       if (!received_on) return WebhookResult::Error("invalid date format: " + date);
@@ -135,14 +119,14 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
 WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& request) {
   auto body = handlers::ParseJsonBody(request);
   if (!body.ok()) return WebhookResult::Error(body.status().message());
-  json::ArrayPtr results = (*body)->getArray("results");
+  json::ArrayPtr results = json::GetArray(*body, "results");
   if (!results || results->size() == 0) return WebhookResult::Error("field 'results' required");
   handlers::Collector c;
   for (size_t i = 0; i < results->size(); ++i) {
     json::ObjectPtr result = results->getObject(i);
-    const std::string id = Text(result, "messageId").value_or("");
-    json::ObjectPtr status = result ? result->getObject("status") : nullptr;
-    const std::string group = Text(status, "groupName").value_or("");
+    const std::string id = json::GetText(result, "messageId").value_or("");
+    json::ObjectPtr status = json::GetObject(result, "status");
+    const std::string group = json::GetText(status, "groupName").value_or("");
     if (id.empty()) return c.Fail("field 'messageId' required");
     if (group.empty()) return c.Fail("field 'status.groupName' required");
     // We sent our msg id as messageId; reports for other ids (parts after
@@ -158,8 +142,8 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
     }
     StatusUpdate update = handlers::StatusForId(channel, std::stoll(id), *mapped);
     if (*mapped == MsgStatus::kFailed) {
-      const std::string name = Text(status, "name").value_or(group);
-      const std::string description = Text(status, "description").value_or("");
+      const std::string name = json::GetText(status, "name").value_or(group);
+      const std::string description = json::GetText(status, "description").value_or("");
       update.error_reason = name + (description.empty() ? "" : ": " + description);
     }
     c.result.statuses.push_back(std::move(update));
@@ -196,17 +180,17 @@ Answer ReadAnswer(const HttpExchange& exchange, const std::string& transport_err
   if (!exchange.ok()) {
     a.error = transport_error;
     if (parsed.ok() && exchange.status_code != 429) {
-      json::ObjectPtr re = (*parsed)->getObject("requestError");
-      json::ObjectPtr se = re ? re->getObject("serviceException") : nullptr;
-      std::string text = Text(se, "text").value_or("");
-      if (text.empty()) text = Text(*parsed, "description").value_or("");
+      json::ObjectPtr re = json::GetObject(*parsed, "requestError");
+      json::ObjectPtr se = json::GetObject(re, "serviceException");
+      std::string text = json::GetText(se, "text").value_or("");
+      if (text.empty()) text = json::GetText(*parsed, "description").value_or("");
       if (!text.empty()) a.error += ": " + text;
     }
     return a;
   }
-  json::ArrayPtr answers = parsed.ok() ? (*parsed)->getArray("messages") : nullptr;
+  json::ArrayPtr answers = parsed.ok() ? json::GetArray(*parsed, "messages") : nullptr;
   json::ObjectPtr answer = answers && answers->size() > 0 ? answers->getObject(0) : nullptr;
-  json::ObjectPtr status = answer ? answer->getObject("status") : nullptr;
+  json::ObjectPtr status = json::GetObject(answer, "status");
   if (!status) {
     // A 2xx we cannot read may still be a message Infobip took.
     a.error = "unable to parse response body";
@@ -214,16 +198,16 @@ Answer ReadAnswer(const HttpExchange& exchange, const std::string& transport_err
     return a;
   }
   const int64_t group = json::GetInt(status, "groupId").value_or(0);
-  const std::string name = Text(status, "name").value_or("");
+  const std::string name = json::GetText(status, "name").value_or("");
   if (group != kGroupPending && group != kGroupDelivered) {
     a.error = "received error status: '" + name + "'";
-    const std::string description = Text(status, "description").value_or("");
+    const std::string description = json::GetText(status, "description").value_or("");
     if (!description.empty()) a.error += " (" + description + ")";
     a.permanent = group == kGroupRejected || group == kGroupUndeliverable;
     a.stopped = IsOptOut(name);
     return a;
   }
-  a.message_id = Text(answer, "messageId").value_or("");
+  a.message_id = json::GetText(answer, "messageId").value_or("");
   if (a.message_id.empty()) {
     a.error = "unable to get messageId from response body";
     a.without_id = true;
@@ -277,7 +261,7 @@ json::ObjectPtr Request(const std::string& sender, json::ArrayPtr destinations, 
 json::ObjectPtr MmsContent(const Msg& msg, size_t max_length) {
   json::ArrayPtr segments = json::NewArray();
   if (!msg.text.empty()) {
-    for (const auto& part : handlers::SplitText(msg.text, max_length)) {
+    for (const auto& part : SplitText(msg.text, max_length)) {
       json::ObjectPtr segment = json::NewObject();
       segment->set("type", "TEXT");
       segment->set("text", part);
@@ -290,10 +274,10 @@ json::ObjectPtr MmsContent(const Msg& msg, size_t max_length) {
       mime.clear();
       url = attachment;
     }
-    if (mime.empty()) mime = handlers::MimeTypeFromPath(url);
+    if (mime.empty()) mime = MimeTypeFromPath(url);
     json::ObjectPtr segment = json::NewObject();
     segment->set("type", "LINK");
-    segment->set("contentType", mime.empty() ? "application/octet-stream" : mime);
+    segment->set("contentType", mime.empty() ? kDefaultMimeType : mime);
     segment->set("contentUrl", url);
     segments->add(segment);
   }
@@ -303,6 +287,28 @@ json::ObjectPtr MmsContent(const Msg& msg, size_t max_length) {
 }
 
 }  // namespace
+
+const ChannelTypeInfo& InfobipHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "IB",
+      "Infobip",
+      {"tel"},
+      {
+          {config_keys::kApiKey, ConfigNeed::kOptional, true,
+           "API key (Authorization: App KEY), in place of username and password"},
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the account's user (basic authentication)",
+           "", config_keys::kApiKey},
+          {config_keys::kPassword, ConfigNeed::kToSend, true, "the account's password", "", config_keys::kApiKey},
+          {kMmsConfig, ConfigNeed::kOptional, false, "false: attachments go as links in an SMS, not as an MMS",
+           "true"},
+          {config_keys::kBaseUrl, ConfigNeed::kOptional, false,
+           "the account's personal API base URL (xyz.api.infobip.com)",
+           kDefaultApiUrl},
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
 
 std::vector<Route> InfobipHandler::Routes() const {
   return {
@@ -322,12 +328,7 @@ SendResult InfobipHandler::Send(const Channel& channel, const Msg& msg, HandlerC
   const std::string api_key = channel.ConfigOr(config_keys::kApiKey);
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  if (api_key.empty()) {
-    // Without an API key, the reference's username and password.
-    if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kUsername, config_keys::kPassword},
-                                               ctx.clock.Now()))
-      return *missing;
-  }
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   if (msg.text.empty() && msg.attachments.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
   const std::string base = ApiBase(channel);
@@ -340,13 +341,13 @@ SendResult InfobipHandler::Send(const Channel& channel, const Msg& msg, HandlerC
   // SMS per part, the first carrying our msg id and the report URL. Where
   // MMS does not reach (it is mostly a North American service), mms=false
   // sends attachments as links in the text, as channels did before.
-  const bool mms = channel.ConfigOr(kMmsConfig, "true") != "false";
+  const bool mms = handlers::ConfigFlag(channel, kMmsConfig, true);
   std::vector<std::pair<std::string, json::ObjectPtr>> requests;
   if (!msg.attachments.empty() && mms) {
     requests.push_back({kMmsPath, Request(channel.address, Destinations(to, std::to_string(msg.id)),
                                           MmsContent(msg, max_length), Webhooks(notify_url))});
   } else {
-    const auto parts = handlers::SplitText(mms ? msg.text : TextAndAttachments(msg), max_length);
+    const auto parts = SplitText(mms ? msg.text : TextAndAttachments(msg), max_length);
     for (size_t i = 0; i < parts.size(); ++i) {
       json::ObjectPtr content = json::NewObject();
       content->set("text", parts[i]);
@@ -379,7 +380,7 @@ SendResult InfobipHandler::Send(const Channel& channel, const Msg& msg, HandlerC
     if (!answer.error.empty()) {
       if (answer.without_id) return handlers::AcceptedWithoutId(answer.error, std::move(logs));
       if (answer.permanent) {
-        SendResult r = handlers::Failed(answer.error, std::move(logs));
+        SendResult r = SendResult::Failed(answer.error, std::move(logs));
         r.stop_contact = answer.stopped;
         return r;
       }
@@ -389,7 +390,7 @@ SendResult InfobipHandler::Send(const Channel& channel, const Msg& msg, HandlerC
   }
   // Acceptance (PENDING) is W here; the reference wrote S, but the
   // delivery report we asked for brings S/D.
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

@@ -26,8 +26,7 @@ namespace courier {
 
 class InfobipHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "IB"; }
-  std::string Name() const override { return "Infobip"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

@@ -1,8 +1,5 @@
 #include "handlers/jasmin.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "core/redact.h"
 #include "handlers/common.h"
 
@@ -17,30 +14,6 @@ const char* kAck = "ACK/Jasmin";
 // max_length, we send several msgs.
 constexpr size_t kMaxMsgLength = 1600;
 
-// GSM 03.38 default alphabet by septet value (0x1B is the escape to the
-// extension table, never a character itself).
-const std::u32string& Basic() {
-  static const std::u32string table =
-      U"@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1B" U"ÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-      U"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-  return table;
-}
-// The extension table: ESC followed by these septets.
-const std::vector<std::pair<char, char32_t>>& Extension() {
-  static const std::vector<std::pair<char, char32_t>> table = {
-      {0x0A, U'\f'}, {0x14, U'^'}, {0x28, U'{'}, {0x29, U'}'}, {0x2F, U'\\'},
-      {0x3C, U'['},  {0x3D, U'~'}, {0x3E, U']'}, {0x40, U'|'}, {0x65, U'€'},
-  };
-  return table;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // UTF-16BE in hex (Jasmin's `binary` field for coding 8) to UTF-8.
 std::optional<std::string> DecodeUcs2Hex(const std::string& hex) {
   if (hex.size() % 4 != 0) return std::nullopt;
@@ -48,42 +21,21 @@ std::optional<std::string> DecodeUcs2Hex(const std::string& hex) {
   for (size_t i = 0; i < hex.size(); i += 4) {
     uint16_t u = 0;
     for (size_t k = 0; k < 4; ++k) {
-      int v = HexValue(hex[i + k]);
+      const int v = HexDigitValue(hex[i + k]);
       if (v < 0) return std::nullopt;
       u = static_cast<uint16_t>((u << 4) | v);
     }
     units.push_back(u);
   }
-  std::string out;
-  for (size_t i = 0; i < units.size(); ++i) {
-    char32_t cp = units[i];
-    if (cp >= 0xD800 && cp <= 0xDBFF && i + 1 < units.size() && units[i + 1] >= 0xDC00 && units[i + 1] <= 0xDFFF) {
-      cp = 0x10000 + ((cp - 0xD800) << 10) + (units[i + 1] - 0xDC00);
-      ++i;
-    }
-    handlers::AppendUtf8(out, cp);
-  }
-  return out;
+  return Utf16ToUtf8(units);
 }
 
 // UTF-8 to UTF-16BE in hex (Jasmin's hex-content for coding 8).
 std::string EncodeUcs2Hex(const std::string& utf8) {
   static const char* kHex = "0123456789ABCDEF";
-  std::u32string cps;
-  handlers::DecodeUtf8(utf8, cps);
   std::string out;
-  auto unit = [&](uint32_t u) {
+  for (uint16_t u : Utf8ToUtf16(utf8))
     for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(u >> shift) & 0xF];
-  };
-  for (char32_t cp : cps) {
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      unit(0xD800 + (cp >> 10));
-      unit(0xDC00 + (cp & 0x3FF));
-    } else {
-      unit(cp);
-    }
-  }
   return out;
 }
 
@@ -108,7 +60,7 @@ std::optional<MsgStatus> FromMessageStatus(const std::string& s) {
       {"DELETED", MsgStatus::kFailed},     {"UNDELIV", MsgStatus::kFailed}, {"REJECTD", MsgStatus::kFailed},
   };
   if (auto m = handlers::MapStatus(table, s)) return m;
-  if (s.rfind("ESME_", 0) == 0) return MsgStatus::kFailed;  // the SMSC refused the submit
+  if (StartsWith(s, "ESME_")) return MsgStatus::kFailed;  // the SMSC refused the submit
   return std::nullopt;
 }
 
@@ -122,18 +74,17 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
   Fields f(request, Fields::kFormOrQuery);
   // An empty SMS is a message: `content` need only be present.
   const std::optional<std::string> given = f.Optional("content");
+  if (!given) f.AddError("field 'content' required");
   const std::string coding = f.Required("coding");
   const std::string from = f.Required("from");
   f.Required("to");
   const std::string id = f.Required("id");
-  std::string error = f.error();
-  if (!given) error = "field 'content' required" + (error.empty() ? "" : "; " + error);
-  if (!error.empty()) return WebhookResult::Error(error);
+  if (!f.ok()) return WebhookResult::Error(f.error());
   std::string content = *given;
 
   if (coding == "0") {
     // SMSC default alphabet: the bytes are GSM7 septets.
-    content = JasminHandler::DecodeGsm7(content);
+    content = Gsm7ToUtf8(content);
   } else if (coding == "8") {
     // UCS2: the bytes are UTF-16BE, which Jasmin also gives as hex in
     // `binary`; decode that when it is there.
@@ -180,59 +131,28 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
 
 // The quoted id in `Success "07033084-5cfd-4812-90a4-e4d24ffb6e3d"`.
 std::optional<std::string> SuccessId(const std::string& body) {
-  if (body.rfind("Success", 0) != 0) return std::nullopt;
+  if (!StartsWith(body, "Success")) return std::nullopt;
   size_t open = body.find('"');
   size_t close = open == std::string::npos ? open : body.find('"', open + 1);
   if (close == std::string::npos) return std::nullopt;
   return body.substr(open + 1, close - open - 1);
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 }  // namespace
 
-std::string JasminHandler::DecodeGsm7(const std::string& septets) {
-  std::string out;
-  for (size_t i = 0; i < septets.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(septets[i]);
-    if (c == 0x1B && i + 1 < septets.size()) {
-      const char next = septets[++i];
-      char32_t cp = U' ';  // unknown extension: a space, as GSM 03.38 suggests
-      for (const auto& [code, ext] : Extension())
-        if (code == next) cp = ext;
-      handlers::AppendUtf8(out, cp);
-    } else if (c < 0x80) {
-      handlers::AppendUtf8(out, Basic()[c]);
-    } else {
-      handlers::AppendUtf8(out, U'?');
-    }
-  }
-  return out;
-}
-
-std::string JasminHandler::EncodeGsm7(const std::string& utf8) {
-  std::u32string cps;
-  handlers::DecodeUtf8(utf8, cps);
-  std::string out;
-  for (char32_t cp : cps) {
-    if (cp == 0x1B) continue;
-    size_t pos = Basic().find(cp);
-    if (pos != std::u32string::npos) {
-      out += static_cast<char>(pos);
-      continue;
-    }
-    for (const auto& [code, ext] : Extension()) {
-      if (ext == cp) {
-        out += '\x1B';
-        out += code;
-        break;
-      }
-    }
-  }
-  return out;
+const ChannelTypeInfo& JasminHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "JS",
+      "Jasmin",
+      {"tel"},
+      {
+          {config_keys::kSendUrl, ConfigNeed::kToSend, false, "Jasmin's HTTP send URL (http://HOST:1401/send)"},
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the Jasmin user"},
+          {config_keys::kPassword, ConfigNeed::kToSend, true, "the Jasmin user's password"},
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
 }
 
 std::vector<Route> JasminHandler::Routes() const {
@@ -253,16 +173,15 @@ SendResult JasminHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   const std::string send_url = channel.ConfigOr(config_keys::kSendUrl);
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kSendUrl, config_keys::kUsername, config_keys::kPassword}, ctx.clock.Now())) return *missing;
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   // An SMPP destination_addr is digits: Jasmin passes `to` on as it is,
   // and SMSCs refuse or misroute a leading '+'.
-  std::string to = msg.urn.substr(msg.urn.find(':') + 1);
-  if (!to.empty() && to[0] == '+') to.erase(0, 1);
+  const std::string to = WithoutPlus(msg.urn.substr(msg.urn.find(':') + 1));
   const std::string dlr_url = ctx.base_url + "/c/js/" + channel.uuid + "/status";
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength))) {
+  for (const auto& part : SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength))) {
     std::vector<std::pair<std::string, std::string>> params = {
         {"username", username}, {"password", password}, {"from", channel.address}, {"to", to},
         {"dlr", "yes"},         {"dlr-url", dlr_url},   {"dlr-level", "2"},        {"dlr-method", "POST"},
@@ -270,17 +189,17 @@ SendResult JasminHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     // The reference always sends coding=0 with GSM7 bytes, which mangles
     // anything outside GSM7; such texts go as UCS2 (coding=8) in Jasmin's
     // hex-content parameter instead.
-    const std::string gsm = handlers::ReplaceGsm7Substitutions(part);
-    if (handlers::IsGsm7(gsm)) {
+    const std::string gsm = ReplaceGsm7Substitutions(part);
+    if (IsGsm7(gsm)) {
       params.push_back({"coding", "0"});
-      params.push_back({"content", EncodeGsm7(gsm)});
+      params.push_back({"content", Utf8ToGsm7(gsm)});
     } else {
       params.push_back({"coding", "8"});
       params.push_back({"hex-content", EncodeUcs2Hex(part)});
     }
     HttpRequestSpec req;
     req.method = "GET";
-    req.url = send_url + (send_url.find('?') == std::string::npos ? "?" : "&") + FormEncode(params);
+    req.url = AppendQuery(send_url, FormEncode(params));
     auto call = handlers::MakeCall(ctx, channel, msg, req);
     const HttpExchange exchange = call.exchange;
     ChannelLog log = std::move(call.log);
@@ -295,13 +214,13 @@ SendResult JasminHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
       if (!exchange.body.empty()) error = Redact(error + ": " + exchange.body, channel.SecretValues());
       log.error = error;
       logs.push_back(std::move(log));
-      const std::string body = Lower(exchange.body);
+      const std::string body = ToLower(exchange.body);
       if (body.find("throughput") != std::string::npos) {
-        SendResult r = handlers::Errored(error, std::move(logs));
+        SendResult r = SendResult::Errored(error, std::move(logs));
         r.throttled_for_seconds = handlers::RetryAfterSeconds(exchange);
         return r;
       }
-      if (body.find("cannot charge") != std::string::npos) return handlers::Errored(error, std::move(logs));
+      if (body.find("cannot charge") != std::string::npos) return SendResult::Errored(error, std::move(logs));
       return handlers::FailedAnswer(error, std::move(logs), exchange);
     }
     std::optional<std::string> id = SuccessId(exchange.body);
@@ -315,7 +234,7 @@ SendResult JasminHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     logs.push_back(std::move(log));
     if (external_id.empty()) external_id = *id;
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

@@ -20,18 +20,11 @@ namespace courier {
 
 class JasminHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "JS"; }
-  std::string Name() const override { return "Jasmin"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;
   SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;
-
-  // GSM 03.38 unpacked septets (one byte each, extension characters as
-  // ESC + code) to UTF-8 and back; Encode leaves characters outside GSM7
-  // out (callers check IsGsm7 first).
-  static std::string DecodeGsm7(const std::string& septets);
-  static std::string EncodeGsm7(const std::string& utf8);
 };
 
 }  // namespace courier

@@ -43,13 +43,6 @@ const char* kVerifySsl = "verify_ssl";       // "false": skip certificate checks
 const char* kDlrMask = "dlr_mask";           // which DLR types Kannel reports
 const char* kMaxMessages = "max_messages";   // the sendsms-user's max-messages (Kannel's default: 1)
 
-bool IsTrue(const std::string& v) { return v == "true" || v == "True" || v == "TRUE" || v == "1"; }
-bool IsFalse(const std::string& v) { return v == "false" || v == "False" || v == "FALSE" || v == "0"; }
-
-bool AllDigits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-}
-
 // The number as dialled inside the channel's country, spaces removed
 // (+250788383383 in RW -> 0788383383); the path unchanged when it does
 // not parse.
@@ -58,22 +51,12 @@ std::string NationalNumber(const std::string& path, const std::string& country) 
   using i18n::phonenumbers::PhoneNumberUtil;
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
-  std::string region = country;
-  std::transform(region.begin(), region.end(), region.begin(), [](unsigned char c) { return std::toupper(c); });
+  const std::string region = ToUpper(country);
   if (util.Parse(path, region.empty() ? "ZZ" : region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) return path;
   std::string national;
   util.Format(number, PhoneNumberUtil::NATIONAL, &national);
   national.erase(std::remove(national.begin(), national.end(), ' '), national.end());
   return national.empty() ? path : national;
-}
-
-std::string QueryString(const std::vector<std::pair<std::string, std::string>>& params) {
-  std::string out;
-  for (const auto& [k, v] : params) {
-    if (!out.empty()) out += '&';
-    out += UrlEscape(k) + "=" + UrlEscape(v);
-  }
-  return out;
 }
 
 // The text of an incoming SMS as Kannel passed it. Kannel hands on the
@@ -83,9 +66,9 @@ std::string QueryString(const std::vector<std::pair<std::string, std::string>>& 
 // and %C so we can tell; without them, coding=2 alone still means
 // UTF-16BE, and anything else is taken as UTF-8 when it is.
 std::string IncomingText(const std::string& raw, const std::string& coding, const std::string& charset) {
-  if (!charset.empty()) return handlers::DecodeCharset(raw, charset);
-  if (coding == "2") return handlers::DecodeCharset(raw, "UTF-16BE");
-  return handlers::DecodeCharset(raw, "");
+  if (!charset.empty()) return DecodeCharset(raw, charset);
+  if (coding == "2") return DecodeCharset(raw, "UTF-16BE");
+  return DecodeCharset(raw, "");
 }
 
 WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) {
@@ -97,9 +80,8 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
   // Kannel may deliver an empty message (a blank SMS): present is enough.
   const std::optional<std::string> message = f.Optional("message");
   const std::string sender = f.Required("sender");
-  std::string error = f.error();
-  if (!message) error += (error.empty() ? "" : "; ") + std::string("field 'message' required");
-  if (!error.empty()) return WebhookResult::Error(error);
+  if (!message) f.AddError("field 'message' required");
+  if (!f.ok()) return WebhookResult::Error(f.error());
   if (ts < 0 || ts > std::numeric_limits<Micros>::max() / kMicrosPerSecond)
     return WebhookResult::Error("field 'ts' must be a unix time in seconds");
 
@@ -157,12 +139,12 @@ std::vector<std::string> Parts(const Channel& channel, const std::string& text, 
                                     : static_cast<size_t>(messages) * (unicode ? kPartUcs2 : kPartGsm7);
   const size_t chars = std::min(handlers::MaxLength(channel, room), room);
   for (size_t max = chars; max > 1; --max) {
-    auto parts = handlers::SplitText(text, max);
+    auto parts = SplitText(text, max);
     if (std::all_of(parts.begin(), parts.end(),
-                    [&](const std::string& p) { return handlers::SmsLength(p, unicode) <= room; }))
+                    [&](const std::string& p) { return SmsLength(p, unicode) <= room; }))
       return parts;
   }
-  return handlers::SplitText(text, 1);
+  return SplitText(text, 1);
 }
 
 // The failure, with Kannel's own answer ("Authorization failed for
@@ -171,10 +153,36 @@ std::string SendError(const HttpExchange& exchange) {
   std::string answer = exchange.body.substr(0, exchange.body.find('\n'));
   while (!answer.empty() && std::isspace(static_cast<unsigned char>(answer.back()))) answer.pop_back();
   if (answer.empty() || !exchange.error.empty()) return kSendError;
-  return std::string(kSendError) + ": " + handlers::Truncate(answer, 200);
+  return std::string(kSendError) + ": " + Truncate(answer, 200);
 }
 
 }  // namespace
+
+const ChannelTypeInfo& KannelHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "KN",
+      "Kannel",
+      {"tel"},
+      {
+          {config_keys::kSendUrl, ConfigNeed::kToSend, false,
+           "Kannel's sendsms URL (http://HOST:13013/cgi-bin/sendsms)"},
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the sendsms-user's name"},
+          {config_keys::kPassword, ConfigNeed::kToSend, true, "the sendsms-user's password"},
+          {kEncoding, ConfigNeed::kOptional, false,
+           "D (GSM 7-bit), U (unicode) or S (smart: GSM 7-bit when look-alikes make it fit)", "S"},
+          {kMaxMessages, ConfigNeed::kOptional, false,
+           "SMS one request may need: the sendsms-user's max-messages", "1"},
+          {kDlrMask, ConfigNeed::kOptional, false, "the DLR types Kannel reports (a bit mask)", kDefaultDlrMask},
+          {kUseNational, ConfigNeed::kOptional, false, "true: send `to` in the channel country's national format",
+           "false"},
+          {kVerifySsl, ConfigNeed::kOptional, false, "false: do not check send_url's TLS certificate", "true"},
+          {"max_length", ConfigNeed::kOptional, false,
+           "most characters in one part; never more than max_messages SMS hold",
+           "what max_messages SMS hold (160 GSM 7-bit or 70 unicode characters for one)"},
+      },
+  };
+  return type;
+}
 
 std::vector<Route> KannelHandler::Routes() const {
   return {
@@ -195,22 +203,21 @@ SendResult KannelHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   const std::string send_url = channel.ConfigOr(config_keys::kSendUrl);
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kSendUrl, config_keys::kUsername, config_keys::kPassword}, ctx.clock.Now())) return *missing;
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
 
   std::string text = TextAndAttachments(msg);
-  std::string encoding = channel.ConfigOr(kEncoding, "S");
-  std::transform(encoding.begin(), encoding.end(), encoding.begin(), [](unsigned char c) { return std::toupper(c); });
+  const std::string encoding = ToUpper(channel.ConfigOr(kEncoding, "S"));
   bool unicode = encoding == "U";
   if (encoding != "U" && encoding != "D") {
     // Smart: look-alikes for the usual non-GSM7 characters; if that makes
     // the text GSM7 send it so, else send the original text as unicode.
-    std::string replaced = handlers::ReplaceGsm7Substitutions(text);
-    if (handlers::IsGsm7(replaced)) text = replaced;
+    std::string replaced = ReplaceGsm7Substitutions(text);
+    if (IsGsm7(replaced)) text = replaced;
     else unicode = true;
   }
 
   const std::string path = msg.urn.substr(msg.urn.find(':') + 1);
-  const std::string to = IsTrue(channel.ConfigOr(kUseNational)) ? NationalNumber(path, channel.country) : path;
+  const std::string to = handlers::ConfigFlag(channel, kUseNational, false) ? NationalNumber(path, channel.country) : path;
   std::string dlr_mask = channel.ConfigOr(kDlrMask, kDefaultDlrMask);
   if (!AllDigits(dlr_mask) || dlr_mask.size() > 9) dlr_mask = kDefaultDlrMask;
   // Kannel replaces %d with the DLR type when it calls back.
@@ -239,8 +246,8 @@ SendResult KannelHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
 
     HttpRequestSpec req;
     req.method = "GET";
-    req.url = send_url + (send_url.find('?') == std::string::npos ? "?" : "&") + QueryString(params);
-    if (IsFalse(channel.ConfigOr(kVerifySsl))) req.verify_tls = false;
+    req.url = AppendQuery(send_url, QueryEncode(params));
+    req.verify_tls = handlers::ConfigFlag(channel, kVerifySsl, true);
 
     auto call = handlers::MakeCall(ctx, channel, msg, req);
     const bool ok = call.ok();
@@ -253,7 +260,7 @@ SendResult KannelHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     // answer (smsbox down) can.
     if (!ok) return handlers::FailedAnswer(SendError(call.exchange), std::move(logs), call.exchange);
   }
-  return handlers::Wired("", std::move(logs));
+  return SendResult::Wired("", std::move(logs));
 }
 
 }  // namespace courier

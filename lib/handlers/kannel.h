@@ -16,8 +16,7 @@ namespace courier {
 
 class KannelHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "KN"; }
-  std::string Name() const override { return "Kannel"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

@@ -25,12 +25,12 @@ std::string MediaAttachment(const json::ObjectPtr& message, const std::string& t
   json::ObjectPtr provider = json::GetObject(message, "contentProvider");
   std::string url = json::GetStringOrEmpty(provider, "type") == "external" ? json::GetStringOrEmpty(provider, "originalContentUrl") : "";
   if (url.empty()) url = kContentUrl + id + "/content";
-  std::string mime = handlers::MimeTypeFromPath(type == "file" ? json::GetStringOrEmpty(message, "fileName") : url);
+  std::string mime = MimeTypeFromPath(type == "file" ? json::GetStringOrEmpty(message, "fileName") : url);
   const std::string major = type == "image" ? "image/" : type == "video" ? "video/" : type == "audio" ? "audio/" : "";
-  if (!major.empty() && mime.rfind(major, 0) != 0) mime = "";
+  if (!major.empty() && !StartsWith(mime, major)) mime = "";
   if (mime.empty())  // LINE serves images as JPEG, videos as MP4, audio as M4A
     mime = type == "image" ? "image/jpeg" : type == "video" ? "video/mp4" : type == "audio" ? "audio/mp4"
-                                                                                          : "application/octet-stream";
+                                                                                          : kDefaultMimeType;
   return mime + ":" + url;
 }
 
@@ -52,6 +52,21 @@ std::string RetryKey(const std::string& uuid, size_t index) {
 
 }  // namespace
 
+const ChannelTypeInfo& LineHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "LN",
+      "Line",
+      {"line"},
+      {
+          {config_keys::kAuthToken, ConfigNeed::kToSend, true, "the channel access token (also for media lookups)"},
+          {kSecret, ConfigNeed::kToReceive, true, "the channel secret, which signs webhooks"},
+          handlers::BaseUrlKey(kDefaultUrl),
+          handlers::MaxLengthKey(kTextMax),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> LineHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
 
 WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
@@ -60,12 +75,12 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
   if (secret.empty()) return WebhookResult::Error("invalid or missing secret in config");
   const std::string signature = request.Header("x-line-signature");
   if (signature.empty()) return WebhookResult::Unauthorized("missing request signature");
-  if (!handlers::ConstantTimeEquals(signature, handlers::HmacSha256Base64(secret, request.body)))
+  if (!ConstantTimeEquals(signature, HmacSha256Base64(secret, request.body)))
     return WebhookResult::Unauthorized("invalid request signature");
 
   auto parsed = handlers::ParseJsonBody(request);
   if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
-  if (!(*parsed)->has("events") || !(*parsed)->getArray("events")) return WebhookResult::Error("field 'events' required");
+  if (!json::GetArray(*parsed, "events")) return WebhookResult::Error("field 'events' required");
 
   WebhookResult result;
   std::vector<std::string> skipped;
@@ -96,7 +111,7 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
     } else if (mtype == "image" || mtype == "video" || mtype == "audio" || mtype == "file") {
       attachments.push_back(MediaAttachment(message, mtype, id));
     } else if (mtype == "location") {
-      auto lat = handlers::JsonNumber(message, "latitude"), lng = handlers::JsonNumber(message, "longitude");
+      auto lat = json::GetNumber(message, "latitude"), lng = json::GetNumber(message, "longitude");
       if (!lat || !lng) return WebhookResult::Error("field 'message.latitude' required");
       auto location = handlers::LocationMsg(*lat, *lng, json::GetStringOrEmpty(message, "title"),
                                             json::GetStringOrEmpty(message, "address"));
@@ -109,7 +124,7 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
     Msg msg = handlers::IncomingMsg(channel, *urn, text);
     msg.external_id = id;
     msg.attachments = std::move(attachments);
-    if (auto ts = handlers::JsonNumber(event, "timestamp"); ts && *ts > 0) msg.received_on = static_cast<int64_t>(*ts) * 1000;
+    if (auto ts = json::GetNumber(event, "timestamp"); ts && *ts > 0) msg.received_on = static_cast<int64_t>(*ts) * 1000;
     result.msgs.push_back(std::move(msg));
   }
   if (result.msgs.empty() && result.stop_urns.empty())
@@ -118,11 +133,8 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
 }
 
 SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string token = channel.ConfigOr(config_keys::kAuthToken);
-  if (token.empty()) {
-    const std::string error = "no auth_token set for LN channel";
-    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
 
   // Image messages need HTTPS JPEG or PNG URLs (previewImageUrl is the
   // same image); other media need a preview or a duration we don't have,
@@ -131,7 +143,7 @@ SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
   std::string text = msg.text;
   for (const auto& a : msg.attachments) {
     auto [mime, url] = SplitAttachment(a);
-    if ((mime == "image/jpeg" || mime == "image/png") && url.rfind("https://", 0) == 0) {
+    if ((mime == "image/jpeg" || mime == "image/png") && StartsWith(url, "https://")) {
       json::ObjectPtr o = json::NewObject();
       o->set("type", "image");
       o->set("originalContentUrl", url);
@@ -142,7 +154,7 @@ SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
     }
   }
   if (!text.empty())
-    for (const auto& part : handlers::SplitText(text, handlers::MaxLength(channel, kTextMax)))
+    for (const auto& part : SplitText(text, handlers::MaxLength(channel, kTextMax)))
       messages.push_back(TextMessage(part));
   if (messages.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
@@ -168,7 +180,7 @@ SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
     if (!call.exchange.error.empty()) {
       std::string error = call.log.error;
       logs.push_back(std::move(call.log));
-      return handlers::Errored(error, std::move(logs));
+      return SendResult::Errored(error, std::move(logs));
     }
     auto answer = json::ParseObject(call.exchange.body);
     json::ObjectPtr obj = answer.ok() ? *answer : nullptr;
@@ -202,7 +214,7 @@ SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
     const HttpExchange exchange = call.exchange;
     logs.push_back(std::move(call.log));
     if (status == 429) {  // rate limit (or the monthly message limit)
-      SendResult r = handlers::Errored(error, std::move(logs));
+      SendResult r = SendResult::Errored(error, std::move(logs));
       r.throttled_for_seconds = exchange.Header("retry-after").empty() ? 60 : handlers::RetryAfterSeconds(exchange);
       return r;
     }
@@ -211,7 +223,7 @@ SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
     // is retried.
     return handlers::FailedAnswer(error, std::move(logs), exchange);
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

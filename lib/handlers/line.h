@@ -39,8 +39,7 @@ namespace courier {
 
 class LineHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "LN"; }
-  std::string Name() const override { return "Line"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

@@ -15,7 +15,6 @@ namespace {
 const char* kDefaultGraphUrl = "https://graph.facebook.com";
 const char* kDefaultApiVersion = "v21.0";
 const char* kJsonContentType = "application/json";
-const char* kDefaultMime = "application/octet-stream";
 
 // Config keys particular to these types.
 const char* kAccessToken = "access_token";
@@ -46,42 +45,6 @@ constexpr size_t kMaxQuickReplies = 13;
 // ---- JSON reading -------------------------------------------------------
 
 
-json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
-  return o->getObject(key);  // null when not an object
-}
-
-json::ArrayPtr GetArr(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
-  return o->getArray(key);  // null when not an array
-}
-
-std::vector<json::ObjectPtr> Objects(const json::ArrayPtr& a) {
-  std::vector<json::ObjectPtr> out;
-  if (!a) return out;
-  for (unsigned i = 0; i < a->size(); ++i)
-    if (json::ObjectPtr o = a->getObject(i)) out.push_back(o);
-  return out;
-}
-
-// An id or a timestamp given as a JSON integer or as a string of digits.
-std::optional<int64_t> GetIntLoose(const json::ObjectPtr& o, const std::string& key) {
-  if (auto n = json::GetInt(o, key)) return n;
-  if (auto s = json::GetString(o, key)) {
-    char* end = nullptr;
-    long long n = std::strtoll(s->c_str(), &end, 10);
-    if (!s->empty() && *end == '\0') return n;
-  }
-  return std::nullopt;
-}
-
-// An id that should be a string but may come as a number.
-std::string GetId(const json::ObjectPtr& o, const std::string& key) {
-  if (auto s = json::GetString(o, key)) return *s;
-  if (auto n = json::GetInt(o, key)) return std::to_string(*n);
-  return "";
-}
-
 // ---- text helpers -------------------------------------------------------
 
 // SplitText at `max_chars`, then parts still over `max_bytes` of UTF-8
@@ -89,15 +52,15 @@ std::string GetId(const json::ObjectPtr& o, const std::string& key) {
 // not characters).
 std::vector<std::string> SplitBytes(const std::string& text, size_t max_chars, size_t max_bytes) {
   std::vector<std::string> out;
-  for (const auto& part : handlers::SplitText(text, std::min(max_chars, max_bytes))) {
+  for (const auto& part : SplitText(text, std::min(max_chars, max_bytes))) {
     if (part.size() <= max_bytes) {
       out.push_back(part);
       continue;
     }
-    size_t chars = handlers::CodePoints(part);
+    size_t chars = CodePoints(part);
     size_t max_chars = std::max<size_t>(1, chars * max_bytes / part.size());
     for (;;) {
-      auto pieces = handlers::SplitText(part, max_chars);
+      auto pieces = SplitText(part, max_chars);
       bool fits = true;
       for (const auto& p : pieces) fits = fits && p.size() <= max_bytes;
       if (fits || max_chars == 1) {
@@ -110,20 +73,13 @@ std::vector<std::string> SplitBytes(const std::string& text, size_t max_chars, s
   return out;
 }
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
-
 // The MIME type of a Messenger/Instagram attachment, which comes with a
 // kind (image, video, audio, file...) and a URL but no type: the URL's
 // extension when it agrees with the kind, else the kind's usual type
 // (Messenger voice clips are AAC in MP4).
 std::string TypedMime(const std::string& kind, const std::string& url) {
-  const std::string guess = handlers::MimeTypeFromPath(url);
-  if (kind != "image" && kind != "video" && kind != "audio") return guess.empty() ? kDefaultMime : guess;
+  const std::string guess = MimeTypeFromPath(url);
+  if (kind != "image" && kind != "video" && kind != "audio") return guess.empty() ? kDefaultMimeType : guess;
   if (StartsWith(guess, kind + "/")) return guess;
   if (guess.size() > 4 && guess.substr(guess.size() - 4) == "/mp4") return kind + "/mp4";
   if (kind == "image") return "image/jpeg";
@@ -152,11 +108,11 @@ std::optional<WebhookResult> CheckSignature(const Channel& channel, const Webhoo
                                             const std::string& code) {
   const std::string secret = channel.ConfigOr(kAppSecret);
   if (secret.empty()) return WebhookResult::Error("no app_secret set for " + code + " channel");
-  const std::string header = Lower(request.Header("x-hub-signature-256"));
+  const std::string header = ToLower(request.Header("x-hub-signature-256"));
   if (header.empty()) return WebhookResult::Unauthorized("missing request signature");
   const std::string prefix = "sha256=";
   if (!StartsWith(header, prefix) ||
-      !handlers::ConstantTimeEquals(header.substr(prefix.size()), handlers::HmacSha256Hex(secret, request.body)))
+      !ConstantTimeEquals(header.substr(prefix.size()), HmacSha256Hex(secret, request.body)))
     return WebhookResult::Unauthorized("invalid request signature");
   return std::nullopt;
 }
@@ -188,7 +144,7 @@ Result<std::string> ResolveMedia(HandlerContext& ctx, const Channel& channel, co
 
 // The phone number id a WhatsApp change names in value.metadata.
 std::string ChangePhoneNumberId(const json::ObjectPtr& change) {
-  return GetId(GetObj(GetObj(change, "value"), "metadata"), "phone_number_id");
+  return json::GetId(json::GetObject(json::GetObject(change, "value"), "metadata"), "phone_number_id");
 }
 
 std::string WhatsAppPhoneNumberId(const Channel& channel) { return channel.ConfigOr(kPhoneNumberId, channel.address); }
@@ -201,8 +157,8 @@ WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entr
     return ResolveMedia(ctx, channel, media_id, mime_hint, logs);
   };
   const std::string phone_number_id = WhatsAppPhoneNumberId(channel);
-  for (const auto& entry : Objects(entries)) {
-    for (const auto& change : Objects(GetArr(entry, "changes"))) {
+  for (const auto& entry : json::Objects(entries)) {
+    for (const auto& change : json::Objects(json::GetArray(entry, "changes"))) {
       const std::string field = json::GetStringOrEmpty(change, "field");
       if (field != "messages") {
         c.skipped.push_back("ignoring change of field '" + field + "'");
@@ -213,7 +169,7 @@ WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entr
         c.skipped.push_back("ignoring change for phone number id '" + pid + "'");
         continue;
       }
-      if (Status read = whatsapp_cloud::ReadValue(channel, GetObj(change, "value"), resolve, c); !read.ok()) {
+      if (Status read = whatsapp_cloud::ReadValue(channel, json::GetObject(change, "value"), resolve, c); !read.ok()) {
         WebhookResult failed = c.Fail(read.message());
         failed.temporary = read.IsUnavailable();
         return failed;
@@ -234,21 +190,21 @@ WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entr
 WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& entries, bool instagram) {
   handlers::Collector c;
   const std::string scheme = instagram ? "instagram" : "facebook";
-  for (const auto& entry : Objects(entries)) {
+  for (const auto& entry : json::Objects(entries)) {
     // The app's webhook names the page (Instagram account) in entry.id.
-    const std::string entry_id = GetId(entry, "id");
+    const std::string entry_id = json::GetId(entry, "id");
     if (!entry_id.empty() && entry_id != channel.address) {
       c.skipped.push_back("ignoring entry for '" + entry_id + "'");
       continue;
     }
-    json::ArrayPtr messaging = GetArr(entry, "messaging");
+    json::ArrayPtr messaging = json::GetArray(entry, "messaging");
     if (!messaging) {  // standby (handover protocol), changes (feed) ...
       c.skipped.push_back("ignoring entry without messaging events");
       continue;
     }
-    for (const auto& event : Objects(messaging)) {
-      const std::string sender = GetId(GetObj(event, "sender"), "id");
-      const std::optional<int64_t> timestamp = GetIntLoose(event, "timestamp");  // milliseconds
+    for (const auto& event : json::Objects(messaging)) {
+      const std::string sender = json::GetId(json::GetObject(event, "sender"), "id");
+      const std::optional<int64_t> timestamp = json::GetIntLoose(event, "timestamp");  // milliseconds
       // Instagram-scoped ids are numeric, like Messenger's page-scoped ids
       // (the URN itself takes any instagram path: usernames too).
       auto sender_urn = [&]() -> Result<URN> {
@@ -257,7 +213,7 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
         return URN::FromParts(scheme, sender);
       };
 
-      if (json::ObjectPtr message = GetObj(event, "message")) {
+      if (json::ObjectPtr message = json::GetObject(event, "message")) {
         if (json::GetBool(message, "is_echo").value_or(false)) {
           c.skipped.push_back("ignoring echo");
           continue;
@@ -276,12 +232,12 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
         // (message.quick_reply.payload carries our payload): kept as text.
         std::string text = json::GetStringOrEmpty(message, "text");
         std::vector<std::string> attachments;
-        for (const auto& a : Objects(GetArr(message, "attachments"))) {
+        for (const auto& a : json::Objects(json::GetArray(message, "attachments"))) {
           const std::string kind = json::GetStringOrEmpty(a, "type");
-          json::ObjectPtr payload = GetObj(a, "payload");
+          json::ObjectPtr payload = json::GetObject(a, "payload");
           if (kind == "location") {
-            json::ObjectPtr where = GetObj(payload, "coordinates");
-            auto lat = handlers::JsonNumberLoose(where, "lat"), lng = handlers::JsonNumberLoose(where, "long");
+            json::ObjectPtr where = json::GetObject(payload, "coordinates");
+            auto lat = json::GetNumberLoose(where, "lat"), lng = json::GetNumberLoose(where, "long");
             if (lat && lng) attachments.push_back("geo:" + handlers::Coordinate(*lat) + "," + handlers::Coordinate(*lng));
             continue;
           }
@@ -298,7 +254,7 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
         msg.attachments = std::move(attachments);
         if (timestamp && *timestamp > 0) msg.received_on = *timestamp * 1000;
         c.result.msgs.push_back(std::move(msg));
-      } else if (json::ObjectPtr postback = GetObj(event, "postback")) {
+      } else if (json::ObjectPtr postback = json::GetObject(event, "postback")) {
         // A button of ours was tapped (or "Get Started"): its title is what
         // the user saw, kept as the text; the payload when there is none.
         if (sender.empty()) return c.Fail("field 'sender.id' required");
@@ -314,8 +270,8 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
         msg.external_id = json::GetStringOrEmpty(postback, "mid");
         if (timestamp && *timestamp > 0) msg.received_on = *timestamp * 1000;
         c.result.msgs.push_back(std::move(msg));
-      } else if (json::ObjectPtr delivery = GetObj(event, "delivery")) {
-        json::ArrayPtr mids = GetArr(delivery, "mids");
+      } else if (json::ObjectPtr delivery = json::GetObject(event, "delivery")) {
+        json::ArrayPtr mids = json::GetArray(delivery, "mids");
         size_t before = c.result.statuses.size();
         for (unsigned i = 0; mids && i < mids->size(); ++i) {
           Poco::Dynamic::Var v = mids->get(i);
@@ -324,7 +280,7 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
                 handlers::StatusForExternalId(channel, v.extract<std::string>(), MsgStatus::kDelivered));
         }
         if (c.result.statuses.size() == before) c.skipped.push_back("ignoring delivery without message ids");
-      } else if (json::ObjectPtr read = GetObj(event, "read")) {
+      } else if (json::ObjectPtr read = json::GetObject(event, "read")) {
         // Instagram names the message read; Messenger gives only a
         // watermark (everything before it was read), which names no msg.
         const std::string mid = json::GetStringOrEmpty(read, "mid");
@@ -333,11 +289,11 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
           continue;
         }
         c.result.statuses.push_back(handlers::StatusForExternalId(channel, mid, MsgStatus::kRead));
-      } else if (GetObj(event, "referral")) {
+      } else if (json::GetObject(event, "referral")) {
         c.skipped.push_back("ignoring referral");
-      } else if (GetObj(event, "optin")) {
+      } else if (json::GetObject(event, "optin")) {
         c.skipped.push_back("ignoring opt-in");
-      } else if (GetObj(event, "reaction")) {
+      } else if (json::GetObject(event, "reaction")) {
         c.skipped.push_back("ignoring reaction");
       } else {
         c.skipped.push_back("ignoring unknown messaging event");
@@ -377,13 +333,13 @@ json::ObjectPtr WhatsAppInteractive(const std::string& to, const std::string& te
     for (size_t i = 0; i < quick_replies.size(); ++i)
       buttons->add(Obj({{"type", "reply"},
                         {"reply", Obj({{"id", std::to_string(i)},
-                                       {"title", handlers::Truncate(quick_replies[i], kWhatsAppButtonTitleMax)}})}}));
+                                       {"title", Truncate(quick_replies[i], kWhatsAppButtonTitleMax)}})}}));
     action->set("buttons", buttons);
   } else {
     interactive->set("type", "list");
     json::ArrayPtr rows = json::NewArray();
     for (size_t i = 0; i < quick_replies.size() && i < kWhatsAppMaxRows; ++i)
-      rows->add(Obj({{"id", std::to_string(i)}, {"title", handlers::Truncate(quick_replies[i], kWhatsAppRowTitleMax)}}));
+      rows->add(Obj({{"id", std::to_string(i)}, {"title", Truncate(quick_replies[i], kWhatsAppRowTitleMax)}}));
     json::ArrayPtr sections = json::NewArray();
     sections->add(Obj({{"rows", rows}}));
     action->set("button", "Menu");
@@ -419,7 +375,7 @@ std::vector<std::string> WhatsAppPayloads(const std::string& to, const std::stri
     const std::string kind = WhatsAppMediaKind(mime);
     json::ObjectPtr media = Obj({{"link", url}});
     if (attachments.size() == 1 && kind != "audio" && quick_replies.empty() && !text.empty() &&
-        handlers::CodePoints(text) <= short_max) {
+        CodePoints(text) <= short_max) {
       media->set("caption", text);
       captioned = true;
     }
@@ -433,10 +389,10 @@ std::vector<std::string> WhatsAppPayloads(const std::string& to, const std::stri
   }
   if (!captioned && !text.empty()) {
     if (quick_replies.empty()) {
-      for (const auto& t : handlers::SplitText(text, max_length)) parts.push_back(WhatsAppText(to, t));
+      for (const auto& t : SplitText(text, max_length)) parts.push_back(WhatsAppText(to, t));
     } else {
       // The buttons ride on the last part, whose body is limited to 1024.
-      auto texts = handlers::SplitText(text, short_max);
+      auto texts = SplitText(text, short_max);
       for (size_t i = 0; i + 1 < texts.size(); ++i) parts.push_back(WhatsAppText(to, texts[i]));
       parts.push_back(WhatsAppInteractive(to, texts.back(), quick_replies));
     }
@@ -463,7 +419,7 @@ std::vector<std::string> MessengerPayloads(bool instagram, const std::string& re
       // Messenger takes any other file. Instagram takes a file attachment
       // only for PDF ("Upload Media for Instagram Messaging": File, pdf,
       // 25MB); any other document reaches an Instagram user as a link.
-      if (instagram && Lower(mime) != "application/pdf") {
+      if (instagram && ToLower(mime) != "application/pdf") {
         text += (text.empty() ? "" : "\n") + url;
         continue;
       }
@@ -475,7 +431,7 @@ std::vector<std::string> MessengerPayloads(bool instagram, const std::string& re
   // The reference's later Messenger send split at 640 characters; the Send
   // API takes 2000.
   if (!text.empty()) {
-    auto texts = instagram ? SplitBytes(text, max_length, kInstagramTextBytes) : handlers::SplitText(text, max_length);
+    auto texts = instagram ? SplitBytes(text, max_length, kInstagramTextBytes) : SplitText(text, max_length);
     for (const auto& t : texts) messages.push_back(Obj({{"text", t}}));
   }
   // Quick replies on the last message, where they stay visible; Instagram
@@ -484,7 +440,7 @@ std::vector<std::string> MessengerPayloads(bool instagram, const std::string& re
     json::ArrayPtr qrs = json::NewArray();
     for (size_t i = 0; i < quick_replies.size() && i < kMaxQuickReplies; ++i)
       qrs->add(Obj({{"content_type", "text"},
-                    {"title", handlers::Truncate(quick_replies[i], kQuickReplyTitleMax)},
+                    {"title", Truncate(quick_replies[i], kQuickReplyTitleMax)},
                     {"payload", quick_replies[i]}}));
     messages.back()->set("quick_replies", qrs);
   }
@@ -527,7 +483,7 @@ Entries ReadEntries(MetaHandler::Kind kind, const WebhookRequest& request) {
     out.answer = WebhookResult::Ignored("ignoring object '" + object + "', expected '" + want + "'");
     return out;
   }
-  out.entries = GetArr(*parsed, "entry");
+  out.entries = json::GetArray(*parsed, "entry");
   if (!out.entries) {
     out.answer = WebhookResult::Error("field 'entry' required");
     return out;
@@ -543,14 +499,14 @@ namespace meta {
 
 GraphError ReadGraphError(const json::ObjectPtr& answer) {
   GraphError e;
-  json::ObjectPtr err = GetObj(answer, "error");
+  json::ObjectPtr err = json::GetObject(answer, "error");
   if (!err) return e;
   e.present = true;
-  e.code = GetIntLoose(err, "code").value_or(0);
-  e.subcode = GetIntLoose(err, "error_subcode").value_or(0);
+  e.code = json::GetIntLoose(err, "code").value_or(0);
+  e.subcode = json::GetIntLoose(err, "error_subcode").value_or(0);
   e.transient = json::GetBool(err, "is_transient").value_or(false);
   e.text = json::GetStringOrEmpty(err, "message");
-  const std::string details = json::GetStringOrEmpty(GetObj(err, "error_data"), "details");
+  const std::string details = json::GetStringOrEmpty(json::GetObject(err, "error_data"), "details");
   if (!details.empty()) e.text += (e.text.empty() ? "" : ": ") + details;
   return e;
 }
@@ -608,19 +564,19 @@ int ThrottleSeconds(const GraphError& e, const HttpExchange& exchange) {
 SendResult GraphFailure(MetaHandler::Kind kind, const GraphError& e, std::string error, std::vector<ChannelLog> logs,
                         const HttpExchange& exchange) {
   if (exchange.status_code == 429 || IsThrottling(kind, e.code)) {
-    SendResult r = handlers::Errored(std::move(error), std::move(logs));
+    SendResult r = SendResult::Errored(std::move(error), std::move(logs));
     r.throttled_for_seconds = ThrottleSeconds(e, exchange);
     return r;
   }
   if (StopsContact(kind, e.code)) {
-    SendResult r = handlers::Failed(std::move(error), std::move(logs));
+    SendResult r = SendResult::Failed(std::move(error), std::move(logs));
     r.stop_contact = true;
     return r;
   }
-  if (IsTransient(kind, e)) return handlers::Errored(std::move(error), std::move(logs));
+  if (IsTransient(kind, e)) return SendResult::Errored(std::move(error), std::move(logs));
   // A 2xx that carries an error object took nothing: nothing suggests a
   // retry would fare better.
-  if (exchange.ok()) return handlers::Failed(std::move(error), std::move(logs));
+  if (exchange.ok()) return SendResult::Failed(std::move(error), std::move(logs));
   return handlers::FailedAnswer(std::move(error), std::move(logs), exchange);
 }
 
@@ -628,22 +584,44 @@ SendResult GraphFailure(MetaHandler::Kind kind, const GraphError& e, std::string
 
 // ---- the handler ------------------------------------------------------------
 
-std::string MetaHandler::Code() const {
+const ChannelTypeInfo& MetaHandler::Type() const {
+  // What all three read; then the node messages are sent from.
+  auto describe = [](const char* code, const char* name, const char* scheme, size_t max_length,
+                     ConfigKeyInfo node) {
+    return ChannelTypeInfo{
+        code,
+        name,
+        {scheme},
+        {
+            {kAccessToken, ConfigNeed::kToSend, true, "a system user's or page's access token (also for media)",
+             "", config_keys::kAuthToken},
+            {config_keys::kAuthToken, ConfigNeed::kOptional, true, "another name for access_token"},
+            {kAppSecret, ConfigNeed::kToReceive, true, "the Meta app's secret, which signs webhooks"},
+            {kVerifyToken, ConfigNeed::kToReceive, true,
+             "the token Meta's webhook verification must present (hub.verify_token)", "", kWebhookSecret},
+            {kWebhookSecret, ConfigNeed::kOptional, true, "another name for verify_token"},
+            {kApiVersion, ConfigNeed::kOptional, false, "the Graph API version", kDefaultApiVersion},
+            node,
+            handlers::BaseUrlKey(kDefaultGraphUrl),
+            handlers::MaxLengthKey(max_length),
+        }};
+  };
+  static const ChannelTypeInfo whatsapp =
+      describe("WAC", "WhatsApp Cloud", "whatsapp", kWhatsAppTextMax,
+               {kPhoneNumberId, ConfigNeed::kOptional, false, "the WhatsApp number's id at Meta", "the address"});
+  static const ChannelTypeInfo messenger =
+      describe("FBA", "Facebook", "facebook", kMessengerTextMax,
+               {kPageId, ConfigNeed::kOptional, false, "the page messages are sent from", "the address"});
+  static const ChannelTypeInfo instagram =
+      describe("IG", "Instagram", "instagram", kInstagramTextBytes,
+               {kPageId, ConfigNeed::kOptional, false, "the page linked to the Instagram account",
+                "me (the token's page)"});
   switch (kind_) {
-    case Kind::kWhatsApp: return "WAC";
-    case Kind::kMessenger: return "FBA";
-    case Kind::kInstagram: return "IG";
+    case Kind::kWhatsApp: return whatsapp;
+    case Kind::kMessenger: return messenger;
+    case Kind::kInstagram: return instagram;
   }
-  return "";
-}
-
-std::string MetaHandler::Name() const {
-  switch (kind_) {
-    case Kind::kWhatsApp: return "WhatsApp Cloud";
-    case Kind::kMessenger: return "Facebook";
-    case Kind::kInstagram: return "Instagram";
-  }
-  return "";
+  return whatsapp;
 }
 
 std::vector<Route> MetaHandler::Routes() const {
@@ -687,7 +665,7 @@ WebhookResult MetaHandler::Verify(const std::vector<const Channel*>& channels, c
   for (const Channel* c : channels) {
     const std::string want = VerifyToken(*c);
     // Every channel compared, so the time taken does not tell which matched.
-    if (!token.empty() && !want.empty() && handlers::ConstantTimeEquals(token, want)) matched = true;
+    if (!token.empty() && !want.empty() && ConstantTimeEquals(token, want)) matched = true;
   }
   if (!matched) return WebhookResult::Unauthorized("token does not match verify token");
   const std::string challenge = f.Required("hub.challenge");
@@ -728,9 +706,9 @@ AppWebhookSplit MetaHandler::Split(const WebhookRequest& request) const {
     return groups.back();
   };
 
-  for (const auto& entry : Objects(read.entries)) {
+  for (const auto& entry : json::Objects(read.entries)) {
     if (kind_ != Kind::kWhatsApp) {
-      const std::string id = GetId(entry, "id");
+      const std::string id = json::GetId(entry, "id");
       if (id.empty()) {
         split.skipped.push_back("ignoring entry without id");
         continue;
@@ -738,7 +716,7 @@ AppWebhookSplit MetaHandler::Split(const WebhookRequest& request) const {
       group_for(id).entries->add(entry);
       continue;
     }
-    for (const auto& change : Objects(GetArr(entry, "changes"))) {
+    for (const auto& change : json::Objects(json::GetArray(entry, "changes"))) {
       const std::string field = json::GetStringOrEmpty(change, "field");
       if (field != "messages") {  // template and account updates name no number
         split.skipped.push_back("ignoring change of field '" + field + "'");
@@ -808,10 +786,10 @@ std::vector<std::string> MetaHandler::Payloads(const std::string& recipient, con
 
 SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   auto config_error = [&](const std::string& error) {
-    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
+    return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
   };
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string token = AccessToken(channel);
-  if (token.empty()) return config_error("no access_token set for " + Code() + " channel");
   std::string node;
   switch (kind_) {
     case Kind::kWhatsApp: node = WhatsAppPhoneNumberId(channel); break;
@@ -842,7 +820,7 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
     if (!call.exchange.error.empty()) {  // no answer at all
       std::string error = call.log.error;
       logs.push_back(std::move(call.log));
-      return handlers::Errored(error, std::move(logs));
+      return SendResult::Errored(error, std::move(logs));
     }
     auto body = json::ParseObject(call.exchange.body);
     json::ObjectPtr answer = body.ok() ? *body : nullptr;
@@ -854,7 +832,7 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
       // Instagram: {"recipient_id":..., "message_id":"m_..."}.
       std::string id;
       if (kind_ == Kind::kWhatsApp) {
-        auto messages = Objects(GetArr(answer, "messages"));
+        auto messages = json::Objects(json::GetArray(answer, "messages"));
         if (!messages.empty()) id = json::GetStringOrEmpty(messages[0], "id");
       } else {
         id = json::GetStringOrEmpty(answer, "message_id");
@@ -878,7 +856,7 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
     logs.push_back(std::move(call.log));
     return meta::GraphFailure(kind_, graph_error, error, std::move(logs), call.exchange);
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

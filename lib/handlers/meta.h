@@ -52,8 +52,7 @@ class MetaHandler : public ChannelHandler, public AppWebhooks {
   enum class Kind { kWhatsApp, kMessenger, kInstagram };
   explicit MetaHandler(Kind kind) : kind_(kind) {}
 
-  std::string Code() const override;  // WAC, FBA, IG
-  std::string Name() const override;  // WhatsApp Cloud, Facebook, Instagram
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   // Media in a webhook is a provider id resolved by a request to the
   // provider's API.

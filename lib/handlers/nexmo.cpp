@@ -1,13 +1,6 @@
 #include "handlers/nexmo.h"
 
-#include <Poco/DigestEngine.h>
-#include <Poco/HMACEngine.h>
-#include <Poco/MD5Engine.h>
-#include <Poco/SHA1Engine.h>
-#include <Poco/SHA2Engine.h>
-
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 
 #include "handlers/common.h"
@@ -27,6 +20,7 @@ constexpr size_t kMaxMsgLength = 1600;
 // names; api_key / api_secret are accepted too.
 const char* kApiKey = "nexmo_api_key";
 const char* kApiSecret = "nexmo_api_secret";
+const char* kOtherApiSecret = "api_secret";
 // Signed webhooks (Vonage "Signing Messages"): the account's signature
 // secret and the algorithm chosen in the dashboard: md5hash (Vonage's
 // default), md5 (HMAC-MD5), sha1, sha256 or sha512 (HMAC).
@@ -69,50 +63,7 @@ const char* kStatusNumberBarred = "7";
 const std::vector<std::string> kPermanentStatuses = {"2",  "3",  "4",  "6",  "7",  "8",  "9",  "11",
                                                      "12", "14", "15", "22", "23", "29", "32", "33"};
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 using ParamMap = std::map<std::string, std::string>;
-
-// Required fields with the reference's error text.
-class ParamFields {
- public:
-  explicit ParamFields(const ParamMap& params) : params_(params) {}
-  std::string Required(const std::string& name) {
-    std::string v = Optional(name);
-    if (v.empty()) error_ += (error_.empty() ? "" : "; ") + ("field '" + name + "' required");
-    return v;
-  }
-  std::string Optional(const std::string& name) const {
-    auto it = params_.find(name);
-    return it == params_.end() ? "" : it->second;
-  }
-  bool ok() const { return error_.empty(); }
-  const std::string& error() const { return error_; }
-
- private:
-  const ParamMap& params_;
-  std::string error_;
-};
-
-// POCO 1.11's SHA2Engine lacks the block and digest sizes HMACEngine needs.
-struct Sha256Engine : Poco::SHA2Engine {
-  enum { BLOCK_SIZE = 64, DIGEST_SIZE = 32 };
-  Sha256Engine() : Poco::SHA2Engine(Poco::SHA2Engine::SHA_256) {}
-};
-struct Sha512Engine : Poco::SHA2Engine {
-  enum { BLOCK_SIZE = 128, DIGEST_SIZE = 64 };
-  Sha512Engine() : Poco::SHA2Engine(Poco::SHA2Engine::SHA_512) {}
-};
-
-template <typename Engine>
-std::string HmacHex(const std::string& key, const std::string& data) {
-  Poco::HMACEngine<Engine> hmac(key);
-  hmac.update(data);
-  return Poco::DigestEngine::digestToHex(hmac.digest());
-}
 
 // Vonage's signature over a webhook's params (Vonage "Signing Messages",
 // manual generation): every param but `sig`, sorted by name, each as
@@ -129,15 +80,11 @@ std::optional<std::string> VonageSignature(const std::string& method, const std:
     std::replace(value.begin(), value.end(), '=', '_');
     data += "&" + k + "=" + value;
   }
-  if (method == "md5hash") {
-    Poco::MD5Engine md5;
-    md5.update(data + secret);
-    return Poco::DigestEngine::digestToHex(md5.digest());
-  }
-  if (method == "md5") return HmacHex<Poco::MD5Engine>(secret, data);
-  if (method == "sha1") return HmacHex<Poco::SHA1Engine>(secret, data);
-  if (method == "sha256") return HmacHex<Sha256Engine>(secret, data);
-  if (method == "sha512") return HmacHex<Sha512Engine>(secret, data);
+  if (method == "md5hash") return HexEncode(Digest(DigestAlgorithm::kMd5, data + secret));
+  if (method == "md5") return HexEncode(Hmac(DigestAlgorithm::kMd5, secret, data));
+  if (method == "sha1") return HexEncode(Hmac(DigestAlgorithm::kSha1, secret, data));
+  if (method == "sha256") return HexEncode(Hmac(DigestAlgorithm::kSha256, secret, data));
+  if (method == "sha512") return HexEncode(Hmac(DigestAlgorithm::kSha512, secret, data));
   return std::nullopt;
 }
 
@@ -147,13 +94,13 @@ std::optional<std::string> VonageSignature(const std::string& method, const std:
 std::optional<WebhookResult> CheckSignature(const Channel& channel, const ParamMap& params) {
   const std::string secret = channel.ConfigOr(kSignatureSecret);
   if (secret.empty()) return std::nullopt;
-  const std::string method = Lower(channel.ConfigOr(kSignatureMethod, "md5hash"));
+  const std::string method = ToLower(channel.ConfigOr(kSignatureMethod, "md5hash"));
   auto it = params.find("sig");
   if (it == params.end() || it->second.empty()) return WebhookResult::Unauthorized("missing request signature");
   auto expected = VonageSignature(method, secret, params);
   if (!expected) return WebhookResult::Error("unknown signature_method '" + method + "' in config");
   // Hex case differs between Vonage's algorithms and libraries.
-  if (!handlers::ConstantTimeEquals(*expected, Lower(it->second)))
+  if (!ConstantTimeEquals(*expected, ToLower(it->second)))
     return WebhookResult::Unauthorized("invalid request signature");
   return std::nullopt;
 }
@@ -165,9 +112,9 @@ std::optional<Micros> ParseVonageTime(const std::string& text) {
 }
 
 WebhookResult ReceiveMsg(const Channel& channel, const ParamMap& params) {
-  ParamFields f(params);
+  handlers::Fields f(params);
   // Binary messages carry `data` and `udh` instead of text.
-  if (f.Optional("type") == "binary") return WebhookResult::Ignored("binary message, ignored");
+  if (f.Value("type") == "binary") return WebhookResult::Ignored("binary message, ignored");
   const std::string from = f.Required("msisdn");
   const std::string id = f.Required("messageId");
   const std::string text = f.Required("text");
@@ -180,7 +127,7 @@ WebhookResult ReceiveMsg(const Channel& channel, const ParamMap& params) {
   // a msg of its own, as in the reference.
   Msg msg = handlers::IncomingMsg(channel, *urn, text);
   msg.external_id = id;
-  const std::string when = f.Optional("message-timestamp");
+  const std::string when = f.Value("message-timestamp");
   if (!when.empty()) {
     auto t = ParseVonageTime(when);
     if (!t) return WebhookResult::Error("invalid message-timestamp '" + when + "', must be YYYY-MM-DD HH:MM:SS");
@@ -192,7 +139,7 @@ WebhookResult ReceiveMsg(const Channel& channel, const ParamMap& params) {
 }
 
 WebhookResult ReceiveStatus(const Channel& channel, const ParamMap& params) {
-  ParamFields f(params);
+  handlers::Fields f(params);
   const std::string id = f.Required("messageId");
   const std::string value = f.Required("status");
   if (!f.ok()) return WebhookResult::Error(f.error());
@@ -201,15 +148,13 @@ WebhookResult ReceiveStatus(const Channel& channel, const ParamMap& params) {
   WebhookResult r;
   r.statuses.push_back(handlers::StatusForExternalId(channel, id, *status));
   // In a receipt, msisdn is the recipient.
-  const std::string recipient = f.Optional("msisdn");
-  if (*status == MsgStatus::kFailed && f.Optional("err-code") == kDlrOptedOut && !recipient.empty()) {
+  const std::string recipient = f.Value("msisdn");
+  if (*status == MsgStatus::kFailed && f.Value("err-code") == kDlrOptedOut && !recipient.empty()) {
     auto urn = handlers::TelURN(recipient, channel);
     if (urn.ok()) r.stop_urns.push_back(urn->ToString());
   }
   return r;
 }
-
-std::string StripPlus(const std::string& s) { return !s.empty() && s[0] == '+' ? s.substr(1) : s; }
 
 // messages[0] of a send answer (or the top level of an error answer).
 struct SendAnswer {
@@ -223,20 +168,13 @@ SendAnswer ParseAnswer(const std::string& body) {
   auto o = json::ParseObject(body);
   if (!o.ok()) return a;
   json::ObjectPtr m = *o;
-  if ((*o)->has("messages")) {
-    auto arr = (*o)->getArray("messages");
-    if (arr && arr->size() > 0) {
-      auto first = arr->getObject(0);
-      if (first) m = first;
-    }
+  auto messages = json::GetArray(*o, "messages");
+  if (messages && messages->size() > 0) {
+    if (auto first = messages->getObject(0)) m = first;
   }
-  auto text = [&](const std::string& key) {
-    if (!m->has(key)) return std::string();
-    return handlers::JsonScalarText(m->get(key)).value_or("");
-  };
-  a.status = text("status");
-  a.message_id = text("message-id");
-  a.error_text = text("error-text");
+  a.status = json::GetTextOrEmpty(m, "status");
+  a.message_id = json::GetTextOrEmpty(m, "message-id");
+  a.error_text = json::GetTextOrEmpty(m, "error-text");
   return a;
 }
 
@@ -251,6 +189,26 @@ int ThrottleSeconds(const std::string& error_text) {
 }
 
 }  // namespace
+
+const ChannelTypeInfo& NexmoHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "NX",
+      "Nexmo",
+      {"tel"},
+      {
+          {kApiKey, ConfigNeed::kToSend, true, "the Vonage account's API key", "", config_keys::kApiKey},
+          {config_keys::kApiKey, ConfigNeed::kOptional, true, "another name for nexmo_api_key"},
+          {kApiSecret, ConfigNeed::kToSend, true, "the account's API secret", "", kOtherApiSecret},
+          {kOtherApiSecret, ConfigNeed::kOptional, true, "another name for nexmo_api_secret"},
+          {kSignatureSecret, ConfigNeed::kOptional, true, "set: webhooks must carry Vonage's signature (sig)"},
+          {kSignatureMethod, ConfigNeed::kOptional, false,
+           "the signing algorithm chosen in Vonage's dashboard: md5hash, md5, sha1, sha256 or sha512", "md5hash"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
 
 std::vector<Route> NexmoHandler::Routes() const {
   return {
@@ -276,25 +234,22 @@ WebhookResult NexmoHandler::Receive(const Route& route, const Channel& channel, 
 }
 
 SendResult NexmoHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string api_key = channel.ConfigOr(kApiKey, channel.ConfigOr(config_keys::kApiKey));
-  const std::string api_secret = channel.ConfigOr(kApiSecret, channel.ConfigOr("api_secret"));
-  if (api_key.empty() || api_secret.empty()) {
-    const std::string error = "missing nexmo_api_key or nexmo_api_secret in config";
-    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
+  const std::string api_secret = channel.ConfigOr(kApiSecret, channel.ConfigOr(kOtherApiSecret));
 
   const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + "/sms/json";
   const std::string callback = ctx.base_url + "/c/nx/" + channel.uuid + "/status";
   // Vonage wants numbers in international format without '+'.
-  const std::string to = StripPlus(msg.urn.substr(msg.urn.find(':') + 1));
-  const std::string from = StripPlus(channel.address);
+  const std::string to = WithoutPlus(msg.urn.substr(msg.urn.find(':') + 1));
+  const std::string from = WithoutPlus(channel.address);
   // SMS only: attachments go as links in the text.
   const std::string text = TextAndAttachments(msg);
-  const std::string type = handlers::IsGsm7(text) ? "text" : "unicode";
+  const std::string type = IsGsm7(text) ? "text" : "unicode";
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  const auto parts = handlers::SplitText(text, handlers::MaxLength(channel, kMaxMsgLength));
+  const auto parts = SplitText(text, handlers::MaxLength(channel, kMaxMsgLength));
   for (size_t i = 0; i < parts.size(); ++i) {
     HttpRequestSpec req;
     req.method = "POST";
@@ -327,27 +282,27 @@ SendResult NexmoHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       // HTTP-level refusal or outage.
       if (!exchange.ok()) return handlers::FailedAnswer(error, std::move(logs), exchange);
       if (answer.status == kStatusNumberBarred) {
-        SendResult r = handlers::Failed(error, std::move(logs));
+        SendResult r = SendResult::Failed(error, std::move(logs));
         r.stop_contact = true;
         return r;
       }
       if (std::find(kPermanentStatuses.begin(), kPermanentStatuses.end(), answer.status) != kPermanentStatuses.end())
-        return handlers::Failed(error, std::move(logs));
+        return SendResult::Failed(error, std::move(logs));
       // The reference waited and retried up to 3 times in the handler; we
       // hand the wait to the sender, which re-queues without counting.
       if (answer.status == kStatusThrottled || answer.status == kStatusTooManyBinds) {
-        SendResult r = handlers::Errored(error, std::move(logs));
+        SendResult r = SendResult::Errored(error, std::move(logs));
         r.throttled_for_seconds = ThrottleSeconds(answer.error_text);
         return r;
       }
-      if (!answer.status.empty() && answer.status != kStatusOk) return handlers::Errored(error, std::move(logs));
+      if (!answer.status.empty() && answer.status != kStatusOk) return SendResult::Errored(error, std::move(logs));
       // Accepted without the id its receipts will carry: Vonage may send
       // it, so sending it again could deliver it twice.
       return handlers::AcceptedWithoutId(error, std::move(logs));
     }
     if (i == 0) external_id = answer.message_id;
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

@@ -18,8 +18,7 @@ namespace courier {
 
 class NexmoHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "NX"; }
-  std::string Name() const override { return "Nexmo"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

@@ -1,7 +1,6 @@
 #include "handlers/plivo.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 
 #include "handlers/common.h"
@@ -43,35 +42,9 @@ const std::vector<std::string> kStatusNames = {"queued", "sent",     "delivered"
 // opted out?").
 const char* kErrorOptedOut = "200";
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-std::string StripPlus(const std::string& s) { return !s.empty() && s[0] == '+' ? s.substr(1) : s; }
-
 std::string AuthToken(const Channel& channel) {
   return channel.ConfigOr(config_keys::kAuthToken, channel.ConfigOr(kLegacyAuthToken));
 }
-
-// Form (or query) fields, with the reference's error text naming the
-// field in lower case ("field 'messageuuid' required").
-class PlivoFields {
- public:
-  explicit PlivoFields(const WebhookRequest& request) : request_(request) {}
-  std::string Required(const std::string& name) {
-    std::string v = Optional(name);
-    if (v.empty()) error_ += (error_.empty() ? "" : "; ") + ("field '" + Lower(name) + "' required");
-    return v;
-  }
-  std::string Optional(const std::string& name) const { return request_.Param(name).value_or(""); }
-  bool ok() const { return error_.empty(); }
-  const std::string& error() const { return error_; }
-
- private:
-  const WebhookRequest& request_;
-  std::string error_;
-};
 
 // X-Plivo-Signature-V2 (Plivo "Signature validation"):
 // base64(HMAC-SHA256(auth_token, url without query + nonce)), the nonce in
@@ -88,37 +61,39 @@ std::optional<WebhookResult> CheckSignature(const Channel& channel, const Webhoo
   if ((signature.empty() && main_signature.empty()) || nonce.empty())
     return WebhookResult::Unauthorized("missing request signature");
   const std::string url = request.url.substr(0, request.url.find('?'));
-  const std::string expected = handlers::HmacSha256Base64(token, url + nonce);
-  const bool valid = (!signature.empty() && handlers::ConstantTimeEquals(expected, signature)) ||
-                     (!main_signature.empty() && handlers::ConstantTimeEquals(expected, main_signature));
+  const std::string expected = HmacSha256Base64(token, url + nonce);
+  const bool valid = (!signature.empty() && ConstantTimeEquals(expected, signature)) ||
+                     (!main_signature.empty() && ConstantTimeEquals(expected, main_signature));
   if (!valid) return WebhookResult::Unauthorized("invalid request signature");
   return std::nullopt;
 }
 
 WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) {
-  PlivoFields f(request);
+  // The reference names fields in lower case in its errors
+  // ("field 'messageuuid' required").
+  handlers::Fields f(request, handlers::Fields::kFormOrQuery);
+  f.ErrorsInLowerCase();
   const std::string from = f.Required("From");
   const std::string to = f.Required("To");
   const std::string id = f.Required("MessageUUID");
   if (!f.ok()) return WebhookResult::Error(f.error());
   // The message must be for this channel's number.
-  if (StripPlus(to) != StripPlus(channel.address))
-    return WebhookResult::Error("invalid to number [" + to + "], expecting [" + StripPlus(channel.address) + "]");
+  if (WithoutPlus(to) != WithoutPlus(channel.address))
+    return WebhookResult::Error("invalid to number [" + to + "], expecting [" + WithoutPlus(channel.address) + "]");
 
   auto urn = handlers::TelURN(from, channel);
   if (!urn.ok()) return WebhookResult::Error(urn.status().message());
 
   // MMS (US/CA): Body and Media1..MediaN (older docs: Media0..), no types.
   std::vector<std::string> attachments;
-  const int64_t count = std::min<int64_t>(std::strtoll(f.Optional("MediaCount").c_str(), nullptr, 10), kMaxMedia);
+  const int64_t count = std::min<int64_t>(std::strtoll(f.Value("MediaCount").c_str(), nullptr, 10), kMaxMedia);
   for (int64_t i = 0; i <= count && static_cast<int64_t>(attachments.size()) < count; ++i) {
-    const std::string url = f.Optional("Media" + std::to_string(i));
+    const std::string url = f.Value("Media" + std::to_string(i));
     if (url.empty()) continue;
-    const std::string type = handlers::MimeTypeFromPath(url);
+    const std::string type = MimeTypeFromPath(url);
     attachments.push_back(type.empty() ? url : type + ":" + url);
   }
-  std::string text = f.Optional("Text");
-  if (text.empty()) text = f.Optional("Body");
+  const std::string text = f.FirstOf({"Text", "Body"});
   if (text.empty() && attachments.empty()) return WebhookResult::Error("field 'text' required");
 
   Msg msg = handlers::IncomingMsg(channel, *urn, text);
@@ -128,7 +103,7 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
   r.msgs.push_back(std::move(msg));
   // Plivo tells us when the text is an opt-out keyword (STOP...); it then
   // blocks messages to the sender, so the contact is stopped too.
-  if (f.Optional("MessageIntent") == "optout") r.stop_urns.push_back(urn->ToString());
+  if (f.Value("MessageIntent") == "optout") r.stop_urns.push_back(urn->ToString());
   // Plivo reads the answer to a message_url as Message XML: an empty
   // Response sends no reply.
   r.response_body = kXmlResponse;
@@ -137,13 +112,16 @@ WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) 
 }
 
 WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& request) {
-  PlivoFields f(request);
+  // The reference names fields in lower case in its errors
+  // ("field 'messageuuid' required").
+  handlers::Fields f(request, handlers::Fields::kFormOrQuery);
+  f.ErrorsInLowerCase();
   const std::string value = f.Required("Status");
   std::string id = f.Required("MessageUUID");
   if (!f.ok()) return WebhookResult::Error(f.error());
   // Each part of a long message reports on its own, naming the first
   // part (whose uuid the send answered) as ParentMessageUUID.
-  const std::string parent = f.Optional("ParentMessageUUID");
+  const std::string parent = f.Value("ParentMessageUUID");
   if (!parent.empty()) id = parent;
   auto status = handlers::MapStatus(kStatuses, value);
   // A status outside the table is a well-formed report we cannot use:
@@ -151,8 +129,8 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
   if (!status) return WebhookResult::Ignored(handlers::UnknownStatusError(value, kStatusNames));
   WebhookResult r;
   r.statuses.push_back(handlers::StatusForExternalId(channel, id, *status));
-  const std::string recipient = f.Optional("To");
-  if (*status == MsgStatus::kFailed && f.Optional("ErrorCode") == kErrorOptedOut && !recipient.empty()) {
+  const std::string recipient = f.Value("To");
+  if (*status == MsgStatus::kFailed && f.Value("ErrorCode") == kErrorOptedOut && !recipient.empty()) {
     auto urn = handlers::TelURN(recipient, channel);
     if (urn.ok()) r.stop_urns.push_back(urn->ToString());
   }
@@ -162,11 +140,29 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
 // MMS goes only to US and Canadian numbers (Plivo "MMS"); elsewhere
 // attachments travel as links in the text.
 bool MmsCountry(const Channel& channel) {
-  const std::string country = Lower(channel.country);
+  const std::string country = ToLower(channel.country);
   return country == "us" || country == "ca";
 }
 
 }  // namespace
+
+const ChannelTypeInfo& PlivoHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "PL",
+      "Plivo",
+      {"tel"},
+      {
+          {kAuthId, ConfigNeed::kToSend, false, "the account's Auth ID", "", kLegacyAuthId},
+          {kLegacyAuthId, ConfigNeed::kOptional, false, "the reference's name for auth_id"},
+          {config_keys::kAuthToken, ConfigNeed::kToSend, true,
+           "the account's Auth Token (also checks webhook signatures)", "", kLegacyAuthToken},
+          {kLegacyAuthToken, ConfigNeed::kOptional, true, "the reference's name for auth_token"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
 
 std::vector<Route> PlivoHandler::Routes() const {
   return {
@@ -185,24 +181,21 @@ WebhookResult PlivoHandler::Receive(const Route& route, const Channel& channel, 
 }
 
 SendResult PlivoHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string auth_id = channel.ConfigOr(kAuthId, channel.ConfigOr(kLegacyAuthId));
   const std::string auth_token = AuthToken(channel);
-  if (auth_id.empty() || auth_token.empty()) {
-    const std::string error = "missing auth_id or auth_token in config";
-    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
 
   const std::string url =
       handlers::BaseUrl(channel, kDefaultApiUrl) + "/v1/Account/" + UrlEscape(auth_id) + "/Message/";
   const std::string callback = ctx.base_url + "/c/pl/" + channel.uuid + "/status";
-  const std::string dst = StripPlus(msg.urn.substr(msg.urn.find(':') + 1));
-  const std::string src = StripPlus(channel.address);
+  const std::string dst = WithoutPlus(msg.urn.substr(msg.urn.find(':') + 1));
+  const std::string src = WithoutPlus(channel.address);
   const bool mms = !msg.attachments.empty() && MmsCountry(channel);
   const std::string text = mms ? msg.text : TextAndAttachments(msg);
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  const auto parts = handlers::SplitText(text, handlers::MaxLength(channel, kMaxMsgLength));
+  const auto parts = SplitText(text, handlers::MaxLength(channel, kMaxMsgLength));
   for (size_t i = 0; i < parts.size(); ++i) {
     auto body = json::NewObject();
     body->set("src", src);
@@ -249,7 +242,7 @@ SendResult PlivoHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
     logs.push_back(std::move(call.log));
     if (i == 0) external_id = uuid;
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

@@ -1,37 +1,32 @@
 #include "handlers/registry.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "handlers/africastalking.h"
 #include "handlers/blackmyna.h"
 #include "handlers/clickatell.h"
 #include "handlers/dialog360.h"
 #include "handlers/external.h"
+#include "handlers/fcm.h"
+#include "handlers/infobip.h"
+#include "handlers/jasmin.h"
 #include "handlers/kannel.h"
 #include "handlers/line.h"
 #include "handlers/meta.h"
 #include "handlers/nexmo.h"
 #include "handlers/plivo.h"
 #include "handlers/shaqodoon.h"
+#include "handlers/slack.h"
 #include "handlers/smscentral.h"
 #include "handlers/telegram.h"
 #include "handlers/twilio.h"
 #include "handlers/viber.h"
 #include "handlers/yo.h"
-#include "handlers/infobip.h"
-#include "handlers/jasmin.h"
 #include "handlers/zenvia.h"
-#include "handlers/slack.h"
-#include "handlers/fcm.h"
+#include "util/text.h"
 
 namespace courier {
 namespace {
-
-std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
-  return s;
-}
 
 std::vector<std::shared_ptr<const ChannelHandler>> AllHandlers() {
   return {
@@ -72,19 +67,29 @@ HandlerRegistry HandlerRegistry::Build(const std::vector<std::string>& include, 
   HandlerRegistry r;
   for (auto& h : AllHandlers()) {
     const std::string code = h->Code();
-    bool included = include.empty() ||
-                    std::any_of(include.begin(), include.end(), [&](const std::string& c) { return Upper(c) == code; });
-    bool excluded = std::any_of(exclude.begin(), exclude.end(), [&](const std::string& c) { return Upper(c) == code; });
+    auto named = [&](const std::string& c) { return EqualsIgnoreCase(c, code); };
+    const bool included = include.empty() || std::any_of(include.begin(), include.end(), named);
+    const bool excluded = std::any_of(exclude.begin(), exclude.end(), named);
     if (included && !excluded) r.handlers_.push_back(h);
   }
   return r;
 }
 
 const ChannelHandler* HandlerRegistry::Find(const std::string& code) const {
-  const std::string upper = Upper(code);
   for (const auto& h : handlers_)
-    if (h->Code() == upper) return h.get();
+    if (EqualsIgnoreCase(h->Code(), code)) return h.get();
   return nullptr;
+}
+
+const ChannelTypeInfo* HandlerRegistry::FindType(const std::string& code) const {
+  const ChannelHandler* h = Find(code);
+  return h ? &h->Type() : nullptr;
+}
+
+std::vector<const ChannelTypeInfo*> HandlerRegistry::Types() const {
+  std::vector<const ChannelTypeInfo*> types;
+  for (const auto& h : handlers_) types.push_back(&h->Type());
+  return types;
 }
 
 }  // namespace courier

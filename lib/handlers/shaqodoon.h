@@ -9,8 +9,7 @@ namespace courier {
 
 class ShaqodoonHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "SQ"; }
-  std::string Name() const override { return "Shaqodoon"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

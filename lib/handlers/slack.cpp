@@ -24,15 +24,6 @@ constexpr size_t kMaxTextLength = 4000;
 // from now (replay protection).
 constexpr int64_t kMaxSkewSeconds = 5 * 60;
 
-
-
-bool AllDigits(const std::string& s) {
-  if (s.empty() || s.size() > 12) return false;
-  for (unsigned char c : s)
-    if (!std::isdigit(c)) return false;
-  return true;
-}
-
 // Checks X-Slack-Request-Timestamp and X-Slack-Signature; "" when the
 // request is authentic, else why not.
 std::string CheckSignature(const Channel& channel, const WebhookRequest& request, Micros now) {
@@ -41,11 +32,12 @@ std::string CheckSignature(const Channel& channel, const WebhookRequest& request
   const std::string timestamp = request.Header("x-slack-request-timestamp");
   const std::string signature = request.Header("x-slack-signature");
   if (timestamp.empty() || signature.empty()) return "missing request signature";
-  if (!AllDigits(timestamp)) return "invalid request timestamp";
+  // Unix seconds: a dozen digits cover the next 30,000 years and keep stoll in range.
+  if (!AllDigits(timestamp) || timestamp.size() > 12) return "invalid request timestamp";
   const int64_t ts = std::stoll(timestamp);
   if (std::llabs(now / kMicrosPerSecond - ts) > kMaxSkewSeconds) return "stale request timestamp";
-  const std::string expected = "v0=" + handlers::HmacSha256Hex(secret, "v0:" + timestamp + ":" + request.body);
-  if (!handlers::ConstantTimeEquals(expected, signature)) return "invalid request signature";
+  const std::string expected = "v0=" + HmacSha256Hex(secret, "v0:" + timestamp + ":" + request.body);
+  if (!ConstantTimeEquals(expected, signature)) return "invalid request signature";
   return "";
 }
 
@@ -108,7 +100,7 @@ std::string PubSecret(const std::string& permalink_public) {
 std::string PublicFileUrl(const std::string& url_private, const std::string& permalink_public) {
   const std::string secret = PubSecret(permalink_public);
   if (url_private.empty() || secret.empty()) return "";
-  return url_private + (url_private.find('?') == std::string::npos ? "?" : "&") + "pub_secret=" + secret;
+  return AppendQuery(url_private, "pub_secret=" + secret);
 }
 
 // Makes a shared file public with files.sharedPublicURL (user token) and
@@ -154,6 +146,23 @@ std::string ShareFilePublicly(HandlerContext& ctx, const Channel& channel, const
 }
 
 }  // namespace
+
+const ChannelTypeInfo& SlackHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "SL",
+      "Slack",
+      {"slack"},
+      {
+          {kBotToken, ConfigNeed::kToSend, true, "the app's bot token (xoxb-...)"},
+          {kSigningSecret, ConfigNeed::kToReceive, true, "the app's signing secret, which signs events"},
+          {kUserToken, ConfigNeed::kOptional, true,
+           "a user token (xoxp-...) to share received files publicly, so their URLs open without a login"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxTextLength),
+      },
+  };
+  return type;
+}
 
 std::vector<Route> SlackHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
 
@@ -203,23 +212,19 @@ WebhookResult SlackHandler::Receive(const Route&, const Channel& channel, const 
   std::vector<std::string> attachments;
   std::vector<ChannelLog> logs;
   const std::string user_token = channel.ConfigOr(kUserToken);
-  if (event->has("files") && !event->isNull("files")) {
-    json::ArrayPtr files = event->getArray("files");
-    for (size_t i = 0; files && i < files->size(); ++i) {
-      json::ObjectPtr file = files->getObject(static_cast<unsigned>(i));
-      const std::string url_private = json::GetStringOrEmpty(file, "url_private");
-      if (url_private.empty()) continue;
-      std::string url;
-      if (json::GetBool(file, "public_url_shared").value_or(false))
-        url = PublicFileUrl(url_private, json::GetStringOrEmpty(file, "permalink_public"));
-      if (url.empty() && !user_token.empty() && !json::GetStringOrEmpty(file, "id").empty())
-        url = ShareFilePublicly(ctx, channel, user_token, file, logs);
-      if (url.empty()) url = url_private;
-      std::string mime = json::GetStringOrEmpty(file, "mimetype");
-      if (mime.empty()) mime = handlers::MimeTypeFromPath(url_private);
-      if (mime.empty()) mime = "application/octet-stream";
-      attachments.push_back(mime + ":" + url);
-    }
+  for (const json::ObjectPtr& file : json::Objects(json::GetArray(event, "files"))) {
+    const std::string url_private = json::GetStringOrEmpty(file, "url_private");
+    if (url_private.empty()) continue;
+    std::string url;
+    if (json::GetBool(file, "public_url_shared").value_or(false))
+      url = PublicFileUrl(url_private, json::GetStringOrEmpty(file, "permalink_public"));
+    if (url.empty() && !user_token.empty() && !json::GetStringOrEmpty(file, "id").empty())
+      url = ShareFilePublicly(ctx, channel, user_token, file, logs);
+    if (url.empty()) url = url_private;
+    std::string mime = json::GetStringOrEmpty(file, "mimetype");
+    if (mime.empty()) mime = MimeTypeFromPath(url_private);
+    if (mime.empty()) mime = kDefaultMimeType;
+    attachments.push_back(mime + ":" + url);
   }
 
   Msg msg = handlers::IncomingMsg(channel, *urn, json::GetStringOrEmpty(event, "text"));
@@ -233,11 +238,8 @@ WebhookResult SlackHandler::Receive(const Route&, const Channel& channel, const 
 }
 
 SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string token = channel.ConfigOr(kBotToken);
-  if (token.empty()) {
-    const std::string error = "no bot_token set for SL channel";
-    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
   const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + "/api/chat.postMessage";
   // A user id as the channel posts to the bot's DM with that user.
   const std::string user = msg.urn.substr(msg.urn.find(':') + 1);
@@ -245,7 +247,7 @@ SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  std::vector<std::string> parts = handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxTextLength));
+  std::vector<std::string> parts = SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxTextLength));
   if (parts.empty()) parts.push_back("");
   for (const auto& text : parts) {
     json::ObjectPtr payload = json::NewObject();
@@ -262,7 +264,7 @@ SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
     if (!call.exchange.error.empty()) {
       std::string error = call.log.error;
       logs.push_back(std::move(call.log));
-      return handlers::Errored(error, std::move(logs));
+      return SendResult::Errored(error, std::move(logs));
     }
     // Slack answers HTTP 429 with Retry-After when rate limited; Web API
     // errors otherwise come as HTTP 200 {"ok":false,"error":"…"}.
@@ -270,7 +272,7 @@ SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       std::string error = "received error from slack: ratelimited";
       call.log.error = error;
       logs.push_back(std::move(call.log));
-      return handlers::ThrottledIf429(handlers::Errored(error, std::move(logs)), call.exchange);
+      return handlers::ThrottledIf429(SendResult::Errored(error, std::move(logs)), call.exchange);
     }
     const HttpExchange exchange = call.exchange;
     auto body = json::ParseObject(exchange.body);
@@ -289,13 +291,13 @@ SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       call.log.error = error;
       logs.push_back(std::move(call.log));
       if (code == "ratelimited" || code == "rate_limited") {
-        SendResult r = handlers::Errored(error, std::move(logs));
+        SendResult r = SendResult::Errored(error, std::move(logs));
         r.throttled_for_seconds = handlers::RetryAfterSeconds(exchange);
         return r;
       }
       if (IsPermanentError(code) || (!exchange.ok() && handlers::IsPermanentHttpStatus(exchange.status_code)))
-        return handlers::Failed(error, std::move(logs));
-      return handlers::Errored(error, std::move(logs));
+        return SendResult::Failed(error, std::move(logs));
+      return SendResult::Errored(error, std::move(logs));
     }
     const std::string ts = json::GetStringOrEmpty(*body, "ts");
     if (ts.empty()) {
@@ -308,7 +310,7 @@ SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
     if (external_id.empty()) external_id = ts;
     logs.push_back(std::move(call.log));
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

@@ -40,8 +40,7 @@ namespace courier {
 
 class SlackHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "SL"; }
-  std::string Name() const override { return "Slack"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

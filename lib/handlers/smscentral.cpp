@@ -14,9 +14,22 @@ const char* kFormContentType = "application/x-www-form-urlencoded";
 // at most this many characters, as with other aggregators.
 constexpr size_t kMaxMsgLength = 1600;
 
-std::string StripPlus(const std::string& s) { return !s.empty() && s[0] == '+' ? s.substr(1) : s; }
-
 }  // namespace
+
+const ChannelTypeInfo& SmsCentralHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "SC",
+      "SMS Central",
+      {"tel"},
+      {
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the account's user"},
+          {config_keys::kPassword, ConfigNeed::kToSend, true, "the account's password"},
+          handlers::BaseUrlKey(kDefaultSendUrl),
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
 
 std::vector<Route> SmsCentralHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
 
@@ -37,16 +50,13 @@ WebhookResult SmsCentralHandler::Receive(const Route&, const Channel& channel, c
 SendResult SmsCentralHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  if (username.empty() || password.empty()) {
-    const std::string error = "missing username or password in config";
-    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string url = handlers::BaseUrl(channel, kDefaultSendUrl) + kSendPath;
-  const std::string mobile = StripPlus(msg.urn.substr(msg.urn.find(':') + 1));
+  const std::string mobile = WithoutPlus(msg.urn.substr(msg.urn.find(':') + 1));
 
   std::vector<ChannelLog> logs;
   // SMS only: attachments go as links in the text.
-  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength))) {
+  for (const auto& part : SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength))) {
     HttpRequestSpec req;
     req.method = "POST";
     req.url = url;
@@ -60,7 +70,7 @@ SendResult SmsCentralHandler::Send(const Channel& channel, const Msg& msg, Handl
     if (!ok) return handlers::FailedAnswer(error, std::move(logs), exchange);
   }
   // SMS Central answers no message id.
-  return handlers::Wired("", std::move(logs));
+  return SendResult::Wired("", std::move(logs));
 }
 
 }  // namespace courier

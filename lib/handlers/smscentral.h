@@ -10,8 +10,7 @@ namespace courier {
 
 class SmsCentralHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "SC"; }
-  std::string Name() const override { return "SMS Central"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

@@ -11,7 +11,6 @@ namespace {
 
 const char* kDefaultApiUrl = "https://api.telegram.org";
 const char* kFormContentType = "application/x-www-form-urlencoded";
-const char* kDefaultMime = "application/octet-stream";
 
 // sendMessage takes 1-4096 characters of text; media captions 0-1024.
 constexpr size_t kMaxTextLength = 4096;
@@ -20,15 +19,10 @@ constexpr size_t kMaxCaptionLength = 1024;
 constexpr int64_t kMaxPhotoBytes = 100000;
 
 
-json::ObjectPtr GetObj(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
-  return o->getObject(key);  // null when the value is not an object
-}
-
 // A Location object as "lat,lng" (%f, as the reference); nullopt when it
 // lacks either coordinate.
 std::optional<std::string> LatLng(const json::ObjectPtr& location) {
-  auto lat = handlers::JsonNumber(location, "latitude"), lng = handlers::JsonNumber(location, "longitude");
+  auto lat = json::GetNumber(location, "latitude"), lng = json::GetNumber(location, "longitude");
   if (!lat || !lng) return std::nullopt;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%f,%f", *lat, *lng);
@@ -87,12 +81,12 @@ Result<std::string> ResolveFile(HandlerContext& ctx, const Channel& channel, con
   std::optional<bool> ok = body.ok() ? json::GetBool(*body, "ok") : std::nullopt;
   if (!ok) return Status::InvalidArgument("no 'ok' in response");
   if (!*ok) return Status::InvalidArgument("file id '" + file.file_id + "' not present");
-  std::string path = json::GetStringOrEmpty(GetObj(*body, "result"), "file_path");
+  std::string path = json::GetStringOrEmpty(json::GetObject(*body, "result"), "file_path");
   if (path.empty()) return Status::InvalidArgument("no 'result.file_path' in response");
 
   std::string mime = file.mime;
-  if (mime.empty()) mime = handlers::MimeTypeFromPath(path);
-  if (mime.empty()) mime = kDefaultMime;
+  if (mime.empty()) mime = MimeTypeFromPath(path);
+  if (mime.empty()) mime = kDefaultMimeType;
   return mime + ":" + api + "/file/bot" + token + "/" + path;
 }
 
@@ -122,6 +116,21 @@ std::pair<std::string, std::string> MethodFor(const std::string& mime) {
 
 }  // namespace
 
+const ChannelTypeInfo& TelegramHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "TG",
+      "Telegram",
+      {"telegram"},
+      {
+          {config_keys::kAuthToken, ConfigNeed::kToSend, true,
+           "the bot's token from @BotFather (also for media lookups)"},
+          handlers::BaseUrlKey(kDefaultApiUrl),
+          handlers::MaxLengthKey(kMaxTextLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> TelegramHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
 
 WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
@@ -134,11 +143,11 @@ WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, con
   // validation does).
   if (json::GetInt(update, "update_id").value_or(0) == 0) return WebhookResult::Error("field 'update_id' required");
 
-  json::ObjectPtr message = GetObj(update, "message");
+  json::ObjectPtr message = json::GetObject(update, "message");
   int64_t message_id = json::GetInt(message, "message_id").value_or(0);
   if (!message || message_id == 0) return WebhookResult::Ignored("Ignoring request, no message");
 
-  json::ObjectPtr from = GetObj(message, "from");
+  json::ObjectPtr from = json::GetObject(message, "from");
   auto from_id = json::GetInt(from, "id");
   if (!from_id) return WebhookResult::Error("field 'message.from.id' required");
   auto urn = URN::FromParts("telegram", std::to_string(*from_id));
@@ -149,31 +158,31 @@ WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, con
 
   std::optional<FileRef> file;
   std::vector<std::string> attachments;
-  json::ObjectPtr sticker = GetObj(message, "sticker");
-  json::ObjectPtr venue = GetObj(message, "venue");
-  json::ObjectPtr location = GetObj(message, "location");
-  json::ObjectPtr contact = GetObj(message, "contact");
+  json::ObjectPtr sticker = json::GetObject(message, "sticker");
+  json::ObjectPtr venue = json::GetObject(message, "venue");
+  json::ObjectPtr location = json::GetObject(message, "location");
+  json::ObjectPtr contact = json::GetObject(message, "contact");
   if (message->has("photo") && !message->isNull("photo")) {
     file = PickPhoto(message->getArray("photo"));
-  } else if (json::ObjectPtr video = GetObj(message, "video")) {
+  } else if (json::ObjectPtr video = json::GetObject(message, "video")) {
     file = FileOf(video);
-  } else if (json::ObjectPtr voice = GetObj(message, "voice")) {
+  } else if (json::ObjectPtr voice = json::GetObject(message, "voice")) {
     file = FileOf(voice);
-  } else if (json::ObjectPtr document = GetObj(message, "document")) {
+  } else if (json::ObjectPtr document = json::GetObject(message, "document")) {
     file = FileOf(document);
-  } else if (json::ObjectPtr audio = GetObj(message, "audio")) {
+  } else if (json::ObjectPtr audio = json::GetObject(message, "audio")) {
     file = FileOf(audio);
   } else if (sticker) {
     // Bot API 6.6 renamed Sticker.thumb to thumbnail; accept both.
-    json::ObjectPtr thumb = GetObj(sticker, "thumbnail");
-    if (!thumb) thumb = GetObj(sticker, "thumb");
+    json::ObjectPtr thumb = json::GetObject(sticker, "thumbnail");
+    if (!thumb) thumb = json::GetObject(sticker, "thumb");
     file = FileOf(thumb);
   } else if (venue) {
     // The reference reads message.location; the API puts the venue's own
     // location in venue.location (message.location is also set, kept for
     // older clients), so venue.location first.
     text = json::GetStringOrEmpty(venue, "title") + ", " + json::GetStringOrEmpty(venue, "address");
-    json::ObjectPtr where = GetObj(venue, "location");
+    json::ObjectPtr where = json::GetObject(venue, "location");
     if (!where) where = location;
     if (auto geo = LatLng(where)) attachments.push_back("geo:" + *geo);
   } else if (location) {
@@ -210,11 +219,8 @@ WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, con
 }
 
 SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string token = channel.ConfigOr(config_keys::kAuthToken);
-  if (token.empty()) {
-    const std::string error = "no auth_token set for TG channel";
-    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
   const std::string api = handlers::BaseUrl(channel, kDefaultApiUrl);
   const std::string chat_id = msg.urn.substr(msg.urn.find(':') + 1);
 
@@ -222,10 +228,10 @@ SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, Handler
   // it fits; captions are limited to 1024 characters by the API (the
   // reference does not check), so a longer text goes as its own messages.
   const bool as_caption =
-      msg.attachments.size() == 1 && !msg.text.empty() && handlers::CodePoints(msg.text) <= kMaxCaptionLength;
+      msg.attachments.size() == 1 && !msg.text.empty() && CodePoints(msg.text) <= kMaxCaptionLength;
   std::vector<Part> parts;
   if (!as_caption && (!msg.text.empty() || msg.attachments.empty())) {
-    for (const auto& text : handlers::SplitText(msg.text, handlers::MaxLength(channel, kMaxTextLength)))
+    for (const auto& text : SplitText(msg.text, handlers::MaxLength(channel, kMaxTextLength)))
       parts.push_back({"sendMessage", {{"chat_id", chat_id}, {"text", text}}});
   }
   for (const auto& attachment : msg.attachments) {
@@ -252,12 +258,12 @@ SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, Handler
     if (!call.exchange.error.empty()) {  // no response at all
       std::string error = call.log.error;
       logs.push_back(std::move(call.log));
-      return handlers::Errored(error, std::move(logs));
+      return SendResult::Errored(error, std::move(logs));
     }
     auto body = json::ParseObject(call.exchange.body);
     std::optional<bool> ok = body.ok() ? json::GetBool(*body, "ok") : std::nullopt;
     if (ok && *ok && call.ok()) {
-      auto message_id = json::GetInt(GetObj(*body, "result"), "message_id");
+      auto message_id = json::GetInt(json::GetObject(*body, "result"), "message_id");
       if (!message_id) {
         call.log.error = "no 'result.message_id' in response";
         std::string error = call.log.error;
@@ -289,22 +295,22 @@ SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, Handler
     // the contact is stopped (the reference's [later] behaviour).
     if (code == 403 && (description.find("bot was blocked by the user") != std::string::npos ||
                         description.find("user is deactivated") != std::string::npos)) {
-      SendResult r = handlers::Failed(error, std::move(logs));
+      SendResult r = SendResult::Failed(error, std::move(logs));
       r.stop_contact = true;
       return r;
     }
     // Bot API error codes are HTTP statuses: 400 (chat not found, bad
     // request), 401 and 403 (bot kicked) never get better; 429 and 5xx do.
-    if (handlers::IsPermanentHttpStatus(static_cast<int>(code))) return handlers::Failed(error, std::move(logs));
-    SendResult r = handlers::Errored(error, std::move(logs));
+    if (handlers::IsPermanentHttpStatus(static_cast<int>(code))) return SendResult::Failed(error, std::move(logs));
+    SendResult r = SendResult::Errored(error, std::move(logs));
     if (code == 429) {
       // Flood control: parameters.retry_after is the wait in seconds.
-      int64_t wait = json::GetInt(GetObj(*body, "parameters"), "retry_after").value_or(1);
+      int64_t wait = json::GetInt(json::GetObject(*body, "parameters"), "retry_after").value_or(1);
       r.throttled_for_seconds = static_cast<int>(wait > 0 ? wait : 1);
     }
     return r;
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

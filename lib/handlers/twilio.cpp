@@ -1,7 +1,6 @@
 #include "handlers/twilio.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 
 #include "handlers/common.h"
@@ -13,6 +12,13 @@ const char* kFormContentType = "application/x-www-form-urlencoded";
 const char* kTwiMLResponse = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
 const char* kDefaultApiUrl = "https://api.twilio.com";
 const char* kApiVersionPath = "/2010-04-01/Accounts/";
+
+// Config keys particular to Twilio and its kin. account_sid is the later
+// name of v0.2.0's ACCOUNT_SID; both work.
+const char* kAccountSid = "account_sid";
+const char* kLegacyAccountSid = "ACCOUNT_SID";
+const char* kMessagingServiceSid = "messaging_service_sid";
+const char* kSpace = "space";  // SignalWire: the customer's space, <space>.signalwire.com
 
 // Twilio's Body limit is 1600 characters; longer texts go as several
 // messages (reference [later] maxMsgLength), or shorter ones when the
@@ -103,36 +109,6 @@ const std::map<std::string, MsgStatus>& StatusTable() {
   return table;
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
-
-// Required form fields with the reference's error text, which names the
-// field in lower case ("field 'messagesid' required").
-class FormFields {
- public:
-  explicit FormFields(const WebhookRequest& request) : request_(request) {}
-  std::string Required(const std::string& name) {
-    auto v = request_.FormParam(name);
-    if (!v || v->empty()) {
-      if (!error_.empty()) error_ += "; ";
-      error_ += "field '" + Lower(name) + "' required";
-      return "";
-    }
-    return *v;
-  }
-  std::string Optional(const std::string& name) const { return request_.FormParam(name).value_or(""); }
-  bool ok() const { return error_.empty(); }
-  const std::string& error() const { return error_; }
-
- private:
-  const WebhookRequest& request_;
-  std::string error_;
-};
-
 // X-Twilio-Signature: base64(HMAC-SHA1(auth_token, url + key1 + value1 +
 // key2 + value2 ...)) over the POST form keys in sorted order. Twilio's
 // validators also sort the values of a repeated key, so we order pairs by
@@ -152,7 +128,7 @@ std::optional<WebhookResult> CheckSignature(const Channel& channel, const Webhoo
   std::stable_sort(pairs.begin(), pairs.end());
   std::string data = request.url;
   for (const auto& [k, v] : pairs) data += k + v;
-  if (!handlers::ConstantTimeEquals(handlers::HmacSha1Base64(token, data), signature))
+  if (!ConstantTimeEquals(HmacSha1Base64(token, data), signature))
     return WebhookResult::Unauthorized("invalid request signature");
   return std::nullopt;
 }
@@ -181,17 +157,30 @@ std::string WhatsAppAddress(std::string number) {
   return "whatsapp:" + number;
 }
 
-std::optional<int64_t> IntField(const json::ObjectPtr& o, const std::string& key) {
-  if (auto n = json::GetInt(o, key)) return n;
-  if (auto s = json::GetString(o, key)) {  // tolerate "21610"
-    char* end = nullptr;
-    long long n = std::strtoll(s->c_str(), &end, 10);
-    if (!s->empty() && *end == '\0') return n;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
+
+ChannelTypeInfo TwilioHandler::Describe(std::string code, std::string name, Flavor flavor) {
+  ChannelTypeInfo type{std::move(code), std::move(name), {flavor == Flavor::kWhatsApp ? "whatsapp" : "tel"}, {}};
+  const bool signalwire = flavor == Flavor::kSignalWire;
+  type.config = {
+      {kAccountSid, ConfigNeed::kToSend, false, signalwire ? "the project id" : "the account SID", "",
+       kLegacyAccountSid},
+      {kLegacyAccountSid, ConfigNeed::kOptional, false, "the older name of account_sid"},
+      {config_keys::kAuthToken, ConfigNeed::kToSend, true,
+       signalwire ? "the project's API token" : "the account's auth token (also checks webhook signatures)"},
+      {kMessagingServiceSid, flavor == Flavor::kMessagingService ? ConfigNeed::kToSend : ConfigNeed::kOptional,
+       false, "send through this Messaging Service instead of from the channel's number"},
+  };
+  if (signalwire) {
+    type.config.push_back({config_keys::kBaseUrl, ConfigNeed::kToSend, false,
+                           "the space's LaML API (https://SPACE.signalwire.com/api/laml)", "", kSpace});
+    type.config.push_back({kSpace, ConfigNeed::kOptional, false, "the space's name, when base_url is not set"});
+  } else {
+    type.config.push_back(handlers::BaseUrlKey(kDefaultApiUrl));
+  }
+  type.config.push_back(handlers::MaxLengthKey(kMaxMsgLength));
+  return type;
+}
 
 std::vector<Route> TwilioHandler::Routes() const {
   return {
@@ -207,7 +196,10 @@ WebhookResult TwilioHandler::Receive(const Route& route, const Channel& channel,
     if (auto failure = CheckSignature(channel, request)) return *failure;
   }
   const bool whatsapp = flavor_ == Flavor::kWhatsApp;
-  FormFields f(request);
+  // The reference names fields in lower case in its errors ("field
+  // 'messagesid' required").
+  handlers::Fields f(request, handlers::Fields::kForm);
+  f.ErrorsInLowerCase();
 
   if (route.kind == RouteKind::kStatus) {
     const std::string sid = f.Required("MessageSid");
@@ -217,7 +209,7 @@ WebhookResult TwilioHandler::Receive(const Route& route, const Channel& channel,
     if (!status) return WebhookResult::Ignored("unknown status '" + value + "', ignored");
     StatusUpdate update = handlers::StatusForExternalId(channel, sid, *status);
     // ErrorCode says why a message failed or was not delivered.
-    const std::string error_code = f.Optional("ErrorCode");
+    const std::string error_code = f.Value("ErrorCode");
     const TwilioCode* known = nullptr;
     if (*status == MsgStatus::kFailed && !error_code.empty()) {
       char* end = nullptr;
@@ -237,7 +229,7 @@ WebhookResult TwilioHandler::Receive(const Route& route, const Channel& channel,
     r.statuses.push_back(std::move(update));
     // 21610: the recipient (To, in a status callback) has opted out, so
     // stop the contact as a send would (reference [later]).
-    const std::string to = f.Optional("To");
+    const std::string to = f.Value("To");
     if (known && known->kind == CodeKind::kStop && !to.empty()) {
       auto urn = ContactURN(to, channel.country, whatsapp);
       if (urn.ok()) r.stop_urns.push_back(urn->ToString());
@@ -253,21 +245,21 @@ WebhookResult TwilioHandler::Receive(const Route& route, const Channel& channel,
   f.Required("To");
   if (!f.ok()) return WebhookResult::Error(f.error());
 
-  std::string country = f.Optional("FromCountry");
+  std::string country = f.Value("FromCountry");
   if (country.empty()) country = channel.country;
   auto urn = ContactURN(from, country, whatsapp);
   if (!urn.ok()) return WebhookResult::Error(urn.status().message());
 
   std::vector<std::string> attachments;
-  const int64_t num_media = std::min<int64_t>(std::strtoll(f.Optional("NumMedia").c_str(), nullptr, 10), kMaxMedia);
+  const int64_t num_media = std::min<int64_t>(std::strtoll(f.Value("NumMedia").c_str(), nullptr, 10), kMaxMedia);
   for (int64_t i = 0; i < num_media; ++i) {
-    const std::string url = f.Optional("MediaUrl" + std::to_string(i));
+    const std::string url = f.Value("MediaUrl" + std::to_string(i));
     if (url.empty()) continue;
-    const std::string type = f.Optional("MediaContentType" + std::to_string(i));
+    const std::string type = f.Value("MediaContentType" + std::to_string(i));
     // "mime:url"; without a type, the bare URL as the reference stores it.
     attachments.push_back(type.empty() ? url : type + ":" + url);
   }
-  const std::string body = f.Optional("Body");
+  const std::string body = f.Value("Body");
   if (body.empty() && attachments.empty()) return WebhookResult::Error("field 'body' required");
 
   Msg msg = handlers::IncomingMsg(channel, *urn, handlers::DecodePossibleBase64(body));
@@ -281,34 +273,27 @@ WebhookResult TwilioHandler::Receive(const Route& route, const Channel& channel,
 }
 
 SendResult TwilioHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
-  auto fail_early = [&](const std::string& error) {
-    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  };
-  // account_sid is the later name of v0.2.0's ACCOUNT_SID; both work.
-  const std::string account_sid = channel.ConfigOr("account_sid", channel.ConfigOr("ACCOUNT_SID"));
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
+  const std::string account_sid = channel.ConfigOr(kAccountSid, channel.ConfigOr(kLegacyAccountSid));
   const std::string auth_token = channel.ConfigOr(config_keys::kAuthToken);
-  if (account_sid.empty() || auth_token.empty()) return fail_early("missing account_sid or auth_token in config");
-  const std::string service_sid = channel.ConfigOr("messaging_service_sid");
-  if (flavor_ == Flavor::kMessagingService && service_sid.empty())
-    return fail_early("missing messaging_service_sid in config");
+  const std::string service_sid = channel.ConfigOr(kMessagingServiceSid);
 
   std::string api;
   if (flavor_ == Flavor::kSignalWire) {
     // SignalWire's Twilio-compatible API lives under /api/laml of the
     // customer's space: https://<space>.signalwire.com/api/laml/2010-04-01.
-    const std::string space = channel.ConfigOr("space");
+    const std::string space = channel.ConfigOr(kSpace);
     const std::string fallback =
         space.empty() ? ""
                       : "https://" + (space.find('.') == std::string::npos ? space + ".signalwire.com" : space) +
                             "/api/laml";
     api = handlers::BaseUrl(channel, fallback);
-    if (api.empty()) return fail_early("missing base_url or space in config");
   } else {
     api = handlers::BaseUrl(channel, kDefaultApiUrl);
   }
   const std::string url = api + kApiVersionPath + UrlEscape(account_sid) + "/Messages.json";
   // [bug] fixed: v0.2.0 put "kn" where the channel's type belongs.
-  const std::string callback = ctx.base_url + "/c/" + Lower(code_) + "/" + channel.uuid + "/status";
+  const std::string callback = ctx.base_url + "/c/" + ToLower(Code()) + "/" + channel.uuid + "/status";
 
   const auto colon = msg.urn.find(':');
   const std::string scheme = colon == std::string::npos ? "" : msg.urn.substr(0, colon);
@@ -321,7 +306,7 @@ SendResult TwilioHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  const auto parts = handlers::SplitText(msg.text, handlers::MaxLength(channel, kMaxMsgLength));
+  const auto parts = SplitText(msg.text, handlers::MaxLength(channel, kMaxMsgLength));
   for (size_t i = 0; i < parts.size(); ++i) {
     const bool with_media = i == 0 && !msg.attachments.empty();
     std::vector<std::pair<std::string, std::string>> form = {{"To", to}};
@@ -349,8 +334,8 @@ SendResult TwilioHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     int64_t code = 0;
     std::string sid, message;
     if (auto body = json::ParseObject(call.exchange.body); body.ok()) {
-      code = IntField(*body, "error_code").value_or(0);
-      if (code == 0) code = IntField(*body, "code").value_or(0);
+      code = json::GetIntLoose(*body, "error_code").value_or(0);
+      if (code == 0) code = json::GetIntLoose(*body, "code").value_or(0);
       sid = json::GetString(*body, "sid").value_or("");
       message = json::GetString(*body, "message").value_or("");
     }
@@ -371,19 +356,19 @@ SendResult TwilioHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     if (!error.empty()) {
       const TwilioCode* known = code != 0 ? FindCode(code) : nullptr;
       if (known && known->kind == CodeKind::kStop) {
-        SendResult r = handlers::Failed(error, std::move(logs));
+        SendResult r = SendResult::Failed(error, std::move(logs));
         r.stop_contact = true;
         return r;
       }
       // Twilio: a throttled request was never processed and is safe to
       // retry, also when the code comes without HTTP 429.
       if ((known && known->kind == CodeKind::kThrottled) || exchange.status_code == 429) {
-        SendResult r = handlers::Errored(error, std::move(logs));
+        SendResult r = SendResult::Errored(error, std::move(logs));
         r.throttled_for_seconds = handlers::RetryAfterSeconds(exchange);
         return r;
       }
-      if (known && known->kind == CodeKind::kTransient) return handlers::Errored(error, std::move(logs));
-      if (known && known->kind == CodeKind::kPermanent) return handlers::Failed(error, std::move(logs));
+      if (known && known->kind == CodeKind::kTransient) return SendResult::Errored(error, std::move(logs));
+      if (known && known->kind == CodeKind::kPermanent) return SendResult::Failed(error, std::move(logs));
       // Twilio may have taken a message it answered without a sid: sending
       // it again could deliver it twice.
       if (code == 0 && exchange.ok()) return handlers::AcceptedWithoutId(error, std::move(logs));
@@ -391,7 +376,7 @@ SendResult TwilioHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     }
     if (i == 0) external_id = sid;
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

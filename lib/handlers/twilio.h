@@ -7,9 +7,8 @@
 //   SW     SignalWire (Twilio-compatible "LaML" API): no signature check,
 //          endpoint from config base_url or https://<space>.signalwire.com
 //
-// Routes: POST receive (answers TwiML), POST status. Config: account_sid
-// (legacy ACCOUNT_SID), auth_token, messaging_service_sid, base_url, space,
-// max_length (split texts longer than this; default Twilio's 1600).
+// Routes: POST receive (answers TwiML), POST status. Settings: Describe()
+// in twilio.cpp.
 //
 // Outcomes: a send answered with an error code Twilio documents as
 // permanent (21211 invalid 'To', 21614 not a mobile number, ...) or any
@@ -30,18 +29,17 @@ class TwilioHandler : public ChannelHandler {
   enum class Flavor { kTwilio, kMessagingService, kWhatsApp, kSignalWire };
 
   TwilioHandler(std::string code, std::string name, Flavor flavor = Flavor::kTwilio)
-      : code_(std::move(code)), name_(std::move(name)), flavor_(flavor) {}
+      : type_(Describe(std::move(code), std::move(name), flavor)), flavor_(flavor) {}
 
-  std::string Code() const override { return code_; }
-  std::string Name() const override { return name_; }
+  const ChannelTypeInfo& Type() const override { return type_; }
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;
   SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;
 
  private:
-  std::string code_;
-  std::string name_;
+  static ChannelTypeInfo Describe(std::string code, std::string name, Flavor flavor);
+  ChannelTypeInfo type_;
   Flavor flavor_;
 };
 

@@ -23,32 +23,15 @@ constexpr size_t kSenderNameMax = 28;
 
 
 
-// Viber's message tokens are 64-bit JSON numbers; accept strings too.
-std::string GetId(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return "";
-  try {
-    Poco::Dynamic::Var v = o->get(key);
-    if (v.isString()) return v.extract<std::string>();
-    if (v.isInteger()) return v.convert<std::string>();
-    if (v.isNumeric()) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.0f", v.convert<double>());
-      return buf;
-    }
-  } catch (const Poco::Exception&) {
-  }
-  return "";
-}
-
 // The MIME type of received media: the URL's extension when it agrees
 // with the kind, else the kind's usual type.
 std::string MediaMime(const std::string& type, const std::string& url, const std::string& file_name) {
-  std::string guess = handlers::MimeTypeFromPath(file_name.empty() ? url : file_name);
-  if (guess.empty()) guess = handlers::MimeTypeFromPath(url);
+  std::string guess = MimeTypeFromPath(file_name.empty() ? url : file_name);
+  if (guess.empty()) guess = MimeTypeFromPath(url);
   if (type == "picture" || type == "sticker")
-    return guess.rfind("image/", 0) == 0 ? guess : type == "sticker" ? "image/png" : "image/jpeg";
-  if (type == "video") return guess.rfind("video/", 0) == 0 ? guess : "video/mp4";
-  return guess.empty() ? "application/octet-stream" : guess;
+    return StartsWith(guess, "image/") ? guess : type == "sticker" ? "image/png" : "image/jpeg";
+  if (type == "video") return StartsWith(guess, "video/") ? guess : "video/mp4";
+  return guess.empty() ? kDefaultMimeType : guess;
 }
 
 const std::map<std::string, MsgStatus>& Statuses() {
@@ -64,10 +47,9 @@ const std::map<std::string, MsgStatus>& Statuses() {
 std::optional<WebhookResult> CheckSignature(const Channel& channel, const WebhookRequest& request) {
   const std::string token = channel.ConfigOr(config_keys::kAuthToken);
   if (token.empty()) return WebhookResult::Error("invalid or missing auth token in config");
-  std::string header = request.Header("x-viber-content-signature");
-  for (auto& c : header) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string header = ToLower(request.Header("x-viber-content-signature"));
   if (header.empty()) return WebhookResult::Unauthorized("missing request signature");
-  if (!handlers::ConstantTimeEquals(header, handlers::HmacSha256Hex(token, request.body)))
+  if (!ConstantTimeEquals(header, HmacSha256Hex(token, request.body)))
     return WebhookResult::Unauthorized("invalid request signature");
   return std::nullopt;
 }
@@ -76,7 +58,7 @@ WebhookResult ReceiveMessage(const Channel& channel, const json::ObjectPtr& even
   json::ObjectPtr sender = json::GetObject(event, "sender");
   const std::string sender_id = json::GetStringOrEmpty(sender, "id");
   if (sender_id.empty()) return WebhookResult::Error("field 'sender.id' required");
-  const std::string token = GetId(event, "message_token");
+  const std::string token = json::GetId(event, "message_token");
   if (token.empty()) return WebhookResult::Error("field 'message_token' required");
   json::ObjectPtr message = json::GetObject(event, "message");
   const std::string type = json::GetStringOrEmpty(message, "type");
@@ -101,7 +83,7 @@ WebhookResult ReceiveMessage(const Channel& channel, const json::ObjectPtr& even
     if (text.empty()) return WebhookResult::Error("field 'message.media' required");
   } else if (type == "location") {
     json::ObjectPtr where = json::GetObject(message, "location");
-    auto lat = handlers::JsonNumber(where, "lat"), lon = handlers::JsonNumber(where, "lon");
+    auto lat = json::GetNumber(where, "lat"), lon = json::GetNumber(where, "lon");
     if (!lat || !lon) return WebhookResult::Error("field 'message.location.lat' required");
     auto location = handlers::LocationMsg(*lat, *lon, "", json::GetStringOrEmpty(where, "address"));
     text = location.text;
@@ -114,7 +96,7 @@ WebhookResult ReceiveMessage(const Channel& channel, const json::ObjectPtr& even
   msg.external_id = token;
   msg.attachments = std::move(attachments);
   msg.contact_name = json::GetStringOrEmpty(sender, "name");
-  if (auto ts = handlers::JsonNumber(event, "timestamp"); ts && *ts > 0) msg.received_on = static_cast<int64_t>(*ts) * 1000;
+  if (auto ts = json::GetNumber(event, "timestamp"); ts && *ts > 0) msg.received_on = static_cast<int64_t>(*ts) * 1000;
   WebhookResult r;
   r.msgs.push_back(std::move(msg));
   return r;
@@ -127,7 +109,7 @@ json::ObjectPtr Payload(const Channel& channel, const Msg& msg, const std::strin
   o->set("receiver", ViberUrn(msg.urn));
   json::ObjectPtr sender = json::NewObject();
   std::string name = channel.ConfigOr(kSenderName, channel.name.empty() ? channel.address : channel.name);
-  sender->set("name", handlers::Truncate(name, kSenderNameMax));
+  sender->set("name", Truncate(name, kSenderNameMax));
   o->set("sender", sender);
   o->set("tracking_data", std::to_string(msg.id));
   o->set("type", type);
@@ -135,6 +117,22 @@ json::ObjectPtr Payload(const Channel& channel, const Msg& msg, const std::strin
 }
 
 }  // namespace
+
+const ChannelTypeInfo& ViberHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "VP",
+      "Viber",
+      {"viber"},
+      {
+          {config_keys::kAuthToken, ConfigNeed::kToSend, true, "the bot's token (also checks webhook signatures)"},
+          {kSenderName, ConfigNeed::kOptional, false, "the name messages are sent under (at most 28 characters)",
+           "the channel's name, else its address"},
+          handlers::BaseUrlKey(kDefaultUrl),
+          handlers::MaxLengthKey(kTextMax),
+      },
+  };
+  return type;
+}
 
 std::vector<Route> ViberHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
 
@@ -149,7 +147,7 @@ WebhookResult ViberHandler::Receive(const Route&, const Channel& channel, const 
 
   if (kind == "message") return ReceiveMessage(channel, event);
   if (kind == "delivered" || kind == "seen" || kind == "failed") {
-    const std::string token = GetId(event, "message_token");
+    const std::string token = json::GetId(event, "message_token");
     if (token.empty()) return WebhookResult::Error("field 'message_token' required");
     WebhookResult r;
     r.statuses.push_back(handlers::StatusForExternalId(channel, token, *handlers::MapStatus(Statuses(), kind)));
@@ -175,11 +173,8 @@ WebhookResult ViberHandler::Receive(const Route&, const Channel& channel, const 
 }
 
 SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string token = channel.ConfigOr(config_keys::kAuthToken);
-  if (token.empty()) {
-    const std::string error = "no auth_token set for VP channel";
-    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
 
   // Images go as pictures (one image carries a short text as its
   // description). Video and file messages need the file's size, which we
@@ -190,7 +185,7 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
   std::vector<std::string> images;
   for (const auto& a : msg.attachments) {
     auto [mime, url] = SplitAttachment(a);
-    if (mime.rfind("image/", 0) == 0)
+    if (StartsWith(mime, "image/"))
       images.push_back(url);
     else
       text += (text.empty() ? "" : "\n") + url;
@@ -199,7 +194,7 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
   for (const auto& url : images) {
     json::ObjectPtr p = Payload(channel, msg, "picture");
     p->set("media", url);
-    if (images.size() == 1 && !text.empty() && handlers::CodePoints(text) <= kCaptionMax) {
+    if (images.size() == 1 && !text.empty() && CodePoints(text) <= kCaptionMax) {
       p->set("text", text);
       captioned = true;
     } else {
@@ -208,7 +203,7 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
     payloads.push_back(p);
   }
   if (!captioned && !text.empty())
-    for (const auto& part : handlers::SplitText(text, handlers::MaxLength(channel, kTextMax))) {
+    for (const auto& part : SplitText(text, handlers::MaxLength(channel, kTextMax))) {
       json::ObjectPtr p = Payload(channel, msg, "text");
       p->set("text", part);
       payloads.push_back(p);
@@ -249,12 +244,12 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       logs.push_back(std::move(call.log));
       switch (*status) {
         case 6: {  // receiverNotSubscribed: the user unsubscribed
-          SendResult r = handlers::Failed(error, std::move(logs));
+          SendResult r = SendResult::Failed(error, std::move(logs));
           r.stop_contact = true;
           return r;
         }
         case 12: {  // tooManyRequests
-          SendResult r = handlers::Errored(error, std::move(logs));
+          SendResult r = SendResult::Errored(error, std::move(logs));
           r.throttled_for_seconds = 60;
           return r;
         }
@@ -262,12 +257,12 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
         // receiverNoSuitableDevice, apiVersionNotSupported,
         // incompatibleWithVersion, unsupportedCountry: retrying won't help.
         case 1: case 3: case 4: case 5: case 11: case 13: case 14: case 21:
-          return handlers::Failed(error, std::move(logs));
+          return SendResult::Failed(error, std::move(logs));
         default:  // token, account, webhook or balance problems: fixable
-          return handlers::Errored(error, std::move(logs));
+          return SendResult::Errored(error, std::move(logs));
       }
     }
-    const std::string id = GetId(answer, "message_token");
+    const std::string id = json::GetId(answer, "message_token");
     if (id.empty()) {
       call.log.error = "no 'message_token' in response";
       std::string error = call.log.error;
@@ -277,7 +272,7 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
     if (external_id.empty()) external_id = id;
     logs.push_back(std::move(call.log));
   }
-  return handlers::Wired(external_id, std::move(logs));
+  return SendResult::Wired(external_id, std::move(logs));
 }
 
 }  // namespace courier

@@ -35,8 +35,7 @@ namespace courier {
 
 class ViberHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "VP"; }
-  std::string Name() const override { return "Viber"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

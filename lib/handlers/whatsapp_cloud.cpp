@@ -37,33 +37,17 @@ std::string ContactsText(const json::ObjectPtr& message) {
   return out;
 }
 
-// "Audio/OGG; codecs=opus" -> "audio/ogg" (MIME types are
-// case-insensitive; attachments carry them in one form).
-std::string BareMime(const std::string& mime) {
-  std::string m = mime.substr(0, mime.find(';'));
-  while (!m.empty() && m.back() == ' ') m.pop_back();
-  for (auto& ch : m) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return m;
-}
-
 // Message types whose object holds a media id, a mime_type and a caption.
 bool IsMediaType(const std::string& type) {
   static const char* const kTypes[] = {"image", "video", "audio", "voice", "document", "sticker"};
   return std::any_of(std::begin(kTypes), std::end(kTypes), [&](const char* t) { return type == t; });
 }
 
-// Meta documents ids as strings; an integer is taken as its digits.
-std::string MediaId(const json::ObjectPtr& media) {
-  if (auto s = json::GetString(media, "id")) return *s;
-  if (auto n = json::GetInt(media, "id")) return std::to_string(*n);
-  return "";
-}
-
 // Unix seconds as a string ("1454119029", as documented) or a number;
 // a fraction is dropped. Nothing for a value no clock could show.
 std::optional<Micros> ReceivedOn(const json::ObjectPtr& message) {
   constexpr double kYear3000 = 32503680000.0;
-  auto ts = handlers::JsonNumberLoose(message, "timestamp");
+  auto ts = json::GetNumberLoose(message, "timestamp");
   if (!ts || !std::isfinite(*ts) || *ts < 1 || *ts >= kYear3000) return std::nullopt;
   return static_cast<Micros>(*ts) * kMicrosPerSecond;
 }
@@ -90,13 +74,13 @@ Status ReadValue(const Channel& channel, const json::ObjectPtr& value, const Med
       text = json::GetStringOrEmpty(json::GetObject(m, "text"), "body");
     } else if (IsMediaType(type)) {
       json::ObjectPtr media = json::GetObject(m, type);
-      media_id = MediaId(media);
+      media_id = json::GetId(media, "id");
       if (media_id.empty()) return Status::InvalidArgument("field 'messages." + type + ".id' required");
       media_mime = json::GetStringOrEmpty(media, "mime_type");
       text = json::GetStringOrEmpty(media, "caption");
     } else if (type == "location") {
       json::ObjectPtr where = json::GetObject(m, "location");
-      auto lat = handlers::JsonNumberLoose(where, "latitude"), lng = handlers::JsonNumberLoose(where, "longitude");
+      auto lat = json::GetNumberLoose(where, "latitude"), lng = json::GetNumberLoose(where, "longitude");
       if (!lat || !lng) return Status::InvalidArgument("field 'messages.location.latitude' required");
       auto location = handlers::LocationMsg(*lat, *lng, json::GetStringOrEmpty(where, "name"),
                                             json::GetStringOrEmpty(where, "address"));
@@ -166,9 +150,9 @@ Result<Media> LookUpMedia(HandlerContext& ctx, const Channel& channel, const std
   Media media;
   media.url = body.ok() ? json::GetStringOrEmpty(*body, "url") : "";
   if (media.url.empty()) return Status::InvalidArgument("no 'url' in media lookup response");
-  media.mime_type = body.ok() ? BareMime(json::GetStringOrEmpty(*body, "mime_type")) : "";
-  if (media.mime_type.empty()) media.mime_type = BareMime(mime_hint);
-  if (media.mime_type.empty()) media.mime_type = "application/octet-stream";
+  media.mime_type = body.ok() ? BareMimeType(json::GetStringOrEmpty(*body, "mime_type")) : "";
+  if (media.mime_type.empty()) media.mime_type = BareMimeType(mime_hint);
+  if (media.mime_type.empty()) media.mime_type = kDefaultMimeType;
   return media;
 }
 

@@ -1,14 +1,9 @@
 #include "handlers/yo.h"
 
-#include <Poco/Exception.h>
-#include <Poco/URI.h>
-
 #include "handlers/common.h"
 
 namespace courier {
 namespace {
-
-using handlers::Fields;
 
 // Yo!'s gateway hosts, tried in this order until one answers. The
 // channel's base_url replaces them; it may list several hosts separated
@@ -23,14 +18,6 @@ const char* kSendPath = "/sendsms";
 // Yo! publishes no message length limit; one plain SMS is the safe unit,
 // so longer texts go as several requests.
 constexpr size_t kMaxMsgLength = 160;
-
-std::string StripPlus(const std::string& s) { return !s.empty() && s[0] == '+' ? s.substr(1) : s; }
-
-std::string Trim(const std::string& s) {
-  const char* ws = " \t\r\n";
-  size_t b = s.find_first_not_of(ws), e = s.find_last_not_of(ws);
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
 
 std::vector<std::string> Hosts(const Channel& channel) {
   const std::string configured = channel.ConfigOr(config_keys::kBaseUrl);
@@ -48,85 +35,52 @@ std::vector<std::string> Hosts(const Channel& channel) {
   return hosts.empty() ? DefaultHosts() : hosts;
 }
 
-std::string QueryString(const std::vector<std::pair<std::string, std::string>>& params) {
-  std::string out;
-  for (const auto& [k, v] : params) {
-    if (!out.empty()) out += '&';
-    out += UrlEscape(k) + "=" + UrlEscape(v);
-  }
-  return out;
-}
-
 // The value of `name` in a query-string body
 // ("ybs_autocreate_status=OK&ybs_autocreate_message=..."); "" when absent.
 std::string BodyValue(const std::string& body, const std::string& name) {
-  size_t start = 0;
-  const std::string text = Trim(body);
-  while (start <= text.size()) {
-    size_t end = text.find('&', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string pair = text.substr(start, end - start);
-    const size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      std::string value = eq == std::string::npos ? "" : pair.substr(eq + 1);
-      for (auto& c : value)
-        if (c == '+') c = ' ';
-      std::string decoded;
-      try {
-        Poco::URI::decode(value, decoded);
-      } catch (const Poco::Exception&) {
-        decoded = value;
-      }
-      return decoded;
-    }
-    start = end + 1;
-  }
+  for (const auto& [k, v] : DecodePairs(Trim(body)))
+    if (k == name) return v;
   return "";
 }
 
 }  // namespace
 
+const ChannelTypeInfo& YoHandler::Type() const {
+  static const ChannelTypeInfo type = {
+      "YO",
+      "YO!",
+      {"tel"},
+      {
+          {config_keys::kUsername, ConfigNeed::kToSend, false, "the account number (ybsacctno)"},
+          {config_keys::kPassword, ConfigNeed::kToSend, true, "the account's password"},
+          {config_keys::kBaseUrl, ConfigNeed::kOptional, false,
+           "the gateway hosts to try in turn, separated by commas", Join(DefaultHosts(), ", ")},
+          handlers::MaxLengthKey(kMaxMsgLength),
+      },
+  };
+  return type;
+}
+
 std::vector<Route> YoHandler::Routes() const { return {{"GET", "receive", RouteKind::kReceive}}; }
 
-WebhookResult YoHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
+WebhookResult YoHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                  HandlerContext&) const {
   // Yo! does not sign its calls; there is nothing to check. Its callback
   // carries account, dest, message and sender (the v0.2.0 sample); the
   // External-style names from and text are accepted too.
-  Fields f(request, Fields::kQuery);
-  std::string sender = f.Optional("sender").value_or("");
-  if (sender.empty()) sender = f.Optional("from").value_or("");
-  // [later] the text is `message`, as Yo! sends it; `text` still works.
-  std::string text = f.Optional("message").value_or("");
-  if (text.empty()) text = f.Optional("text").value_or("");
-  if (sender.empty()) return WebhookResult::Error("must have one of 'sender' or 'from' set");
-  if (text.empty()) return WebhookResult::Error("field 'message' required");
-
-  auto urn = handlers::TelURN(sender, channel);
-  if (!urn.ok()) return WebhookResult::Error(urn.status().message());
-  Msg msg = handlers::IncomingMsg(channel, *urn, text);
-  std::string date = f.Optional("date").value_or("");
-  if (date.empty()) date = f.Optional("time").value_or("");
-  if (!date.empty()) {
-    auto t = ParseRfc3339(date);
-    if (!t) return WebhookResult::Error("invalid date format, must be RFC 3339");
-    msg.received_on = *t;
-  }
-  WebhookResult r;
-  r.msgs.push_back(std::move(msg));
-  return r;
+  return handlers::ReceiveExternalStyle(route, channel, request, {handlers::Fields::kQuery, {"message", "text"}});
 }
 
 SendResult YoHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   const std::string username = channel.ConfigOr(config_keys::kUsername);
   const std::string password = channel.ConfigOr(config_keys::kPassword);
-  if (auto missing = handlers::MissingConfig(channel, msg, {config_keys::kUsername, config_keys::kPassword}, ctx.clock.Now())) return *missing;
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
 
   const std::vector<std::string> hosts = Hosts(channel);
-  const std::string to = StripPlus(msg.urn.substr(msg.urn.find(':') + 1));
+  const std::string to = WithoutPlus(msg.urn.substr(msg.urn.find(':') + 1));
   std::vector<ChannelLog> logs;
-  for (const auto& part : handlers::SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength))) {
-    const std::string query = QueryString({{"origin", StripPlus(channel.address)},
+  for (const auto& part : SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxMsgLength))) {
+    const std::string query = QueryEncode({{"origin", WithoutPlus(channel.address)},
                                            {"sms_content", part},
                                            {"destinations", to},
                                            {"ybsacctno", username},
@@ -176,16 +130,16 @@ SendResult YoHandler::Send(const Channel& channel, const Msg& msg, HandlerContex
       logs.push_back(std::move(call.log));
       // The contact has blacklisted our origin: permanent, stop them.
       if (message.find("BLACKLISTED") != std::string::npos) {
-        SendResult r = handlers::Failed(error, std::move(logs));
+        SendResult r = SendResult::Failed(error, std::move(logs));
         r.stop_contact = true;
         return r;
       }
-      return handlers::Errored(error, std::move(logs));
+      return SendResult::Errored(error, std::move(logs));
     }
-    if (!sent) return handlers::Errored(error.empty() ? "no Yo! host answered" : error, std::move(logs));
+    if (!sent) return SendResult::Errored(error.empty() ? "no Yo! host answered" : error, std::move(logs));
   }
   // Yo! answers no id for the msg.
-  return handlers::Wired("", std::move(logs));
+  return SendResult::Wired("", std::move(logs));
 }
 
 }  // namespace courier

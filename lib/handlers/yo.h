@@ -8,8 +8,7 @@ namespace courier {
 
 class YoHandler : public ChannelHandler {
  public:
-  std::string Code() const override { return "YO"; }
-  std::string Name() const override { return "YO!"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

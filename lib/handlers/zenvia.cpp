@@ -32,17 +32,6 @@ const std::map<std::string, MsgStatus>& StatusTable() {
 }
 bool IsIgnoredStatus(const std::string& code) { return code == "DELETED" || code == "VERIFIED"; }
 
-std::string Str(const json::ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key)) return "";
-  return handlers::JsonScalarText(o->get(key)).value_or("");
-}
-
-std::string JoinErrors(const std::vector<std::string>& errors) {
-  std::string out;
-  for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e;
-  return out;
-}
-
 // "reason (details)" of each messageStatus.causes[] entry, joined with
 // "; "; "" when there are none.
 std::string Causes(const json::ObjectPtr& status) {
@@ -50,8 +39,8 @@ std::string Causes(const json::ObjectPtr& status) {
   std::string out;
   for (size_t i = 0; causes && i < causes->size(); ++i) {
     json::ObjectPtr cause = causes->getObject(i);
-    std::string text = Str(cause, "reason");
-    const std::string details = Str(cause, "details");
+    std::string text = json::GetTextOrEmpty(cause, "reason");
+    const std::string details = json::GetTextOrEmpty(cause, "details");
     if (!details.empty()) text += text.empty() ? details : " (" + details + ")";
     if (!text.empty()) out += (out.empty() ? "" : "; ") + text;
   }
@@ -59,6 +48,22 @@ std::string Causes(const json::ObjectPtr& status) {
 }
 
 }  // namespace
+
+const ChannelTypeInfo& ZenviaHandler::Type() const {
+  auto describe = [](const char* code, const char* name, const char* scheme, size_t max_length) {
+    return ChannelTypeInfo{code,
+                           name,
+                           {scheme},
+                           {
+                               {config_keys::kApiKey, ConfigNeed::kToSend, true, "the API token (X-API-TOKEN)"},
+                               handlers::BaseUrlKey(kDefaultApiUrl),
+                               handlers::MaxLengthKey(max_length),
+                           }};
+  };
+  static const ChannelTypeInfo whatsapp = describe("ZVW", "Zenvia WhatsApp", "whatsapp", kMaxWhatsAppLength);
+  static const ChannelTypeInfo sms = describe("ZVS", "Zenvia SMS", "tel", kMaxSmsLength);
+  return kind_ == Kind::kWhatsApp ? whatsapp : sms;
+}
 
 std::vector<Route> ZenviaHandler::Routes() const {
   return {
@@ -74,18 +79,18 @@ WebhookResult ZenviaHandler::Receive(const Route& route, const Channel& channel,
   auto body = handlers::ParseJsonBody(request);
   if (!body.ok()) return WebhookResult::Error(body.status().message());
   const json::ObjectPtr& event = *body;
-  const std::string type = Str(event, "type");
+  const std::string type = json::GetTextOrEmpty(event, "type");
   if (type.empty()) return WebhookResult::Error("field 'type' required");
 
   if (route.kind == RouteKind::kStatus) {
     if (type != "MESSAGE_STATUS") return WebhookResult::Ignored("ignoring event of type '" + type + "'");
-    const std::string id = Str(event, "messageId");
+    const std::string id = json::GetTextOrEmpty(event, "messageId");
     json::ObjectPtr status = event->getObject("messageStatus");
-    const std::string code = Str(status, "code");
+    const std::string code = json::GetTextOrEmpty(status, "code");
     std::vector<std::string> errors;
     if (id.empty()) errors.push_back("field 'messageId' required");
     if (code.empty()) errors.push_back("field 'messageStatus.code' required");
-    if (!errors.empty()) return WebhookResult::Error(JoinErrors(errors));
+    if (!errors.empty()) return WebhookResult::Error(Join(errors, "; "));
     if (IsIgnoredStatus(code)) return WebhookResult::Ignored("status '" + code + "' ignored");
     auto mapped = handlers::MapStatus(StatusTable(), code);
     StatusUpdate update = handlers::StatusForExternalId(channel, id, mapped.value_or(MsgStatus::kErrored));
@@ -107,34 +112,34 @@ WebhookResult ZenviaHandler::Receive(const Route& route, const Channel& channel,
   json::ObjectPtr message = event->getObject("message");
   if (!message) return WebhookResult::Error("field 'message' required");
   // Our own outgoing messages are echoed with direction OUT.
-  if (Str(message, "direction") == "OUT") return WebhookResult::Ignored("ignoring outgoing message");
-  const std::string id = Str(message, "id");
-  const std::string from = Str(message, "from");
+  if (json::GetTextOrEmpty(message, "direction") == "OUT") return WebhookResult::Ignored("ignoring outgoing message");
+  const std::string id = json::GetTextOrEmpty(message, "id");
+  const std::string from = json::GetTextOrEmpty(message, "from");
   json::ArrayPtr contents = message->getArray("contents");
   std::vector<std::string> errors;
   if (id.empty()) errors.push_back("field 'message.id' required");
   if (from.empty()) errors.push_back("field 'message.from' required");
   if (!contents) errors.push_back("field 'message.contents' required");
-  if (!errors.empty()) return WebhookResult::Error(JoinErrors(errors));
+  if (!errors.empty()) return WebhookResult::Error(Join(errors, "; "));
 
   std::string text;
   std::vector<std::string> attachments;
   for (size_t i = 0; i < contents->size(); ++i) {
     json::ObjectPtr content = contents->getObject(i);
-    const std::string ctype = Str(content, "type");
+    const std::string ctype = json::GetTextOrEmpty(content, "type");
     if (ctype == "text") {
-      text += (text.empty() ? "" : "\n") + Str(content, "text");
+      text += (text.empty() ? "" : "\n") + json::GetTextOrEmpty(content, "text");
     } else if (ctype == "file") {
-      const std::string url = Str(content, "fileUrl");
+      const std::string url = json::GetTextOrEmpty(content, "fileUrl");
       if (url.empty()) continue;
-      std::string mime = Str(content, "fileMimeType");
-      if (mime.empty()) mime = handlers::MimeTypeFromPath(url);
+      std::string mime = json::GetTextOrEmpty(content, "fileMimeType");
+      if (mime.empty()) mime = MimeTypeFromPath(url);
       attachments.push_back(mime.empty() ? url : mime + ":" + url);
-      const std::string caption = Str(content, "fileCaption");
+      const std::string caption = json::GetTextOrEmpty(content, "fileCaption");
       if (!caption.empty()) text += (text.empty() ? "" : "\n") + caption;
     } else if (ctype == "location") {
       // geo:lat,long as the other handlers keep locations
-      attachments.push_back("geo:" + Str(content, "latitude") + "," + Str(content, "longitude"));
+      attachments.push_back("geo:" + json::GetTextOrEmpty(content, "latitude") + "," + json::GetTextOrEmpty(content, "longitude"));
     }
   }
 
@@ -143,8 +148,8 @@ WebhookResult ZenviaHandler::Receive(const Route& route, const Channel& channel,
   Msg msg = handlers::IncomingMsg(channel, *urn, text);
   msg.external_id = id;
   msg.attachments = std::move(attachments);
-  msg.contact_name = Str(message->getObject("visitor"), "name");
-  const std::string timestamp = Str(event, "timestamp");
+  msg.contact_name = json::GetTextOrEmpty(message->getObject("visitor"), "name");
+  const std::string timestamp = json::GetTextOrEmpty(event, "timestamp");
   if (!timestamp.empty()) {
     auto received_on = ParseRfc3339(timestamp);
     if (!received_on) return WebhookResult::Error("invalid timestamp: " + timestamp);
@@ -156,11 +161,8 @@ WebhookResult ZenviaHandler::Receive(const Route& route, const Channel& channel,
 }
 
 SendResult ZenviaHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
+  if (auto missing = handlers::MissingConfig(Type(), channel, msg, ctx.clock.Now())) return *missing;
   const std::string token = channel.ConfigOr(config_keys::kApiKey);
-  if (token.empty()) {
-    const std::string error = "no api_key set for " + Code() + " channel";
-    return handlers::Errored(error, {handlers::ErrorLog(channel, msg, error, ctx.clock.Now())});
-  }
   const bool whatsapp = kind_ == Kind::kWhatsApp;
   const std::string url = handlers::BaseUrl(channel, kDefaultApiUrl) + "/v2/channels/" +
                           (whatsapp ? "whatsapp" : "sms") + "/messages";
@@ -171,7 +173,7 @@ SendResult ZenviaHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   // SMS cannot carry files: attachments go as links in the text.
   const std::string text = whatsapp ? msg.text : TextAndAttachments(msg);
   const size_t max_length = handlers::MaxLength(channel, whatsapp ? kMaxWhatsAppLength : kMaxSmsLength);
-  for (const auto& part : handlers::SplitText(text, max_length)) {
+  for (const auto& part : SplitText(text, max_length)) {
     if (part.empty()) continue;
     json::ObjectPtr c = json::NewObject();
     c->set("type", "text");
@@ -188,7 +190,7 @@ SendResult ZenviaHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
       json::ObjectPtr c = json::NewObject();
       c->set("type", "file");
       c->set("fileUrl", link);
-      c->set("fileMimeType", mime.empty() ? handlers::MimeTypeFromPath(link) : mime);
+      c->set("fileMimeType", mime.empty() ? MimeTypeFromPath(link) : mime);
       contents->add(c);
     }
   }
@@ -212,8 +214,8 @@ SendResult ZenviaHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   if (!ok) {
     // {"code":"VALIDATION_ERROR","message":"Validation error","details":[...]}
     std::string error = log.error;
-    const std::string code = parsed.ok() ? Str(*parsed, "code") : "";
-    const std::string message = parsed.ok() ? Str(*parsed, "message") : "";
+    const std::string code = parsed.ok() ? json::GetTextOrEmpty(*parsed, "code") : "";
+    const std::string message = parsed.ok() ? json::GetTextOrEmpty(*parsed, "message") : "";
     if (!code.empty()) error += ": " + code + (message.empty() ? "" : " " + message);
     log.error = error;
     logs.push_back(std::move(log));
@@ -221,7 +223,7 @@ SendResult ZenviaHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     // invalid content, a token it refuses): permanent.
     return handlers::FailedAnswer(error, std::move(logs), exchange);
   }
-  const std::string id = parsed.ok() ? Str(*parsed, "id") : "";
+  const std::string id = parsed.ok() ? json::GetTextOrEmpty(*parsed, "id") : "";
   if (id.empty()) {
     // Zenvia may send what it answered without an id: a retry could
     // deliver it twice.
@@ -231,7 +233,7 @@ SendResult ZenviaHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     return handlers::AcceptedWithoutId(error, std::move(logs));
   }
   logs.push_back(std::move(log));
-  return handlers::Wired(id, std::move(logs));
+  return SendResult::Wired(id, std::move(logs));
 }
 
 }  // namespace courier

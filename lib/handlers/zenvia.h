@@ -19,8 +19,7 @@ class ZenviaHandler : public ChannelHandler {
  public:
   enum class Kind { kWhatsApp, kSms };
   explicit ZenviaHandler(Kind kind) : kind_(kind) {}
-  std::string Code() const override { return kind_ == Kind::kWhatsApp ? "ZVW" : "ZVS"; }
-  std::string Name() const override { return kind_ == Kind::kWhatsApp ? "Zenvia WhatsApp" : "Zenvia SMS"; }
+  const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;

@@ -20,6 +20,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "util/text.h"
+
 namespace courier {
 
 std::string HttpExchange::Header(const std::string& lower_name) const {
@@ -42,35 +44,64 @@ std::string UrlEscape(const std::string& text) {
   return out;
 }
 
-std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
+std::string QueryEncode(const std::vector<std::pair<std::string, std::string>>& params) {
   std::string out;
-  for (const auto& [k, v] : fields) {
+  for (const auto& [k, v] : params) {
     if (!out.empty()) out += '&';
-    std::string ek = UrlEscape(k), ev = UrlEscape(v);
-    // Forms write spaces as '+'.
-    for (auto* s : {&ek, &ev}) {
-      std::string r;
-      for (size_t i = 0; i < s->size(); ++i) {
-        if (s->compare(i, 3, "%20") == 0) {
-          r += '+';
-          i += 2;
-        } else {
-          r += (*s)[i];
-        }
+    out += UrlEscape(k) + "=" + UrlEscape(v);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> DecodePairs(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('&', start);
+    if (end == std::string::npos) end = text.size();
+    std::string pair = text.substr(start, end - start);
+    if (!pair.empty()) {
+      auto eq = pair.find('=');
+      std::string k = pair.substr(0, eq), v = eq == std::string::npos ? "" : pair.substr(eq + 1);
+      for (auto* s : {&k, &v})
+        for (auto& c : *s)
+          if (c == '+') c = ' ';
+      std::string dk, dv;
+      try {
+        Poco::URI::decode(k, dk);
+        Poco::URI::decode(v, dv);
+      } catch (const Poco::Exception&) {
+        dk = k;  // a malformed escape is kept literally rather than dropped
+        dv = v;
       }
-      *s = r;
+      out.emplace_back(std::move(dk), std::move(dv));
     }
-    out += ek + "=" + ev;
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string AppendQuery(const std::string& url, const std::string& query) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + query;
+}
+
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
+  // Forms write spaces as '+'; UrlEscape escapes '%' itself, so every
+  // "%20" in the query is a space.
+  const std::string query = QueryEncode(fields);
+  std::string out;
+  for (size_t i = 0; i < query.size(); ++i) {
+    if (query.compare(i, 3, "%20") == 0) {
+      out += '+';
+      i += 2;
+    } else {
+      out += query[i];
+    }
   }
   return out;
 }
 
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 Poco::Net::Context::Ptr TlsContext(bool verify) {
   // Two independent contexts: skipping verification for one channel
@@ -150,7 +181,7 @@ class PocoHttpClient : public HttpClient {
           std::ostringstream rd;
           rd << "HTTP/1.1 " << ex.status_code << ' ' << response.getReason() << "\r\n";
           for (const auto& [k, v] : response) {
-            ex.headers[Lower(k)] = v;
+            ex.headers[ToLower(k)] = v;
             rd << k << ": " << v << "\r\n";
           }
           rd << "\r\n" << body;

@@ -62,6 +62,17 @@ std::unique_ptr<HttpClient> NewPocoHttpClient(const HttpClientOptions& options =
 
 // application/x-www-form-urlencoded encoding of pairs, in order.
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);
+// Pairs as a query string, each name and value percent-encoded (space as
+// %20, which every server reads as a space; '+' is one only in forms).
+std::string QueryEncode(const std::vector<std::pair<std::string, std::string>>& params);
+// `url` with `query` added to its query string (after '?', or '&' when it
+// has one already): for gateways whose send URL is configured with
+// parameters of its own.
+std::string AppendQuery(const std::string& url, const std::string& query);
+// The name=value pairs of a query string or form body, decoded, in order;
+// '+' is a space in both, as browsers and providers send them. A malformed
+// escape is kept literally rather than dropped.
+std::vector<std::pair<std::string, std::string>> DecodePairs(const std::string& text);
 // Percent-encodes for a query component (space as %20).
 std::string UrlEscape(const std::string& text);
 

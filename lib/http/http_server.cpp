@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "util/text.h"
 
 namespace courier {
 namespace {
@@ -39,12 +40,6 @@ HttpOut InternalError() {
   HttpOut out;
   out.status = 500;
   out.body = kInternalError;
-  return out;
-}
-
-std::string Lower(const char* s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -123,7 +118,7 @@ Screened ScreenRequestHead(const std::string& head) {
     start = end + 2;
     const size_t colon = header.find(':');
     if (colon == std::string::npos) continue;  // libmicrohttpd's to judge
-    const std::string name = Lower(header.substr(0, colon).c_str());
+    const std::string name = ToLower(header.substr(0, colon));
     std::string value = header.substr(colon + 1);
     value.erase(0, value.find_first_not_of(" \t"));
     value.erase(value.find_last_not_of(" \t") + 1);
@@ -264,7 +259,7 @@ MHD_Result HttpServer::Impl::OnRequest(void* cls, MHD_Connection* connection, co
     MHD_get_connection_values(
         connection, MHD_HEADER_KIND,
         [](void* headers, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
-          (*static_cast<std::map<std::string, std::string>*>(headers))[Lower(key)] = value != nullptr ? value : "";
+          (*static_cast<std::map<std::string, std::string>*>(headers))[ToLower(key)] = value != nullptr ? value : "";
           return MHD_YES;
         },
         &r.in.headers);

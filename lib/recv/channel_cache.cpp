@@ -1,20 +1,11 @@
 #include "recv/channel_cache.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "util/text.h"
 
 namespace courier {
 namespace {
-
-bool SameType(const std::string& a, const std::string& b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::toupper(x) == std::toupper(y); });
-}
-
-std::string Upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // How soon a routing key that is not in a type's index may reload it.
 constexpr Micros kMissReload = kMicrosPerSecond;
@@ -47,7 +38,7 @@ Result<std::shared_ptr<const Channel>> ChannelCache::Get(const std::string& type
     std::shared_lock<std::shared_mutex> lock(mu_);
     auto it = entries_.find(uuid);
     if (it != entries_.end()) {
-      if (!SameType(it->second.channel->type, type_code)) return errors::ChannelWrongType();
+      if (!EqualsIgnoreCase(it->second.channel->type, type_code)) return errors::ChannelWrongType();
       if (it->second.expires > now) return it->second.channel;
       stale = it->second.channel;
     }
@@ -67,14 +58,14 @@ Result<std::shared_ptr<const Channel>> ChannelCache::Get(const std::string& type
     std::unique_lock<std::shared_mutex> lock(mu_);
     entries_[uuid] = Entry{channel, now + ttl_};
   }
-  if (!SameType(channel->type, type_code)) return errors::ChannelWrongType();
+  if (!EqualsIgnoreCase(channel->type, type_code)) return errors::ChannelWrongType();
   return channel;
 }
 
 Result<std::shared_ptr<const ChannelCache::TypeIndex>> ChannelCache::OfType(const std::string& type_code,
                                                                            const KeyOf& key_of,
                                                                            const std::vector<std::string>& wanted) {
-  const std::string type = Upper(type_code);
+  const std::string type = ToUpper(type_code);
   const Micros now = clock_.Now();
   auto current = [&]() {
     std::shared_lock<std::shared_mutex> lock(mu_);
@@ -107,7 +98,7 @@ Result<std::shared_ptr<const ChannelCache::TypeIndex>> ChannelCache::OfType(cons
   }
   auto index = std::make_shared<TypeIndex>();
   for (auto& c : *listed) {
-    if (!SameType(c.type, type)) continue;
+    if (!EqualsIgnoreCase(c.type, type)) continue;
     auto channel = std::make_shared<const Channel>(std::move(c));
     const std::string key = key_of(*channel);
     if (!key.empty()) index->by_key.emplace(key, channel);  // the first (lowest id) wins

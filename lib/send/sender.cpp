@@ -8,7 +8,7 @@
 
 #include "core/log.h"
 #include "daemon/store_outage.h"
-#include "handlers/common.h"
+#include "handlers/handler.h"
 
 namespace courier {
 namespace {
@@ -295,17 +295,17 @@ void Sender::SendOne(const Msg& msg) {
   const bool exhausted = msg.error_count > 0 && msg.error_count >= options_.max_retries;
   if (exhausted) {
     std::string error = msg.error_reason + " (gave up after " + std::to_string(msg.error_count) + " attempts)";
-    result = handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, started)});
+    result = SendResult::Failed(error, {ErrorLog(channel, msg, error, started)});
   } else if (handler == nullptr) {
     std::string error = channel.id ? "no handler for channel type " + channel.type : "channel not found";
-    result = handlers::Failed(error, {handlers::ErrorLog(channel, msg, error, started)});
+    result = SendResult::Failed(error, {ErrorLog(channel, msg, error, started)});
   } else {
     try {
       HandlerContext ctx{http_, clock_, options_.base_url};
       result = handler->Send(channel, msg, ctx);
     } catch (const std::exception& e) {
-      result = handlers::Errored(std::string("handler error: ") + e.what(),
-                                 {handlers::ErrorLog(channel, msg, e.what(), clock_.Now())});
+      result = SendResult::Errored(std::string("handler error: ") + e.what(),
+                                   {ErrorLog(channel, msg, e.what(), clock_.Now())});
     }
   }
 

@@ -1,6 +1,7 @@
 #include "spool/spool.h"
 
 #include "spool/spool_file.h"
+#include "util/text.h"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -15,14 +16,6 @@
 #include <sstream>
 
 namespace courier {
-namespace {
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-}  // namespace
-
 Status SpoolDir::Ensure() const {
   for (const char* state : {"tmp", "new", "cur", "bad"}) {
     Status s = MakeDirs(Path(state));

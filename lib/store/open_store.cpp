@@ -13,16 +13,9 @@
 
 #include "store/sqlite_store.h"
 #include "store/store.h"
+#include "util/text.h"
 
 namespace courier {
-
-namespace {
-
-bool StartsWith(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Clock& clock, int busy_timeout_ms,
                                          StoreAccess access) {

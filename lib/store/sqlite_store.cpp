@@ -1342,15 +1342,32 @@ Result<Channel> SqliteStore::AddChannel(const Channel& channel) {
       if (!normal) return Status::InvalidArgument("invalid channel uuid: '" + c.uuid + "'");
       c.uuid = *normal;
     }
-    if (d.FindChannelByUUID(c.uuid, false)) {
-      return Status::Conflict("channel " + c.uuid + " exists already");
-    }
     if (c.max_workers < 0) return Status::InvalidArgument("max_workers must be 0 or more");
     if (c.tps < 0) return Status::InvalidArgument("tps must be 0 or more");
-    c.created_on = d.Now();
     std::string schemes = JoinSchemes(c.schemes);
     std::string config = ConfigToJson(c.config);
-    Int64 max_workers = c.max_workers, tps = c.tps, created_on = c.created_on;
+    Int64 max_workers = c.max_workers, tps = c.tps;
+    if (auto existing = d.FindChannelByUUID(c.uuid, false)) {
+      if (existing->is_active) return Status::Conflict("channel " + c.uuid + " exists already");
+      // A removed channel added again comes back as it is given now, under
+      // its old id, so its msgs, logs and contacts are its own again. Its
+      // type stays: the msgs it has were handled as that type.
+      if (existing->type != c.type) {
+        return Status::Conflict("channel " + c.uuid + " was removed as a " + existing->type +
+                                " channel; add it again as " + existing->type + " or under another uuid");
+      }
+      Int64 id = existing->id, modified_on = d.Now();
+      d.S() << "UPDATE channels SET name = ?, address = ?, country = ?, schemes = ?, config = ?, "
+               "max_workers = ?, tps = ?, is_active = TRUE, modified_on = ? WHERE id = ?",
+          use(c.name), use(c.address), use(c.country), use(schemes), use(config), use(max_workers), use(tps),
+          use(modified_on), use(id), now;
+      if (d.batch_channels) d.batch_channels->erase(c.uuid);
+      c.id = id;
+      c.created_on = existing->created_on;
+      return c;
+    }
+    c.created_on = d.Now();
+    Int64 created_on = c.created_on;
     Int64 id = 0;
     d.S() << "INSERT INTO channels (uuid, channel_type, name, address, country, schemes, config, "
              "max_workers, tps, is_active, created_on, modified_on) "

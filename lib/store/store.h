@@ -84,7 +84,10 @@ class Store {
   virtual Status Ping() = 0;
 
   // Channels
-  virtual Result<Channel> AddChannel(const Channel& channel) = 0;  // fills id, uuid if empty
+  // Fills id, and uuid if empty. The uuid of a removed channel (of the
+  // same type) reactivates it with the settings given, under its old id;
+  // Conflict for an active one or another type.
+  virtual Result<Channel> AddChannel(const Channel& channel) = 0;
   virtual Result<Channel> GetChannel(const std::string& uuid) = 0;  // NotFound: channel not found
   virtual Result<Channel> GetChannelById(int64_t id) = 0;
   virtual Result<std::vector<Channel>> ListChannels() = 0;

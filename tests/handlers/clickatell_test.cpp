@@ -294,7 +294,7 @@ TEST(ClickatellHandler, SendOneApi) {
                     {.path = kOnePath, .body = OneBody("you")}}},
   });
   RunSendCases(h, CtChannel({}), {
-      {.label = "no api_key: no request", .status = MsgStatus::kErrored, .error = "missing api_key in config",
+      {.label = "no api_key: no request", .status = MsgStatus::kErrored, .error = "no api_key set for CT channel",
        .requests = {}, .logs = 1},
   });
 }

@@ -67,12 +67,5 @@ TEST(HandlerCommon, MaxLengthFromChannelConfig) {
   }
 }
 
-TEST(HandlerCommon, SplitTextOnWordBoundaries) {
-  EXPECT_EQ(handlers::SplitText("hello world how are you", 11),
-            (std::vector<std::string>{"hello world", "how are you"}));
-  EXPECT_EQ(handlers::SplitText("abcdefghij", 4), (std::vector<std::string>{"abcd", "efgh", "ij"}));
-  EXPECT_EQ(handlers::SplitText("short", 160), (std::vector<std::string>{"short"}));
-}
-
 }  // namespace
 }  // namespace courier

@@ -299,7 +299,8 @@ TEST(Dialog360Handler, Send) {
        .responses = {{"/messages", Ok("wamid.40")}, {"/messages", Ok("wamid.41")}}, .external_id = "wamid.40",
        .requests = {{.path = "/messages", .body = TextBody("Hello wide")}, {.path = "/messages", .body = TextBody("world")}},
        .setup = [](Channel& c) { c.config["max_length"] = "10"; }},
-      {.label = "no key: errored, no request", .urn = urn, .status = MsgStatus::kErrored, .error = "no api_key set",
+      {.label = "no key: errored, no request", .urn = urn, .status = MsgStatus::kErrored,
+       .error = "no api_key or auth_token set for D3C channel",
        .logs = 1, .setup = [](Channel& c) { c.config.erase("api_key"); }},
   });
 }

@@ -318,11 +318,11 @@ TEST(InfobipHandler, Send) {
        .requests = {{.path = kSmsPath, .headers = {{"authorization", std::string("App ") + kApiKey}}}}},
   });
   RunSendCases(h, TestChannel("IB", "2020", "NG", {{"username", "user1"}}), {
-      {.label = "no password", .status = MsgStatus::kErrored, .error = "no password set for IB channel",
+      {.label = "no password", .status = MsgStatus::kErrored, .error = "no password or api_key set for IB channel",
        .requests = {}, .logs = 1},
   });
   RunSendCases(h, TestChannel("IB", "2020", "NG", {{"password", kPassword}}), {
-      {.label = "no username", .status = MsgStatus::kErrored, .error = "no username set for IB channel",
+      {.label = "no username", .status = MsgStatus::kErrored, .error = "no username or api_key set for IB channel",
        .requests = {}, .logs = 1},
   });
 }

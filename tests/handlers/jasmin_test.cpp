@@ -99,13 +99,6 @@ TEST(JasminHandler, IgnoredReceiptIsAcked) {
   EXPECT_EQ(*r.response_body, "ACK/Jasmin");
 }
 
-TEST(JasminHandler, Gsm7RoundTrip) {
-  const std::string text = "@£$ é {[~]} € ^|\\ Ünï";
-  // ï is not GSM7 and drops out
-  EXPECT_EQ(JasminHandler::DecodeGsm7(JasminHandler::EncodeGsm7(text)), "@£$ é {[~]} € ^|\\ Ün");
-  EXPECT_EQ(JasminHandler::EncodeGsm7("€"), std::string("\x1B\x65"));
-}
-
 TEST(JasminHandler, Routes) {
   JasminHandler h;
   EXPECT_EQ(h.Code(), "JS");

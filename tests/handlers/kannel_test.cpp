@@ -345,20 +345,4 @@ TEST(KannelHandler, EarlierPartsWithoutFailureBitsAskForNoReport) {
   EXPECT_EQ(s.requests[0].params.at("text") + " " + s.requests[1].params.at("text"), kLongText);
 }
 
-TEST(KannelHandler, SmsLength) {
-  EXPECT_EQ(handlers::SmsLength("abc", false), 3u);
-  EXPECT_EQ(handlers::SmsLength("a€{}", false), 7u);  // extension characters: escape + character
-  EXPECT_EQ(handlers::SmsLength("éü", false), 2u);     // in the default alphabet
-  EXPECT_EQ(handlers::SmsLength("жa", true), 2u);
-  EXPECT_EQ(handlers::SmsLength("😀a", true), 3u);     // a surrogate pair
-}
-
-TEST(KannelHandler, Gsm7) {
-  EXPECT_TRUE(handlers::IsGsm7("Hello @£$¥ {}[]~|^€\\ ÄÖÑÜ§¿äöñüà\r\n"));
-  EXPECT_FALSE(handlers::IsGsm7("☺"));
-  EXPECT_FALSE(handlers::IsGsm7("“quoted”"));
-  EXPECT_FALSE(handlers::IsGsm7("\xff"));  // not UTF-8
-  EXPECT_EQ(handlers::ReplaceGsm7Substitutions("“a” ‘b’ c—d e–f g…"), "\"a\" 'b' c-d e-f g...");
-}
-
 }  // namespace

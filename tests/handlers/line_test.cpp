@@ -24,7 +24,7 @@ Channel LnChannel() {
 ReceiveCase Signed(ReceiveCase c) {
   c.action = "receive";
   c.content_type = kJson;
-  if (!c.headers.count("x-line-signature")) c.headers["x-line-signature"] = handlers::HmacSha256Base64(kSecret, c.body);
+  if (!c.headers.count("x-line-signature")) c.headers["x-line-signature"] = courier::HmacSha256Base64(kSecret, c.body);
   return c;
 }
 
@@ -110,7 +110,7 @@ TEST(LineHandler, Signature) {
       Signed({.label = "bad signature", .body = body, .headers = {{"x-line-signature", "bm9wZQ=="}},
               .error = "invalid request signature", .unauthorized = true}),
       Signed({.label = "signed with another secret", .body = body,
-              .headers = {{"x-line-signature", handlers::HmacSha256Base64("other", body)}},
+              .headers = {{"x-line-signature", courier::HmacSha256Base64("other", body)}},
               .error = "invalid request signature", .unauthorized = true}),
       {.label = "no signature", .action = "receive", .body = body, .content_type = kJson,
        .error = "missing request signature", .unauthorized = true},

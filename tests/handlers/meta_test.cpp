@@ -28,7 +28,7 @@ Channel WacChannel() { return TestChannel("WAC", "12345", "", Config({{"phone_nu
 Channel FbaChannel() { return TestChannel("FBA", "12345", "", Config(), {"facebook"}); }
 Channel IgChannel() { return TestChannel("IG", "17841400000000001", "", Config(), {"instagram"}); }
 
-std::string Signature(const std::string& body) { return "sha256=" + handlers::HmacSha256Hex(kAppSecret, body); }
+std::string Signature(const std::string& body) { return "sha256=" + courier::HmacSha256Hex(kAppSecret, body); }
 
 // A POST to the receive route, signed as Meta signs.
 ReceiveCase Signed(ReceiveCase c) {
@@ -122,13 +122,13 @@ std::vector<ReceiveCase> SignatureCases(const std::string& body) {
       Signed({.label = "signature: missing", .body = body, .headers = {{"x-hub-signature-256", ""}},
               .error = "missing request signature", .unauthorized = true}),
       Signed({.label = "signature: wrong secret", .body = body,
-              .headers = {{"x-hub-signature-256", "sha256=" + handlers::HmacSha256Hex("other", body)}},
+              .headers = {{"x-hub-signature-256", "sha256=" + courier::HmacSha256Hex("other", body)}},
               .error = "invalid request signature", .unauthorized = true}),
       Signed({.label = "signature: of another body", .body = body,
               .headers = {{"x-hub-signature-256", Signature(body + " ")}}, .error = "invalid request signature",
               .unauthorized = true}),
       Signed({.label = "signature: sha1 only", .body = body,
-              .headers = {{"x-hub-signature-256", "sha1=" + handlers::HmacSha256Hex(kAppSecret, body)}},
+              .headers = {{"x-hub-signature-256", "sha1=" + courier::HmacSha256Hex(kAppSecret, body)}},
               .error = "invalid request signature", .unauthorized = true}),
       Signed({.label = "signature: upper-case hex accepted", .body = body,
               .headers = {{"x-hub-signature-256", [&] {
@@ -587,7 +587,7 @@ TEST(MetaHandler, AppAuthenticateWithTheChannelsSecret) {
   ASSERT_TRUE(refused.has_value());
   EXPECT_TRUE(refused->unauthorized);
   EXPECT_EQ(refused->error, "invalid request signature");
-  EXPECT_FALSE(h.Authenticate(other_app, request("sha256=" + handlers::HmacSha256Hex("another-apps-secret", body))));
+  EXPECT_FALSE(h.Authenticate(other_app, request("sha256=" + courier::HmacSha256Hex("another-apps-secret", body))));
   auto missing = h.Authenticate(mine, request(""));
   ASSERT_TRUE(missing.has_value());
   EXPECT_EQ(missing->error, "missing request signature");
@@ -867,7 +867,7 @@ TEST(MetaHandler, WhatsAppSend) {
          c.config["auth_token"] = "other-token-123";
        }},
       {.label = "no access token: errored, one log, no request", .urn = urn, .status = MsgStatus::kErrored,
-       .error = "no access_token set for WAC channel", .requests = {}, .logs = 1,
+       .error = "no access_token or auth_token set for WAC channel", .requests = {}, .logs = 1,
        .setup = [](Channel& c) { c.config.erase("access_token"); }},
       {.label = "nothing to send: failed, no request", .text = "", .urn = urn, .status = MsgStatus::kFailed,
        .error = "msg has no text or attachments", .requests = {}, .logs = 1},
@@ -945,7 +945,8 @@ TEST(MetaHandler, MessengerSend) {
       {.label = "page_id config wins over the address", .urn = urn, .responses = {{"/v21.0/777/messages", FbOk("mid.7")}},
        .external_id = "mid.7", .requests = {{.path = "/v21.0/777/messages"}},
        .setup = [](Channel& c) { c.config["page_id"] = "777"; }},
-      {.label = "no access token", .urn = urn, .status = MsgStatus::kErrored, .error = "no access_token set for FBA channel",
+      {.label = "no access token", .urn = urn, .status = MsgStatus::kErrored,
+       .error = "no access_token or auth_token set for FBA channel",
        .requests = {}, .logs = 1, .setup = [](Channel& c) { c.config.erase("access_token"); }},
   });
 }

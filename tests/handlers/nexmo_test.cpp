@@ -323,7 +323,7 @@ TEST(NexmoHandler, Send) {
   });
   RunSendCases(h, TestChannel("NX", "2020", "US", {{"nexmo_api_key", "nxkey"}}), {
       {.label = "no secret: no request", .status = MsgStatus::kErrored,
-       .error = "missing nexmo_api_key or nexmo_api_secret", .requests = {}, .logs = 1},
+       .error = "no nexmo_api_secret or api_secret set for NX channel", .requests = {}, .logs = 1},
   });
 }
 

@@ -30,7 +30,7 @@ Channel PlChannel(const std::string& country = "US", std::map<std::string, std::
 // X-Plivo-Signature-V2 for the harness's URL of `action`.
 std::string Signature(const std::string& action, const std::string& nonce = kNonce,
                       const std::string& token = kAuthToken) {
-  return handlers::HmacSha256Base64(
+  return courier::HmacSha256Base64(
       token, std::string(kTestBaseUrl) + "/c/PL/" + kTestChannelUUID + "/" + action + "/" + nonce);
 }
 
@@ -76,7 +76,7 @@ TEST(PlivoHandler, Routes) {
 // A known answer computed outside courier (Python hmac) for Plivo's own
 // example URL and nonce, checked through Receive.
 TEST(PlivoHandler, SignatureKnownAnswer) {
-  EXPECT_EQ(handlers::HmacSha256Base64(kAuthToken, "https://foo.com/answer/05429567804466091622"),
+  EXPECT_EQ(courier::HmacSha256Base64(kAuthToken, "https://foo.com/answer/05429567804466091622"),
             "1mRZtBcL16j+7Bv8pp5JpjGv/nIronLFBJMVawamu/s=");
   PlivoHandler h;
   Route route{"POST", "receive", RouteKind::kReceive};
@@ -278,7 +278,7 @@ TEST(PlivoHandler, Send) {
   });
   RunSendCases(h, PlChannel("RW", {{"auth_id", kAuthId}}), {
       {.label = "no auth_token: no request", .status = MsgStatus::kErrored,
-       .error = "missing auth_id or auth_token in config", .requests = {}, .logs = 1},
+       .error = "no auth_token or PLIVO_AUTH_TOKEN set for PL channel", .requests = {}, .logs = 1},
   });
 }
 

@@ -38,9 +38,9 @@ TEST(ShaqodoonHandler, Receive) {
        .msgs = {{.urn = "tel:+252612345678", .text = "hi", .received_on = ParseRfc3339("2017-06-23T12:30:00Z")}}},
       {.label = "bad date", .action = "receive", .body = "from=%2B252612345678&text=hi&date=yesterday",
        .error = "invalid date format, must be RFC 3339"},
-      {.label = "missing from", .action = "receive", .body = "text=hi", .error = "field 'from' required"},
+      {.label = "missing from", .action = "receive", .body = "text=hi", .error = "must have one of 'sender' or 'from' set"},
       {.label = "missing text", .action = "receive", .body = "from=%2B252612345678", .error = "field 'text' required"},
-      {.label = "malformed body", .action = "receive", .body = "%zz&&", .error = "field 'from' required"},
+      {.label = "malformed body", .action = "receive", .body = "%zz&&", .error = "must have one of 'sender' or 'from' set"},
   });
 }
 

@@ -27,7 +27,7 @@ std::string Now(int64_t offset = 0) { return std::to_string(static_cast<int64_t>
 std::map<std::string, std::string> Signed(const std::string& body, const std::string& timestamp = Now(),
                                           const std::string& secret = kSecret) {
   return {{"x-slack-request-timestamp", timestamp},
-          {"x-slack-signature", "v0=" + handlers::HmacSha256Hex(secret, "v0:" + timestamp + ":" + body)}};
+          {"x-slack-signature", "v0=" + courier::HmacSha256Hex(secret, "v0:" + timestamp + ":" + body)}};
 }
 
 std::string Event(const std::string& event) {

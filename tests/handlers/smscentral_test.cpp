@@ -80,7 +80,7 @@ TEST(SmsCentralHandler, Send) {
   });
   RunSendCases(h, ScChannel({{"username", "scuser"}}), {
       {.label = "no password: no request", .status = MsgStatus::kErrored,
-       .error = "missing username or password in config", .requests = {}, .logs = 1},
+       .error = "no password set for SC channel", .requests = {}, .logs = 1},
   });
 }
 

@@ -41,7 +41,7 @@ std::string Signature(const std::string& code, const std::string& action, Params
   std::string data = std::string(kTestBaseUrl) + "/c/" + code + "/" + kTestChannelUUID + "/" + action + "/";
   std::sort(params.begin(), params.end());
   for (const auto& [k, v] : params) data += k + v;
-  return handlers::HmacSha1Base64(token, data);
+  return courier::HmacSha1Base64(token, data);
 }
 
 // A case whose body is `params`, signed as Twilio would sign it.
@@ -488,11 +488,12 @@ TEST(TwilioHandler, Send) {
        .requests = {{.path = kMessagesPath, .headers = {{"authorization", kBasicAuth}}}}},
   });
   RunSendCases(h, TwChannel("TW", {{"account_sid", kAccountSid}}), {
-      {.label = "no auth_token", .status = MsgStatus::kErrored, .error = "missing account_sid or auth_token",
+      {.label = "no auth_token", .status = MsgStatus::kErrored, .error = "no auth_token set for TW channel",
        .requests = {}, .logs = 1},
   });
   RunSendCases(h, TwChannel("TW", {{"auth_token", kAuthToken}}), {
-      {.label = "no account_sid", .status = MsgStatus::kErrored, .error = "missing account_sid or auth_token",
+      {.label = "no account_sid", .status = MsgStatus::kErrored,
+       .error = "no account_sid or ACCOUNT_SID set for TW channel",
        .requests = {}, .logs = 1},
   });
 }
@@ -547,7 +548,7 @@ TEST(TwilioHandler, SendOtherTypes) {
   });
   RunSendCases(tms, TwChannel("TMS"), {
       {.label = "TMS without a service sid", .status = MsgStatus::kErrored,
-       .error = "missing messaging_service_sid", .requests = {}, .logs = 1},
+       .error = "no messaging_service_sid set for TMS channel", .requests = {}, .logs = 1},
   });
 
   TwilioHandler twa("TWA", "Twilio WhatsApp", TwilioHandler::Flavor::kWhatsApp);
@@ -567,7 +568,7 @@ TEST(TwilioHandler, SendOtherTypes) {
                      .form = {{"To", "+250788383383"}, {"From", "+12065551212"}, {"StatusCallback", Callback("sw")}},
                      .headers = {{"authorization", kBasicAuth}}}}},
       {.label = "SW without base_url or space", .status = MsgStatus::kErrored,
-       .error = "missing base_url or space", .requests = {}, .logs = 1,
+       .error = "no base_url or space set for SW channel", .requests = {}, .logs = 1,
        .setup = [](Channel& c) { c.config.erase("base_url"); }},
   });
 }

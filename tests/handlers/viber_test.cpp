@@ -24,7 +24,7 @@ ReceiveCase Signed(ReceiveCase c) {
   c.action = "receive";
   c.content_type = kJson;
   if (!c.headers.count("x-viber-content-signature"))
-    c.headers["x-viber-content-signature"] = handlers::HmacSha256Hex(kToken, c.body);
+    c.headers["x-viber-content-signature"] = courier::HmacSha256Hex(kToken, c.body);
   return c;
 }
 
@@ -139,11 +139,11 @@ TEST(ViberHandler, Signature) {
       Signed({.label = "bad signature", .body = body, .headers = {{"x-viber-content-signature", "abc123"}},
               .error = "invalid request signature", .unauthorized = true}),
       Signed({.label = "signature of another body", .body = body,
-              .headers = {{"x-viber-content-signature", handlers::HmacSha256Hex(kToken, body + " ")}},
+              .headers = {{"x-viber-content-signature", courier::HmacSha256Hex(kToken, body + " ")}},
               .error = "invalid request signature", .unauthorized = true}),
       Signed({.label = "upper-case hex accepted", .body = body,
               .headers = {{"x-viber-content-signature", [&] {
-                 std::string s = handlers::HmacSha256Hex(kToken, body);
+                 std::string s = courier::HmacSha256Hex(kToken, body);
                  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
                  return s;
                }()}},

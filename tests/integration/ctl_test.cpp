@@ -17,6 +17,7 @@
 #include "core/json.h"
 #include "harness.h"
 #include "store/schema.h"
+#include "util/utf8.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -296,8 +297,11 @@ TEST_F(CtlTest, ListJsonImportsIntoAnotherStore) {
   // Without the channel the import refuses, and writes nothing.
   auto refused = RunProgram({Bin("courier-ctl"), "msgs", "import", "--jsonl", "-"}, exported.out, other_env);
   EXPECT_NE(refused.exit_code, 0);
-  ASSERT_EQ(RunProgram({Bin("courier-ctl"), "channel", "add", "--type", "EX", "--address", "1", "--uuid", channel}, "",
-                other_env).exit_code, 0);
+  ASSERT_EQ(RunProgram({Bin("courier-ctl"), "channel", "add", "--type", "EX", "--address", "1", "--uuid", channel,
+                        "--config", "send_url=http://127.0.0.1:9/send"},
+                       "", other_env)
+                .exit_code,
+            0);
   auto imported = RunProgram({Bin("courier-ctl"), "msgs", "import", "--jsonl", "-"}, exported.out, other_env);
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
   EXPECT_NE(imported.out.find("imported 2"), std::string::npos);
@@ -338,7 +342,7 @@ TEST_F(CtlTest, ChannelsAndContacts) {
   EXPECT_GE(types_json.size(), 28u);  // v0.2.0 six + wave 1
   for (const auto& t : types_json)
     EXPECT_GT(t->getArray("routes")->size(), 0u) << json::GetString(t, "code").value_or("");
-  EXPECT_NE(types.out.find("GET receive, POST receive"), std::string::npos) << types.out;
+  EXPECT_NE(Ctl({"channel", "types", "--wide"}).out.find("GET|POST receive"), std::string::npos);
 
   EXPECT_EQ(Ctl({"contact", "stop", "tel:+250788383383"}).exit_code, 0);
   auto stopped = Ctl({"contact", "list", "--stopped", "--json"});
@@ -349,6 +353,63 @@ TEST_F(CtlTest, ChannelsAndContacts) {
   EXPECT_EQ(Ctl({"channel", "rm", channel}).exit_code, 0);
   EXPECT_EQ(Ctl({"channel", "list", "--json"}).out, "");
   EXPECT_EQ(Ctl({"channel", "show", channel}).exit_code, 66);
+}
+
+// What a newcomer meets first: the types with their settings in 80
+// columns, and a channel refused for the setting it lacks.
+TEST_F(CtlTest, ChannelTypesListSettingsAndAddChecksThem) {
+  Init();
+  auto types = Ctl({"channel", "types"});
+  ASSERT_EQ(types.exit_code, 0) << types.err;
+  for (const auto& line : Lines(types.out)) EXPECT_LE(CodePoints(line), 80u) << line;
+  for (const char* setting : {"auth_token*", "send_url*", "base_url", "app_secret+", "account_sid*|ACCOUNT_SID"})
+    EXPECT_NE(types.out.find(setting), std::string::npos) << setting << " in\n" << types.out;
+  auto wide = Ctl({"channel", "types", "--wide"});
+  EXPECT_NE(wide.out.find("POST /c/wac/receive"), std::string::npos) << wide.out;
+  const auto json = JsonLines(Ctl({"channel", "types", "--json"}).out);
+  bool telegram = false;
+  for (const auto& t : json) {
+    if (json::GetStringOrEmpty(t, "code") != "TG") continue;
+    telegram = true;
+    const auto settings = json::Objects(json::GetArray(t, "settings"));
+    ASSERT_FALSE(settings.empty());
+    EXPECT_EQ(json::GetStringOrEmpty(settings[0], "name"), "auth_token");
+    EXPECT_EQ(json::GetStringOrEmpty(settings[0], "needed"), "send");
+    EXPECT_EQ(json::GetBool(settings[0], "secret"), true);
+  }
+  EXPECT_TRUE(telegram);
+
+  auto no_token = Ctl({"channel", "add", "--type", "TG", "--address", "courierbot"});
+  EXPECT_EQ(no_token.exit_code, 65);
+  EXPECT_NE(no_token.err.find("needs the setting auth_token"), std::string::npos) << no_token.err;
+  auto kannel = Ctl({"channel", "add", "--type", "KN", "--address", "1234", "--config", "username=u"});
+  EXPECT_EQ(kannel.exit_code, 65);
+  EXPECT_NE(kannel.err.find("needs the settings send_url, password"), std::string::npos) << kannel.err;
+  auto wac = Ctl({"channel", "add", "--type", "WAC", "--address", "1234", "--config", "access_token=t"});
+  EXPECT_EQ(wac.exit_code, 65);  // its webhooks could not be checked
+  EXPECT_NE(wac.err.find("app_secret, verify_token or webhook_secret"), std::string::npos) << wac.err;
+  EXPECT_EQ(Ctl({"channel", "list", "--json"}).out, "");
+
+  // A misspelt setting is said, not refused.
+  auto typo = Ctl({"channel", "add", "--type", "TG", "--address", "courierbot", "--config", "auth_token=t",
+                   "--config", "authtoken=t"});
+  ASSERT_EQ(typo.exit_code, 0) << typo.err;
+  EXPECT_NE(typo.err.find("warning: TG channels do not read the setting 'authtoken'"), std::string::npos) << typo.err;
+  const std::string channel = Lines(typo.out).at(0);
+
+  // Removed, then added again under its uuid: the same channel, active.
+  ASSERT_EQ(Ctl({"channel", "rm", channel}).exit_code, 0);
+  auto again = Ctl({"channel", "add", "--type", "TG", "--address", "newbot", "--uuid", channel, "--config",
+                    "auth_token=t2"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(Lines(again.out).at(0), channel);
+  auto shown = Ctl({"channel", "show", channel});
+  EXPECT_EQ(shown.exit_code, 0);
+  EXPECT_NE(shown.out.find("newbot"), std::string::npos);
+  auto twice = Ctl({"channel", "add", "--type", "TG", "--address", "newbot", "--uuid", channel, "--config",
+                    "auth_token=t2"});
+  EXPECT_EQ(twice.exit_code, 65);
+  EXPECT_NE(twice.err.find("exists already"), std::string::npos) << twice.err;
 }
 
 TEST_F(CtlTest, SpoolListsPendingAndBad) {

@@ -24,7 +24,9 @@ class ExamplesTest : public ::testing::Test {
             {"COURIER_RUN_DIR", dir_.File("run")},       {"COURIER_PORT", std::to_string(port_)},
             {"COURIER_LOG_LEVEL", "warn"},               {"COURIER_CTL", Bin("courier-ctl")}};
     ASSERT_EQ(Ctl({"init"}).exit_code, 0);
-    channel_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW"}).out.substr(0, 36);
+    channel_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW", "--config",
+                    "send_url=http://127.0.0.1:9/send"})
+                   .out.substr(0, 36);
   }
   RunResult Ctl(std::vector<std::string> args, const std::string& input = "") {
     args.insert(args.begin(), Bin("courier-ctl"));

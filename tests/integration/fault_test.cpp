@@ -34,7 +34,9 @@ class FaultTest : public ::testing::Test {
             {"COURIER_PORT", std::to_string(port_)},
             {"COURIER_LOG_LEVEL", "warn"}};
     ASSERT_EQ(Ctl({"init"}).exit_code, 0);
-    ex_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW"}).out.substr(0, 36);
+    ex_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW", "--config",
+               "send_url=http://127.0.0.1:9/send"})
+              .out.substr(0, 36);
   }
 
   RunResult Ctl(std::vector<std::string> args, const std::string& input = "") {

@@ -49,7 +49,8 @@ class FlushTest : public ::testing::Test {
             {"COURIER_LOG_LEVEL", "info"}};
     auto init = Ctl({"init"});
     ASSERT_EQ(init.exit_code, 0) << init.err;
-    auto added = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW"});
+    auto added = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW", "--config",
+                      "send_url=http://127.0.0.1:9/send"});
     ASSERT_EQ(added.exit_code, 0) << added.err;
     channel_ = Lines(added.out).at(0);
   }

@@ -77,7 +77,7 @@ std::string UrlDecode(std::string s) {
 // "%00M%00u" for fakesmsc's ucs2 type: the UTF-16BE bytes, %-escaped.
 std::string Ucs2Escaped(const std::string& utf8) {
   std::u32string cps;
-  handlers::DecodeUtf8(utf8, cps);
+  courier::DecodeUtf8(utf8, cps);
   std::string out;
   auto unit = [&](unsigned u) {
     char buf[8];
@@ -147,7 +147,7 @@ std::vector<std::string> PhoneTexts(const std::vector<Sms>& received) {
   std::map<int, std::map<int, const Sms*>> concatenated;
   for (const auto& sms : received) {
     if (sms.ref < 0) {
-      texts.push_back(sms.ucs2 ? handlers::DecodeCharset(sms.bytes, "UTF-16BE") : sms.bytes);
+      texts.push_back(sms.ucs2 ? courier::DecodeCharset(sms.bytes, "UTF-16BE") : sms.bytes);
       continue;
     }
     auto& parts = concatenated[sms.ref];
@@ -159,7 +159,7 @@ std::vector<std::string> PhoneTexts(const std::vector<Sms>& received) {
     // GSM7 text comes as UTF-8, which has no NUL, and UCS-2 text in
     // UTF-16BE has one in every ASCII character.
     const bool ucs2 = sms.ucs2 || bytes.find('\0') != std::string::npos;
-    texts.push_back(ucs2 ? handlers::DecodeCharset(bytes, "UTF-16BE") : bytes);
+    texts.push_back(ucs2 ? courier::DecodeCharset(bytes, "UTF-16BE") : bytes);
     concatenated.erase(sms.ref);
   }
   return texts;
@@ -168,7 +168,7 @@ std::vector<std::string> PhoneTexts(const std::vector<Sms>& received) {
 // 300 characters of words.
 std::string LongText(const std::string& word) {
   std::string out;
-  for (int i = 0; handlers::CodePoints(out) < 300; ++i) out += (i ? " " : "") + word + std::to_string(100 + i);
+  for (int i = 0; courier::CodePoints(out) < 300; ++i) out += (i ? " " : "") + word + std::to_string(100 + i);
   return out;
 }
 

@@ -69,7 +69,7 @@ class MetaAppTest : public ::testing::Test {
     req.url = "http://127.0.0.1:" + std::to_string(port_) + path;
     req.body = body;
     req.headers = {{"Content-Type", "application/json"},
-                   {"X-Hub-Signature-256", "sha256=" + handlers::HmacSha256Hex(secret, body)}};
+                   {"X-Hub-Signature-256", "sha256=" + courier::HmacSha256Hex(secret, body)}};
     return http_->Do(req);
   }
 

@@ -37,9 +37,15 @@ class RecvTest : public ::testing::Test {
             {"COURIER_ADDRESS", "127.0.0.1"},
             {"COURIER_LOG_LEVEL", "warn"}};
     ASSERT_EQ(Ctl({"init"}).exit_code, 0);
-    ex_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW"}).out;
+    // Receive-only here; a channel still needs what it would send with.
+    ex_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW", "--config",
+               "send_url=http://127.0.0.1:9/send"})
+              .out;
     ex_.pop_back();
-    kn_ = Ctl({"channel", "add", "--type", "KN", "--address", "1234", "--country", "RW"}).out;
+    kn_ = Ctl({"channel", "add", "--type", "KN", "--address", "1234", "--country", "RW", "--config",
+               "send_url=http://127.0.0.1:9/cgi-bin/sendsms", "--config", "username=courier", "--config",
+               "password=kannel-s3cret"})
+              .out;
     kn_.pop_back();
   }
 
@@ -357,7 +363,7 @@ TEST_F(RecvTest, ASlowMediaLookupHoldsUpNoOtherWebhook) {
     req.url = "http://127.0.0.1:" + std::to_string(port_) + "/c/wac/" + wac + "/receive";
     req.body = body;
     req.headers.push_back({"Content-Type", "application/json"});
-    req.headers.push_back({"X-Hub-Signature-256", "sha256=" + handlers::HmacSha256Hex(secret, body)});
+    req.headers.push_back({"X-Hub-Signature-256", "sha256=" + courier::HmacSha256Hex(secret, body)});
     auto http = NewPocoHttpClient();
     HttpExchange ex = http->Do(req);
     media_answered = true;

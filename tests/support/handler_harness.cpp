@@ -1,10 +1,23 @@
 #include "handler_harness.h"
 
 #include <memory>
+#include <set>
 
 #include "core/clock.h"
 
 namespace courier::testing {
+namespace {
+
+// Every setting `handler` read while running a case is one its type
+// declares (channel_types.h): what `channel add` checks, `channel types`
+// shows and the man page lists is all the handler uses.
+void ExpectDeclared(const ChannelHandler& handler, const std::set<std::string>& reads) {
+  for (const auto& key : reads)
+    EXPECT_NE(handler.Type().Key(key), nullptr)
+        << handler.Code() << " reads the setting '" << key << "', which its type does not declare";
+}
+
+}  // namespace
 
 Channel TestChannel(const std::string& type, const std::string& address, const std::string& country,
                     std::map<std::string, std::string> config, std::vector<std::string> schemes) {
@@ -44,7 +57,10 @@ void RunReceiveCases(const ChannelHandler& handler, const Channel& base_channel,
     auto request = WebhookRequest::Build(c.method, uri, headers, c.body, kTestBaseUrl, c.action);
     auto http = NewPocoHttpClient();
     HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+    std::set<std::string> reads;
+    channel.config_reads = &reads;
     WebhookResult result = handler.Receive(*route, channel, request, ctx);
+    ExpectDeclared(handler, reads);
 
     // Invariant 6 for requests made while receiving, also on errors.
     for (const auto& log : result.extra_logs)
@@ -139,7 +155,10 @@ void RunSendCases(const ChannelHandler& handler, const Channel& base_channel, co
 
     auto http = NewPocoHttpClient();
     HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+    std::set<std::string> reads;
+    channel.config_reads = &reads;
     SendResult result = handler.Send(channel, msg, ctx);
+    ExpectDeclared(handler, reads);
 
     EXPECT_EQ(MsgStatusString(result.status), MsgStatusString(c.status)) << "error: " << result.error;
     EXPECT_EQ(result.external_id, c.external_id);

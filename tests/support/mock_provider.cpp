@@ -1,33 +1,16 @@
 #include "mock_provider.h"
 
-#include <Poco/URI.h>
-
 #include <chrono>
 #include <stdexcept>
 #include <thread>
+
+#include "http/http_client.h"
 
 namespace courier::testing {
 
 std::map<std::string, std::string> DecodeForm(const std::string& text) {
   std::map<std::string, std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find('&', start);
-    if (end == std::string::npos) end = text.size();
-    std::string pair = text.substr(start, end - start);
-    if (!pair.empty()) {
-      auto eq = pair.find('=');
-      std::string k = pair.substr(0, eq), v = eq == std::string::npos ? "" : pair.substr(eq + 1);
-      for (auto* s : {&k, &v})
-        for (auto& c : *s)
-          if (c == '+') c = ' ';
-      std::string dk, dv;
-      Poco::URI::decode(k, dk);
-      Poco::URI::decode(v, dv);
-      out[dk] = dv;
-    }
-    start = end + 1;
-  }
+  for (auto& [name, value] : DecodePairs(text)) out[name] = std::move(value);  // the last of a name wins
   return out;
 }
 

@@ -435,6 +435,51 @@ TEST_F(SqliteStoreTest, ChannelsAddGetListRemove) {
   EXPECT_TRUE(store_->GetChannel("6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f").status().IsNotFound());
 }
 
+// A removed channel added again under its uuid comes back under its old
+// id with what it is given now; an active one, or one of another type,
+// is refused.
+TEST_F(SqliteStoreTest, RemovedChannelAddedAgainIsReactivated) {
+  Channel c;
+  c.type = "TG";
+  c.uuid = "dbc126ed-66bc-4e28-b67b-81dc3327c95d";
+  c.address = "oldbot";
+  c.schemes = {"telegram"};
+  c.config = {{"auth_token", "old"}};
+  auto added = store_->AddChannel(c);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  ASSERT_TRUE(store_->RemoveChannel(c.uuid).ok());
+
+  clock_.Advance(kMicrosPerSecond);
+  c.address = "newbot";
+  c.name = "again";
+  c.config = {{"auth_token", "new"}};
+  c.tps = 5;
+  auto again = store_->AddChannel(c);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->id, added->id);
+  EXPECT_EQ(again->created_on, added->created_on);
+  auto got = store_->GetChannel(c.uuid);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->id, added->id);
+  EXPECT_EQ(got->address, "newbot");
+  EXPECT_EQ(got->name, "again");
+  EXPECT_EQ(got->config, c.config);
+  EXPECT_EQ(got->tps, 5);
+  EXPECT_EQ(store_->ListChannels()->size(), 1u);
+
+  auto twice = store_->AddChannel(c);
+  EXPECT_EQ(twice.status().code(), Status::Code::kConflict);
+  EXPECT_NE(twice.status().message().find("exists already"), std::string::npos);
+
+  ASSERT_TRUE(store_->RemoveChannel(c.uuid).ok());
+  c.type = "EX";
+  auto other_type = store_->AddChannel(c);
+  EXPECT_EQ(other_type.status().code(), Status::Code::kConflict);
+  EXPECT_NE(other_type.status().message().find("was removed as a TG channel"), std::string::npos)
+      << other_type.status().message();
+  EXPECT_TRUE(store_->GetChannel(c.uuid).status().IsNotFound());
+}
+
 // --- Incoming ------------------------------------------------------------------
 
 TEST_F(SqliteStoreTest, WriteIncomingCreatesContactAndReusesIt) {
