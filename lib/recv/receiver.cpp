@@ -9,14 +9,10 @@
 #include "core/uuid.h"
 #include "core/version.h"
 #include "spool/spool.h"
+#include "util/text.h"
 
 namespace courier {
 namespace {
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 HttpOut JsonOut(int status, const std::string& body) {
   HttpOut out;
@@ -315,7 +311,7 @@ void Receiver::ChannelRequest(const HttpIn& in, const std::string& type, const s
                               const std::string& action, const HttpRespond& respond) {
   const auto started = std::chrono::steady_clock::now();
   const ChannelHandler* handler = handlers_.Find(type);
-  if (handler == nullptr || Lower(type) != type)
+  if (handler == nullptr || ToLower(type) != type)
     return Refuse(in, respond, RefusalReason::kNotFound, NotFoundOut(in), "no such channel type");
   RouteMatch match = MatchRoute(routes_.at(handler), in, action);
   if (!match.route) {
@@ -525,7 +521,7 @@ void Receiver::AppRequest(const HttpIn& in, const std::string& type, const std::
   const auto started = std::chrono::steady_clock::now();
   const ChannelHandler* handler = handlers_.Find(type);
   auto routes = handler ? app_routes_.find(handler) : app_routes_.end();
-  if (routes == app_routes_.end() || Lower(type) != type)
+  if (routes == app_routes_.end() || ToLower(type) != type)
     return Refuse(in, respond, RefusalReason::kNotFound, NotFoundOut(in), "no such route");
   RouteMatch match = MatchRoute(routes->second, in, action);
   if (!match.route) {
@@ -777,11 +773,11 @@ HttpOut Receiver::Index() const {
   auto routes = json::NewArray();
   for (const auto& h : handlers_.handlers()) {
     for (const auto& r : h->Routes()) {
-      routes->add(r.method + " /c/" + Lower(h->Code()) + "/{uuid}/" + r.action + " - " + h->Name() + " " + r.action);
+      routes->add(r.method + " /c/" + ToLower(h->Code()) + "/{uuid}/" + r.action + " - " + h->Name() + " " + r.action);
     }
     if (const AppWebhooks* app = h->AppLevel()) {
       for (const auto& r : app->AppRoutes()) {
-        routes->add(r.method + " /c/" + Lower(h->Code()) + "/" + r.action + " - " + h->Name() + " " + r.action +
+        routes->add(r.method + " /c/" + ToLower(h->Code()) + "/" + r.action + " - " + h->Name() + " " + r.action +
                     ", every channel of the app");
       }
     }
