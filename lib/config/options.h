@@ -43,6 +43,9 @@ struct Options {
   int spool_backlog_limit = 10000;  // /status turns 503 above this many pending files
   std::vector<std::string> include_channels;  // type codes; empty: all
   std::vector<std::string> exclude_channels;
+  int request_read_timeout = 30;    // seconds for a request's line, headers and body to come in; 0: none
+  int max_connections = 4000;       // open at once, all clients
+  int max_connections_per_ip = 256; // open at once from one address; 0: no limit
   // courier-send
   int max_workers = 32;
   int max_retries = 3;              // errors before F

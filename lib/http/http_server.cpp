@@ -15,7 +15,9 @@
 #include <condition_variable>
 #include <cstdarg>
 #include <cstring>
+#include <chrono>
 #include <list>
+#include <set>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -156,14 +158,16 @@ void SyncHttpService::Handle(const HttpIn& request, HttpRespond respond) {
 
 struct HttpServer::Impl {
   struct Request;
+  struct Conn;
+  using Clock = std::chrono::steady_clock;
   HttpService& service;
   HttpServerOptions options;
   MHD_Daemon* daemon = nullptr;
   int listen_fd = -1;
   int port = 0;
 
-  // Set by Stop(): requests that arrive on open connections from then on
-  // are answered 503 at once, so the owed answers can only drain.
+  // Set by Stop(): requests begun from then on are answered 503, so that
+  // the work in progress can only drain.
   std::atomic<bool> stopping{false};
 
   // Requests handed to the service and not yet answered on the wire.
@@ -171,13 +175,34 @@ struct HttpServer::Impl {
   std::condition_variable owed_cv;
   std::list<std::shared_ptr<Request>> owed;
 
+  // Every open connection, for the read-deadline sweep and Stop().
+  // Registered at accept and removed when libmicrohttpd reports it closed,
+  // before it closes the socket: while conns_mu is held, each fd is open.
+  std::mutex conns_mu;
+  std::set<Conn*> conns;
+  std::thread sweeper;
+  std::condition_variable sweep_cv;
+  bool sweep_stop = false;  // under conns_mu
+
+  std::atomic<long> live_requests{0};
+
   Impl(HttpService& s, HttpServerOptions o) : service(s), options(std::move(o)) {}
 
   void Owe(const std::shared_ptr<Request>& r);
   void Paid(Request* r);
+  // The end of a request, completed or not: it can no longer be answered.
+  void Release(const std::shared_ptr<Request>& r);
+  static Conn* ConnOf(MHD_Connection* connection);
 
-  MHD_Result Dispatch(const std::shared_ptr<Request>& self);
+  MHD_Result Dispatch(Conn& conn, Request& r);
   MHD_Result QueueAnswer(Request& r);
+  // Closes the connections whose request is not in by request_read_seconds.
+  void Sweep();
+  // Requests begun before Stop() and still being read.
+  int ReadingBeforeStop();
+  // Answers every request still being read with `out`, outside
+  // libmicrohttpd, and shuts its connection for writing.
+  void AnswerReading(const HttpOut& out);
 
   static void* OnUri(void* cls, const char* uri, MHD_Connection* connection);
   static MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url, const char* method,
@@ -192,14 +217,19 @@ struct HttpServer::Impl {
   void ScreenFirstRequest(MHD_Connection* connection);
 };
 
-// One request on a connection, from its first line to its answer. MHD
-// holds it (as a heap shared_ptr in the connection's con_cls) until the
-// request completes; the service's HttpRespond holds another reference,
-// so a late respond never touches freed memory.
-struct HttpServer::Impl::Request {
+// One request on a connection, from its first line to its answer. Its
+// connection's Conn owns it until the request completes or the connection
+// closes, whichever libmicrohttpd reports first (it drops some requests
+// without completing them); MHD's con_cls points at it meanwhile. The
+// service's HttpRespond holds another reference, so a late respond never
+// touches freed memory.
+struct HttpServer::Impl::Request : std::enable_shared_from_this<Request> {
+  explicit Request(Impl* s) : server(s) { server->live_requests++; }
+  ~Request() { server->live_requests--; }
   Impl* server = nullptr;
   MHD_Connection* connection = nullptr;
   HttpIn in;
+  bool begun_before_stop = true;
   bool headers_read = false;
   bool dispatched = false;
   bool owed = false;  // counted in Impl::owed until queued or gone
@@ -213,6 +243,19 @@ struct HttpServer::Impl::Request {
   std::function<HttpOut()> finish;
 
   void Respond(std::function<HttpOut()> f);
+};
+
+// One connection, from accept to close (MHD's socket_context).
+struct HttpServer::Impl::Conn {
+  int fd = -1;
+  std::mutex mu;  // guards what follows
+  std::shared_ptr<Request> request;  // from its first line to its completion
+  // From the accept, or the previous answer, until the request is handed
+  // to the service: what request_read_seconds bounds.
+  bool reading = true;
+  Clock::time_point reading_since = Clock::now();
+  // Answered or shut down by us, outside libmicrohttpd: never dispatch.
+  bool cut = false;
 };
 
 void HttpServer::Impl::Owe(const std::shared_ptr<Request>& r) {
@@ -238,21 +281,41 @@ void HttpServer::Impl::Request::Respond(std::function<HttpOut()> f) {
   answered_cv.notify_all();
 }
 
+HttpServer::Impl::Conn* HttpServer::Impl::ConnOf(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info == nullptr ? nullptr : static_cast<Conn*>(info->socket_context);
+}
+
 void* HttpServer::Impl::OnUri(void* cls, const char* uri, MHD_Connection* connection) {
-  auto request = std::make_shared<Request>();
-  request->server = static_cast<Impl*>(cls);
+  Impl& server = *static_cast<Impl*>(cls);
+  Conn* conn = ConnOf(connection);
+  if (conn == nullptr) return nullptr;  // OnRequest then refuses it
+  auto request = std::make_shared<Request>(&server);
   request->connection = connection;
   request->in.uri = uri != nullptr ? uri : "";
-  return new std::shared_ptr<Request>(std::move(request));
+  request->begun_before_stop = !server.stopping;
+  // libmicrohttpd goes on to split the query into one record per
+  // parameter in the connection's memory, and when they do not fit (a few
+  // hundred parameters) drops the request without an answer. The service
+  // reads the raw URI kept above, never those records: end the query
+  // where it begins so that there are none. The line is libmicrohttpd's
+  // own writable buffer, which it cuts up the same way.
+  if (uri != nullptr) {
+    if (char* query = const_cast<char*>(std::strchr(uri, '?')); query != nullptr && query[1] != '\0') query[1] = '\0';
+  }
+  std::lock_guard<std::mutex> lock(conn->mu);
+  conn->request = request;
+  return request.get();
 }
 
 MHD_Result HttpServer::Impl::OnRequest(void* cls, MHD_Connection* connection, const char* /*url*/,
                                        const char* method, const char* /*version*/, const char* upload_data,
                                        size_t* upload_data_size, void** con_cls) {
-  auto* box = static_cast<std::shared_ptr<Request>*>(*con_cls);
-  if (box == nullptr) return MHD_NO;  // no URI callback ran: nothing sane to answer
+  auto* request = static_cast<Request*>(*con_cls);
+  Conn* conn = ConnOf(connection);
+  if (request == nullptr || conn == nullptr) return MHD_NO;  // no URI callback ran: nothing sane to answer
   Impl& server = *static_cast<Impl*>(cls);
-  Request& r = **box;
+  Request& r = *request;
   if (!r.headers_read) {
     r.headers_read = true;
     r.in.method = method;
@@ -281,7 +344,7 @@ MHD_Result HttpServer::Impl::OnRequest(void* cls, MHD_Connection* connection, co
       // Answer now, without reading a body we would refuse anyway, and
       // close the connection after the answer.
       r.close_after = true;
-      return server.Dispatch(*box);
+      return server.Dispatch(*conn, r);
     }
     return MHD_YES;
   }
@@ -299,14 +362,21 @@ MHD_Result HttpServer::Impl::OnRequest(void* cls, MHD_Connection* connection, co
     return MHD_YES;
   }
   if (r.dispatched) return server.QueueAnswer(r);  // resumed: the answer is in
-  return server.Dispatch(*box);
+  return server.Dispatch(*conn, r);
 }
 
-MHD_Result HttpServer::Impl::Dispatch(const std::shared_ptr<Request>& self) {
-  Request& r = *self;
+MHD_Result HttpServer::Impl::Dispatch(Conn& conn, Request& r) {
+  {
+    std::lock_guard<std::mutex> lock(conn.mu);
+    // Already answered outside libmicrohttpd (Stop) or given up on (the
+    // read deadline): close without a second answer.
+    if (conn.cut) return MHD_NO;
+    conn.reading = false;
+  }
+  const std::shared_ptr<Request> self = r.shared_from_this();
   r.dispatched = true;
   Owe(self);
-  if (stopping) {
+  if (stopping && !r.begun_before_stop) {
     // Never suspend once Stop() has begun: MHD must not stop with a
     // connection suspended. The provider retries elsewhere or later.
     r.finish = []() { return ShuttingDown(); };
@@ -359,21 +429,108 @@ MHD_Result HttpServer::Impl::QueueAnswer(Request& r) {
   return queued;
 }
 
-void HttpServer::Impl::OnCompleted(void* cls, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
-  auto* box = static_cast<std::shared_ptr<Request>*>(*con_cls);
-  if (box == nullptr) return;
+void HttpServer::Impl::Release(const std::shared_ptr<Request>& r) {
+  if (r == nullptr) return;
   {
-    std::lock_guard<std::mutex> lock((*box)->mu);
-    (*box)->gone = true;
+    std::lock_guard<std::mutex> lock(r->mu);
+    r->gone = true;
   }
-  static_cast<Impl*>(cls)->Paid(box->get());
-  delete box;
-  *con_cls = nullptr;
+  Paid(r.get());
 }
 
-void HttpServer::Impl::OnConnection(void* cls, MHD_Connection* connection, void**,
+void HttpServer::Impl::OnCompleted(void* cls, MHD_Connection* connection, void** con_cls,
+                                   MHD_RequestTerminationCode) {
+  Impl& server = *static_cast<Impl*>(cls);
+  auto* request = static_cast<Request*>(*con_cls);
+  *con_cls = nullptr;
+  Conn* conn = ConnOf(connection);
+  if (request == nullptr || conn == nullptr) return;
+  std::shared_ptr<Request> ended;
+  {
+    std::lock_guard<std::mutex> lock(conn->mu);
+    if (conn->request.get() == request) ended = std::move(conn->request);
+    conn->reading = true;  // the next request, if any, is read from now
+    conn->reading_since = Clock::now();
+  }
+  server.Release(ended);
+}
+
+void HttpServer::Impl::OnConnection(void* cls, MHD_Connection* connection, void** socket_context,
                                     MHD_ConnectionNotificationCode code) {
-  if (code == MHD_CONNECTION_NOTIFY_STARTED) static_cast<Impl*>(cls)->ScreenFirstRequest(connection);
+  Impl& server = *static_cast<Impl*>(cls);
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    auto* conn = new Conn;
+    const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    conn->fd = info != nullptr ? info->connect_fd : -1;
+    *socket_context = conn;
+    {
+      std::lock_guard<std::mutex> lock(server.conns_mu);
+      server.conns.insert(conn);
+    }
+    server.ScreenFirstRequest(connection);
+    return;
+  }
+  // Closed: whatever request it still holds ends here, completed or not.
+  auto* conn = static_cast<Conn*>(*socket_context);
+  if (conn == nullptr) return;
+  *socket_context = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(server.conns_mu);
+    server.conns.erase(conn);
+  }
+  std::shared_ptr<Request> ended;
+  {
+    std::lock_guard<std::mutex> lock(conn->mu);
+    ended = std::move(conn->request);
+  }
+  server.Release(ended);
+  delete conn;
+}
+
+void HttpServer::Impl::Sweep() {
+  const auto deadline = std::chrono::seconds(options.request_read_seconds);
+  std::unique_lock<std::mutex> lock(conns_mu);
+  while (!sweep_stop) {
+    sweep_cv.wait_for(lock, std::chrono::milliseconds(250));
+    if (sweep_stop || options.request_read_seconds <= 0) continue;
+    const auto now = Clock::now();
+    int cut = 0;
+    for (Conn* conn : conns) {
+      std::lock_guard<std::mutex> conn_lock(conn->mu);
+      if (!conn->reading || conn->cut || now - conn->reading_since < deadline) continue;
+      // Shut both ways: libmicrohttpd reads the end of the stream and
+      // closes the connection, whatever the client still sends.
+      conn->cut = true;
+      if (conn->fd >= 0) shutdown(conn->fd, SHUT_RDWR);
+      ++cut;
+    }
+    if (cut > 0) Log::Debug("http server: requests not in by the read deadline, connections closed",
+                            {{"count", std::to_string(cut)}});
+  }
+}
+
+int HttpServer::Impl::ReadingBeforeStop() {
+  int reading = 0;
+  std::lock_guard<std::mutex> lock(conns_mu);
+  for (Conn* conn : conns) {
+    std::lock_guard<std::mutex> conn_lock(conn->mu);
+    if (conn->reading && !conn->cut && conn->request != nullptr && conn->request->begun_before_stop) ++reading;
+  }
+  return reading;
+}
+
+void HttpServer::Impl::AnswerReading(const HttpOut& out) {
+  const std::string response = RawResponse(out);
+  std::lock_guard<std::mutex> lock(conns_mu);
+  for (Conn* conn : conns) {
+    std::lock_guard<std::mutex> conn_lock(conn->mu);
+    if (!conn->reading || conn->cut || conn->request == nullptr || conn->fd < 0) continue;
+    // libmicrohttpd writes nothing while it reads a request, and will not
+    // dispatch this one now (cut): the socket is ours to answer on.
+    conn->cut = true;
+    send(conn->fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(conn->fd, SHUT_WR);
+  }
 }
 
 // Runs as libmicrohttpd takes the connection, before it reads from it:
@@ -500,12 +657,18 @@ Status HttpServer::Start() {
       MHD_OPTION_URI_LOG_CALLBACK, &Impl::OnUri, &s,                                   //
       MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompleted, &s,                             //
       MHD_OPTION_NOTIFY_CONNECTION, &Impl::OnConnection, &s,                           //
+      // 0 would be taken as a limit of none: pass MHD's default instead.
+      MHD_OPTION_CONNECTION_LIMIT,
+      static_cast<unsigned>(s.options.max_connections > 0 ? s.options.max_connections : FD_SETSIZE - 4),  //
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, static_cast<unsigned>(std::max(0, s.options.max_connections_per_ip)),
       MHD_OPTION_END);
   if (s.daemon == nullptr) {
     close(fd);
     return Status::Unavailable("cannot serve on " + where + ": libmicrohttpd did not start");
   }
   s.listen_fd = fd;
+  s.sweep_stop = false;
+  s.sweeper = std::thread([&s]() { s.Sweep(); });
   return Status::OK();
 }
 
@@ -515,11 +678,28 @@ void HttpServer::Stop() {
   s.stopping = true;
   const MHD_socket quiesced = MHD_quiesce_daemon(s.daemon);  // no new connections
   if (quiesced != MHD_INVALID_SOCKET) close(quiesced);
+  // The requests in progress finish: those being read when Stop() began
+  // are served as usual once they are in, and what the service owes is
+  // sent, for up to drain_seconds.
+  const auto drain_end = Impl::Clock::now() + std::chrono::seconds(s.options.drain_seconds);
+  for (;;) {
+    bool owed_empty;
+    {
+      std::unique_lock<std::mutex> lock(s.owed_mu);
+      s.owed_cv.wait_for(lock, std::chrono::milliseconds(50), [&s]() { return s.owed.empty(); });
+      owed_empty = s.owed.empty();
+    }
+    if ((owed_empty && s.ReadingBeforeStop() == 0) || Impl::Clock::now() >= drain_end) break;
+  }
+  // Whatever is still being read (begun before Stop() and not all in, or
+  // begun since) is answered 503 now rather than dropped when the daemon
+  // stops.
+  s.AnswerReading(ShuttingDown());
   {
-    // MHD must not stop with a connection suspended: wait for the answers
-    // the service owes, and after the drain time answer the rest with 503.
+    // MHD must not stop with a connection suspended: answer the rest of
+    // what the service owes with 503.
     std::unique_lock<std::mutex> lock(s.owed_mu);
-    if (!s.owed_cv.wait_for(lock, std::chrono::seconds(s.options.drain_seconds), [&s]() { return s.owed.empty(); })) {
+    if (!s.owed.empty()) {
       Log::Warn("http server: answers still owed at shutdown, sending 503", {{"count", std::to_string(s.owed.size())}});
       auto late = s.owed;
       lock.unlock();
@@ -530,11 +710,19 @@ void HttpServer::Stop() {
       s.owed_cv.wait_for(lock, std::chrono::seconds(5), [&s]() { return s.owed.empty(); });
     }
   }
+  {
+    std::lock_guard<std::mutex> lock(s.conns_mu);
+    s.sweep_stop = true;
+  }
+  s.sweep_cv.notify_all();
+  if (s.sweeper.joinable()) s.sweeper.join();
   MHD_stop_daemon(s.daemon);
   s.daemon = nullptr;
   s.listen_fd = -1;
 }
 
 int HttpServer::port() const { return impl_->port; }
+
+long HttpServer::live_requests() const { return impl_->live_requests.load(); }
 
 }  // namespace courier

@@ -96,7 +96,20 @@ struct HttpServerOptions {
   Threading threading = Threading::kEventLoop;
   int threads = 0;  // kEventLoop: loop threads; 0 = one per core
   int timeout_seconds = 15;  // idle keep-alive connections are closed after this
-  int drain_seconds = 30;    // Stop() waits this long for answers still owed
+  // A request's line, headers and body must all be in within this many
+  // seconds of the connection's accept (or its previous answer); one that
+  // is not is closed without an answer, so that a client trickling bytes
+  // (which keeps timeout_seconds from firing) cannot hold a connection.
+  // 0: no deadline.
+  int request_read_seconds = 30;
+  // Connections open at once, all clients together (0: libmicrohttpd's
+  // default, about 1000) and from one IP address (0: no limit). A
+  // connection over either is closed as it is accepted.
+  int max_connections = 0;
+  int max_connections_per_ip = 0;
+  // Stop() waits this long for the requests in progress (being read when
+  // it began, or owed an answer by the service); the rest get a 503.
+  int drain_seconds = 30;
 };
 
 class HttpServer {
@@ -105,10 +118,17 @@ class HttpServer {
   ~HttpServer();
   // Binds and starts serving; Unavailable when the address is taken.
   Status Start();
-  // Stops accepting, waits (bounded by drain_seconds) for the answers the
-  // service still owes, sends them, closes every connection, returns.
+  // Stops accepting, waits (bounded by drain_seconds) for the requests in
+  // progress: one still being read is served as usual when it is all in
+  // within the drain, else answered 503; a request begun after Stop() is
+  // answered 503. Sends what the service owes (503 after the drain),
+  // closes every connection, returns.
   void Stop();
   int port() const;
+  // Requests whose state the server holds (being read, with the service,
+  // or being answered): what a test checks to know that every way a
+  // request can end frees it.
+  long live_requests() const;
 
  private:
   struct Impl;

@@ -1,5 +1,9 @@
 #include "recv/recv_daemon.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
+
 #include "bus/endpoints.h"
 #include "core/log.h"
 #include "handlers/registry.h"
@@ -8,13 +12,41 @@
 #include "recv/receiver.h"
 
 namespace courier {
+namespace {
+
+// Descriptors kept back from connections for the store, the spool, the
+// sockets and the logs: over the limit, accept() fails and the server
+// spins rather than refusing.
+constexpr rlim_t kDescriptorHeadroom = 256;
+
+// max_connections as the descriptor limit allows, raising the soft limit
+// (up to the hard one) when it is lower than that needs.
+int ConnectionLimit(int wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  const rlim_t needed = static_cast<rlim_t>(wanted) + kDescriptorHeadroom;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= needed) return wanted;
+  const int allowed = limit.rlim_cur > kDescriptorHeadroom ? static_cast<int>(limit.rlim_cur - kDescriptorHeadroom) : 1;
+  Log::Warn("max_connections lowered to what the descriptor limit allows",
+            {{"max_connections", std::to_string(wanted)}, {"allowed", std::to_string(allowed)},
+             {"nofile", std::to_string(limit.rlim_cur)}});
+  return allowed;
+}
+
+}  // namespace
 
 const DaemonSpec kRecvDaemon = [] {
   DaemonSpec spec;
   spec.program = "courier-recv";
   spec.description = "Receive provider webhooks into the courier store (or the spool when it is down).";
   spec.flags = {"address", "port", "base_url", "max_body_bytes", "channel_cache_ttl", "spool_backlog_limit",
-                "include_channels", "exclude_channels"};
+                "include_channels", "exclude_channels", "request_read_timeout", "max_connections",
+                "max_connections_per_ip"};
   spec.control = kRecvCtl;
   spec.events = kRecvEvents;
   // A webhook waits for its write: better spooled soon than held long.
@@ -39,6 +71,12 @@ Status RunRecv(const Options& options) {
     server_options.address = options.address;
     server_options.port = options.port;
     server_options.max_body_bytes = options.max_body_bytes;
+    server_options.request_read_seconds = options.request_read_timeout;
+    server_options.max_connections = ConnectionLimit(options.max_connections);
+    server_options.max_connections_per_ip = options.max_connections_per_ip;
+    // The requests in progress at a stop are answered before the
+    // skeleton's grace runs out and the process exits unanswered.
+    server_options.drain_seconds = std::max<int>(1, static_cast<int>(kRecvDaemon.grace.count()) - 10);
     HttpServer server(receiver, server_options);
     Status s = server.Start();
     if (!s.ok()) {

@@ -67,6 +67,7 @@ Result<Options> LoadFile(const std::string& text) {
 auto Settings(const Options& o) {
   return std::tie(o.db, o.spool_dir, o.run_dir, o.log_level, o.address, o.port, o.base_url, o.max_body_bytes,
                   o.channel_cache_ttl, o.spool_backlog_limit, o.include_channels, o.exclude_channels,
+                  o.request_read_timeout, o.max_connections, o.max_connections_per_ip,
                   o.max_workers, o.max_retries, o.retry_backoff, o.send_grace, o.http_timeout,
                   o.flush_interval);
 }
@@ -338,6 +339,9 @@ TEST(OptionsTest, DescribeReadsBackToTheSameOptions) {
       {"COURIER_SPOOL_BACKLOG_LIMIT", "2147483647"},
       {"COURIER_INCLUDE_CHANNELS", "KN, TG,\"Q\",a\\b,#"},
       {"COURIER_EXCLUDE_CHANNELS", "TW"},
+      {"COURIER_REQUEST_READ_TIMEOUT", "0"},
+      {"COURIER_MAX_CONNECTIONS", "1000000"},
+      {"COURIER_MAX_CONNECTIONS_PER_IP", "7"},
       {"COURIER_MAX_WORKERS", "4096"},
       {"COURIER_MAX_RETRIES", "9"},
       {"COURIER_RETRY_BACKOFF", "1"},
