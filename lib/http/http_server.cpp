@@ -366,16 +366,18 @@ MHD_Result HttpServer::Impl::OnRequest(void* cls, MHD_Connection* connection, co
 }
 
 MHD_Result HttpServer::Impl::Dispatch(Conn& conn, Request& r) {
+  const std::shared_ptr<Request> self = r.shared_from_this();
   {
     std::lock_guard<std::mutex> lock(conn.mu);
     // Already answered outside libmicrohttpd (Stop) or given up on (the
     // read deadline): close without a second answer.
     if (conn.cut) return MHD_NO;
+    // Owed before it stops being read, so that Stop(), which looks at the
+    // requests being read and then at those owed, never sees neither.
+    Owe(self);
     conn.reading = false;
   }
-  const std::shared_ptr<Request> self = r.shared_from_this();
   r.dispatched = true;
-  Owe(self);
   if (stopping && !r.begun_before_stop) {
     // Never suspend once Stop() has begun: MHD must not stop with a
     // connection suspended. The provider retries elsewhere or later.
@@ -680,16 +682,31 @@ void HttpServer::Stop() {
   if (quiesced != MHD_INVALID_SOCKET) close(quiesced);
   // The requests in progress finish: those being read when Stop() began
   // are served as usual once they are in, and what the service owes is
-  // sent, for up to drain_seconds.
-  const auto drain_end = Impl::Clock::now() + std::chrono::seconds(s.options.drain_seconds);
+  // sent, for up to drain_seconds. A request still being read is waited
+  // for a third of the idle timeout at most: a client idle past that
+  // timeout is closed by libmicrohttpd, unanswered, so it is answered
+  // 503 before then.
+  const auto now = Impl::Clock::now();
+  const auto drain_end = now + std::chrono::seconds(s.options.drain_seconds);
+  const auto reading_end =
+      std::min(drain_end, now + std::chrono::seconds(std::max(1, s.options.timeout_seconds / 3)));
+  bool reading_answered = false;
   for (;;) {
+    // Reading first, then owed: a request moves from one to the other
+    // (Dispatch) owed before it stops being read.
+    const bool reading = !reading_answered && s.ReadingBeforeStop() > 0;
     bool owed_empty;
     {
       std::unique_lock<std::mutex> lock(s.owed_mu);
-      s.owed_cv.wait_for(lock, std::chrono::milliseconds(50), [&s]() { return s.owed.empty(); });
+      if (reading) s.owed_cv.wait_for(lock, std::chrono::milliseconds(50));
+      else s.owed_cv.wait_for(lock, std::chrono::milliseconds(50), [&s]() { return s.owed.empty(); });
       owed_empty = s.owed.empty();
     }
-    if ((owed_empty && s.ReadingBeforeStop() == 0) || Impl::Clock::now() >= drain_end) break;
+    if ((owed_empty && !reading) || Impl::Clock::now() >= drain_end) break;
+    if (reading && Impl::Clock::now() >= reading_end) {
+      s.AnswerReading(ShuttingDown());
+      reading_answered = true;
+    }
   }
   // Whatever is still being read (begun before Stop() and not all in, or
   // begun since) is answered 503 now rather than dropped when the daemon

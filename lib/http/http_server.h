@@ -107,8 +107,9 @@ struct HttpServerOptions {
   // connection over either is closed as it is accepted.
   int max_connections = 0;
   int max_connections_per_ip = 0;
-  // Stop() waits this long for the requests in progress (being read when
-  // it began, or owed an answer by the service); the rest get a 503.
+  // Stop() waits this long for the answers the service owes, and for a
+  // request being read when it began up to a third of timeout_seconds
+  // (beyond, libmicrohttpd may close it as idle); the rest get a 503.
   int drain_seconds = 30;
 };
 
@@ -120,8 +121,8 @@ class HttpServer {
   Status Start();
   // Stops accepting, waits (bounded by drain_seconds) for the requests in
   // progress: one still being read is served as usual when it is all in
-  // within the drain, else answered 503; a request begun after Stop() is
-  // answered 503. Sends what the service owes (503 after the drain),
+  // within a third of timeout_seconds, else answered 503; a request begun
+  // after Stop() is answered 503. Sends what the service owes (503 after the drain),
   // closes every connection, returns.
   void Stop();
   int port() const;
