@@ -20,6 +20,9 @@ SINK_PORT=${SINK_PORT:-8081}
 DEMO_UUID=8f4ec8a0-5c1e-4d7e-9c6b-3b1f0d2a7e11
 CTL="$BIN_DIR/courier-ctl"
 SINK_URL=http://127.0.0.1:$SINK_PORT/send
+# The sink is on loopback, which the outbound policy refuses by default
+# (courier-send(8)): the demo opens 127.0.0.1 alone, for itself.
+export COURIER_OUTBOUND_ALLOW="${COURIER_OUTBOUND_ALLOW:-127.0.0.1/32}"
 
 say() { printf 'make run: %s\n' "$*" >&2; }
 

@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "core/env.h"
+#include "util/ip_network.h"
 #include "util/text.h"
 
 namespace courier {
@@ -41,6 +42,11 @@ std::string LogLevel(const std::string& v) {
 std::string HttpUrlOrEmpty(const std::string& v) {
   if (v.empty() || StartsWith(v, "http://") || StartsWith(v, "https://")) return "";
   return "must start with http:// or https://, not '" + v + "'";
+}
+
+std::string IpNetworkList(const std::string& v) {
+  std::string error;
+  return ParseIpNetworks(v, &error) ? "" : error;
 }
 
 struct Spec {
@@ -74,7 +80,10 @@ const std::vector<Spec>& Specs() {
       {"max_retries", Kind::kInt, "send errors before a msg is failed", &Options::max_retries},
       {"retry_backoff", Kind::kInt, "seconds before the first retry; doubles per error", &Options::retry_backoff},
       {"send_grace", Kind::kInt, "seconds SIGTERM waits for in-flight sends", &Options::send_grace},
-      {"http_timeout", Kind::kInt, "seconds for a provider request (connect and read)", &Options::http_timeout, nullptr, 1},
+      {"http_timeout", Kind::kInt, "seconds for each connect, write and read of a provider request", &Options::http_timeout, nullptr, 1},
+      {"http_deadline", Kind::kInt, "seconds for a whole provider request, connect to last byte", &Options::http_deadline, nullptr, 1},
+      {"outbound_allow", Kind::kString, "networks (CIDRs, comma-separated) opened to provider requests", &Options::outbound_allow, IpNetworkList},
+      {"outbound_ca_file", Kind::kString, "PEM file of CAs trusted for https beside the system's", &Options::outbound_ca_file},
       {"flush_interval", Kind::kInt, "seconds between spool scans", &Options::flush_interval, nullptr, 1},
   };
   return specs;

@@ -51,7 +51,11 @@ struct Options {
   int max_retries = 3;              // errors before F
   int retry_backoff = 60;           // seconds before the first retry; doubles each time
   int send_grace = 30;              // seconds SIGTERM waits for in-flight sends
-  int http_timeout = 30;            // seconds, connect + read
+  int http_timeout = 30;            // seconds, each connect, write and read
+  // Requests made on a channel's behalf (courier-send, courier-recv):
+  int http_deadline = 30;           // seconds for a whole request, connect to last byte
+  std::string outbound_allow;       // CIDRs opened in the outbound policy: "127.0.0.0/8,10.1.2.0/24"
+  std::string outbound_ca_file;     // PEM CAs trusted beside the system's; "" none
   // courier-flush
   int flush_interval = 5;           // seconds between spool scans
 

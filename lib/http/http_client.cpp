@@ -3,16 +3,25 @@
 #include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
+#include <Poco/Net/DNS.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <type_traits>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -103,14 +112,226 @@ std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& f
 
 namespace {
 
-Poco::Net::Context::Ptr TlsContext(bool verify) {
-  // Two independent contexts: skipping verification for one channel
-  // (Kannel verify_ssl=false) never weakens another's.
-  static Poco::Net::Context::Ptr verified = new Poco::Net::Context(
-      Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_RELAXED, 9, true);
-  static Poco::Net::Context::Ptr unverified = new Poco::Net::Context(
-      Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_NONE, 9, false);
-  return verify ? verified : unverified;
+// A request the outbound policy forbids: thrown from inside POCO's
+// connect, caught in Do(), never retried.
+class OutboundRefused : public Poco::Net::NetException {
+ public:
+  explicit OutboundRefused(const std::string& message) : Poco::Net::NetException(message) {}
+  const char* name() const noexcept override { return "Refused by the outbound policy"; }
+  const char* className() const noexcept override { return "OutboundRefused"; }
+  Poco::Exception* clone() const override { return new OutboundRefused(*this); }
+  void rethrow() const override { throw *this; }
+};
+
+using SteadyClock = std::chrono::steady_clock;
+
+// How a watched request ended.
+enum class Ending { kInTime, kLate, kAborted };
+
+// The total deadline of every request in progress: one thread that shuts
+// down the socket of a request still running at its deadline (or of every
+// request, on Abort()), which wakes the request's blocked read or write at
+// once. It shuts down a dup() of the socket, never the request's own
+// descriptor, so a descriptor POCO closed and the kernel reused for
+// another connection is never touched.
+class Watchdog {
+ public:
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  uint64_t Begin(SteadyClock::time_point deadline) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+    const uint64_t id = next_id_++;
+    Watch& w = watches_[id];
+    w.deadline = deadline;
+    if (aborted_) w.ending = Ending::kAborted;
+    cv_.notify_all();
+    return id;
+  }
+
+  // The socket request `id` now uses (after a connect, or a reused
+  // keep-alive connection); shut down at once when the request is
+  // already late or aborted.
+  void Arm(uint64_t id, int sockfd) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = watches_.find(id);
+    if (it == watches_.end() || sockfd < 0) return;
+    Watch& w = it->second;
+    if (w.fd >= 0) ::close(w.fd);
+    w.fd = ::fcntl(sockfd, F_DUPFD_CLOEXEC, 0);
+    if (w.ending != Ending::kInTime && w.fd >= 0) ::shutdown(w.fd, SHUT_RDWR);
+  }
+
+  Ending Current(uint64_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = watches_.find(id);
+    return it == watches_.end() ? Ending::kInTime : it->second.ending;
+  }
+
+  Ending End(uint64_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = watches_.find(id);
+    if (it == watches_.end()) return Ending::kInTime;
+    const Ending ending = it->second.ending;
+    if (it->second.fd >= 0) ::close(it->second.fd);
+    watches_.erase(it);
+    return ending;
+  }
+
+  void AbortAll() {
+    std::lock_guard<std::mutex> lock(mu_);
+    aborted_ = true;
+    for (auto& [id, w] : watches_) {
+      if (w.ending == Ending::kInTime) w.ending = Ending::kAborted;
+      if (w.fd >= 0) ::shutdown(w.fd, SHUT_RDWR);
+    }
+  }
+
+  bool aborted() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return aborted_;
+  }
+
+ private:
+  struct Watch {
+    SteadyClock::time_point deadline;
+    int fd = -1;  // our dup of the request's socket
+    Ending ending = Ending::kInTime;
+  };
+
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!quit_) {
+      auto next = SteadyClock::time_point::max();
+      const auto now = SteadyClock::now();
+      for (auto& [id, w] : watches_) {
+        if (w.ending != Ending::kInTime) continue;
+        if (w.deadline <= now) {
+          w.ending = Ending::kLate;
+          if (w.fd >= 0) ::shutdown(w.fd, SHUT_RDWR);
+        } else {
+          next = std::min(next, w.deadline);
+        }
+      }
+      if (next == SteadyClock::time_point::max()) {
+        cv_.wait(lock);
+      } else {
+        cv_.wait_until(lock, next);
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<uint64_t, Watch> watches_;
+  uint64_t next_id_ = 1;
+  bool aborted_ = false;
+  bool quit_ = false;
+  std::thread thread_;
+};
+
+// What a session needs to know about the request it serves when it has
+// to connect.
+struct RequestContext {
+  const OutboundPolicy* policy = nullptr;
+  Watchdog* watchdog = nullptr;
+  uint64_t watch_id = 0;
+  SteadyClock::time_point deadline;
+  int timeout_seconds = 30;
+};
+
+// The address to connect to for `host`: resolved once, checked against
+// the policy; the first allowed address, or OutboundRefused naming what
+// the host resolved to.
+Poco::Net::SocketAddress CheckedAddress(const std::string& host, uint16_t port, const OutboundPolicy& policy) {
+  std::vector<Poco::Net::IPAddress> candidates;
+  Poco::Net::IPAddress literal;
+  if (Poco::Net::IPAddress::tryParse(host, literal)) {
+    candidates.push_back(literal);
+  } else {
+    candidates = Poco::Net::DNS::hostByName(host).addresses();
+  }
+  std::string first_refusal;
+  for (const auto& address : candidates) {
+    const std::string refusal = policy.Refusal(address.toString());
+    if (refusal.empty()) return Poco::Net::SocketAddress(address, port);
+    if (first_refusal.empty()) first_refusal = refusal;
+  }
+  if (candidates.empty()) throw Poco::Net::HostNotFoundException(host);
+  const bool named = candidates.size() != 1 || candidates[0].toString() != host;
+  throw OutboundRefused("refused by the outbound policy: " + first_refusal +
+                        (named ? " (the address of " + host + ")" : std::string()) + "; outbound_allow can allow it");
+}
+
+// A POCO session whose every connection goes to the address CheckedAddress
+// approved, never to one POCO resolves by itself: POCO passes the result
+// of its own lookup to connect(), which is ignored. The session's host
+// stays the URL's, for the Host header, SNI and the certificate check.
+template <class Base>
+class PinnedSession : public Base {
+ public:
+  using Base::Base;
+
+  void Serve(const RequestContext& context) { context_ = context; }
+
+ protected:
+  void connect(const Poco::Net::SocketAddress&) override {
+    const auto late = [this] {
+      const Ending ending = context_.watchdog->Current(context_.watch_id);
+      if (ending == Ending::kAborted) throw Poco::Net::NetException("aborted");
+      const auto left = context_.deadline - SteadyClock::now();
+      if (ending == Ending::kLate || left <= SteadyClock::duration::zero()) throw Poco::TimeoutException("deadline");
+      return std::chrono::duration_cast<std::chrono::microseconds>(left);
+    };
+    const Poco::Net::SocketAddress target = CheckedAddress(this->getHost(), this->getPort(), *context_.policy);
+    const auto left = late();
+    const Poco::Timespan timeout(static_cast<Poco::Timespan::TimeDiff>(
+        std::min<int64_t>(left.count(), int64_t{context_.timeout_seconds} * 1000000)));
+    const Poco::Timespan io(context_.timeout_seconds, 0);
+    this->setTimeout(timeout, io, io);
+    if constexpr (std::is_base_of_v<Poco::Net::HTTPSClientSession, Base>) {
+      // The handshake waits until the watchdog has the socket, so a
+      // server dripping its certificate is cut off too.
+      Poco::Net::SecureStreamSocket(this->socket()).setLazyHandshake(true);
+    }
+    Base::connect(target);
+    context_.watchdog->Arm(context_.watch_id, this->socket().impl()->sockfd());
+    if constexpr (std::is_base_of_v<Poco::Net::HTTPSClientSession, Base>) {
+      // OpenSSL checks the chain during the handshake; the name check is
+      // POCO's, and a lazy handshake skips it unless asked.
+      Poco::Net::SecureStreamSocket tls(this->socket());
+      tls.completeHandshake();
+      if (tls.context()->verificationMode() != Poco::Net::Context::VERIFY_NONE) tls.verifyPeerCertificate();
+    }
+  }
+
+ private:
+  RequestContext context_;
+};
+
+using PlainSession = PinnedSession<Poco::Net::HTTPClientSession>;
+using TlsSession = PinnedSession<Poco::Net::HTTPSClientSession>;
+
+Poco::Net::Context::Ptr NewTlsContext(bool verify, const std::string& ca_file) {
+  // Client side: the chain is verified (SSL_VERIFY_PEER) and POCO's
+  // extended verification checks the name against the URL's host.
+  // VERIFY_STRICT, not RELAXED: RELAXED skips the name check for hosts
+  // that resolve to this machine, which for a channel's URL proves
+  // nothing.
+  if (!verify)
+    return new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_NONE, 9,
+                                  false);
+  Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", ca_file,
+                                                           Poco::Net::Context::VERIFY_STRICT, 9, true);
+  context->enableExtendedCertificateVerification(true);
+  return context;
 }
 
 uint64_t NextClientId() {
@@ -120,17 +341,33 @@ uint64_t NextClientId() {
 
 class PocoHttpClient : public HttpClient {
  public:
-  explicit PocoHttpClient(HttpClientOptions options) : options_(std::move(options)) {}
+  explicit PocoHttpClient(HttpClientOptions options)
+      : options_(std::move(options)),
+        // Two independent contexts: skipping verification for one
+        // channel (Kannel verify_ssl=false) never weakens another's.
+        verified_(NewTlsContext(true, options_.ca_file)),
+        unverified_(NewTlsContext(false, "")) {}
+
+  void Abort() override { watchdog_.AbortAll(); }
 
   HttpExchange Do(const HttpRequestSpec& spec) override {
     HttpExchange ex;
     ex.method = spec.method;
     ex.url = spec.url;
-    auto start = std::chrono::steady_clock::now();
+    auto start = SteadyClock::now();
+    RequestContext context;
+    context.policy = &options_.outbound;
+    context.watchdog = &watchdog_;
+    context.deadline = start + std::chrono::seconds(options_.deadline_seconds);
+    context.timeout_seconds = options_.timeout_seconds;
+    context.watch_id = watchdog_.Begin(context.deadline);
+    Poco::Net::HTTPClientSession* used = nullptr;
+    bool framed = true;  // the answer's end was announced (length or chunks), not a close
     try {
       Poco::URI uri(spec.url);
       if (uri.getScheme() != "http" && uri.getScheme() != "https") {
         ex.error = "unsupported URL scheme: " + spec.url;
+        watchdog_.End(context.watch_id);
         return ex;
       }
       std::string path = uri.getPathAndQuery();
@@ -168,13 +405,16 @@ class PocoHttpClient : public HttpClient {
       // a connection the server already closed fails without the server
       // having seen the request.
       for (int attempt = 0; attempt < 2; ++attempt) {
-        Poco::Net::HTTPClientSession& session = Session(uri, spec.verify_tls);
+        Poco::Net::HTTPClientSession& session = Session(uri, spec.verify_tls, context);
+        used = &session;
         bool reused = session.connected();
+        if (reused) watchdog_.Arm(context.watch_id, session.socket().impl()->sockfd());
         try {
           std::ostream& out = session.sendRequest(request);
           if (has_body) out.write(spec.body.data(), static_cast<std::streamsize>(spec.body.size()));
           Poco::Net::HTTPResponse response;
           std::istream& in = session.receiveResponse(response);
+          framed = response.hasContentLength() || response.getChunkedTransferEncoding();
           std::string body;
           ReadLimited(in, body);
           ex.status_code = static_cast<int>(response.getStatus());
@@ -189,14 +429,20 @@ class PocoHttpClient : public HttpClient {
           ex.body = std::move(body);
           if (!response.getKeepAlive()) session.reset();
           break;
+        } catch (const OutboundRefused&) {
+          session.reset();
+          throw;
         } catch (const Poco::Net::NetException& e) {
           session.reset();
-          if (!reused || attempt == 1) throw;
+          if (!reused || attempt == 1 || watchdog_.Current(context.watch_id) != Ending::kInTime) throw;
         } catch (const Poco::IOException& e) {
           session.reset();
-          if (!reused || attempt == 1) throw;
+          if (!reused || attempt == 1 || watchdog_.Current(context.watch_id) != Ending::kInTime) throw;
         }
       }
+    } catch (const OutboundRefused& e) {
+      ex.refused = true;
+      ex.error = e.message();
     } catch (const Poco::TimeoutException& e) {
       ex.error = "timeout: " + e.displayText();
     } catch (const Poco::Exception& e) {
@@ -204,7 +450,20 @@ class PocoHttpClient : public HttpClient {
     } catch (const std::exception& e) {
       ex.error = e.what();
     }
-    ex.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    const Ending ending = watchdog_.End(context.watch_id);
+    // Cut off by the watchdog. An answer whose end was announced and came
+    // whole before the cut stands; one that ends at the connection's
+    // close may be a truncated one.
+    if (ending != Ending::kInTime && !ex.refused && (!ex.error.empty() || !framed)) {
+      if (used != nullptr) used->reset();
+      ex.status_code = 0;
+      ex.headers.clear();
+      ex.body.clear();
+      ex.error = ending == Ending::kLate
+                     ? "deadline exceeded: no whole answer within " + std::to_string(options_.deadline_seconds) + " s"
+                     : "aborted: stopping, outcome unknown";
+    }
+    ex.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
     return ex;
   }
 
@@ -221,7 +480,7 @@ class PocoHttpClient : public HttpClient {
 
   // One session per (thread, scheme, host, port, tls mode): keep-alive
   // reuse without sharing a connection between threads.
-  Poco::Net::HTTPClientSession& Session(const Poco::URI& uri, bool verify) {
+  Poco::Net::HTTPClientSession& Session(const Poco::URI& uri, bool verify, const RequestContext& context) {
     std::string key = uri.getScheme() + "://" + uri.getHost() + ":" + std::to_string(uri.getPort()) +
                       (verify ? "" : "#insecure");
     // Keyed by a per-instance id, never by address: a client created
@@ -231,18 +490,23 @@ class PocoHttpClient : public HttpClient {
     auto& slot = sessions[key];
     if (!slot) {
       if (uri.getScheme() == "https")
-        slot = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), TlsContext(verify));
+        slot = std::make_unique<TlsSession>(uri.getHost(), uri.getPort(), verify ? verified_ : unverified_);
       else
-        slot = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+        slot = std::make_unique<PlainSession>(uri.getHost(), uri.getPort());
       Poco::Timespan timeout(options_.timeout_seconds, 0);
       slot->setTimeout(timeout, timeout, timeout);
       slot->setKeepAlive(true);
       slot->setKeepAliveTimeout(Poco::Timespan(30, 0));
     }
+    if (auto* tls = dynamic_cast<TlsSession*>(slot.get())) tls->Serve(context);
+    else static_cast<PlainSession*>(slot.get())->Serve(context);
     return *slot;
   }
 
   HttpClientOptions options_;
+  Poco::Net::Context::Ptr verified_;
+  Poco::Net::Context::Ptr unverified_;
+  Watchdog watchdog_;
   const uint64_t id_ = NextClientId();
 };
 

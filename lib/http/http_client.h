@@ -7,8 +7,21 @@
 // the request and response as sent and received (headers and body) for the
 // channel log; callers redact secrets before storing them.
 //
-// PocoHttpClient reuses one keep-alive connection per host and thread;
-// distinct threads never share a connection. Thread-safe.
+// PocoHttpClient (invariant 8):
+// - connects only where its OutboundPolicy allows: it resolves the URL's
+//   host once per connection, checks the address and connects the socket
+//   to exactly that address, while the Host header, TLS SNI and the
+//   certificate's name check stay the URL's host. A refused request never
+//   opens a connection and comes back with `refused` set.
+// - gives every request a total deadline (connect, send and the whole
+//   answer), enforced by a watchdog that shuts the socket down, so a
+//   provider dripping a byte a second cannot hold a sender longer;
+//   `timeout_seconds` still bounds each single connect, write and read.
+// - verifies https certificates (the system's CAs plus `ca_file`) and the
+//   host name always, unless the request says verify_tls = false (Kannel's
+//   verify_ssl, the one per-channel opt-out the reference has).
+// - reuses one keep-alive connection per host and thread; distinct threads
+//   never share a connection. Thread-safe.
 
 #include <cstdint>
 #include <map>
@@ -16,6 +29,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "http/outbound_policy.h"
 
 namespace courier {
 
@@ -41,6 +56,9 @@ struct HttpExchange {
   std::string request_dump;   // request line, headers, blank line, body
   std::string response_dump;  // status line, headers, blank line, body
   int64_t elapsed_ms = 0;
+  // The outbound policy refused the address: no connection was made, and
+  // no retry can help until the channel's URL or outbound_allow changes.
+  bool refused = false;
 
   bool ok() const { return error.empty() && status_code >= 200 && status_code < 300; }
   std::string Header(const std::string& lower_name) const;
@@ -50,12 +68,24 @@ class HttpClient {
  public:
   virtual ~HttpClient() = default;
   virtual HttpExchange Do(const HttpRequestSpec& request) = 0;
+  // Ends the requests in progress at once (their exchanges say "aborted")
+  // and makes later ones fail the same way without connecting: for a
+  // process that is stopping. Safe from any thread.
+  virtual void Abort() {}
 };
 
 struct HttpClientOptions {
-  int timeout_seconds = 30;     // connect, send and receive each
+  int timeout_seconds = 30;     // each connect, write and read
+  int deadline_seconds = 30;    // the whole request: connect, send, whole answer
   int max_response_bytes = 10 << 20;
   std::string user_agent = "Courier/0.1";
+  // Where requests may go; the default refuses internal addresses. Use
+  // OutboundPolicy::Unrestricted() only for URLs the operator configures
+  // for himself (webhooks to applications), never for a channel's.
+  OutboundPolicy outbound;
+  // PEM file (or directory) of CAs trusted beside the system's, for
+  // on-premise gateways with their own CA; "" for the system's only.
+  std::string ca_file;
 };
 
 std::unique_ptr<HttpClient> NewPocoHttpClient(const HttpClientOptions& options = {});

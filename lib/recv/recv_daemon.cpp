@@ -7,6 +7,7 @@
 #include "bus/endpoints.h"
 #include "core/log.h"
 #include "handlers/registry.h"
+#include "daemon/provider_client.h"
 #include "http/http_server.h"
 #include "recv/channel_cache.h"
 #include "recv/receiver.h"
@@ -46,7 +47,7 @@ const DaemonSpec kRecvDaemon = [] {
   spec.description = "Receive provider webhooks into the courier store (or the spool when it is down).";
   spec.flags = {"address", "port", "base_url", "max_body_bytes", "channel_cache_ttl", "spool_backlog_limit",
                 "include_channels", "exclude_channels", "request_read_timeout", "max_connections",
-                "max_connections_per_ip"};
+                "max_connections_per_ip", "outbound_allow"};
   spec.control = kRecvCtl;
   spec.events = kRecvEvents;
   // A webhook waits for its write: better spooled soon than held long.
@@ -59,9 +60,11 @@ Status RunRecv(const Options& options) {
     HandlerRegistry handlers = HandlerRegistry::Build(options.include_channels, options.exclude_channels);
     ChannelCache channels(daemon.store_opener(), daemon.clock(),
                           static_cast<Micros>(options.channel_cache_ttl) * kMicrosPerSecond);
-    HttpClientOptions http_options;
-    http_options.timeout_seconds = options.http_timeout;
-    auto http = NewPocoHttpClient(http_options);
+    // Token fetches and media downloads on a channel's behalf: the same
+    // outbound policy and deadline as courier-send's.
+    auto http_options = ProviderClientOptions(options);
+    if (!http_options.ok()) return http_options.status();
+    auto http = NewPocoHttpClient(*http_options);
     ReceiverOptions receiver_options;
     receiver_options.base_url = options.EffectiveBaseUrl();
     receiver_options.spool_dir = options.spool_dir;

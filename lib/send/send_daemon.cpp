@@ -4,6 +4,7 @@
 
 #include "bus/endpoints.h"
 #include "core/log.h"
+#include "daemon/provider_client.h"
 #include "handlers/registry.h"
 #include "send/sender.h"
 
@@ -23,6 +24,7 @@ const DaemonSpec kSendDaemon = [] {
   spec.program = "courier-send";
   spec.description = "Send queued msgs through their providers, fairly and at most once.";
   spec.flags = {"max_workers", "base_url", "max_retries", "retry_backoff", "send_grace", "http_timeout",
+                "http_deadline", "outbound_allow", "outbound_ca_file",
                 "include_channels", "exclude_channels"};
   spec.control = kSendCtl;
   spec.wake = kSendWake;
@@ -36,9 +38,9 @@ Status RunSend(const Options& options) {
   spec.grace = std::chrono::seconds(options.send_grace + 5);
   return RunDaemon(spec, options, [&options](Daemon& daemon) -> Status {
     HandlerRegistry handlers = HandlerRegistry::Build(options.include_channels, options.exclude_channels);
-    HttpClientOptions http_options;
-    http_options.timeout_seconds = options.http_timeout;
-    auto http = NewPocoHttpClient(http_options);
+    auto http_options = ProviderClientOptions(options);
+    if (!http_options.ok()) return http_options.status();
+    auto http = NewPocoHttpClient(*http_options);
     SenderOptions sender_options;
     sender_options.worker = HostName() + ":" + std::to_string(::getpid());
     sender_options.max_workers = options.max_workers;
@@ -46,6 +48,7 @@ Status RunSend(const Options& options) {
     sender_options.retry_backoff_s = options.retry_backoff;
     sender_options.base_url = options.EffectiveBaseUrl();
     sender_options.db = options.db;
+    sender_options.send_grace_s = options.send_grace;
     Sender sender(daemon.store_opener(), handlers, *daemon.writer(), *http, daemon.clock(), sender_options);
     auto status = daemon.ReportStatus([&](json::ObjectPtr o) {
       SenderSnapshot snap = sender.Snapshot();

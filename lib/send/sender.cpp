@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <random>
 
@@ -26,6 +27,25 @@ bool IsDeadLocalWorker(const std::string& worker, const std::string& self) {
   if (*end != '\0' || pid <= 0) return false;
   return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
+
+// The sender's client as one send sees it: remembers whether the outbound
+// policy refused any of the send's requests (the send itself, a token
+// fetch, a media download), so the send fails for that reason.
+class PolicyWatchingClient : public HttpClient {
+ public:
+  explicit PolicyWatchingClient(HttpClient& inner) : inner_(inner) {}
+  HttpExchange Do(const HttpRequestSpec& request) override {
+    HttpExchange ex = inner_.Do(request);
+    if (ex.refused && refusal_.empty()) refusal_ = ex.error;
+    return ex;
+  }
+  void Abort() override { inner_.Abort(); }
+  const std::string& refusal() const { return refusal_; }
+
+ private:
+  HttpClient& inner_;
+  std::string refusal_;
+};
 
 }  // namespace
 
@@ -171,8 +191,29 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
     stopping_ = true;
   }
   work_cv_.notify_all();
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
+  {
+    // Sends in progress may finish within the grace; after it their
+    // requests are aborted, so a tarpit cannot hold the stop until the
+    // supervisor's kill (which would leave the attempts open).
+    std::mutex joined_mu;
+    std::condition_variable joined_cv;
+    bool joined = false;
+    std::thread aborter([&] {
+      std::unique_lock<std::mutex> lock(joined_mu);
+      if (joined_cv.wait_for(lock, std::chrono::seconds(options_.send_grace_s), [&] { return joined; })) return;
+      Log::Warn("sends still in progress after the grace: aborting their requests",
+                {{"grace_s", std::to_string(options_.send_grace_s)}});
+      http_.Abort();
+    });
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+    {
+      std::lock_guard<std::mutex> lock(joined_mu);
+      joined = true;
+    }
+    joined_cv.notify_all();
+    aborter.join();
+  }
   threads_.clear();
   // Handed out but not picked up by a sender thread before the stop.
   std::vector<Msg> unstarted;
@@ -300,12 +341,18 @@ void Sender::SendOne(const Msg& msg) {
     std::string error = channel.id ? "no handler for channel type " + channel.type : "channel not found";
     result = SendResult::Failed(error, {ErrorLog(channel, msg, error, started)});
   } else {
+    PolicyWatchingClient http(http_);
     try {
-      HandlerContext ctx{http_, clock_, options_.base_url};
+      HandlerContext ctx{http, clock_, options_.base_url};
       result = handler->Send(channel, msg, ctx);
     } catch (const std::exception& e) {
       result = SendResult::Errored(std::string("handler error: ") + e.what(),
                                    {ErrorLog(channel, msg, e.what(), clock_.Now())});
+    }
+    if (!http.refusal().empty() && (result.status == MsgStatus::kErrored || result.status == MsgStatus::kFailed)) {
+      // Permanent until the channel's URL or outbound_allow changes; the
+      // handler's logs already carry the refused request.
+      result = SendResult::Failed(http.refusal(), std::move(result.logs));
     }
   }
 

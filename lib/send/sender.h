@@ -18,6 +18,14 @@
 // claims go through the same writer (IntakeWriter::Claim), so a claim and
 // the statuses that freed its capacity are one commit, one fsync.
 //
+// Outbound policy (invariant 8): a send during which the HTTP client
+// refused an address (HttpExchange::refused) fails, F, with the refusal as
+// its reason, whatever the handler made of the missing answer: no retry
+// reaches an address the policy forbids.
+//
+// Stopping: sends in progress get send_grace_s to finish; then their
+// requests are aborted and they end E (retried later, never counted sent).
+//
 // Thread-safety: Run() on one thread; Snapshot() from any.
 #include <atomic>
 #include <condition_variable>
@@ -45,6 +53,9 @@ struct SenderOptions {
   int retry_backoff_s = 60;
   std::string base_url;  // where providers reach courier-recv (callbacks)
   std::string db;        // names the store in the log lines of an outage
+  // After a stop, how long sends in progress may go on before their
+  // requests are aborted (HttpClient::Abort): the msgs go back to E.
+  int send_grace_s = 30;
 };
 
 struct SenderSnapshot {
@@ -63,9 +74,9 @@ class Sender {
   ~Sender();
 
   // Claims and sends until `stop`; then claims nothing more, lets sends in
-  // progress finish, releases msgs claimed but not started (a claim that
-  // ends after the stop starts nothing: all of it is released), and
-  // returns OK. While the store cannot be reached it logs the outage once
+  // progress finish (aborting their requests after send_grace_s), releases
+  // msgs claimed but not started (a claim that ends after the stop starts
+  // nothing: all of it is released), and returns OK. While the store cannot be reached it logs the outage once
   // and tries again every second.
   Status Run(StopToken& stop, WakeReceiver& wake);
 

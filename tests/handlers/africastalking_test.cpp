@@ -243,7 +243,7 @@ TEST(AfricasTalkingHandler, SharedHasNoFromAndKeyIsRedacted) {
   msg.direction = Direction::kOut;
   msg.urn = "tel:+250788383383";
   msg.text = "hi";
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   SendResult r = h.Send(channel, msg, ctx);
   EXPECT_EQ(r.status, MsgStatus::kWired);

@@ -173,7 +173,7 @@ TEST(Dialog360Handler, MediaLookupFailureIsTemporary) {
   Dialog360Handler h;
   Channel channel = D3cChannel();
   channel.config["base_url"] = provider.url();
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   auto receive = [&](const std::string& body) {
     auto request = WebhookRequest::Build("POST", "/c/d3c/" + channel.uuid + "/receive", {{"content-type", kJson}},
@@ -199,7 +199,7 @@ TEST(Dialog360Handler, MediaLookupRequest) {
   const std::string body = MsgBody(R"("type":"image","image":{"mime_type":"image/jpeg","id":"1234567"})");
   auto request = WebhookRequest::Build("POST", "/c/d3c/" + channel.uuid + "/receive/", {{"content-type", kJson}}, body,
                                        kTestBaseUrl, "receive");
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   auto r = h.Receive(h.Routes()[0], channel, request, ctx);
   ASSERT_EQ(r.error, "");

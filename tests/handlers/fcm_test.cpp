@@ -196,7 +196,7 @@ TEST(FcmHandler, RegisterAnswersTheStoredContactUuid) {
                                        {{"content-type", "application/x-www-form-urlencoded"}},
                                        "urn=fcm%3A12345&fcm_token=" + kDevice + "&name=Jane+Doe", kTestBaseUrl,
                                        "register");
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   ManualClock clock(1'700'000'000LL * kMicrosPerSecond);
   HandlerContext ctx{*http, clock, kTestBaseUrl};
   WebhookResult r = h.Receive(route, FcmChannel(), request, ctx);
@@ -388,7 +388,7 @@ constexpr Micros kNow = 1'700'000'000LL * kMicrosPerSecond;
 
 class FcmTokenTest : public ::testing::Test {
  protected:
-  FcmTokenTest() : clock_(kNow), http_(NewPocoHttpClient()), ctx_{*http_, clock_, kTestBaseUrl} {
+  FcmTokenTest() : clock_(kNow), http_(NewLoopbackHttpClient()), ctx_{*http_, clock_, kTestBaseUrl} {
     channel_ = TestChannel("FCM", "1234", "",
                            {{"FCM_CREDENTIALS_JSON", Credentials(provider_.url() + kTokenPath)},
                             {"base_url", provider_.url()}},
@@ -518,7 +518,7 @@ TEST_F(FcmTokenTest, ConcurrentSendsOfAChannelAskForOneToken) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
-      auto http = NewPocoHttpClient();
+      auto http = NewLoopbackHttpClient();
       HandlerContext ctx{*http, clock_, kTestBaseUrl};
       if (handler_.Send(channel_, Outgoing(i + 1), ctx).status == MsgStatus::kWired) ++wired;
     });

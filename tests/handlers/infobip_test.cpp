@@ -344,7 +344,7 @@ TEST(InfobipHandler, BaseUrlWithoutScheme) {
   msg.direction = Direction::kOut;
   msg.urn = "tel:+250788383383";
   msg.text = "hi";
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   SendResult r = h.Send(channel, msg, ctx);
   ASSERT_EQ(r.logs.size(), 1u);
@@ -356,7 +356,7 @@ TEST(InfobipHandler, BaseUrlWithoutScheme) {
 TEST(InfobipHandler, FailedReportReason) {
   InfobipHandler h;
   const Route route{"POST", "delivered", RouteKind::kStatus};
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   const std::string body =
       "{\"results\":[{\"messageId\":\"12345\",\"status\":{\"groupId\":5,\"groupName\":\"REJECTED\",\"id\":12,"

@@ -89,7 +89,7 @@ TEST(JasminHandler, IgnoredReceiptIsAcked) {
   auto request = WebhookRequest::Build("POST", "/c/js/" + std::string(kTestChannelUUID) + "/status",
                                        {{"content-type", "application/x-www-form-urlencoded"}},
                                        "id=ext1&message_status=BORKED&level=1", kTestBaseUrl, "status");
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   WebhookResult r = h.Receive(route, JsChannel(), request, ctx);
   EXPECT_EQ(r.error, "");

@@ -307,7 +307,7 @@ Sent SendOne(const std::map<std::string, std::string>& config, const std::string
   msg.direction = Direction::kOut;
   msg.urn = "tel:+250788383383";
   msg.text = text;
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   Sent s;
   s.result = h.Send(channel, msg, ctx);

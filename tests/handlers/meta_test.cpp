@@ -305,7 +305,7 @@ TEST(MetaHandler, WhatsAppMediaLookupRequest) {
   auto request = WebhookRequest::Build("POST", "/c/wac/" + channel.uuid + "/receive/",
                                        {{"content-type", kJson}, {"x-hub-signature-256", Signature(body)}}, body,
                                        kTestBaseUrl, "receive");
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   auto r = h.Receive(h.Routes()[1], channel, request, ctx);
   ASSERT_EQ(r.error, "");
@@ -641,7 +641,7 @@ TEST(MetaHandler, WhatsAppAppSplitByPhoneNumberId) {
   EXPECT_EQ(split.parts[0].body.find("nobody's"), std::string::npos);
 
   // Each part read on its channel yields only its own events.
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   auto part_request = [&](const AppWebhookPart& part) {
     return WebhookRequest::Build("POST", "/c/wac/receive", {{"content-type", kJson}}, part.body, kTestBaseUrl, "receive");

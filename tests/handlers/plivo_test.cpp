@@ -80,7 +80,7 @@ TEST(PlivoHandler, SignatureKnownAnswer) {
             "1mRZtBcL16j+7Bv8pp5JpjGv/nIronLFBJMVawamu/s=");
   PlivoHandler h;
   Route route{"POST", "receive", RouteKind::kReceive};
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   for (const auto& [signature, valid] : std::vector<std::pair<std::string, bool>>{
            {"1mRZtBcL16j+7Bv8pp5JpjGv/nIronLFBJMVawamu/s=", true},

@@ -292,7 +292,7 @@ TEST(SlackHandler, FileShareRequestAndFailureLog) {
   headers["content-type"] = kJson;
   auto request = WebhookRequest::Build("POST", "/c/sl/" + std::string(kTestChannelUUID) + "/receive", headers, body,
                                        kTestBaseUrl, "receive");
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   WebhookResult r = h.Receive(h.Routes()[0], channel, request, ctx);
   ASSERT_EQ(r.error, "");

@@ -186,7 +186,7 @@ WebhookResult ReceiveWith(MockProvider& provider, const std::string& body) {
   channel.config["base_url"] = provider.url();
   auto request = WebhookRequest::Build("POST", "/c/tg/" + channel.uuid + "/receive/", {{"content-type", kJson}}, body,
                                        kTestBaseUrl, "receive");
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   return h.Receive(h.Routes()[0], channel, request, ctx);
 }
@@ -368,7 +368,7 @@ TEST(TelegramHandler, SendResultHasNoThrottleOnSuccess) {
   msg.direction = Direction::kOut;
   msg.urn = "telegram:12345";
   msg.text = "hi";
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   SendResult ok = h.Send(channel, msg, ctx);
   EXPECT_EQ(ok.status, MsgStatus::kWired);

@@ -221,7 +221,7 @@ TEST(TwilioHandler, StatusCallbackRetryTimeAndReason) {
   TwilioHandler h("TW", "Twilio");
   const Channel channel = TwChannel();
   const Route route{"POST", "status", RouteKind::kStatus};
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   const Micros now = 1700000000LL * kMicrosPerSecond;
   ManualClock clock(now);
   HandlerContext ctx{*http, clock, kTestBaseUrl};
@@ -280,7 +280,7 @@ TEST(TwilioHandler, SignatureKnownAnswer) {
   const std::string body = FormEncode({{"CallSid", "CA1234567890ABCDE"}, {"Caller", "+14158675310"},
                                        {"Digits", "1234"}, {"From", "+14158675310"}, {"To", "+18005551212"}});
   Route route{"POST", "receive", RouteKind::kReceive};
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   for (const auto& [signature, valid] :
        std::vector<std::pair<std::string, bool>>{{"GvWf1cFY/Q7PnoempGyD5oXAezc=", true},
@@ -510,7 +510,7 @@ SendResult SendOnce(const ChannelHandler& h, Channel channel, MockResponse respo
   msg.direction = Direction::kOut;
   msg.urn = "tel:+250788383383";
   msg.text = "hi";
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   return h.Send(channel, msg, ctx);
 }

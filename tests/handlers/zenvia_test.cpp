@@ -126,7 +126,7 @@ TEST(ZenviaHandler, StatusReasons) {
   ZenviaHandler h(ZenviaHandler::Kind::kSms);
   const Channel channel = ZvsChannel();
   const Route route{"POST", "status", RouteKind::kStatus};
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   auto post = [&](const std::string& body) {
     auto request = WebhookRequest::Build("POST", std::string("/c/zvs/") + kTestChannelUUID + "/status/",

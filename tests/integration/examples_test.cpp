@@ -50,7 +50,7 @@ TEST_F(ExamplesTest, AutoReplyBotAnswersEachIncomingMsg) {
   ASSERT_TRUE(recv.WaitForHttp(port_)) << recv.log();
   Daemon bot({"/bin/sh", Example("auto-reply.sh"), "Murakoze!"}, env_, dir_.File("bot.log"));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the bot starts after what is already there
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   for (const char* from : {"0788000001", "0788000002", "0788000003"}) {
     HttpRequestSpec req;
     req.method = "POST";

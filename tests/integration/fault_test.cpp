@@ -59,7 +59,7 @@ class FaultTest : public ::testing::Test {
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t) {
       pool.emplace_back([&] {
-        auto http = NewPocoHttpClient(HttpClientOptions{10});
+        auto http = NewLoopbackHttpClient(HttpClientOptions{10});
         while (true) {
           if (stop && *stop) return;
           int n = next++;

@@ -152,7 +152,7 @@ class FcmEndToEndTest : public ::testing::Test {
   int port_ = 0;
   std::map<std::string, std::string> env_;
   std::string channel_;
-  std::unique_ptr<HttpClient> http_ = NewPocoHttpClient();
+  std::unique_ptr<HttpClient> http_ = NewLoopbackHttpClient();
 };
 
 TEST_F(FcmEndToEndTest, ARegisteredDeviceGetsItsMsgsAtItsToken) {

@@ -318,7 +318,7 @@ TEST_F(FlushTest, WhatRecvSpoolsTheDaemonReplaysWhenTheStoreIsBack) {
   // Made before WaitForHttp's client: HttpClient keeps its sessions in a
   // thread_local map keyed by the client's address, so a client allocated
   // where that short-lived one was would inherit its 2 s timeout.
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   Daemon flush({Bin("courier-flush"), "--interval", "1"}, env, dir_.File("flush.log"));
   Daemon recv({Bin("courier-recv")}, env, dir_.File("recv.log"));
   ASSERT_TRUE(recv.WaitForHttp(port)) << recv.log();

@@ -45,6 +45,10 @@ RunResult RunProgram(const std::vector<std::string>& argv, const std::string& in
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) ::close(fd);
+    // The mock providers are on loopback, which the outbound policy
+    // refuses by default: allowed here, explicitly; a test's own `env`
+    // can still say otherwise.
+    ::setenv("COURIER_OUTBOUND_ALLOW", kLoopbackAllow, 1);
     for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -160,6 +164,10 @@ Daemon::Daemon(std::vector<std::string> argv, std::map<std::string, std::string>
     ::close(fd);
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
+    // The mock providers are on loopback, which the outbound policy
+    // refuses by default: allowed here, explicitly; a test's own `env`
+    // can still say otherwise.
+    ::setenv("COURIER_OUTBOUND_ALLOW", kLoopbackAllow, 1);
     for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -191,7 +199,7 @@ bool Daemon::running() {
 }
 
 bool Daemon::WaitForHttp(int port, int timeout_ms) {
-  auto http = NewPocoHttpClient(HttpClientOptions{2});
+  auto http = NewLoopbackHttpClient(HttpClientOptions{2});
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
     if (!running()) return false;

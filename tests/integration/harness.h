@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "loopback_client.h"
+
 namespace courier::testing {
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents on
@@ -32,7 +34,9 @@ struct RunResult {
 std::string Bin(const std::string& program);
 
 // Runs argv[0] with args, feeding `input` on stdin; env entries are added
-// to (or override) the current environment.
+// to (or override) the current environment. Like Daemon, it sets
+// COURIER_OUTBOUND_ALLOW to loopback (kLoopbackAllow) unless `env` says
+// otherwise: the mock providers listen on 127.0.0.1.
 RunResult RunProgram(const std::vector<std::string>& argv, const std::string& input = "",
               const std::map<std::string, std::string>& env = {});
 

@@ -330,7 +330,7 @@ class KannelRealTest : public ::testing::Test {
   int recv_port_ = 0, admin_port_ = 0, smsbox_port_ = 0, sendsms_port_ = 0, mt_port_ = 0, mo_port_ = 0;
   std::map<std::string, std::string> env_;
   std::string channel_, plain_channel_;
-  std::unique_ptr<HttpClient> http_ = NewPocoHttpClient(HttpClientOptions{2});
+  std::unique_ptr<HttpClient> http_ = NewLoopbackHttpClient(HttpClientOptions{2});
   // Declared after the courier daemons' data and destroyed first: Kannel,
   // then courier.
   std::unique_ptr<Daemon> recv_, send_, flush_;

@@ -130,7 +130,7 @@ class MetaAppTest : public ::testing::Test {
   std::map<std::string, std::string> env_;
   std::string wac_a_, wac_b_;
   std::unique_ptr<Daemon> recv_;
-  std::unique_ptr<HttpClient> http_ = NewPocoHttpClient();
+  std::unique_ptr<HttpClient> http_ = NewLoopbackHttpClient();
 };
 
 // ---- payloads in Meta's shape ----

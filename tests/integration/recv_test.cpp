@@ -85,7 +85,7 @@ class RecvTest : public ::testing::Test {
   std::map<std::string, std::string> env_;
   std::string ex_, kn_;
   std::unique_ptr<Daemon> recv_;
-  std::unique_ptr<HttpClient> http_ = NewPocoHttpClient();
+  std::unique_ptr<HttpClient> http_ = NewLoopbackHttpClient();
 };
 
 TEST_F(RecvTest, ReceivesStoresAndAnswersWithTheMsgUuid) {
@@ -353,7 +353,7 @@ TEST_F(RecvTest, ASlowMediaLookupHoldsUpNoOtherWebhook) {
     return http.Do(req).status_code;
   };
   for (int i = 0; i < 8; ++i) {
-    clients.push_back(NewPocoHttpClient());
+    clients.push_back(NewLoopbackHttpClient());
     ASSERT_EQ(post_ex(*clients.back(), "before" + std::to_string(i)), 200);
   }
   std::atomic<bool> media_answered{false};
@@ -364,7 +364,7 @@ TEST_F(RecvTest, ASlowMediaLookupHoldsUpNoOtherWebhook) {
     req.body = body;
     req.headers.push_back({"Content-Type", "application/json"});
     req.headers.push_back({"X-Hub-Signature-256", "sha256=" + courier::HmacSha256Hex(secret, body)});
-    auto http = NewPocoHttpClient();
+    auto http = NewLoopbackHttpClient();
     HttpExchange ex = http->Do(req);
     media_answered = true;
     return ex;

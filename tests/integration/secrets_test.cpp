@@ -84,7 +84,7 @@ class SecretsTest : public ::testing::Test {
   int port_ = 0;
   std::map<std::string, std::string> env_;
   MockProvider provider_;
-  std::unique_ptr<HttpClient> http_ = NewPocoHttpClient();
+  std::unique_ptr<HttpClient> http_ = NewLoopbackHttpClient();
   std::vector<std::string> seen_;  // everything an operator or a script can read
 };
 

@@ -75,7 +75,7 @@ TEST(SupervisorTest, RunsRestartsAndKeepsWorking) {
     return pid && pid != recv_pid;
   })) << s;
 
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HttpRequestSpec req;
   req.method = "POST";
   req.url = "http://127.0.0.1:" + std::to_string(port) + "/c/ex/" + channel + "/receive";

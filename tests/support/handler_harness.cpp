@@ -55,7 +55,7 @@ void RunReceiveCases(const ChannelHandler& handler, const Channel& base_channel,
     if (!c.content_type.empty()) headers["content-type"] = c.content_type;
     std::string uri = "/c/" + handler.Code() + "/" + channel.uuid + "/" + c.action + "/" + (c.query.empty() ? "" : "?" + c.query);
     auto request = WebhookRequest::Build(c.method, uri, headers, c.body, kTestBaseUrl, c.action);
-    auto http = NewPocoHttpClient();
+    auto http = NewLoopbackHttpClient();
     HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
     std::set<std::string> reads;
     channel.config_reads = &reads;
@@ -153,7 +153,7 @@ void RunSendCases(const ChannelHandler& handler, const Channel& base_channel, co
     msg.quick_replies = c.quick_replies;
     msg.urn_auth = c.urn_auth;
 
-    auto http = NewPocoHttpClient();
+    auto http = NewLoopbackHttpClient();
     HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
     std::set<std::string> reads;
     channel.config_reads = &reads;

@@ -9,6 +9,8 @@
 #include <map>
 #include <optional>
 #include <string>
+
+#include "loopback_client.h"
 #include <vector>
 
 #include "handlers/handler.h"

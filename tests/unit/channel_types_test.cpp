@@ -56,7 +56,7 @@ Sent SendWith(const ChannelHandler& handler, std::map<std::string, std::string> 
   msg.urn = RecipientFor(type.schemes.front());
   msg.urn_auth = "a-device-token";
   msg.text = "hello";
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), testing::kTestBaseUrl};
   sent.result = handler.Send(channel, msg, ctx);
   sent.requests = provider.count();
@@ -182,7 +182,7 @@ TEST(ChannelTypes, HandlersReadOnlyDeclaredSettings) {
 
     Channel channel = testing::TestChannel(type.code, "2020", "RW", config, type.schemes);
     channel.config_reads = &reads;
-    auto http = NewPocoHttpClient();
+    auto http = NewLoopbackHttpClient();
     HandlerContext ctx{*http, Clock::System(), testing::kTestBaseUrl};
     for (const auto& route : handler->Routes()) {
       for (const std::string body : {"", "{}", "from=%2B250788383383&text=hi&id=1"}) {

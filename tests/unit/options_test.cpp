@@ -69,7 +69,7 @@ auto Settings(const Options& o) {
                   o.channel_cache_ttl, o.spool_backlog_limit, o.include_channels, o.exclude_channels,
                   o.request_read_timeout, o.max_connections, o.max_connections_per_ip,
                   o.max_workers, o.max_retries, o.retry_backoff, o.send_grace, o.http_timeout,
-                  o.flush_interval);
+                  o.http_deadline, o.outbound_allow, o.outbound_ca_file, o.flush_interval);
 }
 
 }  // namespace
@@ -159,6 +159,11 @@ TEST(OptionsTest, GoodFiles) {
          EXPECT_EQ(o.max_workers, 4096);
          EXPECT_EQ(o.http_timeout, 1);
        }},
+      {"outbound allow-list", "outbound_allow = \"127.0.0.0/8, 10.1.2.0/24,::1\"\nhttp_deadline = 5\n",
+       [](const Options& o) {
+         EXPECT_EQ(o.outbound_allow, "127.0.0.0/8, 10.1.2.0/24,::1");
+         EXPECT_EQ(o.http_deadline, 5);
+       }},
       {"empty base_url is the default", "base_url = \"\"\n",
        [](const Options& o) { EXPECT_EQ(o.EffectiveBaseUrl(), "http://127.0.0.1:8080"); }},
       {"CRLF line ends", "port = 5\r\ndb = \"d.db\"\r\n", [](const Options& o) {
@@ -222,6 +227,9 @@ TEST(OptionsTest, BadFilesNameFileLineAndKey) {
       {"bad log level", "log_level = \"loud\"\n", 1, "log_level: must be debug, info, warn or error, not 'loud'"},
       {"bad base_url", "base_url = \"courier.example.com\"\n", 1,
        "base_url: must start with http:// or https://, not 'courier.example.com'"},
+      {"bad outbound_allow", "outbound_allow = \"127.0.0.0/8,10.1.2.0/33\"\n", 1,
+       "outbound_allow: not an address or CIDR network: '10.1.2.0/33'"},
+      {"zero deadline", "http_deadline = 0\n", 1, "http_deadline: must be at least 1, not 0"},
       {"invalid UTF-8", "db = \"caf\xe9\"\n", 1, "db: syntax error at column 9: Encountered invalid utf-8 sequence"},
   };
   for (const auto& c : cases) {
@@ -347,6 +355,9 @@ TEST(OptionsTest, DescribeReadsBackToTheSameOptions) {
       {"COURIER_RETRY_BACKOFF", "1"},
       {"COURIER_SEND_GRACE", "2"},
       {"COURIER_HTTP_TIMEOUT", "3"},
+      {"COURIER_HTTP_DEADLINE", "5"},
+      {"COURIER_OUTBOUND_ALLOW", "127.0.0.0/8, fc00::/7"},
+      {"COURIER_OUTBOUND_CA_FILE", "/etc/courier/ca \"gw\".pem"},
       {"COURIER_FLUSH_INTERVAL", "4"},
   };
   auto original = LoadWith({}, env);
