@@ -34,6 +34,8 @@ struct Options {
   std::string spool_dir = "var/spool";
   std::string run_dir = "var/run";
   std::string log_level = "info";   // debug, info, warn, error
+  int spool_reserve_mb = 64;        // the spool refuses writes that would leave less free (MB)
+  std::string store_group;          // group that may read the store (mode 0640); "": owner only (0600)
   // courier-recv
   std::string address = "127.0.0.1";
   int port = 8080;
@@ -41,6 +43,7 @@ struct Options {
   long max_body_bytes = 1 << 20;
   int channel_cache_ttl = 60;       // seconds
   int spool_backlog_limit = 10000;  // /status turns 503 above this many pending files
+  int health_min_free_mb = 64;      // /status turns 503 when the store's file system has less free (MB)
   std::vector<std::string> include_channels;  // type codes; empty: all
   std::vector<std::string> exclude_channels;
   int request_read_timeout = 30;    // seconds for a request's line, headers and body to come in; 0: none

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -110,6 +111,15 @@ class PosixEnv : public Env {
 Status Env::SyncFileData(int fd, const std::string& path) {
   if (::fdatasync(fd) != 0) return Errno("fdatasync", path);
   return Status::OK();
+}
+
+Result<FsSpace> Env::FreeSpace(const std::string& path) {
+  struct statvfs vfs;
+  if (::statvfs(path.c_str(), &vfs) != 0) return Errno("statvfs", path);
+  FsSpace space;
+  space.available_bytes = static_cast<int64_t>(vfs.f_bavail) * static_cast<int64_t>(vfs.f_frsize);
+  space.total_bytes = static_cast<int64_t>(vfs.f_blocks) * static_cast<int64_t>(vfs.f_frsize);
+  return space;
 }
 
 Env& Env::Default() {

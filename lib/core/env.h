@@ -6,12 +6,20 @@
 // PosixEnv is the real one. Every method reports errors as Status::IOError
 // with the path and errno text; none throws. Thread-safe.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
 
 namespace courier {
+
+// Space on the file system holding a path, as an unprivileged process
+// may use it (statvfs f_bavail).
+struct FsSpace {
+  int64_t available_bytes = 0;
+  int64_t total_bytes = 0;
+};
 
 class Env {
  public:
@@ -31,6 +39,8 @@ class Env {
   // fdatasync(2) of a file another component writes (the store's WAL),
   // through an fd the caller keeps open so it sees writeback errors.
   virtual Status SyncFileData(int fd, const std::string& path);
+  // statvfs(2) of the file system `path` is on; tests fake a full disk.
+  virtual Result<FsSpace> FreeSpace(const std::string& path);
 
   static Env& Default();
 };

@@ -16,6 +16,25 @@ void ReplaceAll(std::string& text, const std::string& needle) {
   }
 }
 
+bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+
+// Replaces `needle` where no letter or digit touches it on either side.
+void ReplaceWholeTokens(std::string& text, const std::string& needle) {
+  if (needle.empty()) return;
+  size_t pos = 0;
+  while ((pos = text.find(needle, pos)) != std::string::npos) {
+    const size_t end = pos + needle.size();
+    const bool starts = pos == 0 || !IsWordChar(text[pos - 1]) || !IsWordChar(needle.front());
+    const bool ends = end == text.size() || !IsWordChar(text[end]) || !IsWordChar(needle.back());
+    if (starts && ends) {
+      text.replace(pos, needle.size(), kRedacted);
+      pos += std::char_traits<char>::length(kRedacted);
+    } else {
+      ++pos;
+    }
+  }
+}
+
 std::string UrlEncoded(const std::string& s) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
@@ -117,11 +136,13 @@ std::vector<Span> CredentialSpans(const std::string& text) {
 
 std::string Redact(std::string text, const std::vector<std::string>& secrets) {
   for (const auto& secret : secrets) {
-    // Very short values would redact ordinary text; credentials are longer.
-    if (secret.size() < 3) continue;
-    ReplaceAll(text, secret);
+    // A very short value replaced wherever it occurs would redact
+    // ordinary text ("ab" in "about"), so it is replaced only as a whole
+    // token; still, it is a secret, and where it stands alone it goes.
+    auto replace = secret.size() < kShortSecret ? ReplaceWholeTokens : ReplaceAll;
+    replace(text, secret);
     std::string encoded = UrlEncoded(secret);
-    if (encoded != secret) ReplaceAll(text, encoded);
+    if (encoded != secret) replace(text, encoded);
   }
   return text;
 }

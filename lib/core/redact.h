@@ -19,6 +19,11 @@ namespace courier {
 
 inline constexpr const char* kRedacted = "********";
 
+// Secrets shorter than this are replaced only where they stand as a whole
+// token (no letter or digit touching them), so "ab" is redacted in
+// "password=ab&" but not in "about".
+inline constexpr size_t kShortSecret = 3;
+
 std::string Redact(std::string text, const std::vector<std::string>& secrets);
 
 // `text` with the credentials of every URL in it, and of every parameter

@@ -99,16 +99,21 @@ int Ctl::Init() {
 int Ctl::Spool(bool json) {
   SpoolDir spool(options_.spool_dir);
   std::vector<SpoolFile> all;
-  for (const char* state : {"new", "cur", "bad"}) {
+  for (const char* state : {"new", "cur", "bad", "tmp"}) {
     auto files = spool.List(state);
     if (!files.ok()) return Report(files.status());
     all.insert(all.end(), files->begin(), files->end());
   }
+  // tmp/: files being written, or left by a writer killed before its
+  // rename (removed at the next daemon start once a minute old).
+  auto shown_state = [](const SpoolFile& f) -> std::string {
+    return f.state == "bad" ? "bad" : f.state == "tmp" ? "tmp" : "pending";
+  };
   if (json) {
     for (const auto& f : all) {
       auto o = json::NewObject();
       o->set("name", f.name);
-      o->set("state", f.state == "bad" ? "bad" : "pending");
+      o->set("state", shown_state(f));
       o->set("dir", f.state);
       o->set("path", f.path);
       o->set("size", f.size);
@@ -120,14 +125,16 @@ int Ctl::Spool(bool json) {
   }
   Table table({"STATE", "FILE", "SIZE", "AGE", "REASON"});
   Micros now = clock_.Now();
-  size_t pending = 0, bad = 0;
+  size_t pending = 0, bad = 0, unfinished = 0;
   for (const auto& f : all) {
-    (f.state == "bad" ? bad : pending)++;
-    table.Add({f.state == "bad" ? "bad" : "pending", f.name, std::to_string(f.size),
+    (f.state == "bad" ? bad : f.state == "tmp" ? unfinished : pending)++;
+    table.Add({shown_state(f), f.name, std::to_string(f.size),
                std::to_string((now - f.modified_on) / kMicrosPerSecond) + "s", CellText(f.reason, 60)});
   }
   if (!table.empty()) table.Print(out_);
-  out_ << pending << " pending, " << bad << " bad in " << options_.spool_dir << '\n';
+  out_ << pending << " pending, " << bad << " bad";
+  if (unfinished > 0) out_ << ", " << unfinished << " unfinished in tmp/";
+  out_ << " in " << options_.spool_dir << '\n';
   return exit_code::kOk;
 }
 

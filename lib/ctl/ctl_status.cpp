@@ -9,6 +9,7 @@
 #include "ctl/ctl.h"
 #include "ctl/table.h"
 #include "spool/spool.h"
+#include "store/store_file.h"
 
 namespace courier {
 namespace {
@@ -58,6 +59,9 @@ int Ctl::StatusReport(bool json_out) {
   store_info->set("path", path);
   store_info->set("size", FileSize(path));
   store_info->set("wal_size", FileSize(path + "-wal"));
+  // A warning, not unhealthy: the store works, but its secrets are exposed.
+  const std::string exposed = StoreExposure(path);
+  if (!exposed.empty()) store_info->set("warning", exposed);
   std::vector<QueueSummary> queue;
   auto store = OpenExisting(StoreAccess::kReadOnly);
   if (store.ok()) {
@@ -75,13 +79,15 @@ int Ctl::StatusReport(bool json_out) {
 
   auto spool_info = json::NewObject();
   SpoolDir spool(options_.spool_dir);
-  int64_t pending = 0, bad = 0;
+  int64_t pending = 0, bad = 0, unfinished = 0;
   Micros oldest = 0;
-  for (const char* state : {"new", "cur", "bad"}) {
+  for (const char* state : {"new", "cur", "bad", "tmp"}) {
     auto files = spool.List(state);
     if (!files.ok()) continue;
     for (const auto& f : *files) {
-      if (std::string(state) == "bad") {
+      if (std::string(state) == "tmp") {
+        ++unfinished;
+      } else if (std::string(state) == "bad") {
         ++bad;
       } else {
         ++pending;
@@ -92,6 +98,7 @@ int Ctl::StatusReport(bool json_out) {
   spool_info->set("dir", options_.spool_dir);
   spool_info->set("pending", pending);
   spool_info->set("bad", bad);
+  spool_info->set("tmp", unfinished);
   spool_info->set("oldest_age_s", oldest ? (clock_.Now() - oldest) / kMicrosPerSecond : 0);
   report->set("spool", spool_info);
 
@@ -122,7 +129,9 @@ int Ctl::StatusReport(bool json_out) {
     out_ << "\nstore  " << path << "  " << json::GetString(store_info, "state").value_or("") << "  size "
          << FileSize(path) << "  wal " << FileSize(path + "-wal") << "  schema "
          << json::GetInt(store_info, "schema_version").value_or(0) << '\n';
-    out_ << "spool  " << options_.spool_dir << "  pending " << pending << "  bad " << bad << "  oldest "
+    if (!exposed.empty()) out_ << "warning: " << exposed << '\n';
+    out_ << "spool  " << options_.spool_dir << "  pending " << pending << "  bad " << bad << "  tmp " << unfinished
+         << "  oldest "
          << (oldest ? (clock_.Now() - oldest) / kMicrosPerSecond : 0) << "s\n\n";
     queue_table.Print(out_);
   }

@@ -1,4 +1,5 @@
 #include "daemon/daemon.h"
+#include "store/store_file.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -77,7 +78,7 @@ Daemon::Daemon(const DaemonSpec& spec, const Options& options, StopToken& stop)
       stop_(stop),
       clock_(Clock::System()),
       started_(clock_.Now()),
-      spool_(options.spool_dir),
+      spool_(options.spool_dir, Env::Default(), static_cast<int64_t>(options.spool_reserve_mb) * 1024 * 1024),
       open_store_(MigratingStoreOpener(options.db, clock_, spec.store_busy_timeout_ms)) {}
 
 StatusFields Daemon::ReportStatus(FillStatus fill) {
@@ -159,7 +160,10 @@ std::variant<Options, int> ParseDaemonCommandLine(const DaemonSpec& spec, int ar
   OptionLoader loader(app, spec.flags, spec.flag_aliases);
   if (add_own_flags) add_own_flags(app);
   auto parsed = ParseCommandLine(app, loader, argc, argv);
-  if (const Options* options = std::get_if<Options>(&parsed)) Log::Init(spec.program, options->log_level);
+  if (const Options* options = std::get_if<Options>(&parsed)) {
+    Log::Init(spec.program, options->log_level);
+    SetStoreGroup(options->store_group);
+  }
   return parsed;
 }
 

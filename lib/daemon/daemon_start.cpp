@@ -5,13 +5,25 @@
 
 #include "core/log.h"
 #include "spool/spool.h"
+#include "store/store_file.h"
 
 namespace courier {
 
-Status PrepareSpool(const std::string& spool_dir) {
-  Status s = SpoolDir(spool_dir).Ensure();
-  if (!s.ok()) Log::Error("cannot create spool", {{"spool_dir", spool_dir}, {"error", s.message()}});
-  return s;
+Status PrepareSpool(const std::string& spool_dir, Clock& clock) {
+  SpoolDir spool(spool_dir);
+  Status s = spool.Ensure();
+  if (!s.ok()) {
+    Log::Error("cannot create spool", {{"spool_dir", spool_dir}, {"error", s.message()}});
+    return s;
+  }
+  auto removed = spool.RemoveStaleTmp(clock.Now() - kStaleTmpAge);
+  if (!removed.ok()) {
+    Log::Warn("cannot clean spool tmp/", {{"spool_dir", spool_dir}, {"error", removed.status().message()}});
+  } else if (*removed > 0) {
+    Log::Info("removed files a killed writer left in spool tmp/",
+              {{"spool_dir", spool_dir}, {"files", std::to_string(*removed)}});
+  }
+  return Status::OK();
 }
 
 StoreOpener MigratingStoreOpener(std::string db, Clock& clock, int busy_timeout_ms) {
@@ -29,6 +41,8 @@ StoreOpener MigratingStoreOpener(std::string db, Clock& clock, int busy_timeout_
 }
 
 void TryStoreAtStart(const StoreOpener& open, const std::string& db, bool spools) {
+  const std::string exposed = StoreExposure(StoreFilePath(db));
+  if (!exposed.empty()) Log::Warn("store readable by others", {{"db", db}, {"problem", exposed}});
   auto store = open();
   if (store.ok()) return;
   Log::Warn(spools ? "store unavailable at start, spooling until it is" : "store unavailable at start",

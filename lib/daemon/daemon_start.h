@@ -13,8 +13,13 @@
 
 namespace courier {
 
-// Creates the spool's directories; IOError (logged) when it cannot.
-Status PrepareSpool(const std::string& spool_dir);
+// Files in spool tmp/ older than this at a daemon's start were left by a
+// writer killed between writing and renaming them.
+inline constexpr Micros kStaleTmpAge = 60 * kMicrosPerSecond;
+
+// Creates the spool's directories; IOError (logged) when it cannot. Then
+// removes (and logs how many) files in tmp/ older than kStaleTmpAge.
+Status PrepareSpool(const std::string& spool_dir, Clock& clock = Clock::System());
 
 // Connections to `db` (OpenStore, with `busy_timeout_ms`). Until one has
 // migrated the store, each connection migrates it first and is refused
@@ -24,7 +29,8 @@ StoreOpener MigratingStoreOpener(std::string db, Clock& clock, int busy_timeout_
 
 // Opens one connection through `open`, so the store is migrated at start
 // when it is reachable, and an operator reads at start that it is not
-// (and, for a daemon that `spools`, that it spools meanwhile).
+// (and, for a daemon that `spools`, that it spools meanwhile). Warns
+// first when the store file is readable by others (StoreExposure).
 void TryStoreAtStart(const StoreOpener& open, const std::string& db, bool spools);
 
 }  // namespace courier

@@ -187,9 +187,9 @@ Status Flusher::RemoveDone(const std::vector<std::string>& names) const {
   return failed;
 }
 
-Flusher::Prepared Flusher::Prepare(const std::vector<SpoolFile>& files, size_t from) const {
+Flusher::Prepared Flusher::Prepare(const std::vector<SpoolFile>& files, size_t from, size_t batch_size) const {
   Prepared p;
-  const size_t end = std::min(files.size(), from + options_.batch_size);
+  const size_t end = std::min(files.size(), from + batch_size);
   for (p.next = from; p.next < end; ++p.next) {
     const std::string& name = files[p.next].name;
     Status claimed = spool_.Claim(name);
@@ -250,6 +250,7 @@ Result<FlushReport> Flusher::FlushOnce(const std::function<bool()>& stop, const 
   // batches; a file is removed only after the commit that holds its data.
   std::future<Prepared> ahead;
   std::future<Status> removing;
+  size_t batch_size = options_.batch_size;
   auto finish_removing = [&]() {
     if (!removing.valid()) return;
     Status s = removing.get();
@@ -262,18 +263,34 @@ Result<FlushReport> Flusher::FlushOnce(const std::function<bool()>& stop, const 
     for (const auto& c : rest.batch) Unclaim(c.name, report);
   };
   auto prepare_from = [&](size_t from) {
-    ahead = std::async(std::launch::async, [this, &files, from]() { return Prepare(files, from); });
+    ahead = std::async(std::launch::async,
+                       [this, &files, from, batch_size]() { return Prepare(files, from, batch_size); });
   };
   if (!files.empty() && !(stop && stop())) prepare_from(0);
+  size_t batch_start = 0;  // of the batch being committed
   while (ahead.valid()) {
     Prepared p = ahead.get();
     Merge(report, p.report);
     if (p.next < files.size()) prepare_from(p.next);
     std::vector<Status> outcomes;
+    const size_t tried = p.batch.size();
     if (!Commit(p.batch, report, &outcomes)) {
       put_back_ahead();  // store unavailable: the batch prepared ahead goes back to new/ too
-      break;
+      if (tried <= 1 || (stop && stop())) break;
+      // Perhaps only short of space: free what is committed, then try a
+      // smaller transaction from the same file (it is back in new/).
+      finish_removing();
+      batch_size = std::max<size_t>(1, tried / 2);
+      const Status refused = report.store_error;
+      Status reopened = EnsureStore();
+      if (!reopened.ok()) break;
+      report.store_error = Status::OK();
+      Log::Info("store refused a batch, trying smaller ones",
+                {{"batch_size", std::to_string(batch_size)}, {"error", refused.message()}});
+      prepare_from(batch_start);
+      continue;
     }
+    batch_start = p.next;
     // Refusals (rare) are moved to bad/ here; the removals of the files
     // whose data is committed run beside the next batch.
     std::vector<std::string> done;

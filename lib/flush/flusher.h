@@ -15,8 +15,15 @@
 //      outcome is ok; Reject to bad/ every intake the store refused for its
 //      data (e.g. "not found: channel not found"), with that reason.
 //   If the store cannot take writes (Busy, Unavailable, IOError), the
-//   batch's claimed files go back to new/ (same names, so the same order)
-//   and the pass stops with FlushReport::store_error set.
+//   batch's claimed files go back to new/ (same names, so the same order).
+//   The pass then waits for the removals of the files already committed
+//   (they free space), halves the batch and tries again from the batch
+//   that failed; it stops with FlushReport::store_error set only when a
+//   batch of one file fails. A nearly full disk (the spool's reserve, or
+//   space an operator just freed) has room for the WAL pages of a small
+//   transaction where a batch of 256 fails, and each commit deletes
+//   spool files, freeing more: the pass makes progress where an
+//   all-or-nothing batch would fail forever.
 //
 // Crash safety, step by step: a crash after 1 leaves files in cur/, which
 // RecoverClaimed() moves back to new/ at the next start; a crash after the
@@ -148,7 +155,7 @@ class Flusher {
   Status EnsureStore();
   // Claims, reads and decodes files[from...] up to a batch. Runs on a
   // thread of its own while the previous batch is written.
-  Prepared Prepare(const std::vector<SpoolFile>& files, size_t from) const;
+  Prepared Prepare(const std::vector<SpoolFile>& files, size_t from, size_t batch_size) const;
   // Writes `batch`; false when the store is unavailable (the batch is back
   // in new/). With `settle_later` the outcomes come back there and the
   // caller settles the files; without it (and for batches that had to be

@@ -257,6 +257,11 @@ void IntakeWriter::Flush(std::vector<std::unique_ptr<Pending>>& batch, std::uniq
     store_.reset();
   }
   answer.result = failure;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.store_failed_on = clock_.Now();
+    stats_.store_error = failure.message();
+  }
   store_down_until_ = clock_.Now() + outage_backoff_;
   Spool(batch, intakes, failure);
 }
@@ -277,6 +282,7 @@ void IntakeWriter::Deliver(Committed& c) {
     stats_.committed += committed;
     stats_.failed += failed;
     stats_.batches++;
+    if (committed > 0) stats_.durable_on = clock_.Now();
   }
   if (on_events_ && !c.events.empty()) on_events_(c.events);
 }
@@ -324,6 +330,7 @@ void IntakeWriter::Spool(std::vector<std::unique_ptr<Pending>>& batch, std::vect
     outage_logged_ = true;
   }
   int64_t spooled = 0, failed = 0;
+  Status spool_failure;
   // One file per intake, so a flusher can refuse one without the others,
   // but one fsync of new/ for the batch.
   std::vector<std::string> bodies;
@@ -342,6 +349,7 @@ void IntakeWriter::Spool(std::vector<std::unique_ptr<Pending>>& batch, std::vect
       w.error = Status::Unavailable("store unavailable (" + why.message() + ") and spool write failed (" +
                                     name.status().message() + ")");
       Log::Error("spool write failed", {{"error", name.status().message()}});
+      spool_failure = name.status();
       ++failed;
     }
     p->Answer(std::move(w));
@@ -351,6 +359,11 @@ void IntakeWriter::Spool(std::vector<std::unique_ptr<Pending>>& batch, std::vect
     stats_.spooled += spooled;
     stats_.failed += failed;
     stats_.batches++;
+    if (spooled > 0) stats_.durable_on = clock_.Now();
+    if (!spool_failure.ok()) {
+      stats_.spool_failed_on = clock_.Now();
+      stats_.spool_error = spool_failure.message();
+    }
   }
   if (spooled && on_spooled_) {
     std::lock_guard<std::mutex> lock(spooled_mu_);  // the writer and the sync thread both spool

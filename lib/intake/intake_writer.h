@@ -60,6 +60,14 @@ struct IntakeWriterStats {
   int64_t spooled = 0;
   int64_t failed = 0;
   int64_t batches = 0;
+  // Write health, for courier-recv's /status: when the store last refused
+  // a batch and why, when the spool last refused a file and why, and when
+  // an intake was last made durable (committed or spooled). 0: never.
+  Micros store_failed_on = 0;
+  std::string store_error;
+  Micros spool_failed_on = 0;
+  std::string spool_error;
+  Micros durable_on = 0;
 };
 
 class IntakeWriter {

@@ -788,15 +788,79 @@ HttpOut Receiver::Index() const {
 
 HttpOut Receiver::Health() {
   auto o = json::NewObject();
+  auto problems = json::NewArray();
+  const Micros now = clock_.Now();
+  constexpr int64_t kMiB = 1024 * 1024;
+
   Status store = channels_.Ping();
+  if (!store.ok()) problems->add("store: " + store.message());
   auto pending = SpoolDir(options_.spool_dir).List("new");
   int64_t backlog = pending.ok() ? static_cast<int64_t>(pending->size()) : -1;
-  bool healthy = store.ok() && pending.ok() && backlog <= options_.spool_backlog_limit;
+  if (!pending.ok()) problems->add("spool: " + pending.status().message());
+  else if (backlog > options_.spool_backlog_limit)
+    problems->add("spool backlog " + std::to_string(backlog) + " above spool_backlog_limit " +
+                  std::to_string(options_.spool_backlog_limit));
+
+  // Reading the store says nothing of writing it: a full disk refuses
+  // every write while reads go on. So the writer's recent refusals count.
+  auto stats = writer_.stats();
+  auto writes = json::NewObject();
+  auto recent = [&](Micros on) { return on > 0 && now - on < kWriteFailureWindow; };
+  auto failure = [&](const char* name, Micros on, const std::string& error) {
+    if (!recent(on)) {
+      writes->set(name, "ok");
+      return;
+    }
+    auto f = json::NewObject();
+    f->set("failed_s_ago", (now - on) / kMicrosPerSecond);
+    f->set("error", error);
+    writes->set(name, f);
+  };
+  failure("store", stats.store_failed_on, stats.store_error);
+  failure("spool", stats.spool_failed_on, stats.spool_error);
+  // The store failing alone is an outage the spool absorbs; both failing
+  // is webhooks answered 503.
+  if (recent(stats.spool_failed_on) && stats.spool_failed_on >= stats.durable_on)
+    problems->add("writes refused by store and spool: " + stats.spool_error);
+  o->set("writes", writes);
+
+  auto disk = json::NewObject();
+  // Unhealthy a little before a write would fail: the store's file system
+  // below health_min_free_mb, the spool's below its reserve (where it
+  // refuses) plus health_min_free_mb.
+  auto space = [&](const char* name, const std::string& path, int64_t keep_mb, const std::string& setting) {
+    if (path.empty()) return;
+    auto d = json::NewObject();
+    d->set("path", path);
+    auto free = options_.env->FreeSpace(path);
+    if (!free.ok()) {
+      d->set("error", free.status().message());
+    } else {
+      const int64_t free_mb = free->available_bytes / kMiB;
+      d->set("free_mb", free_mb);
+      d->set("min_free_mb", keep_mb);
+      if (free->available_bytes < keep_mb * kMiB)
+        problems->add(std::string(name) + " file system has " + std::to_string(free_mb) + " MB free, below " +
+                      std::to_string(keep_mb) + " MB (" + setting + ")");
+    }
+    disk->set(name, d);
+  };
+  std::string store_dir = options_.store_path;
+  if (!store_dir.empty()) {
+    auto slash = store_dir.find_last_of('/');
+    store_dir = slash == std::string::npos ? "." : slash == 0 ? "/" : store_dir.substr(0, slash);
+  }
+  space("store", store_dir, options_.health_min_free_mb, "health_min_free_mb");
+  space("spool", options_.spool_dir, options_.spool_reserve_mb + options_.health_min_free_mb,
+        "spool_reserve_mb + health_min_free_mb");
+  o->set("disk", disk);
+
+  const bool healthy = problems->size() == 0;
   o->set("healthy", healthy);
+  o->set("problems", problems);
   o->set("store", store.ok() ? std::string("ok") : store.message());
   o->set("spool_pending", backlog);
   o->set("spool_backlog_limit", options_.spool_backlog_limit);
-  auto stats = writer_.stats();
   o->set("committed", stats.committed);
   o->set("spooled", stats.spooled);
   return JsonOut(healthy ? 200 : 503, json::Stringify(o));

@@ -8,7 +8,10 @@
 // webhook goes to the channel its routing key names, is written as that
 // channel's intake, and gets its own data items in the one answer (see
 // ReceiveApp). GET / lists version and routes; GET /status reports
-// health.
+// health: 503 with the reasons in "problems" when the store cannot be
+// read, the spool backlog is over its limit, a write was refused by both
+// store and spool in the last kWriteFailureWindow with none made durable
+// since, or the store's or the spool's file system is short of space.
 //
 // Answers: unknown route 404, wrong method 405, body over the limit 413,
 // URI over the limit 414, headers over the limit 431, malformed uuid /
@@ -43,7 +46,19 @@ struct ReceiverOptions {
   std::string spool_dir;
   int spool_backlog_limit = 10000;
   RefusalLog::Options refusal_log;
+  // Write health (GET /status): the store file ("" when it has none), the
+  // free space its file system must keep, and the spool's reserve; free
+  // space is read through `env` (tests fake a full disk).
+  std::string store_path;
+  int health_min_free_mb = 64;
+  int spool_reserve_mb = 64;
+  Env* env = &Env::Default();
 };
+
+// How long a refused write makes GET /status unhealthy when nothing was
+// written since: long enough for a load balancer's checks to see it, short
+// enough that it sends traffic again soon after the disk has room.
+inline constexpr Micros kWriteFailureWindow = 30 * kMicrosPerSecond;
 
 struct ReceiverCounters {
   std::atomic<int64_t> accepted{0};     // msgs/statuses/events written or spooled

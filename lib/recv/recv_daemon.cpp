@@ -1,4 +1,5 @@
 #include "recv/recv_daemon.h"
+#include "store/store_file.h"
 
 #include <sys/resource.h>
 
@@ -46,8 +47,8 @@ const DaemonSpec kRecvDaemon = [] {
   spec.program = "courier-recv";
   spec.description = "Receive provider webhooks into the courier store (or the spool when it is down).";
   spec.flags = {"address", "port", "base_url", "max_body_bytes", "channel_cache_ttl", "spool_backlog_limit",
-                "include_channels", "exclude_channels", "request_read_timeout", "max_connections",
-                "max_connections_per_ip", "outbound_allow"};
+                "health_min_free_mb", "spool_reserve_mb", "include_channels", "exclude_channels",
+                "request_read_timeout", "max_connections", "max_connections_per_ip", "outbound_allow"};
   spec.control = kRecvCtl;
   spec.events = kRecvEvents;
   // A webhook waits for its write: better spooled soon than held long.
@@ -69,6 +70,9 @@ Status RunRecv(const Options& options) {
     receiver_options.base_url = options.EffectiveBaseUrl();
     receiver_options.spool_dir = options.spool_dir;
     receiver_options.spool_backlog_limit = options.spool_backlog_limit;
+    receiver_options.store_path = StoreFilePath(options.db);
+    receiver_options.health_min_free_mb = options.health_min_free_mb;
+    receiver_options.spool_reserve_mb = options.spool_reserve_mb;
     Receiver receiver(handlers, channels, *daemon.writer(), *http, daemon.clock(), receiver_options);
     HttpServerOptions server_options;
     server_options.address = options.address;

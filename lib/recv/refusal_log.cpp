@@ -68,14 +68,14 @@ void RefusalLog::Note(const Refusal& refusal) {
     held_back = held_back_;
     held_back_ = 0;
   }
-  if (held_back > 0) Log::Warn("refusals not logged", {{"count", std::to_string(held_back)}});
+  if (held_back > 0) Log::Unlimited(LogLevel::kWarn, "refusals not logged", {{"count", std::to_string(held_back)}});
   const std::string status = std::to_string(refusal.status), path = LoggedPath(refusal.uri);
   const char* reason = RefusalReasonName(refusal.reason);
   if (refusal.channel_uuid.empty()) {
-    Log::Info("request refused", {{"reason", reason}, {"status", status}, {"path", path},
+    Log::Unlimited(LogLevel::kInfo, "request refused", {{"reason", reason}, {"status", status}, {"path", path},
                                   {"remote", refusal.remote}, {"error", refusal.error}});
   } else {
-    Log::Info("request refused", {{"reason", reason}, {"status", status}, {"path", path},
+    Log::Unlimited(LogLevel::kInfo, "request refused", {{"reason", reason}, {"status", status}, {"path", path},
                                   {"remote", refusal.remote}, {"channel", refusal.channel_uuid},
                                   {"error", refusal.error}});
   }

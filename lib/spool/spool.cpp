@@ -64,6 +64,9 @@ namespace courier {
 
 namespace {
 
+constexpr int64_t kBlock = 4096;
+constexpr int64_t kMiB = 1024 * 1024;
+
 // Time in ns, zero-padded so names sort by time, then pid and a
 // per-process counter so concurrent writers never collide.
 std::string NewSpoolFileName(Micros now) {
@@ -84,9 +87,23 @@ std::vector<Result<std::string>> SpoolDir::WriteMany(const std::vector<std::stri
   std::vector<std::string> names, files;
   names.reserve(bodies.size());
   files.reserve(bodies.size());
+  int64_t needed = 0;
   for (const auto& body : bodies) {
     names.push_back(NewSpoolFileName(now));
     files.push_back(EncodeSpoolFile(body));
+    // A file takes whole blocks, and an inode besides.
+    needed += (static_cast<int64_t>(files.back().size()) / kBlock + 1) * kBlock;
+  }
+  if (reserve_bytes_ > 0) {
+    auto space = env_.FreeSpace(Path("tmp"));
+    // Unknown space (statvfs failed): the write itself will tell.
+    if (space.ok() && space->available_bytes - needed < reserve_bytes_) {
+      Status refused = Status::Unavailable(
+          "spool file system has " + std::to_string(space->available_bytes / kMiB) + " MB free, " +
+          "below the spool's reserve of " + std::to_string(reserve_bytes_ / kMiB) +
+          " MB (spool_reserve_mb), kept for the store to recover");
+      return std::vector<Result<std::string>>(bodies.size(), Result<std::string>(refused));
+    }
   }
   std::vector<Status> written = WriteFilesAtomically(env_, Path("tmp"), Path("new"), names, files);
   std::vector<Result<std::string>> out;
@@ -136,6 +153,19 @@ Result<int> SpoolDir::RecoverClaimed() const {
     if (!s.ok()) return s;
   }
   return moved;
+}
+
+Result<int> SpoolDir::RemoveStaleTmp(Micros older_than) const {
+  auto files = List("tmp");
+  if (!files.ok()) return files.status();
+  int removed = 0;
+  for (const auto& f : *files) {
+    if (f.modified_on >= older_than) continue;
+    Status s = env_.Remove(f.path);
+    if (!s.ok()) return s;
+    ++removed;
+  }
+  return removed;
 }
 
 Result<std::string> SpoolDir::Read(const std::string& state, const std::string& name) const {

@@ -9,6 +9,13 @@
 //   bad/  could not be parsed or replayed; NAME.reason beside it
 // Names sort by time (zero-padded nanoseconds), so a directory listing is
 // the replay order.
+//
+// Reserve: a spool with `reserve_bytes` refuses writes (Unavailable, so
+// courier-recv answers 503 and the provider retries) that would leave less
+// than that free on its file system. When the store shares the file
+// system, the spool filling it to the last byte leaves the store no room
+// for the WAL pages and the checkpoint that replaying the spool needs, and
+// nothing ever recovers; the reserve keeps that room.
 
 #include <cstdint>
 #include <string>
@@ -31,7 +38,8 @@ struct SpoolFile {
 
 class SpoolDir {
  public:
-  explicit SpoolDir(std::string root, Env& env = Env::Default()) : root_(std::move(root)), env_(env) {}
+  explicit SpoolDir(std::string root, Env& env = Env::Default(), int64_t reserve_bytes = 0)
+      : root_(std::move(root)), env_(env), reserve_bytes_(reserve_bytes) {}
 
   const std::string& root() const { return root_; }
   std::string Path(const std::string& state) const { return root_ + "/" + state; }
@@ -46,6 +54,8 @@ class SpoolDir {
   // (tmp/, fsync, rename, fsync new/: see WriteFilesAtomically). Returns its
   // name, which sorts after every name this process wrote before.
   Result<std::string> Write(const std::string& body, Micros now) const;
+  // Unavailable (naming the space) when the files would leave less than the
+  // reserve free; then nothing is written.
   // Write for several bodies at once (WriteFilesAtomically: one fsync of
   // new/ for all): what courier-recv's writer spools of one batch. One
   // result per body, in order; the names sort in that order.
@@ -65,10 +75,17 @@ class SpoolDir {
   Result<int> RecoverClaimed() const;
   // Reads and checks a file; Corruption when torn or foreign.
   Result<std::string> Read(const std::string& state, const std::string& name) const;
+  // At a daemon's start: removes files in tmp/ last modified before
+  // `older_than` (left by a writer killed between write and rename; a
+  // live writer renames its file within milliseconds). Returns how many.
+  Result<int> RemoveStaleTmp(Micros older_than) const;
+
+  int64_t reserve_bytes() const { return reserve_bytes_; }
 
  private:
   std::string root_;
   Env& env_;
+  int64_t reserve_bytes_ = 0;
 };
 
 }  // namespace courier

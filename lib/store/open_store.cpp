@@ -8,10 +8,15 @@
 // The store is connected but not migrated: a tool that needs the schema
 // calls Migrate() (courier-ctl init, daemon start) and otherwise gets
 // Unavailable "store not initialised" from the first method it calls.
+//
+// A read-write open of a store that does not exist yet creates its file
+// first, 0600 (or 0640 for store_group): SQLite would create it with the
+// umask's mode, usually 0644, readable by everyone (store_file.h).
 #include <memory>
 #include <string>
 
 #include "store/sqlite_store.h"
+#include "store/store_file.h"
 #include "store/store.h"
 #include "util/text.h"
 
@@ -35,6 +40,10 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Clock& clock, i
   }
   if (path.empty()) return Status::InvalidArgument("store url names no file: '" + url + "'");
 
+  if (access == StoreAccess::kReadWrite) {
+    Status created = CreateStoreFile(path, StoreGroup());
+    if (!created.ok()) return created;
+  }
   auto store = std::make_unique<SqliteStore>(path, clock, busy_timeout_ms, access);
   Status st = store->Open();
   if (!st.ok()) return st;

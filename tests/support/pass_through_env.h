@@ -18,6 +18,7 @@ class PassThroughEnv : public Env {
   Result<std::vector<std::string>> ListDir(const std::string& dir) override { return Env::Default().ListDir(dir); }
   bool FileExists(const std::string& path) override { return Env::Default().FileExists(path); }
   Status SyncFileData(int fd, const std::string& path) override { return Env::Default().SyncFileData(fd, path); }
+  Result<FsSpace> FreeSpace(const std::string& path) override { return Env::Default().FreeSpace(path); }
 };
 
 }  // namespace courier::testing

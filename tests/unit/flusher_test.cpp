@@ -33,12 +33,17 @@ class FlakyStore : public SqliteStore {
     std::set<int> fail_calls;  // 1-based call numbers that fail
     Status failure = Status::Busy("injected: database is locked");
     std::vector<size_t> batch_sizes;
+    // > 0: a batch of more intakes fails as on a nearly full disk, where
+    // a small transaction's WAL pages fit and a large one's do not.
+    size_t room_for = 0;
   };
   FlakyStore(const std::string& path, Clock& clock, Faults& faults) : SqliteStore(path, clock), faults_(faults) {}
   Result<std::vector<IntakeOutcome>> WriteIntakes(const std::vector<Intake>& intakes, std::vector<Event>* events) override {
     ++faults_.calls;
     faults_.batch_sizes.push_back(intakes.size());
     if (faults_.fail_calls.count(faults_.calls)) return faults_.failure;
+    if (faults_.room_for > 0 && intakes.size() > faults_.room_for)
+      return Status::Unavailable("injected: database or disk is full");
     return SqliteStore::WriteIntakes(intakes, events);
   }
 
@@ -165,24 +170,57 @@ TEST_F(FlusherTest, FlushesInBatchesOldestFirst) {
   EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
 }
 
-TEST_F(FlusherTest, StoreFailingMidPassPutsTheBatchBackAndStops) {
+TEST_F(FlusherTest, StoreFailingMidPassRetriesWithSmallerBatches) {
   for (int i = 0; i < 5; ++i) Spool("m" + std::to_string(i));
   faults_.fail_calls = {2};
+  Flusher flusher = MakeFlusher(2);
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 5);
+  EXPECT_EQ(r->left, 0);
+  EXPECT_TRUE(r->store_error.ok()) << r->store_error.ToString();
+  // The refused batch is tried again, halved, from its first file.
+  EXPECT_EQ(faults_.batch_sizes, (std::vector<size_t>{2, 2, 1, 1, 1}));
+  EXPECT_EQ(opens_, 2);  // reconnected after the refusal
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
+}
+
+TEST_F(FlusherTest, StoreRefusingOneFilePutsItBackAndStops) {
+  for (int i = 0; i < 5; ++i) Spool("m" + std::to_string(i));
+  faults_.fail_calls = {2, 3};
   Flusher flusher = MakeFlusher(2);
   auto r = flusher.FlushOnce();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->flushed, 2);
   EXPECT_EQ(r->left, 3);
   EXPECT_EQ(r->store_error.code(), Status::Code::kBusy);
-  EXPECT_EQ(faults_.calls, 2);  // the third batch was never tried
+  EXPECT_EQ(faults_.batch_sizes, (std::vector<size_t>{2, 2, 1}));  // then no more tries
   EXPECT_EQ(Count("new"), 3u);
   EXPECT_EQ(Count("cur"), 0u);
-  // The next pass reconnects and goes on in order.
+  // The next pass reconnects and goes on in order, with whole batches again.
   auto again = flusher.FlushOnce();
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->flushed, 3);
-  EXPECT_EQ(opens_, 2);
   EXPECT_EQ(Texts(), (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
+}
+
+// A nearly full disk: the store has room for the WAL pages of two intakes
+// a transaction, not eight. The old all-or-nothing pass replayed nothing,
+// ever; now it halves the batch until it fits, and goes on.
+TEST_F(FlusherTest, LittleRoomReplaysEverythingInSmallTransactions) {
+  for (int i = 0; i < 9; ++i) Spool("m" + std::to_string(i));
+  faults_.room_for = 2;
+  Flusher flusher = MakeFlusher(8);
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 9);
+  EXPECT_EQ(r->rejected, 0);
+  EXPECT_EQ(r->left, 0);
+  EXPECT_TRUE(r->store_error.ok()) << r->store_error.ToString();
+  EXPECT_EQ(faults_.batch_sizes, (std::vector<size_t>{8, 4, 2, 2, 2, 2, 1}));
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8"}));
 }
 
 TEST_F(FlusherTest, StoreThatCannotBeOpenedLeavesEverythingInNew) {

@@ -65,8 +65,9 @@ Result<Options> LoadFile(const std::string& text) {
 
 // Every field of Options but `config`, for comparing two whole option sets.
 auto Settings(const Options& o) {
-  return std::tie(o.db, o.spool_dir, o.run_dir, o.log_level, o.address, o.port, o.base_url, o.max_body_bytes,
-                  o.channel_cache_ttl, o.spool_backlog_limit, o.include_channels, o.exclude_channels,
+  return std::tie(o.db, o.spool_dir, o.run_dir, o.log_level, o.spool_reserve_mb, o.store_group, o.address, o.port,
+                  o.base_url, o.max_body_bytes, o.channel_cache_ttl, o.spool_backlog_limit, o.health_min_free_mb,
+                  o.include_channels, o.exclude_channels,
                   o.request_read_timeout, o.max_connections, o.max_connections_per_ip,
                   o.max_workers, o.max_retries, o.retry_backoff, o.send_grace, o.http_timeout,
                   o.http_deadline, o.outbound_allow, o.outbound_ca_file, o.flush_interval);
@@ -339,12 +340,15 @@ TEST(OptionsTest, DescribeReadsBackToTheSameOptions) {
       {"COURIER_SPOOL_DIR", "spool 'quoted' # not a comment"},
       {"COURIER_RUN_DIR", "/run/courier/ünïcødé ✓/\ttab"},
       {"COURIER_LOG_LEVEL", "debug"},
+      {"COURIER_SPOOL_RESERVE_MB", "0"},
+      {"COURIER_STORE_GROUP", "courier readers"},
       {"COURIER_ADDRESS", "0.0.0.0"},
       {"COURIER_PORT", "0"},
       {"COURIER_BASE_URL", "https://courier.example.com/a?b=\"c\"&d=#e"},
       {"COURIER_MAX_BODY_BYTES", "4294967296"},
       {"COURIER_CHANNEL_CACHE_TTL", "0"},
       {"COURIER_SPOOL_BACKLOG_LIMIT", "2147483647"},
+      {"COURIER_HEALTH_MIN_FREE_MB", "1"},
       {"COURIER_INCLUDE_CHANNELS", "KN, TG,\"Q\",a\\b,#"},
       {"COURIER_EXCLUDE_CHANNELS", "TW"},
       {"COURIER_REQUEST_READ_TIMEOUT", "0"},

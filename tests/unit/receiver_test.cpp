@@ -15,6 +15,7 @@
 
 #include "core/json.h"
 #include "core/log.h"
+#include "pass_through_env.h"
 #include "store/store.h"
 
 namespace courier {
@@ -262,6 +263,81 @@ TEST(RefusalLog, PathIsShortAndPrintable) {
   const std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(std::string::npos, log.find("path=/" + std::string(199, 'a') + "... ")) << log;
   EXPECT_LT(log.size(), 400u) << log;
+}
+
+// A disk whose free space the test sets (the Env seam).
+class FakeSpaceEnv : public courier::testing::PassThroughEnv {
+ public:
+  std::atomic<int64_t> free_bytes{int64_t{1} << 30};
+  Result<FsSpace> FreeSpace(const std::string&) override {
+    FsSpace space;
+    space.available_bytes = free_bytes;
+    space.total_bytes = int64_t{1} << 31;
+    return space;
+  }
+};
+
+// The incident: a full disk refused every write (503 to every webhook)
+// while GET /status, which only read the store, said healthy.
+TEST_F(ReceiverTest, StatusReportsRefusedWritesAndFreeSpace) {
+  constexpr int64_t kMiB = 1024 * 1024;
+  FakeSpaceEnv disk;
+  receiver_.reset();
+  writer_->Stop();
+  // The store refuses writes as SQLite does on a full disk (reads go on:
+  // the channel cache has its own connections), the spool its reserve.
+  StoreOpener full = []() -> Result<std::unique_ptr<Store>> {
+    return Status::Unavailable("store: database or disk is full");
+  };
+  writer_ = std::make_unique<IntakeWriter>(full, SpoolDir(dir_ + "/spool", disk, 1 * kMiB), clock_, nullptr, nullptr);
+  writer_->Start();
+  ReceiverOptions options;
+  options.base_url = "https://courier.example.com";
+  options.spool_dir = dir_ + "/spool";
+  options.store_path = dir_ + "/courier.db";
+  options.health_min_free_mb = 64;
+  options.spool_reserve_mb = 1;
+  options.env = &disk;
+  receiver_ = std::make_unique<Receiver>(handlers_, *cache_, *writer_, http_, clock_, options);
+
+  struct Step {
+    const char* name;
+    int64_t free_mb;
+    Micros advance;
+    bool post;             // a webhook first
+    int status;            // of GET /status
+    std::vector<std::string> problems;  // parts of the problems, in order
+  };
+  const std::vector<Step> steps = {
+      {"room, nothing written", 1024, 0, false, 200, {}},
+      {"store short of space", 40, 0, false, 503,
+       {"store file system has 40 MB free, below 64 MB (health_min_free_mb)",
+        "spool file system has 40 MB free, below 65 MB (spool_reserve_mb + health_min_free_mb)"}},
+      {"full; a webhook refused", 0, 0, true, 503,
+       {"writes refused by store and spool: spool file system has 0 MB free, below the spool's reserve of 1 MB",
+        "store file system has 0 MB free", "spool file system has 0 MB free, below 65 MB"}},
+      {"space freed; the refusal is recent", 1024, 29 * kMicrosPerSecond, false, 503, {"writes refused by store and spool"}},
+      {"the refusal is old", 1024, kMicrosPerSecond, false, 200, {}},
+  };
+  for (const auto& step : steps) {
+    disk.free_bytes = step.free_mb * kMiB;
+    clock_.Advance(step.advance);
+    if (step.post) {
+      auto answer = Call(Request("POST", "/c/ex/" + ex_ + "/receive", "from=0788383383&text=hello"));
+      EXPECT_EQ(503, answer.status) << step.name << ": " << answer.body;
+    }
+    HttpOut status = Call(Request("GET", "/status"));
+    EXPECT_EQ(step.status, status.status) << step.name << ": " << status.body;
+    auto body = json::ParseObject(status.body);
+    ASSERT_TRUE(body.ok()) << status.body;
+    EXPECT_EQ(step.status == 200, json::GetBool(*body, "healthy").value_or(false)) << step.name;
+    auto listed = json::GetStringArray(*body, "problems");
+    ASSERT_TRUE(listed.ok()) << status.body;
+    const std::vector<std::string>& problems = *listed;
+    ASSERT_EQ(step.problems.size(), problems.size()) << step.name << ": " << status.body;
+    for (size_t i = 0; i < problems.size(); ++i)
+      EXPECT_NE(std::string::npos, problems[i].find(step.problems[i])) << step.name << ": " << problems[i];
+  }
 }
 
 }  // namespace

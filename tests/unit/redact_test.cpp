@@ -17,7 +17,28 @@ namespace {
 TEST(Redact, ReplacesEveryOccurrenceAsIsAndUrlEncoded) {
   EXPECT_EQ("a=******** b=******** c=********",
             Redact("a=s3 cret b=s3%20cret c=s3 cret", {"s3 cret"}));
-  EXPECT_EQ("short ab stays", Redact("short ab stays", {"ab"}));
+}
+
+// A secret of one or two characters (a Kannel password "pw", a PIN "7")
+// would, replaced wherever it occurs, mangle ordinary text; it is
+// replaced where it stands as a whole token instead: between characters
+// that are not letters or digits, or at an end of the text.
+TEST(Redact, ShortSecretsAreRedactedAsWholeTokens) {
+  struct Case {
+    const char* text;
+    const char* secret;
+    const char* redacted;
+  };
+  const Case cases[] = {
+      {"short ab stays", "ab", "short ******** stays"},
+      {"password=ab&user=about", "ab", "password=********&user=about"},
+      {"ab", "ab", "********"},
+      {"tab cab abc", "ab", "tab cab abc"},
+      {"pin:7 of 17 and 71", "7", "pin:******** of 17 and 71"},
+      {"x=%2B&y=+", "+", "x=********&y=********"},  // URL-encoded too
+      {"nothing here", "", "nothing here"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(c.redacted, Redact(c.text, {c.secret})) << c.text;
 }
 
 struct MaskCase {

@@ -3,6 +3,7 @@
 
 #include "pass_through_env.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -38,6 +39,14 @@ class FaultEnv : public courier::testing::PassThroughEnv {
     ++renames;
     if (fail_rename) return Status::IOError("injected: rename failed");
     return Env::Default().Rename(a, b);
+  }
+  int64_t free_bytes = -1;  // >= 0: what FreeSpace reports
+  Result<FsSpace> FreeSpace(const std::string& path) override {
+    if (free_bytes < 0) return Env::Default().FreeSpace(path);
+    FsSpace space;
+    space.available_bytes = free_bytes;
+    space.total_bytes = 100 * 1024 * 1024;
+    return space;
   }
   Status SyncDir(const std::string& dir) override {
     ++dir_syncs;
@@ -181,6 +190,58 @@ TEST_F(SpoolTest, TornFileInNewIsCorruption) {
   auto read = spool.Read("new", "00000000000000000001-1-000000.json");
   ASSERT_FALSE(read.ok());
   EXPECT_EQ(read.status().code(), Status::Code::kCorruption);
+}
+
+// The reserve: a write that would leave less than it free is refused
+// whole, before anything is written; the free space is the Env's (faked).
+TEST_F(SpoolTest, WritesThatWouldEatIntoTheReserveAreRefused) {
+  constexpr int64_t kMiB = 1024 * 1024;
+  struct Case {
+    int64_t free_bytes;
+    int64_t reserve_bytes;
+    size_t bodies;
+    bool accepted;
+  };
+  const Case cases[] = {
+      {10 * kMiB, 0, 3, true},                   // no reserve: never refused here
+      {0, 0, 1, true},                           // no reserve: the free space is not even asked
+      {10 * kMiB, 1 * kMiB, 3, true},            // plenty left
+      {1 * kMiB + 8192, 1 * kMiB, 1, true},      // one small file fits above the reserve
+      {1 * kMiB + 8192, 1 * kMiB, 3, false},     // three do not: refused whole
+      {1 * kMiB, 1 * kMiB, 1, false},            // at the reserve
+      {0, 1 * kMiB, 1, false},                   // full
+  };
+  for (const auto& c : cases) {
+    FaultEnv env;
+    env.free_bytes = c.free_bytes;
+    SpoolDir spool(root_, env, c.reserve_bytes);
+    const size_t before = Count("new");
+    auto names = spool.WriteMany(std::vector<std::string>(c.bodies, "{\"kind\":\"x\"}"), 1);
+    size_t ok = 0;
+    for (const auto& n : names) {
+      ok += n.ok() ? 1 : 0;
+      if (!n.ok()) {
+        EXPECT_TRUE(n.status().IsUnavailable()) << n.status().ToString();
+        EXPECT_NE(std::string::npos, n.status().message().find("spool_reserve_mb")) << n.status().message();
+      }
+    }
+    EXPECT_EQ(c.accepted ? c.bodies : 0u, ok) << c.free_bytes << "/" << c.reserve_bytes;
+    EXPECT_EQ(before + ok, Count("new"));
+    EXPECT_EQ(0u, Count("tmp")) << "a refused write left a file";
+  }
+}
+
+TEST_F(SpoolTest, RemoveStaleTmpTakesOnlyOldFiles) {
+  SpoolDir spool(root_);
+  std::ofstream(root_ + "/tmp/old.json") << "x";
+  std::ofstream(root_ + "/tmp/new.json") << "x";
+  struct timespec long_ago[2] = {{0, UTIME_OMIT}, {1000, 0}};  // mtime 1970-01-01T00:16:40Z
+  ASSERT_EQ(0, ::utimensat(AT_FDCWD, (root_ + "/tmp/old.json").c_str(), long_ago, 0));
+  auto removed = spool.RemoveStaleTmp(1001 * kMicrosPerSecond);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(1, *removed);
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/tmp/old.json"));
+  EXPECT_TRUE(std::filesystem::exists(root_ + "/tmp/new.json"));
 }
 
 }  // namespace
