@@ -73,6 +73,9 @@ const std::vector<Spec>& Specs() {
       {"send_grace", Kind::kInt, "seconds SIGTERM waits for in-flight sends", &Options::send_grace},
       {"http_timeout", Kind::kInt, "seconds for a provider request (connect and read)", &Options::http_timeout, nullptr, 1},
       {"flush_interval", Kind::kInt, "seconds between spool scans", &Options::flush_interval, nullptr, 1},
+      {"retain_logs_days", Kind::kInt, "days courier-flush keeps channel logs (0: forever)", &Options::retain_logs_days, nullptr, 0, 36500},
+      {"retain_events_days", Kind::kInt, "days courier-flush keeps events (0: forever)", &Options::retain_events_days, nullptr, 0, 36500},
+      {"retain_msgs_days", Kind::kInt, "days courier-flush keeps finished msgs (0: forever)", &Options::retain_msgs_days, nullptr, 0, 36500},
   };
   return specs;
 }

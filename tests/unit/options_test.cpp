@@ -68,7 +68,7 @@ auto Settings(const Options& o) {
   return std::tie(o.db, o.spool_dir, o.run_dir, o.log_level, o.address, o.port, o.base_url, o.max_body_bytes,
                   o.channel_cache_ttl, o.spool_backlog_limit, o.include_channels, o.exclude_channels,
                   o.max_workers, o.max_retries, o.retry_backoff, o.send_grace, o.http_timeout,
-                  o.flush_interval);
+                  o.flush_interval, o.retain_logs_days, o.retain_events_days, o.retain_msgs_days);
 }
 
 }  // namespace
@@ -344,6 +344,9 @@ TEST(OptionsTest, DescribeReadsBackToTheSameOptions) {
       {"COURIER_SEND_GRACE", "2"},
       {"COURIER_HTTP_TIMEOUT", "3"},
       {"COURIER_FLUSH_INTERVAL", "4"},
+      {"COURIER_RETAIN_LOGS_DAYS", "0"},
+      {"COURIER_RETAIN_EVENTS_DAYS", "36500"},
+      {"COURIER_RETAIN_MSGS_DAYS", "90"},
   };
   auto original = LoadWith({}, env);
   ASSERT_TRUE(original.ok()) << original.status().ToString();
