@@ -227,12 +227,13 @@ Result<StoreSpace> SqliteStore::ReclaimSpace(bool full) {
       if (more) std::this_thread::sleep_for(kPauseBetweenBatches);
     }
   }
-  // The shrunken database is in the WAL until a checkpoint copies it back;
-  // TRUNCATE then cuts the file (and empties the WAL). Best effort: with a
-  // reader still on old pages it does what it can, and the daemons'
-  // checkpoints finish the job.
+  // The shrunken database is in the WAL until a checkpoint copies it back
+  // and cuts the file to its new size. PASSIVE: it takes no lock a writer
+  // waits for (TRUNCATE and RESTART hold the write lock while they wait for
+  // readers: a receiver's commits failed Busy behind one). What a reader
+  // still needs is left for the daemons' next checkpoints.
   Status st = InTransaction("checkpoint", TxnKind::kNone, [](SqliteStatements& q) {
-    q("PRAGMA wal_checkpoint(TRUNCATE)").Step();
+    q("PRAGMA wal_checkpoint(PASSIVE)").Step();
     return Status::OK();
   });
   if (!st.ok()) return st;
