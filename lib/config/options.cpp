@@ -88,6 +88,9 @@ const std::vector<Spec>& Specs() {
       {"outbound_allow", Kind::kString, "networks (CIDRs, comma-separated) opened to provider requests", &Options::outbound_allow, IpNetworkList},
       {"outbound_ca_file", Kind::kString, "PEM file of CAs trusted for https beside the system's", &Options::outbound_ca_file},
       {"flush_interval", Kind::kInt, "seconds between spool scans", &Options::flush_interval, nullptr, 1},
+      {"retain_logs_days", Kind::kInt, "days courier-flush keeps channel logs (0: forever)", &Options::retain_logs_days, nullptr, 0, 36500},
+      {"retain_events_days", Kind::kInt, "days courier-flush keeps events (0: forever)", &Options::retain_events_days, nullptr, 0, 36500},
+      {"retain_msgs_days", Kind::kInt, "days courier-flush keeps finished msgs (0: forever)", &Options::retain_msgs_days, nullptr, 0, 36500},
   };
   return specs;
 }

@@ -61,6 +61,10 @@ struct Options {
   std::string outbound_ca_file;     // PEM CAs trusted beside the system's; "" none
   // courier-flush
   int flush_interval = 5;           // seconds between spool scans
+  // Retention, applied by courier-flush: days kept (0: forever).
+  int retain_logs_days = 7;         // channel logs
+  int retain_events_days = 30;      // events
+  int retain_msgs_days = 0;         // finished msgs (never queued or errored ones)
 
   // "http://127.0.0.1:8080" unless base_url was set.
   std::string EffectiveBaseUrl() const;

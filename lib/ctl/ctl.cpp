@@ -166,6 +166,17 @@ int Ctl::Events(int64_t after, bool follow, bool json) {
   // flusher's) are printed too, within the poll interval.
   EventWaiter live({EndpointFor(options_.run_dir, kRecvEvents), EndpointFor(options_.run_dir, kSendEvents)});
   while (true) {
+    // Behind what retention kept: say which seqs are gone, once, on
+    // standard error (standard output stays events only), and go on from
+    // the oldest kept. A consumer that must not miss events sees the
+    // notice, or compares its cursor with OldestEventSeq itself.
+    auto oldest = (*store)->OldestEventSeq();
+    if (oldest.ok() && last + 1 < *oldest) {
+      err_ << "courier-ctl: events " << last + 1 << " to " << *oldest - 1
+           << " are no longer in the store (pruned: retain_events_days); continuing at " << *oldest << '\n';
+      err_.flush();
+      last = *oldest - 1;
+    }
     auto events = (*store)->EventsAfter(last, kBatch);
     if (!events.ok()) {
       if (!follow) return Report(events.status());

@@ -52,6 +52,17 @@ struct SendArgs {
   bool json = false;
 };
 
+// Retention by hand: each kind's age in days (0: that kind is kept).
+struct PruneArgs {
+  int logs_days = 0;
+  int events_days = 0;
+  int msgs_days = 0;
+  int batch_size = 1000;
+  bool dry_run = false;
+  bool vacuum = false;  // a full VACUUM afterwards
+  bool json = false;
+};
+
 // A msg id as typed: a whole number from 1; nullopt for anything else.
 std::optional<int64_t> ParseMsgId(const std::string& text);
 
@@ -90,6 +101,12 @@ class Ctl {
   // the spool and the queue. Exit 69 when a daemon does not answer or the
   // store is unavailable.
   int StatusReport(bool json);
+  // Removes channel logs, events and finished msgs older than the ages
+  // given (store.h's PruneRequest says which), in batches that let the
+  // daemons write in between; then gives the free space back (incremental
+  // vacuum, or a full VACUUM with args.vacuum). A dry run opens the store
+  // read-only and prints what would go.
+  int Prune(const PruneArgs& args);
 
   // Asks a following Events() to return after its current poll.
   void StopFollowing();

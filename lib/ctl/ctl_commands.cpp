@@ -169,6 +169,8 @@ struct CtlCommandLine::Impl {
   std::string retry_status;
   std::string urn;
   bool stopped_only = false;
+  PruneArgs prune;
+  int prune_days = 0;  // --older-than: each kind not given its own
 
   Impl();
   // Makes `sub` the command that runs `body`, once its arguments are parsed
@@ -329,6 +331,32 @@ CtlCommandLine::Impl::Impl() {
   auto* spool = app.add_subcommand("spool", "pending and bad spool files");
   JsonFlag(spool);
   Runs(spool, [this](Ctl& c) { return c.Spool(json); });
+
+  auto* prune_cmd = app.add_subcommand("prune", "remove channel logs, events and finished msgs older than DAYS");
+  const CLI::Validator days = WholeNumber(1, 36500);
+  prune_cmd->add_option("--older-than", prune_days, "DAYS for every kind not given its own")->check(days);
+  prune_cmd->add_option("--logs-older-than", prune.logs_days, "DAYS: channel logs")->check(days);
+  prune_cmd->add_option("--events-older-than", prune.events_days, "DAYS: events")->check(days);
+  prune_cmd->add_option("--msgs-older-than", prune.msgs_days,
+                        "DAYS: msgs finished that long ago (never Q or E ones)")->check(days);
+  prune_cmd->add_option("--batch-size", prune.batch_size, "rows per transaction (default 1000)")
+      ->check(WholeNumber(1, 100000));
+  prune_cmd->add_flag("--dry-run", prune.dry_run, "count what would go; remove nothing");
+  prune_cmd->add_flag("--vacuum", prune.vacuum, "then rewrite the store to its smallest (VACUUM; blocks writers)");
+  JsonFlag(prune_cmd);
+  Runs(
+      prune_cmd,
+      [this](Ctl& c) {
+        for (int* kind : {&prune.logs_days, &prune.events_days, &prune.msgs_days})
+          if (*kind == 0) *kind = prune_days;
+        prune.json = json;
+        return c.Prune(prune);
+      },
+      [this] {
+        if (prune_days == 0 && prune.logs_days == 0 && prune.events_days == 0 && prune.msgs_days == 0)
+          throw CLI::ValidationError("prune", "needs --older-than DAYS or --logs-, --events- or --msgs-older-than DAYS");
+        if (prune.dry_run && prune.vacuum) throw CLI::ValidationError("prune", "--dry-run and --vacuum do not go together");
+      });
 
   auto* status_cmd = app.add_subcommand("status", "daemons, store, spool and queue at a glance; 69 if a daemon is down");
   JsonFlag(status_cmd);

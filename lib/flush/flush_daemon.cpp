@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "daemon/store_outage.h"
 #include "flush/flusher.h"
+#include "flush/retention.h"
 #include "spool/spool.h"
 
 namespace courier {
@@ -76,6 +77,7 @@ Status RunFlushDaemon(const Options& options) {
     }
     if (*recovered > 0) Log::Info("claimed spool files put back in new/", {{"files", std::to_string(*recovered)}});
 
+    Retention retention(options, daemon.store_opener(), daemon.clock());
     FlushStats stats;
     const std::string new_dir = daemon.spool().Path("new");
     const std::string bad_dir = daemon.spool().Path("bad");
@@ -91,10 +93,14 @@ Status RunFlushDaemon(const Options& options) {
       o->set("store", stats.store_ok ? "ok" : "unavailable");
       json::SetNullableString(o, "last_error", stats.last_error);
       json::SetTime(o, "last_pass_on", stats.last_pass_on ? std::optional<Micros>(stats.last_pass_on) : std::nullopt);
+      retention.Report(o);
     });
 
     Log::Info("started", {{"spool_dir", options.spool_dir}, {"db", options.db},
-                          {"interval_s", std::to_string(options.flush_interval)}});
+                          {"interval_s", std::to_string(options.flush_interval)},
+                          {"retain_logs_days", std::to_string(options.retain_logs_days)},
+                          {"retain_events_days", std::to_string(options.retain_events_days)},
+                          {"retain_msgs_days", std::to_string(options.retain_msgs_days)}});
     const std::chrono::milliseconds interval = std::chrono::seconds(options.flush_interval);
     StoreOutage outage(options.db, interval, kMaxOutageWait);
     bool spool_failing = false;
@@ -136,6 +142,8 @@ Status RunFlushDaemon(const Options& options) {
         continue;
       }
       outage.Worked(Log::Field{"left", std::to_string(r.left)});
+      // Housekeeping after the spool: what came in first is stored first.
+      retention.RunIfDue([&stop] { return stop.stop_requested(); });
       // More arrived during a pass that made progress: go on at once.
       if (r.left > 0 && (r.flushed > 0 || r.rejected > 0)) continue;
       daemon.WaitForWork(interval);
@@ -215,7 +223,7 @@ const DaemonSpec kFlushDaemon = [] {
   DaemonSpec spec;
   spec.program = "courier-flush";
   spec.description = "Replay spool files into the courier store: a daemon, --once, or named files.";
-  spec.flags = {"flush_interval"};
+  spec.flags = {"flush_interval", "retain_logs_days", "retain_events_days", "retain_msgs_days"};
   // DESIGN's `--interval SECONDS` is another name of --flush-interval.
   spec.flag_aliases = {{"flush_interval", "--interval"}};
   spec.control = kFlushCtl;

@@ -306,6 +306,7 @@ constexpr const char* kSynchronousFull = "PRAGMA synchronous = FULL";
 // Used only where the caller syncs the WAL itself (LeaveSyncToCaller).
 constexpr const char* kSynchronousNormal = "PRAGMA synchronous = NORMAL";
 constexpr const char* kForeignKeysOn = "PRAGMA foreign_keys = ON";
+constexpr const char* kAutoVacuumIncremental = "PRAGMA auto_vacuum = INCREMENTAL";
 // Savepoints and multi-row statements inside a transaction need a
 // statement journal; on disk that is a temp file created and deleted per
 // write batch. It only matters until the transaction ends, so memory.
@@ -738,6 +739,9 @@ struct SqliteStore::Impl {
     sqlite_only::RegisterConnector();
     const bool read_only = access == StoreAccess::kReadOnly && path != ":memory:";
     snapshot = read_only && !sqlite_only::CanReadThroughWal(path);
+    struct stat file_stat;
+    const bool new_file = !read_only && path != ":memory:" &&
+                          (::stat(path.c_str(), &file_stat) != 0 || file_stat.st_size == 0);
     try {
       session = std::make_unique<Poco::Data::Session>(Poco::Data::SQLite::Connector::KEY,
                                                       read_only ? sqlite_only::ReadOnlyUri(path, snapshot) : path);
@@ -750,6 +754,11 @@ struct SqliteStore::Impl {
       busy_wait.timeout_ms = busy_timeout_ms;
       sqlite3_busy_handler(Poco::Data::SQLite::Utility::dbHandle(*session), &sqlite_only::BusyWait::Handler,
                            &busy_wait);
+      // Only a file without pages yet takes this, before the journal mode
+      // below writes the first: new stores can give space back after
+      // retention without a VACUUM (sqlite_prune.cpp). Not asked of an
+      // existing file, where the pragma would need the database's lock.
+      if (new_file) S() << sqlite_only::kAutoVacuumIncremental, now;
       std::string mode = "wal";  // a reader takes the journal mode the file has
       if (!read_only) S() << sqlite_only::kJournalWal, into(mode), now;
       if (mode != "wal" && path != ":memory:") {
@@ -2223,11 +2232,26 @@ Result<std::vector<Event>> SqliteStore::EventsAfter(int64_t seq, int limit) {
 
 Result<int64_t> SqliteStore::LastEventSeq() {
   Impl& d = *impl_;
-  return d.Run<int64_t>("last event", Txn::kNone, [&]() -> Result<int64_t> {
-    NInt seq;
-    d.S() << "SELECT MAX(seq) FROM events", into(seq), now;
-    return seq.isNull() ? int64_t{0} : seq.value();
+  // From AUTOINCREMENT's high-water mark too: once retention has pruned
+  // every event, the last seq handed out is still the last one.
+  return d.Run<int64_t>("last event", Txn::kNone,
+                        [&]() -> Result<int64_t> { return *d.Q(sqlite_only::kLastEventSeq).OneInt(); });
+}
+
+Result<int64_t> SqliteStore::OldestEventSeq() {
+  Impl& d = *impl_;
+  return d.Run<int64_t>("oldest event", Txn::kRead, [&]() -> Result<int64_t> {
+    auto oldest = d.Q("SELECT MIN(seq) FROM events");
+    if (oldest.Step() && !oldest.IsNull(0)) return oldest.Int(0);
+    return *d.Q(sqlite_only::kLastEventSeq).OneInt() + 1;
   });
+}
+
+Status SqliteStore::InTransaction(const char* op, TxnKind kind,
+                                  const std::function<Status(SqliteStatements&)>& body) {
+  Impl& d = *impl_;
+  const Txn txn = kind == TxnKind::kWrite ? Txn::kWrite : kind == TxnKind::kRead ? Txn::kRead : Txn::kNone;
+  return d.RunStatus(op, txn, [&]() { return body(*d.statements); });
 }
 
 }  // namespace courier

@@ -72,6 +72,7 @@
 //   the app's credential, not news for event consumers).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -85,6 +86,8 @@ class Session;
 }  // namespace Poco
 
 namespace courier {
+
+class SqliteStatements;
 
 class SqliteStore : public Store {
  public:
@@ -162,6 +165,20 @@ class SqliteStore : public Store {
   void HousekeepInBackground() override;
   Result<std::string> LeaveSyncToCaller() override;
   Result<int64_t> LastEventSeq() override;
+  Result<int64_t> OldestEventSeq() override;
+
+  // Retention (sqlite_prune.cpp). Each batch is one BEGIN IMMEDIATE
+  // transaction (a dry run: one read transaction); between batches the
+  // connection sleeps a moment so that writers waiting in their busy
+  // handlers (which poll at most 1 ms apart) take the lock before the next
+  // batch does. Space reclaim: every store this version creates has
+  // auto_vacuum = INCREMENTAL (set before the file's first page is
+  // written; older files keep NONE until a full ReclaimSpace converts
+  // them), and ReclaimSpace(false) frees 1000 pages per transaction; a
+  // TRUNCATE checkpoint afterwards lets the file itself shrink.
+  Result<PruneCounts> Prune(const PruneRequest& request) override;
+  Result<StoreSpace> Space() override;
+  Result<StoreSpace> ReclaimSpace(bool full) override;
 
  private:
   struct Impl;
@@ -172,6 +189,13 @@ class SqliteStore : public Store {
   static Result<Contact> StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid);
   static Result<UrnAuthResult> UrnAuthInTxn(Impl& d, const UrnAuthUpdate& update, int64_t channel_id);
   static Status WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& out);
+
+  // For sqlite_prune.cpp: runs `body` on this connection's cached
+  // statements after connecting and checking the schema, inside a
+  // transaction of `kind` (committed when body returns OK, else rolled
+  // back), with exceptions mapped to Status as every method does.
+  enum class TxnKind { kNone, kRead, kWrite };
+  Status InTransaction(const char* op, TxnKind kind, const std::function<Status(SqliteStatements&)>& body);
 
   std::unique_ptr<Impl> impl_;
   std::string path_;

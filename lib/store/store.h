@@ -74,6 +74,55 @@ struct ClaimRequest {
   std::set<std::string> urn_auth_types;
 };
 
+// Retention: what Prune removes, oldest first. Each kind has its own
+// cutoff (rows older than it go: created_on < cutoff for channel logs and
+// events, modified_on < cutoff for msgs); a kind without one is kept.
+//
+// Which rows: channel logs and events are removed from the oldest (lowest
+// id / seq) up to the first one not older than the cutoff, so what is kept
+// is always a contiguous newest range (an event follower sees one clean
+// boundary, see OldestEventSeq). Msgs are removed only when finished from
+// courier's side: incoming msgs (stored P, handed to the app by their
+// event), and outgoing msgs in W, S, D, R or F that are not claimed. Q and
+// E msgs (queued, or awaiting a retry or an operator) are never removed,
+// whatever their age. A msg goes together with its attempts and its
+// channel logs; contacts and URNs stay (a stop flag outlives any msg).
+struct PruneRequest {
+  std::optional<Micros> logs_before;
+  std::optional<Micros> events_before;
+  std::optional<Micros> msgs_before;
+  // Rows removed per transaction: each batch holds the write lock only for
+  // its own deletes, so other writers' commits go in between.
+  int batch_size = 1000;
+  // Stops after this many batches (0: no limit), with finished = false: a
+  // daemon interleaves a large backlog with its other work.
+  int max_batches = 0;
+  // Count what would go, delete nothing (same selection as a real run).
+  bool dry_run = false;
+  // Called after each batch's commit, before the next begins (the write
+  // lock is free then). Returning false stops the prune (finished = false).
+  std::function<bool()> between_batches;
+};
+
+struct PruneCounts {
+  int64_t logs = 0;      // channel logs older than logs_before
+  int64_t events = 0;
+  int64_t msgs = 0;
+  int64_t msg_logs = 0;  // channel logs of the msgs removed (not counted in logs)
+  int64_t attempts = 0;  // attempts of the msgs removed
+  int64_t batches = 0;   // transactions committed (or, dry, selections made)
+  bool finished = true;  // false: stopped by max_batches or between_batches
+};
+
+// The store's file space (SQLite: pages). free_bytes is space inside the
+// file that new rows reuse before the file grows; `incremental` says
+// whether the file can give it back to the file system without a VACUUM.
+struct StoreSpace {
+  int64_t file_bytes = 0;
+  int64_t free_bytes = 0;
+  bool incremental = false;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -189,6 +238,26 @@ class Store {
   // by themselves. Call once, after opening; it survives reconnects.
   virtual Result<std::string> LeaveSyncToCaller() { return Status::Unavailable("not supported"); }
   virtual Result<int64_t> LastEventSeq() = 0;
+
+  // The lowest event seq still stored: events below it were pruned (or
+  // never existed). LastEventSeq() + 1 when no event is stored. A consumer
+  // whose cursor is below OldestEventSeq() - 1 has missed events.
+  virtual Result<int64_t> OldestEventSeq() = 0;
+
+  // Retention (see PruneRequest): batches of deletes, each its own
+  // transaction. Counts what went (or, dry, would go); on an error the
+  // batches committed before it stay committed.
+  virtual Result<PruneCounts> Prune(const PruneRequest& request) = 0;
+
+  // The file's size and free space.
+  virtual Result<StoreSpace> Space() = 0;
+  // Gives free space back to the file system: a store created with
+  // incremental vacuum (every store made by this version) in small steps
+  // that each hold the write lock briefly. With `full`, a VACUUM instead:
+  // rewrites the whole file (holding the write lock throughout, and needing
+  // free disk for a copy) and turns incremental vacuum on for older stores.
+  // Returns the space after.
+  virtual Result<StoreSpace> ReclaimSpace(bool full) = 0;
 };
 
 // Makes a new connection to the store; components that run on their own

@@ -139,6 +139,10 @@ class FakeStore : public Store {
   }
   Result<std::vector<Event>> EventsAfter(int64_t, int) override { return Unused("EventsAfter"); }
   Result<int64_t> LastEventSeq() override { return Unused("LastEventSeq"); }
+  Result<int64_t> OldestEventSeq() override { return Unused("OldestEventSeq"); }
+  Result<PruneCounts> Prune(const PruneRequest&) override { return Unused("Prune"); }
+  Result<StoreSpace> Space() override { return Unused("Space"); }
+  Result<StoreSpace> ReclaimSpace(bool) override { return Unused("ReclaimSpace"); }
 
  private:
   Status Down() {

@@ -70,7 +70,8 @@ auto Settings(const Options& o) {
                   o.include_channels, o.exclude_channels,
                   o.request_read_timeout, o.max_connections, o.max_connections_per_ip,
                   o.max_workers, o.max_retries, o.retry_backoff, o.send_grace, o.http_timeout,
-                  o.http_deadline, o.outbound_allow, o.outbound_ca_file, o.flush_interval);
+                  o.http_deadline, o.outbound_allow, o.outbound_ca_file, o.flush_interval, o.retain_logs_days,
+                  o.retain_events_days, o.retain_msgs_days);
 }
 
 }  // namespace
@@ -363,6 +364,9 @@ TEST(OptionsTest, DescribeReadsBackToTheSameOptions) {
       {"COURIER_OUTBOUND_ALLOW", "127.0.0.0/8, fc00::/7"},
       {"COURIER_OUTBOUND_CA_FILE", "/etc/courier/ca \"gw\".pem"},
       {"COURIER_FLUSH_INTERVAL", "4"},
+      {"COURIER_RETAIN_LOGS_DAYS", "0"},
+      {"COURIER_RETAIN_EVENTS_DAYS", "36500"},
+      {"COURIER_RETAIN_MSGS_DAYS", "90"},
   };
   auto original = LoadWith({}, env);
   ASSERT_TRUE(original.ok()) << original.status().ToString();

@@ -1,0 +1,243 @@
+// SqliteStore's retention: Prune, Space and ReclaimSpace (sqlite_store.h
+// says what they promise; store.h's PruneRequest which rows go).
+//
+// Why no index on created_on for logs and events: every webhook and send
+// would pay one more b-tree insert for a job that runs once an hour. Ids
+// grow with insertion time instead, so each kind is walked by id from a
+// cursor: channel logs and events are removed as a prefix (up to the first
+// row not old enough), and msgs are scanned in id order up to the first one
+// created after the cutoff (a msg cannot have been modified before it was
+// created), skipping the ones not finished. Each batch reads at most
+// batch_size rows, so the write lock is held for a bounded amount of work
+// however many queued msgs sit at the head of the table.
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <sqlite3.h>
+
+#include "store/sqlite_statement.h"
+#include "store/sqlite_store.h"
+
+namespace courier {
+namespace {
+
+// After a commit, before the next batch's BEGIN IMMEDIATE: a writer waiting
+// for the lock polls at most 1 ms apart (sqlite_store.cpp's BusyWait), so
+// 2 ms lets it in first instead of losing the race to our next batch.
+constexpr auto kPauseBetweenBatches = std::chrono::milliseconds(2);
+// Pages freed per incremental_vacuum transaction: 4 MiB at 4 KiB pages.
+constexpr int kVacuumPagesPerStep = 1000;
+
+// How one batch of a kind ended.
+struct Batch {
+  int64_t removed = 0;
+  bool done = false;  // nothing more of this kind to remove
+};
+
+// Statuses an outgoing msg is finished in: courier does nothing more with
+// it unless a provider reports on it (W, S), and a late report on a msg
+// gone is logged as not found. Q and E are work still to do.
+bool FinishedOutgoing(const std::string& status) {
+  return status == "W" || status == "S" || status == "D" || status == "R" || status == "F";
+}
+
+// One prefix batch of channel_logs or events: the rows after `cursor`, in
+// order, while older than `before`. `table`/`key` are fixed names below.
+Batch PrefixBatch(SqliteStatements& q, const char* table, const char* key, int64_t& cursor, Micros before,
+                  int limit, bool dry_run) {
+  Batch batch;
+  int64_t first = 0, last = 0, scanned = 0;
+  {
+    auto rows = q(std::string("SELECT ") + key + ", created_on FROM " + table + " WHERE " + key +
+                  " > ? ORDER BY " + key + " LIMIT ?");
+    rows.Bind(cursor).Bind(limit);
+    while (rows.Step()) {
+      ++scanned;
+      if (rows.Int(1) >= before) {
+        batch.done = true;
+        break;
+      }
+      if (first == 0) first = rows.Int(0);
+      last = rows.Int(0);
+      ++batch.removed;
+    }
+  }
+  if (scanned < limit) batch.done = true;
+  if (batch.removed == 0) return batch;
+  // Every row from first to last was just read, in this transaction, and
+  // is old enough: the range is exactly them.
+  if (!dry_run) {
+    q(std::string("DELETE FROM ") + table + " WHERE " + key + " >= ? AND " + key + " <= ?")
+        .Bind(first)
+        .Bind(last)
+        .Run();
+  }
+  cursor = last;
+  return batch;
+}
+
+}  // namespace
+
+Result<PruneCounts> SqliteStore::Prune(const PruneRequest& request) {
+  PruneCounts counts;
+  const int limit = std::max(1, request.batch_size);
+  const TxnKind kind = request.dry_run ? TxnKind::kRead : TxnKind::kWrite;
+  bool stopped = false;
+  // Before every batch but the first: the caller's say, and the pause.
+  auto may_start = [&]() {
+    if (counts.batches == 0) return true;
+    stopped = (request.max_batches > 0 && counts.batches >= request.max_batches) ||
+              (request.between_batches && !request.between_batches());
+    if (!stopped && !request.dry_run) std::this_thread::sleep_for(kPauseBetweenBatches);
+    return !stopped;
+  };
+
+  // The highest channel log id the logs pass removed: logs of pruned msgs
+  // up to it are already counted there (a dry run must not count them
+  // twice; a real run finds them gone).
+  int64_t logs_cursor = 0;
+  if (request.logs_before) {
+    for (bool done = false; !done;) {
+      if (!may_start()) break;
+      Batch b;
+      Status st = InTransaction("prune channel logs", kind, [&](SqliteStatements& q) {
+        b = PrefixBatch(q, "channel_logs", "id", logs_cursor, *request.logs_before, limit, request.dry_run);
+        return Status::OK();
+      });
+      if (!st.ok()) return st;
+      counts.batches++;
+      counts.logs += b.removed;
+      done = b.done;
+    }
+  }
+
+  if (request.events_before && !stopped) {
+    int64_t cursor = 0;
+    for (bool done = false; !done;) {
+      if (!may_start()) break;
+      Batch b;
+      Status st = InTransaction("prune events", kind, [&](SqliteStatements& q) {
+        b = PrefixBatch(q, "events", "seq", cursor, *request.events_before, limit, request.dry_run);
+        return Status::OK();
+      });
+      if (!st.ok()) return st;
+      counts.batches++;
+      counts.events += b.removed;
+      done = b.done;
+    }
+  }
+
+  if (request.msgs_before && !stopped) {
+    const Micros before = *request.msgs_before;
+    int64_t cursor = 0;
+    for (bool done = false; !done;) {
+      if (!may_start()) break;
+      int64_t msgs = 0, msg_logs = 0, attempts = 0;
+      Status st = InTransaction("prune msgs", kind, [&](SqliteStatements& q) {
+        std::vector<int64_t> ids;
+        int64_t scanned = 0;
+        {
+          auto rows = q("SELECT id, created_on, modified_on, direction, status, claimed_by IS NOT NULL "
+                        "FROM msgs WHERE id > ? ORDER BY id LIMIT ?");
+          rows.Bind(cursor).Bind(limit);
+          while (rows.Step()) {
+            ++scanned;
+            if (rows.Int(1) >= before) {
+              done = true;
+              break;
+            }
+            cursor = rows.Int(0);
+            const bool finished =
+                rows.Int(5) == 0 && (rows.Text(3) == "I" || FinishedOutgoing(rows.Text(4)));
+            if (finished && rows.Int(2) < before) ids.push_back(rows.Int(0));
+          }
+        }
+        if (scanned < limit) done = true;
+        for (int64_t id : ids) {
+          if (request.dry_run) {
+            attempts += *q("SELECT COUNT(*) FROM attempts WHERE msg_id = ?").Bind(id).OneInt();
+            msg_logs += *q("SELECT COUNT(*) FROM channel_logs WHERE msg_id = ? AND id > ?")
+                             .Bind(id)
+                             .Bind(logs_cursor)
+                             .OneInt();
+            ++msgs;
+            continue;
+          }
+          // Dependents first: attempts and channel_logs reference msgs
+          // (foreign keys are on).
+          auto del_attempts = q("DELETE FROM attempts WHERE msg_id = ?");
+          del_attempts.Bind(id).Run();
+          attempts += del_attempts.Changes();
+          auto del_logs = q("DELETE FROM channel_logs WHERE msg_id = ?");
+          del_logs.Bind(id).Run();
+          msg_logs += del_logs.Changes();
+          auto del_msg = q("DELETE FROM msgs WHERE id = ?");
+          del_msg.Bind(id).Run();
+          msgs += del_msg.Changes();
+        }
+        return Status::OK();
+      });
+      if (!st.ok()) return st;
+      counts.batches++;
+      counts.msgs += msgs;
+      counts.msg_logs += msg_logs;
+      counts.attempts += attempts;
+    }
+  }
+  counts.finished = !stopped;
+  return counts;
+}
+
+Result<StoreSpace> SqliteStore::Space() {
+  StoreSpace space;
+  Status st = InTransaction("store space", TxnKind::kRead, [&](SqliteStatements& q) {
+    const int64_t page = *q("PRAGMA page_size").OneInt();
+    space.file_bytes = page * *q("PRAGMA page_count").OneInt();
+    space.free_bytes = page * *q("PRAGMA freelist_count").OneInt();
+    space.incremental = *q("PRAGMA auto_vacuum").OneInt() == 2;  // 2: INCREMENTAL
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return space;
+}
+
+Result<StoreSpace> SqliteStore::ReclaimSpace(bool full) {
+  if (full) {
+    // VACUUM cannot run inside a transaction; it takes the write lock for
+    // the whole rewrite, and the auto_vacuum set just before applies to
+    // the file it writes.
+    Status st = InTransaction("vacuum", TxnKind::kNone, [](SqliteStatements& q) {
+      q.Exec("PRAGMA auto_vacuum = INCREMENTAL");
+      q.Exec("VACUUM");
+      return Status::OK();
+    });
+    if (!st.ok()) return st;
+  } else {
+    auto space = Space();
+    if (!space.ok()) return space.status();
+    // A file without incremental vacuum keeps its free pages for new rows.
+    for (bool more = space->incremental && space->free_bytes > 0; more;) {
+      Status st = InTransaction("incremental vacuum", TxnKind::kWrite, [&](SqliteStatements& q) {
+        q.Exec("PRAGMA incremental_vacuum(" + std::to_string(kVacuumPagesPerStep) + ")");
+        more = *q("PRAGMA freelist_count").OneInt() > 0;
+        return Status::OK();
+      });
+      if (!st.ok()) return st;
+      if (more) std::this_thread::sleep_for(kPauseBetweenBatches);
+    }
+  }
+  // The shrunken database is in the WAL until a checkpoint copies it back
+  // and cuts the file to its new size. PASSIVE: it takes no lock a writer
+  // waits for (TRUNCATE and RESTART hold the write lock while they wait for
+  // readers: a receiver's commits failed Busy behind one). What a reader
+  // still needs is left for the daemons' next checkpoints.
+  Status st = InTransaction("checkpoint", TxnKind::kNone, [](SqliteStatements& q) {
+    q("PRAGMA wal_checkpoint(PASSIVE)").Step();
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return Space();
+}
+
+}  // namespace courier
