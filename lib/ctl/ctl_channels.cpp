@@ -94,6 +94,7 @@ json::ObjectPtr ChannelTypeJson(const ChannelHandler& handler) {
     k->set("name", key.name);
     k->set("needed", NeedName(key.need));
     k->set("secret", key.secret);
+    k->set("verifies_webhooks", key.verifies_webhooks);
     k->set("meaning", key.meaning);
     json::SetNullableString(k, "default", key.default_value);
     json::SetNullableString(k, "or", key.or_key);
@@ -146,6 +147,13 @@ int Ctl::ChannelAdd(const ChannelAddArgs& args) {
     if (type->Key(key) == nullptr)
       err_ << "courier-ctl: warning: " << type->code << " channels do not read the setting '" << key
            << "' (see courier-ctl channel types)\n";
+  // A type that can tell its provider's webhooks from forged ones only
+  // does so with its secret: without it the channel works, but takes
+  // whatever anyone posts to its URL, which the operator should know.
+  if (type->AcceptsUnverifiedWebhooks(channel.config))
+    err_ << "courier-ctl: warning: " << type->code << " channels check that webhooks come from " << type->name
+         << " only with the setting " << Join(type->WebhookVerificationKeys(), " or ")
+         << ", which this channel does not set: anyone who knows its receive URL can post msgs to it\n";
   channel.schemes = args.schemes.empty() ? type->schemes : args.schemes;
   for (const auto& s : channel.schemes)
     if (!URN::IsKnownScheme(s)) return Report(Status::Usage("unknown URN scheme '" + s + "'"));

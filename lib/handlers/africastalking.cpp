@@ -204,6 +204,7 @@ const ChannelTypeInfo& AfricasTalkingHandler::Type() const {
           {kIsShared, ConfigNeed::kOptional, false, "true: a shared short code, sent without `from`", "false"},
           handlers::BaseUrlKey(kDefaultApiUrl),
           handlers::MaxLengthKey(kMaxMsgLength),
+          handlers::WebhookTokenKey(),
       },
   };
   return type;
@@ -221,7 +222,9 @@ std::vector<Route> AfricasTalkingHandler::Routes() const {
 
 WebhookResult AfricasTalkingHandler::Receive(const Route& route, const Channel& channel,
                                              const WebhookRequest& request, HandlerContext&) const {
-  // Africa's Talking does not sign its callbacks; there is nothing to check.
+  if (auto refused = handlers::CheckWebhookToken(channel, request)) return *refused;
+  // Africa's Talking does not sign its callbacks: a webhook_token in the
+  // callback URL is all there is.
   if (route.kind == RouteKind::kStatus) return ReceiveStatus(channel, request);
   if (route.kind == RouteKind::kEvent) return ReceiveOptOut(channel, request);
   return ReceiveMsg(channel, request);

@@ -88,6 +88,7 @@ const ChannelTypeInfo& BlackmynaHandler::Type() const {
           {config_keys::kApiKey, ConfigNeed::kToSend, true, "the account's API key"},
           handlers::BaseUrlKey(kDefaultApiUrl),
           handlers::MaxLengthKey(kMaxMsgLength),
+          handlers::WebhookTokenKey(),
       },
   };
   return type;
@@ -102,7 +103,8 @@ std::vector<Route> BlackmynaHandler::Routes() const {
 
 WebhookResult BlackmynaHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                         HandlerContext&) const {
-  // Blackmyna does not sign its calls; there is nothing to check.
+  if (auto refused = handlers::CheckWebhookToken(channel, request)) return *refused;
+  // Blackmyna does not sign its calls: a webhook_token is all there is.
   if (route.kind == RouteKind::kStatus) return ReceiveStatus(channel, request);
   return ReceiveMsg(channel, request);
 }

@@ -28,4 +28,21 @@ std::vector<std::string> ChannelTypeInfo::MissingKeys(const std::map<std::string
   return missing;
 }
 
+std::vector<std::string> ChannelTypeInfo::WebhookVerificationKeys() const {
+  std::vector<std::string> keys;
+  for (const auto& key : config)
+    if (key.verifies_webhooks) keys.push_back(key.name);
+  return keys;
+}
+
+bool ChannelTypeInfo::AcceptsUnverifiedWebhooks(const std::map<std::string, std::string>& values) const {
+  bool verifiable = false;
+  for (const auto& key : config) {
+    if (!key.verifies_webhooks) continue;
+    verifiable = true;
+    if (HasValue(values, key.name) || HasValue(values, key.or_key)) return false;
+  }
+  return verifiable;
+}
+
 }  // namespace courier

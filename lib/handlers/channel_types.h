@@ -45,8 +45,20 @@ struct ConfigKeyInfo {
   // Another key that serves in this one's place (an older name, another
   // credential): a needed key is set when either is.
   std::string or_key;
+  // The key that webhooks are authenticated with (a signing secret, a
+  // shared token): when a channel of the type has it, the handler refuses
+  // a webhook whose signature or token does not match (401, nothing
+  // stored). `channel add` warns when a type has such keys and the new
+  // channel sets none of them.
+  bool verifies_webhooks = false;
 
   bool needed() const { return need != ConfigNeed::kOptional; }
+  // This declaration, marked as a key that verifies webhooks:
+  //   ConfigKeyInfo{"secret_token", ConfigNeed::kOptional, true, "..."}.VerifiesWebhooks()
+  ConfigKeyInfo VerifiesWebhooks() && {
+    verifies_webhooks = true;
+    return std::move(*this);
+  }
 };
 
 struct ChannelTypeInfo {
@@ -61,6 +73,13 @@ struct ChannelTypeInfo {
   // no value in `config`, neither under their name nor their or_key, in
   // declaration order; each as "<key>" or "<key> or <or_key>".
   std::vector<std::string> MissingKeys(const std::map<std::string, std::string>& config, bool receive_too) const;
+  // The keys that verify webhooks (verifies_webhooks), in declaration
+  // order; empty when the type cannot check where its webhooks come from.
+  std::vector<std::string> WebhookVerificationKeys() const;
+  // True when the type can verify webhooks but `config` sets none of the
+  // keys it verifies them with (nor their or_key): its webhooks would be
+  // taken from anyone.
+  bool AcceptsUnverifiedWebhooks(const std::map<std::string, std::string>& config) const;
 };
 
 }  // namespace courier

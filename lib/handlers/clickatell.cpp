@@ -314,6 +314,7 @@ const ChannelTypeInfo& ClickatellHandler::Type() const {
            "platform: the key is an SMS Platform (HTTP) one, sent by GET as the reference did; unset: the One API"},
           handlers::BaseUrlKey(kDefaultApiUrl),
           handlers::MaxLengthKey(kMaxMsgLength),
+          handlers::WebhookTokenKey(),
       },
   };
   return type;
@@ -330,7 +331,9 @@ std::vector<Route> ClickatellHandler::Routes() const {
 
 WebhookResult ClickatellHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                          HandlerContext&) const {
-  // Clickatell signs nothing; its callbacks are told apart by shape.
+  if (auto refused = handlers::CheckWebhookToken(channel, request)) return *refused;
+  // Clickatell signs nothing (a webhook_token in the callback URL is all
+  // there is); its callbacks are told apart by shape.
   auto params = handlers::FlatParams(request);
   if (!params.ok()) return WebhookResult::Error(params.status().message());
   if (ToLower(request.Header("content-type")).find("json") != std::string::npos) {

@@ -330,6 +330,41 @@ std::optional<std::string> DecodeStrictBase64(const std::string& s) {
 
 }  // namespace
 
+ConfigKeyInfo WebhookTokenKey() {
+  return ConfigKeyInfo{kWebhookTokenKey, ConfigNeed::kOptional, true,
+                       "set: webhooks must carry it (?webhook_token=, basic auth password or bearer token)"}
+      .VerifiesWebhooks();
+}
+
+std::optional<WebhookResult> CheckWebhookToken(const Channel& channel, const WebhookRequest& request) {
+  const std::string token = channel.ConfigOr(kWebhookTokenKey);
+  if (token.empty()) return std::nullopt;
+  std::vector<std::string> offered;
+  if (auto query = request.QueryParam(kWebhookTokenKey)) offered.push_back(*query);
+  const std::string authorization = Trim(request.Header("authorization"));
+  const size_t space = authorization.find(' ');
+  if (space != std::string::npos) {
+    const std::string scheme = authorization.substr(0, space);
+    const std::string credentials = Trim(authorization.substr(space + 1));
+    if (EqualsIgnoreCase(scheme, "Bearer")) offered.push_back(credentials);
+    if (EqualsIgnoreCase(scheme, "Basic")) {
+      auto decoded = DecodeStrictBase64(credentials);
+      if (decoded && decoded->find(':') != std::string::npos) offered.push_back(decoded->substr(decoded->find(':') + 1));
+    }
+  }
+  if (offered.empty()) return WebhookResult::Unauthorized("missing webhook token");
+  bool match = false;
+  for (const auto& candidate : offered) match |= ConstantTimeEquals(candidate, token);
+  if (!match) return WebhookResult::Unauthorized("invalid webhook token");
+  return std::nullopt;
+}
+
+std::string WithWebhookToken(const Channel& channel, const std::string& url) {
+  const std::string token = channel.ConfigOr(kWebhookTokenKey);
+  if (token.empty()) return url;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + kWebhookTokenKey + "=" + UrlEscape(token);
+}
+
 std::string DecodePossibleBase64(const std::string& text) {
   std::string without_cr;
   for (char c : text)

@@ -185,6 +185,25 @@ std::optional<SendResult> MissingConfig(const ChannelTypeInfo& type, const Chann
 ConfigKeyInfo BaseUrlKey(const std::string& default_url);
 ConfigKeyInfo MaxLengthKey(size_t provider_limit);
 
+// A shared webhook secret, for providers that sign nothing but call the
+// URL they are given (gateways such as Kannel and Jasmin, External
+// systems, providers whose webhook URL is free-form): the setting
+// `webhook_token` (secret; verifies webhooks). When a channel has it,
+// every webhook must carry it, as the `webhook_token` query parameter,
+// as the password of HTTP basic auth (any user name) or as
+// "Authorization: Bearer <token>"; otherwise 401 "missing webhook token"
+// / "invalid webhook token" and nothing is stored. Compared in constant
+// time. Without the setting every webhook is taken, as before.
+inline constexpr const char* kWebhookTokenKey = "webhook_token";
+ConfigKeyInfo WebhookTokenKey();
+std::optional<WebhookResult> CheckWebhookToken(const Channel& channel, const WebhookRequest& request);
+// `url` with the channel's webhook_token added as a query parameter, for
+// the callback URLs courier itself gives the provider with each send (DLR
+// URLs), so that their reports pass CheckWebhookToken; `url` as is when
+// the channel has none. The result holds a secret: it reaches logs only
+// through the channel's redaction.
+std::string WithWebhookToken(const Channel& channel, const std::string& url);
+
 // A msg that leaves nothing for the provider to carry: F "msg has no
 // text or attachments" with a 417 log and no request.
 SendResult NothingToSend(const Channel& channel, const Msg& msg, Micros now);

@@ -50,6 +50,7 @@ const ChannelTypeInfo& Dialog360Handler::Type() const {
           {config_keys::kAuthToken, ConfigNeed::kOptional, true, "another name for api_key"},
           handlers::BaseUrlKey(kDefaultUrl),
           handlers::MaxLengthKey(MetaHandler(MetaHandler::Kind::kWhatsApp).ProviderTextMax()),
+          handlers::WebhookTokenKey(),
       },
   };
   return type;
@@ -59,6 +60,7 @@ std::vector<Route> Dialog360Handler::Routes() const { return {{"POST", "receive"
 
 WebhookResult Dialog360Handler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
                                         HandlerContext& ctx) const {
+  if (auto refused = handlers::CheckWebhookToken(channel, request)) return *refused;
   auto parsed = handlers::ParseJsonBody(request);
   if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
   const std::string object = json::GetStringOrEmpty(*parsed, "object");

@@ -68,6 +68,7 @@ const ChannelTypeInfo& ExternalHandler::Type() const {
           {"mt_response_check", ConfigNeed::kOptional, false,
            "text a 2xx answer must contain, else the msg fails (F)"},
           handlers::MaxLengthKey(kDefaultMaxLength),
+          handlers::WebhookTokenKey(),
       },
   };
   return type;
@@ -87,6 +88,7 @@ std::vector<Route> ExternalHandler::Routes() const {
 
 WebhookResult ExternalHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                        HandlerContext&) const {
+  if (auto refused = handlers::CheckWebhookToken(channel, request)) return *refused;
   return handlers::ReceiveExternalStyle(route, channel, request);
 }
 

@@ -305,6 +305,7 @@ const ChannelTypeInfo& InfobipHandler::Type() const {
            "the account's personal API base URL (xyz.api.infobip.com)",
            kDefaultApiUrl},
           handlers::MaxLengthKey(kMaxMsgLength),
+          handlers::WebhookTokenKey(),
       },
   };
   return type;
@@ -319,7 +320,9 @@ std::vector<Route> InfobipHandler::Routes() const {
 
 WebhookResult InfobipHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                       HandlerContext&) const {
-  // Infobip does not sign its webhooks.
+  if (auto refused = handlers::CheckWebhookToken(channel, request)) return *refused;
+  // Infobip does not sign its webhooks; its subscriptions may send basic
+  // auth, and notifyUrl is ours: a webhook_token covers both.
   if (route.kind == RouteKind::kStatus) return ReceiveStatus(channel, request);
   return ReceiveMsg(channel, request);
 }
@@ -334,7 +337,8 @@ SendResult InfobipHandler::Send(const Channel& channel, const Msg& msg, HandlerC
   const std::string base = ApiBase(channel);
   std::string to = msg.urn.substr(msg.urn.find(':') + 1);
   if (!to.empty() && to[0] == '+') to.erase(0, 1);  // Infobip's numbers are bare: 41793026727
-  const std::string notify_url = ctx.base_url + "/c/ib/" + channel.uuid + "/delivered";
+  const std::string notify_url =
+      handlers::WithWebhookToken(channel, ctx.base_url + "/c/ib/" + channel.uuid + "/delivered");
   const size_t max_length = handlers::MaxLength(channel, kMaxMsgLength);
 
   // One request per part: a msg with attachments is one MMS; a text is one

@@ -150,6 +150,7 @@ const ChannelTypeInfo& JasminHandler::Type() const {
           {config_keys::kUsername, ConfigNeed::kToSend, false, "the Jasmin user"},
           {config_keys::kPassword, ConfigNeed::kToSend, true, "the Jasmin user's password"},
           handlers::MaxLengthKey(kMaxMsgLength),
+          handlers::WebhookTokenKey(),
       },
   };
   return type;
@@ -164,7 +165,8 @@ std::vector<Route> JasminHandler::Routes() const {
 
 WebhookResult JasminHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                      HandlerContext&) const {
-  // Jasmin does not sign its callbacks.
+  if (auto refused = handlers::CheckWebhookToken(channel, request)) return *refused;
+  // Jasmin does not sign its callbacks: a webhook_token is all there is.
   if (route.kind == RouteKind::kStatus) return ReceiveStatus(channel, request);
   return ReceiveMsg(channel, request);
 }
@@ -177,7 +179,7 @@ SendResult JasminHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   // An SMPP destination_addr is digits: Jasmin passes `to` on as it is,
   // and SMSCs refuse or misroute a leading '+'.
   const std::string to = WithoutPlus(msg.urn.substr(msg.urn.find(':') + 1));
-  const std::string dlr_url = ctx.base_url + "/c/js/" + channel.uuid + "/status";
+  const std::string dlr_url = handlers::WithWebhookToken(channel, ctx.base_url + "/c/js/" + channel.uuid + "/status");
 
   std::vector<ChannelLog> logs;
   std::string external_id;

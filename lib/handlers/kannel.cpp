@@ -179,6 +179,7 @@ const ChannelTypeInfo& KannelHandler::Type() const {
           {"max_length", ConfigNeed::kOptional, false,
            "most characters in one part; never more than max_messages SMS hold",
            "what max_messages SMS hold (160 GSM 7-bit or 70 unicode characters for one)"},
+          handlers::WebhookTokenKey(),
       },
   };
   return type;
@@ -195,6 +196,7 @@ std::vector<Route> KannelHandler::Routes() const {
 
 WebhookResult KannelHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                      HandlerContext&) const {
+  if (auto refused = handlers::CheckWebhookToken(channel, request)) return *refused;
   if (route.kind == RouteKind::kStatus) return ReceiveStatus(channel, request);
   return ReceiveMsg(channel, request);
 }
@@ -222,7 +224,8 @@ SendResult KannelHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   if (!AllDigits(dlr_mask) || dlr_mask.size() > 9) dlr_mask = kDefaultDlrMask;
   // Kannel replaces %d with the DLR type when it calls back.
   const std::string dlr_url =
-      ctx.base_url + "/c/kn/" + channel.uuid + "/status?id=" + std::to_string(msg.id) + "&status=%d";
+      handlers::WithWebhookToken(channel, ctx.base_url + "/c/kn/" + channel.uuid + "/status?id=" +
+                                              std::to_string(msg.id) + "&status=%d");
 
   const auto parts = Parts(channel, text, unicode);
   std::vector<ChannelLog> logs;

@@ -59,7 +59,8 @@ const ChannelTypeInfo& LineHandler::Type() const {
       {"line"},
       {
           {config_keys::kAuthToken, ConfigNeed::kToSend, true, "the channel access token (also for media lookups)"},
-          {kSecret, ConfigNeed::kToReceive, true, "the channel secret, which signs webhooks"},
+          ConfigKeyInfo{kSecret, ConfigNeed::kToReceive, true, "the channel secret, which signs webhooks"}
+              .VerifiesWebhooks(),
           handlers::BaseUrlKey(kDefaultUrl),
           handlers::MaxLengthKey(kTextMax),
       },

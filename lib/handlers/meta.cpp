@@ -596,7 +596,8 @@ const ChannelTypeInfo& MetaHandler::Type() const {
             {kAccessToken, ConfigNeed::kToSend, true, "a system user's or page's access token (also for media)",
              "", config_keys::kAuthToken},
             {config_keys::kAuthToken, ConfigNeed::kOptional, true, "another name for access_token"},
-            {kAppSecret, ConfigNeed::kToReceive, true, "the Meta app's secret, which signs webhooks"},
+            ConfigKeyInfo{kAppSecret, ConfigNeed::kToReceive, true, "the Meta app's secret, which signs webhooks"}
+                .VerifiesWebhooks(),
             {kVerifyToken, ConfigNeed::kToReceive, true,
              "the token Meta's webhook verification must present (hub.verify_token)", "", kWebhookSecret},
             {kWebhookSecret, ConfigNeed::kOptional, true, "another name for verify_token"},

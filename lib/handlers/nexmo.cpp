@@ -200,7 +200,9 @@ const ChannelTypeInfo& NexmoHandler::Type() const {
           {config_keys::kApiKey, ConfigNeed::kOptional, true, "another name for nexmo_api_key"},
           {kApiSecret, ConfigNeed::kToSend, true, "the account's API secret", "", kOtherApiSecret},
           {kOtherApiSecret, ConfigNeed::kOptional, true, "another name for nexmo_api_secret"},
-          {kSignatureSecret, ConfigNeed::kOptional, true, "set: webhooks must carry Vonage's signature (sig)"},
+          ConfigKeyInfo{kSignatureSecret, ConfigNeed::kOptional, true,
+                        "set: webhooks must carry Vonage's signature (sig)"}
+              .VerifiesWebhooks(),
           {kSignatureMethod, ConfigNeed::kOptional, false,
            "the signing algorithm chosen in Vonage's dashboard: md5hash, md5, sha1, sha256 or sha512", "md5hash"},
           handlers::BaseUrlKey(kDefaultApiUrl),

@@ -46,15 +46,74 @@ std::string AuthToken(const Channel& channel) {
   return channel.ConfigOr(config_keys::kAuthToken, channel.ConfigOr(kLegacyAuthToken));
 }
 
-// X-Plivo-Signature-V2 (Plivo "Signature validation"):
-// base64(HMAC-SHA256(auth_token, url without query + nonce)), the nonce in
-// X-Plivo-Signature-V2-Nonce. X-Plivo-Signature-Ma-V2 is the same with the
-// main account's token; either may match. The reference checks nothing; a
-// missing or wrong signature is 401 here (DESIGN.md), a missing token a
-// 400 since it is our configuration that is wrong.
-std::optional<WebhookResult> CheckSignature(const Channel& channel, const WebhookRequest& request) {
+// Parameters by name, each name's values sorted, names sorted (byte order).
+std::map<std::string, std::vector<std::string>> SortedParams(
+    const std::vector<std::pair<std::string, std::string>>& params) {
+  std::map<std::string, std::vector<std::string>> sorted;
+  for (const auto& [name, value] : params) sorted[name].push_back(value);
+  for (auto& [name, values] : sorted) std::sort(values.begin(), values.end());
+  return sorted;
+}
+
+// What X-Plivo-Signature-V3 signs (Plivo's server SDKs, validate_v3_signature):
+// the URL without its query; then, when there are query or (for a POST)
+// body parameters, "?" and the query parameters sorted as "k=v" joined by
+// "&"; for a POST with body parameters, a "." after a non-empty query and
+// the body parameters sorted as "kv" run together; finally "." and the
+// nonce. Decoded values, as Plivo signs what it sent.
+std::string V3SignedText(const WebhookRequest& request, const std::string& nonce) {
+  std::string text = request.url.substr(0, request.url.find('?'));
+  std::string query;
+  for (const auto& [name, values] : SortedParams(request.query))
+    for (const auto& value : values) query += (query.empty() ? "" : "&") + name + "=" + value;
+  const bool post_params = request.method == "POST" && !request.form.empty();
+  if (!query.empty() || post_params) text += "?" + query;
+  if (post_params) {
+    if (!query.empty()) text += ".";
+    for (const auto& [name, values] : SortedParams(request.form))
+      for (const auto& value : values) text += name + value;
+  }
+  return text + "." + nonce;
+}
+
+// True when one of the comma-separated signatures in `header` is `expected`.
+bool AnyMatches(const std::string& header, const std::string& expected) {
+  bool match = false;
+  size_t start = 0;
+  while (start <= header.size()) {
+    size_t end = header.find(',', start);
+    if (end == std::string::npos) end = header.size();
+    match |= ConstantTimeEquals(Trim(std::string_view(header).substr(start, end - start)), expected);
+    start = end + 1;
+  }
+  return match;
+}
+
+}  // namespace
+
+// Plivo "Signature validation": V3 is base64(HMAC-SHA256(auth_token,
+// V3SignedText)); V2 is base64(HMAC-SHA256(auth_token, url without query +
+// nonce)), the nonce in X-Plivo-Signature-V2-Nonce. The -Ma- variants are
+// the same with the main account's token; either may match. The reference
+// checks nothing; a missing or wrong signature is 401 here (DESIGN.md), a
+// missing token a 400 since it is our configuration that is wrong.
+std::optional<WebhookResult> PlivoHandler::CheckSignature(const Channel& channel, const WebhookRequest& request,
+                                                          Micros now) const {
   const std::string token = AuthToken(channel);
   if (token.empty()) return WebhookResult::Error("invalid or missing auth token in config");
+
+  const std::string v3 = request.Header("x-plivo-signature-v3");
+  const std::string main_v3 = request.Header("x-plivo-signature-ma-v3");
+  const std::string v3_nonce = request.Header("x-plivo-signature-v3-nonce");
+  if (!v3.empty() || !main_v3.empty()) {
+    // Signed over everything: held to it, never to the weaker V2 beside it.
+    if (v3_nonce.empty()) return WebhookResult::Unauthorized("missing request signature");
+    const std::string expected = HmacSha256Base64(token, V3SignedText(request, v3_nonce));
+    if (!AnyMatches(v3, expected) && !AnyMatches(main_v3, expected))
+      return WebhookResult::Unauthorized("invalid request signature");
+    return std::nullopt;
+  }
+
   const std::string signature = request.Header("x-plivo-signature-v2");
   const std::string main_signature = request.Header("x-plivo-signature-ma-v2");
   const std::string nonce = request.Header("x-plivo-signature-v2-nonce");
@@ -65,8 +124,14 @@ std::optional<WebhookResult> CheckSignature(const Channel& channel, const Webhoo
   const bool valid = (!signature.empty() && ConstantTimeEquals(expected, signature)) ||
                      (!main_signature.empty() && ConstantTimeEquals(expected, main_signature));
   if (!valid) return WebhookResult::Unauthorized("invalid request signature");
+  // The V2 signature holds for any body: its nonce may bring only the
+  // request it first came with (Plivo retrying it).
+  if (!v2_nonces_.Admit(channel.uuid, nonce, request.method + "\n" + request.uri + "\n" + request.body, now))
+    return WebhookResult::Unauthorized("request signature replayed with another request");
   return std::nullopt;
 }
+
+namespace {
 
 WebhookResult ReceiveMsg(const Channel& channel, const WebhookRequest& request) {
   // The reference names fields in lower case in its errors
@@ -154,8 +219,9 @@ const ChannelTypeInfo& PlivoHandler::Type() const {
       {
           {kAuthId, ConfigNeed::kToSend, false, "the account's Auth ID", "", kLegacyAuthId},
           {kLegacyAuthId, ConfigNeed::kOptional, false, "the reference's name for auth_id"},
-          {config_keys::kAuthToken, ConfigNeed::kToSend, true,
-           "the account's Auth Token (also checks webhook signatures)", "", kLegacyAuthToken},
+          ConfigKeyInfo{config_keys::kAuthToken, ConfigNeed::kToSend, true,
+           "the account's Auth Token (also checks webhook signatures)", "", kLegacyAuthToken}
+              .VerifiesWebhooks(),
           {kLegacyAuthToken, ConfigNeed::kOptional, true, "the reference's name for auth_token"},
           handlers::BaseUrlKey(kDefaultApiUrl),
           handlers::MaxLengthKey(kMaxMsgLength),
@@ -174,8 +240,8 @@ std::vector<Route> PlivoHandler::Routes() const {
 }
 
 WebhookResult PlivoHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
-                                    HandlerContext&) const {
-  if (auto failure = CheckSignature(channel, request)) return *failure;
+                                    HandlerContext& ctx) const {
+  if (auto failure = CheckSignature(channel, request, ctx.clock.Now())) return *failure;
   if (route.kind == RouteKind::kStatus) return ReceiveStatus(channel, request);
   return ReceiveMsg(channel, request);
 }

@@ -21,6 +21,7 @@ const ChannelTypeInfo& ShaqodoonHandler::Type() const {
           {config_keys::kUsername, ConfigNeed::kToSend, false, "the account's user"},
           {config_keys::kPassword, ConfigNeed::kToSend, true, "the account's password"},
           handlers::MaxLengthKey(kMaxMsgLength),
+          handlers::WebhookTokenKey(),
       },
   };
   return type;
@@ -39,7 +40,8 @@ std::vector<Route> ShaqodoonHandler::Routes() const {
 
 WebhookResult ShaqodoonHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                         HandlerContext&) const {
-  // Shaqodoon does not sign its calls; there is nothing to check.
+  if (auto refused = handlers::CheckWebhookToken(channel, request)) return *refused;
+  // Shaqodoon does not sign its calls: a webhook_token is all there is.
   return handlers::ReceiveExternalStyle(route, channel, request);
 }
 

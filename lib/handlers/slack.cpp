@@ -154,7 +154,8 @@ const ChannelTypeInfo& SlackHandler::Type() const {
       {"slack"},
       {
           {kBotToken, ConfigNeed::kToSend, true, "the app's bot token (xoxb-...)"},
-          {kSigningSecret, ConfigNeed::kToReceive, true, "the app's signing secret, which signs events"},
+          ConfigKeyInfo{kSigningSecret, ConfigNeed::kToReceive, true, "the app's signing secret, which signs events"}
+              .VerifiesWebhooks(),
           {kUserToken, ConfigNeed::kOptional, true,
            "a user token (xoxp-...) to share received files publicly, so their URLs open without a login"},
           handlers::BaseUrlKey(kDefaultApiUrl),

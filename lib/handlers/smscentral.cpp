@@ -26,6 +26,7 @@ const ChannelTypeInfo& SmsCentralHandler::Type() const {
           {config_keys::kPassword, ConfigNeed::kToSend, true, "the account's password"},
           handlers::BaseUrlKey(kDefaultSendUrl),
           handlers::MaxLengthKey(kMaxMsgLength),
+          handlers::WebhookTokenKey(),
       },
   };
   return type;
@@ -35,6 +36,7 @@ std::vector<Route> SmsCentralHandler::Routes() const { return {{"POST", "receive
 
 WebhookResult SmsCentralHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
                                          HandlerContext&) const {
+  if (auto refused = handlers::CheckWebhookToken(channel, request)) return *refused;
   // The reference reads the form or the query string.
   Fields f(request, Fields::kFormOrQuery);
   const std::string mobile = f.Required("mobile");

@@ -10,6 +10,28 @@ namespace courier {
 namespace {
 
 const char* kDefaultApiUrl = "https://api.telegram.org";
+// setWebhook's secret_token, sent back in X-Telegram-Bot-Api-Secret-Token.
+const char* kSecretToken = "secret_token";
+// Where a file's URL has the bot token, which stored URLs leave empty.
+const char* kFilePrefix = "/file/bot";
+
+// A received file as stored: its URL with the token's place empty.
+std::string StoredFileUrl(const std::string& api, const std::string& file_path) {
+  return api + kFilePrefix + "/" + file_path;
+}
+
+// With a secret_token set, the update must carry it (Bot API setWebhook:
+// "the header X-Telegram-Bot-Api-Secret-Token with the secret token as
+// content"). Without one every update is taken, as Telegram sends no
+// other proof of origin.
+std::optional<WebhookResult> CheckSecretToken(const Channel& channel, const WebhookRequest& request) {
+  const std::string secret = channel.ConfigOr(kSecretToken);
+  if (secret.empty()) return std::nullopt;
+  const std::string header = request.Header("x-telegram-bot-api-secret-token");
+  if (header.empty()) return WebhookResult::Unauthorized("missing secret token");
+  if (!ConstantTimeEquals(header, secret)) return WebhookResult::Unauthorized("invalid secret token");
+  return std::nullopt;
+}
 const char* kFormContentType = "application/x-www-form-urlencoded";
 
 // sendMessage takes 1-4096 characters of text; media captions 0-1024.
@@ -59,9 +81,10 @@ std::optional<FileRef> FileOf(const json::ObjectPtr& file) {
   return FileRef{id, json::GetStringOrEmpty(file, "mime_type")};
 }
 
-// Resolves a file id to "<mime>:<base>/file/bot<token>/<file_path>"
-// through getFile. The URL has to carry the token (that is how Telegram
-// serves files); the channel log of the lookup is redacted by MakeCall.
+// Resolves a file id to "<mime>:<base>/file/bot/<file_path>" through
+// getFile: the stored form, without the token Telegram's own URL has
+// (TelegramFetchUrl adds it back). The request URL carries the token; the
+// channel log of the lookup is redacted by MakeCall.
 Result<std::string> ResolveFile(HandlerContext& ctx, const Channel& channel, const std::string& api,
                                 const std::string& token, const FileRef& file, std::vector<ChannelLog>& logs) {
   HttpRequestSpec req;
@@ -87,7 +110,7 @@ Result<std::string> ResolveFile(HandlerContext& ctx, const Channel& channel, con
   std::string mime = file.mime;
   if (mime.empty()) mime = MimeTypeFromPath(path);
   if (mime.empty()) mime = kDefaultMimeType;
-  return mime + ":" + api + "/file/bot" + token + "/" + path;
+  return mime + ":" + StoredFileUrl(api, path);
 }
 
 WebhookResult ErrorWithLogs(const std::string& error, std::vector<ChannelLog> logs) {
@@ -116,6 +139,15 @@ std::pair<std::string, std::string> MethodFor(const std::string& mime) {
 
 }  // namespace
 
+Result<std::string> TelegramFetchUrl(const Channel& channel, const std::string& stored_url) {
+  const std::string prefix = StoredFileUrl(handlers::BaseUrl(channel, kDefaultApiUrl), "");
+  if (!StartsWith(stored_url, prefix) || stored_url.size() == prefix.size())
+    return Status::InvalidArgument("not a Telegram file URL of this channel");
+  const std::string token = channel.ConfigOr(config_keys::kAuthToken);
+  if (token.empty()) return Status::InvalidArgument("no auth_token set for TG channel");
+  return prefix.substr(0, prefix.size() - 1) + token + "/" + stored_url.substr(prefix.size());
+}
+
 const ChannelTypeInfo& TelegramHandler::Type() const {
   static const ChannelTypeInfo type = {
       "TG",
@@ -124,6 +156,9 @@ const ChannelTypeInfo& TelegramHandler::Type() const {
       {
           {config_keys::kAuthToken, ConfigNeed::kToSend, true,
            "the bot's token from @BotFather (also for media lookups)"},
+          ConfigKeyInfo{kSecretToken, ConfigNeed::kOptional, true,
+                        "set: webhooks must carry it in X-Telegram-Bot-Api-Secret-Token (setWebhook's secret_token)"}
+              .VerifiesWebhooks(),
           handlers::BaseUrlKey(kDefaultApiUrl),
           handlers::MaxLengthKey(kMaxTextLength),
       },
@@ -135,6 +170,7 @@ std::vector<Route> TelegramHandler::Routes() const { return {{"POST", "receive",
 
 WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
                                        HandlerContext& ctx) const {
+  if (auto refused = CheckSecretToken(channel, request)) return *refused;
   auto parsed = handlers::ParseJsonBody(request);
   if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
   const json::ObjectPtr& update = *parsed;

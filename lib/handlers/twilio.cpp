@@ -171,6 +171,9 @@ ChannelTypeInfo TwilioHandler::Describe(std::string code, std::string name, Flav
       {kMessagingServiceSid, flavor == Flavor::kMessagingService ? ConfigNeed::kToSend : ConfigNeed::kOptional,
        false, "send through this Messaging Service instead of from the channel's number"},
   };
+  // SignalWire's webhooks are not checked; Twilio's are, with auth_token.
+  for (auto& key : type.config)
+    if (key.name == config_keys::kAuthToken) key.verifies_webhooks = !signalwire;
   if (signalwire) {
     type.config.push_back({config_keys::kBaseUrl, ConfigNeed::kToSend, false,
                            "the space's LaML API (https://SPACE.signalwire.com/api/laml)", "", kSpace});

@@ -124,7 +124,9 @@ const ChannelTypeInfo& ViberHandler::Type() const {
       "Viber",
       {"viber"},
       {
-          {config_keys::kAuthToken, ConfigNeed::kToSend, true, "the bot's token (also checks webhook signatures)"},
+          ConfigKeyInfo{config_keys::kAuthToken, ConfigNeed::kToSend, true,
+                        "the bot's token (also checks webhook signatures)"}
+              .VerifiesWebhooks(),
           {kSenderName, ConfigNeed::kOptional, false, "the name messages are sent under (at most 28 characters)",
            "the channel's name, else its address"},
           handlers::BaseUrlKey(kDefaultUrl),

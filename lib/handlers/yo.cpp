@@ -56,6 +56,7 @@ const ChannelTypeInfo& YoHandler::Type() const {
           {config_keys::kBaseUrl, ConfigNeed::kOptional, false,
            "the gateway hosts to try in turn, separated by commas", Join(DefaultHosts(), ", ")},
           handlers::MaxLengthKey(kMaxMsgLength),
+          handlers::WebhookTokenKey(),
       },
   };
   return type;
@@ -65,7 +66,8 @@ std::vector<Route> YoHandler::Routes() const { return {{"GET", "receive", RouteK
 
 WebhookResult YoHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                  HandlerContext&) const {
-  // Yo! does not sign its calls; there is nothing to check. Its callback
+  if (auto refused = handlers::CheckWebhookToken(channel, request)) return *refused;
+  // Yo! does not sign its calls (a webhook_token is all there is). Its callback
   // carries account, dest, message and sender (the v0.2.0 sample); the
   // External-style names from and text are accepted too.
   return handlers::ReceiveExternalStyle(route, channel, request, {handlers::Fields::kQuery, {"message", "text"}});

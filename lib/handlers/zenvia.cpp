@@ -58,6 +58,7 @@ const ChannelTypeInfo& ZenviaHandler::Type() const {
                                {config_keys::kApiKey, ConfigNeed::kToSend, true, "the API token (X-API-TOKEN)"},
                                handlers::BaseUrlKey(kDefaultApiUrl),
                                handlers::MaxLengthKey(max_length),
+                               handlers::WebhookTokenKey(),
                            }};
   };
   static const ChannelTypeInfo whatsapp = describe("ZVW", "Zenvia WhatsApp", "whatsapp", kMaxWhatsAppLength);
@@ -74,8 +75,9 @@ std::vector<Route> ZenviaHandler::Routes() const {
 
 WebhookResult ZenviaHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                      HandlerContext&) const {
-  // Zenvia does not sign webhook events (a subscription may only add
-  // fixed headers), so there is nothing to verify.
+  if (auto refused = handlers::CheckWebhookToken(channel, request)) return *refused;
+  // Zenvia does not sign webhook events; a subscription may add fixed
+  // headers (Authorization: Bearer <webhook_token>) or use a URL with it.
   auto body = handlers::ParseJsonBody(request);
   if (!body.ok()) return WebhookResult::Error(body.status().message());
   const json::ObjectPtr& event = *body;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "handler_harness.h"
+#include "webhook_token_cases.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -253,6 +254,12 @@ TEST(AfricasTalkingHandler, SharedHasNoFromAndKeyIsRedacted) {
   ASSERT_EQ(r.logs.size(), 1u);
   EXPECT_EQ(r.logs[0].request.find(kApiKey), std::string::npos);
   EXPECT_NE(r.logs[0].request.find("********"), std::string::npos) << r.logs[0].request;
+}
+
+// AfricasTalking signs nothing: with a webhook_token set, a webhook must carry it.
+TEST(AfricasTalkingHandler, WebhookToken) {
+  AfricasTalkingHandler h;
+  RunReceiveCases(h, AtChannel({{"webhook_token", kWebhookToken}}), WebhookTokenCases({.label = "valid", .action = "receive", .body = kValid, .msgs = {{.urn = "tel:+254791541111", .text = "Msg", .external_id = kMsgId, .received_on = kDate}}}));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "handler_harness.h"
+#include "webhook_token_cases.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -137,6 +138,17 @@ TEST(BlackmynaHandler, Send) {
       {.label = "no username", .status = MsgStatus::kErrored, .error = "no username set for BM channel",
        .requests = {}, .logs = 1},
   });
+}
+
+// Blackmyna signs nothing: with a webhook_token set, a webhook must carry it.
+Channel WithToken(Channel channel) {
+  channel.config["webhook_token"] = kWebhookToken;
+  return channel;
+}
+
+TEST(BlackmynaHandler, WebhookToken) {
+  BlackmynaHandler h;
+  RunReceiveCases(h, WithToken(BmChannel()), WebhookTokenCases(Get({.label = "valid", .action = "receive", .query = "to=3344&text=Join&from=%2B9779814641111&smsc=NTNepal5002", .msgs = {{.urn = "tel:+9779814641111", .text = "Join"}}})));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "handler_harness.h"
+#include "webhook_token_cases.h"
 #include "handlers/common.h"
 
 using namespace courier;
@@ -330,6 +331,12 @@ TEST(ClickatellHandler, SendPlatform) {
       {.label = "429", .responses = {{kPlatformPath, {.status = 429, .body = "{}"}}}, .status = MsgStatus::kErrored,
        .requests = {{.method = "GET", .path = kPlatformPath}}, .throttled_for_seconds = 1},
   });
+}
+
+// Clickatell signs nothing: with a webhook_token set, a webhook must carry it.
+TEST(ClickatellHandler, WebhookToken) {
+  ClickatellHandler h;
+  RunReceiveCases(h, CtChannel({{"api_key", kApiKey}, {"webhook_token", kWebhookToken}}), WebhookTokenCases({.label = "valid JSON", .action = "receive", .body = PlatformReply("\"Hello World\""), .content_type = "application/json", .msgs = {{.urn = "tel:+250788383383", .text = "Hello World", .external_id = kId, .received_on = kTs}}}));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "handlers/dialog360.h"
 
 #include "handler_harness.h"
+#include "webhook_token_cases.h"
 #include "handlers/common.h"
 
 using namespace courier;
@@ -303,6 +304,17 @@ TEST(Dialog360Handler, Send) {
        .error = "no api_key or auth_token set for D3C channel",
        .logs = 1, .setup = [](Channel& c) { c.config.erase("api_key"); }},
   });
+}
+
+// Dialog360 signs nothing: with a webhook_token set, a webhook must carry it.
+Channel WithToken(Channel channel) {
+  channel.config["webhook_token"] = kWebhookToken;
+  return channel;
+}
+
+TEST(Dialog360Handler, WebhookToken) {
+  Dialog360Handler h;
+  RunReceiveCases(h, WithToken(D3cChannel()), WebhookTokenCases(Json({.label = "text", .body = MsgBody(R"("type":"text","text":{"body":"Hello World"})"), .msgs = {{.urn = "whatsapp:5678", .text = "Hello World", .external_id = "external_id", .contact_name = "Kerry Fisher", .received_on = kDate}}})));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "handlers/external.h"
 
 #include "handler_harness.h"
+#include "webhook_token_cases.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -115,6 +116,12 @@ TEST(ExternalHandler, Send) {
   RunSendCases(h, ExChannel(), {
       {.label = "no send_url", .status = MsgStatus::kErrored, .error = "no send_url", .requests = {}, .logs = 1},
   });
+}
+
+// External signs nothing: with a webhook_token set, a webhook must carry it.
+TEST(ExternalHandler, WebhookToken) {
+  ExternalHandler h;
+  RunReceiveCases(h, ExChannel({{"webhook_token", kWebhookToken}}), WebhookTokenCases({.label = "form post", .action = "receive", .body = "from=%2B2349067554729&text=Join", .msgs = {{.urn = "tel:+2349067554729", .text = "Join"}}}));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "core/clock.h"
 
 #include "handler_harness.h"
+#include "webhook_token_cases.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -367,6 +368,17 @@ TEST(InfobipHandler, FailedReportReason) {
   ASSERT_EQ(r.statuses.size(), 1u);
   EXPECT_EQ(r.statuses[0].status, MsgStatus::kFailed);
   EXPECT_EQ(r.statuses[0].error_reason, "REJECTED_NOT_ENOUGH_CREDITS: Not enough credits");
+}
+
+// Infobip signs nothing: with a webhook_token set, a webhook must carry it.
+Channel WithToken(Channel channel) {
+  channel.config["webhook_token"] = kWebhookToken;
+  return channel;
+}
+
+TEST(InfobipHandler, WebhookToken) {
+  InfobipHandler h;
+  RunReceiveCases(h, WithToken(IbChannel()), WebhookTokenCases({.label = "valid", .action = "receive", .body = Mo(kValidFields), .content_type = "application/json", .msgs = {{.urn = "tel:+2347030767144", .text = "QUIZ Correct answer is Paris", .external_id = "817790313235066447", .received_on = kDate}}}));
 }
 
 }  // namespace

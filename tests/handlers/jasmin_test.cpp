@@ -4,6 +4,7 @@
 #include <set>
 
 #include "handler_harness.h"
+#include "webhook_token_cases.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -183,6 +184,26 @@ TEST(JasminHandler, Send) {
   RunSendCases(h, TestChannel("JS", "2020", "US", {{"username", "foo"}, {"send_url", "http://x/send"}}), {
       {.label = "no password", .status = MsgStatus::kErrored, .error = "no password set for JS channel",
        .requests = {}, .logs = 1},
+  });
+}
+
+// Jasmin signs nothing: with a webhook_token set, a webhook must carry it.
+Channel WithToken(Channel channel) {
+  channel.config["webhook_token"] = kWebhookToken;
+  return channel;
+}
+
+TEST(JasminHandler, WebhookToken) {
+  JasminHandler h;
+  RunReceiveCases(h, WithToken(JsChannel()), WebhookTokenCases({.label = "valid", .action = "receive", .body = Mo(""), .msgs = {{.urn = "tel:+2349067554729", .text = "hello", .external_id = "external1"}}, .response_body = "ACK/Jasmin"}));
+}
+
+// The dlr-url courier gives Jasmin carries the token, so its reports pass.
+TEST(JasminHandler, WebhookTokenInDlrUrl) {
+  JasminHandler h;
+  RunSendCases(h, WithToken(JsChannel()), {
+      {.label = "dlr-url with the token", .responses = {{kPath, Ok("id1")}}, .external_id = "id1",
+       .requests = {Req({{"dlr-url", kDlrUrl + "?webhook_token=" + kWebhookToken}})}},
   });
 }
 

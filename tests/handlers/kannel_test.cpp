@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "handler_harness.h"
+#include "webhook_token_cases.h"
 #include "handlers/common.h"
 
 using namespace courier;
@@ -343,6 +344,23 @@ TEST(KannelHandler, EarlierPartsWithoutFailureBitsAskForNoReport) {
   EXPECT_EQ(s.requests[0].params.count("dlr-mask"), 0u);
   EXPECT_EQ(s.requests[1].params.at("dlr-mask"), "1");
   EXPECT_EQ(s.requests[0].params.at("text") + " " + s.requests[1].params.at("text"), kLongText);
+}
+
+// Kannel signs nothing: with a webhook_token set, a webhook must carry it.
+TEST(KannelHandler, WebhookToken) {
+  KannelHandler h;
+  RunReceiveCases(h, KnChannel({{"webhook_token", kWebhookToken}}), WebhookTokenCases({.label = "valid POST", .action = "receive", .query = "backend=NIG_MTN&sender=%2B2349067554729&message=Join&ts=1493735509&id=asdf-asdf&to=24453", .msgs = {{.urn = "tel:+2349067554729", .text = "Join", .external_id = "asdf-asdf", .received_on = kTs}}}));
+}
+
+// The dlr-url courier gives Kannel carries the token, so its reports pass.
+TEST(KannelHandler, WebhookTokenInDlrUrl) {
+  KannelHandler h;
+  const Channel channel = KnChannel({{"webhook_token", kWebhookToken}});
+  RunSendCases(h, channel, {
+      {.label = "dlr-url with the token", .requests = {SendRequest({{"dlr-url", kDlrUrl + "&webhook_token=" + kWebhookToken}})}},
+  });
+  RunReceiveCases(h, channel, WebhookTokenCases({.label = "our dlr-url", .action = "status", .query = "id=12&status=8",
+                                                 .statuses = {{.status = MsgStatus::kSent, .msg_id = 12}}}));
 }
 
 }  // namespace

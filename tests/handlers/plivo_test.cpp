@@ -34,10 +34,38 @@ std::string Signature(const std::string& action, const std::string& nonce = kNon
       token, std::string(kTestBaseUrl) + "/c/PL/" + kTestChannelUUID + "/" + action + "/" + nonce);
 }
 
+// A nonce of its own for each signed case: a V2 nonce seen again with
+// another body is refused as a replay.
+std::string NextNonce() {
+  static int counter = 0;
+  return "7304" + std::to_string(1000000 + ++counter);
+}
+
 ReceiveCase Signed(ReceiveCase c, const Params& params) {
   c.body = FormEncode(params);
-  c.headers["x-plivo-signature-v2"] = Signature(c.action);
-  c.headers["x-plivo-signature-v2-nonce"] = kNonce;
+  const std::string nonce = NextNonce();
+  c.headers["x-plivo-signature-v2"] = Signature(c.action, nonce);
+  c.headers["x-plivo-signature-v2-nonce"] = nonce;
+  return c;
+}
+
+// X-Plivo-Signature-V3 as Plivo's server SDKs compute it, written out here
+// for a POST of form params to the harness's URL of `action`: URL, "?",
+// the params sorted as "kv", ".", the nonce.
+std::string SignatureV3(const std::string& action, const Params& params, const std::string& nonce,
+                        const std::string& token = kAuthToken) {
+  Params sorted = params;
+  std::sort(sorted.begin(), sorted.end());
+  std::string text = std::string(kTestBaseUrl) + "/c/PL/" + kTestChannelUUID + "/" + action + "/?";
+  for (const auto& [k, v] : sorted) text += k + v;
+  return courier::HmacSha256Base64(token, text + "." + nonce);
+}
+
+ReceiveCase SignedV3(ReceiveCase c, const Params& params, const Params& signed_params) {
+  c.body = FormEncode(params);
+  const std::string nonce = NextNonce();
+  c.headers["x-plivo-signature-v3"] = SignatureV3(c.action, signed_params, nonce);
+  c.headers["x-plivo-signature-v3-nonce"] = nonce;
   return c;
 }
 
@@ -95,6 +123,130 @@ TEST(PlivoHandler, SignatureKnownAnswer) {
     EXPECT_EQ(r.unauthorized, !valid) << signature;
     EXPECT_EQ(r.error, valid ? "field 'from' required" : "invalid request signature");
   }
+}
+
+// Known answers computed outside courier (Python hmac, following Plivo's
+// SDK construction) for Plivo's example host, checked through Receive: the
+// query sorted as k=v before the body params, "." between them.
+TEST(PlivoHandler, SignatureV3KnownAnswer) {
+  PlivoHandler h;
+  auto http = NewPocoHttpClient();
+  HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+  const std::string nonce = "12345678901234567890";
+  const Params params = {{"From", "14155551212"}, {"To", "16022620723"}, {"Text", "Hello"},
+                         {"MessageUUID", "abc1234"}, {"Type", "sms"}};
+  struct Case {
+    std::string method, uri, body, signature;
+    bool valid;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"POST", "/answer/?x=1&a=2", FormEncode(params), "uk2aIlOW63jEvhPh0lXkT5EFyz8SsW4O2DYx5e6rweU=", true},
+           {"POST", "/answer/", FormEncode(params), "vS73NP10vnRuVWGV68E0h1XAQzuB4AVRb5xn+uQxuYw=", true},
+           // several signatures, comma-separated: any may match
+           {"POST", "/answer/", FormEncode(params), "bm90IG91cnM=, vS73NP10vnRuVWGV68E0h1XAQzuB4AVRb5xn+uQxuYw=", true},
+           {"GET", "/answer/?To=16022620723&From=14155551212", "", "k2ylIGw5HSltwFhtlfZFggMytjHVRcbFLfGuURcxVMU=",
+            true},
+           // the same signature with another text, another query, another method
+           {"POST", "/answer/", FormEncode(Merge(params, {{"Text", "Send me money"}})),
+            "vS73NP10vnRuVWGV68E0h1XAQzuB4AVRb5xn+uQxuYw=", false},
+           {"POST", "/answer/?x=2&a=2", FormEncode(params), "uk2aIlOW63jEvhPh0lXkT5EFyz8SsW4O2DYx5e6rweU=", false},
+           {"GET", "/answer/?To=16022620723&From=14155551213", "", "k2ylIGw5HSltwFhtlfZFggMytjHVRcbFLfGuURcxVMU=",
+            false},
+       }) {
+    auto request = WebhookRequest::Build(
+        c.method, c.uri,
+        {{"content-type", "application/x-www-form-urlencoded"}, {"x-plivo-signature-v3", c.signature},
+         {"x-plivo-signature-v3-nonce", nonce}},
+        c.body, "https://foo.com", "receive");
+    WebhookResult r = h.Receive({c.method, "receive", RouteKind::kReceive}, PlChannel(), request, ctx);
+    EXPECT_EQ(r.unauthorized, !c.valid) << c.method << " " << c.uri << " " << c.body;
+    if (!c.valid) {
+      EXPECT_EQ(r.error, "invalid request signature");
+    }
+  }
+}
+
+// The finding: one captured V2 signature pair, replayed with three other
+// bodies, stored all three. V2 signs only the URL and the nonce, so its
+// nonce may now bring only the request it first came with.
+TEST(PlivoHandler, SignatureV2ReplayedWithOtherBodies) {
+  PlivoHandler h;
+  const std::string nonce = "31415926535897932384";
+  const std::map<std::string, std::string> captured = {{"x-plivo-signature-v2", Signature("receive", nonce)},
+                                                       {"x-plivo-signature-v2-nonce", nonce}};
+  auto replay = [&](const std::string& label, const std::string& text, bool stored) {
+    ReceiveCase c{.label = label, .action = "receive", .body = FormEncode(Inbound({{"Text", text}})),
+                  .headers = captured};
+    if (stored) c.msgs = {{.urn = "tel:+14155551212", .text = text, .external_id = "abc1234"}};
+    else {
+      c.error = "request signature replayed with another request";
+      c.unauthorized = true;
+    }
+    return c;
+  };
+  RunReceiveCases(h, PlChannel(), {
+      replay("as Plivo sent it", "Hello", true),
+      replay("Plivo retrying it: the same request", "Hello", true),
+      replay("replayed with another body", "Send 100 to +15550001", false),
+      replay("and another", "STOP", false),
+      replay("and a third", "Hello!", false),
+  });
+  // The nonce is the channel's: on another channel it is new.
+  Channel other = PlChannel();
+  other.uuid = "0f7f1e2a-3b4c-4d5e-8f60-718293a4b5c6";
+  PlivoHandler fresh;
+  auto http = NewPocoHttpClient();
+  HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
+  Route route{"POST", "receive", RouteKind::kReceive};
+  auto request = [&](const std::string& uuid, const std::string& text) {
+    std::map<std::string, std::string> headers = {
+        {"content-type", "application/x-www-form-urlencoded"},
+        {"x-plivo-signature-v2", courier::HmacSha256Base64(kAuthToken, std::string(kTestBaseUrl) + "/c/PL/" + uuid +
+                                                                           "/receive/" + nonce)},
+        {"x-plivo-signature-v2-nonce", nonce}};
+    return WebhookRequest::Build("POST", "/c/PL/" + uuid + "/receive/", headers, FormEncode(Inbound({{"Text", text}})),
+                                 kTestBaseUrl, "receive");
+  };
+  EXPECT_EQ(fresh.Receive(route, PlChannel(), request(kTestChannelUUID, "one"), ctx).error, "");
+  EXPECT_EQ(fresh.Receive(route, other, request(other.uuid, "two"), ctx).error, "");
+  EXPECT_TRUE(fresh.Receive(route, other, request(other.uuid, "three"), ctx).unauthorized);
+}
+
+TEST(PlivoHandler, SignatureV3) {
+  PlivoHandler h;
+  const ExpectedMsg hello = {.urn = "tel:+14155551212", .text = "Hello", .external_id = "abc1234"};
+  const std::string nonce = "27182818284590452353";
+  ReceiveCase both = Signed({.label = "a right V2 beside a forged V3 is still refused", .action = "receive",
+                             .error = "invalid request signature", .unauthorized = true},
+                            Inbound());
+  both.headers["x-plivo-signature-v3"] = SignatureV3("receive", Inbound({{"Text", "Hi"}}), nonce);
+  both.headers["x-plivo-signature-v3-nonce"] = nonce;
+  ReceiveCase main_account = SignedV3({.label = "main account V3", .action = "receive", .msgs = {hello}}, Inbound(),
+                                      Inbound());
+  main_account.headers["x-plivo-signature-ma-v3"] = main_account.headers["x-plivo-signature-v3"];
+  main_account.headers["x-plivo-signature-v3"] = "bm90IG91cnM=";
+  RunReceiveCases(h, PlChannel(), {
+      SignedV3({.label = "V3 over the params", .action = "receive", .msgs = {hello}, .response_body = kXml},
+               Inbound(), Inbound()),
+      SignedV3({.label = "V3 status", .action = "status",
+                .statuses = {{.status = MsgStatus::kDelivered, .external_id = "12345"}}},
+               StatusParams("delivered"), StatusParams("delivered")),
+      SignedV3({.label = "V3 over other params", .action = "receive", .error = "invalid request signature",
+                .unauthorized = true},
+               Inbound({{"Text", "Send 100 to +15550001"}}), Inbound()),
+      SignedV3({.label = "V3 without one of the params", .action = "receive", .error = "invalid request signature",
+                .unauthorized = true},
+               Inbound(), Inbound({}, {"Units"})),
+      {.label = "V3 without nonce", .action = "receive", .body = FormEncode(Inbound()),
+       .headers = {{"x-plivo-signature-v3", SignatureV3("receive", Inbound(), nonce)}},
+       .error = "missing request signature", .unauthorized = true},
+      {.label = "V3 with another token", .action = "receive", .body = FormEncode(Inbound()),
+       .headers = {{"x-plivo-signature-v3", SignatureV3("receive", Inbound(), nonce, "other")},
+                   {"x-plivo-signature-v3-nonce", nonce}},
+       .error = "invalid request signature", .unauthorized = true},
+      both,
+      main_account,
+  });
 }
 
 TEST(PlivoHandler, Receive) {

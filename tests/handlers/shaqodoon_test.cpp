@@ -4,6 +4,7 @@
 #include <set>
 
 #include "handler_harness.h"
+#include "webhook_token_cases.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -116,6 +117,17 @@ TEST(ShaqodoonHandler, Send) {
       {.label = "no password", .status = MsgStatus::kErrored, .error = "no password set for SQ channel",
        .requests = {}, .logs = 1},
   });
+}
+
+// Shaqodoon signs nothing: with a webhook_token set, a webhook must carry it.
+Channel WithToken(Channel channel) {
+  channel.config["webhook_token"] = kWebhookToken;
+  return channel;
+}
+
+TEST(ShaqodoonHandler, WebhookToken) {
+  ShaqodoonHandler h;
+  RunReceiveCases(h, WithToken(SqChannel()), WebhookTokenCases({.label = "form post", .action = "receive", .body = "from=%2B252612345678&text=Join", .msgs = {{.urn = "tel:+252612345678", .text = "Join"}}}));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "handler_harness.h"
+#include "webhook_token_cases.h"
 #include "handlers/common.h"
 
 using namespace courier;
@@ -82,6 +83,17 @@ TEST(SmsCentralHandler, Send) {
       {.label = "no password: no request", .status = MsgStatus::kErrored,
        .error = "no password set for SC channel", .requests = {}, .logs = 1},
   });
+}
+
+// SmsCentral signs nothing: with a webhook_token set, a webhook must carry it.
+Channel WithToken(Channel channel) {
+  channel.config["webhook_token"] = kWebhookToken;
+  return channel;
+}
+
+TEST(SmsCentralHandler, WebhookToken) {
+  SmsCentralHandler h;
+  RunReceiveCases(h, WithToken(ScChannel()), WebhookTokenCases({.label = "valid form", .action = "receive", .body = "mobile=9841234567&message=Join", .msgs = {{.urn = "tel:+9779841234567", .text = "Join"}}}));
 }
 
 }  // namespace

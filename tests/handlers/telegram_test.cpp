@@ -11,7 +11,8 @@ namespace {
 
 // Shaped like a real bot token (id:secret), so the ':' is exercised too.
 const std::string kToken = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
-const std::string kFile = "{{mock}}/file/bot" + kToken + "/";
+// Stored file URLs leave the token's place empty (TelegramFetchUrl).
+const std::string kFile = "{{mock}}/file/bot/";
 const std::string kGetFile = "/bot" + kToken + "/getFile";
 const char* kJson = "application/json";
 
@@ -178,6 +179,58 @@ TEST(TelegramHandler, ReceiveMedia) {
   });
 }
 
+// setWebhook's secret_token comes back in X-Telegram-Bot-Api-Secret-Token:
+// with one set, an update without it or with another is refused.
+TEST(TelegramHandler, ReceiveChecksSecretToken) {
+  TelegramHandler h;
+  const std::string secret = "Zx9_courier-webhook-Secret-0123456789";
+  Channel channel = TestChannel("TG", "courierbot", "", {{"auth_token", kToken}, {"secret_token", secret}}, {"telegram"});
+  const std::string update = Update(R"("text":"Hello World")");
+  const ExpectedMsg hello{.urn = "telegram:3527065", .text = "Hello World", .external_id = "41",
+                          .contact_name = "Nic Pottier"};
+  RunReceiveCases(h, channel, {
+      {.label = "right secret token", .action = "receive", .body = update, .content_type = kJson,
+       .headers = {{"x-telegram-bot-api-secret-token", secret}}, .msgs = {hello}},
+      {.label = "no secret token", .action = "receive", .body = update, .content_type = kJson,
+       .error = "missing secret token", .unauthorized = true},
+      {.label = "forged secret token", .action = "receive", .body = update, .content_type = kJson,
+       .headers = {{"x-telegram-bot-api-secret-token", "Zx9_courier-webhook-Secret-0123456788"}},
+       .error = "invalid secret token", .unauthorized = true},
+      {.label = "the bot token instead", .action = "receive", .body = update, .content_type = kJson,
+       .headers = {{"x-telegram-bot-api-secret-token", kToken}}, .error = "invalid secret token",
+       .unauthorized = true},
+      {.label = "a prefix of it", .action = "receive", .body = update, .content_type = kJson,
+       .headers = {{"x-telegram-bot-api-secret-token", secret.substr(0, 10)}}, .error = "invalid secret token",
+       .unauthorized = true},
+  });
+  // Without a secret_token Telegram sends no proof of origin: taken.
+  RunReceiveCases(h, TgChannel(), {
+      {.label = "no secret token set", .action = "receive", .body = update, .content_type = kJson, .msgs = {hello}},
+  });
+}
+
+TEST(TelegramHandler, FetchUrlPutsTheTokenBack) {
+  Channel channel = TgChannel();
+  auto url = TelegramFetchUrl(channel, "https://api.telegram.org/file/bot/photos/file_1.jpg");
+  ASSERT_TRUE(url.ok()) << url.status().message();
+  EXPECT_EQ(*url, "https://api.telegram.org/file/bot" + kToken + "/photos/file_1.jpg");
+
+  channel.config["base_url"] = "http://127.0.0.1:8081";
+  url = TelegramFetchUrl(channel, "http://127.0.0.1:8081/file/bot/voice/file_3.oga");
+  ASSERT_TRUE(url.ok()) << url.status().message();
+  EXPECT_EQ(*url, "http://127.0.0.1:8081/file/bot" + kToken + "/voice/file_3.oga");
+
+  // The token goes only to the channel's own API, never to a URL a sender
+  // chose: another host, another path, nothing after the prefix.
+  for (const char* other : {"https://api.telegram.org/file/bot/photos/file_1.jpg", "http://127.0.0.1:8081/file/bot/",
+                            "http://127.0.0.1:8081/bot/getMe", "http://evil.example/file/bot/x.jpg",
+                            "http://127.0.0.1:8081.evil.example/file/bot/x.jpg"}) {
+    EXPECT_FALSE(TelegramFetchUrl(channel, other).ok()) << other;
+  }
+  channel.config.erase("auth_token");
+  EXPECT_FALSE(TelegramFetchUrl(channel, "http://127.0.0.1:8081/file/bot/voice/file_3.oga").ok());
+}
+
 // What the harness cannot see: which size getFile was asked for, and that
 // the lookup's channel log is the channel's, redacted.
 WebhookResult ReceiveWith(MockProvider& provider, const std::string& body) {
@@ -216,10 +269,10 @@ TEST(TelegramHandler, ReceivePhotoSizeSelection) {
   EXPECT_NE(log.url.find("/getFile"), std::string::npos);
   EXPECT_EQ(log.request.find(kToken), std::string::npos);
   EXPECT_EQ(log.response.find(kToken), std::string::npos);
-  // The attachment itself has to carry the token: that is Telegram's file URL.
+  // The attachment is stored without the token; TelegramFetchUrl adds it.
   ASSERT_EQ(r.msgs.size(), 1u);
   EXPECT_EQ(r.msgs[0].attachments,
-            std::vector<std::string>{"image/jpeg:" + provider.url() + "/file/bot" + kToken + "/photos/file_1.jpg"});
+            std::vector<std::string>{"image/jpeg:" + provider.url() + "/file/bot/photos/file_1.jpg"});
 
   provider.Clear();
   provider.SetDefault({.body = R"({"ok":true,"result":{"file_id":"x","file_path":"photos/file_2.jpg"}})"});

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "handler_harness.h"
+#include "webhook_token_cases.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -139,6 +140,17 @@ TEST(YoHandler, Send) {
       {.label = "no username", .status = MsgStatus::kErrored, .error = "no username set for YO channel",
        .requests = {}, .logs = 1},
   });
+}
+
+// Yo signs nothing: with a webhook_token set, a webhook must carry it.
+Channel WithToken(Channel channel) {
+  channel.config["webhook_token"] = kWebhookToken;
+  return channel;
+}
+
+TEST(YoHandler, WebhookToken) {
+  YoHandler h;
+  RunReceiveCases(h, WithToken(YoChannel()), WebhookTokenCases(Get({.label = "valid (Yo! sample fields)", .query = "account=1234&dest=2020&message=Join&sender=%2B256788383383", .msgs = {{.urn = "tel:+256788383383", .text = "Join"}}})));
 }
 
 }  // namespace

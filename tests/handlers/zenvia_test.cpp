@@ -6,6 +6,7 @@
 #include "core/clock.h"
 
 #include "handler_harness.h"
+#include "webhook_token_cases.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -264,6 +265,17 @@ TEST(ZenviaHandler, SendSms) {
       {.label = "no api_key", .status = MsgStatus::kErrored, .error = "no api_key set for ZVS channel",
        .requests = {}, .logs = 1},
   });
+}
+
+// Zenvia signs nothing: with a webhook_token set, a webhook must carry it.
+Channel WithToken(Channel channel) {
+  channel.config["webhook_token"] = kWebhookToken;
+  return channel;
+}
+
+TEST(ZenviaHandler, WebhookToken) {
+  ZenviaHandler h(ZenviaHandler::Kind::kSms);
+  RunReceiveCases(h, WithToken(ZvsChannel()), WebhookTokenCases(CommonReceive("tel:+5511999999999").front()));
 }
 
 }  // namespace

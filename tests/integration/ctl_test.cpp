@@ -376,6 +376,14 @@ TEST_F(CtlTest, ChannelTypesListSettingsAndAddChecksThem) {
     EXPECT_EQ(json::GetStringOrEmpty(settings[0], "name"), "auth_token");
     EXPECT_EQ(json::GetStringOrEmpty(settings[0], "needed"), "send");
     EXPECT_EQ(json::GetBool(settings[0], "secret"), true);
+    EXPECT_EQ(json::GetBool(settings[0], "verifies_webhooks"), false);
+    bool secret_token = false;
+    for (const auto& setting : settings)
+      if (json::GetStringOrEmpty(setting, "name") == "secret_token") {
+        secret_token = true;
+        EXPECT_EQ(json::GetBool(setting, "verifies_webhooks"), true);
+      }
+    EXPECT_TRUE(secret_token);
   }
   EXPECT_TRUE(telegram);
 
@@ -410,6 +418,50 @@ TEST_F(CtlTest, ChannelTypesListSettingsAndAddChecksThem) {
                     "auth_token=t2"});
   EXPECT_EQ(twice.exit_code, 65);
   EXPECT_NE(twice.err.find("exists already"), std::string::npos) << twice.err;
+}
+
+// A type that can check where its webhooks come from, added without the
+// setting it checks them with, is said (still added, exit 0); the types
+// and settings come from the handlers' declarations (verifies_webhooks).
+TEST_F(CtlTest, ChannelAddWarnsWhenWebhooksWouldGoUnchecked) {
+  Init();
+  const std::string warning = "only with the setting ";
+  struct Case {
+    std::vector<std::string> args;
+    std::string warns;  // the settings named, "" for no warning
+  };
+  for (const auto& c : std::vector<Case>{
+           {{"--type", "TG", "--address", "bot1", "--config", "auth_token=t"}, "secret_token"},
+           {{"--type", "TG", "--address", "bot2", "--config", "auth_token=t", "--config", "secret_token=s3"}, ""},
+           {{"--type", "NX", "--address", "2020", "--config", "nexmo_api_key=k", "--config", "nexmo_api_secret=s"},
+            "signature_secret"},
+           {{"--type", "KN", "--address", "2021", "--config", "send_url=http://127.0.0.1:9/s", "--config",
+             "username=u", "--config", "password=p"},
+            "webhook_token"},
+           {{"--type", "KN", "--address", "2022", "--config", "send_url=http://127.0.0.1:9/s", "--config",
+             "username=u", "--config", "password=p", "--config", "webhook_token=w"},
+            ""},
+           // Twilio's auth_token is needed to send and checks signatures:
+           // a TW channel cannot be added without it, so never unchecked.
+           {{"--type", "TW", "--address", "+12065551212", "--config", "account_sid=AC1", "--config", "auth_token=t"},
+            ""},
+       }) {
+    std::vector<std::string> args = {"channel", "add"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto r = Ctl(args);
+    EXPECT_EQ(r.exit_code, 0) << c.args[1] << ": " << r.err;
+    EXPECT_EQ(Lines(r.out).size(), 1u) << c.args[1];
+    if (c.warns.empty()) {
+      EXPECT_EQ(r.err.find("warning"), std::string::npos) << c.args[1] << ": " << r.err;
+    } else {
+      EXPECT_NE(r.err.find("courier-ctl: warning: " + c.args[1] + " channels check that webhooks come from"),
+                std::string::npos)
+          << r.err;
+      EXPECT_NE(r.err.find(warning + c.warns + ","), std::string::npos) << r.err;
+    }
+  }
+  auto listed = Ctl({"channel", "list", "--json"});
+  EXPECT_EQ(Lines(listed.out).size(), 6u);
 }
 
 TEST_F(CtlTest, SpoolListsPendingAndBad) {

@@ -70,6 +70,19 @@ void RunReceiveCases(const ChannelHandler& handler, const Channel& base_channel,
           EXPECT_EQ(log.url.find(secret), std::string::npos) << "secret in extra log url";
           EXPECT_EQ(log.error.find(secret), std::string::npos) << "secret in extra log error";
         }
+    // Nor in what is stored and answered (a Telegram file URL carried the
+    // bot token into the msg, its events and the 200 answer).
+    for (const auto& secret : channel.SecretValues())
+      if (secret.size() >= 3) {
+        for (const auto& m : result.msgs) {
+          EXPECT_EQ(m.text.find(secret), std::string::npos) << "secret in msg text";
+          for (const auto& a : m.attachments) EXPECT_EQ(a.find(secret), std::string::npos) << "secret in attachment";
+        }
+        if (result.response_body) {
+          EXPECT_EQ(result.response_body->find(secret), std::string::npos) << "secret in answer";
+        }
+        EXPECT_EQ(result.error.find(secret), std::string::npos) << "secret in error";
+      }
     if (c.extra_logs) {
       EXPECT_EQ(result.extra_logs.size(), *c.extra_logs);
     }
