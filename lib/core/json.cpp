@@ -9,21 +9,29 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "util/utf8.h"
+
 namespace courier::json {
 
 ObjectPtr NewObject() { return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER); }
 ArrayPtr NewArray() { return new Poco::JSON::Array(); }
 
+// Poco writes a string's bytes as they are, ill-formed UTF-8 included;
+// outside strings JSON is ASCII, so repairing the text repairs them.
 std::string Stringify(const ObjectPtr& object) {
   std::ostringstream out;
   object->stringify(out);
-  return out.str();
+  std::string text = out.str();
+  MakeValidUtf8(text);
+  return text;
 }
 
 std::string Stringify(const ArrayPtr& array) {
   std::ostringstream out;
   array->stringify(out);
-  return out.str();
+  std::string text = out.str();
+  MakeValidUtf8(text);
+  return text;
 }
 
 Result<ObjectPtr> ParseObject(const std::string& text) {

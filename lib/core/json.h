@@ -21,7 +21,8 @@ using ArrayPtr = Poco::JSON::Array::Ptr;
 ObjectPtr NewObject();  // preserves key order
 ArrayPtr NewArray();
 
-// Compact one-line text (UTF-8 kept as is).
+// Compact one-line text (UTF-8 kept as is); always well-formed UTF-8:
+// ill-formed sequences in strings become U+FFFD as in JsonWriter.
 std::string Stringify(const ObjectPtr& object);
 std::string Stringify(const ArrayPtr& array);
 

@@ -1,5 +1,7 @@
 #include "core/json_writer.h"
 
+#include "util/utf8.h"
+
 namespace courier {
 
 void AppendJsonString(std::string& out, std::string_view value) {
@@ -9,6 +11,19 @@ void AppendJsonString(std::string& out, std::string_view value) {
   size_t plain_from = 0;
   for (size_t i = 0; i < value.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80) {
+      size_t invalid = 0;
+      const size_t n = Utf8SequenceLength(value.substr(i), &invalid);
+      if (n != 0) {
+        i += n - 1;
+        continue;
+      }
+      out.append(value.data() + plain_from, i - plain_from);
+      out += "\xEF\xBF\xBD";  // U+FFFD, as ValidUtf8 would
+      i += invalid - 1;
+      plain_from = i + 1;
+      continue;
+    }
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(value.data() + plain_from, i - plain_from);
     plain_from = i + 1;
@@ -87,7 +102,10 @@ JsonWriter& JsonWriter::Strings(const std::vector<std::string>& values) {
 
 JsonWriter& JsonWriter::Raw(std::string_view json) {
   BeforeValue();
-  out_.append(json);
+  // Raw text comes from the store (event payloads) and may predate the
+  // writer's own guarantee; outside strings JSON is ASCII, so repairing
+  // the whole text repairs the strings in it.
+  AppendValidUtf8(out_, json);
   return *this;
 }
 

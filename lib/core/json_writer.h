@@ -11,6 +11,12 @@
 // UTF-8 included, as is. Callers are trusted to nest correctly; the writer
 // only places the commas.
 //
+// The text is always well-formed UTF-8, whatever the input: ill-formed
+// sequences in strings, keys and Raw text are written as U+FFFD, one per
+// maximal subpart (util/utf8.h's ValidUtf8), so no JSON this program
+// emits (answers, events, spool files, courier-ctl output) can be refused
+// by a strict parser.
+//
 // Thread-safety: none; one writer per text.
 #include <cstdint>
 #include <optional>
@@ -42,7 +48,8 @@ class JsonWriter {
   // An RFC 3339 time, or null.
   JsonWriter& Time(std::optional<Micros> t);
   JsonWriter& Strings(const std::vector<std::string>& values);
-  // JSON text written as it is (already a complete value).
+  // JSON text written as it is (already a complete value), but for
+  // ill-formed UTF-8, which is repaired.
   JsonWriter& Raw(std::string_view json);
 
   // Key(k) and the value, for the common object member.
@@ -75,7 +82,8 @@ class JsonWriter {
   bool need_comma_ = false;
 };
 
-// Appends `value` to `out` as a quoted, escaped JSON string.
+// Appends `value` to `out` as a quoted, escaped JSON string; ill-formed
+// UTF-8 as U+FFFD.
 void AppendJsonString(std::string& out, std::string_view value);
 
 }  // namespace courier

@@ -19,6 +19,7 @@
 #include "ctl/table.h"
 #include "spool/spool.h"
 #include "store/sqlite_store.h"
+#include "util/utf8.h"
 
 namespace courier {
 
@@ -185,7 +186,9 @@ int Ctl::Events(int64_t after, bool follow, bool json) {
     } else {
       for (const auto& e : *events) {
         if (json) {
-          out_ << e.payload << '\n';
+          // A store written before payloads were repaired may hold
+          // ill-formed UTF-8; what is printed is valid JSON regardless.
+          out_ << ValidUtf8(e.payload) << '\n';
         } else {
           if (!header_printed) {
             out_ << EventHeader() << '\n';

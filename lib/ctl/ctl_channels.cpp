@@ -11,6 +11,7 @@
 #include "ctl/table.h"
 #include "handlers/registry.h"
 #include "util/text.h"
+#include "util/utf8.h"
 
 namespace courier {
 namespace {
@@ -131,6 +132,9 @@ int Ctl::ChannelAdd(const ChannelAddArgs& args) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
       return Report(Status::Usage("--config takes KEY=VALUE, not '" + kv + "'"));
+    // The store keeps the config as JSON, which a strict reader refuses
+    // when it holds ill-formed UTF-8: the channel would be unreadable.
+    if (!IsValidUtf8(kv)) return Report(Status::Usage("--config " + ValidUtf8(kv) + " is not valid UTF-8"));
     channel.config[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   // A channel that could not send, or whose webhooks would all be

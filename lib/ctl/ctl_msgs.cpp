@@ -15,6 +15,7 @@
 #include "core/uuid.h"
 #include "ctl/ctl.h"
 #include "ctl/table.h"
+#include "util/utf8.h"
 
 namespace courier {
 namespace {
@@ -64,6 +65,13 @@ Result<Msg> Ctl::BuildOutgoing(const std::string& channel_text, const std::strin
     return Status::InvalidArgument("channel " + channel->uuid + " (" + channel->type + ") cannot send to " +
                                    urn->scheme() + ": URNs");
   if (text.empty() && attachments.empty()) return Status::InvalidArgument("a msg needs text or an attachment");
+  // The application's own input: refused, not repaired, so it learns of
+  // the fault instead of a contact receiving U+FFFD (DESIGN.md 7).
+  if (!IsValidUtf8(text)) return Status::InvalidArgument("text is not valid UTF-8");
+  for (const auto& item : attachments)
+    if (!IsValidUtf8(item)) return Status::InvalidArgument("an attachment is not valid UTF-8");
+  for (const auto& item : quick_replies)
+    if (!IsValidUtf8(item)) return Status::InvalidArgument("a quick reply is not valid UTF-8");
   for (const auto& a : attachments) {
     Status s = ValidateAttachment(a);
     if (!s.ok()) return s;

@@ -7,9 +7,11 @@
 
 #include "core/log.h"
 #include "core/parallel_for.h"
+#include "intake/intake_text.h"
 #include "spool/intake_codec.h"
 #include "spool/spool_file.h"
 #include "util/text.h"
+#include "util/utf8.h"
 
 namespace courier {
 namespace {
@@ -219,11 +221,14 @@ Flusher::Prepared Flusher::Prepare(const std::vector<SpoolFile>& files, size_t f
       }
       continue;
     }
+    if (!IsValidUtf8(*body))
+      Log::Warn("spool file holds ill-formed UTF-8, replayed with U+FFFD in its place", {{"file", name}});
     auto intake = DecodeIntake(*body);
     if (!intake.ok()) {
       RejectFile(name, intake.status().ToString(), p.report);
       continue;
     }
+    RepairUtf8(*intake);  // what JSON escapes may still spell (a lone surrogate)
     p.batch.push_back(Claimed{name, std::move(*intake)});
   }
   return p;
@@ -348,6 +353,7 @@ ReplayReport Flusher::FlushFiles(const std::vector<std::string>& paths) {
       f.result = FileReplay::Result::kBad;
       continue;
     }
+    RepairUtf8(*intake);
     decoded.push_back(Decoded{i, std::move(*intake)});
   }
   if (decoded.empty()) return report;

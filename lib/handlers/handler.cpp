@@ -4,6 +4,7 @@
 
 #include "core/redact.h"
 #include "util/text.h"
+#include "util/utf8.h"
 
 namespace courier {
 namespace {
@@ -13,6 +14,19 @@ std::optional<std::string> FirstValue(const std::vector<std::pair<std::string, s
   for (const auto& [k, v] : pairs)
     if (k == name) return v;
   return std::nullopt;
+}
+
+// The charset a Content-Type declares ("application/x-www-form-urlencoded;
+// charset=ISO-8859-1" -> "ISO-8859-1"); "" when none.
+std::string DeclaredCharset(const std::string& content_type) {
+  const std::string lower = ToLower(content_type);
+  const size_t at = lower.find("charset=");
+  if (at == std::string::npos) return "";
+  std::string value = content_type.substr(at + 8);
+  value = value.substr(0, value.find(';'));
+  value = Trim(value);
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+  return value;
 }
 
 }  // namespace
@@ -30,8 +44,18 @@ WebhookRequest WebhookRequest::Build(const std::string& method, const std::strin
   auto q = uri.find('?');
   if (q != std::string::npos) r.query = DecodePairs(uri.substr(q + 1));
   auto ct = headers.find("content-type");
-  if (ct != headers.end() && ct->second.find("application/x-www-form-urlencoded") != std::string::npos)
+  if (ct != headers.end() && ct->second.find("application/x-www-form-urlencoded") != std::string::npos) {
     r.form = DecodePairs(body);
+    // A form in another charset than UTF-8 says so (a gateway posting
+    // windows-1252): its values are read in it. Undeclared, they are
+    // taken as UTF-8, and what is not is repaired on its way to the store.
+    const std::string charset = DeclaredCharset(ct->second);
+    const std::string upper = ToUpper(charset);
+    if (!charset.empty() && upper != "UTF-8" && upper != "UTF8" && upper != "US-ASCII") {
+      // Names are the provider's ASCII field names; only values are text.
+      for (auto& field : r.form) field.second = DecodeCharset(field.second, charset);
+    }
+  }
   return r;
 }
 

@@ -52,7 +52,8 @@ struct WebhookRequest {
   std::vector<std::pair<std::string, std::string>> form;   // decoded url-encoded body, in order
 
   // Builds the request as the server sees it: decodes the query string and,
-  // for application/x-www-form-urlencoded bodies, the form. `headers` keys
+  // for application/x-www-form-urlencoded bodies, the form (values in the
+  // charset its Content-Type declares, read into UTF-8). `headers` keys
   // must be lower-case.
   static WebhookRequest Build(const std::string& method, const std::string& uri,
                               const std::map<std::string, std::string>& headers, const std::string& body,

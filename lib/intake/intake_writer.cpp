@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/log.h"
+#include "intake/intake_text.h"
 #include "spool/intake_codec.h"
 
 namespace courier {
@@ -59,6 +60,7 @@ void IntakeWriter::Stop() {
 }
 
 IntakeWrite IntakeWriter::Write(Intake intake) {
+  RepairUtf8(intake);  // on the caller's thread: the writer's is the bottleneck
   auto pending = std::make_unique<Pending>();
   pending->intake = std::move(intake);
   auto future = pending->done.get_future();
@@ -87,6 +89,7 @@ void IntakeWriter::Pending::Answer(IntakeWrite w) {
 }
 
 void IntakeWriter::WriteAsync(Intake intake, std::function<void(const IntakeWrite&)> done) {
+  RepairUtf8(intake);
   auto pending = std::make_unique<Pending>();
   pending->intake = std::move(intake);
   pending->wait = false;

@@ -30,6 +30,11 @@
 // tries the store again, so an outage costs each request one fsync, not a
 // busy timeout.
 //
+// Text: every intake is made well-formed UTF-8 (intake/intake_text.h)
+// before it is queued, so neither the store nor a spool file ever holds
+// ill-formed text, and a webhook's answer (written by JsonWriter, which
+// repairs the same way) names the text that was stored.
+//
 // Thread-safety: Write() and Claim() from any number of threads;
 // Start/Stop from one.
 #include <atomic>

@@ -3,6 +3,7 @@
 #include "core/channel_log_json.h"
 #include "core/json.h"
 #include "core/msg_json.h"
+#include "util/utf8.h"
 
 namespace courier {
 namespace {
@@ -78,7 +79,10 @@ std::string EncodeIntake(const Intake& in) {
 }
 
 Result<Intake> DecodeIntake(const std::string& body) {
-  auto parsed = json::ParseObject(body);
+  // Files spooled before JsonWriter repaired text hold a provider's
+  // ill-formed bytes as they came, which the parser refuses; outside
+  // strings JSON is ASCII, so repairing the body repairs the strings.
+  auto parsed = IsValidUtf8(body) ? json::ParseObject(body) : json::ParseObject(ValidUtf8(body));
   if (!parsed.ok()) return parsed.status();
   const json::ObjectPtr& o = *parsed;
   if (json::GetString(o, "kind") != "intake") return Status::InvalidArgument("not an intake (kind must be \"intake\")");

@@ -2,7 +2,11 @@
 // An Intake as the JSON body of a spool file, so courier-flush replays
 // exactly what courier-recv would have committed (same msg uuids, same
 // logs). Decoding validates shape and field types; a file that fails is
-// bad data, moved to spool/bad/ with the error as its reason.
+// bad data, moved to spool/bad/ with the error as its reason. Ill-formed
+// UTF-8 is not bad data: EncodeIntake never writes it (JsonWriter), and
+// DecodeIntake reads what older versions wrote with each ill-formed
+// sequence as U+FFFD (util/utf8.h's ValidUtf8), so a msg promised to a
+// provider still reaches the store.
 //
 // Versions of the body ("version", absent in version 1): 2 added
 // "urn_auths". Every version up to kIntakeFormatVersion decodes (a field

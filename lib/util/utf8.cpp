@@ -27,18 +27,94 @@ void AppendUtf8(std::string& out, char32_t cp) {
   }
 }
 
+size_t Utf8SequenceLength(std::string_view text, size_t* invalid) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  // The lead byte fixes the length and the range of the second byte
+  // (Unicode table 3-7); that range is what excludes overlong forms,
+  // surrogates and code points above U+10FFFF.
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) n = 2;
+  else if (lead == 0xE0) n = 3, lo = 0xA0;
+  else if (lead >= 0xE1 && lead <= 0xEC) n = 3;
+  else if (lead == 0xED) n = 3, hi = 0x9F;
+  else if (lead >= 0xEE && lead <= 0xEF) n = 3;
+  else if (lead == 0xF0) n = 4, lo = 0x90;
+  else if (lead >= 0xF1 && lead <= 0xF3) n = 4;
+  else if (lead == 0xF4) n = 4, hi = 0x8F;
+  size_t good = 1;  // bytes of the sequence that could still start a character
+  if (n != 0) {
+    for (; good < n && good < text.size(); ++good) {
+      const unsigned char c = byte(good);
+      const bool fits = good == 1 ? (c >= lo && c <= hi) : (c >= 0x80 && c <= 0xBF);
+      if (!fits) break;
+    }
+    if (good == n) return n;
+  }
+  if (invalid) *invalid = good;
+  return 0;
+}
+
+bool IsValidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    // ASCII runs are most text: skip them without the table.
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t n = Utf8SequenceLength(text.substr(i), nullptr);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+void AppendValidUtf8(std::string& out, std::string_view text) {
+  size_t plain_from = 0, i = 0;
+  while (i < text.size()) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t invalid = 0;
+    const size_t n = Utf8SequenceLength(text.substr(i), &invalid);
+    if (n != 0) {
+      i += n;
+      continue;
+    }
+    out.append(text.data() + plain_from, i - plain_from);
+    out += "\xEF\xBF\xBD";  // U+FFFD
+    i += invalid;
+    plain_from = i;
+  }
+  out.append(text.data() + plain_from, text.size() - plain_from);
+}
+
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  AppendValidUtf8(out, text);
+  return out;
+}
+
+bool MakeValidUtf8(std::string& text) {
+  if (IsValidUtf8(text)) return false;
+  text = ValidUtf8(text);
+  return true;
+}
+
 bool DecodeUtf8(const std::string& text, std::u32string& out) {
   out.clear();
   for (size_t i = 0; i < text.size();) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > text.size()) return false;
+    const std::string_view rest(text.data() + i, text.size() - i);
+    const size_t n = Utf8SequenceLength(rest, nullptr);
+    if (n == 0) return false;
+    const unsigned char c = static_cast<unsigned char>(text[i]);
     char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
+    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
     out.push_back(cp);
     i += n;
   }
@@ -146,9 +222,10 @@ std::string DecodeCharset(const std::string& bytes, const std::string& charset) 
   std::string cs = ToUpper(charset);
   if (cs == "UCS-2" || cs == "UCS2" || cs == "UCS-2BE") cs = "UTF-16BE";
   if (bytes.empty()) return bytes;
-  std::u32string ignored;
+  // iconv skips one byte per fault; UTF-8 gets the repair every layer uses.
+  if (cs == "UTF-8" || cs == "UTF8") return ValidUtf8(bytes);
   iconv_t cd = cs.empty() ? reinterpret_cast<iconv_t>(-1) : ::iconv_open("UTF-8", cs.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) return DecodeUtf8(bytes, ignored) ? bytes : Latin1ToUtf8(bytes);
+  if (cd == reinterpret_cast<iconv_t>(-1)) return IsValidUtf8(bytes) ? bytes : Latin1ToUtf8(bytes);
   // Where a malformed sequence is skipped: a whole code unit of the charset.
   const size_t unit = cs.find("16") != std::string::npos ? 2 : cs.find("32") != std::string::npos ? 4 : 1;
   std::string out;

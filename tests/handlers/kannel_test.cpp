@@ -88,11 +88,17 @@ TEST(KannelHandler, ReceiveDecodesByCodingAndCharset) {
           "message=1%2B1+%3D+2%0Ayes+%E2%82%AC&coding=0&charset=UTF-8", "1+1 = 2\nyes €"),
       get("ISO-8859-1", "message=caf%E9&coding=0&charset=ISO-8859-1", "café"),
       get("named UTF-8 that is not: U+FFFD", "message=caf%E9&coding=0&charset=UTF-8", "caf\uFFFD"),
+      get("named UTF-8 cut short: one U+FFFD for the maximal subpart",
+          "message=%E2%82x%F0%9F%98&coding=0&charset=UTF-8", "\uFFFDx\uFFFD"),
+      get("charset without coding", "message=caf%E9&charset=ISO-8859-1", "café"),
+      get("windows-1252 (a smart quote and the euro)", "message=%93ok%94+%80&coding=0&charset=windows-1252",
+          "“ok” €"),
       get("binary (8-BIT) that is not UTF-8 keeps every byte as ISO-8859-1",
           "message=caf%E9%FF&coding=1&charset=8-BIT", "caféÿ"),
       get("binary (8-BIT) that is UTF-8 is kept", "message=caf%C3%A9&coding=1&charset=8-BIT", "café"),
       get("no coding or charset (an older get-url): UTF-8 as it is", "message=caf%C3%A9", "café"),
-      get("no coding or charset, not UTF-8: ISO-8859-1", "message=caf%E9", "café"),
+      get("no coding or charset, not UTF-8: ISO-8859-1, Kannel's default for 7-bit text", "message=caf%E9",
+          "café"),
   });
 }
 

@@ -252,6 +252,21 @@ TEST_F(CtlTest, BadInputGetsClearErrorsAndExitCodes) {
   auto usage = Ctl({"send", "--channel", channel});
   EXPECT_EQ(usage.exit_code, 64);
 
+  // Text that is not UTF-8 (a script reading a Latin-1 file) is refused,
+  // so nothing ill-formed is stored or sent.
+  auto latin1 = Ctl({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", "caf\xE9"});
+  EXPECT_EQ(latin1.exit_code, 65);
+  EXPECT_NE(latin1.err.find("text is not valid UTF-8"), std::string::npos) << latin1.err;
+  auto quick = Ctl({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", "hi", "--quick-reply",
+                    "n\xF3"});
+  EXPECT_EQ(quick.exit_code, 65) << quick.err;
+
+  // A setting that is not UTF-8 would make the channel's stored config
+  // unreadable JSON: refused.
+  auto config = Ctl({"channel", "add", "--type", "EX", "--address", "1", "--config", "send_url=http://h/caf\xE9"});
+  EXPECT_EQ(config.exit_code, 64);
+  EXPECT_NE(config.err.find("is not valid UTF-8"), std::string::npos) << config.err;
+
   auto nothing = Ctl({"frobnicate"});
   EXPECT_EQ(nothing.exit_code, 64);
 

@@ -170,6 +170,33 @@ TEST_F(FlusherTest, FlushesInBatchesOldestFirst) {
   EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
 }
 
+// A file spooled by a version that kept a provider's bytes as they came
+// (its JSON holds raw Latin-1) is replayed with U+FFFD, never rejected:
+// its msg was promised to the provider.
+TEST_F(FlusherTest, IllFormedUtf8InAnOldFileIsRepairedNotRejected) {
+  Spool("before");
+  Intake in;
+  in.channel_uuid = channel_;
+  Msg m;
+  m.uuid = NewUUID();
+  m.channel_uuid = channel_;
+  m.urn = "tel:+250788383383";
+  m.text = "caf@ na@ve \xF0\x9F\x98";
+  in.msgs.push_back(m);
+  std::string body = EncodeIntake(in);
+  for (size_t at; (at = body.find('@')) != std::string::npos;) body.replace(at, 1, "\xE9");
+  ASSERT_TRUE(spool().Write(body, ++now_).ok());
+  Spool("after");
+
+  Flusher flusher = MakeFlusher();
+  auto r = flusher.FlushOnce({}, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 3);
+  EXPECT_EQ(r->rejected, 0);
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"before", "caf\uFFFD na\uFFFDve \uFFFD", "after"}));
+}
+
 TEST_F(FlusherTest, StoreFailingMidPassRetriesWithSmallerBatches) {
   for (int i = 0; i < 5; ++i) Spool("m" + std::to_string(i));
   faults_.fail_calls = {2};

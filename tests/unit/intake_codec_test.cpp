@@ -11,6 +11,7 @@
 #include "spool/intake_codec.h"
 #include "spool/spool_file.h"
 #include "store/sqlite_store.h"
+#include "util/utf8.h"
 
 using namespace courier;
 
@@ -67,6 +68,33 @@ TEST(IntakeCodecTest, VersionOneFilesStillDecode) {
   ASSERT_EQ(out->msgs.size(), 1u);
   EXPECT_EQ(out->msgs[0].text, "hi");
   EXPECT_TRUE(out->urn_auths.empty());
+}
+
+// EncodeIntake never writes ill-formed UTF-8; DecodeIntake reads what an
+// older version wrote with the bytes as they came.
+TEST(IntakeCodecTest, IllFormedUtf8IsNeitherWrittenNorRefused) {
+  Intake in = Sample();
+  in.msgs[0].text = "caf\xE9";
+  in.msgs[0].contact_name = "Jos\xE9";
+  ChannelLog log;
+  log.request = "GET /c/kn/receive?message=caf%E9 HTTP/1.1\r\nX-Forwarded-For: \xFF\r\n\r\n";
+  in.logs.push_back(log);
+  const std::string body = EncodeIntake(in);
+  EXPECT_TRUE(IsValidUtf8(body)) << body;
+  auto decoded = DecodeIntake(body);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->msgs[0].text, "caf\uFFFD");
+
+  // An older file: raw bytes inside its strings.
+  std::string old = EncodeIntake(Sample());
+  old.replace(old.find("\"hi\""), 4, "\"h\xE9\xE2\x82\"");
+  old.replace(old.find("\"Jane\""), 6, "\"Jan\xE9\"");
+  ASSERT_FALSE(IsValidUtf8(old));
+  auto replayed = DecodeIntake(old);
+  ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+  EXPECT_EQ(replayed->msgs[0].text, "h\uFFFD\uFFFD");
+  EXPECT_EQ(replayed->msgs[0].contact_name, "Jan\uFFFD");
+  EXPECT_EQ(replayed->msgs[0].uuid, Sample().msgs[0].uuid);
 }
 
 TEST(IntakeCodecTest, NewerOrMalformedVersionsAreRefused) {

@@ -17,6 +17,7 @@
 #include "spool/intake_codec.h"
 #include "core/uuid.h"
 #include "store/store.h"
+#include "util/utf8.h"
 
 namespace courier {
 namespace {
@@ -153,6 +154,36 @@ TEST_F(IntakeWriterTest, CommittedMeansTheWalWasSyncedAfterTheCommit) {
   std::lock_guard<std::mutex> lock(mu_);
   ASSERT_EQ(topics_.size(), 5u);
   for (int syncs : syncs_before_event_) EXPECT_GT(syncs, 0) << "an event went out before its sync";
+}
+
+// A provider's Latin-1 bytes reach neither the store nor a spool file as
+// they came: both hold U+FFFD.
+TEST_F(IntakeWriterTest, IllFormedUtf8IsStoredAndSpooledRepaired) {
+  StartWriter();
+  Intake in = IncomingIntake("caf\xE9");
+  in.msgs[0].contact_name = "Jos\xE9";
+  IntakeWrite w = writer_->Write(in);
+  ASSERT_EQ(w.kind, IntakeWrite::kCommitted) << w.error.ToString();
+  // The next one's sync fails: it is spooled.
+  env_.fail_next_syncs = 1;
+  IntakeWrite s = writer_->Write(IncomingIntake("na\xEFve"));
+  writer_->Stop();
+  ASSERT_EQ(s.kind, IntakeWrite::kSpooled) << s.error.ToString();
+
+  auto store = OpenStore(db_, Clock::System(), 2000);
+  ASSERT_TRUE(store.ok());
+  auto stored = (*store)->GetMsgByUUID(in.msgs[0].uuid);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->text, "caf\uFFFD");
+  auto files = spool_->List("new");
+  ASSERT_TRUE(files.ok());
+  ASSERT_FALSE(files->empty());
+  for (const auto& f : *files) {
+    auto body = spool_->Read("new", f.name);
+    ASSERT_TRUE(body.ok());
+    EXPECT_TRUE(IsValidUtf8(*body)) << *body;
+    EXPECT_NE(body->find("na\uFFFDve"), std::string::npos) << *body;
+  }
 }
 
 TEST_F(IntakeWriterTest, AFailedSyncSpoolsTheBatchAndTheReplayStoresItOnce) {

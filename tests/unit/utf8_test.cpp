@@ -72,6 +72,54 @@ TEST(Utf8, DecodeCharset) {
   EXPECT_EQ(DecodeCharset("caf\xe9", ""), "café");        // not UTF-8: read as Latin-1
   EXPECT_EQ(DecodeCharset("café", "8-BIT"), "café");      // unknown charset, valid UTF-8: kept
   EXPECT_EQ(DecodeCharset("a\xff", "UTF-8"), "a\uFFFD");  // malformed in its charset
+  // A named UTF-8 is repaired by maximal subpart, not byte by byte.
+  EXPECT_EQ(DecodeCharset("\xe2\x82x", "utf-8"), "\uFFFDx");
+  EXPECT_EQ(DecodeCharset("\x80\x81", "windows-1252"), "€\uFFFD");  // 0x81 is unassigned in cp1252
+}
+
+// The cases of Unicode 15 section 3.9 (tables 3-8 to 3-11) and the edges
+// of table 3-7: one U+FFFD per maximal subpart.
+TEST(Utf8, ValidUtf8ReplacesEachMaximalSubpart) {
+  struct Case {
+    const char* label;
+    std::string in, out;
+  };
+  const std::vector<Case> cases = {
+      {"valid text is kept", "café 😀 \xf4\x8f\xbf\xbf", "café 😀 \xf4\x8f\xbf\xbf"},
+      {"Latin-1 byte", "caf\xe9", "caf\uFFFD"},
+      {"Latin-1 byte before ASCII", "caf\xe9s", "caf\uFFFDs"},
+      {"table 3-8", "\x61\xf1\x80\x80\xe1\x80\xc2\x62\x80\x63\x80\xbf\x64",
+       "a\uFFFD\uFFFD\uFFFDb\uFFFDc\uFFFD\uFFFDd"},
+      {"table 3-9: non-shortest forms", "\xc0\xaf\xe0\x80\xbf\xf0\x81\x82\x41",
+       "\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFDA"},
+      {"table 3-10: surrogates", "\xed\xa0\x80\xed\xbf\xbf\xed\xaf\x41",
+       "\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFDA"},
+      {"table 3-11: above U+10FFFF", "\xf4\x91\x92\x93\xff\x41\x80\xbf\x42",
+       "\uFFFD\uFFFD\uFFFD\uFFFD\uFFFDA\uFFFD\uFFFDB"},
+      {"truncated 3-byte sequence at the end", "a\xe2\x82", "a\uFFFD"},
+      {"truncated 4-byte sequence before ASCII", "\xf0\x9f\x98x", "\uFFFDx"},
+      {"five- and six-byte forms are no UTF-8", "\xf8\x88\x80\x80\x80", "\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD"},
+      {"NUL and controls are valid", std::string("a\0b\x01", 4), std::string("a\0b\x01", 4)},
+      {"U+FFFD itself is kept", "\uFFFD", "\uFFFD"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.label);
+    EXPECT_EQ(ValidUtf8(c.in), c.out);
+    EXPECT_EQ(IsValidUtf8(c.in), c.in == c.out);
+    EXPECT_TRUE(IsValidUtf8(ValidUtf8(c.in)));
+    std::string in_place = c.in;
+    EXPECT_EQ(MakeValidUtf8(in_place), c.in != c.out);
+    EXPECT_EQ(in_place, c.out);
+    std::u32string cps;
+    EXPECT_EQ(DecodeUtf8(c.in, cps), c.in == c.out);
+  }
+}
+
+TEST(Utf8, DecodeRefusesOverlongAndSurrogates) {
+  std::u32string cps;
+  EXPECT_FALSE(DecodeUtf8("\xc0\xaf", cps));      // overlong '/'
+  EXPECT_FALSE(DecodeUtf8("\xed\xa0\x80", cps));  // U+D800 (CESU-8)
+  EXPECT_FALSE(DecodeUtf8("\xf4\x90\x80\x80", cps));  // U+110000
 }
 
 }  // namespace

@@ -1,0 +1,260 @@
+// Ill-formed UTF-8 from a provider (Kannel passing on Latin-1, a form
+// post in windows-1252) end to end through the real programs: the answer,
+// the store, `courier-ctl msgs list / events / logs --json`, the ZeroMQ
+// event feed and a spool replay all carry well-formed UTF-8 and valid
+// JSON, with U+FFFD where the bytes were ill-formed, and nothing goes to
+// spool/bad/ for it.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "bus/bus.h"
+#include "core/json.h"
+#include "core/uuid.h"
+#include "harness.h"
+#include "http/http_client.h"
+#include "spool/intake_codec.h"
+#include "spool/spool.h"
+#include "util/utf8.h"
+
+using namespace courier;
+using namespace courier::testing;
+
+namespace {
+
+template <typename F>
+bool Eventually(F done, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return done();
+}
+
+class Utf8Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = FreePort();
+    env_ = {{"COURIER_DB", dir_.File("courier.db")},
+            {"COURIER_SPOOL_DIR", dir_.File("spool")},
+            {"COURIER_RUN_DIR", dir_.File("run")},
+            {"COURIER_PORT", std::to_string(port_)},
+            {"COURIER_ADDRESS", "127.0.0.1"},
+            {"COURIER_LOG_LEVEL", "warn"}};
+    ASSERT_EQ(Ctl({"init"}).exit_code, 0);
+    ex_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW", "--config",
+               "send_url=http://127.0.0.1:9/send"})
+              .out;
+    ex_.pop_back();
+    kn_ = Ctl({"channel", "add", "--type", "KN", "--address", "1234", "--country", "RW", "--config",
+               "send_url=http://127.0.0.1:9/cgi-bin/sendsms", "--config", "username=courier", "--config",
+               "password=kannel-s3cret"})
+              .out;
+    kn_.pop_back();
+  }
+
+  void StartRecv() {
+    recv_ = std::make_unique<Daemon>(std::vector<std::string>{Bin("courier-recv")}, env_, dir_.File("recv.log"));
+    ASSERT_TRUE(recv_->WaitForHttp(port_)) << recv_->log();
+  }
+
+  RunResult Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), Bin("courier-ctl"));
+    return RunProgram(args, "", env_);
+  }
+
+  HttpExchange Post(const std::string& path, const std::string& body) {
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = "http://127.0.0.1:" + std::to_string(port_) + path;
+    req.body = body;
+    req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+    return http_->Do(req);
+  }
+
+  // Every line of a --json listing: well-formed UTF-8 and a JSON object.
+  std::vector<json::ObjectPtr> JsonLines(std::vector<std::string> args) {
+    auto r = Ctl(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<json::ObjectPtr> out;
+    for (const auto& line : Lines(r.out)) {
+      EXPECT_TRUE(IsValidUtf8(line)) << line;
+      auto o = json::ParseObject(line);
+      EXPECT_TRUE(o.ok()) << line;
+      if (o.ok()) out.push_back(*o);
+    }
+    return out;
+  }
+
+  std::vector<std::string> Texts() {
+    std::vector<std::string> texts;
+    for (const auto& o : JsonLines({"msgs", "list", "--limit", "1000", "--json"}))
+      texts.push_back(json::GetStringOrEmpty(o, "text"));
+    return texts;
+  }
+
+  // The msg uuid of a 200 answer, which must be valid JSON.
+  std::string AnsweredUuid(const HttpExchange& r) {
+    EXPECT_EQ(r.status_code, 200) << r.body << r.error;
+    EXPECT_TRUE(IsValidUtf8(r.body)) << r.body;
+    auto body = json::ParseObject(r.body);
+    EXPECT_TRUE(body.ok()) << r.body;
+    if (!body.ok()) return "";
+    auto data = json::GetObjects(*body, "data");
+    return data.empty() ? "" : json::GetStringOrEmpty(data[0], "msg_uuid");
+  }
+
+  size_t SpoolCount(const std::string& state) {
+    auto names = Env::Default().ListDir(dir_.File("spool/" + state));
+    if (!names.ok()) return 0;
+    size_t n = 0;
+    for (const auto& name : *names) n += name.find(".reason") == std::string::npos ? 1 : 0;
+    return n;
+  }
+
+  TempDir dir_;
+  int port_ = 0;
+  std::map<std::string, std::string> env_;
+  std::string ex_, kn_;
+  std::unique_ptr<Daemon> recv_;
+  std::unique_ptr<HttpClient> http_ = NewPocoHttpClient();
+};
+
+TEST_F(Utf8Test, IllFormedTextIsStoredWithReplacementsAndEveryOutputIsValidJson) {
+  StartRecv();
+  zmq::socket_t sub(BusContext(), zmq::socket_type::sub);
+  sub.set(zmq::sockopt::subscribe, "");
+  sub.connect("ipc://" + dir_.File("run") + "/recv-events.sock");
+  // PUB drops until the subscription has propagated: a first msg until
+  // its event arrives.
+  zmq::message_t topic, payload;
+  bool subscribed = false;
+  for (int i = 0; i < 40 && !subscribed; ++i) {
+    ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=warm").status_code, 200);
+    sub.set(zmq::sockopt::rcvtimeo, 250);
+    subscribed = sub.recv(topic).has_value() && sub.recv(payload).has_value();
+  }
+  ASSERT_TRUE(subscribed);
+  while (sub.recv(topic, zmq::recv_flags::dontwait).has_value()) {
+  }
+
+  struct Case {
+    const char* label;
+    std::string path, body, stored;
+  };
+  const std::vector<Case> cases = {
+      // A form post in Latin-1, percent-encoded and raw (the raw byte also
+      // lands in the channel log's request body).
+      {"percent-encoded Latin-1", "/c/ex/" + ex_ + "/receive", "from=0788383383&text=caf%E9", "caf\uFFFD"},
+      {"raw Latin-1 byte in the body", "/c/ex/" + ex_ + "/receive", "from=0788383383&text=na\xefve",
+       "na\uFFFDve"},
+      {"cut-short emoji", "/c/ex/" + ex_ + "/receive", "from=0788383383&text=ok%F0%9F%98", "ok\uFFFD"},
+      {"Kannel declaring ISO-8859-1", "/c/kn/" + kn_ + "/receive?id=k1&ts=1500000000&sender=0788383383" +
+                                          "&message=caf%E9&coding=0&charset=ISO-8859-1",
+       "", "café"},
+      {"Kannel declaring UTF-8 that is not", "/c/kn/" + kn_ + "/receive?id=k2&ts=1500000000&sender=0788383383" +
+                                                 "&message=caf%E9&coding=0&charset=UTF-8",
+       "", "caf\uFFFD"},
+      {"Kannel UCS-2", "/c/kn/" + kn_ + "/receive?id=k3&ts=1500000000&sender=0788383383" +
+                           "&message=%00c%00a%00f%00%E9&coding=2&charset=UTF-16BE",
+       "", "café"},
+  };
+  std::vector<std::string> expected = {"warm"};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.label);
+    auto r = Post(c.path, c.body);
+    std::string uuid = AnsweredUuid(r);
+    ASSERT_FALSE(uuid.empty()) << r.body;
+    // The feed's event for it is valid JSON too.
+    sub.set(zmq::sockopt::rcvtimeo, 10000);
+    ASSERT_TRUE(sub.recv(topic).has_value());
+    ASSERT_TRUE(sub.recv(payload).has_value());
+    EXPECT_TRUE(IsValidUtf8(payload.to_string())) << payload.to_string();
+    EXPECT_TRUE(json::ParseObject(payload.to_string()).ok()) << payload.to_string();
+    auto shown = JsonLines({"msgs", "show", uuid, "--json"});
+    ASSERT_EQ(shown.size(), 1u);
+    EXPECT_EQ(json::GetStringOrEmpty(shown[0], "text"), c.stored);
+    expected.push_back(c.stored);
+  }
+  auto texts = Texts();
+  std::sort(texts.begin(), texts.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(texts, expected);
+  EXPECT_EQ(JsonLines({"events", "--json"}).size(), expected.size());
+  auto logs = JsonLines({"logs", "--limit", "100", "--json"});
+  EXPECT_EQ(logs.size(), expected.size());
+  EXPECT_EQ(recv_->Stop(), 0);
+}
+
+// The store is locked: courier-recv spools the ill-formed webhook and
+// answers 200; courier-flush replays it into the store, nothing in bad/.
+TEST_F(Utf8Test, SpooledDuringAnOutageReachesTheStore) {
+  StartRecv();
+  ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=warm").status_code, 200);
+  std::string uuid;
+  {
+    StoreLock lock(dir_.File("courier.db"));
+    ASSERT_TRUE(lock.locked());
+    uuid = AnsweredUuid(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=caf%E9+na\xefve"));
+    ASSERT_EQ(SpoolCount("new"), 1u);
+    for (const auto& o : JsonLines({"spool", "--json"})) (void)o;  // what the operator sees parses too
+  }
+  auto flushed = RunProgram({Bin("courier-flush"), "--once"}, "", env_);
+  EXPECT_EQ(flushed.exit_code, 0) << flushed.err;
+  EXPECT_EQ(SpoolCount("new") + SpoolCount("cur") + SpoolCount("bad"), 0u) << flushed.err;
+  auto shown = JsonLines({"msgs", "show", uuid, "--json"});
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_EQ(json::GetStringOrEmpty(shown[0], "text"), "caf\uFFFD na\uFFFDve");
+  EXPECT_EQ(Texts().size(), 2u);
+  EXPECT_EQ(recv_->Stop(), 0);
+}
+
+// A spool file written by a version before the repair, with the
+// provider's raw bytes in its JSON: replayed with U+FFFD, not rejected.
+TEST_F(Utf8Test, AnOldSpoolFileWithRawBytesIsReplayedNotRejected) {
+  Intake in;
+  in.channel_uuid = ex_;
+  Msg m;
+  m.uuid = NewUUID();
+  m.channel_uuid = ex_;
+  m.channel_type = "EX";
+  m.direction = Direction::kIn;
+  m.status = MsgStatus::kPending;
+  m.urn = "tel:+250788383383";
+  m.text = "caf@LATIN1@ \xF0\x9F\x98\x80";
+  m.contact_name = "Jos@LATIN1@";
+  m.received_on = 1500000000 * kMicrosPerSecond;
+  in.msgs.push_back(m);
+  ChannelLog log;
+  log.channel_uuid = ex_;
+  log.description = "Message Received";
+  log.method = "POST";
+  log.url = "http://127.0.0.1/c/ex/" + ex_ + "/receive";
+  log.status_code = 200;
+  log.request = "POST /c/ex/receive HTTP/1.1\r\n\r\ntext=caf@LATIN1@";
+  log.created_on = 1500000000 * kMicrosPerSecond;
+  in.msg_logs.push_back(log);
+  // What an older EncodeIntake wrote: the bytes as they came.
+  std::string body = EncodeIntake(in);
+  for (size_t at; (at = body.find("@LATIN1@")) != std::string::npos;) body.replace(at, 8, "\xE9");
+  ASSERT_FALSE(IsValidUtf8(body));
+  SpoolDir spool(dir_.File("spool"));
+  ASSERT_TRUE(spool.Write(body, 1700000000 * kMicrosPerSecond).ok());
+
+  auto flushed = RunProgram({Bin("courier-flush"), "--once"}, "", env_);
+  EXPECT_EQ(flushed.exit_code, 0) << flushed.err;
+  EXPECT_EQ(SpoolCount("bad"), 0u) << flushed.err;
+  EXPECT_EQ(SpoolCount("new") + SpoolCount("cur"), 0u) << flushed.err;
+  auto shown = JsonLines({"msgs", "show", m.uuid, "--json"});
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_EQ(json::GetStringOrEmpty(shown[0], "text"), "caf\uFFFD \xF0\x9F\x98\x80");
+  auto logs = JsonLines({"logs", "--json"});
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_NE(json::GetStringOrEmpty(logs[0], "request").find("text=caf\uFFFD"), std::string::npos);
+}
+
+}  // namespace
