@@ -130,7 +130,7 @@ TEST(PlivoHandler, SignatureKnownAnswer) {
 // query sorted as k=v before the body params, "." between them.
 TEST(PlivoHandler, SignatureV3KnownAnswer) {
   PlivoHandler h;
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   const std::string nonce = "12345678901234567890";
   const Params params = {{"From", "14155551212"}, {"To", "16022620723"}, {"Text", "Hello"},
@@ -195,7 +195,7 @@ TEST(PlivoHandler, SignatureV2ReplayedWithOtherBodies) {
   Channel other = PlChannel();
   other.uuid = "0f7f1e2a-3b4c-4d5e-8f60-718293a4b5c6";
   PlivoHandler fresh;
-  auto http = NewPocoHttpClient();
+  auto http = NewLoopbackHttpClient();
   HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};
   Route route{"POST", "receive", RouteKind::kReceive};
   auto request = [&](const std::string& uuid, const std::string& text) {

@@ -45,7 +45,7 @@ class AtRestTest : public ::testing::Test {
   }
 
   int Post(const std::string& channel) {
-    auto http = NewPocoHttpClient(HttpClientOptions{10});
+    auto http = NewLoopbackHttpClient(HttpClientOptions{10});
     HttpRequestSpec req;
     req.method = "POST";
     req.url = "http://127.0.0.1:" + std::to_string(port_) + "/c/ex/" + channel + "/receive";

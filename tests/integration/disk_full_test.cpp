@@ -102,7 +102,7 @@ class DiskFullTest : public ::testing::Test {
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t) {
       pool.emplace_back([&] {
-        auto http = NewPocoHttpClient(HttpClientOptions{10});
+        auto http = NewLoopbackHttpClient(HttpClientOptions{10});
         for (int n = next++; n < to; n = next++) {
           HttpRequestSpec req;
           req.method = "POST";
@@ -125,7 +125,7 @@ class DiskFullTest : public ::testing::Test {
   }
 
   HttpExchange Status() {
-    auto http = NewPocoHttpClient(HttpClientOptions{10});
+    auto http = NewLoopbackHttpClient(HttpClientOptions{10});
     HttpRequestSpec req;
     req.url = "http://127.0.0.1:" + std::to_string(port_) + "/status";
     return http->Do(req);

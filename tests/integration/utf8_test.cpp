@@ -121,7 +121,7 @@ class Utf8Test : public ::testing::Test {
   std::map<std::string, std::string> env_;
   std::string ex_, kn_;
   std::unique_ptr<Daemon> recv_;
-  std::unique_ptr<HttpClient> http_ = NewPocoHttpClient();
+  std::unique_ptr<HttpClient> http_ = NewLoopbackHttpClient();
 };
 
 TEST_F(Utf8Test, IllFormedTextIsStoredWithReplacementsAndEveryOutputIsValidJson) {
