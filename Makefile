@@ -9,6 +9,9 @@ ifeq ($(BUILD_TYPE),Sanitize)
 CMAKE_COMPILERS = -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang
 endif
 FUZZ_SECONDS ?= 300
+# UBSan's reports with their stack; LeakSanitizer (on with ASan) with the
+# suppressions for third-party code (tests/lsan.supp says why each).
+SANITIZER_ENV = UBSAN_OPTIONS=print_stacktrace=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 
 .PHONY: all deps build test run bench install clean man-types fuzz
 
@@ -28,10 +31,10 @@ build: deps
 # each fuzz target for its bounded time, two at a time (fuzz/README.md).
 test: build
 	@echo "== tests ($(BUILD_TYPE))"
-	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -LE fuzz
+	@cd $(BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) -LE fuzz
 ifeq ($(BUILD_TYPE),Sanitize)
 	@echo "== fuzz (each target for a bounded time)"
-	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L fuzz
+	@cd $(BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) -L fuzz
 else
 	@$(MAKE) --no-print-directory test BUILD_TYPE=Sanitize
 endif
@@ -40,7 +43,7 @@ endif
 # 300), two at a time; what each finds stays in build/sanitize/fuzz/work.
 fuzz:
 	@$(MAKE) --no-print-directory build BUILD_TYPE=Sanitize
-	@cd build/sanitize && FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --output-on-failure -j $(JOBS) -L fuzz
+	@cd build/sanitize && $(SANITIZER_ENV) FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --output-on-failure -j $(JOBS) -L fuzz
 
 # The CHANNEL TYPES section of courier-recv(8), written from the handlers'
 # declarations (the unit test ManPage.ChannelTypesSectionIsCurrent fails

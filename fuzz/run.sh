@@ -11,7 +11,7 @@ mkdir -p "$work/corpus"
 log="$work/fuzz.log"
 # -timeout: an input that takes 10 s (under the sanitizers) is a finding.
 # The seed directory comes last: libFuzzer writes new inputs to the first.
-if "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+if "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -print_funcs=0 \
      -artifact_prefix="$work/" "$work/corpus" "$seeds" >"$log" 2>&1; then
     # One line for the test log: how far it got.
     grep -E '^#[0-9]+.*DONE' "$log" | tail -n 1 || true
@@ -21,7 +21,7 @@ else
 fi
 # A finding: the report (the sanitizer's or FUZZ_CHECK's), and where the
 # input is; fuzz/README.md says how to make it a regression test.
-grep -v -E '^#[0-9]+|^INFO:|^MERGE' "$log" | tail -n 80
+grep -v -E '^#[0-9]+|^INFO:|^MERGE|^\s+NEW_FUNC' "$log" | tail -n 80
 echo "fuzz: $(basename "$target") failed (exit $status); full log $log; input:"
 ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* 2>/dev/null || true
 exit "$status"

@@ -123,12 +123,17 @@ std::string NormalizeTelNumberUncached(std::string_view number, std::string_view
   }
   if (cleaned.empty()) return cleaned;
 
-  // 2. Long numbers not starting with 0 already carry a country code (the
-  //    '+' was dropped above or never sent); others are read in the
-  //    channel's country.
+  // 2. Numbers sent with a leading '+', and long numbers not starting
+  //    with 0 (the '+' never sent), carry a country code; others are read
+  //    in the channel's country. The '+' must count however short the
+  //    number: an E.164 result ("+2206550655", 10 digits) has to
+  //    normalise to itself when it comes back (an app's send, a stored
+  //    contact), not lose its country code.
+  const size_t first = number.find_first_not_of(" \t\r\n");
+  const bool international = first != std::string_view::npos && number[first] == '+';
   std::string to_parse = cleaned;
   std::string region = ToUpper(country);
-  if (cleaned.size() >= 11 && cleaned[0] != '0') to_parse = "+" + cleaned;
+  if (international || (cleaned.size() >= 11 && cleaned[0] != '0')) to_parse = "+" + cleaned;
   // libphonenumber's name for "no default region" is "ZZ".
   if (region.empty()) region = "ZZ";
 

@@ -33,10 +33,22 @@ void WriteFuzzSeed(const ChannelHandler& handler, const Channel& channel, const 
   FuzzWebhook w{.type = handler.Code(), .method = c.method, .action = c.action, .address = channel.address,
                 .country = channel.country, .schemes = channel.schemes, .config = channel.config,
                 .query = c.query, .headers = headers, .body = c.body};
-  const std::string seed = EncodeFuzzWebhook(w);
-  std::ostringstream name;
-  name << dir << "/" << handler.Code() << "-" << std::hex << std::hash<std::string>{}(seed);
-  std::ofstream(name.str(), std::ios::binary) << seed;
+  // The target signs bodies itself (a mutated body keeps a valid
+  // signature): "sign" asks it to.
+  for (const char* signed_header : {"x-hub-signature-256", "x-line-signature"})
+    if (w.headers.count(signed_header)) w.headers[signed_header] = "sign";
+  auto write = [&](const FuzzWebhook& seed_webhook, const char* prefix) {
+    const std::string seed = EncodeFuzzWebhook(seed_webhook);
+    std::ostringstream name;
+    name << dir << "/" << handler.Code() << prefix << "-" << std::hex << std::hash<std::string>{}(seed);
+    std::ofstream(name.str(), std::ios::binary) << seed;
+  };
+  write(w, "");
+  // The same webhook at the type's app-level route, where it has one.
+  if (handler.AppLevel() != nullptr) {
+    w.app = true;
+    write(w, "-app");
+  }
 }
 
 }  // namespace

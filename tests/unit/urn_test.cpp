@@ -116,6 +116,26 @@ TEST(Urn, ElevenDigitsWithoutZeroAreReadAsInternational) {
   ExpectTel({"250788383383", "US", "tel:+250788383383"});
 }
 
+// A number sent with its '+' is international however short (fuzz_urn
+// found the first: "(206) 55E06) 55E" read as +220 655 0655, whose text
+// then came back as tel:2206550655, another contact).
+TEST(Urn, NormalisedNumbersNormaliseToThemselves) {
+  const TelCase cases[] = {
+      {"+2206550655", "", "tel:+2206550655"},
+      {" +220 655 0655", "RW", "tel:+2206550655"},
+      {"+250 123", "RW", "tel:250123"},  // not valid: still cleaned
+  };
+  for (const auto& c : cases) ExpectTel(c);
+
+  using namespace std::string_literals;
+  const std::string found = "\0\0\0\x0f(2\0\0\0\x0f(206) 55E06) 55E\0"s;
+  Result<URN> first = URN::ForTel(found, "");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  Result<URN> again = URN::Parse(first->ToString(), "");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->ToString(), first->ToString());
+}
+
 TEST(Urn, ShortCodesAndAlphanumericSendersStayCleaned) {
   const TelCase cases[] = {
       {"1234", "US", "tel:1234"},
