@@ -6,7 +6,7 @@ PREFIX     ?= /usr/local
 # The Sanitize build is made with clang: its libFuzzer targets (fuzz/) come
 # from the same build as the sanitized tests.
 ifeq ($(BUILD_TYPE),Sanitize)
-CMAKE_COMPILERS = -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang
+CMAKE_COMPILERS = -DCMAKE_CXX_COMPILER=clang++
 endif
 FUZZ_SECONDS ?= 300
 # UBSan's reports with their stack; LeakSanitizer (on with ASan) with the
