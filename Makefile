@@ -3,8 +3,17 @@ BUILD_TYPE ?= Release
 BUILD_DIR  ?= build/$(shell echo $(BUILD_TYPE) | tr A-Z a-z)
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
+# The Sanitize build is made with clang: its libFuzzer targets (fuzz/) come
+# from the same build as the sanitized tests.
+ifeq ($(BUILD_TYPE),Sanitize)
+CMAKE_COMPILERS = -DCMAKE_CXX_COMPILER=clang++
+endif
+FUZZ_SECONDS ?= 300
+# UBSan's reports with their stack; LeakSanitizer (on with ASan) with the
+# suppressions for third-party code (tests/lsan.supp says why each).
+SANITIZER_ENV = UBSAN_OPTIONS=print_stacktrace=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 
-.PHONY: all deps build test run bench install clean man-types
+.PHONY: all deps build test run bench install clean man-types fuzz
 
 all: build
 
@@ -12,13 +21,29 @@ deps:
 	@sh scripts/install-deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_COMPILERS) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	@# A make under make announces every directory it enters; cmake's
 	@# nested makes would print dozens of such lines around the progress.
 	@MAKEFLAGS=--no-print-directory cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# The suite in the chosen build, then (unless that was already it) again
+# in the Sanitize build under ASan, UBSan and LSan, then the fuzz stage:
+# each fuzz target for its bounded time, two at a time (fuzz/README.md).
 test: build
-	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	@echo "== tests ($(BUILD_TYPE))"
+	@cd $(BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) -LE fuzz
+ifeq ($(BUILD_TYPE),Sanitize)
+	@echo "== fuzz (each target for a bounded time)"
+	@cd $(BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) -L fuzz
+else
+	@$(MAKE) --no-print-directory test BUILD_TYPE=Sanitize
+endif
+
+# A longer local fuzzing run of every target, FUZZ_SECONDS each (default
+# 300), two at a time; what each finds stays in build/sanitize/fuzz/work.
+fuzz:
+	@$(MAKE) --no-print-directory build BUILD_TYPE=Sanitize
+	@cd build/sanitize && $(SANITIZER_ENV) FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --output-on-failure -j $(JOBS) -L fuzz
 
 # The CHANNEL TYPES section of courier-recv(8), written from the handlers'
 # declarations (the unit test ManPage.ChannelTypesSectionIsCurrent fails

@@ -9,10 +9,16 @@
 # tests/integration/kannel_real_test.cpp, which runs its own boxes on free
 # loopback ports; the package's own service (wapbox and bearerbox on 13000
 # and up, when an init system starts it at all) is left alone.
+#
+# clang, libclang-rt-dev (the sanitizer and libFuzzer runtimes, only
+# recommended by clang) and llvm (llvm-symbolizer, for readable sanitizer
+# reports): `make test` runs the suite again in a clang Sanitize build and
+# fuzzes (fuzz/README.md).
 set -eu
 
 PACKAGES="
 cmake g++ make pkg-config
+clang libclang-rt-dev llvm
 libpoco-dev libssl-dev
 libzmq3-dev cppzmq-dev
 libsqlite3-dev sqlite3

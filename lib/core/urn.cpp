@@ -123,24 +123,36 @@ std::string NormalizeTelNumberUncached(std::string_view number, std::string_view
   }
   if (cleaned.empty()) return cleaned;
 
-  // 2. Long numbers not starting with 0 already carry a country code (the
-  //    '+' was dropped above or never sent); others are read in the
-  //    channel's country.
+  // 2. A number sent with a leading '+' is first read as international,
+  //    however short: an E.164 result ("+2206550655", 10 digits) has to
+  //    normalise to itself when it comes back (an app's send, a stored
+  //    contact), not lose its country code. When that reading is not a
+  //    valid number, the reference's rule follows as for any number.
+  // 3. Long numbers not starting with 0 already carry a country code (the
+  //    '+' never sent); others are read in the channel's country.
+  // 4. Valid numbers become E.164; anything else (short codes,
+  //    alphanumeric senders, numbers without a usable region) stays as
+  //    cleaned.
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  auto e164 = [&util](const std::string& text, const std::string& region) -> std::string {
+    PhoneNumber parsed;
+    if (util.Parse(text, region, &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) return "";
+    if (!util.IsValidNumber(parsed)) return "";
+    std::string formatted;
+    util.Format(parsed, PhoneNumberUtil::E164, &formatted);
+    return formatted;
+  };
+  const size_t first = number.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && number[first] == '+') {
+    // libphonenumber's name for "no default region" is "ZZ".
+    if (std::string international = e164("+" + cleaned, "ZZ"); !international.empty()) return international;
+  }
   std::string to_parse = cleaned;
   std::string region = ToUpper(country);
   if (cleaned.size() >= 11 && cleaned[0] != '0') to_parse = "+" + cleaned;
-  // libphonenumber's name for "no default region" is "ZZ".
   if (region.empty()) region = "ZZ";
-
-  // 3. Valid numbers become E.164; anything else (short codes, alphanumeric
-  //    senders, numbers without a usable region) stays as cleaned.
-  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
-  PhoneNumber parsed;
-  if (util.Parse(to_parse, region, &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) return cleaned;
-  if (!util.IsValidNumber(parsed)) return cleaned;
-  std::string e164;
-  util.Format(parsed, PhoneNumberUtil::E164, &e164);
-  return e164;
+  std::string formatted = e164(to_parse, region);
+  return formatted.empty() ? cleaned : formatted;
 }
 
 }  // namespace

@@ -38,10 +38,12 @@ Params Inbound(const Params& extra = {}, const std::vector<std::string>& drop = 
               {"message-timestamp", "2017-05-02 14:31:49"}};
   for (const auto& name : drop)
     p.erase(std::remove_if(p.begin(), p.end(), [&](const auto& kv) { return kv.first == name; }), p.end());
-  for (const auto& [k, v] : extra) {
-    auto it = std::find_if(p.begin(), p.end(), [&](const auto& kv) { return kv.first == k; });
-    if (it != p.end()) it->second = v;
-    else p.push_back({k, v});
+  for (const auto& field : extra) {
+    // Not a structured binding: clang 14 (the Sanitize build's) cannot
+    // capture one in a lambda.
+    auto it = std::find_if(p.begin(), p.end(), [&](const auto& kv) { return kv.first == field.first; });
+    if (it != p.end()) it->second = field.second;
+    else p.push_back(field);
   }
   return p;
 }
@@ -50,10 +52,12 @@ Params Receipt(const std::string& status, const Params& extra = {}) {
   Params p = {{"msisdn", "250788383383"}, {"to", "2020"},        {"network-code", "63510"},
               {"messageId", "external1"},  {"price", "0.03330000"}, {"status", status},
               {"scts", "1707021431"},      {"err-code", "0"},     {"message-timestamp", "2017-05-02 14:31:49"}};
-  for (const auto& [k, v] : extra) {
-    auto it = std::find_if(p.begin(), p.end(), [&](const auto& kv) { return kv.first == k; });
-    if (it != p.end()) it->second = v;
-    else p.push_back({k, v});
+  for (const auto& field : extra) {
+    // Not a structured binding: clang 14 (the Sanitize build's) cannot
+    // capture one in a lambda.
+    auto it = std::find_if(p.begin(), p.end(), [&](const auto& kv) { return kv.first == field.first; });
+    if (it != p.end()) it->second = field.second;
+    else p.push_back(field);
   }
   return p;
 }

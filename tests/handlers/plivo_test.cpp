@@ -72,10 +72,12 @@ ReceiveCase SignedV3(ReceiveCase c, const Params& params, const Params& signed_p
 Params Merge(Params p, const Params& extra, const std::vector<std::string>& drop = {}) {
   for (const auto& name : drop)
     p.erase(std::remove_if(p.begin(), p.end(), [&](const auto& kv) { return kv.first == name; }), p.end());
-  for (const auto& [k, v] : extra) {
-    auto it = std::find_if(p.begin(), p.end(), [&](const auto& kv) { return kv.first == k; });
-    if (it != p.end()) it->second = v;
-    else p.push_back({k, v});
+  for (const auto& field : extra) {
+    // Not a structured binding: clang 14 (the Sanitize build's) cannot
+    // capture one in a lambda.
+    auto it = std::find_if(p.begin(), p.end(), [&](const auto& kv) { return kv.first == field.first; });
+    if (it != p.end()) it->second = field.second;
+    else p.push_back(field);
   }
   return p;
 }

@@ -1,9 +1,14 @@
 #include "handler_harness.h"
 
+#include <cstdlib>
+#include <fstream>
+#include <functional>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include "core/clock.h"
+#include "fuzz_webhook.h"
 
 namespace courier::testing {
 namespace {
@@ -15,6 +20,35 @@ void ExpectDeclared(const ChannelHandler& handler, const std::set<std::string>& 
   for (const auto& key : reads)
     EXPECT_NE(handler.Type().Key(key), nullptr)
         << handler.Code() << " reads the setting '" << key << "', which its type does not declare";
+}
+
+// With COURIER_FUZZ_SEEDS set to a directory, each receive case is also
+// written there in the handler fuzz target's input format, named by a
+// hash of its content: how fuzz/corpus/handler_receive is made (see
+// fuzz/README.md).
+void WriteFuzzSeed(const ChannelHandler& handler, const Channel& channel, const ReceiveCase& c,
+                   const std::map<std::string, std::string>& headers) {
+  const char* dir = std::getenv("COURIER_FUZZ_SEEDS");
+  if (dir == nullptr || *dir == '\0') return;
+  FuzzWebhook w{.type = handler.Code(), .method = c.method, .action = c.action, .address = channel.address,
+                .country = channel.country, .schemes = channel.schemes, .config = channel.config,
+                .query = c.query, .headers = headers, .body = c.body};
+  // The target signs bodies itself (a mutated body keeps a valid
+  // signature): "sign" asks it to.
+  for (const char* signed_header : {"x-hub-signature-256", "x-line-signature"})
+    if (w.headers.count(signed_header)) w.headers[signed_header] = "sign";
+  auto write = [&](const FuzzWebhook& seed_webhook, const char* prefix) {
+    const std::string seed = EncodeFuzzWebhook(seed_webhook);
+    std::ostringstream name;
+    name << dir << "/" << handler.Code() << prefix << "-" << std::hex << std::hash<std::string>{}(seed);
+    std::ofstream(name.str(), std::ios::binary) << seed;
+  };
+  write(w, "");
+  // The same webhook at the type's app-level route, where it has one.
+  if (handler.AppLevel() != nullptr) {
+    w.app = true;
+    write(w, "-app");
+  }
 }
 
 }  // namespace
@@ -54,6 +88,7 @@ void RunReceiveCases(const ChannelHandler& handler, const Channel& base_channel,
     std::map<std::string, std::string> headers = c.headers;
     if (!c.content_type.empty()) headers["content-type"] = c.content_type;
     std::string uri = "/c/" + handler.Code() + "/" + channel.uuid + "/" + c.action + "/" + (c.query.empty() ? "" : "?" + c.query);
+    WriteFuzzSeed(handler, channel, c, headers);
     auto request = WebhookRequest::Build(c.method, uri, headers, c.body, kTestBaseUrl, c.action);
     auto http = NewLoopbackHttpClient();
     HandlerContext ctx{*http, Clock::System(), kTestBaseUrl};

@@ -116,6 +116,33 @@ TEST(Urn, ElevenDigitsWithoutZeroAreReadAsInternational) {
   ExpectTel({"250788383383", "US", "tel:+250788383383"});
 }
 
+// A number sent with its '+' is international however short (fuzz_urn
+// found the first: "(206) 55E06) 55E" read as +220 655 0655, whose text
+// then came back as tel:2206550655, another contact).
+TEST(Urn, NormalisedNumbersNormaliseToThemselves) {
+  const TelCase cases[] = {
+      {"+2206550655", "", "tel:+2206550655"},
+      {" +220 655 0655", "RW", "tel:+2206550655"},
+      {"+250 123", "RW", "tel:250123"},  // not valid: still cleaned
+      // Not valid as international: read as any number, in the country
+      // (the second finding, "+65\xff\xff373456": kept as tel:65373456,
+      // which then read as +593 65373456).
+      {"+65373456", "EC", "tel:+59365373456"},
+      {"+65\xff\xff" "373456", "EC", "tel:+59365373456"},
+  };
+  for (const auto& c : cases) ExpectTel(c);
+
+  using namespace std::string_literals;
+  for (const auto& [found, country] : {std::pair{"\0\0\0\x0f(2\0\0\0\x0f(206) 55E06) 55E\0"s, ""s},
+                                       std::pair{"+65\xff\xff" "373456"s, "EC"s}}) {
+    Result<URN> first = URN::ForTel(found, country);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    Result<URN> again = URN::Parse(first->ToString(), country);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ(again->ToString(), first->ToString());
+  }
+}
+
 TEST(Urn, ShortCodesAndAlphanumericSendersStayCleaned) {
   const TelCase cases[] = {
       {"1234", "US", "tel:1234"},
