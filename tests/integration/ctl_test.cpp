@@ -96,6 +96,7 @@ class PipedCtl {
            const std::string& err_path) {
     int fds[2];
     if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    const ExecImage image(argv, env);
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
@@ -106,12 +107,7 @@ class PipedCtl {
       int devnull = ::open("/dev/null", O_RDONLY);
       ::dup2(devnull, 0);
       for (int fd : {fds[0], fds[1], err, devnull}) ::close(fd);
-      for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
+      image.Exec();
     }
     ::close(fds[1]);
     read_fd_ = fds[0];

@@ -33,11 +33,35 @@ TempDir::~TempDir() {
 
 std::string Bin(const std::string& program) { return std::string(COURIER_BIN_DIR) + "/" + program; }
 
+ExecImage::ExecImage(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+  std::map<std::string, std::string> merged = {{"COURIER_OUTBOUND_ALLOW", kLoopbackAllow}};
+  for (char** e = environ; *e; ++e) {
+    std::string entry = *e;
+    auto eq = entry.find('=');
+    if (eq != std::string::npos) merged.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  for (const auto& [k, v] : env) merged[k] = v;
+  strings_.reserve(argv.size() + merged.size());  // no reallocation: the pointers below stay valid
+  for (const auto& a : argv) strings_.push_back(a);
+  for (const auto& [k, v] : merged) strings_.push_back(k + "=" + v);
+  for (size_t i = 0; i < strings_.size(); ++i) (i < argv.size() ? argv_ : envp_).push_back(strings_[i].data());
+  argv_.push_back(nullptr);
+  envp_.push_back(nullptr);
+}
+
+void ExecImage::Exec() const {
+  ::execve(argv_[0], argv_.data(), envp_.data());
+  static const char kFailed[] = "exec failed\n";
+  (void)!::write(2, kFailed, sizeof kFailed - 1);
+  ::_exit(127);
+}
+
 RunResult RunProgram(const std::vector<std::string>& argv, const std::string& input,
               const std::map<std::string, std::string>& env) {
   ::signal(SIGPIPE, SIG_IGN);  // a child that exits without reading stdin
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (::pipe(in_pipe) || ::pipe(out_pipe) || ::pipe(err_pipe)) throw std::runtime_error("pipe failed");
+  const ExecImage image(argv, env);
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -45,17 +69,7 @@ RunResult RunProgram(const std::vector<std::string>& argv, const std::string& in
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) ::close(fd);
-    // The mock providers are on loopback, which the outbound policy
-    // refuses by default: allowed here, explicitly; a test's own `env`
-    // can still say otherwise.
-    ::setenv("COURIER_OUTBOUND_ALLOW", kLoopbackAllow, 1);
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
-    ::_exit(127);
+    image.Exec();
   }
   ::close(in_pipe[0]);
   ::close(out_pipe[1]);
@@ -152,6 +166,7 @@ int FreePort() {
 
 Daemon::Daemon(std::vector<std::string> argv, std::map<std::string, std::string> env, std::string log_path)
     : log_path_(std::move(log_path)) {
+  const ExecImage image(argv, env);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -164,16 +179,7 @@ Daemon::Daemon(std::vector<std::string> argv, std::map<std::string, std::string>
     ::close(fd);
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
-    // The mock providers are on loopback, which the outbound policy
-    // refuses by default: allowed here, explicitly; a test's own `env`
-    // can still say otherwise.
-    ::setenv("COURIER_OUTBOUND_ALLOW", kLoopbackAllow, 1);
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
+    image.Exec();
   }
   ::setpgid(pid_, pid_);  // also here: whichever runs first makes the group
 }

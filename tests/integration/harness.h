@@ -40,6 +40,24 @@ std::string Bin(const std::string& program);
 RunResult RunProgram(const std::vector<std::string>& argv, const std::string& input = "",
               const std::map<std::string, std::string>& env = {});
 
+// What a forked child execs, built before the fork: between fork and exec
+// a child of this multithreaded test process may not allocate (another
+// thread may have held the allocator's lock at the fork, and ASan's
+// allocator has no fork handler: the child hangs for ever). The
+// environment is the current one with COURIER_OUTBOUND_ALLOW set to
+// loopback (kLoopbackAllow; the mock providers are there) and `env`
+// added or overriding.
+class ExecImage {
+ public:
+  ExecImage(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env);
+  // Only async-signal-safe calls: for the child, after fork.
+  [[noreturn]] void Exec() const;
+
+ private:
+  std::vector<std::string> strings_;
+  std::vector<char*> argv_, envp_;
+};
+
 // Splits text into non-empty lines.
 std::vector<std::string> Lines(const std::string& text);
 
