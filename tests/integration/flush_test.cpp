@@ -18,6 +18,7 @@
 #include "core/json.h"
 #include "core/uuid.h"
 #include "count_occurrences.h"
+#include "courier_fixture.h"
 #include "harness.h"
 #include "http/http_client.h"
 #include "spool/intake_codec.h"
@@ -40,24 +41,12 @@ bool Eventually(F done, std::chrono::milliseconds timeout = std::chrono::seconds
   return done();
 }
 
-class FlushTest : public ::testing::Test {
+class FlushTest : public CourierFixture {
  protected:
   void SetUp() override {
-    env_ = {{"COURIER_DB", dir_.File("courier.db")},
-            {"COURIER_SPOOL_DIR", dir_.File("spool")},
-            {"COURIER_RUN_DIR", dir_.File("run")},
-            {"COURIER_LOG_LEVEL", "info"}};
-    auto init = Ctl({"init"});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-    auto added = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW", "--config",
-                      "send_url=http://127.0.0.1:9/send"});
-    ASSERT_EQ(added.exit_code, 0) << added.err;
-    channel_ = Lines(added.out).at(0);
-  }
-
-  RunResult Ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), Bin("courier-ctl"));
-    return RunProgram(args, "", env_);
+    env_["COURIER_LOG_LEVEL"] = "info";
+    InitStore();
+    channel_ = AddReceiveOnlyExternal();
   }
 
   RunResult Flush(std::vector<std::string> args, std::map<std::string, std::string> extra_env = {}) {
@@ -103,8 +92,6 @@ class FlushTest : public ::testing::Test {
 
   std::string Endpoint(const std::string& name) { return "ipc://" + dir_.File("run") + "/" + name + ".sock"; }
 
-  TempDir dir_;
-  std::map<std::string, std::string> env_;
   std::string channel_;
   SpoolDir spool_{dir_.File("spool")};
   Micros now_ = 1700000000 * kMicrosPerSecond;

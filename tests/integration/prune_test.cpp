@@ -12,6 +12,7 @@
 
 #include "bus/bus.h"
 #include "core/json.h"
+#include "courier_fixture.h"
 #include "harness.h"
 #include "store/sqlite_store.h"
 
@@ -32,24 +33,12 @@ bool Eventually(F done, std::chrono::milliseconds timeout = std::chrono::seconds
   return done();
 }
 
-class PruneTest : public ::testing::Test {
+class PruneTest : public CourierFixture {
  protected:
   void SetUp() override {
-    env_ = {{"COURIER_DB", dir_.File("courier.db")},
-            {"COURIER_SPOOL_DIR", dir_.File("spool")},
-            {"COURIER_RUN_DIR", dir_.File("run")},
-            {"COURIER_LOG_LEVEL", "info"}};
-    auto init = Ctl({"init"});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-    auto added = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW", "--config",
-                      "send_url=http://127.0.0.1:9/send"});
-    ASSERT_EQ(added.exit_code, 0) << added.err;
-    channel_ = Lines(added.out).at(0);
-  }
-
-  RunResult Ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), Bin("courier-ctl"));
-    return RunProgram(args, "", env_);
+    env_["COURIER_LOG_LEVEL"] = "info";
+    InitStore();
+    channel_ = AddReceiveOnlyExternal();
   }
 
   // Writes, `days_ago`: `incoming` incoming msgs with a log each, one
@@ -116,8 +105,6 @@ class PruneTest : public ::testing::Test {
     return o->getObject(kind)->getValue<int64_t>("removed");
   }
 
-  TempDir dir_;
-  std::map<std::string, std::string> env_;
   std::string channel_;
 };
 

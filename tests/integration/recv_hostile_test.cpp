@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "courier_fixture.h"
 #include "harness.h"
 
 using namespace courier::testing;
@@ -101,38 +102,12 @@ std::string FormPost(const std::string& path, const std::string& body) {
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-class RecvHostileTest : public ::testing::Test {
+class RecvHostileTest : public CourierFixture {
  protected:
   void SetUp() override {
-    port_ = FreePort();
-    env_ = {{"COURIER_DB", dir_.File("courier.db")},
-            {"COURIER_SPOOL_DIR", dir_.File("spool")},
-            {"COURIER_RUN_DIR", dir_.File("run")},
-            {"COURIER_PORT", std::to_string(port_)},
-            {"COURIER_ADDRESS", "127.0.0.1"},
-            {"COURIER_LOG_LEVEL", "warn"}};
-    ASSERT_EQ(Ctl({"init"}).exit_code, 0);
-    ex_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW", "--config",
-               "send_url=http://127.0.0.1:9/send"})
-              .out;
-    ex_.pop_back();
-    kn_ = Ctl({"channel", "add", "--type", "KN", "--address", "1234", "--country", "RW", "--config",
-               "send_url=http://127.0.0.1:9/cgi-bin/sendsms", "--config", "username=courier", "--config",
-               "password=kannel-s3cret"})
-              .out;
-    kn_.pop_back();
-  }
-
-  void StartRecv(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {Bin("courier-recv")};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    recv_ = std::make_unique<Daemon>(argv, env_, dir_.File("recv.log"));
-    ASSERT_TRUE(recv_->WaitForHttp(port_)) << recv_->log();
-  }
-
-  RunResult Ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), Bin("courier-ctl"));
-    return RunProgram(args, "", env_);
+    InitStore();
+    ex_ = AddReceiveOnlyExternal();
+    kn_ = AddReceiveOnlyKannel();
   }
 
   size_t CountMsgs() { return Lines(Ctl({"msgs", "list", "--limit", "100000", "--json"}).out).size(); }
@@ -145,11 +120,7 @@ class RecvHostileTest : public ::testing::Test {
     return StatusOf(s.ReadResponse());
   }
 
-  TempDir dir_;
-  int port_ = 0;
-  std::map<std::string, std::string> env_;
   std::string ex_, kn_;
-  std::unique_ptr<Daemon> recv_;
 };
 
 // Slow-loris from one address: each connection sends its request line and

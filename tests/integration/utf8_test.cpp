@@ -14,6 +14,7 @@
 #include "bus/bus.h"
 #include "core/json.h"
 #include "core/uuid.h"
+#include "courier_fixture.h"
 #include "harness.h"
 #include "http/http_client.h"
 #include "spool/intake_codec.h"
@@ -35,36 +36,12 @@ bool Eventually(F done, std::chrono::milliseconds timeout = std::chrono::seconds
   return done();
 }
 
-class Utf8Test : public ::testing::Test {
+class Utf8Test : public CourierFixture {
  protected:
   void SetUp() override {
-    port_ = FreePort();
-    env_ = {{"COURIER_DB", dir_.File("courier.db")},
-            {"COURIER_SPOOL_DIR", dir_.File("spool")},
-            {"COURIER_RUN_DIR", dir_.File("run")},
-            {"COURIER_PORT", std::to_string(port_)},
-            {"COURIER_ADDRESS", "127.0.0.1"},
-            {"COURIER_LOG_LEVEL", "warn"}};
-    ASSERT_EQ(Ctl({"init"}).exit_code, 0);
-    ex_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW", "--config",
-               "send_url=http://127.0.0.1:9/send"})
-              .out;
-    ex_.pop_back();
-    kn_ = Ctl({"channel", "add", "--type", "KN", "--address", "1234", "--country", "RW", "--config",
-               "send_url=http://127.0.0.1:9/cgi-bin/sendsms", "--config", "username=courier", "--config",
-               "password=kannel-s3cret"})
-              .out;
-    kn_.pop_back();
-  }
-
-  void StartRecv() {
-    recv_ = std::make_unique<Daemon>(std::vector<std::string>{Bin("courier-recv")}, env_, dir_.File("recv.log"));
-    ASSERT_TRUE(recv_->WaitForHttp(port_)) << recv_->log();
-  }
-
-  RunResult Ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), Bin("courier-ctl"));
-    return RunProgram(args, "", env_);
+    InitStore();
+    ex_ = AddReceiveOnlyExternal();
+    kn_ = AddReceiveOnlyKannel();
   }
 
   HttpExchange Post(const std::string& path, const std::string& body) {
@@ -116,11 +93,7 @@ class Utf8Test : public ::testing::Test {
     return n;
   }
 
-  TempDir dir_;
-  int port_ = 0;
-  std::map<std::string, std::string> env_;
   std::string ex_, kn_;
-  std::unique_ptr<Daemon> recv_;
   std::unique_ptr<HttpClient> http_ = NewLoopbackHttpClient();
 };
 
