@@ -340,9 +340,11 @@ void IntakeWriter::Spool(std::vector<std::unique_ptr<Pending>>& batch, std::vect
   bodies.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) bodies.push_back(EncodeIntake(intakes[i]));
   std::vector<Result<std::string>> names = spool_.WriteMany(bodies, clock_.Now());
+  // The answers go out only after the stats say what happened: a monitor
+  // that reads /status after its webhook was refused must see the refusal.
+  std::vector<IntakeWrite> writes(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
-    auto& p = batch[i];
-    IntakeWrite w;
+    IntakeWrite& w = writes[i];
     const Result<std::string>& name = names[i];
     if (name.ok()) {
       w.kind = IntakeWrite::kSpooled;
@@ -355,7 +357,6 @@ void IntakeWriter::Spool(std::vector<std::unique_ptr<Pending>>& batch, std::vect
       spool_failure = name.status();
       ++failed;
     }
-    p->Answer(std::move(w));
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -368,6 +369,7 @@ void IntakeWriter::Spool(std::vector<std::unique_ptr<Pending>>& batch, std::vect
       stats_.spool_error = spool_failure.message();
     }
   }
+  for (size_t i = 0; i < batch.size(); ++i) batch[i]->Answer(std::move(writes[i]));
   if (spooled && on_spooled_) {
     std::lock_guard<std::mutex> lock(spooled_mu_);  // the writer and the sync thread both spool
     on_spooled_();
