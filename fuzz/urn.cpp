@@ -2,7 +2,6 @@
 // webhook's sender. The first line is the channel's country, the rest the
 // URN. A URN that parses is normalised for good: its text parses again to
 // the same URN. A number read as tel by ForTel is the same check.
-#include <cstdlib>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -27,12 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto tel = URN::ForTel(in, country); tel.ok()) {
     auto again = URN::Parse(tel->ToString(), country);
     FUZZ_CHECK(again.ok(), tel->ToString() + " does not parse: " + again.status().message());
-    // Known open finding (issue 17 note, 2026-12-05): some ForTel results
-    // re-parse as another number; until URN normalisation is fixed this
-    // check runs only with COURIER_FUZZ_STRICT_TEL set, so CI is not red
-    // on a bug already on record.
-    if (std::getenv("COURIER_FUZZ_STRICT_TEL"))
-      FUZZ_CHECK(*again == *tel, tel->ToString() + " parses as " + again->ToString());
+    FUZZ_CHECK(*again == *tel, tel->ToString() + " parses as " + again->ToString());
   }
   if (size_t colon = in.find(':'); colon != std::string_view::npos)
     (void)URN::FromParts(in.substr(0, colon), in.substr(colon + 1), country);

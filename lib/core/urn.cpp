@@ -77,9 +77,12 @@ std::string NormalizeTelNumberUncached(std::string_view number, std::string_view
 class TelNumberCache {
  public:
   std::string Normalize(std::string_view number, std::string_view country) {
-    std::string key;
-    key.reserve(country.size() + 1 + number.size());
-    key.append(country).append(1, '\0').append(number);
+    // The country's length leads the key: with a plain separator, a
+    // country holding that separator would make two different pairs one
+    // key (fuzz_urn found ("\0ll", "ll") answered as ("", "ll\0ll")).
+    std::string key = std::to_string(country.size());
+    key.reserve(key.size() + 1 + country.size() + number.size());
+    key.append(1, ':').append(country).append(number);
     Shard& shard = shards_[std::hash<std::string>{}(key) % kShards];
     {
       std::lock_guard<std::mutex> lock(shard.mu);

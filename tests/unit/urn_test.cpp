@@ -143,6 +143,20 @@ TEST(Urn, NormalisedNumbersNormaliseToThemselves) {
   }
 }
 
+// The normalisation cache keyed (country, number) as "country\0number",
+// so a country holding a NUL met another pair's key: fuzz_urn's third
+// finding answered ("ll", "\0ll") with the result of ("ll\0ll", "").
+TEST(Urn, NormalisationCacheKeepsEveryCountryNumberPairApart) {
+  using namespace std::string_literals;
+  EXPECT_EQ(courier::NormalizeTelNumber("ll\0ll"s, ""), "llll");
+  EXPECT_EQ(courier::NormalizeTelNumber("ll"s, "\0ll"s), "ll");
+  Result<URN> tel = URN::ForTel("ll\n", "\0ll"s);
+  ASSERT_TRUE(tel.ok()) << tel.status().ToString();
+  Result<URN> again = URN::Parse(tel->ToString(), "\0ll"s);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->ToString(), "tel:ll");
+}
+
 TEST(Urn, ShortCodesAndAlphanumericSendersStayCleaned) {
   const TelCase cases[] = {
       {"1234", "US", "tel:1234"},
