@@ -230,10 +230,71 @@ std::vector<Migration> Migrations(Dialect dialect) {
   v5.statements.push_back("ALTER TABLE contact_urns ADD COLUMN auth_sent_on BIGINT");
   all.push_back(std::move(v5));
 
+  // Applications over HTTP (courier-hook, courier-api).
+  //
+  // hooks: one row per application webhook. `cursor` is the last event seq
+  // the application acknowledged (2xx): courier-hook posts the events after
+  // it and moves it only forward, except when an operator rewinds it
+  // (replay). `topics` and `channel_uuid` filter which events are posted
+  // ('' = all); events filtered out still move the cursor. `secret` signs
+  // every POST (HMAC-SHA256), so it is kept as given; `auth_token` is the
+  // reference's `Authorization: Token` for the rapidpro format. failures,
+  // last_error, next_attempt_on: the retry state, shown by `courier-ctl
+  // status`, so a restart resumes the backoff instead of hammering.
+  //
+  // api_tokens: only a SHA-256 of each token is kept; `scopes` is a comma
+  // list (send, read, admin).
+  //
+  // api_idempotency: a POST with an Idempotency-Key is answered again from
+  // here; the row is written in the transaction that queues its msgs, so a
+  // crash cannot leave msgs queued without the key (or the reverse).
+  Migration v6;
+  v6.version = 6;
+  v6.description = "application hooks, api tokens and idempotency keys";
+  v6.statements.push_back(Substitute(R"(CREATE TABLE hooks (
+  id {ID},
+  uuid TEXT NOT NULL UNIQUE,
+  url TEXT NOT NULL,
+  topics TEXT NOT NULL DEFAULT '',
+  channel_uuid TEXT NOT NULL DEFAULT '',
+  format TEXT NOT NULL DEFAULT 'json' CHECK (format IN ('json', 'rapidpro')),
+  secret TEXT NOT NULL,
+  auth_token TEXT,
+  batch_size INTEGER NOT NULL DEFAULT 1 CHECK (batch_size >= 1),
+  paused BOOLEAN NOT NULL DEFAULT FALSE,
+  paused_reason TEXT NOT NULL DEFAULT '',
+  cursor BIGINT NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  last_error_on BIGINT,
+  next_attempt_on BIGINT,
+  delivered_on BIGINT,
+  created_on BIGINT NOT NULL,
+  modified_on BIGINT NOT NULL
+))", types));
+  v6.statements.push_back(Substitute(R"(CREATE TABLE api_tokens (
+  id {ID},
+  name TEXT NOT NULL UNIQUE,
+  token_hash TEXT NOT NULL UNIQUE,
+  scopes TEXT NOT NULL,
+  created_on BIGINT NOT NULL,
+  last_used_on BIGINT
+))", types));
+  v6.statements.push_back(R"(CREATE TABLE api_idempotency (
+  token_id BIGINT NOT NULL,
+  idem_key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  msg_uuids TEXT NOT NULL,
+  created_on BIGINT NOT NULL,
+  PRIMARY KEY (token_id, idem_key)
+))");
+  v6.statements.push_back("CREATE INDEX idx_api_idempotency_created ON api_idempotency (created_on)");
+  all.push_back(std::move(v6));
+
   return all;
 }
 
-int CurrentVersion() { return 5; }
+int CurrentVersion() { return 6; }
 
 }  // namespace schema
 }  // namespace courier
