@@ -91,6 +91,8 @@ const std::vector<Spec>& Specs() {
       {"retain_logs_days", Kind::kInt, "days courier-flush keeps channel logs (0: forever)", &Options::retain_logs_days, nullptr, 0, 36500},
       {"retain_events_days", Kind::kInt, "days courier-flush keeps events (0: forever)", &Options::retain_events_days, nullptr, 0, 36500},
       {"retain_msgs_days", Kind::kInt, "days courier-flush keeps finished msgs (0: forever)", &Options::retain_msgs_days, nullptr, 0, 36500},
+      {"hook_poll_interval", Kind::kInt, "seconds courier-hook waits at most before looking at the store again", &Options::hook_poll_interval, nullptr, 1, 3600},
+      {"hook_timeout", Kind::kInt, "seconds for a whole POST to an application, connect to last byte", &Options::hook_timeout, nullptr, 1, 3600},
   };
   return specs;
 }

@@ -65,6 +65,9 @@ struct Options {
   int retain_logs_days = 7;         // channel logs
   int retain_events_days = 30;      // events
   int retain_msgs_days = 0;         // finished msgs (never queued or errored ones)
+  // courier-hook
+  int hook_poll_interval = 1;       // seconds between looks at the store without a wake
+  int hook_timeout = 10;            // seconds for a whole POST to an application
 
   // "http://127.0.0.1:8080" unless base_url was set.
   std::string EffectiveBaseUrl() const;

@@ -63,6 +63,19 @@ struct PruneArgs {
   bool json = false;
 };
 
+// courier-ctl hook add: an application webhook (ctl_hooks.cpp).
+struct HookAddArgs {
+  std::string url;
+  std::string events;        // comma list of topics; "" every topic
+  std::string channel;       // channel uuid; "" every channel
+  std::string format = "json";
+  std::string secret;        // "" generates one (printed once)
+  std::string token;         // rapidpro's Authorization: Token
+  int batch = 1;
+  std::string from = "now";  // "now" (events after the last one stored) or the first seq to post
+  bool json = false;
+};
+
 // A msg id as typed: a whole number from 1; nullopt for anything else.
 std::optional<int64_t> ParseMsgId(const std::string& text);
 
@@ -107,6 +120,19 @@ class Ctl {
   // vacuum, or a full VACUUM with args.vacuum). A dry run opens the store
   // read-only and prints what would go.
   int Prune(const PruneArgs& args);
+
+  // Application hooks (ctl_hooks.cpp). A hook is named by its id or uuid.
+  // Secrets and tokens are never printed but by HookAdd, once, when it
+  // generated the secret.
+  int HookAdd(const HookAddArgs& args);
+  int HookList(bool json);
+  int HookShow(const std::string& ref, bool json);
+  int HookRemove(const std::string& ref);
+  int HookPause(const std::string& ref, const std::string& reason);
+  int HookResume(const std::string& ref);
+  // Posts the events from `from_seq` on again: the cursor goes to
+  // from_seq - 1 (courier-hook sees it at its next look at the store).
+  int HookReplay(const std::string& ref, int64_t from_seq);
 
   // Asks a following Events() to return after its current poll.
   void StopFollowing();

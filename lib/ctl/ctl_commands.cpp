@@ -171,6 +171,10 @@ struct CtlCommandLine::Impl {
   bool stopped_only = false;
   PruneArgs prune;
   int prune_days = 0;  // --older-than: each kind not given its own
+  HookAddArgs hook_add;
+  std::string hook_ref;
+  std::string pause_reason;
+  int64_t replay_from = 0;
 
   Impl();
   // Makes `sub` the command that runs `body`, once its arguments are parsed
@@ -357,6 +361,47 @@ CtlCommandLine::Impl::Impl() {
           throw CLI::ValidationError("prune", "needs --older-than DAYS or --logs-, --events- or --msgs-older-than DAYS");
         if (prune.dry_run && prune.vacuum) throw CLI::ValidationError("prune", "--dry-run and --vacuum do not go together");
       });
+
+  auto* hook = app.add_subcommand("hook", "the applications' webhooks courier-hook posts events to");
+  hook->require_subcommand(1);
+  auto* hook_add_cmd = hook->add_subcommand("add", "add a webhook; prints the generated signing secret once");
+  hook_add_cmd->add_option("--url", hook_add.url, "where to POST the events (http:// or https://)")->required();
+  hook_add_cmd->add_option("--events", hook_add.events, "topics to post, comma-separated (default: all)");
+  hook_add_cmd->add_option("--channel", hook_add.channel, "only this channel's events");
+  hook_add_cmd->add_option("--format", hook_add.format, "json (default) or rapidpro")
+      ->check(OneOf({"json", "rapidpro"}, "json or rapidpro"));
+  hook_add_cmd->add_option("--secret", hook_add.secret, "the HMAC signing secret (default: a new random one)");
+  hook_add_cmd->add_option("--token", hook_add.token, "rapidpro: sent as Authorization: Token TOKEN");
+  hook_add_cmd->add_option("--batch", hook_add.batch, "most events per POST (default 1)")->check(WholeNumber(1, 1000));
+  hook_add_cmd->add_option("--from", hook_add.from, "now (default: new events only) or the first event seq to post");
+  JsonFlag(hook_add_cmd);
+  Runs(hook_add_cmd, [this](Ctl& c) {
+    hook_add.json = json;
+    return c.HookAdd(hook_add);
+  });
+  auto* hook_list = hook->add_subcommand("list", "list webhooks, their cursors and errors (secrets masked)");
+  JsonFlag(hook_list);
+  Runs(hook_list, [this](Ctl& c) { return c.HookList(json); });
+  auto* hook_show = hook->add_subcommand("show", "show one webhook (secrets masked)");
+  hook_show->add_option("ID|UUID", hook_ref, "hook id or uuid")->required();
+  JsonFlag(hook_show);
+  Runs(hook_show, [this](Ctl& c) { return c.HookShow(hook_ref, json); });
+  auto* hook_rm = hook->add_subcommand("rm", "remove a webhook");
+  hook_rm->add_option("ID|UUID", hook_ref, "hook id or uuid")->required();
+  Runs(hook_rm, [this](Ctl& c) { return c.HookRemove(hook_ref); });
+  auto* hook_pause = hook->add_subcommand("pause", "stop posting to a webhook (its cursor stays)");
+  hook_pause->add_option("ID|UUID", hook_ref, "hook id or uuid")->required();
+  hook_pause->add_option("--reason", pause_reason, "why, for courier-ctl status");
+  Runs(hook_pause, [this](Ctl& c) { return c.HookPause(hook_ref, pause_reason); });
+  auto* hook_resume = hook->add_subcommand("resume", "post to a paused webhook again, from its cursor, now");
+  hook_resume->add_option("ID|UUID", hook_ref, "hook id or uuid")->required();
+  Runs(hook_resume, [this](Ctl& c) { return c.HookResume(hook_ref); });
+  auto* hook_replay = hook->add_subcommand("replay", "post the events from SEQ on again (rewinds the cursor)");
+  hook_replay->add_option("ID|UUID", hook_ref, "hook id or uuid")->required();
+  hook_replay->add_option("--from", replay_from, "the first event seq to post again")
+      ->required()
+      ->check(WholeNumber(1, kInt64Max));
+  Runs(hook_replay, [this](Ctl& c) { return c.HookReplay(hook_ref, replay_from); });
 
   auto* status_cmd = app.add_subcommand("status", "daemons, store, spool and queue at a glance; 69 if a daemon is down");
   JsonFlag(status_cmd);

@@ -7,6 +7,7 @@
 #include "bus/endpoints.h"
 #include "core/json.h"
 #include "ctl/ctl.h"
+#include "ctl/hook_report.h"
 #include "ctl/table.h"
 #include "spool/spool.h"
 #include "store/store_file.h"
@@ -33,12 +34,19 @@ int Ctl::StatusReport(bool json_out) {
 
   auto daemons = json::NewObject();
   Table daemon_table({"DAEMON", "STATE", "PID", "UPTIME", "DETAILS"});
+  // courier-hook is needed only where there are hooks to deliver to: its
+  // absence counts against health below, once the store says so.
+  bool hook_daemon_down = false;
+  json::ArrayPtr hooks;
   for (const auto& [program, endpoint] : {std::pair{"courier-recv", kRecvCtl}, {"courier-send", kSendCtl},
-                                          {"courier-flush", kFlushCtl}}) {
+                                          {"courier-flush", kFlushCtl}, {"courier-hook", kHookCtl}}) {
     auto answer = AskDaemon(EndpointFor(options_.run_dir, endpoint), "status", 1000);
     Result<json::ObjectPtr> parsed = answer.ok() ? json::ParseObject(*answer) : Result<json::ObjectPtr>(answer.status());
+    const bool is_hook = std::string(program) == "courier-hook";
+    if (parsed.ok() && is_hook) hooks = json::GetArray(*parsed, "hooks");
     if (!parsed.ok()) {
-      healthy = false;
+      if (is_hook) hook_daemon_down = true;
+      else healthy = false;
       daemons->set(program, Poco::Dynamic::Var());
       daemon_table.Add({program, "not answering", "-", "-", ""});
       continue;
@@ -71,6 +79,14 @@ int Ctl::StatusReport(bool json_out) {
     if (q.ok()) queue = *q;
     store_info->set("state", q.ok() ? std::string("ok") : q.status().message());
     healthy = healthy && q.ok();
+    if (!hooks) {
+      auto from_store = HookReports(**store, clock_.Now());
+      if (from_store.ok()) hooks = *from_store;
+    }
+    if (hook_daemon_down && hooks) {
+      for (const auto& h : json::Objects(hooks))
+        if (!json::GetBool(h, "paused").value_or(false)) healthy = false;
+    }
   } else {
     store_info->set("state", store.status().message());
     healthy = false;
@@ -120,6 +136,22 @@ int Ctl::StatusReport(bool json_out) {
                      std::to_string(q.interrupted)});
   }
   report->set("queue", queue_arr);
+  if (!hooks) hooks = json::NewArray();
+  report->set("hooks", hooks);
+  Table hook_table({"HOOK", "URL", "STATE", "CURSOR", "LAG", "OLDEST", "FAILURES", "NEXT TRY", "LAST ERROR"});
+  for (const auto& h : json::Objects(hooks)) {
+    const bool paused = json::GetBool(h, "paused").value_or(false);
+    const int64_t failures = json::GetInt(h, "failures").value_or(0);
+    hook_table.Add({std::to_string(json::GetInt(h, "id").value_or(0)),
+                    CellText(json::GetStringOrEmpty(h, "url"), 40),
+                    paused ? "paused" : failures > 0 ? "retrying" : "active",
+                    std::to_string(json::GetInt(h, "cursor").value_or(0)),
+                    std::to_string(json::GetInt(h, "lag_events").value_or(0)),
+                    std::to_string(json::GetInt(h, "oldest_undelivered_age_s").value_or(0)) + "s",
+                    std::to_string(failures),
+                    std::to_string(json::GetInt(h, "next_retry_in_s").value_or(0)) + "s",
+                    CellText(json::GetStringOrEmpty(h, "last_error"), 40)});
+  }
   report->set("healthy", healthy);
 
   if (json_out) {
@@ -134,6 +166,10 @@ int Ctl::StatusReport(bool json_out) {
          << "  oldest "
          << (oldest ? (clock_.Now() - oldest) / kMicrosPerSecond : 0) << "s\n\n";
     queue_table.Print(out_);
+    if (!hook_table.empty()) {
+      out_ << '\n';
+      hook_table.Print(out_);
+    }
   }
   return healthy ? exit_code::kOk : exit_code::kUnavailable;
 }

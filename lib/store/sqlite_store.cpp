@@ -2247,6 +2247,8 @@ Result<int64_t> SqliteStore::OldestEventSeq() {
   });
 }
 
+Micros SqliteStore::Now() const { return impl_->Now(); }
+
 Status SqliteStore::InTransaction(const char* op, TxnKind kind,
                                   const std::function<Status(SqliteStatements&)>& body) {
   Impl& d = *impl_;

@@ -167,6 +167,19 @@ class SqliteStore : public Store {
   Result<int64_t> LastEventSeq() override;
   Result<int64_t> OldestEventSeq() override;
 
+  // Application hooks (sqlite_hooks.cpp). topics are stored as a comma
+  // list; GetHook reads a reference of digits only as an id.
+  Result<Hook> AddHook(const Hook& hook) override;
+  Result<Hook> GetHook(const std::string& id_or_uuid) override;
+  Result<std::vector<Hook>> ListHooks() override;
+  Status RemoveHook(int64_t id) override;
+  Status SetHookPaused(int64_t id, bool paused, const std::string& reason) override;
+  Status RewindHook(int64_t id, int64_t cursor) override;
+  Result<bool> AdvanceHookCursor(int64_t id, int64_t from, int64_t to) override;
+  Result<bool> RecordHookFailure(int64_t id, int64_t cursor, const std::string& error,
+                                 Micros next_attempt_on) override;
+  Status NoteHookError(int64_t id, const std::string& error) override;
+
   // Retention (sqlite_prune.cpp). Each batch is one BEGIN IMMEDIATE
   // transaction (a dry run: one read transaction); between batches the
   // connection sleeps a moment so that writers waiting in their busy
@@ -196,6 +209,8 @@ class SqliteStore : public Store {
   // back), with exceptions mapped to Status as every method does.
   enum class TxnKind { kNone, kRead, kWrite };
   Status InTransaction(const char* op, TxnKind kind, const std::function<Status(SqliteStatements&)>& body);
+  // The store's clock, for the files that have only InTransaction.
+  Micros Now() const;
 
   std::unique_ptr<Impl> impl_;
   std::string path_;

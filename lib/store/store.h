@@ -33,6 +33,7 @@
 #include "core/status.h"
 #include "model/contact.h"
 #include "model/event.h"
+#include "model/hook.h"
 #include "model/intake.h"
 #include "model/status_update.h"
 #include "model/urn_auth.h"
@@ -243,6 +244,35 @@ class Store {
   // never existed). LastEventSeq() + 1 when no event is stored. A consumer
   // whose cursor is below OldestEventSeq() - 1 has missed events.
   virtual Result<int64_t> OldestEventSeq() = 0;
+
+  // Application hooks (courier-hook). Hooks are addressed by id; GetHook
+  // also takes the uuid. NotFound "hook not found: REF" for an unknown one.
+  // Adds `hook` as given (its cursor included) and fills id, uuid when
+  // empty, created_on and modified_on.
+  virtual Result<Hook> AddHook(const Hook& hook) = 0;
+  virtual Result<Hook> GetHook(const std::string& id_or_uuid) = 0;
+  virtual Result<std::vector<Hook>> ListHooks() = 0;  // by id
+  virtual Status RemoveHook(int64_t id) = 0;
+  // Pausing records the reason; resuming clears it and the wait before the
+  // next attempt (failures start again from 0), so delivery resumes now.
+  virtual Status SetHookPaused(int64_t id, bool paused, const std::string& reason) = 0;
+  // Sets the cursor (an operator's replay: events after `cursor` are posted
+  // again) and clears the retry wait and failure count.
+  virtual Status RewindHook(int64_t id, int64_t cursor) = 0;
+  // Compare-and-set after a 2xx: moves the cursor from `from` to `to` and
+  // clears the failures and wait, only if the cursor is still `from`.
+  // false (nothing changed) when it is not: the hook was rewound or
+  // removed meanwhile, and the caller reads it again.
+  virtual Result<bool> AdvanceHookCursor(int64_t id, int64_t from, int64_t to) = 0;
+  // A failed delivery from `cursor`: one more failure, its error and time,
+  // and when to try again; only if the cursor is still `cursor` (false
+  // otherwise, as AdvanceHookCursor).
+  virtual Result<bool> RecordHookFailure(int64_t id, int64_t cursor, const std::string& error,
+                                         Micros next_attempt_on) = 0;
+  // Records `error` as the hook's last error (with its time) without
+  // counting a failure: what an operator must see though delivery goes on
+  // (events pruned before they were delivered).
+  virtual Status NoteHookError(int64_t id, const std::string& error) = 0;
 
   // Retention (see PruneRequest): batches of deletes, each its own
   // transaction. Counts what went (or, dry, would go); on an error the

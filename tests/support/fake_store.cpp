@@ -142,6 +142,17 @@ class FakeStore : public Store {
   Result<int64_t> OldestEventSeq() override { return Unused("OldestEventSeq"); }
   Result<PruneCounts> Prune(const PruneRequest&) override { return Unused("Prune"); }
   Result<StoreSpace> Space() override { return Unused("Space"); }
+  Result<Hook> AddHook(const Hook&) override { return Unused("AddHook"); }
+  Result<Hook> GetHook(const std::string&) override { return Unused("GetHook"); }
+  Result<std::vector<Hook>> ListHooks() override { return Unused("ListHooks"); }
+  Status RemoveHook(int64_t) override { return Unused("RemoveHook"); }
+  Status SetHookPaused(int64_t, bool, const std::string&) override { return Unused("SetHookPaused"); }
+  Status RewindHook(int64_t, int64_t) override { return Unused("RewindHook"); }
+  Result<bool> AdvanceHookCursor(int64_t, int64_t, int64_t) override { return Unused("AdvanceHookCursor"); }
+  Result<bool> RecordHookFailure(int64_t, int64_t, const std::string&, Micros) override {
+    return Unused("RecordHookFailure");
+  }
+  Status NoteHookError(int64_t, const std::string&) override { return Unused("NoteHookError"); }
   Result<StoreSpace> ReclaimSpace(bool) override { return Unused("ReclaimSpace"); }
 
  private:

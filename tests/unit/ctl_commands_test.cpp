@@ -23,7 +23,7 @@ struct Case {
   std::string error;    // else the text after "courier-ctl: "
 };
 
-const std::string kCommands = "init, channel, send, msgs, queue, logs, events, retry, fail, contact, spool, prune, status";
+const std::string kCommands = "init, channel, send, msgs, queue, logs, events, retry, fail, contact, spool, prune, hook, status";
 
 class CtlCommandsTest : public ::testing::TestWithParam<Case> {};
 
@@ -61,6 +61,14 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"contact", "list", "--stopped"}, "contact list"},
         Case{{"prune", "--older-than", "30", "--dry-run"}, "prune"},
         Case{{"prune", "--msgs-older-than", "90", "--vacuum"}, "prune"},
+        Case{{"hook", "add", "--url", "https://app.example.com/courier", "--events", "msg.received", "--batch", "50",
+              "--from", "now"},
+             "hook add"},
+        Case{{"hook", "add", "--url", "https://rp.example.com/handle", "--format", "rapidpro", "--token", "t"},
+             "hook add"},
+        Case{{"hook", "replay", "3", "--from", "1"}, "hook replay"},
+        Case{{"hook", "pause", "3", "--reason", "maintenance"}, "hook pause"},
+        Case{{"hook", "resume", "0190f3c2-9a6e-7c41-8d1e-5b7a2f3c4d5e"}, "hook resume"},
         // Unknown and missing commands name themselves and the valid ones.
         Case{{}, "", "no command given; the commands are " + kCommands},
         Case{{"frobnicate"}, "", "unknown command 'frobnicate'; the commands are " + kCommands},
@@ -99,7 +107,14 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"msgs", "list", "--direction", "sideways"}, "", "--direction must be in or out, not 'sideways'"},
         Case{{"msgs", "list", "--status", "Z"}, "",
              "--status must be a msg status (P Q W S D R E F, or its name), not 'Z'"},
-        Case{{"retry", "--status", "Q"}, "", "--status must be E (errored msgs), not 'Q'"}));
+        Case{{"retry", "--status", "Q"}, "", "--status must be E (errored msgs), not 'Q'"},
+        Case{{"hook", "add"}, "", "hook add needs --url"},
+        Case{{"hook", "add", "--url", "http://a", "--format", "xml"}, "", "--format must be json or rapidpro, not 'xml'"},
+        Case{{"hook", "add", "--url", "http://a", "--batch", "0"}, "",
+             "--batch must be a whole number from 1 to 1000, not '0'"},
+        Case{{"hook", "replay", "3"}, "", "hook replay needs --from"},
+        Case{{"hook", "replay", "3", "--from", "0"}, "",
+             "--from must be a whole number of 1 or more, not '0'"}));
 
 // The parsed arguments reach the command: run against a real store.
 class CtlRunTest : public ::testing::Test {

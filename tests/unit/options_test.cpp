@@ -71,7 +71,7 @@ auto Settings(const Options& o) {
                   o.request_read_timeout, o.max_connections, o.max_connections_per_ip,
                   o.max_workers, o.max_retries, o.retry_backoff, o.send_grace, o.http_timeout,
                   o.http_deadline, o.outbound_allow, o.outbound_ca_file, o.flush_interval, o.retain_logs_days,
-                  o.retain_events_days, o.retain_msgs_days);
+                  o.retain_events_days, o.retain_msgs_days, o.hook_poll_interval, o.hook_timeout);
 }
 
 }  // namespace
@@ -367,6 +367,8 @@ TEST(OptionsTest, DescribeReadsBackToTheSameOptions) {
       {"COURIER_RETAIN_LOGS_DAYS", "0"},
       {"COURIER_RETAIN_EVENTS_DAYS", "36500"},
       {"COURIER_RETAIN_MSGS_DAYS", "90"},
+      {"COURIER_HOOK_POLL_INTERVAL", "3600"},
+      {"COURIER_HOOK_TIMEOUT", "7"},
   };
   auto original = LoadWith({}, env);
   ASSERT_TRUE(original.ok()) << original.status().ToString();

@@ -1,0 +1,198 @@
+// SqliteStore's application hooks (store.h says what each method promises;
+// schema.cpp's migration 6 what the `hooks` columns mean).
+//
+// The cursor moves by compare-and-set (`WHERE cursor = ?`): courier-hook
+// reads a hook, delivers, then advances from the cursor it read. An
+// operator's rewind committed in between makes that UPDATE change nothing,
+// so the replay the operator asked for is not overwritten by the delivery
+// that was already in flight.
+#include <string_view>
+
+#include "core/uuid.h"
+#include "store/sqlite_statement.h"
+#include "store/sqlite_store.h"
+#include "util/text.h"
+
+namespace courier {
+namespace {
+
+constexpr const char* kHookColumns =
+    "id, uuid, url, topics, channel_uuid, format, secret, auth_token, batch_size, paused, paused_reason, "
+    "cursor, failures, last_error, last_error_on, next_attempt_on, delivered_on, created_on, modified_on";
+
+std::vector<std::string> SplitTopics(const std::string& text) {
+  std::vector<std::string> topics;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string topic = Trim(std::string_view(text).substr(start, comma - start));
+    if (!topic.empty()) topics.push_back(topic);
+    start = comma + 1;
+  }
+  return topics;
+}
+
+Hook ReadHook(const SqliteQuery& row) {
+  Hook h;
+  h.id = row.Int(0);
+  h.uuid = row.Text(1);
+  h.url = row.Text(2);
+  h.topics = SplitTopics(row.Text(3));
+  h.channel_uuid = row.Text(4);
+  h.format = row.Text(5);
+  h.secret = row.Text(6);
+  h.auth_token = row.Text(7);
+  h.batch_size = static_cast<int>(row.Int(8));
+  h.paused = row.Int(9) != 0;
+  h.paused_reason = row.Text(10);
+  h.cursor = row.Int(11);
+  h.failures = static_cast<int>(row.Int(12));
+  h.last_error = row.Text(13);
+  h.last_error_on = row.OptionalInt(14);
+  h.next_attempt_on = row.OptionalInt(15);
+  h.delivered_on = row.OptionalInt(16);
+  h.created_on = row.Int(17);
+  h.modified_on = row.Int(18);
+  return h;
+}
+
+Status HookNotFound(const std::string& ref) { return Status::NotFound("hook not found: " + ref); }
+
+}  // namespace
+
+Result<Hook> SqliteStore::AddHook(const Hook& hook) {
+  if (hook.url.empty()) return Status::InvalidArgument("hook url required");
+  if (hook.format != "json" && hook.format != "rapidpro")
+    return Status::InvalidArgument("hook format must be json or rapidpro, not '" + hook.format + "'");
+  if (hook.batch_size < 1) return Status::InvalidArgument("hook batch size must be at least 1");
+  Hook added = hook;
+  if (added.uuid.empty()) added.uuid = NewRandomUUID();
+  added.created_on = added.modified_on = Now();
+  Status st = InTransaction("add hook", TxnKind::kWrite, [&](SqliteStatements& q) {
+    added.id = q("INSERT INTO hooks (uuid, url, topics, channel_uuid, format, secret, auth_token, batch_size, "
+                 "paused, paused_reason, cursor, created_on, modified_on) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                   .Bind(added.uuid)
+                   .Bind(added.url)
+                   .Bind(Join(added.topics, ","))
+                   .Bind(added.channel_uuid)
+                   .Bind(added.format)
+                   .Bind(added.secret)
+                   .BindTextOrNull(added.auth_token)
+                   .Bind(added.batch_size)
+                   .Bind(added.paused)
+                   .Bind(added.paused_reason)
+                   .Bind(added.cursor)
+                   .Bind(added.created_on)
+                   .Bind(added.modified_on)
+                   .Insert();
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return added;
+}
+
+Result<Hook> SqliteStore::GetHook(const std::string& id_or_uuid) {
+  Hook found;
+  bool exists = false;
+  Status st = InTransaction("get hook", TxnKind::kRead, [&](SqliteStatements& q) {
+    const bool by_id = !id_or_uuid.empty() && id_or_uuid.size() <= 18 && AllDigits(id_or_uuid);
+    auto row = q(std::string("SELECT ") + kHookColumns + " FROM hooks WHERE " + (by_id ? "id = ?" : "uuid = ?"));
+    if (by_id) {
+      row.Bind(static_cast<int64_t>(std::stoll(id_or_uuid)));
+    } else {
+      auto uuid = NormalizeUUID(id_or_uuid);
+      row.Bind(uuid ? *uuid : id_or_uuid);
+    }
+    if (row.Step()) {
+      found = ReadHook(row);
+      exists = true;
+    }
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  if (!exists) return HookNotFound(id_or_uuid);
+  return found;
+}
+
+Result<std::vector<Hook>> SqliteStore::ListHooks() {
+  std::vector<Hook> hooks;
+  Status st = InTransaction("list hooks", TxnKind::kRead, [&](SqliteStatements& q) {
+    auto rows = q(std::string("SELECT ") + kHookColumns + " FROM hooks ORDER BY id");
+    while (rows.Step()) hooks.push_back(ReadHook(rows));
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return hooks;
+}
+
+Status SqliteStore::RemoveHook(int64_t id) {
+  return InTransaction("remove hook", TxnKind::kWrite, [&](SqliteStatements& q) {
+    auto del = q("DELETE FROM hooks WHERE id = ?");
+    del.Bind(id).Run();
+    return del.Changes() == 1 ? Status::OK() : HookNotFound(std::to_string(id));
+  });
+}
+
+Status SqliteStore::SetHookPaused(int64_t id, bool paused, const std::string& reason) {
+  const Micros now = Now();
+  return InTransaction(paused ? "pause hook" : "resume hook", TxnKind::kWrite, [&](SqliteStatements& q) {
+    auto update = paused ? q("UPDATE hooks SET paused = TRUE, paused_reason = ?, modified_on = ? WHERE id = ?")
+                         : q("UPDATE hooks SET paused = FALSE, paused_reason = ?, failures = 0, "
+                             "next_attempt_on = NULL, modified_on = ? WHERE id = ?");
+    update.Bind(paused ? reason : std::string()).Bind(now).Bind(id).Run();
+    return update.Changes() == 1 ? Status::OK() : HookNotFound(std::to_string(id));
+  });
+}
+
+Status SqliteStore::RewindHook(int64_t id, int64_t cursor) {
+  if (cursor < 0) return Status::InvalidArgument("hook cursor must not be negative");
+  const Micros now = Now();
+  return InTransaction("rewind hook", TxnKind::kWrite, [&](SqliteStatements& q) {
+    auto update = q("UPDATE hooks SET cursor = ?, failures = 0, next_attempt_on = NULL, modified_on = ? "
+                    "WHERE id = ?");
+    update.Bind(cursor).Bind(now).Bind(id).Run();
+    return update.Changes() == 1 ? Status::OK() : HookNotFound(std::to_string(id));
+  });
+}
+
+Result<bool> SqliteStore::AdvanceHookCursor(int64_t id, int64_t from, int64_t to) {
+  const Micros now = Now();
+  bool moved = false;
+  Status st = InTransaction("advance hook", TxnKind::kWrite, [&](SqliteStatements& q) {
+    auto update = q("UPDATE hooks SET cursor = ?, failures = 0, next_attempt_on = NULL, delivered_on = ?, "
+                    "modified_on = ? WHERE id = ? AND cursor = ?");
+    update.Bind(to).Bind(now).Bind(now).Bind(id).Bind(from).Run();
+    moved = update.Changes() == 1;
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return moved;
+}
+
+Result<bool> SqliteStore::RecordHookFailure(int64_t id, int64_t cursor, const std::string& error,
+                                            Micros next_attempt_on) {
+  const Micros now = Now();
+  bool recorded = false;
+  Status st = InTransaction("record hook failure", TxnKind::kWrite, [&](SqliteStatements& q) {
+    auto update = q("UPDATE hooks SET failures = failures + 1, last_error = ?, last_error_on = ?, "
+                    "next_attempt_on = ?, modified_on = ? WHERE id = ? AND cursor = ?");
+    update.Bind(error).Bind(now).Bind(next_attempt_on).Bind(now).Bind(id).Bind(cursor).Run();
+    recorded = update.Changes() == 1;
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return recorded;
+}
+
+Status SqliteStore::NoteHookError(int64_t id, const std::string& error) {
+  const Micros now = Now();
+  return InTransaction("note hook error", TxnKind::kWrite, [&](SqliteStatements& q) {
+    auto update = q("UPDATE hooks SET last_error = ?, last_error_on = ?, modified_on = ? WHERE id = ?");
+    update.Bind(error).Bind(now).Bind(now).Bind(id).Run();
+    return update.Changes() == 1 ? Status::OK() : HookNotFound(std::to_string(id));
+  });
+}
+
+}  // namespace courier
