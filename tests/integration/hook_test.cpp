@@ -1,0 +1,433 @@
+// courier-hook end to end: real webhooks into courier-recv, the real
+// courier-hook process, and mock applications on loopback recording every
+// request. Faults are real (kill -9, an application answering 500 or 410,
+// one that never answers); assertions are exact counts, never times.
+#include <gtest/gtest.h>
+
+#include <Poco/JSON/Parser.h>
+
+#include <chrono>
+#include <ctime>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include "core/json.h"
+#include "courier_fixture.h"
+#include "harness.h"
+#include "hook/hook_batch.h"
+#include "hook/hook_signature.h"
+#include "http/http_client.h"
+#include "mock_provider.h"
+#include "tarpit_server.h"
+
+using namespace courier;
+using namespace courier::testing;
+
+namespace {
+
+// One event as an application received it.
+struct Received {
+  int64_t seq = 0;
+  std::string uuid;
+  std::string topic;
+  json::ObjectPtr data;
+};
+
+struct AddedHook {
+  int64_t id = 0;
+  std::string uuid;
+  std::string secret;
+  int64_t cursor = 0;
+};
+
+bool Eventually(const std::function<bool()>& done, int timeout_ms = 30000) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+class HookTest : public CourierFixture {
+ protected:
+  void SetUp() override {
+    InitStore();
+    channel_ = AddReceiveOnlyExternal();
+    StartRecv();
+  }
+
+  AddedHook AddHook(const std::string& url, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"hook", "add", "--url", url, "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto added = Ctl(args);
+    EXPECT_EQ(added.exit_code, 0) << added.err;
+    auto o = json::ParseObject(added.out);
+    EXPECT_TRUE(o.ok()) << added.out;
+    AddedHook h;
+    if (!o.ok()) return h;
+    h.id = json::GetInt(*o, "id").value_or(0);
+    h.uuid = json::GetStringOrEmpty(*o, "uuid");
+    h.secret = json::GetStringOrEmpty(*o, "secret");
+    h.cursor = json::GetInt(*o, "cursor").value_or(-1);
+    return h;
+  }
+
+  void StartHook(std::map<std::string, std::string> extra_env = {}) {
+    auto env = env_;
+    for (const auto& [k, v] : extra_env) env[k] = v;
+    hook_ = std::make_unique<Daemon>(std::vector<std::string>{Bin("courier-hook")}, env, dir_.File("hook.log"));
+  }
+
+  // A provider's webhook into courier-recv: one msg.received event.
+  void Receive(const std::string& text) {
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = "http://127.0.0.1:" + std::to_string(port_) + "/c/ex/" + channel_ + "/receive";
+    req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    req.body = "from=0788383383&text=" + text;
+    auto answer = http_->Do(req);
+    ASSERT_EQ(answer.status_code, 200) << answer.body;
+  }
+
+  // Every event of every request the application got, in arrival order,
+  // after checking each request's signature with `secret`.
+  std::vector<Received> Events(const MockProvider& app, const std::string& secret, const std::string& hook_uuid) {
+    std::vector<Received> out;
+    for (const auto& r : app.requests()) {
+      EXPECT_EQ(r.method, "POST");
+      EXPECT_EQ(r.headers.count("x-courier-hook") ? r.headers.at("x-courier-hook") : "", hook_uuid);
+      auto sig = r.headers.find("x-courier-signature");
+      EXPECT_TRUE(sig != r.headers.end() &&
+                  VerifyHookSignature(sig->second, secret, r.body, static_cast<int64_t>(std::time(nullptr))))
+          << r.body;
+      Poco::JSON::Array::Ptr array;
+      try {
+        array = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Array::Ptr>();
+      } catch (const Poco::Exception& e) {
+        ADD_FAILURE() << "not a JSON array: " << r.body;
+        continue;
+      }
+      for (const auto& o : json::Objects(array)) {
+        Received e;
+        e.seq = json::GetInt(o, "seq").value_or(0);
+        e.uuid = json::GetStringOrEmpty(o, "uuid");
+        e.topic = json::GetStringOrEmpty(o, "topic");
+        e.data = json::GetObject(o, "data");
+        out.push_back(e);
+      }
+    }
+    return out;
+  }
+
+  json::ObjectPtr ShowHook(int64_t id) {
+    auto shown = Ctl({"hook", "show", std::to_string(id), "--json"});
+    EXPECT_EQ(shown.exit_code, 0) << shown.err;
+    auto o = json::ParseObject(shown.out);
+    return o.ok() ? *o : json::NewObject();
+  }
+
+  // The "hooks" array of `courier-ctl status --json`.
+  std::vector<json::ObjectPtr> StatusHooks() {
+    auto status = Ctl({"status", "--json"});
+    auto o = json::ParseObject(status.out);
+    if (!o.ok()) return {};
+    return json::Objects(json::GetArray(*o, "hooks"));
+  }
+
+  std::string channel_;
+  std::unique_ptr<HttpClient> http_ = NewLoopbackHttpClient();
+  std::unique_ptr<Daemon> hook_;
+};
+
+TEST_F(HookTest, DeliversReceivedMsgsInOrderSignedAndReportsItsStatus) {
+  MockProvider app;
+  AddedHook h = AddHook(app.url() + "/courier", {"--events", "msg.received"});
+  ASSERT_EQ(h.secret.size(), 64u);  // generated: 32 random bytes in hex
+  StartHook();
+  constexpr int kMsgs = 20;
+  for (int i = 0; i < kMsgs; ++i) Receive("msg" + std::to_string(i));
+  ASSERT_TRUE(Eventually([&] { return app.count() >= kMsgs; })) << hook_->log();
+
+  auto events = Events(app, h.secret, h.uuid);
+  ASSERT_EQ(events.size(), static_cast<size_t>(kMsgs));
+  for (int i = 0; i < kMsgs; ++i) {
+    EXPECT_EQ(events[i].seq, h.cursor + 1 + i);
+    EXPECT_EQ(events[i].uuid, HookEventUUID(events[i].seq));
+    EXPECT_EQ(events[i].topic, "msg.received");
+    EXPECT_EQ(json::GetStringOrEmpty(events[i].data, "text"), "msg" + std::to_string(i));
+    EXPECT_EQ(json::GetStringOrEmpty(events[i].data, "channel_uuid"), channel_);
+    EXPECT_TRUE(json::GetInt(events[i].data, "msg_id").has_value());
+  }
+  for (const auto& r : app.requests()) {
+    EXPECT_EQ(r.path, "/courier");
+    EXPECT_EQ(r.headers.at("content-type"), "application/json");
+  }
+
+  // courier-ctl status: the hook caught up, in the fields metrics read.
+  std::vector<json::ObjectPtr> hooks;
+  ASSERT_TRUE(Eventually([&] {
+    hooks = StatusHooks();
+    return hooks.size() == 1 && json::GetInt(hooks[0], "cursor") == h.cursor + kMsgs;
+  })) << Ctl({"status", "--json"}).out;
+  const auto& s = hooks[0];
+  EXPECT_EQ(json::GetInt(s, "id"), h.id);
+  EXPECT_EQ(json::GetStringOrEmpty(s, "uuid"), h.uuid);
+  EXPECT_EQ(json::GetStringOrEmpty(s, "url"), app.url() + "/courier");
+  EXPECT_EQ(json::GetBool(s, "paused"), false);
+  EXPECT_EQ(json::GetInt(s, "lag_events"), 0);
+  EXPECT_EQ(json::GetInt(s, "oldest_undelivered_age_s"), 0);
+  EXPECT_EQ(json::GetInt(s, "failures"), 0);
+  EXPECT_EQ(json::GetInt(s, "next_retry_in_s"), 0);
+  EXPECT_TRUE(s->has("last_error"));
+  EXPECT_TRUE(s->isNull("last_error"));
+  EXPECT_EQ(json::GetInt(s, "delivered"), kMsgs);  // from courier-hook itself
+  // No secret anywhere an operator looks.
+  for (const auto& args : std::vector<std::vector<std::string>>{{"hook", "list"}, {"hook", "list", "--json"},
+                                                                {"hook", "show", std::to_string(h.id)},
+                                                                {"status", "--json"}, {"status"}}) {
+    auto r = Ctl(args);
+    EXPECT_EQ(r.out.find(h.secret), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(hook_->log().find(h.secret), std::string::npos);
+  EXPECT_EQ(hook_->Stop(), 0) << hook_->log();
+}
+
+TEST_F(HookTest, BatchesUpToTheBatchSize) {
+  MockProvider app;
+  constexpr int kMsgs = 25;
+  for (int i = 0; i < kMsgs; ++i) Receive("b" + std::to_string(i));
+  // From the first of these (the events of the channel add came before).
+  auto first = Ctl({"events", "--json"});
+  auto lines = Lines(first.out);
+  ASSERT_GE(lines.size(), static_cast<size_t>(kMsgs));
+  auto first_msg = json::ParseObject(lines[lines.size() - kMsgs]);
+  ASSERT_TRUE(first_msg.ok());
+  const int64_t from = json::GetInt(*first_msg, "seq").value_or(0);
+  AddedHook h = AddHook(app.url() + "/batch", {"--batch", "10", "--from", std::to_string(from)});
+  EXPECT_EQ(h.cursor, from - 1);
+  StartHook();
+  ASSERT_TRUE(Eventually([&] { return Events(app, h.secret, h.uuid).size() >= kMsgs; })) << hook_->log();
+  auto events = Events(app, h.secret, h.uuid);
+  EXPECT_EQ(app.count(), 3u);  // 10 + 10 + 5
+  ASSERT_EQ(events.size(), static_cast<size_t>(kMsgs));
+  for (int i = 0; i < kMsgs; ++i) EXPECT_EQ(events[i].seq, from + i);
+}
+
+TEST_F(HookTest, KillNineMidDeliveryLosesNothingAndRedeliversOnlyWhatWasNotAcknowledged) {
+  MockProvider app;
+  // Slow answers, so the kill lands while a POST is in flight.
+  app.SetDefault(MockResponse{200, "{}", "application/json", {}, 300});
+  AddedHook h = AddHook(app.url() + "/courier");
+  constexpr int kMsgs = 10;
+  for (int i = 0; i < kMsgs; ++i) Receive("k" + std::to_string(i));
+  StartHook();
+  ASSERT_TRUE(Eventually([&] { return app.count() >= 3; })) << hook_->log();
+  EXPECT_EQ(hook_->Stop(9), 128 + 9);
+  const size_t before_kill = app.count();
+  const int64_t acked = json::GetInt(ShowHook(h.id), "cursor").value_or(-1);
+  ASSERT_GE(acked, h.cursor);
+  // Received before the kill but never acknowledged: the one in flight,
+  // or one answered whose cursor had not committed.
+  auto got = Events(app, h.secret, h.uuid);
+  int64_t unacknowledged = 0;
+  for (const auto& e : got) unacknowledged += e.seq > acked ? 1 : 0;
+  EXPECT_LE(unacknowledged, 1);
+
+  app.SetDefault(MockResponse{});
+  StartHook();
+  ASSERT_TRUE(Eventually([&] {
+    return json::GetInt(ShowHook(h.id), "cursor").value_or(0) == h.cursor + kMsgs;
+  })) << hook_->log();
+  got = Events(app, h.secret, h.uuid);
+  // Exactly the unacknowledged ones twice, every other once.
+  EXPECT_EQ(got.size(), static_cast<size_t>(kMsgs + unacknowledged));
+  std::set<int64_t> seqs;
+  for (const auto& e : got) seqs.insert(e.seq);
+  EXPECT_EQ(seqs.size(), static_cast<size_t>(kMsgs));
+  EXPECT_EQ(*seqs.begin(), h.cursor + 1);
+  EXPECT_EQ(*seqs.rbegin(), h.cursor + kMsgs);
+  // In order before the kill, and in order after it, from the cursor.
+  for (size_t i = 1; i < before_kill; ++i) EXPECT_EQ(got[i].seq, got[i - 1].seq + 1);
+  ASSERT_GT(got.size(), before_kill);
+  EXPECT_EQ(got[before_kill].seq, acked + 1);
+  for (size_t i = before_kill + 1; i < got.size(); ++i) EXPECT_EQ(got[i].seq, got[i - 1].seq + 1);
+}
+
+TEST_F(HookTest, ApplicationFailingForAWhileGetsEverythingInOrderAfterwards) {
+  MockProvider app;
+  for (int i = 0; i < 3; ++i) app.On("/flaky", MockResponse{500, "{\"error\":\"db down\"}"});
+  AddedHook h = AddHook(app.url() + "/flaky");
+  constexpr int kMsgs = 5;
+  for (int i = 0; i < kMsgs; ++i) Receive("f" + std::to_string(i));
+  StartHook();
+  // After the first failure the hook reports it while it waits.
+  std::vector<json::ObjectPtr> hooks;
+  ASSERT_TRUE(Eventually([&] {
+    hooks = StatusHooks();
+    return hooks.size() == 1 && json::GetInt(hooks[0], "failures").value_or(0) >= 1;
+  })) << hook_->log();
+  EXPECT_EQ(json::GetStringOrEmpty(hooks[0], "last_error").rfind("HTTP 500", 0), 0u)
+      << json::GetStringOrEmpty(hooks[0], "last_error");
+  EXPECT_GE(json::GetInt(hooks[0], "lag_events").value_or(0), 1);
+
+  ASSERT_TRUE(Eventually([&] {
+    return json::GetInt(ShowHook(h.id), "cursor").value_or(0) == h.cursor + kMsgs;
+  })) << hook_->log();
+  auto got = Events(app, h.secret, h.uuid);
+  ASSERT_EQ(got.size(), static_cast<size_t>(kMsgs + 3));
+  // The first event four times (three 500s, then the 200), then the rest once each, in order.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(got[i].seq, h.cursor + 1);
+  for (int i = 1; i < kMsgs; ++i) EXPECT_EQ(got[3 + i].seq, h.cursor + 1 + i);
+  EXPECT_EQ(json::GetInt(ShowHook(h.id), "failures"), 0);
+}
+
+TEST_F(HookTest, ADeadApplicationHoldsUpOnlyItsOwnHook) {
+  TarpitServer dead(1000, 600);  // accepts, then drips a byte a second for 10 minutes
+  MockProvider healthy;
+  AddedHook slow = AddHook(dead.url() + "/never", {"--events", "msg.received"});
+  AddedHook fine = AddHook(healthy.url() + "/ok", {"--events", "msg.received"});
+  StartHook({{"COURIER_HOOK_TIMEOUT", "600"}});
+  Receive("first");
+  ASSERT_TRUE(dead.WaitForConnections(1));
+  constexpr int kMsgs = 20;
+  for (int i = 1; i < kMsgs; ++i) Receive("m" + std::to_string(i));
+  ASSERT_TRUE(Eventually([&] { return healthy.count() >= kMsgs; })) << hook_->log();
+  auto got = Events(healthy, fine.secret, fine.uuid);
+  ASSERT_EQ(got.size(), static_cast<size_t>(kMsgs));
+  for (int i = 0; i < kMsgs; ++i) EXPECT_EQ(got[i].seq, fine.cursor + 1 + i);
+
+  std::vector<json::ObjectPtr> hooks;
+  ASSERT_TRUE(Eventually([&] {
+    hooks = StatusHooks();
+    return hooks.size() == 2 && json::GetInt(hooks[1], "lag_events") == 0;
+  }));
+  EXPECT_EQ(json::GetInt(hooks[0], "id"), slow.id);
+  EXPECT_EQ(json::GetInt(hooks[0], "cursor"), slow.cursor);
+  EXPECT_EQ(json::GetInt(hooks[0], "lag_events"), kMsgs);
+  EXPECT_EQ(dead.connections(), 1);
+  // courier-recv never waited for either: every webhook above was answered.
+  EXPECT_EQ(Lines(Ctl({"msgs", "list", "--json", "--limit", "1000"}).out).size(), static_cast<size_t>(kMsgs));
+  // A stop aborts the POST stuck in flight at once.
+  EXPECT_EQ(hook_->Stop(), 0) << hook_->log();
+}
+
+TEST_F(HookTest, RapidProFormatSendsTheReferenceRequestsToTheUrlAsItIs) {
+  MockProvider rapidpro;
+  // A URL with a query and no placeholder: the reference's printf bug
+  // would have appended "%!(EXTRA string=...)" to it.
+  const std::string url = rapidpro.url() + "/handlers/mage/handle_message?org=1";
+  AddedHook h = AddHook(url, {"--format", "rapidpro", "--token", "rp-token-123", "--secret", "my-own-secret"});
+  EXPECT_EQ(h.secret, "");  // not generated: not printed
+  StartHook();
+  Receive("hello");
+  ASSERT_EQ(Ctl({"send", "--channel", channel_, "--urn", "tel:+250788383383", "--text", "queued"}).exit_code, 0);
+  ASSERT_EQ(Ctl({"contact", "stop", "tel:+250788383383"}).exit_code, 0);
+  ASSERT_TRUE(Eventually([&] { return rapidpro.count() >= 2; })) << hook_->log();
+  auto msgs = Ctl({"msgs", "list", "--direction", "in", "--json"});
+  auto msg = json::ParseObject(Lines(msgs.out).at(0));
+  ASSERT_TRUE(msg.ok());
+  // The contact's id is in the store's contact.stopped event only.
+  int64_t contact_id = 0;
+  for (const auto& line : Lines(Ctl({"events", "--json"}).out)) {
+    auto e = json::ParseObject(line);
+    if (e.ok() && json::GetStringOrEmpty(*e, "topic") == "contact.stopped")
+      contact_id = json::GetInt(*e, "contact_id").value_or(0);
+  }
+  ASSERT_GT(contact_id, 0);
+
+  // The queued msg and anything else is not posted: two requests only,
+  // once the cursor is past every event.
+  auto last = json::ParseObject(Lines(Ctl({"events", "--json"}).out).back());
+  ASSERT_TRUE(last.ok());
+  const int64_t last_seq = json::GetInt(*last, "seq").value_or(0);
+  ASSERT_TRUE(Eventually([&] { return json::GetInt(ShowHook(h.id), "cursor") == last_seq; }));
+  auto requests = rapidpro.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].body, "action=handle_message&message_id=" + std::to_string(*json::GetInt(*msg, "id")));
+  EXPECT_EQ(requests[1].body, "action=stop_contact&contact_id=" + std::to_string(contact_id));
+  for (const auto& r : requests) {
+    EXPECT_EQ(r.uri, "/handlers/mage/handle_message?org=1");
+    EXPECT_EQ(r.method, "POST");
+    EXPECT_EQ(r.headers.at("authorization"), "Token rp-token-123");
+    EXPECT_EQ(r.headers.at("content-type"), "application/x-www-form-urlencoded");
+    EXPECT_TRUE(VerifyHookSignature(r.headers.at("x-courier-signature"), "my-own-secret", r.body,
+                                    static_cast<int64_t>(std::time(nullptr))));
+  }
+  // Tokens are masked for operators.
+  EXPECT_EQ(Ctl({"hook", "show", std::to_string(h.id), "--json"}).out.find("rp-token-123"), std::string::npos);
+  EXPECT_EQ(Ctl({"hook", "show", std::to_string(h.id), "--json"}).out.find("my-own-secret"), std::string::npos);
+}
+
+TEST_F(HookTest, GonePausesTheHookUntilResumed) {
+  MockProvider app;
+  app.On("/gone", MockResponse{410, "{\"error\":\"unsubscribed\"}"});
+  AddedHook h = AddHook(app.url() + "/gone");
+  StartHook();
+  Receive("one");
+  Receive("two");
+  ASSERT_TRUE(Eventually([&] { return json::GetBool(ShowHook(h.id), "paused") == true; })) << hook_->log();
+  auto shown = ShowHook(h.id);
+  EXPECT_EQ(json::GetStringOrEmpty(shown, "paused_reason").rfind("410 Gone", 0), 0u);
+  EXPECT_EQ(json::GetStringOrEmpty(shown, "last_error").rfind("HTTP 410", 0), 0u);
+  EXPECT_EQ(json::GetInt(shown, "cursor"), h.cursor);
+  EXPECT_EQ(app.count(), 1u);
+
+  ASSERT_EQ(Ctl({"hook", "resume", h.uuid}).exit_code, 0);
+  ASSERT_TRUE(Eventually([&] { return json::GetInt(ShowHook(h.id), "cursor") == h.cursor + 2; })) << hook_->log();
+  auto got = Events(app, h.secret, h.uuid);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].seq, h.cursor + 1);
+  EXPECT_EQ(got[1].seq, h.cursor + 1);
+  EXPECT_EQ(got[2].seq, h.cursor + 2);
+}
+
+TEST_F(HookTest, ReplayPostsTheEventsAgainWithTheSameUuids) {
+  MockProvider app;
+  AddedHook h = AddHook(app.url() + "/r");
+  StartHook();
+  for (int i = 0; i < 3; ++i) Receive("r" + std::to_string(i));
+  ASSERT_TRUE(Eventually([&] { return json::GetInt(ShowHook(h.id), "cursor") == h.cursor + 3; }));
+  auto replay = Ctl({"hook", "replay", std::to_string(h.id), "--from", std::to_string(h.cursor + 2)});
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  ASSERT_TRUE(Eventually([&] { return app.count() >= 5; })) << hook_->log();
+  auto got = Events(app, h.secret, h.uuid);
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[3].seq, h.cursor + 2);
+  EXPECT_EQ(got[4].seq, h.cursor + 3);
+  EXPECT_EQ(got[3].uuid, got[1].uuid);
+  EXPECT_EQ(got[4].uuid, got[2].uuid);
+  EXPECT_EQ(json::GetInt(ShowHook(h.id), "cursor"), h.cursor + 3);
+}
+
+TEST_F(HookTest, HooksAreManagedWithCourierCtl) {
+  auto bad = Ctl({"hook", "add", "--url", "ftp://x"});
+  EXPECT_EQ(bad.exit_code, 64);
+  EXPECT_EQ(bad.err, "courier-ctl: hook add --url must start with http:// or https://, not 'ftp://x'\n");
+  bad = Ctl({"hook", "add", "--url", "http://x", "--events", "msg.recieved"});
+  EXPECT_EQ(bad.exit_code, 64);
+  EXPECT_NE(bad.err.find("unknown topic 'msg.recieved'"), std::string::npos) << bad.err;
+  bad = Ctl({"hook", "add", "--url", "http://x", "--channel", "0190f3c2-9a6e-4c41-8d1e-5b7a2f3c4d5e"});
+  EXPECT_EQ(bad.exit_code, 66) << bad.err;
+
+  auto added = Ctl({"hook", "add", "--url", "https://user:pw@app.example.com/in?token=abc"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  auto lines = Lines(added.out);
+  ASSERT_EQ(lines.size(), 3u) << added.out;
+  EXPECT_EQ(lines[2].size(), 64u);  // the secret alone on the last line
+  EXPECT_EQ(added.out.find("pw@"), std::string::npos);  // credentials in the URL masked
+  auto list = Ctl({"hook", "list"});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_EQ(list.out.find(lines[2]), std::string::npos);
+  EXPECT_EQ(list.out.find("abc"), std::string::npos) << list.out;
+  EXPECT_EQ(Ctl({"hook", "pause", "1", "--reason", "maintenance"}).exit_code, 0);
+  EXPECT_EQ(json::GetStringOrEmpty(ShowHook(1), "paused_reason"), "maintenance");
+  EXPECT_EQ(Ctl({"hook", "resume", "1"}).exit_code, 0);
+  EXPECT_EQ(Ctl({"hook", "rm", "1"}).exit_code, 0);
+  auto gone = Ctl({"hook", "show", "1"});
+  EXPECT_EQ(gone.exit_code, 66);
+  EXPECT_EQ(gone.err, "courier-ctl: hook not found: 1\n");
+}
+
+}  // namespace
