@@ -163,6 +163,7 @@ TEST_F(HookTest, DeliversReceivedMsgsInOrderSignedAndReportsItsStatus) {
   for (const auto& r : app.requests()) {
     EXPECT_EQ(r.path, "/courier");
     EXPECT_EQ(r.headers.at("content-type"), "application/json");
+    EXPECT_EQ(r.headers.at("user-agent"), "courier-hook");
   }
 
   // courier-ctl status: the hook caught up, in the fields metrics read.
@@ -399,6 +400,62 @@ TEST_F(HookTest, ReplayPostsTheEventsAgainWithTheSameUuids) {
   EXPECT_EQ(got[3].uuid, got[1].uuid);
   EXPECT_EQ(got[4].uuid, got[2].uuid);
   EXPECT_EQ(json::GetInt(ShowHook(h.id), "cursor"), h.cursor + 3);
+}
+
+// The code block of courier-hook(8) that follows the line holding
+// `after`, as the reader copies it (roff escapes undone).
+std::string ManSnippet(const std::string& after) {
+  const std::string page = ReadFile(std::string(COURIER_SOURCE_DIR) + "/man/courier-hook.8");
+  size_t at = page.find(after);
+  at = page.find(".EX\n", at);
+  const size_t end = page.find(".EE\n", at);
+  if (at == std::string::npos || end == std::string::npos) return "";
+  std::string text = page.substr(at + 4, end - at - 4), out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 2, "\\-") == 0) {
+      out += '-';
+      ++i;
+    } else if (text.compare(i, 4, "\\(aq") == 0) {
+      out += '\'';
+      i += 3;
+    } else if (text.compare(i, 2, "\\e") == 0) {
+      out += '\\';
+      ++i;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+TEST_F(HookTest, TheManPageSnippetsVerifyARealRequest) {
+  MockProvider app;
+  AddedHook h = AddHook(app.url() + "/check");
+  StartHook();
+  Receive("check%20me%20%E2%9C%93");
+  ASSERT_TRUE(Eventually([&] { return app.count() >= 1; })) << hook_->log();
+  const RecordedRequest r = app.requests()[0];
+  WriteFile(dir_.File("body"), r.body);
+  const std::string sig = r.headers.at("x-courier-signature");
+
+  const std::string shell = ManSnippet("Checking a request in a shell");
+  ASSERT_NE(shell.find("openssl dgst"), std::string::npos) << shell;
+  auto run_shell = [&](const std::string& secret) {
+    return RunProgram({"/bin/sh", "-c", "cd " + dir_.path() + " && " + shell}, "", {{"SECRET", secret}, {"sig", sig}}).out;
+  };
+  EXPECT_EQ(run_shell(h.secret), "valid\n");
+  EXPECT_EQ(run_shell(h.secret + "x"), "");
+
+  const std::string python = ManSnippet("And in Python:");
+  ASSERT_NE(python.find("def valid"), std::string::npos) << python;
+  WriteFile(dir_.File("check.py"), python + "\nimport sys\nprint(valid(sys.argv[1], open(sys.argv[2], 'rb').read(), sys.argv[3]))\n");
+  auto run_python = [&](const std::string& secret, const std::string& body_file) {
+    return RunProgram({"/usr/bin/python3", dir_.File("check.py"), sig, dir_.File(body_file), secret}).out;
+  };
+  EXPECT_EQ(run_python(h.secret, "body"), "True\n");
+  EXPECT_EQ(run_python("wrong", "body"), "False\n");
+  WriteFile(dir_.File("tampered"), r.body + " ");
+  EXPECT_EQ(run_python(h.secret, "tampered"), "False\n");
 }
 
 TEST_F(HookTest, HooksAreManagedWithCourierCtl) {

@@ -1,6 +1,6 @@
-// contrib/supervisord.conf under a real supervisord: the three daemons
-// run, one killed with SIGKILL is restarted, and a webhook and a send
-// still go through end to end.
+// contrib/supervisord.conf under a real supervisord: the four daemons
+// run, one killed with SIGKILL is restarted, and a webhook, its event's
+// delivery to an application and a send still go through end to end.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -64,8 +64,12 @@ TEST(SupervisorTest, RunsRestartsAndKeepsWorking) {
   std::string s;
   ASSERT_TRUE(eventually([&] {
     s = status();
-    return RunningPid(s, "courier-recv") && RunningPid(s, "courier-send") && RunningPid(s, "courier-flush");
+    return RunningPid(s, "courier-recv") && RunningPid(s, "courier-send") && RunningPid(s, "courier-flush") &&
+           RunningPid(s, "courier-hook");
   })) << s << supervisord.log();
+  MockProvider app;
+  ASSERT_EQ(RunProgram({Bin("courier-ctl"), "hook", "add", "--url", app.url() + "/events", "--events", "msg.received"},
+                       "", env).exit_code, 0);
 
   int recv_pid = RunningPid(s, "courier-recv");
   ASSERT_EQ(::kill(recv_pid, SIGKILL), 0);
@@ -83,6 +87,8 @@ TEST(SupervisorTest, RunsRestartsAndKeepsWorking) {
   req.body = "from=0788383383&text=after%20restart";
   HttpExchange answer;
   ASSERT_TRUE(eventually([&] { return (answer = http->Do(req)).status_code == 200; })) << answer.body;
+  ASSERT_TRUE(eventually([&] { return app.count() == 1; })) << ReadFile(dir.File("courier-hook.log"));
+  EXPECT_NE(app.requests()[0].body.find("after restart"), std::string::npos);
   ASSERT_EQ(RunProgram({Bin("courier-ctl"), "send", "--channel", channel, "--urn", "tel:+250788383383", "--text",
                         "reply"}, "", env).exit_code, 0);
   ASSERT_TRUE(eventually([&] { return provider.count() == 1; }));
