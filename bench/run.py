@@ -40,7 +40,7 @@ CACHE_DIR = os.path.join(REPO, "bench", ".cache")
 # Bump when the scale-store generator changes: cached stores are keyed by
 # schema version, this and the msg count.
 GENERATOR_VERSION = 2
-ROWS = ["receive", "send", "mixed", "flush", "scale", "memory"]
+ROWS = ["receive", "send", "mixed", "flush", "scale", "memory", "hook"]
 PORT_LISTEN_STATE = "0A"
 
 
@@ -790,6 +790,126 @@ def row_flush(ctx, fig, details):
     details.update({"fill_s": fill_s, "fill_single_s": single_s, "fill_single_files": single_n, "flush_s": flush_s, "runs": runs, "stored": stored, "bad": bad})
 
 
+# --- hook: events to applications ----------------------------------------------
+
+
+class _HookSink:
+    """A local application for the latency figure: records when each event
+    (by seq) arrived. Python's threaded server adds well under a
+    millisecond; the throughput figures use nginx instead."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        arrived = self.arrived = {}
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                now = time.time()
+                for e in json.loads(body):
+                    arrived.setdefault(e["seq"], now)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_hook(ctx, st, label):
+    log = f"{label}-hook.log"
+    p = ctx.start("courier-hook", [ctx.bin("courier-hook")] + st.shared(), log)
+    return p, log
+
+
+def wait_cursor(ctx, st, hook_id, target, proc, log, limit):
+    deadline = time.monotonic() + limit
+    while True:
+        if st.count("SELECT cursor FROM hooks WHERE id = ?", (hook_id,)) >= target:
+            return time.monotonic()
+        if proc.poll() is not None:
+            raise BenchError(f"courier-hook exited {proc.returncode}:\n{ctx.log_tail(log)}")
+        if time.monotonic() > deadline:
+            raise BenchError(f"hook {hook_id} not at seq {target} after {limit} s:\n{ctx.log_tail(log)}")
+        time.sleep(0.01)
+
+
+def row_hook(ctx, fig, details):
+    a = ctx.args
+    total = a.hook_events
+    st = Store(ctx, "hook").init()
+    sink = f"http://127.0.0.1:{ctx.nginx()}"
+    ch = st.channel_add("EX", "1234", [f"send_url={sink}/send"])
+    # One msg.queued event a msg (courier-send is not running).
+    queue_msgs(ctx, st, [ch], total, "hook.jsonl")
+    first = st.count("SELECT min(seq) FROM events WHERE topic = 'msg.queued'")
+    last = st.count("SELECT max(seq) FROM events")
+    rates = {}
+    for batch in (1, 100):
+        added = json.loads(st.ctl("hook", "add", "--url", f"{sink}/hook", "--batch", str(batch),
+                                  "--from", str(first), "--json").stdout)
+        t0 = time.monotonic()
+        p, log = start_hook(ctx, st, f"hook-batch{batch}")
+        done = wait_cursor(ctx, st, added["id"], last, p, log, limit=max(120, total / 100))
+        cpu = proc_cpu_s(p.pid)
+        ctx.procs.stop(p)
+        st.ctl("hook", "rm", str(added["id"]), record=False)
+        n = last - first + 1
+        rates[batch] = n / (done - t0)
+        target = ">= 5,000" if batch == 1 else None
+        fig.add("hook", f"events/s to a local sink, batch {batch} ({n:,} events)", rates[batch], "events/s",
+                target, rates[batch] >= 5000 if batch == 1 else None,
+                note=f"from courier-hook's start; {cpu / n * 1e6:.0f} us CPU an event")
+
+    # Latency: webhooks into courier-recv at a steady pace, each event's
+    # arrival at the application against its events.created_on (the
+    # writer's transaction time, just before its commit and fsync).
+    sink_app = _HookSink()
+    try:
+        rp, url = ctx.start_recv(st, "hook")
+        st.ctl("hook", "add", "--url", sink_app.url)
+        p, log = start_hook(ctx, st, "hook-latency")
+        ctx.wait_daemon(st, "courier-hook", p, log)
+        start_seq = st.count("SELECT max(seq) FROM events")
+        m = a.hook_latency_events
+        for i in range(m):
+            req = urllib.request.Request(f"{url}/c/ex/{ch}/receive", data=f"from=0788{i:06d}&text=hook+{i}".encode(),
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                r.read()
+            time.sleep(0.005)
+        deadline = time.monotonic() + 60
+        while len([s for s in sink_app.arrived if s > start_seq]) < m and time.monotonic() < deadline:
+            time.sleep(0.05)
+        c = ro(st.db)
+        try:
+            created = dict(c.execute("SELECT seq, created_on FROM events WHERE seq > ? AND topic = 'msg.received'",
+                                     (start_seq,)))
+        finally:
+            c.close()
+        lat = [(sink_app.arrived[s] - created[s] / 1e6) * 1000 for s in created if s in sink_app.arrived]
+        fig.add("hook", f"commit -> delivery p50 ({len(lat)} of {m} webhooks, 200/s)", percentile(lat, 0.5), "ms",
+                "<= 20", bool(lat) and percentile(lat, 0.5) <= 20)
+        fig.add("hook", "commit -> delivery p99", percentile(lat, 0.99), "ms")
+        if len(lat) != m:
+            ctx.failed_checks.append(f"hook: {m} webhooks, {len(lat)} events delivered")
+        details.update({"rates": rates, "latency_n": len(lat)})
+    finally:
+        sink_app.close()
+
+
 # --- scale: generated history ----------------------------------------------------
 
 
@@ -1194,6 +1314,8 @@ def parse_args(argv):
     a.send_msgs = 5000 if a.quick else 50000
     a.mixed_msgs = 2000 if a.quick else 20000
     a.flush_files = 2000 if a.quick else 20000
+    a.hook_events = 5000 if a.quick else 50000
+    a.hook_latency_events = 200 if a.quick else 1000
     a.scale_duration = 3 if a.quick else 10
     if a.scale_rounds is None:
         a.scale_rounds = 1 if a.quick else 3
@@ -1207,7 +1329,8 @@ def parse_args(argv):
 
 
 def check_programs(a):
-    missing = [os.path.join(a.bin_dir, t) for t in ("courier-recv", "courier-send", "courier-flush", "courier-ctl")
+    missing = [os.path.join(a.bin_dir, t) for t in ("courier-recv", "courier-send", "courier-flush", "courier-hook",
+                                                         "courier-ctl")
                if not os.access(os.path.join(a.bin_dir, t), os.X_OK)]
     if not os.access(os.path.join(a.bench_bin_dir, "courier-bench"), os.X_OK):
         missing.append(os.path.join(a.bench_bin_dir, "courier-bench"))
@@ -1287,7 +1410,7 @@ def main(argv):
                                                          "scale_rounds")}
         details = result.setdefault("rows", {})
         funcs = {"receive": row_receive, "send": row_send, "mixed": row_mixed, "flush": row_flush,
-                 "scale": row_scale, "memory": row_memory}
+                 "scale": row_scale, "memory": row_memory, "hook": row_hook}
         for row in a.rows:
             ctx.row = row
             d = details.setdefault(row, {})
