@@ -57,7 +57,7 @@ TEST(ConfigTest, BrokenFileStopsEveryToolBeforeItStarts) {
   };
   const Case cases[] = {
       {{"courier-ctl", "init"}},       {{"courier-ctl", "status"}}, {{"courier-recv"}},
-      {{"courier-send"}},              {{"courier-flush", "--once"}},
+      {{"courier-send"}},              {{"courier-flush", "--once"}}, {{"courier-hook"}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.argv[0] + (c.argv.size() > 1 ? " " + c.argv[1] : ""));
@@ -84,7 +84,7 @@ TEST(ConfigTest, PrintConfigReadsBackThroughEachTool) {
       {"COURIER_INCLUDE_CHANNELS", "KN,TG"},
       {"COURIER_MAX_WORKERS", "7"},
   };
-  for (const char* tool : {"courier-ctl", "courier-recv", "courier-send", "courier-flush"}) {
+  for (const char* tool : {"courier-ctl", "courier-recv", "courier-send", "courier-flush", "courier-hook"}) {
     SCOPED_TRACE(tool);
     auto first = RunProgram({Bin(tool), "--print-config"}, "", env);
     ASSERT_EQ(first.exit_code, 0) << first.err;
