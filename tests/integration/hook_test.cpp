@@ -458,6 +458,33 @@ TEST_F(HookTest, TheManPageSnippetsVerifyARealRequest) {
   EXPECT_EQ(run_python(h.secret, "tampered"), "False\n");
 }
 
+// contrib/examples/hook-app.py, the demo application, run for real.
+TEST_F(HookTest, TheDemoApplicationPrintsEventsAndRefusesForgeries) {
+  const int app_port = FreePort();
+  auto added = Ctl({"hook", "add", "--url", "http://127.0.0.1:" + std::to_string(app_port) + "/events"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  WriteFile(dir_.File("secret"), Lines(added.out).back() + "\n");
+  Daemon app({"/usr/bin/python3", std::string(COURIER_SOURCE_DIR) + "/contrib/examples/hook-app.py",
+              std::to_string(app_port), dir_.File("secret")},
+             {}, dir_.File("app.out"));
+  ASSERT_TRUE(app.WaitForHttp(app_port)) << app.log();
+  StartHook();
+  Receive("demo%20one");
+  Receive("demo%20two");
+  ASSERT_TRUE(Eventually([&] { return Lines(app.log()).size() >= 2; })) << app.log() << hook_->log();
+  auto lines = Lines(app.log());
+  EXPECT_NE(lines[0].find(" msg.received "), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("demo one"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("demo two"), std::string::npos) << lines[1];
+  HttpRequestSpec forged;
+  forged.method = "POST";
+  forged.url = "http://127.0.0.1:" + std::to_string(app_port) + "/events";
+  forged.headers = {{"X-Courier-Signature", HookSignature("guessed", std::time(nullptr), "[]")}};
+  forged.body = "[]";
+  EXPECT_EQ(http_->Do(forged).status_code, 401);
+  EXPECT_TRUE(Eventually([&] { return app.log().find("refused: bad signature") != std::string::npos; }));
+}
+
 TEST_F(HookTest, HooksAreManagedWithCourierCtl) {
   auto bad = Ctl({"hook", "add", "--url", "ftp://x"});
   EXPECT_EQ(bad.exit_code, 64);
