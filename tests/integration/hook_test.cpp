@@ -505,6 +505,13 @@ TEST_F(HookTest, HooksAreManagedWithCourierCtl) {
   EXPECT_EQ(list.exit_code, 0);
   EXPECT_EQ(list.out.find(lines[2]), std::string::npos);
   EXPECT_EQ(list.out.find("abc"), std::string::npos) << list.out;
+  // Without courier-hook, status reads the hooks from the store.
+  Receive("waiting");
+  auto hooks = StatusHooks();
+  ASSERT_EQ(hooks.size(), 1u);
+  EXPECT_EQ(json::GetInt(hooks[0], "lag_events"), 1);
+  EXPECT_EQ(json::GetStringOrEmpty(hooks[0], "url"), "https://user:********@app.example.com/in?token=********");
+  EXPECT_FALSE(hooks[0]->has("delivered"));
   EXPECT_EQ(Ctl({"hook", "pause", "1", "--reason", "maintenance"}).exit_code, 0);
   EXPECT_EQ(json::GetStringOrEmpty(ShowHook(1), "paused_reason"), "maintenance");
   EXPECT_EQ(Ctl({"hook", "resume", "1"}).exit_code, 0);
