@@ -74,9 +74,9 @@ void HookWorker::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void HookWorker::Sleep(std::chrono::milliseconds d) {
+void HookWorker::Sleep(std::chrono::milliseconds d, bool wakes_end_it) {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, d, [this] { return woken_ || stop_.stop_requested(); });
+  cv_.wait_for(lock, d, [&] { return (wakes_end_it && woken_) || stop_.stop_requested(); });
   woken_ = false;
 }
 
@@ -120,16 +120,17 @@ bool HookWorker::Round(Store& store, bool& store_failed, Status& store_error) {
   }
   const Hook& hook = *read;
   const std::string id = std::to_string(hook.id);
+  // A paused or failing hook is not woken by new events (they come by the
+  // hundred a second under load); it reads itself again at least every
+  // poll, which is when a resume or rewind is seen.
   if (hook.paused) {
-    Sleep(options_.poll);
+    Sleep(options_.poll, false);
     return true;
   }
   const Micros now = clock_.Now();
   if (hook.next_attempt_on && *hook.next_attempt_on > now) {
-    // Wakes end this sleep too: the hook is read again (a resume or rewind
-    // clears the wait), and the wait goes on if it still holds.
     const auto left = std::chrono::milliseconds((*hook.next_attempt_on - now + 999) / 1000);
-    Sleep(std::min(left, options_.poll));
+    Sleep(std::min(left, options_.poll), false);
     return true;
   }
 

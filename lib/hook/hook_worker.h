@@ -5,8 +5,10 @@
 // never wait for courier-hook).
 //
 // Each round it reads the hook from the store (so a pause, resume, rewind
-// or removal by courier-ctl is seen within a round), then the events after
-// its cursor, and posts them in seq order, batch by batch (hook_batch.h),
+// or removal by courier-ctl is seen at the next round: within the poll
+// interval when idle or waiting, after the events read in this round, at
+// most `fetch` of them, when posting), then the events after its cursor,
+// and posts them in seq order, batch by batch (hook_batch.h),
 // moving the cursor after each 2xx by compare-and-set from the value it
 // read (a rewind meanwhile wins, and the next round starts from it).
 // - A failure (no answer within the deadline, a transport error, any other
@@ -75,8 +77,8 @@ class HookWorker {
   void Run();
   // One round; false when the worker should end.
   bool Round(Store& store, bool& store_failed, Status& store_error);
-  // Sleeps up to `d`, less when woken or stopped.
-  void Sleep(std::chrono::milliseconds d);
+  // Sleeps up to `d`, less when stopped or, with `wakes_end_it`, woken.
+  void Sleep(std::chrono::milliseconds d, bool wakes_end_it = true);
 
   const int64_t hook_id_;
   StoreOpener open_store_;
