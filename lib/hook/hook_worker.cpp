@@ -1,7 +1,13 @@
 #include "hook/hook_worker.h"
 
-#include <algorithm>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/env.h"
 #include "core/log.h"
 #include "core/redact.h"
 #include "daemon/store_outage.h"
@@ -27,33 +33,48 @@ std::string FailureText(const HttpExchange& ex) {
 
 }  // namespace
 
-namespace {
-
-// The worker's connection commits without waiting for the disk
-// (Store::LeaveSyncToCaller, SQLite's synchronous=NORMAL in WAL mode): a
-// cursor's move survives a crash of any process, and a power failure can
-// only take back its last moves, whose events are then posted again, which
-// at-least-once allows. An fsync per acknowledged POST would cap a hook at
-// a few hundred POSTs a second.
-StoreOpener WithoutSync(StoreOpener open) {
-  return [open = std::move(open)]() -> Result<std::unique_ptr<Store>> {
-    auto store = open();
-    if (store.ok()) (void)(*store)->LeaveSyncToCaller();  // where unsupported, commits stay synced
-    return store;
-  };
-}
-
-}  // namespace
 
 HookWorker::HookWorker(int64_t hook_id, StoreOpener open_store, HookWorkerOptions options, Clock& clock)
     : hook_id_(hook_id),
-      open_store_(WithoutSync(std::move(open_store))),
+      open_store_(std::move(open_store)),
       options_(std::move(options)),
       clock_(clock),
       http_(NewPocoHttpClient(options_.http)),
       random_(std::random_device{}()) {}
 
-HookWorker::~HookWorker() { Stop(); }
+HookWorker::~HookWorker() {
+  Stop();
+  if (wal_fd_ >= 0) ::close(wal_fd_);
+}
+
+void HookWorker::UseConnection(Store& store) {
+  if (&store == configured_store_) return;
+  configured_store_ = &store;
+  // Commits without an fsync each: a cursor's move survives a crash of any
+  // process, and a power failure can only take back its last moves, whose
+  // events are then posted again, which at-least-once allows. An fsync per
+  // acknowledged POST would cap a hook at a few hundred POSTs a second.
+  auto wal = store.LeaveSyncToCaller();
+  if (wal.ok() && *wal != wal_path_) {
+    if (wal_fd_ >= 0) ::close(wal_fd_);
+    wal_fd_ = -1;
+    wal_path_ = *wal;
+  }
+}
+
+Status HookWorker::MakeReadEventsDurable() {
+  if (wal_path_.empty()) return Status::OK();  // a store whose commits sync themselves
+  if (wal_fd_ < 0) {
+    wal_fd_ = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (wal_fd_ < 0) {
+      // No WAL: everything committed is in the main file, checkpointed
+      // (and synced) by the connection that removed the WAL.
+      if (errno == ENOENT) return Status::OK();
+      return Status::Unavailable("cannot open " + wal_path_ + ": " + std::strerror(errno));
+    }
+  }
+  return Env::Default().SyncFileData(wal_fd_, wal_path_);
+}
 
 void HookWorker::Start() {
   thread_ = std::thread([this] { Run(); });
@@ -85,6 +106,7 @@ void HookWorker::Run() {
   while (!stop_.stop_requested()) {
     Store* s = store.Get(stop_);
     if (s == nullptr) continue;
+    UseConnection(*s);
     bool store_failed = false;
     Status error;
     // No exception may leave the thread; the store and client return
@@ -151,6 +173,13 @@ bool HookWorker::Round(Store& store, bool& store_failed, Status& store_error) {
     Sleep(options_.poll);
     return true;
   }
+  // courier-recv's writer makes a commit visible before its fdatasync
+  // ends (IntakeWriter pipelining). An event posted, then lost to a power
+  // failure, would let its seq (and uuid) be given to another event that
+  // the application would drop as a duplicate: sync first (a no-op cost
+  // when the writer has synced already).
+  Status durable = MakeReadEventsDurable();
+  if (!durable.ok()) return fail(durable);
 
   int64_t cursor = hook.cursor;
   size_t at = 0;

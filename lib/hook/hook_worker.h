@@ -25,6 +25,10 @@
 // At least once: the cursor moves only after the answer, so a crash or
 // kill between the application's 2xx and the cursor's commit posts the
 // batch again (same seqs, same uuids); nothing is posted twice otherwise.
+// The cursor's commits skip the fsync (a power failure can only take back
+// its last moves: more redelivery); the events read are synced to disk
+// before they are posted, so an application never sees an event a power
+// failure could take back (whose seq another event would then get).
 //
 // Thread-safety: Wake, Stop, delivered and done may be called from any
 // thread; the rest runs on the worker's own thread.
@@ -77,6 +81,12 @@ class HookWorker {
   void Run();
   // One round; false when the worker should end.
   bool Round(Store& store, bool& store_failed, Status& store_error);
+  // A new connection commits without an fsync each (LeaveSyncToCaller);
+  // its WAL is what MakeReadEventsDurable syncs.
+  void UseConnection(Store& store);
+  // fdatasync of the store's WAL, so no event is posted before it is on
+  // disk; OK where the store has none.
+  Status MakeReadEventsDurable();
   // Sleeps up to `d`, less when stopped or, with `wakes_end_it`, woken.
   void Sleep(std::chrono::milliseconds d, bool wakes_end_it = true);
 
@@ -92,6 +102,9 @@ class HookWorker {
   std::atomic<int64_t> delivered_{0};
   std::atomic<bool> done_{false};
   int64_t noted_gap_cursor_ = -1;  // the cursor whose pruned events were last reported
+  const Store* configured_store_ = nullptr;
+  std::string wal_path_;
+  int wal_fd_ = -1;  // kept open, so an fdatasync sees writeback errors since it opened
   std::mt19937_64 random_;
   std::thread thread_;
 };
