@@ -91,6 +91,12 @@ const std::vector<Spec>& Specs() {
       {"retain_logs_days", Kind::kInt, "days courier-flush keeps channel logs (0: forever)", &Options::retain_logs_days, nullptr, 0, 36500},
       {"retain_events_days", Kind::kInt, "days courier-flush keeps events (0: forever)", &Options::retain_events_days, nullptr, 0, 36500},
       {"retain_msgs_days", Kind::kInt, "days courier-flush keeps finished msgs (0: forever)", &Options::retain_msgs_days, nullptr, 0, 36500},
+      {"api_address", Kind::kString, "address courier-api listens on", &Options::api_address, NotEmpty},
+      {"api_port", Kind::kInt, "port courier-api listens on (not courier-recv's)", &Options::api_port, nullptr, 0, 65535},
+      {"api_max_body_bytes", Kind::kInt, "largest request body courier-api accepts (bytes)", &Options::api_max_body_bytes, nullptr, 1, LONG_MAX},
+      {"api_workers", Kind::kInt, "courier-api threads serving requests that read or write the store", &Options::api_workers, nullptr, 1, 256},
+      {"api_max_long_polls", Kind::kInt, "GET /api/v1/events long polls courier-api keeps waiting at once", &Options::api_max_long_polls, nullptr, 0, 100000},
+      {"api_idempotency_hours", Kind::kInt, "hours an Idempotency-Key is remembered (pruned by courier-flush)", &Options::api_idempotency_hours, nullptr, 1, 8760},
   };
   return specs;
 }

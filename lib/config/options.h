@@ -65,6 +65,13 @@ struct Options {
   int retain_logs_days = 7;         // channel logs
   int retain_events_days = 30;      // events
   int retain_msgs_days = 0;         // finished msgs (never queued or errored ones)
+  // courier-api
+  std::string api_address = "127.0.0.1";  // never courier-recv's internet-facing listener
+  int api_port = 8082;
+  long api_max_body_bytes = 1 << 20;
+  int api_workers = 4;              // threads serving requests that touch the store
+  int api_max_long_polls = 256;     // GET /api/v1/events requests waiting at once
+  int api_idempotency_hours = 24;   // an Idempotency-Key is remembered this long (pruned by courier-flush)
 
   // "http://127.0.0.1:8080" unless base_url was set.
   std::string EffectiveBaseUrl() const;

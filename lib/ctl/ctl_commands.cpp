@@ -171,6 +171,8 @@ struct CtlCommandLine::Impl {
   bool stopped_only = false;
   PruneArgs prune;
   int prune_days = 0;  // --older-than: each kind not given its own
+  std::string token_name;
+  std::string token_scopes = "send,read";
 
   Impl();
   // Makes `sub` the command that runs `body`, once its arguments are parsed
@@ -357,6 +359,19 @@ CtlCommandLine::Impl::Impl() {
           throw CLI::ValidationError("prune", "needs --older-than DAYS or --logs-, --events- or --msgs-older-than DAYS");
         if (prune.dry_run && prune.vacuum) throw CLI::ValidationError("prune", "--dry-run and --vacuum do not go together");
       });
+
+  auto* token = app.add_subcommand("token", "add, list and remove courier-api tokens");
+  token->require_subcommand(1);
+  auto* token_add = token->add_subcommand("add", "add a token; prints it once, alone on the last line");
+  token_add->add_option("--name", token_name, "a unique name (who uses it)")->required();
+  token_add->add_option("--scope", token_scopes, "send, read, admin, comma-separated (default send,read)");
+  Runs(token_add, [this](Ctl& c) { return c.TokenAdd(token_name, token_scopes); });
+  auto* token_list = token->add_subcommand("list", "list tokens (names, scopes, last use; never the tokens)");
+  JsonFlag(token_list);
+  Runs(token_list, [this](Ctl& c) { return c.TokenList(json); });
+  auto* token_rm = token->add_subcommand("rm", "remove a token: requests with it get 401");
+  token_rm->add_option("NAME", token_name, "token name")->required();
+  Runs(token_rm, [this](Ctl& c) { return c.TokenRemove(token_name); });
 
   auto* status_cmd = app.add_subcommand("status", "daemons, store, spool and queue at a glance; 69 if a daemon is down");
   JsonFlag(status_cmd);
