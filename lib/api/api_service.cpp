@@ -211,11 +211,21 @@ ApiService::ApiService(StoreOpener opener, LongPolls& long_polls, ApiServiceOpti
       long_polls_(long_polls),
       options_(std::move(options)),
       stores_(std::make_unique<StorePool>(opener_)),
-      workers_(std::make_unique<WorkQueue>(options_.workers)) {}
+      writer_(std::make_unique<QueueWriter>(opener_,
+                                            [this] {
+                                              if (options_.wake_sender) options_.wake_sender();
+                                              long_polls_.Poke();
+                                            })),
+      workers_(std::make_unique<WorkQueue>(options_.workers)) {
+  writer_->Start();
+}
 
 ApiService::~ApiService() { Stop(); }
 
-void ApiService::Stop() { workers_.reset(); }
+void ApiService::Stop() {
+  workers_.reset();  // serves what was accepted (some submit to the writer)
+  if (writer_) writer_->Stop();
+}
 
 void ApiService::Count(const std::string& route, int status) {
   std::lock_guard<std::mutex> lock(counts_mu_);
@@ -415,39 +425,44 @@ HttpOut ApiService::PostMsgs(Call& call) {
     msgs.push_back(std::move(*msg));
   }
 
-  Result<IdempotentQueue> queued = Status::Internal("not queued");
-  if (key.empty()) {
-    auto plain = call.store->QueueOutgoing(std::move(msgs));
-    queued = plain.ok() ? Result<IdempotentQueue>(IdempotentQueue{std::move(*plain), false})
-                        : Result<IdempotentQueue>(plain.status());
-  } else {
+  QueueRequest request;
+  request.token_id = call.token.id;
+  request.msgs = std::move(msgs);
+  if (!key.empty()) {
     // The same key with the same request (method, path, body) is the same
     // request again; anything else under that key is a client's mistake.
-    const std::string hash = HexEncode(Digest(DigestAlgorithm::kSha256, call.route + "\n" + call.in.body));
-    queued = call.store->QueueOutgoingOnce(call.token.id, key, hash, std::move(msgs));
+    request.key = key;
+    request.request_hash = HexEncode(Digest(DigestAlgorithm::kSha256, call.route + "\n" + call.in.body));
   }
-  if (!queued.ok()) {
-    if (queued.status().code() == Status::Code::kConflict) return Error(409, queued.status().message(), "Idempotency-Key");
-    if (queued.status().IsNotFound()) return Error(422, queued.status().message(), "channel");
-    return StoreError(queued.status());
-  }
-  if (!queued->replayed) {
-    if (options_.wake_sender) options_.wake_sender();
-    long_polls_.Poke();
-  }
-  std::string body;
-  if (is_array) {
-    JsonWriter w;
-    w.BeginObject().Key("msgs").BeginArray();
-    for (const auto& m : queued->msgs) w.Raw(MsgRef(m));
-    w.EndArray().EndObject();
-    body = w.Take();
-  } else {
-    body = MsgRef(queued->msgs.front());
-  }
-  HttpOut out = Json(201, std::move(body));
-  if (queued->replayed) out.headers["Idempotent-Replayed"] = "true";
-  return out;
+  // Answered after the commit that holds it (QueueWriter's group commit).
+  auto respond = call.respond;
+  const std::string route = call.route;
+  writer_->Submit(std::move(request), [this, respond, route, is_array](Result<IdempotentQueue> queued) {
+    HttpOut out;
+    if (!queued.ok()) {
+      if (queued.status().code() == Status::Code::kConflict) out = Error(409, queued.status().message(), "Idempotency-Key");
+      else if (queued.status().IsNotFound()) out = Error(422, queued.status().message(), "channel");
+      else out = StoreError(queued.status());
+    } else {
+      std::string body;
+      if (is_array) {
+        JsonWriter w;
+        w.BeginObject().Key("msgs").BeginArray();
+        for (const auto& m : queued->msgs) w.Raw(MsgRef(m));
+        w.EndArray().EndObject();
+        body = w.Take();
+      } else {
+        body = MsgRef(queued->msgs.front());
+      }
+      out = Json(201, std::move(body));
+      if (queued->replayed) out.headers["Idempotent-Replayed"] = "true";
+    }
+    Count(route, out.status);
+    respond([out = std::move(out)]() { return out; });
+  });
+  HttpOut later;
+  later.status = 0;
+  return later;
 }
 
 HttpOut ApiService::GetMsg(Call& call) {

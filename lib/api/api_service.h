@@ -16,8 +16,10 @@
 // Errors are {"error": "...", "field": "..."} (field only when one member
 // of the request is at fault). A store that cannot be reached or is locked
 // answers 503 with Retry-After, never a crash; nothing is written for a
-// refused request, and a POST /api/v1/msgs is one transaction (an array
-// is all or nothing; with an Idempotency-Key, the key's row is in it too).
+// refused request, and a POST /api/v1/msgs is all or nothing (an array
+// too; with an Idempotency-Key, the key's row is in the same transaction),
+// answered after its commit: requests that come in together are committed
+// together (queue_writer.h).
 // An unknown channel in a msg is 422 (the request's URL exists; a member
 // of its body is wrong); an unknown channel or msg in the URL is 404.
 //
@@ -35,6 +37,7 @@
 #include <vector>
 
 #include "api/long_polls.h"
+#include "api/queue_writer.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/work_queue.h"
@@ -130,6 +133,7 @@ class ApiService : public HttpService {
   std::map<std::string, std::map<int, int64_t>> counts_;
   std::mutex touch_mu_;
   std::map<int64_t, Micros> touched_;  // token id -> when its last_used_on was written
+  std::unique_ptr<QueueWriter> writer_;  // before workers_, which submit to it
   std::unique_ptr<WorkQueue> workers_;
 };
 

@@ -107,45 +107,67 @@ Status SqliteStore::TouchApiToken(int64_t id, Micros when) {
 
 Result<IdempotentQueue> SqliteStore::QueueOutgoingOnce(int64_t token_id, const std::string& key,
                                                        const std::string& request_hash, std::vector<Msg> msgs) {
-  IdempotentQueue result;
-  Status st = InTransaction("queue outgoing once", TxnKind::kWrite, [&](SqliteStatements& q) -> Status {
-    std::optional<std::pair<std::string, std::string>> seen;  // request_hash, msg_uuids
-    {
-      auto row = q("SELECT request_hash, msg_uuids FROM api_idempotency WHERE token_id = ? AND idem_key = ?");
-      row.Bind(token_id).Bind(key);
-      if (row.Step()) seen.emplace(row.Text(0), row.Text(1));
-    }
-    if (seen) {
-      if (seen->first != request_hash)
-        return Status::Conflict("Idempotency-Key '" + key + "' was used with another request");
-      Poco::JSON::Parser parser;
-      auto uuids = parser.parse(seen->second).extract<Poco::JSON::Array::Ptr>();
-      for (size_t i = 0; i < uuids->size(); ++i) {
-        Msg m;
-        m.uuid = uuids->getElement<std::string>(static_cast<unsigned>(i));
-        // A msg pruned since (retention) keeps its uuid; its id reads 0.
-        m.id = q("SELECT id FROM msgs WHERE uuid = ?").Bind(m.uuid).OneInt().value_or(0);
-        result.msgs.push_back(std::move(m));
+  std::vector<QueueRequest> one(1);
+  one[0] = QueueRequest{token_id, key, request_hash, std::move(msgs)};
+  auto done = QueueOutgoingBatch(std::move(one));
+  if (!done.ok()) return done.status();
+  return std::move(done->front());
+}
+
+Result<std::vector<Result<IdempotentQueue>>> SqliteStore::QueueOutgoingBatch(std::vector<QueueRequest> requests) {
+  std::vector<Result<IdempotentQueue>> outcomes;
+  Status st = InTransaction("queue outgoing batch", TxnKind::kWrite, [&](SqliteStatements& q) -> Status {
+    outcomes.clear();
+    for (auto& request : requests) {
+      IdempotentQueue result;
+      if (!request.key.empty()) {
+        std::optional<std::pair<std::string, std::string>> seen;  // request_hash, msg_uuids
+        {
+          auto row = q("SELECT request_hash, msg_uuids FROM api_idempotency WHERE token_id = ? AND idem_key = ?");
+          row.Bind(request.token_id).Bind(request.key);
+          if (row.Step()) seen.emplace(row.Text(0), row.Text(1));
+        }
+        if (seen) {
+          if (seen->first != request.request_hash) {
+            outcomes.emplace_back(
+                Status::Conflict("Idempotency-Key '" + request.key + "' was used with another request"));
+            continue;
+          }
+          Poco::JSON::Parser parser;
+          auto uuids = parser.parse(seen->second).extract<Poco::JSON::Array::Ptr>();
+          for (size_t i = 0; i < uuids->size(); ++i) {
+            Msg m;
+            m.uuid = uuids->getElement<std::string>(static_cast<unsigned>(i));
+            // A msg pruned since (retention) keeps its uuid; its id reads 0.
+            m.id = q("SELECT id FROM msgs WHERE uuid = ?").Bind(m.uuid).OneInt().value_or(0);
+            result.msgs.push_back(std::move(m));
+          }
+          result.replayed = true;
+          outcomes.emplace_back(std::move(result));
+          continue;
+        }
       }
-      result.replayed = true;
-      return Status::OK();
+      auto queued = QueueOutgoingInTransaction(std::move(request.msgs));
+      if (!queued.ok()) return queued.status();  // the whole batch goes
+      if (!request.key.empty()) {
+        std::vector<std::string> uuids;
+        for (const auto& m : *queued) uuids.push_back(m.uuid);
+        q("INSERT INTO api_idempotency (token_id, idem_key, request_hash, msg_uuids, created_on) "
+          "VALUES (?, ?, ?, ?, ?)")
+            .Bind(request.token_id)
+            .Bind(request.key)
+            .Bind(request.request_hash)
+            .Bind(json::Stringify(json::StringArray(uuids)))
+            .Bind(StoreNow())
+            .Run();
+      }
+      result.msgs = std::move(*queued);
+      outcomes.emplace_back(std::move(result));
     }
-    auto queued = QueueOutgoingInTransaction(std::move(msgs));
-    if (!queued.ok()) return queued.status();
-    std::vector<std::string> uuids;
-    for (const auto& m : *queued) uuids.push_back(m.uuid);
-    q("INSERT INTO api_idempotency (token_id, idem_key, request_hash, msg_uuids, created_on) VALUES (?, ?, ?, ?, ?)")
-        .Bind(token_id)
-        .Bind(key)
-        .Bind(request_hash)
-        .Bind(json::Stringify(json::StringArray(uuids)))
-        .Bind(StoreNow())
-        .Run();
-    result.msgs = std::move(*queued);
     return Status::OK();
   });
   if (!st.ok()) return st;
-  return result;
+  return outcomes;
 }
 
 }  // namespace courier

@@ -189,6 +189,7 @@ class SqliteStore : public Store {
   Status TouchApiToken(int64_t id, Micros when) override;
   Result<IdempotentQueue> QueueOutgoingOnce(int64_t token_id, const std::string& key,
                                             const std::string& request_hash, std::vector<Msg> msgs) override;
+  Result<std::vector<Result<IdempotentQueue>>> QueueOutgoingBatch(std::vector<QueueRequest> requests) override;
 
  private:
   struct Impl;

@@ -144,6 +144,16 @@ struct IdempotentQueue {
   bool replayed = false;
 };
 
+// One application request's msgs for QueueOutgoingBatch: with a `key`,
+// as QueueOutgoingOnce(token_id, key, request_hash, msgs); without, as
+// QueueOutgoing(msgs).
+struct QueueRequest {
+  int64_t token_id = 0;
+  std::string key;
+  std::string request_hash;
+  std::vector<Msg> msgs;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -300,6 +310,14 @@ class Store {
   // Conflict. A key pruned (PruneRequest::idempotency_before) is new again.
   virtual Result<IdempotentQueue> QueueOutgoingOnce(int64_t token_id, const std::string& key,
                                                     const std::string& request_hash, std::vector<Msg> msgs) = 0;
+  // Many requests in ONE transaction (courier-api's group commit), in
+  // order, each as above: a key seen earlier in the same batch replays.
+  // Each request's outcome is its own: a key used with another request is
+  // Conflict for that request only (nothing of it written). A request whose
+  // msgs cannot be queued (a channel removed meanwhile) fails the whole
+  // call with its error and nothing is written: the caller then queues the
+  // requests one by one to tell which.
+  virtual Result<std::vector<Result<IdempotentQueue>>> QueueOutgoingBatch(std::vector<QueueRequest> requests) = 0;
 };
 
 // Makes a new connection to the store; components that run on their own

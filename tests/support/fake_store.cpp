@@ -153,6 +153,9 @@ class FakeStore : public Store {
                                             std::vector<Msg>) override {
     return Unused("QueueOutgoingOnce");
   }
+  Result<std::vector<Result<IdempotentQueue>>> QueueOutgoingBatch(std::vector<QueueRequest>) override {
+    return Unused("QueueOutgoingBatch");
+  }
 
  private:
   Status Down() {

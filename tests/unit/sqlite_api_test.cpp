@@ -114,6 +114,33 @@ TEST_F(SqliteApiTest, QueueOutgoingOnceReplaysOrConflictsAndRollsBackWhole) {
   EXPECT_FALSE(later->replayed);
 }
 
+// The group commit: requests in order in one transaction, each with its
+// own outcome; one request whose msgs cannot go sinks the whole call.
+TEST_F(SqliteApiTest, QueueOutgoingBatchGivesEachRequestItsOwnOutcome) {
+  std::vector<QueueRequest> batch = {
+      {token_.id, "", "", {Out("tel:+250788000001")}},
+      {token_.id, "k", "r1", {Out("tel:+250788000002"), Out("tel:+250788000003")}},
+      {token_.id, "k", "r1", {Out("tel:+250788000002"), Out("tel:+250788000003")}},  // the same again
+      {token_.id, "k", "r2", {Out("tel:+250788000004")}},                             // another body
+  };
+  auto outcomes = store_->QueueOutgoingBatch(batch);
+  ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
+  ASSERT_EQ(outcomes->size(), 4u);
+  EXPECT_EQ((*outcomes)[0]->msgs.size(), 1u);
+  EXPECT_FALSE((*outcomes)[1]->replayed);
+  ASSERT_TRUE((*outcomes)[2].ok());
+  EXPECT_TRUE((*outcomes)[2]->replayed);
+  EXPECT_EQ((*outcomes)[2]->msgs[1].uuid, (*outcomes)[1]->msgs[1].uuid);
+  EXPECT_EQ((*outcomes)[3].status().code(), Status::Code::kConflict);
+  EXPECT_EQ(MsgCount(), 3u);
+
+  Msg bad = Out("tel:+250788000009");
+  bad.channel_uuid = "00000000-0000-4000-8000-000000000000";
+  auto sunk = store_->QueueOutgoingBatch({{token_.id, "", "", {Out("tel:+250788000005")}}, {token_.id, "x", "r", {bad}}});
+  EXPECT_TRUE(sunk.status().IsNotFound()) << sunk.status().ToString();
+  EXPECT_EQ(MsgCount(), 3u);
+}
+
 TEST_F(SqliteApiTest, PruneExpiresKeys) {
   ASSERT_TRUE(store_->QueueOutgoingOnce(token_.id, "old", "r", {Out("tel:+250788000001")}).ok());
   clock_.Advance(25 * kHour);
