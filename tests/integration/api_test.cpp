@@ -208,6 +208,11 @@ TEST_F(ApiTest, EveryRefusalStoresNothing) {
   EXPECT_EQ(MsgCount(), msgs);
   EXPECT_EQ(EventCount(), events);
   EXPECT_TRUE(api_->running());
+  // Refused tokens are logged, never written out.
+  const std::string log = api_->log();
+  EXPECT_NE(log.find("api request with an unknown token"), std::string::npos) << log;
+  EXPECT_EQ(log.find("ctk_forged"), std::string::npos) << log;
+  EXPECT_EQ(log.find(read_token_), std::string::npos) << log;
 }
 
 TEST_F(ApiTest, LongPollReturnsWhenAWebhookArrivesAtCourierRecv) {

@@ -410,6 +410,30 @@ TEST_F(ApiServiceTest, EventsAnswerAtOnceOrWhenOneIsCommitted) {
   EXPECT_EQ(json::GetInt(Body(empty), "next_after"), last + 1);
 }
 
+// Long polls are bounded: past api_max_long_polls, 503 at once, and the
+// one waiting is still answered.
+TEST_F(ApiServiceTest, LongPollsBeyondTheLimitAreRefused) {
+  service_.reset();
+  polls_->Stop();
+  LongPollOptions one;
+  one.max_waiting = 1;
+  polls_ = std::make_unique<LongPolls>(opener_, one);
+  polls_->Start();
+  ApiServiceOptions options;
+  options.workers = 2;
+  service_ = std::make_unique<ApiService>(opener_, *polls_, options);
+  const std::string last = std::to_string(*store_->LastEventSeq());
+  auto first = std::async(std::launch::async, [&] { return Call({.uri = "/api/v1/events?after=" + last + "&wait=30"}); });
+  while (polls_->waiting() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  HttpOut second = Call({.uri = "/api/v1/events?after=" + last + "&wait=30"});
+  EXPECT_EQ(second.status, 503) << second.body;
+  EXPECT_EQ(second.headers["Retry-After"], "1");
+  ASSERT_TRUE(store_->SetContactStopped("tel:+250788383383", true, "").ok());  // an event, announced by nobody
+  HttpOut answered = first.get();
+  EXPECT_EQ(answered.status, 200);
+  EXPECT_EQ(json::GetArray(Body(answered), "events")->size(), 1u) << answered.body;
+}
+
 TEST_F(ApiServiceTest, CountsRequestsByRouteAndStatus) {
   Call({.uri = "/api/v1/channels"});
   Call({.uri = "/api/v1/channels", .token = ""});
