@@ -93,6 +93,12 @@ const std::vector<Spec>& Specs() {
       {"retain_msgs_days", Kind::kInt, "days courier-flush keeps finished msgs (0: forever)", &Options::retain_msgs_days, nullptr, 0, 36500},
       {"hook_poll_interval", Kind::kInt, "seconds courier-hook waits at most before looking at the store again", &Options::hook_poll_interval, nullptr, 1, 3600},
       {"hook_timeout", Kind::kInt, "seconds for a whole POST to an application, connect to last byte", &Options::hook_timeout, nullptr, 1, 3600},
+      {"api_address", Kind::kString, "address courier-api listens on", &Options::api_address, NotEmpty},
+      {"api_port", Kind::kInt, "port courier-api listens on (not courier-recv's)", &Options::api_port, nullptr, 0, 65535},
+      {"api_max_body_bytes", Kind::kInt, "largest request body courier-api accepts (bytes)", &Options::api_max_body_bytes, nullptr, 1, LONG_MAX},
+      {"api_workers", Kind::kInt, "courier-api threads serving requests that read or write the store", &Options::api_workers, nullptr, 1, 256},
+      {"api_max_long_polls", Kind::kInt, "GET /api/v1/events long polls courier-api keeps waiting at once", &Options::api_max_long_polls, nullptr, 0, 100000},
+      {"api_idempotency_hours", Kind::kInt, "hours an Idempotency-Key is remembered (pruned by courier-flush)", &Options::api_idempotency_hours, nullptr, 1, 8760},
   };
   return specs;
 }

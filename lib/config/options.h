@@ -68,6 +68,13 @@ struct Options {
   // courier-hook
   int hook_poll_interval = 1;       // seconds between looks at the store without a wake
   int hook_timeout = 10;            // seconds for a whole POST to an application
+  // courier-api
+  std::string api_address = "127.0.0.1";  // never courier-recv's internet-facing listener
+  int api_port = 8082;
+  long api_max_body_bytes = 1 << 20;
+  int api_workers = 4;              // threads serving requests that touch the store
+  int api_max_long_polls = 256;     // GET /api/v1/events requests waiting at once
+  int api_idempotency_hours = 24;   // an Idempotency-Key is remembered this long (pruned by courier-flush)
 
   // "http://127.0.0.1:8080" unless base_url was set.
   std::string EffectiveBaseUrl() const;

@@ -25,6 +25,7 @@
 
 #include "config/options.h"
 #include "core/clock.h"
+#include "model/outgoing.h"
 #include "store/store.h"
 
 namespace courier {
@@ -133,6 +134,11 @@ class Ctl {
   // Posts the events from `from_seq` on again: the cursor goes to
   // from_seq - 1 (courier-hook sees it at its next look at the store).
   int HookReplay(const std::string& ref, int64_t from_seq);
+  // courier-api's tokens (ctl_tokens.cpp). TokenAdd prints the new token
+  // once, alone on the last line of its output.
+  int TokenAdd(const std::string& name, const std::string& scopes);
+  int TokenList(bool json);
+  int TokenRemove(const std::string& name);
 
   // Asks a following Events() to return after its current poll.
   void StopFollowing();
@@ -148,9 +154,8 @@ class Ctl {
   bool ReaderGone() const;
   int Report(const Status& status);
   Result<std::vector<Msg>> ReadSendLines(std::istream& in);
-  Result<Msg> BuildOutgoing(const std::string& channel_uuid, const std::string& urn,
-                            const std::string& text, const std::vector<std::string>& attachments,
-                            const std::string& priority, const std::vector<std::string>& quick_replies = {});
+  // One msg as model/outgoing.h checks it, against its channel in the store.
+  Result<Msg> BuildOutgoing(const OutgoingRequest& request);
   void WakeSender();
 
   Options options_;

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <set>
 
+#include "core/channel_json.h"
 #include "core/json.h"
 #include "core/redact.h"
 #include "core/urn.h"
@@ -15,30 +16,6 @@
 
 namespace courier {
 namespace {
-
-// Secrets are shown only as their length, so a `channel show` pasted into
-// a ticket does not leak credentials (invariant 6).
-std::string ShownConfigValue(const std::string& key, const std::string& value) {
-  if (!IsSecretConfigKey(key) || value.empty()) return MaskUrlCredentials(value);
-  return "****(" + std::to_string(value.size()) + ")";
-}
-
-json::ObjectPtr ChannelJson(const Channel& c) {
-  auto o = json::NewObject();
-  o->set("uuid", c.uuid);
-  o->set("type", c.type);
-  o->set("name", c.name);
-  o->set("address", c.address);
-  json::SetNullableString(o, "country", c.country);
-  o->set("schemes", json::StringArray(c.schemes));
-  auto config = json::NewObject();
-  for (const auto& [k, v] : c.config) config->set(k, ShownConfigValue(k, v));
-  o->set("config", config);
-  o->set("max_workers", c.max_workers);
-  o->set("tps", c.tps);
-  json::SetTime(o, "created_on", c.created_on ? std::optional<Micros>(c.created_on) : std::nullopt);
-  return o;
-}
 
 json::ObjectPtr ContactJson(const Contact& c) {
   auto o = json::NewObject();
@@ -168,7 +145,7 @@ int Ctl::ChannelAdd(const ChannelAddArgs& args) {
   if (!store.ok()) return Report(store.status());
   auto added = (*store)->AddChannel(channel);
   if (!added.ok()) return Report(added.status());
-  if (args.json) out_ << json::Stringify(ChannelJson(*added)) << '\n';
+  if (args.json) out_ << json::Stringify(ChannelToJson(*added)) << '\n';
   else out_ << added->uuid << '\n';
   return exit_code::kOk;
 }
@@ -179,7 +156,7 @@ int Ctl::ChannelList(bool json) {
   auto channels = (*store)->ListChannels();
   if (!channels.ok()) return Report(channels.status());
   if (json) {
-    for (const auto& c : *channels) out_ << json::Stringify(ChannelJson(c)) << '\n';
+    for (const auto& c : *channels) out_ << json::Stringify(ChannelToJson(c)) << '\n';
     return exit_code::kOk;
   }
   Table table({"UUID", "TYPE", "ADDRESS", "COUNTRY", "NAME", "WORKERS", "TPS"});
@@ -198,7 +175,7 @@ int Ctl::ChannelShow(const std::string& uuid_text, bool json) {
   auto channel = (*store)->GetChannel(*uuid);
   if (!channel.ok()) return Report(channel.status());
   if (json) {
-    out_ << json::Stringify(ChannelJson(*channel)) << '\n';
+    out_ << json::Stringify(ChannelToJson(*channel)) << '\n';
     return exit_code::kOk;
   }
   const Channel& c = *channel;
@@ -211,7 +188,7 @@ int Ctl::ChannelShow(const std::string& uuid_text, bool json) {
        << "max_workers: " << (c.max_workers ? std::to_string(c.max_workers) : "default") << '\n'
        << "tps:         " << (c.tps ? std::to_string(c.tps) : "unlimited") << '\n'
        << "created_on:  " << FormatRfc3339(c.created_on) << '\n';
-  for (const auto& [k, v] : c.config) out_ << "config:      " << k << "=" << ShownConfigValue(k, v) << '\n';
+  for (const auto& [k, v] : c.config) out_ << "config:      " << k << "=" << ShownConfigValue(k, v, IsSecretConfigKey(k)) << '\n';
   return exit_code::kOk;
 }
 

@@ -175,6 +175,8 @@ struct CtlCommandLine::Impl {
   std::string hook_ref;
   std::string pause_reason;
   int64_t replay_from = 0;
+  std::string token_name;
+  std::string token_scopes = "send,read";
 
   Impl();
   // Makes `sub` the command that runs `body`, once its arguments are parsed
@@ -402,6 +404,18 @@ CtlCommandLine::Impl::Impl() {
       ->required()
       ->check(WholeNumber(1, kInt64Max));
   Runs(hook_replay, [this](Ctl& c) { return c.HookReplay(hook_ref, replay_from); });
+  auto* token = app.add_subcommand("token", "add, list and remove courier-api tokens");
+  token->require_subcommand(1);
+  auto* token_add = token->add_subcommand("add", "add a token; prints it once, alone on the last line");
+  token_add->add_option("--name", token_name, "a unique name (who uses it)")->required();
+  token_add->add_option("--scope", token_scopes, "send, read, admin, comma-separated (default send,read)");
+  Runs(token_add, [this](Ctl& c) { return c.TokenAdd(token_name, token_scopes); });
+  auto* token_list = token->add_subcommand("list", "list tokens (names, scopes, last use; never the tokens)");
+  JsonFlag(token_list);
+  Runs(token_list, [this](Ctl& c) { return c.TokenList(json); });
+  auto* token_rm = token->add_subcommand("rm", "remove a token: requests with it get 401");
+  token_rm->add_option("NAME", token_name, "token name")->required();
+  Runs(token_rm, [this](Ctl& c) { return c.TokenRemove(token_name); });
 
   auto* status_cmd = app.add_subcommand("status", "daemons, store, spool and queue at a glance; 69 if a daemon is down");
   JsonFlag(status_cmd);

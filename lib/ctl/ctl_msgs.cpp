@@ -13,21 +13,12 @@
 #include "core/msg_json.h"
 #include "core/urn.h"
 #include "core/uuid.h"
+#include "model/outgoing.h"
 #include "ctl/ctl.h"
 #include "ctl/table.h"
-#include "util/utf8.h"
 
 namespace courier {
 namespace {
-
-Status ValidateAttachment(const std::string& a) {
-  auto [mime, url] = SplitAttachment(a);
-  if (mime.find('/') == std::string::npos || mime.find(' ') != std::string::npos)
-    return Status::InvalidArgument("attachment must be MIME:URL, e.g. image/jpeg:https://example.com/a.jpg, not '" + a + "'");
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-    return Status::InvalidArgument("attachment URL must start with http:// or https://: '" + a + "'");
-  return Status::OK();
-}
 
 // Opens `path` for reading, or names why it cannot be ("-" is `in`).
 Result<std::istream*> OpenInput(const std::string& path, std::istream& in, std::ifstream& file) {
@@ -48,55 +39,26 @@ std::optional<int64_t> ParseMsgId(const std::string& text) {
   return v;
 }
 
-Result<Msg> Ctl::BuildOutgoing(const std::string& channel_text, const std::string& urn_text,
-                               const std::string& text, const std::vector<std::string>& attachments,
-                               const std::string& priority_text, const std::vector<std::string>& quick_replies) {
-  auto uuid = NormalizeUUID(channel_text);
-  if (!uuid) return Status::InvalidArgument("not a channel UUID: '" + channel_text + "'");
+Result<Msg> Ctl::BuildOutgoing(const OutgoingRequest& request) {
+  auto uuid = OutgoingChannelUuid(request);
+  if (!uuid.ok()) return uuid.status();
   auto store = OpenExisting(StoreAccess::kReadWrite);
   if (!store.ok()) return store.status();
   auto channel = (*store)->GetChannel(*uuid);
   if (!channel.ok()) return channel.status();
-  auto urn = URN::Parse(urn_text, channel->country);
-  if (!urn.ok()) return urn.status();
-  bool scheme_ok = channel->schemes.empty();
-  for (const auto& s : channel->schemes) scheme_ok = scheme_ok || s == urn->scheme();
-  if (!scheme_ok)
-    return Status::InvalidArgument("channel " + channel->uuid + " (" + channel->type + ") cannot send to " +
-                                   urn->scheme() + ": URNs");
-  if (text.empty() && attachments.empty()) return Status::InvalidArgument("a msg needs text or an attachment");
-  // The application's own input: refused, not repaired, so it learns of
-  // the fault instead of a contact receiving U+FFFD (DESIGN.md 7).
-  if (!IsValidUtf8(text)) return Status::InvalidArgument("text is not valid UTF-8");
-  for (const auto& item : attachments)
-    if (!IsValidUtf8(item)) return Status::InvalidArgument("an attachment is not valid UTF-8");
-  for (const auto& item : quick_replies)
-    if (!IsValidUtf8(item)) return Status::InvalidArgument("a quick reply is not valid UTF-8");
-  for (const auto& a : attachments) {
-    Status s = ValidateAttachment(a);
-    if (!s.ok()) return s;
-  }
-  auto priority = ParsePriority(priority_text);
-  if (!priority) return Status::InvalidArgument("priority must be high or bulk, not '" + priority_text + "'");
-  Msg msg;
-  msg.channel_id = channel->id;
-  msg.channel_uuid = channel->uuid;
-  msg.channel_type = channel->type;
-  msg.direction = Direction::kOut;
-  msg.status = MsgStatus::kQueued;
-  msg.urn = urn->ToString();
-  msg.text = text;
-  msg.attachments = attachments;
-  for (const auto& q : quick_replies)
-    if (q.empty()) return Status::InvalidArgument("a quick reply must not be empty");
-  msg.quick_replies = quick_replies;
-  msg.priority = *priority;
-  return msg;
+  return BuildOutgoingMsg(*channel, request);
 }
 
 int Ctl::Send(const SendArgs& args) {
   if (!NormalizeUUID(args.channel)) return Report(Status::Usage("not a channel UUID: '" + args.channel + "'"));
-  auto msg = BuildOutgoing(args.channel, args.urn, args.text, args.attachments, args.priority, args.quick_replies);
+  OutgoingRequest request;
+  request.channel = args.channel;
+  request.urn = args.urn;
+  request.text = args.text;
+  request.attachments = args.attachments;
+  request.quick_replies = args.quick_replies;
+  request.priority = args.priority;
+  auto msg = BuildOutgoing(request);
   if (!msg.ok()) return Report(msg.status());
   auto queued = (*OpenExisting(StoreAccess::kReadWrite))->QueueOutgoing({*msg});
   if (!queued.ok()) return Report(queued.status());
@@ -121,17 +83,9 @@ Result<std::vector<Msg>> Ctl::ReadSendLines(std::istream& in) {
     };
     auto object = json::ParseObject(line);
     if (!object.ok()) return fail(object.status());
-    auto channel = json::GetString(*object, "channel");
-    if (!channel) channel = json::GetString(*object, "channel_uuid");
-    if (!channel) return fail(Status::InvalidArgument("field 'channel' required"));
-    auto urn = json::GetString(*object, "urn");
-    if (!urn) return fail(Status::InvalidArgument("field 'urn' required"));
-    auto attachments = json::GetStringArray(*object, "attachments");
-    if (!attachments.ok()) return fail(attachments.status());
-    auto quick_replies = json::GetStringArray(*object, "quick_replies");
-    if (!quick_replies.ok()) return fail(quick_replies.status());
-    auto msg = BuildOutgoing(*channel, *urn, json::GetString(*object, "text").value_or(""), *attachments,
-                             json::GetString(*object, "priority").value_or("high"), *quick_replies);
+    auto request = OutgoingRequestFromJson(*object);
+    if (!request.ok()) return fail(request.status());
+    auto msg = BuildOutgoing(*request);
     if (!msg.ok()) {
       if (msg.status().IsNotFound())
         return Status::NotFound("line " + std::to_string(number) + ": " + msg.status().message());

@@ -29,6 +29,8 @@ int Ctl::Prune(const PruneArgs& args) {
   request.logs_before = Before(now, args.logs_days);
   request.events_before = Before(now, args.events_days);
   request.msgs_before = Before(now, args.msgs_days);
+  // Keys past api_idempotency_hours answer nothing any more: always due.
+  request.idempotency_before = now - options_.api_idempotency_hours * 3600LL * kMicrosPerSecond;
   request.batch_size = args.batch_size;
   request.dry_run = args.dry_run;
 
@@ -56,6 +58,11 @@ int Ctl::Prune(const PruneArgs& args) {
     kind("channel_logs", args.logs_days, request.logs_before, c.logs);
     kind("events", args.events_days, request.events_before, c.events);
     kind("msgs", args.msgs_days, request.msgs_before, c.msgs);
+    auto keys = json::NewObject();
+    keys->set("hours", options_.api_idempotency_hours);
+    json::SetTime(keys, "before", request.idempotency_before);
+    keys->set("removed", c.idempotency_keys);
+    o->set("idempotency_keys", keys);
     o->set("msg_channel_logs", c.msg_logs);
     o->set("msg_attempts", c.attempts);
     o->set("batches", c.batches);
@@ -82,6 +89,8 @@ int Ctl::Prune(const PruneArgs& args) {
   line("finished msgs", args.msgs_days, request.msgs_before, c.msgs);
   if (request.msgs_before)
     out_ << "  with their attempts: " << c.attempts << ", their channel logs: " << c.msg_logs << '\n';
+  out_ << "api idempotency keys older than " << options_.api_idempotency_hours << " hours: " << verb << ' '
+       << c.idempotency_keys << '\n';
   out_ << "store: " << Mib(space_before->file_bytes) << " (" << Mib(space_before->free_bytes) << " free)";
   if (!args.dry_run) {
     out_ << " -> " << Mib(space_after->file_bytes) << " (" << Mib(space_after->free_bytes) << " free)";

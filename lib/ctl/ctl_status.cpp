@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <iostream>
+#include <map>
 
 #include "bus/bus.h"
 #include "bus/endpoints.h"
@@ -36,15 +37,20 @@ int Ctl::StatusReport(bool json_out) {
   Table daemon_table({"DAEMON", "STATE", "PID", "UPTIME", "DETAILS"});
   // courier-hook is needed only where there are hooks to deliver to: its
   // absence counts against health below, once the store says so.
+  // courier-api is optional (not every site has applications over HTTP):
+  // shown when it answers, and not answering is no fault of the pipeline.
   bool hook_daemon_down = false;
   json::ArrayPtr hooks;
-  for (const auto& [program, endpoint] : {std::pair{"courier-recv", kRecvCtl}, {"courier-send", kSendCtl},
-                                          {"courier-flush", kFlushCtl}, {"courier-hook", kHookCtl}}) {
-    auto answer = AskDaemon(EndpointFor(options_.run_dir, endpoint), "status", 1000);
+  for (const auto& [program, endpoint] :
+       {std::pair{"courier-recv", kRecvCtl}, {"courier-send", kSendCtl}, {"courier-flush", kFlushCtl},
+        {"courier-hook", kHookCtl}, {"courier-api", kApiCtl}}) {
+    const bool optional = std::string(program) == "courier-api";
+    auto answer = AskDaemon(EndpointFor(options_.run_dir, endpoint), "status", optional ? 300 : 1000);
     Result<json::ObjectPtr> parsed = answer.ok() ? json::ParseObject(*answer) : Result<json::ObjectPtr>(answer.status());
     const bool is_hook = std::string(program) == "courier-hook";
     if (parsed.ok() && is_hook) hooks = json::GetArray(*parsed, "hooks");
     if (!parsed.ok()) {
+      if (optional) continue;
       if (is_hook) hook_daemon_down = true;
       else healthy = false;
       daemons->set(program, Poco::Dynamic::Var());
@@ -56,6 +62,15 @@ int Ctl::StatusReport(bool json_out) {
     for (const auto& key : {"committed", "spooled", "sent", "errored", "failed", "throttled", "interrupted", "flushed",
                             "rejected", "pending"}) {
       if (auto v = json::GetInt(*parsed, key)) details += std::string(details.empty() ? "" : " ") + key + "=" + std::to_string(*v);
+    }
+    // courier-api: its requests, all routes together, by status code.
+    if (auto requests = json::GetObject(*parsed, "requests"); optional && requests) {
+      std::map<std::string, int64_t> by_code;
+      for (const auto& route : requests->getNames())
+        if (auto codes = json::GetObject(requests, route))
+          for (const auto& code : codes->getNames()) by_code[code] += json::GetInt(codes, code).value_or(0);
+      for (const auto& [code, n] : by_code)
+        details += std::string(details.empty() ? "" : " ") + code + "=" + std::to_string(n);
     }
     daemon_table.Add({program, "running", std::to_string(json::GetInt(*parsed, "pid").value_or(0)),
                       std::to_string(json::GetInt(*parsed, "uptime_s").value_or(0)) + "s", details});

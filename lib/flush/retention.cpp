@@ -18,10 +18,13 @@ Retention::Retention(const Options& options, StoreOpener opener, Clock& clock)
     : logs_days_(options.retain_logs_days),
       events_days_(options.retain_events_days),
       msgs_days_(options.retain_msgs_days),
+      idempotency_hours_(options.api_idempotency_hours),
       opener_(std::move(opener)),
       clock_(clock) {}
 
-bool Retention::enabled() const { return logs_days_ > 0 || events_days_ > 0 || msgs_days_ > 0; }
+bool Retention::enabled() const {
+  return logs_days_ > 0 || events_days_ > 0 || msgs_days_ > 0 || idempotency_hours_ > 0;
+}
 
 void Retention::RunIfDue(const std::function<bool()>& stop) {
   if (!enabled() || clock_.Now() < next_due_) return;
@@ -47,6 +50,7 @@ Status Retention::RunOnce(const std::function<bool()>& stop) {
   request.logs_before = Before(now, logs_days_);
   request.events_before = Before(now, events_days_);
   request.msgs_before = Before(now, msgs_days_);
+  if (idempotency_hours_ > 0) request.idempotency_before = now - idempotency_hours_ * 3600LL * kMicrosPerSecond;
   request.max_batches = kMaxBatchesPerRun;
   request.between_batches = [&stop] { return !stop(); };
   auto counts = store_->Prune(request);
@@ -57,12 +61,13 @@ Status Retention::RunOnce(const std::function<bool()>& stop) {
   // Cut short by the batch limit: more is due at once (the loop replays
   // the spool first); by a stop: the daemon is going anyway.
   next_due_ = c.finished ? now + kEvery : now;
-  const int64_t removed = c.logs + c.events + c.msgs;
+  const int64_t removed = c.logs + c.events + c.msgs + c.idempotency_keys;
   // An hourly line saying nothing was removed would only be noise.
   auto log = removed > 0 ? &Log::Info : &Log::Debug;
   log("pruned", {{"channel_logs", std::to_string(c.logs)},
                  {"events", std::to_string(c.events)},
                  {"msgs", std::to_string(c.msgs)},
+                 {"idempotency_keys", std::to_string(c.idempotency_keys)},
                  {"msg_attempts", std::to_string(c.attempts)},
                  {"msg_channel_logs", std::to_string(c.msg_logs)},
                  {"batches", std::to_string(c.batches)},
@@ -73,6 +78,7 @@ Status Retention::RunOnce(const std::function<bool()>& stop) {
   totals_.logs += c.logs;
   totals_.events += c.events;
   totals_.msgs += c.msgs;
+  totals_.idempotency_keys += c.idempotency_keys;
   totals_.attempts += c.attempts;
   totals_.msg_logs += c.msg_logs;
   totals_.batches += c.batches;
@@ -90,6 +96,7 @@ void Retention::Report(json::ObjectPtr status) const {
   r->set("pruned_channel_logs", totals_.logs + totals_.msg_logs);
   r->set("pruned_events", totals_.events);
   r->set("pruned_msgs", totals_.msgs);
+  r->set("pruned_idempotency_keys", totals_.idempotency_keys);
   json::SetTime(r, "last_run_on", last_run_on_ ? std::optional<Micros>(last_run_on_) : std::nullopt);
   json::SetNullableString(r, "last_error", last_error_);
   status->set("retention", r);

@@ -1,6 +1,7 @@
 #pragma once
 // Retention as courier-flush applies it: the settings retain_logs_days,
-// retain_events_days and retain_msgs_days (0: that kind is kept forever)
+// retain_events_days and retain_msgs_days (0: that kind is kept forever),
+// and api_idempotency_hours for courier-api's Idempotency-Keys,
 // turned into Store::Prune runs, at the daemon's start and then hourly,
 // each followed by an incremental vacuum (store.h: ReclaimSpace(false)).
 //
@@ -44,6 +45,7 @@ class Retention {
   Status RunOnce(const std::function<bool()>& stop);
 
   const int logs_days_, events_days_, msgs_days_;
+  const int idempotency_hours_;  // courier-api's keys (api_idempotency_hours)
   StoreOpener opener_;
   Clock& clock_;
   std::unique_ptr<Store> store_;

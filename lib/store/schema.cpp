@@ -289,6 +289,8 @@ std::vector<Migration> Migrations(Dialect dialect) {
   PRIMARY KEY (token_id, idem_key)
 ))");
   v6.statements.push_back("CREATE INDEX idx_api_idempotency_created ON api_idempotency (created_on)");
+  // courier-api's GET /api/v1/msgs?urn=: one contact's msgs, newest first.
+  v6.statements.push_back("CREATE INDEX idx_msgs_contact_urn ON msgs (contact_urn_id, id)");
   all.push_back(std::move(v6));
 
   return all;

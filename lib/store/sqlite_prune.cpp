@@ -12,6 +12,7 @@
 // however many queued msgs sit at the head of the table.
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include <sqlite3.h>
@@ -125,6 +126,34 @@ Result<PruneCounts> SqliteStore::Prune(const PruneRequest& request) {
       counts.batches++;
       counts.events += b.removed;
       done = b.done;
+    }
+  }
+
+  // Idempotency keys: by their own index on created_on (a small table,
+  // written only by courier-api's requests that carry a key).
+  if (request.idempotency_before && !stopped) {
+    for (bool done = false; !done;) {
+      if (!may_start()) break;
+      int64_t removed = 0;
+      Status st = InTransaction("prune idempotency keys", kind, [&](SqliteStatements& q) {
+        // A dry run counts them all at once (it deletes nothing to page by).
+        removed = *q("SELECT COUNT(*) FROM (SELECT 1 FROM api_idempotency WHERE created_on < ? LIMIT ?)")
+                       .Bind(*request.idempotency_before)
+                       .Bind(request.dry_run ? std::numeric_limits<int64_t>::max() : int64_t{limit})
+                       .OneInt();
+        if (!request.dry_run && removed > 0) {
+          q("DELETE FROM api_idempotency WHERE rowid IN "
+            "(SELECT rowid FROM api_idempotency WHERE created_on < ? LIMIT ?)")
+              .Bind(*request.idempotency_before)
+              .Bind(limit)
+              .Run();
+        }
+        return Status::OK();
+      });
+      if (!st.ok()) return st;
+      counts.batches++;
+      counts.idempotency_keys += removed;
+      done = removed < limit || request.dry_run;
     }
   }
 

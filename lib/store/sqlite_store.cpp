@@ -1688,7 +1688,18 @@ Status SqliteStore::WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome&
 
 Result<std::vector<Msg>> SqliteStore::QueueOutgoing(std::vector<Msg> msgs) {
   Impl& d = *impl_;
-  return d.Run<std::vector<Msg>>("queue outgoing", Txn::kWrite, [&]() -> Result<std::vector<Msg>> {
+  return d.Run<std::vector<Msg>>("queue outgoing", Txn::kWrite,
+                                 [&]() -> Result<std::vector<Msg>> { return QueueInTxn(d, std::move(msgs)); });
+}
+
+Result<std::vector<Msg>> SqliteStore::QueueOutgoingInTransaction(std::vector<Msg> msgs) {
+  return QueueInTxn(*impl_, std::move(msgs));
+}
+
+Micros SqliteStore::StoreNow() const { return impl_->Now(); }
+
+Result<std::vector<Msg>> SqliteStore::QueueInTxn(Impl& d, std::vector<Msg> msgs) {
+  {
     const Micros ts = d.Now();
     std::map<std::string, ChannelRow> by_uuid;
     std::map<Int64, ChannelRow> by_id;
@@ -1728,8 +1739,8 @@ Result<std::vector<Msg>> SqliteStore::QueueOutgoing(std::vector<Msg> msgs) {
       m.id = d.InsertMsg(m, ref, ch->id);
       d.AppendEvent("msg.queued", MsgEventFields(m), ts);
     }
-    return std::move(msgs);
-  });
+    return msgs;
+  }
 }
 
 Result<int64_t> SqliteStore::ImportMsgs(const std::vector<Msg>& msgs) {
@@ -2065,6 +2076,13 @@ Result<std::vector<Msg>> SqliteStore::ListMsgs(const MsgFilter& filter) {
       channel_id = ch->id;
       sql += " AND m.channel_id = ?";
       binds.push_back(use(channel_id));
+    }
+    std::string urn = filter.urn;
+    if (!urn.empty()) {
+      // Through the URN's row (idx_msgs_contact_urn); an unknown URN
+      // matches nothing.
+      sql += " AND m.contact_urn_id = (SELECT id FROM contact_urns WHERE urn = ?)";
+      binds.push_back(use(urn));
     }
     if (filter.after_id) {
       after_id = *filter.after_id;

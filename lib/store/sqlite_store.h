@@ -193,6 +193,17 @@ class SqliteStore : public Store {
   Result<StoreSpace> Space() override;
   Result<StoreSpace> ReclaimSpace(bool full) override;
 
+  // Applications' API (sqlite_api.cpp). Scopes are stored as a comma
+  // list; idempotency rows hold the queued msgs' uuids as a JSON array.
+  Result<ApiToken> AddApiToken(const ApiToken& token) override;
+  Result<std::vector<ApiToken>> ListApiTokens() override;
+  Status RemoveApiToken(const std::string& name) override;
+  Result<ApiToken> FindApiToken(const std::string& token_hash) override;
+  Status TouchApiToken(int64_t id, Micros when) override;
+  Result<IdempotentQueue> QueueOutgoingOnce(int64_t token_id, const std::string& key,
+                                            const std::string& request_hash, std::vector<Msg> msgs) override;
+  Result<std::vector<Result<IdempotentQueue>>> QueueOutgoingBatch(std::vector<QueueRequest> requests) override;
+
  private:
   struct Impl;
   // Bodies of the writing methods, run inside a transaction the caller
@@ -202,6 +213,11 @@ class SqliteStore : public Store {
   static Result<Contact> StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid);
   static Result<UrnAuthResult> UrnAuthInTxn(Impl& d, const UrnAuthUpdate& update, int64_t channel_id);
   static Status WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& out);
+  static Result<std::vector<Msg>> QueueInTxn(Impl& d, std::vector<Msg> msgs);
+  // For sqlite_api.cpp, inside InTransaction(kWrite): QueueOutgoing's
+  // work in that transaction; and the store's clock.
+  Result<std::vector<Msg>> QueueOutgoingInTransaction(std::vector<Msg> msgs);
+  Micros StoreNow() const;
 
   // For sqlite_prune.cpp: runs `body` on this connection's cached
   // statements after connecting and checking the schema, inside a

@@ -45,6 +45,7 @@ struct MsgFilter {
   std::optional<Direction> direction;
   std::optional<MsgStatus> status;
   std::string channel_uuid;
+  std::string urn;  // normalised (URN::ToString); "" for any
   std::optional<int64_t> after_id;  // ascending from this id (for paging and tails)
   int limit = 100;
 };
@@ -92,6 +93,8 @@ struct PruneRequest {
   std::optional<Micros> logs_before;
   std::optional<Micros> events_before;
   std::optional<Micros> msgs_before;
+  // courier-api's Idempotency-Keys remembered since before this.
+  std::optional<Micros> idempotency_before;
   // Rows removed per transaction: each batch holds the write lock only for
   // its own deletes, so other writers' commits go in between.
   int batch_size = 1000;
@@ -111,6 +114,7 @@ struct PruneCounts {
   int64_t msgs = 0;
   int64_t msg_logs = 0;  // channel logs of the msgs removed (not counted in logs)
   int64_t attempts = 0;  // attempts of the msgs removed
+  int64_t idempotency_keys = 0;
   int64_t batches = 0;   // transactions committed (or, dry, selections made)
   bool finished = true;  // false: stopped by max_batches or between_batches
 };
@@ -122,6 +126,33 @@ struct StoreSpace {
   int64_t file_bytes = 0;
   int64_t free_bytes = 0;
   bool incremental = false;
+};
+
+// A courier-api token as stored: its SHA-256 (hex), never the token.
+struct ApiToken {
+  int64_t id = 0;
+  std::string name;
+  std::string token_hash;
+  std::vector<std::string> scopes;  // send, read, admin
+  Micros created_on = 0;
+  std::optional<Micros> last_used_on;
+};
+
+// What QueueOutgoingOnce did: queued `msgs` now, or found them queued by
+// an earlier request with the same key (replayed).
+struct IdempotentQueue {
+  std::vector<Msg> msgs;
+  bool replayed = false;
+};
+
+// One application request's msgs for QueueOutgoingBatch: with a `key`,
+// as QueueOutgoingOnce(token_id, key, request_hash, msgs); without, as
+// QueueOutgoing(msgs).
+struct QueueRequest {
+  int64_t token_id = 0;
+  std::string key;
+  std::string request_hash;
+  std::vector<Msg> msgs;
 };
 
 class Store {
@@ -288,6 +319,35 @@ class Store {
   // free disk for a copy) and turns incremental vacuum on for older stores.
   // Returns the space after.
   virtual Result<StoreSpace> ReclaimSpace(bool full) = 0;
+
+  // Applications' API (courier-api)
+  //
+  // Tokens are kept as a hash only (the caller hashes); names are unique
+  // (Conflict). FindApiToken reads, TouchApiToken records a use: the API
+  // touches at most once a minute per token, so authenticating a request
+  // costs a read, not a write.
+  virtual Result<ApiToken> AddApiToken(const ApiToken& token) = 0;  // fills id, created_on
+  virtual Result<std::vector<ApiToken>> ListApiTokens() = 0;
+  // NotFound "token not found"; the token's idempotency keys go with it.
+  virtual Status RemoveApiToken(const std::string& name) = 0;
+  virtual Result<ApiToken> FindApiToken(const std::string& token_hash) = 0;  // NotFound
+  virtual Status TouchApiToken(int64_t id, Micros when) = 0;
+  // QueueOutgoing under an Idempotency-Key, in ONE transaction with the
+  // key's row: the first call with (token_id, key) queues the msgs and
+  // remembers their uuids with request_hash; a later call with the same
+  // request_hash queues nothing and returns the msgs first queued
+  // (replayed = true, in their first order); with another request_hash,
+  // Conflict. A key pruned (PruneRequest::idempotency_before) is new again.
+  virtual Result<IdempotentQueue> QueueOutgoingOnce(int64_t token_id, const std::string& key,
+                                                    const std::string& request_hash, std::vector<Msg> msgs) = 0;
+  // Many requests in ONE transaction (courier-api's group commit), in
+  // order, each as above: a key seen earlier in the same batch replays.
+  // Each request's outcome is its own: a key used with another request is
+  // Conflict for that request only (nothing of it written). A request whose
+  // msgs cannot be queued (a channel removed meanwhile) fails the whole
+  // call with its error and nothing is written: the caller then queues the
+  // requests one by one to tell which.
+  virtual Result<std::vector<Result<IdempotentQueue>>> QueueOutgoingBatch(std::vector<QueueRequest> requests) = 0;
 };
 
 // Makes a new connection to the store; components that run on their own

@@ -1,6 +1,7 @@
-// contrib/supervisord.conf under a real supervisord: the four daemons
-// run, one killed with SIGKILL is restarted, and a webhook, its event's
-// delivery to an application and a send still go through end to end.
+// contrib/supervisord.conf under a real supervisord: the daemons run,
+// one killed with SIGKILL is restarted, and a webhook, its event's
+// delivery to an application, a send and a send through courier-api still
+// go through end to end.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -33,9 +34,11 @@ int RunningPid(const std::string& status, const std::string& program) {
 TEST(SupervisorTest, RunsRestartsAndKeepsWorking) {
   TempDir dir;
   int port = FreePort();
+  int api_port = FreePort();
   MockProvider provider;
   WriteFile(dir.File("courier.toml"), "db = \"" + dir.File("courier.db") + "\"\nspool_dir = \"" + dir.File("spool") +
                                           "\"\nrun_dir = \"" + dir.File("run") + "\"\nport = " + std::to_string(port) +
+                                          "\napi_port = " + std::to_string(api_port) +
                                           "\nlog_level = \"warn\"\n");
   // The shipped file, with its install paths pointed at this build and
   // this test's directory.
@@ -65,7 +68,7 @@ TEST(SupervisorTest, RunsRestartsAndKeepsWorking) {
   ASSERT_TRUE(eventually([&] {
     s = status();
     return RunningPid(s, "courier-recv") && RunningPid(s, "courier-send") && RunningPid(s, "courier-flush") &&
-           RunningPid(s, "courier-hook");
+           RunningPid(s, "courier-hook") && RunningPid(s, "courier-api");
   })) << s << supervisord.log();
   MockProvider app;
   ASSERT_EQ(RunProgram({Bin("courier-ctl"), "hook", "add", "--url", app.url() + "/events", "--events", "msg.received"},
@@ -93,6 +96,24 @@ TEST(SupervisorTest, RunsRestartsAndKeepsWorking) {
                         "reply"}, "", env).exit_code, 0);
   ASSERT_TRUE(eventually([&] { return provider.count() == 1; }));
   EXPECT_EQ(provider.requests()[0].form.at("text"), "reply");
+
+  // courier-api, restarted after a kill too, queues for courier-send.
+  const std::string token = Lines(RunProgram({Bin("courier-ctl"), "token", "add", "--name", "app"}, "", env).out).back();
+  int api_pid = RunningPid(s, "courier-api");
+  ASSERT_EQ(::kill(api_pid, SIGKILL), 0);
+  ASSERT_TRUE(eventually([&] {
+    s = status();
+    int pid = RunningPid(s, "courier-api");
+    return pid && pid != api_pid;
+  })) << s;
+  HttpRequestSpec post;
+  post.method = "POST";
+  post.url = "http://127.0.0.1:" + std::to_string(api_port) + "/api/v1/msgs";
+  post.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}};
+  post.body = "{\"channel\":\"" + channel + "\",\"urn\":\"tel:+250788383383\",\"text\":\"via api\"}";
+  ASSERT_TRUE(eventually([&] { return (answer = http->Do(post)).status_code == 201; })) << answer.body;
+  ASSERT_TRUE(eventually([&] { return provider.count() == 2; }));
+  EXPECT_EQ(provider.requests()[1].form.at("text"), "via api");
 
   // Stopping supervisord stops the daemons cleanly.
   EXPECT_EQ(supervisord.Stop(), 0);

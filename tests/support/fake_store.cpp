@@ -154,6 +154,19 @@ class FakeStore : public Store {
   }
   Status NoteHookError(int64_t, const std::string&) override { return Unused("NoteHookError"); }
   Result<StoreSpace> ReclaimSpace(bool) override { return Unused("ReclaimSpace"); }
+  // Applications' API (courier-api)
+  Result<ApiToken> AddApiToken(const ApiToken&) override { return Unused("AddApiToken"); }
+  Result<std::vector<ApiToken>> ListApiTokens() override { return Unused("ListApiTokens"); }
+  Status RemoveApiToken(const std::string&) override { return Unused("RemoveApiToken"); }
+  Result<ApiToken> FindApiToken(const std::string&) override { return Unused("FindApiToken"); }
+  Status TouchApiToken(int64_t, Micros) override { return Unused("TouchApiToken"); }
+  Result<IdempotentQueue> QueueOutgoingOnce(int64_t, const std::string&, const std::string&,
+                                            std::vector<Msg>) override {
+    return Unused("QueueOutgoingOnce");
+  }
+  Result<std::vector<Result<IdempotentQueue>>> QueueOutgoingBatch(std::vector<QueueRequest>) override {
+    return Unused("QueueOutgoingBatch");
+  }
 
  private:
   Status Down() {

@@ -23,7 +23,7 @@ struct Case {
   std::string error;    // else the text after "courier-ctl: "
 };
 
-const std::string kCommands = "init, channel, send, msgs, queue, logs, events, retry, fail, contact, spool, prune, hook, status";
+const std::string kCommands = "init, channel, send, msgs, queue, logs, events, retry, fail, contact, spool, prune, hook, token, status";
 
 class CtlCommandsTest : public ::testing::TestWithParam<Case> {};
 
@@ -69,6 +69,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"hook", "replay", "3", "--from", "1"}, "hook replay"},
         Case{{"hook", "pause", "3", "--reason", "maintenance"}, "hook pause"},
         Case{{"hook", "resume", "0190f3c2-9a6e-7c41-8d1e-5b7a2f3c4d5e"}, "hook resume"},
+        Case{{"token", "add", "--name", "crm", "--scope", "send,read"}, "token add"},
+        Case{{"token", "list", "--json"}, "token list"},
+        Case{{"token", "rm", "crm"}, "token rm"},
         // Unknown and missing commands name themselves and the valid ones.
         Case{{}, "", "no command given; the commands are " + kCommands},
         Case{{"frobnicate"}, "", "unknown command 'frobnicate'; the commands are " + kCommands},
@@ -86,6 +89,8 @@ INSTANTIATE_TEST_SUITE_P(
              "send --jsonl cannot be combined with --channel, --urn or --text"},
         Case{{"msgs", "show"}, "", "msgs show needs ID|UUID"},
         Case{{"prune"}, "", "prune needs --older-than DAYS or --logs-, --events- or --msgs-older-than DAYS"},
+        Case{{"token", "add"}, "", "token add needs --name"},
+        Case{{"token", "rm"}, "", "token rm needs NAME"},
         Case{{"prune", "--older-than", "7", "--dry-run", "--vacuum"}, "", "prune --dry-run and --vacuum do not go together"},
         Case{{"prune", "--events-older-than", "0"}, "", "--events-older-than must be a whole number from 1 to 36500, not '0'"},
         Case{{"channel", "add", "--type", "EX"}, "", "channel add needs --address"},

@@ -71,7 +71,8 @@ auto Settings(const Options& o) {
                   o.request_read_timeout, o.max_connections, o.max_connections_per_ip,
                   o.max_workers, o.max_retries, o.retry_backoff, o.send_grace, o.http_timeout,
                   o.http_deadline, o.outbound_allow, o.outbound_ca_file, o.flush_interval, o.retain_logs_days,
-                  o.retain_events_days, o.retain_msgs_days, o.hook_poll_interval, o.hook_timeout);
+                  o.retain_events_days, o.retain_msgs_days, o.hook_poll_interval, o.hook_timeout, o.api_address,
+                  o.api_port, o.api_max_body_bytes, o.api_workers, o.api_max_long_polls, o.api_idempotency_hours);
 }
 
 }  // namespace
@@ -369,6 +370,12 @@ TEST(OptionsTest, DescribeReadsBackToTheSameOptions) {
       {"COURIER_RETAIN_MSGS_DAYS", "90"},
       {"COURIER_HOOK_POLL_INTERVAL", "3600"},
       {"COURIER_HOOK_TIMEOUT", "7"},
+      {"COURIER_API_ADDRESS", "::1"},
+      {"COURIER_API_PORT", "0"},
+      {"COURIER_API_MAX_BODY_BYTES", "1"},
+      {"COURIER_API_WORKERS", "256"},
+      {"COURIER_API_MAX_LONG_POLLS", "0"},
+      {"COURIER_API_IDEMPOTENCY_HOURS", "8760"},
   };
   auto original = LoadWith({}, env);
   ASSERT_TRUE(original.ok()) << original.status().ToString();

@@ -1,0 +1,108 @@
+#include "model/outgoing.h"
+
+#include "core/urn.h"
+#include "core/uuid.h"
+#include "util/utf8.h"
+
+namespace courier {
+namespace {
+
+Status ValidateAttachment(const std::string& a) {
+  auto [mime, url] = SplitAttachment(a);
+  if (mime.find('/') == std::string::npos || mime.find(' ') != std::string::npos)
+    return Status::InvalidArgument("attachment must be MIME:URL, e.g. image/jpeg:https://example.com/a.jpg, not '" + a + "'");
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    return Status::InvalidArgument("attachment URL must start with http:// or https://: '" + a + "'");
+  return Status::OK();
+}
+
+Status Refuse(std::string* field, const std::string& name, Status status) {
+  if (field != nullptr) *field = name;
+  return status;
+}
+
+// A string member; absent or null is fine (nullopt), another type is not.
+Result<std::optional<std::string>> StringMember(const json::ObjectPtr& o, const std::string& key) {
+  if (!o->has(key) || o->isNull(key)) return std::optional<std::string>();
+  auto value = json::GetString(o, key);
+  if (!value) return Status::InvalidArgument("field '" + key + "' must be a string");
+  return value;
+}
+
+}  // namespace
+
+Result<OutgoingRequest> OutgoingRequestFromJson(const json::ObjectPtr& object, std::string* field) {
+  OutgoingRequest r;
+  for (const char* key : {"channel", "channel_uuid", "urn", "text", "priority"}) {
+    auto value = StringMember(object, key);
+    if (!value.ok()) return Refuse(field, key, value.status());
+  }
+  auto channel = json::GetString(object, "channel");
+  if (!channel) channel = json::GetString(object, "channel_uuid");
+  if (!channel) return Refuse(field, "channel", Status::InvalidArgument("field 'channel' required"));
+  auto urn = json::GetString(object, "urn");
+  if (!urn) return Refuse(field, "urn", Status::InvalidArgument("field 'urn' required"));
+  auto attachments = json::GetStringArray(object, "attachments");
+  if (!attachments.ok()) return Refuse(field, "attachments", attachments.status());
+  auto quick_replies = json::GetStringArray(object, "quick_replies");
+  if (!quick_replies.ok()) return Refuse(field, "quick_replies", quick_replies.status());
+  r.channel = *channel;
+  r.urn = *urn;
+  r.text = json::GetString(object, "text").value_or("");
+  r.attachments = *attachments;
+  r.quick_replies = *quick_replies;
+  r.priority = json::GetString(object, "priority").value_or("high");
+  return r;
+}
+
+Result<std::string> OutgoingChannelUuid(const OutgoingRequest& request) {
+  auto uuid = NormalizeUUID(request.channel);
+  if (!uuid) return Status::InvalidArgument("not a channel UUID: '" + request.channel + "'");
+  return *uuid;
+}
+
+Result<Msg> BuildOutgoingMsg(const Channel& channel, const OutgoingRequest& request, std::string* field) {
+  auto urn = URN::Parse(request.urn, channel.country);
+  if (!urn.ok()) return Refuse(field, "urn", urn.status());
+  bool scheme_ok = channel.schemes.empty();
+  for (const auto& s : channel.schemes) scheme_ok = scheme_ok || s == urn->scheme();
+  if (!scheme_ok)
+    return Refuse(field, "urn",
+                  Status::InvalidArgument("channel " + channel.uuid + " (" + channel.type + ") cannot send to " +
+                                          urn->scheme() + ": URNs"));
+  if (request.text.empty() && request.attachments.empty())
+    return Refuse(field, "text", Status::InvalidArgument("a msg needs text or an attachment"));
+  // The application's own input: refused, not repaired, so it learns of
+  // the fault instead of a contact receiving U+FFFD (DESIGN.md 9).
+  if (!IsValidUtf8(request.text)) return Refuse(field, "text", Status::InvalidArgument("text is not valid UTF-8"));
+  for (const auto& item : request.attachments)
+    if (!IsValidUtf8(item))
+      return Refuse(field, "attachments", Status::InvalidArgument("an attachment is not valid UTF-8"));
+  for (const auto& item : request.quick_replies)
+    if (!IsValidUtf8(item))
+      return Refuse(field, "quick_replies", Status::InvalidArgument("a quick reply is not valid UTF-8"));
+  for (const auto& a : request.attachments) {
+    Status s = ValidateAttachment(a);
+    if (!s.ok()) return Refuse(field, "attachments", s);
+  }
+  auto priority = ParsePriority(request.priority);
+  if (!priority)
+    return Refuse(field, "priority",
+                  Status::InvalidArgument("priority must be high or bulk, not '" + request.priority + "'"));
+  for (const auto& q : request.quick_replies)
+    if (q.empty()) return Refuse(field, "quick_replies", Status::InvalidArgument("a quick reply must not be empty"));
+  Msg msg;
+  msg.channel_id = channel.id;
+  msg.channel_uuid = channel.uuid;
+  msg.channel_type = channel.type;
+  msg.direction = Direction::kOut;
+  msg.status = MsgStatus::kQueued;
+  msg.urn = urn->ToString();
+  msg.text = request.text;
+  msg.attachments = request.attachments;
+  msg.quick_replies = request.quick_replies;
+  msg.priority = *priority;
+  return msg;
+}
+
+}  // namespace courier

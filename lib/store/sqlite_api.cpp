@@ -1,0 +1,173 @@
+// SqliteStore's part for courier-api: tokens and idempotent queueing
+// (store.h, "Applications' API"; the tables are schema version 6's).
+#include <Poco/JSON/Parser.h>
+
+#include "core/json.h"
+#include "store/sqlite_statement.h"
+#include "store/sqlite_store.h"
+
+namespace courier {
+namespace {
+
+std::string JoinScopes(const std::vector<std::string>& scopes) {
+  std::string out;
+  for (const auto& s : scopes) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+std::vector<std::string> SplitScopes(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+constexpr const char* kTokenSelect =
+    "SELECT id, name, token_hash, scopes, created_on, last_used_on FROM api_tokens";
+
+ApiToken TokenOf(const SqliteQuery& row) {
+  ApiToken t;
+  t.id = row.Int(0);
+  t.name = row.Text(1);
+  t.token_hash = row.Text(2);
+  t.scopes = SplitScopes(row.Text(3));
+  t.created_on = row.Int(4);
+  t.last_used_on = row.OptionalInt(5);
+  return t;
+}
+
+}  // namespace
+
+Result<ApiToken> SqliteStore::AddApiToken(const ApiToken& token) {
+  if (token.name.empty()) return Status::InvalidArgument("a token needs a name");
+  if (token.token_hash.empty()) return Status::InvalidArgument("a token needs its hash");
+  ApiToken added = token;
+  Status st = InTransaction("add api token", TxnKind::kWrite, [&](SqliteStatements& q) {
+    if (q("SELECT 1 FROM api_tokens WHERE name = ?").Bind(token.name).OneInt())
+      return Status::Conflict("a token named '" + token.name + "' exists already");
+    added.created_on = StoreNow();
+    added.last_used_on.reset();
+    added.id = q("INSERT INTO api_tokens (name, token_hash, scopes, created_on) VALUES (?, ?, ?, ?)")
+                   .Bind(token.name)
+                   .Bind(token.token_hash)
+                   .Bind(JoinScopes(token.scopes))
+                   .Bind(added.created_on)
+                   .Insert();
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return added;
+}
+
+Result<std::vector<ApiToken>> SqliteStore::ListApiTokens() {
+  std::vector<ApiToken> out;
+  Status st = InTransaction("list api tokens", TxnKind::kRead, [&](SqliteStatements& q) {
+    auto rows = q(std::string(kTokenSelect) + " ORDER BY id");
+    while (rows.Step()) out.push_back(TokenOf(rows));
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status SqliteStore::RemoveApiToken(const std::string& name) {
+  return InTransaction("remove api token", TxnKind::kWrite, [&](SqliteStatements& q) {
+    auto id = q("SELECT id FROM api_tokens WHERE name = ?").Bind(name).OneInt();
+    if (!id) return Status::NotFound("token not found: " + name);
+    q("DELETE FROM api_idempotency WHERE token_id = ?").Bind(*id).Run();
+    q("DELETE FROM api_tokens WHERE id = ?").Bind(*id).Run();
+    return Status::OK();
+  });
+}
+
+Result<ApiToken> SqliteStore::FindApiToken(const std::string& token_hash) {
+  std::optional<ApiToken> found;
+  Status st = InTransaction("find api token", TxnKind::kNone, [&](SqliteStatements& q) {
+    auto row = q(std::string(kTokenSelect) + " WHERE token_hash = ?");
+    row.Bind(token_hash);
+    if (row.Step()) found = TokenOf(row);
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  if (!found) return Status::NotFound("token not found");
+  return *found;
+}
+
+Status SqliteStore::TouchApiToken(int64_t id, Micros when) {
+  return InTransaction("touch api token", TxnKind::kWrite, [&](SqliteStatements& q) {
+    q("UPDATE api_tokens SET last_used_on = ? WHERE id = ?").Bind(when).Bind(id).Run();
+    return Status::OK();
+  });
+}
+
+Result<IdempotentQueue> SqliteStore::QueueOutgoingOnce(int64_t token_id, const std::string& key,
+                                                       const std::string& request_hash, std::vector<Msg> msgs) {
+  std::vector<QueueRequest> one(1);
+  one[0] = QueueRequest{token_id, key, request_hash, std::move(msgs)};
+  auto done = QueueOutgoingBatch(std::move(one));
+  if (!done.ok()) return done.status();
+  return std::move(done->front());
+}
+
+Result<std::vector<Result<IdempotentQueue>>> SqliteStore::QueueOutgoingBatch(std::vector<QueueRequest> requests) {
+  std::vector<Result<IdempotentQueue>> outcomes;
+  Status st = InTransaction("queue outgoing batch", TxnKind::kWrite, [&](SqliteStatements& q) -> Status {
+    outcomes.clear();
+    for (auto& request : requests) {
+      IdempotentQueue result;
+      if (!request.key.empty()) {
+        std::optional<std::pair<std::string, std::string>> seen;  // request_hash, msg_uuids
+        {
+          auto row = q("SELECT request_hash, msg_uuids FROM api_idempotency WHERE token_id = ? AND idem_key = ?");
+          row.Bind(request.token_id).Bind(request.key);
+          if (row.Step()) seen.emplace(row.Text(0), row.Text(1));
+        }
+        if (seen) {
+          if (seen->first != request.request_hash) {
+            outcomes.emplace_back(
+                Status::Conflict("Idempotency-Key '" + request.key + "' was used with another request"));
+            continue;
+          }
+          Poco::JSON::Parser parser;
+          auto uuids = parser.parse(seen->second).extract<Poco::JSON::Array::Ptr>();
+          for (size_t i = 0; i < uuids->size(); ++i) {
+            Msg m;
+            m.uuid = uuids->getElement<std::string>(static_cast<unsigned>(i));
+            // A msg pruned since (retention) keeps its uuid; its id reads 0.
+            m.id = q("SELECT id FROM msgs WHERE uuid = ?").Bind(m.uuid).OneInt().value_or(0);
+            result.msgs.push_back(std::move(m));
+          }
+          result.replayed = true;
+          outcomes.emplace_back(std::move(result));
+          continue;
+        }
+      }
+      auto queued = QueueOutgoingInTransaction(std::move(request.msgs));
+      if (!queued.ok()) return queued.status();  // the whole batch goes
+      if (!request.key.empty()) {
+        std::vector<std::string> uuids;
+        for (const auto& m : *queued) uuids.push_back(m.uuid);
+        q("INSERT INTO api_idempotency (token_id, idem_key, request_hash, msg_uuids, created_on) "
+          "VALUES (?, ?, ?, ?, ?)")
+            .Bind(request.token_id)
+            .Bind(request.key)
+            .Bind(request.request_hash)
+            .Bind(json::Stringify(json::StringArray(uuids)))
+            .Bind(StoreNow())
+            .Run();
+      }
+      result.msgs = std::move(*queued);
+      outcomes.emplace_back(std::move(result));
+    }
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return outcomes;
+}
+
+}  // namespace courier
