@@ -12,6 +12,8 @@ inline constexpr const char* kFlushWake = "flush-wake";
 inline constexpr const char* kRecvCtl = "recv-ctl";
 inline constexpr const char* kSendCtl = "send-ctl";
 inline constexpr const char* kFlushCtl = "flush-ctl";
+inline constexpr const char* kHookCtl = "hook-ctl";
+inline constexpr const char* kApiCtl = "api-ctl";
 
 std::string EndpointFor(const std::string& run_dir, const std::string& name);
 
