@@ -62,6 +62,7 @@ const std::vector<MetricSpec> kCatalog = {
     {"courier_hook_oldest_undelivered_age_seconds", "gauge", "Age of the oldest event the webhook has not acknowledged."},
     {"courier_hook_failures", "gauge", "Failed deliveries of the webhook since its last success."},
     {"courier_hook_paused", "gauge", "Whether the webhook is paused (1) or delivering (0)."},
+    {"courier_hook_delivered_total", "counter", "Events the webhook's application acknowledged (2xx)."},
 };
 
 const MetricSpec& Spec(const std::string& name) {
@@ -173,6 +174,7 @@ void DaemonMetrics(Exposition& x, const MetricsInput& in, const std::map<std::st
           x.Set("courier_hook_oldest_undelivered_age_seconds", labels, *v);
         if (auto v = json::GetNumber(hook, "failures")) x.Set("courier_hook_failures", labels, *v);
         if (auto v = json::GetBool(hook, "paused")) x.Set("courier_hook_paused", labels, *v ? 1 : 0);
+        if (auto v = json::GetNumber(hook, "delivered")) x.Set("courier_hook_delivered_total", labels, *v);
       }
     }
   }

@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "bus/bus.h"
+#include "bus/endpoints.h"
 #include "courier_fixture.h"
 #include "harness.h"
 #include "http/http_client.h"
@@ -196,6 +198,37 @@ TEST_F(MetricsTest, QueuedMsgsWithEveryDaemonDown) {
   EXPECT_EQ(Sample(gone.out, "courier_store_up"), "0") << gone.out;
   EXPECT_NE(gone.err.find("does not exist"), std::string::npos) << gone.err;
   EXPECT_EQ(Promtool(gone.out), "");
+}
+
+// courier-hook's per-hook lag through its control socket. courier-hook is
+// not on this branch: the socket answers here with the status fields
+// hook/hook_daemon.h documents, which the real daemon can replace.
+TEST_F(MetricsTest, HookLagFromItsControlSocket) {
+  ControlServer hook;
+  ASSERT_TRUE(hook.Start(EndpointFor(dir_.File("run"), kHookCtl), [](const std::string&) {
+                    return std::string(R"({"program":"courier-hook","pid":4242,"uptime_s":60,"hooks":[)"
+                                       R"({"id":1,"uuid":"5e1c7a52-8d77-4c1e-9f0e-1a2b3c4d5e6f","url":"http://127.0.0.1:9/a",)"
+                                       R"("format":"json","paused":false,"paused_reason":null,"cursor":40,"last_seq":52,)"
+                                       R"("lag_events":12,"oldest_undelivered_age_s":95,"last_error":"HTTP 500",)"
+                                       R"("failures":3,"next_retry_in_s":8,"delivered":40},)"
+                                       R"({"id":2,"uuid":"6f2d8b63-9e88-4d2f-8a1f-2b3c4d5e6f70","url":"http://127.0.0.1:9/b",)"
+                                       R"("format":"rapidpro","paused":true,"paused_reason":"410 Gone","cursor":52,)"
+                                       R"("last_seq":52,"lag_events":0,"oldest_undelivered_age_s":0,"last_error":null,)"
+                                       R"("failures":0,"next_retry_in_s":0,"delivered":52}]})");
+                  }).ok());
+  const std::string text = Metrics();
+  SCOPED_TRACE(text);
+  EXPECT_EQ(Promtool(text), "");
+  const std::string one = "{id=\"1\",uuid=\"5e1c7a52-8d77-4c1e-9f0e-1a2b3c4d5e6f\"}";
+  const std::string two = "{id=\"2\",uuid=\"6f2d8b63-9e88-4d2f-8a1f-2b3c4d5e6f70\"}";
+  EXPECT_EQ(Sample(text, "courier_up{program=\"courier-hook\"}"), "1");
+  EXPECT_EQ(Sample(text, "courier_hook_lag_events" + one), "12");
+  EXPECT_EQ(Sample(text, "courier_hook_oldest_undelivered_age_seconds" + one), "95");
+  EXPECT_EQ(Sample(text, "courier_hook_failures" + one), "3");
+  EXPECT_EQ(Sample(text, "courier_hook_paused" + one), "0");
+  EXPECT_EQ(Sample(text, "courier_hook_delivered_total" + one), "40");
+  EXPECT_EQ(Sample(text, "courier_hook_lag_events" + two), "0");
+  EXPECT_EQ(Sample(text, "courier_hook_paused" + two), "1");
 }
 
 }  // namespace

@@ -250,7 +250,7 @@ TEST_F(RenderMetricsTest, StoreSpoolAndDaemons) {
                        R"(":{"sent":4,"errored":1,"failed":1,"throttled":0}}})");
   Answer(kHookCtl, R"({"program":"courier-hook","pid":3,"uptime_s":7,"hooks":[
     {"id":1,"uuid":"5e1c7a52-8d77-4c1e-9f0e-1a2b3c4d5e6f","url":"https://app.example/hook","paused":false,
-     "cursor":10,"lag_events":3,"oldest_undelivered_age_s":12,"last_error":"500","next_retry_in_s":4,"failures":2}]})");
+     "cursor":10,"lag_events":3,"oldest_undelivered_age_s":12,"last_error":"500","next_retry_in_s":4,"failures":2,"delivered":9}]})");
 
   auto text = RenderMetrics(*store_, sources_);
   ASSERT_TRUE(text.ok()) << text.status().ToString();
@@ -281,6 +281,7 @@ TEST_F(RenderMetricsTest, StoreSpoolAndDaemons) {
       {"courier_hook_oldest_undelivered_age_seconds{id=\"1\",uuid=\"5e1c7a52-8d77-4c1e-9f0e-1a2b3c4d5e6f\"}", "12"},
       {"courier_hook_failures{id=\"1\",uuid=\"5e1c7a52-8d77-4c1e-9f0e-1a2b3c4d5e6f\"}", "2"},
       {"courier_hook_paused{id=\"1\",uuid=\"5e1c7a52-8d77-4c1e-9f0e-1a2b3c4d5e6f\"}", "0"},
+      {"courier_hook_delivered_total{id=\"1\",uuid=\"5e1c7a52-8d77-4c1e-9f0e-1a2b3c4d5e6f\"}", "9"},
       {"courier_channel_queued_msgs{" + ch + ",priority=\"high\"}", "0"},
       {"courier_channel_queued_msgs{" + ch + ",priority=\"bulk\"}", "2"},
       {"courier_channel_in_flight_msgs{" + ch + "}", "1"},
