@@ -12,6 +12,7 @@
 #include <future>
 #include <map>
 #include <sstream>
+#include <string_view>
 #include <tuple>
 
 #include "bus/bus.h"
@@ -231,6 +232,16 @@ std::string DirectoryOf(const std::string& path) {
   return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
 }
 
+// False when nobody can be listening at `endpoint`: an ipc:// socket
+// file that does not exist (never bound on this host). The file a
+// stopped daemon leaves behind costs the timeout.
+bool MayAnswer(const std::string& endpoint) {
+  constexpr std::string_view kIpc = "ipc://";
+  if (endpoint.rfind(kIpc, 0) != 0) return true;
+  struct stat st;
+  return ::stat(endpoint.c_str() + kIpc.size(), &st) == 0;
+}
+
 // Every daemon's status, asked all at once: a dead daemon costs one
 // timeout, and five of them cost the same.
 std::vector<std::pair<std::string, json::ObjectPtr>> AskDaemons(const MetricsSources& sources) {
@@ -239,6 +250,7 @@ std::vector<std::pair<std::string, json::ObjectPtr>> AskDaemons(const MetricsSou
     const std::string endpoint = EndpointFor(sources.run_dir, daemon.endpoint);
     const int timeout_ms = sources.daemon_timeout_ms;
     answers.push_back(std::async(std::launch::async, [endpoint, timeout_ms]() -> json::ObjectPtr {
+      if (!MayAnswer(endpoint)) return nullptr;
       try {
         auto answer = AskDaemon(endpoint, "status", timeout_ms);
         if (!answer.ok()) return nullptr;

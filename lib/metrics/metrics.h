@@ -13,7 +13,9 @@
 //     unfinished (tmp/), the oldest pending file's age, free space;
 //   - every daemon's control socket in the run dir (recv-ctl, send-ctl,
 //     flush-ctl, hook-ctl, api-ctl), all asked at once with a short
-//     timeout: courier_up 1 or 0 for each, and the counters its status
+//     timeout (none for an ipc socket file that is not there, as when a
+//     daemon is not run on this host): courier_up 1 or 0 for each, and
+//     the counters its status
 //     carries (webhooks by outcome and refusal code, sends by channel and
 //     outcome, spool files flushed, each webhook's lag).
 // A part that cannot be read leaves its metrics out (and says so where a
@@ -49,7 +51,7 @@ struct MetricsSources {
   std::string spool_dir;
   std::string run_dir;    // where the daemons' control sockets are (bus/endpoints.h)
   // How long each daemon gets to answer; they are asked in parallel, so
-  // a rendering with daemons down takes about this long, not five times it.
+  // a rendering with daemons dead takes about this long, not five times it.
   int daemon_timeout_ms = 250;
   Clock* clock = &Clock::System();
 };
