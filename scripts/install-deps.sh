@@ -14,6 +14,10 @@
 # recommended by clang) and llvm (llvm-symbolizer, for readable sanitizer
 # reports): `make test` runs the suite again in a clang Sanitize build and
 # fuzzes (fuzz/README.md).
+#
+# prometheus-cpp-dev: lib/metrics' Prometheus text exposition; prometheus
+# only for its promtool, with which tests/integration/metrics_test.cpp
+# checks that text (the package's own server is left alone).
 set -eu
 
 PACKAGES="
@@ -32,6 +36,7 @@ curl
 man-db groff-base
 python3 e2fsprogs supervisor jq
 kannel kannel-extras
+prometheus-cpp-dev prometheus
 "
 if [ "${1:-}" = bench ]; then
     PACKAGES="$PACKAGES wrk nginx procps"

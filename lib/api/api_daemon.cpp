@@ -52,6 +52,7 @@ Status RunApi(const Options& options) {
       std::lock_guard<std::mutex> lock(wake_mu);
       send_wake.Wake("queued");
     };
+    api_options.metrics = MetricsSourcesFrom(options);
     api_options.secret_keys = [&handlers](const std::string& type) {
       std::set<std::string> keys;
       if (const ChannelTypeInfo* info = handlers.FindType(type))

@@ -201,7 +201,7 @@ const std::vector<ApiService::Route>& ApiService::Routes() {
       {"GET", "/api/v1/channels/{uuid}", kApiScopeRead, &ApiService::GetChannel},
       {"POST", "/api/v1/contacts/stop", kApiScopeAdmin, &ApiService::StopContact},
       {"POST", "/api/v1/contacts/unstop", kApiScopeAdmin, &ApiService::UnstopContact},
-      // GET /metrics: the lead's row, {"GET", "/metrics", kApiScopeRead, &ApiService::Metrics}.
+      {"GET", "/metrics", kApiScopeRead, &ApiService::Metrics},
   };
   return routes;
 }
@@ -365,6 +365,18 @@ HttpOut ApiService::Index(Call&) {
   JsonWriter w;
   w.BeginObject().Field("program", "courier-api").Field("version", kVersion).Field("api", "/api/v1").EndObject();
   return Json(200, w.Take());
+}
+
+// The whole pipeline for Prometheus (lib/metrics). Its control-socket
+// questions can take up to their timeout, which is why it runs here, on a
+// worker, and not on the server's event loop.
+HttpOut ApiService::Metrics(Call& call) {
+  auto text = RenderMetrics(*call.store, options_.metrics);
+  if (!text.ok()) return Error(500, text.status().message());
+  HttpOut out;
+  out.content_type = kMetricsContentType;
+  out.body = std::move(*text);
+  return out;
 }
 
 // --- msgs ----------------------------------------------------------------------

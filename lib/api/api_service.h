@@ -42,6 +42,7 @@
 #include "core/json.h"
 #include "core/work_queue.h"
 #include "http/http_server.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 
 namespace courier {
@@ -58,6 +59,8 @@ struct ApiServiceOptions {
   // The config keys a channel type declares secret (channel_types.h),
   // redacted from channels' config beside IsSecretConfigKey's.
   std::function<std::set<std::string>(const std::string& type)> secret_keys;
+  // What GET /metrics reads besides the store (spool, control sockets).
+  MetricsSources metrics;
 };
 
 class ApiService : public HttpService {
@@ -86,7 +89,7 @@ class ApiService : public HttpService {
     const char* scope;
     Member member;
   };
-  // The table. GET /metrics (lib/metrics) joins it as one more row.
+  // The table.
   static const std::vector<Route>& Routes();
 
   ApiService(StoreOpener opener, LongPolls& long_polls, ApiServiceOptions options);
@@ -114,6 +117,7 @@ class ApiService : public HttpService {
   HttpOut GetChannel(Call& call);
   HttpOut StopContact(Call& call);
   HttpOut UnstopContact(Call& call);
+  HttpOut Metrics(Call& call);
 
  private:
   // Store connections for the workers: one each at most, reopened after

@@ -115,6 +115,10 @@ class Ctl {
   // the spool and the queue. Exit 69 when a daemon does not answer or the
   // store is unavailable.
   int StatusReport(bool json);
+  // The Prometheus text exposition of metrics/metrics.h. Exit 0 whenever
+  // the text is printed, also with the store or daemons down (the text
+  // says so: courier_store_up, courier_up).
+  int Metrics();
   // Removes channel logs, events and finished msgs older than the ages
   // given (store.h's PruneRequest says which), in batches that let the
   // daemons write in between; then gives the free space back (incremental

@@ -420,6 +420,9 @@ CtlCommandLine::Impl::Impl() {
   auto* status_cmd = app.add_subcommand("status", "daemons, store, spool and queue at a glance; 69 if a daemon is down");
   JsonFlag(status_cmd);
   Runs(status_cmd, [this](Ctl& c) { return c.StatusReport(json); });
+
+  Runs(app.add_subcommand("metrics", "the whole pipeline as Prometheus text (store, spool, every daemon)"),
+       [](Ctl& c) { return c.Metrics(); });
 }
 
 CtlCommandLine::CtlCommandLine() : impl_(std::make_unique<Impl>()) {}

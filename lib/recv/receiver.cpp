@@ -264,7 +264,22 @@ void Receiver::NoteRefusal(const std::string& uri, const std::string& remote, Re
   refusals_.Note({reason, status, uri, remote, error, channel_uuid});
 }
 
-void Receiver::Handle(const HttpIn& in, HttpRespond respond) {
+void Receiver::Handle(const HttpIn& in, HttpRespond answer) {
+  std::string path = in.uri.substr(0, in.uri.find('?'));
+  const bool readable = in.malformed.empty() && !in.uri_too_long && !in.headers_too_large;
+  if (readable && (in.method == "GET" || in.method == "HEAD")) {
+    if (path == "/") return Answer(answer, Index());
+    if (path == "/status") return Answer(answer, Health());
+  }
+  // Every other answer is a webhook's: counted by its code when refused,
+  // at the one place each path's answer passes.
+  HttpRespond respond = [this, answer = std::move(answer)](std::function<HttpOut()> finish) {
+    answer([this, finish = std::move(finish)]() {
+      HttpOut out = finish();
+      counters_.CountAnswer(out.status);
+      return out;
+    });
+  };
   // Before routing: the server kept only part of such a request.
   if (!in.malformed.empty()) {
     return Refuse(in, respond, RefusalReason::kMalformed, JsonOut(400, ErrorEnvelope("Error", in.malformed)),
@@ -278,9 +293,6 @@ void Receiver::Handle(const HttpIn& in, HttpRespond respond) {
     return Refuse(in, respond, RefusalReason::kHeadersTooLarge,
                   JsonOut(431, ErrorEnvelope("Error", "request headers too large")), "request headers too large");
   }
-  std::string path = in.uri.substr(0, in.uri.find('?'));
-  if (path == "/" && (in.method == "GET" || in.method == "HEAD")) return Answer(respond, Index());
-  if (path == "/status" && (in.method == "GET" || in.method == "HEAD")) return Answer(respond, Health());
 
   std::vector<std::string> parts;
   size_t start = 1;

@@ -26,6 +26,7 @@
 // event-loop threads and never blocks on the store: the answer follows
 // the group commit (IntakeWriter::WriteAsync). Handlers that make HTTP
 // requests of their own run on a WorkQueue instead.
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -69,6 +70,15 @@ struct ReceiverCounters {
   std::atomic<int64_t> too_large{0};    // 413/414/431
   std::atomic<int64_t> unavailable{0};  // 503
   std::atomic<int64_t> spooled{0};      // requests answered from the spool
+  // Every webhook answered 4xx or 5xx, by the code it got (index: code -
+  // 400), whichever path refused it: the same count the provider sees.
+  // GET / and GET /status are not webhooks and are not counted.
+  static constexpr int kFirstRejectedCode = 400;
+  std::array<std::atomic<int64_t>, 200> rejected_by_code{};
+  void CountAnswer(int code) {
+    if (code >= kFirstRejectedCode && code < kFirstRejectedCode + static_cast<int>(rejected_by_code.size()))
+      rejected_by_code[static_cast<size_t>(code - kFirstRejectedCode)].fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 class Receiver : public HttpService {

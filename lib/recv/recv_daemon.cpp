@@ -103,6 +103,13 @@ Status RunRecv(const Options& options) {
       requests->set("too_large", c.too_large.load());
       requests->set("unavailable", c.unavailable.load());
       o->set("requests", requests);
+      // Refused webhooks by the code they were answered: {"400": 3, "503": 1}.
+      auto rejected = json::NewObject();
+      for (size_t i = 0; i < c.rejected_by_code.size(); ++i) {
+        if (const int64_t n = c.rejected_by_code[i].load(std::memory_order_relaxed))
+          rejected->set(std::to_string(ReceiverCounters::kFirstRejectedCode + static_cast<int>(i)), n);
+      }
+      o->set("rejected_by_code", rejected);
       // Every refusal by reason, whether or not its log line was let through.
       const RefusalLog& refusals = receiver.refusals();
       auto refused = json::NewObject();

@@ -62,6 +62,16 @@ Status RunSend(const Options& options) {
       o->set("failed", snap.failed);
       o->set("throttled", snap.throttled);
       o->set("interrupted", snap.interrupted);
+      auto by_channel = json::NewObject();
+      for (const auto& [channel, n] : snap.by_channel) {
+        auto outcomes = json::NewObject();
+        outcomes->set("sent", n.sent);
+        outcomes->set("errored", n.errored);
+        outcomes->set("failed", n.failed);
+        outcomes->set("throttled", n.throttled);
+        by_channel->set(channel, outcomes);
+      }
+      o->set("by_channel", by_channel);
     });
     Log::Info("sending", {{"db", options.db}, {"workers", std::to_string(options.max_workers)},
                           {"worker", sender_options.worker}});

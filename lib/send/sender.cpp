@@ -248,6 +248,7 @@ void Sender::HandOut(Store& store, Msg msg) {
     Log::Info("not sent: contact stopped", {{"msg_id", std::to_string(msg.id)}, {"urn", msg.urn}});
     std::lock_guard<std::mutex> lock(mu_);
     counters_.failed++;
+    counters_.by_channel[msg.channel_uuid].failed++;
     return;
   }
   {
@@ -373,6 +374,7 @@ void Sender::SendOne(const Msg& msg) {
     std::lock_guard<std::mutex> lock(mu_);
     channels_[msg.channel_id].paused_until = *u.next_attempt_on;
     counters_.throttled++;
+    counters_.by_channel[msg.channel_uuid].throttled++;
   } else if (result.status == MsgStatus::kErrored) {
     const int errors = msg.error_count + 1;
     u.count_error = true;
@@ -397,9 +399,17 @@ void Sender::SendOne(const Msg& msg) {
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (u.status == MsgStatus::kFailed) counters_.failed++;
-    else if (u.status == MsgStatus::kErrored) counters_.errored++;
-    else if (u.status != MsgStatus::kQueued) counters_.sent++;
+    SendOutcomes& channel_counts = counters_.by_channel[msg.channel_uuid];
+    if (u.status == MsgStatus::kFailed) {
+      counters_.failed++;
+      channel_counts.failed++;
+    } else if (u.status == MsgStatus::kErrored) {
+      counters_.errored++;
+      channel_counts.errored++;
+    } else if (u.status != MsgStatus::kQueued) {
+      counters_.sent++;
+      channel_counts.sent++;
+    }
   }
 
   Intake intake;

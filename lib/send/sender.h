@@ -58,6 +58,14 @@ struct SenderOptions {
   int send_grace_s = 30;
 };
 
+// One channel's sends since start, by how they ended.
+struct SendOutcomes {
+  int64_t sent = 0;
+  int64_t errored = 0;
+  int64_t failed = 0;
+  int64_t throttled = 0;
+};
+
 struct SenderSnapshot {
   std::map<std::string, int> in_flight;  // channel uuid -> sends in progress
   int64_t sent = 0;       // W, S or D
@@ -65,6 +73,8 @@ struct SenderSnapshot {
   int64_t failed = 0;     // F
   int64_t throttled = 0;  // re-queued after the provider throttled
   int64_t interrupted = 0;  // found unfinished at start
+  // The four above by channel uuid: each channel's sums are the totals.
+  std::map<std::string, SendOutcomes> by_channel;
 };
 
 class Sender {

@@ -2140,6 +2140,15 @@ Result<std::vector<QueueSummary>> SqliteStore::Queue() {
               use(id), use(interrupted), into(intr), now;
           d.S() << "SELECT COUNT(*) FROM msgs WHERE channel_id = ? AND status = 'F'", use(id),
               into(failed), now;
+          // The oldest waiting msg: lowest id first through
+          // idx_msgs_channel_status, past at most the claimed ones.
+          if (high + bulk > 0) {
+            Int64 oldest = 0;
+            d.S() << "SELECT created_on FROM msgs WHERE channel_id = ? AND status = 'Q' AND direction = 'O' "
+                     "AND claimed_by IS NULL ORDER BY id LIMIT 1",
+                use(id), into(oldest), now;
+            q.oldest_queued_on = oldest;
+          }
           q.queued_high = high;
           q.queued_bulk = bulk;
           q.in_flight = in_flight;

@@ -60,6 +60,9 @@ struct QueueSummary {
   int64_t retrying = 0;     // E with a next attempt
   int64_t failed = 0;       // F
   int64_t interrupted = 0;  // E whose attempt's outcome is unknown
+  // created_on of the oldest msg counted in queued_high or queued_bulk
+  // (waiting, unclaimed); 0 when there is none.
+  Micros oldest_queued_on = 0;
 };
 
 struct ClaimRequest {

@@ -269,3 +269,18 @@ TEST_F(ApiTest, RefusesCourierRecvsPort) {
 }
 
 }  // namespace
+
+TEST_F(ApiTest, MetricsAreServedToAReadTokenWithThePipelineInThem) {
+  StartApi();
+  ASSERT_EQ(Api("POST", "/api/v1/msgs", Msg("tel:0788383383", "queued, no sender"), send_token_).status_code, 201);
+  EXPECT_EQ(Api("GET", "/metrics").status_code, 401);
+  auto metrics = Api("GET", "/metrics", "", read_token_);
+  ASSERT_EQ(metrics.status_code, 200) << metrics.body;
+  EXPECT_EQ(metrics.headers["content-type"].rfind("text/plain; version=0.0.4", 0), 0u) << metrics.headers["content-type"];
+  // courier-api answers its own control socket while it serves; no
+  // courier-send runs, so the msg is still queued.
+  EXPECT_NE(metrics.body.find("courier_up{program=\"courier-api\"} 1"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("courier_up{program=\"courier-send\"} 0"), std::string::npos) << metrics.body;
+  const std::string queued = "courier_channel_queued_msgs{channel=\"" + channel_ + "\",channel_type=\"EX\",priority=\"high\"} 1";
+  EXPECT_NE(metrics.body.find(queued), std::string::npos) << metrics.body;
+}

@@ -552,7 +552,7 @@ TEST_F(CtlTest, UsageErrorsAreOneLineThatSaysWhatIsWrong) {
   const std::vector<Case> cases = {
       {{"frobnicate"},
        "courier-ctl: unknown command 'frobnicate'; the commands are init, channel, send, msgs, queue, logs, events, "
-       "retry, fail, contact, spool, prune, hook, token, status\n"},
+       "retry, fail, contact, spool, prune, hook, token, status, metrics\n"},
       {{"retry"}, "courier-ctl: retry needs msg ids (courier-ctl retry 12 13) or --status E (every errored msg)\n"},
       {{"msgs", "list", "--limit", "0"}, "courier-ctl: --limit must be a whole number from 1 to 2147483647, not '0'\n"},
       {{"msgs", "list", "--bogus"}, "courier-ctl: msgs list has no option --bogus (see courier-ctl msgs list --help)\n"},
