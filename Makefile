@@ -2,6 +2,11 @@
 BUILD_TYPE ?= Release
 BUILD_DIR  ?= build/$(shell echo $(BUILD_TYPE) | tr A-Z a-z)
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+# Tests at two per core: many of them wait on real processes, sockets and
+# timers rather than compute, and would leave a core idle. The fuzz stage
+# stays at JOBS: each target fuzzes for a fixed time and must have its
+# core to itself.
+TEST_JOBS  ?= $(shell echo $$(( 2 * $(JOBS) )))
 PREFIX     ?= /usr/local
 # The Sanitize build is made with clang: its libFuzzer targets (fuzz/) come
 # from the same build as the sanitized tests.
@@ -31,7 +36,7 @@ build: deps
 # each fuzz target for its bounded time, two at a time (fuzz/README.md).
 test: build
 	@echo "== tests ($(BUILD_TYPE))"
-	@cd $(BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) -LE fuzz
+	@cd $(BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(TEST_JOBS) -LE fuzz
 ifeq ($(BUILD_TYPE),Sanitize)
 	@echo "== fuzz (each target for a bounded time)"
 	@cd $(BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) -L fuzz
