@@ -560,7 +560,7 @@ def wait_stable(count, settle=0.3, limit=15.0):
 def row_receive(ctx, fig, details):
     a = ctx.args
     st = Store(ctx, "receive").init()
-    ex = st.channel_add("EX", "1234")
+    ex = st.channel_add("EX", "1234", ["send_url=http://127.0.0.1:9/send"])
     kn = st.channel_add("KN", "1235", ["send_url=http://127.0.0.1:9/cgi-bin/sendsms", "username=bench",
                                        "password=bench"])
     nginx = f"http://127.0.0.1:{ctx.nginx()}"
@@ -730,7 +730,7 @@ def row_mixed(ctx, fig, details):
     a = ctx.args
     total = a.mixed_msgs
     st = Store(ctx, "mixed").init()
-    ex = st.channel_add("EX", "1234")
+    ex = st.channel_add("EX", "1234", ["send_url=http://127.0.0.1:9/send"])
     sink = f"http://127.0.0.1:{ctx.nginx()}/send"
     channels = make_send_channels(ctx, st, 100, sink)
     queue_msgs(ctx, st, channels, total, "mixed.jsonl")
@@ -786,7 +786,7 @@ def row_flush(ctx, fig, details):
     a = ctx.args
     n = a.flush_files
     st = Store(ctx, "flush").init()
-    ex = st.channel_add("EX", "1234")
+    ex = st.channel_add("EX", "1234", ["send_url=http://127.0.0.1:9/send"])
     # courier-recv's writer spools a batch at a time: under the 32
     # connections of the receive row a batch is up to 32 requests; at a
     # trickle it is one. The one-at-a-time rate goes to a spool of its own.

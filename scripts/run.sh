@@ -1,13 +1,19 @@
 #!/bin/sh
 # `make run`: the pipeline on ./var with a demo External channel.
-# Creates the store and spool when missing, adds the demo channel once,
-# then runs courier-recv, courier-send, courier-flush and a local echo sink
-# (the demo channel's "provider") in the foreground; Ctrl-C stops them all.
+# Creates the store and spool when missing, adds once the demo channel, a
+# courier-api token for the demo (var/demo-token) and a hook to a demo
+# application (its signing secret in var/demo-hook-secret), then runs
+# courier-recv, courier-send, courier-flush, courier-hook, courier-api, a
+# local echo sink (the demo channel's "provider") and the demo application
+# (contrib/examples/hook-app.py: prints every event after checking its
+# signature) in the foreground; Ctrl-C stops them all.
 #
-# COURIER_PORT (courier-recv, default 8080) and SINK_PORT (the sink, 8081)
-# choose the ports. Both are checked before anything starts, and the start
-# is watched until courier-recv and the sink answer: if a port is taken or
-# a program stops, this says which, stops what it started and exits 69.
+# COURIER_PORT (courier-recv, default 8080), SINK_PORT (the sink, 8081),
+# COURIER_API_PORT (courier-api, 8082) and APP_PORT (the application,
+# 8083) choose the ports. All are checked before anything starts, and the
+# start is watched until courier-recv, courier-api, the sink and the
+# application answer: if a port is taken or a program stops, this says
+# which, stops what it started and exits 69.
 set -eu
 BIN_DIR=${BIN_DIR:-build/release/tools}
 VAR=${COURIER_VAR:-var}
@@ -16,10 +22,14 @@ export COURIER_SPOOL_DIR="${COURIER_SPOOL_DIR:-$VAR/spool}"
 export COURIER_RUN_DIR="${COURIER_RUN_DIR:-$VAR/run}"
 export COURIER_ADDRESS="${COURIER_ADDRESS:-127.0.0.1}"
 export COURIER_PORT="${COURIER_PORT:-8080}"
+export COURIER_API_PORT="${COURIER_API_PORT:-8082}"
 SINK_PORT=${SINK_PORT:-8081}
+APP_PORT=${APP_PORT:-8083}
 DEMO_UUID=8f4ec8a0-5c1e-4d7e-9c6b-3b1f0d2a7e11
 CTL="$BIN_DIR/courier-ctl"
 SINK_URL=http://127.0.0.1:$SINK_PORT/send
+APP_URL=http://127.0.0.1:$APP_PORT/events
+HOOK_APP="$(dirname "$0")/../contrib/examples/hook-app.py"
 # The sink is on loopback, which the outbound policy refuses by default
 # (courier-send(8)): the demo opens 127.0.0.1 alone, for itself.
 export COURIER_OUTBOUND_ALLOW="${COURIER_OUTBOUND_ALLOW:-127.0.0.1/32}"
@@ -52,15 +62,26 @@ check_port() {
 
 # Checks COURIER_PORT and every other option before anything is created.
 "$CTL" --print-config >/dev/null
-case $SINK_PORT in
-    '' | *[!0-9]*) say "SINK_PORT must be a port number, not '$SINK_PORT'"; exit 64 ;;
-esac
-if [ "$SINK_PORT" -lt 1 ] || [ "$SINK_PORT" -gt 65535 ] || [ "$SINK_PORT" = "$COURIER_PORT" ]; then
-    say "SINK_PORT must be 1-65535 and differ from COURIER_PORT ($COURIER_PORT), not $SINK_PORT"
-    exit 64
-fi
+# `check_port_number VARIABLE VALUE` stops here unless VALUE is a port
+# none of the ports checked before it uses.
+ports_taken=" $COURIER_PORT "
+check_port_number() {
+    case $2 in
+        '' | *[!0-9]*) say "$1 must be a port number, not '$2'"; exit 64 ;;
+    esac
+    if [ "$2" -lt 1 ] || [ "$2" -gt 65535 ] || [ "${ports_taken#* $2 }" != "$ports_taken" ]; then
+        say "$1 must be 1-65535 and differ from the other ports ($ports_taken), not $2"
+        exit 64
+    fi
+    ports_taken="$ports_taken$2 "
+}
+check_port_number COURIER_API_PORT "$COURIER_API_PORT"
+check_port_number SINK_PORT "$SINK_PORT"
+check_port_number APP_PORT "$APP_PORT"
 check_port "$COURIER_ADDRESS" "$COURIER_PORT" COURIER_PORT courier-recv
+check_port 127.0.0.1 "$COURIER_API_PORT" COURIER_API_PORT courier-api
 check_port 127.0.0.1 "$SINK_PORT" SINK_PORT "the demo provider (echo sink)"
+check_port 127.0.0.1 "$APP_PORT" APP_PORT "the demo application"
 
 "$CTL" init
 if ! "$CTL" channel show "$DEMO_UUID" >/dev/null 2>&1; then
@@ -74,6 +95,32 @@ else
         say "its replies will not arrive. Remove $VAR to start afresh with SINK_PORT=$SINK_PORT."
     fi
 fi
+
+# The demo's courier-api token and hook, made once; each secret is shown
+# by courier-ctl only when it is made, so it is kept in var/ (0600).
+(
+    umask 077
+    if [ ! -s "$VAR/demo-token" ]; then
+        "$CTL" token rm demo >/dev/null 2>&1 || true  # a token whose file was removed
+        "$CTL" token add --name demo --scope send,read | tail -1 > "$VAR/demo-token.new"
+        mv "$VAR/demo-token.new" "$VAR/demo-token"
+        echo "added the courier-api token 'demo' (in $VAR/demo-token)"
+    fi
+    if [ ! -s "$VAR/demo-hook-secret" ] || [ ! -s "$VAR/demo-hook" ]; then
+        [ -s "$VAR/demo-hook" ] && "$CTL" hook rm "$(cat "$VAR/demo-hook")" >/dev/null 2>&1
+        "$CTL" hook add --url "$APP_URL" --json > "$VAR/demo-hook.json"
+        jq -r .uuid "$VAR/demo-hook.json" > "$VAR/demo-hook"
+        jq -r .secret "$VAR/demo-hook.json" > "$VAR/demo-hook-secret"
+        rm -f "$VAR/demo-hook.json"
+        echo "added a hook posting every event to the demo application at $APP_URL"
+    else
+        posts_to=$("$CTL" hook show "$(cat "$VAR/demo-hook")" --json 2>/dev/null | jq -r '.url // ""')
+        if [ "$posts_to" != "$APP_URL" ]; then
+            say "warning: the demo hook posts to ${posts_to:-nothing}, not to this application ($APP_URL):"
+            say "remove $VAR/demo-hook to make it again with APP_PORT=$APP_PORT."
+        fi
+    fi
+)
 
 pids=""
 # Stops everything started so far and waits for it.
@@ -93,9 +140,11 @@ started_ok() {
 
 python3 "$(dirname "$0")/echo-sink.py" "$SINK_PORT" &
 sink=$!
-pids=$sink
+python3 "$HOOK_APP" "$APP_PORT" "$VAR/demo-hook-secret" &
+app=$!
+pids="$sink $app"
 daemons=""
-for daemon in courier-recv courier-send courier-flush; do
+for daemon in courier-recv courier-send courier-flush courier-hook courier-api; do
     "$BIN_DIR/$daemon" &
     pids="$pids $!"
     daemons="$daemons $daemon=$!"
@@ -105,7 +154,7 @@ done
 # it already: wait for them to drain. (The sink, started in the background
 # by a non-interactive shell, ignores SIGINT and is told to stop.) A
 # SIGTERM to this script alone is passed on.
-trap 'kill -TERM $sink 2>/dev/null; wait; exit 0' INT
+trap 'kill -TERM $sink $app 2>/dev/null; wait; exit 0' INT
 trap 'stop_all; exit 0' TERM
 
 # Ready when courier-recv answers HTTP and the sink listens, with every
@@ -114,7 +163,7 @@ probe=$COURIER_ADDRESS
 [ "$probe" = 0.0.0.0 ] && probe=127.0.0.1
 ready=false
 for _ in $(seq 50); do
-    for entry in sink=$sink $daemons; do
+    for entry in sink=$sink application=$app $daemons; do
         if ! started_ok "${entry%%=*}" "${entry#*=}"; then
             stop_all
             exit 69
@@ -123,6 +172,8 @@ for _ in $(seq 50); do
     # (The sink prints every request it gets, so it is not asked: its
     # port being taken while it runs is enough.)
     if curl -s -o /dev/null --max-time 1 "http://$probe:$COURIER_PORT/status" &&
+        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$COURIER_API_PORT/" &&
+        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$APP_PORT/" &&
         [ -n "$(port_problem 127.0.0.1 "$SINK_PORT")" ]; then
         ready=true
         break
@@ -130,7 +181,7 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 if [ "$ready" != true ]; then
-    say "courier-recv (port $COURIER_PORT) or the sink (port $SINK_PORT) was not ready within 5 seconds."
+    say "courier-recv (port $COURIER_PORT), courier-api ($COURIER_API_PORT), the sink ($SINK_PORT) or the application ($APP_PORT) was not ready within 5 seconds."
     stop_all
     exit 69
 fi
@@ -139,7 +190,12 @@ cat <<MSG
 
 courier is running on http://$COURIER_ADDRESS:$COURIER_PORT (Ctrl-C stops it). Try:
   curl -d 'from=0788383383&text=hello' http://$COURIER_ADDRESS:$COURIER_PORT/c/ex/$DEMO_UUID/receive
-  $CTL send --channel $DEMO_UUID --urn tel:+250788383383 --text "hi back"
-  $CTL events --follow
+      (the demo application prints the msg.received event courier-hook posts it)
+  curl -H "Authorization: Bearer \$(cat $VAR/demo-token)" -H 'Content-Type: application/json' \\
+      -d '{"channel":"$DEMO_UUID","urn":"tel:+250788383383","text":"hi back"}' \\
+      http://127.0.0.1:$COURIER_API_PORT/api/v1/msgs
+      (the sink prints the send; the application its msg.queued and status.updated events)
+  $CTL send --channel $DEMO_UUID --urn tel:+250788383383 --text "hi again"
+  $CTL status
 MSG
 wait

@@ -13,10 +13,13 @@
 
 #include <cerrno>
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "harness.h"
+#include "http/http_client.h"
 
+using namespace courier;
 using namespace courier::testing;
 
 namespace {
@@ -46,13 +49,25 @@ class TakenPort {
 
 class RunScriptTest : public ::testing::Test {
  protected:
-  std::map<std::string, std::string> Env(int courier_port, int sink_port, const std::string& bin_dir = COURIER_BIN_DIR) {
-    return {{"BIN_DIR", bin_dir},
-            {"COURIER_VAR", dir_.File("var")},
-            {"COURIER_PORT", std::to_string(courier_port)},
-            {"SINK_PORT", std::to_string(sink_port)},
-            {"COURIER_LOG_LEVEL", "warn"}};
+  // Every port the script uses is a free one but those given.
+  std::map<std::string, std::string> Env(std::map<std::string, int> ports = {},
+                                         const std::string& bin_dir = COURIER_BIN_DIR) {
+    std::map<std::string, std::string> env = {
+        {"BIN_DIR", bin_dir}, {"COURIER_VAR", dir_.File("var")}, {"COURIER_LOG_LEVEL", "warn"}};
+    std::set<int> used;
+    for (const auto& [variable, port] : ports) used.insert(port);
+    for (const char* variable : kPortVariables) {
+      if (!ports.count(variable)) {
+        int port = FreePort();
+        while (used.count(port)) port = FreePort();  // the script refuses two uses of one port
+        ports[variable] = port;
+        used.insert(port);
+      }
+      env[variable] = std::to_string(ports[variable]);
+    }
+    return env;
   }
+  static constexpr const char* kPortVariables[] = {"COURIER_PORT", "COURIER_API_PORT", "SINK_PORT", "APP_PORT"};
 
   // Runs the script in its own process group until it exits (or 30 s);
   // returns its exit code, and in `left` whether any process it started
@@ -82,12 +97,11 @@ TEST_F(RunScriptTest, TakenPortIsNamedAndNothingStarts) {
     const char* variable;
     const char* who;
   };
-  for (const Case& c : {Case{"COURIER_PORT", "courier-recv"}, Case{"SINK_PORT", "the demo provider (echo sink)"}}) {
+  for (const Case& c : {Case{"COURIER_PORT", "courier-recv"}, Case{"COURIER_API_PORT", "courier-api"},
+                        Case{"SINK_PORT", "the demo provider (echo sink)"}, Case{"APP_PORT", "the demo application"}}) {
     SCOPED_TRACE(c.variable);
     TakenPort taken;
-    int free_port = FreePort();
-    bool courier_taken = std::string(c.variable) == "COURIER_PORT";
-    auto env = Env(courier_taken ? taken.port() : free_port, courier_taken ? free_port : taken.port());
+    auto env = Env({{c.variable, taken.port()}});
     Daemon script({"/bin/sh", Script()}, env, dir_.File(std::string(c.variable) + ".log"));
     bool left = false;
     EXPECT_EQ(RunToExit(script, left), 69) << script.log();
@@ -111,16 +125,15 @@ TEST_F(RunScriptTest, DaemonThatStopsAtStartStopsTheRest) {
   // its port would (one taken between the check and the start).
   std::string bin = dir_.File("bin");
   ASSERT_EQ(::mkdir(bin.c_str(), 0755), 0);
-  for (const char* tool : {"courier-ctl", "courier-send", "courier-flush"})
+  for (const char* tool : {"courier-ctl", "courier-send", "courier-flush", "courier-hook", "courier-api"})
     ASSERT_EQ(::symlink(Bin(tool).c_str(), (bin + "/" + tool).c_str()), 0);
   WriteFile(bin + "/courier-recv", "#!/bin/sh\necho 'courier-recv: cannot listen' >&2\nexit 69\n");
   ASSERT_EQ(::chmod((bin + "/courier-recv").c_str(), 0755), 0);
 
-  int sink_port = FreePort();
-  Daemon script({"/bin/sh", Script()}, Env(FreePort(), sink_port, bin), dir_.File("run.log"));
+  Daemon script({"/bin/sh", Script()}, Env({}, bin), dir_.File("run.log"));
   bool left = false;
   EXPECT_EQ(RunToExit(script, left), 69) << script.log();
-  EXPECT_FALSE(left) << "the sink, courier-send and courier-flush are stopped";
+  EXPECT_FALSE(left) << "the sink, the application and the other daemons are stopped";
   std::string log = script.log();
   EXPECT_NE(log.find("make run: courier-recv stopped as it started (exit status 69)"), std::string::npos) << log;
   EXPECT_EQ(log.find("courier is running"), std::string::npos) << log;
@@ -128,7 +141,7 @@ TEST_F(RunScriptTest, DaemonThatStopsAtStartStopsTheRest) {
 
 TEST_F(RunScriptTest, StartsAndStopsOnSigterm) {
   int port = FreePort();
-  Daemon script({"/bin/sh", Script()}, Env(port, FreePort()), dir_.File("run.log"));
+  Daemon script({"/bin/sh", Script()}, Env({{"COURIER_PORT", port}}), dir_.File("run.log"));
   std::string running = "courier is running on http://127.0.0.1:" + std::to_string(port) + " (Ctrl-C stops it)";
   for (int i = 0; i < 300 && script.log().find(running) == std::string::npos; ++i) {
     ASSERT_TRUE(script.running()) << script.log();
@@ -138,6 +151,52 @@ TEST_F(RunScriptTest, StartsAndStopsOnSigterm) {
   int pgid = script.pid();
   // SIGTERM to the script alone, as a supervisor would send it.
   ASSERT_EQ(::kill(pgid, SIGTERM), 0);
+  bool left = false;
+  EXPECT_EQ(RunToExit(script, left), 0) << script.log();
+  EXPECT_FALSE(left) << script.log();
+}
+
+// The demo `make run` prints: a webhook's event reaches the demo
+// application through courier-hook, and a reply posted to courier-api with
+// the demo token reaches the sink, its events the application.
+TEST_F(RunScriptTest, DemoReplyThroughTheApiAndEventsAtTheApplication) {
+  auto env = Env();
+  Daemon script({"/bin/sh", Script()}, env, dir_.File("run.log"));
+  auto eventually = [&](auto pred) {
+    for (int i = 0; i < 600; ++i) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return pred();
+  };
+  auto logged = [&](const std::string& text) { return script.log().find(text) != std::string::npos; };
+  ASSERT_TRUE(eventually([&] { return logged("courier is running") || !script.running(); })) << script.log();
+  ASSERT_TRUE(logged("courier is running")) << script.log();
+
+  auto http = NewLoopbackHttpClient();
+  HttpRequestSpec webhook;
+  webhook.method = "POST";
+  webhook.url = "http://127.0.0.1:" + env["COURIER_PORT"] + "/c/ex/8f4ec8a0-5c1e-4d7e-9c6b-3b1f0d2a7e11/receive";
+  webhook.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  webhook.body = "from=0788383383&text=hello%20demo";
+  ASSERT_EQ(http->Do(webhook).status_code, 200) << script.log();
+  EXPECT_TRUE(eventually([&] { return logged(" msg.received ") && logged("hello demo"); })) << script.log();
+
+  std::string token = ReadFile(dir_.File("var/demo-token"));
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  ASSERT_EQ(token.rfind("ctk_", 0), 0u) << token;
+  HttpRequestSpec reply;
+  reply.method = "POST";
+  reply.url = "http://127.0.0.1:" + env["COURIER_API_PORT"] + "/api/v1/msgs";
+  reply.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}};
+  reply.body = R"({"channel":"8f4ec8a0-5c1e-4d7e-9c6b-3b1f0d2a7e11","urn":"tel:+250788383383","text":"hi back"})";
+  auto answer = http->Do(reply);
+  ASSERT_EQ(answer.status_code, 201) << answer.body << script.log();
+  EXPECT_TRUE(eventually([&] { return logged("sink: POST /send") && logged("hi back"); })) << script.log();
+  EXPECT_TRUE(eventually([&] { return logged(" msg.queued ") && logged(" status.updated "); })) << script.log();
+  EXPECT_FALSE(logged("refused")) << script.log();
+
+  ASSERT_EQ(::kill(script.pid(), SIGTERM), 0);
   bool left = false;
   EXPECT_EQ(RunToExit(script, left), 0) << script.log();
   EXPECT_FALSE(left) << script.log();
