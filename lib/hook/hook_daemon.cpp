@@ -115,22 +115,7 @@ class HookRunner {
     std::lock_guard<std::mutex> lock(mu_);
     for (const HookReport& r : reports_) {
       const Hook& h = r.hook;
-      auto item = json::NewObject();
-      item->set("id", h.id);
-      item->set("uuid", h.uuid);
-      item->set("url", MaskUrlCredentials(h.url));
-      item->set("format", h.format);
-      item->set("paused", h.paused);
-      json::SetNullableString(item, "paused_reason", h.paused ? h.paused_reason : std::string());
-      item->set("cursor", h.cursor);
-      item->set("last_seq", r.last_seq);
-      item->set("lag_events", std::max<int64_t>(0, r.last_seq - h.cursor));
-      item->set("oldest_undelivered_age_s",
-                r.oldest_undelivered_on ? std::max<int64_t>(0, (now - r.oldest_undelivered_on) / kMicrosPerSecond) : 0);
-      json::SetNullableString(item, "last_error", h.last_error);
-      item->set("failures", h.failures);
-      const Micros wait = h.next_attempt_on ? *h.next_attempt_on - now : 0;
-      item->set("next_retry_in_s", wait > 0 ? (wait + kMicrosPerSecond - 1) / kMicrosPerSecond : 0);
+      auto item = HookStatusJson(h, r.last_seq, r.oldest_undelivered_on, now);
       auto d = delivered.find(h.id);
       item->set("delivered", d == delivered.end() ? 0 : d->second);
       hooks->add(item);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/json.h"
 
 namespace courier {
 
@@ -38,5 +39,14 @@ struct Hook {
   Micros created_on = 0;
   Micros modified_on = 0;
 };
+
+// How `hook` stands at `now`, as courier-ctl status and courier-hook's
+// control socket show it (courier-hook(8) documents the fields; lib/metrics
+// reads them): id, uuid, url (credentials masked), format, paused,
+// paused_reason, cursor, last_seq, lag_events, oldest_undelivered_age_s,
+// last_error, failures, next_retry_in_s. `last_seq` is the store's last
+// event seq, `oldest_undelivered_on` the time of the first event after the
+// cursor (0 when none).
+json::ObjectPtr HookStatusJson(const Hook& hook, int64_t last_seq, Micros oldest_undelivered_on, Micros now);
 
 }  // namespace courier

@@ -234,6 +234,7 @@ TEST_F(FaultTest, NoZeroMQPeersNoProblem) {
   EXPECT_EQ(Burst(0, 50, 4).size(), 50u);
   {
     StoreLock lock(dir_.File("courier.db"));  // spooling pushes a wake to nobody
+    ASSERT_TRUE(lock.locked());
     EXPECT_EQ(Burst(50, 60, 2).size(), 10u);
   }
   for (int i = 0; i < 10; ++i)

@@ -252,7 +252,10 @@ StoreLock::StoreLock(const std::string& db) {
   if (pid_ == 0) {
     sqlite3* conn = nullptr;
     char ok = 'x';
-    if (sqlite3_open(db.c_str(), &conn) == SQLITE_OK &&
+    // A daemon may hold the write lock for a moment (a claim, a batch):
+    // wait for it, as a real other process would, instead of failing at
+    // once and leaving the test to run with no lock at all.
+    if (sqlite3_open(db.c_str(), &conn) == SQLITE_OK && sqlite3_busy_timeout(conn, 30000) == SQLITE_OK &&
         sqlite3_exec(conn, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK)
       ok = 'y';
     ssize_t w = ::write(ready[1], &ok, 1);

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "temp_dir.h"
 #include "bus/bus.h"
 #include "bus/endpoints.h"
 #include "metrics/metrics.h"
@@ -17,24 +18,9 @@
 
 using namespace courier;
 
+using courier::testing::ScratchDir;
+
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/courier-metrics-test-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The value of the one sample line `series` (name and labels as printed),
 // or "absent".
@@ -176,7 +162,7 @@ class RenderMetricsTest : public ::testing::Test {
     }).ok());
   }
 
-  TempDir dir_;
+  ScratchDir dir_;
   ManualClock clock_;
   std::string db_;
   std::unique_ptr<SqliteStore> store_;

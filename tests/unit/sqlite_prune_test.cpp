@@ -17,32 +17,18 @@
 
 #include <sqlite3.h>
 
+#include "temp_dir.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
 
 using namespace courier;
 
+using courier::testing::ScratchDir;
+
 namespace {
 
 constexpr Micros kDay = 86400LL * kMicrosPerSecond;
 constexpr Micros kStart = 1'700'000'000LL * kMicrosPerSecond;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/courier-prune-test-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 int64_t FileSize(const std::string& path) {
   struct stat st;
@@ -197,7 +183,7 @@ class PruneTest : public ::testing::Test {
     return r.ok() ? *r : PruneCounts{};
   }
 
-  TempDir dir_;
+  ScratchDir dir_;
   ManualClock clock_;
   std::string db_path_;
   std::unique_ptr<SqliteStore> store_;
@@ -425,7 +411,7 @@ TEST_F(PruneTest, ANewStoreGivesTheSpaceBackToTheFileSystem) {
 }
 
 TEST(PruneSpaceTest, AnOlderStoreReusesFreePagesAndAFullVacuumConvertsIt) {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.path() + "/old.db";
   {
     // A store as versions before retention made them: WAL set before

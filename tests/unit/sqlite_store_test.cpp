@@ -26,6 +26,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "temp_dir.h"
 #include "core/uuid.h"
 #include "store/schema.h"
 #include "store/sqlite_store.h"
@@ -37,26 +38,11 @@
 using namespace courier;
 using namespace Poco::Data::Keywords;
 
+using courier::testing::ScratchDir;
+
 namespace {
 
 constexpr Micros kStart = 1'500'000'000LL * kMicrosPerSecond;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/courier-store-test-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 Poco::JSON::Object::Ptr ParseObject(const std::string& text) {
   Poco::JSON::Parser parser;
@@ -178,7 +164,7 @@ class SqliteStoreTest : public ::testing::Test {
     return events.ok() ? *events : std::vector<Event>{};
   }
 
-  TempDir dir_;
+  ScratchDir dir_;
   ManualClock clock_;
   std::string db_path_;
   std::unique_ptr<SqliteStore> store_;
@@ -187,7 +173,7 @@ class SqliteStoreTest : public ::testing::Test {
 // --- Opening and schema --------------------------------------------------------
 
 TEST(SqliteStoreOpenTest, MissingDirectoryIsUnavailable) {
-  TempDir dir;
+  ScratchDir dir;
   ManualClock clock(kStart);
   SqliteStore store(dir.path() + "/no/such/dir/courier.db", clock);
   Status s = store.Open();
@@ -199,7 +185,7 @@ TEST(SqliteStoreOpenTest, MissingDirectoryIsUnavailable) {
 }
 
 TEST(SqliteStoreOpenTest, UnmigratedStoreSaysRunInit) {
-  TempDir dir;
+  ScratchDir dir;
   ManualClock clock(kStart);
   SqliteStore store(dir.path() + "/courier.db", clock);
   ASSERT_TRUE(store.Open().ok());
@@ -222,7 +208,7 @@ TEST(SqliteStoreOpenTest, UnmigratedStoreSaysRunInit) {
 // CTest runs each test in a process of its own, so this store is the
 // first thing here to touch SQLite, as in the daemons.
 TEST(SqliteStoreOpenTest, FirstStoreTurnsOffSqlitesPerConnectionLocks) {
-  TempDir dir;
+  ScratchDir dir;
   ManualClock clock(kStart);
   SqliteStore store(dir.path() + "/courier.db", clock);
   ASSERT_TRUE(store.Open().ok());
@@ -253,7 +239,7 @@ Poco::Data::Session MigratedSession(const std::string& path, ManualClock& clock)
 }
 
 TEST(SqliteStoreOpenTest, ConnectionUsesWalAndFullSync) {
-  TempDir dir;
+  ScratchDir dir;
   ManualClock clock(kStart);
   Poco::Data::Session s = MigratedSession(dir.path() + "/courier.db", clock);
   std::string mode;
@@ -269,7 +255,7 @@ TEST(SqliteStoreOpenTest, ConnectionUsesWalAndFullSync) {
 }
 
 TEST(SqliteStoreOpenTest, Version4RewritesTheStatusCheckAndStillRefusesBadStatuses) {
-  TempDir dir;
+  ScratchDir dir;
   ManualClock clock(kStart);
   Poco::Data::Session s = MigratedSession(dir.path() + "/courier.db", clock);
   std::string sql;
@@ -297,7 +283,7 @@ TEST(SqliteStoreOpenTest, Version4RewritesTheStatusCheckAndStillRefusesBadStatus
 // its own migrations) with a contact and a queued msg: Migrate() upgrades
 // it in place, the rows stay, and the URN can take an auth.
 TEST(SqliteStoreOpenTest, Version4StoreIsUpgradedWithItsContactsAndMsgs) {
-  TempDir dir;
+  ScratchDir dir;
   ManualClock clock(kStart);
   const std::string path = dir.path() + "/courier.db";
   {
@@ -363,7 +349,7 @@ TEST(SqliteStoreOpenTest, Version4StoreIsUpgradedWithItsContactsAndMsgs) {
 }
 
 TEST(SqliteStoreOpenTest, OpenStoreUrls) {
-  TempDir dir;
+  ScratchDir dir;
   ManualClock clock(kStart);
   for (const std::string& url : {dir.path() + "/a.db", "sqlite:" + dir.path() + "/b.db",
                                  "sqlite://" + dir.path() + "/c.db"}) {
@@ -1501,7 +1487,7 @@ TEST_F(SqliteStoreTest, EventsHaveIncreasingSeqInTheirPayload) {
 // --- Failures ----------------------------------------------------------------------
 
 TEST(SqliteStoreFailureTest, LockedDatabaseIsBusyWithinTheTimeout) {
-  TempDir dir;
+  ScratchDir dir;
   ManualClock clock(kStart);
   std::string path = dir.path() + "/courier.db";
   Channel ch;
@@ -1583,7 +1569,7 @@ int RunInChild(const std::function<int()>& body) {
 }
 
 TEST(SqliteStoreFailureTest, ReadOnlyFileIsUnavailable) {
-  TempDir dir;
+  ScratchDir dir;
   ManualClock clock(kStart);
   std::string path = dir.path() + "/courier.db";
   Channel ch;
@@ -1674,7 +1660,7 @@ class SqliteStoreReadOnlyTest : public ::testing::Test {
     return channels.ok() ? static_cast<int>(channels->size()) : -3;
   }
 
-  TempDir dir_;
+  ScratchDir dir_;
   ManualClock clock_{kStart};
   std::string path_ = dir_.path() + "/courier.db";
   Channel channel_;
@@ -1834,7 +1820,7 @@ sqlite3* OpenWalTable(const std::string& path) {
 // still on an old snapshot, and afterwards the writer starts the WAL over
 // from its beginning (its next commit is frame 1, not frame 301).
 TEST(WalCheckpointerTest, ALongWalIsRestarted) {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.path() + "/wal.db";
   sqlite3* db = OpenWalTable(path);
   int last_wal_pages = 0;
@@ -1871,7 +1857,7 @@ TEST(WalCheckpointerTest, ALongWalIsRestarted) {
 }
 
 TEST(WalCheckpointerTest, CopiesTheWalIntoTheDatabaseWhenNotified) {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.path() + "/wal.db";
   sqlite3* db = OpenWalTable(path);
   WalCheckpointer checkpointer(path, 100);
