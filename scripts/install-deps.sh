@@ -20,6 +20,16 @@
 # checks that text (the package's own server is left alone).
 # lld: both builds link with it, much faster than BFD ld
 # (cmake/BuildTypes.cmake).
+#
+# postgresql, postgresql-client, libpq-dev: the PostgreSQL store (issue
+# 19). libpq is its client library; the server's initdb and pg_ctl (in
+# /usr/lib/postgresql/<version>/bin) are for tests/support/postgres_server.h,
+# which runs private clusters in temp dirs on free loopback ports (as the
+# postgres user when the tests run as root). The package's own cluster
+# (main on 5432, when an init system starts it at all) is left alone.
+# POCO Data's PostgreSQL connector needs nothing more: libpoco-dev
+# depends on libpocodatapostgresql80 and ships its headers and CMake
+# package (Poco::DataPostgreSQL).
 set -eu
 
 PACKAGES="
@@ -39,6 +49,7 @@ man-db groff-base
 python3 e2fsprogs supervisor jq
 kannel kannel-extras
 prometheus-cpp-dev prometheus
+postgresql postgresql-client libpq-dev
 "
 if [ "${1:-}" = bench ]; then
     PACKAGES="$PACKAGES wrk nginx procps"
