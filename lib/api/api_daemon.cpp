@@ -7,6 +7,7 @@
 #include "bus/bus.h"
 #include "bus/endpoints.h"
 #include "core/log.h"
+#include "daemon/http_listener.h"
 #include "handlers/registry.h"
 #include "http/http_server.h"
 
@@ -62,14 +63,8 @@ Status RunApi(const Options& options) {
     };
     ApiService service(daemon.store_opener(), long_polls, api_options);
 
-    HttpServerOptions server_options;
-    server_options.address = options.api_address;
-    server_options.port = options.api_port;
-    server_options.max_body_bytes = options.api_max_body_bytes;
-    server_options.request_read_seconds = options.request_read_timeout;
-    server_options.max_connections = options.max_connections;
-    server_options.max_connections_per_ip = options.max_connections_per_ip;
-    server_options.drain_seconds = std::max<int>(1, static_cast<int>(kApiDaemon.grace.count()) - 10);
+    const HttpServerOptions server_options = HttpServerOptionsFrom(
+        options, {options.api_address, options.api_port, options.api_max_body_bytes}, kApiDaemon.grace);
     HttpServer server(service, server_options);
     Status s = server.Start();
     if (!s.ok()) {

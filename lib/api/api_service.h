@@ -13,6 +13,9 @@
 //   2. on one of `workers` threads, each with its own store connection:
 //      the bearer token (401 without a valid one, 403 when its scopes
 //      lack the route's), then the route's member, which answers JSON.
+//      A POST /api/v1/msgs of one msg whose token and channel are cached
+//      (ApiServiceOptions::cache_ttl) skips the worker: it is checked on
+//      the loop thread and handed to the writer from there.
 // Errors are {"error": "...", "field": "..."} (field only when one member
 // of the request is at fault). A store that cannot be reached or is locked
 // answers 503 with Retry-After, never a crash; nothing is written for a
@@ -34,6 +37,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "api/long_polls.h"
@@ -54,6 +58,12 @@ struct ApiServiceOptions {
   // a store slower than the clients must not grow the queue without end.
   int max_queued = 4096;
   int max_wait_seconds = 60;  // the most a GET /api/v1/events may wait
+  // Tokens and channels read from the store are reused for this long, so
+  // that a request costs no store read for either. A token removed
+  // (`courier-ctl token rm`) is refused at the latest this long after; a
+  // channel's changed config is seen as late; a removed channel is
+  // refused at once all the same (the write checks it). 0: no reuse.
+  Micros cache_ttl = 2 * kMicrosPerSecond;
   // After a msg is queued or retried: wake courier-send (send-wake).
   std::function<void()> wake_sender;
   // The config keys a channel type declares secret (channel_types.h),
@@ -73,7 +83,8 @@ class ApiService : public HttpService {
     std::map<std::string, std::string> params;  // from the pattern's {name}s
     std::string route;                          // "GET /api/v1/msgs/{uuid}", for the counters
     ApiToken token;
-    Store* store = nullptr;
+    Store* store = nullptr;  // null when served on the loop (ServeOnLoop)
+    bool needs_store = false;  // set by a member that ran without a store and needs one
     HttpRespond respond;
   };
   using Member = HttpOut (ApiService::*)(Call&);
@@ -125,6 +136,12 @@ class ApiService : public HttpService {
   class StorePool;
 
   void Serve(const Route& route, std::shared_ptr<Call> call);
+  bool ServeOnLoop(Call& call);
+  // The token or channel from the cache while fresh, else from the store
+  // (then cached); NotFound without a store when not cached. Only what was
+  // found is cached: a new token works at once.
+  Result<ApiToken> FindToken(Store* store, const std::string& hash);
+  Result<Channel> FindChannel(Store* store, const std::string& uuid);
   void Count(const std::string& route, int status);
   HttpOut ContactStop(Call& call, bool stop);
 
@@ -135,6 +152,14 @@ class ApiService : public HttpService {
   std::atomic<int> queued_{0};
   mutable std::mutex counts_mu_;
   std::map<std::string, std::map<int, int64_t>> counts_;
+  template <typename T>
+  struct Cached {
+    T value;
+    Micros until = 0;
+  };
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, Cached<ApiToken>> tokens_;  // by the token's hash
+  std::unordered_map<std::string, Cached<Channel>> channels_;  // by uuid
   std::mutex touch_mu_;
   std::map<int64_t, Micros> touched_;  // token id -> when its last_used_on was written
   std::unique_ptr<QueueWriter> writer_;  // before workers_, which submit to it

@@ -66,14 +66,24 @@ std::string PeerAddress(MHD_Connection* connection) {
 // libmicrohttpd keeps a request's line and headers (and a header record
 // of ~50 bytes each) in one pool per connection and, when they do not
 // fit, answers 414 or 431 itself with an HTML body no option replaces.
-// The pool is made large enough that every head within our own limits,
-// and one well over them, fits, so the service sees it and answers with
-// its JSON (a 100 kB URI: 414 from the service). Only a head over about
-// 250 kB, or thousands of tiny header lines, still gets libmicrohttpd's
-// HTML. The pool is mapped, not touched: idle connections cost address
-// space, not memory.
+// It also zeroes the whole pool (memset) after every request of a
+// keep-alive connection: at the 256 kB this pool once had, that was 8 to
+// 10% of courier-api's and courier-recv's CPU. So the pool is twice what
+// a head within our own limits needs, and a first request whose head is
+// already over them when the connection is accepted is refused by the
+// screen (ScreenFirstRequest), with the service's JSON, before
+// libmicrohttpd reads it. What still gets libmicrohttpd's HTML: a head
+// over about 60 kB on a later request of a keep-alive connection, or
+// one whose bytes were not in at the accept, or thousands of tiny header
+// lines.
 size_t ConnectionMemory(const HttpServerOptions& options) {
-  return std::max<size_t>(256 << 10, 4 * (options.max_uri_bytes + options.max_header_bytes));
+  return std::max<size_t>(32 << 10, 2 * (options.max_uri_bytes + options.max_header_bytes));
+}
+
+// How much of a first request the screen peeks at: enough to see a head
+// over the limits (HttpIn::uri_too_long, headers_too_large).
+size_t ScreenBytes(const HttpServerOptions& options) {
+  return options.max_uri_bytes + options.max_header_bytes + (4 << 10);
 }
 
 bool IsTokenChar(char c) {
@@ -83,18 +93,35 @@ bool IsTokenChar(char c) {
 // What the screen of a connection's first request found.
 struct Screened {
   std::string malformed;  // "" when nothing wrong was seen
+  bool uri_too_long = false;
+  bool headers_too_large = false;
   std::string method, uri;
+  bool refused() const { return !malformed.empty() || uri_too_long || headers_too_large; }
 };
 
 // Screens the start of a request as peeked from the socket: a request
 // line that is not "METHOD TARGET HTTP/1.x", or (the head being all there)
 // a Content-Length that is not a number without a Transfer-Encoding to
 // make it moot. Only what libmicrohttpd itself would refuse: anything it
-// takes goes on to it and the service unscreened.
-Screened ScreenRequestHead(const std::string& head) {
+// takes goes on to it and the service unscreened. Also a head over the
+// limits, so the service answers it rather than libmicrohttpd (see
+// ConnectionMemory): a URI over max_uri_bytes, headers that are over
+// max_header_bytes (and some slack, for the spaces the server's own
+// count leaves out) before their end.
+Screened ScreenRequestHead(const std::string& head, const HttpServerOptions& limits) {
   Screened out;
   const size_t line_end = head.find('\n');
-  if (line_end == std::string::npos) return out;  // the line is not all there
+  if (line_end == std::string::npos) {  // the line is not all there
+    const size_t sp1 = head.find(' ');
+    if (sp1 != 0 && sp1 != std::string::npos &&
+        std::all_of(head.begin(), head.begin() + static_cast<long>(sp1), IsTokenChar) &&
+        head.size() - sp1 - 1 > limits.max_uri_bytes) {
+      out.method = head.substr(0, sp1);
+      out.uri = head.substr(sp1 + 1, limits.max_uri_bytes);
+      out.uri_too_long = true;
+    }
+    return out;
+  }
   std::string line = head.substr(0, line_end);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   const size_t sp1 = line.find(' ');
@@ -110,8 +137,16 @@ Screened ScreenRequestHead(const std::string& head) {
     out.malformed = "malformed request line";
     return out;
   }
+  if (out.uri.size() > limits.max_uri_bytes) {
+    out.uri.resize(limits.max_uri_bytes);
+    out.uri_too_long = true;
+    return out;
+  }
   const size_t head_end = head.find("\r\n\r\n");
-  if (head_end == std::string::npos) return out;  // the headers are not all there
+  if (head_end == std::string::npos) {  // the headers are not all there
+    if (head.size() - line_end - 1 > limits.max_header_bytes + 1024) out.headers_too_large = true;
+    return out;
+  }
   bool chunked = false;
   std::vector<std::string> lengths;
   for (size_t start = line_end + 1; start < head_end + 2;) {
@@ -213,8 +248,9 @@ struct HttpServer::Impl {
   static void OnLog(void* cls, const char* format, va_list ap);
   static void OnConnection(void* cls, MHD_Connection* connection, void** socket_context,
                            MHD_ConnectionNotificationCode code);
-  // Answers a malformed first request before libmicrohttpd reads it.
-  void ScreenFirstRequest(MHD_Connection* connection);
+  // Answers a malformed first request, or one over the limits, before
+  // libmicrohttpd reads it.
+  void ScreenFirstRequest(MHD_Connection* connection, Conn& conn);
 };
 
 // One request on a connection, from its first line to its answer. Its
@@ -469,7 +505,7 @@ void HttpServer::Impl::OnConnection(void* cls, MHD_Connection* connection, void*
       std::lock_guard<std::mutex> lock(server.conns_mu);
       server.conns.insert(conn);
     }
-    server.ScreenFirstRequest(connection);
+    server.ScreenFirstRequest(connection, *conn);
     return;
   }
   // Closed: whatever request it still holds ends here, completed or not.
@@ -541,22 +577,26 @@ void HttpServer::Impl::AnswerReading(const HttpOut& out) {
 // malformed is answered here, its bytes are read off the socket so that
 // libmicrohttpd never answers it too, and the connection is shut for
 // writing: libmicrohttpd closes it when the client does. Never blocks.
-void HttpServer::Impl::ScreenFirstRequest(MHD_Connection* connection) {
+void HttpServer::Impl::ScreenFirstRequest(MHD_Connection* connection, Conn& conn) {
   const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
   if (info == nullptr) return;
   const int fd = info->connect_fd;
-  std::string head(16 << 10, '\0');
+  // One buffer per loop thread, not one per connection.
+  thread_local std::string head;
+  head.resize(ScreenBytes(options));
   const ssize_t n = recv(fd, head.data(), head.size(), MSG_PEEK | MSG_DONTWAIT);
   if (n <= 0) return;
   head.resize(static_cast<size_t>(n));
-  Screened screened = ScreenRequestHead(head);
-  if (screened.malformed.empty()) return;
+  Screened screened = ScreenRequestHead(head, options);
+  if (!screened.refused()) return;
 
   HttpIn in;
   in.method = std::move(screened.method);
   in.uri = std::move(screened.uri);
   in.remote_address = PeerAddress(connection);
   in.malformed = std::move(screened.malformed);
+  in.uri_too_long = screened.uri_too_long;
+  in.headers_too_large = screened.headers_too_large;
   std::function<HttpOut()> finish;
   try {
     service.Handle(in, [&finish](std::function<HttpOut()> f) {
@@ -577,7 +617,13 @@ void HttpServer::Impl::ScreenFirstRequest(MHD_Connection* connection) {
   const std::string response = RawResponse(out);
   // A fresh connection's send buffer takes a short answer whole.
   const ssize_t sent = send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (sent != static_cast<ssize_t>(response.size())) Log::Debug("http server: malformed request answer cut short");
+  if (sent != static_cast<ssize_t>(response.size())) Log::Debug("http server: refused request's answer cut short");
+  {
+    // What libmicrohttpd reads of it later (bytes that were not in yet)
+    // is never handed to the service: it has had its one answer.
+    std::lock_guard<std::mutex> lock(conn.mu);
+    conn.cut = true;
+  }
   char sink[16 << 10];
   for (size_t drained = 0; drained < (1u << 20);) {
     const ssize_t got = recv(fd, sink, sizeof sink, MSG_DONTWAIT);

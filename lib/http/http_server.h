@@ -28,6 +28,11 @@
 // nothing at all. So the first request of each connection is screened
 // before libmicrohttpd reads it (HttpIn::malformed). A later request on a
 // keep-alive connection is not: it gets libmicrohttpd's own answer.
+// The same screen refuses a first request whose head is already over
+// max_uri_bytes or max_header_bytes (HttpIn::uri_too_long,
+// headers_too_large), because libmicrohttpd's per-connection memory is
+// kept small (it zeroes all of it after every request): a head over
+// about 60 kB on a later request gets libmicrohttpd's HTML 414 or 431.
 
 #include <cstdint>
 #include <functional>

@@ -1,46 +1,16 @@
 #include "recv/recv_daemon.h"
 #include "store/store_file.h"
 
-#include <sys/resource.h>
-
-#include <algorithm>
-
 #include "bus/endpoints.h"
 #include "core/log.h"
 #include "handlers/registry.h"
+#include "daemon/http_listener.h"
 #include "daemon/provider_client.h"
 #include "http/http_server.h"
 #include "recv/channel_cache.h"
 #include "recv/receiver.h"
 
 namespace courier {
-namespace {
-
-// Descriptors kept back from connections for the store, the spool, the
-// sockets and the logs: over the limit, accept() fails and the server
-// spins rather than refusing.
-constexpr rlim_t kDescriptorHeadroom = 256;
-
-// max_connections as the descriptor limit allows, raising the soft limit
-// (up to the hard one) when it is lower than that needs.
-int ConnectionLimit(int wanted) {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
-  const rlim_t needed = static_cast<rlim_t>(wanted) + kDescriptorHeadroom;
-  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
-    rlimit raised = limit;
-    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
-    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
-  }
-  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= needed) return wanted;
-  const int allowed = limit.rlim_cur > kDescriptorHeadroom ? static_cast<int>(limit.rlim_cur - kDescriptorHeadroom) : 1;
-  Log::Warn("max_connections lowered to what the descriptor limit allows",
-            {{"max_connections", std::to_string(wanted)}, {"allowed", std::to_string(allowed)},
-             {"nofile", std::to_string(limit.rlim_cur)}});
-  return allowed;
-}
-
-}  // namespace
 
 const DaemonSpec kRecvDaemon = [] {
   DaemonSpec spec;
@@ -74,16 +44,8 @@ Status RunRecv(const Options& options) {
     receiver_options.health_min_free_mb = options.health_min_free_mb;
     receiver_options.spool_reserve_mb = options.spool_reserve_mb;
     Receiver receiver(handlers, channels, *daemon.writer(), *http, daemon.clock(), receiver_options);
-    HttpServerOptions server_options;
-    server_options.address = options.address;
-    server_options.port = options.port;
-    server_options.max_body_bytes = options.max_body_bytes;
-    server_options.request_read_seconds = options.request_read_timeout;
-    server_options.max_connections = ConnectionLimit(options.max_connections);
-    server_options.max_connections_per_ip = options.max_connections_per_ip;
-    // The requests in progress at a stop are answered before the
-    // skeleton's grace runs out and the process exits unanswered.
-    server_options.drain_seconds = std::max<int>(1, static_cast<int>(kRecvDaemon.grace.count()) - 10);
+    const HttpServerOptions server_options = HttpServerOptionsFrom(
+        options, {options.address, options.port, options.max_body_bytes}, kRecvDaemon.grace);
     HttpServer server(receiver, server_options);
     Status s = server.Start();
     if (!s.ok()) {
