@@ -884,7 +884,7 @@ def row_hook(ctx, fig, details):
     first = st.count("SELECT min(seq) FROM events WHERE topic = 'msg.queued'")
     last = st.count("SELECT max(seq) FROM events")
     rates = {}
-    for batch in (1, 100):
+    for batch in (1, 10, 100):
         added = json.loads(st.ctl("hook", "add", "--url", f"{sink}/hook", "--batch", str(batch),
                                   "--from", str(first), "--json").stdout)
         t0 = time.monotonic()

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/api_events.h"
 #include "api/api_service.h"
 #include "api/long_polls.h"
 #include "bus/bus.h"
@@ -53,6 +54,10 @@ Status RunApi(const Options& options) {
       std::lock_guard<std::mutex> lock(wake_mu);
       send_wake.Wake("queued");
     };
+    ApiEvents api_events;
+    Status bound = api_events.Bind(EndpointFor(options.run_dir, kApiEvents));
+    if (!bound.ok()) Log::Warn("events not published", {{"error", bound.message()}});
+    api_options.events_committed = [&api_events](const std::string& topic) { api_events.Committed(topic); };
     api_options.metrics = MetricsSourcesFrom(options);
     api_options.secret_keys = [&handlers](const std::string& type) {
       std::set<std::string> keys;

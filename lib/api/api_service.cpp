@@ -214,6 +214,7 @@ ApiService::ApiService(StoreOpener opener, LongPolls& long_polls, ApiServiceOpti
       writer_(std::make_unique<QueueWriter>(opener_,
                                             [this] {
                                               if (options_.wake_sender) options_.wake_sender();
+                                              if (options_.events_committed) options_.events_committed("msg.queued");
                                               long_polls_.Poke();
                                             })),
       workers_(std::make_unique<WorkQueue>(options_.workers)) {
@@ -619,6 +620,7 @@ HttpOut ApiService::RetryMsg(Call& call) {
   if (changed->empty())
     return Error(409, "msg " + msg->uuid + " is " + MsgStatusName(msg->status) + ": only errored or failed msgs are retried");
   if (options_.wake_sender) options_.wake_sender();
+  if (options_.events_committed) options_.events_committed("msg.retried");
   long_polls_.Poke();
   auto after = call.store->GetMsgByUUID(*uuid);
   if (!after.ok()) return StoreError(after.status());
@@ -716,6 +718,7 @@ HttpOut ApiService::ContactStop(Call& call, bool stop) {
   if (!urn.ok()) return Error(422, urn.status().message(), "urn");
   auto contact = call.store->SetContactStopped(urn->ToString(), stop, "");
   if (!contact.ok()) return StoreError(contact.status(), "urn");
+  if (options_.events_committed) options_.events_committed(stop ? "contact.stopped" : "contact.unstopped");
   long_polls_.Poke();
   JsonWriter w;
   w.BeginObject()

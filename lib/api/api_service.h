@@ -66,6 +66,10 @@ struct ApiServiceOptions {
   Micros cache_ttl = 2 * kMicrosPerSecond;
   // After a msg is queued or retried: wake courier-send (send-wake).
   std::function<void()> wake_sender;
+  // After each commit that made events of `topic` (msgs queued or
+  // retried, a contact stopped or unstopped): publish on api-events
+  // (api_events.h), so courier-hook and followers read them at once.
+  std::function<void(const std::string& topic)> events_committed;
   // The config keys a channel type declares secret (channel_types.h),
   // redacted from channels' config beside IsSecretConfigKey's.
   std::function<std::set<std::string>(const std::string& type)> secret_keys;

@@ -10,6 +10,10 @@ std::string EndpointFor(const std::string& run_dir, const std::string& name) {
   return "ipc://" + run_dir + "/" + name + ".sock";
 }
 
+std::vector<std::string> EventFeeds(const std::string& run_dir) {
+  return {EndpointFor(run_dir, kRecvEvents), EndpointFor(run_dir, kSendEvents), EndpointFor(run_dir, kApiEvents)};
+}
+
 bool PushWake(const std::string& endpoint, const std::string& reason) {
   try {
     static zmq::context_t context(1);

@@ -165,7 +165,7 @@ int Ctl::Events(int64_t after, bool follow, bool json) {
   // store in seq order, so the switch from catch-up to live has no gap and
   // no duplicate, and events nobody published (courier-ctl's own, the
   // flusher's) are printed too, within the poll interval.
-  EventWaiter live({EndpointFor(options_.run_dir, kRecvEvents), EndpointFor(options_.run_dir, kSendEvents)});
+  EventWaiter live(EventFeeds(options_.run_dir));
   while (true) {
     // Behind what retention kept: say which seqs are gone, once, on
     // standard error (standard output stays events only), and go on from

@@ -166,7 +166,7 @@ Status RunHook(const Options& options) {
       o->set("timeout_s", options.hook_timeout);
       runner.Report(o);
     });
-    EventWaiter events({EndpointFor(options.run_dir, kRecvEvents), EndpointFor(options.run_dir, kSendEvents)});
+    EventWaiter events(EventFeeds(options.run_dir));
     Log::Info("started", {{"db", options.db}, {"poll_interval_s", std::to_string(options.hook_poll_interval)},
                           {"timeout_s", std::to_string(options.hook_timeout)}});
     const auto poll = std::chrono::seconds(options.hook_poll_interval);

@@ -4,8 +4,8 @@
 //
 // One HookWorker per hook in the store (hook_worker.h says how a hook is
 // delivered). The body's own thread:
-//   - subscribes to recv-events and send-events and wakes every worker
-//     when an event is published (a committed write), so a healthy
+//   - subscribes to recv-events, send-events and api-events and wakes
+//     every worker when one publishes (a committed write), so a healthy
 //     application hears of it within milliseconds;
 //   - every hook_poll_interval seconds reads the hooks again (new ones get
 //     a worker, removed ones lose theirs) and wakes every worker, so events

@@ -60,6 +60,7 @@ void HookWorker::UseConnection(Store& store) {
     wal_fd_ = -1;
     wal_path_ = *wal;
   }
+  durable_through_ = 0;  // another connection: sync again before posting
 }
 
 Status HookWorker::MakeReadEventsDurable() {
@@ -73,7 +74,8 @@ Status HookWorker::MakeReadEventsDurable() {
       return Status::Unavailable("cannot open " + wal_path_ + ": " + std::strerror(errno));
     }
   }
-  return Env::Default().SyncFileData(wal_fd_, wal_path_);
+  Env& env = options_.env != nullptr ? *options_.env : Env::Default();
+  return env.SyncFileData(wal_fd_, wal_path_);
 }
 
 void HookWorker::Start() {
@@ -176,10 +178,18 @@ bool HookWorker::Round(Store& store, bool& store_failed, Status& store_error) {
   // courier-recv's writer makes a commit visible before its fdatasync
   // ends (IntakeWriter pipelining). An event posted, then lost to a power
   // failure, would let its seq (and uuid) be given to another event that
-  // the application would drop as a duplicate: sync first (a no-op cost
-  // when the writer has synced already).
-  Status durable = MakeReadEventsDurable();
-  if (!durable.ok()) return fail(durable);
+  // the application would drop as a duplicate: sync first. A sync covers
+  // every commit visible before it starts, so the last seq read just
+  // before it says how far it reaches: a backlog is synced once, not once
+  // a round, and a round within it pays nothing (the WAL this worker's
+  // own cursor commits dirty would make each sync a disk write).
+  if (events->back().seq > durable_through_) {
+    auto last = store.LastEventSeq();
+    if (!last.ok()) return fail(last.status());
+    Status durable = MakeReadEventsDurable();
+    if (!durable.ok()) return fail(durable);
+    durable_through_ = std::max(*last, events->back().seq);
+  }
 
   int64_t cursor = hook.cursor;
   size_t at = 0;

@@ -28,7 +28,8 @@
 // The cursor's commits skip the fsync (a power failure can only take back
 // its last moves: more redelivery); the events read are synced to disk
 // before they are posted, so an application never sees an event a power
-// failure could take back (whose seq another event would then get).
+// failure could take back (whose seq another event would then get): one
+// fdatasync covers every event committed before it, so a backlog costs one.
 //
 // Thread-safety: Wake, Stop, delivered and done may be called from any
 // thread; the rest runs on the worker's own thread.
@@ -43,6 +44,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/env.h"
 #include "daemon/stop_token.h"
 #include "http/http_client.h"
 #include "model/hook.h"
@@ -55,6 +57,7 @@ struct HookWorkerOptions {
   std::chrono::milliseconds poll{1000};              // the longest an idle worker waits before looking again
   HttpClientOptions http;                            // its client's (deadline, Unrestricted policy)
   int fetch = 100;                                   // events read per round (at least batch_size)
+  Env* env = nullptr;                                // syncs the WAL; null: Env::Default()
 };
 
 class HookWorker {
@@ -105,6 +108,7 @@ class HookWorker {
   const Store* configured_store_ = nullptr;
   std::string wal_path_;
   int wal_fd_ = -1;  // kept open, so an fdatasync sees writeback errors since it opened
+  int64_t durable_through_ = 0;  // events up to this seq are synced (MakeReadEventsDurable)
   std::mt19937_64 random_;
   std::thread thread_;
 };

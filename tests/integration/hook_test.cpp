@@ -402,6 +402,71 @@ TEST_F(HookTest, ReplayPostsTheEventsAgainWithTheSameUuids) {
   EXPECT_EQ(json::GetInt(ShowHook(h.id), "cursor"), h.cursor + 3);
 }
 
+// courier-api's own writes (msgs queued, contacts stopped) wake
+// courier-hook through api-events. Its poll is ten minutes here, so only
+// the wake can deliver within the test's waits: without the feed the
+// second phase below fails.
+TEST_F(HookTest, WritesThroughCourierApiWakeTheHookAtOnce) {
+  MockProvider app;
+  AddedHook h = AddHook(app.url() + "/from-api");
+  auto token_added = Ctl({"token", "add", "--name", "app", "--scope", "send,admin"});
+  ASSERT_EQ(token_added.exit_code, 0) << token_added.err;
+  const std::string token = Lines(token_added.out).back();
+  const int api_port = FreePort();
+  env_["COURIER_API_PORT"] = std::to_string(api_port);
+  Daemon api({Bin("courier-api")}, env_, dir_.File("api.log"));
+  ASSERT_TRUE(api.WaitForHttp(api_port)) << api.log();
+  StartHook({{"COURIER_HOOK_POLL_INTERVAL", "600"}});
+  const std::string base = "http://127.0.0.1:" + std::to_string(api_port) + "/api/v1/";
+  auto post = [&](const std::string& path, const std::string& body) {
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = base + path;
+    req.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}};
+    req.body = body;
+    return http_->Do(req);
+  };
+  int queued = 0;
+  auto queue = [&] {
+    auto answer = post("msgs", R"({"channel":")" + channel_ + R"(","urn":"tel:+250788383383","text":"reply )" +
+                                   std::to_string(queued) + R"("})");
+    EXPECT_EQ(answer.status_code, 201) << answer.body;
+    ++queued;
+  };
+
+  // 1. Until courier-hook has subscribed (a PUB drops what it publishes
+  // before): msgs queued a few tenths of a second apart, until one arrives.
+  for (int i = 0; i < 50 && app.count() == 0; ++i) {
+    queue();
+    Eventually([&] { return app.count() > 0; }, 300);
+  }
+  ASSERT_GT(app.count(), 0u) << hook_->log() << api.log();
+  ASSERT_TRUE(Eventually([&] { return json::GetInt(ShowHook(h.id), "cursor") == h.cursor + queued; }, 15000))
+      << hook_->log();
+
+  // 2. Subscribed, and the worker idle on its ten-minute poll: each write
+  // is delivered within seconds, by the wake alone.
+  queue();
+  ASSERT_TRUE(Eventually([&] { return Events(app, h.secret, h.uuid).size() == static_cast<size_t>(queued); }, 10000))
+      << hook_->log();
+  auto stopped = post("contacts/stop", R"({"urn":"tel:+250788383383"})");
+  ASSERT_EQ(stopped.status_code, 200) << stopped.body;
+  ASSERT_TRUE(Eventually([&] { return Events(app, h.secret, h.uuid).size() == static_cast<size_t>(queued) + 1; },
+                         10000))
+      << hook_->log();
+
+  // Every event once, in seq order: the msgs queued, then the stop.
+  auto events = Events(app, h.secret, h.uuid);
+  ASSERT_EQ(events.size(), static_cast<size_t>(queued) + 1);
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].seq, h.cursor + 1 + static_cast<int64_t>(i));
+    EXPECT_EQ(events[i].topic, i + 1 < events.size() ? "msg.queued" : "contact.stopped");
+  }
+  EXPECT_EQ(json::GetStringOrEmpty(events[queued - 1].data, "text"), "reply " + std::to_string(queued - 1));
+  EXPECT_EQ(hook_->Stop(), 0) << hook_->log();
+  EXPECT_EQ(api.Stop(), 0) << api.log();
+}
+
 // The code block of courier-hook(8) that follows the line holding
 // `after`, as the reader copies it (roff escapes undone).
 std::string ManSnippet(const std::string& after) {

@@ -7,10 +7,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "hook/hook_worker.h"
 #include "mock_provider.h"
+#include "pass_through_env.h"
 #include "store/sqlite_store.h"
 
 using namespace courier;
@@ -69,8 +71,9 @@ class HookWorkerTest : public ::testing::Test {
     return *added;
   }
 
-  std::unique_ptr<HookWorker> Worker(int64_t id) {
+  std::unique_ptr<HookWorker> Worker(int64_t id, Env* env = nullptr) {
     HookWorkerOptions options;
+    options.env = env;
     options.db = path_;
     options.poll = std::chrono::milliseconds(50);
     options.http.outbound = OutboundPolicy::Unrestricted();
@@ -140,6 +143,48 @@ TEST_F(HookWorkerTest, ARewindWhileAPostIsInFlightWins) {
   worker->Stop();
   // e3 answered 2xx but its cursor move lost to the rewind: all three again.
   EXPECT_EQ(PostedSeqs(app), (std::vector<int64_t>{e3, e1, e2, e3}));
+}
+
+// Counts the WAL's syncs and what the application had been posted at each.
+class SyncCountingEnv : public PassThroughEnv {
+ public:
+  explicit SyncCountingEnv(const MockProvider& app) : app_(app) {}
+  Status SyncFileData(int fd, const std::string& path) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    posted_at_sync_.push_back(app_.count());
+    return PassThroughEnv::SyncFileData(fd, path);
+  }
+  std::vector<size_t> posted_at_sync() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return posted_at_sync_;
+  }
+
+ private:
+  const MockProvider& app_;
+  std::mutex mu_;
+  std::vector<size_t> posted_at_sync_;
+};
+
+TEST_F(HookWorkerTest, SyncsABacklogOnceAndANewEventBeforeItIsPosted) {
+  MockProvider app;
+  Hook hook = AddHook(app.url() + "/in", *store_->LastEventSeq());
+  constexpr int kBacklog = 250;  // three rounds of fetch 100
+  for (int i = 0; i < kBacklog; ++i) Incoming("backlog " + std::to_string(i));
+  SyncCountingEnv env(app);
+  auto worker = Worker(hook.id, &env);
+  worker->Start();
+  ASSERT_TRUE(Eventually([&] { return app.count() == kBacklog; }));
+  // One sync, before the first POST, covers the whole backlog.
+  EXPECT_EQ(env.posted_at_sync(), (std::vector<size_t>{0}));
+
+  // Committed after that sync: synced again before it is posted.
+  const int64_t later = Incoming("later");
+  worker->Wake();
+  ASSERT_TRUE(Eventually([&] { return store_->GetHook(hook.uuid)->cursor == later; }));
+  worker->Stop();
+  EXPECT_EQ(env.posted_at_sync(), (std::vector<size_t>{0, kBacklog}));
+  EXPECT_EQ(PostedSeqs(app).back(), later);
+  EXPECT_EQ(worker->delivered(), kBacklog + 1);
 }
 
 TEST_F(HookWorkerTest, EndsWhenItsHookIsRemoved) {
