@@ -98,16 +98,6 @@ class FcmEndToEndTest : public ::testing::Test {
     return body.ok() ? json::GetStringOrEmpty(*body, "contact_uuid") : "";
   }
 
-  template <typename Pred>
-  bool Eventually(Pred pred) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return pred();
-  }
-
   // The msg (by id) as `msgs show --json`, once its status is `status`.
   json::ObjectPtr MsgWhen(const std::string& id, const std::string& status) {
     json::ObjectPtr msg;
