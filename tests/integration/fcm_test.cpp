@@ -9,13 +9,12 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include <Poco/Base64Decoder.h>
-
 #include <chrono>
 #include <memory>
 #include <sstream>
 #include <thread>
 
+#include "base64url.h"
 #include "core/json.h"
 #include "core/json_writer.h"
 #include "harness.h"
@@ -30,14 +29,6 @@ namespace {
 const char* kSendPath = "/v1/projects/courier-test/messages:send";
 const char* kTokenPath = "/token";
 const std::string kAccessToken = "ya29.c.integrationAccessToken";
-
-std::string Base64UrlDecode(std::string text) {
-  for (auto& c : text) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (text.size() % 4) text += '=';
-  std::istringstream in(text);
-  Poco::Base64Decoder decoder(in);
-  return std::string(std::istreambuf_iterator<char>(decoder), {});
-}
 
 class FcmEndToEndTest : public ::testing::Test {
  protected:
