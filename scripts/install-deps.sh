@@ -18,6 +18,8 @@
 # prometheus-cpp-dev: lib/metrics' Prometheus text exposition; prometheus
 # only for its promtool, with which tests/integration/metrics_test.cpp
 # checks that text (the package's own server is left alone).
+# openapi-specification (the OpenAPI 3.0 JSON Schema) and
+# python3-jsonschema: tests/openapi_check.py validates doc/openapi.json.
 # lld: both builds link with it, much faster than BFD ld
 # (cmake/BuildTypes.cmake).
 #
@@ -50,6 +52,7 @@ python3 e2fsprogs supervisor jq
 kannel kannel-extras
 prometheus-cpp-dev prometheus
 postgresql postgresql-client libpq-dev
+openapi-specification python3-jsonschema
 "
 if [ "${1:-}" = bench ]; then
     PACKAGES="$PACKAGES wrk nginx procps"

@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "core/env.h"
@@ -172,19 +174,66 @@ bool EventWaiter::Wait(int timeout_ms) {
 }
 
 Result<std::string> AskDaemon(const std::string& endpoint, const std::string& request, int timeout_ms) {
-  try {
-    zmq::socket_t socket(BusContext(), zmq::socket_type::req);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::rcvtimeo, timeout_ms);
-    socket.set(zmq::sockopt::sndtimeo, timeout_ms);
-    socket.connect(endpoint);
-    if (!socket.send(zmq::buffer(request), zmq::send_flags::none)) return Status::Unavailable("no answer from " + endpoint);
-    zmq::message_t reply;
-    if (!socket.recv(reply)) return Status::Unavailable("no answer from " + endpoint);
-    return reply.to_string();
-  } catch (const zmq::error_t& e) {
-    return Status::Unavailable(endpoint + ": " + e.what());
+  return AskDaemons({{endpoint, request, timeout_ms}}).front();
+}
+
+std::vector<Result<std::string>> AskDaemons(const std::vector<DaemonQuestion>& questions) {
+  using Clock = std::chrono::steady_clock;
+  struct Asking {
+    size_t index;
+    std::unique_ptr<zmq::socket_t> socket;
+    Clock::time_point deadline;
+    bool sent = false;
+  };
+  std::vector<Result<std::string>> answers;
+  std::vector<Asking> asking;
+  const auto start = Clock::now();
+  for (size_t i = 0; i < questions.size(); ++i) {
+    const auto& q = questions[i];
+    answers.emplace_back(Status::Unavailable("no answer from " + q.endpoint));
+    try {
+      auto socket = std::make_unique<zmq::socket_t>(BusContext(), zmq::socket_type::req);
+      socket->set(zmq::sockopt::linger, 0);
+      socket->connect(q.endpoint);
+      asking.push_back({i, std::move(socket), start + std::chrono::milliseconds(q.timeout_ms)});
+    } catch (const zmq::error_t& e) {
+      answers[i] = Status::Unavailable(q.endpoint + ": " + e.what());
+    }
   }
+  // Each socket first waits to be able to send (REQ: a pipe to a peer),
+  // then for the answer; each gives up at its own deadline.
+  while (!asking.empty()) {
+    std::vector<zmq::pollitem_t> items;
+    auto next_deadline = asking.front().deadline;
+    for (const auto& a : asking) {
+      items.push_back({static_cast<void*>(*a.socket), 0, static_cast<short>(a.sent ? ZMQ_POLLIN : ZMQ_POLLOUT), 0});
+      next_deadline = std::min(next_deadline, a.deadline);
+    }
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - Clock::now());
+    try {
+      zmq::poll(items, std::max(wait, std::chrono::milliseconds(0)));
+      const auto now = Clock::now();
+      std::vector<Asking> still;
+      for (size_t k = 0; k < asking.size(); ++k) {
+        auto& a = asking[k];
+        if (!a.sent && (items[k].revents & ZMQ_POLLOUT))
+          a.sent = a.socket->send(zmq::buffer(questions[a.index].request), zmq::send_flags::dontwait).has_value();
+        if (a.sent && (items[k].revents & ZMQ_POLLIN)) {
+          zmq::message_t reply;
+          if (a.socket->recv(reply, zmq::recv_flags::dontwait)) {
+            answers[a.index] = reply.to_string();
+            continue;
+          }
+        }
+        if (now < a.deadline) still.push_back(std::move(a));
+      }
+      asking = std::move(still);
+    } catch (const zmq::error_t& e) {
+      for (const auto& a : asking) answers[a.index] = Status::Unavailable(questions[a.index].endpoint + ": " + e.what());
+      asking.clear();
+    }
+  }
+  return answers;
 }
 
 }  // namespace courier

@@ -86,7 +86,21 @@ class EventWaiter {
 };
 
 // Sends `request` to a daemon's control endpoint and returns the answer,
-// or Unavailable when nobody answers within timeout_ms.
+// or Unavailable when nobody answers within timeout_ms. A socket nobody
+// has bound yet may be bound within the timeout and still answer.
 Result<std::string> AskDaemon(const std::string& endpoint, const std::string& request, int timeout_ms);
+
+struct DaemonQuestion {
+  std::string endpoint;
+  std::string request;
+  int timeout_ms = 1000;
+};
+
+// Asks every daemon at once, each as AskDaemon would with its own
+// timeout, and returns the answers in the order of `questions`: daemons
+// that do not answer (a stale socket file, a listener that never replies)
+// cost the longest of their timeouts together, not the sum. One thread,
+// polling all the sockets.
+std::vector<Result<std::string>> AskDaemons(const std::vector<DaemonQuestion>& questions);
 
 }  // namespace courier

@@ -3,6 +3,8 @@
 
 #include <iostream>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "bus/bus.h"
 #include "bus/endpoints.h"
@@ -41,11 +43,21 @@ int Ctl::StatusReport(bool json_out) {
   // shown when it answers, and not answering is no fault of the pipeline.
   bool hook_daemon_down = false;
   json::ArrayPtr hooks;
-  for (const auto& [program, endpoint] :
-       {std::pair{"courier-recv", kRecvCtl}, {"courier-send", kSendCtl}, {"courier-flush", kFlushCtl},
-        {"courier-hook", kHookCtl}, {"courier-api", kApiCtl}}) {
+  const std::vector<std::pair<const char*, const char*>> programs = {{"courier-recv", kRecvCtl},
+                                                                      {"courier-send", kSendCtl},
+                                                                      {"courier-flush", kFlushCtl},
+                                                                      {"courier-hook", kHookCtl},
+                                                                      {"courier-api", kApiCtl}};
+  // All asked at once: daemons that are down cost one timeout, not one each.
+  std::vector<DaemonQuestion> questions;
+  for (const auto& [program, endpoint] : programs)
+    questions.push_back({EndpointFor(options_.run_dir, endpoint), "status",
+                         std::string(program) == "courier-api" ? 300 : 1000});
+  const auto answers = AskDaemons(questions);
+  for (size_t i = 0; i < programs.size(); ++i) {
+    const char* program = programs[i].first;
     const bool optional = std::string(program) == "courier-api";
-    auto answer = AskDaemon(EndpointFor(options_.run_dir, endpoint), "status", optional ? 300 : 1000);
+    const auto& answer = answers[i];
     Result<json::ObjectPtr> parsed = answer.ok() ? json::ParseObject(*answer) : Result<json::ObjectPtr>(answer.status());
     const bool is_hook = std::string(program) == "courier-hook";
     if (parsed.ok() && is_hook) hooks = json::GetArray(*parsed, "hooks");

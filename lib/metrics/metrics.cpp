@@ -242,27 +242,30 @@ bool MayAnswer(const std::string& endpoint) {
   return ::stat(endpoint.c_str() + kIpc.size(), &st) == 0;
 }
 
-// Every daemon's status, asked all at once: a dead daemon costs one
-// timeout, and five of them cost the same.
-std::vector<std::pair<std::string, json::ObjectPtr>> AskDaemons(const MetricsSources& sources) {
-  std::vector<std::future<json::ObjectPtr>> answers;
-  for (const auto& daemon : kMetricsDaemons) {
-    const std::string endpoint = EndpointFor(sources.run_dir, daemon.endpoint);
-    const int timeout_ms = sources.daemon_timeout_ms;
-    answers.push_back(std::async(std::launch::async, [endpoint, timeout_ms]() -> json::ObjectPtr {
-      if (!MayAnswer(endpoint)) return nullptr;
-      try {
-        auto answer = AskDaemon(endpoint, "status", timeout_ms);
-        if (!answer.ok()) return nullptr;
-        auto parsed = json::ParseObject(*answer);
-        return parsed.ok() ? *parsed : nullptr;
-      } catch (const std::exception&) {
-        return nullptr;  // an answer that cannot be read is no answer
-      }
-    }));
+// Every daemon's status, asked all at once (AskDaemons): a dead daemon
+// costs one timeout, and five of them cost the same. A daemon without a
+// socket file is not asked.
+std::vector<std::pair<std::string, json::ObjectPtr>> DaemonStatuses(const MetricsSources& sources) {
+  std::vector<DaemonQuestion> questions;
+  std::vector<size_t> asked;  // index in kMetricsDaemons of each question
+  for (size_t i = 0; i < kMetricsDaemons.size(); ++i) {
+    const std::string endpoint = EndpointFor(sources.run_dir, kMetricsDaemons[i].endpoint);
+    if (!MayAnswer(endpoint)) continue;
+    questions.push_back({endpoint, "status", sources.daemon_timeout_ms});
+    asked.push_back(i);
   }
+  const auto answers = AskDaemons(questions);
   std::vector<std::pair<std::string, json::ObjectPtr>> out;
-  for (size_t i = 0; i < kMetricsDaemons.size(); ++i) out.emplace_back(kMetricsDaemons[i].program, answers[i].get());
+  for (const auto& daemon : kMetricsDaemons) out.emplace_back(daemon.program, nullptr);
+  for (size_t k = 0; k < asked.size(); ++k) {
+    if (!answers[k].ok()) continue;
+    try {
+      auto parsed = json::ParseObject(*answers[k]);
+      if (parsed.ok()) out[asked[k]].second = *parsed;
+    } catch (const std::exception&) {
+      // an answer that cannot be read is no answer
+    }
+  }
   return out;
 }
 
@@ -302,7 +305,7 @@ namespace {
 Result<std::string> Render(Store* store, const MetricsSources& sources) {
   // The daemons first, in the background: their timeout overlaps the
   // store's and the spool's reads.
-  auto daemons = std::async(std::launch::async, [&sources] { return AskDaemons(sources); });
+  auto daemons = std::async(std::launch::async, [&sources] { return DaemonStatuses(sources); });
   MetricsInput in;
   in.now = sources.clock->Now();
 

@@ -10,13 +10,12 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include <Poco/Base64Decoder.h>
-
 #include <atomic>
 #include <memory>
 #include <sstream>
 #include <thread>
 
+#include "base64url.h"
 #include "core/json.h"
 #include "core/json_writer.h"
 #include "handler_harness.h"
@@ -75,14 +74,6 @@ std::string Credentials(const std::string& token_uri, const std::string& project
 Channel FcmChannel() {
   return TestChannel("FCM", "1234", "",
                      {{"FCM_CREDENTIALS_JSON", Credentials("{{mock}}/token")}, {"FCM_TITLE", "FCMTitle"}}, {"fcm"});
-}
-
-std::string Base64UrlDecode(std::string text) {
-  for (auto& c : text) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (text.size() % 4) text += '=';
-  std::istringstream in(text);
-  Poco::Base64Decoder decoder(in);
-  return std::string(std::istreambuf_iterator<char>(decoder), {});
 }
 
 // What the token endpoint checks: the assertion's signature under the

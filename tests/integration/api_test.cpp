@@ -72,16 +72,6 @@ class ApiTest : public CourierFixture {
   size_t MsgCount() { return Rows({"msgs", "list", "--limit", "100000", "--json"}); }
   size_t EventCount() { return Rows({"events", "--json"}); }
 
-  template <typename Pred>
-  bool Eventually(Pred pred) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return pred();
-  }
-
   json::ObjectPtr Object(const HttpExchange& e) {
     auto o = json::ParseObject(e.body);
     EXPECT_TRUE(o.ok()) << e.status_code << " " << e.body << " " << e.error;

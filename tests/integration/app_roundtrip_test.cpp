@@ -25,15 +25,6 @@ using namespace courier::testing;
 
 namespace {
 
-bool Eventually(const std::function<bool()>& done) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
-
 struct AppEvent {
   int64_t seq = 0;
   std::string topic;

@@ -1,5 +1,10 @@
 #include "courier_fixture.h"
 
+#include <mutex>
+#include <thread>
+
+#include "http/http_client.h"
+
 namespace courier::testing {
 
 CourierFixture::CourierFixture()
@@ -9,11 +14,12 @@ CourierFixture::CourierFixture()
            {"COURIER_RUN_DIR", dir_.File("run")},
            {"COURIER_PORT", std::to_string(port_)},
            {"COURIER_ADDRESS", "127.0.0.1"},
-           {"COURIER_LOG_LEVEL", "warn"}} {}
+           {"COURIER_LOG_LEVEL", "warn"}},
+      recv_http_(NewLoopbackHttpClient()) {}
 
-RunResult CourierFixture::Ctl(std::vector<std::string> args) {
+RunResult CourierFixture::Ctl(std::vector<std::string> args, const std::string& input) {
   args.insert(args.begin(), Bin("courier-ctl"));
-  return RunProgram(args, "", env_);
+  return RunProgram(args, input, env_);
 }
 
 void CourierFixture::InitStore() {
@@ -22,9 +28,10 @@ void CourierFixture::InitStore() {
 }
 
 std::string CourierFixture::AddChannel(const std::string& type, const std::vector<std::string>& config,
-                                       const std::string& address) {
+                                       const std::string& address, const std::vector<std::string>& options) {
   std::vector<std::string> args = {"channel", "add", "--type", type, "--address", address, "--country", "RW"};
   for (const auto& setting : config) args.insert(args.end(), {"--config", setting});
+  args.insert(args.end(), options.begin(), options.end());
   auto added = Ctl(args);
   auto lines = Lines(added.out);
   if (added.exit_code != 0 || lines.empty()) {
@@ -47,6 +54,87 @@ void CourierFixture::StartRecv(std::vector<std::string> extra) {
   argv.insert(argv.end(), extra.begin(), extra.end());
   recv_ = std::make_unique<Daemon>(argv, env_, dir_.File("recv.log"));
   ASSERT_TRUE(recv_->WaitForHttp(port_)) << recv_->log();
+}
+
+HttpExchange CourierFixture::PostForm(const std::string& path, const std::string& body) {
+  HttpRequestSpec req;
+  req.method = "POST";
+  req.url = "http://127.0.0.1:" + std::to_string(port_) + path;
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  req.body = body;
+  return recv_http_->Do(req);
+}
+
+std::unique_ptr<Daemon> CourierFixture::Start(const std::string& program, std::vector<std::string> extra) {
+  std::vector<std::string> argv = {Bin(program)};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return std::make_unique<Daemon>(argv, env_, dir_.File(program + ".log"));
+}
+
+std::vector<json::ObjectPtr> CourierFixture::ListMsgs(std::vector<std::string> filters) {
+  std::vector<std::string> args = {"msgs", "list", "--limit", "1000000", "--json"};
+  args.insert(args.end(), filters.begin(), filters.end());
+  std::vector<json::ObjectPtr> out;
+  for (const auto& line : Lines(Ctl(args).out)) {
+    auto msg = json::ParseObject(line);
+    if (!msg.ok()) {
+      ADD_FAILURE() << "msgs list printed a line that is not JSON: " << line;
+      continue;
+    }
+    out.push_back(*msg);
+  }
+  return out;
+}
+
+std::vector<json::ObjectPtr> CourierFixture::OutgoingMsgs(const std::string& status) {
+  std::vector<std::string> filters = {"--direction", "out"};
+  if (!status.empty()) filters.insert(filters.end(), {"--status", status});
+  return ListMsgs(filters);
+}
+
+std::map<std::string, int> CourierFixture::StoredTexts() {
+  std::map<std::string, int> texts;
+  for (const auto& msg : ListMsgs({"--direction", "in"})) texts[json::GetStringOrEmpty(msg, "text")]++;
+  return texts;
+}
+
+size_t CourierFixture::SpoolCount(const std::string& state) {
+  size_t n = 0;
+  for (const auto& line : Lines(Ctl({"spool", "--json"}).out)) {
+    auto file = json::ParseObject(line);
+    n += file.ok() && json::GetStringOrEmpty(*file, "dir") == state;
+  }
+  return n;
+}
+
+std::set<int> CourierFixture::PostWebhooks(const std::string& channel, const Burst& burst) {
+  std::set<int> ok;
+  std::mutex mu;
+  std::atomic<int> next{burst.from};
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_) + "/c/ex/" + channel + "/receive";
+  std::vector<std::thread> pool;
+  for (int t = 0; t < burst.threads; ++t) {
+    pool.emplace_back([&] {
+      auto http = NewLoopbackHttpClient(HttpClientOptions{10});
+      for (int n = next++; n < burst.to && !(burst.stop && *burst.stop); n = next++) {
+        HttpRequestSpec req;
+        req.method = "POST";
+        req.url = url;
+        req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+        req.body = "from=0788383383&text=webhook-" + std::to_string(n);
+        if (burst.pad > 0) req.body += "&pad=" + std::string(burst.pad, 'p');
+        const int code = http->Do(req).status_code;
+        if (code == 200) {
+          std::lock_guard<std::mutex> lock(mu);
+          ok.insert(n);
+        } else if (code == 503 && burst.refused) {
+          ++*burst.refused;
+        }
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  return ok;
 }
 
 }  // namespace courier::testing

@@ -2,15 +2,20 @@
 // CourierFixture: what most integration tests share, so that each test
 // file states only what it adds. One temporary store, spool and run dir;
 // the environment every program of the suite reads them from; courier-ctl;
-// channels; courier-recv on a free loopback port.
+// channels; courier-recv on a free loopback port and webhooks into it; the
+// other daemons; what the store and the spool hold.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "harness.h"
+#include "http/http_client.h"
 
 namespace courier::testing {
 
@@ -21,16 +26,17 @@ class CourierFixture : public ::testing::Test {
   // adds entries before it runs the program that should see them.
   CourierFixture();
 
-  RunResult Ctl(std::vector<std::string> args);
+  // courier-ctl with env_, `input` on its stdin.
+  RunResult Ctl(std::vector<std::string> args, const std::string& input = "");
 
   // courier-ctl init; the test fails if it does.
   void InitStore();
 
   // courier-ctl channel add of `type` at `address` in RW with each of
-  // `config` ("key=value"); returns the new channel's uuid, or "" after
-  // failing the test.
+  // `config` ("key=value") and `options` (e.g. {"--tps", "20"}); returns
+  // the new channel's uuid, or "" after failing the test.
   std::string AddChannel(const std::string& type, const std::vector<std::string>& config,
-                         const std::string& address = "1234");
+                         const std::string& address = "1234", const std::vector<std::string>& options = {});
 
   // Receive-only EX and KN channels (a channel still needs what it would
   // send with), as the tests of webhooks post to.
@@ -40,10 +46,45 @@ class CourierFixture : public ::testing::Test {
   // Starts courier-recv with `extra` arguments and waits until it answers.
   void StartRecv(std::vector<std::string> extra = {});
 
+  // POSTs the form `body` (application/x-www-form-urlencoded) to `path`
+  // on courier-recv, as a provider's webhook.
+  HttpExchange PostForm(const std::string& path, const std::string& body);
+
+  // Starts `program` (a daemon of the suite) with env_ and `extra`
+  // arguments, its output in dir_/<program>.log.
+  std::unique_ptr<Daemon> Start(const std::string& program, std::vector<std::string> extra = {});
+
+  // Every msg `courier-ctl msgs list --json` lists with `filters` (e.g.
+  // {"--direction", "out", "--status", "F"}), oldest first.
+  std::vector<json::ObjectPtr> ListMsgs(std::vector<std::string> filters = {});
+  // The outgoing msgs, those in `status` (Q, W, E, F, ...) unless it is "".
+  std::vector<json::ObjectPtr> OutgoingMsgs(const std::string& status = "");
+
+  // text -> how many stored incoming msgs have it: what the fault tests
+  // count to find a webhook lost or stored twice.
+  std::map<std::string, int> StoredTexts();
+
+  // Files in the spool's `state` directory (new, cur, bad), as
+  // `courier-ctl spool --json` lists them.
+  size_t SpoolCount(const std::string& state);
+
+  // Posts webhooks to `channel` (an EX channel) on courier-recv at port_,
+  // texts "webhook-N" for N in [from, to), from `threads` threads; returns
+  // the Ns answered 200. Each body is padded by `pad` bytes; `refused`
+  // counts the 503s; the threads stop early once `stop` is set.
+  struct Burst {
+    int from = 0, to = 0, threads = 1;
+    size_t pad = 0;
+    std::atomic<int>* refused = nullptr;
+    std::atomic<bool>* stop = nullptr;
+  };
+  std::set<int> PostWebhooks(const std::string& channel, const Burst& burst);
+
   TempDir dir_;
   int port_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<Daemon> recv_;
+  std::unique_ptr<HttpClient> recv_http_;  // PostForm's
 };
 
 }  // namespace courier::testing

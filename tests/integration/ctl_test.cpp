@@ -14,6 +14,8 @@
 #include <set>
 #include <thread>
 
+#include "bus/endpoints.h"
+#include "control_peers.h"
 #include "core/json.h"
 #include "harness.h"
 #include "store/schema.h"
@@ -519,6 +521,51 @@ TEST_F(CtlTest, StatusSaysWhatIsDown) {
   auto answer = up[0]->getObject("daemons")->getObject("courier-recv");
   ASSERT_TRUE(answer);
   EXPECT_EQ(json::GetInt(answer, "pid"), recv.pid());
+}
+
+// Every daemon is asked at once, each with its own timeout: the stale
+// socket of a killed courier-send and a courier-flush that never answers
+// cost one timeout together. Shown by structure: courier-recv and
+// courier-hook answer only when both have been asked (each waits 3 s,
+// past status's 1 s timeout), which asking one after another never does.
+TEST_F(CtlTest, StatusAsksEveryDaemonAtOnce) {
+  Init();
+  const std::string run = dir_.File("run");
+  ASSERT_TRUE(LeaveStaleSocket(EndpointFor(run, kSendCtl)));
+  SilentControlPeer flush;
+  ASSERT_TRUE(flush.Bind(EndpointFor(run, kFlushCtl)).ok());
+  Rendezvous both({EndpointFor(run, kRecvCtl), EndpointFor(run, kHookCtl)}, R"({"pid":4242,"uptime_s":7})", 3000);
+  ASSERT_TRUE(both.started());
+
+  auto r = Ctl({"status", "--json"});
+  EXPECT_EQ(r.exit_code, 69);  // send and flush are down
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.err;
+  auto daemons = lines[0]->getObject("daemons");
+  ASSERT_TRUE(daemons);
+  EXPECT_TRUE(daemons->isNull("courier-send"));
+  EXPECT_TRUE(daemons->isNull("courier-flush"));
+  for (const char* program : {"courier-recv", "courier-hook"}) {
+    auto answer = daemons->getObject(program);
+    ASSERT_TRUE(answer) << program << " " << r.out;
+    EXPECT_EQ(json::GetInt(answer, "pid"), 4242) << program;
+  }
+
+  // The table keeps its order, whatever order the answers came in.
+  both.Reset();
+  auto human = Ctl({"status"});
+  std::vector<std::string> rows;
+  for (const auto& line : Lines(human.out))
+    if (line.rfind("courier-", 0) == 0) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 4u) << human.out;  // courier-api, optional, not shown when down
+  const std::vector<std::pair<std::string, std::string>> expected = {{"courier-recv", "running"},
+                                                                     {"courier-send", "not answering"},
+                                                                     {"courier-flush", "not answering"},
+                                                                     {"courier-hook", "running"}};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(rows[i].rfind(expected[i].first, 0), 0u) << rows[i];
+    EXPECT_NE(rows[i].find(expected[i].second), std::string::npos) << rows[i];
+  }
 }
 
 TEST_F(CtlTest, QuickRepliesAreStoredWithTheMsg) {

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "core/json.h"
+#include "courier_fixture.h"
 #include "harness.h"
 #include "http/http_client.h"
 
@@ -62,7 +63,7 @@ int64_t Fill(const std::string& path, int64_t bytes) {
   return st.st_size;
 }
 
-class DiskFullTest : public ::testing::Test {
+class DiskFullTest : public CourierFixture {
  protected:
   void SetUp() override {
     disk_ = dir_.File("disk");
@@ -70,58 +71,22 @@ class DiskFullTest : public ::testing::Test {
     if (::mount("tmpfs", disk_.c_str(), "tmpfs", 0, "size=16m,mode=0700") != 0)
       GTEST_SKIP() << "cannot mount a tmpfs (needs root): " << std::strerror(errno);
     mounted_ = true;
-    port_ = FreePort();
-    env_ = {{"COURIER_DB", disk_ + "/courier.db"},
-            {"COURIER_SPOOL_DIR", disk_ + "/spool"},
-            {"COURIER_RUN_DIR", dir_.File("run")},
-            {"COURIER_PORT", std::to_string(port_)},
-            {"COURIER_SPOOL_RESERVE_MB", "1"},
-            {"COURIER_HEALTH_MIN_FREE_MB", "1"},
-            {"COURIER_LOG_LEVEL", "info"}};
-    ASSERT_EQ(Ctl({"init"}).exit_code, 0);
-    ex_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW", "--config",
-               "send_url=http://127.0.0.1:9/send"})
-              .out.substr(0, 36);
+    env_["COURIER_DB"] = disk_ + "/courier.db";
+    env_["COURIER_SPOOL_DIR"] = disk_ + "/spool";
+    env_["COURIER_SPOOL_RESERVE_MB"] = "1";
+    env_["COURIER_HEALTH_MIN_FREE_MB"] = "1";
+    env_["COURIER_LOG_LEVEL"] = "info";
+    InitStore();
+    ex_ = AddReceiveOnlyExternal();
   }
   void TearDown() override {
     recv_.reset();
     if (mounted_) ::umount2(disk_.c_str(), MNT_DETACH);
   }
 
-  RunResult Ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), Bin("courier-ctl"));
-    return RunProgram(args, "", env_);
-  }
-
-  // Posts webhooks numbered [from, to); returns the numbers answered 200
-  // and counts the 503s.
+  // About 2 KB each, so the spool fills in a few hundred files.
   std::set<int> Burst(int from, int to, int threads, std::atomic<int>* refused = nullptr) {
-    std::set<int> ok;
-    std::mutex mu;
-    std::atomic<int> next{from};
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) {
-      pool.emplace_back([&] {
-        auto http = NewLoopbackHttpClient(HttpClientOptions{10});
-        for (int n = next++; n < to; n = next++) {
-          HttpRequestSpec req;
-          req.method = "POST";
-          req.url = "http://127.0.0.1:" + std::to_string(port_) + "/c/ex/" + ex_ + "/receive";
-          req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-          // About 2 KB, so the spool fills in a few hundred files.
-          req.body = "from=0788383383&text=webhook-" + std::to_string(n) + "&pad=" + std::string(2000, 'p');
-          int code = http->Do(req).status_code;
-          if (code == 200) {
-            std::lock_guard<std::mutex> lock(mu);
-            ok.insert(n);
-          } else if (code == 503 && refused) {
-            ++*refused;
-          }
-        }
-      });
-    }
-    for (auto& t : pool) t.join();
-    return ok;
+    return PostWebhooks(ex_, {.from = from, .to = to, .threads = threads, .pad = 2000, .refused = refused});
   }
 
   HttpExchange Status() {
@@ -131,42 +96,13 @@ class DiskFullTest : public ::testing::Test {
     return http->Do(req);
   }
 
-  std::map<std::string, int> StoredTexts() {
-    std::map<std::string, int> texts;
-    for (const auto& line : Lines(Ctl({"msgs", "list", "--direction", "in", "--limit", "1000000", "--json"}).out))
-      texts[json::GetString(*json::ParseObject(line), "text").value_or("")]++;
-    return texts;
-  }
-
-  size_t SpoolCount(const std::string& dir) {
-    size_t n = 0;
-    for (const auto& line : Lines(Ctl({"spool", "--json"}).out))
-      n += json::GetString(*json::ParseObject(line), "dir") == dir;
-    return n;
-  }
-
-  template <typename Pred>
-  bool Eventually(Pred pred, int seconds = 90) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return pred();
-  }
-
-  TempDir dir_;
   std::string disk_;
   bool mounted_ = false;
-  int port_ = 0;
-  std::map<std::string, std::string> env_;
   std::string ex_;
-  std::unique_ptr<Daemon> recv_;
 };
 
 TEST_F(DiskFullTest, SpoolKeepsItsReserveAndTheStoreRecoversFromSmallAmountsFreed) {
-  recv_ = std::make_unique<Daemon>(std::vector<std::string>{Bin("courier-recv")}, env_, dir_.File("recv.log"));
-  ASSERT_TRUE(recv_->WaitForHttp(port_)) << recv_->log();
+  StartRecv();
   std::set<int> ok = Burst(0, 1, 1);  // caches the channel before the lock
   ASSERT_EQ(ok.size(), 1u);
 
@@ -224,7 +160,7 @@ TEST_F(DiskFullTest, SpoolKeepsItsReserveAndTheStoreRecoversFromSmallAmountsFree
   // than its window).
   ::unlink(filler.c_str());
   ::unlink(filler2.c_str());
-  EXPECT_TRUE(Eventually([&] { return Status().status_code == 200; })) << Status().body;
+  EXPECT_TRUE(Eventually([&] { return Status().status_code == 200; }, std::chrono::seconds(90))) << Status().body;
   EXPECT_EQ(recv_->Stop(), 0);
   // One line per refusal would be hundreds; the log's rate limit keeps a
   // few and counts the rest.

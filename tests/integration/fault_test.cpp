@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/json.h"
+#include "courier_fixture.h"
 #include "harness.h"
 #include "http/http_client.h"
 #include "mock_provider.h"
@@ -24,85 +25,19 @@ using namespace courier::testing;
 
 namespace {
 
-class FaultTest : public ::testing::Test {
+// A deadline against a hung test, not a timing claim: a loaded machine
+// replays a 500-file spool slowly.
+constexpr std::chrono::seconds kDeadline(60);
+
+class FaultTest : public CourierFixture {
  protected:
   void SetUp() override {
-    port_ = FreePort();
-    env_ = {{"COURIER_DB", dir_.File("courier.db")},
-            {"COURIER_SPOOL_DIR", dir_.File("spool")},
-            {"COURIER_RUN_DIR", dir_.File("run")},
-            {"COURIER_PORT", std::to_string(port_)},
-            {"COURIER_LOG_LEVEL", "warn"}};
-    ASSERT_EQ(Ctl({"init"}).exit_code, 0);
-    ex_ = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW", "--config",
-               "send_url=http://127.0.0.1:9/send"})
-              .out.substr(0, 36);
+    InitStore();
+    ex_ = AddReceiveOnlyExternal();
   }
 
-  RunResult Ctl(std::vector<std::string> args, const std::string& input = "") {
-    args.insert(args.begin(), Bin("courier-ctl"));
-    return RunProgram(args, input, env_);
-  }
-
-  std::unique_ptr<Daemon> Start(const std::string& program, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {Bin(program)};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return std::make_unique<Daemon>(argv, env_, dir_.File(program + ".log"));
-  }
-
-  // Posts webhooks numbered [from, to) from `threads` threads; returns the
-  // numbers answered 200. Stops early once `stop` is set.
   std::set<int> Burst(int from, int to, int threads, std::atomic<bool>* stop = nullptr) {
-    std::set<int> ok;
-    std::mutex mu;
-    std::atomic<int> next{from};
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) {
-      pool.emplace_back([&] {
-        auto http = NewLoopbackHttpClient(HttpClientOptions{10});
-        while (true) {
-          if (stop && *stop) return;
-          int n = next++;
-          if (n >= to) return;
-          HttpRequestSpec req;
-          req.method = "POST";
-          req.url = "http://127.0.0.1:" + std::to_string(port_) + "/c/ex/" + ex_ + "/receive";
-          req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-          req.body = "from=0788383383&text=webhook-" + std::to_string(n);
-          if (http->Do(req).status_code == 200) {
-            std::lock_guard<std::mutex> lock(mu);
-            ok.insert(n);
-          }
-        }
-      });
-    }
-    for (auto& t : pool) t.join();
-    return ok;
-  }
-
-  // text -> count of stored incoming msgs with that text.
-  std::map<std::string, int> StoredTexts() {
-    std::map<std::string, int> texts;
-    for (const auto& line : Lines(Ctl({"msgs", "list", "--direction", "in", "--limit", "1000000", "--json"}).out))
-      texts[json::GetString(*json::ParseObject(line), "text").value_or("")]++;
-    return texts;
-  }
-
-  size_t SpoolCount(const std::string& state) {
-    size_t n = 0;
-    for (const auto& line : Lines(Ctl({"spool", "--json"}).out))
-      n += json::GetString(*json::ParseObject(line), "dir") == state;
-    return n;
-  }
-
-  template <typename Pred>
-  bool Eventually(Pred pred, int seconds = 60) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return pred();
+    return PostWebhooks(ex_, {.from = from, .to = to, .threads = threads, .stop = stop});
   }
 
   void ExpectExactlyOnce(const std::set<int>& acknowledged, const std::map<std::string, int>& stored) {
@@ -113,9 +48,6 @@ class FaultTest : public ::testing::Test {
     for (const auto& [text, count] : stored) EXPECT_EQ(count, 1) << text << " stored " << count << " times";
   }
 
-  TempDir dir_;
-  int port_ = 0;
-  std::map<std::string, std::string> env_;
   std::string ex_;
 };
 
@@ -131,10 +63,10 @@ TEST_F(FaultTest, LockedStoreLosesNothing) {
   EXPECT_EQ(SpoolCount("new"), 500u);
   lock.Release();
   auto flush = Start("courier-flush");
-  ASSERT_TRUE(Eventually([&] { return StoredTexts().size() == 501; })) << flush->log();
+  ASSERT_TRUE(Eventually([&] { return StoredTexts().size() == 501; }, kDeadline)) << flush->log();
   ok.insert(0);
   ExpectExactlyOnce(ok, StoredTexts());
-  EXPECT_TRUE(Eventually([&] { return SpoolCount("new") + SpoolCount("cur") == 0; }));
+  EXPECT_TRUE(Eventually([&] { return SpoolCount("new") + SpoolCount("cur") == 0; }, kDeadline));
   EXPECT_EQ(SpoolCount("bad"), 0u);
   EXPECT_EQ(flush->Stop(), 0);
   EXPECT_EQ(recv->Stop(), 0);
@@ -170,7 +102,8 @@ TEST_F(FaultTest, KilledReceiverLosesNothingAcknowledged) {
   std::atomic<bool> stop{false};
   std::set<int> ok;
   std::thread burst([&] { ok = Burst(0, 100000, 8, &stop); });
-  ASSERT_TRUE(Eventually([&] { return Lines(Ctl({"msgs", "list", "--limit", "300", "--json"}).out).size() >= 200; }));
+  ASSERT_TRUE(Eventually(
+      [&] { return Lines(Ctl({"msgs", "list", "--limit", "300", "--json"}).out).size() >= 200; }, kDeadline));
   recv->Stop(9);
   stop = true;
   burst.join();
@@ -190,21 +123,20 @@ TEST_F(FaultTest, KilledReceiverLosesNothingAcknowledged) {
 TEST_F(FaultTest, KilledSenderSendsNothingTwice) {
   MockProvider provider;
   provider.SetDefault({.status = 200, .body = "ok", .delay_ms = 20});
-  std::string ch = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--config",
-                        "send_url=" + provider.url() + "/send"}).out.substr(0, 36);
+  std::string ch = AddChannel("EX", {"send_url=" + provider.url() + "/send"});
   std::string lines;
   for (int i = 0; i < 300; ++i)
     lines += "{\"channel\":\"" + ch + "\",\"urn\":\"tel:+250788383383\",\"text\":\"out-" + std::to_string(i) + "\"}\n";
   ASSERT_EQ(Ctl({"send", "--jsonl", "-"}, lines).exit_code, 0);
   auto send = Start("courier-send", {"--max-workers", "8"});
-  ASSERT_TRUE(Eventually([&] { return provider.count() >= 80; }));
+  ASSERT_TRUE(Eventually([&] { return provider.count() >= 80; }, kDeadline));
   send->Stop(9);
   send = Start("courier-send", {"--max-workers", "8"});
   // Everything ends W or interrupted (E, not retried); nothing stays queued.
   auto count = [&](const std::string& status) {
     return Lines(Ctl({"msgs", "list", "--status", status, "--limit", "1000", "--json"}).out).size();
   };
-  ASSERT_TRUE(Eventually([&] { return count("W") + count("E") == 300; })) << send->log();
+  ASSERT_TRUE(Eventually([&] { return count("W") + count("E") == 300; }, kDeadline)) << send->log();
   auto requests = provider.requests();
   std::set<std::string> texts;
   for (const auto& r : requests) texts.insert(r.form.at("text"));
@@ -226,8 +158,7 @@ TEST_F(FaultTest, NoZeroMQPeersNoProblem) {
   WriteFile(dir_.File("not-a-dir"), "x");
   env_["COURIER_RUN_DIR"] = dir_.File("not-a-dir/run");
   MockProvider provider;
-  std::string ch = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--config",
-                        "send_url=" + provider.url() + "/send"}).out.substr(0, 36);
+  std::string ch = AddChannel("EX", {"send_url=" + provider.url() + "/send"});
   auto recv = Start("courier-recv");
   ASSERT_TRUE(recv->WaitForHttp(port_)) << recv->log();
   auto send = Start("courier-send");
@@ -239,7 +170,7 @@ TEST_F(FaultTest, NoZeroMQPeersNoProblem) {
   }
   for (int i = 0; i < 10; ++i)
     ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+250788383383", "--text", "z" + std::to_string(i)}).exit_code, 0);
-  ASSERT_TRUE(Eventually([&] { return provider.count() == 10; })) << send->log();
+  ASSERT_TRUE(Eventually([&] { return provider.count() == 10; }, kDeadline)) << send->log();
   EXPECT_EQ(SpoolCount("new"), 10u);
   EXPECT_EQ(StoredTexts().size(), 50u);
   EXPECT_EQ(recv->Stop(), 0);

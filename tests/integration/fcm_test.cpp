@@ -9,13 +9,12 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include <Poco/Base64Decoder.h>
-
 #include <chrono>
 #include <memory>
 #include <sstream>
 #include <thread>
 
+#include "base64url.h"
 #include "core/json.h"
 #include "core/json_writer.h"
 #include "harness.h"
@@ -30,14 +29,6 @@ namespace {
 const char* kSendPath = "/v1/projects/courier-test/messages:send";
 const char* kTokenPath = "/token";
 const std::string kAccessToken = "ya29.c.integrationAccessToken";
-
-std::string Base64UrlDecode(std::string text) {
-  for (auto& c : text) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (text.size() % 4) text += '=';
-  std::istringstream in(text);
-  Poco::Base64Decoder decoder(in);
-  return std::string(std::istreambuf_iterator<char>(decoder), {});
-}
 
 class FcmEndToEndTest : public ::testing::Test {
  protected:
@@ -96,16 +87,6 @@ class FcmEndToEndTest : public ::testing::Test {
     auto body = json::ParseObject(answer.body);
     EXPECT_TRUE(body.ok()) << answer.body;
     return body.ok() ? json::GetStringOrEmpty(*body, "contact_uuid") : "";
-  }
-
-  template <typename Pred>
-  bool Eventually(Pred pred) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return pred();
   }
 
   // The msg (by id) as `msgs show --json`, once its status is `status`.

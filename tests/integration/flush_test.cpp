@@ -30,17 +30,6 @@ using namespace courier::testing;
 
 namespace {
 
-// Polls `done` until it holds or `timeout` passes.
-template <typename F>
-bool Eventually(F done, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
-}
-
 class FlushTest : public CourierFixture {
  protected:
   void SetUp() override {

@@ -1,10 +1,12 @@
 #pragma once
 // Test harness for integration tests: temporary directories and running
-// the real courier programs as child processes with captured output.
+// the real courier programs as child processes with captured output;
+// Eventually (eventually.h) to wait on them.
 #include <map>
 #include <string>
 #include <vector>
 
+#include "eventually.h"
 #include "loopback_client.h"
 
 namespace courier::testing {

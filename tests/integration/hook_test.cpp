@@ -41,15 +41,6 @@ struct AddedHook {
   int64_t cursor = 0;
 };
 
-bool Eventually(const std::function<bool()>& done, int timeout_ms = 30000) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
-
 class HookTest : public CourierFixture {
  protected:
   void SetUp() override {

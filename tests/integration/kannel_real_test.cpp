@@ -38,17 +38,6 @@ const char* kPhone = "250788383383";
 const char* kShortCode = "1234";
 const char* kKannelPassword = "CHANGE-ME-sendsms";  // contrib's, used as it is
 
-// Polls `done` until it holds or `timeout` passes (a bound, not a timing claim).
-template <typename F>
-bool Eventually(F done, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
-}
-
 size_t Count(const std::string& text, const std::string& needle) {
   size_t n = 0;
   for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;

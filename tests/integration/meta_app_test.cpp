@@ -115,16 +115,6 @@ class MetaAppTest : public ::testing::Test {
     return n;
   }
 
-  template <typename Pred>
-  bool Eventually(Pred pred, int seconds = 30) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return pred();
-  }
-
   TempDir dir_;
   int port_ = 0;
   std::map<std::string, std::string> env_;

@@ -1,18 +1,17 @@
 // `courier-ctl metrics` against the real daemons: courier-recv taking
 // webhooks (accepted and refused), courier-send sending to a mock provider
-// (sent and failed), courier-flush moving a garbage spool file to bad/.
+// (sent and failed), courier-flush moving a garbage spool file to bad/,
+// courier-hook delivering to one application and failing at another.
 // The counts in the text are exact; promtool (Debian's prometheus) checks
 // the text; a stopped daemon and a killed one show as courier_up 0.
 #include <unistd.h>
 
-#include <chrono>
+#include <cstdlib>
 #include <sstream>
-#include <thread>
 
 #include <gtest/gtest.h>
 
-#include "bus/bus.h"
-#include "bus/endpoints.h"
+#include "core/json.h"
 #include "courier_fixture.h"
 #include "harness.h"
 #include "http/http_client.h"
@@ -46,31 +45,7 @@ class MetricsTest : public CourierFixture {
     ASSERT_FALSE(bad_.empty());
   }
 
-  int Post(const std::string& path, const std::string& body) {
-    HttpRequestSpec req;
-    req.method = "POST";
-    req.url = "http://127.0.0.1:" + std::to_string(port_) + path;
-    req.body = body;
-    req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
-    return http_->Do(req).status_code;
-  }
-
-  std::unique_ptr<Daemon> Start(const std::string& program, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {Bin(program)};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return std::make_unique<Daemon>(argv, env_, dir_.File(program + ".log"));
-  }
-
-  // Polls until `pred` holds or 30 s pass (a deadline, not a timing claim).
-  template <typename Pred>
-  bool Eventually(Pred pred) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return pred();
-  }
+  int Post(const std::string& path, const std::string& body) { return PostForm(path, body).status_code; }
 
   std::string Metrics() {
     auto r = Ctl({"metrics"});
@@ -87,7 +62,6 @@ class MetricsTest : public CourierFixture {
 
   MockProvider provider_;
   std::string good_, bad_;
-  std::unique_ptr<HttpClient> http_ = NewLoopbackHttpClient();
 };
 
 TEST_F(MetricsTest, CountsOfTheRealPipelinePassPromtool) {
@@ -200,35 +174,59 @@ TEST_F(MetricsTest, QueuedMsgsWithEveryDaemonDown) {
   EXPECT_EQ(Promtool(gone.out), "");
 }
 
-// courier-hook's per-hook lag through its control socket. courier-hook is
-// not on this branch: the socket answers here with the status fields
-// hook/hook_daemon.h documents, which the real daemon can replace.
-TEST_F(MetricsTest, HookLagFromItsControlSocket) {
-  ControlServer hook;
-  ASSERT_TRUE(hook.Start(EndpointFor(dir_.File("run"), kHookCtl), [](const std::string&) {
-                    return std::string(R"({"program":"courier-hook","pid":4242,"uptime_s":60,"hooks":[)"
-                                       R"({"id":1,"uuid":"5e1c7a52-8d77-4c1e-9f0e-1a2b3c4d5e6f","url":"http://127.0.0.1:9/a",)"
-                                       R"("format":"json","paused":false,"paused_reason":null,"cursor":40,"last_seq":52,)"
-                                       R"("lag_events":12,"oldest_undelivered_age_s":95,"last_error":"HTTP 500",)"
-                                       R"("failures":3,"next_retry_in_s":8,"delivered":40},)"
-                                       R"({"id":2,"uuid":"6f2d8b63-9e88-4d2f-8a1f-2b3c4d5e6f70","url":"http://127.0.0.1:9/b",)"
-                                       R"("format":"rapidpro","paused":true,"paused_reason":"410 Gone","cursor":52,)"
-                                       R"("last_seq":52,"lag_events":0,"oldest_undelivered_age_s":0,"last_error":null,)"
-                                       R"("failures":0,"next_retry_in_s":0,"delivered":52}]})");
-                  }).ok());
+// courier-hook's per-hook numbers, from the real daemon's control socket:
+// one hook whose application answers 500 (its events pile up) and one whose
+// application takes everything, then is paused.
+TEST_F(MetricsTest, HookLagFromTheRealCourierHook) {
+  MockProvider failing, healthy;
+  failing.SetDefault(MockResponse{.status = 500, .body = "{\"error\":\"db down\"}"});
+  auto add_hook = [&](const std::string& url) -> std::pair<std::string, std::string> {
+    auto added = Ctl({"hook", "add", "--url", url, "--events", "msg.received", "--json"});
+    auto o = json::ParseObject(added.out);
+    EXPECT_TRUE(o.ok()) << added.out << added.err;
+    if (!o.ok()) return {};
+    return {std::to_string(json::GetInt(*o, "id").value_or(0)), json::GetStringOrEmpty(*o, "uuid")};
+  };
+  const auto [down_id, down_uuid] = add_hook(failing.url() + "/events");
+  const auto [up_id, up_uuid] = add_hook(healthy.url() + "/events");
+  ASSERT_FALSE(down_uuid.empty());
+  ASSERT_FALSE(up_uuid.empty());
+  StartRecv();
+  auto hook = Start("courier-hook");
+  constexpr int kMsgs = 3;
+  for (int i = 0; i < kMsgs; ++i)
+    ASSERT_EQ(Post("/c/ex/" + good_ + "/receive", "from=0788383383&text=hook" + std::to_string(i)), 200);
+
+  const std::string down = "{id=\"" + down_id + "\",uuid=\"" + down_uuid + "\"}";
+  const std::string up = "{id=\"" + up_id + "\",uuid=\"" + up_uuid + "\"}";
+  ASSERT_TRUE(Eventually([&] {
+    const std::string text = Metrics();
+    return Sample(text, "courier_hook_delivered_total" + up) == std::to_string(kMsgs) &&
+           Sample(text, "courier_hook_lag_events" + up) == "0" &&
+           std::atoi(Sample(text, "courier_hook_failures" + down).c_str()) >= 1;
+  })) << Metrics() << hook->log();
+
   const std::string text = Metrics();
   SCOPED_TRACE(text);
   EXPECT_EQ(Promtool(text), "");
-  const std::string one = "{id=\"1\",uuid=\"5e1c7a52-8d77-4c1e-9f0e-1a2b3c4d5e6f\"}";
-  const std::string two = "{id=\"2\",uuid=\"6f2d8b63-9e88-4d2f-8a1f-2b3c4d5e6f70\"}";
   EXPECT_EQ(Sample(text, "courier_up{program=\"courier-hook\"}"), "1");
-  EXPECT_EQ(Sample(text, "courier_hook_lag_events" + one), "12");
-  EXPECT_EQ(Sample(text, "courier_hook_oldest_undelivered_age_seconds" + one), "95");
-  EXPECT_EQ(Sample(text, "courier_hook_failures" + one), "3");
-  EXPECT_EQ(Sample(text, "courier_hook_paused" + one), "0");
-  EXPECT_EQ(Sample(text, "courier_hook_delivered_total" + one), "40");
-  EXPECT_EQ(Sample(text, "courier_hook_lag_events" + two), "0");
-  EXPECT_EQ(Sample(text, "courier_hook_paused" + two), "1");
+  // The failing application's hook holds every event, none delivered.
+  EXPECT_EQ(Sample(text, "courier_hook_lag_events" + down), std::to_string(kMsgs));
+  EXPECT_EQ(Sample(text, "courier_hook_delivered_total" + down), "0");
+  EXPECT_EQ(Sample(text, "courier_hook_paused" + down), "0");
+  EXPECT_NE(Sample(text, "courier_hook_oldest_undelivered_age_seconds" + down), "absent");
+  // The healthy one caught up.
+  EXPECT_EQ(Sample(text, "courier_hook_failures" + up), "0");
+  EXPECT_EQ(Sample(text, "courier_hook_oldest_undelivered_age_seconds" + up), "0");
+  EXPECT_EQ(Sample(text, "courier_hook_paused" + up), "0");
+  EXPECT_EQ(healthy.count(), static_cast<size_t>(kMsgs));
+
+  // Paused by the operator: courier-hook reports it.
+  ASSERT_EQ(Ctl({"hook", "pause", up_uuid}).exit_code, 0);
+  ASSERT_TRUE(Eventually([&] { return Sample(Metrics(), "courier_hook_paused" + up) == "1"; }))
+      << Metrics() << hook->log();
+  EXPECT_EQ(Promtool(Metrics()), "");
+  EXPECT_EQ(hook->Stop(), 0) << hook->log();
 }
 
 }  // namespace

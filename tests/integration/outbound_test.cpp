@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/json.h"
+#include "courier_fixture.h"
 #include "harness.h"
 #include "mock_provider.h"
 #include "tarpit_server.h"
@@ -17,57 +18,21 @@ using namespace courier::testing;
 
 namespace {
 
-class OutboundTest : public ::testing::Test {
+// A deadline against a hung test, not a timing claim.
+constexpr std::chrono::seconds kDeadline(60);
+
+class OutboundTest : public CourierFixture {
  protected:
   void SetUp() override {
-    env_ = {{"COURIER_DB", dir_.File("courier.db")},
-            {"COURIER_SPOOL_DIR", dir_.File("spool")},
-            {"COURIER_RUN_DIR", dir_.File("run")},
-            {"COURIER_LOG_LEVEL", "warn"},
-            {"COURIER_HTTP_TIMEOUT", "2"},
-            {"COURIER_RETRY_BACKOFF", "1"}};
-    ASSERT_EQ(Ctl({"init"}).exit_code, 0);
+    env_["COURIER_HTTP_TIMEOUT"] = "2";
+    env_["COURIER_RETRY_BACKOFF"] = "1";
+    InitStore();
   }
 
-  std::string AddExChannel(const std::string& send_url) {
-    auto r = Ctl({"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW", "--config",
-                  "send_url=" + send_url});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out.substr(0, 36);
-  }
+  std::string AddExChannel(const std::string& send_url) { return AddChannel("EX", {"send_url=" + send_url}); }
 
-  RunResult Ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), Bin("courier-ctl"));
-    return RunProgram(args, "", env_);
-  }
+  void StartSend(std::vector<std::string> extra = {}) { send_ = Start("courier-send", std::move(extra)); }
 
-  void StartSend(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {Bin("courier-send")};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    send_ = std::make_unique<Daemon>(argv, env_, dir_.File("send.log"));
-  }
-
-  // Polls until `pred` holds or 60 s pass (a deadline, not a timing claim).
-  template <typename Pred>
-  bool Eventually(Pred pred) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return pred();
-  }
-
-  std::vector<json::ObjectPtr> Msgs(const std::string& status = "") {
-    std::vector<std::string> args = {"msgs", "list", "--direction", "out", "--limit", "1000", "--json"};
-    if (!status.empty()) args.insert(args.end(), {"--status", status});
-    std::vector<json::ObjectPtr> out;
-    for (const auto& line : Lines(Ctl(args).out)) out.push_back(*json::ParseObject(line));
-    return out;
-  }
-
-  TempDir dir_;
-  std::map<std::string, std::string> env_;
   std::unique_ptr<Daemon> send_;
 };
 
@@ -90,9 +55,9 @@ TEST_F(OutboundTest, DefaultPolicyFailsSendsToInternalAddressesWithoutARequest) 
     ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+250788383383", "--text", "hi"}).exit_code, 0);
   }
   StartSend();
-  ASSERT_TRUE(Eventually([&] { return Msgs("F").size() == targets.size(); })) << send_->log();
-  EXPECT_EQ(Msgs().size(), targets.size());
-  for (const auto& msg : Msgs("F")) {
+  ASSERT_TRUE(Eventually([&] { return OutgoingMsgs("F").size() == targets.size(); }, kDeadline)) << send_->log();
+  EXPECT_EQ(OutgoingMsgs().size(), targets.size());
+  for (const auto& msg : OutgoingMsgs("F")) {
     const std::string ch = json::GetString(msg, "channel_uuid").value_or("");
     const std::string reason = json::GetString(msg, "error_reason").value_or("");
     SCOPED_TRACE(reason);
@@ -114,8 +79,8 @@ TEST_F(OutboundTest, TarpitProviderIsCutOffAtTheDeadline) {
   env_["COURIER_HTTP_DEADLINE"] = "1";
   StartSend({"--max-retries", "1"});
   ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+250788383383", "--text", "hi"}).exit_code, 0);
-  ASSERT_TRUE(Eventually([&] { return Msgs("F").size() == 1; })) << send_->log();
-  const std::string reason = json::GetString(Msgs("F")[0], "error_reason").value_or("");
+  ASSERT_TRUE(Eventually([&] { return OutgoingMsgs("F").size() == 1; }, kDeadline)) << send_->log();
+  const std::string reason = json::GetString(OutgoingMsgs("F")[0], "error_reason").value_or("");
   EXPECT_NE(reason.find("deadline exceeded"), std::string::npos) << reason;
   EXPECT_EQ(tarpit.connections(), 1);
   EXPECT_EQ(send_->Stop(), 0) << send_->log();
@@ -130,7 +95,7 @@ TEST_F(OutboundTest, StopAbortsARequestStillInProgressAfterTheGrace) {
   ASSERT_TRUE(tarpit.WaitForConnections(1)) << send_->log();
   // A clean stop (0), not the kill after grace + 5 s (75).
   EXPECT_EQ(send_->Stop(), 0) << send_->log();
-  auto msgs = Msgs();
+  auto msgs = OutgoingMsgs();
   ASSERT_EQ(msgs.size(), 1u);  // not lost
   EXPECT_EQ(json::GetString(msgs[0], "status").value_or(""), "E");  // not sent; retried later
   EXPECT_NE(json::GetString(msgs[0], "error_reason").value_or("").find("aborted"), std::string::npos);

@@ -23,16 +23,6 @@ namespace {
 
 constexpr Micros kDay = 86400LL * kMicrosPerSecond;
 
-template <typename F>
-bool Eventually(F done, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
-}
-
 class PruneTest : public CourierFixture {
  protected:
   void SetUp() override {

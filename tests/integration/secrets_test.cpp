@@ -66,16 +66,6 @@ class SecretsTest : public ::testing::Test {
     }
   }
 
-  template <typename Pred>
-  bool Eventually(Pred pred) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return pred();
-  }
-
   std::string MsgStatus(const std::string& direction) {
     return Ctl({"msgs", "list", "--direction", direction, "--json"}).out;
   }

@@ -10,6 +10,7 @@
 
 #include "bus/bus.h"
 #include "core/json.h"
+#include "courier_fixture.h"
 #include "harness.h"
 #include "mock_provider.h"
 
@@ -18,58 +19,19 @@ using namespace courier::testing;
 
 namespace {
 
-class SendTest : public ::testing::Test {
+class SendTest : public CourierFixture {
  protected:
   void SetUp() override {
-    env_ = {{"COURIER_DB", dir_.File("courier.db")},
-            {"COURIER_SPOOL_DIR", dir_.File("spool")},
-            {"COURIER_RUN_DIR", dir_.File("run")},
-            {"COURIER_LOG_LEVEL", "warn"},
-            {"COURIER_RETRY_BACKOFF", "1"}};
-    ASSERT_EQ(Ctl({"init"}).exit_code, 0);
+    env_["COURIER_RETRY_BACKOFF"] = "1";
+    InitStore();
   }
 
-  std::string AddExChannel(const std::string& path, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"channel", "add", "--type", "EX", "--address", "1234", "--country", "RW",
-                                     "--config", "send_url=" + provider_.url() + path};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto r = Ctl(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out.substr(0, 36);
+  std::string AddExChannel(const std::string& path, const std::vector<std::string>& options = {}) {
+    return AddChannel("EX", {"send_url=" + provider_.url() + path}, "1234", options);
   }
 
-  RunResult Ctl(std::vector<std::string> args, const std::string& input = "") {
-    args.insert(args.begin(), Bin("courier-ctl"));
-    return RunProgram(args, input, env_);
-  }
+  void StartSend(std::vector<std::string> extra = {}) { send_ = Start("courier-send", std::move(extra)); }
 
-  void StartSend(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {Bin("courier-send")};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    send_ = std::make_unique<Daemon>(argv, env_, dir_.File("send.log"));
-  }
-
-  // Polls until `pred` holds or 30 s pass (a deadline, not a timing claim).
-  template <typename Pred>
-  bool Eventually(Pred pred) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return pred();
-  }
-
-  std::vector<json::ObjectPtr> Msgs(const std::string& status = "") {
-    std::vector<std::string> args = {"msgs", "list", "--direction", "out", "--limit", "100000", "--json"};
-    if (!status.empty()) args.insert(args.end(), {"--status", status});
-    std::vector<json::ObjectPtr> out;
-    for (const auto& line : Lines(Ctl(args).out)) out.push_back(*json::ParseObject(line));
-    return out;
-  }
-
-  TempDir dir_;
-  std::map<std::string, std::string> env_;
   MockProvider provider_;
   std::unique_ptr<Daemon> send_;
 };
@@ -80,12 +42,12 @@ TEST_F(SendTest, SendsQueuedMsgsOnceAndWritesStatusAndLogs) {
   for (int i = 0; i < 20; ++i)
     ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+25078838" + std::to_string(3000 + i), "--text",
                    "msg " + std::to_string(i)}).exit_code, 0);
-  ASSERT_TRUE(Eventually([&] { return Msgs("W").size() == 20; })) << send_->log();
+  ASSERT_TRUE(Eventually([&] { return OutgoingMsgs("W").size() == 20; })) << send_->log();
   EXPECT_EQ(provider_.count(), 20u);
   std::set<std::string> texts;
   for (const auto& r : provider_.requests()) texts.insert(r.form.at("text"));
   EXPECT_EQ(texts.size(), 20u);  // each msg exactly once
-  auto w = Msgs("W");
+  auto w = OutgoingMsgs("W");
   EXPECT_FALSE(w[0]->isNull("sent_on"));
   auto logs = Ctl({"logs", "--msg", std::to_string(*json::GetInt(w[0], "id")), "--json"});
   EXPECT_NE(logs.out.find("Message Sent"), std::string::npos) << logs.out;
@@ -97,15 +59,15 @@ TEST_F(SendTest, ErrorsAreRetriedWithBackoffThenFailed) {
   provider_.SetDefault({.status = 500, .body = "down"});
   StartSend({"--max-retries", "3"});
   ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+250788383383", "--text", "hi"}).exit_code, 0);
-  ASSERT_TRUE(Eventually([&] { return Msgs("F").size() == 1; })) << send_->log();
+  ASSERT_TRUE(Eventually([&] { return OutgoingMsgs("F").size() == 1; })) << send_->log();
   EXPECT_EQ(provider_.count(), 3u);  // max_retries attempts, then F
-  auto f = Msgs("F")[0];
+  auto f = OutgoingMsgs("F")[0];
   EXPECT_EQ(json::GetInt(f, "error_count"), 3);
   EXPECT_NE(json::GetString(f, "error_reason").value_or("").find("gave up after 3"), std::string::npos);
   // An operator retry sends again, and this time the provider is back.
   provider_.SetDefault({.status = 200, .body = "ok"});
   ASSERT_EQ(Ctl({"retry", std::to_string(*json::GetInt(f, "id"))}).exit_code, 0);
-  ASSERT_TRUE(Eventually([&] { return Msgs("W").size() == 1; })) << send_->log();
+  ASSERT_TRUE(Eventually([&] { return OutgoingMsgs("W").size() == 1; })) << send_->log();
   EXPECT_EQ(provider_.count(), 4u);
 }
 
@@ -123,11 +85,11 @@ TEST_F(SendTest, MsgsSentBackByADeliveryReportAreRetriedUpToMaxRetries) {
   auto imported = Ctl({"msgs", "import", "--jsonl", "-"}, line("tel:+250788383301", 1) + line("tel:+250788383302", 3));
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
   StartSend({"--max-retries", "3"});
-  ASSERT_TRUE(Eventually([&] { return Msgs("W").size() == 1 && Msgs("F").size() == 1; })) << send_->log();
+  ASSERT_TRUE(Eventually([&] { return OutgoingMsgs("W").size() == 1 && OutgoingMsgs("F").size() == 1; })) << send_->log();
   EXPECT_EQ(provider_.count(), 1u);
-  auto w = Msgs("W")[0];
+  auto w = OutgoingMsgs("W")[0];
   EXPECT_EQ(json::GetString(w, "urn"), "tel:+250788383301");
-  auto f = Msgs("F")[0];
+  auto f = OutgoingMsgs("F")[0];
   EXPECT_EQ(json::GetString(f, "urn"), "tel:+250788383302");
   EXPECT_EQ(json::GetString(f, "error_reason"),
             "twilio error 63018: rate limit exceeded for channel (gave up after 3 attempts)");
@@ -140,9 +102,9 @@ TEST_F(SendTest, StoppedContactIsNotSentTo) {
   ASSERT_EQ(Ctl({"contact", "stop", "tel:+250788383383"}).exit_code, 0);
   ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+250788383383", "--text", "hi"}).exit_code, 0);
   StartSend();
-  ASSERT_TRUE(Eventually([&] { return Msgs("F").size() == 1; })) << send_->log();
+  ASSERT_TRUE(Eventually([&] { return OutgoingMsgs("F").size() == 1; })) << send_->log();
   EXPECT_EQ(provider_.count(), 0u);
-  EXPECT_EQ(json::GetString(Msgs("F")[0], "error_reason"), "contact stopped");
+  EXPECT_EQ(json::GetString(OutgoingMsgs("F")[0], "error_reason"), "contact stopped");
 }
 
 TEST_F(SendTest, OneBusyChannelDoesNotDelayAnother) {
@@ -185,8 +147,8 @@ TEST_F(SendTest, KilledMidRequestIsInterruptedNotResent) {
   EXPECT_NE(queue.out.find("\"in_flight\":1"), std::string::npos) << queue.out;
 
   StartSend();
-  ASSERT_TRUE(Eventually([&] { return Msgs("E").size() == 1; })) << send_->log();
-  auto msg = Msgs("E")[0];
+  ASSERT_TRUE(Eventually([&] { return OutgoingMsgs("E").size() == 1; })) << send_->log();
+  auto msg = OutgoingMsgs("E")[0];
   EXPECT_EQ(json::GetString(msg, "error_reason"), "interrupted, outcome unknown");
   EXPECT_TRUE(msg->isNull("next_attempt_on"));  // not retried automatically
   queue = Ctl({"queue", "--json"});
@@ -197,7 +159,7 @@ TEST_F(SendTest, KilledMidRequestIsInterruptedNotResent) {
   // The operator decides: retry sends it again, once.
   provider_.SetDefault({.status = 200, .body = "ok"});
   ASSERT_EQ(Ctl({"retry", std::to_string(*json::GetInt(msg, "id"))}).exit_code, 0);
-  ASSERT_TRUE(Eventually([&] { return Msgs("W").size() == 1; })) << send_->log();
+  ASSERT_TRUE(Eventually([&] { return OutgoingMsgs("W").size() == 1; })) << send_->log();
   EXPECT_EQ(provider_.count(), 2u);
 }
 
@@ -215,7 +177,7 @@ TEST_F(SendTest, TwoSendersOnOneStoreSendEachMsgOnce) {
   auto env2 = env_;
   env2["COURIER_RUN_DIR"] = dir_.File("run2");
   Daemon second({Bin("courier-send"), "--max-workers", "8"}, env2, dir_.File("send2.log"));
-  ASSERT_TRUE(Eventually([&] { return Msgs("W").size() == 300; })) << send_->log() << second.log();
+  ASSERT_TRUE(Eventually([&] { return OutgoingMsgs("W").size() == 300; })) << send_->log() << second.log();
   auto requests = provider_.requests();
   EXPECT_EQ(requests.size(), 300u);
   std::set<std::string> texts;
@@ -253,7 +215,7 @@ TEST_F(SendTest, ControlSocketReportsCounters) {
   std::string ch = AddExChannel("/send");
   StartSend();
   ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+250788383383", "--text", "hi"}).exit_code, 0);
-  ASSERT_TRUE(Eventually([&] { return Msgs("W").size() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return OutgoingMsgs("W").size() == 1; }));
   std::string endpoint = "ipc://" + dir_.File("run") + "/send-ctl.sock";
   Result<std::string> status = Status::Unavailable("");
   ASSERT_TRUE(Eventually([&] {

@@ -26,31 +26,12 @@ using namespace courier::testing;
 
 namespace {
 
-template <typename F>
-bool Eventually(F done, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
-}
-
 class Utf8Test : public CourierFixture {
  protected:
   void SetUp() override {
     InitStore();
     ex_ = AddReceiveOnlyExternal();
     kn_ = AddReceiveOnlyKannel();
-  }
-
-  HttpExchange Post(const std::string& path, const std::string& body) {
-    HttpRequestSpec req;
-    req.method = "POST";
-    req.url = "http://127.0.0.1:" + std::to_string(port_) + path;
-    req.body = body;
-    req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
-    return http_->Do(req);
   }
 
   // Every line of a --json listing: well-formed UTF-8 and a JSON object.
@@ -94,7 +75,6 @@ class Utf8Test : public CourierFixture {
   }
 
   std::string ex_, kn_;
-  std::unique_ptr<HttpClient> http_ = NewLoopbackHttpClient();
 };
 
 TEST_F(Utf8Test, IllFormedTextIsStoredWithReplacementsAndEveryOutputIsValidJson) {
@@ -107,7 +87,7 @@ TEST_F(Utf8Test, IllFormedTextIsStoredWithReplacementsAndEveryOutputIsValidJson)
   zmq::message_t topic, payload;
   bool subscribed = false;
   for (int i = 0; i < 40 && !subscribed; ++i) {
-    ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=warm").status_code, 200);
+    ASSERT_EQ(PostForm("/c/ex/" + ex_ + "/receive", "from=0788383383&text=warm").status_code, 200);
     sub.set(zmq::sockopt::rcvtimeo, 250);
     subscribed = sub.recv(topic).has_value() && sub.recv(payload).has_value();
   }
@@ -139,7 +119,7 @@ TEST_F(Utf8Test, IllFormedTextIsStoredWithReplacementsAndEveryOutputIsValidJson)
   std::vector<std::string> expected = {"warm"};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.label);
-    auto r = Post(c.path, c.body);
+    auto r = PostForm(c.path, c.body);
     std::string uuid = AnsweredUuid(r);
     ASSERT_FALSE(uuid.empty()) << r.body;
     // The feed's event for it is valid JSON too.
@@ -167,12 +147,12 @@ TEST_F(Utf8Test, IllFormedTextIsStoredWithReplacementsAndEveryOutputIsValidJson)
 // answers 200; courier-flush replays it into the store, nothing in bad/.
 TEST_F(Utf8Test, SpooledDuringAnOutageReachesTheStore) {
   StartRecv();
-  ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=warm").status_code, 200);
+  ASSERT_EQ(PostForm("/c/ex/" + ex_ + "/receive", "from=0788383383&text=warm").status_code, 200);
   std::string uuid;
   {
     StoreLock lock(dir_.File("courier.db"));
     ASSERT_TRUE(lock.locked());
-    uuid = AnsweredUuid(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=caf%E9+na\xefve"));
+    uuid = AnsweredUuid(PostForm("/c/ex/" + ex_ + "/receive", "from=0788383383&text=caf%E9+na\xefve"));
     ASSERT_EQ(SpoolCount("new"), 1u);
     for (const auto& o : JsonLines({"spool", "--json"})) (void)o;  // what the operator sees parses too
   }

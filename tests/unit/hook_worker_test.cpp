@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "eventually.h"
 #include "hook/hook_worker.h"
 #include "mock_provider.h"
 #include "pass_through_env.h"
@@ -22,11 +23,6 @@ namespace {
 
 constexpr Micros kStart = 1'700'000'000LL * kMicrosPerSecond;
 constexpr Micros kDay = 86400LL * kMicrosPerSecond;
-
-bool Eventually(const std::function<bool()>& done) {
-  for (int i = 0; i < 1500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  return done();
-}
 
 class HookWorkerTest : public ::testing::Test {
  protected:
