@@ -86,7 +86,8 @@ TEST_F(Utf8Test, IllFormedTextIsStoredWithReplacementsAndEveryOutputIsValidJson)
   // its event arrives.
   zmq::message_t topic, payload;
   bool subscribed = false;
-  for (int i = 0; i < 40 && !subscribed; ++i) {
+  int warms = 0;  // a slow first event means more than one: each is stored
+  for (; warms < 40 && !subscribed; ++warms) {
     ASSERT_EQ(PostForm("/c/ex/" + ex_ + "/receive", "from=0788383383&text=warm").status_code, 200);
     sub.set(zmq::sockopt::rcvtimeo, 250);
     subscribed = sub.recv(topic).has_value() && sub.recv(payload).has_value();
@@ -116,7 +117,7 @@ TEST_F(Utf8Test, IllFormedTextIsStoredWithReplacementsAndEveryOutputIsValidJson)
                            "&message=%00c%00a%00f%00%E9&coding=2&charset=UTF-16BE",
        "", "café"},
   };
-  std::vector<std::string> expected = {"warm"};
+  std::vector<std::string> expected(warms, "warm");
   for (const auto& c : cases) {
     SCOPED_TRACE(c.label);
     auto r = PostForm(c.path, c.body);
