@@ -43,215 +43,19 @@
 #include "core/msg_status.h"
 #include "core/uuid.h"
 #include "store/schema.h"
+#include "store/sqlite_rows.h"
 #include "store/sqlite_statement.h"
 #include "store/wal_checkpointer.h"
 
 #include <Poco/Data/SQLite/Utility.h>
 #include <sqlite3.h>
 
-// ---------------------------------------------------------------------------
-// Row types read with typed into() extraction. Each lists its columns once
-// (Fields) in SELECT order; the TypeHandler below walks that list, so a row
-// is read with sqlite3_column_int64/text per column and never through POCO's
-// type guessing from declared column types.
-namespace courier {
-namespace sqlite_rows {
-
-using Poco::Int64;
-using NInt = Poco::Nullable<Poco::Int64>;
-
-struct MsgRow {
-  Int64 id = 0;
-  std::string uuid;
-  Int64 channel_id = 0;
-  std::string channel_uuid;
-  std::string channel_type;
-  std::string direction;
-  std::string status;
-  std::string urn;
-  std::string text;
-  std::string attachments;
-  std::string external_id;
-  std::string contact_name;
-  Int64 priority = 0;
-  Int64 error_count = 0;
-  std::string error_reason;
-  Int64 created_on = 0;
-  Int64 modified_on = 0;
-  NInt received_on;
-  NInt sent_on;
-  NInt next_attempt_on;
-  std::string claimed_by;
-  std::string quick_replies;
-
-  template <typename Self, typename F>
-  static void Fields(Self& r, F&& f) {
-    f(r.id); f(r.uuid); f(r.channel_id); f(r.channel_uuid); f(r.channel_type);
-    f(r.direction); f(r.status); f(r.urn); f(r.text); f(r.attachments);
-    f(r.external_id); f(r.contact_name); f(r.priority); f(r.error_count);
-    f(r.error_reason); f(r.created_on); f(r.modified_on); f(r.received_on);
-    f(r.sent_on); f(r.next_attempt_on); f(r.claimed_by); f(r.quick_replies);
-  }
-};
-
-struct ChannelRow {
-  Int64 id = 0;
-  std::string uuid;
-  std::string type;
-  std::string name;
-  std::string address;
-  std::string country;
-  std::string schemes;
-  std::string config;
-  Int64 max_workers = 0;
-  Int64 tps = 0;
-  bool is_active = false;
-  Int64 created_on = 0;
-
-  template <typename Self, typename F>
-  static void Fields(Self& r, F&& f) {
-    f(r.id); f(r.uuid); f(r.type); f(r.name); f(r.address); f(r.country);
-    f(r.schemes); f(r.config); f(r.max_workers); f(r.tps); f(r.is_active);
-    f(r.created_on);
-  }
-};
-
-struct LogRow {
-  Int64 id = 0;
-  Int64 channel_id = 0;
-  std::string channel_uuid;
-  NInt msg_id;
-  std::string description;
-  std::string error;
-  std::string method;
-  std::string url;
-  std::string request;
-  std::string response;
-  Int64 response_status = 0;
-  Int64 elapsed_ms = 0;
-  Int64 created_on = 0;
-
-  template <typename Self, typename F>
-  static void Fields(Self& r, F&& f) {
-    f(r.id); f(r.channel_id); f(r.channel_uuid); f(r.msg_id); f(r.description);
-    f(r.error); f(r.method); f(r.url); f(r.request); f(r.response);
-    f(r.response_status); f(r.elapsed_ms); f(r.created_on);
-  }
-};
-
-struct EventRow {
-  Int64 seq = 0;
-  std::string topic;
-  std::string payload;
-  Int64 created_on = 0;
-
-  template <typename Self, typename F>
-  static void Fields(Self& r, F&& f) {
-    f(r.seq); f(r.topic); f(r.payload); f(r.created_on);
-  }
-};
-
-struct ContactRow {
-  Int64 id = 0;
-  std::string uuid;
-  std::string name;
-  bool is_stopped = false;
-  Int64 created_on = 0;
-
-  template <typename Self, typename F>
-  static void Fields(Self& r, F&& f) {
-    f(r.id); f(r.uuid); f(r.name); f(r.is_stopped); f(r.created_on);
-  }
-};
-
-struct UrnRow {
-  Int64 contact_id = 0;
-  std::string urn;
-
-  template <typename Self, typename F>
-  static void Fields(Self& r, F&& f) {
-    f(r.contact_id); f(r.urn);
-  }
-};
-
-}  // namespace sqlite_rows
-}  // namespace courier
-
-namespace Poco {
-namespace Data {
-
-// A TypeHandler for any row type with a static Fields(row, f) listing.
-template <typename Row>
-class FieldListTypeHandler {
- public:
-  static std::size_t size() {
-    std::size_t n = 0;
-    Row row;
-    Row::Fields(row, [&n](auto& v) { n += TypeHandler<std::decay_t<decltype(v)>>::size(); });
-    return n;
-  }
-
-  static void bind(std::size_t pos, const Row& obj, AbstractBinder::Ptr binder,
-                   AbstractBinder::Direction dir) {
-    Row::Fields(obj, [&](const auto& v) {
-      using V = std::decay_t<decltype(v)>;
-      TypeHandler<V>::bind(pos, v, binder, dir);
-      pos += TypeHandler<V>::size();
-    });
-  }
-
-  static void prepare(std::size_t pos, const Row& obj, AbstractPreparator::Ptr preparator) {
-    Row::Fields(obj, [&](const auto& v) {
-      using V = std::decay_t<decltype(v)>;
-      TypeHandler<V>::prepare(pos, v, preparator);
-      pos += TypeHandler<V>::size();
-    });
-  }
-
-  static void extract(std::size_t pos, Row& obj, const Row&, AbstractExtractor::Ptr extractor) {
-    Row::Fields(obj, [&](auto& v) {
-      using V = std::decay_t<decltype(v)>;
-      TypeHandler<V>::extract(pos, v, V(), extractor);
-      pos += TypeHandler<V>::size();
-    });
-  }
-};
-
-template <>
-class TypeHandler<courier::sqlite_rows::MsgRow>
-    : public FieldListTypeHandler<courier::sqlite_rows::MsgRow> {};
-template <>
-class TypeHandler<courier::sqlite_rows::ChannelRow>
-    : public FieldListTypeHandler<courier::sqlite_rows::ChannelRow> {};
-template <>
-class TypeHandler<courier::sqlite_rows::LogRow>
-    : public FieldListTypeHandler<courier::sqlite_rows::LogRow> {};
-template <>
-class TypeHandler<courier::sqlite_rows::EventRow>
-    : public FieldListTypeHandler<courier::sqlite_rows::EventRow> {};
-template <>
-class TypeHandler<courier::sqlite_rows::ContactRow>
-    : public FieldListTypeHandler<courier::sqlite_rows::ContactRow> {};
-template <>
-class TypeHandler<courier::sqlite_rows::UrnRow>
-    : public FieldListTypeHandler<courier::sqlite_rows::UrnRow> {};
-
-}  // namespace Data
-}  // namespace Poco
-
 namespace courier {
 
 namespace {
 
 using namespace Poco::Data::Keywords;  // use, useRef, into, now
-using Poco::Int64;
-using sqlite_rows::ChannelRow;
-using sqlite_rows::ContactRow;
-using sqlite_rows::EventRow;
-using sqlite_rows::LogRow;
-using sqlite_rows::MsgRow;
-using sqlite_rows::NInt;
-using sqlite_rows::UrnRow;
+using namespace sqlite_rows;  // NOLINT: the row types and their conversion
 using NString = Poco::Nullable<std::string>;
 
 // ---------------------------------------------------------------------------
@@ -373,28 +177,6 @@ constexpr const char* kNotInitialised = "store not initialised: run courier-ctl 
 constexpr const char* kInterruptedReason = "interrupted, outcome unknown";
 constexpr const char* kOperatorFailedReason = "failed by operator";
 
-constexpr const char* kMsgSelect =
-    "SELECT m.id, m.uuid, m.channel_id, c.uuid, c.channel_type, m.direction, m.status, m.urn, "
-    "m.text, m.attachments, m.external_id, m.contact_name, m.priority, m.error_count, "
-    "m.error_reason, m.created_on, m.modified_on, m.received_on, m.sent_on, m.next_attempt_on, "
-    "m.claimed_by, m.quick_replies "
-    "FROM msgs m JOIN channels c ON c.id = m.channel_id";
-
-constexpr const char* kChannelSelect =
-    "SELECT id, uuid, channel_type, name, address, country, schemes, config, max_workers, tps, "
-    "is_active, created_on FROM channels";
-
-constexpr const char* kLogSelect =
-    "SELECT l.id, l.channel_id, c.uuid, l.msg_id, l.description, l.error, l.method, l.url, "
-    "l.request, l.response, l.response_status, l.elapsed_ms, l.created_on "
-    "FROM channel_logs l JOIN channels c ON c.id = l.channel_id";
-
-// Stored data that cannot be turned back into a value (bad JSON, an
-// unknown status letter): reported as Corruption.
-struct CorruptData : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 // A request error found inside a transaction body; rolls it back.
 struct RequestError {
   Status status;
@@ -402,152 +184,6 @@ struct RequestError {
 
 // An empty value for methods that return only a Status.
 struct Unit {};
-
-std::optional<Micros> FromNullable(const NInt& v) {
-  return v.isNull() ? std::nullopt : std::optional<Micros>(v.value());
-}
-std::string Letter(MsgStatus s) { return std::string(1, static_cast<char>(s)); }
-std::string Letter(Direction d) { return std::string(1, static_cast<char>(d)); }
-
-// --- JSON columns ----------------------------------------------------------
-
-std::string AttachmentsToJson(const std::vector<std::string>& attachments) {
-  if (attachments.empty()) return "[]";
-  JsonWriter w;
-  w.Strings(attachments);
-  return w.Take();
-}
-
-std::vector<std::string> AttachmentsFromJson(const std::string& text) {
-  std::vector<std::string> out;
-  if (text.empty() || text == "[]") return out;  // most msgs: no parser needed
-  try {
-    Poco::JSON::Parser parser;
-    auto array = parser.parse(text).extract<Poco::JSON::Array::Ptr>();
-    for (std::size_t i = 0; i < array->size(); ++i) out.push_back(array->get(i).toString());
-  } catch (const Poco::Exception& e) {
-    throw CorruptData("msg attachments are not a JSON array: " + e.displayText());
-  }
-  return out;
-}
-
-std::string ConfigToJson(const std::map<std::string, std::string>& config) {
-  Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
-  for (const auto& [k, v] : config) object.set(k, v);
-  std::ostringstream out;
-  object.stringify(out);
-  return out.str();
-}
-
-std::map<std::string, std::string> ConfigFromJson(const std::string& text) {
-  std::map<std::string, std::string> out;
-  if (text.empty()) return out;
-  try {
-    Poco::JSON::Parser parser;
-    auto object = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
-    for (const auto& [k, v] : *object) out[k] = v.isEmpty() ? std::string() : v.toString();
-  } catch (const Poco::Exception& e) {
-    throw CorruptData("channel config is not a JSON object: " + e.displayText());
-  }
-  return out;
-}
-
-std::string JoinSchemes(const std::vector<std::string>& schemes) {
-  std::string out;
-  for (const auto& s : schemes) {
-    if (s.empty()) continue;
-    if (!out.empty()) out += ',';
-    out += s;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitSchemes(const std::string& text) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : text) {
-    if (c == ',') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
-}
-
-// --- Row conversion ----------------------------------------------------------
-
-Msg ToMsg(const MsgRow& r) {
-  Msg m;
-  m.id = r.id;
-  m.uuid = r.uuid;
-  m.channel_id = r.channel_id;
-  m.channel_uuid = r.channel_uuid;
-  m.channel_type = r.channel_type;
-  if (r.direction == "I") {
-    m.direction = Direction::kIn;
-  } else if (r.direction == "O") {
-    m.direction = Direction::kOut;
-  } else {
-    throw CorruptData("msg " + std::to_string(r.id) + " has direction '" + r.direction + "'");
-  }
-  auto status = ParseMsgStatus(r.status);
-  if (r.status.size() != 1 || !status) {
-    throw CorruptData("msg " + std::to_string(r.id) + " has status '" + r.status + "'");
-  }
-  m.status = *status;
-  m.urn = r.urn;
-  m.text = r.text;
-  m.attachments = AttachmentsFromJson(r.attachments);
-  m.quick_replies = AttachmentsFromJson(r.quick_replies);
-  m.external_id = r.external_id;
-  m.contact_name = r.contact_name;
-  m.priority = r.priority > 0 ? Priority::kHigh : Priority::kBulk;
-  m.error_count = static_cast<int>(r.error_count);
-  m.error_reason = r.error_reason;
-  m.created_on = r.created_on;
-  m.modified_on = r.modified_on;
-  m.received_on = FromNullable(r.received_on);
-  m.sent_on = FromNullable(r.sent_on);
-  m.next_attempt_on = FromNullable(r.next_attempt_on);
-  return m;
-}
-
-Channel ToChannel(const ChannelRow& r) {
-  Channel c;
-  c.id = r.id;
-  c.uuid = r.uuid;
-  c.type = r.type;
-  c.name = r.name;
-  c.address = r.address;
-  c.country = r.country;
-  c.schemes = SplitSchemes(r.schemes);
-  c.config = ConfigFromJson(r.config);
-  c.max_workers = static_cast<int>(r.max_workers);
-  c.tps = static_cast<int>(r.tps);
-  c.created_on = r.created_on;
-  return c;
-}
-
-ChannelLog ToLog(const LogRow& r) {
-  ChannelLog l;
-  l.id = r.id;
-  l.channel_id = r.channel_id;
-  l.channel_uuid = r.channel_uuid;
-  if (!r.msg_id.isNull()) l.msg_id = r.msg_id.value();
-  l.description = r.description;
-  l.error = r.error;
-  l.method = r.method;
-  l.url = r.url;
-  l.request = r.request;
-  l.response = r.response;
-  l.status_code = static_cast<int>(r.response_status);
-  l.elapsed_ms = r.elapsed_ms;
-  l.created_on = r.created_on;
-  return l;
-}
 
 // "scheme:path" with both parts non-empty.
 Status CheckUrn(const std::string& urn) {
@@ -880,29 +516,6 @@ struct SqliteStore::Impl {
   Micros Now() const { return clock.Now(); }
 
   // --- channels --------------------------------------------------------------
-
-  // Reads one row of a row type (ChannelRow, MsgRow ...) from a cached
-  // statement, columns in the order the type's Fields() lists them.
-  template <typename Row>
-  static Row ReadRow(const SqliteQuery& q) {
-    Row r;
-    int column = 0;
-    Row::Fields(r, [&](auto& v) {
-      using V = std::decay_t<decltype(v)>;
-      if constexpr (std::is_same_v<V, std::string>) {
-        v = q.Text(column);
-      } else if constexpr (std::is_same_v<V, bool>) {
-        v = q.Int(column) != 0;
-      } else if constexpr (std::is_same_v<V, NInt>) {
-        if (!q.IsNull(column)) v = q.Int(column);
-      } else {
-        static_assert(std::is_same_v<V, Int64>, "a column type ReadRow does not know");
-        v = q.Int(column);
-      }
-      ++column;
-    });
-    return r;
-  }
 
   std::optional<ChannelRow> FindChannelByUUID(const std::string& uuid, bool active_only) {
     if (batch_channels) {
@@ -1353,7 +966,7 @@ Result<Channel> SqliteStore::AddChannel(const Channel& channel) {
     }
     if (c.max_workers < 0) return Status::InvalidArgument("max_workers must be 0 or more");
     if (c.tps < 0) return Status::InvalidArgument("tps must be 0 or more");
-    std::string schemes = JoinSchemes(c.schemes);
+    std::string schemes = JoinList(c.schemes);
     std::string config = ConfigToJson(c.config);
     Int64 max_workers = c.max_workers, tps = c.tps;
     if (auto existing = d.FindChannelByUUID(c.uuid, false)) {
@@ -1469,12 +1082,7 @@ Result<std::vector<Contact>> SqliteStore::ListContacts(bool stopped_only) {
         for (const auto& u : urns) by_contact[u.contact_id].push_back(u.urn);
         std::vector<Contact> out;
         for (const auto& r : rows) {
-          Contact c;
-          c.id = r.id;
-          c.uuid = r.uuid;
-          c.name = r.name;
-          c.stopped = r.is_stopped;
-          c.created_on = r.created_on;
+          Contact c = ToContact(r);
           c.urns = by_contact[r.id];
           out.push_back(std::move(c));
         }
@@ -1805,13 +1413,13 @@ Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& updat
   if (update.msg_id) {
     auto q = d.Q(std::string(kMsgSelect) + " WHERE m.id = ? AND m.channel_id = ? AND m.direction = 'O'");
     q.Bind(static_cast<int64_t>(*update.msg_id)).Bind(channel_id);
-    if (q.Step()) rows.push_back(Impl::ReadRow<MsgRow>(q));
+    if (q.Step()) rows.push_back(ReadRow<MsgRow>(q));
   } else {
     auto q = d.Q(std::string(kMsgSelect) +
                  " WHERE m.channel_id = ? AND m.external_id = ? AND m.direction = 'O' "
                  "ORDER BY m.id DESC LIMIT 1");
     q.Bind(channel_id).Bind(update.external_id);
-    if (q.Step()) rows.push_back(Impl::ReadRow<MsgRow>(q));
+    if (q.Step()) rows.push_back(ReadRow<MsgRow>(q));
   }
 
   StatusResult result;
