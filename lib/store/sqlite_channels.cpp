@@ -258,10 +258,11 @@ Result<Contact> SqliteStore::StopInTxn(Impl& d, const std::string& urn, bool sto
   }
   const Micros ts = d.Now();
   auto ref = d.EnsureContact(urn, "", channel_id, ts);
-  bool s = stopped;
-  Int64 t = ts;
-  d.S() << "UPDATE contacts SET is_stopped = ?, modified_on = ? WHERE id = ?", use(s), use(t),
-      use(ref.contact_id), now;
+  d.Q("UPDATE contacts SET is_stopped = ?, modified_on = ? WHERE id = ?")
+      .Bind(stopped)
+      .Bind(ts)
+      .Bind(static_cast<int64_t>(ref.contact_id))
+      .Run();
   Contact contact = d.LoadContact(ref.contact_id);
   d.AppendEvent(stopped ? "contact.stopped" : "contact.unstopped",
                 [&](JsonWriter& w) {

@@ -58,14 +58,13 @@ Int64 SqliteStore::Impl::AppendEvent(const std::string& topic, const EventFields
 Result<std::vector<Event>> SqliteStore::EventsAfter(int64_t seq, int limit) {
   Impl& d = *impl_;
   return d.Run<std::vector<Event>>("events", Txn::kNone, [&]() -> Result<std::vector<Event>> {
-    Int64 after = seq;
-    Int64 lim = limit > 0 ? limit : 1000;
-    std::vector<EventRow> rows;
-    d.S() << "SELECT seq, topic, payload, created_on FROM events WHERE seq > ? "
-             "ORDER BY seq LIMIT ?",
-        use(after), use(lim), into(rows), now;
+    auto q = d.Q("SELECT seq, topic, payload, created_on FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+    q.Bind(seq).Bind(static_cast<int64_t>(limit > 0 ? limit : 1000));
     std::vector<Event> out;
-    for (const auto& r : rows) out.push_back(Event{r.seq, r.topic, r.payload, r.created_on});
+    while (q.Step()) {
+      EventRow r = ReadRow<EventRow>(q);
+      out.push_back(Event{r.seq, std::move(r.topic), std::move(r.payload), r.created_on});
+    }
     return out;
   });
 }

@@ -180,11 +180,10 @@ Result<Msg> SqliteStore::GetMsg(int64_t id) {
 Result<Msg> SqliteStore::GetMsgByUUID(const std::string& uuid) {
   Impl& d = *impl_;
   return d.Run<Msg>("get msg", Txn::kNone, [&]() -> Result<Msg> {
-    std::vector<MsgRow> rows;
-    std::string u = uuid;
-    d.S() << std::string(kMsgSelect) + " WHERE m.uuid = ?", use(u), into(rows), now;
-    if (rows.empty()) return errors::MsgNotFound();
-    return ToMsg(rows[0]);
+    auto q = d.Q(std::string(kMsgSelect) + " WHERE m.uuid = ?");
+    q.Bind(uuid);
+    if (!q.Step()) return errors::MsgNotFound();
+    return ToMsg(ReadRow<MsgRow>(q));
   });
 }
 

@@ -337,9 +337,6 @@ template <>
 class TypeHandler<courier::sqlite_rows::LogRow>
     : public FieldListTypeHandler<courier::sqlite_rows::LogRow> {};
 template <>
-class TypeHandler<courier::sqlite_rows::EventRow>
-    : public FieldListTypeHandler<courier::sqlite_rows::EventRow> {};
-template <>
 class TypeHandler<courier::sqlite_rows::ContactRow>
     : public FieldListTypeHandler<courier::sqlite_rows::ContactRow> {};
 template <>
