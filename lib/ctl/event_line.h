@@ -6,7 +6,7 @@
 // lines to come), so a longer value shifts the rest of its line only.
 #include <string>
 
-#include "store/store.h"
+#include "model/event.h"
 
 namespace courier {
 

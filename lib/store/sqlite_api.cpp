@@ -3,43 +3,16 @@
 #include <Poco/JSON/Parser.h>
 
 #include "core/json.h"
+#include "store/sqlite_rows.h"
 #include "store/sqlite_statement.h"
 #include "store/sqlite_store.h"
 
 namespace courier {
 namespace {
 
-std::string JoinScopes(const std::vector<std::string>& scopes) {
-  std::string out;
-  for (const auto& s : scopes) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
-
-std::vector<std::string> SplitScopes(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-constexpr const char* kTokenSelect =
-    "SELECT id, name, token_hash, scopes, created_on, last_used_on FROM api_tokens";
-
-ApiToken TokenOf(const SqliteQuery& row) {
-  ApiToken t;
-  t.id = row.Int(0);
-  t.name = row.Text(1);
-  t.token_hash = row.Text(2);
-  t.scopes = SplitScopes(row.Text(3));
-  t.created_on = row.Int(4);
-  t.last_used_on = row.OptionalInt(5);
-  return t;
-}
+using sqlite_rows::JoinList;
+using sqlite_rows::kApiTokenSelect;
+using sqlite_rows::ReadApiToken;
 
 }  // namespace
 
@@ -55,7 +28,7 @@ Result<ApiToken> SqliteStore::AddApiToken(const ApiToken& token) {
     added.id = q("INSERT INTO api_tokens (name, token_hash, scopes, created_on) VALUES (?, ?, ?, ?)")
                    .Bind(token.name)
                    .Bind(token.token_hash)
-                   .Bind(JoinScopes(token.scopes))
+                   .Bind(JoinList(token.scopes))
                    .Bind(added.created_on)
                    .Insert();
     return Status::OK();
@@ -67,8 +40,8 @@ Result<ApiToken> SqliteStore::AddApiToken(const ApiToken& token) {
 Result<std::vector<ApiToken>> SqliteStore::ListApiTokens() {
   std::vector<ApiToken> out;
   Status st = InTransaction("list api tokens", TxnKind::kRead, [&](SqliteStatements& q) {
-    auto rows = q(std::string(kTokenSelect) + " ORDER BY id");
-    while (rows.Step()) out.push_back(TokenOf(rows));
+    auto rows = q(std::string(kApiTokenSelect) + " ORDER BY id");
+    while (rows.Step()) out.push_back(ReadApiToken(rows));
     return Status::OK();
   });
   if (!st.ok()) return st;
@@ -88,9 +61,9 @@ Status SqliteStore::RemoveApiToken(const std::string& name) {
 Result<ApiToken> SqliteStore::FindApiToken(const std::string& token_hash) {
   std::optional<ApiToken> found;
   Status st = InTransaction("find api token", TxnKind::kNone, [&](SqliteStatements& q) {
-    auto row = q(std::string(kTokenSelect) + " WHERE token_hash = ?");
+    auto row = q(std::string(kApiTokenSelect) + " WHERE token_hash = ?");
     row.Bind(token_hash);
-    if (row.Step()) found = TokenOf(row);
+    if (row.Step()) found = ReadApiToken(row);
     return Status::OK();
   });
   if (!st.ok()) return st;

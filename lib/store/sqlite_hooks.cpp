@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/uuid.h"
+#include "store/sqlite_rows.h"
 #include "store/sqlite_statement.h"
 #include "store/sqlite_store.h"
 #include "util/text.h"
@@ -16,46 +17,8 @@
 namespace courier {
 namespace {
 
-constexpr const char* kHookColumns =
-    "id, uuid, url, topics, channel_uuid, format, secret, auth_token, batch_size, paused, paused_reason, "
-    "cursor, failures, last_error, last_error_on, next_attempt_on, delivered_on, created_on, modified_on";
-
-std::vector<std::string> SplitTopics(const std::string& text) {
-  std::vector<std::string> topics;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    std::string topic = Trim(std::string_view(text).substr(start, comma - start));
-    if (!topic.empty()) topics.push_back(topic);
-    start = comma + 1;
-  }
-  return topics;
-}
-
-Hook ReadHook(const SqliteQuery& row) {
-  Hook h;
-  h.id = row.Int(0);
-  h.uuid = row.Text(1);
-  h.url = row.Text(2);
-  h.topics = SplitTopics(row.Text(3));
-  h.channel_uuid = row.Text(4);
-  h.format = row.Text(5);
-  h.secret = row.Text(6);
-  h.auth_token = row.Text(7);
-  h.batch_size = static_cast<int>(row.Int(8));
-  h.paused = row.Int(9) != 0;
-  h.paused_reason = row.Text(10);
-  h.cursor = row.Int(11);
-  h.failures = static_cast<int>(row.Int(12));
-  h.last_error = row.Text(13);
-  h.last_error_on = row.OptionalInt(14);
-  h.next_attempt_on = row.OptionalInt(15);
-  h.delivered_on = row.OptionalInt(16);
-  h.created_on = row.Int(17);
-  h.modified_on = row.Int(18);
-  return h;
-}
+using sqlite_rows::kHookColumns;
+using sqlite_rows::ReadHook;
 
 Status HookNotFound(const std::string& ref) { return Status::NotFound("hook not found: " + ref); }
 

@@ -24,7 +24,7 @@ namespace courier {
 namespace {
 
 // After a commit, before the next batch's BEGIN IMMEDIATE: a writer waiting
-// for the lock polls at most 1 ms apart (sqlite_store.cpp's BusyWait), so
+// for the lock polls at most 1 ms apart (sqlite_connection.h's BusyWait), so
 // 2 ms lets it in first instead of losing the race to our next batch.
 constexpr auto kPauseBetweenBatches = std::chrono::milliseconds(2);
 // Pages freed per incremental_vacuum transaction: 4 MiB at 4 KiB pages.

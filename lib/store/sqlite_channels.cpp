@@ -1,0 +1,315 @@
+// SqliteStore's channels and contacts: the methods (store.h) and the
+// lookups the other files use inside their transactions.
+#include "store/sqlite_connection.h"
+
+#include <map>
+
+#include <Poco/Data/Statement.h>
+
+#include "core/uuid.h"
+
+namespace courier {
+
+using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
+using namespace sqlite_rows;             // NOLINT: the row types and their conversion
+using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+
+// "scheme:path" with both parts non-empty.
+Status sqlite_detail::CheckUrn(const std::string& urn) {
+  auto colon = urn.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == urn.size()) {
+    return Status::InvalidArgument("invalid urn: '" + urn + "'");
+  }
+  return Status::OK();
+}
+
+std::optional<ChannelRow> SqliteStore::Impl::FindChannelByUUID(const std::string& uuid, bool active_only) {
+  if (batch_channels) {
+    auto it = batch_channels->find(uuid);
+    if (it != batch_channels->end()) {
+      if (active_only && !it->second.is_active) return std::nullopt;
+      return it->second;
+    }
+  }
+  auto q = Q(std::string(kChannelSelect) + " WHERE uuid = ?");
+  q.Bind(uuid);
+  if (!q.Step()) return std::nullopt;
+  ChannelRow row = ReadRow<ChannelRow>(q);
+  if (batch_channels) batch_channels->emplace(uuid, row);
+  if (active_only && !row.is_active) return std::nullopt;
+  return row;
+}
+
+std::optional<ChannelRow> SqliteStore::Impl::FindChannelById(Int64 id, bool active_only) {
+  auto q = Q(std::string(kChannelSelect) + " WHERE id = ?");
+  q.Bind(static_cast<int64_t>(id));
+  if (!q.Step()) return std::nullopt;
+  ChannelRow row = ReadRow<ChannelRow>(q);
+  if (active_only && !row.is_active) return std::nullopt;
+  return row;
+}
+
+std::optional<ChannelRow> SqliteStore::Impl::ChannelOfMsg(const Msg& m, bool active_only) {
+  if (!m.channel_uuid.empty()) return FindChannelByUUID(m.channel_uuid, active_only);
+  if (m.channel_id != 0) return FindChannelById(m.channel_id, active_only);
+  return std::nullopt;
+}
+
+SqliteStore::Impl::ContactRef SqliteStore::Impl::EnsureContact(const std::string& urn, const std::string& name, NInt channel_id, Micros ts) {
+  std::optional<ContactRef> found;
+  {
+    auto q = Q("SELECT id, contact_id FROM contact_urns WHERE urn = ?");
+    q.Bind(urn);
+    if (q.Step()) found = ContactRef{q.Int(1), q.Int(0)};
+  }
+  if (found) {
+    if (!channel_id.isNull()) {
+      const int64_t ch = channel_id.value();
+      Q("UPDATE contact_urns SET channel_id = ? "
+        "WHERE id = ? AND (channel_id IS NULL OR channel_id <> ?)")
+          .Bind(ch)
+          .Bind(static_cast<int64_t>(found->urn_id))
+          .Bind(ch)
+          .Run();
+    }
+    return *found;
+  }
+  ContactRef ref;
+  const int64_t t = ts;
+  ref.contact_id = Q("INSERT INTO contacts (uuid, name, is_stopped, created_on, modified_on) "
+                     "VALUES (?, ?, FALSE, ?, ?)")
+                       .Bind(NewUUID())
+                       .Bind(name)
+                       .Bind(t)
+                       .Bind(t)
+                       .Insert();
+  auto colon = urn.find(':');
+  auto insert_urn = Q("INSERT INTO contact_urns (urn, scheme, path, contact_id, channel_id) "
+                      "VALUES (?, ?, ?, ?, ?)");
+  insert_urn.Bind(urn).Bind(urn.substr(0, colon)).Bind(urn.substr(colon + 1)).Bind(static_cast<int64_t>(ref.contact_id));
+  if (channel_id.isNull()) insert_urn.BindNull();
+  else insert_urn.Bind(static_cast<int64_t>(channel_id.value()));
+  ref.urn_id = insert_urn.Insert();
+  return ref;
+}
+
+Contact SqliteStore::Impl::LoadContact(Int64 contact_id) {
+  Contact c;
+  {
+    auto q = Q("SELECT id, uuid, name, is_stopped, created_on FROM contacts WHERE id = ?");
+    q.Bind(static_cast<int64_t>(contact_id));
+    if (!q.Step()) throw CorruptData("contact " + std::to_string(contact_id) + " vanished");
+    c.id = q.Int(0);
+    c.uuid = q.Text(1);
+    c.name = q.Text(2);
+    c.stopped = q.Int(3) != 0;
+    c.created_on = q.Int(4);
+  }
+  auto q = Q("SELECT urn FROM contact_urns WHERE contact_id = ? ORDER BY id");
+  q.Bind(static_cast<int64_t>(contact_id));
+  while (q.Step()) c.urns.push_back(q.Text(0));
+  return c;
+}
+
+Result<Channel> SqliteStore::AddChannel(const Channel& channel) {
+  Impl& d = *impl_;
+  return d.Run<Channel>("add channel", Txn::kWrite, [&]() -> Result<Channel> {
+    if (channel.type.empty()) return Status::InvalidArgument("channel type is required");
+    Channel c = channel;
+    if (c.uuid.empty()) {
+      c.uuid = NewRandomUUID();  // operators tell channels apart by its first digits
+    } else {
+      auto normal = NormalizeUUID(c.uuid);
+      if (!normal) return Status::InvalidArgument("invalid channel uuid: '" + c.uuid + "'");
+      c.uuid = *normal;
+    }
+    if (c.max_workers < 0) return Status::InvalidArgument("max_workers must be 0 or more");
+    if (c.tps < 0) return Status::InvalidArgument("tps must be 0 or more");
+    std::string schemes = JoinList(c.schemes);
+    std::string config = ConfigToJson(c.config);
+    Int64 max_workers = c.max_workers, tps = c.tps;
+    if (auto existing = d.FindChannelByUUID(c.uuid, false)) {
+      if (existing->is_active) return Status::Conflict("channel " + c.uuid + " exists already");
+      // A removed channel added again comes back as it is given now, under
+      // its old id, so its msgs, logs and contacts are its own again. Its
+      // type stays: the msgs it has were handled as that type.
+      if (existing->type != c.type) {
+        return Status::Conflict("channel " + c.uuid + " was removed as a " + existing->type +
+                                " channel; add it again as " + existing->type + " or under another uuid");
+      }
+      Int64 id = existing->id, modified_on = d.Now();
+      d.S() << "UPDATE channels SET name = ?, address = ?, country = ?, schemes = ?, config = ?, "
+               "max_workers = ?, tps = ?, is_active = TRUE, modified_on = ? WHERE id = ?",
+          use(c.name), use(c.address), use(c.country), use(schemes), use(config), use(max_workers), use(tps),
+          use(modified_on), use(id), now;
+      if (d.batch_channels) d.batch_channels->erase(c.uuid);
+      c.id = id;
+      c.created_on = existing->created_on;
+      return c;
+    }
+    c.created_on = d.Now();
+    Int64 created_on = c.created_on;
+    Int64 id = 0;
+    d.S() << "INSERT INTO channels (uuid, channel_type, name, address, country, schemes, config, "
+             "max_workers, tps, is_active, created_on, modified_on) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?) RETURNING id",
+        use(c.uuid), use(c.type), use(c.name), use(c.address), use(c.country), use(schemes),
+        use(config), use(max_workers), use(tps), use(created_on), use(created_on), into(id), now;
+    c.id = id;
+    return c;
+  });
+}
+
+Result<Channel> SqliteStore::GetChannel(const std::string& uuid) {
+  Impl& d = *impl_;
+  return d.Run<Channel>("get channel", Txn::kNone, [&]() -> Result<Channel> {
+    auto row = d.FindChannelByUUID(uuid, true);
+    if (!row) return errors::ChannelNotFound();
+    return ToChannel(*row);
+  });
+}
+
+Result<Channel> SqliteStore::GetChannelById(int64_t id) {
+  Impl& d = *impl_;
+  return d.Run<Channel>("get channel", Txn::kNone, [&]() -> Result<Channel> {
+    auto row = d.FindChannelById(id, true);
+    if (!row) return errors::ChannelNotFound();
+    return ToChannel(*row);
+  });
+}
+
+Result<std::vector<Channel>> SqliteStore::ListChannels() {
+  Impl& d = *impl_;
+  return d.Run<std::vector<Channel>>(
+      "list channels", Txn::kNone, [&]() -> Result<std::vector<Channel>> {
+        std::vector<ChannelRow> rows;
+        d.S() << std::string(kChannelSelect) + " WHERE is_active = TRUE ORDER BY id", into(rows),
+            now;
+        std::vector<Channel> out;
+        for (const auto& r : rows) out.push_back(ToChannel(r));
+        return out;
+      });
+}
+
+Status SqliteStore::RemoveChannel(const std::string& uuid) {
+  Impl& d = *impl_;
+  return d.RunStatus("remove channel", Txn::kWrite, [&]() {
+    std::string u = uuid;
+    Int64 ts = d.Now();
+    Poco::Data::Statement st(d.S());
+    st << "UPDATE channels SET is_active = FALSE, modified_on = ? "
+          "WHERE uuid = ? AND is_active = TRUE",
+        use(ts), use(u);
+    if (st.execute() == 0) return errors::ChannelNotFound();
+    return Status::OK();
+  });
+}
+
+Result<Contact> SqliteStore::GetContactByURN(const std::string& urn) {
+  Impl& d = *impl_;
+  // No transaction: the two reads of LoadContact may see different
+  // commits only if a URN is added in between, which callers tolerate.
+  return d.Run<Contact>("get contact", Txn::kNone, [&]() -> Result<Contact> {
+    auto id = d.Q("SELECT contact_id FROM contact_urns WHERE urn = ?").Bind(urn).OneInt();
+    if (!id) return Status::NotFound("contact not found");
+    return d.LoadContact(*id);
+  });
+}
+
+Result<std::vector<Contact>> SqliteStore::ListContacts(bool stopped_only) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<Contact>>(
+      "list contacts", Txn::kRead, [&]() -> Result<std::vector<Contact>> {
+        std::vector<ContactRow> rows;
+        std::vector<UrnRow> urns;
+        if (stopped_only) {
+          d.S() << "SELECT id, uuid, name, is_stopped, created_on FROM contacts "
+                   "WHERE is_stopped = TRUE ORDER BY id",
+              into(rows), now;
+          d.S() << "SELECT u.contact_id, u.urn FROM contact_urns u "
+                   "JOIN contacts c ON c.id = u.contact_id WHERE c.is_stopped = TRUE "
+                   "ORDER BY u.id",
+              into(urns), now;
+        } else {
+          d.S() << "SELECT id, uuid, name, is_stopped, created_on FROM contacts ORDER BY id",
+              into(rows), now;
+          d.S() << "SELECT contact_id, urn FROM contact_urns ORDER BY id", into(urns), now;
+        }
+        std::map<Int64, std::vector<std::string>> by_contact;
+        for (const auto& u : urns) by_contact[u.contact_id].push_back(u.urn);
+        std::vector<Contact> out;
+        for (const auto& r : rows) {
+          Contact c = ToContact(r);
+          c.urns = by_contact[r.id];
+          out.push_back(std::move(c));
+        }
+        return out;
+      });
+}
+
+Result<Contact> SqliteStore::StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid) {
+  Status st = CheckUrn(urn);
+  if (!st.ok()) return st;
+  NInt channel_id;
+  if (!channel_uuid.empty()) {
+    auto ch = d.FindChannelByUUID(channel_uuid, false);
+    if (!ch) return errors::ChannelNotFound();
+    channel_id = ch->id;
+  }
+  const Micros ts = d.Now();
+  auto ref = d.EnsureContact(urn, "", channel_id, ts);
+  d.Q("UPDATE contacts SET is_stopped = ?, modified_on = ? WHERE id = ?")
+      .Bind(stopped)
+      .Bind(ts)
+      .Bind(static_cast<int64_t>(ref.contact_id))
+      .Run();
+  Contact contact = d.LoadContact(ref.contact_id);
+  d.AppendEvent(stopped ? "contact.stopped" : "contact.unstopped",
+                [&](JsonWriter& w) {
+                  w.Field("contact_id", contact.id);
+                  w.Field("contact_uuid", contact.uuid);
+                  w.Field("urn", urn);
+                  w.Key("channel_uuid").StringOrNull(channel_uuid);
+                  w.Field("stopped", stopped);
+                },
+                ts);
+  return contact;
+}
+
+Result<UrnAuthResult> SqliteStore::UrnAuthInTxn(Impl& d, const UrnAuthUpdate& update, int64_t channel_id) {
+  Status st = CheckUrn(update.urn);
+  if (!st.ok()) return st;
+  if (update.auth.empty()) return Status::InvalidArgument("empty auth for urn '" + update.urn + "'");
+  const Micros ts = d.Now();
+  const int64_t sent_on = update.sent_on != 0 ? update.sent_on : ts;
+  auto ref = d.EnsureContact(update.urn, update.contact_name, NInt(channel_id), ts);
+  UrnAuthResult result;
+  result.contact_id = ref.contact_id;
+  {
+    auto q = d.Q("UPDATE contact_urns SET auth = ?, auth_sent_on = ? "
+                 "WHERE id = ? AND (auth_sent_on IS NULL OR auth_sent_on <= ?)");
+    q.Bind(update.auth).Bind(sent_on).Bind(static_cast<int64_t>(ref.urn_id)).Bind(sent_on).Run();
+    result.applied = q.Changes() > 0;
+  }
+  if (result.applied && !update.contact_name.empty()) {
+    d.Q("UPDATE contacts SET name = ?, modified_on = ? WHERE id = ? AND name <> ?")
+        .Bind(update.contact_name)
+        .Bind(static_cast<int64_t>(ts))
+        .Bind(static_cast<int64_t>(ref.contact_id))
+        .Bind(update.contact_name)
+        .Run();
+  }
+  auto q = d.Q("SELECT uuid FROM contacts WHERE id = ?");
+  q.Bind(static_cast<int64_t>(ref.contact_id));
+  if (!q.Step()) throw CorruptData("contact " + std::to_string(ref.contact_id) + " vanished");
+  result.contact_uuid = q.Text(0);
+  return result;
+}
+
+Result<Contact> SqliteStore::SetContactStopped(const std::string& urn, bool stopped,
+                                               const std::string& channel_uuid) {
+  Impl& d = *impl_;
+  return d.Run<Contact>("set contact stopped", Txn::kWrite, [&]() -> Result<Contact> { return StopInTxn(d, urn, stopped, channel_uuid); });
+}
+
+}  // namespace courier

@@ -1,0 +1,89 @@
+// SqliteStore's event log: appending an event in the writer's transaction
+// (its seq in its payload), the payloads of msg and status events, and
+// reading events for their consumers.
+#include "store/sqlite_connection.h"
+
+#include "core/msg_json.h"
+
+namespace courier {
+
+using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
+using namespace sqlite_rows;             // NOLINT: the row types and their conversion
+using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+
+EventFields sqlite_detail::MsgEventFields(const Msg& m) {
+  return [&m](JsonWriter& w) { WriteMsgFields(w, m, "msg_id", "msg_uuid"); };
+}
+
+EventFields sqlite_detail::StatusEventFields(const Msg& m) {
+  return [&m](JsonWriter& w) {
+    w.Field("msg_id", m.id);
+    w.Field("msg_uuid", m.uuid);
+    w.Field("channel_uuid", m.channel_uuid);
+    w.Field("channel_type", m.channel_type);
+    w.Field("urn", m.urn);
+    w.Field("status", Letter(m.status));
+    w.Key("external_id").StringOrNull(m.external_id);
+    w.Key("error_reason").StringOrNull(m.error_reason);
+    w.Field("error_count", m.error_count);
+    w.Key("sent_on").Time(m.sent_on);
+    w.Key("next_attempt_on").Time(m.next_attempt_on);
+    w.Key("modified_on").Time(m.modified_on);
+  };
+}
+
+Int64 SqliteStore::Impl::AppendEvent(const std::string& topic, const EventFields& fields, Micros ts) {
+  if (next_event_seq == 0) {
+    next_event_seq = 1 + *Q(sqlite_only::kLastEventSeq).OneInt();
+  }
+  const Int64 seq = next_event_seq;
+  JsonWriter payload;
+  payload.BeginObject();
+  payload.Field("seq", seq);
+  payload.Field("topic", topic);
+  fields(payload);
+  payload.EndObject();
+  std::string text = payload.Take();
+  Q("INSERT INTO events (seq, topic, payload, created_on) VALUES (?, ?, ?, ?)")
+      .Bind(static_cast<int64_t>(seq))
+      .Bind(topic)
+      .Bind(text)
+      .Bind(ts)
+      .Run();
+  ++next_event_seq;
+  if (collect_events) collect_events->push_back(Event{seq, topic, text, ts});
+  return seq;
+}
+
+Result<std::vector<Event>> SqliteStore::EventsAfter(int64_t seq, int limit) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<Event>>("events", Txn::kNone, [&]() -> Result<std::vector<Event>> {
+    auto q = d.Q("SELECT seq, topic, payload, created_on FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+    q.Bind(seq).Bind(static_cast<int64_t>(limit > 0 ? limit : 1000));
+    std::vector<Event> out;
+    while (q.Step()) {
+      EventRow r = ReadRow<EventRow>(q);
+      out.push_back(Event{r.seq, std::move(r.topic), std::move(r.payload), r.created_on});
+    }
+    return out;
+  });
+}
+
+Result<int64_t> SqliteStore::LastEventSeq() {
+  Impl& d = *impl_;
+  // From AUTOINCREMENT's high-water mark too: once retention has pruned
+  // every event, the last seq handed out is still the last one.
+  return d.Run<int64_t>("last event", Txn::kNone,
+                        [&]() -> Result<int64_t> { return *d.Q(sqlite_only::kLastEventSeq).OneInt(); });
+}
+
+Result<int64_t> SqliteStore::OldestEventSeq() {
+  Impl& d = *impl_;
+  return d.Run<int64_t>("oldest event", Txn::kRead, [&]() -> Result<int64_t> {
+    auto oldest = d.Q("SELECT MIN(seq) FROM events");
+    if (oldest.Step() && !oldest.IsNull(0)) return oldest.Int(0);
+    return *d.Q(sqlite_only::kLastEventSeq).OneInt() + 1;
+  });
+}
+
+}  // namespace courier

@@ -1,0 +1,152 @@
+// SqliteStore's incoming side: a webhook's msgs, and WriteIntakes, the
+// group commit of many intakes (each under its own savepoint) with the
+// sender's next claim in the same transaction.
+#include "store/sqlite_connection.h"
+
+#include <unordered_map>
+
+#include "core/uuid.h"
+
+namespace courier {
+
+using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
+using namespace sqlite_rows;             // NOLINT: the row types and their conversion
+using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+
+Result<IncomingResult> SqliteStore::IncomingInTxn(Impl& d, Msg msg, const std::vector<ChannelLog>& logs) {
+  auto ch = d.ChannelOfMsg(msg, false);
+  if (!ch) return errors::ChannelNotFound();
+  Status st = CheckUrn(msg.urn);
+  if (!st.ok()) return st;
+
+  // Already stored: the same provider id on this channel, or the same
+  // uuid (a spool file replayed after its first commit).
+  if (auto dup = d.FindIncomingByExternalId(ch->id, msg.external_id)) {
+    return IncomingResult{dup->first, dup->second, true};
+  }
+  if (!msg.uuid.empty()) {
+    if (auto id = d.MsgIdByUuid(msg.uuid)) return IncomingResult{*id, msg.uuid, true};
+  } else {
+    msg.uuid = NewUUID();
+  }
+
+  const Micros ts = d.Now();
+  msg.channel_id = ch->id;
+  msg.channel_uuid = ch->uuid;
+  msg.channel_type = ch->type;
+  msg.direction = Direction::kIn;
+  msg.status = MsgStatus::kPending;
+  msg.error_count = 0;
+  msg.error_reason.clear();
+  msg.next_attempt_on.reset();
+  msg.sent_on.reset();
+  msg.created_on = ts;
+  msg.modified_on = ts;
+  if (!msg.received_on) msg.received_on = ts;
+
+  auto ref = d.EnsureContact(msg.urn, msg.contact_name, NInt(ch->id), ts);
+  msg.id = d.InsertMsg(msg, ref, ch->id);
+  for (const auto& log : logs) d.InsertLog(log, ch->id, NInt(msg.id), ts);
+  d.AppendEvent("msg.received", MsgEventFields(msg), ts);
+  return IncomingResult{msg.id, msg.uuid, false};
+}
+
+Result<IncomingResult> SqliteStore::WriteIncoming(Msg msg, const std::vector<ChannelLog>& logs) {
+  Impl& d = *impl_;
+  return d.Run<IncomingResult>("write incoming", Txn::kWrite, [&]() -> Result<IncomingResult> { return IncomingInTxn(d, std::move(msg), logs); });
+}
+
+Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakes(const std::vector<Intake>& intakes,
+                                                            std::vector<Event>* events) {
+  return WriteIntakesAndClaim(intakes, nullptr, nullptr, events);
+}
+
+Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakesAndClaim(const std::vector<Intake>& intakes,
+                                                                    const ClaimRequest* claim,
+                                                                    std::vector<Msg>* claimed,
+                                                                    std::vector<Event>* events) {
+  Impl& d = *impl_;
+  if (claim && claim->worker.empty()) return Status::InvalidArgument("claim needs a worker name");
+  std::vector<Event> collected;
+  std::vector<Msg> claimed_here;
+  // A batch names few channels many times; nothing in it changes them.
+  std::unordered_map<std::string, ChannelRow> channels;
+  d.batch_channels = &channels;
+  d.collect_events = &collected;
+  auto result = d.Run<std::vector<IntakeOutcome>>(
+      "write intakes", Txn::kWrite, [&]() -> Result<std::vector<IntakeOutcome>> {
+        std::vector<IntakeOutcome> outcomes;
+        outcomes.reserve(intakes.size());
+        for (const auto& intake : intakes) {
+          IntakeOutcome out;
+          const size_t events_before = collected.size();
+          d.statements->Exec("SAVEPOINT intake");
+          Status st;
+          try {
+            st = WriteOneIntake(d, intake, out);
+          } catch (...) {
+            st = CurrentExceptionStatus("write intake");
+          }
+          // The store itself failing sinks the whole batch (the caller
+          // spools it); a fault in one intake's data sinks that intake only.
+          if (!st.ok() && st.IsUnavailable()) return st;
+          if (!st.ok()) {
+            d.statements->Exec("ROLLBACK TO SAVEPOINT intake");
+            d.next_event_seq = 0;
+            collected.resize(events_before);
+            out = IntakeOutcome{};
+            out.status = st;
+          }
+          d.statements->Exec("RELEASE SAVEPOINT intake");
+          outcomes.push_back(std::move(out));
+        }
+        // After the statuses, so the claim sees the capacity they freed.
+        if (claim && claim->limit > 0) claimed_here = d.Claim(*claim);
+        return outcomes;
+      });
+  d.collect_events = nullptr;
+  d.batch_channels = nullptr;
+  if (!result.ok()) return result;
+  if (events) events->insert(events->end(), collected.begin(), collected.end());
+  // Only a committed claim moves the rotation.
+  if (!claimed_here.empty()) d.last_first_channel = claimed_here.front().channel_id;
+  if (claimed) *claimed = std::move(claimed_here);
+  return result;
+}
+
+Status SqliteStore::WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& out) {
+  if (!intake.urn_auths.empty()) {
+    auto ch = d.FindChannelByUUID(intake.channel_uuid, false);
+    if (!ch) return errors::ChannelNotFound();
+    for (const auto& update : intake.urn_auths) {
+      auto r = UrnAuthInTxn(d, update, ch->id);
+      if (!r.ok()) return r.status();
+      out.urn_auths.push_back(std::move(*r));
+    }
+  }
+  for (size_t i = 0; i < intake.msgs.size(); ++i) {
+    std::vector<ChannelLog> logs;
+    if (i < intake.msg_logs.size()) logs.push_back(intake.msg_logs[i]);
+    auto r = IncomingInTxn(d, intake.msgs[i], logs);
+    if (!r.ok()) return r.status();
+    out.msgs.push_back(*r);
+  }
+  for (const auto& update : intake.statuses) {
+    auto r = StatusInTxn(d, update);
+    if (!r.ok()) return r.status();
+    out.statuses.push_back(*r);
+  }
+  for (const auto& urn : intake.stop_urns) {
+    auto r = StopInTxn(d, urn, true, intake.channel_uuid);
+    if (!r.ok()) return r.status();
+  }
+  if (!intake.logs.empty()) {
+    auto ch = d.FindChannelByUUID(intake.channel_uuid, false);
+    if (!ch) return errors::ChannelNotFound();
+    const Micros ts = d.Now();
+    for (const auto& log : intake.logs) d.InsertLog(log, ch->id, NInt(), ts);
+  }
+  return Status::OK();
+}
+
+}  // namespace courier

@@ -1,0 +1,95 @@
+// SqliteStore's channel logs: writing (for every method that logs) and
+// listing them.
+#include "store/sqlite_connection.h"
+
+#include <Poco/Data/Statement.h>
+
+namespace courier {
+
+using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
+using namespace sqlite_rows;             // NOLINT: the row types and their conversion
+using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+
+void SqliteStore::Impl::InsertLog(const ChannelLog& log, Int64 default_channel, const NInt& msg_id, Micros ts) {
+  Int64 channel_id = default_channel;
+  if (log.channel_id != 0) {
+    channel_id = log.channel_id;
+  } else if (!log.channel_uuid.empty()) {
+    auto ch = FindChannelByUUID(log.channel_uuid, false);
+    if (!ch) throw RequestError{errors::ChannelNotFound()};
+    channel_id = ch->id;
+  }
+  if (channel_id == 0) {
+    throw RequestError{Status::InvalidArgument("channel log names no channel")};
+  }
+  std::optional<int64_t> m;
+  if (!msg_id.isNull()) m = msg_id.value();
+  else if (log.msg_id) m = *log.msg_id;
+  std::string description = log.description;
+  if (description.empty()) description = log.is_error() ? "Error: " + log.error : "Success";
+  Q("INSERT INTO channel_logs (channel_id, msg_id, description, is_error, error, method, "
+    "url, request, response, response_status, elapsed_ms, created_on) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .Bind(static_cast<int64_t>(channel_id))
+      .Bind(m)
+      .Bind(description)
+      .Bind(log.is_error())
+      .Bind(log.error)
+      .Bind(log.method)
+      .Bind(log.url)
+      .Bind(log.request)
+      .Bind(log.response)
+      .Bind(static_cast<int64_t>(log.status_code))
+      .Bind(static_cast<int64_t>(log.elapsed_ms))
+      .Bind(log.created_on != 0 ? log.created_on : ts)
+      .Run();
+}
+
+Status SqliteStore::WriteChannelLogs(const std::vector<ChannelLog>& logs) {
+  Impl& d = *impl_;
+  return d.RunStatus("write channel logs", Txn::kWrite, [&]() {
+    const Micros ts = d.Now();
+    for (const auto& log : logs) d.InsertLog(log, 0, NInt(), ts);
+    return Status::OK();
+  });
+}
+
+Result<std::vector<ChannelLog>> SqliteStore::ListChannelLogs(std::optional<int64_t> msg_id,
+                                                             const std::string& channel_uuid,
+                                                             int limit) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<ChannelLog>>(
+      "list channel logs", Txn::kRead, [&]() -> Result<std::vector<ChannelLog>> {
+        std::string sql = std::string(kLogSelect) + " WHERE 1 = 1";
+        Int64 m = 0, channel_id = 0, lim = limit;
+        std::vector<Poco::Data::AbstractBinding::Ptr> binds;
+        if (msg_id) {
+          m = *msg_id;
+          sql += " AND l.msg_id = ?";
+          binds.push_back(use(m));
+        }
+        if (!channel_uuid.empty()) {
+          auto ch = d.FindChannelByUUID(channel_uuid, false);
+          if (!ch) return errors::ChannelNotFound();
+          channel_id = ch->id;
+          sql += " AND l.channel_id = ?";
+          binds.push_back(use(channel_id));
+        }
+        sql += " ORDER BY l.id DESC";
+        if (lim > 0) {
+          sql += " LIMIT ?";
+          binds.push_back(use(lim));
+        }
+        std::vector<LogRow> rows;
+        Poco::Data::Statement st(d.S());
+        st << sql;
+        for (auto& b : binds) st.addBind(b);
+        st, into(rows);
+        st.execute();
+        std::vector<ChannelLog> out;
+        for (const auto& r : rows) out.push_back(ToLog(r));
+        return out;
+      });
+}
+
+}  // namespace courier

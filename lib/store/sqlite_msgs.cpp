@@ -1,0 +1,300 @@
+// SqliteStore's msgs: queueing outgoing msgs, importing, reading and
+// listing them, the queue summary, and the msg row helpers.
+#include "store/sqlite_connection.h"
+
+#include <map>
+
+#include <Poco/Data/Statement.h>
+
+#include "core/uuid.h"
+
+namespace courier {
+
+using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
+using namespace sqlite_rows;             // NOLINT: the row types and their conversion
+using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+
+std::optional<MsgRow> SqliteStore::Impl::LoadMsgRow(Int64 id) {
+  auto q = Q(std::string(kMsgSelect) + " WHERE m.id = ?");
+  q.Bind(static_cast<int64_t>(id));
+  if (!q.Step()) return std::nullopt;
+  return ReadRow<MsgRow>(q);
+}
+
+std::optional<Msg> SqliteStore::Impl::LoadMsg(Int64 id) {
+  auto row = LoadMsgRow(id);
+  if (!row) return std::nullopt;
+  return ToMsg(*row);
+}
+
+Msg SqliteStore::Impl::MustLoadMsg(Int64 id) {
+  auto m = LoadMsg(id);
+  if (!m) throw CorruptData("msg " + std::to_string(id) + " vanished inside its transaction");
+  return *m;
+}
+
+std::optional<int64_t> SqliteStore::Impl::MsgIdByUuid(const std::string& uuid) {
+  return Q("SELECT id FROM msgs WHERE uuid = ?").Bind(uuid).OneInt();
+}
+
+Int64 SqliteStore::Impl::InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id) {
+  auto q = Q("INSERT INTO msgs (uuid, channel_id, contact_id, contact_urn_id, direction, status, "
+             "urn, text, attachments, external_id, contact_name, priority, error_count, "
+             "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on, "
+             "quick_replies) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  q.Bind(m.uuid)
+      .Bind(static_cast<int64_t>(channel_id))
+      .Bind(static_cast<int64_t>(ref.contact_id))
+      .Bind(static_cast<int64_t>(ref.urn_id))
+      .Bind(Letter(m.direction))
+      .Bind(Letter(m.status))
+      .Bind(m.urn)
+      .Bind(m.text)
+      .Bind(AttachmentsToJson(m.attachments))
+      .BindTextOrNull(m.external_id)
+      .Bind(m.contact_name)
+      .Bind(static_cast<int64_t>(m.priority))
+      .Bind(static_cast<int64_t>(m.error_count))
+      .Bind(m.error_reason)
+      .Bind(m.next_attempt_on)
+      .Bind(m.created_on)
+      .Bind(m.modified_on)
+      .Bind(m.received_on)
+      .Bind(m.sent_on)
+      .Bind(AttachmentsToJson(m.quick_replies));
+  return q.Insert();
+}
+
+std::optional<std::pair<Int64, std::string>> SqliteStore::Impl::FindIncomingByExternalId(Int64 channel_id, const std::string& ext) {
+  if (ext.empty()) return std::nullopt;
+  auto q = Q("SELECT id, uuid FROM msgs WHERE channel_id = ? AND external_id = ? "
+             "AND direction = 'I' ORDER BY id LIMIT 1");
+  q.Bind(static_cast<int64_t>(channel_id)).Bind(ext);
+  if (!q.Step()) return std::nullopt;
+  return std::make_pair(static_cast<Int64>(q.Int(0)), q.Text(1));
+}
+
+Result<std::vector<Msg>> SqliteStore::QueueOutgoing(std::vector<Msg> msgs) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<Msg>>("queue outgoing", Txn::kWrite,
+                                 [&]() -> Result<std::vector<Msg>> { return QueueInTxn(d, std::move(msgs)); });
+}
+
+Result<std::vector<Msg>> SqliteStore::QueueOutgoingInTransaction(std::vector<Msg> msgs) {
+  return QueueInTxn(*impl_, std::move(msgs));
+}
+
+Result<std::vector<Msg>> SqliteStore::QueueInTxn(Impl& d, std::vector<Msg> msgs) {
+  {
+    const Micros ts = d.Now();
+    std::map<std::string, ChannelRow> by_uuid;
+    std::map<Int64, ChannelRow> by_id;
+    for (std::size_t i = 0; i < msgs.size(); ++i) {
+      Msg& m = msgs[i];
+      std::optional<ChannelRow> ch;
+      if (!m.channel_uuid.empty() && by_uuid.count(m.channel_uuid)) {
+        ch = by_uuid[m.channel_uuid];
+      } else if (m.channel_uuid.empty() && by_id.count(m.channel_id)) {
+        ch = by_id[m.channel_id];
+      } else {
+        ch = d.ChannelOfMsg(m, true);
+        if (!ch) return errors::ChannelNotFound();
+        by_uuid[ch->uuid] = *ch;
+        by_id[ch->id] = *ch;
+      }
+      Status st = CheckUrn(m.urn);
+      if (!st.ok()) return st;
+      if (m.uuid.empty()) {
+        m.uuid = NewUUID();
+      } else if (d.MsgUuidExists(m.uuid)) {
+        return Status::Conflict("msg " + m.uuid + " exists already");
+      }
+      m.channel_id = ch->id;
+      m.channel_uuid = ch->uuid;
+      m.channel_type = ch->type;
+      m.direction = Direction::kOut;
+      m.status = MsgStatus::kQueued;
+      m.error_count = 0;
+      m.error_reason.clear();
+      m.created_on = ts;
+      m.modified_on = ts;
+      m.received_on.reset();
+      m.sent_on.reset();
+      if (!m.next_attempt_on) m.next_attempt_on = ts;
+      auto ref = d.EnsureContact(m.urn, m.contact_name, NInt(ch->id), ts);
+      m.id = d.InsertMsg(m, ref, ch->id);
+      d.AppendEvent("msg.queued", MsgEventFields(m), ts);
+    }
+    return msgs;
+  }
+}
+
+Result<int64_t> SqliteStore::ImportMsgs(const std::vector<Msg>& msgs) {
+  Impl& d = *impl_;
+  return d.Run<int64_t>("import msgs", Txn::kWrite, [&]() -> Result<int64_t> {
+    const Micros ts = d.Now();
+    std::map<std::string, ChannelRow> channels;
+    int64_t added = 0;
+    for (const Msg& original : msgs) {
+      Msg m = original;
+      if (m.channel_uuid.empty()) {
+        return Status::InvalidArgument("msg " + m.uuid + " names no channel_uuid");
+      }
+      auto found = channels.find(m.channel_uuid);
+      if (found == channels.end()) {
+        auto ch = d.FindChannelByUUID(m.channel_uuid, false);
+        if (!ch) return Status::NotFound(std::string(errors::kChannelNotFound) + ": " + m.channel_uuid);
+        found = channels.emplace(m.channel_uuid, *ch).first;
+      }
+      const ChannelRow& ch = found->second;
+      Status st = CheckUrn(m.urn);
+      if (!st.ok()) return Status::InvalidArgument("msg " + m.uuid + ": " + st.message());
+      if (m.uuid.empty()) {
+        m.uuid = NewUUID();
+      } else if (d.MsgUuidExists(m.uuid)) {
+        continue;
+      }
+      if (m.direction == Direction::kIn && d.FindIncomingByExternalId(ch.id, m.external_id)) {
+        continue;  // the same provider msg under another uuid
+      }
+      if (m.created_on == 0) m.created_on = ts;
+      if (m.modified_on == 0) m.modified_on = m.created_on;
+      auto ref = d.EnsureContact(m.urn, m.contact_name, NInt(ch.id), ts);
+      d.InsertMsg(m, ref, ch.id);
+      ++added;
+    }
+    return added;
+  });
+}
+
+Result<Msg> SqliteStore::GetMsg(int64_t id) {
+  Impl& d = *impl_;
+  return d.Run<Msg>("get msg", Txn::kNone, [&]() -> Result<Msg> {
+    auto m = d.LoadMsg(id);
+    if (!m) return errors::MsgNotFound();
+    return *m;
+  });
+}
+
+Result<Msg> SqliteStore::GetMsgByUUID(const std::string& uuid) {
+  Impl& d = *impl_;
+  return d.Run<Msg>("get msg", Txn::kNone, [&]() -> Result<Msg> {
+    auto q = d.Q(std::string(kMsgSelect) + " WHERE m.uuid = ?");
+    q.Bind(uuid);
+    if (!q.Step()) return errors::MsgNotFound();
+    return ToMsg(ReadRow<MsgRow>(q));
+  });
+}
+
+Result<std::vector<Msg>> SqliteStore::ListMsgs(const MsgFilter& filter) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<Msg>>("list msgs", Txn::kRead, [&]() -> Result<std::vector<Msg>> {
+    // The SQL grows by fixed fragments; every value is a bound parameter.
+    std::string sql = std::string(kMsgSelect) + " WHERE 1 = 1";
+    std::string direction, status;
+    Int64 channel_id = 0, after_id = 0, limit = filter.limit;
+    Poco::Data::Statement st(d.S());
+    std::vector<Poco::Data::AbstractBinding::Ptr> binds;
+    if (filter.direction) {
+      direction = Letter(*filter.direction);
+      sql += " AND m.direction = ?";
+      binds.push_back(use(direction));
+    }
+    if (filter.status) {
+      status = Letter(*filter.status);
+      sql += " AND m.status = ?";
+      binds.push_back(use(status));
+    }
+    if (!filter.channel_uuid.empty()) {
+      auto ch = d.FindChannelByUUID(filter.channel_uuid, false);
+      if (!ch) return errors::ChannelNotFound();
+      channel_id = ch->id;
+      sql += " AND m.channel_id = ?";
+      binds.push_back(use(channel_id));
+    }
+    std::string urn = filter.urn;
+    if (!urn.empty()) {
+      // Through the URN's row (idx_msgs_contact_urn); an unknown URN
+      // matches nothing.
+      sql += " AND m.contact_urn_id = (SELECT id FROM contact_urns WHERE urn = ?)";
+      binds.push_back(use(urn));
+    }
+    if (filter.after_id) {
+      after_id = *filter.after_id;
+      sql += " AND m.id > ? ORDER BY m.id ASC";
+      binds.push_back(use(after_id));
+    } else {
+      sql += " ORDER BY m.id DESC";
+    }
+    if (limit > 0) {
+      sql += " LIMIT ?";
+      binds.push_back(use(limit));
+    }
+    std::vector<MsgRow> rows;
+    st << sql;
+    for (auto& b : binds) st.addBind(b);
+    st, into(rows);
+    st.execute();
+    std::vector<Msg> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) out.push_back(ToMsg(r));
+    return out;
+  });
+}
+
+Result<std::vector<QueueSummary>> SqliteStore::Queue() {
+  Impl& d = *impl_;
+  return d.Run<std::vector<QueueSummary>>(
+      "queue summary", Txn::kRead, [&]() -> Result<std::vector<QueueSummary>> {
+        std::vector<Int64> ids;
+        std::vector<std::string> uuids, types;
+        d.S() << "SELECT id, uuid, channel_type FROM channels WHERE is_active = TRUE ORDER BY id",
+            into(ids), into(uuids), into(types), now;
+        std::vector<QueueSummary> out;
+        std::string interrupted = kInterruptedReason;
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+          QueueSummary q;
+          q.channel_uuid = uuids[i];
+          q.channel_type = types[i];
+          Int64 id = ids[i];
+          Int64 high = 0, bulk = 0, in_flight = 0, retrying = 0, intr = 0, failed = 0;
+          // The queue from the covering idx_msgs_queue; F and interrupted
+          // through idx_msgs_channel_status. No query reads every msg row.
+          d.S() << "SELECT "
+                   "COALESCE(SUM(CASE WHEN status = 'Q' AND claimed_by IS NULL AND priority > 0 "
+                   "THEN 1 ELSE 0 END), 0), "
+                   "COALESCE(SUM(CASE WHEN status = 'Q' AND claimed_by IS NULL AND priority <= 0 "
+                   "THEN 1 ELSE 0 END), 0), "
+                   "COALESCE(SUM(CASE WHEN claimed_by IS NOT NULL THEN 1 ELSE 0 END), 0), "
+                   "COALESCE(SUM(CASE WHEN status = 'E' AND next_attempt_on IS NOT NULL "
+                   "THEN 1 ELSE 0 END), 0) "
+                   "FROM msgs WHERE channel_id = ? AND status IN ('Q', 'E') AND direction = 'O'",
+              use(id), into(high), into(bulk), into(in_flight), into(retrying), now;
+          d.S() << "SELECT COUNT(*) FROM msgs "
+                   "WHERE channel_id = ? AND status = 'E' AND direction = 'O' AND error_reason = ?",
+              use(id), use(interrupted), into(intr), now;
+          d.S() << "SELECT COUNT(*) FROM msgs WHERE channel_id = ? AND status = 'F'", use(id),
+              into(failed), now;
+          // The oldest waiting msg: lowest id first through
+          // idx_msgs_channel_status, past at most the claimed ones.
+          if (high + bulk > 0) {
+            Int64 oldest = 0;
+            d.S() << "SELECT created_on FROM msgs WHERE channel_id = ? AND status = 'Q' AND direction = 'O' "
+                     "AND claimed_by IS NULL ORDER BY id LIMIT 1",
+                use(id), into(oldest), now;
+            q.oldest_queued_on = oldest;
+          }
+          q.queued_high = high;
+          q.queued_bulk = bulk;
+          q.in_flight = in_flight;
+          q.retrying = retrying;
+          q.interrupted = intr;
+          q.failed = failed;
+          out.push_back(std::move(q));
+        }
+        return out;
+      });
+}
+
+}  // namespace courier

@@ -1,0 +1,265 @@
+// SqliteStore's status changes: a provider's or the sender's status
+// (WriteStatus), interrupted attempts, and the operator's retry and fail.
+#include "store/sqlite_connection.h"
+
+#include <set>
+
+namespace courier {
+
+using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
+using namespace sqlite_rows;             // NOLINT: the row types and their conversion
+using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+
+namespace {
+
+constexpr const char* kOperatorFailedReason = "failed by operator";
+
+}  // namespace
+
+void SqliteStore::Impl::CloseAttempts(Int64 msg_id, const std::string& outcome, Micros ts) {
+  Q("UPDATE attempts SET finished_on = ?, outcome = ? "
+    "WHERE msg_id = ? AND finished_on IS NULL")
+      .Bind(ts)
+      .Bind(outcome)
+      .Bind(static_cast<int64_t>(msg_id))
+      .Run();
+}
+
+Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& update) {
+  auto ch = d.FindChannelByUUID(update.channel_uuid, false);
+  if (!ch) return errors::ChannelNotFound();
+  if (!update.msg_id && update.external_id.empty()) {
+    return Status::InvalidArgument("attempt to update msg status without id or external id");
+  }
+  const Micros ts = d.Now();
+
+  std::vector<MsgRow> rows;
+  const int64_t channel_id = ch->id;
+  if (update.msg_id) {
+    auto q = d.Q(std::string(kMsgSelect) + " WHERE m.id = ? AND m.channel_id = ? AND m.direction = 'O'");
+    q.Bind(static_cast<int64_t>(*update.msg_id)).Bind(channel_id);
+    if (q.Step()) rows.push_back(ReadRow<MsgRow>(q));
+  } else {
+    auto q = d.Q(std::string(kMsgSelect) +
+                 " WHERE m.channel_id = ? AND m.external_id = ? AND m.direction = 'O' "
+                 "ORDER BY m.id DESC LIMIT 1");
+    q.Bind(channel_id).Bind(update.external_id);
+    if (q.Step()) rows.push_back(ReadRow<MsgRow>(q));
+  }
+
+  StatusResult result;
+  if (rows.empty()) {
+    for (const auto& log : update.logs) d.InsertLog(log, ch->id, NInt(), ts);
+    result.outcome = StatusOutcome::kNotFound;
+    result.status = update.status;
+    return result;
+  }
+
+  const MsgRow& row = rows[0];
+  Msg msg = ToMsg(row);
+  const MsgStatus from = msg.status;
+  const MsgStatus to = update.status;
+  const bool in_flight = !row.claimed_by.empty();
+  Int64 id = row.id;
+
+  std::string external_id = msg.external_id;
+  if (!update.new_external_id.empty()) external_id = update.new_external_id;
+
+  bool release = false;  // the claim ends and the attempt closes
+  if (from == to) {
+    result.outcome = StatusOutcome::kUnchanged;
+    if (to == MsgStatus::kQueued && in_flight) {
+      // A send that goes back to the queue (throttled): release the
+      // claim and wait for the next attempt.
+      release = true;
+      d.Q("UPDATE msgs SET claimed_by = NULL, claimed_on = NULL, next_attempt_on = ?, "
+          "error_count = error_count + ?, modified_on = ? WHERE id = ?")
+          .Bind(update.next_attempt_on ? *update.next_attempt_on : ts)
+          .Bind(static_cast<int64_t>(update.count_error ? 1 : 0))
+          .Bind(ts)
+          .Bind(static_cast<int64_t>(id))
+          .Run();
+    }
+  } else if (!TransitionAllowed(from, to)) {
+    result.outcome = StatusOutcome::kIgnored;
+  } else {
+    result.outcome = StatusOutcome::kUpdated;
+    release = true;
+    const bool sent = to == MsgStatus::kWired || to == MsgStatus::kSent ||
+                      to == MsgStatus::kDelivered || to == MsgStatus::kRead;
+    std::optional<int64_t> sent_on = msg.sent_on;
+    if (sent && !sent_on) sent_on = ts;
+    const bool failed = to == MsgStatus::kErrored || to == MsgStatus::kFailed;
+    std::optional<int64_t> next_attempt_on;
+    if (to == MsgStatus::kErrored) next_attempt_on = update.next_attempt_on;
+    if (to == MsgStatus::kQueued) next_attempt_on = update.next_attempt_on ? *update.next_attempt_on : ts;
+    const int error_count = msg.error_count + (update.count_error ? 1 : 0);
+    const std::string error_reason = failed ? update.error_reason : std::string();
+    // external_id only when it changes: SQLite maintains every index on a
+    // column named in SET, changed or not, and two indexes hold it.
+    const bool new_external_id = external_id != msg.external_id;
+    auto q = d.Q(std::string("UPDATE msgs SET status = ?, modified_on = ?, sent_on = ?, ") +
+                 (new_external_id ? "external_id = ?, " : "") +
+                 "error_reason = ?, next_attempt_on = ?, error_count = ?, claimed_by = NULL, "
+                 "claimed_on = NULL WHERE id = ?");
+    q.Bind(Letter(to)).Bind(ts).Bind(sent_on);
+    if (new_external_id) q.BindTextOrNull(external_id);
+    q.Bind(error_reason).Bind(next_attempt_on).Bind(static_cast<int64_t>(error_count)).Bind(static_cast<int64_t>(id));
+    q.Run();
+    // The msg as it now is, for the event (no need to read it back).
+    msg.status = to;
+    msg.modified_on = ts;
+    msg.sent_on = sent_on;
+    msg.external_id = external_id;
+    msg.error_reason = error_reason;
+    msg.next_attempt_on = next_attempt_on;
+    msg.error_count = error_count;
+  }
+
+  if (result.outcome != StatusOutcome::kUpdated && external_id != msg.external_id) {
+    d.Q("UPDATE msgs SET external_id = ? WHERE id = ?").BindTextOrNull(external_id).Bind(static_cast<int64_t>(id)).Run();
+  }
+  // An attempt stays open exactly while its msg is claimed.
+  if (release || !in_flight) d.CloseAttempts(id, Letter(to), ts);
+  for (const auto& log : update.logs) d.InsertLog(log, ch->id, NInt(id), ts);
+
+  if (result.outcome == StatusOutcome::kUpdated) {
+    d.AppendEvent("status.updated", StatusEventFields(msg), ts);
+  }
+  result.msg_id = id;
+  // Unchanged and ignored updates leave the status as it was.
+  result.status = msg.status;
+  return result;
+}
+
+Result<StatusResult> SqliteStore::WriteStatus(const StatusUpdate& update) {
+  Impl& d = *impl_;
+  return d.Run<StatusResult>("write status", Txn::kWrite, [&]() -> Result<StatusResult> { return StatusInTxn(d, update); });
+}
+
+Result<std::vector<std::string>> SqliteStore::OpenAttemptWorkers() {
+  Impl& d = *impl_;
+  return d.Run<std::vector<std::string>>("open attempt workers", Txn::kNone, [&]() -> Result<std::vector<std::string>> {
+    std::vector<std::string> workers;
+    d.S() << "SELECT DISTINCT worker FROM attempts WHERE finished_on IS NULL ORDER BY worker", into(workers), now;
+    return workers;
+  });
+}
+
+Result<std::vector<int64_t>> SqliteStore::FailInterruptedAttempts(const std::string& worker) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<int64_t>>(
+      "fail interrupted attempts", Txn::kWrite, [&]() -> Result<std::vector<int64_t>> {
+        const Micros ts = d.Now();
+        std::vector<Int64> attempt_ids, msg_ids;
+        std::vector<std::string> workers;
+        if (worker.empty()) {
+          d.S() << "SELECT id, msg_id, worker FROM attempts WHERE finished_on IS NULL ORDER BY id",
+              into(attempt_ids), into(msg_ids), into(workers), now;
+        } else {
+          std::string w = worker;
+          d.S() << "SELECT id, msg_id, worker FROM attempts "
+                   "WHERE finished_on IS NULL AND worker = ? ORDER BY id",
+              use(w), into(attempt_ids), into(msg_ids), into(workers), now;
+        }
+        std::vector<int64_t> failed;
+        std::string reason = kInterruptedReason;
+        std::string outcome = "interrupted";
+        Int64 t = ts;
+        for (std::size_t i = 0; i < attempt_ids.size(); ++i) {
+          Int64 attempt_id = attempt_ids[i];
+          Int64 msg_id = msg_ids[i];
+          d.S() << "UPDATE attempts SET finished_on = ?, outcome = ? WHERE id = ?", use(t),
+              use(outcome), use(attempt_id), now;
+          // Only a msg still claimed by that worker is still in doubt; one
+          // that has since had a status keeps it.
+          std::vector<Int64> updated;
+          d.S() << "UPDATE msgs SET status = 'E', error_reason = ?, next_attempt_on = NULL, "
+                   "claimed_by = NULL, claimed_on = NULL, modified_on = ? "
+                   "WHERE id = ? AND status = 'Q' AND claimed_by = ? RETURNING id",
+              use(reason), use(t), use(msg_id), use(workers[i]), into(updated), now;
+          if (updated.empty()) continue;
+          failed.push_back(msg_id);
+          d.AppendEvent("status.updated", StatusEventFields(d.MustLoadMsg(msg_id)), ts);
+        }
+        return failed;
+      });
+}
+
+namespace {
+
+// Re-queues one outgoing E/F msg now; true when it changed.
+bool RequeueOne(Poco::Data::Session& s, Int64 id, Micros ts) {
+  Int64 t = ts;
+  std::vector<Int64> updated;
+  s << "UPDATE msgs SET status = 'Q', next_attempt_on = ?, error_reason = '', error_count = 0, "
+       "claimed_by = NULL, claimed_on = NULL, modified_on = ? "
+       "WHERE id = ? AND direction = 'O' AND status IN ('E', 'F') RETURNING id",
+      use(t), use(t), use(id), into(updated), now;
+  return !updated.empty();
+}
+
+}  // namespace
+
+Result<std::vector<int64_t>> SqliteStore::RetryMsgs(const std::vector<int64_t>& ids) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<int64_t>>("retry msgs", Txn::kWrite,
+                                     [&]() -> Result<std::vector<int64_t>> {
+    const Micros ts = d.Now();
+    std::vector<int64_t> changed;
+    std::set<int64_t> seen;
+    for (int64_t id : ids) {
+      if (!seen.insert(id).second) continue;
+      if (!RequeueOne(d.S(), id, ts)) continue;
+      changed.push_back(id);
+      d.AppendEvent("msg.retried", MsgEventFields(d.MustLoadMsg(id)), ts);
+    }
+    return changed;
+  });
+}
+
+Result<std::vector<int64_t>> SqliteStore::RetryAllErrored() {
+  Impl& d = *impl_;
+  return d.Run<std::vector<int64_t>>("retry errored", Txn::kWrite,
+                                     [&]() -> Result<std::vector<int64_t>> {
+    const Micros ts = d.Now();
+    std::vector<Int64> ids;
+    d.S() << "SELECT id FROM msgs WHERE status = 'E' AND direction = 'O' ORDER BY id", into(ids),
+        now;
+    std::vector<int64_t> changed;
+    for (Int64 id : ids) {
+      if (!RequeueOne(d.S(), id, ts)) continue;
+      changed.push_back(id);
+      d.AppendEvent("msg.retried", MsgEventFields(d.MustLoadMsg(id)), ts);
+    }
+    return changed;
+  });
+}
+
+Result<std::vector<int64_t>> SqliteStore::FailMsgs(const std::vector<int64_t>& ids) {
+  Impl& d = *impl_;
+  return d.Run<std::vector<int64_t>>("fail msgs", Txn::kWrite,
+                                     [&]() -> Result<std::vector<int64_t>> {
+    const Micros ts = d.Now();
+    std::vector<int64_t> changed;
+    std::set<int64_t> seen;
+    std::string reason = kOperatorFailedReason;
+    Int64 t = ts;
+    for (int64_t one : ids) {
+      if (!seen.insert(one).second) continue;
+      Int64 id = one;
+      std::vector<Int64> updated;
+      d.S() << "UPDATE msgs SET status = 'F', error_reason = ?, next_attempt_on = NULL, "
+               "claimed_by = NULL, claimed_on = NULL, modified_on = ? "
+               "WHERE id = ? AND direction = 'O' AND status NOT IN ('D', 'R', 'F') RETURNING id",
+          use(reason), use(t), use(id), into(updated), now;
+      if (updated.empty()) continue;
+      d.CloseAttempts(id, "F", ts);
+      changed.push_back(id);
+      d.AppendEvent("msg.failed", MsgEventFields(d.MustLoadMsg(id)), ts);
+    }
+    return changed;
+  });
+}
+
+}  // namespace courier
