@@ -433,21 +433,21 @@ TEST_F(HookTest, WritesThroughCourierApiWakeTheHookAtOnce) {
   // before): msgs queued a few tenths of a second apart, until one arrives.
   for (int i = 0; i < 50 && app.count() == 0; ++i) {
     queue();
-    Eventually([&] { return app.count() > 0; }, 300);
+    Eventually([&] { return app.count() > 0; }, std::chrono::milliseconds(300));
   }
   ASSERT_GT(app.count(), 0u) << hook_->log() << api.log();
-  ASSERT_TRUE(Eventually([&] { return json::GetInt(ShowHook(h.id), "cursor") == h.cursor + queued; }, 15000))
+  ASSERT_TRUE(Eventually([&] { return json::GetInt(ShowHook(h.id), "cursor") == h.cursor + queued; }, std::chrono::milliseconds(15000)))
       << hook_->log();
 
   // 2. Subscribed, and the worker idle on its ten-minute poll: each write
   // is delivered within seconds, by the wake alone.
   queue();
-  ASSERT_TRUE(Eventually([&] { return Events(app, h.secret, h.uuid).size() == static_cast<size_t>(queued); }, 10000))
+  ASSERT_TRUE(Eventually([&] { return Events(app, h.secret, h.uuid).size() == static_cast<size_t>(queued); }, std::chrono::milliseconds(10000)))
       << hook_->log();
   auto stopped = post("contacts/stop", R"({"urn":"tel:+250788383383"})");
   ASSERT_EQ(stopped.status_code, 200) << stopped.body;
   ASSERT_TRUE(Eventually([&] { return Events(app, h.secret, h.uuid).size() == static_cast<size_t>(queued) + 1; },
-                         10000))
+                         std::chrono::milliseconds(10000)))
       << hook_->log();
 
   // Every event once, in seq order: the msgs queued, then the stop.
