@@ -397,40 +397,37 @@ void ApiService::Serve(const Route& route, std::shared_ptr<Call> call) {
 namespace {
 // Entries kept at most; a full cache is emptied (tokens and channels are few).
 constexpr size_t kMaxCached = 1024;
-}  // namespace
 
-Result<ApiToken> ApiService::FindToken(Store* store, const std::string& hash) {
+// The value under key while fresh, else load(store) (then cached for ttl);
+// NotFound without a store when not cached. Only what was found is cached.
+template <typename Cache, typename Load>
+auto CachedOrLoad(std::mutex& mu, Cache& cache, Micros ttl, const std::string& key, Store* store, Load load)
+    -> decltype(load(*store)) {
   const Micros now = Clock::System().Now();
-  if (options_.cache_ttl > 0) {
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    auto it = tokens_.find(hash);
-    if (it != tokens_.end() && now < it->second.until) return it->second.value;
+  if (ttl > 0) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = cache.find(key);
+    if (it != cache.end() && now < it->second.until) return it->second.value;
   }
   if (store == nullptr) return Status::NotFound("not cached");
-  auto found = store->FindApiToken(hash);
-  if (found.ok() && options_.cache_ttl > 0) {
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    if (tokens_.size() >= kMaxCached) tokens_.clear();
-    tokens_[hash] = {*found, now + options_.cache_ttl};
+  auto found = load(*store);
+  if (found.ok() && ttl > 0) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (cache.size() >= kMaxCached) cache.clear();
+    cache[key] = {*found, now + ttl};
   }
   return found;
 }
+}  // namespace
+
+Result<ApiToken> ApiService::FindToken(Store* store, const std::string& hash) {
+  return CachedOrLoad(cache_mu_, tokens_, options_.cache_ttl, hash, store,
+                      [&](Store& s) { return s.FindApiToken(hash); });
+}
 
 Result<Channel> ApiService::FindChannel(Store* store, const std::string& uuid) {
-  const Micros now = Clock::System().Now();
-  if (options_.cache_ttl > 0) {
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    auto it = channels_.find(uuid);
-    if (it != channels_.end() && now < it->second.until) return it->second.value;
-  }
-  if (store == nullptr) return Status::NotFound("not cached");
-  auto found = store->GetChannel(uuid);
-  if (found.ok() && options_.cache_ttl > 0) {
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    if (channels_.size() >= kMaxCached) channels_.clear();
-    channels_[uuid] = {*found, now + options_.cache_ttl};
-  }
-  return found;
+  return CachedOrLoad(cache_mu_, channels_, options_.cache_ttl, uuid, store,
+                      [&](Store& s) { return s.GetChannel(uuid); });
 }
 
 HttpOut ApiService::Index(Call&) {
