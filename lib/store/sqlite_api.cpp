@@ -78,15 +78,6 @@ Status SqliteStore::TouchApiToken(int64_t id, Micros when) {
   });
 }
 
-Result<IdempotentQueue> SqliteStore::QueueOutgoingOnce(int64_t token_id, const std::string& key,
-                                                       const std::string& request_hash, std::vector<Msg> msgs) {
-  std::vector<QueueRequest> one(1);
-  one[0] = QueueRequest{token_id, key, request_hash, std::move(msgs)};
-  auto done = QueueOutgoingBatch(std::move(one));
-  if (!done.ok()) return done.status();
-  return std::move(done->front());
-}
-
 Result<std::vector<Result<IdempotentQueue>>> SqliteStore::QueueOutgoingBatch(std::vector<QueueRequest> requests) {
   std::vector<Result<IdempotentQueue>> outcomes;
   Status st = InTransaction("queue outgoing batch", TxnKind::kWrite, [&](SqliteStatements& q) -> Status {

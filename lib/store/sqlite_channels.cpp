@@ -169,15 +169,6 @@ Result<Channel> SqliteStore::GetChannel(const std::string& uuid) {
   });
 }
 
-Result<Channel> SqliteStore::GetChannelById(int64_t id) {
-  Impl& d = *impl_;
-  return d.Run<Channel>("get channel", Txn::kNone, [&]() -> Result<Channel> {
-    auto row = d.FindChannelById(id, true);
-    if (!row) return errors::ChannelNotFound();
-    return ToChannel(*row);
-  });
-}
-
 Result<std::vector<Channel>> SqliteStore::ListChannels() {
   Impl& d = *impl_;
   return d.Run<std::vector<Channel>>(
@@ -202,17 +193,6 @@ Status SqliteStore::RemoveChannel(const std::string& uuid) {
         use(ts), use(u);
     if (st.execute() == 0) return errors::ChannelNotFound();
     return Status::OK();
-  });
-}
-
-Result<Contact> SqliteStore::GetContactByURN(const std::string& urn) {
-  Impl& d = *impl_;
-  // No transaction: the two reads of LoadContact may see different
-  // commits only if a URN is added in between, which callers tolerate.
-  return d.Run<Contact>("get contact", Txn::kNone, [&]() -> Result<Contact> {
-    auto id = d.Q("SELECT contact_id FROM contact_urns WHERE urn = ?").Bind(urn).OneInt();
-    if (!id) return Status::NotFound("contact not found");
-    return d.LoadContact(*id);
   });
 }
 

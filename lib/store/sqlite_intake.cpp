@@ -51,11 +51,6 @@ Result<IncomingResult> SqliteStore::IncomingInTxn(Impl& d, Msg msg, const std::v
   return IncomingResult{msg.id, msg.uuid, false};
 }
 
-Result<IncomingResult> SqliteStore::WriteIncoming(Msg msg, const std::vector<ChannelLog>& logs) {
-  Impl& d = *impl_;
-  return d.Run<IncomingResult>("write incoming", Txn::kWrite, [&]() -> Result<IncomingResult> { return IncomingInTxn(d, std::move(msg), logs); });
-}
-
 Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakes(const std::vector<Intake>& intakes,
                                                             std::vector<Event>* events) {
   return WriteIntakesAndClaim(intakes, nullptr, nullptr, events);

@@ -141,16 +141,15 @@ struct ApiToken {
   std::optional<Micros> last_used_on;
 };
 
-// What QueueOutgoingOnce did: queued `msgs` now, or found them queued by
-// an earlier request with the same key (replayed).
+// What one request of QueueOutgoingBatch did: queued `msgs` now, or found
+// them queued by an earlier request with the same key (replayed).
 struct IdempotentQueue {
   std::vector<Msg> msgs;
   bool replayed = false;
 };
 
 // One application request's msgs for QueueOutgoingBatch: with a `key`,
-// as QueueOutgoingOnce(token_id, key, request_hash, msgs); without, as
-// QueueOutgoing(msgs).
+// queued at most once per (token_id, key); without, as QueueOutgoing(msgs).
 struct QueueRequest {
   int64_t token_id = 0;
   std::string key;
@@ -173,23 +172,15 @@ class Store {
   // Conflict for an active one or another type.
   virtual Result<Channel> AddChannel(const Channel& channel) = 0;
   virtual Result<Channel> GetChannel(const std::string& uuid) = 0;  // NotFound: channel not found
-  virtual Result<Channel> GetChannelById(int64_t id) = 0;
   virtual Result<std::vector<Channel>> ListChannels() = 0;
   virtual Status RemoveChannel(const std::string& uuid) = 0;  // deactivates; msgs stay
 
   // Contacts
-  virtual Result<Contact> GetContactByURN(const std::string& urn) = 0;
   virtual Result<std::vector<Contact>> ListContacts(bool stopped_only) = 0;
   // Stops or unstops the contact owning the URN (creating it if needed);
   // writes a contact.stopped / contact.unstopped event.
   virtual Result<Contact> SetContactStopped(const std::string& urn, bool stopped,
                                             const std::string& channel_uuid) = 0;
-
-  // Incoming: msg, contact/URN, channel logs and a msg.received event in one
-  // transaction. A msg with an external id already stored for the channel
-  // is a duplicate: nothing is written and the first msg's uuid comes back.
-  // msg.uuid is kept when set (spool replay), else generated.
-  virtual Result<IncomingResult> WriteIncoming(Msg msg, const std::vector<ChannelLog>& logs) = 0;
 
   // Writes many intakes in one transaction (group commit), each under its
   // own savepoint so one intake's bad data does not sink the others (its
@@ -197,6 +188,11 @@ class Store {
   // written, only when the store cannot take writes (Busy, Unavailable,
   // IOError): callers spool. Replaying an intake is idempotent (msg uuids,
   // external ids). Events written are appended to *events when given.
+  // Each incoming msg goes in with its contact/URN, its channel log and a
+  // msg.received event. A msg whose external id is already stored for its
+  // channel, or whose uuid is (a spool file replayed), is a duplicate:
+  // nothing of it is written and the first msg's id and uuid come back.
+  // msg.uuid is kept when set, else generated.
   virtual Result<std::vector<IntakeOutcome>> WriteIntakes(const std::vector<Intake>& intakes,
                                                           std::vector<Event>* events) = 0;
 
@@ -250,7 +246,6 @@ class Store {
   virtual Result<std::vector<QueueSummary>> Queue() = 0;
 
   // Channel logs
-  virtual Status WriteChannelLogs(const std::vector<ChannelLog>& logs) = 0;
   virtual Result<std::vector<ChannelLog>> ListChannelLogs(std::optional<int64_t> msg_id,
                                                           const std::string& channel_uuid,
                                                           int limit) = 0;
@@ -335,16 +330,15 @@ class Store {
   virtual Status RemoveApiToken(const std::string& name) = 0;
   virtual Result<ApiToken> FindApiToken(const std::string& token_hash) = 0;  // NotFound
   virtual Status TouchApiToken(int64_t id, Micros when) = 0;
-  // QueueOutgoing under an Idempotency-Key, in ONE transaction with the
-  // key's row: the first call with (token_id, key) queues the msgs and
-  // remembers their uuids with request_hash; a later call with the same
-  // request_hash queues nothing and returns the msgs first queued
-  // (replayed = true, in their first order); with another request_hash,
-  // Conflict. A key pruned (PruneRequest::idempotency_before) is new again.
-  virtual Result<IdempotentQueue> QueueOutgoingOnce(int64_t token_id, const std::string& key,
-                                                    const std::string& request_hash, std::vector<Msg> msgs) = 0;
   // Many requests in ONE transaction (courier-api's group commit), in
-  // order, each as above: a key seen earlier in the same batch replays.
+  // order. A request without a key is QueueOutgoing(msgs). With a key,
+  // QueueOutgoing under an Idempotency-Key, together with the key's row:
+  // the first request with (token_id, key) queues the msgs and remembers
+  // their uuids with request_hash; a later one (in this batch or a later
+  // call) with the same request_hash queues nothing and returns the msgs
+  // first queued (replayed = true, in their first order); with another
+  // request_hash, Conflict. A key pruned (PruneRequest::idempotency_before)
+  // is new again.
   // Each request's outcome is its own: a key used with another request is
   // Conflict for that request only (nothing of it written). A request whose
   // msgs cannot be queued (a channel removed meanwhile) fails the whole

@@ -15,6 +15,7 @@
 #include "courier_fixture.h"
 #include "harness.h"
 #include "store/sqlite_store.h"
+#include "store_test_helpers.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -47,7 +48,7 @@ class PruneTest : public CourierFixture {
       m.channel_uuid = channel_;
       m.urn = "tel:+25078838" + std::to_string(1000 + i);
       m.text = "hello " + std::to_string(i);
-      ASSERT_TRUE(store.WriteIncoming(m, {log}).ok());
+      ASSERT_TRUE(WriteIncoming(store, m, {log}).ok());
     }
     Msg out;
     out.channel_uuid = channel_;

@@ -27,13 +27,6 @@ class FakeStore : public Store {
       if (c.uuid == uuid) return c;
     return errors::ChannelNotFound();
   }
-  Result<Channel> GetChannelById(int64_t id) override {
-    std::lock_guard<std::mutex> lock(s_.mu_);
-    if (s_.unavailable_) return Status::Unavailable("injected: store down");
-    for (const auto& c : s_.channels_)
-      if (c.id == id) return c;
-    return errors::ChannelNotFound();
-  }
   Result<std::vector<Channel>> ListChannels() override {
     std::lock_guard<std::mutex> lock(s_.mu_);
     if (s_.unavailable_) return Status::Unavailable("injected: store down");
@@ -41,12 +34,10 @@ class FakeStore : public Store {
   }
   Status RemoveChannel(const std::string&) override { return Unused("RemoveChannel"); }
 
-  Result<Contact> GetContactByURN(const std::string&) override { return Unused("GetContactByURN"); }
   Result<std::vector<Contact>> ListContacts(bool) override { return Unused("ListContacts"); }
   Result<Contact> SetContactStopped(const std::string&, bool, const std::string&) override {
     return Unused("SetContactStopped");
   }
-  Result<IncomingResult> WriteIncoming(Msg, const std::vector<ChannelLog>&) override { return Unused("WriteIncoming"); }
 
   Result<std::vector<IntakeOutcome>> WriteIntakes(const std::vector<Intake>& intakes, std::vector<Event>* events) override {
     return WriteIntakesAndClaim(intakes, nullptr, nullptr, events);
@@ -133,7 +124,6 @@ class FakeStore : public Store {
   Result<Msg> GetMsgByUUID(const std::string&) override { return Unused("GetMsgByUUID"); }
   Result<std::vector<Msg>> ListMsgs(const MsgFilter&) override { return Unused("ListMsgs"); }
   Result<std::vector<QueueSummary>> Queue() override { return Unused("Queue"); }
-  Status WriteChannelLogs(const std::vector<ChannelLog>&) override { return Unused("WriteChannelLogs"); }
   Result<std::vector<ChannelLog>> ListChannelLogs(std::optional<int64_t>, const std::string&, int) override {
     return Unused("ListChannelLogs");
   }
@@ -160,10 +150,6 @@ class FakeStore : public Store {
   Status RemoveApiToken(const std::string&) override { return Unused("RemoveApiToken"); }
   Result<ApiToken> FindApiToken(const std::string&) override { return Unused("FindApiToken"); }
   Status TouchApiToken(int64_t, Micros) override { return Unused("TouchApiToken"); }
-  Result<IdempotentQueue> QueueOutgoingOnce(int64_t, const std::string&, const std::string&,
-                                            std::vector<Msg>) override {
-    return Unused("QueueOutgoingOnce");
-  }
   Result<std::vector<Result<IdempotentQueue>>> QueueOutgoingBatch(std::vector<QueueRequest>) override {
     return Unused("QueueOutgoingBatch");
   }

@@ -23,8 +23,10 @@
 #include "model/api_token.h"
 #include "model/outgoing.h"
 #include "store/sqlite_store.h"
+#include "store_test_helpers.h"
 
 using namespace courier;
+using courier::testing::GetContactByURN;
 
 namespace {
 
@@ -383,12 +385,12 @@ TEST_F(ApiServiceTest, StopUnstopAndRetry) {
   HttpOut stop = Call({.method = "POST", .uri = "/api/v1/contacts/stop", .body = "{\"urn\":\"tel:+250788383383\"}", .token = "admin"});
   ASSERT_EQ(stop.status, 200) << stop.body;
   EXPECT_EQ(json::GetBool(Body(stop), "stopped"), true);
-  auto contact = store_->GetContactByURN("tel:+250788383383");
+  auto contact = GetContactByURN(*store_, "tel:+250788383383");
   ASSERT_TRUE(contact.ok());
   EXPECT_TRUE(contact->stopped);
   HttpOut unstop = Call({.method = "POST", .uri = "/api/v1/contacts/unstop", .body = "{\"urn\":\"tel:+250788383383\"}", .token = "admin"});
   ASSERT_EQ(unstop.status, 200) << unstop.body;
-  EXPECT_FALSE(store_->GetContactByURN("tel:+250788383383")->stopped);
+  EXPECT_FALSE(GetContactByURN(*store_, "tel:+250788383383")->stopped);
 
   HttpOut queued = Call({.method = "POST", .uri = "/api/v1/msgs", .body = Msg("tel:+250788383383")});
   const std::string uuid = json::GetStringOrEmpty(Body(queued), "uuid");

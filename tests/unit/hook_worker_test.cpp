@@ -15,6 +15,7 @@
 #include "mock_provider.h"
 #include "pass_through_env.h"
 #include "store/sqlite_store.h"
+#include "store_test_helpers.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -53,7 +54,7 @@ class HookWorkerTest : public ::testing::Test {
     m.channel_uuid = channel_.uuid;
     m.urn = "tel:+250788383383";
     m.text = text;
-    EXPECT_TRUE(store_->WriteIncoming(m, {}).ok());
+    EXPECT_TRUE(WriteIncoming(*store_, m, {}).ok());
     return *store_->LastEventSeq();
   }
 

@@ -9,8 +9,10 @@
 
 #include "core/clock.h"
 #include "store/sqlite_store.h"
+#include "store_test_helpers.h"
 
 using namespace courier;
+using courier::testing::QueueOutgoingOnce;
 
 namespace {
 
@@ -81,7 +83,7 @@ TEST_F(SqliteApiTest, Tokens) {
   EXPECT_TRUE(store_->FindApiToken("nope").status().IsNotFound());
   ASSERT_TRUE(store_->TouchApiToken(found->id, 42).ok());
   EXPECT_EQ(store_->ListApiTokens()->front().last_used_on, 42);
-  ASSERT_TRUE(store_->QueueOutgoingOnce(token_.id, "k", "r", {Out("tel:+250788000001")}).ok());
+  ASSERT_TRUE(QueueOutgoingOnce(*store_, token_.id, "k", "r", {Out("tel:+250788000001")}).ok());
   ASSERT_TRUE(store_->RemoveApiToken("app").ok());
   EXPECT_TRUE(store_->FindApiToken("h1").status().IsNotFound());
   EXPECT_TRUE(store_->RemoveApiToken("app").IsNotFound());
@@ -89,11 +91,11 @@ TEST_F(SqliteApiTest, Tokens) {
 }
 
 TEST_F(SqliteApiTest, QueueOutgoingOnceReplaysOrConflictsAndRollsBackWhole) {
-  auto first = store_->QueueOutgoingOnce(token_.id, "k", "r1", {Out("tel:+250788000001"), Out("tel:+250788000002")});
+  auto first = QueueOutgoingOnce(*store_, token_.id, "k", "r1", {Out("tel:+250788000001"), Out("tel:+250788000002")});
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_FALSE(first->replayed);
   ASSERT_EQ(first->msgs.size(), 2u);
-  auto again = store_->QueueOutgoingOnce(token_.id, "k", "r1", {Out("tel:+250788000009")});
+  auto again = QueueOutgoingOnce(*store_, token_.id, "k", "r1", {Out("tel:+250788000009")});
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->replayed);
   ASSERT_EQ(again->msgs.size(), 2u);
@@ -101,15 +103,15 @@ TEST_F(SqliteApiTest, QueueOutgoingOnceReplaysOrConflictsAndRollsBackWhole) {
     EXPECT_EQ(again->msgs[i].uuid, first->msgs[i].uuid);
     EXPECT_EQ(again->msgs[i].id, first->msgs[i].id);
   }
-  EXPECT_EQ(store_->QueueOutgoingOnce(token_.id, "k", "r2", {Out("tel:+250788000009")}).status().code(),
+  EXPECT_EQ(QueueOutgoingOnce(*store_, token_.id, "k", "r2", {Out("tel:+250788000009")}).status().code(),
             Status::Code::kConflict);
   EXPECT_EQ(MsgCount(), 2u);
   // A msg the store refuses sinks its key with it: the key stays unused.
   Msg bad = Out("tel:+250788000003");
   bad.channel_uuid = "00000000-0000-4000-8000-000000000000";
-  EXPECT_FALSE(store_->QueueOutgoingOnce(token_.id, "k2", "r", {Out("tel:+250788000003"), bad}).ok());
+  EXPECT_FALSE(QueueOutgoingOnce(*store_, token_.id, "k2", "r", {Out("tel:+250788000003"), bad}).ok());
   EXPECT_EQ(MsgCount(), 2u);
-  auto later = store_->QueueOutgoingOnce(token_.id, "k2", "r3", {Out("tel:+250788000003")});
+  auto later = QueueOutgoingOnce(*store_, token_.id, "k2", "r3", {Out("tel:+250788000003")});
   ASSERT_TRUE(later.ok());
   EXPECT_FALSE(later->replayed);
 }
@@ -142,9 +144,9 @@ TEST_F(SqliteApiTest, QueueOutgoingBatchGivesEachRequestItsOwnOutcome) {
 }
 
 TEST_F(SqliteApiTest, PruneExpiresKeys) {
-  ASSERT_TRUE(store_->QueueOutgoingOnce(token_.id, "old", "r", {Out("tel:+250788000001")}).ok());
+  ASSERT_TRUE(QueueOutgoingOnce(*store_, token_.id, "old", "r", {Out("tel:+250788000001")}).ok());
   clock_.Advance(25 * kHour);
-  ASSERT_TRUE(store_->QueueOutgoingOnce(token_.id, "new", "r", {Out("tel:+250788000002")}).ok());
+  ASSERT_TRUE(QueueOutgoingOnce(*store_, token_.id, "new", "r", {Out("tel:+250788000002")}).ok());
   PruneRequest dry;
   dry.idempotency_before = clock_.Now() - 24 * kHour;
   dry.dry_run = true;
@@ -155,8 +157,8 @@ TEST_F(SqliteApiTest, PruneExpiresKeys) {
   EXPECT_EQ(store_->Prune(real)->idempotency_keys, 1);
   EXPECT_EQ(store_->Prune(real)->idempotency_keys, 0);
   // The expired key is new again; the kept one still replays.
-  EXPECT_FALSE(store_->QueueOutgoingOnce(token_.id, "old", "r", {Out("tel:+250788000001")})->replayed);
-  EXPECT_TRUE(store_->QueueOutgoingOnce(token_.id, "new", "r", {Out("tel:+250788000002")})->replayed);
+  EXPECT_FALSE(QueueOutgoingOnce(*store_, token_.id, "old", "r", {Out("tel:+250788000001")})->replayed);
+  EXPECT_TRUE(QueueOutgoingOnce(*store_, token_.id, "new", "r", {Out("tel:+250788000002")})->replayed);
 }
 
 TEST_F(SqliteApiTest, ListMsgsByUrn) {

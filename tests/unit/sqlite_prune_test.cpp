@@ -20,10 +20,12 @@
 #include "temp_dir.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
+#include "store_test_helpers.h"
 
 using namespace courier;
 
 using courier::testing::ScratchDir;
+using courier::testing::WriteIncoming;
 
 namespace {
 
@@ -88,7 +90,7 @@ class PruneTest : public ::testing::Test {
     m.channel_uuid = channel_.uuid;
     m.urn = urn;
     m.text = "hello";
-    auto r = store_->WriteIncoming(m, {Log("Message Received")});
+    auto r = WriteIncoming(*store_, m, {Log("Message Received")});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r->msg_id : 0;
   }

@@ -32,6 +32,7 @@
 #include "store/sqlite_store.h"
 #include "store/store.h"
 #include "store/wal_checkpointer.h"
+#include "store_test_helpers.h"
 
 #include <sqlite3.h>
 
@@ -39,6 +40,9 @@ using namespace courier;
 using namespace Poco::Data::Keywords;
 
 using courier::testing::ScratchDir;
+using courier::testing::GetChannelById;
+using courier::testing::GetContactByURN;
+using courier::testing::WriteIncoming;
 
 namespace {
 
@@ -396,7 +400,7 @@ TEST_F(SqliteStoreTest, ChannelsAddGetListRemove) {
   EXPECT_EQ(got->config, c.config);
   EXPECT_EQ(got->max_workers, 4);
   EXPECT_EQ(got->tps, 10);
-  EXPECT_EQ(store_->GetChannelById(added->id)->uuid, added->uuid);
+  EXPECT_EQ(GetChannelById(*store_, added->id)->uuid, added->uuid);
 
   Channel fixed;
   fixed.type = "EX";
@@ -414,7 +418,7 @@ TEST_F(SqliteStoreTest, ChannelsAddGetListRemove) {
   auto gone = store_->GetChannel(added->uuid);
   EXPECT_TRUE(gone.status().IsNotFound());
   EXPECT_EQ(gone.status().message(), "channel not found");
-  EXPECT_TRUE(store_->GetChannelById(added->id).status().IsNotFound());
+  EXPECT_TRUE(GetChannelById(*store_, added->id).status().IsNotFound());
   ASSERT_EQ(store_->ListChannels()->size(), 1u);
   EXPECT_EQ(store_->ListChannels()->front().uuid, second->uuid);
   EXPECT_TRUE(store_->RemoveChannel(added->uuid).IsNotFound());
@@ -481,7 +485,7 @@ TEST_F(SqliteStoreTest, WriteIncomingCreatesContactAndReusesIt) {
   log.request = "POST ...";
   log.response = "{}";
   log.elapsed_ms = 3;
-  auto r = store_->WriteIncoming(m, {log});
+  auto r = WriteIncoming(*store_, m, {log});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(r->duplicate);
   EXPECT_GT(r->msg_id, 0);
@@ -501,7 +505,7 @@ TEST_F(SqliteStoreTest, WriteIncomingCreatesContactAndReusesIt) {
   EXPECT_EQ(*stored->received_on, kStart);  // defaults to now
   EXPECT_EQ(stored->created_on, kStart);
 
-  auto contact = store_->GetContactByURN("tel:+250788383383");
+  auto contact = GetContactByURN(*store_, "tel:+250788383383");
   ASSERT_TRUE(contact.ok());
   EXPECT_EQ(contact->name, "Ann");
   EXPECT_EQ(contact->urns, (std::vector<std::string>{"tel:+250788383383"}));
@@ -511,7 +515,7 @@ TEST_F(SqliteStoreTest, WriteIncomingCreatesContactAndReusesIt) {
   clock_.Advance(kMicrosPerSecond);
   Msg again = Incoming(ch, "tel:+250788383383", "again", "ext-2");
   again.received_on = kStart - 5;
-  auto r2 = store_->WriteIncoming(again, {});
+  auto r2 = WriteIncoming(*store_, again, {});
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(*store_->GetMsg(r2->msg_id)->received_on, kStart - 5);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM contacts"), 1);
@@ -545,13 +549,13 @@ TEST_F(SqliteStoreTest, WriteIncomingCreatesContactAndReusesIt) {
 TEST_F(SqliteStoreTest, WriteIncomingDedupsByExternalIdAndUuid) {
   Channel ch = AddChannel();
   Channel other = AddChannel("KN");
-  auto first = store_->WriteIncoming(Incoming(ch, "tel:+250788383383", "hi", "ext-9"), {});
+  auto first = WriteIncoming(*store_, Incoming(ch, "tel:+250788383383", "hi", "ext-9"), {});
   ASSERT_TRUE(first.ok());
   const int64_t events_before = *store_->LastEventSeq();
 
   ChannelLog log;
   log.description = "Message Received";
-  auto dup = store_->WriteIncoming(Incoming(ch, "tel:+250788383383", "hi again", "ext-9"), {log});
+  auto dup = WriteIncoming(*store_, Incoming(ch, "tel:+250788383383", "hi again", "ext-9"), {log});
   ASSERT_TRUE(dup.ok());
   EXPECT_TRUE(dup->duplicate);
   EXPECT_EQ(dup->msg_id, first->msg_id);
@@ -561,21 +565,21 @@ TEST_F(SqliteStoreTest, WriteIncomingDedupsByExternalIdAndUuid) {
   EXPECT_EQ(*store_->LastEventSeq(), events_before);
 
   // The same provider id on another channel is another msg.
-  auto elsewhere = store_->WriteIncoming(Incoming(other, "tel:+250788383383", "hi", "ext-9"), {});
+  auto elsewhere = WriteIncoming(*store_, Incoming(other, "tel:+250788383383", "hi", "ext-9"), {});
   ASSERT_TRUE(elsewhere.ok());
   EXPECT_FALSE(elsewhere->duplicate);
 
   // No external id: never a duplicate.
-  EXPECT_FALSE(store_->WriteIncoming(Incoming(ch, "tel:+250788383383", "x"), {})->duplicate);
-  EXPECT_FALSE(store_->WriteIncoming(Incoming(ch, "tel:+250788383383", "x"), {})->duplicate);
+  EXPECT_FALSE(WriteIncoming(*store_, Incoming(ch, "tel:+250788383383", "x"), {})->duplicate);
+  EXPECT_FALSE(WriteIncoming(*store_, Incoming(ch, "tel:+250788383383", "x"), {})->duplicate);
 
   // A spool replay carries the uuid it was given the first time.
   Msg replay = Incoming(ch, "tel:+250788383384", "replayed");
   replay.uuid = "0b9bba8c-5b6f-4d55-9cf5-1b1c2a3d4e5f";
-  auto once = store_->WriteIncoming(replay, {});
+  auto once = WriteIncoming(*store_, replay, {});
   ASSERT_TRUE(once.ok());
   EXPECT_EQ(once->msg_uuid, replay.uuid);
-  auto twice = store_->WriteIncoming(replay, {});
+  auto twice = WriteIncoming(*store_, replay, {});
   ASSERT_TRUE(twice.ok());
   EXPECT_TRUE(twice->duplicate);
   EXPECT_EQ(twice->msg_id, once->msg_id);
@@ -585,20 +589,20 @@ TEST_F(SqliteStoreTest, WriteIncomingRejectsUnknownChannelAndBadUrn) {
   Channel ch = AddChannel();
   Msg m = Incoming(ch, "tel:+250788383383", "hi");
   m.channel_uuid = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
-  auto r = store_->WriteIncoming(m, {});
+  auto r = WriteIncoming(*store_, m, {});
   EXPECT_TRUE(r.status().IsNotFound());
   EXPECT_EQ(r.status().message(), "channel not found");
 
   Msg by_id = Incoming(ch, "tel:+250788383383", "by id");
   by_id.channel_uuid.clear();
   by_id.channel_id = ch.id;
-  ASSERT_TRUE(store_->WriteIncoming(by_id, {}).ok());
+  ASSERT_TRUE(WriteIncoming(*store_, by_id, {}).ok());
 
-  EXPECT_TRUE(store_->WriteIncoming(Incoming(ch, "nourn", "x"), {}).status().IsInvalidArgument());
+  EXPECT_TRUE(WriteIncoming(*store_, Incoming(ch, "nourn", "x"), {}).status().IsInvalidArgument());
   // A log naming an unknown channel fails the whole write.
   ChannelLog bad;
   bad.channel_uuid = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
-  EXPECT_TRUE(store_->WriteIncoming(Incoming(ch, "tel:+1", "x", "e"), {bad}).status().IsNotFound());
+  EXPECT_TRUE(WriteIncoming(*store_, Incoming(ch, "tel:+1", "x", "e"), {bad}).status().IsNotFound());
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 1);
 }
 
@@ -649,7 +653,7 @@ TEST_F(SqliteStoreTest, QueueOutgoingFillsMsgsAndIsAllOrNothing) {
   EXPECT_EQ(payload->getValue<std::string>("priority"), "bulk");
   EXPECT_TRUE(payload->isNull("external_id"));  // as in `msgs list --json`
   EXPECT_FALSE(payload->has("id"));
-  EXPECT_TRUE(store_->GetContactByURN("tel:+250788000003").ok());
+  EXPECT_TRUE(GetContactByURN(*store_, "tel:+250788000003").ok());
 
   // A uuid that exists already is a conflict, and nothing of the batch stays.
   Msg same = Outgoing(ch, "tel:+250788000009", "dupe");
@@ -778,7 +782,7 @@ TEST_F(SqliteStoreTest, UrnAuthIsSetReplacedByNewerOnlyAndClaimedWithTheMsg) {
   const int64_t seq_before = *store_->LastEventSeq();
   UrnAuthResult first = write({"fcm:12345", "token-1", "Jane", kStart});
   EXPECT_TRUE(first.applied);
-  auto contact = store_->GetContactByURN("fcm:12345");
+  auto contact = GetContactByURN(*store_, "fcm:12345");
   ASSERT_TRUE(contact.ok());
   EXPECT_EQ(first.contact_uuid, contact->uuid);
   EXPECT_EQ(first.contact_id, contact->id);
@@ -796,12 +800,12 @@ TEST_F(SqliteStoreTest, UrnAuthIsSetReplacedByNewerOnlyAndClaimedWithTheMsg) {
   UrnAuthResult newer = write({"fcm:12345", "token-2", "Janet", kStart + 10 * kMicrosPerSecond});
   EXPECT_TRUE(newer.applied);
   EXPECT_EQ(newer.contact_uuid, first.contact_uuid);
-  EXPECT_EQ(store_->GetContactByURN("fcm:12345")->name, "Janet");
+  EXPECT_EQ(GetContactByURN(*store_, "fcm:12345")->name, "Janet");
   // An older one (a spool file replayed late) changes nothing.
   UrnAuthResult older = write({"fcm:12345", "token-1", "Old Name", kStart + 5 * kMicrosPerSecond});
   EXPECT_FALSE(older.applied);
   EXPECT_EQ(older.contact_uuid, first.contact_uuid);
-  EXPECT_EQ(store_->GetContactByURN("fcm:12345")->name, "Janet");
+  EXPECT_EQ(GetContactByURN(*store_, "fcm:12345")->name, "Janet");
   // The same one again (a replay of what committed) is applied again, harmlessly.
   EXPECT_TRUE(write({"fcm:12345", "token-2", "", kStart + 10 * kMicrosPerSecond}).applied);
 
@@ -1199,7 +1203,7 @@ TEST_F(SqliteStoreTest, InterruptedAttemptsBecomeErroredWithoutRetry) {
 TEST_F(SqliteStoreTest, OperatorRetryAndFail) {
   Channel ch = AddChannel();
   auto ids = Queue(ch, 4);
-  auto incoming = store_->WriteIncoming(Incoming(ch, "tel:+250788383383", "in"), {});
+  auto incoming = WriteIncoming(*store_, Incoming(ch, "tel:+250788383383", "in"), {});
   ASSERT_EQ(Claim(4).size(), 4u);
   StatusUpdate err;
   err.channel_uuid = ch.uuid;
@@ -1258,7 +1262,7 @@ TEST_F(SqliteStoreTest, ListMsgsNewestFirstOrAfterId) {
   Channel a = AddChannel("EX");
   Channel b = AddChannel("KN");
   auto out_a = Queue(a, 3);
-  auto in_b = store_->WriteIncoming(Incoming(b, "tel:+250788383383", "in"), {});
+  auto in_b = WriteIncoming(*store_, Incoming(b, "tel:+250788383383", "in"), {});
   ASSERT_TRUE(in_b.ok());
 
   MsgFilter all;
@@ -1380,7 +1384,7 @@ TEST_F(SqliteStoreTest, ImportKeepsFieldsAndSkipsKnownUuids) {
 
 TEST_F(SqliteStoreTest, StopAndUnstopContacts) {
   Channel ch = AddChannel();
-  EXPECT_TRUE(store_->GetContactByURN("tel:+250788000001").status().IsNotFound());
+  EXPECT_TRUE(GetContactByURN(*store_, "tel:+250788000001").status().IsNotFound());
   auto stopped = store_->SetContactStopped("tel:+250788000001", true, "");
   ASSERT_TRUE(stopped.ok()) << stopped.status().ToString();
   EXPECT_TRUE(stopped->stopped);
@@ -1398,7 +1402,7 @@ TEST_F(SqliteStoreTest, StopAndUnstopContacts) {
   auto unstopped = store_->SetContactStopped("tel:+250788000001", false, "");
   ASSERT_TRUE(unstopped.ok());
   EXPECT_EQ(unstopped->id, stopped->id);
-  EXPECT_FALSE(store_->GetContactByURN("tel:+250788000001")->stopped);
+  EXPECT_FALSE(GetContactByURN(*store_, "tel:+250788000001")->stopped);
   EXPECT_TRUE(store_->ListContacts(true)->empty());
 
   auto events = AllEvents();
@@ -1462,7 +1466,7 @@ TEST_F(SqliteStoreTest, EventsHaveIncreasingSeqInTheirPayload) {
   Channel ch = AddChannel();
   EXPECT_EQ(*store_->LastEventSeq(), 0);
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(store_->WriteIncoming(Incoming(ch, "tel:+25078800000" + std::to_string(i), "x"), {})
+    ASSERT_TRUE(WriteIncoming(*store_, Incoming(ch, "tel:+25078800000" + std::to_string(i), "x"), {})
                     .ok());
   }
   Queue(ch, 3);
@@ -1511,7 +1515,7 @@ TEST(SqliteStoreFailureTest, LockedDatabaseIsBusyWithinTheTimeout) {
   m.urn = "tel:+250788383383";
   m.text = "hi";
   auto started = std::chrono::steady_clock::now();
-  auto r = store.WriteIncoming(m, {});
+  auto r = WriteIncoming(store, m, {});
   auto elapsed = std::chrono::steady_clock::now() - started;
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kBusy) << r.status().ToString();
@@ -1527,7 +1531,7 @@ TEST(SqliteStoreFailureTest, LockedDatabaseIsBusyWithinTheTimeout) {
   EXPECT_TRUE(opened.ok()) << opened.ToString();
   EXPECT_TRUE(late.ListChannels().ok());
   locker << "ROLLBACK", now;
-  auto ok = store.WriteIncoming(m, {});
+  auto ok = WriteIncoming(store, m, {});
   EXPECT_TRUE(ok.ok()) << ok.status().ToString();
 }
 
@@ -1548,7 +1552,7 @@ int CheckReadOnlyStore(const std::string& path, const std::string& channel_uuid,
   Msg m;
   m.channel_uuid = channel_uuid;
   m.urn = "tel:+250788383383";
-  auto r = store.WriteIncoming(m, {});
+  auto r = WriteIncoming(store, m, {});
   if (r.ok() || r.status().code() != Status::Code::kUnavailable) {
     std::fprintf(stderr, "write to read-only store: %s\n", r.status().ToString().c_str());
     return 6;
@@ -1703,7 +1707,7 @@ TEST_F(SqliteStoreReadOnlyTest, RefusesWritesWhereTheUserCouldWrite) {
   Msg m;
   m.channel_uuid = channel_.uuid;
   m.urn = "tel:+250788383383";
-  EXPECT_EQ((*store)->WriteIncoming(m, {}).status().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(WriteIncoming(**store, m, {}).status().code(), Status::Code::kUnavailable);
   EXPECT_EQ(Bytes(path_), before);
   EXPECT_EQ((*store)->ListChannels()->size(), 1u);
 }
