@@ -287,6 +287,10 @@ Status CreateOrMigrate(PGconn* conn) {
   Status st = ExecStatus(conn, "SELECT pg_advisory_xact_lock(" + std::to_string(kSchemaLockKey) + ")",
                          "lock the schema");
   if (!st.ok()) return st;
+  // IF NOT EXISTS notices ("already exists, skipping") would reach the
+  // client's stderr on every init of a made store; this transaction only.
+  st = ExecStatus(conn, "SET LOCAL client_min_messages = warning", "quiet the schema transaction");
+  if (!st.ok()) return st;
   // PostgreSQL and SQLite both accept the version table's DDL as written.
   st = ExecStatus(conn, schema::VersionTableDDL(), "create schema_version");
   if (!st.ok()) return st;
