@@ -358,9 +358,10 @@ TEST_F(PgSchemaTest, ApplyingTwiceChangesNothing) {
   EXPECT_EQ(PgQuery(conn(), "SELECT version, description, applied_on FROM schema_version ORDER BY 1"), versions);
 }
 
-// Two hosts running `courier-ctl init` at once on an empty database: the
-// advisory lock makes the second wait and find the schema made.
-TEST_F(PgSchemaTest, TwoConcurrentCreatorsBothSucceedOnce) {
+// Hosts running `courier-ctl init` at once on an empty database: the
+// advisory lock makes all but one wait and find the schema made (without
+// it, concurrent CREATE TABLE IF NOT EXISTS fails on a catalog unique key).
+TEST_F(PgSchemaTest, ConcurrentCreatorsAllSucceedAndCreateOnce) {
   constexpr int kCreators = 4;
   std::vector<PgConn> conns;
   for (int i = 0; i < kCreators; ++i) {
