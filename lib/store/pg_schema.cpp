@@ -233,8 +233,6 @@ const char* const kBaseline[] = {
     "CREATE INDEX idx_api_idempotency_created ON api_idempotency (created_on)",
 };
 
-constexpr const char* kNotInitialised = "store not initialised: run courier-ctl init";
-
 using PgResult = std::unique_ptr<PGresult, decltype(&::PQclear)>;
 
 // Runs one statement without parameters; the server's message (trimmed of
@@ -250,22 +248,6 @@ Result<PgResult> Exec(PGconn* conn, const std::string& sql, const std::string& w
 
 Status ExecStatus(PGconn* conn, const std::string& sql, const std::string& what) {
   return Exec(conn, sql, what).status();
-}
-
-Status VersionStatus(int version) {
-  const int current = schema::CurrentVersion();
-  if (version == 0) return Status::Unavailable(kNotInitialised);
-  if (version < current) {
-    return Status::Unavailable("store schema is version " + std::to_string(version) +
-                               ", this program needs " + std::to_string(current) +
-                               ": run courier-ctl init");
-  }
-  if (version > current) {
-    return Status::Unavailable("store schema is version " + std::to_string(version) +
-                               ", newer than this program's " + std::to_string(current) +
-                               ": upgrade courier");
-  }
-  return Status::OK();
 }
 
 // Records one applied version; applied_on from the server's clock in the
@@ -297,7 +279,7 @@ Status CreateOrMigrate(PGconn* conn) {
   Result<int> recorded = ReadVersion(conn);
   if (!recorded.ok()) return recorded.status();
   int version = *recorded;
-  if (version > schema::CurrentVersion()) return VersionStatus(version);
+  if (version > schema::CurrentVersion()) return schema::VersionStatus(version);
 
   if (version == 0) {
     for (const std::string& ddl : BaselineDDL()) {
@@ -361,7 +343,7 @@ Status CreatePgSchema(PGconn* conn) {
 Status CheckPgSchema(PGconn* conn) {
   Result<int> version = ReadVersion(conn);
   if (!version.ok()) return version.status();
-  return VersionStatus(*version);
+  return schema::VersionStatus(*version);
 }
 
 }  // namespace pg_schema

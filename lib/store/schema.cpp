@@ -298,5 +298,19 @@ std::vector<Migration> Migrations(Dialect dialect) {
 
 int CurrentVersion() { return 6; }
 
+Status VersionStatus(int64_t recorded) {
+  const int current = CurrentVersion();
+  if (recorded == 0) return Status::Unavailable("store not initialised: run courier-ctl init");
+  if (recorded < current) {
+    return Status::Unavailable("store schema is version " + std::to_string(recorded) + ", this program needs " +
+                               std::to_string(current) + ": run courier-ctl init");
+  }
+  if (recorded > current) {
+    return Status::Unavailable("store schema is version " + std::to_string(recorded) + ", newer than this program's " +
+                               std::to_string(current) + ": upgrade courier");
+  }
+  return Status::OK();
+}
+
 }  // namespace schema
 }  // namespace courier

@@ -16,8 +16,11 @@
 //
 // Thread-safety: pure functions over constant data.
 
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "core/status.h"
 
 namespace courier {
 namespace schema {
@@ -41,6 +44,12 @@ std::vector<Migration> Migrations(Dialect dialect);
 
 // The version this program's code reads and writes.
 int CurrentVersion();
+
+// Whether a store recorded at `recorded` (0: no schema) can be used by this
+// program: OK at CurrentVersion(), else Unavailable saying what to run
+// (courier-ctl init for an older or empty store, an upgrade for a newer one),
+// in the same words for every engine.
+Status VersionStatus(int64_t recorded);
 
 // DDL for the version table itself (created before any migration runs).
 std::string VersionTableDDL();

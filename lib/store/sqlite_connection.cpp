@@ -110,7 +110,6 @@ void RegisterConnector() {
 
 namespace {
 
-constexpr const char* kNotInitialised = "store not initialised: run courier-ctl init";
 
 // --- Exceptions to Status --------------------------------------------------------
 
@@ -273,26 +272,10 @@ Int64 SqliteStore::Impl::ReadVersion() {
   return version.isNull() ? 0 : version.value();
 }
 
-Status SqliteStore::Impl::VersionStatus(Int64 version) {
-  const int current = schema::CurrentVersion();
-  if (version == 0) return Status::Unavailable(kNotInitialised);
-  if (version < current) {
-    return Status::Unavailable("store schema is version " + std::to_string(version) +
-                               ", this program needs " + std::to_string(current) +
-                               ": run courier-ctl init");
-  }
-  if (version > current) {
-    return Status::Unavailable("store schema is version " + std::to_string(version) +
-                               ", newer than this program's " + std::to_string(current) +
-                               ": upgrade courier");
-  }
-  return Status::OK();
-}
-
 Status SqliteStore::Impl::CheckSchema() {
   if (schema_ready) return Status::OK();
   try {
-    Status st = VersionStatus(ReadVersion());
+    Status st = schema::VersionStatus(ReadVersion());
     if (st.ok()) schema_ready = true;
     return st;
   } catch (...) {

@@ -177,7 +177,6 @@ struct SqliteStore::Impl {
   // The stored schema version; 0 when the version table is absent.
   Int64 ReadVersion();
   // OK for this program's version; Unavailable naming both otherwise.
-  static Status VersionStatus(Int64 version);
   Status CheckSchema();
   void Rollback();
 

@@ -32,7 +32,7 @@ Status SqliteStore::Migrate() {
       [&]() -> Result<Unit> {
         d.S() << schema::VersionTableDDL(), now;
         Int64 current = d.ReadVersion();
-        if (current > schema::CurrentVersion()) return Impl::VersionStatus(current);
+        if (current > schema::CurrentVersion()) return schema::VersionStatus(current);
         for (const auto& m : schema::Migrations(schema::Dialect::kSQLite)) {
           if (m.version <= current) continue;
           for (const auto& ddl : m.statements) d.S() << ddl, now;
