@@ -8,13 +8,11 @@
 // value encodings, so that a SQLite store moves to PostgreSQL by copying
 // rows as they are (pg_schema.cpp says where a type differs and why).
 //
-// A PostgreSQL store has never existed at versions 1 to 5, so a new one is
-// not built by replaying them: it is created at kBaselineVersion in one
-// step from DDL written for PostgreSQL (BaselineDDL()). Migrations after
-// the baseline come from schema::Migrations(Dialect::kPostgreSQL), as on
-// SQLite. tests/unit/pg_schema_test.cpp compares a fresh PostgreSQL store
-// with a fresh SQLite one, table by table, column by column, index by
-// index: a migration that forgets PostgreSQL fails it.
+// A new PostgreSQL store is made as a SQLite one is: every migration of
+// schema::Migrations(Dialect::kPostgreSQL) in order, each recorded.
+// tests/unit/pg_schema_test.cpp compares a fresh PostgreSQL store with a
+// fresh SQLite one, table by table, column by column, index by index: a
+// migration that forgets PostgreSQL fails it.
 //
 // Thread-safety: the functions use only the connection they are given; a
 // PGconn is used by one thread at a time.
@@ -28,14 +26,6 @@
 
 namespace courier {
 namespace pg_schema {
-
-// The version BaselineDDL() creates: schema::Migrations 1..6 in one.
-inline constexpr int kBaselineVersion = 6;
-
-// The CREATE statements of the baseline, in order (tables before the
-// tables and indexes that refer to them). schema_version is not among
-// them: it is created first, by schema::VersionTableDDL().
-const std::vector<std::string>& BaselineDDL();
 
 // The store's recorded version: MAX(version) of schema_version in the
 // connection's current schema, 0 when the table is missing or empty.

@@ -3,9 +3,12 @@
 // migrations applied in order and recorded in `schema_version`.
 //
 // The DDL is written once for both databases the Store is meant to run on.
-// The only dialect differences are the two id column types below; they are
-// substituted from fixed strings (never from input), so everything else in
-// the statements is plain SQL that SQLite and PostgreSQL both accept.
+// The only dialect differences are the id column types and the type of a
+// one-letter code (schema.cpp says why); they are substituted from fixed
+// strings (never from input), so everything else in the statements is
+// plain SQL that SQLite and PostgreSQL both accept. Both engines build a
+// new store by applying every migration in order, so a PostgreSQL store
+// and a SQLite one record the same versions.
 //
 // Rules for changing the schema:
 // - Never edit a migration that has shipped; append a new one with the next

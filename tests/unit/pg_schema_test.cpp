@@ -298,11 +298,10 @@ TEST_F(PgSchemaTest, CreatesTheCurrentSchemaOnAnEmptyDatabase) {
 
   EXPECT_EQ(pg_schema::ReadVersion(conn()).value(), schema::CurrentVersion());
   EXPECT_TRUE(pg_schema::CheckPgSchema(conn()).ok());
-  // The baseline is one row; a later migration adds its own.
-  const int migrations_after = schema::CurrentVersion() - pg_schema::kBaselineVersion;
-  EXPECT_EQ(PgOne(conn(), "SELECT count(*) FROM schema_version"), std::to_string(1 + migrations_after));
+  // Every migration applied and recorded, as on SQLite.
+  EXPECT_EQ(PgOne(conn(), "SELECT count(*) FROM schema_version"), std::to_string(schema::CurrentVersion()));
   EXPECT_EQ(PgOne(conn(), "SELECT description FROM schema_version WHERE version = 6"),
-            "PostgreSQL baseline: versions 1 to 6");
+            schema::Migrations(schema::Dialect::kPostgreSQL)[5].description);
   // applied_on in the store's unit: microseconds since the epoch, now.
   EXPECT_EQ(PgOne(conn(), "SELECT abs(applied_on - extract(epoch FROM now()) * 1000000) < 60000000 "
                           "FROM schema_version WHERE version = 6"),
@@ -376,7 +375,7 @@ TEST_F(PgSchemaTest, ConcurrentCreatorsAllSucceedAndCreateOnce) {
   for (auto& t : threads) t.join();
   for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(PgOne(conn(), "SELECT count(*) FROM schema_version"),
-            std::to_string(1 + schema::CurrentVersion() - pg_schema::kBaselineVersion));
+            std::to_string(schema::CurrentVersion()));
 }
 
 TEST_F(PgSchemaTest, RefusesAStoreNewerThanTheProgram) {
