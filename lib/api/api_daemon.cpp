@@ -11,6 +11,7 @@
 #include "daemon/http_listener.h"
 #include "handlers/registry.h"
 #include "http/http_server.h"
+#include "store/store_url.h"
 
 namespace courier {
 
@@ -84,7 +85,7 @@ Status RunApi(const Options& options) {
       o->set("requests", service.Counts());
     });
     Log::Info("listening", {{"address", options.api_address}, {"port", std::to_string(server.port())},
-                            {"db", options.db}});
+                            {"db", RedactStoreUrl(options.db)}});
     while (!daemon.stop().WaitFor(std::chrono::hours(1))) {
     }
     // Long polls first: they are answered (with what the store has) so the

@@ -61,7 +61,7 @@ struct Spec {
 // One row per option. Order is the order of --help and Describe().
 const std::vector<Spec>& Specs() {
   static const std::vector<Spec> specs = {
-      {"db", Kind::kString, "store: a SQLite file path (or sqlite:PATH)", &Options::db, NotEmpty},
+      {"db", Kind::kString, "store: a SQLite file path (or sqlite:PATH), or a postgresql:// URI", &Options::db, NotEmpty},
       {"spool_dir", Kind::kString, "spool directory for data the store could not take", &Options::spool_dir, NotEmpty},
       {"run_dir", Kind::kString, "directory for the ZeroMQ ipc sockets", &Options::run_dir, NotEmpty},
       {"log_level", Kind::kString, "debug, info, warn or error", &Options::log_level, LogLevel},

@@ -19,6 +19,7 @@
 #include "ctl/table.h"
 #include "spool/spool.h"
 #include "store/sqlite_store.h"
+#include "store/store_url.h"
 #include "util/utf8.h"
 
 namespace courier {
@@ -35,14 +36,6 @@ int Ctl::Report(const Status& status) {
 
 namespace {
 
-// The path of a sqlite store URL, or "" for other schemes.
-std::string SqlitePath(const std::string& db) {
-  if (db.rfind("sqlite://", 0) == 0) return db.substr(9);
-  if (db.rfind("sqlite:", 0) == 0) return db.substr(7);
-  if (db.find("://") != std::string::npos) return "";
-  return db;
-}
-
 // The directory part of a file path ("" when there is none).
 std::string DirOf(const std::string& path) {
   auto slash = path.find_last_of('/');
@@ -53,7 +46,7 @@ std::string DirOf(const std::string& path) {
 
 Result<Store*> Ctl::OpenExisting(StoreAccess access) {
   if (store_ && (store_access_ == access || access == StoreAccess::kReadOnly)) return store_.get();
-  std::string path = SqlitePath(options_.db);
+  std::string path = StoreFilePath(options_.db);
   if (!path.empty()) {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
@@ -77,7 +70,7 @@ Result<Store*> Ctl::OpenExisting(StoreAccess access) {
 void Ctl::WakeSender() { PushWake(EndpointFor(options_.run_dir, kSendWake), "queued"); }
 
 int Ctl::Init() {
-  std::string path = SqlitePath(options_.db);
+  std::string path = StoreFilePath(options_.db);
   if (!path.empty()) {
     Status s = DirOf(path).empty() ? Status::OK() : MakeDirs(DirOf(path));
     if (!s.ok()) return Report(s);
@@ -92,7 +85,7 @@ int Ctl::Init() {
   if (!s.ok()) return Report(s);
   s = MakeDirs(options_.run_dir);
   if (!s.ok()) return Report(s);
-  out_ << "store " << options_.db << " ready (schema " << *version << "), spool " << options_.spool_dir
+  out_ << "store " << RedactStoreUrl(options_.db) << " ready (schema " << *version << "), spool " << options_.spool_dir
        << ", run dir " << options_.run_dir << '\n';
   return exit_code::kOk;
 }

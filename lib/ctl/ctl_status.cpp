@@ -14,6 +14,7 @@
 #include "ctl/table.h"
 #include "spool/spool.h"
 #include "store/store_file.h"
+#include "store/store_url.h"
 
 namespace courier {
 namespace {
@@ -21,12 +22,6 @@ namespace {
 int64_t FileSize(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
-}
-
-std::string StorePath(const std::string& db) {
-  if (db.rfind("sqlite://", 0) == 0) return db.substr(9);
-  if (db.rfind("sqlite:", 0) == 0) return db.substr(7);
-  return db;
 }
 
 }  // namespace
@@ -90,12 +85,17 @@ int Ctl::StatusReport(bool json_out) {
   report->set("daemons", daemons);
 
   auto store_info = json::NewObject();
-  const std::string path = StorePath(options_.db);
-  store_info->set("path", path);
-  store_info->set("size", FileSize(path));
-  store_info->set("wal_size", FileSize(path + "-wal"));
+  // A PostgreSQL store has no file here, and its url may hold a password.
+  const std::string path = StoreFilePath(options_.db);
+  const std::string url = RedactStoreUrl(options_.db);
+  store_info->set("url", url);
+  if (!path.empty()) {
+    store_info->set("path", path);
+    store_info->set("size", FileSize(path));
+    store_info->set("wal_size", FileSize(path + "-wal"));
+  }
   // A warning, not unhealthy: the store works, but its secrets are exposed.
-  const std::string exposed = StoreExposure(path);
+  const std::string exposed = path.empty() ? "" : StoreExposure(path);
   if (!exposed.empty()) store_info->set("warning", exposed);
   std::vector<QueueSummary> queue;
   auto store = OpenExisting(StoreAccess::kReadOnly);
@@ -185,9 +185,9 @@ int Ctl::StatusReport(bool json_out) {
     out_ << json::Stringify(report) << '\n';
   } else {
     daemon_table.Print(out_);
-    out_ << "\nstore  " << path << "  " << json::GetString(store_info, "state").value_or("") << "  size "
-         << FileSize(path) << "  wal " << FileSize(path + "-wal") << "  schema "
-         << json::GetInt(store_info, "schema_version").value_or(0) << '\n';
+    out_ << "\nstore  " << url << "  " << json::GetString(store_info, "state").value_or("");
+    if (!path.empty()) out_ << "  size " << FileSize(path) << "  wal " << FileSize(path + "-wal");
+    out_ << "  schema " << json::GetInt(store_info, "schema_version").value_or(0) << '\n';
     if (!exposed.empty()) out_ << "warning: " << exposed << '\n';
     out_ << "spool  " << options_.spool_dir << "  pending " << pending << "  bad " << bad << "  tmp " << unfinished
          << "  oldest "

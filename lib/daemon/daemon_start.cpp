@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "spool/spool.h"
 #include "store/store_file.h"
+#include "store/store_url.h"
 
 namespace courier {
 
@@ -42,11 +43,11 @@ StoreOpener MigratingStoreOpener(std::string db, Clock& clock, int busy_timeout_
 
 void TryStoreAtStart(const StoreOpener& open, const std::string& db, bool spools) {
   const std::string exposed = StoreExposure(StoreFilePath(db));
-  if (!exposed.empty()) Log::Warn("store readable by others", {{"db", db}, {"problem", exposed}});
+  if (!exposed.empty()) Log::Warn("store readable by others", {{"db", RedactStoreUrl(db)}, {"problem", exposed}});
   auto store = open();
   if (store.ok()) return;
   Log::Warn(spools ? "store unavailable at start, spooling until it is" : "store unavailable at start",
-            {{"db", db}, {"error", store.status().message()}});
+            {{"db", RedactStoreUrl(db)}, {"error", store.status().message()}});
 }
 
 }  // namespace courier

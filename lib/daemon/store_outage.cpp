@@ -1,11 +1,12 @@
 #include "daemon/store_outage.h"
+#include "store/store_url.h"
 
 #include <algorithm>
 
 namespace courier {
 
 StoreOutage::StoreOutage(std::string db, std::chrono::milliseconds first_wait, std::chrono::milliseconds max_wait)
-    : db_(std::move(db)),
+    : db_(RedactStoreUrl(db)),
       first_wait_(std::min(first_wait, max_wait)),
       max_wait_(max_wait),
       next_wait_(first_wait_) {}

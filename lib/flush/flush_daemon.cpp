@@ -16,6 +16,7 @@
 #include "flush/flusher.h"
 #include "flush/retention.h"
 #include "spool/spool.h"
+#include "store/store_url.h"
 
 namespace courier {
 namespace {
@@ -96,7 +97,7 @@ Status RunFlushDaemon(const Options& options) {
       retention.Report(o);
     });
 
-    Log::Info("started", {{"spool_dir", options.spool_dir}, {"db", options.db},
+    Log::Info("started", {{"spool_dir", options.spool_dir}, {"db", RedactStoreUrl(options.db)},
                           {"interval_s", std::to_string(options.flush_interval)},
                           {"retain_logs_days", std::to_string(options.retain_logs_days)},
                           {"retain_events_days", std::to_string(options.retain_events_days)},

@@ -11,6 +11,7 @@
 #include "core/redact.h"
 #include "daemon/store_outage.h"
 #include "hook/hook_worker.h"
+#include "store/store_url.h"
 
 namespace courier {
 namespace {
@@ -167,7 +168,7 @@ Status RunHook(const Options& options) {
       runner.Report(o);
     });
     EventWaiter events(EventFeeds(options.run_dir));
-    Log::Info("started", {{"db", options.db}, {"poll_interval_s", std::to_string(options.hook_poll_interval)},
+    Log::Info("started", {{"db", RedactStoreUrl(options.db)}, {"poll_interval_s", std::to_string(options.hook_poll_interval)},
                           {"timeout_s", std::to_string(options.hook_timeout)}});
     const auto poll = std::chrono::seconds(options.hook_poll_interval);
     StopToken& stop = daemon.stop();

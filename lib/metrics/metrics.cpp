@@ -20,7 +20,7 @@
 #include "config/options.h"
 #include "core/env.h"
 #include "spool/spool.h"
-#include "store/store_file.h"
+#include "store/store_url.h"
 
 namespace courier {
 namespace {

@@ -1,5 +1,5 @@
 #include "recv/recv_daemon.h"
-#include "store/store_file.h"
+#include "store/store_url.h"
 
 #include "bus/endpoints.h"
 #include "core/log.h"
@@ -83,7 +83,7 @@ Status RunRecv(const Options& options) {
       o->set("refusals_not_logged", refusals.not_logged());
     });
     Log::Info("listening", {{"address", options.address}, {"port", std::to_string(server.port())},
-                            {"db", options.db}, {"handlers", std::to_string(handlers.handlers().size())}});
+                            {"db", RedactStoreUrl(options.db)}, {"handlers", std::to_string(handlers.handlers().size())}});
     while (!daemon.stop().WaitFor(std::chrono::hours(1))) {
     }
     // Stop taking requests and let those in progress finish; then drain

@@ -7,6 +7,7 @@
 #include "daemon/provider_client.h"
 #include "handlers/registry.h"
 #include "send/sender.h"
+#include "store/store_url.h"
 
 namespace courier {
 namespace {
@@ -73,7 +74,7 @@ Status RunSend(const Options& options) {
       }
       o->set("by_channel", by_channel);
     });
-    Log::Info("sending", {{"db", options.db}, {"workers", std::to_string(options.max_workers)},
+    Log::Info("sending", {{"db", RedactStoreUrl(options.db)}, {"workers", std::to_string(options.max_workers)},
                           {"worker", sender_options.worker}});
     if (options.max_workers == 0) {
       Log::Info("max_workers is 0: sending disabled");

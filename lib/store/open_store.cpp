@@ -1,9 +1,4 @@
-// OpenStore: from a --db value to a connected Store.
-//
-//   var/courier.db            a SQLite file (relative to the working dir)
-//   sqlite:var/courier.db     the same, explicitly
-//   sqlite:///srv/courier.db  SQLite, absolute path (sqlite://PATH form)
-//   postgresql://...          reserved: InvalidArgument until implemented
+// OpenStore: from a --db value (store_url.h) to a connected Store.
 //
 // The store is connected but not migrated: a tool that needs the schema
 // calls Migrate() (courier-ctl init, daemon start) and otherwise gets
@@ -18,28 +13,18 @@
 #include "store/sqlite_store.h"
 #include "store/store_file.h"
 #include "store/store.h"
-#include "util/text.h"
+#include "store/store_url.h"
 
 namespace courier {
 
 Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Clock& clock, int busy_timeout_ms,
                                          StoreAccess access) {
-  std::string path;
-  if (StartsWith(url, "postgresql://") || StartsWith(url, "postgres://")) {
+  auto parsed = ParseStoreUrl(url);
+  if (!parsed.ok()) return parsed.status();
+  if (parsed->engine == StoreUrl::Engine::kPostgreSQL) {
     return Status::InvalidArgument("postgresql store not built yet");
-  } else if (StartsWith(url, "sqlite://")) {
-    path = url.substr(9);
-  } else if (StartsWith(url, "sqlite:")) {
-    path = url.substr(7);
-  } else if (auto scheme_end = url.find("://"); scheme_end != std::string::npos &&
-             url.find('/') > scheme_end) {
-    return Status::InvalidArgument("unknown store url scheme: '" + url.substr(0, scheme_end) +
-                                   "' (use a file path, sqlite:PATH or postgresql://)");
-  } else {
-    path = url;
   }
-  if (path.empty()) return Status::InvalidArgument("store url names no file: '" + url + "'");
-
+  const std::string& path = parsed->path;
   if (access == StoreAccess::kReadWrite) {
     Status created = CreateStoreFile(path, StoreGroup());
     if (!created.ok()) return created;

@@ -11,7 +11,6 @@
 #include <mutex>
 #include <vector>
 
-#include "util/text.h"
 
 namespace courier {
 namespace {
@@ -87,14 +86,6 @@ std::string StoreExposure(const std::string& path) {
            ") and holds channel secrets: chmod 600 " + path + "*, or chmod 640 with store_group";
   }
   return "";
-}
-
-std::string StoreFilePath(const std::string& url) {
-  if (StartsWith(url, "postgresql://") || StartsWith(url, "postgres://")) return "";
-  std::string path = url;
-  if (StartsWith(url, "sqlite://")) path = url.substr(9);
-  else if (StartsWith(url, "sqlite:")) path = url.substr(7);
-  return path == ":memory:" ? "" : path;
 }
 
 }  // namespace courier

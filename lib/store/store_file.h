@@ -30,8 +30,5 @@ Status CreateStoreFile(const std::string& path, const std::string& group);
 // it holds channel secrets; chmod 600 var/courier.db ...".
 std::string StoreExposure(const std::string& path);
 
-// The SQLite file a store url names ("" for a url that names no file:
-// :memory:, postgresql://).
-std::string StoreFilePath(const std::string& url);
 
 }  // namespace courier
