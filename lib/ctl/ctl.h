@@ -125,6 +125,10 @@ class Ctl {
   // vacuum, or a full VACUUM with args.vacuum). A dry run opens the store
   // read-only and prints what would go.
   int Prune(const PruneArgs& args);
+  // Copies the whole SQLite store named by --db into the empty PostgreSQL
+  // store `to` (store/store_copy.h), with a progress line on stderr when it
+  // is a terminal; prints each table's rows copied.
+  int StoreCopy(const std::string& to, bool json);
 
   // Application hooks (ctl_hooks.cpp). A hook is named by its id or uuid.
   // Secrets and tokens are never printed but by HookAdd, once, when it

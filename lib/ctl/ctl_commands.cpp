@@ -177,6 +177,7 @@ struct CtlCommandLine::Impl {
   int64_t replay_from = 0;
   std::string token_name;
   std::string token_scopes = "send,read";
+  std::string copy_to;
 
   Impl();
   // Makes `sub` the command that runs `body`, once its arguments are parsed
@@ -416,6 +417,14 @@ CtlCommandLine::Impl::Impl() {
   auto* token_rm = token->add_subcommand("rm", "remove a token: requests with it get 401");
   token_rm->add_option("NAME", token_name, "token name")->required();
   Runs(token_rm, [this](Ctl& c) { return c.TokenRemove(token_name); });
+
+  auto* store = app.add_subcommand("store", "move the store to another engine");
+  store->require_subcommand(1);
+  auto* store_copy = store->add_subcommand("copy", "copy the whole SQLite store into an empty PostgreSQL store");
+  store_copy->add_option("--to", copy_to, "the target: a postgresql:// url (libpq's; a password in it is never printed)")
+      ->required();
+  JsonFlag(store_copy);
+  Runs(store_copy, [this](Ctl& c) { return c.StoreCopy(copy_to, json); });
 
   auto* status_cmd = app.add_subcommand("status", "daemons, store, spool and queue at a glance; 69 if a daemon is down");
   JsonFlag(status_cmd);

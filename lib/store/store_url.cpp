@@ -36,7 +36,10 @@ Result<StoreUrl> ParseStoreUrl(const std::string& url) {
 }
 
 std::string RedactStoreUrl(const std::string& url) {
-  if (!IsPostgresUri(url)) return url;
+  // Any scheme://, not only PostgreSQL's: a mistyped scheme is printed in
+  // the error that refuses it.
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos || url.find('/') < scheme_end) return url;
   std::string out = url;
   // userinfo: between "://" and the last '@' before the path or query (a
   // password may itself hold '@' if not percent-encoded; libpq takes the

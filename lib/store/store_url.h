@@ -37,8 +37,8 @@ struct StoreUrl {
 Result<StoreUrl> ParseStoreUrl(const std::string& url);
 
 // `url` with any password replaced by "***": the userinfo's password and
-// a `password` query parameter of a PostgreSQL URI. SQLite urls come back
-// as they are.
+// a `password` query parameter of a URI (PostgreSQL's, or one with a
+// mistyped scheme). SQLite paths come back as they are.
 std::string RedactStoreUrl(const std::string& url);
 
 // The SQLite file a store url names; "" for a url that names no file

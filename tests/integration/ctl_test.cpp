@@ -18,6 +18,7 @@
 #include "control_peers.h"
 #include "core/json.h"
 #include "harness.h"
+#include "postgres_server.h"
 #include "store/schema.h"
 #include "util/utf8.h"
 
@@ -599,7 +600,7 @@ TEST_F(CtlTest, UsageErrorsAreOneLineThatSaysWhatIsWrong) {
   const std::vector<Case> cases = {
       {{"frobnicate"},
        "courier-ctl: unknown command 'frobnicate'; the commands are init, channel, send, msgs, queue, logs, events, "
-       "retry, fail, contact, spool, prune, hook, token, status, metrics\n"},
+       "retry, fail, contact, spool, prune, hook, token, store, status, metrics\n"},
       {{"retry"}, "courier-ctl: retry needs msg ids (courier-ctl retry 12 13) or --status E (every errored msg)\n"},
       {{"msgs", "list", "--limit", "0"}, "courier-ctl: --limit must be a whole number from 1 to 2147483647, not '0'\n"},
       {{"msgs", "list", "--bogus"}, "courier-ctl: msgs list has no option --bogus (see courier-ctl msgs list --help)\n"},
@@ -764,6 +765,52 @@ TEST_F(CtlTest, ImportErrorsNameTheLineAndExitAsSendDoes) {
   auto missing = Ctl({"msgs", "import", "--jsonl", dir_.File("missing.jsonl")});
   EXPECT_EQ(missing.exit_code, 66);
   EXPECT_EQ(missing.err, "courier-ctl: cannot read " + dir_.File("missing.jsonl") + ": No such file or directory\n");
+}
+
+}  // namespace
+
+namespace {
+
+// `store copy` as an operator runs it: rows by table, the target's password
+// never printed, a second copy into the same database refused (65) with
+// the target left as it was, a wrong --to a usage error (64).
+TEST_F(CtlTest, StoreCopyMovesTheStoreToPostgresAndNeverPrintsThePassword) {
+  COURIER_REQUIRE_POSTGRES(server);
+  Init();
+  const std::string channel = AddChannel();
+  for (int i = 0; i < 3; ++i) {
+    auto sent = Ctl({"send", "--channel", channel, "--urn", "tel:+25078812300" + std::to_string(i), "--text", "hi"});
+    ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  }
+  auto uri = server->CreateDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+  // The same database, named with a password the local server ignores
+  // (trust authentication), so it is printed if anything prints the url.
+  std::string with_password = *uri;
+  const std::string user = "courier@";
+  ASSERT_NE(with_password.find(user), std::string::npos) << with_password;
+  with_password.replace(with_password.find(user), user.size(), "courier:hunter2@");
+
+  auto copied = Ctl({"store", "copy", "--to", *uri, "--json"});
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  auto report = json::ParseObject(Lines(copied.out).at(0));
+  ASSERT_TRUE(report.ok()) << copied.out;
+  auto tables = json::GetObject(*report, "tables");
+  ASSERT_TRUE(tables);
+  EXPECT_EQ(json::GetInt(tables, "channels").value_or(-1), 1);
+  EXPECT_EQ(json::GetInt(tables, "msgs").value_or(-1), 3);
+  EXPECT_EQ(json::GetInt(tables, "contacts").value_or(-1), 3);
+  EXPECT_GE(json::GetInt(tables, "events").value_or(-1), 3);
+
+  auto again = Ctl({"store", "copy", "--to", with_password});
+  EXPECT_EQ(again.exit_code, 65) << again.err;
+  EXPECT_EQ(again.err,
+            "courier-ctl: the target store is not empty (table channels has rows): copy into a new database\n");
+  EXPECT_EQ((again.out + again.err).find("hunter2"), std::string::npos);
+
+  auto wrong = Ctl({"store", "copy", "--to", "mysql://root:hunter2@db/courier"});
+  EXPECT_EQ(wrong.exit_code, 64);
+  EXPECT_EQ(wrong.err.find("hunter2"), std::string::npos) << wrong.err;
 }
 
 }  // namespace

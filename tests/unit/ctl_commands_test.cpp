@@ -23,7 +23,7 @@ struct Case {
   std::string error;    // else the text after "courier-ctl: "
 };
 
-const std::string kCommands = "init, channel, send, msgs, queue, logs, events, retry, fail, contact, spool, prune, hook, token, status, metrics";
+const std::string kCommands = "init, channel, send, msgs, queue, logs, events, retry, fail, contact, spool, prune, hook, token, store, status, metrics";
 
 class CtlCommandsTest : public ::testing::TestWithParam<Case> {};
 
@@ -72,6 +72,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"token", "add", "--name", "crm", "--scope", "send,read"}, "token add"},
         Case{{"token", "list", "--json"}, "token list"},
         Case{{"token", "rm", "crm"}, "token rm"},
+        Case{{"store", "copy", "--to", "postgresql://courier@db1/courier", "--json"}, "store copy"},
         // Unknown and missing commands name themselves and the valid ones.
         Case{{}, "", "no command given; the commands are " + kCommands},
         Case{{"frobnicate"}, "", "unknown command 'frobnicate'; the commands are " + kCommands},
@@ -91,6 +92,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"prune"}, "", "prune needs --older-than DAYS or --logs-, --events- or --msgs-older-than DAYS"},
         Case{{"token", "add"}, "", "token add needs --name"},
         Case{{"token", "rm"}, "", "token rm needs NAME"},
+        Case{{"store", "copy"}, "", "store copy needs --to"},
+        Case{{"store"}, "", "store needs a command; the store commands are copy"},
         Case{{"prune", "--older-than", "7", "--dry-run", "--vacuum"}, "", "prune --dry-run and --vacuum do not go together"},
         Case{{"prune", "--events-older-than", "0"}, "", "--events-older-than must be a whole number from 1 to 36500, not '0'"},
         Case{{"channel", "add", "--type", "EX"}, "", "channel add needs --address"},

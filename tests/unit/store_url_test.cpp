@@ -64,6 +64,7 @@ TEST(StoreUrlTest, RedactsEveryPassword) {
       {"postgresql:///courier?host=/tmp/pg", "postgresql:///courier?host=/tmp/pg"},
       {"postgresql://[::1]:5432/courier", "postgresql://[::1]:5432/courier"},
       {"var/courier:secret@x.db", "var/courier:secret@x.db"},  // a SQLite path, not a URI
+      {"mysql://root:hunter2@db/courier", "mysql://root:***@db/courier"},  // refused, but printed safely
   };
   for (const auto& [url, redacted] : cases) {
     EXPECT_EQ(RedactStoreUrl(url), redacted) << url;
