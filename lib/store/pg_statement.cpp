@@ -242,7 +242,13 @@ void PgStatement::Execute(const std::string& name) {
 }
 
 bool PgStatement::Step() {
-  if (!executed_) Execute(name_);
+  if (!executed_) {
+    if (!prepared_) {
+      PrepareOrThrow(conn_, name_, sql_);
+      prepared_ = true;
+    }
+    Execute(name_);
+  }
   const int rows = ::PQntuples(result_);
   if (row_ < rows) ++row_;
   return row_ < rows;
@@ -320,7 +326,8 @@ SqlStatement& PgStatements::Prepared(const std::string& sql) {
   int params = 0;
   std::string translated = TranslatePlaceholders(sql, &params);
   std::string name = "courier_" + std::to_string(next_name_++);
-  PrepareOrThrow(conn_, name, translated);
+  // Prepared on its first Step() or Insert(), each in its own form: an
+  // INSERT only ever run by Insert() is prepared once, with RETURNING.
   auto statement = std::make_unique<PgStatement>(conn_, std::move(name), std::move(translated), params);
   return *cache_.emplace(sql, std::move(statement)).first->second;
 }

@@ -3,7 +3,7 @@
 // (sql_statement.h) on libpq, over one PGconn.
 //
 // Each SQL text is prepared once per connection (PQprepare, a generated
-// name) after its `?` parameters are numbered $1..$n (TranslatePlaceholders
+// name, on its first Step() or Insert()) after its `?` parameters are numbered $1..$n (TranslatePlaceholders
 // below: a `?` inside a quoted literal, a quoted identifier, a dollar-quoted
 // string or a comment is left alone). Parameters go as text with no type
 // (paramTypes NULL): the server infers each one's type from where it
@@ -102,6 +102,7 @@ class PgStatement final : public SqlStatement {
   std::string name_;
   std::string sql_;
   int param_count_;
+  bool prepared_ = false;         // name_: sql_
   bool insert_prepared_ = false;  // name_ + "r": sql_ + " RETURNING id"
 
   std::vector<std::string> values_;

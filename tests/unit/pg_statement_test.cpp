@@ -293,6 +293,12 @@ TEST_F(PgStatementTest, EachSqlTextIsPreparedOncePerConnectionAndReusedWithNewBi
   auto q = sql()("SELECT COUNT(*) FROM pg_prepared_statements WHERE statement = ?");
   q.Bind("SELECT CAST($1 AS BIGINT) * 2");
   EXPECT_EQ(q.OneInt(), 1);
+  // An INSERT only run by Insert() is prepared in that form alone.
+  for (const char* name : {"one", "two"}) sql()("INSERT INTO things (name) VALUES (?)").Bind(name).Insert();
+  auto inserts = sql()("SELECT string_agg(statement, '|') FROM pg_prepared_statements WHERE statement LIKE ?");
+  inserts.Bind("INSERT INTO things%");
+  ASSERT_TRUE(inserts.Step());
+  EXPECT_EQ(inserts.Text(0), "INSERT INTO things (name) VALUES ($1) RETURNING id");
 }
 
 TEST_F(PgStatementTest, MisuseIsInternalAndLeavesTheConnectionUsable) {
