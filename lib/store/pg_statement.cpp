@@ -207,6 +207,11 @@ void PgStatement::BindInt(int64_t value) {
 }
 
 void PgStatement::BindText(const std::string& value) {
+  // Text parameters travel as C strings: a NUL would cut the value short
+  // without a word. PostgreSQL's text cannot hold one anyway.
+  if (value.find('\0') != std::string::npos) {
+    throw SqlError(Status::InvalidArgument("text with a NUL byte cannot be stored in PostgreSQL"));
+  }
   values_.push_back(value);
   nulls_.push_back(false);
 }

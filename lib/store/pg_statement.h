@@ -26,7 +26,9 @@
 // SQLSTATE. The message is the server's primary message and the SQLSTATE,
 // never the DETAIL (it holds row values) nor the connection string.
 // Binding a different number of parameters than the SQL has throws
-// Internal before anything is sent.
+// Internal before anything is sent; binding text with a NUL byte throws
+// InvalidArgument (SQLite stores it, PostgreSQL's text cannot), as the
+// server does for text that is not valid UTF-8 (22021).
 //
 // Lost connections: prepared statements live in the server session, so a
 // new session (PgConnection::Reconnect) needs them prepared again:
