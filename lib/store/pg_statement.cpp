@@ -93,6 +93,17 @@ void PrepareOrThrow(PGconn* conn, const std::string& name, const std::string& sq
   throw SqlError(std::move(status));
 }
 
+// The error of a prepared statement whose result columns changed since
+// it was prepared (0A000, feature not supported, with this text: the
+// SQLSTATE alone is shared with unrelated errors).
+bool ResultTypeChanged(const PGresult* res) {
+  if (res == nullptr) return false;
+  const char* state = ::PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  const char* primary = ::PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+  return state != nullptr && primary != nullptr && std::string(state) == "0A000" &&
+         std::string(primary) == "cached plan must not change result type";
+}
+
 constexpr Oid kBoolOid = 16;  // pg_type.h's BOOLOID, not in libpq's headers
 
 }  // namespace
@@ -242,6 +253,16 @@ void PgStatement::Execute(const std::string& name) {
     return;
   }
   Status error = PgCallStatus(conn_, res, "execute");
+  if (ResultTypeChanged(res)) {
+    // A table under a `SELECT *` or `RETURNING *` gained or lost a column
+    // (a migration from another host): the server will not run this
+    // prepared statement again. It is prepared afresh under a new name on
+    // its next use, so the transaction, retried, succeeds: Busy says so.
+    // The old one is left to the session (a statement per schema change).
+    name_ += "x";
+    prepared_ = insert_prepared_ = false;
+    error = Status::Busy(error.message());
+  }
   ::PQclear(res);
   throw SqlError(std::move(error));
 }

@@ -397,6 +397,28 @@ TEST_F(PgStatementTest, ARowLockedPastLockTimeoutIsBusy) {
   EXPECT_EQ(sql()("SELECT n FROM things WHERE id = 1").OneInt(), 2);
 }
 
+TEST_F(PgStatementTest, AStatementWhoseResultColumnsChangedIsBusyOnceThenPreparedAgain) {
+  sql()("INSERT INTO things (name) VALUES (?)").Bind("row").Insert();
+  const std::string all = "SELECT * FROM things WHERE id = ?";
+  auto columns = [&] {
+    auto q = sql()(all);
+    q.Bind(1);
+    EXPECT_TRUE(q.Step());
+    return q.Text(1);
+  };
+  EXPECT_EQ(columns(), "row");
+  auto other = PgConnection::Connect(uri_, "courier-ctl");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  (*other)->Exec("ALTER TABLE things ADD COLUMN extra TEXT NOT NULL DEFAULT 'new'");
+  const Status changed = StatusOf([&] { columns(); });
+  EXPECT_EQ(changed.code(), Code::kBusy) << changed.ToString();
+  EXPECT_EQ(columns(), "row");
+  auto q = sql()(all);
+  q.Bind(1);
+  ASSERT_TRUE(q.Step());
+  EXPECT_EQ(q.Text(6), "new");
+}
+
 TEST_F(PgStatementTest, AFailedTransactionRollsBackThroughTheCache) {
   SqlStatements& s = sql();
   s.Exec("BEGIN");
