@@ -287,7 +287,8 @@ int64_t PgStatement::Insert() {
     while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) != 0 || sql.back() == ';')) {
       sql.pop_back();
     }
-    PrepareOrThrow(conn_, insert_name, sql + " RETURNING id");
+    // On a line of its own: SQL ending in a -- comment would swallow it.
+    PrepareOrThrow(conn_, insert_name, sql + "\nRETURNING id");
     insert_prepared_ = true;
   }
   Execute(insert_name);

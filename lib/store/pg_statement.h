@@ -15,7 +15,7 @@
 //
 // Step() runs the statement on its first call (PQexecPrepared: one round
 // trip, the whole result is fetched) and then walks the rows. Insert() runs
-// a variant prepared with " RETURNING id" appended, one round trip too, and
+// a variant prepared with "RETURNING id" appended, one round trip too, and
 // returns the id (0 when the statement inserted nothing, e.g. ON CONFLICT DO
 // NOTHING; Changes() is 0 then).
 //
@@ -126,7 +126,7 @@ class PgStatement final : public SqlStatement {
   std::string sql_;
   int param_count_;
   bool prepared_ = false;         // name_: sql_
-  bool insert_prepared_ = false;  // name_ + "r": sql_ + " RETURNING id"
+  bool insert_prepared_ = false;  // name_ + "r": sql_ + "\nRETURNING id"
 
   std::vector<std::string> values_;
   std::vector<bool> nulls_;

@@ -235,6 +235,9 @@ TEST_F(PgStatementTest, InsertReturnsIdsAndChangesCountsRows) {
     EXPECT_EQ(q.Insert(), 3);
     EXPECT_EQ(q.Changes(), 1);
   }
+  // SQL that ends in a comment, or a semicolon.
+  EXPECT_EQ(sql()("INSERT INTO things (name) VALUES (?) -- a copy?").Bind("e").Insert(), 4);
+  EXPECT_EQ(sql()("INSERT INTO things (name) VALUES (?);\n").Bind("f").Insert(), 5);
   // An explicit id (a copied row) is kept.
   EXPECT_EQ(sql()("INSERT INTO things (id, name) VALUES (?, ?)").Bind(100).Bind("d").Insert(), 100);
   // Nothing inserted: 0, and Changes() says so.
@@ -268,7 +271,7 @@ TEST_F(PgStatementTest, InsertReturnsIdsAndChangesCountsRows) {
     auto q = sql()("DELETE FROM things WHERE id >= ?");
     q.Bind(2);
     q.Run();
-    EXPECT_EQ(q.Changes(), 3);
+    EXPECT_EQ(q.Changes(), 5);
   }
   EXPECT_EQ(sql()("SELECT n FROM things WHERE id = ?").Bind(1).OneInt(), 11);
   EXPECT_EQ(sql()("SELECT n FROM things WHERE id = ?").Bind(2).OneInt(), std::nullopt);
@@ -298,7 +301,7 @@ TEST_F(PgStatementTest, EachSqlTextIsPreparedOncePerConnectionAndReusedWithNewBi
   auto inserts = sql()("SELECT string_agg(statement, '|') FROM pg_prepared_statements WHERE statement LIKE ?");
   inserts.Bind("INSERT INTO things%");
   ASSERT_TRUE(inserts.Step());
-  EXPECT_EQ(inserts.Text(0), "INSERT INTO things (name) VALUES ($1) RETURNING id");
+  EXPECT_EQ(inserts.Text(0), "INSERT INTO things (name) VALUES ($1)\nRETURNING id");
 }
 
 TEST_F(PgStatementTest, MisuseIsInternalAndLeavesTheConnectionUsable) {
