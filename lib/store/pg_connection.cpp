@@ -117,6 +117,7 @@ void PgConnection::Exec(const std::string& sql) {
   }
   Status error = PgCallStatus(conn_, res, sql);
   ::PQclear(res);
+  if (error.code() == Status::Code::kUnavailable) statements_.MarkSessionUnusable();
   throw SqlError(std::move(error));
 }
 

@@ -58,9 +58,10 @@ class PgConnection {
   // trip, nothing prepared, several statements allowed. Throws SqlError.
   void Exec(const std::string& sql);
 
-  // Whether libpq still considers the connection usable (it learns of a
-  // loss only when a call fails).
-  bool ok() const { return ::PQstatus(conn_) == CONNECTION_OK; }
+  // False once the connection is lost (libpq learns of a loss only when a
+  // call fails) or a call failed Unavailable (25006 read-only after a
+  // failover, 57P01 ...): the session should be replaced by Reconnect().
+  bool ok() const { return ::PQstatus(conn_) == CONNECTION_OK && !statements_.session_unusable(); }
 
   // A round trip to the server (an empty query): OK, or Unavailable.
   Status Ping();

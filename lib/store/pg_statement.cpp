@@ -81,16 +81,13 @@ int ParseCount(const char* text) {
   return static_cast<int>(std::strtol(text, nullptr, 10));
 }
 
-void PrepareOrThrow(PGconn* conn, const std::string& name, const std::string& sql) {
+Status Prepare(PGconn* conn, const std::string& name, const std::string& sql) {
   // nParams 0, paramTypes NULL: the server infers every parameter's type.
   PGresult* res = ::PQprepare(conn, name.c_str(), sql.c_str(), 0, nullptr);
-  if (res != nullptr && ::PQresultStatus(res) == PGRES_COMMAND_OK) {
-    ::PQclear(res);
-    return;
-  }
-  Status status = PgCallStatus(conn, res, "prepare");
+  Status status = res != nullptr && ::PQresultStatus(res) == PGRES_COMMAND_OK ? Status::OK()
+                                                                              : PgCallStatus(conn, res, "prepare");
   ::PQclear(res);
-  throw SqlError(std::move(status));
+  return status;
 }
 
 // The error of a prepared statement whose result columns changed since
@@ -204,13 +201,22 @@ Status PgCallStatus(PGconn* conn, const PGresult* result, const std::string& wha
   return StatusForSqlState(sqlstate, message);
 }
 
-PgStatement::PgStatement(PGconn* conn, std::string name, std::string sql, int param_count)
-    : conn_(conn), name_(std::move(name)), sql_(std::move(sql)), param_count_(param_count) {
+PgStatement::PgStatement(PGconn* conn, bool* session_unusable, std::string name, std::string sql, int param_count)
+    : conn_(conn),
+      session_unusable_(session_unusable),
+      name_(std::move(name)),
+      sql_(std::move(sql)),
+      param_count_(param_count) {
   values_.reserve(static_cast<size_t>(param_count_));
   nulls_.reserve(static_cast<size_t>(param_count_));
 }
 
 PgStatement::~PgStatement() { ::PQclear(result_); }
+
+void PgStatement::Fail(Status status) {
+  if (status.code() == Status::Code::kUnavailable) *session_unusable_ = true;
+  throw SqlError(std::move(status));
+}
 
 void PgStatement::BindInt(int64_t value) {
   values_.push_back(std::to_string(value));
@@ -264,13 +270,13 @@ void PgStatement::Execute(const std::string& name) {
     error = Status::Busy(error.message());
   }
   ::PQclear(res);
-  throw SqlError(std::move(error));
+  Fail(std::move(error));
 }
 
 bool PgStatement::Step() {
   if (!executed_) {
     if (!prepared_) {
-      PrepareOrThrow(conn_, name_, sql_);
+      if (Status prepared = Prepare(conn_, name_, sql_); !prepared.ok()) Fail(std::move(prepared));
       prepared_ = true;
     }
     Execute(name_);
@@ -288,7 +294,9 @@ int64_t PgStatement::Insert() {
       sql.pop_back();
     }
     // On a line of its own: SQL ending in a -- comment would swallow it.
-    PrepareOrThrow(conn_, insert_name, sql + "\nRETURNING id");
+    if (Status prepared = Prepare(conn_, insert_name, sql + "\nRETURNING id"); !prepared.ok()) {
+      Fail(std::move(prepared));
+    }
     insert_prepared_ = true;
   }
   Execute(insert_name);
@@ -355,7 +363,8 @@ SqlStatement& PgStatements::Prepared(const std::string& sql) {
   std::string name = "courier_" + std::to_string(next_name_++);
   // Prepared on its first Step() or Insert(), each in its own form: an
   // INSERT only ever run by Insert() is prepared once, with RETURNING.
-  auto statement = std::make_unique<PgStatement>(conn_, std::move(name), std::move(translated), params);
+  auto statement =
+      std::make_unique<PgStatement>(conn_, &session_unusable_, std::move(name), std::move(translated), params);
   return *cache_.emplace(sql, std::move(statement)).first->second;
 }
 

@@ -41,6 +41,9 @@
 // Lost connections: prepared statements live in the server session, so a
 // new session (PgConnection::Reconnect) needs them prepared again:
 // Forget() drops the cache, and PgConnection calls it when it reconnects.
+// Any Unavailable failure marks the session unusable (PgConnection::ok()
+// turns false), so the store's runner replaces it before its next
+// transaction even when the socket is still open.
 //
 // Owned: the statements own their bindings and PGresult; the PGconn is the
 // caller's (PgConnection's) and must outlive them.
@@ -93,9 +96,10 @@ Status PgCallStatus(PGconn* conn, const PGresult* result, const std::string& wha
 
 class PgStatement final : public SqlStatement {
  public:
-  // `name` is the server-side name it was prepared under; `param_count`
-  // the number of $n in `sql` (already translated).
-  PgStatement(PGconn* conn, std::string name, std::string sql, int param_count);
+  // `name` is the server-side name it is prepared under; `param_count`
+  // the number of $n in `sql` (already translated). `*session_unusable`
+  // (its cache's flag) is set when a call fails Unavailable.
+  PgStatement(PGconn* conn, bool* session_unusable, std::string name, std::string sql, int param_count);
   ~PgStatement() override;
   PgStatement(const PgStatement&) = delete;
   PgStatement& operator=(const PgStatement&) = delete;
@@ -115,6 +119,8 @@ class PgStatement final : public SqlStatement {
   void Reset() noexcept override;
 
  private:
+  // Throws `status`, first flagging the session when it is Unavailable.
+  [[noreturn]] void Fail(Status status);
   // Runs prepared statement `name` with the bindings; the result is kept.
   void Execute(const std::string& name);
   // The value at (current row, column), checked.
@@ -122,6 +128,7 @@ class PgStatement final : public SqlStatement {
   bool IsBoolean(int column) const;
 
   PGconn* conn_;
+  bool* session_unusable_;
   std::string name_;
   std::string sql_;
   int param_count_;
@@ -145,7 +152,17 @@ class PgStatements final : public SqlStatements {
   // Drops every cached statement, without telling the server: called when
   // the session they were prepared in is gone. No SqlQuery of this cache
   // may be alive.
-  void Forget() { cache_.clear(); }
+  void Forget() {
+    cache_.clear();
+    session_unusable_ = false;
+  }
+
+  // Whether a statement failed Unavailable since the last Forget(): the
+  // session should be replaced even if its socket is still open (a
+  // read-only transaction error after a failover left this host connected
+  // to a standby; an admin shutdown of the backend).
+  bool session_unusable() const { return session_unusable_; }
+  void MarkSessionUnusable() { session_unusable_ = true; }
 
   size_t size() const { return cache_.size(); }
 
@@ -155,6 +172,7 @@ class PgStatements final : public SqlStatements {
  private:
   PGconn* conn_;
   std::unordered_map<std::string, std::unique_ptr<PgStatement>> cache_;
+  bool session_unusable_ = false;
   // Names are never reused within a session; a counter that keeps growing
   // across Forget() is simplest.
   uint64_t next_name_ = 1;
