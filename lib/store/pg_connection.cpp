@@ -1,5 +1,6 @@
 #include "store/pg_connection.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <utility>
@@ -115,7 +116,9 @@ void PgConnection::Exec(const std::string& sql) {
     ::PQclear(res);
     return;
   }
-  Status error = PgCallStatus(conn_, res, sql);
+  // The statement names the failure; its first line is enough for that.
+  const std::string what = sql.substr(0, std::min(sql.find('\n'), size_t{60}));
+  Status error = PgCallStatus(conn_, res, what);
   ::PQclear(res);
   if (error.code() == Status::Code::kUnavailable) statements_.MarkSessionUnusable();
   throw SqlError(std::move(error));

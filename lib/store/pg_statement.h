@@ -3,9 +3,10 @@
 // (sql_statement.h) on libpq, over one PGconn.
 //
 // Each SQL text is prepared once per connection (PQprepare, a generated
-// name, on its first Step() or Insert()) after its `?` parameters are numbered $1..$n (TranslatePlaceholders
-// below: a `?` inside a quoted literal, a quoted identifier, a dollar-quoted
-// string or a comment is left alone). Parameters go as text with no type
+// name, on its first Step() or Insert()) after its `?` parameters are
+// numbered $1..$n (TranslatePlaceholders below: a `?` inside a quoted
+// literal, a quoted identifier, a dollar-quoted string or a comment is
+// left alone). Parameters go as text with no type
 // (paramTypes NULL): the server infers each one's type from where it
 // stands, which is why the contract asks CAST(? AS ...) where nothing fixes
 // it. Integers are sent as decimal text, booleans as '1'/'0' (PostgreSQL's
@@ -44,6 +45,19 @@
 // Any Unavailable failure marks the session unusable (PgConnection::ok()
 // turns false), so the store's runner replaces it before its next
 // transaction even when the socket is still open.
+//
+// What SQL written for both engines must avoid here: a parameter whose
+// type nothing fixes (`? IS NULL`: 42P18, Internal; write CAST); comparing a BOOLEAN column with an integer
+// literal (`flag = 1` has no operator; TRUE/FALSE literals, or a bound
+// 1/0, work); PostgreSQL's `?` operators of jsonb (they would be numbered
+// as parameters; jsonb_exists() says the same); going on after a failed
+// statement inside a transaction (PostgreSQL refuses everything but
+// ROLLBACK until the transaction ends, where SQLite carries on: use ON
+// CONFLICT, or a SAVEPOINT around a statement that may fail); relying on
+// Insert()'s id when nothing was inserted (0 here, SQLite's previous
+// rowid there: look at Changes()); Changes() after a SELECT (its row
+// count here); text that is not UTF-8 or holds a NUL (InvalidArgument
+// here, stored by SQLite).
 //
 // Owned: the statements own their bindings and PGresult; the PGconn is the
 // caller's (PgConnection's) and must outlive them.

@@ -362,6 +362,8 @@ TEST_F(PgStatementTest, ServerErrorsBecomeTheStatusTheirClassMeans) {
       {"division by zero", "", "SELECT 1 / CAST(? AS INTEGER)", [](auto& q) { q.Bind(0); }, Code::kInvalidArgument},
       {"syntax error", "", "SELEKT 1", none, Code::kInternal},
       {"undefined table", "", "SELECT id FROM nothing", none, Code::kInternal},
+      {"boolean compared with an integer literal", "", "SELECT COUNT(*) FROM things WHERE flag = 1", none,
+       Code::kInternal},
       {"untyped parameter", "", "SELECT ? IS NULL", [](auto& q) { q.Bind(1); }, Code::kInternal},
       {"statement timeout", "SET statement_timeout = '50ms'", "SELECT pg_sleep(CAST(? AS FLOAT8))",
        [](auto& q) { q.Bind("5"); }, Code::kBusy},
