@@ -114,8 +114,13 @@ TEST_F(PgListenerTest, OnlyCommittedNotifiesOnListenedChannelsWake) {
   };
   for (const Case& c : cases) {
     Write(c.channels, c.commit);
-    const PgListener::Wake wake = WaitOk(milliseconds(c.want.empty() ? 300 : 5000));
-    EXPECT_EQ(wake.channels, c.want) << c.name;
+    // Both channels' notifications come in one flush from the server, but
+    // TCP may split them: what comes within a short while counts.
+    std::set<std::string> heard = WaitOk(milliseconds(c.want.empty() ? 300 : 5000)).channels;
+    if (!heard.empty()) {
+      for (const std::string& more : WaitOk(milliseconds(50)).channels) heard.insert(more);
+    }
+    EXPECT_EQ(heard, c.want) << c.name;
     // Nothing left over for the next case.
     EXPECT_TRUE(WaitOk(milliseconds(50)).channels.empty()) << c.name;
   }
