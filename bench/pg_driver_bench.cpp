@@ -7,7 +7,14 @@
 //           transactions of 1 and of 64 rows, synchronous_commit on;
 //   claim   SELECT ... FOR UPDATE SKIP LOCKED LIMIT n and the UPDATE of
 //           the claimed rows, two claimers racing over one queue; every
-//           run checks that each msg was claimed exactly once.
+//           run checks that each msg was claimed exactly once;
+//   select  by id: one single-row SELECT by primary key, autocommit, the
+//           bare round trip of a prepared statement.
+//
+// Driver "pgstmt" is courier's own engine (store/pg_statement.h, `?`
+// SQL through PgConnection's statement cache) on the intake and the
+// select: what it adds to bare libpq calls, and what Insert()'s
+// RETURNING id costs against a Run() of the same INSERT.
 //
 // Each case runs on a fresh database of a private server
 // (tests/support/postgres_server.h: fsync and synchronous_commit on) or of
@@ -43,6 +50,8 @@
 #include <vector>
 
 #include "postgres_server.h"
+#include "store/pg_connection.h"
+#include "store/sql_statement.h"
 
 namespace {
 
@@ -564,6 +573,94 @@ Figures RunClaim(const std::string& uri, pid_t postmaster, int msgs, const Claim
   return f;
 }
 
+// ---- courier's engine (store/pg_statement.h) ---------------------------
+
+// The intake INSERT as the store writes it (`?` parameters), through
+// PgStatements: what the wrapper adds to a bare PQexecPrepared, and the
+// cost of Insert()'s RETURNING id.
+constexpr const char* kStmtInsertSql =
+    "INSERT INTO msgs (uuid, channel_id, contact_id, contact_urn_id, direction, status, urn, text, "
+    "attachments, metadata, external_id, contact_name, priority, created_on, modified_on, received_on) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+void BindRow(courier::SqlQuery& q, const MsgRow& r) {
+  q.Bind(r.uuid).Bind(static_cast<int64_t>(r.channel_id)).Bind(static_cast<int64_t>(r.contact_id));
+  q.Bind(static_cast<int64_t>(r.contact_urn_id)).Bind(r.direction).Bind(r.status).Bind(r.urn).Bind(r.text);
+  q.Bind(r.attachments).Bind(r.metadata).Bind(r.external_id).Bind(r.contact_name).Bind(r.priority);
+  q.Bind(static_cast<int64_t>(r.created_on)).Bind(static_cast<int64_t>(r.modified_on));
+  q.Bind(static_cast<int64_t>(r.received_on));
+}
+
+std::unique_ptr<courier::PgConnection> StmtConnect(const std::string& uri) {
+  auto connected = courier::PgConnection::Connect(uri, "pg_driver_bench");
+  if (!connected.ok()) throw PgError(connected.status().ToString());
+  return std::move(connected).value();
+}
+
+// tx of `batch` rows, each an Insert() (RETURNING id) or a Run().
+Figures StmtIntake(const std::string& uri, pid_t postmaster, int rows, int batch, bool returning) {
+  auto db = StmtConnect(uri);
+  courier::SqlStatements& sql = db->statements();
+  std::mt19937_64 rng(42);
+  std::vector<MsgRow> all;
+  for (long i = 0; i < rows; ++i) all.push_back(MakeRow(i, rng));
+  Meter meter(postmaster);
+  for (int first = 0; first < rows; first += batch) {
+    const int last = std::min(rows, first + batch);
+    if (last - first > 1) sql.Exec("BEGIN");
+    for (int i = first; i < last; ++i) {
+      auto q = sql(kStmtInsertSql);
+      BindRow(q, all[i]);
+      if (returning) {
+        if (q.Insert() <= 0) throw PgError("Insert() returned no id");
+      } else {
+        q.Run();
+      }
+    }
+    if (last - first > 1) sql.Exec("COMMIT");
+  }
+  return meter.Stop(rows);
+}
+
+// `lookups` single-row SELECTs by primary key over a table of `rows` msgs,
+// autocommit (a read commits nothing): one round trip each. Through
+// PgStatements, or bare libpq for comparison.
+Figures SelectById(const std::string& uri, pid_t postmaster, int rows, int lookups, bool wrapper, std::string* problem) {
+  PqIntake(uri, 0, rows, 1000, true);  // the table to read, not measured
+  constexpr const char* kSelect = "SELECT uuid, text, priority FROM msgs WHERE id = ?";
+  std::mt19937_64 rng(7);
+  std::vector<long long> ids;
+  for (int i = 0; i < lookups; ++i) ids.push_back(1 + static_cast<long long>(rng() % rows));
+  long long found = 0;
+  Figures f;
+  if (wrapper) {
+    auto db = StmtConnect(uri);
+    Meter meter(postmaster);
+    for (long long id : ids) {
+      auto q = db->statements()(kSelect);
+      q.Bind(static_cast<int64_t>(id));
+      if (q.Step() && !q.Text(0).empty() && q.Int(2) == 1) ++found;
+    }
+    f = meter.Stop(lookups);
+  } else {
+    PGconn* conn = PqConnect(uri);
+    std::unique_ptr<PGconn, decltype(&::PQfinish)> guard(conn, &::PQfinish);
+    PqPrepare(conn, "select", "SELECT uuid, text, priority FROM msgs WHERE id = $1");
+    Meter meter(postmaster);
+    for (long long id : ids) {
+      const std::string text = std::to_string(id);
+      const char* values[1] = {text.c_str()};
+      PGresult* res = ::PQexecPrepared(conn, "select", 1, values, nullptr, nullptr, 0);
+      PqCheck(conn, res, "select");
+      if (::PQntuples(res) == 1 && ::PQgetlength(res, 0, 0) > 0 && std::atoi(::PQgetvalue(res, 0, 2)) == 1) ++found;
+      ::PQclear(res);
+    }
+    f = meter.Stop(lookups);
+  }
+  if (found != lookups) *problem += "found " + std::to_string(found) + " of " + std::to_string(lookups) + " rows; ";
+  return f;
+}
+
 long CountRows(const std::string& uri) {
   PGconn* conn = PqConnect(uri);
   std::unique_ptr<PGconn, decltype(&::PQfinish)> guard(conn, &::PQfinish);
@@ -656,7 +753,18 @@ int main(int argc, char** argv) {
       return RunClaim(uri, pm, opt.claim_msgs, loop, problem);
     };
   };
+  const int lookups = opt.rows_tx1 * 5;
+  auto select = [&](bool wrapper) {
+    return [&opt, lookups, wrapper](const std::string& uri, pid_t pm, std::string* problem) {
+      return SelectById(uri, pm, opt.rows_tx1, lookups, wrapper, problem);
+    };
+  };
   const std::vector<Case> cases = {
+      {"libpq", "select by id", select(false)},
+      {"pgstmt", "select by id", select(true)},
+      {"pgstmt", "intake tx=1 Insert()", intake(opt.rows_tx1, [&](auto& u, pid_t pm) { return StmtIntake(u, pm, opt.rows_tx1, 1, true); })},
+      {"pgstmt", "intake tx=64 Run()", intake(opt.rows_tx64, [&](auto& u, pid_t pm) { return StmtIntake(u, pm, opt.rows_tx64, 64, false); })},
+      {"pgstmt", "intake tx=64 Insert()", intake(opt.rows_tx64, [&](auto& u, pid_t pm) { return StmtIntake(u, pm, opt.rows_tx64, 64, true); })},
       {"libpq", "intake tx=1", intake(opt.rows_tx1, [&](auto& u, pid_t pm) { return PqIntake(u, pm, opt.rows_tx1, 1, false); })},
       {"poco", "intake tx=1", intake(opt.rows_tx1, [&](auto& u, pid_t pm) { return PocoIntake(u, pm, opt.rows_tx1, 1); })},
       {"libpq", "intake tx=64", intake(opt.rows_tx64, [&](auto& u, pid_t pm) { return PqIntake(u, pm, opt.rows_tx64, 64, false); })},
