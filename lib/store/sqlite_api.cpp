@@ -20,7 +20,7 @@ Result<ApiToken> SqliteStore::AddApiToken(const ApiToken& token) {
   if (token.name.empty()) return Status::InvalidArgument("a token needs a name");
   if (token.token_hash.empty()) return Status::InvalidArgument("a token needs its hash");
   ApiToken added = token;
-  Status st = InTransaction("add api token", TxnKind::kWrite, [&](SqliteStatements& q) {
+  Status st = InTransaction("add api token", TxnKind::kWrite, [&](SqlStatements& q) {
     if (q("SELECT 1 FROM api_tokens WHERE name = ?").Bind(token.name).OneInt())
       return Status::Conflict("a token named '" + token.name + "' exists already");
     added.created_on = StoreNow();
@@ -39,7 +39,7 @@ Result<ApiToken> SqliteStore::AddApiToken(const ApiToken& token) {
 
 Result<std::vector<ApiToken>> SqliteStore::ListApiTokens() {
   std::vector<ApiToken> out;
-  Status st = InTransaction("list api tokens", TxnKind::kRead, [&](SqliteStatements& q) {
+  Status st = InTransaction("list api tokens", TxnKind::kRead, [&](SqlStatements& q) {
     auto rows = q(std::string(kApiTokenSelect) + " ORDER BY id");
     while (rows.Step()) out.push_back(ReadApiToken(rows));
     return Status::OK();
@@ -49,7 +49,7 @@ Result<std::vector<ApiToken>> SqliteStore::ListApiTokens() {
 }
 
 Status SqliteStore::RemoveApiToken(const std::string& name) {
-  return InTransaction("remove api token", TxnKind::kWrite, [&](SqliteStatements& q) {
+  return InTransaction("remove api token", TxnKind::kWrite, [&](SqlStatements& q) {
     auto id = q("SELECT id FROM api_tokens WHERE name = ?").Bind(name).OneInt();
     if (!id) return Status::NotFound("token not found: " + name);
     q("DELETE FROM api_idempotency WHERE token_id = ?").Bind(*id).Run();
@@ -60,7 +60,7 @@ Status SqliteStore::RemoveApiToken(const std::string& name) {
 
 Result<ApiToken> SqliteStore::FindApiToken(const std::string& token_hash) {
   std::optional<ApiToken> found;
-  Status st = InTransaction("find api token", TxnKind::kNone, [&](SqliteStatements& q) {
+  Status st = InTransaction("find api token", TxnKind::kNone, [&](SqlStatements& q) {
     auto row = q(std::string(kApiTokenSelect) + " WHERE token_hash = ?");
     row.Bind(token_hash);
     if (row.Step()) found = ReadApiToken(row);
@@ -72,7 +72,7 @@ Result<ApiToken> SqliteStore::FindApiToken(const std::string& token_hash) {
 }
 
 Status SqliteStore::TouchApiToken(int64_t id, Micros when) {
-  return InTransaction("touch api token", TxnKind::kWrite, [&](SqliteStatements& q) {
+  return InTransaction("touch api token", TxnKind::kWrite, [&](SqlStatements& q) {
     q("UPDATE api_tokens SET last_used_on = ? WHERE id = ?").Bind(when).Bind(id).Run();
     return Status::OK();
   });
@@ -80,7 +80,7 @@ Status SqliteStore::TouchApiToken(int64_t id, Micros when) {
 
 Result<std::vector<Result<IdempotentQueue>>> SqliteStore::QueueOutgoingBatch(std::vector<QueueRequest> requests) {
   std::vector<Result<IdempotentQueue>> outcomes;
-  Status st = InTransaction("queue outgoing batch", TxnKind::kWrite, [&](SqliteStatements& q) -> Status {
+  Status st = InTransaction("queue outgoing batch", TxnKind::kWrite, [&](SqlStatements& q) -> Status {
     outcomes.clear();
     for (auto& request : requests) {
       IdempotentQueue result;

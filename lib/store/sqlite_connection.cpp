@@ -136,6 +136,22 @@ std::string Text(const Poco::Exception& e) {
   return out;
 }
 
+// `status` with `prefix` before its message.
+Status Prefixed(const Status& status, const std::string& prefix) {
+  std::string message = prefix + status.message();
+  switch (status.code()) {
+    case Status::Code::kBusy: return Status::Busy(std::move(message));
+    case Status::Code::kUnavailable: return Status::Unavailable(std::move(message));
+    case Status::Code::kConflict: return Status::Conflict(std::move(message));
+    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(message));
+    case Status::Code::kCorruption: return Status::Corruption(std::move(message));
+    case Status::Code::kNotFound: return Status::NotFound(std::move(message));
+    case Status::Code::kIOError: return Status::IOError(std::move(message));
+    case Status::Code::kUsage: return Status::Usage(std::move(message));
+    default: return Status::Internal(std::move(message));
+  }
+}
+
 }  // namespace
 
 // Call only from inside a catch block: rethrows the current exception and
@@ -149,6 +165,8 @@ Status sqlite_detail::CurrentExceptionStatus(const std::string& op) {
     return e.status;
   } catch (const CorruptData& e) {
     return Status::Corruption(prefix + e.what());
+  } catch (const SqlError& e) {
+    return Prefixed(e.status(), prefix);
   } catch (const sq::DBLockedException& e) {
     return Status::Busy(prefix + Text(e));
   } catch (const sq::TableLockedException& e) {

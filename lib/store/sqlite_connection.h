@@ -164,7 +164,7 @@ struct SqliteStore::Impl {
   // POCO Data's session on the connection (statements parsed per use).
   Poco::Data::Session& S() { return *session; }
   // A cached prepared statement (hot paths); see sqlite_statement.h.
-  SqliteQuery Q(const std::string& sql) { return (*statements)(sql); }
+  SqlQuery Q(const std::string& sql) { return (*statements)(sql); }
   Micros Now() const { return clock.Now(); }
 
   // --- connection and schema (sqlite_connection.cpp) ------------------------

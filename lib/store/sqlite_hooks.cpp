@@ -32,7 +32,7 @@ Result<Hook> SqliteStore::AddHook(const Hook& hook) {
   Hook added = hook;
   if (added.uuid.empty()) added.uuid = NewRandomUUID();
   added.created_on = added.modified_on = Now();
-  Status st = InTransaction("add hook", TxnKind::kWrite, [&](SqliteStatements& q) {
+  Status st = InTransaction("add hook", TxnKind::kWrite, [&](SqlStatements& q) {
     added.id = q("INSERT INTO hooks (uuid, url, topics, channel_uuid, format, secret, auth_token, batch_size, "
                  "paused, paused_reason, cursor, created_on, modified_on) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -59,7 +59,7 @@ Result<Hook> SqliteStore::AddHook(const Hook& hook) {
 Result<Hook> SqliteStore::GetHook(const std::string& id_or_uuid) {
   Hook found;
   bool exists = false;
-  Status st = InTransaction("get hook", TxnKind::kRead, [&](SqliteStatements& q) {
+  Status st = InTransaction("get hook", TxnKind::kRead, [&](SqlStatements& q) {
     const bool by_id = !id_or_uuid.empty() && id_or_uuid.size() <= 18 && AllDigits(id_or_uuid);
     auto row = q(std::string("SELECT ") + kHookColumns + " FROM hooks WHERE " + (by_id ? "id = ?" : "uuid = ?"));
     if (by_id) {
@@ -81,7 +81,7 @@ Result<Hook> SqliteStore::GetHook(const std::string& id_or_uuid) {
 
 Result<std::vector<Hook>> SqliteStore::ListHooks() {
   std::vector<Hook> hooks;
-  Status st = InTransaction("list hooks", TxnKind::kRead, [&](SqliteStatements& q) {
+  Status st = InTransaction("list hooks", TxnKind::kRead, [&](SqlStatements& q) {
     auto rows = q(std::string("SELECT ") + kHookColumns + " FROM hooks ORDER BY id");
     while (rows.Step()) hooks.push_back(ReadHook(rows));
     return Status::OK();
@@ -91,7 +91,7 @@ Result<std::vector<Hook>> SqliteStore::ListHooks() {
 }
 
 Status SqliteStore::RemoveHook(int64_t id) {
-  return InTransaction("remove hook", TxnKind::kWrite, [&](SqliteStatements& q) {
+  return InTransaction("remove hook", TxnKind::kWrite, [&](SqlStatements& q) {
     auto del = q("DELETE FROM hooks WHERE id = ?");
     del.Bind(id).Run();
     return del.Changes() == 1 ? Status::OK() : HookNotFound(std::to_string(id));
@@ -100,7 +100,7 @@ Status SqliteStore::RemoveHook(int64_t id) {
 
 Status SqliteStore::SetHookPaused(int64_t id, bool paused, const std::string& reason) {
   const Micros now = Now();
-  return InTransaction(paused ? "pause hook" : "resume hook", TxnKind::kWrite, [&](SqliteStatements& q) {
+  return InTransaction(paused ? "pause hook" : "resume hook", TxnKind::kWrite, [&](SqlStatements& q) {
     auto update = paused ? q("UPDATE hooks SET paused = TRUE, paused_reason = ?, modified_on = ? WHERE id = ?")
                          : q("UPDATE hooks SET paused = FALSE, paused_reason = ?, failures = 0, "
                              "next_attempt_on = NULL, modified_on = ? WHERE id = ?");
@@ -112,7 +112,7 @@ Status SqliteStore::SetHookPaused(int64_t id, bool paused, const std::string& re
 Status SqliteStore::RewindHook(int64_t id, int64_t cursor) {
   if (cursor < 0) return Status::InvalidArgument("hook cursor must not be negative");
   const Micros now = Now();
-  return InTransaction("rewind hook", TxnKind::kWrite, [&](SqliteStatements& q) {
+  return InTransaction("rewind hook", TxnKind::kWrite, [&](SqlStatements& q) {
     auto update = q("UPDATE hooks SET cursor = ?, failures = 0, next_attempt_on = NULL, modified_on = ? "
                     "WHERE id = ?");
     update.Bind(cursor).Bind(now).Bind(id).Run();
@@ -126,7 +126,7 @@ Result<bool> SqliteStore::AdvanceHookCursor(int64_t id, int64_t from, int64_t to
   // One statement: SQLite's own transaction around it (autocommit) is
   // the whole of it, so no BEGIN and COMMIT of ours. courier-hook runs it
   // once an acknowledged POST, a few thousand times a second at batch 1.
-  Status st = InTransaction("advance hook", TxnKind::kNone, [&](SqliteStatements& q) {
+  Status st = InTransaction("advance hook", TxnKind::kNone, [&](SqlStatements& q) {
     auto update = q("UPDATE hooks SET cursor = ?, failures = 0, next_attempt_on = NULL, delivered_on = ?, "
                     "modified_on = ? WHERE id = ? AND cursor = ?");
     update.Bind(to).Bind(now).Bind(now).Bind(id).Bind(from).Run();
@@ -141,7 +141,7 @@ Result<bool> SqliteStore::RecordHookFailure(int64_t id, int64_t cursor, const st
                                             Micros next_attempt_on) {
   const Micros now = Now();
   bool recorded = false;
-  Status st = InTransaction("record hook failure", TxnKind::kWrite, [&](SqliteStatements& q) {
+  Status st = InTransaction("record hook failure", TxnKind::kWrite, [&](SqlStatements& q) {
     auto update = q("UPDATE hooks SET failures = failures + 1, last_error = ?, last_error_on = ?, "
                     "next_attempt_on = ?, modified_on = ? WHERE id = ? AND cursor = ?");
     update.Bind(error).Bind(now).Bind(next_attempt_on).Bind(now).Bind(id).Bind(cursor).Run();
@@ -154,7 +154,7 @@ Result<bool> SqliteStore::RecordHookFailure(int64_t id, int64_t cursor, const st
 
 Status SqliteStore::NoteHookError(int64_t id, const std::string& error) {
   const Micros now = Now();
-  return InTransaction("note hook error", TxnKind::kWrite, [&](SqliteStatements& q) {
+  return InTransaction("note hook error", TxnKind::kWrite, [&](SqlStatements& q) {
     auto update = q("UPDATE hooks SET last_error = ?, last_error_on = ?, modified_on = ? WHERE id = ?");
     update.Bind(error).Bind(now).Bind(now).Bind(id).Run();
     return update.Changes() == 1 ? Status::OK() : HookNotFound(std::to_string(id));

@@ -45,7 +45,7 @@ bool FinishedOutgoing(const std::string& status) {
 
 // One prefix batch of channel_logs or events: the rows after `cursor`, in
 // order, while older than `before`. `table`/`key` are fixed names below.
-Batch PrefixBatch(SqliteStatements& q, const char* table, const char* key, int64_t& cursor, Micros before,
+Batch PrefixBatch(SqlStatements& q, const char* table, const char* key, int64_t& cursor, Micros before,
                   int limit, bool dry_run) {
   Batch batch;
   int64_t first = 0, last = 0, scanned = 0;
@@ -102,7 +102,7 @@ Result<PruneCounts> SqliteStore::Prune(const PruneRequest& request) {
     for (bool done = false; !done;) {
       if (!may_start()) break;
       Batch b;
-      Status st = InTransaction("prune channel logs", kind, [&](SqliteStatements& q) {
+      Status st = InTransaction("prune channel logs", kind, [&](SqlStatements& q) {
         b = PrefixBatch(q, "channel_logs", "id", logs_cursor, *request.logs_before, limit, request.dry_run);
         return Status::OK();
       });
@@ -118,7 +118,7 @@ Result<PruneCounts> SqliteStore::Prune(const PruneRequest& request) {
     for (bool done = false; !done;) {
       if (!may_start()) break;
       Batch b;
-      Status st = InTransaction("prune events", kind, [&](SqliteStatements& q) {
+      Status st = InTransaction("prune events", kind, [&](SqlStatements& q) {
         b = PrefixBatch(q, "events", "seq", cursor, *request.events_before, limit, request.dry_run);
         return Status::OK();
       });
@@ -135,7 +135,7 @@ Result<PruneCounts> SqliteStore::Prune(const PruneRequest& request) {
     for (bool done = false; !done;) {
       if (!may_start()) break;
       int64_t removed = 0;
-      Status st = InTransaction("prune idempotency keys", kind, [&](SqliteStatements& q) {
+      Status st = InTransaction("prune idempotency keys", kind, [&](SqlStatements& q) {
         // A dry run counts them all at once (it deletes nothing to page by).
         removed = *q("SELECT COUNT(*) FROM (SELECT 1 FROM api_idempotency WHERE created_on < ? LIMIT ?)")
                        .Bind(*request.idempotency_before)
@@ -163,7 +163,7 @@ Result<PruneCounts> SqliteStore::Prune(const PruneRequest& request) {
     for (bool done = false; !done;) {
       if (!may_start()) break;
       int64_t msgs = 0, msg_logs = 0, attempts = 0;
-      Status st = InTransaction("prune msgs", kind, [&](SqliteStatements& q) {
+      Status st = InTransaction("prune msgs", kind, [&](SqlStatements& q) {
         std::vector<int64_t> ids;
         int64_t scanned = 0;
         {
@@ -220,7 +220,7 @@ Result<PruneCounts> SqliteStore::Prune(const PruneRequest& request) {
 
 Result<StoreSpace> SqliteStore::Space() {
   StoreSpace space;
-  Status st = InTransaction("store space", TxnKind::kRead, [&](SqliteStatements& q) {
+  Status st = InTransaction("store space", TxnKind::kRead, [&](SqlStatements& q) {
     const int64_t page = *q("PRAGMA page_size").OneInt();
     space.file_bytes = page * *q("PRAGMA page_count").OneInt();
     space.free_bytes = page * *q("PRAGMA freelist_count").OneInt();
@@ -236,7 +236,7 @@ Result<StoreSpace> SqliteStore::ReclaimSpace(bool full) {
     // VACUUM cannot run inside a transaction; it takes the write lock for
     // the whole rewrite, and the auto_vacuum set just before applies to
     // the file it writes.
-    Status st = InTransaction("vacuum", TxnKind::kNone, [](SqliteStatements& q) {
+    Status st = InTransaction("vacuum", TxnKind::kNone, [](SqlStatements& q) {
       q.Exec("PRAGMA auto_vacuum = INCREMENTAL");
       q.Exec("VACUUM");
       return Status::OK();
@@ -247,7 +247,7 @@ Result<StoreSpace> SqliteStore::ReclaimSpace(bool full) {
     if (!space.ok()) return space.status();
     // A file without incremental vacuum keeps its free pages for new rows.
     for (bool more = space->incremental && space->free_bytes > 0; more;) {
-      Status st = InTransaction("incremental vacuum", TxnKind::kWrite, [&](SqliteStatements& q) {
+      Status st = InTransaction("incremental vacuum", TxnKind::kWrite, [&](SqlStatements& q) {
         q.Exec("PRAGMA incremental_vacuum(" + std::to_string(kVacuumPagesPerStep) + ")");
         more = *q("PRAGMA freelist_count").OneInt() > 0;
         return Status::OK();
@@ -261,7 +261,7 @@ Result<StoreSpace> SqliteStore::ReclaimSpace(bool full) {
   // waits for (TRUNCATE and RESTART hold the write lock while they wait for
   // readers: a receiver's commits failed Busy behind one). What a reader
   // still needs is left for the daemons' next checkpoints.
-  Status st = InTransaction("checkpoint", TxnKind::kNone, [](SqliteStatements& q) {
+  Status st = InTransaction("checkpoint", TxnKind::kNone, [](SqlStatements& q) {
     q("PRAGMA wal_checkpoint(PASSIVE)").Step();
     return Status::OK();
   });

@@ -234,7 +234,7 @@ inline constexpr const char* kApiTokenSelect =
 // Reads one row of a row type from a cached statement, columns in the
 // order the type's Fields() lists them.
 template <typename Row>
-Row ReadRow(const SqliteQuery& q) {
+Row ReadRow(const SqlQuery& q) {
   Row r;
   int column = 0;
   Row::Fields(r, [&](auto& v) {
@@ -280,8 +280,8 @@ Hook ToHook(const HookRow& r);
 ApiToken ToApiToken(const ApiTokenRow& r);
 
 // A row of a cached statement, as a value.
-inline Hook ReadHook(const SqliteQuery& q) { return ToHook(ReadRow<HookRow>(q)); }
-inline ApiToken ReadApiToken(const SqliteQuery& q) { return ToApiToken(ReadRow<ApiTokenRow>(q)); }
+inline Hook ReadHook(const SqlQuery& q) { return ToHook(ReadRow<HookRow>(q)); }
+inline ApiToken ReadApiToken(const SqlQuery& q) { return ToApiToken(ReadRow<ApiTokenRow>(q)); }
 
 }  // namespace sqlite_rows
 }  // namespace courier

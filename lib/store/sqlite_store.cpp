@@ -107,7 +107,7 @@ void SqliteStore::HousekeepInBackground() {
 Micros SqliteStore::Now() const { return impl_->Now(); }
 
 Status SqliteStore::InTransaction(const char* op, TxnKind kind,
-                                  const std::function<Status(SqliteStatements&)>& body) {
+                                  const std::function<Status(SqlStatements&)>& body) {
   Impl& d = *impl_;
   const Txn txn = kind == TxnKind::kWrite ? Txn::kWrite : kind == TxnKind::kRead ? Txn::kRead : Txn::kNone;
   return d.RunStatus(op, txn, [&]() { return body(*d.statements); });

@@ -88,7 +88,7 @@ class Session;
 
 namespace courier {
 
-class SqliteStatements;
+class SqlStatements;
 
 class SqliteStore : public Store {
  public:
@@ -225,7 +225,7 @@ class SqliteStore : public Store {
   // transaction of `kind` (committed when body returns OK, else rolled
   // back), with exceptions mapped to Status as every method does.
   enum class TxnKind { kNone, kRead, kWrite };
-  Status InTransaction(const char* op, TxnKind kind, const std::function<Status(SqliteStatements&)>& body);
+  Status InTransaction(const char* op, TxnKind kind, const std::function<Status(SqlStatements&)>& body);
   // The store's clock, for the files that have only InTransaction.
   Micros Now() const;
 
