@@ -4,13 +4,10 @@
 
 #include <map>
 
-#include <Poco/Data/Statement.h>
-
 #include "core/uuid.h"
 
 namespace courier {
 
-using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
 using namespace sqlite_rows;             // NOLINT: the row types and their conversion
 using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
 
@@ -63,8 +60,8 @@ SqliteStore::Impl::ContactRef SqliteStore::Impl::EnsureContact(const std::string
     if (q.Step()) found = ContactRef{q.Int(1), q.Int(0)};
   }
   if (found) {
-    if (!channel_id.isNull()) {
-      const int64_t ch = channel_id.value();
+    if (channel_id) {
+      const int64_t ch = *channel_id;
       Q("UPDATE contact_urns SET channel_id = ? "
         "WHERE id = ? AND (channel_id IS NULL OR channel_id <> ?)")
           .Bind(ch)
@@ -87,8 +84,7 @@ SqliteStore::Impl::ContactRef SqliteStore::Impl::EnsureContact(const std::string
   auto insert_urn = Q("INSERT INTO contact_urns (urn, scheme, path, contact_id, channel_id) "
                       "VALUES (?, ?, ?, ?, ?)");
   insert_urn.Bind(urn).Bind(urn.substr(0, colon)).Bind(urn.substr(colon + 1)).Bind(static_cast<int64_t>(ref.contact_id));
-  if (channel_id.isNull()) insert_urn.BindNull();
-  else insert_urn.Bind(static_cast<int64_t>(channel_id.value()));
+  insert_urn.Bind(channel_id);
   ref.urn_id = insert_urn.Insert();
   return ref;
 }
@@ -127,7 +123,6 @@ Result<Channel> SqliteStore::AddChannel(const Channel& channel) {
     if (c.tps < 0) return Status::InvalidArgument("tps must be 0 or more");
     std::string schemes = JoinList(c.schemes);
     std::string config = ConfigToJson(c.config);
-    Int64 max_workers = c.max_workers, tps = c.tps;
     if (auto existing = d.FindChannelByUUID(c.uuid, false)) {
       if (existing->is_active) return Status::Conflict("channel " + c.uuid + " exists already");
       // A removed channel added again comes back as it is given now, under
@@ -137,25 +132,40 @@ Result<Channel> SqliteStore::AddChannel(const Channel& channel) {
         return Status::Conflict("channel " + c.uuid + " was removed as a " + existing->type +
                                 " channel; add it again as " + existing->type + " or under another uuid");
       }
-      Int64 id = existing->id, modified_on = d.Now();
-      d.S() << "UPDATE channels SET name = ?, address = ?, country = ?, schemes = ?, config = ?, "
-               "max_workers = ?, tps = ?, is_active = TRUE, modified_on = ? WHERE id = ?",
-          use(c.name), use(c.address), use(c.country), use(schemes), use(config), use(max_workers), use(tps),
-          use(modified_on), use(id), now;
+      const int64_t id = existing->id;
+      d.Q("UPDATE channels SET name = ?, address = ?, country = ?, schemes = ?, config = ?, "
+          "max_workers = ?, tps = ?, is_active = TRUE, modified_on = ? WHERE id = ?")
+          .Bind(c.name)
+          .Bind(c.address)
+          .Bind(c.country)
+          .Bind(schemes)
+          .Bind(config)
+          .Bind(static_cast<int64_t>(c.max_workers))
+          .Bind(static_cast<int64_t>(c.tps))
+          .Bind(d.Now())
+          .Bind(id)
+          .Run();
       if (d.batch_channels) d.batch_channels->erase(c.uuid);
       c.id = id;
       c.created_on = existing->created_on;
       return c;
     }
     c.created_on = d.Now();
-    Int64 created_on = c.created_on;
-    Int64 id = 0;
-    d.S() << "INSERT INTO channels (uuid, channel_type, name, address, country, schemes, config, "
-             "max_workers, tps, is_active, created_on, modified_on) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?) RETURNING id",
-        use(c.uuid), use(c.type), use(c.name), use(c.address), use(c.country), use(schemes),
-        use(config), use(max_workers), use(tps), use(created_on), use(created_on), into(id), now;
-    c.id = id;
+    c.id = d.Q("INSERT INTO channels (uuid, channel_type, name, address, country, schemes, config, "
+               "max_workers, tps, is_active, created_on, modified_on) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?)")
+               .Bind(c.uuid)
+               .Bind(c.type)
+               .Bind(c.name)
+               .Bind(c.address)
+               .Bind(c.country)
+               .Bind(schemes)
+               .Bind(config)
+               .Bind(static_cast<int64_t>(c.max_workers))
+               .Bind(static_cast<int64_t>(c.tps))
+               .Bind(c.created_on)
+               .Bind(c.created_on)
+               .Insert();
     return c;
   });
 }
@@ -173,11 +183,9 @@ Result<std::vector<Channel>> SqliteStore::ListChannels() {
   Impl& d = *impl_;
   return d.Run<std::vector<Channel>>(
       "list channels", Txn::kNone, [&]() -> Result<std::vector<Channel>> {
-        std::vector<ChannelRow> rows;
-        d.S() << std::string(kChannelSelect) + " WHERE is_active = TRUE ORDER BY id", into(rows),
-            now;
         std::vector<Channel> out;
-        for (const auto& r : rows) out.push_back(ToChannel(r));
+        auto q = d.Q(std::string(kChannelSelect) + " WHERE is_active = TRUE ORDER BY id");
+        while (q.Step()) out.push_back(ToChannel(ReadRow<ChannelRow>(q)));
         return out;
       });
 }
@@ -185,13 +193,9 @@ Result<std::vector<Channel>> SqliteStore::ListChannels() {
 Status SqliteStore::RemoveChannel(const std::string& uuid) {
   Impl& d = *impl_;
   return d.RunStatus("remove channel", Txn::kWrite, [&]() {
-    std::string u = uuid;
-    Int64 ts = d.Now();
-    Poco::Data::Statement st(d.S());
-    st << "UPDATE channels SET is_active = FALSE, modified_on = ? "
-          "WHERE uuid = ? AND is_active = TRUE",
-        use(ts), use(u);
-    if (st.execute() == 0) return errors::ChannelNotFound();
+    auto q = d.Q("UPDATE channels SET is_active = FALSE, modified_on = ? WHERE uuid = ? AND is_active = TRUE");
+    q.Bind(d.Now()).Bind(uuid).Run();
+    if (q.Changes() == 0) return errors::ChannelNotFound();
     return Status::OK();
   });
 }
@@ -201,22 +205,23 @@ Result<std::vector<Contact>> SqliteStore::ListContacts(bool stopped_only) {
   return d.Run<std::vector<Contact>>(
       "list contacts", Txn::kRead, [&]() -> Result<std::vector<Contact>> {
         std::vector<ContactRow> rows;
-        std::vector<UrnRow> urns;
-        if (stopped_only) {
-          d.S() << "SELECT id, uuid, name, is_stopped, created_on FROM contacts "
-                   "WHERE is_stopped = TRUE ORDER BY id",
-              into(rows), now;
-          d.S() << "SELECT u.contact_id, u.urn FROM contact_urns u "
-                   "JOIN contacts c ON c.id = u.contact_id WHERE c.is_stopped = TRUE "
-                   "ORDER BY u.id",
-              into(urns), now;
-        } else {
-          d.S() << "SELECT id, uuid, name, is_stopped, created_on FROM contacts ORDER BY id",
-              into(rows), now;
-          d.S() << "SELECT contact_id, urn FROM contact_urns ORDER BY id", into(urns), now;
-        }
         std::map<Int64, std::vector<std::string>> by_contact;
-        for (const auto& u : urns) by_contact[u.contact_id].push_back(u.urn);
+        {
+          auto q = d.Q(stopped_only ? "SELECT id, uuid, name, is_stopped, created_on FROM contacts "
+                                      "WHERE is_stopped = TRUE ORDER BY id"
+                                    : "SELECT id, uuid, name, is_stopped, created_on FROM contacts ORDER BY id");
+          while (q.Step()) rows.push_back(ReadRow<ContactRow>(q));
+        }
+        {
+          auto q = d.Q(stopped_only ? "SELECT u.contact_id, u.urn FROM contact_urns u "
+                                      "JOIN contacts c ON c.id = u.contact_id WHERE c.is_stopped = TRUE "
+                                      "ORDER BY u.id"
+                                    : "SELECT contact_id, urn FROM contact_urns ORDER BY id");
+          while (q.Step()) {
+            UrnRow u = ReadRow<UrnRow>(q);
+            by_contact[u.contact_id].push_back(std::move(u.urn));
+          }
+        }
         std::vector<Contact> out;
         for (const auto& r : rows) {
           Contact c = ToContact(r);

@@ -9,7 +9,6 @@
 
 namespace courier {
 
-using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
 using namespace sqlite_rows;             // NOLINT: the row types and their conversion
 using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
 

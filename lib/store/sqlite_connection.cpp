@@ -12,11 +12,6 @@
 #include <mutex>
 #include <system_error>
 
-#include <Poco/Data/DataException.h>
-#include <Poco/Data/SQLite/Connector.h>
-#include <Poco/Data/SQLite/SQLiteException.h>
-#include <Poco/Data/SQLite/Utility.h>
-#include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/JSONException.h>
 #include <sqlite3.h>
@@ -26,7 +21,6 @@
 
 namespace courier {
 
-using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
 using namespace sqlite_rows;             // NOLINT: the row types and their conversion
 using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
 
@@ -91,7 +85,7 @@ bool CanReadThroughWal(const std::string& path) {
          ::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) == 0;
 }
 
-void RegisterConnector() {
+void ConfigureOnce() {
   static std::once_flag once;
   std::call_once(once, [] {
     // A Store is used by one thread at a time (store.h), so SQLite's lock
@@ -101,7 +95,6 @@ void RegisterConnector() {
     // SQLite stays serialised, which is slower but just as correct.
     sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    Poco::Data::SQLite::Connector::registerConnector();
   });
 }
 
@@ -112,29 +105,6 @@ namespace {
 
 
 // --- Exceptions to Status --------------------------------------------------------
-
-// An exception's text without the repeats POCO's SQLite connector makes:
-// it appends sqlite3_errmsg() to its own text, which is mostly the same
-// words ("attempt to write a readonly database: attempt to write a readonly
-// database"). A ": "-separated part equal to the one before it is dropped.
-std::string Text(const Poco::Exception& e) {
-  const std::string text = e.displayText();
-  std::string out, previous;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(": ", start);
-    if (end == std::string::npos) end = text.size();
-    std::string part = text.substr(start, end - start);
-    bool repeat = start > 0 && part.size() == previous.size() &&
-                  std::equal(part.begin(), part.end(), previous.begin(), [](char a, char b) {
-                    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-                  });
-    if (!repeat) out += (start > 0 ? ": " : "") + part;
-    previous = std::move(part);
-    start = end + 2;
-  }
-  return out;
-}
 
 // `status` with `prefix` before its message.
 Status Prefixed(const Status& status, const std::string& prefix) {
@@ -157,7 +127,6 @@ Status Prefixed(const Status& status, const std::string& prefix) {
 // Call only from inside a catch block: rethrows the current exception and
 // names it as a Status.
 Status sqlite_detail::CurrentExceptionStatus(const std::string& op) {
-  namespace sq = Poco::Data::SQLite;
   const std::string prefix = op + ": ";
   try {
     throw;
@@ -167,46 +136,10 @@ Status sqlite_detail::CurrentExceptionStatus(const std::string& op) {
     return Status::Corruption(prefix + e.what());
   } catch (const SqlError& e) {
     return Prefixed(e.status(), prefix);
-  } catch (const sq::DBLockedException& e) {
-    return Status::Busy(prefix + Text(e));
-  } catch (const sq::TableLockedException& e) {
-    return Status::Busy(prefix + Text(e));
-  } catch (const sq::LockProtocolException& e) {
-    return Status::Busy(prefix + Text(e));
-  } catch (const sq::ReadOnlyException& e) {
-    return Status::Unavailable(prefix + Text(e));
-  } catch (const sq::IOErrorException& e) {
-    return Status::Unavailable(prefix + Text(e));
-  } catch (const sq::CantOpenDBFileException& e) {
-    return Status::Unavailable(prefix + Text(e));
-  } catch (const sq::DatabaseFullException& e) {
-    return Status::Unavailable(prefix + Text(e));
-  } catch (const sq::DBAccessDeniedException& e) {
-    return Status::Unavailable(prefix + Text(e));
-  } catch (const sq::AuthorizationDeniedException& e) {
-    return Status::Unavailable(prefix + Text(e));
-  } catch (const sq::NoMemoryException& e) {
-    return Status::Unavailable(prefix + Text(e));
-  } catch (const sq::InterruptException& e) {
-    return Status::Unavailable(prefix + Text(e));
-  } catch (const sq::CorruptImageException& e) {
-    return Status::Corruption(prefix + Text(e));
-  } catch (const sq::ConstraintViolationException& e) {
-    // UNIQUE and PRIMARY KEY: the thing exists already. NOT NULL, CHECK and
-    // FOREIGN KEY: the request names or carries something it should not.
-    const std::string text = Text(e);
-    if (text.find("UNIQUE") != std::string::npos || text.find("PRIMARY KEY") != std::string::npos) {
-      return Status::Conflict(prefix + text);
-    }
-    return Status::InvalidArgument(prefix + text);
-  } catch (const Poco::Data::ConnectionFailedException& e) {
-    return Status::Unavailable(prefix + Text(e));
-  } catch (const Poco::Data::NotConnectedException& e) {
-    return Status::Unavailable(prefix + Text(e));
   } catch (const Poco::JSON::JSONException& e) {
-    return Status::Corruption(prefix + Text(e));
+    return Status::Corruption(prefix + e.displayText());
   } catch (const Poco::Exception& e) {
-    return Status::Internal(prefix + Text(e));
+    return Status::Internal(prefix + e.displayText());
   } catch (const std::exception& e) {
     return Status::Internal(prefix + e.what());
   } catch (...) {
@@ -215,9 +148,8 @@ Status sqlite_detail::CurrentExceptionStatus(const std::string& op) {
 }
 
 void SqliteStore::Impl::HandCheckpointsTo(WalCheckpointer& to) {
-  sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(*session);
   sqlite3_wal_hook(
-      db,
+      db.get(),
       [](void* target, sqlite3*, const char*, int pages) {
         static_cast<WalCheckpointer*>(target)->Notify(pages);
         return SQLITE_OK;
@@ -226,7 +158,7 @@ void SqliteStore::Impl::HandCheckpointsTo(WalCheckpointer& to) {
 }
 
 Status SqliteStore::Impl::Connect() {
-  if (session) return Status::OK();
+  if (db) return Status::OK();
   if (path.empty()) return Status::InvalidArgument("no store path given");
   if (path != ":memory:") {
     std::filesystem::path dir = std::filesystem::path(path).parent_path();
@@ -236,58 +168,59 @@ Status SqliteStore::Impl::Connect() {
       return Status::Unavailable("store directory does not exist: " + dir.string());
     }
   }
-  sqlite_only::RegisterConnector();
+  sqlite_only::ConfigureOnce();
   const bool read_only = access == StoreAccess::kReadOnly && path != ":memory:";
   snapshot = read_only && !sqlite_only::CanReadThroughWal(path);
   struct stat file_stat;
   const bool new_file = !read_only && path != ":memory:" &&
                         (::stat(path.c_str(), &file_stat) != 0 || file_stat.st_size == 0);
   try {
-    session = std::make_unique<Poco::Data::Session>(Poco::Data::SQLite::Connector::KEY,
-                                                    read_only ? sqlite_only::ReadOnlyUri(path, snapshot) : path);
-    if (read_only && sqlite3_db_readonly(Poco::Data::SQLite::Utility::dbHandle(*session), "main") != 1) {
-      session.reset();
+    sqlite3* opened = nullptr;
+    const std::string name = read_only ? sqlite_only::ReadOnlyUri(path, snapshot) : path;
+    const int rc = sqlite3_open_v2(name.c_str(), &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                                   nullptr);
+    db.reset(opened);  // closed again below when anything fails
+    if (rc != SQLITE_OK) ThrowSqliteError(opened, rc);
+    if (read_only && sqlite3_db_readonly(db.get(), "main") != 1) {
+      Disconnect();
       return Status::Internal("store " + path + ": SQLite did not open it read-only");
     }
-    int timeout = 0;
-    S() << sqlite_only::BusyTimeoutPragma(busy_timeout_ms), into(timeout), now;
+    statements = std::make_unique<SqliteStatements>(db.get());
+    statements->Exec(sqlite_only::BusyTimeoutPragma(busy_timeout_ms));
     busy_wait.timeout_ms = busy_timeout_ms;
-    sqlite3_busy_handler(Poco::Data::SQLite::Utility::dbHandle(*session), &sqlite_only::BusyWait::Handler,
-                         &busy_wait);
+    sqlite3_busy_handler(db.get(), &sqlite_only::BusyWait::Handler, &busy_wait);
     // Only a file without pages yet takes this, before the journal mode
     // below writes the first: new stores can give space back after
     // retention without a VACUUM (sqlite_prune.cpp). Not asked of an
     // existing file, where the pragma would need the database's lock.
-    if (new_file) S() << sqlite_only::kAutoVacuumIncremental, now;
+    if (new_file) statements->Exec(sqlite_only::kAutoVacuumIncremental);
     std::string mode = "wal";  // a reader takes the journal mode the file has
-    if (!read_only) S() << sqlite_only::kJournalWal, into(mode), now;
+    if (!read_only) {
+      auto q = Q(sqlite_only::kJournalWal);
+      if (q.Step()) mode = q.Text(0);
+    }
     if (mode != "wal" && path != ":memory:") {
-      session.reset();
+      Disconnect();
       return Status::Unavailable("store " + path + ": cannot use WAL journal (journal_mode is '" +
                                  mode + "'; read-only file or directory?)");
     }
-    S() << (sync_by_caller ? sqlite_only::kSynchronousNormal : sqlite_only::kSynchronousFull), now;
-    S() << sqlite_only::kForeignKeysOn, now;
-    S() << sqlite_only::kTempStoreMemory, now;
-    S() << sqlite_only::kCacheSize, now;
-    statements = std::make_unique<SqliteStatements>(Poco::Data::SQLite::Utility::dbHandle(*session));
+    statements->Exec(sync_by_caller ? sqlite_only::kSynchronousNormal : sqlite_only::kSynchronousFull);
+    statements->Exec(sqlite_only::kForeignKeysOn);
+    statements->Exec(sqlite_only::kTempStoreMemory);
+    statements->Exec(sqlite_only::kCacheSize);
     if (checkpointer) HandCheckpointsTo(*checkpointer);
   } catch (...) {
     Status st = CurrentExceptionStatus("open " + path);
-    statements.reset();
-    session.reset();
+    Disconnect();
     return st;
   }
   return Status::OK();
 }
 
 Int64 SqliteStore::Impl::ReadVersion() {
-  Int64 has_table = 0;
-  S() << sqlite_only::kHasVersionTable, into(has_table), now;
-  if (has_table == 0) return 0;
-  NInt version;
-  S() << "SELECT MAX(version) FROM schema_version", into(version), now;
-  return version.isNull() ? 0 : version.value();
+  if (Q(sqlite_only::kHasVersionTable).OneInt().value_or(0) == 0) return 0;
+  auto q = Q("SELECT MAX(version) FROM schema_version");
+  return q.Step() ? q.Int(0) : 0;
 }
 
 Status SqliteStore::Impl::CheckSchema() {

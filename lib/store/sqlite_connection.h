@@ -13,12 +13,9 @@
 //   (sqlite_statuses.cpp), channel logs (sqlite_logs.cpp), events
 //   (sqlite_events.cpp), the claim (sqlite_claim.cpp).
 //
-// Which API reads and writes: statements on the hot paths (intake, claim,
-// status writes, events, retention, hooks, API tokens) go through Q(), the
-// cached prepared statements of sqlite_statement.h (raw sqlite3: why is
-// written there; DESIGN.md's store part has the table); the rest (schema, operator commands,
-// listings) through POCO Data's session S(). Both share one sqlite3
-// connection, so they take part in the same transactions.
+// Every statement goes through Q(), the connection's cached prepared
+// statements (sql_statement.h's API; SQLite's engine in
+// sqlite_statement.h, which says why not POCO Data, with figures).
 //
 // Thread-safety: none; one Impl per SqliteStore, used by one thread.
 #include <algorithm>
@@ -32,7 +29,7 @@
 #include <utility>
 #include <vector>
 
-#include <Poco/Data/Session.h>
+#include <sqlite3.h>
 
 #include "core/json_writer.h"
 #include "store/sqlite_rows.h"
@@ -141,10 +138,11 @@ struct SqliteStore::Impl {
   // call reconnects, so it reads what is committed now.
   bool snapshot = false;
   sqlite_only::BusyWait busy_wait;  // the connection's busy handler state
-  // Before `session`: the connection's wal hook points at it.
+  // Before `db`: the connection's wal hook points at it.
   std::unique_ptr<WalCheckpointer> checkpointer;
-  std::unique_ptr<Poco::Data::Session> session;
-  // After `session`, so it is destroyed (its statements finalized) first.
+  // The connection; closed when reset, after its statements.
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> db{nullptr, &sqlite3_close_v2};
+  // After `db`, so it is destroyed (its statements finalized) first.
   std::unique_ptr<SqliteStatements> statements;
   bool schema_ready = false;
   // The next event seq inside the current write transaction; 0 when it
@@ -161,9 +159,7 @@ struct SqliteStore::Impl {
   // Channels read during one WriteIntakesAndClaim batch, by uuid.
   std::unordered_map<std::string, ChannelRow>* batch_channels = nullptr;
 
-  // POCO Data's session on the connection (statements parsed per use).
-  Poco::Data::Session& S() { return *session; }
-  // A cached prepared statement (hot paths); see sqlite_statement.h.
+  // A cached prepared statement; see sql_statement.h.
   SqlQuery Q(const std::string& sql) { return (*statements)(sql); }
   Micros Now() const { return clock.Now(); }
 
@@ -171,6 +167,11 @@ struct SqliteStore::Impl {
 
   // Connects and sets the pragmas; OK at once when connected.
   Status Connect();
+  // Closes the connection (its statements first).
+  void Disconnect() {
+    statements.reset();
+    db.reset();
+  }
   // The connection's commits notify `to` of the WAL's size instead of
   // checkpointing themselves.
   void HandCheckpointsTo(WalCheckpointer& to);
@@ -185,10 +186,7 @@ struct SqliteStore::Impl {
   // the body, or any exception, rolls the transaction back.
   template <typename T, typename Body>
   Result<T> Run(const char* op, Txn txn, Body&& body, bool need_schema = true) {
-    if (snapshot) {
-      statements.reset();
-      session.reset();
-    }
+    if (snapshot) Disconnect();
     Status st = Connect();
     if (!st.ok()) return st;
     if (need_schema) {

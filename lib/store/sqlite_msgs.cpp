@@ -4,13 +4,12 @@
 
 #include <map>
 
-#include <Poco/Data/Statement.h>
+#include <variant>
 
 #include "core/uuid.h"
 
 namespace courier {
 
-using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
 using namespace sqlite_rows;             // NOLINT: the row types and their conversion
 using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
 
@@ -190,55 +189,44 @@ Result<Msg> SqliteStore::GetMsgByUUID(const std::string& uuid) {
 Result<std::vector<Msg>> SqliteStore::ListMsgs(const MsgFilter& filter) {
   Impl& d = *impl_;
   return d.Run<std::vector<Msg>>("list msgs", Txn::kRead, [&]() -> Result<std::vector<Msg>> {
-    // The SQL grows by fixed fragments; every value is a bound parameter.
+    // The SQL grows by fixed fragments; every value is a bound parameter,
+    // bound below in the order its fragment was added.
     std::string sql = std::string(kMsgSelect) + " WHERE 1 = 1";
-    std::string direction, status;
-    Int64 channel_id = 0, after_id = 0, limit = filter.limit;
-    Poco::Data::Statement st(d.S());
-    std::vector<Poco::Data::AbstractBinding::Ptr> binds;
+    std::vector<std::variant<int64_t, std::string>> binds;
     if (filter.direction) {
-      direction = Letter(*filter.direction);
       sql += " AND m.direction = ?";
-      binds.push_back(use(direction));
+      binds.emplace_back(Letter(*filter.direction));
     }
     if (filter.status) {
-      status = Letter(*filter.status);
       sql += " AND m.status = ?";
-      binds.push_back(use(status));
+      binds.emplace_back(Letter(*filter.status));
     }
     if (!filter.channel_uuid.empty()) {
       auto ch = d.FindChannelByUUID(filter.channel_uuid, false);
       if (!ch) return errors::ChannelNotFound();
-      channel_id = ch->id;
       sql += " AND m.channel_id = ?";
-      binds.push_back(use(channel_id));
+      binds.emplace_back(static_cast<int64_t>(ch->id));
     }
-    std::string urn = filter.urn;
-    if (!urn.empty()) {
+    if (!filter.urn.empty()) {
       // Through the URN's row (idx_msgs_contact_urn); an unknown URN
       // matches nothing.
       sql += " AND m.contact_urn_id = (SELECT id FROM contact_urns WHERE urn = ?)";
-      binds.push_back(use(urn));
+      binds.emplace_back(filter.urn);
     }
     if (filter.after_id) {
-      after_id = *filter.after_id;
       sql += " AND m.id > ? ORDER BY m.id ASC";
-      binds.push_back(use(after_id));
+      binds.emplace_back(static_cast<int64_t>(*filter.after_id));
     } else {
       sql += " ORDER BY m.id DESC";
     }
-    if (limit > 0) {
+    if (filter.limit > 0) {
       sql += " LIMIT ?";
-      binds.push_back(use(limit));
+      binds.emplace_back(static_cast<int64_t>(filter.limit));
     }
-    std::vector<MsgRow> rows;
-    st << sql;
-    for (auto& b : binds) st.addBind(b);
-    st, into(rows);
-    st.execute();
+    auto q = d.Q(sql);
+    for (const auto& b : binds) std::visit([&q](const auto& v) { q.Bind(v); }, b);
     std::vector<Msg> out;
-    out.reserve(rows.size());
-    for (const auto& r : rows) out.push_back(ToMsg(r));
+    while (q.Step()) out.push_back(ToMsg(ReadRow<MsgRow>(q)));
     return out;
   });
 }
@@ -247,51 +235,56 @@ Result<std::vector<QueueSummary>> SqliteStore::Queue() {
   Impl& d = *impl_;
   return d.Run<std::vector<QueueSummary>>(
       "queue summary", Txn::kRead, [&]() -> Result<std::vector<QueueSummary>> {
-        std::vector<Int64> ids;
-        std::vector<std::string> uuids, types;
-        d.S() << "SELECT id, uuid, channel_type FROM channels WHERE is_active = TRUE ORDER BY id",
-            into(ids), into(uuids), into(types), now;
         std::vector<QueueSummary> out;
-        std::string interrupted = kInterruptedReason;
+        std::vector<int64_t> ids;
+        {
+          auto q = d.Q("SELECT id, uuid, channel_type FROM channels WHERE is_active = TRUE ORDER BY id");
+          while (q.Step()) {
+            ids.push_back(q.Int(0));
+            QueueSummary summary;
+            summary.channel_uuid = q.Text(1);
+            summary.channel_type = q.Text(2);
+            out.push_back(std::move(summary));
+          }
+        }
         for (std::size_t i = 0; i < ids.size(); ++i) {
-          QueueSummary q;
-          q.channel_uuid = uuids[i];
-          q.channel_type = types[i];
-          Int64 id = ids[i];
-          Int64 high = 0, bulk = 0, in_flight = 0, retrying = 0, intr = 0, failed = 0;
+          QueueSummary& summary = out[i];
+          const int64_t id = ids[i];
           // The queue from the covering idx_msgs_queue; F and interrupted
           // through idx_msgs_channel_status. No query reads every msg row.
-          d.S() << "SELECT "
-                   "COALESCE(SUM(CASE WHEN status = 'Q' AND claimed_by IS NULL AND priority > 0 "
-                   "THEN 1 ELSE 0 END), 0), "
-                   "COALESCE(SUM(CASE WHEN status = 'Q' AND claimed_by IS NULL AND priority <= 0 "
-                   "THEN 1 ELSE 0 END), 0), "
-                   "COALESCE(SUM(CASE WHEN claimed_by IS NOT NULL THEN 1 ELSE 0 END), 0), "
-                   "COALESCE(SUM(CASE WHEN status = 'E' AND next_attempt_on IS NOT NULL "
-                   "THEN 1 ELSE 0 END), 0) "
-                   "FROM msgs WHERE channel_id = ? AND status IN ('Q', 'E') AND direction = 'O'",
-              use(id), into(high), into(bulk), into(in_flight), into(retrying), now;
-          d.S() << "SELECT COUNT(*) FROM msgs "
-                   "WHERE channel_id = ? AND status = 'E' AND direction = 'O' AND error_reason = ?",
-              use(id), use(interrupted), into(intr), now;
-          d.S() << "SELECT COUNT(*) FROM msgs WHERE channel_id = ? AND status = 'F'", use(id),
-              into(failed), now;
+          {
+            auto q = d.Q("SELECT "
+                         "COALESCE(SUM(CASE WHEN status = 'Q' AND claimed_by IS NULL AND priority > 0 "
+                         "THEN 1 ELSE 0 END), 0), "
+                         "COALESCE(SUM(CASE WHEN status = 'Q' AND claimed_by IS NULL AND priority <= 0 "
+                         "THEN 1 ELSE 0 END), 0), "
+                         "COALESCE(SUM(CASE WHEN claimed_by IS NOT NULL THEN 1 ELSE 0 END), 0), "
+                         "COALESCE(SUM(CASE WHEN status = 'E' AND next_attempt_on IS NOT NULL "
+                         "THEN 1 ELSE 0 END), 0) "
+                         "FROM msgs WHERE channel_id = ? AND status IN ('Q', 'E') AND direction = 'O'");
+            q.Bind(id);
+            if (q.Step()) {
+              summary.queued_high = q.Int(0);
+              summary.queued_bulk = q.Int(1);
+              summary.in_flight = q.Int(2);
+              summary.retrying = q.Int(3);
+            }
+          }
+          summary.interrupted = *d.Q("SELECT COUNT(*) FROM msgs "
+                                     "WHERE channel_id = ? AND status = 'E' AND direction = 'O' AND error_reason = ?")
+                                     .Bind(id)
+                                     .Bind(kInterruptedReason)
+                                     .OneInt();
+          summary.failed = *d.Q("SELECT COUNT(*) FROM msgs WHERE channel_id = ? AND status = 'F'").Bind(id).OneInt();
           // The oldest waiting msg: lowest id first through
           // idx_msgs_channel_status, past at most the claimed ones.
-          if (high + bulk > 0) {
-            Int64 oldest = 0;
-            d.S() << "SELECT created_on FROM msgs WHERE channel_id = ? AND status = 'Q' AND direction = 'O' "
-                     "AND claimed_by IS NULL ORDER BY id LIMIT 1",
-                use(id), into(oldest), now;
-            q.oldest_queued_on = oldest;
+          if (summary.queued_high + summary.queued_bulk > 0) {
+            summary.oldest_queued_on = d.Q("SELECT created_on FROM msgs WHERE channel_id = ? AND status = 'Q' "
+                                           "AND direction = 'O' AND claimed_by IS NULL ORDER BY id LIMIT 1")
+                                           .Bind(id)
+                                           .OneInt()
+                                           .value_or(0);
           }
-          q.queued_high = high;
-          q.queued_bulk = bulk;
-          q.in_flight = in_flight;
-          q.retrying = retrying;
-          q.interrupted = intr;
-          q.failed = failed;
-          out.push_back(std::move(q));
         }
         return out;
       });

@@ -3,17 +3,21 @@
 // Each statement is prepared once (SQLITE_PREPARE_PERSISTENT) on first use
 // and kept for the life of the connection; a use costs a bind and a step.
 //
-// Why not POCO Data: every `session << sql, use(..), into(..), now`
-// parses and plans the SQL again and allocates binding objects; on the
-// intake path that was most of the writer thread's time (perf:
-// sqlite3Parser, malloc, free). Measured by bench/sqlite_statement_bench
-// (one typical store read, a msg by id through kMsgSelect's join, and one
-// typical write, an UPDATE of a msg by id, on a warm 10k-msg file;
+// Why not POCO Data (the suite's named data library): every `session <<
+// sql, use(..), into(..), now` parses and plans the SQL again and
+// allocates binding objects; on the intake path that was most of the
+// writer thread's time (perf: sqlite3Parser, malloc, free). Measured by
+// bench/sqlite_statement_bench (CPU us per call, median of 7 runs of
+// 20,000 calls, 10,000-msg store, SQLite 3.40.1, a shared 2-core VM;
 // bench/results/sqlite_statement.txt):
 //
-//   statement                    POCO session   cached prepared
-//   SELECT msg by id (22 cols)     ~13.6 us        ~1.9 us
-//   UPDATE msg by id                ~6.2 us        ~1.5 us
+//   statement                               POCO session   cached prepared
+//   read: SELECT 4 columns of a msg by id       12.0            5.0
+//   write: UPDATE a msg by id (3 values)         7.8            3.1
+//
+// POCO costs 2.4 to 2.5 times as much per statement, whichever statement:
+// the store runs several per webhook and per claimed msg, so it uses POCO
+// Data nowhere (only tests look at a store's file through a session).
 //
 // Errors: a failing sqlite3 call throws SqlError with the Status its
 // result code means:

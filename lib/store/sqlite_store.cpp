@@ -4,8 +4,6 @@
 // methods are in its own file (sqlite_connection.h lists them).
 #include "store/sqlite_store.h"
 
-#include <Poco/Data/SQLite/Utility.h>
-#include <Poco/Data/Session.h>
 #include <sqlite3.h>
 
 #include "core/log.h"
@@ -14,7 +12,6 @@
 
 namespace courier {
 
-using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
 using namespace sqlite_rows;             // NOLINT: the row types and their conversion
 using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
 
@@ -30,23 +27,25 @@ Status SqliteStore::Migrate() {
   Result<Unit> r = d.Run<Unit>(
       "migrate", Txn::kWrite,
       [&]() -> Result<Unit> {
-        d.S() << schema::VersionTableDDL(), now;
+        // DDL runs once: through sqlite3_exec, not into the statement cache.
+        auto exec = [&](const std::string& sql) {
+          ThrowSqliteError(d.db.get(), sqlite3_exec(d.db.get(), sql.c_str(), nullptr, nullptr, nullptr), sql);
+        };
+        exec(schema::VersionTableDDL());
         Int64 current = d.ReadVersion();
         if (current > schema::CurrentVersion()) return schema::VersionStatus(current);
         for (const auto& m : schema::Migrations(schema::Dialect::kSQLite)) {
           if (m.version <= current) continue;
-          for (const auto& ddl : m.statements) d.S() << ddl, now;
+          for (const auto& ddl : m.statements) exec(ddl);
           if (m.edits_schema_text) {
-            Int64 cookie = 0;
-            d.S() << "PRAGMA schema_version", into(cookie), now;
-            d.S() << "PRAGMA schema_version = " + std::to_string(cookie + 1), now;
+            const int64_t cookie = d.Q("PRAGMA schema_version").OneInt().value_or(0);
+            exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
           }
-          Int64 version = m.version;
-          std::string description = m.description;
-          Int64 applied_on = d.Now();
-          d.S() << "INSERT INTO schema_version (version, description, applied_on) "
-                   "VALUES (?, ?, ?)",
-              use(version), use(description), use(applied_on), now;
+          d.Q("INSERT INTO schema_version (version, description, applied_on) VALUES (?, ?, ?)")
+              .Bind(static_cast<int64_t>(m.version))
+              .Bind(m.description)
+              .Bind(d.Now())
+              .Run();
         }
         return Unit{};
       },
@@ -66,8 +65,7 @@ Result<int> SqliteStore::SchemaVersion() {
 Status SqliteStore::Ping() {
   Impl& d = *impl_;
   return d.RunStatus("ping", Txn::kNone, [&]() {
-    Int64 one = 0;
-    d.S() << "SELECT 1", into(one), now;
+    d.Q("SELECT 1").Run();
     return Status::OK();
   });
 }
@@ -80,12 +78,12 @@ Result<std::string> SqliteStore::LeaveSyncToCaller() {
   Status connected = d.Connect();
   if (!connected.ok()) return connected;
   try {
-    d.S() << sqlite_only::kSynchronousNormal, Poco::Data::Keywords::now;
+    d.statements->Exec(sqlite_only::kSynchronousNormal);
   } catch (...) {
     return CurrentExceptionStatus("leave sync to caller");
   }
   d.sync_by_caller = true;
-  const char* main_file = sqlite3_db_filename(Poco::Data::SQLite::Utility::dbHandle(*d.session), "main");
+  const char* main_file = sqlite3_db_filename(d.db.get(), "main");
   if (main_file == nullptr || *main_file == '\0') return Status::Unavailable("store has no file");
   return std::string(main_file) + "-wal";
 }

@@ -1,7 +1,7 @@
 #pragma once
-// SqliteStore: the Store on one SQLite file, through POCO Data.
+// SqliteStore: the Store on one SQLite file, through raw sqlite3.
 //
-// Owns: one POCO session (one SQLite connection) on the database file. The
+// Owns: one SQLite connection on the database file. The
 // file runs in WAL mode with synchronous=FULL, so a method that returned OK
 // has its transaction on disk (invariant 1: a 2xx is durable). Several
 // processes may open the same file; every writing method runs in one
@@ -79,12 +79,6 @@
 #include <vector>
 
 #include "store/store.h"
-
-namespace Poco {
-namespace Data {
-class Session;
-}
-}  // namespace Poco
 
 namespace courier {
 
