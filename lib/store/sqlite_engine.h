@@ -20,8 +20,7 @@
 //   transaction, DDL through sqlite3_exec (not the statement cache).
 //
 // The rest serves SqliteStore's own methods: the WAL checkpointer
-// (HousekeepInBackground), LeaveSyncToCaller, and the raw handle for
-// Space/ReclaimSpace's pragmas.
+// (HousekeepInBackground) and LeaveSyncToCaller.
 //
 // Thread-safety: none; one engine per store, used by one thread.
 #include <sqlite3.h>

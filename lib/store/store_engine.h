@@ -31,12 +31,17 @@
 //
 // Thread-safety: none; an engine belongs to its store's one thread.
 #include <cstdint>
+#include <string>
 
 #include "core/clock.h"
 #include "core/status.h"
 #include "store/sql_statement.h"
 
 namespace courier {
+
+// `status` with `prefix` before its message, its code kept: how the
+// transaction runner and the engines name a SqlError by its operation.
+Status PrefixedStatus(const Status& status, const std::string& prefix);
 
 class StoreEngine {
  public:

@@ -1,13 +1,13 @@
-// SqliteStore's status changes: a provider's or the sender's status
+// SqlStore's status changes: a provider's or the sender's status
 // (WriteStatus), interrupted attempts, and the operator's retry and fail.
-#include "store/sqlite_connection.h"
+#include "store/sql_connection.h"
 
 #include <set>
 
 namespace courier {
 
-using namespace sqlite_rows;             // NOLINT: the row types and their conversion
-using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+using namespace sql_rows;             // NOLINT: the row types and their conversion
+using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
 namespace {
 
@@ -15,7 +15,7 @@ constexpr const char* kOperatorFailedReason = "failed by operator";
 
 }  // namespace
 
-void SqliteStore::Impl::CloseAttempts(Int64 msg_id, const std::string& outcome, Micros ts) {
+void SqlStore::Impl::CloseAttempts(Int64 msg_id, const std::string& outcome, Micros ts) {
   Q("UPDATE attempts SET finished_on = ?, outcome = ? "
     "WHERE msg_id = ? AND finished_on IS NULL")
       .Bind(ts)
@@ -24,7 +24,7 @@ void SqliteStore::Impl::CloseAttempts(Int64 msg_id, const std::string& outcome, 
       .Run();
 }
 
-Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& update) {
+Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) {
   auto ch = d.FindChannelByUUID(update.channel_uuid, false);
   if (!ch) return errors::ChannelNotFound();
   if (!update.msg_id && update.external_id.empty()) {
@@ -131,12 +131,12 @@ Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& updat
   return result;
 }
 
-Result<StatusResult> SqliteStore::WriteStatus(const StatusUpdate& update) {
+Result<StatusResult> SqlStore::WriteStatus(const StatusUpdate& update) {
   Impl& d = *impl_;
   return d.Run<StatusResult>("write status", Txn::kWrite, [&]() -> Result<StatusResult> { return StatusInTxn(d, update); });
 }
 
-Result<std::vector<std::string>> SqliteStore::OpenAttemptWorkers() {
+Result<std::vector<std::string>> SqlStore::OpenAttemptWorkers() {
   Impl& d = *impl_;
   return d.Run<std::vector<std::string>>("open attempt workers", Txn::kNone, [&]() -> Result<std::vector<std::string>> {
     std::vector<std::string> workers;
@@ -146,7 +146,7 @@ Result<std::vector<std::string>> SqliteStore::OpenAttemptWorkers() {
   });
 }
 
-Result<std::vector<int64_t>> SqliteStore::FailInterruptedAttempts(const std::string& worker) {
+Result<std::vector<int64_t>> SqlStore::FailInterruptedAttempts(const std::string& worker) {
   Impl& d = *impl_;
   return d.Run<std::vector<int64_t>>(
       "fail interrupted attempts", Txn::kWrite, [&]() -> Result<std::vector<int64_t>> {
@@ -197,7 +197,7 @@ bool RequeueOne(SqlStatements& q, int64_t id, Micros ts) {
 
 }  // namespace
 
-Result<std::vector<int64_t>> SqliteStore::RetryMsgs(const std::vector<int64_t>& ids) {
+Result<std::vector<int64_t>> SqlStore::RetryMsgs(const std::vector<int64_t>& ids) {
   Impl& d = *impl_;
   return d.Run<std::vector<int64_t>>("retry msgs", Txn::kWrite,
                                      [&]() -> Result<std::vector<int64_t>> {
@@ -214,7 +214,7 @@ Result<std::vector<int64_t>> SqliteStore::RetryMsgs(const std::vector<int64_t>& 
   });
 }
 
-Result<std::vector<int64_t>> SqliteStore::RetryAllErrored() {
+Result<std::vector<int64_t>> SqlStore::RetryAllErrored() {
   Impl& d = *impl_;
   return d.Run<std::vector<int64_t>>("retry errored", Txn::kWrite,
                                      [&]() -> Result<std::vector<int64_t>> {
@@ -234,7 +234,7 @@ Result<std::vector<int64_t>> SqliteStore::RetryAllErrored() {
   });
 }
 
-Result<std::vector<int64_t>> SqliteStore::FailMsgs(const std::vector<int64_t>& ids) {
+Result<std::vector<int64_t>> SqlStore::FailMsgs(const std::vector<int64_t>& ids) {
   Impl& d = *impl_;
   return d.Run<std::vector<int64_t>>("fail msgs", Txn::kWrite,
                                      [&]() -> Result<std::vector<int64_t>> {

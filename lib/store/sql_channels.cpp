@@ -1,6 +1,6 @@
-// SqliteStore's channels and contacts: the methods (store.h) and the
+// SqlStore's channels and contacts: the methods (store.h) and the
 // lookups the other files use inside their transactions.
-#include "store/sqlite_connection.h"
+#include "store/sql_connection.h"
 
 #include <map>
 
@@ -8,11 +8,11 @@
 
 namespace courier {
 
-using namespace sqlite_rows;             // NOLINT: the row types and their conversion
-using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+using namespace sql_rows;             // NOLINT: the row types and their conversion
+using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
 // "scheme:path" with both parts non-empty.
-Status sqlite_detail::CheckUrn(const std::string& urn) {
+Status sql_detail::CheckUrn(const std::string& urn) {
   auto colon = urn.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == urn.size()) {
     return Status::InvalidArgument("invalid urn: '" + urn + "'");
@@ -20,7 +20,7 @@ Status sqlite_detail::CheckUrn(const std::string& urn) {
   return Status::OK();
 }
 
-std::optional<ChannelRow> SqliteStore::Impl::FindChannelByUUID(const std::string& uuid, bool active_only) {
+std::optional<ChannelRow> SqlStore::Impl::FindChannelByUUID(const std::string& uuid, bool active_only) {
   if (batch_channels) {
     auto it = batch_channels->find(uuid);
     if (it != batch_channels->end()) {
@@ -37,7 +37,7 @@ std::optional<ChannelRow> SqliteStore::Impl::FindChannelByUUID(const std::string
   return row;
 }
 
-std::optional<ChannelRow> SqliteStore::Impl::FindChannelById(Int64 id, bool active_only) {
+std::optional<ChannelRow> SqlStore::Impl::FindChannelById(Int64 id, bool active_only) {
   auto q = Q(std::string(kChannelSelect) + " WHERE id = ?");
   q.Bind(static_cast<int64_t>(id));
   if (!q.Step()) return std::nullopt;
@@ -46,13 +46,13 @@ std::optional<ChannelRow> SqliteStore::Impl::FindChannelById(Int64 id, bool acti
   return row;
 }
 
-std::optional<ChannelRow> SqliteStore::Impl::ChannelOfMsg(const Msg& m, bool active_only) {
+std::optional<ChannelRow> SqlStore::Impl::ChannelOfMsg(const Msg& m, bool active_only) {
   if (!m.channel_uuid.empty()) return FindChannelByUUID(m.channel_uuid, active_only);
   if (m.channel_id != 0) return FindChannelById(m.channel_id, active_only);
   return std::nullopt;
 }
 
-SqliteStore::Impl::ContactRef SqliteStore::Impl::EnsureContact(const std::string& urn, const std::string& name, NInt channel_id, Micros ts) {
+SqlStore::Impl::ContactRef SqlStore::Impl::EnsureContact(const std::string& urn, const std::string& name, NInt channel_id, Micros ts) {
   std::optional<ContactRef> found;
   {
     auto q = Q("SELECT id, contact_id FROM contact_urns WHERE urn = ?");
@@ -89,7 +89,7 @@ SqliteStore::Impl::ContactRef SqliteStore::Impl::EnsureContact(const std::string
   return ref;
 }
 
-Contact SqliteStore::Impl::LoadContact(Int64 contact_id) {
+Contact SqlStore::Impl::LoadContact(Int64 contact_id) {
   Contact c;
   {
     auto q = Q("SELECT id, uuid, name, is_stopped, created_on FROM contacts WHERE id = ?");
@@ -107,7 +107,7 @@ Contact SqliteStore::Impl::LoadContact(Int64 contact_id) {
   return c;
 }
 
-Result<Channel> SqliteStore::AddChannel(const Channel& channel) {
+Result<Channel> SqlStore::AddChannel(const Channel& channel) {
   Impl& d = *impl_;
   return d.Run<Channel>("add channel", Txn::kWrite, [&]() -> Result<Channel> {
     if (channel.type.empty()) return Status::InvalidArgument("channel type is required");
@@ -121,8 +121,16 @@ Result<Channel> SqliteStore::AddChannel(const Channel& channel) {
     }
     if (c.max_workers < 0) return Status::InvalidArgument("max_workers must be 0 or more");
     if (c.tps < 0) return Status::InvalidArgument("tps must be 0 or more");
-    std::string schemes = JoinList(c.schemes);
-    std::string config = ConfigToJson(c.config);
+    // The columns an add writes whether the channel is new or comes back.
+    auto bind_settings = [&c](SqlQuery& q) -> SqlQuery& {
+      return q.Bind(c.name)
+          .Bind(c.address)
+          .Bind(c.country)
+          .Bind(JoinList(c.schemes))
+          .Bind(ConfigToJson(c.config))
+          .Bind(static_cast<int64_t>(c.max_workers))
+          .Bind(static_cast<int64_t>(c.tps));
+    };
     if (auto existing = d.FindChannelByUUID(c.uuid, false)) {
       if (existing->is_active) return Status::Conflict("channel " + c.uuid + " exists already");
       // A removed channel added again comes back as it is given now, under
@@ -133,44 +141,25 @@ Result<Channel> SqliteStore::AddChannel(const Channel& channel) {
                                 " channel; add it again as " + existing->type + " or under another uuid");
       }
       const int64_t id = existing->id;
-      d.Q("UPDATE channels SET name = ?, address = ?, country = ?, schemes = ?, config = ?, "
-          "max_workers = ?, tps = ?, is_active = TRUE, modified_on = ? WHERE id = ?")
-          .Bind(c.name)
-          .Bind(c.address)
-          .Bind(c.country)
-          .Bind(schemes)
-          .Bind(config)
-          .Bind(static_cast<int64_t>(c.max_workers))
-          .Bind(static_cast<int64_t>(c.tps))
-          .Bind(d.Now())
-          .Bind(id)
-          .Run();
+      auto update = d.Q("UPDATE channels SET name = ?, address = ?, country = ?, schemes = ?, config = ?, "
+                        "max_workers = ?, tps = ?, is_active = TRUE, modified_on = ? WHERE id = ?");
+      bind_settings(update).Bind(d.Now()).Bind(id).Run();
       if (d.batch_channels) d.batch_channels->erase(c.uuid);
       c.id = id;
       c.created_on = existing->created_on;
       return c;
     }
     c.created_on = d.Now();
-    c.id = d.Q("INSERT INTO channels (uuid, channel_type, name, address, country, schemes, config, "
-               "max_workers, tps, is_active, created_on, modified_on) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?)")
-               .Bind(c.uuid)
-               .Bind(c.type)
-               .Bind(c.name)
-               .Bind(c.address)
-               .Bind(c.country)
-               .Bind(schemes)
-               .Bind(config)
-               .Bind(static_cast<int64_t>(c.max_workers))
-               .Bind(static_cast<int64_t>(c.tps))
-               .Bind(c.created_on)
-               .Bind(c.created_on)
-               .Insert();
+    auto insert = d.Q("INSERT INTO channels (uuid, channel_type, name, address, country, schemes, config, "
+                      "max_workers, tps, is_active, created_on, modified_on) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?)");
+    bind_settings(insert.Bind(c.uuid).Bind(c.type)).Bind(c.created_on).Bind(c.created_on);
+    c.id = insert.Insert();
     return c;
   });
 }
 
-Result<Channel> SqliteStore::GetChannel(const std::string& uuid) {
+Result<Channel> SqlStore::GetChannel(const std::string& uuid) {
   Impl& d = *impl_;
   return d.Run<Channel>("get channel", Txn::kNone, [&]() -> Result<Channel> {
     auto row = d.FindChannelByUUID(uuid, true);
@@ -179,7 +168,7 @@ Result<Channel> SqliteStore::GetChannel(const std::string& uuid) {
   });
 }
 
-Result<std::vector<Channel>> SqliteStore::ListChannels() {
+Result<std::vector<Channel>> SqlStore::ListChannels() {
   Impl& d = *impl_;
   return d.Run<std::vector<Channel>>(
       "list channels", Txn::kNone, [&]() -> Result<std::vector<Channel>> {
@@ -190,7 +179,7 @@ Result<std::vector<Channel>> SqliteStore::ListChannels() {
       });
 }
 
-Status SqliteStore::RemoveChannel(const std::string& uuid) {
+Status SqlStore::RemoveChannel(const std::string& uuid) {
   Impl& d = *impl_;
   return d.RunStatus("remove channel", Txn::kWrite, [&]() {
     auto q = d.Q("UPDATE channels SET is_active = FALSE, modified_on = ? WHERE uuid = ? AND is_active = TRUE");
@@ -200,7 +189,7 @@ Status SqliteStore::RemoveChannel(const std::string& uuid) {
   });
 }
 
-Result<std::vector<Contact>> SqliteStore::ListContacts(bool stopped_only) {
+Result<std::vector<Contact>> SqlStore::ListContacts(bool stopped_only) {
   Impl& d = *impl_;
   return d.Run<std::vector<Contact>>(
       "list contacts", Txn::kRead, [&]() -> Result<std::vector<Contact>> {
@@ -232,7 +221,7 @@ Result<std::vector<Contact>> SqliteStore::ListContacts(bool stopped_only) {
       });
 }
 
-Result<Contact> SqliteStore::StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid) {
+Result<Contact> SqlStore::StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid) {
   Status st = CheckUrn(urn);
   if (!st.ok()) return st;
   NInt channel_id;
@@ -261,7 +250,7 @@ Result<Contact> SqliteStore::StopInTxn(Impl& d, const std::string& urn, bool sto
   return contact;
 }
 
-Result<UrnAuthResult> SqliteStore::UrnAuthInTxn(Impl& d, const UrnAuthUpdate& update, int64_t channel_id) {
+Result<UrnAuthResult> SqlStore::UrnAuthInTxn(Impl& d, const UrnAuthUpdate& update, int64_t channel_id) {
   Status st = CheckUrn(update.urn);
   if (!st.ok()) return st;
   if (update.auth.empty()) return Status::InvalidArgument("empty auth for urn '" + update.urn + "'");
@@ -291,7 +280,7 @@ Result<UrnAuthResult> SqliteStore::UrnAuthInTxn(Impl& d, const UrnAuthUpdate& up
   return result;
 }
 
-Result<Contact> SqliteStore::SetContactStopped(const std::string& urn, bool stopped,
+Result<Contact> SqlStore::SetContactStopped(const std::string& urn, bool stopped,
                                                const std::string& channel_uuid) {
   Impl& d = *impl_;
   return d.Run<Contact>("set contact stopped", Txn::kWrite, [&]() -> Result<Contact> { return StopInTxn(d, urn, stopped, channel_uuid); });

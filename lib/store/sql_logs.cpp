@@ -1,13 +1,13 @@
-// SqliteStore's channel logs: writing (for every method that logs) and
+// SqlStore's channel logs: writing (for every method that logs) and
 // listing them.
-#include "store/sqlite_connection.h"
+#include "store/sql_connection.h"
 
 namespace courier {
 
-using namespace sqlite_rows;             // NOLINT: the row types and their conversion
-using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+using namespace sql_rows;             // NOLINT: the row types and their conversion
+using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
-void SqliteStore::Impl::InsertLog(const ChannelLog& log, Int64 default_channel, const NInt& msg_id, Micros ts) {
+void SqlStore::Impl::InsertLog(const ChannelLog& log, Int64 default_channel, const NInt& msg_id, Micros ts) {
   Int64 channel_id = default_channel;
   if (log.channel_id != 0) {
     channel_id = log.channel_id;
@@ -42,7 +42,7 @@ void SqliteStore::Impl::InsertLog(const ChannelLog& log, Int64 default_channel, 
       .Run();
 }
 
-Status SqliteStore::WriteChannelLogs(const std::vector<ChannelLog>& logs) {
+Status SqlStore::WriteChannelLogs(const std::vector<ChannelLog>& logs) {
   Impl& d = *impl_;
   return d.RunStatus("write channel logs", Txn::kWrite, [&]() {
     const Micros ts = d.Now();
@@ -51,7 +51,7 @@ Status SqliteStore::WriteChannelLogs(const std::vector<ChannelLog>& logs) {
   });
 }
 
-Result<std::vector<ChannelLog>> SqliteStore::ListChannelLogs(std::optional<int64_t> msg_id,
+Result<std::vector<ChannelLog>> SqlStore::ListChannelLogs(std::optional<int64_t> msg_id,
                                                              const std::string& channel_uuid,
                                                              int limit) {
   Impl& d = *impl_;

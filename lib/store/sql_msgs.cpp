@@ -1,6 +1,6 @@
-// SqliteStore's msgs: queueing outgoing msgs, importing, reading and
+// SqlStore's msgs: queueing outgoing msgs, importing, reading and
 // listing them, the queue summary, and the msg row helpers.
-#include "store/sqlite_connection.h"
+#include "store/sql_connection.h"
 
 #include <map>
 
@@ -10,33 +10,33 @@
 
 namespace courier {
 
-using namespace sqlite_rows;             // NOLINT: the row types and their conversion
-using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+using namespace sql_rows;             // NOLINT: the row types and their conversion
+using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
-std::optional<MsgRow> SqliteStore::Impl::LoadMsgRow(Int64 id) {
+std::optional<MsgRow> SqlStore::Impl::LoadMsgRow(Int64 id) {
   auto q = Q(std::string(kMsgSelect) + " WHERE m.id = ?");
   q.Bind(static_cast<int64_t>(id));
   if (!q.Step()) return std::nullopt;
   return ReadRow<MsgRow>(q);
 }
 
-std::optional<Msg> SqliteStore::Impl::LoadMsg(Int64 id) {
+std::optional<Msg> SqlStore::Impl::LoadMsg(Int64 id) {
   auto row = LoadMsgRow(id);
   if (!row) return std::nullopt;
   return ToMsg(*row);
 }
 
-Msg SqliteStore::Impl::MustLoadMsg(Int64 id) {
+Msg SqlStore::Impl::MustLoadMsg(Int64 id) {
   auto m = LoadMsg(id);
   if (!m) throw CorruptData("msg " + std::to_string(id) + " vanished inside its transaction");
   return *m;
 }
 
-std::optional<int64_t> SqliteStore::Impl::MsgIdByUuid(const std::string& uuid) {
+std::optional<int64_t> SqlStore::Impl::MsgIdByUuid(const std::string& uuid) {
   return Q("SELECT id FROM msgs WHERE uuid = ?").Bind(uuid).OneInt();
 }
 
-Int64 SqliteStore::Impl::InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id) {
+Int64 SqlStore::Impl::InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id) {
   auto q = Q("INSERT INTO msgs (uuid, channel_id, contact_id, contact_urn_id, direction, status, "
              "urn, text, attachments, external_id, contact_name, priority, error_count, "
              "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on, "
@@ -65,7 +65,7 @@ Int64 SqliteStore::Impl::InsertMsg(const Msg& m, const ContactRef& ref, Int64 ch
   return q.Insert();
 }
 
-std::optional<std::pair<Int64, std::string>> SqliteStore::Impl::FindIncomingByExternalId(Int64 channel_id, const std::string& ext) {
+std::optional<std::pair<Int64, std::string>> SqlStore::Impl::FindIncomingByExternalId(Int64 channel_id, const std::string& ext) {
   if (ext.empty()) return std::nullopt;
   auto q = Q("SELECT id, uuid FROM msgs WHERE channel_id = ? AND external_id = ? "
              "AND direction = 'I' ORDER BY id LIMIT 1");
@@ -74,17 +74,17 @@ std::optional<std::pair<Int64, std::string>> SqliteStore::Impl::FindIncomingByEx
   return std::make_pair(static_cast<Int64>(q.Int(0)), q.Text(1));
 }
 
-Result<std::vector<Msg>> SqliteStore::QueueOutgoing(std::vector<Msg> msgs) {
+Result<std::vector<Msg>> SqlStore::QueueOutgoing(std::vector<Msg> msgs) {
   Impl& d = *impl_;
   return d.Run<std::vector<Msg>>("queue outgoing", Txn::kWrite,
                                  [&]() -> Result<std::vector<Msg>> { return QueueInTxn(d, std::move(msgs)); });
 }
 
-Result<std::vector<Msg>> SqliteStore::QueueOutgoingInTransaction(std::vector<Msg> msgs) {
+Result<std::vector<Msg>> SqlStore::QueueOutgoingInTransaction(std::vector<Msg> msgs) {
   return QueueInTxn(*impl_, std::move(msgs));
 }
 
-Result<std::vector<Msg>> SqliteStore::QueueInTxn(Impl& d, std::vector<Msg> msgs) {
+Result<std::vector<Msg>> SqlStore::QueueInTxn(Impl& d, std::vector<Msg> msgs) {
   {
     const Micros ts = d.Now();
     std::map<std::string, ChannelRow> by_uuid;
@@ -129,7 +129,7 @@ Result<std::vector<Msg>> SqliteStore::QueueInTxn(Impl& d, std::vector<Msg> msgs)
   }
 }
 
-Result<int64_t> SqliteStore::ImportMsgs(const std::vector<Msg>& msgs) {
+Result<int64_t> SqlStore::ImportMsgs(const std::vector<Msg>& msgs) {
   Impl& d = *impl_;
   return d.Run<int64_t>("import msgs", Txn::kWrite, [&]() -> Result<int64_t> {
     const Micros ts = d.Now();
@@ -167,7 +167,7 @@ Result<int64_t> SqliteStore::ImportMsgs(const std::vector<Msg>& msgs) {
   });
 }
 
-Result<Msg> SqliteStore::GetMsg(int64_t id) {
+Result<Msg> SqlStore::GetMsg(int64_t id) {
   Impl& d = *impl_;
   return d.Run<Msg>("get msg", Txn::kNone, [&]() -> Result<Msg> {
     auto m = d.LoadMsg(id);
@@ -176,7 +176,7 @@ Result<Msg> SqliteStore::GetMsg(int64_t id) {
   });
 }
 
-Result<Msg> SqliteStore::GetMsgByUUID(const std::string& uuid) {
+Result<Msg> SqlStore::GetMsgByUUID(const std::string& uuid) {
   Impl& d = *impl_;
   return d.Run<Msg>("get msg", Txn::kNone, [&]() -> Result<Msg> {
     auto q = d.Q(std::string(kMsgSelect) + " WHERE m.uuid = ?");
@@ -186,7 +186,7 @@ Result<Msg> SqliteStore::GetMsgByUUID(const std::string& uuid) {
   });
 }
 
-Result<std::vector<Msg>> SqliteStore::ListMsgs(const MsgFilter& filter) {
+Result<std::vector<Msg>> SqlStore::ListMsgs(const MsgFilter& filter) {
   Impl& d = *impl_;
   return d.Run<std::vector<Msg>>("list msgs", Txn::kRead, [&]() -> Result<std::vector<Msg>> {
     // The SQL grows by fixed fragments; every value is a bound parameter,
@@ -231,7 +231,7 @@ Result<std::vector<Msg>> SqliteStore::ListMsgs(const MsgFilter& filter) {
   });
 }
 
-Result<std::vector<QueueSummary>> SqliteStore::Queue() {
+Result<std::vector<QueueSummary>> SqlStore::Queue() {
   Impl& d = *impl_;
   return d.Run<std::vector<QueueSummary>>(
       "queue summary", Txn::kRead, [&]() -> Result<std::vector<QueueSummary>> {

@@ -1,4 +1,4 @@
-#include "store/sqlite_rows.h"
+#include "store/sql_rows.h"
 
 #include <sstream>
 
@@ -11,7 +11,7 @@
 #include "util/text.h"
 
 namespace courier {
-namespace sqlite_rows {
+namespace sql_rows {
 
 std::optional<Micros> FromNullable(const NInt& v) {
   return v;
@@ -207,5 +207,5 @@ ApiToken ToApiToken(const ApiTokenRow& r) {
   return t;
 }
 
-}  // namespace sqlite_rows
+}  // namespace sql_rows
 }  // namespace courier

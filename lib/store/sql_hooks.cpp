@@ -1,4 +1,4 @@
-// SqliteStore's application hooks (store.h says what each method promises;
+// SqlStore's application hooks (store.h says what each method promises;
 // schema.cpp's migration 6 what the `hooks` columns mean).
 //
 // The cursor moves by compare-and-set (`WHERE cursor = ?`): courier-hook
@@ -9,22 +9,22 @@
 #include <string_view>
 
 #include "core/uuid.h"
-#include "store/sqlite_rows.h"
-#include "store/sqlite_statement.h"
-#include "store/sqlite_store.h"
+#include "store/sql_rows.h"
+#include "store/sql_statement.h"
+#include "store/sql_store.h"
 #include "util/text.h"
 
 namespace courier {
 namespace {
 
-using sqlite_rows::kHookColumns;
-using sqlite_rows::ReadHook;
+using sql_rows::kHookColumns;
+using sql_rows::ReadHook;
 
 Status HookNotFound(const std::string& ref) { return Status::NotFound("hook not found: " + ref); }
 
 }  // namespace
 
-Result<Hook> SqliteStore::AddHook(const Hook& hook) {
+Result<Hook> SqlStore::AddHook(const Hook& hook) {
   if (hook.url.empty()) return Status::InvalidArgument("hook url required");
   if (hook.format != "json" && hook.format != "rapidpro")
     return Status::InvalidArgument("hook format must be json or rapidpro, not '" + hook.format + "'");
@@ -56,7 +56,7 @@ Result<Hook> SqliteStore::AddHook(const Hook& hook) {
   return added;
 }
 
-Result<Hook> SqliteStore::GetHook(const std::string& id_or_uuid) {
+Result<Hook> SqlStore::GetHook(const std::string& id_or_uuid) {
   Hook found;
   bool exists = false;
   Status st = InTransaction("get hook", TxnKind::kRead, [&](SqlStatements& q) {
@@ -79,7 +79,7 @@ Result<Hook> SqliteStore::GetHook(const std::string& id_or_uuid) {
   return found;
 }
 
-Result<std::vector<Hook>> SqliteStore::ListHooks() {
+Result<std::vector<Hook>> SqlStore::ListHooks() {
   std::vector<Hook> hooks;
   Status st = InTransaction("list hooks", TxnKind::kRead, [&](SqlStatements& q) {
     auto rows = q(std::string("SELECT ") + kHookColumns + " FROM hooks ORDER BY id");
@@ -90,7 +90,7 @@ Result<std::vector<Hook>> SqliteStore::ListHooks() {
   return hooks;
 }
 
-Status SqliteStore::RemoveHook(int64_t id) {
+Status SqlStore::RemoveHook(int64_t id) {
   return InTransaction("remove hook", TxnKind::kWrite, [&](SqlStatements& q) {
     auto del = q("DELETE FROM hooks WHERE id = ?");
     del.Bind(id).Run();
@@ -98,7 +98,7 @@ Status SqliteStore::RemoveHook(int64_t id) {
   });
 }
 
-Status SqliteStore::SetHookPaused(int64_t id, bool paused, const std::string& reason) {
+Status SqlStore::SetHookPaused(int64_t id, bool paused, const std::string& reason) {
   const Micros now = Now();
   return InTransaction(paused ? "pause hook" : "resume hook", TxnKind::kWrite, [&](SqlStatements& q) {
     auto update = paused ? q("UPDATE hooks SET paused = TRUE, paused_reason = ?, modified_on = ? WHERE id = ?")
@@ -109,7 +109,7 @@ Status SqliteStore::SetHookPaused(int64_t id, bool paused, const std::string& re
   });
 }
 
-Status SqliteStore::RewindHook(int64_t id, int64_t cursor) {
+Status SqlStore::RewindHook(int64_t id, int64_t cursor) {
   if (cursor < 0) return Status::InvalidArgument("hook cursor must not be negative");
   const Micros now = Now();
   return InTransaction("rewind hook", TxnKind::kWrite, [&](SqlStatements& q) {
@@ -120,7 +120,7 @@ Status SqliteStore::RewindHook(int64_t id, int64_t cursor) {
   });
 }
 
-Result<bool> SqliteStore::AdvanceHookCursor(int64_t id, int64_t from, int64_t to) {
+Result<bool> SqlStore::AdvanceHookCursor(int64_t id, int64_t from, int64_t to) {
   const Micros now = Now();
   bool moved = false;
   // One statement: SQLite's own transaction around it (autocommit) is
@@ -137,7 +137,7 @@ Result<bool> SqliteStore::AdvanceHookCursor(int64_t id, int64_t from, int64_t to
   return moved;
 }
 
-Result<bool> SqliteStore::RecordHookFailure(int64_t id, int64_t cursor, const std::string& error,
+Result<bool> SqlStore::RecordHookFailure(int64_t id, int64_t cursor, const std::string& error,
                                             Micros next_attempt_on) {
   const Micros now = Now();
   bool recorded = false;
@@ -152,7 +152,7 @@ Result<bool> SqliteStore::RecordHookFailure(int64_t id, int64_t cursor, const st
   return recorded;
 }
 
-Status SqliteStore::NoteHookError(int64_t id, const std::string& error) {
+Status SqlStore::NoteHookError(int64_t id, const std::string& error) {
   const Micros now = Now();
   return InTransaction("note hook error", TxnKind::kWrite, [&](SqlStatements& q) {
     auto update = q("UPDATE hooks SET last_error = ?, last_error_on = ?, modified_on = ? WHERE id = ?");

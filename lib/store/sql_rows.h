@@ -31,7 +31,7 @@
 #include "store/store.h"
 
 namespace courier {
-namespace sqlite_rows {
+namespace sql_rows {
 
 using Int64 = int64_t;
 using NInt = std::optional<int64_t>;  // a column that may be NULL
@@ -278,5 +278,5 @@ ApiToken ToApiToken(const ApiTokenRow& r);
 inline Hook ReadHook(const SqlQuery& q) { return ToHook(ReadRow<HookRow>(q)); }
 inline ApiToken ReadApiToken(const SqlQuery& q) { return ToApiToken(ReadRow<ApiTokenRow>(q)); }
 
-}  // namespace sqlite_rows
+}  // namespace sql_rows
 }  // namespace courier
