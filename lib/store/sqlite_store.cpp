@@ -1,116 +1,81 @@
-// SqliteStore itself: construction, the schema (Migrate, SchemaVersion,
-// Ping), the connection's housekeeping and sync modes, and the entry points
-// the concern files share (InTransaction, StoreNow). Each concern's
-// methods are in its own file (sqlite_connection.h lists them).
+// SqliteStore: SqlStore on a SqliteEngine, and the methods only SQLite
+// has: the file's space and its reclaim, the WAL checkpointer, the
+// caller-synced WAL.
 #include "store/sqlite_store.h"
 
-#include <Poco/Data/SQLite/Utility.h>
-#include <Poco/Data/Session.h>
-#include <sqlite3.h>
+#include <thread>
 
-#include "core/log.h"
-#include "store/schema.h"
-#include "store/sqlite_connection.h"
+#include "store/sql_statement.h"
+#include "store/sqlite_engine.h"
 
 namespace courier {
+namespace {
 
-using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
-using namespace sqlite_rows;             // NOLINT: the row types and their conversion
-using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+// Pages freed per incremental_vacuum transaction: 4 MiB at 4 KiB pages.
+constexpr int kVacuumPagesPerStep = 1000;
+
+}  // namespace
 
 SqliteStore::SqliteStore(std::string path, Clock& clock, int busy_timeout_ms, StoreAccess access)
-    : impl_(std::make_unique<Impl>(path, clock, busy_timeout_ms, access)), path_(std::move(path)) {}
+    : SqlStore(std::make_unique<SqliteEngine>(path, busy_timeout_ms, access), clock), path_(std::move(path)) {}
 
-SqliteStore::~SqliteStore() = default;
+SqliteEngine& SqliteStore::sqlite() { return static_cast<SqliteEngine&>(engine()); }
 
-Status SqliteStore::Open() { return impl_->Connect(); }
+Status SqliteStore::Open() { return sqlite().Connect(); }
 
-Status SqliteStore::Migrate() {
-  Impl& d = *impl_;
-  Result<Unit> r = d.Run<Unit>(
-      "migrate", Txn::kWrite,
-      [&]() -> Result<Unit> {
-        d.S() << schema::VersionTableDDL(), now;
-        Int64 current = d.ReadVersion();
-        if (current > schema::CurrentVersion()) return schema::VersionStatus(current);
-        for (const auto& m : schema::Migrations(schema::Dialect::kSQLite)) {
-          if (m.version <= current) continue;
-          for (const auto& ddl : m.statements) d.S() << ddl, now;
-          if (m.edits_schema_text) {
-            Int64 cookie = 0;
-            d.S() << "PRAGMA schema_version", into(cookie), now;
-            d.S() << "PRAGMA schema_version = " + std::to_string(cookie + 1), now;
-          }
-          Int64 version = m.version;
-          std::string description = m.description;
-          Int64 applied_on = d.Now();
-          d.S() << "INSERT INTO schema_version (version, description, applied_on) "
-                   "VALUES (?, ?, ?)",
-              use(version), use(description), use(applied_on), now;
-        }
-        return Unit{};
-      },
-      /*need_schema=*/false);
-  if (r.ok()) d.schema_ready = true;
-  return r.status();
-}
+void SqliteStore::HousekeepInBackground() { sqlite().HousekeepInBackground(); }
 
-Result<int> SqliteStore::SchemaVersion() {
-  Impl& d = *impl_;
-  return d.Run<int>(
-      "schema version", Txn::kNone,
-      [&]() -> Result<int> { return static_cast<int>(d.ReadVersion()); },
-      /*need_schema=*/false);
-}
+Result<std::string> SqliteStore::LeaveSyncToCaller() { return sqlite().LeaveSyncToCaller(); }
 
-Status SqliteStore::Ping() {
-  Impl& d = *impl_;
-  return d.RunStatus("ping", Txn::kNone, [&]() {
-    Int64 one = 0;
-    d.S() << "SELECT 1", into(one), now;
+Result<StoreSpace> SqliteStore::Space() {
+  StoreSpace space;
+  Status st = InTransaction("store space", TxnKind::kRead, [&](SqlStatements& q) {
+    const int64_t page = *q("PRAGMA page_size").OneInt();
+    space.file_bytes = page * *q("PRAGMA page_count").OneInt();
+    space.free_bytes = page * *q("PRAGMA freelist_count").OneInt();
+    space.incremental = *q("PRAGMA auto_vacuum").OneInt() == 2;  // 2: INCREMENTAL
     return Status::OK();
   });
+  if (!st.ok()) return st;
+  return space;
 }
 
-Micros SqliteStore::StoreNow() const { return impl_->Now(); }
-
-Result<std::string> SqliteStore::LeaveSyncToCaller() {
-  Impl& d = *impl_;
-  if (d.path == ":memory:") return Status::Unavailable("an in-memory store has no WAL to sync");
-  Status connected = d.Connect();
-  if (!connected.ok()) return connected;
-  try {
-    d.S() << sqlite_only::kSynchronousNormal, Poco::Data::Keywords::now;
-  } catch (...) {
-    return CurrentExceptionStatus("leave sync to caller");
+Result<StoreSpace> SqliteStore::ReclaimSpace(bool full) {
+  if (full) {
+    // VACUUM cannot run inside a transaction; it takes the write lock for
+    // the whole rewrite, and the auto_vacuum set just before applies to
+    // the file it writes.
+    Status st = InTransaction("vacuum", TxnKind::kNone, [](SqlStatements& q) {
+      q.Exec("PRAGMA auto_vacuum = INCREMENTAL");
+      q.Exec("VACUUM");
+      return Status::OK();
+    });
+    if (!st.ok()) return st;
+  } else {
+    auto space = Space();
+    if (!space.ok()) return space.status();
+    // A file without incremental vacuum keeps its free pages for new rows.
+    for (bool more = space->incremental && space->free_bytes > 0; more;) {
+      Status st = InTransaction("incremental vacuum", TxnKind::kWrite, [&](SqlStatements& q) {
+        q.Exec("PRAGMA incremental_vacuum(" + std::to_string(kVacuumPagesPerStep) + ")");
+        more = *q("PRAGMA freelist_count").OneInt() > 0;
+        return Status::OK();
+      });
+      if (!st.ok()) return st;
+      if (more) std::this_thread::sleep_for(kPauseBetweenBatches);
+    }
   }
-  d.sync_by_caller = true;
-  const char* main_file = sqlite3_db_filename(Poco::Data::SQLite::Utility::dbHandle(*d.session), "main");
-  if (main_file == nullptr || *main_file == '\0') return Status::Unavailable("store has no file");
-  return std::string(main_file) + "-wal";
-}
-
-void SqliteStore::HousekeepInBackground() {
-  Impl& d = *impl_;
-  if (d.checkpointer || d.path == ":memory:") return;
-  if (!d.Connect().ok()) return;
-  auto checkpointer = std::make_unique<WalCheckpointer>(d.path, 1000);
-  Status started = checkpointer->Start();
-  if (!started.ok()) {
-    Log::Warn("checkpoints stay in the writer's commits", {{"error", started.message()}});
-    return;
-  }
-  d.checkpointer = std::move(checkpointer);
-  d.HandCheckpointsTo(*d.checkpointer);
-}
-
-Micros SqliteStore::Now() const { return impl_->Now(); }
-
-Status SqliteStore::InTransaction(const char* op, TxnKind kind,
-                                  const std::function<Status(SqliteStatements&)>& body) {
-  Impl& d = *impl_;
-  const Txn txn = kind == TxnKind::kWrite ? Txn::kWrite : kind == TxnKind::kRead ? Txn::kRead : Txn::kNone;
-  return d.RunStatus(op, txn, [&]() { return body(*d.statements); });
+  // The shrunken database is in the WAL until a checkpoint copies it back
+  // and cuts the file to its new size. PASSIVE: it takes no lock a writer
+  // waits for (TRUNCATE and RESTART hold the write lock while they wait for
+  // readers: a receiver's commits failed Busy behind one). What a reader
+  // still needs is left for the daemons' next checkpoints.
+  Status st = InTransaction("checkpoint", TxnKind::kNone, [](SqlStatements& q) {
+    q("PRAGMA wal_checkpoint(PASSIVE)").Step();
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return Space();
 }
 
 }  // namespace courier

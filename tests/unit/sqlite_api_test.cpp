@@ -1,4 +1,4 @@
-// SqliteStore's part for courier-api (sqlite_api.cpp) on a real file:
+// SqliteStore's part for courier-api (sql_api.cpp) on a real file:
 // tokens, QueueOutgoingOnce in one transaction with its key, the expiry of
 // keys by Prune, and the urn filter of ListMsgs.
 #include <gtest/gtest.h>

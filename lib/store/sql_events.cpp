@@ -1,21 +1,20 @@
-// SqliteStore's event log: appending an event in the writer's transaction
+// SqlStore's event log: appending an event in the writer's transaction
 // (its seq in its payload), the payloads of msg and status events, and
 // reading events for their consumers.
-#include "store/sqlite_connection.h"
+#include "store/sql_connection.h"
 
 #include "core/msg_json.h"
 
 namespace courier {
 
-using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
-using namespace sqlite_rows;             // NOLINT: the row types and their conversion
-using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+using namespace sql_rows;             // NOLINT: the row types and their conversion
+using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
-EventFields sqlite_detail::MsgEventFields(const Msg& m) {
+EventFields sql_detail::MsgEventFields(const Msg& m) {
   return [&m](JsonWriter& w) { WriteMsgFields(w, m, "msg_id", "msg_uuid"); };
 }
 
-EventFields sqlite_detail::StatusEventFields(const Msg& m) {
+EventFields sql_detail::StatusEventFields(const Msg& m) {
   return [&m](JsonWriter& w) {
     w.Field("msg_id", m.id);
     w.Field("msg_uuid", m.uuid);
@@ -32,11 +31,8 @@ EventFields sqlite_detail::StatusEventFields(const Msg& m) {
   };
 }
 
-Int64 SqliteStore::Impl::AppendEvent(const std::string& topic, const EventFields& fields, Micros ts) {
-  if (next_event_seq == 0) {
-    next_event_seq = 1 + *Q(sqlite_only::kLastEventSeq).OneInt();
-  }
-  const Int64 seq = next_event_seq;
+Int64 SqlStore::Impl::AppendEvent(const std::string& topic, const EventFields& fields, Micros ts) {
+  const Int64 seq = engine->NextEventSeq();
   JsonWriter payload;
   payload.BeginObject();
   payload.Field("seq", seq);
@@ -50,12 +46,11 @@ Int64 SqliteStore::Impl::AppendEvent(const std::string& topic, const EventFields
       .Bind(text)
       .Bind(ts)
       .Run();
-  ++next_event_seq;
   if (collect_events) collect_events->push_back(Event{seq, topic, text, ts});
   return seq;
 }
 
-Result<std::vector<Event>> SqliteStore::EventsAfter(int64_t seq, int limit) {
+Result<std::vector<Event>> SqlStore::EventsAfter(int64_t seq, int limit) {
   Impl& d = *impl_;
   return d.Run<std::vector<Event>>("events", Txn::kNone, [&]() -> Result<std::vector<Event>> {
     auto q = d.Q("SELECT seq, topic, payload, created_on FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
@@ -69,20 +64,20 @@ Result<std::vector<Event>> SqliteStore::EventsAfter(int64_t seq, int limit) {
   });
 }
 
-Result<int64_t> SqliteStore::LastEventSeq() {
+Result<int64_t> SqlStore::LastEventSeq() {
   Impl& d = *impl_;
-  // From AUTOINCREMENT's high-water mark too: once retention has pruned
-  // every event, the last seq handed out is still the last one.
+  // The engine's, not MAX(seq): once retention has pruned every event, the
+  // last seq handed out is still the last one.
   return d.Run<int64_t>("last event", Txn::kNone,
-                        [&]() -> Result<int64_t> { return *d.Q(sqlite_only::kLastEventSeq).OneInt(); });
+                        [&]() -> Result<int64_t> { return d.engine->LastEventSeq(); });
 }
 
-Result<int64_t> SqliteStore::OldestEventSeq() {
+Result<int64_t> SqlStore::OldestEventSeq() {
   Impl& d = *impl_;
   return d.Run<int64_t>("oldest event", Txn::kRead, [&]() -> Result<int64_t> {
     auto oldest = d.Q("SELECT MIN(seq) FROM events");
     if (oldest.Step() && !oldest.IsNull(0)) return oldest.Int(0);
-    return *d.Q(sqlite_only::kLastEventSeq).OneInt() + 1;
+    return d.engine->LastEventSeq() + 1;
   });
 }
 

@@ -1,14 +1,13 @@
-// SqliteStore's status changes: a provider's or the sender's status
+// SqlStore's status changes: a provider's or the sender's status
 // (WriteStatus), interrupted attempts, and the operator's retry and fail.
-#include "store/sqlite_connection.h"
+#include "store/sql_connection.h"
 
 #include <set>
 
 namespace courier {
 
-using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
-using namespace sqlite_rows;             // NOLINT: the row types and their conversion
-using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+using namespace sql_rows;             // NOLINT: the row types and their conversion
+using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
 namespace {
 
@@ -16,7 +15,7 @@ constexpr const char* kOperatorFailedReason = "failed by operator";
 
 }  // namespace
 
-void SqliteStore::Impl::CloseAttempts(Int64 msg_id, const std::string& outcome, Micros ts) {
+void SqlStore::Impl::CloseAttempts(Int64 msg_id, const std::string& outcome, Micros ts) {
   Q("UPDATE attempts SET finished_on = ?, outcome = ? "
     "WHERE msg_id = ? AND finished_on IS NULL")
       .Bind(ts)
@@ -25,7 +24,7 @@ void SqliteStore::Impl::CloseAttempts(Int64 msg_id, const std::string& outcome, 
       .Run();
 }
 
-Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& update) {
+Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) {
   auto ch = d.FindChannelByUUID(update.channel_uuid, false);
   if (!ch) return errors::ChannelNotFound();
   if (!update.msg_id && update.external_id.empty()) {
@@ -132,55 +131,54 @@ Result<StatusResult> SqliteStore::StatusInTxn(Impl& d, const StatusUpdate& updat
   return result;
 }
 
-Result<StatusResult> SqliteStore::WriteStatus(const StatusUpdate& update) {
+Result<StatusResult> SqlStore::WriteStatus(const StatusUpdate& update) {
   Impl& d = *impl_;
   return d.Run<StatusResult>("write status", Txn::kWrite, [&]() -> Result<StatusResult> { return StatusInTxn(d, update); });
 }
 
-Result<std::vector<std::string>> SqliteStore::OpenAttemptWorkers() {
+Result<std::vector<std::string>> SqlStore::OpenAttemptWorkers() {
   Impl& d = *impl_;
   return d.Run<std::vector<std::string>>("open attempt workers", Txn::kNone, [&]() -> Result<std::vector<std::string>> {
     std::vector<std::string> workers;
-    d.S() << "SELECT DISTINCT worker FROM attempts WHERE finished_on IS NULL ORDER BY worker", into(workers), now;
+    auto q = d.Q("SELECT DISTINCT worker FROM attempts WHERE finished_on IS NULL ORDER BY worker");
+    while (q.Step()) workers.push_back(q.Text(0));
     return workers;
   });
 }
 
-Result<std::vector<int64_t>> SqliteStore::FailInterruptedAttempts(const std::string& worker) {
+Result<std::vector<int64_t>> SqlStore::FailInterruptedAttempts(const std::string& worker) {
   Impl& d = *impl_;
   return d.Run<std::vector<int64_t>>(
       "fail interrupted attempts", Txn::kWrite, [&]() -> Result<std::vector<int64_t>> {
         const Micros ts = d.Now();
-        std::vector<Int64> attempt_ids, msg_ids;
-        std::vector<std::string> workers;
-        if (worker.empty()) {
-          d.S() << "SELECT id, msg_id, worker FROM attempts WHERE finished_on IS NULL ORDER BY id",
-              into(attempt_ids), into(msg_ids), into(workers), now;
-        } else {
-          std::string w = worker;
-          d.S() << "SELECT id, msg_id, worker FROM attempts "
-                   "WHERE finished_on IS NULL AND worker = ? ORDER BY id",
-              use(w), into(attempt_ids), into(msg_ids), into(workers), now;
+        struct Open {
+          int64_t attempt_id;
+          int64_t msg_id;
+          std::string worker;
+        };
+        std::vector<Open> open;
+        {
+          auto q = worker.empty() ? d.Q("SELECT id, msg_id, worker FROM attempts WHERE finished_on IS NULL ORDER BY id")
+                                  : d.Q("SELECT id, msg_id, worker FROM attempts "
+                                        "WHERE finished_on IS NULL AND worker = ? ORDER BY id");
+          if (!worker.empty()) q.Bind(worker);
+          while (q.Step()) open.push_back(Open{q.Int(0), q.Int(1), q.Text(2)});
         }
         std::vector<int64_t> failed;
-        std::string reason = kInterruptedReason;
-        std::string outcome = "interrupted";
-        Int64 t = ts;
-        for (std::size_t i = 0; i < attempt_ids.size(); ++i) {
-          Int64 attempt_id = attempt_ids[i];
-          Int64 msg_id = msg_ids[i];
-          d.S() << "UPDATE attempts SET finished_on = ?, outcome = ? WHERE id = ?", use(t),
-              use(outcome), use(attempt_id), now;
+        for (const Open& attempt : open) {
+          d.Q("UPDATE attempts SET finished_on = ?, outcome = 'interrupted' WHERE id = ?")
+              .Bind(ts)
+              .Bind(attempt.attempt_id)
+              .Run();
           // Only a msg still claimed by that worker is still in doubt; one
           // that has since had a status keeps it.
-          std::vector<Int64> updated;
-          d.S() << "UPDATE msgs SET status = 'E', error_reason = ?, next_attempt_on = NULL, "
-                   "claimed_by = NULL, claimed_on = NULL, modified_on = ? "
-                   "WHERE id = ? AND status = 'Q' AND claimed_by = ? RETURNING id",
-              use(reason), use(t), use(msg_id), use(workers[i]), into(updated), now;
-          if (updated.empty()) continue;
-          failed.push_back(msg_id);
-          d.AppendEvent("status.updated", StatusEventFields(d.MustLoadMsg(msg_id)), ts);
+          auto update = d.Q("UPDATE msgs SET status = 'E', error_reason = ?, next_attempt_on = NULL, "
+                            "claimed_by = NULL, claimed_on = NULL, modified_on = ? "
+                            "WHERE id = ? AND status = 'Q' AND claimed_by = ?");
+          update.Bind(kInterruptedReason).Bind(ts).Bind(attempt.msg_id).Bind(attempt.worker).Run();
+          if (update.Changes() == 0) continue;
+          failed.push_back(attempt.msg_id);
+          d.AppendEvent("status.updated", StatusEventFields(d.MustLoadMsg(attempt.msg_id)), ts);
         }
         return failed;
       });
@@ -189,19 +187,17 @@ Result<std::vector<int64_t>> SqliteStore::FailInterruptedAttempts(const std::str
 namespace {
 
 // Re-queues one outgoing E/F msg now; true when it changed.
-bool RequeueOne(Poco::Data::Session& s, Int64 id, Micros ts) {
-  Int64 t = ts;
-  std::vector<Int64> updated;
-  s << "UPDATE msgs SET status = 'Q', next_attempt_on = ?, error_reason = '', error_count = 0, "
-       "claimed_by = NULL, claimed_on = NULL, modified_on = ? "
-       "WHERE id = ? AND direction = 'O' AND status IN ('E', 'F') RETURNING id",
-      use(t), use(t), use(id), into(updated), now;
-  return !updated.empty();
+bool RequeueOne(SqlStatements& q, int64_t id, Micros ts) {
+  auto update = q("UPDATE msgs SET status = 'Q', next_attempt_on = ?, error_reason = '', error_count = 0, "
+                    "claimed_by = NULL, claimed_on = NULL, modified_on = ? "
+                    "WHERE id = ? AND direction = 'O' AND status IN ('E', 'F')");
+  update.Bind(ts).Bind(ts).Bind(id).Run();
+  return update.Changes() > 0;
 }
 
 }  // namespace
 
-Result<std::vector<int64_t>> SqliteStore::RetryMsgs(const std::vector<int64_t>& ids) {
+Result<std::vector<int64_t>> SqlStore::RetryMsgs(const std::vector<int64_t>& ids) {
   Impl& d = *impl_;
   return d.Run<std::vector<int64_t>>("retry msgs", Txn::kWrite,
                                      [&]() -> Result<std::vector<int64_t>> {
@@ -210,7 +206,7 @@ Result<std::vector<int64_t>> SqliteStore::RetryMsgs(const std::vector<int64_t>& 
     std::set<int64_t> seen;
     for (int64_t id : ids) {
       if (!seen.insert(id).second) continue;
-      if (!RequeueOne(d.S(), id, ts)) continue;
+      if (!RequeueOne(*d.statements, id, ts)) continue;
       changed.push_back(id);
       d.AppendEvent("msg.retried", MsgEventFields(d.MustLoadMsg(id)), ts);
     }
@@ -218,17 +214,19 @@ Result<std::vector<int64_t>> SqliteStore::RetryMsgs(const std::vector<int64_t>& 
   });
 }
 
-Result<std::vector<int64_t>> SqliteStore::RetryAllErrored() {
+Result<std::vector<int64_t>> SqlStore::RetryAllErrored() {
   Impl& d = *impl_;
   return d.Run<std::vector<int64_t>>("retry errored", Txn::kWrite,
                                      [&]() -> Result<std::vector<int64_t>> {
     const Micros ts = d.Now();
-    std::vector<Int64> ids;
-    d.S() << "SELECT id FROM msgs WHERE status = 'E' AND direction = 'O' ORDER BY id", into(ids),
-        now;
+    std::vector<int64_t> ids;
+    {
+      auto q = d.Q("SELECT id FROM msgs WHERE status = 'E' AND direction = 'O' ORDER BY id");
+      while (q.Step()) ids.push_back(q.Int(0));
+    }
     std::vector<int64_t> changed;
-    for (Int64 id : ids) {
-      if (!RequeueOne(d.S(), id, ts)) continue;
+    for (int64_t id : ids) {
+      if (!RequeueOne(*d.statements, id, ts)) continue;
       changed.push_back(id);
       d.AppendEvent("msg.retried", MsgEventFields(d.MustLoadMsg(id)), ts);
     }
@@ -236,24 +234,20 @@ Result<std::vector<int64_t>> SqliteStore::RetryAllErrored() {
   });
 }
 
-Result<std::vector<int64_t>> SqliteStore::FailMsgs(const std::vector<int64_t>& ids) {
+Result<std::vector<int64_t>> SqlStore::FailMsgs(const std::vector<int64_t>& ids) {
   Impl& d = *impl_;
   return d.Run<std::vector<int64_t>>("fail msgs", Txn::kWrite,
                                      [&]() -> Result<std::vector<int64_t>> {
     const Micros ts = d.Now();
     std::vector<int64_t> changed;
     std::set<int64_t> seen;
-    std::string reason = kOperatorFailedReason;
-    Int64 t = ts;
-    for (int64_t one : ids) {
-      if (!seen.insert(one).second) continue;
-      Int64 id = one;
-      std::vector<Int64> updated;
-      d.S() << "UPDATE msgs SET status = 'F', error_reason = ?, next_attempt_on = NULL, "
-               "claimed_by = NULL, claimed_on = NULL, modified_on = ? "
-               "WHERE id = ? AND direction = 'O' AND status NOT IN ('D', 'R', 'F') RETURNING id",
-          use(reason), use(t), use(id), into(updated), now;
-      if (updated.empty()) continue;
+    for (int64_t id : ids) {
+      if (!seen.insert(id).second) continue;
+      auto update = d.Q("UPDATE msgs SET status = 'F', error_reason = ?, next_attempt_on = NULL, "
+                        "claimed_by = NULL, claimed_on = NULL, modified_on = ? "
+                        "WHERE id = ? AND direction = 'O' AND status NOT IN ('D', 'R', 'F')");
+      update.Bind(kOperatorFailedReason).Bind(ts).Bind(id).Run();
+      if (update.Changes() == 0) continue;
       d.CloseAttempts(id, "F", ts);
       changed.push_back(id);
       d.AppendEvent("msg.failed", MsgEventFields(d.MustLoadMsg(id)), ts);

@@ -1,7 +1,7 @@
-// SqliteStore's incoming side: a webhook's msgs, and WriteIntakes, the
+// SqlStore's incoming side: a webhook's msgs, and WriteIntakes, the
 // group commit of many intakes (each under its own savepoint) with the
 // sender's next claim in the same transaction.
-#include "store/sqlite_connection.h"
+#include "store/sql_connection.h"
 
 #include <unordered_map>
 
@@ -9,11 +9,10 @@
 
 namespace courier {
 
-using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
-using namespace sqlite_rows;             // NOLINT: the row types and their conversion
-using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+using namespace sql_rows;             // NOLINT: the row types and their conversion
+using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
-Result<IncomingResult> SqliteStore::IncomingInTxn(Impl& d, Msg msg, const std::vector<ChannelLog>& logs) {
+Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vector<ChannelLog>& logs) {
   auto ch = d.ChannelOfMsg(msg, false);
   if (!ch) return errors::ChannelNotFound();
   Status st = CheckUrn(msg.urn);
@@ -51,12 +50,12 @@ Result<IncomingResult> SqliteStore::IncomingInTxn(Impl& d, Msg msg, const std::v
   return IncomingResult{msg.id, msg.uuid, false};
 }
 
-Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakes(const std::vector<Intake>& intakes,
+Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakes(const std::vector<Intake>& intakes,
                                                             std::vector<Event>* events) {
   return WriteIntakesAndClaim(intakes, nullptr, nullptr, events);
 }
 
-Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakesAndClaim(const std::vector<Intake>& intakes,
+Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakesAndClaim(const std::vector<Intake>& intakes,
                                                                     const ClaimRequest* claim,
                                                                     std::vector<Msg>* claimed,
                                                                     std::vector<Event>* events) {
@@ -87,7 +86,7 @@ Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakesAndClaim(const std::
           if (!st.ok() && st.IsUnavailable()) return st;
           if (!st.ok()) {
             d.statements->Exec("ROLLBACK TO SAVEPOINT intake");
-            d.next_event_seq = 0;
+            d.engine->EventSeqsForgotten();
             collected.resize(events_before);
             out = IntakeOutcome{};
             out.status = st;
@@ -109,7 +108,7 @@ Result<std::vector<IntakeOutcome>> SqliteStore::WriteIntakesAndClaim(const std::
   return result;
 }
 
-Status SqliteStore::WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& out) {
+Status SqlStore::WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& out) {
   if (!intake.urn_auths.empty()) {
     auto ch = d.FindChannelByUUID(intake.channel_uuid, false);
     if (!ch) return errors::ChannelNotFound();

@@ -1,21 +1,18 @@
-// SqliteStore's channels and contacts: the methods (store.h) and the
+// SqlStore's channels and contacts: the methods (store.h) and the
 // lookups the other files use inside their transactions.
-#include "store/sqlite_connection.h"
+#include "store/sql_connection.h"
 
 #include <map>
-
-#include <Poco/Data/Statement.h>
 
 #include "core/uuid.h"
 
 namespace courier {
 
-using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
-using namespace sqlite_rows;             // NOLINT: the row types and their conversion
-using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+using namespace sql_rows;             // NOLINT: the row types and their conversion
+using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
 // "scheme:path" with both parts non-empty.
-Status sqlite_detail::CheckUrn(const std::string& urn) {
+Status sql_detail::CheckUrn(const std::string& urn) {
   auto colon = urn.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == urn.size()) {
     return Status::InvalidArgument("invalid urn: '" + urn + "'");
@@ -23,7 +20,7 @@ Status sqlite_detail::CheckUrn(const std::string& urn) {
   return Status::OK();
 }
 
-std::optional<ChannelRow> SqliteStore::Impl::FindChannelByUUID(const std::string& uuid, bool active_only) {
+std::optional<ChannelRow> SqlStore::Impl::FindChannelByUUID(const std::string& uuid, bool active_only) {
   if (batch_channels) {
     auto it = batch_channels->find(uuid);
     if (it != batch_channels->end()) {
@@ -40,7 +37,7 @@ std::optional<ChannelRow> SqliteStore::Impl::FindChannelByUUID(const std::string
   return row;
 }
 
-std::optional<ChannelRow> SqliteStore::Impl::FindChannelById(Int64 id, bool active_only) {
+std::optional<ChannelRow> SqlStore::Impl::FindChannelById(Int64 id, bool active_only) {
   auto q = Q(std::string(kChannelSelect) + " WHERE id = ?");
   q.Bind(static_cast<int64_t>(id));
   if (!q.Step()) return std::nullopt;
@@ -49,13 +46,13 @@ std::optional<ChannelRow> SqliteStore::Impl::FindChannelById(Int64 id, bool acti
   return row;
 }
 
-std::optional<ChannelRow> SqliteStore::Impl::ChannelOfMsg(const Msg& m, bool active_only) {
+std::optional<ChannelRow> SqlStore::Impl::ChannelOfMsg(const Msg& m, bool active_only) {
   if (!m.channel_uuid.empty()) return FindChannelByUUID(m.channel_uuid, active_only);
   if (m.channel_id != 0) return FindChannelById(m.channel_id, active_only);
   return std::nullopt;
 }
 
-SqliteStore::Impl::ContactRef SqliteStore::Impl::EnsureContact(const std::string& urn, const std::string& name, NInt channel_id, Micros ts) {
+SqlStore::Impl::ContactRef SqlStore::Impl::EnsureContact(const std::string& urn, const std::string& name, NInt channel_id, Micros ts) {
   std::optional<ContactRef> found;
   {
     auto q = Q("SELECT id, contact_id FROM contact_urns WHERE urn = ?");
@@ -63,8 +60,8 @@ SqliteStore::Impl::ContactRef SqliteStore::Impl::EnsureContact(const std::string
     if (q.Step()) found = ContactRef{q.Int(1), q.Int(0)};
   }
   if (found) {
-    if (!channel_id.isNull()) {
-      const int64_t ch = channel_id.value();
+    if (channel_id) {
+      const int64_t ch = *channel_id;
       Q("UPDATE contact_urns SET channel_id = ? "
         "WHERE id = ? AND (channel_id IS NULL OR channel_id <> ?)")
           .Bind(ch)
@@ -87,13 +84,12 @@ SqliteStore::Impl::ContactRef SqliteStore::Impl::EnsureContact(const std::string
   auto insert_urn = Q("INSERT INTO contact_urns (urn, scheme, path, contact_id, channel_id) "
                       "VALUES (?, ?, ?, ?, ?)");
   insert_urn.Bind(urn).Bind(urn.substr(0, colon)).Bind(urn.substr(colon + 1)).Bind(static_cast<int64_t>(ref.contact_id));
-  if (channel_id.isNull()) insert_urn.BindNull();
-  else insert_urn.Bind(static_cast<int64_t>(channel_id.value()));
+  insert_urn.Bind(channel_id);
   ref.urn_id = insert_urn.Insert();
   return ref;
 }
 
-Contact SqliteStore::Impl::LoadContact(Int64 contact_id) {
+Contact SqlStore::Impl::LoadContact(Int64 contact_id) {
   Contact c;
   {
     auto q = Q("SELECT id, uuid, name, is_stopped, created_on FROM contacts WHERE id = ?");
@@ -111,7 +107,7 @@ Contact SqliteStore::Impl::LoadContact(Int64 contact_id) {
   return c;
 }
 
-Result<Channel> SqliteStore::AddChannel(const Channel& channel) {
+Result<Channel> SqlStore::AddChannel(const Channel& channel) {
   Impl& d = *impl_;
   return d.Run<Channel>("add channel", Txn::kWrite, [&]() -> Result<Channel> {
     if (channel.type.empty()) return Status::InvalidArgument("channel type is required");
@@ -125,9 +121,16 @@ Result<Channel> SqliteStore::AddChannel(const Channel& channel) {
     }
     if (c.max_workers < 0) return Status::InvalidArgument("max_workers must be 0 or more");
     if (c.tps < 0) return Status::InvalidArgument("tps must be 0 or more");
-    std::string schemes = JoinList(c.schemes);
-    std::string config = ConfigToJson(c.config);
-    Int64 max_workers = c.max_workers, tps = c.tps;
+    // The columns an add writes whether the channel is new or comes back.
+    auto bind_settings = [&c](SqlQuery& q) -> SqlQuery& {
+      return q.Bind(c.name)
+          .Bind(c.address)
+          .Bind(c.country)
+          .Bind(JoinList(c.schemes))
+          .Bind(ConfigToJson(c.config))
+          .Bind(static_cast<int64_t>(c.max_workers))
+          .Bind(static_cast<int64_t>(c.tps));
+    };
     if (auto existing = d.FindChannelByUUID(c.uuid, false)) {
       if (existing->is_active) return Status::Conflict("channel " + c.uuid + " exists already");
       // A removed channel added again comes back as it is given now, under
@@ -137,30 +140,26 @@ Result<Channel> SqliteStore::AddChannel(const Channel& channel) {
         return Status::Conflict("channel " + c.uuid + " was removed as a " + existing->type +
                                 " channel; add it again as " + existing->type + " or under another uuid");
       }
-      Int64 id = existing->id, modified_on = d.Now();
-      d.S() << "UPDATE channels SET name = ?, address = ?, country = ?, schemes = ?, config = ?, "
-               "max_workers = ?, tps = ?, is_active = TRUE, modified_on = ? WHERE id = ?",
-          use(c.name), use(c.address), use(c.country), use(schemes), use(config), use(max_workers), use(tps),
-          use(modified_on), use(id), now;
+      const int64_t id = existing->id;
+      auto update = d.Q("UPDATE channels SET name = ?, address = ?, country = ?, schemes = ?, config = ?, "
+                        "max_workers = ?, tps = ?, is_active = TRUE, modified_on = ? WHERE id = ?");
+      bind_settings(update).Bind(d.Now()).Bind(id).Run();
       if (d.batch_channels) d.batch_channels->erase(c.uuid);
       c.id = id;
       c.created_on = existing->created_on;
       return c;
     }
     c.created_on = d.Now();
-    Int64 created_on = c.created_on;
-    Int64 id = 0;
-    d.S() << "INSERT INTO channels (uuid, channel_type, name, address, country, schemes, config, "
-             "max_workers, tps, is_active, created_on, modified_on) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?) RETURNING id",
-        use(c.uuid), use(c.type), use(c.name), use(c.address), use(c.country), use(schemes),
-        use(config), use(max_workers), use(tps), use(created_on), use(created_on), into(id), now;
-    c.id = id;
+    auto insert = d.Q("INSERT INTO channels (uuid, channel_type, name, address, country, schemes, config, "
+                      "max_workers, tps, is_active, created_on, modified_on) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?)");
+    bind_settings(insert.Bind(c.uuid).Bind(c.type)).Bind(c.created_on).Bind(c.created_on);
+    c.id = insert.Insert();
     return c;
   });
 }
 
-Result<Channel> SqliteStore::GetChannel(const std::string& uuid) {
+Result<Channel> SqlStore::GetChannel(const std::string& uuid) {
   Impl& d = *impl_;
   return d.Run<Channel>("get channel", Txn::kNone, [&]() -> Result<Channel> {
     auto row = d.FindChannelByUUID(uuid, true);
@@ -169,54 +168,49 @@ Result<Channel> SqliteStore::GetChannel(const std::string& uuid) {
   });
 }
 
-Result<std::vector<Channel>> SqliteStore::ListChannels() {
+Result<std::vector<Channel>> SqlStore::ListChannels() {
   Impl& d = *impl_;
   return d.Run<std::vector<Channel>>(
       "list channels", Txn::kNone, [&]() -> Result<std::vector<Channel>> {
-        std::vector<ChannelRow> rows;
-        d.S() << std::string(kChannelSelect) + " WHERE is_active = TRUE ORDER BY id", into(rows),
-            now;
         std::vector<Channel> out;
-        for (const auto& r : rows) out.push_back(ToChannel(r));
+        auto q = d.Q(std::string(kChannelSelect) + " WHERE is_active = TRUE ORDER BY id");
+        while (q.Step()) out.push_back(ToChannel(ReadRow<ChannelRow>(q)));
         return out;
       });
 }
 
-Status SqliteStore::RemoveChannel(const std::string& uuid) {
+Status SqlStore::RemoveChannel(const std::string& uuid) {
   Impl& d = *impl_;
   return d.RunStatus("remove channel", Txn::kWrite, [&]() {
-    std::string u = uuid;
-    Int64 ts = d.Now();
-    Poco::Data::Statement st(d.S());
-    st << "UPDATE channels SET is_active = FALSE, modified_on = ? "
-          "WHERE uuid = ? AND is_active = TRUE",
-        use(ts), use(u);
-    if (st.execute() == 0) return errors::ChannelNotFound();
+    auto q = d.Q("UPDATE channels SET is_active = FALSE, modified_on = ? WHERE uuid = ? AND is_active = TRUE");
+    q.Bind(d.Now()).Bind(uuid).Run();
+    if (q.Changes() == 0) return errors::ChannelNotFound();
     return Status::OK();
   });
 }
 
-Result<std::vector<Contact>> SqliteStore::ListContacts(bool stopped_only) {
+Result<std::vector<Contact>> SqlStore::ListContacts(bool stopped_only) {
   Impl& d = *impl_;
   return d.Run<std::vector<Contact>>(
       "list contacts", Txn::kRead, [&]() -> Result<std::vector<Contact>> {
         std::vector<ContactRow> rows;
-        std::vector<UrnRow> urns;
-        if (stopped_only) {
-          d.S() << "SELECT id, uuid, name, is_stopped, created_on FROM contacts "
-                   "WHERE is_stopped = TRUE ORDER BY id",
-              into(rows), now;
-          d.S() << "SELECT u.contact_id, u.urn FROM contact_urns u "
-                   "JOIN contacts c ON c.id = u.contact_id WHERE c.is_stopped = TRUE "
-                   "ORDER BY u.id",
-              into(urns), now;
-        } else {
-          d.S() << "SELECT id, uuid, name, is_stopped, created_on FROM contacts ORDER BY id",
-              into(rows), now;
-          d.S() << "SELECT contact_id, urn FROM contact_urns ORDER BY id", into(urns), now;
-        }
         std::map<Int64, std::vector<std::string>> by_contact;
-        for (const auto& u : urns) by_contact[u.contact_id].push_back(u.urn);
+        {
+          auto q = d.Q(stopped_only ? "SELECT id, uuid, name, is_stopped, created_on FROM contacts "
+                                      "WHERE is_stopped = TRUE ORDER BY id"
+                                    : "SELECT id, uuid, name, is_stopped, created_on FROM contacts ORDER BY id");
+          while (q.Step()) rows.push_back(ReadRow<ContactRow>(q));
+        }
+        {
+          auto q = d.Q(stopped_only ? "SELECT u.contact_id, u.urn FROM contact_urns u "
+                                      "JOIN contacts c ON c.id = u.contact_id WHERE c.is_stopped = TRUE "
+                                      "ORDER BY u.id"
+                                    : "SELECT contact_id, urn FROM contact_urns ORDER BY id");
+          while (q.Step()) {
+            UrnRow u = ReadRow<UrnRow>(q);
+            by_contact[u.contact_id].push_back(std::move(u.urn));
+          }
+        }
         std::vector<Contact> out;
         for (const auto& r : rows) {
           Contact c = ToContact(r);
@@ -227,7 +221,7 @@ Result<std::vector<Contact>> SqliteStore::ListContacts(bool stopped_only) {
       });
 }
 
-Result<Contact> SqliteStore::StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid) {
+Result<Contact> SqlStore::StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid) {
   Status st = CheckUrn(urn);
   if (!st.ok()) return st;
   NInt channel_id;
@@ -256,7 +250,7 @@ Result<Contact> SqliteStore::StopInTxn(Impl& d, const std::string& urn, bool sto
   return contact;
 }
 
-Result<UrnAuthResult> SqliteStore::UrnAuthInTxn(Impl& d, const UrnAuthUpdate& update, int64_t channel_id) {
+Result<UrnAuthResult> SqlStore::UrnAuthInTxn(Impl& d, const UrnAuthUpdate& update, int64_t channel_id) {
   Status st = CheckUrn(update.urn);
   if (!st.ok()) return st;
   if (update.auth.empty()) return Status::InvalidArgument("empty auth for urn '" + update.urn + "'");
@@ -286,7 +280,7 @@ Result<UrnAuthResult> SqliteStore::UrnAuthInTxn(Impl& d, const UrnAuthUpdate& up
   return result;
 }
 
-Result<Contact> SqliteStore::SetContactStopped(const std::string& urn, bool stopped,
+Result<Contact> SqlStore::SetContactStopped(const std::string& urn, bool stopped,
                                                const std::string& channel_uuid) {
   Impl& d = *impl_;
   return d.Run<Contact>("set contact stopped", Txn::kWrite, [&]() -> Result<Contact> { return StopInTxn(d, urn, stopped, channel_uuid); });

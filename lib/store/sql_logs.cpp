@@ -1,16 +1,13 @@
-// SqliteStore's channel logs: writing (for every method that logs) and
+// SqlStore's channel logs: writing (for every method that logs) and
 // listing them.
-#include "store/sqlite_connection.h"
-
-#include <Poco/Data/Statement.h>
+#include "store/sql_connection.h"
 
 namespace courier {
 
-using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
-using namespace sqlite_rows;             // NOLINT: the row types and their conversion
-using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+using namespace sql_rows;             // NOLINT: the row types and their conversion
+using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
-void SqliteStore::Impl::InsertLog(const ChannelLog& log, Int64 default_channel, const NInt& msg_id, Micros ts) {
+void SqlStore::Impl::InsertLog(const ChannelLog& log, Int64 default_channel, const NInt& msg_id, Micros ts) {
   Int64 channel_id = default_channel;
   if (log.channel_id != 0) {
     channel_id = log.channel_id;
@@ -23,7 +20,7 @@ void SqliteStore::Impl::InsertLog(const ChannelLog& log, Int64 default_channel, 
     throw RequestError{Status::InvalidArgument("channel log names no channel")};
   }
   std::optional<int64_t> m;
-  if (!msg_id.isNull()) m = msg_id.value();
+  if (msg_id) m = *msg_id;
   else if (log.msg_id) m = *log.msg_id;
   std::string description = log.description;
   if (description.empty()) description = log.is_error() ? "Error: " + log.error : "Success";
@@ -45,7 +42,7 @@ void SqliteStore::Impl::InsertLog(const ChannelLog& log, Int64 default_channel, 
       .Run();
 }
 
-Status SqliteStore::WriteChannelLogs(const std::vector<ChannelLog>& logs) {
+Status SqlStore::WriteChannelLogs(const std::vector<ChannelLog>& logs) {
   Impl& d = *impl_;
   return d.RunStatus("write channel logs", Txn::kWrite, [&]() {
     const Micros ts = d.Now();
@@ -54,40 +51,35 @@ Status SqliteStore::WriteChannelLogs(const std::vector<ChannelLog>& logs) {
   });
 }
 
-Result<std::vector<ChannelLog>> SqliteStore::ListChannelLogs(std::optional<int64_t> msg_id,
+Result<std::vector<ChannelLog>> SqlStore::ListChannelLogs(std::optional<int64_t> msg_id,
                                                              const std::string& channel_uuid,
                                                              int limit) {
   Impl& d = *impl_;
   return d.Run<std::vector<ChannelLog>>(
       "list channel logs", Txn::kRead, [&]() -> Result<std::vector<ChannelLog>> {
+        // Every value is a bound parameter, bound in the order its
+        // fragment was added.
         std::string sql = std::string(kLogSelect) + " WHERE 1 = 1";
-        Int64 m = 0, channel_id = 0, lim = limit;
-        std::vector<Poco::Data::AbstractBinding::Ptr> binds;
+        std::vector<int64_t> binds;
         if (msg_id) {
-          m = *msg_id;
           sql += " AND l.msg_id = ?";
-          binds.push_back(use(m));
+          binds.push_back(*msg_id);
         }
         if (!channel_uuid.empty()) {
           auto ch = d.FindChannelByUUID(channel_uuid, false);
           if (!ch) return errors::ChannelNotFound();
-          channel_id = ch->id;
           sql += " AND l.channel_id = ?";
-          binds.push_back(use(channel_id));
+          binds.push_back(ch->id);
         }
         sql += " ORDER BY l.id DESC";
-        if (lim > 0) {
+        if (limit > 0) {
           sql += " LIMIT ?";
-          binds.push_back(use(lim));
+          binds.push_back(limit);
         }
-        std::vector<LogRow> rows;
-        Poco::Data::Statement st(d.S());
-        st << sql;
-        for (auto& b : binds) st.addBind(b);
-        st, into(rows);
-        st.execute();
+        auto q = d.Q(sql);
+        for (int64_t value : binds) q.Bind(value);
         std::vector<ChannelLog> out;
-        for (const auto& r : rows) out.push_back(ToLog(r));
+        while (q.Step()) out.push_back(ToLog(ReadRow<LogRow>(q)));
         return out;
       });
 }

@@ -1,6 +1,6 @@
-// SqliteStore's claim: queued msgs handed to a sender, round-robin across
+// SqlStore's claim: queued msgs handed to a sender, round-robin across
 // channels within each channel's capacity, with an open attempt each.
-#include "store/sqlite_connection.h"
+#include "store/sql_connection.h"
 
 #include <algorithm>
 #include <map>
@@ -9,13 +9,13 @@
 
 namespace courier {
 
-using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
-using namespace sqlite_rows;             // NOLINT: the row types and their conversion
-using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+using namespace sql_rows;             // NOLINT: the row types and their conversion
+using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
-std::vector<Msg> SqliteStore::Impl::Claim(const ClaimRequest& req) {
+std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
   std::vector<Msg> claimed;
   const Micros ts = req.now != 0 ? req.now : Now();
+  engine->BeforeClaim();
 
   std::vector<Int64> channel_ids, max_workers;
   std::map<Int64, std::pair<std::string, std::string>> channel_names;  // id -> uuid, type
@@ -124,7 +124,7 @@ std::vector<Msg> SqliteStore::Impl::Claim(const ClaimRequest& req) {
         break;
       }
     }
-    if (!row) continue;  // cannot happen under the write lock; be safe
+    if (!row) continue;  // taken since it was read; not under SQLite's write lock
     Q("INSERT INTO attempts (msg_id, worker, started_on) VALUES (?, ?, ?)")
         .Bind(static_cast<int64_t>(id))
         .Bind(req.worker)
@@ -138,7 +138,7 @@ std::vector<Msg> SqliteStore::Impl::Claim(const ClaimRequest& req) {
   return claimed;
 }
 
-Result<std::vector<Msg>> SqliteStore::ClaimQueued(const ClaimRequest& req) {
+Result<std::vector<Msg>> SqlStore::ClaimQueued(const ClaimRequest& req) {
   Impl& d = *impl_;
   if (req.worker.empty()) return Status::InvalidArgument("claim needs a worker name");
   if (req.limit <= 0) return std::vector<Msg>{};

@@ -1,43 +1,42 @@
-// SqliteStore's msgs: queueing outgoing msgs, importing, reading and
+// SqlStore's msgs: queueing outgoing msgs, importing, reading and
 // listing them, the queue summary, and the msg row helpers.
-#include "store/sqlite_connection.h"
+#include "store/sql_connection.h"
 
 #include <map>
 
-#include <Poco/Data/Statement.h>
+#include <variant>
 
 #include "core/uuid.h"
 
 namespace courier {
 
-using namespace Poco::Data::Keywords;  // NOLINT: use, into, now
-using namespace sqlite_rows;             // NOLINT: the row types and their conversion
-using namespace sqlite_detail;           // NOLINT: the transaction runner's parts
+using namespace sql_rows;             // NOLINT: the row types and their conversion
+using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
-std::optional<MsgRow> SqliteStore::Impl::LoadMsgRow(Int64 id) {
+std::optional<MsgRow> SqlStore::Impl::LoadMsgRow(Int64 id) {
   auto q = Q(std::string(kMsgSelect) + " WHERE m.id = ?");
   q.Bind(static_cast<int64_t>(id));
   if (!q.Step()) return std::nullopt;
   return ReadRow<MsgRow>(q);
 }
 
-std::optional<Msg> SqliteStore::Impl::LoadMsg(Int64 id) {
+std::optional<Msg> SqlStore::Impl::LoadMsg(Int64 id) {
   auto row = LoadMsgRow(id);
   if (!row) return std::nullopt;
   return ToMsg(*row);
 }
 
-Msg SqliteStore::Impl::MustLoadMsg(Int64 id) {
+Msg SqlStore::Impl::MustLoadMsg(Int64 id) {
   auto m = LoadMsg(id);
   if (!m) throw CorruptData("msg " + std::to_string(id) + " vanished inside its transaction");
   return *m;
 }
 
-std::optional<int64_t> SqliteStore::Impl::MsgIdByUuid(const std::string& uuid) {
+std::optional<int64_t> SqlStore::Impl::MsgIdByUuid(const std::string& uuid) {
   return Q("SELECT id FROM msgs WHERE uuid = ?").Bind(uuid).OneInt();
 }
 
-Int64 SqliteStore::Impl::InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id) {
+Int64 SqlStore::Impl::InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id) {
   auto q = Q("INSERT INTO msgs (uuid, channel_id, contact_id, contact_urn_id, direction, status, "
              "urn, text, attachments, external_id, contact_name, priority, error_count, "
              "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on, "
@@ -66,7 +65,7 @@ Int64 SqliteStore::Impl::InsertMsg(const Msg& m, const ContactRef& ref, Int64 ch
   return q.Insert();
 }
 
-std::optional<std::pair<Int64, std::string>> SqliteStore::Impl::FindIncomingByExternalId(Int64 channel_id, const std::string& ext) {
+std::optional<std::pair<Int64, std::string>> SqlStore::Impl::FindIncomingByExternalId(Int64 channel_id, const std::string& ext) {
   if (ext.empty()) return std::nullopt;
   auto q = Q("SELECT id, uuid FROM msgs WHERE channel_id = ? AND external_id = ? "
              "AND direction = 'I' ORDER BY id LIMIT 1");
@@ -75,17 +74,17 @@ std::optional<std::pair<Int64, std::string>> SqliteStore::Impl::FindIncomingByEx
   return std::make_pair(static_cast<Int64>(q.Int(0)), q.Text(1));
 }
 
-Result<std::vector<Msg>> SqliteStore::QueueOutgoing(std::vector<Msg> msgs) {
+Result<std::vector<Msg>> SqlStore::QueueOutgoing(std::vector<Msg> msgs) {
   Impl& d = *impl_;
   return d.Run<std::vector<Msg>>("queue outgoing", Txn::kWrite,
                                  [&]() -> Result<std::vector<Msg>> { return QueueInTxn(d, std::move(msgs)); });
 }
 
-Result<std::vector<Msg>> SqliteStore::QueueOutgoingInTransaction(std::vector<Msg> msgs) {
+Result<std::vector<Msg>> SqlStore::QueueOutgoingInTransaction(std::vector<Msg> msgs) {
   return QueueInTxn(*impl_, std::move(msgs));
 }
 
-Result<std::vector<Msg>> SqliteStore::QueueInTxn(Impl& d, std::vector<Msg> msgs) {
+Result<std::vector<Msg>> SqlStore::QueueInTxn(Impl& d, std::vector<Msg> msgs) {
   {
     const Micros ts = d.Now();
     std::map<std::string, ChannelRow> by_uuid;
@@ -130,7 +129,7 @@ Result<std::vector<Msg>> SqliteStore::QueueInTxn(Impl& d, std::vector<Msg> msgs)
   }
 }
 
-Result<int64_t> SqliteStore::ImportMsgs(const std::vector<Msg>& msgs) {
+Result<int64_t> SqlStore::ImportMsgs(const std::vector<Msg>& msgs) {
   Impl& d = *impl_;
   return d.Run<int64_t>("import msgs", Txn::kWrite, [&]() -> Result<int64_t> {
     const Micros ts = d.Now();
@@ -168,7 +167,7 @@ Result<int64_t> SqliteStore::ImportMsgs(const std::vector<Msg>& msgs) {
   });
 }
 
-Result<Msg> SqliteStore::GetMsg(int64_t id) {
+Result<Msg> SqlStore::GetMsg(int64_t id) {
   Impl& d = *impl_;
   return d.Run<Msg>("get msg", Txn::kNone, [&]() -> Result<Msg> {
     auto m = d.LoadMsg(id);
@@ -177,7 +176,7 @@ Result<Msg> SqliteStore::GetMsg(int64_t id) {
   });
 }
 
-Result<Msg> SqliteStore::GetMsgByUUID(const std::string& uuid) {
+Result<Msg> SqlStore::GetMsgByUUID(const std::string& uuid) {
   Impl& d = *impl_;
   return d.Run<Msg>("get msg", Txn::kNone, [&]() -> Result<Msg> {
     auto q = d.Q(std::string(kMsgSelect) + " WHERE m.uuid = ?");
@@ -187,111 +186,105 @@ Result<Msg> SqliteStore::GetMsgByUUID(const std::string& uuid) {
   });
 }
 
-Result<std::vector<Msg>> SqliteStore::ListMsgs(const MsgFilter& filter) {
+Result<std::vector<Msg>> SqlStore::ListMsgs(const MsgFilter& filter) {
   Impl& d = *impl_;
   return d.Run<std::vector<Msg>>("list msgs", Txn::kRead, [&]() -> Result<std::vector<Msg>> {
-    // The SQL grows by fixed fragments; every value is a bound parameter.
+    // The SQL grows by fixed fragments; every value is a bound parameter,
+    // bound below in the order its fragment was added.
     std::string sql = std::string(kMsgSelect) + " WHERE 1 = 1";
-    std::string direction, status;
-    Int64 channel_id = 0, after_id = 0, limit = filter.limit;
-    Poco::Data::Statement st(d.S());
-    std::vector<Poco::Data::AbstractBinding::Ptr> binds;
+    std::vector<std::variant<int64_t, std::string>> binds;
     if (filter.direction) {
-      direction = Letter(*filter.direction);
       sql += " AND m.direction = ?";
-      binds.push_back(use(direction));
+      binds.emplace_back(Letter(*filter.direction));
     }
     if (filter.status) {
-      status = Letter(*filter.status);
       sql += " AND m.status = ?";
-      binds.push_back(use(status));
+      binds.emplace_back(Letter(*filter.status));
     }
     if (!filter.channel_uuid.empty()) {
       auto ch = d.FindChannelByUUID(filter.channel_uuid, false);
       if (!ch) return errors::ChannelNotFound();
-      channel_id = ch->id;
       sql += " AND m.channel_id = ?";
-      binds.push_back(use(channel_id));
+      binds.emplace_back(static_cast<int64_t>(ch->id));
     }
-    std::string urn = filter.urn;
-    if (!urn.empty()) {
+    if (!filter.urn.empty()) {
       // Through the URN's row (idx_msgs_contact_urn); an unknown URN
       // matches nothing.
       sql += " AND m.contact_urn_id = (SELECT id FROM contact_urns WHERE urn = ?)";
-      binds.push_back(use(urn));
+      binds.emplace_back(filter.urn);
     }
     if (filter.after_id) {
-      after_id = *filter.after_id;
       sql += " AND m.id > ? ORDER BY m.id ASC";
-      binds.push_back(use(after_id));
+      binds.emplace_back(static_cast<int64_t>(*filter.after_id));
     } else {
       sql += " ORDER BY m.id DESC";
     }
-    if (limit > 0) {
+    if (filter.limit > 0) {
       sql += " LIMIT ?";
-      binds.push_back(use(limit));
+      binds.emplace_back(static_cast<int64_t>(filter.limit));
     }
-    std::vector<MsgRow> rows;
-    st << sql;
-    for (auto& b : binds) st.addBind(b);
-    st, into(rows);
-    st.execute();
+    auto q = d.Q(sql);
+    for (const auto& b : binds) std::visit([&q](const auto& v) { q.Bind(v); }, b);
     std::vector<Msg> out;
-    out.reserve(rows.size());
-    for (const auto& r : rows) out.push_back(ToMsg(r));
+    while (q.Step()) out.push_back(ToMsg(ReadRow<MsgRow>(q)));
     return out;
   });
 }
 
-Result<std::vector<QueueSummary>> SqliteStore::Queue() {
+Result<std::vector<QueueSummary>> SqlStore::Queue() {
   Impl& d = *impl_;
   return d.Run<std::vector<QueueSummary>>(
       "queue summary", Txn::kRead, [&]() -> Result<std::vector<QueueSummary>> {
-        std::vector<Int64> ids;
-        std::vector<std::string> uuids, types;
-        d.S() << "SELECT id, uuid, channel_type FROM channels WHERE is_active = TRUE ORDER BY id",
-            into(ids), into(uuids), into(types), now;
         std::vector<QueueSummary> out;
-        std::string interrupted = kInterruptedReason;
+        std::vector<int64_t> ids;
+        {
+          auto q = d.Q("SELECT id, uuid, channel_type FROM channels WHERE is_active = TRUE ORDER BY id");
+          while (q.Step()) {
+            ids.push_back(q.Int(0));
+            QueueSummary summary;
+            summary.channel_uuid = q.Text(1);
+            summary.channel_type = q.Text(2);
+            out.push_back(std::move(summary));
+          }
+        }
         for (std::size_t i = 0; i < ids.size(); ++i) {
-          QueueSummary q;
-          q.channel_uuid = uuids[i];
-          q.channel_type = types[i];
-          Int64 id = ids[i];
-          Int64 high = 0, bulk = 0, in_flight = 0, retrying = 0, intr = 0, failed = 0;
+          QueueSummary& summary = out[i];
+          const int64_t id = ids[i];
           // The queue from the covering idx_msgs_queue; F and interrupted
           // through idx_msgs_channel_status. No query reads every msg row.
-          d.S() << "SELECT "
-                   "COALESCE(SUM(CASE WHEN status = 'Q' AND claimed_by IS NULL AND priority > 0 "
-                   "THEN 1 ELSE 0 END), 0), "
-                   "COALESCE(SUM(CASE WHEN status = 'Q' AND claimed_by IS NULL AND priority <= 0 "
-                   "THEN 1 ELSE 0 END), 0), "
-                   "COALESCE(SUM(CASE WHEN claimed_by IS NOT NULL THEN 1 ELSE 0 END), 0), "
-                   "COALESCE(SUM(CASE WHEN status = 'E' AND next_attempt_on IS NOT NULL "
-                   "THEN 1 ELSE 0 END), 0) "
-                   "FROM msgs WHERE channel_id = ? AND status IN ('Q', 'E') AND direction = 'O'",
-              use(id), into(high), into(bulk), into(in_flight), into(retrying), now;
-          d.S() << "SELECT COUNT(*) FROM msgs "
-                   "WHERE channel_id = ? AND status = 'E' AND direction = 'O' AND error_reason = ?",
-              use(id), use(interrupted), into(intr), now;
-          d.S() << "SELECT COUNT(*) FROM msgs WHERE channel_id = ? AND status = 'F'", use(id),
-              into(failed), now;
+          {
+            auto q = d.Q("SELECT "
+                         "COALESCE(SUM(CASE WHEN status = 'Q' AND claimed_by IS NULL AND priority > 0 "
+                         "THEN 1 ELSE 0 END), 0), "
+                         "COALESCE(SUM(CASE WHEN status = 'Q' AND claimed_by IS NULL AND priority <= 0 "
+                         "THEN 1 ELSE 0 END), 0), "
+                         "COALESCE(SUM(CASE WHEN claimed_by IS NOT NULL THEN 1 ELSE 0 END), 0), "
+                         "COALESCE(SUM(CASE WHEN status = 'E' AND next_attempt_on IS NOT NULL "
+                         "THEN 1 ELSE 0 END), 0) "
+                         "FROM msgs WHERE channel_id = ? AND status IN ('Q', 'E') AND direction = 'O'");
+            q.Bind(id);
+            if (q.Step()) {
+              summary.queued_high = q.Int(0);
+              summary.queued_bulk = q.Int(1);
+              summary.in_flight = q.Int(2);
+              summary.retrying = q.Int(3);
+            }
+          }
+          summary.interrupted = *d.Q("SELECT COUNT(*) FROM msgs "
+                                     "WHERE channel_id = ? AND status = 'E' AND direction = 'O' AND error_reason = ?")
+                                     .Bind(id)
+                                     .Bind(kInterruptedReason)
+                                     .OneInt();
+          summary.failed = *d.Q("SELECT COUNT(*) FROM msgs WHERE channel_id = ? AND status = 'F'").Bind(id).OneInt();
           // The oldest waiting msg: lowest id first through
           // idx_msgs_channel_status, past at most the claimed ones.
-          if (high + bulk > 0) {
-            Int64 oldest = 0;
-            d.S() << "SELECT created_on FROM msgs WHERE channel_id = ? AND status = 'Q' AND direction = 'O' "
-                     "AND claimed_by IS NULL ORDER BY id LIMIT 1",
-                use(id), into(oldest), now;
-            q.oldest_queued_on = oldest;
+          if (summary.queued_high + summary.queued_bulk > 0) {
+            summary.oldest_queued_on = d.Q("SELECT created_on FROM msgs WHERE channel_id = ? AND status = 'Q' "
+                                           "AND direction = 'O' AND claimed_by IS NULL ORDER BY id LIMIT 1")
+                                           .Bind(id)
+                                           .OneInt()
+                                           .value_or(0);
           }
-          q.queued_high = high;
-          q.queued_bulk = bulk;
-          q.in_flight = in_flight;
-          q.retrying = retrying;
-          q.interrupted = intr;
-          q.failed = failed;
-          out.push_back(std::move(q));
         }
         return out;
       });

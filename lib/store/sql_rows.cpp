@@ -1,4 +1,4 @@
-#include "store/sqlite_rows.h"
+#include "store/sql_rows.h"
 
 #include <sstream>
 
@@ -11,10 +11,10 @@
 #include "util/text.h"
 
 namespace courier {
-namespace sqlite_rows {
+namespace sql_rows {
 
 std::optional<Micros> FromNullable(const NInt& v) {
-  return v.isNull() ? std::nullopt : std::optional<Micros>(v.value());
+  return v;
 }
 std::string Letter(MsgStatus s) { return std::string(1, static_cast<char>(s)); }
 std::string Letter(Direction d) { return std::string(1, static_cast<char>(d)); }
@@ -146,7 +146,7 @@ ChannelLog ToLog(const LogRow& r) {
   l.id = r.id;
   l.channel_id = r.channel_id;
   l.channel_uuid = r.channel_uuid;
-  if (!r.msg_id.isNull()) l.msg_id = r.msg_id.value();
+  l.msg_id = r.msg_id;
   l.description = r.description;
   l.error = r.error;
   l.method = r.method;
@@ -207,5 +207,5 @@ ApiToken ToApiToken(const ApiTokenRow& r) {
   return t;
 }
 
-}  // namespace sqlite_rows
+}  // namespace sql_rows
 }  // namespace courier

@@ -1,4 +1,4 @@
-// SqliteStore's application hooks (store.h says what each method promises;
+// SqlStore's application hooks (store.h says what each method promises;
 // schema.cpp's migration 6 what the `hooks` columns mean).
 //
 // The cursor moves by compare-and-set (`WHERE cursor = ?`): courier-hook
@@ -9,22 +9,22 @@
 #include <string_view>
 
 #include "core/uuid.h"
-#include "store/sqlite_rows.h"
-#include "store/sqlite_statement.h"
-#include "store/sqlite_store.h"
+#include "store/sql_rows.h"
+#include "store/sql_statement.h"
+#include "store/sql_store.h"
 #include "util/text.h"
 
 namespace courier {
 namespace {
 
-using sqlite_rows::kHookColumns;
-using sqlite_rows::ReadHook;
+using sql_rows::kHookColumns;
+using sql_rows::ReadHook;
 
 Status HookNotFound(const std::string& ref) { return Status::NotFound("hook not found: " + ref); }
 
 }  // namespace
 
-Result<Hook> SqliteStore::AddHook(const Hook& hook) {
+Result<Hook> SqlStore::AddHook(const Hook& hook) {
   if (hook.url.empty()) return Status::InvalidArgument("hook url required");
   if (hook.format != "json" && hook.format != "rapidpro")
     return Status::InvalidArgument("hook format must be json or rapidpro, not '" + hook.format + "'");
@@ -32,7 +32,7 @@ Result<Hook> SqliteStore::AddHook(const Hook& hook) {
   Hook added = hook;
   if (added.uuid.empty()) added.uuid = NewRandomUUID();
   added.created_on = added.modified_on = Now();
-  Status st = InTransaction("add hook", TxnKind::kWrite, [&](SqliteStatements& q) {
+  Status st = InTransaction("add hook", TxnKind::kWrite, [&](SqlStatements& q) {
     added.id = q("INSERT INTO hooks (uuid, url, topics, channel_uuid, format, secret, auth_token, batch_size, "
                  "paused, paused_reason, cursor, created_on, modified_on) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -56,10 +56,10 @@ Result<Hook> SqliteStore::AddHook(const Hook& hook) {
   return added;
 }
 
-Result<Hook> SqliteStore::GetHook(const std::string& id_or_uuid) {
+Result<Hook> SqlStore::GetHook(const std::string& id_or_uuid) {
   Hook found;
   bool exists = false;
-  Status st = InTransaction("get hook", TxnKind::kRead, [&](SqliteStatements& q) {
+  Status st = InTransaction("get hook", TxnKind::kRead, [&](SqlStatements& q) {
     const bool by_id = !id_or_uuid.empty() && id_or_uuid.size() <= 18 && AllDigits(id_or_uuid);
     auto row = q(std::string("SELECT ") + kHookColumns + " FROM hooks WHERE " + (by_id ? "id = ?" : "uuid = ?"));
     if (by_id) {
@@ -79,9 +79,9 @@ Result<Hook> SqliteStore::GetHook(const std::string& id_or_uuid) {
   return found;
 }
 
-Result<std::vector<Hook>> SqliteStore::ListHooks() {
+Result<std::vector<Hook>> SqlStore::ListHooks() {
   std::vector<Hook> hooks;
-  Status st = InTransaction("list hooks", TxnKind::kRead, [&](SqliteStatements& q) {
+  Status st = InTransaction("list hooks", TxnKind::kRead, [&](SqlStatements& q) {
     auto rows = q(std::string("SELECT ") + kHookColumns + " FROM hooks ORDER BY id");
     while (rows.Step()) hooks.push_back(ReadHook(rows));
     return Status::OK();
@@ -90,17 +90,17 @@ Result<std::vector<Hook>> SqliteStore::ListHooks() {
   return hooks;
 }
 
-Status SqliteStore::RemoveHook(int64_t id) {
-  return InTransaction("remove hook", TxnKind::kWrite, [&](SqliteStatements& q) {
+Status SqlStore::RemoveHook(int64_t id) {
+  return InTransaction("remove hook", TxnKind::kWrite, [&](SqlStatements& q) {
     auto del = q("DELETE FROM hooks WHERE id = ?");
     del.Bind(id).Run();
     return del.Changes() == 1 ? Status::OK() : HookNotFound(std::to_string(id));
   });
 }
 
-Status SqliteStore::SetHookPaused(int64_t id, bool paused, const std::string& reason) {
+Status SqlStore::SetHookPaused(int64_t id, bool paused, const std::string& reason) {
   const Micros now = Now();
-  return InTransaction(paused ? "pause hook" : "resume hook", TxnKind::kWrite, [&](SqliteStatements& q) {
+  return InTransaction(paused ? "pause hook" : "resume hook", TxnKind::kWrite, [&](SqlStatements& q) {
     auto update = paused ? q("UPDATE hooks SET paused = TRUE, paused_reason = ?, modified_on = ? WHERE id = ?")
                          : q("UPDATE hooks SET paused = FALSE, paused_reason = ?, failures = 0, "
                              "next_attempt_on = NULL, modified_on = ? WHERE id = ?");
@@ -109,10 +109,10 @@ Status SqliteStore::SetHookPaused(int64_t id, bool paused, const std::string& re
   });
 }
 
-Status SqliteStore::RewindHook(int64_t id, int64_t cursor) {
+Status SqlStore::RewindHook(int64_t id, int64_t cursor) {
   if (cursor < 0) return Status::InvalidArgument("hook cursor must not be negative");
   const Micros now = Now();
-  return InTransaction("rewind hook", TxnKind::kWrite, [&](SqliteStatements& q) {
+  return InTransaction("rewind hook", TxnKind::kWrite, [&](SqlStatements& q) {
     auto update = q("UPDATE hooks SET cursor = ?, failures = 0, next_attempt_on = NULL, modified_on = ? "
                     "WHERE id = ?");
     update.Bind(cursor).Bind(now).Bind(id).Run();
@@ -120,13 +120,13 @@ Status SqliteStore::RewindHook(int64_t id, int64_t cursor) {
   });
 }
 
-Result<bool> SqliteStore::AdvanceHookCursor(int64_t id, int64_t from, int64_t to) {
+Result<bool> SqlStore::AdvanceHookCursor(int64_t id, int64_t from, int64_t to) {
   const Micros now = Now();
   bool moved = false;
   // One statement: SQLite's own transaction around it (autocommit) is
   // the whole of it, so no BEGIN and COMMIT of ours. courier-hook runs it
   // once an acknowledged POST, a few thousand times a second at batch 1.
-  Status st = InTransaction("advance hook", TxnKind::kNone, [&](SqliteStatements& q) {
+  Status st = InTransaction("advance hook", TxnKind::kNone, [&](SqlStatements& q) {
     auto update = q("UPDATE hooks SET cursor = ?, failures = 0, next_attempt_on = NULL, delivered_on = ?, "
                     "modified_on = ? WHERE id = ? AND cursor = ?");
     update.Bind(to).Bind(now).Bind(now).Bind(id).Bind(from).Run();
@@ -137,11 +137,11 @@ Result<bool> SqliteStore::AdvanceHookCursor(int64_t id, int64_t from, int64_t to
   return moved;
 }
 
-Result<bool> SqliteStore::RecordHookFailure(int64_t id, int64_t cursor, const std::string& error,
+Result<bool> SqlStore::RecordHookFailure(int64_t id, int64_t cursor, const std::string& error,
                                             Micros next_attempt_on) {
   const Micros now = Now();
   bool recorded = false;
-  Status st = InTransaction("record hook failure", TxnKind::kWrite, [&](SqliteStatements& q) {
+  Status st = InTransaction("record hook failure", TxnKind::kWrite, [&](SqlStatements& q) {
     auto update = q("UPDATE hooks SET failures = failures + 1, last_error = ?, last_error_on = ?, "
                     "next_attempt_on = ?, modified_on = ? WHERE id = ? AND cursor = ?");
     update.Bind(error).Bind(now).Bind(next_attempt_on).Bind(now).Bind(id).Bind(cursor).Run();
@@ -152,9 +152,9 @@ Result<bool> SqliteStore::RecordHookFailure(int64_t id, int64_t cursor, const st
   return recorded;
 }
 
-Status SqliteStore::NoteHookError(int64_t id, const std::string& error) {
+Status SqlStore::NoteHookError(int64_t id, const std::string& error) {
   const Micros now = Now();
-  return InTransaction("note hook error", TxnKind::kWrite, [&](SqliteStatements& q) {
+  return InTransaction("note hook error", TxnKind::kWrite, [&](SqlStatements& q) {
     auto update = q("UPDATE hooks SET last_error = ?, last_error_on = ?, modified_on = ? WHERE id = ?");
     update.Bind(error).Bind(now).Bind(now).Bind(id).Run();
     return update.Changes() == 1 ? Status::OK() : HookNotFound(std::to_string(id));

@@ -1,5 +1,5 @@
-// SqliteStore's retention: Prune, Space and ReclaimSpace (sqlite_store.h
-// says what they promise; store.h's PruneRequest which rows go).
+// SqlStore's retention: Prune (sql_store.h says what it promises;
+// store.h's PruneRequest which rows go).
 //
 // Why no index on created_on for logs and events: every webhook and send
 // would pay one more b-tree insert for a job that runs once an hour. Ids
@@ -15,20 +15,12 @@
 #include <limits>
 #include <thread>
 
-#include <sqlite3.h>
 
-#include "store/sqlite_statement.h"
-#include "store/sqlite_store.h"
+#include "store/sql_statement.h"
+#include "store/sql_store.h"
 
 namespace courier {
 namespace {
-
-// After a commit, before the next batch's BEGIN IMMEDIATE: a writer waiting
-// for the lock polls at most 1 ms apart (sqlite_connection.h's BusyWait), so
-// 2 ms lets it in first instead of losing the race to our next batch.
-constexpr auto kPauseBetweenBatches = std::chrono::milliseconds(2);
-// Pages freed per incremental_vacuum transaction: 4 MiB at 4 KiB pages.
-constexpr int kVacuumPagesPerStep = 1000;
 
 // How one batch of a kind ended.
 struct Batch {
@@ -45,7 +37,7 @@ bool FinishedOutgoing(const std::string& status) {
 
 // One prefix batch of channel_logs or events: the rows after `cursor`, in
 // order, while older than `before`. `table`/`key` are fixed names below.
-Batch PrefixBatch(SqliteStatements& q, const char* table, const char* key, int64_t& cursor, Micros before,
+Batch PrefixBatch(SqlStatements& q, const char* table, const char* key, int64_t& cursor, Micros before,
                   int limit, bool dry_run) {
   Batch batch;
   int64_t first = 0, last = 0, scanned = 0;
@@ -80,7 +72,7 @@ Batch PrefixBatch(SqliteStatements& q, const char* table, const char* key, int64
 
 }  // namespace
 
-Result<PruneCounts> SqliteStore::Prune(const PruneRequest& request) {
+Result<PruneCounts> SqlStore::Prune(const PruneRequest& request) {
   PruneCounts counts;
   const int limit = std::max(1, request.batch_size);
   const TxnKind kind = request.dry_run ? TxnKind::kRead : TxnKind::kWrite;
@@ -102,7 +94,7 @@ Result<PruneCounts> SqliteStore::Prune(const PruneRequest& request) {
     for (bool done = false; !done;) {
       if (!may_start()) break;
       Batch b;
-      Status st = InTransaction("prune channel logs", kind, [&](SqliteStatements& q) {
+      Status st = InTransaction("prune channel logs", kind, [&](SqlStatements& q) {
         b = PrefixBatch(q, "channel_logs", "id", logs_cursor, *request.logs_before, limit, request.dry_run);
         return Status::OK();
       });
@@ -118,7 +110,7 @@ Result<PruneCounts> SqliteStore::Prune(const PruneRequest& request) {
     for (bool done = false; !done;) {
       if (!may_start()) break;
       Batch b;
-      Status st = InTransaction("prune events", kind, [&](SqliteStatements& q) {
+      Status st = InTransaction("prune events", kind, [&](SqlStatements& q) {
         b = PrefixBatch(q, "events", "seq", cursor, *request.events_before, limit, request.dry_run);
         return Status::OK();
       });
@@ -135,15 +127,15 @@ Result<PruneCounts> SqliteStore::Prune(const PruneRequest& request) {
     for (bool done = false; !done;) {
       if (!may_start()) break;
       int64_t removed = 0;
-      Status st = InTransaction("prune idempotency keys", kind, [&](SqliteStatements& q) {
+      Status st = InTransaction("prune idempotency keys", kind, [&](SqlStatements& q) {
         // A dry run counts them all at once (it deletes nothing to page by).
-        removed = *q("SELECT COUNT(*) FROM (SELECT 1 FROM api_idempotency WHERE created_on < ? LIMIT ?)")
+        removed = *q("SELECT COUNT(*) FROM (SELECT 1 FROM api_idempotency WHERE created_on < ? LIMIT ?) AS due")
                        .Bind(*request.idempotency_before)
                        .Bind(request.dry_run ? std::numeric_limits<int64_t>::max() : int64_t{limit})
                        .OneInt();
         if (!request.dry_run && removed > 0) {
-          q("DELETE FROM api_idempotency WHERE rowid IN "
-            "(SELECT rowid FROM api_idempotency WHERE created_on < ? LIMIT ?)")
+          q("DELETE FROM api_idempotency WHERE (token_id, idem_key) IN "
+            "(SELECT token_id, idem_key FROM api_idempotency WHERE created_on < ? LIMIT ?)")
               .Bind(*request.idempotency_before)
               .Bind(limit)
               .Run();
@@ -163,11 +155,12 @@ Result<PruneCounts> SqliteStore::Prune(const PruneRequest& request) {
     for (bool done = false; !done;) {
       if (!may_start()) break;
       int64_t msgs = 0, msg_logs = 0, attempts = 0;
-      Status st = InTransaction("prune msgs", kind, [&](SqliteStatements& q) {
+      Status st = InTransaction("prune msgs", kind, [&](SqlStatements& q) {
         std::vector<int64_t> ids;
         int64_t scanned = 0;
         {
-          auto rows = q("SELECT id, created_on, modified_on, direction, status, claimed_by IS NOT NULL "
+          auto rows = q("SELECT id, created_on, modified_on, direction, status, "
+                        "CASE WHEN claimed_by IS NULL THEN 0 ELSE 1 END "
                         "FROM msgs WHERE id > ? ORDER BY id LIMIT ?");
           rows.Bind(cursor).Bind(limit);
           while (rows.Step()) {
@@ -216,57 +209,6 @@ Result<PruneCounts> SqliteStore::Prune(const PruneRequest& request) {
   }
   counts.finished = !stopped;
   return counts;
-}
-
-Result<StoreSpace> SqliteStore::Space() {
-  StoreSpace space;
-  Status st = InTransaction("store space", TxnKind::kRead, [&](SqliteStatements& q) {
-    const int64_t page = *q("PRAGMA page_size").OneInt();
-    space.file_bytes = page * *q("PRAGMA page_count").OneInt();
-    space.free_bytes = page * *q("PRAGMA freelist_count").OneInt();
-    space.incremental = *q("PRAGMA auto_vacuum").OneInt() == 2;  // 2: INCREMENTAL
-    return Status::OK();
-  });
-  if (!st.ok()) return st;
-  return space;
-}
-
-Result<StoreSpace> SqliteStore::ReclaimSpace(bool full) {
-  if (full) {
-    // VACUUM cannot run inside a transaction; it takes the write lock for
-    // the whole rewrite, and the auto_vacuum set just before applies to
-    // the file it writes.
-    Status st = InTransaction("vacuum", TxnKind::kNone, [](SqliteStatements& q) {
-      q.Exec("PRAGMA auto_vacuum = INCREMENTAL");
-      q.Exec("VACUUM");
-      return Status::OK();
-    });
-    if (!st.ok()) return st;
-  } else {
-    auto space = Space();
-    if (!space.ok()) return space.status();
-    // A file without incremental vacuum keeps its free pages for new rows.
-    for (bool more = space->incremental && space->free_bytes > 0; more;) {
-      Status st = InTransaction("incremental vacuum", TxnKind::kWrite, [&](SqliteStatements& q) {
-        q.Exec("PRAGMA incremental_vacuum(" + std::to_string(kVacuumPagesPerStep) + ")");
-        more = *q("PRAGMA freelist_count").OneInt() > 0;
-        return Status::OK();
-      });
-      if (!st.ok()) return st;
-      if (more) std::this_thread::sleep_for(kPauseBetweenBatches);
-    }
-  }
-  // The shrunken database is in the WAL until a checkpoint copies it back
-  // and cuts the file to its new size. PASSIVE: it takes no lock a writer
-  // waits for (TRUNCATE and RESTART hold the write lock while they wait for
-  // readers: a receiver's commits failed Busy behind one). What a reader
-  // still needs is left for the daemons' next checkpoints.
-  Status st = InTransaction("checkpoint", TxnKind::kNone, [](SqliteStatements& q) {
-    q("PRAGMA wal_checkpoint(PASSIVE)").Step();
-    return Status::OK();
-  });
-  if (!st.ok()) return st;
-  return Space();
 }
 
 }  // namespace courier

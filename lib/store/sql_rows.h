@@ -1,20 +1,19 @@
 #pragma once
-// The SQLite store's rows and their conversion to the model's values: one
-// row type per table read (its columns listed once, in SELECT order, by
+// The store's rows and their conversion to the model's values: one row
+// type per table read (its columns listed once, in SELECT order, by
 // Fields), the SELECT that goes with it, and the To*() that turns a row
-// into a value. Every file of the store reads rows through these, whether
-// with POCO Data's into() (the TypeHandlers below walk Fields) or from a
-// cached statement (ReadRow), so a column is added in one place.
+// into a value. Every file of the store reads rows through these from a
+// statement (ReadRow), so a column is added in one place.
 //
-// Columns are read by type, never through POCO's guessing from declared
-// column types: std::string (NULL reads as ""), bool, Int64, NInt (NULL
-// kept).
+// Columns are read by type, never guessed from declared column types:
+// std::string (NULL reads as ""), bool (1/0), Int64, NInt (NULL kept).
 //
 // Errors: stored data that cannot be turned back into a value (bad JSON,
 // an unknown status letter) throws CorruptData, which the store's
 // transaction runner reports as Corruption.
 //
 // Thread-safety: plain values and functions.
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -22,24 +21,20 @@
 #include <type_traits>
 #include <vector>
 
-#include <Poco/Data/TypeHandler.h>
-#include <Poco/Nullable.h>
-#include <Poco/Types.h>
-
 #include "core/channel.h"
 #include "core/channel_log.h"
 #include "core/clock.h"
 #include "core/msg.h"
 #include "core/msg_status.h"
 #include "model/hook.h"
-#include "store/sqlite_statement.h"
+#include "store/sql_statement.h"
 #include "store/store.h"
 
 namespace courier {
-namespace sqlite_rows {
+namespace sql_rows {
 
-using Poco::Int64;
-using NInt = Poco::Nullable<Poco::Int64>;
+using Int64 = int64_t;
+using NInt = std::optional<int64_t>;  // a column that may be NULL
 
 // Stored data that cannot be turned back into a value: reported as
 // Corruption.
@@ -234,7 +229,7 @@ inline constexpr const char* kApiTokenSelect =
 // Reads one row of a row type from a cached statement, columns in the
 // order the type's Fields() lists them.
 template <typename Row>
-Row ReadRow(const SqliteQuery& q) {
+Row ReadRow(const SqlQuery& q) {
   Row r;
   int column = 0;
   Row::Fields(r, [&](auto& v) {
@@ -280,68 +275,8 @@ Hook ToHook(const HookRow& r);
 ApiToken ToApiToken(const ApiTokenRow& r);
 
 // A row of a cached statement, as a value.
-inline Hook ReadHook(const SqliteQuery& q) { return ToHook(ReadRow<HookRow>(q)); }
-inline ApiToken ReadApiToken(const SqliteQuery& q) { return ToApiToken(ReadRow<ApiTokenRow>(q)); }
+inline Hook ReadHook(const SqlQuery& q) { return ToHook(ReadRow<HookRow>(q)); }
+inline ApiToken ReadApiToken(const SqlQuery& q) { return ToApiToken(ReadRow<ApiTokenRow>(q)); }
 
-}  // namespace sqlite_rows
+}  // namespace sql_rows
 }  // namespace courier
-
-namespace Poco {
-namespace Data {
-
-// A TypeHandler for any row type with a static Fields(row, f) listing, so
-// POCO Data's into() reads it column by column in that order.
-template <typename Row>
-class FieldListTypeHandler {
- public:
-  static std::size_t size() {
-    std::size_t n = 0;
-    Row row;
-    Row::Fields(row, [&n](auto& v) { n += TypeHandler<std::decay_t<decltype(v)>>::size(); });
-    return n;
-  }
-
-  static void bind(std::size_t pos, const Row& obj, AbstractBinder::Ptr binder,
-                   AbstractBinder::Direction dir) {
-    Row::Fields(obj, [&](const auto& v) {
-      using V = std::decay_t<decltype(v)>;
-      TypeHandler<V>::bind(pos, v, binder, dir);
-      pos += TypeHandler<V>::size();
-    });
-  }
-
-  static void prepare(std::size_t pos, const Row& obj, AbstractPreparator::Ptr preparator) {
-    Row::Fields(obj, [&](const auto& v) {
-      using V = std::decay_t<decltype(v)>;
-      TypeHandler<V>::prepare(pos, v, preparator);
-      pos += TypeHandler<V>::size();
-    });
-  }
-
-  static void extract(std::size_t pos, Row& obj, const Row&, AbstractExtractor::Ptr extractor) {
-    Row::Fields(obj, [&](auto& v) {
-      using V = std::decay_t<decltype(v)>;
-      TypeHandler<V>::extract(pos, v, V(), extractor);
-      pos += TypeHandler<V>::size();
-    });
-  }
-};
-
-template <>
-class TypeHandler<courier::sqlite_rows::MsgRow>
-    : public FieldListTypeHandler<courier::sqlite_rows::MsgRow> {};
-template <>
-class TypeHandler<courier::sqlite_rows::ChannelRow>
-    : public FieldListTypeHandler<courier::sqlite_rows::ChannelRow> {};
-template <>
-class TypeHandler<courier::sqlite_rows::LogRow>
-    : public FieldListTypeHandler<courier::sqlite_rows::LogRow> {};
-template <>
-class TypeHandler<courier::sqlite_rows::ContactRow>
-    : public FieldListTypeHandler<courier::sqlite_rows::ContactRow> {};
-template <>
-class TypeHandler<courier::sqlite_rows::UrnRow>
-    : public FieldListTypeHandler<courier::sqlite_rows::UrnRow> {};
-
-}  // namespace Data
-}  // namespace Poco

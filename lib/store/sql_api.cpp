@@ -1,29 +1,29 @@
-// SqliteStore's part for courier-api: tokens and idempotent queueing
+// SqlStore's part for courier-api: tokens and idempotent queueing
 // (store.h, "Applications' API"; the tables are schema version 6's).
 #include <Poco/JSON/Parser.h>
 
 #include "core/json.h"
-#include "store/sqlite_rows.h"
-#include "store/sqlite_statement.h"
-#include "store/sqlite_store.h"
+#include "store/sql_rows.h"
+#include "store/sql_statement.h"
+#include "store/sql_store.h"
 
 namespace courier {
 namespace {
 
-using sqlite_rows::JoinList;
-using sqlite_rows::kApiTokenSelect;
-using sqlite_rows::ReadApiToken;
+using sql_rows::JoinList;
+using sql_rows::kApiTokenSelect;
+using sql_rows::ReadApiToken;
 
 }  // namespace
 
-Result<ApiToken> SqliteStore::AddApiToken(const ApiToken& token) {
+Result<ApiToken> SqlStore::AddApiToken(const ApiToken& token) {
   if (token.name.empty()) return Status::InvalidArgument("a token needs a name");
   if (token.token_hash.empty()) return Status::InvalidArgument("a token needs its hash");
   ApiToken added = token;
-  Status st = InTransaction("add api token", TxnKind::kWrite, [&](SqliteStatements& q) {
+  Status st = InTransaction("add api token", TxnKind::kWrite, [&](SqlStatements& q) {
     if (q("SELECT 1 FROM api_tokens WHERE name = ?").Bind(token.name).OneInt())
       return Status::Conflict("a token named '" + token.name + "' exists already");
-    added.created_on = StoreNow();
+    added.created_on = Now();
     added.last_used_on.reset();
     added.id = q("INSERT INTO api_tokens (name, token_hash, scopes, created_on) VALUES (?, ?, ?, ?)")
                    .Bind(token.name)
@@ -37,9 +37,9 @@ Result<ApiToken> SqliteStore::AddApiToken(const ApiToken& token) {
   return added;
 }
 
-Result<std::vector<ApiToken>> SqliteStore::ListApiTokens() {
+Result<std::vector<ApiToken>> SqlStore::ListApiTokens() {
   std::vector<ApiToken> out;
-  Status st = InTransaction("list api tokens", TxnKind::kRead, [&](SqliteStatements& q) {
+  Status st = InTransaction("list api tokens", TxnKind::kRead, [&](SqlStatements& q) {
     auto rows = q(std::string(kApiTokenSelect) + " ORDER BY id");
     while (rows.Step()) out.push_back(ReadApiToken(rows));
     return Status::OK();
@@ -48,8 +48,8 @@ Result<std::vector<ApiToken>> SqliteStore::ListApiTokens() {
   return out;
 }
 
-Status SqliteStore::RemoveApiToken(const std::string& name) {
-  return InTransaction("remove api token", TxnKind::kWrite, [&](SqliteStatements& q) {
+Status SqlStore::RemoveApiToken(const std::string& name) {
+  return InTransaction("remove api token", TxnKind::kWrite, [&](SqlStatements& q) {
     auto id = q("SELECT id FROM api_tokens WHERE name = ?").Bind(name).OneInt();
     if (!id) return Status::NotFound("token not found: " + name);
     q("DELETE FROM api_idempotency WHERE token_id = ?").Bind(*id).Run();
@@ -58,9 +58,9 @@ Status SqliteStore::RemoveApiToken(const std::string& name) {
   });
 }
 
-Result<ApiToken> SqliteStore::FindApiToken(const std::string& token_hash) {
+Result<ApiToken> SqlStore::FindApiToken(const std::string& token_hash) {
   std::optional<ApiToken> found;
-  Status st = InTransaction("find api token", TxnKind::kNone, [&](SqliteStatements& q) {
+  Status st = InTransaction("find api token", TxnKind::kNone, [&](SqlStatements& q) {
     auto row = q(std::string(kApiTokenSelect) + " WHERE token_hash = ?");
     row.Bind(token_hash);
     if (row.Step()) found = ReadApiToken(row);
@@ -71,16 +71,16 @@ Result<ApiToken> SqliteStore::FindApiToken(const std::string& token_hash) {
   return *found;
 }
 
-Status SqliteStore::TouchApiToken(int64_t id, Micros when) {
-  return InTransaction("touch api token", TxnKind::kWrite, [&](SqliteStatements& q) {
+Status SqlStore::TouchApiToken(int64_t id, Micros when) {
+  return InTransaction("touch api token", TxnKind::kWrite, [&](SqlStatements& q) {
     q("UPDATE api_tokens SET last_used_on = ? WHERE id = ?").Bind(when).Bind(id).Run();
     return Status::OK();
   });
 }
 
-Result<std::vector<Result<IdempotentQueue>>> SqliteStore::QueueOutgoingBatch(std::vector<QueueRequest> requests) {
+Result<std::vector<Result<IdempotentQueue>>> SqlStore::QueueOutgoingBatch(std::vector<QueueRequest> requests) {
   std::vector<Result<IdempotentQueue>> outcomes;
-  Status st = InTransaction("queue outgoing batch", TxnKind::kWrite, [&](SqliteStatements& q) -> Status {
+  Status st = InTransaction("queue outgoing batch", TxnKind::kWrite, [&](SqlStatements& q) -> Status {
     outcomes.clear();
     for (auto& request : requests) {
       IdempotentQueue result;
@@ -122,7 +122,7 @@ Result<std::vector<Result<IdempotentQueue>>> SqliteStore::QueueOutgoingBatch(std
             .Bind(request.key)
             .Bind(request.request_hash)
             .Bind(json::Stringify(json::StringArray(uuids)))
-            .Bind(StoreNow())
+            .Bind(Now())
             .Run();
       }
       result.msgs = std::move(*queued);

@@ -1,0 +1,212 @@
+#pragma once
+// SqlStore::Impl: the store's logic's shared state on its engine's one
+// connection (the store's own, not included outside lib/store):
+// - the transaction runner Run(): connect (StoreEngine::Connect), check
+//   the schema, begin (the engine's BEGIN), run the body, COMMIT, or
+//   ROLLBACK on an error Status or any exception, which comes back as a
+//   Status (CurrentExceptionStatus: SqlError carries its own, as each
+//   engine maps its errors);
+// - the row helpers the method files share inside a transaction, each
+//   defined in the file of its concern: channels and contacts
+//   (sql_channels.cpp), msgs (sql_msgs.cpp), attempts (sql_statuses.cpp),
+//   channel logs (sql_logs.cpp), events (sql_events.cpp), the claim
+//   (sql_claim.cpp).
+//
+// Every statement goes through Q(), the engine's cached prepared
+// statements (sql_statement.h); what differs between engines is asked of
+// the engine (store_engine.h), never decided here.
+//
+// Thread-safety: none; one Impl per SqlStore, used by one thread.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/json_writer.h"
+#include "store/sql_rows.h"
+#include "store/sql_statement.h"
+#include "store/sql_store.h"
+#include "store/store_engine.h"
+
+namespace courier {
+
+namespace sql_detail {
+
+// The error reason of a msg whose attempt's outcome is unknown.
+inline constexpr const char* kInterruptedReason = "interrupted, outcome unknown";
+
+// A request error found inside a transaction body; rolls it back.
+struct RequestError {
+  Status status;
+};
+
+// An empty value for methods that return only a Status.
+struct Unit {};
+
+enum class Txn { kNone, kRead, kWrite };
+
+// Call only from inside a catch block: rethrows the current exception and
+// names it as a Status, `op` first.
+Status CurrentExceptionStatus(const std::string& op);
+
+// "scheme:path" with both parts non-empty; InvalidArgument otherwise.
+Status CheckUrn(const std::string& urn);
+
+// An event's fields after its seq and topic, written straight into the
+// payload (sql_events.cpp).
+using EventFields = std::function<void(JsonWriter&)>;
+// A msg event carries the msg in the shape scripts see from `msgs list
+// --json` (MsgToJson), with its id and uuid named msg_id and msg_uuid.
+EventFields MsgEventFields(const Msg& m);
+// A status.updated event: the msg's status fields.
+EventFields StatusEventFields(const Msg& m);
+
+}  // namespace sql_detail
+
+struct SqlStore::Impl {
+  using Int64 = sql_rows::Int64;
+  using NInt = sql_rows::NInt;
+  using ChannelRow = sql_rows::ChannelRow;
+  using MsgRow = sql_rows::MsgRow;
+  using Txn = sql_detail::Txn;
+  using EventFields = sql_detail::EventFields;
+
+  Impl(std::unique_ptr<StoreEngine> e, Clock& c) : engine(std::move(e)), clock(c) {}
+
+  std::unique_ptr<StoreEngine> engine;
+  Clock& clock;
+  // The engine's statements, set by each Connect().
+  SqlStatements* statements = nullptr;
+  bool schema_ready = false;
+  // The channel whose msg came first in the last claim: the next claim's
+  // rotation starts after it.
+  Int64 last_first_channel = 0;
+  // When set, AppendEvent also records each event here (for publishing
+  // after the commit).
+  std::vector<Event>* collect_events = nullptr;
+  // Channels read during one WriteIntakesAndClaim batch, by uuid.
+  std::unordered_map<std::string, ChannelRow>* batch_channels = nullptr;
+
+  // A cached prepared statement; see sql_statement.h.
+  SqlQuery Q(const std::string& sql) { return (*statements)(sql); }
+  Micros Now() const { return clock.Now(); }
+
+  // --- connection and schema (sql_connection.cpp) ----------------------------
+
+  // The engine's Connect(), then its statements.
+  Status Connect();
+  // OK for this program's version; Unavailable naming both otherwise.
+  Status CheckSchema();
+  // Rolls the current transaction back; the engine forgets its seqs.
+  void Rollback();
+
+  // Runs `body` (returning Result<T>) after connecting and checking the
+  // schema, inside a transaction of the given kind. An error Status from
+  // the body, or any exception, rolls the transaction back.
+  template <typename T, typename Body>
+  Result<T> Run(const char* op, Txn txn, Body&& body, bool need_schema = true) {
+    Status st = Connect();
+    if (!st.ok()) return st;
+    if (need_schema) {
+      st = CheckSchema();
+      if (!st.ok()) return st;
+    }
+    bool in_txn = false;
+    try {
+      if (txn != Txn::kNone) {
+        statements->Exec(engine->BeginSql(txn == Txn::kWrite));
+        engine->EventSeqsForgotten();
+        in_txn = true;
+      }
+      Result<T> result = body();
+      if (in_txn) {
+        if (result.ok()) {
+          statements->Exec("COMMIT");
+        } else {
+          Rollback();
+        }
+        in_txn = false;
+      }
+      return result;
+    } catch (...) {
+      Status failed = sql_detail::CurrentExceptionStatus(op);
+      if (in_txn) Rollback();
+      return failed;
+    }
+  }
+
+  template <typename Body>
+  Status RunStatus(const char* op, Txn txn, Body&& body, bool need_schema = true) {
+    Result<sql_detail::Unit> r = Run<sql_detail::Unit>(
+        op, txn,
+        [&]() -> Result<sql_detail::Unit> {
+          Status st = body();
+          if (!st.ok()) return st;
+          return sql_detail::Unit{};
+        },
+        need_schema);
+    return r.status();
+  }
+
+  // --- channels and contacts (sql_channels.cpp) ---------------------------
+
+  std::optional<ChannelRow> FindChannelByUUID(const std::string& uuid, bool active_only);
+  std::optional<ChannelRow> FindChannelById(Int64 id, bool active_only);
+  // The channel a msg names: by uuid when set, else by id.
+  std::optional<ChannelRow> ChannelOfMsg(const Msg& m, bool active_only);
+
+  struct ContactRef {
+    Int64 contact_id = 0;
+    Int64 urn_id = 0;
+  };
+
+  // The contact owning `urn`, created (with `name`) on first sight. The
+  // URN's channel becomes `channel_id` when one is given (the channel the
+  // contact was last seen on).
+  ContactRef EnsureContact(const std::string& urn, const std::string& name, NInt channel_id, Micros ts);
+  Contact LoadContact(Int64 contact_id);
+
+  // --- msgs (sql_msgs.cpp) ------------------------------------------------
+
+  std::optional<MsgRow> LoadMsgRow(Int64 id);
+  std::optional<Msg> LoadMsg(Int64 id);
+  // Corruption (CorruptData) when the msg is gone.
+  Msg MustLoadMsg(Int64 id);
+  std::optional<int64_t> MsgIdByUuid(const std::string& uuid);
+  bool MsgUuidExists(const std::string& uuid) { return MsgIdByUuid(uuid).has_value(); }
+  // Inserts `m` as given (uuid, status, times...) on channel `ch` for the
+  // contact `ref`; returns the new id.
+  Int64 InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id);
+  // An incoming msg already stored for this channel and provider id.
+  std::optional<std::pair<Int64, std::string>> FindIncomingByExternalId(Int64 channel_id, const std::string& ext);
+
+  // --- attempts (sql_statuses.cpp) ----------------------------------------
+
+  void CloseAttempts(Int64 msg_id, const std::string& outcome, Micros ts);
+
+  // --- channel logs (sql_logs.cpp) ----------------------------------------
+
+  // Writes one log; the channel is `default_channel` unless the log names
+  // its own; the msg is `msg_id` when given, else the log's.
+  void InsertLog(const ChannelLog& log, Int64 default_channel, const NInt& msg_id, Micros ts);
+
+  // --- events (sql_events.cpp) --------------------------------------------
+
+  // Inserts an event whose payload carries its own seq:
+  // {"seq": N, "topic": T, ...fields}. The seq comes from the engine
+  // (NextEventSeq) before the insert, so one INSERT does what an INSERT
+  // and an UPDATE of the payload did; the engine keeps seqs growing even
+  // after deletes, and seq order commit order.
+  Int64 AppendEvent(const std::string& topic, const EventFields& fields, Micros ts);
+
+  // --- the claim (sql_claim.cpp) ------------------------------------------
+
+  // ClaimQueued's work inside the caller's write transaction; does not
+  // move the rotation (only a committed claim does).
+  std::vector<Msg> Claim(const ClaimRequest& req);
+};
+
+}  // namespace courier

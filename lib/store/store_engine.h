@@ -1,0 +1,86 @@
+#pragma once
+// StoreEngine: what the store's logic (SqlStore, sql_store.h) needs from
+// the database engine beyond running SQL, so that the logic is written
+// once and every engine runs the same code path. An engine is one
+// connection to one database: SQLite (sqlite_engine.h) or PostgreSQL.
+//
+// Each call exists because the engines do that thing differently:
+// - Connect: SQLite opens a file with pragmas (or reconnects per call as
+//   a read-only snapshot); PostgreSQL connects to a server.
+// - BeginSql: SQLite takes the write lock at BEGIN (BEGIN IMMEDIATE) so
+//   writers queue instead of failing on the upgrade; PostgreSQL begins
+//   as usual and locks what it must (NextEventSeq, BeforeClaim).
+// - NextEventSeq / EventSeqsForgotten / LastEventSeq: seq order must be
+//   commit order. SQLite holds the write lock from BEGIN, so the seq is
+//   read once per transaction from AUTOINCREMENT's high-water mark and
+//   counted up; PostgreSQL takes a transaction advisory lock and calls
+//   nextval just before the transaction's first event insert.
+// - BeforeClaim: SQLite's claim is serialised by the write lock already;
+//   PostgreSQL serialises claimers (advisory lock, or FOR UPDATE SKIP
+//   LOCKED).
+// - SchemaVersion / Migrate: reading the version table when it may be
+//   absent, and creating or upgrading the schema, are engine DDL.
+//
+// The Store methods that have no logic to share (Space, ReclaimSpace,
+// HousekeepInBackground, LeaveSyncToCaller) are the engine's Store
+// subclass's (SqliteStore), not calls here.
+//
+// Errors: calls that run SQL throw SqlError (sql_statement.h), as
+// statements do, so the transaction runner maps them in one place;
+// Connect returns its Status.
+//
+// Thread-safety: none; an engine belongs to its store's one thread.
+#include <cstdint>
+#include <string>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/sql_statement.h"
+
+namespace courier {
+
+// `status` with `prefix` before its message, its code kept: how the
+// transaction runner and the engines name a SqlError by its operation.
+Status PrefixedStatus(const Status& status, const std::string& prefix);
+
+class StoreEngine {
+ public:
+  virtual ~StoreEngine() = default;
+
+  // Called at the start of every store call: connects when not connected
+  // (OK at once when connected). Unavailable when the database cannot be
+  // reached.
+  virtual Status Connect() = 0;
+  // The connection's statement cache; valid after Connect() returned OK,
+  // until the next Connect().
+  virtual SqlStatements& Statements() = 0;
+
+  // The store's recorded schema version; 0 when it has none (no version
+  // table). Outside any transaction.
+  virtual int64_t SchemaVersion() = 0;
+  // Creates the schema or upgrades it to schema::CurrentVersion(), in a
+  // transaction of its own (outside the runner's); `now` stamps the
+  // versions applied. A newer schema is refused (schema::VersionStatus).
+  virtual Status Migrate(Micros now) = 0;
+
+  // The statement that begins a transaction that will write (`write`) or
+  // only read.
+  virtual const char* BeginSql(bool write) const = 0;
+
+  // The seq of the next event, inside a write transaction, just before
+  // the event's insert; each call returns a new seq, greater than every
+  // seq committed before this transaction.
+  virtual int64_t NextEventSeq() = 0;
+  // The seqs handed out since the last call may not have been used: the
+  // transaction (or a savepoint) rolled back, or a new one begins.
+  virtual void EventSeqsForgotten() = 0;
+  // The highest seq ever handed out and committed, even after retention
+  // pruned that event; 0 when none.
+  virtual int64_t LastEventSeq() = 0;
+
+  // Inside the claiming write transaction, before the claim reads the
+  // queue: whatever makes concurrent claims take each msg once.
+  virtual void BeforeClaim() = 0;
+};
+
+}  // namespace courier
