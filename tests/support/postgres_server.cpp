@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -400,6 +402,23 @@ Status PostgresServer::Crash() {
   // The socket's lock file names the dead postmaster too.
   fs::remove(dir_ + "/.s.PGSQL." + std::to_string(port_) + ".lock", ignored);
   return Status::OK();
+}
+
+PostgresServer* SharedPostgresServer(std::string* error) {
+  static std::mutex mu;
+  static std::unique_ptr<PostgresServer> server;
+  static std::string failure;
+  std::lock_guard<std::mutex> lock(mu);
+  if (!server && failure.empty()) {
+    auto made = PostgresServer::Create();
+    if (made.ok()) {
+      server = std::move(made).value();
+    } else {
+      failure = made.status().ToString();
+    }
+  }
+  if (!server && error != nullptr) *error = failure;
+  return server.get();
 }
 
 }  // namespace courier::testing

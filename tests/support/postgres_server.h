@@ -99,6 +99,13 @@ class PostgresServer {
   int watchdog_fd_ = -1;  // write end of the pipe whose EOF wakes the watchdog
 };
 
+// One server for the whole test process, made on first use and stopped at
+// exit: a suite that needs a database per test calls
+// SharedPostgresServer()->CreateDatabase() (initdb and start cost seconds;
+// a database costs tens of milliseconds). nullptr when none can be made,
+// with the reason in *error. Not for tests that stop or crash the server.
+PostgresServer* SharedPostgresServer(std::string* error);
+
 }  // namespace courier::testing
 
 // Skips the current test when no server can be made here, with the reason;

@@ -26,14 +26,17 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "postgres_server.h"
 #include "temp_dir.h"
 #include "core/uuid.h"
 #include "store/schema.h"
+#include "store/pg_store.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
 #include "store/wal_checkpointer.h"
 #include "store_test_helpers.h"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 using namespace courier;
@@ -53,13 +56,32 @@ Poco::JSON::Object::Ptr ParseObject(const std::string& text) {
   return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
 }
 
-class SqliteStoreTest : public ::testing::Test {
- protected:
-  SqliteStoreTest() : clock_(kStart), db_path_(dir_.path() + "/courier.db") {}
+enum class Engine { kSQLite, kPostgreSQL };
 
-  void SetUp() override {
-    store_ = std::make_unique<SqliteStore>(db_path_, clock_);
-    ASSERT_TRUE(store_->Open().ok());
+// A fresh store on either engine: a SQLite file in a scratch directory, or
+// a new database on the test process's shared PostgreSQL server.
+class StoreFixture : public ::testing::Test {
+ protected:
+  StoreFixture() : clock_(kStart), db_path_(dir_.path() + "/courier.db") {}
+
+  void OpenStore(Engine engine) {
+    engine_ = engine;
+    if (engine == Engine::kPostgreSQL) {
+      COURIER_SKIP_UNLESS_POSTGRES();
+      std::string error;
+      courier::testing::PostgresServer* server = courier::testing::SharedPostgresServer(&error);
+      ASSERT_NE(server, nullptr) << error;
+      auto uri = server->CreateDatabase();
+      ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+      pg_uri_ = *uri;
+      auto store = std::make_unique<PgStore>(pg_uri_, "store-test", clock_);
+      ASSERT_TRUE(store->Open().ok());
+      store_ = std::move(store);
+    } else {
+      auto store = std::make_unique<SqliteStore>(db_path_, clock_);
+      ASSERT_TRUE(store->Open().ok());
+      store_ = std::move(store);
+    }
     Status s = store_->Migrate();
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
@@ -154,7 +176,21 @@ class SqliteStoreTest : public ::testing::Test {
     }
   }
 
+  // The one integer `sql` selects, read on a connection of its own.
   int64_t CountRows(const std::string& sql) {
+    if (engine_ == Engine::kPostgreSQL) {
+      PGconn* conn = ::PQconnectdb(pg_uri_.c_str());
+      PGresult* res = ::PQexec(conn, sql.c_str());
+      int64_t n = -1;
+      if (::PQresultStatus(res) == PGRES_TUPLES_OK && ::PQntuples(res) == 1) {
+        n = std::strtoll(::PQgetvalue(res, 0, 0), nullptr, 10);
+      } else {
+        ADD_FAILURE() << sql << ": " << ::PQerrorMessage(conn);
+      }
+      ::PQclear(res);
+      ::PQfinish(conn);
+      return n;
+    }
     Poco::Data::SQLite::Connector::registerConnector();
     Poco::Data::Session s(Poco::Data::SQLite::Connector::KEY, db_path_);
     int64_t n = 0;
@@ -171,7 +207,27 @@ class SqliteStoreTest : public ::testing::Test {
   ScratchDir dir_;
   ManualClock clock_;
   std::string db_path_;
-  std::unique_ptr<SqliteStore> store_;
+  Engine engine_ = Engine::kSQLite;
+  std::string pg_uri_;
+  std::unique_ptr<SqlStore> store_;
+};
+
+// Every Store method's behaviour, on both engines.
+class StoreTest : public StoreFixture, public ::testing::WithParamInterface<Engine> {
+ protected:
+  void SetUp() override { OpenStore(GetParam()); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values(Engine::kSQLite, Engine::kPostgreSQL),
+                         [](const ::testing::TestParamInfo<Engine>& info) {
+                           return info.param == Engine::kSQLite ? "SQLite" : "PostgreSQL";
+                         });
+
+// What only the SQLite engine has (its file, the WAL).
+class SqliteStoreTest : public StoreFixture {
+ protected:
+  void SetUp() override { OpenStore(Engine::kSQLite); }
+  SqliteStore& sqlite() { return static_cast<SqliteStore&>(*store_); }
 };
 
 // --- Opening and schema --------------------------------------------------------
@@ -375,7 +431,7 @@ TEST(SqliteStoreOpenTest, OpenStoreUrls) {
 
 // --- Channels ------------------------------------------------------------------
 
-TEST_F(SqliteStoreTest, ChannelsAddGetListRemove) {
+TEST_P(StoreTest, ChannelsAddGetListRemove) {
   Channel c;
   c.type = "TG";
   c.name = "bot";
@@ -428,7 +484,7 @@ TEST_F(SqliteStoreTest, ChannelsAddGetListRemove) {
 // A removed channel added again under its uuid comes back under its old
 // id with what it is given now; an active one, or one of another type,
 // is refused.
-TEST_F(SqliteStoreTest, RemovedChannelAddedAgainIsReactivated) {
+TEST_P(StoreTest, RemovedChannelAddedAgainIsReactivated) {
   Channel c;
   c.type = "TG";
   c.uuid = "dbc126ed-66bc-4e28-b67b-81dc3327c95d";
@@ -472,7 +528,7 @@ TEST_F(SqliteStoreTest, RemovedChannelAddedAgainIsReactivated) {
 
 // --- Incoming ------------------------------------------------------------------
 
-TEST_F(SqliteStoreTest, WriteIncomingCreatesContactAndReusesIt) {
+TEST_P(StoreTest, WriteIncomingCreatesContactAndReusesIt) {
   Channel ch = AddChannel();
   Msg m = Incoming(ch, "tel:+250788383383", "hello", "ext-1");
   m.contact_name = "Ann";
@@ -546,7 +602,7 @@ TEST_F(SqliteStoreTest, WriteIncomingCreatesContactAndReusesIt) {
   EXPECT_TRUE(payload->isNull("sent_on"));
 }
 
-TEST_F(SqliteStoreTest, WriteIncomingDedupsByExternalIdAndUuid) {
+TEST_P(StoreTest, WriteIncomingDedupsByExternalIdAndUuid) {
   Channel ch = AddChannel();
   Channel other = AddChannel("KN");
   auto first = WriteIncoming(*store_, Incoming(ch, "tel:+250788383383", "hi", "ext-9"), {});
@@ -585,7 +641,7 @@ TEST_F(SqliteStoreTest, WriteIncomingDedupsByExternalIdAndUuid) {
   EXPECT_EQ(twice->msg_id, once->msg_id);
 }
 
-TEST_F(SqliteStoreTest, WriteIncomingRejectsUnknownChannelAndBadUrn) {
+TEST_P(StoreTest, WriteIncomingRejectsUnknownChannelAndBadUrn) {
   Channel ch = AddChannel();
   Msg m = Incoming(ch, "tel:+250788383383", "hi");
   m.channel_uuid = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
@@ -608,7 +664,7 @@ TEST_F(SqliteStoreTest, WriteIncomingRejectsUnknownChannelAndBadUrn) {
 
 // --- Outgoing ------------------------------------------------------------------
 
-TEST_F(SqliteStoreTest, QueueOutgoingFillsMsgsAndIsAllOrNothing) {
+TEST_P(StoreTest, QueueOutgoingFillsMsgsAndIsAllOrNothing) {
   Channel ch = AddChannel();
   Channel removed = AddChannel("KN");
   ASSERT_TRUE(store_->RemoveChannel(removed.uuid).ok());
@@ -665,7 +721,7 @@ TEST_F(SqliteStoreTest, QueueOutgoingFillsMsgsAndIsAllOrNothing) {
 
 // --- The claim -------------------------------------------------------------------
 
-TEST_F(SqliteStoreTest, ClaimIsFairAcrossChannels) {
+TEST_P(StoreTest, ClaimIsFairAcrossChannels) {
   Channel a = AddChannel("EX");
   Channel b = AddChannel("KN");
   Channel c = AddChannel("TG");
@@ -706,7 +762,7 @@ TEST_F(SqliteStoreTest, ClaimIsFairAcrossChannels) {
   EXPECT_EQ(from_b, 1);
 }
 
-TEST_F(SqliteStoreTest, ClaimRotatesChannelsAcrossCalls) {
+TEST_P(StoreTest, ClaimRotatesChannelsAcrossCalls) {
   std::vector<Channel> channels = {AddChannel("EX"), AddChannel("KN"), AddChannel("TG")};
   for (const auto& ch : channels) Queue(ch, 3);
   std::vector<std::string> order;
@@ -721,7 +777,7 @@ TEST_F(SqliteStoreTest, ClaimRotatesChannelsAcrossCalls) {
                                              channels[1].uuid, channels[2].uuid}));
 }
 
-TEST_F(SqliteStoreTest, ClaimIsHighFirstThenFifo) {
+TEST_P(StoreTest, ClaimIsHighFirstThenFifo) {
   Channel ch = AddChannel();
   auto bulk = Queue(ch, 3, Priority::kBulk);
   auto high = Queue(ch, 2, Priority::kHigh);
@@ -732,7 +788,7 @@ TEST_F(SqliteStoreTest, ClaimIsHighFirstThenFifo) {
   EXPECT_EQ(ids, (std::vector<int64_t>{high[0], high[1], bulk[0], bulk[1], bulk[2]}));
 }
 
-TEST_F(SqliteStoreTest, ClaimTellsWhichContactsHaveOptedOut) {
+TEST_P(StoreTest, ClaimTellsWhichContactsHaveOptedOut) {
   Channel ch = AddChannel();
   ASSERT_TRUE(store_->QueueOutgoing({Outgoing(ch, "tel:+250788000001", "to a stopped contact"),
                                      Outgoing(ch, "tel:+250788000002", "to a contact"),
@@ -750,7 +806,7 @@ TEST_F(SqliteStoreTest, ClaimTellsWhichContactsHaveOptedOut) {
 
 // URN auth (FCM tokens): set with the contact it creates, replaced by a
 // newer one only, and handed to the sender with each claimed msg.
-TEST_F(SqliteStoreTest, UrnAuthIsSetReplacedByNewerOnlyAndClaimedWithTheMsg) {
+TEST_P(StoreTest, UrnAuthIsSetReplacedByNewerOnlyAndClaimedWithTheMsg) {
   Channel ch = AddChannel("FCM");
   Channel other = AddChannel("EX");
   auto write = [&](const UrnAuthUpdate& update) {
@@ -818,7 +874,7 @@ TEST_F(SqliteStoreTest, UrnAuthIsSetReplacedByNewerOnlyAndClaimedWithTheMsg) {
 
 // A msg and its sender's token from one webhook: one contact, and a bad
 // update sinks its whole intake, msg included.
-TEST_F(SqliteStoreTest, UrnAuthAndMsgOfOneIntakeShareTheContact) {
+TEST_P(StoreTest, UrnAuthAndMsgOfOneIntakeShareTheContact) {
   Channel ch = AddChannel("FCM");
   Intake in;
   in.channel_uuid = ch.uuid;
@@ -851,7 +907,7 @@ TEST_F(SqliteStoreTest, UrnAuthAndMsgOfOneIntakeShareTheContact) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 1);
 }
 
-TEST_F(SqliteStoreTest, ClaimRespectsMaxWorkersWithInFlightMsgs) {
+TEST_P(StoreTest, ClaimRespectsMaxWorkersWithInFlightMsgs) {
   Channel ch = AddChannel("EX", /*max_workers=*/2);
   auto ids = Queue(ch, 5);
   auto first = Claim(10);
@@ -873,7 +929,7 @@ TEST_F(SqliteStoreTest, ClaimRespectsMaxWorkersWithInFlightMsgs) {
   EXPECT_EQ(from_default, 3);
 }
 
-TEST_F(SqliteStoreTest, WriteIntakesAndClaimIsOneCommitThatSeesItsStatuses) {
+TEST_P(StoreTest, WriteIntakesAndClaimIsOneCommitThatSeesItsStatuses) {
   Channel ch = AddChannel("EX", /*max_workers=*/1);
   auto ids = Queue(ch, 3);
   auto first = Claim(10);
@@ -918,7 +974,7 @@ TEST_F(SqliteStoreTest, WriteIntakesAndClaimIsOneCommitThatSeesItsStatuses) {
   EXPECT_TRUE(claimed.empty());
 }
 
-TEST_F(SqliteStoreTest, ClaimRespectsChannelCaps) {
+TEST_P(StoreTest, ClaimRespectsChannelCaps) {
   Channel a = AddChannel("EX");
   Channel b = AddChannel("KN");
   Queue(a, 10);
@@ -936,7 +992,7 @@ TEST_F(SqliteStoreTest, ClaimRespectsChannelCaps) {
   EXPECT_EQ(from_b, 8);
 }
 
-TEST_F(SqliteStoreTest, ClaimWaitsUntilDueAndNeverClaimsTwice) {
+TEST_P(StoreTest, ClaimWaitsUntilDueAndNeverClaimsTwice) {
   Channel ch = AddChannel();
   Msg later = Outgoing(ch, "tel:+250788000001", "later");
   later.next_attempt_on = kStart + 10 * kMicrosPerSecond;
@@ -959,7 +1015,7 @@ TEST_F(SqliteStoreTest, ClaimWaitsUntilDueAndNeverClaimsTwice) {
   EXPECT_TRUE(store_->ClaimQueued(no_worker).status().IsInvalidArgument());
 }
 
-TEST_F(SqliteStoreTest, ClaimSkipsRemovedChannels) {
+TEST_P(StoreTest, ClaimSkipsRemovedChannels) {
   Channel ch = AddChannel();
   Queue(ch, 2);
   ASSERT_TRUE(store_->RemoveChannel(ch.uuid).ok());
@@ -968,7 +1024,7 @@ TEST_F(SqliteStoreTest, ClaimSkipsRemovedChannels) {
 
 // --- Statuses --------------------------------------------------------------------
 
-TEST_F(SqliteStoreTest, StatusTransitionsAppliedAndIgnored) {
+TEST_P(StoreTest, StatusTransitionsAppliedAndIgnored) {
   Channel ch = AddChannel();
   auto ids = Queue(ch, 1);
   auto claimed = Claim(1);
@@ -1055,7 +1111,7 @@ TEST_F(SqliteStoreTest, StatusTransitionsAppliedAndIgnored) {
   EXPECT_EQ(statuses, (std::vector<std::string>{"W", "D"}));
 }
 
-TEST_F(SqliteStoreTest, ErroredMsgIsRetriedWhenDue) {
+TEST_P(StoreTest, ErroredMsgIsRetriedWhenDue) {
   Channel ch = AddChannel();
   auto ids = Queue(ch, 1);
   ASSERT_EQ(Claim(1).size(), 1u);
@@ -1097,7 +1153,7 @@ TEST_F(SqliteStoreTest, ErroredMsgIsRetriedWhenDue) {
 // A delivery report that says a sent msg failed for a reason that may pass
 // (a Twilio rate limit, an unreachable handset) writes E with a time for
 // the next attempt: the msg, no longer claimed, is claimed again when due.
-TEST_F(SqliteStoreTest, ErroredByADeliveryReportIsClaimedAgainWhenDue) {
+TEST_P(StoreTest, ErroredByADeliveryReportIsClaimedAgainWhenDue) {
   Channel ch = AddChannel("TW");
   auto ids = Queue(ch, 1);
   ASSERT_EQ(Claim(1).size(), 1u);
@@ -1135,7 +1191,7 @@ TEST_F(SqliteStoreTest, ErroredByADeliveryReportIsClaimedAgainWhenDue) {
   EXPECT_EQ(store_->WriteStatus(report)->outcome, StatusOutcome::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, RequeueReleasesTheClaim) {
+TEST_P(StoreTest, RequeueReleasesTheClaim) {
   Channel ch = AddChannel("EX", 1);
   auto ids = Queue(ch, 1);
   ASSERT_EQ(Claim(1).size(), 1u);
@@ -1157,7 +1213,7 @@ TEST_F(SqliteStoreTest, RequeueReleasesTheClaim) {
 
 // --- Interrupted attempts, retry, fail ---------------------------------------------
 
-TEST_F(SqliteStoreTest, InterruptedAttemptsBecomeErroredWithoutRetry) {
+TEST_P(StoreTest, InterruptedAttemptsBecomeErroredWithoutRetry) {
   Channel ch = AddChannel();
   Queue(ch, 4);
   auto w1 = Claim(2, "host:1");
@@ -1200,7 +1256,7 @@ TEST_F(SqliteStoreTest, InterruptedAttemptsBecomeErroredWithoutRetry) {
   EXPECT_TRUE(store_->FailInterruptedAttempts("")->empty());
 }
 
-TEST_F(SqliteStoreTest, OperatorRetryAndFail) {
+TEST_P(StoreTest, OperatorRetryAndFail) {
   Channel ch = AddChannel();
   auto ids = Queue(ch, 4);
   auto incoming = WriteIncoming(*store_, Incoming(ch, "tel:+250788383383", "in"), {});
@@ -1258,7 +1314,7 @@ TEST_F(SqliteStoreTest, OperatorRetryAndFail) {
 
 // --- Reading -------------------------------------------------------------------
 
-TEST_F(SqliteStoreTest, ListMsgsNewestFirstOrAfterId) {
+TEST_P(StoreTest, ListMsgsNewestFirstOrAfterId) {
   Channel a = AddChannel("EX");
   Channel b = AddChannel("KN");
   auto out_a = Queue(a, 3);
@@ -1303,7 +1359,7 @@ TEST_F(SqliteStoreTest, ListMsgsNewestFirstOrAfterId) {
   EXPECT_TRUE(store_->GetMsgByUUID("nope").status().IsNotFound());
 }
 
-TEST_F(SqliteStoreTest, QueueSummaryCountsPerActiveChannel) {
+TEST_P(StoreTest, QueueSummaryCountsPerActiveChannel) {
   Channel a = AddChannel("EX");
   Channel b = AddChannel("KN");
   Channel gone = AddChannel("TG");
@@ -1334,7 +1390,7 @@ TEST_F(SqliteStoreTest, QueueSummaryCountsPerActiveChannel) {
 
 // --- Import ----------------------------------------------------------------------
 
-TEST_F(SqliteStoreTest, ImportKeepsFieldsAndSkipsKnownUuids) {
+TEST_P(StoreTest, ImportKeepsFieldsAndSkipsKnownUuids) {
   Channel ch = AddChannel();
   Msg m;
   m.uuid = "11111111-2222-4333-8444-555555555555";
@@ -1382,7 +1438,7 @@ TEST_F(SqliteStoreTest, ImportKeepsFieldsAndSkipsKnownUuids) {
 
 // --- Contacts ----------------------------------------------------------------------
 
-TEST_F(SqliteStoreTest, StopAndUnstopContacts) {
+TEST_P(StoreTest, StopAndUnstopContacts) {
   Channel ch = AddChannel();
   EXPECT_TRUE(GetContactByURN(*store_, "tel:+250788000001").status().IsNotFound());
   auto stopped = store_->SetContactStopped("tel:+250788000001", true, "");
@@ -1421,7 +1477,7 @@ TEST_F(SqliteStoreTest, StopAndUnstopContacts) {
 
 // --- Channel logs and events ---------------------------------------------------------
 
-TEST_F(SqliteStoreTest, ChannelLogsNewestFirst) {
+TEST_P(StoreTest, ChannelLogsNewestFirst) {
   Channel a = AddChannel("EX");
   Channel b = AddChannel("KN");
   std::vector<ChannelLog> logs;
@@ -1462,7 +1518,7 @@ TEST_F(SqliteStoreTest, ChannelLogsNewestFirst) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_logs"), 4);
 }
 
-TEST_F(SqliteStoreTest, EventsHaveIncreasingSeqInTheirPayload) {
+TEST_P(StoreTest, EventsHaveIncreasingSeqInTheirPayload) {
   Channel ch = AddChannel();
   EXPECT_EQ(*store_->LastEventSeq(), 0);
   for (int i = 0; i < 5; ++i) {

@@ -1,0 +1,124 @@
+// PgEngine (pg_engine.h): the connection, the two advisory locks that give
+// PostgreSQL what SQLite's write lock gives, event seqs from the events
+// table's identity sequence, and the schema.
+#include "store/pg_engine.h"
+
+#include "store/pg_schema.h"
+
+namespace courier {
+namespace {
+
+// Transaction advisory lock keys: "courclm" and "courevt" in ASCII as
+// bigints, beside pg_schema's "coursch".
+// Only courier's own transactions take them.
+constexpr const char* kTakeClaimLock = "SELECT pg_advisory_xact_lock(27988572915330157)";
+constexpr const char* kTakeEventsLock = "SELECT pg_advisory_xact_lock(27988572915463796)";
+
+// The events table's identity sequence, looked up by the server (its name
+// is the server's choice) on each call; cheap next to the insert after it.
+constexpr const char* kNextEventSeq = "SELECT nextval(pg_get_serial_sequence('events', 'seq'))";
+// The last seq handed out, 0 before the first (a sequence reports
+// is_called false until its first nextval or a setval). Read under the
+// events lock (shared), so a seq handed out by a transaction still open
+// is not reported until that transaction has committed or rolled back.
+constexpr const char* kWaitForEventWriters = "SELECT pg_advisory_xact_lock_shared(27988572915463796)";
+constexpr const char* kSequenceName = "SELECT pg_get_serial_sequence('events', 'seq')";
+
+}  // namespace
+
+PgEngine::PgEngine(std::string uri, std::string application_name, int busy_timeout_ms, StoreAccess access)
+    : uri_(std::move(uri)),
+      application_name_(std::move(application_name)),
+      busy_timeout_ms_(busy_timeout_ms),
+      access_(access) {}
+
+PgEngine::~PgEngine() = default;
+
+Status PgEngine::Connect() {
+  if (connection_ && connection_->ok()) return Status::OK();
+  events_locked_ = false;
+  if (connection_) {
+    Status st = connection_->Reconnect();
+    if (!st.ok()) return st;
+  } else {
+    auto connected = PgConnection::Connect(uri_, application_name_);
+    if (!connected.ok()) return connected.status();
+    connection_ = std::move(connected).value();
+  }
+  // A lock wait (a row another host's transaction holds, the claim or
+  // events lock) fails Busy after the busy timeout, as SQLite's does.
+  try {
+    connection_->Exec("SET lock_timeout = " + std::to_string(busy_timeout_ms_));
+  } catch (const SqlError& e) {
+    return e.status();
+  }
+  return Status::OK();
+}
+
+int64_t PgEngine::SchemaVersion() {
+  Result<int> version = pg_schema::ReadVersion(connection_->get());
+  if (!version.ok()) throw SqlError(version.status());
+  return *version;
+}
+
+Status PgEngine::Migrate(Micros /*now: the server stamps its versions*/) {
+  if (access_ == StoreAccess::kReadOnly) return Status::Unavailable("store opened read-only: cannot migrate it");
+  return pg_schema::CreatePgSchema(connection_->get());
+}
+
+const char* PgEngine::BeginSql(bool write) const {
+  if (access_ == StoreAccess::kReadOnly) return "BEGIN READ ONLY";
+  // A read that takes several statements sees one snapshot.
+  return write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+}
+
+int64_t PgEngine::NextEventSeq() {
+  SqlStatements& q = connection_->statements();
+  if (!events_locked_) {
+    q(kTakeEventsLock).Run();
+    events_locked_ = true;
+  }
+  auto seq = q(kNextEventSeq).OneInt();
+  if (!seq) throw SqlError(Status::Internal("nextval of the events sequence returned no row"));
+  return *seq;
+}
+
+int64_t PgEngine::LastEventSeq() {
+  // The shared lock must be held while the sequence is read: in a
+  // transaction of its own when the caller has none.
+  const bool own_transaction = connection_->transaction_status() == PQTRANS_IDLE;
+  if (own_transaction) connection_->Exec("BEGIN READ ONLY");
+  try {
+    const int64_t last = ReadLastEventSeq();
+    if (own_transaction) connection_->Exec("COMMIT");
+    return last;
+  } catch (...) {
+    if (own_transaction && connection_->transaction_status() != PQTRANS_IDLE) {
+      try {
+        connection_->Exec("ROLLBACK");
+      } catch (...) {
+        // The connection is gone: so is the transaction.
+      }
+    }
+    throw;
+  }
+}
+
+int64_t PgEngine::ReadLastEventSeq() {
+  SqlStatements& q = connection_->statements();
+  q(kWaitForEventWriters).Run();
+  std::string sequence;
+  {
+    auto name = q(kSequenceName);
+    if (!name.Step() || name.IsNull(0)) throw SqlError(Status::Corruption("the events table has no seq sequence"));
+    sequence = name.Text(0);
+  }
+  // A sequence is read as a relation; its name comes from the server's
+  // catalog, quoted by it, never from input.
+  auto last = q("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM " + sequence).OneInt();
+  return last.value_or(0);
+}
+
+void PgEngine::BeforeClaim() { connection_->statements()(kTakeClaimLock).Run(); }
+
+}  // namespace courier
