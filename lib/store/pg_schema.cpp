@@ -1,8 +1,8 @@
 // The PostgreSQL store's schema (pg_schema.h): the transaction that creates
 // or migrates it.
 //
-// Events and their order (issue 19; the intended design, not implemented
-// yet: the PostgreSQL store that inserts events will do it).
+// Events and their order (PgEngine::NextEventSeq and SqlStore's
+// FlushEvents do it).
 //   Consumers (courier-hook, `courier-ctl events --follow`, the API's long
 //   poll) read `seq > cursor` and move the cursor to the highest seq read.
 //   On SQLite that is safe because one writer commits at a time. On
@@ -18,7 +18,8 @@
 //   at a time: seq order is commit order, and a consumer that sees seq N
 //   committed will never later see a smaller one appear. Rules that keep it
 //   cheap and deadlock-free: events are the last rows a transaction writes
-//   (nothing but event inserts and COMMIT after the lock, so the lock is
+//   (SqlStore keeps them aside and inserts them just before COMMIT:
+//   nothing but event inserts and COMMIT after the lock, so the lock is
 //   held for the inserts and the commit's flush only, and a lock holder
 //   never waits for a row lock another writer holds); the intake writer's
 //   group commit takes it once for a whole batch. A rolled-back

@@ -84,9 +84,18 @@ struct SqlStore::Impl {
   // The channel whose msg came first in the last claim: the next claim's
   // rotation starts after it.
   Int64 last_first_channel = 0;
-  // When set, AppendEvent also records each event here (for publishing
+  // When set, FlushEvents also records each event here (for publishing
   // after the commit).
   std::vector<Event>* collect_events = nullptr;
+  // Events appended in the current write transaction, not yet inserted:
+  // their payload after the seq (`,"topic":...}`), kept until
+  // FlushEvents gives them seqs just before COMMIT.
+  struct PendingEvent {
+    std::string topic;
+    std::string payload_after_seq;
+    Micros created_on = 0;
+  };
+  std::vector<PendingEvent> pending_events;
   // Channels read during one WriteIntakesAndClaim batch, by uuid.
   std::unordered_map<std::string, ChannelRow>* batch_channels = nullptr;
 
@@ -119,11 +128,13 @@ struct SqlStore::Impl {
       if (txn != Txn::kNone) {
         statements->Exec(engine->BeginSql(txn == Txn::kWrite));
         engine->EventSeqsForgotten();
+        pending_events.clear();
         in_txn = true;
       }
       Result<T> result = body();
       if (in_txn) {
         if (result.ok()) {
+          FlushEvents();
           statements->Exec("COMMIT");
         } else {
           Rollback();
@@ -195,12 +206,18 @@ struct SqlStore::Impl {
 
   // --- events (sql_events.cpp) --------------------------------------------
 
-  // Inserts an event whose payload carries its own seq:
+  // Appends an event to the transaction: inserted by FlushEvents, just
+  // before the COMMIT, with its seq at the head of its payload:
   // {"seq": N, "topic": T, ...fields}. The seq comes from the engine
   // (NextEventSeq) before the insert, so one INSERT does what an INSERT
   // and an UPDATE of the payload did; the engine keeps seqs growing even
   // after deletes, and seq order commit order.
-  Int64 AppendEvent(const std::string& topic, const EventFields& fields, Micros ts);
+  void AppendEvent(const std::string& topic, const EventFields& fields, Micros ts);
+  // Gives the pending events their seqs (StoreEngine::NextEventSeq) and
+  // inserts them, last thing before COMMIT: on PostgreSQL the events lock
+  // is then held for these inserts and the commit only, and a transaction
+  // that rolls back never took a seq. Each goes to collect_events too.
+  void FlushEvents();
 
   // --- the claim (sql_claim.cpp) ------------------------------------------
 

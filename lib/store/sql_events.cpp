@@ -31,23 +31,30 @@ EventFields sql_detail::StatusEventFields(const Msg& m) {
   };
 }
 
-Int64 SqlStore::Impl::AppendEvent(const std::string& topic, const EventFields& fields, Micros ts) {
-  const Int64 seq = engine->NextEventSeq();
+void SqlStore::Impl::AppendEvent(const std::string& topic, const EventFields& fields, Micros ts) {
+  // The payload without its seq: {"topic":T,...}; FlushEvents puts
+  // "seq":N after the brace.
   JsonWriter payload;
   payload.BeginObject();
-  payload.Field("seq", seq);
   payload.Field("topic", topic);
   fields(payload);
   payload.EndObject();
-  std::string text = payload.Take();
-  Q("INSERT INTO events (seq, topic, payload, created_on) VALUES (?, ?, ?, ?)")
-      .Bind(static_cast<int64_t>(seq))
-      .Bind(topic)
-      .Bind(text)
-      .Bind(ts)
-      .Run();
-  if (collect_events) collect_events->push_back(Event{seq, topic, text, ts});
-  return seq;
+  pending_events.push_back(PendingEvent{topic, payload.Take().substr(1), ts});
+}
+
+void SqlStore::Impl::FlushEvents() {
+  for (PendingEvent& event : pending_events) {
+    const Int64 seq = engine->NextEventSeq();
+    std::string text = "{\"seq\":" + std::to_string(seq) + "," + event.payload_after_seq;
+    Q("INSERT INTO events (seq, topic, payload, created_on) VALUES (?, ?, ?, ?)")
+        .Bind(static_cast<int64_t>(seq))
+        .Bind(event.topic)
+        .Bind(text)
+        .Bind(event.created_on)
+        .Run();
+    if (collect_events) collect_events->push_back(Event{seq, std::move(event.topic), std::move(text), event.created_on});
+  }
+  pending_events.clear();
 }
 
 Result<std::vector<Event>> SqlStore::EventsAfter(int64_t seq, int limit) {

@@ -73,7 +73,7 @@ Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakesAndClaim(const std::vec
         outcomes.reserve(intakes.size());
         for (const auto& intake : intakes) {
           IntakeOutcome out;
-          const size_t events_before = collected.size();
+          const size_t events_before = d.pending_events.size();
           d.statements->Exec("SAVEPOINT intake");
           Status st;
           try {
@@ -86,8 +86,7 @@ Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakesAndClaim(const std::vec
           if (!st.ok() && st.IsUnavailable()) return st;
           if (!st.ok()) {
             d.statements->Exec("ROLLBACK TO SAVEPOINT intake");
-            d.engine->EventSeqsForgotten();
-            collected.resize(events_before);
+            d.pending_events.resize(events_before);
             out = IntakeOutcome{};
             out.status = st;
           }

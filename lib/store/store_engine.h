@@ -14,7 +14,9 @@
 //   commit order. SQLite holds the write lock from BEGIN, so the seq is
 //   read once per transaction from AUTOINCREMENT's high-water mark and
 //   counted up; PostgreSQL takes a transaction advisory lock and calls
-//   nextval just before the transaction's first event insert.
+//   nextval. The store inserts a transaction's events last, just before
+//   its COMMIT, so that lock is held for the event inserts and the
+//   commit only.
 // - BeforeClaim: SQLite's claim is serialised by the write lock already;
 //   PostgreSQL serialises claimers (advisory lock, or FOR UPDATE SKIP
 //   LOCKED).
@@ -69,7 +71,11 @@ class StoreEngine {
 
   // The seq of the next event, inside a write transaction, just before
   // the event's insert; each call returns a new seq, greater than every
-  // seq committed before this transaction.
+  // seq committed before this transaction. The store calls it only for
+  // the transaction's events, after everything else the transaction
+  // writes and right before its COMMIT (SqlStore::Impl::FlushEvents), so
+  // an engine may take a lock here that it holds to the commit without
+  // ever waiting for another writer while holding it.
   virtual int64_t NextEventSeq() = 0;
   // The seqs handed out since the last call may not have been used: the
   // transaction (or a savepoint) rolled back, or a new one begins.

@@ -421,12 +421,41 @@ TEST(SqliteStoreOpenTest, OpenStoreUrls) {
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/b.db"));
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/c.db"));
 
-  auto pg = OpenStore("postgresql://user@localhost/courier", clock);
-  EXPECT_EQ(pg.status().code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(pg.status().message(), "postgresql store not built yet");
+  // A server that does not answer: Unavailable at once (callers spool),
+  // and the password is not in the reason.
+  auto pg = OpenStore("postgresql://user:hunter2@127.0.0.1:1/courier?connect_timeout=2", clock);
+  EXPECT_EQ(pg.status().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(pg.status().message().rfind("connect to PostgreSQL: ", 0), 0u) << pg.status().message();
+  EXPECT_EQ(pg.status().message().find("hunter2"), std::string::npos);
   EXPECT_EQ(OpenStore("mysql://x/y", clock).status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(OpenStore(dir.path() + "/missing/x.db", clock).status().code(),
             Status::Code::kUnavailable);
+}
+
+TEST(PgStoreOpenTest, OpenStoreConnectsToAPostgresqlUrl) {
+  COURIER_SKIP_UNLESS_POSTGRES();
+  std::string error;
+  courier::testing::PostgresServer* server = courier::testing::SharedPostgresServer(&error);
+  ASSERT_NE(server, nullptr) << error;
+  auto uri = server->CreateDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+  ManualClock clock(kStart);
+  auto store = OpenStore(*uri, clock);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->SchemaVersion().value(), 0);
+  EXPECT_EQ((*store)->Ping().message(), "store not initialised: run courier-ctl init");
+  ASSERT_TRUE((*store)->Migrate().ok());
+  EXPECT_EQ((*store)->SchemaVersion().value(), schema::CurrentVersion());
+  EXPECT_TRUE((*store)->Ping().ok());
+  // Read-only: reads work, writes are refused.
+  auto reader = OpenStore(*uri, clock, 5000, StoreAccess::kReadOnly);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_TRUE((*reader)->ListChannels().ok());
+  Channel ch;
+  ch.type = "EX";
+  ch.address = "1";
+  EXPECT_TRUE((*reader)->AddChannel(ch).status().IsUnavailable());
+  EXPECT_TRUE((*store)->AddChannel(ch).ok());
 }
 
 // --- Channels ------------------------------------------------------------------
