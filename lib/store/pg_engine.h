@@ -48,6 +48,7 @@ class PgEngine : public StoreEngine {
   void EventSeqsForgotten() override { events_locked_ = false; }
   int64_t LastEventSeq() override;
   void BeforeClaim() override;
+  const char* LockMsgsRead() const override { return " FOR UPDATE OF m"; }
 
   // The connection, for PgStore's own methods (Space, ReclaimSpace).
   PgConnection& connection() { return *connection_; }

@@ -53,22 +53,24 @@ std::optional<ChannelRow> SqlStore::Impl::ChannelOfMsg(const Msg& m, bool active
 }
 
 SqlStore::Impl::ContactRef SqlStore::Impl::EnsureContact(const std::string& urn, const std::string& name, NInt channel_id, Micros ts) {
-  std::optional<ContactRef> found;
-  {
+  const auto find = [&]() -> std::optional<ContactRef> {
     auto q = Q("SELECT id, contact_id FROM contact_urns WHERE urn = ?");
     q.Bind(urn);
-    if (q.Step()) found = ContactRef{q.Int(1), q.Int(0)};
-  }
-  if (found) {
-    if (channel_id) {
-      const int64_t ch = *channel_id;
-      Q("UPDATE contact_urns SET channel_id = ? "
-        "WHERE id = ? AND (channel_id IS NULL OR channel_id <> ?)")
-          .Bind(ch)
-          .Bind(static_cast<int64_t>(found->urn_id))
-          .Bind(ch)
-          .Run();
-    }
+    if (!q.Step()) return std::nullopt;
+    return ContactRef{q.Int(1), q.Int(0)};
+  };
+  const auto on_channel = [&](const ContactRef& found) {
+    if (!channel_id) return;
+    const int64_t ch = *channel_id;
+    Q("UPDATE contact_urns SET channel_id = ? "
+      "WHERE id = ? AND (channel_id IS NULL OR channel_id <> ?)")
+        .Bind(ch)
+        .Bind(static_cast<int64_t>(found.urn_id))
+        .Bind(ch)
+        .Run();
+  };
+  if (auto found = find()) {
+    on_channel(*found);
     return *found;
   }
   ContactRef ref;
@@ -81,12 +83,21 @@ SqlStore::Impl::ContactRef SqlStore::Impl::EnsureContact(const std::string& urn,
                        .Bind(t)
                        .Insert();
   auto colon = urn.find(':');
+  // Another writer may insert the same URN meanwhile (PostgreSQL: a
+  // receiver on another host; SQLite's write lock rules it out): ON
+  // CONFLICT waits for that writer's commit and inserts nothing, and the
+  // URN is then theirs.
   auto insert_urn = Q("INSERT INTO contact_urns (urn, scheme, path, contact_id, channel_id) "
-                      "VALUES (?, ?, ?, ?, ?)");
+                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (urn) DO NOTHING");
   insert_urn.Bind(urn).Bind(urn.substr(0, colon)).Bind(urn.substr(colon + 1)).Bind(static_cast<int64_t>(ref.contact_id));
   insert_urn.Bind(channel_id);
   ref.urn_id = insert_urn.Insert();
-  return ref;
+  if (insert_urn.Changes() == 1) return ref;
+  Q("DELETE FROM contacts WHERE id = ?").Bind(static_cast<int64_t>(ref.contact_id)).Run();
+  auto theirs = find();
+  if (!theirs) throw CorruptData("contact urn " + urn + " conflicted but cannot be read");
+  on_channel(*theirs);
+  return *theirs;
 }
 
 Contact SqlStore::Impl::LoadContact(Int64 contact_id) {

@@ -75,20 +75,28 @@ Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakesAndClaim(const std::vec
           IntakeOutcome out;
           const size_t events_before = d.pending_events.size();
           d.statements->Exec("SAVEPOINT intake");
-          Status st;
-          try {
-            st = WriteOneIntake(d, intake, out);
-          } catch (...) {
-            st = CurrentExceptionStatus("write intake");
-          }
-          // The store itself failing sinks the whole batch (the caller
-          // spools it); a fault in one intake's data sinks that intake only.
-          if (!st.ok() && st.IsUnavailable()) return st;
-          if (!st.ok()) {
+          // A unique key taken by a writer that committed meanwhile (the
+          // same provider id received on two hosts at once, PostgreSQL
+          // only) is a Conflict; once that commit is visible the intake
+          // finds the first copy and is answered as its duplicate, so it
+          // is tried once more.
+          for (int attempt = 0;; ++attempt) {
+            Status st;
+            try {
+              st = WriteOneIntake(d, intake, out);
+            } catch (...) {
+              st = CurrentExceptionStatus("write intake");
+            }
+            // The store itself failing sinks the whole batch (the caller
+            // spools it); a fault in one intake's data sinks that intake only.
+            if (!st.ok() && st.IsUnavailable()) return st;
+            if (st.ok()) break;
             d.statements->Exec("ROLLBACK TO SAVEPOINT intake");
             d.pending_events.resize(events_before);
             out = IntakeOutcome{};
+            if (st.code() == Status::Code::kConflict && attempt == 0) continue;
             out.status = st;
+            break;
           }
           d.statements->Exec("RELEASE SAVEPOINT intake");
           outcomes.push_back(std::move(out));

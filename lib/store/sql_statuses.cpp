@@ -35,13 +35,15 @@ Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) 
   std::vector<MsgRow> rows;
   const int64_t channel_id = ch->id;
   if (update.msg_id) {
-    auto q = d.Q(std::string(kMsgSelect) + " WHERE m.id = ? AND m.channel_id = ? AND m.direction = 'O'");
+    auto q = d.Q(std::string(kMsgSelect) + " WHERE m.id = ? AND m.channel_id = ? AND m.direction = 'O'" +
+                 d.engine->LockMsgsRead());
     q.Bind(static_cast<int64_t>(*update.msg_id)).Bind(channel_id);
     if (q.Step()) rows.push_back(ReadRow<MsgRow>(q));
   } else {
     auto q = d.Q(std::string(kMsgSelect) +
                  " WHERE m.channel_id = ? AND m.external_id = ? AND m.direction = 'O' "
-                 "ORDER BY m.id DESC LIMIT 1");
+                 "ORDER BY m.id DESC LIMIT 1" +
+                 d.engine->LockMsgsRead());
     q.Bind(channel_id).Bind(update.external_id);
     if (q.Step()) rows.push_back(ReadRow<MsgRow>(q));
   }

@@ -51,6 +51,7 @@ class SqliteEngine : public StoreEngine {
   void EventSeqsForgotten() override { next_event_seq_ = 0; }
   int64_t LastEventSeq() override;
   void BeforeClaim() override {}
+  const char* LockMsgsRead() const override { return ""; }
 
   // SqliteStore's: see its methods of the same names.
   void HousekeepInBackground();

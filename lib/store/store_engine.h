@@ -20,6 +20,8 @@
 // - BeforeClaim: SQLite's claim is serialised by the write lock already;
 //   PostgreSQL serialises claimers (advisory lock, or FOR UPDATE SKIP
 //   LOCKED).
+// - LockMsgsRead: reading a msg to update it; SQLite's writers are
+//   serialised already, PostgreSQL's lock the row.
 // - SchemaVersion / Migrate: reading the version table when it may be
 //   absent, and creating or upgrading the schema, are engine DDL.
 //
@@ -87,6 +89,14 @@ class StoreEngine {
   // Inside the claiming write transaction, before the claim reads the
   // queue: whatever makes concurrent claims take each msg once.
   virtual void BeforeClaim() = 0;
+
+  // Appended to a SELECT of msgs (aliased `m`) whose rows the transaction
+  // then updates from what it read (a status write deciding a
+  // transition): on PostgreSQL " FOR UPDATE OF m", so two hosts writing a
+  // status of one msg apply one after the other instead of the later
+  // commit undoing the earlier (a W landing after the D it preceded);
+  // SQLite's write lock already orders them ("").
+  virtual const char* LockMsgsRead() const = 0;
 };
 
 }  // namespace courier
