@@ -83,6 +83,7 @@ const std::vector<Spec>& Specs() {
       {"max_retries", Kind::kInt, "send errors before a msg is failed", &Options::max_retries},
       {"retry_backoff", Kind::kInt, "seconds before the first retry; doubles per error", &Options::retry_backoff},
       {"send_grace", Kind::kInt, "seconds SIGTERM waits for in-flight sends", &Options::send_grace},
+      {"heartbeat_timeout", Kind::kInt, "seconds without a heartbeat before a sender on another host is taken for dead", &Options::heartbeat_timeout, nullptr, 10, 86400},
       {"http_timeout", Kind::kInt, "seconds for each connect, write and read of a provider request", &Options::http_timeout, nullptr, 1},
       {"http_deadline", Kind::kInt, "seconds for a whole provider request, connect to last byte", &Options::http_deadline, nullptr, 1},
       {"outbound_allow", Kind::kString, "networks (CIDRs, comma-separated) opened to provider requests", &Options::outbound_allow, IpNetworkList},

@@ -24,7 +24,7 @@ const DaemonSpec kSendDaemon = [] {
   DaemonSpec spec;
   spec.program = "courier-send";
   spec.description = "Send queued msgs through their providers, fairly and at most once.";
-  spec.flags = {"max_workers", "base_url", "max_retries", "retry_backoff", "send_grace", "http_timeout",
+  spec.flags = {"max_workers", "base_url", "max_retries", "retry_backoff", "send_grace", "heartbeat_timeout", "http_timeout",
                 "http_deadline", "outbound_allow", "outbound_ca_file",
                 "include_channels", "exclude_channels"};
   spec.control = kSendCtl;
@@ -50,6 +50,7 @@ Status RunSend(const Options& options) {
     sender_options.base_url = options.EffectiveBaseUrl();
     sender_options.db = options.db;
     sender_options.send_grace_s = options.send_grace;
+    sender_options.heartbeat_timeout_s = options.heartbeat_timeout;
     Sender sender(daemon.store_opener(), handlers, *daemon.writer(), *http, daemon.clock(), sender_options);
     auto status = daemon.ReportStatus([&](json::ObjectPtr o) {
       SenderSnapshot snap = sender.Snapshot();

@@ -15,13 +15,21 @@ namespace courier {
 namespace {
 
 constexpr Micros kChannelRefresh = 10 * kMicrosPerSecond;
-constexpr Micros kRecoveryInterval = 30 * kMicrosPerSecond;
+// The heartbeat, and the look for dead senders that goes with it: a dead
+// sender on another host is found within heartbeat_timeout + this.
+constexpr Micros kHeartbeatInterval = 5 * kMicrosPerSecond;
 
 // "host:pid" of a worker on this host whose process is gone.
+// Whether `worker` ("host:pid") runs on this sender's host.
+bool OnThisHost(const std::string& worker, const std::string& self) {
+  auto colon = worker.rfind(':');
+  return colon != std::string::npos && worker.substr(0, colon) == self.substr(0, self.rfind(':'));
+}
+
 bool IsDeadLocalWorker(const std::string& worker, const std::string& self) {
   auto colon = worker.rfind(':');
   if (colon == std::string::npos || worker == self) return false;
-  if (worker.substr(0, colon) != self.substr(0, self.rfind(':'))) return false;  // another host's
+  if (!OnThisHost(worker, self)) return false;
   char* end = nullptr;
   long pid = std::strtol(worker.c_str() + colon + 1, &end, 10);
   if (*end != '\0' || pid <= 0) return false;
@@ -126,12 +134,14 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
   while (!stop.stop_requested()) {
     Store* store = connection.Get(stop);
     if (store == nullptr) continue;
-    // Before the first claim, and now and then after: attempts a dead
-    // sender left open are not resent; an operator decides (courier-ctl
-    // retry / fail).
+    // Before the first claim, and every few seconds after: the heartbeat
+    // (so senders on other hosts know this one lives), then attempts a
+    // dead sender left open, which are not resent; an operator decides
+    // (courier-ctl retry / fail).
     Micros now = clock_.Now();
-    if (!recovered || now - last_recovery > kRecoveryInterval) {
-      Status r = RecoverDeadWorkers(*store);
+    if (!recovered || now - last_recovery >= kHeartbeatInterval) {
+      Status r = store->Heartbeat(options_.worker, now);
+      if (r.ok()) r = RecoverDeadWorkers(*store);
       if (!r.ok()) {
         connection.Failed(r, stop);
         continue;
@@ -223,6 +233,10 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
     work_.clear();
   }
   Release(unstarted);
+  // Stopped cleanly, attempts closed: no one need wait for this sender's
+  // heartbeat to expire. (If the store is down the row stays; a live
+  // sender removes it once it has expired.)
+  if (auto store = open_(); store.ok()) (void)(*store)->EndHeartbeat(options_.worker);
   return Status::OK();
 }
 
@@ -265,8 +279,22 @@ void Sender::HandOut(Store& store, Msg msg) {
 Status Sender::RecoverDeadWorkers(Store& store) {
   auto workers = store.OpenAttemptWorkers();
   if (!workers.ok()) return workers.status();
+  auto beats = store.Heartbeats();
+  if (!beats.ok()) return beats.status();
+  const Micros now = clock_.Now();
+  const Micros timeout = static_cast<Micros>(options_.heartbeat_timeout_s) * kMicrosPerSecond;
+  const auto expired = [&](const std::string& worker) {
+    auto beat = beats->find(worker);
+    return beat != beats->end() && now - beat->second > timeout;
+  };
   for (const auto& worker : *workers) {
-    if (!IsDeadLocalWorker(worker, options_.worker)) continue;
+    if (worker == options_.worker) continue;
+    // On this host the pid says it; on another, the heartbeat. A sender
+    // with open attempts and no heartbeat at all (a courier older than
+    // heartbeats) is left alone: an operator retries or fails its msgs.
+    const bool dead = OnThisHost(worker, options_.worker) ? IsDeadLocalWorker(worker, options_.worker)
+                                                          : expired(worker);
+    if (!dead) continue;
     auto interrupted = store.FailInterruptedAttempts(worker);
     if (!interrupted.ok()) return interrupted.status();
     if (interrupted->empty()) continue;
@@ -274,6 +302,10 @@ Status Sender::RecoverDeadWorkers(Store& store) {
               {{"worker", worker}, {"count", std::to_string(interrupted->size())}});
     std::lock_guard<std::mutex> lock(mu_);
     counters_.interrupted += static_cast<int64_t>(interrupted->size());
+  }
+  // Senders that died with nothing in flight leave only a heartbeat.
+  for (const auto& [worker, beat_on] : *beats) {
+    if (worker != options_.worker && expired(worker)) (void)store.EndHeartbeat(worker);
   }
   return Status::OK();
 }

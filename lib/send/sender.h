@@ -56,6 +56,9 @@ struct SenderOptions {
   // After a stop, how long sends in progress may go on before their
   // requests are aborted (HttpClient::Abort): the msgs go back to E.
   int send_grace_s = 30;
+  // A sender on another host whose heartbeat is older than this is dead:
+  // its open attempts are marked interrupted.
+  int heartbeat_timeout_s = 30;
 };
 
 // One channel's sends since start, by how they ended.

@@ -306,10 +306,25 @@ std::vector<Migration> Migrations(Dialect dialect) {
   v6.statements.push_back("CREATE INDEX idx_msgs_contact_urn ON msgs (contact_urn_id, id)");
   all.push_back(std::move(v6));
 
+  // Senders' heartbeats. One host tells a dead sender by its pid; a
+  // sender on another host cannot, so each courier-send records here that
+  // it is alive (`name` as on its attempts, host:pid), and a live sender
+  // takes one whose beat_on is older than the heartbeat timeout for dead:
+  // its open attempts are marked interrupted, never resent.
+  Migration v7;
+  v7.version = 7;
+  v7.description = "sender heartbeats";
+  v7.statements.push_back(R"(CREATE TABLE workers (
+  name TEXT NOT NULL PRIMARY KEY,
+  started_on BIGINT NOT NULL,
+  beat_on BIGINT NOT NULL
+))");
+  all.push_back(std::move(v7));
+
   return all;
 }
 
-int CurrentVersion() { return 6; }
+int CurrentVersion() { return 7; }
 
 Status VersionStatus(int64_t recorded) {
   const int current = CurrentVersion();

@@ -182,6 +182,9 @@ Result<std::vector<int64_t>> SqlStore::FailInterruptedAttempts(const std::string
           failed.push_back(attempt.msg_id);
           d.AppendEvent("status.updated", StatusEventFields(d.MustLoadMsg(attempt.msg_id)), ts);
         }
+        // Its heartbeat goes with it: a dead worker's row would otherwise
+        // stay for ever (a new process is a new host:pid).
+        if (!worker.empty()) d.Q("DELETE FROM workers WHERE name = ?").Bind(worker).Run();
         return failed;
       });
 }

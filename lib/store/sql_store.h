@@ -66,6 +66,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -114,6 +115,9 @@ class SqlStore : public Store {
   Result<StatusResult> WriteStatus(const StatusUpdate& update) override;
   Result<std::vector<int64_t>> FailInterruptedAttempts(const std::string& worker) override;
   Result<std::vector<std::string>> OpenAttemptWorkers() override;
+  Status Heartbeat(const std::string& worker, Micros now) override;
+  Status EndHeartbeat(const std::string& worker) override;
+  Result<std::map<std::string, Micros>> Heartbeats() override;
   Result<std::vector<int64_t>> RetryMsgs(const std::vector<int64_t>& ids) override;
   Result<std::vector<int64_t>> RetryAllErrored() override;
   Result<std::vector<int64_t>> FailMsgs(const std::vector<int64_t>& ids) override;

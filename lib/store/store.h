@@ -234,6 +234,15 @@ class Store {
   // The distinct workers that have attempts open (claimed, unfinished).
   virtual Result<std::vector<std::string>> OpenAttemptWorkers() = 0;
 
+  // Senders' heartbeats (several hosts: a sender elsewhere cannot be
+  // checked by pid). Heartbeat records that `worker` is alive at `now`
+  // (the first one also its start); EndHeartbeat forgets it (a clean
+  // stop). FailInterruptedAttempts(worker) forgets it too.
+  virtual Status Heartbeat(const std::string& worker, Micros now) = 0;
+  virtual Status EndHeartbeat(const std::string& worker) = 0;
+  // Every worker's last heartbeat, by name.
+  virtual Result<std::map<std::string, Micros>> Heartbeats() = 0;
+
   // Operator actions. Retry re-queues E/F msgs now; Fail marks them F.
   virtual Result<std::vector<int64_t>> RetryMsgs(const std::vector<int64_t>& ids) = 0;
   virtual Result<std::vector<int64_t>> RetryAllErrored() = 0;

@@ -106,6 +106,7 @@ class FakeStore : public Store {
       }
     }
     s_.interrupted_workers_.push_back(worker);
+    s_.heartbeats_.erase(worker);
     return ids;
   }
 
@@ -115,6 +116,26 @@ class FakeStore : public Store {
     std::set<std::string> workers;
     for (const auto& [id, worker] : s_.open_attempts_) workers.insert(worker);
     return std::vector<std::string>(workers.begin(), workers.end());
+  }
+
+  Status Heartbeat(const std::string& worker, Micros now) override {
+    std::lock_guard<std::mutex> lock(s_.mu_);
+    if (s_.unavailable_) return Status::Unavailable("injected: store down");
+    s_.heartbeats_[worker] = now;
+    return Status::OK();
+  }
+
+  Status EndHeartbeat(const std::string& worker) override {
+    std::lock_guard<std::mutex> lock(s_.mu_);
+    if (s_.unavailable_) return Status::Unavailable("injected: store down");
+    s_.heartbeats_.erase(worker);
+    return Status::OK();
+  }
+
+  Result<std::map<std::string, Micros>> Heartbeats() override {
+    std::lock_guard<std::mutex> lock(s_.mu_);
+    if (s_.unavailable_) return Status::Unavailable("injected: store down");
+    return s_.heartbeats_;
   }
 
   Result<std::vector<int64_t>> RetryMsgs(const std::vector<int64_t>&) override { return Unused("RetryMsgs"); }
@@ -197,6 +218,16 @@ void FakeStoreState::Queue(Msg msg) {
 void FakeStoreState::AddOpenAttempt(const std::string& worker, int64_t msg_id) {
   std::lock_guard<std::mutex> lock(mu_);
   open_attempts_[msg_id] = worker;
+}
+
+void FakeStoreState::SetHeartbeat(const std::string& worker, Micros beat_on) {
+  std::lock_guard<std::mutex> lock(mu_);
+  heartbeats_[worker] = beat_on;
+}
+
+std::map<std::string, Micros> FakeStoreState::heartbeats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return heartbeats_;
 }
 
 void FakeStoreState::SetUnavailable(bool unavailable) {

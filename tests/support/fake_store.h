@@ -31,6 +31,9 @@ class FakeStoreState {
   void Queue(Msg msg);               // id, channel_id and channel_uuid must be set
   // An attempt left open by `worker` (a sender that died, or a live one).
   void AddOpenAttempt(const std::string& worker, int64_t msg_id);
+  // `worker`'s last heartbeat (a sender on another host).
+  void SetHeartbeat(const std::string& worker, Micros beat_on);
+  std::map<std::string, Micros> heartbeats() const;
 
   // While set, opening a connection and every call fail with Unavailable.
   void SetUnavailable(bool unavailable);
@@ -56,6 +59,7 @@ class FakeStoreState {
   std::vector<Channel> channels_;
   std::deque<Msg> queued_;
   std::map<int64_t, std::string> open_attempts_;  // msg id -> worker
+  std::map<std::string, Micros> heartbeats_;
   bool unavailable_ = false;
   std::function<void()> on_claim_;
   int opens_ = 0;

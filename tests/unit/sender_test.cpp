@@ -288,6 +288,38 @@ TEST(Sender, OpenAttemptsOfDeadSendersOnThisHostAreInterrupted) {
   EXPECT_EQ(snap.interrupted, 2);
 }
 
+// Senders on other hosts cannot be checked by pid: one whose heartbeat is
+// older than heartbeat_timeout (30 s) is dead, a fresh one or one that
+// never beat (an older courier) is left alone. The sender beats before its
+// first claim, removes a dead sender's idle heartbeat, and its own on a
+// clean stop.
+TEST(Sender, OpenAttemptsOfSendersElsewhereAreInterruptedWhenTheirHeartbeatExpired) {
+  SenderWorld w;
+  const std::string silent = "hostb:10";     // last beat 31 s ago
+  const std::string beating = "hostc:20";    // 29 s ago
+  const std::string no_beat = "hostd:30";    // never
+  const std::string idle_dead = "hoste:40";  // expired, nothing in flight
+  w.store.AddOpenAttempt(silent, 11);
+  w.store.AddOpenAttempt(beating, 12);
+  w.store.AddOpenAttempt(no_beat, 13);
+  w.store.SetHeartbeat(silent, kNow - 31 * kMicrosPerSecond);
+  w.store.SetHeartbeat(beating, kNow - 29 * kMicrosPerSecond);
+  w.store.SetHeartbeat(idle_dead, kNow - 60 * kMicrosPerSecond);
+  const std::string self = "testhost:" + std::to_string(::getpid());
+  bool beat_before_claim = false;
+  w.store.OnClaim([&] { beat_before_claim = w.store.heartbeats().count(self) == 1; });
+  SenderSnapshot snap = w.RunUntil([&] { return !w.store.interrupted_workers().empty() && !w.store.claims().empty(); });
+  EXPECT_EQ(w.store.interrupted_workers(), std::vector<std::string>{silent});
+  EXPECT_EQ(snap.interrupted, 1);
+  EXPECT_TRUE(beat_before_claim);
+  const auto beats = w.store.heartbeats();
+  EXPECT_EQ(beats.count(silent), 0u);
+  EXPECT_EQ(beats.count(idle_dead), 0u);
+  EXPECT_EQ(beats.count(beating), 1u);
+  // RunUntil stopped the sender cleanly: its own heartbeat is gone.
+  EXPECT_EQ(beats.count(self), 0u);
+}
+
 TEST(RetryDelay, DoublesWithEachErrorWithinTenPercent) {
   const struct {
     int errors;

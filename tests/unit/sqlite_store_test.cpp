@@ -1253,6 +1253,22 @@ TEST_P(StoreTest, RequeueReleasesTheClaim) {
 
 // --- Interrupted attempts, retry, fail ---------------------------------------------
 
+TEST_P(StoreTest, HeartbeatsAreKeptPerWorkerAndGoWithTheirAttempts) {
+  ASSERT_TRUE(store_->Heartbeat("hosta:1", kStart).ok());
+  ASSERT_TRUE(store_->Heartbeat("hostb:2", kStart + 1).ok());
+  ASSERT_TRUE(store_->Heartbeat("hosta:1", kStart + 5 * kMicrosPerSecond).ok());
+  EXPECT_EQ(*store_->Heartbeats(),
+            (std::map<std::string, Micros>{{"hosta:1", kStart + 5 * kMicrosPerSecond}, {"hostb:2", kStart + 1}}));
+  EXPECT_EQ(CountRows("SELECT started_on FROM workers WHERE name = 'hosta:1'"), kStart);
+  EXPECT_TRUE(store_->Heartbeat("", kStart).IsInvalidArgument());
+
+  ASSERT_TRUE(store_->EndHeartbeat("hostb:2").ok());
+  ASSERT_TRUE(store_->EndHeartbeat("nobody:3").ok());
+  // A dead worker's attempts marked interrupted: its heartbeat goes too.
+  ASSERT_TRUE(store_->FailInterruptedAttempts("hosta:1").ok());
+  EXPECT_TRUE(store_->Heartbeats()->empty());
+}
+
 TEST_P(StoreTest, InterruptedAttemptsBecomeErroredWithoutRetry) {
   Channel ch = AddChannel();
   Queue(ch, 4);
