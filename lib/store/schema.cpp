@@ -311,13 +311,23 @@ std::vector<Migration> Migrations(Dialect dialect) {
   // it is alive (`name` as on its attempts, host:pid), and a live sender
   // takes one whose beat_on is older than the heartbeat timeout for dead:
   // its open attempts are marked interrupted, never resent.
+  //
+  // channel_claims: how many msgs of a channel with a `tps` were claimed in
+  // the current second (`second`, since the epoch), by every sender
+  // together, so a channel's tps holds across senders on several hosts.
+  // Written by the claim, which claimers take one at a time.
   Migration v7;
   v7.version = 7;
-  v7.description = "sender heartbeats";
+  v7.description = "sender heartbeats and claims per second";
   v7.statements.push_back(R"(CREATE TABLE workers (
   name TEXT NOT NULL PRIMARY KEY,
   started_on BIGINT NOT NULL,
   beat_on BIGINT NOT NULL
+))");
+  v7.statements.push_back(R"(CREATE TABLE channel_claims (
+  channel_id BIGINT NOT NULL PRIMARY KEY REFERENCES channels (id),
+  second BIGINT NOT NULL,
+  claimed INTEGER NOT NULL
 ))");
   all.push_back(std::move(v7));
 

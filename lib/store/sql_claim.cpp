@@ -19,15 +19,28 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
 
   std::vector<Int64> channel_ids, max_workers;
   std::map<Int64, std::pair<std::string, std::string>> channel_names;  // id -> uuid, type
+  std::map<Int64, Int64> tps;  // channels with a tps only
   {
-    auto q = Q("SELECT id, max_workers, uuid, channel_type FROM channels WHERE is_active = TRUE ORDER BY id");
+    auto q = Q("SELECT id, max_workers, uuid, channel_type, tps FROM channels WHERE is_active = TRUE ORDER BY id");
     while (q.Step()) {
       channel_ids.push_back(q.Int(0));
       max_workers.push_back(q.Int(1));
       channel_names[q.Int(0)] = {q.Text(2), q.Text(3)};
+      if (q.Int(4) > 0) tps[q.Int(0)] = q.Int(4);
     }
   }
   if (channel_ids.empty()) return claimed;
+
+  // What every sender claimed this second on channels with a tps: the
+  // budget left is the channel's, whichever host claims (senders also cap
+  // their own claims by what they sent, ClaimRequest::channel_caps).
+  const Int64 second = ts / kMicrosPerSecond;
+  std::map<Int64, Int64> claimed_this_second;
+  if (!tps.empty()) {
+    auto q = Q("SELECT channel_id, claimed FROM channel_claims WHERE second = ?");
+    q.Bind(static_cast<int64_t>(second));
+    while (q.Step()) claimed_this_second[q.Int(0)] = q.Int(1);
+  }
 
   std::map<Int64, Int64> in_flight;
   {
@@ -53,6 +66,9 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
     Int64 capacity = workers - in_flight[channel_id];
     auto cap = req.channel_caps.find(channel_id);
     if (cap != req.channel_caps.end()) capacity = std::min<Int64>(capacity, cap->second);
+    if (auto rate = tps.find(channel_id); rate != tps.end()) {
+      capacity = std::min<Int64>(capacity, rate->second - claimed_this_second[channel_id]);
+    }
     capacity = std::min<Int64>(capacity, req.limit);
     if (capacity <= 0) continue;
     std::vector<Int64> ids;
@@ -134,6 +150,19 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
     claimed.push_back(ToMsg(*row));
     claimed.back().contact_stopped = contact_stopped;
     claimed.back().urn_auth = std::move(urn_auth);
+  }
+
+  std::map<Int64, Int64> claimed_now;
+  for (const Msg& m : claimed)
+    if (tps.count(m.channel_id)) ++claimed_now[m.channel_id];
+  for (const auto& [channel_id, count] : claimed_now) {
+    Q("INSERT INTO channel_claims (channel_id, second, claimed) VALUES (?, ?, ?) "
+      "ON CONFLICT (channel_id) DO UPDATE SET claimed = CASE WHEN channel_claims.second = excluded.second "
+      "THEN channel_claims.claimed + excluded.claimed ELSE excluded.claimed END, second = excluded.second")
+        .Bind(static_cast<int64_t>(channel_id))
+        .Bind(static_cast<int64_t>(second))
+        .Bind(static_cast<int64_t>(count))
+        .Run();
   }
   return claimed;
 }

@@ -1032,6 +1032,46 @@ TEST_P(StoreTest, ClaimRespectsChannelCaps) {
   EXPECT_EQ(from_b, 8);
 }
 
+// A channel's tps is the channel's, not each sender's: senders on several
+// connections (hosts) claiming in the same second share it.
+TEST_P(StoreTest, ClaimKeepsAChannelsTpsAcrossSenders) {
+  Channel c;
+  c.type = "EX";
+  c.address = "+250788000009";
+  c.tps = 5;
+  c.max_workers = 100;
+  auto limited = store_->AddChannel(c);
+  ASSERT_TRUE(limited.ok()) << limited.status().ToString();
+  Channel free = AddChannel("KN");
+  Queue(*limited, 30);
+  Queue(free, 30);
+  auto other = OpenAnother();
+  ASSERT_NE(other, nullptr);
+  ClaimRequest req;
+  req.now = clock_.Now();
+  req.limit = 3;
+  int from_limited = 0, from_free = 0;
+  for (int round = 0; round < 4; ++round) {
+    for (Store* store : {static_cast<Store*>(store_.get()), other.get()}) {
+      req.worker = store == store_.get() ? "hosta:1" : "hostb:2";
+      auto claimed = store->ClaimQueued(req);
+      ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+      for (const auto& m : *claimed) (m.channel_id == limited->id ? from_limited : from_free)++;
+    }
+  }
+  EXPECT_EQ(from_limited, 5);
+  EXPECT_EQ(from_free, 24 - 5);
+  // The next second has its own budget.
+  clock_.Advance(kMicrosPerSecond);
+  req.now = clock_.Now();
+  req.limit = 20;
+  auto next = other->ClaimQueued(req);
+  ASSERT_TRUE(next.ok());
+  int next_limited = 0;
+  for (const auto& m : *next) next_limited += m.channel_id == limited->id;
+  EXPECT_EQ(next_limited, 5);
+}
+
 TEST_P(StoreTest, ClaimWaitsUntilDueAndNeverClaimsTwice) {
   Channel ch = AddChannel();
   Msg later = Outgoing(ch, "tel:+250788000001", "later");
