@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "postgres_server.h"
+#include "postgres_suite.h"
 #include "store/pg_connection.h"
 
 using courier::NotifyAtCommit;
@@ -27,30 +28,16 @@ using std::chrono::steady_clock;
 
 namespace {
 
-class PgListenerTest : public ::testing::Test {
+class PgListenerTest : public courier::testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!PostgresServer::Unavailable().empty()) return;
-    auto made = PostgresServer::Create();
-    if (made.ok()) {
-      server_ = std::move(made).value();
-    } else {
-      create_error_ = made.status().ToString();
-    }
-  }
-  static void TearDownTestSuite() { server_.reset(); }
-
   void SetUp() override {
-    COURIER_SKIP_UNLESS_POSTGRES();
-    ASSERT_NE(server_, nullptr) << create_error_;
-    auto uri = server_->CreateDatabase();
-    ASSERT_TRUE(uri.ok()) << uri.status().ToString();
-    uri_ = *uri;
-    auto listener = PgListener::Connect(uri_, "courier-send");
+    PostgresSuite::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto listener = PgListener::Connect(uri(), "courier-send");
     ASSERT_TRUE(listener.ok()) << listener.status().ToString();
     listener_ = std::move(listener).value();
     ASSERT_TRUE(listener_->Listen({"msgs_queued", "Events"}).ok());
-    auto writer = PgConnection::Connect(uri_, "courier-recv");
+    auto writer = PgConnection::Connect(uri(), "courier-recv");
     ASSERT_TRUE(writer.ok()) << writer.status().ToString();
     writer_ = std::move(writer).value();
   }
@@ -68,15 +55,10 @@ class PgListenerTest : public ::testing::Test {
     return wake.ok() ? *wake : PgListener::Wake{};
   }
 
-  static std::unique_ptr<PostgresServer> server_;
-  static std::string create_error_;
-  std::string uri_;
   std::unique_ptr<PgListener> listener_;
   std::unique_ptr<PgConnection> writer_;
 };
 
-std::unique_ptr<PostgresServer> PgListenerTest::server_;
-std::string PgListenerTest::create_error_;
 
 TEST_F(PgListenerTest, ACommittedNotifyFromAnotherConnectionWakesWithin100ms) {
   std::atomic<int64_t> committed_at{0};
@@ -147,7 +129,7 @@ TEST_F(PgListenerTest, ATerminatedBackendIsReconnectedAndReportedAsAWake) {
 }
 
 TEST_F(PgListenerTest, AfterAServerRestartTheListenerReconnectsWakesAndHearsLaterNotifies) {
-  ASSERT_TRUE(server_->Stop().ok());
+  ASSERT_TRUE(server().Stop().ok());
   // Down: Wait reports it, after waiting out its timeout (no spinning).
   const auto before = steady_clock::now();
   auto down = listener_->Wait(milliseconds(300));
@@ -157,7 +139,7 @@ TEST_F(PgListenerTest, AfterAServerRestartTheListenerReconnectsWakesAndHearsLate
   auto still_down = listener_->Wait(milliseconds(100));
   EXPECT_EQ(still_down.status().code(), Status::Code::kUnavailable);
 
-  ASSERT_TRUE(server_->Start().ok()) << server_->Log();
+  ASSERT_TRUE(server().Start().ok()) << server().Log();
   const PgListener::Wake wake = WaitOk(milliseconds(5000));
   EXPECT_TRUE(wake.reconnected);
   EXPECT_EQ(wake.channels, (std::set<std::string>{"msgs_queued", "Events"}));

@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "postgres_server.h"
+#include "postgres_suite.h"
 #include "store/schema.h"
 #include "store/sqlite_store.h"
 #include "temp_dir.h"
@@ -255,39 +256,20 @@ std::string FreshSqliteShape() {
 
 // One server for the suite (initdb costs a second or more); a database
 // per test.
-class PgSchemaTest : public ::testing::Test {
+class PgSchemaTest : public courier::testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!PostgresServer::Unavailable().empty()) return;
-    auto made = PostgresServer::Create();
-    if (made.ok()) {
-      server_ = std::move(made).value();
-    } else {
-      create_error_ = made.status().ToString();
-    }
-  }
-  static void TearDownTestSuite() { server_.reset(); }
-
   void SetUp() override {
-    COURIER_SKIP_UNLESS_POSTGRES();
-    ASSERT_NE(server_, nullptr) << create_error_;
-    auto uri = server_->CreateDatabase();
-    ASSERT_TRUE(uri.ok()) << uri.status().ToString();
-    uri_ = *uri;
-    conn_ = Connect(uri_);
+    PostgresSuite::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    conn_ = Connect(uri());
     ASSERT_EQ(::PQstatus(conn_.get()), CONNECTION_OK) << ::PQerrorMessage(conn_.get());
   }
 
   PGconn* conn() { return conn_.get(); }
 
-  static std::unique_ptr<PostgresServer> server_;
-  static std::string create_error_;
-  std::string uri_;
   PgConn conn_{nullptr, &::PQfinish};
 };
 
-std::unique_ptr<PostgresServer> PgSchemaTest::server_;
-std::string PgSchemaTest::create_error_;
 
 TEST_F(PgSchemaTest, CreatesTheCurrentSchemaOnAnEmptyDatabase) {
   ASSERT_EQ(pg_schema::ReadVersion(conn()).value(), 0);
@@ -364,7 +346,7 @@ TEST_F(PgSchemaTest, ConcurrentCreatorsAllSucceedAndCreateOnce) {
   constexpr int kCreators = 4;
   std::vector<PgConn> conns;
   for (int i = 0; i < kCreators; ++i) {
-    conns.push_back(Connect(uri_));
+    conns.push_back(Connect(uri()));
     ASSERT_EQ(::PQstatus(conns.back().get()), CONNECTION_OK) << ::PQerrorMessage(conns.back().get());
   }
   std::vector<Status> results(kCreators);

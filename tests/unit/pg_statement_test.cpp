@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "postgres_server.h"
+#include "postgres_suite.h"
 #include "store/pg_connection.h"
 
 using courier::PgConnection;
@@ -133,26 +134,12 @@ Status StatusOf(const std::function<void()>& body) {
 
 // One server for the suite (initdb and start cost seconds); a database
 // per test.
-class PgStatementTest : public ::testing::Test {
+class PgStatementTest : public courier::testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!PostgresServer::Unavailable().empty()) return;
-    auto made = PostgresServer::Create();
-    if (made.ok()) {
-      server_ = std::move(made).value();
-    } else {
-      create_error_ = made.status().ToString();
-    }
-  }
-  static void TearDownTestSuite() { server_.reset(); }
-
   void SetUp() override {
-    COURIER_SKIP_UNLESS_POSTGRES();
-    ASSERT_NE(server_, nullptr) << create_error_;
-    auto uri = server_->CreateDatabase();
-    ASSERT_TRUE(uri.ok()) << uri.status().ToString();
-    uri_ = *uri;
-    auto connected = PgConnection::Connect(uri_, "courier-test");
+    PostgresSuite::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto connected = PgConnection::Connect(uri(), "courier-test");
     ASSERT_TRUE(connected.ok()) << connected.status().ToString();
     db_ = std::move(connected).value();
     db_->Exec(kTable);
@@ -162,21 +149,16 @@ class PgStatementTest : public ::testing::Test {
 
   // A second, plain connection: what another host sees.
   std::string OtherOne(const std::string& query) {
-    auto other = PgConnection::Connect(uri_, "courier-test-other");
+    auto other = PgConnection::Connect(uri(), "courier-test-other");
     if (!other.ok()) return "<" + other.status().ToString() + ">";
     auto q = (*other)->statements()(query);
     if (!q.Step()) return "<no row>";
     return q.Text(0);
   }
 
-  static std::unique_ptr<PostgresServer> server_;
-  static std::string create_error_;
-  std::string uri_;
   std::unique_ptr<PgConnection> db_;
 };
 
-std::unique_ptr<PostgresServer> PgStatementTest::server_;
-std::string PgStatementTest::create_error_;
 
 TEST_F(PgStatementTest, BoundValuesComeBackAsTheyWent) {
   struct Case {
@@ -396,7 +378,7 @@ TEST_F(PgStatementTest, ServerErrorsBecomeTheStatusTheirClassMeans) {
 
 TEST_F(PgStatementTest, ARowLockedPastLockTimeoutIsBusy) {
   sql()("INSERT INTO things (name) VALUES (?)").Bind("row").Insert();
-  auto other = PgConnection::Connect(uri_, "courier-test-other");
+  auto other = PgConnection::Connect(uri(), "courier-test-other");
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   (*other)->Exec("BEGIN");
   (*other)->Exec("UPDATE things SET n = 1 WHERE id = 1");
@@ -419,7 +401,7 @@ TEST_F(PgStatementTest, AStatementWhoseResultColumnsChangedIsBusyOnceThenPrepare
     return q.Text(1);
   };
   EXPECT_EQ(columns(), "row");
-  auto other = PgConnection::Connect(uri_, "courier-ctl");
+  auto other = PgConnection::Connect(uri(), "courier-ctl");
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   (*other)->Exec("ALTER TABLE things ADD COLUMN extra TEXT NOT NULL DEFAULT 'new'");
   const Status changed = StatusOf([&] { columns(); });
@@ -462,7 +444,7 @@ TEST_F(PgStatementTest, ConnectionTakesLibpqDefaultsTheUriCanOverride) {
                      "WHERE datname = current_database()"),
             "courier-test,courier-test-other");
 
-  auto custom = PgConnection::Connect(uri_ + "?connect_timeout=2&application_name=ops-named", "courier-test");
+  auto custom = PgConnection::Connect(uri() + "?connect_timeout=2&application_name=ops-named", "courier-test");
   ASSERT_TRUE(custom.ok()) << custom.status().ToString();
   EXPECT_EQ(setting(**custom, "connect_timeout"), "2");
   auto q = (*custom)->statements()("SELECT current_setting('application_name')");
@@ -482,7 +464,7 @@ TEST_F(PgStatementTest, ConnectFailuresAreUnavailableAndNeverShowThePassword) {
   const std::vector<Case> cases = {
       {"nothing listening", "postgresql://courier:" + secret + "@/postgres?host=/nonexistent-courier-dir",
        Code::kUnavailable},
-      {"no such database", "postgresql://courier:" + secret + "@127.0.0.1:" + std::to_string(server_->port()) +
+      {"no such database", "postgresql://courier:" + secret + "@127.0.0.1:" + std::to_string(server().port()) +
                                "/no_such_db",
        Code::kUnavailable},
       {"malformed uri", "postgresql://courier:" + secret + "@127.0.0.1:notaport/x", Code::kUnavailable},
@@ -500,7 +482,7 @@ TEST_F(PgStatementTest, AStoppedServerIsUnavailableUntilItStartsAndTheConnection
   const std::string count = "SELECT COUNT(*) FROM things WHERE name <> ?";
   EXPECT_EQ(sql()(count).Bind("x").OneInt(), 0);
   EXPECT_TRUE(db_->Ping().ok());
-  ASSERT_TRUE(server_->Stop().ok());
+  ASSERT_TRUE(server().Stop().ok());
 
   const Status lost = StatusOf([&] { sql()(count).Bind("x").OneInt(); });
   EXPECT_EQ(lost.code(), Code::kUnavailable) << lost.ToString();
@@ -509,7 +491,7 @@ TEST_F(PgStatementTest, AStoppedServerIsUnavailableUntilItStartsAndTheConnection
   const Status refused = db_->Reconnect();
   EXPECT_EQ(refused.code(), Code::kUnavailable) << refused.ToString();
 
-  ASSERT_TRUE(server_->Start().ok()) << server_->Log();
+  ASSERT_TRUE(server().Start().ok()) << server().Log();
   const Status renewed = db_->Reconnect();
   ASSERT_TRUE(renewed.ok()) << renewed.ToString();
   // The statement was prepared in the old session: prepared again.
@@ -522,11 +504,11 @@ TEST_F(PgStatementTest, ACrashMidTransactionIsUnavailableAndCommitsNothing) {
   s("INSERT INTO things (name) VALUES (?)").Bind("before").Insert();
   s.Exec("BEGIN");
   s("INSERT INTO things (name) VALUES (?)").Bind("during").Insert();
-  ASSERT_TRUE(server_->Crash().ok());
+  ASSERT_TRUE(server().Crash().ok());
   const Status lost = StatusOf([&] { s.Exec("COMMIT"); });
   EXPECT_EQ(lost.code(), Code::kUnavailable) << lost.ToString();
 
-  ASSERT_TRUE(server_->Start().ok()) << server_->Log();
+  ASSERT_TRUE(server().Start().ok()) << server().Log();
   ASSERT_TRUE(db_->Reconnect().ok());
   auto q = s("SELECT string_agg(name, ',') FROM things WHERE id > ?");
   q.Bind(0);

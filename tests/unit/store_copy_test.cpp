@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "postgres_server.h"
+#include "postgres_suite.h"
 #include "store/schema.h"
 #include "store/sqlite_store.h"
 #include "store_test_helpers.h"
@@ -77,26 +78,12 @@ Rows PgRows(PGconn* conn, const std::string& sql) {
   return rows;
 }
 
-class StoreCopyTest : public ::testing::Test {
+class StoreCopyTest : public courier::testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!PostgresServer::Unavailable().empty()) return;
-    auto made = PostgresServer::Create();
-    if (made.ok()) {
-      server_ = std::move(made).value();
-    } else {
-      create_error_ = made.status().ToString();
-    }
-  }
-  static void TearDownTestSuite() { server_.reset(); }
-
   void SetUp() override {
-    COURIER_SKIP_UNLESS_POSTGRES();
-    ASSERT_NE(server_, nullptr) << create_error_;
-    auto uri = server_->CreateDatabase();
-    ASSERT_TRUE(uri.ok()) << uri.status().ToString();
-    uri_ = *uri;
-    conn_.reset(::PQconnectdb(uri_.c_str()));
+    PostgresSuite::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    conn_.reset(::PQconnectdb(uri().c_str()));
     ASSERT_EQ(::PQstatus(conn_.get()), CONNECTION_OK) << ::PQerrorMessage(conn_.get());
     path_ = dir_.path() + "/courier.db";
     store_ = std::make_unique<SqliteStore>(path_, clock_);
@@ -204,24 +191,19 @@ class StoreCopyTest : public ::testing::Test {
     return rows.empty() || rows[0].empty() ? "" : rows[0][0];
   }
 
-  static std::unique_ptr<PostgresServer> server_;
-  static std::string create_error_;
   ScratchDir dir_;
   ManualClock clock_{1700000000000000};
   std::string path_;
-  std::string uri_;
   PgConn conn_{nullptr, &::PQfinish};
   std::unique_ptr<SqliteStore> store_;
   int64_t high_water_ = 0;
 };
 
-std::unique_ptr<PostgresServer> StoreCopyTest::server_;
-std::string StoreCopyTest::create_error_;
 
 TEST_F(StoreCopyTest, CopiesEveryTableRowForRowAndMovesTheSequences) {
   Fill();
   std::vector<CopyProgress> progress;
-  auto copied = CopySqliteToPostgres(path_, uri_, [&](const CopyProgress& at) { progress.push_back(at); });
+  auto copied = CopySqliteToPostgres(path_, uri(), [&](const CopyProgress& at) { progress.push_back(at); });
   ASSERT_TRUE(copied.ok()) << copied.status().ToString();
 
   std::map<std::string, int64_t> counts;
@@ -251,10 +233,10 @@ TEST_F(StoreCopyTest, CopiesEveryTableRowForRowAndMovesTheSequences) {
 
 TEST_F(StoreCopyTest, RefusesATargetThatHoldsRowsAndLeavesItAsItWas) {
   Fill();
-  ASSERT_TRUE(CopySqliteToPostgres(path_, uri_).ok());
+  ASSERT_TRUE(CopySqliteToPostgres(path_, uri()).ok());
   const Rows msgs = PgRows(conn_.get(), "SELECT * FROM msgs ORDER BY id");
 
-  auto again = CopySqliteToPostgres(path_, uri_);
+  auto again = CopySqliteToPostgres(path_, uri());
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.status().code(), Status::Code::kConflict);
   EXPECT_EQ(again.status().message(),
@@ -271,7 +253,7 @@ TEST_F(StoreCopyTest, ARowTheTargetRefusesUndoesTheWholeCopy) {
   ASSERT_EQ(sqlite3_exec(db, "UPDATE attempts SET started_on = 'yesterday'", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
 
-  auto copied = CopySqliteToPostgres(path_, uri_);
+  auto copied = CopySqliteToPostgres(path_, uri());
   ASSERT_FALSE(copied.ok());
   EXPECT_TRUE(copied.status().IsInvalidArgument()) << copied.status().ToString();
   EXPECT_EQ(copied.status().message().rfind("copy attempts: ", 0), 0u) << copied.status().message();
@@ -288,7 +270,7 @@ TEST_F(StoreCopyTest, SaysWhatIsWrongWithoutThePassword) {
   EXPECT_EQ(unreachable.status().message().rfind("connect to the target: ", 0), 0u) << unreachable.status().message();
   EXPECT_EQ(unreachable.status().message().find("hunter2"), std::string::npos);
 
-  auto no_source = CopySqliteToPostgres(dir_.path() + "/none.db", uri_);
+  auto no_source = CopySqliteToPostgres(dir_.path() + "/none.db", uri());
   ASSERT_FALSE(no_source.ok());
   EXPECT_TRUE(no_source.status().IsUnavailable()) << no_source.status().ToString();
 }
