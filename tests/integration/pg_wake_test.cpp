@@ -1,0 +1,254 @@
+// Several hosts on one PostgreSQL store wake each other through the store's
+// notices (LISTEN/NOTIFY, store/store_notices.h, bus/store_wake_relay.h):
+// two "hosts" are two run dirs and spool dirs on one database, so the
+// ZeroMQ wake a program gives on host A reaches nothing on host B. What
+// host B's daemon does within far less than its poll, only a notice can
+// have told it.
+//
+// Latencies are measured from the return of what wrote on host A to what
+// host B's daemon did (the mock provider's or application's request), and
+// printed; the bounds asserted are a fraction of the poll each daemon
+// would otherwise wait (courier-send's one second, courier-hook's poll set
+// to ten minutes).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "courier_fixture.h"
+#include "harness.h"
+#include "mock_provider.h"
+#include "postgres_server.h"
+#include "store/pg_connection.h"
+
+using namespace courier;
+using namespace courier::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Well under courier-send's one-second poll: a sender that waited for its
+// poll after its last empty claim takes about a second.
+constexpr auto kWokenWithin = 300ms;
+
+int64_t MillisSince(SteadyClock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
+}
+
+// Polls `done` every millisecond (a latency is being measured) until it
+// holds or `timeout` passed; the milliseconds from `start`, or -1.
+int64_t MillisUntil(SteadyClock::time_point start, const std::function<bool()>& done,
+                    std::chrono::milliseconds timeout = 10s) {
+  while (SteadyClock::now() - start < timeout) {
+    if (done()) return MillisSince(start);
+    std::this_thread::sleep_for(1ms);
+  }
+  return done() ? MillisSince(start) : -1;
+}
+
+class PgWakeTest : public CourierFixture {
+ protected:
+  // Host A is the fixture's env_; host B the same database with a run dir,
+  // spool and recv port of its own.
+  void UseDatabase(const std::string& uri) {
+    uri_ = uri;
+    env_["COURIER_DB"] = uri;
+    host_b_ = env_;
+    host_b_["COURIER_RUN_DIR"] = dir_.File("host-b/run");
+    host_b_["COURIER_SPOOL_DIR"] = dir_.File("host-b/spool");
+    host_b_["COURIER_PORT"] = std::to_string(FreePort());
+  }
+
+  std::unique_ptr<Daemon> StartOnHostB(const std::string& program, std::map<std::string, std::string> extra_env = {}) {
+    auto env = host_b_;
+    for (const auto& [k, v] : extra_env) env[k] = v;
+    return std::make_unique<Daemon>(std::vector<std::string>{Bin(program)}, env, dir_.File("host-b-" + program + ".log"));
+  }
+
+  // The sessions named `application_name` whose last statement was a
+  // LISTEN: a relay listening (-1 when the server cannot be asked).
+  int64_t Listening(const std::string& application_name) {
+    auto connection = PgConnection::Connect(uri_, "pg_wake_test");
+    if (!connection.ok()) return -1;
+    try {
+      return (*connection)
+          ->statements()("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = ? AND query LIKE 'LISTEN%'")
+          .Bind(application_name)
+          .OneInt()
+          .value_or(-1);
+    } catch (const SqlError&) {
+      return -1;
+    }
+  }
+
+  // `courier-ctl send` on host A; the time it returned.
+  SteadyClock::time_point SendOnHostA(const std::string& channel, const std::string& text) {
+    auto sent = Ctl({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", text});
+    EXPECT_EQ(sent.exit_code, 0) << sent.err;
+    return SteadyClock::now();
+  }
+
+  std::string uri_;
+  std::map<std::string, std::string> host_b_;
+  MockProvider provider_;
+};
+
+// courier-send on host B claims a msg `courier-ctl send` queued on host A
+// (whose wake goes to A's run dir, where no sender listens) at once, each
+// time: the msgs after the first are queued right after the previous one
+// was sent, when a sender without the notice would wait out its poll.
+TEST_F(PgWakeTest, ASenderOnAnotherHostIsWokenByAMsgQueuedHere) {
+  COURIER_SKIP_UNLESS_POSTGRES();
+  std::string error;
+  PostgresServer* server = SharedPostgresServer(&error);
+  ASSERT_NE(server, nullptr) << error;
+  auto uri = server->CreateDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+  UseDatabase(*uri);
+  InitStore();
+  const std::string channel = AddChannel("EX", {"send_url=" + provider_.url() + "/send"});
+  auto send = StartOnHostB("courier-send");
+  ASSERT_TRUE(Eventually([&] { return Listening("courier-send listener") == 1; })) << send->log();
+
+  // The first one, whenever it comes: the sender is up and idle after it.
+  SendOnHostA(channel, "warm-up");
+  ASSERT_TRUE(Eventually([&] { return provider_.count() == 1; })) << send->log();
+  std::vector<int64_t> latencies;
+  for (int i = 0; i < 5; ++i) {
+    const auto queued = SendOnHostA(channel, "msg " + std::to_string(i));
+    const int64_t ms = MillisUntil(queued, [&] { return provider_.count() == static_cast<size_t>(i + 2); });
+    ASSERT_GE(ms, 0) << "msg " << i << " never sent\n" << send->log();
+    latencies.push_back(ms);
+  }
+  std::string shown;
+  for (int64_t ms : latencies) shown += std::to_string(ms) + " ";
+  std::cout << "[ latency ] queued on host A -> sent by host B (ms): " << shown << "\n";
+  for (int64_t ms : latencies) EXPECT_LT(ms, kWokenWithin.count()) << shown;
+  EXPECT_TRUE(send->running());
+  EXPECT_EQ(send->Stop(), 0) << send->log();
+}
+
+// courier-hook on host B, its poll ten minutes, delivers an event
+// courier-recv wrote on host A at once.
+TEST_F(PgWakeTest, AHookOnAnotherHostIsWokenByAnEventWrittenHere) {
+  COURIER_SKIP_UNLESS_POSTGRES();
+  std::string error;
+  PostgresServer* server = SharedPostgresServer(&error);
+  ASSERT_NE(server, nullptr) << error;
+  auto uri = server->CreateDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+  UseDatabase(*uri);
+  InitStore();
+  const std::string channel = AddReceiveOnlyExternal();
+  MockProvider app;
+  auto added = Ctl({"hook", "add", "--url", app.url() + "/events"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  StartRecv();
+  auto hook = StartOnHostB("courier-hook", {{"COURIER_HOOK_POLL_INTERVAL", "600"}});
+  ASSERT_TRUE(Eventually([&] { return Listening("courier-hook listener") == 1; })) << hook->log();
+  // The hook's worker has started and read its (empty) backlog.
+  std::this_thread::sleep_for(200ms);
+
+  std::vector<int64_t> latencies;
+  for (int i = 0; i < 3; ++i) {
+    const std::string text = "hello" + std::to_string(i);
+    auto posted = PostForm("/c/ex/" + channel + "/receive", "from=0788383383&text=" + text);
+    ASSERT_EQ(posted.status_code, 200) << posted.body;
+    const auto written = SteadyClock::now();
+    const int64_t ms = MillisUntil(written, [&] {
+      for (const auto& r : app.requests())
+        if (r.body.find(text) != std::string::npos) return true;
+      return false;
+    });
+    ASSERT_GE(ms, 0) << "event " << i << " never delivered\n" << hook->log();
+    latencies.push_back(ms);
+  }
+  std::string shown;
+  for (int64_t ms : latencies) shown += std::to_string(ms) + " ";
+  std::cout << "[ latency ] received on host A -> posted by host B's hook (ms): " << shown << "\n";
+  for (int64_t ms : latencies) EXPECT_LT(ms, kWokenWithin.count()) << shown;
+  EXPECT_EQ(hook->Stop(), 0) << hook->log();
+}
+
+// `courier-ctl events --follow` on host B prints an event written on host
+// A at once: each msg is queued right after the previous one's event was
+// printed, when a follower without the notice would wait out its
+// one-second read.
+TEST_F(PgWakeTest, EventsFollowedOnAnotherHostAppearAtOnce) {
+  COURIER_SKIP_UNLESS_POSTGRES();
+  std::string error;
+  PostgresServer* server = SharedPostgresServer(&error);
+  ASSERT_NE(server, nullptr) << error;
+  auto uri = server->CreateDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+  UseDatabase(*uri);
+  InitStore();
+  const std::string channel = AddReceiveOnlyExternal();
+  auto follow = std::make_unique<Daemon>(
+      std::vector<std::string>{Bin("courier-ctl"), "events", "--follow", "--json"}, host_b_,
+      dir_.File("host-b-follow.log"));
+  ASSERT_TRUE(Eventually([&] { return Listening("courier-ctl listener") == 1; })) << follow->log();
+  auto printed = [&](const std::string& text) { return follow->log().find("\"" + text + "\"") != std::string::npos; };
+
+  std::vector<int64_t> latencies;
+  for (int i = 0; i < 3; ++i) {
+    const std::string text = "followed " + std::to_string(i);
+    const auto queued = SendOnHostA(channel, text);
+    const int64_t ms = MillisUntil(queued, [&] { return printed(text); });
+    ASSERT_GE(ms, 0) << "event " << i << " never printed\n" << follow->log();
+    latencies.push_back(ms);
+  }
+  std::string shown;
+  for (int64_t ms : latencies) shown += std::to_string(ms) + " ";
+  std::cout << "[ latency ] queued on host A -> printed by events --follow on host B (ms): " << shown << "\n";
+  for (int64_t ms : latencies) EXPECT_LT(ms, kWokenWithin.count()) << shown;
+  EXPECT_EQ(follow->Stop(), 0) << follow->log();
+}
+
+// The server restarts under a courier-send on host B: the sender keeps
+// running, its listener reconnects, and a msg queued on host A after the
+// restart wakes it again at once.
+TEST_F(PgWakeTest, ASenderKeepsRunningThroughAServerRestartAndIsWokenAgainAfterIt) {
+  COURIER_REQUIRE_POSTGRES(server);
+  auto uri = server->CreateDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+  UseDatabase(*uri);
+  InitStore();
+  const std::string channel = AddChannel("EX", {"send_url=" + provider_.url() + "/send"});
+  auto send = StartOnHostB("courier-send");
+  ASSERT_TRUE(Eventually([&] { return Listening("courier-send listener") == 1; })) << send->log();
+
+  ASSERT_TRUE(server->Stop().ok()) << server->Log();
+  std::this_thread::sleep_for(1500ms);  // several of the listener's retries fail
+  ASSERT_TRUE(send->running()) << send->log();
+  ASSERT_TRUE(server->Start().ok()) << server->Log();
+  ASSERT_TRUE(Eventually([&] { return Listening("courier-send listener") == 1; })) << send->log();
+
+  // The sender's own connection comes back too: the first msg whenever.
+  SendOnHostA(channel, "after the restart");
+  ASSERT_TRUE(Eventually([&] { return provider_.count() == 1; })) << send->log();
+  std::vector<int64_t> latencies;
+  for (int i = 0; i < 3; ++i) {
+    const auto queued = SendOnHostA(channel, "msg " + std::to_string(i));
+    const int64_t ms = MillisUntil(queued, [&] { return provider_.count() == static_cast<size_t>(i + 2); });
+    ASSERT_GE(ms, 0) << "msg " << i << " never sent\n" << send->log();
+    latencies.push_back(ms);
+  }
+  std::string shown;
+  for (int64_t ms : latencies) shown += std::to_string(ms) + " ";
+  std::cout << "[ latency ] after a restart, queued on host A -> sent by host B (ms): " << shown << "\n";
+  for (int64_t ms : latencies) EXPECT_LT(ms, kWokenWithin.count()) << shown;
+  EXPECT_TRUE(send->running());
+  EXPECT_EQ(send->Stop(), 0) << send->log();
+}
+
+}  // namespace
