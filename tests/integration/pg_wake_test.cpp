@@ -26,7 +26,10 @@
 #include "harness.h"
 #include "mock_provider.h"
 #include "postgres_server.h"
+#include "core/clock.h"
+#include "core/msg.h"
 #include "store/pg_connection.h"
+#include "store/pg_store.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -149,6 +152,30 @@ TEST_F(PgWakeTest, ASenderOnAnotherHostIsWokenByAMsgQueuedHere) {
   std::cout << "[ latency ] queued on host A -> sent by host B (ms after courier-ctl send returned/started): "
             << shown << "\n";
   for (int64_t ms : latencies) EXPECT_LT(ms, kWokenWithin.count()) << shown;
+
+  // The same from a writer whose commit is timed exactly: a store opened
+  // in this process, as courier-api's would be, queueing right after the
+  // last msg was sent.
+  PgStore host_a(uri_, "pg_wake_test writer", Clock::System());
+  ASSERT_TRUE(host_a.Open().ok());
+  std::vector<int64_t> from_commit;
+  for (int i = 0; i < 5; ++i) {
+    Msg m;
+    m.channel_uuid = channel;
+    m.direction = Direction::kOut;
+    m.urn = "tel:+250788383383";
+    m.text = "direct " + std::to_string(i);
+    auto queued = host_a.QueueOutgoing({m});
+    ASSERT_TRUE(queued.ok()) << queued.status().ToString();
+    const auto committed = SteadyClock::now();
+    const int64_t ms = MillisUntil(committed, [&] { return provider_.count() == static_cast<size_t>(i + 7); });
+    ASSERT_GE(ms, 0) << "direct msg " << i << " never sent\n" << send->log();
+    from_commit.push_back(ms);
+  }
+  std::string committed_shown;
+  for (int64_t ms : from_commit) committed_shown += std::to_string(ms) + " ";
+  std::cout << "[ latency ] committed on host A -> sent by host B (ms after the commit): " << committed_shown << "\n";
+  for (int64_t ms : from_commit) EXPECT_LT(ms, kWokenWithin.count()) << committed_shown;
   EXPECT_TRUE(send->running());
   EXPECT_EQ(send->Stop(), 0) << send->log();
 }
