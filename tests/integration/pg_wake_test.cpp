@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -27,6 +28,7 @@
 #include "mock_provider.h"
 #include "postgres_server.h"
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/msg.h"
 #include "store/pg_connection.h"
 #include "store/pg_store.h"
@@ -257,6 +259,78 @@ TEST_F(PgWakeTest, EventsFollowedOnAnotherHostAppearAtOnce) {
             << shown << "\n";
   for (int64_t ms : latencies) EXPECT_LT(ms, kWokenWithin.count()) << shown;
   EXPECT_EQ(follow->Stop(), 0) << follow->log();
+}
+
+// A long poll on courier-api on host B (GET /api/v1/events?wait=) is
+// answered at once when a msg is queued on host A: each round the commit
+// is timed exactly (a store in this process, as host A's courier-api
+// would hold), and courier-api reads the store every second while anyone
+// waits, so without the notice an answer would come within 100 ms of the
+// commit only by chance, 3 times in a row one time in a thousand.
+TEST_F(PgWakeTest, ALongPollOnAnotherHostIsAnsweredByAMsgQueuedHere) {
+  COURIER_SKIP_UNLESS_POSTGRES();
+  std::string error;
+  PostgresServer* server = SharedPostgresServer(&error);
+  ASSERT_NE(server, nullptr) << error;
+  auto uri = server->CreateDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+  UseDatabase(*uri);
+  InitStore();
+  const std::string channel = AddReceiveOnlyExternal();
+  auto token = Ctl({"token", "add", "--name", "dashboard", "--scope", "read"});
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  const std::string read_token = Lines(token.out).back();
+  const int api_port = FreePort();
+  auto api = StartOnHostB("courier-api", {{"COURIER_API_PORT", std::to_string(api_port)}});
+  ASSERT_TRUE(api->WaitForHttp(api_port)) << api->log();
+  ASSERT_TRUE(Eventually([&] { return Listening("courier-api listener") == 1; })) << api->log();
+  auto long_polls_waiting = [&] {
+    auto status = RunProgram({Bin("courier-ctl"), "status", "--json"}, "", host_b_);
+    auto o = json::ParseObject(status.out);
+    if (!o.ok()) return int64_t{-1};
+    auto daemon = json::GetObject(json::GetObject(*o, "daemons"), "courier-api");
+    return daemon ? json::GetInt(daemon, "long_polls_waiting").value_or(-1) : int64_t{-1};
+  };
+  auto long_poll = [&](int64_t after) {
+    HttpRequestSpec req;
+    req.method = "GET";
+    req.url = "http://127.0.0.1:" + std::to_string(api_port) + "/api/v1/events?after=" + std::to_string(after) +
+              "&wait=30";
+    req.headers = {{"Authorization", "Bearer " + read_token}};
+    HttpClientOptions options;
+    options.timeout_seconds = 60;
+    options.deadline_seconds = 60;
+    return NewLoopbackHttpClient(options)->Do(req);
+  };
+
+  PgStore host_a(uri_, "pg_wake_test writer", Clock::System());
+  ASSERT_TRUE(host_a.Open().ok());
+  std::vector<int64_t> latencies;
+  for (int i = 0; i < 3; ++i) {
+    auto last = host_a.LastEventSeq();
+    ASSERT_TRUE(last.ok()) << last.status().ToString();
+    auto answer = std::async(std::launch::async, long_poll, *last);
+    ASSERT_TRUE(Eventually([&] { return long_polls_waiting() == 1; })) << api->log();
+    Msg m;
+    m.channel_uuid = channel;
+    m.direction = Direction::kOut;
+    m.urn = "tel:+250788383383";
+    m.text = "polled " + std::to_string(i);
+    auto queued = host_a.QueueOutgoing({m});
+    ASSERT_TRUE(queued.ok()) << queued.status().ToString();
+    const auto committed = SteadyClock::now();
+    const int64_t ms = MillisUntil(committed, [&] { return answer.wait_for(0ms) == std::future_status::ready; });
+    ASSERT_GE(ms, 0) << "long poll " << i << " never answered\n" << api->log();
+    auto answered = answer.get();
+    ASSERT_EQ(answered.status_code, 200) << answered.body;
+    EXPECT_NE(answered.body.find(m.text), std::string::npos) << answered.body;
+    latencies.push_back(ms);
+  }
+  std::string shown;
+  for (int64_t ms : latencies) shown += std::to_string(ms) + " ";
+  std::cout << "[ latency ] committed on host A -> long poll on host B answered (ms): " << shown << "\n";
+  for (int64_t ms : latencies) EXPECT_LT(ms, 100) << shown;
+  EXPECT_EQ(api->Stop(), 0) << api->log();
 }
 
 // The server restarts under a courier-send on host B: the sender keeps
