@@ -39,7 +39,7 @@ class StoreNoticesTest : public ::testing::Test {
   void SetUp() override {
     COURIER_SKIP_UNLESS_POSTGRES();
     std::string error;
-    testing::PostgresServer* server = testing::SharedPostgresServer(&error);
+    courier::testing::PostgresServer* server = courier::testing::SharedPostgresServer(&error);
     ASSERT_NE(server, nullptr) << error;
     auto uri = server->CreateDatabase();
     ASSERT_TRUE(uri.ok()) << uri.status().ToString();
