@@ -7,10 +7,12 @@
 #include "api/long_polls.h"
 #include "bus/bus.h"
 #include "bus/endpoints.h"
+#include "bus/store_wake_relay.h"
 #include "core/log.h"
 #include "daemon/http_listener.h"
 #include "handlers/registry.h"
 #include "http/http_server.h"
+#include "store/store_notices.h"
 #include "store/store_url.h"
 
 namespace courier {
@@ -41,7 +43,11 @@ Status RunApi(const Options& options) {
     }
     HandlerRegistry handlers = HandlerRegistry::Build();
     LongPollOptions poll_options;
-    poll_options.feeds = {EndpointFor(options.run_dir, kRecvEvents), EndpointFor(options.run_dir, kSendEvents)};
+    // On PostgreSQL, events written on other hosts answer long polls at
+    // once too (store notices); declared first, it outlives the long polls.
+    auto store_wakes = StoreWakeRelay::ToEventWaiters(options.db, kApiDaemon.program, kEventsChannel);
+    poll_options.feeds =
+        store_wakes->Feeds({EndpointFor(options.run_dir, kRecvEvents), EndpointFor(options.run_dir, kSendEvents)});
     poll_options.max_waiting = options.api_max_long_polls;
     LongPolls long_polls(daemon.store_opener(), poll_options);
     long_polls.Start();

@@ -12,6 +12,7 @@
 
 #include "bus/endpoints.h"
 #include "bus/bus.h"
+#include "bus/store_wake_relay.h"
 #include "bus/wake.h"
 #include "core/env.h"
 #include "core/json.h"
@@ -19,6 +20,7 @@
 #include "ctl/table.h"
 #include "spool/spool.h"
 #include "store/sqlite_store.h"
+#include "store/store_notices.h"
 #include "store/store_url.h"
 #include "util/utf8.h"
 
@@ -158,7 +160,10 @@ int Ctl::Events(int64_t after, bool follow, bool json) {
   // store in seq order, so the switch from catch-up to live has no gap and
   // no duplicate, and events nobody published (courier-ctl's own, the
   // flusher's) are printed too, within the poll interval.
-  EventWaiter live(EventFeeds(options_.run_dir));
+  // On PostgreSQL, events written on other hosts too (store notices).
+  std::unique_ptr<StoreWakeRelay> store_wakes;
+  if (follow) store_wakes = StoreWakeRelay::ToEventWaiters(options_.db, "courier-ctl", kEventsChannel);
+  EventWaiter live(store_wakes ? store_wakes->Feeds(EventFeeds(options_.run_dir)) : EventFeeds(options_.run_dir));
   while (true) {
     // Behind what retention kept: say which seqs are gone, once, on
     // standard error (standard output stays events only), and go on from

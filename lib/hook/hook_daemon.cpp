@@ -7,10 +7,12 @@
 #include <vector>
 
 #include "bus/endpoints.h"
+#include "bus/store_wake_relay.h"
 #include "core/log.h"
 #include "core/redact.h"
 #include "daemon/store_outage.h"
 #include "hook/hook_worker.h"
+#include "store/store_notices.h"
 #include "store/store_url.h"
 
 namespace courier {
@@ -167,7 +169,10 @@ Status RunHook(const Options& options) {
       o->set("timeout_s", options.hook_timeout);
       runner.Report(o);
     });
-    EventWaiter events(EventFeeds(options.run_dir));
+    // On PostgreSQL, events written on other hosts wake it as this host's
+    // event feeds do.
+    auto store_wakes = StoreWakeRelay::ToEventWaiters(options.db, kHookDaemon.program, kEventsChannel);
+    EventWaiter events(store_wakes->Feeds(EventFeeds(options.run_dir)));
     Log::Info("started", {{"db", RedactStoreUrl(options.db)}, {"poll_interval_s", std::to_string(options.hook_poll_interval)},
                           {"timeout_s", std::to_string(options.hook_timeout)}});
     const auto poll = std::chrono::seconds(options.hook_poll_interval);

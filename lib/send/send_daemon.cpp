@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include "bus/endpoints.h"
+#include "bus/store_wake_relay.h"
 #include "core/log.h"
 #include "daemon/provider_client.h"
 #include "handlers/registry.h"
 #include "send/sender.h"
+#include "store/store_notices.h"
 #include "store/store_url.h"
 
 namespace courier {
@@ -83,6 +85,10 @@ Status RunSend(const Options& options) {
       }
       return Status::OK();
     }
+    // On PostgreSQL, msgs queued on other hosts wake the sender too: their
+    // notices come in as the wakes courier-ctl send gives on this host.
+    auto store_wakes = StoreWakeRelay::ToWakeSocket(options.db, kSendDaemon.program, kQueuedChannel,
+                                                    EndpointFor(options.run_dir, kSendWake));
     return sender.Run(daemon.stop(), daemon.wake());
   });
 }

@@ -3,6 +3,7 @@
 // table's identity sequence, and the schema.
 #include "store/pg_engine.h"
 
+#include "store/pg_listener.h"
 #include "store/pg_schema.h"
 
 namespace courier {
@@ -117,6 +118,22 @@ int64_t PgEngine::ReadLastEventSeq() {
   // catalog, quoted by it, never from input.
   auto last = q("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM " + sequence).OneInt();
   return last.value_or(0);
+}
+
+void PgEngine::NotifyAtCommit(const CommitNotices& notices) {
+  SqlStatements& q = connection_->statements();
+  // Both in one round trip when both are due (a msg queued writes its
+  // msg.queued event too).
+  if (notices.queued && notices.events) {
+    q("SELECT pg_notify(CAST(? AS TEXT), ''), pg_notify(CAST(? AS TEXT), '')")
+        .Bind(std::string(kQueuedChannel))
+        .Bind(std::string(kEventsChannel))
+        .Run();
+  } else if (notices.queued) {
+    courier::NotifyAtCommit(q, kQueuedChannel);
+  } else if (notices.events) {
+    courier::NotifyAtCommit(q, kEventsChannel);
+  }
 }
 
 void PgEngine::BeforeClaim() { connection_->statements()(kTakeClaimLock).Run(); }

@@ -19,6 +19,8 @@
 //     committed by one transaction at a time, so seq order is commit
 //     order and a consumer reading `seq > cursor` never skips an event
 //     committed late (pg_schema.cpp has the whole argument).
+// - NotifyAtCommit: pg_notify, heard by PgListener (pg_listener.h) on
+//   every host.
 // - Migrate: pg_schema's CreatePgSchema (an advisory lock of its own
 //   serialises hosts running `courier-ctl init` at once).
 //
@@ -49,6 +51,10 @@ class PgEngine : public StoreEngine {
   int64_t LastEventSeq() override;
   void BeforeClaim() override;
   const char* LockMsgsRead() const override { return " FOR UPDATE OF m"; }
+  // pg_notify on kQueuedChannel and kEventsChannel (store_notices.h), each
+  // at most once per transaction, payload '': PostgreSQL delivers them at
+  // COMMIT, never for a rollback.
+  void NotifyAtCommit(const CommitNotices& notices) override;
 
   // The connection, for PgStore's own methods (Space, ReclaimSpace).
   PgConnection& connection() { return *connection_; }

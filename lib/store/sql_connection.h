@@ -96,6 +96,10 @@ struct SqlStore::Impl {
     Micros created_on = 0;
   };
   std::vector<PendingEvent> pending_events;
+  // The transaction queued outgoing msgs without a queue event (an import,
+  // a msg sent back to the queue by a status): FlushEvents notifies
+  // senders (store_notices.h).
+  bool msgs_queued = false;
   // Channels read during one WriteIntakesAndClaim batch, by uuid.
   std::unordered_map<std::string, ChannelRow>* batch_channels = nullptr;
 
@@ -129,6 +133,7 @@ struct SqlStore::Impl {
         statements->Exec(engine->BeginSql(txn == Txn::kWrite));
         engine->EventSeqsForgotten();
         pending_events.clear();
+        msgs_queued = false;
         in_txn = true;
       }
       Result<T> result = body();
@@ -217,6 +222,8 @@ struct SqlStore::Impl {
   // inserts them, last thing before COMMIT: on PostgreSQL the events lock
   // is then held for these inserts and the commit only, and a transaction
   // that rolls back never took a seq. Each goes to collect_events too.
+  // Then the engine's NotifyAtCommit (store_notices.h): events written,
+  // msgs queued.
   void FlushEvents();
 
   // --- the claim (sql_claim.cpp) ------------------------------------------

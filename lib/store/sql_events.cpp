@@ -43,7 +43,9 @@ void SqlStore::Impl::AppendEvent(const std::string& topic, const EventFields& fi
 }
 
 void SqlStore::Impl::FlushEvents() {
+  CommitNotices notices{!pending_events.empty(), msgs_queued};
   for (PendingEvent& event : pending_events) {
+    notices.queued = notices.queued || TopicQueuesMsgs(event.topic);
     const Int64 seq = engine->NextEventSeq();
     std::string text = "{\"seq\":" + std::to_string(seq) + "," + event.payload_after_seq;
     Q("INSERT INTO events (seq, topic, payload, created_on) VALUES (?, ?, ?, ?)")
@@ -55,6 +57,7 @@ void SqlStore::Impl::FlushEvents() {
     if (collect_events) collect_events->push_back(Event{seq, std::move(event.topic), std::move(text), event.created_on});
   }
   pending_events.clear();
+  engine->NotifyAtCommit(notices);
 }
 
 Result<std::vector<Event>> SqlStore::EventsAfter(int64_t seq, int limit) {

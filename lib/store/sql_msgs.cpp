@@ -161,6 +161,9 @@ Result<int64_t> SqlStore::ImportMsgs(const std::vector<Msg>& msgs) {
       if (m.modified_on == 0) m.modified_on = m.created_on;
       auto ref = d.EnsureContact(m.urn, m.contact_name, NInt(ch.id), ts);
       d.InsertMsg(m, ref, ch.id);
+      if (m.direction == Direction::kOut && (m.status == MsgStatus::kQueued || m.status == MsgStatus::kErrored)) {
+        d.msgs_queued = true;  // claimable, and no event says so
+      }
       ++added;
     }
     return added;

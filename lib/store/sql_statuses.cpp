@@ -122,6 +122,7 @@ Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) 
   }
   // An attempt stays open exactly while its msg is claimed.
   if (release || !in_flight) d.CloseAttempts(id, Letter(to), ts);
+  if (release && to == MsgStatus::kQueued) d.msgs_queued = true;  // back in the queue: no queue event says so
   for (const auto& log : update.logs) d.InsertLog(log, ch->id, NInt(id), ts);
 
   if (result.outcome == StatusOutcome::kUpdated) {

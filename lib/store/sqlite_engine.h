@@ -52,6 +52,9 @@ class SqliteEngine : public StoreEngine {
   int64_t LastEventSeq() override;
   void BeforeClaim() override {}
   const char* LockMsgsRead() const override { return ""; }
+  // Nothing: SQLite's processes share a host, and wake each other over
+  // ZeroMQ.
+  void NotifyAtCommit(const CommitNotices& /*notices*/) override {}
 
   // SqliteStore's: see its methods of the same names.
   void HousekeepInBackground();

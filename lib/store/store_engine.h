@@ -22,6 +22,9 @@
 //   LOCKED).
 // - LockMsgsRead: reading a msg to update it; SQLite's writers are
 //   serialised already, PostgreSQL's lock the row.
+// - NotifyAtCommit: telling processes on other hosts that the commit
+//   queued msgs or wrote events (store_notices.h); PostgreSQL NOTIFYs,
+//   SQLite does nothing (its processes wake each other over ZeroMQ).
 // - SchemaVersion / Migrate: reading the version table when it may be
 //   absent, and creating or upgrading the schema, are engine DDL.
 //
@@ -40,6 +43,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "store/sql_statement.h"
+#include "store/store_notices.h"
 
 namespace courier {
 
@@ -97,6 +101,11 @@ class StoreEngine {
   // commit undoing the earlier (a W landing after the D it preceded);
   // SQLite's write lock already orders them ("").
   virtual const char* LockMsgsRead() const = 0;
+
+  // Inside a transaction, right before its COMMIT (called for every
+  // transaction, read-only ones with nothing set): delivers `notices` to
+  // the store's listeners when, and only if, the commit succeeds.
+  virtual void NotifyAtCommit(const CommitNotices& notices) = 0;
 };
 
 }  // namespace courier
