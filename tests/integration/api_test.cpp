@@ -17,7 +17,7 @@ using namespace courier::testing;
 
 namespace {
 
-class ApiTest : public CourierFixture {
+class ApiFixture : public CourierFixture {
  protected:
   void SetUp() override {
     api_port_ = FreePort();
@@ -84,7 +84,13 @@ class ApiTest : public CourierFixture {
   std::unique_ptr<Daemon> api_, send_;
 };
 
-TEST_F(ApiTest, TokenAddPrintsTheTokenAloneOnItsLastLineAndKeepsOnlyItsHash) {
+// Every test below runs on both engines (Engines/ApiTest.*/SQLite and .../PostgreSQL), except ApiTestSqlite.*: they
+// read the SQLite file's bytes, or lock it from another process.
+using ApiTest = OnBothEngines<ApiFixture>;
+COURIER_INSTANTIATE_ON_BOTH_ENGINES(ApiTest);
+using ApiTestSqlite = ApiFixture;
+
+TEST_F(ApiTestSqlite, TokenAddPrintsTheTokenAloneOnItsLastLineAndKeepsOnlyItsHash) {
   auto added = Ctl({"token", "add", "--name", "ops", "--scope", "admin"});
   ASSERT_EQ(added.exit_code, 0) << added.err;
   const std::string token = Lines(added.out).back();
@@ -101,7 +107,7 @@ TEST_F(ApiTest, TokenAddPrintsTheTokenAloneOnItsLastLineAndKeepsOnlyItsHash) {
   EXPECT_EQ(Lines(Ctl({"token", "list", "--json"}).out).size(), 2u);
 }
 
-TEST_F(ApiTest, PostedMsgReachesTheProviderAndTheApiReadsItsStatus) {
+TEST_P(ApiTest, PostedMsgReachesTheProviderAndTheApiReadsItsStatus) {
   StartSend();
   StartApi();
   auto posted = Api("POST", "/api/v1/msgs", Msg("tel:0788383383", "Muraho"), send_token_);
@@ -132,7 +138,7 @@ TEST_F(ApiTest, PostedMsgReachesTheProviderAndTheApiReadsItsStatus) {
   EXPECT_EQ(api_->Stop(), 0) << api_->log();
 }
 
-TEST_F(ApiTest, AnArrayWithOneBadMsgQueuesNothing) {
+TEST_P(ApiTest, AnArrayWithOneBadMsgQueuesNothing) {
   StartApi();
   auto bad = Api("POST", "/api/v1/msgs",
                  "[" + Msg("tel:+250788000001", "a") + "," + Msg("tel:+250788000002", "b") + "," +
@@ -144,7 +150,7 @@ TEST_F(ApiTest, AnArrayWithOneBadMsgQueuesNothing) {
   EXPECT_EQ(EventCount(), 0u);
 }
 
-TEST_F(ApiTest, IdempotencyKeyQueuesOnceAndRefusesAnotherBody) {
+TEST_P(ApiTest, IdempotencyKeyQueuesOnceAndRefusesAnotherBody) {
   StartSend();
   StartApi();
   const std::string body = Msg("tel:+250788383383", "once");
@@ -169,7 +175,7 @@ TEST_F(ApiTest, IdempotencyKeyQueuesOnceAndRefusesAnotherBody) {
 }
 
 // Every refusal, through the real server: its status, and no row stored.
-TEST_F(ApiTest, EveryRefusalStoresNothing) {
+TEST_P(ApiTest, EveryRefusalStoresNothing) {
   env_["COURIER_API_MAX_BODY_BYTES"] = "2048";
   StartApi();
   const size_t msgs = MsgCount(), events = EventCount();
@@ -205,7 +211,7 @@ TEST_F(ApiTest, EveryRefusalStoresNothing) {
   EXPECT_EQ(log.find(read_token_), std::string::npos) << log;
 }
 
-TEST_F(ApiTest, LongPollReturnsWhenAWebhookArrivesAtCourierRecv) {
+TEST_P(ApiTest, LongPollReturnsWhenAWebhookArrivesAtCourierRecv) {
   StartRecv();
   StartApi();
   auto now = Api("GET", "/api/v1/events?after=0&limit=1000", "", read_token_);
@@ -235,7 +241,7 @@ TEST_F(ApiTest, LongPollReturnsWhenAWebhookArrivesAtCourierRecv) {
   EXPECT_NE(answered.body.find("hello api"), std::string::npos);
 }
 
-TEST_F(ApiTest, StoreLockedByAnotherProcessIs503ThenWorksAgain) {
+TEST_F(ApiTestSqlite, StoreLockedByAnotherProcessIs503ThenWorksAgain) {
   StartApi();
   {
     StoreLock lock(env_["COURIER_DB"]);
@@ -251,7 +257,7 @@ TEST_F(ApiTest, StoreLockedByAnotherProcessIs503ThenWorksAgain) {
   EXPECT_EQ(MsgCount(), 1u);
 }
 
-TEST_F(ApiTest, RefusesCourierRecvsPort) {
+TEST_P(ApiTest, RefusesCourierRecvsPort) {
   env_["COURIER_API_PORT"] = std::to_string(port_);
   auto r = RunProgram({Bin("courier-api")}, "", env_);
   EXPECT_EQ(r.exit_code, 64) << r.err;
@@ -260,7 +266,7 @@ TEST_F(ApiTest, RefusesCourierRecvsPort) {
 
 }  // namespace
 
-TEST_F(ApiTest, MetricsAreServedToAReadTokenWithThePipelineInThem) {
+TEST_P(ApiTest, MetricsAreServedToAReadTokenWithThePipelineInThem) {
   StartApi();
   ASSERT_EQ(Api("POST", "/api/v1/msgs", Msg("tel:0788383383", "queued, no sender"), send_token_).status_code, 201);
   EXPECT_EQ(Api("GET", "/metrics").status_code, 401);

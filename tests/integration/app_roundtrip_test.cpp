@@ -31,7 +31,7 @@ struct AppEvent {
   json::ObjectPtr data;
 };
 
-class AppRoundTripTest : public CourierFixture {
+class AppRoundTripFixture : public CourierFixture {
  protected:
   void SetUp() override {
     api_port_ = FreePort();
@@ -91,7 +91,11 @@ class AppRoundTripTest : public CourierFixture {
   std::unique_ptr<HttpClient> http_ = NewLoopbackHttpClient();
 };
 
-TEST_F(AppRoundTripTest, WebhookHookApiSendStatusHook) {
+// Every test below runs on both engines (Engines/AppRoundTripTest.*/SQLite and .../PostgreSQL).
+using AppRoundTripTest = OnBothEngines<AppRoundTripFixture>;
+COURIER_INSTANTIATE_ON_BOTH_ENGINES(AppRoundTripTest);
+
+TEST_P(AppRoundTripTest, WebhookHookApiSendStatusHook) {
   auto hook_added = Ctl({"hook", "add", "--url", app_.url() + "/courier", "--json"});
   ASSERT_EQ(hook_added.exit_code, 0) << hook_added.err;
   auto hook = json::ParseObject(hook_added.out);

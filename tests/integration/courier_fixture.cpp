@@ -4,8 +4,32 @@
 #include <thread>
 
 #include "http/http_client.h"
+#include "postgres_server.h"
 
 namespace courier::testing {
+
+void PrintTo(Engine engine, std::ostream* out) {
+  *out << (engine == Engine::kSQLite ? "SQLite" : "PostgreSQL");
+}
+
+std::string EngineName(const ::testing::TestParamInfo<Engine>& info) {
+  return info.param == Engine::kSQLite ? "SQLite" : "PostgreSQL";
+}
+
+void CourierFixture::UseEngine(Engine engine) {
+  engine_ = engine;
+  if (engine == Engine::kPostgreSQL) UsePostgresStore(&env_);
+}
+
+void UsePostgresStore(std::map<std::string, std::string>* env) {
+  COURIER_SKIP_UNLESS_POSTGRES();
+  std::string error;
+  PostgresServer* server = SharedPostgresServer(&error);
+  ASSERT_NE(server, nullptr) << error;
+  auto url = server->CreateDatabase();
+  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  (*env)["COURIER_DB"] = *url;
+}
 
 CourierFixture::CourierFixture()
     : port_(FreePort()),

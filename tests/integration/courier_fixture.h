@@ -19,12 +19,35 @@
 
 namespace courier::testing {
 
+// The store engine a test runs on. env_'s COURIER_DB names a SQLite file
+// in dir_ until UseEngine(kPostgreSQL) replaces it with a new database on
+// the test process's shared PostgreSQL server (SharedPostgresServer: one
+// server per process, a database per test, so the PostgreSQL half of a
+// suite costs tens of milliseconds a test, not a server start).
+enum class Engine { kSQLite, kPostgreSQL };
+void PrintTo(Engine engine, std::ostream* out);
+// "SQLite" / "PostgreSQL": the last part of a parameterised test's name.
+std::string EngineName(const ::testing::TestParamInfo<Engine>& info);
+
+// Sets (*env)["COURIER_DB"] to a new database on the test process's shared
+// PostgreSQL server. Skips the test when no server can be made here (fails
+// it under CI, which installs one); the caller checks IsSkipped().
+void UsePostgresStore(std::map<std::string, std::string>* env);
+
 class CourierFixture : public ::testing::Test {
  protected:
   // env_ names the store, spool and run dir in dir_, courier-recv's
   // address (127.0.0.1) and port_, and log level warn. A test changes or
   // adds entries before it runs the program that should see them.
   CourierFixture();
+
+  // Points env_'s COURIER_DB at a store of `engine` (see Engine);
+  // before anything uses the store. kPostgreSQL skips the test when no
+  // server can be made here (fails it under CI, which installs one).
+  void UseEngine(Engine engine);
+  Engine engine() const { return engine_; }
+  // COURIER_DB: the store's file path or postgresql:// url.
+  std::string StoreUrl() { return env_["COURIER_DB"]; }
 
   // courier-ctl with env_, `input` on its stdin.
   RunResult Ctl(std::vector<std::string> args, const std::string& input = "");
@@ -81,6 +104,7 @@ class CourierFixture : public ::testing::Test {
   std::set<int> PostWebhooks(const std::string& channel, const Burst& burst);
 
   TempDir dir_;
+  Engine engine_ = Engine::kSQLite;
   int port_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<Daemon> recv_;
@@ -88,3 +112,30 @@ class CourierFixture : public ::testing::Test {
 };
 
 }  // namespace courier::testing
+
+namespace courier::testing {
+
+// A suite's fixture (one with UseEngine(Engine)) run on both engines:
+// `using RecvTest = OnBothEngines<RecvFixture>;`, its tests TEST_P, and
+// COURIER_INSTANTIATE_ON_BOTH_ENGINES(RecvTest). The engine is chosen
+// before Fixture::SetUp, so the fixture's courier-ctl init, channels and
+// daemons already use it. Tests whose fault is a SQLite file's (a lock
+// held by another process, a read-only or unlinked file, file modes,
+// the WAL) stay TEST_F on Fixture itself.
+template <class Fixture>
+class OnBothEngines : public Fixture, public ::testing::WithParamInterface<Engine> {
+ protected:
+  void SetUp() override {
+    this->UseEngine(this->GetParam());
+    if (::testing::Test::HasFatalFailure() || ::testing::Test::IsSkipped()) return;
+    Fixture::SetUp();
+  }
+};
+
+}  // namespace courier::testing
+
+#define COURIER_INSTANTIATE_ON_BOTH_ENGINES(Suite)                                                    \
+  INSTANTIATE_TEST_SUITE_P(Engines, Suite,                                                           \
+                           ::testing::Values(::courier::testing::Engine::kSQLite,                    \
+                                             ::courier::testing::Engine::kPostgreSQL),               \
+                           ::courier::testing::EngineName)

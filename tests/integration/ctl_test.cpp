@@ -17,6 +17,7 @@
 #include "bus/endpoints.h"
 #include "control_peers.h"
 #include "core/json.h"
+#include "courier_fixture.h"
 #include "harness.h"
 #include "postgres_server.h"
 #include "store/schema.h"
@@ -27,12 +28,11 @@ using namespace courier::testing;
 
 namespace {
 
-class CtlTest : public ::testing::Test {
+class CtlFixture : public ::testing::Test {
  protected:
-  void SetUp() override {
-    env_ = {{"COURIER_DB", dir_.File("courier.db")},
-            {"COURIER_SPOOL_DIR", dir_.File("spool")},
-            {"COURIER_RUN_DIR", dir_.File("run")}};
+  // OnBothEngines' switch: a PostgreSQL database in place of the file.
+  void UseEngine(Engine engine) {
+    if (engine == Engine::kPostgreSQL) UsePostgresStore(&env_);
   }
 
   RunResult Ctl(std::vector<std::string> args, const std::string& input = "") {
@@ -65,8 +65,16 @@ class CtlTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::map<std::string, std::string> env_;
+  std::map<std::string, std::string> env_{{"COURIER_DB", dir_.File("courier.db")},
+                                          {"COURIER_SPOOL_DIR", dir_.File("spool")},
+                                          {"COURIER_RUN_DIR", dir_.File("run")}};
 };
+
+// Every test below runs on both engines (Engines/CtlTest.*/SQLite and .../PostgreSQL), except CtlTestSqlite.*: a
+// store file made read-only for the user, and a copy from a SQLite file (to PostgreSQL).
+using CtlTest = OnBothEngines<CtlFixture>;
+COURIER_INSTANTIATE_ON_BOTH_ENGINES(CtlTest);
+using CtlTestSqlite = CtlFixture;
 
 // The argv prefix that runs a program as a user who may read the test's
 // store but write neither it nor its directory (see MakeStoreReadOnly):
@@ -167,7 +175,7 @@ class PipedCtl {
   std::string buffer_;
 };
 
-TEST_F(CtlTest, InitSendListQueue) {
+TEST_P(CtlTest, InitSendListQueue) {
   EXPECT_NE(Init().find("ready"), std::string::npos);
   std::string channel = AddChannel();
   ASSERT_EQ(channel.size(), 36u);
@@ -222,13 +230,13 @@ TEST_F(CtlTest, InitSendListQueue) {
   EXPECT_EQ(JsonLines(later.out).size(), 1u);
 }
 
-TEST_F(CtlTest, CommandsBeforeInitSayHowToFixIt) {
+TEST_P(CtlTest, CommandsBeforeInitSayHowToFixIt) {
   auto r = Ctl({"channel", "list"});
   EXPECT_EQ(r.exit_code, 69);
   EXPECT_NE(r.err.find("courier-ctl init"), std::string::npos);
 }
 
-TEST_F(CtlTest, BadInputGetsClearErrorsAndExitCodes) {
+TEST_P(CtlTest, BadInputGetsClearErrorsAndExitCodes) {
   Init();
   std::string channel = AddChannel();
 
@@ -272,7 +280,7 @@ TEST_F(CtlTest, BadInputGetsClearErrorsAndExitCodes) {
   EXPECT_EQ(Ctl({"msgs", "list", "--json"}).out, "");  // nothing was queued by the failures
 }
 
-TEST_F(CtlTest, BulkSendIsAllOrNothingWithLineNumbers) {
+TEST_P(CtlTest, BulkSendIsAllOrNothingWithLineNumbers) {
   Init();
   std::string channel = AddChannel();
   std::string good = "{\"channel\":\"" + channel + "\",\"urn\":\"tel:+250788383383\",\"text\":\"one\"}\n";
@@ -295,7 +303,7 @@ TEST_F(CtlTest, BulkSendIsAllOrNothingWithLineNumbers) {
   EXPECT_EQ(Lines(list.out).size(), 250u);
 }
 
-TEST_F(CtlTest, ListJsonImportsIntoAnotherStore) {
+TEST_P(CtlTest, ListJsonImportsIntoAnotherStore) {
   Init();
   std::string channel = AddChannel();
   ASSERT_EQ(Ctl({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", "Amakuru? ✓"}).exit_code, 0);
@@ -326,7 +334,7 @@ TEST_F(CtlTest, ListJsonImportsIntoAnotherStore) {
   EXPECT_EQ(relisted.out, exported.out);
 }
 
-TEST_F(CtlTest, RetryAndFail) {
+TEST_P(CtlTest, RetryAndFail) {
   Init();
   std::string channel = AddChannel();
   ASSERT_EQ(Ctl({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", "x"}).exit_code, 0);
@@ -342,7 +350,7 @@ TEST_F(CtlTest, RetryAndFail) {
   EXPECT_EQ(Ctl({"msgs", "show", "99"}).exit_code, 66);
 }
 
-TEST_F(CtlTest, ChannelsAndContacts) {
+TEST_P(CtlTest, ChannelsAndContacts) {
   Init();
   std::string channel = AddChannel();
   auto show = Ctl({"channel", "show", channel});
@@ -371,7 +379,7 @@ TEST_F(CtlTest, ChannelsAndContacts) {
 
 // What a newcomer meets first: the types with their settings in 80
 // columns, and a channel refused for the setting it lacks.
-TEST_F(CtlTest, ChannelTypesListSettingsAndAddChecksThem) {
+TEST_P(CtlTest, ChannelTypesListSettingsAndAddChecksThem) {
   Init();
   auto types = Ctl({"channel", "types"});
   ASSERT_EQ(types.exit_code, 0) << types.err;
@@ -437,7 +445,7 @@ TEST_F(CtlTest, ChannelTypesListSettingsAndAddChecksThem) {
 // A type that can check where its webhooks come from, added without the
 // setting it checks them with, is said (still added, exit 0); the types
 // and settings come from the handlers' declarations (verifies_webhooks).
-TEST_F(CtlTest, ChannelAddWarnsWhenWebhooksWouldGoUnchecked) {
+TEST_P(CtlTest, ChannelAddWarnsWhenWebhooksWouldGoUnchecked) {
   Init();
   const std::string warning = "only with the setting ";
   struct Case {
@@ -478,7 +486,7 @@ TEST_F(CtlTest, ChannelAddWarnsWhenWebhooksWouldGoUnchecked) {
   EXPECT_EQ(Lines(listed.out).size(), 6u);
 }
 
-TEST_F(CtlTest, SpoolListsPendingAndBad) {
+TEST_P(CtlTest, SpoolListsPendingAndBad) {
   Init();
   WriteFile(dir_.File("spool/new/0000001.json"), "{}");
   WriteFile(dir_.File("spool/bad/0000000.json"), "garbage");
@@ -493,7 +501,7 @@ TEST_F(CtlTest, SpoolListsPendingAndBad) {
   EXPECT_NE(Ctl({"spool"}).out.find("1 pending, 1 bad"), std::string::npos);
 }
 
-TEST_F(CtlTest, StatusSaysWhatIsDown) {
+TEST_P(CtlTest, StatusSaysWhatIsDown) {
   Init();
   AddChannel();
   WriteFile(dir_.File("spool/new/00000000000000000001-1-000000.json"), "x");
@@ -529,7 +537,7 @@ TEST_F(CtlTest, StatusSaysWhatIsDown) {
 // cost one timeout together. Shown by structure: courier-recv and
 // courier-hook answer only when both have been asked (each waits 3 s,
 // past status's 1 s timeout), which asking one after another never does.
-TEST_F(CtlTest, StatusAsksEveryDaemonAtOnce) {
+TEST_P(CtlTest, StatusAsksEveryDaemonAtOnce) {
   Init();
   const std::string run = dir_.File("run");
   ASSERT_TRUE(LeaveStaleSocket(EndpointFor(run, kSendCtl)));
@@ -569,7 +577,7 @@ TEST_F(CtlTest, StatusAsksEveryDaemonAtOnce) {
   }
 }
 
-TEST_F(CtlTest, QuickRepliesAreStoredWithTheMsg) {
+TEST_P(CtlTest, QuickRepliesAreStoredWithTheMsg) {
   Init();
   std::string channel = AddChannel();
   auto quick = Ctl({"send", "--channel", channel, "--urn", "tel:+250788383385", "--text", "Coming?",
@@ -583,7 +591,7 @@ TEST_F(CtlTest, QuickRepliesAreStoredWithTheMsg) {
   EXPECT_NE(Ctl({"msgs", "show", "2", "--json"}).out.find("\"quick_replies\":[\"A\"]"), std::string::npos);
 }
 
-TEST_F(CtlTest, VersionAndHelp) {
+TEST_P(CtlTest, VersionAndHelp) {
   auto v = Ctl({"--version"});
   EXPECT_EQ(v.exit_code, 0);
   EXPECT_NE(v.out.find("courier-ctl"), std::string::npos);
@@ -592,7 +600,7 @@ TEST_F(CtlTest, VersionAndHelp) {
   EXPECT_NE(h.out.find("channel"), std::string::npos);
 }
 
-TEST_F(CtlTest, UsageErrorsAreOneLineThatSaysWhatIsWrong) {
+TEST_P(CtlTest, UsageErrorsAreOneLineThatSaysWhatIsWrong) {
   struct Case {
     std::vector<std::string> args;
     std::string err;
@@ -613,7 +621,7 @@ TEST_F(CtlTest, UsageErrorsAreOneLineThatSaysWhatIsWrong) {
   }
 }
 
-TEST_F(CtlTest, EventsForPeopleSayWhatHappenedInFull) {
+TEST_P(CtlTest, EventsForPeopleSayWhatHappenedInFull) {
   Init();
   std::string channel = AddChannel();
   const std::string text(200, 'm');
@@ -632,7 +640,7 @@ TEST_F(CtlTest, EventsForPeopleSayWhatHappenedInFull) {
   EXPECT_NE(lines[2].find("error: failed by operator"), std::string::npos) << lines[2];
 }
 
-TEST_F(CtlTest, FollowEndsWhenItsReaderGoesAway) {
+TEST_P(CtlTest, FollowEndsWhenItsReaderGoesAway) {
   Init();
   std::string channel = AddChannel();
   ASSERT_EQ(Ctl({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", "one"}).exit_code, 0);
@@ -662,7 +670,7 @@ TEST_F(CtlTest, FollowEndsWhenItsReaderGoesAway) {
   }
 }
 
-TEST_F(CtlTest, ReadOnlyStoreServesTheCommandsThatRead) {
+TEST_F(CtlTestSqlite, ReadOnlyStoreServesTheCommandsThatRead) {
   Init();
   std::string channel = AddChannel();
   ASSERT_EQ(Ctl({"send", "--channel", channel, "--urn", "tel:+250788383383", "--text", "Muraho"}).exit_code, 0);
@@ -726,7 +734,7 @@ TEST_F(CtlTest, ReadOnlyStoreServesTheCommandsThatRead) {
   EXPECT_NE(line.find("\"text\":\"later\""), std::string::npos) << line << ReadFile(dir_.File("follow.err"));
 }
 
-TEST_F(CtlTest, ImportErrorsNameTheLineAndExitAsSendDoes) {
+TEST_P(CtlTest, ImportErrorsNameTheLineAndExitAsSendDoes) {
   Init();
   std::string channel = AddChannel();
   const std::string unknown = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
@@ -774,7 +782,7 @@ namespace {
 // `store copy` as an operator runs it: rows by table, the target's password
 // never printed, a second copy into the same database refused (65) with
 // the target left as it was, a wrong --to a usage error (64).
-TEST_F(CtlTest, StoreCopyMovesTheStoreToPostgresAndNeverPrintsThePassword) {
+TEST_F(CtlTestSqlite, StoreCopyMovesTheStoreToPostgresAndNeverPrintsThePassword) {
   COURIER_REQUIRE_POSTGRES(server);
   Init();
   const std::string channel = AddChannel();

@@ -1,5 +1,5 @@
-// The fault suite: real processes, a real SQLite file, real signals and
-// real faults. Every test asserts exact counts: nothing lost, nothing
+// The fault suite: real processes, a real store (a SQLite file, or a
+// database on a real PostgreSQL server), real signals and real faults. Every test asserts exact counts: nothing lost, nothing
 // twice.
 #include <gtest/gtest.h>
 
@@ -19,6 +19,7 @@
 #include "harness.h"
 #include "http/http_client.h"
 #include "mock_provider.h"
+#include "postgres_server.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -29,7 +30,7 @@ namespace {
 // replays a 500-file spool slowly.
 constexpr std::chrono::seconds kDeadline(60);
 
-class FaultTest : public CourierFixture {
+class FaultFixture : public CourierFixture {
  protected:
   void SetUp() override {
     InitStore();
@@ -51,8 +52,35 @@ class FaultTest : public CourierFixture {
   std::string ex_;
 };
 
+// Every test below runs on both engines (Engines/FaultTest.*/SQLite and .../PostgreSQL), except FaultTestSqlite.*:
+// their fault is the SQLite file's (a lock held by another process, a read-only file);
+// FaultPgServerTest.ServerStoppedLosesNothing is the PostgreSQL counterpart.
+using FaultTest = OnBothEngines<FaultFixture>;
+COURIER_INSTANTIATE_ON_BOTH_ENGINES(FaultTest);
+using FaultTestSqlite = FaultFixture;
+
+// The PostgreSQL counterpart of the SQLite file's faults: a server of the
+// test's own (never the shared one, which other tests keep using) is
+// stopped while webhooks arrive.
+class FaultPgServerTest : public FaultFixture {
+ protected:
+  void SetUp() override {
+    COURIER_SKIP_UNLESS_POSTGRES();
+    auto made = PostgresServer::Create();
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    server_ = std::move(made).value();
+    auto url = server_->CreateDatabase();
+    ASSERT_TRUE(url.ok()) << url.status().ToString();
+    engine_ = Engine::kPostgreSQL;
+    env_["COURIER_DB"] = *url;
+    FaultFixture::SetUp();
+  }
+
+  std::unique_ptr<PostgresServer> server_;
+};
+
 // 1. Store locked by another process while 500 webhooks arrive.
-TEST_F(FaultTest, LockedStoreLosesNothing) {
+TEST_F(FaultTestSqlite, LockedStoreLosesNothing) {
   auto recv = Start("courier-recv");
   ASSERT_TRUE(recv->WaitForHttp(port_)) << recv->log();
   ASSERT_EQ(Burst(0, 1, 1).size(), 1u);  // the channel is cached before the lock
@@ -72,9 +100,37 @@ TEST_F(FaultTest, LockedStoreLosesNothing) {
   EXPECT_EQ(recv->Stop(), 0);
 }
 
+// 1b. The PostgreSQL server stopped while 500 webhooks arrive: each 200
+// is spooled; once the server is back courier-flush replays them all.
+TEST_F(FaultPgServerTest, ServerStoppedLosesNothing) {
+  auto recv = Start("courier-recv");
+  ASSERT_TRUE(recv->WaitForHttp(port_)) << recv->log();
+  ASSERT_EQ(Burst(0, 1, 1).size(), 1u);  // the channel is cached before the stop
+  Status stopped = server_->Stop();
+  ASSERT_TRUE(stopped.ok()) << stopped.ToString();
+  auto ok = Burst(1, 501, 8);
+  EXPECT_EQ(ok.size(), 500u);
+  EXPECT_EQ(SpoolCount("new"), 500u);
+  Status started = server_->Start();
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  auto flush = Start("courier-flush");
+  ASSERT_TRUE(Eventually([&] { return StoredTexts().size() == 501; }, kDeadline)) << flush->log() << recv->log();
+  ok.insert(0);
+  ExpectExactlyOnce(ok, StoredTexts());
+  EXPECT_TRUE(Eventually([&] { return SpoolCount("new") + SpoolCount("cur") == 0; }, kDeadline));
+  EXPECT_EQ(SpoolCount("bad"), 0u);
+  // courier-recv's own session reconnects: a webhook after the restart is
+  // stored directly, not spooled.
+  ASSERT_EQ(Burst(501, 502, 1).size(), 1u);
+  EXPECT_EQ(StoredTexts().count("webhook-501"), 1u);
+  EXPECT_EQ(SpoolCount("new"), 0u);
+  EXPECT_EQ(flush->Stop(), 0);
+  EXPECT_EQ(recv->Stop(), 0);
+}
+
 // 2. The store's files made read-only (immutable, which binds root too),
 // then writable again.
-TEST_F(FaultTest, ReadOnlyStoreLosesNothing) {
+TEST_F(FaultTestSqlite, ReadOnlyStoreLosesNothing) {
   auto recv = Start("courier-recv");
   ASSERT_TRUE(recv->WaitForHttp(port_)) << recv->log();
   ASSERT_EQ(Burst(0, 1, 1).size(), 1u);
@@ -96,7 +152,7 @@ TEST_F(FaultTest, ReadOnlyStoreLosesNothing) {
 }
 
 // 3. kill -9 of courier-recv in the middle of a burst.
-TEST_F(FaultTest, KilledReceiverLosesNothingAcknowledged) {
+TEST_P(FaultTest, KilledReceiverLosesNothingAcknowledged) {
   auto recv = Start("courier-recv");
   ASSERT_TRUE(recv->WaitForHttp(port_)) << recv->log();
   std::atomic<bool> stop{false};
@@ -120,7 +176,7 @@ TEST_F(FaultTest, KilledReceiverLosesNothingAcknowledged) {
 }
 
 // 5. kill -9 of courier-send in the middle of a run.
-TEST_F(FaultTest, KilledSenderSendsNothingTwice) {
+TEST_P(FaultTest, KilledSenderSendsNothingTwice) {
   MockProvider provider;
   provider.SetDefault({.status = 200, .body = "ok", .delay_ms = 20});
   std::string ch = AddChannel("EX", {"send_url=" + provider.url() + "/send"});
@@ -154,7 +210,7 @@ TEST_F(FaultTest, KilledSenderSendsNothingTwice) {
 
 // 7. ZeroMQ endpoints gone: no flusher, no subscribers, and a run_dir
 // where nothing can be bound. recv and send keep working.
-TEST_F(FaultTest, NoZeroMQPeersNoProblem) {
+TEST_F(FaultTestSqlite, NoZeroMQPeersNoProblem) {
   WriteFile(dir_.File("not-a-dir"), "x");
   env_["COURIER_RUN_DIR"] = dir_.File("not-a-dir/run");
   MockProvider provider;

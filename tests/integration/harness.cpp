@@ -280,3 +280,35 @@ void StoreLock::Release() {
 }
 
 }  // namespace courier::testing
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+namespace courier::testing {
+
+int64_t StoreScalar(const std::string& db, const std::string& sql) {
+  int64_t n = -1;
+  if (db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0) {
+    PGconn* conn = ::PQconnectdb(db.c_str());
+    PGresult* res = ::PQstatus(conn) == CONNECTION_OK ? ::PQexec(conn, sql.c_str()) : nullptr;
+    if (res != nullptr && ::PQresultStatus(res) == PGRES_TUPLES_OK && ::PQntuples(res) > 0)
+      n = std::strtoll(::PQgetvalue(res, 0, 0), nullptr, 10);
+    else
+      ADD_FAILURE() << sql << " on " << db << ": " << ::PQerrorMessage(conn);
+    ::PQclear(res);
+    ::PQfinish(conn);
+    return n;
+  }
+  sqlite3* conn = nullptr;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+      sqlite3_prepare_v2(conn, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int64(st, 0);
+  else
+    ADD_FAILURE() << sql << " on " << db << ": " << sqlite3_errmsg(conn);
+  sqlite3_finalize(st);
+  sqlite3_close(conn);
+  return n;
+}
+
+}  // namespace courier::testing

@@ -120,3 +120,14 @@ class StoreLock {
 };
 
 }  // namespace courier::testing
+
+namespace courier::testing {
+
+// One scalar (the first column of the first row, as an integer) of `sql`
+// run on the store `db` names: a SQLite file, or a postgresql:// url (with
+// libpq). What a test reads directly from the store, the same on either
+// engine; the SQL must be valid on both (e.g. SELECT COUNT(*) FROM ...).
+// -1 with a test failure when the store cannot be read.
+int64_t StoreScalar(const std::string& db, const std::string& sql);
+
+}  // namespace courier::testing

@@ -52,7 +52,7 @@ struct AddedHook {
   int64_t cursor = 0;
 };
 
-class HookTest : public CourierFixture {
+class HookFixture : public CourierFixture {
  protected:
   void SetUp() override {
     InitStore();
@@ -143,7 +143,11 @@ class HookTest : public CourierFixture {
   std::unique_ptr<Daemon> hook_;
 };
 
-TEST_F(HookTest, DeliversReceivedMsgsInOrderSignedAndReportsItsStatus) {
+// Every test below runs on both engines (Engines/HookTest.*/SQLite and .../PostgreSQL).
+using HookTest = OnBothEngines<HookFixture>;
+COURIER_INSTANTIATE_ON_BOTH_ENGINES(HookTest);
+
+TEST_P(HookTest, DeliversReceivedMsgsInOrderSignedAndReportsItsStatus) {
   MockProvider app;
   AddedHook h = AddHook(app.url() + "/courier", {"--events", "msg.received"});
   ASSERT_EQ(h.secret.size(), 64u);  // generated: 32 random bytes in hex
@@ -197,7 +201,7 @@ TEST_F(HookTest, DeliversReceivedMsgsInOrderSignedAndReportsItsStatus) {
   EXPECT_EQ(hook_->Stop(), 0) << hook_->log();
 }
 
-TEST_F(HookTest, BatchesUpToTheBatchSize) {
+TEST_P(HookTest, BatchesUpToTheBatchSize) {
   MockProvider app;
   constexpr int kMsgs = 25;
   for (int i = 0; i < kMsgs; ++i) Receive("b" + std::to_string(i));
@@ -218,7 +222,7 @@ TEST_F(HookTest, BatchesUpToTheBatchSize) {
   for (int i = 0; i < kMsgs; ++i) EXPECT_EQ(events[i].seq, from + i);
 }
 
-TEST_F(HookTest, KillNineMidDeliveryLosesNothingAndRedeliversOnlyWhatWasNotAcknowledged) {
+TEST_P(HookTest, KillNineMidDeliveryLosesNothingAndRedeliversOnlyWhatWasNotAcknowledged) {
   MockProvider app;
   // Slow answers, so the kill lands while a POST is in flight.
   app.SetDefault(MockResponse{200, "{}", "application/json", {}, 300});
@@ -258,7 +262,7 @@ TEST_F(HookTest, KillNineMidDeliveryLosesNothingAndRedeliversOnlyWhatWasNotAckno
   for (size_t i = before_kill + 1; i < got.size(); ++i) EXPECT_EQ(got[i].seq, got[i - 1].seq + 1);
 }
 
-TEST_F(HookTest, ApplicationFailingForAWhileGetsEverythingInOrderAfterwards) {
+TEST_P(HookTest, ApplicationFailingForAWhileGetsEverythingInOrderAfterwards) {
   MockProvider app;
   for (int i = 0; i < 3; ++i) app.On("/flaky", MockResponse{500, "{\"error\":\"db down\"}"});
   AddedHook h = AddHook(app.url() + "/flaky");
@@ -286,7 +290,7 @@ TEST_F(HookTest, ApplicationFailingForAWhileGetsEverythingInOrderAfterwards) {
   EXPECT_EQ(json::GetInt(ShowHook(h.id), "failures"), 0);
 }
 
-TEST_F(HookTest, ADeadApplicationHoldsUpOnlyItsOwnHook) {
+TEST_P(HookTest, ADeadApplicationHoldsUpOnlyItsOwnHook) {
   TarpitServer dead(1000, 600);  // accepts, then drips a byte a second for 10 minutes
   MockProvider healthy;
   AddedHook slow = AddHook(dead.url() + "/never", {"--events", "msg.received"});
@@ -320,7 +324,7 @@ TEST_F(HookTest, ADeadApplicationHoldsUpOnlyItsOwnHook) {
   EXPECT_EQ(hook_->Stop(), 0) << hook_->log();
 }
 
-TEST_F(HookTest, RapidProFormatSendsTheReferenceRequestsToTheUrlAsItIs) {
+TEST_P(HookTest, RapidProFormatSendsTheReferenceRequestsToTheUrlAsItIs) {
   MockProvider rapidpro;
   // A URL with a query and no placeholder: the reference's printf bug
   // would have appended "%!(EXTRA string=...)" to it.
@@ -367,7 +371,7 @@ TEST_F(HookTest, RapidProFormatSendsTheReferenceRequestsToTheUrlAsItIs) {
   EXPECT_EQ(Ctl({"hook", "show", std::to_string(h.id), "--json"}).out.find("my-own-secret"), std::string::npos);
 }
 
-TEST_F(HookTest, GonePausesTheHookUntilResumed) {
+TEST_P(HookTest, GonePausesTheHookUntilResumed) {
   MockProvider app;
   app.On("/gone", MockResponse{410, "{\"error\":\"unsubscribed\"}"});
   AddedHook h = AddHook(app.url() + "/gone");
@@ -390,7 +394,7 @@ TEST_F(HookTest, GonePausesTheHookUntilResumed) {
   EXPECT_EQ(got[2].seq, h.cursor + 2);
 }
 
-TEST_F(HookTest, ReplayPostsTheEventsAgainWithTheSameUuids) {
+TEST_P(HookTest, ReplayPostsTheEventsAgainWithTheSameUuids) {
   MockProvider app;
   AddedHook h = AddHook(app.url() + "/r");
   StartHook();
@@ -412,7 +416,7 @@ TEST_F(HookTest, ReplayPostsTheEventsAgainWithTheSameUuids) {
 // courier-hook through api-events. Its poll is ten minutes here, so only
 // the wake can deliver within the test's waits: without the feed the
 // second phase below fails.
-TEST_F(HookTest, WritesThroughCourierApiWakeTheHookAtOnce) {
+TEST_P(HookTest, WritesThroughCourierApiWakeTheHookAtOnce) {
   MockProvider app;
   AddedHook h = AddHook(app.url() + "/from-api");
   auto token_added = Ctl({"token", "add", "--name", "app", "--scope", "send,admin"});
@@ -499,7 +503,7 @@ std::string ManSnippet(const std::string& after) {
   return out;
 }
 
-TEST_F(HookTest, TheManPageSnippetsVerifyARealRequest) {
+TEST_P(HookTest, TheManPageSnippetsVerifyARealRequest) {
   MockProvider app;
   AddedHook h = AddHook(app.url() + "/check");
   StartHook();
@@ -536,7 +540,7 @@ TEST_F(HookTest, TheManPageSnippetsVerifyARealRequest) {
 }
 
 // contrib/examples/hook-app.py, the demo application, run for real.
-TEST_F(HookTest, TheDemoApplicationPrintsEventsAndRefusesForgeries) {
+TEST_P(HookTest, TheDemoApplicationPrintsEventsAndRefusesForgeries) {
   const int app_port = FreePort();
   auto added = Ctl({"hook", "add", "--url", "http://127.0.0.1:" + std::to_string(app_port) + "/events"});
   ASSERT_EQ(added.exit_code, 0) << added.err;
@@ -562,7 +566,7 @@ TEST_F(HookTest, TheDemoApplicationPrintsEventsAndRefusesForgeries) {
   EXPECT_TRUE(Eventually([&] { return app.log().find("refused: bad signature") != std::string::npos; }));
 }
 
-TEST_F(HookTest, HooksAreManagedWithCourierCtl) {
+TEST_P(HookTest, HooksAreManagedWithCourierCtl) {
   auto bad = Ctl({"hook", "add", "--url", "ftp://x"});
   EXPECT_EQ(bad.exit_code, 64);
   EXPECT_EQ(bad.err, "courier-ctl: hook add --url must start with http:// or https://, not 'ftp://x'\n");

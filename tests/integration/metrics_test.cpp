@@ -33,7 +33,7 @@ std::string Sample(const std::string& text, const std::string& series) {
   return "absent";
 }
 
-class MetricsTest : public CourierFixture {
+class MetricsFixture : public CourierFixture {
  protected:
   void SetUp() override {
     ASSERT_EQ(::access(kPromtool, X_OK), 0)
@@ -64,7 +64,13 @@ class MetricsTest : public CourierFixture {
   std::string good_, bad_;
 };
 
-TEST_F(MetricsTest, CountsOfTheRealPipelinePassPromtool) {
+// Every test below runs on both engines (Engines/MetricsTest.*/SQLite and .../PostgreSQL), except
+// MetricsTestSqlite.*: the store file is unlinked under the daemons.
+using MetricsTest = OnBothEngines<MetricsFixture>;
+COURIER_INSTANTIATE_ON_BOTH_ENGINES(MetricsTest);
+using MetricsTestSqlite = MetricsFixture;
+
+TEST_P(MetricsTest, CountsOfTheRealPipelinePassPromtool) {
   provider_.On("/bad", MockResponse{.status = 400, .body = "{\"error\":\"no such number\"}"});
   StartRecv();
   auto send = Start("courier-send");
@@ -148,7 +154,7 @@ TEST_F(MetricsTest, CountsOfTheRealPipelinePassPromtool) {
   EXPECT_EQ(Promtool(after), "");
 }
 
-TEST_F(MetricsTest, QueuedMsgsWithEveryDaemonDown) {
+TEST_F(MetricsTestSqlite, QueuedMsgsWithEveryDaemonDown) {
   // Nothing runs: the store and spool are still measured.
   for (int i = 0; i < 4; ++i)
     ASSERT_EQ(Ctl({"send", "--channel", good_, "--urn", "tel:+250788383383", "--text", "wait", "--priority", "bulk"})
@@ -177,7 +183,7 @@ TEST_F(MetricsTest, QueuedMsgsWithEveryDaemonDown) {
 // courier-hook's per-hook numbers, from the real daemon's control socket:
 // one hook whose application answers 500 (its events pile up) and one whose
 // application takes everything, then is paused.
-TEST_F(MetricsTest, HookLagFromTheRealCourierHook) {
+TEST_P(MetricsTest, HookLagFromTheRealCourierHook) {
   MockProvider failing, healthy;
   failing.SetDefault(MockResponse{.status = 500, .body = "{\"error\":\"db down\"}"});
   auto add_hook = [&](const std::string& url) -> std::pair<std::string, std::string> {

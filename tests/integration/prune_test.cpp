@@ -1,11 +1,10 @@
 // Retention end to end: `courier-ctl prune` (dry run, then the real run,
 // against the same store), what `courier-ctl events` says about pruned
-// seqs, and courier-flush applying the retain_* settings by itself. The
-// old rows are written by a SqliteStore whose clock is set weeks back,
-// so the programs see them exactly as they would see old rows.
+// seqs, and courier-flush applying the retain_* settings by itself, on
+// both engines. The old rows are written by a Store (OpenStore of the
+// test's url) whose clock is set weeks back, so the programs see them
+// exactly as they would see old rows.
 #include <gtest/gtest.h>
-
-#include <sqlite3.h>
 
 #include <chrono>
 #include <thread>
@@ -14,7 +13,8 @@
 #include "core/json.h"
 #include "courier_fixture.h"
 #include "harness.h"
-#include "store/sqlite_store.h"
+#include "store/sql_store.h"
+#include "store/store.h"
 #include "store_test_helpers.h"
 
 using namespace courier;
@@ -24,7 +24,7 @@ namespace {
 
 constexpr Micros kDay = 86400LL * kMicrosPerSecond;
 
-class PruneTest : public CourierFixture {
+class PruneFixture : public CourierFixture {
  protected:
   void SetUp() override {
     env_["COURIER_LOG_LEVEL"] = "info";
@@ -37,7 +37,10 @@ class PruneTest : public CourierFixture {
   // channel logs of no msg. Every msg write also writes an event.
   void WriteHistory(int days_ago, int incoming, int logs) {
     ManualClock clock(Clock::System().Now() - days_ago * kDay);
-    SqliteStore store(dir_.File("courier.db"), clock);
+    auto opened = OpenStore(StoreUrl(), clock);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    // SqlStore: WriteChannelLogs (free logs) is not on Store.
+    auto& store = dynamic_cast<SqlStore&>(**opened);
     ChannelLog log;
     log.channel_uuid = channel_;
     log.description = "Message Received";
@@ -73,18 +76,7 @@ class PruneTest : public CourierFixture {
     ASSERT_TRUE(store.WriteChannelLogs(free_logs).ok());
   }
 
-  int64_t Count(const std::string& table) {
-    sqlite3* db = nullptr;
-    sqlite3_open_v2(dir_.File("courier.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-    sqlite3_stmt* st = nullptr;
-    int64_t n = -1;
-    if (sqlite3_prepare_v2(db, ("SELECT COUNT(*) FROM " + table).c_str(), -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-      n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-  }
+  int64_t Count(const std::string& table) { return StoreScalar(StoreUrl(), "SELECT COUNT(*) FROM " + table); }
 
   std::map<std::string, int64_t> Counts() {
     std::map<std::string, int64_t> counts;
@@ -99,7 +91,11 @@ class PruneTest : public CourierFixture {
   std::string channel_;
 };
 
-TEST_F(PruneTest, DryRunCountsThenTheRunRemovesExactlyThose) {
+// Every test below runs on both engines (Engines/PruneTest.*/SQLite and .../PostgreSQL).
+using PruneTest = OnBothEngines<PruneFixture>;
+COURIER_INSTANTIATE_ON_BOTH_ENGINES(PruneTest);
+
+TEST_P(PruneTest, DryRunCountsThenTheRunRemovesExactlyThose) {
   WriteHistory(40, 3, 5);
   WriteHistory(2, 2, 1);
   const auto before = Counts();
@@ -137,7 +133,13 @@ TEST_F(PruneTest, DryRunCountsThenTheRunRemovesExactlyThose) {
   EXPECT_EQ(after.at("events"), before.at("events") - old_events);
   EXPECT_EQ(after.at("attempts"), before.at("attempts") - 1);
   EXPECT_EQ(after.at("contacts"), before.at("contacts"));
-  EXPECT_LE((*run_json)->getValue<int64_t>("file_bytes_after"), (*run_json)->getValue<int64_t>("file_bytes_before"));
+  // SQLite's incremental vacuum gives freed pages back to the file system;
+  // PostgreSQL's plain VACUUM keeps them for reuse (only VACUUM FULL, i.e.
+  // prune --vacuum, shrinks) and adds the free space and visibility maps
+  // it makes to pg_database_size: there the size may grow a little.
+  if (engine() == Engine::kSQLite) {
+    EXPECT_LE((*run_json)->getValue<int64_t>("file_bytes_after"), (*run_json)->getValue<int64_t>("file_bytes_before"));
+  }
 
   // The old queued msg is still there to be sent.
   auto queued = Ctl({"msgs", "list", "--status", "Q", "--json"});
@@ -151,7 +153,7 @@ TEST_F(PruneTest, DryRunCountsThenTheRunRemovesExactlyThose) {
   EXPECT_EQ(Removed(*again_json, "msgs") + Removed(*again_json, "channel_logs") + Removed(*again_json, "events"), 0);
 }
 
-TEST_F(PruneTest, PerKindAgesOverrideOlderThan) {
+TEST_P(PruneTest, PerKindAgesOverrideOlderThan) {
   WriteHistory(40, 1, 1);
   WriteHistory(10, 1, 1);
   // Only msgs: logs and events are kept, but the msgs' own logs go.
@@ -182,7 +184,7 @@ TEST_F(PruneTest, PerKindAgesOverrideOlderThan) {
   EXPECT_EQ(Count("channel_logs"), 0);
 }
 
-TEST_F(PruneTest, UsageErrors) {
+TEST_P(PruneTest, UsageErrors) {
   struct Case {
     std::vector<std::string> args;
     std::string says;
@@ -199,7 +201,7 @@ TEST_F(PruneTest, UsageErrors) {
   }
 }
 
-TEST_F(PruneTest, EventsAfterAPrunedRangeSayWhatIsGone) {
+TEST_P(PruneTest, EventsAfterAPrunedRangeSayWhatIsGone) {
   WriteHistory(40, 2, 0);
   WriteHistory(1, 1, 0);
   auto all = Ctl({"events", "--json"});
@@ -225,7 +227,7 @@ TEST_F(PruneTest, EventsAfterAPrunedRangeSayWhatIsGone) {
   EXPECT_EQ(current.err, "");
 }
 
-TEST_F(PruneTest, CourierFlushAppliesTheRetentionSettings) {
+TEST_P(PruneTest, CourierFlushAppliesTheRetentionSettings) {
   WriteHistory(40, 3, 5);  // logs and events older than both settings
   WriteHistory(10, 2, 1);  // logs older than 7 days, events younger than 30
   WriteHistory(1, 1, 1);   // everything kept
@@ -237,16 +239,8 @@ TEST_F(PruneTest, CourierFlushAppliesTheRetentionSettings) {
   int64_t old_events = 0;
   {
     // The events of the 40-day history are the ones seq <= its count.
-    sqlite3* db = nullptr;
-    sqlite3_open_v2(dir_.File("courier.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-    sqlite3_stmt* st = nullptr;
     const Micros cutoff = Clock::System().Now() - 30 * kDay;
-    sqlite3_prepare_v2(db, ("SELECT COUNT(*) FROM events WHERE created_on < " + std::to_string(cutoff)).c_str(), -1,
-                       &st, nullptr);
-    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-    old_events = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    old_events = StoreScalar(StoreUrl(), "SELECT COUNT(*) FROM events WHERE created_on < " + std::to_string(cutoff));
   }
   ASSERT_GT(old_events, 0);
   // Logs of the 40- and 10-day histories: (3 + 1 + 5) + (2 + 1 + 1).

@@ -19,7 +19,7 @@ using namespace courier::testing;
 
 namespace {
 
-class SendTest : public CourierFixture {
+class SendFixture : public CourierFixture {
  protected:
   void SetUp() override {
     env_["COURIER_RETRY_BACKOFF"] = "1";
@@ -36,7 +36,11 @@ class SendTest : public CourierFixture {
   std::unique_ptr<Daemon> send_;
 };
 
-TEST_F(SendTest, SendsQueuedMsgsOnceAndWritesStatusAndLogs) {
+// Every test below runs on both engines (Engines/SendTest.*/SQLite and .../PostgreSQL).
+using SendTest = OnBothEngines<SendFixture>;
+COURIER_INSTANTIATE_ON_BOTH_ENGINES(SendTest);
+
+TEST_P(SendTest, SendsQueuedMsgsOnceAndWritesStatusAndLogs) {
   std::string ch = AddExChannel("/send");
   StartSend();
   for (int i = 0; i < 20; ++i)
@@ -54,7 +58,7 @@ TEST_F(SendTest, SendsQueuedMsgsOnceAndWritesStatusAndLogs) {
   EXPECT_EQ(send_->Stop(), 0) << send_->log();
 }
 
-TEST_F(SendTest, ErrorsAreRetriedWithBackoffThenFailed) {
+TEST_P(SendTest, ErrorsAreRetriedWithBackoffThenFailed) {
   std::string ch = AddExChannel("/flaky");
   provider_.SetDefault({.status = 500, .body = "down"});
   StartSend({"--max-retries", "3"});
@@ -74,7 +78,7 @@ TEST_F(SendTest, ErrorsAreRetriedWithBackoffThenFailed) {
 // A delivery report can send a msg back for a retry (E, its error counted,
 // a next attempt): the sender sends it again when due, and once its errors
 // have reached max_retries fails it without sending.
-TEST_F(SendTest, MsgsSentBackByADeliveryReportAreRetriedUpToMaxRetries) {
+TEST_P(SendTest, MsgsSentBackByADeliveryReportAreRetriedUpToMaxRetries) {
   std::string ch = AddExChannel("/send");
   auto line = [&](const std::string& urn, int errors) {
     return "{\"channel_uuid\":\"" + ch + "\",\"direction\":\"out\",\"status\":\"E\",\"urn\":\"" + urn +
@@ -97,7 +101,7 @@ TEST_F(SendTest, MsgsSentBackByADeliveryReportAreRetriedUpToMaxRetries) {
   EXPECT_EQ(send_->Stop(), 0) << send_->log();
 }
 
-TEST_F(SendTest, StoppedContactIsNotSentTo) {
+TEST_P(SendTest, StoppedContactIsNotSentTo) {
   std::string ch = AddExChannel("/send");
   ASSERT_EQ(Ctl({"contact", "stop", "tel:+250788383383"}).exit_code, 0);
   ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+250788383383", "--text", "hi"}).exit_code, 0);
@@ -107,7 +111,7 @@ TEST_F(SendTest, StoppedContactIsNotSentTo) {
   EXPECT_EQ(json::GetString(OutgoingMsgs("F")[0], "error_reason"), "contact stopped");
 }
 
-TEST_F(SendTest, OneBusyChannelDoesNotDelayAnother) {
+TEST_P(SendTest, OneBusyChannelDoesNotDelayAnother) {
   std::string bulk = AddExChannel("/bulk", {"--tps", "20"});
   std::string other = AddExChannel("/other");
   std::string lines;
@@ -134,7 +138,7 @@ TEST_F(SendTest, OneBusyChannelDoesNotDelayAnother) {
   EXPECT_NE(queue.out.find("\"in_flight\":0"), std::string::npos);
 }
 
-TEST_F(SendTest, KilledMidRequestIsInterruptedNotResent) {
+TEST_P(SendTest, KilledMidRequestIsInterruptedNotResent) {
   std::string ch = AddExChannel("/slow");
   // The provider answers after 3 s: the sender is killed while it waits,
   // after the provider has the msg and before courier knows the outcome.
@@ -163,7 +167,7 @@ TEST_F(SendTest, KilledMidRequestIsInterruptedNotResent) {
   EXPECT_EQ(provider_.count(), 2u);
 }
 
-TEST_F(SendTest, TwoSendersOnOneStoreSendEachMsgOnce) {
+TEST_P(SendTest, TwoSendersOnOneStoreSendEachMsgOnce) {
   std::string a = AddExChannel("/a");
   std::string b = AddExChannel("/b");
   std::string lines;
@@ -187,7 +191,7 @@ TEST_F(SendTest, TwoSendersOnOneStoreSendEachMsgOnce) {
   EXPECT_EQ(send_->Stop(), 0);
 }
 
-TEST_F(SendTest, PublishesStatusChangesOnSendEvents) {
+TEST_P(SendTest, PublishesStatusChangesOnSendEvents) {
   std::string ch = AddExChannel("/send");
   StartSend();
   zmq::socket_t sub(BusContext(), zmq::socket_type::sub);
@@ -211,7 +215,7 @@ TEST_F(SendTest, PublishesStatusChangesOnSendEvents) {
   EXPECT_NE(Ctl({"events", "--json"}).out.find(payload.to_string()), std::string::npos);
 }
 
-TEST_F(SendTest, ControlSocketReportsCounters) {
+TEST_P(SendTest, ControlSocketReportsCounters) {
   std::string ch = AddExChannel("/send");
   StartSend();
   ASSERT_EQ(Ctl({"send", "--channel", ch, "--urn", "tel:+250788383383", "--text", "hi"}).exit_code, 0);

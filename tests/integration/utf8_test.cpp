@@ -26,7 +26,7 @@ using namespace courier::testing;
 
 namespace {
 
-class Utf8Test : public CourierFixture {
+class Utf8Fixture : public CourierFixture {
  protected:
   void SetUp() override {
     InitStore();
@@ -77,7 +77,13 @@ class Utf8Test : public CourierFixture {
   std::string ex_, kn_;
 };
 
-TEST_F(Utf8Test, IllFormedTextIsStoredWithReplacementsAndEveryOutputIsValidJson) {
+// Every test below runs on both engines (Engines/Utf8Test.*/SQLite and .../PostgreSQL), except Utf8TestSqlite.*: its
+// outage is a lock on the SQLite file held by another process.
+using Utf8Test = OnBothEngines<Utf8Fixture>;
+COURIER_INSTANTIATE_ON_BOTH_ENGINES(Utf8Test);
+using Utf8TestSqlite = Utf8Fixture;
+
+TEST_P(Utf8Test, IllFormedTextIsStoredWithReplacementsAndEveryOutputIsValidJson) {
   StartRecv();
   zmq::socket_t sub(BusContext(), zmq::socket_type::sub);
   sub.set(zmq::sockopt::subscribe, "");
@@ -146,7 +152,7 @@ TEST_F(Utf8Test, IllFormedTextIsStoredWithReplacementsAndEveryOutputIsValidJson)
 
 // The store is locked: courier-recv spools the ill-formed webhook and
 // answers 200; courier-flush replays it into the store, nothing in bad/.
-TEST_F(Utf8Test, SpooledDuringAnOutageReachesTheStore) {
+TEST_F(Utf8TestSqlite, SpooledDuringAnOutageReachesTheStore) {
   StartRecv();
   ASSERT_EQ(PostForm("/c/ex/" + ex_ + "/receive", "from=0788383383&text=warm").status_code, 200);
   std::string uuid;
@@ -169,7 +175,7 @@ TEST_F(Utf8Test, SpooledDuringAnOutageReachesTheStore) {
 
 // A spool file written by a version before the repair, with the
 // provider's raw bytes in its JSON: replayed with U+FFFD, not rejected.
-TEST_F(Utf8Test, AnOldSpoolFileWithRawBytesIsReplayedNotRejected) {
+TEST_P(Utf8Test, AnOldSpoolFileWithRawBytesIsReplayedNotRejected) {
   Intake in;
   in.channel_uuid = ex_;
   Msg m;
