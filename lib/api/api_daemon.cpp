@@ -7,7 +7,7 @@
 #include "api/long_polls.h"
 #include "bus/bus.h"
 #include "bus/endpoints.h"
-#include "bus/store_wake_relay.h"
+#include "daemon/store_wake_relay.h"
 #include "core/log.h"
 #include "daemon/http_listener.h"
 #include "handlers/registry.h"

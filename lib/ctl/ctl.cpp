@@ -12,7 +12,7 @@
 
 #include "bus/endpoints.h"
 #include "bus/bus.h"
-#include "bus/store_wake_relay.h"
+#include "daemon/store_wake_relay.h"
 #include "bus/wake.h"
 #include "core/env.h"
 #include "core/json.h"

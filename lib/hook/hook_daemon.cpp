@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "bus/endpoints.h"
-#include "bus/store_wake_relay.h"
+#include "daemon/store_wake_relay.h"
 #include "core/log.h"
 #include "core/redact.h"
 #include "daemon/store_outage.h"

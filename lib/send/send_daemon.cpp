@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "bus/endpoints.h"
-#include "bus/store_wake_relay.h"
+#include "daemon/store_wake_relay.h"
 #include "core/log.h"
 #include "daemon/provider_client.h"
 #include "handlers/registry.h"

@@ -1,5 +1,5 @@
 // Several hosts on one PostgreSQL store wake each other through the store's
-// notices (LISTEN/NOTIFY, store/store_notices.h, bus/store_wake_relay.h):
+// notices (LISTEN/NOTIFY, store/store_notices.h, daemon/store_wake_relay.h):
 // two "hosts" are two run dirs and spool dirs on one database, so the
 // ZeroMQ wake a program gives on host A reaches nothing on host B. What
 // host B's daemon does within far less than its poll, only a notice can

@@ -1,7 +1,7 @@
 // Store notices (store/store_notices.h) on a real PostgreSQL server: each
 // committed write that waiters act on notifies its channels, at COMMIT,
 // once; reads, rollbacks and writes nobody waits for notify nothing. And
-// the relay (bus/store_wake_relay.h) turns a notice into a ZeroMQ wake an
+// the relay (daemon/store_wake_relay.h) turns a notice into a ZeroMQ wake an
 // EventWaiter sees, while on SQLite it stays idle.
 #include "store/store_notices.h"
 
@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "bus/bus.h"
-#include "bus/store_wake_relay.h"
+#include "daemon/store_wake_relay.h"
 #include "core/clock.h"
 #include "postgres_server.h"
 #include "store/pg_connection.h"

@@ -1,4 +1,4 @@
-#include "bus/store_wake_relay.h"
+#include "daemon/store_wake_relay.h"
 
 #include <zmq.hpp>
 
