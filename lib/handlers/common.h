@@ -95,6 +95,14 @@ Result<json::ObjectPtr> ParseJsonBody(const WebhookRequest& request);
 
 // A provider's status word to ours; nullopt for unknown words.
 std::optional<MsgStatus> MapStatus(const std::map<std::string, MsgStatus>& table, const std::string& value);
+
+// A provider's time in milliseconds since the epoch, as Micros; none when
+// it is not a plausible time (not positive, or past the year 9999), so a
+// hostile number in a webhook cannot overflow the conversion.
+inline std::optional<Micros> MicrosFromMillis(double ms) {
+  if (!(ms > 0 && ms <= 253402300799999.0)) return std::nullopt;
+  return static_cast<Micros>(ms) * 1000;
+}
 // "unknown status 'x', must be one of 'a', 'b'" in the table's order
 std::string UnknownStatusError(const std::string& value, const std::vector<std::string>& allowed);
 

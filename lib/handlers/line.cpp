@@ -125,7 +125,9 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
     Msg msg = handlers::IncomingMsg(channel, *urn, text);
     msg.external_id = id;
     msg.attachments = std::move(attachments);
-    if (auto ts = json::GetNumber(event, "timestamp"); ts && *ts > 0) msg.received_on = static_cast<int64_t>(*ts) * 1000;
+    if (auto ts = json::GetNumber(event, "timestamp")) {
+      if (auto micros = handlers::MicrosFromMillis(*ts)) msg.received_on = *micros;
+    }
     result.msgs.push_back(std::move(msg));
   }
   if (result.msgs.empty() && result.stop_urns.empty())

@@ -205,6 +205,8 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
     for (const auto& event : json::Objects(messaging)) {
       const std::string sender = json::GetId(json::GetObject(event, "sender"), "id");
       const std::optional<int64_t> timestamp = json::GetIntLoose(event, "timestamp");  // milliseconds
+      const std::optional<Micros> received_on =
+          timestamp ? handlers::MicrosFromMillis(static_cast<double>(*timestamp)) : std::nullopt;
       // Instagram-scoped ids are numeric, like Messenger's page-scoped ids
       // (the URN itself takes any instagram path: usernames too).
       auto sender_urn = [&]() -> Result<URN> {
@@ -252,7 +254,7 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
         Msg msg = handlers::IncomingMsg(channel, *urn, text);
         msg.external_id = mid;
         msg.attachments = std::move(attachments);
-        if (timestamp && *timestamp > 0) msg.received_on = *timestamp * 1000;
+        if (received_on) msg.received_on = received_on;
         c.result.msgs.push_back(std::move(msg));
       } else if (json::ObjectPtr postback = json::GetObject(event, "postback")) {
         // A button of ours was tapped (or "Get Started"): its title is what
@@ -268,7 +270,7 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
         }
         Msg msg = handlers::IncomingMsg(channel, *urn, text);
         msg.external_id = json::GetStringOrEmpty(postback, "mid");
-        if (timestamp && *timestamp > 0) msg.received_on = *timestamp * 1000;
+        if (received_on) msg.received_on = received_on;
         c.result.msgs.push_back(std::move(msg));
       } else if (json::ObjectPtr delivery = json::GetObject(event, "delivery")) {
         json::ArrayPtr mids = json::GetArray(delivery, "mids");

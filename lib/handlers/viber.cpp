@@ -96,7 +96,9 @@ WebhookResult ReceiveMessage(const Channel& channel, const json::ObjectPtr& even
   msg.external_id = token;
   msg.attachments = std::move(attachments);
   msg.contact_name = json::GetStringOrEmpty(sender, "name");
-  if (auto ts = json::GetNumber(event, "timestamp"); ts && *ts > 0) msg.received_on = static_cast<int64_t>(*ts) * 1000;
+  if (auto ts = json::GetNumber(event, "timestamp")) {
+    if (auto micros = handlers::MicrosFromMillis(*ts)) msg.received_on = *micros;
+  }
   WebhookResult r;
   r.msgs.push_back(std::move(msg));
   return r;
