@@ -103,6 +103,12 @@ inline std::optional<Micros> MicrosFromMillis(double ms) {
   if (!(ms > 0 && ms <= 253402300799999.0)) return std::nullopt;
   return static_cast<Micros>(ms) * 1000;
 }
+// The same for a provider's time in whole seconds since the epoch (a
+// fraction is dropped).
+inline std::optional<Micros> MicrosFromSeconds(double seconds) {
+  if (!(seconds > 0 && seconds <= 253402300799.0)) return std::nullopt;
+  return static_cast<Micros>(seconds) * kMicrosPerSecond;
+}
 // "unknown status 'x', must be one of 'a', 'b'" in the table's order
 std::string UnknownStatusError(const std::string& value, const std::vector<std::string>& allowed);
 

@@ -209,7 +209,9 @@ Result<AccessTokenCache::Token> AccessTokenCache::Get(HandlerContext& ctx, const
   logs.push_back(std::move(call.log));
 
   // Google answers expires_in 3599; without it assume the assertion's hour.
-  const int64_t lifetime = std::max<int64_t>(json::GetInt(answer, "expires_in").value_or(kAssertionLifetimeSeconds), 0);
+  // A longer life than the assertion's is not believed (nor overflows).
+  const int64_t lifetime =
+      std::clamp<int64_t>(json::GetInt(answer, "expires_in").value_or(kAssertionLifetimeSeconds), 0, kAssertionLifetimeSeconds);
   const Micros life = lifetime * kMicrosPerSecond;
   entry->fingerprint = fingerprint;
   entry->token = token;

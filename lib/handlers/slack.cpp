@@ -1,5 +1,6 @@
 #include "handlers/slack.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -48,21 +49,21 @@ bool IsUserSubtype(const std::string& subtype) {
   return subtype.empty() || subtype == "file_share" || subtype == "thread_broadcast";
 }
 
-// "1355517523.000005" -> micros; nullopt when not a positive number.
+// "1355517523.000005" -> micros; nullopt unless digits, an optional
+// fraction, and a time a clock could show.
 std::optional<Micros> TsToMicros(const std::string& ts) {
-  if (ts.empty()) return std::nullopt;
-  char* end = nullptr;
-  double seconds = std::strtod(ts.c_str(), &end);
-  if (end == ts.c_str() || *end != '\0' || !(seconds > 0)) return std::nullopt;
   const size_t dot = ts.find('.');
-  int64_t whole = std::stoll(ts.substr(0, dot));
-  int64_t frac = 0;
-  if (dot != std::string::npos) {
-    std::string f = ts.substr(dot + 1, 6);
-    while (f.size() < 6) f += '0';
-    frac = std::stoll(f);
-  }
-  return whole * kMicrosPerSecond + frac;
+  const std::string whole = ts.substr(0, dot);
+  const std::string fraction = dot == std::string::npos ? "" : ts.substr(dot + 1);
+  auto all_digits = [](const std::string& s) {
+    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+  };
+  if (whole.empty() || whole.size() > 15 || !all_digits(whole) || !all_digits(fraction)) return std::nullopt;
+  auto micros = handlers::MicrosFromSeconds(static_cast<double>(std::stoll(whole)));
+  if (!micros) return std::nullopt;
+  std::string f = fraction.substr(0, 6);
+  while (f.size() < 6) f += '0';
+  return *micros + std::stoll(f);
 }
 
 // chat.postMessage errors (Slack's method reference) that the same

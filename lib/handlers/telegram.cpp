@@ -245,7 +245,9 @@ WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, con
   msg.external_id = std::to_string(message_id);
   msg.contact_name = handlers::NameFromParts(json::GetStringOrEmpty(from, "first_name"), json::GetStringOrEmpty(from, "last_name"),
                                              json::GetStringOrEmpty(from, "username"));
-  if (auto date = json::GetInt(message, "date"); date && *date > 0) msg.received_on = *date * kMicrosPerSecond;
+  if (auto date = json::GetInt(message, "date")) {
+    if (auto micros = handlers::MicrosFromSeconds(static_cast<double>(*date))) msg.received_on = *micros;
+  }
   msg.attachments = std::move(attachments);
 
   WebhookResult r;

@@ -46,10 +46,9 @@ bool IsMediaType(const std::string& type) {
 // Unix seconds as a string ("1454119029", as documented) or a number;
 // a fraction is dropped. Nothing for a value no clock could show.
 std::optional<Micros> ReceivedOn(const json::ObjectPtr& message) {
-  constexpr double kYear3000 = 32503680000.0;
   auto ts = json::GetNumberLoose(message, "timestamp");
-  if (!ts || !std::isfinite(*ts) || *ts < 1 || *ts >= kYear3000) return std::nullopt;
-  return static_cast<Micros>(*ts) * kMicrosPerSecond;
+  if (!ts) return std::nullopt;
+  return handlers::MicrosFromSeconds(*ts);
 }
 
 }  // namespace

@@ -152,6 +152,9 @@ void RunReceiveCases(const ChannelHandler& handler, const Channel& base_channel,
       if (e.received_on) {
         EXPECT_EQ(m.received_on, e.received_on);
       }
+      if (e.no_received_on) {
+        EXPECT_FALSE(m.received_on) << *m.received_on;
+      }
       EXPECT_EQ(m.channel_uuid, channel.uuid);
       EXPECT_EQ(m.direction, Direction::kIn);
     }

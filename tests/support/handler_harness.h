@@ -31,6 +31,7 @@ struct ExpectedMsg {
   std::string contact_name;
   std::vector<std::string> attachments;
   std::optional<Micros> received_on;
+  bool no_received_on = false;  // a time no clock could show is dropped
 };
 
 struct ExpectedStatus {
