@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -42,6 +43,14 @@ std::string LogLevel(const std::string& v) {
 std::string HttpUrlOrEmpty(const std::string& v) {
   if (v.empty() || StartsWith(v, "http://") || StartsWith(v, "https://")) return "";
   return "must start with http:// or https://, not '" + v + "'";
+}
+
+// A name that keeps HOST:PID worker names readable and unambiguous.
+std::string HostNameOrEmpty(const std::string& v) {
+  for (unsigned char c : v)
+    if (!std::isalnum(c) && c != '-' && c != '.' && c != '_')
+      return "must be letters, digits, '-', '.' or '_', not '" + v + "'";
+  return "";
 }
 
 std::string IpNetworkList(const std::string& v) {
@@ -84,6 +93,7 @@ const std::vector<Spec>& Specs() {
       {"retry_backoff", Kind::kInt, "seconds before the first retry; doubles per error", &Options::retry_backoff},
       {"send_grace", Kind::kInt, "seconds SIGTERM waits for in-flight sends", &Options::send_grace},
       {"heartbeat_timeout", Kind::kInt, "seconds without a heartbeat before a sender on another host is taken for dead", &Options::heartbeat_timeout, nullptr, 10, 86400},
+      {"host_name", Kind::kString, "this host's name in sender heartbeats and attempts (empty: the system's host name)", &Options::host_name, HostNameOrEmpty},
       {"http_timeout", Kind::kInt, "seconds for each connect, write and read of a provider request", &Options::http_timeout, nullptr, 1},
       {"http_deadline", Kind::kInt, "seconds for a whole provider request, connect to last byte", &Options::http_deadline, nullptr, 1},
       {"outbound_allow", Kind::kString, "networks (CIDRs, comma-separated) opened to provider requests", &Options::outbound_allow, IpNetworkList},

@@ -55,6 +55,7 @@ struct Options {
   int retry_backoff = 60;           // seconds before the first retry; doubles each time
   int send_grace = 30;              // seconds SIGTERM waits for in-flight sends
   int heartbeat_timeout = 30;       // seconds of silence after which another host's sender is taken for dead
+  std::string host_name;            // this host's name in the store's worker names; "" the system's
   int http_timeout = 30;            // seconds, each connect, write and read
   // Requests made on a channel's behalf (courier-send, courier-recv):
   int http_deadline = 30;           // seconds for a whole request, connect to last byte

@@ -26,7 +26,7 @@ const DaemonSpec kSendDaemon = [] {
   DaemonSpec spec;
   spec.program = "courier-send";
   spec.description = "Send queued msgs through their providers, fairly and at most once.";
-  spec.flags = {"max_workers", "base_url", "max_retries", "retry_backoff", "send_grace", "heartbeat_timeout", "http_timeout",
+  spec.flags = {"max_workers", "base_url", "max_retries", "retry_backoff", "send_grace", "heartbeat_timeout", "host_name", "http_timeout",
                 "http_deadline", "outbound_allow", "outbound_ca_file",
                 "include_channels", "exclude_channels"};
   spec.control = kSendCtl;
@@ -45,7 +45,7 @@ Status RunSend(const Options& options) {
     if (!http_options.ok()) return http_options.status();
     auto http = NewPocoHttpClient(*http_options);
     SenderOptions sender_options;
-    sender_options.worker = HostName() + ":" + std::to_string(::getpid());
+    sender_options.worker = (options.host_name.empty() ? HostName() : options.host_name) + ":" + std::to_string(::getpid());
     sender_options.max_workers = options.max_workers;
     sender_options.max_retries = options.max_retries;
     sender_options.retry_backoff_s = options.retry_backoff;

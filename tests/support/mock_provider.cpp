@@ -1,5 +1,6 @@
 #include "mock_provider.h"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -56,10 +57,17 @@ size_t MockProvider::count() const {
   return requests_.size();
 }
 
+int MockProvider::MaxInFlight(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = max_in_flight_.find(path);
+  return it == max_in_flight_.end() ? 0 : it->second;
+}
+
 void MockProvider::Clear() {
   std::lock_guard<std::mutex> lock(mu_);
   requests_.clear();
   scripted_.clear();
+  max_in_flight_.clear();
   default_ = MockResponse{};
 }
 
@@ -73,6 +81,7 @@ HttpOut MockProvider::Serve(const HttpIn& in) {
   r.headers = in.headers;
   r.body = in.body;
   r.params = DecodeForm(r.query);
+  r.received_at = std::chrono::steady_clock::now();
   auto ct = in.headers.find("content-type");
   if (ct != in.headers.end() && ct->second.find("x-www-form-urlencoded") != std::string::npos) r.form = DecodeForm(in.body);
 
@@ -80,6 +89,8 @@ HttpOut MockProvider::Serve(const HttpIn& in) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     requests_.push_back(r);
+    int& in_flight = ++in_flight_[r.path];
+    max_in_flight_[r.path] = std::max(max_in_flight_[r.path], in_flight);
     response = default_;
     for (auto& [prefix, queue] : scripted_) {
       if (r.path.rfind(prefix, 0) == 0 && !queue.empty()) {
@@ -90,6 +101,10 @@ HttpOut MockProvider::Serve(const HttpIn& in) {
     }
   }
   if (response.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(response.delay_ms));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_flight_[r.path];
+  }
   HttpOut out;
   out.status = response.status;
   out.body = response.body;

@@ -3,6 +3,7 @@
 // for a provider's API. It records every request and answers from a
 // script: responses queued for a path prefix are used in order, then the
 // default answer.
+#include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
@@ -24,6 +25,7 @@ struct RecordedRequest {
   // Decoded form body (application/x-www-form-urlencoded) and query.
   std::map<std::string, std::string> form;
   std::map<std::string, std::string> params;
+  std::chrono::steady_clock::time_point received_at;
 };
 
 struct MockResponse {
@@ -46,6 +48,9 @@ class MockProvider : public SyncHttpService {
   void SetDefault(MockResponse response);
   std::vector<RecordedRequest> requests() const;
   size_t count() const;
+  // The most requests to `path` it was answering at once: a floor under
+  // the sender's concurrency on a channel (max_workers).
+  int MaxInFlight(const std::string& path) const;
   void Clear();
 
   HttpOut Serve(const HttpIn& in) override;
@@ -55,6 +60,7 @@ class MockProvider : public SyncHttpService {
   std::vector<RecordedRequest> requests_;
   std::vector<std::pair<std::string, std::deque<MockResponse>>> scripted_;
   MockResponse default_;
+  std::map<std::string, int> in_flight_, max_in_flight_;  // by path
   std::unique_ptr<HttpServer> server_;
 };
 

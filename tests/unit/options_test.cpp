@@ -69,7 +69,7 @@ auto Settings(const Options& o) {
                   o.base_url, o.max_body_bytes, o.channel_cache_ttl, o.spool_backlog_limit, o.health_min_free_mb,
                   o.include_channels, o.exclude_channels,
                   o.request_read_timeout, o.max_connections, o.max_connections_per_ip,
-                  o.max_workers, o.max_retries, o.retry_backoff, o.send_grace, o.heartbeat_timeout, o.http_timeout,
+                  o.max_workers, o.max_retries, o.retry_backoff, o.send_grace, o.heartbeat_timeout, o.host_name, o.http_timeout,
                   o.http_deadline, o.outbound_allow, o.outbound_ca_file, o.flush_interval, o.retain_logs_days,
                   o.retain_events_days, o.retain_msgs_days, o.hook_poll_interval, o.hook_timeout, o.api_address,
                   o.api_port, o.api_max_body_bytes, o.api_workers, o.api_max_long_polls, o.api_idempotency_hours);
@@ -361,6 +361,7 @@ TEST(OptionsTest, DescribeReadsBackToTheSameOptions) {
       {"COURIER_RETRY_BACKOFF", "1"},
       {"COURIER_SEND_GRACE", "2"},
       {"COURIER_HEARTBEAT_TIMEOUT", "86400"},
+      {"COURIER_HOST_NAME", "send-b.example_2"},
       {"COURIER_HTTP_TIMEOUT", "3"},
       {"COURIER_HTTP_DEADLINE", "5"},
       {"COURIER_OUTBOUND_ALLOW", "127.0.0.0/8, fc00::/7"},

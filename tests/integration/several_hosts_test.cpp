@@ -1,0 +1,330 @@
+// Several hosts sharing one PostgreSQL store. Two "hosts" on this machine,
+// each with its own spool, run dir, port and host_name, each running
+// courier-recv, courier-send and courier-flush against one server of the
+// test's own (never the shared one: the test restarts it). Under a load of
+// 10,000 webhooks spread over both receivers and 10,000 msgs over 20
+// channels, PostgreSQL is restarted (pg_ctl stop -m fast, then start) and
+// one sender is killed with SIGKILL; the counts must come out exact:
+// every acknowledged webhook stored once, every msg sent at most once and
+// each one the store says was sent sent exactly once, the dead sender's
+// sends in flight marked interrupted by the live one after the heartbeat
+// timeout; and fairness, priority, max_workers and tps held by the two
+// senders together.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "courier_fixture.h"
+#include "harness.h"
+#include "http/http_client.h"
+#include "mock_provider.h"
+#include "postgres_server.h"
+
+using namespace courier;
+using namespace courier::testing;
+
+namespace {
+
+constexpr int kChannels = 20;
+constexpr int kWebhooks = 10000;
+constexpr int kMsgs = 10000;
+// Channel 18 allows two sends in flight to a provider that answers in
+// 20 ms; channel 19 allows 40 sends a second. Each has kLimitedMsgs; the
+// other 18 channels share the rest of kMsgs.
+constexpr int kNarrowChannel = 18, kTpsChannel = 19;
+constexpr int kNarrowWorkers = 2, kTps = 40, kLimitedMsgs = 275;
+constexpr int kHighMsgs = 100;  // queued on channel 0 while its bulk waits
+constexpr int kHeartbeatTimeoutSeconds = 10;
+// A deadline against a hung test, not a timing claim.
+constexpr std::chrono::seconds kDeadline(300);
+
+// One host: what its programs read from the environment, and the programs.
+struct Host {
+  std::string name;
+  int port = 0;
+  std::map<std::string, std::string> env;
+  std::unique_ptr<Daemon> recv, send, flush;
+};
+
+class SeveralHostsTest : public CourierFixture {
+ protected:
+  void SetUp() override {
+    COURIER_SKIP_UNLESS_POSTGRES();
+    auto made = PostgresServer::Create();
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    server_ = std::move(made).value();
+    auto url = server_->CreateDatabase();
+    ASSERT_TRUE(url.ok()) << url.status().ToString();
+    engine_ = Engine::kPostgreSQL;
+    env_["COURIER_DB"] = *url;
+    InitStore();
+    for (const char* name : {"host-a", "host-b"}) hosts_.push_back(MakeHost(name));
+  }
+
+  Host MakeHost(const std::string& name) {
+    Host host;
+    host.name = name;
+    host.port = FreePort();
+    host.env = env_;
+    ::mkdir(dir_.File(name).c_str(), 0700);
+    host.env["COURIER_SPOOL_DIR"] = dir_.File(name + "/spool");
+    host.env["COURIER_RUN_DIR"] = dir_.File(name + "/run");
+    host.env["COURIER_PORT"] = std::to_string(host.port);
+    host.env["COURIER_HOST_NAME"] = name;
+    host.env["COURIER_HEARTBEAT_TIMEOUT"] = std::to_string(kHeartbeatTimeoutSeconds);
+    host.env["COURIER_FLUSH_INTERVAL"] = "1";
+    return host;
+  }
+
+  std::unique_ptr<Daemon> StartOn(const Host& host, const std::string& program) {
+    return std::make_unique<Daemon>(std::vector<std::string>{Bin(program)}, host.env,
+                                    dir_.File(host.name + "/" + program + ".log"));
+  }
+
+  std::string Logs() {
+    std::string logs;
+    for (const auto& host : hosts_)
+      for (const auto* daemon : {host.recv.get(), host.send.get(), host.flush.get()})
+        if (daemon != nullptr) logs += host.name + ": " + daemon->log() + "\n";
+    return logs;
+  }
+
+  // Files waiting in a host's spool (new and cur).
+  size_t Pending(const Host& host) {
+    size_t n = 0;
+    auto listed = RunProgram({Bin("courier-ctl"), "spool", "--json"}, "", host.env);
+    for (const auto& line : Lines(listed.out)) {
+      auto file = json::ParseObject(line);
+      const std::string dir = file.ok() ? json::GetStringOrEmpty(*file, "dir") : "";
+      n += dir == "new" || dir == "cur";
+      EXPECT_NE(dir, "bad") << line;
+    }
+    return n;
+  }
+
+  int64_t Count(const std::string& where) {
+    return StoreScalar(StoreUrl(), "SELECT COUNT(*) FROM msgs WHERE " + where);
+  }
+
+  // Posts webhook-N for N in [0, kWebhooks) from `threads` threads, even
+  // Ns to host-a's receiver and odd ones to host-b's, over the EX
+  // channels in turn; the Ns answered 200 go to `ok`, the rest to `refused`.
+  void PostWebhooks(const std::vector<std::string>& channels, int threads, std::set<int>* ok,
+                    std::vector<int>* refused, std::atomic<int>* acknowledged) {
+    std::mutex mu;
+    std::atomic<int> next{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&] {
+        auto http = NewLoopbackHttpClient(HttpClientOptions{10});
+        for (int n = next++; n < kWebhooks; n = next++) {
+          const Host& host = hosts_[n % 2];
+          HttpRequestSpec req;
+          req.method = "POST";
+          req.url = "http://127.0.0.1:" + std::to_string(host.port) + "/c/ex/" + channels[n % channels.size()] +
+                    "/receive";
+          req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+          req.body = "from=0788383383&text=webhook-" + std::to_string(n);
+          const bool answered = http->Do(req).status_code == 200;
+          std::lock_guard<std::mutex> lock(mu);
+          (answered ? static_cast<void>(ok->insert(n)) : refused->push_back(n));
+          if (answered) ++*acknowledged;
+        }
+      });
+    }
+    for (auto& t : pool) t.join();
+  }
+
+  std::unique_ptr<PostgresServer> server_;
+  std::vector<Host> hosts_;
+};
+
+std::string SendLine(const std::string& channel, const std::string& text, const char* priority) {
+  return "{\"channel\":\"" + channel + "\",\"urn\":\"tel:+250788383383\",\"text\":\"" + text + "\",\"priority\":\"" +
+         priority + "\"}\n";
+}
+
+int ChannelOf(const RecordedRequest& r) { return std::stoi(r.path.substr(r.path.rfind('/') + 1)); }
+
+TEST_F(SeveralHostsTest, TwoHostsUnderLoadWithARestartAndAKilledSender) {
+  MockProvider provider, slow;
+  provider.SetDefault({.status = 200, .body = "ok"});
+  slow.SetDefault({.status = 200, .body = "ok", .delay_ms = 20});
+  std::vector<std::string> channels;
+  for (int i = 0; i < kChannels; ++i) {
+    const std::string base = (i == kNarrowChannel ? slow : provider).url();
+    std::vector<std::string> limits;
+    if (i == kNarrowChannel) limits = {"--max-workers", std::to_string(kNarrowWorkers)};
+    if (i == kTpsChannel) limits = {"--tps", std::to_string(kTps)};
+    channels.push_back(AddChannel("EX", {"send_url=" + base + "/send/" + std::to_string(i)}, "1234", limits));
+    ASSERT_FALSE(channels.back().empty());
+  }
+  // Bulk msgs, every channel's in turn, so each has a backlog from the start.
+  std::string bulk;
+  std::map<int, int> queued_on;  // channel -> msgs
+  for (int i = 0; i < kMsgs; ++i) {
+    int channel = i % kChannels;
+    if ((channel == kNarrowChannel || channel == kTpsChannel) && queued_on[channel] == kLimitedMsgs)
+      channel = i % (kChannels - 2);
+    queued_on[channel]++;
+    bulk += SendLine(channels[channel], "out-" + std::to_string(i), "bulk");
+  }
+  ASSERT_EQ(queued_on[kTpsChannel], kLimitedMsgs);
+  auto queued = Ctl({"send", "--jsonl", "-"}, bulk);
+  ASSERT_EQ(queued.exit_code, 0) << queued.err;
+
+  for (auto& host : hosts_) {
+    host.recv = StartOn(host, "courier-recv");
+    host.flush = StartOn(host, "courier-flush");
+    host.send = StartOn(host, "courier-send");
+  }
+  for (auto& host : hosts_) ASSERT_TRUE(host.recv->WaitForHttp(host.port)) << host.recv->log();
+
+  std::set<int> acknowledged;
+  std::vector<int> refused;
+  std::atomic<int> acknowledged_count{0};
+  auto sent = [&] { return provider.count() + slow.count(); };
+  std::thread webhooks([&] { PostWebhooks(channels, 8, &acknowledged, &refused, &acknowledged_count); });
+
+  // The timeline, each step once its condition holds: high-priority msgs
+  // once sending is under way; the restart once webhooks flow; the kill
+  // of host-a's sender once the restart is over and sends flow again.
+  const auto begun = std::chrono::steady_clock::now();
+  const auto deadline = begun + kDeadline;
+  // The timeline on stderr, for reading a failure.
+  auto mark = [&](const char* what) {
+    std::fprintf(stderr, "%6.2f s %s: sent %zu acknowledged %d\n",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count(), what, sent(),
+                 acknowledged_count.load());
+  };
+  auto wait_for = [&](const std::function<bool()>& condition) {
+    while (!condition() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a Count connects anew
+    return condition();
+  };
+  ASSERT_TRUE(wait_for([&] { return sent() >= 1000; })) << Logs();
+  std::string high;
+  for (int i = 0; i < kHighMsgs; ++i) high += SendLine(channels[0], "high-" + std::to_string(i), "high");
+  mark("queueing channel 0's high-priority msgs");
+  auto queued_high = Ctl({"send", "--jsonl", "-"}, high);
+  ASSERT_EQ(queued_high.exit_code, 0) << queued_high.err;
+
+  const bool webhooks_flowing = wait_for([&] { return acknowledged_count >= 2000; });
+  mark("stopping PostgreSQL");
+  Status stopped = server_->Stop();
+  ASSERT_TRUE(stopped.ok()) << stopped.ToString();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const int acknowledged_while_down = acknowledged_count;
+  mark("starting PostgreSQL");
+  Status started = server_->Start();
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  const size_t sent_after_restart = sent();
+  ASSERT_TRUE(wait_for([&] { return sent() >= sent_after_restart + 500; })) << Logs();
+  mark("killing host-a's courier-send");
+  ASSERT_EQ(hosts_[0].send->Stop(9), 128 + 9);
+  const Micros killed_on = Clock::System().Now();
+  const size_t sent_at_kill = sent();
+
+  mark("posting the last webhooks");
+  webhooks.join();
+  EXPECT_TRUE(webhooks_flowing);
+  EXPECT_GT(acknowledged_while_down, 0);
+  EXPECT_TRUE(refused.empty()) << refused.size() << " webhooks refused, the first " << refused.front();
+
+  // Every acknowledged webhook stored once, the spools of both hosts empty.
+  ASSERT_TRUE(wait_for([&] { return Count("direction = 'I'") >= kWebhooks; })) << Logs();
+  mark("webhooks stored");
+  ASSERT_TRUE(wait_for([&] { return Pending(hosts_[0]) + Pending(hosts_[1]) == 0; })) << Logs();
+  // Every msg W or E, none claimed: the live sender finished the queue and
+  // marked the dead one's sends in flight interrupted.
+  ASSERT_TRUE(wait_for([&] {
+    return Count("direction = 'O' AND status IN ('W', 'E') AND claimed_by IS NULL") == kMsgs + kHighMsgs;
+  })) << Logs() << "\nqueued: " << Count("direction = 'O' AND status = 'Q'")
+      << " claimed: " << Count("claimed_by IS NOT NULL");
+
+  mark("msgs all W or E");
+  std::map<std::string, int> stored;
+  for (const auto& msg : ListMsgs({"--direction", "in"})) stored[json::GetStringOrEmpty(msg, "text")]++;
+  EXPECT_EQ(stored.size(), static_cast<size_t>(kWebhooks));
+  for (int n : acknowledged) EXPECT_EQ(stored["webhook-" + std::to_string(n)], 1) << "webhook-" << n;
+  for (const auto& [text, count] : stored) EXPECT_EQ(count, 1) << text;
+
+  // Sends: none twice; each msg W was sent; each E is an interrupted send
+  // of host-a's, marked by host-b after host-a's heartbeat expired.
+  std::vector<RecordedRequest> requests = provider.requests();
+  for (const auto& r : slow.requests()) requests.push_back(r);
+  std::map<std::string, int> sent_texts;
+  for (const auto& r : requests) sent_texts[r.form.at("text")]++;
+  for (const auto& [text, count] : sent_texts) EXPECT_EQ(count, 1) << text << " sent " << count << " times";
+  const auto wired = OutgoingMsgs("W");
+  const auto interrupted = OutgoingMsgs("E");
+  EXPECT_EQ(wired.size() + interrupted.size(), static_cast<size_t>(kMsgs + kHighMsgs));
+  for (const auto& msg : wired) EXPECT_EQ(sent_texts.count(json::GetStringOrEmpty(msg, "text")), 1u);
+  EXPECT_GT(interrupted.size(), 0u) << "host-a had nothing in flight when it was killed";
+  for (const auto& msg : interrupted) {
+    EXPECT_NE(json::GetStringOrEmpty(msg, "error_reason").find("interrupted"), std::string::npos) << json::Stringify(msg);
+  }
+  // Marked no sooner than the heartbeat allows: host-a beat at most 5 s
+  // before it died, and host-b waits kHeartbeatTimeoutSeconds after that.
+  const int64_t first_marked = StoreScalar(StoreUrl(), "SELECT MIN(modified_on) FROM msgs WHERE status = 'E'");
+  EXPECT_GE(first_marked, killed_on + (kHeartbeatTimeoutSeconds - 5) * kMicrosPerSecond);
+  EXPECT_LE(requests.size(), wired.size() + interrupted.size());
+  EXPECT_GE(requests.size(), wired.size());
+  EXPECT_GT(sent() - sent_at_kill, 0u) << "host-b did not carry on";
+
+  // max_workers and tps held by both senders together.
+  EXPECT_LE(slow.MaxInFlight("/send/" + std::to_string(kNarrowChannel)), kNarrowWorkers);
+  std::vector<std::chrono::steady_clock::time_point> tps_times;
+  for (const auto& r : requests)
+    if (ChannelOf(r) == kTpsChannel) tps_times.push_back(r.received_at);
+  std::sort(tps_times.begin(), tps_times.end());
+  ASSERT_FALSE(tps_times.empty());
+  const double seconds = std::chrono::duration<double>(tps_times.back() - tps_times.front()).count();
+  EXPECT_LE(static_cast<double>(tps_times.size()), kTps * (seconds + 2))
+      << tps_times.size() << " sends in " << seconds << " s";
+
+  // Priority: channel 0's high msgs went before its bulk; only the bulk
+  // already claimed when they were queued (at most a sender's default
+  // max_workers, 32, for the channel) may have reached the provider later.
+  std::vector<RecordedRequest> ordered = requests;
+  std::sort(ordered.begin(), ordered.end(),
+            [](const RecordedRequest& a, const RecordedRequest& b) { return a.received_at < b.received_at; });
+  int high_seen = 0, bulk_between = 0;
+  for (const auto& r : ordered) {
+    if (ChannelOf(r) != 0) continue;
+    const bool is_high = r.form.at("text").rfind("high-", 0) == 0;
+    if (is_high) ++high_seen;
+    else if (high_seen > 0 && high_seen < kHighMsgs) ++bulk_between;
+  }
+  EXPECT_GT(high_seen, 0);
+  EXPECT_LE(bulk_between, 32) << "bulk msgs sent while channel 0's high ones waited";
+
+  // Fairness: in the first 2,000 sends every unlimited channel got its
+  // share (about 2000 / 20, more where the two limited channels fell behind).
+  std::map<int, int> early;
+  for (size_t i = 0; i < std::min<size_t>(2000, ordered.size()); ++i) early[ChannelOf(ordered[i])]++;
+  for (int channel = 0; channel < kChannels; ++channel) {
+    if (channel == kNarrowChannel || channel == kTpsChannel) continue;
+    EXPECT_GE(early[channel], 50) << "channel " << channel << " starved";
+    EXPECT_LE(early[channel], 200) << "channel " << channel << " favoured";
+  }
+
+  for (auto& host : hosts_) {
+    EXPECT_EQ(host.recv->Stop(), 0) << host.recv->log();
+    EXPECT_EQ(host.flush->Stop(), 0) << host.flush->log();
+  }
+  EXPECT_EQ(hosts_[1].send->Stop(), 0) << hosts_[1].send->log();
+}
+
+}  // namespace
