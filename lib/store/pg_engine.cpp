@@ -3,6 +3,8 @@
 // table's identity sequence, and the schema.
 #include "store/pg_engine.h"
 
+#include <algorithm>
+
 #include "store/pg_listener.h"
 #include "store/pg_schema.h"
 
@@ -15,9 +17,10 @@ namespace {
 constexpr const char* kTakeClaimLock = "SELECT pg_advisory_xact_lock(27988572915330157)";
 constexpr const char* kTakeEventsLock = "SELECT pg_advisory_xact_lock(27988572915463796)";
 
-// The events table's identity sequence, looked up by the server (its name
-// is the server's choice) on each call; cheap next to the insert after it.
-constexpr const char* kNextEventSeq = "SELECT nextval(pg_get_serial_sequence('events', 'seq'))";
+// `count` values of the events table's identity sequence (its name is the
+// server's choice: kSequenceName), in one statement.
+constexpr const char* kNextEventSeqs =
+    "SELECT nextval(CAST(? AS regclass)) FROM generate_series(1, CAST(? AS INTEGER))";
 // The last seq handed out, 0 before the first (a sequence reports
 // is_called false until its first nextval or a setval). Read under the
 // events lock (shared), so a seq handed out by a transaction still open
@@ -38,6 +41,7 @@ PgEngine::~PgEngine() = default;
 Status PgEngine::Connect() {
   if (connection_ && connection_->ok()) return Status::OK();
   events_locked_ = false;
+  event_sequence_.clear();
   if (connection_) {
     Status st = connection_->Reconnect();
     if (!st.ok()) return st;
@@ -74,14 +78,35 @@ const char* PgEngine::BeginSql(bool write) const {
 }
 
 int64_t PgEngine::NextEventSeq() {
+  std::vector<int64_t> seqs = NextEventSeqs(1);
+  return seqs.front();
+}
+
+std::vector<int64_t> PgEngine::NextEventSeqs(int count) {
   SqlStatements& q = connection_->statements();
   if (!events_locked_) {
-    q(kTakeEventsLock).Run();
+    // Deferred where allowed: the nextval below is answered after it.
+    q(kTakeEventsLock).RunLater();
     events_locked_ = true;
   }
-  auto seq = q(kNextEventSeq).OneInt();
-  if (!seq) throw SqlError(Status::Internal("nextval of the events sequence returned no row"));
-  return *seq;
+  if (event_sequence_.empty()) {
+    auto name = q(kSequenceName);
+    if (!name.Step() || name.IsNull(0)) throw SqlError(Status::Corruption("the events table has no seq sequence"));
+    event_sequence_ = name.Text(0);
+  }
+  std::vector<int64_t> seqs;
+  seqs.reserve(static_cast<size_t>(count));
+  auto next = q(kNextEventSeqs);
+  next.Bind(event_sequence_).Bind(static_cast<int64_t>(count));
+  while (next.Step()) seqs.push_back(next.Int(0));
+  if (static_cast<int>(seqs.size()) != count) {
+    throw SqlError(Status::Internal("nextval of the events sequence returned " + std::to_string(seqs.size()) +
+                                    " rows, not " + std::to_string(count)));
+  }
+  // Ascending already (one session under the events lock); sorted all the
+  // same, as the order of a set-returning function's rows is not promised.
+  std::sort(seqs.begin(), seqs.end());
+  return seqs;
 }
 
 int64_t PgEngine::LastEventSeq() {
@@ -128,7 +153,7 @@ void PgEngine::NotifyAtCommit(const CommitNotices& notices) {
     q("SELECT pg_notify(CAST(? AS TEXT), ''), pg_notify(CAST(? AS TEXT), '')")
         .Bind(std::string(kQueuedChannel))
         .Bind(std::string(kEventsChannel))
-        .Run();
+        .RunLater();
   } else if (notices.queued) {
     courier::NotifyAtCommit(q, kQueuedChannel);
   } else if (notices.events) {

@@ -47,6 +47,7 @@ class PgEngine : public StoreEngine {
   Status Migrate(Micros now) override;
   const char* BeginSql(bool write) const override;
   int64_t NextEventSeq() override;
+  std::vector<int64_t> NextEventSeqs(int count) override;
   void EventSeqsForgotten() override { events_locked_ = false; }
   int64_t LastEventSeq() override;
   void BeforeClaim() override;
@@ -70,6 +71,9 @@ class PgEngine : public StoreEngine {
   std::unique_ptr<PgConnection> connection_;
   // The events lock is held by the current transaction.
   bool events_locked_ = false;
+  // The events table's sequence, as the server names it (quoted by it);
+  // looked up once per connection.
+  std::string event_sequence_;
 };
 
 }  // namespace courier

@@ -8,7 +8,7 @@
 namespace courier {
 
 void NotifyAtCommit(SqlStatements& statements, const std::string& channel) {
-  statements(kNotifySql).Bind(channel).Run();
+  statements(kNotifySql).Bind(channel).RunLater();
 }
 
 Result<std::unique_ptr<PgListener>> PgListener::Connect(const std::string& uri, const std::string& application_name) {

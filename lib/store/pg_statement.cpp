@@ -201,9 +201,77 @@ Status PgCallStatus(PGconn* conn, const PGresult* result, const std::string& wha
   return StatusForSqlState(sqlstate, message);
 }
 
-PgStatement::PgStatement(PGconn* conn, bool* session_unusable, std::string name, std::string sql, int param_count)
+Status PgPipeline::Enter() {
+  if (::PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) return Status::OK();
+  if (::PQenterPipelineMode(conn_) == 1) return Status::OK();
+  return PgCallStatus(conn_, nullptr, "enter pipeline mode");
+}
+
+Status PgPipeline::Finish(PGresult** last) {
+  if (last != nullptr) *last = nullptr;
+  if (sent_.empty()) return Status::OK();
+  std::vector<Entry> sent;
+  sent.swap(sent_);
+  Status first;
+  if (::PQpipelineSync(conn_) != 1) first = PgCallStatus(conn_, nullptr, "pipeline sync");
+  bool lost = !first.ok();
+  for (size_t i = 0; i < sent.size() && !lost; ++i) {
+    PGresult* res = ::PQgetResult(conn_);
+    if (res == nullptr) {
+      // No answer at all: the connection is gone.
+      first = PgCallStatus(conn_, nullptr, "execute");
+      lost = true;
+      break;
+    }
+    const ExecStatusType status = ::PQresultStatus(res);
+    const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY;
+    if (!ok && status != PGRES_PIPELINE_ABORTED && first.ok()) {
+      first = sent[i].statement->FailedInPipeline(res);
+    }
+    if (ok && i + 1 == sent.size() && last != nullptr && first.ok()) {
+      *last = res;
+    } else {
+      ::PQclear(res);
+    }
+    // Each query's answers end with a null.
+    while (PGresult* extra = ::PQgetResult(conn_)) ::PQclear(extra);
+  }
+  if (!lost) {
+    PGresult* sync = ::PQgetResult(conn_);
+    if (sync == nullptr || ::PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
+      if (first.ok()) first = PgCallStatus(conn_, sync, "pipeline sync");
+      lost = true;
+    }
+    ::PQclear(sync);
+  }
+  if (!first.ok()) {
+    for (const Entry& entry : sent) {
+      if (entry.is_prepare) entry.statement->PrepareAgain();
+    }
+    if (last != nullptr) {
+      ::PQclear(*last);
+      *last = nullptr;
+    }
+  }
+  // Refused while answers are unread (a lost connection): the session is
+  // replaced then, and PQreset leaves pipeline mode with it.
+  if (!lost) ::PQexitPipelineMode(conn_);
+  return first;
+}
+
+void PgPipeline::Discard() noexcept {
+  try {
+    (void)Finish(nullptr);
+  } catch (...) {
+    // Finish throws nothing of its own; a bad_alloc leaves the session to be replaced.
+  }
+}
+
+PgStatement::PgStatement(PGconn* conn, bool* session_unusable, PgPipeline* pipeline, std::string name,
+                         std::string sql, int param_count)
     : conn_(conn),
       session_unusable_(session_unusable),
+      pipeline_(pipeline),
       name_(std::move(name)),
       sql_(std::move(sql)),
       param_count_(param_count) {
@@ -238,7 +306,7 @@ void PgStatement::BindNull() {
   nulls_.push_back(true);
 }
 
-void PgStatement::Execute(const std::string& name) {
+std::vector<const char*> PgStatement::Params() const {
   // Checked here: the server would answer a count mismatch with 08P01
   // (protocol violation), which reads as a lost connection.
   if (static_cast<int>(values_.size()) != param_count_) {
@@ -247,9 +315,57 @@ void PgStatement::Execute(const std::string& name) {
   }
   std::vector<const char*> params(values_.size());
   for (size_t i = 0; i < values_.size(); ++i) params[i] = nulls_[i] ? nullptr : values_[i].c_str();
+  return params;
+}
+
+void PgStatement::SendToPipeline(const std::string& name, const std::string& sql, bool* prepared) {
+  const std::vector<const char*> params = Params();
+  if (Status entered = pipeline_->Enter(); !entered.ok()) Fail(std::move(entered));
+  if (!*prepared) {
+    if (::PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) != 1) {
+      Fail(PgCallStatus(conn_, nullptr, "prepare"));
+    }
+    *prepared = true;
+    pipeline_->Sent(this, true);
+  }
+  if (::PQsendQueryPrepared(conn_, name.c_str(), param_count_, params.data(), nullptr, nullptr, 0) != 1) {
+    Fail(PgCallStatus(conn_, nullptr, "execute"));
+  }
+  pipeline_->Sent(this, false);
+}
+
+void PgStatement::RunLater() {
+  if (!pipeline_->allowed()) {
+    SqlStatement::RunLater();
+    return;
+  }
+  SendToPipeline(name_, sql_, &prepared_);
+  if (pipeline_->waiting_count() >= PgPipeline::kMaxDeferred) {
+    if (Status finished = pipeline_->Finish(nullptr); !finished.ok()) Fail(std::move(finished));
+  }
+}
+
+void PgStatement::Execute(const std::string& name, const std::string& sql, bool* prepared) {
   ::PQclear(result_);
   result_ = nullptr;
-  PGresult* res = ::PQexecPrepared(conn_, name.c_str(), param_count_, params.data(), nullptr, nullptr, 0);
+  if (pipeline_->waiting()) {
+    // Behind deferred statements: sent after them, answered after theirs.
+    SendToPipeline(name, sql, prepared);
+    PGresult* res = nullptr;
+    Status finished = pipeline_->Finish(&res);
+    if (!finished.ok()) Fail(std::move(finished));
+    TakeResult(res);
+    return;
+  }
+  if (!*prepared) {
+    if (Status done = Prepare(conn_, name, sql); !done.ok()) Fail(std::move(done));
+    *prepared = true;
+  }
+  const std::vector<const char*> params = Params();
+  TakeResult(::PQexecPrepared(conn_, name.c_str(), param_count_, params.data(), nullptr, nullptr, 0));
+}
+
+void PgStatement::TakeResult(PGresult* res) {
   const ExecStatusType status = res == nullptr ? PGRES_FATAL_ERROR : ::PQresultStatus(res);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
     result_ = res;
@@ -258,6 +374,12 @@ void PgStatement::Execute(const std::string& name) {
     changes_ = ParseCount(::PQcmdTuples(res));
     return;
   }
+  Status error = FailedInPipeline(res);
+  ::PQclear(res);
+  Fail(std::move(error));
+}
+
+Status PgStatement::FailedInPipeline(PGresult* res) {
   Status error = PgCallStatus(conn_, res, "execute");
   if (ResultTypeChanged(res)) {
     // A table under a `SELECT *` or `RETURNING *` gained or lost a column
@@ -265,22 +387,19 @@ void PgStatement::Execute(const std::string& name) {
     // prepared statement again. It is prepared afresh under a new name on
     // its next use, so the transaction, retried, succeeds: Busy says so.
     // The old one is left to the session (a statement per schema change).
-    name_ += "x";
-    prepared_ = insert_prepared_ = false;
+    PrepareAgain();
     error = Status::Busy(error.message());
   }
-  ::PQclear(res);
-  Fail(std::move(error));
+  return error;
+}
+
+void PgStatement::PrepareAgain() {
+  name_ += "x";
+  prepared_ = insert_prepared_ = false;
 }
 
 bool PgStatement::Step() {
-  if (!executed_) {
-    if (!prepared_) {
-      if (Status prepared = Prepare(conn_, name_, sql_); !prepared.ok()) Fail(std::move(prepared));
-      prepared_ = true;
-    }
-    Execute(name_);
-  }
+  if (!executed_) Execute(name_, sql_, &prepared_);
   const int rows = ::PQntuples(result_);
   if (row_ < rows) ++row_;
   return row_ < rows;
@@ -288,18 +407,16 @@ bool PgStatement::Step() {
 
 int64_t PgStatement::Insert() {
   const std::string insert_name = name_ + "r";
+  std::string sql;
   if (!insert_prepared_) {
-    std::string sql = sql_;
+    sql = sql_;
     while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) != 0 || sql.back() == ';')) {
       sql.pop_back();
     }
     // On a line of its own: SQL ending in a -- comment would swallow it.
-    if (Status prepared = Prepare(conn_, insert_name, sql + "\nRETURNING id"); !prepared.ok()) {
-      Fail(std::move(prepared));
-    }
-    insert_prepared_ = true;
+    sql += "\nRETURNING id";
   }
-  Execute(insert_name);
+  Execute(insert_name, sql, &insert_prepared_);
   if (::PQntuples(result_) == 0) return 0;
   row_ = 0;
   return Int(0);
@@ -363,8 +480,8 @@ SqlStatement& PgStatements::Prepared(const std::string& sql) {
   std::string name = "courier_" + std::to_string(next_name_++);
   // Prepared on its first Step() or Insert(), each in its own form: an
   // INSERT only ever run by Insert() is prepared once, with RETURNING.
-  auto statement =
-      std::make_unique<PgStatement>(conn_, &session_unusable_, std::move(name), std::move(translated), params);
+  auto statement = std::make_unique<PgStatement>(conn_, &session_unusable_, &pipeline_, std::move(name),
+                                                 std::move(translated), params);
   return *cache_.emplace(sql, std::move(statement)).first->second;
 }
 

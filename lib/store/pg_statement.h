@@ -20,6 +20,20 @@
 // returns the id (0 when the statement inserted nothing, e.g. ON CONFLICT DO
 // NOTHING; Changes() is 0 then).
 //
+// Deferred statements (RunLater while PgStatements::AllowDeferred): the
+// connection enters libpq's pipeline mode and the statement (and its
+// PQsendPrepare on first use) is sent without reading the answer. The next
+// Step() or Insert() of any statement on the connection is sent after
+// them with a sync, and every answer is read in order: the first error
+// among the deferred ones is what that call throws (the server skips
+// everything after an error up to the sync, so the call itself did not
+// run); with none, the call's own result is read as usual. The pipeline is
+// then left. At most kMaxDeferred answers wait: the 257th deferral syncs
+// first, so neither side's socket buffer fills with unread answers (which
+// would block both in blocking mode). A statement whose prepare was sent in
+// a pipeline that failed is prepared again, under a new name, on its next
+// use (the server may or may not hold it).
+//
 // Errors: every failing call throws SqlError carrying the Status that
 // StatusForSqlState() gives for the server's SQLSTATE (the table is in
 // pg_statement.cpp and the tests); a connection found lost (no result, or
@@ -108,12 +122,52 @@ Status StatusForSqlState(const std::string& sqlstate, const std::string& message
 // `what` prefixes the message ("prepare", "execute" ...).
 Status PgCallStatus(PGconn* conn, const PGresult* result, const std::string& what);
 
+class PgStatement;
+
+// The deferred statements of one connection, not yet answered.
+class PgPipeline {
+ public:
+  static constexpr int kMaxDeferred = 256;
+
+  explicit PgPipeline(PGconn* conn) : conn_(conn) {}
+  PgPipeline(const PgPipeline&) = delete;
+  PgPipeline& operator=(const PgPipeline&) = delete;
+
+  bool allowed() const { return allowed_; }
+  void set_allowed(bool allowed) { allowed_ = allowed; }
+  // Whether answers are waiting (the connection is in pipeline mode).
+  bool waiting() const { return !sent_.empty(); }
+  size_t waiting_count() const { return sent_.size(); }
+  // Enters pipeline mode if needed; Unavailable if libpq refuses.
+  Status Enter();
+  // Records what was just sent: `statement`'s prepare or its execution.
+  void Sent(PgStatement* statement, bool is_prepare) { sent_.push_back({statement, is_prepare}); }
+  // Syncs and reads every answer, then leaves pipeline mode. The first
+  // error is returned; with none, *last (when given) gets the answer to
+  // the last thing sent (the caller's own statement), which the caller
+  // then owns.
+  Status Finish(PGresult** last);
+  // Finish() with every answer dropped; for after a lost connection too.
+  void Discard() noexcept;
+
+ private:
+  struct Entry {
+    PgStatement* statement;
+    bool is_prepare;
+  };
+  PGconn* conn_;
+  bool allowed_ = false;
+  std::vector<Entry> sent_;
+};
+
 class PgStatement final : public SqlStatement {
  public:
   // `name` is the server-side name it is prepared under; `param_count`
   // the number of $n in `sql` (already translated). `*session_unusable`
-  // (its cache's flag) is set when a call fails Unavailable.
-  PgStatement(PGconn* conn, bool* session_unusable, std::string name, std::string sql, int param_count);
+  // (its cache's flag) is set when a call fails Unavailable; `pipeline`
+  // holds the connection's deferred statements.
+  PgStatement(PGconn* conn, bool* session_unusable, PgPipeline* pipeline, std::string name, std::string sql,
+              int param_count);
   ~PgStatement() override;
   PgStatement(const PgStatement&) = delete;
   PgStatement& operator=(const PgStatement&) = delete;
@@ -132,17 +186,35 @@ class PgStatement final : public SqlStatement {
 
   void Reset() noexcept override;
 
+  // Sent without reading its answer while the pipeline is allowed.
+  void RunLater() override;
+
+  // The prepare sent in a failed pipeline may not exist on the server:
+  // prepare afresh, under a new name, next time.
+  void PrepareAgain();
+  // An answer read by the pipeline for this statement failed: the Status
+  // to report (Busy after a result type change, which prepares again).
+  Status FailedInPipeline(PGresult* res);
+
  private:
   // Throws `status`, first flagging the session when it is Unavailable.
   [[noreturn]] void Fail(Status status);
-  // Runs prepared statement `name` with the bindings; the result is kept.
-  void Execute(const std::string& name);
+  // Runs prepared statement `name` (whose SQL is `sql`; prepared first
+  // when *prepared is false) with the bindings; the result is kept.
+  void Execute(const std::string& name, const std::string& sql, bool* prepared);
+  // The bindings as libpq takes them; throws Internal on a count mismatch.
+  std::vector<const char*> Params() const;
+  // Sends the prepare (when needed) and the execution into the pipeline.
+  void SendToPipeline(const std::string& name, const std::string& sql, bool* prepared);
+  // Keeps a successful result as this statement's; throws a failed one.
+  void TakeResult(PGresult* res);
   // The value at (current row, column), checked.
   const char* Value(int column) const;
   bool IsBoolean(int column) const;
 
   PGconn* conn_;
   bool* session_unusable_;
+  PgPipeline* pipeline_;
   std::string name_;
   std::string sql_;
   int param_count_;
@@ -159,7 +231,7 @@ class PgStatement final : public SqlStatement {
 
 class PgStatements final : public SqlStatements {
  public:
-  explicit PgStatements(PGconn* conn) : conn_(conn) {}
+  explicit PgStatements(PGconn* conn) : conn_(conn), pipeline_(conn) {}
   PgStatements(const PgStatements&) = delete;
   PgStatements& operator=(const PgStatements&) = delete;
 
@@ -167,9 +239,13 @@ class PgStatements final : public SqlStatements {
   // the session they were prepared in is gone. No SqlQuery of this cache
   // may be alive.
   void Forget() {
+    pipeline_.Discard();
     cache_.clear();
     session_unusable_ = false;
   }
+
+  void AllowDeferred(bool allowed) override { pipeline_.set_allowed(allowed); }
+  void DiscardDeferred() noexcept override { pipeline_.Discard(); }
 
   // Whether a statement failed Unavailable since the last Forget(): the
   // session should be replaced even if its socket is still open (a
@@ -185,6 +261,7 @@ class PgStatements final : public SqlStatements {
 
  private:
   PGconn* conn_;
+  PgPipeline pipeline_;
   std::unordered_map<std::string, std::unique_ptr<PgStatement>> cache_;
   bool session_unusable_ = false;
   // Names are never reused within a session; a counter that keeps growing

@@ -53,21 +53,25 @@ std::optional<ChannelRow> SqlStore::Impl::ChannelOfMsg(const Msg& m, bool active
 }
 
 SqlStore::Impl::ContactRef SqlStore::Impl::EnsureContact(const std::string& urn, const std::string& name, NInt channel_id, Micros ts) {
+  // The URN's channel is read with it, so that the usual case (seen on
+  // the same channel as last time) writes nothing.
+  std::optional<int64_t> urn_channel;
   const auto find = [&]() -> std::optional<ContactRef> {
-    auto q = Q("SELECT id, contact_id FROM contact_urns WHERE urn = ?");
+    auto q = Q("SELECT id, contact_id, channel_id FROM contact_urns WHERE urn = ?");
     q.Bind(urn);
     if (!q.Step()) return std::nullopt;
+    urn_channel = q.OptionalInt(2);
     return ContactRef{q.Int(1), q.Int(0)};
   };
   const auto on_channel = [&](const ContactRef& found) {
-    if (!channel_id) return;
+    if (!channel_id || urn_channel == *channel_id) return;
     const int64_t ch = *channel_id;
     Q("UPDATE contact_urns SET channel_id = ? "
       "WHERE id = ? AND (channel_id IS NULL OR channel_id <> ?)")
         .Bind(ch)
         .Bind(static_cast<int64_t>(found.urn_id))
         .Bind(ch)
-        .Run();
+        .RunLater();
   };
   if (auto found = find()) {
     on_channel(*found);

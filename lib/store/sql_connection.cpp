@@ -69,6 +69,7 @@ Status SqlStore::Impl::CheckSchema() {
 
 void SqlStore::Impl::Rollback() {
   engine->EventSeqsForgotten();
+  statements->DiscardDeferred();
   try {
     statements->Exec("ROLLBACK");
   } catch (...) {

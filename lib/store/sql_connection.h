@@ -194,8 +194,10 @@ struct SqlStore::Impl {
   std::optional<int64_t> MsgIdByUuid(const std::string& uuid);
   bool MsgUuidExists(const std::string& uuid) { return MsgIdByUuid(uuid).has_value(); }
   // Inserts `m` as given (uuid, status, times...) on channel `ch` for the
-  // contact `ref`; returns the new id.
-  Int64 InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id);
+  // contact `ref`; returns the new id. With `unless_uuid_taken`, a msg
+  // whose uuid is already stored is not inserted and 0 comes back (one
+  // statement where a lookup and an insert were two).
+  Int64 InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id, bool unless_uuid_taken = false);
   // An incoming msg already stored for this channel and provider id.
   std::optional<std::pair<Int64, std::string>> FindIncomingByExternalId(Int64 channel_id, const std::string& ext);
 

@@ -44,16 +44,19 @@ void SqlStore::Impl::AppendEvent(const std::string& topic, const EventFields& fi
 
 void SqlStore::Impl::FlushEvents() {
   CommitNotices notices{!pending_events.empty(), msgs_queued};
-  for (PendingEvent& event : pending_events) {
+  const std::vector<int64_t> seqs =
+      pending_events.empty() ? std::vector<int64_t>{} : engine->NextEventSeqs(static_cast<int>(pending_events.size()));
+  for (size_t i = 0; i < pending_events.size(); ++i) {
+    PendingEvent& event = pending_events[i];
     notices.queued = notices.queued || TopicQueuesMsgs(event.topic);
-    const Int64 seq = engine->NextEventSeq();
+    const Int64 seq = seqs[i];
     std::string text = "{\"seq\":" + std::to_string(seq) + "," + event.payload_after_seq;
     Q("INSERT INTO events (seq, topic, payload, created_on) VALUES (?, ?, ?, ?)")
         .Bind(static_cast<int64_t>(seq))
         .Bind(event.topic)
         .Bind(text)
         .Bind(event.created_on)
-        .Run();
+        .RunLater();
     if (collect_events) collect_events->push_back(Event{seq, std::move(event.topic), std::move(text), event.created_on});
   }
   pending_events.clear();

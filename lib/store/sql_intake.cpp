@@ -23,11 +23,9 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
   if (auto dup = d.FindIncomingByExternalId(ch->id, msg.external_id)) {
     return IncomingResult{dup->first, dup->second, true};
   }
-  if (!msg.uuid.empty()) {
-    if (auto id = d.MsgIdByUuid(msg.uuid)) return IncomingResult{*id, msg.uuid, true};
-  } else {
-    msg.uuid = NewUUID();
-  }
+  // A given uuid is looked for by the insert itself (below).
+  const bool uuid_given = !msg.uuid.empty();
+  if (!uuid_given) msg.uuid = NewUUID();
 
   const Micros ts = d.Now();
   msg.channel_id = ch->id;
@@ -43,8 +41,15 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
   msg.modified_on = ts;
   if (!msg.received_on) msg.received_on = ts;
 
+  // For a replayed msg the contact is ensured again before the insert
+  // finds its uuid taken: it exists already, on the same channel.
   auto ref = d.EnsureContact(msg.urn, msg.contact_name, NInt(ch->id), ts);
-  msg.id = d.InsertMsg(msg, ref, ch->id);
+  msg.id = d.InsertMsg(msg, ref, ch->id, uuid_given);
+  if (msg.id == 0) {
+    auto id = d.MsgIdByUuid(msg.uuid);
+    if (!id) throw CorruptData("msg " + msg.uuid + " conflicted but cannot be read");
+    return IncomingResult{*id, msg.uuid, true};
+  }
   for (const auto& log : logs) d.InsertLog(log, ch->id, NInt(msg.id), ts);
   d.AppendEvent("msg.received", MsgEventFields(msg), ts);
   return IncomingResult{msg.id, msg.uuid, false};
@@ -65,54 +70,80 @@ Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakesAndClaim(const std::vec
   std::vector<Msg> claimed_here;
   // A batch names few channels many times; nothing in it changes them.
   std::unordered_map<std::string, ChannelRow> channels;
-  d.batch_channels = &channels;
-  d.collect_events = &collected;
-  auto result = d.Run<std::vector<IntakeOutcome>>(
-      "write intakes", Txn::kWrite, [&]() -> Result<std::vector<IntakeOutcome>> {
-        std::vector<IntakeOutcome> outcomes;
-        outcomes.reserve(intakes.size());
-        for (const auto& intake : intakes) {
-          IntakeOutcome out;
-          const size_t events_before = d.pending_events.size();
-          d.statements->Exec("SAVEPOINT intake");
-          // A unique key taken by a writer that committed meanwhile (the
-          // same provider id received on two hosts at once, PostgreSQL
-          // only) is a Conflict; once that commit is visible the intake
-          // finds the first copy and is answered as its duplicate, so it
-          // is tried once more.
-          for (int attempt = 0;; ++attempt) {
-            Status st;
-            try {
-              st = WriteOneIntake(d, intake, out);
-            } catch (...) {
-              st = CurrentExceptionStatus("write intake");
-            }
-            // The store itself failing sinks the whole batch (the caller
-            // spools it); a fault in one intake's data sinks that intake only.
-            if (!st.ok() && st.IsUnavailable()) return st;
-            if (st.ok()) break;
-            d.statements->Exec("ROLLBACK TO SAVEPOINT intake");
-            d.pending_events.resize(events_before);
-            out = IntakeOutcome{};
-            if (st.code() == Status::Code::kConflict && attempt == 0) continue;
-            out.status = st;
-            break;
+  // First without savepoints and with deferred statements (sql_statement.h):
+  // on a server each intake then costs the round trips whose answers it
+  // reads, not one per statement. Any failure but the store's own sinks
+  // that attempt whole, and the batch is written again the careful way,
+  // each intake under its savepoint, so that a fault in one intake's data
+  // sinks that intake only.
+  auto write = [&](bool fast) {
+    collected.clear();
+    claimed_here.clear();
+    channels.clear();
+    d.batch_channels = &channels;
+    d.collect_events = &collected;
+    auto result = d.Run<std::vector<IntakeOutcome>>(
+        "write intakes", Txn::kWrite, [&]() -> Result<std::vector<IntakeOutcome>> {
+          d.statements->AllowDeferred(fast);
+          std::vector<IntakeOutcome> outcomes;
+          outcomes.reserve(intakes.size());
+          for (const auto& intake : intakes) {
+            IntakeOutcome out;
+            Status st = fast ? WriteIntakeOrFail(d, intake, out) : WriteIntakeUnderSavepoint(d, intake, out);
+            if (!st.ok()) return st;
+            outcomes.push_back(std::move(out));
           }
-          d.statements->Exec("RELEASE SAVEPOINT intake");
-          outcomes.push_back(std::move(out));
-        }
-        // After the statuses, so the claim sees the capacity they freed.
-        if (claim && claim->limit > 0) claimed_here = d.Claim(*claim);
-        return outcomes;
-      });
-  d.collect_events = nullptr;
-  d.batch_channels = nullptr;
+          // After the statuses, so the claim sees the capacity they freed.
+          if (claim && claim->limit > 0) claimed_here = d.Claim(*claim);
+          return outcomes;
+        });
+    if (d.statements != nullptr) d.statements->AllowDeferred(false);
+    d.collect_events = nullptr;
+    d.batch_channels = nullptr;
+    return result;
+  };
+  auto result = write(true);
+  if (!result.ok() && !result.status().IsUnavailable()) result = write(false);
   if (!result.ok()) return result;
   if (events) events->insert(events->end(), collected.begin(), collected.end());
   // Only a committed claim moves the rotation.
   if (!claimed_here.empty()) d.last_first_channel = claimed_here.front().channel_id;
   if (claimed) *claimed = std::move(claimed_here);
   return result;
+}
+
+Status SqlStore::WriteIntakeOrFail(Impl& d, const Intake& intake, IntakeOutcome& out) {
+  Status st;
+  try {
+    st = WriteOneIntake(d, intake, out);
+  } catch (...) {
+    st = CurrentExceptionStatus("write intake");
+  }
+  return st;
+}
+
+Status SqlStore::WriteIntakeUnderSavepoint(Impl& d, const Intake& intake, IntakeOutcome& out) {
+  const size_t events_before = d.pending_events.size();
+  d.statements->Exec("SAVEPOINT intake");
+  // A unique key taken by a writer that committed meanwhile (the same
+  // provider id received on two hosts at once, PostgreSQL only) is a
+  // Conflict; once that commit is visible the intake finds the first copy
+  // and is answered as its duplicate, so it is tried once more.
+  for (int attempt = 0;; ++attempt) {
+    Status st = WriteIntakeOrFail(d, intake, out);
+    // The store itself failing sinks the whole batch (the caller spools
+    // it); a fault in one intake's data sinks that intake only.
+    if (!st.ok() && st.IsUnavailable()) return st;
+    if (st.ok()) break;
+    d.statements->Exec("ROLLBACK TO SAVEPOINT intake");
+    d.pending_events.resize(events_before);
+    out = IntakeOutcome{};
+    if (st.code() == Status::Code::kConflict && attempt == 0) continue;
+    out.status = st;
+    break;
+  }
+  d.statements->Exec("RELEASE SAVEPOINT intake");
+  return Status::OK();
 }
 
 Status SqlStore::WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& out) {

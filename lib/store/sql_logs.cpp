@@ -39,7 +39,7 @@ void SqlStore::Impl::InsertLog(const ChannelLog& log, Int64 default_channel, con
       .Bind(static_cast<int64_t>(log.status_code))
       .Bind(static_cast<int64_t>(log.elapsed_ms))
       .Bind(log.created_on != 0 ? log.created_on : ts)
-      .Run();
+      .RunLater();
 }
 
 Status SqlStore::WriteChannelLogs(const std::vector<ChannelLog>& logs) {

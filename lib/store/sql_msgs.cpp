@@ -36,12 +36,15 @@ std::optional<int64_t> SqlStore::Impl::MsgIdByUuid(const std::string& uuid) {
   return Q("SELECT id FROM msgs WHERE uuid = ?").Bind(uuid).OneInt();
 }
 
-Int64 SqlStore::Impl::InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id) {
-  auto q = Q("INSERT INTO msgs (uuid, channel_id, contact_id, contact_urn_id, direction, status, "
-             "urn, text, attachments, external_id, contact_name, priority, error_count, "
-             "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on, "
-             "quick_replies) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+Int64 SqlStore::Impl::InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id, bool unless_uuid_taken) {
+  static const std::string kInsert =
+      "INSERT INTO msgs (uuid, channel_id, contact_id, contact_urn_id, direction, status, "
+      "urn, text, attachments, external_id, contact_name, priority, error_count, "
+      "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on, "
+      "quick_replies) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  static const std::string kInsertUnlessTaken = kInsert + " ON CONFLICT (uuid) DO NOTHING";
+  auto q = Q(unless_uuid_taken ? kInsertUnlessTaken : kInsert);
   q.Bind(m.uuid)
       .Bind(static_cast<int64_t>(channel_id))
       .Bind(static_cast<int64_t>(ref.contact_id))
@@ -62,7 +65,9 @@ Int64 SqlStore::Impl::InsertMsg(const Msg& m, const ContactRef& ref, Int64 chann
       .Bind(m.received_on)
       .Bind(m.sent_on)
       .Bind(AttachmentsToJson(m.quick_replies));
-  return q.Insert();
+  const Int64 id = q.Insert();
+  // SQLite's Insert() gives its previous rowid when nothing was inserted.
+  return unless_uuid_taken && q.Changes() == 0 ? 0 : id;
 }
 
 std::optional<std::pair<Int64, std::string>> SqlStore::Impl::FindIncomingByExternalId(Int64 channel_id, const std::string& ext) {

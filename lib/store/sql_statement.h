@@ -16,6 +16,18 @@
 //   must know every parameter's type when it prepares;
 // - Insert() is only for an INSERT into a table with an `id` column.
 //
+// Deferred statements: RunLater() runs a statement whose result nobody
+// reads (an INSERT of a log, an UPDATE whose count is not wanted). While
+// the cache allows it (SqlStatements::AllowDeferred), an engine that talks
+// to a server may send it without waiting for the answer (PostgreSQL's
+// pipeline mode): its answer, and so its error, is read with the next
+// statement that returns something, which then throws that error instead
+// of running. A transaction that defers must therefore not go on after
+// catching an error it means to survive (a savepoint's work): the store
+// defers only where any error sinks the whole transaction. Where deferring
+// is not allowed, or the engine runs in process (SQLite), RunLater() is
+// Run().
+//
 // Errors: a failing call throws SqlError carrying the Status it means
 // (Busy, Unavailable, Conflict, InvalidArgument, Corruption or Internal, as
 // each engine's mapping says), so the store's transaction runner rolls
@@ -68,6 +80,13 @@ class SqlStatement {
 
   // Drops the bindings and the result: ready for the next use.
   virtual void Reset() = 0;
+
+  // Executes a statement whose rows are not wanted, perhaps without
+  // waiting for its answer (see Deferred statements above).
+  virtual void RunLater() {
+    while (Step()) {
+    }
+  }
 };
 
 // One use of a cached statement: bind parameters in order, step, read
@@ -109,6 +128,9 @@ class SqlQuery {
     while (Step()) {
     }
   }
+  // Run(), or sent without waiting for its answer where the engine and the
+  // cache allow it (see Deferred statements above).
+  void RunLater() { statement_->RunLater(); }
   int64_t Insert() { return statement_->Insert(); }
   // Steps once and returns column 0 as an integer, if a row came back.
   std::optional<int64_t> OneInt() {
@@ -140,6 +162,13 @@ class SqlStatements {
   // Runs SQL that has no parameters and returns no rows (BEGIN, COMMIT,
   // SAVEPOINT ...).
   void Exec(const std::string& sql) { (*this)(sql).Run(); }
+
+  // Whether RunLater() may defer (false until allowed). The store allows
+  // it only in transactions that any error rolls back whole.
+  virtual void AllowDeferred(bool allowed) { (void)allowed; }
+  // Reads and drops the answers of deferred statements, errors included:
+  // before a ROLLBACK, which must run whatever they said. Never throws.
+  virtual void DiscardDeferred() noexcept {}
 
  protected:
   // The statement for `sql`, prepared on first use; throws SqlError.

@@ -201,6 +201,11 @@ class SqlStore : public Store {
   static Result<Contact> StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid);
   static Result<UrnAuthResult> UrnAuthInTxn(Impl& d, const UrnAuthUpdate& update, int64_t channel_id);
   static Status WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& out);
+  // WriteOneIntake with an exception as its Status.
+  static Status WriteIntakeOrFail(Impl& d, const Intake& intake, IntakeOutcome& out);
+  // WriteOneIntake under a savepoint: its own failure goes in out.status
+  // and is rolled back alone; only the store's failure is returned.
+  static Status WriteIntakeUnderSavepoint(Impl& d, const Intake& intake, IntakeOutcome& out);
   static Result<std::vector<Msg>> QueueInTxn(Impl& d, std::vector<Msg> msgs);
   // For sql_api.cpp, inside InTransaction(kWrite): QueueOutgoing's
   // work in that transaction.

@@ -39,6 +39,7 @@
 // Thread-safety: none; an engine belongs to its store's one thread.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
@@ -83,6 +84,13 @@ class StoreEngine {
   // an engine may take a lock here that it holds to the commit without
   // ever waiting for another writer while holding it.
   virtual int64_t NextEventSeq() = 0;
+  // `count` seqs at once, ascending: NextEventSeq `count` times, in one
+  // round trip where the engine talks to a server.
+  virtual std::vector<int64_t> NextEventSeqs(int count) {
+    std::vector<int64_t> seqs;
+    for (int i = 0; i < count; ++i) seqs.push_back(NextEventSeq());
+    return seqs;
+  }
   // The seqs handed out since the last call may not have been used: the
   // transaction (or a savepoint) rolled back, or a new one begins.
   virtual void EventSeqsForgotten() = 0;

@@ -427,6 +427,75 @@ TEST_F(PgStatementTest, AFailedTransactionRollsBackThroughTheCache) {
   EXPECT_EQ(s("SELECT COUNT(*) FROM things").OneInt(), 0);
 }
 
+// Deferred statements (pg_statement.h): sent without reading their
+// answers while allowed; the next statement that returns something reads
+// them all and throws the first error instead of running.
+TEST_F(PgStatementTest, DeferredStatementsAreAnsweredWithTheNextOneThatReturnsSomething) {
+  SqlStatements& s = sql();
+  s.AllowDeferred(true);
+  s.Exec("BEGIN");
+  for (const char* name : {"a", "b", "c"}) s("INSERT INTO things (name) VALUES (?)").Bind(name).RunLater();
+  // Nothing answered yet; the count reads every answer, then its own.
+  EXPECT_EQ(s("SELECT COUNT(*) FROM things").OneInt(), 3);
+  s.Exec("COMMIT");
+  EXPECT_EQ(OtherOne("SELECT string_agg(name, ',' ORDER BY id) FROM things"), "a,b,c");
+  s.AllowDeferred(false);
+}
+
+TEST_F(PgStatementTest, ADeferredErrorIsThrownByTheNextCallWhichDoesNotRun) {
+  SqlStatements& s = sql();
+  s("INSERT INTO things (name) VALUES (?)").Bind("taken").Insert();
+  s.AllowDeferred(true);
+  s.Exec("BEGIN");
+  s("INSERT INTO things (name) VALUES (?)").Bind("fine").RunLater();
+  s("INSERT INTO things (name) VALUES (?)").Bind("taken").RunLater();      // unique violation
+  s("UPDATE things SET n = n + 1 WHERE name = ?").Bind("taken").RunLater();  // skipped by the server
+  const Status error = StatusOf([&] { s("INSERT INTO things (name) VALUES (?)").Bind("after").Insert(); });
+  EXPECT_EQ(error.code(), Code::kConflict) << error.ToString();
+  EXPECT_EQ(db_->transaction_status(), PQTRANS_INERROR);
+  // The rollback runs whatever the deferred answers were.
+  s("INSERT INTO things (name) VALUES (?)").Bind("never read").RunLater();
+  s.DiscardDeferred();
+  s.Exec("ROLLBACK");
+  EXPECT_EQ(db_->transaction_status(), PQTRANS_IDLE);
+  auto rows = s("SELECT string_agg(name || ':' || n, ',' ORDER BY id) FROM things");
+  ASSERT_TRUE(rows.Step());
+  EXPECT_EQ(rows.Text(0), "taken:0");
+  s.AllowDeferred(false);
+}
+
+TEST_F(PgStatementTest, AStatementFirstPreparedInAFailedPipelineIsPreparedAgain) {
+  SqlStatements& s = sql();
+  s.AllowDeferred(true);
+  s.Exec("BEGIN");
+  s("INSERT INTO things (name) VALUES ('x'), ('x')").RunLater();  // fails: its prepare was sent with it
+  s("UPDATE things SET n = ? WHERE name = ?").Bind(1).Bind("y").RunLater();  // prepare skipped by the server
+  EXPECT_EQ(StatusOf([&] { s("SELECT 1").Run(); }).code(), Code::kConflict);
+  s.DiscardDeferred();
+  s.Exec("ROLLBACK");
+  s("INSERT INTO things (name) VALUES (?)").Bind("y").Insert();
+  s("UPDATE things SET n = ? WHERE name = ?").Bind(7).Bind("y").RunLater();
+  EXPECT_EQ(s("SELECT n FROM things WHERE name = 'y'").OneInt(), 7);
+  s.AllowDeferred(false);
+}
+
+TEST_F(PgStatementTest, ManyDeferredStatementsSyncOnTheirOwnAndOneNotAllowedRunsAtOnce) {
+  SqlStatements& s = sql();
+  s.AllowDeferred(true);
+  s.Exec("BEGIN");
+  // More than kMaxDeferred, each answer waiting: the pipeline syncs by
+  // itself before the socket buffers could fill.
+  for (int i = 0; i < 3 * courier::PgPipeline::kMaxDeferred + 5; ++i) {
+    s("INSERT INTO things (name, n) VALUES (?, ?)").Bind("row " + std::to_string(i)).Bind(i).RunLater();
+  }
+  EXPECT_EQ(s("SELECT COUNT(*) FROM things").OneInt(), 3 * courier::PgPipeline::kMaxDeferred + 5);
+  s.Exec("COMMIT");
+  s.AllowDeferred(false);
+  // Not allowed: RunLater is Run, and its error comes at once.
+  EXPECT_EQ(StatusOf([&] { s("INSERT INTO things (name) VALUES (?)").Bind("row 0").RunLater(); }).code(),
+            Code::kConflict);
+}
+
 TEST_F(PgStatementTest, ConnectionTakesLibpqDefaultsTheUriCanOverride) {
   auto setting = [](PgConnection& c, const std::string& keyword) {
     std::string value = "<unset>";
@@ -497,6 +566,27 @@ TEST_F(PgStatementTest, AStoppedServerIsUnavailableUntilItStartsAndTheConnection
   // The statement was prepared in the old session: prepared again.
   EXPECT_EQ(sql()(count).Bind("x").OneInt(), 0);
   EXPECT_TRUE(db_->Ping().ok());
+}
+
+TEST_F(PgStatementTest, AConnectionLostWithDeferredStatementsIsUnavailableAndRenewed) {
+  SqlStatements& s = sql();
+  s.AllowDeferred(true);
+  s.Exec("BEGIN");
+  s("INSERT INTO things (name) VALUES (?)").Bind("lost").RunLater();
+  ASSERT_TRUE(server().Stop().ok());
+  const Status lost = StatusOf([&] { s("SELECT COUNT(*) FROM things").OneInt(); });
+  EXPECT_EQ(lost.code(), Code::kUnavailable) << lost.ToString();
+  EXPECT_FALSE(db_->ok());
+  ASSERT_TRUE(server().Start().ok()) << server().Log();
+  const Status renewed = db_->Reconnect();
+  ASSERT_TRUE(renewed.ok()) << renewed.ToString();
+  // Out of pipeline mode with the old session: plain calls work, and so
+  // does deferring again.
+  EXPECT_EQ(sql()("SELECT COUNT(*) FROM things").OneInt(), 0);
+  sql()("INSERT INTO things (name) VALUES (?)").Bind("kept").RunLater();
+  EXPECT_EQ(sql()("SELECT COUNT(*) FROM things").OneInt(), 1);
+  EXPECT_TRUE(db_->Ping().ok());
+  sql().AllowDeferred(false);
 }
 
 TEST_F(PgStatementTest, ACrashMidTransactionIsUnavailableAndCommitsNothing) {

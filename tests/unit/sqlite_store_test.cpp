@@ -947,6 +947,49 @@ TEST_P(StoreTest, UrnAuthAndMsgOfOneIntakeShareTheContact) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 1);
 }
 
+// A batch is first written with deferred statements and no savepoints
+// (sql_intake.cpp); an intake whose fault the server reports only later
+// (a log naming a msg that does not exist: a deferred insert on
+// PostgreSQL) sends the batch round again under savepoints, and then sinks
+// that intake alone: the others are stored once, with one event each.
+TEST_P(StoreTest, AFaultSeenLateInABatchSinksOnlyItsIntake) {
+  Channel ch = AddChannel("EX");
+  auto intake = [&](const std::string& text) {
+    Intake in;
+    in.channel_uuid = ch.uuid;
+    Msg m = Incoming(ch, "tel:+250788000001", text);
+    m.uuid = NewUUID();
+    in.msgs.push_back(m);
+    return in;
+  };
+  Intake bad = intake("with a bad log");
+  ChannelLog log;
+  log.description = "names a msg that is not there";
+  log.msg_id = 987654321;
+  bad.logs.push_back(log);
+  const Intake first = intake("first");
+  const int64_t last_seq = *store_->LastEventSeq();
+  const int64_t events_before = CountRows("SELECT COUNT(*) FROM events");
+  std::vector<Event> events;
+  auto written = store_->WriteIntakes({first, bad, intake("last"), first}, &events);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_EQ(written->size(), 4u);
+  EXPECT_TRUE((*written)[0].status.ok()) << (*written)[0].status.ToString();
+  EXPECT_EQ((*written)[1].status.code(), Status::Code::kInvalidArgument) << (*written)[1].status.ToString();
+  EXPECT_TRUE((*written)[2].status.ok()) << (*written)[2].status.ToString();
+  // The same msg twice in one batch: stored once, the second a duplicate.
+  ASSERT_EQ((*written)[3].msgs.size(), 1u);
+  EXPECT_TRUE((*written)[3].msgs[0].duplicate);
+  EXPECT_EQ((*written)[3].msgs[0].msg_id, (*written)[0].msgs[0].msg_id);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 2);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs WHERE text = 'with a bad log'"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_logs WHERE description = 'names a msg that is not there'"), 0);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].seq, last_seq + 1);
+  EXPECT_EQ(events[1].seq, last_seq + 2);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM events"), events_before + 2);
+}
+
 TEST_P(StoreTest, ClaimRespectsMaxWorkersWithInFlightMsgs) {
   Channel ch = AddChannel("EX", /*max_workers=*/2);
   auto ids = Queue(ch, 5);
