@@ -17,9 +17,9 @@ namespace {
 constexpr const char* kTakeClaimLock = "SELECT pg_advisory_xact_lock(27988572915330157)";
 constexpr const char* kTakeEventsLock = "SELECT pg_advisory_xact_lock(27988572915463796)";
 
-// `count` values of the events table's identity sequence (its name is the
-// server's choice: kSequenceName), in one statement.
-constexpr const char* kNextEventSeqs =
+// `count` values of a sequence (its name is the server's choice:
+// kSequenceName, pg_get_serial_sequence), in one statement.
+constexpr const char* kNextValues =
     "SELECT nextval(CAST(? AS regclass)) FROM generate_series(1, CAST(? AS INTEGER))";
 // The last seq handed out, 0 before the first (a sequence reports
 // is_called false until its first nextval or a setval). Read under the
@@ -42,6 +42,7 @@ Status PgEngine::Connect() {
   if (connection_ && connection_->ok()) return Status::OK();
   events_locked_ = false;
   event_sequence_.clear();
+  id_sequences_.clear();
   if (connection_) {
     Status st = connection_->Reconnect();
     if (!st.ok()) return st;
@@ -94,19 +95,34 @@ std::vector<int64_t> PgEngine::NextEventSeqs(int count) {
     if (!name.Step() || name.IsNull(0)) throw SqlError(Status::Corruption("the events table has no seq sequence"));
     event_sequence_ = name.Text(0);
   }
-  std::vector<int64_t> seqs;
-  seqs.reserve(static_cast<size_t>(count));
-  auto next = q(kNextEventSeqs);
-  next.Bind(event_sequence_).Bind(static_cast<int64_t>(count));
-  while (next.Step()) seqs.push_back(next.Int(0));
-  if (static_cast<int>(seqs.size()) != count) {
-    throw SqlError(Status::Internal("nextval of the events sequence returned " + std::to_string(seqs.size()) +
+  return NextValues(event_sequence_, count);
+}
+
+std::vector<int64_t> PgEngine::ReserveIds(const std::string& table, int count) {
+  std::string& sequence = id_sequences_[table];
+  if (sequence.empty()) {
+    auto name = connection_->statements()("SELECT pg_get_serial_sequence(?, 'id')");
+    name.Bind(table);
+    if (!name.Step() || name.IsNull(0)) throw SqlError(Status::Corruption("table " + table + " has no id sequence"));
+    sequence = name.Text(0);
+  }
+  return NextValues(sequence, count);
+}
+
+std::vector<int64_t> PgEngine::NextValues(const std::string& sequence, int count) {
+  std::vector<int64_t> values;
+  values.reserve(static_cast<size_t>(count));
+  auto next = connection_->statements()(kNextValues);
+  next.Bind(sequence).Bind(static_cast<int64_t>(count));
+  while (next.Step()) values.push_back(next.Int(0));
+  if (static_cast<int>(values.size()) != count) {
+    throw SqlError(Status::Internal("nextval of " + sequence + " returned " + std::to_string(values.size()) +
                                     " rows, not " + std::to_string(count)));
   }
-  // Ascending already (one session under the events lock); sorted all the
+  // Ascending already (one statement of one session); sorted all the
   // same, as the order of a set-returning function's rows is not promised.
-  std::sort(seqs.begin(), seqs.end());
-  return seqs;
+  std::sort(values.begin(), values.end());
+  return values;
 }
 
 int64_t PgEngine::LastEventSeq() {

@@ -73,10 +73,26 @@ SqlStore::Impl::ContactRef SqlStore::Impl::EnsureContact(const std::string& urn,
         .Bind(ch)
         .RunLater();
   };
-  if (auto found = find()) {
+  BatchLookups* batch = batch_lookups;
+  const bool looked_up = batch != nullptr && batch->urns_looked_up.count(urn) > 0;
+  if (looked_up) {
+    if (auto known = batch->urns.find(urn); known != batch->urns.end()) {
+      const ContactRef found{known->second.contact_id, known->second.urn_id};
+      urn_channel = known->second.channel_id;
+      on_channel(found);
+      if (channel_id) known->second.channel_id = channel_id;
+      return found;
+    }
+  } else if (auto found = find()) {
     on_channel(*found);
     return *found;
   }
+  // Known now, whichever way it goes below.
+  auto remember = [&](const ContactRef& ref) {
+    if (batch == nullptr) return;
+    batch->urns_looked_up.insert(urn);
+    batch->urns[urn] = BatchLookups::Urn{ref.contact_id, ref.urn_id, channel_id};
+  };
   ContactRef ref;
   const int64_t t = ts;
   ref.contact_id = Q("INSERT INTO contacts (uuid, name, is_stopped, created_on, modified_on) "
@@ -96,11 +112,15 @@ SqlStore::Impl::ContactRef SqlStore::Impl::EnsureContact(const std::string& urn,
   insert_urn.Bind(urn).Bind(urn.substr(0, colon)).Bind(urn.substr(colon + 1)).Bind(static_cast<int64_t>(ref.contact_id));
   insert_urn.Bind(channel_id);
   ref.urn_id = insert_urn.Insert();
-  if (insert_urn.Changes() == 1) return ref;
+  if (insert_urn.Changes() == 1) {
+    remember(ref);
+    return ref;
+  }
   Q("DELETE FROM contacts WHERE id = ?").Bind(static_cast<int64_t>(ref.contact_id)).Run();
   auto theirs = find();
   if (!theirs) throw CorruptData("contact urn " + urn + " conflicted but cannot be read");
   on_channel(*theirs);
+  remember(*theirs);
   return *theirs;
 }
 

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -102,6 +103,28 @@ struct SqlStore::Impl {
   bool msgs_queued = false;
   // Channels read during one WriteIntakesAndClaim batch, by uuid.
   std::unordered_map<std::string, ChannelRow>* batch_channels = nullptr;
+
+  // What a batch's fast attempt looks up for all its msgs at once
+  // (LookUpBatch), so that on a server an incoming msg costs no round
+  // trip of its own: its URN's contact, whether its uuid is taken, and an
+  // id for it. A URN or uuid looked up and not found is known absent for
+  // the batch; one the batch adds is recorded as it goes.
+  struct BatchLookups {
+    struct Urn {
+      Int64 contact_id = 0;
+      Int64 urn_id = 0;
+      NInt channel_id;
+    };
+    std::unordered_map<std::string, Urn> urns;
+    std::unordered_set<std::string> urns_looked_up;
+    std::unordered_map<std::string, Int64> msg_ids_by_uuid;
+    std::unordered_set<std::string> uuids_looked_up;
+    std::vector<int64_t> reserved_msg_ids;  // StoreEngine::ReserveIds; used in order
+    size_t next_reserved = 0;
+  };
+  BatchLookups* batch_lookups = nullptr;
+  // Fills *batch_lookups for the incoming msgs of `intakes`.
+  void LookUpBatch(const std::vector<Intake>& intakes);
 
   // A cached prepared statement; see sql_statement.h.
   SqlQuery Q(const std::string& sql) { return (*statements)(sql); }
@@ -198,6 +221,10 @@ struct SqlStore::Impl {
   // whose uuid is already stored is not inserted and 0 comes back (one
   // statement where a lookup and an insert were two).
   Int64 InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id, bool unless_uuid_taken = false);
+  // Inserts `m` under `id` (reserved by the engine) without reading an
+  // answer (RunLater): a taken uuid is an error, found at the latest by
+  // the commit.
+  void InsertMsgAs(Int64 id, const Msg& m, const ContactRef& ref, Int64 channel_id);
   // An incoming msg already stored for this channel and provider id.
   std::optional<std::pair<Int64, std::string>> FindIncomingByExternalId(Int64 channel_id, const std::string& ext);
 

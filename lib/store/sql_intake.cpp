@@ -3,6 +3,8 @@
 // sender's next claim in the same transaction.
 #include "store/sql_connection.h"
 
+#include <algorithm>
+#include <functional>
 #include <unordered_map>
 
 #include "core/uuid.h"
@@ -23,8 +25,15 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
   if (auto dup = d.FindIncomingByExternalId(ch->id, msg.external_id)) {
     return IncomingResult{dup->first, dup->second, true};
   }
-  // A given uuid is looked for by the insert itself (below).
+  // A given uuid is looked for by the insert itself (below), or was
+  // looked up with the batch's.
   const bool uuid_given = !msg.uuid.empty();
+  Impl::BatchLookups* batch = d.batch_lookups;
+  if (uuid_given && batch != nullptr && batch->uuids_looked_up.count(msg.uuid) > 0) {
+    if (auto taken = batch->msg_ids_by_uuid.find(msg.uuid); taken != batch->msg_ids_by_uuid.end()) {
+      return IncomingResult{taken->second, msg.uuid, true};
+    }
+  }
   if (!uuid_given) msg.uuid = NewUUID();
 
   const Micros ts = d.Now();
@@ -44,7 +53,17 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
   // For a replayed msg the contact is ensured again before the insert
   // finds its uuid taken: it exists already, on the same channel.
   auto ref = d.EnsureContact(msg.urn, msg.contact_name, NInt(ch->id), ts);
-  msg.id = d.InsertMsg(msg, ref, ch->id, uuid_given);
+  const bool uuid_known_free = !uuid_given || (batch != nullptr && batch->uuids_looked_up.count(msg.uuid) > 0);
+  if (batch != nullptr && uuid_known_free && batch->next_reserved < batch->reserved_msg_ids.size()) {
+    msg.id = batch->reserved_msg_ids[batch->next_reserved++];
+    d.InsertMsgAs(msg.id, msg, ref, ch->id);
+  } else {
+    msg.id = d.InsertMsg(msg, ref, ch->id, uuid_given);
+  }
+  if (batch != nullptr && msg.id != 0) {
+    batch->uuids_looked_up.insert(msg.uuid);
+    batch->msg_ids_by_uuid[msg.uuid] = msg.id;
+  }
   if (msg.id == 0) {
     auto id = d.MsgIdByUuid(msg.uuid);
     if (!id) throw CorruptData("msg " + msg.uuid + " conflicted but cannot be read");
@@ -53,6 +72,47 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
   for (const auto& log : logs) d.InsertLog(log, ch->id, NInt(msg.id), ts);
   d.AppendEvent("msg.received", MsgEventFields(msg), ts);
   return IncomingResult{msg.id, msg.uuid, false};
+}
+
+void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
+  std::vector<std::string> urns, uuids;
+  size_t msgs = 0;
+  for (const auto& intake : intakes) {
+    for (const auto& msg : intake.msgs) {
+      ++msgs;
+      if (CheckUrn(msg.urn).ok()) urns.push_back(msg.urn);
+      if (!msg.uuid.empty()) uuids.push_back(msg.uuid);
+    }
+  }
+  // Sixteen values a statement, the last repeated to fill it: one cached
+  // statement serves every batch.
+  constexpr size_t kChunk = 16;
+  auto in_chunks = [&](std::vector<std::string> values, const std::string& select,
+                       const std::function<void(SqlQuery&)>& row) {
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    std::string sql = select + " IN (?";
+    for (size_t i = 1; i < kChunk; ++i) sql += ", ?";
+    sql += ")";
+    for (size_t first = 0; first < values.size(); first += kChunk) {
+      auto q = Q(sql);
+      for (size_t i = 0; i < kChunk; ++i) q.Bind(values[std::min(first + i, values.size() - 1)]);
+      while (q.Step()) row(q);
+    }
+    return values;
+  };
+  BatchLookups& batch = *batch_lookups;
+  for (auto& urn : in_chunks(urns, "SELECT contact_id, id, channel_id, urn FROM contact_urns WHERE urn",
+                             [&](SqlQuery& q) {
+                               batch.urns[q.Text(3)] = BatchLookups::Urn{q.Int(0), q.Int(1), q.OptionalInt(2)};
+                             })) {
+    batch.urns_looked_up.insert(std::move(urn));
+  }
+  for (auto& uuid : in_chunks(uuids, "SELECT id, uuid FROM msgs WHERE uuid",
+                              [&](SqlQuery& q) { batch.msg_ids_by_uuid[q.Text(1)] = q.Int(0); })) {
+    batch.uuids_looked_up.insert(std::move(uuid));
+  }
+  if (msgs > 0) batch.reserved_msg_ids = engine->ReserveIds("msgs", static_cast<int>(msgs));
 }
 
 Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakes(const std::vector<Intake>& intakes,
@@ -80,11 +140,16 @@ Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakesAndClaim(const std::vec
     collected.clear();
     claimed_here.clear();
     channels.clear();
+    Impl::BatchLookups lookups;
     d.batch_channels = &channels;
     d.collect_events = &collected;
     auto result = d.Run<std::vector<IntakeOutcome>>(
         "write intakes", Txn::kWrite, [&]() -> Result<std::vector<IntakeOutcome>> {
           d.statements->AllowDeferred(fast);
+          if (fast) {
+            d.batch_lookups = &lookups;
+            d.LookUpBatch(intakes);
+          }
           std::vector<IntakeOutcome> outcomes;
           outcomes.reserve(intakes.size());
           for (const auto& intake : intakes) {
@@ -98,6 +163,7 @@ Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakesAndClaim(const std::vec
           return outcomes;
         });
     if (d.statements != nullptr) d.statements->AllowDeferred(false);
+    d.batch_lookups = nullptr;
     d.collect_events = nullptr;
     d.batch_channels = nullptr;
     return result;

@@ -36,19 +36,21 @@ std::optional<int64_t> SqlStore::Impl::MsgIdByUuid(const std::string& uuid) {
   return Q("SELECT id FROM msgs WHERE uuid = ?").Bind(uuid).OneInt();
 }
 
-Int64 SqlStore::Impl::InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id, bool unless_uuid_taken) {
-  static const std::string kInsert =
-      "INSERT INTO msgs (uuid, channel_id, contact_id, contact_urn_id, direction, status, "
-      "urn, text, attachments, external_id, contact_name, priority, error_count, "
-      "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on, "
-      "quick_replies) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  static const std::string kInsertUnlessTaken = kInsert + " ON CONFLICT (uuid) DO NOTHING";
-  auto q = Q(unless_uuid_taken ? kInsertUnlessTaken : kInsert);
+namespace {
+
+constexpr const char* kMsgColumns =
+    "uuid, channel_id, contact_id, contact_urn_id, direction, status, "
+    "urn, text, attachments, external_id, contact_name, priority, error_count, "
+    "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on, "
+    "quick_replies";
+constexpr const char* kMsgValues = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+
+// Binds kMsgColumns' values of `m` in order.
+void BindMsg(SqlQuery& q, const Msg& m, int64_t channel_id, int64_t contact_id, int64_t urn_id) {
   q.Bind(m.uuid)
-      .Bind(static_cast<int64_t>(channel_id))
-      .Bind(static_cast<int64_t>(ref.contact_id))
-      .Bind(static_cast<int64_t>(ref.urn_id))
+      .Bind(channel_id)
+      .Bind(contact_id)
+      .Bind(urn_id)
       .Bind(Letter(m.direction))
       .Bind(Letter(m.status))
       .Bind(m.urn)
@@ -65,9 +67,28 @@ Int64 SqlStore::Impl::InsertMsg(const Msg& m, const ContactRef& ref, Int64 chann
       .Bind(m.received_on)
       .Bind(m.sent_on)
       .Bind(AttachmentsToJson(m.quick_replies));
+}
+
+}  // namespace
+
+Int64 SqlStore::Impl::InsertMsg(const Msg& m, const ContactRef& ref, Int64 channel_id, bool unless_uuid_taken) {
+  static const std::string kInsert =
+      std::string("INSERT INTO msgs (") + kMsgColumns + ") VALUES (" + kMsgValues + ")";
+  static const std::string kInsertUnlessTaken = kInsert + " ON CONFLICT (uuid) DO NOTHING";
+  auto q = Q(unless_uuid_taken ? kInsertUnlessTaken : kInsert);
+  BindMsg(q, m, static_cast<int64_t>(channel_id), static_cast<int64_t>(ref.contact_id), static_cast<int64_t>(ref.urn_id));
   const Int64 id = q.Insert();
   // SQLite's Insert() gives its previous rowid when nothing was inserted.
   return unless_uuid_taken && q.Changes() == 0 ? 0 : id;
+}
+
+void SqlStore::Impl::InsertMsgAs(Int64 id, const Msg& m, const ContactRef& ref, Int64 channel_id) {
+  static const std::string kInsert =
+      std::string("INSERT INTO msgs (id, ") + kMsgColumns + ") VALUES (?, " + kMsgValues + ")";
+  auto q = Q(kInsert);
+  q.Bind(static_cast<int64_t>(id));
+  BindMsg(q, m, static_cast<int64_t>(channel_id), static_cast<int64_t>(ref.contact_id), static_cast<int64_t>(ref.urn_id));
+  q.RunLater();
 }
 
 std::optional<std::pair<Int64, std::string>> SqlStore::Impl::FindIncomingByExternalId(Int64 channel_id, const std::string& ext) {

@@ -84,6 +84,14 @@ class StoreEngine {
   // an engine may take a lock here that it holds to the commit without
   // ever waiting for another writer while holding it.
   virtual int64_t NextEventSeq() = 0;
+  // `count` ids for new rows of `table` (msgs), given explicitly to its
+  // inserts so that they need not return them; none where an insert's id
+  // costs nothing to read (SQLite: the caller inserts as usual).
+  virtual std::vector<int64_t> ReserveIds(const std::string& table, int count) {
+    (void)table;
+    (void)count;
+    return {};
+  }
   // `count` seqs at once, ascending: NextEventSeq `count` times, in one
   // round trip where the engine talks to a server.
   virtual std::vector<int64_t> NextEventSeqs(int count) {
