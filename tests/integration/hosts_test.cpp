@@ -187,6 +187,10 @@ TEST(HostsTest, EachRoleConfigIsAcceptedByItsProgramsAndKeepsThePasswordOut) {
       run.insert(program);
     }
     EXPECT_EQ(run, role.programs);
+    // And courier-ctl, which the README runs with it (init, the check).
+    auto ctl = RunProgram({Bin("courier-ctl"), "--config", example, "--print-config"}, "", {{"COURIER_OUTBOUND_ALLOW", ""}});
+    EXPECT_EQ(ctl.exit_code, 0) << ctl.err;
+    EXPECT_NE(ctl.out.find("db = \"" + db[1].str() + "\"\n"), std::string::npos) << ctl.out;
     if (role.name == "send") {
       EXPECT_TRUE(std::regex_search(text, std::regex("\n# host_name = \"[^\"]+\"")));
       EXPECT_TRUE(std::regex_search(text, std::regex("\nheartbeat_timeout = [0-9]+\n")));
