@@ -145,7 +145,7 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
         .Bind(static_cast<int64_t>(id))
         .Bind(req.worker)
         .Bind(claimed_on)
-        .Run();
+        .RunLater();
     std::tie(row->channel_uuid, row->channel_type) = channel_names[row->channel_id];
     claimed.push_back(ToMsg(*row));
     claimed.back().contact_stopped = contact_stopped;
@@ -162,7 +162,7 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
         .Bind(static_cast<int64_t>(channel_id))
         .Bind(static_cast<int64_t>(second))
         .Bind(static_cast<int64_t>(count))
-        .Run();
+        .RunLater();
   }
   return claimed;
 }

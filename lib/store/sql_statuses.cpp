@@ -21,7 +21,7 @@ void SqlStore::Impl::CloseAttempts(Int64 msg_id, const std::string& outcome, Mic
       .Bind(ts)
       .Bind(outcome)
       .Bind(static_cast<int64_t>(msg_id))
-      .Run();
+      .RunLater();
 }
 
 Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) {
@@ -79,7 +79,7 @@ Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) 
           .Bind(static_cast<int64_t>(update.count_error ? 1 : 0))
           .Bind(ts)
           .Bind(static_cast<int64_t>(id))
-          .Run();
+          .RunLater();
     }
   } else if (!TransitionAllowed(from, to)) {
     result.outcome = StatusOutcome::kIgnored;
@@ -106,7 +106,7 @@ Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) 
     q.Bind(Letter(to)).Bind(ts).Bind(sent_on);
     if (new_external_id) q.BindTextOrNull(external_id);
     q.Bind(error_reason).Bind(next_attempt_on).Bind(static_cast<int64_t>(error_count)).Bind(static_cast<int64_t>(id));
-    q.Run();
+    q.RunLater();
     // The msg as it now is, for the event (no need to read it back).
     msg.status = to;
     msg.modified_on = ts;
@@ -118,7 +118,7 @@ Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) 
   }
 
   if (result.outcome != StatusOutcome::kUpdated && external_id != msg.external_id) {
-    d.Q("UPDATE msgs SET external_id = ? WHERE id = ?").BindTextOrNull(external_id).Bind(static_cast<int64_t>(id)).Run();
+    d.Q("UPDATE msgs SET external_id = ? WHERE id = ?").BindTextOrNull(external_id).Bind(static_cast<int64_t>(id)).RunLater();
   }
   // An attempt stays open exactly while its msg is claimed.
   if (release || !in_flight) d.CloseAttempts(id, Letter(to), ts);
