@@ -23,10 +23,7 @@ void CourierFixture::UseEngine(Engine engine) {
 
 void UsePostgresStore(std::map<std::string, std::string>* env) {
   COURIER_SKIP_UNLESS_POSTGRES();
-  std::string error;
-  PostgresServer* server = SharedPostgresServer(&error);
-  ASSERT_NE(server, nullptr) << error;
-  auto url = server->CreateDatabase();
+  auto url = courier::testing::NewSharedDatabase();
   ASSERT_TRUE(url.ok()) << url.status().ToString();
   (*env)["COURIER_DB"] = *url;
 }

@@ -64,6 +64,15 @@ class PgWakeTest : public CourierFixture {
  protected:
   // Host A is the fixture's env_; host B the same database with a run dir,
   // spool and recv port of its own.
+  // A database of the shared server as the store (skips the test where
+  // no server can be made: the caller returns when IsSkipped()).
+  void UseSharedDatabase() {
+    COURIER_SKIP_UNLESS_POSTGRES();
+    auto uri = courier::testing::NewSharedDatabase();
+    ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+    UseDatabase(*uri);
+  }
+
   void UseDatabase(const std::string& uri) {
     uri_ = uri;
     env_["COURIER_DB"] = uri;
@@ -127,13 +136,8 @@ class PgWakeTest : public CourierFixture {
 // time: the msgs after the first are queued right after the previous one
 // was sent, when a sender without the notice would wait out its poll.
 TEST_F(PgWakeTest, ASenderOnAnotherHostIsWokenByAMsgQueuedHere) {
-  COURIER_SKIP_UNLESS_POSTGRES();
-  std::string error;
-  PostgresServer* server = SharedPostgresServer(&error);
-  ASSERT_NE(server, nullptr) << error;
-  auto uri = server->CreateDatabase();
-  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
-  UseDatabase(*uri);
+  UseSharedDatabase();
+  if (IsSkipped() || HasFatalFailure()) return;
   InitStore();
   const std::string channel = AddChannel("EX", {"send_url=" + provider_.url() + "/send"});
   auto send = StartOnHostB("courier-send");
@@ -185,13 +189,8 @@ TEST_F(PgWakeTest, ASenderOnAnotherHostIsWokenByAMsgQueuedHere) {
 // courier-hook on host B, its poll ten minutes, delivers an event
 // courier-recv wrote on host A at once.
 TEST_F(PgWakeTest, AHookOnAnotherHostIsWokenByAnEventWrittenHere) {
-  COURIER_SKIP_UNLESS_POSTGRES();
-  std::string error;
-  PostgresServer* server = SharedPostgresServer(&error);
-  ASSERT_NE(server, nullptr) << error;
-  auto uri = server->CreateDatabase();
-  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
-  UseDatabase(*uri);
+  UseSharedDatabase();
+  if (IsSkipped() || HasFatalFailure()) return;
   InitStore();
   const std::string channel = AddReceiveOnlyExternal();
   MockProvider app;
@@ -229,13 +228,8 @@ TEST_F(PgWakeTest, AHookOnAnotherHostIsWokenByAnEventWrittenHere) {
 // printed, when a follower without the notice would wait out its
 // one-second read.
 TEST_F(PgWakeTest, EventsFollowedOnAnotherHostAppearAtOnce) {
-  COURIER_SKIP_UNLESS_POSTGRES();
-  std::string error;
-  PostgresServer* server = SharedPostgresServer(&error);
-  ASSERT_NE(server, nullptr) << error;
-  auto uri = server->CreateDatabase();
-  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
-  UseDatabase(*uri);
+  UseSharedDatabase();
+  if (IsSkipped() || HasFatalFailure()) return;
   InitStore();
   const std::string channel = AddReceiveOnlyExternal();
   auto follow = std::make_unique<Daemon>(
@@ -268,13 +262,8 @@ TEST_F(PgWakeTest, EventsFollowedOnAnotherHostAppearAtOnce) {
 // waits, so without the notice an answer would come within 100 ms of the
 // commit only by chance, 3 times in a row one time in a thousand.
 TEST_F(PgWakeTest, ALongPollOnAnotherHostIsAnsweredByAMsgQueuedHere) {
-  COURIER_SKIP_UNLESS_POSTGRES();
-  std::string error;
-  PostgresServer* server = SharedPostgresServer(&error);
-  ASSERT_NE(server, nullptr) << error;
-  auto uri = server->CreateDatabase();
-  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
-  UseDatabase(*uri);
+  UseSharedDatabase();
+  if (IsSkipped() || HasFatalFailure()) return;
   InitStore();
   const std::string channel = AddReceiveOnlyExternal();
   auto token = Ctl({"token", "add", "--name", "dashboard", "--scope", "read"});

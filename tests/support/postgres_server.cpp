@@ -421,4 +421,11 @@ PostgresServer* SharedPostgresServer(std::string* error) {
   return server.get();
 }
 
+Result<std::string> NewSharedDatabase() {
+  std::string error;
+  PostgresServer* server = SharedPostgresServer(&error);
+  if (server == nullptr) return Status::Unavailable(error);
+  return server->CreateDatabase();
+}
+
 }  // namespace courier::testing

@@ -106,6 +106,11 @@ class PostgresServer {
 // with the reason in *error. Not for tests that stop or crash the server.
 PostgresServer* SharedPostgresServer(std::string* error);
 
+// A new database on SharedPostgresServer(): its URI, or Unavailable with
+// why no server could be made (the caller has skipped the test first
+// where none can be: COURIER_SKIP_UNLESS_POSTGRES).
+Result<std::string> NewSharedDatabase();
+
 }  // namespace courier::testing
 
 // Skips the current test when no server can be made here, with the reason;

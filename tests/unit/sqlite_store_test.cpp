@@ -72,10 +72,7 @@ class StoreFixture : public ::testing::Test {
     engine_ = engine;
     if (engine == Engine::kPostgreSQL) {
       COURIER_SKIP_UNLESS_POSTGRES();
-      std::string error;
-      courier::testing::PostgresServer* server = courier::testing::SharedPostgresServer(&error);
-      ASSERT_NE(server, nullptr) << error;
-      auto uri = server->CreateDatabase();
+      auto uri = courier::testing::NewSharedDatabase();
       ASSERT_TRUE(uri.ok()) << uri.status().ToString();
       pg_uri_ = *uri;
       auto store = std::make_unique<PgStore>(pg_uri_, "store-test", clock_);
@@ -445,10 +442,7 @@ TEST(SqliteStoreOpenTest, OpenStoreUrls) {
 
 TEST(PgStoreOpenTest, OpenStoreConnectsToAPostgresqlUrl) {
   COURIER_SKIP_UNLESS_POSTGRES();
-  std::string error;
-  courier::testing::PostgresServer* server = courier::testing::SharedPostgresServer(&error);
-  ASSERT_NE(server, nullptr) << error;
-  auto uri = server->CreateDatabase();
+  auto uri = courier::testing::NewSharedDatabase();
   ASSERT_TRUE(uri.ok()) << uri.status().ToString();
   ManualClock clock(kStart);
   auto store = OpenStore(*uri, clock);

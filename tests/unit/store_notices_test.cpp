@@ -38,10 +38,7 @@ class StoreNoticesTest : public ::testing::Test {
 
   void SetUp() override {
     COURIER_SKIP_UNLESS_POSTGRES();
-    std::string error;
-    courier::testing::PostgresServer* server = courier::testing::SharedPostgresServer(&error);
-    ASSERT_NE(server, nullptr) << error;
-    auto uri = server->CreateDatabase();
+    auto uri = courier::testing::NewSharedDatabase();
     ASSERT_TRUE(uri.ok()) << uri.status().ToString();
     uri_ = *uri;
     auto store = std::make_unique<PgStore>(uri_, "notices-test", clock_);
