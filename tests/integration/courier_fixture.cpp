@@ -28,6 +28,19 @@ void UsePostgresStore(std::map<std::string, std::string>* env) {
   (*env)["COURIER_DB"] = *url;
 }
 
+void CourierFixture::UseOwnPostgresServer() {
+  COURIER_SKIP_UNLESS_POSTGRES();
+  auto made = PostgresServer::Create();
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  own_server_ = std::move(made).value();
+  auto url = own_server_->CreateDatabase();
+  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  engine_ = Engine::kPostgreSQL;
+  env_["COURIER_DB"] = *url;
+}
+
+CourierFixture::~CourierFixture() = default;
+
 CourierFixture::CourierFixture()
     : port_(FreePort()),
       env_{{"COURIER_DB", dir_.File("courier.db")},

@@ -19,6 +19,8 @@
 
 namespace courier::testing {
 
+class PostgresServer;
+
 // The store engine a test runs on. env_'s COURIER_DB names a SQLite file
 // in dir_ until UseEngine(kPostgreSQL) replaces it with a new database on
 // the test process's shared PostgreSQL server (SharedPostgresServer: one
@@ -40,12 +42,19 @@ class CourierFixture : public ::testing::Test {
   // address (127.0.0.1) and port_, and log level warn. A test changes or
   // adds entries before it runs the program that should see them.
   CourierFixture();
+  ~CourierFixture() override;
 
   // Points env_'s COURIER_DB at a store of `engine` (see Engine);
   // before anything uses the store. kPostgreSQL skips the test when no
   // server can be made here (fails it under CI, which installs one).
   void UseEngine(Engine engine);
   Engine engine() const { return engine_; }
+  // A PostgreSQL server of the test's own as the store (one the test may
+  // stop, crash or restart: never the shared one, which other tests keep
+  // using), reached by own_server(). Skips the test where no server can be
+  // made (fails it under CI); the caller returns when IsSkipped().
+  void UseOwnPostgresServer();
+  PostgresServer& own_server() { return *own_server_; }
   // COURIER_DB: the store's file path or postgresql:// url.
   std::string StoreUrl() { return env_["COURIER_DB"]; }
 
@@ -109,6 +118,7 @@ class CourierFixture : public ::testing::Test {
   std::map<std::string, std::string> env_;
   std::unique_ptr<Daemon> recv_;
   std::unique_ptr<HttpClient> recv_http_;  // PostForm's
+  std::unique_ptr<PostgresServer> own_server_;
 };
 
 }  // namespace courier::testing

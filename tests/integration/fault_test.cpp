@@ -65,18 +65,10 @@ using FaultTestSqlite = FaultFixture;
 class FaultPgServerTest : public FaultFixture {
  protected:
   void SetUp() override {
-    COURIER_SKIP_UNLESS_POSTGRES();
-    auto made = PostgresServer::Create();
-    ASSERT_TRUE(made.ok()) << made.status().ToString();
-    server_ = std::move(made).value();
-    auto url = server_->CreateDatabase();
-    ASSERT_TRUE(url.ok()) << url.status().ToString();
-    engine_ = Engine::kPostgreSQL;
-    env_["COURIER_DB"] = *url;
+    UseOwnPostgresServer();
+    if (IsSkipped() || HasFatalFailure()) return;
     FaultFixture::SetUp();
   }
-
-  std::unique_ptr<PostgresServer> server_;
 };
 
 // 1. Store locked by another process while 500 webhooks arrive.
@@ -106,12 +98,12 @@ TEST_F(FaultPgServerTest, ServerStoppedLosesNothing) {
   auto recv = Start("courier-recv");
   ASSERT_TRUE(recv->WaitForHttp(port_)) << recv->log();
   ASSERT_EQ(Burst(0, 1, 1).size(), 1u);  // the channel is cached before the stop
-  Status stopped = server_->Stop();
+  Status stopped = own_server().Stop();
   ASSERT_TRUE(stopped.ok()) << stopped.ToString();
   auto ok = Burst(1, 501, 8);
   EXPECT_EQ(ok.size(), 500u);
   EXPECT_EQ(SpoolCount("new"), 500u);
-  Status started = server_->Start();
+  Status started = own_server().Start();
   ASSERT_TRUE(started.ok()) << started.ToString();
   auto flush = Start("courier-flush");
   ASSERT_TRUE(Eventually([&] { return StoredTexts().size() == 501; }, kDeadline)) << flush->log() << recv->log();

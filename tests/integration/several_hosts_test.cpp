@@ -60,14 +60,8 @@ struct Host {
 class SeveralHostsTest : public CourierFixture {
  protected:
   void SetUp() override {
-    COURIER_SKIP_UNLESS_POSTGRES();
-    auto made = PostgresServer::Create();
-    ASSERT_TRUE(made.ok()) << made.status().ToString();
-    server_ = std::move(made).value();
-    auto url = server_->CreateDatabase();
-    ASSERT_TRUE(url.ok()) << url.status().ToString();
-    engine_ = Engine::kPostgreSQL;
-    env_["COURIER_DB"] = *url;
+    UseOwnPostgresServer();
+    if (IsSkipped() || HasFatalFailure()) return;
     InitStore();
     for (const char* name : {"host-a", "host-b"}) hosts_.push_back(MakeHost(name));
   }
@@ -146,7 +140,6 @@ class SeveralHostsTest : public CourierFixture {
     for (auto& t : pool) t.join();
   }
 
-  std::unique_ptr<PostgresServer> server_;
   std::vector<Host> hosts_;
 };
 
@@ -222,12 +215,12 @@ TEST_F(SeveralHostsTest, TwoHostsUnderLoadWithARestartAndAKilledSender) {
 
   const bool webhooks_flowing = wait_for([&] { return acknowledged_count >= 2000; });
   mark("stopping PostgreSQL");
-  Status stopped = server_->Stop();
+  Status stopped = own_server().Stop();
   ASSERT_TRUE(stopped.ok()) << stopped.ToString();
   std::this_thread::sleep_for(std::chrono::seconds(2));
   const int acknowledged_while_down = acknowledged_count;
   mark("starting PostgreSQL");
-  Status started = server_->Start();
+  Status started = own_server().Start();
   ASSERT_TRUE(started.ok()) << started.ToString();
   const size_t sent_after_restart = sent();
   ASSERT_TRUE(wait_for([&] { return sent() >= sent_after_restart + 500; })) << Logs();
