@@ -143,7 +143,9 @@ TEST_F(RunScriptTest, StartsAndStopsOnSigterm) {
   int port = FreePort();
   Daemon script({"/bin/sh", Script()}, Env({{"COURIER_PORT", port}}), dir_.File("run.log"));
   std::string running = "courier is running on http://127.0.0.1:" + std::to_string(port) + " (Ctrl-C stops it)";
-  for (int i = 0; i < 300 && script.log().find(running) == std::string::npos; ++i) {
+  // Up to a minute: the script makes a store and starts six programs,
+  // which a loaded machine (a parallel ctest) takes well over 15 s to do.
+  for (int i = 0; i < 1200 && script.log().find(running) == std::string::npos; ++i) {
     ASSERT_TRUE(script.running()) << script.log();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
