@@ -4,11 +4,14 @@
 Runs courier-recv, courier-send and courier-flush the way an operator
 would (their real flags, a fresh store made with courier-ctl), drives them
 with wrk and a local nginx on 127.0.0.1, reads the outcome from the store
-with sqlite3 (read-only), prints one table of figures against the targets,
-and writes the same as JSON to bench/results/. See bench/README.md.
+(sqlite3 read-only on a SQLite file, psql on a PostgreSQL database), prints
+one table of figures against the targets, and writes the same as JSON to
+bench/results/. Rows receive, send, mixed and flush run once per engine
+(--engines), PostgreSQL's on a private cluster the harness makes and stops.
+See bench/README.md.
 
     python3 bench/run.py --bin-dir build/release/tools --bench-bin-dir build/release/bench
-    python3 bench/run.py --quick --rows receive,flush
+    python3 bench/run.py --quick --rows receive,flush --engines postgresql
 
 Exit status: 0 every row ran and every correctness check held (a missed
 performance target does not change it); 1 a row failed or a check did not
