@@ -95,6 +95,33 @@ SqlStore::Impl::ContactRef SqlStore::Impl::EnsureContact(const std::string& urn,
   };
   ContactRef ref;
   const int64_t t = ts;
+  auto colon = urn.find(':');
+  if (looked_up && batch->next_reserved_contact < batch->reserved_contact_ids.size()) {
+    // Known absent, with ids reserved: nothing to wait for. A writer on
+    // another host adding the same URN meanwhile makes the insert fail
+    // (at the latest at COMMIT), and the batch is written again the
+    // careful way, where ON CONFLICT settles whose the URN is.
+    ref.contact_id = batch->reserved_contact_ids[batch->next_reserved_contact];
+    ref.urn_id = batch->reserved_urn_ids[batch->next_reserved_contact];
+    ++batch->next_reserved_contact;
+    Q("INSERT INTO contacts (id, uuid, name, is_stopped, created_on, modified_on) VALUES (?, ?, ?, FALSE, ?, ?)")
+        .Bind(static_cast<int64_t>(ref.contact_id))
+        .Bind(NewUUID())
+        .Bind(name)
+        .Bind(t)
+        .Bind(t)
+        .RunLater();
+    Q("INSERT INTO contact_urns (id, urn, scheme, path, contact_id, channel_id) VALUES (?, ?, ?, ?, ?, ?)")
+        .Bind(static_cast<int64_t>(ref.urn_id))
+        .Bind(urn)
+        .Bind(urn.substr(0, colon))
+        .Bind(urn.substr(colon + 1))
+        .Bind(static_cast<int64_t>(ref.contact_id))
+        .Bind(channel_id)
+        .RunLater();
+    remember(ref);
+    return ref;
+  }
   ref.contact_id = Q("INSERT INTO contacts (uuid, name, is_stopped, created_on, modified_on) "
                      "VALUES (?, ?, FALSE, ?, ?)")
                        .Bind(NewUUID())
@@ -102,7 +129,6 @@ SqlStore::Impl::ContactRef SqlStore::Impl::EnsureContact(const std::string& urn,
                        .Bind(t)
                        .Bind(t)
                        .Insert();
-  auto colon = urn.find(':');
   // Another writer may insert the same URN meanwhile (PostgreSQL: a
   // receiver on another host; SQLite's write lock rules it out): ON
   // CONFLICT waits for that writer's commit and inserts nothing, and the

@@ -121,6 +121,9 @@ struct SqlStore::Impl {
     std::unordered_set<std::string> uuids_looked_up;
     std::vector<int64_t> reserved_msg_ids;  // StoreEngine::ReserveIds; used in order
     size_t next_reserved = 0;
+    // For the URNs looked up and not found: a contact and a URN id each.
+    std::vector<int64_t> reserved_contact_ids, reserved_urn_ids;
+    size_t next_reserved_contact = 0;
   };
   BatchLookups* batch_lookups = nullptr;
   // Fills *batch_lookups for the incoming msgs of `intakes`.

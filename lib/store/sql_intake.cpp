@@ -113,6 +113,12 @@ void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
     batch.uuids_looked_up.insert(std::move(uuid));
   }
   if (msgs > 0) batch.reserved_msg_ids = engine->ReserveIds("msgs", static_cast<int>(msgs));
+  const auto absent = static_cast<int>(batch.urns_looked_up.size() - batch.urns.size());
+  if (absent > 0) {
+    batch.reserved_contact_ids = engine->ReserveIds("contacts", absent);
+    batch.reserved_urn_ids = engine->ReserveIds("contact_urns", absent);
+    if (batch.reserved_urn_ids.size() != batch.reserved_contact_ids.size()) batch.reserved_contact_ids.clear();
+  }
 }
 
 Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakes(const std::vector<Intake>& intakes,
