@@ -93,8 +93,11 @@ void SqlStore::Impl::InsertMsgAs(Int64 id, const Msg& m, const ContactRef& ref, 
 
 std::optional<std::pair<Int64, std::string>> SqlStore::Impl::FindIncomingByExternalId(Int64 channel_id, const std::string& ext) {
   if (ext.empty()) return std::nullopt;
-  auto q = Q("SELECT id, uuid FROM msgs WHERE channel_id = ? AND external_id = ? "
-             "AND direction = 'I' ORDER BY id LIMIT 1");
+  // At most one row (ux_msgs_incoming_external), so no ORDER BY: with
+  // "ORDER BY id LIMIT 1" PostgreSQL's generic plan walked the channel's
+  // msgs in id order looking for the id, every msg of the channel for a
+  // new one (bench receive KN: 2,400 -> 470 req/s as the table grew).
+  auto q = Q("SELECT id, uuid FROM msgs WHERE channel_id = ? AND external_id = ? AND direction = 'I'");
   q.Bind(static_cast<int64_t>(channel_id)).Bind(ext);
   if (!q.Step()) return std::nullopt;
   return std::make_pair(static_cast<Int64>(q.Int(0)), q.Text(1));
