@@ -87,13 +87,17 @@ void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
   // Sixteen values a statement, the last repeated to fill it: one cached
   // statement serves every batch.
   constexpr size_t kChunk = 16;
-  auto in_chunks = [&](std::vector<std::string> values, const std::string& select,
+  const auto in_list = [](const std::string& select) {
+    std::string sql = select + " IN (?";
+    for (size_t i = 1; i < kChunk; ++i) sql += ", ?";
+    return sql + ")";
+  };
+  static const std::string kUrns = in_list("SELECT contact_id, id, channel_id, urn FROM contact_urns WHERE urn");
+  static const std::string kUuids = in_list("SELECT id, uuid FROM msgs WHERE uuid");
+  auto in_chunks = [&](std::vector<std::string> values, const std::string& sql,
                        const std::function<void(SqlQuery&)>& row) {
     std::sort(values.begin(), values.end());
     values.erase(std::unique(values.begin(), values.end()), values.end());
-    std::string sql = select + " IN (?";
-    for (size_t i = 1; i < kChunk; ++i) sql += ", ?";
-    sql += ")";
     for (size_t first = 0; first < values.size(); first += kChunk) {
       auto q = Q(sql);
       for (size_t i = 0; i < kChunk; ++i) q.Bind(values[std::min(first + i, values.size() - 1)]);
@@ -102,13 +106,13 @@ void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
     return values;
   };
   BatchLookups& batch = *batch_lookups;
-  for (auto& urn : in_chunks(urns, "SELECT contact_id, id, channel_id, urn FROM contact_urns WHERE urn",
+  for (auto& urn : in_chunks(urns, kUrns,
                              [&](SqlQuery& q) {
                                batch.urns[q.Text(3)] = BatchLookups::Urn{q.Int(0), q.Int(1), q.OptionalInt(2)};
                              })) {
     batch.urns_looked_up.insert(std::move(urn));
   }
-  for (auto& uuid : in_chunks(uuids, "SELECT id, uuid FROM msgs WHERE uuid",
+  for (auto& uuid : in_chunks(uuids, kUuids,
                               [&](SqlQuery& q) { batch.msg_ids_by_uuid[q.Text(1)] = q.Int(0); })) {
     batch.uuids_looked_up.insert(std::move(uuid));
   }

@@ -116,6 +116,27 @@ class PgWakeTest : public CourierFixture {
     return SteadyClock::now();
   }
 
+  // Queues `count` msgs "<prefix> N" on host A one after another, each
+  // once `arrived(N, text)` says the one before reached host B (a wake, or
+  // it waits out its poll); expects each within kWokenWithin and prints the
+  // latencies after `what`. `log` is host B's program's, for a failure.
+  void ExpectEachWoken(const std::string& channel, int count, const std::string& prefix, const std::string& what,
+                       const std::function<bool(int, const std::string&)>& arrived,
+                       const std::function<std::string()>& log) {
+    std::vector<int64_t> latencies, ran;
+    for (int i = 0; i < count; ++i) {
+      const std::string text = prefix + " " + std::to_string(i);
+      const auto queued = SendOnHostA(channel, text);
+      const int64_t ms = MillisUntil(queued, [&] { return arrived(i, text); });
+      ASSERT_GE(ms, 0) << text << " never arrived\n" << log();
+      latencies.push_back(ms);
+      ran.push_back(ran_ms_);
+    }
+    const std::string shown = Show(latencies, ran);
+    std::cout << "[ latency ] " << what << " (ms after courier-ctl send returned/started): " << shown << "\n";
+    for (int64_t ms : latencies) EXPECT_LT(ms, kWokenWithin.count()) << shown;
+  }
+
   // "from its return / from its start" for each latency.
   std::string Show(const std::vector<int64_t>& latencies, const std::vector<int64_t>& ran) const {
     std::string shown;
@@ -146,18 +167,9 @@ TEST_F(PgWakeTest, ASenderOnAnotherHostIsWokenByAMsgQueuedHere) {
   // The first one, whenever it comes: the sender is up and idle after it.
   SendOnHostA(channel, "warm-up");
   ASSERT_TRUE(Eventually([&] { return provider_.count() == 1; })) << send->log();
-  std::vector<int64_t> latencies, ran;
-  for (int i = 0; i < 5; ++i) {
-    const auto queued = SendOnHostA(channel, "msg " + std::to_string(i));
-    const int64_t ms = MillisUntil(queued, [&] { return provider_.count() == static_cast<size_t>(i + 2); });
-    ASSERT_GE(ms, 0) << "msg " << i << " never sent\n" << send->log();
-    latencies.push_back(ms);
-    ran.push_back(ran_ms_);
-  }
-  const std::string shown = Show(latencies, ran);
-  std::cout << "[ latency ] queued on host A -> sent by host B (ms after courier-ctl send returned/started): "
-            << shown << "\n";
-  for (int64_t ms : latencies) EXPECT_LT(ms, kWokenWithin.count()) << shown;
+  ExpectEachWoken(channel, 5, "msg", "queued on host A -> sent by host B",
+                  [&](int i, const std::string&) { return provider_.count() == static_cast<size_t>(i + 2); },
+                  [&] { return send->log(); });
 
   // The same from a writer whose commit is timed exactly: a store opened
   // in this process, as courier-api's would be, queueing right after the
@@ -238,20 +250,8 @@ TEST_F(PgWakeTest, EventsFollowedOnAnotherHostAppearAtOnce) {
   ASSERT_TRUE(Eventually([&] { return Listening("courier-ctl listener") == 1; })) << follow->log();
   auto printed = [&](const std::string& text) { return follow->log().find("\"" + text + "\"") != std::string::npos; };
 
-  std::vector<int64_t> latencies, ran;
-  for (int i = 0; i < 3; ++i) {
-    const std::string text = "followed " + std::to_string(i);
-    const auto queued = SendOnHostA(channel, text);
-    const int64_t ms = MillisUntil(queued, [&] { return printed(text); });
-    ASSERT_GE(ms, 0) << "event " << i << " never printed\n" << follow->log();
-    latencies.push_back(ms);
-    ran.push_back(ran_ms_);
-  }
-  const std::string shown = Show(latencies, ran);
-  std::cout << "[ latency ] queued on host A -> printed by events --follow on host B (ms after courier-ctl send "
-               "returned/started): "
-            << shown << "\n";
-  for (int64_t ms : latencies) EXPECT_LT(ms, kWokenWithin.count()) << shown;
+  ExpectEachWoken(channel, 3, "followed", "queued on host A -> printed by events --follow on host B",
+                  [&](int, const std::string& text) { return printed(text); }, [&] { return follow->log(); });
   EXPECT_EQ(follow->Stop(), 0) << follow->log();
 }
 
@@ -344,19 +344,9 @@ TEST_F(PgWakeTest, ASenderKeepsRunningThroughAServerRestartAndIsWokenAgainAfterI
   // The sender's own connection comes back too: the first msg whenever.
   SendOnHostA(channel, "after the restart");
   ASSERT_TRUE(Eventually([&] { return provider_.count() == 1; })) << send->log();
-  std::vector<int64_t> latencies, ran;
-  for (int i = 0; i < 3; ++i) {
-    const auto queued = SendOnHostA(channel, "msg " + std::to_string(i));
-    const int64_t ms = MillisUntil(queued, [&] { return provider_.count() == static_cast<size_t>(i + 2); });
-    ASSERT_GE(ms, 0) << "msg " << i << " never sent\n" << send->log();
-    latencies.push_back(ms);
-    ran.push_back(ran_ms_);
-  }
-  const std::string shown = Show(latencies, ran);
-  std::cout << "[ latency ] after a restart, queued on host A -> sent by host B (ms after courier-ctl send "
-               "returned/started): "
-            << shown << "\n";
-  for (int64_t ms : latencies) EXPECT_LT(ms, kWokenWithin.count()) << shown;
+  ExpectEachWoken(channel, 3, "msg", "after a restart, queued on host A -> sent by host B",
+                  [&](int i, const std::string&) { return provider_.count() == static_cast<size_t>(i + 2); },
+                  [&] { return send->log(); });
   EXPECT_TRUE(send->running());
   EXPECT_EQ(send->Stop(), 0) << send->log();
 }
