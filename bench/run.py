@@ -438,7 +438,9 @@ class PgCluster:
         for attempt in range(5):
             self.port = free_port()
             r = self.tool("pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "-o",
-                          f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start", check=False,
+                          f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1" +
+                          (" -c shared_preload_libraries=pg_stat_statements" if self.ctx.args.pg_statements else ""),
+                          "start", check=False,
                           note="fsync, synchronous_commit, full_page_writes: the defaults (on)")
             if r.returncode == 0:
                 break
@@ -903,6 +905,45 @@ def analyze(st):
         c.close()
 
 
+def pg_statements_reset(st):
+    """With --pg-statements: pg_stat_statements from zero for this store's
+    database, so pg_statements() shows what the measured run cost."""
+    if not st.ctx.args.pg_statements or st.ctx.engine != "postgresql":
+        return
+    c = ro(st.db)
+    try:
+        c.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        c.execute("SELECT pg_stat_statements_reset()")
+    finally:
+        c.close()
+
+
+def pg_statements(st, what, units, details):
+    """With --pg-statements: the statements that took the server's time
+    since pg_statements_reset(), most first, per `what` (webhook, msg),
+    printed and kept in the row's details."""
+    if not st.ctx.args.pg_statements or st.ctx.engine != "postgresql" or not units:
+        return
+    c = ro(st.db)
+    try:
+        rows = c.execute("SELECT round(total_exec_time::numeric, 1), calls, "
+                         "regexp_replace(left(query, 150), '\\s+', ' ', 'g') FROM pg_stat_statements "
+                         "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                         "ORDER BY total_exec_time DESC LIMIT 15")
+        rows = list(rows)
+    finally:
+        c.close()
+    top = []
+    print(f"  PostgreSQL statements by execution time, per {what} ({units:,} {what}s):", file=sys.stderr)
+    for total_ms, calls, *query in rows:
+        query = "|".join(str(q) for q in query)  # a query with | in it came back split
+        per_unit_us = float(total_ms) * 1000 / units
+        top.append({"us_per_" + what: round(per_unit_us, 1), "calls_per_" + what: round(int(calls) / units, 3),
+                    "query": query})
+        print(f"    {per_unit_us:8.1f} us  {int(calls) / units:6.3f} calls  {query}", file=sys.stderr)
+    details.setdefault("pg_statements", {})[what] = top
+
+
 def row_receive(ctx, fig, details):
     a = ctx.args
     st = Store(ctx, "receive").init()
@@ -933,7 +974,9 @@ def row_receive(ctx, fig, details):
 
         before = stored()
         cpu0, pg0 = proc_cpu_s(recv.pid), ctx.pg_cpu_s()
+        pg_statements_reset(st)
         r = ctx.wrk(url, kind, path, a.duration, note=f"{code} receive, no response() hook")
+        pg_statements(st, f"{code} webhook", r["requests"], details)
         r["recv_cpu_s"] = proc_cpu_s(recv.pid) - cpu0
         r["pg_cpu_s"] = ctx.pg_cpu_s() - pg0
         ctx.check_single_listener(port, "courier-recv")
@@ -1068,11 +1111,13 @@ def row_send(ctx, fig, details):
         analyze(st)  # the queue's statistics before courier-send plans (see row_receive)
     start = time.time()
     pg0 = ctx.pg_cpu_s()
+    pg_statements_reset(st)
     p = ctx.start_send(st, ctx.tag("send"))
     by_status, half, polls, timed_out = watch_send(ctx, st, total, start, p, f"{ctx.tag('send')}-send.log",
                                                    limit=max(180, total / 200))
     pg_cpu = ctx.pg_cpu_s() - pg0
     f = send_figures(ctx, st, start)
+    pg_statements(st, "msg", f["w"], details)
     send_cpu = proc_cpu_s(p.pid)
     if ctx.engine == "sqlite":  # the memory row's figure
         ctx.shared["send_hwm_kb"] = proc_status(p.pid)["VmHWM"]
@@ -1799,6 +1844,10 @@ def parse_args(argv):
                    help="courier-send --max-workers (default 64: what one sets for a fast sink)")
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"), help="where the JSON result goes")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (stores, logs) and say where")
+    p.add_argument("--pg-statements", action="store_true",
+                   help="load pg_stat_statements in the PostgreSQL cluster and print, for the receive and send "
+                        "rows, the statements that took its time (a profile; the extension's own cost skews "
+                        "the figures a little)")
     a = p.parse_args(argv)
     a.rows = [r.strip() for r in a.rows.split(",") if r.strip()]
     bad = [r for r in a.rows if r not in ROWS]

@@ -1,11 +1,6 @@
 #include "hook/hook_worker.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include "core/env.h"
 #include "core/log.h"
@@ -42,10 +37,7 @@ HookWorker::HookWorker(int64_t hook_id, StoreOpener open_store, HookWorkerOption
       http_(NewPocoHttpClient(options_.http)),
       random_(std::random_device{}()) {}
 
-HookWorker::~HookWorker() {
-  Stop();
-  if (wal_fd_ >= 0) ::close(wal_fd_);
-}
+HookWorker::~HookWorker() { Stop(); }
 
 void HookWorker::UseConnection(Store& store) {
   if (&store == configured_store_) return;
@@ -54,28 +46,15 @@ void HookWorker::UseConnection(Store& store) {
   // process, and a power failure can only take back its last moves, whose
   // events are then posted again, which at-least-once allows. An fsync per
   // acknowledged POST would cap a hook at a few hundred POSTs a second.
-  auto wal = store.LeaveSyncToCaller();
-  if (wal.ok() && *wal != wal_path_) {
-    if (wal_fd_ >= 0) ::close(wal_fd_);
-    wal_fd_ = -1;
-    wal_path_ = *wal;
-  }
+  Env& env = options_.env != nullptr ? *options_.env : Env::Default();
+  auto sync = store.LeaveSyncToCaller(env);
+  commit_sync_ = sync.ok() ? std::move(sync).value() : nullptr;
   durable_through_ = 0;  // another connection: sync again before posting
 }
 
 Status HookWorker::MakeReadEventsDurable() {
-  if (wal_path_.empty()) return Status::OK();  // a store whose commits sync themselves
-  if (wal_fd_ < 0) {
-    wal_fd_ = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (wal_fd_ < 0) {
-      // No WAL: everything committed is in the main file, checkpointed
-      // (and synced) by the connection that removed the WAL.
-      if (errno == ENOENT) return Status::OK();
-      return Status::Unavailable("cannot open " + wal_path_ + ": " + std::strerror(errno));
-    }
-  }
-  Env& env = options_.env != nullptr ? *options_.env : Env::Default();
-  return env.SyncFileData(wal_fd_, wal_path_);
+  if (!commit_sync_) return Status::OK();  // a store whose commits sync themselves
+  return commit_sync_->Sync();
 }
 
 void HookWorker::Start() {

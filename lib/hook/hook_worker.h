@@ -85,10 +85,11 @@ class HookWorker {
   // One round; false when the worker should end.
   bool Round(Store& store, bool& store_failed, Status& store_error);
   // A new connection commits without an fsync each (LeaveSyncToCaller);
-  // its WAL is what MakeReadEventsDurable syncs.
+  // its CommitSync is what MakeReadEventsDurable runs.
   void UseConnection(Store& store);
-  // fdatasync of the store's WAL, so no event is posted before it is on
-  // disk; OK where the store has none.
+  // The store's CommitSync (SQLite's WAL fdatasync, PostgreSQL's WAL
+  // flush), so no event is posted before it is durable; OK where commits
+  // sync themselves.
   Status MakeReadEventsDurable();
   // Sleeps up to `d`, less when stopped or, with `wakes_end_it`, woken.
   void Sleep(std::chrono::milliseconds d, bool wakes_end_it = true);
@@ -106,8 +107,7 @@ class HookWorker {
   std::atomic<bool> done_{false};
   int64_t noted_gap_cursor_ = -1;  // the cursor whose pruned events were last reported
   const Store* configured_store_ = nullptr;
-  std::string wal_path_;
-  int wal_fd_ = -1;  // kept open, so an fdatasync sees writeback errors since it opened
+  std::shared_ptr<CommitSync> commit_sync_;
   int64_t durable_through_ = 0;  // events up to this seq are synced (MakeReadEventsDurable)
   std::mt19937_64 random_;
   std::thread thread_;

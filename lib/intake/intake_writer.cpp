@@ -1,11 +1,7 @@
 #include "intake/intake_writer.h"
 
-#include <fcntl.h>
 #include <pthread.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <set>
 
 #include "core/log.h"
@@ -27,10 +23,6 @@ IntakeWriter::IntakeWriter(StoreOpener open, SpoolDir spool, Clock& clock,
       env_(env) {}
 
 IntakeWriter::~IntakeWriter() { Stop(); }
-
-IntakeWriter::WalFile::~WalFile() {
-  if (fd >= 0) ::close(fd);
-}
 
 void IntakeWriter::Start() {
   sync_thread_ = std::thread([this] {
@@ -173,12 +165,9 @@ void IntakeWriter::OpenStore(Status& failure) {
   store_ = std::move(opened.value());
   // Webhooks wait for this writer's commits: no checkpoints in them.
   store_->HousekeepInBackground();
-  wal_.reset();
-  wal_path_.clear();
-  if (pipelining_allowed_) {
-    auto wal = store_->LeaveSyncToCaller();
-    if (wal.ok()) wal_path_ = *wal;
-  }
+  commit_sync_.reset();
+  auto sync = store_->LeaveSyncToCaller(env_);
+  if (sync.ok()) commit_sync_ = std::move(sync).value();
 }
 
 void IntakeWriter::Flush(std::vector<std::unique_ptr<Pending>>& batch, std::unique_ptr<PendingClaim> claim) {
@@ -228,26 +217,8 @@ void IntakeWriter::Flush(std::vector<std::unique_ptr<Pending>>& batch, std::uniq
       c.claim = std::move(answer.claim);
       c.claimed = std::move(claimed);
       // Answers and events all leave from the sync thread, in commit order;
-      // a COMMIT that synced by itself (no wal) skips the fdatasync.
-      if (!wal_path_.empty() && !wal_) {
-        int fd = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-          // Committed but cannot be made durable from here: spool it, and
-          // let the store sync its own commits from now on.
-          Log::Error("cannot open the store's WAL to sync it; commits will sync themselves",
-                     {{"wal", wal_path_}, {"error", std::strerror(errno)}});
-          pipelining_allowed_ = false;
-          store_.reset();
-          answer.claim = std::move(c.claim);
-          answer.result = Status::Unavailable("store WAL cannot be synced");
-          Spool(c.batch, c.intakes, Status::Unavailable("store WAL cannot be synced"));
-          return;
-        }
-        wal_ = std::make_shared<WalFile>();
-        wal_->fd = fd;
-        wal_->path = wal_path_;
-      }
-      if (!wal_path_.empty()) c.wal = wal_;
+      // a COMMIT that synced by itself (no CommitSync) is not synced again.
+      c.sync = commit_sync_;
       {
         std::lock_guard<std::mutex> lock(sync_mu_);
         to_sync_.push_back(std::move(c));
@@ -300,12 +271,12 @@ void IntakeWriter::SyncLoop() {
       work.swap(to_sync_);
     }
     sync_taken_cv_.notify_all();
-    // One fdatasync makes every batch committed so far durable.
+    // One sync makes every batch committed so far on its connection durable.
     Status synced;
-    std::set<const WalFile*> done;
+    std::set<const CommitSync*> done;
     for (const auto& c : work) {
-      if (!c.wal || !done.insert(c.wal.get()).second) continue;
-      Status s = env_.SyncFileData(c.wal->fd, c.wal->path);
+      if (!c.sync || !done.insert(c.sync.get()).second) continue;
+      Status s = c.sync->Sync();
       if (!s.ok()) synced = s;
     }
     for (auto& c : work) {

@@ -15,11 +15,11 @@
 //
 // Pipelining: where the store allows it (Store::LeaveSyncToCaller) the
 // writer commits a batch without waiting for the disk and goes on to the
-// next batch while a second thread fdatasyncs the WAL; every batch
-// committed by then is made durable by that one sync and answered after
-// it (outcomes, claims, events, in commit order). If the sync fails, those
+// next batch while a second thread makes it durable (CommitSync: SQLite's
+// WAL fdatasync, PostgreSQL's WAL flush); every batch committed by then is
+// made durable by that one sync and answered after it (outcomes, claims, events, in commit order). If the sync fails, those
 // batches are spooled (replays are deduplicated by msg uuid) and the store
-// is reopened. Otherwise each COMMIT syncs by itself (synchronous=FULL).
+// is reopened. Otherwise each COMMIT syncs by itself.
 // The writer stays at most one batch ahead of the disk: it does not start
 // a batch while a committed one still waits for the sync thread, and what
 // arrives meanwhile joins the next batch. Unbounded, it would commit many
@@ -115,12 +115,6 @@ class IntakeWriter {
     ClaimRequest request;
     std::promise<Result<std::vector<Msg>>> done;
   };
-  // The store's WAL, open for syncing.
-  struct WalFile {
-    int fd = -1;
-    std::string path;
-    ~WalFile();
-  };
   // A batch committed but not yet known durable.
   struct Committed {
     std::vector<std::unique_ptr<Pending>> batch;
@@ -129,7 +123,7 @@ class IntakeWriter {
     std::vector<Event> events;
     std::unique_ptr<PendingClaim> claim;
     std::vector<Msg> claimed;
-    std::shared_ptr<WalFile> wal;  // to fdatasync; null when the COMMIT synced
+    std::shared_ptr<CommitSync> sync;  // null when the COMMIT synced by itself
   };
   void Loop();
   void SyncLoop();
@@ -149,9 +143,7 @@ class IntakeWriter {
   Env& env_;
 
   std::unique_ptr<Store> store_;
-  std::string wal_path_;            // set when the store leaves the sync to us
-  std::shared_ptr<WalFile> wal_;    // open on wal_path_ after the first commit
-  bool pipelining_allowed_ = true;  // false after the WAL could not be opened
+  std::shared_ptr<CommitSync> commit_sync_;  // set when the store leaves the sync to us
   std::atomic<bool> sync_failed_{false};
   Micros store_down_until_ = 0;
   std::atomic<bool> outage_logged_{false};

@@ -28,6 +28,51 @@ constexpr const char* kNextValues =
 constexpr const char* kWaitForEventWriters = "SELECT pg_advisory_xact_lock_shared(27988572915463796)";
 constexpr const char* kSequenceName = "SELECT pg_get_serial_sequence('events', 'seq')";
 
+// CommitSync on PostgreSQL (commit_sync.h says why a commit of its own
+// makes the writer's durable). The transaction must write WAL for its
+// commit to wait for the flush: one that only takes an xid
+// (pg_current_xact_id) commits asynchronously, as pg_stat_wal's wal_sync
+// count shows. A transactional logical message is the smallest such write
+// open to every role, needing no table; logical decoding clients that ask
+// for messages see one with the prefix "courier-sync" per sync.
+// The connection is its own, made on first use and again after a failure;
+// it keeps the server's synchronous_commit (on, or what the operator chose).
+class PgCommitSync : public CommitSync {
+ public:
+  PgCommitSync(std::string uri, std::string application_name)
+      : uri_(std::move(uri)), application_name_(std::move(application_name)) {}
+  // A connection found lost is replaced and the sync tried once more:
+  // any commit with an xid made now covers the writer's, so a session the
+  // server dropped (a restart the writer already got over) costs nothing.
+  Status Sync() override {
+    const bool had_session = connection_ != nullptr;
+    Status first = TrySync();
+    if (first.ok() || !had_session) return first;
+    return TrySync();
+  }
+
+ private:
+  Status TrySync() {
+    if (!connection_) {
+      auto connected = PgConnection::Connect(uri_, application_name_);
+      if (!connected.ok()) return connected.status();
+      connection_ = std::move(connected).value();
+    }
+    try {
+      connection_->Exec("SELECT pg_logical_emit_message(true, 'courier-sync', '')");
+    } catch (const SqlError& e) {
+      // Whatever failed, the next try starts from a new session.
+      connection_.reset();
+      return Status::Unavailable("commits not known durable: " + e.status().message());
+    }
+    return Status::OK();
+  }
+
+  const std::string uri_;
+  const std::string application_name_;
+  std::unique_ptr<PgConnection> connection_;
+};
+
 }  // namespace
 
 PgEngine::PgEngine(std::string uri, std::string application_name, int busy_timeout_ms, StoreAccess access)
@@ -55,6 +100,7 @@ Status PgEngine::Connect() {
   // events lock) fails Busy after the busy timeout, as SQLite's does.
   try {
     connection_->Exec("SET lock_timeout = " + std::to_string(busy_timeout_ms_));
+    if (commits_without_flush_) connection_->Exec("SET synchronous_commit = off");
   } catch (const SqlError& e) {
     return e.status();
   }
@@ -70,6 +116,19 @@ int64_t PgEngine::SchemaVersion() {
 Status PgEngine::Migrate(Micros /*now: the server stamps its versions*/) {
   if (access_ == StoreAccess::kReadOnly) return Status::Unavailable("store opened read-only: cannot migrate it");
   return pg_schema::CreatePgSchema(connection_->get());
+}
+
+Result<std::shared_ptr<CommitSync>> PgEngine::LeaveSyncToCaller() {
+  if (access_ == StoreAccess::kReadOnly) return Status::Unavailable("a read-only store commits nothing");
+  commits_without_flush_ = true;
+  if (connection_ && connection_->ok()) {
+    try {
+      connection_->Exec("SET synchronous_commit = off");
+    } catch (const SqlError& e) {
+      return e.status();
+    }
+  }
+  return std::shared_ptr<CommitSync>(std::make_shared<PgCommitSync>(uri_, application_name_));
 }
 
 const char* PgEngine::BeginSql(bool write) const {

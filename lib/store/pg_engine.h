@@ -59,6 +59,11 @@ class PgEngine : public StoreEngine {
   // COMMIT, never for a rollback.
   void NotifyAtCommit(const CommitNotices& notices) override;
 
+  // PgStore's: this connection's commits stop waiting for the server's
+  // WAL flush (synchronous_commit off, set again on every reconnect); the
+  // CommitSync waits for it on a connection of its own (commit_sync.h).
+  Result<std::shared_ptr<CommitSync>> LeaveSyncToCaller();
+
   // The connection, for PgStore's own methods (Space, ReclaimSpace).
   PgConnection& connection() { return *connection_; }
 
@@ -71,6 +76,8 @@ class PgEngine : public StoreEngine {
   int busy_timeout_ms_;
   StoreAccess access_;
   std::unique_ptr<PgConnection> connection_;
+  // LeaveSyncToCaller was called.
+  bool commits_without_flush_ = false;
   // The events lock is held by the current transaction.
   bool events_locked_ = false;
   // The events table's sequence, as the server names it (quoted by it);

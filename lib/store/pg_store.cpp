@@ -16,6 +16,10 @@ PgEngine& PgStore::pg() { return static_cast<PgEngine&>(engine()); }
 
 Status PgStore::Open() { return pg().Connect(); }
 
+Result<std::shared_ptr<CommitSync>> PgStore::LeaveSyncToCaller(Env& /*env: the server syncs*/) {
+  return pg().LeaveSyncToCaller();
+}
+
 Result<StoreSpace> PgStore::Space() {
   StoreSpace space;
   Status st = InTransaction("store space", TxnKind::kRead, [&](SqlStatements& q) {

@@ -20,7 +20,8 @@
 //   figure (PostgreSQL reuses dead rows itself, after autovacuum);
 //   ReclaimSpace runs VACUUM (full: VACUUM FULL, which locks each table
 //   while it rewrites it). HousekeepInBackground is a no-op (autovacuum is
-//   the server's) and LeaveSyncToCaller is Unavailable (the server syncs).
+//   the server's). LeaveSyncToCaller turns synchronous_commit off for the
+//   connection; its CommitSync waits for the server's WAL flush.
 // - Read-only (StoreAccess::kReadOnly): every transaction is BEGIN READ
 //   ONLY, so a writing method fails Unavailable (SQLSTATE 25006).
 //
@@ -47,6 +48,9 @@ class PgStore : public SqlStore {
 
   Result<StoreSpace> Space() override;
   Result<StoreSpace> ReclaimSpace(bool full) override;
+  // synchronous_commit off on this connection; the CommitSync commits a
+  // transaction of its own with it on (commit_sync.h).
+  Result<std::shared_ptr<CommitSync>> LeaveSyncToCaller(Env& env) override;
 
  private:
   PgEngine& pg();

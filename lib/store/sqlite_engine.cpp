@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <system_error>
@@ -265,7 +267,39 @@ void SqliteEngine::HousekeepInBackground() {
   HandCheckpointsTo(*checkpointer_);
 }
 
-Result<std::string> SqliteEngine::LeaveSyncToCaller() {
+namespace {
+
+// The WAL's fdatasync. The file is opened on the first Sync (SQLite
+// creates it with the first write) and kept open, so each fdatasync also
+// reports writeback errors since the previous one.
+class WalSync : public CommitSync {
+ public:
+  WalSync(std::string path, Env& env) : path_(std::move(path)), env_(env) {}
+  ~WalSync() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status Sync() override {
+    if (fd_ < 0) {
+      fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0) {
+        // No WAL: everything committed is in the main file, checkpointed
+        // (and synced) by the connection that removed the WAL.
+        if (errno == ENOENT) return Status::OK();
+        return Status::Unavailable("cannot open " + path_ + " to sync it: " + std::strerror(errno));
+      }
+    }
+    return env_.SyncFileData(fd_, path_);
+  }
+
+ private:
+  const std::string path_;
+  Env& env_;
+  int fd_ = -1;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<CommitSync>> SqliteEngine::LeaveSyncToCaller(Env& env) {
   if (path_ == ":memory:") return Status::Unavailable("an in-memory store has no WAL to sync");
   Status connected = Connect();
   if (!connected.ok()) return connected;
@@ -277,7 +311,7 @@ Result<std::string> SqliteEngine::LeaveSyncToCaller() {
   sync_by_caller_ = true;
   const char* main_file = sqlite3_db_filename(db_.get(), "main");
   if (main_file == nullptr || *main_file == '\0') return Status::Unavailable("store has no file");
-  return std::string(main_file) + "-wal";
+  return std::shared_ptr<CommitSync>(std::make_shared<WalSync>(std::string(main_file) + "-wal", env));
 }
 
 }  // namespace courier

@@ -58,7 +58,7 @@ class SqliteEngine : public StoreEngine {
 
   // SqliteStore's: see its methods of the same names.
   void HousekeepInBackground();
-  Result<std::string> LeaveSyncToCaller();
+  Result<std::shared_ptr<CommitSync>> LeaveSyncToCaller(Env& env);
 
   const std::string& path() const { return path_; }
 

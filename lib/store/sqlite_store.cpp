@@ -25,7 +25,7 @@ Status SqliteStore::Open() { return sqlite().Connect(); }
 
 void SqliteStore::HousekeepInBackground() { sqlite().HousekeepInBackground(); }
 
-Result<std::string> SqliteStore::LeaveSyncToCaller() { return sqlite().LeaveSyncToCaller(); }
+Result<std::shared_ptr<CommitSync>> SqliteStore::LeaveSyncToCaller(Env& env) { return sqlite().LeaveSyncToCaller(env); }
 
 Result<StoreSpace> SqliteStore::Space() {
   StoreSpace space;

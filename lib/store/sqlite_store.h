@@ -61,7 +61,7 @@ class SqliteStore : public SqlStore {
   // 1000 pages; this connection no longer checkpoints. If the checkpoint
   // connection cannot be opened, checkpoints stay where they were.
   void HousekeepInBackground() override;
-  Result<std::string> LeaveSyncToCaller() override;
+  Result<std::shared_ptr<CommitSync>> LeaveSyncToCaller(Env& env) override;
 
   // Space reclaim: every store this version creates has auto_vacuum =
   // INCREMENTAL (set before the file's first page is written; older files

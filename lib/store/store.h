@@ -29,6 +29,7 @@
 #include "core/channel.h"
 #include "core/channel_log.h"
 #include "core/clock.h"
+#include "core/env.h"
 #include "core/msg.h"
 #include "core/status.h"
 #include "model/contact.h"
@@ -37,6 +38,7 @@
 #include "model/intake.h"
 #include "model/status_update.h"
 #include "model/urn_auth.h"
+#include "store/commit_sync.h"
 
 namespace courier {
 
@@ -267,15 +269,18 @@ class Store {
   // commits (SQLite's WAL checkpoints) to a thread of the store's own. A
   // no-op where there is none. Call once, after opening.
   virtual void HousekeepInBackground() {}
-  // For an IntakeWriter that pipelines its batches: from now on a COMMIT on
-  // this connection makes its writes visible to other connections but not
-  // yet durable. The caller makes them durable by fdatasync() of the file
-  // whose path is returned (SQLite's WAL), and must do so before it tells
-  // anyone (a provider, an event subscriber, a sender) that they happened.
-  // What that buys: the next batch is written while the last one syncs.
+  // For a writer that pipelines its batches (IntakeWriter, HookWorker):
+  // from now on a COMMIT on this connection makes its writes visible to
+  // other connections but not yet durable. The caller makes them durable
+  // with the returned CommitSync (commit_sync.h), and must do so before it
+  // tells anyone (a provider, an event subscriber, a sender) that they
+  // happened. What that buys: the next batch is written while the last
+  // one syncs. `env` is the SQLite WAL's fdatasync (fault injection).
   // Unavailable where the store cannot do this; commits then stay durable
   // by themselves. Call once, after opening; it survives reconnects.
-  virtual Result<std::string> LeaveSyncToCaller() { return Status::Unavailable("not supported"); }
+  virtual Result<std::shared_ptr<CommitSync>> LeaveSyncToCaller(Env& /*env*/) {
+    return Status::Unavailable("not supported");
+  }
   virtual Result<int64_t> LastEventSeq() = 0;
 
   // The lowest event seq still stored: events below it were pruned (or
