@@ -34,9 +34,16 @@ build: deps
 # The suite in the chosen build, then (unless that was already it) again
 # in the Sanitize build under ASan, UBSan and LSan, then the fuzz stage:
 # each fuzz target for its bounded time, two at a time (fuzz/README.md).
+# Tests labelled release_only (tests/CMakeLists.txt says which and why)
+# are left out of the Sanitize pass.
+ifeq ($(BUILD_TYPE),Sanitize)
+TEST_EXCLUDE = 'fuzz|release_only'
+else
+TEST_EXCLUDE = fuzz
+endif
 test: build
 	@echo "== tests ($(BUILD_TYPE))"
-	@cd $(BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(TEST_JOBS) -LE fuzz
+	@cd $(BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(TEST_JOBS) -LE $(TEST_EXCLUDE)
 ifeq ($(BUILD_TYPE),Sanitize)
 	@echo "== fuzz (each target for a bounded time)"
 	@cd $(BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) -L fuzz

@@ -294,6 +294,20 @@ TEST_F(PgSchemaTest, CreatesTheCurrentSchemaOnAnEmptyDatabase) {
 // Ids: assigned when omitted, kept when given (a copy from SQLite), and
 // after setval the sequence carries on past the copied ones. Event seqs
 // only grow, even past a rolled-back insert and a deleted highest row.
+// The status write closes a msg's open attempt. On a new store (no
+// statistics) the generic plan, the one a long-lived prepared statement
+// ends up with, must go straight to that attempt, not through every open
+// attempt (idx_attempts_open) or the whole table.
+TEST_F(PgSchemaTest, ClosingAnAttemptFindsItByMsgOnANewStore) {
+  ASSERT_TRUE(pg_schema::CreatePgSchema(conn()).ok());
+  PgQuery(conn(), "SET plan_cache_mode = force_generic_plan");
+  PgQuery(conn(), "PREPARE close_attempt (BIGINT, TEXT, BIGINT) AS UPDATE attempts SET finished_on = $1, "
+                  "outcome = $2 WHERE msg_id = $3 AND finished_on IS NULL");
+  std::string plan;
+  for (const auto& row : PgQuery(conn(), "EXPLAIN EXECUTE close_attempt (1, 'sent', 5)")) plan += row[0] + "\n";
+  EXPECT_NE(plan.find("idx_attempts_open_msg"), std::string::npos) << plan;
+}
+
 TEST_F(PgSchemaTest, IdsAreAssignedOrKeptAndSeqsNeverReused) {
   ASSERT_TRUE(pg_schema::CreatePgSchema(conn()).ok());
   PgQuery(conn(), "INSERT INTO channels (id, uuid, channel_type, created_on, modified_on) "
