@@ -121,35 +121,70 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
   std::set<Int64> wants_urn_auth;  // channel ids
   for (const auto& [id, name] : channel_names)
     if (req.urn_auth_types.count(name.second)) wants_urn_auth.insert(id);
-  for (const auto& [id, channel_id] : picked) {
-    std::optional<MsgRow> row;
+
+  // The picked msgs are claimed kClaimChunk at a time, not one UPDATE
+  // each: on PostgreSQL every statement here is a round trip made under
+  // the claim lock, which every sender waits for (one UPDATE a msg was
+  // half the claim's round trips). A short chunk is padded with its last
+  // id, so each form of the statement is prepared once. A msg not
+  // claimed from Q is tried from E; one claimed by neither was taken
+  // since it was read (not under SQLite's write lock).
+  constexpr size_t kClaimChunk = 16;
+  struct Claimed {
+    MsgRow row;
     bool contact_stopped = false;
     std::string urn_auth;
-    const bool with_urn_auth = wants_urn_auth.count(channel_id) > 0;
-    for (const char* update :
-         {"UPDATE msgs SET claimed_by = ?, claimed_on = ?, modified_on = ? "
-          "WHERE id = ? AND claimed_by IS NULL AND status = 'Q'",
-          "UPDATE msgs SET claimed_by = ?, claimed_on = ?, modified_on = ?, status = 'Q' "
-          "WHERE id = ? AND claimed_by IS NULL AND status = 'E'"}) {
-      auto q = Q(std::string(update) + kReturning + (with_urn_auth ? kReturningUrnAuth : ""));
-      q.Bind(req.worker).Bind(claimed_on).Bind(claimed_on).Bind(static_cast<int64_t>(id));
-      if (q.Step()) {
-        row = ReadRow<MsgRow>(q);
-        contact_stopped = q.Int(kStoppedColumn) != 0;
-        if (with_urn_auth) urn_auth = q.Text(kUrnAuthColumn);
-        break;
+  };
+  std::map<Int64, Claimed> got;  // by msg id
+  auto claim_chunks = [&](const std::vector<Int64>& ids, bool from_error, bool with_urn_auth) {
+    std::string sql = from_error
+                          ? "UPDATE msgs SET claimed_by = ?, claimed_on = ?, modified_on = ?, status = 'Q' "
+                            "WHERE claimed_by IS NULL AND status = 'E' AND id IN ("
+                          : "UPDATE msgs SET claimed_by = ?, claimed_on = ?, modified_on = ? "
+                            "WHERE claimed_by IS NULL AND status = 'Q' AND id IN (";
+    for (size_t i = 0; i < kClaimChunk; ++i) sql += i == 0 ? "?" : ", ?";
+    sql += std::string(")") + kReturning + (with_urn_auth ? kReturningUrnAuth : "");
+    for (size_t at = 0; at < ids.size(); at += kClaimChunk) {
+      auto q = Q(sql);
+      q.Bind(req.worker).Bind(claimed_on).Bind(claimed_on);
+      for (size_t i = 0; i < kClaimChunk; ++i)
+        q.Bind(static_cast<int64_t>(ids[std::min(at + i, ids.size() - 1)]));
+      while (q.Step()) {
+        Claimed c;
+        c.row = ReadRow<MsgRow>(q);
+        c.contact_stopped = q.Int(kStoppedColumn) != 0;
+        if (with_urn_auth) c.urn_auth = q.Text(kUrnAuthColumn);
+        const Int64 id = c.row.id;
+        got.emplace(id, std::move(c));
       }
     }
-    if (!row) continue;  // taken since it was read; not under SQLite's write lock
+  };
+  for (const bool with_urn_auth : {false, true}) {
+    std::vector<Int64> ids;
+    for (const auto& [id, channel_id] : picked)
+      if ((wants_urn_auth.count(channel_id) > 0) == with_urn_auth) ids.push_back(id);
+    if (ids.empty()) continue;
+    claim_chunks(ids, false, with_urn_auth);
+    std::vector<Int64> not_from_queue;
+    for (Int64 id : ids)
+      if (!got.count(id)) not_from_queue.push_back(id);
+    if (!not_from_queue.empty()) claim_chunks(not_from_queue, true, with_urn_auth);
+  }
+
+  // In the order picked (the round-robin), each with its open attempt.
+  for (const auto& [id, channel_id] : picked) {
+    auto it = got.find(id);
+    if (it == got.end()) continue;
+    Claimed& c = it->second;
     Q("INSERT INTO attempts (msg_id, worker, started_on) VALUES (?, ?, ?)")
         .Bind(static_cast<int64_t>(id))
         .Bind(req.worker)
         .Bind(claimed_on)
         .RunLater();
-    std::tie(row->channel_uuid, row->channel_type) = channel_names[row->channel_id];
-    claimed.push_back(ToMsg(*row));
-    claimed.back().contact_stopped = contact_stopped;
-    claimed.back().urn_auth = std::move(urn_auth);
+    std::tie(c.row.channel_uuid, c.row.channel_type) = channel_names[c.row.channel_id];
+    claimed.push_back(ToMsg(c.row));
+    claimed.back().contact_stopped = c.contact_stopped;
+    claimed.back().urn_auth = std::move(c.urn_auth);
   }
 
   std::map<Int64, Int64> claimed_now;
