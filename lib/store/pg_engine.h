@@ -53,6 +53,7 @@ class PgEngine : public StoreEngine {
   void EventSeqsForgotten() override { events_locked_ = false; }
   int64_t LastEventSeq() override;
   void BeforeClaim() override;
+  int ClaimQueueReadsPerStatement() const override { return 16; }
   const char* LockMsgsRead() const override { return " FOR UPDATE OF m"; }
   // pg_notify on kQueuedChannel and kEventsChannel (store_notices.h), each
   // at most once per transaction, payload '': PostgreSQL delivers them at

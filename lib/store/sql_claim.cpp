@@ -57,8 +57,11 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
 
   // Candidates per channel, in rotation order: highest priority first,
   // then oldest (lowest id). The WHERE repeats idx_msgs_queue's predicate.
-  std::vector<std::pair<Int64, std::vector<Int64>>> candidates;
-  Int64 due = ts;
+  // `per_statement` channels' reads go in one statement (StoreEngine::
+  // ClaimQueueReadsPerStatement), a short group padded with arms that
+  // read nothing (LIMIT 0), so each form is prepared once; each row names
+  // its arm and the rows come back in arm order, then queue order.
+  std::vector<std::pair<Int64, Int64>> to_read;  // channel id, capacity
   for (std::size_t k = 0; k < channel_ids.size(); ++k) {
     std::size_t i = (start + k) % channel_ids.size();
     Int64 channel_id = channel_ids[i];
@@ -70,14 +73,42 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
       capacity = std::min<Int64>(capacity, rate->second - claimed_this_second[channel_id]);
     }
     capacity = std::min<Int64>(capacity, req.limit);
-    if (capacity <= 0) continue;
-    std::vector<Int64> ids;
-    auto q = Q("SELECT id FROM msgs WHERE channel_id = ? AND status IN ('Q', 'E') "
-               "AND direction = 'O' AND claimed_by IS NULL AND next_attempt_on <= ? "
-               "ORDER BY priority DESC, id LIMIT ?");
-    q.Bind(static_cast<int64_t>(channel_id)).Bind(static_cast<int64_t>(due)).Bind(static_cast<int64_t>(capacity));
-    while (q.Step()) ids.push_back(q.Int(0));
-    if (!ids.empty()) candidates.emplace_back(channel_id, std::move(ids));
+    if (capacity > 0) to_read.emplace_back(channel_id, capacity);
+  }
+  const std::size_t per_statement = static_cast<std::size_t>(std::max(1, engine->ClaimQueueReadsPerStatement()));
+  constexpr const char* kQueueRead =
+      " id, priority FROM msgs WHERE channel_id = ? AND status IN ('Q', 'E') "
+      "AND direction = 'O' AND claimed_by IS NULL AND next_attempt_on <= ? "
+      "ORDER BY priority DESC, id LIMIT ?";
+  std::string queue_sql;
+  if (per_statement == 1) {
+    queue_sql = std::string("SELECT 0,") + kQueueRead;
+  } else {
+    for (std::size_t arm = 0; arm < per_statement; ++arm) {
+      if (arm > 0) queue_sql += " UNION ALL ";
+      queue_sql += "SELECT " + std::to_string(arm) + " AS arm, id, priority FROM (SELECT" + kQueueRead + ") AS q" +
+                   std::to_string(arm);
+    }
+    queue_sql += " ORDER BY 1, 3 DESC, 2";
+  }
+  std::vector<std::pair<Int64, std::vector<Int64>>> candidates;
+  const Int64 due = ts;
+  for (std::size_t at = 0; at < to_read.size(); at += per_statement) {
+    auto q = Q(queue_sql);
+    for (std::size_t arm = 0; arm < per_statement; ++arm) {
+      const bool real = at + arm < to_read.size();
+      q.Bind(static_cast<int64_t>(real ? to_read[at + arm].first : 0))
+          .Bind(static_cast<int64_t>(due))
+          .Bind(static_cast<int64_t>(real ? to_read[at + arm].second : 0));
+    }
+    std::vector<std::vector<Int64>> ids(per_statement);
+    while (q.Step()) {
+      const auto arm = static_cast<std::size_t>(q.Int(0));
+      if (arm < ids.size()) ids[arm].push_back(q.Int(1));
+    }
+    for (std::size_t arm = 0; arm < per_statement && at + arm < to_read.size(); ++arm) {
+      if (!ids[arm].empty()) candidates.emplace_back(to_read[at + arm].first, std::move(ids[arm]));
+    }
     // The interleave below takes one msg per channel per round, so once
     // `limit` channels have msgs the first round fills the claim: the
     // channels after them would not be used.

@@ -109,6 +109,12 @@ class StoreEngine {
   // Inside the claiming write transaction, before the claim reads the
   // queue: whatever makes concurrent claims take each msg once.
   virtual void BeforeClaim() = 0;
+  // How many channels' queues the claim reads in one statement (a UNION
+  // ALL of as many arms): 1 where a statement is a call into a library
+  // (SQLite: the union measured slower, claim p50 4.1 -> 4.5 ms), more
+  // where each statement is a round trip to a server made under the claim
+  // lock, which every sender waits for.
+  virtual int ClaimQueueReadsPerStatement() const { return 1; }
 
   // Appended to a SELECT of msgs (aliased `m`) whose rows the transaction
   // then updates from what it read (a status write deciding a
