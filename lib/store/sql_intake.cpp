@@ -75,10 +75,14 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
 }
 
 void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
-  std::vector<std::string> urns, uuids;
+  std::vector<std::string> urns, uuids, channels;
   size_t msgs = 0;
   for (const auto& intake : intakes) {
+    if (!intake.channel_uuid.empty()) channels.push_back(intake.channel_uuid);
+    for (const auto& update : intake.statuses)
+      if (!update.channel_uuid.empty()) channels.push_back(update.channel_uuid);
     for (const auto& msg : intake.msgs) {
+      if (!msg.channel_uuid.empty()) channels.push_back(msg.channel_uuid);
       ++msgs;
       if (CheckUrn(msg.urn).ok()) urns.push_back(msg.urn);
       if (!msg.uuid.empty()) uuids.push_back(msg.uuid);
@@ -94,6 +98,7 @@ void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
   };
   static const std::string kUrns = in_list("SELECT contact_id, id, channel_id, urn FROM contact_urns WHERE urn");
   static const std::string kUuids = in_list("SELECT id, uuid FROM msgs WHERE uuid");
+  static const std::string kChannels = in_list(std::string(kChannelSelect) + " WHERE uuid");
   auto in_chunks = [&](std::vector<std::string> values, const std::string& sql,
                        const std::function<void(SqlQuery&)>& row) {
     std::sort(values.begin(), values.end());
@@ -106,6 +111,15 @@ void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
     return values;
   };
   BatchLookups& batch = *batch_lookups;
+  // The batch's channels (a sender's statuses name as many channels as
+  // the msgs it sent: one lookup each was a round trip a status).
+  if (batch_channels != nullptr) {
+    in_chunks(channels, kChannels, [&](SqlQuery& q) {
+      ChannelRow row = ReadRow<ChannelRow>(q);
+      const std::string uuid = row.uuid;
+      batch_channels->emplace(uuid, std::move(row));
+    });
+  }
   for (auto& urn : in_chunks(urns, kUrns,
                              [&](SqlQuery& q) {
                                batch.urns[q.Text(3)] = BatchLookups::Urn{q.Int(0), q.Int(1), q.OptionalInt(2)};
