@@ -17,6 +17,14 @@ Result<IncomingResult> WriteIncoming(Store& store, Msg msg, const std::vector<Ch
   return outcome.msgs.front();
 }
 
+Result<Channel> AddTelChannel(Store& store, const std::string& type, const std::string& address) {
+  Channel c;
+  c.type = type;
+  c.address = address;
+  c.schemes = {"tel"};
+  return store.AddChannel(c);
+}
+
 Result<Channel> GetChannelById(Store& store, int64_t id) {
   auto channels = store.ListChannels();
   if (!channels.ok()) return channels.status();

@@ -3,7 +3,7 @@
 // the interface holds what the programs use and every engine is tested
 // through the same calls: one incoming msg written as an intake of its
 // own, a channel found by id, a contact found by URN, one idempotent
-// request queued as a batch of one.
+// request queued as a batch of one; and the plain channel most tests add.
 //
 // Each answers as the Store method it replaced did: the same values and
 // the same errors (NotFound "channel not found", "contact not found"; a
@@ -22,6 +22,11 @@ namespace courier::testing {
 // msg's id and uuid. InvalidArgument for more than one log (an intake
 // ties one log to each msg).
 Result<IncomingResult> WriteIncoming(Store& store, Msg msg, const std::vector<ChannelLog>& logs);
+
+// A channel of `type` at `address` for tel URNs, added to the store, as
+// AddChannel answers.
+Result<Channel> AddTelChannel(Store& store, const std::string& type = "EX",
+                              const std::string& address = "+250788000001");
 
 // The active channel with `id` (NotFound "channel not found" otherwise).
 Result<Channel> GetChannelById(Store& store, int64_t id);

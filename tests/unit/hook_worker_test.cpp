@@ -40,11 +40,7 @@ class HookWorkerTest : public ::testing::Test {
   void SetUp() override {
     store_ = std::make_unique<SqliteStore>(path_, clock_);
     ASSERT_TRUE(store_->Migrate().ok());
-    Channel c;
-    c.type = "EX";
-    c.address = "1234";
-    c.schemes = {"tel"};
-    auto added = store_->AddChannel(c);
+    auto added = AddTelChannel(*store_, "EX", "1234");
     ASSERT_TRUE(added.ok());
     channel_ = *added;
   }

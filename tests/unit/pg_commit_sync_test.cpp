@@ -29,11 +29,7 @@ class PgCommitSyncTest : public testing::PostgresSuite {
     auto sync = writer_->LeaveSyncToCaller(Env::Default());
     ASSERT_TRUE(sync.ok()) << sync.status().ToString();
     sync_ = *sync;
-    Channel c;
-    c.type = "EX";
-    c.address = "+250788000001";
-    c.schemes = {"tel"};
-    auto added = writer_->AddChannel(c);
+    auto added = testing::AddTelChannel(*writer_);
     ASSERT_TRUE(added.ok()) << added.status().ToString();
     channel_ = *added;
   }

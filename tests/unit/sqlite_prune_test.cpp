@@ -52,11 +52,7 @@ class PruneTest : public ::testing::Test {
   }
 
   Channel AddChannel() {
-    Channel c;
-    c.type = "EX";
-    c.address = "+250788000001";
-    c.schemes = {"tel"};
-    auto added = store_->AddChannel(c);
+    auto added = courier::testing::AddTelChannel(*store_);
     EXPECT_TRUE(added.ok()) << added.status().ToString();
     return added.ok() ? *added : Channel{};
   }
