@@ -41,9 +41,14 @@ class PgCommitSync : public CommitSync {
  public:
   PgCommitSync(std::string uri, std::string application_name)
       : uri_(std::move(uri)), application_name_(std::move(application_name)) {}
+  // Connects now, so the first Sync (the first batch's answers) does not
+  // wait for a connection; a failure here is the first Sync's to report.
+  void ConnectEarly() { (void)Connect(); }
+
   // A connection found lost is replaced and the sync tried once more:
-  // any commit with an xid made now covers the writer's, so a session the
-  // server dropped (a restart the writer already got over) costs nothing.
+  // any commit that writes WAL made now covers the writer's, so a session
+  // the server dropped (a restart the writer already got over) costs
+  // nothing.
   Status Sync() override {
     const bool had_session = connection_ != nullptr;
     Status first = TrySync();
@@ -52,12 +57,17 @@ class PgCommitSync : public CommitSync {
   }
 
  private:
+  Status Connect() {
+    if (connection_) return Status::OK();
+    auto connected = PgConnection::Connect(uri_, application_name_);
+    if (!connected.ok()) return connected.status();
+    connection_ = std::move(connected).value();
+    return Status::OK();
+  }
+
   Status TrySync() {
-    if (!connection_) {
-      auto connected = PgConnection::Connect(uri_, application_name_);
-      if (!connected.ok()) return connected.status();
-      connection_ = std::move(connected).value();
-    }
+    Status connected = Connect();
+    if (!connected.ok()) return connected;
     try {
       connection_->Exec("SELECT pg_logical_emit_message(true, 'courier-sync', '')");
     } catch (const SqlError& e) {
@@ -128,7 +138,9 @@ Result<std::shared_ptr<CommitSync>> PgEngine::LeaveSyncToCaller() {
       return e.status();
     }
   }
-  return std::shared_ptr<CommitSync>(std::make_shared<PgCommitSync>(uri_, application_name_));
+  auto sync = std::make_shared<PgCommitSync>(uri_, application_name_);
+  sync->ConnectEarly();
+  return std::shared_ptr<CommitSync>(std::move(sync));
 }
 
 const char* PgEngine::BeginSql(bool write) const {

@@ -56,7 +56,8 @@ constexpr int kMsgs = COURIER_SEVERAL_HOSTS_LOAD;
 // 20 ms; channel 19 allows 40 sends a second. Each has kLimitedMsgs; the
 // other 18 channels share the rest of kMsgs.
 constexpr int kNarrowChannel = 18, kTpsChannel = 19;
-constexpr int kNarrowWorkers = 2, kTps = 40, kLimitedMsgs = 275;
+constexpr int kNarrowWorkers = 2, kTps = 40;
+constexpr int kLimitedMsgs = kMsgs * 11 / 400;  // 275 of 10,000: less than the 500 a channel would get
 constexpr int kHighMsgs = 100;  // queued on channel 0 while its bulk waits
 constexpr int kHeartbeatTimeoutSeconds = 10;
 // A deadline against a hung test, not a timing claim.
