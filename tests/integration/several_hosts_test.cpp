@@ -61,7 +61,8 @@ constexpr int kLimitedMsgs = kMsgs * 11 / 400;  // 275 of 10,000: less than the 
 constexpr int kHighMsgs = 100;  // queued on channel 0 while its bulk waits
 constexpr int kHeartbeatTimeoutSeconds = 10;
 // A deadline against a hung test, not a timing claim.
-constexpr std::chrono::seconds kDeadline(300);
+// Under CTest's 300 s timeout, so a hung step fails with the logs.
+constexpr std::chrono::seconds kDeadline(240);
 
 // One host: what its programs read from the environment, and the programs.
 struct Host {
@@ -220,14 +221,17 @@ TEST_F(SeveralHostsTest, TwoHostsUnderLoadWithARestartAndAKilledSender) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a Count connects anew
     return condition();
   };
-  ASSERT_TRUE(wait_for([&] { return sent() >= 1000; })) << Logs();
+  // Each step's threshold is a share of the load (1,000 sends, 2,000
+  // webhooks, 500 sends at 10,000), so the restart and the kill fall in
+  // the middle of it at either size.
+  ASSERT_TRUE(wait_for([&] { return sent() >= static_cast<size_t>(kMsgs / 10); })) << Logs();
   std::string high;
   for (int i = 0; i < kHighMsgs; ++i) high += SendLine(channels[0], "high-" + std::to_string(i), "high");
   mark("queueing channel 0's high-priority msgs");
   auto queued_high = Ctl({"send", "--jsonl", "-"}, high);
   ASSERT_EQ(queued_high.exit_code, 0) << queued_high.err;
 
-  const bool webhooks_flowing = wait_for([&] { return acknowledged_count >= 2000; });
+  const bool webhooks_flowing = wait_for([&] { return acknowledged_count >= kWebhooks / 5; });
   mark("stopping PostgreSQL");
   Status stopped = own_server().Stop();
   ASSERT_TRUE(stopped.ok()) << stopped.ToString();
@@ -237,7 +241,7 @@ TEST_F(SeveralHostsTest, TwoHostsUnderLoadWithARestartAndAKilledSender) {
   Status started = own_server().Start();
   ASSERT_TRUE(started.ok()) << started.ToString();
   const size_t sent_after_restart = sent();
-  ASSERT_TRUE(wait_for([&] { return sent() >= sent_after_restart + 500; })) << Logs();
+  ASSERT_TRUE(wait_for([&] { return sent() >= sent_after_restart + kMsgs / 20; })) << Logs();
   mark("killing host-a's courier-send");
   ASSERT_EQ(hosts_[0].send->Stop(9), 128 + 9);
   const Micros killed_on = Clock::System().Now();
