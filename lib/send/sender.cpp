@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
@@ -129,6 +130,11 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
   StoreConnection connection(open_, StoreOutage(options_.db, std::chrono::seconds(1), std::chrono::seconds(1)));
   bool recovered = false;
   Micros last_recovery = 0;
+  // Each claim's `now` is its own (the claimed_on of what it takes), and
+  // the first one whose answer was lost starts the claims in doubt
+  // (ClaimRequest::in_doubt_since) until a claim is answered again.
+  Micros last_claim_on = 0;
+  Micros in_doubt_since = 0;
   for (int i = 0; i < options_.max_workers; ++i) threads_.emplace_back([this] { Work(); });
 
   while (!stop.stop_requested()) {
@@ -161,7 +167,9 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
     if (free > 0) {
       ClaimRequest req;
       req.worker = options_.worker;
-      req.now = now;
+      req.now = std::max(now, last_claim_on + 1);
+      last_claim_on = req.now;
+      req.in_doubt_since = in_doubt_since;
       req.limit = free;
       req.channel_caps = ChannelCaps(now, &tps_limited);
       req.default_max_workers = options_.max_workers;
@@ -171,9 +179,13 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
       // of the sends that just finished.
       auto claimed = writer_.Claim(req);
       if (!claimed.ok()) {
+        // A failed COMMIT, or a failed sync after one, may still have
+        // claimed msgs in this sender's name: the next claim takes them.
+        if (in_doubt_since == 0) in_doubt_since = req.now;
         connection.Failed(claimed.status(), stop);
         continue;
       }
+      in_doubt_since = 0;
       connection.Worked();
       if (stop.stop_requested()) {
         // Stopped while claiming: nothing new is started after a stop.

@@ -16,7 +16,10 @@
 // all sender threads share commits, and fall back to the spool when the
 // store cannot take them (courier-flush replays them). The foreman's
 // claims go through the same writer (IntakeWriter::Claim), so a claim and
-// the statuses that freed its capacity are one commit, one fsync.
+// the statuses that freed its capacity are one commit, one fsync. A claim
+// whose answer is lost (its COMMIT or the sync after it failed) may have
+// committed: the next claim takes whatever it left in this sender's name
+// (ClaimRequest::in_doubt_since), so a live sender strands no msg.
 //
 // Outbound policy (invariant 8): a send during which the HTTP client
 // refused an address (HttpExchange::refused) fails, F, with the refusal as

@@ -12,6 +12,31 @@ namespace courier {
 using namespace sql_rows;             // NOLINT: the row types and their conversion
 using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
+namespace {
+
+// RETURNING gives the claimed row in kMsgSelect's column order (the
+// channel's uuid and type, blank here, come from channel_names), so
+// the msg is not read again. A msg in Q keeps its status out of SET:
+// SQLite rewrites the entries of every index on a column named in SET.
+constexpr const char* kReturning =
+    " RETURNING id, uuid, channel_id, '', '', direction, status, urn, text, attachments, "
+    "external_id, contact_name, priority, error_count, error_reason, created_on, modified_on, "
+    "received_on, sent_on, next_attempt_on, claimed_by, quick_replies, "
+    "(SELECT is_stopped FROM contacts WHERE id = msgs.contact_id)";
+// The msg's contact is its URN's owner and contact_urn_id that URN
+// (every path that stores a msg sets both through EnsureContact). By
+// id, not by URN: in a RETURNING clause SQLite plans `u.urn = msgs.urn`
+// as a scan of contact_urns, once per claimed msg (EXPLAIN QUERY PLAN);
+// by id each is one primary-key lookup inside the claiming statement.
+// The URN's auth only for the channel types that send to it: the
+// lookup is one more random page of contact_urns per msg, which
+// doubled the claim's p50 (2.4 -> 5.0 ms, limit 100, 500k URNs).
+constexpr const char* kReturningUrnAuth = ", (SELECT auth FROM contact_urns WHERE id = msgs.contact_urn_id)";
+constexpr int kStoppedColumn = 22;  // after MsgRow's columns
+constexpr int kUrnAuthColumn = 23;
+
+}  // namespace
+
 std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
   std::vector<Msg> claimed;
   const Micros ts = req.now != 0 ? req.now : Now();
@@ -30,6 +55,37 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
     }
   }
   if (channel_ids.empty()) return claimed;
+
+  std::set<Int64> wants_urn_auth;  // channel ids
+  for (const auto& [id, name] : channel_names)
+    if (req.urn_auth_types.count(name.second)) wants_urn_auth.insert(id);
+
+  // Claims in doubt first (ClaimRequest::in_doubt_since): what they took
+  // is still this worker's, with its attempts open, and already counted
+  // in flight below. Stamped with this claim's time, so that if this
+  // answer is lost too they are found again from the same point. A msg
+  // whose channel was removed meanwhile is left claimed (interrupted
+  // when this worker ends), as a removed channel is not sent from.
+  std::vector<Msg> adopted;
+  if (req.in_doubt_since != 0) {
+    auto q = Q(std::string("UPDATE msgs SET claimed_on = ?, modified_on = ? "
+                           "WHERE claimed_by = ? AND status = 'Q' AND claimed_on >= ? "
+                           "AND channel_id IN (SELECT id FROM channels WHERE is_active = TRUE)") +
+               kReturning + kReturningUrnAuth);
+    q.Bind(static_cast<int64_t>(ts)).Bind(static_cast<int64_t>(ts)).Bind(req.worker).Bind(
+        static_cast<int64_t>(req.in_doubt_since));
+    while (q.Step()) {
+      MsgRow row = ReadRow<MsgRow>(q);
+      std::tie(row.channel_uuid, row.channel_type) = channel_names[row.channel_id];
+      Msg msg = ToMsg(row);
+      msg.contact_stopped = q.Int(kStoppedColumn) != 0;
+      if (wants_urn_auth.count(row.channel_id)) msg.urn_auth = q.Text(kUrnAuthColumn);
+      adopted.push_back(std::move(msg));
+    }
+    // RETURNING's order is the engine's: queue order (FIFO) instead.
+    std::sort(adopted.begin(), adopted.end(), [](const Msg& a, const Msg& b) { return a.id < b.id; });
+  }
+  const int limit = std::max(0, req.limit - static_cast<int>(adopted.size()));
 
   // What every sender claimed this second on channels with a tps: the
   // budget left is the channel's, whichever host claims (senders also cap
@@ -72,7 +128,7 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
     if (auto rate = tps.find(channel_id); rate != tps.end()) {
       capacity = std::min<Int64>(capacity, rate->second - claimed_this_second[channel_id]);
     }
-    capacity = std::min<Int64>(capacity, req.limit);
+    capacity = std::min<Int64>(capacity, limit);
     if (capacity > 0) to_read.emplace_back(channel_id, capacity);
   }
   const std::size_t per_statement = static_cast<std::size_t>(std::max(1, engine->ClaimQueueReadsPerStatement()));
@@ -112,46 +168,23 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
     // The interleave below takes one msg per channel per round, so once
     // `limit` channels have msgs the first round fills the claim: the
     // channels after them would not be used.
-    if (candidates.size() >= static_cast<std::size_t>(req.limit)) break;
+    if (candidates.size() >= static_cast<std::size_t>(limit)) break;
   }
 
   // Interleave: one from each channel per round, until the limit.
   std::vector<std::pair<Int64, Int64>> picked;  // msg id, channel id
-  for (std::size_t round = 0; picked.size() < static_cast<std::size_t>(req.limit); ++round) {
+  for (std::size_t round = 0; picked.size() < static_cast<std::size_t>(limit); ++round) {
     bool any = false;
     for (const auto& [channel_id, ids] : candidates) {
       if (round >= ids.size()) continue;
       any = true;
       picked.emplace_back(ids[round], channel_id);
-      if (picked.size() == static_cast<std::size_t>(req.limit)) break;
+      if (picked.size() == static_cast<std::size_t>(limit)) break;
     }
     if (!any) break;
   }
 
   const int64_t claimed_on = ts;
-  // RETURNING gives the claimed row in kMsgSelect's column order (the
-  // channel's uuid and type, blank here, come from channel_names), so
-  // the msg is not read again. A msg in Q keeps its status out of SET:
-  // SQLite rewrites the entries of every index on a column named in SET.
-  constexpr const char* kReturning =
-      " RETURNING id, uuid, channel_id, '', '', direction, status, urn, text, attachments, "
-      "external_id, contact_name, priority, error_count, error_reason, created_on, modified_on, "
-      "received_on, sent_on, next_attempt_on, claimed_by, quick_replies, "
-      "(SELECT is_stopped FROM contacts WHERE id = msgs.contact_id)";
-  // The msg's contact is its URN's owner and contact_urn_id that URN
-  // (every path that stores a msg sets both through EnsureContact). By
-  // id, not by URN: in a RETURNING clause SQLite plans `u.urn = msgs.urn`
-  // as a scan of contact_urns, once per claimed msg (EXPLAIN QUERY PLAN);
-  // by id each is one primary-key lookup inside the claiming statement.
-  // The URN's auth only for the channel types that send to it: the
-  // lookup is one more random page of contact_urns per msg, which
-  // doubled the claim's p50 (2.4 -> 5.0 ms, limit 100, 500k URNs).
-  constexpr const char* kReturningUrnAuth = ", (SELECT auth FROM contact_urns WHERE id = msgs.contact_urn_id)";
-  constexpr int kStoppedColumn = 22;  // after MsgRow's columns
-  constexpr int kUrnAuthColumn = 23;
-  std::set<Int64> wants_urn_auth;  // channel ids
-  for (const auto& [id, name] : channel_names)
-    if (req.urn_auth_types.count(name.second)) wants_urn_auth.insert(id);
 
   // The picked msgs are claimed kClaimChunk at a time, not one UPDATE
   // each: on PostgreSQL every statement here is a round trip made under
@@ -230,6 +263,8 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
         .Bind(static_cast<int64_t>(count))
         .RunLater();
   }
+  // Last, so the rotation moves by what was picked now.
+  for (Msg& msg : adopted) claimed.push_back(std::move(msg));
   return claimed;
 }
 

@@ -79,6 +79,13 @@ struct ClaimRequest {
   // their URN's auth: only their claimed msgs come with Msg::urn_auth, so
   // the others do not pay for the lookup.
   std::set<std::string> urn_auth_types;
+  // Nonzero: the `now` of this worker's first claim since its last answered
+  // one whose answer was lost (the commit or its sync failed, so it may have
+  // committed). Every msg still claimed by this worker with a claimed_on
+  // from then on is claimed again first, its open attempt kept: nobody else
+  // sends a live worker's msgs, so without this they would wait for the
+  // worker's restart. The worker's `now` must grow with each claim.
+  Micros in_doubt_since = 0;
 };
 
 // Retention: what Prune removes, oldest first. Each kind has its own
@@ -222,7 +229,9 @@ class Store {
   // FIFO within a channel, and journals an open attempt for each. Atomic
   // across processes: no msg is claimed twice. Each msg comes with its
   // contact's stop flag (Msg::contact_stopped) and, on channels of
-  // req.urn_auth_types, its URN's auth (Msg::urn_auth).
+  // req.urn_auth_types, its URN's auth (Msg::urn_auth). The msgs of claims
+  // in doubt (ClaimRequest::in_doubt_since) come last and count against
+  // req.limit.
   virtual Result<std::vector<Msg>> ClaimQueued(const ClaimRequest& req) = 0;
 
   // Applies a status (and its logs) to a msg, closing its open attempt.

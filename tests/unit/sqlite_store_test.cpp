@@ -1169,6 +1169,68 @@ TEST_P(StoreTest, ClaimWaitsUntilDueAndNeverClaimsTwice) {
   EXPECT_TRUE(store_->ClaimQueued(no_worker).status().IsInvalidArgument());
 }
 
+// A claim whose answer was lost (its COMMIT or the sync after it failed)
+// may have committed: the worker's next claim names when its claims went
+// in doubt and gets what they took again, after what it picks now and
+// within its limit, with their attempts still open. Only that worker's,
+// only from then on, only msgs still claimed.
+TEST_P(StoreTest, ClaimsInDoubtAreTakenAgainByTheirWorker) {
+  Channel ch = AddChannel();
+  auto ids = Queue(ch, 8);
+  ASSERT_EQ(Claim(1, "host:1").size(), 1u);  // answered: not in doubt
+  clock_.Advance(1);
+  const Micros doubt_since = clock_.Now();
+  auto lost = Claim(2, "host:1");  // its answer never arrives
+  ASSERT_EQ(lost.size(), 2u);
+  clock_.Advance(1);
+  auto lost_again = Claim(1, "host:1");
+  ASSERT_EQ(lost_again.size(), 1u);
+  clock_.Advance(1);
+  ASSERT_EQ(Claim(1, "host:2").size(), 1u);  // another worker's
+  // An operator fails one of the lost ones meanwhile: it stays failed.
+  ASSERT_EQ(store_->FailMsgs({lost[1].id})->size(), 1u);
+
+  clock_.Advance(1);
+  ClaimRequest req;
+  req.worker = "host:1";
+  req.now = clock_.Now();
+  req.limit = 3;
+  req.in_doubt_since = doubt_since;
+  auto claimed = store_->ClaimQueued(req);
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  ASSERT_EQ(claimed->size(), 3u);
+  EXPECT_EQ((*claimed)[0].id, ids[5]);  // one picked now, then the two in doubt
+  EXPECT_EQ((*claimed)[1].id, lost[0].id);
+  EXPECT_EQ((*claimed)[2].id, lost_again[0].id);
+  EXPECT_EQ((*claimed)[1].channel_uuid, ch.uuid);
+  EXPECT_EQ((*claimed)[1].text, lost[0].text);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE finished_on IS NULL"), 5);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts"), 6);
+
+  // Taken again with this claim's time: in doubt from it, they come back;
+  // in doubt from a later time, they do not.
+  clock_.Advance(1);
+  req.now = clock_.Now();
+  req.in_doubt_since = clock_.Now();
+  req.limit = 10;
+  auto later = store_->ClaimQueued(req);
+  ASSERT_TRUE(later.ok());
+  for (const auto& m : *later) EXPECT_NE(m.id, lost[0].id);
+  ASSERT_EQ(later->size(), 2u);  // the last two queued
+  // More in doubt than the limit: all of them (every msg host:1 still
+  // holds: ids 0, 1, 3, 5, 6, 7), nothing new.
+  req.in_doubt_since = kStart;
+  clock_.Advance(1);
+  req.now = clock_.Now();
+  req.limit = 1;
+  auto again = store_->ClaimQueued(req);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->size(), 6u);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs WHERE claimed_by = 'host:1' AND claimed_on = " +
+                      std::to_string(req.now)),
+            static_cast<int64_t>(again->size()));
+}
+
 TEST_P(StoreTest, ClaimSkipsRemovedChannels) {
   Channel ch = AddChannel();
   Queue(ch, 2);
