@@ -345,10 +345,28 @@ std::vector<Migration> Migrations(Dialect dialect) {
   v8.statements.push_back("CREATE INDEX idx_attempts_open_msg ON attempts (msg_id) WHERE finished_on IS NULL");
   all.push_back(std::move(v8));
 
+  // A status callback that names only the provider's id finds its msg by
+  // `channel_id = ? AND external_id = ? AND direction = 'O' ORDER BY id
+  // DESC LIMIT 1`. idx_msgs_external left the order to a sort, so a
+  // generic plan could prefer walking idx_msgs_channel backwards through
+  // the channel's msgs, testing each; with id in the key the index gives
+  // the newest match first. Outgoing msgs only: incoming ones are found by
+  // provider id through ux_msgs_incoming_external, and each incoming msg
+  // with a provider id (Kannel's, Twilio's ...) no longer writes an entry
+  // here as well.
+  Migration v9;
+  v9.version = 9;
+  v9.description = "outgoing msgs by provider id, newest first";
+  v9.statements.push_back("DROP INDEX IF EXISTS idx_msgs_external");
+  v9.statements.push_back(
+      "CREATE INDEX idx_msgs_external_out ON msgs (channel_id, external_id, id) "
+      "WHERE external_id IS NOT NULL AND direction = 'O'");
+  all.push_back(std::move(v9));
+
   return all;
 }
 
-int CurrentVersion() { return 8; }
+int CurrentVersion() { return 9; }
 
 Status VersionStatus(int64_t recorded) {
   const int current = CurrentVersion();

@@ -308,6 +308,20 @@ TEST_F(PgSchemaTest, ClosingAnAttemptFindsItByMsgOnANewStore) {
   EXPECT_NE(plan.find("idx_attempts_open_msg"), std::string::npos) << plan;
 }
 
+// A status callback with only the provider's id: on a new store the
+// generic plan takes the index that holds outgoing msgs by provider id,
+// newest first, not a walk through the channel's msgs.
+TEST_F(PgSchemaTest, AStatusByProviderIdFindsItsMsgByIndexOnANewStore) {
+  ASSERT_TRUE(pg_schema::CreatePgSchema(conn()).ok());
+  PgQuery(conn(), "SET plan_cache_mode = force_generic_plan");
+  PgQuery(conn(), "PREPARE by_external (BIGINT, TEXT) AS SELECT id FROM msgs m WHERE m.channel_id = $1 "
+                  "AND m.external_id = $2 AND m.direction = 'O' ORDER BY m.id DESC LIMIT 1");
+  std::string plan;
+  for (const auto& row : PgQuery(conn(), "EXPLAIN EXECUTE by_external (1, 'abc')")) plan += row[0] + "\n";
+  EXPECT_NE(plan.find("idx_msgs_external_out"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("Sort"), std::string::npos) << plan;
+}
+
 TEST_F(PgSchemaTest, IdsAreAssignedOrKeptAndSeqsNeverReused) {
   ASSERT_TRUE(pg_schema::CreatePgSchema(conn()).ok());
   PgQuery(conn(), "INSERT INTO channels (id, uuid, channel_type, created_on, modified_on) "
