@@ -672,11 +672,17 @@ class Ctx:
                 raise BenchError(f"{program} not answering courier-ctl status after 30 s:\n{self.log_tail(log)}")
             time.sleep(0.05)
 
-    def start_send(self, store, label, wait=False):
-        log = f"{label}-send.log"
+    def start_send(self, store, label, wait=False, index=0):
+        log = f"{label}-send.log" if index == 0 else f"{label}-send{index + 1}.log"
+        shared = store.shared()
+        if index > 0:
+            # Senders sharing a store each bind their sockets in a run dir of their own.
+            run = f"{store.run}-{index + 1}"
+            os.makedirs(run, exist_ok=True)
+            shared[shared.index("--run-dir") + 1] = run
         # The sink is nginx on loopback, which courier-send refuses unless allowed.
-        argv = [self.bin("courier-send")] + store.shared() + ["--max-workers", str(self.args.send_workers),
-                                                              "--outbound-allow", "127.0.0.1/32"]
+        argv = [self.bin("courier-send")] + shared + ["--max-workers", str(self.args.send_workers),
+                                                      "--outbound-allow", "127.0.0.1/32"]
         p = self.start("courier-send", argv, log,
                        note=f"--max-workers {self.args.send_workers}: the sink answers in well under 1 ms")
         if wait:
@@ -1062,7 +1068,7 @@ def queue_msgs(ctx, st, channels, count, name, contacts=None):
     return time.monotonic() - t0
 
 
-def watch_send(ctx, st, total, start_wall, proc, log, limit):
+def watch_send(ctx, st, total, start_wall, procs, log, limit):
     """Polls the store every 0.25 s until no outgoing msg is queued or in
     flight. Returns the counts by status, the per-channel W counts at the
     first poll where half were W, the number of polls, and whether `limit`
@@ -1088,8 +1094,9 @@ def watch_send(ctx, st, total, start_wall, proc, log, limit):
         queued = by_status.get("Q", 0)
         if queued == 0 and in_flight == 0:
             return by_status, half, polls, False
-        if proc.poll() is not None:
-            raise BenchError(f"courier-send exited {proc.returncode}:\n{ctx.log_tail(log)}")
+        for proc in procs if isinstance(procs, list) else [procs]:
+            if proc.poll() is not None:
+                raise BenchError(f"courier-send exited {proc.returncode}:\n{ctx.log_tail(log)}")
         if time.monotonic() > deadline:
             return by_status, half, polls, True
 
@@ -1125,23 +1132,26 @@ def row_send(ctx, fig, details):
     start = time.time()
     pg0 = ctx.pg_cpu_s()
     pg_statements_reset(st)
-    p = ctx.start_send(st, ctx.tag("send"))
-    by_status, half, polls, timed_out = watch_send(ctx, st, total, start, p, f"{ctx.tag('send')}-send.log",
+    senders = [ctx.start_send(st, ctx.tag("send"), index=k) for k in range(a.senders)]
+    p = senders[0]
+    by_status, half, polls, timed_out = watch_send(ctx, st, total, start, senders, f"{ctx.tag('send')}-send.log",
                                                    limit=max(180, total / 200))
     pg_cpu = ctx.pg_cpu_s() - pg0
     f = send_figures(ctx, st, start)
     pg_statements(st, "msg", f["w"], details)
-    send_cpu = proc_cpu_s(p.pid)
+    send_cpu = sum(proc_cpu_s(s.pid) for s in senders)
     if ctx.engine == "sqlite":  # the memory row's figure
         ctx.shared["send_hwm_kb"] = proc_status(p.pid)["VmHWM"]
     details["send_status_after"] = proc_status(p.pid)
-    ctx.procs.stop(p)
+    for s in senders:
+        ctx.procs.stop(s)
     errored, failed = by_status.get("E", 0), by_status.get("F", 0)
     t_rate = ctx.target("send_rate")
     fig.add(row, f"msgs/s (W {f['w']:,} of {total:,}, start to last W)", f["rate"], "msgs/s", f">= {t_rate:,}",
             f["rate"] is not None and f["rate"] >= t_rate, note=f"last W after {fmt(f['last_w_s'], 's')}")
     if f["w"]:
-        fig.add(row, "courier-send CPU per msg", send_cpu / f["w"] * 1e6, "us",
+        fig.add(row, "courier-send CPU per msg" + (f" ({a.senders} processes)" if a.senders > 1 else ""),
+                send_cpu / f["w"] * 1e6, "us",
                 note=f"{send_cpu / f['last_w_s']:.2f} cores busy" if f["last_w_s"] else "")
         if ctx.engine == "postgresql":
             fig.add(row, "PostgreSQL CPU per msg", pg_cpu / f["w"] * 1e6, "us",
@@ -1159,7 +1169,7 @@ def row_send(ctx, fig, details):
                 f"{mn} / {mx} / {statistics.mean(per):.1f}", "", note=f"at {half['elapsed_s']:.2f} s")
         fig.add(row, "fairness min/max", mn / mx if mx else None, "")
     details.update({"figures": f, "by_status": by_status, "half": half, "polls": polls, "timed_out": timed_out,
-                    "queue_s": queue_s, "workers": a.send_workers})
+                    "queue_s": queue_s, "workers": a.send_workers, "senders": a.senders})
     if f["w"] + errored + failed != total:
         ctx.failed_checks.append(f"{row}: {total} queued, {f['w']} W + {errored} E + {failed} F")
 
@@ -1855,6 +1865,9 @@ def parse_args(argv):
     p.add_argument("--duration", type=int, help="seconds of each wrk run (default 20; --quick 3)")
     p.add_argument("--send-workers", type=int, default=64,
                    help="courier-send --max-workers (default 64: what one sets for a fast sink)")
+    p.add_argument("--senders", type=int, default=1,
+                   help="courier-send processes in the send row, sharing its store (default 1), as several "
+                        "hosts' senders would")
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"), help="where the JSON result goes")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (stores, logs) and say where")
     p.add_argument("--pg-statements", action="store_true",
@@ -1876,8 +1889,8 @@ def parse_args(argv):
         a.duration = 3 if a.quick else 20
     if a.scale_msgs is None:
         a.scale_msgs = 50000 if a.quick else 5000000
-    if a.duration < 1 or a.scale_msgs < 1000 or a.send_workers < 1:
-        p.error("--duration, --send-workers must be positive and --scale-msgs at least 1000")
+    if a.duration < 1 or a.scale_msgs < 1000 or a.send_workers < 1 or a.senders < 1:
+        p.error("--duration, --send-workers, --senders must be positive and --scale-msgs at least 1000")
     a.send_msgs = 5000 if a.quick else 50000
     a.mixed_msgs = 2000 if a.quick else 20000
     a.flush_files = 2000 if a.quick else 20000
@@ -2004,8 +2017,8 @@ def main(argv):
         result["courier_version"] = v.stdout.strip()
         result["binaries_mtime"] = {t: datetime.fromtimestamp(os.path.getmtime(ctx.bin(t)), timezone.utc)
                                     .isoformat(timespec="seconds") for t in ("courier-recv", "courier-send")}
-        result["settings"] = {k: getattr(a, k) for k in ("duration", "scale_msgs", "send_workers", "send_msgs",
-                                                         "mixed_msgs", "flush_files", "scale_duration",
+        result["settings"] = {k: getattr(a, k) for k in ("duration", "scale_msgs", "send_workers", "senders",
+                                                         "send_msgs", "mixed_msgs", "flush_files", "scale_duration",
                                                          "scale_rounds", "engines")}
         details = result.setdefault("rows", {})
         funcs = {"receive": row_receive, "send": row_send, "mixed": row_mixed, "flush": row_flush,

@@ -44,6 +44,10 @@ using SteadyClock = std::chrono::steady_clock;
 // Well under courier-send's one-second poll: a sender that waited for its
 // poll after its last empty claim takes about a second.
 constexpr auto kWokenWithin = 300ms;
+// Far under the ten minutes courier-hook's test poll is set to, with room
+// for a first delivery under ASan on a loaded machine (346 ms seen in CI
+// against a bound of 300): a missed wake would take the whole poll.
+constexpr auto kHookWokenWithin = 5000ms;
 
 int64_t MillisSince(SteadyClock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
@@ -231,7 +235,7 @@ TEST_F(PgWakeTest, AHookOnAnotherHostIsWokenByAnEventWrittenHere) {
   std::string shown;
   for (int64_t ms : latencies) shown += std::to_string(ms) + " ";
   std::cout << "[ latency ] received on host A -> posted by host B's hook (ms): " << shown << "\n";
-  for (int64_t ms : latencies) EXPECT_LT(ms, kWokenWithin.count()) << shown;
+  for (int64_t ms : latencies) EXPECT_LT(ms, kHookWokenWithin.count()) << shown;
   EXPECT_EQ(hook->Stop(), 0) << hook->log();
 }
 
