@@ -796,6 +796,31 @@ TEST_P(StoreTest, ClaimIsFairAcrossChannels) {
   EXPECT_EQ(from_b, 1);
 }
 
+// The claim reads only a share of each queue, then more of the queues
+// that had more: the msgs claimed are still those of a round robin over
+// whole queues. Here 3 channels, limit 10 (a share of 4): one queue holds
+// 1, one 2, one 20; the third gives the rest, oldest first.
+TEST_P(StoreTest, ClaimTakesTheRestFromTheQueuesThatHaveMore) {
+  Channel a = AddChannel("EX");
+  Channel b = AddChannel("KN");
+  Channel c = AddChannel("TG");
+  auto a_ids = Queue(a, 1);
+  auto b_ids = Queue(b, 2);
+  auto c_ids = Queue(c, 20);
+  auto claimed = Claim(10);
+  ASSERT_EQ(claimed.size(), 10u);
+  std::map<std::string, std::vector<int64_t>> by_channel;
+  for (const auto& m : claimed) by_channel[m.channel_uuid].push_back(m.id);
+  EXPECT_EQ(by_channel[a.uuid], a_ids);
+  EXPECT_EQ(by_channel[b.uuid], b_ids);
+  EXPECT_EQ(by_channel[c.uuid], std::vector<int64_t>(c_ids.begin(), c_ids.begin() + 7));
+  // The round robin's order: one from each, then one from each that has more.
+  ASSERT_GE(claimed.size(), 5u);
+  std::set<std::string> first_round = {claimed[0].channel_uuid, claimed[1].channel_uuid, claimed[2].channel_uuid};
+  EXPECT_EQ(first_round.size(), 3u);
+  EXPECT_EQ(claimed[3].channel_uuid == c.uuid ? claimed[4].channel_uuid : claimed[3].channel_uuid, b.uuid);
+}
+
 TEST_P(StoreTest, ClaimRotatesChannelsAcrossCalls) {
   std::vector<Channel> channels = {AddChannel("EX"), AddChannel("KN"), AddChannel("TG")};
   for (const auto& ch : channels) Queue(ch, 3);
