@@ -18,11 +18,8 @@ namespace {
 // channel's uuid and type, blank here, come from channel_names), so
 // the msg is not read again. A msg in Q keeps its status out of SET:
 // SQLite rewrites the entries of every index on a column named in SET.
-constexpr const char* kReturning =
-    " RETURNING id, uuid, channel_id, '', '', direction, status, urn, text, attachments, "
-    "external_id, contact_name, priority, error_count, error_reason, created_on, modified_on, "
-    "received_on, sent_on, next_attempt_on, claimed_by, quick_replies, "
-    "(SELECT is_stopped FROM contacts WHERE id = msgs.contact_id)";
+const std::string kReturning =
+    std::string(kMsgReturning) + ", (SELECT is_stopped FROM contacts WHERE id = msgs.contact_id)";
 // The msg's contact is its URN's owner and contact_urn_id that URN
 // (every path that stores a msg sets both through EnsureContact). By
 // id, not by URN: in a RETURNING clause SQLite plans `u.urn = msgs.urn`

@@ -209,6 +209,14 @@ inline constexpr const char* kMsgSelect =
     "m.claimed_by, m.quick_replies "
     "FROM msgs m JOIN channels c ON c.id = m.channel_id";
 
+// kMsgSelect's columns as a RETURNING clause of a statement on msgs
+// alone: the channel's uuid and type come back blank, for the caller to
+// fill from the channel it already holds.
+inline constexpr const char* kMsgReturning =
+    " RETURNING id, uuid, channel_id, '', '', direction, status, urn, text, attachments, "
+    "external_id, contact_name, priority, error_count, error_reason, created_on, modified_on, "
+    "received_on, sent_on, next_attempt_on, claimed_by, quick_replies";
+
 inline constexpr const char* kChannelSelect =
     "SELECT id, uuid, channel_type, name, address, country, schemes, config, max_workers, tps, "
     "is_active, created_on FROM channels";

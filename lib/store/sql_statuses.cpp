@@ -32,6 +32,57 @@ Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) 
   }
   const Micros ts = d.Now();
 
+  // The common case first: a status by msg id that moves the msg on (the
+  // sender's W, E and F; a provider's S and D by our id). One UPDATE ...
+  // RETURNING whose WHERE holds the statuses allowed to move to `to`, in
+  // place of a read and then an update: a round trip less a send on
+  // PostgreSQL, and its read of the msg. The same status again, a move not
+  // allowed, no such msg, and Q (a release) find no row here and take the
+  // general path below, which reads the msg first.
+  if (update.msg_id && update.status != MsgStatus::kQueued) {
+    const MsgStatus to = update.status;
+    std::string from;
+    for (MsgStatus s : {MsgStatus::kPending, MsgStatus::kQueued, MsgStatus::kWired, MsgStatus::kSent,
+                        MsgStatus::kDelivered, MsgStatus::kRead, MsgStatus::kErrored, MsgStatus::kFailed}) {
+      if (s != to && TransitionAllowed(s, to)) from += (from.empty() ? "'" : ", '") + Letter(s) + "'";
+    }
+    const bool sent = to == MsgStatus::kWired || to == MsgStatus::kSent || to == MsgStatus::kDelivered ||
+                      to == MsgStatus::kRead;
+    const bool failed = to == MsgStatus::kErrored || to == MsgStatus::kFailed;
+    const bool new_external_id = !update.new_external_id.empty();
+    if (!from.empty()) {
+      auto q = d.Q(std::string("UPDATE msgs SET status = ?, modified_on = ?, ") +
+                   (sent ? "sent_on = COALESCE(sent_on, ?), " : "") + (new_external_id ? "external_id = ?, " : "") +
+                   "error_reason = ?, next_attempt_on = ?, error_count = error_count + ?, claimed_by = NULL, "
+                   "claimed_on = NULL WHERE id = ? AND channel_id = ? AND direction = 'O' AND status IN (" +
+                   from + ")" + kMsgReturning);
+      q.Bind(Letter(to)).Bind(ts);
+      if (sent) q.Bind(ts);
+      if (new_external_id) q.Bind(update.new_external_id);
+      q.Bind(failed ? update.error_reason : std::string())
+          .Bind(to == MsgStatus::kErrored ? update.next_attempt_on : std::nullopt)
+          .Bind(static_cast<int64_t>(update.count_error ? 1 : 0))
+          .Bind(static_cast<int64_t>(*update.msg_id))
+          .Bind(static_cast<int64_t>(ch->id));
+      if (q.Step()) {
+        MsgRow row = ReadRow<MsgRow>(q);
+        while (q.Step()) {
+        }
+        row.channel_uuid = ch->uuid;
+        row.channel_type = ch->type;
+        const Msg msg = ToMsg(row);
+        d.CloseAttempts(row.id, Letter(to), ts);
+        for (const auto& log : update.logs) d.InsertLog(log, ch->id, NInt(row.id), ts);
+        d.AppendEvent("status.updated", StatusEventFields(msg), ts);
+        StatusResult result;
+        result.outcome = StatusOutcome::kUpdated;
+        result.msg_id = row.id;
+        result.status = to;
+        return result;
+      }
+    }
+  }
+
   std::vector<MsgRow> rows;
   const int64_t channel_id = ch->id;
   if (update.msg_id) {
