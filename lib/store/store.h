@@ -82,9 +82,10 @@ struct ClaimRequest {
   // Nonzero: the `now` of this worker's first claim since its last answered
   // one whose answer was lost (the commit or its sync failed, so it may have
   // committed). Every msg still claimed by this worker with a claimed_on
-  // from then on is claimed again first, its open attempt kept: nobody else
-  // sends a live worker's msgs, so without this they would wait for the
-  // worker's restart. The worker's `now` must grow with each claim.
+  // from then on is claimed again, before any new one and with its open
+  // attempt kept: nobody else sends a live worker's msgs, so without this
+  // they would wait for the worker's restart. The worker's `now` must grow
+  // with each claim.
   Micros in_doubt_since = 0;
 };
 

@@ -267,9 +267,18 @@ class PgSchemaTest : public courier::testing::PostgresSuite {
 
   PGconn* conn() { return conn_.get(); }
 
+  // The plan a long-lived prepared statement ends up with (the generic
+  // one) of the statement prepared as `prepare` and run as `execute`.
+  std::string GenericPlan(const std::string& prepare, const std::string& execute) {
+    PgQuery(conn(), "SET plan_cache_mode = force_generic_plan");
+    PgQuery(conn(), "PREPARE " + prepare);
+    std::string plan;
+    for (const auto& row : PgQuery(conn(), "EXPLAIN EXECUTE " + execute)) plan += row[0] + "\n";
+    return plan;
+  }
+
   PgConn conn_{nullptr, &::PQfinish};
 };
-
 
 TEST_F(PgSchemaTest, CreatesTheCurrentSchemaOnAnEmptyDatabase) {
   ASSERT_EQ(pg_schema::ReadVersion(conn()).value(), 0);
@@ -291,20 +300,16 @@ TEST_F(PgSchemaTest, CreatesTheCurrentSchemaOnAnEmptyDatabase) {
   EXPECT_EQ(::PQtransactionStatus(conn()), PQTRANS_IDLE);
 }
 
-// Ids: assigned when omitted, kept when given (a copy from SQLite), and
-// after setval the sequence carries on past the copied ones. Event seqs
-// only grow, even past a rolled-back insert and a deleted highest row.
 // The status write closes a msg's open attempt. On a new store (no
 // statistics) the generic plan, the one a long-lived prepared statement
 // ends up with, must go straight to that attempt, not through every open
 // attempt (idx_attempts_open) or the whole table.
 TEST_F(PgSchemaTest, ClosingAnAttemptFindsItByMsgOnANewStore) {
   ASSERT_TRUE(pg_schema::CreatePgSchema(conn()).ok());
-  PgQuery(conn(), "SET plan_cache_mode = force_generic_plan");
-  PgQuery(conn(), "PREPARE close_attempt (BIGINT, TEXT, BIGINT) AS UPDATE attempts SET finished_on = $1, "
-                  "outcome = $2 WHERE msg_id = $3 AND finished_on IS NULL");
-  std::string plan;
-  for (const auto& row : PgQuery(conn(), "EXPLAIN EXECUTE close_attempt (1, 'sent', 5)")) plan += row[0] + "\n";
+  const std::string plan = GenericPlan(
+      "close_attempt (BIGINT, TEXT, BIGINT) AS UPDATE attempts SET finished_on = $1, outcome = $2 "
+      "WHERE msg_id = $3 AND finished_on IS NULL",
+      "close_attempt (1, 'sent', 5)");
   EXPECT_NE(plan.find("idx_attempts_open_msg"), std::string::npos) << plan;
 }
 
@@ -313,15 +318,17 @@ TEST_F(PgSchemaTest, ClosingAnAttemptFindsItByMsgOnANewStore) {
 // newest first, not a walk through the channel's msgs.
 TEST_F(PgSchemaTest, AStatusByProviderIdFindsItsMsgByIndexOnANewStore) {
   ASSERT_TRUE(pg_schema::CreatePgSchema(conn()).ok());
-  PgQuery(conn(), "SET plan_cache_mode = force_generic_plan");
-  PgQuery(conn(), "PREPARE by_external (BIGINT, TEXT) AS SELECT id FROM msgs m WHERE m.channel_id = $1 "
-                  "AND m.external_id = $2 AND m.direction = 'O' ORDER BY m.id DESC LIMIT 1");
-  std::string plan;
-  for (const auto& row : PgQuery(conn(), "EXPLAIN EXECUTE by_external (1, 'abc')")) plan += row[0] + "\n";
+  const std::string plan = GenericPlan(
+      "by_external (BIGINT, TEXT) AS SELECT id FROM msgs m WHERE m.channel_id = $1 AND m.external_id = $2 "
+      "AND m.direction = 'O' ORDER BY m.id DESC LIMIT 1",
+      "by_external (1, 'abc')");
   EXPECT_NE(plan.find("idx_msgs_external_out"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("Sort"), std::string::npos) << plan;
 }
 
+// Ids: assigned when omitted, kept when given (a copy from SQLite), and
+// after setval the sequence carries on past the copied ones. Event seqs
+// only grow, even past a rolled-back insert and a deleted highest row.
 TEST_F(PgSchemaTest, IdsAreAssignedOrKeptAndSeqsNeverReused) {
   ASSERT_TRUE(pg_schema::CreatePgSchema(conn()).ok());
   PgQuery(conn(), "INSERT INTO channels (id, uuid, channel_type, created_on, modified_on) "
