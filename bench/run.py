@@ -439,7 +439,8 @@ class PgCluster:
             self.port = free_port()
             r = self.tool("pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "-o",
                           f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1" +
-                          (" -c shared_preload_libraries=pg_stat_statements" if self.ctx.args.pg_statements else ""),
+                          (" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on"
+                           if self.ctx.args.pg_statements else ""),
                           "start", check=False,
                           note="fsync, synchronous_commit, full_page_writes: the defaults (on)")
             if r.returncode == 0:
@@ -945,21 +946,25 @@ def pg_statements(st, what, units, details):
         return
     c = ro(st.db)
     try:
-        rows = c.execute("SELECT round(total_exec_time::numeric, 1), calls, "
+        rows = c.execute("SELECT round((total_plan_time + total_exec_time)::numeric, 1), "
+                         "round(total_plan_time::numeric, 1), calls, "
                          "regexp_replace(left(query, 150), '\\s+', ' ', 'g') FROM pg_stat_statements "
                          "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                         "ORDER BY total_exec_time DESC LIMIT 15")
+                         "ORDER BY total_plan_time + total_exec_time DESC LIMIT 15")
         rows = list(rows)
     finally:
         c.close()
     top = []
-    print(f"  PostgreSQL statements by execution time, per {what} ({units:,} {what}s):", file=sys.stderr)
-    for total_ms, calls, *query in rows:
+    print(f"  PostgreSQL statements by server time (planning and execution), per {what} ({units:,} {what}s):",
+          file=sys.stderr)
+    for total_ms, plan_ms, calls, *query in rows:
         query = "|".join(str(q) for q in query)  # a query with | in it came back split
         per_unit_us = float(total_ms) * 1000 / units
-        top.append({"us_per_" + what: round(per_unit_us, 1), "calls_per_" + what: round(int(calls) / units, 3),
-                    "query": query})
-        print(f"    {per_unit_us:8.1f} us  {int(calls) / units:6.3f} calls  {query}", file=sys.stderr)
+        plan_us = float(plan_ms) * 1000 / units
+        top.append({"us_per_" + what: round(per_unit_us, 1), "plan_us_per_" + what: round(plan_us, 1),
+                    "calls_per_" + what: round(int(calls) / units, 3), "query": query})
+        print(f"    {per_unit_us:8.1f} us ({plan_us:6.1f} planning)  {int(calls) / units:6.3f} calls  {query}",
+              file=sys.stderr)
     details.setdefault("pg_statements", {})[what] = top
 
 

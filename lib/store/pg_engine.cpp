@@ -14,7 +14,17 @@ namespace {
 // Transaction advisory lock keys: "courclm" and "courevt" in ASCII as
 // bigints, beside pg_schema's "coursch".
 // Only courier's own transactions take them.
-constexpr const char* kTakeClaimLock = "SELECT pg_advisory_xact_lock(27988572915330157)";
+//
+// With the claim lock, generic plans for the rest of the transaction (the
+// claim's statements and the few after it): the server otherwise planned
+// the claim's queue read afresh on every run, finding a custom plan
+// cheaper than its guess for the generic one (a LIMIT and a due time it
+// cannot see), and planning that 16-arm UNION cost more than running it:
+// 114 of 139 us a msg sent (pg_stat_statements with track_planning, bench
+// send row, 2026-12-06). The generic plan reads the same partial index
+// (PgSchemaTest.TheClaimsQueueReadIsPlannedOnceOnTheQueueIndex).
+constexpr const char* kTakeClaimLock =
+    "SELECT pg_advisory_xact_lock(27988572915330157), set_config('plan_cache_mode', 'force_generic_plan', true)";
 constexpr const char* kTakeEventsLock = "SELECT pg_advisory_xact_lock(27988572915463796)";
 
 // `count` values of a sequence (its name is the server's choice:
@@ -249,5 +259,11 @@ void PgEngine::NotifyAtCommit(const CommitNotices& notices) {
 }
 
 void PgEngine::BeforeClaim() { connection_->statements()(kTakeClaimLock).Run(); }
+
+void PgEngine::PlanByKeys(bool on) {
+  // Local to the transaction; `off` again is the session's own setting
+  // (SET LOCAL ... TO DEFAULT). Deferred: no round trip of their own.
+  connection_->statements()(on ? "SET LOCAL enable_seqscan = off" : "SET LOCAL enable_seqscan TO DEFAULT").RunLater();
+}
 
 }  // namespace courier

@@ -55,6 +55,8 @@ class PgEngine : public StoreEngine {
   void BeforeClaim() override;
   int ClaimQueueReadsPerStatement() const override { return 16; }
   const char* LockMsgsRead() const override { return " FOR UPDATE OF m"; }
+  bool WritesRowsAsArrays() const override { return true; }
+  void PlanByKeys(bool on) override;
   // pg_notify on kQueuedChannel and kEventsChannel (store_notices.h), each
   // at most once per transaction, payload '': PostgreSQL delivers them at
   // COMMIT, never for a rollback.

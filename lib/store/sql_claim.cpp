@@ -271,20 +271,21 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
   }
 
   // In the order picked (the round-robin), each with its open attempt.
+  SqlRowBatch attempts("INSERT INTO attempts (msg_id, worker, started_on) VALUES (?, ?, ?)",
+                       "INSERT INTO attempts (msg_id, worker, started_on) SELECT * FROM {ROWS}",
+                       {SqlRowBatch::Type::kBigInt, SqlRowBatch::Type::kText, SqlRowBatch::Type::kBigInt});
   for (const auto& [id, channel_id] : picked) {
     auto it = got.find(id);
     if (it == got.end()) continue;
     Claimed& c = it->second;
-    Q("INSERT INTO attempts (msg_id, worker, started_on) VALUES (?, ?, ?)")
-        .Bind(static_cast<int64_t>(id))
-        .Bind(req.worker)
-        .Bind(claimed_on)
-        .RunLater();
+    attempts.Int(static_cast<int64_t>(id)).Text(req.worker).Int(claimed_on);
     std::tie(c.row.channel_uuid, c.row.channel_type) = channel_names[c.row.channel_id];
     claimed.push_back(ToMsg(c.row));
     claimed.back().contact_stopped = c.contact_stopped;
     claimed.back().urn_auth = std::move(c.urn_auth);
   }
+
+  attempts.Write(*statements, engine->WritesRowsAsArrays());
 
   std::map<Int64, Int64> claimed_now;
   for (const Msg& m : claimed)

@@ -67,8 +67,16 @@ Status SqlStore::Impl::CheckSchema() {
   }
 }
 
+void SqlStore::Impl::FlushRows() {
+  const bool as_arrays = engine->WritesRowsAsArrays();
+  pending_closes.Write(*statements, as_arrays);
+  closing_msgs.clear();
+  pending_logs.Write(*statements, as_arrays);
+}
+
 void SqlStore::Impl::Rollback() {
   engine->EventSeqsForgotten();
+  ForgetRows();
   statements->DiscardDeferred();
   try {
     statements->Exec("ROLLBACK");

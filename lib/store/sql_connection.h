@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/json_writer.h"
+#include "store/sql_row_batch.h"
 #include "store/sql_rows.h"
 #include "store/sql_statement.h"
 #include "store/sql_store.h"
@@ -101,6 +102,42 @@ struct SqlStore::Impl {
   // a msg sent back to the queue by a status): FlushEvents notifies
   // senders (store_notices.h).
   bool msgs_queued = false;
+  // Rows that statuses write, gathered while batch_rows is set (a batch
+  // of intakes written the fast way) and written by FlushRows: channel
+  // logs, and the closes of open attempts (a msg's first close in the
+  // batch only: a later one finds nothing open, as it would have run).
+  // Otherwise each is written as it comes.
+  bool batch_rows = false;
+  SqlRowBatch pending_logs{
+      "INSERT INTO channel_logs (channel_id, msg_id, description, is_error, error, method, "
+      "url, request, response, response_status, elapsed_ms, created_on) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO channel_logs (channel_id, msg_id, description, is_error, error, method, "
+      "url, request, response, response_status, elapsed_ms, created_on) SELECT * FROM {ROWS}",
+      {SqlRowBatch::Type::kBigInt, SqlRowBatch::Type::kBigInt, SqlRowBatch::Type::kText,
+       SqlRowBatch::Type::kBoolean, SqlRowBatch::Type::kText, SqlRowBatch::Type::kText, SqlRowBatch::Type::kText,
+       SqlRowBatch::Type::kText, SqlRowBatch::Type::kText, SqlRowBatch::Type::kInteger,
+       SqlRowBatch::Type::kBigInt, SqlRowBatch::Type::kBigInt}};
+  SqlRowBatch pending_closes{
+      "UPDATE attempts SET finished_on = ?, outcome = ? WHERE msg_id = ? AND finished_on IS NULL",
+      // Each msg's open attempt found by its own index probe (OFFSET 0
+      // keeps the subquery apart, per row): joined as a set, the planner
+      // may read every open attempt, dead ones included, for the batch.
+      "UPDATE attempts SET finished_on = r.finished_on, outcome = r.outcome "
+      "FROM {ROWS} AS r (finished_on, outcome, msg_id), "
+      "LATERAL (SELECT a.id FROM attempts a WHERE a.msg_id = r.msg_id AND a.finished_on IS NULL OFFSET 0) AS open "
+      "WHERE attempts.id = open.id",
+      {SqlRowBatch::Type::kBigInt, SqlRowBatch::Type::kText, SqlRowBatch::Type::kBigInt}};
+  std::unordered_set<int64_t> closing_msgs;
+  // Writes the gathered rows: before the claim (which opens attempts) and
+  // before the commit.
+  void FlushRows();
+  void ForgetRows() {
+    pending_logs.Clear();
+    pending_closes.Clear();
+    closing_msgs.clear();
+  }
+
   // Channels read during one WriteIntakesAndClaim batch, by uuid.
   std::unordered_map<std::string, ChannelRow>* batch_channels = nullptr;
 
@@ -124,10 +161,25 @@ struct SqlStore::Impl {
     // For the URNs looked up and not found: a contact and a URN id each.
     std::vector<int64_t> reserved_contact_ids, reserved_urn_ids;
     size_t next_reserved_contact = 0;
+    // Statuses by msg id applied together before the intakes
+    // (ApplyStatusesTogether), by the update: the msg as it now is when
+    // it moved, nothing when it did not (StatusInTxn then takes its
+    // general path); all stamped `statuses_on`.
+    std::unordered_map<const StatusUpdate*, std::optional<MsgRow>> statuses;
+    Micros statuses_on = 0;
   };
   BatchLookups* batch_lookups = nullptr;
-  // Fills *batch_lookups for the incoming msgs of `intakes`.
+  // Fills *batch_lookups for the incoming msgs of `intakes`, and applies
+  // their statuses by msg id together where the engine writes rows as
+  // arrays.
   void LookUpBatch(const std::vector<Intake>& intakes);
+  // One UPDATE ... RETURNING for every status by msg id in `intakes` that
+  // would take StatusInTxn's first path (a move allowed from the msg's
+  // status), where it was one round trip each: on PostgreSQL, a send's
+  // statuses were the writer's round trips. Only a msg's sole status in
+  // the batch, so no two of one msg change order; the batch's requests
+  // are concurrent, and these are applied before the rest of it.
+  void ApplyStatusesTogether(const std::vector<Intake>& intakes);
 
   // A cached prepared statement; see sql_statement.h.
   SqlQuery Q(const std::string& sql) { return (*statements)(sql); }
@@ -159,12 +211,14 @@ struct SqlStore::Impl {
         statements->Exec(engine->BeginSql(txn == Txn::kWrite));
         engine->EventSeqsForgotten();
         pending_events.clear();
+        ForgetRows();
         msgs_queued = false;
         in_txn = true;
       }
       Result<T> result = body();
       if (in_txn) {
         if (result.ok()) {
+          FlushRows();
           FlushEvents();
           statements->Exec("COMMIT");
         } else {
@@ -234,6 +288,10 @@ struct SqlStore::Impl {
   // --- attempts (sql_statuses.cpp) ----------------------------------------
 
   void CloseAttempts(Int64 msg_id, const std::string& outcome, Micros ts);
+  // A status's first path (SqlStore::StatusInTxn): the msg moved to
+  // update.status by one UPDATE ... RETURNING, or nothing when that move
+  // does not apply (no msg id, Q, a move not allowed from its status).
+  std::optional<MsgRow> MoveByMsgId(const StatusUpdate& update, Int64 channel_id, Micros ts);
 
   // --- channel logs (sql_logs.cpp) ----------------------------------------
 

@@ -46,20 +46,20 @@ void SqlStore::Impl::FlushEvents() {
   CommitNotices notices{!pending_events.empty(), msgs_queued};
   const std::vector<int64_t> seqs =
       pending_events.empty() ? std::vector<int64_t>{} : engine->NextEventSeqs(static_cast<int>(pending_events.size()));
+  SqlRowBatch rows("INSERT INTO events (seq, topic, payload, created_on) VALUES (?, ?, ?, ?)",
+                   "INSERT INTO events (seq, topic, payload, created_on) SELECT * FROM {ROWS}",
+                   {SqlRowBatch::Type::kBigInt, SqlRowBatch::Type::kText, SqlRowBatch::Type::kText,
+                    SqlRowBatch::Type::kBigInt});
   for (size_t i = 0; i < pending_events.size(); ++i) {
     PendingEvent& event = pending_events[i];
     notices.queued = notices.queued || TopicQueuesMsgs(event.topic);
     const Int64 seq = seqs[i];
     std::string text = "{\"seq\":" + std::to_string(seq) + "," + event.payload_after_seq;
-    Q("INSERT INTO events (seq, topic, payload, created_on) VALUES (?, ?, ?, ?)")
-        .Bind(static_cast<int64_t>(seq))
-        .Bind(event.topic)
-        .Bind(text)
-        .Bind(event.created_on)
-        .RunLater();
+    rows.Int(static_cast<int64_t>(seq)).Text(event.topic).Text(text).Int(event.created_on);
     if (collect_events) collect_events->push_back(Event{seq, std::move(event.topic), std::move(text), event.created_on});
   }
   pending_events.clear();
+  rows.Write(*statements, engine->WritesRowsAsArrays());
   engine->NotifyAtCommit(notices);
 }
 

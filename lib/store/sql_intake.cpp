@@ -130,6 +130,7 @@ void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
                               [&](SqlQuery& q) { batch.msg_ids_by_uuid[q.Text(1)] = q.Int(0); })) {
     batch.uuids_looked_up.insert(std::move(uuid));
   }
+  if (engine->WritesRowsAsArrays()) ApplyStatusesTogether(intakes);
   if (msgs > 0) batch.reserved_msg_ids = engine->ReserveIds("msgs", static_cast<int>(msgs));
   const auto absent = static_cast<int>(batch.urns_looked_up.size() - batch.urns.size());
   if (absent > 0) {
@@ -170,6 +171,7 @@ Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakesAndClaim(const std::vec
     auto result = d.Run<std::vector<IntakeOutcome>>(
         "write intakes", Txn::kWrite, [&]() -> Result<std::vector<IntakeOutcome>> {
           d.statements->AllowDeferred(fast);
+          d.batch_rows = fast;
           if (fast) {
             d.batch_lookups = &lookups;
             d.LookUpBatch(intakes);
@@ -183,10 +185,14 @@ Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakesAndClaim(const std::vec
             outcomes.push_back(std::move(out));
           }
           // After the statuses, so the claim sees the capacity they freed.
-          if (claim && claim->limit > 0) claimed_here = d.Claim(*claim);
+          if (claim && claim->limit > 0) {
+            d.FlushRows();  // closes first: the claim opens attempts
+            claimed_here = d.Claim(*claim);
+          }
           return outcomes;
         });
     if (d.statements != nullptr) d.statements->AllowDeferred(false);
+    d.batch_rows = false;
     d.batch_lookups = nullptr;
     d.collect_events = nullptr;
     d.batch_channels = nullptr;

@@ -24,22 +24,19 @@ void SqlStore::Impl::InsertLog(const ChannelLog& log, Int64 default_channel, con
   else if (log.msg_id) m = *log.msg_id;
   std::string description = log.description;
   if (description.empty()) description = log.is_error() ? "Error: " + log.error : "Success";
-  Q("INSERT INTO channel_logs (channel_id, msg_id, description, is_error, error, method, "
-    "url, request, response, response_status, elapsed_ms, created_on) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .Bind(static_cast<int64_t>(channel_id))
-      .Bind(m)
-      .Bind(description)
-      .Bind(log.is_error())
-      .Bind(log.error)
-      .Bind(log.method)
-      .Bind(log.url)
-      .Bind(log.request)
-      .Bind(log.response)
-      .Bind(static_cast<int64_t>(log.status_code))
-      .Bind(static_cast<int64_t>(log.elapsed_ms))
-      .Bind(log.created_on != 0 ? log.created_on : ts)
-      .RunLater();
+  pending_logs.Int(static_cast<int64_t>(channel_id))
+      .Int(m)
+      .Text(description)
+      .Bool(log.is_error())
+      .Text(log.error)
+      .Text(log.method)
+      .Text(log.url)
+      .Text(log.request)
+      .Text(log.response)
+      .Int(static_cast<int64_t>(log.status_code))
+      .Int(static_cast<int64_t>(log.elapsed_ms))
+      .Int(log.created_on != 0 ? log.created_on : ts);
+  if (!batch_rows) FlushRows();
 }
 
 Status SqlStore::WriteChannelLogs(const std::vector<ChannelLog>& logs) {

@@ -16,12 +16,131 @@ constexpr const char* kOperatorFailedReason = "failed by operator";
 }  // namespace
 
 void SqlStore::Impl::CloseAttempts(Int64 msg_id, const std::string& outcome, Micros ts) {
+  if (batch_rows) {
+    if (closing_msgs.insert(static_cast<int64_t>(msg_id)).second) {
+      pending_closes.Int(ts).Text(outcome).Int(static_cast<int64_t>(msg_id));
+    }
+    return;
+  }
   Q("UPDATE attempts SET finished_on = ?, outcome = ? "
     "WHERE msg_id = ? AND finished_on IS NULL")
       .Bind(ts)
       .Bind(outcome)
       .Bind(static_cast<int64_t>(msg_id))
       .RunLater();
+}
+
+namespace {
+
+// The statuses a msg may move to `to` from, `to` itself aside, as their
+// letters ("" for Q, which only a release writes).
+std::string MovesTo(MsgStatus to) {
+  std::string from;
+  if (to == MsgStatus::kQueued) return from;
+  for (MsgStatus s : {MsgStatus::kPending, MsgStatus::kQueued, MsgStatus::kWired, MsgStatus::kSent,
+                      MsgStatus::kDelivered, MsgStatus::kRead, MsgStatus::kErrored, MsgStatus::kFailed}) {
+    if (s != to && TransitionAllowed(s, to)) from += Letter(s);
+  }
+  return from;
+}
+
+bool IsSent(MsgStatus s) {
+  return s == MsgStatus::kWired || s == MsgStatus::kSent || s == MsgStatus::kDelivered || s == MsgStatus::kRead;
+}
+
+bool IsFailed(MsgStatus s) { return s == MsgStatus::kErrored || s == MsgStatus::kFailed; }
+
+}  // namespace
+
+std::optional<sql_rows::MsgRow> SqlStore::Impl::MoveByMsgId(const StatusUpdate& update, Int64 channel_id,
+                                                            Micros ts) {
+  if (!update.msg_id) return std::nullopt;
+  const MsgStatus to = update.status;
+  const std::string from = MovesTo(to);
+  if (from.empty()) return std::nullopt;
+  std::string from_list;
+  for (char letter : from) from_list += std::string(from_list.empty() ? "'" : ", '") + letter + "'";
+  const bool sent = IsSent(to);
+  const bool new_external_id = !update.new_external_id.empty();
+  auto q = Q(std::string("UPDATE msgs SET status = ?, modified_on = ?, ") +
+             (sent ? "sent_on = COALESCE(sent_on, ?), " : "") + (new_external_id ? "external_id = ?, " : "") +
+             "error_reason = ?, next_attempt_on = ?, error_count = error_count + ?, claimed_by = NULL, "
+             "claimed_on = NULL WHERE id = ? AND channel_id = ? AND direction = 'O' AND status IN (" +
+             from_list + ")" + kMsgReturning);
+  q.Bind(Letter(to)).Bind(ts);
+  if (sent) q.Bind(ts);
+  if (new_external_id) q.Bind(update.new_external_id);
+  q.Bind(IsFailed(to) ? update.error_reason : std::string())
+      .Bind(to == MsgStatus::kErrored ? update.next_attempt_on : std::nullopt)
+      .Bind(static_cast<int64_t>(update.count_error ? 1 : 0))
+      .Bind(static_cast<int64_t>(*update.msg_id))
+      .Bind(static_cast<int64_t>(channel_id));
+  if (!q.Step()) return std::nullopt;
+  MsgRow row = ReadRow<MsgRow>(q);
+  while (q.Step()) {
+  }
+  return row;
+}
+
+void SqlStore::Impl::ApplyStatusesTogether(const std::vector<Intake>& intakes) {
+  std::unordered_map<int64_t, int> per_msg;
+  for (const auto& intake : intakes)
+    for (const auto& update : intake.statuses)
+      if (update.msg_id) ++per_msg[*update.msg_id];
+  static const std::string kSql =
+      std::string(
+          "UPDATE msgs SET status = r_status, modified_on = r_on, "
+          "sent_on = CASE WHEN r_sent THEN COALESCE(sent_on, r_on) ELSE sent_on END, "
+          "external_id = COALESCE(r_external_id, external_id), error_reason = r_error_reason, "
+          "next_attempt_on = r_next_attempt_on, error_count = error_count + r_count_error, "
+          "claimed_by = NULL, claimed_on = NULL "
+          "FROM {ROWS} AS r (r_id, r_channel_id, r_status, r_from, r_on, r_sent, r_external_id, r_error_reason, "
+          "r_next_attempt_on, r_count_error) "
+          "WHERE id = r_id AND id = ANY({ARRAY 1}) AND channel_id = r_channel_id AND direction = 'O' "
+          "AND strpos(r_from, status) > 0") +
+      kMsgReturning;
+  using T = SqlRowBatch::Type;
+  SqlRowBatch rows("", kSql,
+                   {T::kBigInt, T::kBigInt, T::kText, T::kText, T::kBigInt, T::kBoolean, T::kText, T::kText,
+                    T::kBigInt, T::kInteger});
+  const Micros ts = Now();
+  std::unordered_map<int64_t, const StatusUpdate*> tried;
+  for (const auto& intake : intakes) {
+    for (const auto& update : intake.statuses) {
+      if (!update.msg_id || per_msg[*update.msg_id] != 1) continue;
+      const std::string from = MovesTo(update.status);
+      if (from.empty()) continue;
+      auto ch = FindChannelByUUID(update.channel_uuid, false);
+      if (!ch) continue;
+      const MsgStatus to = update.status;
+      rows.Int(*update.msg_id)
+          .Int(static_cast<int64_t>(ch->id))
+          .Text(Letter(to))
+          .Text(from)
+          .Int(ts)
+          .Bool(IsSent(to));
+      if (update.new_external_id.empty()) rows.Null();
+      else rows.Text(update.new_external_id);
+      rows.Text(IsFailed(to) ? update.error_reason : std::string())
+          .Int(to == MsgStatus::kErrored ? update.next_attempt_on : std::nullopt)
+          .Int(static_cast<int64_t>(update.count_error ? 1 : 0));
+      tried.emplace(*update.msg_id, &update);
+    }
+  }
+  if (tried.empty()) return;
+  auto& statuses = batch_lookups->statuses;
+  for (const auto& [id, update] : tried) statuses.emplace(update, std::nullopt);
+  batch_lookups->statuses_on = ts;
+  engine->PlanByKeys(true);
+  {
+    auto q = rows.ArrayQuery(*statements);
+    while (q.Step()) {
+      MsgRow row = ReadRow<MsgRow>(q);
+      auto it = tried.find(static_cast<int64_t>(row.id));
+      if (it != tried.end()) statuses[it->second] = std::move(row);
+    }
+  }
+  engine->PlanByKeys(false);
 }
 
 Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) {
@@ -36,51 +155,32 @@ Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) 
   // sender's W, E and F; a provider's S and D by our id). One UPDATE ...
   // RETURNING whose WHERE holds the statuses allowed to move to `to`, in
   // place of a read and then an update: a round trip less a send on
-  // PostgreSQL, and its read of the msg. The same status again, a move not
-  // allowed, no such msg, and Q (a release) find no row here and take the
-  // general path below, which reads the msg first.
-  if (update.msg_id && update.status != MsgStatus::kQueued) {
-    const MsgStatus to = update.status;
-    std::string from;
-    for (MsgStatus s : {MsgStatus::kPending, MsgStatus::kQueued, MsgStatus::kWired, MsgStatus::kSent,
-                        MsgStatus::kDelivered, MsgStatus::kRead, MsgStatus::kErrored, MsgStatus::kFailed}) {
-      if (s != to && TransitionAllowed(s, to)) from += (from.empty() ? "'" : ", '") + Letter(s) + "'";
-    }
-    const bool sent = to == MsgStatus::kWired || to == MsgStatus::kSent || to == MsgStatus::kDelivered ||
-                      to == MsgStatus::kRead;
-    const bool failed = to == MsgStatus::kErrored || to == MsgStatus::kFailed;
-    const bool new_external_id = !update.new_external_id.empty();
-    if (!from.empty()) {
-      auto q = d.Q(std::string("UPDATE msgs SET status = ?, modified_on = ?, ") +
-                   (sent ? "sent_on = COALESCE(sent_on, ?), " : "") + (new_external_id ? "external_id = ?, " : "") +
-                   "error_reason = ?, next_attempt_on = ?, error_count = error_count + ?, claimed_by = NULL, "
-                   "claimed_on = NULL WHERE id = ? AND channel_id = ? AND direction = 'O' AND status IN (" +
-                   from + ")" + kMsgReturning);
-      q.Bind(Letter(to)).Bind(ts);
-      if (sent) q.Bind(ts);
-      if (new_external_id) q.Bind(update.new_external_id);
-      q.Bind(failed ? update.error_reason : std::string())
-          .Bind(to == MsgStatus::kErrored ? update.next_attempt_on : std::nullopt)
-          .Bind(static_cast<int64_t>(update.count_error ? 1 : 0))
-          .Bind(static_cast<int64_t>(*update.msg_id))
-          .Bind(static_cast<int64_t>(ch->id));
-      if (q.Step()) {
-        MsgRow row = ReadRow<MsgRow>(q);
-        while (q.Step()) {
-        }
-        row.channel_uuid = ch->uuid;
-        row.channel_type = ch->type;
-        const Msg msg = ToMsg(row);
-        d.CloseAttempts(row.id, Letter(to), ts);
-        for (const auto& log : update.logs) d.InsertLog(log, ch->id, NInt(row.id), ts);
-        d.AppendEvent("status.updated", StatusEventFields(msg), ts);
-        StatusResult result;
-        result.outcome = StatusOutcome::kUpdated;
-        result.msg_id = row.id;
-        result.status = to;
-        return result;
-      }
-    }
+  // PostgreSQL, and its read of the msg; or already applied with the
+  // rest of its batch (ApplyStatusesTogether). The same status again, a
+  // move not allowed, no such msg, and Q (a release) find no row here and
+  // take the general path below, which reads the msg first.
+  const auto moved = [&](MsgRow row, Micros at) -> StatusResult {
+    row.channel_uuid = ch->uuid;
+    row.channel_type = ch->type;
+    const Msg msg = ToMsg(row);
+    d.CloseAttempts(row.id, Letter(update.status), at);
+    for (const auto& log : update.logs) d.InsertLog(log, ch->id, NInt(row.id), at);
+    d.AppendEvent("status.updated", StatusEventFields(msg), at);
+    StatusResult result;
+    result.outcome = StatusOutcome::kUpdated;
+    result.msg_id = row.id;
+    result.status = update.status;
+    return result;
+  };
+  const std::optional<MsgRow>* together = nullptr;
+  if (d.batch_lookups != nullptr) {
+    auto it = d.batch_lookups->statuses.find(&update);
+    if (it != d.batch_lookups->statuses.end()) together = &it->second;
+  }
+  if (together != nullptr) {
+    if (*together) return moved(**together, d.batch_lookups->statuses_on);
+  } else if (auto row = d.MoveByMsgId(update, ch->id, ts)) {
+    return moved(std::move(*row), ts);
   }
 
   std::vector<MsgRow> rows;

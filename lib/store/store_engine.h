@@ -116,6 +116,19 @@ class StoreEngine {
   // lock, which every sender waits for.
   virtual int ClaimQueueReadsPerStatement() const { return 1; }
 
+  // Whether a batch of rows is written as one statement binding a column
+  // as one array (SqlRowBatch): where each statement is a server's work
+  // and a share of the writer's serial time (PostgreSQL), not where it is
+  // a library call (SQLite: one statement a row, as before).
+  virtual bool WritesRowsAsArrays() const { return false; }
+  // Around a statement over arrays whose rows it finds by key (`on`
+  // before, `!on` after, in the same transaction): the planner must probe
+  // the key for each row, not trade the probes for a scan of a table it
+  // guesses small (PostgreSQL on a new store, before its first ANALYZE:
+  // enable_seqscan off for that statement). Nothing where statements are
+  // not planned against statistics that way.
+  virtual void PlanByKeys(bool on) { (void)on; }
+
   // Appended to a SELECT of msgs (aliased `m`) whose rows the transaction
   // then updates from what it read (a status write deciding a
   // transition): on PostgreSQL " FOR UPDATE OF m", so two hosts writing a

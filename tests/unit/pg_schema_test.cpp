@@ -326,6 +326,52 @@ TEST_F(PgSchemaTest, AStatusByProviderIdFindsItsMsgByIndexOnANewStore) {
   EXPECT_EQ(plan.find("Sort"), std::string::npos) << plan;
 }
 
+// The claim's queue read runs under generic plans (PgEngine's claim lock
+// sets them: planned afresh each run it cost more than it ran). Generic,
+// it still reads the queue's partial index, its statuses being literals.
+TEST_F(PgSchemaTest, TheClaimsQueueReadIsPlannedOnceOnTheQueueIndex) {
+  ASSERT_TRUE(pg_schema::CreatePgSchema(conn()).ok());
+  PgQuery(conn(), "INSERT INTO channels (id, uuid, channel_type, created_on, modified_on) VALUES (1, 'c', 'EX', 1, 1)");
+  PgQuery(conn(), "INSERT INTO msgs (uuid, channel_id, direction, status, urn, next_attempt_on, created_on, "
+                  "modified_on) SELECT 'm' || g, 1, 'O', CASE WHEN g % 10 = 0 THEN 'Q' ELSE 'W' END, 'tel:1', 0, g, g "
+                  "FROM generate_series(1, 5000) g");
+  PgQuery(conn(), "ANALYZE msgs");
+  const std::string plan = GenericPlan(
+      "queue_read (BIGINT, BIGINT, BIGINT) AS SELECT 0 AS arm, id, priority FROM (SELECT id, priority FROM msgs "
+      "WHERE channel_id = $1 AND status IN ('Q', 'E') AND direction = 'O' AND claimed_by IS NULL "
+      "AND next_attempt_on <= $2 ORDER BY priority DESC, id LIMIT $3) AS q0 ORDER BY 1, 3 DESC, 2",
+      "queue_read (1, 10, 5)");
+  EXPECT_NE(plan.find("idx_msgs_queue"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("Seq Scan"), std::string::npos) << plan;
+}
+
+// A batch's statuses and attempt closes are one statement each over
+// arrays (SqlRowBatch). PostgreSQL guesses an unnest's row count, and on a
+// new store (no statistics) a join of it could read every open attempt,
+// dead ones included, or every msg: each must find its rows by key.
+TEST_F(PgSchemaTest, ABatchsStatusesAndClosesFindTheirRowsByKeyOnANewStore) {
+  ASSERT_TRUE(pg_schema::CreatePgSchema(conn()).ok());
+  const std::string close = GenericPlan(
+      "close_batch (BIGINT[], TEXT[], BIGINT[]) AS UPDATE attempts SET finished_on = r.finished_on, "
+      "outcome = r.outcome FROM unnest($1, $2, $3) AS r (finished_on, outcome, msg_id), "
+      "LATERAL (SELECT a.id FROM attempts a WHERE a.msg_id = r.msg_id AND a.finished_on IS NULL OFFSET 0) AS open "
+      "WHERE attempts.id = open.id",
+      "close_batch ('{1,1}', '{W,W}', '{5,6}')");
+  EXPECT_NE(close.find("idx_attempts_open_msg"), std::string::npos) << close;
+  EXPECT_EQ(close.find("idx_attempts_open "), std::string::npos) << close;
+  EXPECT_EQ(close.find("Seq Scan on attempts"), std::string::npos) << close;
+  // The statuses' statement under PgEngine::PlanByKeys, as the store runs it.
+  PgQuery(conn(), "SET enable_seqscan = off");
+  const std::string move = GenericPlan(
+      "move_batch (BIGINT[], BIGINT[], TEXT[], TEXT[]) AS UPDATE msgs SET status = r_status "
+      "FROM unnest($1, $2, $3, $4) AS r (r_id, r_channel_id, r_status, r_from) "
+      "WHERE id = r_id AND id = ANY($1) AND channel_id = r_channel_id AND direction = 'O' "
+      "AND strpos(r_from, status) > 0 RETURNING id",
+      "move_batch ('{5,6}', '{1,1}', '{W,W}', '{Q,Q}')");
+  EXPECT_NE(move.find("msgs_pkey"), std::string::npos) << move;
+  EXPECT_EQ(move.find("Seq Scan on msgs"), std::string::npos) << move;
+}
+
 // Ids: assigned when omitted, kept when given (a copy from SQLite), and
 // after setval the sequence carries on past the copied ones. Event seqs
 // only grow, even past a rolled-back insert and a deleted highest row.

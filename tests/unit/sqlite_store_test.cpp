@@ -1256,6 +1256,117 @@ TEST_P(StoreTest, ClaimsInDoubtAreTakenAgainByTheirWorker) {
             static_cast<int64_t>(again->size()));
 }
 
+// A batch of statuses, as courier-send's writer commits them: on
+// PostgreSQL the ones by msg id that move their msg are one statement
+// (SqlStore::Impl::ApplyStatusesTogether), the rest one by one; SQLite
+// writes each by itself. Both engines give the same outcomes, rows,
+// closed attempts and events, in the batch's order.
+TEST_P(StoreTest, ABatchOfStatusesMovesEachMsgOnceAndInOrder) {
+  Channel ch = AddChannel();
+  Channel other = AddChannel();
+  auto ids = Queue(ch, 6);
+  ASSERT_EQ(Claim(6).size(), 6u);
+  ASSERT_EQ(WriteStatus(ch, ids[5], MsgStatus::kWired).outcome, StatusOutcome::kUpdated);
+  const int64_t last_seq = *store_->LastEventSeq();
+  clock_.Advance(1000);
+
+  auto status = [&](const Channel& on, int64_t id, MsgStatus to) {
+    StatusUpdate u;
+    u.channel_uuid = on.uuid;
+    u.msg_id = id;
+    u.status = to;
+    return u;
+  };
+  std::vector<Intake> intakes(6);
+  for (auto& in : intakes) in.channel_uuid = ch.uuid;
+  StatusUpdate wired = status(ch, ids[0], MsgStatus::kWired);
+  wired.new_external_id = "ext-0";
+  ChannelLog log;
+  log.channel_uuid = ch.uuid;
+  log.description = "sent";
+  log.request = "POST /send {\"text\": \"a, \\\"quoted\\\" {NULL}\"}";
+  wired.logs.push_back(log);
+  intakes[0].statuses.push_back(wired);
+  StatusUpdate errored = status(ch, ids[1], MsgStatus::kErrored);
+  errored.error_reason = "provider said no";
+  errored.next_attempt_on = clock_.Now() + 60'000'000;
+  errored.count_error = true;
+  intakes[1].statuses.push_back(errored);
+  StatusUpdate failed = status(ch, ids[2], MsgStatus::kFailed);
+  failed.error_reason = "bad number";
+  intakes[2].statuses.push_back(failed);
+  // Two statuses of one msg in the batch: applied in order.
+  intakes[3].statuses.push_back(status(ch, ids[3], MsgStatus::kWired));
+  intakes[3].statuses.push_back(status(ch, ids[3], MsgStatus::kDelivered));
+  // A move not allowed (W back to... W again: unchanged), a msg of
+  // another channel, no such msg.
+  intakes[4].statuses.push_back(status(ch, ids[5], MsgStatus::kWired));
+  intakes[4].statuses.push_back(status(other, ids[4], MsgStatus::kWired));
+  intakes[5].statuses.push_back(status(ch, 987654321, MsgStatus::kWired));
+  std::vector<Event> events;
+  auto written = store_->WriteIntakes(intakes, &events);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_EQ(written->size(), 6u);
+  auto outcome = [&](size_t intake, size_t i) { return (*written)[intake].statuses.at(i).outcome; };
+  EXPECT_EQ(outcome(0, 0), StatusOutcome::kUpdated);
+  EXPECT_EQ(outcome(1, 0), StatusOutcome::kUpdated);
+  EXPECT_EQ(outcome(2, 0), StatusOutcome::kUpdated);
+  EXPECT_EQ(outcome(3, 0), StatusOutcome::kUpdated);
+  EXPECT_EQ(outcome(3, 1), StatusOutcome::kUpdated);
+  EXPECT_EQ(outcome(4, 0), StatusOutcome::kUnchanged);
+  EXPECT_EQ(outcome(4, 1), StatusOutcome::kNotFound);
+  EXPECT_EQ(outcome(5, 0), StatusOutcome::kNotFound);
+  EXPECT_EQ((*written)[0].statuses[0].msg_id, ids[0]);
+
+  auto msg = [&](int64_t id) {
+    auto m = store_->GetMsg(id);
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    return m.ok() ? *m : Msg{};
+  };
+  const Micros now = clock_.Now();
+  const Msg m0 = msg(ids[0]);
+  EXPECT_EQ(m0.status, MsgStatus::kWired);
+  EXPECT_EQ(m0.external_id, "ext-0");
+  EXPECT_EQ(m0.sent_on, now);
+  EXPECT_EQ(m0.modified_on, now);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs WHERE claimed_by IS NOT NULL"), 1);  // ids[4] only
+  const Msg m1 = msg(ids[1]);
+  EXPECT_EQ(m1.status, MsgStatus::kErrored);
+  EXPECT_EQ(m1.error_reason, "provider said no");
+  EXPECT_EQ(m1.next_attempt_on, now + 60'000'000);
+  EXPECT_EQ(m1.error_count, 1);
+  EXPECT_FALSE(m1.sent_on.has_value());
+  const Msg m2 = msg(ids[2]);
+  EXPECT_EQ(m2.status, MsgStatus::kFailed);
+  EXPECT_EQ(m2.error_reason, "bad number");
+  EXPECT_EQ(m2.error_count, 0);
+  EXPECT_EQ(msg(ids[3]).status, MsgStatus::kDelivered);
+  EXPECT_EQ(msg(ids[4]).status, MsgStatus::kQueued);  // the other channel's status found nothing
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE finished_on IS NULL"), 1);  // ids[4]'s
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE msg_id = " + std::to_string(ids[1]) +
+                      " AND outcome = 'E' AND finished_on = " + std::to_string(now)),
+            1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE msg_id = " + std::to_string(ids[3]) + " AND outcome = 'W'"),
+            1);
+  auto logs = store_->ListChannelLogs(std::nullopt, ch.uuid, 10);
+  ASSERT_TRUE(logs.ok()) << logs.status().ToString();
+  ASSERT_EQ(logs->size(), 1u);
+  EXPECT_EQ((*logs)[0].request, log.request);  // quotes, commas and braces kept as they were
+  EXPECT_EQ((*logs)[0].msg_id, ids[0]);
+
+  // One event a move, in the batch's order, seqs following on.
+  ASSERT_EQ(events.size(), 5u);
+  const std::vector<std::pair<int64_t, std::string>> moves = {
+      {ids[0], "W"}, {ids[1], "E"}, {ids[2], "F"}, {ids[3], "W"}, {ids[3], "D"}};
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].seq, last_seq + 1 + static_cast<int64_t>(i));
+    EXPECT_NE(events[i].payload.find("\"msg_id\":" + std::to_string(moves[i].first) + ","), std::string::npos)
+        << events[i].payload;
+    EXPECT_NE(events[i].payload.find("\"status\":\"" + moves[i].second + "\""), std::string::npos)
+        << events[i].payload;
+  }
+}
+
 TEST_P(StoreTest, ClaimSkipsRemovedChannels) {
   Channel ch = AddChannel();
   Queue(ch, 2);
