@@ -18,8 +18,10 @@
 //
 // Thread-safety: none; one Impl per SqlStore, used by one thread.
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -161,6 +163,12 @@ struct SqlStore::Impl {
     // For the URNs looked up and not found: a contact and a URN id each.
     std::vector<int64_t> reserved_contact_ids, reserved_urn_ids;
     size_t next_reserved_contact = 0;
+    // Incoming msgs by (channel id, provider id), looked up together where
+    // the engine writes rows as arrays (each was a round trip of its own
+    // on PostgreSQL): what is stored, and what was looked for; the
+    // batch's own inserts are recorded as it goes.
+    std::map<std::pair<int64_t, std::string>, std::pair<Int64, std::string>> incoming_by_external;
+    std::set<std::pair<int64_t, std::string>> externals_looked_up;
     // Statuses by msg id applied together before the intakes
     // (ApplyStatusesTogether), by the update: the msg as it now is when
     // it moved, nothing when it did not (StatusInTxn then takes its
@@ -180,6 +188,9 @@ struct SqlStore::Impl {
   // the batch, so no two of one msg change order; the batch's requests
   // are concurrent, and these are applied before the rest of it.
   void ApplyStatusesTogether(const std::vector<Intake>& intakes);
+  // Fills batch_lookups' incoming_by_external for the incoming msgs of
+  // `intakes` that carry a provider id: one statement over arrays.
+  void LookUpProviderIds(const std::vector<Intake>& intakes);
 
   // A cached prepared statement; see sql_statement.h.
   SqlQuery Q(const std::string& sql) { return (*statements)(sql); }

@@ -22,13 +22,20 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
 
   // Already stored: the same provider id on this channel, or the same
   // uuid (a spool file replayed after its first commit).
-  if (auto dup = d.FindIncomingByExternalId(ch->id, msg.external_id)) {
+  Impl::BatchLookups* batch = d.batch_lookups;
+  const std::pair<int64_t, std::string> provider_key{static_cast<int64_t>(ch->id), msg.external_id};
+  const bool provider_id_looked_up =
+      batch != nullptr && !msg.external_id.empty() && batch->externals_looked_up.count(provider_key) > 0;
+  if (provider_id_looked_up) {
+    if (auto dup = batch->incoming_by_external.find(provider_key); dup != batch->incoming_by_external.end()) {
+      return IncomingResult{dup->second.first, dup->second.second, true};
+    }
+  } else if (auto dup = d.FindIncomingByExternalId(ch->id, msg.external_id)) {
     return IncomingResult{dup->first, dup->second, true};
   }
   // A given uuid is looked for by the insert itself (below), or was
   // looked up with the batch's.
   const bool uuid_given = !msg.uuid.empty();
-  Impl::BatchLookups* batch = d.batch_lookups;
   if (uuid_given && batch != nullptr && batch->uuids_looked_up.count(msg.uuid) > 0) {
     if (auto taken = batch->msg_ids_by_uuid.find(msg.uuid); taken != batch->msg_ids_by_uuid.end()) {
       return IncomingResult{taken->second, msg.uuid, true};
@@ -63,6 +70,7 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
   if (batch != nullptr && msg.id != 0) {
     batch->uuids_looked_up.insert(msg.uuid);
     batch->msg_ids_by_uuid[msg.uuid] = msg.id;
+    if (provider_id_looked_up) batch->incoming_by_external[provider_key] = {msg.id, msg.uuid};
   }
   if (msg.id == 0) {
     auto id = d.MsgIdByUuid(msg.uuid);
@@ -130,7 +138,10 @@ void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
                               [&](SqlQuery& q) { batch.msg_ids_by_uuid[q.Text(1)] = q.Int(0); })) {
     batch.uuids_looked_up.insert(std::move(uuid));
   }
-  if (engine->WritesRowsAsArrays()) ApplyStatusesTogether(intakes);
+  if (engine->WritesRowsAsArrays()) {
+    LookUpProviderIds(intakes);
+    ApplyStatusesTogether(intakes);
+  }
   if (msgs > 0) batch.reserved_msg_ids = engine->ReserveIds("msgs", static_cast<int>(msgs));
   const auto absent = static_cast<int>(batch.urns_looked_up.size() - batch.urns.size());
   if (absent > 0) {
@@ -138,6 +149,31 @@ void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
     batch.reserved_urn_ids = engine->ReserveIds("contact_urns", absent);
     if (batch.reserved_urn_ids.size() != batch.reserved_contact_ids.size()) batch.reserved_contact_ids.clear();
   }
+}
+
+void SqlStore::Impl::LookUpProviderIds(const std::vector<Intake>& intakes) {
+  // Each by its own probe of ux_msgs_incoming_external (LATERAL ...
+  // OFFSET 0), whatever the planner guesses of the unnest.
+  SqlRowBatch keys("",
+                   "SELECT r_channel_id, r_external_id, hit.id, hit.uuid "
+                   "FROM {ROWS} AS r (r_channel_id, r_external_id), "
+                   "LATERAL (SELECT id, uuid FROM msgs WHERE channel_id = r_channel_id AND external_id = r_external_id "
+                   "AND direction = 'I' OFFSET 0) AS hit",
+                   {SqlRowBatch::Type::kBigInt, SqlRowBatch::Type::kText});
+  BatchLookups& batch = *batch_lookups;
+  for (const auto& intake : intakes) {
+    for (const auto& msg : intake.msgs) {
+      if (msg.external_id.empty() || msg.channel_uuid.empty()) continue;
+      auto ch = FindChannelByUUID(msg.channel_uuid, false);
+      if (!ch) continue;
+      if (batch.externals_looked_up.emplace(static_cast<int64_t>(ch->id), msg.external_id).second) {
+        keys.Int(static_cast<int64_t>(ch->id)).Text(msg.external_id);
+      }
+    }
+  }
+  if (keys.empty()) return;
+  auto q = keys.ArrayQuery(*statements);
+  while (q.Step()) batch.incoming_by_external[{q.Int(0), q.Text(1)}] = {q.Int(2), q.Text(3)};
 }
 
 Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakes(const std::vector<Intake>& intakes,

@@ -1256,6 +1256,43 @@ TEST_P(StoreTest, ClaimsInDoubtAreTakenAgainByTheirWorker) {
             static_cast<int64_t>(again->size()));
 }
 
+// A provider's msg id is stored once per channel, whether its copy is
+// already stored, comes twice in one batch, or comes on another channel
+// (looked up together on PostgreSQL: SqlStore::Impl::LookUpProviderIds).
+TEST_P(StoreTest, ABatchFindsProviderIdsStoredBeforeAndWithinIt) {
+  Channel ch = AddChannel("EX");
+  Channel other = AddChannel("EX");
+  auto one = [&](const Channel& on, const std::string& ext, const std::string& text) {
+    Intake in;
+    in.channel_uuid = on.uuid;
+    in.msgs.push_back(Incoming(on, "tel:+250788000001", text, ext));
+    return in;
+  };
+  auto first = store_->WriteIntakes({one(ch, "p-1", "stored before")}, nullptr);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const int64_t stored_id = (*first)[0].msgs.at(0).msg_id;
+
+  auto written = store_->WriteIntakes(
+      {one(ch, "p-1", "again"), one(ch, "p-2", "new"), one(ch, "p-2", "new, twice"), one(other, "p-2", "elsewhere"),
+       one(ch, "", "no provider id"), one(ch, "", "no provider id either")},
+      nullptr);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_EQ(written->size(), 6u);
+  auto result = [&](size_t i) { return (*written)[i].msgs.at(0); };
+  EXPECT_TRUE(result(0).duplicate);
+  EXPECT_EQ(result(0).msg_id, stored_id);
+  EXPECT_FALSE(result(1).duplicate);
+  EXPECT_TRUE(result(2).duplicate);
+  EXPECT_EQ(result(2).msg_id, result(1).msg_id);
+  EXPECT_EQ(result(2).msg_uuid, result(1).msg_uuid);
+  EXPECT_FALSE(result(3).duplicate);
+  EXPECT_NE(result(3).msg_id, result(1).msg_id);
+  EXPECT_FALSE(result(4).duplicate);
+  EXPECT_FALSE(result(5).duplicate);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 5);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs WHERE external_id = 'p-2'"), 2);
+}
+
 // A batch of statuses, as courier-send's writer commits them: on
 // PostgreSQL the ones by msg id that move their msg are one statement
 // (SqlStore::Impl::ApplyStatusesTogether), the rest one by one; SQLite
