@@ -79,20 +79,6 @@ std::string SqlRowBatch::ArraySql() const {
   return sql;
 }
 
-std::string SqlRowBatch::ArrayLiteral(const std::vector<std::optional<std::string>>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    if (!values[i]) {
-      out += "NULL";
-      continue;
-    }
-    AppendQuoted(out, *values[i]);
-  }
-  out += '}';
-  return out;
-}
-
 void SqlRowBatch::Write(SqlStatements& statements, bool as_arrays) {
   if (cells_.empty()) return;
   // Forgotten before anything runs: a statement that throws must not

@@ -69,11 +69,6 @@ class SqlRowBatch {
   // where the engine WritesRowsAsArrays.
   SqlQuery ArrayQuery(SqlStatements& statements);
 
-  // The statement Write() runs as arrays (for tests and plans).
-  std::string ArraySql() const;
-  // A PostgreSQL array literal of `values` (NULL where nullopt): each
-  // element double-quoted, `"` and `\` escaped.
-  static std::string ArrayLiteral(const std::vector<std::optional<std::string>>& values);
 
  private:
   struct Cell {
@@ -83,6 +78,8 @@ class SqlRowBatch {
     std::string text;
   };
 
+  // `set_sql` with {ROWS} and {ARRAY k} filled in.
+  std::string ArraySql() const;
   SqlQuery ArrayQuery(SqlStatements& statements, const std::vector<Cell>& cells) const;
 
   std::string row_sql_;
