@@ -7,6 +7,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "core/log.h"
 #include "core/uuid.h"
 
 namespace courier {
@@ -235,7 +236,17 @@ Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakesAndClaim(const std::vec
     return result;
   };
   auto result = write(true);
-  if (!result.ok() && !result.status().IsUnavailable()) result = write(false);
+  if (!result.ok() && !result.status().IsUnavailable()) {
+    // A bad intake's data (a key taken, a row refused) is what the careful
+    // way is for; a bug or unreadable data is not, and the careful way's
+    // same results would hide it but for this line.
+    const Status::Code code = result.status().code();
+    if (code == Status::Code::kInternal || code == Status::Code::kCorruption) {
+      Log::Warn("intake batch failed the fast way; written again intake by intake",
+                {{"error", result.status().ToString()}});
+    }
+    result = write(false);
+  }
   if (!result.ok()) return result;
   if (events) events->insert(events->end(), collected.begin(), collected.end());
   // Only a committed claim moves the rotation.
