@@ -2,6 +2,7 @@
 // (WriteStatus), interrupted attempts, and the operator's retry and fail.
 #include "store/sql_connection.h"
 
+#include <map>
 #include <set>
 
 namespace courier {
@@ -34,14 +35,21 @@ namespace {
 
 // The statuses a msg may move to `to` from, `to` itself aside, as their
 // letters ("" for Q, which only a release writes).
-std::string MovesTo(MsgStatus to) {
-  std::string from;
-  if (to == MsgStatus::kQueued) return from;
-  for (MsgStatus s : {MsgStatus::kPending, MsgStatus::kQueued, MsgStatus::kWired, MsgStatus::kSent,
-                      MsgStatus::kDelivered, MsgStatus::kRead, MsgStatus::kErrored, MsgStatus::kFailed}) {
-    if (s != to && TransitionAllowed(s, to)) from += Letter(s);
-  }
-  return from;
+// Built once: every status write asks.
+const std::string& MovesTo(MsgStatus to) {
+  static const std::map<MsgStatus, std::string> table = [] {
+    const MsgStatus all[] = {MsgStatus::kPending, MsgStatus::kQueued, MsgStatus::kWired, MsgStatus::kSent,
+                             MsgStatus::kDelivered, MsgStatus::kRead, MsgStatus::kErrored, MsgStatus::kFailed};
+    std::map<MsgStatus, std::string> moves;
+    for (MsgStatus target : all) {
+      std::string& from = moves[target];
+      if (target == MsgStatus::kQueued) continue;
+      for (MsgStatus s : all)
+        if (s != target && TransitionAllowed(s, target)) from += Letter(s);
+    }
+    return moves;
+  }();
+  return table.at(to);
 }
 
 bool IsSent(MsgStatus s) {
@@ -56,7 +64,7 @@ std::optional<sql_rows::MsgRow> SqlStore::Impl::MoveByMsgId(const StatusUpdate& 
                                                             Micros ts) {
   if (!update.msg_id) return std::nullopt;
   const MsgStatus to = update.status;
-  const std::string from = MovesTo(to);
+  const std::string& from = MovesTo(to);
   if (from.empty()) return std::nullopt;
   std::string from_list;
   for (char letter : from) from_list += std::string(from_list.empty() ? "'" : ", '") + letter + "'";
@@ -108,7 +116,7 @@ void SqlStore::Impl::ApplyStatusesTogether(const std::vector<Intake>& intakes) {
   for (const auto& intake : intakes) {
     for (const auto& update : intake.statuses) {
       if (!update.msg_id || per_msg[*update.msg_id] != 1) continue;
-      const std::string from = MovesTo(update.status);
+      const std::string& from = MovesTo(update.status);
       if (from.empty()) continue;
       auto ch = FindChannelByUUID(update.channel_uuid, false);
       if (!ch) continue;
@@ -237,11 +245,10 @@ Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) 
   } else {
     result.outcome = StatusOutcome::kUpdated;
     release = true;
-    const bool sent = to == MsgStatus::kWired || to == MsgStatus::kSent ||
-                      to == MsgStatus::kDelivered || to == MsgStatus::kRead;
+    const bool sent = IsSent(to);
     std::optional<int64_t> sent_on = msg.sent_on;
     if (sent && !sent_on) sent_on = ts;
-    const bool failed = to == MsgStatus::kErrored || to == MsgStatus::kFailed;
+    const bool failed = IsFailed(to);
     std::optional<int64_t> next_attempt_on;
     if (to == MsgStatus::kErrored) next_attempt_on = update.next_attempt_on;
     if (to == MsgStatus::kQueued) next_attempt_on = update.next_attempt_on ? *update.next_attempt_on : ts;
