@@ -306,8 +306,9 @@ struct SqlStore::Impl {
 
   // --- channel logs (sql_logs.cpp) ----------------------------------------
 
-  // Writes one log; the channel is `default_channel` unless the log names
-  // its own; the msg is `msg_id` when given, else the log's.
+  // Writes one log on `default_channel` (0: the channel the log names,
+  // looked up; NotFound when there is none), tied to `msg_id` (none when
+  // absent; the log's own msg_id is not read).
   void InsertLog(const ChannelLog& log, Int64 default_channel, const NInt& msg_id, Micros ts);
 
   // --- events (sql_events.cpp) --------------------------------------------

@@ -8,20 +8,24 @@ using namespace sql_rows;             // NOLINT: the row types and their convers
 using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
 void SqlStore::Impl::InsertLog(const ChannelLog& log, Int64 default_channel, const NInt& msg_id, Micros ts) {
+  // The channel the caller found (the intake's, the status's), else the
+  // one the log names, looked up here: the store writes only references
+  // it has read.
   Int64 channel_id = default_channel;
-  if (log.channel_id != 0) {
-    channel_id = log.channel_id;
-  } else if (!log.channel_uuid.empty()) {
-    auto ch = FindChannelByUUID(log.channel_uuid, false);
+  if (channel_id == 0) {
+    if (log.channel_id == 0 && log.channel_uuid.empty()) {
+      throw RequestError{Status::InvalidArgument("channel log names no channel")};
+    }
+    auto ch = log.channel_id != 0 ? FindChannelById(log.channel_id, false) : FindChannelByUUID(log.channel_uuid, false);
     if (!ch) throw RequestError{errors::ChannelNotFound()};
     channel_id = ch->id;
   }
-  if (channel_id == 0) {
-    throw RequestError{Status::InvalidArgument("channel log names no channel")};
-  }
+  // The msg is the one the store wrote or found for this log, never the
+  // log's own msg_id: a reference the store did not look up could name a
+  // msg pruned meanwhile, and PostgreSQL keeps no foreign key to refuse it
+  // (schema.cpp, migration 10).
   std::optional<int64_t> m;
   if (msg_id) m = *msg_id;
-  else if (log.msg_id) m = *log.msg_id;
   std::string description = log.description;
   if (description.empty()) description = log.is_error() ? "Error: " + log.error : "Success";
   pending_logs.Int(static_cast<int64_t>(channel_id))
@@ -43,7 +47,15 @@ Status SqlStore::WriteChannelLogs(const std::vector<ChannelLog>& logs) {
   Impl& d = *impl_;
   return d.RunStatus("write channel logs", Txn::kWrite, [&]() {
     const Micros ts = d.Now();
-    for (const auto& log : logs) d.InsertLog(log, 0, NInt(), ts);
+    for (const auto& log : logs) {
+      NInt msg_id;
+      if (log.msg_id) {
+        auto found = d.Q("SELECT id FROM msgs WHERE id = ?").Bind(*log.msg_id).OneInt();
+        if (!found) return errors::MsgNotFound();
+        msg_id = NInt(*found);
+      }
+      d.InsertLog(log, 0, msg_id, ts);
+    }
     return Status::OK();
   });
 }

@@ -16,6 +16,7 @@
 #include <thread>
 
 
+#include "store/sql_connection.h"
 #include "store/sql_statement.h"
 #include "store/sql_store.h"
 
@@ -158,6 +159,12 @@ Result<PruneCounts> SqlStore::Prune(const PruneRequest& request) {
       Status st = InTransaction("prune msgs", kind, [&](SqlStatements& q) {
         std::vector<int64_t> ids;
         int64_t scanned = 0;
+        // Columns 1-4 of both reads: created_on, modified_on, direction,
+        // status, whether claimed.
+        const auto prunable = [&](SqlQuery& row) {
+          const bool finished = row.Int(5) == 0 && (row.Text(3) == "I" || FinishedOutgoing(row.Text(4)));
+          return finished && row.Int(2) < before;
+        };
         {
           auto rows = q("SELECT id, created_on, modified_on, direction, status, "
                         "CASE WHEN claimed_by IS NULL THEN 0 ELSE 1 END "
@@ -170,9 +177,7 @@ Result<PruneCounts> SqlStore::Prune(const PruneRequest& request) {
               break;
             }
             cursor = rows.Int(0);
-            const bool finished =
-                rows.Int(5) == 0 && (rows.Text(3) == "I" || FinishedOutgoing(rows.Text(4)));
-            if (finished && rows.Int(2) < before) ids.push_back(rows.Int(0));
+            if (prunable(rows)) ids.push_back(rows.Int(0));
           }
         }
         if (scanned < limit) done = true;
@@ -186,8 +191,20 @@ Result<PruneCounts> SqlStore::Prune(const PruneRequest& request) {
             ++msgs;
             continue;
           }
-          // Dependents first: attempts and channel_logs reference msgs
-          // (foreign keys are on).
+          // The msg locked and read again before anything of it goes. On
+          // PostgreSQL another host may be writing it meanwhile: a resend
+          // queueing it again (then it is not pruned), or a status adding
+          // a log to it (then the log is committed before the deletes
+          // below read channel_logs, and goes with it; a status that comes
+          // after the lock finds no msg, and its log is kept without one).
+          // On SQLite the transaction is the only writer; the read finds
+          // the row as the scan did.
+          auto again = q(std::string("SELECT id, created_on, modified_on, direction, status, "
+                                     "CASE WHEN claimed_by IS NULL THEN 0 ELSE 1 END FROM msgs AS m WHERE id = ?") +
+                         impl_->engine->LockMsgsRead());
+          again.Bind(id);
+          if (!again.Step() || !prunable(again)) continue;
+          // Dependents first: SQLite enforces each reference to msgs.
           auto del_attempts = q("DELETE FROM attempts WHERE msg_id = ?");
           del_attempts.Bind(id).Run();
           attempts += del_attempts.Changes();

@@ -133,7 +133,8 @@ class SqlStore : public Store {
   // intake): tests use it to make free logs, also ones naming no channel
   // or an unknown msg. One transaction; each log on the channel its
   // channel_id or channel_uuid names (InvalidArgument when it names none,
-  // NotFound when the uuid is unknown), tied to its msg_id when set.
+  // NotFound when the uuid is unknown), tied to its msg_id when set
+  // (NotFound "msg not found" when no such msg).
   Status WriteChannelLogs(const std::vector<ChannelLog>& logs);
   Result<std::vector<ChannelLog>> ListChannelLogs(std::optional<int64_t> msg_id,
                                                   const std::string& channel_uuid,

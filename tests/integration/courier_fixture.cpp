@@ -3,6 +3,7 @@
 #include <mutex>
 #include <thread>
 
+#include "dangling_references.h"
 #include "http/http_client.h"
 #include "postgres_server.h"
 
@@ -40,6 +41,14 @@ void CourierFixture::UseOwnPostgresServer() {
 }
 
 CourierFixture::~CourierFixture() = default;
+
+void CourierFixture::TearDown() {
+  if (engine_ != Engine::kPostgreSQL) return;
+  auto dangling = DanglingReferences(env_["COURIER_DB"]);
+  if (dangling.status().IsUnavailable()) return;
+  ASSERT_TRUE(dangling.ok()) << dangling.status().ToString();
+  EXPECT_EQ(*dangling, "");
+}
 
 CourierFixture::CourierFixture()
     : port_(FreePort()),

@@ -27,6 +27,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "dangling_references.h"
 #include "postgres_server.h"
 #include "temp_dir.h"
 #include "core/log.h"
@@ -225,6 +226,14 @@ class StoreFixture : public ::testing::Test {
 class StoreTest : public StoreFixture, public ::testing::WithParamInterface<Engine> {
  protected:
   void SetUp() override { OpenStore(GetParam()); }
+  // PostgreSQL keeps no foreign keys on the msg tables: whatever the test
+  // wrote must still resolve.
+  void TearDown() override {
+    if (engine_ != Engine::kPostgreSQL || pg_uri_.empty()) return;
+    auto dangling = courier::testing::DanglingReferences(pg_uri_);
+    ASSERT_TRUE(dangling.ok()) << dangling.status().ToString();
+    EXPECT_EQ(*dangling, "");
+  }
 };
 
 INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values(Engine::kSQLite, Engine::kPostgreSQL),
@@ -690,11 +699,17 @@ TEST_P(StoreTest, WriteIncomingRejectsUnknownChannelAndBadUrn) {
   ASSERT_TRUE(WriteIncoming(*store_, by_id, {}).ok());
 
   EXPECT_TRUE(WriteIncoming(*store_, Incoming(ch, "nourn", "x"), {}).status().IsInvalidArgument());
-  // A log naming an unknown channel fails the whole write.
-  ChannelLog bad;
-  bad.channel_uuid = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
-  EXPECT_TRUE(WriteIncoming(*store_, Incoming(ch, "tel:+1", "x", "e"), {bad}).status().IsNotFound());
-  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 1);
+  // A msg's log is on the msg's channel and tied to the msg, whatever
+  // channel or msg the log itself names: a stale name never costs the msg.
+  ChannelLog stale;
+  stale.channel_uuid = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
+  stale.msg_id = 987654321;
+  auto with_log = WriteIncoming(*store_, Incoming(ch, "tel:+1", "x", "e"), {stale});
+  ASSERT_TRUE(with_log.ok()) << with_log.status().ToString();
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 2);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_logs WHERE channel_id = " + std::to_string(ch.id) +
+                      " AND msg_id = " + std::to_string(with_log->msg_id)),
+            1);
 }
 
 // --- Outgoing ------------------------------------------------------------------
@@ -969,9 +984,13 @@ TEST_P(StoreTest, UrnAuthAndMsgOfOneIntakeShareTheContact) {
 
 // A batch is first written with deferred statements and no savepoints
 // (sql_intake.cpp); an intake whose fault the server reports only later
-// (a log naming a msg that does not exist: a deferred insert on
-// PostgreSQL) sends the batch round again under savepoints, and then sinks
-// that intake alone: the others are stored once, with one event each.
+// sends the batch round again under savepoints, and then sinks that
+// intake alone: the others are stored once, with one event each. The
+// fault on PostgreSQL: a msg's text that is not UTF-8, refused by the
+// server when the deferred insert runs (courier's intake writer repairs
+// such text before the store, intake_text.h; the store itself does not).
+// SQLite stores any bytes and runs each statement at once: there an
+// invalid URN, refused before anything is written, stands in.
 TEST_P(StoreTest, AFaultSeenLateInABatchSinksOnlyItsIntake) {
   Channel ch = AddChannel("EX");
   auto intake = [&](const std::string& text) {
@@ -983,10 +1002,11 @@ TEST_P(StoreTest, AFaultSeenLateInABatchSinksOnlyItsIntake) {
     return in;
   };
   Intake bad = intake("with a bad log");
-  ChannelLog log;
-  log.description = "names a msg that is not there";
-  log.msg_id = 987654321;
-  bad.logs.push_back(log);
+  if (GetParam() == Engine::kPostgreSQL) {
+    bad.msgs[0].text += "\xff\xfe";
+  } else {
+    bad.msgs[0].urn = "no-scheme";
+  }
   const Intake first = intake("first");
   const int64_t last_seq = *store_->LastEventSeq();
   const int64_t events_before = CountRows("SELECT COUNT(*) FROM events");
@@ -1002,8 +1022,7 @@ TEST_P(StoreTest, AFaultSeenLateInABatchSinksOnlyItsIntake) {
   EXPECT_TRUE((*written)[3].msgs[0].duplicate);
   EXPECT_EQ((*written)[3].msgs[0].msg_id, (*written)[0].msgs[0].msg_id);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 2);
-  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs WHERE text = 'with a bad log'"), 0);
-  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_logs WHERE description = 'names a msg that is not there'"), 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs WHERE text LIKE 'with a bad log%'"), 0);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].seq, last_seq + 1);
   EXPECT_EQ(events[1].seq, last_seq + 2);
@@ -2037,6 +2056,47 @@ TEST_P(StoreTest, WritersRacingNeverMakeAFollowerSkipAnEvent) {
 // and to store the same webhook (two receivers given one provider retry):
 // every intake is stored or answered as a duplicate, none refused, one
 // contact per URN, one msg per provider id.
+// Prune on PostgreSQL while another host re-queues the same failed msg
+// (an operator's retry, its transaction still open): prune waits for the
+// retry, sees the msg queued again and leaves it, attempts and logs
+// included. Read once and deleted later, it would have gone queued.
+TEST_P(StoreTest, PruneLeavesAMsgAnotherHostRequeuesMeanwhile) {
+  if (GetParam() != Engine::kPostgreSQL) GTEST_SKIP() << "SQLite's writers take turns";
+  Channel ch = AddChannel();
+  const int64_t id = Queue(ch, 1).front();
+  ASSERT_EQ(Claim(1).size(), 1u);
+  WriteStatus(ch, id, MsgStatus::kFailed);
+  clock_.Advance(2 * 86400LL * kMicrosPerSecond);
+
+  std::unique_ptr<PGconn, decltype(&::PQfinish)> retry(::PQconnectdb(pg_uri_.c_str()), &::PQfinish);
+  ASSERT_EQ(::PQstatus(retry.get()), CONNECTION_OK) << ::PQerrorMessage(retry.get());
+  const auto exec = [&](const std::string& sql) {
+    std::unique_ptr<PGresult, decltype(&::PQclear)> res(::PQexec(retry.get(), sql.c_str()), &::PQclear);
+    EXPECT_EQ(::PQresultStatus(res.get()), PGRES_COMMAND_OK) << sql << ": " << ::PQerrorMessage(retry.get());
+  };
+  exec("BEGIN");
+  exec("UPDATE msgs SET status = 'Q', modified_on = " + std::to_string(clock_.Now()) +
+       " WHERE id = " + std::to_string(id));
+
+  PruneRequest request;
+  request.msgs_before = clock_.Now() - 86400LL * kMicrosPerSecond;
+  std::atomic<bool> pruned{false};
+  Result<PruneCounts> counts = Status::Internal("not run");
+  std::thread prune([&] {
+    counts = store_->Prune(request);
+    pruned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(pruned.load()) << "prune did not wait for the retry's lock";
+  exec("COMMIT");
+  prune.join();
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  EXPECT_EQ(counts->msgs, 0);
+  EXPECT_EQ(counts->attempts, 0);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs WHERE status = 'Q' AND id = " + std::to_string(id)), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE msg_id = " + std::to_string(id)), 1);
+}
+
 TEST_P(StoreTest, WritersRacingOnTheSameContactsAndProviderIdsStoreEachOnce) {
   Channel ch = AddChannel();
   constexpr int kWriters = 4, kBatches = 25, kPerBatch = 8;
