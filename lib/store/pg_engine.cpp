@@ -107,7 +107,6 @@ Status PgEngine::Connect() {
   if (connection_ && connection_->ok()) return Status::OK();
   events_locked_ = false;
   event_sequence_.clear();
-  id_sequences_.clear();
   if (connection_) {
     Status st = connection_->Reconnect();
     if (!st.ok()) return st;
@@ -177,17 +176,6 @@ std::vector<int64_t> PgEngine::NextEventSeqs(int count) {
     event_sequence_ = name.Text(0);
   }
   return NextValues(event_sequence_, count);
-}
-
-std::vector<int64_t> PgEngine::ReserveIds(const std::string& table, int count) {
-  std::string& sequence = id_sequences_[table];
-  if (sequence.empty()) {
-    auto name = connection_->statements()("SELECT pg_get_serial_sequence(?, 'id')");
-    name.Bind(table);
-    if (!name.Step() || name.IsNull(0)) throw SqlError(Status::Corruption("table " + table + " has no id sequence"));
-    sequence = name.Text(0);
-  }
-  return NextValues(sequence, count);
 }
 
 std::vector<int64_t> PgEngine::NextValues(const std::string& sequence, int count) {

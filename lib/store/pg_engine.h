@@ -25,7 +25,6 @@
 //   serialises hosts running `courier-ctl init` at once).
 //
 // Thread-safety: none; one engine per store, used by one thread.
-#include <map>
 #include <memory>
 #include <string>
 
@@ -49,11 +48,9 @@ class PgEngine : public StoreEngine {
   const char* BeginSql(bool write) const override;
   int64_t NextEventSeq() override;
   std::vector<int64_t> NextEventSeqs(int count) override;
-  std::vector<int64_t> ReserveIds(const std::string& table, int count) override;
   void EventSeqsForgotten() override { events_locked_ = false; }
   int64_t LastEventSeq() override;
   void BeforeClaim() override;
-  int ClaimQueueReadsPerStatement() const override { return 16; }
   const char* LockMsgsRead() const override { return " FOR UPDATE OF m"; }
   bool WritesRowsAsArrays() const override { return true; }
   void PlanByKeys(bool on) override;
@@ -86,8 +83,6 @@ class PgEngine : public StoreEngine {
   // The events table's sequence, as the server names it (quoted by it);
   // looked up once per connection.
   std::string event_sequence_;
-  // Each table's id sequence (ReserveIds), looked up once per connection.
-  std::map<std::string, std::string> id_sequences_;
   // `count` values of `sequence`, ascending.
   std::vector<int64_t> NextValues(const std::string& sequence, int count);
 };

@@ -34,6 +34,21 @@ constexpr int kUrnAuthColumn = 23;
 
 }  // namespace
 
+namespace sql_detail {
+
+SqlRowBatch NewQueueRead() {
+  return SqlRowBatch("",
+                     "SELECT r.arm, q.id, q.priority FROM {ROWS} AS r (arm, channel_id, lim, due), "
+                     "LATERAL (SELECT id, priority FROM msgs WHERE channel_id = r.channel_id "
+                     "AND status IN ('Q', 'E') AND direction = 'O' AND claimed_by IS NULL "
+                     "AND next_attempt_on <= r.due ORDER BY priority DESC, id LIMIT r.lim) AS q "
+                     "ORDER BY 1, 3 DESC, 2",
+                     {SqlRowBatch::Type::kBigInt, SqlRowBatch::Type::kBigInt, SqlRowBatch::Type::kBigInt,
+                      SqlRowBatch::Type::kBigInt});
+}
+
+}  // namespace sql_detail
+
 std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
   std::vector<Msg> claimed;
   const Micros ts = req.now != 0 ? req.now : Now();
@@ -109,11 +124,9 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
   if (start == channel_ids.size()) start = 0;
 
   // Candidates per channel, in rotation order: highest priority first,
-  // then oldest (lowest id). The WHERE repeats idx_msgs_queue's predicate.
-  // `per_statement` channels' reads go in one statement (StoreEngine::
-  // ClaimQueueReadsPerStatement), a short group padded with arms that
-  // read nothing (LIMIT 0), so each form is prepared once; each row names
-  // its arm and the rows come back in arm order, then queue order.
+  // then oldest (lowest id). The WHERE repeats idx_msgs_queue's predicate
+  // (here and in NewQueueRead, whose rows name their channel's arm and
+  // come back in arm order, then queue order).
   std::vector<std::pair<Int64, Int64>> to_read;  // channel id, capacity
   for (std::size_t k = 0; k < channel_ids.size(); ++k) {
     std::size_t i = (start + k) % channel_ids.size();
@@ -128,22 +141,15 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
     capacity = std::min<Int64>(capacity, limit);
     if (capacity > 0) to_read.emplace_back(channel_id, capacity);
   }
-  const std::size_t per_statement = static_cast<std::size_t>(std::max(1, engine->ClaimQueueReadsPerStatement()));
-  constexpr const char* kQueueRead =
-      " id, priority FROM msgs WHERE channel_id = ? AND status IN ('Q', 'E') "
+  // On a server (WritesRowsAsArrays) every channel's queue is read in one
+  // statement over arrays (NewQueueRead), where each statement is a round
+  // trip made under the claim lock every sender waits for; SQLite reads a
+  // channel a statement (a call into the library).
+  const bool as_arrays = engine->WritesRowsAsArrays();
+  static const std::string kQueueSql =
+      "SELECT 0, id, priority FROM msgs WHERE channel_id = ? AND status IN ('Q', 'E') "
       "AND direction = 'O' AND claimed_by IS NULL AND next_attempt_on <= ? "
       "ORDER BY priority DESC, id LIMIT ?";
-  std::string queue_sql;
-  if (per_statement == 1) {
-    queue_sql = std::string("SELECT 0,") + kQueueRead;
-  } else {
-    for (std::size_t arm = 0; arm < per_statement; ++arm) {
-      if (arm > 0) queue_sql += " UNION ALL ";
-      queue_sql += "SELECT " + std::to_string(arm) + " AS arm, id, priority FROM (SELECT" + kQueueRead + ") AS q" +
-                   std::to_string(arm);
-    }
-    queue_sql += " ORDER BY 1, 3 DESC, 2";
-  }
   // How far into each queue to read. The interleave below takes one msg
   // per channel per round, so a channel gives about limit / channels:
   // reading every queue to its capacity read up to `limit` rows a channel
@@ -156,24 +162,40 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
   const Int64 due = ts;
   std::vector<std::vector<Int64>> read(to_read.size());
   std::vector<bool> may_hold_more(to_read.size(), false);
+  // Channels a statement: on a server as many as the claim's limit (a
+  // statement, a round trip under the claim lock; `limit` channels with
+  // msgs fill the claim's first round, so most claims read once and probe
+  // no more queues than they can use), on SQLite one.
+  const std::size_t per_statement = as_arrays ? static_cast<std::size_t>(std::max(limit, 16)) : 1;
   auto read_queues = [&](const std::vector<std::size_t>& which, Int64 share) {
     std::size_t with_msgs = 0;
     for (const auto& ids : read) with_msgs += ids.empty() ? 0 : 1;
     for (std::size_t at = 0; at < which.size(); at += per_statement) {
-      auto q = Q(queue_sql);
-      for (std::size_t arm = 0; arm < per_statement; ++arm) {
-        const bool real = at + arm < which.size();
-        const auto& [channel_id, capacity] = to_read[real ? which[at + arm] : 0];
-        q.Bind(static_cast<int64_t>(real ? channel_id : 0))
+      const std::size_t arms = std::min(per_statement, which.size() - at);
+      std::vector<std::vector<Int64>> ids(arms);
+      if (as_arrays) {
+        SqlRowBatch reads = NewQueueRead();
+        for (std::size_t arm = 0; arm < arms; ++arm) {
+          const auto& [channel_id, capacity] = to_read[which[at + arm]];
+          reads.Int(static_cast<int64_t>(arm))
+              .Int(static_cast<int64_t>(channel_id))
+              .Int(static_cast<int64_t>(std::min(capacity, share)))
+              .Int(static_cast<int64_t>(due));
+        }
+        auto q = reads.ArrayQuery(*statements);
+        while (q.Step()) {
+          const auto arm = static_cast<std::size_t>(q.Int(0));
+          if (arm < arms) ids[arm].push_back(q.Int(1));
+        }
+      } else {
+        const auto& [channel_id, capacity] = to_read[which[at]];
+        auto q = Q(kQueueSql);
+        q.Bind(static_cast<int64_t>(channel_id))
             .Bind(static_cast<int64_t>(due))
-            .Bind(static_cast<int64_t>(real ? std::min(capacity, share) : 0));
+            .Bind(static_cast<int64_t>(std::min(capacity, share)));
+        while (q.Step()) ids[0].push_back(q.Int(1));
       }
-      std::vector<std::vector<Int64>> ids(per_statement);
-      while (q.Step()) {
-        const auto arm = static_cast<std::size_t>(q.Int(0));
-        if (arm < ids.size()) ids[arm].push_back(q.Int(1));
-      }
-      for (std::size_t arm = 0; arm < per_statement && at + arm < which.size(); ++arm) {
+      for (std::size_t arm = 0; arm < arms; ++arm) {
         const std::size_t k = which[at + arm];
         const Int64 wanted = std::min(to_read[k].second, share);
         may_hold_more[k] = static_cast<Int64>(ids[arm].size()) == wanted && wanted < to_read[k].second;
@@ -221,11 +243,11 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
 
   const int64_t claimed_on = ts;
 
-  // The picked msgs are claimed kClaimChunk at a time, not one UPDATE
-  // each: on PostgreSQL every statement here is a round trip made under
-  // the claim lock, which every sender waits for (one UPDATE a msg was
-  // half the claim's round trips). A short chunk is padded with its last
-  // id, so each form of the statement is prepared once. A msg not
+  // The picked msgs are claimed together, not one UPDATE each: on
+  // PostgreSQL every statement here is a round trip made under the claim
+  // lock, which every sender waits for (one UPDATE a msg was half the
+  // claim's round trips). SQLite takes kClaimChunk at a time, a short
+  // chunk padded with its last id, so each form is prepared once. A msg not
   // claimed from Q is tried from E; one claimed by neither was taken
   // since it was read (not under SQLite's write lock).
   constexpr size_t kClaimChunk = 16;
@@ -238,16 +260,32 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
   auto claim_chunks = [&](const std::vector<Int64>& ids, bool from_error, bool with_urn_auth) {
     std::string sql = from_error
                           ? "UPDATE msgs SET claimed_by = ?, claimed_on = ?, modified_on = ?, status = 'Q' "
-                            "WHERE claimed_by IS NULL AND status = 'E' AND id IN ("
+                            "WHERE claimed_by IS NULL AND status = 'E' AND "
                           : "UPDATE msgs SET claimed_by = ?, claimed_on = ?, modified_on = ? "
-                            "WHERE claimed_by IS NULL AND status = 'Q' AND id IN (";
-    for (size_t i = 0; i < kClaimChunk; ++i) sql += i == 0 ? "?" : ", ?";
-    sql += std::string(")") + kReturning + (with_urn_auth ? kReturningUrnAuth : "");
-    for (size_t at = 0; at < ids.size(); at += kClaimChunk) {
+                            "WHERE claimed_by IS NULL AND status = 'Q' AND ";
+    // On a server all of them in one statement, `id = ANY(array)`, each
+    // found by its key whatever the planner guesses of the array.
+    if (as_arrays) {
+      sql += "id = ANY(CAST(? AS BIGINT[]))";
+    } else {
+      sql += "id IN (";
+      for (size_t i = 0; i < kClaimChunk; ++i) sql += i == 0 ? "?" : ", ?";
+      sql += ")";
+    }
+    sql += std::string(kReturning) + (with_urn_auth ? kReturningUrnAuth : "");
+    const size_t chunk = as_arrays ? ids.size() : kClaimChunk;
+    if (as_arrays) engine->PlanByKeys(true);
+    for (size_t at = 0; at < ids.size(); at += chunk) {
       auto q = Q(sql);
       q.Bind(req.worker).Bind(claimed_on).Bind(claimed_on);
-      for (size_t i = 0; i < kClaimChunk; ++i)
-        q.Bind(static_cast<int64_t>(ids[std::min(at + i, ids.size() - 1)]));
+      if (as_arrays) {
+        std::string literal = "{";
+        for (size_t i = 0; i < ids.size(); ++i) literal += (i > 0 ? "," : "") + std::to_string(ids[i]);
+        q.Bind(literal + "}");
+      } else {
+        for (size_t i = 0; i < kClaimChunk; ++i)
+          q.Bind(static_cast<int64_t>(ids[std::min(at + i, ids.size() - 1)]));
+      }
       while (q.Step()) {
         Claimed c;
         c.row = ReadRow<MsgRow>(q);
@@ -257,6 +295,7 @@ std::vector<Msg> SqlStore::Impl::Claim(const ClaimRequest& req) {
         got.emplace(id, std::move(c));
       }
     }
+    if (as_arrays) engine->PlanByKeys(false);
   };
   for (const bool with_urn_auth : {false, true}) {
     std::vector<Int64> ids;

@@ -68,6 +68,14 @@ EventFields MsgEventFields(const Msg& m);
 // A status.updated event: the msg's status fields.
 EventFields StatusEventFields(const Msg& m);
 
+// The statement of SqlStore::Impl::LookUpTogether (sql_intake.cpp), rows
+// (kind, key, number) to be added; its plan is tested on a server.
+SqlRowBatch NewBatchLookup();
+// The claim's read of every channel's queue where the engine writes rows
+// as arrays (sql_claim.cpp), rows (arm, channel id, limit, due time) to be
+// added; its plan is tested on a server.
+SqlRowBatch NewQueueRead();
+
 }  // namespace sql_detail
 
 struct SqlStore::Impl {
@@ -158,7 +166,7 @@ struct SqlStore::Impl {
     std::unordered_set<std::string> urns_looked_up;
     std::unordered_map<std::string, Int64> msg_ids_by_uuid;
     std::unordered_set<std::string> uuids_looked_up;
-    std::vector<int64_t> reserved_msg_ids;  // StoreEngine::ReserveIds; used in order
+    std::vector<int64_t> reserved_msg_ids;  // LookUpTogether's, ascending; used in order
     size_t next_reserved = 0;
     // For the URNs looked up and not found: a contact and a URN id each.
     std::vector<int64_t> reserved_contact_ids, reserved_urn_ids;
@@ -188,9 +196,13 @@ struct SqlStore::Impl {
   // the batch, so no two of one msg change order; the batch's requests
   // are concurrent, and these are applied before the rest of it.
   void ApplyStatusesTogether(const std::vector<Intake>& intakes);
-  // Fills batch_lookups' incoming_by_external for the incoming msgs of
-  // `intakes` that carry a provider id: one statement over arrays.
-  void LookUpProviderIds(const std::vector<Intake>& intakes);
+  // Where the engine writes rows as arrays (a server, where each was a
+  // round trip the writer waited for): the batch's distinct `urns` and
+  // `uuids`, the provider ids of its incoming msgs, and ids for its
+  // `msgs` msgs and for the contacts of the URNs not found, in one
+  // statement.
+  void LookUpTogether(const std::vector<Intake>& intakes, const std::vector<std::string>& urns,
+                      const std::vector<std::string>& uuids, size_t msgs);
 
   // A cached prepared statement; see sql_statement.h.
   SqlQuery Q(const std::string& sql) { return (*statements)(sql); }

@@ -97,6 +97,13 @@ void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
       if (!msg.uuid.empty()) uuids.push_back(msg.uuid);
     }
   }
+  const auto distinct = [](std::vector<std::string>& values) {
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+  };
+  distinct(urns);
+  distinct(uuids);
+  distinct(channels);
   // Sixteen values a statement, the last repeated to fill it: one cached
   // statement serves every batch.
   constexpr size_t kChunk = 16;
@@ -108,16 +115,13 @@ void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
   static const std::string kUrns = in_list("SELECT contact_id, id, channel_id, urn FROM contact_urns WHERE urn");
   static const std::string kUuids = in_list("SELECT id, uuid FROM msgs WHERE uuid");
   static const std::string kChannels = in_list(std::string(kChannelSelect) + " WHERE uuid");
-  auto in_chunks = [&](std::vector<std::string> values, const std::string& sql,
+  auto in_chunks = [&](const std::vector<std::string>& values, const std::string& sql,
                        const std::function<void(SqlQuery&)>& row) {
-    std::sort(values.begin(), values.end());
-    values.erase(std::unique(values.begin(), values.end()), values.end());
     for (size_t first = 0; first < values.size(); first += kChunk) {
       auto q = Q(sql);
       for (size_t i = 0; i < kChunk; ++i) q.Bind(values[std::min(first + i, values.size() - 1)]);
       while (q.Step()) row(q);
     }
-    return values;
   };
   BatchLookups& batch = *batch_lookups;
   // The batch's channels (a sender's statuses name as many channels as
@@ -129,52 +133,114 @@ void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
       batch_channels->emplace(uuid, std::move(row));
     });
   }
-  for (auto& urn : in_chunks(urns, kUrns,
-                             [&](SqlQuery& q) {
-                               batch.urns[q.Text(3)] = BatchLookups::Urn{q.Int(0), q.Int(1), q.OptionalInt(2)};
-                             })) {
-    batch.urns_looked_up.insert(std::move(urn));
-  }
-  for (auto& uuid : in_chunks(uuids, kUuids,
-                              [&](SqlQuery& q) { batch.msg_ids_by_uuid[q.Text(1)] = q.Int(0); })) {
-    batch.uuids_looked_up.insert(std::move(uuid));
-  }
   if (engine->WritesRowsAsArrays()) {
-    LookUpProviderIds(intakes);
+    LookUpTogether(intakes, urns, uuids, msgs);
     ApplyStatusesTogether(intakes);
+    return;
   }
-  if (msgs > 0) batch.reserved_msg_ids = engine->ReserveIds("msgs", static_cast<int>(msgs));
-  const auto absent = static_cast<int>(batch.urns_looked_up.size() - batch.urns.size());
-  if (absent > 0) {
-    batch.reserved_contact_ids = engine->ReserveIds("contacts", absent);
-    batch.reserved_urn_ids = engine->ReserveIds("contact_urns", absent);
-    if (batch.reserved_urn_ids.size() != batch.reserved_contact_ids.size()) batch.reserved_contact_ids.clear();
-  }
+  in_chunks(urns, kUrns, [&](SqlQuery& q) {
+    batch.urns[q.Text(3)] = BatchLookups::Urn{q.Int(0), q.Int(1), q.OptionalInt(2)};
+  });
+  batch.urns_looked_up.insert(urns.begin(), urns.end());
+  in_chunks(uuids, kUuids, [&](SqlQuery& q) { batch.msg_ids_by_uuid[q.Text(1)] = q.Int(0); });
+  batch.uuids_looked_up.insert(uuids.begin(), uuids.end());
 }
 
-void SqlStore::Impl::LookUpProviderIds(const std::vector<Intake>& intakes) {
-  // Each by its own probe of ux_msgs_incoming_external (LATERAL ...
-  // OFFSET 0), whatever the planner guesses of the unnest.
-  SqlRowBatch keys("",
-                   "SELECT r_channel_id, r_external_id, hit.id, hit.uuid "
-                   "FROM {ROWS} AS r (r_channel_id, r_external_id), "
-                   "LATERAL (SELECT id, uuid FROM msgs WHERE channel_id = r_channel_id AND external_id = r_external_id "
-                   "AND direction = 'I' OFFSET 0) AS hit",
-                   {SqlRowBatch::Type::kBigInt, SqlRowBatch::Type::kText});
+namespace sql_detail {
+
+// LookUpTogether's kinds of row, asked and answered (NewBatchLookup).
+enum BatchLookupKind : int64_t { kUrn = 1, kUuid = 2, kProviderId = 3, kMsgIds = 4, kContactIds = 5 };
+
+SqlRowBatch NewBatchLookup() {
+  // What the batch asks, as rows (kind, key, number): 1 a URN, 2 a msg
+  // uuid, 3 a provider id with its channel's id, 4 how many msg ids to
+  // reserve. Each key by its own index probe (LATERAL ... OFFSET 0),
+  // whatever the planner guesses of the unnest. A contact and a URN id
+  // are reserved for each URN not found. Answers as rows (kind, key, a,
+  // b, c, text): 1 (urn, contact, urn id, channel), 2 (uuid, msg id), 3
+  // (provider id, channel, msg id, msg uuid), 4 (a msg id), 5 (a contact
+  // id and a URN id).
+  return SqlRowBatch(
+      "",
+      "WITH r AS MATERIALIZED (SELECT * FROM {ROWS} AS r (kind, k, n)), "
+      "seqs AS MATERIALIZED (SELECT CAST(pg_get_serial_sequence('msgs', 'id') AS regclass) AS msgs, "
+      "CAST(pg_get_serial_sequence('contacts', 'id') AS regclass) AS contacts, "
+      "CAST(pg_get_serial_sequence('contact_urns', 'id') AS regclass) AS urns), "
+      "found AS MATERIALIZED (SELECT u.urn, u.contact_id, u.id, u.channel_id FROM r, "
+      "LATERAL (SELECT urn, contact_id, id, channel_id FROM contact_urns WHERE urn = r.k OFFSET 0) AS u "
+      "WHERE r.kind = 1) "
+      "SELECT 1, urn, contact_id, id, channel_id, CAST(NULL AS TEXT) FROM found "
+      "UNION ALL SELECT 2, m.uuid, m.id, NULL, NULL, NULL FROM r, "
+      "LATERAL (SELECT id, uuid FROM msgs WHERE uuid = r.k OFFSET 0) AS m WHERE r.kind = 2 "
+      "UNION ALL SELECT 3, r.k, r.n, m.id, NULL, m.uuid FROM r, "
+      "LATERAL (SELECT id, uuid FROM msgs WHERE channel_id = r.n AND external_id = r.k AND direction = 'I' "
+      "OFFSET 0) AS m WHERE r.kind = 3 "
+      "UNION ALL SELECT 4, NULL, nextval(seqs.msgs), NULL, NULL, NULL FROM seqs, r, generate_series(1, r.n) "
+      "WHERE r.kind = 4 "
+      "UNION ALL SELECT 5, NULL, nextval(seqs.contacts), nextval(seqs.urns), NULL, NULL FROM seqs, "
+      "generate_series(1, (SELECT count(*) FROM r WHERE kind = 1) - (SELECT count(*) FROM found))",
+      {SqlRowBatch::Type::kInteger, SqlRowBatch::Type::kText, SqlRowBatch::Type::kBigInt});
+}
+
+}  // namespace sql_detail
+
+void SqlStore::Impl::LookUpTogether(const std::vector<Intake>& intakes, const std::vector<std::string>& urns,
+                                    const std::vector<std::string>& uuids, size_t msgs) {
+  SqlRowBatch asks = NewBatchLookup();
   BatchLookups& batch = *batch_lookups;
+  for (const auto& urn : urns) asks.Int(kUrn).Text(urn).Null();
+  batch.urns_looked_up.insert(urns.begin(), urns.end());
+  for (const auto& uuid : uuids) asks.Int(kUuid).Text(uuid).Null();
+  batch.uuids_looked_up.insert(uuids.begin(), uuids.end());
   for (const auto& intake : intakes) {
     for (const auto& msg : intake.msgs) {
       if (msg.external_id.empty() || msg.channel_uuid.empty()) continue;
       auto ch = FindChannelByUUID(msg.channel_uuid, false);
       if (!ch) continue;
       if (batch.externals_looked_up.emplace(static_cast<int64_t>(ch->id), msg.external_id).second) {
-        keys.Int(static_cast<int64_t>(ch->id)).Text(msg.external_id);
+        asks.Int(kProviderId).Text(msg.external_id).Int(static_cast<int64_t>(ch->id));
       }
     }
   }
-  if (keys.empty()) return;
-  auto q = keys.ArrayQuery(*statements);
-  while (q.Step()) batch.incoming_by_external[{q.Int(0), q.Text(1)}] = {q.Int(2), q.Text(3)};
+  if (msgs > 0) asks.Int(kMsgIds).Null().Int(static_cast<int64_t>(msgs));
+  if (asks.empty()) return;
+  engine->PlanByKeys(true);
+  {
+    auto q = asks.ArrayQuery(*statements);
+    while (q.Step()) {
+      switch (q.Int(0)) {
+        case kUrn:
+          batch.urns[q.Text(1)] = BatchLookups::Urn{q.Int(2), q.Int(3), q.OptionalInt(4)};
+          break;
+        case kUuid:
+          batch.msg_ids_by_uuid[q.Text(1)] = q.Int(2);
+          break;
+        case kProviderId:
+          batch.incoming_by_external[{q.Int(2), q.Text(1)}] = {q.Int(3), q.Text(5)};
+          break;
+        case kMsgIds:
+          batch.reserved_msg_ids.push_back(q.Int(2));
+          break;
+        case kContactIds:
+          batch.reserved_contact_ids.push_back(q.Int(2));
+          batch.reserved_urn_ids.push_back(q.Int(3));
+          break;
+        default:
+          throw SqlError(Status::Internal("batch lookup answered an unknown kind"));
+      }
+    }
+  }
+  engine->PlanByKeys(false);
+  // Each sequence's values ascend (one statement of one session); sorted
+  // all the same, as the order of a set-returning function's rows is not
+  // promised. The contact ids then pair with URN ids by rank.
+  std::sort(batch.reserved_msg_ids.begin(), batch.reserved_msg_ids.end());
+  std::sort(batch.reserved_contact_ids.begin(), batch.reserved_contact_ids.end());
+  std::sort(batch.reserved_urn_ids.begin(), batch.reserved_urn_ids.end());
+  if (batch.reserved_msg_ids.size() != msgs) {
+    throw SqlError(Status::Internal("batch lookup reserved " + std::to_string(batch.reserved_msg_ids.size()) +
+                                    " msg ids for " + std::to_string(msgs) + " msgs"));
+  }
 }
 
 Result<std::vector<IntakeOutcome>> SqlStore::WriteIntakes(const std::vector<Intake>& intakes,

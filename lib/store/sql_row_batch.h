@@ -68,7 +68,9 @@ class SqlRowBatch {
   // ... RETURNING), for the caller to step; the batch is left empty. Only
   // where the engine WritesRowsAsArrays.
   SqlQuery ArrayQuery(SqlStatements& statements);
-
+  // `set_sql` with {ROWS} and {ARRAY k} filled in, as ArrayQuery runs it
+  // (for a test of its plan).
+  std::string ArraySql() const;
 
  private:
   struct Cell {
@@ -78,8 +80,6 @@ class SqlRowBatch {
     std::string text;
   };
 
-  // `set_sql` with {ROWS} and {ARRAY k} filled in.
-  std::string ArraySql() const;
   SqlQuery ArrayQuery(SqlStatements& statements, const std::vector<Cell>& cells) const;
 
   std::string row_sql_;

@@ -84,14 +84,6 @@ class StoreEngine {
   // an engine may take a lock here that it holds to the commit without
   // ever waiting for another writer while holding it.
   virtual int64_t NextEventSeq() = 0;
-  // `count` ids for new rows of `table` (msgs), given explicitly to its
-  // inserts so that they need not return them; none where an insert's id
-  // costs nothing to read (SQLite: the caller inserts as usual).
-  virtual std::vector<int64_t> ReserveIds(const std::string& table, int count) {
-    (void)table;
-    (void)count;
-    return {};
-  }
   // `count` seqs at once, ascending: NextEventSeq `count` times, in one
   // round trip where the engine talks to a server.
   virtual std::vector<int64_t> NextEventSeqs(int count) {
@@ -109,12 +101,6 @@ class StoreEngine {
   // Inside the claiming write transaction, before the claim reads the
   // queue: whatever makes concurrent claims take each msg once.
   virtual void BeforeClaim() = 0;
-  // How many channels' queues the claim reads in one statement (a UNION
-  // ALL of as many arms): 1 where a statement is a call into a library
-  // (SQLite: the union measured slower, claim p50 4.1 -> 4.5 ms), more
-  // where each statement is a round trip to a server made under the claim
-  // lock, which every sender waits for.
-  virtual int ClaimQueueReadsPerStatement() const { return 1; }
 
   // Whether a batch of rows is written as one statement binding a column
   // as one array (SqlRowBatch): where each statement is a server's work

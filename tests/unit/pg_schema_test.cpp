@@ -25,6 +25,7 @@
 #include "postgres_server.h"
 #include "postgres_suite.h"
 #include "store/schema.h"
+#include "store/sql_connection.h"
 #include "store/sqlite_store.h"
 #include "temp_dir.h"
 
@@ -256,6 +257,13 @@ std::string FreshSqliteShape() {
   return shape;
 }
 
+// The store's SQL with its `?` numbered $1, $2 ... as the PostgreSQL
+// engine prepares it.
+std::string Numbered(std::string sql) {
+  for (int n = 1; sql.find('?') != std::string::npos; ++n) sql.replace(sql.find('?'), 1, "$" + std::to_string(n));
+  return sql;
+}
+
 // One server for the suite (initdb costs a second or more); a database
 // per test.
 class PgSchemaTest : public courier::testing::PostgresSuite {
@@ -338,13 +346,16 @@ TEST_F(PgSchemaTest, TheClaimsQueueReadIsPlannedOnceOnTheQueueIndex) {
                   "modified_on) SELECT 'm' || g, 1, 'O', CASE WHEN g % 10 = 0 THEN 'Q' ELSE 'W' END, 'tel:1', 0, g, g "
                   "FROM generate_series(1, 5000) g");
   PgQuery(conn(), "ANALYZE msgs");
-  const std::string plan = GenericPlan(
-      "queue_read (BIGINT, BIGINT, BIGINT) AS SELECT 0 AS arm, id, priority FROM (SELECT id, priority FROM msgs "
-      "WHERE channel_id = $1 AND status IN ('Q', 'E') AND direction = 'O' AND claimed_by IS NULL "
-      "AND next_attempt_on <= $2 ORDER BY priority DESC, id LIMIT $3) AS q0 ORDER BY 1, 3 DESC, 2",
-      "queue_read (1, 10, 5)");
+  const std::string plan = GenericPlan("queue_read AS " + Numbered(courier::sql_detail::NewQueueRead().ArraySql()),
+                                       "queue_read ('{0,1}', '{1,2}', '{5,5}', '{10,10}')");
   EXPECT_NE(plan.find("idx_msgs_queue"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("Seq Scan"), std::string::npos) << plan;
+  // Each channel's arm, its msgs in queue order, at most its limit.
+  std::string read;
+  for (const auto& row : PgQuery(conn(), "EXECUTE queue_read ('{0,1}', '{1,2}', '{3,5}', '{10,10}')")) {
+    read += row[0] + ":" + row[1] + " ";
+  }
+  EXPECT_EQ(read, "0:10 0:20 0:30 ");
 }
 
 // A batch's statuses and attempt closes are one statement each over
@@ -372,6 +383,29 @@ TEST_F(PgSchemaTest, ABatchsStatusesAndClosesFindTheirRowsByKeyOnANewStore) {
       "move_batch ('{5,6}', '{1,1}', '{W,W}', '{Q,Q}')");
   EXPECT_NE(move.find("msgs_pkey"), std::string::npos) << move;
   EXPECT_EQ(move.find("Seq Scan on msgs"), std::string::npos) << move;
+}
+
+// The batch's lookups and reservations in one statement (sql_intake.cpp,
+// LookUpTogether), as the store prepares it and under PlanByKeys: each URN,
+// uuid and provider id by its unique index on a store with no statistics.
+TEST_F(PgSchemaTest, ABatchsLookupsFindTheirRowsByKeyOnANewStore) {
+  ASSERT_TRUE(pg_schema::CreatePgSchema(conn()).ok());
+  const std::string sql = Numbered(courier::sql_detail::NewBatchLookup().ArraySql());
+  PgQuery(conn(), "SET enable_seqscan = off");
+  const std::string plan = GenericPlan("lookup AS " + sql,
+                                       "lookup ('{1,2,3,4}', '{tel:+1,u-1,ext-1,NULL}', '{NULL,NULL,7,3}')");
+  for (const char* index : {"contact_urns_urn_key", "msgs_uuid_key", "ux_msgs_incoming_external"}) {
+    EXPECT_NE(plan.find(index), std::string::npos) << index << " not in\n" << plan;
+  }
+  EXPECT_EQ(plan.find("Seq Scan on msgs"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("Seq Scan on contact_urns"), std::string::npos) << plan;
+  // And what it answers: three msg ids, and a contact and a URN id for the
+  // URN not found.
+  std::string kinds;
+  for (const auto& row : PgQuery(conn(), "EXECUTE lookup ('{1,2,3,4}', '{tel:+1,u-1,ext-1,NULL}', '{NULL,NULL,7,3}')")) {
+    kinds += row[0] + (row[0] == "5" && !row[2].empty() && !row[3].empty() ? "+" : "") + " ";
+  }
+  EXPECT_EQ(kinds, "4 4 4 5+ ");
 }
 
 // Ids: assigned when omitted, kept when given (a copy from SQLite), and

@@ -17,6 +17,7 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -225,15 +226,30 @@ class StoreFixture : public ::testing::Test {
 // Every Store method's behaviour, on both engines.
 class StoreTest : public StoreFixture, public ::testing::WithParamInterface<Engine> {
  protected:
-  void SetUp() override { OpenStore(GetParam()); }
-  // PostgreSQL keeps no foreign keys on the msg tables: whatever the test
-  // wrote must still resolve.
+  void SetUp() override {
+    // Every batch must be written the fast way: the careful way gives the
+    // same results, so a broken fast path would pass every other check.
+    Log::SetSinkForTest([this](const std::string& line) {
+      if (line.find("fast way") == std::string::npos) return;
+      std::lock_guard<std::mutex> lock(fast_way_failures_mu_);
+      fast_way_failures_.push_back(line);
+    });
+    OpenStore(GetParam());
+  }
   void TearDown() override {
+    Log::SetSinkForTest(nullptr);
+    for (const auto& line : fast_way_failures_) ADD_FAILURE() << line;
+    // PostgreSQL keeps no foreign keys on the msg tables: whatever the
+    // test wrote must still resolve.
     if (engine_ != Engine::kPostgreSQL || pg_uri_.empty()) return;
     auto dangling = courier::testing::DanglingReferences(pg_uri_);
     ASSERT_TRUE(dangling.ok()) << dangling.status().ToString();
     EXPECT_EQ(*dangling, "");
   }
+
+ private:
+  std::mutex fast_way_failures_mu_;
+  std::vector<std::string> fast_way_failures_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values(Engine::kSQLite, Engine::kPostgreSQL),
