@@ -2,6 +2,7 @@
 // listing them, the queue summary, and the msg row helpers.
 #include "store/sql_connection.h"
 
+#include <algorithm>
 #include <map>
 
 #include <variant>
@@ -221,44 +222,77 @@ Result<Msg> SqlStore::GetMsgByUUID(const std::string& uuid) {
 Result<std::vector<Msg>> SqlStore::ListMsgs(const MsgFilter& filter) {
   Impl& d = *impl_;
   return d.Run<std::vector<Msg>>("list msgs", Txn::kRead, [&]() -> Result<std::vector<Msg>> {
-    // The SQL grows by fixed fragments; every value is a bound parameter,
-    // bound below in the order its fragment was added.
-    std::string sql = std::string(kMsgSelect) + " WHERE 1 = 1";
-    std::vector<std::variant<int64_t, std::string>> binds;
-    if (filter.direction) {
-      sql += " AND m.direction = ?";
-      binds.emplace_back(Letter(*filter.direction));
-    }
-    if (filter.status) {
-      sql += " AND m.status = ?";
-      binds.emplace_back(Letter(*filter.status));
-    }
+    std::optional<int64_t> channel_id;
     if (!filter.channel_uuid.empty()) {
       auto ch = d.FindChannelByUUID(filter.channel_uuid, false);
       if (!ch) return errors::ChannelNotFound();
-      sql += " AND m.channel_id = ?";
-      binds.emplace_back(static_cast<int64_t>(ch->id));
+      channel_id = static_cast<int64_t>(ch->id);
     }
-    if (!filter.urn.empty()) {
-      // Through the URN's row (idx_msgs_contact_urn); an unknown URN
-      // matches nothing.
-      sql += " AND m.contact_urn_id = (SELECT id FROM contact_urns WHERE urn = ?)";
-      binds.emplace_back(filter.urn);
-    }
-    if (filter.after_id) {
-      sql += " AND m.id > ? ORDER BY m.id ASC";
-      binds.emplace_back(static_cast<int64_t>(*filter.after_id));
+    std::optional<std::string> status;
+    if (filter.status) status = Letter(*filter.status);
+    // msgs are indexed by channel and status together, not by either alone
+    // (each index is written by every insert and by the claim's and the
+    // status's updates; schema migration 11). Listed by one of them alone,
+    // each (channel, status) pair is read by that index to the limit, and
+    // the first `limit` of them all kept, in order: at most eight reads for
+    // a channel, one a channel for a status. By URN, or by neither or both,
+    // one read.
+    std::vector<std::pair<std::optional<int64_t>, std::optional<std::string>>> parts;
+    if (!filter.urn.empty() || channel_id.has_value() == status.has_value()) {
+      parts.emplace_back(channel_id, status);
+    } else if (channel_id) {
+      for (const MsgStatus each : {MsgStatus::kPending, MsgStatus::kQueued, MsgStatus::kWired, MsgStatus::kSent,
+                                   MsgStatus::kDelivered, MsgStatus::kRead, MsgStatus::kErrored, MsgStatus::kFailed}) {
+        parts.emplace_back(channel_id, Letter(each));
+      }
     } else {
-      sql += " ORDER BY m.id DESC";
+      auto q = d.Q("SELECT id FROM channels ORDER BY id");
+      while (q.Step()) parts.emplace_back(q.Int(0), status);
     }
-    if (filter.limit > 0) {
-      sql += " LIMIT ?";
-      binds.emplace_back(static_cast<int64_t>(filter.limit));
-    }
-    auto q = d.Q(sql);
-    for (const auto& b : binds) std::visit([&q](const auto& v) { q.Bind(v); }, b);
     std::vector<Msg> out;
-    while (q.Step()) out.push_back(ToMsg(ReadRow<MsgRow>(q)));
+    for (const auto& [part_channel, part_status] : parts) {
+      // The SQL grows by fixed fragments; every value is a bound
+      // parameter, bound below in the order its fragment was added.
+      std::string sql = std::string(kMsgSelect) + " WHERE 1 = 1";
+      std::vector<std::variant<int64_t, std::string>> binds;
+      if (filter.direction) {
+        sql += " AND m.direction = ?";
+        binds.emplace_back(Letter(*filter.direction));
+      }
+      if (part_status) {
+        sql += " AND m.status = ?";
+        binds.emplace_back(*part_status);
+      }
+      if (part_channel) {
+        sql += " AND m.channel_id = ?";
+        binds.emplace_back(*part_channel);
+      }
+      if (!filter.urn.empty()) {
+        // Through the URN's row (idx_msgs_contact_urn); an unknown URN
+        // matches nothing.
+        sql += " AND m.contact_urn_id = (SELECT id FROM contact_urns WHERE urn = ?)";
+        binds.emplace_back(filter.urn);
+      }
+      if (filter.after_id) {
+        sql += " AND m.id > ? ORDER BY m.id ASC";
+        binds.emplace_back(static_cast<int64_t>(*filter.after_id));
+      } else {
+        sql += " ORDER BY m.id DESC";
+      }
+      if (filter.limit > 0) {
+        sql += " LIMIT ?";
+        binds.emplace_back(static_cast<int64_t>(filter.limit));
+      }
+      auto q = d.Q(sql);
+      for (const auto& b : binds) std::visit([&q](const auto& v) { q.Bind(v); }, b);
+      while (q.Step()) out.push_back(ToMsg(ReadRow<MsgRow>(q)));
+    }
+    if (parts.size() > 1) {
+      const bool ascending = filter.after_id.has_value();
+      std::sort(out.begin(), out.end(),
+                [ascending](const Msg& x, const Msg& y) { return ascending ? x.id < y.id : x.id > y.id; });
+      if (filter.limit > 0 && out.size() > static_cast<size_t>(filter.limit)) out.resize(filter.limit);
+    }
     return out;
   });
 }

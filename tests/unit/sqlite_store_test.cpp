@@ -1805,6 +1805,41 @@ TEST_P(StoreTest, ListMsgsNewestFirstOrAfterId) {
   bad_channel.channel_uuid = "6a0ee8a4-04c2-4b9b-8a5c-0b5d1d0b7e3f";
   EXPECT_TRUE(store_->ListMsgs(bad_channel).status().IsNotFound());
 
+  // By channel alone, or by status alone: read a (channel, status) pair at
+  // a time, merged in order, to the limit.
+  ASSERT_EQ(Claim(3).size(), 3u);
+  WriteStatus(a, out_a[1], MsgStatus::kWired);
+  WriteStatus(a, out_a[2], MsgStatus::kFailed);
+  const int64_t queued_on_b = Queue(b, 1).front();
+  const auto ids = [&](const MsgFilter& filter) {
+    std::vector<int64_t> got;
+    auto listed_now = store_->ListMsgs(filter);
+    EXPECT_TRUE(listed_now.ok()) << listed_now.status().ToString();
+    if (listed_now.ok())
+      for (const auto& m : *listed_now) got.push_back(m.id);
+    return got;
+  };
+  MsgFilter on_a;
+  on_a.channel_uuid = a.uuid;
+  EXPECT_EQ(ids(on_a), (std::vector<int64_t>{out_a[2], out_a[1], out_a[0]}));
+  on_a.limit = 2;
+  EXPECT_EQ(ids(on_a), (std::vector<int64_t>{out_a[2], out_a[1]}));
+  on_a.after_id = out_a[0];
+  EXPECT_EQ(ids(on_a), (std::vector<int64_t>{out_a[1], out_a[2]}));
+  on_a.limit = 1;
+  EXPECT_EQ(ids(on_a), (std::vector<int64_t>{out_a[1]}));
+  MsgFilter queued;
+  queued.status = MsgStatus::kQueued;
+  EXPECT_EQ(ids(queued), (std::vector<int64_t>{queued_on_b, out_a[0]}));
+  queued.limit = 1;
+  EXPECT_EQ(ids(queued), (std::vector<int64_t>{queued_on_b}));
+  queued.after_id = out_a[0];
+  EXPECT_EQ(ids(queued), (std::vector<int64_t>{queued_on_b}));
+  MsgFilter in_on_b;
+  in_on_b.channel_uuid = b.uuid;
+  in_on_b.direction = Direction::kIn;
+  EXPECT_EQ(ids(in_on_b), (std::vector<int64_t>{in_b->msg_id}));
+
   EXPECT_EQ(store_->GetMsg(424242).status().message(), "message not found");
   EXPECT_TRUE(store_->GetMsgByUUID("nope").status().IsNotFound());
 }
