@@ -1294,7 +1294,7 @@ TEST_P(StoreTest, ClaimsInDoubtAreTakenAgainByTheirWorker) {
 
 // A provider's msg id is stored once per channel, whether its copy is
 // already stored, comes twice in one batch, or comes on another channel
-// (looked up together on PostgreSQL: SqlStore::Impl::LookUpProviderIds).
+// (looked up together on PostgreSQL: SqlStore::Impl::LookUpTogether).
 TEST_P(StoreTest, ABatchFindsProviderIdsStoredBeforeAndWithinIt) {
   Channel ch = AddChannel("EX");
   Channel other = AddChannel("EX");
