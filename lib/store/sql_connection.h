@@ -75,6 +75,11 @@ SqlRowBatch NewBatchLookup();
 // as arrays (sql_claim.cpp), rows (arm, channel id, limit, due time) to be
 // added; its plan is tested on a server.
 SqlRowBatch NewQueueRead();
+// The closes of open attempts, rows (finished_on, outcome, msg id), and
+// the statuses by msg id applied together (ApplyStatusesTogether), rows as
+// it says (sql_statuses.cpp); their plans are tested on a server.
+SqlRowBatch NewAttemptCloses();
+SqlRowBatch NewStatusMoves();
 
 }  // namespace sql_detail
 
@@ -128,16 +133,7 @@ struct SqlStore::Impl {
        SqlRowBatch::Type::kBoolean, SqlRowBatch::Type::kText, SqlRowBatch::Type::kText, SqlRowBatch::Type::kText,
        SqlRowBatch::Type::kText, SqlRowBatch::Type::kText, SqlRowBatch::Type::kInteger,
        SqlRowBatch::Type::kBigInt, SqlRowBatch::Type::kBigInt}};
-  SqlRowBatch pending_closes{
-      "UPDATE attempts SET finished_on = ?, outcome = ? WHERE msg_id = ? AND finished_on IS NULL",
-      // Each msg's open attempt found by its own index probe (OFFSET 0
-      // keeps the subquery apart, per row): joined as a set, the planner
-      // may read every open attempt, dead ones included, for the batch.
-      "UPDATE attempts SET finished_on = r.finished_on, outcome = r.outcome "
-      "FROM {ROWS} AS r (finished_on, outcome, msg_id), "
-      "LATERAL (SELECT a.id FROM attempts a WHERE a.msg_id = r.msg_id AND a.finished_on IS NULL OFFSET 0) AS open "
-      "WHERE attempts.id = open.id",
-      {SqlRowBatch::Type::kBigInt, SqlRowBatch::Type::kText, SqlRowBatch::Type::kBigInt}};
+  SqlRowBatch pending_closes = sql_detail::NewAttemptCloses();
   std::unordered_set<int64_t> closing_msgs;
   // Writes the gathered rows: before the claim (which opens attempts) and
   // before the commit.

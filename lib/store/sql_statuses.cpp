@@ -16,6 +16,45 @@ constexpr const char* kOperatorFailedReason = "failed by operator";
 
 }  // namespace
 
+namespace sql_detail {
+
+SqlRowBatch NewAttemptCloses() {
+  return SqlRowBatch(
+      "UPDATE attempts SET finished_on = ?, outcome = ? WHERE msg_id = ? AND finished_on IS NULL",
+      // Each msg's open attempt found by its own index probe (OFFSET 0
+      // keeps the subquery apart, per row): joined as a set, the planner
+      // may read every open attempt, dead ones included, for the batch.
+      "UPDATE attempts SET finished_on = r.finished_on, outcome = r.outcome "
+      "FROM {ROWS} AS r (finished_on, outcome, msg_id), "
+      "LATERAL (SELECT a.id FROM attempts a WHERE a.msg_id = r.msg_id AND a.finished_on IS NULL OFFSET 0) AS open "
+      "WHERE attempts.id = open.id",
+      {SqlRowBatch::Type::kBigInt, SqlRowBatch::Type::kText, SqlRowBatch::Type::kBigInt});
+}
+
+// Rows (msg id, channel id, status, the statuses it may move from, time,
+// whether sent, new external id or NULL, error reason, next attempt or
+// NULL, errors to add), each msg found by its key; answers the moved msgs.
+SqlRowBatch NewStatusMoves() {
+  using T = SqlRowBatch::Type;
+  return SqlRowBatch(
+      "",
+      std::string(
+          "UPDATE msgs SET status = r_status, modified_on = r_on, "
+          "sent_on = CASE WHEN r_sent THEN COALESCE(sent_on, r_on) ELSE sent_on END, "
+          "external_id = COALESCE(r_external_id, external_id), error_reason = r_error_reason, "
+          "next_attempt_on = r_next_attempt_on, error_count = error_count + r_count_error, "
+          "claimed_by = NULL, claimed_on = NULL "
+          "FROM {ROWS} AS r (r_id, r_channel_id, r_status, r_from, r_on, r_sent, r_external_id, r_error_reason, "
+          "r_next_attempt_on, r_count_error) "
+          "WHERE id = r_id AND id = ANY({ARRAY 1}) AND channel_id = r_channel_id AND direction = 'O' "
+          "AND strpos(r_from, status) > 0") +
+          kMsgReturning,
+      {T::kBigInt, T::kBigInt, T::kText, T::kText, T::kBigInt, T::kBoolean, T::kText, T::kText, T::kBigInt,
+       T::kInteger});
+}
+
+}  // namespace sql_detail
+
 void SqlStore::Impl::CloseAttempts(Int64 msg_id, const std::string& outcome, Micros ts) {
   if (batch_rows) {
     if (closing_msgs.insert(static_cast<int64_t>(msg_id)).second) {
@@ -95,22 +134,7 @@ void SqlStore::Impl::ApplyStatusesTogether(const std::vector<Intake>& intakes) {
   for (const auto& intake : intakes)
     for (const auto& update : intake.statuses)
       if (update.msg_id) ++per_msg[*update.msg_id];
-  static const std::string kSql =
-      std::string(
-          "UPDATE msgs SET status = r_status, modified_on = r_on, "
-          "sent_on = CASE WHEN r_sent THEN COALESCE(sent_on, r_on) ELSE sent_on END, "
-          "external_id = COALESCE(r_external_id, external_id), error_reason = r_error_reason, "
-          "next_attempt_on = r_next_attempt_on, error_count = error_count + r_count_error, "
-          "claimed_by = NULL, claimed_on = NULL "
-          "FROM {ROWS} AS r (r_id, r_channel_id, r_status, r_from, r_on, r_sent, r_external_id, r_error_reason, "
-          "r_next_attempt_on, r_count_error) "
-          "WHERE id = r_id AND id = ANY({ARRAY 1}) AND channel_id = r_channel_id AND direction = 'O' "
-          "AND strpos(r_from, status) > 0") +
-      kMsgReturning;
-  using T = SqlRowBatch::Type;
-  SqlRowBatch rows("", kSql,
-                   {T::kBigInt, T::kBigInt, T::kText, T::kText, T::kBigInt, T::kBoolean, T::kText, T::kText,
-                    T::kBigInt, T::kInteger});
+  SqlRowBatch rows = NewStatusMoves();
   const Micros ts = Now();
   std::unordered_map<int64_t, const StatusUpdate*> tried;
   for (const auto& intake : intakes) {

@@ -364,23 +364,17 @@ TEST_F(PgSchemaTest, TheClaimsQueueReadIsPlannedOnceOnTheQueueIndex) {
 // dead ones included, or every msg: each must find its rows by key.
 TEST_F(PgSchemaTest, ABatchsStatusesAndClosesFindTheirRowsByKeyOnANewStore) {
   ASSERT_TRUE(pg_schema::CreatePgSchema(conn()).ok());
-  const std::string close = GenericPlan(
-      "close_batch (BIGINT[], TEXT[], BIGINT[]) AS UPDATE attempts SET finished_on = r.finished_on, "
-      "outcome = r.outcome FROM unnest($1, $2, $3) AS r (finished_on, outcome, msg_id), "
-      "LATERAL (SELECT a.id FROM attempts a WHERE a.msg_id = r.msg_id AND a.finished_on IS NULL OFFSET 0) AS open "
-      "WHERE attempts.id = open.id",
-      "close_batch ('{1,1}', '{W,W}', '{5,6}')");
+  const std::string close = GenericPlan("close_batch AS " + Numbered(courier::sql_detail::NewAttemptCloses().ArraySql()),
+                                        "close_batch ('{1,1}', '{W,W}', '{5,6}')");
   EXPECT_NE(close.find("idx_attempts_open_msg"), std::string::npos) << close;
   EXPECT_EQ(close.find("idx_attempts_open "), std::string::npos) << close;
   EXPECT_EQ(close.find("Seq Scan on attempts"), std::string::npos) << close;
   // The statuses' statement under PgEngine::PlanByKeys, as the store runs it.
   PgQuery(conn(), "SET enable_seqscan = off");
   const std::string move = GenericPlan(
-      "move_batch (BIGINT[], BIGINT[], TEXT[], TEXT[]) AS UPDATE msgs SET status = r_status "
-      "FROM unnest($1, $2, $3, $4) AS r (r_id, r_channel_id, r_status, r_from) "
-      "WHERE id = r_id AND id = ANY($1) AND channel_id = r_channel_id AND direction = 'O' "
-      "AND strpos(r_from, status) > 0 RETURNING id",
-      "move_batch ('{5,6}', '{1,1}', '{W,W}', '{Q,Q}')");
+      "move_batch AS " + Numbered(courier::sql_detail::NewStatusMoves().ArraySql()),
+      "move_batch ('{5,6}', '{1,1}', '{W,W}', '{Q,Q}', '{1,1}', '{t,t}', '{NULL,NULL}', '{\"\",\"\"}', "
+      "'{NULL,NULL}', '{0,0}')");
   EXPECT_NE(move.find("msgs_pkey"), std::string::npos) << move;
   EXPECT_EQ(move.find("Seq Scan on msgs"), std::string::npos) << move;
 }
