@@ -22,24 +22,15 @@ const char* MsgStatusName(MsgStatus s) {
   return "unknown";
 }
 
-namespace {
-
-constexpr MsgStatus kAllStatuses[] = {
-    MsgStatus::kPending, MsgStatus::kQueued,  MsgStatus::kWired,   MsgStatus::kSent,
-    MsgStatus::kDelivered, MsgStatus::kRead, MsgStatus::kErrored, MsgStatus::kFailed,
-};
-
-}  // namespace
-
 std::optional<MsgStatus> ParseMsgStatus(std::string_view text) {
   if (text.size() == 1) {
     const char c = ToUpper(text.substr(0, 1))[0];
-    for (MsgStatus s : kAllStatuses) {
+    for (MsgStatus s : kAllMsgStatuses) {
       if (MsgStatusCode(s) == c) return s;
     }
     return std::nullopt;
   }
-  for (MsgStatus s : kAllStatuses) {
+  for (MsgStatus s : kAllMsgStatuses) {
     if (EqualsIgnoreCase(text, MsgStatusName(s))) return s;
   }
   return std::nullopt;

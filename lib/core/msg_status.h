@@ -25,6 +25,12 @@ enum class MsgStatus : char {
   kFailed = 'F',
 };
 
+// Every status, in the order above.
+inline constexpr MsgStatus kAllMsgStatuses[] = {
+    MsgStatus::kPending,   MsgStatus::kQueued, MsgStatus::kWired,   MsgStatus::kSent,
+    MsgStatus::kDelivered, MsgStatus::kRead,   MsgStatus::kErrored, MsgStatus::kFailed,
+};
+
 // "W" for kWired.
 char MsgStatusCode(MsgStatus s);
 std::string MsgStatusString(MsgStatus s);

@@ -241,10 +241,7 @@ Result<std::vector<Msg>> SqlStore::ListMsgs(const MsgFilter& filter) {
     if (!filter.urn.empty() || channel_id.has_value() == status.has_value()) {
       parts.emplace_back(channel_id, status);
     } else if (channel_id) {
-      for (const MsgStatus each : {MsgStatus::kPending, MsgStatus::kQueued, MsgStatus::kWired, MsgStatus::kSent,
-                                   MsgStatus::kDelivered, MsgStatus::kRead, MsgStatus::kErrored, MsgStatus::kFailed}) {
-        parts.emplace_back(channel_id, Letter(each));
-      }
+      for (const MsgStatus each : kAllMsgStatuses) parts.emplace_back(channel_id, Letter(each));
     } else {
       auto q = d.Q("SELECT id FROM channels ORDER BY id");
       while (q.Step()) parts.emplace_back(q.Int(0), status);

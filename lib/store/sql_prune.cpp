@@ -159,16 +159,17 @@ Result<PruneCounts> SqlStore::Prune(const PruneRequest& request) {
       Status st = InTransaction("prune msgs", kind, [&](SqlStatements& q) {
         std::vector<int64_t> ids;
         int64_t scanned = 0;
-        // Columns 1-4 of both reads: created_on, modified_on, direction,
+        // Both reads of a msg: id, created_on, modified_on, direction,
         // status, whether claimed.
+        static const std::string kRead =
+            "SELECT id, created_on, modified_on, direction, status, "
+            "CASE WHEN claimed_by IS NULL THEN 0 ELSE 1 END FROM msgs AS m ";
         const auto prunable = [&](SqlQuery& row) {
           const bool finished = row.Int(5) == 0 && (row.Text(3) == "I" || FinishedOutgoing(row.Text(4)));
           return finished && row.Int(2) < before;
         };
         {
-          auto rows = q("SELECT id, created_on, modified_on, direction, status, "
-                        "CASE WHEN claimed_by IS NULL THEN 0 ELSE 1 END "
-                        "FROM msgs WHERE id > ? ORDER BY id LIMIT ?");
+          auto rows = q(kRead + "WHERE id > ? ORDER BY id LIMIT ?");
           rows.Bind(cursor).Bind(limit);
           while (rows.Step()) {
             ++scanned;
@@ -199,9 +200,7 @@ Result<PruneCounts> SqlStore::Prune(const PruneRequest& request) {
           // after the lock finds no msg, and its log is kept without one).
           // On SQLite the transaction is the only writer; the read finds
           // the row as the scan did.
-          auto again = q(std::string("SELECT id, created_on, modified_on, direction, status, "
-                                     "CASE WHEN claimed_by IS NULL THEN 0 ELSE 1 END FROM msgs AS m WHERE id = ?") +
-                         impl_->engine->LockMsgsRead());
+          auto again = q(kRead + "WHERE id = ?" + impl_->engine->LockMsgsRead());
           again.Bind(id);
           if (!again.Step() || !prunable(again)) continue;
           // Dependents first: SQLite enforces each reference to msgs.

@@ -77,13 +77,11 @@ namespace {
 // Built once: every status write asks.
 const std::string& MovesTo(MsgStatus to) {
   static const std::map<MsgStatus, std::string> table = [] {
-    const MsgStatus all[] = {MsgStatus::kPending, MsgStatus::kQueued, MsgStatus::kWired, MsgStatus::kSent,
-                             MsgStatus::kDelivered, MsgStatus::kRead, MsgStatus::kErrored, MsgStatus::kFailed};
     std::map<MsgStatus, std::string> moves;
-    for (MsgStatus target : all) {
+    for (MsgStatus target : kAllMsgStatuses) {
       std::string& from = moves[target];
       if (target == MsgStatus::kQueued) continue;
-      for (MsgStatus s : all)
+      for (MsgStatus s : kAllMsgStatuses)
         if (s != target && TransitionAllowed(s, target)) from += Letter(s);
     }
     return moves;
