@@ -1,5 +1,7 @@
 #include "harness.h"
 
+#include "loopback_port.h"
+
 #include <csignal>
 #include <fcntl.h>
 #include <poll.h>
@@ -150,19 +152,7 @@ std::string ReadFile(const std::string& path) {
 
 namespace courier::testing {
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
+int FreePort() { return ReserveLoopbackPort(); }
 
 Daemon::Daemon(std::vector<std::string> argv, std::map<std::string, std::string> env, std::string log_path)
     : log_path_(std::move(log_path)) {

@@ -70,8 +70,8 @@ std::string ReadFile(const std::string& path);
 
 namespace courier::testing {
 
-// A free TCP port on 127.0.0.1 (bound and released; racy only against
-// other processes picking ports at the same instant).
+// A free TCP port on 127.0.0.1, kept for this test process
+// (support/loopback_port.h).
 int FreePort();
 
 // A courier daemon run as a child process for the length of a test.

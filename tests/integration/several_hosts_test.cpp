@@ -59,6 +59,12 @@ constexpr int kNarrowChannel = 18, kTpsChannel = 19;
 constexpr int kNarrowWorkers = 2, kTps = 40;
 constexpr int kLimitedMsgs = kMsgs * 11 / 400;  // 275 of 10,000: less than the 500 a channel would get
 constexpr int kHighMsgs = 100;  // queued on channel 0 while its bulk waits
+// Before the kill, msgs to a provider that answers in 4 s are queued on a
+// channel of their own, a few at a time, until host-a has one in flight:
+// the kill then always leaves an open attempt for host-b to mark (a sender
+// backing off after the restart, or one between fast sends, may hold none).
+constexpr int kStallingChannel = kChannels;
+constexpr int kStallMs = 4000;
 constexpr int kHeartbeatTimeoutSeconds = 10;
 // A deadline against a hung test, not a timing claim.
 // Under CTest's 300 s timeout, so a hung step fails with the logs.
@@ -166,9 +172,10 @@ std::string SendLine(const std::string& channel, const std::string& text, const 
 int ChannelOf(const RecordedRequest& r) { return std::stoi(r.path.substr(r.path.rfind('/') + 1)); }
 
 TEST_F(SeveralHostsTest, TwoHostsUnderLoadWithARestartAndAKilledSender) {
-  MockProvider provider, slow;
+  MockProvider provider, slow, stalling;
   provider.SetDefault({.status = 200, .body = "ok"});
   slow.SetDefault({.status = 200, .body = "ok", .delay_ms = 20});
+  stalling.SetDefault({.status = 200, .body = "ok", .delay_ms = kStallMs});
   std::vector<std::string> channels;
   for (int i = 0; i < kChannels; ++i) {
     const std::string base = (i == kNarrowChannel ? slow : provider).url();
@@ -178,6 +185,9 @@ TEST_F(SeveralHostsTest, TwoHostsUnderLoadWithARestartAndAKilledSender) {
     channels.push_back(AddChannel("EX", {"send_url=" + base + "/send/" + std::to_string(i)}, "1234", limits));
     ASSERT_FALSE(channels.back().empty());
   }
+  const std::string stalling_channel =
+      AddChannel("EX", {"send_url=" + stalling.url() + "/send/" + std::to_string(kStallingChannel)}, "1234");
+  ASSERT_FALSE(stalling_channel.empty());
   // Bulk msgs, every channel's in turn, so each has a backlog from the start.
   std::string bulk;
   std::map<int, int> queued_on;  // channel -> msgs
@@ -202,7 +212,7 @@ TEST_F(SeveralHostsTest, TwoHostsUnderLoadWithARestartAndAKilledSender) {
   std::set<int> acknowledged;
   std::vector<int> refused;
   std::atomic<int> acknowledged_count{0};
-  auto sent = [&] { return provider.count() + slow.count(); };
+  auto sent = [&] { return provider.count() + slow.count() + stalling.count(); };
   std::thread webhooks([&] { PostWebhooks(channels, 8, &acknowledged, &refused, &acknowledged_count); });
 
   // The timeline, each step once its condition holds: high-priority msgs
@@ -242,6 +252,24 @@ TEST_F(SeveralHostsTest, TwoHostsUnderLoadWithARestartAndAKilledSender) {
   ASSERT_TRUE(started.ok()) << started.ToString();
   const size_t sent_after_restart = sent();
   ASSERT_TRUE(wait_for([&] { return sent() >= sent_after_restart + kMsgs / 20; })) << Logs();
+  auto host_a_stalled = [&] {
+    return StoreScalar(StoreUrl(),
+                       "SELECT COUNT(*) FROM attempts AS a JOIN msgs AS m ON m.id = a.msg_id "
+                       "JOIN channels AS c ON c.id = m.channel_id WHERE a.finished_on IS NULL "
+                       "AND a.worker LIKE 'host-a:%' AND c.uuid = '" + stalling_channel + "'") > 0;
+  };
+  int stall_msgs = 0;
+  while (!host_a_stalled() && std::chrono::steady_clock::now() < deadline) {
+    std::string stall;
+    for (int i = 0; i < 2; ++i) stall += SendLine(stalling_channel, "stall-" + std::to_string(stall_msgs++), "high");
+    ASSERT_EQ(Ctl({"send", "--jsonl", "-"}, stall).exit_code, 0);
+    const auto round_ends = std::chrono::steady_clock::now() + std::chrono::milliseconds(kStallMs / 2);
+    while (!host_a_stalled() && std::chrono::steady_clock::now() < round_ends)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // The kill follows within a few ms, well inside the kStallMs the send stays open.
+  ASSERT_TRUE(host_a_stalled()) << Logs();
+  std::fprintf(stderr, "%d msgs queued to the stalling provider\n", stall_msgs);
   mark("killing host-a's courier-send");
   ASSERT_EQ(hosts_[0].send->Stop(9), 128 + 9);
   const Micros killed_on = Clock::System().Now();
@@ -260,7 +288,7 @@ TEST_F(SeveralHostsTest, TwoHostsUnderLoadWithARestartAndAKilledSender) {
   // Every msg W or E, none claimed: the live sender finished the queue and
   // marked the dead one's sends in flight interrupted.
   ASSERT_TRUE(wait_for([&] {
-    return Count("direction = 'O' AND status IN ('W', 'E') AND claimed_by IS NULL") == kMsgs + kHighMsgs;
+    return Count("direction = 'O' AND status IN ('W', 'E') AND claimed_by IS NULL") == kMsgs + kHighMsgs + stall_msgs;
   })) << Logs() << "\nqueued: " << Count("direction = 'O' AND status = 'Q'")
       << " claimed: " << Count("claimed_by IS NOT NULL");
 
@@ -275,12 +303,13 @@ TEST_F(SeveralHostsTest, TwoHostsUnderLoadWithARestartAndAKilledSender) {
   // of host-a's, marked by host-b after host-a's heartbeat expired.
   std::vector<RecordedRequest> requests = provider.requests();
   for (const auto& r : slow.requests()) requests.push_back(r);
+  for (const auto& r : stalling.requests()) requests.push_back(r);
   std::map<std::string, int> sent_texts;
   for (const auto& r : requests) sent_texts[r.form.at("text")]++;
   for (const auto& [text, count] : sent_texts) EXPECT_EQ(count, 1) << text << " sent " << count << " times";
   const auto wired = OutgoingMsgs("W");
   const auto interrupted = OutgoingMsgs("E");
-  EXPECT_EQ(wired.size() + interrupted.size(), static_cast<size_t>(kMsgs + kHighMsgs));
+  EXPECT_EQ(wired.size() + interrupted.size(), static_cast<size_t>(kMsgs + kHighMsgs + stall_msgs));
   for (const auto& msg : wired) EXPECT_EQ(sent_texts.count(json::GetStringOrEmpty(msg, "text")), 1u);
   EXPECT_GT(interrupted.size(), 0u) << "host-a had nothing in flight when it was killed";
   for (const auto& msg : interrupted) {

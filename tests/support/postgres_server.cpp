@@ -1,5 +1,7 @@
 #include "postgres_server.h"
 
+#include "loopback_port.h"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <libpq-fe.h>
@@ -67,24 +69,6 @@ std::optional<PostgresUser> LookUpPostgresUser() {
   struct passwd* pw = ::getpwnam("postgres");
   if (pw == nullptr) return std::nullopt;
   return PostgresUser{pw->pw_uid, pw->pw_gid};
-}
-
-// A port the kernel just handed out on 127.0.0.1. Another process may take
-// it before the postmaster binds it; Create() then tries another.
-int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
 }
 
 std::string ReadFile(const std::string& path) {
@@ -229,7 +213,7 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::Create() {
   // start is given up for another.
   Status started;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    server->port_ = FreeLoopbackPort();
+    server->port_ = ReserveLoopbackPort();
     if (server->port_ == 0) return Status::IOError("no free loopback port");
     const std::string port_conf = server->data_dir_ + "/courier_port.conf";
     std::ofstream(port_conf) << "port = " << server->port_ << "\n";
