@@ -88,6 +88,7 @@ const std::vector<Spec>& Specs() {
       {"request_read_timeout", Kind::kInt, "seconds a request's line, headers and body may take to come in (0: no limit)", &Options::request_read_timeout},
       {"max_connections", Kind::kInt, "connections courier-recv keeps open at once", &Options::max_connections, nullptr, 1, 1000000},
       {"max_connections_per_ip", Kind::kInt, "connections courier-recv keeps open from one address (0: no limit)", &Options::max_connections_per_ip},
+      {"duplicate_window", Kind::kInt, "seconds within which a msg without a provider id that repeats the URN's last one on its channel is taken for a retry (0: never)", &Options::duplicate_window, nullptr, 0, 3600},
       {"max_workers", Kind::kInt, "sender threads", &Options::max_workers, nullptr, 0, 4096},
       {"max_retries", Kind::kInt, "send errors before a msg is failed", &Options::max_retries},
       {"retry_backoff", Kind::kInt, "seconds before the first retry; doubles per error", &Options::retry_backoff},

@@ -49,6 +49,7 @@ struct Options {
   int request_read_timeout = 30;    // seconds for a request's line, headers and body to come in; 0: none
   int max_connections = 4000;       // open at once, all clients
   int max_connections_per_ip = 256; // open at once from one address; 0: no limit
+  int duplicate_window = 4;         // seconds: an identical msg without a provider id this close is a retry; 0: never
   // courier-send
   int max_workers = 32;
   int max_retries = 3;              // errors before F

@@ -25,13 +25,17 @@ struct Intake {
   std::vector<std::string> stop_urns;  // contacts that opted out
   std::vector<UrnAuthUpdate> urn_auths;  // written before the msgs
   std::vector<ChannelLog> logs;        // logs of the request not tied to a msg
+  // Msgs without a provider id that repeat the URN's last msg within this
+  // window are that msg (store/content_duplicates.h); 0: never. Set by the
+  // receiver and kept in the spool file, so a replay judges alike.
+  Micros duplicate_window = 0;
 };
 
 // The result of writing one incoming msg.
 struct IncomingResult {
   int64_t msg_id = 0;
   std::string msg_uuid;
-  bool duplicate = false;  // same channel + external id seen before
+  bool duplicate = false;  // stored before: its uuid, its provider id, or its content (duplicate_window)
 };
 
 struct IntakeOutcome {

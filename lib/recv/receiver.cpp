@@ -390,6 +390,7 @@ Intake Receiver::Accept(WebhookResult& result, const Channel& channel, const Log
   planned = SuccessOut(result, {}, channel.uuid);
   Intake intake;
   intake.channel_uuid = channel.uuid;
+  intake.duplicate_window = options_.duplicate_window;
   if (!result.msgs.empty()) {
     const ChannelLog received = logs.Make(planned, "Message Received", "", now);
     for (const auto& m : result.msgs) {

@@ -53,6 +53,8 @@ struct ReceiverOptions {
   std::string store_path;
   int health_min_free_mb = 64;
   int spool_reserve_mb = 64;
+  // Each intake's window for content duplicates (Intake::duplicate_window).
+  Micros duplicate_window = 0;
   Env* env = &Env::Default();
 };
 

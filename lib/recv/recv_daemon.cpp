@@ -18,7 +18,8 @@ const DaemonSpec kRecvDaemon = [] {
   spec.description = "Receive provider webhooks into the courier store (or the spool when it is down).";
   spec.flags = {"address", "port", "base_url", "max_body_bytes", "channel_cache_ttl", "spool_backlog_limit",
                 "health_min_free_mb", "spool_reserve_mb", "include_channels", "exclude_channels",
-                "request_read_timeout", "max_connections", "max_connections_per_ip", "outbound_allow"};
+                "request_read_timeout", "max_connections", "max_connections_per_ip", "duplicate_window",
+                "outbound_allow"};
   spec.control = kRecvCtl;
   spec.events = kRecvEvents;
   // A webhook waits for its write: better spooled soon than held long.
@@ -43,6 +44,7 @@ Status RunRecv(const Options& options) {
     receiver_options.store_path = StoreFilePath(options.db);
     receiver_options.health_min_free_mb = options.health_min_free_mb;
     receiver_options.spool_reserve_mb = options.spool_reserve_mb;
+    receiver_options.duplicate_window = static_cast<Micros>(options.duplicate_window) * kMicrosPerSecond;
     Receiver receiver(handlers, channels, *daemon.writer(), *http, daemon.clock(), receiver_options);
     const HttpServerOptions server_options = HttpServerOptionsFrom(
         options, {options.address, options.port, options.max_body_bytes}, kRecvDaemon.grace);

@@ -74,6 +74,7 @@ std::string EncodeIntake(const Intake& in) {
   }
   w.EndArray();
   WriteLogs(w, "logs", in.logs);
+  if (in.duplicate_window > 0) w.Field("duplicate_window_ms", static_cast<int64_t>(in.duplicate_window / 1000));
   w.EndObject();
   return w.Take();
 }
@@ -142,6 +143,11 @@ Result<Intake> DecodeIntake(const std::string& body) {
     return Status::OK();
   });
   if (!s.ok()) return s;
+  if (o->has("duplicate_window_ms")) {
+    auto ms = json::GetInt(o, "duplicate_window_ms");
+    if (!ms || *ms < 0) return Status::InvalidArgument("field 'duplicate_window_ms' must be a whole number >= 0");
+    in.duplicate_window = *ms * 1000;
+  }
   auto stops = json::GetStringArray(o, "stop_urns");
   if (!stops.ok()) return stops.status();
   in.stop_urns = *stops;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "core/json_writer.h"
+#include "store/content_duplicates.h"
 #include "store/sql_row_batch.h"
 #include "store/sql_rows.h"
 #include "store/sql_statement.h"
@@ -80,6 +81,12 @@ SqlRowBatch NewQueueRead();
 // it says (sql_statuses.cpp); their plans are tested on a server.
 SqlRowBatch NewAttemptCloses();
 SqlRowBatch NewStatusMoves();
+
+// A RecentMsg's columns of msgs, in the order RecentMsgAt reads them from
+// column `first` of a row.
+inline constexpr const char* kRecentMsgColumns =
+    "id, uuid, direction, channel_id, text, attachments, received_on, sent_on, claimed_on";
+RecentMsg RecentMsgAt(const SqlQuery& q, int first);
 
 }  // namespace sql_detail
 
@@ -173,6 +180,12 @@ struct SqlStore::Impl {
     // batch's own inserts are recorded as it goes.
     std::map<std::pair<int64_t, std::string>, std::pair<Int64, std::string>> incoming_by_external;
     std::set<std::pair<int64_t, std::string>> externals_looked_up;
+    // Each URN's newest msgs (kRecentMsgsJudged, newest first) for the
+    // content duplicates of msgs without a provider id, where looked up
+    // together; the batch's own inserts are put in front as it goes (they
+    // are not yet in the store where its writes are deferred).
+    std::unordered_map<std::string, std::vector<RecentMsg>> recent_by_urn;
+    std::unordered_set<std::string> recent_looked_up;
     // Statuses by msg id applied together before the intakes
     // (ApplyStatusesTogether), by the update: the msg as it now is when
     // it moved, nothing when it did not (StatusInTxn then takes its
@@ -303,6 +316,8 @@ struct SqlStore::Impl {
   void InsertMsgAs(Int64 id, const Msg& m, const ContactRef& ref, Int64 channel_id);
   // An incoming msg already stored for this channel and provider id.
   std::optional<std::pair<Int64, std::string>> FindIncomingByExternalId(Int64 channel_id, const std::string& ext);
+  // The newest msgs of a contact URN, newest first (kRecentMsgsJudged).
+  std::vector<RecentMsg> RecentMsgsOfUrn(Int64 urn_id);
 
   // --- attempts (sql_statuses.cpp) ----------------------------------------
 

@@ -15,7 +15,8 @@ namespace courier {
 using namespace sql_rows;             // NOLINT: the row types and their conversion
 using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
-Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vector<ChannelLog>& logs) {
+Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vector<ChannelLog>& logs,
+                                                Micros duplicate_window) {
   auto ch = d.ChannelOfMsg(msg, false);
   if (!ch) return errors::ChannelNotFound();
   Status st = CheckUrn(msg.urn);
@@ -61,6 +62,23 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
   // For a replayed msg the contact is ensured again before the insert
   // finds its uuid taken: it exists already, on the same channel.
   auto ref = d.EnsureContact(msg.urn, msg.contact_name, NInt(ch->id), ts);
+  // A retry of a webhook without a provider id: the msg it repeats.
+  std::vector<RecentMsg>* recent = nullptr;
+  if (msg.external_id.empty() && duplicate_window > 0) {
+    std::vector<RecentMsg> read;
+    if (batch != nullptr && batch->recent_looked_up.count(msg.urn) > 0) {
+      recent = &batch->recent_by_urn[msg.urn];
+    } else {
+      read = d.RecentMsgsOfUrn(ref.urn_id);
+      recent = &read;
+    }
+    const std::string attachments = AttachmentsToJson(msg.attachments);
+    if (auto i = FindContentDuplicate(*recent, static_cast<int64_t>(ch->id), msg.text, attachments,
+                                      *msg.received_on, duplicate_window)) {
+      return IncomingResult{(*recent)[*i].id, (*recent)[*i].uuid, true};
+    }
+    if (recent == &read) recent = nullptr;  // read again for the next msg: it sees this one
+  }
   const bool uuid_known_free = !uuid_given || (batch != nullptr && batch->uuids_looked_up.count(msg.uuid) > 0);
   if (batch != nullptr && uuid_known_free && batch->next_reserved < batch->reserved_msg_ids.size()) {
     msg.id = batch->reserved_msg_ids[batch->next_reserved++];
@@ -72,6 +90,17 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
     batch->uuids_looked_up.insert(msg.uuid);
     batch->msg_ids_by_uuid[msg.uuid] = msg.id;
     if (provider_id_looked_up) batch->incoming_by_external[provider_key] = {msg.id, msg.uuid};
+    if (recent != nullptr) {
+      RecentMsg written;
+      written.id = msg.id;
+      written.uuid = msg.uuid;
+      written.direction = Direction::kIn;
+      written.channel_id = static_cast<int64_t>(ch->id);
+      written.text = msg.text;
+      written.attachments = AttachmentsToJson(msg.attachments);
+      written.received_on = msg.received_on;
+      recent->insert(recent->begin(), std::move(written));
+    }
   }
   if (msg.id == 0) {
     auto id = d.MsgIdByUuid(msg.uuid);
@@ -149,17 +178,29 @@ void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
 namespace sql_detail {
 
 // LookUpTogether's kinds of row, asked and answered (NewBatchLookup).
-enum BatchLookupKind : int64_t { kUrn = 1, kUuid = 2, kProviderId = 3, kMsgIds = 4, kContactIds = 5 };
+enum BatchLookupKind : int64_t {
+  kUrn = 1,
+  kUuid = 2,
+  kProviderId = 3,
+  kMsgIds = 4,
+  kContactIds = 5,
+  kRecentMsgs = 6
+};
 
 SqlRowBatch NewBatchLookup() {
   // What the batch asks, as rows (kind, key, number): 1 a URN, 2 a msg
   // uuid, 3 a provider id with its channel's id, 4 how many msg ids to
-  // reserve. Each key by its own index probe (LATERAL ... OFFSET 0),
-  // whatever the planner guesses of the unnest. A contact and a URN id
-  // are reserved for each URN not found. Answers as rows (kind, key, a,
-  // b, c, text): 1 (urn, contact, urn id, channel), 2 (uuid, msg id), 3
-  // (provider id, channel, msg id, msg uuid), 4 (a msg id), 5 (a contact
-  // id and a URN id).
+  // reserve, 6 a URN (also asked as 1) whose newest msgs are wanted. Each
+  // key by its own index probe (LATERAL ... OFFSET 0), whatever the
+  // planner guesses of the unnest. A contact and a URN id are reserved
+  // for each URN not found. Answers as rows (kind, key, a, b, c, text,
+  // then a RecentMsg's columns): 1 (urn, contact, urn id, channel), 2
+  // (uuid, msg id), 3 (provider id, channel, msg id, msg uuid), 4 (a msg
+  // id), 5 (a contact id and a URN id), 6 (urn, then one of its newest
+  // msgs from column 6 on).
+  static const std::string kNoRecentMsg =
+      ", CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), "
+      "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)";
   return SqlRowBatch(
       "",
       "WITH r AS MATERIALIZED (SELECT * FROM {ROWS} AS r (kind, k, n)), "
@@ -169,16 +210,20 @@ SqlRowBatch NewBatchLookup() {
       "found AS MATERIALIZED (SELECT u.urn, u.contact_id, u.id, u.channel_id FROM r, "
       "LATERAL (SELECT urn, contact_id, id, channel_id FROM contact_urns WHERE urn = r.k OFFSET 0) AS u "
       "WHERE r.kind = 1) "
-      "SELECT 1, urn, contact_id, id, channel_id, CAST(NULL AS TEXT) FROM found "
-      "UNION ALL SELECT 2, m.uuid, m.id, NULL, NULL, NULL FROM r, "
+      "SELECT 1, urn, contact_id, id, channel_id, CAST(NULL AS TEXT)" + kNoRecentMsg + " FROM found "
+      "UNION ALL SELECT 2, m.uuid, m.id, NULL, NULL, NULL" + kNoRecentMsg + " FROM r, "
       "LATERAL (SELECT id, uuid FROM msgs WHERE uuid = r.k OFFSET 0) AS m WHERE r.kind = 2 "
-      "UNION ALL SELECT 3, r.k, r.n, m.id, NULL, m.uuid FROM r, "
+      "UNION ALL SELECT 3, r.k, r.n, m.id, NULL, m.uuid" + kNoRecentMsg + " FROM r, "
       "LATERAL (SELECT id, uuid FROM msgs WHERE channel_id = r.n AND external_id = r.k AND direction = 'I' "
       "OFFSET 0) AS m WHERE r.kind = 3 "
-      "UNION ALL SELECT 4, NULL, nextval(seqs.msgs), NULL, NULL, NULL FROM seqs, r, generate_series(1, r.n) "
-      "WHERE r.kind = 4 "
-      "UNION ALL SELECT 5, NULL, nextval(seqs.contacts), nextval(seqs.urns), NULL, NULL FROM seqs, "
-      "generate_series(1, (SELECT count(*) FROM r WHERE kind = 1) - (SELECT count(*) FROM found))",
+      "UNION ALL SELECT 4, NULL, nextval(seqs.msgs), NULL, NULL, NULL" + kNoRecentMsg + " FROM seqs, r, "
+      "generate_series(1, r.n) WHERE r.kind = 4 "
+      "UNION ALL SELECT 5, NULL, nextval(seqs.contacts), nextval(seqs.urns), NULL, NULL" + kNoRecentMsg +
+      " FROM seqs, generate_series(1, (SELECT count(*) FROM r WHERE kind = 1) - (SELECT count(*) FROM found)) "
+      "UNION ALL SELECT 6, f.urn, NULL, NULL, NULL, NULL, m.id, m.uuid, CAST(m.direction AS TEXT), m.channel_id, "
+      "m.text, m.attachments, m.received_on, m.sent_on, m.claimed_on FROM r JOIN found AS f ON f.urn = r.k, "
+      "LATERAL (SELECT " + std::string(kRecentMsgColumns) + " FROM msgs WHERE contact_urn_id = f.id "
+      "ORDER BY id DESC LIMIT " + std::to_string(kRecentMsgsJudged) + ") AS m WHERE r.kind = 6",
       {SqlRowBatch::Type::kInteger, SqlRowBatch::Type::kText, SqlRowBatch::Type::kBigInt});
 }
 
@@ -200,6 +245,13 @@ void SqlStore::Impl::LookUpTogether(const std::vector<Intake>& intakes, const st
       if (batch.externals_looked_up.emplace(static_cast<int64_t>(ch->id), msg.external_id).second) {
         asks.Int(kProviderId).Text(msg.external_id).Int(static_cast<int64_t>(ch->id));
       }
+    }
+  }
+  for (const auto& intake : intakes) {
+    if (intake.duplicate_window <= 0) continue;
+    for (const auto& msg : intake.msgs) {
+      if (!msg.external_id.empty() || !CheckUrn(msg.urn).ok()) continue;
+      if (batch.recent_looked_up.insert(msg.urn).second) asks.Int(kRecentMsgs).Text(msg.urn).Null();
     }
   }
   if (msgs > 0) asks.Int(kMsgIds).Null().Int(static_cast<int64_t>(msgs));
@@ -225,6 +277,9 @@ void SqlStore::Impl::LookUpTogether(const std::vector<Intake>& intakes, const st
           batch.reserved_contact_ids.push_back(q.Int(2));
           batch.reserved_urn_ids.push_back(q.Int(3));
           break;
+        case kRecentMsgs:
+          batch.recent_by_urn[q.Text(1)].push_back(RecentMsgAt(q, 6));
+          break;
         default:
           throw SqlError(Status::Internal("batch lookup answered an unknown kind"));
       }
@@ -237,6 +292,9 @@ void SqlStore::Impl::LookUpTogether(const std::vector<Intake>& intakes, const st
   std::sort(batch.reserved_msg_ids.begin(), batch.reserved_msg_ids.end());
   std::sort(batch.reserved_contact_ids.begin(), batch.reserved_contact_ids.end());
   std::sort(batch.reserved_urn_ids.begin(), batch.reserved_urn_ids.end());
+  for (auto& [urn, recent] : batch.recent_by_urn) {
+    std::sort(recent.begin(), recent.end(), [](const RecentMsg& a, const RecentMsg& b) { return a.id > b.id; });
+  }
   if (batch.reserved_msg_ids.size() != msgs) {
     throw SqlError(Status::Internal("batch lookup reserved " + std::to_string(batch.reserved_msg_ids.size()) +
                                     " msg ids for " + std::to_string(msgs) + " msgs"));
@@ -368,7 +426,7 @@ Status SqlStore::WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& ou
   for (size_t i = 0; i < intake.msgs.size(); ++i) {
     std::vector<ChannelLog> logs;
     if (i < intake.msg_logs.size()) logs.push_back(intake.msg_logs[i]);
-    auto r = IncomingInTxn(d, intake.msgs[i], logs);
+    auto r = IncomingInTxn(d, intake.msgs[i], logs, intake.duplicate_window);
     if (!r.ok()) return r.status();
     out.msgs.push_back(*r);
   }

@@ -104,6 +104,32 @@ std::optional<std::pair<Int64, std::string>> SqlStore::Impl::FindIncomingByExter
   return std::make_pair(static_cast<Int64>(q.Int(0)), q.Text(1));
 }
 
+RecentMsg sql_detail::RecentMsgAt(const SqlQuery& q, int first) {
+  RecentMsg m;
+  m.id = q.Int(first);
+  m.uuid = q.Text(first + 1);
+  m.direction = q.Text(first + 2) == "O" ? Direction::kOut : Direction::kIn;
+  m.channel_id = q.Int(first + 3);
+  m.text = q.Text(first + 4);
+  m.attachments = q.Text(first + 5);
+  m.received_on = q.OptionalInt(first + 6);
+  m.sent_on = q.OptionalInt(first + 7);
+  m.claimed_on = q.OptionalInt(first + 8);
+  return m;
+}
+
+std::vector<RecentMsg> SqlStore::Impl::RecentMsgsOfUrn(Int64 urn_id) {
+  std::vector<RecentMsg> recent;
+  if (urn_id == 0) return recent;
+  // idx_msgs_contact_urn, read backwards: a handful of rows however many
+  // msgs the contact has.
+  auto q = Q(std::string("SELECT ") + kRecentMsgColumns +
+             " FROM msgs WHERE contact_urn_id = ? ORDER BY id DESC LIMIT " + std::to_string(kRecentMsgsJudged));
+  q.Bind(static_cast<int64_t>(urn_id));
+  while (q.Step()) recent.push_back(RecentMsgAt(q, 0));
+  return recent;
+}
+
 Result<std::vector<Msg>> SqlStore::QueueOutgoing(std::vector<Msg> msgs) {
   Impl& d = *impl_;
   return d.Run<std::vector<Msg>>("queue outgoing", Txn::kWrite,

@@ -197,7 +197,8 @@ class SqlStore : public Store {
   struct Impl;
   // Bodies of the writing methods, run inside a transaction the caller
   // owns, so WriteIntakes can put many of them in one commit.
-  static Result<IncomingResult> IncomingInTxn(Impl& d, Msg msg, const std::vector<ChannelLog>& logs);
+  static Result<IncomingResult> IncomingInTxn(Impl& d, Msg msg, const std::vector<ChannelLog>& logs,
+                                              Micros duplicate_window);
   static Result<StatusResult> StatusInTxn(Impl& d, const StatusUpdate& update);
   static Result<Contact> StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid);
   static Result<UrnAuthResult> UrnAuthInTxn(Impl& d, const UrnAuthUpdate& update, int64_t channel_id);

@@ -19,6 +19,7 @@
 #include "handlers/common.h"
 #include "courier_fixture.h"
 #include "harness.h"
+#include "eventually.h"
 #include "mock_provider.h"
 #include "http/http_client.h"
 
@@ -102,6 +103,74 @@ TEST_P(RecvTest, ProviderRetryWithSameExternalIdIsStoredOnce) {
   EXPECT_EQ(CountMsgs(), 1u);
 }
 
+// External webhooks carry no id of the msg: a provider's retry is known by
+// its words (courier-recv(8), Duplicates). The same words from the same
+// URN again are the first msg, answered with its uuid, until a msg is sent
+// to the URN in between; then they are heard again. The window is wide
+// here, so a slow machine cannot end it before a step.
+TEST_P(RecvTest, AProvidersRetryWithoutAnIdIsTheFirstMsgUntilAReplyIsSent) {
+  MockProvider provider;
+  provider.SetDefault({.status = 200, .body = "ok"});
+  const std::string ex = AddChannel("EX", {"send_url=" + provider.url() + "/send"});
+  ASSERT_FALSE(ex.empty());
+  StartRecv({"--duplicate-window", "600"});
+  auto send = Start("courier-send");
+  auto post = [&](const std::string& body) {
+    auto r = Post("/c/ex/" + ex + "/receive", body);
+    EXPECT_EQ(r.status_code, 200) << r.body;
+    auto data = Body(r)->getArray("data");
+    return data && data->size() == 1 ? json::GetString(data->getObject(0), "msg_uuid").value_or("") : "";
+  };
+  const std::string first = post("from=0788383383&text=yes");
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(post("from=0788383383&text=yes"), first);
+  EXPECT_EQ(post("from=0788383383&text=yes"), first);
+  // Other words, or another sender, are other msgs.
+  EXPECT_NE(post("from=0788383384&text=yes"), first);
+  const std::string other = post("from=0788383383&text=no");
+  EXPECT_NE(other, first);
+  EXPECT_EQ(post("from=0788383383&text=no"), other);
+  EXPECT_EQ(CountMsgs(), 3u);
+
+  // A question sent to the URN: the same answer again is heard.
+  ASSERT_EQ(Ctl({"send", "--channel", ex, "--urn", "tel:+250788383383", "--text", "sure?"}).exit_code, 0);
+  ASSERT_TRUE(Eventually([&] { return OutgoingMsgs("W").size() == 1; })) << send->log();
+  const std::string again = post("from=0788383383&text=no");
+  EXPECT_NE(again, other);
+  EXPECT_EQ(post("from=0788383383&text=no"), again);
+  EXPECT_EQ(CountMsgs(), 5u);  // three in, one out, one in
+  EXPECT_EQ(send->Stop(), 0) << send->log();
+  EXPECT_EQ(recv_->Stop(), 0) << recv_->log();
+
+  // With the window off, every webhook is a msg.
+  StartRecv({"--duplicate-window", "0"});
+  EXPECT_NE(post("from=0788383383&text=no"), again);
+  EXPECT_EQ(CountMsgs(), 6u);
+  EXPECT_EQ(recv_->Stop(), 0) << recv_->log();
+}
+
+// A retry that came while the store was locked is spooled with the first
+// one and judged at the replay as courier-recv would have judged it: by the
+// times the two were received, however late courier-flush writes them.
+TEST_F(RecvTestSqlite, ARetrySpooledWithTheFirstIsOneMsgAfterTheReplay) {
+  StartRecv({"--duplicate-window", "600"});
+  ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=warm").status_code, 200);
+  {
+    StoreLock lock(dir_.File("courier.db"));
+    ASSERT_TRUE(lock.locked());
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=spooled").status_code, 200);
+    }
+  }
+  EXPECT_EQ(SpoolCount("new"), 3u);
+  auto flush = Start("courier-flush");
+  ASSERT_TRUE(Eventually([&] { return SpoolCount("new") + SpoolCount("cur") == 0; })) << flush->log();
+  EXPECT_EQ(SpoolCount("bad"), 0u);
+  EXPECT_EQ(StoredTexts(), (std::map<std::string, int>{{"spooled", 1}, {"warm", 1}}));
+  EXPECT_EQ(flush->Stop(), 0) << flush->log();
+  EXPECT_EQ(recv_->Stop(), 0) << recv_->log();
+}
+
 TEST_P(RecvTest, ErrorsAreClearJsonWithTheRightCodes) {
   StartRecv({"--max-body-bytes", "1000"});
   auto unknown = Post("/c/ex/0d8d1c5e-7b3a-4a51-9f3e-2b1c9a7e4d10/receive", "from=1&text=x");
@@ -178,9 +247,15 @@ TEST_P(RecvTest, AnIgnoredWebhookStillGetsTheProvidersAnswer) {
 
 TEST_P(RecvTest, EventsFollowCatchesUpThenGoesLiveWithoutGapOrDuplicate) {
   StartRecv();
-  for (int i = 0; i < 5; ++i) ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=before").status_code, 200);
+  // Each text its own: the same words again from one URN would be taken
+  // for the provider's retry of the first (courier-recv(8), Duplicates).
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=before+" + std::to_string(i)).status_code, 200);
+  }
   Daemon follow({Bin("courier-ctl"), "events", "--after", "2", "--follow", "--json"}, env_, dir_.File("follow.out"));
-  for (int i = 0; i < 20; ++i) ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=live").status_code, 200);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(Post("/c/ex/" + ex_ + "/receive", "from=0788383383&text=live+" + std::to_string(i)).status_code, 200);
+  }
   // courier-ctl's own events are not published; follow still prints them.
   ASSERT_EQ(Ctl({"contact", "stop", "tel:+250788383399"}).exit_code, 0);
   std::vector<std::string> lines;

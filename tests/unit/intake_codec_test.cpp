@@ -106,7 +106,7 @@ TEST(IntakeCodecTest, NewerOrMalformedVersionsAreRefused) {
     std::string version;
     std::string error;
   };
-  for (const Case& c : std::vector<Case>{{"\"version\":3", "intake format version 3 is newer"},
+  for (const Case& c : std::vector<Case>{{"\"version\":4", "intake format version 4 is newer"},
                                          {"\"version\":0", "'version' must be a positive integer"},
                                          {"\"version\":\"2\"", "'version' must be a positive integer"}}) {
     std::string changed = body;
@@ -115,6 +115,30 @@ TEST(IntakeCodecTest, NewerOrMalformedVersionsAreRefused) {
     ASSERT_FALSE(out.ok()) << c.version;
     EXPECT_NE(out.status().message().find(c.error), std::string::npos) << out.status().message();
   }
+}
+
+// The receiver's duplicate window travels with the file, so a replay
+// judges content duplicates as the receiver would have (version 3); files
+// of the versions before it replay with none.
+TEST(IntakeCodecTest, DuplicateWindowRoundTrips) {
+  Intake in = Sample();
+  in.duplicate_window = 4 * kMicrosPerSecond;
+  auto out = DecodeIntake(EncodeIntake(in));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->duplicate_window, 4 * kMicrosPerSecond);
+
+  auto none = DecodeIntake(EncodeIntake(Sample()));
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->duplicate_window, 0);
+
+  const std::string version_two = R"({"kind":"intake","version":2,"channel_uuid":"c","msgs":[]})";
+  auto old = DecodeIntake(version_two);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->duplicate_window, 0);
+
+  auto negative = DecodeIntake(R"({"kind":"intake","version":3,"channel_uuid":"c","duplicate_window_ms":-1})");
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.status().message().find("duplicate_window_ms"), std::string::npos);
 }
 
 TEST(IntakeCodecTest, UrnAuthsNeedUrnAndAuth) {

@@ -701,6 +701,112 @@ TEST_P(StoreTest, WriteIncomingDedupsByExternalIdAndUuid) {
   EXPECT_EQ(twice->msg_id, once->msg_id);
 }
 
+// A webhook without a provider id sent again by the provider
+// (store/content_duplicates.h): the same words from the same URN on the
+// same channel within the intake's window are the first msg, unless a msg
+// was sent to the URN in between. Alone and within one batch (where the
+// batch's own inserts are not yet in the store on PostgreSQL).
+constexpr Micros kWindow = 4 * kMicrosPerSecond;
+
+TEST_P(StoreTest, WriteIncomingTakesTheSameWordsSoonAgainForARetry) {
+  Channel ch = AddChannel("EX");
+  Channel other = AddChannel("EX");
+  const std::string urn = "tel:+250788383383";
+  auto intake = [&](const Channel& on, const std::string& text, Micros received_on,
+                    std::vector<std::string> attachments = {}, const std::string& external_id = "",
+                    Micros window = kWindow) {
+    Intake in;
+    in.channel_uuid = on.uuid;
+    in.duplicate_window = window;
+    Msg m = Incoming(on, urn, text, external_id);
+    m.uuid = NewUUID();
+    m.received_on = received_on;
+    m.attachments = std::move(attachments);
+    in.msgs.push_back(m);
+    ChannelLog log;
+    log.description = "Message Received";
+    in.msg_logs.push_back(log);
+    return in;
+  };
+  auto write = [&](const std::vector<Intake>& intakes) {
+    auto written = store_->WriteIntakes(intakes, nullptr);
+    EXPECT_TRUE(written.ok()) << written.status().ToString();
+    std::vector<IncomingResult> results;
+    if (!written.ok()) return results;
+    for (const auto& out : *written) {
+      EXPECT_TRUE(out.status.ok()) << out.status.ToString();
+      if (out.msgs.size() == 1) results.push_back(out.msgs[0]);
+    }
+    EXPECT_EQ(results.size(), intakes.size());
+    return results;
+  };
+  const Micros t = clock_.Now();
+
+  auto first = write({intake(ch, "yes", t)});
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_FALSE(first[0].duplicate);
+  const int64_t logs = CountRows("SELECT COUNT(*) FROM channel_logs");
+  const int64_t seq = *store_->LastEventSeq();
+  // The retry a second later: the first msg, no log, no event.
+  auto retry = write({intake(ch, "yes", t + kMicrosPerSecond)});
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_TRUE(retry[0].duplicate);
+  EXPECT_EQ(retry[0].msg_id, first[0].msg_id);
+  EXPECT_EQ(retry[0].msg_uuid, first[0].msg_uuid);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_logs"), logs);
+  EXPECT_EQ(*store_->LastEventSeq(), seq);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), 1);
+
+  // Not a retry: another channel, other attachments, a provider id, the
+  // window off, and the window past (measured from the stored msg).
+  for (const Intake& different :
+       {intake(other, "yes", t + kMicrosPerSecond), intake(ch, "yes", t + kMicrosPerSecond, {"image/jpeg:https://x/1.jpg"}),
+        intake(ch, "yes", t + kMicrosPerSecond, {}, "provider-id-1"),
+        intake(ch, "yes", t + kMicrosPerSecond, {}, "", 0)}) {
+    auto r = write({different});
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_FALSE(r[0].duplicate);
+  }
+  // The last "yes" on ch was written at t + 1 s (the window off), the one
+  // before it carried an attachment: this one repeats the last.
+  EXPECT_TRUE(write({intake(ch, "yes", t + 5 * kMicrosPerSecond)})[0].duplicate);
+  EXPECT_FALSE(write({intake(ch, "yes", t + 5 * kMicrosPerSecond + kWindow + 1)})[0].duplicate);
+  const int64_t msgs = CountRows("SELECT COUNT(*) FROM msgs");
+  EXPECT_EQ(msgs, 6);
+
+  // In one batch: the second repeats the first, written a moment before.
+  const Micros later = t + 60 * kMicrosPerSecond;
+  auto batch = write({intake(ch, "twice", later), intake(ch, "twice", later + kMicrosPerSecond / 2),
+                      intake(ch, "other", later + kMicrosPerSecond), intake(ch, "other", later + kMicrosPerSecond)});
+  ASSERT_EQ(batch.size(), 4u);
+  EXPECT_FALSE(batch[0].duplicate);
+  EXPECT_TRUE(batch[1].duplicate);
+  EXPECT_EQ(batch[1].msg_uuid, batch[0].msg_uuid);
+  EXPECT_FALSE(batch[2].duplicate);
+  EXPECT_TRUE(batch[3].duplicate);
+  EXPECT_EQ(batch[3].msg_uuid, batch[2].msg_uuid);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM msgs"), msgs + 2);
+
+  // A msg sent to the URN between the two ends the window: the same
+  // answer around our question is heard twice.
+  clock_.Set(later + 10 * kMicrosPerSecond);
+  auto asked = write({intake(ch, "ok", clock_.Now())});
+  clock_.Advance(kMicrosPerSecond);
+  auto queued = store_->QueueOutgoing({Outgoing(ch, urn, "are you sure?")});
+  ASSERT_TRUE(queued.ok()) << queued.status().ToString();
+  // Queued but not sent yet: the user has not seen it.
+  EXPECT_TRUE(write({intake(ch, "ok", clock_.Now())})[0].duplicate);
+  ASSERT_EQ(Claim(1).size(), 1u);
+  WriteStatus(ch, (*queued)[0].id, MsgStatus::kWired);
+  clock_.Advance(kMicrosPerSecond);
+  auto answered = write({intake(ch, "ok", clock_.Now())});
+  ASSERT_EQ(answered.size(), 1u);
+  EXPECT_FALSE(answered[0].duplicate);
+  EXPECT_NE(answered[0].msg_uuid, asked[0].msg_uuid);
+  // And a retry of that one is again a retry.
+  EXPECT_TRUE(write({intake(ch, "ok", clock_.Now() + kMicrosPerSecond)})[0].duplicate);
+}
+
 TEST_P(StoreTest, WriteIncomingRejectsUnknownChannelAndBadUrn) {
   Channel ch = AddChannel();
   Msg m = Incoming(ch, "tel:+250788383383", "hi");

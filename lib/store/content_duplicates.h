@@ -1,0 +1,49 @@
+#pragma once
+// Content duplicates: how the store tells a provider's retry of a webhook
+// that carries no id of the msg (External, and any type whose payload has
+// none) from a user who really sent the same words again.
+//
+// The newest incoming msg of the URN on the same channel is the one this
+// msg repeats when it has the same text and the same attachments and the
+// two were received within the window of each other (received_on, not
+// the time of writing, so a spool file replayed long after is judged as
+// the receiver would have judged it). A msg courier sent to the URN in
+// between (its sent_on, or its claim while in flight, between the two
+// receptions) ends the window: a user who answers "yes" twice around our
+// question is heard twice. Msgs with a provider id are told apart by that
+// id and never by their content.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/msg.h"
+
+namespace courier {
+
+// One of a URN's newest msgs, as the judgement needs it.
+struct RecentMsg {
+  int64_t id = 0;
+  std::string uuid;
+  Direction direction = Direction::kIn;
+  int64_t channel_id = 0;
+  std::string text;
+  std::string attachments;  // as stored: a JSON array
+  std::optional<Micros> received_on, sent_on, claimed_on;
+};
+
+// How many of a URN's newest msgs (by id) are read for the judgement: the
+// candidate is the newest incoming one of the channel among them, and an
+// outgoing one that ends the window is newer than it or nearly so.
+inline constexpr int kRecentMsgsJudged = 8;
+
+// The index in `newest_first` of the msg that an incoming msg with `text`
+// and `attachments` (JSON, as stored), received on `received_on` on channel
+// `channel_id`, repeats; nullopt when it repeats none or `window` is 0.
+std::optional<size_t> FindContentDuplicate(const std::vector<RecentMsg>& newest_first, int64_t channel_id,
+                                           const std::string& text, const std::string& attachments,
+                                           Micros received_on, Micros window);
+
+}  // namespace courier
