@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/msg_status.h"
+#include "core/quick_reply.h"
 
 namespace courier {
 
@@ -35,7 +36,7 @@ struct Msg {
   std::string urn;
   std::string text;
   std::vector<std::string> attachments;
-  std::vector<std::string> quick_replies;  // outgoing: answers offered as buttons where the channel can
+  std::vector<QuickReply> quick_replies;  // outgoing: answers offered as buttons where the channel can
   std::string external_id;
   std::string contact_name;
   // Set by a claim (not stored, not in JSON): the msg's contact (the owner

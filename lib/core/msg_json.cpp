@@ -14,7 +14,8 @@ void WriteMsgFields(JsonWriter& w, const Msg& m, std::string_view id_key, std::s
   w.Field("urn", m.urn);
   w.Field("text", m.text);
   w.Field("attachments", m.attachments);
-  w.Field("quick_replies", m.quick_replies);
+  w.Key("quick_replies");
+  WriteQuickReplies(w, m.quick_replies);
   w.Key("external_id").StringOrNull(m.external_id);
   w.Key("contact_name").StringOrNull(m.contact_name);
   w.Field("priority", PriorityName(m.priority));
@@ -77,7 +78,7 @@ Result<Msg> MsgFromJson(const json::ObjectPtr& o) {
   auto attachments = json::GetStringArray(o, "attachments");
   if (!attachments.ok()) return attachments.status();
   m.attachments = *attachments;
-  auto quick_replies = json::GetStringArray(o, "quick_replies");
+  auto quick_replies = QuickRepliesFromJson(o, "quick_replies");
   if (!quick_replies.ok()) return quick_replies.status();
   m.quick_replies = *quick_replies;
   m.external_id = json::GetString(o, "external_id").value_or("");

@@ -48,7 +48,9 @@ struct SendArgs {
   std::string urn;
   std::string text;
   std::vector<std::string> attachments;  // MIME:URL
-  std::vector<std::string> quick_replies;
+  std::vector<std::string> quick_replies;           // text replies
+  std::vector<std::string> location_quick_replies;  // their texts
+  std::vector<std::string> url_quick_replies;       // "TEXT=URL"
   std::string priority = "high";
   bool json = false;
 };

@@ -244,6 +244,10 @@ CtlCommandLine::Impl::Impl() {
   send_cmd->add_option("--priority", send.priority, "high (default) or bulk");
   send_cmd->add_option("--quick-reply", send.quick_replies,
                        "an answer offered as a button where the channel can (repeatable)");
+  send_cmd->add_option("--quick-reply-location", send.location_quick_replies,
+                       "a button asking for the user's location, with this text (repeatable)");
+  send_cmd->add_option("--quick-reply-url", send.url_quick_replies,
+                       "TEXT=URL: a button opening URL (repeatable)");
   send_cmd->add_option("--jsonl", jsonl, "queue one msg per JSON line of FILE (- for stdin), all or nothing");
   JsonFlag(send_cmd);
   Runs(

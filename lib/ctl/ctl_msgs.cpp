@@ -56,7 +56,16 @@ int Ctl::Send(const SendArgs& args) {
   request.urn = args.urn;
   request.text = args.text;
   request.attachments = args.attachments;
-  request.quick_replies = args.quick_replies;
+  for (const auto& text : args.quick_replies) request.quick_replies.push_back(QuickReply::Text(text));
+  for (const auto& text : args.location_quick_replies) request.quick_replies.push_back(QuickReply::Location(text));
+  for (const auto& both : args.url_quick_replies) {
+    // The URL starts at the first "=http": the text may hold '=' itself.
+    const size_t at = both.find("=http");
+    if (at == std::string::npos || at == 0)
+      return Report(Status::Usage("--quick-reply-url takes TEXT=URL, e.g. 'Book=https://example.com/book', not '" +
+                                  both + "'"));
+    request.quick_replies.push_back(QuickReply::Url(both.substr(0, at), both.substr(at + 1)));
+  }
   request.priority = args.priority;
   auto msg = BuildOutgoing(request);
   if (!msg.ok()) return Report(msg.status());

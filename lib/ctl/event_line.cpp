@@ -58,11 +58,20 @@ std::string EventLine(const Event& event) {
       {"external id", json::GetString(o, "external_id")},
       {"next attempt", std::nullopt},
       {"contact", contact},
+      {"event", json::GetString(o, "event_type")},
+      {"extra", std::nullopt},
   };
   if (auto attachments = json::GetStringArray(o, "attachments"); attachments.ok() && !attachments->empty()) {
     std::string joined;
     for (const auto& a : *attachments) joined += (joined.empty() ? "" : " ") + a;
     parts[2].second = joined;
+  }
+  if (auto extra = json::GetObject(o, "extra"); extra && extra->size() > 0) {
+    std::string joined;
+    for (const auto& name : extra->getNames()) {
+      joined += (joined.empty() ? "" : " ") + name + "=" + json::GetTextOrEmpty(extra, name);
+    }
+    parts[7].second = joined;
   }
   // Every queued msg has a next attempt (now); only a retry's says something.
   if (cells[4] == "E") parts[4].second = json::GetString(o, "next_attempt_on");

@@ -162,7 +162,7 @@ std::string SkippedReason(const std::vector<std::string>& skipped, const std::st
 }
 
 WebhookResult Collector::Finish() {
-  if (result.msgs.empty() && result.statuses.empty()) {
+  if (result.msgs.empty() && result.statuses.empty() && result.events.empty() && result.stop_urns.empty()) {
     WebhookResult r = WebhookResult::Ignored(SkippedReason(skipped, "no messages or statuses"));
     r.extra_logs = std::move(result.extra_logs);
     return r;

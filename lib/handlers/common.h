@@ -134,7 +134,7 @@ struct Collector {
   WebhookResult result;
   std::vector<std::string> skipped;
   // The result; Ignored with the SkippedReason ("no messages or
-  // statuses" when none) when it holds no msgs and no statuses.
+  // statuses" when none) when it holds no msgs, statuses, events or stops.
   WebhookResult Finish();
   WebhookResult Fail(const std::string& error);
 };

@@ -83,9 +83,10 @@ std::string Payload(const Channel& channel, const Msg& msg, const std::string& t
   w.Key("data").BeginObject();
   w.Field("type", "rapidpro").Field("title", title).Field("message", text);
   w.Field("message_id", std::to_string(msg.id));
-  if (last_part && !msg.quick_replies.empty()) {
+  // The app shows words only: the text replies, as the reference sent them.
+  if (const auto texts = TextQuickReplies(msg.quick_replies); last_part && !texts.empty()) {
     JsonWriter replies;
-    replies.Strings(msg.quick_replies);
+    replies.Strings(texts);
     w.Field("quick_replies", replies.Take());
   }
   w.EndObject();
@@ -199,7 +200,7 @@ SendResult FcmHandler::Send(const Channel& channel, const Msg& msg, HandlerConte
 
   std::vector<std::string> parts = SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxTextLength));
   if (parts.empty()) {
-    if (msg.quick_replies.empty()) return handlers::NothingToSend(channel, msg, now);
+    if (TextQuickReplies(msg.quick_replies).empty()) return handlers::NothingToSend(channel, msg, now);
     parts.push_back("");
   }
   const std::string credentials = channel.ConfigOr(kCredentials);

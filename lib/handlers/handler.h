@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/channel.h"
+#include "core/channel_event.h"
 #include "core/channel_log.h"
 #include "core/clock.h"
 #include "core/msg.h"
@@ -85,6 +86,7 @@ struct WebhookResult {
   std::vector<StatusUpdate> statuses;
   std::vector<std::string> stop_urns;
   std::vector<UrnAuthUpdate> urn_auths;  // written with the msgs, before them
+  std::vector<ChannelEvent> events;      // not msgs: a conversation opened, a referral ... (uuids given on receipt)
   std::string error;       // "field 'text' required"
   bool unauthorized = false;
   // The error is a passing fault, not the request's (a media lookup

@@ -87,7 +87,7 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
   std::vector<std::string> skipped;
   for (const auto& event : json::GetObjects(*parsed, "events")) {
     const std::string type = json::GetStringOrEmpty(event, "type");
-    if (type != "message" && type != "unfollow") {
+    if (type != "message" && type != "unfollow" && type != "follow") {
       skipped.push_back("ignoring event '" + type + "'");
       continue;
     }
@@ -97,6 +97,16 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
     if (!urn.ok()) return WebhookResult::Error(urn.status().message());
     if (type == "unfollow") {
       result.stop_urns.push_back(urn->ToString());
+      continue;
+    }
+    if (type == "follow") {  // added as a friend, or unblocked
+      ChannelEvent followed;
+      followed.type = ChannelEventType::kNewConversation;
+      followed.urn = urn->ToString();
+      if (json::GetBool(json::GetObject(event, "follow"), "isUnblocked").value_or(false))
+        followed.extra["unblocked"] = "true";
+      if (auto ts = json::GetNumber(event, "timestamp")) followed.occurred_on = handlers::MicrosFromMillis(*ts);
+      result.events.push_back(std::move(followed));
       continue;
     }
 
@@ -130,7 +140,7 @@ WebhookResult LineHandler::Receive(const Route&, const Channel& channel, const W
     }
     result.msgs.push_back(std::move(msg));
   }
-  if (result.msgs.empty() && result.stop_urns.empty())
+  if (result.msgs.empty() && result.stop_urns.empty() && result.events.empty())
     return WebhookResult::Ignored(handlers::SkippedReason(skipped, "no events"));
   return result;
 }

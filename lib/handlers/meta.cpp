@@ -37,6 +37,7 @@ constexpr size_t kWhatsAppButtonTitleMax = 20;
 constexpr size_t kWhatsAppRowTitleMax = 24;
 constexpr size_t kWhatsAppMaxButtons = 3;
 constexpr size_t kWhatsAppMaxRows = 10;
+constexpr size_t kWhatsAppRowDescriptionMax = 72;
 constexpr size_t kMessengerTextMax = 2000;
 constexpr size_t kInstagramTextBytes = 1000;
 constexpr size_t kQuickReplyTitleMax = 20;
@@ -183,10 +184,23 @@ WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entr
 
 // The reference (FB) skips events whose recipient is not the channel
 // address; app-level webhooks name the page (Instagram account) in
-// entry.id, which is what we filter on. Postbacks, referrals and opt-ins
-// were channel events in the reference; this system has none, so a
-// postback becomes a msg with its title as text and referrals and opt-ins
-// are ignored with a reason.
+// entry.id, which is what we filter on. A postback of a button of ours
+// becomes a msg with its title as text; the Get Started button (payload
+// "get_started") opens a conversation, and a referral (an ad, an m.me or
+// ig.me link with a ref, alone or on the Get Started postback) and an
+// opt-in are channel events (core/channel_event.h) with what the provider
+// said in `extra`.
+// A referral object's parameters, as a referral event's extra.
+std::map<std::string, std::string> ReferralExtra(const json::ObjectPtr& referral) {
+  std::map<std::string, std::string> extra;
+  for (const char* key : {"source", "type", "ref", "ad_id", "referer_uri"}) {
+    if (auto value = json::GetText(referral, key); value && !value->empty()) extra[key] = *value;
+  }
+  if (auto title = json::GetText(json::GetObject(referral, "ads_context_data"), "ad_title"); title && !title->empty())
+    extra["ad_title"] = *title;
+  return extra;
+}
+
 WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& entries, bool instagram) {
   handlers::Collector c;
   const std::string scheme = instagram ? "instagram" : "facebook";
@@ -257,11 +271,27 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
         if (received_on) msg.received_on = received_on;
         c.result.msgs.push_back(std::move(msg));
       } else if (json::ObjectPtr postback = json::GetObject(event, "postback")) {
-        // A button of ours was tapped (or "Get Started"): its title is what
-        // the user saw, kept as the text; the payload when there is none.
         if (sender.empty()) return c.Fail("field 'sender.id' required");
         auto urn = sender_urn();
         if (!urn.ok()) return c.Fail(urn.status().message());
+        // Get Started, tapped from a link or an ad that carried a ref: the
+        // referral; without one, a conversation opened.
+        json::ObjectPtr referral = json::GetObject(postback, "referral");
+        const bool referred = referral && !json::GetStringOrEmpty(referral, "ref").empty();
+        if (referred || json::GetStringOrEmpty(postback, "payload") == "get_started") {
+          ChannelEvent started;
+          started.type = referred ? ChannelEventType::kReferral : ChannelEventType::kNewConversation;
+          started.urn = urn->ToString();
+          if (referred) started.extra = ReferralExtra(referral);
+          if (const std::string title = json::GetStringOrEmpty(postback, "title"); !title.empty())
+            started.extra["title"] = title;
+          started.extra["payload"] = json::GetStringOrEmpty(postback, "payload");
+          started.occurred_on = received_on;
+          c.result.events.push_back(std::move(started));
+          continue;
+        }
+        // A button of ours was tapped: its title is what the user saw,
+        // kept as the text; the payload when there is none.
         std::string text = json::GetStringOrEmpty(postback, "title");
         if (text.empty()) text = json::GetStringOrEmpty(postback, "payload");
         if (text.empty()) {
@@ -291,10 +321,43 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
           continue;
         }
         c.result.statuses.push_back(handlers::StatusForExternalId(channel, mid, MsgStatus::kRead));
-      } else if (json::GetObject(event, "referral")) {
-        c.skipped.push_back("ignoring referral");
-      } else if (json::GetObject(event, "optin")) {
-        c.skipped.push_back("ignoring opt-in");
+      } else if (json::ObjectPtr referral = json::GetObject(event, "referral")) {
+        // An ad or a link followed by someone already in the conversation.
+        if (sender.empty()) return c.Fail("field 'sender.id' required");
+        auto urn = sender_urn();
+        if (!urn.ok()) return c.Fail(urn.status().message());
+        ChannelEvent referred;
+        referred.type = ChannelEventType::kReferral;
+        referred.urn = urn->ToString();
+        referred.extra = ReferralExtra(referral);
+        referred.occurred_on = received_on;
+        c.result.events.push_back(std::move(referred));
+      } else if (json::ObjectPtr optin = json::GetObject(event, "optin")) {
+        // Without a sender the opt-in names the person by a user_ref only
+        // (the checkbox plugin), which courier cannot send to.
+        if (sender.empty()) {
+          c.skipped.push_back("ignoring opt-in without a sender");
+          continue;
+        }
+        auto urn = sender_urn();
+        if (!urn.ok()) return c.Fail(urn.status().message());
+        ChannelEvent opted;
+        opted.urn = urn->ToString();
+        opted.occurred_on = received_on;
+        if (json::GetStringOrEmpty(optin, "type") == "notification_messages") {
+          // Marketing messages: asked for, or stopped ("STOP NOTIFICATIONS").
+          const bool stopped = json::GetStringOrEmpty(optin, "notification_messages_status") == "STOP NOTIFICATIONS";
+          opted.type = stopped ? ChannelEventType::kOptOut : ChannelEventType::kOptIn;
+          for (const char* key : {"title", "payload", "notification_messages_token", "notification_messages_frequency",
+                                  "token_expiry_timestamp"}) {
+            if (auto value = json::GetText(optin, key); value && !value->empty()) opted.extra[key] = *value;
+          }
+        } else {
+          // Send to Messenger: a referral with the plugin's ref.
+          opted.type = ChannelEventType::kReferral;
+          if (const std::string ref = json::GetStringOrEmpty(optin, "ref"); !ref.empty()) opted.extra["ref"] = ref;
+        }
+        c.result.events.push_back(std::move(opted));
       } else if (json::GetObject(event, "reaction")) {
         c.skipped.push_back("ignoring reaction");
       } else {
@@ -324,28 +387,55 @@ json::ObjectPtr WhatsAppText(const std::string& to, const std::string& text) {
   return o;
 }
 
-// Reply buttons (up to 3) or a list (up to 10 rows) under `text`.
+// Reply buttons (up to 3) or a list (up to 10 rows) for the text replies,
+// else a location request, else a URL button, under `text`.
 json::ObjectPtr WhatsAppInteractive(const std::string& to, const std::string& text,
-                                    const std::vector<std::string>& quick_replies) {
+                                    const std::vector<QuickReply>& quick_replies) {
   json::ObjectPtr interactive = json::NewObject();
   json::ObjectPtr action = json::NewObject();
-  if (quick_replies.size() <= kWhatsAppMaxButtons) {
+  std::vector<const QuickReply*> texts;
+  const QuickReply* location = nullptr;
+  const QuickReply* url = nullptr;
+  for (const auto& reply : quick_replies) {
+    if (reply.type == QuickReplyType::kText) texts.push_back(&reply);
+    if (reply.type == QuickReplyType::kLocation && location == nullptr) location = &reply;
+    if (reply.type == QuickReplyType::kUrl && url == nullptr) url = &reply;
+  }
+  // Buttons show no description: a list does, so any description asks
+  // for a list.
+  const bool described = std::any_of(texts.begin(), texts.end(), [](const QuickReply* r) {
+    return !r->description.empty();
+  });
+  if (!texts.empty() && texts.size() <= kWhatsAppMaxButtons && !described) {
     interactive->set("type", "button");
     json::ArrayPtr buttons = json::NewArray();
-    for (size_t i = 0; i < quick_replies.size(); ++i)
+    for (size_t i = 0; i < texts.size(); ++i)
       buttons->add(Obj({{"type", "reply"},
                         {"reply", Obj({{"id", std::to_string(i)},
-                                       {"title", Truncate(quick_replies[i], kWhatsAppButtonTitleMax)}})}}));
+                                       {"title", Truncate(texts[i]->text, kWhatsAppButtonTitleMax)}})}}));
     action->set("buttons", buttons);
-  } else {
+  } else if (!texts.empty()) {
     interactive->set("type", "list");
     json::ArrayPtr rows = json::NewArray();
-    for (size_t i = 0; i < quick_replies.size() && i < kWhatsAppMaxRows; ++i)
-      rows->add(Obj({{"id", std::to_string(i)}, {"title", Truncate(quick_replies[i], kWhatsAppRowTitleMax)}}));
+    for (size_t i = 0; i < texts.size() && i < kWhatsAppMaxRows; ++i) {
+      json::ObjectPtr row = Obj({{"id", std::to_string(i)}, {"title", Truncate(texts[i]->text, kWhatsAppRowTitleMax)}});
+      if (!texts[i]->description.empty())
+        row->set("description", Truncate(texts[i]->description, kWhatsAppRowDescriptionMax));
+      rows->add(row);
+    }
     json::ArrayPtr sections = json::NewArray();
     sections->add(Obj({{"rows", rows}}));
     action->set("button", "Menu");
     action->set("sections", sections);
+  } else if (location != nullptr) {
+    // The user is shown a button that sends their location back.
+    interactive->set("type", "location_request_message");
+    action->set("name", "send_location");
+  } else if (url != nullptr) {
+    interactive->set("type", "cta_url");
+    action->set("name", "cta_url");
+    action->set("parameters", Obj({{"display_text", Truncate(url->text, kWhatsAppButtonTitleMax)},
+                                   {"url", url->url}}));
   }
   interactive->set("body", Obj({{"text", text}}));
   interactive->set("action", action);
@@ -364,7 +454,7 @@ std::string WhatsAppMediaKind(const std::string& mime) {
 
 std::vector<std::string> WhatsAppPayloads(const std::string& to, const std::string& text,
                                           const std::vector<std::string>& attachments,
-                                          const std::vector<std::string>& quick_replies, size_t max_length) {
+                                          const std::vector<QuickReply>& quick_replies, size_t max_length) {
   std::vector<json::ObjectPtr> parts;
   // A caption and an interactive body hold at most 1024 characters, and
   // no more than the channel's max_length either.
@@ -412,7 +502,8 @@ json::ObjectPtr MessengerEnvelope(const std::string& recipient, json::ObjectPtr 
 
 std::vector<std::string> MessengerPayloads(bool instagram, const std::string& recipient, std::string text,
                                            const std::vector<std::string>& attachments,
-                                           const std::vector<std::string>& quick_replies, size_t max_length) {
+                                           const std::vector<QuickReply>& typed_replies, size_t max_length) {
+  const std::vector<std::string> quick_replies = TextQuickReplies(typed_replies);
   std::vector<json::ObjectPtr> messages;
   for (const auto& attachment : attachments) {
     auto [mime, url] = SplitAttachment(attachment);
@@ -780,7 +871,7 @@ size_t MetaHandler::ProviderTextMax() const {
 
 std::vector<std::string> MetaHandler::Payloads(const std::string& recipient, const std::string& text,
                                                const std::vector<std::string>& attachments,
-                                               const std::vector<std::string>& quick_replies,
+                                               const std::vector<QuickReply>& quick_replies,
                                                size_t max_length) const {
   if (max_length == 0) max_length = ProviderTextMax();
   if (kind_ == Kind::kWhatsApp) return WhatsAppPayloads(recipient, text, attachments, quick_replies, max_length);

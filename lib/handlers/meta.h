@@ -78,9 +78,15 @@ class MetaHandler : public ChannelHandler, public AppWebhooks {
   // provider's limit), with the quick replies on the last part. Public so
   // that D3C, which relays the Cloud API, sends the same bodies, and so the
   // quick reply payloads can be tested on their own.
+  //
+  // WhatsApp shows text replies as reply buttons (up to 3) or a list (up
+  // to 10 rows, each with its description), else a location reply as a
+  // location request, else the first url reply as a URL button; one kind
+  // a message. Messenger and Instagram show text replies only (Meta
+  // retired its location quick reply).
   std::vector<std::string> Payloads(const std::string& recipient, const std::string& text,
                                     const std::vector<std::string>& attachments,
-                                    const std::vector<std::string>& quick_replies, size_t max_length = 0) const;
+                                    const std::vector<QuickReply>& quick_replies, size_t max_length = 0) const;
 
  private:
   Kind kind_;

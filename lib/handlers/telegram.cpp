@@ -190,6 +190,23 @@ WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, con
   if (!urn.ok()) return WebhookResult::Error(urn.status().message());
 
   std::string text = json::GetStringOrEmpty(message, "text");
+  const std::string contact_name = handlers::NameFromParts(json::GetStringOrEmpty(from, "first_name"),
+                                                           json::GetStringOrEmpty(from, "last_name"),
+                                                           json::GetStringOrEmpty(from, "username"));
+  // The Start button, or a t.me/<bot>?start=<parameter> link: the user
+  // opened a conversation with the bot, an event rather than a msg.
+  if (text == "/start" || StartsWith(text, "/start ")) {
+    ChannelEvent started;
+    started.type = ChannelEventType::kNewConversation;
+    started.urn = urn->ToString();
+    started.contact_name = contact_name;
+    const std::string parameter = Trim(text.substr(std::string("/start").size()));
+    if (!parameter.empty()) started.extra["start_parameter"] = parameter;
+    if (auto date = json::GetInt(message, "date")) started.occurred_on = handlers::MicrosFromSeconds(static_cast<double>(*date));
+    WebhookResult r;
+    r.events.push_back(std::move(started));
+    return r;
+  }
   if (text.empty()) text = json::GetStringOrEmpty(message, "caption");
 
   std::optional<FileRef> file;
@@ -243,8 +260,7 @@ WebhookResult TelegramHandler::Receive(const Route&, const Channel& channel, con
 
   Msg msg = handlers::IncomingMsg(channel, *urn, text);
   msg.external_id = std::to_string(message_id);
-  msg.contact_name = handlers::NameFromParts(json::GetStringOrEmpty(from, "first_name"), json::GetStringOrEmpty(from, "last_name"),
-                                             json::GetStringOrEmpty(from, "username"));
+  msg.contact_name = contact_name;
   if (auto date = json::GetInt(message, "date")) {
     if (auto micros = handlers::MicrosFromSeconds(static_cast<double>(*date))) msg.received_on = *micros;
   }

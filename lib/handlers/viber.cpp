@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 
+#include "core/json_writer.h"
 #include "core/redact.h"
 #include "handlers/common.h"
 
@@ -15,6 +16,7 @@ namespace {
 
 const char* kDefaultUrl = "https://chatapi.viber.com";
 const char* kSenderName = "sender_name";
+const char* kWelcomeMessage = "welcome_message";
 // Viber's limits: text messages up to 7000 characters; a picture's
 // description up to 768; the sender name up to 28.
 constexpr size_t kTextMax = 7000;
@@ -106,12 +108,32 @@ WebhookResult ReceiveMessage(const Channel& channel, const json::ObjectPtr& even
 
 std::string ViberUrn(const std::string& urn) { return urn.substr(urn.find(':') + 1); }
 
+std::string SenderName(const Channel& channel) {
+  return Truncate(channel.ConfigOr(kSenderName, channel.name.empty() ? channel.address : channel.name),
+                  kSenderNameMax);
+}
+
+// A subscribed or conversation_started callback's user as an event of
+// `type`: Viber names the user `user` in these (`sender` in a message).
+Result<ChannelEvent> UserEvent(const json::ObjectPtr& callback, ChannelEventType type) {
+  json::ObjectPtr user = json::GetObject(callback, "user");
+  const std::string id = json::GetStringOrEmpty(user, "id");
+  if (id.empty()) return Status::InvalidArgument("field 'user.id' required");
+  auto urn = URN::FromParts("viber", id);
+  if (!urn.ok()) return urn.status();
+  ChannelEvent event;
+  event.type = type;
+  event.urn = urn->ToString();
+  event.contact_name = json::GetStringOrEmpty(user, "name");
+  if (auto ts = json::GetNumber(callback, "timestamp")) event.occurred_on = handlers::MicrosFromMillis(*ts);
+  return event;
+}
+
 json::ObjectPtr Payload(const Channel& channel, const Msg& msg, const std::string& type) {
   json::ObjectPtr o = json::NewObject();
   o->set("receiver", ViberUrn(msg.urn));
   json::ObjectPtr sender = json::NewObject();
-  std::string name = channel.ConfigOr(kSenderName, channel.name.empty() ? channel.address : channel.name);
-  sender->set("name", Truncate(name, kSenderNameMax));
+  sender->set("name", SenderName(channel));
   o->set("sender", sender);
   o->set("tracking_data", std::to_string(msg.id));
   o->set("type", type);
@@ -131,6 +153,8 @@ const ChannelTypeInfo& ViberHandler::Type() const {
               .VerifiesWebhooks(),
           {kSenderName, ConfigNeed::kOptional, false, "the name messages are sent under (at most 28 characters)",
            "the channel's name, else its address"},
+          {kWelcomeMessage, ConfigNeed::kOptional, false,
+           "text shown to a user who opens the conversation (the answer to conversation_started)", "none"},
           handlers::BaseUrlKey(kDefaultUrl),
           handlers::MaxLengthKey(kTextMax),
       },
@@ -167,8 +191,35 @@ WebhookResult ViberHandler::Receive(const Route&, const Channel& channel, const 
     return r;
   }
   if (kind == "webhook") return WebhookResult::Ignored("webhook valid");
-  if (kind == "subscribed" || kind == "conversation_started" || kind == "client_status")
-    return WebhookResult::Ignored("ignoring event '" + kind + "'");
+  if (kind == "subscribed") {
+    auto subscribed = UserEvent(event, ChannelEventType::kNewConversation);
+    if (!subscribed.ok()) return WebhookResult::Error(subscribed.status().message());
+    WebhookResult r;
+    r.events.push_back(std::move(*subscribed));
+    return r;
+  }
+  if (kind == "conversation_started") {
+    // The user opened the chat screen (subscribed or not yet). Viber shows
+    // what the answer holds as the welcome message; without one there is
+    // nothing to record.
+    const std::string welcome = channel.ConfigOr(kWelcomeMessage);
+    if (welcome.empty()) return WebhookResult::Ignored("ignoring event 'conversation_started': no welcome_message set");
+    auto welcomed = UserEvent(event, ChannelEventType::kWelcomeMessage);
+    if (!welcomed.ok()) return WebhookResult::Error(welcomed.status().message());
+    if (const std::string context = json::GetStringOrEmpty(event, "context"); !context.empty())
+      welcomed->extra["context"] = context;
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("sender").BeginObject().Field("name", SenderName(channel)).EndObject();
+    w.Field("type", "text").Field("text", welcome);
+    w.EndObject();
+    WebhookResult r;
+    r.events.push_back(std::move(*welcomed));
+    r.response_body = w.Take();
+    r.response_content_type = "application/json";
+    return r;
+  }
+  if (kind == "client_status") return WebhookResult::Ignored("ignoring event '" + kind + "'");
   // Viber adds event types over time (client_status, action): a signed
   // callback we do not know is answered 200, not refused.
   return WebhookResult::Ignored("unknown event '" + kind +

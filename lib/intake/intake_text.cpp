@@ -24,6 +24,25 @@ int Repair(std::vector<ChannelLog>& logs) {
   return n;
 }
 
+int Repair(ChannelEvent& event) {
+  int n = Repair(event.uuid) + Repair(event.urn) + Repair(event.contact_name);
+  // A key of the map cannot change in place: the map is built again.
+  std::map<std::string, std::string> extra;
+  for (const auto& [stored_key, stored_value] : event.extra) {
+    std::string key = stored_key, value = stored_value;
+    n += Repair(key) + Repair(value);
+    extra[key] = value;
+  }
+  event.extra = std::move(extra);
+  return n;
+}
+
+int Repair(std::vector<QuickReply>& replies) {
+  int n = 0;
+  for (auto& reply : replies) n += Repair(reply.text) + Repair(reply.description) + Repair(reply.url);
+  return n;
+}
+
 int Repair(Msg& m) {
   return Repair(m.uuid) + Repair(m.channel_uuid) + Repair(m.channel_type) + Repair(m.urn) + Repair(m.text) +
          Repair(m.attachments) + Repair(m.quick_replies) + Repair(m.external_id) + Repair(m.contact_name) +
@@ -42,6 +61,7 @@ int RepairUtf8(Intake& in) {
   }
   n += Repair(in.stop_urns);
   for (auto& a : in.urn_auths) n += Repair(a.urn) + Repair(a.auth) + Repair(a.contact_name);
+  for (auto& event : in.channel_events) n += Repair(event);
   n += Repair(in.logs);
   return n;
 }

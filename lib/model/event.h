@@ -12,8 +12,9 @@ namespace courier {
 // Every topic the store writes, for those who name topics (courier-ctl hook
 // add --events checks against it). Add a topic here when the store starts
 // writing it.
-inline constexpr const char* kEventTopics[] = {"msg.received",  "msg.queued",      "msg.retried",      "msg.failed",
-                                               "status.updated", "contact.stopped", "contact.unstopped"};
+inline constexpr const char* kEventTopics[] = {"msg.received",    "msg.queued",        "msg.retried",
+                                               "msg.failed",      "status.updated",    "contact.stopped",
+                                               "contact.unstopped", "channel.event"};
 
 struct Event {
   int64_t seq = 0;

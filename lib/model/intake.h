@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/channel_event.h"
 #include "core/channel_log.h"
 #include "core/msg.h"
 #include "core/status.h"
@@ -24,6 +25,7 @@ struct Intake {
   std::vector<StatusUpdate> statuses;  // each with its own logs
   std::vector<std::string> stop_urns;  // contacts that opted out
   std::vector<UrnAuthUpdate> urn_auths;  // written before the msgs
+  std::vector<ChannelEvent> channel_events;  // each with its uuid; written after the msgs
   std::vector<ChannelLog> logs;        // logs of the request not tied to a msg
   // Msgs without a provider id that repeat the URN's last msg within this
   // window are that msg (store/content_duplicates.h); 0: never. Set by the
@@ -38,11 +40,19 @@ struct IncomingResult {
   bool duplicate = false;  // stored before: its uuid, its provider id, or its content (duplicate_window)
 };
 
+// The result of writing one channel event.
+struct ChannelEventResult {
+  int64_t id = 0;
+  std::string contact_uuid;
+  bool duplicate = false;  // its uuid was stored before (a replay): nothing written
+};
+
 struct IntakeOutcome {
   Status status;  // not ok: this intake's data was refused and nothing of it written
   std::vector<IncomingResult> msgs;
   std::vector<StatusResult> statuses;
   std::vector<UrnAuthResult> urn_auths;  // urn_auths[i] for intake.urn_auths[i]
+  std::vector<ChannelEventResult> channel_events;  // channel_events[i] for intake.channel_events[i]
 };
 
 }  // namespace courier

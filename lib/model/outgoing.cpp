@@ -44,7 +44,7 @@ Result<OutgoingRequest> OutgoingRequestFromJson(const json::ObjectPtr& object, s
   if (!urn) return Refuse(field, "urn", Status::InvalidArgument("field 'urn' required"));
   auto attachments = json::GetStringArray(object, "attachments");
   if (!attachments.ok()) return Refuse(field, "attachments", attachments.status());
-  auto quick_replies = json::GetStringArray(object, "quick_replies");
+  auto quick_replies = QuickRepliesFromJson(object, "quick_replies");
   if (!quick_replies.ok()) return Refuse(field, "quick_replies", quick_replies.status());
   r.channel = *channel;
   r.urn = *urn;
@@ -78,9 +78,8 @@ Result<Msg> BuildOutgoingMsg(const Channel& channel, const OutgoingRequest& requ
   for (const auto& item : request.attachments)
     if (!IsValidUtf8(item))
       return Refuse(field, "attachments", Status::InvalidArgument("an attachment is not valid UTF-8"));
-  for (const auto& item : request.quick_replies)
-    if (!IsValidUtf8(item))
-      return Refuse(field, "quick_replies", Status::InvalidArgument("a quick reply is not valid UTF-8"));
+  if (Status replies = ValidateQuickReplies(request.quick_replies); !replies.ok())
+    return Refuse(field, "quick_replies", replies);
   for (const auto& a : request.attachments) {
     Status s = ValidateAttachment(a);
     if (!s.ok()) return Refuse(field, "attachments", s);
@@ -89,8 +88,6 @@ Result<Msg> BuildOutgoingMsg(const Channel& channel, const OutgoingRequest& requ
   if (!priority)
     return Refuse(field, "priority",
                   Status::InvalidArgument("priority must be high or bulk, not '" + request.priority + "'"));
-  for (const auto& q : request.quick_replies)
-    if (q.empty()) return Refuse(field, "quick_replies", Status::InvalidArgument("a quick reply must not be empty"));
   Msg msg;
   msg.channel_id = channel.id;
   msg.channel_uuid = channel.uuid;

@@ -7,8 +7,10 @@
 //
 // The JSON shape: {"channel": UUID (or "channel_uuid"), "urn": "tel:+250...",
 // "text": "...", "attachments": ["image/jpeg:https://..."],
-// "quick_replies": ["Yes", "No"], "priority": "high"|"bulk"}; channel and
-// urn required, text or an attachment required.
+// "quick_replies": ["Yes", "No", {"type": "location", "text": "Where are
+// you?"}, {"type": "url", "text": "Book", "url": "https://..."}] (see
+// core/quick_reply.h), "priority": "high"|"bulk"}; channel and urn
+// required, text or an attachment required.
 //
 // Errors are InvalidArgument with the reason (the texts courier-ctl has
 // always printed), and `field` names the member at fault so an HTTP
@@ -30,7 +32,7 @@ struct OutgoingRequest {
   std::string urn;
   std::string text;
   std::vector<std::string> attachments;  // MIME:URL
-  std::vector<std::string> quick_replies;
+  std::vector<QuickReply> quick_replies;
   std::string priority = "high";
 };
 

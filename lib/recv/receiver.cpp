@@ -72,7 +72,7 @@ ItemCounts CountItems(const WebhookResult& r, const std::vector<bool>& status_fo
   ItemCounts n;
   n.msgs = r.msgs.size();
   for (size_t i = 0; i < r.statuses.size(); ++i) n.statuses += i >= status_found.size() || status_found[i];
-  n.events = r.stop_urns.size() + r.urn_auths.size();
+  n.events = r.stop_urns.size() + r.urn_auths.size() + r.events.size();
   return n;
 }
 
@@ -87,6 +87,17 @@ void WriteResultItems(JsonWriter& w, const WebhookResult& r, const std::vector<b
   for (const auto& urn : r.stop_urns) {
     w.BeginObject().Field("type", "event").Field("channel_uuid", channel_uuid);
     w.Field("event_type", "stop_contact").Field("urn", urn).EndObject();
+  }
+  for (const auto& event : r.events) {
+    w.BeginObject().Field("type", "event").Field("channel_uuid", channel_uuid);
+    w.Field("event_uuid", event.uuid).Field("event_type", ChannelEventTypeName(event.type)).Field("urn", event.urn);
+    if (event.occurred_on) w.Key("received_on").Time(event.occurred_on);
+    if (!event.extra.empty()) {
+      w.Key("extra").BeginObject();
+      for (const auto& [key, value] : event.extra) w.Field(key, value);
+      w.EndObject();
+    }
+    w.EndObject();
   }
 }
 
@@ -386,6 +397,10 @@ Intake Receiver::Accept(WebhookResult& result, const Channel& channel, const Log
     if (!m.received_on) m.received_on = now;
   }
   for (auto& s : result.statuses) s.channel_uuid = channel.uuid;
+  for (auto& event : result.events) {
+    event.uuid = NewUUID();
+    if (!event.occurred_on) event.occurred_on = now;
+  }
 
   planned = SuccessOut(result, {}, channel.uuid);
   Intake intake;
@@ -404,8 +419,10 @@ Intake Receiver::Accept(WebhookResult& result, const Channel& channel, const Log
   }
   intake.stop_urns = result.stop_urns;
   intake.urn_auths = result.urn_auths;
+  intake.channel_events = result.events;
   intake.logs = std::move(result.extra_logs);
-  if ((!result.stop_urns.empty() || !result.urn_auths.empty()) && result.msgs.empty() && result.statuses.empty())
+  if ((!result.stop_urns.empty() || !result.urn_auths.empty() || !result.events.empty()) && result.msgs.empty() &&
+      result.statuses.empty())
     intake.logs.push_back(logs.Make(planned, "Event Received", "", now));
   return intake;
 }

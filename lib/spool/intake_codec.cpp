@@ -1,5 +1,6 @@
 #include "spool/intake_codec.h"
 
+#include "core/channel_event_json.h"
 #include "core/channel_log_json.h"
 #include "core/json.h"
 #include "core/msg_json.h"
@@ -73,6 +74,15 @@ std::string EncodeIntake(const Intake& in) {
     w.EndObject();
   }
   w.EndArray();
+  if (!in.channel_events.empty()) {
+    w.Key("channel_events").BeginArray();
+    for (const auto& event : in.channel_events) {
+      w.BeginObject();
+      WriteChannelEventFields(w, event);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   WriteLogs(w, "logs", in.logs);
   if (in.duplicate_window > 0) w.Field("duplicate_window_ms", static_cast<int64_t>(in.duplicate_window / 1000));
   w.EndObject();
@@ -140,6 +150,13 @@ Result<Intake> DecodeIntake(const std::string& body) {
     Status ls = ForEachObject(item, "logs", read_logs(u.logs));
     if (!ls.ok()) return ls;
     in.statuses.push_back(std::move(u));
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  s = ForEachObject(o, "channel_events", [&](const json::ObjectPtr& item) -> Status {
+    auto event = ChannelEventFromJson(item);
+    if (!event.ok()) return event.status();
+    in.channel_events.push_back(std::move(*event));
     return Status::OK();
   });
   if (!s.ok()) return s;

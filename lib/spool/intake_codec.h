@@ -9,7 +9,7 @@
 // provider still reaches the store.
 //
 // Versions of the body ("version", absent in version 1): 2 added
-// "urn_auths", 3 "duplicate_window_ms". Every version up to kIntakeFormatVersion decodes (a field
+// "urn_auths", 3 "duplicate_window_ms", 4 "channel_events". Every version up to kIntakeFormatVersion decodes (a field
 // a version lacks reads empty), so files spooled before an upgrade replay
 // after it; a newer version is refused by name rather than replayed
 // without the fields this program does not know.
@@ -20,7 +20,7 @@
 
 namespace courier {
 
-inline constexpr int kIntakeFormatVersion = 3;
+inline constexpr int kIntakeFormatVersion = 4;
 
 std::string EncodeIntake(const Intake& intake);
 Result<Intake> DecodeIntake(const std::string& body);

@@ -34,14 +34,28 @@ struct RecentMsg {
   std::optional<Micros> received_on, sent_on, claimed_on;
 };
 
-// How many of a URN's newest msgs (by id) are read for the judgement: the
-// candidate is the newest incoming one of the channel among them, and an
-// outgoing one that ends the window is newer than it or nearly so.
-inline constexpr int kRecentMsgsJudged = 8;
+// How many of a URN's newest outgoing msgs (by id) are read to find one
+// sent between the two receptions: it is newer than the first of them, or
+// nearly so.
+inline constexpr int kRecentOutgoingJudged = 8;
 
-// The index in `newest_first` of the msg that an incoming msg with `text`
-// and `attachments` (JSON, as stored), received on `received_on` on channel
-// `channel_id`, repeats; nullopt when it repeats none or `window` is 0.
+// The judgement in two steps, so that the usual msg (other words than the
+// URN's last, or long after it) costs one read of one row:
+//
+// 1. `last` is the newest incoming msg of the URN on the channel. When an
+//    incoming msg with `text` and `attachments` (JSON, as stored) received
+//    on `received_on` repeats it (same words, receptions within `window`
+//    of each other), the receptions as [earlier, later]; else nullopt.
+std::optional<std::pair<Micros, Micros>> RepeatedWithin(const RecentMsg& last, const std::string& text,
+                                                        const std::string& attachments, Micros received_on,
+                                                        Micros window);
+// 2. Whether one of `outgoing` (the URN's newest outgoing msgs) went out,
+//    by its sent_on or else its claim, within [from, to]: then it is not a
+//    retry.
+bool SentBetween(const std::vector<RecentMsg>& outgoing, Micros from, Micros to);
+
+// Both steps over one list of a URN's msgs, newest first: the index of the
+// msg repeated, or nullopt (the whole rule in one call, for tests).
 std::optional<size_t> FindContentDuplicate(const std::vector<RecentMsg>& newest_first, int64_t channel_id,
                                            const std::string& text, const std::string& attachments,
                                            Micros received_on, Micros window);

@@ -186,6 +186,9 @@ const std::vector<Reference>& References() {
       {"msgs", "channel_id", "channels", "id"},         {"msgs", "contact_id", "contacts", "id"},
       {"msgs", "contact_urn_id", "contact_urns", "id"}, {"attempts", "msg_id", "msgs", "id"},
       {"channel_logs", "channel_id", "channels", "id"}, {"channel_logs", "msg_id", "msgs", "id"},
+      {"channel_events", "channel_id", "channels", "id", 12},
+      {"channel_events", "contact_id", "contacts", "id", 12},
+      {"channel_events", "contact_urn_id", "contact_urns", "id", 12},
   };
   return kReferences;
 }
@@ -388,12 +391,16 @@ std::vector<Migration> Migrations(Dialect dialect) {
   Migration v10;
   v10.version = 10;
   v10.description = "PostgreSQL: references kept by the store";
-  if (dialect == Dialect::kPostgreSQL) {
+  const auto drop_references_of = [&](Migration& migration) {
+    if (dialect != Dialect::kPostgreSQL) return;
     for (const auto& ref : References()) {
-      v10.statements.push_back(std::string("ALTER TABLE ") + ref.table + " DROP CONSTRAINT IF EXISTS " + ref.table +
-                               "_" + ref.column + "_fkey");
+      if (ref.table_version > migration.version) continue;
+      if (migration.version != 10 && ref.table_version != migration.version) continue;
+      migration.statements.push_back(std::string("ALTER TABLE ") + ref.table + " DROP CONSTRAINT IF EXISTS " +
+                                     ref.table + "_" + ref.column + "_fkey");
     }
-  }
+  };
+  drop_references_of(v10);
   all.push_back(std::move(v10));
 
   // Every index of msgs is written by each insert and by each update that
@@ -409,10 +416,35 @@ std::vector<Migration> Migrations(Dialect dialect) {
   v11.statements.push_back("DROP INDEX IF EXISTS idx_msgs_status");
   all.push_back(std::move(v11));
 
+  // Channel events: what providers say of a contact that is not a msg (a
+  // conversation opened, a referral, a welcome message, an opt-in or
+  // out; core/channel_event.h). A row each, by the uuid the receiver gave
+  // it, so a replayed spool file writes it once; its "channel.event"
+  // event is what applications read. A contact's events newest first by
+  // idx_channel_events_contact. Written per webhook, so on PostgreSQL its
+  // references are the store's to keep, as migration 10's are.
+  Migration v12;
+  v12.version = 12;
+  v12.description = "channel events";
+  v12.statements.push_back(Substitute(R"(CREATE TABLE channel_events (
+  id {ID},
+  uuid TEXT NOT NULL UNIQUE,
+  channel_id BIGINT NOT NULL REFERENCES channels (id),
+  contact_id BIGINT NOT NULL REFERENCES contacts (id),
+  contact_urn_id BIGINT NOT NULL REFERENCES contact_urns (id),
+  event_type TEXT NOT NULL,
+  extra TEXT NOT NULL DEFAULT '{}',
+  occurred_on BIGINT NOT NULL,
+  created_on BIGINT NOT NULL
+))", types));
+  v12.statements.push_back("CREATE INDEX idx_channel_events_contact ON channel_events (contact_id, id)");
+  drop_references_of(v12);
+  all.push_back(std::move(v12));
+
   return all;
 }
 
-int CurrentVersion() { return 11; }
+int CurrentVersion() { return 12; }
 
 Status VersionStatus(int64_t recorded) {
   const int current = CurrentVersion();

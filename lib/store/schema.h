@@ -46,16 +46,18 @@ struct Migration {
 std::vector<Migration> Migrations(Dialect dialect);
 
 // A column naming a row of another table (`table.column -> parent.key`).
-// These are the references of the tables written for every msg: both
-// engines create them as foreign keys (migration 1), and on PostgreSQL
-// migration 10 drops those constraints again (schema.cpp says why), so
-// the store's own writes keep them true there. The list is the SQLite
-// schema's foreign keys on those tables, exactly (PgSchemaTest checks).
+// These are the references of the tables written for every msg or
+// webhook: both engines create them as foreign keys (with the table), and
+// on PostgreSQL migration 10 drops those constraints again (schema.cpp
+// says why), or the migration that creates a later table, so the store's
+// own writes keep them true there. The list is the SQLite schema's
+// foreign keys on those tables, exactly (PgSchemaTest checks).
 struct Reference {
   const char* table;
   const char* column;
   const char* parent;
   const char* parent_key;
+  int table_version = 1;  // the migration that created `table`
 };
 const std::vector<Reference>& References();
 

@@ -180,12 +180,11 @@ struct SqlStore::Impl {
     // batch's own inserts are recorded as it goes.
     std::map<std::pair<int64_t, std::string>, std::pair<Int64, std::string>> incoming_by_external;
     std::set<std::pair<int64_t, std::string>> externals_looked_up;
-    // Each URN's newest msgs (kRecentMsgsJudged, newest first) for the
-    // content duplicates of msgs without a provider id, where looked up
-    // together; the batch's own inserts are put in front as it goes (they
-    // are not yet in the store where its writes are deferred).
-    std::unordered_map<std::string, std::vector<RecentMsg>> recent_by_urn;
-    std::unordered_set<std::string> recent_looked_up;
+    // The newest incoming msg of each (URN, channel id) for the content
+    // duplicates of msgs without a provider id (nullopt: none), where
+    // looked up together; the batch's own inserts replace it as they go
+    // (they are not yet in the store where its writes are deferred).
+    std::map<std::pair<std::string, int64_t>, std::optional<RecentMsg>> last_incoming;
     // Statuses by msg id applied together before the intakes
     // (ApplyStatusesTogether), by the update: the msg as it now is when
     // it moved, nothing when it did not (StatusInTxn then takes its
@@ -316,8 +315,10 @@ struct SqlStore::Impl {
   void InsertMsgAs(Int64 id, const Msg& m, const ContactRef& ref, Int64 channel_id);
   // An incoming msg already stored for this channel and provider id.
   std::optional<std::pair<Int64, std::string>> FindIncomingByExternalId(Int64 channel_id, const std::string& ext);
-  // The newest msgs of a contact URN, newest first (kRecentMsgsJudged).
-  std::vector<RecentMsg> RecentMsgsOfUrn(Int64 urn_id);
+  // The newest incoming msg of a contact URN on a channel.
+  std::optional<RecentMsg> LastIncomingOfUrn(Int64 urn_id, Int64 channel_id);
+  // The newest outgoing msgs of a contact URN (kRecentOutgoingJudged).
+  std::vector<RecentMsg> RecentOutgoingOfUrn(Int64 urn_id);
 
   // --- attempts (sql_statuses.cpp) ----------------------------------------
 

@@ -62,22 +62,24 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
   // For a replayed msg the contact is ensured again before the insert
   // finds its uuid taken: it exists already, on the same channel.
   auto ref = d.EnsureContact(msg.urn, msg.contact_name, NInt(ch->id), ts);
-  // A retry of a webhook without a provider id: the msg it repeats.
-  std::vector<RecentMsg>* recent = nullptr;
-  if (msg.external_id.empty() && duplicate_window > 0) {
-    std::vector<RecentMsg> read;
-    if (batch != nullptr && batch->recent_looked_up.count(msg.urn) > 0) {
-      recent = &batch->recent_by_urn[msg.urn];
-    } else {
-      read = d.RecentMsgsOfUrn(ref.urn_id);
-      recent = &read;
+  // A retry of a webhook without a provider id: the msg it repeats
+  // (content_duplicates.h).
+  const bool judged = msg.external_id.empty() && duplicate_window > 0;
+  const std::pair<std::string, int64_t> last_key{msg.urn, static_cast<int64_t>(ch->id)};
+  const std::string attachments = judged ? AttachmentsToJson(msg.attachments) : std::string();
+  if (judged) {
+    const auto known = [&]() -> const std::optional<RecentMsg>* {
+      if (batch == nullptr) return nullptr;
+      auto it = batch->last_incoming.find(last_key);
+      return it == batch->last_incoming.end() ? nullptr : &it->second;
+    }();
+    const std::optional<RecentMsg> last = known != nullptr ? *known : d.LastIncomingOfUrn(ref.urn_id, ch->id);
+    if (last) {
+      auto receptions = RepeatedWithin(*last, msg.text, attachments, *msg.received_on, duplicate_window);
+      if (receptions && !SentBetween(d.RecentOutgoingOfUrn(ref.urn_id), receptions->first, receptions->second)) {
+        return IncomingResult{last->id, last->uuid, true};
+      }
     }
-    const std::string attachments = AttachmentsToJson(msg.attachments);
-    if (auto i = FindContentDuplicate(*recent, static_cast<int64_t>(ch->id), msg.text, attachments,
-                                      *msg.received_on, duplicate_window)) {
-      return IncomingResult{(*recent)[*i].id, (*recent)[*i].uuid, true};
-    }
-    if (recent == &read) recent = nullptr;  // read again for the next msg: it sees this one
   }
   const bool uuid_known_free = !uuid_given || (batch != nullptr && batch->uuids_looked_up.count(msg.uuid) > 0);
   if (batch != nullptr && uuid_known_free && batch->next_reserved < batch->reserved_msg_ids.size()) {
@@ -90,16 +92,16 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
     batch->uuids_looked_up.insert(msg.uuid);
     batch->msg_ids_by_uuid[msg.uuid] = msg.id;
     if (provider_id_looked_up) batch->incoming_by_external[provider_key] = {msg.id, msg.uuid};
-    if (recent != nullptr) {
+    if (judged) {
       RecentMsg written;
       written.id = msg.id;
       written.uuid = msg.uuid;
       written.direction = Direction::kIn;
       written.channel_id = static_cast<int64_t>(ch->id);
       written.text = msg.text;
-      written.attachments = AttachmentsToJson(msg.attachments);
+      written.attachments = attachments;
       written.received_on = msg.received_on;
-      recent->insert(recent->begin(), std::move(written));
+      batch->last_incoming[last_key] = std::move(written);
     }
   }
   if (msg.id == 0) {
@@ -125,6 +127,8 @@ void SqlStore::Impl::LookUpBatch(const std::vector<Intake>& intakes) {
       if (CheckUrn(msg.urn).ok()) urns.push_back(msg.urn);
       if (!msg.uuid.empty()) uuids.push_back(msg.uuid);
     }
+    for (const auto& event : intake.channel_events)
+      if (CheckUrn(event.urn).ok()) urns.push_back(event.urn);
   }
   const auto distinct = [](std::vector<std::string>& values) {
     std::sort(values.begin(), values.end());
@@ -190,14 +194,15 @@ enum BatchLookupKind : int64_t {
 SqlRowBatch NewBatchLookup() {
   // What the batch asks, as rows (kind, key, number): 1 a URN, 2 a msg
   // uuid, 3 a provider id with its channel's id, 4 how many msg ids to
-  // reserve, 6 a URN (also asked as 1) whose newest msgs are wanted. Each
+  // reserve, 6 a URN (also asked as 1) with a channel's id, whose newest
+  // incoming msg on that channel is wanted. Each
   // key by its own index probe (LATERAL ... OFFSET 0), whatever the
   // planner guesses of the unnest. A contact and a URN id are reserved
   // for each URN not found. Answers as rows (kind, key, a, b, c, text,
   // then a RecentMsg's columns): 1 (urn, contact, urn id, channel), 2
   // (uuid, msg id), 3 (provider id, channel, msg id, msg uuid), 4 (a msg
-  // id), 5 (a contact id and a URN id), 6 (urn, then one of its newest
-  // msgs from column 6 on).
+  // id), 5 (a contact id and a URN id), 6 (urn, channel, then the msg
+  // from column 6 on).
   static const std::string kNoRecentMsg =
       ", CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), "
       "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)";
@@ -220,10 +225,10 @@ SqlRowBatch NewBatchLookup() {
       "generate_series(1, r.n) WHERE r.kind = 4 "
       "UNION ALL SELECT 5, NULL, nextval(seqs.contacts), nextval(seqs.urns), NULL, NULL" + kNoRecentMsg +
       " FROM seqs, generate_series(1, (SELECT count(*) FROM r WHERE kind = 1) - (SELECT count(*) FROM found)) "
-      "UNION ALL SELECT 6, f.urn, NULL, NULL, NULL, NULL, m.id, m.uuid, CAST(m.direction AS TEXT), m.channel_id, "
+      "UNION ALL SELECT 6, f.urn, r.n, NULL, NULL, NULL, m.id, m.uuid, CAST(m.direction AS TEXT), m.channel_id, "
       "m.text, m.attachments, m.received_on, m.sent_on, m.claimed_on FROM r JOIN found AS f ON f.urn = r.k, "
       "LATERAL (SELECT " + std::string(kRecentMsgColumns) + " FROM msgs WHERE contact_urn_id = f.id "
-      "ORDER BY id DESC LIMIT " + std::to_string(kRecentMsgsJudged) + ") AS m WHERE r.kind = 6",
+      "AND channel_id = r.n AND direction = 'I' ORDER BY id DESC LIMIT 1) AS m WHERE r.kind = 6",
       {SqlRowBatch::Type::kInteger, SqlRowBatch::Type::kText, SqlRowBatch::Type::kBigInt});
 }
 
@@ -250,8 +255,11 @@ void SqlStore::Impl::LookUpTogether(const std::vector<Intake>& intakes, const st
   for (const auto& intake : intakes) {
     if (intake.duplicate_window <= 0) continue;
     for (const auto& msg : intake.msgs) {
-      if (!msg.external_id.empty() || !CheckUrn(msg.urn).ok()) continue;
-      if (batch.recent_looked_up.insert(msg.urn).second) asks.Int(kRecentMsgs).Text(msg.urn).Null();
+      if (!msg.external_id.empty() || msg.channel_uuid.empty() || !CheckUrn(msg.urn).ok()) continue;
+      auto ch = FindChannelByUUID(msg.channel_uuid, false);
+      if (!ch) continue;
+      if (batch.last_incoming.emplace(std::make_pair(msg.urn, static_cast<int64_t>(ch->id)), std::nullopt).second)
+        asks.Int(kRecentMsgs).Text(msg.urn).Int(static_cast<int64_t>(ch->id));
     }
   }
   if (msgs > 0) asks.Int(kMsgIds).Null().Int(static_cast<int64_t>(msgs));
@@ -278,7 +286,7 @@ void SqlStore::Impl::LookUpTogether(const std::vector<Intake>& intakes, const st
           batch.reserved_urn_ids.push_back(q.Int(3));
           break;
         case kRecentMsgs:
-          batch.recent_by_urn[q.Text(1)].push_back(RecentMsgAt(q, 6));
+          batch.last_incoming[{q.Text(1), q.Int(2)}] = RecentMsgAt(q, 6);
           break;
         default:
           throw SqlError(Status::Internal("batch lookup answered an unknown kind"));
@@ -292,9 +300,6 @@ void SqlStore::Impl::LookUpTogether(const std::vector<Intake>& intakes, const st
   std::sort(batch.reserved_msg_ids.begin(), batch.reserved_msg_ids.end());
   std::sort(batch.reserved_contact_ids.begin(), batch.reserved_contact_ids.end());
   std::sort(batch.reserved_urn_ids.begin(), batch.reserved_urn_ids.end());
-  for (auto& [urn, recent] : batch.recent_by_urn) {
-    std::sort(recent.begin(), recent.end(), [](const RecentMsg& a, const RecentMsg& b) { return a.id > b.id; });
-  }
   if (batch.reserved_msg_ids.size() != msgs) {
     throw SqlError(Status::Internal("batch lookup reserved " + std::to_string(batch.reserved_msg_ids.size()) +
                                     " msg ids for " + std::to_string(msgs) + " msgs"));
@@ -438,6 +443,15 @@ Status SqlStore::WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& ou
   for (const auto& urn : intake.stop_urns) {
     auto r = StopInTxn(d, urn, true, intake.channel_uuid);
     if (!r.ok()) return r.status();
+  }
+  if (!intake.channel_events.empty()) {
+    auto ch = d.FindChannelByUUID(intake.channel_uuid, false);
+    if (!ch) return errors::ChannelNotFound();
+    for (const auto& event : intake.channel_events) {
+      auto r = ChannelEventInTxn(d, event, *ch);
+      if (!r.ok()) return r.status();
+      out.channel_events.push_back(std::move(*r));
+    }
   }
   if (!intake.logs.empty()) {
     auto ch = d.FindChannelByUUID(intake.channel_uuid, false);

@@ -67,7 +67,7 @@ void BindMsg(SqlQuery& q, const Msg& m, int64_t channel_id, int64_t contact_id, 
       .Bind(m.modified_on)
       .Bind(m.received_on)
       .Bind(m.sent_on)
-      .Bind(AttachmentsToJson(m.quick_replies));
+      .Bind(QuickRepliesToJson(m.quick_replies));
 }
 
 }  // namespace
@@ -118,13 +118,22 @@ RecentMsg sql_detail::RecentMsgAt(const SqlQuery& q, int first) {
   return m;
 }
 
-std::vector<RecentMsg> SqlStore::Impl::RecentMsgsOfUrn(Int64 urn_id) {
-  std::vector<RecentMsg> recent;
-  if (urn_id == 0) return recent;
-  // idx_msgs_contact_urn, read backwards: a handful of rows however many
-  // msgs the contact has.
+// Both read idx_msgs_contact_urn backwards: the URN's msgs newest first,
+// so the first rows that match are the answer, however many msgs the
+// contact has.
+std::optional<RecentMsg> SqlStore::Impl::LastIncomingOfUrn(Int64 urn_id, Int64 channel_id) {
+  if (urn_id == 0) return std::nullopt;
   auto q = Q(std::string("SELECT ") + kRecentMsgColumns +
-             " FROM msgs WHERE contact_urn_id = ? ORDER BY id DESC LIMIT " + std::to_string(kRecentMsgsJudged));
+             " FROM msgs WHERE contact_urn_id = ? AND channel_id = ? AND direction = 'I' ORDER BY id DESC LIMIT 1");
+  q.Bind(static_cast<int64_t>(urn_id)).Bind(static_cast<int64_t>(channel_id));
+  if (!q.Step()) return std::nullopt;
+  return RecentMsgAt(q, 0);
+}
+
+std::vector<RecentMsg> SqlStore::Impl::RecentOutgoingOfUrn(Int64 urn_id) {
+  std::vector<RecentMsg> recent;
+  auto q = Q(std::string("SELECT ") + kRecentMsgColumns + " FROM msgs WHERE contact_urn_id = ? AND direction = 'O' " +
+             "ORDER BY id DESC LIMIT " + std::to_string(kRecentOutgoingJudged));
   q.Bind(static_cast<int64_t>(urn_id));
   while (q.Step()) recent.push_back(RecentMsgAt(q, 0));
   return recent;

@@ -106,13 +106,16 @@ Result<PruneCounts> SqlStore::Prune(const PruneRequest& request) {
     }
   }
 
-  if (request.events_before && !stopped) {
+  // The event log, then the channel events (kept as long: each was
+  // delivered through its "channel.event" event).
+  for (const auto& [table, key] : {std::pair<const char*, const char*>{"events", "seq"}, {"channel_events", "id"}}) {
+    if (!request.events_before || stopped) break;
     int64_t cursor = 0;
     for (bool done = false; !done;) {
       if (!may_start()) break;
       Batch b;
       Status st = InTransaction("prune events", kind, [&](SqlStatements& q) {
-        b = PrefixBatch(q, "events", "seq", cursor, *request.events_before, limit, request.dry_run);
+        b = PrefixBatch(q, table, key, cursor, *request.events_before, limit, request.dry_run);
         return Status::OK();
       });
       if (!st.ok()) return st;

@@ -111,7 +111,11 @@ Msg ToMsg(const MsgRow& r) {
   m.urn = r.urn;
   m.text = r.text;
   m.attachments = AttachmentsFromJson(r.attachments);
-  m.quick_replies = AttachmentsFromJson(r.quick_replies);
+  if (!r.quick_replies.empty() && r.quick_replies != "[]") {  // most msgs: no parser needed
+    auto replies = ParseQuickReplies(r.quick_replies);
+    if (!replies.ok()) throw CorruptData("msg quick_replies: " + replies.status().message());
+    m.quick_replies = std::move(*replies);
+  }
   m.external_id = r.external_id;
   m.contact_name = r.contact_name;
   m.priority = r.priority > 0 ? Priority::kHigh : Priority::kBulk;

@@ -76,6 +76,10 @@
 
 namespace courier {
 
+namespace sql_rows {
+struct ChannelRow;
+}  // namespace sql_rows
+
 class SqlStatements;
 class StoreEngine;
 
@@ -202,6 +206,8 @@ class SqlStore : public Store {
   static Result<StatusResult> StatusInTxn(Impl& d, const StatusUpdate& update);
   static Result<Contact> StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid);
   static Result<UrnAuthResult> UrnAuthInTxn(Impl& d, const UrnAuthUpdate& update, int64_t channel_id);
+  static Result<ChannelEventResult> ChannelEventInTxn(Impl& d, const ChannelEvent& event,
+                                                      const sql_rows::ChannelRow& ch);
   static Status WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& out);
   // WriteOneIntake with an exception as its Status.
   static Status WriteIntakeOrFail(Impl& d, const Intake& intake, IntakeOutcome& out);

@@ -123,7 +123,7 @@ struct PruneRequest {
 
 struct PruneCounts {
   int64_t logs = 0;      // channel logs older than logs_before
-  int64_t events = 0;
+  int64_t events = 0;    // events and channel events older than events_before
   int64_t msgs = 0;
   int64_t msg_logs = 0;  // channel logs of the msgs removed (not counted in logs)
   int64_t attempts = 0;  // attempts of the msgs removed

@@ -1,4 +1,4 @@
-// LN — LINE: signature, receive (text, media, location, unfollow,
+// LN — LINE: signature, receive (text, media, location, follow, unfollow,
 // ignored events, errors) and push sends (text, split, images, links,
 // batches of 5, retry key, errors, throttling).
 #include "handlers/line.h"
@@ -86,9 +86,19 @@ TEST(LineHandler, Receive) {
       Signed({.label = "unfollow: stop",
               .body = Events(R"({"type":"unfollow","mode":"active","timestamp":1462629479859,"source":{"type":"user","userId":")" + kUser + R"("}})"),
               .stop_urns = {kUrn}}),
-      Signed({.label = "follow ignored",
-              .body = Events(R"({"type":"follow","timestamp":1,"source":{"type":"user","userId":")" + kUser + R"("}})"),
-              .ignored = "ignoring event 'follow'"}),
+      Signed({.label = "follow: a new conversation",
+              .body = Events(R"({"type":"follow","timestamp":1462629479859,"source":{"type":"user","userId":")" + kUser +
+                             R"("},"replyToken":"r","follow":{"isUnblocked":false}})"),
+              .events = {{.type = ChannelEventType::kNewConversation, .urn = "line:" + kUser,
+                          .occurred_on = Micros{1462629479859} * 1000}}}),
+      Signed({.label = "follow after a block",
+              .body = Events(R"({"type":"follow","timestamp":1,"source":{"type":"user","userId":")" + kUser +
+                             R"("},"follow":{"isUnblocked":true}})"),
+              .events = {{.type = ChannelEventType::kNewConversation, .urn = "line:" + kUser,
+                          .extra = {{"unblocked", "true"}}}}}),
+      Signed({.label = "postback ignored",
+              .body = Events(R"({"type":"postback","timestamp":1,"source":{"type":"user","userId":")" + kUser + R"("}})"),
+              .ignored = "ignoring event 'postback'"}),
       Signed({.label = "verification: no events", .body = Events(""), .ignored = "no events"}),
       Signed({.label = "no events field", .body = R"({"destination":"U1"})", .error = "field 'events' required"}),
       Signed({.label = "no user id", .body = Events(MessageEvent(R"({"id":"1","type":"text","text":"x"})", R"({"type":"room","roomId":"R1"})")),

@@ -406,8 +406,18 @@ TEST(MetaHandler, MessengerReceive) {
               .body = Fb(R"("message":{"mid":"m9","attachments":[{"type":"fallback","title":"x","payload":{"url":"https://x.y"}}]})"),
               .ignored = "ignoring message without text or attachments"}),
       Signed({.label = "postback: the title as text",
+              .body = Fb(R"("postback":{"mid":"m10","title":"Yes please","payload":"YES"})"),
+              .msgs = {{.urn = urn, .text = "Yes please", .external_id = "m10", .received_on = kFbDate}}}),
+      Signed({.label = "Get Started: a new conversation",
               .body = Fb(R"("postback":{"mid":"m10","title":"Get Started","payload":"get_started"})"),
-              .msgs = {{.urn = urn, .text = "Get Started", .external_id = "m10", .received_on = kFbDate}}}),
+              .events = {{.type = ChannelEventType::kNewConversation, .urn = urn,
+                          .extra = {{"title", "Get Started"}, {"payload", "get_started"}}, .occurred_on = kFbDate}}}),
+      Signed({.label = "Get Started from an m.me link with a ref: a referral",
+              .body = Fb(R"("postback":{"title":"Get Started","payload":"get_started",)"
+                         R"("referral":{"ref":"summer","source":"SHORTLINK","type":"OPEN_THREAD"}})"),
+              .events = {{.type = ChannelEventType::kReferral, .urn = urn,
+                          .extra = {{"title", "Get Started"}, {"payload", "get_started"}, {"ref", "summer"},
+                                    {"source", "SHORTLINK"}, {"type", "OPEN_THREAD"}}}}}),
       Signed({.label = "postback without title: the payload",
               .body = Fb(R"("postback":{"payload":"ORDER_42"})"),
               .msgs = {{.urn = urn, .text = "ORDER_42"}}}),
@@ -422,10 +432,37 @@ TEST(MetaHandler, MessengerReceive) {
               .ignored = "ignoring read receipt without message id"}),
       Signed({.label = "echo ignored", .body = Fb(R"("message":{"mid":"m11","text":"from us","is_echo":true,"app_id":1})"),
               .ignored = "ignoring echo"}),
-      Signed({.label = "referral ignored", .body = Fb(R"("referral":{"ref":"my_ref","source":"SHORTLINK","type":"OPEN_THREAD"})"),
-              .ignored = "ignoring referral"}),
-      Signed({.label = "opt-in ignored", .body = Fb(R"("optin":{"ref":"optin_ref","user_ref":"x"})"),
-              .ignored = "ignoring opt-in"}),
+      Signed({.label = "referral from a link",
+              .body = Fb(R"("referral":{"ref":"my_ref","source":"SHORTLINK","type":"OPEN_THREAD"})"),
+              .events = {{.type = ChannelEventType::kReferral, .urn = urn,
+                          .extra = {{"ref", "my_ref"}, {"source", "SHORTLINK"}, {"type", "OPEN_THREAD"}},
+                          .occurred_on = kFbDate}}}),
+      Signed({.label = "referral from an ad",
+              .body = Fb(R"("referral":{"source":"ADS","type":"OPEN_THREAD","ad_id":6045246247433,)"
+                         R"("ads_context_data":{"ad_title":"Clinic days","photo_url":"https://x/y.jpg"}})"),
+              .events = {{.type = ChannelEventType::kReferral, .urn = urn,
+                          .extra = {{"source", "ADS"}, {"type", "OPEN_THREAD"}, {"ad_id", "6045246247433"},
+                                    {"ad_title", "Clinic days"}}}}}),
+      Signed({.label = "send-to-messenger opt-in: a referral",
+              .body = Fb(R"("optin":{"ref":"optin_ref"})"),
+              .events = {{.type = ChannelEventType::kReferral, .urn = urn, .extra = {{"ref", "optin_ref"}}}}}),
+      Signed({.label = "checkbox opt-in without a sender ignored",
+              .body = Messaging("page", "12345", R"({"recipient":{"id":"12345"},"timestamp":1,)"
+                                                 R"("optin":{"ref":"optin_ref","user_ref":"x"}})"),
+              .ignored = "ignoring opt-in without a sender"}),
+      Signed({.label = "marketing messages opt-in",
+              .body = Fb(R"("optin":{"type":"notification_messages","title":"Clinic reminders","payload":"REMIND",)"
+                         R"("notification_messages_token":"tok-1","notification_messages_frequency":"DAILY",)"
+                         R"("token_expiry_timestamp":1700000000000,"notification_messages_status":"RESUME NOTIFICATIONS"})"),
+              .events = {{.type = ChannelEventType::kOptIn, .urn = urn,
+                          .extra = {{"title", "Clinic reminders"}, {"payload", "REMIND"},
+                                    {"notification_messages_token", "tok-1"},
+                                    {"notification_messages_frequency", "DAILY"},
+                                    {"token_expiry_timestamp", "1700000000000"}}}}}),
+      Signed({.label = "marketing messages stopped: an opt-out",
+              .body = Fb(R"("optin":{"type":"notification_messages","payload":"REMIND",)"
+                         R"("notification_messages_status":"STOP NOTIFICATIONS"})"),
+              .events = {{.type = ChannelEventType::kOptOut, .urn = urn, .extra = {{"payload", "REMIND"}}}}}),
       Signed({.label = "unknown event ignored", .body = Fb(R"("game_play":{"game_id":"1"})"),
               .ignored = "ignoring unknown messaging event"}),
       Signed({.label = "entry of another page", .body = Messaging("page", "99999", Event("99999", R"("message":{"mid":"m","text":"x"})")),
@@ -1027,7 +1064,7 @@ TEST(MetaHandler, WhatsAppQuickReplyPayloads) {
   ASSERT_EQ(p.size(), 1u);
   EXPECT_NE(p[0].find(R"("title":"A button title over ")"), std::string::npos) << p[0];
 
-  std::vector<std::string> twelve;
+  std::vector<QuickReply> twelve;
   for (int i = 0; i < 12; ++i) twelve.push_back("r" + std::to_string(i));
   p = h.Payloads("5678", "x", {}, twelve);
   ASSERT_EQ(p.size(), 1u);
@@ -1046,6 +1083,38 @@ TEST(MetaHandler, WhatsAppQuickReplyPayloads) {
   ASSERT_EQ(p.size(), 2u);
   EXPECT_NE(p[0].find(R"("type":"text")"), std::string::npos);
   EXPECT_NE(p[1].find(R"("body":{"text":")" + std::string(100, 'b') + "\"}"), std::string::npos);
+}
+
+// Typed quick replies on WhatsApp: descriptions ask for a list, a
+// location reply alone is a location request, a url reply alone a URL
+// button; text replies win when kinds are mixed (one kind a message).
+TEST(MetaHandler, WhatsAppTypedQuickReplyPayloads) {
+  MetaHandler h(MetaHandler::Kind::kWhatsApp);
+  const std::string head =
+      R"({"messaging_product":"whatsapp","recipient_type":"individual","to":"5678","type":"interactive",)";
+  auto p = h.Payloads("5678", "Which clinic?", {},
+                      {QuickReply::Text("Kacyiru", "Open 8-17, KG 7 Ave"), QuickReply::Text("Remera")});
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], head + R"("interactive":{"type":"list","body":{"text":"Which clinic?"},"action":{"button":"Menu",)"
+                         R"("sections":[{"rows":[{"id":"0","title":"Kacyiru","description":"Open 8-17, KG 7 Ave"},)"
+                         R"({"id":"1","title":"Remera"}]}]}}})");
+
+  p = h.Payloads("5678", "Where are you?", {}, {QuickReply::Location("Send location")});
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], head + R"("interactive":{"type":"location_request_message","body":{"text":"Where are you?"},)"
+                         R"("action":{"name":"send_location"}}})");
+
+  p = h.Payloads("5678", "Book a visit", {},
+                 {QuickReply::Url("Book your visit now, free", "https://clinic.example/book?a=1&b=2")});
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], head + R"("interactive":{"type":"cta_url","body":{"text":"Book a visit"},"action":{"name":"cta_url",)"
+                         R"("parameters":{"display_text":"Book your visit now,","url":"https://clinic.example/book?a=1&b=2"}}}})");
+
+  p = h.Payloads("5678", "Pick", {}, {QuickReply::Location("Here"), "Yes", QuickReply::Url("Site", "https://x.y")});
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].find(R"("type":"button")"), std::string::npos) << p[0];
+  EXPECT_EQ(p[0].find("send_location"), std::string::npos) << p[0];
+  EXPECT_EQ(p[0].find("cta_url"), std::string::npos) << p[0];
 }
 
 TEST(MetaHandler, MessengerQuickReplyPayloads) {
@@ -1071,7 +1140,13 @@ TEST(MetaHandler, MessengerQuickReplyPayloads) {
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0].find("quick_replies"), std::string::npos);
 
-  std::vector<std::string> many;
+  // Words only: Meta retired the location quick reply, and a link is no reply.
+  p = fba.Payloads("5678", "Pick", {}, {QuickReply::Location("Here"), "Yes", QuickReply::Url("Site", "https://x.y")});
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].find(R"("quick_replies":[{"content_type":"text","title":"Yes","payload":"Yes"}])"), std::string::npos)
+      << p[0];
+
+  std::vector<QuickReply> many;
   for (int i = 0; i < 15; ++i) many.push_back("q" + std::to_string(i));
   p = ig.Payloads("5678", "Pick", {}, many);
   ASSERT_EQ(p.size(), 1u);

@@ -54,6 +54,18 @@ TEST(TelegramHandler, Receive) {
       {.label = "text", .action = "receive", .body = Update(R"("text":"Hello World")"), .content_type = kJson,
        .msgs = {{.urn = "telegram:3527065", .text = "Hello World", .external_id = "41",
                  .contact_name = "Nic Pottier", .received_on = kDate}}},
+      // The Start button opens a conversation: an event, not a msg; a
+      // t.me/<bot>?start=<parameter> link sends its parameter along.
+      {.label = "start", .action = "receive", .body = Update(R"("text":"/start")"), .content_type = kJson,
+       .events = {{.type = ChannelEventType::kNewConversation, .urn = "telegram:3527065",
+                   .contact_name = "Nic Pottier", .occurred_on = kDate}}},
+      {.label = "start with a deep-link parameter", .action = "receive",
+       .body = Update(R"("text":"/start  campaign-42 ")"), .content_type = kJson,
+       .events = {{.type = ChannelEventType::kNewConversation, .urn = "telegram:3527065",
+                   .contact_name = "Nic Pottier", .extra = {{"start_parameter", "campaign-42"}}}}},
+      {.label = "a command that only begins like start is a msg", .action = "receive",
+       .body = Update(R"("text":"/started")"), .content_type = kJson,
+       .msgs = {{.urn = "telegram:3527065", .text = "/started", .external_id = "41", .contact_name = "Nic Pottier"}}},
       {.label = "a date past any clock is dropped", .action = "receive",
        .body = R"({"update_id":7,"message":{"message_id":41,"from":{"id":1},"date":145411904114370,"text":"hi"}})",
        .content_type = kJson, .msgs = {{.urn = "telegram:1", .text = "hi", .external_id = "41", .no_received_on = true}}},

@@ -103,16 +103,40 @@ TEST(ViberHandler, Receive) {
       Signed({.label = "webhook check acknowledged",
               .body = R"({"event":"webhook","timestamp":4987034606158369000,"message_token":1481059480858})",
               .ignored = "webhook valid"}),
-      Signed({.label = "subscribed ignored",
-              .body = R"({"event":"subscribed","timestamp":1,"user":{"id":"abc","name":"Bob"},"message_token":2})",
-              .ignored = "ignoring event 'subscribed'"}),
-      Signed({.label = "conversation started ignored",
+      Signed({.label = "subscribed: a new conversation",
+              .body = R"({"event":"subscribed","timestamp":1457764197627,"user":{"id":"abc","name":"Bob",)"
+                      R"("avatar":"https://a.b/c.jpg","country":"RW","language":"rw","api_version":1},"message_token":2})",
+              .events = {{.type = ChannelEventType::kNewConversation, .urn = "viber:abc", .contact_name = "Bob",
+                          .occurred_on = Micros{1457764197627} * 1000}}}),
+      Signed({.label = "subscribed without a user", .body = R"({"event":"subscribed","timestamp":1})",
+              .error = "field 'user.id' required"}),
+      Signed({.label = "conversation started without a welcome message",
               .body = R"({"event":"conversation_started","type":"open","user":{"id":"abc"},"subscribed":false})",
               .ignored = "ignoring event 'conversation_started'"}),
+      Signed({.label = "client status ignored", .body = R"({"event":"client_status","user_id":"abc"})",
+              .ignored = "ignoring event 'client_status'"}),
       Signed({.label = "unsubscribed: stop",
               .body = R"({"event":"unsubscribed","timestamp":1457764197627,"user_id":"01234567890A=","message_token":1})",
               .stop_urns = {"viber:01234567890A="}}),
       Signed({.label = "unsubscribed without user", .body = R"({"event":"unsubscribed"})", .error = "field 'user_id' required"}),
+  });
+}
+
+// A channel with a welcome message answers conversation_started with it
+// (Viber shows the answer's message) and records that it was shown.
+TEST(ViberHandler, WelcomeMessage) {
+  ViberHandler h;
+  Channel channel = VpChannel();
+  channel.config["welcome_message"] = "Murakaza neza \"friend\"";
+  RunReceiveCases(h, channel, {
+      Signed({.label = "conversation started",
+              .body = R"({"event":"conversation_started","timestamp":1457764197627,"message_token":3,"type":"open",)"
+                      R"("context":"poster-7","user":{"id":"abc","name":"Bob"},"subscribed":false})",
+              .events = {{.type = ChannelEventType::kWelcomeMessage, .urn = "viber:abc", .contact_name = "Bob",
+                          .extra = {{"context", "poster-7"}}, .occurred_on = Micros{1457764197627} * 1000}},
+              .response_body = R"({"sender":{"name":"Courier Test"},"type":"text","text":"Murakaza neza \"friend\""})"}),
+      Signed({.label = "conversation started without a user", .body = R"({"event":"conversation_started"})",
+              .error = "field 'user.id' required"}),
   });
 }
 

@@ -589,6 +589,24 @@ TEST_P(CtlTest, QuickRepliesAreStoredWithTheMsg) {
   std::string line = "{\"channel\":\"" + channel + "\",\"urn\":\"tel:+250788383383\",\"text\":\"?\",\"quick_replies\":[\"A\"]}\n";
   ASSERT_EQ(Ctl({"send", "--jsonl", "-"}, line).exit_code, 0);
   EXPECT_NE(Ctl({"msgs", "show", "2", "--json"}).out.find("\"quick_replies\":[\"A\"]"), std::string::npos);
+
+  // Typed: a location request and a link, stored and shown as objects.
+  auto typed = Ctl({"send", "--channel", channel, "--urn", "tel:+250788383385", "--text", "Where?",
+                    "--quick-reply-location", "Share location", "--quick-reply-url", "Map=https://map.example/?q=a=b",
+                    "--quick-reply", "Home", "--json"});
+  ASSERT_EQ(typed.exit_code, 0) << typed.err;
+  const std::string want = R"("quick_replies":["Home",{"type":"location","text":"Share location"},)"
+                           R"({"type":"url","text":"Map","url":"https://map.example/?q=a=b"}])";
+  EXPECT_NE(Ctl({"msgs", "show", "3", "--json"}).out.find(want), std::string::npos);
+  auto bad_url = Ctl({"send", "--channel", channel, "--urn", "tel:+250788383385", "--text", "x",
+                      "--quick-reply-url", "no url here"});
+  EXPECT_EQ(bad_url.exit_code, 64) << bad_url.err;
+  EXPECT_NE(bad_url.err.find("TEXT=URL"), std::string::npos) << bad_url.err;
+  std::string typed_line = "{\"channel\":\"" + channel + "\",\"urn\":\"tel:+250788383383\",\"text\":\"?\","
+                           "\"quick_replies\":[{\"type\":\"teleport\",\"text\":\"x\"}]}\n";
+  auto refused = Ctl({"send", "--jsonl", "-"}, typed_line);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("unknown quick reply type 'teleport'"), std::string::npos) << refused.err;
 }
 
 TEST_P(CtlTest, VersionAndHelp) {

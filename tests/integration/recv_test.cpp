@@ -171,6 +171,59 @@ TEST_F(RecvTestSqlite, ARetrySpooledWithTheFirstIsOneMsgAfterTheReplay) {
   EXPECT_EQ(recv_->Stop(), 0) << recv_->log();
 }
 
+// A channel event end to end: Telegram's Start button is answered "Event
+// Accepted" with the event's uuid, stored once with its contact, and read
+// by `courier-ctl events` as a channel.event; the provider's retry of the
+// same update is a new event only by its uuid, which courier gives, so it
+// is not deduplicated (Telegram sends an update until it is answered 2xx).
+TEST_P(RecvTest, TelegramsStartIsAChannelEventWithItsContact) {
+  const std::string tg = AddChannel("TG", {"auth_token=110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"}, "courierbot");
+  ASSERT_FALSE(tg.empty());
+  StartRecv();
+  const std::string update =
+      R"({"update_id":174114370,"message":{"message_id":41,"from":{"id":3527065,"first_name":"Nic",)"
+      R"("last_name":"Pottier"},"chat":{"id":3527065,"type":"private"},"date":1454119029,"text":"/start clinic-7"}})";
+  auto r = Post("/c/tg/" + tg + "/receive", update, "application/json");
+  ASSERT_EQ(r.status_code, 200) << r.body;
+  auto body = Body(r);
+  EXPECT_EQ(json::GetString(body, "message"), "Event Accepted");
+  auto item = body->getArray("data")->getObject(0);
+  EXPECT_EQ(json::GetString(item, "type"), "event");
+  EXPECT_EQ(json::GetString(item, "event_type"), "new_conversation");
+  EXPECT_EQ(json::GetString(item, "urn"), "telegram:3527065");
+  EXPECT_EQ(json::GetString(item, "received_on"), "2016-01-30T01:57:09.000000Z");
+  EXPECT_EQ(json::GetStringOrEmpty(json::GetObject(item, "extra"), "start_parameter"), "clinic-7");
+  const std::string event_uuid = json::GetStringOrEmpty(item, "event_uuid");
+  ASSERT_FALSE(event_uuid.empty());
+  EXPECT_EQ(CountMsgs(), 0u);
+
+  auto events = Ctl({"events", "--json"});
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  std::vector<json::ObjectPtr> channel_events;
+  for (const auto& line : Lines(events.out)) {
+    auto event = json::ParseObject(line);
+    ASSERT_TRUE(event.ok()) << line;
+    if (json::GetStringOrEmpty(*event, "topic") == "channel.event") channel_events.push_back(*event);
+  }
+  ASSERT_EQ(channel_events.size(), 1u) << events.out;
+  const json::ObjectPtr& payload = channel_events[0];
+  EXPECT_EQ(json::GetStringOrEmpty(payload, "uuid"), event_uuid);
+  EXPECT_EQ(json::GetStringOrEmpty(payload, "event_type"), "new_conversation");
+  EXPECT_EQ(json::GetStringOrEmpty(payload, "channel_uuid"), tg);
+  EXPECT_EQ(json::GetStringOrEmpty(payload, "contact_name"), "Nic Pottier");
+  // The contact exists with its name and URN.
+  auto contacts = Ctl({"contact", "list", "--json"});
+  ASSERT_EQ(contacts.exit_code, 0) << contacts.err;
+  EXPECT_NE(contacts.out.find("telegram:3527065"), std::string::npos) << contacts.out;
+  EXPECT_NE(contacts.out.find(json::GetStringOrEmpty(payload, "contact_uuid")), std::string::npos) << contacts.out;
+  EXPECT_NE(contacts.out.find("Nic Pottier"), std::string::npos) << contacts.out;
+  // The text form says what happened.
+  auto lines = Ctl({"events"});
+  EXPECT_NE(lines.out.find("event: new_conversation; extra: start_parameter=clinic-7"), std::string::npos)
+      << lines.out;
+  EXPECT_EQ(recv_->Stop(), 0) << recv_->log();
+}
+
 TEST_P(RecvTest, ErrorsAreClearJsonWithTheRightCodes) {
   StartRecv({"--max-body-bytes", "1000"});
   auto unknown = Post("/c/ex/0d8d1c5e-7b3a-4a51-9f3e-2b1c9a7e4d10/receive", "from=1&text=x");

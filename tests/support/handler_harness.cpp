@@ -166,6 +166,18 @@ void RunReceiveCases(const ChannelHandler& handler, const Channel& base_channel,
       EXPECT_EQ(result.statuses[i].channel_uuid, channel.uuid);
     }
     EXPECT_EQ(result.stop_urns, c.stop_urns);
+    ASSERT_EQ(result.events.size(), c.events.size());
+    for (size_t i = 0; i < c.events.size(); ++i) {
+      const ChannelEvent& got = result.events[i];
+      const ExpectedEvent& want = c.events[i];
+      EXPECT_EQ(ChannelEventTypeName(got.type), std::string(ChannelEventTypeName(want.type)));
+      EXPECT_EQ(got.urn, want.urn);
+      EXPECT_EQ(got.contact_name, want.contact_name);
+      EXPECT_EQ(got.extra, want.extra);
+      if (want.occurred_on) {
+        EXPECT_EQ(got.occurred_on, want.occurred_on);
+      }
+    }
     std::vector<std::pair<std::string, std::string>> urn_auths;
     for (const auto& a : result.urn_auths) urn_auths.emplace_back(a.urn, a.auth);
     EXPECT_EQ(urn_auths, c.urn_auths);

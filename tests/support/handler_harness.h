@@ -34,6 +34,14 @@ struct ExpectedMsg {
   bool no_received_on = false;  // a time no clock could show is dropped
 };
 
+struct ExpectedEvent {
+  ChannelEventType type;
+  std::string urn;
+  std::string contact_name;
+  std::map<std::string, std::string> extra;
+  std::optional<Micros> occurred_on;  // checked when set
+};
+
 struct ExpectedStatus {
   MsgStatus status;
   std::optional<int64_t> msg_id;
@@ -55,6 +63,7 @@ struct ReceiveCase {
   std::vector<ExpectedMsg> msgs;
   std::vector<ExpectedStatus> statuses;
   std::vector<std::string> stop_urns;
+  std::vector<ExpectedEvent> events;  // channel events, in order
   // (urn, auth) of each URN auth update, in order (FCM tokens).
   std::vector<std::pair<std::string, std::string>> urn_auths;
   std::string response_body;  // exact custom body, when the handler writes one
@@ -97,7 +106,7 @@ struct SendCase {
   size_t logs = 0;                        // 0: one per request
   std::function<void(Channel&)> setup;
   std::optional<int> throttled_for_seconds;  // checked when set
-  std::vector<std::string> quick_replies;
+  std::vector<QuickReply> quick_replies;
 };
 
 // Points the channel's base_url at a fresh MockProvider per case.

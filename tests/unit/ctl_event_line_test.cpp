@@ -50,6 +50,11 @@ INSTANTIATE_TEST_SUITE_P(
              R"({"seq":42,"contact_id":5,"contact_uuid":"c0ffee00-0000-4000-8000-000000000000","urn":"tel:+2","stopped":true})",
              "42      2025-12-05T02:05:09Z  contact.stopped    -        -       tel:+2              "
              "contact: c0ffee00-0000-4000-8000-000000000000"},
+        Case{"ChannelEventWithItsExtra", "channel.event",
+             R"({"seq":42,"event_id":9,"uuid":"e","event_type":"referral","urn":"facebook:12","contact_name":"Jo",)"
+             R"("extra":{"ad_id":"604","source":"ADS"},"contact_id":5,"contact_uuid":"c0ffee00-0000-4000-8000-000000000000"})",
+             "42      2025-12-05T02:05:09Z  channel.event      -        -       facebook:12         "
+             "contact: c0ffee00-0000-4000-8000-000000000000; event: referral; extra: ad_id=604 source=ADS"},
         Case{"UnknownTopicShowsItsPayload", "hook.failed", R"({"seq":42,"hook":3,"error":"timeout"})",
              R"(42      2025-12-05T02:05:09Z  hook.failed        -        -       -                   {"seq":42,"hook":3,"error":"timeout"})"},
         Case{"NotJson", "msg.sent", "garbage\nhere",

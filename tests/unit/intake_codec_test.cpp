@@ -106,7 +106,7 @@ TEST(IntakeCodecTest, NewerOrMalformedVersionsAreRefused) {
     std::string version;
     std::string error;
   };
-  for (const Case& c : std::vector<Case>{{"\"version\":4", "intake format version 4 is newer"},
+  for (const Case& c : std::vector<Case>{{"\"version\":5", "intake format version 5 is newer"},
                                          {"\"version\":0", "'version' must be a positive integer"},
                                          {"\"version\":\"2\"", "'version' must be a positive integer"}}) {
     std::string changed = body;
@@ -139,6 +139,48 @@ TEST(IntakeCodecTest, DuplicateWindowRoundTrips) {
   auto negative = DecodeIntake(R"({"kind":"intake","version":3,"channel_uuid":"c","duplicate_window_ms":-1})");
   ASSERT_FALSE(negative.ok());
   EXPECT_NE(negative.status().message().find("duplicate_window_ms"), std::string::npos);
+}
+
+// Channel events travel with their uuids and extras (version 4), so a
+// replay writes each once; a bad one makes the file bad data, by name.
+TEST(IntakeCodecTest, ChannelEventsRoundTrip) {
+  Intake in = Sample();
+  ChannelEvent referral;
+  referral.uuid = "0191e180-7d60-7000-aded-7d8b151cbd5c";
+  referral.type = ChannelEventType::kReferral;
+  referral.urn = "facebook:1234";
+  referral.contact_name = "Jane";
+  referral.extra = {{"source", "ADS"}, {"ref", "summer \"sale\""}, {"ad_id", "6045246247433"}};
+  referral.occurred_on = kStart + 7;
+  ChannelEvent started;
+  started.uuid = "0191e180-7d60-7000-aded-7d8b151cbd5d";
+  started.type = ChannelEventType::kNewConversation;
+  started.urn = "telegram:99";
+  in.channel_events = {referral, started};
+  auto out = DecodeIntake(DecodeSpoolFile(EncodeSpoolFile(EncodeIntake(in))).value());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->channel_events.size(), 2u);
+  const ChannelEvent& back = out->channel_events[0];
+  EXPECT_EQ(back.uuid, referral.uuid);
+  EXPECT_EQ(back.type, ChannelEventType::kReferral);
+  EXPECT_EQ(back.urn, referral.urn);
+  EXPECT_EQ(back.contact_name, "Jane");
+  EXPECT_EQ(back.extra, referral.extra);
+  EXPECT_EQ(back.occurred_on, referral.occurred_on);
+  EXPECT_EQ(out->channel_events[1].type, ChannelEventType::kNewConversation);
+  EXPECT_FALSE(out->channel_events[1].occurred_on.has_value());
+
+  for (const std::string& item :
+       {std::string(R"({"uuid":"u","event_type":"unknown","urn":"tel:+1"})"),
+        std::string(R"({"event_type":"referral","urn":"tel:+1"})"),
+        std::string(R"({"uuid":"u","event_type":"referral","urn":"tel:+1","extra":{"n":1}})")}) {
+    const std::string body = R"({"kind":"intake","version":4,"channel_uuid":"c","channel_events":[)" + item + "]}";
+    auto bad = DecodeIntake(body);
+    EXPECT_FALSE(bad.ok()) << item;
+    if (!bad.ok()) {
+      EXPECT_NE(bad.status().message().find("channel_events[0]"), std::string::npos);
+    }
+  }
 }
 
 TEST(IntakeCodecTest, UrnAuthsNeedUrnAndAuth) {

@@ -49,11 +49,20 @@ TEST(IntakeText, EveryStringOfAnIntakeIsRepaired) {
   in.statuses.push_back(s);
   in.stop_urns = {"tel:" + kBad};
   in.urn_auths.push_back({"fcm:" + kBad, kBad, kBad, 0});
+  ChannelEvent event;
+  event.uuid = kBad;
+  event.urn = "viber:" + kBad;
+  event.contact_name = kBad;
+  event.extra = {{kBad, kBad}};
+  in.channel_events.push_back(event);
   in.logs.push_back(BadLog());
 
   // 11 msg fields (one attachment, one quick reply), 7 per log (three
-  // logs), 4 status fields, a stop, 3 URN auth fields, the channel.
-  EXPECT_EQ(RepairUtf8(in), 1 + 11 + 7 + 4 + 7 + 1 + 3 + 7);
+  // logs), 4 status fields, a stop, 3 URN auth fields, 5 of the channel
+  // event (an extra's key and value), the channel.
+  EXPECT_EQ(RepairUtf8(in), 1 + 11 + 7 + 4 + 7 + 1 + 3 + 5 + 7);
+  EXPECT_EQ(in.channel_events[0].extra.begin()->first, kRepaired);
+  EXPECT_EQ(in.channel_events[0].extra.begin()->second, kRepaired);
   EXPECT_EQ(in.msgs[0].text, kRepaired);
   EXPECT_EQ(in.msgs[0].contact_name, kRepaired);
   EXPECT_EQ(in.msgs[0].attachments[0], "image/jpeg:https://example.com/" + kRepaired);

@@ -807,6 +807,91 @@ TEST_P(StoreTest, WriteIncomingTakesTheSameWordsSoonAgainForARetry) {
   EXPECT_TRUE(write({intake(ch, "ok", clock_.Now() + kMicrosPerSecond)})[0].duplicate);
 }
 
+// Channel events (core/channel_event.h): each written once by its uuid,
+// with its contact (created with the name given, an existing one's name
+// kept), and one "channel.event" event; a replay of the same uuid writes
+// nothing and answers the contact it has.
+TEST_P(StoreTest, ChannelEventsAreWrittenOnceWithTheirContact) {
+  Channel ch = AddChannel("EX");
+  auto intake_of = [&](std::vector<ChannelEvent> events) {
+    Intake in;
+    in.channel_uuid = ch.uuid;
+    in.channel_events = std::move(events);
+    return in;
+  };
+  ChannelEvent started;
+  started.uuid = NewUUID();
+  started.type = ChannelEventType::kNewConversation;
+  started.urn = "telegram:3527065";
+  started.contact_name = "Nic";
+  started.occurred_on = clock_.Now() - kMicrosPerSecond;
+  ChannelEvent referral;
+  referral.uuid = NewUUID();
+  referral.type = ChannelEventType::kReferral;
+  referral.urn = "telegram:3527065";
+  referral.contact_name = "Nicolas";
+  referral.extra = {{"ref", "summer \"sale\""}, {"source", "ADS"}};
+  const int64_t seq = *store_->LastEventSeq();
+  std::vector<Event> events;
+  auto written = store_->WriteIntakes({intake_of({started, referral})}, &events);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_TRUE((*written)[0].status.ok()) << (*written)[0].status.ToString();
+  ASSERT_EQ((*written)[0].channel_events.size(), 2u);
+  const ChannelEventResult& first = (*written)[0].channel_events[0];
+  EXPECT_FALSE(first.duplicate);
+  EXPECT_FALSE(first.contact_uuid.empty());
+  EXPECT_EQ((*written)[0].channel_events[1].contact_uuid, first.contact_uuid);
+  auto contact = GetContactByURN(*store_, "telegram:3527065");
+  ASSERT_TRUE(contact.ok()) << contact.status().ToString();
+  EXPECT_EQ(contact->uuid, first.contact_uuid);
+  EXPECT_EQ(contact->name, "Nic");  // the first name given; a later event's does not replace it
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_events"), 2);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_events WHERE event_type = 'referral' AND extra = "
+                      "'{\"ref\":\"summer \\\"sale\\\"\",\"source\":\"ADS\"}'"),
+            1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_events WHERE event_type = 'new_conversation' AND occurred_on = " +
+                      std::to_string(*started.occurred_on)),
+            1);
+
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].seq, seq + 1);
+  EXPECT_EQ(events[0].topic, "channel.event");
+  auto payload = json::ParseObject(events[1].payload);
+  ASSERT_TRUE(payload.ok()) << events[1].payload;
+  EXPECT_EQ(json::GetStringOrEmpty(*payload, "uuid"), referral.uuid);
+  EXPECT_EQ(json::GetStringOrEmpty(*payload, "event_type"), "referral");
+  EXPECT_EQ(json::GetStringOrEmpty(*payload, "urn"), "telegram:3527065");
+  EXPECT_EQ(json::GetStringOrEmpty(*payload, "channel_uuid"), ch.uuid);
+  EXPECT_EQ(json::GetStringOrEmpty(*payload, "channel_type"), "EX");
+  EXPECT_EQ(json::GetStringOrEmpty(*payload, "contact_uuid"), first.contact_uuid);
+  EXPECT_EQ(json::GetStringOrEmpty(json::GetObject(*payload, "extra"), "ref"), "summer \"sale\"");
+  // An event without a time of its own took the write's.
+  EXPECT_EQ(json::GetStringOrEmpty(*payload, "occurred_on"), FormatRfc3339(clock_.Now()));
+
+  // Replayed (a spool file after its first commit): nothing more.
+  events.clear();
+  auto again = store_->WriteIntakes({intake_of({referral})}, &events);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ((*again)[0].channel_events.size(), 1u);
+  EXPECT_TRUE((*again)[0].channel_events[0].duplicate);
+  EXPECT_EQ((*again)[0].channel_events[0].contact_uuid, first.contact_uuid);
+  EXPECT_TRUE(events.empty());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_events"), 2);
+
+  // A bad URN sinks its own intake only.
+  ChannelEvent bad = started;
+  bad.uuid = NewUUID();
+  bad.urn = "no-scheme";
+  ChannelEvent other = started;
+  other.uuid = NewUUID();
+  other.urn = "telegram:42";
+  auto mixed = store_->WriteIntakes({intake_of({bad}), intake_of({other})}, nullptr);
+  ASSERT_TRUE(mixed.ok()) << mixed.status().ToString();
+  EXPECT_FALSE((*mixed)[0].status.ok());
+  EXPECT_TRUE((*mixed)[1].status.ok()) << (*mixed)[1].status.ToString();
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_events"), 3);
+}
+
 TEST_P(StoreTest, WriteIncomingRejectsUnknownChannelAndBadUrn) {
   Channel ch = AddChannel();
   Msg m = Incoming(ch, "tel:+250788383383", "hi");
