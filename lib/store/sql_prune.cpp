@@ -108,8 +108,11 @@ Result<PruneCounts> SqlStore::Prune(const PruneRequest& request) {
 
   // The event log, then the channel events (kept as long: each was
   // delivered through its "channel.event" event).
-  for (const auto& [table, key] : {std::pair<const char*, const char*>{"events", "seq"}, {"channel_events", "id"}}) {
+  for (const auto& kind_of_event : {std::pair<const char*, const char*>{"events", "seq"}, {"channel_events", "id"}}) {
     if (!request.events_before || stopped) break;
+    // Named copies: a lambda cannot capture a structured binding (clang 15).
+    const char* table = kind_of_event.first;
+    const char* key = kind_of_event.second;
     int64_t cursor = 0;
     for (bool done = false; !done;) {
       if (!may_start()) break;
