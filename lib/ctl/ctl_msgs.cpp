@@ -175,6 +175,12 @@ int Ctl::MsgsShow(const std::string& id_or_uuid, bool json) {
        << "urn:             " << m.urn << '\n'
        << "text:            " << m.text << '\n';
   for (const auto& a : m.attachments) out_ << "attachment:      " << a << '\n';
+  for (const auto& q : m.quick_replies) {
+    out_ << "quick_reply:     " << q.text;
+    if (q.type != QuickReplyType::kText) out_ << " (" << QuickReplyTypeName(q.type) << (q.url.empty() ? "" : ": ") << q.url << ')';
+    if (!q.description.empty()) out_ << " - " << q.description;
+    out_ << '\n';
+  }
   if (!m.external_id.empty()) out_ << "external_id:     " << m.external_id << '\n';
   if (!m.contact_name.empty()) out_ << "contact_name:    " << m.contact_name << '\n';
   out_ << "priority:        " << PriorityName(m.priority) << '\n'

@@ -15,6 +15,9 @@ const char* kSecret = "secret";
 // per push request.
 constexpr size_t kTextMax = 5000;
 constexpr size_t kMaxPerRequest = 5;
+// Quick reply buttons: at most 13, labels of at most 20 characters.
+constexpr size_t kMaxQuickReplies = 13;
+constexpr size_t kQuickReplyLabelMax = 20;
 
 
 
@@ -166,10 +169,32 @@ SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
       text += (text.empty() ? "" : "\n") + url;
     }
   }
+  // A quick reply cannot open a page: url replies are links in the text.
+  for (const auto& reply : msg.quick_replies)
+    if (reply.type == QuickReplyType::kUrl) text += (text.empty() ? "" : "\n") + reply.text + ": " + reply.url;
   if (!text.empty())
     for (const auto& part : SplitText(text, handlers::MaxLength(channel, kTextMax)))
       messages.push_back(TextMessage(part));
   if (messages.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
+  // The buttons under the last message: a text reply sends its text, a
+  // location reply opens the location picker.
+  json::ArrayPtr items = json::NewArray();
+  for (const auto& reply : msg.quick_replies) {
+    if (reply.type == QuickReplyType::kUrl || items->size() == kMaxQuickReplies) continue;
+    json::ObjectPtr action = json::NewObject();
+    action->set("type", reply.type == QuickReplyType::kLocation ? "location" : "message");
+    action->set("label", Truncate(reply.text, kQuickReplyLabelMax));
+    if (reply.type == QuickReplyType::kText) action->set("text", reply.text);
+    json::ObjectPtr item = json::NewObject();
+    item->set("type", "action");
+    item->set("action", action);
+    items->add(item);
+  }
+  if (items->size() > 0) {
+    json::ObjectPtr quick_reply = json::NewObject();
+    quick_reply->set("items", items);
+    messages.back()->set("quickReply", quick_reply);
+  }
 
   const std::string to = msg.urn.substr(msg.urn.find(':') + 1);
   const auto secrets = channel.SecretValues();

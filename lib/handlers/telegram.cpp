@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "core/json_writer.h"
 #include "core/redact.h"
 #include "handlers/common.h"
 
@@ -124,6 +125,38 @@ struct Part {
   std::string method;
   std::vector<std::pair<std::string, std::string>> form;
 };
+
+// The reply_markup for a msg's quick replies, "" for none. Text and
+// location replies make a one-time keyboard under the input, a reply a
+// row (a location button sends the user's location); url replies are
+// links under the message (an inline keyboard), used only when there is
+// nothing else, as a message takes one kind of keyboard.
+std::string ReplyMarkup(const std::vector<QuickReply>& replies) {
+  JsonWriter w;
+  w.BeginObject();
+  bool any = false;
+  for (const auto& reply : replies) {
+    if (reply.type == QuickReplyType::kUrl) continue;
+    if (!any) w.Key("keyboard").BeginArray();
+    any = true;
+    w.BeginArray().BeginObject().Field("text", reply.text);
+    if (reply.type == QuickReplyType::kLocation) w.Field("request_location", true);
+    w.EndObject().EndArray();
+  }
+  if (any) {
+    w.EndArray().Field("resize_keyboard", true).Field("one_time_keyboard", true).EndObject();
+    return w.Take();
+  }
+  for (const auto& reply : replies) {
+    if (reply.type != QuickReplyType::kUrl) continue;
+    if (!any) w.Key("inline_keyboard").BeginArray();
+    any = true;
+    w.BeginArray().BeginObject().Field("text", reply.text).Field("url", reply.url).EndObject().EndArray();
+  }
+  if (!any) return "";
+  w.EndArray().EndObject();
+  return w.Take();
+}
 
 // The Bot API method and form field for an attachment's MIME type.
 // The reference sends only image/video/audio and errors on the rest
@@ -295,6 +328,9 @@ SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, Handler
     if (as_caption) part.form.push_back({"caption", msg.text});
     parts.push_back(std::move(part));
   }
+  // The keyboard with the last part, which the user reads last.
+  if (const std::string markup = ReplyMarkup(msg.quick_replies); !markup.empty() && !parts.empty())
+    parts.back().form.push_back({"reply_markup", markup});
 
   // Fixes the reference's [bug]: every part must succeed, the first part's
   // message_id is the external id, and we stop at the first failure.

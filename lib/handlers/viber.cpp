@@ -140,6 +140,39 @@ json::ObjectPtr Payload(const Channel& channel, const Msg& msg, const std::strin
   return o;
 }
 
+// A keyboard of a msg's quick replies, a button a row: a text reply sends
+// its text back, a location reply opens the location picker, a url reply
+// opens its page. Null for none.
+json::ObjectPtr Keyboard(const std::vector<QuickReply>& replies) {
+  if (replies.empty()) return nullptr;
+  json::ArrayPtr buttons = json::NewArray();
+  for (const auto& reply : replies) {
+    json::ObjectPtr button = json::NewObject();
+    switch (reply.type) {
+      case QuickReplyType::kText:
+        button->set("ActionType", "reply");
+        button->set("ActionBody", reply.text);
+        break;
+      case QuickReplyType::kLocation:
+        button->set("ActionType", "location-picker");
+        button->set("ActionBody", reply.text);
+        break;
+      case QuickReplyType::kUrl:
+        button->set("ActionType", "open-url");
+        button->set("ActionBody", reply.url);
+        break;
+    }
+    button->set("Text", reply.text);
+    button->set("TextSize", "regular");
+    buttons->add(button);
+  }
+  json::ObjectPtr keyboard = json::NewObject();
+  keyboard->set("Type", "keyboard");
+  keyboard->set("DefaultHeight", false);
+  keyboard->set("Buttons", buttons);
+  return keyboard;
+}
+
 }  // namespace
 
 const ChannelTypeInfo& ViberHandler::Type() const {
@@ -264,6 +297,8 @@ SendResult ViberHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
       payloads.push_back(p);
     }
   if (payloads.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
+  // Under the last message, which the user reads last.
+  if (json::ObjectPtr keyboard = Keyboard(msg.quick_replies)) payloads.back()->set("keyboard", keyboard);
 
   const auto secrets = channel.SecretValues();
   std::vector<ChannelLog> logs;

@@ -149,6 +149,17 @@ TEST(LineHandler, Send) {
        .requests = {{.path = path, .headers = headers, .body = Push(Text("Simple Message"))}}},
       {.label = "unicode", .text = "Muraho ☺", .urn = kUrn, .responses = {{path, Ok("2")}}, .external_id = "2",
        .requests = {{.path = path, .body = Push(Text("Muraho ☺"))}}},
+      // Quick replies under the last message: words, a location picker;
+      // a link cannot be a quick reply, so it joins the text.
+      {.label = "quick replies", .text = "Coming?", .urn = kUrn, .responses = {{path, Ok("9")}}, .external_id = "9",
+       .requests = {{.path = path,
+                     .body = Push(R"({"type":"text","text":"Coming?\nMap: https://m.example",)"
+                                  R"("quickReply":{"items":[{"type":"action","action":{"type":"message","label":"Yes","text":"Yes"}},)"
+                                  R"({"type":"action","action":{"type":"message","label":"A label over twenty ",)"
+                                  R"("text":"A label over twenty characters"}},)"
+                                  R"({"type":"action","action":{"type":"location","label":"Here"}}]}})")}},
+       .quick_replies = {"Yes", "A label over twenty characters", QuickReply::Location("Here"),
+                         QuickReply::Url("Map", "https://m.example")}},
       {.label = "long text split at 5000, one request", .text = long_text, .urn = kUrn, .responses = {{path, Ok("3")}},
        .external_id = "3",
        .requests = {{.path = path, .body = Push(Text(std::string(4990, 'a')) + "," + Text(std::string(100, 'b')))}}},

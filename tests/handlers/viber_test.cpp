@@ -210,6 +210,16 @@ TEST(ViberHandler, Send) {
        .responses = {{path, Ok("1")}, {path, Ok("2")}}, .external_id = "1",
        .requests = {{.path = path, .body = TextBody(std::string(6990, 'a'))},
                     {.path = path, .body = TextBody(std::string(100, 'b'))}}},
+      // Quick replies: a keyboard on the last message, a button a row, each
+      // typed (reply, location picker, open URL).
+      {.label = "quick replies", .text = "Coming?", .urn = kUrn, .responses = {{path, Ok("8")}}, .external_id = "8",
+       .requests = {{.path = path,
+                     .body = R"({"receiver":"xy5/5y6O81+/kbWHpLhBoA==","sender":{"name":"Courier Test"},"tracking_data":"10",)"
+                             R"("type":"text","text":"Coming?","keyboard":{"Type":"keyboard","DefaultHeight":false,"Buttons":[)"
+                             R"({"ActionType":"reply","ActionBody":"Yes","Text":"Yes","TextSize":"regular"},)"
+                             R"({"ActionType":"location-picker","ActionBody":"Here","Text":"Here","TextSize":"regular"},)"
+                             R"({"ActionType":"open-url","ActionBody":"https://m.example/?a=1","Text":"Map","TextSize":"regular"}]}})"}},
+       .quick_replies = {"Yes", QuickReply::Location("Here"), QuickReply::Url("Map", "https://m.example/?a=1")}},
       {.label = "image with the text as description", .text = "My pic!", .urn = kUrn,
        .attachments = {"image/jpeg:https://foo.bar/image.jpg"}, .responses = {{path, Ok("7")}}, .external_id = "7",
        .requests = {{.path = path,

@@ -598,6 +598,11 @@ TEST_P(CtlTest, QuickRepliesAreStoredWithTheMsg) {
   const std::string want = R"("quick_replies":["Home",{"type":"location","text":"Share location"},)"
                            R"({"type":"url","text":"Map","url":"https://map.example/?q=a=b"}])";
   EXPECT_NE(Ctl({"msgs", "show", "3", "--json"}).out.find(want), std::string::npos);
+  const std::string shown_typed = Ctl({"msgs", "show", "3"}).out;
+  EXPECT_NE(shown_typed.find("quick_reply:     Home\nquick_reply:     Share location (location)\n"
+                             "quick_reply:     Map (url: https://map.example/?q=a=b)\n"),
+            std::string::npos)
+      << shown_typed;
   auto bad_url = Ctl({"send", "--channel", channel, "--urn", "tel:+250788383385", "--text", "x",
                       "--quick-reply-url", "no url here"});
   EXPECT_EQ(bad_url.exit_code, 64) << bad_url.err;
