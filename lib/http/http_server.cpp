@@ -219,7 +219,10 @@ struct HttpServer::Impl {
   std::condition_variable sweep_cv;
   bool sweep_stop = false;  // under conns_mu
 
-  std::atomic<long> live_requests{0};
+  // Shared with each Request: a service may drop its last HttpRespond
+  // after the server is gone (a thread answering late), and the count
+  // must not be in freed memory then.
+  std::shared_ptr<std::atomic<long>> live_requests = std::make_shared<std::atomic<long>>(0);
 
   Impl(HttpService& s, HttpServerOptions o) : service(s), options(std::move(o)) {}
 
@@ -260,9 +263,10 @@ struct HttpServer::Impl {
 // service's HttpRespond holds another reference, so a late respond never
 // touches freed memory.
 struct HttpServer::Impl::Request : std::enable_shared_from_this<Request> {
-  explicit Request(Impl* s) : server(s) { server->live_requests++; }
-  ~Request() { server->live_requests--; }
+  explicit Request(Impl* s) : server(s), live(s->live_requests) { (*live)++; }
+  ~Request() { (*live)--; }
   Impl* server = nullptr;
+  std::shared_ptr<std::atomic<long>> live;
   MHD_Connection* connection = nullptr;
   HttpIn in;
   bool begun_before_stop = true;
@@ -786,6 +790,6 @@ void HttpServer::Stop() {
 
 int HttpServer::port() const { return impl_->port; }
 
-long HttpServer::live_requests() const { return impl_->live_requests.load(); }
+long HttpServer::live_requests() const { return impl_->live_requests->load(); }
 
 }  // namespace courier
