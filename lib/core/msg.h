@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/msg_status.h"
+#include "core/msg_template.h"
 #include "core/quick_reply.h"
 
 namespace courier {
@@ -37,6 +38,10 @@ struct Msg {
   std::string text;
   std::vector<std::string> attachments;
   std::vector<QuickReply> quick_replies;  // outgoing: answers offered as buttons where the channel can
+  // Outgoing: sent as this provider template (WhatsApp) where the channel
+  // takes templates; others send the text.
+  std::optional<MsgTemplate> templating;
+  std::string locale;  // the msg's language (BCP 47, "rw", "en-US"); "" unknown
   std::string external_id;
   std::string contact_name;
   // Set by a claim (not stored, not in JSON): the msg's contact (the owner

@@ -16,6 +16,10 @@ void WriteMsgFields(JsonWriter& w, const Msg& m, std::string_view id_key, std::s
   w.Field("attachments", m.attachments);
   w.Key("quick_replies");
   WriteQuickReplies(w, m.quick_replies);
+  w.Key("template");
+  if (m.templating) WriteTemplate(w, *m.templating);
+  else w.Null();
+  w.Key("locale").StringOrNull(m.locale);
   w.Key("external_id").StringOrNull(m.external_id);
   w.Key("contact_name").StringOrNull(m.contact_name);
   w.Field("priority", PriorityName(m.priority));
@@ -81,6 +85,12 @@ Result<Msg> MsgFromJson(const json::ObjectPtr& o) {
   auto quick_replies = QuickRepliesFromJson(o, "quick_replies");
   if (!quick_replies.ok()) return quick_replies.status();
   m.quick_replies = *quick_replies;
+  if (o->has("template") && !o->isNull("template")) {
+    auto templating = TemplateFromJson(json::GetObject(o, "template"));
+    if (!templating.ok()) return templating.status();
+    m.templating = std::move(*templating);
+  }
+  m.locale = json::GetString(o, "locale").value_or("");
   m.external_id = json::GetString(o, "external_id").value_or("");
   m.contact_name = json::GetString(o, "contact_name").value_or("");
   m.error_reason = json::GetString(o, "error_reason").value_or("");

@@ -51,6 +51,10 @@ struct SendArgs {
   std::vector<std::string> quick_replies;           // text replies
   std::vector<std::string> location_quick_replies;  // their texts
   std::vector<std::string> url_quick_replies;       // "TEXT=URL"
+  std::string template_name;                        // "": no template
+  std::string template_language;
+  std::vector<std::string> template_vars;           // the body's text params, in order
+  std::string locale;
   std::string priority = "high";
   bool json = false;
 };

@@ -248,6 +248,10 @@ CtlCommandLine::Impl::Impl() {
                        "a button asking for the user's location, with this text (repeatable)");
   send_cmd->add_option("--quick-reply-url", send.url_quick_replies,
                        "TEXT=URL: a button opening URL (repeatable)");
+  send_cmd->add_option("--template", send.template_name, "send as this provider template (WhatsApp)");
+  send_cmd->add_option("--language", send.template_language, "the template's language, e.g. en_US");
+  send_cmd->add_option("--var", send.template_vars, "a value of the template's body, in order (repeatable)");
+  send_cmd->add_option("--locale", send.locale, "the msg's language, e.g. rw or en-US");
   send_cmd->add_option("--jsonl", jsonl, "queue one msg per JSON line of FILE (- for stdin), all or nothing");
   JsonFlag(send_cmd);
   Runs(

@@ -66,6 +66,21 @@ int Ctl::Send(const SendArgs& args) {
                                   both + "'"));
     request.quick_replies.push_back(QuickReply::Url(both.substr(0, at), both.substr(at + 1)));
   }
+  if (!args.template_name.empty()) {
+    MsgTemplate templating;
+    templating.name = args.template_name;
+    templating.language = args.template_language;
+    if (!args.template_vars.empty()) {
+      TemplateComponent body;
+      body.type = "body";
+      for (const auto& value : args.template_vars) body.params.push_back({"text", value, ""});
+      templating.components.push_back(std::move(body));
+    }
+    request.templating = std::move(templating);
+  } else if (!args.template_language.empty() || !args.template_vars.empty()) {
+    return Report(Status::Usage("--language and --var go with --template"));
+  }
+  request.locale = args.locale;
   request.priority = args.priority;
   auto msg = BuildOutgoing(request);
   if (!msg.ok()) return Report(msg.status());
@@ -181,6 +196,14 @@ int Ctl::MsgsShow(const std::string& id_or_uuid, bool json) {
     if (!q.description.empty()) out_ << " - " << q.description;
     out_ << '\n';
   }
+  if (m.templating) {
+    out_ << "template:        " << m.templating->name;
+    if (!m.templating->language.empty()) out_ << " (" << m.templating->language << ')';
+    for (const auto& c : m.templating->components)
+      for (const auto& p : c.params) out_ << "; " << c.type << ": " << p.value;
+    out_ << '\n';
+  }
+  if (!m.locale.empty()) out_ << "locale:          " << m.locale << '\n';
   if (!m.external_id.empty()) out_ << "external_id:     " << m.external_id << '\n';
   if (!m.contact_name.empty()) out_ << "contact_name:    " << m.contact_name << '\n';
   out_ << "priority:        " << PriorityName(m.priority) << '\n'

@@ -99,8 +99,10 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
   const std::string recipient = msg.urn.substr(msg.urn.find(':') + 1);
   // 360Dialog takes the Cloud API message bodies unchanged.
   static const MetaHandler kCloud(MetaHandler::Kind::kWhatsApp);
-  const auto payloads = kCloud.Payloads(recipient, msg.text, msg.attachments, msg.quick_replies,
-                                        handlers::MaxLength(channel, kCloud.ProviderTextMax()));
+  const auto built = kCloud.MsgPayloads(recipient, msg, handlers::MaxLength(channel, kCloud.ProviderTextMax()));
+  if (!built.ok())
+    return SendResult::Failed(built.status().message(), {ErrorLog(channel, msg, built.status().message(), ctx.clock.Now())});
+  const std::vector<std::string>& payloads = *built;
   if (payloads.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
   const auto secrets = channel.SecretValues();

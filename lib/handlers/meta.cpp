@@ -494,6 +494,47 @@ std::vector<std::string> WhatsAppPayloads(const std::string& to, const std::stri
   return out;
 }
 
+// A template message: each component with parameters, in WhatsApp's
+// shape (media by link, a URL button's suffix as text, a quick reply
+// button's payload).
+Result<std::string> WhatsAppTemplate(const std::string& to, const MsgTemplate& t, const std::string& locale) {
+  std::string language = t.language.empty() ? locale : t.language;
+  if (language.empty())
+    return Status::InvalidArgument("template '" + t.name + "' has no language and the msg no locale");
+  std::replace(language.begin(), language.end(), '-', '_');
+  if (t.name.empty()) return Status::InvalidArgument("a WhatsApp template needs its name");
+  json::ArrayPtr components = json::NewArray();
+  for (const auto& c : t.components) {
+    if (c.params.empty()) continue;  // WhatsApp takes the components that have values
+    json::ArrayPtr parameters = json::NewArray();
+    const bool quick_reply = c.type == "button/quick_reply";
+    for (const auto& p : c.params) {
+      if (quick_reply) {
+        parameters->add(Obj({{"type", "payload"}, {"payload", p.value}}));
+      } else if (p.type == "text") {
+        parameters->add(Obj({{"type", "text"}, {"text", p.value}}));
+      } else {
+        parameters->add(Obj({{"type", p.type}, {p.type, Obj({{"link", p.value}})}}));
+      }
+    }
+    json::ObjectPtr component = json::NewObject();
+    if (c.type.rfind("button/", 0) == 0) {
+      component->set("type", "button");
+      component->set("sub_type", c.type.substr(std::string("button/").size()));
+      component->set("index", std::to_string(c.index));
+    } else {
+      component->set("type", c.type);
+    }
+    component->set("parameters", parameters);
+    components->add(component);
+  }
+  json::ObjectPtr templ = Obj({{"name", t.name}, {"language", Obj({{"policy", "deterministic"}, {"code", language}})}});
+  if (components->size() > 0) templ->set("components", components);
+  json::ObjectPtr o = WhatsAppBase(to, "template");
+  o->set("template", templ);
+  return json::Stringify(o);
+}
+
 json::ObjectPtr MessengerEnvelope(const std::string& recipient, json::ObjectPtr message) {
   // RESPONSE: a message inside the 24 hour standard messaging window (the
   // Send API's and Instagram's documented default for replies).
@@ -878,6 +919,16 @@ std::vector<std::string> MetaHandler::Payloads(const std::string& recipient, con
   return MessengerPayloads(kind_ == Kind::kInstagram, recipient, text, attachments, quick_replies, max_length);
 }
 
+Result<std::vector<std::string>> MetaHandler::MsgPayloads(const std::string& recipient, const Msg& msg,
+                                                          size_t max_length) const {
+  if (kind_ == Kind::kWhatsApp && msg.templating) {
+    auto body = WhatsAppTemplate(recipient, *msg.templating, msg.locale);
+    if (!body.ok()) return body.status();
+    return std::vector<std::string>{*body};
+  }
+  return Payloads(recipient, msg.text, msg.attachments, msg.quick_replies, max_length);
+}
+
 SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {
   auto config_error = [&](const std::string& error) {
     return SendResult::Errored(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
@@ -894,8 +945,10 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
                                         " set for " + Code() + " channel");
 
   const std::string recipient = msg.urn.substr(msg.urn.find(':') + 1);
-  const auto payloads = Payloads(recipient, msg.text, msg.attachments, msg.quick_replies,
-                                 handlers::MaxLength(channel, ProviderTextMax()));
+  const auto built = MsgPayloads(recipient, msg, handlers::MaxLength(channel, ProviderTextMax()));
+  if (!built.ok())
+    return SendResult::Failed(built.status().message(), {ErrorLog(channel, msg, built.status().message(), ctx.clock.Now())});
+  const std::vector<std::string>& payloads = *built;
   if (payloads.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
   const std::string provider = kind_ == Kind::kWhatsApp ? "whatsapp" : kind_ == Kind::kMessenger ? "facebook" : "instagram";

@@ -88,6 +88,13 @@ class MetaHandler : public ChannelHandler, public AppWebhooks {
                                     const std::vector<std::string>& attachments,
                                     const std::vector<QuickReply>& quick_replies, size_t max_length = 0) const;
 
+  // The bodies `msg` becomes: on WhatsApp a msg with a template is that
+  // template message alone (its language the template's, else the msg's
+  // locale, "en-US" written en_US), otherwise Payloads(). InvalidArgument
+  // (the msg fails unsent) for a template without a language.
+  Result<std::vector<std::string>> MsgPayloads(const std::string& recipient, const Msg& msg,
+                                               size_t max_length = 0) const;
+
  private:
   Kind kind_;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "core/json_writer.h"
 #include "handlers/common.h"
 
 namespace courier {
@@ -307,15 +308,37 @@ SendResult TwilioHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     from = WhatsAppAddress(from);
   }
 
+  // A WhatsApp template is Twilio's content template: its SID (HX...)
+  // and the values of its numbered variables ({{1}}, {{2}} ... in the
+  // order given, or by each value's name), in one message without a body.
+  std::vector<std::pair<std::string, std::string>> content;
+  if (msg.templating && (scheme == "whatsapp" || flavor_ == Flavor::kWhatsApp)) {
+    const MsgTemplate& t = *msg.templating;
+    if (t.external_id.empty()) {
+      const std::string error = "template '" + t.name + "' has no external_id: Twilio needs its content SID (HX...)";
+      return SendResult::Failed(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
+    }
+    JsonWriter variables;
+    variables.BeginObject();
+    int number = 0;
+    for (const auto& component : t.components)
+      for (const auto& param : component.params)
+        variables.Field(param.name.empty() ? std::to_string(++number) : param.name, param.value);
+    variables.EndObject();
+    content = {{"ContentSid", t.external_id}, {"ContentVariables", variables.Take()}};
+  }
+
   std::vector<ChannelLog> logs;
   std::string external_id;
-  const auto parts = SplitText(msg.text, handlers::MaxLength(channel, kMaxMsgLength));
+  const auto parts = content.empty() ? SplitText(msg.text, handlers::MaxLength(channel, kMaxMsgLength))
+                                     : std::vector<std::string>{""};
   for (size_t i = 0; i < parts.size(); ++i) {
-    const bool with_media = i == 0 && !msg.attachments.empty();
+    const bool with_media = content.empty() && i == 0 && !msg.attachments.empty();
     std::vector<std::pair<std::string, std::string>> form = {{"To", to}};
     if (!service_sid.empty()) form.push_back({"MessagingServiceSid", service_sid});
     else form.push_back({"From", from});
-    if (!parts[i].empty() || !with_media) form.push_back({"Body", parts[i]});
+    form.insert(form.end(), content.begin(), content.end());
+    if (content.empty() && (!parts[i].empty() || !with_media)) form.push_back({"Body", parts[i]});
     // [bug] fixed: Twilio's parameter is MediaUrl (not MediaURL), repeated
     // once per attachment; the attachments go with the first part.
     if (with_media)

@@ -172,8 +172,28 @@ SendResult ZenviaHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   if (!to.empty() && to[0] == '+') to.erase(0, 1);  // Zenvia wants the bare number
 
   json::ArrayPtr contents = json::NewArray();
+  // A WhatsApp template is one "template" content: Zenvia's template id and
+  // its fields by name.
+  const bool templated = whatsapp && msg.templating.has_value();
+  if (templated) {
+    const MsgTemplate& t = *msg.templating;
+    std::string error;
+    json::ObjectPtr fields = json::NewObject();
+    for (const auto& component : t.components)
+      for (const auto& param : component.params) {
+        if (param.name.empty()) error = "Zenvia template fields need names: a value of " + component.type + " has none";
+        fields->set(param.name, param.value);
+      }
+    if (t.external_id.empty()) error = "template '" + t.name + "' has no external_id: Zenvia needs its template id";
+    if (!error.empty()) return SendResult::Failed(error, {ErrorLog(channel, msg, error, ctx.clock.Now())});
+    json::ObjectPtr c = json::NewObject();
+    c->set("type", "template");
+    c->set("templateId", t.external_id);
+    c->set("fields", fields);
+    contents->add(c);
+  }
   // SMS cannot carry files: attachments go as links in the text.
-  const std::string text = whatsapp ? msg.text : TextAndAttachments(msg);
+  const std::string text = templated ? std::string() : whatsapp ? msg.text : TextAndAttachments(msg);
   const size_t max_length = handlers::MaxLength(channel, whatsapp ? kMaxWhatsAppLength : kMaxSmsLength);
   for (const auto& part : SplitText(text, max_length)) {
     if (part.empty()) continue;
@@ -182,7 +202,7 @@ SendResult ZenviaHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
     c->set("text", part);
     contents->add(c);
   }
-  if (whatsapp) {
+  if (whatsapp && !templated) {
     for (const auto& attachment : msg.attachments) {
       auto [mime, link] = SplitAttachment(attachment);
       if (mime.find('/') == std::string::npos) {  // a bare URL ("https://...") has no type

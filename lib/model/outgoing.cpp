@@ -33,7 +33,7 @@ Result<std::optional<std::string>> StringMember(const json::ObjectPtr& o, const 
 
 Result<OutgoingRequest> OutgoingRequestFromJson(const json::ObjectPtr& object, std::string* field) {
   OutgoingRequest r;
-  for (const char* key : {"channel", "channel_uuid", "urn", "text", "priority"}) {
+  for (const char* key : {"channel", "channel_uuid", "urn", "text", "priority", "locale"}) {
     auto value = StringMember(object, key);
     if (!value.ok()) return Refuse(field, key, value.status());
   }
@@ -51,6 +51,12 @@ Result<OutgoingRequest> OutgoingRequestFromJson(const json::ObjectPtr& object, s
   r.text = json::GetString(object, "text").value_or("");
   r.attachments = *attachments;
   r.quick_replies = *quick_replies;
+  if (object->has("template") && !object->isNull("template")) {
+    auto templating = TemplateFromJson(json::GetObject(object, "template"));
+    if (!templating.ok()) return Refuse(field, "template", templating.status());
+    r.templating = std::move(*templating);
+  }
+  r.locale = json::GetString(object, "locale").value_or("");
   r.priority = json::GetString(object, "priority").value_or("high");
   return r;
 }
@@ -70,8 +76,13 @@ Result<Msg> BuildOutgoingMsg(const Channel& channel, const OutgoingRequest& requ
     return Refuse(field, "urn",
                   Status::InvalidArgument("channel " + channel.uuid + " (" + channel.type + ") cannot send to " +
                                           urn->scheme() + ": URNs"));
-  if (request.text.empty() && request.attachments.empty())
-    return Refuse(field, "text", Status::InvalidArgument("a msg needs text or an attachment"));
+  if (request.text.empty() && request.attachments.empty() && !request.templating)
+    return Refuse(field, "text", Status::InvalidArgument("a msg needs text, an attachment or a template"));
+  if (request.templating) {
+    if (Status checked = ValidateTemplate(*request.templating); !checked.ok()) return Refuse(field, "template", checked);
+  }
+  if (!IsValidUtf8(request.locale) || request.locale.size() > 35)
+    return Refuse(field, "locale", Status::InvalidArgument("locale must be a language tag such as rw or en-US"));
   // The application's own input: refused, not repaired, so it learns of
   // the fault instead of a contact receiving U+FFFD (DESIGN.md 9).
   if (!IsValidUtf8(request.text)) return Refuse(field, "text", Status::InvalidArgument("text is not valid UTF-8"));
@@ -98,6 +109,8 @@ Result<Msg> BuildOutgoingMsg(const Channel& channel, const OutgoingRequest& requ
   msg.text = request.text;
   msg.attachments = request.attachments;
   msg.quick_replies = request.quick_replies;
+  msg.templating = request.templating;
+  msg.locale = request.locale;
   msg.priority = *priority;
   return msg;
 }

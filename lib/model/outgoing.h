@@ -33,6 +33,8 @@ struct OutgoingRequest {
   std::string text;
   std::vector<std::string> attachments;  // MIME:URL
   std::vector<QuickReply> quick_replies;
+  std::optional<MsgTemplate> templating;
+  std::string locale;
   std::string priority = "high";
 };
 

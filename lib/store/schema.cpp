@@ -441,10 +441,19 @@ std::vector<Migration> Migrations(Dialect dialect) {
   drop_references_of(v12);
   all.push_back(std::move(v12));
 
+  // An outgoing msg sent as a provider's template (core/msg_template.h:
+  // JSON, NULL for none) and any msg's language.
+  Migration v13;
+  v13.version = 13;
+  v13.description = "templates and locale on msgs";
+  v13.statements.push_back("ALTER TABLE msgs ADD COLUMN templating TEXT");
+  v13.statements.push_back("ALTER TABLE msgs ADD COLUMN locale TEXT NOT NULL DEFAULT ''");
+  all.push_back(std::move(v13));
+
   return all;
 }
 
-int CurrentVersion() { return 12; }
+int CurrentVersion() { return 13; }
 
 Status VersionStatus(int64_t recorded) {
   const int current = CurrentVersion();

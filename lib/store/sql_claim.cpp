@@ -29,8 +29,8 @@ const std::string kReturning =
 // lookup is one more random page of contact_urns per msg, which
 // doubled the claim's p50 (2.4 -> 5.0 ms, limit 100, 500k URNs).
 constexpr const char* kReturningUrnAuth = ", (SELECT auth FROM contact_urns WHERE id = msgs.contact_urn_id)";
-constexpr int kStoppedColumn = 22;  // after MsgRow's columns
-constexpr int kUrnAuthColumn = 23;
+constexpr int kStoppedColumn = MsgRow::kColumns;  // after MsgRow's columns
+constexpr int kUrnAuthColumn = MsgRow::kColumns + 1;
 
 }  // namespace
 

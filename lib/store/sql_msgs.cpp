@@ -43,8 +43,8 @@ constexpr const char* kMsgColumns =
     "uuid, channel_id, contact_id, contact_urn_id, direction, status, "
     "urn, text, attachments, external_id, contact_name, priority, error_count, "
     "error_reason, next_attempt_on, created_on, modified_on, received_on, sent_on, "
-    "quick_replies";
-constexpr const char* kMsgValues = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+    "quick_replies, templating, locale";
+constexpr const char* kMsgValues = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 // Binds kMsgColumns' values of `m` in order.
 void BindMsg(SqlQuery& q, const Msg& m, int64_t channel_id, int64_t contact_id, int64_t urn_id) {
@@ -67,7 +67,9 @@ void BindMsg(SqlQuery& q, const Msg& m, int64_t channel_id, int64_t contact_id, 
       .Bind(m.modified_on)
       .Bind(m.received_on)
       .Bind(m.sent_on)
-      .Bind(QuickRepliesToJson(m.quick_replies));
+      .Bind(QuickRepliesToJson(m.quick_replies))
+      .BindTextOrNull(m.templating ? TemplateToJson(*m.templating) : std::string())
+      .Bind(m.locale);
 }
 
 }  // namespace

@@ -116,6 +116,12 @@ Msg ToMsg(const MsgRow& r) {
     if (!replies.ok()) throw CorruptData("msg quick_replies: " + replies.status().message());
     m.quick_replies = std::move(*replies);
   }
+  if (!r.templating.empty()) {
+    auto templating = ParseTemplate(r.templating);
+    if (!templating.ok()) throw CorruptData("msg template: " + templating.status().message());
+    m.templating = std::move(*templating);
+  }
+  m.locale = r.locale;
   m.external_id = r.external_id;
   m.contact_name = r.contact_name;
   m.priority = r.priority > 0 ? Priority::kHigh : Priority::kBulk;

@@ -65,6 +65,12 @@ struct MsgRow {
   NInt next_attempt_on;
   std::string claimed_by;
   std::string quick_replies;
+  std::string templating;  // NULL reads as ""
+  std::string locale;
+
+  // How many columns a row is (kMsgSelect, kMsgReturning): what a
+  // statement adds after them starts here.
+  static constexpr int kColumns = 24;
 
   template <typename Self, typename F>
   static void Fields(Self& r, F&& f) {
@@ -73,6 +79,7 @@ struct MsgRow {
     f(r.external_id); f(r.contact_name); f(r.priority); f(r.error_count);
     f(r.error_reason); f(r.created_on); f(r.modified_on); f(r.received_on);
     f(r.sent_on); f(r.next_attempt_on); f(r.claimed_by); f(r.quick_replies);
+    f(r.templating); f(r.locale);
   }
 };
 
@@ -206,7 +213,7 @@ inline constexpr const char* kMsgSelect =
     "SELECT m.id, m.uuid, m.channel_id, c.uuid, c.channel_type, m.direction, m.status, m.urn, "
     "m.text, m.attachments, m.external_id, m.contact_name, m.priority, m.error_count, "
     "m.error_reason, m.created_on, m.modified_on, m.received_on, m.sent_on, m.next_attempt_on, "
-    "m.claimed_by, m.quick_replies "
+    "m.claimed_by, m.quick_replies, m.templating, m.locale "
     "FROM msgs m JOIN channels c ON c.id = m.channel_id";
 
 // kMsgSelect's columns as a RETURNING clause of a statement on msgs
@@ -215,7 +222,7 @@ inline constexpr const char* kMsgSelect =
 inline constexpr const char* kMsgReturning =
     " RETURNING id, uuid, channel_id, '', '', direction, status, urn, text, attachments, "
     "external_id, contact_name, priority, error_count, error_reason, created_on, modified_on, "
-    "received_on, sent_on, next_attempt_on, claimed_by, quick_replies";
+    "received_on, sent_on, next_attempt_on, claimed_by, quick_replies, templating, locale";
 
 inline constexpr const char* kChannelSelect =
     "SELECT id, uuid, channel_type, name, address, country, schemes, config, max_workers, tps, "

@@ -244,6 +244,16 @@ TEST(Dialog360Handler, Send) {
          c.config.erase("api_key");
          c.config["auth_token"] = "tok-abc123";
        }},
+      // 360Dialog relays the Cloud API: the same template message.
+      {.label = "template", .urn = urn, .responses = {{"/messages", Ok("wamid.4")}}, .external_id = "wamid.4",
+       .requests = {{.path = "/messages",
+                     .body = R"({"messaging_product":"whatsapp","recipient_type":"individual","to":"250788383383",)"
+                             R"("type":"template","template":{"name":"welcome","language":{"policy":"deterministic",)"
+                             R"("code":"rw"},"components":[{"type":"body","parameters":[{"type":"text","text":"Jane"}]}]}})"}},
+       .templating = MsgTemplate{.name = "welcome", .components = {{.type = "body", .params = {{"text", "Jane", ""}}}}},
+       .locale = "rw"},
+      {.label = "template without a language: failed unsent", .urn = urn, .status = MsgStatus::kFailed,
+       .error = "has no language", .requests = {}, .logs = 1, .templating = MsgTemplate{.name = "welcome"}},
       {.label = "long text split at 4096, first id kept", .text = long_text, .urn = urn,
        .responses = {{"/messages", Ok("wamid.10")}, {"/messages", Ok("wamid.11")}}, .external_id = "wamid.10",
        .requests = {{.path = "/messages", .body = TextBody(std::string(4000, 'a'))},

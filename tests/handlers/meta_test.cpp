@@ -1117,6 +1117,53 @@ TEST(MetaHandler, WhatsAppTypedQuickReplyPayloads) {
   EXPECT_EQ(p[0].find("cta_url"), std::string::npos) << p[0];
 }
 
+// A msg with a template is that template message alone on WhatsApp: each
+// component with values in WhatsApp's shape, the language the template's
+// or else the msg's locale; without either, refused before any request.
+TEST(MetaHandler, WhatsAppTemplatePayloads) {
+  MetaHandler wac(MetaHandler::Kind::kWhatsApp), fba(MetaHandler::Kind::kMessenger);
+  Msg msg;
+  msg.text = "Hi Jane, see you on 12 May";
+  msg.locale = "en-US";
+  msg.templating = MsgTemplate{
+      .name = "appointment_reminder",
+      .components = {{.type = "header", .params = {{"image", "https://clinic.example/map.png", ""}}},
+                     {.type = "body", .params = {{"text", "Jane", ""}, {"text", "12 May", ""}}},
+                     {.type = "footer"},
+                     {.type = "button/url", .index = 0, .params = {{"text", "abc123", ""}}},
+                     {.type = "button/quick_reply", .index = 1, .params = {{"text", "STOP", ""}}}}};
+  auto p = wac.MsgPayloads("250788383383", msg);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_EQ(p->size(), 1u);
+  EXPECT_EQ((*p)[0],
+            R"({"messaging_product":"whatsapp","recipient_type":"individual","to":"250788383383","type":"template",)"
+            R"("template":{"name":"appointment_reminder","language":{"policy":"deterministic","code":"en_US"},)"
+            R"("components":[{"type":"header","parameters":[{"type":"image","image":{"link":"https://clinic.example/map.png"}}]},)"
+            R"({"type":"body","parameters":[{"type":"text","text":"Jane"},{"type":"text","text":"12 May"}]},)"
+            R"({"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"abc123"}]},)"
+            R"({"type":"button","sub_type":"quick_reply","index":"1","parameters":[{"type":"payload","payload":"STOP"}]}]}})");
+
+  // The template's own language wins; a template without values has no components.
+  msg.templating = MsgTemplate{.name = "hello", .language = "rw"};
+  p = wac.MsgPayloads("250788383383", msg);
+  ASSERT_TRUE(p.ok());
+  EXPECT_NE((*p)[0].find(R"("template":{"name":"hello","language":{"policy":"deterministic","code":"rw"}})"),
+            std::string::npos)
+      << (*p)[0];
+
+  msg.locale.clear();
+  msg.templating = MsgTemplate{.name = "hello"};
+  p = wac.MsgPayloads("250788383383", msg);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("no language"), std::string::npos);
+
+  // Messenger takes no templates: the text goes.
+  p = fba.MsgPayloads("5678", msg);
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->size(), 1u);
+  EXPECT_NE((*p)[0].find(R"("text":"Hi Jane, see you on 12 May")"), std::string::npos);
+}
+
 TEST(MetaHandler, MessengerQuickReplyPayloads) {
   MetaHandler fba(MetaHandler::Kind::kMessenger), ig(MetaHandler::Kind::kInstagram);
   auto p = fba.Payloads("5678", "Pick", {}, {"Yes", "A title over twenty characters"});

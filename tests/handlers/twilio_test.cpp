@@ -561,6 +561,21 @@ TEST(TwilioHandler, SendOtherTypes) {
                      .form = {{"To", "whatsapp:+250788383383"}, {"From", "whatsapp:+12065551212"},
                               {"Body", "Simple Message"}, {"StatusCallback", Callback("twa")}},
                      .headers = {{"authorization", kBasicAuth}}}}},
+      // A template: Twilio's content SID and its numbered variables, no body.
+      {.label = "TWA template", .urn = "whatsapp:250788383383",
+       .responses = {{kMessagesPath, Created("SM4")}}, .external_id = "SM4",
+       .requests = {{.path = kMessagesPath,
+                     .form = {{"To", "whatsapp:+250788383383"}, {"From", "whatsapp:+12065551212"},
+                              {"ContentSid", "HXb5b62575e6e4ff6129ad7c8efe1f983e"},
+                              {"ContentVariables", R"({"1":"Jane","2":"12 May","date":"Monday"})"},
+                              {"StatusCallback", Callback("twa")}}}},
+       .templating = MsgTemplate{.name = "reminder", .external_id = "HXb5b62575e6e4ff6129ad7c8efe1f983e",
+                                 .components = {{.type = "body",
+                                                 .params = {{"text", "Jane", ""}, {"text", "12 May", ""},
+                                                            {"text", "Monday", "date"}}}}}},
+      {.label = "TWA template without a content SID: failed unsent", .urn = "whatsapp:250788383383",
+       .status = MsgStatus::kFailed, .error = "Twilio needs its content SID", .requests = {}, .logs = 1,
+       .templating = MsgTemplate{.name = "reminder"}},
   });
 
   TwilioHandler sw("SW", "SignalWire", TwilioHandler::Flavor::kSignalWire);

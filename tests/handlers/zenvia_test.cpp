@@ -227,6 +227,23 @@ TEST(ZenviaHandler, SendWhatsApp) {
   cases.push_back({.label = "long text split into contents", .text = a + " " + b, .urn = "whatsapp:250788383383",
                    .responses = {{path, Ok("id5")}}, .external_id = "id5",
                    .requests = {Req(path, Body(Text(a) + "," + Text(b)))}});
+  // A template: one content with Zenvia's template id and named fields.
+  cases.push_back({.label = "template", .urn = "whatsapp:250788383383", .responses = {{path, Ok("id8")}},
+                   .external_id = "id8",
+                   .requests = {Req(path, Body(R"({"type":"template","templateId":"6e8ad9b3-1e8a-4c1a-9f0f-7a0b8c1d2e3f",)"
+                                               R"("fields":{"name":"Jane","date":"12 May"}})"))},
+                   .templating = MsgTemplate{.name = "reminder", .external_id = "6e8ad9b3-1e8a-4c1a-9f0f-7a0b8c1d2e3f",
+                                             .components = {{.type = "body",
+                                                             .params = {{"text", "Jane", "name"},
+                                                                        {"text", "12 May", "date"}}}}}});
+  cases.push_back({.label = "template value without a name: failed unsent", .urn = "whatsapp:250788383383",
+                   .status = MsgStatus::kFailed, .error = "Zenvia template fields need names", .requests = {},
+                   .logs = 1,
+                   .templating = MsgTemplate{.name = "reminder", .external_id = "6e8a",
+                                             .components = {{.type = "body", .params = {{"text", "Jane", ""}}}}}});
+  cases.push_back({.label = "template without its id: failed unsent", .urn = "whatsapp:250788383383",
+                   .status = MsgStatus::kFailed, .error = "Zenvia needs its template id", .requests = {}, .logs = 1,
+                   .templating = MsgTemplate{.name = "reminder"}});
   RunSendCases(h, ZvwChannel(), cases);
   RunSendCases(h, TestChannel("ZVW", "2020", "BR", {{"api_key", kToken}, {"max_length", "12"}}, {"whatsapp"}), {
       {.label = "max_length 12, contents then the file", .text = "Hello there my friend", .urn = "whatsapp:250788383383",

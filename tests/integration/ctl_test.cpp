@@ -614,6 +614,30 @@ TEST_P(CtlTest, QuickRepliesAreStoredWithTheMsg) {
   EXPECT_NE(refused.err.find("unknown quick reply type 'teleport'"), std::string::npos) << refused.err;
 }
 
+// courier-ctl send --template NAME --language xx --var ... queues a msg
+// that is that template with its body's values; --locale gives any msg
+// its language; msgs show --json shows both.
+TEST_P(CtlTest, TemplatesAndLocaleAreStoredWithTheMsg) {
+  Init();
+  std::string channel = AddChannel();
+  auto sent = Ctl({"send", "--channel", channel, "--urn", "tel:+250788383385", "--template", "appointment_reminder",
+                   "--language", "en_US", "--var", "Jane", "--var", "12 May", "--locale", "en-US", "--json"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  auto shown = Ctl({"msgs", "show", "1", "--json"});
+  EXPECT_NE(shown.out.find(R"("template":{"name":"appointment_reminder","language":"en_US","components":[)"
+                           R"({"type":"body","params":[{"type":"text","value":"Jane"},{"type":"text","value":"12 May"}]}]})"),
+            std::string::npos)
+      << shown.out;
+  EXPECT_NE(shown.out.find(R"("locale":"en-US")"), std::string::npos) << shown.out;
+
+  auto lonely = Ctl({"send", "--channel", channel, "--urn", "tel:+250788383385", "--text", "x", "--var", "Jane"});
+  EXPECT_EQ(lonely.exit_code, 64) << lonely.err;
+  EXPECT_NE(lonely.err.find("--language and --var go with --template"), std::string::npos) << lonely.err;
+  auto empty = Ctl({"send", "--channel", channel, "--urn", "tel:+250788383385", "--template", "t", "--var", ""});
+  EXPECT_NE(empty.exit_code, 0);
+  EXPECT_NE(empty.err.find("body param 1 has no value"), std::string::npos) << empty.err;
+}
+
 TEST_P(CtlTest, VersionAndHelp) {
   auto v = Ctl({"--version"});
   EXPECT_EQ(v.exit_code, 0);

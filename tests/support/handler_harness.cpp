@@ -214,6 +214,8 @@ void RunSendCases(const ChannelHandler& handler, const Channel& base_channel, co
     msg.text = c.text;
     msg.attachments = c.attachments;
     msg.quick_replies = c.quick_replies;
+    msg.templating = c.templating;
+    msg.locale = c.locale;
     msg.urn_auth = c.urn_auth;
 
     auto http = NewLoopbackHttpClient();

@@ -107,6 +107,8 @@ struct SendCase {
   std::function<void(Channel&)> setup;
   std::optional<int> throttled_for_seconds;  // checked when set
   std::vector<QuickReply> quick_replies;
+  std::optional<MsgTemplate> templating;
+  std::string locale;
 };
 
 // Points the channel's base_url at a fresh MockProvider per case.

@@ -892,6 +892,36 @@ TEST_P(StoreTest, ChannelEventsAreWrittenOnceWithTheirContact) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_events"), 3);
 }
 
+// A msg's template and locale (core/msg_template.h) are kept with it and
+// come back from every read and from the claim.
+TEST_P(StoreTest, AMsgKeepsItsTemplateAndLocale) {
+  Channel ch = AddChannel("EX");
+  Msg msg = Outgoing(ch, "tel:+250788383383", "");
+  msg.locale = "rw";
+  msg.templating = MsgTemplate{.name = "welcome", .language = "rw", .external_id = "HX1",
+                               .components = {{.type = "body", .params = {{"text", "Jane", "name"}}}}};
+  Msg plain = Outgoing(ch, "tel:+250788383384", "no template");
+  auto queued = store_->QueueOutgoing({msg, plain});
+  ASSERT_TRUE(queued.ok()) << queued.status().ToString();
+  auto read = store_->GetMsg((*queued)[0].id);
+  ASSERT_TRUE(read.ok());
+  ASSERT_TRUE(read->templating.has_value());
+  EXPECT_EQ(*read->templating, *msg.templating);
+  EXPECT_EQ(read->locale, "rw");
+  auto other = store_->GetMsg((*queued)[1].id);
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->templating.has_value());
+  EXPECT_EQ(other->locale, "");
+  auto claimed = Claim(2);
+  ASSERT_EQ(claimed.size(), 2u);
+  for (const auto& m : claimed) {
+    EXPECT_EQ(m.templating.has_value(), m.id == (*queued)[0].id);
+    if (m.templating) {
+      EXPECT_EQ(m.templating->components[0].params[0].value, "Jane");
+    }
+  }
+}
+
 TEST_P(StoreTest, WriteIncomingRejectsUnknownChannelAndBadUrn) {
   Channel ch = AddChannel();
   Msg m = Incoming(ch, "tel:+250788383383", "hi");
