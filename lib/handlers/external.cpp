@@ -1,5 +1,8 @@
 #include "handlers/external.h"
 
+#include <algorithm>
+
+#include "core/json_writer.h"
 #include "handlers/common.h"
 
 namespace courier {
@@ -35,18 +38,55 @@ std::string XmlEscape(const std::string& s) {
   return out;
 }
 
-std::string Expand(std::string tmpl, const std::vector<std::pair<std::string, std::string>>& vars,
-                   std::string (*escape)(const std::string&)) {
-  for (const auto& [name, value] : vars) {
-    const std::string key = "{{" + name + "}}";
-    const std::string escaped = escape(value);
-    size_t pos = 0;
-    while ((pos = tmpl.find(key, pos)) != std::string::npos) {
-      tmpl.replace(pos, key.size(), escaped);
-      pos += escaped.size();
+// One pass over `tmpl`: each {{name}} of `vars` becomes its value through
+// `escape`, each of `rendered` its value as it is (already in the target's
+// syntax). What a value holds is never read again, so a msg saying
+// "{{to}}" is sent as written.
+std::string Expand(const std::string& tmpl, const std::vector<std::pair<std::string, std::string>>& vars,
+                   std::string (*escape)(const std::string&),
+                   const std::vector<std::pair<std::string, std::string>>& rendered = {}) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < tmpl.size()) {
+    const size_t open = tmpl.find("{{", pos);
+    if (open == std::string::npos) break;
+    const size_t close = tmpl.find("}}", open + 2);
+    if (close == std::string::npos) break;
+    const std::string name = tmpl.substr(open + 2, close - open - 2);
+    const std::string* value = nullptr;
+    bool escaped = true;
+    for (const auto& [n, v] : vars)
+      if (n == name) value = &v;
+    for (const auto& [n, v] : rendered)
+      if (n == name) value = &v, escaped = false;
+    out += tmpl.substr(pos, open - pos);
+    if (value == nullptr) {
+      out += "{{";  // not ours: kept, and the search goes on after it
+      pos = open + 2;
+      continue;
     }
+    out += escaped ? escape(*value) : *value;
+    pos = close + 2;
   }
-  return tmpl;
+  out += tmpl.substr(std::min(pos, tmpl.size()));
+  return out;
+}
+
+// {{quick_replies}}: the msg's text replies as the target's syntax wants
+// them (the URL and form bodies repeat quick_reply=, JSON an array of
+// strings, XML an <item> each); `none` on every part but the last.
+std::string QuickRepliesFor(const std::vector<std::string>& replies, const std::string& syntax) {
+  std::string out;
+  if (syntax == "json") {
+    JsonWriter w;
+    w.Strings(replies);
+    return w.Take();
+  }
+  for (const auto& reply : replies) {
+    if (syntax == "xml") out += "<item>" + XmlEscape(reply) + "</item>";
+    else out += "&quick_reply=" + UrlEscape(reply);
+  }
+  return out;
 }
 
 }  // namespace
@@ -105,8 +145,13 @@ SendResult ExternalHandler::Send(const Channel& channel, const Msg& msg, Handler
   if (content_type.find("json") != std::string::npos) body_escape = JsonQuote;
   else if (content_type.find("xml") != std::string::npos) body_escape = XmlEscape;
 
+  const std::string body_syntax = body_escape == JsonQuote ? "json" : body_escape == XmlEscape ? "xml" : "form";
+  const std::vector<std::string> replies = TextQuickReplies(msg.quick_replies);
   std::vector<ChannelLog> logs;
-  for (const auto& part : SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kDefaultMaxLength))) {
+  const auto parts = SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kDefaultMaxLength));
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    const bool last = i + 1 == parts.size();
     std::vector<std::pair<std::string, std::string>> vars = {
         {"id", std::to_string(msg.id)}, {"text", part},
         {"to", to}, {"to_no_plus", WithoutPlus(to)},
@@ -114,9 +159,10 @@ SendResult ExternalHandler::Send(const Channel& channel, const Msg& msg, Handler
         {"channel", channel.uuid}};
     HttpRequestSpec req;
     req.method = method;
-    req.url = Expand(send_url, vars, UrlEscape);
+    req.url = Expand(send_url, vars, UrlEscape, {{"quick_replies", QuickRepliesFor(last ? replies : std::vector<std::string>{}, "url")}});
     if (method == "POST" || method == "PUT") {
-      req.body = Expand(body_template, vars, body_escape);
+      req.body = Expand(body_template, vars, body_escape,
+                        {{"quick_replies", QuickRepliesFor(last ? replies : std::vector<std::string>{}, body_syntax)}});
       req.headers.push_back({"Content-Type", content_type});
     }
     auto call = handlers::MakeCall(ctx, channel, msg, req);

@@ -182,14 +182,6 @@ WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entr
 
 // ---- Messenger and Instagram receive --------------------------------------
 
-// The reference (FB) skips events whose recipient is not the channel
-// address; app-level webhooks name the page (Instagram account) in
-// entry.id, which is what we filter on. A postback of a button of ours
-// becomes a msg with its title as text; the Get Started button (payload
-// "get_started") opens a conversation, and a referral (an ad, an m.me or
-// ig.me link with a ref, alone or on the Get Started postback) and an
-// opt-in are channel events (core/channel_event.h) with what the provider
-// said in `extra`.
 // A referral object's parameters, as a referral event's extra.
 std::map<std::string, std::string> ReferralExtra(const json::ObjectPtr& referral) {
   std::map<std::string, std::string> extra;
@@ -201,6 +193,14 @@ std::map<std::string, std::string> ReferralExtra(const json::ObjectPtr& referral
   return extra;
 }
 
+// The reference (FB) skips events whose recipient is not the channel
+// address; app-level webhooks name the page (Instagram account) in
+// entry.id, which is what we filter on. A postback of a button of ours
+// becomes a msg with its title as text; the Get Started button (payload
+// "get_started") opens a conversation, and a referral (an ad, an m.me or
+// ig.me link with a ref, alone or on the Get Started postback) and an
+// opt-in are channel events (core/channel_event.h) with what the provider
+// said in `extra`.
 WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& entries, bool instagram) {
   handlers::Collector c;
   const std::string scheme = instagram ? "instagram" : "facebook";

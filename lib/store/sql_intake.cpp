@@ -188,21 +188,21 @@ enum BatchLookupKind : int64_t {
   kProviderId = 3,
   kMsgIds = 4,
   kContactIds = 5,
-  kRecentMsgs = 6
+  kLastIncoming = 6
 };
 
 SqlRowBatch NewBatchLookup() {
   // What the batch asks, as rows (kind, key, number): 1 a URN, 2 a msg
   // uuid, 3 a provider id with its channel's id, 4 how many msg ids to
   // reserve, 6 a URN (also asked as 1) with a channel's id, whose newest
-  // incoming msg on that channel is wanted. Each
-  // key by its own index probe (LATERAL ... OFFSET 0), whatever the
-  // planner guesses of the unnest. A contact and a URN id are reserved
-  // for each URN not found. Answers as rows (kind, key, a, b, c, text,
-  // then a RecentMsg's columns): 1 (urn, contact, urn id, channel), 2
-  // (uuid, msg id), 3 (provider id, channel, msg id, msg uuid), 4 (a msg
-  // id), 5 (a contact id and a URN id), 6 (urn, channel, then the msg
-  // from column 6 on).
+  // incoming msg on that channel is wanted (content duplicates). Each key
+  // by its own index probe (LATERAL ... OFFSET 0), whatever the planner
+  // guesses of the unnest. A contact and a URN id are reserved for each
+  // URN not found. Answers as rows (kind, key, a, b, c, text, then a
+  // RecentMsg's columns): 1 (urn, contact, urn id, channel), 2 (uuid, msg
+  // id), 3 (provider id, channel, msg id, msg uuid), 4 (a msg id), 5 (a
+  // contact id and a URN id), 6 (urn, channel, then the msg from column 6
+  // on).
   static const std::string kNoRecentMsg =
       ", CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), "
       "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)";
@@ -259,7 +259,7 @@ void SqlStore::Impl::LookUpTogether(const std::vector<Intake>& intakes, const st
       auto ch = FindChannelByUUID(msg.channel_uuid, false);
       if (!ch) continue;
       if (batch.last_incoming.emplace(std::make_pair(msg.urn, static_cast<int64_t>(ch->id)), std::nullopt).second)
-        asks.Int(kRecentMsgs).Text(msg.urn).Int(static_cast<int64_t>(ch->id));
+        asks.Int(kLastIncoming).Text(msg.urn).Int(static_cast<int64_t>(ch->id));
     }
   }
   if (msgs > 0) asks.Int(kMsgIds).Null().Int(static_cast<int64_t>(msgs));
@@ -285,7 +285,7 @@ void SqlStore::Impl::LookUpTogether(const std::vector<Intake>& intakes, const st
           batch.reserved_contact_ids.push_back(q.Int(2));
           batch.reserved_urn_ids.push_back(q.Int(3));
           break;
-        case kRecentMsgs:
+        case kLastIncoming:
           batch.last_incoming[{q.Text(1), q.Int(2)}] = RecentMsgAt(q, 6);
           break;
         default:

@@ -93,6 +93,39 @@ TEST(ExternalHandler, Send) {
       {.label = "json body, quoted", .text = "say \"hi\"",
        .requests = {{.method = "PUT", .path = "/json", .headers = {{"content-type", "application/json"}},
                      .body = "{\"to\":\"+250788383383\",\"text\":\"say \\\"hi\\\"\"}"}}},
+      // A variable's name in the msg's text is sent as written.
+      {.label = "text that names a variable", .text = "call {{to}}",
+       .requests = {{.method = "PUT", .path = "/json", .body = "{\"to\":\"+250788383383\",\"text\":\"call {{to}}\"}"}}},
+  });
+
+  // {{quick_replies}}: the text replies in the target's syntax, on the
+  // last part only (a location or url reply is no text).
+  Channel json_replies = ExChannel({{"send_url", "{{mock}}/json"}, {"content_type", "application/json"},
+                                    {"send_body", R"({"text":{{text}},"replies":{{quick_replies}}})"},
+                                    {"max_length", "10"}});
+  RunSendCases(h, json_replies, {
+      {.label = "json quick replies", .text = "Coming?",
+       .requests = {{.path = "/json", .body = R"({"text":"Coming?","replies":["Yes","No \"way\""]})"}},
+       .quick_replies = {"Yes", "No \"way\"", QuickReply::Location("Here")}},
+      {.label = "json quick replies on the last part; none before", .text = "first part second",
+       .requests = {{.path = "/json", .body = R"({"text":"first part","replies":[]})"},
+                    {.path = "/json", .body = R"({"text":"second","replies":["Yes"]})"}},
+       .quick_replies = {"Yes"}},
+      {.label = "json without quick replies", .requests = {{.path = "/json", .body = R"({"text":"Simple","replies":[]})"},
+                                                           {.path = "/json", .body = R"({"text":"Message","replies":[]})"}}},
+  });
+  Channel xml_replies = ExChannel({{"send_url", "{{mock}}/xml"}, {"content_type", "text/xml"},
+                                   {"send_body", "<msg><text>{{text}}</text><replies>{{quick_replies}}</replies></msg>"}});
+  RunSendCases(h, xml_replies, {
+      {.label = "xml quick replies", .text = "Pick",
+       .requests = {{.path = "/xml", .body = "<msg><text>Pick</text><replies><item>A &amp; B</item><item>C</item></replies></msg>"}},
+       .quick_replies = {"A & B", "C"}},
+  });
+  Channel url_replies = ExChannel({{"send_url", "{{mock}}/send?text={{text}}{{quick_replies}}"}, {"send_method", "GET"}});
+  RunSendCases(h, url_replies, {
+      {.label = "quick replies in the URL", .text = "Pick",
+       .requests = {{.method = "GET", .path = "/send", .params = {{"text", "Pick"}, {"quick_reply", "A & B"}}}},
+       .quick_replies = {"A & B", QuickReply::Url("Site", "https://x.example")}},
   });
 
   Channel xml = ExChannel({{"send_url", "{{mock}}/xml"}, {"content_type", "text/xml; charset=utf-8"},
