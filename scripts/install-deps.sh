@@ -20,6 +20,8 @@
 # checks that text (the package's own server is left alone).
 # openapi-specification (the OpenAPI 3.0 JSON Schema) and
 # python3-jsonschema: tests/openapi_check.py validates doc/openapi.json.
+# libmagic-dev (with libmagic-mgc, its database): courier-fetch reads a
+# fetched attachment's type from its bytes.
 # lld: both builds link with it, much faster than BFD ld
 # (cmake/BuildTypes.cmake).
 #
@@ -46,6 +48,7 @@ libgtest-dev
 libphonenumber-dev
 libmicrohttpd-dev
 libjemalloc-dev
+libmagic-dev
 curl
 man-db groff-base
 python3 e2fsprogs supervisor jq

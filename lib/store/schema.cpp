@@ -189,6 +189,7 @@ const std::vector<Reference>& References() {
       {"channel_events", "channel_id", "channels", "id", 12},
       {"channel_events", "contact_id", "contacts", "id", 12},
       {"channel_events", "contact_urn_id", "contact_urns", "id", 12},
+      {"attachment_fetches", "msg_id", "msgs", "id", 14},
   };
   return kReferences;
 }
@@ -450,10 +451,55 @@ std::vector<Migration> Migrations(Dialect dialect) {
   v13.statements.push_back("ALTER TABLE msgs ADD COLUMN locale TEXT NOT NULL DEFAULT ''");
   all.push_back(std::move(v13));
 
+  // Incoming attachments fetched and kept (model/attachment_fetch.h): a
+  // row per http(s) attachment of an incoming msg, written with the msg;
+  // courier-fetch claims the due pending ones by
+  // idx_attachment_fetches_due (a partial index: finished rows, nearly
+  // all of them, are not in it). `media` records each file of the media
+  // store once, by digest, with the last time a fetch stored it (what
+  // `courier-ctl media prune` goes by). On PostgreSQL the fetches'
+  // reference to their msg is the store's to keep, as migration 10's are.
+  Migration v14;
+  v14.version = 14;
+  v14.description = "attachment fetches and media";
+  v14.statements.push_back(Substitute(R"(CREATE TABLE attachment_fetches (
+  id {ID},
+  msg_id BIGINT NOT NULL REFERENCES msgs (id),
+  position INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  state {LETTER} NOT NULL DEFAULT 'P',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_on BIGINT NOT NULL,
+  claimed_by TEXT,
+  claimed_until BIGINT,
+  sha256 TEXT,
+  content_type TEXT NOT NULL DEFAULT '',
+  size BIGINT NOT NULL DEFAULT 0,
+  url TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  created_on BIGINT NOT NULL,
+  modified_on BIGINT NOT NULL,
+  UNIQUE (msg_id, position)
+))", types));
+  v14.statements.push_back(
+      "CREATE INDEX idx_attachment_fetches_due ON attachment_fetches (next_attempt_on) WHERE state = 'P'");
+  v14.statements.push_back(
+      "CREATE INDEX idx_attachment_fetches_failed ON attachment_fetches (modified_on) WHERE state = 'F'");
+  v14.statements.push_back(R"(CREATE TABLE media (
+  sha256 TEXT PRIMARY KEY,
+  content_type TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  created_on BIGINT NOT NULL,
+  used_on BIGINT NOT NULL
+))");
+  v14.statements.push_back("CREATE INDEX idx_media_used ON media (used_on)");
+  drop_references_of(v14);
+  all.push_back(std::move(v14));
+
   return all;
 }
 
-int CurrentVersion() { return 13; }
+int CurrentVersion() { return 14; }
 
 Status VersionStatus(int64_t recorded) {
   const int current = CurrentVersion();

@@ -320,6 +320,13 @@ struct SqlStore::Impl {
   // The newest outgoing msgs of a contact URN (kRecentOutgoingJudged).
   std::vector<RecentMsg> RecentOutgoingOfUrn(Int64 urn_id);
 
+  // --- attachment fetches (sql_media.cpp) ---------------------------------
+
+  // A pending fetch for each http(s) attachment of `msg` (stored, id
+  // set), written without reading an answer; returns how many.
+  int InsertFetches(const Msg& msg, Micros ts);
+  std::vector<AttachmentFetch> FetchesOfMsg(Int64 msg_id);
+
   // --- attempts (sql_statuses.cpp) ----------------------------------------
 
   void CloseAttempts(Int64 msg_id, const std::string& outcome, Micros ts);

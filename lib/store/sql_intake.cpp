@@ -110,7 +110,17 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
     return IncomingResult{*id, msg.uuid, true};
   }
   for (const auto& log : logs) d.InsertLog(log, ch->id, NInt(msg.id), ts);
-  d.AppendEvent("msg.received", MsgEventFields(msg), ts);
+  const int fetches = d.InsertFetches(msg, ts);
+  if (fetches == 0) {
+    d.AppendEvent("msg.received", MsgEventFields(msg), ts);
+  } else {
+    d.AppendEvent("msg.received",
+                  [&](JsonWriter& w) {
+                    MsgEventFields(msg)(w);
+                    w.Field("media_pending", fetches);
+                  },
+                  ts);
+  }
   return IncomingResult{msg.id, msg.uuid, false};
 }
 

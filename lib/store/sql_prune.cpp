@@ -213,6 +213,7 @@ Result<PruneCounts> SqlStore::Prune(const PruneRequest& request) {
           auto del_attempts = q("DELETE FROM attempts WHERE msg_id = ?");
           del_attempts.Bind(id).Run();
           attempts += del_attempts.Changes();
+          q("DELETE FROM attachment_fetches WHERE msg_id = ?").Bind(id).Run();
           auto del_logs = q("DELETE FROM channel_logs WHERE msg_id = ?");
           del_logs.Bind(id).Run();
           msg_logs += del_logs.Changes();

@@ -179,6 +179,15 @@ class SqlStore : public Store {
   Status TouchApiToken(int64_t id, Micros when) override;
   Result<std::vector<Result<IdempotentQueue>>> QueueOutgoingBatch(std::vector<QueueRequest> requests) override;
 
+  // The fetch stage (sql_media.cpp).
+  Result<std::vector<AttachmentFetch>> ClaimFetches(const std::string& worker, int limit, Micros lease) override;
+  Result<FetchFinished> FinishFetch(const FetchOutcome& outcome) override;
+  Result<std::vector<AttachmentFetch>> ListFetches(int64_t msg_id) override;
+  Result<FetchBacklog> GetFetchBacklog() override;
+  Result<MediaFile> GetMedia(const std::string& sha256) override;
+  Result<std::vector<MediaFile>> ListMediaUsedBefore(Micros before, int limit) override;
+  Result<bool> ForgetMedia(const std::string& sha256, Micros before) override;
+
  protected:
   // After a commit, before the next batch's write transaction: a SQLite
   // writer waiting for the lock polls at most 1 ms apart (SqliteEngine's

@@ -34,6 +34,7 @@
 #include "core/status.h"
 #include "model/contact.h"
 #include "model/event.h"
+#include "model/attachment_fetch.h"
 #include "model/hook.h"
 #include "model/intake.h"
 #include "model/status_update.h"
@@ -369,6 +370,34 @@ class Store {
   // call with its error and nothing is written: the caller then queues the
   // requests one by one to tell which.
   virtual Result<std::vector<Result<IdempotentQueue>>> QueueOutgoingBatch(std::vector<QueueRequest> requests) = 0;
+
+  // The fetch stage (model/attachment_fetch.h, courier-fetch(8)).
+  // WriteIntakes writes a pending fetch for each http(s) attachment of
+  // each msg it stores, and its "msg.received" event then carries
+  // "media_pending": how many.
+  //
+  // ClaimFetches: up to `limit` pending fetches that are due and not
+  // under a lease still running, the longest due first, each now leased
+  // to `worker` for `lease` (attempts counted), with its msg's uuid and
+  // channel.
+  virtual Result<std::vector<AttachmentFetch>> ClaimFetches(const std::string& worker, int limit, Micros lease) = 0;
+  // Applies a claimed fetch's outcome: stored (its file recorded in
+  // media), failed, or pending again from retry_on. Only a pending fetch
+  // changes: a second finish (another worker's, after a lease lapsed)
+  // is not applied. Finishing a msg's last pending fetch rewrites the
+  // msg's attachments (each stored one "content_type:url") and writes a
+  // "msg.attachments" event: the msg, and "media", each fetch's state.
+  // NotFound when the fetch (pruned with its msg) is gone.
+  virtual Result<FetchFinished> FinishFetch(const FetchOutcome& outcome) = 0;
+  virtual Result<std::vector<AttachmentFetch>> ListFetches(int64_t msg_id) = 0;  // by position
+  virtual Result<FetchBacklog> GetFetchBacklog() = 0;
+  // The media store's files as recorded; NotFound.
+  virtual Result<MediaFile> GetMedia(const std::string& sha256) = 0;
+  // Files no fetch stored since `before`, least recently stored first.
+  virtual Result<std::vector<MediaFile>> ListMediaUsedBefore(Micros before, int limit) = 0;
+  // Forgets a file's record unless a fetch stored it at or after
+  // `before` meanwhile; true when forgotten (the caller then removes it).
+  virtual Result<bool> ForgetMedia(const std::string& sha256, Micros before) = 0;
 };
 
 // Makes a new connection to the store; components that run on their own

@@ -174,6 +174,15 @@ class FakeStore : public Store {
   Result<std::vector<Result<IdempotentQueue>>> QueueOutgoingBatch(std::vector<QueueRequest>) override {
     return Unused("QueueOutgoingBatch");
   }
+  Result<std::vector<AttachmentFetch>> ClaimFetches(const std::string&, int, Micros) override {
+    return Unused("ClaimFetches");
+  }
+  Result<FetchFinished> FinishFetch(const FetchOutcome&) override { return Unused("FinishFetch"); }
+  Result<std::vector<AttachmentFetch>> ListFetches(int64_t) override { return Unused("ListFetches"); }
+  Result<FetchBacklog> GetFetchBacklog() override { return Unused("GetFetchBacklog"); }
+  Result<MediaFile> GetMedia(const std::string&) override { return Unused("GetMedia"); }
+  Result<std::vector<MediaFile>> ListMediaUsedBefore(Micros, int) override { return Unused("ListMediaUsedBefore"); }
+  Result<bool> ForgetMedia(const std::string&, Micros) override { return Unused("ForgetMedia"); }
 
  private:
   Status Down() {

@@ -892,6 +892,172 @@ TEST_P(StoreTest, ChannelEventsAreWrittenOnceWithTheirContact) {
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_events"), 3);
 }
 
+// The fetch stage (model/attachment_fetch.h): an incoming msg's http(s)
+// attachments each get a pending fetch in its transaction (a replay adds
+// none); claims lease them; the last finish rewrites the msg's
+// attachments and writes "msg.attachments"; a lapsed lease is claimed
+// again, a second finish changes nothing.
+TEST_P(StoreTest, AttachmentFetchesAreClaimedLeasedAndFinishedOnce) {
+  Channel ch = AddChannel("EX");
+  Msg m = Incoming(ch, "tel:+250788383383", "look");
+  m.uuid = NewUUID();
+  m.attachments = {"image/jpeg:https://provider.example/a.jpg", "geo:1.5,2.5", "https://provider.example/b"};
+  Intake in;
+  in.channel_uuid = ch.uuid;
+  in.msgs = {m};
+  std::vector<Event> events;
+  auto written = store_->WriteIntakes({in}, &events);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_TRUE((*written)[0].status.ok()) << (*written)[0].status.ToString();
+  const int64_t msg_id = (*written)[0].msgs[0].msg_id;
+  ASSERT_EQ(events.size(), 1u);
+  auto received = json::ParseObject(events[0].payload);
+  ASSERT_TRUE(received.ok());
+  EXPECT_EQ(json::GetInt(*received, "media_pending").value_or(-1), 2);
+  ASSERT_TRUE(store_->WriteIntakes({in}, nullptr).ok());  // a replay
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attachment_fetches"), 2);
+
+  auto backlog = store_->GetFetchBacklog();
+  ASSERT_TRUE(backlog.ok()) << backlog.status().ToString();
+  EXPECT_EQ(backlog->pending, 2);
+  EXPECT_EQ(backlog->due, 2);
+  EXPECT_EQ(backlog->oldest_pending_on.value_or(0), clock_.Now());
+
+  const Micros lease = 60 * kMicrosPerSecond;
+  auto first = store_->ClaimFetches("host:1", 10, lease);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].msg_uuid, m.uuid);
+  EXPECT_EQ((*first)[0].channel_type, "EX");
+  EXPECT_EQ((*first)[0].attempts, 1);
+  std::map<int, AttachmentFetch> by_position;
+  for (const auto& f : *first) by_position[f.position] = f;
+  ASSERT_EQ(by_position.count(0) + by_position.count(2), 2u);
+  EXPECT_EQ(by_position[2].source, "https://provider.example/b");
+  // Leased: nobody else gets them until the lease lapses.
+  EXPECT_TRUE(store_->ClaimFetches("host:2", 10, lease)->empty());
+
+  // The first is stored; the msg still waits for the second.
+  FetchOutcome stored;
+  stored.fetch_id = by_position[0].id;
+  stored.state = FetchState::kStored;
+  stored.sha256 = std::string(64, 'a');
+  stored.content_type = "image/jpeg";
+  stored.size = 1234;
+  stored.url = "http://media.example/" + stored.sha256;
+  auto done = store_->FinishFetch(stored);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_TRUE(done->applied);
+  EXPECT_FALSE(done->msg_done);
+  EXPECT_FALSE(store_->FinishFetch(stored)->applied);  // twice: nothing more
+
+  // The second fails once (retried later), its worker dies, and the
+  // lapsed lease is claimed again.
+  FetchOutcome retry;
+  retry.fetch_id = by_position[2].id;
+  retry.state = FetchState::kPending;
+  retry.error = "provider answered 503";
+  retry.retry_on = clock_.Now() + 30 * kMicrosPerSecond;
+  ASSERT_TRUE(store_->FinishFetch(retry)->applied);
+  EXPECT_TRUE(store_->ClaimFetches("host:2", 10, lease)->empty());  // not due yet
+  clock_.Advance(31 * kMicrosPerSecond);
+  auto again = store_->ClaimFetches("host:2", 10, lease);
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].attempts, 2);
+  EXPECT_EQ((*again)[0].error, "provider answered 503");
+  clock_.Advance(61 * kMicrosPerSecond);
+  auto after_crash = store_->ClaimFetches("host:3", 10, lease);
+  ASSERT_EQ(after_crash->size(), 1u);
+  EXPECT_EQ((*after_crash)[0].attempts, 3);
+
+  FetchOutcome failed;
+  failed.fetch_id = by_position[2].id;
+  failed.state = FetchState::kFailed;
+  failed.error = "provider answered 404";
+  const int64_t seq = *store_->LastEventSeq();
+  done = store_->FinishFetch(failed);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_TRUE(done->applied);
+  EXPECT_TRUE(done->msg_done);
+  EXPECT_FALSE(store_->FinishFetch(stored)->applied);  // host:2 finishing late
+
+  auto msg = store_->GetMsg(msg_id);
+  ASSERT_TRUE(msg.ok());
+  EXPECT_EQ(msg->attachments, (std::vector<std::string>{"image/jpeg:" + stored.url, "geo:1.5,2.5",
+                                                          "https://provider.example/b"}));
+  auto fetches = store_->ListFetches(msg_id);
+  ASSERT_TRUE(fetches.ok());
+  ASSERT_EQ(fetches->size(), 2u);
+  EXPECT_EQ((*fetches)[0].state, FetchState::kStored);
+  EXPECT_EQ((*fetches)[0].sha256, stored.sha256);
+  EXPECT_EQ((*fetches)[0].size, 1234);
+  EXPECT_EQ((*fetches)[1].state, FetchState::kFailed);
+  EXPECT_EQ((*fetches)[1].error, "provider answered 404");
+
+  auto later = store_->EventsAfter(seq, 10);
+  ASSERT_TRUE(later.ok());
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ((*later)[0].topic, "msg.attachments");
+  auto payload = json::ParseObject((*later)[0].payload);
+  ASSERT_TRUE(payload.ok());
+  EXPECT_EQ(json::GetStringOrEmpty(*payload, "msg_uuid"), m.uuid);
+  auto media = json::GetArray(*payload, "media");
+  ASSERT_TRUE(media);
+  ASSERT_EQ(media->size(), 2u);
+  EXPECT_EQ(json::GetStringOrEmpty(media->getObject(0), "state"), "stored");
+  EXPECT_EQ(json::GetStringOrEmpty(media->getObject(0), "url"), stored.url);
+  EXPECT_EQ(json::GetStringOrEmpty(media->getObject(1), "state"), "failed");
+  EXPECT_EQ(json::GetStringOrEmpty(media->getObject(1), "source"), "https://provider.example/b");
+
+  backlog = store_->GetFetchBacklog();
+  EXPECT_EQ(backlog->pending, 0);
+  EXPECT_EQ(backlog->failed, 1);
+  EXPECT_FALSE(backlog->oldest_pending_on.has_value());
+
+  auto file = store_->GetMedia(stored.sha256);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(file->content_type, "image/jpeg");
+  EXPECT_EQ(file->size, 1234);
+  EXPECT_TRUE(store_->GetMedia(std::string(64, 'b')).status().IsNotFound());
+}
+
+// Media records go by when a fetch last stored their bytes: a file stored
+// again is not forgotten by a prune that listed it before.
+TEST_P(StoreTest, MediaIsForgottenOnlyWhenNotStoredSince) {
+  Channel ch = AddChannel("EX");
+  auto store_file = [&](const std::string& sha) {
+    Msg m = Incoming(ch, "tel:+250788383383", "");
+    m.attachments = {"image/png:https://provider.example/" + sha};
+    Intake in;
+    in.channel_uuid = ch.uuid;
+    in.msgs = {m};
+    ASSERT_TRUE(store_->WriteIntakes({in}, nullptr).ok());
+    auto claimed = store_->ClaimFetches("host:1", 1, kMicrosPerSecond);
+    ASSERT_EQ(claimed->size(), 1u);
+    FetchOutcome out;
+    out.fetch_id = (*claimed)[0].id;
+    out.sha256 = sha;
+    out.content_type = "image/png";
+    out.size = 10;
+    out.url = "http://media.example/" + sha;
+    ASSERT_TRUE(store_->FinishFetch(out)->msg_done);
+  };
+  const std::string old_sha(64, '1'), kept_sha(64, '2');
+  store_file(old_sha);
+  store_file(kept_sha);
+  clock_.Advance(10 * kMicrosPerSecond);
+  const Micros cutoff = clock_.Now();
+  auto listed = store_->ListMediaUsedBefore(cutoff, 10);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 2u);
+  store_file(kept_sha);  // the same bytes again, after the listing
+  EXPECT_TRUE(*store_->ForgetMedia(old_sha, cutoff));
+  EXPECT_FALSE(*store_->ForgetMedia(kept_sha, cutoff));
+  EXPECT_TRUE(store_->GetMedia(old_sha).status().IsNotFound());
+  EXPECT_TRUE(store_->GetMedia(kept_sha).ok());
+  EXPECT_EQ(store_->ListMediaUsedBefore(cutoff, 10)->size(), 0u);
+}
+
 // A msg's template and locale (core/msg_template.h) are kept with it and
 // come back from every read and from the claim.
 TEST_P(StoreTest, AMsgKeepsItsTemplateAndLocale) {
