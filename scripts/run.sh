@@ -3,7 +3,8 @@
 # Creates the store and spool when missing, adds once the demo channel, a
 # courier-api token for the demo (var/demo-token) and a hook to a demo
 # application (its signing secret in var/demo-hook-secret), then runs
-# courier-recv, courier-send, courier-flush, courier-hook, courier-api, a
+# courier-recv, courier-send, courier-flush, courier-hook, courier-api,
+# courier-fetch, a
 # local echo sink (the demo channel's "provider") and the demo application
 # (contrib/examples/hook-app.py: prints every event after checking its
 # signature) in the foreground; Ctrl-C stops them all.
@@ -20,6 +21,7 @@ VAR=${COURIER_VAR:-var}
 export COURIER_DB="${COURIER_DB:-$VAR/courier.db}"
 export COURIER_SPOOL_DIR="${COURIER_SPOOL_DIR:-$VAR/spool}"
 export COURIER_RUN_DIR="${COURIER_RUN_DIR:-$VAR/run}"
+export COURIER_MEDIA_DIR="${COURIER_MEDIA_DIR:-$VAR/media}"
 export COURIER_ADDRESS="${COURIER_ADDRESS:-127.0.0.1}"
 export COURIER_PORT="${COURIER_PORT:-8080}"
 export COURIER_API_PORT="${COURIER_API_PORT:-8082}"
@@ -144,7 +146,7 @@ python3 "$HOOK_APP" "$APP_PORT" "$VAR/demo-hook-secret" &
 app=$!
 pids="$sink $app"
 daemons=""
-for daemon in courier-recv courier-send courier-flush courier-hook courier-api; do
+for daemon in courier-recv courier-send courier-flush courier-hook courier-api courier-fetch; do
     "$BIN_DIR/$daemon" &
     pids="$pids $!"
     daemons="$daemons $daemon=$!"

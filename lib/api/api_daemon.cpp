@@ -22,7 +22,7 @@ const DaemonSpec kApiDaemon = [] {
   spec.program = "courier-api";
   spec.description = "Serve the applications' HTTP API: send msgs, read msgs, events and channels.";
   spec.flags = {"api_address", "api_port", "api_max_body_bytes", "api_workers", "api_max_long_polls",
-                "request_read_timeout", "max_connections", "max_connections_per_ip"};
+                "request_read_timeout", "max_connections", "max_connections_per_ip", "media_dir"};
   spec.control = kApiCtl;
   // A request waits for its write: a short wait, then 503 and the
   // application's retry, rather than a connection held for long.
@@ -56,6 +56,7 @@ Status RunApi(const Options& options) {
     WakeSender send_wake(EndpointFor(options.run_dir, kSendWake));
     ApiServiceOptions api_options;
     api_options.max_body_bytes = options.api_max_body_bytes;
+    api_options.media_dir = options.media_dir;
     api_options.workers = options.api_workers;
     api_options.wake_sender = [&] {
       std::lock_guard<std::mutex> lock(wake_mu);

@@ -13,6 +13,7 @@
 #include "core/msg_status.h"
 #include "core/urn.h"
 #include "core/version.h"
+#include "media/media_store.h"
 #include "core/uuid.h"
 #include "model/api_token.h"
 #include "model/outgoing.h"
@@ -202,6 +203,10 @@ const std::vector<ApiService::Route>& ApiService::Routes() {
       {"POST", "/api/v1/contacts/stop", kApiScopeAdmin, &ApiService::StopContact},
       {"POST", "/api/v1/contacts/unstop", kApiScopeAdmin, &ApiService::UnstopContact},
       {"GET", "/metrics", kApiScopeRead, &ApiService::Metrics},
+      // The media store's files by digest: a capability URL anyone holding
+      // it may fetch (a provider fetching an outgoing attachment has no
+      // token), as media_url names them (courier-fetch(8)).
+      {"GET", "/media/{file}", "", &ApiService::GetMedia},
   };
   return routes;
 }
@@ -428,6 +433,28 @@ Result<ApiToken> ApiService::FindToken(Store* store, const std::string& hash) {
 Result<Channel> ApiService::FindChannel(Store* store, const std::string& uuid) {
   return CachedOrLoad(cache_mu_, channels_, options_.cache_ttl, uuid, store,
                       [&](Store& s) { return s.GetChannel(uuid); });
+}
+
+HttpOut ApiService::GetMedia(Call& call) {
+  const std::string& file = call.params["file"];
+  const std::string sha = file.substr(0, file.find('.'));
+  if (!IsSha256Hex(sha)) return Error(404, "no such media");
+  if (call.store == nullptr) return Unavailable(Status::Unavailable("store unavailable"));
+  auto media = call.store->GetMedia(sha);
+  if (!media.ok()) return media.status().IsNotFound() ? Error(404, "no such media") : Unavailable(media.status());
+  auto bytes = MediaStore(options_.media_dir).Read(sha);
+  if (!bytes.ok()) {
+    if (!bytes.status().IsNotFound()) Log::Warn("media not readable", {{"sha256", sha}, {"error", bytes.status().ToString()}});
+    return Error(404, "no such media");
+  }
+  HttpOut out;
+  out.status = 200;
+  out.content_type = media->content_type;
+  out.body = std::move(*bytes);
+  // The same name is the same bytes for ever.
+  out.headers["Cache-Control"] = "public, max-age=31536000, immutable";
+  out.headers["X-Content-Type-Options"] = "nosniff";
+  return out;
 }
 
 HttpOut ApiService::Index(Call&) {

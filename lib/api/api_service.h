@@ -52,6 +52,7 @@
 namespace courier {
 
 struct ApiServiceOptions {
+  std::string media_dir = "var/media";  // served at GET /media/<sha256>
   long max_body_bytes = 1 << 20;  // the server's limit too (its 413)
   int workers = 4;
   // Requests accepted but not yet served beyond which new ones get 503:
@@ -123,6 +124,7 @@ class ApiService : public HttpService {
 
   // Members (the table's rows).
   HttpOut Index(Call& call);
+  HttpOut GetMedia(Call& call);
   HttpOut PostMsgs(Call& call);
   HttpOut GetMsg(Call& call);
   HttpOut ListMsgs(Call& call);

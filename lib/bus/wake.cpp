@@ -11,7 +11,8 @@ std::string EndpointFor(const std::string& run_dir, const std::string& name) {
 }
 
 std::vector<std::string> EventFeeds(const std::string& run_dir) {
-  return {EndpointFor(run_dir, kRecvEvents), EndpointFor(run_dir, kSendEvents), EndpointFor(run_dir, kApiEvents)};
+  return {EndpointFor(run_dir, kRecvEvents), EndpointFor(run_dir, kSendEvents), EndpointFor(run_dir, kApiEvents),
+          EndpointFor(run_dir, kFetchEvents)};
 }
 
 bool PushWake(const std::string& endpoint, const std::string& reason) {

@@ -111,6 +111,12 @@ const std::vector<Spec>& Specs() {
       {"api_workers", Kind::kInt, "courier-api threads serving requests that read or write the store", &Options::api_workers, nullptr, 1, 256},
       {"api_max_long_polls", Kind::kInt, "GET /api/v1/events long polls courier-api keeps waiting at once", &Options::api_max_long_polls, nullptr, 0, 100000},
       {"api_idempotency_hours", Kind::kInt, "hours an Idempotency-Key is remembered (pruned by courier-flush)", &Options::api_idempotency_hours, nullptr, 1, 8760},
+      {"fetch_workers", Kind::kInt, "attachments courier-fetch downloads at once", &Options::fetch_workers, nullptr, 1, 256},
+      {"media_dir", Kind::kString, "directory of the media store (fetched attachments)", &Options::media_dir, NotEmpty},
+      {"media_url", Kind::kString, "URL the media store is served at (empty: courier-api's, http://api_address:api_port/media)", &Options::media_url, HttpUrlOrEmpty},
+      {"media_max_mb", Kind::kInt, "MB above which an attachment is not kept", &Options::media_max_mb, nullptr, 1, 1024},
+      {"media_refused_types", Kind::kList, "media types never kept (comma-separated; \"video/*\" for a family)", &Options::media_refused_types},
+      {"media_fetch_timeout", Kind::kInt, "seconds for a whole attachment download, connect to last byte", &Options::media_fetch_timeout, nullptr, 1, 3600},
   };
   return specs;
 }
@@ -500,6 +506,12 @@ std::string OptionLoader::Describe(const Options& options) {
 std::string Options::EffectiveBaseUrl() const {
   if (!base_url.empty()) return base_url;
   return "http://" + address + ":" + std::to_string(port);
+}
+
+std::string Options::EffectiveMediaUrl() const {
+  if (!media_url.empty()) return media_url;
+  const bool v6 = api_address.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + api_address + "]" : api_address) + ":" + std::to_string(api_port) + "/media";
 }
 
 const std::vector<std::string>& OptionNames() {

@@ -78,6 +78,16 @@ struct Options {
   int api_workers = 4;              // threads serving requests that touch the store
   int api_max_long_polls = 256;     // GET /api/v1/events requests waiting at once
   int api_idempotency_hours = 24;   // an Idempotency-Key is remembered this long (pruned by courier-flush)
+  // courier-fetch and the media store
+  int fetch_workers = 4;            // downloads at once
+  std::string media_dir = "var/media";
+  std::string media_url;            // where stored copies are served; default http://api_address:api_port/media
+  int media_max_mb = 32;            // the largest attachment kept (MB)
+  std::vector<std::string> media_refused_types;  // "video/*", "application/x-dosexec": never kept
+  int media_fetch_timeout = 120;    // seconds for a whole download
+
+  // "http://127.0.0.1:8082/media" unless media_url was set.
+  std::string EffectiveMediaUrl() const;
 
   // "http://127.0.0.1:8080" unless base_url was set.
   std::string EffectiveBaseUrl() const;

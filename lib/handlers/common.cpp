@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <Poco/Exception.h>
+#include <Poco/URI.h>
+
 #include "core/redact.h"
 
 namespace courier::handlers {
@@ -180,6 +183,31 @@ std::string BaseUrl(const Channel& channel, const std::string& default_url) {
   std::string url = channel.ConfigOr(config_keys::kBaseUrl, default_url);
   while (url.size() > 1 && url.back() == '/') url.pop_back();
   return url;
+}
+
+namespace {
+
+std::string HostOf(const std::string& url) {
+  try {
+    return ToLower(Poco::URI(url).getHost());
+  } catch (const Poco::Exception&) {
+    return "";
+  }
+}
+
+}  // namespace
+
+bool UrlOnHosts(const std::string& url, std::initializer_list<const char*> domains, const std::string& base_url) {
+  const std::string host = HostOf(url);
+  if (host.empty()) return false;
+  if (!base_url.empty() && host == HostOf(base_url)) return true;
+  for (const char* domain : domains) {
+    const std::string d = domain;
+    if (host == d || (host.size() > d.size() && host.compare(host.size() - d.size(), d.size(), d) == 0 &&
+                      host[host.size() - d.size() - 1] == '.'))
+      return true;
+  }
+  return false;
 }
 
 namespace {

@@ -143,6 +143,12 @@ struct Collector {
 // proxies, on-prem providers), else the provider's default.
 std::string BaseUrl(const Channel& channel, const std::string& default_url);
 
+// Whether `url`'s host is one of `domains` or under one (api.twilio.com
+// is under twilio.com), or the host of `base_url` (a channel's configured
+// API base, as tests point it at a local provider): where a media
+// download may carry the channel's credentials.
+bool UrlOnHosts(const std::string& url, std::initializer_list<const char*> domains, const std::string& base_url);
+
 // Makes an outgoing request and turns the exchange into a channel log for
 // `msg` with every channel secret (and any Authorization header)
 // redacted. The log's error is set for transport errors and non-2xx.

@@ -170,4 +170,14 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
   return SendResult::Wired(external_id, std::move(logs));
 }
 
+// Media URLs were rewritten onto 360Dialog's host at receipt, where the
+// API key fetches them.
+HttpRequestSpec Dialog360Handler::MediaRequest(const Channel& channel, const std::string& url) const {
+  HttpRequestSpec req = ChannelHandler::MediaRequest(channel, url);
+  const std::string key = ApiKey(channel);
+  if (!key.empty() && handlers::UrlOnHosts(url, {"360dialog.io"}, handlers::BaseUrl(channel, kDefaultUrl)))
+    req.headers.push_back({kApiKeyHeader, key});
+  return req;
+}
+
 }  // namespace courier

@@ -49,6 +49,7 @@ class Dialog360Handler : public ChannelHandler {
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;
   SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;
+  HttpRequestSpec MediaRequest(const Channel& channel, const std::string& url) const override;
 };
 
 }  // namespace courier

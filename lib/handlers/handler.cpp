@@ -7,6 +7,13 @@
 #include "util/utf8.h"
 
 namespace courier {
+
+HttpRequestSpec ChannelHandler::MediaRequest(const Channel& /*channel*/, const std::string& url) const {
+  HttpRequestSpec req;
+  req.method = "GET";
+  req.url = url;
+  return req;
+}
 namespace {
 
 std::optional<std::string> FirstValue(const std::vector<std::pair<std::string, std::string>>& pairs,

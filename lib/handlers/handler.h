@@ -202,6 +202,12 @@ class ChannelHandler {
   // a lookup the msgs of other types are spared.
   virtual bool SendsToUrnAuth() const { return false; }
   virtual SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const = 0;
+  // The request that downloads an incoming attachment's `url`
+  // (courier-fetch(8)): a GET, carrying the channel's credentials where
+  // the provider's media need them, and then only to the provider's own
+  // hosts (or the channel's configured base URL's), never to wherever a
+  // sender's URL points.
+  virtual HttpRequestSpec MediaRequest(const Channel& channel, const std::string& url) const;
 };
 
 // The routes courier-recv serves for `handler`, each as "METHOD action"

@@ -264,4 +264,14 @@ SendResult LineHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
   return SendResult::Wired(external_id, std::move(logs));
 }
 
+// LINE's content endpoint needs the channel access token; a sender's
+// external media URL does not get it.
+HttpRequestSpec LineHandler::MediaRequest(const Channel& channel, const std::string& url) const {
+  HttpRequestSpec req = ChannelHandler::MediaRequest(channel, url);
+  const std::string token = channel.ConfigOr(config_keys::kAuthToken);
+  if (!token.empty() && handlers::UrlOnHosts(url, {"line.me"}, handlers::BaseUrl(channel, kDefaultUrl)))
+    req.headers.push_back({"Authorization", "Bearer " + token});
+  return req;
+}
+
 }  // namespace courier

@@ -1006,4 +1006,15 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
   return SendResult::Wired(external_id, std::move(logs));
 }
 
+// WhatsApp's media URLs need the access token (Meta: "Download Media");
+// Messenger's and Instagram's are public CDN URLs, fetched as they are.
+HttpRequestSpec MetaHandler::MediaRequest(const Channel& channel, const std::string& url) const {
+  HttpRequestSpec req = ChannelHandler::MediaRequest(channel, url);
+  const std::string token = AccessToken(channel);
+  if (kind_ == Kind::kWhatsApp && !token.empty() &&
+      handlers::UrlOnHosts(url, {"fbsbx.com", "facebook.com", "whatsapp.net"}, handlers::BaseUrl(channel, kDefaultGraphUrl)))
+    req.headers.push_back({"Authorization", "Bearer " + token});
+  return req;
+}
+
 }  // namespace courier

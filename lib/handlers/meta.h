@@ -60,6 +60,7 @@ class MetaHandler : public ChannelHandler, public AppWebhooks {
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;
   SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;
+  HttpRequestSpec MediaRequest(const Channel& channel, const std::string& url) const override;
 
   const AppWebhooks* AppLevel() const override { return this; }
   std::vector<Route> AppRoutes() const override;

@@ -315,4 +315,14 @@ SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
   return SendResult::Wired(external_id, std::move(logs));
 }
 
+// A file's url_private needs the bot token (a public file's pub_secret
+// URL needs nothing, and gets the token only on Slack's own hosts).
+HttpRequestSpec SlackHandler::MediaRequest(const Channel& channel, const std::string& url) const {
+  HttpRequestSpec req = ChannelHandler::MediaRequest(channel, url);
+  const std::string token = channel.ConfigOr(kBotToken);
+  if (!token.empty() && handlers::UrlOnHosts(url, {"slack.com", "slack-edge.com"}, handlers::BaseUrl(channel, kDefaultApiUrl)))
+    req.headers.push_back({"Authorization", "Bearer " + token});
+  return req;
+}
+
 }  // namespace courier

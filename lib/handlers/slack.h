@@ -47,6 +47,7 @@ class SlackHandler : public ChannelHandler {
   // Shared files are made public while the webhook is read.
   bool ReceiveMayCallOut() const override { return true; }
   SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;
+  HttpRequestSpec MediaRequest(const Channel& channel, const std::string& url) const override;
 };
 
 }  // namespace courier

@@ -403,4 +403,12 @@ SendResult TelegramHandler::Send(const Channel& channel, const Msg& msg, Handler
   return SendResult::Wired(external_id, std::move(logs));
 }
 
+// A received file is stored without the bot token (see telegram.h); the
+// download puts it back. MakeCall's log redacts it again.
+HttpRequestSpec TelegramHandler::MediaRequest(const Channel& channel, const std::string& url) const {
+  HttpRequestSpec req = ChannelHandler::MediaRequest(channel, url);
+  if (auto with_token = TelegramFetchUrl(channel, url); with_token.ok()) req.url = *with_token;
+  return req;
+}
+
 }  // namespace courier

@@ -405,4 +405,19 @@ SendResult TwilioHandler::Send(const Channel& channel, const Msg& msg, HandlerCo
   return SendResult::Wired(external_id, std::move(logs));
 }
 
+// Twilio's media URLs are public unless the account enforces HTTP auth
+// on them; then the account SID and auth token open them. Sent to
+// Twilio's (or SignalWire's) own hosts only.
+HttpRequestSpec TwilioHandler::MediaRequest(const Channel& channel, const std::string& url) const {
+  HttpRequestSpec req = ChannelHandler::MediaRequest(channel, url);
+  const std::string account_sid = channel.ConfigOr(kAccountSid, channel.ConfigOr(kLegacyAccountSid));
+  const std::string auth_token = channel.ConfigOr(config_keys::kAuthToken);
+  if (!account_sid.empty() && !auth_token.empty() &&
+      handlers::UrlOnHosts(url, {"twilio.com", "signalwire.com"}, handlers::BaseUrl(channel, kDefaultApiUrl))) {
+    req.basic_user = account_sid;
+    req.basic_password = auth_token;
+  }
+  return req;
+}
+
 }  // namespace courier

@@ -36,6 +36,7 @@ class TwilioHandler : public ChannelHandler {
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;
   SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;
+  HttpRequestSpec MediaRequest(const Channel& channel, const std::string& url) const override;
 
  private:
   static ChannelTypeInfo Describe(std::string code, std::string name, Flavor flavor);

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/channel_log.h"
 #include "core/clock.h"
 
 namespace courier {
@@ -54,6 +55,8 @@ struct FetchOutcome {
   int64_t size = 0;
   std::string error;
   Micros retry_on = 0;
+  // The download's channel log, written on the msg with the outcome.
+  std::optional<ChannelLog> log;
 };
 
 // What FinishFetch did.

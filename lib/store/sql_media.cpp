@@ -141,6 +141,7 @@ Result<FetchFinished> SqlStore::FinishFetch(const FetchOutcome& outcome) {
       lock.Bind(*msg_id);
       if (!lock.Step()) return Status::NotFound("msg of attachment fetch not found");
     }
+    if (outcome.log) d.InsertLog(*outcome.log, 0, NInt(*msg_id), now);
     switch (outcome.state) {
       case FetchState::kStored: {
         if (outcome.sha256.empty() || outcome.url.empty())
@@ -208,6 +209,29 @@ Result<FetchFinished> SqlStore::FinishFetch(const FetchOutcome& outcome) {
                   now);
     finished.msg_done = true;
     return finished;
+  });
+}
+
+Result<std::vector<std::string>> SqlStore::FetchClaimers() {
+  Impl& d = *impl_;
+  return d.Run<std::vector<std::string>>("fetch claimers", Txn::kRead, [&]() -> Result<std::vector<std::string>> {
+    std::vector<std::string> workers;
+    auto q = d.Q("SELECT DISTINCT claimed_by FROM attachment_fetches WHERE state = 'P' AND claimed_until >= ?");
+    q.Bind(d.Now());
+    while (q.Step()) workers.push_back(q.Text(0));
+    return workers;
+  });
+}
+
+Result<int64_t> SqlStore::ReleaseFetchClaims(const std::string& worker_prefix) {
+  Impl& d = *impl_;
+  if (worker_prefix.empty()) return Status::InvalidArgument("release needs a worker name prefix");
+  return d.Run<int64_t>("release fetch claims", Txn::kWrite, [&]() -> Result<int64_t> {
+    // substr, not LIKE: a host name's '_' is no wildcard here.
+    auto q = d.Q("UPDATE attachment_fetches SET claimed_by = NULL, claimed_until = NULL WHERE state = 'P' "
+                 "AND claimed_by IS NOT NULL AND substr(claimed_by, 1, length(?)) = ?");
+    q.Bind(worker_prefix).Bind(worker_prefix).Run();
+    return static_cast<int64_t>(q.Changes());
   });
 }
 

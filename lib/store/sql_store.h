@@ -182,6 +182,8 @@ class SqlStore : public Store {
   // The fetch stage (sql_media.cpp).
   Result<std::vector<AttachmentFetch>> ClaimFetches(const std::string& worker, int limit, Micros lease) override;
   Result<FetchFinished> FinishFetch(const FetchOutcome& outcome) override;
+  Result<std::vector<std::string>> FetchClaimers() override;
+  Result<int64_t> ReleaseFetchClaims(const std::string& worker_prefix) override;
   Result<std::vector<AttachmentFetch>> ListFetches(int64_t msg_id) override;
   Result<FetchBacklog> GetFetchBacklog() override;
   Result<MediaFile> GetMedia(const std::string& sha256) override;

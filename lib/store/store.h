@@ -387,8 +387,15 @@ class Store {
   // is not applied. Finishing a msg's last pending fetch rewrites the
   // msg's attachments (each stored one "content_type:url") and writes a
   // "msg.attachments" event: the msg, and "media", each fetch's state.
-  // NotFound when the fetch (pruned with its msg) is gone.
+  // The outcome's log is written on the msg, applied or not. NotFound
+  // when the fetch (pruned with its msg) is gone.
   virtual Result<FetchFinished> FinishFetch(const FetchOutcome& outcome) = 0;
+  // The workers holding a lease on a pending fetch, and the release of
+  // every lease whose worker name starts with `worker_prefix`: a fetcher
+  // starting frees what its crashed predecessor on the same host held,
+  // instead of waiting for those leases to lapse. Returns how many.
+  virtual Result<std::vector<std::string>> FetchClaimers() = 0;
+  virtual Result<int64_t> ReleaseFetchClaims(const std::string& worker_prefix) = 0;
   virtual Result<std::vector<AttachmentFetch>> ListFetches(int64_t msg_id) = 0;  // by position
   virtual Result<FetchBacklog> GetFetchBacklog() = 0;
   // The media store's files as recorded; NotFound.

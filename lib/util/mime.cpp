@@ -20,6 +20,34 @@ std::string MimeTypeFromPath(const std::string& path) {
   return it == kTypes.end() ? "" : it->second;
 }
 
+std::string ExtensionForMimeType(const std::string& mime) {
+  static const std::map<std::string, std::string> kExtensions = {
+      {"image/jpeg", "jpg"},
+      {"image/png", "png"},
+      {"image/gif", "gif"},
+      {"image/webp", "webp"},
+      {"video/mp4", "mp4"},
+      {"video/3gpp", "3gp"},
+      {"video/webm", "webm"},
+      {"video/mpeg", "mpeg"},
+      {"audio/ogg", "ogg"},
+      {"audio/mpeg", "mp3"},
+      {"audio/mp4", "m4a"},
+      {"audio/aac", "aac"},
+      {"audio/amr", "amr"},
+      {"audio/wav", "wav"},
+      {"audio/x-wav", "wav"},
+      {"application/pdf", "pdf"},
+      {"text/plain", "txt"},
+      {"text/csv", "csv"},
+      {"application/json", "json"},
+      {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"},
+      {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"},
+  };
+  auto it = kExtensions.find(BareMimeType(mime));
+  return it == kExtensions.end() ? "" : it->second;
+}
+
 std::string BareMimeType(const std::string& mime) { return ToLower(Trim(mime.substr(0, mime.find(';')))); }
 
 }  // namespace courier

@@ -17,6 +17,11 @@ inline constexpr const char* kDefaultMimeType = "application/octet-stream";
 // own fallback (usually kDefaultMimeType).
 std::string MimeTypeFromPath(const std::string& path);
 
+// The usual file extension for a MIME type ("image/jpeg" -> "jpg"), the
+// reverse of MimeTypeFromPath plus a few more (docx, xlsx, csv, json,
+// mpeg, webm, aac); "" when none is known.
+std::string ExtensionForMimeType(const std::string& mime);
+
 // "Audio/OGG; codecs=opus" -> "audio/ogg": the type without parameters, in
 // lower case (MIME types are case-insensitive; attachments carry one form).
 std::string BareMimeType(const std::string& mime);

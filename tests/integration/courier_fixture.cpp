@@ -55,6 +55,7 @@ CourierFixture::CourierFixture()
       env_{{"COURIER_DB", dir_.File("courier.db")},
            {"COURIER_SPOOL_DIR", dir_.File("spool")},
            {"COURIER_RUN_DIR", dir_.File("run")},
+           {"COURIER_MEDIA_DIR", dir_.File("media")},
            {"COURIER_PORT", std::to_string(port_)},
            {"COURIER_ADDRESS", "127.0.0.1"},
            {"COURIER_LOG_LEVEL", "warn"}},

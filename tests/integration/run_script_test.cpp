@@ -125,7 +125,7 @@ TEST_F(RunScriptTest, DaemonThatStopsAtStartStopsTheRest) {
   // its port would (one taken between the check and the start).
   std::string bin = dir_.File("bin");
   ASSERT_EQ(::mkdir(bin.c_str(), 0755), 0);
-  for (const char* tool : {"courier-ctl", "courier-send", "courier-flush", "courier-hook", "courier-api"})
+  for (const char* tool : {"courier-ctl", "courier-send", "courier-flush", "courier-hook", "courier-api", "courier-fetch"})
     ASSERT_EQ(::symlink(Bin(tool).c_str(), (bin + "/" + tool).c_str()), 0);
   WriteFile(bin + "/courier-recv", "#!/bin/sh\necho 'courier-recv: cannot listen' >&2\nexit 69\n");
   ASSERT_EQ(::chmod((bin + "/courier-recv").c_str(), 0755), 0);

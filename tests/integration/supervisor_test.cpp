@@ -37,7 +37,8 @@ TEST(SupervisorTest, RunsRestartsAndKeepsWorking) {
   int api_port = FreePort();
   MockProvider provider;
   WriteFile(dir.File("courier.toml"), "db = \"" + dir.File("courier.db") + "\"\nspool_dir = \"" + dir.File("spool") +
-                                          "\"\nrun_dir = \"" + dir.File("run") + "\"\nport = " + std::to_string(port) +
+                                          "\"\nrun_dir = \"" + dir.File("run") +
+                                          "\"\nmedia_dir = \"" + dir.File("media") + "\"\nport = " + std::to_string(port) +
                                           "\napi_port = " + std::to_string(api_port) +
                                           "\nlog_level = \"warn\"\n");
   // The shipped file, with its install paths pointed at this build and
@@ -68,7 +69,7 @@ TEST(SupervisorTest, RunsRestartsAndKeepsWorking) {
   ASSERT_TRUE(eventually([&] {
     s = status();
     return RunningPid(s, "courier-recv") && RunningPid(s, "courier-send") && RunningPid(s, "courier-flush") &&
-           RunningPid(s, "courier-hook") && RunningPid(s, "courier-api");
+           RunningPid(s, "courier-hook") && RunningPid(s, "courier-api") && RunningPid(s, "courier-fetch");
   })) << s << supervisord.log();
   MockProvider app;
   ASSERT_EQ(RunProgram({Bin("courier-ctl"), "hook", "add", "--url", app.url() + "/events", "--events", "msg.received"},

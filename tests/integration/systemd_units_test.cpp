@@ -23,7 +23,8 @@ std::string ReplaceAll(std::string s, const std::string& from, const std::string
 TEST(SystemdUnitsTest, EveryDaemonHasAUnitSystemdAcceptsAndSupervisordRuns) {
   if (::access("/usr/bin/systemd-analyze", X_OK) != 0) GTEST_SKIP() << "systemd-analyze is not installed";
   const std::string supervisord = ReadFile(std::string(COURIER_SOURCE_DIR) + "/contrib/supervisord.conf");
-  for (const std::string daemon : {"courier-recv", "courier-send", "courier-flush", "courier-hook", "courier-api"}) {
+  for (const std::string daemon : {"courier-recv", "courier-send", "courier-flush", "courier-hook", "courier-api",
+                                   "courier-fetch"}) {
     SCOPED_TRACE(daemon);
     EXPECT_NE(supervisord.find("[program:" + daemon + "]"), std::string::npos);
     const std::string unit = ReadFile(std::string(COURIER_SOURCE_DIR) + "/contrib/systemd/" + daemon + ".service");

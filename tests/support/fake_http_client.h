@@ -25,6 +25,13 @@ class FakeHttpClient : public HttpClient {
     script_.push_back(std::move(e));
   }
 
+  // The next request gets `exchange` as it is (a transport error, a
+  // refusal).
+  void AnswerExchange(HttpExchange exchange) {
+    std::lock_guard<std::mutex> lock(mu_);
+    script_.push_back(std::move(exchange));
+  }
+
   HttpExchange Do(const HttpRequestSpec& request) override {
     std::lock_guard<std::mutex> lock(mu_);
     requests_.push_back(request);

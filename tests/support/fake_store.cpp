@@ -179,6 +179,8 @@ class FakeStore : public Store {
   }
   Result<FetchFinished> FinishFetch(const FetchOutcome&) override { return Unused("FinishFetch"); }
   Result<std::vector<AttachmentFetch>> ListFetches(int64_t) override { return Unused("ListFetches"); }
+  Result<std::vector<std::string>> FetchClaimers() override { return Unused("FetchClaimers"); }
+  Result<int64_t> ReleaseFetchClaims(const std::string&) override { return Unused("ReleaseFetchClaims"); }
   Result<FetchBacklog> GetFetchBacklog() override { return Unused("GetFetchBacklog"); }
   Result<MediaFile> GetMedia(const std::string&) override { return Unused("GetMedia"); }
   Result<std::vector<MediaFile>> ListMediaUsedBefore(Micros, int) override { return Unused("ListMediaUsedBefore"); }

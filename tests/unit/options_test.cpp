@@ -72,7 +72,9 @@ auto Settings(const Options& o) {
                   o.max_workers, o.max_retries, o.retry_backoff, o.send_grace, o.heartbeat_timeout, o.host_name, o.http_timeout,
                   o.http_deadline, o.outbound_allow, o.outbound_ca_file, o.flush_interval, o.retain_logs_days,
                   o.retain_events_days, o.retain_msgs_days, o.hook_poll_interval, o.hook_timeout, o.api_address,
-                  o.api_port, o.api_max_body_bytes, o.api_workers, o.api_max_long_polls, o.api_idempotency_hours);
+                  o.api_port, o.api_max_body_bytes, o.api_workers, o.api_max_long_polls, o.api_idempotency_hours,
+                  o.fetch_workers, o.media_dir, o.media_url, o.media_max_mb, o.media_refused_types,
+                  o.media_fetch_timeout);
 }
 
 }  // namespace
@@ -88,6 +90,8 @@ TEST(OptionsTest, DefaultsWhenNothingIsGiven) {
   EXPECT_EQ(o->max_workers, 32);
   EXPECT_EQ(o->max_body_bytes, 1 << 20);
   EXPECT_EQ(o->EffectiveBaseUrl(), "http://127.0.0.1:8080");
+  EXPECT_EQ(o->media_dir, "var/media");
+  EXPECT_EQ(o->EffectiveMediaUrl(), "http://127.0.0.1:8082/media");
 }
 
 TEST(OptionsTest, EachLayerWinsInTurn) {
@@ -379,6 +383,12 @@ TEST(OptionsTest, DescribeReadsBackToTheSameOptions) {
       {"COURIER_API_WORKERS", "256"},
       {"COURIER_API_MAX_LONG_POLLS", "0"},
       {"COURIER_API_IDEMPOTENCY_HOURS", "8760"},
+      {"COURIER_FETCH_WORKERS", "256"},
+      {"COURIER_MEDIA_DIR", "/srv/media \"kept\""},
+      {"COURIER_MEDIA_URL", "https://media.example.com/m"},
+      {"COURIER_MEDIA_MAX_MB", "1024"},
+      {"COURIER_MEDIA_REFUSED_TYPES", "video/*, application/x-dosexec"},
+      {"COURIER_MEDIA_FETCH_TIMEOUT", "1"},
   };
   auto original = LoadWith({}, env);
   ASSERT_TRUE(original.ok()) << original.status().ToString();

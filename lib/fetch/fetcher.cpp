@@ -1,0 +1,110 @@
+#include "fetch/fetcher.h"
+
+#include <algorithm>
+
+#include "core/msg.h"
+#include "handlers/common.h"
+#include "media/media_type.h"
+#include "util/mime.h"
+
+namespace courier {
+namespace {
+
+constexpr Micros kLongestRetry = 3600 * kMicrosPerSecond;
+
+// The log keeps the answer's status line and headers; the body is media.
+void SummarizeBody(ChannelLog& log, size_t body_bytes) {
+  const size_t end = log.response.find("\r\n\r\n");
+  if (end == std::string::npos) return;
+  log.response.resize(end + 4);
+  log.response += "[" + std::to_string(body_bytes) + " bytes]";
+}
+
+bool Transient(int status_code) {
+  return status_code == 408 || status_code == 425 || status_code == 429 || status_code >= 500;
+}
+
+}  // namespace
+
+Fetcher::Fetcher(HttpClient& http, MediaStore& media, Clock& clock, FetcherOptions options)
+    : http_(http), media_(media), clock_(clock), options_(std::move(options)) {
+  while (!options_.media_url.empty() && options_.media_url.back() == '/') options_.media_url.pop_back();
+}
+
+FetchOutcome Fetcher::RetryOrFail(const AttachmentFetch& fetch, const std::string& error) const {
+  FetchOutcome out;
+  out.fetch_id = fetch.id;
+  if (fetch.attempts >= options_.max_attempts) {
+    out.state = FetchState::kFailed;
+    out.error = error + " (gave up after " + std::to_string(fetch.attempts) + " attempts)";
+    return out;
+  }
+  out.state = FetchState::kPending;
+  out.error = error;
+  Micros wait = options_.first_retry;
+  for (int i = 1; i < fetch.attempts && wait < kLongestRetry; ++i) wait *= 2;
+  out.retry_on = clock_.Now() + std::min(wait, kLongestRetry);
+  return out;
+}
+
+FetchOutcome Fetcher::Fetch(const AttachmentFetch& fetch, const Channel& channel, const ChannelHandler* handler) {
+  FetchOutcome out;
+  const auto [declared, url] = FetchedAttachmentParts(fetch.source);
+  HttpRequestSpec req;
+  if (handler != nullptr) {
+    req = handler->MediaRequest(channel, url);
+  } else {
+    req.url = url;
+  }
+  HandlerContext ctx{http_, clock_, ""};
+  Msg msg;
+  msg.id = fetch.msg_id;
+  msg.uuid = fetch.msg_uuid;
+  auto call = handlers::MakeCall(ctx, channel, msg, req, "Media Fetch");
+  SummarizeBody(call.log, call.exchange.body.size());
+  ChannelLog& log = call.log;
+  const HttpExchange& ex = call.exchange;
+  // The outcome with the log, the log's error the outcome's when the
+  // exchange itself went well.
+  auto with_log = [&](FetchOutcome outcome) {
+    if (log.error.empty()) log.error = outcome.error;
+    outcome.log = std::move(log);
+    return outcome;
+  };
+  auto fail = [&](const std::string& error) {
+    FetchOutcome failed;
+    failed.fetch_id = fetch.id;
+    failed.state = FetchState::kFailed;
+    failed.error = error;
+    return with_log(std::move(failed));
+  };
+  if (ex.refused) return fail("refused by the outbound policy: " + ex.error);
+  if (ex.status_code == 0) {
+    if (ex.error.find("response larger than") != std::string::npos)
+      return fail("larger than " + std::to_string(options_.max_bytes) + " bytes");
+    return with_log(RetryOrFail(fetch, "no answer: " + ex.error));
+  }
+  if (!ex.ok()) {
+    const std::string error = "provider answered " + std::to_string(ex.status_code);
+    if (Transient(ex.status_code)) return with_log(RetryOrFail(fetch, error));
+    return fail(error);
+  }
+  if (static_cast<int64_t>(ex.body.size()) > options_.max_bytes)
+    return fail("larger than " + std::to_string(options_.max_bytes) + " bytes");
+  auto sniffed = SniffMediaType(ex.body);
+  const std::string type =
+      ChooseMediaType(declared.empty() ? ex.Header("content-type") : declared, sniffed.ok() ? *sniffed : "");
+  if (MediaTypeRefused(type, options_.refused_types)) return fail("media type " + type + " refused");
+  auto stored = media_.Put(ex.body);
+  if (!stored.ok()) return with_log(RetryOrFail(fetch, "media store: " + stored.status().ToString()));
+  out.fetch_id = fetch.id;
+  out.state = FetchState::kStored;
+  out.sha256 = stored->sha256;
+  out.content_type = type;
+  out.size = stored->size;
+  const std::string extension = ExtensionForMimeType(type);
+  out.url = options_.media_url + "/" + stored->sha256 + (extension.empty() ? "" : "." + extension);
+  return with_log(std::move(out));
+}
+
+}  // namespace courier

@@ -1,0 +1,204 @@
+// courier-fetch end to end: real courier-recv takes a Telegram photo (its
+// getFile answered by a mock provider), real courier-fetch downloads it
+// from the mock with the bot token, keeps it in the media store and
+// rewrites the msg; retries, refusals, and a kill -9 mid-download.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "courier_fixture.h"
+#include "eventually.h"
+#include "mock_provider.h"
+#include "util/hmac.h"
+
+namespace courier::testing {
+namespace {
+
+const std::string kToken = "123456:fetch-test-token";
+// A JPEG's first bytes (SOI, APP0 JFIF) and some more: libmagic says
+// image/jpeg whatever the provider declares.
+const std::string kJpeg = std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00", 20) +
+                          std::string(4000, '\x42');
+
+std::string Sha256Hex(const std::string& bytes) { return HexEncode(Digest(DigestAlgorithm::kSha256, bytes)); }
+
+class FetchFixture : public CourierFixture {
+ protected:
+  void SetUp() override {
+    InitStore();
+    channel_ = AddChannel("TG", {"auth_token=" + kToken, "base_url=" + provider_.url()}, "courierbot");
+    env_["COURIER_MEDIA_URL"] = "https://media.example.org/m";
+    StartRecv();
+  }
+
+  // Telegram's getFile names `path` for every file id.
+  void FileAt(const std::string& path) {
+    provider_.On("/bot" + kToken + "/getFile",
+                 {.body = R"({"ok":true,"result":{"file_id":"x","file_size":1,"file_path":")" + path + R"("}})"});
+  }
+
+  std::string FileUrlPath(const std::string& path) { return "/file/bot" + kToken + "/" + path; }
+
+  HttpExchange PostPhoto(int message_id) {
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = "http://127.0.0.1:" + std::to_string(port_) + "/c/tg/" + channel_ + "/receive";
+    req.headers = {{"Content-Type", "application/json"}};
+    req.body = R"({"update_id":)" + std::to_string(1000 + message_id) + R"(,"message":{"message_id":)" +
+               std::to_string(message_id) +
+               R"(,"from":{"id":3527065,"first_name":"Nic"},"chat":{"id":3527065,"type":"private"},"date":1454119029,)"
+               R"("caption":"photo )" + std::to_string(message_id) + R"(","photo":[{"file_id":"f)" +
+               std::to_string(message_id) + R"(","file_size":4020}]}})";
+    return recv_http_->Do(req);
+  }
+
+  // The incoming msg's attachments, by its text.
+  std::vector<std::string> AttachmentsOf(const std::string& text) {
+    for (const auto& m : ListMsgs({"--direction", "in"})) {
+      if (json::GetStringOrEmpty(m, "text") != text) continue;
+      std::vector<std::string> out;
+      auto list = json::GetArray(m, "attachments");
+      for (size_t i = 0; list && i < list->size(); ++i) out.push_back(list->getElement<std::string>(i));
+      return out;
+    }
+    return {};
+  }
+
+  // Requests the mock saw for `path`.
+  size_t Downloads(const std::string& path) {
+    size_t n = 0;
+    for (const auto& r : provider_.requests())
+      if (r.path == path) ++n;
+    return n;
+  }
+
+  std::string StoredFile(const std::string& sha) {
+    std::ifstream in(dir_.path() + "/media/" + sha.substr(0, 2) + "/" + sha, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  MockProvider provider_;
+  std::string channel_;
+};
+
+using FetchTest = OnBothEngines<FetchFixture>;
+
+TEST_P(FetchTest, APhotoIsDownloadedWithTheTokenKeptAndTheMsgRewritten) {
+  FileAt("photos/file_1.jpg");
+  // The provider says PNG; the bytes say JPEG.
+  provider_.On(FileUrlPath("photos/file_1.jpg"), {.body = kJpeg, .content_type = "image/png"});
+  auto answer = PostPhoto(1);
+  ASSERT_EQ(answer.status_code, 200) << answer.body;
+  // Stored as it came, the token left out.
+  auto before = AttachmentsOf("photo 1");
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before[0], "image/jpeg:" + provider_.url() + "/file/bot/photos/file_1.jpg");
+
+  auto fetch = Start("courier-fetch");
+  const std::string sha = Sha256Hex(kJpeg);
+  const std::string stored = "image/jpeg:https://media.example.org/m/" + sha + ".jpg";
+  ASSERT_TRUE(Eventually([&] {
+    auto now = AttachmentsOf("photo 1");
+    return now.size() == 1 && now[0] == stored;
+  })) << AttachmentsOf("photo 1")[0];
+  EXPECT_EQ(StoredFile(sha), kJpeg);
+  EXPECT_EQ(Downloads(FileUrlPath("photos/file_1.jpg")), 1u);
+
+  // courier-api serves the stored copy by its name, without a token.
+  const int api_port = FreePort();
+  env_["COURIER_API_PORT"] = std::to_string(api_port);
+  auto api = Start("courier-api");
+  ASSERT_TRUE(api->WaitForHttp(api_port));
+  HttpRequestSpec get;
+  get.url = "http://127.0.0.1:" + std::to_string(api_port) + "/media/" + sha + ".jpg";
+  auto served = recv_http_->Do(get);
+  EXPECT_EQ(served.status_code, 200) << served.body;
+  EXPECT_EQ(served.body, kJpeg);
+  EXPECT_EQ(served.Header("content-type"), "image/jpeg");
+  get.url = "http://127.0.0.1:" + std::to_string(api_port) + "/media/" + std::string(64, '0');
+  EXPECT_EQ(recv_http_->Do(get).status_code, 404);
+  get.url = "http://127.0.0.1:" + std::to_string(api_port) + "/media/..%2F..%2Fcourier.db";
+  EXPECT_EQ(recv_http_->Do(get).status_code, 404);
+
+  // The application heard of it twice: at once, and once kept.
+  auto events = Ctl({"events", "--json"});
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  EXPECT_NE(events.out.find("\"media_pending\":1"), std::string::npos) << events.out;
+  EXPECT_NE(events.out.find("\"topic\":\"msg.attachments\""), std::string::npos) << events.out;
+  EXPECT_NE(events.out.find("https://media.example.org/m/" + sha + ".jpg"), std::string::npos);
+  // No log, event or msg holds the token.
+  auto logs = Ctl({"logs", "--json"});
+  EXPECT_EQ(logs.out.find(kToken), std::string::npos) << logs.out;
+  EXPECT_NE(logs.out.find("Media Fetch"), std::string::npos) << logs.out;
+  EXPECT_EQ(events.out.find(kToken), std::string::npos);
+
+  // The same bytes again: one file, two msgs pointing at it.
+  FileAt("photos/file_2.jpg");
+  provider_.On(FileUrlPath("photos/file_2.jpg"), {.body = kJpeg, .content_type = "image/jpeg"});
+  ASSERT_EQ(PostPhoto(2).status_code, 200);
+  ASSERT_TRUE(Eventually([&] {
+    auto now = AttachmentsOf("photo 2");
+    return now.size() == 1 && now[0] == stored;
+  }));
+  EXPECT_EQ(fetch->Stop(), 0);
+}
+
+// A provider failing is retried; one answering 404 fails the fetch with
+// its reason and the msg keeps the provider's URL; more than the size
+// cap is not kept.
+TEST_P(FetchTest, FailuresAreRetriedOrFailedWithTheirReason) {
+  env_["COURIER_MEDIA_MAX_MB"] = "1";
+  FileAt("photos/gone.jpg");
+  provider_.On(FileUrlPath("photos/gone.jpg"), {.status = 404, .body = "{}"});
+  ASSERT_EQ(PostPhoto(3).status_code, 200);
+  FileAt("photos/huge.jpg");
+  provider_.On(FileUrlPath("photos/huge.jpg"), {.body = kJpeg + std::string(2 << 20, 'x')});
+  ASSERT_EQ(PostPhoto(4).status_code, 200);
+  auto fetch = Start("courier-fetch");
+  ASSERT_TRUE(Eventually([&] {
+    auto status = Ctl({"msgs", "list", "--json", "--direction", "in"});
+    return Downloads(FileUrlPath("photos/gone.jpg")) == 1 && Downloads(FileUrlPath("photos/huge.jpg")) == 1;
+  }));
+  ASSERT_TRUE(Eventually([&] {
+    auto events = Ctl({"events", "--json"});
+    size_t n = 0;
+    for (size_t at = 0; (at = events.out.find("\"topic\":\"msg.attachments\"", at)) != std::string::npos; ++at) ++n;
+    return n == 2;
+  }));
+  auto events = Ctl({"events", "--json"}).out;
+  EXPECT_NE(events.find("provider answered 404"), std::string::npos) << events;
+  EXPECT_NE(events.find("larger than 1048576 bytes"), std::string::npos) << events;
+  EXPECT_EQ(AttachmentsOf("photo 3")[0], "image/jpeg:" + provider_.url() + "/file/bot/photos/gone.jpg");
+  EXPECT_EQ(fetch->Stop(), 0);
+}
+
+// kill -9 in the middle of a download: the next courier-fetch on this
+// host releases the dead one's claim at start and downloads it once more;
+// the msg is rewritten once, and exactly one msg.attachments event says so.
+TEST_P(FetchTest, ADownloadCutByKillMinus9IsResumedByTheNextFetcher) {
+  FileAt("photos/slow.jpg");
+  provider_.On(FileUrlPath("photos/slow.jpg"), {.body = kJpeg, .delay_ms = 3000});
+  ASSERT_EQ(PostPhoto(5).status_code, 200);
+  auto first = Start("courier-fetch");
+  ASSERT_TRUE(Eventually([&] { return Downloads(FileUrlPath("photos/slow.jpg")) == 1; }));
+  first->Stop(9);
+  provider_.On(FileUrlPath("photos/slow.jpg"), {.body = kJpeg});
+  auto second = Start("courier-fetch");
+  const std::string stored = "image/jpeg:https://media.example.org/m/" + Sha256Hex(kJpeg) + ".jpg";
+  ASSERT_TRUE(Eventually([&] { return AttachmentsOf("photo 5") == std::vector<std::string>{stored}; }));
+  EXPECT_EQ(Downloads(FileUrlPath("photos/slow.jpg")), 2u);
+  auto events = Ctl({"events", "--json"}).out;
+  size_t n = 0;
+  for (size_t at = 0; (at = events.find("\"topic\":\"msg.attachments\"", at)) != std::string::npos; ++at) ++n;
+  EXPECT_EQ(n, 1u);
+  EXPECT_EQ(second->Stop(), 0);
+}
+
+COURIER_INSTANTIATE_ON_BOTH_ENGINES(FetchTest);
+
+}  // namespace
+}  // namespace courier::testing
