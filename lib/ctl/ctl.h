@@ -131,6 +131,12 @@ class Ctl {
   // vacuum, or a full VACUUM with args.vacuum). A dry run opens the store
   // read-only and prints what would go.
   int Prune(const PruneArgs& args);
+  // Removes the media store's files no fetch stored in the last `days`
+  // days (ctl_media.cpp): each file's record is forgotten first, unless a
+  // fetch stored the same bytes meanwhile, then the file goes. A dry run
+  // lists them and removes nothing. Msgs naming a removed file keep its
+  // URL, which then answers 404.
+  int MediaPrune(int days, bool dry_run, bool json);
   // Copies the whole SQLite store named by --db into the empty PostgreSQL
   // store `to` (store/store_copy.h), with a progress line on stderr when it
   // is a terminal; prints each table's rows copied.

@@ -171,6 +171,8 @@ struct CtlCommandLine::Impl {
   bool stopped_only = false;
   PruneArgs prune;
   int prune_days = 0;  // --older-than: each kind not given its own
+  int media_days = 0;
+  bool media_dry_run = false;
   HookAddArgs hook_add;
   std::string hook_ref;
   std::string pause_reason;
@@ -372,6 +374,14 @@ CtlCommandLine::Impl::Impl() {
           throw CLI::ValidationError("prune", "needs --older-than DAYS or --logs-, --events- or --msgs-older-than DAYS");
         if (prune.dry_run && prune.vacuum) throw CLI::ValidationError("prune", "--dry-run and --vacuum do not go together");
       });
+
+  auto* media = app.add_subcommand("media", "the media store of fetched attachments (courier-fetch(8))");
+  media->require_subcommand(1);
+  auto* media_prune = media->add_subcommand("prune", "remove media files no fetch stored in the last DAYS days");
+  media_prune->add_option("--older-than", media_days, "DAYS")->required()->check(WholeNumber(1, 36500));
+  media_prune->add_flag("--dry-run", media_dry_run, "list what would go; remove nothing");
+  JsonFlag(media_prune);
+  Runs(media_prune, [this](Ctl& c) { return c.MediaPrune(media_days, media_dry_run, json); });
 
   auto* hook = app.add_subcommand("hook", "the applications' webhooks courier-hook posts events to");
   hook->require_subcommand(1);

@@ -177,8 +177,35 @@ int Ctl::MsgsShow(const std::string& id_or_uuid, bool json) {
     msg = (*store)->GetMsgByUUID(*uuid);
   }
   if (!msg.ok()) return Report(msg.status());
+  // Each fetched attachment's state (courier-fetch(8)); none for outgoing
+  // msgs and attachments that are no http(s) URL.
+  auto fetches = (*store)->ListFetches(msg->id);
+  if (!fetches.ok()) return Report(fetches.status());
   if (json) {
-    out_ << (MsgToJson(*msg)) << '\n';
+    if (fetches->empty()) {
+      out_ << (MsgToJson(*msg)) << '\n';
+      return exit_code::kOk;
+    }
+    auto object = json::ParseObject(MsgToJson(*msg));
+    if (!object.ok()) return Report(object.status());
+    auto media = json::NewArray();
+    for (const auto& f : *fetches) {
+      auto o = json::NewObject();
+      o->set("position", f.position);
+      o->set("state", FetchStateName(f.state));
+      o->set("source", f.source);
+      o->set("attempts", f.attempts);
+      if (f.state == FetchState::kStored) {
+        o->set("url", f.url);
+        o->set("content_type", f.content_type);
+        o->set("size", f.size);
+        o->set("sha256", f.sha256);
+      }
+      if (!f.error.empty()) o->set("error", f.error);
+      media->add(o);
+    }
+    (*object)->set("media", media);
+    out_ << json::Stringify(*object) << '\n';
     return exit_code::kOk;
   }
   const Msg& m = *msg;
@@ -190,6 +217,13 @@ int Ctl::MsgsShow(const std::string& id_or_uuid, bool json) {
        << "urn:             " << m.urn << '\n'
        << "text:            " << m.text << '\n';
   for (const auto& a : m.attachments) out_ << "attachment:      " << a << '\n';
+  for (const auto& f : *fetches) {
+    out_ << "media " << f.position << ":         " << FetchStateName(f.state);
+    if (f.state == FetchState::kStored) out_ << ", " << f.content_type << ", " << f.size << " bytes";
+    if (f.state == FetchState::kPending && f.attempts > 0) out_ << ", " << f.attempts << " attempts";
+    if (!f.error.empty()) out_ << (f.state == FetchState::kFailed ? ": " : "; last error: ") << f.error;
+    out_ << "; from " << f.source << '\n';
+  }
   for (const auto& q : m.quick_replies) {
     out_ << "quick_reply:     " << q.text;
     if (q.type != QuickReplyType::kText) out_ << " (" << QuickReplyTypeName(q.type) << (q.url.empty() ? "" : ": ") << q.url << ')';

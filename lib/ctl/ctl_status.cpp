@@ -37,12 +37,15 @@ int Ctl::StatusReport(bool json_out) {
   // courier-api is optional (not every site has applications over HTTP):
   // shown when it answers, and not answering is no fault of the pipeline.
   bool hook_daemon_down = false;
+  // courier-fetch likewise: its absence is a fault once fetches wait.
+  bool fetch_daemon_down = false;
   json::ArrayPtr hooks;
   const std::vector<std::pair<const char*, const char*>> programs = {{"courier-recv", kRecvCtl},
                                                                       {"courier-send", kSendCtl},
                                                                       {"courier-flush", kFlushCtl},
                                                                       {"courier-hook", kHookCtl},
-                                                                      {"courier-api", kApiCtl}};
+                                                                      {"courier-api", kApiCtl},
+                                                                      {"courier-fetch", kFetchCtl}};
   // All asked at once: daemons that are down cost one timeout, not one each.
   std::vector<DaemonQuestion> questions;
   for (const auto& [program, endpoint] : programs)
@@ -55,10 +58,12 @@ int Ctl::StatusReport(bool json_out) {
     const auto& answer = answers[i];
     Result<json::ObjectPtr> parsed = answer.ok() ? json::ParseObject(*answer) : Result<json::ObjectPtr>(answer.status());
     const bool is_hook = std::string(program) == "courier-hook";
+    const bool is_fetch = std::string(program) == "courier-fetch";
     if (parsed.ok() && is_hook) hooks = json::GetArray(*parsed, "hooks");
     if (!parsed.ok()) {
       if (optional) continue;
       if (is_hook) hook_daemon_down = true;
+      else if (is_fetch) fetch_daemon_down = true;
       else healthy = false;
       daemons->set(program, Poco::Dynamic::Var());
       daemon_table.Add({program, "not answering", "-", "-", ""});
@@ -67,7 +72,7 @@ int Ctl::StatusReport(bool json_out) {
     daemons->set(program, *parsed);
     std::string details;
     for (const auto& key : {"committed", "spooled", "sent", "errored", "failed", "throttled", "interrupted", "flushed",
-                            "rejected", "pending"}) {
+                            "rejected", "pending", "stored", "retried", "in_flight"}) {
       if (auto v = json::GetInt(*parsed, key)) details += std::string(details.empty() ? "" : " ") + key + "=" + std::to_string(*v);
     }
     // courier-api: its requests, all routes together, by status code.
@@ -109,6 +114,21 @@ int Ctl::StatusReport(bool json_out) {
     if (!hooks) {
       auto from_store = HookReports(**store, clock_.Now());
       if (from_store.ok()) hooks = *from_store;
+    }
+    // The fetch stage's backlog: waiting attachments with nobody to
+    // fetch them are a fault.
+    auto backlog = (*store)->GetFetchBacklog();
+    if (backlog.ok()) {
+      auto media = json::NewObject();
+      media->set("pending", backlog->pending);
+      media->set("due", backlog->due);
+      media->set("failed", backlog->failed);
+      media->set("oldest_pending_age_s",
+                 backlog->oldest_pending_on
+                     ? std::max<int64_t>(0, (clock_.Now() - *backlog->oldest_pending_on) / kMicrosPerSecond)
+                     : 0);
+      report->set("media", media);
+      if (fetch_daemon_down && backlog->pending > 0) healthy = false;
     }
     if (hook_daemon_down && hooks) {
       for (const auto& h : json::Objects(hooks))
@@ -189,6 +209,11 @@ int Ctl::StatusReport(bool json_out) {
     if (!path.empty()) out_ << "  size " << FileSize(path) << "  wal " << FileSize(path + "-wal");
     out_ << "  schema " << json::GetInt(store_info, "schema_version").value_or(0) << '\n';
     if (!exposed.empty()) out_ << "warning: " << exposed << '\n';
+    if (auto media = json::GetObject(report, "media")) {
+      out_ << "media  " << options_.media_dir << "  pending " << json::GetInt(media, "pending").value_or(0) << "  due "
+           << json::GetInt(media, "due").value_or(0) << "  failed " << json::GetInt(media, "failed").value_or(0)
+           << "  oldest " << json::GetInt(media, "oldest_pending_age_s").value_or(0) << "s\n";
+    }
     out_ << "spool  " << options_.spool_dir << "  pending " << pending << "  bad " << bad << "  tmp " << unfinished
          << "  oldest "
          << (oldest ? (clock_.Now() - oldest) / kMicrosPerSecond : 0) << "s\n\n";

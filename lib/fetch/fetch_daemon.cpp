@@ -102,6 +102,15 @@ class FetchRunner {
     threads_.clear();
   }
 
+  // At a stop, after Join: the fetches this process still holds (downloads
+  // cut short) are released for the next fetcher at once.
+  void ReleaseOwnClaims(StoreConnection& store) {
+    Store* s = store.Get(daemon_.stop());
+    if (s == nullptr) return;
+    auto released = s->ReleaseFetchClaims(worker_prefix_);
+    if (released.ok() && *released > 0) Log::Info("released unfinished fetches", {{"fetches", std::to_string(*released)}});
+  }
+
   // The body's thread: the store's backlog for the status.
   void ReadBacklog(StoreConnection& store) {
     Store* s = store.Get(daemon_.stop());
@@ -165,6 +174,13 @@ class FetchRunner {
       }
       const AttachmentFetch& fetch = claimed->front();
       auto channel = s->GetChannel(fetch.channel_uuid);
+      if (!channel.ok() && !channel.status().IsNotFound()) {
+        // The store failing is no reason to download without the
+        // channel's credentials: the fetch is released below at a stop,
+        // or its lease lapses.
+        store.Failed(channel.status(), stop);
+        continue;
+      }
       Channel ch;
       if (channel.ok()) {
         ch = *channel;
@@ -289,6 +305,7 @@ Status RunFetch(const Options& options) {
     }
     http->Abort();
     runner.Join();
+    runner.ReleaseOwnClaims(backlog_store);
     return Status::OK();
   });
 }

@@ -1,11 +1,15 @@
 #include "fetch/fetcher.h"
 
+#include <Poco/Exception.h>
+#include <Poco/URI.h>
+
 #include <algorithm>
 
 #include "core/msg.h"
 #include "handlers/common.h"
 #include "media/media_type.h"
 #include "util/mime.h"
+#include "util/text.h"
 
 namespace courier {
 namespace {
@@ -18,6 +22,32 @@ void SummarizeBody(ChannelLog& log, size_t body_bytes) {
   if (end == std::string::npos) return;
   log.response.resize(end + 4);
   log.response += "[" + std::to_string(body_bytes) + " bytes]";
+}
+
+constexpr int kMaxRedirects = 5;
+
+bool IsRedirect(int status_code) {
+  return status_code == 301 || status_code == 302 || status_code == 303 || status_code == 307 || status_code == 308;
+}
+
+std::string HostOf(const std::string& url) {
+  try {
+    Poco::URI uri(url);
+    return ToLower(uri.getScheme() + "://" + uri.getAuthority());
+  } catch (const Poco::Exception&) {
+    return "";
+  }
+}
+
+// A Location header against the URL that answered it.
+std::string ResolveLocation(const std::string& base, const std::string& location) {
+  try {
+    Poco::URI resolved(base);
+    resolved.resolve(location);
+    return resolved.toString();
+  } catch (const Poco::Exception&) {
+    return location;
+  }
 }
 
 bool Transient(int status_code) {
@@ -61,6 +91,22 @@ FetchOutcome Fetcher::Fetch(const AttachmentFetch& fetch, const Channel& channel
   msg.id = fetch.msg_id;
   msg.uuid = fetch.msg_uuid;
   auto call = handlers::MakeCall(ctx, channel, msg, req, "Media Fetch");
+  // Providers answer a media URL with a redirect to their CDN (Twilio's
+  // 307 to its media host): followed, each hop through the same client
+  // and policy, the credentials kept only on the same host.
+  for (int hop = 0; hop < kMaxRedirects && IsRedirect(call.exchange.status_code); ++hop) {
+    const std::string location = call.exchange.Header("location");
+    if (location.empty()) break;
+    const std::string next = ResolveLocation(req.url, location);
+    if (HostOf(next) != HostOf(req.url)) {
+      HttpRequestSpec plain;
+      plain.url = next;
+      req = plain;
+    } else {
+      req.url = next;
+    }
+    call = handlers::MakeCall(ctx, channel, msg, req, "Media Fetch");
+  }
   SummarizeBody(call.log, call.exchange.body.size());
   ChannelLog& log = call.log;
   const HttpExchange& ex = call.exchange;

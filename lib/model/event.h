@@ -14,7 +14,7 @@ namespace courier {
 // writing it.
 inline constexpr const char* kEventTopics[] = {"msg.received",    "msg.queued",        "msg.retried",
                                                "msg.failed",      "status.updated",    "contact.stopped",
-                                               "contact.unstopped", "channel.event"};
+                                               "contact.unstopped", "channel.event", "msg.attachments"};
 
 struct Event {
   int64_t seq = 0;

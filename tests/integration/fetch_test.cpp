@@ -136,6 +136,19 @@ TEST_P(FetchTest, APhotoIsDownloadedWithTheTokenKeptAndTheMsgRewritten) {
   EXPECT_NE(logs.out.find("Media Fetch"), std::string::npos) << logs.out;
   EXPECT_EQ(events.out.find(kToken), std::string::npos);
 
+  // courier-ctl shows each attachment's state, the backlog, and keeps a
+  // file stored today from a prune of older ones.
+  auto show = Ctl({"msgs", "show", json::GetStringOrEmpty(ListMsgs({"--direction", "in"})[0], "uuid")});
+  EXPECT_NE(show.out.find("media 0:         stored, image/jpeg, " + std::to_string(kJpeg.size()) + " bytes"),
+            std::string::npos) << show.out;
+  auto status = Ctl({"status", "--json"});
+  EXPECT_NE(status.out.find("\"media\":{"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("\"courier-fetch\":{"), std::string::npos) << status.out;
+  auto pruned = Ctl({"media", "prune", "--older-than", "1"});
+  EXPECT_EQ(pruned.exit_code, 0) << pruned.err;
+  EXPECT_NE(pruned.out.find("removed 0 media files"), std::string::npos) << pruned.out;
+  EXPECT_EQ(StoredFile(sha), kJpeg);
+
   // The same bytes again: one file, two msgs pointing at it.
   FileAt("photos/file_2.jpg");
   provider_.On(FileUrlPath("photos/file_2.jpg"), {.body = kJpeg, .content_type = "image/jpeg"});

@@ -121,6 +121,33 @@ TEST_F(FetcherTest, WhatNoRetryHelpsFailsAtOnce) {
   EXPECT_FALSE(media_.Exists(HexEncode(Digest(DigestAlgorithm::kSha256, kJpeg))));
 }
 
+// A redirect to a CDN is followed; the credentials stay on the
+// provider's host.
+TEST_F(FetcherTest, RedirectsAreFollowedWithoutTheCredentialsElsewhere) {
+  auto registry = HandlerRegistry::Build();
+  Channel ch;
+  ch.uuid = "8eb23e93-5ecb-45ba-b726-3b064e0c56ab";
+  ch.type = "TW";
+  ch.config = {{"account_sid", "AC1"}, {"auth_token", "secret"}};
+  http_.Answer(307, {{"location", "/2010-04-01/Media/ME2"}});
+  http_.Answer(302, {{"location", "https://cdn.example.net/x"}});
+  http_.Answer(200, {}, kJpeg);
+  Fetcher fetcher(http_, media_, clock_, Options());
+  AttachmentFetch f;
+  f.id = 1;
+  f.source = "image/jpeg:https://api.twilio.com/2010-04-01/Media/ME1";
+  f.attempts = 1;
+  auto out = fetcher.Fetch(f, ch, registry.Find("TW"));
+  EXPECT_EQ(out.state, FetchState::kStored) << out.error;
+  auto requests = http_.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[1].url, "https://api.twilio.com/2010-04-01/Media/ME2");
+  EXPECT_EQ(requests[1].basic_user, "AC1");
+  EXPECT_EQ(requests[2].url, "https://cdn.example.net/x");
+  EXPECT_EQ(requests[2].basic_user, "");
+  EXPECT_EQ(requests[2].basic_password, "");
+}
+
 // Each type's download: credentials only where its provider needs them,
 // and only to its provider's hosts (or the channel's own base URL's).
 TEST(MediaRequest, CredentialsGoOnlyToTheProvidersHosts) {
