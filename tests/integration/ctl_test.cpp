@@ -566,11 +566,12 @@ TEST_P(CtlTest, StatusAsksEveryDaemonAtOnce) {
   std::vector<std::string> rows;
   for (const auto& line : Lines(human.out))
     if (line.rfind("courier-", 0) == 0) rows.push_back(line);
-  ASSERT_EQ(rows.size(), 4u) << human.out;  // courier-api, optional, not shown when down
+  ASSERT_EQ(rows.size(), 5u) << human.out;  // courier-api, optional, not shown when down
   const std::vector<std::pair<std::string, std::string>> expected = {{"courier-recv", "running"},
                                                                      {"courier-send", "not answering"},
                                                                      {"courier-flush", "not answering"},
-                                                                     {"courier-hook", "running"}};
+                                                                     {"courier-hook", "running"},
+                                                                     {"courier-fetch", "not answering"}};
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(rows[i].rfind(expected[i].first, 0), 0u) << rows[i];
     EXPECT_NE(rows[i].find(expected[i].second), std::string::npos) << rows[i];
@@ -655,7 +656,7 @@ TEST_P(CtlTest, UsageErrorsAreOneLineThatSaysWhatIsWrong) {
   const std::vector<Case> cases = {
       {{"frobnicate"},
        "courier-ctl: unknown command 'frobnicate'; the commands are init, channel, send, msgs, queue, logs, events, "
-       "retry, fail, contact, spool, prune, hook, token, store, status, metrics\n"},
+       "retry, fail, contact, spool, prune, media, hook, token, store, status, metrics\n"},
       {{"retry"}, "courier-ctl: retry needs msg ids (courier-ctl retry 12 13) or --status E (every errored msg)\n"},
       {{"msgs", "list", "--limit", "0"}, "courier-ctl: --limit must be a whole number from 1 to 2147483647, not '0'\n"},
       {{"msgs", "list", "--bogus"}, "courier-ctl: msgs list has no option --bogus (see courier-ctl msgs list --help)\n"},

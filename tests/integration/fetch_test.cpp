@@ -174,7 +174,7 @@ TEST_P(FetchTest, FailuresAreRetriedOrFailedWithTheirReason) {
   auto fetch = Start("courier-fetch");
   ASSERT_TRUE(Eventually([&] {
     auto status = Ctl({"msgs", "list", "--json", "--direction", "in"});
-    return Downloads(FileUrlPath("photos/gone.jpg")) == 1 && Downloads(FileUrlPath("photos/huge.jpg")) == 1;
+    return Downloads(FileUrlPath("photos/gone.jpg")) >= 1 && Downloads(FileUrlPath("photos/huge.jpg")) >= 1;
   }));
   ASSERT_TRUE(Eventually([&] {
     auto events = Ctl({"events", "--json"});

@@ -23,7 +23,7 @@ struct Case {
   std::string error;    // else the text after "courier-ctl: "
 };
 
-const std::string kCommands = "init, channel, send, msgs, queue, logs, events, retry, fail, contact, spool, prune, hook, token, store, status, metrics";
+const std::string kCommands = "init, channel, send, msgs, queue, logs, events, retry, fail, contact, spool, prune, media, hook, token, store, status, metrics";
 
 class CtlCommandsTest : public ::testing::TestWithParam<Case> {};
 
