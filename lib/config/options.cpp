@@ -1,6 +1,7 @@
 #include "config/options.h"
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -508,10 +509,18 @@ std::string Options::EffectiveBaseUrl() const {
   return "http://" + address + ":" + std::to_string(port);
 }
 
-std::string Options::EffectiveMediaUrl() const {
-  if (!media_url.empty()) return media_url;
+std::string Options::EffectiveMediaUrl() const { return media_url.empty() ? DefaultMediaUrl() : media_url; }
+
+std::string Options::DefaultMediaUrl() const {
   const bool v6 = api_address.find(':') != std::string::npos;
   return "http://" + (v6 ? "[" + api_address + "]" : api_address) + ":" + std::to_string(api_port) + "/media";
+}
+
+std::string Options::EffectiveHostName() const {
+  if (!host_name.empty()) return host_name;
+  char name[256] = {0};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
 }
 
 const std::vector<std::string>& OptionNames() {

@@ -88,6 +88,13 @@ struct Options {
 
   // "http://127.0.0.1:8082/media" unless media_url was set.
   std::string EffectiveMediaUrl() const;
+  // courier-api's own /media URL, from api_address and api_port: what an
+  // unset media_url means, and where msgs written before it was set point.
+  std::string DefaultMediaUrl() const;
+
+  // host_name, or the system's when it is "": the first part of the
+  // store's worker names ("host:pid").
+  std::string EffectiveHostName() const;
 
   // "http://127.0.0.1:8080" unless base_url was set.
   std::string EffectiveBaseUrl() const;

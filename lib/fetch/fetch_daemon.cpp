@@ -35,12 +35,6 @@ constexpr auto kMaxOutageWait = std::chrono::seconds(30);
 constexpr auto kIdleWait = std::chrono::seconds(2);
 constexpr int kWaitSliceMs = 200;
 
-std::string HostName() {
-  char name[256] = {0};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
-}
-
 class FetchRunner {
  public:
   FetchRunner(Daemon& daemon, const Options& options, HttpClient& http)
@@ -56,7 +50,7 @@ class FetchRunner {
           return f;
         }()),
         lease_((options.media_fetch_timeout + 60) * kMicrosPerSecond),
-        worker_prefix_((options.host_name.empty() ? HostName() : options.host_name) + ":" +
+        worker_prefix_(options.EffectiveHostName() + ":" +
                        std::to_string(::getpid()) + ":") {}
 
   ~FetchRunner() { Join(); }

@@ -8,7 +8,7 @@
 #include "core/msg.h"
 #include "handlers/common.h"
 #include "media/media_type.h"
-#include "util/mime.h"
+#include "model/media_reference.h"
 #include "util/text.h"
 
 namespace courier {
@@ -148,8 +148,7 @@ FetchOutcome Fetcher::Fetch(const AttachmentFetch& fetch, const Channel& channel
   out.sha256 = stored->sha256;
   out.content_type = type;
   out.size = stored->size;
-  const std::string extension = ExtensionForMimeType(type);
-  out.url = options_.media_url + "/" + stored->sha256 + (extension.empty() ? "" : "." + extension);
+  out.url = MediaFileUrl(options_.media_url, stored->sha256, type);
   return with_log(std::move(out));
 }
 

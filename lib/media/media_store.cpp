@@ -5,13 +5,6 @@
 
 namespace courier {
 
-bool IsSha256Hex(const std::string& text) {
-  if (text.size() != 64) return false;
-  for (char c : text)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
 MediaStore::MediaStore(std::string dir, Env& env) : dir_(std::move(dir)), env_(env) {}
 
 Result<std::string> MediaStore::PathOf(const std::string& sha256) const {

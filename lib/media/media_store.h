@@ -23,6 +23,7 @@
 
 #include "core/env.h"
 #include "core/status.h"
+#include "util/hmac.h"  // IsSha256Hex, for callers naming files
 
 namespace courier {
 
@@ -53,8 +54,5 @@ class MediaStore {
   std::string dir_;
   Env& env_;
 };
-
-// 64 lower-case hex digits.
-bool IsSha256Hex(const std::string& text);
 
 }  // namespace courier

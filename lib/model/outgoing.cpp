@@ -2,12 +2,20 @@
 
 #include "core/urn.h"
 #include "core/uuid.h"
+#include "model/media_reference.h"
 #include "util/utf8.h"
 
 namespace courier {
 namespace {
 
 Status ValidateAttachment(const std::string& a) {
+  // A file courier keeps; courier-send checks that it exists and gives the
+  // provider its public URL (model/media_reference.h).
+  if (IsMediaReference(a)) {
+    if (!ParseLocalMedia(a, {}))
+      return Status::InvalidArgument("attachment media: must name a file by its SHA-256 (64 lower-case hex digits): '" + a + "'");
+    return Status::OK();
+  }
   auto [mime, url] = SplitAttachment(a);
   if (mime.find('/') == std::string::npos || mime.find(' ') != std::string::npos)
     return Status::InvalidArgument("attachment must be MIME:URL, e.g. image/jpeg:https://example.com/a.jpg, not '" + a + "'");

@@ -6,7 +6,7 @@
 // msg refused by one is refused by the other, with the same words.
 //
 // The JSON shape: {"channel": UUID (or "channel_uuid"), "urn": "tel:+250...",
-// "text": "...", "attachments": ["image/jpeg:https://..."],
+// "text": "...", "attachments": ["image/jpeg:https://...", "media:SHA256"],
 // "quick_replies": ["Yes", "No", {"type": "location", "text": "Where are
 // you?"}, {"type": "url", "text": "Book", "url": "https://..."}] (see
 // core/quick_reply.h), "priority": "high"|"bulk"}; channel and urn
@@ -55,7 +55,8 @@ Result<std::string> OutgoingChannelUuid(const OutgoingRequest& request);
 // Checks the request against its channel (found by the caller from
 // OutgoingChannelUuid) and builds the msg to queue: the URN parsed in the
 // channel's country and of a scheme it speaks, the texts valid UTF-8,
-// attachments MIME:URL over http(s), the priority high or bulk.
+// attachments MIME:URL over http(s) or a file of the media store
+// (model/media_reference.h), the priority high or bulk.
 Result<Msg> BuildOutgoingMsg(const Channel& channel, const OutgoingRequest& request, std::string* field = nullptr);
 
 }  // namespace courier

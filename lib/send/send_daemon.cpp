@@ -12,15 +12,6 @@
 #include "store/store_url.h"
 
 namespace courier {
-namespace {
-
-std::string HostName() {
-  char name[256] = {0};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
-}
-
-}  // namespace
 
 const DaemonSpec kSendDaemon = [] {
   DaemonSpec spec;
@@ -28,7 +19,7 @@ const DaemonSpec kSendDaemon = [] {
   spec.description = "Send queued msgs through their providers, fairly and at most once.";
   spec.flags = {"max_workers", "base_url", "max_retries", "retry_backoff", "send_grace", "heartbeat_timeout", "host_name", "http_timeout",
                 "http_deadline", "outbound_allow", "outbound_ca_file",
-                "include_channels", "exclude_channels"};
+                "include_channels", "exclude_channels", "media_url", "api_address", "api_port"};
   spec.control = kSendCtl;
   spec.wake = kSendWake;
   spec.events = kSendEvents;
@@ -45,7 +36,7 @@ Status RunSend(const Options& options) {
     if (!http_options.ok()) return http_options.status();
     auto http = NewPocoHttpClient(*http_options);
     SenderOptions sender_options;
-    sender_options.worker = (options.host_name.empty() ? HostName() : options.host_name) + ":" + std::to_string(::getpid());
+    sender_options.worker = options.EffectiveHostName() + ":" + std::to_string(::getpid());
     sender_options.max_workers = options.max_workers;
     sender_options.max_retries = options.max_retries;
     sender_options.retry_backoff_s = options.retry_backoff;
@@ -53,6 +44,9 @@ Status RunSend(const Options& options) {
     sender_options.db = options.db;
     sender_options.send_grace_s = options.send_grace;
     sender_options.heartbeat_timeout_s = options.heartbeat_timeout;
+    sender_options.media.served_at = {options.DefaultMediaUrl()};
+    if (!options.media_url.empty()) sender_options.media.served_at.push_back(options.media_url);
+    sender_options.media.public_url = options.media_url;
     Sender sender(daemon.store_opener(), handlers, *daemon.writer(), *http, daemon.clock(), sender_options);
     auto status = daemon.ReportStatus([&](json::ObjectPtr o) {
       SenderSnapshot snap = sender.Snapshot();

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "daemon/store_outage.h"
 #include "handlers/handler.h"
+#include "model/media_reference.h"
 
 namespace courier {
 namespace {
@@ -262,21 +263,26 @@ void Sender::HandOut(Store& store, Msg msg) {
   // A stopped contact is not sent to: F, and no request is made (the
   // claim read the contact's opt-out in its own transaction).
   if (msg.contact_stopped) {
-    StatusUpdate u;
-    u.channel_uuid = msg.channel_uuid;
-    u.msg_id = msg.id;
-    u.status = MsgStatus::kFailed;
-    u.error_reason = "contact stopped";
-    Intake intake;
-    intake.channel_uuid = msg.channel_uuid;
-    intake.statuses.push_back(std::move(u));
-    (void)writer_.Write(std::move(intake));
+    FailUnsent(msg, "contact stopped");
     Log::Info("not sent: contact stopped", {{"msg_id", std::to_string(msg.id)}, {"urn", msg.urn}});
-    std::lock_guard<std::mutex> lock(mu_);
-    counters_.failed++;
-    counters_.by_channel[msg.channel_uuid].failed++;
     return;
   }
+  // Files of courier's media store get the URL providers fetch them from;
+  // a msg whose file cannot be given one fails before any request.
+  auto attachments = ResolveLocalMedia(msg.attachments, options_.media,
+                                       [&store](const std::string& sha) { return store.GetMedia(sha); });
+  if (!attachments.ok()) {
+    const Status& why = attachments.status();
+    if (!why.IsInvalidArgument() && !why.IsNotFound()) {
+      Log::Warn("media lookup failed, msg put back", {{"msg_id", std::to_string(msg.id)}, {"error", why.ToString()}});
+      Release({msg});
+      return;
+    }
+    FailUnsent(msg, why.message());
+    Log::Info("not sent: attachment", {{"msg_id", std::to_string(msg.id)}, {"error", why.message()}});
+    return;
+  }
+  msg.attachments = std::move(*attachments);
   {
     std::lock_guard<std::mutex> lock(mu_);
     busy_++;
@@ -286,6 +292,21 @@ void Sender::HandOut(Store& store, Msg msg) {
     work_.push_back(std::move(msg));
   }
   work_cv_.notify_one();
+}
+
+void Sender::FailUnsent(const Msg& msg, const std::string& reason) {
+  StatusUpdate u;
+  u.channel_uuid = msg.channel_uuid;
+  u.msg_id = msg.id;
+  u.status = MsgStatus::kFailed;
+  u.error_reason = reason;
+  Intake intake;
+  intake.channel_uuid = msg.channel_uuid;
+  intake.statuses.push_back(std::move(u));
+  (void)writer_.Write(std::move(intake));
+  std::lock_guard<std::mutex> lock(mu_);
+  counters_.failed++;
+  counters_.by_channel[msg.channel_uuid].failed++;
 }
 
 Status Sender::RecoverDeadWorkers(Store& store) {

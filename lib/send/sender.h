@@ -45,6 +45,7 @@
 #include "handlers/registry.h"
 #include "http/http_client.h"
 #include "intake/intake_writer.h"
+#include "model/media_reference.h"
 #include "store/store.h"
 
 namespace courier {
@@ -62,6 +63,10 @@ struct SenderOptions {
   // A sender on another host whose heartbeat is older than this is dead:
   // its open attempts are marked interrupted.
   int heartbeat_timeout_s = 30;
+  // Where the media store is served, and at which public URL providers
+  // fetch its files: outgoing attachments naming a stored file are
+  // rewritten to it, or fail unsent without one (model/media_reference.h).
+  LocalMediaUrls media;
 };
 
 // One channel's sends since start, by how they ended.
@@ -114,6 +119,8 @@ class Sender {
   // Gives a claimed msg to the sender threads, or, for a stopped
   // contact, fails it without a request.
   void HandOut(Store& store, Msg msg);
+  // Ends a claimed msg F with `reason`, no provider called.
+  void FailUnsent(const Msg& msg, const std::string& reason);
   // Puts claimed msgs that no provider was called for back in the queue
   // (Q, due now, no error counted).
   void Release(const std::vector<Msg>& msgs);

@@ -19,6 +19,9 @@ std::string Hmac(DigestAlgorithm algorithm, const std::string& key, const std::s
 // Lower-case hex and standard base64 (padded, one line) of raw bytes.
 std::string HexEncode(const std::string& bytes);
 std::string Base64Encode(const std::string& bytes);
+// Whether `text` is a SHA-256 digest in lower-case hex (64 digits), as
+// the media store names its files.
+bool IsSha256Hex(const std::string& text);
 
 // The signatures providers send most.
 std::string HmacSha1Base64(const std::string& key, const std::string& data);    // Twilio

@@ -4,6 +4,7 @@
 // rewrites the msg; retries, refusals, and a kill -9 mid-download.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -209,6 +210,76 @@ TEST_P(FetchTest, ADownloadCutByKillMinus9IsResumedByTheNextFetcher) {
   for (size_t at = 0; (at = events.find("\"topic\":\"msg.attachments\"", at)) != std::string::npos; ++at) ++n;
   EXPECT_EQ(n, 1u);
   EXPECT_EQ(second->Stop(), 0);
+}
+
+// An application sends a kept file on: "media:SHA256", or the URL
+// courier gave it, reaches the provider as a URL under media_url; without
+// a public media_url, or for a file the store does not have, the msg
+// fails unsent with the reason, and no request is made.
+TEST_P(FetchTest, AStoredFileIsSentOnUnderThePublicMediaUrl) {
+  FileAt("photos/kept.jpg");
+  provider_.On(FileUrlPath("photos/kept.jpg"), {.body = kJpeg});
+  ASSERT_EQ(PostPhoto(6).status_code, 200);
+  const std::string sha = Sha256Hex(kJpeg);
+  const std::string stored = "image/jpeg:https://media.example.org/m/" + sha + ".jpg";
+  {
+    auto fetch = Start("courier-fetch");
+    ASSERT_TRUE(Eventually([&] { return AttachmentsOf("photo 6") == std::vector<std::string>{stored}; }));
+    EXPECT_EQ(fetch->Stop(), 0);
+  }
+  provider_.On("/bot" + kToken + "/sendPhoto", {.body = R"({"ok":true,"result":{"message_id":77}})"});
+  auto send = [&](const std::string& text, const std::string& attachment) {
+    auto sent = Ctl({"send", "--channel", channel_, "--urn", "telegram:3527065", "--text", text, "--attachment",
+                     attachment});
+    ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  };
+  auto ended = [&](size_t n) {
+    return Eventually([&] { return OutgoingMsgs("W").size() + OutgoingMsgs("F").size() == n; });
+  };
+  auto failure_of = [&](const std::string& text) {
+    for (const auto& m : OutgoingMsgs("F"))
+      if (json::GetStringOrEmpty(m, "text") == text) return json::GetStringOrEmpty(m, "error_reason");
+    return std::string("(not failed)");
+  };
+
+  send("by digest", "media:" + sha);
+  send("as given", stored);
+  send("unknown", "media:" + std::string(64, 'a'));
+  {
+    auto sender = Start("courier-send");
+    ASSERT_TRUE(ended(3));
+    EXPECT_EQ(sender->Stop(), 0);
+  }
+  std::vector<std::string> photos;
+  for (const auto& r : provider_.requests())
+    if (r.path == "/bot" + kToken + "/sendPhoto") photos.push_back(r.form.at("caption") + " " + r.form.at("photo"));
+  std::sort(photos.begin(), photos.end());
+  EXPECT_EQ(photos, (std::vector<std::string>{"as given https://media.example.org/m/" + sha + ".jpg",
+                                              "by digest https://media.example.org/m/" + sha + ".jpg"}));
+  EXPECT_EQ(failure_of("unknown"), "attachment 1: media " + std::string(64, 'a') + " is not in the media store");
+
+  // No public media_url: the default, courier-api on this host, is no
+  // address for a provider.
+  env_.erase("COURIER_MEDIA_URL");
+  const std::string internal = "image/jpeg:http://127.0.0.1:8082/media/" + sha + ".jpg";
+  send("internal", internal);
+  send("digest again", "media:" + sha);
+  {
+    auto sender = Start("courier-send");
+    ASSERT_TRUE(ended(5));
+    EXPECT_EQ(sender->Stop(), 0);
+  }
+  EXPECT_NE(failure_of("internal").find("set media_url"), std::string::npos) << failure_of("internal");
+  EXPECT_NE(failure_of("digest again").find("set media_url"), std::string::npos);
+  EXPECT_EQ(photos.size(), 2u);
+  size_t requests = 0;
+  for (const auto& r : provider_.requests()) requests += r.path == "/bot" + kToken + "/sendPhoto";
+  EXPECT_EQ(requests, 2u);
+
+  // A malformed digest is refused when queued.
+  auto refused = Ctl({"send", "--channel", channel_, "--urn", "telegram:3527065", "--attachment", "media:abc"});
+  EXPECT_EQ(refused.exit_code, 65) << refused.out;
+  EXPECT_NE(refused.err.find("SHA-256"), std::string::npos) << refused.err;
 }
 
 COURIER_INSTANTIATE_ON_BOTH_ENGINES(FetchTest);

@@ -191,7 +191,9 @@ TEST(MediaRequest, CredentialsGoOnlyToTheProvidersHosts) {
     for (const auto& [name, value] : req.headers)
       if (name == c.header) found = value;
     EXPECT_EQ(found, c.value) << c.type << " " << c.url;
-    if (c.header.empty()) EXPECT_TRUE(req.headers.empty()) << c.type << " " << c.url;
+    if (c.header.empty()) {
+      EXPECT_TRUE(req.headers.empty()) << c.type << " " << c.url;
+    }
     EXPECT_EQ(req.basic_user, c.basic_user) << c.type << " " << c.url;
   }
   // Telegram's stored URL gets the bot token back.
