@@ -186,26 +186,14 @@ int Ctl::MsgsShow(const std::string& id_or_uuid, bool json) {
       out_ << (MsgToJson(*msg)) << '\n';
       return exit_code::kOk;
     }
-    auto object = json::ParseObject(MsgToJson(*msg));
-    if (!object.ok()) return Report(object.status());
-    auto media = json::NewArray();
-    for (const auto& f : *fetches) {
-      auto o = json::NewObject();
-      o->set("position", f.position);
-      o->set("state", FetchStateName(f.state));
-      o->set("source", f.source);
-      o->set("attempts", f.attempts);
-      if (f.state == FetchState::kStored) {
-        o->set("url", f.url);
-        o->set("content_type", f.content_type);
-        o->set("size", f.size);
-        o->set("sha256", f.sha256);
-      }
-      if (!f.error.empty()) o->set("error", f.error);
-      media->add(o);
-    }
-    (*object)->set("media", media);
-    out_ << json::Stringify(*object) << '\n';
+    // The msg's object with one member more.
+    std::string text = MsgToJson(*msg);
+    text.pop_back();
+    JsonWriter media;
+    media.BeginArray();
+    for (const auto& f : *fetches) WriteAttachmentFetchJson(media, f);
+    media.EndArray();
+    out_ << text << ",\"media\":" << media.Take() << "}\n";
     return exit_code::kOk;
   }
   const Msg& m = *msg;

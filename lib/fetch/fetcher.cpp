@@ -30,15 +30,6 @@ bool IsRedirect(int status_code) {
   return status_code == 301 || status_code == 302 || status_code == 303 || status_code == 307 || status_code == 308;
 }
 
-std::string HostOf(const std::string& url) {
-  try {
-    Poco::URI uri(url);
-    return ToLower(uri.getScheme() + "://" + uri.getAuthority());
-  } catch (const Poco::Exception&) {
-    return "";
-  }
-}
-
 // A Location header against the URL that answered it.
 std::string ResolveLocation(const std::string& base, const std::string& location) {
   try {
@@ -98,7 +89,7 @@ FetchOutcome Fetcher::Fetch(const AttachmentFetch& fetch, const Channel& channel
     const std::string location = call.exchange.Header("location");
     if (location.empty()) break;
     const std::string next = ResolveLocation(req.url, location);
-    if (HostOf(next) != HostOf(req.url)) {
+    if (handlers::UrlOrigin(next) != handlers::UrlOrigin(req.url)) {
       HttpRequestSpec plain;
       plain.url = next;
       req = plain;

@@ -197,6 +197,15 @@ std::string HostOf(const std::string& url) {
 
 }  // namespace
 
+std::string UrlOrigin(const std::string& url) {
+  try {
+    Poco::URI uri(url);
+    return ToLower(uri.getScheme() + "://" + uri.getAuthority());
+  } catch (const Poco::Exception&) {
+    return "";
+  }
+}
+
 bool UrlOnHosts(const std::string& url, std::initializer_list<const char*> domains, const std::string& base_url) {
   const std::string host = HostOf(url);
   if (host.empty()) return false;

@@ -149,6 +149,10 @@ std::string BaseUrl(const Channel& channel, const std::string& default_url);
 // download may carry the channel's credentials.
 bool UrlOnHosts(const std::string& url, std::initializer_list<const char*> domains, const std::string& base_url);
 
+// "scheme://host:port" of `url`, lower case ("" when it does not parse):
+// a redirect to another origin must not carry the credentials.
+std::string UrlOrigin(const std::string& url);
+
 // Makes an outgoing request and turns the exchange into a channel log for
 // `msg` with every channel secret (and any Authorization header)
 // redacted. The log's error is set for transport errors and non-2xx.

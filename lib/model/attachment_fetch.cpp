@@ -39,6 +39,25 @@ std::pair<std::string, std::string> FetchedAttachmentParts(const std::string& at
   return SplitAttachment(attachment);
 }
 
+void WriteAttachmentFetchJson(JsonWriter& w, const AttachmentFetch& f) {
+  w.BeginObject();
+  w.Field("position", f.position);
+  w.Field("state", FetchStateName(f.state));
+  w.Field("source", f.source);
+  w.Field("attempts", f.attempts);
+  w.Key("url").StringOrNull(f.url);
+  w.Key("content_type").StringOrNull(f.content_type);
+  w.Key("size");
+  if (f.state == FetchState::kStored) {
+    w.Int(f.size);
+  } else {
+    w.Null();
+  }
+  w.Key("sha256").StringOrNull(f.sha256);
+  w.Key("error").StringOrNull(f.error);
+  w.EndObject();
+}
+
 bool AttachmentNeedsFetch(const std::string& attachment) {
   return IsHttpUrl(FetchedAttachmentParts(attachment).second);
 }

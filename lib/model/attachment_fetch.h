@@ -20,6 +20,7 @@
 
 #include "core/channel_log.h"
 #include "core/clock.h"
+#include "core/json_writer.h"
 
 namespace courier {
 
@@ -82,6 +83,11 @@ struct MediaFile {
   Micros created_on = 0;
   Micros used_on = 0;  // the last fetch that stored these bytes
 };
+
+// One fetch as the msg.attachments event and `courier-ctl msgs show
+// --json` give it: position, state, source, attempts, and url,
+// content_type, size, sha256, error (null when not known).
+void WriteAttachmentFetchJson(JsonWriter& w, const AttachmentFetch& fetch);
 
 // Whether an incoming attachment is fetched: its URL is http(s).
 bool AttachmentNeedsFetch(const std::string& attachment);

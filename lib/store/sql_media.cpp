@@ -52,19 +52,6 @@ MediaFile ReadMedia(const SqlQuery& q) {
 
 constexpr const char* kMediaSelect = "SELECT sha256, content_type, size, created_on, used_on FROM media ";
 
-void WriteFetchJson(JsonWriter& w, const AttachmentFetch& f) {
-  w.BeginObject();
-  w.Field("position", f.position);
-  w.Field("state", FetchStateName(f.state));
-  w.Field("source", f.source);
-  w.Key("url").StringOrNull(f.url);
-  w.Key("content_type").StringOrNull(f.content_type);
-  w.Field("size", f.size);
-  w.Key("sha256").StringOrNull(f.sha256);
-  w.Key("error").StringOrNull(f.error);
-  w.EndObject();
-}
-
 }  // namespace
 
 int SqlStore::Impl::InsertFetches(const Msg& msg, Micros ts) {
@@ -203,7 +190,7 @@ Result<FetchFinished> SqlStore::FinishFetch(const FetchOutcome& outcome) {
                   [&](JsonWriter& w) {
                     MsgEventFields(msg)(w);
                     w.Key("media").BeginArray();
-                    for (const auto& f : fetches) WriteFetchJson(w, f);
+                    for (const auto& f : fetches) WriteAttachmentFetchJson(w, f);
                     w.EndArray();
                   },
                   now);

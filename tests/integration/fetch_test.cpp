@@ -11,6 +11,7 @@
 
 #include "courier_fixture.h"
 #include "eventually.h"
+#include "harness.h"
 #include "mock_provider.h"
 #include "util/hmac.h"
 
@@ -142,6 +143,14 @@ TEST_P(FetchTest, APhotoIsDownloadedWithTheTokenKeptAndTheMsgRewritten) {
   auto show = Ctl({"msgs", "show", json::GetStringOrEmpty(ListMsgs({"--direction", "in"})[0], "uuid")});
   EXPECT_NE(show.out.find("media 0:         stored, image/jpeg, " + std::to_string(kJpeg.size()) + " bytes"),
             std::string::npos) << show.out;
+  auto shown = Ctl({"msgs", "show", "--json", json::GetStringOrEmpty(ListMsgs({"--direction", "in"})[0], "uuid")});
+  auto shown_json = json::ParseObject(shown.out);
+  ASSERT_TRUE(shown_json.ok()) << shown.out;
+  auto media = json::GetArray(*shown_json, "media");
+  ASSERT_TRUE(media && media->size() == 1u) << shown.out;
+  EXPECT_EQ(json::GetStringOrEmpty(media->getObject(0), "sha256"), sha);
+  EXPECT_EQ(json::GetInt(media->getObject(0), "attempts"), 1);
+  EXPECT_EQ(json::GetStringOrEmpty(*shown_json, "uuid"), json::GetStringOrEmpty(ListMsgs({"--direction", "in"})[0], "uuid"));
   auto status = Ctl({"status", "--json"});
   EXPECT_NE(status.out.find("\"media\":{"), std::string::npos) << status.out;
   EXPECT_NE(status.out.find("\"courier-fetch\":{"), std::string::npos) << status.out;
@@ -280,6 +289,39 @@ TEST_P(FetchTest, AStoredFileIsSentOnUnderThePublicMediaUrl) {
   auto refused = Ctl({"send", "--channel", channel_, "--urn", "telegram:3527065", "--attachment", "media:abc"});
   EXPECT_EQ(refused.exit_code, 65) << refused.out;
   EXPECT_NE(refused.err.find("SHA-256"), std::string::npos) << refused.err;
+}
+
+// `courier-ctl media prune` removes a file no fetch stored within the
+// given days, after a dry run that only lists it; the msg keeps its text
+// and URL (which now answers 404).
+TEST_P(FetchTest, MediaPruneRemovesFilesNotStoredWithinTheDays) {
+  FileAt("photos/old.jpg");
+  provider_.On(FileUrlPath("photos/old.jpg"), {.body = kJpeg});
+  ASSERT_EQ(PostPhoto(7).status_code, 200);
+  const std::string sha = Sha256Hex(kJpeg);
+  {
+    auto fetch = Start("courier-fetch");
+    ASSERT_TRUE(Eventually([&] { return !StoredFile(sha).empty() && AttachmentsOf("photo 7")[0].find(sha) != std::string::npos; }));
+    EXPECT_EQ(fetch->Stop(), 0);
+  }
+  const Micros ten_days_ago = Clock::System().Now() - 10LL * 86400 * kMicrosPerSecond;
+  StoreExec(StoreUrl(), "UPDATE media SET used_on = " + std::to_string(ten_days_ago));
+
+  auto kept = Ctl({"media", "prune", "--older-than", "11"});
+  EXPECT_NE(kept.out.find("removed 0 media files"), std::string::npos) << kept.out;
+  auto dry = Ctl({"media", "prune", "--older-than", "5", "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find(sha + "  image/jpeg  " + std::to_string(kJpeg.size())), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("would remove 1 media files"), std::string::npos) << dry.out;
+  EXPECT_EQ(StoredFile(sha), kJpeg);
+
+  auto pruned = Ctl({"media", "prune", "--older-than", "5"});
+  EXPECT_EQ(pruned.exit_code, 0) << pruned.err;
+  EXPECT_NE(pruned.out.find("removed 1 media files (" + std::to_string(kJpeg.size()) + " bytes)"), std::string::npos)
+      << pruned.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/media/" + sha.substr(0, 2) + "/" + sha));
+  EXPECT_EQ(StoreScalar(StoreUrl(), "SELECT COUNT(*) FROM media"), 0);
+  EXPECT_EQ(AttachmentsOf("photo 7")[0], "image/jpeg:https://media.example.org/m/" + sha + ".jpg");
 }
 
 COURIER_INSTANTIATE_ON_BOTH_ENGINES(FetchTest);

@@ -301,4 +301,23 @@ int64_t StoreScalar(const std::string& db, const std::string& sql) {
   return n;
 }
 
+void StoreExec(const std::string& db, const std::string& sql) {
+  if (db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0) {
+    PGconn* conn = ::PQconnectdb(db.c_str());
+    PGresult* res = ::PQstatus(conn) == CONNECTION_OK ? ::PQexec(conn, sql.c_str()) : nullptr;
+    if (res == nullptr || ::PQresultStatus(res) != PGRES_COMMAND_OK)
+      ADD_FAILURE() << sql << " on " << db << ": " << ::PQerrorMessage(conn);
+    ::PQclear(res);
+    ::PQfinish(conn);
+    return;
+  }
+  sqlite3* conn = nullptr;
+  char* error = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK ||
+      sqlite3_busy_timeout(conn, 10000) != SQLITE_OK || sqlite3_exec(conn, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK)
+    ADD_FAILURE() << sql << " on " << db << ": " << (error ? error : sqlite3_errmsg(conn));
+  sqlite3_free(error);
+  sqlite3_close(conn);
+}
+
 }  // namespace courier::testing

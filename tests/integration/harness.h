@@ -129,5 +129,9 @@ namespace courier::testing {
 // engine; the SQL must be valid on both (e.g. SELECT COUNT(*) FROM ...).
 // -1 with a test failure when the store cannot be read.
 int64_t StoreScalar(const std::string& db, const std::string& sql);
+// Runs one statement that returns no rows on the store at `db` (either
+// engine); a failure is a test failure. For what no program does, such
+// as ageing a row.
+void StoreExec(const std::string& db, const std::string& sql);
 
 }  // namespace courier::testing

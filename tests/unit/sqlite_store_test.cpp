@@ -1008,6 +1008,9 @@ TEST_P(StoreTest, AttachmentFetchesAreClaimedLeasedAndFinishedOnce) {
   EXPECT_EQ(json::GetStringOrEmpty(media->getObject(0), "url"), stored.url);
   EXPECT_EQ(json::GetStringOrEmpty(media->getObject(1), "state"), "failed");
   EXPECT_EQ(json::GetStringOrEmpty(media->getObject(1), "source"), "https://provider.example/b");
+  EXPECT_EQ(json::GetInt(media->getObject(0), "size"), 1234);
+  EXPECT_TRUE(media->getObject(1)->isNull("size"));
+  EXPECT_EQ(json::GetStringOrEmpty(media->getObject(1), "error"), "provider answered 404");
 
   backlog = store_->GetFetchBacklog();
   EXPECT_EQ(backlog->pending, 0);
