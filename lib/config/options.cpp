@@ -118,6 +118,8 @@ const std::vector<Spec>& Specs() {
       {"media_max_mb", Kind::kInt, "MB above which an attachment is not kept", &Options::media_max_mb, nullptr, 1, 1024},
       {"media_refused_types", Kind::kList, "media types never kept (comma-separated; \"video/*\" for a family)", &Options::media_refused_types},
       {"media_fetch_timeout", Kind::kInt, "seconds for a whole attachment download, connect to last byte", &Options::media_fetch_timeout, nullptr, 1, 3600},
+      {"media_retry_backoff", Kind::kInt, "seconds before a failed download is tried again, doubling each time (at most an hour)", &Options::media_retry_backoff, nullptr, 1, 3600},
+      {"media_max_attempts", Kind::kInt, "downloads of an attachment before its fetch fails", &Options::media_max_attempts, nullptr, 1, 100},
   };
   return specs;
 }

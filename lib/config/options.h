@@ -85,6 +85,8 @@ struct Options {
   int media_max_mb = 32;            // the largest attachment kept (MB)
   std::vector<std::string> media_refused_types;  // "video/*", "application/x-dosexec": never kept
   int media_fetch_timeout = 120;    // seconds for a whole download
+  int media_retry_backoff = 30;     // seconds before the first retry of a download, doubling
+  int media_max_attempts = 8;       // downloads before a fetch fails
 
   // "http://127.0.0.1:8082/media" unless media_url was set.
   std::string EffectiveMediaUrl() const;

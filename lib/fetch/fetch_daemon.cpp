@@ -47,6 +47,8 @@ class FetchRunner {
           f.max_bytes = static_cast<int64_t>(options.media_max_mb) << 20;
           f.refused_types = options.media_refused_types;
           f.media_url = options.EffectiveMediaUrl();
+          f.first_retry = static_cast<Micros>(options.media_retry_backoff) * kMicrosPerSecond;
+          f.max_attempts = options.media_max_attempts;
           return f;
         }()),
         lease_((options.media_fetch_timeout + 60) * kMicrosPerSecond),
@@ -261,6 +263,7 @@ const DaemonSpec kFetchDaemon = [] {
   spec.program = "courier-fetch";
   spec.description = "Download incoming attachments with their providers' credentials and keep them in the media store.";
   spec.flags = {"fetch_workers", "media_dir", "media_url", "media_max_mb", "media_refused_types", "media_fetch_timeout",
+                "media_retry_backoff", "media_max_attempts",
                 "include_channels", "exclude_channels", "host_name", "http_timeout", "outbound_allow", "outbound_ca_file"};
   spec.control = kFetchCtl;
   // Downloads in flight are aborted at a stop and fetched again later.

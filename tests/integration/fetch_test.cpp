@@ -199,6 +199,46 @@ TEST_P(FetchTest, FailuresAreRetriedOrFailedWithTheirReason) {
   EXPECT_EQ(fetch->Stop(), 0);
 }
 
+// A provider answering 503 is asked again after media_retry_backoff,
+// the wait doubling; the fetch that works on its last attempt is stored,
+// the one that never works fails after media_max_attempts, with the
+// count. Each file is downloaded exactly that many times.
+TEST_P(FetchTest, ATransientFailureIsRetriedUntilMaxAttempts) {
+  env_["COURIER_MEDIA_RETRY_BACKOFF"] = "1";
+  env_["COURIER_MEDIA_MAX_ATTEMPTS"] = "3";
+  FileAt("photos/flaky.jpg");
+  provider_.On(FileUrlPath("photos/flaky.jpg"), {.status = 503, .body = "busy"});
+  provider_.On(FileUrlPath("photos/flaky.jpg"), {.status = 503, .body = "busy"});
+  provider_.On(FileUrlPath("photos/flaky.jpg"), {.body = kJpeg});
+  ASSERT_EQ(PostPhoto(8).status_code, 200);
+  FileAt("photos/down.jpg");
+  for (int i = 0; i < 3; ++i) provider_.On(FileUrlPath("photos/down.jpg"), {.status = 503, .body = "busy"});
+  ASSERT_EQ(PostPhoto(9).status_code, 200);
+
+  auto fetch = Start("courier-fetch");
+  const std::string stored = "image/jpeg:https://media.example.org/m/" + Sha256Hex(kJpeg) + ".jpg";
+  ASSERT_TRUE(Eventually([&] {
+    auto events = Ctl({"events", "--json"}).out;
+    size_t n = 0;
+    for (size_t at = 0; (at = events.find("\"topic\":\"msg.attachments\"", at)) != std::string::npos; ++at) ++n;
+    return n == 2;
+  }));
+  EXPECT_EQ(AttachmentsOf("photo 8"), std::vector<std::string>{stored});
+  EXPECT_EQ(AttachmentsOf("photo 9"), std::vector<std::string>{"image/jpeg:" + provider_.url() + "/file/bot/photos/down.jpg"});
+  EXPECT_EQ(Downloads(FileUrlPath("photos/flaky.jpg")), 3u);
+  EXPECT_EQ(Downloads(FileUrlPath("photos/down.jpg")), 3u);
+  auto events = Ctl({"events", "--json"}).out;
+  EXPECT_NE(events.find("provider answered 503 (gave up after 3 attempts)"), std::string::npos) << events;
+  // The waits between the attempts: at least 1 s, then 2 s.
+  std::vector<std::chrono::steady_clock::time_point> at;
+  for (const auto& r : provider_.requests())
+    if (r.path == FileUrlPath("photos/flaky.jpg")) at.push_back(r.received_at);
+  ASSERT_EQ(at.size(), 3u);
+  EXPECT_GE(at[1] - at[0], std::chrono::milliseconds(900));
+  EXPECT_GE(at[2] - at[1], std::chrono::milliseconds(1900));
+  EXPECT_EQ(fetch->Stop(), 0);
+}
+
 // kill -9 in the middle of a download: the next courier-fetch on this
 // host releases the dead one's claim at start and downloads it once more;
 // the msg is rewritten once, and exactly one msg.attachments event says so.

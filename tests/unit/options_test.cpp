@@ -74,7 +74,7 @@ auto Settings(const Options& o) {
                   o.retain_events_days, o.retain_msgs_days, o.hook_poll_interval, o.hook_timeout, o.api_address,
                   o.api_port, o.api_max_body_bytes, o.api_workers, o.api_max_long_polls, o.api_idempotency_hours,
                   o.fetch_workers, o.media_dir, o.media_url, o.media_max_mb, o.media_refused_types,
-                  o.media_fetch_timeout);
+                  o.media_fetch_timeout, o.media_retry_backoff, o.media_max_attempts);
 }
 
 }  // namespace
@@ -389,6 +389,8 @@ TEST(OptionsTest, DescribeReadsBackToTheSameOptions) {
       {"COURIER_MEDIA_MAX_MB", "1024"},
       {"COURIER_MEDIA_REFUSED_TYPES", "video/*, application/x-dosexec"},
       {"COURIER_MEDIA_FETCH_TIMEOUT", "1"},
+      {"COURIER_MEDIA_RETRY_BACKOFF", "3600"},
+      {"COURIER_MEDIA_MAX_ATTEMPTS", "1"},
   };
   auto original = LoadWith({}, env);
   ASSERT_TRUE(original.ok()) << original.status().ToString();
