@@ -21,6 +21,16 @@ const char* kSigningSecret = "signing_secret";
 // 40,000); longer texts (or longer than the channel's max_length) are
 // split.
 constexpr size_t kMaxTextLength = 4000;
+// Block Kit's limits: a section's text, a button's label and value, the
+// elements of one actions block.
+constexpr size_t kMaxSectionText = 3000;
+constexpr size_t kMaxButtonLabel = 75;
+constexpr size_t kMaxButtonValue = 2000;
+constexpr size_t kMaxButtons = 25;
+// Our buttons' action_ids: a text reply's click is the user's answer; a
+// link button's click (Slack reports those too) is not.
+const char* kReplyAction = "quick_reply_";
+const char* kLinkAction = "quick_reply_url_";
 // Slack's docs: reject requests whose timestamp is more than five minutes
 // from now (replay protection).
 constexpr int64_t kMaxSkewSeconds = 5 * 60;
@@ -84,6 +94,79 @@ bool IsPermanentError(const std::string& error) {
       "invalid_charset",     "invalid_form_data",     "invalid_post_type",  "missing_post_type",
   };
   return kPermanent.count(error) > 0;
+}
+
+// The last part's Block Kit blocks: its text as a section, then one
+// button per text or link reply (Slack cannot ask for a location: those
+// are left out, as on other channels without them); none without a
+// button.
+json::ArrayPtr QuickReplyBlocks(const std::string& text, const std::vector<QuickReply>& replies) {
+  json::ArrayPtr buttons = json::NewArray();
+  for (size_t i = 0; i < replies.size() && buttons->size() < kMaxButtons; ++i) {
+    const QuickReply& reply = replies[i];
+    if (reply.type == QuickReplyType::kLocation) continue;
+    json::ObjectPtr label = json::NewObject();
+    label->set("type", "plain_text");
+    label->set("text", Truncate(reply.text, kMaxButtonLabel));
+    json::ObjectPtr button = json::NewObject();
+    button->set("type", "button");
+    button->set("text", label);
+    if (reply.type == QuickReplyType::kUrl) {
+      button->set("url", reply.url);
+      button->set("action_id", kLinkAction + std::to_string(i));
+    } else {
+      button->set("value", Truncate(reply.text, kMaxButtonValue));
+      button->set("action_id", kReplyAction + std::to_string(i));
+    }
+    buttons->add(button);
+  }
+  json::ArrayPtr blocks = json::NewArray();
+  if (buttons->size() == 0) return blocks;
+  if (!text.empty()) {
+    json::ObjectPtr mrkdwn = json::NewObject();
+    mrkdwn->set("type", "mrkdwn");
+    mrkdwn->set("text", text);
+    json::ObjectPtr section = json::NewObject();
+    section->set("type", "section");
+    section->set("text", mrkdwn);
+    blocks->add(section);
+  }
+  json::ObjectPtr actions = json::NewObject();
+  actions->set("type", "actions");
+  actions->set("elements", buttons);
+  blocks->add(actions);
+  return blocks;
+}
+
+// A click on one of our reply buttons (Slack's block_actions interaction,
+// posted form-encoded as `payload`) as the user's msg.
+WebhookResult ReceiveInteraction(const Channel& channel, const WebhookRequest& request) {
+  const std::string payload_text = request.FormParam("payload").value_or("");
+  if (payload_text.empty()) return WebhookResult::Error("field 'payload' required");
+  auto payload = json::ParseObject(payload_text);
+  if (!payload.ok()) return WebhookResult::Error("field 'payload' is not a JSON object");
+  const std::string type = json::GetStringOrEmpty(*payload, "type");
+  if (type != "block_actions") return WebhookResult::Ignored("Ignoring request, unhandled interaction '" + type + "'");
+  const std::string user = json::GetStringOrEmpty(json::GetObject(*payload, "user"), "id");
+  if (user.empty()) return WebhookResult::Error("field 'user.id' required");
+  auto urn = URN::FromParts("slack", user);
+  if (!urn.ok()) return WebhookResult::Error(urn.status().message());
+
+  WebhookResult r;
+  for (const json::ObjectPtr& action : json::Objects(json::GetArray(*payload, "actions"))) {
+    const std::string id = json::GetStringOrEmpty(action, "action_id");
+    if (id.rfind(kReplyAction, 0) != 0 || id.rfind(kLinkAction, 0) == 0) continue;
+    const std::string value = json::GetStringOrEmpty(action, "value");
+    const std::string ts = json::GetStringOrEmpty(action, "action_ts");
+    if (value.empty() || ts.empty()) return WebhookResult::Error("fields 'actions.value' and 'actions.action_ts' required");
+    Msg msg = handlers::IncomingMsg(channel, *urn, value);
+    // One click, one action_ts: Slack's retries of it are duplicates.
+    msg.external_id = ts;
+    if (auto t = TsToMicros(ts)) msg.received_on = *t;
+    r.msgs.push_back(std::move(msg));
+  }
+  if (r.msgs.empty()) return WebhookResult::Ignored("Ignoring request, no quick reply clicked");
+  return r;
 }
 
 // The pub_secret of a public file: the last '-' part of its
@@ -166,13 +249,17 @@ const ChannelTypeInfo& SlackHandler::Type() const {
   return type;
 }
 
-std::vector<Route> SlackHandler::Routes() const { return {{"POST", "receive", RouteKind::kReceive}}; }
+std::vector<Route> SlackHandler::Routes() const {
+  return {{"POST", "receive", RouteKind::kReceive}, {"POST", "interactive", RouteKind::kReceive}};
+}
 
-WebhookResult SlackHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
+WebhookResult SlackHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                     HandlerContext& ctx) const {
-  // Every Events API request is signed, url_verification included.
+  // Every Events API request is signed, url_verification included, and
+  // so is every interaction.
   if (std::string why = CheckSignature(channel, request, ctx.clock.Now()); !why.empty())
     return WebhookResult::Unauthorized(why);
+  if (route.action == "interactive") return ReceiveInteraction(channel, request);
 
   auto parsed = handlers::ParseJsonBody(request);
   if (!parsed.ok()) return WebhookResult::Error(parsed.status().message());
@@ -249,12 +336,21 @@ SendResult SlackHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
 
   std::vector<ChannelLog> logs;
   std::string external_id;
-  std::vector<std::string> parts = SplitText(TextAndAttachments(msg), handlers::MaxLength(channel, kMaxTextLength));
+  // With buttons, the last part's text is also a section's, which holds
+  // fewer characters than a message.
+  size_t max_length = handlers::MaxLength(channel, kMaxTextLength);
+  if (!msg.quick_replies.empty()) max_length = std::min(max_length, kMaxSectionText);
+  std::vector<std::string> parts = SplitText(TextAndAttachments(msg), max_length);
   if (parts.empty()) parts.push_back("");
-  for (const auto& text : parts) {
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& text = parts[i];
     json::ObjectPtr payload = json::NewObject();
     payload->set("channel", user);
     payload->set("text", text);
+    if (i + 1 == parts.size() && !msg.quick_replies.empty()) {
+      json::ArrayPtr blocks = QuickReplyBlocks(text, msg.quick_replies);
+      if (blocks->size() > 0) payload->set("blocks", blocks);
+    }
     HttpRequestSpec req;
     req.method = "POST";
     req.url = url;

@@ -32,6 +32,15 @@
 // message's ts, or one that cannot be read, fails it (it may have been
 // posted).
 //
+// Quick replies: the last part of a msg with quick replies carries Block
+// Kit blocks, its text as a section (so split at a section's 3000
+// characters) and a button per text or link reply (location replies are
+// left out: Slack cannot ask for one). A click on a text reply's button
+// reaches the interactive route (the app's Interactivity Request URL) as
+// a signed block_actions payload and becomes the user's msg with the
+// reply's text; clicks on link buttons and other apps' buttons are
+// ignored.
+//
 // Config: bot_token (xoxb-…), signing_secret, user_token (xoxp-…, with
 // files:write; optional).
 #include "handlers/handler.h"

@@ -89,9 +89,11 @@ TEST(SlackHandler, Basics) {
   EXPECT_EQ(h.Code(), "SL");
   EXPECT_EQ(h.Name(), "Slack");
   auto routes = h.Routes();
-  ASSERT_EQ(routes.size(), 1u);
+  ASSERT_EQ(routes.size(), 2u);
   EXPECT_EQ(routes[0].method, "POST");
   EXPECT_EQ(routes[0].action, "receive");
+  EXPECT_EQ(routes[1].method, "POST");
+  EXPECT_EQ(routes[1].action, "interactive");
 }
 
 TEST(SlackHandler, Receive) {
@@ -213,6 +215,50 @@ MockResponse Fail(const std::string& error, int status = 200) {
 
 const char* kPath = "/api/chat.postMessage";
 
+// A click on a button, as Slack posts interactions: form-encoded
+// `payload`, signed like events.
+ReceiveCase Interaction(ReceiveCase c, const std::string& payload) {
+  c.body = FormEncode({{"payload", payload}});
+  for (auto& [k, v] : Signed(c.body)) c.headers.emplace(k, v);
+  c.action = "interactive";
+  return c;
+}
+
+std::string BlockActions(const std::string& action_id, const std::string& value) {
+  return R"({"type":"block_actions","user":{"id":"U2147483697","username":"nic","team_id":"T061EG9R6"},)"
+         R"("api_app_id":"A0PNCHHK2","token":"x","container":{"type":"message","message_ts":"1548261231.000200",)"
+         R"("channel_id":"D024BE91L","is_ephemeral":false},"trigger_id":"12466734323.1395872398","team":{"id":"T061EG9R6"},)"
+         R"("channel":{"id":"D024BE91L","name":"directmessage"},"response_url":"https://hooks.slack.com/actions/T/1/x",)"
+         R"("actions":[{"action_id":")" + action_id + R"(","block_id":"b1","text":{"type":"plain_text","text":"Yes"},)" +
+         value + R"("type":"button","action_ts":"1548426417.840180"}]})";
+}
+
+TEST(SlackHandler, ReceiveQuickReplyClicks) {
+  SlackHandler h;
+  const Micros click = 1548426417 * kMicrosPerSecond + 840180;
+  Channel channel = SlChannel();
+  RunReceiveCases(h, channel, {
+      Interaction({.label = "a reply button clicked is the user's msg",
+                   .msgs = {{.urn = "slack:U2147483697", .text = "Yes", .external_id = "1548426417.840180",
+                             .received_on = click}}},
+                  BlockActions("quick_reply_0", R"("value":"Yes",)")),
+      Interaction({.label = "a link button clicked is no msg", .ignored = "no quick reply clicked"},
+                  BlockActions("quick_reply_url_1", R"("url":"https://example.com/d",)")),
+      Interaction({.label = "another app's button is no msg", .ignored = "no quick reply clicked"},
+                  BlockActions("approve_request", R"("value":"42",)")),
+      Interaction({.label = "other interactions are ignored", .ignored = "unhandled interaction 'view_submission'"},
+                  R"({"type":"view_submission","user":{"id":"U2147483697"},"view":{}})"),
+      Interaction({.label = "no user", .error = "field 'user.id' required"},
+                  R"({"type":"block_actions","actions":[]})"),
+      Interaction({.label = "a payload that is no JSON", .error = "not a JSON object"}, "{oops"),
+      {.label = "no payload", .action = "interactive", .body = "x=1", .headers = Signed("x=1"),
+       .error = "field 'payload' required"},
+      {.label = "unsigned interactions are refused", .action = "interactive",
+       .body = FormEncode({{"payload", BlockActions("quick_reply_0", R"("value":"Yes",)")}}),
+       .headers = Signed("something else"), .error = "invalid request signature", .unauthorized = true},
+  });
+}
+
 TEST(SlackHandler, Send) {
   SlackHandler h;
   const std::string urn = "slack:U2147483697";
@@ -274,6 +320,24 @@ TEST(SlackHandler, Send) {
       {.label = "no bot token: no request", .urn = urn, .status = MsgStatus::kErrored,
        .error = "no bot_token set for SL channel", .logs = 1,
        .setup = [](Channel& c) { c.config.erase("bot_token"); }},
+      {.label = "quick replies as buttons (locations left out)", .text = "Pick one", .urn = urn,
+       .responses = {{kPath, Ok("3.1")}}, .external_id = "3.1",
+       .requests = {{.path = kPath, .headers = auth,
+                     .body = R"({"channel":"U2147483697","text":"Pick one","blocks":[)"
+                             R"({"type":"section","text":{"type":"mrkdwn","text":"Pick one"}},)"
+                             R"({"type":"actions","elements":[)"
+                             R"({"type":"button","text":{"type":"plain_text","text":"Yes"},"value":"Yes","action_id":"quick_reply_0"},)"
+                             R"({"type":"button","text":{"type":"plain_text","text":"Docs"},"url":"https://example.com/d","action_id":"quick_reply_url_2"}]}]})"}},
+       .quick_replies = {"Yes", QuickReply::Location("Where are you?"), QuickReply::Url("Docs", "https://example.com/d")}},
+      {.label = "with buttons a long text splits at a section's 3000, buttons on the last part", .text = long_text,
+       .urn = urn, .responses = {{kPath, Ok("3.2")}, {kPath, Ok("3.3")}}, .external_id = "3.2",
+       .requests = {{.path = kPath, .body = R"({"channel":"U2147483697","text":")" + std::string(3000, 'a') + "\"}"},
+                    {.path = kPath, .body_contains = {R"("text":")" + std::string(990, 'a') + " " +
+                                                          std::string(100, 'b') + "\"", R"("value":"No")"}}},
+       .quick_replies = {"No"}},
+      {.label = "only a location reply: no blocks", .text = "Where?", .urn = urn, .responses = {{kPath, Ok("3.4")}},
+       .external_id = "3.4", .requests = {{.path = kPath, .body = R"({"channel":"U2147483697","text":"Where?"})"}},
+       .quick_replies = {QuickReply::Location("Send location")}},
       {.label = "channel max_length splits on words", .text = "Muraho neza cyane", .urn = urn,
        .responses = {{kPath, Ok("2.1")}, {kPath, Ok("2.2")}}, .external_id = "2.1",
        .requests = {{.path = kPath, .body = R"({"channel":"U2147483697","text":"Muraho neza"})"},
