@@ -230,3 +230,55 @@ TEST_P(SendTest, ControlSocketReportsCounters) {
 }
 
 }  // namespace
+
+namespace {
+
+// What an application asks for beyond text reaches the provider as its
+// API wants it, through the store and the real courier-send: quick
+// replies as WhatsApp buttons, and a template with its language and
+// variables.
+TEST_P(SendTest, QuickRepliesAndTemplatesReachTheProviderThroughTheQueue) {
+  const std::string ch = AddChannel("WAC", {"access_token=wac-token", "app_secret=s", "verify_token=v",
+                                            "base_url=" + provider_.url()},
+                                    "106540352242922");
+  provider_.SetDefault({.body = R"({"messages":[{"id":"wamid.1"}]})"});
+  auto asked = Ctl({"send", "--channel", ch, "--urn", "whatsapp:250788383383", "--text", "Coming?",
+                    "--quick-reply", "Yes", "--quick-reply", "No"});
+  ASSERT_EQ(asked.exit_code, 0) << asked.err;
+  auto templated = Ctl({"send", "--channel", ch, "--urn", "whatsapp:250788383383", "--text", "Hi Nic, see you at 9",
+                        "--template", "visit_reminder", "--language", "en_US", "--var", "Nic", "--var", "9"});
+  ASSERT_EQ(templated.exit_code, 0) << templated.err;
+  StartSend();
+  ASSERT_TRUE(Eventually([&] { return OutgoingMsgs("W").size() == 2; })) << send_->log();
+  EXPECT_EQ(send_->Stop(), 0) << send_->log();
+
+  auto requests = provider_.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  std::map<std::string, json::ObjectPtr> by_type;
+  std::map<std::string, std::string> raw;
+  for (const auto& r : requests) {
+    EXPECT_EQ(r.path, "/v21.0/106540352242922/messages");
+    EXPECT_EQ(r.headers.at("authorization"), "Bearer wac-token");
+    auto body = json::ParseObject(r.body);
+    ASSERT_TRUE(body.ok()) << r.body;
+    by_type[json::GetStringOrEmpty(*body, "type")] = *body;
+    raw[json::GetStringOrEmpty(*body, "type")] = r.body;
+  }
+  ASSERT_TRUE(by_type.count("interactive")) << requests[0].body;
+  auto interactive = json::GetObject(by_type["interactive"], "interactive");
+  EXPECT_EQ(json::GetStringOrEmpty(interactive, "type"), "button");
+  EXPECT_EQ(json::GetStringOrEmpty(json::GetObject(interactive, "body"), "text"), "Coming?");
+  auto buttons = json::GetArray(json::GetObject(interactive, "action"), "buttons");
+  ASSERT_TRUE(buttons && buttons->size() == 2u);
+  EXPECT_EQ(json::GetStringOrEmpty(json::GetObject(buttons->getObject(1), "reply"), "title"), "No");
+
+  ASSERT_TRUE(by_type.count("template")) << requests[1].body;
+  auto templ = json::GetObject(by_type["template"], "template");
+  EXPECT_EQ(json::GetStringOrEmpty(templ, "name"), "visit_reminder");
+  EXPECT_EQ(json::GetStringOrEmpty(json::GetObject(templ, "language"), "code"), "en_US");
+  const std::string& body = raw["template"];
+  EXPECT_NE(body.find(R"({"type":"text","text":"Nic"})"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"({"type":"text","text":"9"})"), std::string::npos) << body;
+}
+
+}  // namespace
