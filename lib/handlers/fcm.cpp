@@ -218,7 +218,7 @@ SendResult FcmHandler::Send(const Channel& channel, const Msg& msg, HandlerConte
     // since it was cached: one more try with a new one.
     std::optional<handlers::Call> answered;
     for (int attempt = 0; attempt < 2 && !answered; ++attempt) {
-      auto token = tokens_.Get(ctx, channel, msg, credentials, setup->account, kScope, logs);
+      auto token = GoogleAccessToken(tokens_, ctx, channel, msg, credentials, setup->account, kScope, logs);
       if (!token.ok()) return SendResult::Errored(token.status().message(), std::move(logs));
       HttpRequestSpec authorized = req;
       authorized.headers.push_back({"Authorization", "Bearer " + token->value});

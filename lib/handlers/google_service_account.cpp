@@ -16,7 +16,6 @@ namespace courier::handlers {
 namespace {
 
 constexpr int64_t kAssertionLifetimeSeconds = 3600;  // the most Google accepts
-constexpr Micros kRefreshMargin = 60 * kMicrosPerSecond;
 
 struct BioFree {
   void operator()(BIO* b) const { BIO_free(b); }
@@ -71,10 +70,6 @@ Result<std::string> SignRs256(const std::string& pem, const std::string& data) {
 
 // Everything a token depends on: another key, account, endpoint or scope
 // is another token.
-std::string Fingerprint(const std::string& credentials_json, const std::string& scope) {
-  return scope + '\n' + credentials_json;
-}
-
 }  // namespace
 
 std::string Base64Url(const std::string& bytes) {
@@ -144,88 +139,62 @@ Result<std::string> SignJwtAssertion(const ServiceAccount& account, const std::s
   return signing_input + "." + Base64Url(*signature);
 }
 
-std::shared_ptr<AccessTokenCache::Entry> AccessTokenCache::EntryFor(const std::string& channel_uuid) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& entry = entries_[channel_uuid];
-  if (!entry) entry = std::make_shared<Entry>();
-  return entry;
-}
-
-Result<AccessTokenCache::Token> AccessTokenCache::Get(HandlerContext& ctx, const Channel& channel, const Msg& msg,
-                                                      const std::string& credentials_json,
-                                                      const ServiceAccount& account, const std::string& scope,
-                                                      std::vector<ChannelLog>& logs) {
-  std::shared_ptr<Entry> entry = EntryFor(channel.uuid);
-  std::lock_guard<std::mutex> lock(entry->mu);
-  const std::string fingerprint = Fingerprint(credentials_json, scope);
+Result<AccessTokenCache::Token> GoogleAccessToken(AccessTokenCache& cache, HandlerContext& ctx, const Channel& channel,
+                                                 const Msg& msg, const std::string& credentials_json,
+                                                 const ServiceAccount& account, const std::string& scope,
+                                                 std::vector<ChannelLog>& logs) {
   const Micros now = ctx.clock.Now();
-  if (entry->fingerprint == fingerprint && !entry->token.empty() && now < entry->refresh_on) {
-    return Token{entry->token, false};
-  }
+  // Google answers expires_in 3599; without it assume the assertion's
+  // hour, and never believe longer than that.
+  const TokenLifetime lifetime{kAssertionLifetimeSeconds, kAssertionLifetimeSeconds};
+  return cache.Get(channel.uuid, TokenFingerprint({scope, credentials_json}), now, lifetime,
+                   [&]() -> Result<IssuedToken> {
+    auto assertion = SignJwtAssertion(account, scope, now);
+    if (!assertion.ok()) {
+      std::string error = "cannot make the access token request: " + assertion.status().message();
+      logs.push_back(ErrorLog(channel, msg, error, now));
+      return Status::InvalidArgument(error);
+    }
+    HttpRequestSpec request;
+    request.method = "POST";
+    request.url = account.token_uri;
+    request.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+    request.headers.push_back({"Accept", "application/json"});
+    request.body =
+        FormEncode({{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", *assertion}});
+    Call call = MakeCall(ctx, channel, msg, request, "Access Token Requested");
 
-  auto assertion = SignJwtAssertion(account, scope, now);
-  if (!assertion.ok()) {
-    std::string error = "cannot make the access token request: " + assertion.status().message();
-    logs.push_back(ErrorLog(channel, msg, error, now));
-    return Status::InvalidArgument(error);
-  }
-  HttpRequestSpec request;
-  request.method = "POST";
-  request.url = account.token_uri;
-  request.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
-  request.headers.push_back({"Accept", "application/json"});
-  request.body =
-      FormEncode({{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", *assertion}});
-  Call call = MakeCall(ctx, channel, msg, request, "Access Token Requested");
+    auto body = json::ParseObject(call.exchange.body);
+    const json::ObjectPtr answer = body.ok() ? *body : nullptr;
+    const std::string token = json::GetStringOrEmpty(answer, "access_token");
+    // Neither the assertion (a credential for an hour) nor the token it
+    // bought may reach the log.
+    std::vector<std::string> secrets{*assertion};
+    if (!token.empty()) secrets.push_back(token);
+    call.log.request = Redact(call.log.request, secrets);
+    call.log.response = Redact(call.log.response, secrets);
 
-  auto body = json::ParseObject(call.exchange.body);
-  const json::ObjectPtr answer = body.ok() ? *body : nullptr;
-  const std::string token = json::GetStringOrEmpty(answer, "access_token");
-  // Neither the assertion (a credential for an hour) nor the token it
-  // bought may reach the log.
-  std::vector<std::string> secrets{*assertion};
-  if (!token.empty()) secrets.push_back(token);
-  call.log.request = Redact(call.log.request, secrets);
-  call.log.response = Redact(call.log.response, secrets);
-
-  std::string error;
-  if (!call.exchange.error.empty()) {
-    error = "access token request failed: " + call.log.error;
-  } else if (!call.ok()) {
-    // {"error":"invalid_grant","error_description":"Invalid JWT Signature."}
-    error = "access token request refused (HTTP " + std::to_string(call.exchange.status_code) + ")";
-    const std::string code = json::GetStringOrEmpty(answer, "error");
-    const std::string description = json::GetStringOrEmpty(answer, "error_description");
-    if (!code.empty()) error += ": " + code;
-    if (!description.empty()) error += " (" + description + ")";
-  } else if (token.empty()) {
-    error = "no access_token in the token endpoint's answer";
-  }
-  if (!error.empty()) {
-    call.log.error = Redact(error, channel.SecretValues());
+    std::string error;
+    if (!call.exchange.error.empty()) {
+      error = "access token request failed: " + call.log.error;
+    } else if (!call.ok()) {
+      // {"error":"invalid_grant","error_description":"Invalid JWT Signature."}
+      error = "access token request refused (HTTP " + std::to_string(call.exchange.status_code) + ")";
+      const std::string code = json::GetStringOrEmpty(answer, "error");
+      const std::string description = json::GetStringOrEmpty(answer, "error_description");
+      if (!code.empty()) error += ": " + code;
+      if (!description.empty()) error += " (" + description + ")";
+    } else if (token.empty()) {
+      error = "no access_token in the token endpoint's answer";
+    }
+    if (!error.empty()) {
+      call.log.error = Redact(error, channel.SecretValues());
+      logs.push_back(std::move(call.log));
+      return Status::Unavailable(error);
+    }
     logs.push_back(std::move(call.log));
-    return Status::Unavailable(error);
-  }
-  logs.push_back(std::move(call.log));
-
-  // Google answers expires_in 3599; without it assume the assertion's hour.
-  // A longer life than the assertion's is not believed (nor overflows).
-  const int64_t lifetime =
-      std::clamp<int64_t>(json::GetInt(answer, "expires_in").value_or(kAssertionLifetimeSeconds), 0, kAssertionLifetimeSeconds);
-  const Micros life = lifetime * kMicrosPerSecond;
-  entry->fingerprint = fingerprint;
-  entry->token = token;
-  entry->refresh_on = now + life - std::min(kRefreshMargin, life / 2);
-  return Token{token, true};
-}
-
-void AccessTokenCache::Forget(const std::string& channel_uuid, const std::string& token) {
-  std::shared_ptr<Entry> entry = EntryFor(channel_uuid);
-  std::lock_guard<std::mutex> lock(entry->mu);
-  if (entry->token == token) {
-    entry->token.clear();
-    entry->refresh_on = 0;
-  }
+    return IssuedToken{token, json::GetInt(answer, "expires_in").value_or(0)};
+  });
 }
 
 }  // namespace courier::handlers

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "handlers/access_token_cache.h"
 #include "handlers/handler.h"
 
 namespace courier::handlers {
@@ -54,43 +55,14 @@ Result<std::string> SignJwtAssertion(const ServiceAccount& account, const std::s
 // RFC 4648 base64url without padding (JWT's encoding).
 std::string Base64Url(const std::string& bytes);
 
-// Access tokens per channel, reused until shortly before they expire.
-//
-// Thread-safety: Get and Forget from any number of threads. Senders of one
-// channel that find its token missing or stale wait for the one of them
-// that fetches it, so a channel asks for at most one token at a time.
-class AccessTokenCache {
- public:
-  struct Token {
-    std::string value;
-    bool fresh = false;  // fetched by this call (not reused)
-  };
-
-  // The channel's token for these credentials and scope: the cached one
-  // while it has more than a minute left (or half its life, if shorter),
-  // else a new one from the token endpoint, whose exchange is appended to
-  // `logs` as a channel log for `msg` ("Access Token Requested"). A
-  // refused or failed request is an error naming the endpoint's error
-  // code and description. Credentials that change (the channel's config
-  // edited) are a new cache entry.
-  Result<Token> Get(HandlerContext& ctx, const Channel& channel, const Msg& msg, const std::string& credentials_json,
-                    const ServiceAccount& account, const std::string& scope, std::vector<ChannelLog>& logs);
-
-  // Drops the channel's token if it is still `token` (the API refused it:
-  // revoked, or the clock is off), so the next Get fetches a new one.
-  void Forget(const std::string& channel_uuid, const std::string& token);
-
- private:
-  struct Entry {
-    std::mutex mu;  // held while fetching
-    std::string fingerprint;  // credentials and scope the token is for
-    std::string token;
-    Micros refresh_on = 0;
-  };
-  std::shared_ptr<Entry> EntryFor(const std::string& channel_uuid);
-
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Entry>> entries_;
-};
+// The channel's access token for these credentials and scope, from
+// `cache` or else from the token endpoint, whose exchange is appended to
+// `logs` as a channel log for `msg` ("Access Token Requested", the
+// assertion and the token redacted). A refused or failed request is an
+// error naming the endpoint's error code and description.
+Result<AccessTokenCache::Token> GoogleAccessToken(AccessTokenCache& cache, HandlerContext& ctx, const Channel& channel,
+                                                 const Msg& msg, const std::string& credentials_json,
+                                                 const ServiceAccount& account, const std::string& scope,
+                                                 std::vector<ChannelLog>& logs);
 
 }  // namespace courier::handlers
