@@ -376,20 +376,27 @@ json::ObjectPtr Obj(std::initializer_list<std::pair<std::string, Poco::Dynamic::
   return o;
 }
 
-json::ObjectPtr WhatsAppBase(const std::string& to, const std::string& type) {
-  return Obj({{"messaging_product", "whatsapp"}, {"recipient_type", "individual"}, {"to", to}, {"type", type}});
+json::ObjectPtr WhatsAppBase(const meta::WhatsAppShape& shape, const std::string& to, const std::string& type) {
+  if (shape.on_premise) return Obj({{shape.recipient_field, to}, {"type", type}});
+  return Obj({{"messaging_product", "whatsapp"}, {"recipient_type", "individual"}, {shape.recipient_field, to},
+              {"type", type}});
 }
 
-json::ObjectPtr WhatsAppText(const std::string& to, const std::string& text) {
-  json::ObjectPtr o = WhatsAppBase(to, "text");
+json::ObjectPtr WhatsAppText(const meta::WhatsAppShape& shape, const std::string& to, const std::string& text) {
+  json::ObjectPtr o = WhatsAppBase(shape, to, "text");
   const bool link = text.find("http://") != std::string::npos || text.find("https://") != std::string::npos;
-  o->set("text", Obj({{"body", text}, {"preview_url", link}}));
+  if (!shape.on_premise) {
+    o->set("text", Obj({{"body", text}, {"preview_url", link}}));
+    return o;
+  }
+  if (link) o->set("preview_url", true);
+  o->set("text", Obj({{"body", text}}));
   return o;
 }
 
 // Reply buttons (up to 3) or a list (up to 10 rows) for the text replies,
 // else a location request, else a URL button, under `text`.
-json::ObjectPtr WhatsAppInteractive(const std::string& to, const std::string& text,
+json::ObjectPtr WhatsAppInteractive(const meta::WhatsAppShape& shape, const std::string& to, const std::string& text,
                                     const std::vector<QuickReply>& quick_replies) {
   json::ObjectPtr interactive = json::NewObject();
   json::ObjectPtr action = json::NewObject();
@@ -439,7 +446,7 @@ json::ObjectPtr WhatsAppInteractive(const std::string& to, const std::string& te
   }
   interactive->set("body", Obj({{"text", text}}));
   interactive->set("action", action);
-  json::ObjectPtr o = WhatsAppBase(to, "interactive");
+  json::ObjectPtr o = WhatsAppBase(shape, to, "interactive");
   o->set("interactive", interactive);
   return o;
 }
@@ -452,8 +459,8 @@ std::string WhatsAppMediaKind(const std::string& mime) {
   return "document";
 }
 
-std::vector<std::string> WhatsAppPayloads(const std::string& to, const std::string& text,
-                                          const std::vector<std::string>& attachments,
+std::vector<std::string> WhatsAppPayloads(const meta::WhatsAppShape& shape, const std::string& to,
+                                          const std::string& text, const std::vector<std::string>& attachments,
                                           const std::vector<QuickReply>& quick_replies, size_t max_length) {
   std::vector<json::ObjectPtr> parts;
   // A caption and an interactive body hold at most 1024 characters, and
@@ -465,7 +472,9 @@ std::vector<std::string> WhatsAppPayloads(const std::string& to, const std::stri
   for (size_t i = 0; i < attachments.size(); ++i) {
     auto [mime, url] = SplitAttachment(attachments[i]);
     const std::string kind = WhatsAppMediaKind(mime);
-    json::ObjectPtr media = Obj({{"link", url}});
+    const auto [ref_key, ref_value] =
+        shape.media_reference ? shape.media_reference(url) : std::pair<std::string, std::string>{"link", url};
+    json::ObjectPtr media = Obj({{ref_key, ref_value}});
     if (attachments.size() == 1 && kind != "audio" && quick_replies.empty() && !text.empty() &&
         CodePoints(text) <= short_max) {
       media->set("caption", text);
@@ -475,18 +484,18 @@ std::vector<std::string> WhatsAppPayloads(const std::string& to, const std::stri
       const std::string name = FileName(url);
       if (!name.empty()) media->set("filename", name);
     }
-    json::ObjectPtr o = WhatsAppBase(to, kind);
+    json::ObjectPtr o = WhatsAppBase(shape, to, kind);
     o->set(kind, media);
     parts.push_back(o);
   }
   if (!captioned && !text.empty()) {
     if (quick_replies.empty()) {
-      for (const auto& t : SplitText(text, max_length)) parts.push_back(WhatsAppText(to, t));
+      for (const auto& t : SplitText(text, max_length)) parts.push_back(WhatsAppText(shape, to, t));
     } else {
       // The buttons ride on the last part, whose body is limited to 1024.
       auto texts = SplitText(text, short_max);
-      for (size_t i = 0; i + 1 < texts.size(); ++i) parts.push_back(WhatsAppText(to, texts[i]));
-      parts.push_back(WhatsAppInteractive(to, texts.back(), quick_replies));
+      for (size_t i = 0; i + 1 < texts.size(); ++i) parts.push_back(WhatsAppText(shape, to, texts[i]));
+      parts.push_back(WhatsAppInteractive(shape, to, texts.back(), quick_replies));
     }
   }
   std::vector<std::string> out;
@@ -497,7 +506,8 @@ std::vector<std::string> WhatsAppPayloads(const std::string& to, const std::stri
 // A template message: each component with parameters, in WhatsApp's
 // shape (media by link, a URL button's suffix as text, a quick reply
 // button's payload).
-Result<std::string> WhatsAppTemplate(const std::string& to, const MsgTemplate& t, const std::string& locale) {
+Result<std::string> WhatsAppTemplate(const meta::WhatsAppShape& shape, const std::string& to, const MsgTemplate& t,
+                                     const std::string& locale) {
   std::string language = t.language.empty() ? locale : t.language;
   if (language.empty())
     return Status::InvalidArgument("template '" + t.name + "' has no language and the msg no locale");
@@ -528,9 +538,12 @@ Result<std::string> WhatsAppTemplate(const std::string& to, const MsgTemplate& t
     component->set("parameters", parameters);
     components->add(component);
   }
-  json::ObjectPtr templ = Obj({{"name", t.name}, {"language", Obj({{"policy", "deterministic"}, {"code", language}})}});
+  json::ObjectPtr templ = json::NewObject();
+  if (shape.on_premise && !shape.template_namespace.empty()) templ->set("namespace", shape.template_namespace);
+  templ->set("name", t.name);
+  templ->set("language", Obj({{"policy", "deterministic"}, {"code", language}}));
   if (components->size() > 0) templ->set("components", components);
-  json::ObjectPtr o = WhatsAppBase(to, "template");
+  json::ObjectPtr o = WhatsAppBase(shape, to, "template");
   o->set("template", templ);
   return json::Stringify(o);
 }
@@ -682,18 +695,17 @@ bool StopsContact(MetaHandler::Kind kind, int64_t code) {
   return kind == MetaHandler::Kind::kWhatsApp ? code == 131050 : code == 551;
 }
 
-// How long to wait when throttled: Retry-After when Meta sends one, else
-// the pair rate limit's "one message every 6 seconds", a second for the
-// throughput limit (and a bare 429), a minute for the app, page, spam and
-// business limits.
+}  // namespace
+
+// Retry-After when Meta sends one, else the pair rate limit's "one message
+// every 6 seconds", a second for the throughput limit (and a bare 429), a
+// minute for the app, page, spam and business limits.
 int ThrottleSeconds(const GraphError& e, const HttpExchange& exchange) {
   if (!exchange.Header("retry-after").empty()) return handlers::RetryAfterSeconds(exchange);
   if (e.code == 131056) return 6;
   if (e.code == 130429 || e.code == 0) return 1;
   return 60;
 }
-
-}  // namespace
 
 SendResult GraphFailure(MetaHandler::Kind kind, const GraphError& e, std::string error, std::vector<ChannelLog> logs,
                         const HttpExchange& exchange) {
@@ -912,21 +924,21 @@ size_t MetaHandler::ProviderTextMax() const {
 
 std::vector<std::string> MetaHandler::Payloads(const std::string& recipient, const std::string& text,
                                                const std::vector<std::string>& attachments,
-                                               const std::vector<QuickReply>& quick_replies,
-                                               size_t max_length) const {
+                                               const std::vector<QuickReply>& quick_replies, size_t max_length,
+                                               const meta::WhatsAppShape& shape) const {
   if (max_length == 0) max_length = ProviderTextMax();
-  if (kind_ == Kind::kWhatsApp) return WhatsAppPayloads(recipient, text, attachments, quick_replies, max_length);
+  if (kind_ == Kind::kWhatsApp) return WhatsAppPayloads(shape, recipient, text, attachments, quick_replies, max_length);
   return MessengerPayloads(kind_ == Kind::kInstagram, recipient, text, attachments, quick_replies, max_length);
 }
 
 Result<std::vector<std::string>> MetaHandler::MsgPayloads(const std::string& recipient, const Msg& msg,
-                                                          size_t max_length) const {
+                                                          size_t max_length, const meta::WhatsAppShape& shape) const {
   if (kind_ == Kind::kWhatsApp && msg.templating) {
-    auto body = WhatsAppTemplate(recipient, *msg.templating, msg.locale);
+    auto body = WhatsAppTemplate(shape, recipient, *msg.templating, msg.locale);
     if (!body.ok()) return body.status();
     return std::vector<std::string>{*body};
   }
-  return Payloads(recipient, msg.text, msg.attachments, msg.quick_replies, max_length);
+  return Payloads(recipient, msg.text, msg.attachments, msg.quick_replies, max_length, shape);
 }
 
 SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {

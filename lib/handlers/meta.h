@@ -38,14 +38,36 @@
 // 1200, 131000, 131016, 133004, or is_transient) are E; any other error
 // object, also inside a 2xx, and any other 4xx fail it (F); a 2xx without
 // the message id fails it (the message may have gone).
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/json.h"
 #include "handlers/handler.h"
 
 namespace courier {
+
+namespace meta {
+
+// The shape of a WhatsApp message body. The default is the Cloud API's
+// (WAC, and D3C, which relays it). A provider that keeps the older
+// On-Premises API (TRN) takes the same messages in another envelope and
+// refers to media by the id an upload to it gave.
+struct WhatsAppShape {
+  // On-Premises: no messaging_product or recipient_type; preview_url
+  // beside text, not in it, and only when true; a template carries
+  // template_namespace (when not empty).
+  bool on_premise = false;
+  // `to`; TRN names a business-scoped user id (not a phone number) in `recipient`.
+  std::string recipient_field = "to";
+  std::string template_namespace;
+  // An attachment's media as {key, value} for the URL; unset: {"link", url}.
+  std::function<std::pair<std::string, std::string>(const std::string& url)> media_reference;
+};
+
+}  // namespace meta
 
 class MetaHandler : public ChannelHandler, public AppWebhooks {
  public:
@@ -84,17 +106,18 @@ class MetaHandler : public ChannelHandler, public AppWebhooks {
   // to 10 rows, each with its description), else a location reply as a
   // location request, else the first url reply as a URL button; one kind
   // a message. Messenger and Instagram show text replies only (Meta
-  // retired its location quick reply).
+  // retired its location quick reply). `shape` applies to WhatsApp only.
   std::vector<std::string> Payloads(const std::string& recipient, const std::string& text,
                                     const std::vector<std::string>& attachments,
-                                    const std::vector<QuickReply>& quick_replies, size_t max_length = 0) const;
+                                    const std::vector<QuickReply>& quick_replies, size_t max_length = 0,
+                                    const meta::WhatsAppShape& shape = {}) const;
 
   // The bodies `msg` becomes: on WhatsApp a msg with a template is that
   // template message alone (its language the template's, else the msg's
   // locale, "en-US" written en_US), otherwise Payloads(). InvalidArgument
   // (the msg fails unsent) for a template without a language.
-  Result<std::vector<std::string>> MsgPayloads(const std::string& recipient, const Msg& msg,
-                                               size_t max_length = 0) const;
+  Result<std::vector<std::string>> MsgPayloads(const std::string& recipient, const Msg& msg, size_t max_length = 0,
+                                               const meta::WhatsAppShape& shape = {}) const;
 
  private:
   Kind kind_;
@@ -114,6 +137,9 @@ struct GraphError {
 GraphError ReadGraphError(const json::ObjectPtr& answer);
 // "received error from <provider>: <text> (code C[, subcode S])"
 std::string GraphErrorText(const std::string& provider, const GraphError& e);
+
+// How long to wait when `e` (or a bare 429, `e` empty) throttled us.
+int ThrottleSeconds(const GraphError& e, const HttpExchange& exchange);
 
 // What an answer that is not a success means for the msg: an answer with
 // an error object (any HTTP status, `e` read from it) or a non-2xx answer

@@ -3,22 +3,30 @@
 #include <algorithm>
 
 #include "handlers/africastalking.h"
+#include "handlers/bandwidth.h"
 #include "handlers/blackmyna.h"
 #include "handlers/clickatell.h"
+#include "handlers/clicksend.h"
 #include "handlers/dialog360.h"
 #include "handlers/external.h"
 #include "handlers/fcm.h"
+#include "handlers/hormuud.h"
 #include "handlers/infobip.h"
 #include "handlers/jasmin.h"
 #include "handlers/kannel.h"
 #include "handlers/line.h"
+#include "handlers/mblox.h"
+#include "handlers/messagebird.h"
 #include "handlers/meta.h"
+#include "handlers/mtn.h"
 #include "handlers/nexmo.h"
 #include "handlers/plivo.h"
 #include "handlers/shaqodoon.h"
 #include "handlers/slack.h"
 #include "handlers/smscentral.h"
 #include "handlers/telegram.h"
+#include "handlers/thinq.h"
+#include "handlers/turn.h"
 #include "handlers/twilio.h"
 #include "handlers/viber.h"
 #include "handlers/yo.h"
@@ -58,6 +66,14 @@ std::vector<std::shared_ptr<const ChannelHandler>> AllHandlers() {
       std::make_shared<Dialog360Handler>(),
       std::make_shared<ViberHandler>(),
       std::make_shared<LineHandler>(),
+      std::make_shared<MbloxHandler>(),
+      std::make_shared<MessageBirdHandler>(),
+      std::make_shared<TurnHandler>(),
+      std::make_shared<BandwidthHandler>(),
+      std::make_shared<ClickSendHandler>(),
+      std::make_shared<HormuudHandler>(),
+      std::make_shared<ThinqHandler>(),
+      std::make_shared<MtnHandler>(),
   };
 }
 

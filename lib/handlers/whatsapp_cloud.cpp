@@ -53,6 +53,44 @@ std::optional<Micros> ReceivedOn(const json::ObjectPtr& message) {
 
 }  // namespace
 
+Result<MessageContent> ReadMessageContent(const json::ObjectPtr& m) {
+  const std::string type = json::GetStringOrEmpty(m, "type");
+  MessageContent content;
+  if (type == "text") {
+    content.text = json::GetStringOrEmpty(json::GetObject(m, "text"), "body");
+  } else if (IsMediaType(type)) {
+    json::ObjectPtr media = json::GetObject(m, type);
+    content.media = true;
+    content.media_id = json::GetId(media, "id");
+    content.media_mime = json::GetStringOrEmpty(media, "mime_type");
+    content.text = json::GetStringOrEmpty(media, "caption");
+  } else if (type == "location") {
+    json::ObjectPtr where = json::GetObject(m, "location");
+    auto lat = json::GetNumberLoose(where, "latitude"), lng = json::GetNumberLoose(where, "longitude");
+    if (!lat || !lng) return Status::InvalidArgument("field 'messages.location.latitude' required");
+    auto location = handlers::LocationMsg(*lat, *lng, json::GetStringOrEmpty(where, "name"),
+                                          json::GetStringOrEmpty(where, "address"));
+    content.text = location.text;
+    content.attachments.push_back(location.attachment);
+  } else if (type == "button") {  // a template's quick reply button
+    content.text = json::GetStringOrEmpty(json::GetObject(m, "button"), "text");
+    if (content.text.empty()) content.text = json::GetStringOrEmpty(json::GetObject(m, "button"), "payload");
+  } else if (type == "interactive") {  // a reply button or list row of ours
+    json::ObjectPtr interactive = json::GetObject(m, "interactive");
+    const std::string itype = json::GetStringOrEmpty(interactive, "type");
+    if (itype != "button_reply" && itype != "list_reply") {
+      content.skipped = "ignoring interactive reply of type '" + itype + "'";
+      return content;
+    }
+    content.text = json::GetStringOrEmpty(json::GetObject(interactive, itype), "title");
+  } else if (type == "contacts") {
+    content.text = ContactsText(m);
+  } else {  // reaction, system, order, unsupported, unknown ...
+    content.skipped = "ignoring message of type '" + type + "'";
+  }
+  return content;
+}
+
 Status ReadValue(const Channel& channel, const json::ObjectPtr& value, const MediaResolver& resolve_media,
                  handlers::Collector& c) {
   std::map<std::string, std::string> names;
@@ -66,45 +104,18 @@ Status ReadValue(const Channel& channel, const json::ObjectPtr& value, const Med
     auto urn = URN::FromParts("whatsapp", from);
     if (!urn.ok()) return urn.status();
 
-    std::string text;
-    std::vector<std::string> attachments;
-    std::string media_id, media_mime;
-    if (type == "text") {
-      text = json::GetStringOrEmpty(json::GetObject(m, "text"), "body");
-    } else if (IsMediaType(type)) {
-      json::ObjectPtr media = json::GetObject(m, type);
-      media_id = json::GetId(media, "id");
-      if (media_id.empty()) return Status::InvalidArgument("field 'messages." + type + ".id' required");
-      media_mime = json::GetStringOrEmpty(media, "mime_type");
-      text = json::GetStringOrEmpty(media, "caption");
-    } else if (type == "location") {
-      json::ObjectPtr where = json::GetObject(m, "location");
-      auto lat = json::GetNumberLoose(where, "latitude"), lng = json::GetNumberLoose(where, "longitude");
-      if (!lat || !lng) return Status::InvalidArgument("field 'messages.location.latitude' required");
-      auto location = handlers::LocationMsg(*lat, *lng, json::GetStringOrEmpty(where, "name"),
-                                            json::GetStringOrEmpty(where, "address"));
-      text = location.text;
-      attachments.push_back(location.attachment);
-    } else if (type == "button") {  // a template's quick reply button
-      text = json::GetStringOrEmpty(json::GetObject(m, "button"), "text");
-      if (text.empty()) text = json::GetStringOrEmpty(json::GetObject(m, "button"), "payload");
-    } else if (type == "interactive") {  // a reply button or list row of ours
-      json::ObjectPtr interactive = json::GetObject(m, "interactive");
-      const std::string itype = json::GetStringOrEmpty(interactive, "type");
-      if (itype != "button_reply" && itype != "list_reply") {
-        c.skipped.push_back("ignoring interactive reply of type '" + itype + "'");
-        continue;
-      }
-      text = json::GetStringOrEmpty(json::GetObject(interactive, itype), "title");
-    } else if (type == "contacts") {
-      text = ContactsText(m);
-    } else {  // reaction, system, order, unsupported, unknown ...
-      c.skipped.push_back("ignoring message of type '" + type + "'");
+    auto content = ReadMessageContent(m);
+    if (!content.ok()) return content.status();
+    if (!content->skipped.empty()) {
+      c.skipped.push_back(content->skipped);
       continue;
     }
-
-    if (!media_id.empty()) {
-      auto media = resolve_media(media_id, media_mime, c.result.extra_logs);
+    if (content->media && content->media_id.empty())
+      return Status::InvalidArgument("field 'messages." + type + ".id' required");
+    const std::string& text = content->text;
+    std::vector<std::string> attachments = std::move(content->attachments);
+    if (!content->media_id.empty()) {
+      auto media = resolve_media(content->media_id, content->media_mime, c.result.extra_logs);
       if (!media.ok()) return Status::Unavailable("error retrieving media: " + media.status().message());
       attachments.push_back(*media);
     }

@@ -15,6 +15,10 @@
 // fraction is dropped; MIME types are lower-cased and lose their
 // parameters.
 //
+// TRN (Turn, turn.cpp) keeps the On-Premises API's webhook, whose messages
+// are the same objects in another envelope: it reads each message's
+// content with ReadMessageContent and the envelope its own way.
+//
 // The error and skip texts here are the ones both handlers answer with.
 // Stateless functions; safe from any thread.
 #include <functional>
@@ -52,6 +56,20 @@ using MediaResolver = std::function<Result<std::string>(const std::string& media
 // `c` holds after an error is to be dropped but for its logs.
 Status ReadValue(const Channel& channel, const json::ObjectPtr& value, const MediaResolver& resolve_media,
                  handlers::Collector& c);
+
+// What one message of value.messages[] says, by its type as ReadValue
+// reads it, before its media id is looked up; for providers that read
+// the messages' envelope (sender, id, time) their own way.
+struct MessageContent {
+  std::string text;
+  std::vector<std::string> attachments;
+  bool media = false;      // a media type: media_id names the file ("" when the message names none)
+  std::string media_id;
+  std::string media_mime;  // as the webhook gives it
+  std::string skipped;     // set: the message is ignored, for this reason
+};
+// InvalidArgument for a location without coordinates.
+Result<MessageContent> ReadMessageContent(const json::ObjectPtr& message);
 
 // A media id looked up: the URL the media is fetched from and its type.
 struct Media {
