@@ -35,7 +35,17 @@ std::vector<std::string> Wrap(const std::string& text, size_t width) {
       lines.push_back(line);
       line.clear();
     }
-    line += (line.empty() ? "" : " ") + word;
+    // A word wider than the column ("messaging_application_id*|application_id,")
+    // is broken after a '|' where it has one, else where the column ends.
+    std::string rest = word;
+    while (width > 0 && line.empty() && CodePoints(rest) > width) {
+      const std::string head = Truncate(rest, width);
+      const size_t bar = head.rfind('|');
+      const size_t cut = bar != std::string::npos && bar > 0 ? bar + 1 : head.size();
+      lines.push_back(rest.substr(0, cut));
+      rest = rest.substr(cut);
+    }
+    line += (line.empty() ? "" : " ") + rest;
   }
   if (!line.empty() || lines.empty()) lines.push_back(line);
   return lines;
