@@ -2,6 +2,7 @@
 
 #include "core/json_writer.h"
 #include "core/redact.h"
+#include "handlers/access_token_request.h"
 #include "handlers/common.h"
 
 namespace courier {
@@ -215,26 +216,16 @@ SendResult FcmHandler::Send(const Channel& channel, const Msg& msg, HandlerConte
     req.body = Payload(channel, msg, parts[i], i + 1 == parts.size());
 
     // A token the API refuses as unauthenticated may have been revoked
-    // since it was cached: one more try with a new one.
-    std::optional<handlers::Call> answered;
-    for (int attempt = 0; attempt < 2 && !answered; ++attempt) {
-      auto token = GoogleAccessToken(tokens_, ctx, channel, msg, credentials, setup->account, kScope, logs);
-      if (!token.ok()) return SendResult::Errored(token.status().message(), std::move(logs));
-      HttpRequestSpec authorized = req;
-      authorized.headers.push_back({"Authorization", "Bearer " + token->value});
-      handlers::Call call = handlers::MakeCall(ctx, channel, msg, authorized);
-      if (call.exchange.status_code == 401) {
-        auto body = json::ParseObject(call.exchange.body);
-        const bool ours = ErrorCode(body.ok() ? *body : nullptr) != "THIRD_PARTY_AUTH_ERROR";
-        if (ours) tokens_.Forget(channel.uuid, token->value);
-        if (ours && !token->fresh && attempt == 0) {
-          call.log.error = "access token refused (HTTP 401), retrying with a new one";
-          logs.push_back(std::move(call.log));
-          continue;
-        }
-      }
-      answered = std::move(call);
-    }
+    // since it was cached; THIRD_PARTY_AUTH_ERROR is the device's APNs or
+    // web-push credentials, not ours.
+    auto answered = handlers::CallWithAccessToken(
+        ctx, channel, msg, req, tokens_,
+        [&] { return GoogleAccessToken(tokens_, ctx, channel, msg, credentials, setup->account, kScope, logs); }, logs,
+        [](const HttpExchange& exchange) {
+          auto body = json::ParseObject(exchange.body);
+          return ErrorCode(body.ok() ? *body : nullptr) != "THIRD_PARTY_AUTH_ERROR";
+        });
+    if (!answered.ok()) return SendResult::Errored(answered.status().message(), std::move(logs));
     handlers::Call& call = *answered;
 
     if (!call.exchange.error.empty()) {

@@ -9,7 +9,7 @@
 
 #include "core/json.h"
 #include "core/json_writer.h"
-#include "core/redact.h"
+#include "handlers/access_token_request.h"
 #include "handlers/common.h"
 
 namespace courier::handlers {
@@ -162,38 +162,9 @@ Result<AccessTokenCache::Token> GoogleAccessToken(AccessTokenCache& cache, Handl
     request.headers.push_back({"Accept", "application/json"});
     request.body =
         FormEncode({{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", *assertion}});
-    Call call = MakeCall(ctx, channel, msg, request, "Access Token Requested");
-
-    auto body = json::ParseObject(call.exchange.body);
-    const json::ObjectPtr answer = body.ok() ? *body : nullptr;
-    const std::string token = json::GetStringOrEmpty(answer, "access_token");
     // Neither the assertion (a credential for an hour) nor the token it
     // bought may reach the log.
-    std::vector<std::string> secrets{*assertion};
-    if (!token.empty()) secrets.push_back(token);
-    call.log.request = Redact(call.log.request, secrets);
-    call.log.response = Redact(call.log.response, secrets);
-
-    std::string error;
-    if (!call.exchange.error.empty()) {
-      error = "access token request failed: " + call.log.error;
-    } else if (!call.ok()) {
-      // {"error":"invalid_grant","error_description":"Invalid JWT Signature."}
-      error = "access token request refused (HTTP " + std::to_string(call.exchange.status_code) + ")";
-      const std::string code = json::GetStringOrEmpty(answer, "error");
-      const std::string description = json::GetStringOrEmpty(answer, "error_description");
-      if (!code.empty()) error += ": " + code;
-      if (!description.empty()) error += " (" + description + ")";
-    } else if (token.empty()) {
-      error = "no access_token in the token endpoint's answer";
-    }
-    if (!error.empty()) {
-      call.log.error = Redact(error, channel.SecretValues());
-      logs.push_back(std::move(call.log));
-      return Status::Unavailable(error);
-    }
-    logs.push_back(std::move(call.log));
-    return IssuedToken{token, json::GetInt(answer, "expires_in").value_or(0)};
+    return RequestAccessToken(ctx, channel, msg, request, "Google", {*assertion}, logs);
   });
 }
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "core/json_writer.h"
-#include "core/redact.h"
+#include "handlers/access_token_request.h"
 #include "handlers/common.h"
 
 namespace courier {
@@ -89,37 +89,7 @@ Result<handlers::AccessTokenCache::Token> HormuudHandler::AccessToken(const Chan
     request.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
     request.headers.push_back({"Accept", "application/json"});
     request.body = FormEncode({{"Username", username}, {"Password", password}, {"grant_type", "password"}});
-    handlers::Call call = handlers::MakeCall(ctx, channel, msg, request, "Access Token Requested");
-
-    auto body = json::ParseObject(call.exchange.body);
-    const json::ObjectPtr answer = body.ok() ? *body : nullptr;
-    const std::string token = json::GetStringOrEmpty(answer, "access_token");
-    if (!token.empty()) {
-      call.log.request = Redact(call.log.request, {token});
-      call.log.response = Redact(call.log.response, {token});
-    }
-    std::string error;
-    if (!call.exchange.error.empty()) {
-      error = "access token request failed: " + call.log.error;
-    } else if (!call.ok()) {
-      error = "access token request refused (HTTP " + std::to_string(call.exchange.status_code) + ")";
-      // {"error":"invalid_grant","error_description":"The user name or password is incorrect."}
-      const std::string code = json::GetStringOrEmpty(answer, "error");
-      const std::string description = json::GetStringOrEmpty(answer, "error_description");
-      if (!code.empty()) error += ": " + code;
-      if (!description.empty()) error += " (" + description + ")";
-    } else if (token.empty()) {
-      error = "no access_token in Hormuud's token answer";
-    }
-    if (!error.empty()) {
-      error = Redact(error, channel.SecretValues());
-      call.log.error = error;
-      refusal = call.exchange;
-      logs.push_back(std::move(call.log));
-      return Status::Unavailable(error);
-    }
-    logs.push_back(std::move(call.log));
-    return handlers::IssuedToken{token, json::GetIntLoose(answer, "expires_in").value_or(0)};
+    return handlers::RequestAccessToken(ctx, channel, msg, request, "Hormuud", {}, logs, &refusal);
   });
 }
 
@@ -151,28 +121,15 @@ SendResult HormuudHandler::Send(const Channel& channel, const Msg& msg, HandlerC
         .EndObject();
     request.body = body.Take();
 
-    std::optional<handlers::Call> answered;
-    for (int attempt = 0; attempt < 2 && !answered; ++attempt) {
-      std::optional<HttpExchange> refusal;
-      auto token = AccessToken(channel, msg, ctx, api, logs, refusal);
-      if (!token.ok()) {
-        const std::string error = token.status().message();
-        // A 2xx without a token: Hormuud may hand one out on the next try.
-        if (!refusal || refusal->ok()) return SendResult::Errored(error, std::move(logs));
-        return handlers::FailedAnswer(error, std::move(logs), *refusal);
-      }
-      HttpRequestSpec authorized = request;
-      authorized.headers.push_back({"Authorization", "Bearer " + token->value});
-      handlers::Call call = handlers::MakeCall(ctx, channel, msg, authorized);
-      if (call.exchange.status_code == 401) {
-        tokens_.Forget(channel.uuid, token->value);
-        if (!token->fresh && attempt == 0) {
-          call.log.error = "access token refused (HTTP 401), retrying with a new one";
-          logs.push_back(std::move(call.log));
-          continue;
-        }
-      }
-      answered = std::move(call);
+    std::optional<HttpExchange> refusal;
+    auto answered = handlers::CallWithAccessToken(
+        ctx, channel, msg, request, tokens_, [&] { return AccessToken(channel, msg, ctx, api, logs, refusal); },
+        logs);
+    if (!answered.ok()) {
+      const std::string error = answered.status().message();
+      // A 2xx without a token: Hormuud may hand one out on the next try.
+      if (!refusal || refusal->ok()) return SendResult::Errored(error, std::move(logs));
+      return handlers::FailedAnswer(error, std::move(logs), *refusal);
     }
     handlers::Call& call = *answered;
     if (!call.ok()) {

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "access_token_cases.h"
 #include "handler_harness.h"
 #include "webhook_token_cases.h"
 
@@ -192,139 +193,23 @@ TEST(MtnHandler, Send) {
 
 // --- the access token ------------------------------------------------------------
 
-constexpr Micros kNow = 1'700'000'000LL * kMicrosPerSecond;
-
-class MtnTokenTest : public ::testing::Test {
- protected:
-  MtnTokenTest() : clock_(kNow), http_(NewLoopbackHttpClient()), ctx_{*http_, clock_, kTestBaseUrl} {
-    channel_ = MtnChannel();
-    channel_.config["base_url"] = provider_.url();
-  }
-
-  Msg Outgoing(int64_t id) {
-    Msg m;
-    m.id = id;
-    m.uuid = "0191e180-7d60-7000-aded-7d8b151cbd5" + std::to_string(id % 10);
-    m.channel_uuid = channel_.uuid;
-    m.direction = Direction::kOut;
-    m.urn = "tel:+250788123123";
-    m.text = "hi " + std::to_string(id);
-    return m;
-  }
-
-  size_t TokenRequests() const {
-    size_t n = 0;
-    for (const auto& r : provider_.requests()) n += r.path == kTokenPath;
-    return n;
-  }
-
-  static void ExpectNotLogged(const SendResult& r, const std::string& token) {
-    for (const auto& log : r.logs) {
-      EXPECT_EQ(log.url.find(token), std::string::npos) << log.url;
-      EXPECT_EQ(log.request.find(token), std::string::npos) << log.request;
-      EXPECT_EQ(log.response.find(token), std::string::npos) << log.response;
-      EXPECT_EQ(log.error.find(token), std::string::npos) << log.error;
-    }
-  }
-
-  MockProvider provider_;
-  ManualClock clock_;
-  std::unique_ptr<HttpClient> http_;
-  HandlerContext ctx_;
-  Channel channel_;
-  MtnHandler handler_;
-};
-
-TEST_F(MtnTokenTest, OneTokenServesTwoSendsAndIsNeverLogged) {
-  provider_.On(kTokenPath, TokenOk("mtn-first"));
-  provider_.SetDefault(SendOk("1"));
-
-  SendResult first = handler_.Send(channel_, Outgoing(1), ctx_);
-  ASSERT_EQ(first.status, MsgStatus::kWired) << first.error;
-  ASSERT_EQ(first.logs.size(), 2u);
-  EXPECT_EQ(first.logs[0].description, "Access Token Requested");
-  EXPECT_NE(first.logs[0].response.find("\"access_token\":\"********\""), std::string::npos) << first.logs[0].response;
-  ExpectNotLogged(first, "mtn-first");
-
-  SendResult second = handler_.Send(channel_, Outgoing(2), ctx_);
-  ASSERT_EQ(second.status, MsgStatus::kWired) << second.error;
-  EXPECT_EQ(second.logs.size(), 1u);  // no token request
-  ExpectNotLogged(second, "mtn-first");
-  EXPECT_EQ(TokenRequests(), 1u);
-  EXPECT_EQ(provider_.requests().back().headers["authorization"], "Bearer mtn-first");
-}
-
-TEST_F(MtnTokenTest, ATokenLivesForItsExpiresInOrAnHour) {
-  provider_.On(kTokenPath, TokenOk("mtn-first", "\"0\""));  // 0: an hour
-  provider_.On(kTokenPath, TokenOk("mtn-second", "\"600\""));
-  provider_.On(kTokenPath, TokenOk("mtn-third", "\"600\""));
-  provider_.SetDefault(SendOk("1"));
-  ASSERT_EQ(handler_.Send(channel_, Outgoing(1), ctx_).status, MsgStatus::kWired);
-  clock_.Advance(3539 * kMicrosPerSecond);
-  ASSERT_EQ(handler_.Send(channel_, Outgoing(2), ctx_).status, MsgStatus::kWired);
-  EXPECT_EQ(TokenRequests(), 1u);
-  clock_.Advance(1 * kMicrosPerSecond);
-  ASSERT_EQ(handler_.Send(channel_, Outgoing(3), ctx_).status, MsgStatus::kWired);
-  EXPECT_EQ(TokenRequests(), 2u);
-  clock_.Advance(540 * kMicrosPerSecond);
-  ASSERT_EQ(handler_.Send(channel_, Outgoing(4), ctx_).status, MsgStatus::kWired);
-  EXPECT_EQ(TokenRequests(), 3u);
-  EXPECT_EQ(provider_.requests().back().headers["authorization"], "Bearer mtn-third");
-}
-
-TEST_F(MtnTokenTest, A401DropsTheCachedTokenAndTheSendGoesOnceMoreWithANewOne) {
-  provider_.On(kTokenPath, TokenOk("mtn-revoked"));
-  provider_.On(kTokenPath, TokenOk("mtn-renewed"));
-  provider_.On(kSendPath, SendOk("1"));
-  provider_.On(kSendPath, {.status = 401, .body = R"({"statusCode":"401","statusMessage":"Access Token expired"})"});
-  provider_.On(kSendPath, SendOk("2"));
-  ASSERT_EQ(handler_.Send(channel_, Outgoing(1), ctx_).status, MsgStatus::kWired);
-
-  SendResult r = handler_.Send(channel_, Outgoing(2), ctx_);
-  EXPECT_EQ(r.status, MsgStatus::kWired) << r.error;
-  EXPECT_EQ(r.external_id, "2");
-  auto requests = provider_.requests();
-  ASSERT_EQ(requests.size(), 5u);
-  EXPECT_EQ(requests[2].headers["authorization"], "Bearer mtn-revoked");
-  EXPECT_EQ(requests[3].path, kTokenPath);
-  EXPECT_EQ(requests[4].path, kSendPath);
-  EXPECT_EQ(requests[4].headers["authorization"], "Bearer mtn-renewed");
-  EXPECT_EQ(requests[4].body, requests[2].body);
-  ASSERT_EQ(r.logs.size(), 3u);  // refused send, token, send
-  EXPECT_NE(r.logs[0].error.find("retrying with a new one"), std::string::npos);
-  ExpectNotLogged(r, "mtn-revoked");
-  ExpectNotLogged(r, "mtn-renewed");
-}
-
-TEST_F(MtnTokenTest, A401ForTheNewTokenTooFailsTheMsgWithoutAThirdTry) {
-  provider_.On(kTokenPath, TokenOk("mtn-revoked"));
-  provider_.On(kTokenPath, TokenOk("mtn-renewed"));
-  provider_.On(kSendPath, SendOk("1"));
-  provider_.On(kSendPath, {.status = 401});
-  provider_.On(kSendPath, {.status = 401});
-  ASSERT_EQ(handler_.Send(channel_, Outgoing(1), ctx_).status, MsgStatus::kWired);
-  SendResult r = handler_.Send(channel_, Outgoing(2), ctx_);
-  EXPECT_EQ(r.status, MsgStatus::kFailed);
-  EXPECT_EQ(provider_.requests().size(), 5u);
-  EXPECT_EQ(TokenRequests(), 2u);
-}
-
-TEST_F(MtnTokenTest, AFailedTokenRequestCachesNothingAndSendsNothing) {
-  provider_.On(kTokenPath, {.status = 401, .body = R"({"error":"invalid_client"})"});
-  provider_.On(kTokenPath, TokenOk());
-  provider_.SetDefault(SendOk("1"));
-  SendResult failed = handler_.Send(channel_, Outgoing(1), ctx_);
-  EXPECT_EQ(failed.status, MsgStatus::kFailed);
-  EXPECT_NE(failed.error.find("access token request refused (HTTP 401): invalid_client"), std::string::npos)
-      << failed.error;
-  ASSERT_EQ(provider_.requests().size(), 1u);
-  ASSERT_EQ(failed.logs.size(), 1u);
-  EXPECT_EQ(failed.logs[0].description, "Access Token Requested");
-
-  SendResult sent = handler_.Send(channel_, Outgoing(2), ctx_);
-  EXPECT_EQ(sent.status, MsgStatus::kWired) << sent.error;
-  EXPECT_EQ(TokenRequests(), 2u);
-  ExpectNotLogged(sent, kToken);
+TEST(MtnHandler, AccessToken) {
+  RunAccessTokenCases({
+      .make_handler = [] { return std::make_unique<MtnHandler>(); },
+      .channel = MtnChannel(),
+      .credential_key = "auth_token",
+      .urn = "tel:+250788123123",
+      .token_path = kTokenPath,
+      .send_path = kSendPath,
+      .token_ok = TokenOk,
+      .send_ok = SendOk,
+      .expires_in_600 = "\"600\"",  // Apigee writes seconds as a string
+      .expires_in_none = "\"0\"",
+      .fallback_lifetime = 3600,
+      .token_refused = {.status = 401, .body = R"({"error":"invalid_client"})"},
+      .token_refused_status = MsgStatus::kFailed,
+      .token_refused_error = "access token request refused (HTTP 401): invalid_client",
+  });
 }
 
 }  // namespace
