@@ -137,6 +137,14 @@ StatusUpdate StatusForId(const Channel& channel, int64_t msg_id, MsgStatus statu
   return u;
 }
 
+StatusUpdate StatusForMsgUuid(const Channel& channel, const std::string& msg_uuid, MsgStatus status) {
+  StatusUpdate u;
+  u.channel_uuid = channel.uuid;
+  u.msg_uuid = msg_uuid;
+  u.status = status;
+  return u;
+}
+
 StatusUpdate StatusForExternalId(const Channel& channel, const std::string& external_id, MsgStatus status) {
   StatusUpdate u;
   u.channel_uuid = channel.uuid;

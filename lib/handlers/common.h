@@ -118,6 +118,8 @@ Result<URN> TelURN(const std::string& number, const Channel& channel);
 // A status update for a msg by our id or by the provider's id.
 StatusUpdate StatusForId(const Channel& channel, int64_t msg_id, MsgStatus status);
 StatusUpdate StatusForExternalId(const Channel& channel, const std::string& external_id, MsgStatus status);
+// By our msg's UUID, for providers that echo the reference we gave them.
+StatusUpdate StatusForMsgUuid(const Channel& channel, const std::string& msg_uuid, MsgStatus status);
 
 // A new incoming msg on `channel` (the server assigns uuid and times).
 Msg IncomingMsg(const Channel& channel, const URN& urn, const std::string& text);

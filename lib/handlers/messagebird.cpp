@@ -9,6 +9,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "core/uuid.h"
 #include "handlers/common.h"
 #include "handlers/google_service_account.h"
 
@@ -210,10 +211,14 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
   const std::string value = f.Value("status");
   auto status = handlers::MapStatus(StatusTable(), value);
   if (!status) return WebhookResult::Error(handlers::UnknownStatusError(value, kStatusNames));
-  const std::string id = f.Required("id");
+  // Our msg UUID comes back as `reference`; MessageBird's own id is the
+  // way to the msgs sent without one.
+  const auto reference = NormalizeUUID(f.Value("reference"));
+  const std::string id = reference ? f.Value("id") : f.Required("id");
   if (!f.ok()) return WebhookResult::Error(f.error());
 
-  StatusUpdate update = handlers::StatusForExternalId(channel, id, *status);
+  StatusUpdate update = reference ? handlers::StatusForMsgUuid(channel, *reference, *status)
+                                  : handlers::StatusForExternalId(channel, id, *status);
   if (*status == MsgStatus::kFailed) {
     std::string reason = f.Value("statusReason");
     if (error_code) reason += (reason.empty() ? "" : " ") + std::string("(error code ") + std::to_string(*error_code) + ")";

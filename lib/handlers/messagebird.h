@@ -26,9 +26,9 @@
 // names the statuses that exist (the reference's text names another
 // provider's). A report whose date or error code cannot be read is
 // answered 200 and ignored. statusErrorCode 103 (the recipient sent STOP)
-// also stops the contact `recipient`. The msg is found by MessageBird's
-// `id`, which the send answer gave us: the `reference` (our msg UUID) is
-// not used, since a status update names a msg by id or external id only.
+// also stops the contact `recipient`. The msg is found by `reference`
+// when it is a UUID (we send our msg UUID as the reference), else by
+// MessageBird's `id`, which the send answer gave us.
 //
 // Send: one POST of JSON to <base>/messages, or to <base>/mms when the msg
 // has attachments, with "Authorization: AccessKey <auth_token>": the

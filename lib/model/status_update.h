@@ -16,6 +16,7 @@ namespace courier {
 struct StatusUpdate {
   std::string channel_uuid;
   std::optional<int64_t> msg_id;  // by our id, or else by
+  std::string msg_uuid;           // our msg's UUID (providers that echo a reference), or else by
   std::string external_id;        // the provider's id (channel + external id)
   MsgStatus status = MsgStatus::kWired;
   std::string new_external_id;    // set the msg's external id (the sender learns it)

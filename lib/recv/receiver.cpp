@@ -54,6 +54,7 @@ void WriteStatusItem(JsonWriter& w, const StatusUpdate& s) {
   w.Field("channel_uuid", s.channel_uuid);
   w.Field("status", MsgStatusString(s.status));
   if (s.msg_id) w.Field("msg_id", *s.msg_id);
+  if (!s.msg_uuid.empty()) w.Field("msg_uuid", s.msg_uuid);
   if (!s.external_id.empty()) w.Field("external_id", s.external_id);
   w.EndObject();
 }

@@ -53,6 +53,7 @@ std::string EncodeIntake(const Intake& in) {
     w.Key("msg_id");
     if (s.msg_id) w.Int(*s.msg_id);
     else w.Null();
+    w.Key("msg_uuid").StringOrNull(s.msg_uuid);
     w.Key("external_id").StringOrNull(s.external_id);
     w.Field("status", MsgStatusString(s.status));
     w.Key("new_external_id").StringOrNull(s.new_external_id);
@@ -134,6 +135,7 @@ Result<Intake> DecodeIntake(const std::string& body) {
     StatusUpdate u;
     u.channel_uuid = json::GetString(item, "channel_uuid").value_or(in.channel_uuid);
     if (auto id = json::GetInt(item, "msg_id")) u.msg_id = *id;
+    u.msg_uuid = json::GetString(item, "msg_uuid").value_or("");
     u.external_id = json::GetString(item, "external_id").value_or("");
     auto status = ParseMsgStatus(json::GetString(item, "status").value_or(""));
     if (!status) return Status::InvalidArgument("field 'status' required");
@@ -146,7 +148,8 @@ Result<Intake> DecodeIntake(const std::string& body) {
       u.next_attempt_on = *parsed;
     }
     u.count_error = json::GetBool(item, "count_error").value_or(false);
-    if (!u.msg_id && u.external_id.empty()) return Status::InvalidArgument("status needs msg_id or external_id");
+    if (!u.msg_id && u.msg_uuid.empty() && u.external_id.empty())
+      return Status::InvalidArgument("status needs msg_id, msg_uuid or external_id");
     Status ls = ForEachObject(item, "logs", read_logs(u.logs));
     if (!ls.ok()) return ls;
     in.statuses.push_back(std::move(u));

@@ -176,8 +176,8 @@ void SqlStore::Impl::ApplyStatusesTogether(const std::vector<Intake>& intakes) {
 Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) {
   auto ch = d.FindChannelByUUID(update.channel_uuid, false);
   if (!ch) return errors::ChannelNotFound();
-  if (!update.msg_id && update.external_id.empty()) {
-    return Status::InvalidArgument("attempt to update msg status without id or external id");
+  if (!update.msg_id && update.msg_uuid.empty() && update.external_id.empty()) {
+    return Status::InvalidArgument("attempt to update msg status without id, uuid or external id");
   }
   const Micros ts = d.Now();
 
@@ -219,6 +219,11 @@ Result<StatusResult> SqlStore::StatusInTxn(Impl& d, const StatusUpdate& update) 
     auto q = d.Q(std::string(kMsgSelect) + " WHERE m.id = ? AND m.channel_id = ? AND m.direction = 'O'" +
                  d.engine->LockMsgsRead());
     q.Bind(static_cast<int64_t>(*update.msg_id)).Bind(channel_id);
+    if (q.Step()) rows.push_back(ReadRow<MsgRow>(q));
+  } else if (!update.msg_uuid.empty()) {
+    auto q = d.Q(std::string(kMsgSelect) + " WHERE m.uuid = ? AND m.channel_id = ? AND m.direction = 'O'" +
+                 d.engine->LockMsgsRead());
+    q.Bind(update.msg_uuid).Bind(channel_id);
     if (q.Step()) rows.push_back(ReadRow<MsgRow>(q));
   } else {
     auto q = d.Q(std::string(kMsgSelect) +

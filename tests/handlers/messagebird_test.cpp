@@ -233,6 +233,8 @@ TEST(MessageBirdHandler, SignatureConfig) {
   });
 }
 
+const char* kMsgUuid = "0191e180-7d60-7000-aded-7d8b151cbd5b";
+
 std::string StatusQuery(const std::string& status, const std::string& extra = "") {
   return "id=" + std::string(kMsgId) + "&reference=0191e180-7d60-7000-aded-7d8b151cbd5b&recipient=31612345678" +
          "&status=" + status + "&statusDatetime=2016-05-03T14%3A26%3A57%2B00%3A00" + extra;
@@ -251,20 +253,27 @@ TEST(MessageBirdHandler, StatusReports) {
   };
   for (const auto& [value, status] : table) {
     ReceiveCase c = Status(value, StatusQuery(value));
-    c.statuses = {{.status = status, .external_id = kMsgId}};
+    c.statuses = {{.status = status, .msg_uuid = kMsgUuid}};
     cases.push_back(c);
   }
   ReceiveCase stop = Status("103: the recipient sent STOP",
                             StatusQuery("delivery_failed", "&statusReason=unknown+subscriber&statusErrorCode=103"));
-  stop.statuses = {{.status = MsgStatus::kFailed, .external_id = kMsgId}};
+  stop.statuses = {{.status = MsgStatus::kFailed, .msg_uuid = kMsgUuid}};
   stop.stop_urns = {"tel:+31612345678"};
   cases.push_back(stop);
   ReceiveCase other_code = Status("another error code stops no one", StatusQuery("delivery_failed", "&statusErrorCode=104"));
-  other_code.statuses = {{.status = MsgStatus::kFailed, .external_id = kMsgId}};
+  other_code.statuses = {{.status = MsgStatus::kFailed, .msg_uuid = kMsgUuid}};
   cases.push_back(other_code);
-  ReceiveCase no_date = Status("no date", "id=" + std::string(kMsgId) + "&status=delivered");
+  ReceiveCase no_date = Status("no date, no reference: by id", "id=" + std::string(kMsgId) + "&status=delivered");
   no_date.statuses = {{.status = MsgStatus::kDelivered, .external_id = kMsgId}};
   cases.push_back(no_date);
+  ReceiveCase other_reference = Status("a reference not ours: by id",
+                                       "id=" + std::string(kMsgId) + "&reference=order-17&status=delivered");
+  other_reference.statuses = {{.status = MsgStatus::kDelivered, .external_id = kMsgId}};
+  cases.push_back(other_reference);
+  ReceiveCase only_reference = Status("reference without id", "reference=0191E180-7D60-7000-ADED-7D8B151CBD5B&status=sent");
+  only_reference.statuses = {{.status = MsgStatus::kSent, .msg_uuid = kMsgUuid}};
+  cases.push_back(only_reference);
 
   ReceiveCase unknown = Status("unknown status", StatusQuery("queued"));
   unknown.error = "unknown status 'queued', must be one of 'scheduled', 'sent', 'buffered', 'delivered', "
@@ -287,7 +296,7 @@ TEST(MessageBirdHandler, StatusReports) {
 TEST(MessageBirdHandler, StatusWebhookToken) {
   MessageBirdHandler h;
   ReceiveCase taken = Status("delivered", StatusQuery("delivered"));
-  taken.statuses = {{.status = MsgStatus::kDelivered, .external_id = kMsgId}};
+  taken.statuses = {{.status = MsgStatus::kDelivered, .msg_uuid = kMsgUuid}};
   RunReceiveCases(h, MbdChannel({{"auth_token", kAccessKey}, {"secret", kSigningKey}, {"webhook_token", kWebhookToken}}),
                   WebhookTokenCases(taken));
 }

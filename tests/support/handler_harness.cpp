@@ -163,6 +163,7 @@ void RunReceiveCases(const ChannelHandler& handler, const Channel& base_channel,
       EXPECT_EQ(MsgStatusString(result.statuses[i].status), MsgStatusString(c.statuses[i].status));
       EXPECT_EQ(result.statuses[i].msg_id, c.statuses[i].msg_id);
       EXPECT_EQ(result.statuses[i].external_id, c.statuses[i].external_id);
+      EXPECT_EQ(result.statuses[i].msg_uuid, c.statuses[i].msg_uuid);
       EXPECT_EQ(result.statuses[i].channel_uuid, channel.uuid);
     }
     EXPECT_EQ(result.stop_urns, c.stop_urns);

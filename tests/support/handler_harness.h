@@ -46,6 +46,7 @@ struct ExpectedStatus {
   MsgStatus status;
   std::optional<int64_t> msg_id;
   std::string external_id;
+  std::string msg_uuid;
 };
 
 struct ReceiveCase {

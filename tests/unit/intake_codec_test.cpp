@@ -183,6 +183,27 @@ TEST(IntakeCodecTest, ChannelEventsRoundTrip) {
   }
 }
 
+TEST(IntakeCodecTest, StatusesByMsgUuidRoundTrip) {
+  Intake in = Sample();
+  StatusUpdate by_uuid;
+  by_uuid.channel_uuid = in.channel_uuid;
+  by_uuid.msg_uuid = "0191e180-7d60-7000-aded-7d8b151cbd5e";
+  by_uuid.status = MsgStatus::kDelivered;
+  in.statuses = {by_uuid};
+  auto out = DecodeIntake(DecodeSpoolFile(EncodeSpoolFile(EncodeIntake(in))).value());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->statuses.size(), 1u);
+  EXPECT_EQ(out->statuses[0].msg_uuid, by_uuid.msg_uuid);
+  EXPECT_FALSE(out->statuses[0].msg_id.has_value());
+  EXPECT_EQ(out->statuses[0].external_id, "");
+
+  const std::string unnamed = R"({"kind":"intake","version":4,"channel_uuid":"c","statuses":[{"status":"D"}]})";
+  auto bad = DecodeIntake(unnamed);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("msg_id, msg_uuid or external_id"), std::string::npos)
+      << bad.status().message();
+}
+
 TEST(IntakeCodecTest, UrnAuthsNeedUrnAndAuth) {
   for (const std::string& item : {std::string(R"({"urn":"fcm:1"})"), std::string(R"({"auth":"t"})"),
                                   std::string(R"({"urn":"fcm:1","auth":"t","sent_on":"yesterday"})")}) {

@@ -1848,6 +1848,32 @@ TEST_P(StoreTest, ClaimSkipsRemovedChannels) {
 
 // --- Statuses --------------------------------------------------------------------
 
+TEST_P(StoreTest, StatusesFindTheirMsgByUuidOnItsOwnChannelOnly) {
+  Channel ch = AddChannel();
+  Channel other = AddChannel("KN");
+  auto ids = Queue(ch, 1);
+  const std::string uuid = store_->GetMsg(ids[0])->uuid;
+  StatusUpdate delivered;
+  delivered.channel_uuid = other.uuid;
+  delivered.msg_uuid = uuid;
+  delivered.status = MsgStatus::kDelivered;
+  auto r = store_->WriteStatus(delivered);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->outcome, StatusOutcome::kNotFound);
+
+  delivered.channel_uuid = ch.uuid;
+  r = store_->WriteStatus(delivered);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->outcome, StatusOutcome::kUpdated);
+  EXPECT_EQ(r->msg_id, ids[0]);
+  EXPECT_EQ(store_->GetMsg(ids[0])->status, MsgStatus::kDelivered);
+
+  StatusUpdate unnamed;
+  unnamed.channel_uuid = ch.uuid;
+  unnamed.status = MsgStatus::kDelivered;
+  EXPECT_FALSE(store_->WriteStatus(unnamed).ok());
+}
+
 TEST_P(StoreTest, StatusTransitionsAppliedAndIgnored) {
   Channel ch = AddChannel();
   auto ids = Queue(ch, 1);
