@@ -427,8 +427,11 @@ class PocoHttpClient : public HttpClient {
 
       // Retry once on a stale keep-alive connection: the first write on
       // a connection the server already closed fails without the server
-      // having seen the request.
+      // having seen the request. Once an answer has begun, the server has
+      // seen it: a failure then (a body too large, a connection cut
+      // mid-body) is never retried, or a send could go twice.
       for (int attempt = 0; attempt < 2; ++attempt) {
+        bool answered = false;
         Poco::Net::HTTPClientSession& session = Session(uri, spec.verify_tls, context);
         used = &session;
         bool reused = session.connected();
@@ -438,6 +441,7 @@ class PocoHttpClient : public HttpClient {
           if (has_body) out.write(spec.body.data(), static_cast<std::streamsize>(spec.body.size()));
           Poco::Net::HTTPResponse response;
           std::istream& in = session.receiveResponse(response);
+          answered = true;
           framed = response.hasContentLength() || response.getChunkedTransferEncoding();
           std::string body;
           ReadLimited(in, body);
@@ -458,10 +462,10 @@ class PocoHttpClient : public HttpClient {
           throw;
         } catch (const Poco::Net::NetException& e) {
           session.reset();
-          if (!reused || attempt == 1 || watchdog_.Current(context.watch_id) != Ending::kInTime) throw;
+          if (!reused || answered || attempt == 1 || watchdog_.Current(context.watch_id) != Ending::kInTime) throw;
         } catch (const Poco::IOException& e) {
           session.reset();
-          if (!reused || attempt == 1 || watchdog_.Current(context.watch_id) != Ending::kInTime) throw;
+          if (!reused || answered || attempt == 1 || watchdog_.Current(context.watch_id) != Ending::kInTime) throw;
         }
       }
     } catch (const OutboundRefused& e) {

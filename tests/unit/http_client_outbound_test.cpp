@@ -25,6 +25,29 @@ namespace {
 
 std::string Port(const std::string& url) { return url.substr(url.rfind(':') + 1); }
 
+// An answer too large, on a keep-alive connection, is one request: the
+// retry kept for stale connections must not repeat a request the server
+// has answered (a send would go twice).
+TEST(HttpClientOutboundTest, AFailureAfterTheAnswerBeganIsNotRetried) {
+  MockProvider provider;
+  provider.On("/small", {.body = "{}"});
+  provider.On("/huge", {.body = std::string(64 * 1024, 'x')});
+  HttpClientOptions options;
+  options.max_response_bytes = 1024;
+  auto client = NewLoopbackHttpClient(options);
+  HttpRequestSpec small;
+  small.url = provider.url() + "/small";
+  ASSERT_TRUE(client->Do(small).ok());  // leaves a keep-alive connection to reuse
+  HttpRequestSpec huge;
+  huge.method = "POST";
+  huge.url = provider.url() + "/huge";
+  huge.body = "send once";
+  HttpExchange ex = client->Do(huge);
+  EXPECT_EQ(ex.status_code, 0);
+  EXPECT_NE(ex.error.find("response larger than 1024 bytes"), std::string::npos) << ex.error;
+  EXPECT_EQ(provider.requests().size(), 2u);
+}
+
 TEST(HttpClientOutboundTest, DefaultPolicyRefusesInternalAddressesWithoutConnecting) {
   MockProvider provider;
   provider.SetDefault({.status = 200, .body = "{\"secret\":\"instance credentials\"}"});
