@@ -28,15 +28,17 @@ std::vector<std::string> Channel::SecretValues() const {
 }
 
 // Errs on the side of redaction: any key naming a token, password, secret,
-// key or credentials counts (api_key, auth_token, ACCOUNT_TOKEN, private_key,
-// FCM_CREDENTIALS_JSON: a service account's JSON, private key inside). URLs are
-// configuration an operator needs to see, so they are never treated as
-// secrets by name; a credential inside one (userinfo, an api_key
-// parameter) is found by SecretValues and masked by MaskUrlCredentials.
+// key, credentials or an authorization counts (api_key, auth_token,
+// ACCOUNT_TOKEN, private_key, FCM_CREDENTIALS_JSON: a service account's
+// JSON, private key inside; send_authorization: a whole Authorization
+// header). URLs are configuration an operator needs to see, so they are
+// never treated as secrets by name; a credential inside one (userinfo, an
+// api_key parameter) is found by SecretValues and masked by
+// MaskUrlCredentials.
 bool IsSecretConfigKey(const std::string& key) {
   const std::string lower = ToLower(key);
   if (lower == config_keys::kSendUrl || lower == config_keys::kBaseUrl) return false;
-  for (const char* word : {"token", "password", "secret", "key", "credential"}) {
+  for (const char* word : {"token", "password", "secret", "key", "credential", "authorization"}) {
     if (lower.find(word) != std::string::npos) return true;
   }
   return false;

@@ -160,6 +160,15 @@ std::string NormalizeTelNumberUncached(std::string_view number, std::string_view
 
 }  // namespace
 
+std::string LocalPhoneNumber(std::string_view number, std::string_view country) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  const std::string region = ToUpper(country);
+  PhoneNumber parsed;
+  if (util.Parse(std::string(number), region.empty() ? "ZZ" : region, &parsed) != PhoneNumberUtil::NO_PARSING_ERROR)
+    return std::string(number);
+  return std::to_string(parsed.national_number());
+}
+
 const std::vector<std::string>& URN::KnownSchemes() {
   static const std::vector<std::string> kSchemes = {
       "tel",       "facebook", "telegram", "twitter",   "twitterid", "whatsapp", "viber",

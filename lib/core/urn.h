@@ -51,4 +51,11 @@ class URN {
 // international; valid numbers become E.164, others stay cleaned.
 std::string NormalizeTelNumber(std::string_view number, std::string_view country);
 
+// A number as dialled inside its country, as an integer: libphonenumber's
+// national significant number of `number` read in `country`, without the
+// country code and without leading zeros (+250788383383 in RW ->
+// "788383383"). For gateways that want local numbers (EX use_national,
+// the reference's ToLocalPhone). `number` unchanged when it does not parse.
+std::string LocalPhoneNumber(std::string_view number, std::string_view country);
+
 }  // namespace courier

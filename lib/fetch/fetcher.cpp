@@ -71,16 +71,25 @@ FetchOutcome Fetcher::RetryOrFail(const AttachmentFetch& fetch, const std::strin
 FetchOutcome Fetcher::Fetch(const AttachmentFetch& fetch, const Channel& channel, const ChannelHandler* handler) {
   FetchOutcome out;
   const auto [declared, url] = FetchedAttachmentParts(fetch.source);
-  HttpRequestSpec req;
-  if (handler != nullptr) {
-    req = handler->MediaRequest(channel, url);
-  } else {
-    req.url = url;
-  }
   HandlerContext ctx{http_, clock_, ""};
   Msg msg;
   msg.id = fetch.msg_id;
   msg.uuid = fetch.msg_uuid;
+  HttpRequestSpec req;
+  if (handler != nullptr) {
+    // A token request's log is kept when it fails (the fetch's log then);
+    // a token bought is the send side's business to show.
+    std::vector<ChannelLog> token_logs;
+    auto authorized = handler->MediaRequestWithToken(channel, url, ctx, token_logs);
+    if (!authorized.ok()) {
+      FetchOutcome retried = RetryOrFail(fetch, "no media token: " + authorized.status().message());
+      if (!token_logs.empty()) retried.log = std::move(token_logs.back());
+      return retried;
+    }
+    req = std::move(*authorized);
+  } else {
+    req.url = url;
+  }
   auto call = handlers::MakeCall(ctx, channel, msg, req, "Media Fetch");
   // Providers answer a media URL with a redirect to their CDN (Twilio's
   // 307 to its media host): followed, each hop through the same client

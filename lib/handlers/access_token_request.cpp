@@ -49,21 +49,42 @@ Result<IssuedToken> RequestAccessToken(HandlerContext& ctx, const Channel& chann
 Result<Call> CallWithAccessToken(HandlerContext& ctx, const Channel& channel, const Msg& msg,
                                  const HttpRequestSpec& request, AccessTokenCache& cache,
                                  const std::function<Result<AccessTokenCache::Token>()>& token,
-                                 std::vector<ChannelLog>& logs,
-                                 const std::function<bool(const HttpExchange&)>& refuses_token) {
+                                 std::vector<ChannelLog>& logs, const AccessTokenUse& use) {
   for (int attempt = 0;; ++attempt) {
     auto bearer = token();
     if (!bearer.ok()) return bearer.status();
     HttpRequestSpec authorized = request;
-    authorized.headers.push_back({"Authorization", "Bearer " + bearer->value});
+    if (use.query_parameter.empty()) {
+      authorized.headers.push_back({"Authorization", "Bearer " + bearer->value});
+    } else {
+      authorized.url += (authorized.url.find('?') == std::string::npos ? "?" : "&") + use.query_parameter + "=" +
+                        UrlEscape(bearer->value);
+    }
     Call call = MakeCall(ctx, channel, msg, authorized);
-    if (call.exchange.status_code != 401 || (refuses_token && !refuses_token(call.exchange))) return call;
+    const std::vector<std::string> secrets = {bearer->value};
+    call.log.url = Redact(call.log.url, secrets);
+    call.log.request = Redact(call.log.request, secrets);
+    call.log.response = Redact(call.log.response, secrets);
+    call.log.error = Redact(call.log.error, secrets);
+    const bool refused = use.refuses_token ? use.refuses_token(call.exchange) : call.exchange.status_code == 401;
+    if (!refused) return call;
     cache.Forget(channel.uuid, bearer->value);
     // A token fetched just now that is refused will be refused again.
     if (bearer->fresh || attempt > 0) return call;
-    call.log.error = "access token refused (HTTP 401), retrying with a new one";
+    // A refusal inside a 2xx (WeChat's errcode) is told by the answer in
+    // the log, not by an HTTP status.
+    call.log.error = call.exchange.ok() ? "access token refused, retrying with a new one"
+                                        : "access token refused (HTTP " + std::to_string(call.exchange.status_code) +
+                                              "), retrying with a new one";
     logs.push_back(std::move(call.log));
   }
+}
+
+SendResult TokenFailure(const Status& error, const std::optional<HttpExchange>& refusal,
+                        std::vector<ChannelLog> logs, MsgStatus without_token) {
+  if (refusal && !refusal->ok()) return FailedAnswer(error.message(), std::move(logs), *refusal);
+  if (without_token == MsgStatus::kFailed) return SendResult::Failed(error.message(), std::move(logs));
+  return SendResult::Errored(error.message(), std::move(logs));
 }
 
 }  // namespace courier::handlers

@@ -32,18 +32,36 @@ Result<IssuedToken> RequestAccessToken(HandlerContext& ctx, const Channel& chann
                                        const std::vector<std::string>& extra_secrets, std::vector<ChannelLog>& logs,
                                        std::optional<HttpExchange>* refusal = nullptr);
 
-// Makes `request` with "Authorization: Bearer <token>", the token from
-// `token`. When the provider answers 401 to a token that came from the
-// cache (not fetched by this call), the token is dropped from `cache` and
-// the request made once more with a new one; the refused attempt's log is
-// kept in `logs`. `refuses_token` decides whether a 401 is about our token
-// at all (FCM also answers 401 for a device's own credentials); by default
-// every 401 is. A token that cannot be had is the error, the caller's to
-// judge; the call's own log is the caller's to append.
+// Where a provider takes the token and how it refuses one.
+struct AccessTokenUse {
+  // The query parameter that carries the token (WeChat's access_token);
+  // empty: the "Authorization: Bearer <token>" header.
+  std::string query_parameter;
+  // Whether an answer refuses the token; unset: every 401 does. FCM also
+  // answers 401 for a device's own credentials; WeChat refuses a token
+  // with an errcode in a 200.
+  std::function<bool(const HttpExchange&)> refuses_token;
+};
+
+// Makes `request` with the token from `token`, put where `use` says.
+// When the provider refuses a token that came from the cache (not fetched
+// by this call), the token is dropped from `cache` and the request made
+// once more with a new one; the refused attempt's log is kept in `logs`.
+// The token is redacted from every log the call leaves (in a query it is
+// in the log's URL and request line). A token that cannot be had is the
+// error, the caller's to judge; the call's own log is the caller's to
+// append.
 Result<Call> CallWithAccessToken(HandlerContext& ctx, const Channel& channel, const Msg& msg,
                                  const HttpRequestSpec& request, AccessTokenCache& cache,
                                  const std::function<Result<AccessTokenCache::Token>()>& token,
-                                 std::vector<ChannelLog>& logs,
-                                 const std::function<bool(const HttpExchange&)>& refuses_token = nullptr);
+                                 std::vector<ChannelLog>& logs, const AccessTokenUse& use = {});
+
+// What a token that could not be had (`error`, RequestAccessToken's)
+// makes of the msg: the token endpoint's refusal judged as any answer
+// (FailedAnswer: no answer, 5xx and 429 retried, other refusals F), and a
+// 2xx without a token `without_token` (E where the provider may hand one
+// out on the next try, F where the channel's config is at fault).
+SendResult TokenFailure(const Status& error, const std::optional<HttpExchange>& refusal,
+                        std::vector<ChannelLog> logs, MsgStatus without_token);
 
 }  // namespace courier::handlers

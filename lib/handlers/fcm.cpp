@@ -157,6 +157,22 @@ std::optional<Setup> SetupFor(const Channel& channel, std::string& error) {
   return Setup{*account, handlers::BaseUrl(channel, kDefaultApiUrl) + "/v1/projects/" + project + "/messages:send"};
 }
 
+// FCM answers 401 for a token it no longer takes, and for the device's
+// own APNs or web-push credentials (THIRD_PARTY_AUTH_ERROR), which a new
+// token of ours would not mend.
+const handlers::AccessTokenUse& TokenUse() {
+  static const handlers::AccessTokenUse use = [] {
+    handlers::AccessTokenUse u;
+    u.refuses_token = [](const HttpExchange& exchange) {
+      if (exchange.status_code != 401) return false;
+      auto body = json::ParseObject(exchange.body);
+      return ErrorCode(body.ok() ? *body : nullptr) != "THIRD_PARTY_AUTH_ERROR";
+    };
+    return u;
+  }();
+  return use;
+}
+
 }  // namespace
 
 const ChannelTypeInfo& FcmHandler::Type() const {
@@ -216,15 +232,11 @@ SendResult FcmHandler::Send(const Channel& channel, const Msg& msg, HandlerConte
     req.body = Payload(channel, msg, parts[i], i + 1 == parts.size());
 
     // A token the API refuses as unauthenticated may have been revoked
-    // since it was cached; THIRD_PARTY_AUTH_ERROR is the device's APNs or
-    // web-push credentials, not ours.
+    // since it was cached.
     auto answered = handlers::CallWithAccessToken(
         ctx, channel, msg, req, tokens_,
         [&] { return GoogleAccessToken(tokens_, ctx, channel, msg, credentials, setup->account, kScope, logs); }, logs,
-        [](const HttpExchange& exchange) {
-          auto body = json::ParseObject(exchange.body);
-          return ErrorCode(body.ok() ? *body : nullptr) != "THIRD_PARTY_AUTH_ERROR";
-        });
+        TokenUse());
     if (!answered.ok()) return SendResult::Errored(answered.status().message(), std::move(logs));
     handlers::Call& call = *answered;
 

@@ -14,6 +14,12 @@ HttpRequestSpec ChannelHandler::MediaRequest(const Channel& /*channel*/, const s
   req.url = url;
   return req;
 }
+
+Result<HttpRequestSpec> ChannelHandler::MediaRequestWithToken(const Channel& channel, const std::string& url,
+                                                             HandlerContext&, std::vector<ChannelLog>&) const {
+  return MediaRequest(channel, url);
+}
+
 namespace {
 
 std::optional<std::string> FirstValue(const std::vector<std::pair<std::string, std::string>>& pairs,
@@ -81,6 +87,27 @@ std::optional<std::string> WebhookRequest::QueryParam(const std::string& name) c
 }
 
 std::optional<std::string> WebhookRequest::FormParam(const std::string& name) const { return FirstValue(form, name); }
+
+namespace {
+void LastValueInAnyCase(const std::vector<std::pair<std::string, std::string>>& params, const std::string& name,
+                        std::optional<std::string>& found) {
+  for (const auto& [key, value] : params)
+    if (EqualsIgnoreCase(key, name)) found = value;
+}
+}  // namespace
+
+std::optional<std::string> WebhookRequest::ParamInAnyCase(const std::string& name) const {
+  std::optional<std::string> found;
+  LastValueInAnyCase(form, name, found);
+  LastValueInAnyCase(query, name, found);
+  return found;
+}
+
+std::optional<std::string> WebhookRequest::QueryParamInAnyCase(const std::string& name) const {
+  std::optional<std::string> found;
+  LastValueInAnyCase(query, name, found);
+  return found;
+}
 
 WebhookResult WebhookResult::Error(std::string message) {
   WebhookResult r;

@@ -66,6 +66,11 @@ struct WebhookRequest {
   std::optional<std::string> Param(const std::string& name) const;
   std::optional<std::string> QueryParam(const std::string& name) const;
   std::optional<std::string> FormParam(const std::string& name) const;
+  // `name` matched in any case, the last value found winning, the query's
+  // over the form's: the decoder of gateways whose senders vary the case
+  // of CamelCase names (Hormuud, DMark, Kaleyra, Macrokiosk, Telesom).
+  std::optional<std::string> ParamInAnyCase(const std::string& name) const;
+  std::optional<std::string> QueryParamInAnyCase(const std::string& name) const;
 };
 
 // What a webhook produced. The server answers:
@@ -208,6 +213,12 @@ class ChannelHandler {
   // hosts (or the channel's configured base URL's), never to wherever a
   // sender's URL points.
   virtual HttpRequestSpec MediaRequest(const Channel& channel, const std::string& url) const;
+  // MediaRequest for a provider whose media need a token bought first
+  // (WeChat's access_token): it may call the provider through `ctx`, the
+  // calls' logs added to `logs`. An error fails this attempt of the fetch,
+  // to be retried. By default, MediaRequest.
+  virtual Result<HttpRequestSpec> MediaRequestWithToken(const Channel& channel, const std::string& url,
+                                                        HandlerContext& ctx, std::vector<ChannelLog>& logs) const;
 };
 
 // The routes courier-recv serves for `handler`, each as "METHOD action"

@@ -15,17 +15,6 @@ constexpr size_t kMaxMsgLength = 160;
 // Hormuud's tokens say how long they live; when one does not, an hour.
 const handlers::TokenLifetime kTokenLifetime{3600, 86400};
 
-// The last value of `name` in the form body, then the query string, the
-// name matched in any case (the reference's decoder: Hormuud's fields are
-// CamelCase, and a gateway may send them in another case).
-std::optional<std::string> ParamIgnoringCase(const WebhookRequest& request, const std::string& name) {
-  std::optional<std::string> found;
-  for (const auto* params : {&request.form, &request.query})
-    for (const auto& [key, value] : *params)
-      if (EqualsIgnoreCase(key, name)) found = value;
-  return found;
-}
-
 bool IsInteger(const std::string& text) {
   if (text.empty()) return false;
   errno = 0;
@@ -57,9 +46,9 @@ std::vector<Route> HormuudHandler::Routes() const { return {{"POST", "receive", 
 WebhookResult HormuudHandler::Receive(const Route&, const Channel& channel, const WebhookRequest& request,
                                       HandlerContext&) const {
   if (auto refused = handlers::CheckWebhookToken(channel, request)) return *refused;
-  const std::string sender = ParamIgnoringCase(request, "Sender").value_or("");
-  const std::string short_code = ParamIgnoringCase(request, "ShortCode").value_or("");
-  const auto time_sent = ParamIgnoringCase(request, "TimeSent");
+  const std::string sender = request.ParamInAnyCase("Sender").value_or("");
+  const std::string short_code = request.ParamInAnyCase("ShortCode").value_or("");
+  const auto time_sent = request.ParamInAnyCase("TimeSent");
   std::vector<std::string> errors;
   if (sender.empty()) errors.push_back("field 'sender' required");
   if (short_code.empty()) errors.push_back("field 'shortcode' required");
@@ -70,7 +59,7 @@ WebhookResult HormuudHandler::Receive(const Route&, const Channel& channel, cons
   auto urn = handlers::TelURN(sender, channel);
   if (!urn.ok()) return WebhookResult::Error(urn.status().message());
   WebhookResult r;
-  r.msgs.push_back(handlers::IncomingMsg(channel, *urn, ParamIgnoringCase(request, "MessageText").value_or("")));
+  r.msgs.push_back(handlers::IncomingMsg(channel, *urn, request.ParamInAnyCase("MessageText").value_or("")));
   return r;
 }
 
@@ -125,12 +114,8 @@ SendResult HormuudHandler::Send(const Channel& channel, const Msg& msg, HandlerC
     auto answered = handlers::CallWithAccessToken(
         ctx, channel, msg, request, tokens_, [&] { return AccessToken(channel, msg, ctx, api, logs, refusal); },
         logs);
-    if (!answered.ok()) {
-      const std::string error = answered.status().message();
-      // A 2xx without a token: Hormuud may hand one out on the next try.
-      if (!refusal || refusal->ok()) return SendResult::Errored(error, std::move(logs));
-      return handlers::FailedAnswer(error, std::move(logs), *refusal);
-    }
+    // A 2xx without a token: Hormuud may hand one out on the next try.
+    if (!answered.ok()) return handlers::TokenFailure(answered.status(), refusal, std::move(logs), MsgStatus::kErrored);
     handlers::Call& call = *answered;
     if (!call.ok()) {
       const std::string error = call.log.error;

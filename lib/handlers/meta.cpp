@@ -74,20 +74,6 @@ std::vector<std::string> SplitBytes(const std::string& text, size_t max_chars, s
   return out;
 }
 
-// The MIME type of a Messenger/Instagram attachment, which comes with a
-// kind (image, video, audio, file...) and a URL but no type: the URL's
-// extension when it agrees with the kind, else the kind's usual type
-// (Messenger voice clips are AAC in MP4).
-std::string TypedMime(const std::string& kind, const std::string& url) {
-  const std::string guess = MimeTypeFromPath(url);
-  if (kind != "image" && kind != "video" && kind != "audio") return guess.empty() ? kDefaultMimeType : guess;
-  if (StartsWith(guess, kind + "/")) return guess;
-  if (guess.size() > 4 && guess.substr(guess.size() - 4) == "/mp4") return kind + "/mp4";
-  if (kind == "image") return "image/jpeg";
-  if (kind == "video") return "video/mp4";
-  return "audio/mp4";
-}
-
 // The last segment of a URL's path: a document's file name.
 std::string FileName(const std::string& url) {
   std::string p = url.substr(0, url.find_first_of("?#"));
@@ -100,22 +86,6 @@ std::string FileName(const std::string& url) {
 
 std::string VerifyToken(const Channel& channel) {
   return channel.ConfigOr(kVerifyToken, channel.ConfigOr(kWebhookSecret));
-}
-
-// X-Hub-Signature-256: "sha256=" + hex(HMAC-SHA256(app secret, raw body)).
-// Meta documents no answer for a bad signature; DESIGN.md's 401 it is.
-// A missing app secret is our configuration's fault: 400.
-std::optional<WebhookResult> CheckSignature(const Channel& channel, const WebhookRequest& request,
-                                            const std::string& code) {
-  const std::string secret = channel.ConfigOr(kAppSecret);
-  if (secret.empty()) return WebhookResult::Error("no app_secret set for " + code + " channel");
-  const std::string header = ToLower(request.Header("x-hub-signature-256"));
-  if (header.empty()) return WebhookResult::Unauthorized("missing request signature");
-  const std::string prefix = "sha256=";
-  if (!StartsWith(header, prefix) ||
-      !ConstantTimeEquals(header.substr(prefix.size()), HmacSha256Hex(secret, request.body)))
-    return WebhookResult::Unauthorized("invalid request signature");
-  return std::nullopt;
 }
 
 std::string GraphBase(const Channel& channel) {
@@ -181,17 +151,6 @@ WebhookResult ReceiveWhatsApp(const Channel& channel, const json::ArrayPtr& entr
 }
 
 // ---- Messenger and Instagram receive --------------------------------------
-
-// A referral object's parameters, as a referral event's extra.
-std::map<std::string, std::string> ReferralExtra(const json::ObjectPtr& referral) {
-  std::map<std::string, std::string> extra;
-  for (const char* key : {"source", "type", "ref", "ad_id", "referer_uri"}) {
-    if (auto value = json::GetText(referral, key); value && !value->empty()) extra[key] = *value;
-  }
-  if (auto title = json::GetText(json::GetObject(referral, "ads_context_data"), "ad_title"); title && !title->empty())
-    extra["ad_title"] = *title;
-  return extra;
-}
 
 // The reference (FB) skips events whose recipient is not the channel
 // address; app-level webhooks name the page (Instagram account) in
@@ -259,7 +218,7 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
           }
           const std::string url = json::GetStringOrEmpty(payload, "url");
           if (url.empty() || kind == "fallback" || kind == "template") continue;  // links and cards: no media
-          attachments.push_back(TypedMime(kind, url) + ":" + url);
+          attachments.push_back(meta::TypedMime(kind, url) + ":" + url);
         }
         if (text.empty() && attachments.empty()) {
           c.skipped.push_back("ignoring message without text or attachments");
@@ -282,7 +241,7 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
           ChannelEvent started;
           started.type = referred ? ChannelEventType::kReferral : ChannelEventType::kNewConversation;
           started.urn = urn->ToString();
-          if (referred) started.extra = ReferralExtra(referral);
+          if (referred) started.extra = meta::ReferralExtra(referral);
           if (const std::string title = json::GetStringOrEmpty(postback, "title"); !title.empty())
             started.extra["title"] = title;
           started.extra["payload"] = json::GetStringOrEmpty(postback, "payload");
@@ -329,7 +288,7 @@ WebhookResult ReceiveMessaging(const Channel& channel, const json::ArrayPtr& ent
         ChannelEvent referred;
         referred.type = ChannelEventType::kReferral;
         referred.urn = urn->ToString();
-        referred.extra = ReferralExtra(referral);
+        referred.extra = meta::ReferralExtra(referral);
         referred.occurred_on = received_on;
         c.result.events.push_back(std::move(referred));
       } else if (json::ObjectPtr optin = json::GetObject(event, "optin")) {
@@ -640,6 +599,53 @@ Entries ReadEntries(MetaHandler::Kind kind, const WebhookRequest& request) {
 
 }  // namespace
 
+// ---- shared with the legacy Messenger type (FB) ----------------------------
+
+namespace meta {
+
+// X-Hub-Signature-256: "sha256=" + hex(HMAC-SHA256(app secret, raw body)).
+// Meta documents no answer for a bad signature; DESIGN.md's 401 it is.
+// A missing app secret is our configuration's fault: 400.
+std::optional<WebhookResult> CheckSignature(const Channel& channel, const WebhookRequest& request,
+                                            const std::string& code) {
+  const std::string secret = channel.ConfigOr(kAppSecret);
+  if (secret.empty()) return WebhookResult::Error("no app_secret set for " + code + " channel");
+  const std::string header = ToLower(request.Header("x-hub-signature-256"));
+  if (header.empty()) return WebhookResult::Unauthorized("missing request signature");
+  const std::string prefix = "sha256=";
+  if (!StartsWith(header, prefix) ||
+      !ConstantTimeEquals(header.substr(prefix.size()), HmacSha256Hex(secret, request.body)))
+    return WebhookResult::Unauthorized("invalid request signature");
+  return std::nullopt;
+}
+
+// The MIME type of a Messenger/Instagram attachment, which comes with a
+// kind (image, video, audio, file...) and a URL but no type: the URL's
+// extension when it agrees with the kind, else the kind's usual type
+// (Messenger voice clips are AAC in MP4).
+std::string TypedMime(const std::string& kind, const std::string& url) {
+  const std::string guess = MimeTypeFromPath(url);
+  if (kind != "image" && kind != "video" && kind != "audio") return guess.empty() ? kDefaultMimeType : guess;
+  if (StartsWith(guess, kind + "/")) return guess;
+  if (guess.size() > 4 && guess.substr(guess.size() - 4) == "/mp4") return kind + "/mp4";
+  if (kind == "image") return "image/jpeg";
+  if (kind == "video") return "video/mp4";
+  return "audio/mp4";
+}
+
+// A referral object's parameters, as a referral event's extra.
+std::map<std::string, std::string> ReferralExtra(const json::ObjectPtr& referral) {
+  std::map<std::string, std::string> extra;
+  for (const char* key : {"source", "type", "ref", "ad_id", "referer_uri"}) {
+    if (auto value = json::GetText(referral, key); value && !value->empty()) extra[key] = *value;
+  }
+  if (auto title = json::GetText(json::GetObject(referral, "ads_context_data"), "ad_title"); title && !title->empty())
+    extra["ad_title"] = *title;
+  return extra;
+}
+
+}  // namespace meta
+
 // ---- Graph API errors -----------------------------------------------------
 
 namespace meta {
@@ -778,7 +784,7 @@ std::vector<Route> MetaHandler::Routes() const {
 WebhookResult MetaHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                    HandlerContext& ctx) const {
   if (route.method == "GET") return Verify({&channel}, request);
-  if (auto bad = CheckSignature(channel, request, Code())) return *bad;
+  if (auto bad = meta::CheckSignature(channel, request, Code())) return *bad;
   return ReceivePart(channel, request, ctx);
 }
 
@@ -901,7 +907,7 @@ AppWebhookSplit MetaHandler::Split(const WebhookRequest& request) const {
 }
 
 std::optional<WebhookResult> MetaHandler::Authenticate(const Channel& channel, const WebhookRequest& request) const {
-  return CheckSignature(channel, request, Code());
+  return meta::CheckSignature(channel, request, Code());
 }
 
 WebhookResult MetaHandler::ReceivePart(const Channel& channel, const WebhookRequest& part, HandlerContext& ctx) const {

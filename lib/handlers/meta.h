@@ -39,6 +39,7 @@
 // object, also inside a 2xx, and any other 4xx fail it (F); a 2xx without
 // the message id fails it (the message may have gone).
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -124,6 +125,22 @@ class MetaHandler : public ChannelHandler, public AppWebhooks {
 };
 
 namespace meta {
+
+// What the legacy per-page Messenger type (FB, facebook_legacy.h) reads
+// as FBA does.
+//
+// nullopt when the request carries a valid X-Hub-Signature-256
+// ("sha256=" + hex(HMAC-SHA256(config app_secret, raw body))); else 401
+// (missing or wrong signature), or 400 when the channel has no app_secret.
+std::optional<WebhookResult> CheckSignature(const Channel& channel, const WebhookRequest& request,
+                                            const std::string& code);
+// The MIME type of a Messenger attachment of `kind` (image, video, audio,
+// file ...) at `url`: the URL's extension when it agrees with the kind,
+// else the kind's usual type.
+std::string TypedMime(const std::string& kind, const std::string& url);
+// A referral object's parameters (source, type, ref, ad_id, referer_uri,
+// ads_context_data.ad_title), as a referral event's extra.
+std::map<std::string, std::string> ReferralExtra(const json::ObjectPtr& referral);
 
 // A Graph API error object, {"error":{"message","type","code",
 // "error_subcode","is_transient","error_data":{"details"},"fbtrace_id"}}.

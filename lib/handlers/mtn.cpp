@@ -156,13 +156,9 @@ SendResult MtnHandler::Send(const Channel& channel, const Msg& msg, HandlerConte
   std::optional<HttpExchange> refusal;
   auto answered = handlers::CallWithAccessToken(
       ctx, channel, msg, request, tokens_, [&] { return AccessToken(channel, msg, ctx, api, logs, refusal); }, logs);
-  if (!answered.ok()) {
-    const std::string error = answered.status().message();
-    // MTN refusing the credentials, or answering without a token, will
-    // do so again: the channel's config is at fault.
-    if (!refusal || refusal->ok()) return SendResult::Failed(error, std::move(logs));
-    return handlers::FailedAnswer(error, std::move(logs), *refusal);
-  }
+  // MTN answering without a token will do so again: the channel's config
+  // is at fault.
+  if (!answered.ok()) return handlers::TokenFailure(answered.status(), refusal, std::move(logs), MsgStatus::kFailed);
   handlers::Call& call = *answered;
   if (!call.ok()) {
     const std::string error = call.log.error;

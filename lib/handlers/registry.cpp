@@ -5,30 +5,42 @@
 #include "handlers/africastalking.h"
 #include "handlers/bandwidth.h"
 #include "handlers/blackmyna.h"
+#include "handlers/burstsms.h"
 #include "handlers/clickatell.h"
 #include "handlers/clicksend.h"
+#include "handlers/dart.h"
 #include "handlers/dialog360.h"
+#include "handlers/dmark.h"
 #include "handlers/external.h"
+#include "handlers/facebook_legacy.h"
 #include "handlers/fcm.h"
+#include "handlers/freshchat.h"
 #include "handlers/hormuud.h"
 #include "handlers/infobip.h"
 #include "handlers/jasmin.h"
+#include "handlers/justcall.h"
+#include "handlers/kaleyra.h"
 #include "handlers/kannel.h"
 #include "handlers/line.h"
+#include "handlers/macrokiosk.h"
 #include "handlers/mblox.h"
 #include "handlers/messagebird.h"
 #include "handlers/meta.h"
 #include "handlers/mtn.h"
 #include "handlers/nexmo.h"
 #include "handlers/plivo.h"
+#include "handlers/rocketchat.h"
 #include "handlers/shaqodoon.h"
 #include "handlers/slack.h"
 #include "handlers/smscentral.h"
 #include "handlers/telegram.h"
+#include "handlers/telesom.h"
 #include "handlers/thinq.h"
 #include "handlers/turn.h"
 #include "handlers/twilio.h"
 #include "handlers/viber.h"
+#include "handlers/vk.h"
+#include "handlers/wechat.h"
 #include "handlers/yo.h"
 #include "handlers/zenvia.h"
 #include "util/text.h"
@@ -74,6 +86,19 @@ std::vector<std::shared_ptr<const ChannelHandler>> AllHandlers() {
       std::make_shared<HormuudHandler>(),
       std::make_shared<ThinqHandler>(),
       std::make_shared<MtnHandler>(),
+      std::make_shared<DmarkHandler>(),
+      std::make_shared<KaleyraHandler>(),
+      std::make_shared<MacrokioskHandler>(),
+      std::make_shared<JustCallHandler>(),
+      std::make_shared<BurstSmsHandler>(),
+      std::make_shared<FacebookLegacyHandler>(),
+      std::make_shared<VkHandler>(),
+      std::make_shared<TelesomHandler>(),
+      std::make_shared<DartHandler>(DartHandler::Flavor::kDartMedia),
+      std::make_shared<DartHandler>(DartHandler::Flavor::kHub9),
+      std::make_shared<WeChatHandler>(),
+      std::make_shared<FreshchatHandler>(),
+      std::make_shared<RocketChatHandler>(),
   };
 }
 

@@ -1,6 +1,7 @@
 #include "handlers/thinq.h"
 
 #include "handlers/common.h"
+#include "http/multipart_form.h"
 
 namespace courier {
 namespace {
@@ -66,22 +67,6 @@ std::optional<std::string> Did(const std::string& number) {
   if (digits.size() == 11 && digits[0] == '1') digits.erase(0, 1);
   if (digits.size() != 10 || !AllDigits(digits)) return std::nullopt;
   return digits;
-}
-
-// A multipart/form-data body of `fields`, and its Content-Type. The
-// boundary is one no value contains.
-std::pair<std::string, std::string> MultipartForm(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string boundary = "courier-thinq-form-boundary";
-  for (bool clash = true; clash;) {
-    clash = false;
-    for (const auto& field : fields) clash |= field.second.find(boundary) != std::string::npos;
-    if (clash) boundary += "x";
-  }
-  std::string body;
-  for (const auto& [name, value] : fields)
-    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
-  body += "--" + boundary + "--\r\n";
-  return {body, "multipart/form-data; boundary=" + boundary};
 }
 
 // ThinQ's reason for refusing a request ({"code": 400, "message": ...});

@@ -5,9 +5,9 @@
 
 #include "core/redact.h"
 #include "handlers/common.h"
+#include "handlers/media_download.h"
 #include "handlers/meta.h"
 #include "handlers/whatsapp_cloud.h"
-#include "media/media_type.h"
 
 namespace courier {
 namespace {
@@ -74,15 +74,6 @@ constexpr int64_t kMediaUploadError = 131053;
 std::optional<Micros> ReadTimestamp(const std::string& text) {
   if (text.empty() || text.size() > 12 || !AllDigits(text)) return std::nullopt;
   return handlers::MicrosFromSeconds(static_cast<double>(std::stoll(text)));
-}
-
-// A channel log's dump with its body (after the blank line) replaced by
-// its size: media bytes have no place in a log.
-void ElideBody(std::string& dump, size_t size, const std::string& type) {
-  const size_t blank = dump.find("\r\n\r\n");
-  if (blank == std::string::npos) return;
-  dump.erase(blank + 4);
-  dump += "[" + std::to_string(size) + " bytes of " + type + "]";
 }
 
 }  // namespace
@@ -236,21 +227,10 @@ Result<std::string> TurnHandler::MediaId(const Channel& channel, const Msg& msg,
     uploads_.Put(key, {"", error, now + kFailureKept}, now);
     return Status::Unavailable(error);
   };
-  HttpRequestSpec get;
-  get.method = "GET";
-  get.url = url;
-  auto download = handlers::MakeCall(ctx, channel, msg, get, "Media Download");
-  if (!download.ok()) {
-    const std::string error = "error downloading media " + url + ": " + download.log.error;
-    logs.push_back(std::move(download.log));
-    return fail(error);
-  }
-  const std::string& bytes = download.exchange.body;
-  auto sniffed = SniffMediaType(bytes);
-  const std::string type = ChooseMediaType(mime.empty() ? download.exchange.Header("content-type") : mime,
-                                           sniffed.ok() ? *sniffed : "");
-  ElideBody(download.log.response, bytes.size(), type);
-  logs.push_back(std::move(download.log));
+  auto download = handlers::DownloadMedia(ctx, channel, msg, url, mime, logs);
+  if (!download.ok()) return fail("error downloading media " + url + ": " + download.status().message());
+  const std::string& bytes = download->bytes;
+  const std::string& type = download->type;
 
   HttpRequestSpec post;
   post.method = "POST";
@@ -259,7 +239,7 @@ Result<std::string> TurnHandler::MediaId(const Channel& channel, const Msg& msg,
   post.headers.push_back({"Content-Type", type});
   post.body = bytes;
   auto upload = handlers::MakeCall(ctx, channel, msg, post, "Media Upload");
-  ElideBody(upload.log.request, bytes.size(), type);
+  handlers::ElideBody(upload.log.request, bytes.size(), type);
   // {"media": [{"id": "f043afd0-f0ae-4b9c-ab3d-696fb4c8cd68"}]}
   auto answer = json::ParseObject(upload.exchange.body);
   const auto media = answer.ok() ? json::GetObjects(*answer, "media") : std::vector<json::ObjectPtr>{};

@@ -15,7 +15,8 @@ bool IsGsm7(const std::string& text);
 
 // Replaces common characters outside GSM7 with look-alikes that are in it
 // (smart quotes -> ' and ", dashes -> -, ellipsis -> ..., no-break space
-// -> space), for "smart" encoding: try this, then check IsGsm7.
+// and tab -> space, accented vowels and ç outside GSM7 -> without their
+// accents), for "smart" encoding: try this, then check IsGsm7.
 std::string ReplaceGsm7Substitutions(const std::string& text);
 
 // How much room UTF-8 `text` takes in an SMS: GSM7 septets when `ucs2` is

@@ -103,7 +103,7 @@ ExpectedRequest Sms(const std::string& text = "", const std::string& from = "206
 }
 
 std::string FormPart(const std::string& name, const std::string& value) {
-  return "--courier-thinq-form-boundary\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value +
+  return "--courier-form-boundary\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value +
          "\r\n";
 }
 
@@ -111,9 +111,9 @@ ExpectedRequest Mms(const std::string& url) {
   return {.path = kMmsPath,
           .headers = {{"authorization", kAuth},
                       {"accept", "application/json"},
-                      {"content-type", "multipart/form-data; boundary=courier-thinq-form-boundary"}},
+                      {"content-type", "multipart/form-data; boundary=courier-form-boundary"}},
           .body = FormPart("from_did", "2065551212") + FormPart("to_did", "2067791234") + FormPart("media_url", url) +
-                  "--courier-thinq-form-boundary--\r\n"};
+                  "--courier-form-boundary--\r\n"};
 }
 
 TEST(ThinqHandler, Send) {

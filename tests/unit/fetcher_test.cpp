@@ -148,6 +148,41 @@ TEST_F(FetcherTest, RedirectsAreFollowedWithoutTheCredentialsElsewhere) {
   EXPECT_EQ(requests[2].basic_password, "");
 }
 
+// WeChat's media need the channel's access token: bought before the
+// download, then reused; a token refused is a retry, with its log.
+TEST_F(FetcherTest, ATokenIsBoughtForMediaThatNeedOne) {
+  auto registry = HandlerRegistry::Build();
+  Channel ch;
+  ch.uuid = "8eb23e93-5ecb-45ba-b726-3b064e0c56ab";
+  ch.type = "WC";
+  ch.config = {{"wechat_app_id", "wx1"}, {"wechat_app_secret", "s3cret"}, {"base_url", "https://wx.example.com"}};
+  Fetcher fetcher(http_, media_, clock_, Options());
+  AttachmentFetch f;
+  f.id = 1;
+  f.source = "image/jpeg:https://wx.example.com/cgi-bin/media/get?media_id=M1";
+  f.attempts = 1;
+
+  http_.Answer(200, {}, R"({"errcode":-1,"errmsg":"system error"})");
+  auto refused = fetcher.Fetch(f, ch, registry.Find("WC"));
+  EXPECT_EQ(refused.state, FetchState::kPending);
+  EXPECT_NE(refused.error.find("no media token"), std::string::npos) << refused.error;
+  ASSERT_TRUE(refused.log.has_value());
+  EXPECT_EQ(refused.log->description, "Access Token Requested");
+
+  http_.Answer(200, {}, R"({"access_token":"TOK-1","expires_in":7200})");
+  http_.Answer(200, {}, kJpeg);
+  http_.Answer(200, {}, kJpeg);
+  EXPECT_EQ(fetcher.Fetch(f, ch, registry.Find("WC")).state, FetchState::kStored);
+  auto out = fetcher.Fetch(f, ch, registry.Find("WC"));
+  EXPECT_EQ(out.state, FetchState::kStored) << out.error;
+  auto requests = http_.requests();
+  ASSERT_EQ(requests.size(), 4u);  // refused token, token, two downloads
+  EXPECT_EQ(requests[2].url, "https://wx.example.com/cgi-bin/media/get?media_id=M1&access_token=TOK-1");
+  EXPECT_EQ(requests[3].url, requests[2].url);
+  ASSERT_TRUE(out.log.has_value());
+  EXPECT_EQ(out.log->url.find("TOK-1"), std::string::npos) << out.log->url;
+}
+
 // Each type's download: credentials only where its provider needs them,
 // and only to its provider's hosts (or the channel's own base URL's).
 TEST(MediaRequest, CredentialsGoOnlyToTheProvidersHosts) {

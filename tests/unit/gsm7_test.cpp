@@ -16,6 +16,9 @@ TEST(Gsm7, WhichTextsFit) {
   EXPECT_FALSE(IsGsm7("\x1b"));   // the escape is no character of its own
   EXPECT_FALSE(IsGsm7("\xff"));   // not UTF-8
   EXPECT_EQ(ReplaceGsm7Substitutions("“a” ‘b’ c—d e–f g… h\u00a0i"), "\"a\" 'b' c-d e-f g... h i");
+  // Accents GSM7 lacks go, those it has stay; a tab is a space.
+  EXPECT_EQ(ReplaceGsm7Substitutions("Ação\tÓla é à ü"), "Acao Ola é à ü");
+  EXPECT_TRUE(IsGsm7(ReplaceGsm7Substitutions("Ação\tÓla é à ü")));
 }
 
 TEST(Gsm7, SmsLength) {
