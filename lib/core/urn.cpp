@@ -27,6 +27,22 @@ Status InvalidPath(std::string_view scheme, std::string_view path, const char* w
                                  std::string(path) + "' " + why);
 }
 
+// A WhatsApp business-scoped user id, the id of a user who hides their
+// number behind a username: a two-letter country code, a period, and up
+// to 128 letters and digits, "ENT." before them for an id shared by a
+// group of businesses (US.13491208655302741918, US.ENT.1181579921288684).
+bool IsWhatsAppBsuid(std::string_view path) {
+  if (path.size() < 4 || path[2] != '.') return false;
+  for (size_t i = 0; i < 2; ++i)
+    if (path[i] < 'A' || path[i] > 'Z') return false;
+  std::string_view id = path.substr(3);
+  if (id.substr(0, 4) == "ENT.") id = id.substr(4);
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return false;
+  return true;
+}
+
 // Returns the normalised path for `scheme`, or why it is not acceptable.
 // `scheme` is already lower-cased and known.
 Result<std::string> NormalizePath(const std::string& scheme, std::string_view path,
@@ -43,7 +59,12 @@ Result<std::string> NormalizePath(const std::string& scheme, std::string_view pa
     if (!AllDigits(digits)) return InvalidPath(scheme, path, "is not numeric");
     return std::string(path);
   }
-  if (scheme == "twitterid" || scheme == "whatsapp") {
+  if (scheme == "whatsapp") {
+    if (!AllDigits(path) && !IsWhatsAppBsuid(path))
+      return InvalidPath(scheme, path, "is neither a number nor a business-scoped user id");
+    return std::string(path);
+  }
+  if (scheme == "twitterid") {
     if (!AllDigits(path)) return InvalidPath(scheme, path, "is not numeric");
     return std::string(path);
   }

@@ -128,11 +128,11 @@ TEST(TurnHandler, Receive) {
             .body = R"({"contacts":[{"profile":{"name":"Ann"},"user_id":"987654"}],)"
                     R"("messages":[{"from_bsuid":"987654","id":"b1","timestamp":"1454119029","type":"text","text":{"body":"hi"}}]})",
             .msgs = {{.urn = "whatsapp:987654", .text = "hi", .external_id = "b1", .contact_name = "Ann"}}}),
-      // whatsapp URNs are numeric (core/urn.h), so a business-scoped user
-      // id ("US.1349...") cannot be a sender yet.
+      // A user who hides their number behind a username is known by a
+      // business-scoped user id alone.
       Json({.label = "a BSUID sender",
             .body = R"({"messages":[{"from_bsuid":"US.13491208655302741918","id":"b2","timestamp":"1454119029","type":"text","text":{"body":"hi"}}]})",
-            .error = "invalid whatsapp id"}),
+            .msgs = {{.urn = "whatsapp:US.13491208655302741918", .text = "hi", .external_id = "b2"}}}),
       Json({.label = "invalid sender", .body = R"({"messages":[{"from":"notnumeric","id":"x","timestamp":"1454119029","type":"text","text":{"body":"hi"}}]})",
             .error = "invalid whatsapp id"}),
       Json({.label = "no sender", .body = R"({"messages":[{"id":"x","timestamp":"1454119029","type":"text","text":{"body":"hi"}}]})",

@@ -209,6 +209,9 @@ TEST(Urn, PathsOfOtherSchemes) {
       {"facebook:1234567890", "facebook:1234567890"},
       {"facebook:ref:AbC-123", "facebook:ref:AbC-123"},
       {"whatsapp:250788383383", "whatsapp:250788383383"},
+      {"whatsapp:US.13491208655302741918", "whatsapp:US.13491208655302741918"},  // a username's id
+      {"whatsapp:BR.ENT.11815799212886844830", "whatsapp:BR.ENT.11815799212886844830"},
+      {"whatsapp:KE.aB3dE9", "whatsapp:KE.aB3dE9"},
       {"twitter:nyaruka", "twitter:nyaruka"},
       {"mailto:someone@example.com", "mailto:someone@example.com"},
       {"ext:abc:def", "ext:abc:def"},
@@ -231,7 +234,8 @@ TEST(Urn, InvalidPathsAreRejected) {
       "tel:",          "tel:+",          "tel:  ()-",        "telegram:",
       "telegram:abc",  "telegram:12a45", "telegram:-", "twitterid:nyaruka",
       "facebook:abc",  "facebook:ref:",  "facebook:ref:a b", "whatsapp:+250788383383",
-      "whatsapp:abc",  "twitter:",       "twitter:ny aruka", "mailto:a b@example.com",
+      "whatsapp:abc",  "whatsapp:us.123", "whatsapp:USA.123", "whatsapp:US.", "whatsapp:US.ENT.",
+      "whatsapp:US.12-3", "whatsapp:US.12 3", "twitter:",       "twitter:ny aruka", "mailto:a b@example.com",
       "ext:tab\there", "slack:",         "discord:\n1",
   };
   for (const char* in : cases) {
