@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include <Poco/AutoPtr.h>
-#include <Poco/DOM/DOMParser.h>
 #include <Poco/DOM/Document.h>
 #include <Poco/DOM/Node.h>
 #include <Poco/Exception.h>
@@ -12,12 +11,12 @@
 #include <Poco/Net/MessageHeader.h>
 #include <Poco/Net/MultipartReader.h>
 #include <Poco/Net/NameValueCollection.h>
-#include <Poco/SAX/XMLReader.h>
 #include <Poco/StreamCopier.h>
 
 #include "core/json_writer.h"
 #include "core/uuid.h"
 #include "handlers/common.h"
+#include "handlers/xml_body.h"
 
 namespace courier {
 namespace {
@@ -206,20 +205,10 @@ struct XmlMo {
 };
 
 Result<XmlMo> ReadXmlMo(const std::string& body, const std::string& from_xpath, const std::string& text_xpath) {
-  Poco::XML::DOMParser parser;
-  // Without these a DOCTYPE could name a file or URL for the parser to
-  // read into the msg (or a DTD that does): nothing outside the body is
-  // ever read.
-  parser.setFeature(Poco::XML::XMLReader::FEATURE_EXTERNAL_GENERAL_ENTITIES, false);
-  parser.setFeature(Poco::XML::XMLReader::FEATURE_EXTERNAL_PARAMETER_ENTITIES, false);
-  Poco::AutoPtr<Poco::XML::Document> document;
-  try {
-    document = parser.parseMemory(body.data(), std::min(body.size(), kMaxXmlBytes));
-  } catch (const Poco::Exception& e) {
-    return Status::InvalidArgument("unable to parse request XML: " + e.displayText());
-  }
-  Poco::XML::Node* from = FindNode(document, from_xpath);
-  Poco::XML::Node* text = FindNode(document, text_xpath);
+  auto document = handlers::ParseXmlBody(body.substr(0, kMaxXmlBytes));
+  if (!document.ok()) return document.status();
+  Poco::XML::Node* from = FindNode(*document, from_xpath);
+  Poco::XML::Node* text = FindNode(*document, text_xpath);
   if (from == nullptr || text == nullptr)
     return Status::InvalidArgument("missing from at: " + from_xpath + " or text at: " + text_xpath + " node");
   return XmlMo{Trim(from->innerText()), text->innerText()};

@@ -6,17 +6,16 @@
 #include <map>
 
 #include <Poco/AutoPtr.h>
-#include <Poco/DOM/DOMParser.h>
 #include <Poco/DOM/Document.h>
 #include <Poco/DOM/Element.h>
 #include <Poco/DOM/Node.h>
 #include <Poco/Exception.h>
-#include <Poco/SAX/XMLReader.h>
 
 #include "core/json_writer.h"
 #include "core/redact.h"
 #include "handlers/access_token_request.h"
 #include "handlers/common.h"
+#include "handlers/xml_body.h"
 
 namespace courier {
 namespace {
@@ -95,43 +94,15 @@ WebhookResult Verify(const Channel& channel, const WebhookRequest& request) {
   return r;
 }
 
-// Whether the XML's prolog (all that may come before the root element)
-// declares a document type: the one place a DTD, and with it any entity,
-// can come from.
-bool DeclaresDoctype(const std::string& body) {
-  size_t at = 0;
-  while ((at = body.find('<', at)) != std::string::npos) {
-    if (body.compare(at, 2, "<?") == 0) {
-      at = body.find("?>", at + 2);
-    } else if (body.compare(at, 4, "<!--") == 0) {
-      at = body.find("-->", at + 4);
-    } else {
-      return ToLower(body.substr(at, 9)) == "<!doctype";
-    }
-    if (at == std::string::npos) return false;
-  }
-  return false;
-}
-
 // The fields of a push: the text of each element under the root, by name
 // (the first of a name).
 Result<std::map<std::string, std::string>> ReadPush(const std::string& body) {
   if (body.size() > kMaxXmlBytes)
     return Status::InvalidArgument("request XML larger than " + std::to_string(kMaxXmlBytes) + " bytes");
-  if (DeclaresDoctype(body)) return Status::InvalidArgument("unable to parse request XML: a DOCTYPE is not allowed");
-  Poco::XML::DOMParser parser;
-  // Nothing outside the body is ever read, should a DOCTYPE get past.
-  parser.setFeature(Poco::XML::XMLReader::FEATURE_EXTERNAL_GENERAL_ENTITIES, false);
-  parser.setFeature(Poco::XML::XMLReader::FEATURE_EXTERNAL_PARAMETER_ENTITIES, false);
-  Poco::AutoPtr<Poco::XML::Document> document;
-  try {
-    document = parser.parseMemory(body.data(), body.size());
-  } catch (const Poco::Exception& e) {
-    return Status::InvalidArgument("unable to parse request XML: " + e.displayText());
-  }
+  auto document = handlers::ParseXmlBody(body);
+  if (!document.ok()) return document.status();
   std::map<std::string, std::string> fields;
-  Poco::XML::Element* root = document->documentElement();
-  if (root == nullptr) return Status::InvalidArgument("unable to parse request XML: no root element");
+  Poco::XML::Element* root = (*document)->documentElement();
   for (Poco::XML::Node* node = root->firstChild(); node != nullptr; node = node->nextSibling())
     if (node->nodeType() == Poco::XML::Node::ELEMENT_NODE) fields.emplace(node->nodeName(), node->innerText());
   return fields;

@@ -256,6 +256,18 @@ TEST(ExternalHandler, ReceiveXmlReadsNoExternalEntity) {
   // The general entity is refused outright, not read and dropped.
   EXPECT_NE(ReceiveOnce(h, channel, "receive", bodies[0].second, "text/xml").error.find("unable to parse request XML"),
             std::string::npos);
+  // So are entities inside the body, which could multiply a small body
+  // into gigabytes (billion laughs).
+  std::string laughs = "<?xml version=\"1.0\"?><!DOCTYPE msg [<!ENTITY l0 \"ha\">";
+  for (int i = 1; i < 10; ++i) {
+    laughs += "<!ENTITY l" + std::to_string(i) + " \"";
+    for (int j = 0; j < 10; ++j) laughs += "&l" + std::to_string(i - 1) + ";";
+    laughs += "\">";
+  }
+  laughs += "]><msg><from>+2349067554729</from><text>&l9;</text></msg>";
+  const WebhookResult laughed = ReceiveOnce(h, channel, "receive", laughs, "text/xml");
+  EXPECT_NE(laughed.error.find("a DOCTYPE is not allowed"), std::string::npos) << laughed.error;
+  EXPECT_TRUE(laughed.msgs.empty());
 }
 
 TEST(ExternalHandler, MoResponse) {
