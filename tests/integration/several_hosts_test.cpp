@@ -135,6 +135,21 @@ class SeveralHostsTest : public CourierFixture {
     return StoreScalar(StoreUrl(), "SELECT COUNT(*) FROM msgs WHERE " + where);
   }
 
+  // The outgoing msgs by status, who holds claims and attempts: one line,
+  // printed in the timeline's format so that .ci/failed-tests shows it.
+  std::string OutgoingState() {
+    std::string state;
+    for (const std::string status : {"Q", "P", "W", "E", "F"})
+      state += status + " " + std::to_string(Count("direction = 'O' AND status = '" + status + "'")) + ", ";
+    for (const std::string host : {"host-a", "host-b"}) {
+      state += "claimed by " + host + " " + std::to_string(Count("claimed_by LIKE '" + host + ":%'")) + ", ";
+      state += "attempts open by " + host + " " +
+               std::to_string(StoreScalar(StoreUrl(), "SELECT COUNT(*) FROM attempts WHERE finished_on IS NULL "
+                                                      "AND worker LIKE '" + host + ":%'")) + ", ";
+    }
+    return state + "workers beating " + std::to_string(StoreScalar(StoreUrl(), "SELECT COUNT(*) FROM workers"));
+  }
+
   // Posts webhook-N for N in [0, kWebhooks) from `threads` threads, even
   // Ns to host-a's receiver and odd ones to host-b's, over the EX
   // channels in turn; the Ns answered 200 go to `ok`, the rest to `refused`.
@@ -294,11 +309,12 @@ TEST_F(SeveralHostsTest, TwoHostsUnderLoadWithARestartAndAKilledSender) {
   ASSERT_TRUE(wait_for([&] { return Pending(hosts_[0]) + Pending(hosts_[1]) == 0; })) << Logs();
   // Every msg W or E, none claimed: the live sender finished the queue and
   // marked the dead one's sends in flight interrupted.
-  ASSERT_TRUE(wait_for([&] {
+  const bool all_sent_or_errored = wait_for([&] {
     return Count("direction = 'O' AND status IN ('W', 'E') AND claimed_by IS NULL") ==
            kMsgs + kHighMsgs + stall_msgs + kAfterKillMsgs;
-  })) << Logs() << "\nqueued: " << Count("direction = 'O' AND status = 'Q'")
-      << " claimed: " << Count("claimed_by IS NOT NULL");
+  });
+  if (!all_sent_or_errored) mark(("msgs not all W or E; " + OutgoingState()).c_str());
+  ASSERT_TRUE(all_sent_or_errored) << Logs();
 
   mark("msgs all W or E");
   std::map<std::string, int> stored;
