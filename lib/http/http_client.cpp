@@ -366,11 +366,11 @@ uint64_t NextClientId() {
 class PocoHttpClient : public HttpClient {
  public:
   explicit PocoHttpClient(HttpClientOptions options)
-      : options_(std::move(options)),
-        // Two independent contexts: skipping verification for one
-        // channel (Kannel verify_ssl=false) never weakens another's.
-        verified_(options_.ca_file.empty() ? SystemTlsContext() : NewTlsContext(true, options_.ca_file)),
-        unverified_(NewTlsContext(false, "")) {}
+      : options_(std::move(options)) {
+    // An operator's CA file is read now, so that a bad one stops the
+    // daemon at start rather than failing every https send.
+    if (!options_.ca_file.empty()) verified_ = NewTlsContext(true, options_.ca_file);
+  }
 
   void Abort() override { watchdog_.AbortAll(); }
 
@@ -518,7 +518,7 @@ class PocoHttpClient : public HttpClient {
     auto& slot = sessions[key];
     if (!slot) {
       if (uri.getScheme() == "https")
-        slot = std::make_unique<TlsSession>(uri.getHost(), uri.getPort(), verify ? verified_ : unverified_);
+        slot = std::make_unique<TlsSession>(uri.getHost(), uri.getPort(), TlsContext(verify));
       else
         slot = std::make_unique<PlainSession>(uri.getHost(), uri.getPort());
       Poco::Timespan timeout(options_.timeout_seconds, 0);
@@ -531,7 +531,20 @@ class PocoHttpClient : public HttpClient {
     return *slot;
   }
 
+  // Made on the first https request. A daemon that never calls out over
+  // TLS (an idle one, or courier-recv on most channels) then never
+  // initialises OpenSSL nor parses the CA bundle, which cost 3 MiB of
+  // its memory at start. Two independent contexts: skipping verification
+  // for one channel (Kannel verify_ssl=false) never weakens another's.
+  Poco::Net::Context::Ptr TlsContext(bool verify) {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    Poco::Net::Context::Ptr& context = verify ? verified_ : unverified_;
+    if (context.isNull()) context = verify ? SystemTlsContext() : NewTlsContext(false, "");
+    return context;
+  }
+
   HttpClientOptions options_;
+  std::mutex tls_mu_;
   Poco::Net::Context::Ptr verified_;
   Poco::Net::Context::Ptr unverified_;
   Watchdog watchdog_;

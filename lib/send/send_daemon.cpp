@@ -52,6 +52,7 @@ Status RunSend(const Options& options) {
       SenderSnapshot snap = sender.Snapshot();
       o->set("worker", sender_options.worker);
       o->set("max_workers", options.max_workers);
+      o->set("threads", snap.threads);
       auto in_flight = json::NewObject();
       for (const auto& [channel, n] : snap.in_flight) in_flight->set(channel, n);
       o->set("in_flight", in_flight);

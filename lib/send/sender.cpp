@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <random>
+#include <system_error>
 
 #include "core/log.h"
 #include "daemon/store_outage.h"
@@ -76,13 +77,52 @@ Sender::~Sender() {
     stopping_ = true;
   }
   work_cv_.notify_all();
-  for (auto& t : threads_)
+  JoinWorkers(true);
+}
+
+void Sender::StartWorkerIfNeeded() {
+  if (stopping_ || idle_workers_ >= static_cast<int>(work_.size())) return;
+  if (live_workers_ >= options_.max_workers) return;
+  workers_.emplace_back();
+  Worker* worker = &workers_.back();
+  try {
+    worker->thread = std::thread([this, worker] { Work(worker); });
+    live_workers_++;
+  } catch (const std::system_error& e) {
+    // The msg waits for a thread that exists, or is released at the stop.
+    workers_.pop_back();
+    Log::Error("cannot start a sender thread", {{"error", e.what()}, {"threads", std::to_string(workers_.size())}});
+  }
+}
+
+void Sender::JoinWorkers(bool all) {
+  // A thread that has not exited still writes its Worker (`exited`) on
+  // its way out: its node is erased only after the join.
+  std::vector<std::thread> done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      if (it->exited) {
+        done.push_back(std::move(it->thread));
+        it = workers_.erase(it);
+      } else {
+        if (all) done.push_back(std::move(it->thread));
+        ++it;
+      }
+    }
+  }
+  for (auto& t : done)
     if (t.joinable()) t.join();
+  if (all) {
+    std::lock_guard<std::mutex> lock(mu_);
+    workers_.clear();
+  }
 }
 
 SenderSnapshot Sender::Snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
   SenderSnapshot s = counters_;
+  s.threads = live_workers_;
   for (const auto& [id, state] : channels_)
     if (state.in_flight) s.in_flight[state.channel.uuid] = state.in_flight;
   return s;
@@ -136,7 +176,6 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
   // (ClaimRequest::in_doubt_since) until a claim is answered again.
   Micros last_claim_on = 0;
   Micros in_doubt_since = 0;
-  for (int i = 0; i < options_.max_workers; ++i) threads_.emplace_back([this] { Work(); });
 
   while (!stop.stop_requested()) {
     Store* store = connection.Get(stop);
@@ -158,6 +197,7 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
     }
 
     if (now - channels_loaded_ > kChannelRefresh) (void)RefreshChannels(*store);
+    JoinWorkers(false);
     int free = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -228,8 +268,7 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
                 {{"grace_s", std::to_string(options_.send_grace_s)}});
       http_.Abort();
     });
-    for (auto& t : threads_)
-      if (t.joinable()) t.join();
+    JoinWorkers(true);
     {
       std::lock_guard<std::mutex> lock(joined_mu);
       joined = true;
@@ -237,7 +276,6 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
     joined_cv.notify_all();
     aborter.join();
   }
-  threads_.clear();
   // Handed out but not picked up by a sender thread before the stop.
   std::vector<Msg> unstarted;
   {
@@ -290,6 +328,7 @@ void Sender::HandOut(Store& store, Msg msg) {
     state.in_flight++;
     state.sent_in_second++;
     work_.push_back(std::move(msg));
+    StartWorkerIfNeeded();
   }
   work_cv_.notify_one();
 }
@@ -361,13 +400,20 @@ void Sender::Release(const std::vector<Msg>& msgs) {
                                         {"written", w.kind == IntakeWrite::kFailed ? "no" : "yes"}});
 }
 
-void Sender::Work() {
+void Sender::Work(Worker* self) {
   while (true) {
     Msg msg;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [this] { return stopping_ || !work_.empty(); });
-      if (stopping_) return;
+      idle_workers_++;
+      const bool woken = work_cv_.wait_for(lock, std::chrono::seconds(options_.worker_idle_s),
+                                           [this] { return stopping_ || !work_.empty(); });
+      idle_workers_--;
+      if (stopping_ || !woken) {
+        self->exited = true;
+        live_workers_--;
+        return;
+      }
       msg = std::move(work_.front());
       work_.pop_front();
     }

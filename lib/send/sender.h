@@ -33,6 +33,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <list>
 #include <map>
 #include <mutex>
 #include <string>
@@ -63,6 +64,9 @@ struct SenderOptions {
   // A sender on another host whose heartbeat is older than this is dead:
   // its open attempts are marked interrupted.
   int heartbeat_timeout_s = 30;
+  // A sender thread that has waited this long for a msg ends: the threads
+  // a burst needed do not stay for the quiet after it.
+  int worker_idle_s = 60;
   // Where the media store is served, and at which public URL providers
   // fetch its files: outgoing attachments naming a stored file are
   // rewritten to it, or fail unsent without one (model/media_reference.h).
@@ -79,6 +83,7 @@ struct SendOutcomes {
 
 struct SenderSnapshot {
   std::map<std::string, int> in_flight;  // channel uuid -> sends in progress
+  int threads = 0;        // sender threads running (made as sends need them)
   int64_t sent = 0;       // W, S or D
   int64_t errored = 0;    // E, will be retried
   int64_t failed = 0;     // F
@@ -112,7 +117,20 @@ class Sender {
     Micros paused_until = 0;  // throttled by the provider
   };
 
-  void Work();
+  // A sender thread: takes msgs from work_ until stopping, or until it
+  // has waited worker_idle_s for one (then it marks itself `exited` and
+  // returns, for the foreman to join).
+  struct Worker {
+    std::thread thread;
+    bool exited = false;
+  };
+  void Work(Worker* self);
+  // Under mu_: starts a thread when queued msgs outnumber the threads
+  // waiting for one, up to max_workers. Threads are made as sends need
+  // them: an idle sender holds none (64 idle threads were 1.1 MiB).
+  void StartWorkerIfNeeded();
+  // Joins the threads that have exited; all of them when stopping.
+  void JoinWorkers(bool all);
   void SendOne(const Msg& msg);
   Status RefreshChannels(Store& store);
   std::map<int64_t, int> ChannelCaps(Micros now, bool* tps_limited);
@@ -145,7 +163,9 @@ class Sender {
   std::map<int64_t, ChannelState> channels_;
   Micros channels_loaded_ = 0;
   SenderSnapshot counters_;
-  std::vector<std::thread> threads_;
+  std::list<Worker> workers_;
+  int live_workers_ = 0;  // started and not exited
+  int idle_workers_ = 0;  // of those, waiting for work
 };
 
 // Exponential backoff with ±10% jitter: base * 2^(errors-1) seconds.

@@ -2,7 +2,8 @@
 // FakeHttpClient: an HttpClient that answers from a script instead of the
 // network, for tests of code above the handlers (the sender): answers
 // queued with Answer() are used in order, then 200 "{}". Records every
-// request. Thread-safe.
+// request; Hold() keeps requests waiting for an answer. Thread-safe.
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -32,9 +33,30 @@ class FakeHttpClient : public HttpClient {
     script_.push_back(std::move(exchange));
   }
 
-  HttpExchange Do(const HttpRequestSpec& request) override {
+  // While held, requests wait in Do() until Release(); waiting() counts
+  // them (sends in flight at a provider that has not answered yet).
+  void Hold() {
     std::lock_guard<std::mutex> lock(mu_);
+    held_ = true;
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_ = false;
+    }
+    released_.notify_all();
+  }
+  int waiting() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return waiting_;
+  }
+
+  HttpExchange Do(const HttpRequestSpec& request) override {
+    std::unique_lock<std::mutex> lock(mu_);
     requests_.push_back(request);
+    waiting_++;
+    released_.wait(lock, [this] { return !held_; });
+    waiting_--;
     HttpExchange e;
     e.status_code = 200;
     e.body = "{}";
@@ -56,6 +78,9 @@ class FakeHttpClient : public HttpClient {
 
  private:
   mutable std::mutex mu_;
+  std::condition_variable released_;
+  bool held_ = false;
+  int waiting_ = 0;
   std::deque<HttpExchange> script_;
   std::vector<HttpRequestSpec> requests_;
 };

@@ -85,11 +85,16 @@ class SenderWorld {
   // Runs a sender until `done` holds (or 10 s pass), then stops it and
   // returns its counters once Run has returned.
   SenderSnapshot RunUntil(const std::function<bool()>& done, const SenderOptions& options = Options()) {
+    return RunUntilSender([&](const Sender&) { return done(); }, options);
+  }
+  // As RunUntil, `done` seeing the running sender.
+  SenderSnapshot RunUntilSender(const std::function<bool(const Sender&)>& done,
+                                const SenderOptions& options = Options()) {
     Sender sender(store.Opener(), handlers_, *writer_, http, clock_, options);
     WakeReceiver wake;  // unbound: the sender polls
     std::thread run([&] { EXPECT_TRUE(sender.Run(stop, wake).ok()); });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done() && std::chrono::steady_clock::now() < deadline)
+    while (!done(sender) && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     stop.RequestStop();
     run.join();
@@ -235,6 +240,57 @@ TEST(Sender, ThrottledChannelIsNotClaimedFromUntilRetryAfter) {
   EXPECT_EQ(w.http.requests().size(), 1u);
   ASSERT_EQ(w.store.statuses().size(), 1u);
   EXPECT_EQ(w.store.statuses()[0].status, MsgStatus::kQueued);
+}
+
+// Sender threads are made as claimed msgs need them, never more than
+// max_workers, and end once idle: none before the first msg, four for six
+// msgs held at the provider, none again a second after the last send.
+TEST(Sender, StartsThreadsAsSendsNeedThemAndEndsIdleOnes) {
+  SenderWorld w;
+  SenderOptions options = SenderWorld::Options();  // max_workers 4
+  options.worker_idle_s = 1;
+  enum { kBeforeMsgs, kHeld, kSent, kIdle } step = kBeforeMsgs;
+  int threads_before = -1, threads_held = -1, threads_sent = -1;
+  int waiting_held = -1;
+  auto snap = w.RunUntilSender(
+      [&](const Sender& sender) {
+        const SenderSnapshot now = sender.Snapshot();
+        switch (step) {
+          case kBeforeMsgs:
+            if (w.store.claims().size() < 2) return false;
+            threads_before = now.threads;
+            w.http.Hold();
+            for (int64_t id = 1; id <= 6; ++id) w.store.Queue(SenderWorld::Queued(id));
+            step = kHeld;
+            return false;
+          case kHeld:
+            if (w.http.waiting() < 4) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a fifth would show by now
+            waiting_held = w.http.waiting();
+            threads_held = sender.Snapshot().threads;
+            w.http.Release();
+            step = kSent;
+            return false;
+          case kSent:
+            if (now.sent < 6) return false;
+            threads_sent = now.threads;
+            step = kIdle;
+            return false;
+          case kIdle:
+            return now.threads == 0;
+        }
+        return true;
+      },
+      options);
+  EXPECT_EQ(threads_before, 0);
+  EXPECT_EQ(waiting_held, 4);
+  EXPECT_EQ(threads_held, 4);
+  EXPECT_GE(threads_sent, 1);
+  EXPECT_LE(threads_sent, 4);
+  EXPECT_EQ(step, kIdle);
+  EXPECT_EQ(snap.threads, 0) << "idle threads did not end";
+  EXPECT_EQ(snap.sent, 6);
+  EXPECT_EQ(w.http.requests().size(), 6u);
 }
 
 TEST(Sender, ClaimThatEndsAfterTheStopIsReleasedUnsent) {
