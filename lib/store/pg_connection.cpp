@@ -41,20 +41,21 @@ std::string MaskPassword(std::string text, const std::string& password) {
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& uri,
                                                             const std::string& application_name) {
+  if (Status loaded = pq::Load(); !loaded.ok()) return loaded;
   // Parsed first only to learn the password (to mask it in errors) and to
   // refuse a malformed URI with libpq's own reason.
   char* parse_error = nullptr;
-  PQconninfoOption* options = ::PQconninfoParse(uri.c_str(), &parse_error);
+  PQconninfoOption* options = pq::PQconninfoParse(uri.c_str(), &parse_error);
   if (options == nullptr) {
     std::string why = parse_error != nullptr ? WithoutQuotedParts(parse_error) : "out of memory";
-    ::PQfreemem(parse_error);
+    pq::PQfreemem(parse_error);
     return Status::InvalidArgument("PostgreSQL connection URI: " + why);
   }
   std::string password;
   for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
     if (std::string(option->keyword) == "password" && option->val != nullptr) password = option->val;
   }
-  ::PQconninfoFree(options);
+  pq::PQconninfoFree(options);
 
   // Defaults first, then the URI as `dbname` with expand_dbname: libpq
   // applies keywords in order, so the URI's own settings win; a keyword set
@@ -80,14 +81,14 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& u
   keywords.push_back(nullptr);
   values.push_back(nullptr);
 
-  PGconn* conn = ::PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1);
+  PGconn* conn = pq::PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1);
   if (conn == nullptr) return Status::Unavailable("connect to PostgreSQL: out of memory");
   // libpq prints server notices (WARNINGs, and a FATAL that arrives
   // while idle, as at a server shutdown) on stderr by default; the store
   // learns of failures from results, and a daemon's stderr is its log.
-  ::PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  pq::PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
   std::unique_ptr<PgConnection> connection(new PgConnection(conn, std::move(password)));
-  if (::PQstatus(conn) != CONNECTION_OK) return connection->ConnectError("connect to PostgreSQL");
+  if (pq::PQstatus(conn) != CONNECTION_OK) return connection->ConnectError("connect to PostgreSQL");
   return connection;
 }
 
@@ -96,11 +97,11 @@ PgConnection::PgConnection(PGconn* conn, std::string password)
 
 PgConnection::~PgConnection() {
   statements_.Forget();
-  ::PQfinish(conn_);
+  pq::PQfinish(conn_);
 }
 
 Status PgConnection::ConnectError(const std::string& what) const {
-  std::string message = ::PQerrorMessage(conn_);
+  std::string message = pq::PQerrorMessage(conn_);
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   // libpq's multi-host messages span lines; one line reads better in logs.
   for (char& c : message) {
@@ -110,33 +111,33 @@ Status PgConnection::ConnectError(const std::string& what) const {
 }
 
 void PgConnection::Exec(const std::string& sql) {
-  PGresult* res = ::PQexec(conn_, sql.c_str());
-  const ExecStatusType status = res == nullptr ? PGRES_FATAL_ERROR : ::PQresultStatus(res);
+  PGresult* res = pq::PQexec(conn_, sql.c_str());
+  const ExecStatusType status = res == nullptr ? PGRES_FATAL_ERROR : pq::PQresultStatus(res);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
-    ::PQclear(res);
+    pq::PQclear(res);
     return;
   }
   // The statement names the failure; its first line is enough for that.
   const std::string what = sql.substr(0, std::min(sql.find('\n'), size_t{60}));
   Status error = PgCallStatus(conn_, res, what);
-  ::PQclear(res);
+  pq::PQclear(res);
   if (error.code() == Status::Code::kUnavailable) statements_.MarkSessionUnusable();
   throw SqlError(std::move(error));
 }
 
 Status PgConnection::Ping() {
-  PGresult* res = ::PQexec(conn_, "");
-  const bool answered = res != nullptr && ::PQresultStatus(res) == PGRES_EMPTY_QUERY;
+  PGresult* res = pq::PQexec(conn_, "");
+  const bool answered = res != nullptr && pq::PQresultStatus(res) == PGRES_EMPTY_QUERY;
   Status status = answered ? Status::OK() : PgCallStatus(conn_, res, "ping");
-  ::PQclear(res);
+  pq::PQclear(res);
   if (!status.ok() && status.code() != Status::Code::kUnavailable) return Status::Unavailable(status.message());
   return status;
 }
 
 Status PgConnection::Reconnect() {
   statements_.Forget();
-  ::PQreset(conn_);
-  if (::PQstatus(conn_) != CONNECTION_OK) return ConnectError("reconnect to PostgreSQL");
+  pq::PQreset(conn_);
+  if (pq::PQstatus(conn_) != CONNECTION_OK) return ConnectError("reconnect to PostgreSQL");
   return Status::OK();
 }
 

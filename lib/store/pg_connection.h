@@ -30,7 +30,7 @@
 //
 // Owned: the PGconn and the statement cache. Thread-safety: none; one
 // thread uses a connection (the writer's, a claimer's).
-#include <libpq-fe.h>
+#include "store/libpq.h"
 
 #include <memory>
 #include <string>
@@ -61,7 +61,7 @@ class PgConnection {
   // False once the connection is lost (libpq learns of a loss only when a
   // call fails) or a call failed Unavailable (25006 read-only after a
   // failover, 57P01 ...): the session should be replaced by Reconnect().
-  bool ok() const { return ::PQstatus(conn_) == CONNECTION_OK && !statements_.session_unusable(); }
+  bool ok() const { return pq::PQstatus(conn_) == CONNECTION_OK && !statements_.session_unusable(); }
 
   // A round trip to the server (an empty query): OK, or Unavailable.
   Status Ping();
@@ -73,7 +73,7 @@ class PgConnection {
 
   // Whether a transaction is open (PQTRANS_INTRANS), failed
   // (PQTRANS_INERROR: only ROLLBACK will do), or the connection is idle.
-  PGTransactionStatusType transaction_status() const { return ::PQtransactionStatus(conn_); }
+  PGTransactionStatusType transaction_status() const { return pq::PQtransactionStatus(conn_); }
 
   // The raw connection, for what the statement API does not cover
   // (pg_schema's functions, LISTEN). Owned by this object.

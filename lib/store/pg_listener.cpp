@@ -26,14 +26,14 @@ Status PgListener::ListenOn(const std::vector<std::string>& channels) {
   if (channels.empty()) return Status::OK();
   std::string sql;
   for (const std::string& channel : channels) {
-    char* quoted = ::PQescapeIdentifier(connection_->get(), channel.c_str(), channel.size());
+    char* quoted = pq::PQescapeIdentifier(connection_->get(), channel.c_str(), channel.size());
     if (quoted == nullptr) {
-      return Status::InvalidArgument("LISTEN channel name: " + std::string(::PQerrorMessage(connection_->get())));
+      return Status::InvalidArgument("LISTEN channel name: " + std::string(pq::PQerrorMessage(connection_->get())));
     }
     sql += "LISTEN ";
     sql += quoted;
     sql += ";";
-    ::PQfreemem(quoted);
+    pq::PQfreemem(quoted);
   }
   try {
     connection_->Exec(sql);
@@ -44,9 +44,9 @@ Status PgListener::ListenOn(const std::vector<std::string>& channels) {
 }
 
 void PgListener::Drain(Wake* wake) {
-  while (PGnotify* notify = ::PQnotifies(connection_->get())) {
+  while (PGnotify* notify = pq::PQnotifies(connection_->get())) {
     wake->channels.insert(notify->relname);
-    ::PQfreemem(notify);
+    pq::PQfreemem(notify);
   }
 }
 
@@ -73,21 +73,21 @@ Result<PgListener::Wake> PgListener::Wait(std::chrono::milliseconds timeout) {
     return wake;
   };
   PGconn* conn = connection_->get();
-  if (::PQstatus(conn) != CONNECTION_OK) return recover();
+  if (pq::PQstatus(conn) != CONNECTION_OK) return recover();
   // Notifications that arrived with an earlier answer (LISTEN's).
   Drain(&wake);
   if (!wake.channels.empty()) return wake;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return wake;
-    pollfd fd{::PQsocket(conn), POLLIN, 0};
+    pollfd fd{pq::PQsocket(conn), POLLIN, 0};
     const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) return wake;
     // Readable: notifications, or the end of the connection (a server
     // shutting down sends its FATAL, then EOF; a crash, EOF or RST; a dead
     // host, a keepalive timeout).
-    if (ready < 0 || ::PQconsumeInput(conn) == 0 || ::PQstatus(conn) != CONNECTION_OK) return recover();
+    if (ready < 0 || pq::PQconsumeInput(conn) == 0 || pq::PQstatus(conn) != CONNECTION_OK) return recover();
     Drain(&wake);
     if (!wake.channels.empty()) return wake;
   }

@@ -69,10 +69,10 @@ using PgResult = std::unique_ptr<PGresult, decltype(&::PQclear)>;
 // Runs one statement without parameters; the server's message (trimmed of
 // libpq's trailing newline) naming `what` when it fails.
 Result<PgResult> Exec(PGconn* conn, const std::string& sql, const std::string& what) {
-  PgResult res(::PQexec(conn, sql.c_str()), &::PQclear);
-  const ExecStatusType status = ::PQresultStatus(res.get());
+  PgResult res(pq::PQexec(conn, sql.c_str()), pq::Loaded().PQclear);
+  const ExecStatusType status = pq::PQresultStatus(res.get());
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Result<PgResult>(std::move(res));
-  std::string error = ::PQerrorMessage(conn);
+  std::string error = pq::PQerrorMessage(conn);
   while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
   return Status::Unavailable(what + ": " + error);
 }
@@ -86,13 +86,13 @@ Status ExecStatus(PGconn* conn, const std::string& sql, const std::string& what)
 Status RecordVersion(PGconn* conn, int version, const std::string& description) {
   const std::string v = std::to_string(version);
   const char* params[] = {v.c_str(), description.c_str()};
-  PgResult res(::PQexecParams(conn,
+  PgResult res(pq::PQexecParams(conn,
                               "INSERT INTO schema_version (version, description, applied_on) "
                               "VALUES ($1::int, $2, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)",
                               2, nullptr, params, nullptr, nullptr, 0),
-               &::PQclear);
-  if (::PQresultStatus(res.get()) == PGRES_COMMAND_OK) return Status::OK();
-  return Status::Unavailable("record schema version " + v + ": " + ::PQerrorMessage(conn));
+               pq::Loaded().PQclear);
+  if (pq::PQresultStatus(res.get()) == PGRES_COMMAND_OK) return Status::OK();
+  return Status::Unavailable("record schema version " + v + ": " + pq::PQerrorMessage(conn));
 }
 
 // Everything CreatePgSchema does inside its transaction.
@@ -134,15 +134,15 @@ Result<int> ReadVersion(PGconn* conn) {
   auto exists = Exec(conn, "SELECT to_regclass('schema_version') IS NOT NULL",
                      "look for the schema_version table");
   if (!exists.ok()) return exists.status();
-  if (std::string(::PQgetvalue(exists->get(), 0, 0)) != "t") return 0;
+  if (std::string(pq::PQgetvalue(exists->get(), 0, 0)) != "t") return 0;
   auto res = Exec(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version",
                   "read the schema version");
   if (!res.ok()) return res.status();
-  return static_cast<int>(std::strtol(::PQgetvalue(res->get(), 0, 0), nullptr, 10));
+  return static_cast<int>(std::strtol(pq::PQgetvalue(res->get(), 0, 0), nullptr, 10));
 }
 
 Status CreatePgSchema(PGconn* conn) {
-  if (::PQtransactionStatus(conn) != PQTRANS_IDLE) {
+  if (pq::PQtransactionStatus(conn) != PQTRANS_IDLE) {
     return Status::Internal("CreatePgSchema needs an idle connection (no transaction open)");
   }
   Status st = ExecStatus(conn, "BEGIN", "begin the schema transaction");
@@ -150,7 +150,7 @@ Status CreatePgSchema(PGconn* conn) {
   st = CreateOrMigrate(conn);
   if (!st.ok()) {
     // The DDL is transactional: the rollback undoes every table made.
-    ::PQclear(::PQexec(conn, "ROLLBACK"));
+    pq::PQclear(pq::PQexec(conn, "ROLLBACK"));
     return st;
   }
   return ExecStatus(conn, "COMMIT", "commit the schema");

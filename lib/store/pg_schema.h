@@ -17,7 +17,7 @@
 // Thread-safety: the functions use only the connection they are given; a
 // PGconn is used by one thread at a time.
 
-#include <libpq-fe.h>
+#include "store/libpq.h"
 
 #include <string>
 #include <vector>

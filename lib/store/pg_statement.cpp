@@ -83,10 +83,10 @@ int ParseCount(const char* text) {
 
 Status Prepare(PGconn* conn, const std::string& name, const std::string& sql) {
   // nParams 0, paramTypes NULL: the server infers every parameter's type.
-  PGresult* res = ::PQprepare(conn, name.c_str(), sql.c_str(), 0, nullptr);
-  Status status = res != nullptr && ::PQresultStatus(res) == PGRES_COMMAND_OK ? Status::OK()
+  PGresult* res = pq::PQprepare(conn, name.c_str(), sql.c_str(), 0, nullptr);
+  Status status = res != nullptr && pq::PQresultStatus(res) == PGRES_COMMAND_OK ? Status::OK()
                                                                               : PgCallStatus(conn, res, "prepare");
-  ::PQclear(res);
+  pq::PQclear(res);
   return status;
 }
 
@@ -95,8 +95,8 @@ Status Prepare(PGconn* conn, const std::string& name, const std::string& sql) {
 // SQLSTATE alone is shared with unrelated errors).
 bool ResultTypeChanged(const PGresult* res) {
   if (res == nullptr) return false;
-  const char* state = ::PQresultErrorField(res, PG_DIAG_SQLSTATE);
-  const char* primary = ::PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+  const char* state = pq::PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  const char* primary = pq::PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
   return state != nullptr && primary != nullptr && std::string(state) == "0A000" &&
          std::string(primary) == "cached plan must not change result type";
 }
@@ -183,27 +183,27 @@ Status PgCallStatus(PGconn* conn, const PGresult* result, const std::string& wha
   std::string message;
   std::string sqlstate;
   if (result != nullptr) {
-    if (const char* primary = ::PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)) message = primary;
-    if (const char* state = ::PQresultErrorField(result, PG_DIAG_SQLSTATE)) sqlstate = state;
+    if (const char* primary = pq::PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)) message = primary;
+    if (const char* state = pq::PQresultErrorField(result, PG_DIAG_SQLSTATE)) sqlstate = state;
     // Errors libpq makes itself (connection lost) have no fields.
-    if (message.empty()) message = FirstLine(::PQresultErrorMessage(result));
-    if (message.empty() && ::PQresultStatus(result) != PGRES_FATAL_ERROR) {
-      message = std::string("unexpected result ") + ::PQresStatus(::PQresultStatus(result));
+    if (message.empty()) message = FirstLine(pq::PQresultErrorMessage(result));
+    if (message.empty() && pq::PQresultStatus(result) != PGRES_FATAL_ERROR) {
+      message = std::string("unexpected result ") + pq::PQresStatus(pq::PQresultStatus(result));
     }
   }
-  if (message.empty() && conn != nullptr) message = FirstLine(::PQerrorMessage(conn));
+  if (message.empty() && conn != nullptr) message = FirstLine(pq::PQerrorMessage(conn));
   if (message.empty()) message = "no result from the server";
   message = what + ": " + message;
   if (!sqlstate.empty()) message += " (SQLSTATE " + sqlstate + ")";
-  if (conn == nullptr || ::PQstatus(conn) == CONNECTION_BAD) {
+  if (conn == nullptr || pq::PQstatus(conn) == CONNECTION_BAD) {
     return Status::Unavailable("PostgreSQL connection lost: " + message);
   }
   return StatusForSqlState(sqlstate, message);
 }
 
 Status PgPipeline::Enter() {
-  if (::PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) return Status::OK();
-  if (::PQenterPipelineMode(conn_) == 1) return Status::OK();
+  if (pq::PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) return Status::OK();
+  if (pq::PQenterPipelineMode(conn_) == 1) return Status::OK();
   return PgCallStatus(conn_, nullptr, "enter pipeline mode");
 }
 
@@ -213,17 +213,17 @@ Status PgPipeline::Finish(PGresult** last) {
   std::vector<Entry> sent;
   sent.swap(sent_);
   Status first;
-  if (::PQpipelineSync(conn_) != 1) first = PgCallStatus(conn_, nullptr, "pipeline sync");
+  if (pq::PQpipelineSync(conn_) != 1) first = PgCallStatus(conn_, nullptr, "pipeline sync");
   bool lost = !first.ok();
   for (size_t i = 0; i < sent.size() && !lost; ++i) {
-    PGresult* res = ::PQgetResult(conn_);
+    PGresult* res = pq::PQgetResult(conn_);
     if (res == nullptr) {
       // No answer at all: the connection is gone.
       first = PgCallStatus(conn_, nullptr, "execute");
       lost = true;
       break;
     }
-    const ExecStatusType status = ::PQresultStatus(res);
+    const ExecStatusType status = pq::PQresultStatus(res);
     const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY;
     if (!ok && status != PGRES_PIPELINE_ABORTED && first.ok()) {
       first = sent[i].statement->FailedInPipeline(res);
@@ -231,31 +231,31 @@ Status PgPipeline::Finish(PGresult** last) {
     if (ok && i + 1 == sent.size() && last != nullptr && first.ok()) {
       *last = res;
     } else {
-      ::PQclear(res);
+      pq::PQclear(res);
     }
     // Each query's answers end with a null.
-    while (PGresult* extra = ::PQgetResult(conn_)) ::PQclear(extra);
+    while (PGresult* extra = pq::PQgetResult(conn_)) pq::PQclear(extra);
   }
   if (!lost) {
-    PGresult* sync = ::PQgetResult(conn_);
-    if (sync == nullptr || ::PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
+    PGresult* sync = pq::PQgetResult(conn_);
+    if (sync == nullptr || pq::PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
       if (first.ok()) first = PgCallStatus(conn_, sync, "pipeline sync");
       lost = true;
     }
-    ::PQclear(sync);
+    pq::PQclear(sync);
   }
   if (!first.ok()) {
     for (const Entry& entry : sent) {
       if (entry.is_prepare) entry.statement->PrepareAgain();
     }
     if (last != nullptr) {
-      ::PQclear(*last);
+      pq::PQclear(*last);
       *last = nullptr;
     }
   }
   // Refused while answers are unread (a lost connection): the session is
   // replaced then, and PQreset leaves pipeline mode with it.
-  if (!lost) ::PQexitPipelineMode(conn_);
+  if (!lost) pq::PQexitPipelineMode(conn_);
   return first;
 }
 
@@ -279,7 +279,7 @@ PgStatement::PgStatement(PGconn* conn, bool* session_unusable, PgPipeline* pipel
   nulls_.reserve(static_cast<size_t>(param_count_));
 }
 
-PgStatement::~PgStatement() { ::PQclear(result_); }
+PgStatement::~PgStatement() { pq::PQclear(result_); }
 
 void PgStatement::Fail(Status status) {
   if (status.code() == Status::Code::kUnavailable) *session_unusable_ = true;
@@ -322,13 +322,13 @@ void PgStatement::SendToPipeline(const std::string& name, const std::string& sql
   const std::vector<const char*> params = Params();
   if (Status entered = pipeline_->Enter(); !entered.ok()) Fail(std::move(entered));
   if (!*prepared) {
-    if (::PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) != 1) {
+    if (pq::PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) != 1) {
       Fail(PgCallStatus(conn_, nullptr, "prepare"));
     }
     *prepared = true;
     pipeline_->Sent(this, true);
   }
-  if (::PQsendQueryPrepared(conn_, name.c_str(), param_count_, params.data(), nullptr, nullptr, 0) != 1) {
+  if (pq::PQsendQueryPrepared(conn_, name.c_str(), param_count_, params.data(), nullptr, nullptr, 0) != 1) {
     Fail(PgCallStatus(conn_, nullptr, "execute"));
   }
   pipeline_->Sent(this, false);
@@ -346,7 +346,7 @@ void PgStatement::RunLater() {
 }
 
 void PgStatement::Execute(const std::string& name, const std::string& sql, bool* prepared) {
-  ::PQclear(result_);
+  pq::PQclear(result_);
   result_ = nullptr;
   if (pipeline_->waiting()) {
     // Behind deferred statements: sent after them, answered after theirs.
@@ -362,20 +362,20 @@ void PgStatement::Execute(const std::string& name, const std::string& sql, bool*
     *prepared = true;
   }
   const std::vector<const char*> params = Params();
-  TakeResult(::PQexecPrepared(conn_, name.c_str(), param_count_, params.data(), nullptr, nullptr, 0));
+  TakeResult(pq::PQexecPrepared(conn_, name.c_str(), param_count_, params.data(), nullptr, nullptr, 0));
 }
 
 void PgStatement::TakeResult(PGresult* res) {
-  const ExecStatusType status = res == nullptr ? PGRES_FATAL_ERROR : ::PQresultStatus(res);
+  const ExecStatusType status = res == nullptr ? PGRES_FATAL_ERROR : pq::PQresultStatus(res);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
     result_ = res;
     executed_ = true;
     row_ = -1;
-    changes_ = ParseCount(::PQcmdTuples(res));
+    changes_ = ParseCount(pq::PQcmdTuples(res));
     return;
   }
   Status error = FailedInPipeline(res);
-  ::PQclear(res);
+  pq::PQclear(res);
   Fail(std::move(error));
 }
 
@@ -400,7 +400,7 @@ void PgStatement::PrepareAgain() {
 
 bool PgStatement::Step() {
   if (!executed_) Execute(name_, sql_, &prepared_);
-  const int rows = ::PQntuples(result_);
+  const int rows = pq::PQntuples(result_);
   if (row_ < rows) ++row_;
   return row_ < rows;
 }
@@ -417,26 +417,26 @@ int64_t PgStatement::Insert() {
     sql += "\nRETURNING id";
   }
   Execute(insert_name, sql, &insert_prepared_);
-  if (::PQntuples(result_) == 0) return 0;
+  if (pq::PQntuples(result_) == 0) return 0;
   row_ = 0;
   return Int(0);
 }
 
 const char* PgStatement::Value(int column) const {
-  if (result_ == nullptr || row_ < 0 || row_ >= ::PQntuples(result_)) {
+  if (result_ == nullptr || row_ < 0 || row_ >= pq::PQntuples(result_)) {
     throw SqlError(Status::Internal("no current row to read: " + sql_));
   }
-  if (column < 0 || column >= ::PQnfields(result_)) {
+  if (column < 0 || column >= pq::PQnfields(result_)) {
     throw SqlError(Status::Internal("no column " + std::to_string(column) + " in: " + sql_));
   }
-  return ::PQgetvalue(result_, row_, column);
+  return pq::PQgetvalue(result_, row_, column);
 }
 
-bool PgStatement::IsBoolean(int column) const { return ::PQftype(result_, column) == kBoolOid; }
+bool PgStatement::IsBoolean(int column) const { return pq::PQftype(result_, column) == kBoolOid; }
 
 int64_t PgStatement::Int(int column) const {
   const char* text = Value(column);
-  if (::PQgetisnull(result_, row_, column) != 0) return 0;  // as SQLite reads NULL
+  if (pq::PQgetisnull(result_, row_, column) != 0) return 0;  // as SQLite reads NULL
   if (IsBoolean(column)) return text[0] == 't' ? 1 : 0;
   errno = 0;
   char* end = nullptr;
@@ -444,7 +444,7 @@ int64_t PgStatement::Int(int column) const {
   // A fraction (numeric, e.g. SUM of a bigint) truncates, as SQLite does;
   // anything else is not a number and the store's SQL is wrong.
   if (end == text || errno == ERANGE || (*end != '\0' && *end != '.')) {
-    throw SqlError(Status::Internal("column " + std::string(::PQfname(result_, column)) +
+    throw SqlError(Status::Internal("column " + std::string(pq::PQfname(result_, column)) +
                                     " does not read as an integer: " + sql_));
   }
   return value;
@@ -452,14 +452,14 @@ int64_t PgStatement::Int(int column) const {
 
 std::string PgStatement::Text(int column) const {
   const char* text = Value(column);
-  if (::PQgetisnull(result_, row_, column) != 0) return std::string();
+  if (pq::PQgetisnull(result_, row_, column) != 0) return std::string();
   if (IsBoolean(column)) return text[0] == 't' ? "1" : "0";
-  return std::string(text, static_cast<size_t>(::PQgetlength(result_, row_, column)));
+  return std::string(text, static_cast<size_t>(pq::PQgetlength(result_, row_, column)));
 }
 
 bool PgStatement::IsNull(int column) const {
   Value(column);
-  return ::PQgetisnull(result_, row_, column) != 0;
+  return pq::PQgetisnull(result_, row_, column) != 0;
 }
 
 int PgStatement::Changes() const { return changes_; }
@@ -467,7 +467,7 @@ int PgStatement::Changes() const { return changes_; }
 void PgStatement::Reset() noexcept {
   values_.clear();
   nulls_.clear();
-  ::PQclear(result_);
+  pq::PQclear(result_);
   result_ = nullptr;
   executed_ = false;
   row_ = -1;

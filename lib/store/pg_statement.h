@@ -94,7 +94,7 @@
 //   an autocommit INSERT: 4.2 to 4.5 ms, the commit's fdatasync, whatever
 //     the driver. Pipelining (not in this API) sends a 64-row transaction
 //     in one round trip: 95 us a row, 3 us of client CPU (bare libpq).
-#include <libpq-fe.h>
+#include "store/libpq.h"
 
 #include <cstdint>
 #include <memory>

@@ -1,6 +1,6 @@
 #include "store/store_copy.h"
 
-#include <libpq-fe.h>
+#include "store/libpq.h"
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -23,7 +23,7 @@ using PgConn = std::unique_ptr<PGconn, decltype(&::PQfinish)>;
 using PgResult = std::unique_ptr<PGresult, decltype(&::PQclear)>;
 
 std::string PgError(PGconn* conn) {
-  std::string error = ::PQerrorMessage(conn);
+  std::string error = pq::PQerrorMessage(conn);
   while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
   return error;
 }
@@ -32,10 +32,10 @@ std::string PgError(PGconn* conn) {
 // error. A lost connection is Unavailable; the server refusing a row
 // (class 22 data, 23 integrity) is InvalidArgument; the rest Unavailable.
 Result<PgResult> PgRun(PGconn* conn, const std::string& sql, const std::string& what) {
-  PgResult res(::PQexec(conn, sql.c_str()), &::PQclear);
-  const ExecStatusType status = ::PQresultStatus(res.get());
+  PgResult res(pq::PQexec(conn, sql.c_str()), pq::Loaded().PQclear);
+  const ExecStatusType status = pq::PQresultStatus(res.get());
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Result<PgResult>(std::move(res));
-  const char* state = res ? ::PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
+  const char* state = res ? pq::PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
   const std::string message = what + ": " + PgError(conn);
   if (state != nullptr && (std::string(state).rfind("22", 0) == 0 || std::string(state).rfind("23", 0) == 0)) {
     return Status::InvalidArgument(message);
@@ -181,9 +181,9 @@ void AppendCopyValue(std::string& line, sqlite3_stmt* stmt, int column) {
 Status CopyTable(SqliteSource& source, PGconn* conn, const SourceTable& table, const CopyProgressFn& progress) {
   std::string columns;
   for (const auto& c : table.columns) columns += (columns.empty() ? "" : ", ") + Quoted(c);
-  PgResult started(::PQexec(conn, ("COPY " + Quoted(table.name) + " (" + columns + ") FROM STDIN").c_str()),
-                   &::PQclear);
-  if (::PQresultStatus(started.get()) != PGRES_COPY_IN) {
+  PgResult started(pq::PQexec(conn, ("COPY " + Quoted(table.name) + " (" + columns + ") FROM STDIN").c_str()),
+                   pq::Loaded().PQclear);
+  if (pq::PQresultStatus(started.get()) != PGRES_COPY_IN) {
     return Status::Unavailable("copy " + table.name + ": " + PgError(conn));
   }
   CopyProgress at{table.name, 0, table.rows};
@@ -198,7 +198,7 @@ Status CopyTable(SqliteSource& source, PGconn* conn, const SourceTable& table, c
         buffer += '\n';
         ++at.copied;
         if (buffer.size() >= kChunk) {
-          if (::PQputCopyData(conn, buffer.data(), static_cast<int>(buffer.size())) != 1) {
+          if (pq::PQputCopyData(conn, buffer.data(), static_cast<int>(buffer.size())) != 1) {
             return Status::Unavailable("copy " + table.name + ": " + PgError(conn));
           }
           buffer.clear();
@@ -207,16 +207,16 @@ Status CopyTable(SqliteSource& source, PGconn* conn, const SourceTable& table, c
         return Status::OK();
       });
   if (st.ok() && !buffer.empty() &&
-      ::PQputCopyData(conn, buffer.data(), static_cast<int>(buffer.size())) != 1) {
+      pq::PQputCopyData(conn, buffer.data(), static_cast<int>(buffer.size())) != 1) {
     st = Status::Unavailable("copy " + table.name + ": " + PgError(conn));
   }
   // Ends the COPY either way: with an error message it is aborted, and the
   // connection is usable again for the rollback.
-  ::PQputCopyEnd(conn, st.ok() ? nullptr : "source read failed");
-  for (PGresult* res; (res = ::PQgetResult(conn)) != nullptr;) {
-    PgResult done(res, &::PQclear);
-    if (st.ok() && ::PQresultStatus(res) != PGRES_COMMAND_OK) {
-      const char* state = ::PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  pq::PQputCopyEnd(conn, st.ok() ? nullptr : "source read failed");
+  for (PGresult* res; (res = pq::PQgetResult(conn)) != nullptr;) {
+    PgResult done(res, pq::Loaded().PQclear);
+    if (st.ok() && pq::PQresultStatus(res) != PGRES_COMMAND_OK) {
+      const char* state = pq::PQresultErrorField(res, PG_DIAG_SQLSTATE);
       const std::string message = "copy " + table.name + ": " + PgError(conn);
       const bool refused = state != nullptr && (std::string(state).rfind("22", 0) == 0 ||
                                                std::string(state).rfind("23", 0) == 0);
@@ -234,7 +234,7 @@ Status CopyInto(SqliteSource& source, PGconn* conn, const std::vector<SourceTabl
   for (const auto& table : tables) {
     auto any = PgRun(conn, "SELECT EXISTS (SELECT 1 FROM " + Quoted(table.name) + ")", "check " + table.name);
     if (!any.ok()) return any.status();
-    if (std::string(::PQgetvalue(any->get(), 0, 0)) == "t") {
+    if (std::string(pq::PQgetvalue(any->get(), 0, 0)) == "t") {
       return Status::Conflict("the target store is not empty (table " + table.name +
                               " has rows): copy into a new database");
     }
@@ -251,7 +251,7 @@ Status CopyInto(SqliteSource& source, PGconn* conn, const std::vector<SourceTabl
     }
     auto count = PgRun(conn, "SELECT count(*) FROM " + Quoted(table.name), "count " + table.name);
     if (!count.ok()) return count.status();
-    const int64_t copied = std::stoll(::PQgetvalue(count->get(), 0, 0));
+    const int64_t copied = std::stoll(pq::PQgetvalue(count->get(), 0, 0));
     if (copied != table.rows) {
       return Status::Internal("copy " + table.name + ": " + std::to_string(table.rows) + " rows read, " +
                               std::to_string(copied) + " in the target");
@@ -276,8 +276,9 @@ Result<std::vector<CopiedTable>> CopySqliteToPostgres(const std::string& sqlite_
   auto tables = ReadTables(source);
   if (!tables.ok()) return tables.status();
 
-  PgConn conn(::PQconnectdb(pg_uri.c_str()), &::PQfinish);
-  if (::PQstatus(conn.get()) != CONNECTION_OK) {
+  if (Status loaded = pq::Load(); !loaded.ok()) return loaded;
+  PgConn conn(pq::PQconnectdb(pg_uri.c_str()), pq::Loaded().PQfinish);
+  if (pq::PQstatus(conn.get()) != CONNECTION_OK) {
     return Status::Unavailable("connect to the target: " + PgError(conn.get()));
   }
   // Made or migrated in its own transaction, as `courier-ctl init` does: a
@@ -289,7 +290,7 @@ Result<std::vector<CopiedTable>> CopySqliteToPostgres(const std::string& sqlite_
   if (!begun.ok()) return begun.status();
   st = CopyInto(source, conn.get(), *tables, progress);
   if (!st.ok()) {
-    ::PQclear(::PQexec(conn.get(), "ROLLBACK"));
+    pq::PQclear(pq::PQexec(conn.get(), "ROLLBACK"));
     return st;
   }
   auto committed = PgRun(conn.get(), "COMMIT", "commit");

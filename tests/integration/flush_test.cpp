@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "bus/bus.h"
@@ -255,6 +257,11 @@ TEST_P(FlushTest, DaemonFlushesOnWakeAnswersStatusAndStopsOnSigterm) {
   EXPECT_EQ(json::GetInt(*o, "pending"), 0);
   EXPECT_EQ(json::GetInt(*o, "interval_s"), 600);
   EXPECT_EQ(json::GetString(*o, "store"), "ok");
+  // PostgreSQL's client library (and the TLS, Kerberos and LDAP libraries
+  // it brings) is mapped only by a program whose store is PostgreSQL.
+  std::ifstream maps("/proc/" + std::to_string(flush.pid()) + "/maps");
+  const std::string mapped((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(mapped.find("/libpq.so") != std::string::npos, GetParam() == Engine::kPostgreSQL) << mapped;
   EXPECT_EQ(flush.Stop(SIGTERM), 0) << flush.log();
 }
 
