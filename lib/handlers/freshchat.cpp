@@ -4,12 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include <Poco/Base64Decoder.h>
-#include <Poco/Exception.h>
-
-#include <iterator>
 #include <memory>
-#include <sstream>
 
 #include "handlers/common.h"
 
@@ -43,29 +38,6 @@ std::string OpenSslReason() {
   return reason;
 }
 
-// Standard base64; white space inside is skipped (a PEM body's line
-// breaks, or the spaces of a key pasted on one line).
-std::optional<std::string> DecodeBase64(const std::string& text) {
-  std::string compact;
-  for (char c : text)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') compact += c;
-  if (compact.empty() || compact.size() % 4 != 0 ||
-      compact.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
-          std::string::npos)
-    return std::nullopt;
-  const size_t padding = compact.find('=');
-  if (padding != std::string::npos && (padding < compact.size() - 2 || compact.find_first_not_of('=', padding) !=
-                                                                           std::string::npos))
-    return std::nullopt;
-  try {
-    std::istringstream in(compact);
-    Poco::Base64Decoder decoder(in);
-    return std::string(std::istreambuf_iterator<char>(decoder), {});
-  } catch (const Poco::Exception&) {
-    return std::nullopt;
-  }
-}
-
 // The RSA public key of a PEM SubjectPublicKeyInfo block, wherever its
 // line breaks are (RapidPro stores it on one line, breaks turned into
 // spaces).
@@ -75,7 +47,7 @@ Result<PublicKey> ParsePublicKey(const std::string& pem) {
   const size_t body = begin == std::string::npos ? std::string::npos : pem.find("-----", begin + 11);
   const size_t end = body == std::string::npos ? std::string::npos : pem.find("-----END ", body + 5);
   if (end == std::string::npos) return Status::InvalidArgument(kFailed + "config 'secret' is not a PEM block");
-  auto der = DecodeBase64(pem.substr(body + 5, end - body - 5));
+  auto der = Base64Decode(pem.substr(body + 5, end - body - 5));
   if (!der) return Status::InvalidArgument(kFailed + "config 'secret' holds invalid base64");
   const auto* bytes = reinterpret_cast<const unsigned char*>(der->data());
   PublicKey key(d2i_PUBKEY(nullptr, &bytes, static_cast<long>(der->size())));
@@ -102,7 +74,7 @@ std::optional<WebhookResult> CheckSignature(const Channel& channel, const Webhoo
   if (!key.ok()) return WebhookResult::Error(key.status().message());
   const std::string header = Trim(request.Header(kSignatureHeader));
   if (header.empty()) return WebhookResult::Unauthorized("missing request signature");
-  auto signature = DecodeBase64(header);
+  auto signature = Base64Decode(header);
   if (!signature) return WebhookResult::Unauthorized("unable to decode base64 signature, illegal base64 data");
   if (!SignatureMatches(key->get(), *signature, request.body))
     return WebhookResult::Unauthorized("unable to verify signature, it does not match the body");

@@ -1,13 +1,7 @@
 #include "handlers/messagebird.h"
 
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>  // the encoding options
-#include <Poco/Exception.h>
-
 #include <cerrno>
 #include <cstdlib>
-#include <iterator>
-#include <sstream>
 
 #include "core/uuid.h"
 #include "handlers/common.h"
@@ -61,24 +55,10 @@ std::optional<Micros> ParseShortCodeDate(const std::string& date) {
                       ":" + date.substr(10, 2) + ":" + date.substr(12, 2) + fraction + "Z");
 }
 
-// RFC 4648 base64url without padding, as the parts of a JWT; nullopt for
-// anything else.
-std::optional<std::string> DecodeBase64Url(const std::string& text) {
-  if (text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
-    return std::nullopt;
-  try {
-    std::istringstream in(text);
-    Poco::Base64Decoder decoder(in, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
-    return std::string(std::istreambuf_iterator<char>(decoder), {});
-  } catch (const Poco::Exception&) {
-    return std::nullopt;
-  }
-}
-
 // One part of a JWT as the JSON object it must be; `what` names the part
 // in the error ("header", "claim").
 Result<json::ObjectPtr> DecodeJwtPart(const std::string& part, const std::string& what) {
-  auto decoded = DecodeBase64Url(part);
+  auto decoded = Base64UrlDecode(part);
   if (!decoded) return Status::InvalidArgument("token is malformed: could not base64 decode " + what);
   auto object = json::ParseObject(*decoded);
   if (!object.ok()) return Status::InvalidArgument("token is malformed: could not JSON decode " + what);

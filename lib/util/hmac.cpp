@@ -1,11 +1,14 @@
 #include "util/hmac.h"
 
+#include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
+#include <Poco/Exception.h>
 #include <Poco/HMACEngine.h>
 #include <Poco/MD5Engine.h>
 #include <Poco/SHA1Engine.h>
 #include <Poco/SHA2Engine.h>
 
+#include <iterator>
 #include <sstream>
 
 namespace courier {
@@ -68,6 +71,39 @@ std::string HexEncode(const std::string& bytes) {
     out += kHex[c & 15];
   }
   return out;
+}
+
+std::optional<std::string> Base64Decode(const std::string& text) {
+  std::string compact;
+  for (char c : text)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') compact += c;
+  if (compact.empty() || compact.size() % 4 != 0 ||
+      compact.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
+          std::string::npos)
+    return std::nullopt;
+  const size_t padding = compact.find('=');
+  if (padding != std::string::npos &&
+      (padding < compact.size() - 2 || compact.find_first_not_of('=', padding) != std::string::npos))
+    return std::nullopt;
+  try {
+    std::istringstream in(compact);
+    Poco::Base64Decoder decoder(in);
+    return std::string(std::istreambuf_iterator<char>(decoder), {});
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<std::string> Base64UrlDecode(const std::string& text) {
+  if (text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+    return std::nullopt;
+  try {
+    std::istringstream in(text);
+    Poco::Base64Decoder decoder(in, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
+    return std::string(std::istreambuf_iterator<char>(decoder), {});
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
 }
 
 std::string Base64Encode(const std::string& bytes) {

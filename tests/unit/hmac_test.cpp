@@ -51,6 +51,22 @@ TEST(Hmac, Encodings) {
   EXPECT_EQ(Base64Encode(std::string(100, 'x')).find('\n'), std::string::npos);  // one line
 }
 
+TEST(Hmac, Base64Decodings) {
+  // Standard alphabet, padded, whitespace skipped (RFC 4648 section 10's vectors).
+  EXPECT_EQ(Base64Decode("Zm9vYmFy"), "foobar");
+  EXPECT_EQ(Base64Decode("Zm9vYg=="), "foob");
+  EXPECT_EQ(Base64Decode("Zm9v\nYmE=\r\n"), "fooba");
+  EXPECT_EQ(Base64Decode("Zm 9v Yg =="), "foob");
+  EXPECT_EQ(Base64Decode(Base64Encode(std::string("\x00\xff\xfe", 3))), std::string("\x00\xff\xfe", 3));
+  for (const char* bad : {"", "Zm9", "Zm9vYg=", "Zg==Zg==", "Zm9v-_==", "Zm=v", "Zm9v!A=="})
+    EXPECT_EQ(Base64Decode(bad), std::nullopt) << bad;
+  // URL-safe alphabet, no padding, as JWT parts.
+  EXPECT_EQ(Base64UrlDecode("eyJhIjoxfQ"), "{\"a\":1}");
+  EXPECT_EQ(Base64UrlDecode("_-8"), "\xff\xef");
+  EXPECT_EQ(Base64UrlDecode(""), "");
+  for (const char* bad : {"eyJhIjoxfQ==", "a+b", "a/b", "a b"}) EXPECT_EQ(Base64UrlDecode(bad), std::nullopt) << bad;
+}
+
 TEST(Hmac, ConstantTimeEquals) {
   EXPECT_TRUE(ConstantTimeEquals("", ""));
   EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
