@@ -11,7 +11,6 @@
 #include <Poco/Net/MessageHeader.h>
 #include <Poco/Net/MultipartReader.h>
 #include <Poco/Net/NameValueCollection.h>
-#include <Poco/StreamCopier.h>
 
 #include "core/json_writer.h"
 #include "core/uuid.h"

@@ -93,8 +93,9 @@ class FacebookLegacyHandler : public ChannelHandler {
  public:
   const ChannelTypeInfo& Type() const override;
   std::vector<Route> Routes() const override;
-  // The verification subscribes the page to the app through the Graph API.
-  bool ReceiveMayCallOut() const override { return true; }
+  // The verification (a GET) subscribes the page to the app through the
+  // Graph API; events (POSTs) are read without a request.
+  bool ReceiveMayCallOut(const Route& route) const override { return route.method == "GET"; }
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;
   SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;

@@ -196,9 +196,9 @@ class ChannelHandler {
   virtual std::vector<Route> Routes() const = 0;
   virtual WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                                 HandlerContext& ctx) const = 0;
-  // True when Receive may make HTTP requests of its own (media lookups):
-  // courier-recv then runs it off its event-loop threads.
-  virtual bool ReceiveMayCallOut() const { return false; }
+  // True when Receive on `route` may make HTTP requests of its own (media
+  // lookups): courier-recv then runs it off its event-loop threads.
+  virtual bool ReceiveMayCallOut(const Route& /*route*/) const { return false; }
   // The app-level webhooks this type serves besides its per-uuid routes;
   // null for none (most types).
   virtual const AppWebhooks* AppLevel() const { return nullptr; }

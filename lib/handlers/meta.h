@@ -79,7 +79,7 @@ class MetaHandler : public ChannelHandler, public AppWebhooks {
   std::vector<Route> Routes() const override;
   // Media in a webhook is a provider id resolved by a request to the
   // provider's API.
-  bool ReceiveMayCallOut() const override { return true; }
+  bool ReceiveMayCallOut(const Route&) const override { return true; }
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;
   SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;

@@ -54,7 +54,7 @@ class SlackHandler : public ChannelHandler {
   WebhookResult Receive(const Route& route, const Channel& channel, const WebhookRequest& request,
                         HandlerContext& ctx) const override;
   // Shared files are made public while the webhook is read.
-  bool ReceiveMayCallOut() const override { return true; }
+  bool ReceiveMayCallOut(const Route&) const override { return true; }
   SendResult Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const override;
   HttpRequestSpec MediaRequest(const Channel& channel, const std::string& url) const override;
 };

@@ -366,7 +366,7 @@ void Receiver::ChannelRequest(const HttpIn& in, const std::string& type, const s
                   channel.status().message(), *uuid);
   }
   const Route route = *match.route;
-  if (!handler->ReceiveMayCallOut()) return Receive(in, *handler, route, **channel, started, respond);
+  if (!handler->ReceiveMayCallOut(route)) return Receive(in, *handler, route, **channel, started, respond);
   // Off the event loop: the handler's own requests may take seconds.
   calling_out_.Submit([this, in, handler, route, channel = *channel, started, respond]() {
     try {
@@ -565,7 +565,7 @@ void Receiver::AppRequest(const HttpIn& in, const std::string& type, const std::
                   JsonOut(413, ErrorEnvelope("Error", "request body too large")), "request body too large");
   }
   const Route route = *match.route;
-  if (!handler->ReceiveMayCallOut()) return ReceiveApp(in, *handler, route, started, respond);
+  if (!handler->ReceiveMayCallOut(route)) return ReceiveApp(in, *handler, route, started, respond);
   calling_out_.Submit([this, in, handler, route, started, respond]() {
     try {
       ReceiveApp(in, *handler, route, started, respond);

@@ -350,7 +350,7 @@ TEST(SlackHandler, Send) {
 // the operator.
 TEST(SlackHandler, FileShareRequestAndFailureLog) {
   SlackHandler h;
-  EXPECT_TRUE(h.ReceiveMayCallOut());
+  for (const Route& route : h.Routes()) EXPECT_TRUE(h.ReceiveMayCallOut(route));
   MockProvider provider;
   provider.On(kSharePath, Shared("F024BERPE", "1.png", "8004f909b1"));
   provider.On(kSharePath, {.body = R"({"ok":false,"error":"public_video_not_allowed"})"});

@@ -45,8 +45,8 @@ TEST(TurnHandler, Basics) {
   TurnHandler h;
   EXPECT_EQ(h.Code(), "TRN");
   EXPECT_EQ(h.Name(), "Turn.io");
-  EXPECT_FALSE(h.ReceiveMayCallOut());
   auto routes = h.Routes();
+  for (const Route& route : routes) EXPECT_FALSE(h.ReceiveMayCallOut(route));
   ASSERT_EQ(routes.size(), 1u);
   EXPECT_EQ(routes[0].method, "POST");
   EXPECT_EQ(routes[0].action, "receive");
