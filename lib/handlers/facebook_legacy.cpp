@@ -239,48 +239,12 @@ SendResult FacebookLegacyHandler::Send(const Channel& channel, const Msg& msg, H
                                             handlers::MaxLength(channel, kMaxMsgLength));
   if (payloads.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
-  const std::string url = GraphRoot(channel) + "/me/messages?" +
-                          FormEncode({{"access_token", channel.ConfigOr(config_keys::kAuthToken)}});
-  const auto secrets = channel.SecretValues();
-  std::vector<ChannelLog> logs;
-  std::string external_id;
-  for (const auto& payload : payloads) {
-    HttpRequestSpec req;
-    req.method = "POST";
-    req.url = url;
-    req.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
-    req.body = payload;
-    auto call = handlers::MakeCall(ctx, channel, msg, req);
-    if (!call.exchange.error.empty()) {  // no answer at all
-      std::string error = call.log.error;
-      logs.push_back(std::move(call.log));
-      return SendResult::Errored(error, std::move(logs));
-    }
-    auto body = json::ParseObject(call.exchange.body);
-    const json::ObjectPtr answer = body.ok() ? *body : nullptr;
-    const meta::GraphError graph_error = meta::ReadGraphError(answer);
-    if (call.ok() && !graph_error.present) {
-      // {"recipient_id": "...", "message_id": "mid...."}
-      const std::string id = json::GetStringOrEmpty(answer, "message_id");
-      if (id.empty()) {
-        call.log.error = "no 'message_id' in response";
-        std::string error = call.log.error;
-        logs.push_back(std::move(call.log));
-        return handlers::AcceptedWithoutId(error, std::move(logs));
-      }
-      if (external_id.empty()) external_id = id;
-      logs.push_back(std::move(call.log));
-      continue;
-    }
-    std::string error = call.log.error;
-    if (graph_error.present) {
-      error = Redact(meta::GraphErrorText("facebook", graph_error), secrets);
-      call.log.error = error;
-    }
-    logs.push_back(std::move(call.log));
-    return meta::GraphFailure(MetaHandler::Kind::kMessenger, graph_error, error, std::move(logs), call.exchange);
-  }
-  return SendResult::Wired(external_id, std::move(logs));
+  HttpRequestSpec request;
+  request.method = "POST";
+  request.url = GraphRoot(channel) + "/me/messages?" +
+                FormEncode({{"access_token", channel.ConfigOr(config_keys::kAuthToken)}});
+  request.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+  return meta::SendPayloads(MetaHandler::Kind::kMessenger, channel, msg, request, payloads, ctx);
 }
 
 }  // namespace courier

@@ -732,6 +732,60 @@ SendResult GraphFailure(MetaHandler::Kind kind, const GraphError& e, std::string
   return handlers::FailedAnswer(std::move(error), std::move(logs), exchange);
 }
 
+SendResult SendPayloads(MetaHandler::Kind kind, const Channel& channel, const Msg& msg, const HttpRequestSpec& request,
+                        const std::vector<std::string>& payloads, HandlerContext& ctx) {
+  using Kind = MetaHandler::Kind;
+  const std::string provider = kind == Kind::kWhatsApp ? "whatsapp" : kind == Kind::kMessenger ? "facebook" : "instagram";
+  const auto secrets = channel.SecretValues();
+  std::vector<ChannelLog> logs;
+  std::string external_id;
+  for (const auto& payload : payloads) {
+    HttpRequestSpec req = request;
+    req.body = payload;
+    auto call = handlers::MakeCall(ctx, channel, msg, req);
+
+    if (!call.exchange.error.empty()) {  // no answer at all
+      std::string error = call.log.error;
+      logs.push_back(std::move(call.log));
+      return SendResult::Errored(error, std::move(logs));
+    }
+    auto body = json::ParseObject(call.exchange.body);
+    json::ObjectPtr answer = body.ok() ? *body : nullptr;
+    // {"error":{"message","type","code","error_subcode","is_transient",
+    // "error_data":{"details"},"fbtrace_id"}}, with any HTTP status.
+    const GraphError graph_error = ReadGraphError(answer);
+    if (call.ok() && !graph_error.present) {
+      // WhatsApp: {"messages":[{"id":"wamid..."}]}; Messenger and
+      // Instagram: {"recipient_id":..., "message_id":"m_..."}.
+      std::string id;
+      if (kind == Kind::kWhatsApp) {
+        auto messages = json::Objects(json::GetArray(answer, "messages"));
+        if (!messages.empty()) id = json::GetStringOrEmpty(messages[0], "id");
+      } else {
+        id = json::GetStringOrEmpty(answer, "message_id");
+      }
+      if (id.empty()) {
+        call.log.error = kind == Kind::kWhatsApp ? "no 'messages[0].id' in response" : "no 'message_id' in response";
+        std::string error = call.log.error;
+        logs.push_back(std::move(call.log));
+        return handlers::AcceptedWithoutId(error, std::move(logs));
+      }
+      if (external_id.empty()) external_id = id;
+      logs.push_back(std::move(call.log));
+      continue;
+    }
+
+    std::string error = call.log.error;
+    if (graph_error.present) {
+      error = Redact(GraphErrorText(provider, graph_error), secrets);
+      call.log.error = error;
+    }
+    logs.push_back(std::move(call.log));
+    return GraphFailure(kind, graph_error, error, std::move(logs), call.exchange);
+  }
+  return SendResult::Wired(external_id, std::move(logs));
+}
+
 }  // namespace meta
 
 // ---- the handler ------------------------------------------------------------
@@ -969,59 +1023,12 @@ SendResult MetaHandler::Send(const Channel& channel, const Msg& msg, HandlerCont
   const std::vector<std::string>& payloads = *built;
   if (payloads.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
-  const std::string provider = kind_ == Kind::kWhatsApp ? "whatsapp" : kind_ == Kind::kMessenger ? "facebook" : "instagram";
-  const auto secrets = channel.SecretValues();
-  std::vector<ChannelLog> logs;
-  std::string external_id;
-  for (const auto& payload : payloads) {
-    HttpRequestSpec req;
-    req.method = "POST";
-    req.url = GraphBase(channel) + "/" + node + "/messages";
-    req.headers.push_back({"Content-Type", kJsonContentType});
-    req.headers.push_back({"Authorization", "Bearer " + token});
-    req.body = payload;
-    auto call = handlers::MakeCall(ctx, channel, msg, req);
-
-    if (!call.exchange.error.empty()) {  // no answer at all
-      std::string error = call.log.error;
-      logs.push_back(std::move(call.log));
-      return SendResult::Errored(error, std::move(logs));
-    }
-    auto body = json::ParseObject(call.exchange.body);
-    json::ObjectPtr answer = body.ok() ? *body : nullptr;
-    // {"error":{"message","type","code","error_subcode","is_transient",
-    // "error_data":{"details"},"fbtrace_id"}}, with any HTTP status.
-    const meta::GraphError graph_error = meta::ReadGraphError(answer);
-    if (call.ok() && !graph_error.present) {
-      // WhatsApp: {"messages":[{"id":"wamid..."}]}; Messenger and
-      // Instagram: {"recipient_id":..., "message_id":"m_..."}.
-      std::string id;
-      if (kind_ == Kind::kWhatsApp) {
-        auto messages = json::Objects(json::GetArray(answer, "messages"));
-        if (!messages.empty()) id = json::GetStringOrEmpty(messages[0], "id");
-      } else {
-        id = json::GetStringOrEmpty(answer, "message_id");
-      }
-      if (id.empty()) {
-        call.log.error = kind_ == Kind::kWhatsApp ? "no 'messages[0].id' in response" : "no 'message_id' in response";
-        std::string error = call.log.error;
-        logs.push_back(std::move(call.log));
-        return handlers::AcceptedWithoutId(error, std::move(logs));
-      }
-      if (external_id.empty()) external_id = id;
-      logs.push_back(std::move(call.log));
-      continue;
-    }
-
-    std::string error = call.log.error;
-    if (graph_error.present) {
-      error = Redact(meta::GraphErrorText(provider, graph_error), secrets);
-      call.log.error = error;
-    }
-    logs.push_back(std::move(call.log));
-    return meta::GraphFailure(kind_, graph_error, error, std::move(logs), call.exchange);
-  }
-  return SendResult::Wired(external_id, std::move(logs));
+  HttpRequestSpec request;
+  request.method = "POST";
+  request.url = GraphBase(channel) + "/" + node + "/messages";
+  request.headers.push_back({"Content-Type", kJsonContentType});
+  request.headers.push_back({"Authorization", "Bearer " + token});
+  return meta::SendPayloads(kind_, channel, msg, request, payloads, ctx);
 }
 
 // WhatsApp's media URLs need the access token (Meta: "Download Media");

@@ -165,6 +165,14 @@ int ThrottleSeconds(const GraphError& e, const HttpExchange& exchange);
 SendResult GraphFailure(MetaHandler::Kind kind, const GraphError& e, std::string error, std::vector<ChannelLog> logs,
                         const HttpExchange& exchange);
 
+// Sends a msg's payloads, each as the body of `request` (its URL and
+// headers), one after another until one fails, and judges every answer
+// as `kind`'s API answers: W with the first payload's message id, a
+// success without an id (handlers::AcceptedWithoutId), or GraphFailure's
+// verdict on the first failure, its error named for the provider.
+SendResult SendPayloads(MetaHandler::Kind kind, const Channel& channel, const Msg& msg, const HttpRequestSpec& request,
+                        const std::vector<std::string>& payloads, HandlerContext& ctx);
+
 }  // namespace meta
 
 }  // namespace courier
