@@ -4,6 +4,7 @@
 // Components take a Clock& instead of reading the system clock, so tests can
 // move time (backoff, TTLs, TPS windows) without sleeping.
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,16 +22,17 @@ class Clock {
   static Clock& System();
 };
 
-// A clock tests set by hand. Not thread-safe for concurrent Set/Advance.
+// A clock tests set by hand, and may move while the code under test
+// reads it from other threads.
 class ManualClock : public Clock {
  public:
   explicit ManualClock(Micros start) : now_(start) {}
-  Micros Now() const override { return now_; }
-  void Set(Micros t) { now_ = t; }
-  void Advance(Micros d) { now_ += d; }
+  Micros Now() const override { return now_.load(std::memory_order_relaxed); }
+  void Set(Micros t) { now_.store(t, std::memory_order_relaxed); }
+  void Advance(Micros d) { now_.fetch_add(d, std::memory_order_relaxed); }
 
  private:
-  Micros now_;
+  std::atomic<Micros> now_;
 };
 
 inline constexpr Micros kMicrosPerSecond = 1000000;

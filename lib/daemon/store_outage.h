@@ -58,6 +58,8 @@ class StoreConnection {
   void Failed(const Status& why, StopToken& stop);
   // The store took the loop's work: logs if this ends an outage.
   void Worked() { outage_.Worked(); }
+  // Between a failure and the next Worked().
+  bool outage_ongoing() const { return outage_.ongoing(); }
 
  private:
   StoreOpener open_;

@@ -171,6 +171,9 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
   StoreConnection connection(open_, StoreOutage(options_.db, std::chrono::seconds(1), std::chrono::seconds(1)));
   bool recovered = false;
   Micros last_recovery = 0;
+  // When this sender last regained the store after an outage: others'
+  // heartbeats missed during it are not held against them.
+  Micros judging_since = 0;
   // Each claim's `now` is its own (the claimed_on of what it takes), and
   // the first one whose answer was lost starts the claims in doubt
   // (ClaimRequest::in_doubt_since) until a claim is answered again.
@@ -185,15 +188,17 @@ Status Sender::Run(StopToken& stop, WakeReceiver& wake) {
     // dead sender left open, which are not resent; an operator decides
     // (courier-ctl retry / fail).
     Micros now = clock_.Now();
-    if (!recovered || now - last_recovery >= kHeartbeatInterval) {
+    if (!recovered || now - last_recovery >= kHeartbeatInterval || connection.outage_ongoing()) {
       Status r = store->Heartbeat(options_.worker, now);
-      if (r.ok()) r = RecoverDeadWorkers(*store);
+      if (r.ok() && connection.outage_ongoing()) judging_since = now;
+      if (r.ok()) r = RecoverDeadWorkers(*store, judging_since);
       if (!r.ok()) {
         connection.Failed(r, stop);
         continue;
       }
       recovered = true;
       last_recovery = now;
+      connection.Worked();
     }
 
     if (now - channels_loaded_ > kChannelRefresh) (void)RefreshChannels(*store);
@@ -348,36 +353,47 @@ void Sender::FailUnsent(const Msg& msg, const std::string& reason) {
   counters_.by_channel[msg.channel_uuid].failed++;
 }
 
-Status Sender::RecoverDeadWorkers(Store& store) {
-  auto workers = store.OpenAttemptWorkers();
-  if (!workers.ok()) return workers.status();
+Status Sender::RecoverDeadWorkers(Store& store, Micros judging_since) {
+  auto open = store.OpenAttemptWorkers();
+  if (!open.ok()) return open.status();
   auto beats = store.Heartbeats();
   if (!beats.ok()) return beats.status();
   const Micros now = clock_.Now();
   const Micros timeout = static_cast<Micros>(options_.heartbeat_timeout_s) * kMicrosPerSecond;
-  const auto expired = [&](const std::string& worker) {
+  const auto beat_of = [&](const std::string& worker) -> Micros {
     auto beat = beats->find(worker);
-    return beat != beats->end() && now - beat->second > timeout;
+    return beat == beats->end() ? 0 : beat->second;
   };
-  for (const auto& worker : *workers) {
-    if (worker == options_.worker) continue;
-    // On this host the pid says it; on another, the heartbeat. A sender
-    // with open attempts and no heartbeat at all (a courier older than
-    // heartbeats) is left alone: an operator retries or fails its msgs.
-    const bool dead = OnThisHost(worker, options_.worker) ? IsDeadLocalWorker(worker, options_.worker)
-                                                          : expired(worker);
-    if (!dead) continue;
-    auto interrupted = store.FailInterruptedAttempts(worker);
+  // A sender's last sign of life is its heartbeat, or the start of its
+  // newest open attempt (it claims only after it has beaten, so a sender
+  // with attempts and no row lost the row to a stale judgement). Silence
+  // from before this sender could see the store is not held against
+  // anyone: through a store outage no sender could beat.
+  const auto silent = [&](const std::string& worker, Micros newest_attempt) {
+    return now - std::max({beat_of(worker), newest_attempt, judging_since}) > timeout;
+  };
+  const auto fail = [&](const std::string& worker) -> Status {
+    auto interrupted = store.FailInterruptedAttempts(worker, beat_of(worker));
     if (!interrupted.ok()) return interrupted.status();
-    if (interrupted->empty()) continue;
+    if (interrupted->empty()) return Status::OK();
     Log::Warn("interrupted sends marked errored, not resent",
               {{"worker", worker}, {"count", std::to_string(interrupted->size())}});
     std::lock_guard<std::mutex> lock(mu_);
     counters_.interrupted += static_cast<int64_t>(interrupted->size());
+    return Status::OK();
+  };
+  for (const auto& [worker, newest_attempt] : *open) {
+    if (worker == options_.worker) continue;
+    // On this host the pid says it; on another, the silence.
+    const bool dead = OnThisHost(worker, options_.worker) ? IsDeadLocalWorker(worker, options_.worker)
+                                                          : silent(worker, newest_attempt);
+    if (!dead) continue;
+    if (Status s = fail(worker); !s.ok()) return s;
   }
   // Senders that died with nothing in flight leave only a heartbeat.
   for (const auto& [worker, beat_on] : *beats) {
-    if (worker != options_.worker && expired(worker)) (void)store.EndHeartbeat(worker);
+    if (worker == options_.worker || open->count(worker) > 0 || !silent(worker, 0)) continue;
+    if (Status s = fail(worker); !s.ok()) return s;
   }
   return Status::OK();
 }

@@ -142,10 +142,12 @@ class Sender {
   // Puts claimed msgs that no provider was called for back in the queue
   // (Q, due now, no error counted).
   void Release(const std::vector<Msg>& msgs);
-  // Marks interrupted the open attempts of senders on this host that are
-  // no longer running (this process's predecessors after a crash, or a
-  // sibling that died). Attempts of live processes are left alone.
-  Status RecoverDeadWorkers(Store& store);
+  // Marks interrupted the open attempts of dead senders: on this host, a
+  // process no longer running (this one's predecessor after a crash, or a
+  // sibling); elsewhere, one silent for heartbeat_timeout_s, counting no
+  // silence from before `judging_since` (when this sender last regained
+  // the store). Attempts of live senders are left alone.
+  Status RecoverDeadWorkers(Store& store, Micros judging_since);
 
   StoreOpener open_;
   const HandlerRegistry& handlers_;

@@ -324,21 +324,33 @@ Result<StatusResult> SqlStore::WriteStatus(const StatusUpdate& update) {
   return d.Run<StatusResult>("write status", Txn::kWrite, [&]() -> Result<StatusResult> { return StatusInTxn(d, update); });
 }
 
-Result<std::vector<std::string>> SqlStore::OpenAttemptWorkers() {
+Result<std::map<std::string, Micros>> SqlStore::OpenAttemptWorkers() {
   Impl& d = *impl_;
-  return d.Run<std::vector<std::string>>("open attempt workers", Txn::kNone, [&]() -> Result<std::vector<std::string>> {
-    std::vector<std::string> workers;
-    auto q = d.Q("SELECT DISTINCT worker FROM attempts WHERE finished_on IS NULL ORDER BY worker");
-    while (q.Step()) workers.push_back(q.Text(0));
+  return d.Run<std::map<std::string, Micros>>("open attempt workers", Txn::kNone,
+                                              [&]() -> Result<std::map<std::string, Micros>> {
+    std::map<std::string, Micros> workers;
+    auto q = d.Q("SELECT worker, MAX(started_on) FROM attempts WHERE finished_on IS NULL GROUP BY worker");
+    while (q.Step()) workers[q.Text(0)] = q.Int(1);
     return workers;
   });
 }
 
-Result<std::vector<int64_t>> SqlStore::FailInterruptedAttempts(const std::string& worker) {
+Result<std::vector<int64_t>> SqlStore::FailInterruptedAttempts(const std::string& worker, Micros last_beat_seen) {
   Impl& d = *impl_;
   return d.Run<std::vector<int64_t>>(
       "fail interrupted attempts", Txn::kWrite, [&]() -> Result<std::vector<int64_t>> {
         const Micros ts = d.Now();
+        if (!worker.empty()) {
+          // Judged dead on a read made before this transaction: a beat since
+          // then says it lives. The row goes first (a dead worker's row
+          // would stay for ever: a new process is a new host:pid), and only
+          // if it is the beat that was judged; PostgreSQL's DELETE waits for
+          // a heartbeat writing the row and then judges the new beat.
+          d.Q("DELETE FROM workers WHERE name = ? AND beat_on <= ?").Bind(worker).Bind(last_beat_seen).Run();
+          auto beat = d.Q("SELECT 1 FROM workers WHERE name = ?");
+          beat.Bind(worker);
+          if (beat.Step()) return std::vector<int64_t>{};
+        }
         struct Open {
           int64_t attempt_id;
           int64_t msg_id;
@@ -368,9 +380,6 @@ Result<std::vector<int64_t>> SqlStore::FailInterruptedAttempts(const std::string
           failed.push_back(attempt.msg_id);
           d.AppendEvent("status.updated", StatusEventFields(d.MustLoadMsg(attempt.msg_id)), ts);
         }
-        // Its heartbeat goes with it: a dead worker's row would otherwise
-        // stay for ever (a new process is a new host:pid).
-        if (!worker.empty()) d.Q("DELETE FROM workers WHERE name = ?").Bind(worker).Run();
         return failed;
       });
 }

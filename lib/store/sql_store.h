@@ -117,8 +117,8 @@ class SqlStore : public Store {
   Result<int64_t> ImportMsgs(const std::vector<Msg>& msgs) override;
   Result<std::vector<Msg>> ClaimQueued(const ClaimRequest& req) override;
   Result<StatusResult> WriteStatus(const StatusUpdate& update) override;
-  Result<std::vector<int64_t>> FailInterruptedAttempts(const std::string& worker) override;
-  Result<std::vector<std::string>> OpenAttemptWorkers() override;
+  Result<std::vector<int64_t>> FailInterruptedAttempts(const std::string& worker, Micros last_beat_seen) override;
+  Result<std::map<std::string, Micros>> OpenAttemptWorkers() override;
   Status Heartbeat(const std::string& worker, Micros now) override;
   Status EndHeartbeat(const std::string& worker) override;
   Result<std::map<std::string, Micros>> Heartbeats() override;

@@ -239,18 +239,24 @@ class Store {
   // Applies a status (and its logs) to a msg, closing its open attempt.
   virtual Result<StatusResult> WriteStatus(const StatusUpdate& update) = 0;
 
-  // Open attempts (claimed, never finished) of `worker` or of everyone when
-  // empty: marks their msgs E "interrupted, outcome unknown" without a next
-  // attempt. Returns the msg ids.
-  virtual Result<std::vector<int64_t>> FailInterruptedAttempts(const std::string& worker) = 0;
+  // Marks the msgs of open attempts (claimed, never finished) E
+  // "interrupted, outcome unknown" without a next attempt, and returns
+  // their ids. An empty `worker`: everyone's attempts. A named one: its
+  // attempts, and its heartbeat row goes with them, in one transaction,
+  // unless it has beaten since the caller read `last_beat_seen` (0: it had
+  // no row) -- then it lives, nothing changes and the result is empty. So
+  // a sender judged dead on a stale read is never failed or forgotten
+  // after its next heartbeat.
+  virtual Result<std::vector<int64_t>> FailInterruptedAttempts(const std::string& worker, Micros last_beat_seen) = 0;
 
-  // The distinct workers that have attempts open (claimed, unfinished).
-  virtual Result<std::vector<std::string>> OpenAttemptWorkers() = 0;
+  // The workers that have attempts open (claimed, unfinished), each with
+  // the start of its newest open attempt.
+  virtual Result<std::map<std::string, Micros>> OpenAttemptWorkers() = 0;
 
   // Senders' heartbeats (several hosts: a sender elsewhere cannot be
   // checked by pid). Heartbeat records that `worker` is alive at `now`
   // (the first one also its start); EndHeartbeat forgets it (a clean
-  // stop). FailInterruptedAttempts(worker) forgets it too.
+  // stop). FailInterruptedAttempts(worker, ...) forgets it too.
   virtual Status Heartbeat(const std::string& worker, Micros now) = 0;
   virtual Status EndHeartbeat(const std::string& worker) = 0;
   // Every worker's last heartbeat, by name.

@@ -59,12 +59,13 @@ constexpr int kNarrowChannel = 18, kTpsChannel = 19;
 constexpr int kNarrowWorkers = 2, kTps = 40;
 constexpr int kLimitedMsgs = kMsgs * 11 / 400;  // 275 of 10,000: less than the 500 a channel would get
 constexpr int kHighMsgs = 100;  // queued on channel 0 while its bulk waits
-// After the restart, msgs to a provider that answers in 15 s are queued on
+// After the restart, msgs to a provider that answers in 20 s are queued on
 // a channel of their own, a few at a time, until host-a has one in flight:
 // the kill then always leaves an open attempt for host-b to mark (a sender
 // backing off after the restart, or one between fast sends, may hold none).
+// Under the senders' 30 s HTTP timeout, so no stalled send is retried.
 constexpr int kStallingChannel = kChannels;
-constexpr int kStallMs = 15000;
+constexpr int kStallMs = 20000;
 // Queued after the kill: host-b must send them all (the backlog may be
 // gone by then in the Sanitize build's smaller load).
 constexpr int kAfterKillMsgs = 20;
@@ -154,14 +155,14 @@ class SeveralHostsTest : public CourierFixture {
   // Ns to host-a's receiver and odd ones to host-b's, over the EX
   // channels in turn; the Ns answered 200 go to `ok`, the rest to `refused`.
   void PostWebhooks(const std::vector<std::string>& channels, int threads, std::set<int>* ok,
-                    std::vector<int>* refused, std::atomic<int>* acknowledged) {
+                    std::vector<int>* refused, std::atomic<int>* acknowledged, const std::atomic<bool>* abandon) {
     std::mutex mu;
     std::atomic<int> next{0};
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t) {
       pool.emplace_back([&] {
         auto http = NewLoopbackHttpClient(HttpClientOptions{10});
-        for (int n = next++; n < kWebhooks; n = next++) {
+        for (int n = next++; n < kWebhooks && !*abandon; n = next++) {
           const Host& host = hosts_[n % 2];
           HttpRequestSpec req;
           req.method = "POST";
@@ -231,7 +232,19 @@ TEST_F(SeveralHostsTest, TwoHostsUnderLoadWithARestartAndAKilledSender) {
   std::vector<int> refused;
   std::atomic<int> acknowledged_count{0};
   auto sent = [&] { return provider.count() + slow.count() + stalling.count(); };
-  std::thread webhooks([&] { PostWebhooks(channels, 8, &acknowledged, &refused, &acknowledged_count); });
+  std::atomic<bool> abandon_webhooks{false};
+  std::thread webhooks(
+      [&] { PostWebhooks(channels, 8, &acknowledged, &refused, &acknowledged_count, &abandon_webhooks); });
+  // A failed ASSERT returns early: a thread left joinable would end the
+  // process in std::terminate, before the fixture stops the daemons.
+  struct JoinOnExit {
+    std::thread& thread;
+    std::atomic<bool>& abandon;
+    ~JoinOnExit() {
+      abandon = true;
+      if (thread.joinable()) thread.join();
+    }
+  } join_webhooks{webhooks, abandon_webhooks};
 
   // The timeline, each step once its condition holds: high-priority msgs
   // once sending is under way; the restart once webhooks flow; the kill
@@ -285,9 +298,14 @@ TEST_F(SeveralHostsTest, TwoHostsUnderLoadWithARestartAndAKilledSender) {
   }
   ASSERT_TRUE(host_a_stalled()) << Logs();
   std::fprintf(stderr, "%d msgs queued to the stalling provider\n", stall_msgs);
+  // Sends flowing again, but for no longer than a third of the stall: the
+  // kill must find host-a's stalled send still open (host-a claiming it
+  // after the restart already shows its sender is back).
   const size_t sent_after_restart = sent();
-  ASSERT_TRUE(wait_for([&] { return sent() >= sent_after_restart + kMsgs / 20 || sent() >= kMsgs + kHighMsgs; }))
-      << Logs();
+  const auto stall_seen = std::chrono::steady_clock::now();
+  while (sent() < sent_after_restart + kMsgs / 20 && sent() < static_cast<size_t>(kMsgs + kHighMsgs) &&
+         std::chrono::steady_clock::now() < stall_seen + std::chrono::milliseconds(kStallMs / 3))
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   // Still open: the provider holds it for kStallMs.
   ASSERT_TRUE(host_a_stalled()) << Logs();
   mark("killing host-a's courier-send");

@@ -93,29 +93,34 @@ class FakeStore : public Store {
 
   Result<StatusResult> WriteStatus(const StatusUpdate&) override { return Unused("WriteStatus"); }
 
-  Result<std::vector<int64_t>> FailInterruptedAttempts(const std::string& worker) override {
+  Result<std::vector<int64_t>> FailInterruptedAttempts(const std::string& worker, Micros last_beat_seen) override {
     std::lock_guard<std::mutex> lock(s_.mu_);
     if (s_.unavailable_) return Status::Unavailable("injected: store down");
+    if (!worker.empty()) {
+      auto beat = s_.heartbeats_.find(worker);
+      if (beat != s_.heartbeats_.end() && beat->second > last_beat_seen) return std::vector<int64_t>{};
+      s_.heartbeats_.erase(worker);
+    }
     std::vector<int64_t> ids;
     for (auto it = s_.open_attempts_.begin(); it != s_.open_attempts_.end();) {
-      if (worker.empty() || it->second == worker) {
+      if (worker.empty() || it->second.worker == worker) {
         ids.push_back(it->first);
         it = s_.open_attempts_.erase(it);
       } else {
         ++it;
       }
     }
-    s_.interrupted_workers_.push_back(worker);
-    s_.heartbeats_.erase(worker);
+    if (!ids.empty()) s_.interrupted_workers_.push_back(worker);
     return ids;
   }
 
-  Result<std::vector<std::string>> OpenAttemptWorkers() override {
+  Result<std::map<std::string, Micros>> OpenAttemptWorkers() override {
     std::lock_guard<std::mutex> lock(s_.mu_);
     if (s_.unavailable_) return Status::Unavailable("injected: store down");
-    std::set<std::string> workers;
-    for (const auto& [id, worker] : s_.open_attempts_) workers.insert(worker);
-    return std::vector<std::string>(workers.begin(), workers.end());
+    std::map<std::string, Micros> workers;
+    for (const auto& [id, attempt] : s_.open_attempts_)
+      workers[attempt.worker] = std::max(workers[attempt.worker], attempt.started_on);
+    return workers;
   }
 
   Status Heartbeat(const std::string& worker, Micros now) override {
@@ -204,7 +209,7 @@ class FakeStore : public Store {
         continue;
       }
       taken[it->channel_id]++;
-      s_.open_attempts_[it->id] = req.worker;
+      s_.open_attempts_[it->id] = FakeStoreState::OpenAttempt{req.worker, req.now};
       msgs.push_back(std::move(*it));
       it = s_.queued_.erase(it);
     }
@@ -226,9 +231,9 @@ void FakeStoreState::Queue(Msg msg) {
   queued_.push_back(std::move(msg));
 }
 
-void FakeStoreState::AddOpenAttempt(const std::string& worker, int64_t msg_id) {
+void FakeStoreState::AddOpenAttempt(const std::string& worker, int64_t msg_id, Micros started_on) {
   std::lock_guard<std::mutex> lock(mu_);
-  open_attempts_[msg_id] = worker;
+  open_attempts_[msg_id] = OpenAttempt{worker, started_on};
 }
 
 void FakeStoreState::SetHeartbeat(const std::string& worker, Micros beat_on) {

@@ -30,7 +30,7 @@ class FakeStoreState {
   void AddChannel(Channel channel);  // id and uuid must be set
   void Queue(Msg msg);               // id, channel_id and channel_uuid must be set
   // An attempt left open by `worker` (a sender that died, or a live one).
-  void AddOpenAttempt(const std::string& worker, int64_t msg_id);
+  void AddOpenAttempt(const std::string& worker, int64_t msg_id, Micros started_on = 0);
   // `worker`'s last heartbeat (a sender on another host).
   void SetHeartbeat(const std::string& worker, Micros beat_on);
   std::map<std::string, Micros> heartbeats() const;
@@ -58,7 +58,11 @@ class FakeStoreState {
   mutable std::condition_variable written_cv_;
   std::vector<Channel> channels_;
   std::deque<Msg> queued_;
-  std::map<int64_t, std::string> open_attempts_;  // msg id -> worker
+  struct OpenAttempt {
+    std::string worker;
+    Micros started_on = 0;
+  };
+  std::map<int64_t, OpenAttempt> open_attempts_;  // by msg id
   std::map<std::string, Micros> heartbeats_;
   bool unavailable_ = false;
   std::function<void()> on_claim_;

@@ -104,6 +104,7 @@ class SenderWorld {
   FakeStoreState store;
   FakeHttpClient http;
   StopToken stop;
+  ManualClock& clock() { return clock_; }
 
  private:
   std::string root_;
@@ -334,39 +335,42 @@ TEST(Sender, OpenAttemptsOfDeadSendersOnThisHostAreInterrupted) {
   // A pid no process has (above any pid_max), a live one, another host's.
   const std::string dead = "testhost:2147483646";
   const std::string live = "testhost:" + std::to_string(::getppid());
-  const std::string elsewhere = "otherhost:1";
+  const std::string elsewhere = "otherhost:1";  // judged by its silence: it just claimed
   w.store.AddOpenAttempt(dead, 11);
   w.store.AddOpenAttempt(dead, 12);
   w.store.AddOpenAttempt(live, 13);
-  w.store.AddOpenAttempt(elsewhere, 14);
+  w.store.AddOpenAttempt(elsewhere, 14, kNow);
   SenderSnapshot snap = w.RunUntil([&] { return !w.store.interrupted_workers().empty() && !w.store.claims().empty(); });
   EXPECT_EQ(w.store.interrupted_workers(), std::vector<std::string>{dead});
   EXPECT_EQ(snap.interrupted, 2);
 }
 
-// Senders on other hosts cannot be checked by pid: one whose heartbeat is
-// older than heartbeat_timeout (30 s) is dead, a fresh one or one that
-// never beat (an older courier) is left alone. The sender beats before its
-// first claim, removes a dead sender's idle heartbeat, and its own on a
-// clean stop.
+// Senders on other hosts cannot be checked by pid: one silent for longer
+// than heartbeat_timeout (30 s) is dead. Its last sign of life is its
+// heartbeat, or with no heartbeat row its newest open attempt. The sender
+// beats before its first claim, removes a dead sender's idle heartbeat,
+// and its own on a clean stop.
 TEST(Sender, OpenAttemptsOfSendersElsewhereAreInterruptedWhenTheirHeartbeatExpired) {
   SenderWorld w;
-  const std::string silent = "hostb:10";     // last beat 31 s ago
-  const std::string beating = "hostc:20";    // 29 s ago
-  const std::string no_beat = "hostd:30";    // never
-  const std::string idle_dead = "hoste:40";  // expired, nothing in flight
+  const std::string silent = "hostb:10";         // last beat 31 s ago
+  const std::string beating = "hostc:20";        // 29 s ago
+  const std::string no_beat_recent = "hostd:30"; // no row, an attempt started 10 s ago
+  const std::string idle_dead = "hoste:40";      // expired, nothing in flight
+  const std::string no_beat_old = "hostf:50";    // no row, its newest attempt 40 s old
   w.store.AddOpenAttempt(silent, 11);
   w.store.AddOpenAttempt(beating, 12);
-  w.store.AddOpenAttempt(no_beat, 13);
+  w.store.AddOpenAttempt(no_beat_recent, 13, kNow - 10 * kMicrosPerSecond);
+  w.store.AddOpenAttempt(no_beat_old, 14, kNow - 50 * kMicrosPerSecond);
+  w.store.AddOpenAttempt(no_beat_old, 15, kNow - 40 * kMicrosPerSecond);
   w.store.SetHeartbeat(silent, kNow - 31 * kMicrosPerSecond);
   w.store.SetHeartbeat(beating, kNow - 29 * kMicrosPerSecond);
   w.store.SetHeartbeat(idle_dead, kNow - 60 * kMicrosPerSecond);
   const std::string self = "testhost:" + std::to_string(::getpid());
   bool beat_before_claim = false;
   w.store.OnClaim([&] { beat_before_claim = w.store.heartbeats().count(self) == 1; });
-  SenderSnapshot snap = w.RunUntil([&] { return !w.store.interrupted_workers().empty() && !w.store.claims().empty(); });
-  EXPECT_EQ(w.store.interrupted_workers(), std::vector<std::string>{silent});
-  EXPECT_EQ(snap.interrupted, 1);
+  SenderSnapshot snap = w.RunUntil([&] { return w.store.interrupted_workers().size() >= 2 && !w.store.claims().empty(); });
+  EXPECT_EQ(w.store.interrupted_workers(), (std::vector<std::string>{silent, no_beat_old}));
+  EXPECT_EQ(snap.interrupted, 3);
   EXPECT_TRUE(beat_before_claim);
   const auto beats = w.store.heartbeats();
   EXPECT_EQ(beats.count(silent), 0u);
@@ -374,6 +378,41 @@ TEST(Sender, OpenAttemptsOfSendersElsewhereAreInterruptedWhenTheirHeartbeatExpir
   EXPECT_EQ(beats.count(beating), 1u);
   // RunUntil stopped the sender cleanly: its own heartbeat is gone.
   EXPECT_EQ(beats.count(self), 0u);
+}
+
+// Through a store outage no sender can beat. A sender that regains the
+// store does not judge the others on the silence it could not see: it
+// gives them heartbeat_timeout from its own return, and then judges.
+TEST(Sender, SilenceDuringAStoreOutageIsNotHeldAgainstOtherSenders) {
+  SenderWorld w;
+  const std::string elsewhere = "hostb:10";
+  w.store.AddOpenAttempt(elsewhere, 11, kNow - 40 * kMicrosPerSecond);
+  w.store.SetHeartbeat(elsewhere, kNow - 40 * kMicrosPerSecond);
+  w.store.SetUnavailable(true);
+  int phase = 0;
+  size_t claims_when_back = 0;
+  w.RunUntil([&] {
+    if (phase == 0 && w.store.opens() >= 2) {
+      w.store.SetUnavailable(false);
+      phase = 1;
+    }
+    if (phase == 1 && w.store.claims().size() >= 2) {
+      // Back, beaten and judged (the claim comes after the judgement).
+      EXPECT_TRUE(w.store.interrupted_workers().empty());
+      EXPECT_EQ(w.store.heartbeats().count(elsewhere), 1u);
+      claims_when_back = w.store.claims().size();
+      w.clock().Advance(25 * kMicrosPerSecond);
+      phase = 2;
+    }
+    if (phase == 2 && w.store.claims().size() >= claims_when_back + 2) {
+      EXPECT_TRUE(w.store.interrupted_workers().empty()) << "judged 25 s after the store came back";
+      w.clock().Advance(6 * kMicrosPerSecond);
+      phase = 3;
+    }
+    return phase == 3 && !w.store.interrupted_workers().empty();
+  });
+  EXPECT_EQ(phase, 3);
+  EXPECT_EQ(w.store.interrupted_workers(), std::vector<std::string>{elsewhere});
 }
 
 TEST(RetryDelay, DoublesWithEachErrorWithinTenPercent) {

@@ -2075,8 +2075,56 @@ TEST_P(StoreTest, HeartbeatsAreKeptPerWorkerAndGoWithTheirAttempts) {
   ASSERT_TRUE(store_->EndHeartbeat("hostb:2").ok());
   ASSERT_TRUE(store_->EndHeartbeat("nobody:3").ok());
   // A dead worker's attempts marked interrupted: its heartbeat goes too.
-  ASSERT_TRUE(store_->FailInterruptedAttempts("hosta:1").ok());
+  ASSERT_TRUE(store_->FailInterruptedAttempts("hosta:1", kStart + 5 * kMicrosPerSecond).ok());
   EXPECT_TRUE(store_->Heartbeats()->empty());
+}
+
+// Another host read a stale heartbeat and judged the sender dead; the
+// sender beat (and claimed) before the judgement was written. It lives:
+// its row and its attempts are left alone, and a later judgement on the
+// new beat goes through.
+TEST_P(StoreTest, ASenderThatBeatSinceItWasJudgedDeadIsLeftAlone) {
+  Channel ch = AddChannel();
+  Queue(ch, 2);
+  ASSERT_TRUE(store_->Heartbeat("hosta:1", kStart).ok());
+  const Micros judged_on_beat = (*store_->Heartbeats())["hosta:1"];
+  ASSERT_TRUE(store_->Heartbeat("hosta:1", kStart + 40 * kMicrosPerSecond).ok());
+  ASSERT_EQ(Claim(2, "hosta:1").size(), 2u);
+
+  auto stale = store_->FailInterruptedAttempts("hosta:1", judged_on_beat);
+  ASSERT_TRUE(stale.ok()) << stale.status().ToString();
+  EXPECT_TRUE(stale->empty());
+  EXPECT_EQ(store_->Heartbeats()->count("hosta:1"), 1u);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE finished_on IS NULL"), 2);
+  EXPECT_EQ(store_->OpenAttemptWorkers()->size(), 1u);
+
+  auto fresh = store_->FailInterruptedAttempts("hosta:1", kStart + 40 * kMicrosPerSecond);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->size(), 2u);
+  EXPECT_TRUE(store_->Heartbeats()->empty());
+
+  // A worker with no row is judged as seen with none (0): a row written
+  // since says it lives.
+  Queue(ch, 1);
+  ASSERT_EQ(Claim(1, "hostb:2").size(), 1u);
+  ASSERT_TRUE(store_->Heartbeat("hostb:2", kStart + 50 * kMicrosPerSecond).ok());
+  EXPECT_TRUE(store_->FailInterruptedAttempts("hostb:2", 0)->empty());
+  ASSERT_TRUE(store_->EndHeartbeat("hostb:2").ok());
+  EXPECT_EQ(store_->FailInterruptedAttempts("hostb:2", 0)->size(), 1u);
+}
+
+TEST_P(StoreTest, OpenAttemptWorkersGiveTheirNewestAttempt) {
+  Channel ch = AddChannel();
+  Queue(ch, 3);
+  ASSERT_EQ(Claim(1, "hosta:1").size(), 1u);
+  clock_.Advance(7 * kMicrosPerSecond);
+  ASSERT_EQ(Claim(1, "hosta:1").size(), 1u);
+  ASSERT_EQ(Claim(1, "hostb:2").size(), 1u);
+  auto open = store_->OpenAttemptWorkers();
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(open->size(), 2u);
+  EXPECT_EQ((*open)["hosta:1"], (*open)["hostb:2"]);
+  EXPECT_GE((*open)["hosta:1"], kStart + 7 * kMicrosPerSecond);
 }
 
 TEST_P(StoreTest, InterruptedAttemptsBecomeErroredWithoutRetry) {
@@ -2090,7 +2138,7 @@ TEST_P(StoreTest, InterruptedAttemptsBecomeErroredWithoutRetry) {
   // One of w1's was answered before the crash: it keeps its status.
   EXPECT_EQ(WriteStatus(ch, w1[1].id, MsgStatus::kWired).outcome, StatusOutcome::kUpdated);
 
-  auto failed = store_->FailInterruptedAttempts("host:1");
+  auto failed = store_->FailInterruptedAttempts("host:1", 0);
   ASSERT_TRUE(failed.ok()) << failed.status().ToString();
   EXPECT_EQ(*failed, (std::vector<int64_t>{w1[0].id}));
   auto m = store_->GetMsg(w1[0].id);
@@ -2113,13 +2161,13 @@ TEST_P(StoreTest, InterruptedAttemptsBecomeErroredWithoutRetry) {
   ASSERT_EQ(next.size(), 1u);
   EXPECT_NE(next[0].id, w1[0].id);
 
-  auto all = store_->FailInterruptedAttempts("");
+  auto all = store_->FailInterruptedAttempts("", 0);
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 2u);  // w2's and host:3's
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE finished_on IS NULL"), 0);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM attempts WHERE outcome = 'interrupted'"), 3);
   EXPECT_EQ(store_->Queue()->front().interrupted, 3);
-  EXPECT_TRUE(store_->FailInterruptedAttempts("")->empty());
+  EXPECT_TRUE(store_->FailInterruptedAttempts("", 0)->empty());
 }
 
 TEST_P(StoreTest, OperatorRetryAndFail) {

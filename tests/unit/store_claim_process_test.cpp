@@ -159,7 +159,7 @@ TEST(StoreClaimProcessTest, ConcurrentProcessesClaimEachMsgExactlyOnce) {
   }
   EXPECT_EQ(in_flight, kMsgs);
   EXPECT_EQ(waiting, 0);
-  auto interrupted = store.FailInterruptedAttempts("");
+  auto interrupted = store.FailInterruptedAttempts("", 0);
   ASSERT_TRUE(interrupted.ok());
   EXPECT_EQ(interrupted->size(), static_cast<size_t>(kMsgs));
 
