@@ -728,8 +728,13 @@ void HttpServer::Stop() {
   Impl& s = *impl_;
   if (s.daemon == nullptr) return;
   s.stopping = true;
-  const MHD_socket quiesced = MHD_quiesce_daemon(s.daemon);  // no new connections
-  if (quiesced != MHD_INVALID_SOCKET) close(quiesced);
+  // No new connections: shutdown() takes a listening socket out of the
+  // listen state, so connects are refused from here on. It is closed only
+  // after MHD_stop_daemon: MHD's threads still take it out of their epoll
+  // sets, and one that finds it closed aborts the process ("Failed to
+  // remove listen FD from epoll set").
+  const MHD_socket quiesced = MHD_quiesce_daemon(s.daemon);
+  if (quiesced != MHD_INVALID_SOCKET) shutdown(quiesced, SHUT_RDWR);
   // The requests in progress finish: those being read when Stop() began
   // are served as usual once they are in, and what the service owes is
   // sent, for up to drain_seconds. A request still being read is waited
@@ -784,6 +789,7 @@ void HttpServer::Stop() {
   s.sweep_cv.notify_all();
   if (s.sweeper.joinable()) s.sweeper.join();
   MHD_stop_daemon(s.daemon);
+  if (quiesced != MHD_INVALID_SOCKET) close(quiesced);
   s.daemon = nullptr;
   s.listen_fd = -1;
 }
