@@ -323,6 +323,11 @@ ConfigKeyInfo BaseUrlKey(const std::string& default_url) {
           "the provider's API endpoint (a proxy, an on-premise install, a test server)", default_url};
 }
 
+std::string CallbackBase(const Channel& channel, const HandlerContext& ctx) {
+  const std::string domain = channel.ConfigOr(kCallbackDomainKey);
+  return domain.empty() ? ctx.base_url : "https://" + domain;
+}
+
 ConfigKeyInfo MaxLengthKey(size_t provider_limit) {
   return {"max_length", ConfigNeed::kOptional, false, "most characters in one part of a split text",
           std::to_string(provider_limit)};

@@ -211,6 +211,13 @@ std::optional<SendResult> MissingConfig(const ChannelTypeInfo& type, const Chann
 ConfigKeyInfo BaseUrlKey(const std::string& default_url);
 ConfigKeyInfo MaxLengthKey(size_t provider_limit);
 
+// `callback_domain`: the host a provider calls back on when it is not the
+// one of courier's base URL (a proxy in front of courier-recv).
+// CallbackBase is "https://" + that host when the channel sets it, else
+// ctx.base_url; status URLs given to the provider start with it.
+inline constexpr const char* kCallbackDomainKey = "callback_domain";
+std::string CallbackBase(const Channel& channel, const HandlerContext& ctx);
+
 // A shared webhook secret, for providers that sign nothing but call the
 // URL they are given (gateways such as Kannel and Jasmin, External
 // systems, providers whose webhook URL is free-form): the setting

@@ -11,7 +11,6 @@ const char* kDefaultApiUrl = "https://smsapi1.dmarkmobile.com";
 const char* kSendPath = "/sms/";
 // The reference's part length: three concatenated GSM-7 SMS.
 constexpr size_t kMaxMsgLength = 453;
-const char* kCallbackDomainConfig = "callback_domain";
 
 // DMark's delivery report codes to ours.
 const std::map<std::string, MsgStatus>& StatusTable() {
@@ -79,13 +78,6 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
   return r;
 }
 
-// Where DMark reaches us: https://<callback_domain> when the channel sets
-// one, else courier's configured base URL.
-std::string CallbackBase(const Channel& channel, const HandlerContext& ctx) {
-  const std::string domain = channel.ConfigOr(kCallbackDomainConfig);
-  return domain.empty() ? ctx.base_url : "https://" + domain;
-}
-
 }  // namespace
 
 const ChannelTypeInfo& DmarkHandler::Type() const {
@@ -96,7 +88,7 @@ const ChannelTypeInfo& DmarkHandler::Type() const {
       {
           {config_keys::kAuthToken, ConfigNeed::kToSend, true, "the API token (Authorization: Token TOKEN)"},
           handlers::BaseUrlKey(kDefaultApiUrl),
-          {kCallbackDomainConfig, ConfigNeed::kOptional, false,
+          {handlers::kCallbackDomainKey, ConfigNeed::kOptional, false,
            "the host DMark sends delivery reports to, when not courier's base URL's (https://HOST/c/dk/...)"},
           handlers::MaxLengthKey(kMaxMsgLength),
           handlers::WebhookTokenKey(),
@@ -134,8 +126,8 @@ SendResult DmarkHandler::Send(const Channel& channel, const Msg& msg, HandlerCon
   const std::string receiver = WithoutPlus(msg.urn.substr(msg.urn.find(':') + 1));
   // %s is DMark's: it puts the report's status there.
   const std::string dlr_url = handlers::WithWebhookToken(
-      channel, CallbackBase(channel, ctx) + "/c/dk/" + channel.uuid + "/status?uuid=" + UrlEscape(msg.uuid) +
-                   "&status=%s");
+      channel, handlers::CallbackBase(channel, ctx) + "/c/dk/" + channel.uuid +
+                   "/status?uuid=" + UrlEscape(msg.uuid) + "&status=%s");
 
   std::vector<ChannelLog> logs;
   std::string external_id;

@@ -13,7 +13,6 @@ namespace {
 
 const char* kDefaultApiUrl = "https://api.kaleyra.io";
 const char* kAccountSidConfig = "account_sid";
-const char* kCallbackDomainConfig = "callback_domain";
 
 // The message types Kaleyra forwards that we take; others (locations,
 // contacts, button replies ...) are ignored.
@@ -80,13 +79,6 @@ WebhookResult ReceiveStatus(const Channel& channel, const WebhookRequest& reques
   return r;
 }
 
-// Where Kaleyra reaches us: https://<callback_domain> when the channel
-// sets one, else courier's configured base URL.
-std::string CallbackBase(const Channel& channel, const HandlerContext& ctx) {
-  const std::string domain = channel.ConfigOr(kCallbackDomainConfig);
-  return domain.empty() ? ctx.base_url : "https://" + domain;
-}
-
 // The URL's last path segment (no query or fragment), what the file part
 // is named; "media" when the path ends in '/'.
 std::string FileName(const std::string& url) {
@@ -128,7 +120,7 @@ const ChannelTypeInfo& KaleyraHandler::Type() const {
           {kAccountSidConfig, ConfigNeed::kToSend, false, "the account's SID (the path of the send API)"},
           {config_keys::kApiKey, ConfigNeed::kToSend, true, "the API key (sent as the form field api-key)"},
           handlers::BaseUrlKey(kDefaultApiUrl),
-          {kCallbackDomainConfig, ConfigNeed::kOptional, false,
+          {handlers::kCallbackDomainKey, ConfigNeed::kOptional, false,
            "the host Kaleyra sends statuses to, when not courier's base URL's (https://HOST/c/kwa/...)"},
           handlers::WebhookTokenKey(),
       },
@@ -177,7 +169,7 @@ SendResult KaleyraHandler::Send(const Channel& channel, const Msg& msg, HandlerC
       {"channel", "WhatsApp"},
       {"from", channel.address},
       {"callback_url", handlers::WithWebhookToken(
-                           channel, CallbackBase(channel, ctx) + "/c/kwa/" + channel.uuid + "/status")},
+                           channel, handlers::CallbackBase(channel, ctx) + "/c/kwa/" + channel.uuid + "/status")},
   };
   const std::string to = msg.urn.substr(msg.urn.find(':') + 1);
 

@@ -14,7 +14,6 @@ const char* kDefaultApiUrl = "https://rest.messagebird.com";
 const char* kSignatureHeader = "messagebird-signature-jwt";
 // The host MessageBird calls, when it is not the one of courier-recv's
 // base_url (a proxy in between): the signed URL is built on it.
-const char* kCallbackDomain = "callback_domain";
 
 // MessageBird's statuses for an outgoing message ("SMS Messaging API",
 // recipient statuses).
@@ -114,7 +113,7 @@ std::string Sha256Hex(const std::string& data) { return HexEncode(Digest(DigestA
 
 // The URL MessageBird signed: the one it called, without the query.
 std::string SignedUrl(const Channel& channel, const WebhookRequest& request) {
-  const std::string domain = channel.ConfigOr(kCallbackDomain);
+  const std::string domain = channel.ConfigOr(handlers::kCallbackDomainKey);
   if (!domain.empty()) return "https://" + domain + request.uri.substr(0, request.uri.find('?'));
   return request.url.substr(0, request.url.find('?'));
 }
@@ -235,7 +234,7 @@ const ChannelTypeInfo& MessageBirdHandler::Type() const {
           ConfigKeyInfo{config_keys::kSecret, ConfigNeed::kToReceive, true,
                         "the signing key, which signs incoming msgs (Messagebird-Signature-JWT)"}
               .VerifiesWebhooks(),
-          {kCallbackDomain, ConfigNeed::kOptional, false,
+          {handlers::kCallbackDomainKey, ConfigNeed::kOptional, false,
            "the host MessageBird calls, when not base_url's (the signed URL is https://HOST/c/...)"},
           handlers::WebhookTokenKey(),
           handlers::BaseUrlKey(kDefaultApiUrl),
