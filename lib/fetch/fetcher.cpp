@@ -41,6 +41,27 @@ std::string ResolveLocation(const std::string& base, const std::string& location
   }
 }
 
+// GETs `req`, following the redirects providers answer a media URL with
+// (Twilio's 307 to its media host), each hop through the same client and
+// policy, the credentials kept only on the same host.
+handlers::Call Download(HandlerContext& ctx, const Channel& channel, const Msg& msg, HttpRequestSpec req) {
+  auto call = handlers::MakeCall(ctx, channel, msg, req, "Media Fetch");
+  for (int hop = 0; hop < kMaxRedirects && IsRedirect(call.exchange.status_code); ++hop) {
+    const std::string location = call.exchange.Header("location");
+    if (location.empty()) break;
+    const std::string next = ResolveLocation(req.url, location);
+    if (handlers::UrlOrigin(next) != handlers::UrlOrigin(req.url)) {
+      HttpRequestSpec plain;
+      plain.url = next;
+      req = plain;
+    } else {
+      req.url = next;
+    }
+    call = handlers::MakeCall(ctx, channel, msg, req, "Media Fetch");
+  }
+  return call;
+}
+
 bool Transient(int status_code) {
   return status_code == 408 || status_code == 425 || status_code == 429 || status_code >= 500;
 }
@@ -75,37 +96,35 @@ FetchOutcome Fetcher::Fetch(const AttachmentFetch& fetch, const Channel& channel
   Msg msg;
   msg.id = fetch.msg_id;
   msg.uuid = fetch.msg_uuid;
-  HttpRequestSpec req;
-  if (handler != nullptr) {
-    // A token request's log is kept when it fails (the fetch's log then);
-    // a token bought is the send side's business to show.
-    std::vector<ChannelLog> token_logs;
-    auto authorized = handler->MediaRequestWithToken(channel, url, ctx, token_logs);
-    if (!authorized.ok()) {
-      FetchOutcome retried = RetryOrFail(fetch, "no media token: " + authorized.status().message());
-      if (!token_logs.empty()) retried.log = std::move(token_logs.back());
-      return retried;
-    }
-    req = std::move(*authorized);
-  } else {
-    req.url = url;
-  }
-  auto call = handlers::MakeCall(ctx, channel, msg, req, "Media Fetch");
-  // Providers answer a media URL with a redirect to their CDN (Twilio's
-  // 307 to its media host): followed, each hop through the same client
-  // and policy, the credentials kept only on the same host.
-  for (int hop = 0; hop < kMaxRedirects && IsRedirect(call.exchange.status_code); ++hop) {
-    const std::string location = call.exchange.Header("location");
-    if (location.empty()) break;
-    const std::string next = ResolveLocation(req.url, location);
-    if (handlers::UrlOrigin(next) != handlers::UrlOrigin(req.url)) {
-      HttpRequestSpec plain;
-      plain.url = next;
-      req = plain;
+  handlers::Call call;
+  // A provider that refused its token in a 2xx (RefusedMedia) has
+  // forgotten it: the download goes once more, with a new one.
+  for (int attempt = 1;; ++attempt) {
+    HttpRequestSpec req;
+    if (handler != nullptr) {
+      // A token request's log is kept when it fails (the fetch's log
+      // then); a token bought is the send side's business to show.
+      std::vector<ChannelLog> token_logs;
+      auto authorized = handler->MediaRequestWithToken(channel, url, ctx, token_logs);
+      if (!authorized.ok()) {
+        FetchOutcome retried = RetryOrFail(fetch, "no media token: " + authorized.status().message());
+        if (!token_logs.empty()) retried.log = std::move(token_logs.back());
+        return retried;
+      }
+      req = std::move(*authorized);
     } else {
-      req.url = next;
+      req.url = url;
     }
-    call = handlers::MakeCall(ctx, channel, msg, req, "Media Fetch");
+    call = Download(ctx, channel, msg, req);
+    if (handler == nullptr || !call.exchange.ok()) break;
+    const auto refused = handler->RefusedMedia(channel, req, call.exchange);
+    if (!refused) break;
+    if (refused->token_refused && attempt == 1) continue;
+    // The answer is the provider's error, kept whole in the log.
+    call.log.error = refused->error;
+    FetchOutcome retried = RetryOrFail(fetch, refused->error);
+    retried.log = std::move(call.log);
+    return retried;
   }
   SummarizeBody(call.log, call.exchange.body.size());
   ChannelLog& log = call.log;

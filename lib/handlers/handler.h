@@ -219,6 +219,19 @@ class ChannelHandler {
   // to be retried. By default, MediaRequest.
   virtual Result<HttpRequestSpec> MediaRequestWithToken(const Channel& channel, const std::string& url,
                                                         HandlerContext& ctx, std::vector<ChannelLog>& logs) const;
+  // A 2xx answer to `request` (MediaRequestWithToken's) that is not the
+  // media but the provider's error (WeChat's {"errcode": ...} with 200):
+  // the error, and whether it refused the request's token, which the
+  // handler has then forgotten so the next MediaRequestWithToken buys a
+  // new one. nullopt, the default: the answer is the media.
+  struct MediaRefusal {
+    std::string error;
+    bool token_refused = false;
+  };
+  virtual std::optional<MediaRefusal> RefusedMedia(const Channel& /*channel*/, const HttpRequestSpec& /*request*/,
+                                                   const HttpExchange& /*answer*/) const {
+    return std::nullopt;
+  }
 };
 
 // The routes courier-recv serves for `handler`, each as "METHOD action"

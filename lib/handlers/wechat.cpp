@@ -10,6 +10,7 @@
 #include <Poco/DOM/Element.h>
 #include <Poco/DOM/Node.h>
 #include <Poco/Exception.h>
+#include <Poco/URI.h>
 
 #include "core/json_writer.h"
 #include "core/redact.h"
@@ -266,6 +267,30 @@ Result<HttpRequestSpec> WeChatHandler::MediaRequestWithToken(const Channel& chan
   request.url += (request.url.find('?') == std::string::npos ? "?" : "&") + std::string("access_token=") +
                  UrlEscape(token->value);
   return request;
+}
+
+std::optional<ChannelHandler::MediaRefusal> WeChatHandler::RefusedMedia(const Channel& channel,
+                                                                       const HttpRequestSpec& request,
+                                                                       const HttpExchange& answer) const {
+  // An error answer is a few dozen bytes of JSON; media are not read as
+  // JSON at all.
+  constexpr size_t kLongestErrorAnswer = 4096;
+  if (answer.body.size() > kLongestErrorAnswer) return std::nullopt;
+  const auto error = ErrorIn(answer.body);
+  if (!error) return std::nullopt;
+  MediaRefusal refusal;
+  refusal.error = "WeChat refused the media download: " + error->Describe();
+  if (!RefusesToken(error->code)) return refusal;
+  try {
+    for (const auto& [name, value] : Poco::URI(request.url).getQueryParameters()) {
+      if (name != "access_token") continue;
+      tokens_.Forget(channel.uuid, value);
+      refusal.token_refused = true;
+    }
+  } catch (const Poco::Exception&) {
+    // Not a URL MediaRequestWithToken made: no token of ours to forget.
+  }
+  return refusal;
 }
 
 SendResult WeChatHandler::Send(const Channel& channel, const Msg& msg, HandlerContext& ctx) const {

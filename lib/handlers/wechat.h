@@ -18,7 +18,9 @@
 //   the external id MsgId, CreateTime as when it was received; an image,
 //   voice, video or shortvideo brings its media as the attachment
 //   <api>/cgi-bin/media/get?media_id=<MediaId> (MediaId required;
-//   courier-fetch adds the access_token, MediaRequestWithToken), a
+//   courier-fetch adds the access_token, MediaRequestWithToken; an
+//   errcode answered with 200 is an error, not the media, and a refused
+//   token is bought again and the download tried once more), a
 //   location its place (LocationMsg of Location_X, Location_Y, Label).
 // - Every success, ignored pushes included, is answered 200 with an empty
 //   body: WeChat takes any other body as a reply to pass on to the user,
@@ -94,6 +96,10 @@ class WeChatHandler : public ChannelHandler {
   // for sending, from this process's cache); other URLs go as they are.
   Result<HttpRequestSpec> MediaRequestWithToken(const Channel& channel, const std::string& url, HandlerContext& ctx,
                                                 std::vector<ChannelLog>& logs) const override;
+  // WeChat answers a refused media download 200 with its errcode; a
+  // refused token (40001, 40014, 42001) is forgotten.
+  std::optional<MediaRefusal> RefusedMedia(const Channel& channel, const HttpRequestSpec& request,
+                                           const HttpExchange& answer) const override;
 
  private:
   // The channel's token, from the cache or from WeChat; `refusal` is set

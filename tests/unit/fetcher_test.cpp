@@ -183,6 +183,58 @@ TEST_F(FetcherTest, ATokenIsBoughtForMediaThatNeedOne) {
   EXPECT_EQ(out.log->url.find("TOK-1"), std::string::npos) << out.log->url;
 }
 
+// WeChat answers a refused download 200 with its errcode, which must
+// never be stored as the attachment. A refused token (another process
+// bought a newer one) is bought again and the download tried once more;
+// any other errcode is a retry of the fetch, with WeChat's answer logged.
+TEST_F(FetcherTest, AnErrcodeInsteadOfMediaIsNeverStored) {
+  auto registry = HandlerRegistry::Build();
+  Channel ch;
+  ch.uuid = "8eb23e93-5ecb-45ba-b726-3b064e0c56ab";
+  ch.type = "WC";
+  ch.config = {{"wechat_app_id", "wx1"}, {"wechat_app_secret", "s3cret"}, {"base_url", "https://wx.example.com"}};
+  Fetcher fetcher(http_, media_, clock_, Options());
+  AttachmentFetch f;
+  f.id = 1;
+  f.source = "image/jpeg:https://wx.example.com/cgi-bin/media/get?media_id=M1";
+  f.attempts = 1;
+  const std::string expired = R"({"errcode":42001,"errmsg":"access_token expired"})";
+
+  http_.Answer(200, {}, R"({"access_token":"TOK-1","expires_in":7200})");
+  http_.Answer(200, {}, expired);
+  http_.Answer(200, {}, R"({"access_token":"TOK-2","expires_in":7200})");
+  http_.Answer(200, {}, kJpeg);
+  auto out = fetcher.Fetch(f, ch, registry.Find("WC"));
+  EXPECT_EQ(out.state, FetchState::kStored) << out.error;
+  auto requests = http_.requests();
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_NE(requests[1].url.find("access_token=TOK-1"), std::string::npos);
+  EXPECT_NE(requests[3].url.find("access_token=TOK-2"), std::string::npos);
+  EXPECT_EQ(*media_.Read(out.sha256), kJpeg);
+
+  // Refused again with the new token: no third download in this attempt.
+  http_.Answer(200, {}, expired);
+  http_.Answer(200, {}, R"({"access_token":"TOK-3","expires_in":7200})");
+  http_.Answer(200, {}, expired);
+  out = fetcher.Fetch(f, ch, registry.Find("WC"));
+  EXPECT_EQ(out.state, FetchState::kPending);
+  EXPECT_NE(out.error.find("errcode 42001"), std::string::npos) << out.error;
+  EXPECT_EQ(http_.requests().size(), 7u);
+
+  // A media id WeChat no longer has: not a token matter, one download
+  // (with a token bought anew: TOK-3 was refused).
+  http_.Answer(200, {}, R"({"access_token":"TOK-4","expires_in":7200})");
+  http_.Answer(200, {}, R"({"errcode":40007,"errmsg":"invalid media_id"})");
+  out = fetcher.Fetch(f, ch, registry.Find("WC"));
+  EXPECT_EQ(out.state, FetchState::kPending);
+  EXPECT_EQ(out.error, "WeChat refused the media download: errcode 40007 (invalid media_id)");
+  ASSERT_TRUE(out.log.has_value());
+  EXPECT_EQ(out.log->error, out.error);
+  EXPECT_NE(out.log->response.find("invalid media_id"), std::string::npos);
+  EXPECT_EQ(out.log->url.find("TOK-4"), std::string::npos) << out.log->url;
+  EXPECT_EQ(http_.requests().size(), 9u);
+}
+
 // Each type's download: credentials only where its provider needs them,
 // and only to its provider's hosts (or the channel's own base URL's).
 TEST(MediaRequest, CredentialsGoOnlyToTheProvidersHosts) {
