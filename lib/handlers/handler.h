@@ -37,7 +37,9 @@ enum class RouteKind {
 
 struct Route {
   std::string method;  // "GET" or "POST"
-  std::string action;  // "receive", "status", "delivered" ...
+  // "receive", "status", "delivered" ...; empty: the channel's root,
+  // /c/<type>/<uuid> (WeChat's one URL an account is given).
+  std::string action;
   RouteKind kind;
 };
 
@@ -235,7 +237,8 @@ class ChannelHandler {
 };
 
 // The routes courier-recv serves for `handler`, each as "METHOD action"
-// (under /c/<type>/<uuid>/), then the app-level ones as full paths ("POST
+// (under /c/<type>/<uuid>/; a route on the channel's root as the full
+// path, "GET /c/wc/<uuid>"), then the app-level ones as full paths ("POST
 // /c/wac/receive"): for scripts (courier-ctl channel types --json).
 std::vector<std::string> RouteList(const ChannelHandler& handler);
 // The same for people: the methods of one action together, in the order

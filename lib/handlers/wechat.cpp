@@ -212,7 +212,12 @@ const ChannelTypeInfo& WeChatHandler::Type() const {
 }
 
 std::vector<Route> WeChatHandler::Routes() const {
-  return {{"GET", "receive", RouteKind::kReceive}, {"POST", "receive", RouteKind::kReceive}};
+  // The channel's root is the URL an account is given; "receive" is kept
+  // for accounts set up before courier served the root.
+  return {{"GET", "", RouteKind::kReceive},
+          {"POST", "", RouteKind::kReceive},
+          {"GET", "receive", RouteKind::kReceive},
+          {"POST", "receive", RouteKind::kReceive}};
 }
 
 WebhookResult WeChatHandler::Receive(const Route& route, const Channel& channel, const WebhookRequest& request,

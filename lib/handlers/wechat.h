@@ -50,10 +50,9 @@
 // ("access token request refused: errcode 40013 (invalid appid)").
 //
 // Departures from the reference:
-// - the route is POST/GET receive (/c/wc/<uuid>/receive), not the
-//   channel's root: courier-recv reads /c/<type>/<x> without an action as
-//   an app-level route, so the root cannot be served without a change to
-//   it;
+// - besides the channel's root (/c/wc/<uuid>, the reference's one
+//   route), GET and POST /c/wc/<uuid>/receive take the same requests, for
+//   accounts set up before courier served the root;
 // - pushes are signature-checked as WeChat signs them (401 "missing
 //   request signature" / "invalid request signature"; the reference checks
 //   only the GET), and a channel without `secret` takes no webhook;

@@ -316,6 +316,10 @@ void Receiver::Handle(const HttpIn& in, HttpRespond answer) {
   }
   if (!parts.empty() && parts.back().empty()) parts.pop_back();  // trailing slash
   if (parts.size() == 4 && parts[0] == "c") return ChannelRequest(in, parts[1], parts[2], parts[3], respond);
+  // /c/<type>/<uuid> is the channel's root (no action); an app-level
+  // action is never a uuid.
+  if (parts.size() == 3 && parts[0] == "c" && NormalizeUUID(parts[2]))
+    return ChannelRequest(in, parts[1], parts[2], "", respond);
   if (parts.size() == 3 && parts[0] == "c") return AppRequest(in, parts[1], parts[2], respond);
   return Refuse(in, respond, RefusalReason::kNotFound, NotFoundOut(in), "no such route");
 }
@@ -804,7 +808,8 @@ HttpOut Receiver::Index() const {
   auto routes = json::NewArray();
   for (const auto& h : handlers_.handlers()) {
     for (const auto& r : h->Routes()) {
-      routes->add(r.method + " /c/" + ToLower(h->Code()) + "/{uuid}/" + r.action + " - " + h->Name() + " " + r.action);
+      const std::string path = "/c/" + ToLower(h->Code()) + "/{uuid}" + (r.action.empty() ? "" : "/" + r.action);
+      routes->add(r.method + " " + path + " - " + h->Name() + " " + (r.action.empty() ? "channel root" : r.action));
     }
     if (const AppWebhooks* app = h->AppLevel()) {
       for (const auto& r : app->AppRoutes()) {

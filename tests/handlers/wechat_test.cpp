@@ -98,7 +98,10 @@ TEST(WeChatHandler, Routes) {
   EXPECT_EQ(h.Code(), "WC");
   std::set<std::string> routes;
   for (const auto& r : h.Routes()) routes.insert(r.method + " " + r.action);
-  EXPECT_EQ(routes, (std::set<std::string>{"GET receive", "POST receive"}));
+  // The channel's root, WeChat's one URL, and "receive" for accounts set
+  // up before courier served the root.
+  EXPECT_EQ(routes, (std::set<std::string>{"GET ", "POST ", "GET receive", "POST receive"}));
+  EXPECT_EQ(RouteSummary(h), (std::vector<std::string>{"GET|POST /c/wc/<uuid>", "GET|POST receive"}));
 }
 
 TEST(WeChatHandler, VerifyUrl) {

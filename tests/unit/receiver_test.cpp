@@ -194,6 +194,42 @@ TEST_F(ReceiverTest, RoutesAndRefusesWithTheRightCodeReasonAndLogLine) {
   EXPECT_EQ(0, http_.calls.load());
 }
 
+// WeChat gives an account one URL, the channel's root: courier-recv
+// serves /c/wc/<uuid> (no action) to the handler, as it serves
+// /c/wc/<uuid>/receive; an app-level path (no uuid) is still app-level.
+TEST_F(ReceiverTest, TheChannelRootIsARouteOfItsOwn) {
+  auto store = open_();
+  ASSERT_TRUE(store.ok());
+  const std::string wc = AddChannel(**store, "WC", {{"secret", "secret-token"}});
+  // sha1 of "1518430722", "nonce1" and "secret-token", sorted.
+  const std::string signed_query =
+      "signature=7bd614a8267c401f8cb599a1680744a07f6463f9&timestamp=1518430722&nonce=nonce1";
+  HttpOut verified = Call(Request("GET", "/c/wc/" + wc + "?" + signed_query + "&echostr=hello"));
+  EXPECT_EQ(verified.status, 200) << verified.body;
+  EXPECT_EQ(verified.body, "hello");
+  EXPECT_EQ(Call(Request("GET", "/c/wc/" + wc + "/?" + signed_query + "&echostr=hi")).body, "hi");
+  EXPECT_EQ(Call(Request("GET", "/c/wc/" + wc + "/receive?" + signed_query + "&echostr=again")).body, "again");
+
+  HttpIn push = Request("POST", "/c/wc/" + wc + "?" + signed_query,
+                        "<xml><ToUserName><![CDATA[gh_wechat]]></ToUserName><FromUserName><![CDATA[1234]]>"
+                        "</FromUserName><CreateTime>1518774424</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+                        "<Content><![CDATA[at the root]]></Content><MsgId>123456</MsgId></xml>");
+  push.headers["content-type"] = "text/xml";
+  HttpOut pushed = Call(push);
+  EXPECT_EQ(pushed.status, 200) << pushed.body;
+  auto msgs = (*store)->ListMsgs(MsgFilter{});
+  ASSERT_TRUE(msgs.ok());
+  bool stored = false;
+  for (const auto& m : *msgs) stored = stored || m.text == "at the root";
+  EXPECT_TRUE(stored);
+
+  // The root of a type that serves none, and of a channel of another type.
+  EXPECT_EQ(Call(Request("POST", "/c/ex/" + ex_, "from=%2B250788383383&text=hi")).status, 404);
+  EXPECT_EQ(Call(Request("GET", "/c/wc/" + ex_ + "?" + signed_query + "&echostr=x")).status, 400);
+  EXPECT_EQ(Call(Request("PUT", "/c/wc/" + wc)).status, 405);
+  EXPECT_EQ(Call(Request("POST", "/c/zz/receive")).status, 404);
+}
+
 TEST_F(ReceiverTest, WrongMethodNamesTheAllowedOnes) {
   const HttpOut out = Call(Request("DELETE", "/c/tg/" + tg_ + "/receive"));
   EXPECT_EQ(405, out.status);
