@@ -1,6 +1,5 @@
 #include "handlers/dialog360.h"
 
-#include "core/redact.h"
 #include "handlers/common.h"
 #include "handlers/meta.h"
 #include "handlers/whatsapp_cloud.h"
@@ -105,69 +104,23 @@ SendResult Dialog360Handler::Send(const Channel& channel, const Msg& msg, Handle
   const std::vector<std::string>& payloads = *built;
   if (payloads.empty()) return handlers::NothingToSend(channel, msg, ctx.clock.Now());
 
-  const auto secrets = channel.SecretValues();
-  std::vector<ChannelLog> logs;
-  std::string external_id;
-  for (const auto& payload : payloads) {
-    HttpRequestSpec req;
-    req.method = "POST";
-    req.url = handlers::BaseUrl(channel, kDefaultUrl) + "/messages";
-    req.headers.push_back({"Content-Type", "application/json"});
-    req.headers.push_back({kApiKeyHeader, key});
-    req.body = payload;
-    auto call = handlers::MakeCall(ctx, channel, msg, req);
-    if (!call.exchange.error.empty()) {
-      std::string error = call.log.error;
-      logs.push_back(std::move(call.log));
-      return SendResult::Errored(error, std::move(logs));
-    }
-    auto body = json::ParseObject(call.exchange.body);
-    json::ObjectPtr answer = body.ok() ? *body : nullptr;
-    // 360Dialog relays Meta's error shape {"error":{"code","message",
-    // "error_data":{"details"}}}, so Meta's codes mean what they mean for
-    // WAC.
-    const meta::GraphError graph_error = meta::ReadGraphError(answer);
-    if (call.ok() && !graph_error.present) {
-      auto messages = json::GetObjects(answer, "messages");
-      std::string id = messages.empty() ? "" : json::GetStringOrEmpty(messages[0], "id");
-      if (id.empty()) {
-        call.log.error = "no 'messages[0].id' in response";
-        std::string error = call.log.error;
-        logs.push_back(std::move(call.log));
-        return handlers::AcceptedWithoutId(error, std::move(logs));
-      }
-      if (external_id.empty()) external_id = id;
-      logs.push_back(std::move(call.log));
-      continue;
-    }
-
-    std::string error = call.log.error;
-    bool own_rate_limit = false;
-    if (graph_error.present) {
-      error = Redact(meta::GraphErrorText("360dialog", graph_error), secrets);
-      call.log.error = error;
-    } else if (json::ObjectPtr own = json::GetObject(answer, "meta")) {
-      // 360Dialog's own answers: {"meta":{"success":false,"http_code",
-      // "developer_message"}}. Its error list gives its endpoint rate limit
-      // as a 400 ("You have exceeded the endpoint rate limit ... implement
-      // request throttling or exponential backoff"): throttled, not F.
-      const std::string text = json::GetStringOrEmpty(own, "developer_message");
-      if (!text.empty()) {
-        error = Redact("received error from 360dialog: " + text, secrets);
-        call.log.error = error;
-        own_rate_limit = text.find("rate limit") != std::string::npos;
-      }
-    }
-    const HttpExchange exchange = call.exchange;
-    logs.push_back(std::move(call.log));
-    if (own_rate_limit) {
-      SendResult r = SendResult::Errored(error, std::move(logs));
-      r.throttled_for_seconds = exchange.Header("retry-after").empty() ? 60 : handlers::RetryAfterSeconds(exchange);
-      return r;
-    }
-    return meta::GraphFailure(MetaHandler::Kind::kWhatsApp, graph_error, error, std::move(logs), exchange);
-  }
-  return SendResult::Wired(external_id, std::move(logs));
+  HttpRequestSpec request;
+  request.method = "POST";
+  request.url = handlers::BaseUrl(channel, kDefaultUrl) + "/messages";
+  request.headers.push_back({"Content-Type", "application/json"});
+  request.headers.push_back({kApiKeyHeader, key});
+  // 360Dialog relays Meta's error shape {"error":{"code","message",
+  // "error_data":{"details"}}}, so Meta's codes mean what they mean for
+  // WAC; its own answers are {"meta":{"success":false,"http_code",
+  // "developer_message"}}. Its error list gives its endpoint rate limit as
+  // a 400 ("You have exceeded the endpoint rate limit ... implement
+  // request throttling or exponential backoff"): throttled, not F.
+  static const meta::Relay kRelay{"360dialog", [](const json::ObjectPtr& answer) -> std::optional<meta::Relay::Refusal> {
+    const std::string text = json::GetStringOrEmpty(json::GetObject(answer, "meta"), "developer_message");
+    if (text.empty()) return std::nullopt;
+    return meta::Relay::Refusal{"received error from 360dialog: " + text, text.find("rate limit") != std::string::npos};
+  }};
+  return meta::SendPayloads(MetaHandler::Kind::kWhatsApp, channel, msg, request, payloads, ctx, &kRelay);
 }
 
 // Media URLs were rewritten onto 360Dialog's host at receipt, where the

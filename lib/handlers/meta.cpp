@@ -733,9 +733,12 @@ SendResult GraphFailure(MetaHandler::Kind kind, const GraphError& e, std::string
 }
 
 SendResult SendPayloads(MetaHandler::Kind kind, const Channel& channel, const Msg& msg, const HttpRequestSpec& request,
-                        const std::vector<std::string>& payloads, HandlerContext& ctx) {
+                        const std::vector<std::string>& payloads, HandlerContext& ctx, const Relay* relay) {
   using Kind = MetaHandler::Kind;
-  const std::string provider = kind == Kind::kWhatsApp ? "whatsapp" : kind == Kind::kMessenger ? "facebook" : "instagram";
+  const std::string provider = relay != nullptr             ? relay->provider
+                               : kind == Kind::kWhatsApp    ? "whatsapp"
+                               : kind == Kind::kMessenger   ? "facebook"
+                                                            : "instagram";
   const auto secrets = channel.SecretValues();
   std::vector<ChannelLog> logs;
   std::string external_id;
@@ -776,11 +779,21 @@ SendResult SendPayloads(MetaHandler::Kind kind, const Channel& channel, const Ms
     }
 
     std::string error = call.log.error;
+    std::optional<Relay::Refusal> relayed;
     if (graph_error.present) {
       error = Redact(GraphErrorText(provider, graph_error), secrets);
       call.log.error = error;
+    } else if (relay != nullptr && relay->refusal && (relayed = relay->refusal(answer))) {
+      error = Redact(relayed->error, secrets);
+      call.log.error = error;
     }
     logs.push_back(std::move(call.log));
+    if (relayed && relayed->rate_limited) {
+      SendResult r = SendResult::Errored(error, std::move(logs));
+      r.throttled_for_seconds =
+          call.exchange.Header("retry-after").empty() ? 60 : handlers::RetryAfterSeconds(call.exchange);
+      return r;
+    }
     return GraphFailure(kind, graph_error, error, std::move(logs), call.exchange);
   }
   return SendResult::Wired(external_id, std::move(logs));

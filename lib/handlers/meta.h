@@ -165,13 +165,27 @@ int ThrottleSeconds(const GraphError& e, const HttpExchange& exchange);
 SendResult GraphFailure(MetaHandler::Kind kind, const GraphError& e, std::string error, std::vector<ChannelLog> logs,
                         const HttpExchange& exchange);
 
+// A provider that relays the Graph API and answers some refusals in a
+// shape of its own (360Dialog's {"meta": {...}}).
+struct Relay {
+  std::string provider;  // as error texts name it: "360dialog"
+  struct Refusal {
+    std::string error;
+    bool rate_limited = false;  // throttled (Retry-After, else 60 s), not F
+  };
+  // The refusal an answer without a Graph error object states in the
+  // relay's shape; nullopt when it states none.
+  std::function<std::optional<Refusal>(const json::ObjectPtr& answer)> refusal;
+};
+
 // Sends a msg's payloads, each as the body of `request` (its URL and
 // headers), one after another until one fails, and judges every answer
 // as `kind`'s API answers: W with the first payload's message id, a
 // success without an id (handlers::AcceptedWithoutId), or GraphFailure's
-// verdict on the first failure, its error named for the provider.
+// verdict on the first failure, its error named for the provider (the
+// relay's, when one is given, whose own refusals are judged first).
 SendResult SendPayloads(MetaHandler::Kind kind, const Channel& channel, const Msg& msg, const HttpRequestSpec& request,
-                        const std::vector<std::string>& payloads, HandlerContext& ctx);
+                        const std::vector<std::string>& payloads, HandlerContext& ctx, const Relay* relay = nullptr);
 
 }  // namespace meta
 
