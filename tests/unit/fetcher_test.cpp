@@ -35,6 +35,21 @@ class FetcherTest : public ::testing::Test {
     return fetcher.Fetch(f, ch, nullptr);
   }
 
+  // A fetch of WeChat media; the test's WC handler keeps the channel's
+  // token from one to the next.
+  FetchOutcome FetchWeChatMedia() {
+    Channel ch;
+    ch.uuid = "8eb23e93-5ecb-45ba-b726-3b064e0c56ab";
+    ch.type = "WC";
+    ch.config = {{"wechat_app_id", "wx1"}, {"wechat_app_secret", "s3cret"}, {"base_url", "https://wx.example.com"}};
+    AttachmentFetch f;
+    f.id = 1;
+    f.source = "image/jpeg:https://wx.example.com/cgi-bin/media/get?media_id=M1";
+    f.attempts = 1;
+    Fetcher fetcher(http_, media_, clock_, Options());
+    return fetcher.Fetch(f, ch, wechat_.Find("WC"));
+  }
+
   static FetcherOptions Options() {
     FetcherOptions o;
     o.media_url = "https://media.example.org/m/";
@@ -43,6 +58,7 @@ class FetcherTest : public ::testing::Test {
   }
 
   ScratchDir dir_;
+  HandlerRegistry wechat_ = HandlerRegistry::Build({"WC"});
   ManualClock clock_;
   FakeHttpClient http_;
   MediaStore media_;
@@ -151,19 +167,8 @@ TEST_F(FetcherTest, RedirectsAreFollowedWithoutTheCredentialsElsewhere) {
 // WeChat's media need the channel's access token: bought before the
 // download, then reused; a token refused is a retry, with its log.
 TEST_F(FetcherTest, ATokenIsBoughtForMediaThatNeedOne) {
-  auto registry = HandlerRegistry::Build();
-  Channel ch;
-  ch.uuid = "8eb23e93-5ecb-45ba-b726-3b064e0c56ab";
-  ch.type = "WC";
-  ch.config = {{"wechat_app_id", "wx1"}, {"wechat_app_secret", "s3cret"}, {"base_url", "https://wx.example.com"}};
-  Fetcher fetcher(http_, media_, clock_, Options());
-  AttachmentFetch f;
-  f.id = 1;
-  f.source = "image/jpeg:https://wx.example.com/cgi-bin/media/get?media_id=M1";
-  f.attempts = 1;
-
   http_.Answer(200, {}, R"({"errcode":-1,"errmsg":"system error"})");
-  auto refused = fetcher.Fetch(f, ch, registry.Find("WC"));
+  auto refused = FetchWeChatMedia();
   EXPECT_EQ(refused.state, FetchState::kPending);
   EXPECT_NE(refused.error.find("no media token"), std::string::npos) << refused.error;
   ASSERT_TRUE(refused.log.has_value());
@@ -172,8 +177,8 @@ TEST_F(FetcherTest, ATokenIsBoughtForMediaThatNeedOne) {
   http_.Answer(200, {}, R"({"access_token":"TOK-1","expires_in":7200})");
   http_.Answer(200, {}, kJpeg);
   http_.Answer(200, {}, kJpeg);
-  EXPECT_EQ(fetcher.Fetch(f, ch, registry.Find("WC")).state, FetchState::kStored);
-  auto out = fetcher.Fetch(f, ch, registry.Find("WC"));
+  EXPECT_EQ(FetchWeChatMedia().state, FetchState::kStored);
+  auto out = FetchWeChatMedia();
   EXPECT_EQ(out.state, FetchState::kStored) << out.error;
   auto requests = http_.requests();
   ASSERT_EQ(requests.size(), 4u);  // refused token, token, two downloads
@@ -188,23 +193,13 @@ TEST_F(FetcherTest, ATokenIsBoughtForMediaThatNeedOne) {
 // bought a newer one) is bought again and the download tried once more;
 // any other errcode is a retry of the fetch, with WeChat's answer logged.
 TEST_F(FetcherTest, AnErrcodeInsteadOfMediaIsNeverStored) {
-  auto registry = HandlerRegistry::Build();
-  Channel ch;
-  ch.uuid = "8eb23e93-5ecb-45ba-b726-3b064e0c56ab";
-  ch.type = "WC";
-  ch.config = {{"wechat_app_id", "wx1"}, {"wechat_app_secret", "s3cret"}, {"base_url", "https://wx.example.com"}};
-  Fetcher fetcher(http_, media_, clock_, Options());
-  AttachmentFetch f;
-  f.id = 1;
-  f.source = "image/jpeg:https://wx.example.com/cgi-bin/media/get?media_id=M1";
-  f.attempts = 1;
   const std::string expired = R"({"errcode":42001,"errmsg":"access_token expired"})";
 
   http_.Answer(200, {}, R"({"access_token":"TOK-1","expires_in":7200})");
   http_.Answer(200, {}, expired);
   http_.Answer(200, {}, R"({"access_token":"TOK-2","expires_in":7200})");
   http_.Answer(200, {}, kJpeg);
-  auto out = fetcher.Fetch(f, ch, registry.Find("WC"));
+  auto out = FetchWeChatMedia();
   EXPECT_EQ(out.state, FetchState::kStored) << out.error;
   auto requests = http_.requests();
   ASSERT_EQ(requests.size(), 4u);
@@ -216,7 +211,7 @@ TEST_F(FetcherTest, AnErrcodeInsteadOfMediaIsNeverStored) {
   http_.Answer(200, {}, expired);
   http_.Answer(200, {}, R"({"access_token":"TOK-3","expires_in":7200})");
   http_.Answer(200, {}, expired);
-  out = fetcher.Fetch(f, ch, registry.Find("WC"));
+  out = FetchWeChatMedia();
   EXPECT_EQ(out.state, FetchState::kPending);
   EXPECT_NE(out.error.find("errcode 42001"), std::string::npos) << out.error;
   EXPECT_EQ(http_.requests().size(), 7u);
@@ -225,7 +220,7 @@ TEST_F(FetcherTest, AnErrcodeInsteadOfMediaIsNeverStored) {
   // (with a token bought anew: TOK-3 was refused).
   http_.Answer(200, {}, R"({"access_token":"TOK-4","expires_in":7200})");
   http_.Answer(200, {}, R"({"errcode":40007,"errmsg":"invalid media_id"})");
-  out = fetcher.Fetch(f, ch, registry.Find("WC"));
+  out = FetchWeChatMedia();
   EXPECT_EQ(out.state, FetchState::kPending);
   EXPECT_EQ(out.error, "WeChat refused the media download: errcode 40007 (invalid media_id)");
   ASSERT_TRUE(out.log.has_value());
