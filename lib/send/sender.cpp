@@ -382,17 +382,18 @@ Status Sender::RecoverDeadWorkers(Store& store, Micros judging_since) {
     counters_.interrupted += static_cast<int64_t>(interrupted->size());
     return Status::OK();
   };
+  // On this host the pid says it; on another, the silence.
+  const auto dead = [&](const std::string& worker, Micros newest_attempt) {
+    return OnThisHost(worker, options_.worker) ? IsDeadLocalWorker(worker, options_.worker)
+                                               : silent(worker, newest_attempt);
+  };
   for (const auto& [worker, newest_attempt] : *open) {
-    if (worker == options_.worker) continue;
-    // On this host the pid says it; on another, the silence.
-    const bool dead = OnThisHost(worker, options_.worker) ? IsDeadLocalWorker(worker, options_.worker)
-                                                          : silent(worker, newest_attempt);
-    if (!dead) continue;
+    if (worker == options_.worker || !dead(worker, newest_attempt)) continue;
     if (Status s = fail(worker); !s.ok()) return s;
   }
   // Senders that died with nothing in flight leave only a heartbeat.
   for (const auto& [worker, beat_on] : *beats) {
-    if (worker == options_.worker || open->count(worker) > 0 || !silent(worker, 0)) continue;
+    if (worker == options_.worker || open->count(worker) > 0 || !dead(worker, 0)) continue;
     if (Status s = fail(worker); !s.ok()) return s;
   }
   return Status::OK();
