@@ -266,6 +266,13 @@ class KannelRealTest : public ::testing::Test {
     ASSERT_TRUE(Eventually([&] { return Answers(admin_port_, "/status"); }, std::chrono::seconds(10)))
         << ReadFile(dir_.File("bearerbox.out"));
     smsbox_ = std::make_unique<Daemon>(std::vector<std::string>{kSmsbox, conf}, env_, dir_.File("smsbox.out"));
+    // Kannel 1.4.5's smsbox answers its sendsms port before it has read
+    // its sendsms-users, and a request then crashes it (PANIC in
+    // urltrans_find_username): no request before it has connected to
+    // bearerbox, which it does after reading them.
+    ASSERT_TRUE(Eventually([&] { return Count(ReadFile(dir_.File("smsbox.out")), "Connected to bearerbox") >= 1; },
+                           std::chrono::seconds(10)))
+        << ReadFile(dir_.File("smsbox.out"));
     ASSERT_TRUE(Eventually([&] { return Answers(sendsms_port_, "/cgi-bin/sendsms"); }, std::chrono::seconds(10)))
         << ReadFile(dir_.File("smsbox.out"));
     phones_ = std::make_unique<Daemon>(
