@@ -105,11 +105,11 @@ int SpoolFill(const std::string& dir, const std::string& channel_text, int64_t c
     std::vector<std::string> bodies;
     for (; i < count && static_cast<int64_t>(bodies.size()) < batch; ++i)
       bodies.push_back(EncodeIntake(ExIntake(*channel, i, now)));
-    for (const auto& name : spool.WriteMany(bodies, now))
-      if (!name.ok()) return Fail(exit_code::kUnavailable, "spool write: " + name.status().message());
+    auto name = spool.WriteBatch(bodies, now);
+    if (!name.ok()) return Fail(exit_code::kUnavailable, "spool write: " + name.status().message());
   }
   const double ms = Millis(std::chrono::steady_clock::now() - started);
-  std::cout << "{\"files\":" << count << ",\"batch\":" << batch << ",\"write_ms\":" << ms << "}\n";
+  std::cout << "{\"intakes\":" << count << ",\"batch\":" << batch << ",\"write_ms\":" << ms << "}\n";
   return exit_code::kOk;
 }
 

@@ -82,7 +82,7 @@ const std::vector<Spec>& Specs() {
       {"base_url", Kind::kString, "URL where providers reach courier-recv (callback URLs, logs)", &Options::base_url, HttpUrlOrEmpty},
       {"max_body_bytes", Kind::kInt, "largest webhook body accepted (bytes)", &Options::max_body_bytes, nullptr, 1, LONG_MAX},
       {"channel_cache_ttl", Kind::kInt, "seconds a looked-up channel is cached", &Options::channel_cache_ttl},
-      {"spool_backlog_limit", Kind::kInt, "pending spool files above which /status is unhealthy", &Options::spool_backlog_limit},
+      {"spool_backlog_limit", Kind::kInt, "intakes waiting in the spool above which /status is unhealthy", &Options::spool_backlog_limit},
       {"health_min_free_mb", Kind::kInt, "MB free on the store's file system below which /status is unhealthy", &Options::health_min_free_mb},
       {"include_channels", Kind::kList, "channel type codes to enable (comma-separated; empty: all)", &Options::include_channels},
       {"exclude_channels", Kind::kList, "channel type codes to disable (comma-separated)", &Options::exclude_channels},

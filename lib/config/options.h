@@ -42,7 +42,7 @@ struct Options {
   std::string base_url;             // where providers reach courier-recv; default http://address:port
   long max_body_bytes = 1 << 20;
   int channel_cache_ttl = 60;       // seconds
-  int spool_backlog_limit = 10000;  // /status turns 503 above this many pending files
+  int spool_backlog_limit = 10000;  // /status turns 503 above this many intakes spooled
   int health_min_free_mb = 64;      // /status turns 503 when the store's file system has less free (MB)
   std::vector<std::string> include_channels;  // type codes; empty: all
   std::vector<std::string> exclude_channels;

@@ -113,22 +113,24 @@ int Ctl::Spool(bool json) {
       o->set("dir", f.state);
       o->set("path", f.path);
       o->set("size", f.size);
+      o->set("intakes", f.intakes);
       json::SetTime(o, "modified_on", f.modified_on);
       json::SetNullableString(o, "reason", f.reason);
       out_ << json::Stringify(o) << '\n';
     }
     return exit_code::kOk;
   }
-  Table table({"STATE", "FILE", "SIZE", "AGE", "REASON"});
+  Table table({"STATE", "FILE", "INTAKES", "SIZE", "AGE", "REASON"});
   Micros now = clock_.Now();
-  size_t pending = 0, bad = 0, unfinished = 0;
+  size_t pending = 0, pending_intakes = 0, bad = 0, unfinished = 0;
   for (const auto& f : all) {
     (f.state == "bad" ? bad : f.state == "tmp" ? unfinished : pending)++;
-    table.Add({shown_state(f), f.name, std::to_string(f.size),
+    if (f.state == "new" || f.state == "cur") pending_intakes += static_cast<size_t>(f.intakes);
+    table.Add({shown_state(f), f.name, std::to_string(f.intakes), std::to_string(f.size),
                std::to_string((now - f.modified_on) / kMicrosPerSecond) + "s", CellText(f.reason, 60)});
   }
   if (!table.empty()) table.Print(out_);
-  out_ << pending << " pending, " << bad << " bad";
+  out_ << pending << " pending (" << pending_intakes << " intakes), " << bad << " bad";
   if (unfinished > 0) out_ << ", " << unfinished << " unfinished in tmp/";
   out_ << " in " << options_.spool_dir << '\n';
   return exit_code::kOk;

@@ -142,7 +142,7 @@ int Ctl::StatusReport(bool json_out) {
 
   auto spool_info = json::NewObject();
   SpoolDir spool(options_.spool_dir);
-  int64_t pending = 0, bad = 0, unfinished = 0;
+  int64_t pending = 0, pending_intakes = 0, bad = 0, unfinished = 0;
   Micros oldest = 0;
   for (const char* state : {"new", "cur", "bad", "tmp"}) {
     auto files = spool.List(state);
@@ -154,12 +154,14 @@ int Ctl::StatusReport(bool json_out) {
         ++bad;
       } else {
         ++pending;
+        pending_intakes += f.intakes;
         if (!oldest || f.modified_on < oldest) oldest = f.modified_on;
       }
     }
   }
   spool_info->set("dir", options_.spool_dir);
   spool_info->set("pending", pending);
+  spool_info->set("pending_intakes", pending_intakes);
   spool_info->set("bad", bad);
   spool_info->set("tmp", unfinished);
   spool_info->set("oldest_age_s", oldest ? (clock_.Now() - oldest) / kMicrosPerSecond : 0);

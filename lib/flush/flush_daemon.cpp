@@ -62,7 +62,7 @@ struct FlushStats {
 FlushProgress TerminalProgress() {
   return [](const FlushReport& r, size_t total) {
     if (total <= 1000) return;
-    std::cerr << "\rcourier-flush: " << (r.flushed + r.rejected + r.skipped) << " of " << total << " files ("
+    std::cerr << "\rcourier-flush: " << (r.flushed + r.rejected + r.skipped) << " of " << total << " intakes ("
               << r.flushed << " flushed, " << r.rejected << " bad)" << std::flush;
   };
 }
@@ -176,10 +176,10 @@ Status RunFlushOnce(const Options& options, bool progress) {
   const FlushReport& r = *pass;
   if (progress && r.flushed + r.rejected + r.skipped > 1000) std::cerr << '\n';
   std::cerr << "courier-flush: " << r.flushed << " flushed, " << r.rejected << " moved to " << spool.Path("bad")
-            << ", " << r.left << " files left\n";
+            << ", " << r.left << " intakes left\n";
   if (!r.store_error.ok()) {
     std::cerr << "courier-flush: store unavailable (" << r.store_error.message() << "): " << r.left
-              << " files left\n";
+              << " intakes left\n";
     // Busy: exit 75, try again later, whatever made the store unavailable.
     return Status::Busy("store unavailable: " + r.store_error.message());
   }

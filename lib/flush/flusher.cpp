@@ -23,16 +23,30 @@ std::string ParentDir(const std::string& path) {
   return path.substr(0, slash);
 }
 
-// The intake in a file named on the command line: a spool file (its
-// header checked), or, when there is no header at all, the bare JSON body.
-Result<Intake> DecodeNamedFile(const std::string& contents) {
+// The intakes in a file named on the command line: a spool file (its
+// headers checked), or, when there is no header at all, one bare JSON body.
+Result<std::vector<Intake>> DecodeNamedFile(const std::string& contents) {
   static const std::string kMagic = "courier-spool ";
+  std::vector<std::string> bodies;
   if (contents.compare(0, kMagic.size(), kMagic) == 0) {
-    auto body = DecodeSpoolFile(contents);
-    if (!body.ok()) return body.status();
-    return DecodeIntake(*body);
+    auto decoded = DecodeSpoolFile(contents);
+    if (!decoded.ok()) return decoded.status();
+    bodies = std::move(*decoded);
+  } else {
+    bodies.push_back(contents);
   }
-  return DecodeIntake(contents);
+  std::vector<Intake> intakes;
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    auto intake = DecodeIntake(bodies[i]);
+    if (!intake.ok()) {
+      if (bodies.size() == 1) return intake.status();
+      return Status::InvalidArgument("part " + std::to_string(i + 1) + " of " + std::to_string(bodies.size()) +
+                                     ": " + intake.status().ToString());
+    }
+    RepairUtf8(*intake);
+    intakes.push_back(std::move(*intake));
+  }
+  return intakes;
 }
 
 }  // namespace
@@ -68,7 +82,24 @@ void Flusher::RejectFile(const std::string& name, const std::string& reason, Flu
     return;
   }
   Log::Warn("spool file rejected", {{"file", name}, {"reason", reason}});
+  report.rejected += IntakesInSpoolName(name);
+}
+
+bool Flusher::RejectPart(const std::string& name, size_t part, const std::string& body, const std::string& reason,
+                         FlushReport& report) const {
+  Status s = spool_.RejectPart(name, part, body, reason);
+  if (!s.ok()) {
+    // The file stays in cur/ whatever becomes of its other parts; the next
+    // start moves it back to new/ and this part is rejected again then.
+    Log::Error("cannot put a part of a spool file in bad/",
+               {{"file", name}, {"part", std::to_string(part)}, {"reason", reason}, {"error", s.message()}});
+    report.spool_error = s;
+    return false;
+  }
+  Log::Warn("part of a spool file rejected",
+            {{"file", name}, {"part", std::to_string(part)}, {"bad", SpoolPartName(name, part)}, {"reason", reason}});
   ++report.rejected;
+  return true;
 }
 
 void Flusher::Unclaim(const std::string& name, FlushReport& report) const {
@@ -81,20 +112,10 @@ void Flusher::Unclaim(const std::string& name, FlushReport& report) const {
   }
 }
 
-void Flusher::Settle(const std::string& name, const Status& outcome, FlushReport& report) const {
-  if (!outcome.ok()) {
-    // The store refused this intake's data (and wrote none of it).
-    RejectFile(name, outcome.ToString(), report);
-    return;
-  }
-  Status s = spool_.Done(name);
-  if (!s.ok()) {
-    // The data is committed; a file left in cur/ is replayed as a no-op
-    // after the next start.
-    Log::Error("committed but cannot remove spool file", {{"file", name}, {"error", s.message()}});
-    report.spool_error = s;
-  }
-  ++report.flushed;
+void Flusher::UnclaimFiles(const std::vector<Claimed>& batch, FlushReport& report) const {
+  // A file's intakes are next to each other in a batch.
+  for (size_t i = 0; i < batch.size(); ++i)
+    if (i == 0 || batch[i].name != batch[i - 1].name) Unclaim(batch[i].name, report);
 }
 
 namespace {
@@ -108,59 +129,107 @@ void Merge(FlushReport& into, const FlushReport& part) {
   if (!part.store_error.ok()) into.store_error = part.store_error;
 }
 
+int64_t IntakesIn(const std::vector<std::string>& names) {
+  int64_t n = 0;
+  for (const auto& name : names) n += IntakesInSpoolName(name);
+  return n;
+}
+
 }  // namespace
 
-bool Flusher::Commit(std::vector<Claimed>& batch, FlushReport& report, std::vector<Status>* settle_later) {
-  if (batch.empty()) return true;
+Status Flusher::Write(std::vector<Claimed>& batch, std::vector<Status>& outcomes) {
+  outcomes.clear();
+  if (batch.empty()) return Status::OK();
+  Status opened = EnsureStore();
+  if (!opened.ok()) return opened;
+  // The intakes are lent to the store's call and given back after it.
   std::vector<Intake> intakes;
   intakes.reserve(batch.size());
   for (auto& c : batch) intakes.push_back(std::move(c.intake));
+  struct GiveBack {
+    std::vector<Claimed>& batch;
+    std::vector<Intake>& intakes;
+    ~GiveBack() {
+      for (size_t i = 0; i < batch.size(); ++i) batch[i].intake = std::move(intakes[i]);
+    }
+  } give_back{batch, intakes};
   // Events are rows in the store (invariant 4); courier-flush does not
   // publish them: consumers catch up with `courier-ctl events --after`.
   auto written = store_->WriteIntakes(intakes, nullptr);
-  if (!written.ok()) {
-    const Status& why = written.status();
-    if (why.IsUnavailable()) {
-      store_.reset();  // reconnect next time
-      for (const auto& c : batch) Unclaim(c.name, report);
-      report.store_error = why;
-      return false;
-    }
-    for (size_t i = 0; i < batch.size(); ++i) batch[i].intake = std::move(intakes[i]);
-    // The contract says a whole batch fails only when the store is down;
-    // should another error come back, find the intake that causes it one
-    // by one instead of retrying the batch forever.
-    if (batch.size() > 1) {
-      for (size_t i = 0; i < batch.size(); ++i) {
-        std::vector<Claimed> one{std::move(batch[i])};
-        if (!Commit(one, report, nullptr)) {
-          for (size_t j = i + 1; j < batch.size(); ++j) Unclaim(batch[j].name, report);
-          return false;
-        }
-      }
-      batch.clear();  // settled one by one above
-      return true;
-    }
-    RejectFile(batch[0].name, why.ToString(), report);
-    batch.clear();
-    return true;
+  auto unavailable = [&](const Status& why) {
+    store_.reset();  // reconnect next time
+    outcomes.clear();
+    return why;
+  };
+  if (written.ok()) {
+    for (const auto& outcome : *written) outcomes.push_back(outcome.status);
+    return Status::OK();
   }
-  if (settle_later) {
-    settle_later->clear();
-    for (auto& outcome : *written) settle_later->push_back(outcome.status);
-    return true;
+  if (written.status().IsUnavailable()) return unavailable(written.status());
+  if (batch.size() == 1) {
+    outcomes.push_back(written.status());
+    return Status::OK();
   }
-  SettleAll(batch, *written, report);
-  return true;
+  // The contract says a whole batch fails only when the store is down;
+  // should another error come back, find the intake that causes it one by
+  // one instead of retrying the batch forever.
+  for (const auto& intake : intakes) {
+    auto one = store_->WriteIntakes({intake}, nullptr);
+    if (!one.ok() && one.status().IsUnavailable()) return unavailable(one.status());
+    outcomes.push_back(one.ok() ? (*one)[0].status : one.status());
+  }
+  return Status::OK();
 }
 
-void Flusher::SettleAll(const std::vector<Claimed>& batch, const std::vector<IntakeOutcome>& outcomes,
-                        FlushReport& report) const {
-  for (size_t i = 0; i < batch.size(); ++i) Settle(batch[i].name, outcomes[i].status, report);
-  Status synced = spool_.SyncDone();
-  if (!synced.ok()) {
-    Log::Error("cannot sync spool cur/ after removing flushed files", {{"error", synced.message()}});
-    report.spool_error = synced;
+Status Flusher::WriteInPieces(std::vector<Claimed>& batch, std::vector<Status>& outcomes) {
+  outcomes.clear();
+  size_t piece = std::max<size_t>(1, batch.size() / 2);
+  for (size_t at = 0; at < batch.size();) {
+    const size_t end = std::min(batch.size(), at + piece);
+    std::vector<Claimed> part(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(at)),
+                              std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(end)));
+    std::vector<Status> part_outcomes;
+    Status down = Write(part, part_outcomes);
+    std::move(part.begin(), part.end(), batch.begin() + static_cast<std::ptrdiff_t>(at));
+    if (down.ok()) {
+      outcomes.insert(outcomes.end(), part_outcomes.begin(), part_outcomes.end());
+      at = end;
+      continue;
+    }
+    if (piece == 1) return down;
+    piece = std::max<size_t>(1, piece / 2);
+    Log::Info("store refused a spool file's intakes together, trying fewer",
+              {{"file", batch[at].name}, {"intakes", std::to_string(piece)}, {"error", down.message()}});
+  }
+  return Status::OK();
+}
+
+void Flusher::SettleFiles(const std::vector<Claimed>& batch, const std::vector<Status>& outcomes,
+                          std::vector<std::string>& done, FlushReport& report) const {
+  for (size_t i = 0, end = 0; i < batch.size() && i < outcomes.size(); i = end) {
+    const std::string& name = batch[i].name;
+    for (end = i; end < batch.size() && batch[end].name == name; ++end) {
+    }
+    if (batch[i].parts == 1) {  // the file is its one intake: it goes to bad/ whole
+      if (outcomes[i].ok()) {
+        ++report.flushed;
+        done.push_back(name);
+      } else {
+        RejectFile(name, outcomes[i].ToString(), report);
+      }
+      continue;
+    }
+    bool rest_in_bad = true;
+    for (size_t k = i; k < end && k < outcomes.size(); ++k) {
+      if (outcomes[k].ok()) {
+        ++report.flushed;
+        continue;
+      }
+      rest_in_bad &= RejectPart(name, batch[k].part, batch[k].body, outcomes[k].ToString(), report);
+    }
+    // A part that could not be put in bad/ keeps the whole file in cur/
+    // (its committed parts replay as no-ops later).
+    if (rest_in_bad) done.push_back(name);
   }
 }
 
@@ -191,8 +260,7 @@ Status Flusher::RemoveDone(const std::vector<std::string>& names) const {
 
 Flusher::Prepared Flusher::Prepare(const std::vector<SpoolFile>& files, size_t from, size_t batch_size) const {
   Prepared p;
-  const size_t end = std::min(files.size(), from + batch_size);
-  for (p.next = from; p.next < end; ++p.next) {
+  for (p.next = from; p.next < files.size() && p.batch.size() < batch_size; ++p.next) {
     const std::string& name = files[p.next].name;
     Status claimed = spool_.Claim(name);
     if (!claimed.ok()) {
@@ -202,34 +270,57 @@ Flusher::Prepared Flusher::Prepare(const std::vector<SpoolFile>& files, size_t f
         Log::Error("cannot claim spool file", {{"file", name}, {"error", claimed.message()}});
         p.report.spool_error = claimed;
       }
-      ++p.report.skipped;
+      p.report.skipped += files[p.next].intakes;
       continue;
     }
-    auto body = spool_.Read("cur", name);
-    if (!body.ok()) {
-      const Status& why = body.status();
+    auto bodies = spool_.Read("cur", name);
+    if (!bodies.ok()) {
+      const Status& why = bodies.status();
       if (why.code() == Status::Code::kCorruption) {
         RejectFile(name, why.ToString(), p.report);
       } else if (why.IsNotFound()) {
-        ++p.report.skipped;  // taken from cur/ by another flusher's recovery
+        p.report.skipped += files[p.next].intakes;  // taken from cur/ by another flusher's recovery
       } else {
         // Unreadable (an I/O error, not bad data): put it back and try
         // again next pass rather than calling good data bad.
         Log::Warn("cannot read spool file, will retry", {{"file", name}, {"error", why.message()}});
         Unclaim(name, p.report);
-        ++p.report.skipped;
+        p.report.skipped += files[p.next].intakes;
       }
       continue;
     }
-    if (!IsValidUtf8(*body))
-      Log::Warn("spool file holds ill-formed UTF-8, replayed with U+FFFD in its place", {{"file", name}});
-    auto intake = DecodeIntake(*body);
-    if (!intake.ok()) {
-      RejectFile(name, intake.status().ToString(), p.report);
+    const size_t parts = bodies->size();
+    std::vector<Claimed> decoded;
+    bool rest_in_bad = true;  // every part that cannot be decoded is in bad/
+    for (size_t k = 0; k < parts; ++k) {
+      std::string& body = (*bodies)[k];
+      if (!IsValidUtf8(body))
+        Log::Warn("spool file holds ill-formed UTF-8, replayed with U+FFFD in its place",
+                  {{"file", name}, {"part", std::to_string(k + 1)}});
+      auto intake = DecodeIntake(body);
+      if (!intake.ok()) {
+        if (parts == 1) {
+          RejectFile(name, intake.status().ToString(), p.report);
+        } else {
+          rest_in_bad &= RejectPart(name, k + 1, body, intake.status().ToString(), p.report);
+        }
+        continue;
+      }
+      RepairUtf8(*intake);  // what JSON escapes may still spell (a lone surrogate)
+      // A part's record is kept for bad/, should the store refuse it.
+      decoded.push_back(Claimed{name, k + 1, parts, parts > 1 ? std::move(body) : std::string(), std::move(*intake)});
+    }
+    if (!rest_in_bad) continue;  // stays in cur/ until the next start (logged)
+    if (decoded.empty()) {
+      if (parts > 1) {
+        // Every part is in bad/: nothing of the file is left to replay.
+        Status removed = spool_.Done(name);
+        if (!removed.ok()) p.report.spool_error = removed;
+      }
       continue;
     }
-    RepairUtf8(*intake);  // what JSON escapes may still spell (a lone surrogate)
-    p.batch.push_back(Claimed{name, std::move(*intake)});
+    ++p.files;
+    for (auto& c : decoded) p.batch.push_back(std::move(c));
   }
   return p;
 }
@@ -239,12 +330,14 @@ Result<FlushReport> Flusher::FlushOnce(const std::function<bool()>& stop, const 
   auto listed = spool_.List("new");
   if (!listed.ok()) return listed.status();
   const std::vector<SpoolFile>& files = *listed;
+  size_t total = 0;
+  for (const auto& f : files) total += static_cast<size_t>(f.intakes);
 
   if (!files.empty()) {
     Status s = EnsureStore();
     if (!s.ok()) {
       report.store_error = s;
-      report.left = static_cast<int64_t>(files.size());
+      report.left = static_cast<int64_t>(total);
       return report;
     }
   }
@@ -265,7 +358,7 @@ Result<FlushReport> Flusher::FlushOnce(const std::function<bool()>& stop, const 
     if (!ahead.valid()) return;
     Prepared rest = ahead.get();
     Merge(report, rest.report);
-    for (const auto& c : rest.batch) Unclaim(c.name, report);
+    UnclaimFiles(rest.batch, report);
   };
   auto prepare_from = [&](size_t from) {
     ahead = std::async(std::launch::async,
@@ -278,14 +371,26 @@ Result<FlushReport> Flusher::FlushOnce(const std::function<bool()>& stop, const 
     Merge(report, p.report);
     if (p.next < files.size()) prepare_from(p.next);
     std::vector<Status> outcomes;
-    const size_t tried = p.batch.size();
-    if (!Commit(p.batch, report, &outcomes)) {
+    Status down = Write(p.batch, outcomes);
+    // One file alone too large for the room the store has now (a nearly
+    // full disk): its intakes a few at a time. The file is removed only
+    // when all are stored, and a replay of those that were is a no-op.
+    if (!down.ok() && p.files == 1 && p.batch.size() > 1) {
+      finish_removing();  // what they free may be the room needed
+      down = WriteInPieces(p.batch, outcomes);
+    }
+    if (!down.ok()) {
+      UnclaimFiles(p.batch, report);
+      report.store_error = down;
       put_back_ahead();  // store unavailable: the batch prepared ahead goes back to new/ too
-      if (tried <= 1 || (stop && stop())) break;
+      if (p.files <= 1 || (stop && stop())) break;
       // Perhaps only short of space: free what is committed, then try a
       // smaller transaction from the same file (it is back in new/).
       finish_removing();
-      batch_size = std::max<size_t>(1, tried / 2);
+      // Halve the limit, not the batch: files are taken whole, so a batch
+      // can hold more than its limit, and half of it could take the same
+      // files again, for ever.
+      batch_size = std::max<size_t>(1, std::min(batch_size, p.batch.size()) / 2);
       const Status refused = report.store_error;
       Status reopened = EnsureStore();
       if (!reopened.ok()) break;
@@ -299,21 +404,14 @@ Result<FlushReport> Flusher::FlushOnce(const std::function<bool()>& stop, const 
     // Refusals (rare) are moved to bad/ here; the removals of the files
     // whose data is committed run beside the next batch.
     std::vector<std::string> done;
-    for (size_t i = 0; i < p.batch.size() && i < outcomes.size(); ++i) {
-      if (outcomes[i].ok()) {
-        done.push_back(p.batch[i].name);
-        ++report.flushed;
-      } else {
-        RejectFile(p.batch[i].name, outcomes[i].ToString(), report);
-      }
-    }
+    SettleFiles(p.batch, outcomes, done, report);
     finish_removing();
     if (!done.empty()) {
       removing = std::async(std::launch::async, [this, done = std::move(done)]() { return RemoveDone(done); });
     }
     Log::Debug("spool batch flushed", {{"flushed", std::to_string(report.flushed)},
                                       {"rejected", std::to_string(report.rejected)}});
-    if (progress) progress(report, files.size());
+    if (progress) progress(report, total);
     if (stop && stop()) {
       put_back_ahead();
       break;
@@ -322,7 +420,7 @@ Result<FlushReport> Flusher::FlushOnce(const std::function<bool()>& stop, const 
   finish_removing();
 
   auto remaining = env_.ListDir(spool_.Path("new"));
-  report.left = remaining.ok() ? static_cast<int64_t>(remaining->size()) : 0;
+  report.left = remaining.ok() ? IntakesIn(*remaining) : 0;
   return report;
 }
 
@@ -330,10 +428,13 @@ ReplayReport Flusher::FlushFiles(const std::vector<std::string>& paths) {
   ReplayReport report;
   report.files.resize(paths.size());
   struct Decoded {
-    size_t index;
+    size_t index;  // of the file in `paths`
     Intake intake;
   };
   std::vector<Decoded> decoded;
+  // Per file, its intakes not yet committed: a file is removed only when
+  // every one of them is.
+  std::vector<size_t> uncommitted(paths.size(), 0);
   for (size_t i = 0; i < paths.size(); ++i) {
     FileReplay& f = report.files[i];
     f.path = paths[i];
@@ -347,14 +448,14 @@ ReplayReport Flusher::FlushFiles(const std::vector<std::string>& paths) {
       f.result = contents.status().IsNotFound() ? FileReplay::Result::kMissing : FileReplay::Result::kError;
       continue;
     }
-    auto intake = DecodeNamedFile(*contents);
-    if (!intake.ok()) {
-      f.status = intake.status();
+    auto intakes = DecodeNamedFile(*contents);
+    if (!intakes.ok()) {
+      f.status = intakes.status();
       f.result = FileReplay::Result::kBad;
       continue;
     }
-    RepairUtf8(*intake);
-    decoded.push_back(Decoded{i, std::move(*intake)});
+    uncommitted[i] = intakes->size();
+    for (auto& intake : *intakes) decoded.push_back(Decoded{i, std::move(intake)});
   }
   if (decoded.empty()) return report;
 
@@ -363,7 +464,6 @@ ReplayReport Flusher::FlushFiles(const std::vector<std::string>& paths) {
     report.store_error = s;
     return report;  // every decoded file stays kPending
   }
-  std::set<std::string> dirs;
   for (size_t start = 0; start < decoded.size(); start += options_.batch_size) {
     const size_t end = std::min(decoded.size(), start + options_.batch_size);
     std::vector<Intake> intakes;
@@ -380,22 +480,30 @@ ReplayReport Flusher::FlushFiles(const std::vector<std::string>& paths) {
     for (size_t k = start; k < end; ++k) {
       FileReplay& f = report.files[decoded[k].index];
       const Status& outcome = (*written)[k - start].status;
-      if (!outcome.ok()) {
+      if (outcome.ok()) {
+        --uncommitted[decoded[k].index];
+      } else {
+        // The file stays whole; what was committed of it replays as a
+        // no-op when it is replayed again.
         f.result = FileReplay::Result::kBad;
         f.status = outcome;
-        continue;
       }
-      Status removed = env_.Remove(f.path);
-      if (removed.ok() && env_.FileExists(f.path + ".reason")) removed = env_.Remove(f.path + ".reason");
-      if (!removed.ok()) {
-        // Committed; replaying it again later is a no-op.
-        f.result = FileReplay::Result::kError;
-        f.status = Status::IOError("replayed but not removed: " + removed.message());
-        continue;
-      }
-      f.result = FileReplay::Result::kReplayed;
-      dirs.insert(ParentDir(f.path));
     }
+  }
+  std::set<std::string> dirs;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    FileReplay& f = report.files[i];
+    if (f.result != FileReplay::Result::kPending || !f.status.ok() || uncommitted[i] != 0) continue;
+    Status removed = env_.Remove(f.path);
+    if (removed.ok() && env_.FileExists(f.path + ".reason")) removed = env_.Remove(f.path + ".reason");
+    if (!removed.ok()) {
+      // Committed; replaying it again later is a no-op.
+      f.result = FileReplay::Result::kError;
+      f.status = Status::IOError("replayed but not removed: " + removed.message());
+      continue;
+    }
+    f.result = FileReplay::Result::kReplayed;
+    dirs.insert(ParentDir(f.path));
   }
   // Durable removals; losing one in a crash costs only a no-op replay.
   for (const auto& dir : dirs) (void)env_.SyncDir(dir);

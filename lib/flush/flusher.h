@@ -3,17 +3,22 @@
 // daemon loop, `--once` and manual replay are built on it).
 //
 // A pass over spool/new/ (FlushOnce) takes the files oldest first (names
-// sort by time) in batches of up to `batch_size`:
+// sort by time) in batches of up to `batch_size` intakes (whole files; a
+// file holds one intake, or a writer's whole batch):
 //   1. Claim each file: rename new/NAME -> cur/NAME. A failed claim of a
 //      file that is gone means another flusher took it: skipped.
 //   2. Read and decode each claimed file. A torn or foreign file
-//      (Corruption) or one whose JSON is not an intake goes to bad/ with
-//      NAME.reason beside it: never deleted, never retried.
+//      (Corruption), or a file of one intake whose JSON is not an intake,
+//      goes to bad/ with NAME.reason beside it: never deleted, never
+//      retried. Of a file of several, such a part goes to bad/ alone
+//      (SpoolDir::RejectPart) and the others go on.
 //   3. Write the decoded intakes with ONE Store::WriteIntakes call (one
 //      transaction, one savepoint per intake).
-//   4. After the commit: Done (unlink cur/NAME) for every intake whose
-//      outcome is ok; Reject to bad/ every intake the store refused for its
-//      data (e.g. "not found: channel not found"), with that reason.
+//   4. After the commit: an intake the store refused for its data (e.g.
+//      "not found: channel not found") goes to bad/ with that reason, its
+//      file whole when that is its only intake, alone otherwise; then Done
+//      (unlink cur/NAME) for every file whose intakes are all committed or
+//      in bad/.
 //   If the store cannot take writes (Busy, Unavailable, IOError), the
 //   batch's claimed files go back to new/ (same names, so the same order).
 //   The pass then waits for the removals of the files already committed
@@ -74,16 +79,18 @@
 namespace courier {
 
 struct FlusherOptions {
-  // Most files claimed and committed in one transaction.
+  // Most intakes committed in one transaction: files are taken whole until
+  // a batch holds this many.
   size_t batch_size = 256;
 };
 
-// What one pass over spool/new/ did.
+// What one pass over spool/new/ did, counted in intakes (a file holds one,
+// or a writer's whole batch).
 struct FlushReport {
   int64_t flushed = 0;   // committed (or found already stored) and removed from the spool
   int64_t rejected = 0;  // moved to bad/ with a reason
   int64_t skipped = 0;   // claimed by another flusher, or unreadable and put back
-  int64_t left = 0;      // files in new/ when the pass ended
+  int64_t left = 0;      // in new/ when the pass ended
   // Not ok: the pass stopped because the store cannot take writes now;
   // the files of the failed batch are back in new/.
   Status store_error;
@@ -93,7 +100,7 @@ struct FlushReport {
 };
 
 // Called after each batch of a pass, with the totals so far and the
-// number of files the pass started with (for progress lines).
+// number of intakes the pass started with (for progress lines).
 using FlushProgress = std::function<void(const FlushReport& so_far, size_t total)>;
 
 // What manual replay (FlushFiles) did with one named file.
@@ -142,34 +149,49 @@ class Flusher {
   ReplayReport FlushFiles(const std::vector<std::string>& paths);
 
  private:
+  // One intake of a claimed file; a file's intakes are next to each other
+  // in a batch.
   struct Claimed {
-    std::string name;
+    std::string name;  // the file
+    size_t part = 1;   // 1-based, within the file
+    size_t parts = 1;  // intakes the file holds
+    std::string body;  // the part's record, kept for bad/ when parts > 1
     Intake intake;
   };
   // One batch claimed, read and decoded; `next` is the index after it.
   struct Prepared {
     std::vector<Claimed> batch;
+    size_t files = 0;  // whose intakes are in `batch`
     FlushReport report;
     size_t next = 0;
   };
   Status EnsureStore();
-  // Claims, reads and decodes files[from...] up to a batch. Runs on a
-  // thread of its own while the previous batch is written.
+  // Claims, reads and decodes files[from...], whole files, until the batch
+  // holds `batch_size` intakes. Runs on a thread of its own while the
+  // previous batch is written.
   Prepared Prepare(const std::vector<SpoolFile>& files, size_t from, size_t batch_size) const;
-  // Writes `batch`; false when the store is unavailable (the batch is back
-  // in new/). With `settle_later` the outcomes come back there and the
-  // caller settles the files; without it (and for batches that had to be
-  // split up) the files are settled here.
-  bool Commit(std::vector<Claimed>& batch, FlushReport& report, std::vector<Status>* settle_later);
-  // Removes (or rejects) each committed file, then syncs cur/.
-  void SettleAll(const std::vector<Claimed>& batch, const std::vector<IntakeOutcome>& outcomes,
-                 FlushReport& report) const;
-  void Settle(const std::string& name, const Status& outcome, FlushReport& report) const;
+  // Writes `batch` in one transaction and gives one outcome an intake; not
+  // ok (and no outcomes) when the store is unavailable. The caller puts
+  // the files back then.
+  Status Write(std::vector<Claimed>& batch, std::vector<Status>& outcomes);
+  // Write of one file's intakes a piece at a time, halving the piece while
+  // the store refuses; not ok when a piece of one intake is refused.
+  Status WriteInPieces(std::vector<Claimed>& batch, std::vector<Status>& outcomes);
+  // After a commit: a file whose intakes are all stored joins `done`; a
+  // refused intake goes to bad/, with its file when it is the file's only
+  // one, alone (RejectPart) when the file holds others, which then joins
+  // `done` too.
+  void SettleFiles(const std::vector<Claimed>& batch, const std::vector<Status>& outcomes,
+                   std::vector<std::string>& done, FlushReport& report) const;
   // Removes files whose data is committed, then syncs cur/. Runs on a
   // thread of its own beside the next batch's commit.
   Status RemoveDone(const std::vector<std::string>& names) const;
   void RejectFile(const std::string& name, const std::string& reason, FlushReport& report) const;
+  // False (logged, in the report) when the part could not be put in bad/.
+  bool RejectPart(const std::string& name, size_t part, const std::string& body, const std::string& reason,
+                  FlushReport& report) const;
   void Unclaim(const std::string& name, FlushReport& report) const;
+  void UnclaimFiles(const std::vector<Claimed>& batch, FlushReport& report) const;
 
   StoreOpener open_;
   SpoolDir spool_;

@@ -305,28 +305,26 @@ void IntakeWriter::Spool(std::vector<std::unique_ptr<Pending>>& batch, std::vect
   }
   int64_t spooled = 0, failed = 0;
   Status spool_failure;
-  // One file per intake, so a flusher can refuse one without the others,
-  // but one fsync of new/ for the batch.
+  // One file for the batch: two fsyncs whatever its size. The flusher
+  // still settles each intake alone (a refused one goes to bad/ by itself).
   std::vector<std::string> bodies;
   bodies.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) bodies.push_back(EncodeIntake(intakes[i]));
-  std::vector<Result<std::string>> names = spool_.WriteMany(bodies, clock_.Now());
+  Result<std::string> name = spool_.WriteBatch(bodies, clock_.Now());
   // The answers go out only after the stats say what happened: a monitor
   // that reads /status after its webhook was refused must see the refusal.
   std::vector<IntakeWrite> writes(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) {
-    IntakeWrite& w = writes[i];
-    const Result<std::string>& name = names[i];
-    if (name.ok()) {
-      w.kind = IntakeWrite::kSpooled;
-      ++spooled;
-    } else {
+  if (name.ok()) {
+    spooled = static_cast<int64_t>(batch.size());
+    for (auto& w : writes) w.kind = IntakeWrite::kSpooled;
+  } else {
+    failed = static_cast<int64_t>(batch.size());
+    spool_failure = name.status();
+    Log::Error("spool write failed", {{"error", name.status().message()}, {"intakes", std::to_string(batch.size())}});
+    for (auto& w : writes) {
       w.kind = IntakeWrite::kFailed;
       w.error = Status::Unavailable("store unavailable (" + why.message() + ") and spool write failed (" +
                                     name.status().message() + ")");
-      Log::Error("spool write failed", {{"error", name.status().message()}});
-      spool_failure = name.status();
-      ++failed;
     }
   }
   {

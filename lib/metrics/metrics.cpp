@@ -41,9 +41,10 @@ const std::vector<MetricSpec> kCatalog = {
     {"courier_sends_total", "counter", "Sends courier-send finished, by channel and outcome."},
     {"courier_sends_interrupted_total", "counter",
      "Msgs courier-send found with an unfinished attempt at start and marked errored."},
-    {"courier_flush_files_total", "counter", "Spool files courier-flush replayed into the store or moved to bad."},
+    {"courier_flush_files_total", "counter", "Intakes of spool files courier-flush replayed into the store or moved to bad."},
     {"courier_flush_passes_total", "counter", "Passes courier-flush made over the spool."},
     {"courier_spool_files", "gauge", "Files in the spool, by state (pending: new and cur; bad; tmp)."},
+    {"courier_spool_pending_intakes", "gauge", "Intakes in the spool's pending files (a file holds a writer's batch)."},
     {"courier_spool_oldest_pending_age_seconds", "gauge", "Age of the oldest pending spool file, 0 when none."},
     {"courier_spool_filesystem_free_bytes", "gauge", "Bytes free for courier on the spool's file system."},
     {"courier_store_up", "gauge", "Whether the store could be read (1) or not (0)."},
@@ -214,6 +215,7 @@ void SpoolMetrics(Exposition& x, const MetricsInput& in) {
     x.Set("courier_spool_files", {{"state", "pending"}}, static_cast<double>(in.spool_pending));
     x.Set("courier_spool_files", {{"state", "bad"}}, static_cast<double>(in.spool_bad));
     x.Set("courier_spool_files", {{"state", "tmp"}}, static_cast<double>(in.spool_tmp));
+    x.Set("courier_spool_pending_intakes", {}, static_cast<double>(in.spool_pending_intakes));
     x.Set("courier_spool_oldest_pending_age_seconds", {},
           in.spool_oldest_pending_on ? Seconds(in.now - in.spool_oldest_pending_on) : 0.0);
   }
@@ -341,6 +343,7 @@ Result<std::string> Render(Store* store, const MetricsSources& sources) {
         ++in.spool_bad;
       } else {
         ++in.spool_pending;
+        in.spool_pending_intakes += f.intakes;
         if (!in.spool_oldest_pending_on || f.modified_on < in.spool_oldest_pending_on)
           in.spool_oldest_pending_on = f.modified_on;
       }

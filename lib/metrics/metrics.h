@@ -84,6 +84,7 @@ struct MetricsInput {
   // The spool.
   bool spool_read = false;
   int64_t spool_pending = 0, spool_bad = 0, spool_tmp = 0;
+  int64_t spool_pending_intakes = 0;  // a file holds one, or a writer's whole batch
   Micros spool_oldest_pending_on = 0;  // 0: none pending
   std::optional<int64_t> spool_fs_free_bytes;
   // Each daemon's status answer by program ("courier-recv"), null when it

@@ -831,7 +831,9 @@ HttpOut Receiver::Health() {
   Status store = channels_.Ping();
   if (!store.ok()) problems->add("store: " + store.message());
   auto pending = SpoolDir(options_.spool_dir).List("new");
-  int64_t backlog = pending.ok() ? static_cast<int64_t>(pending->size()) : -1;
+  int64_t backlog = pending.ok() ? 0 : -1;  // intakes, not files: a file holds a writer's batch
+  if (pending.ok())
+    for (const auto& f : *pending) backlog += f.intakes;
   if (!pending.ok()) problems->add("spool: " + pending.status().message());
   else if (backlog > options_.spool_backlog_limit)
     problems->add("spool backlog " + std::to_string(backlog) + " above spool_backlog_limit " +

@@ -39,6 +39,7 @@ Result<std::vector<SpoolFile>> SpoolDir::List(const std::string& state) const {
     f.name = name;
     f.path = dir + "/" + name;
     f.state = state;
+    f.intakes = IntakesInSpoolName(name);
     struct stat st;
     if (::stat(f.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     f.size = st.st_size;
@@ -67,33 +68,44 @@ namespace {
 constexpr int64_t kBlock = 4096;
 constexpr int64_t kMiB = 1024 * 1024;
 
+constexpr char kJsonSuffix[] = ".json";
+constexpr size_t kJsonSuffixSize = sizeof kJsonSuffix - 1;
+
 // Time in ns, zero-padded so names sort by time, then pid and a
-// per-process counter so concurrent writers never collide.
-std::string NewSpoolFileName(Micros now) {
+// per-process counter so concurrent writers never collide, then the
+// count of intakes when there are several.
+std::string NewSpoolFileName(Micros now, size_t intakes) {
   static std::atomic<uint64_t> counter{0};
   char name[96];
-  std::snprintf(name, sizeof name, "%020lld-%d-%06llu.json", static_cast<long long>(now) * 1000,
-                static_cast<int>(::getpid()), static_cast<unsigned long long>(counter++ % 1000000));
-  return name;
+  int n = std::snprintf(name, sizeof name, "%020lld-%d-%06llu", static_cast<long long>(now) * 1000,
+                        static_cast<int>(::getpid()), static_cast<unsigned long long>(counter++ % 1000000));
+  std::string out(name, static_cast<size_t>(n));
+  if (intakes > 1) out += "-x" + std::to_string(intakes);
+  return out + kJsonSuffix;
 }
 
 }  // namespace
 
-Result<std::string> SpoolDir::Write(const std::string& body, Micros now) const {
-  return WriteMany({body}, now)[0];
+int IntakesInSpoolName(const std::string& name) {
+  if (!EndsWith(name, kJsonSuffix)) return 1;
+  const size_t end = name.size() - kJsonSuffixSize;
+  size_t digits = end;
+  while (digits > 0 && name[digits - 1] >= '0' && name[digits - 1] <= '9') --digits;
+  if (digits == end || end - digits > 6 || digits < 2 || name.compare(digits - 2, 2, "-x") != 0) return 1;
+  return std::max(1, std::stoi(name.substr(digits, end - digits)));
 }
 
-std::vector<Result<std::string>> SpoolDir::WriteMany(const std::vector<std::string>& bodies, Micros now) const {
-  std::vector<std::string> names, files;
-  names.reserve(bodies.size());
-  files.reserve(bodies.size());
-  int64_t needed = 0;
-  for (const auto& body : bodies) {
-    names.push_back(NewSpoolFileName(now));
-    files.push_back(EncodeSpoolFile(body));
-    // A file takes whole blocks, and an inode besides.
-    needed += (static_cast<int64_t>(files.back().size()) / kBlock + 1) * kBlock;
-  }
+std::string SpoolPartName(const std::string& name, size_t part) {
+  std::string stem = EndsWith(name, kJsonSuffix) ? name.substr(0, name.size() - kJsonSuffixSize) : name;
+  return stem + "-p" + std::to_string(part) + kJsonSuffix;
+}
+
+Result<std::string> SpoolDir::WriteBatch(const std::vector<std::string>& bodies, Micros now) const {
+  if (bodies.empty()) return Status::InvalidArgument("no bodies to spool");
+  std::vector<std::string> names{NewSpoolFileName(now, bodies.size())};
+  std::vector<std::string> files{EncodeSpoolFile(bodies)};
+  // A file takes whole blocks, and an inode besides.
+  const int64_t needed = (static_cast<int64_t>(files[0].size()) / kBlock + 1) * kBlock;
   if (reserve_bytes_ > 0) {
     auto space = env_.FreeSpace(Path("tmp"));
     // Unknown space (statvfs failed): the write itself will tell.
@@ -102,17 +114,12 @@ std::vector<Result<std::string>> SpoolDir::WriteMany(const std::vector<std::stri
           "spool file system has " + std::to_string(space->available_bytes / kMiB) + " MB free, " +
           "below the spool's reserve of " + std::to_string(reserve_bytes_ / kMiB) +
           " MB (spool_reserve_mb), kept for the store to recover");
-      return std::vector<Result<std::string>>(bodies.size(), Result<std::string>(refused));
+      return refused;
     }
   }
-  std::vector<Status> written = WriteFilesAtomically(env_, Path("tmp"), Path("new"), names, files);
-  std::vector<Result<std::string>> out;
-  out.reserve(bodies.size());
-  for (size_t i = 0; i < bodies.size(); ++i) {
-    if (written[i].ok()) out.emplace_back(names[i]);
-    else out.emplace_back(written[i]);
-  }
-  return out;
+  Status written = WriteFilesAtomically(env_, Path("tmp"), Path("new"), names, files)[0];
+  if (!written.ok()) return written;
+  return names[0];
 }
 
 Status SpoolDir::Claim(const std::string& name) const {
@@ -137,6 +144,15 @@ Status SpoolDir::Reject(const std::string& name, const std::string& from_state, 
   s = env_.Rename(Path(from_state) + "/" + name, Path("bad") + "/" + name);
   if (!s.ok()) return s;
   return env_.SyncDir(Path("bad"));
+}
+
+Status SpoolDir::RejectPart(const std::string& name, size_t part, const std::string& body,
+                            const std::string& reason) const {
+  // As Reject: the reason first, then the part, atomically, into bad/.
+  const std::string part_name = SpoolPartName(name, part);
+  Status s = env_.WriteFileSynced(Path("bad") + "/" + part_name + ".reason", reason + "\n");
+  if (!s.ok()) return s;
+  return WriteFilesAtomically(env_, Path("tmp"), Path("bad"), {part_name}, {EncodeSpoolFile(body)})[0];
 }
 
 Result<int> SpoolDir::RecoverClaimed() const {
@@ -168,7 +184,7 @@ Result<int> SpoolDir::RemoveStaleTmp(Micros older_than) const {
   return removed;
 }
 
-Result<std::string> SpoolDir::Read(const std::string& state, const std::string& name) const {
+Result<std::vector<std::string>> SpoolDir::Read(const std::string& state, const std::string& name) const {
   auto contents = env_.ReadFile(Path(state) + "/" + name);
   if (!contents.ok()) return contents.status();
   return DecodeSpoolFile(*contents);

@@ -1,6 +1,7 @@
 #pragma once
-// The spool: where courier-recv puts what the store could not take, as
-// one JSON file per request, until courier-flush replays it.
+// The spool: where courier-recv puts what the store could not take until
+// courier-flush replays it: one file per batch the writer could not
+// commit (one request at a trickle, up to a whole batch under load).
 //
 // Layout (a file's state is the directory it is in, as in Postfix):
 //   tmp/  being written; never read by anyone else
@@ -8,7 +9,10 @@
 //   cur/  claimed by a flusher; back to new/ when a flusher starts
 //   bad/  could not be parsed or replayed; NAME.reason beside it
 // Names sort by time (zero-padded nanoseconds), so a directory listing is
-// the replay order.
+// the replay order. A file of several intakes says how many in its name
+// ("...-x32.json"), so counting the spool never reads it; a part of such a
+// file that could not be replayed goes to bad/ alone, as "...-x32-p7.json"
+// (its 7th intake).
 //
 // Reserve: a spool with `reserve_bytes` refuses writes (Unavailable, so
 // courier-recv answers 503 and the provider retries) that would leave less
@@ -34,7 +38,14 @@ struct SpoolFile {
   int64_t size = 0;
   Micros modified_on = 0;
   std::string reason;  // bad/ only: the text of NAME.reason
+  int intakes = 1;     // how many it holds (IntakesInSpoolName)
 };
+
+// How many intakes a spool file holds, from its name (1 unless the name
+// ends "-x<count>.json").
+int IntakesInSpoolName(const std::string& name);
+// The name in bad/ of part `part` (1-based) of the file `name`.
+std::string SpoolPartName(const std::string& name, size_t part);
 
 class SpoolDir {
  public:
@@ -50,16 +61,15 @@ class SpoolDir {
   // directory is an empty list.
   Result<std::vector<SpoolFile>> List(const std::string& state) const;
 
-  // Durably adds a file to new/ holding `body` in the spool format
-  // (tmp/, fsync, rename, fsync new/: see WriteFilesAtomically). Returns its
-  // name, which sorts after every name this process wrote before.
-  Result<std::string> Write(const std::string& body, Micros now) const;
-  // Unavailable (naming the space) when the files would leave less than the
-  // reserve free; then nothing is written.
-  // Write for several bodies at once (WriteFilesAtomically: one fsync of
-  // new/ for all): what courier-recv's writer spools of one batch. One
-  // result per body, in order; the names sort in that order.
-  std::vector<Result<std::string>> WriteMany(const std::vector<std::string>& bodies, Micros now) const;
+  // Durably adds one file to new/ holding `bodies` in the spool format
+  // (version 1 for one body, 2 for several; tmp/, fsync, rename, fsync
+  // new/: see WriteFilesAtomically), so a batch costs two fsyncs whatever
+  // its size. Returns its name, which sorts after every name this process
+  // wrote before. All or nothing: Unavailable (naming the space) when the
+  // file would leave less than the reserve free, and then nothing is
+  // written. Empty `bodies` is InvalidArgument.
+  Result<std::string> WriteBatch(const std::vector<std::string>& bodies, Micros now) const;
+  Result<std::string> Write(const std::string& body, Micros now) const { return WriteBatch({body}, now); }
 
   // A flusher's steps for one file. Claim moves new/NAME to cur/NAME (so
   // two flushers never replay one file); Done removes cur/NAME after the
@@ -71,10 +81,18 @@ class SpoolDir {
   Status Done(const std::string& name) const;
   Status SyncDone() const;
   Status Reject(const std::string& name, const std::string& from_state, const std::string& reason) const;
+  // For a file of several intakes of which some cannot be replayed: puts
+  // part `part` (1-based; `body` is its record) in bad/ as a file of its
+  // own, SpoolPartName(name, part), with its reason, durably. The file
+  // itself stays where it is; the flusher removes it once the other parts
+  // are committed. Doing this twice (a crash before that removal) writes
+  // the same part file again.
+  Status RejectPart(const std::string& name, size_t part, const std::string& body, const std::string& reason) const;
   // At flusher start: whatever a dead flusher left in cur/ goes back to new/.
   Result<int> RecoverClaimed() const;
-  // Reads and checks a file; Corruption when torn or foreign.
-  Result<std::string> Read(const std::string& state, const std::string& name) const;
+  // Reads and checks a file: its bodies in order; Corruption when torn or
+  // foreign.
+  Result<std::vector<std::string>> Read(const std::string& state, const std::string& name) const;
   // At a daemon's start: removes files in tmp/ last modified before
   // `older_than` (left by a writer killed between write and rename; a
   // live writer renames its file within milliseconds). Returns how many.

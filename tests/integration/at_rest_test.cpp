@@ -124,13 +124,13 @@ TEST_F(AtRestTest, StaleSpoolTmpFilesAreRemovedAtStartAndCounted) {
   ASSERT_EQ(::utimes(stale.c_str(), two_minutes_ago), 0);
 
   auto before = Ctl({"spool"});
-  EXPECT_NE(before.out.find("0 pending, 0 bad, 2 unfinished in tmp/"), std::string::npos) << before.out;
+  EXPECT_NE(before.out.find("0 pending (0 intakes), 0 bad, 2 unfinished in tmp/"), std::string::npos) << before.out;
   Daemon recv({Bin("courier-recv")}, env_, dir_.File("recv.log"));
   ASSERT_TRUE(recv.WaitForHttp(port_)) << recv.log();
   EXPECT_NE(::access(stale.c_str(), F_OK), 0) << "a stale tmp file survived the start";
   EXPECT_EQ(::access(fresh.c_str(), F_OK), 0) << "a file that may still be being written was removed";
   auto after = Ctl({"spool"});
-  EXPECT_NE(after.out.find("0 pending, 0 bad, 1 unfinished in tmp/"), std::string::npos) << after.out;
+  EXPECT_NE(after.out.find("0 pending (0 intakes), 0 bad, 1 unfinished in tmp/"), std::string::npos) << after.out;
   EXPECT_EQ(recv.Stop(), 0);
   EXPECT_NE(recv.log().find("removed files a killed writer left in spool tmp/"), std::string::npos) << recv.log();
   EXPECT_NE(recv.log().find("files=1"), std::string::npos) << recv.log();

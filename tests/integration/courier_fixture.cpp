@@ -146,7 +146,8 @@ size_t CourierFixture::SpoolCount(const std::string& state) {
   size_t n = 0;
   for (const auto& line : Lines(Ctl({"spool", "--json"}).out)) {
     auto file = json::ParseObject(line);
-    n += file.ok() && json::GetStringOrEmpty(*file, "dir") == state;
+    // Intakes, not files: a file holds one, or a writer's whole batch.
+    if (file.ok() && json::GetStringOrEmpty(*file, "dir") == state) n += static_cast<size_t>(json::GetInt(*file, "intakes").value_or(1));
   }
   return n;
 }

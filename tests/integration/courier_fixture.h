@@ -102,6 +102,7 @@ class CourierFixture : public ::testing::Test {
 
   // Files in the spool's `state` directory (new, cur, bad), as
   // `courier-ctl spool --json` lists them.
+  // Intakes in spool/STATE (a file holds one, or a writer's whole batch).
   size_t SpoolCount(const std::string& state);
 
   // Posts webhooks to `channel` (an EX channel) on courier-recv at port_,

@@ -498,7 +498,7 @@ TEST_P(CtlTest, SpoolListsPendingAndBad) {
   EXPECT_EQ(json::GetString(lines[0], "state"), "pending");
   EXPECT_EQ(json::GetString(lines[1], "state"), "bad");
   EXPECT_EQ(json::GetString(lines[1], "reason"), "not JSON");
-  EXPECT_NE(Ctl({"spool"}).out.find("1 pending, 1 bad"), std::string::npos);
+  EXPECT_NE(Ctl({"spool"}).out.find("1 pending (1 intakes), 1 bad"), std::string::npos);
 }
 
 TEST_P(CtlTest, StatusSaysWhatIsDown) {

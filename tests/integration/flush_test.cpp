@@ -190,7 +190,7 @@ TEST_F(FlushTestSqlite, StoreInMissingDirectoryExits75AndKeepsFiles) {
   for (int i = 0; i < 3; ++i) Spool(MsgIntake("waiting " + std::to_string(i)));
   auto r = Flush({"--once", "--db", dir_.File("missing/courier.db")});
   EXPECT_EQ(r.exit_code, 75) << r.err;
-  EXPECT_NE(r.err.find("3 files left"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("3 intakes left"), std::string::npos) << r.err;
   EXPECT_EQ(Count("new"), 3u);
   EXPECT_EQ(Count("cur"), 0u);
   // Named files: the same answer, and the file stays.
@@ -208,7 +208,7 @@ TEST_F(FlushTestSqlite, LockedStoreExits75AndPutsClaimedFilesBack) {
     ASSERT_TRUE(lock.locked());
     auto r = Flush({"--once"});
     EXPECT_EQ(r.exit_code, 75) << r.err;
-    EXPECT_NE(r.err.find("3 files left"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("3 intakes left"), std::string::npos) << r.err;
     EXPECT_EQ(Count("new"), 3u);
     EXPECT_EQ(Count("cur"), 0u);
   }

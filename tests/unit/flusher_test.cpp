@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "core/uuid.h"
@@ -112,17 +113,30 @@ class FlusherTest : public ::testing::Test {
   }
 
   std::string Spool(const std::string& text, const std::string& channel = "") {
+    auto name = spool().Write(EncodeIntake(IntakeOf(text, channel.empty() ? channel_ : channel)), ++now_);
+    EXPECT_TRUE(name.ok());
+    return name.ok() ? *name : "";
+  }
+
+  // One intake a text, on `channel` where one is given for that text (as a
+  // writer's batch, in one file); returns the file's name.
+  std::string SpoolBatch(const std::vector<std::string>& texts, const std::map<std::string, std::string>& channels = {}) {
+    std::vector<std::string> bodies;
+    for (const auto& text : texts) bodies.push_back(EncodeIntake(IntakeOf(text, channels.count(text) ? channels.at(text) : channel_)));
+    auto name = spool().WriteBatch(bodies, ++now_);
+    EXPECT_TRUE(name.ok());
+    return name.ok() ? *name : "";
+  }
+  Intake IntakeOf(const std::string& text, const std::string& channel) {
     Intake in;
-    in.channel_uuid = channel.empty() ? channel_ : channel;
+    in.channel_uuid = channel;
     Msg m;
     m.uuid = NewUUID();
-    m.channel_uuid = in.channel_uuid;
+    m.channel_uuid = channel;
     m.urn = "tel:+250788383383";
     m.text = text;
     in.msgs.push_back(m);
-    auto name = spool().Write(EncodeIntake(in), ++now_);
-    EXPECT_TRUE(name.ok());
-    return name.ok() ? *name : "";
+    return in;
   }
 
   size_t Count(const std::string& state) {
@@ -175,15 +189,7 @@ TEST_F(FlusherTest, FlushesInBatchesOldestFirst) {
 // its msg was promised to the provider.
 TEST_F(FlusherTest, IllFormedUtf8InAnOldFileIsRepairedNotRejected) {
   Spool("before");
-  Intake in;
-  in.channel_uuid = channel_;
-  Msg m;
-  m.uuid = NewUUID();
-  m.channel_uuid = channel_;
-  m.urn = "tel:+250788383383";
-  m.text = "caf@ na@ve \xF0\x9F\x98";
-  in.msgs.push_back(m);
-  std::string body = EncodeIntake(in);
+  std::string body = EncodeIntake(IntakeOf("caf@ na@ve \xF0\x9F\x98", channel_));
   for (size_t at; (at = body.find('@')) != std::string::npos;) body.replace(at, 1, "\xE9");
   ASSERT_TRUE(spool().Write(body, ++now_).ok());
   Spool("after");
@@ -464,6 +470,188 @@ TEST_F(FlusherTest, FlushFilesReplaysNamedFilesWherever) {
   EXPECT_TRUE(d.store_error.IsUnavailable());
   EXPECT_EQ(d.files[0].result, FileReplay::Result::kPending);
   EXPECT_TRUE(std::filesystem::exists(good));
+}
+
+// A writer's batch is one file: its intakes are committed with the files
+// around it, counted one by one, and the file is removed once.
+TEST_F(FlusherTest, ABatchFileIsReplayedIntakeByIntakeAndRemovedOnce) {
+  Spool("m0");
+  std::string batch = SpoolBatch({"m1", "m2", "m3", "m4"});
+  EXPECT_EQ(IntakesInSpoolName(batch), 4);
+  Spool("m5");
+  int removes = 0;
+  env_.before_remove = [&](const std::string&) { ++removes; };
+  Flusher flusher = MakeFlusher(3);
+  std::vector<size_t> totals;
+  auto r = flusher.FlushOnce({}, [&](const FlushReport&, size_t total) { totals.push_back(total); });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 6);
+  EXPECT_EQ(r->left, 0);
+  // Whole files until a batch holds 3 intakes: m0 with the batch of 4, then m5.
+  EXPECT_EQ(faults_.batch_sizes, (std::vector<size_t>{5, 1}));
+  EXPECT_EQ(totals, (std::vector<size_t>{6, 6}));
+  EXPECT_EQ(removes, 3);
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4", "m5"}));
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+}
+
+// One intake of a batch the store refuses, and one that is not an intake
+// at all: each goes to bad/ alone with its reason, the rest is stored, the
+// file removed. Manual replay of a part file then stores it.
+TEST_F(FlusherTest, ARefusedPartOfABatchGoesToBadAlone) {
+  const std::string orphan_channel = "0d8d1c5e-7b3a-4a51-9f3e-2b1c9a7e4d10";
+  std::vector<std::string> bodies = {EncodeIntake(IntakeOf("good 1", channel_)),
+                                     EncodeIntake(IntakeOf("orphan", orphan_channel)),
+                                     "{\"kind\":\"something else\"}",
+                                     EncodeIntake(IntakeOf("good 2", channel_))};
+  auto batch = spool().WriteBatch(bodies, ++now_);
+  ASSERT_TRUE(batch.ok());
+  Flusher flusher = MakeFlusher();
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 2);
+  EXPECT_EQ(r->rejected, 2);
+  EXPECT_TRUE(r->spool_error.ok()) << r->spool_error.ToString();
+  EXPECT_EQ(faults_.calls, 1);
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"good 1", "good 2"}));
+  EXPECT_EQ(Count("new") + Count("cur"), 0u);
+  auto bad = spool().List("bad");
+  ASSERT_TRUE(bad.ok());
+  ASSERT_EQ(bad->size(), 2u);
+  EXPECT_EQ((*bad)[0].name, SpoolPartName(*batch, 2));
+  EXPECT_EQ((*bad)[0].reason, "not found: channel not found");
+  EXPECT_EQ(*spool().Read("bad", (*bad)[0].name), std::vector<std::string>{bodies[1]});
+  EXPECT_EQ((*bad)[1].name, SpoolPartName(*batch, 3));
+  EXPECT_NE((*bad)[1].reason.find("not an intake"), std::string::npos) << (*bad)[1].reason;
+
+  // The operator fixes the part to name this store's channel (the intake's
+  // and its msg's) and replays it.
+  std::string fixed = bodies[1];
+  fixed.replace(fixed.find(orphan_channel), orphan_channel.size(), channel_);
+  fixed.replace(fixed.find(orphan_channel), orphan_channel.size(), channel_);
+  const std::string part = root_ + "/spool/bad/" + (*bad)[0].name;
+  std::ofstream(part) << fixed;
+  ReplayReport replay = flusher.FlushFiles({part, part + ".reason"});
+  EXPECT_EQ(replay.files[0].result, FileReplay::Result::kReplayed) << replay.files[0].status.ToString();
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"good 1", "good 2", "orphan"}));
+}
+
+// A batch file cut short or altered is never half-replayed: it goes to
+// bad/ whole, counted as every intake it names.
+TEST_F(FlusherTest, ATornBatchFileGoesToBadWhole) {
+  std::string batch = SpoolBatch({"a", "b", "c"});
+  const std::string path = root_ + "/spool/new/" + batch;
+  std::string contents = Env::Default().ReadFile(path).value();
+  std::ofstream(path, std::ios::trunc) << contents.substr(0, contents.size() - 10);
+  Spool("after");
+  Flusher flusher = MakeFlusher();
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 1);
+  EXPECT_EQ(r->rejected, 3);
+  auto bad = spool().List("bad");
+  ASSERT_EQ(bad->size(), 1u);
+  EXPECT_EQ((*bad)[0].name, batch);
+  EXPECT_NE((*bad)[0].reason.find("torn"), std::string::npos) << (*bad)[0].reason;
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"after"}));
+}
+
+// The store refusing a batch of batch files puts them back whole and
+// halves by intakes; a batch of one file that still fails ends the pass.
+TEST_F(FlusherTest, AStoreRefusingBatchFilesPutsThemBackWhole) {
+  SpoolBatch({"m0", "m1"});
+  SpoolBatch({"m2", "m3"});
+  SpoolBatch({"m4", "m5"});
+  faults_.room_for = 3;
+  Flusher flusher = MakeFlusher(6);
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->store_error.ok()) << r->store_error.ToString();
+  EXPECT_EQ(r->flushed, 6);
+  // 6 refused; halved to 3: whole files until 3, i.e. 4, refused; 2: fits.
+  EXPECT_EQ(faults_.batch_sizes, (std::vector<size_t>{6, 4, 2, 2, 2}));
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4", "m5"}));
+
+  // A file alone larger than the room: in pieces (AFileLargerThanTheStoresRoomIsWrittenInPieces).
+  SpoolBatch({"n0", "n1", "n2", "n3"});
+  faults_.batch_sizes.clear();
+  auto pieces = flusher.FlushOnce();
+  ASSERT_TRUE(pieces.ok());
+  EXPECT_TRUE(pieces->store_error.ok());
+  EXPECT_EQ(faults_.batch_sizes, (std::vector<size_t>{4, 2, 2}));
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+}
+
+// Files are taken whole, so a batch can be larger than its limit; the
+// limit is what is halved, or a file of one intake and one of four would
+// be tried together for ever (as they were, under a full disk in
+// DiskFullTest, before this was so). And a file alone larger than the
+// room the store has is written a few intakes at a time: on a nearly full
+// disk the smallest transaction is still one intake, as it was when every
+// file held one.
+TEST_F(FlusherTest, AFileLargerThanTheStoresRoomIsWrittenInPieces) {
+  Spool("a");
+  SpoolBatch({"b0", "b1", "b2", "b3", "b4"});
+  Spool("c");
+  faults_.room_for = 2;
+  Flusher flusher = MakeFlusher();
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->store_error.ok()) << r->store_error.ToString();
+  EXPECT_EQ(r->flushed, 7);
+  EXPECT_EQ(r->left, 0);
+  // 7 refused; limit 3: a and b (6) refused; limit 1: a; then b alone (5)
+  // refused, so in pieces of 2, 2, 1; then c.
+  EXPECT_EQ(faults_.batch_sizes, (std::vector<size_t>{7, 6, 1, 5, 2, 2, 1, 1}));
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"a", "b0", "b1", "b2", "b3", "b4", "c"}));
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+
+  // Room for none: the pass stops with the file back in new/, whole.
+  SpoolBatch({"d0", "d1"});
+  faults_.room_for = 0;
+  faults_.fail_calls = {faults_.calls + 1, faults_.calls + 2, faults_.calls + 3};  // 2, then 1
+  faults_.failure = Status::Unavailable("injected: database or disk is full");
+  auto stopped = flusher.FlushOnce();
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_TRUE(stopped->store_error.IsUnavailable());
+  EXPECT_EQ(stopped->left, 2);
+  EXPECT_EQ(Count("new"), 1u);
+  EXPECT_EQ(Count("cur"), 0u);
+}
+
+// Killed after the commit, before the unlink: the whole batch file is
+// replayed again at the next start, as no-ops.
+TEST_F(FlusherTest, ABatchFileReplayedTwiceStoresItsIntakesOnce) {
+  std::string batch = SpoolBatch({"x", "y", "z"});
+  std::string contents = Env::Default().ReadFile(root_ + "/spool/new/" + batch).value();
+  Flusher flusher = MakeFlusher();
+  ASSERT_TRUE(flusher.FlushOnce().ok());
+  std::ofstream(root_ + "/spool/cur/" + batch) << contents;
+  Flusher restarted = MakeFlusher();
+  ASSERT_EQ(restarted.RecoverClaimed().value(), 1);
+  auto r = restarted.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 3);
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"x", "y", "z"}));
+}
+
+// Manual replay of a batch file: removed only when every intake is stored.
+TEST_F(FlusherTest, FlushFilesKeepsABatchFileWithARefusedIntake) {
+  const std::string orphan_channel = "0d8d1c5e-7b3a-4a51-9f3e-2b1c9a7e4d10";
+  const std::string whole = root_ + "/whole.json", refused = root_ + "/refused.json";
+  std::ofstream(whole) << EncodeSpoolFile(std::vector<std::string>{EncodeIntake(IntakeOf("w1", channel_)),
+                                                                   EncodeIntake(IntakeOf("w2", channel_))});
+  std::ofstream(refused) << EncodeSpoolFile(std::vector<std::string>{EncodeIntake(IntakeOf("r1", channel_)),
+                                                                     EncodeIntake(IntakeOf("r2", orphan_channel))});
+  Flusher flusher = MakeFlusher();
+  ReplayReport r = flusher.FlushFiles({whole, refused});
+  EXPECT_EQ(r.files[0].result, FileReplay::Result::kReplayed);
+  EXPECT_EQ(r.files[1].result, FileReplay::Result::kBad);
+  EXPECT_EQ(r.files[1].status.ToString(), "not found: channel not found");
+  EXPECT_FALSE(std::filesystem::exists(whole));
+  EXPECT_TRUE(std::filesystem::exists(refused));
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"w1", "w2", "r1"}));
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ Intake Sample() {
 
 TEST(IntakeCodecTest, UrnAuthsRoundTrip) {
   const Intake in = Sample();
-  auto out = DecodeIntake(DecodeSpoolFile(EncodeSpoolFile(EncodeIntake(in))).value());
+  auto out = DecodeIntake(DecodeSpoolFile(EncodeSpoolFile(EncodeIntake(in))).value().at(0));
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ(out->urn_auths.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
@@ -157,7 +157,7 @@ TEST(IntakeCodecTest, ChannelEventsRoundTrip) {
   started.type = ChannelEventType::kNewConversation;
   started.urn = "telegram:99";
   in.channel_events = {referral, started};
-  auto out = DecodeIntake(DecodeSpoolFile(EncodeSpoolFile(EncodeIntake(in))).value());
+  auto out = DecodeIntake(DecodeSpoolFile(EncodeSpoolFile(EncodeIntake(in))).value().at(0));
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ(out->channel_events.size(), 2u);
   const ChannelEvent& back = out->channel_events[0];
@@ -190,7 +190,7 @@ TEST(IntakeCodecTest, StatusesByMsgUuidRoundTrip) {
   by_uuid.msg_uuid = "0191e180-7d60-7000-aded-7d8b151cbd5e";
   by_uuid.status = MsgStatus::kDelivered;
   in.statuses = {by_uuid};
-  auto out = DecodeIntake(DecodeSpoolFile(EncodeSpoolFile(EncodeIntake(in))).value());
+  auto out = DecodeIntake(DecodeSpoolFile(EncodeSpoolFile(EncodeIntake(in))).value().at(0));
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ(out->statuses.size(), 1u);
   EXPECT_EQ(out->statuses[0].msg_uuid, by_uuid.msg_uuid);
@@ -240,7 +240,7 @@ TEST(IntakeCodecTest, ASpooledUrnAuthReplaysIntoTheStoreWithoutUndoingANewerOne)
     newer.urn_auths.push_back({"fcm:12345", "token-newer", "", kStart + 2 * kMicrosPerSecond});
     ASSERT_TRUE(store.WriteIntakes({newer}, nullptr).ok());
 
-    auto replayed = DecodeIntake(DecodeSpoolFile(file).value());
+    auto replayed = DecodeIntake(DecodeSpoolFile(file).value().at(0));
     ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
     auto outcomes = store.WriteIntakes({*replayed}, nullptr);
     ASSERT_TRUE(outcomes.ok());

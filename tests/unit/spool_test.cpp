@@ -73,9 +73,10 @@ class SpoolTest : public ::testing::Test {
 TEST(SpoolFileTest, RoundTripAndCorruption) {
   std::string body = "{\"msgs\":[{\"text\":\"Muraho ✓\"}]}";
   std::string file = EncodeSpoolFile(body);
+  EXPECT_EQ(file.rfind("courier-spool 1 ", 0), 0u) << "one body is written as version 1";
   auto decoded = DecodeSpoolFile(file);
   ASSERT_TRUE(decoded.ok());
-  EXPECT_EQ(*decoded, body);
+  EXPECT_EQ(*decoded, std::vector<std::string>{body});
 
   auto torn = DecodeSpoolFile(file.substr(0, file.size() - 5));
   ASSERT_FALSE(torn.ok());
@@ -88,6 +89,47 @@ TEST(SpoolFileTest, RoundTripAndCorruption) {
   EXPECT_FALSE(DecodeSpoolFile("garbage\x01\x02").ok());
   EXPECT_FALSE(DecodeSpoolFile("").ok());
   EXPECT_FALSE(DecodeSpoolFile("courier-spool 9 2 00000000\n{}").ok());
+}
+
+// Version 2, a writer's batch: every way a file can be cut or altered is
+// Corruption, never fewer bodies than were written.
+TEST(SpoolFileTest, ABatchFileIsWholeOrCorruption) {
+  const std::vector<std::string> bodies = {"{\"n\":1}", "", "{\"text\":\"line\\nbreak ✓\"}", std::string(5000, 'x')};
+  const std::string file = EncodeSpoolFile(bodies);
+  EXPECT_EQ(file.rfind("courier-spool 2 4\n", 0), 0u);
+  auto decoded = DecodeSpoolFile(file);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, bodies);
+
+  // Cut anywhere (at a record's end too): never a shorter list.
+  for (size_t cut = 0; cut < file.size(); cut += (cut < 200 ? 1 : 97)) {
+    auto torn = DecodeSpoolFile(file.substr(0, cut));
+    ASSERT_FALSE(torn.ok()) << "cut at " << cut;
+    EXPECT_EQ(torn.status().code(), Status::Code::kCorruption) << cut;
+  }
+  // One bit flipped in any byte of any record's body, header or end.
+  for (size_t at = std::string("courier-spool 2 4\n").size(); at < file.size(); at += 7) {
+    std::string flipped = file;
+    flipped[at] ^= 0x04;
+    EXPECT_FALSE(DecodeSpoolFile(flipped).ok()) << "flip at " << at;
+  }
+  EXPECT_FALSE(DecodeSpoolFile(file + "x").ok()) << "trailing bytes";
+  EXPECT_FALSE(DecodeSpoolFile("courier-spool 2 0\n").ok()) << "no records";
+  EXPECT_FALSE(DecodeSpoolFile("courier-spool 2 -1\n").ok());
+  EXPECT_FALSE(DecodeSpoolFile("courier-spool 2 x\n").ok());
+  // More records announced than present, the ones present whole.
+  EXPECT_FALSE(DecodeSpoolFile("courier-spool 2 5" + file.substr(file.find('\n'))).ok());
+}
+
+TEST(SpoolFileTest, AFileSaysHowManyIntakesInItsName) {
+  EXPECT_EQ(IntakesInSpoolName("00000000000000000001-1-000000.json"), 1);
+  EXPECT_EQ(IntakesInSpoolName("00000000000000000001-1-000000-x32.json"), 32);
+  EXPECT_EQ(IntakesInSpoolName("00000000000000000001-1-000000-x32-p7.json"), 1);
+  EXPECT_EQ(IntakesInSpoolName("hand-made.json"), 1);
+  EXPECT_EQ(IntakesInSpoolName("x.json"), 1);
+  EXPECT_EQ(IntakesInSpoolName("-x.json"), 1);
+  EXPECT_EQ(IntakesInSpoolName("a-x0.json"), 1);
+  EXPECT_EQ(SpoolPartName("00000000000000000001-1-000000-x32.json", 7), "00000000000000000001-1-000000-x32-p7.json");
 }
 
 TEST_F(SpoolTest, WriteClaimDoneInTimeOrder) {
@@ -103,7 +145,7 @@ TEST_F(SpoolTest, WriteClaimDoneInTimeOrder) {
 
   ASSERT_TRUE(spool.Claim(*first).ok());
   EXPECT_FALSE(spool.Claim(*first).ok());  // a second flusher loses the race
-  EXPECT_EQ(*spool.Read("cur", *first), "{\"n\":1}");
+  EXPECT_EQ(*spool.Read("cur", *first), std::vector<std::string>{"{\"n\":1}"});
   ASSERT_TRUE(spool.Done(*first).ok());
   EXPECT_EQ(Count("cur"), 0u);
   EXPECT_EQ(Count("new"), 1u);
@@ -149,39 +191,57 @@ TEST_F(SpoolTest, FailedWriteLeavesNothingVisible) {
   EXPECT_EQ(Count("tmp"), 0u);
 }
 
-TEST_F(SpoolTest, WriteManyIsOneDirectorySyncAndFailsOnlyWhatFailed) {
+TEST_F(SpoolTest, ABatchIsOneFileAndOneDirectorySyncAllOrNothing) {
   FaultEnv env;
   SpoolDir spool(root_, env);
   std::vector<std::string> bodies;
   for (int i = 0; i < 10; ++i) bodies.push_back("{\"n\":" + std::to_string(i) + "}");
-  env.fail_write_of = "{\"n\":3}";
-  auto names = spool.WriteMany(bodies, 5000);
-  ASSERT_EQ(names.size(), 10u);
+  auto name = spool.WriteBatch(bodies, 5000);
+  ASSERT_TRUE(name.ok()) << name.status().ToString();
   EXPECT_EQ(env.dir_syncs.load(), 1);
-  for (int i = 0; i < 10; ++i) {
-    if (i == 3) {
-      EXPECT_EQ(names[i].status().code(), Status::Code::kIOError);
-      continue;
-    }
-    ASSERT_TRUE(names[i].ok()) << i;
-    auto body = spool.Read("new", *names[i]);
-    ASSERT_TRUE(body.ok());
-    EXPECT_EQ(*body, bodies[i]);
-    if (i > 0 && i != 4) {
-      EXPECT_LT(*names[i - 1], *names[i]);  // in order
-    }
-  }
-  EXPECT_EQ(Count("new"), 9u);
-  EXPECT_EQ(Count("tmp"), 0u);  // the failed one's torn tmp file is gone too
+  EXPECT_EQ(env.renames.load(), 1);
+  auto listed = spool.List("new");
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].name, *name);
+  EXPECT_EQ((*listed)[0].intakes, 10);
+  EXPECT_EQ(*spool.Read("new", *name), bodies);
+  auto later = spool.Write("{}", 5000);
+  ASSERT_TRUE(later.ok());
+  EXPECT_LT(*name, *later);
+  EXPECT_EQ(IntakesInSpoolName(*later), 1);
 
-  // Renamed but not known durable: every file of the batch is an error
-  // (the caller answers non-2xx; a replay of what did land is deduplicated).
+  // A body whose write fails fails the whole batch, and nothing of it is
+  // visible (the torn tmp file is gone too).
+  env.fail_write_of = "{\"n\":3}";
+  auto failed = spool.WriteBatch(bodies, 6000);
+  EXPECT_EQ(failed.status().code(), Status::Code::kIOError);
+  EXPECT_EQ(Count("new"), 2u);
+  EXPECT_EQ(Count("tmp"), 0u);
+
+  // Renamed but not known durable: an error (the caller answers non-2xx;
+  // a replay of what did land is deduplicated).
   env.fail_write_of.clear();
   env.fail_sync_dir = true;
-  auto unsynced = spool.WriteMany({"{\"a\":1}", "{\"b\":2}"}, 6000);
-  ASSERT_EQ(unsynced.size(), 2u);
-  for (const auto& r : unsynced) EXPECT_EQ(r.status().code(), Status::Code::kIOError);
-  EXPECT_TRUE(spool.WriteMany({}, 7000).empty());
+  EXPECT_EQ(spool.WriteBatch({"{\"a\":1}", "{\"b\":2}"}, 7000).status().code(), Status::Code::kIOError);
+  EXPECT_TRUE(spool.WriteBatch({}, 8000).status().IsInvalidArgument());
+}
+
+TEST_F(SpoolTest, APartOfABatchGoesToBadAloneWithItsReason) {
+  SpoolDir spool(root_);
+  auto name = spool.WriteBatch({"{\"n\":1}", "{\"n\":2}", "{\"n\":3}"}, 5000);
+  ASSERT_TRUE(name.ok());
+  ASSERT_TRUE(spool.Claim(*name).ok());
+  ASSERT_TRUE(spool.RejectPart(*name, 2, "{\"n\":2}", "not found: channel not found").ok());
+  // Twice (a crash before the file's removal): the same part file again.
+  ASSERT_TRUE(spool.RejectPart(*name, 2, "{\"n\":2}", "not found: channel not found").ok());
+  auto bad = spool.List("bad");
+  ASSERT_EQ(bad->size(), 1u);
+  EXPECT_EQ((*bad)[0].name, SpoolPartName(*name, 2));
+  EXPECT_EQ((*bad)[0].intakes, 1);
+  EXPECT_EQ((*bad)[0].reason, "not found: channel not found");
+  EXPECT_EQ(*spool.Read("bad", (*bad)[0].name), std::vector<std::string>{"{\"n\":2}"});
+  EXPECT_EQ(Count("cur"), 1u) << "the file itself stays for its other parts";
+  EXPECT_EQ(Count("tmp"), 0u);
 }
 
 TEST_F(SpoolTest, TornFileInNewIsCorruption) {
@@ -199,7 +259,7 @@ TEST_F(SpoolTest, WritesThatWouldEatIntoTheReserveAreRefused) {
   struct Case {
     int64_t free_bytes;
     int64_t reserve_bytes;
-    size_t bodies;
+    size_t bodies;  // of 3,000 bytes each
     bool accepted;
   };
   const Case cases[] = {
@@ -207,7 +267,7 @@ TEST_F(SpoolTest, WritesThatWouldEatIntoTheReserveAreRefused) {
       {0, 0, 1, true},                           // no reserve: the free space is not even asked
       {10 * kMiB, 1 * kMiB, 3, true},            // plenty left
       {1 * kMiB + 8192, 1 * kMiB, 1, true},      // one small file fits above the reserve
-      {1 * kMiB + 8192, 1 * kMiB, 3, false},     // three do not: refused whole
+      {1 * kMiB + 8192, 1 * kMiB, 3, false},     // three bodies do not: refused whole
       {1 * kMiB, 1 * kMiB, 1, false},            // at the reserve
       {0, 1 * kMiB, 1, false},                   // full
   };
@@ -216,17 +276,13 @@ TEST_F(SpoolTest, WritesThatWouldEatIntoTheReserveAreRefused) {
     env.free_bytes = c.free_bytes;
     SpoolDir spool(root_, env, c.reserve_bytes);
     const size_t before = Count("new");
-    auto names = spool.WriteMany(std::vector<std::string>(c.bodies, "{\"kind\":\"x\"}"), 1);
-    size_t ok = 0;
-    for (const auto& n : names) {
-      ok += n.ok() ? 1 : 0;
-      if (!n.ok()) {
-        EXPECT_TRUE(n.status().IsUnavailable()) << n.status().ToString();
-        EXPECT_NE(std::string::npos, n.status().message().find("spool_reserve_mb")) << n.status().message();
-      }
+    auto name = spool.WriteBatch(std::vector<std::string>(c.bodies, std::string(3000, 'x')), 1);
+    if (!name.ok()) {
+      EXPECT_TRUE(name.status().IsUnavailable()) << name.status().ToString();
+      EXPECT_NE(std::string::npos, name.status().message().find("spool_reserve_mb")) << name.status().message();
     }
-    EXPECT_EQ(c.accepted ? c.bodies : 0u, ok) << c.free_bytes << "/" << c.reserve_bytes;
-    EXPECT_EQ(before + ok, Count("new"));
+    EXPECT_EQ(c.accepted, name.ok()) << c.free_bytes << "/" << c.reserve_bytes;
+    EXPECT_EQ(before + (name.ok() ? 1u : 0u), Count("new"));
     EXPECT_EQ(0u, Count("tmp")) << "a refused write left a file";
   }
 }
