@@ -76,6 +76,7 @@ const std::vector<Spec>& Specs() {
       {"run_dir", Kind::kString, "directory for the ZeroMQ ipc sockets", &Options::run_dir, NotEmpty},
       {"log_level", Kind::kString, "debug, info, warn or error", &Options::log_level, LogLevel},
       {"spool_reserve_mb", Kind::kInt, "MB the spool leaves free on its file system (refusing writes, 503)", &Options::spool_reserve_mb},
+      {"sqlite_cache_mb", Kind::kInt, "MB of page cache a SQLite store connection may keep (each daemon has a few)", &Options::sqlite_cache_mb, nullptr, 1, 4096},
       {"store_group", Kind::kString, "group that may read the store (created 0640); empty: owner only (0600)", &Options::store_group},
       {"address", Kind::kString, "address courier-recv listens on", &Options::address},
       {"port", Kind::kInt, "port courier-recv listens on", &Options::port, nullptr, 0, 65535},

@@ -35,6 +35,7 @@ struct Options {
   std::string run_dir = "var/run";
   std::string log_level = "info";   // debug, info, warn, error
   int spool_reserve_mb = 64;        // the spool refuses writes that would leave less free (MB)
+  int sqlite_cache_mb = 32;         // page cache SQLite may keep per store connection (MB)
   std::string store_group;          // group that may read the store (mode 0640); "": owner only (0600)
   // courier-recv
   std::string address = "127.0.0.1";

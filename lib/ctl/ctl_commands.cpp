@@ -1,4 +1,5 @@
 #include "ctl/ctl_commands.h"
+#include "store/sqlite_store.h"
 #include "store/store_file.h"
 
 #include <unistd.h>
@@ -486,6 +487,7 @@ int RunCourierCtl(int argc, char** argv) {
   auto parsed = command_line.Parse(argc, argv);
   if (auto* rc = std::get_if<int>(&parsed)) return *rc;
   SetStoreGroup(std::get<Options>(parsed).store_group);
+  SetSqliteCacheMiB(std::get<Options>(parsed).sqlite_cache_mb);
   Ctl ctl(std::get<Options>(parsed), std::cout, std::cerr, std::cin);
   // A write to a pipe nobody reads fails (EPIPE) instead of killing the
   // process, so a command ends as it chooses and a follow notices.

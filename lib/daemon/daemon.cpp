@@ -1,4 +1,5 @@
 #include "daemon/daemon.h"
+#include "store/sqlite_store.h"
 #include "store/store_file.h"
 
 #include <pthread.h>
@@ -163,6 +164,7 @@ std::variant<Options, int> ParseDaemonCommandLine(const DaemonSpec& spec, int ar
   if (const Options* options = std::get_if<Options>(&parsed)) {
     Log::Init(spec.program, options->log_level);
     SetStoreGroup(options->store_group);
+    SetSqliteCacheMiB(options->sqlite_cache_mb);
   }
   return parsed;
 }

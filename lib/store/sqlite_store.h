@@ -40,6 +40,13 @@ namespace courier {
 
 class SqliteEngine;
 
+// The page cache each SQLite connection opened from now on may keep, for
+// the whole process (the option sqlite_cache_mb); 32 MiB unless set. A
+// daemon opens a few connections (courier-recv: the intake writer's, the
+// channel cache's), and each grows only as pages are used. Thread-safe.
+void SetSqliteCacheMiB(int mib);
+int SqliteCacheMiB();
+
 class SqliteStore : public SqlStore {
  public:
   static constexpr int kDefaultBusyTimeoutMs = 5000;

@@ -347,6 +347,7 @@ TEST(OptionsTest, DescribeReadsBackToTheSameOptions) {
       {"COURIER_RUN_DIR", "/run/courier/ünïcødé ✓/\ttab"},
       {"COURIER_LOG_LEVEL", "debug"},
       {"COURIER_SPOOL_RESERVE_MB", "0"},
+      {"COURIER_SQLITE_CACHE_MB", "3"},
       {"COURIER_STORE_GROUP", "courier readers"},
       {"COURIER_ADDRESS", "0.0.0.0"},
       {"COURIER_PORT", "0"},

@@ -34,6 +34,7 @@
 #include "core/log.h"
 #include "core/uuid.h"
 #include "store/schema.h"
+#include "store/sqlite_engine.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
@@ -346,6 +347,26 @@ TEST(SqliteStoreOpenTest, ConnectionUsesWalAndFullSync) {
   int64_t unused_index = -1;
   s << "SELECT COUNT(*) FROM sqlite_master WHERE name = 'idx_msgs_created_on'", into(unused_index), now;
   EXPECT_EQ(unused_index, 0);
+}
+
+// sqlite_cache_mb: each connection opened after it is set keeps at most
+// that much page cache (PRAGMA cache_size in KiB, negative).
+TEST(SqliteStoreOpenTest, ConnectionsTakeTheOperatorsPageCacheBound) {
+  ScratchDir dir;
+  const int before = SqliteCacheMiB();
+  EXPECT_EQ(before, 32);
+  auto cache_of_a_new_connection = [&]() -> int64_t {
+    SqliteEngine engine(dir.path() + "/courier.db", 1000, StoreAccess::kReadWrite);
+    EXPECT_TRUE(engine.Connect().ok());
+    auto q = engine.Statements()("PRAGMA cache_size");
+    return q.Step() ? q.Int(0) : 0;
+  };
+  EXPECT_EQ(cache_of_a_new_connection(), -32 * 1024);
+  SetSqliteCacheMiB(2);
+  EXPECT_EQ(cache_of_a_new_connection(), -2 * 1024);
+  SetSqliteCacheMiB(0);  // below the bound: one
+  EXPECT_EQ(cache_of_a_new_connection(), -1024);
+  SetSqliteCacheMiB(before);
 }
 
 TEST(SqliteStoreOpenTest, Version4RewritesTheStatusCheckAndStillRefusesBadStatuses) {
