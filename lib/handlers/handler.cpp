@@ -165,7 +165,7 @@ ChannelLog ErrorLog(const Channel& channel, const Msg& msg, const std::string& e
 std::vector<std::string> RouteList(const ChannelHandler& handler) {
   std::vector<std::string> routes;
   for (const auto& r : handler.Routes())
-    routes.push_back(r.method + " " + (r.action.empty() ? "/c/" + ToLower(handler.Code()) + "/<uuid>" : r.action));
+    routes.push_back(r.method + " " + (r.action.empty() ? "/c/" + ToLower(handler.Code()) + "/{uuid}" : r.action));
   if (const AppWebhooks* app = handler.AppLevel())
     for (const auto& r : app->AppRoutes())
       routes.push_back(r.method + " /c/" + ToLower(handler.Code()) + "/" + r.action);

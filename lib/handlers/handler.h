@@ -238,7 +238,8 @@ class ChannelHandler {
 
 // The routes courier-recv serves for `handler`, each as "METHOD action"
 // (under /c/<type>/<uuid>/; a route on the channel's root as the full
-// path, "GET /c/wc/<uuid>"), then the app-level ones as full paths ("POST
+// path, "GET /c/wc/{uuid}", spelt as courier-recv's index of routes spells
+// it), then the app-level ones as full paths ("POST
 // /c/wac/receive"): for scripts (courier-ctl channel types --json).
 std::vector<std::string> RouteList(const ChannelHandler& handler);
 // The same for people: the methods of one action together, in the order

@@ -101,7 +101,7 @@ TEST(WeChatHandler, Routes) {
   // The channel's root, WeChat's one URL, and "receive" for accounts set
   // up before courier served the root.
   EXPECT_EQ(routes, (std::set<std::string>{"GET ", "POST ", "GET receive", "POST receive"}));
-  EXPECT_EQ(RouteSummary(h), (std::vector<std::string>{"GET|POST /c/wc/<uuid>", "GET|POST receive"}));
+  EXPECT_EQ(RouteSummary(h), (std::vector<std::string>{"GET|POST /c/wc/{uuid}", "GET|POST receive"}));
 }
 
 TEST(WeChatHandler, VerifyUrl) {
