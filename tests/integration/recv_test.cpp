@@ -488,4 +488,36 @@ TEST_P(RecvTest, ASlowMediaLookupHoldsUpNoOtherWebhook) {
   EXPECT_EQ(CountMsgs(), 17u);
 }
 
+// WeChat gives an account one URL, the channel's root (/c/wc/<uuid>):
+// through the running daemon, its GET verification and a POST push there,
+// with and without a trailing slash, beside the /receive route kept for
+// accounts set up before.
+TEST_F(RecvTestSqlite, WeChatIsServedAtTheChannelsRoot) {
+  const std::string wc = AddChannel("WC", {"secret=secret-token", "wechat_app_id=app", "wechat_app_secret=s3cret"});
+  ASSERT_FALSE(wc.empty());
+  StartRecv();
+  // sha1 of "1518430722", "nonce1" and "secret-token", sorted.
+  const std::string signed_query =
+      "signature=7bd614a8267c401f8cb599a1680744a07f6463f9&timestamp=1518430722&nonce=nonce1";
+  for (const std::string path : {"/c/wc/" + wc, "/c/wc/" + wc + "/", "/c/wc/" + wc + "/receive"}) {
+    auto verified = Post(path + "?" + signed_query + "&echostr=hello", "", "text/plain", "GET");
+    EXPECT_EQ(verified.status_code, 200) << path << ": " << verified.body;
+    EXPECT_EQ(verified.body, "hello") << path;
+  }
+  auto push = Post("/c/wc/" + wc + "?" + signed_query,
+                   "<xml><ToUserName><![CDATA[gh_wechat]]></ToUserName><FromUserName><![CDATA[1234]]>"
+                   "</FromUserName><CreateTime>1518774424</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+                   "<Content><![CDATA[at the root]]></Content><MsgId>123456</MsgId></xml>",
+                   "text/xml");
+  EXPECT_EQ(push.status_code, 200) << push.body;
+  EXPECT_EQ(Post("/c/wc/" + wc + "?signature=0&timestamp=1518430722&nonce=nonce1&echostr=x", "", "text/plain", "GET")
+                .status_code,
+            400);
+  EXPECT_EQ(Post("/c/wc/" + wc, "", "text/plain", "PUT").status_code, 405);
+  auto stored = Lines(Ctl({"msgs", "list", "--direction", "in", "--json"}).out);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_NE(stored[0].find("\"text\":\"at the root\""), std::string::npos) << stored[0];
+  EXPECT_NE(stored[0].find("wechat:1234"), std::string::npos) << stored[0];
+}
+
 }  // namespace
