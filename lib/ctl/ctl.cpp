@@ -122,16 +122,15 @@ int Ctl::Spool(bool json) {
   }
   Table table({"STATE", "FILE", "INTAKES", "SIZE", "AGE", "REASON"});
   Micros now = clock_.Now();
-  size_t pending = 0, pending_intakes = 0, bad = 0, unfinished = 0;
+  SpoolSummary summary;
   for (const auto& f : all) {
-    (f.state == "bad" ? bad : f.state == "tmp" ? unfinished : pending)++;
-    if (f.state == "new" || f.state == "cur") pending_intakes += static_cast<size_t>(f.intakes);
+    summary.Count(f);
     table.Add({shown_state(f), f.name, std::to_string(f.intakes), std::to_string(f.size),
                std::to_string((now - f.modified_on) / kMicrosPerSecond) + "s", CellText(f.reason, 60)});
   }
   if (!table.empty()) table.Print(out_);
-  out_ << pending << " pending (" << pending_intakes << " intakes), " << bad << " bad";
-  if (unfinished > 0) out_ << ", " << unfinished << " unfinished in tmp/";
+  out_ << summary.pending_files << " pending (" << summary.pending_intakes << " intakes), " << summary.bad << " bad";
+  if (summary.tmp > 0) out_ << ", " << summary.tmp << " unfinished in tmp/";
   out_ << " in " << options_.spool_dir << '\n';
   return exit_code::kOk;
 }

@@ -141,30 +141,14 @@ int Ctl::StatusReport(bool json_out) {
   report->set("store", store_info);
 
   auto spool_info = json::NewObject();
-  SpoolDir spool(options_.spool_dir);
-  int64_t pending = 0, pending_intakes = 0, bad = 0, unfinished = 0;
-  Micros oldest = 0;
-  for (const char* state : {"new", "cur", "bad", "tmp"}) {
-    auto files = spool.List(state);
-    if (!files.ok()) continue;
-    for (const auto& f : *files) {
-      if (std::string(state) == "tmp") {
-        ++unfinished;
-      } else if (std::string(state) == "bad") {
-        ++bad;
-      } else {
-        ++pending;
-        pending_intakes += f.intakes;
-        if (!oldest || f.modified_on < oldest) oldest = f.modified_on;
-      }
-    }
-  }
+  const SpoolSummary spool = SpoolDir(options_.spool_dir).Summarize();
+  const int64_t spool_age_s = spool.oldest_pending_on ? (clock_.Now() - spool.oldest_pending_on) / kMicrosPerSecond : 0;
   spool_info->set("dir", options_.spool_dir);
-  spool_info->set("pending", pending);
-  spool_info->set("pending_intakes", pending_intakes);
-  spool_info->set("bad", bad);
-  spool_info->set("tmp", unfinished);
-  spool_info->set("oldest_age_s", oldest ? (clock_.Now() - oldest) / kMicrosPerSecond : 0);
+  spool_info->set("pending", spool.pending_files);
+  spool_info->set("pending_intakes", spool.pending_intakes);
+  spool_info->set("bad", spool.bad);
+  spool_info->set("tmp", spool.tmp);
+  spool_info->set("oldest_age_s", spool_age_s);
   report->set("spool", spool_info);
 
   auto queue_arr = json::NewArray();
@@ -216,9 +200,8 @@ int Ctl::StatusReport(bool json_out) {
            << json::GetInt(media, "due").value_or(0) << "  failed " << json::GetInt(media, "failed").value_or(0)
            << "  oldest " << json::GetInt(media, "oldest_pending_age_s").value_or(0) << "s\n";
     }
-    out_ << "spool  " << options_.spool_dir << "  pending " << pending << "  bad " << bad << "  tmp " << unfinished
-         << "  oldest "
-         << (oldest ? (clock_.Now() - oldest) / kMicrosPerSecond : 0) << "s\n\n";
+    out_ << "spool  " << options_.spool_dir << "  pending " << spool.pending_files << " (" << spool.pending_intakes
+         << " intakes)  bad " << spool.bad << "  tmp " << spool.tmp << "  oldest " << spool_age_s << "s\n\n";
     queue_table.Print(out_);
     if (!hook_table.empty()) {
       out_ << '\n';

@@ -305,10 +305,11 @@ Flusher::Prepared Flusher::Prepare(const std::vector<SpoolFile>& files, size_t f
     bool rest_in_bad = true;  // every part that cannot be decoded is in bad/
     for (size_t k = 0; k < parts; ++k) {
       std::string& body = (*bodies)[k];
-      if (!IsValidUtf8(body))
+      bool repaired = false;
+      auto intake = DecodeIntake(body, &repaired);
+      if (repaired)
         Log::Warn("spool file holds ill-formed UTF-8, replayed with U+FFFD in its place",
                   {{"file", name}, {"part", std::to_string(k + 1)}});
-      auto intake = DecodeIntake(body);
       if (!intake.ok()) {
         if (parts == 1) {
           RejectFile(name, intake.status().ToString(), p.report);

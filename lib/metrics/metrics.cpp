@@ -211,13 +211,14 @@ void StoreMetrics(Exposition& x, const MetricsInput& in) {
 }
 
 void SpoolMetrics(Exposition& x, const MetricsInput& in) {
-  if (in.spool_read) {
-    x.Set("courier_spool_files", {{"state", "pending"}}, static_cast<double>(in.spool_pending));
-    x.Set("courier_spool_files", {{"state", "bad"}}, static_cast<double>(in.spool_bad));
-    x.Set("courier_spool_files", {{"state", "tmp"}}, static_cast<double>(in.spool_tmp));
-    x.Set("courier_spool_pending_intakes", {}, static_cast<double>(in.spool_pending_intakes));
+  if (in.spool) {
+    const SpoolSummary& spool = *in.spool;
+    x.Set("courier_spool_files", {{"state", "pending"}}, static_cast<double>(spool.pending_files));
+    x.Set("courier_spool_files", {{"state", "bad"}}, static_cast<double>(spool.bad));
+    x.Set("courier_spool_files", {{"state", "tmp"}}, static_cast<double>(spool.tmp));
+    x.Set("courier_spool_pending_intakes", {}, static_cast<double>(spool.pending_intakes));
     x.Set("courier_spool_oldest_pending_age_seconds", {},
-          in.spool_oldest_pending_on ? Seconds(in.now - in.spool_oldest_pending_on) : 0.0);
+          spool.oldest_pending_on ? Seconds(in.now - spool.oldest_pending_on) : 0.0);
   }
   if (in.spool_fs_free_bytes)
     x.Set("courier_spool_filesystem_free_bytes", {}, static_cast<double>(*in.spool_fs_free_bytes));
@@ -327,28 +328,8 @@ Result<std::string> Render(Store* store, const MetricsSources& sources) {
       in.store_fs_free_bytes = free->available_bytes;
   }
 
-  SpoolDir spool(sources.spool_dir);
-  in.spool_read = true;
-  for (const char* state : {"new", "cur", "bad", "tmp"}) {
-    auto files = spool.List(state);
-    if (!files.ok()) {
-      in.spool_read = false;
-      continue;
-    }
-    const std::string s = state;
-    for (const auto& f : *files) {
-      if (s == "tmp") {
-        ++in.spool_tmp;
-      } else if (s == "bad") {
-        ++in.spool_bad;
-      } else {
-        ++in.spool_pending;
-        in.spool_pending_intakes += f.intakes;
-        if (!in.spool_oldest_pending_on || f.modified_on < in.spool_oldest_pending_on)
-          in.spool_oldest_pending_on = f.modified_on;
-      }
-    }
-  }
+  auto spool = SpoolDir(sources.spool_dir).Summarize();
+  if (spool.read.ok()) in.spool = spool;
   if (auto free = Env::Default().FreeSpace(sources.spool_dir); free.ok())
     in.spool_fs_free_bytes = free->available_bytes;
 

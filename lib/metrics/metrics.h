@@ -39,6 +39,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/status.h"
+#include "spool/spool.h"
 #include "store/store.h"
 
 namespace courier {
@@ -82,10 +83,7 @@ struct MetricsInput {
   std::optional<int64_t> store_wal_bytes;
   std::optional<int64_t> store_fs_free_bytes;
   // The spool.
-  bool spool_read = false;
-  int64_t spool_pending = 0, spool_bad = 0, spool_tmp = 0;
-  int64_t spool_pending_intakes = 0;  // a file holds one, or a writer's whole batch
-  Micros spool_oldest_pending_on = 0;  // 0: none pending
+  std::optional<SpoolSummary> spool;  // absent when a directory could not be listed
   std::optional<int64_t> spool_fs_free_bytes;
   // Each daemon's status answer by program ("courier-recv"), null when it
   // did not answer; every program of kMetricsDaemons is present.

@@ -830,11 +830,10 @@ HttpOut Receiver::Health() {
 
   Status store = channels_.Ping();
   if (!store.ok()) problems->add("store: " + store.message());
-  auto pending = SpoolDir(options_.spool_dir).List("new");
-  int64_t backlog = pending.ok() ? 0 : -1;  // intakes, not files: a file holds a writer's batch
-  if (pending.ok())
-    for (const auto& f : *pending) backlog += f.intakes;
-  if (!pending.ok()) problems->add("spool: " + pending.status().message());
+  const SpoolSummary spool = SpoolDir(options_.spool_dir).Summarize();
+  // Intakes, not files: a file holds a writer's batch.
+  const int64_t backlog = spool.read.ok() ? spool.pending_intakes : -1;
+  if (!spool.read.ok()) problems->add("spool: " + spool.read.message());
   else if (backlog > options_.spool_backlog_limit)
     problems->add("spool backlog " + std::to_string(backlog) + " above spool_backlog_limit " +
                   std::to_string(options_.spool_backlog_limit));

@@ -90,11 +90,13 @@ std::string EncodeIntake(const Intake& in) {
   return w.Take();
 }
 
-Result<Intake> DecodeIntake(const std::string& body) {
+Result<Intake> DecodeIntake(const std::string& body, bool* repaired_utf8) {
   // Files spooled before JsonWriter repaired text hold a provider's
   // ill-formed bytes as they came, which the parser refuses; outside
   // strings JSON is ASCII, so repairing the body repairs the strings.
-  auto parsed = IsValidUtf8(body) ? json::ParseObject(body) : json::ParseObject(ValidUtf8(body));
+  const bool valid = IsValidUtf8(body);
+  if (repaired_utf8 != nullptr) *repaired_utf8 = !valid;
+  auto parsed = valid ? json::ParseObject(body) : json::ParseObject(ValidUtf8(body));
   if (!parsed.ok()) return parsed.status();
   const json::ObjectPtr& o = *parsed;
   if (json::GetString(o, "kind") != "intake") return Status::InvalidArgument("not an intake (kind must be \"intake\")");

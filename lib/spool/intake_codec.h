@@ -23,6 +23,8 @@ namespace courier {
 inline constexpr int kIntakeFormatVersion = 4;
 
 std::string EncodeIntake(const Intake& intake);
-Result<Intake> DecodeIntake(const std::string& body);
+// Sets *repaired_utf8, when given, to whether `body` held ill-formed
+// UTF-8 that was read as U+FFFD (a file from an older version).
+Result<Intake> DecodeIntake(const std::string& body, bool* repaired_utf8 = nullptr);
 
 }  // namespace courier

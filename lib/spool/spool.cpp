@@ -24,7 +24,36 @@ Status SpoolDir::Ensure() const {
   return Status::OK();
 }
 
+void SpoolSummary::Count(const SpoolFile& file) {
+  if (file.state == "bad") {
+    ++bad;
+  } else if (file.state == "tmp") {
+    ++tmp;
+  } else {
+    ++pending_files;
+    pending_intakes += file.intakes;
+    if (oldest_pending_on == 0 || file.modified_on < oldest_pending_on) oldest_pending_on = file.modified_on;
+  }
+}
+
+SpoolSummary SpoolDir::Summarize() const {
+  SpoolSummary summary;
+  for (const char* state : {"new", "cur", "bad", "tmp"}) {
+    auto files = ListFiles(state, /*with_reasons=*/false);
+    if (!files.ok()) {
+      if (summary.read.ok()) summary.read = files.status();
+      continue;
+    }
+    for (const auto& f : *files) summary.Count(f);
+  }
+  return summary;
+}
+
 Result<std::vector<SpoolFile>> SpoolDir::List(const std::string& state) const {
+  return ListFiles(state, /*with_reasons=*/true);
+}
+
+Result<std::vector<SpoolFile>> SpoolDir::ListFiles(const std::string& state, bool with_reasons) const {
   std::vector<SpoolFile> files;
   std::string dir = Path(state);
   DIR* d = ::opendir(dir.c_str());
@@ -44,7 +73,7 @@ Result<std::vector<SpoolFile>> SpoolDir::List(const std::string& state) const {
     if (::stat(f.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     f.size = st.st_size;
     f.modified_on = static_cast<Micros>(st.st_mtim.tv_sec) * kMicrosPerSecond + st.st_mtim.tv_nsec / 1000;
-    if (state == "bad") {
+    if (with_reasons && state == "bad") {
       std::ifstream in(f.path + ".reason");
       std::stringstream text;
       text << in.rdbuf();

@@ -41,6 +41,20 @@ struct SpoolFile {
   int intakes = 1;     // how many it holds (IntakesInSpoolName)
 };
 
+// What the spool holds, counted as operators and health checks read it:
+// pending is new/ and cur/ (a file a flusher has claimed is not yet in the
+// store either), counted in files and in intakes.
+struct SpoolSummary {
+  int64_t pending_files = 0;
+  int64_t pending_intakes = 0;
+  int64_t bad = 0;  // files in bad/ (a part of a batch is a file of its own there)
+  int64_t tmp = 0;  // being written, or left by a writer killed before its rename
+  Micros oldest_pending_on = 0;  // 0 when nothing is pending
+  Status read;  // the first directory that could not be listed; its files are not counted
+
+  void Count(const SpoolFile& file);
+};
+
 // How many intakes a spool file holds, from its name (1 unless the name
 // ends "-x<count>.json").
 int IntakesInSpoolName(const std::string& name);
@@ -60,6 +74,8 @@ class SpoolDir {
   // Files in new/ and cur/ (pending) or bad/, sorted by name. A missing
   // directory is an empty list.
   Result<std::vector<SpoolFile>> List(const std::string& state) const;
+  // Counts all four directories (bad/'s reasons are not read).
+  SpoolSummary Summarize() const;
 
   // Durably adds one file to new/ holding `bodies` in the spool format
   // (version 1 for one body, 2 for several; tmp/, fsync, rename, fsync
@@ -101,6 +117,8 @@ class SpoolDir {
   int64_t reserve_bytes() const { return reserve_bytes_; }
 
  private:
+  Result<std::vector<SpoolFile>> ListFiles(const std::string& state, bool with_reasons) const;
+
   std::string root_;
   Env& env_;
   int64_t reserve_bytes_ = 0;

@@ -505,6 +505,7 @@ TEST_P(CtlTest, StatusSaysWhatIsDown) {
   Init();
   AddChannel();
   WriteFile(dir_.File("spool/new/00000000000000000001-1-000000.json"), "x");
+  WriteFile(dir_.File("spool/cur/00000000000000000002-1-000000-x5.json"), "x");  // a flusher's claim
   auto r = Ctl({"status", "--json"});
   EXPECT_EQ(r.exit_code, 69);  // no daemon answers
   auto lines = JsonLines(r.out);
@@ -514,10 +515,12 @@ TEST_P(CtlTest, StatusSaysWhatIsDown) {
   EXPECT_TRUE(daemons->isNull("courier-send"));
   EXPECT_EQ(json::GetString(lines[0]->getObject("store"), "state"), "ok");
   EXPECT_EQ(json::GetInt(lines[0]->getObject("store"), "schema_version"), schema::CurrentVersion());
-  EXPECT_EQ(json::GetInt(lines[0]->getObject("spool"), "pending"), 1);
+  EXPECT_EQ(json::GetInt(lines[0]->getObject("spool"), "pending"), 2);
+  EXPECT_EQ(json::GetInt(lines[0]->getObject("spool"), "pending_intakes"), 6);
   EXPECT_EQ(lines[0]->getArray("queue")->size(), 1u);
   auto human = Ctl({"status"});
   EXPECT_NE(human.out.find("not answering"), std::string::npos);
+  EXPECT_NE(human.out.find("pending 2 (6 intakes)"), std::string::npos) << human.out;
 
   // With courier-recv running it answers with its pid.
   int port = FreePort();

@@ -160,9 +160,15 @@ TEST_F(MetricsTestSqlite, QueuedMsgsWithEveryDaemonDown) {
     ASSERT_EQ(Ctl({"send", "--channel", good_, "--urn", "tel:+250788383383", "--text", "wait", "--priority", "bulk"})
                   .exit_code,
               0);
+  // Two spool files waiting, one of a writer's batch of three: counted
+  // from their names, never read.
+  WriteFile(dir_.File("spool/new/00000000000000000001-1-000001.json"), "x");
+  WriteFile(dir_.File("spool/new/00000000000000000002-1-000002-x3.json"), "x");
   const std::string text = Metrics();
   SCOPED_TRACE(text);
   EXPECT_EQ(Promtool(text), "");
+  EXPECT_EQ(Sample(text, "courier_spool_files{state=\"pending\"}"), "2");
+  EXPECT_EQ(Sample(text, "courier_spool_pending_intakes"), "4");
   for (const char* program : {"courier-recv", "courier-send", "courier-flush", "courier-hook", "courier-api"})
     EXPECT_EQ(Sample(text, std::string("courier_up{program=\"") + program + "\"}"), "0") << program;
   const std::string good = "channel=\"" + good_ + "\",channel_type=\"EX\"";

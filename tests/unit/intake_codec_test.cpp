@@ -81,17 +81,20 @@ TEST(IntakeCodecTest, IllFormedUtf8IsNeitherWrittenNorRefused) {
   in.logs.push_back(log);
   const std::string body = EncodeIntake(in);
   EXPECT_TRUE(IsValidUtf8(body)) << body;
-  auto decoded = DecodeIntake(body);
+  bool repaired = true;
+  auto decoded = DecodeIntake(body, &repaired);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(decoded->msgs[0].text, "caf\uFFFD");
+  EXPECT_FALSE(repaired) << "written repaired, so read as it is";
 
   // An older file: raw bytes inside its strings.
   std::string old = EncodeIntake(Sample());
   old.replace(old.find("\"hi\""), 4, "\"h\xE9\xE2\x82\"");
   old.replace(old.find("\"Jane\""), 6, "\"Jan\xE9\"");
   ASSERT_FALSE(IsValidUtf8(old));
-  auto replayed = DecodeIntake(old);
+  auto replayed = DecodeIntake(old, &repaired);
   ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+  EXPECT_TRUE(repaired);
   EXPECT_EQ(replayed->msgs[0].text, "h\uFFFD\uFFFD");
   EXPECT_EQ(replayed->msgs[0].contact_name, "Jan\uFFFD");
   EXPECT_EQ(replayed->msgs[0].uuid, Sample().msgs[0].uuid);

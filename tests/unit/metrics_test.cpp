@@ -122,7 +122,7 @@ TEST(FormatMetrics, EveryLineIsCommentOrSampleOfACatalogMetric) {
   q.channel_uuid = "0b4d2b1e-5f0c-4e43-9d3a-2a7f3c8e9d10";
   q.channel_type = "EX";
   in.queue.push_back(q);
-  in.spool_read = true;
+  in.spool = SpoolSummary{};
   auto text = FormatMetrics(in);
   ASSERT_TRUE(text.ok());
   std::set<std::string> names;

@@ -244,6 +244,35 @@ TEST_F(SpoolTest, APartOfABatchGoesToBadAloneWithItsReason) {
   EXPECT_EQ(Count("tmp"), 0u);
 }
 
+TEST_F(SpoolTest, ASummaryCountsIntakesFromNamesInEveryState) {
+  SpoolDir spool(root_);
+  auto first = spool.WriteBatch({"{\"n\":1}", "{\"n\":2}"}, 1000);
+  auto second = spool.WriteBatch({"{\"n\":3}", "{\"n\":4}", "{\"n\":5}"}, 2000);
+  auto third = spool.Write("{\"n\":6}", 3000);
+  ASSERT_TRUE(first.ok() && second.ok() && third.ok());
+  ASSERT_TRUE(spool.Claim(*second).ok());  // claimed is still pending: not in the store yet
+  ASSERT_TRUE(spool.RejectPart(*first, 1, "{\"n\":1}", "refused").ok());
+  std::ofstream(root_ + "/tmp/unfinished.json") << "{";
+  const Micros before = Clock::System().Now();
+
+  SpoolSummary summary = spool.Summarize();
+  ASSERT_TRUE(summary.read.ok()) << summary.read.ToString();
+  EXPECT_EQ(summary.pending_files, 3);
+  EXPECT_EQ(summary.pending_intakes, 6);
+  EXPECT_EQ(summary.bad, 1) << "a reason file is not a spool file";
+  EXPECT_EQ(summary.tmp, 1);
+  EXPECT_GT(summary.oldest_pending_on, 0);
+  EXPECT_LE(summary.oldest_pending_on, before);
+
+  // A directory that cannot be listed is named, and the others still count.
+  std::filesystem::remove_all(root_ + "/tmp");
+  std::ofstream(root_ + "/tmp") << "not a directory";
+  summary = spool.Summarize();
+  EXPECT_FALSE(summary.read.ok());
+  EXPECT_NE(summary.read.message().find("/tmp"), std::string::npos) << summary.read.message();
+  EXPECT_EQ(summary.pending_intakes, 6);
+}
+
 TEST_F(SpoolTest, TornFileInNewIsCorruption) {
   SpoolDir spool(root_);
   std::ofstream(root_ + "/new/00000000000000000001-1-000000.json") << "courier-spool 1 100 deadbeef\n{\"a\":";
