@@ -47,15 +47,18 @@ Result<ObjectPtr> ParseObject(const std::string& text) {
   }
 }
 
+// Object::get is one lookup and yields an empty Var for an absent key and
+// for null; has() and isNull() before it were two more (every field of
+// every intake and webhook read).
 std::optional<std::string> GetString(const ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
+  if (!o) return std::nullopt;
   Poco::Dynamic::Var v = o->get(key);
   if (!v.isString()) return std::nullopt;
   return v.extract<std::string>();
 }
 
 std::optional<int64_t> GetInt(const ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
+  if (!o) return std::nullopt;
   Poco::Dynamic::Var v = o->get(key);
   if (!v.isInteger()) return std::nullopt;
   try {
@@ -66,7 +69,7 @@ std::optional<int64_t> GetInt(const ObjectPtr& o, const std::string& key) {
 }
 
 std::optional<bool> GetBool(const ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
+  if (!o) return std::nullopt;
   Poco::Dynamic::Var v = o->get(key);
   if (!v.isBoolean()) return std::nullopt;
   return v.extract<bool>();
@@ -75,13 +78,13 @@ std::optional<bool> GetBool(const ObjectPtr& o, const std::string& key) {
 std::string GetStringOrEmpty(const ObjectPtr& o, const std::string& key) { return GetString(o, key).value_or(""); }
 
 ObjectPtr GetObject(const ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
-  return o->getObject(key);
+  if (!o) return nullptr;
+  return o->getObject(key);  // null when absent, null or not an object
 }
 
 std::vector<ObjectPtr> GetObjects(const ObjectPtr& o, const std::string& key) {
   std::vector<ObjectPtr> out;
-  if (!o || !o->has(key) || o->isNull(key)) return out;
+  if (!o) return out;
   ArrayPtr a = o->getArray(key);
   for (unsigned i = 0; a && i < a->size(); ++i)
     if (ObjectPtr x = a->getObject(i)) out.push_back(x);
@@ -89,8 +92,8 @@ std::vector<ObjectPtr> GetObjects(const ObjectPtr& o, const std::string& key) {
 }
 
 ArrayPtr GetArray(const ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return nullptr;
-  return o->getArray(key);  // null when not an array
+  if (!o) return nullptr;
+  return o->getArray(key);  // null when absent, null or not an array
 }
 
 std::vector<ObjectPtr> Objects(const ArrayPtr& a) {
@@ -111,14 +114,14 @@ std::optional<std::string> ScalarText(const Poco::Dynamic::Var& value) {
 }
 
 std::optional<std::string> GetText(const ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key)) return std::nullopt;
+  if (!o) return std::nullopt;
   return ScalarText(o->get(key));
 }
 
 std::string GetTextOrEmpty(const ObjectPtr& o, const std::string& key) { return GetText(o, key).value_or(""); }
 
 std::optional<double> GetNumber(const ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return std::nullopt;
+  if (!o) return std::nullopt;
   try {
     Poco::Dynamic::Var v = o->get(key);
     if (v.isNumeric()) return v.convert<double>();
@@ -149,7 +152,7 @@ std::optional<int64_t> GetIntLoose(const ObjectPtr& o, const std::string& key) {
 }
 
 std::string GetId(const ObjectPtr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return "";
+  if (!o) return "";
   try {
     Poco::Dynamic::Var v = o->get(key);
     if (v.isString()) return v.extract<std::string>();

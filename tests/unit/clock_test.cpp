@@ -1,6 +1,9 @@
 // Clock: RFC 3339 formatting and parsing, the system and manual clocks.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+
 #include <chrono>
 #include <string>
 #include <thread>
@@ -104,6 +107,25 @@ TEST(CoreClock, Roundtrip) {
     ASSERT_TRUE(back.has_value()) << text;
     EXPECT_EQ(v, *back) << text;
   }
+}
+
+TEST(CoreClock, FormatAgreesWithGmtimeEverywhere) {
+  // Every day from 1600 to 2400 at a second that moves through the day,
+  // and each of the last and first seconds around a day's turn.
+  for (int64_t days = -135140; days < 157054; days += 1) {
+    const int64_t secs = days * 86400 + (days * 7919) % 86400;
+    for (int64_t s : {secs, days * 86400, days * 86400 - 1}) {
+      std::time_t tt = static_cast<std::time_t>(s);
+      std::tm tm{};
+      ASSERT_NE(gmtime_r(&tt, &tm), nullptr);
+      char want[64];
+      std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(days % 1000 < 0 ? 0 : days % 1000));
+      ASSERT_EQ(FormatRfc3339(s * kMicrosPerSecond + (days % 1000 < 0 ? 0 : days % 1000)), want) << s;
+    }
+  }
+  // Outside four-digit years the text is still a time, not garbage.
+  EXPECT_EQ(FormatRfc3339(253402300800LL * kMicrosPerSecond), "10000-01-01T00:00:00.000000Z");
 }
 
 TEST(CoreClock, SystemClockIsNowAndManualClockMoves) {
