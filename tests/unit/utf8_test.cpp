@@ -115,6 +115,21 @@ TEST(Utf8, ValidUtf8ReplacesEachMaximalSubpart) {
   }
 }
 
+TEST(Utf8, AByteAnywhereInALongAsciiRunIsSeen) {
+  // ASCII is skipped eight bytes at a time: a byte at each offset of and
+  // around a word must still be judged.
+  for (size_t at = 0; at < 41; ++at) {
+    std::string text(41, 'a');
+    text[at] = '\xFF';
+    EXPECT_FALSE(IsValidUtf8(text)) << at;
+    EXPECT_EQ(ValidUtf8(text), std::string(at, 'a') + "\uFFFD" + std::string(40 - at, 'a')) << at;
+    std::string good = std::string(at, 'a') + "\u00E9" + std::string(40 - at, 'a');
+    EXPECT_TRUE(IsValidUtf8(good)) << at;
+    EXPECT_EQ(ValidUtf8(good), good) << at;
+    EXPECT_FALSE(IsValidUtf8(good.substr(0, at + 1))) << "a sequence cut at the end, at " << at;
+  }
+}
+
 TEST(Utf8, DecodeRefusesOverlongAndSurrogates) {
   std::u32string cps;
   EXPECT_FALSE(DecodeUtf8("\xc0\xaf", cps));      // overlong '/'
