@@ -26,7 +26,9 @@ std::string ParentDir(const std::string& path) {
 
 // The intakes in a file named on the command line: a spool file (its
 // headers checked), or, when there is no header at all, one bare JSON body.
-Result<std::vector<Intake>> DecodeNamedFile(const std::string& contents) {
+// Each part decodes on its own, as the daemon's replay takes them: one
+// that is not an intake does not keep the others from the store.
+Result<std::vector<Result<Intake>>> DecodeNamedFile(const std::string& contents) {
   static const std::string kMagic = "courier-spool ";
   std::vector<std::string> bodies;
   if (contents.compare(0, kMagic.size(), kMagic) == 0) {
@@ -36,16 +38,16 @@ Result<std::vector<Intake>> DecodeNamedFile(const std::string& contents) {
   } else {
     bodies.push_back(contents);
   }
-  std::vector<Intake> intakes;
+  std::vector<Result<Intake>> intakes;
   for (size_t i = 0; i < bodies.size(); ++i) {
     auto intake = DecodeIntake(bodies[i]);
-    if (!intake.ok()) {
-      if (bodies.size() == 1) return intake.status();
-      return Status::InvalidArgument("part " + std::to_string(i + 1) + " of " + std::to_string(bodies.size()) +
-                                     ": " + intake.status().ToString());
+    if (intake.ok()) {
+      RepairUtf8(*intake);
+    } else if (bodies.size() > 1) {
+      intake = Status::InvalidArgument("part " + std::to_string(i + 1) + " of " + std::to_string(bodies.size()) +
+                                       ": " + intake.status().ToString());
     }
-    RepairUtf8(*intake);
-    intakes.push_back(std::move(*intake));
+    intakes.push_back(std::move(intake));
   }
   return intakes;
 }
@@ -470,8 +472,16 @@ ReplayReport Flusher::FlushFiles(const std::vector<std::string>& paths) {
       f.result = FileReplay::Result::kBad;
       continue;
     }
+    // A part that is not an intake is never committed, so the file stays.
     uncommitted[i] = intakes->size();
-    for (auto& intake : *intakes) decoded.push_back(Decoded{i, std::move(intake)});
+    for (auto& intake : *intakes) {
+      if (intake.ok()) {
+        decoded.push_back(Decoded{i, std::move(*intake)});
+      } else if (f.result != FileReplay::Result::kBad) {
+        f.result = FileReplay::Result::kBad;
+        f.status = intake.status();
+      }
+    }
   }
   if (decoded.empty()) return report;
 

@@ -654,4 +654,23 @@ TEST_F(FlusherTest, FlushFilesKeepsABatchFileWithARefusedIntake) {
   EXPECT_EQ(Texts(), (std::vector<std::string>{"w1", "w2", "r1"}));
 }
 
+TEST_F(FlusherTest, FlushFilesStoresTheGoodPartsOfABatchFileWithAPartThatIsNotAnIntake) {
+  // As the daemon does: a part that does not decode keeps the file, not
+  // the other parts from the store.
+  const std::string mixed = root_ + "/mixed.json";
+  std::ofstream(mixed) << EncodeSpoolFile(std::vector<std::string>{EncodeIntake(IntakeOf("m1", channel_)),
+                                                                   "{\"kind\":\"something else\"}",
+                                                                   EncodeIntake(IntakeOf("m3", channel_))});
+  Flusher flusher = MakeFlusher();
+  ReplayReport r = flusher.FlushFiles({mixed});
+  EXPECT_EQ(r.files[0].result, FileReplay::Result::kBad);
+  EXPECT_NE(r.files[0].status.ToString().find("part 2 of 3"), std::string::npos) << r.files[0].status.ToString();
+  EXPECT_TRUE(std::filesystem::exists(mixed));
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"m1", "m3"}));
+  // Again: the stored parts are not stored twice.
+  r = flusher.FlushFiles({mixed});
+  EXPECT_EQ(r.files[0].result, FileReplay::Result::kBad);
+  EXPECT_EQ(Texts(), (std::vector<std::string>{"m1", "m3"}));
+}
+
 }  // namespace
