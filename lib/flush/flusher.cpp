@@ -155,17 +155,19 @@ Status Flusher::Write(std::vector<Claimed>& batch, std::vector<Status>& outcomes
   if (batch.empty()) return Status::OK();
   Status opened = EnsureStore();
   if (!opened.ok()) return opened;
-  // The intakes are lent to the store's call and given back after it.
+  // The intakes are lent to the store's calls and given back after them
+  // (a refused batch is written again in pieces, or put back). Should a
+  // call throw (no memory), what is lost is this copy: the files stay in
+  // cur/ and the next start replays them.
   std::vector<Intake> intakes;
   intakes.reserve(batch.size());
   for (auto& c : batch) intakes.push_back(std::move(c.intake));
-  struct GiveBack {
-    std::vector<Claimed>& batch;
-    std::vector<Intake>& intakes;
-    ~GiveBack() {
-      for (size_t i = 0; i < batch.size(); ++i) batch[i].intake = std::move(intakes[i]);
-    }
-  } give_back{batch, intakes};
+  Status down = WriteLent(intakes, outcomes);
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].intake = std::move(intakes[i]);
+  return down;
+}
+
+Status Flusher::WriteLent(std::vector<Intake>& intakes, std::vector<Status>& outcomes) {
   // Events are rows in the store (invariant 4); courier-flush does not
   // publish them: consumers catch up with `courier-ctl events --after`.
   auto written = store_->WriteIntakes(intakes, nullptr);
@@ -179,17 +181,20 @@ Status Flusher::Write(std::vector<Claimed>& batch, std::vector<Status>& outcomes
     return Status::OK();
   }
   if (written.status().IsUnavailable()) return unavailable(written.status());
-  if (batch.size() == 1) {
+  if (intakes.size() == 1) {
     outcomes.push_back(written.status());
     return Status::OK();
   }
   // The contract says a whole batch fails only when the store is down;
   // should another error come back, find the intake that causes it one by
   // one instead of retrying the batch forever.
-  for (const auto& intake : intakes) {
-    auto one = store_->WriteIntakes({intake}, nullptr);
-    if (!one.ok() && one.status().IsUnavailable()) return unavailable(one.status());
-    outcomes.push_back(one.ok() ? (*one)[0].status : one.status());
+  std::vector<Intake> one(1);
+  for (auto& intake : intakes) {
+    one[0] = std::move(intake);
+    auto alone = store_->WriteIntakes(one, nullptr);
+    intake = std::move(one[0]);
+    if (!alone.ok() && alone.status().IsUnavailable()) return unavailable(alone.status());
+    outcomes.push_back(alone.ok() ? (*alone)[0].status : alone.status());
   }
   return Status::OK();
 }

@@ -174,6 +174,8 @@ class Flusher {
   // ok (and no outcomes) when the store is unavailable. The caller puts
   // the files back then.
   Status Write(std::vector<Claimed>& batch, std::vector<Status>& outcomes);
+  // Write's store calls, on intakes lent by the batch (left as they were).
+  Status WriteLent(std::vector<Intake>& intakes, std::vector<Status>& outcomes);
   // Write of one file's intakes a piece at a time, halving the piece while
   // the store refuses; not ok when a piece of one intake is refused.
   Status WriteInPieces(std::vector<Claimed>& batch, std::vector<Status>& outcomes);
