@@ -44,6 +44,7 @@ libzmq3-dev cppzmq-dev
 libsqlite3-dev sqlite3
 libcli11-dev
 libtomlplusplus-dev
+libsimdjson-dev
 libgtest-dev
 libphonenumber-dev
 libmicrohttpd-dev

@@ -4,7 +4,7 @@
 // object of strings), occurred_on (RFC 3339 UTC). ChannelEventFromJson
 // reads back what WriteChannelEventFields writes.
 #include "core/channel_event.h"
-#include "core/json.h"
+#include "core/json_doc.h"
 #include "core/json_writer.h"
 #include "core/status.h"
 
@@ -14,6 +14,6 @@ namespace courier {
 void WriteChannelEventFields(JsonWriter& w, const ChannelEvent& event);
 // Requires uuid, event_type (a known one) and urn; extra's values must be
 // strings.
-Result<ChannelEvent> ChannelEventFromJson(const json::ObjectPtr& object);
+Result<ChannelEvent> ChannelEventFromJson(const jsondoc::Object& object);
 
 }  // namespace courier

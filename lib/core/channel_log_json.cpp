@@ -1,5 +1,7 @@
 #include "core/channel_log_json.h"
 
+#include <simdjson.h>
+
 namespace courier {
 
 void WriteChannelLog(JsonWriter& w, const ChannelLog& l) {
@@ -27,21 +29,20 @@ std::string ChannelLogToJson(const ChannelLog& l) {
   return w.Take();
 }
 
-Result<ChannelLog> ChannelLogFromJson(const json::ObjectPtr& o) {
-  if (!o) return Status::InvalidArgument("channel log must be an object");
+Result<ChannelLog> ChannelLogFromJson(const jsondoc::Object& o) {
   ChannelLog l;
-  l.id = json::GetInt(o, "id").value_or(0);
-  l.channel_uuid = json::GetString(o, "channel_uuid").value_or("");
-  if (auto id = json::GetInt(o, "msg_id")) l.msg_id = *id;
-  l.description = json::GetString(o, "description").value_or("");
-  l.method = json::GetString(o, "method").value_or("");
-  l.url = json::GetString(o, "url").value_or("");
-  l.status_code = static_cast<int>(json::GetInt(o, "status_code").value_or(0));
-  l.error = json::GetString(o, "error").value_or("");
-  l.request = json::GetString(o, "request").value_or("");
-  l.response = json::GetString(o, "response").value_or("");
-  l.elapsed_ms = json::GetInt(o, "elapsed_ms").value_or(0);
-  if (auto t = json::GetString(o, "created_on")) {
+  l.id = jsondoc::GetInt(o, "id").value_or(0);
+  l.channel_uuid = jsondoc::GetString(o, "channel_uuid").value_or("");
+  if (auto id = jsondoc::GetInt(o, "msg_id")) l.msg_id = *id;
+  l.description = jsondoc::GetString(o, "description").value_or("");
+  l.method = jsondoc::GetString(o, "method").value_or("");
+  l.url = jsondoc::GetString(o, "url").value_or("");
+  l.status_code = static_cast<int>(jsondoc::GetInt(o, "status_code").value_or(0));
+  l.error = jsondoc::GetString(o, "error").value_or("");
+  l.request = jsondoc::GetString(o, "request").value_or("");
+  l.response = jsondoc::GetString(o, "response").value_or("");
+  l.elapsed_ms = jsondoc::GetInt(o, "elapsed_ms").value_or(0);
+  if (auto t = jsondoc::GetString(o, "created_on")) {
     auto parsed = ParseRfc3339(*t);
     if (!parsed) return Status::InvalidArgument("channel log created_on is not RFC 3339");
     l.created_on = *parsed;

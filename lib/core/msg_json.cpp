@@ -1,5 +1,10 @@
 #include "core/msg_json.h"
 
+#include <simdjson.h>
+
+#include "core/json.h"
+#include "core/quick_reply.h"
+
 namespace courier {
 
 void WriteMsgFields(JsonWriter& w, const Msg& m, std::string_view id_key, std::string_view uuid_key) {
@@ -42,64 +47,81 @@ std::string MsgToJson(const Msg& m) {
 
 namespace {
 
-Status ReadTime(const json::ObjectPtr& o, const std::string& key, std::optional<Micros>& out) {
-  if (!o->has(key) || o->isNull(key)) return Status::OK();
-  auto text = json::GetString(o, key);
-  if (!text) return Status::InvalidArgument("field '" + key + "' must be an RFC 3339 time");
+Status ReadTime(const jsondoc::Object& o, std::string_view key, std::optional<Micros>& out) {
+  if (jsondoc::IsAbsentOrNull(o, key)) return Status::OK();
+  auto text = jsondoc::GetString(o, key);
+  if (!text) return Status::InvalidArgument("field '" + std::string(key) + "' must be an RFC 3339 time");
   auto t = ParseRfc3339(*text);
-  if (!t) return Status::InvalidArgument("field '" + key + "' is not an RFC 3339 time: '" + *text + "'");
+  if (!t) return Status::InvalidArgument("field '" + std::string(key) + "' is not an RFC 3339 time: '" + *text + "'");
   out = *t;
+  return Status::OK();
+}
+
+// A msg's quick replies and template, read through core/json.h's readers
+// from their text: an incoming msg (most of what is decoded) has neither.
+Status ReadQuickRepliesAndTemplate(const jsondoc::Object& o, Msg& m) {
+  if (!jsondoc::IsAbsentOrNull(o, "quick_replies")) {
+    const std::string text = jsondoc::Text(o, "quick_replies");
+    if (text.empty() || text[0] != '[') return Status::InvalidArgument("field 'quick_replies' must be an array");
+    if (text != "[]") {
+      auto quick_replies = ParseQuickReplies(text);
+      if (!quick_replies.ok()) return quick_replies.status();
+      m.quick_replies = std::move(*quick_replies);
+    }
+  }
+  if (!jsondoc::IsAbsentOrNull(o, "template")) {
+    auto text = jsondoc::GetObject(o, "template") ? json::ParseObject(jsondoc::Text(o, "template"))
+                                                  : Result<json::ObjectPtr>(json::ObjectPtr());
+    if (!text.ok()) return text.status();
+    auto templating = TemplateFromJson(*text);
+    if (!templating.ok()) return templating.status();
+    m.templating = std::move(*templating);
+  }
   return Status::OK();
 }
 
 }  // namespace
 
-Result<Msg> MsgFromJson(const json::ObjectPtr& o) {
+Result<Msg> MsgFromJson(const jsondoc::Object& o) {
   Msg m;
-  if (auto id = json::GetInt(o, "id")) m.id = *id;
-  m.uuid = json::GetString(o, "uuid").value_or("");
-  auto channel = json::GetString(o, "channel_uuid");
+  if (auto id = jsondoc::GetInt(o, "id")) m.id = *id;
+  m.uuid = jsondoc::GetString(o, "uuid").value_or("");
+  auto channel = jsondoc::GetString(o, "channel_uuid");
   if (!channel || channel->empty()) return Status::InvalidArgument("field 'channel_uuid' required");
-  m.channel_uuid = *channel;
-  m.channel_type = json::GetString(o, "channel_type").value_or("");
+  m.channel_uuid = std::move(*channel);
+  m.channel_type = jsondoc::GetString(o, "channel_type").value_or("");
 
-  auto direction = json::GetString(o, "direction");
+  auto direction = jsondoc::GetString(o, "direction");
   if (!direction) return Status::InvalidArgument("field 'direction' required");
   if (*direction == "in") m.direction = Direction::kIn;
   else if (*direction == "out") m.direction = Direction::kOut;
   else return Status::InvalidArgument("field 'direction' must be \"in\" or \"out\"");
 
-  auto status = json::GetString(o, "status");
+  auto status = jsondoc::GetString(o, "status");
   if (!status) return Status::InvalidArgument("field 'status' required");
   auto parsed = ParseMsgStatus(*status);
   if (!parsed) return Status::InvalidArgument("field 'status' is not a status: '" + *status + "'");
   m.status = *parsed;
 
-  auto urn = json::GetString(o, "urn");
+  auto urn = jsondoc::GetString(o, "urn");
   if (!urn || urn->empty()) return Status::InvalidArgument("field 'urn' required");
-  m.urn = *urn;
-  m.text = json::GetString(o, "text").value_or("");
-  auto attachments = json::GetStringArray(o, "attachments");
+  m.urn = std::move(*urn);
+  m.text = jsondoc::GetString(o, "text").value_or("");
+  auto attachments = jsondoc::GetStringArray(o, "attachments");
   if (!attachments.ok()) return attachments.status();
-  m.attachments = *attachments;
-  auto quick_replies = QuickRepliesFromJson(o, "quick_replies");
-  if (!quick_replies.ok()) return quick_replies.status();
-  m.quick_replies = *quick_replies;
-  if (o->has("template") && !o->isNull("template")) {
-    auto templating = TemplateFromJson(json::GetObject(o, "template"));
-    if (!templating.ok()) return templating.status();
-    m.templating = std::move(*templating);
-  }
-  m.locale = json::GetString(o, "locale").value_or("");
-  m.external_id = json::GetString(o, "external_id").value_or("");
-  m.contact_name = json::GetString(o, "contact_name").value_or("");
-  m.error_reason = json::GetString(o, "error_reason").value_or("");
-  if (auto p = json::GetString(o, "priority")) {
+  m.attachments = std::move(*attachments);
+  Status rich = ReadQuickRepliesAndTemplate(o, m);
+  if (!rich.ok()) return rich;
+  m.locale = jsondoc::GetString(o, "locale").value_or("");
+  m.external_id = jsondoc::GetString(o, "external_id").value_or("");
+  m.contact_name = jsondoc::GetString(o, "contact_name").value_or("");
+  m.error_reason = jsondoc::GetString(o, "error_reason").value_or("");
+  if (auto p = jsondoc::GetString(o, "priority")) {
     auto prio = ParsePriority(*p);
     if (!prio) return Status::InvalidArgument("field 'priority' must be \"high\" or \"bulk\"");
     m.priority = *prio;
   }
-  if (auto n = json::GetInt(o, "error_count")) m.error_count = static_cast<int>(*n);
+  if (auto n = jsondoc::GetInt(o, "error_count")) m.error_count = static_cast<int>(*n);
 
   std::optional<Micros> created, modified;
   for (auto [key, slot] : {std::pair{"created_on", &created}, {"modified_on", &modified},
@@ -111,6 +133,13 @@ Result<Msg> MsgFromJson(const json::ObjectPtr& o) {
   m.created_on = created.value_or(0);
   m.modified_on = modified.value_or(0);
   return m;
+}
+
+Result<Msg> MsgFromJsonText(std::string_view text) {
+  jsondoc::Parser parser;
+  auto object = parser.ParseObject(text);
+  if (!object.ok()) return object.status();
+  return MsgFromJson(**object);
 }
 
 }  // namespace courier

@@ -8,7 +8,7 @@
 // MsgFromJson reads back exactly what MsgToJson writes, so `msgs list
 // --json` on one store and `msgs import` on another move msgs losslessly.
 
-#include "core/json.h"
+#include "core/json_doc.h"
 #include "core/json_writer.h"
 #include "core/msg.h"
 
@@ -21,6 +21,8 @@ void WriteMsgFields(JsonWriter& w, const Msg& msg, std::string_view id_key = "id
 // The msg as one JSON object's text.
 std::string MsgToJson(const Msg& msg);
 // Requires channel_uuid, direction, status and urn; the rest is optional.
-Result<Msg> MsgFromJson(const json::ObjectPtr& object);
+Result<Msg> MsgFromJson(const jsondoc::Object& object);
+// The same from a JSON object's text.
+Result<Msg> MsgFromJsonText(std::string_view text);
 
 }  // namespace courier

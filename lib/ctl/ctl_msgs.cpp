@@ -251,8 +251,7 @@ int Ctl::MsgsImport(const std::string& path, bool json) {
     ++number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = "line " + std::to_string(number) + ": ";
-    auto object = json::ParseObject(line);
-    Result<Msg> msg = object.ok() ? MsgFromJson(*object) : Result<Msg>(object.status());
+    Result<Msg> msg = MsgFromJsonText(line);
     if (!msg.ok()) return Report(Status::InvalidArgument(where + msg.status().message()));
     // As send --jsonl judges a channel: malformed is bad data (65), unknown
     // is not found (66, from the store below).

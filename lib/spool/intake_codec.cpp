@@ -1,8 +1,10 @@
 #include "spool/intake_codec.h"
 
+#include <simdjson.h>
+
 #include "core/channel_event_json.h"
 #include "core/channel_log_json.h"
-#include "core/json.h"
+#include "core/json_doc.h"
 #include "core/msg_json.h"
 #include "util/utf8.h"
 
@@ -15,17 +17,15 @@ void WriteLogs(JsonWriter& w, std::string_view key, const std::vector<ChannelLog
   w.EndArray();
 }
 
-// Reads an array of objects under `key`, calling `each` on every element.
+// Calls `each` on every object of the array under `key` (none when it
+// is absent or null).
 template <typename F>
-Status ForEachObject(const json::ObjectPtr& o, const std::string& key, F each) {
-  if (!o->has(key) || o->isNull(key)) return Status::OK();
-  auto arr = o->getArray(key);
-  if (!arr) return Status::InvalidArgument("'" + key + "' must be an array");
-  for (unsigned i = 0; i < arr->size(); ++i) {
-    auto item = arr->getObject(i);
-    if (!item) return Status::InvalidArgument("'" + key + "' must hold objects");
-    Status s = each(item);
-    if (!s.ok()) return Status::InvalidArgument(key + "[" + std::to_string(i) + "]: " + s.message());
+Status ForEachObject(const jsondoc::Object& o, const char* key, F each) {
+  auto items = jsondoc::GetObjects(o, key);
+  if (!items.ok()) return items.status();
+  for (size_t i = 0; i < items->size(); ++i) {
+    Status s = each((*items)[i]);
+    if (!s.ok()) return Status::InvalidArgument(std::string(key) + "[" + std::to_string(i) + "]: " + s.message());
   }
   return Status::OK();
 }
@@ -96,13 +96,16 @@ Result<Intake> DecodeIntake(const std::string& body, bool* repaired_utf8) {
   // strings JSON is ASCII, so repairing the body repairs the strings.
   const bool valid = IsValidUtf8(body);
   if (repaired_utf8 != nullptr) *repaired_utf8 = !valid;
-  auto parsed = valid ? json::ParseObject(body) : json::ParseObject(ValidUtf8(body));
+  // One parser a thread keeps its buffers from one intake to the next.
+  thread_local jsondoc::Parser parser;
+  const std::string repaired = valid ? std::string() : ValidUtf8(body);
+  auto parsed = parser.ParseObject(valid ? std::string_view(body) : std::string_view(repaired));
   if (!parsed.ok()) return parsed.status();
-  const json::ObjectPtr& o = *parsed;
-  if (json::GetString(o, "kind") != "intake") return Status::InvalidArgument("not an intake (kind must be \"intake\")");
+  const jsondoc::Object& o = **parsed;
+  if (jsondoc::GetString(o, "kind") != "intake") return Status::InvalidArgument("not an intake (kind must be \"intake\")");
   int64_t version = 1;
-  if (o->has("version")) {
-    auto v = json::GetInt(o, "version");
+  if (jsondoc::Has(o, "version")) {
+    auto v = jsondoc::GetInt(o, "version");
     if (!v || *v < 1) return Status::InvalidArgument("field 'version' must be a positive integer");
     version = *v;
   }
@@ -111,11 +114,11 @@ Result<Intake> DecodeIntake(const std::string& body, bool* repaired_utf8) {
                                    " is newer than this program reads (" + std::to_string(kIntakeFormatVersion) +
                                    "): replay it with a newer courier-flush");
   Intake in;
-  auto channel = json::GetString(o, "channel_uuid");
+  auto channel = jsondoc::GetString(o, "channel_uuid");
   if (!channel || channel->empty()) return Status::InvalidArgument("field 'channel_uuid' required");
   in.channel_uuid = *channel;
 
-  Status s = ForEachObject(o, "msgs", [&](const json::ObjectPtr& item) -> Status {
+  Status s = ForEachObject(o, "msgs", [&](const jsondoc::Object& item) -> Status {
     auto m = MsgFromJson(item);
     if (!m.ok()) return m.status();
     if (m->uuid.empty()) return Status::InvalidArgument("field 'uuid' required");
@@ -124,7 +127,7 @@ Result<Intake> DecodeIntake(const std::string& body, bool* repaired_utf8) {
   });
   if (!s.ok()) return s;
   auto read_logs = [](std::vector<ChannelLog>& into) {
-    return [&into](const json::ObjectPtr& item) -> Status {
+    return [&into](const jsondoc::Object& item) -> Status {
       auto l = ChannelLogFromJson(item);
       if (!l.ok()) return l.status();
       into.push_back(std::move(*l));
@@ -133,23 +136,23 @@ Result<Intake> DecodeIntake(const std::string& body, bool* repaired_utf8) {
   };
   s = ForEachObject(o, "msg_logs", read_logs(in.msg_logs));
   if (!s.ok()) return s;
-  s = ForEachObject(o, "statuses", [&](const json::ObjectPtr& item) -> Status {
+  s = ForEachObject(o, "statuses", [&](const jsondoc::Object& item) -> Status {
     StatusUpdate u;
-    u.channel_uuid = json::GetString(item, "channel_uuid").value_or(in.channel_uuid);
-    if (auto id = json::GetInt(item, "msg_id")) u.msg_id = *id;
-    u.msg_uuid = json::GetString(item, "msg_uuid").value_or("");
-    u.external_id = json::GetString(item, "external_id").value_or("");
-    auto status = ParseMsgStatus(json::GetString(item, "status").value_or(""));
+    u.channel_uuid = jsondoc::GetString(item, "channel_uuid").value_or(in.channel_uuid);
+    if (auto id = jsondoc::GetInt(item, "msg_id")) u.msg_id = *id;
+    u.msg_uuid = jsondoc::GetString(item, "msg_uuid").value_or("");
+    u.external_id = jsondoc::GetString(item, "external_id").value_or("");
+    auto status = ParseMsgStatus(jsondoc::GetString(item, "status").value_or(""));
     if (!status) return Status::InvalidArgument("field 'status' required");
     u.status = *status;
-    u.new_external_id = json::GetString(item, "new_external_id").value_or("");
-    u.error_reason = json::GetString(item, "error_reason").value_or("");
-    if (auto t = json::GetString(item, "next_attempt_on")) {
+    u.new_external_id = jsondoc::GetString(item, "new_external_id").value_or("");
+    u.error_reason = jsondoc::GetString(item, "error_reason").value_or("");
+    if (auto t = jsondoc::GetString(item, "next_attempt_on")) {
       auto parsed = ParseRfc3339(*t);
       if (!parsed) return Status::InvalidArgument("field 'next_attempt_on' is not an RFC 3339 time");
       u.next_attempt_on = *parsed;
     }
-    u.count_error = json::GetBool(item, "count_error").value_or(false);
+    u.count_error = jsondoc::GetBool(item, "count_error").value_or(false);
     if (!u.msg_id && u.msg_uuid.empty() && u.external_id.empty())
       return Status::InvalidArgument("status needs msg_id, msg_uuid or external_id");
     Status ls = ForEachObject(item, "logs", read_logs(u.logs));
@@ -158,29 +161,29 @@ Result<Intake> DecodeIntake(const std::string& body, bool* repaired_utf8) {
     return Status::OK();
   });
   if (!s.ok()) return s;
-  s = ForEachObject(o, "channel_events", [&](const json::ObjectPtr& item) -> Status {
+  s = ForEachObject(o, "channel_events", [&](const jsondoc::Object& item) -> Status {
     auto event = ChannelEventFromJson(item);
     if (!event.ok()) return event.status();
     in.channel_events.push_back(std::move(*event));
     return Status::OK();
   });
   if (!s.ok()) return s;
-  if (o->has("duplicate_window_ms")) {
-    auto ms = json::GetInt(o, "duplicate_window_ms");
+  if (jsondoc::Has(o, "duplicate_window_ms")) {
+    auto ms = jsondoc::GetInt(o, "duplicate_window_ms");
     if (!ms || *ms < 0) return Status::InvalidArgument("field 'duplicate_window_ms' must be a whole number >= 0");
     in.duplicate_window = *ms * 1000;
   }
-  auto stops = json::GetStringArray(o, "stop_urns");
+  auto stops = jsondoc::GetStringArray(o, "stop_urns");
   if (!stops.ok()) return stops.status();
   in.stop_urns = *stops;
-  s = ForEachObject(o, "urn_auths", [&](const json::ObjectPtr& item) -> Status {
+  s = ForEachObject(o, "urn_auths", [&](const jsondoc::Object& item) -> Status {
     UrnAuthUpdate a;
-    a.urn = json::GetString(item, "urn").value_or("");
-    a.auth = json::GetString(item, "auth").value_or("");
+    a.urn = jsondoc::GetString(item, "urn").value_or("");
+    a.auth = jsondoc::GetString(item, "auth").value_or("");
     if (a.urn.empty()) return Status::InvalidArgument("field 'urn' required");
     if (a.auth.empty()) return Status::InvalidArgument("field 'auth' required");
-    a.contact_name = json::GetString(item, "contact_name").value_or("");
-    if (auto t = json::GetString(item, "sent_on")) {
+    a.contact_name = jsondoc::GetString(item, "contact_name").value_or("");
+    if (auto t = jsondoc::GetString(item, "sent_on")) {
       auto parsed = ParseRfc3339(*t);
       if (!parsed) return Status::InvalidArgument("field 'sent_on' is not an RFC 3339 time");
       a.sent_on = *parsed;

@@ -128,7 +128,7 @@ TEST(JsonWriterTest, MsgJsonReadsBack) {
   EXPECT_EQ(text.find("{\"id\":42,\"uuid\":\"0190a0b0-0000-7000-8000-000000000001\",\"channel_uuid\":"), 0u) << text;
   auto parsed = json::ParseObject(text);
   ASSERT_TRUE(parsed.ok());
-  auto back = MsgFromJson(*parsed);
+  auto back = MsgFromJsonText(text);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->id, m.id);
   EXPECT_EQ(back->uuid, m.uuid);
