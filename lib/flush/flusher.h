@@ -74,6 +74,7 @@
 #include "core/env.h"
 #include "core/status.h"
 #include "spool/spool.h"
+#include "store/commit_sync.h"
 #include "store/store.h"
 
 namespace courier {
@@ -179,15 +180,34 @@ class Flusher {
   // Write of one file's intakes a piece at a time, halving the piece while
   // the store refuses; not ok when a piece of one intake is refused.
   Status WriteInPieces(std::vector<Claimed>& batch, std::vector<Status>& outcomes);
+  // A file whose data is committed, and how many of its intakes that is.
+  struct DoneFile {
+    std::string name;
+    int64_t flushed = 0;
+  };
+  // What removing a batch's files came to.
+  struct Removal {
+    Status store;  // not ok: the commits could not be made durable
+    Status spool;  // a file that could not be removed or put back
+    int64_t put_back = 0;  // intakes whose files went back to new/
+  };
   // After a commit: a file whose intakes are all stored joins `done`; a
   // refused intake goes to bad/, with its file when it is the file's only
   // one, alone (RejectPart) when the file holds others, which then joins
   // `done` too.
   void SettleFiles(const std::vector<Claimed>& batch, const std::vector<Status>& outcomes,
-                   std::vector<std::string>& done, FlushReport& report) const;
-  // Removes files whose data is committed, then syncs cur/. Runs on a
-  // thread of its own beside the next batch's commit.
-  Status RemoveDone(const std::vector<std::string>& names) const;
+                   std::vector<DoneFile>& done, FlushReport& report) const;
+  // Makes the commits durable (`sync`, when the store leaves that to its
+  // caller), then removes the files and syncs cur/. Runs on a thread of its
+  // own beside the next batch's commit, so the WAL's fdatasync waits
+  // there rather than in front of the next batch. Should the sync fail,
+  // the files go back to new/ instead: what they hold may not be stored.
+  Removal RemoveDone(const std::vector<DoneFile>& files, const std::shared_ptr<CommitSync>& sync) const;
+  // Puts committed but not durable files back in new/; their intakes.
+  int64_t PutBack(const std::vector<DoneFile>& files, Status& spool_error) const;
+  // Forgets the store connection (and its sync): the next EnsureStore
+  // opens a new one.
+  void DropStore();
   void RejectFile(const std::string& name, const std::string& reason, FlushReport& report) const;
   // False (logged, in the report) when the part could not be put in bad/.
   bool RejectPart(const std::string& name, size_t part, const std::string& body, const std::string& reason,
@@ -200,6 +220,9 @@ class Flusher {
   Env& env_;
   FlusherOptions options_;
   std::unique_ptr<Store> store_;
+  // The store's commits are not synced when they return; this syncs them
+  // (null: the store syncs each commit itself).
+  std::shared_ptr<CommitSync> sync_;
 };
 
 }  // namespace courier

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include "pass_through_env.h"
+#include "sync_fault_env.h"
 
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -52,8 +54,9 @@ class FlakyStore : public SqliteStore {
   Faults& faults_;
 };
 
-// The real Env, with hooks on renames, reads and removals.
-class HookEnv : public courier::testing::PassThroughEnv {
+// The real Env, with hooks on renames, reads and removals, and the
+// store's WAL syncs counted and failed on request.
+class HookEnv : public courier::testing::SyncFaultEnv {
  public:
   std::function<void(const std::string& from, const std::string& to)> before_rename;
   std::set<std::string> unreadable;  // file names whose read fails with EIO
@@ -671,6 +674,60 @@ TEST_F(FlusherTest, FlushFilesStoresTheGoodPartsOfABatchFileWithAPartThatIsNotAn
   r = flusher.FlushFiles({mixed});
   EXPECT_EQ(r.files[0].result, FileReplay::Result::kBad);
   EXPECT_EQ(Texts(), (std::vector<std::string>{"m1", "m3"}));
+}
+
+TEST_F(FlusherTest, AFileIsRemovedOnlyAfterTheStoreSyncedItsCommit) {
+  for (int i = 0; i < 3; ++i) SpoolBatch({"s" + std::to_string(i) + "a", "s" + std::to_string(i) + "b"});
+  std::vector<int> syncs_at_removal;
+  env_.before_remove = [&](const std::string&) { syncs_at_removal.push_back(env_.syncs.load()); };
+  Flusher flusher = MakeFlusher(2);  // a batch a file
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flushed, 6);
+  ASSERT_EQ(syncs_at_removal.size(), 3u);
+  // The n-th file's removal comes after at least n syncs of the WAL.
+  for (size_t i = 0; i < syncs_at_removal.size(); ++i) EXPECT_GT(syncs_at_removal[i], static_cast<int>(i)) << i;
+  EXPECT_EQ(Texts().size(), 6u);
+}
+
+TEST_F(FlusherTest, ASyncThatFailsPutsTheFilesBackAndNothingIsLostOrStoredTwice) {
+  for (int i = 0; i < 3; ++i) SpoolBatch({"f" + std::to_string(i) + "a", "f" + std::to_string(i) + "b"});
+  env_.fail_next_syncs = 1;  // the first batch's commit is not known durable
+  Flusher flusher = MakeFlusher(2);
+  auto r = flusher.FlushOnce();
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->store_error.ok());
+  EXPECT_NE(r->store_error.message().find("fdatasync"), std::string::npos) << r->store_error.ToString();
+  // The first batch and the one committed after it on that connection
+  // are back in new/, counted as left, not as flushed.
+  EXPECT_EQ(r->flushed, 0);
+  EXPECT_EQ(r->left, 6);
+  EXPECT_EQ(Count("new"), 3u);
+  EXPECT_EQ(Count("cur"), 0u);
+  EXPECT_EQ(Count("bad"), 0u);
+
+  // The next pass, on a store that syncs: every intake once.
+  auto again = flusher.FlushOnce();
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->store_error.ok()) << again->store_error.ToString();
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+  auto texts = Texts();
+  std::sort(texts.begin(), texts.end());
+  EXPECT_EQ(texts, (std::vector<std::string>{"f0a", "f0b", "f1a", "f1b", "f2a", "f2b"}));
+}
+
+TEST_F(FlusherTest, FlushFilesKeepsItsFilesWhenTheStoreCannotSync) {
+  const std::string file = root_ + "/one.json";
+  std::ofstream(file) << EncodeSpoolFile(EncodeIntake(IntakeOf("kept", channel_)));
+  env_.fail_next_syncs = 1;
+  Flusher flusher = MakeFlusher();
+  ReplayReport r = flusher.FlushFiles({file});
+  EXPECT_FALSE(r.store_error.ok());
+  EXPECT_EQ(r.files[0].result, FileReplay::Result::kPending);
+  EXPECT_TRUE(std::filesystem::exists(file));
+  r = flusher.FlushFiles({file});
+  EXPECT_EQ(r.files[0].result, FileReplay::Result::kReplayed) << r.files[0].status.ToString();
+  EXPECT_EQ(Texts(), std::vector<std::string>{"kept"});
 }
 
 }  // namespace
