@@ -70,10 +70,11 @@ Status ReadQuickRepliesAndTemplate(const jsondoc::Object& o, Msg& m) {
     }
   }
   if (!jsondoc::IsAbsentOrNull(o, "template")) {
-    auto text = jsondoc::GetObject(o, "template") ? json::ParseObject(jsondoc::Text(o, "template"))
-                                                  : Result<json::ObjectPtr>(json::ObjectPtr());
-    if (!text.ok()) return text.status();
-    auto templating = TemplateFromJson(*text);
+    // Not an object: TemplateFromJson names that.
+    auto object = jsondoc::GetObject(o, "template") ? json::ParseObject(jsondoc::Text(o, "template"))
+                                                    : Result<json::ObjectPtr>(json::ObjectPtr());
+    if (!object.ok()) return object.status();
+    auto templating = TemplateFromJson(*object);
     if (!templating.ok()) return templating.status();
     m.templating = std::move(*templating);
   }

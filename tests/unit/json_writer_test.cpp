@@ -141,4 +141,37 @@ TEST(JsonWriterTest, MsgJsonReadsBack) {
 }
 
 }  // namespace
+TEST(MsgJson, QuickRepliesAndATemplateReadBackAsWritten) {
+  Msg m;
+  m.uuid = "0190a0b0-0000-7000-8000-000000000002";
+  m.channel_uuid = "0190a0b0-0000-7000-8000-0000000000aa";
+  m.direction = Direction::kOut;
+  m.status = MsgStatus::kQueued;
+  m.urn = "whatsapp:250788000001";
+  m.quick_replies = {QuickReply::Text("Yes", "say yes"), QuickReply::Location("Where?"),
+                     QuickReply::Url("Open", "https://example.com/x")};
+  MsgTemplate t;
+  t.name = "reminder";
+  t.language = "en_US";
+  TemplateComponent body;
+  body.type = "body";
+  body.params = {TemplateParam{"text", "Jane", ""}};
+  t.components.push_back(body);
+  m.templating = t;
+  auto back = MsgFromJsonText(MsgToJson(m));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->quick_replies, m.quick_replies);
+  ASSERT_TRUE(back->templating.has_value());
+  EXPECT_EQ(*back->templating, t);
+
+  // What is not of their shape is named.
+  std::string text = MsgToJson(m);
+  std::string bad_replies = text;
+  bad_replies.replace(bad_replies.find("\"quick_replies\":["), 17, "\"quick_replies\":{\"a\":1},\"x\":[");
+  EXPECT_EQ(MsgFromJsonText(bad_replies).status().message(), "field 'quick_replies' must be an array");
+  std::string bad_template = text;
+  bad_template.replace(bad_template.find("\"template\":{"), 12, "\"template\":7,\"y\":{");
+  EXPECT_EQ(MsgFromJsonText(bad_template).status().message(), "a template must be an object");
+}
+
 }  // namespace courier
