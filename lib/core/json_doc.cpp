@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "util/utf8.h"
+
 namespace courier::jsondoc {
 namespace {
 
@@ -72,9 +74,18 @@ struct Parser::State {
 Parser::Parser() : state_(std::make_unique<State>()) {}
 Parser::~Parser() = default;
 
-Result<const Object*> Parser::ParseObject(std::string_view text) {
+Result<const Object*> Parser::ParseObject(std::string_view text, bool* repaired_utf8) {
+  if (repaired_utf8 != nullptr) *repaired_utf8 = false;
   Element root;
   auto error = state_->parser.parse(text.data(), text.size()).get(root);
+  // simdjson validates UTF-8 anyway, so text is repaired only when it
+  // refuses it: no second pass over every well-formed document.
+  if (error == simdjson::UTF8_ERROR) {
+    state_->repaired = ValidUtf8(text);
+    text = state_->repaired;
+    if (repaired_utf8 != nullptr) *repaired_utf8 = true;
+    error = state_->parser.parse(text.data(), text.size()).get(root);
+  }
   if (error == simdjson::STRING_ERROR) {
     if (auto repaired = RepairSurrogateEscapes(text)) {
       state_->repaired = std::move(*repaired);

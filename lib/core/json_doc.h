@@ -6,10 +6,11 @@
 // tape; the reads below give core/json.h's answers on it (a value absent,
 // null or of another type reads as nullopt).
 //
-// What simdjson refuses that Poco took: ill-formed UTF-8 (callers repair
-// text first: util/utf8.h), a \u escape of half a surrogate pair (Parse
-// reads it as U+FFFD, as RepairUtf8 made of what Poco decoded), and
-// numbers beyond 64 bits, which nothing courier writes holds.
+// What simdjson refuses that Poco took: ill-formed UTF-8 (ParseObject
+// reads each ill-formed sequence as U+FFFD, as util/utf8.h's ValidUtf8
+// does), a \u escape of half a surrogate pair (read as U+FFFD too), and
+// numbers beyond 64 bits, which nothing courier writes holds. So every
+// string read from a parsed document is well-formed UTF-8.
 //
 // Thread-safety: a Parser is one thread's; what it parsed lives until its
 // next Parse.
@@ -44,7 +45,9 @@ class Parser {
 
   // Parses `text`, whose root must be an object: InvalidArgument ("invalid
   // JSON: ...") otherwise. The object stays valid until the next Parse.
-  Result<const Object*> ParseObject(std::string_view text);
+  // Sets *repaired_utf8, when given, to whether `text` held ill-formed
+  // UTF-8 (read as U+FFFD).
+  Result<const Object*> ParseObject(std::string_view text, bool* repaired_utf8 = nullptr);
 
  private:
   struct State;

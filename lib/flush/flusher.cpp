@@ -8,7 +8,6 @@
 #include "core/log.h"
 #include "core/parallel_for.h"
 #include "core/work_queue.h"
-#include "intake/intake_text.h"
 #include "spool/intake_codec.h"
 #include "spool/spool_file.h"
 #include "util/text.h"
@@ -41,9 +40,7 @@ Result<std::vector<Result<Intake>>> DecodeNamedFile(const std::string& contents)
   std::vector<Result<Intake>> intakes;
   for (size_t i = 0; i < bodies.size(); ++i) {
     auto intake = DecodeIntake(bodies[i]);
-    if (intake.ok()) {
-      RepairUtf8(*intake);
-    } else if (bodies.size() > 1) {
+    if (!intake.ok() && bodies.size() > 1) {
       intake = Status::InvalidArgument("part " + std::to_string(i + 1) + " of " + std::to_string(bodies.size()) +
                                        ": " + intake.status().ToString());
     }
@@ -358,7 +355,6 @@ Flusher::Prepared Flusher::Prepare(const std::vector<SpoolFile>& files, size_t f
         }
         continue;
       }
-      RepairUtf8(*intake);  // what JSON escapes may still spell (a lone surrogate)
       // A part's record is kept for bad/, should the store refuse it.
       decoded.push_back(Claimed{name, k + 1, parts, parts > 1 ? std::move(body) : std::string(), std::move(*intake)});
     }

@@ -7,9 +7,11 @@
 //
 // Handlers decode what a provider declares (Kannel's charset, a form's
 // charset); what they pass on undecoded is repaired here, where every
-// intake goes on its way to the store: IntakeWriter::Write/WriteAsync
-// (courier-recv, courier-send) and courier-flush's replay, so a spool
-// file written before this guarantee existed still replays.
+// intake goes on its way to the store from a handler: IntakeWriter's
+// Write/WriteAsync (courier-recv, courier-send). courier-flush's replay
+// needs no pass of its own: an intake decoded from a spool file is
+// well-formed already (spool/intake_codec.h reads ill-formed bytes an
+// older file holds as U+FFFD).
 //
 // Thread-safety: pure functions.
 #include "model/intake.h"

@@ -6,7 +6,6 @@
 #include "core/channel_log_json.h"
 #include "core/json_doc.h"
 #include "core/msg_json.h"
-#include "util/utf8.h"
 
 namespace courier {
 namespace {
@@ -92,14 +91,10 @@ std::string EncodeIntake(const Intake& in) {
 
 Result<Intake> DecodeIntake(const std::string& body, bool* repaired_utf8) {
   // Files spooled before JsonWriter repaired text hold a provider's
-  // ill-formed bytes as they came, which the parser refuses; outside
-  // strings JSON is ASCII, so repairing the body repairs the strings.
-  const bool valid = IsValidUtf8(body);
-  if (repaired_utf8 != nullptr) *repaired_utf8 = !valid;
+  // ill-formed bytes as they came; the parser reads them as U+FFFD.
   // One parser a thread keeps its buffers from one intake to the next.
   thread_local jsondoc::Parser parser;
-  const std::string repaired = valid ? std::string() : ValidUtf8(body);
-  auto parsed = parser.ParseObject(valid ? std::string_view(body) : std::string_view(repaired));
+  auto parsed = parser.ParseObject(body, repaired_utf8);
   if (!parsed.ok()) return parsed.status();
   const jsondoc::Object& o = **parsed;
   if (jsondoc::GetString(o, "kind") != "intake") return Status::InvalidArgument("not an intake (kind must be \"intake\")");

@@ -68,6 +68,24 @@ TEST(JsonDoc, HalfASurrogatePairReadsAsTheReplacementCharacter) {
   }
 }
 
+TEST(JsonDoc, IllFormedUtf8ReadsAsTheReplacementCharacterAndIsReported) {
+  jsondoc::Parser parser;
+  bool repaired = true;
+  auto parsed = parser.ParseObject(R"({"s":"ok","t":"\u00e9"})", &repaired);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_FALSE(repaired);
+  // A raw Latin-1 byte, a truncated sequence, then a lone surrogate escape
+  // in the same document: both repairs apply.
+  parsed = parser.ParseObject("{\"s\":\"caf\xE9\",\"t\":\"a\xE2\x82\",\"u\":\"\\ud800\"}", &repaired);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_TRUE(repaired);
+  EXPECT_EQ(jsondoc::GetString(**parsed, "s"), "caf\uFFFD");
+  EXPECT_EQ(jsondoc::GetString(**parsed, "t"), "a\uFFFD");
+  EXPECT_EQ(jsondoc::GetString(**parsed, "u"), "\uFFFD");
+  // Ill-formed bytes outside a string do not make bad JSON good.
+  EXPECT_FALSE(parser.ParseObject("{\"s\":1\xFF}", &repaired).ok());
+}
+
 TEST(JsonDoc, RefusesWhatIsNotAnObject) {
   jsondoc::Parser parser;
   for (const char* text : {"", "[1]", "{", "{\"a\":1} x", "nul", "\"s\""}) {
