@@ -97,6 +97,7 @@ FetchOutcome Fetcher::Fetch(const AttachmentFetch& fetch, const Channel& channel
   msg.id = fetch.msg_id;
   msg.uuid = fetch.msg_uuid;
   handlers::Call call;
+  std::vector<ChannelLog> logs;  // of this attempt, the last one's added at the end
   // A provider that refused its token in a 2xx (RefusedMedia) has
   // forgotten it: the download goes once more, with a new one.
   for (int attempt = 1;; ++attempt) {
@@ -108,7 +109,8 @@ FetchOutcome Fetcher::Fetch(const AttachmentFetch& fetch, const Channel& channel
       auto authorized = handler->MediaRequestWithToken(channel, url, ctx, token_logs);
       if (!authorized.ok()) {
         FetchOutcome retried = RetryOrFail(fetch, "no media token: " + authorized.status().message());
-        if (!token_logs.empty()) retried.log = std::move(token_logs.back());
+        for (auto& log : token_logs) logs.push_back(std::move(log));
+        retried.logs = std::move(logs);
         return retried;
       }
       req = std::move(*authorized);
@@ -119,21 +121,23 @@ FetchOutcome Fetcher::Fetch(const AttachmentFetch& fetch, const Channel& channel
     if (handler == nullptr || !call.exchange.ok()) break;
     const auto refused = handler->RefusedMedia(channel, req, call.exchange);
     if (!refused) break;
-    if (refused->token_refused && attempt == 1) continue;
     // The answer is the provider's error, kept whole in the log.
     call.log.error = refused->error;
+    logs.push_back(std::move(call.log));
+    if (refused->token_refused && attempt == 1) continue;
     FetchOutcome retried = RetryOrFail(fetch, refused->error);
-    retried.log = std::move(call.log);
+    retried.logs = std::move(logs);
     return retried;
   }
   SummarizeBody(call.log, call.exchange.body.size());
   ChannelLog& log = call.log;
   const HttpExchange& ex = call.exchange;
-  // The outcome with the log, the log's error the outcome's when the
-  // exchange itself went well.
+  // The outcome with the logs, the last log's error the outcome's when
+  // the exchange itself went well.
   auto with_log = [&](FetchOutcome outcome) {
     if (log.error.empty()) log.error = outcome.error;
-    outcome.log = std::move(log);
+    logs.push_back(std::move(log));
+    outcome.logs = std::move(logs);
     return outcome;
   };
   auto fail = [&](const std::string& error) {

@@ -20,7 +20,10 @@
 //            than max_bytes, a refused type, or a request the outbound
 //            policy refuses.
 // Each download leaves a channel log on the msg ("Media Fetch"), its
-// response body replaced by its size: media are no text for a log.
+// response body replaced by its size: media are no text for a log. A
+// provider's refusal in place of the media (ChannelHandler::RefusedMedia)
+// is logged whole, the download retried with a new token included, and a
+// failed token request leaves its own logs.
 //
 // Thread-safety: Fetch may be called from many threads at once (the
 // client and the media store are thread-safe).
@@ -51,7 +54,7 @@ class Fetcher {
   // (HttpClientOptions::max_response_bytes).
   Fetcher(HttpClient& http, MediaStore& media, Clock& clock, FetcherOptions options);
 
-  // The outcome, with its channel log. `handler` null (a type no longer
+  // The outcome, with its channel logs. `handler` null (a type no longer
   // served): a plain GET.
   FetchOutcome Fetch(const AttachmentFetch& fetch, const Channel& channel, const ChannelHandler* handler);
 

@@ -56,8 +56,10 @@ struct FetchOutcome {
   int64_t size = 0;
   std::string error;
   Micros retry_on = 0;
-  // The download's channel log, written on the msg with the outcome.
-  std::optional<ChannelLog> log;
+  // The channel logs of this attempt, written on the msg with the
+  // outcome, in order: a token request refused, a download whose token
+  // the provider refused, then the download this outcome is about.
+  std::vector<ChannelLog> logs;
 };
 
 // What FinishFetch did.

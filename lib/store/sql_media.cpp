@@ -128,7 +128,7 @@ Result<FetchFinished> SqlStore::FinishFetch(const FetchOutcome& outcome) {
       lock.Bind(*msg_id);
       if (!lock.Step()) return Status::NotFound("msg of attachment fetch not found");
     }
-    if (outcome.log) d.InsertLog(*outcome.log, 0, NInt(*msg_id), now);
+    for (const auto& log : outcome.logs) d.InsertLog(log, 0, NInt(*msg_id), now);
     switch (outcome.state) {
       case FetchState::kStored: {
         if (outcome.sha256.empty() || outcome.url.empty())

@@ -199,6 +199,91 @@ TEST_P(FetchTest, FailuresAreRetriedOrFailedWithTheirReason) {
   EXPECT_EQ(fetch->Stop(), 0);
 }
 
+// WeChat answers a download whose access token it no longer takes with
+// 200 and its errcode, not the photo: courier-fetch never stores that
+// answer as the media, buys a new token, downloads once more, and the msg
+// keeps both downloads' logs (the refusal whole), with no token in them.
+// Any other errcode is a retry of the fetch, with WeChat's reason.
+TEST_P(FetchTest, WeChatRefusingATokenIsBoughtAgainAndEveryDownloadIsLogged) {
+  env_["COURIER_MEDIA_RETRY_BACKOFF"] = "1";
+  const std::string wc = AddChannel("WC", {"secret=secret-token", "wechat_app_id=wx1", "wechat_app_secret=s3cret",
+                                           "base_url=" + provider_.url()},
+                                    "gh_wechat");
+  provider_.On("/cgi-bin/token", {.body = R"({"access_token":"WXTOK-1","expires_in":7200})"});
+  provider_.On("/cgi-bin/media/get", {.body = R"({"errcode":42001,"errmsg":"access_token expired"})"});
+  provider_.On("/cgi-bin/token", {.body = R"({"access_token":"WXTOK-2","expires_in":7200})"});
+  provider_.On("/cgi-bin/media/get", {.body = kJpeg, .content_type = "image/jpeg"});
+  // The second photo: an id WeChat no longer has, then (retried) the file.
+  provider_.On("/cgi-bin/media/get", {.body = R"({"errcode":40007,"errmsg":"invalid media_id"})"});
+  provider_.On("/cgi-bin/media/get", {.body = kJpeg, .content_type = "image/jpeg"});
+  auto push = [&](const std::string& media_id, int msg_id) {
+    HttpRequestSpec req;
+    req.method = "POST";
+    // sha1 of "1518430722" + "nonce1" + "secret-token", the three sorted.
+    req.url = "http://127.0.0.1:" + std::to_string(port_) + "/c/wc/" + wc +
+              "/receive?signature=7bd614a8267c401f8cb599a1680744a07f6463f9&timestamp=1518430722&nonce=nonce1";
+    req.headers = {{"Content-Type", "text/xml"}};
+    req.body = "<xml><ToUserName><![CDATA[gh_wechat]]></ToUserName><FromUserName><![CDATA[1234]]></FromUserName>"
+               "<CreateTime>1518774424</CreateTime><MsgType><![CDATA[image]]></MsgType><MediaId><![CDATA[" +
+               media_id + "]]></MediaId><MsgId>" + std::to_string(msg_id) + "</MsgId></xml>";
+    return recv_http_->Do(req);
+  };
+  auto first = push("M1", 1);
+  ASSERT_EQ(first.status_code, 200) << first.body;
+
+  auto fetch = Start("courier-fetch");
+  const std::string stored = "image/jpeg:https://media.example.org/m/" + Sha256Hex(kJpeg) + ".jpg";
+  auto attachments = [&] {
+    std::vector<std::vector<std::string>> all;
+    for (const auto& m : ListMsgs({"--direction", "in"})) {
+      std::vector<std::string> out;
+      auto list = json::GetArray(m, "attachments");
+      for (size_t i = 0; list && i < list->size(); ++i) out.push_back(list->getElement<std::string>(i));
+      all.push_back(out);
+    }
+    return all;
+  };
+  ASSERT_TRUE(Eventually([&] {
+    auto all = attachments();
+    return all.size() == 1 && all[0] == std::vector<std::string>{stored};
+  }));
+  auto downloads = [&] {
+    std::vector<std::string> queries;
+    for (const auto& r : provider_.requests())
+      if (r.path == "/cgi-bin/media/get") queries.push_back(r.query);
+    return queries;
+  };
+  ASSERT_EQ(downloads().size(), 2u);
+  EXPECT_NE(downloads()[0].find("access_token=WXTOK-1"), std::string::npos) << downloads()[0];
+  EXPECT_NE(downloads()[1].find("access_token=WXTOK-2"), std::string::npos) << downloads()[1];
+  EXPECT_EQ(StoredFile(Sha256Hex(kJpeg)), kJpeg);
+  auto logs = Ctl({"logs", "--json"});
+  ASSERT_EQ(logs.exit_code, 0) << logs.err;
+  size_t fetch_logs = 0;
+  for (size_t at = 0; (at = logs.out.find("Media Fetch", at)) != std::string::npos; ++at) ++fetch_logs;
+  EXPECT_EQ(fetch_logs, 2u) << logs.out;
+  EXPECT_NE(logs.out.find("WeChat refused the media download: errcode 42001 (access_token expired)"),
+            std::string::npos) << logs.out;
+  EXPECT_EQ(logs.out.find("WXTOK"), std::string::npos) << logs.out;
+
+  // Another errcode: the fetch is tried again later, not the token.
+  ASSERT_EQ(push("M2", 2).status_code, 200);
+  ASSERT_TRUE(Eventually([&] {
+    auto all = attachments();
+    return all.size() == 2 && all[0] == std::vector<std::string>{stored} && all[1] == std::vector<std::string>{stored};
+  }));
+  ASSERT_EQ(downloads().size(), 4u);
+  EXPECT_NE(downloads()[2].find("access_token=WXTOK-2"), std::string::npos) << downloads()[2];
+  EXPECT_NE(downloads()[3].find("access_token=WXTOK-2"), std::string::npos) << downloads()[3];
+  size_t tokens = 0;
+  for (const auto& r : provider_.requests()) tokens += r.path == "/cgi-bin/token" ? 1 : 0;
+  EXPECT_EQ(tokens, 2u);
+  logs = Ctl({"logs", "--json"});
+  EXPECT_NE(logs.out.find("WeChat refused the media download: errcode 40007 (invalid media_id)"), std::string::npos)
+      << logs.out;
+  EXPECT_EQ(fetch->Stop(), 0);
+}
+
 // A provider answering 503 is asked again after media_retry_backoff,
 // the wait doubling; the fetch that works on its last attempt is stored,
 // the one that never works fails after media_max_attempts, with the

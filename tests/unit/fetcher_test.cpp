@@ -74,12 +74,13 @@ TEST_F(FetcherTest, StoredByDigestWithTheTypeOfItsBytes) {
   EXPECT_EQ(out.size, 20);
   EXPECT_EQ(out.url, "https://media.example.org/m/" + out.sha256 + ".jpg");
   EXPECT_EQ(*media_.Read(out.sha256), kJpeg);
-  ASSERT_TRUE(out.log.has_value());
-  EXPECT_EQ(out.log->description, "Media Fetch");
-  EXPECT_EQ(out.log->msg_id.value_or(0), 3);
+  ASSERT_EQ(out.logs.size(), 1u);
+  const ChannelLog& log = out.logs[0];
+  EXPECT_EQ(log.description, "Media Fetch");
+  EXPECT_EQ(log.msg_id.value_or(0), 3);
   // The log keeps the answer's head, not the media.
-  EXPECT_EQ(out.log->response.find("JFIF"), std::string::npos) << out.log->response;
-  EXPECT_NE(out.log->response.find("[20 bytes]"), std::string::npos) << out.log->response;
+  EXPECT_EQ(log.response.find("JFIF"), std::string::npos) << log.response;
+  EXPECT_NE(log.response.find("[20 bytes]"), std::string::npos) << log.response;
   ASSERT_EQ(http_.requests().size(), 1u);
   EXPECT_EQ(http_.requests()[0].method, "GET");
   EXPECT_EQ(http_.requests()[0].url, "https://provider.example/a");
@@ -171,8 +172,8 @@ TEST_F(FetcherTest, ATokenIsBoughtForMediaThatNeedOne) {
   auto refused = FetchWeChatMedia();
   EXPECT_EQ(refused.state, FetchState::kPending);
   EXPECT_NE(refused.error.find("no media token"), std::string::npos) << refused.error;
-  ASSERT_TRUE(refused.log.has_value());
-  EXPECT_EQ(refused.log->description, "Access Token Requested");
+  ASSERT_EQ(refused.logs.size(), 1u);
+  EXPECT_EQ(refused.logs[0].description, "Access Token Requested");
 
   http_.Answer(200, {}, R"({"access_token":"TOK-1","expires_in":7200})");
   http_.Answer(200, {}, kJpeg);
@@ -184,8 +185,8 @@ TEST_F(FetcherTest, ATokenIsBoughtForMediaThatNeedOne) {
   ASSERT_EQ(requests.size(), 4u);  // refused token, token, two downloads
   EXPECT_EQ(requests[2].url, "https://wx.example.com/cgi-bin/media/get?media_id=M1&access_token=TOK-1");
   EXPECT_EQ(requests[3].url, requests[2].url);
-  ASSERT_TRUE(out.log.has_value());
-  EXPECT_EQ(out.log->url.find("TOK-1"), std::string::npos) << out.log->url;
+  ASSERT_EQ(out.logs.size(), 1u);
+  EXPECT_EQ(out.logs[0].url.find("TOK-1"), std::string::npos) << out.logs[0].url;
 }
 
 // WeChat answers a refused download 200 with its errcode, which must
@@ -206,6 +207,14 @@ TEST_F(FetcherTest, AnErrcodeInsteadOfMediaIsNeverStored) {
   EXPECT_NE(requests[1].url.find("access_token=TOK-1"), std::string::npos);
   EXPECT_NE(requests[3].url.find("access_token=TOK-2"), std::string::npos);
   EXPECT_EQ(*media_.Read(out.sha256), kJpeg);
+  // Both downloads are on the msg's record: the refused one with WeChat's
+  // answer whole, then the media's.
+  ASSERT_EQ(out.logs.size(), 2u);
+  EXPECT_EQ(out.logs[0].error, "WeChat refused the media download: errcode 42001 (access_token expired)");
+  EXPECT_NE(out.logs[0].response.find("access_token expired"), std::string::npos) << out.logs[0].response;
+  EXPECT_EQ(out.logs[0].url.find("TOK-1"), std::string::npos) << out.logs[0].url;
+  EXPECT_EQ(out.logs[1].error, "");
+  EXPECT_NE(out.logs[1].response.find("bytes]"), std::string::npos) << out.logs[1].response;
 
   // Refused again with the new token: no third download in this attempt.
   http_.Answer(200, {}, expired);
@@ -215,6 +224,8 @@ TEST_F(FetcherTest, AnErrcodeInsteadOfMediaIsNeverStored) {
   EXPECT_EQ(out.state, FetchState::kPending);
   EXPECT_NE(out.error.find("errcode 42001"), std::string::npos) << out.error;
   EXPECT_EQ(http_.requests().size(), 7u);
+  ASSERT_EQ(out.logs.size(), 2u);  // both refused downloads
+  EXPECT_EQ(out.logs[0].error, out.logs[1].error);
 
   // A media id WeChat no longer has: not a token matter, one download
   // (with a token bought anew: TOK-3 was refused).
@@ -223,10 +234,10 @@ TEST_F(FetcherTest, AnErrcodeInsteadOfMediaIsNeverStored) {
   out = FetchWeChatMedia();
   EXPECT_EQ(out.state, FetchState::kPending);
   EXPECT_EQ(out.error, "WeChat refused the media download: errcode 40007 (invalid media_id)");
-  ASSERT_TRUE(out.log.has_value());
-  EXPECT_EQ(out.log->error, out.error);
-  EXPECT_NE(out.log->response.find("invalid media_id"), std::string::npos);
-  EXPECT_EQ(out.log->url.find("TOK-4"), std::string::npos) << out.log->url;
+  ASSERT_EQ(out.logs.size(), 1u);
+  EXPECT_EQ(out.logs[0].error, out.error);
+  EXPECT_NE(out.logs[0].response.find("invalid media_id"), std::string::npos);
+  EXPECT_EQ(out.logs[0].url.find("TOK-4"), std::string::npos) << out.logs[0].url;
   EXPECT_EQ(http_.requests().size(), 9u);
 }
 

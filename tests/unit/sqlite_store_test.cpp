@@ -979,7 +979,23 @@ TEST_P(StoreTest, AttachmentFetchesAreClaimedLeasedAndFinishedOnce) {
   retry.state = FetchState::kPending;
   retry.error = "provider answered 503";
   retry.retry_on = clock_.Now() + 30 * kMicrosPerSecond;
+  // Every log of the attempt is kept on the msg, in order (a download
+  // refused, then the one retried).
+  for (const char* error : {"token refused", "provider answered 503"}) {
+    ChannelLog log;
+    log.channel_uuid = ch.uuid;
+    log.description = "Media Fetch";
+    log.error = error;
+    retry.logs.push_back(log);
+  }
+  const std::string logs_of_msg = "SELECT COUNT(*) FROM channel_logs WHERE msg_id = " + std::to_string(msg_id);
+  const int64_t logs_before = CountRows(logs_of_msg);
   ASSERT_TRUE(store_->FinishFetch(retry)->applied);
+  EXPECT_EQ(CountRows(logs_of_msg), logs_before + 2);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM channel_logs AS a, channel_logs AS b WHERE a.msg_id = " +
+                      std::to_string(msg_id) + " AND b.msg_id = a.msg_id AND a.error = 'token refused' AND "
+                      "b.error = 'provider answered 503' AND a.id < b.id"),
+            1);
   EXPECT_TRUE(store_->ClaimFetches("host:2", 10, lease)->empty());  // not due yet
   clock_.Advance(31 * kMicrosPerSecond);
   auto again = store_->ClaimFetches("host:2", 10, lease);
