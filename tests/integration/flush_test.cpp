@@ -94,6 +94,14 @@ class FlushFixture : public CourierFixture {
 using FlushTest = OnBothEngines<FlushFixture>;
 COURIER_INSTANTIATE_ON_BOTH_ENGINES(FlushTest);
 using FlushTestSqlite = FlushFixture;
+class FlushTestPostgres : public FlushFixture {
+ protected:
+  void SetUp() override {
+    UseEngine(Engine::kPostgreSQL);
+    if (HasFatalFailure() || IsSkipped()) return;
+    FlushFixture::SetUp();
+  }
+};
 
 TEST_P(FlushTest, OnceFlushesEverySpooledIntake) {
   for (int i = 0; i < 50; ++i) Spool(MsgIntake("spooled " + std::to_string(i)));
@@ -199,6 +207,59 @@ TEST_F(FlushTestSqlite, StoreInMissingDirectoryExits75AndKeepsFiles) {
   auto named = Flush({"--db", dir_.File("missing/courier.db"), names->at(0).path});
   EXPECT_EQ(named.exit_code, 75) << named.err;
   EXPECT_TRUE(std::filesystem::exists(names->at(0).path));
+}
+
+// libpq is loaded when a PostgreSQL store is first used. On a host where
+// it cannot be (Debian's libpq5 missing, or a library too old for
+// pipeline mode) each program names the package and acts as with the
+// store down, never a crash: courier-flush keeps every intake, courier-ctl
+// exits 69, courier-recv asks providers to retry. With libpq back, the
+// intakes are stored once.
+TEST_F(FlushTestPostgres, WithoutLibpqTheSpoolKeepsEverythingAndThePackageIsNamed) {
+  for (int i = 0; i < 3; ++i) Spool(MsgIntake("waiting for libpq " + std::to_string(i)));
+  std::filesystem::create_directories(dir_.File("libs/broken"));
+  std::filesystem::create_directories(dir_.File("libs/old"));
+  WriteFile(dir_.File("libs/broken/libpq.so.5"), "not a library");
+  // A real shared object without libpq's functions, as an old libpq
+  // lacks the pipeline ones.
+  std::filesystem::copy_file(COURIER_KILL_BEFORE_UNLINK_LIB, dir_.File("libs/old/libpq.so.5"));
+  const std::map<std::string, std::string> broken = {{"LD_LIBRARY_PATH", dir_.File("libs/broken")}};
+  const std::map<std::string, std::string> old = {{"LD_LIBRARY_PATH", dir_.File("libs/old")}};
+
+  auto r = Flush({"--once"}, broken);
+  EXPECT_EQ(r.exit_code, 75) << r.err;
+  EXPECT_NE(r.err.find("(Debian package libpq5)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("3 intakes left"), std::string::npos) << r.err;
+  r = Flush({"--once"}, old);
+  EXPECT_EQ(r.exit_code, 75) << r.err;
+  EXPECT_NE(r.err.find("client library 14 or later is needed"), std::string::npos) << r.err;
+  EXPECT_EQ(Count("new"), 3u);
+  EXPECT_EQ(Count("cur") + Count("bad"), 0u);
+
+  auto ctl_env = env_;
+  ctl_env.insert(broken.begin(), broken.end());
+  auto status = RunProgram({Bin("courier-ctl"), "status", "--json"}, "", ctl_env);
+  EXPECT_EQ(status.exit_code, 69) << status.err;
+  EXPECT_NE(status.out.find("(Debian package libpq5)"), std::string::npos) << status.out;
+
+  {
+    Daemon recv({Bin("courier-recv")}, ctl_env, dir_.File("recv.log"));
+    ASSERT_TRUE(recv.WaitForHttp(port_)) << recv.log();
+    auto http = NewLoopbackHttpClient();
+    HttpRequestSpec req;
+    req.method = "POST";
+    req.url = "http://127.0.0.1:" + std::to_string(port_) + "/c/ex/" + channel_ + "/receive";
+    req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+    req.body = "from=0788383383&text=x";
+    EXPECT_EQ(http->Do(req).status_code, 503);
+    EXPECT_EQ(recv.Stop(SIGTERM), 0) << recv.log();
+    EXPECT_NE(recv.log().find("libpq5"), std::string::npos) << recv.log();
+  }
+
+  r = Flush({"--once"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(MsgLines().size(), 3u);
+  EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
 }
 
 TEST_F(FlushTestSqlite, LockedStoreExits75AndPutsClaimedFilesBack) {
