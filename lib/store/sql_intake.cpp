@@ -15,8 +15,7 @@ namespace courier {
 using namespace sql_rows;             // NOLINT: the row types and their conversion
 using namespace sql_detail;           // NOLINT: the transaction runner's parts
 
-Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vector<ChannelLog>& logs,
-                                                Micros duplicate_window) {
+Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const ChannelLog* log, Micros duplicate_window) {
   auto ch = d.ChannelOfMsg(msg, false);
   if (!ch) return errors::ChannelNotFound();
   Status st = CheckUrn(msg.urn);
@@ -109,7 +108,7 @@ Result<IncomingResult> SqlStore::IncomingInTxn(Impl& d, Msg msg, const std::vect
     if (!id) throw CorruptData("msg " + msg.uuid + " conflicted but cannot be read");
     return IncomingResult{*id, msg.uuid, true};
   }
-  for (const auto& log : logs) d.InsertLog(log, ch->id, NInt(msg.id), ts);
+  if (log != nullptr) d.InsertLog(*log, ch->id, NInt(msg.id), ts);
   const int fetches = d.InsertFetches(msg, ts);
   if (fetches == 0) {
     d.AppendEvent("msg.received", MsgEventFields(msg), ts);
@@ -439,9 +438,8 @@ Status SqlStore::WriteOneIntake(Impl& d, const Intake& intake, IntakeOutcome& ou
     }
   }
   for (size_t i = 0; i < intake.msgs.size(); ++i) {
-    std::vector<ChannelLog> logs;
-    if (i < intake.msg_logs.size()) logs.push_back(intake.msg_logs[i]);
-    auto r = IncomingInTxn(d, intake.msgs[i], logs, intake.duplicate_window);
+    const ChannelLog* log = i < intake.msg_logs.size() ? &intake.msg_logs[i] : nullptr;
+    auto r = IncomingInTxn(d, intake.msgs[i], log, intake.duplicate_window);
     if (!r.ok()) return r.status();
     out.msgs.push_back(*r);
   }

@@ -212,8 +212,8 @@ class SqlStore : public Store {
   struct Impl;
   // Bodies of the writing methods, run inside a transaction the caller
   // owns, so WriteIntakes can put many of them in one commit.
-  static Result<IncomingResult> IncomingInTxn(Impl& d, Msg msg, const std::vector<ChannelLog>& logs,
-                                              Micros duplicate_window);
+  // `log`, when not null, is the msg's channel log (Intake::msg_logs).
+  static Result<IncomingResult> IncomingInTxn(Impl& d, Msg msg, const ChannelLog* log, Micros duplicate_window);
   static Result<StatusResult> StatusInTxn(Impl& d, const StatusUpdate& update);
   static Result<Contact> StopInTxn(Impl& d, const std::string& urn, bool stopped, const std::string& channel_uuid);
   static Result<UrnAuthResult> UrnAuthInTxn(Impl& d, const UrnAuthUpdate& update, int64_t channel_id);
