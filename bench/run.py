@@ -151,6 +151,21 @@ def proc_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def proc_written(pid):
+    """Bytes a live process has passed to write(2) and pwrite(2) so far
+    (/proc/PID/io wchar): the store's WAL frames, its checkpoints' pages,
+    spool files and log lines. The store's writes are most of it; per msg,
+    they say how many pages a msg costs (4 KiB each)."""
+    try:
+        with open(f"/proc/{pid}/io") as f:
+            for line in f:
+                if line.startswith("wchar:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def other_load(mine=()):
     """What else runs on the machine: the load average and the processes
     that compete with a benchmark, other than `mine` and their children."""
@@ -1000,11 +1015,13 @@ def row_receive(ctx, fig, details):
             return st.count("SELECT count(*) FROM msgs WHERE direction = 'I' AND channel_id = ?", (cid,))
 
         before = stored()
-        cpu0, pg0 = proc_cpu_s(recv.pid), ctx.pg_cpu_s()
+        cpu0, pg0, written0 = proc_cpu_s(recv.pid), ctx.pg_cpu_s(), proc_written(recv.pid)
         pg_statements_reset(st)
         r = ctx.wrk(url, kind, path, a.duration, note=f"{code} receive, no response() hook")
         pg_statements(st, f"{code} webhook", r["requests"], details)
         r["recv_cpu_s"] = proc_cpu_s(recv.pid) - cpu0
+        written1 = proc_written(recv.pid)
+        r["recv_written"] = written1 - written0 if written0 is not None and written1 is not None else None
         r["pg_cpu_s"] = ctx.pg_cpu_s() - pg0
         ctx.check_single_listener(port, "courier-recv")
         got = wait_stable(stored) - before
@@ -1025,6 +1042,9 @@ def row_receive(ctx, fig, details):
         if r["requests"]:
             fig.add(row, "courier-recv CPU per request", r["recv_cpu_s"] / r["requests"] * 1e6, "us",
                     note=f"{r['recv_cpu_s'] / secs:.2f} cores busy")
+            if r["recv_written"] is not None:
+                fig.add(row, "courier-recv bytes written per request", r["recv_written"] / r["requests"] / 1024,
+                        "KiB", note="write(2) and pwrite(2): WAL frames, checkpoints, log lines")
             if ctx.engine == "postgresql":
                 fig.add(row, "PostgreSQL CPU per request", r["pg_cpu_s"] / r["requests"] * 1e6, "us",
                         note=f"{r['pg_cpu_s'] / secs:.2f} cores busy; all the cluster's processes")
@@ -1148,6 +1168,8 @@ def row_send(ctx, fig, details):
     f = send_figures(ctx, st, start)
     pg_statements(st, "msg", f["w"], details)
     send_cpu = sum(proc_cpu_s(s.pid) for s in senders)
+    written = [proc_written(s.pid) for s in senders]
+    send_written = sum(written) if None not in written else None
     if ctx.engine == "sqlite":  # the memory row's figure
         ctx.shared["send_hwm_kb"] = proc_status(p.pid)["VmHWM"]
     details["send_status_after"] = proc_status(p.pid)
@@ -1161,6 +1183,9 @@ def row_send(ctx, fig, details):
         fig.add(row, "courier-send CPU per msg" + (f" ({a.senders} processes)" if a.senders > 1 else ""),
                 send_cpu / f["w"] * 1e6, "us",
                 note=f"{send_cpu / f['last_w_s']:.2f} cores busy" if f["last_w_s"] else "")
+        if send_written is not None:
+            fig.add(row, "courier-send bytes written per msg", send_written / f["w"] / 1024, "KiB",
+                    note="write(2) and pwrite(2): WAL frames, checkpoints, log lines")
         if ctx.engine == "postgresql":
             fig.add(row, "PostgreSQL CPU per msg", pg_cpu / f["w"] * 1e6, "us",
                     note=(f"{pg_cpu / f['last_w_s']:.2f} cores busy; " if f["last_w_s"] else "") +
