@@ -429,6 +429,59 @@ TEST_P(FlushTest, CrashBetweenCommitAndUnlinkReplaysAsNoOp) {
   EXPECT_NE(msgs[0].find(intake.msgs[0].uuid), std::string::npos);
 }
 
+// The disk refuses to sync the store's WAL (fdatasync fails with EIO under
+// the real program): no intake is durable, so no spool file may go. Every
+// file is back in new/, and the next run (the disk well again) stores
+// each intake exactly once, those whose commit did happen included. Both
+// syncs: SQLite's own (the write fails), and the one courier-flush makes
+// of each commit beside the next batch (the commit happened, the sync
+// did not), for the daemon and for `courier-flush FILE`.
+TEST_F(FlushTestSqlite, AWalThatCannotBeSyncedRemovesNoSpoolFile) {
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  for (const bool only_courier_sync : {false, true}) {
+    SCOPED_TRACE(only_courier_sync ? "courier-flush's sync fails" : "every sync of the WAL fails");
+    std::vector<std::string> uuids;
+    for (int i = 0; i < 40; ++i) {
+      Intake in = MsgIntake("needs a sync " + std::to_string(i));
+      uuids.push_back(in.msgs[0].uuid);
+      Spool(in);
+    }
+    std::map<std::string, std::string> failing_disk = {
+        {"LD_PRELOAD", COURIER_FAIL_FDATASYNC_LIB},
+        {"COURIER_TEST_FAIL_FDATASYNC", "/courier.db-wal"},
+        {"COURIER_TEST_FAIL_FDATASYNC_READ_ONLY", only_courier_sync ? "1" : "0"},
+        {"ASAN_OPTIONS", (asan && *asan ? std::string(asan) + ":" : "") + "verify_asan_link_order=0"}};
+    auto env = env_;
+    for (const auto& [k, v] : failing_disk) env[k] = v;
+    const std::string log_file = dir_.File(only_courier_sync ? "flush-sync.log" : "flush-all.log");
+    {
+      Daemon flush({Bin("courier-flush"), "--interval", "1"}, env, log_file);
+      // Two passes at least, each failing.
+      ASSERT_TRUE(Eventually([&] { return CountOccurrences(flush.log(), "Input/output error") +
+                                          CountOccurrences(flush.log(), "disk I/O error") >= 2; }))
+          << flush.log();
+      EXPECT_EQ(flush.Stop(SIGTERM), 0) << flush.log();
+      if (only_courier_sync) {
+        EXPECT_NE(flush.log().find("cannot make the store's commits durable"), std::string::npos) << flush.log();
+      }
+    }
+    EXPECT_EQ(Count("new"), 40u);
+    EXPECT_EQ(Count("cur") + Count("bad"), 0u);
+
+    auto names = spool_.List("new");
+    ASSERT_TRUE(names.ok());
+    auto named = Flush({names->at(0).path}, failing_disk);
+    EXPECT_NE(named.exit_code, 0) << named.err;
+    EXPECT_TRUE(std::filesystem::exists(names->at(0).path)) << named.err;
+
+    auto r = Flush({"--once"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+    for (const auto& uuid : uuids) EXPECT_EQ(Ctl({"msgs", "show", uuid}).exit_code, 0) << uuid;
+  }
+  EXPECT_EQ(MsgLines().size(), 80u);
+}
+
 TEST_P(FlushTest, UsageErrors) {
   EXPECT_EQ(Flush({"--once", "some-file"}).exit_code, 64);
   EXPECT_EQ(Flush({"--interval", "0"}).exit_code, 64);
