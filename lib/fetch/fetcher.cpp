@@ -43,8 +43,10 @@ std::string ResolveLocation(const std::string& base, const std::string& location
 
 // GETs `req`, following the redirects providers answer a media URL with
 // (Twilio's 307 to its media host), each hop through the same client and
-// policy, the credentials kept only on the same host.
-handlers::Call Download(HandlerContext& ctx, const Channel& channel, const Msg& msg, HttpRequestSpec req) {
+// policy, the credentials kept only on the same host. The logs of the
+// hops before the last are added to `hops`.
+handlers::Call Download(HandlerContext& ctx, const Channel& channel, const Msg& msg, HttpRequestSpec req,
+                        std::vector<ChannelLog>& hops) {
   auto call = handlers::MakeCall(ctx, channel, msg, req, "Media Fetch");
   for (int hop = 0; hop < kMaxRedirects && IsRedirect(call.exchange.status_code); ++hop) {
     const std::string location = call.exchange.Header("location");
@@ -57,6 +59,7 @@ handlers::Call Download(HandlerContext& ctx, const Channel& channel, const Msg& 
     } else {
       req.url = next;
     }
+    hops.push_back(std::move(call.log));
     call = handlers::MakeCall(ctx, channel, msg, req, "Media Fetch");
   }
   return call;
@@ -117,7 +120,7 @@ FetchOutcome Fetcher::Fetch(const AttachmentFetch& fetch, const Channel& channel
     } else {
       req.url = url;
     }
-    call = Download(ctx, channel, msg, req);
+    call = Download(ctx, channel, msg, req, logs);
     if (handler == nullptr || !call.exchange.ok()) break;
     const auto refused = handler->RefusedMedia(channel, req, call.exchange);
     if (!refused) break;

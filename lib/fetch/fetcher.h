@@ -20,7 +20,8 @@
 //            than max_bytes, a refused type, or a request the outbound
 //            policy refuses.
 // Each download leaves a channel log on the msg ("Media Fetch"), its
-// response body replaced by its size: media are no text for a log. A
+// response body replaced by its size: media are no text for a log; each
+// redirect it followed leaves one too. A
 // provider's refusal in place of the media (ChannelHandler::RefusedMedia)
 // is logged whole, the download retried with a new token included, and a
 // failed token request leaves its own logs.

@@ -163,6 +163,12 @@ TEST_F(FetcherTest, RedirectsAreFollowedWithoutTheCredentialsElsewhere) {
   EXPECT_EQ(requests[2].url, "https://cdn.example.net/x");
   EXPECT_EQ(requests[2].basic_user, "");
   EXPECT_EQ(requests[2].basic_password, "");
+  // Every hop is on the msg's record, in order.
+  ASSERT_EQ(out.logs.size(), 3u);
+  EXPECT_EQ(out.logs[0].url, "https://api.twilio.com/2010-04-01/Media/ME1");
+  EXPECT_EQ(out.logs[1].url, "https://api.twilio.com/2010-04-01/Media/ME2");
+  EXPECT_EQ(out.logs[2].url, "https://cdn.example.net/x");
+  for (const auto& log : out.logs) EXPECT_EQ(log.description, "Media Fetch");
 }
 
 // WeChat's media need the channel's access token: bought before the
