@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <thread>
 
@@ -26,6 +27,7 @@
 #include "spool/intake_codec.h"
 #include "spool/spool.h"
 #include "spool/spool_file.h"
+#include "store/pg_connection.h"
 
 using namespace courier;
 using namespace courier::testing;
@@ -260,6 +262,70 @@ TEST_F(FlushTestPostgres, WithoutLibpqTheSpoolKeepsEverythingAndThePackageIsName
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(MsgLines().size(), 3u);
   EXPECT_EQ(Count("new") + Count("cur") + Count("bad"), 0u);
+}
+
+// On PostgreSQL courier-flush commits without waiting for the WAL flush,
+// and a session of its own makes those commits durable (CommitSync). That
+// session killed, and no new one to be had (the database lets no one new
+// in; the writer's session is up until then): what was committed is not
+// known durable, so its files go back to new/, and once sessions are let
+// in again each intake is stored once.
+TEST_F(FlushTestPostgres, ALostSyncSessionPutsTheFilesBack) {
+  // The store's database is shut to new sessions from another one (the
+  // server's "postgres"): PostgreSQL will not do it from inside.
+  const std::string uri = env_["COURIER_DB"];
+  const std::string database = uri.substr(uri.rfind('/') + 1);
+  auto admin = PgConnection::Connect(uri, "flush_test");
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  auto server = PgConnection::Connect(uri.substr(0, uri.rfind('/') + 1) + "postgres", "flush_test");
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto let_in = [&](bool allowed) {
+    (*server)->Exec("ALTER DATABASE \"" + database + "\" ALLOW_CONNECTIONS " + (allowed ? "true" : "false"));
+  };
+  auto stored = [&] { return (*admin)->statements()("SELECT COUNT(*) FROM msgs").OneInt().value_or(-1); };
+
+  Daemon flush({Bin("courier-flush"), "--interval", "1"}, env_, dir_.File("flush.log"));
+  Spool(MsgIntake("before the fault"));
+  ASSERT_TRUE(Eventually([&] {
+    PushWake(Endpoint("flush-wake"), "spooled");
+    return Count("new") + Count("cur") == 0 && stored() == 1;
+  })) << flush.log();
+
+  let_in(false);
+  struct LetInAgain {
+    std::function<void()> undo;
+    ~LetInAgain() { undo(); }
+  } guard{[&] { let_in(true); }};
+  // The sync session is the one whose last statement was the sync.
+  const int64_t killed = (*admin)
+                             ->statements()("SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                                            "pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND "
+                                            "query LIKE '%pg_logical_emit_message%') AS k")
+                             .OneInt()
+                             .value_or(0);
+  ASSERT_EQ(killed, 1);
+  std::vector<std::string> uuids;
+  for (int i = 0; i < 20; ++i) {
+    Intake in = MsgIntake("during the fault " + std::to_string(i));
+    uuids.push_back(in.msgs[0].uuid);
+    Spool(in);
+  }
+  PushWake(Endpoint("flush-wake"), "spooled");
+  ASSERT_TRUE(Eventually([&] {
+    return flush.log().find("cannot make the store's commits durable") != std::string::npos;
+  })) << flush.log();
+  // Nothing removed: every file waits in new/ (or is claimed by a pass).
+  EXPECT_EQ(Count("new") + Count("cur"), 20u) << flush.log();
+  EXPECT_EQ(Count("bad"), 0u);
+
+  let_in(true);
+  ASSERT_TRUE(Eventually([&] {
+    PushWake(Endpoint("flush-wake"), "spooled");
+    return Count("new") + Count("cur") == 0;
+  })) << flush.log();
+  EXPECT_EQ(flush.Stop(SIGTERM), 0) << flush.log();
+  EXPECT_EQ(stored(), 21);
+  for (const auto& uuid : uuids) EXPECT_EQ(Ctl({"msgs", "show", uuid}).exit_code, 0) << uuid;
 }
 
 TEST_F(FlushTestSqlite, LockedStoreExits75AndPutsClaimedFilesBack) {
