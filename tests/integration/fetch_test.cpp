@@ -170,6 +170,36 @@ TEST_P(FetchTest, APhotoIsDownloadedWithTheTokenKeptAndTheMsgRewritten) {
   EXPECT_EQ(fetch->Stop(), 0);
 }
 
+// A provider that answers the file's URL with a redirect: the file is
+// fetched where it points, and the msg keeps a log of each hop, the
+// redirect first, with the bot token in neither.
+TEST_P(FetchTest, EachRedirectHopLeavesItsLog) {
+  FileAt("photos/moved.jpg");
+  provider_.On(FileUrlPath("photos/moved.jpg"),
+               {.status = 302, .body = "", .headers = {{"Location", "/cdn/moved.jpg"}}});
+  provider_.On("/cdn/moved.jpg", {.body = kJpeg, .content_type = "image/jpeg"});
+  ASSERT_EQ(PostPhoto(11).status_code, 200);
+  auto fetch = Start("courier-fetch");
+  const std::string stored = "image/jpeg:https://media.example.org/m/" + Sha256Hex(kJpeg) + ".jpg";
+  ASSERT_TRUE(Eventually([&] { return AttachmentsOf("photo 11") == std::vector<std::string>{stored}; }));
+  EXPECT_EQ(fetch->Stop(), 0);
+  auto logs = Ctl({"logs", "--json"});
+  ASSERT_EQ(logs.exit_code, 0) << logs.err;
+  std::vector<std::string> fetch_urls;
+  for (const auto& line : Lines(logs.out)) {
+    auto log = json::ParseObject(line);
+    ASSERT_TRUE(log.ok()) << line;
+    if (json::GetStringOrEmpty(*log, "description") == "Media Fetch")
+      fetch_urls.push_back(json::GetStringOrEmpty(*log, "url"));
+  }
+  ASSERT_EQ(fetch_urls.size(), 2u) << logs.out;
+  // Newest first or oldest first, the two hops are both there.
+  std::sort(fetch_urls.begin(), fetch_urls.end());
+  EXPECT_EQ(fetch_urls[0], provider_.url() + "/cdn/moved.jpg");
+  EXPECT_NE(fetch_urls[1].find("/file/bot"), std::string::npos) << fetch_urls[1];
+  EXPECT_EQ(logs.out.find(kToken), std::string::npos) << logs.out;
+}
+
 // A provider failing is retried; one answering 404 fails the fetch with
 // its reason and the msg keeps the provider's URL; more than the size
 // cap is not kept.

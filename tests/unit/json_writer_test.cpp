@@ -140,7 +140,6 @@ TEST(JsonWriterTest, MsgJsonReadsBack) {
   EXPECT_TRUE(json::GetString(*parsed, "external_id") == std::nullopt);
 }
 
-}  // namespace
 TEST(MsgJson, QuickRepliesAndATemplateReadBackAsWritten) {
   Msg m;
   m.uuid = "0190a0b0-0000-7000-8000-000000000002";
@@ -174,4 +173,5 @@ TEST(MsgJson, QuickRepliesAndATemplateReadBackAsWritten) {
   EXPECT_EQ(MsgFromJsonText(bad_template).status().message(), "a template must be an object");
 }
 
+}  // namespace
 }  // namespace courier
