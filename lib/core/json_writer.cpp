@@ -1,15 +1,42 @@
 #include "core/json_writer.h"
 
+#include <cstdint>
+#include <cstring>
+
 #include "util/utf8.h"
 
 namespace courier {
+namespace {
 
+// Whether any of the eight bytes in `w` is more than a byte to copy: one
+// of a multi-byte sequence (>= 0x80, checked for well-formedness), a
+// control character (< 0x20), '"' or '\\'. Each test is the classic
+// "has a byte less than n" on the word; it has no false negatives, and a
+// false positive only sends the word to the byte-at-a-time loop.
+inline bool NeedsEscapingOrChecking(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  const auto has_byte_below = [](uint64_t v, uint64_t n) { return (v - n * kOnes) & ~v & kHighs; };
+  return ((w & kHighs) | has_byte_below(w, 0x20) | has_byte_below(w ^ ('"' * kOnes), 1) |
+          has_byte_below(w ^ ('\\' * kOnes), 1)) != 0;
+}
+
+}  // namespace
+
+// Event payloads, spool files and answers are mostly ASCII that needs no
+// escaping: skipped eight bytes at a time (a msg's event payload was 11%
+// of courier-flush's writing thread, escaped a byte at a time).
 void AppendJsonString(std::string& out, std::string_view value) {
   static const char kHex[] = "0123456789ABCDEF";
   out.reserve(out.size() + value.size() + 2);
   out += '"';
   size_t plain_from = 0;
   for (size_t i = 0; i < value.size(); ++i) {
+    for (uint64_t word; i + 8 <= value.size(); i += 8) {
+      std::memcpy(&word, value.data() + i, 8);
+      if (NeedsEscapingOrChecking(word)) break;
+    }
+    if (i >= value.size()) break;
     const unsigned char c = static_cast<unsigned char>(value[i]);
     if (c >= 0x80) {
       size_t invalid = 0;

@@ -44,6 +44,27 @@ TEST(JsonWriterTest, StringsEscapeLikePoco) {
   }
 }
 
+// The writer skips plain ASCII eight bytes at a time: a byte that must be
+// escaped or checked is found at every offset of a word, in the last
+// partial word, and among plain words either side.
+TEST(JsonWriterTest, EveryByteThatMattersIsFoundAtEveryOffset) {
+  const std::vector<std::string> specials = {"\"", "\\", std::string(1, '\0'), "\x1f", "\n", "\x7f", "~",
+                                             " ",  "é",  "\xe9",               "\xf0\x9f\x98\x80", "\xed\xa0\x80"};
+  for (size_t length : {1, 7, 8, 9, 15, 16, 17, 24, 33}) {
+    for (size_t at = 0; at < length; ++at) {
+      for (const auto& special : specials) {
+        std::string value(length, 'a');
+        value.replace(at, 1, special);
+        SCOPED_TRACE("length " + std::to_string(length) + ", at " + std::to_string(at));
+        EXPECT_EQ(WriterString(value), PocoString(ValidUtf8(value)));
+      }
+    }
+  }
+  // Two in one word, and the byte just after a word's end.
+  EXPECT_EQ(WriterString("ab\"cd\\ef"), "\"ab\\\"cd\\\\ef\"");
+  EXPECT_EQ(WriterString("abcdefgh\t"), "\"abcdefgh\\t\"");
+}
+
 // Whatever bytes it is given, the writer's text is well-formed UTF-8 that
 // a strict parser (POCO's refuses ill-formed UTF-8) reads back, with each
 // ill-formed sequence as one U+FFFD per maximal subpart.
