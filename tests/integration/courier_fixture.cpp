@@ -118,16 +118,7 @@ std::unique_ptr<Daemon> CourierFixture::Start(const std::string& program, std::v
 std::vector<json::ObjectPtr> CourierFixture::ListMsgs(std::vector<std::string> filters) {
   std::vector<std::string> args = {"msgs", "list", "--limit", "1000000", "--json"};
   args.insert(args.end(), filters.begin(), filters.end());
-  std::vector<json::ObjectPtr> out;
-  for (const auto& line : Lines(Ctl(args).out)) {
-    auto msg = json::ParseObject(line);
-    if (!msg.ok()) {
-      ADD_FAILURE() << "msgs list printed a line that is not JSON: " << line;
-      continue;
-    }
-    out.push_back(*msg);
-  }
-  return out;
+  return JsonLines(Ctl(args).out);
 }
 
 std::vector<json::ObjectPtr> CourierFixture::OutgoingMsgs(const std::string& status) {
@@ -144,11 +135,9 @@ std::map<std::string, int> CourierFixture::StoredTexts() {
 
 size_t CourierFixture::SpoolCount(const std::string& state) {
   size_t n = 0;
-  for (const auto& line : Lines(Ctl({"spool", "--json"}).out)) {
-    auto file = json::ParseObject(line);
-    // Intakes, not files: a file holds one, or a writer's whole batch.
-    if (file.ok() && json::GetStringOrEmpty(*file, "dir") == state) n += static_cast<size_t>(json::GetInt(*file, "intakes").value_or(1));
-  }
+  // Intakes, not files: a file holds one, or a writer's whole batch.
+  for (const auto& file : JsonLines(Ctl({"spool", "--json"}).out))
+    if (json::GetStringOrEmpty(file, "dir") == state) n += static_cast<size_t>(json::GetInt(file, "intakes").value_or(1));
   return n;
 }
 

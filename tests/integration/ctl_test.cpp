@@ -54,16 +54,6 @@ class CtlFixture : public ::testing::Test {
     return lines.empty() ? "" : lines[0];
   }
 
-  std::vector<json::ObjectPtr> JsonLines(const std::string& out) {
-    std::vector<json::ObjectPtr> objects;
-    for (const auto& line : Lines(out)) {
-      auto o = json::ParseObject(line);
-      EXPECT_TRUE(o.ok()) << line;
-      if (o.ok()) objects.push_back(*o);
-    }
-    return objects;
-  }
-
   TempDir dir_;
   std::map<std::string, std::string> env_{{"COURIER_DB", dir_.File("courier.db")},
                                           {"COURIER_SPOOL_DIR", dir_.File("spool")},

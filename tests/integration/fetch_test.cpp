@@ -186,12 +186,8 @@ TEST_P(FetchTest, EachRedirectHopLeavesItsLog) {
   auto logs = Ctl({"logs", "--json"});
   ASSERT_EQ(logs.exit_code, 0) << logs.err;
   std::vector<std::string> fetch_urls;
-  for (const auto& line : Lines(logs.out)) {
-    auto log = json::ParseObject(line);
-    ASSERT_TRUE(log.ok()) << line;
-    if (json::GetStringOrEmpty(*log, "description") == "Media Fetch")
-      fetch_urls.push_back(json::GetStringOrEmpty(*log, "url"));
-  }
+  for (const auto& log : JsonLines(logs.out))
+    if (json::GetStringOrEmpty(log, "description") == "Media Fetch") fetch_urls.push_back(json::GetStringOrEmpty(log, "url"));
   ASSERT_EQ(fetch_urls.size(), 2u) << logs.out;
   // Newest first or oldest first, the two hops are both there.
   std::sort(fetch_urls.begin(), fetch_urls.end());

@@ -127,6 +127,19 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
+std::vector<json::ObjectPtr> JsonLines(const std::string& text) {
+  std::vector<json::ObjectPtr> objects;
+  for (const auto& line : Lines(text)) {
+    auto object = json::ParseObject(line);
+    if (!object.ok()) {
+      ADD_FAILURE() << "not a JSON object: " << line;
+      continue;
+    }
+    objects.push_back(*object);
+  }
+  return objects;
+}
+
 void WriteFile(const std::string& path, const std::string& contents) {
   std::ofstream out(path, std::ios::binary);
   out << contents;

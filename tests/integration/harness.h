@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "eventually.h"
 #include "loopback_client.h"
 
@@ -62,6 +63,10 @@ class ExecImage {
 
 // Splits text into non-empty lines.
 std::vector<std::string> Lines(const std::string& text);
+
+// Each non-empty line of a --json listing as its object; a line that is
+// not a JSON object fails the running test (and is left out).
+std::vector<json::ObjectPtr> JsonLines(const std::string& text);
 
 void WriteFile(const std::string& path, const std::string& contents);
 std::string ReadFile(const std::string& path);

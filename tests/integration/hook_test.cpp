@@ -341,11 +341,8 @@ TEST_P(HookTest, RapidProFormatSendsTheReferenceRequestsToTheUrlAsItIs) {
   ASSERT_TRUE(msg.ok());
   // The contact's id is in the store's contact.stopped event only.
   int64_t contact_id = 0;
-  for (const auto& line : Lines(Ctl({"events", "--json"}).out)) {
-    auto e = json::ParseObject(line);
-    if (e.ok() && json::GetStringOrEmpty(*e, "topic") == "contact.stopped")
-      contact_id = json::GetInt(*e, "contact_id").value_or(0);
-  }
+  for (const auto& e : JsonLines(Ctl({"events", "--json"}).out))
+    if (json::GetStringOrEmpty(e, "topic") == "contact.stopped") contact_id = json::GetInt(e, "contact_id").value_or(0);
   ASSERT_GT(contact_id, 0);
 
   // The queued msg and anything else is not posted: two requests only,

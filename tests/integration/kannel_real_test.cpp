@@ -296,10 +296,7 @@ class KannelRealTest : public ::testing::Test {
   }
 
   std::vector<json::ObjectPtr> Msgs(const std::string& direction) {
-    std::vector<json::ObjectPtr> out;
-    for (const auto& line : Lines(Ctl({"msgs", "list", "--direction", direction, "--limit", "100000", "--json"}).out))
-      out.push_back(*json::ParseObject(line));
-    return out;
+    return JsonLines(Ctl({"msgs", "list", "--direction", direction, "--limit", "100000", "--json"}).out);
   }
 
   std::multiset<std::string> IncomingTexts() {

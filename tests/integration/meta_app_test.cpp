@@ -98,11 +98,9 @@ class MetaAppTest : public ::testing::Test {
   // per external id, to see duplicates).
   std::map<std::string, std::string> StoredIn(std::map<std::string, int>* counts = nullptr) {
     std::map<std::string, std::string> out;
-    for (const auto& line : Lines(Ctl({"msgs", "list", "--direction", "in", "--limit", "1000", "--json"}).out)) {
-      auto m = json::ParseObject(line);
-      if (!m.ok()) continue;
-      const std::string external_id = json::GetStringOrEmpty(*m, "external_id");
-      out[external_id] = json::GetStringOrEmpty(*m, "channel_uuid");
+    for (const auto& m : JsonLines(Ctl({"msgs", "list", "--direction", "in", "--limit", "1000", "--json"}).out)) {
+      const std::string external_id = json::GetStringOrEmpty(m, "external_id");
+      out[external_id] = json::GetStringOrEmpty(m, "channel_uuid");
       if (counts) (*counts)[external_id]++;
     }
     return out;
@@ -111,11 +109,9 @@ class MetaAppTest : public ::testing::Test {
   // Intakes pending in the spool (a file holds one, or the writer's batch).
   size_t SpoolNew() {
     size_t n = 0;
-    for (const auto& line : Lines(Ctl({"spool", "--json"}).out)) {
-      auto file = json::ParseObject(line);
-      if (json::GetStringOrEmpty(*file, "state") == "pending")
-        n += static_cast<size_t>(json::GetInt(*file, "intakes").value_or(1));
-    }
+    for (const auto& file : JsonLines(Ctl({"spool", "--json"}).out))
+      if (json::GetStringOrEmpty(file, "state") == "pending")
+        n += static_cast<size_t>(json::GetInt(file, "intakes").value_or(1));
     return n;
   }
 
@@ -383,10 +379,9 @@ TEST_F(MetaAppTest, IndexAndChannelTypesListTheAppRoutes) {
     EXPECT_NE(index.body.find(route), std::string::npos) << route << " not in " << index.body;
   EXPECT_EQ(index.body.find("POST /c/kn/receive"), std::string::npos);
   std::set<std::string> wac_routes;
-  for (const auto& line : Lines(Ctl({"channel", "types", "--json"}).out)) {
-    auto t = json::ParseObject(line);
-    if (!t.ok() || json::GetStringOrEmpty(*t, "code") != "WAC") continue;
-    auto routes = json::GetStringArray(*t, "routes");
+  for (const auto& t : JsonLines(Ctl({"channel", "types", "--json"}).out)) {
+    if (json::GetStringOrEmpty(t, "code") != "WAC") continue;
+    auto routes = json::GetStringArray(t, "routes");
     ASSERT_TRUE(routes.ok());
     wac_routes.insert(routes->begin(), routes->end());
   }

@@ -499,7 +499,7 @@ TEST_F(RecvTestSqlite, WeChatIsServedAtTheChannelsRoot) {
   // sha1 of "1518430722", "nonce1" and "secret-token", sorted.
   const std::string signed_query =
       "signature=7bd614a8267c401f8cb599a1680744a07f6463f9&timestamp=1518430722&nonce=nonce1";
-  for (const std::string path : {"/c/wc/" + wc, "/c/wc/" + wc + "/", "/c/wc/" + wc + "/receive"}) {
+  for (const std::string& path : {"/c/wc/" + wc, "/c/wc/" + wc + "/", "/c/wc/" + wc + "/receive"}) {
     auto verified = Post(path + "?" + signed_query + "&echostr=hello", "", "text/plain", "GET");
     EXPECT_EQ(verified.status_code, 200) << path << ": " << verified.body;
     EXPECT_EQ(verified.body, "hello") << path;

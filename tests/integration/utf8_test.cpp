@@ -38,14 +38,8 @@ class Utf8Fixture : public CourierFixture {
   std::vector<json::ObjectPtr> JsonLines(std::vector<std::string> args) {
     auto r = Ctl(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::vector<json::ObjectPtr> out;
-    for (const auto& line : Lines(r.out)) {
-      EXPECT_TRUE(IsValidUtf8(line)) << line;
-      auto o = json::ParseObject(line);
-      EXPECT_TRUE(o.ok()) << line;
-      if (o.ok()) out.push_back(*o);
-    }
-    return out;
+    for (const auto& line : Lines(r.out)) EXPECT_TRUE(IsValidUtf8(line)) << line;
+    return courier::testing::JsonLines(r.out);
   }
 
   std::vector<std::string> Texts() {
