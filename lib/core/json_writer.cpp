@@ -23,20 +23,24 @@ inline bool NeedsEscapingOrChecking(uint64_t w) {
 
 }  // namespace
 
-// Event payloads, spool files and answers are mostly ASCII that needs no
-// escaping: skipped eight bytes at a time (a msg's event payload was 11%
-// of courier-flush's writing thread, escaped a byte at a time).
+// Event payloads, spool files and answers are mostly keys, uuids, URNs,
+// times and texts that are ASCII needing no escaping: skipped eight bytes
+// at a time (a msg's event payload was 11% of courier-flush's writing
+// thread, escaped a byte at a time).
 void AppendJsonString(std::string& out, std::string_view value) {
   static const char kHex[] = "0123456789ABCDEF";
   out.reserve(out.size() + value.size() + 2);
   out += '"';
   size_t plain_from = 0;
-  for (size_t i = 0; i < value.size(); ++i) {
-    for (uint64_t word; i + 8 <= value.size(); i += 8) {
-      std::memcpy(&word, value.data() + i, 8);
-      if (NeedsEscapingOrChecking(word)) break;
-    }
-    if (i >= value.size()) break;
+  // The plain words up to the first byte that matters, then a byte at a
+  // time: testing words again after each byte that mattered made text in
+  // scripts of multi-byte characters (Amharic, Arabic) 40% slower.
+  size_t i = 0;
+  for (uint64_t word; i + 8 <= value.size(); i += 8) {
+    std::memcpy(&word, value.data() + i, 8);
+    if (NeedsEscapingOrChecking(word)) break;
+  }
+  for (; i < value.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(value[i]);
     if (c >= 0x80) {
       size_t invalid = 0;
